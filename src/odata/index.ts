@@ -1,0 +1,5 @@
+export * from './ast.js';
+export * from './collect.js';
+export { ODataSyntaxError } from './errors.js';
+export * from './parser.js';
+export * from './serialize.js';

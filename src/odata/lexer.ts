@@ -1,0 +1,131 @@
+import { ODataSyntaxError } from './errors.js';
+
+/**
+ * Tokens of the OData URL-expression grammar as Dataverse uses it. The lexer works on text that is
+ * already URL-decoded: a `%` outside a string literal is an error, never decoded a second time, so no
+ * parser differential can hide text from the policy.
+ */
+export type TokenKind =
+  | 'string' // '...' with '' as the only escape
+  | 'dqstring' // "..." (JSON form, allowed only inside list literals such as PropertyValues=["a"])
+  | 'number'
+  | 'guid'
+  | 'date'
+  | 'datetime'
+  | 'ident' // name, possibly dotted (Microsoft.Dynamics.CRM.In) or starting with $ ($count, $select)
+  | 'alias' // @p1
+  | 'punct' // ( ) , / : = [ ] ;
+  | 'eof';
+
+export interface Token {
+  kind: TokenKind;
+  text: string;
+  /** decoded value for string literals */
+  value?: string;
+  pos: number;
+}
+
+const GUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9a-zA-Z_])/y;
+const DATETIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})(?![0-9a-zA-Z_])/y;
+const DATE = /\d{4}-\d{2}-\d{2}(?![0-9a-zA-Z_:T])/y;
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[mMdDfFlL]?(?![0-9a-zA-Z_])/y;
+const IDENT = /\$?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/y;
+const ALIAS = /@[A-Za-z_][A-Za-z0-9_]*/y;
+const PUNCT = '(),/:=[];';
+
+function sticky(re: RegExp, input: string, pos: number): string | undefined {
+  re.lastIndex = pos;
+  const m = re.exec(input);
+  return m ? m[0] : undefined;
+}
+
+/** Pattern tokens in priority order: a GUID before a date before a number before a name. */
+const PATTERNS: [TokenKind, RegExp][] = [
+  ['guid', GUID],
+  ['datetime', DATETIME],
+  ['date', DATE],
+  ['number', NUMBER],
+  ['ident', IDENT],
+  ['alias', ALIAS],
+];
+
+function matchToken(input: string, pos: number): { kind: TokenKind; text: string } | undefined {
+  for (const [kind, re] of PATTERNS) {
+    const text = sticky(re, input, pos);
+    if (text) return { kind, text };
+  }
+  return undefined;
+}
+
+export function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = input.length;
+  while (i < n) {
+    const c = input[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    if (c === "'") {
+      const start = i;
+      let out = '';
+      i++;
+      for (;;) {
+        if (i >= n) throw new ODataSyntaxError('There is an unterminated literal', start, input);
+        const ch = input[i]!;
+        if (ch === "'") {
+          if (input[i + 1] === "'") {
+            out += "'";
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        // copy runs without quotes in one slice: a 1 MB literal stays linear
+        const next = input.indexOf("'", i);
+        const end = next === -1 ? n : next;
+        out += input.slice(i, end);
+        i = end;
+      }
+      tokens.push({ kind: 'string', text: input.slice(start, i), value: out, pos: start });
+      continue;
+    }
+    if (c === '"') {
+      const start = i;
+      let out = '';
+      i++;
+      for (;;) {
+        if (i >= n) throw new ODataSyntaxError('There is an unterminated literal', start, input);
+        const ch = input[i]!;
+        if (ch === '\\') {
+          const esc = input[i + 1];
+          if (esc === '"' || esc === '\\' || esc === '/') out += esc;
+          else throw new ODataSyntaxError(`invalid escape '\\${esc ?? ''}'`, i, input);
+          i += 2;
+          continue;
+        }
+        if (ch === '"') {
+          i++;
+          break;
+        }
+        out += ch;
+        i++;
+      }
+      tokens.push({ kind: 'dqstring', text: input.slice(start, i), value: out, pos: start });
+      continue;
+    }
+    if (PUNCT.includes(c)) {
+      tokens.push({ kind: 'punct', text: c, pos: i });
+      i++;
+      continue;
+    }
+    const m = matchToken(input, i);
+    if (!m) throw new ODataSyntaxError(`character '${c}' is not valid`, i, input);
+    tokens.push({ kind: m.kind, text: m.text, pos: i });
+    i += m.text.length;
+  }
+  tokens.push({ kind: 'eof', text: '', pos: n });
+  return tokens;
+}

@@ -1,0 +1,517 @@
+import {
+  type AggregateItem,
+  type AggregateMethod,
+  type ApplyStep,
+  type CompareOp,
+  type ExpandItem,
+  type Expr,
+  type ListLiteral,
+  type Literal,
+  NAMESPACE,
+  type OrderByItem,
+  type StringFunction,
+} from './ast.js';
+import { ODataSyntaxError } from './errors.js';
+import { type Token, tokenize } from './lexer.js';
+
+export interface ParseOptions {
+  /** deepest nesting of parentheses, `not`, lambdas and calls; deeper input is a clean error, not a stack overflow */
+  maxDepth?: number;
+  /** longest accepted input, in characters */
+  maxLength?: number;
+}
+
+const COMPARE: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+const STRING_FUNCTIONS: ReadonlySet<string> = new Set(['contains', 'startswith', 'endswith']);
+const AGGREGATE_METHODS: ReadonlySet<string> = new Set(['sum', 'average', 'min', 'max', 'countdistinct']);
+const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_MAX_LENGTH = 65_536; // the documented URL limit inside $batch
+
+/**
+ * A recursive-descent parser with loops for left-associative chains (a flat `a or b or …` of
+ * 20,000 terms does not recurse per term) and an explicit depth budget for real nesting.
+ */
+class Parser {
+  private i = 0;
+  private depth = 0;
+  private readonly maxDepth: number;
+
+  constructor(
+    private readonly input: string,
+    private readonly tokens: Token[],
+    options: ParseOptions,
+  ) {
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  }
+
+  // ---- token helpers ----
+  peek(offset = 0): Token {
+    return this.tokens[Math.min(this.i + offset, this.tokens.length - 1)]!;
+  }
+  next(): Token {
+    const t = this.peek();
+    if (this.i < this.tokens.length - 1) this.i++;
+    return t;
+  }
+  isPunct(text: string, offset = 0): boolean {
+    const t = this.peek(offset);
+    return t.kind === 'punct' && t.text === text;
+  }
+  isWord(text: string, offset = 0): boolean {
+    const t = this.peek(offset);
+    return t.kind === 'ident' && t.text === text;
+  }
+  expectPunct(text: string): Token {
+    const t = this.peek();
+    if (t.kind !== 'punct' || t.text !== text) throw this.error(`'${text}' expected`, t);
+    return this.next();
+  }
+  expectIdent(what = 'a name'): Token {
+    const t = this.peek();
+    if (t.kind !== 'ident') throw this.error(`${what} expected`, t);
+    return this.next();
+  }
+  error(reason: string, t: Token = this.peek()): ODataSyntaxError {
+    const found = t.kind === 'eof' ? 'end of input' : `'${t.text}'`;
+    return new ODataSyntaxError(`${reason}, found ${found}`, t.pos, this.input);
+  }
+  enter(t: Token): void {
+    if (++this.depth > this.maxDepth)
+      throw new ODataSyntaxError(`expression nested too deeply (more than ${this.maxDepth} levels)`, t.pos, this.input);
+  }
+  leave(): void {
+    this.depth--;
+  }
+  atEnd(): boolean {
+    return this.peek().kind === 'eof';
+  }
+  expectEnd(): void {
+    if (!this.atEnd()) throw this.error('end of expression expected');
+  }
+
+  // ---- boolean expressions ----
+  parseOr(): Expr {
+    const first = this.parseAnd();
+    if (!this.isWord('or')) return first;
+    const operands = [first];
+    while (this.isWord('or')) {
+      this.next();
+      operands.push(this.parseAnd());
+    }
+    return { kind: 'or', operands, pos: first.pos };
+  }
+
+  parseAnd(): Expr {
+    const first = this.parseUnary();
+    if (!this.isWord('and')) return first;
+    const operands = [first];
+    while (this.isWord('and')) {
+      this.next();
+      operands.push(this.parseUnary());
+    }
+    return { kind: 'and', operands, pos: first.pos };
+  }
+
+  parseUnary(): Expr {
+    const t = this.peek();
+    if (t.kind === 'ident' && t.text === 'not') {
+      this.next();
+      this.enter(t);
+      const operand = this.parseUnary();
+      this.leave();
+      return { kind: 'not', operand, pos: t.pos };
+    }
+    return this.parseComparison();
+  }
+
+  parseComparison(): Expr {
+    const left = this.parsePrimary();
+    const t = this.peek();
+    if (t.kind === 'ident' && COMPARE.has(t.text)) {
+      this.next();
+      const right = this.parsePrimary();
+      return { kind: 'compare', op: t.text as CompareOp, left, right, pos: t.pos };
+    }
+    if (t.kind === 'ident' && ['add', 'sub', 'mul', 'div', 'mod', 'has', 'in'].includes(t.text))
+      throw new ODataSyntaxError(`the '${t.text}' operator is not supported by Dataverse`, t.pos, this.input);
+    return left;
+  }
+
+  parsePrimary(): Expr {
+    const t = this.peek();
+    if (t.kind === 'punct' && t.text === '(') {
+      this.next();
+      this.enter(t);
+      const e = this.parseOr();
+      this.expectPunct(')');
+      this.leave();
+      return e;
+    }
+    const literal = this.tryLiteral();
+    if (literal) return literal;
+    if (t.kind === 'alias') {
+      this.next();
+      return { kind: 'alias', name: t.text.slice(1), pos: t.pos };
+    }
+    if (t.kind === 'ident') {
+      if (this.isPunct('(', 1)) return this.parseCall();
+      return this.parsePathOrLambda();
+    }
+    throw this.error('an operand expected');
+  }
+
+  tryLiteral(): Literal | undefined {
+    const t = this.peek();
+    let lit: Literal | undefined;
+    switch (t.kind) {
+      case 'string':
+        lit = { kind: 'literal', type: 'string', value: t.value!, pos: t.pos };
+        break;
+      case 'number': {
+        const text = t.text.replace(/[mMdDfFlL]$/, '');
+        lit = { kind: 'literal', type: 'number', value: Number(text), pos: t.pos };
+        break;
+      }
+      case 'guid':
+        lit = { kind: 'literal', type: 'guid', value: t.text.toLowerCase(), pos: t.pos };
+        break;
+      case 'date':
+        lit = { kind: 'literal', type: 'date', value: t.text, pos: t.pos };
+        break;
+      case 'datetime':
+        lit = { kind: 'literal', type: 'datetime', value: t.text, pos: t.pos };
+        break;
+      case 'ident':
+        if (t.text === 'true' || t.text === 'false')
+          lit = { kind: 'literal', type: 'boolean', value: t.text === 'true', pos: t.pos };
+        else if (t.text === 'null') lit = { kind: 'literal', type: 'null', value: null, pos: t.pos };
+        break;
+      default:
+        break;
+    }
+    if (lit) this.next();
+    return lit;
+  }
+
+  parseCall(): Expr {
+    const nameTok = this.next();
+    const open = this.expectPunct('(');
+    this.enter(open);
+    let result: Expr;
+    if (STRING_FUNCTIONS.has(nameTok.text)) {
+      const args: Expr[] = [this.parseOr()];
+      while (this.isPunct(',')) {
+        this.next();
+        args.push(this.parseOr());
+      }
+      if (args.length !== 2)
+        throw new ODataSyntaxError(`${nameTok.text}() takes 2 arguments, got ${args.length}`, nameTok.pos, this.input);
+      result = { kind: 'call', name: nameTok.text as StringFunction, args, pos: nameTok.pos };
+    } else if (nameTok.text.startsWith(NAMESPACE) && nameTok.text.length > NAMESPACE.length) {
+      const params: Record<string, Expr> = {};
+      if (!this.isPunct(')')) {
+        for (;;) {
+          const p = this.expectIdent('a parameter name');
+          if (Object.hasOwn(params, p.text))
+            throw new ODataSyntaxError(`duplicate parameter '${p.text}'`, p.pos, this.input);
+          this.expectPunct('=');
+          params[p.text] = this.parseParamValue();
+          if (!this.isPunct(',')) break;
+          this.next();
+        }
+      }
+      result = { kind: 'function', name: nameTok.text.slice(NAMESPACE.length), params, pos: nameTok.pos };
+    } else {
+      throw new ODataSyntaxError(`unknown function '${nameTok.text}'`, nameTok.pos, this.input);
+    }
+    this.expectPunct(')');
+    this.leave();
+    return result;
+  }
+
+  parseParamValue(): Expr {
+    const t = this.peek();
+    if (t.kind === 'punct' && t.text === '[') return this.parseList();
+    if (t.kind === 'alias') {
+      this.next();
+      return { kind: 'alias', name: t.text.slice(1), pos: t.pos };
+    }
+    const lit = this.tryLiteral();
+    if (!lit) throw this.error('a literal, a list or a parameter alias expected');
+    return lit;
+  }
+
+  /** `['a','b']` and the documented JSON form `["a","b"]` (needed for values containing apostrophes) */
+  parseList(): ListLiteral {
+    const open = this.expectPunct('[');
+    const items: Literal[] = [];
+    if (!this.isPunct(']')) {
+      for (;;) {
+        const t = this.peek();
+        if (t.kind === 'dqstring') {
+          this.next();
+          items.push({ kind: 'literal', type: 'string', value: t.value!, pos: t.pos });
+        } else {
+          const lit = this.tryLiteral();
+          if (!lit) throw this.error('a literal expected in the list');
+          items.push(lit);
+        }
+        if (!this.isPunct(',')) break;
+        this.next();
+      }
+    }
+    this.expectPunct(']');
+    return { kind: 'list', items, pos: open.pos };
+  }
+
+  parsePathOrLambda(): Expr {
+    const first = this.next();
+    this.checkSegment(first);
+    const segments = [first.text];
+    while (this.isPunct('/')) {
+      this.next();
+      const seg = this.expectIdent('a property name after /');
+      if ((seg.text === 'any' || seg.text === 'all') && this.isPunct('(')) return this.parseLambda(segments, seg);
+      this.checkSegment(seg);
+      segments.push(seg.text);
+    }
+    return { kind: 'path', segments, pos: first.pos };
+  }
+
+  checkSegment(t: Token): void {
+    if (t.text.startsWith('$') || t.text.includes('.'))
+      throw new ODataSyntaxError(`'${t.text}' is not supported in a property path`, t.pos, this.input);
+    if (['and', 'or', 'not', ...COMPARE].includes(t.text)) throw this.error('an operand expected', t);
+  }
+
+  parseLambda(path: string[], opTok: Token): Expr {
+    const open = this.expectPunct('(');
+    this.enter(open);
+    let result: Expr;
+    if (this.isPunct(')')) {
+      if (opTok.text === 'all') throw new ODataSyntaxError('all() needs a lambda expression', opTok.pos, this.input);
+      result = { kind: 'lambda', op: 'any', path, pos: opTok.pos };
+    } else {
+      const v = this.expectIdent('a lambda variable');
+      this.checkSegment(v);
+      this.expectPunct(':');
+      const body = this.parseOr();
+      result = { kind: 'lambda', op: opTok.text as 'any' | 'all', path, variable: v.text, body, pos: opTok.pos };
+    }
+    this.expectPunct(')');
+    this.leave();
+    return result;
+  }
+
+  // ---- query options ----
+  parseSelectList(): string[] {
+    const out: string[] = [];
+    for (;;) {
+      const t = this.expectIdent('a column name');
+      this.checkSegment(t);
+      out.push(t.text);
+      if (!this.isPunct(',')) break;
+      this.next();
+    }
+    return out;
+  }
+
+  parsePath(): string[] {
+    const first = this.expectIdent('a property name');
+    this.checkSegment(first);
+    const segments = [first.text];
+    while (this.isPunct('/')) {
+      this.next();
+      const seg = this.expectIdent('a property name after /');
+      this.checkSegment(seg);
+      segments.push(seg.text);
+    }
+    return segments;
+  }
+
+  parseOrderByList(): OrderByItem[] {
+    const out: OrderByItem[] = [];
+    for (;;) {
+      const pos = this.peek().pos;
+      const path = this.parsePath();
+      let descending = false;
+      if (this.isWord('asc') || this.isWord('desc')) descending = this.next().text === 'desc';
+      out.push({ path, descending, pos });
+      if (!this.isPunct(',')) break;
+      this.next();
+    }
+    return out;
+  }
+
+  parseTop(): number {
+    const t = this.peek();
+    if (t.kind !== 'number' || !/^\d+$/.test(t.text)) throw this.error('a whole number expected');
+    this.next();
+    return Number(t.text);
+  }
+
+  parseExpandList(): ExpandItem[] {
+    const out: ExpandItem[] = [];
+    for (;;) {
+      const nav = this.expectIdent('a navigation property');
+      this.checkSegment(nav);
+      const item: ExpandItem = { property: nav.text, ref: false, pos: nav.pos };
+      if (this.isPunct('/')) {
+        this.next();
+        const ref = this.expectIdent("'$ref'");
+        if (ref.text !== '$ref') throw new ODataSyntaxError(`'$ref' expected`, ref.pos, this.input);
+        item.ref = true;
+      }
+      if (this.isPunct('(')) {
+        const open = this.next();
+        this.enter(open);
+        for (;;) {
+          const opt = this.expectIdent('an expand option');
+          this.expectPunct('=');
+          this.setExpandOption(item, opt);
+          if (!this.isPunct(';')) break;
+          this.next();
+        }
+        this.expectPunct(')');
+        this.leave();
+      }
+      out.push(item);
+      if (!this.isPunct(',')) break;
+      this.next();
+    }
+    return out;
+  }
+
+  setExpandOption(item: ExpandItem, opt: Token): void {
+    const dup = () => new ODataSyntaxError(`duplicate option '${opt.text}'`, opt.pos, this.input);
+    switch (opt.text) {
+      case '$select':
+        if (item.select) throw dup();
+        item.select = this.parseSelectList();
+        return;
+      case '$filter':
+        if (item.filter) throw dup();
+        item.filter = this.parseOr();
+        return;
+      case '$orderby':
+        if (item.orderBy) throw dup();
+        item.orderBy = this.parseOrderByList();
+        return;
+      case '$top':
+        if (item.top !== undefined) throw dup();
+        item.top = this.parseTop();
+        return;
+      case '$expand':
+        if (item.expand) throw dup();
+        item.expand = this.parseExpandList();
+        return;
+      default:
+        throw new ODataSyntaxError(
+          `'${opt.text}' is not supported inside $expand (use $select, $filter, $orderby, $top or $expand)`,
+          opt.pos,
+          this.input,
+        );
+    }
+  }
+
+  parseApplySteps(): ApplyStep[] {
+    const steps: ApplyStep[] = [];
+    for (;;) {
+      const t = this.expectIdent('a transformation (filter, groupby or aggregate)');
+      const open = this.expectPunct('(');
+      this.enter(open);
+      if (t.text === 'filter') {
+        steps.push({ kind: 'filter', expr: this.parseOr(), pos: t.pos });
+      } else if (t.text === 'aggregate') {
+        steps.push({ kind: 'aggregate', items: this.parseAggregateItems(), pos: t.pos });
+      } else if (t.text === 'groupby') {
+        const inner = this.expectPunct('(');
+        this.enter(inner);
+        const paths: string[][] = [this.parsePath()];
+        while (this.isPunct(',')) {
+          this.next();
+          paths.push(this.parsePath());
+        }
+        this.expectPunct(')');
+        this.leave();
+        const step: ApplyStep = { kind: 'groupby', paths, pos: t.pos };
+        if (this.isPunct(',')) {
+          this.next();
+          const agg = this.expectIdent("'aggregate'");
+          if (agg.text !== 'aggregate') throw new ODataSyntaxError(`'aggregate' expected`, agg.pos, this.input);
+          const o = this.expectPunct('(');
+          this.enter(o);
+          step.aggregate = this.parseAggregateItems();
+          this.expectPunct(')');
+          this.leave();
+        }
+        steps.push(step);
+      } else {
+        throw new ODataSyntaxError(`unsupported transformation '${t.text}'`, t.pos, this.input);
+      }
+      this.expectPunct(')');
+      this.leave();
+      if (!this.isPunct('/')) break;
+      this.next();
+    }
+    return steps;
+  }
+
+  parseAggregateItems(): AggregateItem[] {
+    const items: AggregateItem[] = [];
+    for (;;) {
+      const pos = this.peek().pos;
+      let path: string[] | null;
+      let method: AggregateItem['method'];
+      if (this.isWord('$count')) {
+        this.next();
+        path = null;
+        method = 'count';
+      } else {
+        path = this.parsePath();
+        if (!this.isWord('with')) throw this.error("'with' expected");
+        this.next();
+        const m = this.expectIdent('an aggregation method');
+        if (!AGGREGATE_METHODS.has(m.text))
+          throw new ODataSyntaxError(`unknown aggregation method '${m.text}'`, m.pos, this.input);
+        method = m.text as AggregateMethod;
+      }
+      if (!this.isWord('as')) throw this.error("'as' expected");
+      this.next();
+      const alias = this.expectIdent('an alias');
+      this.checkSegment(alias);
+      items.push({ path, method, alias: alias.text, pos });
+      if (!this.isPunct(',')) break;
+      this.next();
+    }
+    return items;
+  }
+}
+
+function run<T>(input: string, options: ParseOptions, body: (p: Parser) => T): T {
+  const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
+  if (input.length > max) throw new ODataSyntaxError(`input longer than ${max} characters`, max, input);
+  const p = new Parser(input, tokenize(input), options);
+  if (p.atEnd()) throw p.error('an expression expected');
+  const result = body(p);
+  p.expectEnd();
+  return result;
+}
+
+export const parseFilter = (input: string, options: ParseOptions = {}): Expr => run(input, options, (p) => p.parseOr());
+export const parseSelect = (input: string, options: ParseOptions = {}): string[] =>
+  run(input, options, (p) => p.parseSelectList());
+export const parseOrderBy = (input: string, options: ParseOptions = {}): OrderByItem[] =>
+  run(input, options, (p) => p.parseOrderByList());
+export const parseExpand = (input: string, options: ParseOptions = {}): ExpandItem[] =>
+  run(input, options, (p) => p.parseExpandList());
+export const parseApply = (input: string, options: ParseOptions = {}): ApplyStep[] =>
+  run(input, options, (p) => p.parseApplySteps());
+/** A single literal, as used for parameter-alias values (`@p1='modifiedon'`). */
+export const parseLiteral = (input: string): Expr =>
+  run(input, {}, (p) => {
+    if (p.isPunct('[')) return p.parseList();
+    const lit = p.tryLiteral();
+    if (!lit) throw p.error('a literal expected');
+    return lit;
+  });

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyToOData,
+  collectReferences,
+  expandToOData,
+  filterToOData,
+  ODataSyntaxError,
+  orderByToOData,
+  parseApply,
+  parseExpand,
+  parseFilter,
+  parseOrderBy,
+  parseSelect,
+} from '../../src/odata/index.js';
+
+// The F/I cases come from shared/reference/odata-parsers.md §3 (the inputs every candidate parser was measured on).
+const roundTrip = (text: string) => filterToOData(parseFilter(text));
+
+describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
+  it.each([
+    ["name eq 'Contoso' and revenue gt 1000000", "name eq 'Contoso' and revenue gt 1000000"],
+    [
+      "contains(name,'soft') or startswith(emailaddress1,'j')",
+      "contains(name,'soft') or startswith(emailaddress1,'j')",
+    ],
+    [
+      '_parentaccountid_value eq 7C2A3C94-8b4a-ee11-be6f-000d3a5a3b2c',
+      '_parentaccountid_value eq 7c2a3c94-8b4a-ee11-be6f-000d3a5a3b2c',
+    ],
+    ['statecode eq 0 and estimatedclosedate le 2026-12-31', 'statecode eq 0 and estimatedclosedate le 2026-12-31'],
+    ['createdon ge 2026-01-01T00:00:00Z', 'createdon ge 2026-01-01T00:00:00Z'],
+    ["name eq 'O''Brien'", "name eq 'O''Brien'"],
+    [
+      "Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',PropertyValue=30)",
+      "Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',PropertyValue=30)",
+    ],
+    [
+      "Microsoft.Dynamics.CRM.In(PropertyName='statuscode',PropertyValues=['1','2'])",
+      'Microsoft.Dynamics.CRM.In(PropertyName=\'statuscode\',PropertyValues=["1","2"])',
+    ],
+    [
+      'Microsoft.Dynamics.CRM.In(PropertyName=\'lastname\',PropertyValues=["O\'Brian","Smith"])',
+      'Microsoft.Dynamics.CRM.In(PropertyName=\'lastname\',PropertyValues=["O\'Brian","Smith"])',
+    ],
+    ["contact_customer_accounts/any(c:c/fullname eq 'Jane')", "contact_customer_accounts/any(c:c/fullname eq 'Jane')"],
+    ['not (prioritycode eq 1)', 'not (prioritycode eq 1)'],
+    ['emailaddress1 ne null', 'emailaddress1 ne null'],
+    [
+      "primarycontactid/fullname eq 'Jane' and revenue gt 5.5",
+      "primarycontactid/fullname eq 'Jane' and revenue gt 5.5",
+    ],
+    ['Account_Tasks/any()', 'Account_Tasks/any()'],
+  ])('parses and re-serialises %s', (input, expected) => {
+    expect(roundTrip(input)).toBe(expected);
+  });
+
+  it('gives and precedence over or (F12)', () => {
+    const e = parseFilter('a eq 1 or b eq 2 and c eq 3');
+    expect(e.kind).toBe('or');
+    expect(filterToOData(e)).toBe('a eq 1 or (b eq 2 and c eq 3)');
+  });
+
+  it.each([
+    ["name eq 'x') or (1 eq 1", 11],
+    ["name eq 'O'Brien'", 16],
+    ["name eq 'Contoso", 8],
+    ["((name eq 'x')", 14],
+    ["name eq 'x'&$select=*", 11],
+    ['name%20eq%20%27x%27', 4],
+    ["name eq 'x' foo bar", 12],
+    ["tolower(name) eq 'x'", 0],
+    ['name eq "x"', 8],
+    ['revenue add 1 gt 2', 8],
+    ['', 0],
+  ])('rejects %j with a position', (input, pos) => {
+    let err: unknown;
+    try {
+      parseFilter(input);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ODataSyntaxError);
+    expect((err as ODataSyntaxError).position).toBe(pos);
+    expect((err as ODataSyntaxError).message).toMatch(/position \d+/);
+  });
+
+  it('words an unterminated literal as Dataverse does (FILTER: "There is an unterminated literal at position …")', () => {
+    expect(() => parseFilter("lastname eq 'O")).toThrow(
+      "There is an unterminated literal at position 12 in 'lastname eq 'O'.",
+    );
+  });
+
+  it('parses a flat 5,000-term expression without recursion per term', () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `f${i} eq ${i}`).join(' or ');
+    const e = parseFilter(text, { maxLength: 100_000 });
+    expect(e.kind === 'or' && e.operands.length).toBe(5000);
+  });
+
+  it('turns excessive nesting into a clean error instead of a stack overflow', () => {
+    const deep = `${'('.repeat(5000)}a eq 1${')'.repeat(5000)}`;
+    expect(() => parseFilter(deep)).toThrow(/nested too deeply/);
+    expect(() => parseFilter(`${'not ('.repeat(5000)}a eq 1`)).toThrow(/nested too deeply/);
+    expect(() => parseFilter(`${'('.repeat(5000)}a eq 1`)).toThrow(ODataSyntaxError);
+  });
+
+  it('keeps a 1 MB string literal linear', () => {
+    const e = parseFilter(`name eq '${'x'.repeat(1_000_000)}'`, { maxLength: 2_000_000 });
+    expect(e.kind).toBe('compare');
+  });
+});
+
+describe('query options', () => {
+  it('parses $select, $orderby, nested $expand and $apply (O1–O5)', () => {
+    expect(parseSelect('name,accountnumber,revenue,_parentaccountid_value')).toEqual([
+      'name',
+      'accountnumber',
+      'revenue',
+      '_parentaccountid_value',
+    ]);
+    expect(orderByToOData(parseOrderBy('createdon desc,name'))).toBe('createdon desc,name asc');
+    expect(expandToOData(parseExpand('parentaccountid($select=name)'))).toBe('parentaccountid($select=name)');
+    expect(
+      expandToOData(
+        parseExpand(
+          'contact_customer_accounts($select=fullname;$filter=statecode eq 0;$orderby=fullname;$top=5),primarycontactid/$ref',
+        ),
+      ),
+    ).toBe(
+      'contact_customer_accounts($select=fullname;$filter=statecode eq 0;$orderby=fullname asc;$top=5),primarycontactid/$ref',
+    );
+    const apply =
+      'filter(statecode eq 0)/groupby((stepname),aggregate(estimatedvalue with sum as total,$count as count))';
+    expect(applyToOData(parseApply(apply))).toBe(apply);
+    expect(applyToOData(parseApply('groupby((primarycontactid/fullname))'))).toBe(
+      'groupby((primarycontactid/fullname))',
+    );
+  });
+
+  it('rejects unsupported expand options such as $skip (JOIN)', () => {
+    expect(() => parseExpand('Account_Tasks($skip=1)')).toThrow(/not supported inside \$expand/);
+  });
+});
+
+describe('reference collection', () => {
+  it('sees paths inside function arguments, query functions and lambdas', () => {
+    const refs = collectReferences(
+      parseFilter(
+        "contains(secret,'x') or Microsoft.Dynamics.CRM.In(PropertyName='hidden',PropertyValues=['1']) or Account_Tasks/any(t:t/regardingobjectid/name eq 'a' and t/Task_Notes/all(n:n/body eq 'b'))",
+      ),
+    );
+    const paths = refs.paths.map((p) => p.segments.join('/')).sort();
+    expect(paths).toEqual(
+      [
+        'secret',
+        'hidden',
+        'Account_Tasks',
+        'Account_Tasks/regardingobjectid/name',
+        'Account_Tasks/Task_Notes',
+        'Account_Tasks/Task_Notes/body',
+      ].sort(),
+    );
+    expect(refs.functions.map((f) => f.name)).toEqual(['In']);
+    const deepest = refs.paths.find((p) => p.segments.join('/') === 'Account_Tasks/Task_Notes/body')!;
+    expect(deepest.lambdaSteps).toEqual([0, 1]);
+  });
+});
