@@ -1,0 +1,569 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { JWTPayload } from 'jose';
+import { Authority } from './authority/authority.js';
+import { type AppRegistration, certificateEntry, type TestUser } from './authority/registry.js';
+import { TokenSigner } from './authority/signer.js';
+import { authenticateBearer } from './bearer.js';
+import { handleControl } from './control.js';
+import { FaultTable } from './faults.js';
+import { RequestLog } from './request-log.js';
+import { stableGuid } from './schema/build.js';
+import { Schema } from './schema/index.js';
+import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.js';
+import { type Row, Store } from './store/store.js';
+import { createClientCertificate, createServerCertificate, type TlsMaterial } from './tls.js';
+import { handleBatch } from './webapi/batch.js';
+import { DataverseError } from './webapi/errors.js';
+import { API_PREFIX, type ApiResponse } from './webapi/request.js';
+import { errorResponse, WebApi } from './webapi/router.js';
+import { fullRole, type SecurityRole } from './webapi/security.js';
+import { DATAVERSE_LIMITS, ServiceProtection, type ServiceProtectionLimits } from './webapi/throttle.js';
+
+export type { FaultSpec } from './faults.js';
+export type { LoggedRequest } from './request-log.js';
+export type { SecurityRole } from './webapi/security.js';
+export type { ServiceProtectionLimits } from './webapi/throttle.js';
+
+export interface EmulatorOptions {
+  host?: string;
+  /** port of the Dataverse Web API (0: any free port) */
+  port?: number;
+  /** port of the authority (0: any free port) */
+  authorityPort?: number;
+  seed?: number;
+  /** number of accounts in the seeded organisation */
+  scale?: number;
+  /** added to every Web API request */
+  latencyMs?: number;
+  /** seeded dates are spread around this day (default: today) */
+  anchorDate?: Date;
+  tokenLifetimeSec?: number;
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  limits?: Partial<ServiceProtectionLimits>;
+  /** AGG: aggregate functions are limited to 50,000 records */
+  aggregateLimit?: number;
+  /** the MCP server's own API, for hosted-mode tokens */
+  apiClientId?: string;
+  /** TLS certificate and key to serve with (default: a new self-signed one for 127.0.0.1 and localhost) */
+  tls?: TlsMaterial;
+}
+
+export interface EmulatorStats {
+  tokenRequests: number;
+  managedIdentityRequests: number;
+  apiRequests: number;
+  batchRequests: number;
+  throttled: number;
+  faultsInjected: number;
+  inFlight: number;
+  peakInFlight: number;
+}
+
+/** Live-adjustable settings, via `configure()` or POST /_emulator/config. */
+export interface EmulatorConfigPatch {
+  latencyMs?: number;
+  tokenLifetimeSec?: number;
+  limits?: Partial<ServiceProtectionLimits>;
+  aggregateLimit?: number;
+  /** replace a systemuser's security role (default: the application user) */
+  role?: { userId?: string; privileges: SecurityRole };
+  /** expire (or renew) the default app's client secret */
+  secretExpired?: boolean;
+  /** remove (or restore) the default app's application user in Dataverse */
+  applicationUserMissing?: boolean;
+}
+
+export interface EmulatorHandle {
+  dynamicsUrl: string;
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** PEM of the emulator's TLS certificate: trust it as a CA */
+  ca: string;
+  /** application user (systemuser id) of the default app */
+  applicationUserId: string;
+  /** App Service managed identity: IDENTITY_ENDPOINT, IDENTITY_HEADER and the identities assigned */
+  identityEndpoint: string;
+  identityHeader: string;
+  managedIdentity: { systemAssignedClientId: string; userAssignedClientId: string };
+  /** the MCP server's own app (hosted mode): audience of its tokens, client id and secret (for on-behalf-of) */
+  api: { audience: string; clientId: string; clientSecret: string };
+  /** users who can sign in with a password (delegated tokens) and who exist in Dataverse */
+  users: (TestUser & { systemuserid: string })[];
+  reset(): Promise<void>;
+  close(): Promise<void>;
+  stats(): EmulatorStats;
+  requests(): import('./request-log.js').LoggedRequest[];
+  addFault(spec: import('./faults.js').FaultSpec): void;
+  clearFaults(): void;
+  configure(patch: EmulatorConfigPatch): void;
+  /** a new certificate credential for an app (default: the default app); PEM with private key and certificate */
+  createClientCertificate(clientId?: string): Promise<string>;
+  /** registers another app, optionally with an application user in Dataverse */
+  registerApp(app: { clientId: string; secret: string; apiRoles?: string[]; applicationUser?: boolean }): void;
+  /** signs an arbitrary access token (tests: expired, wrong audience, wrong issuer …) */
+  mintToken(claims: JWTPayload, lifetimeSec?: number): Promise<string>;
+  /** copies of the rows of a table, for assertions */
+  rows(logicalName: string): Row[];
+}
+
+const MAX_BODY = 64 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function lowerHeaders(req: IncomingMessage): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return h;
+}
+
+function send(res: ServerResponse, r: ApiResponse): void {
+  const body = r.body ?? '';
+  res.writeHead(r.status, {
+    'OData-Version': '4.0',
+    ...r.headers,
+    ...(r.status === 204 || r.status === 304 ? {} : { 'Content-Length': Buffer.byteLength(body) }),
+  });
+  res.end(r.status === 204 || r.status === 304 ? undefined : body);
+}
+
+async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * Starts a local Dataverse: an HTTPS Web API and an Entra-like authority (two origins, like the real
+ * services), with seeded data, fault injection and a control API under /_emulator/ on the Web API origin.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const seed = options.seed ?? 42;
+  const scale = options.scale ?? 50;
+  const tenantId = options.tenantId ?? stableGuid(`tenant:${seed}`);
+  const clientId = (options.clientId ?? stableGuid(`app:${seed}`)).toLowerCase();
+  const clientSecret = options.clientSecret ?? `emu~${randomUUID().replace(/-/g, '').slice(0, 30)}`;
+  const apiClientId = (options.apiClientId ?? stableGuid(`mcp-api:${seed}`)).toLowerCase();
+  const apiSecret = `api~${randomUUID().replace(/-/g, '').slice(0, 30)}`;
+  const identityHeader = randomUUID();
+  const miSystem = stableGuid(`mi-system:${seed}`);
+  const miUser = stableGuid(`mi-user:${seed}`);
+  const anchor = options.anchorDate ?? new Date();
+
+  const [tls, signer] = await Promise.all([options.tls ?? createServerCertificate(host), TokenSigner.create()]);
+  const webServer = createServer({ cert: tls.cert, key: tls.key });
+  const authServer = createServer({ cert: tls.cert, key: tls.key });
+  webServer.keepAliveTimeout = 30_000;
+  authServer.keepAliveTimeout = 30_000;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const webPort = await listen(webServer, host, options.port ?? 0);
+  const authPort = await listen(authServer, host, options.authorityPort ?? 0);
+  const dynamicsUrl = `https://${urlHost}:${webPort}`;
+  const authorityHost = `https://${urlHost}:${authPort}`;
+
+  const schema = new Schema();
+  const store = new Store(schema.entities);
+  const appUserId = stableGuid(`appuser:${clientId}`);
+  const seedUsers: SeedUser[] = [
+    {
+      systemuserid: stableGuid(`sysadmin:${seed}`),
+      firstname: 'System',
+      lastname: 'Administrator',
+      email: 'admin@contoso.example',
+      objectId: stableGuid(`sysadmin-oid:${seed}`),
+    },
+    {
+      systemuserid: appUserId,
+      firstname: 'dynamics-mcp',
+      lastname: '(application)',
+      email: `${clientId}@application.example`,
+      objectId: stableGuid(`sp:${clientId}`),
+      applicationId: clientId,
+    },
+    {
+      systemuserid: stableGuid(`miuser:${miSystem}`),
+      firstname: 'Managed identity',
+      lastname: '(system-assigned)',
+      email: `${miSystem}@application.example`,
+      objectId: stableGuid(`sp:${miSystem}`),
+      applicationId: miSystem,
+    },
+    {
+      systemuserid: stableGuid(`miuser:${miUser}`),
+      firstname: 'Managed identity',
+      lastname: '(user-assigned)',
+      email: `${miUser}@application.example`,
+      objectId: stableGuid(`sp:${miUser}`),
+      applicationId: miUser,
+    },
+  ];
+  const testUsers = [
+    { first: 'Alex', last: 'Wilber', username: 'alex@contoso.example', scopes: ['mcp.tools', 'mcp.read'] },
+    { first: 'Megan', last: 'Bowen', username: 'megan@contoso.example', scopes: ['mcp.read'] },
+  ].map((u) => ({
+    username: u.username,
+    password: `Pa55-${u.first}-${seed}`,
+    objectId: stableGuid(`user-oid:${u.username}`),
+    name: `${u.first} ${u.last}`,
+    scopes: u.scopes,
+    systemuserid: stableGuid(`user:${u.username}`),
+    first: u.first,
+    last: u.last,
+  }));
+  for (const u of testUsers)
+    seedUsers.push({
+      systemuserid: u.systemuserid,
+      firstname: u.first,
+      lastname: u.last,
+      email: u.username,
+      objectId: u.objectId,
+    });
+
+  const apps = new Map<string, AppRegistration>();
+  const register = (id: string, name: string, secret: string | null, apiRoles: string[] = []) =>
+    apps.set(id, {
+      clientId: id,
+      objectId: stableGuid(`sp:${id}`),
+      displayName: name,
+      secrets: secret ? [{ value: secret, expiresAt: new Date(Date.now() + 365 * 86_400_000) }] : [],
+      certificates: [],
+      apiRoles,
+    });
+  register(clientId, 'dynamics-mcp', clientSecret, ['Mcp.Tools']);
+  register(apiClientId, 'dynamics-mcp API', apiSecret);
+  register(miSystem, 'managed identity (system)', null);
+  register(miUser, 'managed identity (user-assigned)', null);
+
+  const authority = new Authority(
+    {
+      tenantId,
+      authorityHost,
+      dynamicsUrl,
+      apiAudience: `api://${apiClientId}`,
+      tokenLifetimeSec: options.tokenLifetimeSec ?? 3599,
+      apps,
+      users: testUsers,
+      managedIdentity: { header: identityHeader, systemAssignedClientId: miSystem, userAssignedClientIds: [miUser] },
+    },
+    signer,
+  );
+
+  let latencyMs = options.latencyMs ?? 0;
+  let aggregateLimit = options.aggregateLimit ?? 50_000;
+  let ticket = firstFreeTicketSequence(scale);
+  const roles = new Map<string, SecurityRole>();
+  const protection = new ServiceProtection({ ...DATAVERSE_LIMITS, ...options.limits });
+  const faults = new FaultTable();
+  const log = new RequestLog();
+  const stats: EmulatorStats = {
+    tokenRequests: 0,
+    managedIdentityRequests: 0,
+    apiRequests: 0,
+    batchRequests: 0,
+    throttled: 0,
+    faultsInjected: 0,
+    inFlight: 0,
+    peakInFlight: 0,
+  };
+  const api = new WebApi({
+    schema,
+    store,
+    now: () => new Date(),
+    nextTicket: () => ticket++,
+    get aggregateLimit() {
+      return aggregateLimit;
+    },
+    organizationId: stableGuid(`org:${seed}`),
+    businessUnitId: stableGuid(`bu:${seed}`),
+  });
+
+  // apps registered later get their application users after the seeded ones, so the seed stays deterministic
+  const extraAppUsers: SeedUser[] = [];
+  const reseed = () => {
+    store.clear();
+    seedStore(store, schema, { seed, scale, anchor, users: seedUsers });
+    for (const u of extraAppUsers) seedStoreUser(store, u);
+    ticket = firstFreeTicketSequence(scale);
+  };
+  reseed();
+  let removedAppUser: Row | null = null;
+
+  /** Applies a fault if one matches; returns true when the request was fully handled by it. */
+  const applyFault = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<'reset-after' | boolean> => {
+    const fault = faults.take(req.method ?? 'GET', path);
+    if (!fault) return false;
+    stats.faultsInjected++;
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.action === 'reset') {
+      req.socket.destroy();
+      return true;
+    }
+    if (fault.action === 'reset-after') return 'reset-after';
+    if (fault.response) {
+      const { status, headers = {}, body } = fault.response;
+      const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+      send(res, { status, headers: { 'Content-Type': 'application/json', ...headers }, body: text });
+      return true;
+    }
+    return false;
+  };
+
+  const handleWeb = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', `https://${req.headers.host ?? `${urlHost}:${webPort}`}`);
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/_emulator/')) {
+      const r = await handleControl(control, req.method ?? 'GET', url, body ?? '');
+      send(res, r);
+      return;
+    }
+    const entry = {
+      method: req.method ?? 'GET',
+      url: `${url.pathname}${url.search}`,
+      status: 0,
+      service: 'webapi' as const,
+      userId: undefined as string | undefined,
+    };
+    log.add(entry);
+    stats.apiRequests++;
+    stats.inFlight++;
+    stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
+    res.on('close', () => {
+      stats.inFlight--;
+    });
+    const respond = (r: ApiResponse) => {
+      entry.status = r.status;
+      send(res, r);
+    };
+    if (body === null)
+      return respond(errorResponse(new DataverseError(413, '0x80040216', 'The request is too large.')));
+    const fault = await applyFault(req, res, url.pathname);
+    if (fault === true) {
+      entry.status = res.headersSent ? res.statusCode : -1;
+      return;
+    }
+    if (latencyMs > 0) await sleep(latencyMs);
+    let admitted: ReturnType<ServiceProtection['admit']> | undefined;
+    try {
+      const caller = await authenticateBearer(req.headers.authorization, signer, {
+        dynamicsUrl,
+        authorityUri: `${authorityHost}/${tenantId}`,
+        store,
+        schema,
+      });
+      entry.userId = caller.userId;
+      admitted = protection.admit(caller.userId);
+      const role = roles.get(caller.userId) ?? fullRole(schema.entities);
+      const headers = lowerHeaders(req);
+      const apiReq = { method: req.method ?? 'GET', url, headers, body };
+      const isBatch = url.pathname === `${API_PREFIX}/$batch`;
+      if (isBatch) stats.batchRequests++;
+      const r =
+        isBatch && req.method === 'POST'
+          ? handleBatch(api, store, apiReq, { userId: caller.userId, role })
+          : api.handle(apiReq, { userId: caller.userId, role });
+      r.headers = { ...admitted.headers, ...r.headers };
+      if (fault === 'reset-after') {
+        // the write is committed; the client never hears back
+        entry.status = -1;
+        req.socket.destroy();
+        return;
+      }
+      respond(r);
+    } catch (err) {
+      if (err instanceof DataverseError && err.status === 429) stats.throttled++;
+      respond(errorResponse(err));
+    } finally {
+      admitted?.done();
+    }
+  };
+
+  const handleAuth = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', authorityHost);
+    const body = (await readBody(req)) ?? '';
+    const service = url.pathname === '/msi/token' ? ('identity' as const) : ('authority' as const);
+    const entry = { method: req.method ?? 'GET', url: `${url.pathname}${url.search}`, status: 0, service };
+    log.add(entry);
+    if (service === 'identity') stats.managedIdentityRequests++;
+    else if (req.method === 'POST' && url.pathname.endsWith('/oauth2/v2.0/token')) stats.tokenRequests++;
+    const fault = await applyFault(req, res, url.pathname);
+    if (fault === true) {
+      entry.status = res.headersSent ? res.statusCode : -1;
+      return;
+    }
+    const answer = await authority.handle(req.method ?? 'GET', url, lowerHeaders(req), body);
+    const r = answer ?? {
+      status: 404,
+      body: { error: 'not_found', error_description: `No such endpoint: ${url.pathname}` },
+    };
+    entry.status = r.status;
+    if (fault === 'reset-after') {
+      req.socket.destroy();
+      return;
+    }
+    send(res, {
+      status: r.status,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...r.headers },
+      body: JSON.stringify(r.body),
+    });
+  };
+
+  const guard =
+    (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    (req: IncomingMessage, res: ServerResponse) => {
+      fn(req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, errorResponse(err));
+        else res.destroy();
+      });
+    };
+  webServer.on('request', guard(handleWeb));
+  authServer.on('request', guard(handleAuth));
+  const sockets = new Set<Socket>();
+  for (const s of [webServer, authServer])
+    s.on('secureConnection', (sock: Socket) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+
+  const control: EmulatorHandle = {
+    dynamicsUrl,
+    authorityHost,
+    tenantId,
+    clientId,
+    clientSecret,
+    ca: tls.cert,
+    applicationUserId: appUserId,
+    identityEndpoint: `${authorityHost}/msi/token`,
+    identityHeader,
+    managedIdentity: { systemAssignedClientId: miSystem, userAssignedClientId: miUser },
+    api: { audience: `api://${apiClientId}`, clientId: apiClientId, clientSecret: apiSecret },
+    users: testUsers.map(({ first: _f, last: _l, ...u }) => u),
+    async reset() {
+      reseed();
+      removedAppUser = null;
+      faults.clear();
+      log.clear();
+      protection.reset();
+      roles.clear();
+      for (const k of Object.keys(stats) as (keyof EmulatorStats)[]) if (k !== 'inFlight') stats[k] = 0;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await Promise.all(
+        [webServer, authServer].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+    },
+    stats: () => ({ ...stats }),
+    requests: () => log.list(),
+    addFault: (spec) => faults.add(spec),
+    clearFaults: () => faults.clear(),
+    configure(patch) {
+      if (patch.latencyMs !== undefined) latencyMs = patch.latencyMs;
+      if (patch.tokenLifetimeSec !== undefined) authority.config.tokenLifetimeSec = patch.tokenLifetimeSec;
+      if (patch.limits) protection.limits = { ...protection.limits, ...patch.limits };
+      if (patch.aggregateLimit !== undefined) aggregateLimit = patch.aggregateLimit;
+      if (patch.role) roles.set(patch.role.userId ?? appUserId, patch.role.privileges);
+      if (patch.secretExpired !== undefined) {
+        const app = apps.get(clientId)!;
+        app.secrets[0]!.expiresAt = new Date(Date.now() + (patch.secretExpired ? -86_400_000 : 365 * 86_400_000));
+      }
+      if (patch.applicationUserMissing !== undefined) {
+        const users = store.table('systemuser');
+        if (patch.applicationUserMissing && !removedAppUser) {
+          removedAppUser = users.get(appUserId) ?? null;
+          users.remove(appUserId);
+        } else if (!patch.applicationUserMissing && removedAppUser) {
+          users.put(appUserId, removedAppUser);
+          removedAppUser = null;
+        }
+      }
+    },
+    async createClientCertificate(forClient = clientId) {
+      const app = apps.get(forClient.toLowerCase());
+      if (!app) throw new Error(`No app registration ${forClient}`);
+      const { pem, cert } = await createClientCertificate(`dynamics-mcp ${forClient}`);
+      app.certificates.push(certificateEntry(cert));
+      return pem;
+    },
+    registerApp(app) {
+      const id = app.clientId.toLowerCase();
+      register(id, id, app.secret, app.apiRoles ?? []);
+      if (app.applicationUser) {
+        const user: SeedUser = {
+          systemuserid: stableGuid(`appuser:${id}`),
+          firstname: id,
+          lastname: '(application)',
+          email: `${id}@application.example`,
+          objectId: stableGuid(`sp:${id}`),
+          applicationId: id,
+        };
+        extraAppUsers.push(user);
+        seedStoreUser(store, user);
+      }
+    },
+    mintToken: (claims, lifetimeSec) => authority.mint(claims, lifetimeSec),
+    rows: (logicalName) => [...store.table(logicalName).rows.values()].map((r) => structuredClone(r)),
+  };
+  return control;
+}
+
+function seedStoreUser(store: Store, u: SeedUser): void {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  store.table('systemuser').put(u.systemuserid, {
+    systemuserid: u.systemuserid,
+    firstname: u.firstname,
+    lastname: u.lastname,
+    fullname: `${u.firstname} ${u.lastname}`,
+    internalemailaddress: u.email,
+    domainname: u.email,
+    title: 'Application user',
+    isdisabled: false,
+    applicationid: u.applicationId ?? null,
+    azureactivedirectoryobjectid: u.objectId,
+    territoryid: null,
+    createdon: now,
+    modifiedon: now,
+    createdby: null,
+    modifiedby: null,
+    versionnumber: store.nextVersion(),
+  });
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { AttributeDef, AttributeType, EntityDef, OptionDef, RequiredLevel } from './types.js';
+
+/** A stable GUID derived from a name, so metadata ids are the same on every start. */
+export function stableGuid(name: string): string {
+  const h = createHash('sha1').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+type AttrOptions = Partial<Omit<AttributeDef, 'logicalName' | 'displayName' | 'type'>>;
+
+export function attr(logicalName: string, displayName: string, type: AttributeType, o: AttrOptions = {}): AttributeDef {
+  return {
+    logicalName,
+    displayName,
+    type,
+    requiredLevel: o.requiredLevel ?? 'None',
+    validForCreate: o.validForCreate ?? true,
+    validForUpdate: o.validForUpdate ?? true,
+    validForRead: o.validForRead ?? true,
+    ...o,
+  };
+}
+
+export const str = (name: string, display: string, maxLength: number, requiredLevel: RequiredLevel = 'None') =>
+  attr(name, display, 'String', { maxLength, requiredLevel });
+export const memo = (name: string, display: string, maxLength = 2000) => attr(name, display, 'Memo', { maxLength });
+export const money = (name: string, display: string) =>
+  attr(name, display, 'Money', { precision: 2, minValue: -1_000_000_000_000, maxValue: 1_000_000_000_000 });
+export const int = (name: string, display: string, minValue = -2_147_483_648, maxValue = 2_147_483_647) =>
+  attr(name, display, 'Integer', { minValue, maxValue });
+export const bool = (name: string, display: string, labels: [string, string] = ['No', 'Yes']) =>
+  attr(name, display, 'Boolean', { booleanLabels: labels });
+export const date = (name: string, display: string, dateOnly = false) => attr(name, display, 'DateTime', { dateOnly });
+export const lookup = (name: string, display: string, targets: string[], requiredLevel: RequiredLevel = 'None') =>
+  attr(name, display, targets.length > 1 ? 'Customer' : 'Lookup', { targets, requiredLevel });
+
+export function picklist(name: string, display: string, options: [number, string][]): AttributeDef {
+  return attr(name, display, 'Picklist', { options: options.map(([value, label]) => ({ value, label })) });
+}
+
+/** statecode (not valid for create, SystemRequired) and statuscode, as on the entity reference pages. */
+export function stateAndStatus(
+  states: [number, string, number][],
+  statuses: [number, string, number][],
+): AttributeDef[] {
+  const stateOptions: OptionDef[] = states.map(([value, label, defaultStatus]) => ({ value, label, defaultStatus }));
+  const statusOptions: OptionDef[] = statuses.map(([value, label, state]) => ({ value, label, state }));
+  return [
+    attr('statecode', 'Status', 'State', {
+      options: stateOptions,
+      requiredLevel: 'SystemRequired',
+      validForCreate: false,
+    }),
+    attr('statuscode', 'Status Reason', 'Status', { options: statusOptions }),
+  ];
+}
+
+/** Columns every table has: audit stamps, version number and (for user-owned tables) the owner. */
+export function systemColumns(userOwned: boolean): AttributeDef[] {
+  const cols = [
+    date('createdon', 'Created On'),
+    date('modifiedon', 'Modified On'),
+    lookup('createdby', 'Created By', ['systemuser']),
+    lookup('modifiedby', 'Modified By', ['systemuser']),
+    attr('versionnumber', 'Version Number', 'BigInt', { validForCreate: false, validForUpdate: false }),
+  ];
+  for (const c of cols) {
+    c.validForCreate = false;
+    c.validForUpdate = false;
+  }
+  if (userOwned)
+    cols.push(attr('ownerid', 'Owner', 'Owner', { targets: ['systemuser'], requiredLevel: 'SystemRequired' }));
+  return cols;
+}
+
+export interface EntitySpec {
+  logicalName: string;
+  entitySetName: string;
+  schemaName: string;
+  displayName: string;
+  displayCollectionName: string;
+  primaryName: string;
+  ownershipType: EntityDef['ownershipType'];
+  objectTypeCode: number;
+  attributes: AttributeDef[];
+}
+
+export function entity(spec: EntitySpec): EntityDef {
+  const primaryIdAttribute = `${spec.logicalName}id`;
+  const id = attr(primaryIdAttribute, spec.displayName, 'Uniqueidentifier', { validForUpdate: false });
+  return {
+    logicalName: spec.logicalName,
+    entitySetName: spec.entitySetName,
+    schemaName: spec.schemaName,
+    displayName: spec.displayName,
+    displayCollectionName: spec.displayCollectionName,
+    primaryIdAttribute,
+    primaryNameAttribute: spec.primaryName,
+    ownershipType: spec.ownershipType,
+    objectTypeCode: spec.objectTypeCode,
+    metadataId: stableGuid(`entity:${spec.logicalName}`),
+    attributes: [id, ...spec.attributes, ...systemColumns(spec.ownershipType === 'UserOwned')],
+    manyToOne: [],
+    oneToMany: [],
+  };
+}

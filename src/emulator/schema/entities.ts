@@ -1,0 +1,417 @@
+import { attr, bool, date, entity, int, lookup, memo, money, picklist, stateAndStatus, str } from './build.js';
+import type { EntityDef } from './types.js';
+
+// Columns, option values and required levels follow the entity reference pages summarised in
+// shared/reference/dataverse-webapi.md §11 (ENT-* sources); ApplicationRequired is recorded but not enforced.
+
+const industry = picklist('industrycode', 'Industry', [
+  [1, 'Accounting'],
+  [2, 'Agriculture and Non-petrol Natural Resource Extraction'],
+  [3, 'Broadcasting Printing and Publishing'],
+  [4, 'Brokers'],
+  [6, 'Business Services'],
+  [7, 'Consulting'],
+  [8, 'Consumer Services'],
+  [9, 'Design, Direction and Creative Management'],
+  [12, 'Financial'],
+  [14, 'Food and Tobacco Processing'],
+  [17, 'Insurance'],
+  [19, 'Manufacturing'],
+  [25, 'Retail'],
+  [27, 'Transportation'],
+  [33, 'Wholesale'],
+]);
+
+const address = (prefix = 'address1') => [
+  str(`${prefix}_line1`, 'Street 1', 250),
+  str(`${prefix}_city`, 'City', 80),
+  str(`${prefix}_stateorprovince`, 'State/Province', 50),
+  str(`${prefix}_postalcode`, 'ZIP/Postal Code', 20),
+  str(`${prefix}_country`, 'Country/Region', 80),
+];
+
+const fullname = () =>
+  attr('fullname', 'Full Name', 'String', { maxLength: 160, validForCreate: false, validForUpdate: false });
+
+export const account = entity({
+  logicalName: 'account',
+  entitySetName: 'accounts',
+  schemaName: 'Account',
+  displayName: 'Account',
+  displayCollectionName: 'Accounts',
+  primaryName: 'name',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 1,
+  attributes: [
+    str('name', 'Account Name', 160, 'ApplicationRequired'),
+    str('accountnumber', 'Account Number', 20),
+    str('telephone1', 'Main Phone', 50),
+    str('emailaddress1', 'Email', 100),
+    str('websiteurl', 'Website', 200),
+    ...address(),
+    industry,
+    picklist('accountcategorycode', 'Category', [
+      [1, 'Preferred Customer'],
+      [2, 'Standard'],
+    ]),
+    picklist('customertypecode', 'Relationship Type', [
+      [1, 'Competitor'],
+      [2, 'Consultant'],
+      [3, 'Customer'],
+      [5, 'Influencer'],
+      [6, 'Investor'],
+      [7, 'Partner'],
+      [11, 'Prospect'],
+      [12, 'Reseller'],
+      [14, 'Vendor'],
+    ]),
+    money('revenue', 'Annual Revenue'),
+    money('creditlimit', 'Credit Limit'),
+    bool('creditonhold', 'Credit Hold'),
+    int('numberofemployees', 'Number of Employees', 0, 1_000_000_000),
+    memo('description', 'Description'),
+    lookup('primarycontactid', 'Primary Contact', ['contact']),
+    lookup('parentaccountid', 'Parent Account', ['account']),
+    lookup('territoryid', 'Territory', ['territory']),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    ...stateAndStatus(
+      [
+        [0, 'Active', 1],
+        [1, 'Inactive', 2],
+      ],
+      [
+        [1, 'Active', 0],
+        [2, 'Inactive', 1],
+      ],
+    ),
+  ],
+});
+
+export const contact = entity({
+  logicalName: 'contact',
+  entitySetName: 'contacts',
+  schemaName: 'Contact',
+  displayName: 'Contact',
+  displayCollectionName: 'Contacts',
+  primaryName: 'fullname',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 2,
+  attributes: [
+    str('firstname', 'First Name', 50),
+    str('lastname', 'Last Name', 50, 'ApplicationRequired'),
+    fullname(),
+    str('emailaddress1', 'Email', 100),
+    str('telephone1', 'Business Phone', 50),
+    str('mobilephone', 'Mobile Phone', 50),
+    str('jobtitle', 'Job Title', 100),
+    ...address(),
+    lookup('parentcustomerid', 'Company Name', ['account', 'contact']),
+    money('annualincome', 'Annual Income'),
+    date('birthdate', 'Birthday', true),
+    bool('donotemail', 'Do not allow Emails', ['Allow', 'Do Not Allow']),
+    memo('description', 'Description'),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    ...stateAndStatus(
+      [
+        [0, 'Active', 1],
+        [1, 'Inactive', 2],
+      ],
+      [
+        [1, 'Active', 0],
+        [2, 'Inactive', 1],
+      ],
+    ),
+  ],
+});
+
+export const lead = entity({
+  logicalName: 'lead',
+  entitySetName: 'leads',
+  schemaName: 'Lead',
+  displayName: 'Lead',
+  displayCollectionName: 'Leads',
+  primaryName: 'fullname',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4,
+  attributes: [
+    str('subject', 'Topic', 300, 'ApplicationRequired'),
+    str('firstname', 'First Name', 50),
+    str('lastname', 'Last Name', 50, 'ApplicationRequired'),
+    fullname(),
+    str('companyname', 'Company Name', 100),
+    str('jobtitle', 'Job Title', 100),
+    str('emailaddress1', 'Email', 100),
+    str('telephone1', 'Business Phone', 50),
+    str('mobilephone', 'Mobile Phone', 20),
+    str('websiteurl', 'Website', 200),
+    ...address(),
+    industry,
+    picklist('leadsourcecode', 'Lead Source', [
+      [1, 'Advertisement'],
+      [2, 'Employee Referral'],
+      [3, 'External Referral'],
+      [4, 'Partner'],
+      [5, 'Public Relations'],
+      [6, 'Seminar'],
+      [7, 'Trade Show'],
+      [8, 'Web'],
+      [9, 'Word of Mouth'],
+      [10, 'Other'],
+    ]),
+    picklist('leadqualitycode', 'Rating', [
+      [1, 'Hot'],
+      [2, 'Warm'],
+      [3, 'Cold'],
+    ]),
+    money('estimatedvalue', 'Est. Value'),
+    memo('description', 'Description'),
+    lookup('parentaccountid', 'Parent Account for lead', ['account']),
+    lookup('parentcontactid', 'Parent Contact for lead', ['contact']),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Qualified', 3],
+        [2, 'Disqualified', 4],
+      ],
+      [
+        [1, 'New', 0],
+        [2, 'Contacted', 0],
+        [3, 'Qualified', 1],
+        [4, 'Lost', 2],
+        [5, 'Cannot Contact', 2],
+        [6, 'No Longer Interested', 2],
+        [7, 'Canceled', 2],
+      ],
+    ),
+  ],
+});
+
+export const opportunity = entity({
+  logicalName: 'opportunity',
+  entitySetName: 'opportunities',
+  schemaName: 'Opportunity',
+  displayName: 'Opportunity',
+  displayCollectionName: 'Opportunities',
+  primaryName: 'name',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 3,
+  attributes: [
+    str('name', 'Topic', 300, 'ApplicationRequired'),
+    lookup('customerid', 'Potential Customer', ['account', 'contact'], 'ApplicationRequired'),
+    lookup('parentaccountid', 'Account', ['account']),
+    lookup('parentcontactid', 'Contact', ['contact']),
+    money('estimatedvalue', 'Est. Revenue'),
+    money('actualvalue', 'Actual Revenue'),
+    date('estimatedclosedate', 'Est. Close Date', true),
+    date('actualclosedate', 'Actual Close Date', true),
+    int('closeprobability', 'Probability', 0, 100),
+    str('stepname', 'Pipeline Phase', 200),
+    picklist('salesstage', 'Sales Stage', [
+      [0, 'Qualify'],
+      [1, 'Develop'],
+      [2, 'Propose'],
+      [3, 'Close'],
+    ]),
+    picklist('salesstagecode', 'Process Code', [[1, 'Default Value']]),
+    picklist('opportunityratingcode', 'Rating', [
+      [1, 'Hot'],
+      [2, 'Warm'],
+      [3, 'Cold'],
+    ]),
+    picklist('prioritycode', 'Priority', [[1, 'Default Value']]),
+    memo('description', 'Description'),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Won', 3],
+        [2, 'Lost', 4],
+      ],
+      [
+        [1, 'In Progress', 0],
+        [2, 'On Hold', 0],
+        [3, 'Won', 1],
+        [4, 'Canceled', 2],
+        [5, 'Out-Sold', 2],
+      ],
+    ),
+  ],
+});
+
+export const incident = entity({
+  logicalName: 'incident',
+  entitySetName: 'incidents',
+  schemaName: 'Incident',
+  displayName: 'Case',
+  displayCollectionName: 'Cases',
+  primaryName: 'title',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 112,
+  attributes: [
+    str('title', 'Case Title', 200, 'ApplicationRequired'),
+    attr('ticketnumber', 'Case Number', 'String', { maxLength: 100, validForUpdate: false }),
+    lookup('customerid', 'Customer', ['account', 'contact'], 'SystemRequired'),
+    lookup('primarycontactid', 'Contact', ['contact']),
+    memo('description', 'Description'),
+    picklist('prioritycode', 'Priority', [
+      [1, 'High'],
+      [2, 'Normal'],
+      [3, 'Low'],
+    ]),
+    picklist('casetypecode', 'Case Type', [
+      [1, 'Question'],
+      [2, 'Problem'],
+      [3, 'Request'],
+    ]),
+    picklist('caseorigincode', 'Origin', [
+      [1, 'Phone'],
+      [2, 'Email'],
+      [3, 'Web'],
+      [2483, 'Facebook'],
+      [3986, 'Twitter'],
+    ]),
+    picklist('severitycode', 'Severity', [[1, 'Default Value']]),
+    picklist('servicestage', 'Service Stage', [
+      [0, 'Identify'],
+      [1, 'Research'],
+      [2, 'Resolve'],
+    ]),
+    // A custom text column for the id a monitoring system gives an alert (a real org adds such a column
+    // to its solution); custom columns carry a publisher prefix.
+    str('dmcp_externalref', 'External Reference', 200),
+    ...stateAndStatus(
+      [
+        [0, 'Active', 1],
+        [1, 'Resolved', 5],
+        [2, 'Canceled', 6],
+      ],
+      [
+        [1, 'In Progress', 0],
+        [2, 'On Hold', 0],
+        [3, 'Waiting for Details', 0],
+        [4, 'Researching', 0],
+        [5, 'Problem Solved', 1],
+        [1000, 'Information Provided', 1],
+        [6, 'Cancelled', 2],
+        [2000, 'Merged', 2],
+      ],
+    ),
+  ],
+});
+
+export const systemuser = entity({
+  logicalName: 'systemuser',
+  entitySetName: 'systemusers',
+  schemaName: 'SystemUser',
+  displayName: 'User',
+  displayCollectionName: 'Users',
+  primaryName: 'fullname',
+  ownershipType: 'BusinessOwned',
+  objectTypeCode: 8,
+  attributes: [
+    str('firstname', 'First Name', 64),
+    str('lastname', 'Last Name', 64, 'ApplicationRequired'),
+    fullname(),
+    str('internalemailaddress', 'Primary Email', 100),
+    str('domainname', 'User Name', 1024),
+    str('title', 'Title', 128),
+    lookup('territoryid', 'Territory', ['territory']),
+    bool('isdisabled', 'Status', ['Enabled', 'Disabled']),
+    attr('applicationid', 'Application ID', 'Uniqueidentifier'),
+    attr('azureactivedirectoryobjectid', 'Azure AD Object ID', 'Uniqueidentifier'),
+  ],
+});
+
+export const territory = entity({
+  logicalName: 'territory',
+  entitySetName: 'territories',
+  schemaName: 'Territory',
+  displayName: 'Territory',
+  displayCollectionName: 'Territories',
+  primaryName: 'name',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 2013,
+  attributes: [
+    str('name', 'Territory Name', 200, 'SystemRequired'),
+    memo('description', 'Description'),
+    lookup('managerid', 'Manager', ['systemuser']),
+  ],
+});
+
+export const transactioncurrency = entity({
+  logicalName: 'transactioncurrency',
+  entitySetName: 'transactioncurrencies',
+  schemaName: 'TransactionCurrency',
+  displayName: 'Currency',
+  displayCollectionName: 'Currencies',
+  primaryName: 'currencyname',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 9105,
+  attributes: [
+    str('currencyname', 'Currency Name', 100, 'SystemRequired'),
+    str('isocurrencycode', 'Currency Code', 5, 'SystemRequired'),
+    str('currencysymbol', 'Currency Symbol', 10, 'SystemRequired'),
+  ],
+});
+
+/** 1:N relationships by their documented (or Dataverse-style) collection-valued navigation names. */
+const ONE_TO_MANY: [string, string, string, string][] = [
+  // [referenced entity, navigation property, referencing entity, referencing attribute]
+  ['account', 'contact_customer_accounts', 'contact', 'parentcustomerid'],
+  ['account', 'opportunity_customer_accounts', 'opportunity', 'customerid'],
+  ['account', 'incident_customer_accounts', 'incident', 'customerid'],
+  ['account', 'opportunity_parent_account', 'opportunity', 'parentaccountid'],
+  ['account', 'lead_parent_account', 'lead', 'parentaccountid'],
+  ['account', 'account_parent_account', 'account', 'parentaccountid'],
+  ['contact', 'contact_customer_contacts', 'contact', 'parentcustomerid'],
+  ['contact', 'opportunity_customer_contacts', 'opportunity', 'customerid'],
+  ['contact', 'incident_customer_contacts', 'incident', 'customerid'],
+  ['systemuser', 'user_accounts', 'account', 'ownerid'],
+  ['systemuser', 'user_opportunities', 'opportunity', 'ownerid'],
+  ['systemuser', 'user_leads', 'lead', 'ownerid'],
+  ['systemuser', 'user_incidents', 'incident', 'ownerid'],
+  ['territory', 'territory_accounts', 'account', 'territoryid'],
+  ['territory', 'territory_system_users', 'systemuser', 'territoryid'],
+];
+
+export const ALL_ENTITIES: EntityDef[] = [
+  account,
+  contact,
+  lead,
+  opportunity,
+  incident,
+  systemuser,
+  territory,
+  transactioncurrency,
+];
+
+function link(entities: EntityDef[]): void {
+  const byName = new Map(entities.map((e) => [e.logicalName, e]));
+  for (const e of entities) {
+    for (const a of e.attributes) {
+      if (!a.targets) continue;
+      for (const target of a.targets) {
+        if (!byName.has(target)) continue;
+        // Polymorphic (Customer) lookups get one typed navigation property per target (customerid_account).
+        const nav = a.type === 'Customer' ? `${a.logicalName}_${target}` : a.logicalName;
+        e.manyToOne.push({
+          navigationProperty: nav,
+          attribute: a.logicalName,
+          target,
+          schemaName: `${e.logicalName}_${a.logicalName}_${target}`,
+        });
+      }
+    }
+  }
+  for (const [referenced, nav, referencing, attribute] of ONE_TO_MANY) {
+    byName.get(referenced)!.oneToMany.push({
+      navigationProperty: nav,
+      referencingEntity: referencing,
+      referencingAttribute: attribute,
+      schemaName: nav,
+    });
+  }
+}
+
+link(ALL_ENTITIES);

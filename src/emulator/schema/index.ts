@@ -1,0 +1,45 @@
+import { ALL_ENTITIES } from './entities.js';
+import type { AttributeDef, EntityDef } from './types.js';
+
+export * from './types.js';
+
+/** Lookup of table definitions by logical name or entity set name (both as Dataverse spells them). */
+export class Schema {
+  readonly entities: readonly EntityDef[];
+  private readonly byLogical = new Map<string, EntityDef>();
+  private readonly bySet = new Map<string, EntityDef>();
+  private readonly attrs = new Map<string, Map<string, AttributeDef>>();
+
+  constructor(entities: readonly EntityDef[] = ALL_ENTITIES) {
+    this.entities = entities;
+    for (const e of entities) {
+      this.byLogical.set(e.logicalName, e);
+      this.bySet.set(e.entitySetName, e);
+      this.attrs.set(e.logicalName, new Map(e.attributes.map((a) => [a.logicalName, a])));
+    }
+  }
+
+  entity(logicalName: string): EntityDef | undefined {
+    return this.byLogical.get(logicalName);
+  }
+
+  entityBySet(setName: string): EntityDef | undefined {
+    return this.bySet.get(setName);
+  }
+
+  attribute(entity: EntityDef, name: string): AttributeDef | undefined {
+    return this.attrs.get(entity.logicalName)?.get(name);
+  }
+
+  /** `_parentaccountid_value` → the parentaccountid lookup attribute */
+  lookupFromValueName(entity: EntityDef, name: string): AttributeDef | undefined {
+    const m = /^_(.+)_value$/.exec(name);
+    if (!m) return undefined;
+    const a = this.attribute(entity, m[1]!);
+    return a && isLookup(a) ? a : undefined;
+  }
+}
+
+export function isLookup(a: AttributeDef): boolean {
+  return a.type === 'Lookup' || a.type === 'Customer' || a.type === 'Owner';
+}

@@ -1,0 +1,86 @@
+/** The emulator's own description of tables, from which it serves EntityDefinitions and checks writes. */
+
+export type AttributeType =
+  | 'Uniqueidentifier'
+  | 'String'
+  | 'Memo'
+  | 'Integer'
+  | 'BigInt'
+  | 'Decimal'
+  | 'Double'
+  | 'Money'
+  | 'Boolean'
+  | 'DateTime'
+  | 'Picklist'
+  | 'State'
+  | 'Status'
+  | 'Lookup'
+  | 'Customer'
+  | 'Owner';
+
+/** ATTRMETA: RequiredLevel values; only SystemRequired is enforced by the platform (§6.3). */
+export type RequiredLevel = 'None' | 'SystemRequired' | 'ApplicationRequired' | 'Recommended';
+
+export interface OptionDef {
+  value: number;
+  label: string;
+  /** for Status options: the State value they belong to */
+  state?: number;
+  /** for State options: the default Status value */
+  defaultStatus?: number;
+}
+
+export interface AttributeDef {
+  logicalName: string;
+  displayName: string;
+  type: AttributeType;
+  requiredLevel: RequiredLevel;
+  maxLength?: number;
+  minValue?: number;
+  maxValue?: number;
+  precision?: number;
+  /** DateTime with DateOnly behaviour (e.g. opportunity.estimatedclosedate) */
+  dateOnly?: boolean;
+  options?: OptionDef[];
+  /** labels for Boolean false/true */
+  booleanLabels?: [string, string];
+  /** lookup targets (logical names) */
+  targets?: string[];
+  validForCreate: boolean;
+  validForUpdate: boolean;
+  validForRead: boolean;
+  description?: string;
+}
+
+/** A lookup seen from the referencing side: the single-valued navigation property. */
+export interface ManyToOne {
+  navigationProperty: string;
+  /** the lookup attribute holding the id */
+  attribute: string;
+  target: string;
+  schemaName: string;
+}
+
+/** A 1:N relationship seen from the referenced side: the collection-valued navigation property. */
+export interface OneToMany {
+  navigationProperty: string;
+  referencingEntity: string;
+  referencingAttribute: string;
+  schemaName: string;
+}
+
+export interface EntityDef {
+  logicalName: string;
+  entitySetName: string;
+  schemaName: string;
+  displayName: string;
+  displayCollectionName: string;
+  primaryIdAttribute: string;
+  primaryNameAttribute: string;
+  ownershipType: 'UserOwned' | 'OrganizationOwned' | 'BusinessOwned';
+  objectTypeCode: number;
+  metadataId: string;
+  attributes: AttributeDef[];
+  manyToOne: ManyToOne[];
+  oneToMany: OneToMany[];
+}

@@ -1,0 +1,322 @@
+import type { Schema } from '../schema/index.js';
+import type { Row, Store } from '../store/store.js';
+import { Random } from './random.js';
+import {
+  CASE_TOPICS,
+  COMPANY_FORM,
+  COMPANY_PREFIX,
+  COMPANY_SUFFIX,
+  FIRST_NAMES,
+  JOB_TITLES,
+  LAST_NAMES,
+  PLACES,
+  PRODUCTS,
+  STREETS,
+  TERRITORIES,
+} from './words.js';
+
+export interface SeedUser {
+  systemuserid: string;
+  firstname: string;
+  lastname: string;
+  email: string;
+  /** Entra object id (users and application users both have one) */
+  objectId: string;
+  /** set for application users: the app registration's client id */
+  applicationId?: string;
+}
+
+export interface SeedOptions {
+  seed: number;
+  /** number of accounts; contacts ×2, opportunities ×1, leads and cases ×½ */
+  scale: number;
+  /** dates are spread around this day (UTC), so "this quarter" always has a pipeline */
+  anchor: Date;
+  users: SeedUser[];
+}
+
+export const USD_ID = 'a1b2c3d4-0000-4000-8000-00000000d011';
+const DAY = 86_400_000;
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Fills the store with a deterministic organisation. Returns the number of rows written. */
+export function seedStore(store: Store, schema: Schema, o: SeedOptions): number {
+  const rnd = new Random(o.seed);
+  const anchor = Date.UTC(o.anchor.getUTCFullYear(), o.anchor.getUTCMonth(), o.anchor.getUTCDate());
+  const admin = o.users[0]!;
+  let count = 0;
+
+  const add = (logical: string, fields: Row, opts: { id?: string; createdDaysAgo?: number; owner?: string } = {}) => {
+    const def = schema.entity(logical)!;
+    const table = store.table(logical);
+    const id = opts.id ?? rnd.guid();
+    const created = anchor - (opts.createdDaysAgo ?? rnd.int(30, 900)) * DAY + rnd.int(0, DAY - 1);
+    const row: Row = {
+      [def.primaryIdAttribute]: id,
+      createdon: iso(created),
+      modifiedon: iso(created + rnd.int(0, 20) * DAY),
+      createdby: { id: admin.systemuserid, entity: 'systemuser' },
+      modifiedby: { id: admin.systemuserid, entity: 'systemuser' },
+      versionnumber: store.nextVersion(),
+      ...fields,
+    };
+    if (def.ownershipType === 'UserOwned') row.ownerid = { id: opts.owner ?? admin.systemuserid, entity: 'systemuser' };
+    if ('firstname' in fields || 'lastname' in fields)
+      row.fullname = [fields.firstname, fields.lastname].filter(Boolean).join(' ');
+    table.put(id, row);
+    count++;
+    return id;
+  };
+
+  add(
+    'transactioncurrency',
+    { currencyname: 'US Dollar', isocurrencycode: 'USD', currencysymbol: '$' },
+    { id: USD_ID },
+  );
+  const usd = { id: USD_ID, entity: 'transactioncurrency' };
+
+  const territoryIds = new Map<string, string>();
+  for (const name of TERRITORIES)
+    territoryIds.set(name, add('territory', { name, description: `${name} sales region` }));
+
+  // Users: the configured ones (application user, test users) plus sales people scaled with the org.
+  const salesUsers: string[] = [];
+  for (const u of o.users) {
+    add(
+      'systemuser',
+      {
+        firstname: u.firstname,
+        lastname: u.lastname,
+        internalemailaddress: u.email,
+        domainname: u.email,
+        title: u.applicationId ? 'Application user' : 'Sales Manager',
+        isdisabled: false,
+        applicationid: u.applicationId ?? null,
+        azureactivedirectoryobjectid: u.objectId,
+        territoryid: null,
+      },
+      { id: u.systemuserid },
+    );
+    if (!u.applicationId) salesUsers.push(u.systemuserid);
+  }
+  const sellerCount = Math.max(6, Math.min(200, Math.ceil(o.scale / 50)));
+  for (let i = 0; i < sellerCount; i++) {
+    const first = rnd.pick(FIRST_NAMES);
+    const last = rnd.pick(LAST_NAMES);
+    const territory = TERRITORIES[i % TERRITORIES.length]!;
+    const email = `${first}.${last.replace(/[^A-Za-z]/g, '')}${i}@contoso.example`.toLowerCase();
+    salesUsers.push(
+      add('systemuser', {
+        firstname: first,
+        lastname: last,
+        internalemailaddress: email,
+        domainname: email,
+        title: rnd.pick(['Account Executive', 'Sales Representative', 'Key Account Manager']),
+        isdisabled: false,
+        applicationid: null,
+        azureactivedirectoryobjectid: rnd.guid(),
+        territoryid: { id: territoryIds.get(territory)!, entity: 'territory' },
+      }),
+    );
+  }
+  const owner = () => rnd.pick(salesUsers);
+
+  const accounts: { id: string; name: string; place: (typeof PLACES)[number] }[] = [];
+  for (let i = 0; i < o.scale; i++) {
+    const place = rnd.pick(PLACES);
+    const name = `${rnd.pick(COMPANY_PREFIX)} ${rnd.pick(COMPANY_SUFFIX)} ${rnd.pick(COMPANY_FORM)}${i >= 300 ? ` ${i}` : ''}`;
+    const domain = name.toLowerCase().replace(/[^a-z0-9]+/g, '') + '.example';
+    const id = add(
+      'account',
+      {
+        name,
+        accountnumber: `ACC-${String(10000 + i)}`,
+        telephone1: `+1-555-${String(rnd.int(100, 999))}-${String(rnd.int(1000, 9999))}`,
+        emailaddress1: `info@${domain}`,
+        websiteurl: `https://www.${domain}`,
+        address1_line1: `${rnd.int(1, 999)} ${rnd.pick(STREETS)}`,
+        address1_city: place[0],
+        address1_stateorprovince: place[1],
+        address1_country: place[2],
+        address1_postalcode: `${place[3]}${rnd.int(10, 99)}`,
+        industrycode: rnd.pick([1, 3, 6, 7, 12, 14, 17, 19, 25, 27, 33]),
+        accountcategorycode: rnd.chance(0.3) ? 1 : 2,
+        customertypecode: rnd.pick([3, 3, 3, 11, 7, 12, 1]),
+        revenue: rnd.int(2, 5000) * 10_000,
+        creditlimit: rnd.int(1, 50) * 5_000,
+        creditonhold: rnd.chance(0.05),
+        numberofemployees: rnd.int(5, 20000),
+        description: null,
+        primarycontactid: null,
+        parentaccountid: null,
+        territoryid: { id: territoryIds.get(place[4])!, entity: 'territory' },
+        transactioncurrencyid: usd,
+        statecode: rnd.chance(0.08) ? 1 : 0,
+        statuscode: 1,
+      },
+      { owner: owner() },
+    );
+    const row = store.table('account').get(id)!;
+    if (row.statecode === 1) row.statuscode = 2;
+    if (i > 10 && rnd.chance(0.1)) row.parentaccountid = { id: rnd.pick(accounts).id, entity: 'account' };
+    accounts.push({ id, name, place });
+  }
+
+  // Contacts: two per account; the first becomes the primary contact.
+  const contactsByAccount = new Map<string, string[]>();
+  for (const a of accounts) {
+    const ids: string[] = [];
+    for (let k = 0; k < 2; k++) {
+      const first = rnd.pick(FIRST_NAMES);
+      const last = rnd.pick(LAST_NAMES);
+      const domain = a.name.toLowerCase().replace(/[^a-z0-9]+/g, '') + '.example';
+      ids.push(
+        add(
+          'contact',
+          {
+            firstname: first,
+            lastname: last,
+            emailaddress1: `${first}.${last.replace(/[^A-Za-z]/g, '')}@${domain}`.toLowerCase(),
+            telephone1: `+1-555-${String(rnd.int(100, 999))}-${String(rnd.int(1000, 9999))}`,
+            mobilephone: null,
+            jobtitle: rnd.pick(JOB_TITLES),
+            address1_city: a.place[0],
+            address1_postalcode: `${a.place[3]}${rnd.int(10, 99)}`,
+            parentcustomerid: { id: a.id, entity: 'account' },
+            annualincome: null,
+            birthdate: null,
+            donotemail: rnd.chance(0.1),
+            description: null,
+            transactioncurrencyid: usd,
+            statecode: 0,
+            statuscode: 1,
+          },
+          { owner: owner() },
+        ),
+      );
+    }
+    contactsByAccount.set(a.id, ids);
+    store.table('account').get(a.id)!.primarycontactid = { id: ids[0]!, entity: 'contact' };
+  }
+
+  // Opportunities: one per account on average, at every stage, closing over past and coming quarters.
+  const STAGES = [
+    { stage: 0, step: '1-Qualify', prob: [10, 20] },
+    { stage: 1, step: '2-Develop', prob: [30, 50] },
+    { stage: 2, step: '3-Propose', prob: [50, 70] },
+    { stage: 3, step: '4-Close', prob: [70, 90] },
+  ] as const;
+  for (let i = 0; i < o.scale; i++) {
+    const a = rnd.pick(accounts);
+    const s = rnd.pick(STAGES);
+    const closeOffset = rnd.int(-270, 270);
+    const close = anchor + closeOffset * DAY;
+    const roll = rnd.next();
+    let state = 0;
+    let status = rnd.chance(0.1) ? 2 : 1;
+    if (closeOffset < -30 && roll < 0.45) [state, status] = [1, 3];
+    else if (closeOffset < -30 && roll < 0.8) [state, status] = [2, rnd.chance(0.5) ? 4 : 5];
+    const estimated = rnd.int(5, 500) * 1000;
+    add(
+      'opportunity',
+      {
+        name: `${rnd.pick(PRODUCTS)} for ${a.name}`,
+        customerid: { id: a.id, entity: 'account' },
+        parentaccountid: { id: a.id, entity: 'account' },
+        parentcontactid: { id: contactsByAccount.get(a.id)![0]!, entity: 'contact' },
+        estimatedvalue: estimated,
+        actualvalue: state === 1 ? estimated : null,
+        estimatedclosedate: isoDate(close),
+        actualclosedate: state === 0 ? null : isoDate(close),
+        closeprobability: state === 1 ? 100 : state === 2 ? 0 : rnd.int(s.prob[0], s.prob[1]),
+        stepname: state === 0 ? s.step : state === 1 ? '5-Won' : '5-Lost',
+        salesstage: state === 0 ? s.stage : 3,
+        salesstagecode: 1,
+        opportunityratingcode: rnd.int(1, 3),
+        prioritycode: 1,
+        description: null,
+        transactioncurrencyid: usd,
+        statecode: state,
+        statuscode: status,
+      },
+      { owner: owner(), createdDaysAgo: Math.max(1, -closeOffset + rnd.int(30, 120)) },
+    );
+  }
+
+  // Leads: web-form style, some qualified or disqualified.
+  const SOURCES = [1, 2, 3, 4, 6, 7, 8, 8, 8, 9, 10];
+  for (let i = 0; i < Math.ceil(o.scale / 2); i++) {
+    const place = rnd.pick(PLACES);
+    const first = rnd.pick(FIRST_NAMES);
+    const last = rnd.pick(LAST_NAMES);
+    const company = `${rnd.pick(COMPANY_PREFIX)} ${rnd.pick(COMPANY_SUFFIX)}`;
+    const roll = rnd.next();
+    const [state, status] = roll < 0.7 ? [0, rnd.chance(0.5) ? 1 : 2] : roll < 0.85 ? [1, 3] : [2, rnd.int(4, 7)];
+    add(
+      'lead',
+      {
+        subject: `Interested in ${rnd.pick(PRODUCTS).toLowerCase()}`,
+        firstname: first,
+        lastname: last,
+        companyname: company,
+        jobtitle: rnd.pick(JOB_TITLES),
+        emailaddress1:
+          `${first}.${last.replace(/[^A-Za-z]/g, '')}.${i}@${company.toLowerCase().replace(/[^a-z0-9]+/g, '')}.example`.toLowerCase(),
+        telephone1: `+1-555-${String(rnd.int(100, 999))}-${String(rnd.int(1000, 9999))}`,
+        mobilephone: null,
+        websiteurl: null,
+        address1_line1: null,
+        address1_city: place[0],
+        address1_stateorprovince: place[1],
+        address1_country: place[2],
+        address1_postalcode: `${place[3]}${rnd.int(10, 99)}`,
+        industrycode: rnd.pick([1, 6, 7, 12, 19, 25]),
+        leadsourcecode: rnd.pick(SOURCES),
+        leadqualitycode: rnd.int(1, 3),
+        estimatedvalue: rnd.int(1, 200) * 1000,
+        description: null,
+        parentaccountid: null,
+        parentcontactid: null,
+        transactioncurrencyid: usd,
+        statecode: state,
+        statuscode: status,
+      },
+      { owner: owner(), createdDaysAgo: rnd.int(0, 365) },
+    );
+  }
+
+  // Cases: priorities and origins, most resolved, some still open.
+  for (let i = 0; i < Math.ceil(o.scale / 2); i++) {
+    const a = rnd.pick(accounts);
+    const roll = rnd.next();
+    const [state, status] =
+      roll < 0.35 ? [0, rnd.pick([1, 1, 2, 3, 4])] : roll < 0.9 ? [1, rnd.chance(0.8) ? 5 : 1000] : [2, 6];
+    add(
+      'incident',
+      {
+        title: rnd.pick(CASE_TOPICS),
+        ticketnumber: `CAS-${String(1000 + i).padStart(5, '0')}-${rnd.alnum(6)}`,
+        customerid: { id: a.id, entity: 'account' },
+        primarycontactid: { id: contactsByAccount.get(a.id)![rnd.int(0, 1)]!, entity: 'contact' },
+        description: null,
+        prioritycode: rnd.pick([1, 2, 2, 2, 3]),
+        casetypecode: rnd.int(1, 3),
+        caseorigincode: rnd.pick([1, 2, 2, 3, 3, 2483, 3986]),
+        severitycode: 1,
+        servicestage: state === 0 ? rnd.int(0, 2) : 2,
+        dmcp_externalref: null,
+        statecode: state,
+        statuscode: status,
+      },
+      { owner: owner(), createdDaysAgo: rnd.int(0, 400) },
+    );
+  }
+  return count;
+}
+
+/** The next ticket number after the seeded ones (CAS-01000-… onwards). */
+export function firstFreeTicketSequence(scale: number): number {
+  return 1000 + Math.ceil(scale / 2);
+}

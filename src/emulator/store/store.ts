@@ -1,0 +1,126 @@
+import type { EntityDef } from '../schema/index.js';
+
+/** A lookup value as stored: the related row's id and table. */
+export interface LookupRef {
+  id: string;
+  entity: string;
+}
+
+export type Value = string | number | boolean | null | LookupRef;
+export type Row = Record<string, Value>;
+
+export function isLookupRef(v: unknown): v is LookupRef {
+  return typeof v === 'object' && v !== null && 'id' in v && 'entity' in v;
+}
+
+/**
+ * One table's rows. Keeps a lazily rebuilt sorted id list so that paging a large table in primary-key
+ * order (the default order) costs a binary search per page rather than a sort.
+ */
+export class Table {
+  readonly rows = new Map<string, Row>();
+  private sorted: string[] | null = null;
+
+  constructor(readonly def: EntityDef) {}
+
+  get(id: string): Row | undefined {
+    return this.rows.get(id);
+  }
+
+  put(id: string, row: Row): void {
+    if (!this.rows.has(id)) this.sorted = null;
+    this.rows.set(id, row);
+  }
+
+  remove(id: string): boolean {
+    const had = this.rows.delete(id);
+    if (had) this.sorted = null;
+    return had;
+  }
+
+  clear(): void {
+    this.rows.clear();
+    this.sorted = null;
+  }
+
+  sortedIds(): string[] {
+    if (!this.sorted) this.sorted = [...this.rows.keys()].sort();
+    return this.sorted;
+  }
+}
+
+interface JournalEntry {
+  table: Table;
+  id: string;
+  before: Row | undefined;
+}
+
+/**
+ * All tables, plus the row-version counter behind @odata.etag and an undo journal that makes a
+ * $batch change set atomic (BATCH: "any failure rolls back the whole set").
+ */
+export class Store {
+  private readonly tables = new Map<string, Table>();
+  private version = 1_000_000;
+  private journal: JournalEntry[] | null = null;
+
+  constructor(entities: readonly EntityDef[]) {
+    for (const e of entities) this.tables.set(e.logicalName, new Table(e));
+  }
+
+  table(logicalName: string): Table {
+    const t = this.tables.get(logicalName);
+    if (!t) throw new Error(`no table ${logicalName}`);
+    return t;
+  }
+
+  nextVersion(): number {
+    return ++this.version;
+  }
+
+  private remember(table: Table, id: string): void {
+    if (this.journal) this.journal.push({ table, id, before: table.get(id) });
+  }
+
+  insert(table: Table, id: string, row: Row): void {
+    this.remember(table, id);
+    table.put(id, row);
+  }
+
+  replace(table: Table, id: string, row: Row): void {
+    this.remember(table, id);
+    table.put(id, row);
+  }
+
+  delete(table: Table, id: string): boolean {
+    this.remember(table, id);
+    return table.remove(id);
+  }
+
+  /**
+   * Runs `fn` so that either all of its writes stay or none do. Synchronous on purpose: no other
+   * request can interleave with a change set, so the journal holds only the change set's own writes.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.journal) return fn();
+    this.journal = [];
+    try {
+      const result = fn();
+      this.journal = null;
+      return result;
+    } catch (err) {
+      const journal = this.journal ?? [];
+      this.journal = null;
+      for (let i = journal.length - 1; i >= 0; i--) {
+        const { table, id, before } = journal[i]!;
+        if (before) table.put(id, before);
+        else table.remove(id);
+      }
+      throw err;
+    }
+  }
+
+  clear(): void {
+    for (const t of this.tables.values()) t.clear();
+  }
+}

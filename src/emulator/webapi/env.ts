@@ -1,0 +1,54 @@
+import type { Schema } from '../schema/index.js';
+import type { EntityDef } from '../schema/types.js';
+import { isLookupRef, type Row, type Store, type Value } from '../store/store.js';
+
+/** What a query needs besides its own text: the data, the clock, the caller, and per-query caches. */
+export class QueryEnv {
+  private readonly childIndexes = new Map<string, Map<string, Row[]>>();
+
+  constructor(
+    readonly schema: Schema,
+    readonly store: Store,
+    readonly now: Date,
+    readonly callerId: string,
+    /** parameter aliases from the query string (`@p1=…`), raw text */
+    readonly aliases: ReadonlyMap<string, string> = new Map(),
+  ) {}
+
+  /** The row a lookup value points at, if it exists. */
+  related(v: Value | undefined, target?: string): Row | undefined {
+    if (!isLookupRef(v) || (target && v.entity !== target)) return undefined;
+    if (!this.schema.entity(v.entity)) return undefined;
+    return this.store.table(v.entity).get(v.id);
+  }
+
+  /** Primary name of the row a lookup points at: the lookup's formatted value and its sort key. */
+  relatedName(v: Value | undefined): string | undefined {
+    if (!isLookupRef(v)) return undefined;
+    const def = this.schema.entity(v.entity);
+    const row = this.related(v);
+    const name = def && row ? row[def.primaryNameAttribute] : undefined;
+    return typeof name === 'string' ? name : undefined;
+  }
+
+  /** Rows of `child` whose `attribute` points at each parent id; built once per query and relationship. */
+  children(child: EntityDef, attribute: string, parentId: string): Row[] {
+    const key = `${child.logicalName}.${attribute}`;
+    let index = this.childIndexes.get(key);
+    if (!index) {
+      index = new Map();
+      for (const row of this.store.table(child.logicalName).rows.values()) {
+        const ref = row[attribute];
+        if (!isLookupRef(ref)) continue;
+        let list = index.get(ref.id);
+        if (!list) {
+          list = [];
+          index.set(ref.id, list);
+        }
+        list.push(row);
+      }
+      this.childIndexes.set(key, index);
+    }
+    return index.get(parentId) ?? [];
+  }
+}

@@ -1,0 +1,534 @@
+import type { Compare, Expr, FunctionCall, Literal } from '../../odata/ast.js';
+import { parseLiteral } from '../../odata/parser.js';
+import { isLookup, type Schema } from '../schema/index.js';
+import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { isLookupRef, type Row, type Value } from '../store/store.js';
+import type { QueryEnv } from './env.js';
+import { badRequest, DataverseError, notSupported, unknownProperty } from './errors.js';
+import { edmType } from './values.js';
+
+/** A compiled predicate or value getter; `vars` holds the rows bound by enclosing lambdas. */
+type Getter = (row: Row, env: QueryEnv, vars: Row[]) => Value | undefined;
+export type Predicate = (row: Row, env: QueryEnv, vars?: Row[]) => boolean;
+
+type Family = 'string' | 'number' | 'boolean' | 'date' | 'guid' | 'null';
+
+interface Operand {
+  get: Getter;
+  family: Family;
+  edm: string;
+  attr?: AttributeDef;
+  isLiteral: boolean;
+}
+
+interface Scope {
+  variable: string;
+  entity: EntityDef;
+}
+
+function familyOf(edm: string): Family {
+  if (edm === 'Edm.String') return 'string';
+  if (edm === 'Edm.Boolean') return 'boolean';
+  if (edm === 'Edm.Guid') return 'guid';
+  if (edm === 'Edm.Date' || edm === 'Edm.DateTimeOffset') return 'date';
+  return 'number';
+}
+
+function literalEdm(l: Literal): string {
+  switch (l.type) {
+    case 'string':
+      return 'Edm.String';
+    case 'number':
+      return Number.isInteger(l.value) ? 'Edm.Int32' : 'Edm.Decimal';
+    case 'guid':
+      return 'Edm.Guid';
+    case 'date':
+      return 'Edm.Date';
+    case 'datetime':
+      return 'Edm.DateTimeOffset';
+    case 'boolean':
+      return 'Edm.Boolean';
+    case 'null':
+      return 'null';
+  }
+}
+
+/** Comparable form: strings and GUIDs case-insensitive (SQL collation), dates as epoch ms. */
+function normalise(v: Value | undefined, family: Family): string | number | boolean | null {
+  if (v === null || v === undefined) return null;
+  if (isLookupRef(v)) return v.id.toLowerCase();
+  switch (family) {
+    case 'string':
+    case 'guid':
+      return String(v).toLowerCase();
+    case 'date':
+      return typeof v === 'string' ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v) : (v as number);
+    default:
+      return v as number | boolean;
+  }
+}
+
+/** SQL LIKE (the documented wildcards % _ [] [^]) as an anchored, case-insensitive regular expression. */
+export function likeToRegExp(pattern: string): RegExp {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '%') out += '.*';
+    else if (c === '_') out += '.';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end === -1) {
+        out += '\\[';
+        continue;
+      }
+      let body = pattern.slice(i + 1, end);
+      const negate = body.startsWith('^');
+      if (negate) body = body.slice(1);
+      out += `[${negate ? '^' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`;
+      i = end;
+    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`, 'is');
+}
+
+const DAY = 86_400_000;
+const startOfDay = (ms: number) => Math.floor(ms / DAY) * DAY;
+
+export class FilterCompiler {
+  constructor(
+    private readonly schema: Schema,
+    private readonly aliases: ReadonlyMap<string, string>,
+  ) {}
+
+  compile(expr: Expr, entity: EntityDef): Predicate {
+    const p = this.bool(expr, entity, [], false);
+    return (row, env, vars = []) => p(row, env, vars) === true;
+  }
+
+  private bool(e: Expr, entity: EntityDef, scopes: Scope[], underNot: boolean): Getter {
+    switch (e.kind) {
+      case 'and': {
+        const parts = e.operands.map((o) => this.bool(o, entity, scopes, underNot));
+        return (row, env, vars) => parts.every((p) => p(row, env, vars) === true);
+      }
+      case 'or': {
+        const parts = e.operands.map((o) => this.bool(o, entity, scopes, underNot));
+        return (row, env, vars) => parts.some((p) => p(row, env, vars) === true);
+      }
+      case 'not': {
+        const inner = this.bool(e.operand, entity, scopes, true);
+        return (row, env, vars) => inner(row, env, vars) !== true;
+      }
+      case 'compare':
+        return this.compare(e, entity, scopes);
+      case 'call':
+        return this.stringCall(e, entity, scopes);
+      case 'function':
+        if (underNot) throw badRequest('Not operator along with the Custom Named Condition operators is not allowed');
+        return this.queryFunction(e, entity, scopes);
+      case 'lambda':
+        return this.lambda(e, entity, scopes, underNot);
+      case 'literal':
+        if (e.type === 'boolean') return () => e.value as boolean;
+        throw badRequest(`A boolean expression was expected at position ${e.pos}.`);
+      case 'path': {
+        const op = this.operand(e, entity, scopes);
+        if (op.family !== 'boolean') throw badRequest(`A boolean expression was expected at position ${e.pos}.`);
+        return op.get;
+      }
+      default:
+        throw badRequest(`A boolean expression was expected at position ${e.pos}.`);
+    }
+  }
+
+  /** Resolves a property path (with lookup navigation) to a getter and its type. */
+  private path(segments: string[], entity: EntityDef, scopes: Scope[]): Operand {
+    let current = entity;
+    let start = 0;
+    let base: Getter = (row) => row as unknown as Value;
+    const scope = [...scopes].reverse().find((s) => s.variable === segments[0]);
+    if (scope) {
+      const index = scopes.lastIndexOf(scope);
+      current = scope.entity;
+      start = 1;
+      base = (_row, _env, vars) => vars[index] as unknown as Value;
+      if (segments.length === 1) throw badRequest(`The lambda variable '${scope.variable}' needs a property.`);
+    }
+    const hops: { attribute: string; target: string }[] = [];
+    for (let i = start; i < segments.length - 1; i++) {
+      const seg = segments[i]!;
+      const nav = current.manyToOne.find((m) => m.navigationProperty === seg);
+      if (!nav) {
+        if (current.oneToMany.some((m) => m.navigationProperty === seg))
+          throw badRequest(
+            `The parent value for a property access of a property '${segments[i + 1]}' is not a single value. Property access can only be applied to a single value.`,
+          );
+        throw unknownProperty(seg, current.logicalName);
+      }
+      hops.push({ attribute: nav.attribute, target: nav.target });
+      current = this.schema.entity(nav.target)!;
+    }
+    const last = segments[segments.length - 1]!;
+    const lookup = this.schema.lookupFromValueName(current, last);
+    const attr = lookup ?? this.schema.attribute(current, last);
+    if (!attr || (isLookup(attr) && !lookup)) {
+      if (
+        current.manyToOne.some((m) => m.navigationProperty === last) ||
+        current.oneToMany.some((m) => m.navigationProperty === last)
+      )
+        throw badRequest(
+          `The navigation property '${last}' cannot be compared; compare one of its properties, such as '${last}/name'.`,
+        );
+      throw unknownProperty(last, current.logicalName);
+    }
+    const edm = lookup ? 'Edm.Guid' : edmType(attr);
+    const name = attr.logicalName;
+    const get: Getter = (row, env, vars) => {
+      let r: Row | undefined = base(row, env, vars) as unknown as Row;
+      for (const h of hops) {
+        if (!r) return undefined;
+        r = env.related(r[h.attribute], h.target);
+      }
+      if (!r) return undefined;
+      const v = r[name];
+      return isLookupRef(v) ? v.id : v;
+    };
+    return { get, family: familyOf(edm), edm, attr, isLiteral: false };
+  }
+
+  private literal(l: Literal): Operand {
+    const edm = literalEdm(l);
+    const value = l.value;
+    return { get: () => value, family: edm === 'null' ? 'null' : familyOf(edm), edm, isLiteral: true };
+  }
+
+  private operand(e: Expr, entity: EntityDef, scopes: Scope[]): Operand {
+    if (e.kind === 'literal') return this.literal(e);
+    if (e.kind === 'alias') return this.literal(this.aliasLiteral(e.name, e.pos));
+    if (e.kind === 'path') return this.path(e.segments, entity, scopes);
+    throw badRequest(`A property or a literal was expected at position ${e.pos}.`);
+  }
+
+  private aliasLiteral(name: string, _pos: number): Literal {
+    const text = this.aliases.get(`@${name}`);
+    // COMPOSE: "An alias with no value is treated as null"
+    if (text === undefined) return { kind: 'literal', type: 'null', value: null, pos: _pos };
+    const parsed = parseLiteral(text);
+    if (parsed.kind !== 'literal') throw badRequest(`The value of parameter alias '@${name}' must be a literal.`);
+    return parsed;
+  }
+
+  private compare(e: Compare, entity: EntityDef, scopes: Scope[]): Getter {
+    const left = this.operand(e.left, entity, scopes);
+    const right = this.operand(e.right, entity, scopes);
+    // GUID-valued columns accept GUID literals only: a quoted id is the classic mistake, and Dataverse refuses it.
+    const compatible = left.family === 'null' || right.family === 'null' || left.family === right.family;
+    if (!compatible) {
+      const kind = {
+        eq: 'Equal',
+        ne: 'NotEqual',
+        gt: 'GreaterThan',
+        ge: 'GreaterThanOrEqual',
+        lt: 'LessThan',
+        le: 'LessThanOrEqual',
+      }[e.op];
+      throw badRequest(
+        `A binary operator with incompatible types was detected. Found operand types '${left.edm}' and '${right.edm}' for operator kind '${kind}'.`,
+      );
+    }
+    const family = left.family === 'null' ? right.family : left.family;
+    const lg = left.get;
+    const rg = right.get;
+    const op = e.op;
+    return (row, env, vars) => {
+      const a = normalise(lg(row, env, vars), family);
+      const b = normalise(rg(row, env, vars), family);
+      if (op === 'eq') return a === b;
+      if (op === 'ne') return a !== b;
+      if (a === null || b === null) return false;
+      if (op === 'gt') return a > b;
+      if (op === 'ge') return a >= b;
+      if (op === 'lt') return a < b;
+      return a <= b;
+    };
+  }
+
+  private stringCall(e: Extract<Expr, { kind: 'call' }>, entity: EntityDef, scopes: Scope[]): Getter {
+    const [target, pattern] = e.args as [Expr, Expr];
+    const op = this.operand(target, entity, scopes);
+    if (op.family !== 'string')
+      throw badRequest(`The function '${e.name}' needs a text column as its first argument; '${op.edm}' was given.`);
+    const lit = pattern.kind === 'alias' ? this.aliasLiteral(pattern.name, pattern.pos) : pattern;
+    if (lit.kind !== 'literal' || lit.type !== 'string')
+      throw badRequest(`The function '${e.name}' needs a text literal as its second argument.`);
+    const value = String(lit.value);
+    const like = e.name === 'contains' ? `%${value}%` : e.name === 'startswith' ? `${value}%` : `%${value}`;
+    const re = likeToRegExp(like);
+    const get = op.get;
+    return (row, env, vars) => {
+      const v = get(row, env, vars);
+      return typeof v === 'string' && re.test(v);
+    };
+  }
+
+  private lambda(e: Extract<Expr, { kind: 'lambda' }>, entity: EntityDef, scopes: Scope[], underNot: boolean): Getter {
+    let owner = entity;
+    let baseIndex = -1;
+    let segments = e.path;
+    const scope = [...scopes].reverse().find((s) => s.variable === segments[0]);
+    if (scope) {
+      baseIndex = scopes.lastIndexOf(scope);
+      owner = scope.entity;
+      segments = segments.slice(1);
+    }
+    if (segments.length !== 1)
+      // FILTER: lambdas are not supported on a collection nested under a lookup
+      throw badRequest(
+        `Lambda operators are only supported on collection-valued navigation properties of the table itself, not on '${e.path.join('/')}'.`,
+      );
+    const nav = owner.oneToMany.find((m) => m.navigationProperty === segments[0]);
+    if (!nav) {
+      if (owner.manyToOne.some((m) => m.navigationProperty === segments[0]))
+        throw badRequest(`'${segments[0]}' is a single-valued navigation property; any() and all() need a collection.`);
+      throw unknownProperty(segments[0]!, owner.logicalName);
+    }
+    const child = this.schema.entity(nav.referencingEntity)!;
+    const idAttr = owner.primaryIdAttribute;
+    const body =
+      e.variable && e.body
+        ? this.bool(e.body, entity, [...scopes, { variable: e.variable, entity: child }], underNot)
+        : null;
+    const depth = scopes.length;
+    const isAll = e.op === 'all';
+    return (row, env, vars) => {
+      const parent = baseIndex >= 0 ? vars[baseIndex]! : row;
+      const kids = env.children(child, nav.referencingAttribute, String(parent[idAttr]));
+      if (!body) return kids.length > 0;
+      const test = (k: Row) => {
+        const v = vars.slice(0, depth);
+        v[depth] = k;
+        return body(row, env, v) === true;
+      };
+      return isAll ? kids.every(test) : kids.some(test);
+    };
+  }
+
+  private queryFunction(e: FunctionCall, entity: EntityDef, scopes: Scope[]): Getter {
+    const param = (name: string): Expr | undefined => {
+      const v = e.params[name];
+      return v?.kind === 'alias' ? this.aliasLiteral(v.name, v.pos) : v;
+    };
+    const nameParam = param('PropertyName');
+    if (nameParam?.kind !== 'literal' || typeof nameParam.value !== 'string')
+      throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs PropertyName='<column>'.`);
+    const op = this.path(nameParam.value.split('/'), entity, scopes);
+    const family = op.family;
+    const coerce = (l: Literal): Value => {
+      if (family === 'number') return Number(l.value);
+      if (family === 'boolean') return l.value === true || l.value === 'true' || l.value === '1';
+      return l.value as Value;
+    };
+    const single = (): Literal => {
+      const v = param('PropertyValue');
+      if (v?.kind !== 'literal') throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs PropertyValue.`);
+      return v;
+    };
+    const list = (): Literal[] => {
+      const v = param('PropertyValues');
+      if (v?.kind !== 'list') throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs PropertyValues=[…].`);
+      return v.items;
+    };
+    const get = op.get;
+    const value = (row: Row, env: QueryEnv, vars: Row[]) => normalise(get(row, env, vars), family);
+    const dateRange = (from: (now: number) => number, to: (now: number) => number): Getter => {
+      if (family !== 'date') throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs a date column.`);
+      return (row, env, vars) => {
+        const v = value(row, env, vars);
+        const now = env.now.getTime();
+        return typeof v === 'number' && v >= from(now) && v < to(now);
+      };
+    };
+    const count = () => {
+      const n = Number(single().value);
+      if (!Number.isInteger(n) || n < 0) throw badRequest(`PropertyValue of ${e.name} must be a whole number.`);
+      return n;
+    };
+    const month = (now: number, add: number) => {
+      const d = new Date(now);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
+    };
+    const year = (now: number, add: number) => Date.UTC(new Date(now).getUTCFullYear() + add, 0, 1);
+    const week = (now: number, add: number) => {
+      const sod = startOfDay(now);
+      return sod - new Date(sod).getUTCDay() * DAY + add * 7 * DAY;
+    };
+    switch (e.name) {
+      case 'In':
+      case 'NotIn': {
+        const set = new Set(list().map((l) => normalise(coerce(l), family)));
+        const negate = e.name === 'NotIn';
+        return (row, env, vars) => {
+          const v = value(row, env, vars);
+          if (v === null) return false;
+          return set.has(v) !== negate;
+        };
+      }
+      case 'Between':
+      case 'NotBetween': {
+        const items = list();
+        if (items.length !== 2) throw badRequest(`${e.name} needs exactly two PropertyValues.`);
+        const lo = normalise(coerce(items[0]!), family)!;
+        const hi = normalise(coerce(items[1]!), family)!;
+        const negate = e.name === 'NotBetween';
+        return (row, env, vars) => {
+          const v = value(row, env, vars);
+          if (v === null) return false;
+          return (v >= lo && v <= hi) !== negate;
+        };
+      }
+      case 'On':
+      case 'OnOrAfter':
+      case 'OnOrBefore': {
+        const day = startOfDay(normalise(single().value as Value, 'date') as number);
+        if (e.name === 'On')
+          return dateRange(
+            () => day,
+            () => day + DAY,
+          );
+        if (e.name === 'OnOrAfter')
+          return dateRange(
+            () => day,
+            () => Number.POSITIVE_INFINITY,
+          );
+        return dateRange(
+          () => Number.NEGATIVE_INFINITY,
+          () => day + DAY,
+        );
+      }
+      case 'Today':
+        return dateRange(startOfDay, (n) => startOfDay(n) + DAY);
+      case 'Yesterday':
+        return dateRange((n) => startOfDay(n) - DAY, startOfDay);
+      case 'Tomorrow':
+        return dateRange(
+          (n) => startOfDay(n) + DAY,
+          (n) => startOfDay(n) + 2 * DAY,
+        );
+      case 'Last7Days':
+        return dateRange(
+          (n) => startOfDay(n) - 7 * DAY,
+          (n) => n,
+        );
+      case 'Next7Days':
+        return dateRange(
+          (n) => n,
+          (n) => startOfDay(n) + 8 * DAY,
+        );
+      case 'LastXDays': {
+        const x = count();
+        return dateRange(
+          (n) => startOfDay(n) - x * DAY,
+          (n) => n,
+        );
+      }
+      case 'NextXDays': {
+        const x = count();
+        return dateRange(
+          (n) => n,
+          (n) => startOfDay(n) + (x + 1) * DAY,
+        );
+      }
+      case 'LastXHours': {
+        const x = count();
+        return dateRange(
+          (n) => n - x * 3_600_000,
+          (n) => n,
+        );
+      }
+      case 'NextXHours': {
+        const x = count();
+        return dateRange(
+          (n) => n,
+          (n) => n + x * 3_600_000,
+        );
+      }
+      case 'OlderThanXDays': {
+        const x = count();
+        return dateRange(
+          () => Number.NEGATIVE_INFINITY,
+          (n) => startOfDay(n) - x * DAY,
+        );
+      }
+      case 'ThisWeek':
+        return dateRange(
+          (n) => week(n, 0),
+          (n) => week(n, 1),
+        );
+      case 'LastWeek':
+        return dateRange(
+          (n) => week(n, -1),
+          (n) => week(n, 0),
+        );
+      case 'NextWeek':
+        return dateRange(
+          (n) => week(n, 1),
+          (n) => week(n, 2),
+        );
+      case 'ThisMonth':
+        return dateRange(
+          (n) => month(n, 0),
+          (n) => month(n, 1),
+        );
+      case 'LastMonth':
+        return dateRange(
+          (n) => month(n, -1),
+          (n) => month(n, 0),
+        );
+      case 'NextMonth':
+        return dateRange(
+          (n) => month(n, 1),
+          (n) => month(n, 2),
+        );
+      case 'ThisYear':
+        return dateRange(
+          (n) => year(n, 0),
+          (n) => year(n, 1),
+        );
+      case 'LastYear':
+        return dateRange(
+          (n) => year(n, -1),
+          (n) => year(n, 0),
+        );
+      case 'NextYear':
+        return dateRange(
+          (n) => year(n, 1),
+          (n) => year(n, 2),
+        );
+      case 'EqualUserId':
+      case 'NotEqualUserId': {
+        const negate = e.name === 'NotEqualUserId';
+        return (row, env, vars) => {
+          const v = value(row, env, vars);
+          if (v === null) return negate;
+          return (v === env.callerId.toLowerCase()) !== negate;
+        };
+      }
+      default:
+        throw notSupported(`The query function Microsoft.Dynamics.CRM.${e.name}`);
+    }
+  }
+}
+
+export function compileFilter(
+  schema: Schema,
+  aliases: ReadonlyMap<string, string>,
+  expr: Expr,
+  entity: EntityDef,
+): Predicate {
+  try {
+    return new FilterCompiler(schema, aliases).compile(expr, entity);
+  } catch (err) {
+    if (err instanceof DataverseError) throw err;
+    throw badRequest((err as Error).message);
+  }
+}

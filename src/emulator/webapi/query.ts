@@ -1,0 +1,146 @@
+import type { ExpandItem, Expr, OrderByItem } from '../../odata/ast.js';
+import { isLookup } from '../schema/index.js';
+import type { EntityDef } from '../schema/types.js';
+import type { Row } from '../store/store.js';
+import type { QueryEnv } from './env.js';
+import { DataverseError } from './errors.js';
+import { compileFilter } from './filter.js';
+import { type CookieKey, decodeSkipToken, type PagingCookie } from './paging.js';
+import { compareKeys, sortKeyGetter } from './shape.js';
+
+export interface CollectionQuery {
+  entity: EntityDef;
+  filter?: Expr;
+  orderBy?: OrderByItem[];
+  top?: number;
+  expand?: ExpandItem[];
+  count: boolean;
+  skipToken?: string;
+  /** from `Prefer: odata.maxpagesize` */
+  maxPageSize?: number;
+  /** restricts the rows (filtered collections such as accounts(<id>)/contact_customer_accounts) */
+  source?: Row[];
+}
+
+export interface CollectionResult {
+  rows: Row[];
+  count?: number;
+  next?: PagingCookie;
+}
+
+/** PAGE: the default and maximum page size; COUNT: the count cap. */
+export const MAX_PAGE = 5000;
+
+type Key = string | number | boolean | null;
+
+const invalidCookie = () =>
+  new DataverseError(400, '0x8004112A', 'Invalid paging cookie: the $skiptoken was not issued for this query.');
+
+function upperBound(ids: string[], last: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! <= last) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function decodeKey(env: QueryEnv, entity: EntityDef, name: string, text: string | null): Key {
+  if (text === null) return null;
+  const a = env.schema.lookupFromValueName(entity, name) ? undefined : env.schema.attribute(entity, name);
+  if (!a || isLookup(a) || ['String', 'Memo', 'Uniqueidentifier', 'DateTime'].includes(a.type)) return text;
+  if (a.type === 'Boolean') return text === 'true';
+  return Number(text);
+}
+
+export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): CollectionResult {
+  const { entity } = q;
+  const table = env.store.table(entity.logicalName);
+  const pred = q.filter ? compileFilter(env.schema, env.aliases, q.filter, entity) : null;
+  const paged = q.maxPageSize !== undefined;
+  // PAGE: "$top combined with Prefer: odata.maxpagesize: $top is ignored"
+  const pageSize = paged ? Math.min(q.maxPageSize!, MAX_PAGE) : Math.min(q.top ?? MAX_PAGE, MAX_PAGE);
+  const allowNext = paged || q.top === undefined;
+  const pk = entity.primaryIdAttribute;
+  const orderBy = q.orderBy ?? [];
+  const cookie = q.skipToken !== undefined ? decodeSkipToken(q.skipToken) : undefined;
+  if (cookie === null) throw invalidCookie();
+  // the cookie writes GUIDs upper-case in braces (PAGE); rows hold them lower-case
+  const cookieKeys = cookie?.keys.map((k) => (k.name === pk ? { ...k, last: k.last?.toLowerCase() ?? null } : k));
+  if (cookieKeys) {
+    const expected = [...orderBy.map((o) => o.path.join('/')), pk];
+    if (cookieKeys.length !== expected.length || cookieKeys.some((k, i) => k.name !== expected[i]))
+      throw invalidCookie();
+  }
+  let count: number | undefined;
+  const result: CollectionResult = { rows: [] };
+
+  if (orderBy.length === 0 && !q.source) {
+    // Fast path: primary-key order straight off the sorted id list; a page costs a binary search.
+    const ids = table.sortedIds();
+    const start = cookieKeys ? upperBound(ids, cookieKeys[0]!.last ?? '') : 0;
+    const page: Row[] = [];
+    for (let i = start; i < ids.length && page.length <= pageSize; i++) {
+      const row = table.get(ids[i]!)!;
+      if (!pred || pred(row, env)) page.push(row);
+    }
+    if (q.count) {
+      count = 0;
+      for (const id of ids) if ((!pred || pred(table.get(id)!, env)) && ++count > MAX_PAGE) break;
+    }
+    result.rows = page.slice(0, pageSize);
+    if (page.length > pageSize && allowNext) result.next = nextCookie(cookie, result.rows, [], pk, []);
+  } else {
+    const getters = [...orderBy.map((o) => sortKeyGetter(env, entity, o.path)), (r: Row) => String(r[pk])];
+    const desc = [...orderBy.map((o) => o.descending), false];
+    const keyed: { r: Row; k: Key[] }[] = [];
+    for (const row of q.source ?? table.rows.values()) {
+      if (!pred || pred(row, env)) keyed.push({ r: row, k: getters.map((g) => g(row)) });
+    }
+    count = q.count ? keyed.length : undefined;
+    keyed.sort((a, b) => compareKeys(a.k, b.k, desc));
+    let start = 0;
+    if (cookieKeys) {
+      const after = cookieKeys.map((k, i) =>
+        i === cookieKeys.length - 1 ? k.last : decodeKey(env, entity, k.name, k.last),
+      );
+      // first row strictly after the cookie's last row in this order
+      let lo = 0;
+      let hi = keyed.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(keyed[mid]!.k, after, desc) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      start = lo;
+    }
+    const page = keyed.slice(start, start + pageSize + 1);
+    result.rows = page.slice(0, pageSize).map((x) => x.r);
+    if (page.length > pageSize && allowNext) {
+      const names = orderBy.map((o) => o.path.join('/'));
+      const firstK = page[0]!.k;
+      const lastK = page[pageSize - 1]!.k;
+      result.next = nextCookie(cookie, result.rows, names, pk, [firstK, lastK]);
+    }
+  }
+  if (count !== undefined) result.count = Math.min(count, MAX_PAGE);
+  return result;
+}
+
+function nextCookie(
+  current: PagingCookie | undefined,
+  rows: Row[],
+  orderNames: string[],
+  pk: string,
+  bounds: Key[][],
+): PagingCookie {
+  const keys: CookieKey[] = orderNames.map((name, i) => ({
+    name,
+    first: bounds[0]![i] === null ? null : String(bounds[0]![i]),
+    last: bounds[1]![i] === null ? null : String(bounds[1]![i]),
+  }));
+  keys.push({ name: pk, first: String(rows[0]![pk]), last: String(rows[rows.length - 1]![pk]) });
+  return { pageNumber: (current?.pageNumber ?? 1) + 1, keys };
+}

@@ -1,0 +1,350 @@
+import { isLookup } from '../schema/index.js';
+import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { USD_ID } from '../seed/seed.js';
+import type { LookupRef, Row, Value } from '../store/store.js';
+import type { QueryEnv } from './env.js';
+import {
+  alreadyExists,
+  badRequest,
+  concurrencyMismatch,
+  DataverseError,
+  duplicateKey,
+  notFound,
+  payloadError,
+  validationError,
+} from './errors.js';
+import { etagOf } from './shape.js';
+import { isoNow } from './values.js';
+
+const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export interface WriteContext {
+  env: QueryEnv;
+  /** Content-ID → the created record's URL, for `$1`-style references inside a change set */
+  contentIds?: ReadonlyMap<string, string>;
+  nextTicket: () => number;
+}
+
+const undeclared = (entity: string, name: string) =>
+  // observed (DataverseServiceClient#42): the OData library's wording for a misnamed @odata.bind
+  payloadError(
+    entity,
+    `Microsoft.OData.ODataException: An undeclared property '${name}' which only has property annotations in the payload but no property value was found in the payload. In OData, only declared navigation properties and declared named streams can be represented as properties without values.`,
+  );
+
+const noSuchProperty = (entity: string, name: string) =>
+  payloadError(
+    entity,
+    `Microsoft.OData.ODataException: The property '${name}' does not exist on type 'Microsoft.Dynamics.CRM.${entity}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+  );
+
+/** `/contacts(<id>)`, `contacts(<id>)`, an absolute URL, or `$n` → the related row's table and id. */
+function parseBind(ctx: WriteContext, entity: EntityDef, nav: string, raw: unknown): LookupRef {
+  if (typeof raw !== 'string')
+    throw payloadError(entity.logicalName, `The value of '${nav}@odata.bind' must be a URL string.`);
+  let value = raw;
+  if (value.startsWith('$')) {
+    const url = ctx.contentIds?.get(value.slice(1));
+    // BATCH: "Content-ID Reference: '$1' does not exist in the batch context."
+    if (!url) throw badRequest(`Content-ID Reference: '${value}' does not exist in the batch context.`);
+    value = url;
+  }
+  const m = /(?:^|\/)([A-Za-z_][A-Za-z0-9_]*)\(([0-9a-fA-F-]{36})\)$/.exec(value);
+  const set = m && ctx.env.schema.entityBySet(m[1]!);
+  if (!m || !set)
+    throw payloadError(
+      entity.logicalName,
+      `Microsoft.OData.ODataException: The value '${value}' of '${nav}@odata.bind' is not a valid entity reference.`,
+    );
+  return { entity: set.logicalName, id: m[2]!.toLowerCase() };
+}
+
+function checkValue(entity: EntityDef, a: AttributeDef, v: unknown): Value {
+  if (v === null) return null;
+  const wrongType = (expected: string) =>
+    payloadError(
+      entity.logicalName,
+      `Microsoft.OData.ODataException: Cannot convert the literal '${JSON.stringify(v)}' to the expected type '${expected}'.`,
+    );
+  switch (a.type) {
+    case 'String':
+    case 'Memo': {
+      if (typeof v !== 'string') throw wrongType('Edm.String');
+      if (a.maxLength !== undefined && v.length > a.maxLength)
+        throw validationError(
+          `The length of the '${a.logicalName}' attribute of the '${entity.logicalName}' entity exceeded the maximum allowed length of '${a.maxLength}'.`,
+        );
+      // Dataverse stores empty text as null
+      return v === '' ? null : v;
+    }
+    case 'Integer':
+    case 'BigInt':
+    case 'Picklist':
+    case 'State':
+    case 'Status':
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw wrongType('Edm.Int32');
+      break;
+    case 'Money':
+    case 'Decimal':
+    case 'Double':
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw wrongType('Edm.Decimal');
+      break;
+    case 'Boolean':
+      if (typeof v !== 'boolean') throw wrongType('Edm.Boolean');
+      return v;
+    case 'DateTime': {
+      if (typeof v !== 'string' || !(DATE_RE.test(v) || DATETIME_RE.test(v)) || Number.isNaN(Date.parse(v)))
+        throw wrongType(a.dateOnly ? 'Edm.Date' : 'Edm.DateTimeOffset');
+      return a.dateOnly ? v.slice(0, 10) : new Date(v).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    }
+    case 'Uniqueidentifier':
+      if (typeof v !== 'string' || !GUID_RE.test(v)) throw wrongType('Edm.Guid');
+      return v.toLowerCase();
+    default:
+      break;
+  }
+  const n = v as number;
+  if ((a.minValue !== undefined && n < a.minValue) || (a.maxValue !== undefined && n > a.maxValue))
+    throw validationError(
+      `The value ${n} of '${a.logicalName}' on record of type '${entity.logicalName}' is outside the valid range (${a.minValue} to ${a.maxValue}).`,
+    );
+  if ((a.type === 'Picklist' || a.type === 'State' || a.type === 'Status') && !a.options?.some((o) => o.value === n))
+    throw validationError(
+      `The value ${n} of '${a.logicalName}' on record of type '${entity.logicalName}' is outside the valid range.`,
+    );
+  return n;
+}
+
+interface Changes {
+  values: Row;
+  /** nested records from a deep insert, created after the parent */
+  deep: { nav: string; records: Record<string, unknown>[] }[];
+}
+
+/** Reads a create/update body into column values, enforcing the payload rules. */
+function readBody(
+  ctx: WriteContext,
+  entity: EntityDef,
+  body: Record<string, unknown>,
+  mode: 'create' | 'update',
+): Changes {
+  const { schema } = ctx.env;
+  const values: Row = {};
+  const deep: Changes['deep'] = [];
+  for (const [key, raw] of Object.entries(body)) {
+    if (key.startsWith('@odata.')) continue;
+    if (key.endsWith('@odata.bind')) {
+      const nav = key.slice(0, -'@odata.bind'.length);
+      const m2o = entity.manyToOne.find((m) => m.navigationProperty === nav);
+      if (!m2o) throw undeclared(entity.logicalName, nav);
+      if (raw === null) {
+        values[m2o.attribute] = null;
+        continue;
+      }
+      const ref = parseBind(ctx, entity, nav, raw);
+      if (ref.entity !== m2o.target)
+        throw payloadError(
+          entity.logicalName,
+          `'${nav}' refers to a ${m2o.target}, but '${String(raw)}' is a ${ref.entity}.`,
+        );
+      const target = ctx.env.store.table(ref.entity);
+      if (!target.get(ref.id)) throw notFound(ref.entity, ref.id);
+      values[m2o.attribute] = ref;
+      continue;
+    }
+    if (key.includes('@')) continue; // other instance annotations are ignored
+    const m2o = entity.manyToOne.find((m) => m.navigationProperty === key);
+    if (m2o && raw !== null && typeof raw === 'object' && !Array.isArray(raw) && mode === 'create') {
+      deep.push({ nav: key, records: [raw as Record<string, unknown>] });
+      continue;
+    }
+    const o2m = entity.oneToMany.find((m) => m.navigationProperty === key);
+    if (o2m && Array.isArray(raw) && mode === 'create') {
+      deep.push({ nav: key, records: raw as Record<string, unknown>[] });
+      continue;
+    }
+    const a = schema.attribute(entity, key);
+    if (!a) throw noSuchProperty(entity.logicalName, key);
+    if (isLookup(a)) {
+      // UPDATE: "parentaccountid": null clears a lookup; any other value must go through @odata.bind
+      if (raw === null && mode === 'update') {
+        values[a.logicalName] = null;
+        continue;
+      }
+      throw payloadError(
+        entity.logicalName,
+        `Microsoft.OData.ODataException: A value was given for the lookup '${key}'; set lookups with '${entity.manyToOne.find((m) => m.attribute === key)?.navigationProperty ?? key}@odata.bind'.`,
+      );
+    }
+    // ATTRMETA: columns not valid for create/update are silently ignored
+    if (mode === 'create' ? !a.validForCreate : !a.validForUpdate) continue;
+    values[a.logicalName] = checkValue(entity, a, raw);
+  }
+  return { values, deep };
+}
+
+function applyStatus(entity: EntityDef, row: Row, changes: Row): void {
+  const state = entity.attributes.find((a) => a.logicalName === 'statecode');
+  const status = entity.attributes.find((a) => a.logicalName === 'statuscode');
+  if (!state || !status) return;
+  const newState = (changes.statecode ?? row.statecode ?? 0) as number;
+  if ('statecode' in changes && !('statuscode' in changes)) {
+    // UPDATE: each state has one DefaultStatus, used when only statecode is sent
+    changes.statuscode = state.options!.find((o) => o.value === newState)?.defaultStatus ?? null;
+  }
+  const newStatus = (changes.statuscode ?? row.statuscode) as number | null;
+  if (newStatus === null || newStatus === undefined) return;
+  const option = status.options!.find((o) => o.value === newStatus);
+  if (option && option.state !== newState) {
+    const stateLabel = state.options!.find((o) => o.value === newState)?.label ?? String(newState);
+    throw validationError(
+      `${newStatus} is not a valid status code for state code ${entity.schemaName}State.${stateLabel} on ${entity.logicalName}.`,
+    );
+  }
+}
+
+function computeFullName(row: Row): void {
+  if ('fullname' in row || 'firstname' in row || 'lastname' in row)
+    row.fullname = [row.firstname, row.lastname].filter((x) => typeof x === 'string' && x).join(' ') || null;
+}
+
+function stamp(ctx: WriteContext, row: Row, created: boolean): void {
+  const now = isoNow(ctx.env.now);
+  const me = { id: ctx.env.callerId, entity: 'systemuser' };
+  if (created) {
+    row.createdon = now;
+    row.createdby = me;
+  }
+  row.modifiedon = now;
+  row.modifiedby = me;
+  row.versionnumber = ctx.env.store.nextVersion();
+}
+
+/** POST /<set> (and the create half of an upsert). Returns the new row. */
+export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<string, unknown>, forcedId?: string): Row {
+  const { store, schema } = ctx.env;
+  const table = store.table(entity.logicalName);
+  const { values, deep } = readBody(ctx, entity, body, 'create');
+  const pk = entity.primaryIdAttribute;
+  const id = (forcedId ?? (values[pk] as string | undefined) ?? crypto.randomUUID()).toLowerCase();
+  if (forcedId && values[pk] && values[pk] !== forcedId)
+    throw badRequest(`The key in the URL (${forcedId}) and the ${pk} in the body (${values[pk]}) differ.`);
+  if (table.get(id)) throw duplicateKey();
+  const row: Row = {};
+  for (const a of entity.attributes) row[a.logicalName] = null;
+  Object.assign(row, values);
+  row[pk] = id;
+  if (entity.ownershipType === 'UserOwned' && !row.ownerid)
+    row.ownerid = { id: ctx.env.callerId, entity: 'systemuser' };
+  if (schema.attribute(entity, 'statecode')) {
+    row.statecode = 0;
+    applyStatus(entity, { statecode: 0 }, row);
+    if (row.statuscode === null) row.statuscode = schema.attribute(entity, 'statecode')!.options![0]!.defaultStatus!;
+  }
+  if (schema.attribute(entity, 'transactioncurrencyid') && !row.transactioncurrencyid)
+    row.transactioncurrencyid = { id: USD_ID, entity: 'transactioncurrency' };
+  if (entity.logicalName === 'incident' && !row.ticketnumber)
+    row.ticketnumber = `CAS-${String(ctx.nextTicket()).padStart(5, '0')}-${id.slice(0, 6).toUpperCase()}`;
+  computeFullName(row);
+  // ATTRMETA §6.3: only SystemRequired is enforced by the platform
+  for (const a of entity.attributes) {
+    if (
+      a.requiredLevel === 'SystemRequired' &&
+      a.validForCreate &&
+      (row[a.logicalName] === null || row[a.logicalName] === undefined)
+    )
+      throw validationError(
+        `The '${a.logicalName}' attribute of the '${entity.logicalName}' entity is required and has no value.`,
+      );
+  }
+  stamp(ctx, row, true);
+  store.insert(table, id, row);
+  for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
+  return row;
+}
+
+function createDeep(
+  ctx: WriteContext,
+  parent: EntityDef,
+  parentId: string,
+  nav: string,
+  records: Record<string, unknown>[],
+): void {
+  const { schema, store } = ctx.env;
+  const m2o = parent.manyToOne.find((m) => m.navigationProperty === nav);
+  if (m2o) {
+    const child = createRow(ctx, schema.entity(m2o.target)!, records[0]!);
+    const row = store.table(parent.logicalName).get(parentId)!;
+    row[m2o.attribute] = { id: String(child[`${m2o.target}id`]), entity: m2o.target };
+    return;
+  }
+  const o2m = parent.oneToMany.find((m) => m.navigationProperty === nav)!;
+  const childDef = schema.entity(o2m.referencingEntity)!;
+  for (const rec of records) {
+    const row = createRow(ctx, childDef, rec);
+    row[o2m.referencingAttribute] = { id: parentId, entity: parent.logicalName };
+  }
+}
+
+export interface Preconditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+}
+
+/** PATCH /<set>(<id>): update, or upsert when the row does not exist (UPDATE, COND). */
+export function patchRow(
+  ctx: WriteContext,
+  entity: EntityDef,
+  id: string,
+  body: Record<string, unknown>,
+  pre: Preconditions,
+): { row: Row; created: boolean } {
+  const { store } = ctx.env;
+  const table = store.table(entity.logicalName);
+  const existing = table.get(id);
+  if (pre.ifNoneMatch === '*') {
+    if (existing) throw alreadyExists();
+    return { row: createRow(ctx, entity, body, id), created: true };
+  }
+  if (!existing) {
+    if (pre.ifMatch) throw notFound(entity.logicalName, id);
+    return { row: createRow(ctx, entity, body, id), created: true };
+  }
+  if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
+  const { values } = readBody(ctx, entity, body, 'update');
+  delete values[entity.primaryIdAttribute];
+  for (const [k, v] of Object.entries(values)) {
+    const a = ctx.env.schema.attribute(entity, k)!;
+    // UPDATE: a SystemRequired column cannot be set to null
+    if (v === null && a.requiredLevel === 'SystemRequired')
+      throw validationError(
+        `The '${k}' attribute of the '${entity.logicalName}' entity is required and cannot be set to null.`,
+      );
+  }
+  applyStatus(entity, existing, values);
+  const row: Row = { ...existing, ...values };
+  computeFullName(row);
+  stamp(ctx, row, false);
+  store.replace(table, id, row);
+  return { row, created: false };
+}
+
+export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre: Preconditions): void {
+  const table = ctx.env.store.table(entity.logicalName);
+  const existing = table.get(id);
+  if (!existing) throw notFound(entity.logicalName, id);
+  if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
+  ctx.env.store.delete(table, id);
+}
+
+/** PUT /<set>(<id>)/<column> with {"value": …}, or DELETE of the column (UPDATE: clears it). */
+export function setColumn(ctx: WriteContext, entity: EntityDef, id: string, column: string, value: unknown): void {
+  const table = ctx.env.store.table(entity.logicalName);
+  const existing = table.get(id);
+  if (!existing) throw notFound(entity.logicalName, id);
+  const a = ctx.env.schema.attribute(entity, column);
+  if (!a || isLookup(a)) throw new DataverseError(400, '0x0', `'${column}' cannot be set on its own; use PATCH.`);
+  patchRow(ctx, entity, id, { [column]: value }, { ifMatch: '*' });
+}

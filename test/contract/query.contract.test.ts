@@ -1,0 +1,326 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ContractTarget, targets } from './target.js';
+
+const ANNOTATIONS = { prefer: 'odata.include-annotations="*"' };
+
+describe.each(targets)('query contract: $name', ({ open, skip }) => {
+  let t: ContractTarget;
+  beforeAll(async () => {
+    if (!skip) t = await open();
+  });
+  afterAll(async () => t?.close());
+
+  it.skipIf(skip)('SELECT: the primary key is always returned and null columns come back as null', async () => {
+    const r = await t.api('GET', 'accounts?$select=name,description&$top=2');
+    expect(r.status).toBe(200);
+    const body = r.json();
+    expect(body['@odata.context']).toBe(`${t.dynamicsUrl}/api/data/v9.2/$metadata#accounts(name,description)`);
+    expect(body.value).toHaveLength(2);
+    for (const row of body.value) {
+      expect(Object.keys(row)).toEqual(['@odata.etag', 'name', 'description', 'accountid']);
+      expect(row['@odata.etag']).toMatch(/^W\/"\d+"$/);
+    }
+  });
+
+  it.skipIf(skip)(
+    'SELECT: a money column also returns _transactioncurrencyid_value; formatted values precede raw ones',
+    async () => {
+      const r = await t.api('GET', 'accounts?$select=name,revenue,_primarycontactid_value&$top=1', {
+        headers: ANNOTATIONS,
+      });
+      const row = r.json().value[0];
+      const keys = Object.keys(row);
+      expect(keys).toContain('_transactioncurrencyid_value');
+      expect(keys.indexOf('revenue@OData.Community.Display.V1.FormattedValue')).toBe(keys.indexOf('revenue') - 1);
+      expect(row['revenue@OData.Community.Display.V1.FormattedValue']).toMatch(/^\$[\d,]+\.\d{2}$/);
+      // SELECT / BASICSAMPLE emission order: FormattedValue, associatednavigationproperty, lookuplogicalname, value
+      const base = '_primarycontactid_value';
+      expect(
+        keys.slice(keys.indexOf(`${base}@OData.Community.Display.V1.FormattedValue`), keys.indexOf(base) + 1),
+      ).toEqual([
+        `${base}@OData.Community.Display.V1.FormattedValue`,
+        `${base}@Microsoft.Dynamics.CRM.associatednavigationproperty`,
+        `${base}@Microsoft.Dynamics.CRM.lookuplogicalname`,
+        base,
+      ]);
+      expect(row[`${base}@Microsoft.Dynamics.CRM.lookuplogicalname`]).toBe('contact');
+    },
+  );
+
+  it.skipIf(skip)(
+    'SELECT: a navigation property or unknown column cannot be selected (observed error wording)',
+    async () => {
+      for (const col of ['primarycontactid', 'nosuchcolumn']) {
+        const r = await t.api('GET', `accounts?$select=name,${col}`);
+        expect(r.status).toBe(400);
+        expect(r.json().error.message).toBe(
+          `Could not find a property named '${col}' on type 'Microsoft.Dynamics.CRM.account'.`,
+        );
+      }
+    },
+  );
+
+  it.skipIf(skip)('FILTER: string functions are case-insensitive and honour LIKE wildcards', async () => {
+    const all = (await t.api('GET', 'accounts?$select=name')).json().value as { name: string }[];
+    const sample = all[0]!.name;
+    const word = sample.split(' ')[0]!;
+    const r = await t.api(
+      'GET',
+      `accounts?$select=name&$filter=${encodeURIComponent(`contains(name,'${word.toUpperCase()}')`)}`,
+    );
+    const names = r.json().value.map((x: { name: string }) => x.name);
+    expect(names).toEqual(all.filter((a) => a.name.toLowerCase().includes(word.toLowerCase())).map((a) => a.name));
+    const wild = await t.api(
+      'GET',
+      `accounts?$select=name&$filter=${encodeURIComponent(`startswith(name,'${word.slice(0, 1)}_${word.slice(2, 3)}')`)}`,
+    );
+    expect(wild.json().value.map((x: { name: string }) => x.name)).toContain(sample);
+  });
+
+  it.skipIf(skip)('FILTER: equality on text is case-insensitive and quotes are escaped by doubling', async () => {
+    const r = await t.api('GET', `contacts?$select=lastname&$filter=${encodeURIComponent("lastname eq 'o''brien'")}`);
+    expect(r.status).toBe(200);
+    for (const row of r.json().value) expect(row.lastname).toBe("O'Brien");
+  });
+
+  it.skipIf(skip)('FILTER: lookup paths filter on the related row (primarycontactid/fullname)', async () => {
+    const acc = (
+      await t.api('GET', 'accounts?$select=name,_primarycontactid_value&$top=1', { headers: ANNOTATIONS })
+    ).json().value[0];
+    const contactName = acc['_primarycontactid_value@OData.Community.Display.V1.FormattedValue'];
+    const filter = encodeURIComponent(`primarycontactid/fullname eq '${contactName.replace(/'/g, "''")}'`);
+    const r = await t.api('GET', `accounts?$select=name&$filter=${filter}`);
+    expect(r.json().value.map((x: { accountid: string }) => x.accountid)).toContain(acc.accountid);
+  });
+
+  it.skipIf(skip)('FILTER: any() and all() over a collection-valued navigation property', async () => {
+    const any = await t.api(
+      'GET',
+      `accounts?$select=name&$filter=${encodeURIComponent('opportunity_customer_accounts/any(o:o/statecode eq 1)')}`,
+    );
+    expect(any.status).toBe(200);
+    const ids: string[] = any.json().value.map((x: { accountid: string }) => x.accountid);
+    expect(ids.length).toBeGreaterThan(0);
+    const won = (await t.api('GET', `opportunities?$select=_customerid_value&$filter=statecode eq 1`)).json().value;
+    const expected = new Set(won.map((o: { _customerid_value: string }) => o._customerid_value));
+    expect(new Set(ids)).toEqual(expected);
+    const none = await t.api(
+      'GET',
+      `accounts?$select=name&$filter=${encodeURIComponent('opportunity_customer_accounts/all(o:o/estimatedvalue lt 0)')}`,
+    );
+    // all() is true for accounts without opportunities and false for the rest
+    const withOpps = new Set(
+      (await t.api('GET', 'opportunities?$select=_customerid_value'))
+        .json()
+        .value.map((o: { _customerid_value: string }) => o._customerid_value),
+    );
+    for (const row of none.json().value) expect(withOpps.has(row.accountid)).toBe(false);
+  });
+
+  it.skipIf(skip)('FUNC: Microsoft.Dynamics.CRM.In and Between, and their refusal under not', async () => {
+    const inR = await t.api(
+      'GET',
+      `incidents?$select=prioritycode&$filter=${encodeURIComponent("Microsoft.Dynamics.CRM.In(PropertyName='prioritycode',PropertyValues=['1','3'])")}`,
+    );
+    expect(inR.status).toBe(200);
+    const values = new Set(inR.json().value.map((x: { prioritycode: number }) => x.prioritycode));
+    expect([...values].every((v) => v === 1 || v === 3)).toBe(true);
+    const between = await t.api(
+      'GET',
+      `opportunities?$select=closeprobability&$filter=${encodeURIComponent('Microsoft.Dynamics.CRM.Between(PropertyName=\'closeprobability\',PropertyValues=["20","50"])')}`,
+    );
+    for (const row of between.json().value) expect(row.closeprobability).toBeGreaterThanOrEqual(20);
+    const neg = await t.api(
+      'GET',
+      `incidents?$filter=${encodeURIComponent("not Microsoft.Dynamics.CRM.In(PropertyName='prioritycode',PropertyValues=['1'])")}`,
+    );
+    expect(neg.status).toBe(400);
+    expect(neg.json().error.message).toBe(
+      'Not operator along with the Custom Named Condition operators is not allowed',
+    );
+  });
+
+  it.skipIf(skip)('FILTER: malformed text is a 400 that names the position', async () => {
+    const r = await t.api('GET', `accounts?$filter=${encodeURIComponent("name eq 'Contoso")}`);
+    expect(r.status).toBe(400);
+    expect(r.json().error.message).toContain('There is an unterminated literal at position 8');
+    const unknown = await t.api('GET', `accounts?$filter=${encodeURIComponent("secret eq 'x'")}`);
+    expect(unknown.json().error.message).toBe(
+      "Could not find a property named 'secret' on type 'Microsoft.Dynamics.CRM.account'.",
+    );
+  });
+
+  it.skipIf(skip)('ORDER: a lookup sorts by the related primary name, a choice by its value', async () => {
+    const r = await t.api('GET', 'accounts?$select=name,_primarycontactid_value&$orderby=_primarycontactid_value asc', {
+      headers: ANNOTATIONS,
+    });
+    const names = r
+      .json()
+      .value.map((x: Record<string, string>) =>
+        x['_primarycontactid_value@OData.Community.Display.V1.FormattedValue']!.toLowerCase(),
+      );
+    expect(names).toEqual([...names].sort());
+    const byStage = (await t.api('GET', 'opportunities?$select=salesstage&$orderby=salesstage desc'))
+      .json()
+      .value.map((x: { salesstage: number }) => x.salesstage);
+    expect(byStage).toEqual([...byStage].sort((a: number, b: number) => b - a));
+  });
+
+  it.skipIf(skip)('PAGE: odata.maxpagesize pages with @odata.nextLink until every row was seen once', async () => {
+    const all = (await t.api('GET', 'contacts?$select=contactid'))
+      .json()
+      .value.map((x: { contactid: string }) => x.contactid);
+    const seen: string[] = [];
+    let url: string | undefined = 'contacts?$select=fullname&$orderby=fullname desc&$count=true';
+    let pages = 0;
+    while (url) {
+      const r = await t.api('GET', url, { headers: { prefer: 'odata.maxpagesize=7' } });
+      expect(r.status).toBe(200);
+      expect(r.headers['preference-applied']).toBe('odata.maxpagesize=7');
+      const body = r.json();
+      if (pages === 0) expect(body['@odata.count']).toBe(all.length);
+      else expect(body['@odata.count']).toBeUndefined(); // COUNT: $count=true is dropped from the nextLink
+      seen.push(...body.value.map((x: { contactid: string }) => x.contactid));
+      expect(body.value.length).toBeLessThanOrEqual(7);
+      url = body['@odata.nextLink'];
+      if (url) expect(Object.keys(body).at(-1)).toBe('@odata.nextLink');
+      pages++;
+    }
+    expect(pages).toBe(Math.ceil(all.length / 7));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(new Set(seen)).toEqual(new Set(all));
+  });
+
+  it.skipIf(skip)(
+    'PAGE: the nextLink is the original URL plus a $skiptoken paging cookie in the documented format',
+    async () => {
+      const r = await t.api('GET', 'accounts?$select=name', { headers: { prefer: 'odata.maxpagesize=2' } });
+      const link: string = r.json()['@odata.nextLink'];
+      expect(
+        link.startsWith(
+          `${t.dynamicsUrl}/api/data/v9.2/accounts?$select=name&$skiptoken=%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22%253ccookie%2520page%253d%25221%2522%253e%253caccountid%2520last%253d%2522%257b`,
+        ),
+      ).toBe(true);
+      const token = decodeURIComponent(link.split('$skiptoken=')[1]!);
+      expect(token).toMatch(
+        /^<cookie pagenumber="2" pagingcookie="%3ccookie%20page%3d%221%22%3e%3caccountid%20last%3d%22%7b[0-9A-F-]{36}%7d%22%20first%3d%22%7b[0-9A-F-]{36}%7d%22%20%2f%3e%3c%2fcookie%3e" istracking="False" \/>$/,
+      );
+    },
+  );
+
+  it.skipIf(skip)('PAGE: $top is ignored when odata.maxpagesize is sent', async () => {
+    const r = await t.api('GET', 'accounts?$select=name&$top=1', { headers: { prefer: 'odata.maxpagesize=3' } });
+    expect(r.json().value).toHaveLength(3);
+    const top = await t.api('GET', 'accounts?$select=name&$top=2');
+    expect(top.json().value).toHaveLength(2);
+    expect(top.json()['@odata.nextLink']).toBeUndefined();
+  });
+
+  it.skipIf(skip)('COUNT: /$count is plain text; totalrecordcount annotations', async () => {
+    const r = await t.api('GET', 'accounts/$count');
+    expect(r.headers['content-type']).toMatch(/^text\/plain/);
+    const n = Number(r.text);
+    const c = await t.api('GET', 'accounts?$select=accountid&$count=true', {
+      headers: {
+        prefer:
+          'odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"',
+      },
+    });
+    const body = c.json();
+    expect(Object.keys(body).slice(0, 4)).toEqual([
+      '@odata.context',
+      '@odata.count',
+      '@Microsoft.Dynamics.CRM.totalrecordcount',
+      '@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded',
+    ]);
+    expect(body['@odata.count']).toBe(n);
+    expect(body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded']).toBe(false);
+  });
+
+  it.skipIf(skip)('COMPOSE: $skip and $search are not supported', async () => {
+    for (const q of ['$skip=1', '$search=x']) {
+      const r = await t.api('GET', `accounts?${q}`);
+      expect(r.status).toBe(400);
+    }
+  });
+
+  it.skipIf(skip)(
+    'JOIN: single-valued expand with nested $select; /$ref; and collection expand with its nextLink',
+    async () => {
+      const r = await t.api(
+        'GET',
+        'accounts?$select=name&$expand=primarycontactid($select=fullname),contact_customer_accounts($select=fullname)&$top=1',
+      );
+      const body = r.json();
+      expect(body['@odata.context']).toBe(
+        `${t.dynamicsUrl}/api/data/v9.2/$metadata#accounts(name,primarycontactid(fullname),contact_customer_accounts(fullname))`,
+      );
+      const row = body.value[0];
+      expect(Object.keys(row.primarycontactid)).toEqual(['fullname', 'contactid']);
+      expect(row.contact_customer_accounts.length).toBeGreaterThan(0);
+      expect(row['contact_customer_accounts@odata.nextLink']).toBe(
+        `${t.dynamicsUrl}/api/data/v9.2/accounts(${row.accountid})/contact_customer_accounts?$select=fullname`,
+      );
+      const ref = (await t.api('GET', 'accounts?$select=name&$expand=primarycontactid/$ref&$top=1')).json().value[0];
+      expect(ref.primarycontactid['@odata.id']).toBe(
+        `${t.dynamicsUrl}/api/data/v9.2/contacts(${ref._primarycontactid_value})`,
+      );
+      const refMany = await t.api('GET', 'accounts?$expand=contact_customer_accounts/$ref');
+      expect(refMany.json().error).toEqual({
+        code: '0x80060888',
+        message: 'Expand with $ref is only supported on lookup type navigation property.',
+      });
+      const nestedTop = await t.api(
+        'GET',
+        'accounts?$expand=contact_customer_accounts($top=1;$expand=parentcustomerid_account($select=name))',
+      );
+      expect(nestedTop.json().error.code).toBe('0x80060888');
+    },
+  );
+
+  it.skipIf(skip)(
+    'AGG: aggregate, groupby with aggregates, lookup-path grouping and null groups left out',
+    async () => {
+      const sum = (
+        await t.api(
+          'GET',
+          `opportunities?$apply=${encodeURIComponent('aggregate(estimatedvalue with sum as total,$count as n)')}`,
+        )
+      ).json();
+      expect(sum['@odata.context']).toBe(`${t.dynamicsUrl}/api/data/v9.2/$metadata#opportunities`);
+      const rows = (await t.api('GET', 'opportunities?$select=estimatedvalue')).json().value;
+      expect(sum.value[0].total).toBe(
+        rows.reduce((s: number, r: { estimatedvalue: number }) => s + r.estimatedvalue, 0),
+      );
+      expect(sum.value[0].n).toBe(rows.length);
+      const grouped = (
+        await t.api('GET', `opportunities?$apply=${encodeURIComponent('groupby((statecode),aggregate($count as n))')}`)
+      ).json().value;
+      expect(grouped.reduce((s: number, g: { n: number }) => s + g.n, 0)).toBe(rows.length);
+      const byContact = (
+        await t.api('GET', `accounts?$apply=${encodeURIComponent('groupby((primarycontactid/fullname))')}`)
+      ).json().value;
+      expect(Object.keys(byContact[0])).toEqual(['contact_fullname']);
+      const byParent = (
+        await t.api('GET', `accounts?$apply=${encodeURIComponent('groupby((_parentaccountid_value))')}`)
+      ).json().value;
+      expect(byParent.some((g: object) => Object.keys(g).length === 0)).toBe(true);
+    },
+  );
+
+  it.skipIf(skip)(
+    'GET by id returns the record with an ETag header equal to @odata.etag; a missing id is a 404',
+    async () => {
+      const first = (await t.api('GET', 'accounts?$select=name&$top=1')).json().value[0];
+      const r = await t.api('GET', `accounts(${first.accountid})?$select=name`);
+      expect(r.status).toBe(200);
+      expect(r.json()['@odata.context']).toBe(`${t.dynamicsUrl}/api/data/v9.2/$metadata#accounts(name)/$entity`);
+      expect(r.headers.etag).toBe(r.json()['@odata.etag']);
+      const missing = await t.api('GET', 'accounts(00000000-0000-0000-0000-000000000001)');
+      expect(missing.status).toBe(404);
+      expect(missing.json().error.message).toBe(
+        'account With Id = 00000000-0000-0000-0000-000000000001 Does Not Exist',
+      );
+    },
+  );
+});
