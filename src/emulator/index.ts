@@ -375,7 +375,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       entry.status = res.headersSent ? res.statusCode : -1;
       return;
     }
-    if (latencyMs > 0) await sleep(latencyMs);
     let admitted: ReturnType<ServiceProtection['admit']> | undefined;
     try {
       const caller = await authenticateBearer(req.headers.authorization, signer, {
@@ -386,6 +385,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       });
       entry.userId = caller.userId;
       admitted = protection.admit(caller.userId);
+      // the simulated service time counts towards concurrency and execution time, as real processing does
+      if (latencyMs > 0) await sleep(latencyMs);
       const role = roles.get(caller.userId) ?? fullRole(schema.entities);
       const headers = lowerHeaders(req);
       const apiReq = { method: req.method ?? 'GET', url, headers, body };

@@ -178,7 +178,12 @@ export class Authority {
     const audience = `${tokenUrl.origin}${tokenUrl.pathname}`;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(assertion, key, { algorithms: ['RS256', 'PS256'], audience }));
+      // Entra tolerates five minutes of clock skew on assertions
+      ({ payload } = await jwtVerify(assertion, key, {
+        algorithms: ['RS256', 'PS256'],
+        audience,
+        clockTolerance: 300,
+      }));
     } catch (err) {
       throw badAssertion((err as Error).message);
     }
@@ -219,7 +224,13 @@ export class Authority {
       if (!user || user.password !== password)
         throw invalidGrant(50126, 'Error validating credentials due to invalid username or password.');
       if (!scope) throw missingParameter('scope');
-      return this.userToken(user, clientId, scope.split(' ').filter(Boolean));
+      // OpenID Connect scopes (MSAL adds them) are not resource scopes
+      const OIDC = new Set(['openid', 'profile', 'offline_access', 'email']);
+      return this.userToken(
+        user,
+        clientId,
+        scope.split(' ').filter((s) => s && !OIDC.has(s)),
+      );
     }
     if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       if (form.get('requested_token_use') !== 'on_behalf_of') throw missingParameter('requested_token_use');

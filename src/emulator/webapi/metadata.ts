@@ -277,7 +277,9 @@ export function handleMetadata(
     return {
       body: {
         '@odata.context': `${root}/$metadata#EntityDefinitions(${key})/${nav}`,
-        value: relationships(schema, entity, nav as 'ManyToOne').filter(filter),
+        value: relationships(schema, entity, nav === 'ManyToOneRelationships' ? 'ManyToOne' : 'OneToMany').filter(
+          filter,
+        ),
       },
     };
   }

@@ -1,0 +1,27 @@
+import { join } from 'node:path';
+import { benchEmulator } from './emulator.bench.js';
+import { measures, round, writeResults } from './lib.js';
+
+/**
+ * npm run bench: every benchmark against a baseline measured in the same run, on this machine.
+ * Everything binds to 127.0.0.1; every loop is bounded.
+ */
+const only = process.argv.slice(2);
+const suites: [string, () => Promise<void>][] = [['emulator', benchEmulator]];
+
+for (const [name, run] of suites) {
+  if (only.length && !only.includes(name)) continue;
+  await run();
+}
+const out = join(import.meta.dirname, 'results.json');
+writeResults(out);
+process.stdout.write(
+  `\n${'id'.padEnd(5)}${'value'.padStart(12)}${'baseline'.padStart(12)}${'ratio'.padStart(9)}  goal\n`,
+);
+for (const m of measures) {
+  const ratio = m.baseline ? round(m.value / m.baseline) : '';
+  process.stdout.write(
+    `${m.id.padEnd(5)}${`${round(m.value)} ${m.unit}`.padStart(12)}${(m.baseline === null ? '' : String(round(m.baseline))).padStart(12)}${String(ratio).padStart(9)}  ${m.goal ?? ''}${m.met === null ? '' : m.met ? ' met' : ' NOT met'}\n`,
+  );
+}
+process.stdout.write(`\nwrote ${out}\n`);

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ContractTarget, targets } from './target.js';
+
+describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
+  let t: ContractTarget;
+  beforeAll(async () => {
+    if (!skip) t = await open();
+  });
+  afterAll(async () => t?.close());
+
+  it.skipIf(skip)('QMETA: EntityDefinitions(LogicalName=…) with $select always returns MetadataId', async () => {
+    const r = await t.api(
+      'GET',
+      "EntityDefinitions(LogicalName='account')?$select=DisplayName,EntitySetName,PrimaryIdAttribute",
+    );
+    expect(r.status).toBe(200);
+    const e = r.json();
+    expect(e).toMatchObject({ EntitySetName: 'accounts', PrimaryIdAttribute: 'accountid' });
+    expect(e.MetadataId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(e.DisplayName.UserLocalizedLabel).toMatchObject({ Label: 'Account', LanguageCode: 1033 });
+  });
+
+  it.skipIf(skip)('QMETA: a $filter on LogicalName returns the matching entity, unpaged', async () => {
+    const r = await t.api(
+      'GET',
+      "EntityDefinitions?$filter=LogicalName eq 'incident'&$select=EntitySetName,PrimaryNameAttribute",
+    );
+    expect(r.json().value).toEqual([
+      expect.objectContaining({ EntitySetName: 'incidents', PrimaryNameAttribute: 'title' }),
+    ]);
+  });
+
+  it.skipIf(skip)(
+    'COLDEF/ATTRMETA: attributes carry @odata.type, AttributeTypeName, RequiredLevel and lookup Targets',
+    async () => {
+      const r = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='incident')/Attributes?$select=LogicalName,AttributeTypeName,RequiredLevel,Targets",
+      );
+      const attrs = r.json().value as Record<string, any>[];
+      const customer = attrs.find((a) => a.LogicalName === 'customerid')!;
+      expect(customer['@odata.type']).toBe('#Microsoft.Dynamics.CRM.LookupAttributeMetadata');
+      expect(customer.AttributeTypeName).toEqual({ Value: 'CustomerType' });
+      expect(customer.RequiredLevel.Value).toBe('SystemRequired');
+      expect(customer.Targets).toEqual(['account', 'contact']);
+      const title = attrs.find((a) => a.LogicalName === 'title')!;
+      expect(title.RequiredLevel.Value).toBe('ApplicationRequired');
+    },
+  );
+
+  it.skipIf(skip)('QMETA: option sets through the picklist cast, with labels', async () => {
+    const r = await t.api(
+      'GET',
+      "EntityDefinitions(LogicalName='incident')/Attributes(LogicalName='prioritycode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+    );
+    const options = r.json().OptionSet.Options.map((o: any) => [o.Value, o.Label.UserLocalizedLabel.Label]);
+    expect(options).toEqual([
+      [1, 'High'],
+      [2, 'Normal'],
+      [3, 'Low'],
+    ]);
+    const all = await t.api(
+      'GET',
+      "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+    );
+    expect(
+      all.json().value.every((a: any) => a['@odata.type'] === '#Microsoft.Dynamics.CRM.PicklistAttributeMetadata'),
+    ).toBe(true);
+  });
+
+  it.skipIf(skip)('QMETA: relationships name the navigation properties used in $expand and @odata.bind', async () => {
+    const r = await t.api('GET', "EntityDefinitions(LogicalName='opportunity')/ManyToOneRelationships");
+    const navs = r.json().value.map((x: any) => x.ReferencingEntityNavigationPropertyName);
+    expect(navs).toEqual(expect.arrayContaining(['customerid_account', 'customerid_contact', 'parentaccountid']));
+  });
+
+  it.skipIf(skip)('FUNC: WhoAmI() returns the caller, its business unit and organisation', async () => {
+    const r = await t.api('GET', 'WhoAmI()');
+    expect(r.json()).toEqual({
+      '@odata.context': `${t.dynamicsUrl}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse`,
+      BusinessUnitId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      UserId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      OrganizationId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
+    if (t.emulator) expect(r.json().UserId).toBe(t.emulator.applicationUserId);
+  });
+
+  it.skipIf(skip)('service document lists the entity sets', async () => {
+    const r = await t.api('GET', '');
+    expect(r.json().value).toEqual(expect.arrayContaining([{ name: 'accounts', kind: 'EntitySet', url: 'accounts' }]));
+  });
+});
