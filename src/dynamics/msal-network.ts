@@ -27,10 +27,14 @@ export function createMsalNetworkClient(dispatcher: Dispatcher, timeoutMs = 30_0
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
-      // MSAL turns a non-JSON body into token_parsing_error; hand it something it can report
+      body = undefined;
+    }
+    // MSAL turns a non-JSON body into token_parsing_error; hand it an AAD-shaped error it can report, and
+    // mark a 5xx as the documented temporarily_unavailable so it is seen as transient
+    if (!body || typeof body !== 'object' || (res.statusCode >= 400 && !('error' in body))) {
       body = {
-        error: 'invalid_response',
-        error_description: `The authority answered ${res.statusCode} with a body that is not JSON.`,
+        error: res.statusCode >= 500 ? 'temporarily_unavailable' : 'invalid_response',
+        error_description: `The authority answered HTTP ${res.statusCode} without a usable error body.`,
       };
     }
     return { headers, body: body as T, status: res.statusCode };

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { type Config, configSchema } from './schema.js';
+
+/** A configuration problem a person can act on: every message names the setting and the fix. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Configuration problem${problems.length > 1 ? 's' : ''}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  /** parsed CLI flags that override everything else */
+  flags?: { readOnly?: boolean; policy?: string; logLevel?: string; config?: string };
+  /** settings that an embedding mode (the demo) supplies; they sit between the file and the environment */
+  overrides?: DeepPartial<Config>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+const bool = (name: string, v: string | undefined): boolean | undefined => {
+  if (v === undefined || v === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError([`${name} must be true or false, got '${v}'.`]);
+};
+
+function merge(target: Record<string, unknown>, source: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!source) return target;
+  for (const [k, v] of Object.entries(source)) {
+    if (v === undefined) continue;
+    const cur = target[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur))
+      target[k] = merge({ ...(cur as Record<string, unknown>) }, v as Record<string, unknown>);
+    else target[k] = v;
+  }
+  return target;
+}
+
+function fromEnv(raw: ConfigSources['env']): Record<string, unknown> {
+  // an empty variable is the same as an unset one (shells and .env files leave them behind)
+  const env = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const useMi = bool('AZURE_USE_MANAGED_IDENTITY', env.AZURE_USE_MANAGED_IDENTITY);
+  const authorityHost = (env.AZURE_AUTHORITY_HOST ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  let auth: Record<string, unknown> | undefined;
+  if (useMi) auth = { mode: 'managed-identity', clientId: env.AZURE_CLIENT_ID };
+  else if (env.AZURE_CLIENT_CERTIFICATE_PATH)
+    auth = {
+      mode: 'certificate',
+      tenantId: env.AZURE_TENANT_ID,
+      clientId: env.AZURE_CLIENT_ID,
+      certificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH,
+      authorityHost,
+    };
+  else if (env.AZURE_TENANT_ID || env.AZURE_CLIENT_ID || env.AZURE_CLIENT_SECRET)
+    auth = {
+      mode: 'secret',
+      tenantId: env.AZURE_TENANT_ID,
+      clientId: env.AZURE_CLIENT_ID,
+      clientSecret: env.AZURE_CLIENT_SECRET,
+      authorityHost,
+    };
+  return {
+    dynamics: {
+      url: env.DYNAMICS_URL,
+      allowHttpLoopback: bool('DYNAMICS_MCP_ALLOW_HTTP', env.DYNAMICS_MCP_ALLOW_HTTP),
+    },
+    auth,
+    policy: { path: env.DYNAMICS_MCP_POLICY, readOnly: bool('DYNAMICS_MCP_READ_ONLY', env.DYNAMICS_MCP_READ_ONLY) },
+    logLevel: env.LOG_LEVEL?.toLowerCase(),
+    cursorKey: env.DYNAMICS_MCP_CURSOR_KEY,
+    auditLog: env.DYNAMICS_MCP_AUDIT_LOG,
+  };
+}
+
+function readFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([
+      `Cannot read the config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+    ]);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError([`The config file ${path} is not valid JSON: ${(err as Error).message}.`]);
+  }
+}
+
+/** defaults < config file < overrides < environment < CLI flags; validated by zod; frozen. */
+export function loadConfig(sources: ConfigSources): Readonly<Config> {
+  const file = sources.flags?.config ?? sources.env.DYNAMICS_MCP_CONFIG;
+  const layered: Record<string, unknown> = { dynamics: {}, policy: {} };
+  if (file) merge(layered, readFile(file));
+  merge(layered, sources.overrides as Record<string, unknown> | undefined);
+  merge(layered, fromEnv(sources.env));
+  merge(layered, {
+    policy: { readOnly: sources.flags?.readOnly, path: sources.flags?.policy },
+    logLevel: sources.flags?.logLevel,
+  });
+  if (!layered.auth)
+    throw new ConfigError([
+      'No credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_USE_MANAGED_IDENTITY=true), or run with --demo to use the built-in demo organisation.',
+    ]);
+  const parsed = configSchema.safeParse(layered);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  return deepFreeze(parsed.data);
+}
+
+function deepFreeze<T>(o: T): Readonly<T> {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

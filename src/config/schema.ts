@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+export const isLoopbackHost = (host: string) => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+const guid = (name: string, where: string) =>
+  z
+    .string({ error: `${name} is missing: set it to the ${where}.` })
+    .trim()
+    .regex(GUID, { error: `${name} must be a GUID like 00000000-0000-0000-0000-000000000000 (the ${where}).` });
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The whole configuration, after layering (defaults < config file < environment < CLI flags).
+ * Parsed once at start-up and frozen; nothing else reads process.env.
+ */
+export const configSchema = z
+  .object({
+    dynamics: z.object({
+      /** DYNAMICS_URL: https://<org>.crm.dynamics.com */
+      url: z
+        .string({
+          error: 'DYNAMICS_URL is missing: set it to your environment URL, e.g. https://contoso.crm.dynamics.com.',
+        })
+        .trim()
+        .url({ error: 'DYNAMICS_URL must be a URL such as https://contoso.crm.dynamics.com.' })
+        .transform((u) => u.replace(/\/+$/, '').replace(/\/api\/data\/v9\.\d$/, '')),
+      /** DYNAMICS_MCP_ALLOW_HTTP: accept http:// for a loopback Dynamics URL (local emulators and proxies only) */
+      allowHttpLoopback: z.boolean().default(false),
+      /** per-request timeout (connect, headers and body), ms */
+      timeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
+      /** bound on one call, retries and waits included, ms */
+      deadlineMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+      /** parallel requests to Dataverse; kept below the service-protection limit of 52 */
+      maxConcurrency: z.number().int().min(1).max(50).default(16),
+      maxRetries: z.number().int().min(0).max(10).default(4),
+      /** rows per page requested with Prefer: odata.maxpagesize */
+      pageSize: z.number().int().min(1).max(5000).default(500),
+      /** how long entity metadata is cached, ms */
+      metadataTtlMs: z.number().int().min(0).default(3_600_000),
+    }),
+    auth: z.discriminatedUnion('mode', [
+      z.object({
+        mode: z.literal('secret'),
+        tenantId: guid('AZURE_TENANT_ID', 'Directory (tenant) ID of your Entra ID tenant'),
+        clientId: guid('AZURE_CLIENT_ID', 'Application (client) ID of your app registration'),
+        clientSecret: z
+          .string({
+            error:
+              'AZURE_CLIENT_SECRET is missing: set the client secret Value (or use AZURE_CLIENT_CERTIFICATE_PATH).',
+          })
+          .min(1, { error: 'AZURE_CLIENT_SECRET is empty.' })
+          .refine((s) => !GUID.test(s.trim()), {
+            error:
+              'AZURE_CLIENT_SECRET looks like a GUID: that is almost certainly the secret\'s "Secret ID", not its "Value". In the Azure portal (App registrations → Certificates & secrets) copy the Value column — it is shown only once, right after the secret is created; create a new secret if you no longer have it.',
+          }),
+        authorityHost: z.string().url(),
+      }),
+      z.object({
+        mode: z.literal('certificate'),
+        tenantId: guid('AZURE_TENANT_ID', 'Directory (tenant) ID of your Entra ID tenant'),
+        clientId: guid('AZURE_CLIENT_ID', 'Application (client) ID of your app registration'),
+        certificatePath: z.string().min(1),
+        authorityHost: z.string().url(),
+      }),
+      z.object({
+        mode: z.literal('managed-identity'),
+        /** user-assigned identity's client id; absent for system-assigned */
+        clientId: guid('AZURE_CLIENT_ID', 'client ID of the user-assigned managed identity').optional(),
+      }),
+    ]),
+    policy: z.object({
+      /** DYNAMICS_MCP_POLICY: path of a policy JSON file (default: the built-in policy) */
+      path: z.string().optional(),
+      /** DYNAMICS_MCP_READ_ONLY */
+      readOnly: z.boolean().default(false),
+    }),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** DYNAMICS_MCP_CURSOR_KEY: 32+ characters shared by replicas so cursors survive a hop; random per process otherwise */
+    cursorKey: z.string().min(32).optional(),
+    /** DYNAMICS_MCP_AUDIT_LOG: file that receives one JSON line per write (default: stderr log only) */
+    auditLog: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    const url = new URL(c.dynamics.url);
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:' && isLoopbackHost(url.hostname) && c.dynamics.allowHttpLoopback) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['dynamics', 'url'],
+      message:
+        url.protocol === 'http:' && isLoopbackHost(url.hostname)
+          ? 'DYNAMICS_URL uses http://: set DYNAMICS_MCP_ALLOW_HTTP=true to allow plain HTTP to a loopback address.'
+          : 'DYNAMICS_URL must start with https:// (Dataverse is only served over HTTPS).',
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type AuthConfig = Config['auth'];

@@ -1,0 +1,574 @@
+import { randomUUID } from 'node:crypto';
+import { Agent } from 'undici';
+import type { Config } from '../config/schema.js';
+import { badInput, DynamicsMcpError, policyError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import type { ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
+import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from '../odata/parser.js';
+import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../odata/serialize.js';
+import { type QueryParts, ReadChecker } from '../policy/check.js';
+import { type EntityModel, isLookupType } from '../policy/model.js';
+import type { Policy } from '../policy/policy.js';
+import { closest } from '../policy/suggest.js';
+import { VERSION } from '../version.js';
+import { createTokenProvider, type TokenProvider } from './auth.js';
+import { decodeBatch, encodeBatch } from './batch.js';
+import { guidValue, toWriteValue } from './coerce.js';
+import { type Condition, ConditionBuilder } from './conditions.js';
+import { CursorCodec, fingerprint } from './cursor.js';
+import { mapDataverseError } from './errors.js';
+import { API, MetadataCache } from './metadata.js';
+import { createMsalNetworkClient } from './msal-network.js';
+import { DEFAULT_RETRY } from './retry.js';
+import { Transport } from './transport.js';
+
+export type Row = Record<string, unknown>;
+
+export interface QuerySpec {
+  entity: string;
+  select?: string[];
+  where?: Condition;
+  /** OData $filter text; parsed, checked and re-written before it is sent */
+  filter?: string;
+  /** e.g. "name asc, createdon desc" */
+  orderBy?: string;
+  /** rows in this page */
+  top?: number;
+  expand?: { relation: string; select?: string[] }[];
+  count?: boolean;
+}
+
+export interface QueryPage {
+  entity: EntityModel;
+  rows: Row[];
+  hasMore: boolean;
+  cursor?: string;
+  totalCount?: number;
+  /** true when Dataverse stopped counting at 5,000 */
+  totalCountCapped?: boolean;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A lookup value for a write: the related table and id (a bare id is fine when the lookup has one target). */
+export type WriteValues = Record<string, unknown>;
+
+export interface CreateResult {
+  id: string;
+  /** false when a retry found the record already created by this call's earlier attempt */
+  created: boolean;
+}
+
+const ANNOTATIONS =
+  'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
+const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
+const LINK_OPTIONS = new Set(['$select', '$filter', '$orderby', '$expand', '$apply', '$top', '$count', '$skiptoken']);
+
+const q = (s: string) => encodeURIComponent(s).replace(/%2C/g, ',').replace(/%2F/g, '/').replace(/%24/g, '$');
+
+/**
+ * The one Dynamics client every tool calls. Every request passes the policy's ReadChecker or write checks
+ * first — follow-up pages and cursors included — and what goes on the wire is our own serialisation.
+ */
+export class DynamicsClient {
+  readonly metadata: MetadataCache;
+  readonly checker: ReadChecker;
+  private readonly conditions: ConditionBuilder;
+  private readonly cursors: CursorCodec;
+  private readonly origin: string;
+  private readonly serviceRoot: string;
+
+  constructor(
+    readonly config: Readonly<Config>,
+    readonly policy: Policy,
+    readonly transport: Transport,
+    private readonly log: Logger,
+    readonly tokens: TokenProvider,
+    private readonly authorityAgent?: Agent,
+  ) {
+    this.origin = new URL(config.dynamics.url).origin;
+    this.serviceRoot = `${this.origin}${API}`;
+    this.metadata = new MetadataCache(
+      transport,
+      this.serviceRoot,
+      config.dynamics.metadataTtlMs,
+      log.child({ component: 'metadata' }),
+    );
+    this.checker = new ReadChecker(policy, this.metadata);
+    this.conditions = new ConditionBuilder(this.metadata);
+    this.cursors = new CursorCodec(config.cursorKey);
+  }
+
+  static create(config: Readonly<Config>, policy: Policy, log: Logger, opts: { ca?: string } = {}): DynamicsClient {
+    const d = config.dynamics;
+    const authorityAgent = new Agent({
+      connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) },
+      headersTimeout: d.timeoutMs,
+      bodyTimeout: d.timeoutMs,
+    });
+    const tokens = createTokenProvider(config.auth, {
+      dynamicsUrl: d.url,
+      network: createMsalNetworkClient(authorityAgent, d.timeoutMs),
+      logger: log,
+    });
+    const transport = new Transport(
+      {
+        origin: new URL(d.url).origin,
+        timeoutMs: d.timeoutMs,
+        deadlineMs: d.deadlineMs,
+        maxConcurrency: d.maxConcurrency,
+        retry: { ...DEFAULT_RETRY, maxRetries: d.maxRetries },
+        userAgent: `dynamics-mcp/${VERSION} (node ${process.version})`,
+        ca: opts.ca,
+      },
+      tokens,
+      log.child({ component: 'http' }),
+    );
+    return new DynamicsClient(config, policy, transport, log, tokens, authorityAgent);
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+    await this.authorityAgent?.close();
+  }
+
+  // ---------- reads ----------
+
+  /** Default columns: what the policy lets the model read that the table has. */
+  readableColumns(model: EntityModel): string[] {
+    return [...model.columns.values()]
+      .filter((c) => c.validForRead && this.policy.canRead(model.logicalName, c.logicalName))
+      .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));
+  }
+
+  private async parts(model: EntityModel, spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>): Promise<QueryParts> {
+    let filter: Expr | undefined;
+    if (spec.where) filter = await this.conditions.build(spec.where, model);
+    if (spec.filter?.trim()) {
+      const parsed = parseFilter(spec.filter, FILTER_LIMITS);
+      filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
+    }
+    let orderBy: OrderByItem[] | undefined;
+    if (spec.orderBy?.trim()) orderBy = parseOrderBy(spec.orderBy);
+    const expand: ExpandItem[] | undefined = spec.expand?.length
+      ? spec.expand.map((e) => ({ property: e.relation, ref: false, select: e.select, pos: 0 }))
+      : undefined;
+    const select = spec.select?.length ? spec.select : this.readableColumns(model);
+    return this.checker.query(model, { select, filter, orderBy, expand });
+  }
+
+  private queryString(parts: QueryParts, extra: string[] = []): string {
+    const out: string[] = [];
+    if (parts.select?.length) out.push(`$select=${q(parts.select.join(','))}`);
+    if (parts.filter) out.push(`$filter=${q(filterToOData(parts.filter))}`);
+    if (parts.orderBy?.length) out.push(`$orderby=${q(orderByToOData(parts.orderBy))}`);
+    if (parts.expand?.length) out.push(`$expand=${q(expandToOData(parts.expand))}`);
+    if (parts.apply?.length) out.push(`$apply=${q(applyToOData(parts.apply))}`);
+    return [...out, ...extra].join('&');
+  }
+
+  /**
+   * A link to follow: ours only if it is on our origin and service root, for the same table, and its query
+   * passes the policy again (a cursor is checked exactly like a new query).
+   */
+  private async checkLink(link: string, model: EntityModel): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(link, this.origin);
+    } catch {
+      throw policyError('The continuation link is not a URL.', 'Run the query again without a cursor.');
+    }
+    if (url.origin !== this.origin || url.pathname !== `${API}/${model.entitySetName}`)
+      throw policyError(
+        'The continuation link does not belong to this query.',
+        'Run the query again without a cursor.',
+      );
+    const parts: QueryParts = {};
+    for (const piece of url.search.slice(1).split('&')) {
+      if (!piece) continue;
+      const eq = piece.indexOf('=');
+      const key = decodeURIComponent(eq < 0 ? piece : piece.slice(0, eq));
+      const value = decodeURIComponent((eq < 0 ? '' : piece.slice(eq + 1)).replace(/\+/g, ' '));
+      if (!LINK_OPTIONS.has(key))
+        throw policyError(
+          `The continuation link carries '${key}', which is not allowed.`,
+          'Run the query again without a cursor.',
+        );
+      if (key === '$select') parts.select = parseSelect(value);
+      else if (key === '$filter') parts.filter = parseFilter(value, FILTER_LIMITS);
+      else if (key === '$orderby') parts.orderBy = parseOrderBy(value);
+      else if (key === '$expand') parts.expand = parseExpand(value);
+      else if (key === '$apply') parts.apply = parseApply(value);
+    }
+    await this.checker.query(model, parts);
+    return `${url.pathname}${url.search}`;
+  }
+
+  private readPage(text: string): { rows: Row[]; next?: string; count?: number; capped?: boolean } {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    return {
+      rows: (body.value as Row[]) ?? [],
+      next: body['@odata.nextLink'] as string | undefined,
+      count: body['@odata.count'] as number | undefined,
+      capped: body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] as boolean | undefined,
+    };
+  }
+
+  private suggest = (entity: string, column: string) => {
+    const m = this.policy.readableList(entity);
+    return closest(column, m);
+  };
+
+  /** One page of a query: exactly `top` rows or fewer, with a cursor when there are more. */
+  async query(spec: QuerySpec, opts: CallOptions & { cursor?: string } = {}): Promise<QueryPage> {
+    const model = await this.checker.entity(spec.entity);
+    const top = Math.min(spec.top ?? 50, this.policy.maxRows);
+    if (!Number.isInteger(top) || top < 1)
+      throw badInput('"top" must be a whole number of at least 1.', `Use 1 to ${this.policy.maxRows}.`);
+    const parts = await this.parts(model, spec);
+    const print = fingerprint([model.logicalName, parts, top, !!spec.count]);
+    let path: string;
+    if (opts.cursor) {
+      const c = this.cursors.open(opts.cursor);
+      if (!c)
+        throw badInput(
+          'The cursor is not valid (altered, from another server, or expired).',
+          'Run the query again without a cursor to start from the first page.',
+        );
+      if (c.entity !== model.logicalName || c.query !== print)
+        throw badInput(
+          'This cursor belongs to a different query.',
+          'Pass the cursor with exactly the same arguments as the call that returned it.',
+        );
+      path = await this.checkLink(c.link, model);
+    } else {
+      path = `${API}/${model.entitySetName}?${this.queryString(parts, spec.count ? ['$count=true'] : [])}`;
+    }
+    const r = await this.transport.send({
+      method: 'GET',
+      path,
+      headers: { prefer: `odata.maxpagesize=${top},${ANNOTATIONS}` },
+      idempotent: true,
+      signal: opts.signal,
+      context: { entity: model.logicalName, suggest: this.suggest },
+    });
+    const page = this.readPage(r.text);
+    const next = page.next ? new URL(page.next) : undefined;
+    return {
+      entity: model,
+      rows: page.rows,
+      hasMore: !!next,
+      cursor: next
+        ? this.cursors.seal({
+            link: `${next.pathname}${next.search}`,
+            query: print,
+            entity: model.logicalName,
+            at: Date.now(),
+          })
+        : undefined,
+      totalCount: page.count,
+      totalCountCapped: page.capped,
+    };
+  }
+
+  /** Every row of a query, page by page over @odata.nextLink (PAGE), each link checked before it is followed. */
+  async *pages(
+    spec: Omit<QuerySpec, 'top'> & { pageSize?: number },
+    opts: CallOptions = {},
+  ): AsyncGenerator<Row[], void> {
+    const model = await this.checker.entity(spec.entity);
+    const parts = await this.parts(model, spec);
+    const pageSize = spec.pageSize ?? this.config.dynamics.pageSize;
+    let path: string | undefined = `${API}/${model.entitySetName}?${this.queryString(parts)}`;
+    while (path) {
+      const r = await this.transport.send({
+        method: 'GET',
+        path,
+        headers: { prefer: `odata.maxpagesize=${pageSize},${ANNOTATIONS}` },
+        idempotent: true,
+        signal: opts.signal,
+        context: { entity: model.logicalName, suggest: this.suggest },
+      });
+      const page = this.readPage(r.text);
+      yield page.rows;
+      path = page.next ? await this.checkLink(page.next, model) : undefined;
+    }
+  }
+
+  async get(
+    entity: string,
+    id: string,
+    opts: CallOptions & { select?: string[]; expand?: QuerySpec['expand'] } = {},
+  ): Promise<{ model: EntityModel; row: Row }> {
+    const model = await this.checker.entity(entity);
+    const key = guidValue(id, `${model.logicalName} id`);
+    const parts = await this.parts(model, { select: opts.select, expand: opts.expand });
+    const r = await this.transport.send({
+      method: 'GET',
+      path: `${API}/${model.entitySetName}(${key})?${this.queryString(parts)}`,
+      headers: { prefer: ANNOTATIONS },
+      idempotent: true,
+      signal: opts.signal,
+      context: { entity: model.logicalName, id: key, suggest: this.suggest },
+    });
+    return { model, row: JSON.parse(r.text) as Row };
+  }
+
+  /** $apply aggregation (AGG), checked like any read. */
+  async aggregate(entity: string, apply: ApplyStep[] | string, opts: CallOptions = {}): Promise<Row[]> {
+    const model = await this.checker.entity(entity);
+    const steps = typeof apply === 'string' ? parseApply(apply) : apply;
+    const parts = await this.checker.query(model, { apply: steps });
+    const r = await this.transport.send({
+      method: 'GET',
+      path: `${API}/${model.entitySetName}?${this.queryString(parts)}`,
+      headers: { prefer: ANNOTATIONS },
+      idempotent: true,
+      signal: opts.signal,
+      context: { entity: model.logicalName },
+    });
+    return (JSON.parse(r.text) as { value: Row[] }).value;
+  }
+
+  async whoAmI(opts: CallOptions = {}): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {
+    const r = await this.transport.send({
+      method: 'GET',
+      path: `${API}/WhoAmI()`,
+      idempotent: true,
+      signal: opts.signal,
+    });
+    return JSON.parse(r.text);
+  }
+
+  // ---------- writes ----------
+
+  /** Column values → a Web API body: names checked, values typed, lookups as @odata.bind. */
+  async writeBody(
+    model: EntityModel,
+    values: WriteValues,
+    mode: 'create' | 'update',
+  ): Promise<{ body: Row; columns: string[] }> {
+    const body: Row = {};
+    const columns: string[] = [];
+    for (const [name, value] of Object.entries(values)) {
+      const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase());
+      if (!col) {
+        const readable = [...model.columns.values()]
+          .filter((c) => this.policy.canWrite(model.logicalName, c.logicalName))
+          .map((c) => c.logicalName);
+        throw new DynamicsMcpError(
+          'unknown_column',
+          `'${name}' is not a column of ${model.logicalName}.`,
+          `Writable columns: ${closest(name, readable).join(', ') || readable.join(', ')}. See describe_entity('${model.logicalName}').`,
+          {
+            suggestions: closest(name, readable),
+          },
+        );
+      }
+      columns.push(col.logicalName);
+      if (mode === 'create' ? !col.validForCreate : !col.validForUpdate)
+        throw badInput(
+          `${model.logicalName}.${col.logicalName} cannot be set on ${mode}.`,
+          'Leave it out; Dynamics sets it.',
+        );
+      if (isLookupType(col.type)) {
+        if (value === null) {
+          body[col.logicalName] = null;
+          continue;
+        }
+        const ref = value as { entity?: string; id?: string } | string;
+        const target = typeof ref === 'string' ? (col.targets?.length === 1 ? col.targets[0] : undefined) : ref.entity;
+        if (!target)
+          throw badInput(
+            `${model.logicalName}.${col.logicalName} can point at ${col.targets?.join(' or ')}: say which.`,
+            `Pass { "entity": "${col.targets?.[0]}", "id": "<guid>" }.`,
+          );
+        const targetName = (await this.metadata.resolveEntityName(target)) ?? target;
+        if (col.targets && !col.targets.includes(targetName))
+          throw badInput(
+            `${model.logicalName}.${col.logicalName} cannot point at a ${target}.`,
+            `It points at ${col.targets.join(' or ')}.`,
+          );
+        const nav = [...model.singleNavs.values()].find(
+          (n) => n.attribute === col.logicalName && n.target === targetName,
+        );
+        const targetModel = await this.metadata.entity(targetName);
+        if (!nav)
+          throw badInput(
+            `No navigation property binds ${model.logicalName}.${col.logicalName} to ${targetName}.`,
+            'Check describe_entity for its lookup targets.',
+          );
+        body[`${nav.navigationProperty}@odata.bind`] =
+          `/${targetModel.entitySetName}(${guidValue(typeof ref === 'string' ? ref : (ref.id ?? ''), `${model.logicalName}.${col.logicalName}`)})`;
+        continue;
+      }
+      body[col.logicalName] = toWriteValue(col, value, model.logicalName);
+    }
+    return { body, columns };
+  }
+
+  private async writeModel(entity: string, action: string): Promise<EntityModel> {
+    if (this.policy.readOnly) this.policy.assertWritable(entity, [], action);
+    const logical = await this.metadata.resolveEntityName(entity);
+    if (!logical)
+      throw policyError(
+        `There is no table '${entity}' available.`,
+        `Tables you may use: ${this.policy.entities().join(', ')}.`,
+      );
+    return this.metadata.entity(logical);
+  }
+
+  /**
+   * Creates a record so that a retry can never make a second one (COND, UPDATE): the id is ours, and the
+   * write is a PATCH with If-None-Match: * — a retry after a lost response finds the record and stops (412).
+   */
+  async create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
+    const model = await this.writeModel(entity, `Creating a ${entity}`);
+    const { body, columns } = await this.writeBody(model, values, 'create');
+    this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
+    const id = opts.id ? guidValue(opts.id, `${model.logicalName} id`) : randomUUID();
+    const r = await this.transport.send({
+      method: 'PATCH',
+      path: `${API}/${model.entitySetName}(${id})`,
+      headers: { 'if-none-match': '*' },
+      body: JSON.stringify(body),
+      idempotent: true,
+      accept: [412],
+      signal: opts.signal,
+      context: { entity: model.logicalName, id, suggest: this.suggest },
+    });
+    if (r.status === 412) {
+      // our own earlier attempt committed and its answer was lost; with a fresh id nothing else can collide
+      if (r.attempts > 1 && !opts.id) {
+        this.log.debug({ entity: model.logicalName, id }, 'create retried after a lost response: the record exists');
+        return { id, created: false };
+      }
+      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id });
+    }
+    return { id, created: true };
+  }
+
+  /**
+   * Many creates in $batch requests of up to `chunk` operations, `parallel` at a time. Every part is an
+   * idempotent create (own id, If-None-Match: *), so retrying a batch whose answer was lost duplicates nothing.
+   */
+  async createMany(
+    entity: string,
+    records: WriteValues[],
+    opts: CallOptions & { chunk?: number; parallel?: number } = {},
+  ): Promise<({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[]> {
+    const model = await this.writeModel(entity, `Creating ${entity} records`);
+    const ops: { id: string; body: Row }[] = [];
+    for (const rec of records) {
+      const { body, columns } = await this.writeBody(model, rec, 'create');
+      this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
+      ops.push({ id: randomUUID(), body });
+    }
+    const chunk = Math.min(opts.chunk ?? 100, 1000);
+    const chunks: (typeof ops)[] = [];
+    for (let i = 0; i < ops.length; i += chunk) chunks.push(ops.slice(i, i + chunk));
+    const results: ({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[] = [];
+    const runChunk = async (part: typeof ops) => {
+      const batch = encodeBatch(
+        part.map((o) => ({
+          method: 'PATCH' as const,
+          url: `${model.entitySetName}(${o.id})`,
+          headers: { 'If-None-Match': '*' },
+          body: o.body,
+        })),
+        this.serviceRoot,
+        false,
+      );
+      const r = await this.transport.send({
+        method: 'POST',
+        path: `${API}/$batch`,
+        headers: { 'content-type': batch.contentType, prefer: 'odata.continue-on-error' },
+        body: batch.body,
+        idempotent: true,
+        signal: opts.signal,
+      });
+      const answers = decodeBatch(r.headers['content-type'] ?? '', r.text);
+      return part.map((o, i) => {
+        const a = answers[i];
+        if (!a)
+          return {
+            id: o.id,
+            error: new DynamicsMcpError(
+              'server',
+              'The $batch response had no answer for this record.',
+              'Check whether it exists before creating it again.',
+            ),
+          };
+        if (a.status < 300 || (a.status === 412 && r.attempts > 1)) return { id: o.id };
+        return {
+          id: o.id,
+          error: mapDataverseError(a.status, a.headers, a.body, { entity: model.logicalName, id: o.id }),
+        };
+      });
+    };
+    const parallel = Math.max(1, Math.min(opts.parallel ?? 4, this.config.dynamics.maxConcurrency));
+    let next = 0;
+    const out: Awaited<ReturnType<typeof runChunk>>[] = new Array(chunks.length);
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
+        while (next < chunks.length) {
+          const i = next++;
+          out[i] = await runChunk(chunks[i]!);
+        }
+      }),
+    );
+    for (const o of out) results.push(...o);
+    return results;
+  }
+
+  /**
+   * Updates an existing record, never creating one (If-Match: * or the caller's etag). A retry after a lost
+   * answer that meets 412 re-reads the record: if it already holds our values, the update happened.
+   */
+  async update(
+    entity: string,
+    id: string,
+    values: WriteValues,
+    opts: CallOptions & { etag?: string } = {},
+  ): Promise<{ model: EntityModel; row: Row; etag: string }> {
+    const model = await this.writeModel(entity, `Updating a ${entity}`);
+    const key = guidValue(id, `${model.logicalName} id`);
+    if (Object.keys(values).length === 0)
+      throw badInput('No values to update.', 'Pass at least one column in "values".');
+    const { body, columns } = await this.writeBody(model, values, 'update');
+    this.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
+    const select = columns
+      .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
+      .filter((c) => this.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));
+    const path = `${API}/${model.entitySetName}(${key})${select.length ? `?$select=${q(select.join(','))}` : ''}`;
+    const r = await this.transport.send({
+      method: 'PATCH',
+      path,
+      headers: { 'if-match': opts.etag ?? '*', prefer: `return=representation,${ANNOTATIONS}` },
+      body: JSON.stringify(body),
+      idempotent: true,
+      accept: [412],
+      signal: opts.signal,
+      context: { entity: model.logicalName, id: key, suggest: this.suggest },
+    });
+    if (r.status === 412) {
+      if (r.attempts > 1 && opts.etag) {
+        const current = await this.transport.send({
+          method: 'GET',
+          path,
+          headers: { prefer: ANNOTATIONS },
+          idempotent: true,
+          signal: opts.signal,
+        });
+        const row = JSON.parse(current.text) as Row;
+        const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
+        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? '') };
+      }
+      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
+    }
+    const row = JSON.parse(r.text) as Row;
+    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? '') };
+  }
+}

@@ -1,0 +1,118 @@
+import { badInput } from '../errors.js';
+import type { Literal } from '../odata/ast.js';
+import type { ColumnModel } from '../policy/model.js';
+
+const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export type Scalar = string | number | boolean | null;
+
+const optionList = (c: ColumnModel) => (c.options ?? []).map((o) => `${o.value} (${o.label})`).join(', ');
+
+/** A choice value from its number or its label (any casing): the model sees labels, Dataverse wants numbers. */
+export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    if (c.options && !c.options.some((o) => o.value === v))
+      throw badInput(`${v} is not a value of ${entity}.${c.logicalName}.`, `Use one of: ${optionList(c)}.`);
+    return v;
+  }
+  if (typeof v === 'string') {
+    const n = Number(v);
+    if (v.trim() !== '' && Number.isInteger(n)) return optionValue(c, n, entity);
+    const hit = c.options?.find((o) => o.label.toLowerCase() === v.trim().toLowerCase());
+    if (hit) return hit.value;
+  }
+  throw badInput(`'${String(v)}' is not a value of ${entity}.${c.logicalName}.`, `Use one of: ${optionList(c)}.`);
+}
+
+export function guidValue(v: Scalar, what: string): string {
+  const m = typeof v === 'string' ? GUID.exec(v.trim()) : null;
+  if (!m)
+    throw badInput(
+      `${what} needs a record id (a GUID such as 5b6bd9c4-7d33-ea11-a813-000d3a1b1f2c), got '${String(v)}'.`,
+      'Find the id with query_entities or get_record.',
+    );
+  return m[1]!.toLowerCase();
+}
+
+/** A value typed for a column, as a filter literal. Strings that look like the right type are accepted too. */
+export function toLiteral(c: ColumnModel, v: Scalar, entity: string, pos = 0): Literal {
+  const lit = (type: Literal['type'], value: Literal['value']): Literal => ({ kind: 'literal', type, value, pos });
+  if (v === null) return lit('null', null);
+  const where = `${entity}.${c.logicalName}`;
+  switch (c.type) {
+    case 'String':
+    case 'Memo':
+    case 'EntityName':
+      return lit('string', String(v));
+    case 'Integer':
+    case 'BigInt':
+    case 'Decimal':
+    case 'Double':
+    case 'Money': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+      if (!Number.isFinite(n))
+        throw badInput(`${where} is a number; '${String(v)}' is not.`, 'Pass a number, e.g. 50000.');
+      return lit('number', n);
+    }
+    case 'Boolean': {
+      if (typeof v === 'boolean') return lit('boolean', v);
+      const s = String(v).trim().toLowerCase();
+      if (s === 'true' || s === '1') return lit('boolean', true);
+      if (s === 'false' || s === '0') return lit('boolean', false);
+      const opt = c.options?.find((o) => o.label.toLowerCase() === s);
+      if (opt) return lit('boolean', opt.value === 1);
+      throw badInput(`${where} is yes/no; '${String(v)}' is not.`, 'Pass true or false.');
+    }
+    case 'Picklist':
+    case 'State':
+    case 'Status':
+      return lit('number', optionValue(c, v, entity));
+    case 'DateTime': {
+      const s = String(v).trim();
+      if (DATE.test(s)) return lit('date', s);
+      if (DATETIME.test(s)) return lit('datetime', s);
+      throw badInput(
+        `${where} is a date; '${s}' is not an ISO date.`,
+        'Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z.',
+      );
+    }
+    case 'Lookup':
+    case 'Customer':
+    case 'Owner':
+    case 'Uniqueidentifier':
+      return lit('guid', guidValue(v, where));
+    default:
+      return lit('string', String(v));
+  }
+}
+
+/** A value for a write, typed and checked against metadata (length, range, options) before it is sent. */
+export function toWriteValue(c: ColumnModel, v: unknown, entity: string): unknown {
+  if (v === null) return null;
+  if (typeof v === 'object')
+    throw badInput(
+      `${entity}.${c.logicalName} takes a single value, not ${Array.isArray(v) ? 'a list' : 'an object'}.`,
+      'Pass a string, number or boolean.',
+    );
+  const lit = toLiteral(c, v as Scalar, entity);
+  const where = `${entity}.${c.logicalName}`;
+  if (lit.type === 'string' && c.maxLength !== undefined && String(lit.value).length > c.maxLength)
+    throw badInput(
+      `${where} takes at most ${c.maxLength} characters; the value has ${String(lit.value).length}.`,
+      'Shorten the text.',
+    );
+  if (lit.type === 'number' && !c.options) {
+    const n = lit.value as number;
+    if ((c.type === 'Integer' || c.type === 'BigInt') && !Number.isInteger(n))
+      throw badInput(`${where} is a whole number; ${n} is not.`, 'Round the value.');
+    if ((c.minValue !== undefined && n < c.minValue) || (c.maxValue !== undefined && n > c.maxValue))
+      throw badInput(
+        `${where} must be between ${c.minValue} and ${c.maxValue}; ${n} is not.`,
+        'Pass a value in range.',
+      );
+  }
+  if (lit.type === 'date' && !c.dateOnly) return `${lit.value}T00:00:00Z`;
+  return lit.value;
+}

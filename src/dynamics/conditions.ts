@@ -1,0 +1,245 @@
+import { badInput } from '../errors.js';
+import type { Expr, Literal } from '../odata/ast.js';
+import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
+import { type Scalar, toLiteral } from './coerce.js';
+
+export const CONDITION_OPS = [
+  'eq',
+  'ne',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+  'contains',
+  'notContains',
+  'startswith',
+  'endswith',
+  'in',
+  'notIn',
+  'between',
+  'notBetween',
+  'null',
+  'notNull',
+  'on',
+  'onOrAfter',
+  'onOrBefore',
+  'lastXDays',
+  'nextXDays',
+  'olderThanXDays',
+  'today',
+  'thisWeek',
+  'thisMonth',
+  'thisYear',
+  'lastMonth',
+  'lastYear',
+  'currentUser',
+] as const;
+export type ConditionOp = (typeof CONDITION_OPS)[number];
+
+export type Condition =
+  | { column: string; op: ConditionOp; value?: Scalar | Scalar[] }
+  | { and: Condition[] }
+  | { or: Condition[] }
+  | { not: Condition };
+
+const MAX_DEPTH = 8;
+const MAX_CONDITIONS = 200;
+
+const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
+  on: 'On',
+  onOrAfter: 'OnOrAfter',
+  onOrBefore: 'OnOrBefore',
+  lastXDays: 'LastXDays',
+  nextXDays: 'NextXDays',
+  olderThanXDays: 'OlderThanXDays',
+  today: 'Today',
+  thisWeek: 'ThisWeek',
+  thisMonth: 'ThisMonth',
+  thisYear: 'ThisYear',
+  lastMonth: 'LastMonth',
+  lastYear: 'LastYear',
+};
+
+/** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */
+const escapeLike = (s: string) => s.replace(/[[%_]/g, (c) => `[${c}]`);
+
+interface Resolved {
+  segments: string[];
+  column: ColumnModel;
+  entity: string;
+}
+
+/**
+ * Structured conditions ({column, op, value} with and/or/not groups) → an OData expression tree, with every
+ * literal typed from metadata: quotes doubled by the serialiser, GUIDs and dates unquoted, option-set labels
+ * turned into their values. The tree then goes through the policy like any filter.
+ */
+export class ConditionBuilder {
+  private count = 0;
+
+  constructor(private readonly models: ModelSource) {}
+
+  async build(c: Condition, entity: EntityModel): Promise<Expr> {
+    this.count = 0;
+    return this.node(c, entity, 0);
+  }
+
+  private async node(c: Condition, entity: EntityModel, depth: number): Promise<Expr> {
+    if (depth > MAX_DEPTH) throw badInput(`Conditions nest more than ${MAX_DEPTH} levels deep.`, 'Flatten the groups.');
+    if (++this.count > MAX_CONDITIONS)
+      throw badInput(`More than ${MAX_CONDITIONS} conditions.`, 'Use the "in" operator for lists of values.');
+    if ('and' in c || 'or' in c) {
+      const kind = 'and' in c ? 'and' : 'or';
+      const items = 'and' in c ? c.and : c.or;
+      if (!Array.isArray(items) || items.length === 0)
+        throw badInput(`An "${kind}" group needs at least one condition.`, 'Remove the empty group.');
+      const operands: Expr[] = [];
+      for (const i of items) operands.push(await this.node(i, entity, depth + 1));
+      return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
+    }
+    if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1), pos: 0 };
+    return this.leaf(c, entity);
+  }
+
+  private async resolve(entity: EntityModel, column: string): Promise<Resolved> {
+    const parts = column.split('/').map((p) => p.trim());
+    let current = entity;
+    const segments: string[] = [];
+    for (const p of parts.slice(0, -1)) {
+      const nav = current.singleNavs.get(p.toLowerCase());
+      if (!nav)
+        throw badInput(
+          `'${p}' is not a lookup of ${current.logicalName} that can be followed.`,
+          `Call describe_entity('${current.logicalName}') for its lookups.`,
+        );
+      segments.push(nav.navigationProperty);
+      current = await this.models.entity(nav.target);
+    }
+    const last = parts[parts.length - 1]!;
+    const m = /^_(.+)_value$/i.exec(last);
+    const col = current.columns.get((m ? m[1]! : last).toLowerCase());
+    // unknown names pass through unresolved: the policy check names the closest real columns
+    if (!col)
+      return {
+        segments: [...segments, last],
+        column: {
+          logicalName: last,
+          type: 'String',
+          label: last,
+          requiredLevel: 'None',
+          validForCreate: true,
+          validForRead: true,
+          validForUpdate: true,
+        },
+        entity: current.logicalName,
+      };
+    segments.push(isLookupType(col.type) ? `_${col.logicalName}_value` : col.logicalName);
+    return { segments, column: col, entity: current.logicalName };
+  }
+
+  private async leaf(
+    c: { column: string; op: ConditionOp; value?: Scalar | Scalar[] },
+    entity: EntityModel,
+  ): Promise<Expr> {
+    if (typeof c.column !== 'string' || !c.column)
+      throw badInput('A condition needs a "column".', 'e.g. { "column": "name", "op": "eq", "value": "Contoso" }.');
+    const r = await this.resolve(entity, c.column);
+    const path: Expr = { kind: 'path', segments: r.segments, pos: 0 };
+    const name = r.segments.join('/');
+    const one = (): Literal => {
+      if (c.value === undefined || Array.isArray(c.value))
+        throw badInput(`"${c.op}" on ${c.column} needs a single "value".`, 'Pass one value.');
+      return toLiteral(r.column, c.value, r.entity);
+    };
+    const many = (n?: number): Literal[] => {
+      if (!Array.isArray(c.value) || c.value.length === 0 || (n !== undefined && c.value.length !== n))
+        throw badInput(
+          `"${c.op}" on ${c.column} needs a list of ${n ?? 'one or more'} values.`,
+          n === 2 ? 'e.g. "value": [10, 20].' : 'e.g. "value": ["a", "b"].',
+        );
+      return c.value.map((v) => toLiteral(r.column, v, r.entity));
+    };
+    const fn = (fname: string, params: Record<string, Expr>): Expr => ({
+      kind: 'function',
+      name: fname,
+      params: { PropertyName: { kind: 'literal', type: 'string', value: name, pos: 0 }, ...params },
+      pos: 0,
+    });
+    // FUNC: PropertyValues are written as strings in the documented JSON form
+    const asStrings = (ls: Literal[]): Expr => ({
+      kind: 'list',
+      items: ls.map((l) => ({ ...l, type: 'string', value: String(l.value) })),
+      pos: 0,
+    });
+    switch (c.op) {
+      case 'eq':
+      case 'ne':
+      case 'gt':
+      case 'ge':
+      case 'lt':
+      case 'le':
+        return { kind: 'compare', op: c.op, left: path, right: one(), pos: 0 };
+      case 'null':
+        return {
+          kind: 'compare',
+          op: 'eq',
+          left: path,
+          right: { kind: 'literal', type: 'null', value: null, pos: 0 },
+          pos: 0,
+        };
+      case 'notNull':
+        return {
+          kind: 'compare',
+          op: 'ne',
+          left: path,
+          right: { kind: 'literal', type: 'null', value: null, pos: 0 },
+          pos: 0,
+        };
+      case 'contains':
+      case 'notContains':
+      case 'startswith':
+      case 'endswith': {
+        if (r.column.type !== 'String' && r.column.type !== 'Memo')
+          throw badInput(
+            `"${c.op}" works on text columns; ${c.column} is ${r.column.type}.`,
+            'Use eq or in for other types.',
+          );
+        const v = escapeLike(String(one().value));
+        const call: Expr = {
+          kind: 'call',
+          name: c.op === 'notContains' ? 'contains' : c.op,
+          args: [path, { kind: 'literal', type: 'string', value: v, pos: 0 }],
+          pos: 0,
+        };
+        return c.op === 'notContains' ? { kind: 'not', operand: call, pos: 0 } : call;
+      }
+      case 'in':
+        return fn('In', { PropertyValues: asStrings(many()) });
+      case 'notIn':
+        return fn('NotIn', { PropertyValues: asStrings(many()) });
+      case 'between':
+        return fn('Between', { PropertyValues: asStrings(many(2)) });
+      case 'notBetween':
+        return fn('NotBetween', { PropertyValues: asStrings(many(2)) });
+      case 'currentUser':
+        return fn('EqualUserId', {});
+      default: {
+        const f = DATE_FUNCTIONS[c.op];
+        if (!f) throw badInput(`Unknown operator '${c.op}'.`, `Operators: ${CONDITION_OPS.join(', ')}.`);
+        if (r.column.type !== 'DateTime')
+          throw badInput(
+            `"${c.op}" works on date columns; ${c.column} is ${r.column.type}.`,
+            'Use eq, gt or lt for other types.',
+          );
+        if (['on', 'onOrAfter', 'onOrBefore'].includes(c.op)) return fn(f, { PropertyValue: one() });
+        if (c.op.endsWith('XDays')) {
+          const n = Number(c.value);
+          if (!Number.isInteger(n) || n < 0)
+            throw badInput(`"${c.op}" needs a whole number of days as "value".`, 'e.g. "value": 30.');
+          return fn(f, { PropertyValue: { kind: 'literal', type: 'number', value: n, pos: 0 } });
+        }
+        return fn(f, {});
+      }
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { applicationUserMissing, DynamicsMcpError } from '../errors.js';
+import { retryAfterMs } from './retry.js';
+
+export interface DataverseErrorBody {
+  code: string;
+  message: string;
+}
+
+export function readErrorBody(text: string): DataverseErrorBody | undefined {
+  try {
+    const j = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (j.error && typeof j.error.message === 'string')
+      return { code: String(j.error.code ?? ''), message: j.error.message };
+  } catch {
+    // not JSON: a proxy or load balancer answered
+  }
+  return undefined;
+}
+
+/** Dataverse messages can carry .NET stack traces (observed innererror/ODataException); keep the first sentence-like part. */
+function clean(message: string): string {
+  const cut = message.split(/\r?\n\s*at /)[0]!.replace(/\s*---->\s*InnerException\s*:\s*/, ': ');
+  return cut.length > 600 ? `${cut.slice(0, 600)}…` : cut;
+}
+
+export interface ErrorContext {
+  entity?: string;
+  id?: string;
+  /** closest real columns, when the error names an unknown one (filled in by the caller from metadata) */
+  suggest?: (entity: string, column: string) => string[];
+}
+
+/**
+ * One Dataverse error response → one typed error whose hint says how to recover. Codes and messages are the
+ * documented ones (shared/reference/dataverse-webapi.md §7, §8).
+ */
+export function mapDataverseError(
+  status: number,
+  headers: Record<string, string>,
+  text: string,
+  ctx: ErrorContext = {},
+): DynamicsMcpError {
+  const body = readErrorBody(text);
+  const code = body?.code || undefined;
+  const message = body ? clean(body.message) : `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+  const what = ctx.entity ? `${ctx.entity}${ctx.id ? ` ${ctx.id}` : ''}` : 'the record';
+  const base = { status, code };
+  if (status === 401) return applicationUserMissing(message);
+  if (status === 403) {
+    const prv = /missing (prv\w+) privilege/.exec(message)?.[1];
+    const entity = /for entity '(\w+)'/.exec(message)?.[1] ?? ctx.entity;
+    return new DynamicsMcpError(
+      'permission',
+      prv ? `The application user lacks the ${prv} privilege on ${entity}.` : `Permission denied: ${message}`,
+      `An administrator must add ${prv ?? 'the missing privilege'}${entity ? ` on ${entity}` : ''} to the application user's security role (Power Platform admin center → Users + permissions → Security roles). Other tables may still work.`,
+      { ...base, retryable: false },
+    );
+  }
+  if (status === 404)
+    return new DynamicsMcpError(
+      'not_found',
+      /Does Not Exist/.test(message) ? `No ${what} with that id exists: ${message}` : `Not found: ${message}`,
+      'Check the id; find records with query_entities, then use the id it returns.',
+      { ...base, retryable: false },
+    );
+  if (status === 412) {
+    if (code === '0x80040237' || /matching key values already exists/.test(message))
+      return new DynamicsMcpError(
+        'duplicate',
+        `A record with this key already exists (${what}).`,
+        'Use the existing record (get_record) or update it with update_record.',
+        { ...base, retryable: false },
+      );
+    return new DynamicsMcpError(
+      'concurrency',
+      `The ${what} was changed by someone else since you read it.`,
+      'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
+      { ...base, retryable: false },
+    );
+  }
+  if (status === 429) {
+    const wait = retryAfterMs(headers);
+    return new DynamicsMcpError(
+      'throttled',
+      `Dynamics is throttling requests (service protection): ${message}`,
+      `Wait ${wait ? `${Math.ceil(wait / 1000)} seconds` : 'a little'} before trying again, and ask for fewer rows or fewer calls at once.`,
+      { ...base, retryAfterMs: wait, retryable: true },
+    );
+  }
+  if (status === 413)
+    return new DynamicsMcpError(
+      'too_large',
+      'The request is too large for Dynamics.',
+      'Send fewer records or shorter text per call.',
+      { ...base, retryable: false },
+    );
+  if (status === 400 || status === 405 || status === 501) {
+    const unknown =
+      /Could not find a property named '([^']+)' on type 'Microsoft\.Dynamics\.CRM\.(\w+)'/.exec(message) ??
+      /The property '([^']+)' does not exist on type 'Microsoft\.Dynamics\.CRM\.(\w+)'/.exec(message);
+    if (unknown) {
+      const suggestions = ctx.suggest?.(unknown[2]!, unknown[1]!) ?? [];
+      return new DynamicsMcpError(
+        'unknown_column',
+        `'${unknown[1]}' is not a column of ${unknown[2]}.`,
+        `${suggestions.length ? `Did you mean: ${suggestions.join(', ')}? ` : ''}Call describe_entity('${unknown[2]}') for the real column names.`,
+        { ...base, suggestions, retryable: false },
+      );
+    }
+    const position = /at position (\d+)/.exec(message);
+    if (position || /Syntax error|unterminated literal/i.test(message))
+      return new DynamicsMcpError(
+        'query_syntax',
+        `The query is not valid: ${message}`,
+        'Fix the filter at the position named, or use the structured "where" conditions instead of filter text.',
+        {
+          ...base,
+          position: position ? Number(position[1]) : undefined,
+          retryable: false,
+        },
+      );
+    if (code === '0x8004E023')
+      return new DynamicsMcpError(
+        'too_large',
+        'Too many records to aggregate in Dynamics (the limit is 50,000).',
+        'Narrow the period or add conditions.',
+        { ...base, retryable: false },
+      );
+    if (code === '0x80040333')
+      return new DynamicsMcpError(
+        'duplicate',
+        `Dynamics duplicate detection found a matching record: ${message}`,
+        'Look the existing record up with query_entities before creating another.',
+        { ...base, retryable: false },
+      );
+    return new DynamicsMcpError(
+      'validation',
+      `Dynamics refused the request: ${message}`,
+      'Check the values against describe_entity (types, lengths, option values) and try again.',
+      { ...base, retryable: false },
+    );
+  }
+  if (status === 500 && code === '0x80040333')
+    return new DynamicsMcpError(
+      'duplicate',
+      `Dynamics duplicate detection found a matching record: ${message}`,
+      'Look the existing record up with query_entities before creating another.',
+      { ...base, retryable: false },
+    );
+  return new DynamicsMcpError(
+    'server',
+    `Dynamics answered HTTP ${status}: ${message}`,
+    'This is a problem on the Dynamics side; try again in a minute.',
+    { ...base, retryable: status >= 500 },
+  );
+}

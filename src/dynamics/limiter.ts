@@ -1,0 +1,76 @@
+/**
+ * Caps requests in flight (below Dataverse's 52 concurrent requests per user) and paces them when the
+ * service says the window is nearly spent (x-ms-ratelimit-burst-remaining-xrm-requests), so the server
+ * slows itself down before it earns a 429.
+ */
+export class RequestLimiter {
+  private active = 0;
+  private readonly waiters: (() => void)[] = [];
+  private notBefore = 0;
+
+  constructor(
+    private readonly maxConcurrent: number,
+    private readonly onPace: (delayMs: number, remaining: number) => void = () => {},
+  ) {}
+
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (this.active >= this.maxConcurrent) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = this.waiters.indexOf(go);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal!.reason);
+        };
+        const go = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        this.waiters.push(go);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    } else this.active++;
+    const wait = this.notBefore - Date.now();
+    if (wait > 0) await sleep(wait, signal);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+
+  /** Reads the service-protection headers of a response. */
+  observe(headers: Record<string, string>): void {
+    const remaining = Number(headers['x-ms-ratelimit-burst-remaining-xrm-requests']);
+    if (!Number.isFinite(remaining)) return;
+    const threshold = this.maxConcurrent * 2;
+    if (remaining < threshold) {
+      // spread what is left of the window instead of spending it in one burst
+      const delay = Math.round(25 * (threshold - remaining));
+      this.notBefore = Math.max(this.notBefore, Date.now() + delay);
+      this.onPace(delay, remaining);
+    }
+  }
+
+  /** After a 429: nobody starts a request before the service said to come back. */
+  holdUntil(epochMs: number): void {
+    this.notBefore = Math.max(this.notBefore, epochMs);
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

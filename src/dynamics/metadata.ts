@@ -1,0 +1,213 @@
+import { DynamicsMcpError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import type { ColumnModel, EntityModel, ModelSource, OptionModel } from '../policy/model.js';
+import { decodeBatch, encodeBatch } from './batch.js';
+import type { Transport } from './transport.js';
+
+export const API = '/api/data/v9.2';
+
+// biome-ignore lint/suspicious/noExplicitAny: metadata JSON is read field by field, each one checked where used
+type Json = Record<string, any>;
+
+export interface EntitySummary {
+  logicalName: string;
+  entitySetName: string;
+  displayName: string;
+  primaryIdAttribute: string;
+  primaryNameAttribute: string;
+}
+
+type Label = { UserLocalizedLabel?: { Label?: string } | null } | undefined;
+const label = (l: Label, fallback: string) => l?.UserLocalizedLabel?.Label ?? fallback;
+const options = (os: { Options?: { Value: number; Label?: Label }[] } | undefined): OptionModel[] | undefined =>
+  os?.Options?.map((o) => ({ value: o.Value, label: label(o.Label, String(o.Value)) }));
+
+/**
+ * Entity metadata (QMETA, RMETA): the table list, then per table its attributes with types, required levels,
+ * lengths, option sets, lookup targets and navigation properties, fetched in one $batch and cached with a
+ * TTL. Used for name resolution, the policy's checks, type coercion, labels and suggestions.
+ */
+export class MetadataCache implements ModelSource {
+  private list: { at: number; value: Promise<EntitySummary[]> } | null = null;
+  private readonly models = new Map<string, { at: number; value: Promise<EntityModel> }>();
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly serviceRoot: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  private fresh(at: number): boolean {
+    return Date.now() - at < this.ttlMs;
+  }
+
+  entities(signal?: AbortSignal): Promise<EntitySummary[]> {
+    if (this.list && this.fresh(this.list.at)) return this.list.value;
+    const value = this.transport
+      .send({
+        method: 'GET',
+        path: `${API}/EntityDefinitions?$select=LogicalName,EntitySetName,DisplayName,PrimaryIdAttribute,PrimaryNameAttribute`,
+        idempotent: true,
+        signal,
+      })
+      .then((r) =>
+        (JSON.parse(r.text).value as Record<string, unknown>[])
+          .filter((e) => e.EntitySetName)
+          .map((e) => ({
+            logicalName: String(e.LogicalName),
+            entitySetName: String(e.EntitySetName),
+            displayName: label(e.DisplayName as Label, String(e.LogicalName)),
+            primaryIdAttribute: String(e.PrimaryIdAttribute),
+            primaryNameAttribute: String(e.PrimaryNameAttribute ?? ''),
+          })),
+      );
+    this.list = { at: Date.now(), value };
+    value.catch(() => {
+      if (this.list?.value === value) this.list = null;
+    });
+    return value;
+  }
+
+  async resolveEntityName(input: string): Promise<string | undefined> {
+    const wanted = input.trim().toLowerCase();
+    const list = await this.entities();
+    return list.find((e) => e.logicalName.toLowerCase() === wanted || e.entitySetName.toLowerCase() === wanted)
+      ?.logicalName;
+  }
+
+  entity(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
+    const key = logicalName.toLowerCase();
+    const hit = this.models.get(key);
+    if (hit && this.fresh(hit.at)) return hit.value;
+    const value = this.load(key, signal);
+    this.models.set(key, { at: Date.now(), value });
+    value.catch(() => {
+      if (this.models.get(key)?.value === value) this.models.delete(key);
+    });
+    return value;
+  }
+
+  private async load(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
+    const e = `EntityDefinitions(LogicalName='${logicalName}')`;
+    const cast = (t: string, q: string) => `${e}/Attributes/Microsoft.Dynamics.CRM.${t}?${q}`;
+    const urls = [
+      `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName`,
+      `${e}/Attributes?$select=LogicalName,AttributeType,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
+      cast('StringAttributeMetadata', '$select=LogicalName,MaxLength'),
+      cast('MemoAttributeMetadata', '$select=LogicalName,MaxLength'),
+      cast('LookupAttributeMetadata', '$select=LogicalName,Targets'),
+      cast('PicklistAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
+      cast('StateAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
+      cast('StatusAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
+      cast('BooleanAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=TrueOption,FalseOption)'),
+      cast('IntegerAttributeMetadata', '$select=LogicalName,MinValue,MaxValue'),
+      cast('MoneyAttributeMetadata', '$select=LogicalName,MinValue,MaxValue,Precision'),
+      cast('DateTimeAttributeMetadata', '$select=LogicalName,Format'),
+      `${e}/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName`,
+      `${e}/OneToManyRelationships?$select=ReferencingEntity,ReferencingAttribute,ReferencedEntityNavigationPropertyName`,
+    ];
+    const batch = encodeBatch(
+      urls.map((url) => ({ method: 'GET' as const, url })),
+      this.serviceRoot,
+      false,
+    );
+    const r = await this.transport.send({
+      method: 'POST',
+      path: `${API}/$batch`,
+      headers: { 'content-type': batch.contentType, prefer: 'odata.continue-on-error' },
+      body: batch.body,
+      idempotent: true,
+      signal,
+    });
+    const parts = decodeBatch(r.headers['content-type'] ?? '', r.text);
+    if (parts[0]?.status === 404)
+      throw new DynamicsMcpError(
+        'not_found',
+        `There is no table '${logicalName}'.`,
+        'Call describe_entity without arguments to list the tables you may use.',
+      );
+    const bodies = parts.map((p, i) => {
+      if (p.status !== 200)
+        throw new DynamicsMcpError(
+          'server',
+          `Reading metadata for ${logicalName} failed (${urls[i]!.split('?')[0]}: HTTP ${p.status}).`,
+          'Try again in a minute.',
+        );
+      return JSON.parse(p.body) as Json;
+    });
+    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, m2o, o2m] = bodies as Record<
+      string,
+      any
+    >[];
+    const byName = <T>(rows: Json[] | undefined, f: (r: Json) => T) =>
+      new Map((rows ?? []).map((r) => [String(r.LogicalName), f(r)]));
+    const lengths = new Map([...byName(str!.value, (r) => r.MaxLength), ...byName(memo!.value, (r) => r.MaxLength)]);
+    const targets = byName(lookup!.value, (r) => r.Targets as string[]);
+    const opts = new Map([
+      ...byName(pick!.value, (r) => options(r.OptionSet)),
+      ...byName(state!.value, (r) => options(r.OptionSet)),
+      ...byName(status!.value, (r) => options(r.OptionSet)),
+      ...byName(bool!.value, (r) => [
+        { value: 0, label: label(r.OptionSet?.FalseOption?.Label, 'No') },
+        { value: 1, label: label(r.OptionSet?.TrueOption?.Label, 'Yes') },
+      ]),
+    ]);
+    const ranges = new Map([...byName(int!.value, (r) => r), ...byName(money!.value, (r) => r)]);
+    const formats = byName(dt!.value, (r) => r.Format);
+    const columns = new Map<string, ColumnModel>();
+    for (const a of base!.value as Json[]) {
+      const name = String(a.LogicalName);
+      const range = ranges.get(name);
+      columns.set(name.toLowerCase(), {
+        logicalName: name,
+        type: String(a.AttributeType),
+        label: label(a.DisplayName, name),
+        requiredLevel: String(a.RequiredLevel?.Value ?? 'None'),
+        maxLength: lengths.get(name),
+        minValue: range?.MinValue,
+        maxValue: range?.MaxValue,
+        dateOnly: formats.get(name) === 'DateOnly' ? true : undefined,
+        targets: targets.get(name),
+        options: opts.get(name),
+        validForCreate: a.IsValidForCreate !== false,
+        validForUpdate: a.IsValidForUpdate !== false,
+        validForRead: a.IsValidForRead !== false,
+      });
+    }
+    const model: EntityModel = {
+      logicalName: String(head!.LogicalName),
+      entitySetName: String(head!.EntitySetName),
+      primaryIdAttribute: String(head!.PrimaryIdAttribute),
+      primaryNameAttribute: String(head!.PrimaryNameAttribute ?? ''),
+      displayName: label(head!.DisplayName, logicalName),
+      columns,
+      singleNavs: new Map(
+        (m2o!.value as Json[])
+          .filter((x) => x.ReferencingEntityNavigationPropertyName)
+          .map((x) => [
+            String(x.ReferencingEntityNavigationPropertyName).toLowerCase(),
+            {
+              navigationProperty: String(x.ReferencingEntityNavigationPropertyName),
+              attribute: String(x.ReferencingAttribute),
+              target: String(x.ReferencedEntity),
+            },
+          ]),
+      ),
+      collectionNavs: new Map(
+        (o2m!.value as Json[])
+          .filter((x) => x.ReferencedEntityNavigationPropertyName)
+          .map((x) => [
+            String(x.ReferencedEntityNavigationPropertyName).toLowerCase(),
+            {
+              navigationProperty: String(x.ReferencedEntityNavigationPropertyName),
+              referencingEntity: String(x.ReferencingEntity),
+              referencingAttribute: String(x.ReferencingAttribute),
+            },
+          ]),
+      ),
+    };
+    this.log.debug({ entity: logicalName, columns: columns.size }, 'metadata loaded');
+    return model;
+  }
+}

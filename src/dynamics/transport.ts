@@ -1,0 +1,194 @@
+import { type Dispatcher, Pool } from 'undici';
+import { DynamicsMcpError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import type { TokenProvider } from './auth.js';
+import { type ErrorContext, mapDataverseError } from './errors.js';
+import { RequestLimiter, sleep } from './limiter.js';
+import { decideOnError, decideOnStatus, type RetrySettings } from './retry.js';
+
+export interface DvRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** path and query on the Dynamics origin, e.g. /api/data/v9.2/accounts?$select=name */
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** whether repeating the request after a lost response cannot change the outcome */
+  idempotent: boolean;
+  signal?: AbortSignal;
+  /** statuses the caller handles itself instead of an error */
+  accept?: number[];
+  context?: ErrorContext;
+}
+
+export interface DvResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** how many times the request was sent */
+  attempts: number;
+}
+
+export interface TransportSettings {
+  origin: string;
+  timeoutMs: number;
+  deadlineMs: number;
+  maxConcurrency: number;
+  retry: RetrySettings;
+  userAgent: string;
+  /** an extra CA to trust (the in-process demo emulator); otherwise system trust + NODE_EXTRA_CA_CERTS */
+  ca?: string;
+}
+
+/**
+ * One undici pool per Dynamics origin, with the OData headers, bearer auth (a refused token is dropped and
+ * the request sent once more), the concurrency cap and pacing, and the retry strategies. Every attempt is
+ * bounded by the timeout and every call by the deadline; the caller's AbortSignal reaches the socket.
+ */
+export class Transport {
+  readonly pool: Pool;
+  private readonly limiter: RequestLimiter;
+
+  constructor(
+    private readonly s: TransportSettings,
+    private readonly tokens: TokenProvider,
+    private readonly log: Logger,
+  ) {
+    this.pool = new Pool(s.origin, {
+      connections: s.maxConcurrency,
+      keepAliveTimeout: 30_000,
+      headersTimeout: s.timeoutMs,
+      bodyTimeout: s.timeoutMs,
+      connect: { timeout: Math.min(10_000, s.timeoutMs), ...(s.ca ? { ca: s.ca } : {}) },
+    });
+    this.limiter = new RequestLimiter(s.maxConcurrency, (delayMs, remaining) =>
+      log.debug({ delayMs, remaining }, 'pacing: the service-protection window is nearly spent'),
+    );
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.pool;
+  }
+
+  async send(req: DvRequest): Promise<DvResponse> {
+    const started = Date.now();
+    const deadline = started + this.s.deadlineMs;
+    let refreshedToken = false;
+    const counts = { transient: 0, throttle: 0 };
+    for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (req.signal?.aborted) throw cancelled();
+      if (remaining <= 0) throw timeout(this.s.deadlineMs, req);
+      const signal = req.signal
+        ? AbortSignal.any([req.signal, AbortSignal.timeout(remaining)])
+        : AbortSignal.timeout(remaining);
+      let release: (() => void) | undefined;
+      let token = '';
+      let res: { status: number; headers: Record<string, string>; text: string };
+      try {
+        release = await this.limiter.acquire(signal);
+        token = await this.tokens.getToken(signal);
+        const r = await this.pool.request({
+          method: req.method,
+          path: req.path,
+          signal,
+          headers: {
+            accept: 'application/json',
+            'odata-version': '4.0',
+            'odata-maxversion': '4.0',
+            'user-agent': this.s.userAgent,
+            ...(req.body !== undefined && !req.headers?.['content-type']
+              ? { 'content-type': 'application/json; charset=utf-8' }
+              : {}),
+            ...req.headers,
+            authorization: `Bearer ${token}`,
+          },
+          body: req.body,
+        });
+        const text = await r.body.text();
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(r.headers))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        res = { status: r.statusCode, headers, text };
+      } catch (err) {
+        release?.();
+        if (err instanceof DynamicsMcpError) throw err;
+        if (req.signal?.aborted) throw cancelled();
+        if (signal.aborted) throw timeout(this.s.deadlineMs, req);
+        const d = decideOnError(err, counts.transient++, req.idempotent, this.s.retry, deadline - Date.now());
+        this.log.debug(
+          {
+            method: req.method,
+            path: pathOnly(req.path),
+            attempt,
+            code: (err as { code?: string }).code,
+            decision: d.reason,
+          },
+          'request failed',
+        );
+        if (!d.retry) throw network(err, req);
+        await sleep(d.delayMs, req.signal);
+        continue;
+      }
+      release();
+      this.limiter.observe(res.headers);
+      if (res.status === 401 && !refreshedToken) {
+        refreshedToken = true;
+        this.tokens.invalidate(token);
+        this.log.debug({ path: pathOnly(req.path) }, '401 from Dataverse: fetching a new token and retrying once');
+        continue;
+      }
+      if (res.status >= 400 && !req.accept?.includes(res.status)) {
+        const d = decideOnStatus(res.status, res.headers, counts, req.idempotent, this.s.retry, deadline - Date.now());
+        if (res.status === 429) counts.throttle++;
+        else counts.transient++;
+        this.log.debug(
+          { method: req.method, path: pathOnly(req.path), status: res.status, attempt, decision: d.reason },
+          'retry decision',
+        );
+        if (d.retry) {
+          if (res.status === 429) this.limiter.holdUntil(Date.now() + d.delayMs);
+          await sleep(d.delayMs, req.signal).catch(() => {
+            throw cancelled();
+          });
+          continue;
+        }
+        throw mapDataverseError(res.status, res.headers, res.text, req.context);
+      }
+      return { ...res, attempts: attempt + 1 };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+const pathOnly = (p: string) => p.split('?')[0];
+
+const cancelled = () =>
+  new DynamicsMcpError(
+    'cancelled',
+    'The request was cancelled.',
+    'Nothing more to do; the call was stopped by the client.',
+    { retryable: false },
+  );
+
+const timeout = (ms: number, req: DvRequest) =>
+  new DynamicsMcpError(
+    'timeout',
+    `Dynamics did not answer within ${Math.round(ms / 1000)} s.`,
+    req.method === 'GET'
+      ? 'Ask for fewer rows (a smaller top, a narrower filter) or try again shortly.'
+      : 'The write may or may not have happened: read the record before retrying.',
+    { retryable: req.idempotent },
+  );
+
+const network = (err: unknown, req: DvRequest) =>
+  new DynamicsMcpError(
+    'network',
+    `Could not reach Dynamics: ${(err as { code?: string }).code ?? (err as Error).message}.`,
+    req.idempotent
+      ? 'Check the network and DYNAMICS_URL, then try again.'
+      : 'The write may or may not have happened: read the record before retrying.',
+    { retryable: req.idempotent },
+  );

@@ -1,0 +1,331 @@
+import { DynamicsMcpError, policyError } from '../errors.js';
+import type { AggregateItem, ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
+import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from './model.js';
+import type { Policy } from './policy.js';
+import { closest } from './suggest.js';
+
+/** Query functions a model may use: the documented Microsoft.Dynamics.CRM.* conditions that read one column. */
+export const ALLOWED_FUNCTIONS = new Set([
+  'In',
+  'NotIn',
+  'Between',
+  'NotBetween',
+  'On',
+  'OnOrAfter',
+  'OnOrBefore',
+  'Today',
+  'Yesterday',
+  'Tomorrow',
+  'Last7Days',
+  'Next7Days',
+  'LastXDays',
+  'NextXDays',
+  'LastXHours',
+  'NextXHours',
+  'OlderThanXDays',
+  'ThisWeek',
+  'LastWeek',
+  'NextWeek',
+  'ThisMonth',
+  'LastMonth',
+  'NextMonth',
+  'ThisYear',
+  'LastYear',
+  'NextYear',
+  'EqualUserId',
+  'NotEqualUserId',
+]);
+
+export interface QueryParts {
+  select?: string[];
+  filter?: Expr;
+  orderBy?: OrderByItem[];
+  expand?: ExpandItem[];
+  apply?: ApplyStep[];
+}
+
+const unknownColumn = (entity: EntityModel, name: string, readable: string[]) =>
+  new DynamicsMcpError(
+    'unknown_column',
+    `'${name}' is not a column of ${entity.logicalName}.`,
+    readable.length
+      ? `Did you mean: ${readable.join(', ')}? Call describe_entity('${entity.logicalName}') for every column you may use.`
+      : `Call describe_entity('${entity.logicalName}') for the columns you may use.`,
+    { suggestions: readable, retryable: false },
+  );
+
+/**
+ * The chokepoint for reads: every name in every part of a query is resolved against metadata (canonical
+ * casing), checked against the policy, and written back canonical. What leaves here is what gets
+ * serialised and sent; nothing the model wrote goes to Dataverse verbatim.
+ */
+export class ReadChecker {
+  constructor(
+    private readonly policy: Policy,
+    private readonly models: ModelSource,
+  ) {}
+
+  async entity(name: string): Promise<EntityModel> {
+    const logical = await this.models.resolveEntityName(name);
+    if (!logical) {
+      const available = this.policy.entities();
+      throw policyError(
+        `There is no table '${name}' available.`,
+        `Tables you may use: ${available.join(', ')}. Call describe_entity without arguments to list them.`,
+      );
+    }
+    this.policy.assertEntityReadable(logical);
+    return this.models.entity(logical);
+  }
+
+  private suggestions(entity: EntityModel, name: string): string[] {
+    const readable = [...entity.columns.values()]
+      .filter((c) => this.policy.canRead(entity.logicalName, c.logicalName))
+      .map((c) => c.logicalName);
+    return closest(name, readable);
+  }
+
+  /** A column or `_lookup_value` name → its canonical output name and column, if readable. */
+  column(entity: EntityModel, name: string): { name: string; column: ColumnModel } {
+    const m = /^_(.+)_value$/i.exec(name);
+    const col = entity.columns.get((m ? m[1]! : name).toLowerCase());
+    if (!col || (m && !isLookupType(col.type))) {
+      const nav = entity.singleNavs.get(name.toLowerCase());
+      if (nav && !m)
+        throw new DynamicsMcpError(
+          'bad_input',
+          `'${name}' is a lookup of ${entity.logicalName}; its value is read as '_${nav.attribute}_value'.`,
+          `Select '_${nav.attribute}_value' for the related id (the result also carries the related record's name), or expand '${nav.navigationProperty}' for its columns.`,
+        );
+      throw unknownColumn(entity, name, this.suggestions(entity, name));
+    }
+    if (!this.policy.canRead(entity.logicalName, col.logicalName))
+      throw policyError(
+        `The column '${col.logicalName}' of ${entity.logicalName} is not readable under this server's policy.`,
+        `Readable columns of ${entity.logicalName}: ${this.policy.readableList(entity.logicalName).join(', ')}.`,
+      );
+    const out = isLookupType(col.type) ? `_${col.logicalName}_value` : col.logicalName;
+    return { name: out, column: col };
+  }
+
+  private async follow(
+    entity: EntityModel,
+    nav: string,
+    collection: boolean,
+  ): Promise<{ nav: string; target: EntityModel }> {
+    const single = entity.singleNavs.get(nav.toLowerCase());
+    const many = entity.collectionNavs.get(nav.toLowerCase());
+    const found = collection ? many : single;
+    if (!found) {
+      const other = collection ? single : many;
+      if (other)
+        throw new DynamicsMcpError(
+          'bad_input',
+          `'${nav}' is a ${collection ? 'single-valued' : 'collection-valued'} relationship of ${entity.logicalName}.`,
+          collection
+            ? `Follow it as a path instead, e.g. '${nav}/<column>'.`
+            : `Use '${nav}/any(x: x/<column> eq …)' to test its related records.`,
+        );
+      const navs = [...entity.singleNavs.values(), ...entity.collectionNavs.values()]
+        .map((n) => n.navigationProperty)
+        .filter((n) => this.policy.canFollow(entity.logicalName, n));
+      throw new DynamicsMcpError(
+        'unknown_column',
+        `'${nav}' is not a relationship of ${entity.logicalName}.`,
+        navs.length
+          ? `Relationships you may follow from ${entity.logicalName}: ${navs.join(', ')}.`
+          : `No relationships of ${entity.logicalName} may be followed.`,
+        { suggestions: closest(nav, navs), retryable: false },
+      );
+    }
+    const canonical = found.navigationProperty;
+    if (!this.policy.canFollow(entity.logicalName, canonical))
+      throw policyError(
+        `Following '${canonical}' from ${entity.logicalName} is not allowed under this server's policy.`,
+        `Relationships you may follow from ${entity.logicalName}: ${[...(this.policy.rule(entity.logicalName)?.expand ?? [])].join(', ') || '(none)'}.`,
+      );
+    const targetName = 'target' in found ? found.target : found.referencingEntity;
+    this.policy.assertEntityReadable(targetName);
+    // the lookup column behind a single-valued navigation must itself be readable
+    if ('attribute' in found && !this.policy.canRead(entity.logicalName, found.attribute))
+      throw policyError(
+        `The lookup '${found.attribute}' of ${entity.logicalName} is not readable under this server's policy.`,
+        `Readable columns of ${entity.logicalName}: ${this.policy.readableList(entity.logicalName).join(', ')}.`,
+      );
+    return { nav: canonical, target: await this.models.entity(targetName) };
+  }
+
+  /** A path (lookup navigation, then a column), rewritten canonical. */
+  private async path(entity: EntityModel, segments: string[], lambdaVars: Map<string, EntityModel>): Promise<string[]> {
+    let current = entity;
+    let start = 0;
+    const out: string[] = [];
+    const bound = lambdaVars.get(segments[0]!);
+    if (bound && segments.length > 1) {
+      current = bound;
+      start = 1;
+      out.push(segments[0]!);
+    }
+    for (let i = start; i < segments.length - 1; i++) {
+      const step = await this.follow(current, segments[i]!, false);
+      out.push(step.nav);
+      current = step.target;
+    }
+    out.push(this.column(current, segments[segments.length - 1]!).name);
+    return out;
+  }
+
+  /** Walks a filter, checking and canonicalising every name; returns a new tree. */
+  async filter(entity: EntityModel, e: Expr, vars: Map<string, EntityModel> = new Map()): Promise<Expr> {
+    switch (e.kind) {
+      case 'literal':
+      case 'list':
+        return e;
+      case 'alias':
+        throw policyError(
+          `Parameter aliases (@${e.name}) are not accepted.`,
+          'Write the value into the filter directly.',
+        );
+      case 'path':
+        return { ...e, segments: await this.path(entity, e.segments, vars) };
+      case 'and':
+      case 'or': {
+        const operands: Expr[] = [];
+        for (const o of e.operands) operands.push(await this.filter(entity, o, vars));
+        return { ...e, operands };
+      }
+      case 'not':
+        return { ...e, operand: await this.filter(entity, e.operand, vars) };
+      case 'compare':
+        return { ...e, left: await this.filter(entity, e.left, vars), right: await this.filter(entity, e.right, vars) };
+      case 'call': {
+        const args: Expr[] = [];
+        for (const a of e.args) args.push(await this.filter(entity, a, vars));
+        return { ...e, args };
+      }
+      case 'function': {
+        if (!ALLOWED_FUNCTIONS.has(e.name))
+          throw policyError(
+            `The query function Microsoft.Dynamics.CRM.${e.name} is not allowed.`,
+            `Allowed query functions: ${[...ALLOWED_FUNCTIONS].join(', ')}.`,
+          );
+        const params: Record<string, Expr> = {};
+        for (const [k, v] of Object.entries(e.params)) {
+          if (v.kind === 'alias')
+            throw policyError('Parameter aliases are not accepted.', 'Write the value into the filter directly.');
+          if (k === 'PropertyName') {
+            if (v.kind !== 'literal' || typeof v.value !== 'string')
+              throw policyError('PropertyName must be a column name in quotes.', "e.g. PropertyName='createdon'.");
+            const canonical = await this.path(entity, v.value.split('/'), vars);
+            params[k] = { ...v, value: canonical.join('/') };
+          } else if (!['PropertyValue', 'PropertyValues', 'PropertyValue1', 'PropertyValue2'].includes(k)) {
+            throw policyError(
+              `Unknown parameter '${k}' of Microsoft.Dynamics.CRM.${e.name}.`,
+              'Use PropertyName and PropertyValue or PropertyValues.',
+            );
+          } else params[k] = v;
+        }
+        return { ...e, params };
+      }
+      case 'lambda': {
+        let owner = entity;
+        const segs = [...e.path];
+        const out: string[] = [];
+        const bound = vars.get(segs[0]!);
+        if (bound && segs.length > 1) {
+          owner = bound;
+          out.push(segs.shift()!);
+        }
+        for (let i = 0; i < segs.length - 1; i++) {
+          const step = await this.follow(owner, segs[i]!, false);
+          out.push(step.nav);
+          owner = step.target;
+        }
+        const step = await this.follow(owner, segs[segs.length - 1]!, true);
+        out.push(step.nav);
+        if (!e.variable || !e.body) return { ...e, path: out };
+        if (vars.has(e.variable) || entity.columns.has(e.variable.toLowerCase()))
+          throw policyError(
+            `The lambda variable '${e.variable}' hides another name.`,
+            'Pick a variable name that is not a column, such as x or y.',
+          );
+        const inner = new Map(vars);
+        inner.set(e.variable, step.target);
+        return { ...e, path: out, body: await this.filter(entity, e.body, inner) };
+      }
+    }
+  }
+
+  async select(entity: EntityModel, select: string[]): Promise<string[]> {
+    return [...new Set(select.map((s) => this.column(entity, s).name))];
+  }
+
+  async orderBy(entity: EntityModel, items: OrderByItem[]): Promise<OrderByItem[]> {
+    const out: OrderByItem[] = [];
+    for (const o of items) {
+      if (o.path.length !== 1)
+        throw policyError(
+          `Ordering by '${o.path.join('/')}' is not supported.`,
+          'Order by columns of the table itself.',
+        );
+      out.push({ ...o, path: [this.column(entity, o.path[0]!).name] });
+    }
+    return out;
+  }
+
+  async expand(entity: EntityModel, items: ExpandItem[], depth = 0): Promise<ExpandItem[]> {
+    if (depth > 2) throw policyError('Expansions may nest at most two levels.', 'Query the related table separately.');
+    const out: ExpandItem[] = [];
+    for (const item of items) {
+      const single = entity.singleNavs.has(item.property.toLowerCase());
+      const { nav, target } = await this.follow(entity, item.property, !single);
+      const select = item.select
+        ? await this.select(target, item.select)
+        : [this.column(target, target.primaryIdAttribute).name, ...this.defaultNames(target)];
+      out.push({
+        ...item,
+        property: nav,
+        select,
+        filter: item.filter ? await this.filter(target, item.filter) : undefined,
+        orderBy: item.orderBy ? await this.orderBy(target, item.orderBy) : undefined,
+        expand: item.expand ? await this.expand(target, item.expand, depth + 1) : undefined,
+      });
+    }
+    return out;
+  }
+
+  /** An expand without $select would return every column; ask for the primary name only when it is readable. */
+  private defaultNames(target: EntityModel): string[] {
+    return this.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [];
+  }
+
+  async apply(entity: EntityModel, steps: ApplyStep[]): Promise<ApplyStep[]> {
+    const out: ApplyStep[] = [];
+    const aggregate = async (items: AggregateItem[]): Promise<AggregateItem[]> => {
+      const r: AggregateItem[] = [];
+      for (const a of items) r.push({ ...a, path: a.path ? await this.path(entity, a.path, new Map()) : null });
+      return r;
+    };
+    for (const s of steps) {
+      if (s.kind === 'filter') out.push({ ...s, expr: await this.filter(entity, s.expr) });
+      else if (s.kind === 'aggregate') out.push({ ...s, items: await aggregate(s.items) });
+      else {
+        const paths: string[][] = [];
+        for (const p of s.paths) paths.push(await this.path(entity, p, new Map()));
+        out.push({ ...s, paths, aggregate: s.aggregate ? await aggregate(s.aggregate) : undefined });
+      }
+    }
+    return out;
+  }
+
+  /** All parts of a read, checked and canonical. */
+  async query(entity: EntityModel, parts: QueryParts): Promise<QueryParts> {
+    return {
+      select: parts.select ? await this.select(entity, parts.select) : undefined,
+      filter: parts.filter ? await this.filter(entity, parts.filter) : undefined,
+      orderBy: parts.orderBy ? await this.orderBy(entity, parts.orderBy) : undefined,
+      expand: parts.expand ? await this.expand(entity, parts.expand) : undefined,
+      apply: parts.apply ? await this.apply(entity, parts.apply) : undefined,
+    };
+  }
+}

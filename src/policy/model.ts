@@ -1,0 +1,57 @@
+/**
+ * What the policy needs to know about tables, read from Dataverse metadata by the client. Maps are keyed by
+ * lower-cased name so the model's casing does not matter; the values carry the canonical names we send.
+ */
+export interface OptionModel {
+  value: number;
+  label: string;
+}
+
+export interface ColumnModel {
+  logicalName: string;
+  /** AttributeType: String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, Customer, Owner, Uniqueidentifier, … */
+  type: string;
+  label: string;
+  requiredLevel: string;
+  maxLength?: number;
+  minValue?: number;
+  maxValue?: number;
+  dateOnly?: boolean;
+  targets?: string[];
+  options?: OptionModel[];
+  validForCreate: boolean;
+  validForUpdate: boolean;
+  validForRead: boolean;
+}
+
+export interface SingleNav {
+  navigationProperty: string;
+  attribute: string;
+  target: string;
+}
+
+export interface CollectionNav {
+  navigationProperty: string;
+  referencingEntity: string;
+  referencingAttribute: string;
+}
+
+export interface EntityModel {
+  logicalName: string;
+  entitySetName: string;
+  primaryIdAttribute: string;
+  primaryNameAttribute: string;
+  displayName: string;
+  columns: Map<string, ColumnModel>;
+  singleNavs: Map<string, SingleNav>;
+  collectionNavs: Map<string, CollectionNav>;
+}
+
+export interface ModelSource {
+  /** the model of a table by logical name (loaded and cached by the client) */
+  entity(logicalName: string): Promise<EntityModel>;
+  /** logical name for a logical name or entity set name in any casing; undefined when there is no such table */
+  resolveEntityName(input: string): Promise<string | undefined>;
+}
+
+export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' || t === 'Owner';

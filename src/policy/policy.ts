@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { DynamicsMcpError, policyError, readOnlyError } from '../errors.js';
+import { DEFAULT_POLICY } from './default.js';
+import { type PolicyDocument, type PolicyInput, policySchema } from './schema.js';
+
+interface Rule {
+  read: Set<string>;
+  write: Set<string>;
+  expand: Set<string>;
+  confirmWrites: boolean;
+  sensitive: Set<string>;
+}
+
+const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
+
+/**
+ * The allowlist, deny by default. Entries are keyed by logical name; lookups take any casing. Column sets
+ * hold lower-cased logical names; navigation sets hold lower-cased navigation property names.
+ */
+export class Policy {
+  readonly readOnly: boolean;
+  readonly maxRows: number;
+  readonly maxResultBytes: number;
+  private readonly rules = new Map<string, Rule>();
+
+  constructor(doc: PolicyDocument, readOnlyOverride = false) {
+    this.readOnly = doc.readOnly || readOnlyOverride;
+    this.maxRows = doc.maxRows;
+    this.maxResultBytes = doc.maxResultBytes;
+    for (const [name, r] of Object.entries(doc.entities)) {
+      this.rules.set(name.toLowerCase(), {
+        read: lower(r.read),
+        write: lower(r.write),
+        expand: lower(r.expand),
+        confirmWrites: r.confirmWrites,
+        sensitive: lower(r.sensitive),
+      });
+    }
+  }
+
+  static fromInput(input: PolicyInput, readOnlyOverride = false): Policy {
+    return new Policy(policySchema.parse(input), readOnlyOverride);
+  }
+
+  /** The policy file at `path`, or the built-in policy. Errors say which entry is wrong. */
+  static load(path: string | undefined, readOnlyOverride = false): Policy {
+    if (!path) return Policy.fromInput(DEFAULT_POLICY, readOnlyOverride);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new DynamicsMcpError(
+        'config',
+        `Cannot read the policy file ${path}: ${(err as Error).message}`,
+        'Fix DYNAMICS_MCP_POLICY: it must name a JSON file like {"entities": {"account": {"read": ["accountid", "name"]}}}.',
+      );
+    }
+    const parsed = policySchema.safeParse(raw);
+    if (!parsed.success)
+      throw new DynamicsMcpError(
+        'config',
+        `The policy file ${path} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        'Each entity entry takes "read", "write" and "expand" arrays of names, and optional "confirmWrites" and "sensitive".',
+      );
+    return new Policy(parsed.data, readOnlyOverride);
+  }
+
+  /** Logical names of the tables the model may use at all. */
+  entities(): string[] {
+    return [...this.rules.entries()].filter(([, r]) => r.read.size || r.write.size).map(([n]) => n);
+  }
+
+  rule(entity: string): Rule | undefined {
+    return this.rules.get(entity.toLowerCase());
+  }
+
+  canRead(entity: string, column: string): boolean {
+    return this.rule(entity)?.read.has(column.toLowerCase()) ?? false;
+  }
+
+  canWrite(entity: string, column: string): boolean {
+    return !this.readOnly && (this.rule(entity)?.write.has(column.toLowerCase()) ?? false);
+  }
+
+  canFollow(entity: string, navigation: string): boolean {
+    return this.rule(entity)?.expand.has(navigation.toLowerCase()) ?? false;
+  }
+
+  isSensitive(entity: string, column: string): boolean {
+    return this.rule(entity)?.sensitive.has(column.toLowerCase()) ?? false;
+  }
+
+  confirmWrites(entity: string): boolean {
+    return this.rule(entity)?.confirmWrites ?? false;
+  }
+
+  hasWrites(): boolean {
+    return !this.readOnly && [...this.rules.values()].some((r) => r.write.size > 0);
+  }
+
+  assertEntityReadable(entity: string): void {
+    const r = this.rule(entity);
+    if (!r || r.read.size === 0)
+      throw policyError(
+        `The table '${entity}' is not available under this server's policy.`,
+        `Tables you may read: ${this.entities().join(', ') || '(none)'}. Call describe_entity without arguments to list them.`,
+      );
+  }
+
+  assertWritable(entity: string, columns: string[], action: string): void {
+    if (this.readOnly) throw readOnlyError(action);
+    const r = this.rule(entity);
+    if (!r || r.write.size === 0)
+      throw policyError(
+        `Writing to '${entity}' is not allowed under this server's policy.`,
+        'Only read tools can be used on this table.',
+      );
+    const refused = columns.filter((c) => !r.write.has(c.toLowerCase()));
+    if (refused.length)
+      throw policyError(
+        `Column${refused.length > 1 ? 's' : ''} ${refused.map((c) => `'${c}'`).join(', ')} of '${entity}' cannot be written under this server's policy.`,
+        `Writable columns of ${entity}: ${[...r.write].join(', ')}. See describe_entity('${entity}').`,
+      );
+  }
+
+  readableList(entity: string): string[] {
+    return [...(this.rule(entity)?.read ?? [])];
+  }
+}

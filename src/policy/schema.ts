@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+const columns = z.array(z.string().trim().min(1)).default([]);
+
+/** One table's rules. Names are Dataverse logical names (columns) and navigation property names (expand). */
+export const entityRuleSchema = z.object({
+  /** columns the model may read (select, filter, order by, group by) */
+  read: columns,
+  /** columns the model may write (create, update); lookups by their column name, e.g. parentaccountid */
+  write: columns,
+  /** navigation properties the model may follow (expand, lookup paths in filters, any/all) */
+  expand: columns,
+  /** ask the user (MCP elicitation) before a write, when the client supports it */
+  confirmWrites: z.boolean().default(false),
+  /** columns whose values never go to the audit log */
+  sensitive: columns,
+});
+
+export const policySchema = z.object({
+  readOnly: z.boolean().default(false),
+  /** keyed by logical name; the entity set name and any casing resolve to the same entry */
+  entities: z.record(z.string(), entityRuleSchema),
+  /** the most rows one tool call may return to the model */
+  maxRows: z.number().int().min(1).max(5000).default(200),
+  /** the most bytes of records one tool result may carry */
+  maxResultBytes: z.number().int().min(4096).max(10_000_000).default(200_000),
+});
+
+export type EntityRule = z.infer<typeof entityRuleSchema>;
+export type PolicyDocument = z.infer<typeof policySchema>;
+export type PolicyInput = z.input<typeof policySchema>;

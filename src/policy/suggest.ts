@@ -1,0 +1,29 @@
+/** Levenshtein distance, bounded: names here are short. */
+function distance(a: string, b: string): number {
+  const m = a.length;
+  const n = b.length;
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  for (let i = 1; i <= m; i++) {
+    const cur = [i];
+    for (let j = 1; j <= n; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[n]!;
+}
+
+/** The closest names to `wanted`: by edit distance, with substring matches first. */
+export function closest(wanted: string, candidates: Iterable<string>, max = 5): string[] {
+  const w = wanted.toLowerCase();
+  return [...candidates]
+    .map((c) => {
+      const l = c.toLowerCase();
+      const score = l.includes(w) || w.includes(l) ? 0 : distance(w, l) / Math.max(w.length, l.length);
+      return { c, score };
+    })
+    .filter((x) => x.score <= 0.5)
+    .sort((a, b) => a.score - b.score || a.c.localeCompare(b.c))
+    .slice(0, max)
+    .map((x) => x.c);
+}
