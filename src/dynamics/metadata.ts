@@ -136,10 +136,7 @@ export class MetadataCache implements ModelSource {
         );
       return JSON.parse(p.body) as Json;
     });
-    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, m2o, o2m] = bodies as Record<
-      string,
-      any
-    >[];
+    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, m2o, o2m] = bodies;
     const byName = <T>(rows: Json[] | undefined, f: (r: Json) => T) =>
       new Map((rows ?? []).map((r) => [String(r.LogicalName), f(r)]));
     const lengths = new Map([...byName(str!.value, (r) => r.MaxLength), ...byName(memo!.value, (r) => r.MaxLength)]);
