@@ -84,7 +84,12 @@ export const configSchema = z
     auditLog: z.string().optional(),
   })
   .superRefine((c, ctx) => {
-    const url = new URL(c.dynamics.url);
+    let url: URL;
+    try {
+      url = new URL(c.dynamics.url);
+    } catch {
+      return; // the url check above has said what is wrong
+    }
     if (url.protocol === 'https:') return;
     if (url.protocol === 'http:' && isLoopbackHost(url.hostname) && c.dynamics.allowHttpLoopback) return;
     ctx.addIssue({

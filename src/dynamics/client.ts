@@ -4,7 +4,8 @@ import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
-import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from '../odata/parser.js';
+import { ODataSyntaxError } from '../odata/errors.js';
+import * as odata from '../odata/parser.js';
 import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../odata/serialize.js';
 import { type QueryParts, ReadChecker } from '../policy/check.js';
 import { type EntityModel, isLookupType } from '../policy/model.js';
@@ -65,6 +66,33 @@ const ANNOTATIONS =
   'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
 const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
 const LINK_OPTIONS = new Set(['$select', '$filter', '$orderby', '$expand', '$apply', '$top', '$count', '$skiptoken']);
+
+/** The shared parser, with its syntax errors turned into errors a model can act on. */
+function parsing<A extends unknown[], R>(what: string, fn: (...a: A) => R): (...a: A) => R {
+  return (...a) => {
+    try {
+      return fn(...a);
+    } catch (err) {
+      if (!(err instanceof ODataSyntaxError)) throw err;
+      throw new DynamicsMcpError(
+        'query_syntax',
+        `The ${what} is not valid: ${err.message}`,
+        what === 'filter'
+          ? 'Fix the text at the position named, or use the structured "where" conditions instead.'
+          : `Fix the ${what} at the position named.`,
+        {
+          position: err.position,
+          retryable: false,
+        },
+      );
+    }
+  };
+}
+const parseFilter = parsing('filter', odata.parseFilter);
+const parseOrderBy = parsing('orderBy', odata.parseOrderBy);
+const parseSelect = parsing('select', odata.parseSelect);
+const parseExpand = parsing('expand', odata.parseExpand);
+const parseApply = parsing('aggregation', odata.parseApply);
 
 const q = (s: string) => encodeURIComponent(s).replace(/%2C/g, ',').replace(/%2F/g, '/').replace(/%24/g, '$');
 
@@ -460,16 +488,26 @@ export class DynamicsClient {
     opts: CallOptions & { chunk?: number; parallel?: number } = {},
   ): Promise<({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[]> {
     const model = await this.writeModel(entity, `Creating ${entity} records`);
-    const ops: { id: string; body: Row }[] = [];
-    for (const rec of records) {
-      const { body, columns } = await this.writeBody(model, rec, 'create');
-      this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
-      ops.push({ id: randomUUID(), body });
+    // a record that fails validation is reported on its own; the others still go
+    const ops: { id: string; body: Row; index: number }[] = [];
+    const invalid = new Map<number, DynamicsMcpError>();
+    for (const [index, rec] of records.entries()) {
+      try {
+        const { body, columns } = await this.writeBody(model, rec, 'create');
+        this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
+        ops.push({ id: randomUUID(), body, index });
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError)) throw err;
+        invalid.set(index, err);
+      }
     }
     const chunk = Math.min(opts.chunk ?? 100, 1000);
     const chunks: (typeof ops)[] = [];
     for (let i = 0; i < ops.length; i += chunk) chunks.push(ops.slice(i, i + chunk));
-    const results: ({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[] = [];
+    const results: ({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[] = new Array(
+      records.length,
+    );
+    for (const [index, error] of invalid) results[index] = { id: '', error };
     const runChunk = async (part: typeof ops) => {
       const batch = encodeBatch(
         part.map((o) => ({
@@ -519,7 +557,11 @@ export class DynamicsClient {
         }
       }),
     );
-    for (const o of out) results.push(...o);
+    chunks.forEach((c, ci) => {
+      c.forEach((op, i) => {
+        results[op.index] = out[ci]![i]!;
+      });
+    });
     return results;
   }
 

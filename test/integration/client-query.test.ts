@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamicsClient } from '../../src/dynamics/client.js';
+import { ConditionBuilder } from '../../src/dynamics/conditions.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { filterToOData } from '../../src/odata/serialize.js';
+import { apiRequests, clientFor } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+
+describe('client reads against the emulator', () => {
+  let emu: EmulatorHandle;
+  let client: DynamicsClient;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 40 });
+    ({ client } = clientFor(emu));
+  });
+  afterAll(async () => {
+    await client.close();
+    await emu.close();
+  });
+
+  it('structured conditions compile to OData with typed literals (quotes doubled, GUIDs, dates, labels, In/Between)', async () => {
+    const model = await client.metadata.entity('opportunity');
+    const b = new ConditionBuilder(client.metadata);
+    const text = filterToOData(
+      await b.build(
+        {
+          and: [
+            { column: 'name', op: 'eq', value: "O'Brien's deal" },
+            { column: 'parentaccountid', op: 'eq', value: '{5B6BD9C4-7D33-EA11-A813-000D3A1B1F2C}' },
+            { column: 'estimatedclosedate', op: 'ge', value: '2026-01-01' },
+            { column: 'estimatedvalue', op: 'gt', value: '50000' },
+            { column: 'salesstage', op: 'in', value: ['Develop', 2] },
+            { column: 'closeprobability', op: 'between', value: [10, 90] },
+            {
+              or: [
+                { column: 'description', op: 'null' },
+                { column: 'name', op: 'contains', value: '50%_off' },
+              ],
+            },
+            { not: { column: 'statecode', op: 'eq', value: 'Lost' } },
+            { column: 'parentaccountid/name', op: 'startswith', value: 'Contoso' },
+            { column: 'createdon', op: 'lastXDays', value: 30 },
+          ],
+        },
+        model,
+      ),
+    );
+    expect(text).toBe(
+      "name eq 'O''Brien''s deal' and _parentaccountid_value eq 5b6bd9c4-7d33-ea11-a813-000d3a1b1f2c and estimatedclosedate ge 2026-01-01 and estimatedvalue gt 50000 and " +
+        'Microsoft.Dynamics.CRM.In(PropertyName=\'salesstage\',PropertyValues=["1","2"]) and Microsoft.Dynamics.CRM.Between(PropertyName=\'closeprobability\',PropertyValues=["10","90"]) and ' +
+        "(description eq null or contains(name,'50[%][_]off')) and not (statecode eq 2) and startswith(parentaccountid/name,'Contoso') and " +
+        "Microsoft.Dynamics.CRM.LastXDays(PropertyName='createdon',PropertyValue=30)",
+    );
+  });
+
+  it('bad values are refused with what the column takes', async () => {
+    const model = await client.metadata.entity('opportunity');
+    const b = new ConditionBuilder(client.metadata);
+    await expect(b.build({ column: 'salesstage', op: 'eq', value: 'Negotiate' }, model)).rejects.toMatchObject({
+      kind: 'bad_input',
+      hint: expect.stringContaining('1 (Develop)'),
+    });
+    await expect(b.build({ column: 'estimatedvalue', op: 'gt', value: 'lots' }, model)).rejects.toMatchObject({
+      kind: 'bad_input',
+    });
+    await expect(b.build({ column: 'parentaccountid', op: 'eq', value: 'Contoso' }, model)).rejects.toMatchObject({
+      kind: 'bad_input',
+    });
+  });
+
+  it('a where query returns exactly the rows the data holds', async () => {
+    const page = await client.query({
+      entity: 'opportunity',
+      select: ['name', 'estimatedvalue', 'salesstage'],
+      where: {
+        and: [
+          { column: 'statecode', op: 'eq', value: 'Open' },
+          { column: 'estimatedvalue', op: 'ge', value: 100000 },
+        ],
+      },
+      top: 200,
+      count: true,
+    });
+    const expected = emu.rows('opportunity').filter((o) => o.statecode === 0 && (o.estimatedvalue as number) >= 100000);
+    expect(page.rows.map((r) => r.opportunityid).sort()).toEqual(expected.map((o) => o.opportunityid).sort());
+    expect(page.totalCount).toBe(expected.length);
+    const row = page.rows[0]!;
+    expect(row['salesstage@OData.Community.Display.V1.FormattedValue']).toMatch(/Qualify|Develop|Propose|Close/);
+  });
+
+  it('pages with a cursor: every row once, in order, then hasMore false', async () => {
+    const all = emu.rows('contact').length;
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const p = await client.query(
+        { entity: 'contacts', select: ['fullname'], orderBy: 'fullname asc', top: 15 },
+        { cursor },
+      );
+      seen.push(...p.rows.map((r) => String(r.contactid)));
+      cursor = p.cursor;
+      expect(p.hasMore).toBe(!!cursor);
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(Math.ceil(all / 15));
+    expect(new Set(seen).size).toBe(all);
+  });
+
+  it('pages() follows every @odata.nextLink', async () => {
+    const mark = emu.requests().length;
+    let n = 0;
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 7 })) n += rows.length;
+    expect(n).toBe(emu.rows('account').length);
+    expect(apiRequests(emu, mark)).toHaveLength(Math.ceil(n / 7));
+  });
+
+  it('get with expand; $apply aggregation; default columns are only the readable ones', async () => {
+    const acc = emu.rows('account')[0]!;
+    const { row } = await client.get('account', String(acc.accountid), {
+      select: ['name'],
+      expand: [{ relation: 'primarycontactid', select: ['fullname'] }],
+    });
+    expect(row.name).toBe(acc.name);
+    expect((row.primarycontactid as { fullname: string }).fullname).toBeTruthy();
+    const full = await client.get('account', String(acc.accountid));
+    expect(full.row).not.toHaveProperty('creditlimit');
+    expect(full.row).toHaveProperty('revenue');
+    const sums = await client.aggregate(
+      'opportunity',
+      'groupby((statecode),aggregate(estimatedvalue with sum as total,$count as n))',
+    );
+    expect(sums.reduce((s, r) => s + (r.n as number), 0)).toBe(emu.rows('opportunity').length);
+  });
+
+  it('metadata is fetched once per table (one $batch) and then cached', async () => {
+    const fresh = clientFor(emu).client;
+    const mark = emu.requests().length;
+    await fresh.query({ entity: 'lead', top: 1 });
+    await fresh.query({ entity: 'lead', top: 1 });
+    const urls = apiRequests(emu, mark).map((r) => r.url.split('?')[0]);
+    expect(urls).toEqual([
+      '/api/data/v9.2/EntityDefinitions',
+      '/api/data/v9.2/$batch',
+      '/api/data/v9.2/leads',
+      '/api/data/v9.2/leads',
+    ]);
+    await fresh.close();
+  });
+});

@@ -1,0 +1,173 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamicsClient } from '../../src/dynamics/client.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests, clientFor } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+
+describe('client: throttling, retries and writes that never duplicate', () => {
+  let emu: EmulatorHandle;
+  let client: DynamicsClient;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+    ({ client } = clientFor(emu));
+    await client.metadata.entity('lead');
+  });
+  afterAll(async () => {
+    await client.close();
+    await emu.close();
+  });
+  afterEach(() => emu.clearFaults());
+
+  const leads = (lastname: string) => emu.rows('lead').filter((l) => l.lastname === lastname);
+
+  it('a 429 with Retry-After is waited out, then the call succeeds', async () => {
+    emu.addFault({
+      match: { method: 'GET', path: '/api/data/v9.2/leads' },
+      response: {
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        body: {
+          error: {
+            code: '0x80072322',
+            message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
+          },
+        },
+      },
+    });
+    const start = Date.now();
+    const page = await client.query({ entity: 'lead', select: ['fullname'], top: 3 });
+    expect(page.rows).toHaveLength(3);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(950);
+  });
+
+  it('a create whose response is lost after commit (reset-after) leaves exactly one record', async () => {
+    emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/leads(' }, action: 'reset-after' });
+    const r = await client.create('lead', { lastname: 'LostResponse', subject: 'Web form' });
+    expect(r.created).toBe(false);
+    expect(leads('LostResponse')).toHaveLength(1);
+    expect(leads('LostResponse')[0]!.leadid).toBe(r.id);
+  });
+
+  it('a create whose connection drops before processing is retried and creates once', async () => {
+    emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/leads(' }, action: 'reset' });
+    const r = await client.create('lead', { lastname: 'ResetBefore' });
+    expect(r.created).toBe(true);
+    expect(leads('ResetBefore')).toHaveLength(1);
+  });
+
+  it('a 503 on a PATCH with an ETag is retried safely: one update, no conflict', async () => {
+    const { id } = await client.create('lead', { lastname: 'Etag', subject: 'v1' });
+    const { row } = await client.get('lead', id, { select: ['subject'] });
+    emu.addFault({ match: { method: 'PATCH', path: `/api/data/v9.2/leads(${id})` }, response: { status: 503 } });
+    const updated = await client.update('lead', id, { subject: 'v2' }, { etag: String(row['@odata.etag']) });
+    expect(updated.row.subject).toBe('v2');
+    expect(leads('Etag')[0]!.subject).toBe('v2');
+  });
+
+  it('an update whose response was lost after commit, with an ETag, is recognised as done', async () => {
+    const { id } = await client.create('lead', { lastname: 'EtagLost', subject: 'v1' });
+    const { row } = await client.get('lead', id, { select: ['subject'] });
+    emu.addFault({ match: { method: 'PATCH', path: `/api/data/v9.2/leads(${id})` }, action: 'reset-after' });
+    const updated = await client.update('lead', id, { subject: 'v2' }, { etag: String(row['@odata.etag']) });
+    expect(updated.row.subject).toBe('v2');
+  });
+
+  it('an update never creates a record, and a stale etag is a concurrency conflict', async () => {
+    const missing = '00000000-0000-0000-0000-0000000000aa';
+    await expect(client.update('lead', missing, { subject: 'x' })).rejects.toMatchObject({ kind: 'not_found' });
+    expect(emu.rows('lead').some((l) => l.leadid === missing)).toBe(false);
+    const { id } = await client.create('lead', { lastname: 'Stale' });
+    const { row } = await client.get('lead', id);
+    await client.update('lead', id, { subject: 'first' });
+    await expect(
+      client.update('lead', id, { subject: 'second' }, { etag: String(row['@odata.etag']) }),
+    ).rejects.toMatchObject({
+      kind: 'concurrency',
+      hint: expect.stringContaining('get_record'),
+    });
+  });
+
+  it('createMany sends $batch requests; a batch whose answer is lost is retried without duplicates', async () => {
+    emu.addFault({ match: { method: 'POST', path: '/api/data/v9.2/$batch' }, action: 'reset-after' });
+    const records = Array.from({ length: 250 }, (_, i) => ({
+      lastname: 'Bulk',
+      subject: `lead ${i}`,
+      emailaddress1: `bulk${i}@example.com`,
+    }));
+    const results = await client.createMany('lead', records, { chunk: 100 });
+    expect(results.filter((r) => r.error)).toEqual([]);
+    expect(leads('Bulk')).toHaveLength(250);
+    expect(new Set(leads('Bulk').map((l) => l.subject)).size).toBe(250);
+  });
+
+  it('createMany reports per-record errors and keeps the good ones', async () => {
+    const results = await client.createMany('lead', [
+      { lastname: 'Mixed' },
+      { lastname: 'Mixed', subject: 'x'.repeat(301) },
+      { lastname: 'Mixed', leadqualitycode: 'Lukewarm' },
+    ]);
+    expect(results[0]!.error).toBeUndefined();
+    expect(results[1]!.error).toMatchObject({ kind: 'bad_input', message: expect.stringContaining('at most 300') });
+    expect(results[2]!.error).toMatchObject({ kind: 'bad_input', hint: expect.stringContaining('2 (Warm)') });
+    expect(leads('Mixed').map((l) => l.leadid)).toEqual([results[0]!.id]);
+  });
+
+  it('maps failures to typed errors with recovery hints', async () => {
+    await expect(client.get('lead', '00000000-0000-0000-0000-0000000000bb')).rejects.toMatchObject({
+      kind: 'not_found',
+      hint: expect.stringContaining('query_entities'),
+    });
+    emu.configure({ role: { privileges: { lead: { read: true } } } });
+    try {
+      await expect(client.create('lead', { lastname: 'NoPriv' })).rejects.toMatchObject({
+        kind: 'permission',
+        message: expect.stringContaining('prvCreateLead'),
+      });
+    } finally {
+      await emu.reset();
+    }
+    emu.addFault({
+      match: { path: '/api/data/v9.2/leads' },
+      response: {
+        status: 429,
+        headers: { 'Retry-After': '900' },
+        body: { error: { code: '0x80072322', message: 'Number of requests exceeded the limit.' } },
+      },
+    });
+    await expect(client.query({ entity: 'lead', top: 1 })).rejects.toMatchObject({
+      kind: 'throttled',
+      details: { retryAfterMs: 900_000 },
+    });
+    emu.clearFaults();
+    await expect(client.create('lead', { lastname: 'x', subject: 'y'.repeat(301) })).rejects.toMatchObject({
+      kind: 'bad_input',
+      message: expect.stringContaining('at most 300'),
+    });
+  });
+
+  it('a request past the timeout fails as a timeout, and is retried only if safe', async () => {
+    const slow = clientFor(emu, { overrides: { dynamics: { timeoutMs: 1000, deadlineMs: 2500 } } as never }).client;
+    await slow.metadata.entity('lead');
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 1500 });
+    const mark = emu.requests().length;
+    const page = await slow.query({ entity: 'lead', top: 1 });
+    expect(page.rows).toHaveLength(1);
+    expect(apiRequests(emu, mark).length).toBeGreaterThanOrEqual(2);
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 1500, times: 5 });
+    await expect(slow.query({ entity: 'lead', top: 1 })).rejects.toMatchObject({
+      kind: expect.stringMatching(/timeout|network/),
+    });
+    await slow.close();
+  });
+
+  it('cancellation from the caller reaches the request', async () => {
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 2000 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('user cancelled')), 100);
+    const start = Date.now();
+    await expect(client.query({ entity: 'lead', top: 1 }, { signal: ac.signal })).rejects.toMatchObject({
+      kind: 'cancelled',
+    });
+    expect(Date.now() - start).toBeLessThan(1500);
+  });
+});

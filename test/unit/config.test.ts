@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+const env = {
+  DYNAMICS_URL: 'https://contoso.crm.dynamics.com/',
+  AZURE_TENANT_ID: '11111111-1111-1111-1111-111111111111',
+  AZURE_CLIENT_ID: '22222222-2222-2222-2222-222222222222',
+  AZURE_CLIENT_SECRET: 'abc8Q~not-a-guid-secret',
+};
+
+const problems = (e: Record<string, string | undefined>, flags = {}) => {
+  try {
+    loadConfig({ env: e, flags });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('configuration', () => {
+  it('reads the documented variables, trims the URL and freezes the result', () => {
+    const c = loadConfig({ env });
+    expect(c.dynamics.url).toBe('https://contoso.crm.dynamics.com');
+    expect(c.auth).toMatchObject({ mode: 'secret', authorityHost: 'https://login.microsoftonline.com' });
+    expect(Object.isFrozen(c.dynamics)).toBe(true);
+  });
+
+  it('says when a GUID is malformed, naming the variable and where to find the value', () => {
+    expect(problems({ ...env, AZURE_TENANT_ID: 'contoso' })).toEqual([
+      expect.stringContaining('AZURE_TENANT_ID must be a GUID'),
+    ]);
+    expect(problems({ ...env, AZURE_CLIENT_ID: '123' })[0]).toContain('Application (client) ID');
+  });
+
+  it('recognises a Secret ID pasted instead of the secret Value', () => {
+    const p = problems({ ...env, AZURE_CLIENT_SECRET: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' });
+    expect(p[0]).toContain('Secret ID');
+    expect(p[0]).toContain('Value');
+  });
+
+  it('wants https, or an explicitly allowed loopback http URL', () => {
+    expect(problems({ ...env, DYNAMICS_URL: 'http://contoso.crm.dynamics.com' })[0]).toContain('https://');
+    expect(problems({ ...env, DYNAMICS_URL: 'http://127.0.0.1:8080' })[0]).toContain('DYNAMICS_MCP_ALLOW_HTTP');
+    expect(problems({ ...env, DYNAMICS_URL: 'http://127.0.0.1:8080', DYNAMICS_MCP_ALLOW_HTTP: 'true' })).toEqual([]);
+    expect(problems({ ...env, DYNAMICS_URL: 'not a url' })[0]).toContain('DYNAMICS_URL');
+  });
+
+  it('explains missing credentials and offers the demo', () => {
+    expect(problems({ DYNAMICS_URL: env.DYNAMICS_URL })[0]).toContain('--demo');
+  });
+
+  it('picks certificate and managed-identity auth from their variables', () => {
+    expect(
+      loadConfig({ env: { ...env, AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: '/x.pem' } }).auth
+        .mode,
+    ).toBe('certificate');
+    const mi = loadConfig({ env: { DYNAMICS_URL: env.DYNAMICS_URL, AZURE_USE_MANAGED_IDENTITY: 'true' } }).auth;
+    expect(mi).toEqual({ mode: 'managed-identity' });
+    expect(problems({ ...env, AZURE_USE_MANAGED_IDENTITY: 'maybe' })[0]).toContain('true or false');
+  });
+
+  it('layers defaults < file < environment < flags', () => {
+    const file = join(tmpdir(), `dmcp-config-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ logLevel: 'warn', policy: { readOnly: false }, dynamics: { pageSize: 50 } }));
+    const fromFile = loadConfig({ env: { ...env, DYNAMICS_MCP_CONFIG: file } });
+    expect(fromFile.logLevel).toBe('warn');
+    expect(fromFile.dynamics.pageSize).toBe(50);
+    const fromEnv = loadConfig({
+      env: { ...env, DYNAMICS_MCP_CONFIG: file, LOG_LEVEL: 'DEBUG', DYNAMICS_MCP_READ_ONLY: 'true' },
+    });
+    expect(fromEnv.logLevel).toBe('debug');
+    expect(fromEnv.policy.readOnly).toBe(true);
+    const fromFlags = loadConfig({
+      env: { ...env, DYNAMICS_MCP_CONFIG: file, LOG_LEVEL: 'debug' },
+      flags: { logLevel: 'error' },
+    });
+    expect(fromFlags.logLevel).toBe('error');
+    expect(problems({ ...env, DYNAMICS_MCP_CONFIG: '/no/such/file.json' })[0]).toContain('Cannot read the config file');
+  });
+});
