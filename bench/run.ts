@@ -1,13 +1,17 @@
 import { join } from 'node:path';
 import { benchEmulator } from './emulator.bench.js';
 import { measures, round, writeResults } from './lib.js';
+import { benchReadAll } from './read-all.bench.js';
 
 /**
  * npm run bench: every benchmark against a baseline measured in the same run, on this machine.
  * Everything binds to 127.0.0.1; every loop is bounded.
  */
 const only = process.argv.slice(2);
-const suites: [string, () => Promise<void>][] = [['emulator', benchEmulator]];
+const suites: [string, () => Promise<void>][] = [
+  ['emulator', benchEmulator],
+  ['read-all', benchReadAll],
+];
 
 for (const [name, run] of suites) {
   if (only.length && !only.includes(name)) continue;

@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
+import { median, record } from './lib.js';
+
+const run = promisify(execFile);
+const SELECT = 'name,accountnumber,revenue,address1_city,statecode';
+
+interface ReaderResult {
+  records: number;
+  ms: number;
+  maxRssMb: number;
+}
+
+export async function runReader(
+  emu: EmulatorHandle,
+  name: string,
+  caFile: string,
+  extraEnv: Record<string, string> = {},
+): Promise<ReaderResult> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'readers', `${name}.ts`)],
+    {
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: caFile,
+        DYNAMICS_URL: emu.dynamicsUrl,
+        AZURE_AUTHORITY_HOST: emu.authorityHost,
+        AZURE_TENANT_ID: emu.tenantId,
+        AZURE_CLIENT_ID: emu.clientId,
+        AZURE_CLIENT_SECRET: emu.clientSecret,
+        BENCH_SELECT: SELECT,
+        ...extraEnv,
+      },
+      maxBuffer: 1 << 20,
+      timeout: 300_000,
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ReaderResult;
+}
+
+/** P2: reading 100,000 accounts through our client vs the seed guide's fetch+concat and dynamics-web-api's retrieveAll. */
+export async function benchReadAll(): Promise<void> {
+  process.stdout.write(
+    'reading 100,000 records (each reader in its own process; memory is the growth of its RSS during the read)\n',
+  );
+  const emu = await startEmulator({ scale: 100_000 });
+  const caFile = join(tmpdir(), `dmcp-bench-ca-${process.pid}.pem`);
+  writeFileSync(caFile, emu.ca);
+  try {
+    const results: Record<string, ReaderResult[]> = { client: [], 'fetch-concat': [], dwa: [] };
+    for (let round = 0; round < 3; round++)
+      for (const name of Object.keys(results)) {
+        const r = await runReader(emu, name, caFile);
+        if (r.records !== 100_000) throw new Error(`${name} read ${r.records} records, not 100,000`);
+        results[name]!.push(r);
+      }
+    const rate = (rs: ReaderResult[]) => 100_000 / (median(rs.map((r) => r.ms)) / 1000);
+    const mem = (rs: ReaderResult[]) => Math.max(...rs.map((r) => r.maxRssMb));
+    const ours = rate(results.client!);
+    const peers = { 'fetch-concat': rate(results['fetch-concat']!), dwa: rate(results.dwa!) };
+    const fasterPeer = peers['fetch-concat'] >= peers.dwa ? 'fetch-concat' : 'dwa';
+    const peerRate = peers[fasterPeer];
+    const peerMem = mem(results[fasterPeer]!);
+    record({
+      id: 'P2',
+      name: `records/s reading 100,000 accounts: our client vs the faster peer (${fasterPeer})`,
+      value: ours,
+      unit: 'records/s',
+      baseline: peerRate,
+      goal: '>= 1.5x records/s at <= 1/5 peak memory',
+      met: ours >= 1.5 * peerRate && mem(results.client!) <= peerMem / 5,
+    });
+    record({
+      id: 'P2m',
+      name: `peak RSS of the reading process: our client vs ${fasterPeer}`,
+      value: mem(results.client!),
+      unit: 'MB',
+      baseline: peerMem,
+      goal: '<= 0.2x',
+      met: mem(results.client!) <= peerMem / 5,
+    });
+    record({
+      id: 'P2b',
+      name: 'records/s: seed-guide fetch+concat vs dynamics-web-api retrieveAll',
+      value: peers['fetch-concat'],
+      unit: 'records/s',
+      baseline: peers.dwa,
+      goal: null,
+      met: null,
+    });
+  } finally {
+    await emu.close();
+  }
+}
