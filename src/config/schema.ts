@@ -82,6 +82,23 @@ export const configSchema = z
     cursorKey: z.string().min(32).optional(),
     /** DYNAMICS_MCP_AUDIT_LOG: file that receives one JSON line per write (default: stderr log only) */
     auditLog: z.string().optional(),
+    /** create_lead: owner assignment by postal code (first matching prefix wins) */
+    leads: z
+      .object({
+        assignment: z
+          .array(
+            z.object({
+              postalCodePrefix: z.string().trim().min(1),
+              ownerId: z.guid({ error: 'leads.assignment[].ownerId must be a systemuser id (GUID).' }),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
+    /** create_case: the text column that holds a monitoring system's alert id */
+    cases: z.object({ externalRefColumn: z.string().trim().min(1).default('dmcp_externalref') }).prefault({}),
+    /** pipeline_summary: month the fiscal year starts (1 = January) */
+    pipeline: z.object({ fiscalYearStartMonth: z.number().int().min(1).max(12).default(1) }).prefault({}),
   })
   .superRefine((c, ctx) => {
     let url: URL;

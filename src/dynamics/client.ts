@@ -350,10 +350,15 @@ export class DynamicsClient {
     return { model, row: JSON.parse(r.text) as Row };
   }
 
-  /** $apply aggregation (AGG), checked like any read. */
-  async aggregate(entity: string, apply: ApplyStep[] | string, opts: CallOptions = {}): Promise<Row[]> {
+  /** $apply aggregation (AGG), checked like any read; `where` becomes its leading filter() step. */
+  async aggregate(
+    entity: string,
+    apply: ApplyStep[] | string,
+    opts: CallOptions & { where?: Condition } = {},
+  ): Promise<Row[]> {
     const model = await this.checker.entity(entity);
     const steps = typeof apply === 'string' ? parseApply(apply) : apply;
+    if (opts.where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(opts.where, model), pos: 0 });
     const parts = await this.checker.query(model, { apply: steps });
     const r = await this.transport.send({
       method: 'GET',

@@ -1,0 +1,59 @@
+import { AuditLog } from './audit.js';
+import { type ConfigSources, loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { DynamicsClient } from './dynamics/client.js';
+import { type EmulatorHandle, startEmulator } from './emulator/index.js';
+import { createLogger } from './logging.js';
+import { Policy } from './policy/policy.js';
+import { SecretScrubber } from './secrets.js';
+import { createDeps, type ServerDeps } from './server.js';
+
+/** Wires config → logger, policy, client and audit log: the dependencies every transport serves. */
+export function buildDeps(
+  config: Readonly<Config>,
+  opts: { ca?: string; logDestination?: NodeJS.WritableStream } = {},
+): ServerDeps {
+  const scrubber = new SecretScrubber();
+  if (config.auth.mode === 'secret') scrubber.register(config.auth.clientSecret);
+  scrubber.register(config.cursorKey);
+  const log = createLogger(config.logLevel, scrubber, { destination: opts.logDestination });
+  const policy = Policy.load(config.policy.path, config.policy.readOnly);
+  const client = DynamicsClient.create(config, policy, log, { ca: opts.ca });
+  return createDeps({ config, client, policy, log, audit: new AuditLog(policy, log, config.auditLog), scrubber });
+}
+
+/** Settings a user may still choose for the demo; credentials and URLs come from the built-in organisation. */
+const DEMO_PASSTHROUGH = [
+  'LOG_LEVEL',
+  'DYNAMICS_MCP_READ_ONLY',
+  'DYNAMICS_MCP_POLICY',
+  'DYNAMICS_MCP_AUDIT_LOG',
+  'DYNAMICS_MCP_CONFIG',
+];
+
+export interface Demo {
+  emulator: EmulatorHandle;
+  config: Readonly<Config>;
+  ca: string;
+}
+
+/** The built-in demo organisation: the emulator started in this process, and a config that points at it. */
+export async function startDemo(
+  env: Record<string, string | undefined>,
+  flags: ConfigSources['flags'] = {},
+): Promise<Demo> {
+  const emulator = await startEmulator({ scale: Number(env.DEMO_SCALE ?? 60) || 60 });
+  const passthrough = Object.fromEntries(DEMO_PASSTHROUGH.map((k) => [k, env[k]]));
+  const config = loadConfig({
+    env: {
+      ...passthrough,
+      DYNAMICS_URL: emulator.dynamicsUrl,
+      AZURE_AUTHORITY_HOST: emulator.authorityHost,
+      AZURE_TENANT_ID: emulator.tenantId,
+      AZURE_CLIENT_ID: emulator.clientId,
+      AZURE_CLIENT_SECRET: emulator.clientSecret,
+    },
+    flags,
+  });
+  return { emulator, config, ca: emulator.ca };
+}

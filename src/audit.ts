@@ -1,0 +1,47 @@
+import { appendFile } from 'node:fs/promises';
+import type { Logger } from './logging.js';
+import type { Policy } from './policy/policy.js';
+
+export interface AuditEntry {
+  tool: string;
+  entity: string;
+  id: string;
+  action: 'create' | 'update';
+  /** column → new value; sensitive columns appear with their value withheld */
+  columns: Record<string, unknown>;
+  caller: string;
+  /** e.g. duplicate found, existing case returned, declined by the user */
+  outcome?: string;
+}
+
+/**
+ * One JSON line per write: when, which tool, which record, which columns, who asked. Values of columns the
+ * policy marks sensitive are never written. Goes to DYNAMICS_MCP_AUDIT_LOG when set, else to the log.
+ */
+export class AuditLog {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly policy: Policy,
+    private readonly log: Logger,
+    private readonly file?: string,
+  ) {}
+
+  record(entry: AuditEntry): Promise<void> {
+    const columns: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(entry.columns))
+      columns[k] = this.policy.isSensitive(entry.entity, k) ? '[withheld]' : v;
+    const line = { time: new Date().toISOString(), ...entry, columns };
+    if (!this.file) {
+      this.log.info({ audit: line }, 'write');
+      return Promise.resolve();
+    }
+    // appends are serialised so lines never interleave
+    this.chain = this.chain
+      .then(() => appendFile(this.file!, `${JSON.stringify(line)}\n`, 'utf8'))
+      .catch((err: unknown) => {
+        this.log.error({ err }, 'could not write the audit log');
+      });
+    return this.chain;
+  }
+}

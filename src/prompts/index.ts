@@ -1,0 +1,57 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+
+const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
+
+/** Prompts for the three seed use cases: lead capture, pipeline review, cases from alerts. */
+export function registerPrompts(server: McpServer, readOnly: boolean): void {
+  if (!readOnly) {
+    server.registerPrompt(
+      'qualify_lead',
+      {
+        title: 'Qualify and file a lead',
+        description: 'Turn a web-form submission or an email into a lead, without creating duplicates.',
+        argsSchema: { submission: z.string().describe('The form fields or message, as text.') },
+      },
+      ({ submission }) =>
+        user(
+          `Here is a submission from a prospective customer:\n\n${submission}\n\nExtract the person's name, email, phone, company and what they want. ` +
+            'Call create_lead with those fields (subject: a short summary of the request; description: the message). If it reports a duplicate, tell me about the existing lead instead of creating another. ' +
+            'Then summarise what was filed in two lines.',
+        ),
+    );
+    server.registerPrompt(
+      'case_from_alert',
+      {
+        title: 'Open a case from a monitoring alert',
+        description: 'Open (or find the already open) support case for an alert.',
+        argsSchema: {
+          alert: z.string().describe('The alert text, as the monitoring system sent it.'),
+          alertId: z.string().optional().describe("The monitoring system's id for this alert."),
+        },
+      },
+      ({ alert, alertId }) =>
+        user(
+          `A monitoring system raised this alert:\n\n${alert}\n\nFind which customer account it concerns (query_entities on account if the name is unclear). ` +
+            `Call create_case with a concise title, the alert as description, priority from the alert's severity${alertId ? `, and externalRef "${alertId}"` : ''}, origin "Web". ` +
+            'If a case is already open for it, say so and give its number instead.',
+        ),
+    );
+  }
+  server.registerPrompt(
+    'review_pipeline',
+    {
+      title: 'Review the sales pipeline',
+      description: 'An executive summary of the open pipeline for a period.',
+      argsSchema: {
+        from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
+        to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
+      },
+    },
+    ({ from, to }) =>
+      user(
+        `Call pipeline_summary${from || to ? ` with from ${from ?? '(start)'} and to ${to ?? '(end)'}` : ' for the current quarter'}, by stage and then by owner. ` +
+          'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, and any risk you see (e.g. value stuck in early stages).',
+      ),
+  );
+}

@@ -1,0 +1,45 @@
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ServerDeps } from '../server.js';
+import { describe } from '../tools/describe-entity.js';
+
+const json = (uri: string, data: unknown) => ({
+  contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }],
+});
+
+/**
+ * Entity metadata as resources: dynamics://entities (the tables the policy allows) and
+ * dynamics://entities/{entity} (one table's usable columns), with completion of table names.
+ */
+export function registerEntityResources(server: McpServer, deps: ServerDeps): void {
+  const names = async () => (await describe(deps, undefined)).entities?.map((e) => e.name) ?? [];
+  server.registerResource(
+    'entities',
+    'dynamics://entities',
+    {
+      title: 'Dynamics tables',
+      description: 'The tables this server lets you use, with entity set names and whether they are writable.',
+      mimeType: 'application/json',
+    },
+    async (uri) => json(uri.href, await describe(deps, undefined)),
+  );
+  server.registerResource(
+    'entity-metadata',
+    new ResourceTemplate('dynamics://entities/{entity}', {
+      list: async () => ({
+        resources: (await names()).map((n) => ({
+          uri: `dynamics://entities/${n}`,
+          name: `${n} metadata`,
+          mimeType: 'application/json',
+        })),
+      }),
+      complete: { entity: async (value) => (await names()).filter((n) => n.startsWith(value.toLowerCase())) },
+    }),
+    {
+      title: 'Dynamics table metadata',
+      description:
+        'Columns (types, choice labels, lookup targets, required levels) and relationships of one table, as describe_entity returns them.',
+      mimeType: 'application/json',
+    },
+    async (uri, vars) => json(uri.href, await describe(deps, String(vars.entity))),
+  );
+}

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { badInput, DynamicsMcpError } from '../errors.js';
+import { defineTool, type ToolContext } from './define.js';
+import { nameBasedId } from './support/dedupe.js';
+import { guidOrUndefined } from './support/ids.js';
+import { recordUrl } from './support/shape.js';
+
+const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
+
+export const createCase = defineTool({
+  name: 'create_case',
+  title: 'Open a support case',
+  description:
+    'Open a case (incident) for an account, e.g. from a monitoring alert. With externalRef (the alert id), a case still open for it is returned instead of opening another. ' +
+    'Name the customer by accountId (from query_entities) or accountName; a name matching several accounts is an error listing them.',
+  inputSchema: z.object({
+    title: z.string().trim().min(1).max(200).describe('Case title.'),
+    description: z.string().max(2000).optional().describe('Details, e.g. the alert text.'),
+    customer: z
+      .object({
+        accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
+        accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
+      })
+      .describe('The account the case is for: accountId or accountName.'),
+    priority: z.enum(['high', 'normal', 'low']).default('normal'),
+    caseType: z
+      .union([z.string().max(100), z.number().int()])
+      .optional()
+      .describe('Question, Problem or Request (or its number).'),
+    origin: z
+      .union([z.string().max(100), z.number().int()])
+      .optional()
+      .describe('Where it came from: Phone, Email, Web, … (or its number).'),
+    externalRef: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Id of the alert or ticket in the system that raised it; makes repeated calls safe.'),
+  }),
+  outputSchema: z.object({
+    id: z.string(),
+    ticketNumber: z.string(),
+    existing: z.boolean(),
+    url: z.string(),
+    customer: z.object({ id: z.string(), name: z.string() }),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  writes: true,
+  async run(args, ctx) {
+    const customer = await resolveAccount(ctx, args.customer);
+    const refColumn = ctx.config.cases.externalRefColumn;
+    const values: Record<string, unknown> = {
+      title: args.title,
+      customerid: { entity: 'account', id: customer.id },
+      prioritycode: PRIORITY[args.priority],
+      ...(args.description ? { description: args.description } : {}),
+      ...(args.caseType !== undefined ? { casetypecode: args.caseType } : {}),
+      ...(args.origin !== undefined ? { caseorigincode: args.origin } : {}),
+    };
+    if (!args.externalRef) return open(ctx, values, customer, undefined);
+    const ref = args.externalRef;
+    const model = await ctx.client.metadata.entity('incident');
+    if (!model.columns.has(refColumn.toLowerCase()))
+      throw new DynamicsMcpError(
+        'config',
+        `Cases have no column '${refColumn}' to keep the external reference in.`,
+        `An administrator can add a text column for it to the Case table, or set cases.externalRefColumn in the config file to an existing one. Without externalRef the case can still be opened.`,
+      );
+    values[refColumn] = ref;
+    return ctx.locks.run(`case:${ref}`, async () => {
+      const found = await casesFor(ctx, refColumn, ref);
+      if (found.open) return existingResult(ctx, found.open, customer);
+      try {
+        // the n-th case for this reference has a fixed id: concurrent alerts all aim at the same record
+        return await open(ctx, values, customer, nameBasedId(ctx.config.dynamics.url, `case:${ref}:${found.total}`));
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
+        const again = await casesFor(ctx, refColumn, ref);
+        if (!again.open) throw err;
+        return existingResult(ctx, again.open, customer);
+      }
+    });
+  },
+});
+
+type Account = { id: string; name: string };
+
+async function resolveAccount(ctx: ToolContext, c: { accountId?: string; accountName?: string }): Promise<Account> {
+  if (!!c.accountId === !!c.accountName)
+    throw badInput(
+      'Name the customer by accountId or by accountName (one of them).',
+      'e.g. "customer": {"accountName": "Contoso Ltd"}.',
+    );
+  if (c.accountId) {
+    const id = guidOrUndefined(c.accountId);
+    if (!id)
+      throw badInput(
+        `accountId '${c.accountId}' is not a record id (GUID).`,
+        'Use the id from query_entities, or pass accountName.',
+      );
+    const { row } = await ctx.client.get('account', id, { select: ['name'], signal: ctx.signal });
+    return { id, name: String(row.name ?? '') };
+  }
+  const name = c.accountName!;
+  const exact = await ctx.client.query(
+    { entity: 'account', select: ['name', 'address1_city'], where: { column: 'name', op: 'eq', value: name }, top: 10 },
+    { signal: ctx.signal },
+  );
+  const list = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => `${r.name}${r.address1_city ? ` (${r.address1_city})` : ''} — ${r.accountid}`).join('; ');
+  if (exact.rows.length === 1) return { id: String(exact.rows[0]!.accountid), name: String(exact.rows[0]!.name) };
+  if (exact.rows.length > 1)
+    throw badInput(
+      `${exact.rows.length} accounts are named '${name}': ${list(exact.rows)}.`,
+      'Pass customer.accountId with the right one.',
+    );
+  const near = await ctx.client.query(
+    {
+      entity: 'account',
+      select: ['name', 'address1_city'],
+      where: { column: 'name', op: 'contains', value: name },
+      top: 10,
+    },
+    { signal: ctx.signal },
+  );
+  throw new DynamicsMcpError(
+    'not_found',
+    `No account is named '${name}'.`,
+    near.rows.length
+      ? `Accounts with similar names: ${list(near.rows)}. Pass customer.accountId.`
+      : 'Find the account with query_entities (e.g. contains on name) and pass its id.',
+  );
+}
+
+async function casesFor(ctx: ToolContext, column: string, ref: string) {
+  const page = await ctx.client.query(
+    {
+      entity: 'incident',
+      select: ['title', 'ticketnumber', 'statecode', column],
+      where: { column, op: 'eq', value: ref },
+      orderBy: 'createdon desc',
+      top: 100,
+    },
+    { signal: ctx.signal },
+  );
+  return { open: page.rows.find((r) => r.statecode === 0), total: page.rows.length };
+}
+
+function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer: Account) {
+  const id = String(row.incidentid);
+  const structured = {
+    id,
+    ticketNumber: String(row.ticketnumber ?? ''),
+    existing: true,
+    url: recordUrl(ctx.config.dynamics.url, 'incident', id),
+    customer,
+  };
+  return {
+    structured,
+    text: `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}`,
+  };
+}
+
+async function open(ctx: ToolContext, values: Record<string, unknown>, customer: Account, id: string | undefined) {
+  const r = await ctx.client.create('incident', values, { signal: ctx.signal, id });
+  await ctx.audit.record({
+    tool: 'create_case',
+    entity: 'incident',
+    id: r.id,
+    action: 'create',
+    columns: values,
+    caller: ctx.caller,
+  });
+  const { row } = await ctx.client.get('incident', r.id, { select: ['ticketnumber'], signal: ctx.signal });
+  const structured = {
+    id: r.id,
+    ticketNumber: String(row.ticketnumber ?? ''),
+    existing: false,
+    url: recordUrl(ctx.config.dynamics.url, 'incident', r.id),
+    customer,
+  };
+  return { structured, text: `Opened case ${structured.ticketNumber} for ${customer.name}: ${structured.url}` };
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { badInput, DynamicsMcpError } from '../errors.js';
+import { defineTool, type ToolContext } from './define.js';
+import { nameBasedId } from './support/dedupe.js';
+import { compactRow, recordUrl } from './support/shape.js';
+
+const text = (max: number, what: string) => z.string().trim().min(1).max(max).describe(what);
+
+export const createLead = defineTool({
+  name: 'create_lead',
+  title: 'Create a lead',
+  description:
+    'Capture a lead (e.g. from a web form). First looks for a lead with the same email and returns it (duplicate: true) instead of creating another, unless allowDuplicate. ' +
+    'Assigns an owner from the postal-code rules when configured. Other writable lead columns go in "extra" (see describe_entity("lead")).',
+  inputSchema: z.object({
+    firstName: text(50, 'First name.').optional(),
+    lastName: text(50, 'Last name.'),
+    email: z
+      .email({ error: 'email must be an email address.' })
+      .max(100)
+      .optional()
+      .describe('Email address; used to find duplicates.'),
+    phone: text(50, 'Phone number.').optional(),
+    company: text(100, 'Company name.').optional(),
+    subject: text(300, 'Topic of the enquiry (default: "Web enquiry").').optional(),
+    description: z.string().max(2000).optional().describe('Free text, e.g. the form message.'),
+    source: z
+      .union([z.string().max(100), z.number().int()])
+      .optional()
+      .describe('Lead source: a label such as "Web", "Trade Show", "Partner", or its number.'),
+    extra: z
+      .record(z.string(), z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]))
+      .optional()
+      .describe('Other writable lead columns, e.g. {"address1_postalcode": "98101", "jobtitle": "CTO"}.'),
+    allowDuplicate: z.boolean().default(false).describe('Create even when a lead with this email exists.'),
+  }),
+  outputSchema: z.object({
+    id: z.string(),
+    duplicate: z.boolean(),
+    url: z.string(),
+    ownerId: z.string().optional(),
+    existing: z.record(z.string(), z.unknown()).optional(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  writes: true,
+  async run(args, ctx) {
+    const values: Record<string, unknown> = {
+      lastname: args.lastName,
+      subject: args.subject ?? 'Web enquiry',
+      ...(args.firstName ? { firstname: args.firstName } : {}),
+      ...(args.email ? { emailaddress1: args.email } : {}),
+      ...(args.phone ? { telephone1: args.phone } : {}),
+      ...(args.company ? { companyname: args.company } : {}),
+      ...(args.description ? { description: args.description } : {}),
+      ...(args.source !== undefined ? { leadsourcecode: args.source } : {}),
+    };
+    for (const [k, v] of Object.entries(args.extra ?? {})) {
+      if (k.toLowerCase() in values)
+        throw badInput(`"extra" repeats '${k}', which has its own argument.`, 'Pass it once, as the named argument.');
+      values[k.toLowerCase()] = v;
+    }
+    const postal =
+      typeof values.address1_postalcode === 'string'
+        ? values.address1_postalcode.replace(/\s+/g, '').toUpperCase()
+        : undefined;
+    const rule = postal
+      ? ctx.config.leads.assignment.find((r) => postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()))
+      : undefined;
+    if (rule && values.ownerid === undefined) values.ownerid = { entity: 'systemuser', id: rule.ownerId };
+    const email = args.email?.toLowerCase();
+    if (!email || args.allowDuplicate) return create(ctx, values, undefined, rule?.ownerId);
+    // one check-then-create per email at a time in this process; across processes the name-based id decides
+    return ctx.locks.run(`lead:${email}`, async () => {
+      const found = await existing(ctx, email);
+      if (found.first) {
+        await ctx.audit.record({
+          tool: 'create_lead',
+          entity: 'lead',
+          id: String(found.first.id),
+          action: 'create',
+          columns: {},
+          caller: ctx.caller,
+          outcome: 'duplicate: existing lead returned',
+        });
+        return duplicateResult(ctx, found.first);
+      }
+      try {
+        return await create(
+          ctx,
+          values,
+          nameBasedId(ctx.config.dynamics.url, `lead:${email}:${found.count}`),
+          rule?.ownerId,
+        );
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
+        const again = await existing(ctx, email);
+        if (!again.first) throw err;
+        return duplicateResult(ctx, again.first);
+      }
+    });
+  },
+});
+
+async function existing(ctx: ToolContext, email: string) {
+  const page = await ctx.client.query(
+    {
+      entity: 'lead',
+      select: ['fullname', 'companyname', 'emailaddress1', 'statecode', 'createdon'],
+      where: { column: 'emailaddress1', op: 'eq', value: email },
+      orderBy: 'createdon desc',
+      top: 50,
+    },
+    { signal: ctx.signal },
+  );
+  return { first: page.rows[0] ? compactRow(page.entity, page.rows[0]) : undefined, count: page.rows.length };
+}
+
+function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>) {
+  const id = String(lead.id);
+  const structured = { id, duplicate: true, url: recordUrl(ctx.config.dynamics.url, 'lead', id), existing: lead };
+  return {
+    structured,
+    text: `A lead with this email already exists (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+  };
+}
+
+async function create(
+  ctx: ToolContext,
+  values: Record<string, unknown>,
+  id: string | undefined,
+  ownerId: string | undefined,
+) {
+  const r = await ctx.client.create('lead', values, { signal: ctx.signal, id });
+  await ctx.audit.record({
+    tool: 'create_lead',
+    entity: 'lead',
+    id: r.id,
+    action: 'create',
+    columns: values,
+    caller: ctx.caller,
+  });
+  const structured = {
+    id: r.id,
+    duplicate: false,
+    url: recordUrl(ctx.config.dynamics.url, 'lead', r.id),
+    ...(ownerId ? { ownerId } : {}),
+  };
+  return {
+    structured,
+    text: `Created lead ${r.id}${ownerId ? `, assigned to owner ${ownerId}` : ''}: ${structured.url}`,
+  };
+}

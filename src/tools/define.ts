@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type { AuditLog } from '../audit.js';
+import type { Config } from '../config/schema.js';
+import type { DynamicsClient } from '../dynamics/client.js';
+import type { Logger } from '../logging.js';
+import type { Policy } from '../policy/policy.js';
+import type { KeyedMutex } from './support/dedupe.js';
+
+/** What a tool handler may use. Tools never build URLs or touch HTTP: they call the client. */
+export interface ToolContext {
+  client: DynamicsClient;
+  policy: Policy;
+  config: Readonly<Config>;
+  log: Logger;
+  audit: AuditLog;
+  signal: AbortSignal;
+  /** progress notifications, when the caller asked for them */
+  progress(progress: number, total: number | undefined, message: string): Promise<void>;
+  /** asks the user through MCP elicitation; 'unsupported' when the client cannot be asked */
+  confirm(message: string): Promise<'accept' | 'decline' | 'cancel' | 'unsupported'>;
+  /** who is calling: the authenticated user or app in hosted mode, 'local' over stdio */
+  caller: string;
+  /** per-key locks shared by all sessions of this server (check-then-create) */
+  locks: KeyedMutex;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds tools of every input and output shape
+export type AnyObject = z.ZodObject<any>;
+
+export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends AnyObject = AnyObject> {
+  name: string;
+  title: string;
+  /** when to use it, and which tool supplies its inputs */
+  description: string;
+  inputSchema: In;
+  outputSchema: Out;
+  annotations: ToolAnnotations;
+  /** write tools disappear in read-only mode */
+  writes: boolean;
+  run(args: z.infer<In>, ctx: ToolContext): Promise<{ structured: z.infer<Out>; text: string }>;
+}
+
+export const defineTool = <In extends AnyObject, Out extends AnyObject>(
+  def: ToolDefinition<In, Out>,
+): ToolDefinition<In, Out> => def;

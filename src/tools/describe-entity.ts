@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { isLookupType } from '../policy/model.js';
+import { defineTool, type ToolContext } from './define.js';
+
+const columnSchema = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.string(),
+  read: z.boolean(),
+  write: z.boolean(),
+  required: z.string().optional(),
+  maxLength: z.number().optional(),
+  options: z.array(z.object({ value: z.number(), label: z.string() })).optional(),
+  targets: z.array(z.string()).optional(),
+});
+
+export const describeEntitySchema = z.object({
+  entities: z
+    .array(z.object({ name: z.string(), entitySet: z.string(), label: z.string(), write: z.boolean() }))
+    .optional(),
+  entity: z
+    .object({
+      name: z.string(),
+      entitySet: z.string(),
+      label: z.string(),
+      primaryId: z.string(),
+      primaryName: z.string(),
+      columns: z.array(columnSchema),
+      relationships: z.array(z.object({ name: z.string(), target: z.string(), many: z.boolean() })),
+      maxRows: z.number(),
+    })
+    .optional(),
+});
+
+type Described = z.infer<typeof describeEntitySchema>;
+
+/** The tables the policy allows, or one table's usable columns (shared with the metadata resources). */
+export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, entity?: string): Promise<Described> {
+  const { client, policy } = ctx;
+  if (!entity) {
+    const all = await client.metadata.entities();
+    const allowed = new Set(policy.entities());
+    return {
+      entities: all
+        .filter((e) => allowed.has(e.logicalName))
+        .map((e) => ({
+          name: e.logicalName,
+          entitySet: e.entitySetName,
+          label: e.displayName,
+          write: !policy.readOnly && (policy.rule(e.logicalName)?.write.size ?? 0) > 0,
+        })),
+    };
+  }
+  const model = await client.checker.entity(entity);
+  const columns = [...model.columns.values()]
+    .filter(
+      (c) => policy.canRead(model.logicalName, c.logicalName) || policy.canWrite(model.logicalName, c.logicalName),
+    )
+    .map((c) => ({
+      name: c.logicalName,
+      label: c.label,
+      type: c.type,
+      read: policy.canRead(model.logicalName, c.logicalName),
+      write: policy.canWrite(model.logicalName, c.logicalName) && (c.validForCreate || c.validForUpdate),
+      ...(c.requiredLevel !== 'None' ? { required: c.requiredLevel } : {}),
+      ...(c.maxLength ? { maxLength: c.maxLength } : {}),
+      ...(c.options ? { options: c.options } : {}),
+      ...(isLookupType(c.type) && c.targets ? { targets: c.targets } : {}),
+    }));
+  const relationships = [
+    ...[...model.singleNavs.values()].map((n) => ({ name: n.navigationProperty, target: n.target, many: false })),
+    ...[...model.collectionNavs.values()].map((n) => ({
+      name: n.navigationProperty,
+      target: n.referencingEntity,
+      many: true,
+    })),
+  ].filter((r) => policy.canFollow(model.logicalName, r.name) && policy.entities().includes(r.target));
+  return {
+    entity: {
+      name: model.logicalName,
+      entitySet: model.entitySetName,
+      label: model.displayName,
+      primaryId: model.primaryIdAttribute,
+      primaryName: model.primaryNameAttribute,
+      columns,
+      relationships,
+      maxRows: policy.maxRows,
+    },
+  };
+}
+
+export const describeEntity = defineTool({
+  name: 'describe_entity',
+  title: 'Describe a Dynamics table',
+  description:
+    'Without "entity": the tables you may use. With "entity": its columns you may read or write (types, choice values with labels, lookup targets, required level) and the relationships you may expand or filter through. Call this instead of guessing names.',
+  inputSchema: z.object({
+    entity: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Table logical name or entity set name; omit to list tables.'),
+  }),
+  outputSchema: describeEntitySchema,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  writes: false,
+  async run(args, ctx) {
+    const structured = await describe(ctx, args.entity);
+    const text = structured.entities
+      ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.`
+      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.\n${JSON.stringify(structured.entity)}`;
+    return { structured, text };
+  },
+});

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { defineTool } from './define.js';
+import { relatedModels } from './support/related.js';
+import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
+import { compactRow, recordUrl } from './support/shape.js';
+import { fenceUntrusted } from './support/untrusted.js';
+
+export const getRecord = defineTool({
+  name: 'get_record',
+  title: 'Get one Dynamics record',
+  description:
+    "Read one record by id (from query_entities or a create tool), with chosen columns and related records. Returns its etag: pass it to update_record to avoid overwriting someone else's change.",
+  inputSchema: z.object({
+    entity: entityParam,
+    id: idParam,
+    select: selectParam.optional(),
+    expand: expandParam.optional(),
+  }),
+  outputSchema: z.object({
+    entity: z.string(),
+    id: z.string(),
+    record: z.record(z.string(), z.unknown()),
+    etag: z.string(),
+    url: z.string(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  writes: false,
+  async run(args, ctx) {
+    const { model, row } = await ctx.client.get(args.entity, args.id, {
+      select: args.select,
+      expand: args.expand,
+      signal: ctx.signal,
+    });
+    const models = await relatedModels(ctx.client, model, args.expand?.map((e) => e.relation) ?? []);
+    const record = compactRow(model, row, (l) => models.get(l));
+    const structured = {
+      entity: model.logicalName,
+      id: args.id.toLowerCase(),
+      record,
+      etag: String(row['@odata.etag'] ?? ''),
+      url: recordUrl(ctx.config.dynamics.url, model.logicalName, args.id.toLowerCase()),
+    };
+    return { structured, text: fenceUntrusted(`${model.displayName} ${structured.id}:`, structured) };
+  },
+});

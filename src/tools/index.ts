@@ -1,0 +1,24 @@
+import { createCase } from './create-case.js';
+import { createLead } from './create-lead.js';
+import type { ToolDefinition } from './define.js';
+import { describeEntity } from './describe-entity.js';
+import { getRecord } from './get-record.js';
+import { pipelineSummary } from './pipeline-summary.js';
+import { queryEntities } from './query-entities.js';
+import { updateRecord } from './update-record.js';
+
+/** Every tool, in the order clients list them. */
+export const ALL_TOOLS: ToolDefinition[] = [
+  describeEntity,
+  queryEntities,
+  getRecord,
+  pipelineSummary,
+  createLead,
+  createCase,
+  updateRecord,
+] as ToolDefinition[];
+
+/** The tools a server offers: write tools are left out entirely in read-only mode (and refused by the client too). */
+export function toolsFor(readOnly: boolean): ToolDefinition[] {
+  return ALL_TOOLS.filter((t) => !readOnly || !t.writes);
+}

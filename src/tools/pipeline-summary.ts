@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import type { Row } from '../dynamics/client.js';
+import type { Condition } from '../dynamics/conditions.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
+import { defineTool, type ToolContext } from './define.js';
+import { guidOrUndefined } from './support/ids.js';
+
+const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** The fiscal quarter holding `day`, for a fiscal year starting in `startMonth` (1–12). */
+export function fiscalQuarter(day: Date, startMonth: number): { from: string; to: string; label: string } {
+  const m0 = (day.getUTCMonth() - (startMonth - 1) + 12) % 12;
+  const q = Math.floor(m0 / 3);
+  const startMonthIndex = startMonth - 1 + q * 3;
+  const yearOfStart = day.getUTCFullYear() - (day.getUTCMonth() < startMonth - 1 ? 1 : 0);
+  const from = new Date(Date.UTC(yearOfStart, startMonthIndex, 1));
+  const to = new Date(Date.UTC(yearOfStart, startMonthIndex + 3, 0));
+  const fy = startMonth === 1 ? yearOfStart : yearOfStart + 1;
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  return { from: iso(from), to: iso(to), label: `FY${fy} Q${q + 1}` };
+}
+
+interface Bucket {
+  key: string;
+  label: string;
+  count: number;
+  totalValue: number;
+  weightedValue: number;
+}
+
+export const pipelineSummary = defineTool({
+  name: 'pipeline_summary',
+  title: 'Sales pipeline summary',
+  description:
+    'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value, plus the biggest deals with their accounts. ' +
+    'Aggregated inside Dynamics, so it is fast on large pipelines. ownerId comes from query_entities on systemuser.',
+  inputSchema: z.object({
+    from: z.iso
+      .date({ error: 'from must be a date like 2026-01-01.' })
+      .optional()
+      .describe('First close date (YYYY-MM-DD).'),
+    to: z.iso
+      .date({ error: 'to must be a date like 2026-03-31.' })
+      .optional()
+      .describe('Last close date (YYYY-MM-DD).'),
+    groupBy: z.enum(['stage', 'owner']).default('stage'),
+    ownerId: z.string().max(40).optional().describe("Only this owner's opportunities (systemuser id)."),
+    topDeals: z.number().int().min(0).max(25).default(5).describe('How many of the largest deals to list.'),
+  }),
+  outputSchema: z.object({
+    period: z.object({ from: z.string(), to: z.string(), label: z.string() }),
+    groupBy: z.enum(['stage', 'owner']),
+    groups: z.array(
+      z.object({
+        key: z.string(),
+        label: z.string(),
+        count: z.number(),
+        totalValue: z.number(),
+        weightedValue: z.number(),
+      }),
+    ),
+    totals: z.object({ count: z.number(), totalValue: z.number(), weightedValue: z.number() }),
+    topDeals: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        account: z.string().optional(),
+        value: z.number(),
+        probability: z.number().optional(),
+        closeDate: z.string().optional(),
+        stage: z.string().optional(),
+      }),
+    ),
+    method: z.enum(['aggregate', 'paged']),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  writes: false,
+  async run(args, ctx) {
+    const fq = fiscalQuarter(new Date(), ctx.config.pipeline.fiscalYearStartMonth);
+    const from = args.from ?? (args.to ? undefined : fq.from);
+    const to = args.to ?? (args.from ? undefined : fq.to);
+    if (!from || !to)
+      throw badInput(
+        'Give both "from" and "to", or neither (the current quarter).',
+        'e.g. "from": "2026-01-01", "to": "2026-03-31".',
+      );
+    if (from > to) throw badInput(`"from" (${from}) is after "to" (${to}).`, 'Swap them.');
+    const ownerId = args.ownerId ? guidOrUndefined(args.ownerId) : undefined;
+    if (args.ownerId && !ownerId)
+      throw badInput(
+        `ownerId '${args.ownerId}' is not a user id (GUID).`,
+        'Find it with query_entities on systemuser.',
+      );
+    const period = { from, to, label: !args.from && !args.to ? fq.label : `${from} to ${to}` };
+    const where: Condition = {
+      and: [
+        { column: 'statecode', op: 'eq', value: 0 },
+        { column: 'estimatedclosedate', op: 'ge', value: from },
+        { column: 'estimatedclosedate', op: 'le', value: to },
+        ...(ownerId ? [{ column: 'ownerid', op: 'eq' as const, value: ownerId }] : []),
+      ],
+    };
+    const groupColumn = args.groupBy === 'stage' ? 'salesstage' : '_ownerid_value';
+    let buckets: Map<string, Bucket>;
+    let method: 'aggregate' | 'paged' = 'aggregate';
+    try {
+      buckets = await viaAggregate(ctx, where, groupColumn);
+    } catch (err) {
+      // AGG: aggregates stop at 50,000 records; past that, page through and add up here
+      if (!(err instanceof DynamicsMcpError) || err.kind !== 'too_large') throw err;
+      method = 'paged';
+      buckets = await viaPages(ctx, where, groupColumn);
+    }
+    const groups = [...buckets.values()]
+      .map((b) => ({ ...b, totalValue: round2(b.totalValue), weightedValue: round2(b.weightedValue) }))
+      .sort((a, b) => (args.groupBy === 'stage' ? Number(a.key) - Number(b.key) : b.totalValue - a.totalValue));
+    const totals = {
+      count: groups.reduce((s, g) => s + g.count, 0),
+      totalValue: round2(groups.reduce((s, g) => s + g.totalValue, 0)),
+      weightedValue: round2(groups.reduce((s, g) => s + g.weightedValue, 0)),
+    };
+    const topDeals = args.topDeals ? await biggest(ctx, where, args.topDeals) : [];
+    const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
+    const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+    const text = [
+      `Pipeline ${period.label} (${from} to ${to}): ${totals.count} open opportunities, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)}.`,
+      ...groups.map(
+        (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
+      ),
+      ...(topDeals.length
+        ? [
+            'Largest deals:',
+            ...topDeals.map((d) => `- ${d.name}${d.account ? ` (${d.account})` : ''}: ${money(d.value)}`),
+          ]
+        : []),
+    ].join('\n');
+    return { structured, text };
+  },
+});
+
+function add(
+  buckets: Map<string, Bucket>,
+  key: string,
+  label: string,
+  count: number,
+  total: number,
+  probability: number,
+): void {
+  let b = buckets.get(key);
+  if (!b) {
+    b = { key, label, count: 0, totalValue: 0, weightedValue: 0 };
+    buckets.set(key, b);
+  }
+  b.count += count;
+  b.totalValue += total;
+  b.weightedValue += (total * probability) / 100;
+}
+
+/** $apply groupby (group, closeprobability): weighted value is Σ total × probability, added up here. */
+async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Map<string, Bucket>> {
+  const rows = await ctx.client.aggregate(
+    'opportunity',
+    `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue with sum as total,$count as n))`,
+    { signal: ctx.signal, where },
+  );
+  const buckets = new Map<string, Bucket>();
+  for (const r of rows) {
+    const key = String(r[groupColumn] ?? 'none');
+    add(
+      buckets,
+      key,
+      String(r[`${groupColumn}${FORMATTED}`] ?? (key === 'none' ? '(none)' : key)),
+      Number(r.n ?? 0),
+      Number(r.total ?? 0),
+      Number(r.closeprobability ?? 0),
+    );
+  }
+  return buckets;
+}
+
+async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Map<string, Bucket>> {
+  const buckets = new Map<string, Bucket>();
+  let seen = 0;
+  for await (const rows of ctx.client.pages(
+    { entity: 'opportunity', select: [groupColumn, 'estimatedvalue', 'closeprobability'], where, pageSize: 5000 },
+    { signal: ctx.signal },
+  )) {
+    for (const r of rows as Row[]) {
+      const key = String(r[groupColumn] ?? 'none');
+      add(
+        buckets,
+        key,
+        String(r[`${groupColumn}${FORMATTED}`] ?? key),
+        1,
+        Number(r.estimatedvalue ?? 0),
+        Number(r.closeprobability ?? 0),
+      );
+    }
+    seen += rows.length;
+    await ctx.progress(seen, undefined, `${seen} opportunities added up`);
+  }
+  return buckets;
+}
+
+async function biggest(ctx: ToolContext, where: Condition, n: number) {
+  const page = await ctx.client.query(
+    {
+      entity: 'opportunity',
+      select: ['name', 'estimatedvalue', 'closeprobability', 'estimatedclosedate', 'salesstage', 'parentaccountid'],
+      where,
+      orderBy: 'estimatedvalue desc',
+      top: n,
+    },
+    { signal: ctx.signal },
+  );
+  return page.rows.map((r) => ({
+    id: String(r.opportunityid),
+    name: String(r.name ?? ''),
+    ...(r[`_parentaccountid_value${FORMATTED}`] ? { account: String(r[`_parentaccountid_value${FORMATTED}`]) } : {}),
+    value: Number(r.estimatedvalue ?? 0),
+    ...(typeof r.closeprobability === 'number' ? { probability: r.closeprobability } : {}),
+    ...(r.estimatedclosedate ? { closeDate: String(r.estimatedclosedate).slice(0, 10) } : {}),
+    ...(r[`salesstage${FORMATTED}`] ? { stage: String(r[`salesstage${FORMATTED}`]) } : {}),
+  }));
+}

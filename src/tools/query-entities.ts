@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { DynamicsMcpError } from '../errors.js';
+import { defineTool } from './define.js';
+import { relatedModels } from './support/related.js';
+import { entityParam, expandParam, selectParam, whereParam } from './support/schemas.js';
+import { compactRow } from './support/shape.js';
+import { fenceUntrusted } from './support/untrusted.js';
+import { toCondition } from './support/where.js';
+
+export const queryEntities = defineTool({
+  name: 'query_entities',
+  title: 'Query Dynamics records',
+  description:
+    'Find records in a Dynamics 365 table: filter (prefer "where" conditions; "filter" takes OData text), sort, pick columns, include related records. ' +
+    'Returns up to "top" rows; when hasMore is true, call again with the same arguments plus "cursor" for the next rows. ' +
+    'Use describe_entity first if unsure of table or column names. Choice columns come back as {value, label}, lookups as {id, name}.',
+  inputSchema: z.object({
+    entity: entityParam,
+    select: selectParam.optional(),
+    where: whereParam.optional(),
+    filter: z
+      .string()
+      .max(8000)
+      .optional()
+      .describe(
+        'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
+      ),
+    orderBy: z.string().max(500).optional().describe('Sort, e.g. "name asc, createdon desc".'),
+    top: z
+      .number()
+      .int()
+      .min(1)
+      .max(5000)
+      .default(50)
+      .describe('Rows to return (default 50; the server caps it, see describe_entity).'),
+    expand: expandParam.optional(),
+    count: z.boolean().optional().describe('Also return totalCount (Dynamics counts up to 5,000).'),
+    cursor: z.string().max(8000).optional().describe('From a previous call with hasMore true: fetches the next rows.'),
+  }),
+  outputSchema: z.object({
+    entity: z.string(),
+    records: z.array(z.record(z.string(), z.unknown())),
+    hasMore: z.boolean(),
+    cursor: z.string().optional(),
+    totalCount: z.number().optional(),
+    totalCountIsLowerBound: z.boolean().optional(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  writes: false,
+  async run(args, ctx) {
+    const top = Math.min(args.top, ctx.policy.maxRows);
+    await ctx.progress(0, 1, `querying ${args.entity}`);
+    const page = await ctx.client.query(
+      {
+        entity: args.entity,
+        select: args.select,
+        where: args.where ? toCondition(args.where) : undefined,
+        filter: args.filter,
+        orderBy: args.orderBy,
+        top,
+        expand: args.expand,
+        count: args.count,
+      },
+      { signal: ctx.signal, cursor: args.cursor },
+    );
+    const models = await relatedModels(ctx.client, page.entity, args.expand?.map((e) => e.relation) ?? []);
+    const records = page.rows.map((r) => compactRow(page.entity, r, (l) => models.get(l)));
+    const structured = {
+      entity: page.entity.logicalName,
+      records,
+      hasMore: page.hasMore,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      ...(page.totalCount !== undefined ? { totalCount: page.totalCount } : {}),
+      ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(structured));
+    if (bytes > ctx.policy.maxResultBytes) {
+      // never cut rows silently: say how to ask for less
+      const fits = Math.max(1, Math.floor((records.length * ctx.policy.maxResultBytes) / bytes));
+      throw new DynamicsMcpError(
+        'too_large',
+        `The result would be ${Math.round(bytes / 1024)} KB, over this server's ${Math.round(ctx.policy.maxResultBytes / 1024)} KB limit.`,
+        `Ask for fewer columns with "select", narrow the conditions, or lower "top" to about ${fits}.`,
+      );
+    }
+    await ctx.progress(1, 1, `${records.length} rows`);
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.`;
+    return { structured, text: fenceUntrusted(summary, structured) };
+  },
+});

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A name-based UUID (RFC 4122 version 5): the same key always gives the same id. Two callers racing to
+ * create "the case for alert X" therefore write the same record id, and Dataverse lets only one of them
+ * create it (If-None-Match: *): the loser gets the winner's record instead of a duplicate.
+ */
+export function nameBasedId(namespace: string, key: string): string {
+  const h = createHash('sha1').update(namespace).update('\u0000').update(key).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Serialises work per key inside this process (check-then-create must not interleave for one key). */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await next;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { CONDITION_OPS } from '../../dynamics/conditions.js';
+
+/**
+ * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
+ * from. No top-level unions (some clients reject them) and no recursion (conditions nest three levels).
+ */
+export const entityParam = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .describe(
+    'Table: logical name (account) or entity set name (accounts). describe_entity without arguments lists them.',
+  );
+
+export const idParam = z
+  .guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' })
+  .describe('Record id (GUID) from query_entities or get_record.');
+
+export const selectParam = z
+  .array(z.string().trim().min(1).max(100))
+  .max(100)
+  .describe(
+    'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
+  );
+
+export const expandParam = z
+  .array(
+    z.object({
+      relation: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .describe(
+          'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
+        ),
+      select: z.array(z.string().trim().min(1).max(100)).max(50).optional().describe('Columns of the related table.'),
+    }),
+  )
+  .max(5)
+  .describe('Related records to include.');
+
+const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
+const value = z.union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500)]).optional();
+const op = z.enum(CONDITION_OPS);
+
+// Descriptions sit on the outer level only: the nested levels repeat the shape, and every byte of the
+// schema is read by the model before its first call.
+// nested values are checked by the condition builder against the column's type
+const nestedValue = z.unknown();
+const level2 = z.object({ column: z.string().max(200).optional(), op: op.optional(), value: nestedValue });
+const level1 = z.object({
+  column: z.string().max(200).optional(),
+  op: op.optional(),
+  value: nestedValue,
+  and: z.array(level2).max(50).optional(),
+  or: z.array(level2).max(50).optional(),
+});
+export const whereParam = z
+  .object({
+    column: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
+    op: op.optional(),
+    value: value.describe(
+      'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
+    ),
+    and: z.array(level1).max(50).optional(),
+    or: z.array(level1).max(50).optional(),
+  })
+  .describe(
+    'Conditions, safer than filter text: {column, op, value}, or {and: [...]} / {or: [...]} of them, nested up to three levels. E.g. {"and":[{"column":"statecode","op":"eq","value":"Open"},{"column":"revenue","op":"gt","value":1000000}]}.',
+  );
+
+export type WhereInput = z.infer<typeof whereParam>;

@@ -1,0 +1,39 @@
+import type { Scalar } from '../../dynamics/coerce.js';
+import type { Condition, ConditionOp } from '../../dynamics/conditions.js';
+import { badInput } from '../../errors.js';
+import type { WhereInput } from './schemas.js';
+
+type Node = { column?: string; op?: ConditionOp; value?: unknown; and?: Node[]; or?: Node[] };
+
+/** The tool's flat, non-recursive `where` objects → the client's Condition tree (exactly one form per node). */
+export function toCondition(w: WhereInput | Node): Condition {
+  const n = w as Node;
+  const forms = [n.column !== undefined || n.op !== undefined, n.and !== undefined, n.or !== undefined].filter(
+    Boolean,
+  ).length;
+  if (forms !== 1)
+    throw badInput(
+      'Each condition is either {column, op, value} or {and: [...]} or {or: [...]}, not a mix.',
+      'Split mixed objects: e.g. {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.',
+    );
+  if (n.and) return { and: n.and.map(toCondition) };
+  if (n.or) return { or: n.or.map(toCondition) };
+  if (!n.column || !n.op)
+    throw badInput(
+      'A condition needs both "column" and "op".',
+      'e.g. {"column":"name","op":"contains","value":"Contoso"}.',
+    );
+  return { column: n.column, op: n.op, value: checkValue(n.value, n.column) };
+}
+
+const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+
+/** Nested values arrive unchecked by the schema (to keep it small); only scalars and lists of them pass. */
+function checkValue(v: unknown, column: string): Scalar | Scalar[] | undefined {
+  if (v === undefined || isScalar(v)) return v;
+  if (Array.isArray(v) && v.length <= 500 && v.every(isScalar)) return v;
+  throw badInput(
+    `The value for '${column}' must be text, a number, true/false, null or a list of those.`,
+    'e.g. "value": "Contoso" or "value": [1, 2].',
+  );
+}

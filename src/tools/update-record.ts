@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { defineTool } from './define.js';
+import { entityParam, idParam } from './support/schemas.js';
+import { compactRow, recordUrl } from './support/shape.js';
+
+export const updateRecord = defineTool({
+  name: 'update_record',
+  title: 'Update a Dynamics record',
+  description:
+    'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
+    'Pass the etag from get_record to refuse the update if someone changed the record since. Returns the new values and etag.',
+  inputSchema: z.object({
+    entity: entityParam,
+    id: idParam,
+    values: z
+      .record(
+        z.string(),
+        z.union([
+          z.string().max(4000),
+          z.number(),
+          z.boolean(),
+          z.null(),
+          z.object({ entity: z.string().max(100), id: z.string().max(40) }),
+        ]),
+      )
+      .describe(
+        'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
+      ),
+    etag: z
+      .string()
+      .max(100)
+      .optional()
+      .describe('@odata etag from get_record (W/"123"); the update fails with a conflict if the record changed since.'),
+  }),
+  outputSchema: z.object({
+    entity: z.string(),
+    id: z.string(),
+    updated: z.boolean(),
+    changed: z.record(z.string(), z.unknown()),
+    etag: z.string().optional(),
+    url: z.string(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  writes: true,
+  async run(args, ctx) {
+    const logical = (await ctx.client.metadata.resolveEntityName(args.entity)) ?? args.entity;
+    const id = args.id.toLowerCase();
+    const url = recordUrl(ctx.config.dynamics.url, logical, id);
+    if (ctx.policy.confirmWrites(logical)) {
+      const list = Object.entries(args.values)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join(', ');
+      const answer = await ctx.confirm(`Update ${logical} ${id}: ${list}?`);
+      if (answer === 'decline' || answer === 'cancel') {
+        await ctx.audit.record({
+          tool: 'update_record',
+          entity: logical,
+          id,
+          action: 'update',
+          columns: {},
+          caller: ctx.caller,
+          outcome: `not updated: the user chose ${answer}`,
+        });
+        return {
+          structured: { entity: logical, id, updated: false, changed: {}, url },
+          text: `Not updated: the user chose "${answer}".`,
+        };
+      }
+    }
+    const r = await ctx.client.update(logical, id, args.values, { etag: args.etag, signal: ctx.signal });
+    await ctx.audit.record({
+      tool: 'update_record',
+      entity: r.model.logicalName,
+      id,
+      action: 'update',
+      columns: args.values,
+      caller: ctx.caller,
+    });
+    const changed = compactRow(r.model, r.row);
+    delete changed.id;
+    const structured = { entity: r.model.logicalName, id, updated: true, changed, etag: r.etag, url };
+    return { structured, text: `Updated ${r.model.logicalName} ${id}: ${JSON.stringify(changed)} (etag ${r.etag}).` };
+  },
+});

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+describe('describe_entity, get_record, resources and prompts', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  it('describe_entity without arguments lists the tables the policy allows', async () => {
+    const r = await h.call('describe_entity', {});
+    const names = r.structuredContent.entities.map((e: { name: string }) => e.name).sort();
+    expect(names).toEqual(['account', 'contact', 'incident', 'lead', 'opportunity', 'systemuser', 'territory']);
+    expect(r.structuredContent.entities.find((e: { name: string }) => e.name === 'systemuser').write).toBe(false);
+  });
+
+  it('describe_entity shows readable and writable columns with types, labels, targets and required levels — and hides the rest', async () => {
+    const r = await h.call('describe_entity', { entity: 'Incidents' });
+    const e = r.structuredContent.entity;
+    expect(e).toMatchObject({
+      name: 'incident',
+      entitySet: 'incidents',
+      primaryId: 'incidentid',
+      primaryName: 'title',
+    });
+    const col = (n: string) => e.columns.find((c: { name: string }) => c.name === n);
+    expect(col('prioritycode')).toMatchObject({
+      type: 'Picklist',
+      read: true,
+      write: true,
+      options: [
+        { value: 1, label: 'High' },
+        { value: 2, label: 'Normal' },
+        { value: 3, label: 'Low' },
+      ],
+    });
+    expect(col('customerid')).toMatchObject({
+      type: 'Customer',
+      targets: ['account', 'contact'],
+      required: 'SystemRequired',
+    });
+    expect(col('ticketnumber')).toMatchObject({ read: true, write: false });
+    expect(col('versionnumber')).toBeUndefined();
+    expect(e.relationships).toEqual(
+      expect.arrayContaining([{ name: 'customerid_account', target: 'account', many: false }]),
+    );
+    const acc = (await h.call('describe_entity', { entity: 'account' })).structuredContent.entity;
+    expect(acc.columns.map((c: { name: string }) => c.name)).not.toContain('creditlimit');
+  });
+
+  it('get_record returns the record, its etag and web link; a missing id is a clear error', async () => {
+    const acc = emu.rows('account')[0]!;
+    const r = await h.call('get_record', {
+      entity: 'account',
+      id: String(acc.accountid).toUpperCase(),
+      select: ['name', 'industrycode'],
+    });
+    expect(r.structuredContent).toMatchObject({
+      entity: 'account',
+      id: acc.accountid,
+      record: { id: acc.accountid, name: acc.name },
+      etag: `W/"${acc.versionnumber}"`,
+      url: `${emu.dynamicsUrl}/main.aspx?pagetype=entityrecord&etn=account&id=${acc.accountid}`,
+    });
+    const missing = await h.call('get_record', { entity: 'account', id: '00000000-0000-0000-0000-0000000000cc' });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toMatch(/Error \(not_found\)/);
+    const bad = await h.call('get_record', { entity: 'account', id: 'Contoso' });
+    expect(bad.isError).toBe(true);
+  });
+
+  it('a missing privilege names it', async () => {
+    emu.configure({ role: { privileges: { account: { read: true }, contact: { read: false } } } });
+    try {
+      const r = await h.call('query_entities', { entity: 'contact', top: 1 });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/prvReadContact/);
+      expect(textOf(r)).toMatch(/security role/);
+    } finally {
+      await emu.reset();
+    }
+  });
+
+  it('resources: dynamics://entities, the per-table template, and completion of table names', async () => {
+    const list = await h.client.listResources();
+    expect(list.resources.map((r) => r.uri)).toEqual(
+      expect.arrayContaining(['dynamics://entities', 'dynamics://entities/account']),
+    );
+    const one = await h.client.readResource({ uri: 'dynamics://entities/lead' });
+    expect(JSON.parse((one.contents[0] as { text: string }).text).entity.name).toBe('lead');
+    const done = await h.client.complete({
+      ref: { type: 'ref/resource', uri: 'dynamics://entities/{entity}' },
+      argument: { name: 'entity', value: 'co' },
+    });
+    expect(done.completion.values).toEqual(['contact']);
+  });
+
+  it('prompts for the three seed use cases', async () => {
+    const { prompts } = await h.client.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual(['case_from_alert', 'qualify_lead', 'review_pipeline']);
+    const p = await h.client.getPrompt({
+      name: 'case_from_alert',
+      arguments: { alert: 'Disk full on web-01', alertId: 'PD-42' },
+    });
+    expect((p.messages[0]!.content as { text: string }).text).toContain('externalRef "PD-42"');
+  });
+});

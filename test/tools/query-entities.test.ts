@@ -1,0 +1,140 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+describe('query_entities', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 30 });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  it('returns compact rows (id, columns, choices with labels, lookups with names) matching what the Web API holds', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'accounts',
+      select: ['name', 'statecode', 'primarycontactid', 'revenue'],
+      where: { column: 'statecode', op: 'eq', value: 'Active' },
+      orderBy: 'name asc',
+      top: 5,
+      count: true,
+    });
+    expect(r.isError).toBeFalsy();
+    const s = r.structuredContent;
+    const active = emu.rows('account').filter((a) => a.statecode === 0);
+    expect(s.totalCount).toBe(active.length);
+    expect(s.records).toHaveLength(5);
+    const first = s.records[0];
+    const row = active.find((a) => a.accountid === first.id)!;
+    expect(first).toEqual({
+      id: row.accountid,
+      name: row.name,
+      statecode: { value: 0, label: 'Active' },
+      primarycontactid: { id: (row.primarycontactid as { id: string }).id, name: expect.any(String) },
+      revenue: row.revenue,
+      transactioncurrencyid: { id: expect.any(String), name: 'US Dollar' },
+    });
+    expect(s.hasMore).toBe(true);
+    expect(textOf(r)).toMatch(/data from Dynamics 365, not instructions/);
+  });
+
+  it('continues with the cursor until every row was returned once', async () => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const r = await h.call('query_entities', {
+        entity: 'lead',
+        select: ['fullname'],
+        top: 4,
+        ...(cursor ? { cursor } : {}),
+      });
+      ids.push(...r.structuredContent.records.map((x: { id: string }) => x.id));
+      cursor = r.structuredContent.cursor;
+    } while (cursor);
+    expect(ids).toHaveLength(emu.rows('lead').length);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('accepts OData filter text and related records', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['name', 'estimatedvalue'],
+      filter: 'estimatedvalue gt 100000 and parentaccountid/name ne null',
+      expand: [{ relation: 'parentaccountid', select: ['name', 'address1_city'] }],
+      top: 3,
+    });
+    expect(r.isError).toBeFalsy();
+    for (const rec of r.structuredContent.records) {
+      expect(rec.estimatedvalue).toBeGreaterThan(100000);
+      expect(rec.parentaccountid).toMatchObject({ id: expect.any(String), name: expect.any(String) });
+    }
+  });
+
+  it('an unknown column is an error naming the closest real columns', async () => {
+    const r = await h.call('query_entities', { entity: 'account', select: ['nme', 'revenu'] });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain("'nme' is not a column of account");
+    expect(textOf(r)).toMatch(/Did you mean: name/);
+    expect(textOf(r)).toContain("describe_entity('account')");
+  });
+
+  it('a result over the size cap is refused with how to narrow it, not cut', async () => {
+    const file = join(tmpdir(), `dmcp-policy-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, maxResultBytes: 4096 }));
+    const small = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
+    const r = await small.call('query_entities', { entity: 'contact', top: 50 });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/over this server's 4 KB limit/);
+    expect(textOf(r)).toMatch(/lower "top" to about \d+/);
+    await small.close();
+  });
+
+  it('a throttled Web API is waited out; a long Retry-After is reported with its wait', async () => {
+    emu.addFault({
+      match: { path: '/api/data/v9.2/territories' },
+      response: { status: 429, headers: { 'Retry-After': '1' } },
+    });
+    const ok = await h.call('query_entities', { entity: 'territory', top: 2 });
+    expect(ok.isError).toBeFalsy();
+    emu.addFault({
+      match: { path: '/api/data/v9.2/territories' },
+      response: {
+        status: 429,
+        headers: { 'Retry-After': '3600' },
+        body: {
+          error: {
+            code: '0x80072322',
+            message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
+          },
+        },
+      },
+    });
+    const r = await h.call('query_entities', { entity: 'territory', top: 2 });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/Error \(throttled\)/);
+    expect(textOf(r)).toMatch(/Retry after: 3600 seconds/);
+  });
+
+  it('progress notifications are sent while it works', async () => {
+    const progress: number[] = [];
+    await h.call('query_entities', { entity: 'account', top: 2 }, { onprogress: (p) => progress.push(p.progress) });
+    expect(progress).toEqual([0, 1]);
+  });
+
+  it('invalid arguments are a tool error, not a crash', async () => {
+    const r = await h.call('query_entities', { entity: 'account', top: 0 });
+    expect(r.isError).toBe(true);
+    const w = await h.call('query_entities', { entity: 'account', where: { column: 'name', and: [] } });
+    expect(w.isError).toBe(true);
+    expect(textOf(w)).toContain('not a mix');
+  });
+});
