@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { fiscalQuarter } from '../../src/tools/pipeline-summary.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
+
+describe('pipeline_summary', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 200 });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  /** The same totals computed here from the rows the emulator holds. */
+  const expected = (from: string, to: string, key: (o: Record<string, unknown>) => string) => {
+    const open = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && String(o.estimatedclosedate) >= from && String(o.estimatedclosedate) <= to);
+    const groups = new Map<string, { count: number; total: number; weighted: number }>();
+    for (const o of open) {
+      const g = groups.get(key(o)) ?? { count: 0, total: 0, weighted: 0 };
+      g.count++;
+      g.total += o.estimatedvalue as number;
+      g.weighted += ((o.estimatedvalue as number) * (o.closeprobability as number)) / 100;
+      groups.set(key(o), g);
+    }
+    return { open, groups };
+  };
+
+  it('defaults to the current fiscal quarter and totals by stage, aggregated by Dataverse', async () => {
+    const fq = fiscalQuarter(new Date(), 1);
+    const r = await h.call('pipeline_summary', {});
+    expect(r.isError).toBeFalsy();
+    const s = r.structuredContent;
+    expect(s.period).toEqual(fq);
+    expect(s.method).toBe('aggregate');
+    const { open, groups } = expected(fq.from, fq.to, (o) => String(o.salesstage));
+    expect(s.totals.count).toBe(open.length);
+    for (const g of s.groups) {
+      const e = groups.get(g.key)!;
+      expect(g).toMatchObject({ count: e.count, totalValue: Math.round(e.total * 100) / 100 });
+      expect(g.weightedValue).toBeCloseTo(e.weighted, 1);
+      expect(['Qualify', 'Develop', 'Propose', 'Close']).toContain(g.label);
+    }
+    // no opportunity rows were downloaded for the totals: one $apply request, one top-deals query
+    const urls = emu
+      .requests()
+      .filter((q) => q.service === 'webapi' && q.url.startsWith('/api/data/v9.2/opportunities'))
+      .map((q) => decodeURIComponent(q.url));
+    expect(urls.some((u) => u.includes('$apply=filter('))).toBe(true);
+  });
+
+  it('groups by owner with names, filters by owner, lists top deals by value with account names', async () => {
+    const from = '2020-01-01';
+    const to = '2035-12-31';
+    const r = await h.call('pipeline_summary', { from, to, groupBy: 'owner', topDeals: 3 });
+    const s = r.structuredContent;
+    const { open, groups } = expected(from, to, (o) => (o.ownerid as { id: string }).id);
+    expect(s.groups).toHaveLength(groups.size);
+    expect(s.groups[0].label).toMatch(/\w+ \w+/);
+    const top = [...open].sort((a, b) => (b.estimatedvalue as number) - (a.estimatedvalue as number)).slice(0, 3);
+    expect(s.topDeals.map((d: { value: number }) => d.value)).toEqual(top.map((o) => o.estimatedvalue));
+    expect(s.topDeals[0].account).toBeTruthy();
+    const owner = s.groups[0].key;
+    const mine = await h.call('pipeline_summary', { from, to, ownerId: owner });
+    expect(mine.structuredContent.totals.count).toBe(groups.get(owner)!.count);
+  });
+
+  it('past the aggregate limit it pages and adds up instead, with the same totals and progress', async () => {
+    const from = '2020-01-01';
+    const to = '2035-12-31';
+    const direct = (await h.call('pipeline_summary', { from, to })).structuredContent;
+    emu.configure({ aggregateLimit: 10 });
+    try {
+      const progress: number[] = [];
+      const paged = (await h.call('pipeline_summary', { from, to }, { onprogress: (p) => progress.push(p.progress) }))
+        .structuredContent;
+      expect(paged.method).toBe('paged');
+      expect(paged.totals).toEqual(direct.totals);
+      expect(paged.groups.map((g: { key: string; count: number }) => [g.key, g.count])).toEqual(
+        direct.groups.map((g: { key: string; count: number }) => [g.key, g.count]),
+      );
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      emu.configure({ aggregateLimit: 50_000 });
+    }
+  });
+
+  it('fiscal quarters honour the fiscal-year start month', () => {
+    expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 1)).toEqual({
+      from: '2026-10-01',
+      to: '2026-12-31',
+      label: 'FY2026 Q4',
+    });
+    expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 7)).toEqual({
+      from: '2026-10-01',
+      to: '2026-12-31',
+      label: 'FY2027 Q2',
+    });
+    expect(fiscalQuarter(new Date('2026-02-10T00:00:00Z'), 4)).toEqual({
+      from: '2026-01-01',
+      to: '2026-03-31',
+      label: 'FY2026 Q4',
+    });
+  });
+
+  it('bad periods are refused with the fix', async () => {
+    const r = await h.call('pipeline_summary', { from: '2026-05-01', to: '2026-01-01' });
+    expect(r.isError).toBe(true);
+    const half = await h.call('pipeline_summary', { from: '2026-05-01' });
+    expect(half.isError).toBe(true);
+  });
+});

@@ -1,0 +1,247 @@
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+describe('write tools: create_lead, create_case, update_record', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const audit = join(tmpdir(), `dmcp-audit-${process.pid}.jsonl`);
+  const configFile = join(tmpdir(), `dmcp-config-${process.pid}.json`);
+  let seller: string;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    seller = String(
+      emu.rows('systemuser').find((u) => u.title === 'Account Executive' || u.title === 'Sales Representative')!
+        .systemuserid,
+    );
+    writeFileSync(
+      configFile,
+      JSON.stringify({ leads: { assignment: [{ postalCodePrefix: '981', ownerId: seller }] } }),
+    );
+    writeFileSync(audit, '');
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit }, configFile });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+  beforeEach(() => emu.clearFaults());
+
+  const leadsWith = (email: string) => emu.rows('lead').filter((l) => l.emailaddress1 === email);
+
+  it('create_lead creates the lead the web form described, assigns the owner by postal code, and audits it', async () => {
+    const r = await h.call('create_lead', {
+      firstName: 'Maya',
+      lastName: 'Okafor',
+      email: 'maya@fabrikam.example',
+      company: 'Fabrikam',
+      phone: '+1 555 0101',
+      subject: 'Pricing for 50 seats',
+      source: 'Web',
+      extra: { address1_postalcode: '98101', jobtitle: 'CTO' },
+    });
+    expect(r.isError).toBeFalsy();
+    const { id, duplicate, url, ownerId } = r.structuredContent;
+    expect(duplicate).toBe(false);
+    expect(ownerId).toBe(seller);
+    expect(url).toBe(`${emu.dynamicsUrl}/main.aspx?pagetype=entityrecord&etn=lead&id=${id}`);
+    const [lead] = leadsWith('maya@fabrikam.example');
+    expect(lead).toMatchObject({
+      leadid: id,
+      firstname: 'Maya',
+      lastname: 'Okafor',
+      companyname: 'Fabrikam',
+      leadsourcecode: 8,
+      jobtitle: 'CTO',
+      subject: 'Pricing for 50 seats',
+    });
+    expect((lead!.ownerid as { id: string }).id).toBe(seller);
+    const lines = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const entry = lines.find((l) => l.id === id);
+    expect(entry).toMatchObject({ tool: 'create_lead', entity: 'lead', action: 'create', caller: 'test' });
+    // contact details are sensitive in the default policy: the audit log names the column, not the value
+    expect(entry.columns.emailaddress1).toBe('[withheld]');
+    expect(entry.columns.companyname).toBe('Fabrikam');
+  });
+
+  it('create_lead returns the existing lead for the same email instead of creating another', async () => {
+    const first = await h.call('create_lead', { lastName: 'Dupe', email: 'dupe@example.com' });
+    const again = await h.call('create_lead', { lastName: 'Dupe', email: 'DUPE@example.com' });
+    expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
+    expect(leadsWith('dupe@example.com')).toHaveLength(1);
+    const forced = await h.call('create_lead', { lastName: 'Dupe', email: 'dupe@example.com', allowDuplicate: true });
+    expect(forced.structuredContent.duplicate).toBe(false);
+    expect(leadsWith('dupe@example.com')).toHaveLength(2);
+  });
+
+  it('create_lead: ten concurrent submissions of one form make one lead', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => h.call('create_lead', { lastName: 'Burst', email: 'burst@example.com' })),
+    );
+    expect(new Set(results.map((r) => r.structuredContent.id)).size).toBe(1);
+    expect(leadsWith('burst@example.com')).toHaveLength(1);
+  });
+
+  it('create_lead: a bad option label is an error listing the choices; nothing is created', async () => {
+    const r = await h.call('create_lead', { lastName: 'Bad', email: 'bad@example.com', source: 'Carrier pigeon' });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('8 (Web)');
+    expect(leadsWith('bad@example.com')).toHaveLength(0);
+  });
+
+  it('create_case opens a case for an account named exactly, with its ticket number', async () => {
+    const acc = emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
+    const r = await h.call('create_case', {
+      title: 'Disk usage above 90%',
+      description: 'web-01',
+      customer: { accountName: String(acc.name).toLowerCase() },
+      priority: 'high',
+      caseType: 'Problem',
+      origin: 'Web',
+    });
+    expect(r.isError).toBeFalsy();
+    const c = emu.rows('incident').find((i) => i.incidentid === r.structuredContent.id)!;
+    expect(c).toMatchObject({
+      title: 'Disk usage above 90%',
+      prioritycode: 1,
+      casetypecode: 2,
+      caseorigincode: 3,
+      statecode: 0,
+    });
+    expect((c.customerid as { id: string }).id).toBe(acc.accountid);
+    expect(r.structuredContent).toMatchObject({
+      ticketNumber: c.ticketnumber,
+      existing: false,
+      customer: { id: acc.accountid, name: acc.name },
+    });
+  });
+
+  it('create_case with an externalRef returns the case still open for it; concurrent alerts make one case', async () => {
+    const acc = emu.rows('account')[0]!;
+    const args = { title: 'Sensor offline', customer: { accountId: String(acc.accountid) }, externalRef: 'ALERT-7' };
+    const results = await Promise.all(Array.from({ length: 8 }, () => h.call('create_case', args)));
+    expect(results.every((r) => !r.isError)).toBe(true);
+    expect(new Set(results.map((r) => r.structuredContent.id)).size).toBe(1);
+    expect(results.filter((r) => r.structuredContent.existing === false)).toHaveLength(1);
+    const cases = emu.rows('incident').filter((i) => i.dmcp_externalref === 'ALERT-7');
+    expect(cases).toHaveLength(1);
+    // once resolved, the same alert firing again opens a new case
+    await h.call('update_record', {
+      entity: 'incident',
+      id: String(cases[0]!.incidentid),
+      values: { servicestage: 'Resolve' },
+    });
+    const resolved = emu.rows('incident').find((i) => i.incidentid === cases[0]!.incidentid)!;
+    expect(resolved.servicestage).toBe(2);
+  });
+
+  it('create_case: an ambiguous or unknown account name is an error that lists candidates', async () => {
+    const name = 'Twin Industries Ltd';
+    await h.deps.client.createMany('account', [{ name }, { name }]);
+    const r = await h.call('create_case', { title: 'x', customer: { accountName: name } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/2 accounts are named 'Twin Industries Ltd'/);
+    const none = await h.call('create_case', { title: 'x', customer: { accountName: 'Twin Industr' } });
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toContain('Accounts with similar names: Twin Industries Ltd');
+    const both = await h.call('create_case', { title: 'x', customer: {} });
+    expect(textOf(both)).toContain('accountId or by accountName');
+  });
+
+  it('update_record changes writable columns, returns the new etag, refuses stale etags and never creates', async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const before = await h.call('get_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      select: ['estimatedvalue'],
+    });
+    const r = await h.call('update_record', {
+      entity: 'opportunities',
+      id: String(opp.opportunityid),
+      values: { estimatedvalue: 123456, salesstage: 'Propose' },
+      etag: before.structuredContent.etag,
+    });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      updated: true,
+      changed: { estimatedvalue: 123456, salesstage: { value: 2, label: 'Propose' } },
+    });
+    expect(r.structuredContent.etag).not.toBe(before.structuredContent.etag);
+    const stale = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { estimatedvalue: 1 },
+      etag: before.structuredContent.etag,
+    });
+    expect(stale.isError).toBe(true);
+    expect(textOf(stale)).toMatch(/Error \(concurrency\)/);
+    const missing = await h.call('update_record', {
+      entity: 'lead',
+      id: '00000000-0000-0000-0000-0000000000dd',
+      values: { subject: 'x' },
+    });
+    expect(missing.isError).toBe(true);
+    expect(emu.rows('lead').some((l) => l.leadid === '00000000-0000-0000-0000-0000000000dd')).toBe(false);
+    const forbidden = await h.call('update_record', {
+      entity: 'account',
+      id: String(emu.rows('account')[0]!.accountid),
+      values: { creditlimit: 1 },
+    });
+    expect(textOf(forbidden)).toMatch(/Error \(policy\)/);
+  });
+
+  it('update_record asks the user first when the policy says so and the client can be asked', async () => {
+    const policy = join(tmpdir(), `dmcp-confirm-${process.pid}.json`);
+    const { DEFAULT_POLICY } = await import('../../src/policy/default.js');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        ...DEFAULT_POLICY,
+        entities: { ...DEFAULT_POLICY.entities, lead: { ...DEFAULT_POLICY.entities.lead, confirmWrites: true } },
+      }),
+    );
+    const asked: string[] = [];
+    const c = await connectInMemory(emu, {
+      env: { DYNAMICS_MCP_POLICY: policy },
+      clientCapabilities: { elicitation: {} },
+    });
+    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    let answer: 'accept' | 'decline' = 'decline';
+    c.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: answer, content: {} };
+    });
+    const lead = emu.rows('lead')[0]!;
+    const declined = await c.call('update_record', {
+      entity: 'lead',
+      id: String(lead.leadid),
+      values: { subject: 'Changed?' },
+    });
+    expect(declined.structuredContent.updated).toBe(false);
+    expect(emu.rows('lead').find((l) => l.leadid === lead.leadid)!.subject).toBe(lead.subject);
+    answer = 'accept';
+    const accepted = await c.call('update_record', {
+      entity: 'lead',
+      id: String(lead.leadid),
+      values: { subject: 'Changed!' },
+    });
+    expect(accepted.structuredContent.updated).toBe(true);
+    expect(asked[0]).toContain('subject = "Changed?"');
+    await c.close();
+  });
+
+  it('a create whose response is lost after commit still makes exactly one record', async () => {
+    emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/leads(' }, action: 'reset-after' });
+    const r = await h.call('create_lead', { lastName: 'Lost', email: 'lost@example.com' });
+    expect(r.isError).toBeFalsy();
+    expect(leadsWith('lost@example.com')).toHaveLength(1);
+  });
+});
