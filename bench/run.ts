@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { benchEmulator } from './emulator.bench.js';
 import { measures, round, writeResults } from './lib.js';
 import { benchReadAll } from './read-all.bench.js';
+import { benchPipeline, benchServer } from './server.bench.js';
 
 /**
  * npm run bench: every benchmark against a baseline measured in the same run, on this machine.
@@ -11,6 +12,8 @@ const only = process.argv.slice(2);
 const suites: [string, () => Promise<void>][] = [
   ['emulator', benchEmulator],
   ['read-all', benchReadAll],
+  ['server', benchServer],
+  ['pipeline', benchPipeline],
 ];
 
 for (const [name, run] of suites) {

@@ -63,6 +63,8 @@ export interface EmulatorStats {
   faultsInjected: number;
   inFlight: number;
   peakInFlight: number;
+  /** bytes of Web API response bodies sent */
+  bytesOut: number;
 }
 
 /** Live-adjustable settings, via `configure()` or POST /_emulator/config. */
@@ -294,6 +296,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faultsInjected: 0,
     inFlight: 0,
     peakInFlight: 0,
+    bytesOut: 0,
   };
   const api = new WebApi({
     schema,
@@ -366,6 +369,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
     const respond = (r: ApiResponse) => {
       entry.status = r.status;
+      stats.bytesOut += r.body ? Buffer.byteLength(r.body) : 0;
       send(res, r);
     };
     if (body === null)

@@ -1,0 +1,239 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Agent, request } from 'undici';
+import { buildDeps } from '../src/app.js';
+import { loadConfig } from '../src/config/load.js';
+import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
+import { createServer } from '../src/server.js';
+import { median, record, times } from './lib.js';
+
+const silent = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+function envFor(emu: EmulatorHandle): Record<string, string> {
+  return {
+    DYNAMICS_URL: emu.dynamicsUrl,
+    AZURE_AUTHORITY_HOST: emu.authorityHost,
+    AZURE_TENANT_ID: emu.tenantId,
+    AZURE_CLIENT_ID: emu.clientId,
+    AZURE_CLIENT_SECRET: emu.clientSecret,
+    LOG_LEVEL: 'warn',
+  };
+}
+
+async function inMemory(emu: EmulatorHandle) {
+  const deps = buildDeps(loadConfig({ env: envFor(emu) }), { ca: emu.ca, logDestination: silent() });
+  const server = createServer(deps);
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'bench', version: '1' });
+  await server.connect(a);
+  await client.connect(b);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await deps.client.close();
+    },
+  };
+}
+
+async function directToken(emu: EmulatorHandle, agent: Agent): Promise<string> {
+  const r = await request(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: emu.clientId,
+      client_secret: emu.clientSecret,
+      grant_type: 'client_credentials',
+      scope: `${emu.dynamicsUrl}/.default`,
+    }).toString(),
+  });
+  return ((await r.body.json()) as { access_token: string }).access_token;
+}
+
+/** P1, P3, P6, P10 on a small organisation; P5 on 50,000 opportunities. */
+export async function benchServer(): Promise<void> {
+  process.stdout.write('server: stdio overhead, token requests, result size, tools/list size\n');
+  const emu = await startEmulator({ scale: 2000 });
+  const agent = new Agent({ connect: { ca: emu.ca } });
+  const caFile = join(tmpdir(), `dmcp-bench-ca-${process.pid}.pem`);
+  writeFileSync(caFile, emu.ca);
+  try {
+    // P1: query_entities (50 rows) over stdio vs the same Web API request with undici
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(import.meta.dirname, '..', 'dist', 'index.js')],
+      env: { PATH: process.env.PATH!, NODE_EXTRA_CA_CERTS: caFile, ...envFor(emu) },
+      stderr: 'ignore',
+    });
+    const client = new Client({ name: 'bench', version: '1' });
+    await client.connect(transport);
+    await client.listTools();
+    const args = {
+      entity: 'account',
+      select: ['name', 'accountnumber', 'revenue', 'address1_city', 'statecode'],
+      top: 50,
+    };
+    await client.callTool({ name: 'query_entities', arguments: args });
+    const sent = emu
+      .requests()
+      .filter((r) => r.service === 'webapi' && r.url.startsWith('/api/data/v9.2/accounts?'))
+      .at(-1)!;
+    const token = await directToken(emu, agent);
+    const headers = {
+      authorization: `Bearer ${token}`,
+      accept: 'application/json',
+      prefer:
+        'odata.maxpagesize=50,odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname"',
+    };
+    const direct = await times(40, async () =>
+      (await request(`${emu.dynamicsUrl}${sent.url}`, { dispatcher: agent, headers })).body.json(),
+    );
+    const viaMcp = await times(40, () => client.callTool({ name: 'query_entities', arguments: args }));
+    record({
+      id: 'P1',
+      name: 'query_entities (50 rows) over stdio vs the same Web API request with undici (median)',
+      value: median(viaMcp),
+      unit: 'ms',
+      baseline: median(direct),
+      goal: '<= 1.3x',
+      met: median(viaMcp) / median(direct) <= 1.3,
+    });
+
+    // P10: what a model reads before its first call
+    const list = await client.listTools();
+    const listBytes = Buffer.byteLength(JSON.stringify(list));
+    record({
+      id: 'P10',
+      name: `tools/list payload for all ${list.tools.length} tools`,
+      value: listBytes / 1024,
+      unit: 'KB',
+      baseline: null,
+      goal: '<= 20 KB',
+      met: listBytes <= 20 * 1024,
+    });
+    await client.close();
+
+    // P6: bytes per record handed to the model vs the raw annotated Web API JSON of the same rows
+    const mem = await inMemory(emu);
+    const result = (await mem.client.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'account', top: 100 },
+    })) as unknown as { structuredContent: { records: unknown[] } };
+    const last = emu
+      .requests()
+      .filter((r) => r.service === 'webapi' && r.url.startsWith('/api/data/v9.2/accounts?'))
+      .at(-1)!;
+    const raw = await (
+      await request(`${emu.dynamicsUrl}${last.url}`, {
+        dispatcher: agent,
+        headers: { ...headers, prefer: 'odata.maxpagesize=100,odata.include-annotations="*"' },
+      })
+    ).body.text();
+    const rawRows = (JSON.parse(raw) as { value: unknown[] }).value.length;
+    const ours = Buffer.byteLength(JSON.stringify(result.structuredContent)) / result.structuredContent.records.length;
+    record({
+      id: 'P6',
+      name: 'bytes per record handed to the model vs raw Web API JSON with annotations',
+      value: ours,
+      unit: 'bytes/record',
+      baseline: Buffer.byteLength(raw) / rawRows,
+      goal: '<= 0.35x',
+      met: ours / (Buffer.byteLength(raw) / rawRows) <= 0.35,
+    });
+    await mem.close();
+
+    // P3: token requests for 100 concurrent cold calls
+    await emu.reset();
+    const cold = await inMemory(emu);
+    await Promise.all(
+      Array.from({ length: 100 }, () => cold.client.callTool({ name: 'describe_entity', arguments: {} })),
+    );
+    const tokens = emu.stats().tokenRequests;
+    record({
+      id: 'P3',
+      name: 'token requests for 100 concurrent cold tool calls',
+      value: tokens,
+      unit: 'requests',
+      baseline: null,
+      goal: '1',
+      met: tokens === 1,
+    });
+    await cold.close();
+  } finally {
+    await agent.close();
+    await emu.close();
+  }
+}
+
+/** P5: pipeline_summary on 50,000 opportunities vs downloading the open ones and adding up. */
+export async function benchPipeline(): Promise<void> {
+  process.stdout.write('pipeline_summary on 50,000 opportunities\n');
+  const emu = await startEmulator({ scale: 50_000 });
+  const agent = new Agent({ connect: { ca: emu.ca } });
+  try {
+    const mem = await inMemory(emu);
+    const args = { from: '2000-01-01', to: '2100-12-31', topDeals: 5 };
+    await mem.client.callTool({ name: 'pipeline_summary', arguments: args });
+    const before = emu.stats().bytesOut;
+    const ourTimes = await times(5, () => mem.client.callTool({ name: 'pipeline_summary', arguments: args }), 0);
+    const ourBytes = (emu.stats().bytesOut - before) / 5;
+    const token = await directToken(emu, agent);
+    const download = async () => {
+      let url: string | undefined =
+        `${emu.dynamicsUrl}/api/data/v9.2/opportunities?$select=salesstage,estimatedvalue,closeprobability&$filter=${encodeURIComponent('statecode eq 0 and estimatedclosedate ge 2000-01-01 and estimatedclosedate le 2100-12-31')}`;
+      const sums = new Map<number, { n: number; total: number; weighted: number }>();
+      let bytes = 0;
+      while (url) {
+        const r = await request(url, {
+          dispatcher: agent,
+          headers: { authorization: `Bearer ${token}`, prefer: 'odata.maxpagesize=5000' },
+        });
+        const text = await r.body.text();
+        bytes += Buffer.byteLength(text);
+        const page = JSON.parse(text) as {
+          value: { salesstage: number; estimatedvalue: number; closeprobability: number }[];
+          '@odata.nextLink'?: string;
+        };
+        for (const o of page.value) {
+          const s = sums.get(o.salesstage) ?? { n: 0, total: 0, weighted: 0 };
+          s.n++;
+          s.total += o.estimatedvalue;
+          s.weighted += (o.estimatedvalue * o.closeprobability) / 100;
+          sums.set(o.salesstage, s);
+        }
+        url = page['@odata.nextLink'];
+      }
+      return bytes;
+    };
+    const baseBytes = await download();
+    const baseTimes = await times(5, download, 0);
+    record({
+      id: 'P5',
+      name: 'pipeline_summary bytes from the Web API vs downloading every open opportunity',
+      value: ourBytes,
+      unit: 'bytes',
+      baseline: baseBytes,
+      goal: '<= 1/50',
+      met: ourBytes * 50 <= baseBytes,
+    });
+    record({
+      id: 'P5t',
+      name: 'pipeline_summary time vs downloading and adding up (median)',
+      value: median(ourTimes),
+      unit: 'ms',
+      baseline: median(baseTimes),
+      goal: '<= 1/10',
+      met: median(ourTimes) * 10 <= median(baseTimes),
+    });
+    await mem.close();
+  } finally {
+    await agent.close();
+    await emu.close();
+  }
+}
