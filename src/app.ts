@@ -29,6 +29,7 @@ const DEMO_PASSTHROUGH = [
   'DYNAMICS_MCP_POLICY',
   'DYNAMICS_MCP_AUDIT_LOG',
   'DYNAMICS_MCP_CONFIG',
+  'PORT',
 ];
 
 export interface Demo {
@@ -41,6 +42,7 @@ export interface Demo {
 export async function startDemo(
   env: Record<string, string | undefined>,
   flags: ConfigSources['flags'] = {},
+  mode: { http?: boolean } = {},
 ): Promise<Demo> {
   const emulator = await startEmulator({ scale: Number(env.DEMO_SCALE ?? 60) || 60 });
   const passthrough = Object.fromEntries(DEMO_PASSTHROUGH.map((k) => [k, env[k]]));
@@ -52,8 +54,10 @@ export async function startDemo(
       AZURE_TENANT_ID: emulator.tenantId,
       AZURE_CLIENT_ID: emulator.clientId,
       AZURE_CLIENT_SECRET: emulator.clientSecret,
+      // the demo's HTTP endpoint is for this machine only: loopback, no inbound credentials
+      ...(mode.http ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
     },
-    flags,
+    flags: mode.http ? { ...flags, host: flags?.host ?? '127.0.0.1' } : flags,
   });
   return { emulator, config, ca: emulator.ca };
 }

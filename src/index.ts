@@ -4,6 +4,7 @@ import { buildDeps, startDemo } from './app.js';
 import { runEmulatorCommand } from './cli/emulator.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { DynamicsMcpError } from './errors.js';
+import { startHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 import { VERSION } from './version.js';
 
@@ -11,10 +12,15 @@ const USAGE = `dynamics-mcp ${VERSION} — MCP server for Dynamics 365 / Dataver
 
 Usage:
   dynamics-mcp [options]            serve MCP over stdio (credentials from the environment)
-  dynamics-mcp --demo [options]     serve the built-in demo organisation over stdio
+  dynamics-mcp --http [options]     serve MCP over Streamable HTTP at /mcp (hosted agents)
+  dynamics-mcp --demo [options]     use the built-in demo organisation (with --http: on 127.0.0.1:3000)
   dynamics-mcp emulator [...]       run the local Dataverse emulator (see: dynamics-mcp emulator --help)
 
 Options:
+  --http                Streamable HTTP instead of stdio
+  --host <address>      HTTP bind address (default 127.0.0.1)
+  --port <n>            HTTP port (default 3000, or PORT)
+  --stateless           HTTP without sessions: a fresh server per request (replicas)
   --read-only           only read tools; every write is refused
   --policy <file>       policy JSON (which tables and columns may be used)
   --config <file>       configuration JSON (lowest precedence after defaults)
@@ -23,6 +29,35 @@ Options:
   -v, --version         the version
 `;
 
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+/** What a person needs after `npm start`: that this is demo data, where it is, and how to connect. */
+function printDemoBanner(url: string): void {
+  const lines = [
+    '',
+    '  dynamics-mcp demo — a generated Dynamics 365 organisation (not real data), running locally.',
+    '',
+    `  MCP endpoint (Streamable HTTP):  ${url}`,
+    '  No credentials are needed: the demo listens on 127.0.0.1 only.',
+    '',
+    '  Connect:',
+    `    MCP Inspector    npx @modelcontextprotocol/inspector   → Transport "Streamable HTTP", URL ${url}`,
+    `    VS Code          add to .vscode/mcp.json: { "servers": { "dynamics-demo": { "type": "http", "url": "${url}" } } }`,
+    `    Cursor           add to ~/.cursor/mcp.json: { "mcpServers": { "dynamics-demo": { "url": "${url}" } } }`,
+    '    Claude Desktop   use stdio: { "command": "npx", "args": ["dynamics-mcp", "--demo"] }  (see mcp.config.example.json)',
+    '    Terminal         npx dynamics-mcp call --demo query_entities \'{"entity":"account","top":3}\'',
+    '',
+    '  Stop with Ctrl-C.',
+    '',
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
 /** CLI entry: picks the mode from the arguments. */
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'emulator') return runEmulatorCommand(argv.slice(1));
@@ -30,6 +65,10 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       demo: { type: 'boolean' },
+      http: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      stateless: { type: 'boolean' },
       'read-only': { type: 'boolean' },
       policy: { type: 'string' },
       config: { type: 'string' },
@@ -51,24 +90,47 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Unknown command '${positionals[0]}'.\n\n${USAGE}`);
     return 2;
   }
+  if (values.port !== undefined && !/^\d+$/.test(values.port))
+    throw new ConfigError([`--port must be a port number, got '${values.port}'.`]);
   const flags = {
     readOnly: values['read-only'],
     policy: values.policy,
     config: values.config,
     logLevel: values['log-level'],
+    host: values.host,
+    port: values.port === undefined ? undefined : Number(values.port),
+    stateless: values.stateless,
   };
   if (values.demo) {
-    const demo = await startDemo(process.env, flags);
+    const demo = await startDemo(process.env, flags, { http: !!values.http });
     const deps = buildDeps(demo.config, { ca: demo.ca });
     deps.log.info(
       { dynamicsUrl: demo.config.dynamics.url },
       'demo organisation started (generated data, not a real Dynamics 365)',
     );
-    await serveStdio(deps, () => demo.emulator.close());
+    if (!values.http) {
+      await serveStdio(deps, () => demo.emulator.close());
+      return 0;
+    }
+    const http = await startHttp(deps, { ca: demo.ca });
+    printDemoBanner(http.url);
+    await untilSignal();
+    await http.close();
+    await deps.client.close();
+    await demo.emulator.close();
     return 0;
   }
   const config = loadConfig({ env: process.env, flags });
-  await serveStdio(buildDeps(config));
+  const deps = buildDeps(config);
+  if (!values.http) {
+    await serveStdio(deps);
+    return 0;
+  }
+  const http = await startHttp(deps);
+  await untilSignal();
+  deps.log.info('shutting down: letting calls in flight finish');
+  await http.close();
+  await deps.client.close();
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type Config, configSchema } from './schema.js';
 
 /** A configuration problem a person can act on: every message names the setting and the fix. */
@@ -12,7 +12,15 @@ export class ConfigError extends Error {
 export interface ConfigSources {
   env: Record<string, string | undefined>;
   /** parsed CLI flags that override everything else */
-  flags?: { readOnly?: boolean; policy?: string; logLevel?: string; config?: string };
+  flags?: {
+    readOnly?: boolean;
+    policy?: string;
+    logLevel?: string;
+    config?: string;
+    host?: string;
+    port?: number;
+    stateless?: boolean;
+  };
   /** settings that an embedding mode (the demo) supplies; they sit between the file and the environment */
   overrides?: DeepPartial<Config>;
 }
@@ -61,7 +69,33 @@ function fromEnv(raw: ConfigSources['env']): Record<string, unknown> {
       clientSecret: env.AZURE_CLIENT_SECRET,
       authorityHost,
     };
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const port = env.PORT ?? env.DYNAMICS_MCP_PORT;
+  if (port !== undefined && !/^\d+$/.test(port)) throw new ConfigError([`PORT must be a port number, got '${port}'.`]);
+  if (env.DYNAMICS_MCP_AUTH && env.DYNAMICS_MCP_AUTH.toLowerCase() !== 'none')
+    throw new ConfigError([
+      `DYNAMICS_MCP_AUTH only takes 'none' (to turn inbound authentication off on a loopback address), got '${env.DYNAMICS_MCP_AUTH}'.`,
+    ]);
   return {
+    http: {
+      host: env.DYNAMICS_MCP_HOST,
+      port: port === undefined ? undefined : Number(port),
+      publicUrl: env.DYNAMICS_MCP_PUBLIC_URL,
+      allowedHosts: list(env.DYNAMICS_MCP_ALLOWED_HOSTS),
+      allowedOrigins: list(env.DYNAMICS_MCP_ALLOWED_ORIGINS),
+    },
+    inbound: {
+      disabled: env.DYNAMICS_MCP_AUTH ? true : undefined,
+      apiKeys: apiKeys(env.DYNAMICS_MCP_API_KEYS),
+      entraAudience: env.DYNAMICS_MCP_ENTRA_AUDIENCE,
+      requiredScopes: list(env.DYNAMICS_MCP_REQUIRED_SCOPES),
+      requiredRoles: list(env.DYNAMICS_MCP_REQUIRED_ROLES),
+      onBehalfOf: bool('DYNAMICS_MCP_ON_BEHALF_OF', env.DYNAMICS_MCP_ON_BEHALF_OF),
+    },
     dynamics: {
       url: env.DYNAMICS_URL,
       allowHttpLoopback: bool('DYNAMICS_MCP_ALLOW_HTTP', env.DYNAMICS_MCP_ALLOW_HTTP),
@@ -72,6 +106,20 @@ function fromEnv(raw: ConfigSources['env']): Record<string, unknown> {
     cursorKey: env.DYNAMICS_MCP_CURSOR_KEY,
     auditLog: env.DYNAMICS_MCP_AUDIT_LOG,
   };
+}
+
+/** DYNAMICS_MCP_API_KEYS: comma-separated keys, or the path of a file with one key per line. */
+function apiKeys(v: string | undefined): string[] | undefined {
+  if (!v) return undefined;
+  if (!v.includes(',') && (v.startsWith('/') || v.startsWith('./')) && existsSync(v))
+    return readFileSync(v, 'utf8')
+      .split(/\r?\n/)
+      .map((k) => k.trim())
+      .filter((k) => k && !k.startsWith('#'));
+  return v
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
 }
 
 function readFile(path: string): Record<string, unknown> {
@@ -97,9 +145,11 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
   if (file) merge(layered, readFile(file));
   merge(layered, sources.overrides as Record<string, unknown> | undefined);
   merge(layered, fromEnv(sources.env));
+  const f = sources.flags ?? {};
   merge(layered, {
-    policy: { readOnly: sources.flags?.readOnly, path: sources.flags?.policy },
-    logLevel: sources.flags?.logLevel,
+    policy: { readOnly: f.readOnly, path: f.policy },
+    logLevel: f.logLevel,
+    http: { host: f.host, port: f.port, stateless: f.stateless },
   });
   if (!layered.auth)
     throw new ConfigError([

@@ -97,6 +97,44 @@ export const configSchema = z
       .prefault({}),
     /** create_case: the text column that holds a monitoring system's alert id */
     cases: z.object({ externalRefColumn: z.string().trim().min(1).default('dmcp_externalref') }).prefault({}),
+    /** Streamable HTTP (hosted mode) */
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(3000),
+        /** a fresh server per request (replicas behind a load balancer); sessions otherwise */
+        stateless: z.boolean().default(false),
+        /** the URL clients use, when a proxy sits in front (for protected-resource metadata) */
+        publicUrl: z.string().url().optional(),
+        /** DNS-rebinding protection: Host names (and Origins) accepted besides loopback */
+        allowedHosts: z.array(z.string()).default([]),
+        allowedOrigins: z.array(z.string()).default([]),
+        bodyLimitBytes: z.number().int().min(1024).max(50_000_000).default(1_000_000),
+        /** requests per minute per caller */
+        rateLimitPerMinute: z.number().int().min(1).max(100_000).default(600),
+        maxSessions: z.number().int().min(1).max(100_000).default(1000),
+        sessionIdleMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(30 * 60_000),
+      })
+      .prefault({}),
+    /** inbound authentication of hosted mode */
+    inbound: z
+      .object({
+        /** DYNAMICS_MCP_AUTH=none turns it off (loopback binds only) */
+        disabled: z.boolean().default(false),
+        apiKeys: z.array(z.string().min(16, { error: 'API keys must be at least 16 characters.' })).default([]),
+        /** DYNAMICS_MCP_ENTRA_AUDIENCE: the MCP server's Application ID URI or client id */
+        entraAudience: z.string().optional(),
+        /** a delegated token needs one of these scopes, an app token one of these roles */
+        requiredScopes: z.array(z.string()).default(['mcp.tools']),
+        requiredRoles: z.array(z.string()).default(['Mcp.Tools']),
+        /** DYNAMICS_MCP_ON_BEHALF_OF: call Dataverse as the signed-in user */
+        onBehalfOf: z.boolean().default(false),
+      })
+      .prefault({}),
     /** pipeline_summary: month the fiscal year starts (1 = January) */
     pipeline: z.object({ fiscalYearStartMonth: z.number().int().min(1).max(12).default(1) }).prefault({}),
   })

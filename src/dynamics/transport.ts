@@ -4,6 +4,7 @@ import type { Logger } from '../logging.js';
 import type { TokenProvider } from './auth.js';
 import { type ErrorContext, mapDataverseError } from './errors.js';
 import { RequestLimiter, sleep } from './limiter.js';
+import { callerTokens } from './obo.js';
 import { decideOnError, decideOnStatus, type RetrySettings } from './retry.js';
 
 export interface DvRequest {
@@ -86,7 +87,7 @@ export class Transport {
       let res: { status: number; headers: Record<string, string>; text: string };
       try {
         release = await this.limiter.acquire(signal);
-        token = await this.tokens.getToken(signal);
+        token = await (callerTokens.getStore() ?? this.tokens).getToken(signal);
         const r = await this.pool.request({
           method: req.method,
           path: req.path,
@@ -133,7 +134,7 @@ export class Transport {
       this.limiter.observe(res.headers);
       if (res.status === 401 && !refreshedToken) {
         refreshedToken = true;
-        this.tokens.invalidate(token);
+        (callerTokens.getStore() ?? this.tokens).invalidate(token);
         this.log.debug({ path: pathOnly(req.path) }, '401 from Dataverse: fetching a new token and retrying once');
         continue;
       }

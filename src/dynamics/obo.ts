@@ -1,0 +1,72 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import type { AuthConfig } from '../config/schema.js';
+import { DynamicsMcpError } from '../errors.js';
+import { mapMsalError, type TokenProvider } from './auth.js';
+
+/**
+ * The token provider for the current call. Hosted mode with on-behalf-of runs each tool call inside
+ * `asCaller(provider, …)`, so the shared client sends that user's token and Dataverse applies that user's
+ * security; everything else uses the server's own identity.
+ */
+export const callerTokens = new AsyncLocalStorage<TokenProvider>();
+
+export function asCaller<T>(provider: TokenProvider, fn: () => Promise<T>): Promise<T> {
+  return callerTokens.run(provider, fn);
+}
+
+/**
+ * On-behalf-of (MSAL acquireTokenOnBehalfOf): exchanges a user's token for our API into a Dataverse token
+ * for the same user. MSAL caches per assertion; we keep one provider per user token.
+ */
+export function createOboFactory(
+  auth: AuthConfig,
+  opts: { dynamicsUrl: string; network: INetworkModule },
+): (userToken: string) => TokenProvider {
+  if (auth.mode === 'managed-identity')
+    throw new DynamicsMcpError(
+      'config',
+      "On-behalf-of needs the app registration's own credential (secret or certificate), not a managed identity.",
+      'Set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or turn DYNAMICS_MCP_ON_BEHALF_OF off.',
+    );
+  if (auth.mode !== 'secret')
+    throw new DynamicsMcpError(
+      'config',
+      'On-behalf-of is supported with a client secret in this version.',
+      "Set AZURE_CLIENT_SECRET for the MCP server's app registration.",
+    );
+  const cca = new ConfidentialClientApplication({
+    auth: {
+      clientId: auth.clientId,
+      clientSecret: auth.clientSecret,
+      authority: `${auth.authorityHost}/${auth.tenantId}`,
+      ...(new URL(auth.authorityHost).hostname.endsWith('microsoftonline.com')
+        ? {}
+        : { knownAuthorities: [new URL(auth.authorityHost).host] }),
+    },
+    system: { networkClient: opts.network },
+  });
+  return (userToken) => {
+    let inflight: Promise<string> | null = null;
+    return {
+      description: 'on behalf of the signed-in user',
+      getToken() {
+        inflight ??= cca
+          .acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [`${opts.dynamicsUrl}/.default`] })
+          .then((r) => {
+            if (!r)
+              throw new DynamicsMcpError('auth', 'The on-behalf-of exchange returned no token.', 'Sign in again.');
+            return r.accessToken;
+          })
+          .catch((err: unknown) => {
+            throw mapMsalError(err, auth.authorityHost);
+          })
+          .finally(() => {
+            inflight = null;
+          });
+        return inflight;
+      },
+      invalidate() {},
+    };
+  };
+}
