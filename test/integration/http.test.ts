@@ -1,0 +1,318 @@
+import { ConfidentialClientApplication, PublicClientApplication } from '@azure/msal-node';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { type HttpHarness, startHttpServer } from '../helpers/http.js';
+
+const KEY = 'test-key-0123456789abcdef';
+
+describe('Streamable HTTP: API keys, sessions, limits', () => {
+  let emu: EmulatorHandle;
+  let h: HttpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+    h = await startHttpServer(
+      emu,
+      { DYNAMICS_MCP_API_KEYS: `${KEY},another-key-0123456789` },
+      { http: { bodyLimitBytes: 20_000, rateLimitPerMinute: 1000 } },
+    );
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  const post = (body: unknown, headers: Record<string, string> = {}) =>
+    request(h.http.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const init = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+  };
+
+  it('an SDK client with a valid key lists and calls tools over a session', async () => {
+    const c = await h.connect(KEY);
+    const tools = await c.listTools();
+    expect(tools.tools).toHaveLength(7);
+    const r = (await c.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 2 } })) as any;
+    expect(r.structuredContent.records).toHaveLength(2);
+    expect(h.http.sessions()).toBeGreaterThanOrEqual(1);
+    expect(h.logs.join('')).toMatch(/"rpc":"tools\/call query_entities".*"caller":"key:[0-9a-f]{12}"/);
+    expect(h.logs.join('')).not.toContain(KEY);
+  });
+
+  it('no key, or a wrong key, is a 401 with a Bearer challenge; nothing reaches Dynamics', async () => {
+    const mark = emu.requests().length;
+    const none = await post(init);
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    await none.body.dump();
+    const wrong = await post(init, { authorization: 'Bearer not-a-valid-key-at-all' });
+    expect(wrong.statusCode).toBe(401);
+    await wrong.body.dump();
+    await expect(h.connect('wrong-key-0123456789abc')).rejects.toThrow();
+    expect(
+      emu
+        .requests()
+        .slice(mark)
+        .filter((r) => r.service === 'webapi'),
+    ).toEqual([]);
+  });
+
+  it('DNS-rebinding protection: a foreign Host or Origin gets 403', async () => {
+    const host = await post(init, { authorization: `Bearer ${KEY}`, host: 'evil.example:3000' });
+    expect(host.statusCode).toBe(403);
+    await host.body.dump();
+    const origin = await post(init, { authorization: `Bearer ${KEY}`, origin: 'https://evil.example' });
+    expect(origin.statusCode).toBe(403);
+    await origin.body.dump();
+    const local = await post(init, { authorization: `Bearer ${KEY}`, origin: 'http://localhost:6274' });
+    expect(local.statusCode).toBe(200);
+    await local.body.dump();
+  });
+
+  it('a body over the limit is 413; a session belongs to its caller', async () => {
+    const big = await post(
+      { ...init, params: { ...init.params, padding: 'x'.repeat(30_000) } },
+      { authorization: `Bearer ${KEY}` },
+    );
+    expect(big.statusCode).toBe(413);
+    await big.body.dump();
+    const opened = await post(init, { authorization: `Bearer ${KEY}` });
+    const sid = opened.headers['mcp-session-id'] as string;
+    await opened.body.dump();
+    const stolen = await post(
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      { authorization: 'Bearer another-key-0123456789', 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18' },
+    );
+    expect(stolen.statusCode).toBe(404);
+    await stolen.body.dump();
+  });
+
+  it('health and readiness answer without credentials and reveal nothing', async () => {
+    const health = await request(h.http.url.replace('/mcp', '/healthz'));
+    expect(await health.body.json()).toEqual({ status: 'ok' });
+    const ready = await request(h.http.url.replace('/mcp', '/readyz'));
+    expect(ready.statusCode).toBe(200);
+    expect(await ready.body.json()).toEqual({ status: 'ready' });
+  });
+});
+
+describe('Streamable HTTP: rate limit, stateless mode, shutdown', () => {
+  let emu: EmulatorHandle;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+  });
+  afterAll(async () => emu.close());
+
+  it('a caller over its rate gets 429 with Retry-After', async () => {
+    const h = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY }, { http: { rateLimitPerMinute: 5 } });
+    const statuses: number[] = [];
+    let retryAfter: string | undefined;
+    for (let i = 0; i < 8; i++) {
+      const r = await request(h.http.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${KEY}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+        }),
+      });
+      statuses.push(r.statusCode);
+      if (r.statusCode === 429) retryAfter = r.headers['retry-after'] as string;
+      await r.body.dump();
+    }
+    expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(statuses.slice(5)).toEqual([429, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    await h.close();
+  });
+
+  it('stateless mode serves each request with a fresh server', async () => {
+    const h = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY }, { http: { stateless: true } });
+    const c = await h.connect(KEY);
+    const r = (await c.callTool({ name: 'describe_entity', arguments: {} })) as any;
+    expect(r.structuredContent.entities.length).toBeGreaterThan(3);
+    expect(h.http.sessions()).toBe(0);
+    await h.close();
+  });
+
+  it('shutdown lets a call in flight finish', async () => {
+    const h = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY });
+    const c = await h.connect(KEY);
+    await c.callTool({ name: 'describe_entity', arguments: { entity: 'lead' } });
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 600 });
+    const call = c.callTool({ name: 'query_entities', arguments: { entity: 'lead', top: 3 } });
+    await new Promise((r) => setTimeout(r, 150));
+    const closing = h.http.close();
+    const r = (await call) as any;
+    expect(r.structuredContent.records).toHaveLength(3);
+    await closing;
+    // new calls are refused once it is shutting down
+    await expect(c.callTool({ name: 'describe_entity', arguments: {} })).rejects.toThrow();
+    await h.close().catch(() => {});
+  });
+
+  it('DYNAMICS_MCP_AUTH=none is refused off loopback, and no authentication at all is refused', async () => {
+    await expect(
+      startHttpServer(emu, { DYNAMICS_MCP_AUTH: 'none' }, { http: { host: '0.0.0.0', allowedHosts: ['mcp.example'] } }),
+    ).rejects.toThrow(/loopback/);
+    await expect(startHttpServer(emu, {})).rejects.toThrow(/needs inbound authentication/);
+  });
+});
+
+describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-behalf-of', () => {
+  let emu: EmulatorHandle;
+  let h: HttpHarness;
+  let userToken: string;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+    // the MCP server runs as its own app registration, which is the audience of the callers' tokens
+    emu.registerApp({ clientId: emu.api.clientId, secret: emu.api.clientSecret, applicationUser: true });
+    h = await startHttpServer(emu, {
+      AZURE_CLIENT_ID: emu.api.clientId,
+      AZURE_CLIENT_SECRET: emu.api.clientSecret,
+      DYNAMICS_MCP_ENTRA_AUDIENCE: emu.api.audience,
+      DYNAMICS_MCP_ON_BEHALF_OF: 'true',
+    });
+    const alex = emu.users[0]!;
+    const pca = new PublicClientApplication({
+      auth: {
+        clientId: emu.clientId,
+        authority: `${emu.authorityHost}/${emu.tenantId}`,
+        knownAuthorities: [new URL(emu.authorityHost).host],
+      },
+    });
+    userToken = (await pca.acquireTokenByUsernamePassword({
+      username: alex.username,
+      password: alex.password,
+      scopes: [`${emu.api.audience}/mcp.tools`],
+    }))!.accessToken;
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  it('publishes RFC 9728 protected-resource metadata, and a 401 points at it', async () => {
+    const base = h.http.url.replace('/mcp', '');
+    const prm = (await (await request(`${base}/.well-known/oauth-protected-resource/mcp`)).body.json()) as any;
+    expect(prm).toMatchObject({
+      resource: h.http.url,
+      authorization_servers: [`${emu.authorityHost}/${emu.tenantId}/v2.0`],
+      bearer_methods_supported: ['header'],
+    });
+    const r = await request(h.http.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(r.statusCode).toBe(401);
+    expect(r.headers['www-authenticate']).toContain(
+      `resource_metadata="${base}/.well-known/oauth-protected-resource/mcp"`,
+    );
+    await r.body.dump();
+  });
+
+  it('a user token is accepted, and with on-behalf-of the call reaches Dataverse as that user', async () => {
+    const c = await h.connect(userToken);
+    const mark = emu.requests().length;
+    const r = (await c.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 1 } })) as any;
+    expect(r.isError).toBeFalsy();
+    const sent = emu
+      .requests()
+      .slice(mark)
+      .filter((x) => x.service === 'webapi' && x.url.startsWith('/api/data/v9.2/accounts'));
+    expect(sent.length).toBe(1);
+    expect(sent[0]!.userId).toBe(emu.users[0]!.systemuserid);
+  });
+
+  it('an app token with the required role is accepted; without it, 403', async () => {
+    const cca = new ConfidentialClientApplication({
+      auth: {
+        clientId: emu.clientId,
+        clientSecret: emu.clientSecret,
+        authority: `${emu.authorityHost}/${emu.tenantId}`,
+        knownAuthorities: [new URL(emu.authorityHost).host],
+      },
+    });
+    const appToken = (await cca.acquireTokenByClientCredential({ scopes: [`${emu.api.audience}/.default`] }))!
+      .accessToken;
+    const c = await h.connect(appToken);
+    expect((await c.listTools()).tools.length).toBe(7);
+    const megan = emu.users[1]!; // consented to mcp.read only
+    const pca = new PublicClientApplication({
+      auth: {
+        clientId: emu.clientId,
+        authority: `${emu.authorityHost}/${emu.tenantId}`,
+        knownAuthorities: [new URL(emu.authorityHost).host],
+      },
+    });
+    const weak = (await pca.acquireTokenByUsernamePassword({
+      username: megan.username,
+      password: megan.password,
+      scopes: [`${emu.api.audience}/mcp.read`],
+    }))!.accessToken;
+    const r = await request(h.http.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${weak}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: '{}',
+    });
+    expect(r.statusCode).toBe(403);
+    expect(r.headers['www-authenticate']).toContain('insufficient_scope');
+    await r.body.dump();
+  });
+
+  it.each([
+    [
+      'expired',
+      async (e: EmulatorHandle) =>
+        e.mintToken({ aud: e.api.audience, oid: e.users[0]!.objectId, scp: 'mcp.tools', idtyp: 'user' }, -120),
+    ],
+    [
+      'for another audience',
+      async (e: EmulatorHandle) =>
+        e.mintToken({ aud: e.dynamicsUrl, oid: e.users[0]!.objectId, scp: 'mcp.tools', idtyp: 'user' }),
+    ],
+    [
+      'from another issuer',
+      async (e: EmulatorHandle) =>
+        e.mintToken({
+          aud: e.api.audience,
+          iss: 'https://evil.example/tenant/v2.0',
+          oid: e.users[0]!.objectId,
+          scp: 'mcp.tools',
+          idtyp: 'user',
+        }),
+    ],
+  ])('a token %s is refused with 401', async (_label, mint) => {
+    const token = await mint(emu);
+    const r = await request(h.http.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: '{}',
+    });
+    expect(r.statusCode).toBe(401);
+    await r.body.dump();
+  });
+});
