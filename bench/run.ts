@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { benchEmulator } from './emulator.bench.js';
+import { benchHttp } from './http.bench.js';
 import { measures, round, writeResults } from './lib.js';
 import { benchReadAll } from './read-all.bench.js';
 import { benchPipeline, benchServer } from './server.bench.js';
@@ -14,6 +15,7 @@ const suites: [string, () => Promise<void>][] = [
   ['read-all', benchReadAll],
   ['server', benchServer],
   ['pipeline', benchPipeline],
+  ['http', benchHttp],
 ];
 
 for (const [name, run] of suites) {

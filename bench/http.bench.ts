@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startEmulator } from '../src/emulator/index.js';
+import { percentile, record } from './lib.js';
+
+const SESSIONS = 200;
+const CALLS = 20;
+
+/** Peak RSS of another process (VmHWM), in MB. */
+const peakRssMb = (pid: number) =>
+  Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function run(stateless: boolean, id: string): Promise<void> {
+  const emu = await startEmulator({ scale: 500, limits: { requestsPerWindow: 1_000_000 } });
+  const caFile = join(tmpdir(), `dmcp-bench-http-${process.pid}.pem`);
+  const configFile = join(tmpdir(), `dmcp-bench-http-${process.pid}.json`);
+  writeFileSync(caFile, emu.ca);
+  writeFileSync(
+    configFile,
+    JSON.stringify({ http: { port: 0, stateless, rateLimitPerMinute: 100_000, maxSessions: 1000 } }),
+  );
+  const port = 3300 + Math.floor(Math.random() * 500);
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'dist', 'index.js'), '--http', '--port', String(port)],
+    {
+      env: {
+        PATH: process.env.PATH,
+        NODE_EXTRA_CA_CERTS: caFile,
+        DYNAMICS_URL: emu.dynamicsUrl,
+        AZURE_AUTHORITY_HOST: emu.authorityHost,
+        AZURE_TENANT_ID: emu.tenantId,
+        AZURE_CLIENT_ID: emu.clientId,
+        AZURE_CLIENT_SECRET: emu.clientSecret,
+        DYNAMICS_MCP_CONFIG: configFile,
+        DYNAMICS_MCP_AUTH: 'none',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  try {
+    const url = new URL(`http://127.0.0.1:${port}/mcp`);
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const latencies: number[] = [];
+    let errors = 0;
+    const session = async (n: number) => {
+      const client = new Client({ name: `bench-${n}`, version: '1' });
+      try {
+        await client.connect(new StreamableHTTPClientTransport(url));
+        await client.listTools();
+        for (let c = 0; c < CALLS; c++) {
+          const t = performance.now();
+          const r = (await client.callTool({
+            name: 'query_entities',
+            arguments: { entity: 'account', select: ['name', 'revenue'], top: 5 },
+          })) as { isError?: boolean };
+          latencies.push(performance.now() - t);
+          if (r.isError) errors++;
+        }
+      } catch {
+        errors++;
+      } finally {
+        await client.close().catch(() => {});
+      }
+    };
+    await Promise.all(Array.from({ length: SESSIONS }, (_, i) => session(i)));
+    const p50 = percentile(latencies, 50);
+    const p99 = percentile(latencies, 99);
+    const mem = peakRssMb(child.pid!);
+    const mode = stateless ? 'stateless' : 'sessions';
+    record({
+      id,
+      name: `${SESSIONS} concurrent HTTP ${mode} × ${CALLS} calls: errors`,
+      value: errors,
+      unit: 'errors',
+      baseline: null,
+      goal: '0',
+      met: errors === 0,
+    });
+    record({
+      id: `${id}l`,
+      name: `… p99 latency vs p50 (${mode})`,
+      value: p99,
+      unit: 'ms',
+      baseline: p50,
+      goal: '<= 5x p50',
+      met: p99 <= 5 * p50,
+    });
+    record({
+      id: `${id}m`,
+      name: `… peak RSS of the server process (${mode})`,
+      value: mem,
+      unit: 'MB',
+      baseline: null,
+      goal: '<= 300 MB',
+      met: mem <= 300,
+    });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await emu.close();
+  }
+}
+
+/** P8: 200 concurrent sessions × 20 calls, with sessions and stateless. */
+export async function benchHttp(): Promise<void> {
+  process.stdout.write(`HTTP: ${SESSIONS} concurrent clients × ${CALLS} tool calls\n`);
+  await run(false, 'P8');
+  await run(true, 'P8s');
+}
