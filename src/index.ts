@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { buildDeps, startDemo } from './app.js';
+import { callTool } from './cli/call.js';
+import { printChecklist, runDoctor } from './cli/doctor.js';
 import { runEmulatorCommand } from './cli/emulator.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
 import { DynamicsMcpError } from './errors.js';
 import { startHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
@@ -14,6 +17,8 @@ Usage:
   dynamics-mcp [options]            serve MCP over stdio (credentials from the environment)
   dynamics-mcp --http [options]     serve MCP over Streamable HTTP at /mcp (hosted agents)
   dynamics-mcp --demo [options]     use the built-in demo organisation (with --http: on 127.0.0.1:3000)
+  dynamics-mcp doctor [--demo]      check the setup step by step, with the fix for each failure
+  dynamics-mcp call <tool> '<json>' [--demo]   run one tool and print its result
   dynamics-mcp emulator [...]       run the local Dataverse emulator (see: dynamics-mcp emulator --help)
 
 Options:
@@ -58,9 +63,82 @@ function printDemoBanner(url: string): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+async function doctorCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { demo: { type: 'boolean' }, policy: { type: 'string' }, config: { type: 'string' } },
+  });
+  const flags = { policy: values.policy, config: values.config };
+  if (values.demo) {
+    const demo = await startDemo(process.env, flags);
+    try {
+      const env = { DYNAMICS_URL: demo.config.dynamics.url, ...demoCredentials(demo.config) };
+      const checks = await runDoctor(env, { ca: demo.ca, flags });
+      printChecklist(checks, process.stdout);
+      return checks.every((c) => c.ok) ? 0 : 1;
+    } finally {
+      await demo.emulator.close();
+    }
+  }
+  const checks = await runDoctor(process.env, { flags });
+  printChecklist(checks, process.stdout);
+  return checks.every((c) => c.ok) ? 0 : 1;
+}
+
+function demoCredentials(config: Config): Record<string, string> {
+  const a = config.auth;
+  return a.mode === 'secret'
+    ? {
+        AZURE_TENANT_ID: a.tenantId,
+        AZURE_CLIENT_ID: a.clientId,
+        AZURE_CLIENT_SECRET: a.clientSecret,
+        AZURE_AUTHORITY_HOST: a.authorityHost,
+      }
+    : {};
+}
+
+async function callCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      demo: { type: 'boolean' },
+      'read-only': { type: 'boolean' },
+      policy: { type: 'string' },
+      config: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  const [tool, args] = positionals;
+  if (!tool) {
+    process.stderr.write(
+      `Usage: dynamics-mcp call <tool> '<json arguments>' [--demo]\n  e.g. dynamics-mcp call --demo query_entities '{"entity":"account","top":3}'\n`,
+    );
+    return 2;
+  }
+  const flags = {
+    readOnly: values['read-only'],
+    policy: values.policy,
+    config: values.config,
+    logLevel: values['log-level'] ?? 'warn',
+  };
+  const demo = values.demo ? await startDemo(process.env, flags) : undefined;
+  const deps = demo ? buildDeps(demo.config, { ca: demo.ca }) : buildDeps(loadConfig({ env: process.env, flags }));
+  try {
+    const r = await callTool(deps, tool, args);
+    (r.ok ? process.stdout : process.stderr).write(`${r.output}\n`);
+    return r.ok ? 0 : 1;
+  } finally {
+    await deps.client.close();
+    await demo?.emulator.close();
+  }
+}
+
 /** CLI entry: picks the mode from the arguments. */
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'emulator') return runEmulatorCommand(argv.slice(1));
+  if (argv[0] === 'doctor') return doctorCommand(argv.slice(1));
+  if (argv[0] === 'call') return callCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     options: {

@@ -67,6 +67,21 @@ const ANNOTATIONS =
 const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
 const LINK_OPTIONS = new Set(['$select', '$filter', '$orderby', '$expand', '$apply', '$top', '$count', '$skiptoken']);
 
+/** The raw (still URL-encoded) $skiptoken of a nextLink: all a cursor needs to carry. */
+function skipTokenOf(next: URL): string {
+  const part = next.search
+    .slice(1)
+    .split('&')
+    .find((p) => p.startsWith('$skiptoken=') || p.startsWith('%24skiptoken='));
+  if (!part)
+    throw new DynamicsMcpError(
+      'server',
+      'Dynamics returned a next page link without a paging cookie.',
+      'Run the query again.',
+    );
+  return part.slice(part.indexOf('=') + 1);
+}
+
 /** The shared parser, with its syntax errors turned into errors a model can act on. */
 function parsing<A extends unknown[], R>(what: string, fn: (...a: A) => R): (...a: A) => R {
   return (...a) => {
@@ -270,7 +285,10 @@ export class DynamicsClient {
           'This cursor belongs to a different query.',
           'Pass the cursor with exactly the same arguments as the call that returned it.',
         );
-      path = await this.checkLink(c.link, model);
+      // the continuation is our own checked query plus the paging cookie Dataverse gave us
+      if (!/^[^&#\s]+$/.test(c.link))
+        throw badInput('The cursor is not valid.', 'Run the query again without a cursor.');
+      path = `${API}/${model.entitySetName}?${this.queryString(parts, [`$skiptoken=${c.link}`])}`;
     } else {
       path = `${API}/${model.entitySetName}?${this.queryString(parts, spec.count ? ['$count=true'] : [])}`;
     }
@@ -290,7 +308,7 @@ export class DynamicsClient {
       hasMore: !!next,
       cursor: next
         ? this.cursors.seal({
-            link: `${next.pathname}${next.search}`,
+            link: skipTokenOf(next),
             query: print,
             entity: model.logicalName,
             at: Date.now(),

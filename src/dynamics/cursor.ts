@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 
 /** What a cursor carries: the nextLink Dataverse gave us and the query it belongs to. */
 export interface CursorPayload {
-  /** path and query of the nextLink on the Dynamics origin */
+  /** the paging cookie ($skiptoken) of the nextLink, as Dynamics encoded it */
   link: string;
   /** fingerprint of the canonical query */
   query: string;

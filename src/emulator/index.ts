@@ -79,6 +79,8 @@ export interface EmulatorConfigPatch {
   secretExpired?: boolean;
   /** remove (or restore) the default app's application user in Dataverse */
   applicationUserMissing?: boolean;
+  /** shift the Date header of Web API answers (a server whose clock differs from the client's) */
+  clockSkewMs?: number;
 }
 
 export interface EmulatorHandle {
@@ -281,6 +283,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
 
   let latencyMs = options.latencyMs ?? 0;
+  let clockSkewMs = 0;
   let aggregateLimit = options.aggregateLimit ?? 50_000;
   let ticket = firstFreeTicketSequence(scale);
   const roles = new Map<string, SecurityRole>();
@@ -370,7 +373,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const respond = (r: ApiResponse) => {
       entry.status = r.status;
       stats.bytesOut += r.body ? Buffer.byteLength(r.body) : 0;
-      send(res, r);
+      send(res, { ...r, headers: { Date: new Date(Date.now() + clockSkewMs).toUTCString(), ...r.headers } });
     };
     if (body === null)
       return respond(errorResponse(new DataverseError(413, '0x80040216', 'The request is too large.')));
@@ -503,6 +506,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clearFaults: () => faults.clear(),
     configure(patch) {
       if (patch.latencyMs !== undefined) latencyMs = patch.latencyMs;
+      if (patch.clockSkewMs !== undefined) clockSkewMs = patch.clockSkewMs;
       if (patch.tokenLifetimeSec !== undefined) authority.config.tokenLifetimeSec = patch.tokenLifetimeSec;
       if (patch.limits) protection.limits = { ...protection.limits, ...patch.limits };
       if (patch.aggregateLimit !== undefined) aggregateLimit = patch.aggregateLimit;

@@ -35,7 +35,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'primarycontactid',
         'parentaccountid',
         'territoryid',
-        'transactioncurrencyid',
+
         ...audit,
       ],
       write: [
@@ -79,7 +79,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentcustomerid',
         'donotemail',
         'description',
-        'transactioncurrencyid',
+
         ...audit,
       ],
       write: [
@@ -119,7 +119,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'description',
         'parentaccountid',
         'parentcontactid',
-        'transactioncurrencyid',
+
         ...audit,
       ],
       write: [
@@ -160,7 +160,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'salesstage',
         'opportunityratingcode',
         'description',
-        'transactioncurrencyid',
+
         ...audit,
       ],
       write: [

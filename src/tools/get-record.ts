@@ -32,7 +32,12 @@ export const getRecord = defineTool({
       signal: ctx.signal,
     });
     const models = await relatedModels(ctx.client, model, args.expand?.map((e) => e.relation) ?? []);
-    const record = compactRow(model, row, (l) => models.get(l));
+    const record = compactRow(
+      model,
+      row,
+      (l) => models.get(l),
+      (e, c) => ctx.policy.canRead(e, c),
+    );
     const structured = {
       entity: model.logicalName,
       id: args.id.toLowerCase(),

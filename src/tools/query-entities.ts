@@ -64,7 +64,14 @@ export const queryEntities = defineTool({
       { signal: ctx.signal, cursor: args.cursor },
     );
     const models = await relatedModels(ctx.client, page.entity, args.expand?.map((e) => e.relation) ?? []);
-    const records = page.rows.map((r) => compactRow(page.entity, r, (l) => models.get(l)));
+    const records = page.rows.map((r) =>
+      compactRow(
+        page.entity,
+        r,
+        (l) => models.get(l),
+        (e, c) => ctx.policy.canRead(e, c),
+      ),
+    );
     const structured = {
       entity: page.entity.logicalName,
       records,

@@ -76,7 +76,7 @@ export const updateRecord = defineTool({
       columns: args.values,
       caller: ctx.caller,
     });
-    const changed = compactRow(r.model, r.row);
+    const changed = compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c));
     delete changed.id;
     const structured = { entity: r.model.logicalName, id, updated: true, changed, etag: r.etag, url };
     return { structured, text: `Updated ${r.model.logicalName} ${id}: ${JSON.stringify(changed)} (etag ${r.etag}).` };

@@ -1,0 +1,249 @@
+import { Writable } from 'node:stream';
+import { Agent, type Dispatcher, request } from 'undici';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createTokenProvider } from '../dynamics/auth.js';
+import { createMsalNetworkClient } from '../dynamics/msal-network.js';
+import { DynamicsMcpError } from '../errors.js';
+import { createLogger } from '../logging.js';
+import { Policy } from '../policy/policy.js';
+import { SecretScrubber } from '../secrets.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** what to do when it failed */
+  fix?: string;
+}
+
+const API = '/api/data/v9.2';
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function networkFix(err: unknown, host: string): { detail: string; fix: string } {
+  const code =
+    (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code ?? '';
+  if (TLS_CODES.has(code))
+    return {
+      detail: `TLS certificate of ${host} is not trusted (${code}).`,
+      fix: 'If a corporate proxy inspects TLS, set NODE_EXTRA_CA_CERTS to a PEM file with its CA certificate, then run doctor again.',
+    };
+  return {
+    detail: `Cannot reach ${host} (${code || (err as Error).message}).`,
+    fix: `Check the network, proxy and firewall: this machine must reach ${host} over HTTPS.`,
+  };
+}
+
+/**
+ * The seed guide's setup and troubleshooting as checks, each with its fix: configuration, authority and TLS,
+ * token (AADSTS codes explained), WhoAmI (application user), read privilege per table in the policy, clock.
+ */
+export async function runDoctor(
+  env: Record<string, string | undefined>,
+  opts: { ca?: string; flags?: Parameters<typeof loadConfig>[0]['flags'] } = {},
+): Promise<Check[]> {
+  const checks: Check[] = [];
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig({ env, flags: opts.flags });
+    checks.push({
+      name: 'Configuration',
+      ok: true,
+      detail: `DYNAMICS_URL ${config.dynamics.url}; credential: ${config.auth.mode}.`,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems)
+      checks.push({
+        name: 'Configuration',
+        ok: false,
+        detail: p,
+        fix: 'Fix the variable named, then run doctor again.',
+      });
+    return checks;
+  }
+  let policy: Policy;
+  try {
+    policy = Policy.load(config.policy.path, config.policy.readOnly);
+  } catch (err) {
+    checks.push({
+      name: 'Policy',
+      ok: false,
+      detail: (err as DynamicsMcpError).message,
+      fix: (err as DynamicsMcpError).hint,
+    });
+    return checks;
+  }
+  const agent: Dispatcher = new Agent({ connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) } });
+  const log = createLogger('silent', new SecretScrubber(), {
+    destination: new Writable({ write: (_c, _e, cb) => cb() }),
+  });
+  try {
+    // authority reachable, TLS trusted, tenant known
+    if (config.auth.mode !== 'managed-identity') {
+      const { authorityHost, tenantId } = config.auth;
+      const host = new URL(authorityHost).host;
+      try {
+        const r = await request(`${authorityHost}/${tenantId}/v2.0/.well-known/openid-configuration`, {
+          dispatcher: agent,
+          signal: AbortSignal.timeout(15_000),
+        });
+        const body = (await r.body.json().catch(() => ({}))) as { error_codes?: number[] };
+        if (r.statusCode === 200)
+          checks.push({
+            name: 'Authority',
+            ok: true,
+            detail: `${host} reachable, TLS trusted, tenant ${tenantId} found.`,
+          });
+        else if (body.error_codes?.includes(90002))
+          checks.push({
+            name: 'Authority',
+            ok: false,
+            detail: `AADSTS90002: tenant ${tenantId} was not found.`,
+            fix: 'Copy the Directory (tenant) ID from Entra ID → Overview into AZURE_TENANT_ID; check AZURE_AUTHORITY_HOST for sovereign clouds.',
+          });
+        else
+          checks.push({
+            name: 'Authority',
+            ok: false,
+            detail: `${host} answered HTTP ${r.statusCode}.`,
+            fix: 'Check AZURE_AUTHORITY_HOST and AZURE_TENANT_ID.',
+          });
+      } catch (err) {
+        checks.push({ name: 'Authority', ok: false, ...networkFix(err, host) });
+      }
+      if (!checks.at(-1)!.ok) return checks;
+    }
+    // token
+    const tokens = createTokenProvider(config.auth, {
+      dynamicsUrl: config.dynamics.url,
+      network: createMsalNetworkClient(agent),
+      logger: log,
+    });
+    let token: string;
+    try {
+      token = await tokens.getToken(AbortSignal.timeout(30_000));
+      checks.push({
+        name: 'Token',
+        ok: true,
+        detail: `Got an access token for ${config.dynamics.url} (${tokens.description}).`,
+      });
+    } catch (err) {
+      const e = err instanceof DynamicsMcpError ? err : new DynamicsMcpError('auth', String(err), 'Run doctor again.');
+      checks.push({ name: 'Token', ok: false, detail: e.message, fix: e.hint });
+      return checks;
+    }
+    // WhoAmI, with the server clock read off the answer
+    const dynHost = new URL(config.dynamics.url).host;
+    let whoAmI: { UserId?: string } = {};
+    try {
+      const r = await request(`${config.dynamics.url}${API}/WhoAmI()`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await r.body.text();
+      const date = Date.parse(String(r.headers.date ?? ''));
+      if (r.statusCode === 200) {
+        whoAmI = JSON.parse(text);
+        checks.push({
+          name: 'WhoAmI',
+          ok: true,
+          detail: `Dynamics accepts the token: application user ${whoAmI.UserId}.`,
+        });
+      } else if (r.statusCode === 401)
+        checks.push({
+          name: 'WhoAmI',
+          ok: false,
+          detail: 'Dynamics refused a valid token (401).',
+          fix: 'The app has no application user in this environment: Power Platform admin center → Environments → your environment → Settings → Users + permissions → Application users → New app user; pick the app (AZURE_CLIENT_ID) and a security role.',
+        });
+      else
+        checks.push({
+          name: 'WhoAmI',
+          ok: false,
+          detail: `Dynamics answered HTTP ${r.statusCode}: ${text.slice(0, 200)}`,
+          fix: 'Check DYNAMICS_URL: it must be the environment URL, e.g. https://contoso.crm.dynamics.com.',
+        });
+      if (Number.isFinite(date)) {
+        const skew = Math.round((Date.now() - date) / 1000);
+        if (Math.abs(skew) > 300)
+          checks.push({
+            name: 'Clock',
+            ok: false,
+            detail: `This machine's clock differs from Dynamics by ${skew} s.`,
+            fix: 'Synchronise the clock (NTP): tokens are time-limited and a skewed clock makes them look expired or not yet valid.',
+          });
+        else checks.push({ name: 'Clock', ok: true, detail: `Clock within ${Math.abs(skew)} s of Dynamics.` });
+      }
+    } catch (err) {
+      checks.push({ name: 'WhoAmI', ok: false, ...networkFix(err, dynHost) });
+      return checks;
+    }
+    if (!whoAmI.UserId) return checks;
+    // read privilege for each table the policy exposes
+    const list = await request(
+      `${config.dynamics.url}${API}/EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute`,
+      { dispatcher: agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+    );
+    const defs =
+      (
+        (await list.body.json()) as {
+          value?: { LogicalName: string; EntitySetName: string; PrimaryIdAttribute: string }[];
+        }
+      ).value ?? [];
+    for (const entity of policy.entities()) {
+      const d = defs.find((x) => x.LogicalName === entity);
+      if (!d) {
+        checks.push({
+          name: `Read ${entity}`,
+          ok: false,
+          detail: `The policy names '${entity}', which this environment does not have.`,
+          fix: 'Remove it from the policy file, or check the table name.',
+        });
+        continue;
+      }
+      const r = await request(
+        `${config.dynamics.url}${API}/${d.EntitySetName}?$select=${d.PrimaryIdAttribute}&$top=1`,
+        { dispatcher: agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+      );
+      const text = await r.body.text();
+      if (r.statusCode === 200)
+        checks.push({ name: `Read ${entity}`, ok: true, detail: 'The application user can read it.' });
+      else if (r.statusCode === 403) {
+        const prv = /missing (prv\w+) privilege/.exec(text)?.[1] ?? 'a read privilege';
+        checks.push({
+          name: `Read ${entity}`,
+          ok: false,
+          detail: `Missing ${prv}.`,
+          fix: `Add ${prv} (organisation or business-unit level) to the application user's security role, or remove '${entity}' from the policy.`,
+        });
+      } else
+        checks.push({
+          name: `Read ${entity}`,
+          ok: false,
+          detail: `HTTP ${r.statusCode}: ${text.slice(0, 200)}`,
+          fix: 'Try again; if it persists, check the environment.',
+        });
+    }
+    return checks;
+  } finally {
+    await (agent as Agent).close();
+  }
+}
+
+export function printChecklist(checks: Check[], out: NodeJS.WritableStream): void {
+  for (const c of checks) {
+    out.write(`${c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}\n`);
+    if (!c.ok && c.fix) out.write(`    fix: ${c.fix}\n`);
+  }
+  const failed = checks.filter((c) => !c.ok).length;
+  out.write(failed ? `\n${failed} check${failed > 1 ? 's' : ''} failed.\n` : '\nAll checks passed.\n');
+}
