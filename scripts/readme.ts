@@ -13,11 +13,17 @@ export function renderTables(): { tools: string; env: string } {
     '| tool | what it does | read-only | destructive | idempotent |',
     '| --- | --- | --- | --- | --- |',
     ...ALL_TOOLS.map((t) => {
-      const args = Object.keys(t.inputSchema.shape).map((a) => `\`${a}\``).join(', ');
+      const args = Object.keys(t.inputSchema.shape)
+        .map((a) => `\`${a}\``)
+        .join(', ');
       return `| \`${t.name}\` | ${t.description.replace(/\|/g, '\\|')}<br>Arguments: ${args} | ${yes(t.annotations.readOnlyHint)} | ${yes(t.annotations.destructiveHint)} | ${yes(t.annotations.idempotentHint)} |`;
     }),
   ].join('\n');
-  const env = ['| variable | meaning | default |', '| --- | --- | --- |', ...ENV_VARS.map((v) => `| \`${v.name}\` | ${v.meaning} | ${v.default ?? ''} |`)].join('\n');
+  const env = [
+    '| variable | meaning | default |',
+    '| --- | --- | --- |',
+    ...ENV_VARS.map((v) => `| \`${v.name}\` | ${v.meaning} | ${v.default ?? ''} |`),
+  ].join('\n');
   return { tools, env };
 }
 

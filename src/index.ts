@@ -125,7 +125,10 @@ async function callCommand(argv: string[]): Promise<number> {
   const demo = values.demo ? await startDemo(process.env, flags) : undefined;
   const deps = demo ? buildDeps(demo.config, { ca: demo.ca }) : buildDeps(loadConfig({ env: process.env, flags }));
   try {
-    const r = await callTool(deps, tool, args);
+    // long calls (a big pipeline, paging) report progress on a terminal
+    const progress = process.stderr.isTTY ? (m: string) => process.stderr.write(`\r… ${m}   `) : undefined;
+    const r = await callTool(deps, tool, args, progress);
+    if (progress) process.stderr.write('\r');
     (r.ok ? process.stdout : process.stderr).write(`${r.output}\n`);
     return r.ok ? 0 : 1;
   } finally {

@@ -10,7 +10,12 @@ export interface CallOutcome {
 }
 
 /** Runs one tool through a real MCP client and server in this process: `dynamics-mcp call <tool> '<json>'`. */
-export async function callTool(deps: ServerDeps, tool: string, argsJson: string | undefined): Promise<CallOutcome> {
+export async function callTool(
+  deps: ServerDeps,
+  tool: string,
+  argsJson: string | undefined,
+  onProgress: (message: string) => void = () => {},
+): Promise<CallOutcome> {
   let args: Record<string, unknown> = {};
   if (argsJson?.trim()) {
     try {
@@ -33,7 +38,11 @@ export async function callTool(deps: ServerDeps, tool: string, argsJson: string 
     const { tools } = await client.listTools();
     if (!tools.some((t) => t.name === tool))
       return { ok: false, output: `No tool '${tool}'. Tools: ${tools.map((t) => t.name).join(', ')}.` };
-    const r = (await client.callTool({ name: tool, arguments: args })) as {
+    const r = (await client.callTool({ name: tool, arguments: args }, undefined, {
+      onprogress: (p) => onProgress(`${p.message ?? ''} (${p.progress}${p.total ? `/${p.total}` : ''})`),
+      resetTimeoutOnProgress: true,
+      timeout: 600_000,
+    })) as {
       isError?: boolean;
       structuredContent?: unknown;
       content: { type: string; text?: string }[];

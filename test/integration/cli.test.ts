@@ -22,22 +22,58 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
   });
   afterAll(async () => emu.close());
 
-  const failing = async (env: Record<string, string>) => (await runDoctor({ ...emulatorEnv(emu), ...env })).filter((c) => !c.ok);
+  const failing = async (env: Record<string, string>) =>
+    (await runDoctor({ ...emulatorEnv(emu), ...env })).filter((c) => !c.ok);
 
   it('passes on a healthy setup', async () => {
     const checks = await runDoctor(emulatorEnv(emu));
     expect(checks.filter((c) => !c.ok)).toEqual([]);
-    expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(['Configuration', 'Authority', 'Token', 'WhoAmI', 'Clock', 'Read account', 'Read incident']));
+    expect(checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'Configuration',
+        'Authority',
+        'Token',
+        'WhoAmI',
+        'Clock',
+        'Read account',
+        'Read incident',
+      ]),
+    );
   });
 
   it.each([
-    ['a malformed tenant id', { AZURE_TENANT_ID: 'contoso.onmicrosoft' }, 'Configuration', /AZURE_TENANT_ID must be a GUID/],
-    ['a Secret ID pasted instead of the Value', { AZURE_CLIENT_SECRET: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' }, 'Configuration', /Secret ID/],
+    [
+      'a malformed tenant id',
+      { AZURE_TENANT_ID: 'contoso.onmicrosoft' },
+      'Configuration',
+      /AZURE_TENANT_ID must be a GUID/,
+    ],
+    [
+      'a Secret ID pasted instead of the Value',
+      { AZURE_CLIENT_SECRET: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' },
+      'Configuration',
+      /Secret ID/,
+    ],
     ['an http:// URL', { DYNAMICS_URL: 'http://contoso.crm.dynamics.com' }, 'Configuration', /https:\/\//],
-    ['an unknown tenant (AADSTS90002)', { AZURE_TENANT_ID: '99999999-9999-9999-9999-999999999999' }, 'Authority', /AADSTS90002/],
-    ['an app not in the tenant (AADSTS700016)', { AZURE_CLIENT_ID: '99999999-9999-9999-9999-999999999999' }, 'Token', /Application \(client\) ID/],
+    [
+      'an unknown tenant (AADSTS90002)',
+      { AZURE_TENANT_ID: '99999999-9999-9999-9999-999999999999' },
+      'Authority',
+      /AADSTS90002/,
+    ],
+    [
+      'an app not in the tenant (AADSTS700016)',
+      { AZURE_CLIENT_ID: '99999999-9999-9999-9999-999999999999' },
+      'Token',
+      /Application \(client\) ID/,
+    ],
     ['a wrong secret (AADSTS7000215)', { AZURE_CLIENT_SECRET: 'wrong-secret-value' }, 'Token', /Value/],
-    ['an environment not in the tenant (AADSTS500011)', { DYNAMICS_URL: 'https://127.0.0.1:9' }, 'Token', /environment URL/],
+    [
+      'an environment not in the tenant (AADSTS500011)',
+      { DYNAMICS_URL: 'https://127.0.0.1:9' },
+      'Token',
+      /environment URL/,
+    ],
   ])('explains %s', async (_label, env, check, fix) => {
     const bad = await failing(env);
     expect(bad[0]!.name).toBe(check);
@@ -65,7 +101,20 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
   });
 
   it('names the missing read privilege per table, and clock skew', async () => {
-    emu.configure({ role: { privileges: { account: { read: true }, contact: { read: true }, lead: { read: false }, opportunity: { read: true }, incident: { read: true }, systemuser: { read: true }, territory: { read: true } } }, clockSkewMs: -10 * 60_000 });
+    emu.configure({
+      role: {
+        privileges: {
+          account: { read: true },
+          contact: { read: true },
+          lead: { read: false },
+          opportunity: { read: true },
+          incident: { read: true },
+          systemuser: { read: true },
+          territory: { read: true },
+        },
+      },
+      clockSkewMs: -10 * 60_000,
+    });
     try {
       const bad = await failing({});
       expect(bad.map((c) => c.name).sort()).toEqual(['Clock', 'Read lead']);
@@ -83,26 +132,43 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     expect((r as { code?: number }).code).toBe(1);
     expect(r.stdout).toContain('✘ Authority: TLS certificate');
     expect(r.stdout).toContain('NODE_EXTRA_CA_CERTS');
-    const ok = await run(process.execPath, [BIN, 'doctor'], { env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS! } });
+    const ok = await run(process.execPath, [BIN, 'doctor'], {
+      env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS! },
+    });
     expect(ok.stdout).toContain('All checks passed.');
   });
 });
 
 describe('dynamics-mcp call', () => {
   it('runs one tool against the demo organisation and prints its result; errors exit 1', async () => {
-    const ok = await run(process.execPath, [BIN, 'call', '--demo', 'query_entities', '{"entity":"account","top":2,"select":["name"]}'], { env: { PATH: process.env.PATH! } });
+    const ok = await run(
+      process.execPath,
+      [BIN, 'call', '--demo', 'query_entities', '{"entity":"account","top":2,"select":["name"]}'],
+      { env: { PATH: process.env.PATH! } },
+    );
     const result = JSON.parse(ok.stdout);
     expect(result.records).toHaveLength(2);
-    const bad = await run(process.execPath, [BIN, 'call', '--demo', 'query_entities', '{"entity":"account","select":["nme"]}'], { env: { PATH: process.env.PATH! } }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(
+      process.execPath,
+      [BIN, 'call', '--demo', 'query_entities', '{"entity":"account","select":["nme"]}'],
+      { env: { PATH: process.env.PATH! } },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code?: number }).code).toBe(1);
     expect(bad.stderr).toContain('Did you mean: name');
-    const notJson = await run(process.execPath, [BIN, 'call', '--demo', 'describe_entity', '{nope'], { env: { PATH: process.env.PATH! } }).catch((e: { stderr: string }) => e);
+    const notJson = await run(process.execPath, [BIN, 'call', '--demo', 'describe_entity', '{nope'], {
+      env: { PATH: process.env.PATH! },
+    }).catch((e: { stderr: string }) => e);
     expect(notJson.stderr).toContain('must be a JSON object');
   });
 });
 
 describe('mcp.config.example.json', () => {
-  const example = JSON.parse(readFileSync(join(ROOT, 'mcp.config.example.json'), 'utf8')) as { mcpServers: Record<string, { command?: string; args?: string[]; env?: Record<string, string>; type?: string; url?: string }> };
+  const example = JSON.parse(readFileSync(join(ROOT, 'mcp.config.example.json'), 'utf8')) as {
+    mcpServers: Record<
+      string,
+      { command?: string; args?: string[]; env?: Record<string, string>; type?: string; url?: string }
+    >;
+  };
   // `npx -y dynamics-mcp` is this package's bin: run the built file the same way
   const local = (args: string[]) => [BIN, ...args.filter((a) => a !== '-y' && a !== 'dynamics-mcp')];
 
@@ -115,10 +181,25 @@ describe('mcp.config.example.json', () => {
     const emu = await startTestEmulator({ scale: 5 });
     try {
       const real = example.mcpServers.dynamics!;
-      const env = { ...real.env!, ...emulatorEnv(emu), PATH: process.env.PATH!, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS! };
-      for (const entry of [{ args: real.args!, env }, { args: example.mcpServers['dynamics-demo']!.args!, env: { PATH: process.env.PATH! } }]) {
+      const env = {
+        ...real.env!,
+        ...emulatorEnv(emu),
+        PATH: process.env.PATH!,
+        NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS!,
+      };
+      for (const entry of [
+        { args: real.args!, env },
+        { args: example.mcpServers['dynamics-demo']!.args!, env: { PATH: process.env.PATH! } },
+      ]) {
         const client = new Client({ name: 'example', version: '1' });
-        await client.connect(new StdioClientTransport({ command: process.execPath, args: local(entry.args), env: entry.env, stderr: 'pipe' }));
+        await client.connect(
+          new StdioClientTransport({
+            command: process.execPath,
+            args: local(entry.args),
+            env: entry.env,
+            stderr: 'pipe',
+          }),
+        );
         expect((await client.listTools()).tools.length).toBeGreaterThanOrEqual(4);
         await client.close();
       }
@@ -129,7 +210,10 @@ describe('mcp.config.example.json', () => {
 
   it('the HTTP entry is what npm start serves', async () => {
     const port = 3400 + Math.floor(Math.random() * 400);
-    const child = spawn(process.execPath, [BIN, '--demo', '--http'], { env: { PATH: process.env.PATH!, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, '--demo', '--http'], {
+      env: { PATH: process.env.PATH!, PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let banner = '';
     child.stderr.on('data', (d: Buffer) => {
       banner += d.toString();

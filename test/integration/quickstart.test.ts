@@ -25,18 +25,27 @@ describe('README quick start from a clean clone', () => {
     const port = 3800 + Math.floor(Math.random() * 150);
     // the install step on its own (offline-first: CI's own npm ci has filled the cache)
     await run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd, timeout: 240_000 });
-    const child = spawn('sh', ['-c', 'npm start'], { cwd, env: { PATH: process.env.PATH!, HOME: process.env.HOME!, PORT: String(port) }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', 'npm start'], {
+      cwd,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, PORT: String(port) },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      for (let i = 0; i < 600 && !output.includes('Stop with Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 600 && !output.includes('Stop with Ctrl-C'); i++)
+        await new Promise((r) => setTimeout(r, 100));
       const url = `http://127.0.0.1:${port}/mcp`;
       expect(output).toContain(url);
       expect(output).toContain('not real data');
       const client = new Client({ name: 'quickstart', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-      const r = (await client.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 3, select: ['name'] } })) as any;
+      const r = (await client.callTool({
+        name: 'query_entities',
+        arguments: { entity: 'account', top: 3, select: ['name'] },
+      })) as any;
       expect(r.structuredContent.records).toHaveLength(3);
       await client.close();
     } finally {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARS } from '../../src/config/reference.js';
 import { renderReadme } from '../../scripts/readme.js';
+import { ENV_VARS } from '../../src/config/reference.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
