@@ -1,0 +1,154 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle, FaultSpec } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// Every tool against every failure we inject: the call either succeeds or fails with a clear message
+// ("Error (<kind>): …" and "How to fix: …"), and afterwards the emulator holds no duplicate and no
+// half-written record.
+
+type Case = {
+  tool: string;
+  method: 'GET' | 'PATCH';
+  args: (tag: string, emu: EmulatorHandle) => Record<string, unknown>;
+  count?: (emu: EmulatorHandle, tag: string) => number;
+};
+
+const TOOLS: Case[] = [
+  { tool: 'describe_entity', method: 'GET', args: () => ({ entity: 'account' }) },
+  {
+    tool: 'query_entities',
+    method: 'GET',
+    args: () => ({ entity: 'account', select: ['name', 'revenue'], top: 5, count: true }),
+  },
+  {
+    tool: 'get_record',
+    method: 'GET',
+    args: (_t, emu) => ({ entity: 'contact', id: String(emu.rows('contact')[0]!.contactid) }),
+  },
+  { tool: 'pipeline_summary', method: 'GET', args: () => ({ from: '2020-01-01', to: '2035-12-31' }) },
+  {
+    tool: 'create_lead',
+    method: 'PATCH',
+    args: (tag) => ({
+      lastName: tag,
+      email: `${tag}@resilience.example`,
+      company: 'Resilience Ltd',
+      subject: 'Fault test',
+    }),
+    count: (emu, tag) => emu.rows('lead').filter((l) => l.lastname === tag).length,
+  },
+  {
+    tool: 'create_case',
+    method: 'PATCH',
+    args: (tag, emu) => ({
+      title: tag,
+      customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+      externalRef: tag,
+    }),
+    count: (emu, tag) => emu.rows('incident').filter((i) => i.title === tag).length,
+  },
+  {
+    tool: 'update_record',
+    method: 'PATCH',
+    args: (tag, emu) => ({
+      entity: 'lead',
+      id: String(emu.rows('lead')[0]!.leadid),
+      values: { jobtitle: tag.slice(0, 90) },
+    }),
+    count: (emu, tag) => emu.rows('lead').filter((l) => l.jobtitle === tag.slice(0, 90)).length,
+  },
+];
+
+const WEB = '/api/data/v9.2/';
+const FAULTS: { name: string; spec: (emu: EmulatorHandle, method: string) => FaultSpec; cold?: boolean }[] = [
+  {
+    name: '429 with Retry-After',
+    spec: (_e, method) => ({
+      match: { method, path: WEB },
+      response: {
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        body: {
+          error: {
+            code: '0x80072322',
+            message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
+          },
+        },
+      },
+    }),
+  },
+  { name: '503', spec: (_e, method) => ({ match: { method, path: WEB }, response: { status: 503 } }) },
+  { name: '504', spec: (_e, method) => ({ match: { method, path: WEB }, response: { status: 504 } }) },
+  { name: 'connection reset before commit', spec: (_e, method) => ({ match: { method, path: WEB }, action: 'reset' }) },
+  {
+    name: 'connection reset after commit',
+    spec: (_e, method) => ({ match: { method, path: WEB }, action: 'reset-after' }),
+  },
+  { name: 'a delay past the timeout', spec: (_e, method) => ({ match: { method, path: WEB }, delayMs: 1600 }) },
+  {
+    name: 'a 401 mid-flight',
+    spec: (_e, method) => ({
+      match: { method, path: WEB },
+      response: {
+        status: 401,
+        body: { error: { code: '0x8005F101', message: 'The requested resource requires authentication.' } },
+      },
+    }),
+  },
+  {
+    name: 'token endpoint 5xx',
+    spec: (emu) => ({
+      match: { method: 'POST', path: `/${emu.tenantId}/oauth2/v2.0/token` },
+      response: { status: 503 },
+    }),
+    cold: true,
+  },
+];
+
+// short timeouts, so that "a delay past the timeout" is one
+const configFile = join(tmpdir(), `dmcp-resilience-${process.pid}.json`);
+writeFileSync(configFile, JSON.stringify({ dynamics: { timeoutMs: 1000, deadlineMs: 10_000 } }));
+
+describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
+  let emu: EmulatorHandle;
+  let warm: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    warm = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' }, configFile });
+    // warm the shared caches so the fault meets the tool's own request
+    await warm.call('describe_entity', { entity: 'account' });
+    for (const e of ['contact', 'lead', 'incident', 'opportunity']) await warm.deps.client.metadata.entity(e);
+  });
+  afterAll(async () => {
+    await warm.close();
+    await emu.close();
+  });
+
+  it.each(TOOLS.map((t) => [t.tool, t] as const))('%s', async (_n, t) => {
+    const tag = `R${Math.random().toString(36).slice(2, 10)}`;
+    const h = cold ? await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' }, configFile }) : warm;
+    emu.addFault(spec(emu, t.method));
+    const r = await h.call(t.tool, t.args(tag, emu), { timeout: 60_000 });
+    emu.clearFaults();
+    if (r.isError) {
+      expect(textOf(r)).toMatch(/^Error \(\w+\): .+\nHow to fix: .+/);
+      expect(textOf(r)).not.toMatch(/\n\s+at |TypeError|undefined/);
+    }
+    if (t.count) {
+      const n = t.count(emu, tag);
+      if (r.isError) expect(n).toBeLessThanOrEqual(1);
+      else expect(n).toBe(1);
+    }
+    // the same call again (a model retrying after an error) must not create a second record
+    if (t.tool.startsWith('create')) {
+      const again = await h.call(t.tool, t.args(tag, emu));
+      expect(again.isError, textOf(again)).toBeFalsy();
+      expect(t.count!(emu, tag)).toBe(1);
+    }
+    if (cold) await h.close();
+  });
+});
