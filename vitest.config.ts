@@ -32,6 +32,7 @@ export default defineConfig(async () => {
     test: {
       pool: 'forks',
       include: ['test/**/*.test.ts'],
+      setupFiles: ['test/setup/secrets-scan.ts'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
       maxWorkers: 2,

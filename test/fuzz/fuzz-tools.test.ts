@@ -149,16 +149,14 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       .rows(logical)
       .slice(0, 20)
       .map((r) => String(r[`${logical}id`]));
-  const entityAndColumns = fc
-    .constantFrom(...ENTITIES)
-    .chain((e) =>
-      fc.record({
-        e: fc.constantFrom(e, `${e}s`.replace(/ys$/, 'ies'), e.toUpperCase()),
-        cols: fc.subarray(COLUMNS[e]!, { maxLength: 4 }),
-        col: fc.constantFrom(...COLUMNS[e]!),
-        id: fc.constantFrom(...ids(e)),
-      }),
-    );
+  const entityAndColumns = fc.constantFrom(...ENTITIES).chain((e) =>
+    fc.record({
+      e: fc.constantFrom(e, `${e}s`.replace(/ys$/, 'ies'), e.toUpperCase()),
+      cols: fc.subarray(COLUMNS[e]!, { maxLength: 4 }),
+      col: fc.constantFrom(...COLUMNS[e]!),
+      id: fc.constantFrom(...ids(e)),
+    }),
+  );
   const leaf = (col: fc.Arbitrary<string>) =>
     fc.record({
       column: maybe(col),

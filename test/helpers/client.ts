@@ -8,6 +8,7 @@ import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { Policy } from '../../src/policy/policy.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import { SecretScrubber } from '../../src/secrets.js';
+import { watchTexts } from './secrets-watch.js';
 
 /** The environment a user would set for the emulator's tenant and app. */
 export function emulatorEnv(emu: EmulatorHandle, extra: Record<string, string> = {}): Record<string, string> {
@@ -49,6 +50,7 @@ export function clientFor(
       cb();
     },
   });
+  watchTexts('client log', () => logs);
   const scrubber = new SecretScrubber();
   if (config.auth.mode === 'secret') scrubber.register(config.auth.clientSecret);
   const logger = createLogger(config.logLevel, scrubber, { pretty: false, destination: sink });

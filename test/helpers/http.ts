@@ -10,6 +10,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import type { ServerDeps } from '../../src/server.js';
 import { type HttpHandle, startHttp } from '../../src/transports/http.js';
 import { emulatorEnv } from './client.js';
+import { watchTexts } from './secrets-watch.js';
 
 export interface HttpHarness {
   http: HttpHandle;
@@ -32,6 +33,7 @@ export async function startHttpServer(
     env: { ...emulatorEnv(emu), LOG_LEVEL: 'debug', DYNAMICS_MCP_CONFIG: configFile, ...env },
   });
   const logs: string[] = [];
+  watchTexts('http server log', () => logs);
   const deps = buildDeps(config, {
     logDestination: new Writable({
       write(c, _e, cb) {

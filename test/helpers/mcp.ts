@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { createServer, type ServerDeps } from '../../src/server.js';
 import { emulatorEnv } from './client.js';
+import { watchTexts } from './secrets-watch.js';
 
 export interface McpHarness {
   client: Client;
@@ -26,6 +27,9 @@ export async function connectInMemory(
     flags: { config: opts.configFile },
   });
   const logs: string[] = [];
+  const outputs: string[] = [];
+  watchTexts('server log', () => logs);
+  watchTexts('tool output', () => outputs);
   const sink = new Writable({
     write(chunk, _e, cb) {
       logs.push(String(chunk));
@@ -43,7 +47,11 @@ export async function connectInMemory(
     client,
     deps,
     logs,
-    call: (name, args, o) => client.callTool({ name, arguments: args }, undefined, o),
+    call: async (name, args, o) => {
+      const r = await client.callTool({ name, arguments: args }, undefined, o);
+      outputs.push(JSON.stringify(r));
+      return r;
+    },
     async close() {
       await client.close();
       await server.close();
