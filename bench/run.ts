@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { benchBulk } from './bulk.bench.js';
 import { benchEmulator } from './emulator.bench.js';
 import { benchHttp } from './http.bench.js';
 import { measures, round, writeResults } from './lib.js';
 import { benchReadAll } from './read-all.bench.js';
 import { benchPipeline, benchServer } from './server.bench.js';
+import { benchStartup } from './startup.bench.js';
+import { benchThrottle } from './throttle.bench.js';
 
 /**
  * npm run bench: every benchmark against a baseline measured in the same run, on this machine.
@@ -16,6 +19,9 @@ const suites: [string, () => Promise<void>][] = [
   ['server', benchServer],
   ['pipeline', benchPipeline],
   ['http', benchHttp],
+  ['startup', benchStartup],
+  ['bulk', benchBulk],
+  ['throttle', benchThrottle],
 ];
 
 for (const [name, run] of suites) {

@@ -2,7 +2,7 @@ import { AuditLog } from './audit.js';
 import { type ConfigSources, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DynamicsClient } from './dynamics/client.js';
-import { type EmulatorHandle, startEmulator } from './emulator/index.js';
+import type { EmulatorHandle } from './emulator/index.js';
 import { createLogger } from './logging.js';
 import { Policy } from './policy/policy.js';
 import { SecretScrubber } from './secrets.js';
@@ -44,6 +44,8 @@ export async function startDemo(
   flags: ConfigSources['flags'] = {},
   mode: { http?: boolean } = {},
 ): Promise<Demo> {
+  // loaded only for the demo: the emulator's certificate and token code is not needed otherwise
+  const { startEmulator } = await import('./emulator/index.js');
   const emulator = await startEmulator({ scale: Number(env.DEMO_SCALE ?? 60) || 60 });
   const passthrough = Object.fromEntries(DEMO_PASSTHROUGH.map((k) => [k, env[k]]));
   const config = loadConfig({

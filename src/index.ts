@@ -1,13 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { buildDeps, startDemo } from './app.js';
-import { callTool } from './cli/call.js';
-import { printChecklist, runDoctor } from './cli/doctor.js';
-import { runEmulatorCommand } from './cli/emulator.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DynamicsMcpError } from './errors.js';
-import { startHttp } from './transports/http.js';
 import { serveStdio } from './transports/stdio.js';
 import { VERSION } from './version.js';
 
@@ -64,6 +60,7 @@ function printDemoBanner(url: string): void {
 }
 
 async function doctorCommand(argv: string[]): Promise<number> {
+  const { printChecklist, runDoctor } = await import('./cli/doctor.js');
   const { values } = parseArgs({
     args: argv,
     options: { demo: { type: 'boolean' }, policy: { type: 'string' }, config: { type: 'string' } },
@@ -98,6 +95,7 @@ function demoCredentials(config: Config): Record<string, string> {
 }
 
 async function callCommand(argv: string[]): Promise<number> {
+  const { callTool } = await import('./cli/call.js');
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -139,7 +137,8 @@ async function callCommand(argv: string[]): Promise<number> {
 
 /** CLI entry: picks the mode from the arguments. */
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'emulator') return runEmulatorCommand(argv.slice(1));
+  // commands and transports are loaded when used: a stdio server starts without them
+  if (argv[0] === 'emulator') return (await import('./cli/emulator.js')).runEmulatorCommand(argv.slice(1));
   if (argv[0] === 'doctor') return doctorCommand(argv.slice(1));
   if (argv[0] === 'call') return callCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
@@ -193,6 +192,7 @@ async function main(argv: string[]): Promise<number> {
       await serveStdio(deps, () => demo.emulator.close());
       return 0;
     }
+    const { startHttp } = await import('./transports/http.js');
     const http = await startHttp(deps, { ca: demo.ca });
     printDemoBanner(http.url);
     await untilSignal();
@@ -207,6 +207,7 @@ async function main(argv: string[]): Promise<number> {
     await serveStdio(deps);
     return 0;
   }
+  const { startHttp } = await import('./transports/http.js');
   const http = await startHttp(deps);
   await untilSignal();
   deps.log.info('shutting down: letting calls in flight finish');

@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { SecretScrubber } from './secrets.js';
 
 export type { Logger } from 'pino';
@@ -37,7 +37,13 @@ export function createLogger(
   const stream = opts.destination
     ? opts.destination
     : wantPretty
-      ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' })
+      ? (createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty'))({
+          destination: 2,
+          sync: true,
+          colorize: true,
+          translateTime: 'HH:MM:ss.l',
+          ignore: 'pid,hostname',
+        })
       : pino.destination({ dest: 2, sync: true });
   return pino(
     {

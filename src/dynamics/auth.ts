@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfidentialClientApplication, type INetworkModule, ManagedIdentityApplication } from '@azure/msal-node';
+import type { INetworkModule } from '@azure/msal-node';
 import type { AuthConfig } from '../config/schema.js';
 import { authError, DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -79,22 +79,28 @@ export function createTokenProvider(
   const scope = `${opts.dynamicsUrl}/.default`;
   const margin = opts.refreshMarginMs ?? 5 * 60_000;
   const log = opts.logger.child({ component: 'auth' });
-  let acquireOnce: (force: boolean) => Promise<Acquired>;
-  let clear: () => Promise<void> = async () => {};
   let description: string;
   const authorityHost = 'authorityHost' in auth ? auth.authorityHost : 'managed identity endpoint';
+  // MSAL itself is loaded on the first token request, not at start-up (it is a large module)
+  let init: () => Promise<{ acquire: (force: boolean) => Promise<Acquired>; clear: () => Promise<void> }>;
 
   if (auth.mode === 'managed-identity') {
-    const mi = new ManagedIdentityApplication({
-      ...(auth.clientId ? { managedIdentityIdParams: { userAssignedClientId: auth.clientId } } : {}),
-      system: { networkClient: opts.network },
-    });
     description = auth.clientId
       ? `managed identity (user-assigned ${auth.clientId})`
       : 'managed identity (system-assigned)';
-    acquireOnce = async (force) => {
-      const r = await mi.acquireToken({ resource: opts.dynamicsUrl, forceRefresh: force });
-      return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
+    init = async () => {
+      const { ManagedIdentityApplication } = await import('@azure/msal-node');
+      const mi = new ManagedIdentityApplication({
+        ...(auth.clientId ? { managedIdentityIdParams: { userAssignedClientId: auth.clientId } } : {}),
+        system: { networkClient: opts.network },
+      });
+      return {
+        acquire: async (force) => {
+          const r = await mi.acquireToken({ resource: opts.dynamicsUrl, forceRefresh: force });
+          return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
+        },
+        clear: async () => {},
+      };
     };
   } else {
     const host = new URL(auth.authorityHost).host;
@@ -129,24 +135,32 @@ export function createTokenProvider(
       credential = { clientCertificate: { thumbprintSha256, privateKey: key, x5c: cert } };
       description = `certificate ${thumbprintSha256.slice(0, 8)}… for app ${auth.clientId}`;
     }
-    const cca = new ConfidentialClientApplication({
-      auth: {
-        clientId: auth.clientId,
-        authority: `${auth.authorityHost}/${auth.tenantId}`,
-        // a non-Microsoft authority (sovereign proxy, the emulator) is trusted as given: no instance discovery
-        ...(MICROSOFT_AUTHORITIES.has(new URL(auth.authorityHost).hostname) ? {} : { knownAuthorities: [host] }),
-        ...credential,
-      },
-      system: { networkClient: opts.network },
-    });
-    acquireOnce = async (force) => {
-      const r = await cca.acquireTokenByClientCredential({ scopes: [scope], skipCache: force });
-      if (!r) throw new DynamicsMcpError('auth', 'The authority returned no token.', 'Run `dynamics-mcp doctor`.');
-      return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
+    init = async () => {
+      const { ConfidentialClientApplication } = await import('@azure/msal-node');
+      const cca = new ConfidentialClientApplication({
+        auth: {
+          clientId: auth.clientId,
+          authority: `${auth.authorityHost}/${auth.tenantId}`,
+          // a non-Microsoft authority (sovereign proxy, the emulator) is trusted as given: no instance discovery
+          ...(MICROSOFT_AUTHORITIES.has(new URL(auth.authorityHost).hostname) ? {} : { knownAuthorities: [host] }),
+          ...credential,
+        },
+        system: { networkClient: opts.network },
+      });
+      return {
+        acquire: async (force) => {
+          const r = await cca.acquireTokenByClientCredential({ scopes: [scope], skipCache: force });
+          if (!r) throw new DynamicsMcpError('auth', 'The authority returned no token.', 'Run `dynamics-mcp doctor`.');
+          return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
+        },
+        // MSAL throttles a request locally for 60 s after a 429/5xx from the authority; clearing its cache lifts that
+        clear: async () => cca.clearCache(),
+      };
     };
-    // MSAL throttles a request locally for 60 s after a 429/5xx from the authority; clearing its cache lifts that
-    clear = async () => cca.clearCache();
   }
+  let app: ReturnType<typeof init> | null = null;
+  const acquireOnce = async (force: boolean) => (await (app ??= init())).acquire(force);
+  const clear = async () => (await (app ??= init())).clear();
 
   let current: Acquired | null = null;
   let inflight: Promise<Acquired> | null = null;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -129,7 +129,7 @@ export class DynamicsClient {
     readonly transport: Transport,
     private readonly log: Logger,
     readonly tokens: TokenProvider,
-    private readonly authorityAgent?: Agent,
+    private readonly closeAuthority: () => Promise<void> = async () => {},
   ) {
     this.origin = new URL(config.dynamics.url).origin;
     this.serviceRoot = `${this.origin}${API}`;
@@ -146,11 +146,17 @@ export class DynamicsClient {
 
   static create(config: Readonly<Config>, policy: Policy, log: Logger, opts: { ca?: string } = {}): DynamicsClient {
     const d = config.dynamics;
-    const authorityAgent = new Agent({
-      connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) },
-      headersTimeout: d.timeoutMs,
-      bodyTimeout: d.timeoutMs,
-    });
+    // the authority's own pool (different origin), made on the first token request
+    const agentHolder: { agent?: Promise<Agent> } = {};
+    const authorityAgent = () =>
+      (agentHolder.agent ??= import('undici').then(
+        ({ Agent }) =>
+          new Agent({
+            connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) },
+            headersTimeout: d.timeoutMs,
+            bodyTimeout: d.timeoutMs,
+          }),
+      ));
     const tokens = createTokenProvider(config.auth, {
       dynamicsUrl: d.url,
       network: createMsalNetworkClient(authorityAgent, d.timeoutMs),
@@ -169,12 +175,14 @@ export class DynamicsClient {
       tokens,
       log.child({ component: 'http' }),
     );
-    return new DynamicsClient(config, policy, transport, log, tokens, authorityAgent);
+    return new DynamicsClient(config, policy, transport, log, tokens, async () => {
+      if (agentHolder.agent) await (await agentHolder.agent).close();
+    });
   }
 
   async close(): Promise<void> {
     await this.transport.close();
-    await this.authorityAgent?.close();
+    await this.closeAuthority();
   }
 
   // ---------- reads ----------

@@ -1,20 +1,24 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /**
  * MSAL's HTTP, over an undici dispatcher we own: the same TLS trust (an explicit CA for the emulator, or
  * NODE_EXTRA_CA_CERTS), the same pool and timeouts as the Dataverse client, and cancellation by timeout.
  */
-export function createMsalNetworkClient(dispatcher: Dispatcher, timeoutMs = 30_000): INetworkModule {
+export function createMsalNetworkClient(
+  dispatcher: Dispatcher | (() => Promise<Dispatcher>),
+  timeoutMs = 30_000,
+): INetworkModule {
   const send = async <T>(
     method: 'GET' | 'POST',
     url: string,
     options?: NetworkRequestOptions,
     timeout?: number,
   ): Promise<NetworkResponse<T>> => {
+    const { request } = await import('undici');
     const res = await request(url, {
       method,
-      dispatcher,
+      dispatcher: typeof dispatcher === 'function' ? await dispatcher() : dispatcher,
       headers: options?.headers,
       body: method === 'POST' ? options?.body : undefined,
       signal: AbortSignal.timeout(timeout ?? timeoutMs),

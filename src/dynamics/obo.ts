@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import type { ConfidentialClientApplication, INetworkModule } from '@azure/msal-node';
 import type { AuthConfig } from '../config/schema.js';
 import { DynamicsMcpError } from '../errors.js';
 import { mapMsalError, type TokenProvider } from './auth.js';
@@ -35,24 +35,31 @@ export function createOboFactory(
       'On-behalf-of is supported with a client secret in this version.',
       "Set AZURE_CLIENT_SECRET for the MCP server's app registration.",
     );
-  const cca = new ConfidentialClientApplication({
-    auth: {
-      clientId: auth.clientId,
-      clientSecret: auth.clientSecret,
-      authority: `${auth.authorityHost}/${auth.tenantId}`,
-      ...(new URL(auth.authorityHost).hostname.endsWith('microsoftonline.com')
-        ? {}
-        : { knownAuthorities: [new URL(auth.authorityHost).host] }),
-    },
-    system: { networkClient: opts.network },
-  });
+  let ccaPromise: Promise<ConfidentialClientApplication> | null = null;
+  const cca = () =>
+    (ccaPromise ??= import('@azure/msal-node').then(
+      ({ ConfidentialClientApplication }) =>
+        new ConfidentialClientApplication({
+          auth: {
+            clientId: auth.clientId,
+            clientSecret: auth.clientSecret,
+            authority: `${auth.authorityHost}/${auth.tenantId}`,
+            ...(new URL(auth.authorityHost).hostname.endsWith('microsoftonline.com')
+              ? {}
+              : { knownAuthorities: [new URL(auth.authorityHost).host] }),
+          },
+          system: { networkClient: opts.network },
+        }),
+    ));
   return (userToken) => {
     let inflight: Promise<string> | null = null;
     return {
       description: 'on behalf of the signed-in user',
       getToken() {
-        inflight ??= cca
-          .acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [`${opts.dynamicsUrl}/.default`] })
+        inflight ??= cca()
+          .then((app) =>
+            app.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [`${opts.dynamicsUrl}/.default`] }),
+          )
           .then((r) => {
             if (!r)
               throw new DynamicsMcpError('auth', 'The on-behalf-of exchange returned no token.', 'Sign in again.');

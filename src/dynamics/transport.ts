@@ -1,4 +1,4 @@
-import { type Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { TokenProvider } from './auth.js';
@@ -46,7 +46,7 @@ export interface TransportSettings {
  * bounded by the timeout and every call by the deadline; the caller's AbortSignal reaches the socket.
  */
 export class Transport {
-  readonly pool: Pool;
+  private poolPromise: Promise<Pool> | null = null;
   private readonly limiter: RequestLimiter;
 
   constructor(
@@ -54,20 +54,24 @@ export class Transport {
     private readonly tokens: TokenProvider,
     private readonly log: Logger,
   ) {
-    this.pool = new Pool(s.origin, {
-      connections: s.maxConcurrency,
-      keepAliveTimeout: 30_000,
-      headersTimeout: s.timeoutMs,
-      bodyTimeout: s.timeoutMs,
-      connect: { timeout: Math.min(10_000, s.timeoutMs), ...(s.ca ? { ca: s.ca } : {}) },
-    });
     this.limiter = new RequestLimiter(s.maxConcurrency, (delayMs, remaining) =>
       log.debug({ delayMs, remaining }, 'pacing: the service-protection window is nearly spent'),
     );
   }
 
-  get dispatcher(): Dispatcher {
-    return this.pool;
+  /** The pool is made (and undici loaded) on the first request, not at start-up. */
+  private pool(): Promise<Pool> {
+    this.poolPromise ??= import('undici').then(
+      ({ Pool }) =>
+        new Pool(this.s.origin, {
+          connections: this.s.maxConcurrency,
+          keepAliveTimeout: 30_000,
+          headersTimeout: this.s.timeoutMs,
+          bodyTimeout: this.s.timeoutMs,
+          connect: { timeout: Math.min(10_000, this.s.timeoutMs), ...(this.s.ca ? { ca: this.s.ca } : {}) },
+        }),
+    );
+    return this.poolPromise;
   }
 
   async send(req: DvRequest): Promise<DvResponse> {
@@ -88,7 +92,8 @@ export class Transport {
       try {
         release = await this.limiter.acquire(signal);
         token = await (callerTokens.getStore() ?? this.tokens).getToken(signal);
-        const r = await this.pool.request({
+        const pool = await this.pool();
+        const r = await pool.request({
           method: req.method,
           path: req.path,
           signal,
@@ -160,7 +165,7 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.poolPromise) await (await this.poolPromise).close();
   }
 }
 
