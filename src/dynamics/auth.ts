@@ -159,8 +159,12 @@ export function createTokenProvider(
     };
   }
   let app: ReturnType<typeof init> | null = null;
-  const acquireOnce = async (force: boolean) => (await (app ??= init())).acquire(force);
-  const clear = async () => (await (app ??= init())).clear();
+  const client = () => {
+    app ??= init();
+    return app;
+  };
+  const acquireOnce = async (force: boolean) => (await client()).acquire(force);
+  const clear = async () => (await client()).clear();
 
   let current: Acquired | null = null;
   let inflight: Promise<Acquired> | null = null;
