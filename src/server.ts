@@ -53,7 +53,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
         description: tool.description,
         inputSchema: tool.inputSchema.shape,
         outputSchema: tool.outputSchema.shape,
-        annotations: { title: tool.title, ...tool.annotations },
+        annotations: tool.annotations,
       },
       async (args: Record<string, unknown>, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const started = Date.now();
@@ -91,7 +91,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
         };
         try {
           const { structured, text } = await tool.run(args as never, ctx);
-          log.info({ ms: Date.now() - started }, 'tool ok');
+          log.debug({ ms: Date.now() - started }, 'tool ok');
           return toolSuccess(structured as Record<string, unknown>, deps.scrubber.scrub(text));
         } catch (err) {
           return toToolResult(err, tool.name, log, deps.scrubber);

@@ -41,17 +41,17 @@ export class RequestLimiter {
     };
   }
 
-  /** Reads the service-protection headers of a response. */
+  /**
+   * Reads the service-protection headers of a response. When the window is nearly spent, request starts are
+   * spaced a little, so that the requests in flight do not all overshoot into 429s; the 429's Retry-After then
+   * says exactly when to resume (the headers do not say when the window frees).
+   */
   observe(headers: Record<string, string>): void {
     const remaining = Number(headers['x-ms-ratelimit-burst-remaining-xrm-requests']);
-    if (!Number.isFinite(remaining)) return;
-    const threshold = this.maxConcurrent * 2;
-    if (remaining < threshold) {
-      // spread what is left of the window instead of spending it in one burst
-      const delay = Math.round(25 * (threshold - remaining));
-      this.notBefore = Math.max(this.notBefore, Date.now() + delay);
-      this.onPace(delay, remaining);
-    }
+    if (!Number.isFinite(remaining) || remaining >= this.maxConcurrent) return;
+    const delay = remaining <= 0 ? 100 : 10;
+    this.notBefore = Math.max(this.notBefore, Date.now() + delay);
+    this.onPace(delay, remaining);
   }
 
   /** After a 429: nobody starts a request before the service said to come back. */

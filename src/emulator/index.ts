@@ -362,6 +362,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       status: 0,
       service: 'webapi' as const,
       userId: undefined as string | undefined,
+      at: Date.now(),
     };
     log.add(entry);
     stats.apiRequests++;

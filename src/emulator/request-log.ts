@@ -6,6 +6,8 @@ export interface LoggedRequest {
   service: 'webapi' | 'authority' | 'identity';
   /** the Authorization scheme's caller (systemuser id) for Web API requests, when known */
   userId?: string;
+  /** when it arrived, epoch ms */
+  at?: number;
 }
 
 /** The request log behind GET /_emulator/requests; bounded so long benchmarks do not grow it without end. */

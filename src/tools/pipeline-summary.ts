@@ -104,6 +104,9 @@ export const pipelineSummary = defineTool({
     const groupColumn = args.groupBy === 'stage' ? 'salesstage' : '_ownerid_value';
     let buckets: Map<string, Bucket>;
     let method: 'aggregate' | 'paged' = 'aggregate';
+    // the totals and the largest deals are independent: ask for both at once
+    const deals = args.topDeals ? biggest(ctx, where, args.topDeals) : Promise.resolve([]);
+    deals.catch(() => {}); // awaited below; keeps an early failure from going unhandled
     try {
       buckets = await viaAggregate(ctx, where, groupColumn);
     } catch (err) {
@@ -120,7 +123,7 @@ export const pipelineSummary = defineTool({
       totalValue: round2(groups.reduce((s, g) => s + g.totalValue, 0)),
       weightedValue: round2(groups.reduce((s, g) => s + g.weightedValue, 0)),
     };
-    const topDeals = args.topDeals ? await biggest(ctx, where, args.topDeals) : [];
+    const topDeals = await deals;
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
     const text = [

@@ -13,7 +13,7 @@ export const queryEntities = defineTool({
   description:
     'Find records in a Dynamics 365 table: filter (prefer "where" conditions; "filter" takes OData text), sort, pick columns, include related records. ' +
     'Returns up to "top" rows; when hasMore is true, call again with the same arguments plus "cursor" for the next rows. ' +
-    'Use describe_entity first if unsure of table or column names. Choice columns come back as {value, label}, lookups as {id, name}.',
+    'Use describe_entity first if unsure of table or column names. Choices come back as "Label (value)", lookups as {id, name}.',
   inputSchema: z.object({
     entity: entityParam,
     select: selectParam.optional(),
@@ -80,7 +80,8 @@ export const queryEntities = defineTool({
       ...(page.totalCount !== undefined ? { totalCount: page.totalCount } : {}),
       ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
     };
-    const bytes = Buffer.byteLength(JSON.stringify(structured));
+    const json = JSON.stringify(structured);
+    const bytes = Buffer.byteLength(json);
     if (bytes > ctx.policy.maxResultBytes) {
       // never cut rows silently: say how to ask for less
       const fits = Math.max(1, Math.floor((records.length * ctx.policy.maxResultBytes) / bytes));
@@ -92,6 +93,6 @@ export const queryEntities = defineTool({
     }
     await ctx.progress(1, 1, `${records.length} rows`);
     const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.`;
-    return { structured, text: fenceUntrusted(summary, structured) };
+    return { structured, text: fenceUntrusted(summary, structured, json) };
   },
 });

@@ -38,7 +38,7 @@ describe('query_entities', () => {
     expect(first).toEqual({
       id: row.accountid,
       name: row.name,
-      statecode: { value: 0, label: 'Active' },
+      statecode: 'Active (0)',
       primarycontactid: { id: (row.primarycontactid as { id: string }).id, name: expect.any(String) },
       revenue: row.revenue,
     });

@@ -172,7 +172,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(r.isError).toBeFalsy();
     expect(r.structuredContent).toMatchObject({
       updated: true,
-      changed: { estimatedvalue: 123456, salesstage: { value: 2, label: 'Propose' } },
+      changed: { estimatedvalue: 123456, salesstage: 'Propose (2)' },
     });
     expect(r.structuredContent.etag).not.toBe(before.structuredContent.etag);
     const stale = await h.call('update_record', {

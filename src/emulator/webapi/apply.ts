@@ -100,25 +100,31 @@ export function runApply(
   annotations: AnnotationFilter,
   limit: number,
 ): Record<string, unknown>[] {
-  let rows: Row[] = [...env.store.table(entity.logicalName).rows.values()];
+  let rows: Iterable<Row> | Row[] = env.store.table(entity.logicalName).rows.values();
   let result: Record<string, unknown>[] | null = null;
   for (const step of steps) {
     if (result) throw badRequest('$apply: no transformation may follow groupby or aggregate.');
     if (step.kind === 'filter') {
       const pred = compileFilter(env.schema, env.aliases, step.expr, entity);
-      rows = rows.filter((r) => pred(r, env));
+      const kept: Row[] = [];
+      for (const r of rows) if (pred(r, env)) kept.push(r);
+      rows = kept;
     } else if (step.kind === 'aggregate') {
-      if (rows.length > limit) throw aggregateLimit();
-      result = [aggregate(env, entity, step.items, rows, annotations)];
+      const all = Array.isArray(rows) ? rows : [...rows];
+      if (all.length > limit) throw aggregateLimit();
+      result = [aggregate(env, entity, step.items, all, annotations)];
     } else {
       const cols = step.paths.map((p) => column(env, entity, p));
       const dt = cols.find((c) => c.attr.type === 'DateTime');
       if (dt) throw badRequest(`Grouping by the date and time column '${dt.key}' is not supported.`);
-      if (step.aggregate && rows.length > limit) throw aggregateLimit();
+      const all = Array.isArray(rows) ? rows : [...rows];
+      if (step.aggregate && all.length > limit) throw aggregateLimit();
       const groups = new Map<string, { values: (Value | undefined)[]; rows: Row[] }>();
-      for (const r of rows) {
+      for (const r of all) {
         const values = cols.map((c) => c.get(r));
-        const key = JSON.stringify(values.map((v) => (isLookupRef(v) ? v.id : (v ?? null))));
+        let key = '';
+        for (const v of values)
+          key += `${isLookupRef(v) ? v.id : v === null || v === undefined ? '\u0001' : typeof v === 'string' ? `s${v}` : String(v)}\u0000`;
         let g = groups.get(key);
         if (!g) {
           g = { values, rows: [] };
@@ -141,5 +147,5 @@ export function runApply(
       });
     }
   }
-  return result ?? rows.map((r) => ({ [entity.primaryIdAttribute]: r[entity.primaryIdAttribute] }));
+  return result ?? [...rows].map((r) => ({ [entity.primaryIdAttribute]: r[entity.primaryIdAttribute] }));
 }

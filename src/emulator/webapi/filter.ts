@@ -54,6 +54,18 @@ function literalEdm(l: Literal): string {
 }
 
 /** Comparable form: strings and GUIDs case-insensitive (SQL collation), dates as epoch ms. */
+// dates repeat across rows: parse each distinct text once (bounded, so a long run cannot grow it without end)
+const parsedDates = new Map<string, number>();
+function parseDate(v: string): number {
+  let ms = parsedDates.get(v);
+  if (ms === undefined) {
+    ms = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
+    if (parsedDates.size > 100_000) parsedDates.clear();
+    parsedDates.set(v, ms);
+  }
+  return ms;
+}
+
 function normalise(v: Value | undefined, family: Family): string | number | boolean | null {
   if (v === null || v === undefined) return null;
   if (isLookupRef(v)) return v.id.toLowerCase();
@@ -62,7 +74,7 @@ function normalise(v: Value | undefined, family: Family): string | number | bool
     case 'guid':
       return String(v).toLowerCase();
     case 'date':
-      return typeof v === 'string' ? Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v) : (v as number);
+      return typeof v === 'string' ? parseDate(v) : (v as number);
     default:
       return v as number | boolean;
   }
@@ -109,11 +121,17 @@ export class FilterCompiler {
     switch (e.kind) {
       case 'and': {
         const parts = e.operands.map((o) => this.bool(o, entity, scopes, underNot));
-        return (row, env, vars) => parts.every((p) => p(row, env, vars) === true);
+        return (row, env, vars) => {
+          for (let i = 0; i < parts.length; i++) if (parts[i]!(row, env, vars) !== true) return false;
+          return true;
+        };
       }
       case 'or': {
         const parts = e.operands.map((o) => this.bool(o, entity, scopes, underNot));
-        return (row, env, vars) => parts.some((p) => p(row, env, vars) === true);
+        return (row, env, vars) => {
+          for (let i = 0; i < parts.length; i++) if (parts[i]!(row, env, vars) === true) return true;
+          return false;
+        };
       }
       case 'not': {
         const inner = this.bool(e.operand, entity, scopes, true);

@@ -100,7 +100,10 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
       if (!pred || pred(row, env)) keyed.push({ r: row, k: getters.map((g) => g(row)) });
     }
     count = q.count ? keyed.length : undefined;
-    keyed.sort((a, b) => compareKeys(a.k, b.k, desc));
+    if (!paged && !cookieKeys && keyed.length > pageSize * 4) {
+      // $top without paging: keep only the first pageSize+1 rows in order instead of sorting them all
+      keyed.splice(0, keyed.length, ...smallest(keyed, pageSize + 1, (a, b) => compareKeys(a.k, b.k, desc)));
+    } else keyed.sort((a, b) => compareKeys(a.k, b.k, desc));
     let start = 0;
     if (cookieKeys) {
       const after = cookieKeys.map((k, i) =>
@@ -127,6 +130,24 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
   }
   if (count !== undefined) result.count = Math.min(count, MAX_PAGE);
   return result;
+}
+
+/** The k smallest items in order, by insertion into a sorted buffer: O(n log k) comparisons. */
+function smallest<T>(items: T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (out.length === k && cmp(item, out[k - 1]!) >= 0) continue;
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cmp(out[mid]!, item) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, item);
+    if (out.length > k) out.pop();
+  }
+  return out;
 }
 
 function nextCookie(

@@ -50,10 +50,12 @@ const op = z.enum(CONDITION_OPS);
 // schema is read by the model before its first call.
 // nested values are checked by the condition builder against the column's type
 const nestedValue = z.unknown();
-const level2 = z.object({ column: z.string().max(200).optional(), op: op.optional(), value: nestedValue });
+// nested operators are checked by the condition builder too (the outer level lists them for the model)
+const nestedOp = z.string().max(30);
+const level2 = z.object({ column: z.string().max(200).optional(), op: nestedOp.optional(), value: nestedValue });
 const level1 = z.object({
   column: z.string().max(200).optional(),
-  op: op.optional(),
+  op: nestedOp.optional(),
   value: nestedValue,
   and: z.array(level2).max(50).optional(),
   or: z.array(level2).max(50).optional(),

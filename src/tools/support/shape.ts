@@ -9,7 +9,6 @@ export type CompactValue =
   | string
   | number
   | boolean
-  | { value: number; label: string }
   | { id: string; name?: string; entity?: string }
   | CompactRow[]
   | CompactRow;
@@ -20,7 +19,7 @@ export interface CompactRow {
 export type Readable = (entity: string, column: string) => boolean;
 
 /**
- * A Web API row as the model should see it: `id` first, the selected columns, choices as {value, label},
+ * A Web API row as the model should see it: `id` first, the selected columns, choices as "Label (value)",
  * lookups as {id, name[, entity]}; OData annotations, etags and empty columns dropped. Columns the policy
  * does not let the model read (Dataverse adds some on its own, such as the currency of a money column)
  * are dropped too.
@@ -67,7 +66,8 @@ export function compactRow(
     const col = model.columns.get(key);
     const label = row[`${key}${FORMATTED}`];
     if (col && LABELLED.has(col.type) && typeof label === 'string' && typeof value === 'number') {
-      out[key] = { value, label };
+      // the label for reading, the number for filtering or writing back, in one short string
+      out[key] = `${label} (${value})`;
       continue;
     }
     out[key] = value as string | number | boolean;

@@ -1,9 +1,9 @@
 import type { Scalar } from '../../dynamics/coerce.js';
-import type { Condition, ConditionOp } from '../../dynamics/conditions.js';
+import { CONDITION_OPS, type Condition, type ConditionOp } from '../../dynamics/conditions.js';
 import { badInput } from '../../errors.js';
 import type { WhereInput } from './schemas.js';
 
-type Node = { column?: string; op?: ConditionOp; value?: unknown; and?: Node[]; or?: Node[] };
+type Node = { column?: string; op?: string; value?: unknown; and?: Node[]; or?: Node[] };
 
 /** The tool's flat, non-recursive `where` objects → the client's Condition tree (exactly one form per node). */
 export function toCondition(w: WhereInput | Node): Condition {
@@ -23,7 +23,9 @@ export function toCondition(w: WhereInput | Node): Condition {
       'A condition needs both "column" and "op".',
       'e.g. {"column":"name","op":"contains","value":"Contoso"}.',
     );
-  return { column: n.column, op: n.op, value: checkValue(n.value, n.column) };
+  if (!(CONDITION_OPS as readonly string[]).includes(n.op))
+    throw badInput(`Unknown operator '${n.op}' for '${n.column}'.`, `Operators: ${CONDITION_OPS.join(', ')}.`);
+  return { column: n.column, op: n.op as ConditionOp, value: checkValue(n.value, n.column) };
 }
 
 const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number', 'boolean'].includes(typeof v);
