@@ -85,8 +85,8 @@ async function run(stateless: boolean, id: string): Promise<void> {
       value: errors,
       unit: 'errors',
       baseline: null,
-      goal: '0',
-      met: errors === 0,
+      goal: '0 errors, p99 <= 5x p50, memory <= 300 MB',
+      met: errors === 0 && p99 <= 5 * p50 && mem <= 300,
     });
     record({
       id: `${id}l`,
