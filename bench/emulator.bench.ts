@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { startEmulator } from '../src/emulator/index.js';
 import { median, peakRss, record, times } from './lib.js';
+import { directToken } from './setup.js';
 
 /**
  * The emulator must not be the bottleneck of the other benchmarks. At 100,000 accounts: a 5,000-row page
@@ -14,18 +15,7 @@ export async function benchEmulator(): Promise<void> {
   const { result: emu, peakMb } = await peakRss(() => startEmulator({ scale: 100_000 }));
   const agent = new Agent({ connect: { ca: emu.ca }, connections: 4 });
   try {
-    const tokenRes = await request(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: emu.clientId,
-        client_secret: emu.clientSecret,
-        grant_type: 'client_credentials',
-        scope: `${emu.dynamicsUrl}/.default`,
-      }).toString(),
-    });
-    const { access_token: token } = (await tokenRes.body.json()) as { access_token: string };
+    const token = await directToken(emu, agent);
     const headers = { authorization: `Bearer ${token}`, prefer: 'odata.maxpagesize=5000' };
     const get = async (url: string) => {
       const r = await request(url, { dispatcher: agent, headers });

@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startEmulator } from '../src/emulator/index.js';
 import { percentile, record } from './lib.js';
+import { emulatorEnv } from './setup.js';
 
 const SESSIONS = 200;
 const CALLS = 20;
@@ -31,14 +32,9 @@ async function run(stateless: boolean, id: string): Promise<void> {
       env: {
         PATH: process.env.PATH,
         NODE_EXTRA_CA_CERTS: caFile,
-        DYNAMICS_URL: emu.dynamicsUrl,
-        AZURE_AUTHORITY_HOST: emu.authorityHost,
-        AZURE_TENANT_ID: emu.tenantId,
-        AZURE_CLIENT_ID: emu.clientId,
-        AZURE_CLIENT_SECRET: emu.clientSecret,
+        ...emulatorEnv(emu),
         DYNAMICS_MCP_CONFIG: configFile,
         DYNAMICS_MCP_AUTH: 'none',
-        LOG_LEVEL: 'warn',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },

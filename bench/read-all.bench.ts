@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
 import { median, record } from './lib.js';
+import { emulatorEnv } from './setup.js';
 
 const run = promisify(execFile);
 const SELECT = 'name,accountnumber,revenue,address1_city,statecode';
@@ -28,11 +29,7 @@ export async function runReader(
       env: {
         PATH: process.env.PATH,
         NODE_EXTRA_CA_CERTS: caFile,
-        DYNAMICS_URL: emu.dynamicsUrl,
-        AZURE_AUTHORITY_HOST: emu.authorityHost,
-        AZURE_TENANT_ID: emu.tenantId,
-        AZURE_CLIENT_ID: emu.clientId,
-        AZURE_CLIENT_SECRET: emu.clientSecret,
+        ...emulatorEnv(emu),
         BENCH_SELECT: SELECT,
         ...extraEnv,
       },

@@ -11,22 +11,13 @@ import { loadConfig } from '../src/config/load.js';
 import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
 import { createServer } from '../src/server.js';
 import { median, record, times } from './lib.js';
-
-const silent = () => new Writable({ write: (_c, _e, cb) => cb() });
-
-function envFor(emu: EmulatorHandle): Record<string, string> {
-  return {
-    DYNAMICS_URL: emu.dynamicsUrl,
-    AZURE_AUTHORITY_HOST: emu.authorityHost,
-    AZURE_TENANT_ID: emu.tenantId,
-    AZURE_CLIENT_ID: emu.clientId,
-    AZURE_CLIENT_SECRET: emu.clientSecret,
-    LOG_LEVEL: 'warn',
-  };
-}
+import { directToken, emulatorEnv } from './setup.js';
 
 async function inMemory(emu: EmulatorHandle) {
-  const deps = buildDeps(loadConfig({ env: envFor(emu) }), { ca: emu.ca, logDestination: silent() });
+  const deps = buildDeps(loadConfig({ env: emulatorEnv(emu) }), {
+    ca: emu.ca,
+    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+  });
   const server = createServer(deps);
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'bench', version: '1' });
@@ -41,21 +32,6 @@ async function inMemory(emu: EmulatorHandle) {
   };
 }
 
-async function directToken(emu: EmulatorHandle, agent: Agent): Promise<string> {
-  const r = await request(`${emu.authorityHost}/${emu.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: emu.clientId,
-      client_secret: emu.clientSecret,
-      grant_type: 'client_credentials',
-      scope: `${emu.dynamicsUrl}/.default`,
-    }).toString(),
-  });
-  return ((await r.body.json()) as { access_token: string }).access_token;
-}
-
 /** P1, P3, P6, P10 on a small organisation; P5 on 50,000 opportunities. */
 export async function benchServer(): Promise<void> {
   process.stdout.write('server: stdio overhead, token requests, result size, tools/list size\n');
@@ -68,7 +44,7 @@ export async function benchServer(): Promise<void> {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [join(import.meta.dirname, '..', 'dist', 'index.js')],
-      env: { PATH: process.env.PATH!, NODE_EXTRA_CA_CERTS: caFile, ...envFor(emu) },
+      env: { PATH: process.env.PATH!, NODE_EXTRA_CA_CERTS: caFile, ...emulatorEnv(emu) },
       stderr: 'ignore',
     });
     const client = new Client({ name: 'bench', version: '1' });

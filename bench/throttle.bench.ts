@@ -1,12 +1,6 @@
-import { Writable } from 'node:stream';
-import { loadConfig } from '../src/config/load.js';
-import { DynamicsClient } from '../src/dynamics/client.js';
 import { startEmulator } from '../src/emulator/index.js';
-import { createLogger } from '../src/logging.js';
-import { DEFAULT_POLICY } from '../src/policy/default.js';
-import { Policy } from '../src/policy/policy.js';
-import { SecretScrubber } from '../src/secrets.js';
 import { record } from './lib.js';
+import { benchClient } from './setup.js';
 
 const QUERIES = 2000;
 const LIMIT = 500; // requests per window, scaled down from 6,000
@@ -17,22 +11,7 @@ export async function benchThrottle(): Promise<void> {
   process.stdout.write(`${QUERIES} queries against a limit of ${LIMIT} requests per ${WINDOW_MS / 1000} s\n`);
   const emu = await startEmulator({ scale: 50, limits: { requestsPerWindow: LIMIT, windowMs: WINDOW_MS } });
   try {
-    const config = loadConfig({
-      env: {
-        DYNAMICS_URL: emu.dynamicsUrl,
-        AZURE_AUTHORITY_HOST: emu.authorityHost,
-        AZURE_TENANT_ID: emu.tenantId,
-        AZURE_CLIENT_ID: emu.clientId,
-        AZURE_CLIENT_SECRET: emu.clientSecret,
-      },
-      overrides: { dynamics: { deadlineMs: 120_000 } } as never,
-    });
-    const client = DynamicsClient.create(
-      config,
-      Policy.fromInput(DEFAULT_POLICY),
-      createLogger('silent', new SecretScrubber(), { destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
-      { ca: emu.ca },
-    );
+    const client = benchClient(emu, { overrides: { deadlineMs: 120_000 } });
     await client.metadata.entity('account');
     await emu.reset(); // a fresh window for the measured run
     let failures = 0;

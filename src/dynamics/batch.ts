@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Transport } from './transport.js';
 
 /** One operation inside a $batch (BATCH). */
 export interface BatchOperation {
@@ -107,4 +108,26 @@ export function decodeBatch(contentType: string, body: string): BatchPartResult[
     results.push(parseHttp(rest, contentId));
   }
   return results;
+}
+
+/**
+ * Sends operations as one $batch with continue-on-error (each part answers for itself) and decodes the
+ * answers. `attempts` > 1 means the batch was sent again after a lost answer.
+ */
+export async function sendBatch(
+  transport: Transport,
+  serviceRoot: string,
+  ops: BatchOperation[],
+  signal?: AbortSignal,
+): Promise<{ parts: BatchPartResult[]; attempts: number }> {
+  const batch = encodeBatch(ops, serviceRoot, false);
+  const r = await transport.send({
+    method: 'POST',
+    path: `${new URL(serviceRoot).pathname}/$batch`,
+    headers: { 'content-type': batch.contentType, prefer: 'odata.continue-on-error' },
+    body: batch.body,
+    idempotent: true,
+    signal,
+  });
+  return { parts: decodeBatch(r.headers['content-type'] ?? '', r.text), attempts: r.attempts };
 }

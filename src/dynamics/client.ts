@@ -13,7 +13,7 @@ import type { Policy } from '../policy/policy.js';
 import { closest } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
 import { createTokenProvider, type TokenProvider } from './auth.js';
-import { decodeBatch, encodeBatch } from './batch.js';
+import { sendBatch } from './batch.js';
 import { guidValue, toWriteValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import { CursorCodec, fingerprint } from './cursor.js';
@@ -546,25 +546,17 @@ export class DynamicsClient {
     );
     for (const [index, error] of invalid) results[index] = { id: '', error };
     const runChunk = async (part: typeof ops) => {
-      const batch = encodeBatch(
+      const { parts: answers, attempts } = await sendBatch(
+        this.transport,
+        this.serviceRoot,
         part.map((o) => ({
           method: 'PATCH' as const,
           url: `${model.entitySetName}(${o.id})`,
           headers: { 'If-None-Match': '*' },
           body: o.body,
         })),
-        this.serviceRoot,
-        false,
+        opts.signal,
       );
-      const r = await this.transport.send({
-        method: 'POST',
-        path: `${API}/$batch`,
-        headers: { 'content-type': batch.contentType, prefer: 'odata.continue-on-error' },
-        body: batch.body,
-        idempotent: true,
-        signal: opts.signal,
-      });
-      const answers = decodeBatch(r.headers['content-type'] ?? '', r.text);
       return part.map((o, i) => {
         const a = answers[i];
         if (!a)
@@ -576,7 +568,7 @@ export class DynamicsClient {
               'Check whether it exists before creating it again.',
             ),
           };
-        if (a.status < 300 || (a.status === 412 && r.attempts > 1)) return { id: o.id };
+        if (a.status < 300 || (a.status === 412 && attempts > 1)) return { id: o.id };
         return {
           id: o.id,
           error: mapDataverseError(a.status, a.headers, a.body, { entity: model.logicalName, id: o.id }),

