@@ -187,9 +187,10 @@ export function createTokenProvider(
     }
   };
 
-  const refresh = (): Promise<Acquired> => {
+  const refresh = (early = false): Promise<Acquired> => {
     if (!inflight) {
-      const force = forceNext;
+      // an early refresh must get past MSAL's cache, which keeps serving a token until 5 minutes before expiry
+      const force = forceNext || early;
       forceNext = false;
       inflight = acquireWithRetry(force)
         .then((a) => {
@@ -210,7 +211,7 @@ export function createTokenProvider(
       if (current && current.expiresOn - now > margin) return current.token;
       if (current && current.expiresOn - now > 30_000) {
         // still valid: refresh in the background, keep serving this one if the refresh fails
-        refresh().catch((err: unknown) =>
+        refresh(true).catch((err: unknown) =>
           log.warn({ err }, 'background token refresh failed; still serving the current token'),
         );
         return current.token;
