@@ -27,7 +27,12 @@ describe('token provider: early background refresh', () => {
     const config = loadConfig({ env: emulatorEnv(emu) });
     const logs: string[] = [];
     const logger = createLogger('debug', new SecretScrubber(), {
-      destination: new Writable({ write: (c, _e, cb) => (logs.push(String(c)), cb()) }),
+      destination: new Writable({
+        write: (c, _e, cb) => {
+          logs.push(String(c));
+          cb();
+        },
+      }),
     });
     return {
       tokens: createTokenProvider(config.auth, {
