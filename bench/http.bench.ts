@@ -51,7 +51,10 @@ async function run(stateless: boolean, id: string): Promise<void> {
     // one call first, so the measured run is the server under load, not its first token and metadata (P3, P7)
     const warm = new Client({ name: 'bench-warm', version: '1' });
     await warm.connect(new StreamableHTTPClientTransport(url));
-    await warm.callTool({ name: 'query_entities', arguments: { entity: 'account', select: ['name', 'revenue'], top: 5 } });
+    await warm.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'account', select: ['name', 'revenue'], top: 5 },
+    });
     await warm.close();
     const latencies: number[] = [];
     let errors = 0;

@@ -48,8 +48,6 @@ export class DynamicsMcpError extends Error {
   }
 }
 
-export const isDynamicsError = (e: unknown): e is DynamicsMcpError => e instanceof DynamicsMcpError;
-
 /** AADSTS codes from the token endpoint, mapped to the fix (the seed guide's troubleshooting, in our words). */
 const AADSTS_FIXES: Record<string, string> = {
   '700016':

@@ -94,10 +94,6 @@ export class Policy {
     return this.rule(entity)?.confirmWrites ?? false;
   }
 
-  hasWrites(): boolean {
-    return !this.readOnly && [...this.rules.values()].some((r) => r.write.size > 0);
-  }
-
   assertEntityReadable(entity: string): void {
     const r = this.rule(entity);
     if (!r || r.read.size === 0)

@@ -10,6 +10,7 @@ import { createMsalNetworkClient } from '../dynamics/msal-network.js';
 import { asCaller, createOboFactory } from '../dynamics/obo.js';
 import { DynamicsMcpError } from '../errors.js';
 import { createServer, type ServerDeps } from '../server.js';
+import { SessionEventStore } from './event-store.js';
 import { HostOriginGuard, RateLimiter, readBody } from './guards.js';
 import { type Caller, InboundAuth } from './inbound-auth.js';
 
@@ -162,6 +163,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     const server = createServer(deps, { caller: caller.id });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      eventStore: new SessionEventStore(),
       onsessioninitialized: (id) => {
         sessions.set(id, { transport, server, caller: caller.id, lastSeen: Date.now() });
       },

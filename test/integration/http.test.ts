@@ -316,3 +316,58 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     await r.body.dump();
   });
 });
+
+describe('Streamable HTTP: resumable streams', () => {
+  it('a client that lost the stream replays what it missed with Last-Event-ID', async () => {
+    const emu = await startTestEmulator({ scale: 5 });
+    const h = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY });
+    try {
+      const headers = {
+        authorization: `Bearer ${KEY}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-11-25',
+      };
+      const init = await request(h.http.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+        }),
+      });
+      const sid = init.headers['mcp-session-id'] as string;
+      await init.body.text();
+      const call = await request(h.http.url, {
+        method: 'POST',
+        headers: { ...headers, 'mcp-session-id': sid },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 2,
+          method: 'tools/call',
+          params: { name: 'describe_entity', arguments: {} },
+        }),
+      });
+      const sse = await call.body.text();
+      const ids = [...sse.matchAll(/^id: (.+)$/gm)].map((m) => m[1]!);
+      expect(ids.length).toBeGreaterThanOrEqual(2); // a priming event, then the result
+      const replay = await request(h.http.url, {
+        method: 'GET',
+        headers: { ...headers, 'mcp-session-id': sid, 'last-event-id': ids[0]! },
+        signal: AbortSignal.timeout(2000),
+      });
+      let text = '';
+      for await (const chunk of replay.body) {
+        text += chunk.toString();
+        if (text.includes('"id":2')) break;
+      }
+      expect(text).toContain('"id":2');
+      expect(text).toContain('structuredContent');
+    } finally {
+      await h.close();
+      await emu.close();
+    }
+  });
+});
