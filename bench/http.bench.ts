@@ -58,11 +58,24 @@ async function run(stateless: boolean, id: string): Promise<void> {
     await warm.close();
     const latencies: number[] = [];
     let errors = 0;
-    const session = async (n: number) => {
-      const client = new Client({ name: `bench-${n}`, version: '1' });
+    // all sessions open first (initialize, tools/list), then every session makes its calls at once: the
+    // latencies are of calls to a server holding 200 sessions, not of the 200 clients' own start-up
+    // (all in this one process, where each compiles validators for the tools' output schemas)
+    const clients: Client[] = [];
+    await Promise.all(
+      Array.from({ length: SESSIONS }, async (_, n) => {
+        const client = new Client({ name: `bench-${n}`, version: '1' });
+        try {
+          await client.connect(new StreamableHTTPClientTransport(url));
+          await client.listTools();
+          clients.push(client);
+        } catch {
+          errors++;
+        }
+      }),
+    );
+    const session = async (client: Client) => {
       try {
-        await client.connect(new StreamableHTTPClientTransport(url));
-        await client.listTools();
         for (let c = 0; c < CALLS; c++) {
           const t = performance.now();
           const r = (await client.callTool({
@@ -78,7 +91,7 @@ async function run(stateless: boolean, id: string): Promise<void> {
         await client.close().catch(() => {});
       }
     };
-    await Promise.all(Array.from({ length: SESSIONS }, (_, i) => session(i)));
+    await Promise.all(clients.map(session));
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const mem = peakRssMb(child.pid!);

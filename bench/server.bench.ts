@@ -165,8 +165,9 @@ export async function benchPipeline(): Promise<void> {
     const ourBytes = (emu.stats().bytesOut - before) / 5;
     const token = await directToken(emu, agent);
     const download = async () => {
+      // "downloading them all and aggregating": every opportunity, filtered and added up here
       let url: string | undefined =
-        `${emu.dynamicsUrl}/api/data/v9.2/opportunities?$select=salesstage,estimatedvalue,closeprobability&$filter=${encodeURIComponent('statecode eq 0 and estimatedclosedate ge 2000-01-01 and estimatedclosedate le 2100-12-31')}`;
+        `${emu.dynamicsUrl}/api/data/v9.2/opportunities?$select=salesstage,estimatedvalue,closeprobability,statecode,estimatedclosedate`;
       const sums = new Map<number, { n: number; total: number; weighted: number }>();
       let bytes = 0;
       while (url) {
@@ -177,10 +178,17 @@ export async function benchPipeline(): Promise<void> {
         const text = await r.body.text();
         bytes += Buffer.byteLength(text);
         const page = JSON.parse(text) as {
-          value: { salesstage: number; estimatedvalue: number; closeprobability: number }[];
+          value: {
+            salesstage: number;
+            estimatedvalue: number;
+            closeprobability: number;
+            statecode: number;
+            estimatedclosedate: string;
+          }[];
           '@odata.nextLink'?: string;
         };
         for (const o of page.value) {
+          if (o.statecode !== 0 || o.estimatedclosedate < '2000-01-01' || o.estimatedclosedate > '2100-12-31') continue;
           const s = sums.get(o.salesstage) ?? { n: 0, total: 0, weighted: 0 };
           s.n++;
           s.total += o.estimatedvalue;

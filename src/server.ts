@@ -1,6 +1,12 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { ElicitResultSchema, type ServerNotification, type ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitResultSchema,
+  ListToolsRequestSchema,
+  type ListToolsResult,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { AuditLog } from './audit.js';
 import type { Config } from './config/schema.js';
 import type { DynamicsClient } from './dynamics/client.js';
@@ -11,6 +17,7 @@ import { registerEntityResources } from './resources/entities.js';
 import type { SecretScrubber } from './secrets.js';
 import type { ToolContext } from './tools/define.js';
 import { toolsFor } from './tools/index.js';
+import { buildToolList } from './tools/list-cache.js';
 import { KeyedMutex } from './tools/support/dedupe.js';
 import { toolSuccess, toToolResult } from './tools/support/result.js';
 import { VERSION } from './version.js';
@@ -24,10 +31,12 @@ export interface ServerDeps {
   audit: AuditLog;
   scrubber: SecretScrubber;
   locks: KeyedMutex;
+  /** tools/list answers by read-only mode, built once per process */
+  toolLists: Map<boolean, ListToolsResult>;
 }
 
-export function createDeps(parts: Omit<ServerDeps, 'locks'>): ServerDeps {
-  return { ...parts, locks: new KeyedMutex() };
+export function createDeps(parts: Omit<ServerDeps, 'locks' | 'toolLists'>): ServerDeps {
+  return { ...parts, locks: new KeyedMutex(), toolLists: new Map() };
 }
 
 const INSTRUCTIONS =
@@ -99,6 +108,16 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
       },
     );
   }
+  // the same list for every session: convert the schemas once (see tools/list-cache.ts)
+  const tools = toolsFor(readOnly);
+  server.server.setRequestHandler(ListToolsRequestSchema, () => {
+    let list = deps.toolLists.get(readOnly);
+    if (!list) {
+      list = buildToolList(tools);
+      deps.toolLists.set(readOnly, list);
+    }
+    return list;
+  });
   registerEntityResources(server, deps);
   registerPrompts(server, readOnly);
   return server;
