@@ -9,6 +9,17 @@ export interface LookupRef {
 export type Value = string | number | boolean | null | LookupRef;
 export type Row = Record<string, Value>;
 
+/**
+ * A GUID as SQL Server orders uniqueidentifier values (Dataverse's store): the last six bytes are the
+ * most significant, then bytes 8–9, 6–7, 4–5 and 0–3, with the first three groups stored little-endian.
+ * Sorting these keys as strings gives that order; it is what primary-key order and GUID comparisons use.
+ */
+export function guidKey(id: string): string {
+  const g = id.toLowerCase();
+  if (g.length !== 36) return g;
+  return `${g.slice(24, 36)}${g.slice(19, 23)}${g.slice(16, 18)}${g.slice(14, 16)}${g.slice(11, 13)}${g.slice(9, 11)}${g.slice(6, 8)}${g.slice(4, 6)}${g.slice(2, 4)}${g.slice(0, 2)}`;
+}
+
 export function isLookupRef(v: unknown): v is LookupRef {
   return typeof v === 'object' && v !== null && 'id' in v && 'entity' in v;
 }
@@ -44,7 +55,11 @@ export class Table {
   }
 
   sortedIds(): string[] {
-    if (!this.sorted) this.sorted = [...this.rows.keys()].sort();
+    if (!this.sorted) {
+      const keyed = [...this.rows.keys()].map((id) => [guidKey(id), id] as const);
+      keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      this.sorted = keyed.map((k) => k[1]);
+    }
     return this.sorted;
   }
 }

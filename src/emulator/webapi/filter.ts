@@ -2,7 +2,7 @@ import type { Compare, Expr, FunctionCall, Literal } from '../../odata/ast.js';
 import { parseLiteral } from '../../odata/parser.js';
 import { isLookup, type Schema } from '../schema/index.js';
 import type { AttributeDef, EntityDef } from '../schema/types.js';
-import { isLookupRef, type Row, type Value } from '../store/store.js';
+import { guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { badRequest, DataverseError, notSupported, unknownProperty } from './errors.js';
 import { edmType } from './values.js';
@@ -68,11 +68,13 @@ function parseDate(v: string): number {
 
 function normalise(v: Value | undefined, family: Family): string | number | boolean | null {
   if (v === null || v === undefined) return null;
-  if (isLookupRef(v)) return v.id.toLowerCase();
+  if (isLookupRef(v)) return guidKey(v.id);
   switch (family) {
     case 'string':
-    case 'guid':
       return String(v).toLowerCase();
+    case 'guid':
+      // GUIDs compare in SQL Server's uniqueidentifier order (eq and ne are unaffected)
+      return guidKey(String(v));
     case 'date':
       return typeof v === 'string' ? parseDate(v) : (v as number);
     default:

@@ -1,7 +1,7 @@
 import type { ExpandItem, Expr, OrderByItem } from '../../odata/ast.js';
 import { isLookup } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
-import type { Row } from '../store/store.js';
+import { guidKey, type Row } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { DataverseError } from './errors.js';
 import { compileFilter } from './filter.js';
@@ -37,11 +37,12 @@ const invalidCookie = () =>
   new DataverseError(400, '0x8004112A', 'Invalid paging cookie: the $skiptoken was not issued for this query.');
 
 function upperBound(ids: string[], last: string): number {
+  const key = guidKey(last);
   let lo = 0;
   let hi = ids.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (ids[mid]! <= last) lo = mid + 1;
+    if (guidKey(ids[mid]!) <= key) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -93,7 +94,7 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     result.rows = page.slice(0, pageSize);
     if (page.length > pageSize && allowNext) result.next = nextCookie(cookie, result.rows, [], pk, []);
   } else {
-    const getters = [...orderBy.map((o) => sortKeyGetter(env, entity, o.path)), (r: Row) => String(r[pk])];
+    const getters = [...orderBy.map((o) => sortKeyGetter(env, entity, o.path)), (r: Row) => guidKey(String(r[pk]))];
     const desc = [...orderBy.map((o) => o.descending), false];
     const keyed: { r: Row; k: Key[] }[] = [];
     for (const row of q.source ?? table.rows.values()) {
@@ -107,7 +108,7 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     let start = 0;
     if (cookieKeys) {
       const after = cookieKeys.map((k, i) =>
-        i === cookieKeys.length - 1 ? k.last : decodeKey(env, entity, k.name, k.last),
+        i === cookieKeys.length - 1 ? guidKey(k.last ?? '') : decodeKey(env, entity, k.name, k.last),
       );
       // first row strictly after the cookie's last row in this order
       let lo = 0;

@@ -2,7 +2,7 @@ import type { ExpandItem } from '../../odata/ast.js';
 import { expandToOData, filterToOData, orderByToOData } from '../../odata/serialize.js';
 import { isLookup } from '../schema/index.js';
 import type { AttributeDef, EntityDef } from '../schema/types.js';
-import { isLookupRef, type Row, type Value } from '../store/store.js';
+import { guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { badRequest, DataverseError, unknownProperty } from './errors.js';
 import { compileFilter } from './filter.js';
@@ -213,7 +213,8 @@ export function sortKeyGetter(
   const a = env.schema.attribute(entity, name);
   if (!a || isLookup(a)) throw unknownProperty(name, entity.logicalName);
   if (a.type === 'String' || a.type === 'Memo') return (row) => (row[name] as string | null)?.toLowerCase() ?? null;
-  if (a.type === 'Uniqueidentifier') return (row) => (row[name] as string | null)?.toLowerCase() ?? null;
+  if (a.type === 'Uniqueidentifier')
+    return (row) => (row[name] === null || row[name] === undefined ? null : guidKey(String(row[name])));
   return (row) => (row[name] as number | boolean | string | null) ?? null;
 }
 

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { guidKey } from '../../src/emulator/store/store.js';
+
+// SQL Server (Dataverse's store) orders uniqueidentifier by byte groups, last six bytes first:
+// https://learn.microsoft.com/dotnet/framework/data/adonet/sql/comparing-guid-and-uniqueidentifier-values
+describe('emulator GUID order follows SQL Server uniqueidentifier', () => {
+  const sorted = (ids: string[]) => [...ids].sort((a, b) => (guidKey(a) < guidKey(b) ? -1 : 1));
+
+  it("sorts the documentation's example the way SqlGuid does, by the last six bytes", () => {
+    const a = '3aaaaaaa-bbbb-cccc-dddd-2eeeeeeeeeee';
+    const b = '2aaaaaaa-bbbb-cccc-dddd-1eeeeeeeeeee';
+    const c = '1aaaaaaa-bbbb-cccc-dddd-3eeeeeeeeeee';
+    expect(sorted([a, b, c])).toEqual([b, a, c]);
+  });
+
+  it('the last six bytes outrank everything before them', () => {
+    const a = 'ffffffff-ffff-ffff-ffff-000000000001';
+    const b = '00000000-0000-0000-0000-000000000002';
+    expect(sorted([b, a])).toEqual([a, b]);
+  });
+
+  it('then bytes 8-9, then 6-7, then 4-5, then 0-3; each of the first three groups little-endian', () => {
+    const ids = [
+      '01000000-0000-0000-0000-000000000000',
+      '00000000-0100-0000-0000-000000000000',
+      '00000000-0000-0100-0000-000000000000',
+      '00000000-0000-0000-0100-000000000000',
+      '00000001-0000-0000-0000-000000000000',
+    ];
+    // '01000000' is stored 00 00 00 01 and '00000001' is stored 01 00 00 00, so the former sorts first
+    expect(sorted([...ids].reverse())).toEqual([ids[0], ids[4], ids[1], ids[2], ids[3]]);
+  });
+
+  it('case does not matter', () => {
+    expect(guidKey('ABCDEF01-2345-6789-ABCD-EF0123456789')).toBe(guidKey('abcdef01-2345-6789-abcd-ef0123456789'));
+  });
+});
