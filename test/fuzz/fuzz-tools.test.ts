@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONDITION_OPS } from '../../src/dynamics/conditions.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import {
   collectReferences,
@@ -125,23 +126,8 @@ const COLUMNS: Record<string, string[]> = {
   incident: ['title', 'prioritycode', 'caseorigincode', 'ticketnumber', 'customerid', 'statecode'],
 };
 const ENTITIES = Object.keys(COLUMNS);
-const OPS = [
-  'eq',
-  'ne',
-  'gt',
-  'ge',
-  'lt',
-  'le',
-  'contains',
-  'startswith',
-  'in',
-  'notIn',
-  'between',
-  'null',
-  'notNull',
-  'lastXDays',
-  'thisYear',
-];
+// every operator the tools accept, plus one they do not (operators are case-sensitive)
+const OPS = [...CONDITION_OPS, 'startsWith'];
 
 function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
   const ids = (logical: string) =>
