@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FaultSpec } from '../../src/emulator/faults.js';
 import { type EmulatorHandle, type EmulatorOptions, startEmulator } from '../../src/emulator/index.js';
 import { watchSecret } from './secrets-watch.js';
 
@@ -28,4 +29,18 @@ export async function startTestEmulator(options: EmulatorOptions = {}): Promise<
     return pem;
   };
   return emu;
+}
+
+/** A service-protection 429 as Dataverse sends it (the "number of requests" limit), for fault injection. */
+export function throttledResponse(retryAfterSeconds: number): NonNullable<FaultSpec['response']> {
+  return {
+    status: 429,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+    body: {
+      error: {
+        code: '0x80072322',
+        message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
+      },
+    },
+  };
 }

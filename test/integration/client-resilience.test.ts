@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamicsClient } from '../../src/dynamics/client.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests, clientFor } from '../helpers/client.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 
 describe('client: throttling, retries and writes that never duplicate', () => {
   let emu: EmulatorHandle;
@@ -23,16 +23,7 @@ describe('client: throttling, retries and writes that never duplicate', () => {
   it('a 429 with Retry-After is waited out, then the call succeeds', async () => {
     emu.addFault({
       match: { method: 'GET', path: '/api/data/v9.2/leads' },
-      response: {
-        status: 429,
-        headers: { 'Retry-After': '1' },
-        body: {
-          error: {
-            code: '0x80072322',
-            message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
-          },
-        },
-      },
+      response: throttledResponse(1),
     });
     const start = Date.now();
     const page = await client.query({ entity: 'lead', select: ['fullname'], top: 3 });

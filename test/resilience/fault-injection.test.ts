@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle, FaultSpec } from '../../src/emulator/index.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // Every tool against every failure we inject: the call either succeeds or fails with a clear message
@@ -69,16 +69,7 @@ const FAULTS: { name: string; spec: (emu: EmulatorHandle, method: string) => Fau
     name: '429 with Retry-After',
     spec: (_e, method) => ({
       match: { method, path: WEB },
-      response: {
-        status: 429,
-        headers: { 'Retry-After': '1' },
-        body: {
-          error: {
-            code: '0x80072322',
-            message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
-          },
-        },
-      },
+      response: throttledResponse(1),
     }),
   },
   { name: '503', spec: (_e, method) => ({ match: { method, path: WEB }, response: { status: 503 } }) },

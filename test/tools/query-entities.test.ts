@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 describe('query_entities', () => {
@@ -106,16 +106,7 @@ describe('query_entities', () => {
     expect(ok.isError).toBeFalsy();
     emu.addFault({
       match: { path: '/api/data/v9.2/territories' },
-      response: {
-        status: 429,
-        headers: { 'Retry-After': '3600' },
-        body: {
-          error: {
-            code: '0x80072322',
-            message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
-          },
-        },
-      },
+      response: throttledResponse(3600),
     });
     const r = await h.call('query_entities', { entity: 'territory', top: 2 });
     expect(r.isError).toBe(true);
