@@ -12,14 +12,7 @@ import { SecretScrubber } from '../src/secrets.js';
 
 /** The environment a user would set for the emulator's tenant and app. */
 export function emulatorEnv(emu: EmulatorHandle): Record<string, string> {
-  return {
-    DYNAMICS_URL: emu.dynamicsUrl,
-    AZURE_AUTHORITY_HOST: emu.authorityHost,
-    AZURE_TENANT_ID: emu.tenantId,
-    AZURE_CLIENT_ID: emu.clientId,
-    AZURE_CLIENT_SECRET: emu.clientSecret,
-    LOG_LEVEL: 'warn',
-  };
+  return { ...emu.env, LOG_LEVEL: 'warn' };
 }
 
 export const silentLogger = () =>

@@ -51,11 +51,7 @@ export async function startDemo(
   const config = loadConfig({
     env: {
       ...passthrough,
-      DYNAMICS_URL: emulator.dynamicsUrl,
-      AZURE_AUTHORITY_HOST: emulator.authorityHost,
-      AZURE_TENANT_ID: emulator.tenantId,
-      AZURE_CLIENT_ID: emulator.clientId,
-      AZURE_CLIENT_SECRET: emulator.clientSecret,
+      ...emulator.env,
       // the demo's HTTP endpoint is for this machine only: loopback, no inbound credentials
       ...(mode.http ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
     },

@@ -89,6 +89,13 @@ export interface EmulatorHandle {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** the variables a user sets to point dynamics-mcp at this emulator (client-secret sign-in) */
+  env: Readonly<
+    Record<
+      'DYNAMICS_URL' | 'AZURE_AUTHORITY_HOST' | 'AZURE_TENANT_ID' | 'AZURE_CLIENT_ID' | 'AZURE_CLIENT_SECRET',
+      string
+    >
+  >;
   /** PEM of the emulator's TLS certificate: trust it as a CA */
   ca: string;
   /** application user (systemuser id) of the default app */
@@ -473,6 +480,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tenantId,
     clientId,
     clientSecret,
+    env: {
+      DYNAMICS_URL: dynamicsUrl,
+      AZURE_AUTHORITY_HOST: authorityHost,
+      AZURE_TENANT_ID: tenantId,
+      AZURE_CLIENT_ID: clientId,
+      AZURE_CLIENT_SECRET: clientSecret,
+    },
     ca: tls.cert,
     applicationUserId: appUserId,
     identityEndpoint: `${authorityHost}/msi/token`,

@@ -12,14 +12,7 @@ import { watchTexts } from './secrets-watch.js';
 
 /** The environment a user would set for the emulator's tenant and app. */
 export function emulatorEnv(emu: EmulatorHandle, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    DYNAMICS_URL: emu.dynamicsUrl,
-    AZURE_AUTHORITY_HOST: emu.authorityHost,
-    AZURE_TENANT_ID: emu.tenantId,
-    AZURE_CLIENT_ID: emu.clientId,
-    AZURE_CLIENT_SECRET: emu.clientSecret,
-    ...extra,
-  };
+  return { ...emu.env, ...extra };
 }
 
 export interface TestClient {
