@@ -180,17 +180,10 @@ export class ConditionBuilder {
       case 'le':
         return { kind: 'compare', op: c.op, left: path, right: one(), pos: 0 };
       case 'null':
-        return {
-          kind: 'compare',
-          op: 'eq',
-          left: path,
-          right: { kind: 'literal', type: 'null', value: null, pos: 0 },
-          pos: 0,
-        };
       case 'notNull':
         return {
           kind: 'compare',
-          op: 'ne',
+          op: c.op === 'null' ? 'eq' : 'ne',
           left: path,
           right: { kind: 'literal', type: 'null', value: null, pos: 0 },
           pos: 0,
