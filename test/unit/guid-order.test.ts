@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { guidKey } from '../../src/emulator/store/store.js';
+import { compareGuids, guidKey } from '../../src/emulator/store/store.js';
 
 // SQL Server (Dataverse's store) orders uniqueidentifier by byte groups, last six bytes first:
 // https://learn.microsoft.com/dotnet/framework/data/adonet/sql/comparing-guid-and-uniqueidentifier-values
@@ -33,5 +34,18 @@ describe('emulator GUID order follows SQL Server uniqueidentifier', () => {
 
   it('case does not matter', () => {
     expect(guidKey('ABCDEF01-2345-6789-ABCD-EF0123456789')).toBe(guidKey('abcdef01-2345-6789-abcd-ef0123456789'));
+  });
+
+  it('compareGuids (used to break ties in ordered queries) puts ids in the same order as guidKey', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => (i % 3 ? randomUUID() : randomUUID().toUpperCase()));
+    // near-duplicates differing in one byte group each, where a wrong group order would show
+    ids.push(
+      '00000000-0000-0000-0000-000000000001',
+      '00000001-0000-0000-0000-000000000000',
+      '00000000-0001-0000-0000-000000000000',
+    );
+    const byCompare = [...ids].sort(compareGuids);
+    expect(byCompare).toEqual(sorted(ids));
+    expect(compareGuids('ABCDEF01-2345-6789-ABCD-EF0123456789', 'abcdef01-2345-6789-abcd-ef0123456789')).toBe(0);
   });
 });

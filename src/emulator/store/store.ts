@@ -20,6 +20,30 @@ export function guidKey(id: string): string {
   return `${g.slice(24, 36)}${g.slice(19, 23)}${g.slice(16, 18)}${g.slice(14, 16)}${g.slice(11, 13)}${g.slice(9, 11)}${g.slice(6, 8)}${g.slice(4, 6)}${g.slice(2, 4)}${g.slice(0, 2)}`;
 }
 
+/** SQL Server's byte groups of a GUID, most significant first (the order guidKey() writes them in). */
+const GUID_ORDER = [
+  24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 19, 20, 21, 22, 16, 17, 14, 15, 11, 12, 9, 10, 6, 7, 4, 5, 2, 3, 0, 1,
+];
+
+/**
+ * compares two GUIDs in uniqueidentifier order, like comparing their guidKey()s but without building
+ * strings: sorting tens of thousands of rows calls this for every tie.
+ */
+export function compareGuids(a: string, b: string): number {
+  if (a.length !== 36 || b.length !== 36) {
+    const x = guidKey(a);
+    const y = guidKey(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  for (const i of GUID_ORDER) {
+    // hex digits: `| 0x20` folds A–F to a–f and leaves 0–9 as they are
+    const x = a.charCodeAt(i) | 0x20;
+    const y = b.charCodeAt(i) | 0x20;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
 export function isLookupRef(v: unknown): v is LookupRef {
   return typeof v === 'object' && v !== null && 'id' in v && 'entity' in v;
 }

@@ -6,7 +6,7 @@ import type { QueryEnv } from './env.js';
 import { aggregateLimit, badRequest, unknownProperty } from './errors.js';
 import { compileFilter } from './filter.js';
 import type { AnnotationFilter } from './shape.js';
-import { formatValue } from './values.js';
+import { formatCount, formatValue } from './values.js';
 
 const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
 
@@ -51,7 +51,7 @@ function aggregate(
   const out: Record<string, unknown> = {};
   for (const item of items) {
     if (item.method === 'count') {
-      if (annotations(FORMATTED)) out[`${item.alias}@${FORMATTED}`] = rows.length.toLocaleString('en-US');
+      if (annotations(FORMATTED)) out[`${item.alias}@${FORMATTED}`] = formatCount(rows.length);
       out[item.alias] = rows.length;
       continue;
     }
@@ -88,10 +88,22 @@ function aggregate(
   return out;
 }
 
+/** Group values as Map keys: lookups by id, nulls as one shared key (Map keys compare by SameValueZero). */
+const NULL_KEY = Symbol('null');
+const groupKey = (v: Value | undefined) => (v === null || v === undefined ? NULL_KEY : isLookupRef(v) ? v.id : v);
+
+interface Group {
+  values: (Value | undefined)[];
+  rows: Row[];
+}
+
 /**
  * AGG: filter / groupby / aggregate over the table. Aggregates are limited to `limit` input rows
  * (50,000 by default: AggregateQueryRecordLimitExceeded); groupby on datetime columns is not supported;
  * null group values are left out of the row.
+ *
+ * One pass over the table: the filters run on each row as it is read and the rows that pass go straight
+ * into their group, so a 50,000-row aggregate costs one scan, not a filtered copy plus a keyed copy.
  */
 export function runApply(
   env: QueryEnv,
@@ -100,52 +112,65 @@ export function runApply(
   annotations: AnnotationFilter,
   limit: number,
 ): Record<string, unknown>[] {
-  let rows: Iterable<Row> | Row[] = env.store.table(entity.logicalName).rows.values();
-  let result: Record<string, unknown>[] | null = null;
+  const preds: ReturnType<typeof compileFilter>[] = [];
+  let terminal: Exclude<ApplyStep, { kind: 'filter' }> | undefined;
   for (const step of steps) {
-    if (result) throw badRequest('$apply: no transformation may follow groupby or aggregate.');
-    if (step.kind === 'filter') {
-      const pred = compileFilter(env.schema, env.aliases, step.expr, entity);
-      const kept: Row[] = [];
-      for (const r of rows) if (pred(r, env)) kept.push(r);
-      rows = kept;
-    } else if (step.kind === 'aggregate') {
-      const all = Array.isArray(rows) ? rows : [...rows];
-      if (all.length > limit) throw aggregateLimit();
-      result = [aggregate(env, entity, step.items, all, annotations)];
-    } else {
-      const cols = step.paths.map((p) => column(env, entity, p));
-      const dt = cols.find((c) => c.attr.type === 'DateTime');
-      if (dt) throw badRequest(`Grouping by the date and time column '${dt.key}' is not supported.`);
-      const all = Array.isArray(rows) ? rows : [...rows];
-      if (step.aggregate && all.length > limit) throw aggregateLimit();
-      const groups = new Map<string, { values: (Value | undefined)[]; rows: Row[] }>();
-      for (const r of all) {
-        const values = cols.map((c) => c.get(r));
-        let key = '';
-        for (const v of values)
-          key += `${isLookupRef(v) ? v.id : v === null || v === undefined ? '\u0001' : typeof v === 'string' ? `s${v}` : String(v)}\u0000`;
-        let g = groups.get(key);
-        if (!g) {
-          g = { values, rows: [] };
-          groups.set(key, g);
-        }
-        g.rows.push(r);
-      }
-      result = [...groups.values()].map((g) => {
-        const out: Record<string, unknown> = {};
-        cols.forEach((c, i) => {
-          const v = g.values[i];
-          if (v === null || v === undefined) return;
-          if (annotations(FORMATTED)) {
-            const f = isLookupRef(v) ? env.relatedName(v) : formatValue(c.attr, v);
-            if (f !== undefined) out[`${c.key}@${FORMATTED}`] = f;
-          }
-          out[c.key] = isLookupRef(v) ? v.id : v;
-        });
-        return step.aggregate ? { ...out, ...aggregate(env, entity, step.aggregate, g.rows, annotations) } : out;
-      });
-    }
+    if (terminal) throw badRequest('$apply: no transformation may follow groupby or aggregate.');
+    if (step.kind === 'filter') preds.push(compileFilter(env.schema, env.aliases, step.expr, entity));
+    else terminal = step;
   }
-  return result ?? [...rows].map((r) => ({ [entity.primaryIdAttribute]: r[entity.primaryIdAttribute] }));
+  const cols = terminal?.kind === 'groupby' ? terminal.paths.map((p) => column(env, entity, p)) : [];
+  const dt = cols.find((c) => c.attr.type === 'DateTime');
+  if (dt) throw badRequest(`Grouping by the date and time column '${dt.key}' is not supported.`);
+  const limited = terminal?.kind === 'aggregate' || (terminal?.kind === 'groupby' && terminal.aggregate);
+
+  const kept: Row[] = [];
+  let matched = 0;
+  // groups in first-seen order, found through one nested Map level per group column
+  const groups: Group[] = [];
+  const root = new Map<unknown, unknown>();
+  const last = cols.length - 1;
+  scan: for (const row of env.store.table(entity.logicalName).rows.values()) {
+    for (let i = 0; i < preds.length; i++) if (!preds[i]!(row, env)) continue scan;
+    if (limited && ++matched > limit) throw aggregateLimit();
+    if (!cols.length) {
+      kept.push(row);
+      continue;
+    }
+    let level = root;
+    for (let i = 0; i < last; i++) {
+      const k = groupKey(cols[i]!.get(row));
+      let next = level.get(k) as Map<unknown, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(k, next);
+      }
+      level = next;
+    }
+    const k = groupKey(cols[last]!.get(row));
+    let g = level.get(k) as Group | undefined;
+    if (!g) {
+      g = { values: cols.map((c) => c.get(row)), rows: [] };
+      level.set(k, g);
+      groups.push(g);
+    }
+    g.rows.push(row);
+  }
+
+  if (!terminal) return kept.map((r) => ({ [entity.primaryIdAttribute]: r[entity.primaryIdAttribute] }));
+  if (terminal.kind === 'aggregate') return [aggregate(env, entity, terminal.items, kept, annotations)];
+  const items = terminal.aggregate;
+  return groups.map((g) => {
+    const out: Record<string, unknown> = {};
+    cols.forEach((c, i) => {
+      const v = g.values[i];
+      if (v === null || v === undefined) return;
+      if (annotations(FORMATTED)) {
+        const f = isLookupRef(v) ? env.relatedName(v) : formatValue(c.attr, v);
+        if (f !== undefined) out[`${c.key}@${FORMATTED}`] = f;
+      }
+      out[c.key] = isLookupRef(v) ? v.id : v;
+    });
+    return items ? { ...out, ...aggregate(env, entity, items, g.rows, annotations) } : out;
+  });
 }

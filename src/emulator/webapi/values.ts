@@ -5,6 +5,9 @@ const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 10 });
 
+/** A count as Dataverse formats it ("1,234"); one shared formatter, since toLocaleString builds a new one per call. */
+export const formatCount = (n: number): string => integer.format(n);
+
 /** "4/7/2023 2:59 PM" as in SELECT's formatted-value examples (shown here in UTC). */
 function formatDateTime(iso: string, dateOnly: boolean): string {
   const d = new Date(dateOnly ? `${iso}T00:00:00Z` : iso);
