@@ -7,6 +7,8 @@ export class RequestLimiter {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
   private notBefore = 0;
+  /** the current 429 hold: when requests may start again, and which limit the service said was hit */
+  private throttle: { until: number; code: string } | undefined;
 
   constructor(
     private readonly maxConcurrent: number,
@@ -29,7 +31,7 @@ export class RequestLimiter {
         signal?.addEventListener('abort', onAbort, { once: true });
       });
     } else this.active++;
-    const wait = this.notBefore - Date.now();
+    const wait = Math.max(this.notBefore, this.throttle?.until ?? 0) - Date.now();
     if (wait > 0) await sleep(wait, signal);
     let released = false;
     return () => {
@@ -54,9 +56,20 @@ export class RequestLimiter {
     this.onPace(delay, remaining);
   }
 
-  /** After a 429: nobody starts a request before the service said to come back. */
-  holdUntil(epochMs: number): void {
-    this.notBefore = Math.max(this.notBefore, epochMs);
+  /**
+   * After a 429: nobody starts a request before the service said to come back; returns when that is.
+   *
+   * A burst that overshoots a limit gets many 429s, and each Retry-After is whole seconds rounded up from
+   * the moment it was sent, so each one is an upper bound of the same moment the window frees: for 429s
+   * of the same limit (error code) the earliest resume time is the most precise, and it holds for all of
+   * them. A different limit must be waited out as well, so its hold only ever makes the wait longer.
+   */
+  holdUntil(epochMs: number, code = ''): number {
+    const t = this.throttle;
+    if (!t || t.until <= Date.now()) this.throttle = { until: epochMs, code };
+    else if (t.code === code) t.until = Math.min(t.until, epochMs);
+    else if (epochMs > t.until) this.throttle = { until: epochMs, code };
+    return this.throttle!.until;
   }
 }
 

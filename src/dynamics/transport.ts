@@ -2,7 +2,7 @@ import type { Pool } from 'undici';
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { TokenProvider } from './auth.js';
-import { type ErrorContext, mapDataverseError } from './errors.js';
+import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js';
 import { RequestLimiter, sleep } from './limiter.js';
 import { callerTokens } from './obo.js';
 import { decideOnError, decideOnStatus, type RetrySettings } from './retry.js';
@@ -152,8 +152,11 @@ export class Transport {
           'retry decision',
         );
         if (d.retry) {
-          if (res.status === 429) this.limiter.holdUntil(Date.now() + d.delayMs);
-          await sleep(d.delayMs, req.signal).catch(() => {
+          const wait =
+            res.status === 429
+              ? Math.max(0, this.limiter.holdUntil(Date.now() + d.delayMs, readErrorBody(res.text)?.code) - Date.now())
+              : d.delayMs;
+          await sleep(wait, req.signal).catch(() => {
             throw cancelled();
           });
           continue;

@@ -31,6 +31,44 @@ describe('client: throttling, retries and writes that never duplicate', () => {
     expect(Date.now() - start).toBeGreaterThanOrEqual(950);
   });
 
+  // LIMITS: Retry-After is whole seconds, so every 429 of one burst is an upper bound of the same moment
+  const retriedAt = (since: number) =>
+    emu
+      .requests()
+      .filter((r) => r.url.startsWith('/api/data/v9.2/leads?') && r.status === 200 && r.at! >= since)
+      .map((r) => r.at! - since);
+
+  it('429s of one limit in one burst: every throttled request resumes at the earliest time the service gave', async () => {
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, response: throttledResponse(1) });
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, response: throttledResponse(3) });
+    const start = Date.now();
+    const pages = await Promise.all([
+      client.query({ entity: 'lead', select: ['fullname'], top: 1 }),
+      client.query({ entity: 'lead', select: ['fullname'], top: 2 }),
+    ]);
+    expect(pages.map((p) => p.rows.length)).toEqual([1, 2]);
+    const at = retriedAt(start);
+    expect(at).toHaveLength(2);
+    // both went again after the 1 s the first 429 asked for, neither waited the second one's 3 s
+    for (const ms of at) expect(ms).toBeGreaterThanOrEqual(950);
+    for (const ms of at) expect(ms).toBeLessThan(2500);
+  });
+
+  it('a 429 of a different limit in the same burst is waited out too', async () => {
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, response: throttledResponse(1) });
+    const executionTime = throttledResponse(2);
+    (executionTime.body as { error: { code: string } }).error.code = '0x80072321';
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, response: executionTime });
+    const start = Date.now();
+    await Promise.all([
+      client.query({ entity: 'lead', select: ['fullname'], top: 1 }),
+      client.query({ entity: 'lead', select: ['fullname'], top: 2 }),
+    ]);
+    const at = retriedAt(start);
+    expect(at).toHaveLength(2);
+    for (const ms of at) expect(ms).toBeGreaterThanOrEqual(1950);
+  });
+
   it('a create whose response is lost after commit (reset-after) leaves exactly one record', async () => {
     emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/leads(' }, action: 'reset-after' });
     const r = await client.create('lead', { lastname: 'LostResponse', subject: 'Web form' });
