@@ -67,6 +67,21 @@ const ANNOTATIONS =
 const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
 const LINK_OPTIONS = new Set(['$select', '$filter', '$orderby', '$expand', '$apply', '$top', '$count', '$skiptoken']);
 
+// PAGE: Dataverse writes @odata.nextLink as the last property of a page
+const TRAILING_NEXT_LINK = /,"@odata\.nextLink":("(?:[^"\\]|\\.)*")\s*\}\s*$/;
+
+/** The @odata.nextLink at the very end of a page's JSON, read without parsing the (large) page. */
+export function trailingNextLink(text: string): string | undefined {
+  const m = TRAILING_NEXT_LINK.exec(text.slice(-16_384));
+  if (!m) return undefined;
+  try {
+    const link: unknown = JSON.parse(m[1]!);
+    return typeof link === 'string' ? link : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The raw (still URL-encoded) $skiptoken of a nextLink: all a cursor needs to carry. */
 function skipTokenOf(next: URL): string {
   const part = next.search
@@ -327,7 +342,13 @@ export class DynamicsClient {
     };
   }
 
-  /** Every row of a query, page by page over @odata.nextLink (PAGE), each link checked before it is followed. */
+  /**
+   * Every row of a query, page by page over @odata.nextLink (PAGE), each link checked before it is followed.
+   *
+   * The next page is asked for as soon as its link is known, before this page is parsed and handed over,
+   * so Dataverse works on page n+1 while page n is parsed and used: a long read costs about the slower of
+   * the two per page, not their sum. At most one page is in flight; stopping early cancels it.
+   */
   async *pages(
     spec: Omit<QuerySpec, 'top'> & { pageSize?: number; annotations?: boolean },
     opts: CallOptions = {},
@@ -335,25 +356,56 @@ export class DynamicsClient {
     const model = await this.checker.entity(spec.entity);
     const parts = await this.parts(model, spec);
     const pageSize = spec.pageSize ?? this.config.dynamics.pageSize;
-    let path: string | undefined = `${API}/${model.entitySetName}?${this.queryString(parts)}`;
-    while (path) {
-      const r = await this.transport.send({
-        method: 'GET',
-        path,
-        // raw exports can leave the labels out: fewer bytes, and less work for the server
-        headers: {
-          prefer:
-            spec.annotations === false
-              ? `odata.maxpagesize=${pageSize}`
-              : `odata.maxpagesize=${pageSize},${ANNOTATIONS}`,
-        },
-        idempotent: true,
-        signal: opts.signal,
-        context: { entity: model.logicalName, suggest: this.suggest },
-      });
-      const page = this.readPage(r.text);
-      yield page.rows;
-      path = page.next ? await this.checkLink(page.next, model) : undefined;
+    const fetchPage = (path: string) => {
+      const stop = new AbortController();
+      const text = this.transport
+        .send({
+          method: 'GET',
+          path,
+          // raw exports can leave the labels out: fewer bytes, and less work for the server
+          headers: {
+            prefer:
+              spec.annotations === false
+                ? `odata.maxpagesize=${pageSize}`
+                : `odata.maxpagesize=${pageSize},${ANNOTATIONS}`,
+          },
+          idempotent: true,
+          signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
+          context: { entity: model.logicalName, suggest: this.suggest },
+        })
+        .then((r) => r.text);
+      text.catch(() => {}); // a failure surfaces where the page is awaited, or not at all if nobody wants it
+      return { text, cancel: () => stop.abort() };
+    };
+    // a link the policy refuses fails the request for the next page, after this page was handed over
+    const follow = async (link: string): Promise<ReturnType<typeof fetchPage>> => {
+      try {
+        return fetchPage(await this.checkLink(link, model));
+      } catch (err) {
+        const text = Promise.reject(err);
+        text.catch(() => {});
+        return { text, cancel: () => {} };
+      }
+    };
+    let pending: ReturnType<typeof fetchPage> | undefined = fetchPage(
+      `${API}/${model.entitySetName}?${this.queryString(parts)}`,
+    );
+    try {
+      while (pending) {
+        const text: string = await pending.text;
+        pending = undefined;
+        const early = trailingNextLink(text);
+        if (early) pending = await follow(early);
+        const page = this.readPage(text);
+        if (page.next !== early) {
+          // no link at the tail (or, never seen, a different one): follow only the link the page holds
+          pending?.cancel();
+          pending = page.next ? await follow(page.next) : undefined;
+        }
+        yield page.rows;
+      }
+    } finally {
+      pending?.cancel();
     }
   }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DynamicsClient } from '../../src/dynamics/client.js';
 import { ConditionBuilder } from '../../src/dynamics/conditions.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
@@ -113,6 +113,21 @@ describe('client reads against the emulator', () => {
     for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 7 })) n += rows.length;
     expect(n).toBe(emu.rows('account').length);
     expect(apiRequests(emu, mark)).toHaveLength(Math.ceil(n / 7));
+  });
+
+  it('pages() asks for the next page while this one is in use, one page ahead, and stopping early ends it', async () => {
+    const mark = emu.requests().length;
+    const pages = client.pages({ entity: 'account', select: ['name'], pageSize: 7 });
+    const first = await pages.next();
+    expect(first.value).toHaveLength(7);
+    // page 2 was asked for before the caller wanted it...
+    await vi.waitFor(() => expect(apiRequests(emu, mark)).toHaveLength(2));
+    expect(apiRequests(emu, mark)[1]!.url).toContain('$skiptoken=');
+    // ...and nothing further while page 1 is still in use
+    await new Promise((r) => setTimeout(r, 100));
+    expect(apiRequests(emu, mark)).toHaveLength(2);
+    await pages.return(undefined);
+    expect(apiRequests(emu, mark)).toHaveLength(2);
   });
 
   it('get with expand; $apply aggregation; default columns are only the readable ones', async () => {
