@@ -41,51 +41,100 @@ function column(env: QueryEnv, entity: EntityDef, path: string[]): Column {
 
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 
-function aggregate(
+/** One aggregate of one group, fed row by row. */
+interface Accumulator {
+  add(row: Row): void;
+  write(out: Record<string, unknown>): void;
+}
+
+/**
+ * Compiles one aggregate item (checking the column and the method once, before any row is read) into a
+ * maker of accumulators: one per group, so a 50,000-row groupby keeps running totals instead of row lists.
+ */
+function aggregator(
+  env: QueryEnv,
+  entity: EntityDef,
+  item: AggregateItem,
+  annotations: AnnotationFilter,
+): () => Accumulator {
+  const formatted = annotations(FORMATTED);
+  const { alias, method } = item;
+  if (method === 'count')
+    return () => {
+      let n = 0;
+      return {
+        add: () => {
+          n++;
+        },
+        write: (out) => {
+          if (formatted) out[`${alias}@${FORMATTED}`] = formatCount(n);
+          out[alias] = n;
+        },
+      };
+    };
+  const col = column(env, entity, item.path!);
+  if (method === 'countdistinct')
+    return () => {
+      const seen = new Set<unknown>();
+      return {
+        add: (row) => {
+          const v = col.get(row);
+          if (v !== null && v !== undefined) seen.add(isLookupRef(v) ? v.id : v);
+        },
+        write: (out) => {
+          out[alias] = seen.size;
+        },
+      };
+    };
+  const isDate = col.attr.type === 'DateTime';
+  if (!NUMERIC.has(col.attr.type) && !(isDate && (method === 'min' || method === 'max')))
+    throw badRequest(
+      `The aggregation '${method}' cannot be applied to '${item.path!.join('/')}' of type ${col.attr.type}.`,
+    );
+  return () => {
+    let n = 0;
+    let sum = 0;
+    // dates are ISO text, which orders like the instants it names
+    let best: number | string | null = null;
+    return {
+      add: (row) => {
+        const v = col.get(row) as number | string | null | undefined;
+        if (v === null || v === undefined) return;
+        n++;
+        if (method === 'sum' || method === 'average') sum += v as number;
+        else if (best === null || (method === 'min' ? v < best : v > best)) best = v;
+      },
+      write: (out) => {
+        const result = n === 0 ? null : method === 'sum' ? sum : method === 'average' ? sum / n : best;
+        if (formatted && result !== null) {
+          const f = formatValue(col.attr, result);
+          if (f !== undefined) out[`${alias}@${FORMATTED}`] = f;
+        }
+        out[alias] = result;
+      },
+    };
+  };
+}
+
+/** The accumulators of every aggregate item, as one. */
+function aggregators(
   env: QueryEnv,
   entity: EntityDef,
   items: AggregateItem[],
-  rows: Row[],
   annotations: AnnotationFilter,
-) {
-  const out: Record<string, unknown> = {};
-  for (const item of items) {
-    if (item.method === 'count') {
-      if (annotations(FORMATTED)) out[`${item.alias}@${FORMATTED}`] = formatCount(rows.length);
-      out[item.alias] = rows.length;
-      continue;
-    }
-    const col = column(env, entity, item.path!);
-    const values = rows.map(col.get).filter((v): v is Value => v !== null && v !== undefined);
-    if (item.method === 'countdistinct') {
-      out[item.alias] = new Set(values.map((v) => (isLookupRef(v) ? v.id : v))).size;
-      continue;
-    }
-    const isDate = col.attr.type === 'DateTime';
-    if (!NUMERIC.has(col.attr.type) && !(isDate && (item.method === 'min' || item.method === 'max')))
-      throw badRequest(
-        `The aggregation '${item.method}' cannot be applied to '${item.path!.join('/')}' of type ${col.attr.type}.`,
-      );
-    let result: Value = null;
-    if (values.length) {
-      if (isDate) {
-        const sorted = (values as string[]).slice().sort();
-        result = item.method === 'min' ? sorted[0]! : sorted[sorted.length - 1]!;
-      } else {
-        const nums = values as number[];
-        if (item.method === 'sum') result = nums.reduce((a, b) => a + b, 0);
-        else if (item.method === 'average') result = nums.reduce((a, b) => a + b, 0) / nums.length;
-        else if (item.method === 'min') result = Math.min(...nums);
-        else result = Math.max(...nums);
-      }
-    }
-    if (annotations(FORMATTED) && result !== null) {
-      const f = formatValue(col.attr, result);
-      if (f !== undefined) out[`${item.alias}@${FORMATTED}`] = f;
-    }
-    out[item.alias] = result;
-  }
-  return out;
+): () => Accumulator {
+  const makers = items.map((item) => aggregator(env, entity, item, annotations));
+  return () => {
+    const all = makers.map((make) => make());
+    return {
+      add: (row) => {
+        for (let i = 0; i < all.length; i++) all[i]!.add(row);
+      },
+      write: (out) => {
+        for (const a of all) a.write(out);
+      },
+    };
+  };
 }
 
 /** Group values as Map keys: lookups by id, nulls as one shared key (Map keys compare by SameValueZero). */
@@ -94,7 +143,7 @@ const groupKey = (v: Value | undefined) => (v === null || v === undefined ? NULL
 
 interface Group {
   values: (Value | undefined)[];
-  rows: Row[];
+  totals?: Accumulator;
 }
 
 /**
@@ -123,6 +172,10 @@ export function runApply(
   const dt = cols.find((c) => c.attr.type === 'DateTime');
   if (dt) throw badRequest(`Grouping by the date and time column '${dt.key}' is not supported.`);
   const limited = terminal?.kind === 'aggregate' || (terminal?.kind === 'groupby' && terminal.aggregate);
+  const items =
+    terminal?.kind === 'aggregate' ? terminal.items : terminal?.kind === 'groupby' ? terminal.aggregate : undefined;
+  const makeTotals = items ? aggregators(env, entity, items, annotations) : undefined;
+  const overall = terminal?.kind === 'aggregate' ? makeTotals!() : undefined;
 
   const kept: Row[] = [];
   let matched = 0;
@@ -133,6 +186,10 @@ export function runApply(
   scan: for (const row of env.store.table(entity.logicalName).rows.values()) {
     for (let i = 0; i < preds.length; i++) if (!preds[i]!(row, env)) continue scan;
     if (limited && ++matched > limit) throw aggregateLimit();
+    if (overall) {
+      overall.add(row);
+      continue;
+    }
     if (!cols.length) {
       kept.push(row);
       continue;
@@ -150,16 +207,19 @@ export function runApply(
     const k = groupKey(cols[last]!.get(row));
     let g = level.get(k) as Group | undefined;
     if (!g) {
-      g = { values: cols.map((c) => c.get(row)), rows: [] };
+      g = { values: cols.map((c) => c.get(row)), totals: makeTotals?.() };
       level.set(k, g);
       groups.push(g);
     }
-    g.rows.push(row);
+    g.totals?.add(row);
   }
 
   if (!terminal) return kept.map((r) => ({ [entity.primaryIdAttribute]: r[entity.primaryIdAttribute] }));
-  if (terminal.kind === 'aggregate') return [aggregate(env, entity, terminal.items, kept, annotations)];
-  const items = terminal.aggregate;
+  if (overall) {
+    const out: Record<string, unknown> = {};
+    overall.write(out);
+    return [out];
+  }
   return groups.map((g) => {
     const out: Record<string, unknown> = {};
     cols.forEach((c, i) => {
@@ -171,6 +231,7 @@ export function runApply(
       }
       out[c.key] = isLookupRef(v) ? v.id : v;
     });
-    return items ? { ...out, ...aggregate(env, entity, items, g.rows, annotations) } : out;
+    g.totals?.write(out);
+    return out;
   });
 }

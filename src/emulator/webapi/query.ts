@@ -6,7 +6,7 @@ import type { QueryEnv } from './env.js';
 import { DataverseError } from './errors.js';
 import { compileFilter } from './filter.js';
 import { type CookieKey, decodeSkipToken, type PagingCookie } from './paging.js';
-import { compareKeys, sortKeyGetter } from './shape.js';
+import { compareKey, compareKeys, sortKeyGetter } from './shape.js';
 
 export interface CollectionQuery {
   entity: EntityDef;
@@ -113,9 +113,13 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     };
     const top = new SmallestK<Keyed>(pageSize + 1, cmp);
     let matched = 0;
+    const firstKey = getters[0];
     for (const row of q.source ?? table.rows.values()) {
       if (pred && !pred(row, env)) continue;
       matched++;
+      // most rows already sort after the page's current last row on the first column: skip them unbuilt
+      const worst = top.worst;
+      if (firstKey && worst && compareKey(firstKey(row), worst.k[0]!, desc[0]!) > 0) continue;
       const item = { r: row, k: getters.map((g) => g(row)), id: String(row[pk]) };
       if (after && cmp(item, after) <= 0) continue;
       top.push(item);
@@ -140,7 +144,8 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
  */
 class SmallestK<T> {
   private items: T[] = [];
-  private worst: T | undefined;
+  /** the k-th smallest so far, once k are known: anything after it cannot make the cut */
+  worst: T | undefined;
 
   constructor(
     private readonly k: number,

@@ -218,18 +218,19 @@ export function sortKeyGetter(
   return (row) => (row[name] as number | boolean | string | null) ?? null;
 }
 
-export function compareKeys(
-  a: (string | number | boolean | null)[],
-  b: (string | number | boolean | null)[],
-  desc: boolean[],
-): number {
+type SortKey = string | number | boolean | null;
+
+/** One $orderby value against another: SQL Server puts NULL first when ascending. */
+export function compareKey(x: SortKey, y: SortKey, desc: boolean): number {
+  if (x === y) return 0;
+  const c = x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
+  return desc ? -c : c;
+}
+
+export function compareKeys(a: SortKey[], b: SortKey[], desc: boolean[]): number {
   for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x === y) continue;
-    // SQL Server puts NULL first when ascending
-    const c = x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
-    return desc[i] ? -c : c;
+    const c = compareKey(a[i]!, b[i]!, desc[i]!);
+    if (c !== 0) return c;
   }
   return 0;
 }
