@@ -55,6 +55,8 @@ export function isLookupRef(v: unknown): v is LookupRef {
 export class Table {
   readonly rows = new Map<string, Row>();
   private sorted: string[] | null = null;
+  /** the rows in the order of `sorted`, rebuilt after any write (a replaced row is a new object) */
+  private sortedRowList: Row[] | null = null;
 
   constructor(readonly def: EntityDef) {}
 
@@ -64,18 +66,23 @@ export class Table {
 
   put(id: string, row: Row): void {
     if (!this.rows.has(id)) this.sorted = null;
+    this.sortedRowList = null;
     this.rows.set(id, row);
   }
 
   remove(id: string): boolean {
     const had = this.rows.delete(id);
-    if (had) this.sorted = null;
+    if (had) {
+      this.sorted = null;
+      this.sortedRowList = null;
+    }
     return had;
   }
 
   clear(): void {
     this.rows.clear();
     this.sorted = null;
+    this.sortedRowList = null;
   }
 
   sortedIds(): string[] {
@@ -85,6 +92,12 @@ export class Table {
       this.sorted = keyed.map((k) => k[1]);
     }
     return this.sorted;
+  }
+
+  /** The rows in primary-key order: a 5,000-row page reads them off an array, not 5,000 Map lookups. */
+  sortedRows(): Row[] {
+    if (!this.sortedRowList) this.sortedRowList = this.sortedIds().map((id) => this.rows.get(id)!);
+    return this.sortedRowList;
   }
 }
 

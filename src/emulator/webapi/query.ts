@@ -88,15 +88,16 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
   if (orderBy.length === 0 && !q.source) {
     // Fast path: primary-key order straight off the sorted id list; a page costs a binary search.
     const ids = table.sortedIds();
+    const rows = table.sortedRows();
     const start = cookieKeys ? upperBound(ids, cookieKeys[0]!.last ?? '') : 0;
     const page: Row[] = [];
-    for (let i = start; i < ids.length && page.length <= pageSize; i++) {
-      const row = table.get(ids[i]!)!;
+    for (let i = start; i < rows.length && page.length <= pageSize; i++) {
+      const row = rows[i]!;
       if (!pred || pred(row, env)) page.push(row);
     }
     if (q.count) {
       count = 0;
-      for (const id of ids) if ((!pred || pred(table.get(id)!, env)) && ++count > MAX_PAGE) break;
+      for (const row of rows) if ((!pred || pred(row, env)) && ++count > MAX_PAGE) break;
     }
     result.rows = page.slice(0, pageSize);
     if (page.length > pageSize && allowNext) result.next = nextCookie(cookie, result.rows, [], pk, []);

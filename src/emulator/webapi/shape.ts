@@ -22,7 +22,16 @@ export function annotationFilter(prefer: string | undefined): AnnotationFilter {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  return (name) => patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
+  // asked for every column of every row: answer each annotation name once
+  const answers = new Map<string, boolean>();
+  return (name) => {
+    let yes = answers.get(name);
+    if (yes === undefined) {
+      yes = patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : p === name));
+      answers.set(name, yes);
+    }
+    return yes;
+  };
 }
 
 export const etagOf = (row: Row) => `W/"${row.versionnumber}"`;
@@ -96,12 +105,13 @@ export function shapeRow(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const { annotations, env } = ctx;
+  const formatted = annotations(FORMATTED);
   if (withEtag) out['@odata.etag'] = etagOf(row);
   for (const c of columns) {
     const v = c.attr.validForRead ? (row[c.attr.logicalName] ?? null) : null;
     if (c.lookup) {
       if (isLookupRef(v)) {
-        if (annotations(FORMATTED)) {
+        if (formatted) {
           const name = env.relatedName(v);
           if (name !== undefined) out[`${c.key}@${FORMATTED}`] = name;
         }
@@ -111,7 +121,7 @@ export function shapeRow(
       } else out[c.key] = null;
       continue;
     }
-    if (annotations(FORMATTED)) {
+    if (formatted) {
       const f = formatValue(c.attr, v);
       if (f !== undefined) out[`${c.key}@${FORMATTED}`] = f;
     }
