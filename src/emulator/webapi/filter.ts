@@ -19,6 +19,8 @@ interface Operand {
   edm: string;
   attr?: AttributeDef;
   isLiteral: boolean;
+  /** set when the operand is a plain (non-lookup) column of the row being filtered */
+  column?: string;
 }
 
 interface Scope {
@@ -124,6 +126,27 @@ const NUMBER_TESTS: Record<CompareOp, (k: Comparable) => Test> = {
   ge: (k) => (v) => v !== null && k !== null && v >= k,
   lt: (k) => (v) => v !== null && k !== null && v < k,
   le: (k) => (v) => v !== null && k !== null && v <= k,
+};
+// `row[column] op literal` for number columns (whole numbers, option sets, money), in one closure each
+const NUMBER_COLUMN_TESTS: Record<CompareOp, (column: string, k: number | null) => Getter> = {
+  eq: (c, k) => (row) => (row[c] ?? null) === k,
+  ne: (c, k) => (row) => (row[c] ?? null) !== k,
+  gt: (c, k) => (row) => {
+    const v = row[c] as number | null | undefined;
+    return v !== null && v !== undefined && k !== null && v > k;
+  },
+  ge: (c, k) => (row) => {
+    const v = row[c] as number | null | undefined;
+    return v !== null && v !== undefined && k !== null && v >= k;
+  },
+  lt: (c, k) => (row) => {
+    const v = row[c] as number | null | undefined;
+    return v !== null && v !== undefined && k !== null && v < k;
+  },
+  le: (c, k) => (row) => {
+    const v = row[c] as number | null | undefined;
+    return v !== null && v !== undefined && k !== null && v <= k;
+  },
 };
 const TEXT_TESTS: Record<CompareOp, (k: Comparable) => Test> = {
   eq: (k) => (v) => v === k,
@@ -259,7 +282,15 @@ export class FilterCompiler {
       const v = r[name];
       return isLookupRef(v) ? v.id : v;
     };
-    return { get: hops.length || scope ? get : direct, family: familyOf(edm), edm, attr, isLiteral: false };
+    const plain = !hops.length && !scope;
+    return {
+      get: plain ? direct : get,
+      family: familyOf(edm),
+      edm,
+      attr,
+      isLiteral: false,
+      ...(plain && !lookup ? { column: name } : {}),
+    };
   }
 
   private literal(l: Literal): Operand {
@@ -313,6 +344,10 @@ export class FilterCompiler {
       const literal = (literalLeft ? lg : rg)(undefined as never, undefined as never, []);
       const k = normalise(literal, family);
       const col = literalLeft ? rg : lg;
+      const column = (literalLeft ? right : left).column;
+      // the hot case of a large filter, a number column against a number: read and compare in one step
+      if (column !== undefined && family === 'number' && (typeof k === 'number' || k === null))
+        return NUMBER_COLUMN_TESTS[o](column, k);
       if (family === 'date' && typeof literal === 'string' && ISO_DATE.test(literal)) {
         // a date-only value and a date literal order as text ('2026-01-31' < '2026-02-01'), so most rows
         // compare without parsing; anything else (a time of day, an offset) goes through the epoch
