@@ -432,7 +432,7 @@ export class DynamicsClient {
   async aggregate(
     entity: string,
     apply: ApplyStep[] | string,
-    opts: CallOptions & { where?: Condition } = {},
+    opts: CallOptions & { where?: Condition; annotations?: boolean } = {},
   ): Promise<Row[]> {
     const model = await this.checker.entity(entity);
     const steps = typeof apply === 'string' ? parseApply(apply) : apply;
@@ -441,7 +441,8 @@ export class DynamicsClient {
     const r = await this.transport.send({
       method: 'GET',
       path: `${API}/${model.entitySetName}?${this.queryString(parts)}`,
-      headers: { prefer: ANNOTATIONS },
+      // labels are optional: a caller that has them from metadata spares the service formatting every group
+      headers: opts.annotations === false ? {} : { prefer: ANNOTATIONS },
       idempotent: true,
       signal: opts.signal,
       context: { entity: model.logicalName },

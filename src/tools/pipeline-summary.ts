@@ -162,18 +162,26 @@ function add(
 
 /** $apply groupby (group, closeprobability): weighted value is Σ total × probability, added up here. */
 async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Map<string, Bucket>> {
+  // stage labels come from the table's metadata (cached); owners' names only the service can give
+  const stages =
+    groupColumn === 'salesstage'
+      ? (await ctx.client.metadata.entity('opportunity')).columns.get('salesstage')?.options
+      : undefined;
   const rows = await ctx.client.aggregate(
     'opportunity',
     `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue with sum as total,$count as n))`,
-    { signal: ctx.signal, where },
+    { signal: ctx.signal, where, annotations: !stages },
   );
   const buckets = new Map<string, Bucket>();
   for (const r of rows) {
     const key = String(r[groupColumn] ?? 'none');
+    const label = stages
+      ? stages.find((o) => String(o.value) === key)?.label
+      : (r[`${groupColumn}${FORMATTED}`] as string | undefined);
     add(
       buckets,
       key,
-      String(r[`${groupColumn}${FORMATTED}`] ?? (key === 'none' ? '(none)' : key)),
+      String(label ?? (key === 'none' ? '(none)' : key)),
       Number(r.n ?? 0),
       Number(r.total ?? 0),
       Number(r.closeprobability ?? 0),

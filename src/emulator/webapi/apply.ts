@@ -43,8 +43,9 @@ const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 
 /** One aggregate of one group, fed row by row. */
 interface Accumulator {
-  add(row: Row): void;
-  write(out: Record<string, unknown>): void;
+  /** absent for $count, which is the group's row count */
+  add?(row: Row): void;
+  write(out: Record<string, unknown>, rows: number): void;
 }
 
 /**
@@ -59,19 +60,15 @@ function aggregator(
 ): () => Accumulator {
   const formatted = annotations(FORMATTED);
   const { alias, method } = item;
-  if (method === 'count')
-    return () => {
-      let n = 0;
-      return {
-        add: () => {
-          n++;
-        },
-        write: (out) => {
-          if (formatted) out[`${alias}@${FORMATTED}`] = formatCount(n);
-          out[alias] = n;
-        },
-      };
+  if (method === 'count') {
+    const count: Accumulator = {
+      write: (out, n) => {
+        if (formatted) out[`${alias}@${FORMATTED}`] = formatCount(n);
+        out[alias] = n;
+      },
     };
+    return () => count;
+  }
   const col = column(env, entity, item.path!);
   if (method === 'countdistinct')
     return () => {
@@ -116,25 +113,34 @@ function aggregator(
   };
 }
 
-/** The accumulators of every aggregate item, as one. */
+/** A group's accumulators, one per aggregate item, and how many rows went in. */
+interface Totals {
+  rows: number;
+  each: Accumulator[];
+  /** the ones fed row by row */
+  adders: Accumulator[];
+}
+
 function aggregators(
   env: QueryEnv,
   entity: EntityDef,
   items: AggregateItem[],
   annotations: AnnotationFilter,
-): () => Accumulator {
+): () => Totals {
   const makers = items.map((item) => aggregator(env, entity, item, annotations));
   return () => {
-    const all = makers.map((make) => make());
-    return {
-      add: (row) => {
-        for (let i = 0; i < all.length; i++) all[i]!.add(row);
-      },
-      write: (out) => {
-        for (const a of all) a.write(out);
-      },
-    };
+    const each = makers.map((make) => make());
+    return { rows: 0, each, adders: each.filter((a) => a.add) };
   };
+}
+
+function addRow(t: Totals, row: Row): void {
+  t.rows++;
+  for (let i = 0; i < t.adders.length; i++) t.adders[i]!.add!(row);
+}
+
+function writeTotals(t: Totals, out: Record<string, unknown>): void {
+  for (const a of t.each) a.write(out, t.rows);
 }
 
 /** Group values as Map keys: lookups by id, nulls as one shared key (Map keys compare by SameValueZero). */
@@ -143,7 +149,7 @@ const groupKey = (v: Value | undefined) => (v === null || v === undefined ? NULL
 
 interface Group {
   values: (Value | undefined)[];
-  totals?: Accumulator;
+  totals?: Totals;
 }
 
 /**
@@ -183,11 +189,18 @@ export function runApply(
   const groups: Group[] = [];
   const root = new Map<unknown, unknown>();
   const last = cols.length - 1;
-  scan: for (const row of env.store.table(entity.logicalName).rows.values()) {
-    for (let i = 0; i < preds.length; i++) if (!preds[i]!(row, env)) continue scan;
+  // successive filter() steps narrow the same rows: one predicate that asks each in turn
+  const pred =
+    preds.length === 0
+      ? undefined
+      : preds.length === 1
+        ? preds[0]!
+        : (row: Row, e: QueryEnv) => preds.every((p) => p(row, e));
+  for (const row of env.store.table(entity.logicalName).rows.values()) {
+    if (pred && !pred(row, env)) continue;
     if (limited && ++matched > limit) throw aggregateLimit();
     if (overall) {
-      overall.add(row);
+      addRow(overall, row);
       continue;
     }
     if (!cols.length) {
@@ -211,13 +224,13 @@ export function runApply(
       level.set(k, g);
       groups.push(g);
     }
-    g.totals?.add(row);
+    if (g.totals) addRow(g.totals, row);
   }
 
   if (!terminal) return kept.map((r) => ({ [entity.primaryIdAttribute]: r[entity.primaryIdAttribute] }));
   if (overall) {
     const out: Record<string, unknown> = {};
-    overall.write(out);
+    writeTotals(overall, out);
     return [out];
   }
   return groups.map((g) => {
@@ -231,7 +244,7 @@ export function runApply(
       }
       out[c.key] = isLookupRef(v) ? v.id : v;
     });
-    g.totals?.write(out);
+    if (g.totals) writeTotals(g.totals, out);
     return out;
   });
 }
