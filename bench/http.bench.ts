@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startEmulator } from '../src/emulator/index.js';
-import { percentile, record } from './lib.js';
+import { freePort, percentile, record } from './lib.js';
 import { emulatorEnv } from './setup.js';
 
 const SESSIONS = 200;
@@ -24,7 +24,7 @@ async function run(stateless: boolean, id: string): Promise<void> {
     configFile,
     JSON.stringify({ http: { port: 0, stateless, rateLimitPerMinute: 100_000, maxSessions: 1000 } }),
   );
-  const port = 3300 + Math.floor(Math.random() * 500);
+  const port = await freePort();
   const child = spawn(
     process.execPath,
     [join(import.meta.dirname, '..', 'dist', 'index.js'), '--http', '--port', String(port)],

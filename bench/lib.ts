@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 
 /** One line of bench/results.json. */
 export interface Measure {
@@ -66,4 +67,16 @@ export async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: T; pea
 
 export function writeResults(path: string): void {
   writeFileSync(path, `${JSON.stringify({ measures }, null, 2)}\n`);
+}
+
+/**
+ * A loopback port that was free a moment ago, for a server we spawn with --port and must then reach
+ * (its log level stays at warn, so it does not print the port it chose itself).
+ */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

@@ -209,9 +209,9 @@ describe('mcp.config.example.json', () => {
   });
 
   it('the HTTP entry is what npm start serves', async () => {
-    const port = 3400 + Math.floor(Math.random() * 400);
+    // port 0: the system picks a free port, and the banner shows the one in use
     const child = spawn(process.execPath, [BIN, '--demo', '--http'], {
-      env: { PATH: process.env.PATH!, PORT: String(port) },
+      env: { PATH: process.env.PATH!, PORT: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let banner = '';
@@ -220,6 +220,8 @@ describe('mcp.config.example.json', () => {
     });
     try {
       for (let i = 0; i < 100 && !banner.includes('Stop with Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
+      const port = /MCP endpoint \(Streamable HTTP\): +http:\/\/127\.0\.0\.1:(\d+)\/mcp/.exec(banner)?.[1];
+      expect(port).toBeDefined();
       const url = example.mcpServers['dynamics-http']!.url!.replace(':3000', `:${port}`);
       expect(banner).toContain(url);
       expect(banner).toContain('not real data');

@@ -22,12 +22,12 @@ describe('README quick start from a clean clone', () => {
     expect(first).toBe('npm ci && npm start');
     await run('git', ['clone', '--quiet', ROOT, join(dir, 'p')]);
     const cwd = join(dir, 'p');
-    const port = 3800 + Math.floor(Math.random() * 150);
     // the install step on its own (offline-first: CI's own npm ci has filled the cache)
     await run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd, timeout: 240_000 });
     const child = spawn('sh', ['-c', 'npm start'], {
       cwd,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, PORT: String(port) },
+      // port 0: the system picks a free port, and the banner shows the one in use
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, PORT: '0' },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -37,11 +37,11 @@ describe('README quick start from a clean clone', () => {
     try {
       for (let i = 0; i < 600 && !output.includes('Stop with Ctrl-C'); i++)
         await new Promise((r) => setTimeout(r, 100));
-      const url = `http://127.0.0.1:${port}/mcp`;
-      expect(output).toContain(url);
+      const url = /MCP endpoint \(Streamable HTTP\): +(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(output)?.[1];
+      expect(url).toBeDefined();
       expect(output).toContain('not real data');
       const client = new Client({ name: 'quickstart', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
       const r = (await client.callTool({
         name: 'query_entities',
         arguments: { entity: 'account', top: 3, select: ['name'] },
