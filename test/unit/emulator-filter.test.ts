@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Schema } from '../../src/emulator/schema/index.js';
 import { seedStore } from '../../src/emulator/seed/seed.js';
-import { type Row, Store } from '../../src/emulator/store/store.js';
+import { guidKey, type Row, Store } from '../../src/emulator/store/store.js';
 import { QueryEnv } from '../../src/emulator/webapi/env.js';
 import { compileFilter } from '../../src/emulator/webapi/filter.js';
 import { parseFilter } from '../../src/odata/parser.js';
@@ -33,6 +33,11 @@ describe('emulator $filter comparisons agree with a plain evaluation', () => {
   const n = (r: Row, c: string) => r[c] as number | null;
   // a value some rows hold exactly, so that gt and ge (lt and le) select different rows
   const V = rows[0]!.estimatedvalue as number;
+  // GUIDs compare in SQL Server's uniqueidentifier order (guidKey), lookups by the id they hold
+  const G = String(rows[7]!.opportunityid);
+  const A = (rows[3]!.parentaccountid as { id: string }).id.toUpperCase();
+  const gk = (v: unknown) => guidKey(String(v));
+  const acc = (r: Row) => (r.parentaccountid as { id: string } | null)?.id ?? null;
   const day = (r: Row) => (r.estimatedclosedate === null ? null : Date.parse(`${r.estimatedclosedate}T00:00:00Z`));
   const cases: [string, (r: Row) => boolean][] = [
     ['statecode eq 0', (r) => n(r, 'statecode') === 0],
@@ -63,6 +68,13 @@ describe('emulator $filter comparisons agree with a plain evaluation', () => {
         n(r, 'statecode') === 0 && n(r, 'estimatedvalue')! >= 100000 && day(r)! <= Date.parse('2026-09-30T00:00:00Z'),
     ],
     ['statecode eq 1 or estimatedvalue lt 20000', (r) => n(r, 'statecode') === 1 || n(r, 'estimatedvalue')! < 20000],
+    [`opportunityid ge ${G}`, (r) => gk(r.opportunityid) >= gk(G)],
+    [`opportunityid lt ${G}`, (r) => gk(r.opportunityid) < gk(G)],
+    [`${G} gt opportunityid`, (r) => gk(r.opportunityid) < gk(G)],
+    [`opportunityid eq ${G.toUpperCase()}`, (r) => r.opportunityid === G],
+    [`opportunityid ne ${G}`, (r) => r.opportunityid !== G],
+    [`_parentaccountid_value eq ${A}`, (r) => acc(r) === A.toLowerCase()],
+    [`_parentaccountid_value le ${A}`, (r) => acc(r) !== null && gk(acc(r)) <= gk(A)],
     [
       'not (salesstage eq 3) and closeprobability gt 50',
       (r) => n(r, 'salesstage') !== 3 && n(r, 'closeprobability')! > 50,

@@ -2,7 +2,7 @@ import type { Compare, Expr, FunctionCall, Literal } from '../../odata/ast.js';
 import { parseLiteral } from '../../odata/parser.js';
 import { isLookup, type Schema } from '../schema/index.js';
 import type { AttributeDef, EntityDef } from '../schema/types.js';
-import { guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
+import { compareGuids, guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { badRequest, DataverseError, notSupported, unknownProperty } from './errors.js';
 import { edmType } from './values.js';
@@ -127,6 +127,16 @@ const NUMBER_TESTS: Record<CompareOp, (k: Comparable) => Test> = {
   lt: (k) => (v) => v !== null && k !== null && v < k,
   le: (k) => (v) => v !== null && k !== null && v <= k,
 };
+// `value op literal` for GUIDs (ids and lookups) in uniqueidentifier order; null matches only ne
+const GUID_TESTS: Record<CompareOp, (k: string) => (v: Value | undefined) => boolean> = {
+  eq: (k) => (v) => typeof v === 'string' && compareGuids(v, k) === 0,
+  ne: (k) => (v) => typeof v !== 'string' || compareGuids(v, k) !== 0,
+  gt: (k) => (v) => typeof v === 'string' && compareGuids(v, k) > 0,
+  ge: (k) => (v) => typeof v === 'string' && compareGuids(v, k) >= 0,
+  lt: (k) => (v) => typeof v === 'string' && compareGuids(v, k) < 0,
+  le: (k) => (v) => typeof v === 'string' && compareGuids(v, k) <= 0,
+};
+
 // `row[column] op literal` for number columns (whole numbers, option sets, money), in one closure each
 const NUMBER_COLUMN_TESTS: Record<CompareOp, (column: string, k: number | null) => Getter> = {
   eq: (c, k) => (row) => (row[c] ?? null) === k,
@@ -357,6 +367,11 @@ export class FilterCompiler {
           const raw = col(row, env, vars);
           return typeof raw === 'string' && raw.length === 10 ? asText(raw) : asEpoch(normalise(raw, family));
         };
+      }
+      if (family === 'guid' && typeof literal === 'string') {
+        // GUIDs order the SQL Server way; compare them where they are instead of building keys per row
+        const test = GUID_TESTS[o](literal);
+        return (row, env, vars) => test(col(row, env, vars));
       }
       const test = (typeof k === 'string' ? TEXT_TESTS : NUMBER_TESTS)[o](k);
       return (row, env, vars) => test(normalise(col(row, env, vars), family));

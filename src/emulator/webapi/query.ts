@@ -89,15 +89,17 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     // Fast path: primary-key order straight off the sorted id list; a page costs a binary search.
     const ids = table.sortedIds();
     const rows = table.sortedRows();
-    const start = cookieKeys ? upperBound(ids, cookieKeys[0]!.last ?? '') : 0;
+    // an index seek: key bounds in the filter narrow the stretch of the key order that is read at all
+    const { from, to } = keyWindow(ids, q.filter, pk);
+    const start = Math.max(from, cookieKeys ? upperBound(ids, cookieKeys[0]!.last ?? '') : 0);
     const page: Row[] = [];
-    for (let i = start; i < rows.length && page.length <= pageSize; i++) {
+    for (let i = start; i < to && page.length <= pageSize; i++) {
       const row = rows[i]!;
       if (!pred || pred(row, env)) page.push(row);
     }
     if (q.count) {
       count = 0;
-      for (const row of rows) if ((!pred || pred(row, env)) && ++count > MAX_PAGE) break;
+      for (let i = from; i < to; i++) if ((!pred || pred(rows[i]!, env)) && ++count > MAX_PAGE) break;
     }
     result.rows = page.slice(0, pageSize);
     if (page.length > pageSize && allowNext) result.next = nextCookie(cookie, result.rows, [], pk, []);
@@ -137,6 +139,42 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
   }
   if (count !== undefined) result.count = Math.min(count, MAX_PAGE);
   return result;
+}
+
+/** First index whose id sorts at or after (`strict`: after) `bound` in key order. */
+function seek(ids: string[], bound: string, strict: boolean): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareGuids(ids[mid]!, bound);
+    if (c < 0 || (strict && c === 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The part of the key order a filter can match, from `<key> ge|gt|lt|le <guid>` terms at the top of its
+ * conjunction (how parallel readers split a table into key ranges); the filter itself still decides
+ * every row in it.
+ */
+function keyWindow(ids: string[], filter: Expr | undefined, pk: string): { from: number; to: number } {
+  let from = 0;
+  let to = ids.length;
+  const terms = !filter ? [] : filter.kind === 'and' ? filter.operands : [filter];
+  for (const t of terms) {
+    if (t.kind !== 'compare') continue;
+    const keyLeft = t.left.kind === 'path' && t.left.segments.length === 1 && t.left.segments[0] === pk;
+    const keyRight = t.right.kind === 'path' && t.right.segments.length === 1 && t.right.segments[0] === pk;
+    const literal = keyLeft ? t.right : keyRight ? t.left : undefined;
+    if (!literal || literal.kind !== 'literal' || literal.type !== 'guid') continue;
+    const op = keyLeft ? t.op : ({ gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq', ne: 'ne' } as const)[t.op];
+    const g = String(literal.value);
+    if (op === 'ge' || op === 'gt' || op === 'eq') from = Math.max(from, seek(ids, g, op === 'gt'));
+    if (op === 'lt' || op === 'le' || op === 'eq') to = Math.min(to, seek(ids, g, op === 'le' || op === 'eq'));
+  }
+  return { from, to: Math.max(from, to) };
 }
 
 /**
