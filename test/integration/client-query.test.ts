@@ -130,6 +130,53 @@ describe('client reads against the emulator', () => {
     expect(apiRequests(emu, mark)).toHaveLength(2);
   });
 
+  it('pages({ parallel }) reads key ranges side by side: every row exactly once, filters kept', async () => {
+    const all = emu.rows('account');
+    const mark = emu.requests().length;
+    const seen: string[] = [];
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
+      seen.push(...rows.map((r) => String(r.accountid)));
+    expect(seen.sort()).toEqual(all.map((a) => String(a.accountid)).sort());
+    // three ranges, each paged on its own, each asked for with its key bounds
+    const urls = apiRequests(emu, mark).map((r) => decodeURIComponent(r.url));
+    expect(urls.filter((u) => !u.includes('$skiptoken'))).toHaveLength(3);
+    expect(urls.every((u) => /accountid (ge|lt) 00000000-0000-0000-0000-/.test(u))).toBe(true);
+    // the caller's own condition applies in every range
+    const city = String(all[0]!.address1_city);
+    let n = 0;
+    for await (const rows of client.pages({
+      entity: 'account',
+      select: ['address1_city'],
+      where: { column: 'address1_city', op: 'eq', value: city },
+      parallel: 2,
+    }))
+      for (const r of rows) {
+        expect(r.address1_city).toBe(city);
+        n++;
+      }
+    expect(n).toBe(all.filter((a) => a.address1_city === city).length);
+  });
+
+  it('pages({ parallel }): stopping early ends every range, and ordered reads stay in one stream', async () => {
+    let mark = emu.requests().length;
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 3, parallel: 2 })) {
+      expect(rows.length).toBeGreaterThan(0);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const afterStop = apiRequests(emu, mark).length;
+    // two first pages and at most one page ahead per range; nothing more once the reader stopped
+    expect(afterStop).toBeLessThanOrEqual(4);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(apiRequests(emu, mark)).toHaveLength(afterStop);
+    mark = emu.requests().length;
+    const names: string[] = [];
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], orderBy: 'name asc', parallel: 4 }))
+      names.push(...rows.map((r) => String(r.name)));
+    expect(names).toHaveLength(emu.rows('account').length);
+    expect(apiRequests(emu, mark).every((r) => !decodeURIComponent(r.url).includes('accountid ge'))).toBe(true);
+  });
+
   it('get with expand; $apply aggregation; default columns are only the readable ones', async () => {
     const acc = emu.rows('account')[0]!;
     const { row } = await client.get('account', String(acc.accountid), {

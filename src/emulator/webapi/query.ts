@@ -162,13 +162,15 @@ function seek(ids: string[], bound: string, strict: boolean): number {
 function keyWindow(ids: string[], filter: Expr | undefined, pk: string): { from: number; to: number } {
   let from = 0;
   let to = ids.length;
-  const terms = !filter ? [] : filter.kind === 'and' ? filter.operands : [filter];
+  const terms: Expr[] = [];
+  const collect = (e: Expr) => (e.kind === 'and' ? e.operands.forEach(collect) : terms.push(e));
+  if (filter) collect(filter);
   for (const t of terms) {
     if (t.kind !== 'compare') continue;
     const keyLeft = t.left.kind === 'path' && t.left.segments.length === 1 && t.left.segments[0] === pk;
     const keyRight = t.right.kind === 'path' && t.right.segments.length === 1 && t.right.segments[0] === pk;
     const literal = keyLeft ? t.right : keyRight ? t.left : undefined;
-    if (!literal || literal.kind !== 'literal' || literal.type !== 'guid') continue;
+    if (literal?.kind !== 'literal' || literal.type !== 'guid') continue;
     const op = keyLeft ? t.op : ({ gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq', ne: 'ne' } as const)[t.op];
     const g = String(literal.value);
     if (op === 'ge' || op === 'gt' || op === 'eq') from = Math.max(from, seek(ids, g, op === 'gt'));
