@@ -152,14 +152,17 @@ function lowerHeaders(req: IncomingMessage): Record<string, string> {
   return h;
 }
 
-function send(res: ServerResponse, r: ApiResponse): void {
-  const body = r.body ?? '';
+/** Writes the response; returns the body's size in bytes (encoded once: pages run to megabytes). */
+function send(res: ServerResponse, r: ApiResponse): number {
+  const empty = r.status === 204 || r.status === 304;
+  const bytes = empty ? undefined : Buffer.from(r.body ?? '');
   res.writeHead(r.status, {
     'OData-Version': '4.0',
     ...r.headers,
-    ...(r.status === 204 || r.status === 304 ? {} : { 'Content-Length': Buffer.byteLength(body) }),
+    ...(bytes ? { 'Content-Length': bytes.length } : {}),
   });
-  res.end(r.status === 204 || r.status === 304 ? undefined : body);
+  res.end(bytes);
+  return bytes?.length ?? 0;
 }
 
 async function listen(server: Server, host: string, port: number): Promise<number> {
@@ -380,8 +383,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
     const respond = (r: ApiResponse) => {
       entry.status = r.status;
-      stats.bytesOut += r.body ? Buffer.byteLength(r.body) : 0;
-      send(res, { ...r, headers: { Date: new Date(Date.now() + clockSkewMs).toUTCString(), ...r.headers } });
+      stats.bytesOut += send(res, {
+        ...r,
+        headers: { Date: new Date(Date.now() + clockSkewMs).toUTCString(), ...r.headers },
+      });
     };
     if (body === null)
       return respond(errorResponse(new DataverseError(413, '0x80040216', 'The request is too large.')));
