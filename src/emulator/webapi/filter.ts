@@ -127,6 +127,16 @@ const NUMBER_TESTS: Record<CompareOp, (k: Comparable) => Test> = {
   lt: (k) => (v) => v !== null && k !== null && v < k,
   le: (k) => (v) => v !== null && k !== null && v <= k,
 };
+// the deliberate second copy (see above): text only
+const TEXT_TESTS: Record<CompareOp, (k: Comparable) => Test> = {
+  eq: (k) => (v) => v === k,
+  ne: (k) => (v) => v !== k,
+  gt: (k) => (v) => v !== null && k !== null && v > k,
+  ge: (k) => (v) => v !== null && k !== null && v >= k,
+  lt: (k) => (v) => v !== null && k !== null && v < k,
+  le: (k) => (v) => v !== null && k !== null && v <= k,
+};
+
 // `value op literal` for GUIDs (ids and lookups) in uniqueidentifier order; null matches only ne
 const GUID_TESTS: Record<CompareOp, (k: string) => (v: Value | undefined) => boolean> = {
   eq: (k) => (v) => typeof v === 'string' && compareGuids(v, k) === 0,
@@ -157,14 +167,6 @@ const NUMBER_COLUMN_TESTS: Record<CompareOp, (column: string, k: number | null) 
     const v = row[c] as number | null | undefined;
     return v !== null && v !== undefined && k !== null && v <= k;
   },
-};
-const TEXT_TESTS: Record<CompareOp, (k: Comparable) => Test> = {
-  eq: (k) => (v) => v === k,
-  ne: (k) => (v) => v !== k,
-  gt: (k) => (v) => v !== null && k !== null && v > k,
-  ge: (k) => (v) => v !== null && k !== null && v >= k,
-  lt: (k) => (v) => v !== null && k !== null && v < k,
-  le: (k) => (v) => v !== null && k !== null && v <= k,
 };
 
 /** Shared by every top-level evaluation: lambdas copy before they add a variable (see lambda()). */
