@@ -177,6 +177,26 @@ describe('client reads against the emulator', () => {
     expect(apiRequests(emu, mark).every((r) => !decodeURIComponent(r.url).includes('accountid ge'))).toBe(true);
   });
 
+  it('pages({ parallel }): a failure in one range fails the whole read with the service message', async () => {
+    const reader = client.pages({ entity: 'account', select: ['name'], pageSize: 3, parallel: 2 });
+    expect((await reader.next()).done).toBe(false);
+    emu.addFault({
+      match: { method: 'GET', path: '/api/data/v9.2/accounts' },
+      response: { status: 400, body: { error: { code: '0x80040203', message: 'Range went wrong.' } } },
+      times: 50,
+    });
+    try {
+      const rest = async () => {
+        for (let r = await reader.next(); !r.done; r = await reader.next());
+      };
+      await expect(rest()).rejects.toMatchObject({ message: expect.stringContaining('Range went wrong') });
+    } finally {
+      emu.clearFaults();
+    }
+    // the reader is finished: asking again gives nothing more
+    expect((await reader.next()).done).toBe(true);
+  });
+
   it('get with expand; $apply aggregation; default columns are only the readable ones', async () => {
     const acc = emu.rows('account')[0]!;
     const { row } = await client.get('account', String(acc.accountid), {
