@@ -113,7 +113,7 @@ type Comparable = string | number | boolean | null;
 type Test = (v: Comparable) => boolean;
 type CompareOp = Compare['op'];
 /** `literal op value` is `value flipped-op literal` */
-const FLIPPED: Record<CompareOp, CompareOp> = { eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' };
+export const FLIPPED: Record<CompareOp, CompareOp> = { eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge' };
 
 // `value op literal`, one function per operator. Two copies on purpose: V8 keeps type feedback per
 // function literal, and a comparison that has seen both numbers and strings is slow for both, so numbers

@@ -1,10 +1,10 @@
 import type { ExpandItem, Expr, OrderByItem } from '../../odata/ast.js';
 import { isLookup } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
-import { compareGuids, guidKey, type Row } from '../store/store.js';
+import { compareGuids, type Row } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { DataverseError } from './errors.js';
-import { compileFilter } from './filter.js';
+import { compileFilter, FLIPPED } from './filter.js';
 import { type CookieKey, decodeSkipToken, type PagingCookie } from './paging.js';
 import { compareKey, compareKeys, sortKeyGetter } from './shape.js';
 
@@ -43,18 +43,6 @@ interface Keyed {
 const invalidCookie = () =>
   new DataverseError(400, '0x8004112A', 'Invalid paging cookie: the $skiptoken was not issued for this query.');
 
-function upperBound(ids: string[], last: string): number {
-  const key = guidKey(last);
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (guidKey(ids[mid]!) <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function decodeKey(env: QueryEnv, entity: EntityDef, name: string, text: string | null): Key {
   if (text === null) return null;
   const a = env.schema.lookupFromValueName(entity, name) ? undefined : env.schema.attribute(entity, name);
@@ -91,7 +79,7 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     const rows = table.sortedRows();
     // an index seek: key bounds in the filter narrow the stretch of the key order that is read at all
     const { from, to } = keyWindow(ids, q.filter, pk);
-    const start = Math.max(from, cookieKeys ? upperBound(ids, cookieKeys[0]!.last ?? '') : 0);
+    const start = Math.max(from, cookieKeys ? seek(ids, cookieKeys[0]!.last ?? '', true) : 0);
     const page: Row[] = [];
     for (let i = start; i < to && page.length <= pageSize; i++) {
       const row = rows[i]!;
@@ -171,7 +159,7 @@ function keyWindow(ids: string[], filter: Expr | undefined, pk: string): { from:
     const keyRight = t.right.kind === 'path' && t.right.segments.length === 1 && t.right.segments[0] === pk;
     const literal = keyLeft ? t.right : keyRight ? t.left : undefined;
     if (literal?.kind !== 'literal' || literal.type !== 'guid') continue;
-    const op = keyLeft ? t.op : ({ gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', eq: 'eq', ne: 'ne' } as const)[t.op];
+    const op = keyLeft ? t.op : FLIPPED[t.op];
     const g = String(literal.value);
     if (op === 'ge' || op === 'gt' || op === 'eq') from = Math.max(from, seek(ids, g, op === 'gt'));
     if (op === 'lt' || op === 'le' || op === 'eq') to = Math.min(to, seek(ids, g, op === 'le' || op === 'eq'));
