@@ -49,6 +49,32 @@ export async function times(n: number, fn: () => Promise<unknown>, warmup = 2): 
   return out;
 }
 
+/**
+ * Times two ways of doing the same thing in alternation (a, b, a, b, …) after `warmup` rounds of each, so
+ * drift in the machine's speed during the run falls on both alike. Wall times in ms.
+ */
+export async function timesPaired(
+  n: number,
+  a: () => Promise<unknown>,
+  b: () => Promise<unknown>,
+  warmup = 2,
+): Promise<{ a: number[]; b: number[] }> {
+  for (let i = 0; i < warmup; i++) {
+    await a();
+    await b();
+  }
+  const out = { a: [] as number[], b: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    let t = performance.now();
+    await a();
+    out.a.push(performance.now() - t);
+    t = performance.now();
+    await b();
+    out.b.push(performance.now() - t);
+  }
+  return out;
+}
+
 /** Samples this process's RSS while `fn` runs; returns the peak above the level at the start, in MB. */
 export async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peakMb: number }> {
   const start = process.memoryUsage().rss;
