@@ -20,13 +20,26 @@ export class SecretScrubber {
     return out;
   }
 
-  /** Deep copy with every string scrubbed. */
-  scrubDeep<T>(value: T, depth = 0): T {
+  /**
+   * A tool's structured result as it may leave the process: the same object when no string in it holds a
+   * secret (one pass over its JSON), else a copy with every string scrubbed. Records are text typed by
+   * people, and people paste secrets into descriptions.
+   */
+  scrubResult<T>(value: T): T {
+    const json = JSON.stringify(value);
+    if (json === undefined || this.scrub(json) === json) return value;
+    // JSON.stringify succeeded, so the value is a finite tree: every level is scrubbed
+    return this.scrubDeep(value, Number.POSITIVE_INFINITY);
+  }
+
+  /** Deep copy with every string scrubbed, down to `maxDepth` levels (log objects may be anything). */
+  scrubDeep<T>(value: T, maxDepth = 8, depth = 0): T {
     if (typeof value === 'string') return this.scrub(value) as T;
-    if (depth > 8 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v, depth + 1)) as T;
+    if (depth > maxDepth || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v, maxDepth, depth + 1)) as T;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = this.scrubDeep(v, depth + 1);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[k] = this.scrubDeep(v, maxDepth, depth + 1);
     return out as T;
   }
 }

@@ -101,7 +101,10 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
         try {
           const { structured, text } = await tool.run(args as never, ctx);
           log.debug({ ms: Date.now() - started }, 'tool ok');
-          return toolSuccess(structured as Record<string, unknown>, deps.scrubber.scrub(text));
+          return toolSuccess(
+            deps.scrubber.scrubResult(structured as Record<string, unknown>),
+            deps.scrubber.scrub(text),
+          );
         } catch (err) {
           return toToolResult(err, tool.name, log, deps.scrubber);
         }

@@ -156,6 +156,27 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(both)).toContain('accountId or by accountName');
   });
 
+  it("a secret pasted into a record (this app's own client secret in a description) comes back redacted in the text and in the structured result alike", async () => {
+    const account = emu.rows('account')[1]!;
+    const id = String(account.accountid);
+    const description = `temporary login: ${emu.clientSecret} (do not share)`;
+    const w = await h.call('update_record', { entity: 'account', id, values: { description } });
+    expect(w.isError).toBeFalsy();
+    // the record holds what was written; only what the model is shown is redacted
+    expect(emu.rows('account').find((a) => a.accountid === id)!.description).toBe(description);
+    const reads = [
+      w,
+      await h.call('get_record', { entity: 'account', id, select: ['description'] }),
+      await h.call('query_entities', { entity: 'account', select: ['description'], filter: `accountid eq ${id}` }),
+    ];
+    for (const r of reads) {
+      expect(r.isError).toBeFalsy();
+      expect(JSON.stringify(r)).not.toContain(emu.clientSecret);
+      expect(textOf(r)).toContain('temporary login: [redacted] (do not share)');
+      expect(JSON.stringify(r.structuredContent)).toContain('temporary login: [redacted] (do not share)');
+    }
+  });
+
   it('update_record changes writable columns, returns the new etag, refuses stale etags and never creates', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const before = await h.call('get_record', {
