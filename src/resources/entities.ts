@@ -1,10 +1,17 @@
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ServerDeps } from '../server.js';
 import { describe } from '../tools/describe-entity.js';
+import { toRpcError } from '../tools/support/result.js';
 
-const json = (uri: string, data: unknown) => ({
-  contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }],
-});
+/** A resource's JSON, scrubbed like a tool result; a failure is a JSON-RPC error told like a tool's. */
+async function answer(deps: ServerDeps, uri: string, load: () => Promise<unknown>) {
+  try {
+    const data = deps.scrubber.scrubResult(await load());
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] };
+  } catch (err) {
+    throw toRpcError(err, uri, deps.log, deps.scrubber);
+  }
+}
 
 /**
  * Entity metadata as resources: dynamics://entities (the tables the policy allows) and
@@ -20,7 +27,7 @@ export function registerEntityResources(server: McpServer, deps: ServerDeps): vo
       description: 'The tables this server lets you use, with entity set names and whether they are writable.',
       mimeType: 'application/json',
     },
-    async (uri) => json(uri.href, await describe(deps, undefined)),
+    (uri) => answer(deps, uri.href, () => describe(deps, undefined)),
   );
   server.registerResource(
     'entity-metadata',
@@ -40,6 +47,6 @@ export function registerEntityResources(server: McpServer, deps: ServerDeps): vo
         'Columns (types, choice labels, lookup targets, required levels) and relationships of one table, as describe_entity returns them.',
       mimeType: 'application/json',
     },
-    async (uri, vars) => json(uri.href, await describe(deps, String(vars.entity))),
+    (uri, vars) => answer(deps, uri.href, () => describe(deps, String(vars.entity))),
   );
 }

@@ -1,7 +1,15 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+const FORBIDDEN = {
+  error: {
+    code: '0x80040220',
+    message: 'Principal user (Id=00000000-0000-0000-0000-000000000001) is missing prvReadEntity privilege.',
+  },
+};
 
 describe('describe_entity, get_record, resources and prompts', () => {
   let emu: EmulatorHandle;
@@ -101,6 +109,29 @@ describe('describe_entity, get_record, resources and prompts', () => {
       argument: { name: 'entity', value: 'co' },
     });
     expect(done.completion.values).toEqual(['contact']);
+  });
+
+  it('resources: a table that does not exist or the policy does not offer is Invalid Params with the closest names; Dynamics failing is an internal error that says how to recover', async () => {
+    // SEP-2164: a resource not found is -32602 (Invalid Params), as the SDK answers for URIs no template matches
+    const missing = await h.client.readResource({ uri: 'dynamics://entities/acount' }).catch((e: McpError) => e);
+    expect(missing).toBeInstanceOf(McpError);
+    expect((missing as McpError).code).toBe(ErrorCode.InvalidParams);
+    expect((missing as McpError).message).toMatch(/^MCP error -32602: Error \(policy\): There is no table 'acount'/);
+    expect((missing as McpError).message).toMatch(/How to fix: .*describe_entity|Closest names: account/);
+    const hidden = await h.client.readResource({ uri: 'dynamics://entities/systemuserroles' }).catch((e) => e);
+    expect((hidden as McpError).code).toBe(ErrorCode.InvalidParams);
+    // a fresh server (nothing cached) while Dynamics refuses every metadata request
+    const fresh = await connectInMemory(emu);
+    emu.addFault({ match: { path: '/api/data/v9.2/' }, response: { status: 403, body: FORBIDDEN }, times: 50 });
+    try {
+      const down = await fresh.client.readResource({ uri: 'dynamics://entities/incident' }).catch((e) => e);
+      expect((down as McpError).code).toBe(ErrorCode.InternalError);
+      expect((down as McpError).message).toMatch(/Error \(permission\): .*How to fix: /s);
+      expect((down as McpError).message).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      emu.clearFaults();
+      await fresh.close();
+    }
   });
 
   it('prompts for the three seed use cases', async () => {

@@ -1,31 +1,57 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { DynamicsMcpError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { SecretScrubber } from '../../secrets.js';
+
+/** The words a failure is told in: what went wrong and how to recover; never a stack or a secret. */
+function explain(
+  err: unknown,
+  what: string,
+  log: Logger,
+  scrubber: SecretScrubber,
+): { text: string; known?: DynamicsMcpError } {
+  if (err instanceof DynamicsMcpError) {
+    log.info({ what, kind: err.kind, status: err.details.status, code: err.details.code }, 'request failed');
+    const lines = [`Error (${err.kind}): ${err.message}`, `How to fix: ${err.hint}`];
+    if (err.details.suggestions?.length) lines.push(`Closest names: ${err.details.suggestions.join(', ')}`);
+    if (err.details.retryAfterMs) lines.push(`Retry after: ${Math.ceil(err.details.retryAfterMs / 1000)} seconds`);
+    return { text: scrubber.scrub(lines.join('\n')), known: err };
+  }
+  const ref = Math.random().toString(36).slice(2, 10);
+  log.error({ what, ref, err }, 'unexpected error');
+  return {
+    text: `Error (internal): dynamics-mcp failed unexpectedly (reference ${ref}). How to fix: try again; if it repeats, report the reference to the administrator.`,
+  };
+}
 
 /**
  * The single error boundary: any failure → an MCP tool result with isError, a plain message and a hint that
  * tells the model how to recover. Never a stack trace, never a raw error object, never a secret.
  */
 export function toToolResult(err: unknown, tool: string, log: Logger, scrubber: SecretScrubber): CallToolResult {
-  if (err instanceof DynamicsMcpError) {
-    log.info({ tool, kind: err.kind, status: err.details.status, code: err.details.code }, 'tool failed');
-    const lines = [`Error (${err.kind}): ${err.message}`, `How to fix: ${err.hint}`];
-    if (err.details.suggestions?.length) lines.push(`Closest names: ${err.details.suggestions.join(', ')}`);
-    if (err.details.retryAfterMs) lines.push(`Retry after: ${Math.ceil(err.details.retryAfterMs / 1000)} seconds`);
-    return { isError: true, content: [{ type: 'text', text: scrubber.scrub(lines.join('\n')) }] };
-  }
-  const ref = Math.random().toString(36).slice(2, 10);
-  log.error({ tool, ref, err }, 'unexpected error in tool');
-  return {
-    isError: true,
-    content: [
-      {
-        type: 'text',
-        text: `Error (internal): dynamics-mcp failed unexpectedly (reference ${ref}). How to fix: try again; if it repeats, report the reference to the administrator.`,
-      },
-    ],
-  };
+  return { isError: true, content: [{ type: 'text', text: explain(err, tool, log, scrubber).text }] };
+}
+
+/** Kinds that mean "no such thing for you here": a resource not found, Invalid Params per SEP-2164. */
+const NOT_FOUND: ReadonlySet<string> = new Set(['not_found', 'policy', 'bad_input', 'unknown_column']);
+
+/**
+ * The same boundary for requests that can only fail with a JSON-RPC error (resources/read): the same words;
+ * a table that does not exist or the policy does not offer is Invalid Params, the code SEP-2164 settles on
+ * for a resource not found (and the SDK uses for URIs no template matches).
+ */
+export function toRpcError(
+  err: unknown,
+  what: string,
+  log: Logger,
+  scrubber: SecretScrubber,
+): Error & { code: number } {
+  const { text, known } = explain(err, what, log, scrubber);
+  // not McpError: its constructor prefixes "MCP error <code>:", and the client's McpError adds the prefix
+  // again; the SDK sends any thrown error's code and message as they are
+  return Object.assign(new Error(text), {
+    code: known && NOT_FOUND.has(known.kind) ? ErrorCode.InvalidParams : ErrorCode.InternalError,
+  });
 }
 
 export function toolSuccess(structured: Record<string, unknown>, text: string): CallToolResult {
