@@ -18,7 +18,16 @@ async function answer(deps: ServerDeps, uri: string, load: () => Promise<unknown
  * dynamics://entities/{entity} (one table's usable columns), with completion of table names.
  */
 export function registerEntityResources(server: McpServer, deps: ServerDeps): void {
-  const names = async () => (await describe(deps, undefined)).entities?.map((e) => e.name) ?? [];
+  // listing and completion are conveniences: when Dynamics cannot be reached they offer nothing rather
+  // than fail resources/list as a whole; reading dynamics://entities then says what is wrong
+  const names = async () => {
+    try {
+      return (await describe(deps, undefined)).entities?.map((e) => e.name) ?? [];
+    } catch (err) {
+      deps.log.warn({ err }, 'table names unavailable for resource listing and completion');
+      return [];
+    }
+  };
   server.registerResource(
     'entities',
     'dynamics://entities',

@@ -111,7 +111,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(done.completion.values).toEqual(['contact']);
   });
 
-  it('resources: a table that does not exist or the policy does not offer is Invalid Params with the closest names; Dynamics failing is an internal error that says how to recover', async () => {
+  it('resources: a table that does not exist or the policy does not offer is Invalid Params with the tables to use; when Dynamics refuses, listing still works and reading says how to recover', async () => {
     // SEP-2164: a resource not found is -32602 (Invalid Params), as the SDK answers for URIs no template matches
     const missing = await h.client.readResource({ uri: 'dynamics://entities/acount' }).catch((e: McpError) => e);
     expect(missing).toBeInstanceOf(McpError);
@@ -124,6 +124,14 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const fresh = await connectInMemory(emu);
     emu.addFault({ match: { path: '/api/data/v9.2/' }, response: { status: 403, body: FORBIDDEN }, times: 50 });
     try {
+      // the list and completion still answer (without table names); the read says what is wrong
+      const list = await fresh.client.listResources();
+      expect(list.resources.map((r) => r.uri)).toEqual(['dynamics://entities']);
+      const done = await fresh.client.complete({
+        ref: { type: 'ref/resource', uri: 'dynamics://entities/{entity}' },
+        argument: { name: 'entity', value: 'co' },
+      });
+      expect(done.completion.values).toEqual([]);
       const down = await fresh.client.readResource({ uri: 'dynamics://entities/incident' }).catch((e) => e);
       expect((down as McpError).code).toBe(ErrorCode.InternalError);
       expect((down as McpError).message).toMatch(/Error \(permission\): .*How to fix: /s);
