@@ -224,6 +224,33 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
     },
   );
 
+  it.skipIf(skip)(
+    'FILTER: primary-key bounds are exact at their ends (gt/ge/le/lt/eq, any case), and other conditions beside them still apply',
+    async () => {
+      const rows = (await t.api('GET', 'accounts?$select=accountid,statecode')).json().value as {
+        accountid: string;
+        statecode: number;
+      }[];
+      const ids = rows.map((r) => r.accountid);
+      const [a, b] = [ids[3]!, ids[9]!]; // default order is the key order: a sorts before b
+      const get = async (filter: string) =>
+        (await t.api('GET', `accounts?$select=accountid,statecode&$filter=${encodeURIComponent(filter)}`))
+          .json()
+          .value.map((x: { accountid: string }) => x.accountid);
+      expect(await get(`accountid gt ${a} and accountid le ${b}`)).toEqual(ids.slice(4, 10));
+      expect(await get(`accountid ge ${a} and accountid lt ${b}`)).toEqual(ids.slice(3, 9));
+      expect(await get(`${b} ge accountid and ${a} lt accountid`)).toEqual(ids.slice(4, 10));
+      expect(await get(`accountid eq ${b.toUpperCase()}`)).toEqual([b]);
+      expect(await get(`accountid ge ${a} and accountid le ${a}`)).toEqual([a]);
+      const inactive = rows
+        .slice(3, 10)
+        .filter((r) => r.statecode === 1)
+        .map((r) => r.accountid);
+      expect(await get(`accountid ge ${a} and accountid le ${b} and statecode eq 1`)).toEqual(inactive);
+      expect(await get(`accountid ge ${a} and accountid le ${b} and accountid ne ${b}`)).toEqual(ids.slice(3, 9));
+    },
+  );
+
   it.skipIf(skip)('PAGE: paging a column with many equal values still returns every row once, in order', async () => {
     // salesstage has four values over every opportunity: page boundaries fall inside runs of equal
     // values, where only the paging cookie's primary key tells the service where to go on

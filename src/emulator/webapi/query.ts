@@ -78,16 +78,18 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     const ids = table.sortedIds();
     const rows = table.sortedRows();
     // an index seek: key bounds in the filter narrow the stretch of the key order that is read at all
-    const { from, to } = keyWindow(ids, q.filter, pk);
+    const { from, to, exact } = keyWindow(ids, q.filter, pk);
+    // a filter of key bounds only is answered by the seek itself: every row in the window matches
+    const test = exact ? null : pred;
     const start = Math.max(from, cookieKeys ? seek(ids, cookieKeys[0]!.last ?? '', true) : 0);
     const page: Row[] = [];
     for (let i = start; i < to && page.length <= pageSize; i++) {
       const row = rows[i]!;
-      if (!pred || pred(row, env)) page.push(row);
+      if (!test || test(row, env)) page.push(row);
     }
     if (q.count) {
       count = 0;
-      for (let i = from; i < to; i++) if ((!pred || pred(rows[i]!, env)) && ++count > MAX_PAGE) break;
+      for (let i = from; i < to; i++) if ((!test || test(rows[i]!, env)) && ++count > MAX_PAGE) break;
     }
     result.rows = page.slice(0, pageSize);
     if (page.length > pageSize && allowNext) result.next = nextCookie(cookie, result.rows, [], pk, []);
@@ -143,16 +145,17 @@ function seek(ids: string[], bound: string, strict: boolean): number {
 }
 
 /**
- * The part of the key order a filter can match, from `<key> ge|gt|lt|le <guid>` terms at the top of its
- * conjunction (how parallel readers split a table into key ranges); the filter itself still decides
- * every row in it.
+ * The part of the key order a filter can match, from `<key> ge|gt|lt|le|eq <guid>` terms at the top of its
+ * conjunction (how parallel readers split a table into key ranges). `exact` when those terms are the
+ * whole filter, so the window is the answer; otherwise the filter still decides every row in it.
  */
-function keyWindow(ids: string[], filter: Expr | undefined, pk: string): { from: number; to: number } {
+function keyWindow(ids: string[], filter: Expr | undefined, pk: string): { from: number; to: number; exact: boolean } {
   let from = 0;
   let to = ids.length;
   const terms: Expr[] = [];
   const collect = (e: Expr) => (e.kind === 'and' ? e.operands.forEach(collect) : terms.push(e));
   if (filter) collect(filter);
+  let used = 0;
   for (const t of terms) {
     if (t.kind !== 'compare') continue;
     const keyLeft = t.left.kind === 'path' && t.left.segments.length === 1 && t.left.segments[0] === pk;
@@ -163,8 +166,9 @@ function keyWindow(ids: string[], filter: Expr | undefined, pk: string): { from:
     const g = String(literal.value);
     if (op === 'ge' || op === 'gt' || op === 'eq') from = Math.max(from, seek(ids, g, op === 'gt'));
     if (op === 'lt' || op === 'le' || op === 'eq') to = Math.min(to, seek(ids, g, op === 'le' || op === 'eq'));
+    if (op === 'ge' || op === 'gt' || op === 'lt' || op === 'le' || op === 'eq') used++;
   }
-  return { from, to: Math.max(from, to) };
+  return { from, to: Math.max(from, to), exact: used > 0 && used === terms.length };
 }
 
 /**
