@@ -3,6 +3,19 @@ import { z } from 'zod';
 
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
+// built once: every session (and every stateless request) registers the prompts again
+const ARGS = {
+  qualifyLead: { submission: z.string().describe('The form fields or message, as text.') },
+  caseFromAlert: {
+    alert: z.string().describe('The alert text, as the monitoring system sent it.'),
+    alertId: z.string().optional().describe("The monitoring system's id for this alert."),
+  },
+  reviewPipeline: {
+    from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
+    to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
+  },
+};
+
 /** Prompts for the three seed use cases: lead capture, pipeline review, cases from alerts. */
 export function registerPrompts(server: McpServer, readOnly: boolean): void {
   if (!readOnly) {
@@ -11,7 +24,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean): void {
       {
         title: 'Qualify and file a lead',
         description: 'Turn a web-form submission or an email into a lead, without creating duplicates.',
-        argsSchema: { submission: z.string().describe('The form fields or message, as text.') },
+        argsSchema: ARGS.qualifyLead,
       },
       ({ submission }) =>
         user(
@@ -25,10 +38,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean): void {
       {
         title: 'Open a case from a monitoring alert',
         description: 'Open (or find the already open) support case for an alert.',
-        argsSchema: {
-          alert: z.string().describe('The alert text, as the monitoring system sent it.'),
-          alertId: z.string().optional().describe("The monitoring system's id for this alert."),
-        },
+        argsSchema: ARGS.caseFromAlert,
       },
       ({ alert, alertId }) =>
         user(
@@ -43,10 +53,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean): void {
     {
       title: 'Review the sales pipeline',
       description: 'An executive summary of the open pipeline for a period.',
-      argsSchema: {
-        from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
-        to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
-      },
+      argsSchema: ARGS.reviewPipeline,
     },
     ({ from, to }) =>
       user(
