@@ -21,6 +21,7 @@ import { mapDataverseError } from './errors.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { DEFAULT_RETRY } from './retry.js';
+import { linkedSignal } from './signals.js';
 import { Transport } from './transport.js';
 
 export type Row = Record<string, unknown>;
@@ -428,7 +429,8 @@ export class DynamicsClient {
     const parts = await this.parts(model, spec);
     const pageSize = spec.pageSize ?? this.config.dynamics.pageSize;
     const fetchPage = (path: string) => {
-      const stop = new AbortController();
+      // cancelled when the read stops early or the caller gives up
+      const stop = linkedSignal(opts.signal);
       const text = this.transport
         .send({
           method: 'GET',
@@ -441,10 +443,11 @@ export class DynamicsClient {
                 : `odata.maxpagesize=${pageSize},${ANNOTATIONS}`,
           },
           idempotent: true,
-          signal: opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal,
+          signal: stop.signal,
           context: { entity: model.logicalName, suggest: this.suggest },
         })
-        .then((r) => r.text);
+        .then((r) => r.text)
+        .finally(() => stop.done());
       text.catch(() => {}); // a failure surfaces where the page is awaited, or not at all if nobody wants it
       return { text, cancel: () => stop.abort() };
     };

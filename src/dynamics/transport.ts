@@ -6,6 +6,7 @@ import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js
 import { RequestLimiter, sleep } from './limiter.js';
 import { callerTokens } from './obo.js';
 import { decideOnError, decideOnStatus, type RetrySettings } from './retry.js';
+import { linkedSignal } from './signals.js';
 
 export interface DvRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -83,9 +84,8 @@ export class Transport {
       const remaining = deadline - Date.now();
       if (req.signal?.aborted) throw cancelled();
       if (remaining <= 0) throw timeout(this.s.deadlineMs, req);
-      const signal = req.signal
-        ? AbortSignal.any([req.signal, AbortSignal.timeout(remaining)])
-        : AbortSignal.timeout(remaining);
+      const attemptSignal = linkedSignal(req.signal, remaining);
+      const signal = attemptSignal.signal;
       let release: (() => void) | undefined;
       let token = '';
       let res: { status: number; headers: Record<string, string>; text: string };
@@ -134,6 +134,8 @@ export class Transport {
         if (!d.retry) throw network(err, req);
         await sleep(d.delayMs, req.signal);
         continue;
+      } finally {
+        attemptSignal.done();
       }
       release();
       this.limiter.observe(res.headers);

@@ -1,0 +1,33 @@
+/**
+ * A signal that aborts when `parent` does, or after `ms`, and is released with done() once the work it
+ * guards has ended. AbortSignal.any and AbortSignal.timeout do the same, but on Node 20 each composite
+ * stays attached to a long-lived parent (a whole paged read) until that parent is collected
+ * (nodejs/node#55351, #54614), and a timeout signal's timer runs its full course even when the request
+ * ended after a millisecond.
+ */
+export function linkedSignal(
+  parent: AbortSignal | undefined,
+  ms?: number,
+): { signal: AbortSignal; abort(): void; done(): void } {
+  const ac = new AbortController();
+  if (parent?.aborted) {
+    ac.abort(parent.reason);
+    return { signal: ac.signal, abort: () => {}, done: () => {} };
+  }
+  const onAbort = () => ac.abort(parent?.reason);
+  parent?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    ms === undefined
+      ? undefined
+      : setTimeout(() => ac.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
+  timer?.unref();
+  return {
+    signal: ac.signal,
+    /** aborts this signal alone (the parent is not touched) */
+    abort: () => ac.abort(),
+    done() {
+      if (timer) clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+    },
+  };
+}

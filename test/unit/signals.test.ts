@@ -1,0 +1,45 @@
+import { getEventListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { linkedSignal } from '../../src/dynamics/signals.js';
+
+describe('linkedSignal: one request attempt, cancelled by its caller or its time limit', () => {
+  it("aborts with the caller's reason when the caller cancels", () => {
+    const caller = new AbortController();
+    const link = linkedSignal(caller.signal, 60_000);
+    caller.abort(new Error('user pressed stop'));
+    expect(link.signal.aborted).toBe(true);
+    expect((link.signal.reason as Error).message).toBe('user pressed stop');
+    link.done();
+  });
+
+  it('aborts with a TimeoutError when the time runs out', async () => {
+    const link = linkedSignal(undefined, 20);
+    await sleep(60);
+    expect(link.signal.aborted).toBe(true);
+    expect((link.signal.reason as DOMException).name).toBe('TimeoutError');
+  });
+
+  it("once done, leaves nothing on a long-lived caller signal and never fires (a paged read's signal sees thousands of requests)", async () => {
+    const caller = new AbortController();
+    const links = Array.from({ length: 1000 }, () => linkedSignal(caller.signal, 20));
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1000);
+    for (const l of links) l.done();
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    await sleep(60);
+    caller.abort();
+    expect(links.some((l) => l.signal.aborted)).toBe(false);
+  });
+
+  it('is aborted from the start when the caller already gave up; abort() stops it without touching the caller', () => {
+    const gone = new AbortController();
+    gone.abort('earlier');
+    expect(linkedSignal(gone.signal).signal.reason).toBe('earlier');
+    const caller = new AbortController();
+    const link = linkedSignal(caller.signal);
+    link.abort();
+    expect(link.signal.aborted).toBe(true);
+    expect(caller.signal.aborted).toBe(false);
+    link.done();
+  });
+});
