@@ -16,6 +16,8 @@ export function buildDeps(
   const scrubber = new SecretScrubber();
   if (config.auth.mode === 'secret') scrubber.register(config.auth.clientSecret);
   scrubber.register(config.cursorKey);
+  // hosted mode's API keys are credentials too: never echoed in a log line or a result
+  for (const key of config.inbound.apiKeys) scrubber.register(key);
   const log = createLogger(config.logLevel, scrubber, { destination: opts.logDestination });
   const policy = Policy.load(config.policy.path, config.policy.readOnly);
   const client = DynamicsClient.create(config, policy, log, { ca: opts.ca });

@@ -10,7 +10,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import type { ServerDeps } from '../../src/server.js';
 import { type HttpHandle, startHttp } from '../../src/transports/http.js';
 import { emulatorEnv } from './client.js';
-import { watchTexts } from './secrets-watch.js';
+import { watchSecret, watchTexts } from './secrets-watch.js';
 
 export interface HttpHarness {
   http: HttpHandle;
@@ -34,6 +34,8 @@ export async function startHttpServer(
   });
   const logs: string[] = [];
   watchTexts('http server log', () => logs);
+  // inbound API keys are credentials: the secrets scan looks for them in every log and result too
+  for (const key of config.inbound.apiKeys) watchSecret(key);
   const deps = buildDeps(config, {
     logDestination: new Writable({
       write(c, _e, cb) {

@@ -11,7 +11,7 @@ function explain(
   scrubber: SecretScrubber,
 ): { text: string; known?: DynamicsMcpError } {
   if (err instanceof DynamicsMcpError) {
-    log.info({ what, kind: err.kind, status: err.details.status, code: err.details.code }, 'request failed');
+    log.info({ what, kind: err.kind, status: err.details.status, code: err.details.code }, 'call failed');
     const lines = [`Error (${err.kind}): ${err.message}`, `How to fix: ${err.hint}`];
     if (err.details.suggestions?.length) lines.push(`Closest names: ${err.details.suggestions.join(', ')}`);
     if (err.details.retryAfterMs) lines.push(`Retry after: ${Math.ceil(err.details.retryAfterMs / 1000)} seconds`);

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { SecretScrubber } from '../../src/secrets.js';
+
+describe('SecretScrubber.scrubResult: structured results as they leave the process', () => {
+  const scrubber = new SecretScrubber();
+  scrubber.register('abc8Q~client-secret-value');
+  scrubber.register('a cursor key with "quotes" and \\ in it');
+
+  it('hands back the very same object when nothing in it is secret (no copy per call)', () => {
+    // "Bearer" followed by an ordinary word is text, not a credential
+    const clean = {
+      records: [{ id: '1', name: 'Contoso', note: 'Bearer bonds, bearer of good news' }],
+      hasMore: false,
+    };
+    expect(scrubber.scrubResult(clean)).toBe(clean);
+  });
+
+  it('redacts known secrets, bearer tokens and JWTs at any depth, leaving the rest as it was', () => {
+    let deep: Record<string, unknown> = { leaf: 'login: abc8Q~client-secret-value' };
+    for (let i = 0; i < 12; i++) deep = { level: i, child: deep };
+    const value = {
+      records: [
+        { id: '1', description: 'use Authorization: Bearer eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl please' },
+        { id: '3', description: 'api key: Bearer k3y-0f-s1xteen-chars-or-more' },
+        { id: '2', nested: deep, n: 5, ok: true, none: null },
+      ],
+    };
+    const out = scrubber.scrubResult(value);
+    expect(out).not.toBe(value);
+    const text = JSON.stringify(out);
+    expect(text).not.toContain('abc8Q~client-secret-value');
+    expect(text).not.toContain('eyJhbGciOi');
+    expect(text).not.toContain('k3y-0f-s1xteen');
+    expect(text).toContain('login: [redacted]');
+    expect(out.records[2]).toMatchObject({ id: '2', n: 5, ok: true, none: null });
+    // the input is not changed
+    expect(JSON.stringify(value)).toContain('abc8Q~client-secret-value');
+  });
+
+  it('finds a known secret whose characters JSON escapes', () => {
+    const out = scrubber.scrubResult({ note: 'key: a cursor key with "quotes" and \\ in it' });
+    expect(out.note).toBe('key: [redacted]');
+  });
+});
