@@ -21,10 +21,12 @@ export class StdioRpc {
       this.waiting.get(msg.id)?.resolve(msg);
       this.waiting.delete(msg.id);
     });
-    this.child.once('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`server exited (${code}) before answering`));
+    const fail = (why: string) => {
+      for (const w of this.waiting.values()) w.reject(new Error(why));
       this.waiting.clear();
-    });
+    };
+    this.child.once('exit', (code) => fail(`server exited (${code}) before answering`));
+    this.child.once('error', (err) => fail(`server could not be started: ${err.message}`));
   }
 
   request(method: string, params: unknown = {}): Promise<RpcAnswer> {
