@@ -80,7 +80,7 @@ export function compactRow(
   const out: CompactRow = {};
   const pk = row[model.primaryIdAttribute];
   if (typeof pk === 'string') out.id = pk;
-  for (const key in row) {
+  for (const key of Object.keys(row)) {
     const value = row[key];
     if (value === null || value === undefined) continue;
     const plan = planKey(model, key);
