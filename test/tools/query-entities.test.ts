@@ -63,6 +63,39 @@ describe('query_entities', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('sorted and filtered, page after page: the matching rows in order, each once, though every larger value belongs to a row the filter leaves out', async () => {
+    const values = emu.rows('opportunity').map((o) => Number(o.estimatedvalue));
+    const cut = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const below = emu
+      .rows('opportunity')
+      .filter((o) => Number(o.estimatedvalue) < cut)
+      .map((o) => ({ id: String(o.opportunityid), value: Number(o.estimatedvalue) }));
+    expect(below.length).toBeGreaterThan(8);
+    const seen: { id: string; value: number }[] = [];
+    let cursor: string | undefined;
+    do {
+      const r = await h.call('query_entities', {
+        entity: 'opportunity',
+        select: ['estimatedvalue'],
+        where: { column: 'estimatedvalue', op: 'lt', value: cut },
+        orderBy: 'estimatedvalue desc',
+        top: 4,
+        ...(cursor ? { cursor } : {}),
+      });
+      expect(r.isError).toBeFalsy();
+      seen.push(
+        ...r.structuredContent.records.map((x: { id: string; estimatedvalue: number }) => ({
+          id: x.id,
+          value: x.estimatedvalue,
+        })),
+      );
+      cursor = r.structuredContent.cursor;
+    } while (cursor);
+    expect(seen.map((x) => x.value)).toEqual(below.map((w) => w.value).sort((a, b) => b - a));
+    expect(new Set(seen.map((x) => x.id))).toEqual(new Set(below.map((w) => w.id)));
+    expect(seen).toHaveLength(below.length);
+  });
+
   it('accepts OData filter text and related records', async () => {
     const r = await h.call('query_entities', {
       entity: 'opportunity',

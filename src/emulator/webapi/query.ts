@@ -107,12 +107,18 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     const top = new SmallestK<Keyed>(pageSize + 1, cmp);
     let matched = 0;
     const firstKey = getters[0];
+    // without $count, a row that cannot make the page is skipped before the filter is asked about it
+    const boundFirst = !q.count && firstKey !== undefined;
     for (const row of q.source ?? table.rows.values()) {
+      if (boundFirst) {
+        const worst = top.worst;
+        if (worst && compareKey(firstKey(row), worst.k[0]!, desc[0]!) > 0) continue;
+      }
       if (pred && !pred(row, env)) continue;
       matched++;
       // most rows already sort after the page's current last row on the first column: skip them unbuilt
       const worst = top.worst;
-      if (firstKey && worst && compareKey(firstKey(row), worst.k[0]!, desc[0]!) > 0) continue;
+      if (!boundFirst && firstKey && worst && compareKey(firstKey(row), worst.k[0]!, desc[0]!) > 0) continue;
       const item = { r: row, k: getters.map((g) => g(row)), id: String(row[pk]) };
       if (after && cmp(item, after) <= 0) continue;
       top.push(item);
