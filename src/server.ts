@@ -36,7 +36,9 @@ export interface ServerDeps {
   toolLists: Map<boolean, ListToolsResult>;
   /**
    * One JSON Schema validator for every server: the SDK otherwise builds an Ajv instance per server
-   * (~160 us and its metaschemas), that is per session, and per request when stateless
+   * (~160 us and its metaschemas), that is per session, and per request when stateless. Only the SDK's
+   * elicitInput() uses it, and Ajv keeps every schema object it compiles: call that with constant schemas
+   * (confirm() below sends its elicitation itself and validates nothing here).
    */
   jsonSchemaValidator: AjvJsonSchemaValidator;
 }
