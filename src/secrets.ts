@@ -23,11 +23,10 @@ export class SecretScrubber {
 
   /**
    * A tool's structured result as it may leave the process: the same object when no string in it holds a
-   * secret (one pass over its JSON), else a copy with every string scrubbed. Records are text typed by
-   * people, and people paste secrets into descriptions.
+   * secret (one pass over its JSON, passed in when the caller has made it), else a copy with every string
+   * scrubbed. Records are text typed by people, and people paste secrets into descriptions.
    */
-  scrubResult<T>(value: T): T {
-    const json = JSON.stringify(value);
+  scrubResult<T>(value: T, json: string | undefined = JSON.stringify(value)): T {
     if (json === undefined) return value;
     // a known secret with a quote or backslash in it appears escaped in the JSON
     const escaped = [...this.values].some((v) => json.includes(JSON.stringify(v).slice(1, -1)));

@@ -110,10 +110,10 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
           },
         };
         try {
-          const { structured, text } = await tool.run(args as never, ctx);
+          const { structured, text, json } = await tool.run(args as never, ctx);
           log.debug({ ms: Date.now() - started }, 'tool ok');
           return toolSuccess(
-            deps.scrubber.scrubResult(structured as Record<string, unknown>),
+            deps.scrubber.scrubResult(structured as Record<string, unknown>, json),
             deps.scrubber.scrub(text),
           );
         } catch (err) {

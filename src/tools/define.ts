@@ -44,7 +44,8 @@ export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends An
   annotations: ToolAnnotations;
   /** write tools disappear in read-only mode */
   writes: boolean;
-  run(args: z.infer<In>, ctx: ToolContext): Promise<{ structured: z.infer<Out>; text: string }>;
+  /** `json`: the structured result's JSON, when the tool has made it already (the boundary scans it for secrets) */
+  run(args: z.infer<In>, ctx: ToolContext): Promise<{ structured: z.infer<Out>; text: string; json?: string }>;
 }
 
 export const defineTool = <In extends AnyObject, Out extends AnyObject>(

@@ -93,6 +93,6 @@ export const queryEntities = defineTool({
     }
     await ctx.progress(1, 1, `${records.length} rows`);
     const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.`;
-    return { structured, text: fenceUntrusted(summary, structured, json) };
+    return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
