@@ -71,6 +71,12 @@ export async function benchServer(): Promise<void> {
     const directRequest = async () =>
       (await request(`${emu.dynamicsUrl}${sent.url}`, { dispatcher: agent, headers })).body.json();
     const p1 = await timesPaired(200, directRequest, () => rpc.callTool('query_entities', args), 200);
+    // what P1 is made of: the stdio round trip alone (a ping, no tool and no Web API call), and the same
+    // comparison at a Web API latency like P4's (a real organisation answers in tens of milliseconds)
+    const hop = await timesPaired(200, directRequest, () => rpc.request('ping'), 50);
+    emu.configure({ latencyMs: 20 });
+    const p1r = await timesPaired(30, directRequest, () => rpc.callTool('query_entities', args), 5);
+    emu.configure({ latencyMs: 0 });
     await rpc.close();
     record({
       id: 'P1',
@@ -80,6 +86,24 @@ export async function benchServer(): Promise<void> {
       baseline: median(p1.a),
       goal: '<= 1.3x',
       met: median(p1.b) / median(p1.a) <= 1.3,
+    });
+    record({
+      id: 'P1f',
+      name: '… the stdio round trip alone (ping: no tool, no Web API call) vs the same direct request',
+      value: median(hop.b),
+      unit: 'ms',
+      baseline: median(hop.a),
+      goal: null,
+      met: null,
+    });
+    record({
+      id: 'P1r',
+      name: '… P1 with the Web API answering in 20 ms (as in P4)',
+      value: median(p1r.b),
+      unit: 'ms',
+      baseline: median(p1r.a),
+      goal: null,
+      met: null,
     });
     const transport = new StdioClientTransport({ command: process.execPath, args: serverArgs, env, stderr: 'ignore' });
     const client = new Client({ name: 'bench', version: '1' });
