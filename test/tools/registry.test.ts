@@ -1,3 +1,4 @@
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
@@ -63,6 +64,53 @@ describe('tool registry', () => {
         2,
       ),
     ).toMatchFileSnapshot(`./__toolsnaps__/${name}.json`);
+  });
+
+  // Clients may check arguments against the listed JSON Schema before calling (the SDK's Client does for
+  // results; agent frameworks do for arguments), so the schema must accept every shape the descriptions
+  // teach. A nested group ({and: [...]}) or a null check has no "value": the schema once required one.
+  it.each([
+    ['query_entities', { entity: 'account', where: { column: 'revenue', op: 'gt', value: 1000000 } }],
+    ['query_entities', { entity: 'account', where: { column: 'telephone1', op: 'null' } }],
+    [
+      'query_entities',
+      {
+        entity: 'account',
+        where: {
+          and: [
+            { column: 'statecode', op: 'eq', value: 'Active' },
+            { column: 'emailaddress1', op: 'notNull' },
+            {
+              or: [
+                { column: 'address1_city', op: 'eq', value: 'Seattle' },
+                { column: 'revenue', op: 'null' },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+    [
+      'query_entities',
+      { entity: 'account', where: { or: [{ and: [{ column: 'name', op: 'startswith', value: 'A' }] }] } },
+    ],
+    ['get_record', { entity: 'account', id: '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc', expand: [{ relation: 'x' }] }],
+    [
+      'update_record',
+      {
+        entity: 'account',
+        id: '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc',
+        values: { name: 'x', primarycontactid: { entity: 'contact', id: '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc' } },
+      },
+    ],
+    ['create_case', { title: 'Disk full', customer: { accountName: 'Contoso' }, externalRef: 'alert-1' }],
+    ['pipeline_summary', {}],
+  ])('%s: the listed input schema accepts %j', async (name, args) => {
+    const { tools } = await h.client.listTools();
+    const schema = tools.find((t) => t.name === name)!.inputSchema;
+    const check = new AjvJsonSchemaValidator().getValidator(schema as never)(args);
+    expect(check.errorMessage).toBeUndefined();
+    expect(check.valid).toBe(true);
   });
 
   it('read-only mode lists no write tools', async () => {

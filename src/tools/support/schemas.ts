@@ -48,8 +48,9 @@ const op = z.enum(CONDITION_OPS);
 
 // Descriptions sit on the outer level only: the nested levels repeat the shape, and every byte of the
 // schema is read by the model before its first call.
-// nested values are checked by the condition builder against the column's type
-const nestedValue = z.unknown();
+// nested values are checked by the condition builder against the column's type; optional, as at the outer
+// level: a group ({and: [...]}) and a null check have none (a bare z.unknown() is listed as required)
+const nestedValue = z.unknown().optional();
 // nested operators are checked by the condition builder too (the outer level lists them for the model)
 const nestedOp = z.string().max(30);
 const level2 = z.object({ column: z.string().max(200).optional(), op: nestedOp.optional(), value: nestedValue });
