@@ -3,6 +3,7 @@ import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { nameBasedId } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
+import { wrongType } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
@@ -17,10 +18,13 @@ export const createCase = defineTool({
     title: z.string().trim().min(1).max(200).describe('Case title.'),
     description: z.string().max(2000).optional().describe('Details, e.g. the alert text.'),
     customer: z
-      .object({
-        accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
-        accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
-      })
+      .object(
+        {
+          accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
+          accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
+        },
+        wrongType('customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'),
+      )
       .describe('The account the case is for: accountId or accountName.'),
     priority: z.enum(['high', 'normal', 'low']).default('normal'),
     caseType: z

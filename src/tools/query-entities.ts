@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DynamicsMcpError } from '../errors.js';
 import { defineTool } from './define.js';
 import { relatedModels } from './support/related.js';
-import { entityParam, expandParam, selectParam, whereParam } from './support/schemas.js';
+import { entityParam, expandParam, selectParam, whereParam, wrongType } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { toCondition } from './support/where.js';
@@ -25,7 +25,11 @@ export const queryEntities = defineTool({
       .describe(
         'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
       ),
-    orderBy: z.string().max(500).optional().describe('Sort, e.g. "name asc, createdon desc".'),
+    orderBy: z
+      .string(wrongType('orderBy is one text, e.g. "name asc, createdon desc", not a list.'))
+      .max(500)
+      .optional()
+      .describe('Sort, e.g. "name asc, createdon desc".'),
     top: z
       .number()
       .int()

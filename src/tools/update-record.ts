@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
-import { entityParam, idParam } from './support/schemas.js';
+import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
 export const updateRecord = defineTool({
@@ -15,13 +15,22 @@ export const updateRecord = defineTool({
     values: z
       .record(
         z.string(),
-        z.union([
-          z.string().max(4000),
-          z.number(),
-          z.boolean(),
-          z.null(),
-          z.object({ entity: z.string().max(100), id: z.string().max(40) }),
-        ]),
+        z.union(
+          [
+            z.string().max(4000),
+            z.number(),
+            z.boolean(),
+            z.null(),
+            z.object({ entity: z.string().max(100), id: z.string().max(40) }),
+          ],
+          {
+            error: (issue) =>
+              issue.code === 'invalid_union'
+                ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
+                : undefined,
+          },
+        ),
+        wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
       )
       .describe(
         'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',

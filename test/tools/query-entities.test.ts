@@ -160,4 +160,15 @@ describe('query_entities', () => {
     expect(w.isError).toBe(true);
     expect(textOf(w)).toContain('not a mix');
   });
+
+  // the shapes models most often get wrong: the error must show the right one, not only zod's type names
+  it.each([
+    [{ where: [{ column: 'name', op: 'eq', value: 'x' }] }, /where takes one condition object.*\{"and":\[/],
+    [{ orderBy: ['name desc'] }, /orderBy is one text, e.g\. "name asc, createdon desc"/],
+    [{ select: 'name,revenue' }, /select is a list of column names, e.g\. \["name","revenue"\]/],
+  ])('a wrong shape says what the right one is: %j', async (args, message) => {
+    const r = await h.call('query_entities', { entity: 'account', ...args });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(message);
+  });
 });

@@ -156,6 +156,26 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(both)).toContain('accountId or by accountName');
   });
 
+  it('a write tool given the wrong shape says what the right one is, and sends nothing', async () => {
+    const before = emu.stats().apiRequests;
+    const id = '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc';
+    const cases = [
+      ['create_case', { title: 'x', customer: 'Contoso' }, 'customer is an object: {"accountName":"Contoso"}'],
+      ['update_record', { entity: 'account', id, values: [['name', 'x']] }, 'values is an object of column'],
+      [
+        'update_record',
+        { entity: 'account', id, values: { primarycontactid: { logicalName: 'contact', id } } },
+        'or a lookup {"entity":"contact","id":"<GUID>"}',
+      ],
+    ] as const;
+    for (const [tool, args, message] of cases) {
+      const r = await h.call(tool, args);
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(message);
+    }
+    expect(emu.stats().apiRequests).toBe(before); // refused before any request
+  });
+
   it("a secret pasted into a record (this app's own client secret in a description) comes back redacted in the text and in the structured result alike", async () => {
     const account = emu.rows('account')[1]!;
     const id = String(account.accountid);

@@ -18,8 +18,19 @@ export const idParam = z
   .guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' })
   .describe('Record id (GUID) from query_entities or get_record.');
 
+/**
+ * The message for a value of the wrong type (zod's own names the types, not the shape to send), for the
+ * mistakes models make most: a list of conditions for one object, one text for a list, a list for a text.
+ */
+export const wrongType = (message: string) => ({
+  error: (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined),
+});
+
 export const selectParam = z
-  .array(z.string().trim().min(1).max(100))
+  .array(
+    z.string().trim().min(1).max(100),
+    wrongType('select is a list of column names, e.g. ["name","revenue"], not one text.'),
+  )
   .max(100)
   .describe(
     'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
@@ -62,21 +73,26 @@ const level1 = z.object({
   or: z.array(level2).max(50).optional(),
 });
 export const whereParam = z
-  .object({
-    column: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
-    op: op.optional(),
-    value: value.describe(
-      'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
+  .object(
+    {
+      column: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
+      op: op.optional(),
+      value: value.describe(
+        'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
+      ),
+      and: z.array(level1).max(50).optional(),
+      or: z.array(level1).max(50).optional(),
+    },
+    wrongType(
+      'where takes one condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").',
     ),
-    and: z.array(level1).max(50).optional(),
-    or: z.array(level1).max(50).optional(),
-  })
+  )
   .describe(
     'Conditions, safer than filter text: {column, op, value}, or {and: [...]} / {or: [...]} of them, nested up to three levels. E.g. {"and":[{"column":"statecode","op":"eq","value":"Open"},{"column":"revenue","op":"gt","value":1000000}]}.',
   );
