@@ -42,3 +42,24 @@ describe('SecretScrubber.scrubResult: structured results as they leave the proce
     expect(out.note).toBe('key: [redacted]');
   });
 });
+
+describe('SecretScrubber.scrub: credentials we never registered', () => {
+  const scrubber = new SecretScrubber();
+  // every pattern, in any case, at the start or end of the text, after any whitespace
+  it.each([
+    ['BEARER\tabcdefghijklmnop0123', 'abcdefghijklmnop0123'],
+    ['header authorization: bearer abcdefghijklmnop0123', 'abcdefghijklmnop0123'],
+    ['eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln', 'eyJhbGciOiJSUzI1NiJ9'],
+    ['-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----', 'MIIEow'],
+    ['grant_type=client_credentials&CLIENT_SECRET=s3cr3t&scope=x', 's3cr3t'],
+    ['Password=hunter22', 'hunter22'],
+    ['?access_token=abc.def', 'abc.def'],
+  ])('%j loses %j', (text, secret) => {
+    expect(scrubber.scrub(text)).not.toContain(secret);
+  });
+
+  it('leaves text without credentials as it was', () => {
+    const text = 'Bearer bonds; a password policy; key=value; eyJ alone';
+    expect(scrubber.scrub(text)).toBe(text);
+  });
+});
