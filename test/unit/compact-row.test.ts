@@ -132,6 +132,17 @@ describe('compactRow: a Web API row as the model sees it', () => {
     expect(out).toEqual({ id: 'a', hidden: 'h', primarycontactid: { contactid: 'c1', secret: 's' } });
   });
 
+  it('under a policy, drops objects and lists that are neither a known relationship nor a readable column', () => {
+    // e.g. a proxy's wrapper or an expansion the request never asked for: nothing unchecked reaches the model
+    const out = compactRow(
+      account,
+      { accountid: 'a', name: 'A', value: { secret: 's' }, stray: [{ secret: 's' }], hidden: { x: 1 } },
+      models,
+      readable,
+    );
+    expect(out).toEqual({ id: 'a', name: 'A' });
+  });
+
   it('applies the readable check the caller passes on this call, not one remembered from an earlier call', () => {
     expect(compactRow(account, row(1), models, () => true)).toHaveProperty('hidden', 'not for the model');
     expect(compactRow(account, row(1), models, readable)).not.toHaveProperty('hidden');

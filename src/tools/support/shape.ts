@@ -65,6 +65,10 @@ function planKey(model: EntityModel, key: string): KeyPlan {
   return plan;
 }
 
+/** A column of the table that the policy lets the model read (a policy with "*" allows any name). */
+const known = (model: EntityModel, key: string, readable: Readable) =>
+  model.columns.has(key) && readable(model.logicalName, key);
+
 /**
  * A Web API row as the model should see it: `id` first, the selected columns, choices as "Label (value)",
  * lookups as {id, name[, entity]}; OData annotations, etags and empty columns dropped. Columns the policy
@@ -88,15 +92,16 @@ export function compactRow(
     if (Array.isArray(value)) {
       const nav = model.collectionNavs.get(key.toLowerCase());
       const target = nav && resolveModel?.(nav.referencingEntity);
-      out[key] = target
-        ? value.map((v) => compactRow(target, v as Row, resolveModel, readable))
-        : (value as CompactRow[]);
+      if (target) out[key] = value.map((v) => compactRow(target, v as Row, resolveModel, readable));
+      // under a policy, what is neither a relationship we know nor a readable column is not handed over
+      else if (!readable || known(model, key, readable)) out[key] = value as CompactRow[];
       continue;
     }
     if (typeof value === 'object') {
       const nav = model.singleNavs.get(key.toLowerCase());
       const target = nav && resolveModel?.(nav.target);
-      out[key] = target ? compactRow(target, value as Row, resolveModel, readable) : (value as CompactRow);
+      if (target) out[key] = compactRow(target, value as Row, resolveModel, readable);
+      else if (!readable || known(model, key, readable)) out[key] = value as CompactRow;
       continue;
     }
     if (readable && !readable(model.logicalName, plan.column)) continue;
