@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { foreignAnswer } from './answers.js';
 import type { Transport } from './transport.js';
 
 /** One operation inside a $batch (BATCH). */
@@ -129,5 +130,8 @@ export async function sendBatch(
     idempotent: true,
     signal,
   });
-  return { parts: decodeBatch(r.headers['content-type'] ?? '', r.text), attempts: r.attempts };
+  const type = r.headers['content-type'] ?? '';
+  if (!/^multipart\/mixed/i.test(type) || !/boundary=/i.test(type))
+    throw foreignAnswer(r, 'a $batch request', 'not with the multipart answer $batch gives');
+  return { parts: decodeBatch(type, r.text), attempts: r.attempts };
 }

@@ -12,6 +12,7 @@ import { type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
+import { foreignAnswer, pageOf, rowOf } from './answers.js';
 import { createTokenProvider, type TokenProvider } from './auth.js';
 import { sendBatch } from './batch.js';
 import { guidValue, toWriteValue } from './coerce.js';
@@ -338,16 +339,6 @@ export class DynamicsClient {
     return `${url.pathname}${url.search}`;
   }
 
-  private readPage(text: string): { rows: Row[]; next?: string; count?: number; capped?: boolean } {
-    const body = JSON.parse(text) as Record<string, unknown>;
-    return {
-      rows: (body.value as Row[]) ?? [],
-      next: body['@odata.nextLink'] as string | undefined,
-      count: body['@odata.count'] as number | undefined,
-      capped: body['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] as boolean | undefined,
-    };
-  }
-
   private suggest = (entity: string, column: string) => {
     const m = this.policy.readableList(entity);
     return closest(column, m);
@@ -389,7 +380,7 @@ export class DynamicsClient {
       signal: opts.signal,
       context: { entity: model.logicalName, suggest: this.suggest },
     });
-    const page = this.readPage(r.text);
+    const page = pageOf(r, `the query on ${model.entitySetName}`);
     const next = page.next ? new URL(page.next) : undefined;
     return {
       entity: model,
@@ -431,7 +422,7 @@ export class DynamicsClient {
     const fetchPage = (path: string) => {
       // cancelled when the read stops early or the caller gives up
       const stop = linkedSignal(opts.signal);
-      const text = this.transport
+      const answer = this.transport
         .send({
           method: 'GET',
           path,
@@ -446,19 +437,18 @@ export class DynamicsClient {
           signal: stop.signal,
           context: { entity: model.logicalName, suggest: this.suggest },
         })
-        .then((r) => r.text)
         .finally(() => stop.done());
-      text.catch(() => {}); // a failure surfaces where the page is awaited, or not at all if nobody wants it
-      return { text, cancel: () => stop.abort() };
+      answer.catch(() => {}); // a failure surfaces where the page is awaited, or not at all if nobody wants it
+      return { answer, cancel: () => stop.abort() };
     };
     // a link the policy refuses fails the request for the next page, after this page was handed over
     const follow = async (link: string): Promise<ReturnType<typeof fetchPage>> => {
       try {
         return fetchPage(await this.checkLink(link, model));
       } catch (err) {
-        const text = Promise.reject(err);
-        text.catch(() => {});
-        return { text, cancel: () => {} };
+        const answer: ReturnType<typeof fetchPage>['answer'] = Promise.reject(err);
+        answer.catch(() => {});
+        return { answer, cancel: () => {} };
       }
     };
     let pending: ReturnType<typeof fetchPage> | undefined = fetchPage(
@@ -466,11 +456,11 @@ export class DynamicsClient {
     );
     try {
       while (pending) {
-        const text: string = await pending.text;
+        const answer = await pending.answer;
         pending = undefined;
-        const early = trailingNextLink(text);
+        const early = trailingNextLink(answer.text);
         if (early) pending = await follow(early);
-        const page = this.readPage(text);
+        const page = pageOf(answer, `the query on ${model.entitySetName}`);
         if (page.next !== early) {
           // no link at the tail (or, never seen, a different one): follow only the link the page holds
           pending?.cancel();
@@ -499,7 +489,7 @@ export class DynamicsClient {
       signal: opts.signal,
       context: { entity: model.logicalName, id: key, suggest: this.suggest },
     });
-    return { model, row: JSON.parse(r.text) as Row };
+    return { model, row: rowOf(r, `the read of ${model.logicalName} ${key}`) };
   }
 
   /** $apply aggregation (AGG), checked like any read; `where` becomes its leading filter() step. */
@@ -521,7 +511,7 @@ export class DynamicsClient {
       signal: opts.signal,
       context: { entity: model.logicalName },
     });
-    return (JSON.parse(r.text) as { value: Row[] }).value;
+    return pageOf(r, `the aggregation on ${model.entitySetName}`).rows;
   }
 
   async whoAmI(opts: CallOptions = {}): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {
@@ -531,7 +521,7 @@ export class DynamicsClient {
       idempotent: true,
       signal: opts.signal,
     });
-    return JSON.parse(r.text);
+    return rowOf(r, 'WhoAmI') as { UserId: string; BusinessUnitId: string; OrganizationId: string };
   }
 
   // ---------- writes ----------
@@ -639,7 +629,38 @@ export class DynamicsClient {
       }
       throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id });
     }
+    // Dataverse answers a create by upsert with 204 (201 with a representation); any other success came from
+    // something in between, which may or may not have passed the write on: the record itself says which
+    if (r.status !== 204 && r.status !== 201) await this.confirmCreated(model, id, r, opts.signal);
     return { id, created: true };
+  }
+
+  private async confirmCreated(
+    model: EntityModel,
+    id: string,
+    answer: { status: number; headers: Record<string, string>; text: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const what = `the create of ${model.logicalName} ${id}`;
+    let found: boolean;
+    try {
+      const r = await this.transport.send({
+        method: 'GET',
+        path: `${API}/${model.entitySetName}(${id})?$select=${model.primaryIdAttribute}`,
+        idempotent: true,
+        accept: [404],
+        signal,
+      });
+      found = r.status !== 404 && (rowOf(r, what) as Row)[model.primaryIdAttribute] !== undefined;
+    } catch {
+      throw foreignAnswer(
+        answer,
+        what,
+        'not as Dataverse does',
+        `Whether ${id} was created is unknown: look for it (get_record) before trying again.`,
+      );
+    }
+    if (!found) throw foreignAnswer(answer, what, 'did not create it', 'Nothing was created, so trying again is safe.');
   }
 
   /**
@@ -760,13 +781,13 @@ export class DynamicsClient {
           idempotent: true,
           signal: opts.signal,
         });
-        const row = JSON.parse(current.text) as Row;
+        const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
         const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
         if (applied) return { model, row, etag: String(row['@odata.etag'] ?? '') };
       }
       throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
     }
-    const row = JSON.parse(r.text) as Row;
+    const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
     return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? '') };
   }
 }

@@ -1,4 +1,5 @@
 import { applicationUserMissing, DynamicsMcpError } from '../errors.js';
+import { describeBody } from './answers.js';
 import { retryAfterMs } from './retry.js';
 
 export interface DataverseErrorBody {
@@ -42,7 +43,8 @@ export function mapDataverseError(
 ): DynamicsMcpError {
   const body = readErrorBody(text);
   const code = body?.code || undefined;
-  const message = body ? clean(body.message) : `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+  // not Dataverse's error JSON: a proxy or load balancer answered; say what it sent, not its raw markup
+  const message = body ? clean(body.message) : `HTTP ${status}: ${describeBody(headers, text)}`;
   const what = ctx.entity ? `${ctx.entity}${ctx.id ? ` ${ctx.id}` : ''}` : 'the record';
   const base = { status, code };
   if (status === 401) return applicationUserMissing(message);
@@ -143,7 +145,7 @@ export function mapDataverseError(
   }
   return new DynamicsMcpError(
     'server',
-    `Dynamics answered HTTP ${status}: ${message}`,
+    body ? `Dynamics answered HTTP ${status}: ${message}` : `Dynamics answered ${message}`,
     'This is a problem on the Dynamics side; try again in a minute.',
     { ...base, retryable: status >= 500 },
   );

@@ -1,6 +1,7 @@
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ColumnModel, EntityModel, ModelSource, OptionModel } from '../policy/model.js';
+import { jsonOf, pageOf } from './answers.js';
 import { sendBatch } from './batch.js';
 import type { Transport } from './transport.js';
 
@@ -52,8 +53,8 @@ export class MetadataCache implements ModelSource {
         signal,
       })
       .then((r) =>
-        (JSON.parse(r.text).value as Record<string, unknown>[])
-          .filter((e) => e.EntitySetName)
+        pageOf(r, 'the list of tables')
+          .rows.filter((e) => e.EntitySetName)
           .map((e) => ({
             logicalName: String(e.LogicalName),
             entitySetName: String(e.EntitySetName),
@@ -126,7 +127,7 @@ export class MetadataCache implements ModelSource {
           `Reading metadata for ${logicalName} failed (${urls[i]!.split('?')[0]}: HTTP ${p.status}).`,
           'Try again in a minute.',
         );
-      return JSON.parse(p.body) as Json;
+      return jsonOf({ ...p, text: p.body }, `the metadata of ${logicalName}`) as Json;
     });
     const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, m2o, o2m] = bodies;
     const byName = <T>(rows: Json[] | undefined, f: (r: Json) => T) =>

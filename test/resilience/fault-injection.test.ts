@@ -91,6 +91,25 @@ const FAULTS: { name: string; spec: (emu: EmulatorHandle, method: string) => Fau
     }),
   },
   {
+    // a proxy or gateway between us and Dataverse answering for it
+    name: 'an HTML page with 200',
+    spec: (_e, method) => ({
+      match: { method, path: WEB },
+      response: {
+        status: 200,
+        headers: { 'Content-Type': 'text/html' },
+        body: '<html><head><title>Access gateway</title></head><body>Sign in</body></html>',
+      },
+    }),
+  },
+  {
+    name: 'a 200 whose JSON is cut short',
+    spec: (_e, method) => ({
+      match: { method, path: WEB },
+      response: { status: 200, body: '{"@odata.context":"x","value":[{"name":"Cut' },
+    }),
+  },
+  {
     name: 'token endpoint 5xx',
     spec: (emu) => ({
       match: { method: 'POST', path: `/${emu.tenantId}/oauth2/v2.0/token` },
