@@ -165,6 +165,8 @@ export class Transport {
         }
         throw mapDataverseError(res.status, res.headers, res.text, req.context);
       }
+      // the Web API does not redirect; something in front of it (or an old environment URL) does
+      if (res.status >= 300 && res.status < 400 && !req.accept?.includes(res.status)) throw redirected(res.headers);
       return { ...res, attempts: attempt + 1 };
     }
   }
@@ -193,6 +195,23 @@ const timeout = (ms: number, req: DvRequest) =>
       : 'The write may or may not have happened: read the record before retrying.',
     { retryable: req.idempotent },
   );
+
+function redirected(headers: Record<string, string>): DynamicsMcpError {
+  let target = 'another address';
+  try {
+    // origin and path only: a sign-in page's query string can carry request ids and state
+    const u = new URL(headers.location ?? '');
+    target = `${u.origin}${u.pathname}`;
+  } catch {
+    // no usable Location
+  }
+  return new DynamicsMcpError(
+    'config',
+    `Dynamics answered with a redirect to ${target}, which this server does not follow.`,
+    'Set DYNAMICS_URL to the Environment URL shown in the Power Platform admin center (Environments → your environment). A redirect to a sign-in page means a proxy between this server and Dynamics wants its own sign-in; ask for this host to be let through.',
+    { retryable: false },
+  );
+}
 
 const network = (err: unknown, req: DvRequest) =>
   new DynamicsMcpError(

@@ -74,6 +74,20 @@ describe("answers that are not Dataverse's", () => {
     expect(textOf(r)).not.toContain('HTTP 502: HTTP 502');
   });
 
+  it('a redirect (a proxy sending to its sign-in page) says where to, without the query string, and what to fix', async () => {
+    const r = await call(
+      'accounts',
+      { status: 302, headers: { Location: 'https://login.proxy.example/signin?state=abc123&req=xyz' } },
+      'query_entities',
+      { entity: 'account' },
+    );
+    expect(textOf(r)).toMatch(
+      /^Error \(config\): Dynamics answered with a redirect to https:\/\/login\.proxy\.example\/signin,/,
+    );
+    expect(textOf(r)).toContain('Set DYNAMICS_URL to the Environment URL');
+    expect(textOf(r)).not.toContain('abc123');
+  });
+
   it('a create answered by a gateway page is looked up: not created, so the error says a retry is safe, and the retry makes one lead', async () => {
     const args = { lastName: 'Gateway', email: 'gateway.page@example.com', company: 'Proxy Ltd' };
     const leads = () => emu.rows('lead').filter((l) => l.emailaddress1 === args.email).length;
