@@ -35,6 +35,14 @@ export function mapMsalError(err: unknown, authorityHost: string): DynamicsMcpEr
   const text = e.errorMessage ?? e.message ?? String(err);
   const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
   if (aadsts) return authError(`The token request was refused: ${text.split('\n')[0]!.slice(0, 400)}`, aadsts);
+  if (e.errorCode === 'invalid_response')
+    // our network client's stand-in for an answer that was not the authority's (msal-network.ts)
+    return new DynamicsMcpError(
+      'auth',
+      `Could not get a token: ${/Description: (.*?) - Correlation ID/s.exec(text)?.[1] ?? text.slice(0, 400)}`,
+      `Something between this server and ${authorityHost} (a proxy or firewall) may have answered instead of it. Check AZURE_AUTHORITY_HOST and the network path; \`dynamics-mcp doctor\` checks both.`,
+      { retryable: false },
+    );
   if (e.errorCode === 'endpoints_resolution_error')
     return new DynamicsMcpError(
       'auth',
@@ -50,6 +58,18 @@ export function mapMsalError(err: unknown, authorityHost: string): DynamicsMcpEr
       retryable: isTransientMsal(err),
     },
   );
+}
+
+/** MSAL's result as a token we can send: an answer without one is the authority's fault, not Dataverse's. */
+function acquired(r: { accessToken?: string; expiresOn?: Date | null } | null): Acquired {
+  if (!r || typeof r.accessToken !== 'string' || !r.accessToken)
+    throw new DynamicsMcpError(
+      'auth',
+      'The sign-in endpoint answered without an access token.',
+      'Something between this server and Entra ID (a proxy) may have answered instead of it. Check AZURE_AUTHORITY_HOST and the network path; `dynamics-mcp doctor` checks both.',
+      { retryable: false },
+    );
+  return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
 }
 
 function isTransientMsal(err: unknown): boolean {
@@ -96,8 +116,7 @@ export function createTokenProvider(
       });
       return {
         acquire: async (force) => {
-          const r = await mi.acquireToken({ resource: opts.dynamicsUrl, forceRefresh: force });
-          return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
+          return acquired(await mi.acquireToken({ resource: opts.dynamicsUrl, forceRefresh: force }));
         },
         clear: async () => {},
       };
@@ -149,9 +168,7 @@ export function createTokenProvider(
       });
       return {
         acquire: async (force) => {
-          const r = await cca.acquireTokenByClientCredential({ scopes: [scope], skipCache: force });
-          if (!r) throw new DynamicsMcpError('auth', 'The authority returned no token.', 'Run `dynamics-mcp doctor`.');
-          return { token: r.accessToken, expiresOn: r.expiresOn?.getTime() ?? Date.now() + 3_000_000 };
+          return acquired(await cca.acquireTokenByClientCredential({ scopes: [scope], skipCache: force }));
         },
         // MSAL throttles a request locally for 60 s after a 429/5xx from the authority; clearing its cache lifts that
         clear: async () => cca.clearCache(),

@@ -1,5 +1,6 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { Dispatcher } from 'undici';
+import { describeBody } from './answers.js';
 
 /**
  * MSAL's HTTP, over an undici dispatcher we own: the same TLS trust (an explicit CA for the emulator, or
@@ -38,7 +39,7 @@ export function createMsalNetworkClient(
     if (!body || typeof body !== 'object' || (res.statusCode >= 400 && !('error' in body))) {
       body = {
         error: res.statusCode >= 500 ? 'temporarily_unavailable' : 'invalid_response',
-        error_description: `The authority answered HTTP ${res.statusCode} without a usable error body.`,
+        error_description: `The sign-in endpoint answered HTTP ${res.statusCode} with ${describeBody(headers, text)}, not a token or an error of its own.`,
       };
     }
     return { headers, body: body as T, status: res.statusCode };

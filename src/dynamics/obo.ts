@@ -61,8 +61,12 @@ export function createOboFactory(
             app.acquireTokenOnBehalfOf({ oboAssertion: userToken, scopes: [`${opts.dynamicsUrl}/.default`] }),
           )
           .then((r) => {
-            if (!r)
-              throw new DynamicsMcpError('auth', 'The on-behalf-of exchange returned no token.', 'Sign in again.');
+            if (!r?.accessToken)
+              throw new DynamicsMcpError(
+                'auth',
+                'The on-behalf-of exchange answered without an access token.',
+                'Sign in again; if it repeats, check AZURE_AUTHORITY_HOST and the network path (`dynamics-mcp doctor`).',
+              );
             return r.accessToken;
           })
           .catch((err: unknown) => {

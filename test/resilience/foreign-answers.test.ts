@@ -115,6 +115,35 @@ describe("answers that are not Dataverse's", () => {
     );
   });
 
+  it.each([
+    [
+      'an HTML page',
+      GATEWAY_PAGE,
+      'Could not get a token: The sign-in endpoint answered HTTP 200 with an HTML page ("Access gateway"), not a token or an error of its own.',
+    ],
+    [
+      'JSON without an access token',
+      { status: 200, body: { token_type: 'Bearer', expires_in: 3599 } },
+      // not "no application user in this environment", which is what Dataverse's 401 would have suggested
+      'The sign-in endpoint answered without an access token.',
+    ],
+  ])(
+    'a token endpoint answering with %s is an auth error that points at the proxy',
+    async (_name, response, message) => {
+      const cold = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+      try {
+        emu.addFault({ match: { method: 'POST', path: `/${emu.tenantId}/oauth2/v2.0/token` }, response, times: 5 });
+        const r = await cold.call('query_entities', { entity: 'account', top: 1 });
+        expect(textOf(r)).toContain(`Error (auth): ${message}`);
+        expect(textOf(r)).toContain('(a proxy');
+        expect(textOf(r)).not.toMatch(/Not Available|application user|<html/i);
+      } finally {
+        emu.clearFaults();
+        await cold.close();
+      }
+    },
+  );
+
   it('metadata read through $batch and answered by a gateway page fails describe_entity clearly', async () => {
     const cold = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
     try {
