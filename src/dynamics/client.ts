@@ -67,6 +67,12 @@ export interface CreateResult {
 const ANNOTATIONS =
   'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
 const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
+/**
+ * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
+ * (shared/reference/dataverse-webapi.md §3.6); one account's contacts could fill a model's context. The
+ * client asks for one more, so a caller can tell a full list from a cut one.
+ */
+export const EXPANDED_ROWS = 25;
 const LINK_OPTIONS = new Set(['$select', '$filter', '$orderby', '$expand', '$apply', '$top', '$count', '$skiptoken']);
 
 // PAGE: Dataverse writes @odata.nextLink as the last property of a page
@@ -286,7 +292,14 @@ export class DynamicsClient {
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim()) orderBy = parseOrderBy(spec.orderBy);
     const expand: ExpandItem[] | undefined = spec.expand?.length
-      ? spec.expand.map((e) => ({ property: e.relation, ref: false, select: e.select, pos: 0 }))
+      ? spec.expand.map((e) => ({
+          property: e.relation,
+          ref: false,
+          select: e.select,
+          // $top is for lists only (a single related record takes none)
+          top: model.collectionNavs.has(e.relation.toLowerCase()) ? EXPANDED_ROWS + 1 : undefined,
+          pos: 0,
+        }))
       : undefined;
     const select = spec.select?.length ? spec.select : this.readableColumns(model);
     return this.checker.query(model, { select, filter, orderBy, expand });

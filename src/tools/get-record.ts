@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
-import { relatedModels } from './support/related.js';
+import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -22,6 +22,7 @@ export const getRecord = defineTool({
     record: z.record(z.string(), z.unknown()),
     etag: z.string(),
     url: z.string(),
+    moreRelated: moreRelatedSchema,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
@@ -38,13 +39,18 @@ export const getRecord = defineTool({
       (l) => models.get(l),
       (e, c) => ctx.policy.canRead(e, c),
     );
+    const moreRelated = trimRelated(model, [record]);
     const structured = {
       entity: model.logicalName,
       id: args.id.toLowerCase(),
       record,
       etag: String(row['@odata.etag'] ?? ''),
       url: recordUrl(ctx.config.dynamics.url, model.logicalName, args.id.toLowerCase()),
+      ...(moreRelated.length ? { moreRelated } : {}),
     };
-    return { structured, text: fenceUntrusted(`${model.displayName} ${structured.id}:`, structured) };
+    return {
+      structured,
+      text: fenceUntrusted(`${model.displayName} ${structured.id}:${moreRelatedNote(moreRelated)}`, structured),
+    };
   },
 });

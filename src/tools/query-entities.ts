@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DynamicsMcpError } from '../errors.js';
 import { defineTool } from './define.js';
-import { relatedModels } from './support/related.js';
+import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, whereParam, wrongType } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -48,6 +48,7 @@ export const queryEntities = defineTool({
     cursor: z.string().optional(),
     totalCount: z.number().optional(),
     totalCountIsLowerBound: z.boolean().optional(),
+    moreRelated: moreRelatedSchema,
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
@@ -76,6 +77,7 @@ export const queryEntities = defineTool({
         (e, c) => ctx.policy.canRead(e, c),
       ),
     );
+    const moreRelated = trimRelated(page.entity, records);
     const structured = {
       entity: page.entity.logicalName,
       records,
@@ -83,6 +85,7 @@ export const queryEntities = defineTool({
       ...(page.cursor ? { cursor: page.cursor } : {}),
       ...(page.totalCount !== undefined ? { totalCount: page.totalCount } : {}),
       ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
+      ...(moreRelated.length ? { moreRelated } : {}),
     };
     const json = JSON.stringify(structured);
     const bytes = Buffer.byteLength(json);
@@ -96,7 +99,7 @@ export const queryEntities = defineTool({
       );
     }
     await ctx.progress(1, 1, `${records.length} rows`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${moreRelatedNote(moreRelated)}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
