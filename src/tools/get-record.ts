@@ -3,6 +3,7 @@ import { defineTool } from './define.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
+import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 
 export const getRecord = defineTool({
@@ -48,9 +49,11 @@ export const getRecord = defineTool({
       url: recordUrl(ctx.config.dynamics.url, model.logicalName, args.id.toLowerCase()),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
+    const json = fitResult(structured, 1, ctx.policy.maxResultBytes);
     return {
       structured,
-      text: fenceUntrusted(`${model.displayName} ${structured.id}:${moreRelatedNote(moreRelated)}`, structured),
+      text: fenceUntrusted(`${model.displayName} ${structured.id}:${moreRelatedNote(moreRelated)}`, structured, json),
+      json,
     };
   },
 });

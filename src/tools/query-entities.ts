@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { DynamicsMcpError } from '../errors.js';
 import { defineTool } from './define.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, whereParam, wrongType } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
+import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { toCondition } from './support/where.js';
 
@@ -87,17 +87,7 @@ export const queryEntities = defineTool({
       ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
-    const json = JSON.stringify(structured);
-    const bytes = Buffer.byteLength(json);
-    if (bytes > ctx.policy.maxResultBytes) {
-      // never cut rows silently: say how to ask for less
-      const fits = Math.max(1, Math.floor((records.length * ctx.policy.maxResultBytes) / bytes));
-      throw new DynamicsMcpError(
-        'too_large',
-        `The result would be ${Math.round(bytes / 1024)} KB, over this server's ${Math.round(ctx.policy.maxResultBytes / 1024)} KB limit.`,
-        `Ask for fewer columns with "select", narrow the conditions, or lower "top" to about ${fits}.`,
-      );
-    }
+    const json = fitResult(structured, records.length, ctx.policy.maxResultBytes);
     await ctx.progress(1, 1, `${records.length} rows`);
     const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${moreRelatedNote(moreRelated)}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };

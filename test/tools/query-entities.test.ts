@@ -119,7 +119,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toContain("describe_entity('account')");
   });
 
-  it('a result over the size cap is refused with how to narrow it, not cut', async () => {
+  it('a result over the size cap (query_entities or get_record) is refused with how to narrow it, not cut', async () => {
     const file = join(tmpdir(), `dmcp-policy-${process.pid}.json`);
     writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, maxResultBytes: 4096 }));
     const small = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
@@ -127,6 +127,21 @@ describe('query_entities', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/over this server's 4 KB limit/);
     expect(textOf(r)).toMatch(/lower "top" to about \d+/);
+    // one record over the cap: a smaller top cannot help, so the advice is about columns
+    // 6 KB in UTF-8, within the column's 2,000 characters
+    const { id } = await small.deps.client.create('account', { name: 'Long Notes Ltd', description: '€'.repeat(2000) });
+    const one = await small.call('query_entities', {
+      entity: 'account',
+      where: { column: 'accountid', op: 'eq', value: id },
+      select: ['name', 'description'],
+    });
+    expect(one.isError).toBe(true);
+    expect(textOf(one)).toContain('One record is this large: select fewer columns');
+    expect(textOf(one)).not.toContain('lower "top"');
+    const got = await small.call('get_record', { entity: 'account', id, select: ['name', 'description'] });
+    expect(got.isError).toBe(true);
+    expect(textOf(got)).toContain("over this server's 4 KB limit");
+    expect(textOf(got)).toContain('One record is this large: select fewer columns');
     await small.close();
   });
 

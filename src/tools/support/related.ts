@@ -18,13 +18,13 @@ export async function relatedModels(
   return out;
 }
 
-/** A related list that was cut, and the query that reads all of it. */
-export interface MoreRelated {
+/** A related list that was cut, and the query that reads all of it (a type, so it fits the loose schema). */
+export type MoreRelated = {
   id: string;
   relation: string;
   shown: number;
   query: { entity: string; where: { column: string; op: 'eq'; value: string } };
-}
+};
 
 /**
  * Cuts each expanded list to EXPANDED_ROWS (the client asked Dynamics for one more, to know) and says which
