@@ -61,6 +61,10 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
     { name: 'dynamics-mcp', version: VERSION, title: 'Dynamics 365' },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: deps.jsonSchemaValidator },
   );
+  // a line from the client that is not JSON-RPC is dropped by the transport; say so, or a misconfigured
+  // client (or a wrapper printing to the server's stdin) fails with nothing in the log
+  server.server.onerror = (err) =>
+    deps.log.warn({ error: err.message.slice(0, 300) }, 'a message from the MCP client could not be read');
   const readOnly = deps.policy.readOnly;
   for (const tool of toolsFor(readOnly)) {
     server.registerTool(

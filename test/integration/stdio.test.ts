@@ -30,7 +30,7 @@ describe('stdio: the built binary', () => {
   });
   afterAll(async () => emu.close());
 
-  it('stdout carries only JSON-RPC (every line read), logs go to stderr, stdin close ends the process with 0', async () => {
+  it('stdout carries only JSON-RPC (every line read), logs go to stderr (a stray stdin line among them), stdin close ends the process with 0', async () => {
     const child = spawn(process.execPath, [BIN], { env: childEnv(emu) });
     const out: string[] = [];
     let buffer = '';
@@ -58,6 +58,8 @@ describe('stdio: the built binary', () => {
     });
     await until(1);
     rpc(child, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    // a wrapper script that prints to the server's stdin: dropped, logged, and the session goes on
+    child.stdin.write('Starting dynamics-mcp...\n');
     rpc(child, {
       jsonrpc: '2.0',
       id: 2,
@@ -81,6 +83,9 @@ describe('stdio: the built binary', () => {
     expect(msgs[1].result.structuredContent.records).toHaveLength(2);
     expect(msgs[2].result.isError).toBe(true);
     expect(err).toContain('serving MCP over stdio');
+    expect(err).toMatch(
+      /"level":40,[^\n]*"error":"Unexpected token[^\n]*a message from the MCP client could not be read/,
+    );
     expect(err).not.toContain(emu.clientSecret);
   });
 
