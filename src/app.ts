@@ -2,6 +2,7 @@ import { AuditLog } from './audit.js';
 import { type ConfigSources, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DynamicsClient } from './dynamics/client.js';
+import { proxyPasswords } from './dynamics/dispatcher.js';
 import type { EmulatorHandle } from './emulator/index.js';
 import { createLogger } from './logging.js';
 import { Policy } from './policy/policy.js';
@@ -16,6 +17,8 @@ export function buildDeps(
   const scrubber = new SecretScrubber();
   if (config.auth.mode === 'secret') scrubber.register(config.auth.clientSecret);
   scrubber.register(config.cursorKey);
+  // a proxy URL can carry credentials (http://user:password@proxy:8080)
+  for (const url of [config.proxy.https, config.proxy.http]) for (const p of proxyPasswords(url)) scrubber.register(p);
   // hosted mode's API keys are credentials too: never echoed in a log line or a result
   for (const key of config.inbound.apiKeys) scrubber.register(key);
   const log = createLogger(config.logLevel, scrubber, { destination: opts.logDestination });

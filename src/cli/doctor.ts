@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { Agent, type Dispatcher, request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createTokenProvider } from '../dynamics/auth.js';
+import { DEFAULT_NO_PROXY, outboundDispatcher, proxyForDisplay, proxyRefusal } from '../dynamics/dispatcher.js';
 import { createMsalNetworkClient } from '../dynamics/msal-network.js';
 import { DynamicsMcpError } from '../errors.js';
 import { createLogger } from '../logging.js';
@@ -28,6 +29,8 @@ const TLS_CODES = new Set([
 ]);
 
 function networkFix(err: unknown, host: string): { detail: string; fix: string } {
+  const refused = proxyRefusal(err, host);
+  if (refused) return { detail: refused.message, fix: refused.hint };
   const code =
     (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code ?? '';
   if (TLS_CODES.has(code))
@@ -81,7 +84,14 @@ export async function runDoctor(
     });
     return checks;
   }
-  const agent: Dispatcher = new Agent({ connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) } });
+  const agent: Dispatcher = await outboundDispatcher(config.proxy, { ca: opts.ca });
+  const proxy = config.proxy.https ?? config.proxy.http;
+  if (proxy)
+    checks.push({
+      name: 'Proxy',
+      ok: true,
+      detail: `Requests go through ${proxyForDisplay(proxy)} (except ${config.proxy.noProxy ?? DEFAULT_NO_PROXY}).`,
+    });
   const log = createLogger('silent', new SecretScrubber(), {
     destination: new Writable({ write: (_c, _e, cb) => cb() }),
   });
@@ -235,7 +245,7 @@ export async function runDoctor(
     }
     return checks;
   } finally {
-    await (agent as Agent).close();
+    await agent.close();
   }
 }
 

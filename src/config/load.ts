@@ -105,6 +105,12 @@ function fromEnv(raw: ConfigSources['env']): Record<string, unknown> {
     logLevel: env.LOG_LEVEL?.toLowerCase(),
     cursorKey: env.DYNAMICS_MCP_CURSOR_KEY,
     auditLog: env.DYNAMICS_MCP_AUDIT_LOG,
+    // lower case first, as curl and undici read them
+    proxy: {
+      https: env.https_proxy ?? env.HTTPS_PROXY,
+      http: env.http_proxy ?? env.HTTP_PROXY,
+      noProxy: env.no_proxy ?? env.NO_PROXY,
+    },
   };
 }
 

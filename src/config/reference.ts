@@ -80,4 +80,15 @@ export const ENV_VARS: { name: string; meaning: string; default?: string }[] = [
     default: 'false',
   },
   { name: 'DYNAMICS_MCP_AUTH', meaning: '`none`: no inbound authentication (refused unless bound to loopback)' },
+  {
+    name: 'HTTPS_PROXY',
+    meaning:
+      'Outbound proxy for Dataverse and Entra ID (also `https_proxy`), e.g. `http://user:password@proxy:8080`; its password is kept out of logs',
+  },
+  { name: 'HTTP_PROXY', meaning: 'Outbound proxy for plain-HTTP targets, and for HTTPS when HTTPS_PROXY is unset' },
+  {
+    name: 'NO_PROXY',
+    meaning: 'Comma-separated hosts reached directly, not through the proxy',
+    default: 'localhost,127.0.0.1,::1',
+  },
 ];

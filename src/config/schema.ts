@@ -135,6 +135,17 @@ export const configSchema = z
         onBehalfOf: z.boolean().default(false),
       })
       .prefault({}),
+    /**
+     * Outbound proxy for Dataverse and Entra ID: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case), as curl and
+     * most tools read them. NO_PROXY defaults to the loopback addresses.
+     */
+    proxy: z
+      .object({
+        https: z.string().url({ error: 'HTTPS_PROXY must be a URL such as http://proxy.contoso.com:8080.' }).optional(),
+        http: z.string().url({ error: 'HTTP_PROXY must be a URL such as http://proxy.contoso.com:8080.' }).optional(),
+        noProxy: z.string().optional(),
+      })
+      .prefault({}),
     /** pipeline_summary: month the fiscal year starts (1 = January) */
     pipeline: z.object({ fiscalYearStartMonth: z.number().int().min(1).max(12).default(1) }).prefault({}),
   })

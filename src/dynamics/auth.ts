@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { INetworkModule } from '@azure/msal-node';
 import type { AuthConfig } from '../config/schema.js';
 import { authError, DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { proxyRefusal } from './dispatcher.js';
 import { sleep } from './limiter.js';
+import type { MsalNetwork } from './msal-network.js';
 import { backoff, DEFAULT_RETRY } from './retry.js';
 
 export interface TokenProvider {
@@ -29,10 +30,12 @@ const MICROSOFT_AUTHORITIES = new Set([
 ]);
 
 /** How an MSAL failure reads to a person: the AADSTS code's fix, or what could not be reached. */
-export function mapMsalError(err: unknown, authorityHost: string): DynamicsMcpError {
+export function mapMsalError(err: unknown, authorityHost: string, network?: MsalNetwork): DynamicsMcpError {
   if (err instanceof DynamicsMcpError) return err;
   const e = err as { errorCode?: string; errorMessage?: string; message?: string };
   const text = e.errorMessage ?? e.message ?? String(err);
+  const refused = proxyRefusal({ message: network?.lastProxyRefusal ?? text }, new URL(authorityHost).host);
+  if (refused) return refused;
   const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
   if (aadsts) return authError(`The token request was refused: ${text.split('\n')[0]!.slice(0, 400)}`, aadsts);
   if (e.errorCode === 'invalid_response')
@@ -94,7 +97,7 @@ function isTransientMsal(err: unknown): boolean {
  */
 export function createTokenProvider(
   auth: AuthConfig,
-  opts: { dynamicsUrl: string; network: INetworkModule; logger: Logger; refreshMarginMs?: number },
+  opts: { dynamicsUrl: string; network: MsalNetwork; logger: Logger; refreshMarginMs?: number },
 ): TokenProvider {
   const scope = `${opts.dynamicsUrl}/.default`;
   const margin = opts.refreshMarginMs ?? 5 * 60_000;
@@ -194,7 +197,7 @@ export function createTokenProvider(
         log.debug({ expiresInSec: Math.round((got.expiresOn - Date.now()) / 1000), attempt }, 'token acquired');
         return got;
       } catch (err) {
-        const mapped = mapMsalError(err, authorityHost);
+        const mapped = mapMsalError(err, authorityHost, opts.network);
         if (!mapped.details.retryable || attempt >= 3) throw mapped;
         const wait = backoff(attempt, DEFAULT_RETRY);
         log.debug({ attempt, waitMs: wait, reason: mapped.message }, 'token request failed transiently; retrying');

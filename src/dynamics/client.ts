@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -18,6 +18,7 @@ import { sendBatch } from './batch.js';
 import { guidValue, toWriteValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import { CursorCodec, fingerprint } from './cursor.js';
+import { outboundDispatcher } from './dispatcher.js';
 import { mapDataverseError } from './errors.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
@@ -235,16 +236,13 @@ export class DynamicsClient {
   static create(config: Readonly<Config>, policy: Policy, log: Logger, opts: { ca?: string } = {}): DynamicsClient {
     const d = config.dynamics;
     // the authority's own pool (different origin), made on the first token request
-    const agentHolder: { agent?: Promise<Agent> } = {};
+    const agentHolder: { agent?: Promise<Dispatcher> } = {};
     const authorityAgent = () =>
-      (agentHolder.agent ??= import('undici').then(
-        ({ Agent }) =>
-          new Agent({
-            connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) },
-            headersTimeout: d.timeoutMs,
-            bodyTimeout: d.timeoutMs,
-          }),
-      ));
+      (agentHolder.agent ??= outboundDispatcher(config.proxy, {
+        ca: opts.ca,
+        headersTimeout: d.timeoutMs,
+        bodyTimeout: d.timeoutMs,
+      }));
     const tokens = createTokenProvider(config.auth, {
       dynamicsUrl: d.url,
       network: createMsalNetworkClient(authorityAgent, d.timeoutMs),
@@ -259,6 +257,7 @@ export class DynamicsClient {
         retry: { ...DEFAULT_RETRY, maxRetries: d.maxRetries },
         userAgent: `dynamics-mcp/${VERSION} (node ${process.version})`,
         ca: opts.ca,
+        proxy: config.proxy,
       },
       tokens,
       log.child({ component: 'http' }),

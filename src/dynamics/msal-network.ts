@@ -9,7 +9,7 @@ import { describeBody } from './answers.js';
 export function createMsalNetworkClient(
   dispatcher: Dispatcher | (() => Promise<Dispatcher>),
   timeoutMs = 30_000,
-): INetworkModule {
+): MsalNetwork {
   const send = async <T>(
     method: 'GET' | 'POST',
     url: string,
@@ -17,13 +17,23 @@ export function createMsalNetworkClient(
     timeout?: number,
   ): Promise<NetworkResponse<T>> => {
     const { request } = await import('undici');
-    const res = await request(url, {
-      method,
-      dispatcher: typeof dispatcher === 'function' ? await dispatcher() : dispatcher,
-      headers: options?.headers,
-      body: method === 'POST' ? options?.body : undefined,
-      signal: AbortSignal.timeout(timeout ?? timeoutMs),
-    });
+    network.lastProxyRefusal = undefined;
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(url, {
+        method,
+        dispatcher: typeof dispatcher === 'function' ? await dispatcher() : dispatcher,
+        headers: options?.headers,
+        body: method === 'POST' ? options?.body : undefined,
+        signal: AbortSignal.timeout(timeout ?? timeoutMs),
+      });
+    } catch (err) {
+      // MSAL replaces a thrown error with a bare "network_error" or "endpoints_resolution_error": a proxy's
+      // refusal is kept here, so mapMsalError can say which setting to change
+      if (/Proxy response \(\d+\)/.test((err as Error).message ?? ''))
+        network.lastProxyRefusal = (err as Error).message;
+      throw err;
+    }
     const text = await res.body.text();
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers))
@@ -44,8 +54,14 @@ export function createMsalNetworkClient(
     }
     return { headers, body: body as T, status: res.statusCode };
   };
-  return {
+  const network: MsalNetwork = {
     sendGetRequestAsync: (url, options, timeout) => send('GET', url, options, timeout),
     sendPostRequestAsync: (url, options) => send('POST', url, options),
   };
+  return network;
+}
+
+export interface MsalNetwork extends INetworkModule {
+  /** undici's message when the proxy refused the last request's tunnel */
+  lastProxyRefusal?: string;
 }

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ConfidentialClientApplication, INetworkModule } from '@azure/msal-node';
+import type { ConfidentialClientApplication } from '@azure/msal-node';
 import type { AuthConfig } from '../config/schema.js';
 import { DynamicsMcpError } from '../errors.js';
 import { mapMsalError, type TokenProvider } from './auth.js';
+import type { MsalNetwork } from './msal-network.js';
 
 /**
  * The token provider for the current call. Hosted mode with on-behalf-of runs each tool call inside
@@ -21,7 +22,7 @@ export function asCaller<T>(provider: TokenProvider, fn: () => Promise<T>): Prom
  */
 export function createOboFactory(
   auth: AuthConfig,
-  opts: { dynamicsUrl: string; network: INetworkModule },
+  opts: { dynamicsUrl: string; network: MsalNetwork },
 ): (userToken: string) => TokenProvider {
   if (auth.mode === 'managed-identity')
     throw new DynamicsMcpError(
@@ -70,7 +71,7 @@ export function createOboFactory(
             return r.accessToken;
           })
           .catch((err: unknown) => {
-            throw mapMsalError(err, auth.authorityHost);
+            throw mapMsalError(err, auth.authorityHost, opts.network);
           })
           .finally(() => {
             inflight = null;

@@ -1,7 +1,9 @@
-import type { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config/schema.js';
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { TokenProvider } from './auth.js';
+import { outboundDispatcher, proxyRefusal } from './dispatcher.js';
 import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js';
 import { RequestLimiter, sleep } from './limiter.js';
 import { callerTokens } from './obo.js';
@@ -39,6 +41,7 @@ export interface TransportSettings {
   userAgent: string;
   /** an extra CA to trust (the in-process demo emulator); otherwise system trust + NODE_EXTRA_CA_CERTS */
   ca?: string;
+  proxy: Config['proxy'];
 }
 
 /**
@@ -47,7 +50,7 @@ export interface TransportSettings {
  * bounded by the timeout and every call by the deadline; the caller's AbortSignal reaches the socket.
  */
 export class Transport {
-  private poolPromise: Promise<Pool> | null = null;
+  private poolPromise: Promise<Dispatcher> | null = null;
   private readonly limiter: RequestLimiter;
 
   constructor(
@@ -60,18 +63,16 @@ export class Transport {
     );
   }
 
-  /** The pool is made (and undici loaded) on the first request, not at start-up. */
-  private pool(): Promise<Pool> {
-    this.poolPromise ??= import('undici').then(
-      ({ Pool }) =>
-        new Pool(this.s.origin, {
-          connections: this.s.maxConcurrency,
-          keepAliveTimeout: 30_000,
-          headersTimeout: this.s.timeoutMs,
-          bodyTimeout: this.s.timeoutMs,
-          connect: { timeout: Math.min(10_000, this.s.timeoutMs), ...(this.s.ca ? { ca: this.s.ca } : {}) },
-        }),
-    );
+  /** The pool is made (and undici loaded) on the first request, not at start-up; through the proxy if one is set. */
+  private pool(): Promise<Dispatcher> {
+    this.poolPromise ??= outboundDispatcher(this.s.proxy, {
+      connections: this.s.maxConcurrency,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.s.timeoutMs,
+      bodyTimeout: this.s.timeoutMs,
+      connectTimeoutMs: Math.min(10_000, this.s.timeoutMs),
+      ca: this.s.ca,
+    });
     return this.poolPromise;
   }
 
@@ -94,6 +95,7 @@ export class Transport {
         token = await (callerTokens.getStore() ?? this.tokens).getToken(signal);
         const pool = await this.pool();
         const r = await pool.request({
+          origin: this.s.origin,
           method: req.method,
           path: req.path,
           signal,
@@ -119,6 +121,8 @@ export class Transport {
         release?.();
         if (err instanceof DynamicsMcpError) throw err;
         if (req.signal?.aborted) throw cancelled();
+        const refused = proxyRefusal(err, new URL(this.s.origin).host);
+        if (refused) throw refused;
         if (signal.aborted) throw timeout(this.s.deadlineMs, req);
         const d = decideOnError(err, counts.transient++, req.idempotent, this.s.retry, deadline - Date.now());
         this.log.debug(

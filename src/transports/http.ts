@@ -3,9 +3,9 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { Agent } from 'undici';
 import { isLoopbackHost } from '../config/schema.js';
 import type { TokenProvider } from '../dynamics/auth.js';
+import { outboundDispatcher } from '../dynamics/dispatcher.js';
 import { createMsalNetworkClient } from '../dynamics/msal-network.js';
 import { asCaller, createOboFactory } from '../dynamics/obo.js';
 import { DynamicsMcpError } from '../errors.js';
@@ -50,11 +50,9 @@ const rpcError = (
 export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): Promise<HttpHandle> {
   const { config, log } = deps;
   const h = config.http;
-  const auth = new InboundAuth(
-    config,
-    new Agent({ connect: { timeout: 10_000, ...(opts.ca ? { ca: opts.ca } : {}) } }),
-    log.child({ component: 'inbound-auth' }),
-  );
+  // Entra's signing keys and the on-behalf-of exchange go out like every other request: through the proxy if set
+  const outbound = await outboundDispatcher(config.proxy, { ca: opts.ca });
+  const auth = new InboundAuth(config, outbound, log.child({ component: 'inbound-auth' }));
   const loopback = isLoopbackHost(h.host);
   if (auth.disabled && !loopback)
     throw new DynamicsMcpError(
@@ -80,7 +78,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
   const obo = config.inbound.onBehalfOf
     ? createOboFactory(config.auth, {
         dynamicsUrl: config.dynamics.url,
-        network: createMsalNetworkClient(new Agent({ connect: { ...(opts.ca ? { ca: opts.ca } : {}) } })),
+        network: createMsalNetworkClient(outbound),
       })
     : undefined;
   const oboProviders = new Map<string, { provider: TokenProvider; expiresAt: number }>();
