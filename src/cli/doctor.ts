@@ -2,8 +2,10 @@ import { Writable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { describeBody, redirectTarget } from '../dynamics/answers.js';
 import { createTokenProvider } from '../dynamics/auth.js';
 import { DEFAULT_NO_PROXY, outboundDispatcher, proxyForDisplay, proxyRefusal } from '../dynamics/dispatcher.js';
+import { readErrorBody } from '../dynamics/errors.js';
 import { createMsalNetworkClient } from '../dynamics/msal-network.js';
 import { DynamicsMcpError } from '../errors.js';
 import { createLogger } from '../logging.js';
@@ -27,6 +29,15 @@ const TLS_CODES = new Set([
   'CERT_HAS_EXPIRED',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
+
+function parsedObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const j: unknown = JSON.parse(text);
+    return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function networkFix(err: unknown, host: string): { detail: string; fix: string } {
   const refused = proxyRefusal(err, host);
@@ -160,15 +171,31 @@ export async function runDoctor(
         signal: AbortSignal.timeout(30_000),
       });
       const text = await r.body.text();
+      const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
       const date = Date.parse(String(r.headers.date ?? ''));
-      if (r.statusCode === 200) {
-        whoAmI = JSON.parse(text);
+      const answer = r.statusCode === 200 ? parsedObject(text) : undefined;
+      if (typeof answer?.UserId === 'string') {
+        whoAmI = answer;
         checks.push({
           name: 'WhoAmI',
           ok: true,
           detail: `Dynamics accepts the token: application user ${whoAmI.UserId}.`,
         });
-      } else if (r.statusCode === 401)
+      } else if (r.statusCode === 200)
+        checks.push({
+          name: 'WhoAmI',
+          ok: false,
+          detail: `${dynHost} answered WhoAmI with ${describeBody(headers, text)}, not Dataverse's answer.`,
+          fix: `Something between this machine and Dynamics (a proxy, gateway or sign-in page) answered instead: set HTTPS_PROXY if this network needs a proxy, or ask for ${dynHost} to be let through.`,
+        });
+      else if (r.statusCode >= 300 && r.statusCode < 400)
+        checks.push({
+          name: 'WhoAmI',
+          ok: false,
+          detail: `Dynamics answered with a redirect (HTTP ${r.statusCode}) to ${redirectTarget(headers.location)}.`,
+          fix: 'Set DYNAMICS_URL to the Environment URL shown in the Power Platform admin center; a redirect to a sign-in page means a proxy wants its own sign-in.',
+        });
+      else if (r.statusCode === 401)
         checks.push({
           name: 'WhoAmI',
           ok: false,
@@ -179,7 +206,7 @@ export async function runDoctor(
         checks.push({
           name: 'WhoAmI',
           ok: false,
-          detail: `Dynamics answered HTTP ${r.statusCode}: ${text.slice(0, 200)}`,
+          detail: `Dynamics answered HTTP ${r.statusCode}: ${readErrorBody(text)?.message ?? describeBody(headers, text)}`,
           fix: 'Check DYNAMICS_URL: it must be the environment URL, e.g. https://contoso.crm.dynamics.com.',
         });
       if (Number.isFinite(date)) {

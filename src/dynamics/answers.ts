@@ -29,6 +29,16 @@ export function describeBody(headers: Record<string, string>, text: string): str
   return `${type ? `${type}: ` : ''}"${cut(text.replace(/\s+/g, ' ').trim(), 160)}"`;
 }
 
+/** A redirect's target as it may be shown: origin and path (a sign-in URL's query carries request state). */
+export function redirectTarget(location: string | undefined): string {
+  try {
+    const u = new URL(location ?? '');
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return 'another address';
+  }
+}
+
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** An answer that cannot be Dataverse's: says what came back, and whether trying again is safe. */

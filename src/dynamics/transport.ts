@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { redirectTarget } from './answers.js';
 import type { TokenProvider } from './auth.js';
 import { outboundDispatcher, proxyRefusal } from './dispatcher.js';
 import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js';
@@ -201,17 +202,9 @@ const timeout = (ms: number, req: DvRequest) =>
   );
 
 function redirected(headers: Record<string, string>): DynamicsMcpError {
-  let target = 'another address';
-  try {
-    // origin and path only: a sign-in page's query string can carry request ids and state
-    const u = new URL(headers.location ?? '');
-    target = `${u.origin}${u.pathname}`;
-  } catch {
-    // no usable Location
-  }
   return new DynamicsMcpError(
     'config',
-    `Dynamics answered with a redirect to ${target}, which this server does not follow.`,
+    `Dynamics answered with a redirect to ${redirectTarget(headers.location)}, which this server does not follow.`,
     'Set DYNAMICS_URL to the Environment URL shown in the Power Platform admin center (Environments → your environment). A redirect to a sign-in page means a proxy between this server and Dynamics wants its own sign-in; ask for this host to be let through.',
     { retryable: false },
   );

@@ -100,6 +100,36 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  it.each([
+    [
+      'a sign-in page',
+      {
+        status: 200,
+        headers: { 'Content-Type': 'text/html' },
+        body: '<html><title>Web gateway login</title></html>',
+      },
+      /answered WhoAmI with an HTML page \("Web gateway login"\), not Dataverse's answer\./,
+      /HTTPS_PROXY/,
+    ],
+    [
+      'a redirect',
+      { status: 302, headers: { Location: 'https://gateway.example/login?state=xyz' } },
+      /redirect \(HTTP 302\) to https:\/\/gateway\.example\/login\./,
+      /Environment URL/,
+    ],
+  ])('explains %s in front of Dynamics', async (_label, response, detail, fix) => {
+    emu.addFault({ match: { path: '/api/data/v9.2/WhoAmI' }, response });
+    try {
+      const bad = await failing({});
+      expect(bad[0]!.name).toBe('WhoAmI');
+      expect(bad[0]!.detail).toMatch(detail);
+      expect(bad[0]!.detail).not.toMatch(/Unexpected token|state=xyz/);
+      expect(bad[0]!.fix).toMatch(fix);
+    } finally {
+      emu.clearFaults();
+    }
+  });
+
   it('names the missing read privilege per table, and clock skew', async () => {
     emu.configure({
       role: {
