@@ -1,13 +1,12 @@
-import { DynamicsMcpError } from '../errors.js';
-
-type Row = Record<string, unknown>;
-
 /**
  * Reading successful Web API answers. A 2xx answer is not always Dataverse's: a proxy, gateway or captive
  * portal between this server and Dynamics can answer 200 with an HTML page, and an answer can be cut
  * short. Each is a clear error that names what came back, never "failed unexpectedly" and never an empty
  * result that looks like "no records".
  */
+import { DynamicsMcpError } from '../errors.js';
+
+type Row = Record<string, unknown>;
 
 interface Answer {
   status: number;
@@ -75,10 +74,7 @@ export function rowOf(r: Answer, what: string): Row {
 }
 
 /** A collection page: its rows, and the paging and count annotations. */
-export function pageOf(
-  r: Answer,
-  what: string,
-): { rows: Row[]; next?: string; count?: number; capped?: boolean; body: Record<string, unknown> } {
+export function pageOf(r: Answer, what: string): { rows: Row[]; next?: string; count?: number; capped?: boolean } {
   const j = jsonOf(r, what);
   if (!isObject(j) || !Array.isArray(j.value) || !j.value.every(isObject))
     throw foreignAnswer(r, what, 'not with a list of records ("value")');
@@ -89,6 +85,5 @@ export function pageOf(
     next: typeof next === 'string' ? next : undefined,
     count: typeof count === 'number' ? count : undefined,
     capped: j['@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded'] === true,
-    body: j,
   };
 }
