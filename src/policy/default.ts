@@ -152,6 +152,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'parentcontactid',
         'estimatedvalue',
+        // the value in the organisation's base currency, and the deal's own currency: totals add up _base
+        'estimatedvalue_base',
+        'transactioncurrencyid',
         'actualvalue',
         'estimatedclosedate',
         'actualclosedate',

@@ -33,7 +33,7 @@ export const pipelineSummary = defineTool({
   name: 'pipeline_summary',
   title: 'Sales pipeline summary',
   description:
-    'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value, plus the biggest deals with their accounts. ' +
+    'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts. ' +
     'Aggregated inside Dynamics, so it is fast on large pipelines. ownerId comes from query_entities on systemuser.',
   inputSchema: z.object({
     from: z.iso
@@ -67,6 +67,8 @@ export const pipelineSummary = defineTool({
         name: z.string(),
         account: z.string().optional(),
         value: z.number(),
+        localValue: z.number().optional(),
+        currency: z.string().optional(),
         probability: z.number().optional(),
         closeDate: z.string().optional(),
         stage: z.string().optional(),
@@ -127,14 +129,17 @@ export const pipelineSummary = defineTool({
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
     const text = [
-      `Pipeline ${period.label} (${from} to ${to}): ${totals.count} open opportunities, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)}.`,
+      `Pipeline ${period.label} (${from} to ${to}): ${totals.count} open opportunities, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),
       ...(topDeals.length
         ? [
             'Largest deals:',
-            ...topDeals.map((d) => `- ${d.name}${d.account ? ` (${d.account})` : ''}: ${money(d.value)}`),
+            ...topDeals.map(
+              (d) =>
+                `- ${d.name}${d.account ? ` (${d.account})` : ''}: ${money(d.value)}${d.localValue !== undefined ? ` (${money(d.localValue)}${d.currency ? ` ${d.currency}` : ''})` : ''}`,
+            ),
           ]
         : []),
     ].join('\n');
@@ -169,7 +174,9 @@ async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: str
       : undefined;
   const rows = await ctx.client.aggregate(
     'opportunity',
-    `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue with sum as total,$count as n))`,
+    // in the base currency: estimatedvalue itself is in each deal's own currency, and sums of mixed
+    // currencies mean nothing (Dataverse keeps estimatedvalue_base = estimatedvalue / exchangerate)
+    `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue_base with sum as total,$count as n))`,
     { signal: ctx.signal, where, annotations: !stages },
   );
   const buckets = new Map<string, Bucket>();
@@ -197,7 +204,7 @@ async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string)
     // order does not matter for a sum: read three key ranges side by side
     {
       entity: 'opportunity',
-      select: [groupColumn, 'estimatedvalue', 'closeprobability'],
+      select: [groupColumn, 'estimatedvalue_base', 'closeprobability'],
       where,
       pageSize: 5000,
       parallel: 3,
@@ -211,7 +218,7 @@ async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string)
         key,
         String(r[`${groupColumn}${FORMATTED}`] ?? key),
         1,
-        Number(r.estimatedvalue ?? 0),
+        Number(r.estimatedvalue_base ?? 0),
         Number(r.closeprobability ?? 0),
       );
     }
@@ -225,9 +232,18 @@ async function biggest(ctx: ToolContext, where: Condition, n: number) {
   const page = await ctx.client.query(
     {
       entity: 'opportunity',
-      select: ['name', 'estimatedvalue', 'closeprobability', 'estimatedclosedate', 'salesstage', 'parentaccountid'],
+      select: [
+        'name',
+        'estimatedvalue',
+        'estimatedvalue_base',
+        'transactioncurrencyid',
+        'closeprobability',
+        'estimatedclosedate',
+        'salesstage',
+        'parentaccountid',
+      ],
       where,
-      orderBy: 'estimatedvalue desc',
+      orderBy: 'estimatedvalue_base desc',
       top: n,
     },
     { signal: ctx.signal },
@@ -236,7 +252,16 @@ async function biggest(ctx: ToolContext, where: Condition, n: number) {
     id: String(r.opportunityid),
     name: String(r.name ?? ''),
     ...(r[`_parentaccountid_value${FORMATTED}`] ? { account: String(r[`_parentaccountid_value${FORMATTED}`]) } : {}),
-    value: Number(r.estimatedvalue ?? 0),
+    value: Number(r.estimatedvalue_base ?? 0),
+    // a deal in another currency also shows its own amount
+    ...(typeof r.estimatedvalue === 'number' && r.estimatedvalue !== r.estimatedvalue_base
+      ? {
+          localValue: r.estimatedvalue,
+          ...(r[`_transactioncurrencyid_value${FORMATTED}`]
+            ? { currency: String(r[`_transactioncurrencyid_value${FORMATTED}`]) }
+            : {}),
+        }
+      : {}),
     ...(typeof r.closeprobability === 'number' ? { probability: r.closeprobability } : {}),
     ...(r.estimatedclosedate ? { closeDate: String(r.estimatedclosedate).slice(0, 10) } : {}),
     ...(r[`salesstage${FORMATTED}`] ? { stage: String(r[`salesstage${FORMATTED}`]) } : {}),

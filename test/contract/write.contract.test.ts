@@ -35,6 +35,35 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     expect(back).toMatchObject({ name: 'Sample Account', revenue: 5000000, statecode: 0, statuscode: 1 });
   });
 
+  it.skipIf(skip)(
+    'CURRENCY: a money column gets <name>_base = value / exchangerate of the record currency, recomputed on update (Transaction Currency table docs)',
+    async () => {
+      const cur = (
+        await t.api(
+          'GET',
+          'transactioncurrencies?$select=transactioncurrencyid,exchangerate&$filter=exchangerate ne 1&$top=1',
+        )
+      ).json().value[0];
+      if (!cur) return; // a single-currency organisation has nothing to show here
+      const r = await t.api('POST', 'opportunities', {
+        body: {
+          name: 'Base currency',
+          estimatedvalue: 920,
+          'transactioncurrencyid@odata.bind': `/transactioncurrencies(${cur.transactioncurrencyid})`,
+        },
+      });
+      expect(r.status).toBe(204);
+      const id = track(r.headers['odata-entityid']!);
+      const read = async () =>
+        (await t.api('GET', `${id}?$select=estimatedvalue,estimatedvalue_base,exchangerate`)).json();
+      const back = await read();
+      expect(back.exchangerate).toBeCloseTo(cur.exchangerate, 6);
+      expect(back.estimatedvalue_base).toBeCloseTo(920 / cur.exchangerate, 2);
+      expect((await t.api('PATCH', id, { body: { estimatedvalue: 1840 } })).status).toBe(204);
+      expect((await read()).estimatedvalue_base).toBeCloseTo(1840 / cur.exchangerate, 2);
+    },
+  );
+
   it.skipIf(skip)('CREATE: return=representation gives 201 with the record and no OData-EntityId', async () => {
     const r = await t.api('POST', 'accounts?$select=name,creditonhold', {
       headers: { prefer: 'return=representation' },

@@ -16,6 +16,17 @@ describe('pipeline_summary', () => {
     await emu.close();
   });
 
+  /**
+   * A deal's value in the base currency, computed here from its currency's exchange rate (Transaction Currency
+   * docs: creditlimit_base = creditlimit / exchangerate), not read from the emulator's _base column.
+   */
+  const base = (o: Record<string, unknown>) => {
+    const currency = emu
+      .rows('transactioncurrency')
+      .find((c) => c.transactioncurrencyid === (o.transactioncurrencyid as { id: string }).id)!;
+    return Math.round(((o.estimatedvalue as number) / (currency.exchangerate as number)) * 100) / 100;
+  };
+
   /** The same totals computed here from the rows the emulator holds. */
   const expected = (from: string, to: string, key: (o: Record<string, unknown>) => string) => {
     const open = emu
@@ -25,8 +36,8 @@ describe('pipeline_summary', () => {
     for (const o of open) {
       const g = groups.get(key(o)) ?? { count: 0, total: 0, weighted: 0 };
       g.count++;
-      g.total += o.estimatedvalue as number;
-      g.weighted += ((o.estimatedvalue as number) * (o.closeprobability as number)) / 100;
+      g.total += base(o);
+      g.weighted += (base(o) * (o.closeprobability as number)) / 100;
       groups.set(key(o), g);
     }
     return { open, groups };
@@ -43,7 +54,8 @@ describe('pipeline_summary', () => {
     expect(s.totals.count).toBe(open.length);
     for (const g of s.groups) {
       const e = groups.get(g.key)!;
-      expect(g).toMatchObject({ count: e.count, totalValue: Math.round(e.total * 100) / 100 });
+      expect(g.count).toBe(e.count);
+      expect(g.totalValue).toBeCloseTo(e.total, 1);
       expect(g.weightedValue).toBeCloseTo(e.weighted, 1);
       expect(['Qualify', 'Develop', 'Propose', 'Close']).toContain(g.label);
     }
@@ -63,12 +75,31 @@ describe('pipeline_summary', () => {
     const { open, groups } = expected(from, to, (o) => (o.ownerid as { id: string }).id);
     expect(s.groups).toHaveLength(groups.size);
     expect(s.groups[0].label).toMatch(/\w+ \w+/);
-    const top = [...open].sort((a, b) => (b.estimatedvalue as number) - (a.estimatedvalue as number)).slice(0, 3);
-    expect(s.topDeals.map((d: { value: number }) => d.value)).toEqual(top.map((o) => o.estimatedvalue));
+    const top = [...open].sort((a, b) => base(b) - base(a)).slice(0, 3);
+    expect(s.topDeals.map((d: { value: number }) => d.value)).toEqual(top.map(base));
     expect(s.topDeals[0].account).toBeTruthy();
     const owner = s.groups[0].key;
     const mine = await h.call('pipeline_summary', { from, to, ownerId: owner });
     expect(mine.structuredContent.totals.count).toBe(groups.get(owner)!.count);
+  });
+
+  it('adds up in the base currency: a euro deal counts at its value in dollars, and shows its own amount', async () => {
+    const from = '2020-01-01';
+    const to = '2035-12-31';
+    const s = (await h.call('pipeline_summary', { from, to, topDeals: 25 })).structuredContent;
+    const { open } = expected(from, to, () => 'all');
+    const euro = open.filter((o) => base(o) !== o.estimatedvalue);
+    expect(euro.length).toBeGreaterThan(0);
+    const mixed = open.reduce((sum, o) => sum + (o.estimatedvalue as number), 0);
+    const inBase = open.reduce((sum, o) => sum + base(o), 0);
+    expect(s.totals.totalValue).toBeCloseTo(inBase, 0);
+    expect(Math.abs(s.totals.totalValue - mixed)).toBeGreaterThan(1); // the naive sum would be wrong
+    const foreign = s.topDeals.filter((d: { localValue?: number }) => d.localValue !== undefined);
+    expect(foreign.length).toBeGreaterThan(0);
+    for (const d of foreign) {
+      expect(d.currency).toBe('Euro');
+      expect(d.value).toBeCloseTo(d.localValue / 0.92, 1);
+    }
   });
 
   it('past the aggregate limit it pages and adds up instead, with the same totals and progress', async () => {

@@ -86,6 +86,34 @@ export interface EntitySpec {
   attributes: AttributeDef[];
 }
 
+/**
+ * What Dataverse adds to a table with money columns: for each, a read-only "<name>_base" column holding the
+ * value in the organisation's base currency (value / exchangerate), and the record's exchange rate, set from
+ * its currency (docs: Transaction Currency (currency) table, "creditlimit_base = creditlimit / exchangerate").
+ */
+function currencyColumns(attributes: AttributeDef[]): AttributeDef[] {
+  const moneys = attributes.filter((a) => a.type === 'Money');
+  if (!moneys.length) return [];
+  return [
+    ...moneys.map((m) =>
+      attr(`${m.logicalName}_base`, `${m.displayName} (Base)`, 'Money', {
+        precision: m.precision,
+        minValue: m.minValue,
+        maxValue: m.maxValue,
+        validForCreate: false,
+        validForUpdate: false,
+      }),
+    ),
+    attr('exchangerate', 'Exchange Rate', 'Decimal', {
+      precision: 10,
+      minValue: 0.000000000001,
+      maxValue: 100_000_000_000,
+      validForCreate: false,
+      validForUpdate: false,
+    }),
+  ];
+}
+
 export function entity(spec: EntitySpec): EntityDef {
   const primaryIdAttribute = `${spec.logicalName}id`;
   const id = attr(primaryIdAttribute, spec.displayName, 'Uniqueidentifier', { validForUpdate: false });
@@ -100,7 +128,12 @@ export function entity(spec: EntitySpec): EntityDef {
     ownershipType: spec.ownershipType,
     objectTypeCode: spec.objectTypeCode,
     metadataId: stableGuid(`entity:${spec.logicalName}`),
-    attributes: [id, ...spec.attributes, ...systemColumns(spec.ownershipType === 'UserOwned')],
+    attributes: [
+      id,
+      ...spec.attributes,
+      ...currencyColumns(spec.attributes),
+      ...systemColumns(spec.ownershipType === 'UserOwned'),
+    ],
     manyToOne: [],
     oneToMany: [],
   };

@@ -352,6 +352,8 @@ export const transactioncurrency = entity({
     str('currencyname', 'Currency Name', 100, 'SystemRequired'),
     str('isocurrencycode', 'Currency Code', 5, 'SystemRequired'),
     str('currencysymbol', 'Currency Symbol', 10, 'SystemRequired'),
+    // units of this currency per one unit of the base currency (the base currency's own rate is 1)
+    attr('exchangerate', 'Exchange Rate', 'Decimal', { precision: 10, minValue: 0.0001, maxValue: 100_000_000_000 }),
   ],
 });
 

@@ -1,4 +1,5 @@
 import type { Schema } from '../schema/index.js';
+import { applyCurrency } from '../store/currency.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
@@ -36,6 +37,10 @@ export interface SeedOptions {
 }
 
 export const USD_ID = 'a1b2c3d4-0000-4000-8000-00000000d011';
+/** A second currency, so that totals must go through the base-currency columns to be right */
+export const EUR_ID = 'a1b2c3d4-0000-4000-8000-00000000e022';
+/** euros per US dollar (the base currency) */
+export const EUR_RATE = 0.92;
 const DAY = 86_400_000;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -72,10 +77,11 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
 
   add(
     'transactioncurrency',
-    { currencyname: 'US Dollar', isocurrencycode: 'USD', currencysymbol: '$' },
+    { currencyname: 'US Dollar', isocurrencycode: 'USD', currencysymbol: '$', exchangerate: 1 },
     { id: USD_ID },
   );
   const usd = { id: USD_ID, entity: 'transactioncurrency' };
+  const eur = { id: EUR_ID, entity: 'transactioncurrency' };
 
   const territoryIds = new Map<string, string>();
   for (const name of TERRITORIES)
@@ -237,7 +243,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         opportunityratingcode: rnd.int(1, 3),
         prioritycode: 1,
         description: null,
-        transactioncurrencyid: usd,
+        transactioncurrencyid: i % 5 === 4 ? eur : usd,
         statecode: state,
         statuscode: status,
       },
@@ -313,6 +319,24 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       { owner: owner(), createdDaysAgo: rnd.int(0, 400) },
     );
   }
+
+  // last, so that the random sequence (and every value above) is what it was before there were two currencies
+  store.table('transactioncurrency').put(EUR_ID, {
+    transactioncurrencyid: EUR_ID,
+    currencyname: 'Euro',
+    isocurrencycode: 'EUR',
+    currencysymbol: '€',
+    exchangerate: EUR_RATE,
+    createdon: iso(anchor - 900 * DAY),
+    modifiedon: iso(anchor - 900 * DAY),
+    createdby: { id: admin.systemuserid, entity: 'systemuser' },
+    modifiedby: { id: admin.systemuserid, entity: 'systemuser' },
+    versionnumber: store.nextVersion(),
+  });
+  count++;
+  // exchange rates and base-currency values, as Dataverse keeps them
+  for (const def of schema.entities)
+    for (const row of store.table(def.logicalName).rows.values()) applyCurrency(store, def, row);
   return count;
 }
 

@@ -1,6 +1,7 @@
 import { isLookup } from '../schema/index.js';
 import type { AttributeDef, EntityDef } from '../schema/types.js';
 import { USD_ID } from '../seed/seed.js';
+import { applyCurrency } from '../store/currency.js';
 import type { LookupRef, Row, Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import {
@@ -248,6 +249,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   if (entity.logicalName === 'incident' && !row.ticketnumber)
     row.ticketnumber = `CAS-${String(ctx.nextTicket()).padStart(5, '0')}-${id.slice(0, 6).toUpperCase()}`;
   computeFullName(row);
+  applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
     if (
@@ -326,6 +328,7 @@ export function patchRow(
   applyStatus(entity, existing, values);
   const row: Row = { ...existing, ...values };
   computeFullName(row);
+  applyCurrency(store, entity, row);
   stamp(ctx, row, false);
   store.replace(table, id, row);
   return { row, created: false };
