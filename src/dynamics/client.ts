@@ -28,6 +28,14 @@ import { Transport } from './transport.js';
 
 export type Row = Record<string, unknown>;
 
+const repeatedLink = (entitySet: string) =>
+  new DynamicsMcpError(
+    'server',
+    `Dynamics gave the same next-page link twice while reading ${entitySet}; the read was stopped rather than read the same rows again.`,
+    'Try again; if it repeats, something between this server and Dataverse (a caching proxy) is replaying answers.',
+    { retryable: true },
+  );
+
 export interface QuerySpec {
   entity: string;
   select?: string[];
@@ -454,8 +462,13 @@ export class DynamicsClient {
       return { answer, cancel: () => stop.abort() };
     };
     // a link the policy refuses fails the request for the next page, after this page was handed over
+    let lastLink: string | undefined;
     const follow = async (link: string): Promise<ReturnType<typeof fetchPage>> => {
       try {
+        // a page whose next link is the one just followed is a replayed answer (a caching proxy, say):
+        // following it would read the same rows for ever
+        if (link === lastLink) throw repeatedLink(model.entitySetName);
+        lastLink = link;
         return fetchPage(await this.checkLink(link, model));
       } catch (err) {
         const answer: ReturnType<typeof fetchPage>['answer'] = Promise.reject(err);

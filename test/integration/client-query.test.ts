@@ -115,6 +115,36 @@ describe('client reads against the emulator', () => {
     expect(apiRequests(emu, mark)).toHaveLength(Math.ceil(n / 7));
   });
 
+  it('pages() stops with a clear error when an answer is replayed (the same next link again), not reading for ever', async () => {
+    // a real next link from the emulator, then every request answered with the same page (a caching proxy)
+    const pages = client.pages({ entity: 'account', select: ['name'], pageSize: 2 });
+    await pages.next();
+    await pages.return(undefined);
+    const link = apiRequests(emu, 0).at(-1)!.url; // the request for page 2, made ahead
+    const replayed = {
+      status: 200,
+      body: {
+        value: [{ accountid: '00000000-0000-0000-0000-00000000000a', name: 'Same' }],
+        '@odata.nextLink': `${emu.dynamicsUrl}${link}`,
+      },
+    };
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, response: replayed, times: 20 });
+    const mark = emu.requests().length;
+    let rows = 0;
+    try {
+      await expect(
+        (async () => {
+          for await (const page of client.pages({ entity: 'account', select: ['name'], pageSize: 2 }))
+            rows += page.length;
+        })(),
+      ).rejects.toThrow(/gave the same next-page link twice while reading accounts/);
+    } finally {
+      emu.clearFaults();
+    }
+    expect(rows).toBe(2); // the first answer and its one replay, then it stops
+    expect(apiRequests(emu, mark).length).toBeLessThanOrEqual(2);
+  });
+
   it('pages() asks for the next page while this one is in use, one page ahead, and stopping early ends it', async () => {
     const mark = emu.requests().length;
     const pages = client.pages({ entity: 'account', select: ['name'], pageSize: 7 });
