@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { describeBody, redirectTarget } from '../dynamics/answers.js';
+import { describeBody, flatHeaders, redirectTarget } from '../dynamics/answers.js';
 import { createTokenProvider } from '../dynamics/auth.js';
 import { DEFAULT_NO_PROXY, outboundDispatcher, proxyForDisplay, proxyRefusal } from '../dynamics/dispatcher.js';
 import { readErrorBody } from '../dynamics/errors.js';
@@ -171,7 +171,7 @@ export async function runDoctor(
         signal: AbortSignal.timeout(30_000),
       });
       const text = await r.body.text();
-      const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
+      const headers = flatHeaders(r.headers);
       const date = Date.parse(String(r.headers.date ?? ''));
       const answer = r.statusCode === 200 ? parsedObject(text) : undefined;
       if (typeof answer?.UserId === 'string') {

@@ -38,6 +38,13 @@ export function redirectTarget(location: string | undefined): string {
   }
 }
 
+/** An HTTP client's response headers as one string each (a repeated header joined, as HTTP allows). */
+export function flatHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
 const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** An answer that cannot be Dataverse's: says what came back, and whether trying again is safe. */

@@ -676,7 +676,7 @@ export class DynamicsClient {
         accept: [404],
         signal,
       });
-      found = r.status !== 404 && (rowOf(r, what) as Row)[model.primaryIdAttribute] !== undefined;
+      found = r.status !== 404 && rowOf(r, what)[model.primaryIdAttribute] !== undefined;
     } catch {
       throw foreignAnswer(
         answer,

@@ -1,6 +1,6 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { Dispatcher } from 'undici';
-import { describeBody } from './answers.js';
+import { describeBody, flatHeaders } from './answers.js';
 
 /**
  * MSAL's HTTP, over an undici dispatcher we own: the same TLS trust (an explicit CA for the emulator, or
@@ -35,9 +35,7 @@ export function createMsalNetworkClient(
       throw err;
     }
     const text = await res.body.text();
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers))
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const headers = flatHeaders(res.headers);
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { redirectTarget } from './answers.js';
+import { flatHeaders, redirectTarget } from './answers.js';
 import type { TokenProvider } from './auth.js';
 import { outboundDispatcher, proxyRefusal } from './dispatcher.js';
 import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js';
@@ -114,10 +114,7 @@ export class Transport {
           body: req.body,
         });
         const text = await r.body.text();
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(r.headers))
-          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        res = { status: r.statusCode, headers, text };
+        res = { status: r.statusCode, headers: flatHeaders(r.headers), text };
       } catch (err) {
         release?.();
         if (err instanceof DynamicsMcpError) throw err;

@@ -77,7 +77,8 @@ export const queryEntities = defineTool({
         (e, c) => ctx.policy.canRead(e, c),
       ),
     );
-    const moreRelated = trimRelated(page.entity, records);
+    // only expanded lists can be cut: a plain query skips the walk over every row
+    const moreRelated = args.expand?.length ? trimRelated(page.entity, records) : [];
     const structured = {
       entity: page.entity.logicalName,
       records,

@@ -325,19 +325,11 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   }
 
   // last, so that the random sequence (and every value above) is what it was before there were two currencies
-  store.table('transactioncurrency').put(EUR_ID, {
-    transactioncurrencyid: EUR_ID,
-    currencyname: 'Euro',
-    isocurrencycode: 'EUR',
-    currencysymbol: '€',
-    exchangerate: EUR_RATE,
-    createdon: iso(anchor - 900 * DAY),
-    modifiedon: iso(anchor - 900 * DAY),
-    createdby: { id: admin.systemuserid, entity: 'systemuser' },
-    modifiedby: { id: admin.systemuserid, entity: 'systemuser' },
-    versionnumber: store.nextVersion(),
-  });
-  count++;
+  add(
+    'transactioncurrency',
+    { currencyname: 'Euro', isocurrencycode: 'EUR', currencysymbol: '€', exchangerate: EUR_RATE },
+    { id: EUR_ID },
+  );
   return count;
 }
 
