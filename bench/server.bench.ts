@@ -10,6 +10,7 @@ import { buildDeps } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { type EmulatorHandle, startEmulator } from '../src/emulator/index.js';
 import { createServer } from '../src/server.js';
+import { connectServer } from '../src/transports/malformed.js';
 import { median, record, times, timesPaired } from './lib.js';
 import { directToken, emulatorEnv } from './setup.js';
 import { StdioRpc } from './stdio-rpc.js';
@@ -22,7 +23,7 @@ async function inMemory(emu: EmulatorHandle) {
   const server = createServer(deps);
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'bench', version: '1' });
-  await server.connect(a);
+  await connectServer(server, a);
   await client.connect(b);
   return {
     client,

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { isLoopbackHost } from '../config/schema.js';
 import type { TokenProvider } from '../dynamics/auth.js';
 import { outboundDispatcher } from '../dynamics/dispatcher.js';
@@ -13,6 +14,7 @@ import { createServer, type ServerDeps } from '../server.js';
 import { SessionEventStore } from './event-store.js';
 import { HostOriginGuard, RateLimiter, readBody } from './guards.js';
 import { type Caller, InboundAuth } from './inbound-auth.js';
+import { connectServer, malformedRequestAnswer } from './malformed.js';
 
 export interface HttpHandle {
   url: string;
@@ -122,6 +124,12 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       } catch {
         return rpcError(res, 400, -32700, 'Parse error: the body is not JSON');
       }
+      // a request the SDK's transport cannot parse as JSON-RPC gets "Parse error: Invalid JSON-RPC message"
+      // there; say what is wrong instead (wrong params are answered per request, see malformed.ts)
+      const invalid = (Array.isArray(body) ? body : [body])
+        .map(malformedRequestAnswer)
+        .find((a) => a?.error.code === ErrorCode.InvalidRequest);
+      if (invalid) return json(res, 400, invalid);
       const first = Array.isArray(body) ? body[0] : body;
       const m = first as { method?: string; params?: { name?: string } } | undefined;
       (res as ServerResponse & { rpc?: string }).rpc =
@@ -140,7 +148,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
         void transport.close();
         void server.close();
       });
-      await server.connect(transport);
+      await connectServer(server, transport);
       return run(() => transport.handleRequest(req, res, body));
     }
     const sid = req.headers['mcp-session-id'];
@@ -172,7 +180,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
-    await server.connect(transport);
+    await connectServer(server, transport);
     return run(() => transport.handleRequest(req, res, body));
   };
 

@@ -1,5 +1,6 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createServer, type ServerDeps } from '../server.js';
+import { connectServer } from './malformed.js';
+import { StdioLineTransport } from './stdio-lines.js';
 
 /**
  * MCP over stdio for assistants that launch the server themselves. stdout carries only JSON-RPC (logs are
@@ -9,7 +10,7 @@ export async function serveStdio(deps: ServerDeps, onClose: () => Promise<void> 
   // a stray console.log would corrupt the protocol stream: send it to stderr
   console.log = (...args: unknown[]) => console.error(...args);
   const server = createServer(deps, { caller: 'local' });
-  const transport = new StdioServerTransport();
+  const transport = new StdioLineTransport();
   let closing = false;
   const shutdown = async (why: string) => {
     if (closing) return;
@@ -25,7 +26,7 @@ export async function serveStdio(deps: ServerDeps, onClose: () => Promise<void> 
     process.once('SIGINT', () => void shutdown('SIGINT').then(resolve));
     process.once('SIGTERM', () => void shutdown('SIGTERM').then(resolve));
   });
-  await server.connect(transport);
+  await connectServer(server, transport);
   deps.log.info(
     { tools: deps.policy.readOnly ? 'read-only' : 'read-write', dynamics: deps.config.dynamics.url },
     'serving MCP over stdio',

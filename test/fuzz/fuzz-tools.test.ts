@@ -11,7 +11,7 @@ import {
   parseSelect,
 } from '../../src/odata/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { connectInMemory, connectRaw, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // 10,000+ generated and hostile argument sets across all tools, in-process through a real MCP client:
 // no crash, no protocol error, every bad input answered by a tool error, and no request that the policy
@@ -341,4 +341,61 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
     },
     240_000,
   );
+});
+
+describe('fuzz: hostile tools/call envelopes', () => {
+  // arguments that are not an object, names that are not strings, _meta of any shape, stray members: a
+  // request that fails CallToolRequest is a protocol error (MCP spec, server/tools, Error Handling), so the
+  // answer may be an error, but it must come, name the problem in words (-32600/-32602, not -32603 with
+  // zod's issue list), and leave the session working
+  it('every request is answered, malformed ones with -32600/-32602 in words', async () => {
+    const emu = await startTestEmulator({ scale: 5 });
+    const raw = await connectRaw(emu);
+    try {
+      const tool = fc.constantFrom('describe_entity', 'get_record', 'query_entities', 'create_lead', 'nosuch');
+      const params = fc.record(
+        {
+          name: fc.oneof(tool, fc.anything()),
+          arguments: fc.oneof(fc.constant({}), fc.anything(), fc.json()),
+          _meta: fc.oneof(fc.record({ progressToken: fc.oneof(fc.string(), fc.integer()) }), fc.anything()),
+        },
+        { requiredKeys: [] },
+      );
+      const request = fc.record(
+        { params: fc.oneof(params, fc.anything()), extra: fc.option(fc.string({ minLength: 1, maxLength: 5 })) },
+        { requiredKeys: ['params'] },
+      );
+      let id = 0;
+      let malformed = 0;
+      await fc.assert(
+        fc.asyncProperty(request, async ({ params, extra }) => {
+          id++;
+          await raw.send({
+            jsonrpc: '2.0',
+            id,
+            method: 'tools/call',
+            params,
+            ...(extra ? { [`x${extra}`]: 1 } : {}),
+          });
+          const a = await raw.answer(id);
+          expect(a, `no answer to ${JSON.stringify(params)}`).toBeDefined();
+          if (a.error) {
+            malformed++;
+            expect([-32600, -32602]).toContain(a.error.code);
+            expect(a.error.message).toMatch(/^Invalid (request|params for tools\/call): \S.{8,}\.$/s);
+            expect(a.error.message).not.toMatch(/"code":\s*"|\[object Object\]/);
+          } else expect(Array.isArray(a.result.content)).toBe(true);
+        }),
+        { numRuns: 600, seed: 20261130, endOnFailure: true },
+      );
+      expect(malformed).toBeGreaterThan(100);
+      expect(malformed).toBeLessThan(600);
+      await raw.send({ jsonrpc: '2.0', id: 'after', method: 'ping' });
+      expect(await raw.answer('after')).toEqual({ jsonrpc: '2.0', id: 'after', result: {} });
+      expect(raw.serverErrors).toEqual([]);
+    } finally {
+      await raw.close();
+      await emu.close();
+    }
+  }, 120_000);
 });

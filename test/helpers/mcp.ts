@@ -5,6 +5,7 @@ import { buildDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { createServer, type ServerDeps } from '../../src/server.js';
+import { connectServer } from '../../src/transports/malformed.js';
 import { emulatorEnv } from './client.js';
 import { watchTexts } from './secrets-watch.js';
 
@@ -40,7 +41,7 @@ export async function connectInMemory(
   const server = createServer(deps, { caller: 'test' });
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: opts.clientCapabilities ?? {} });
-  await server.connect(a);
+  await connectServer(server, a);
   await client.connect(b);
   await client.listTools();
   return {
@@ -62,3 +63,64 @@ export async function connectInMemory(
 
 /** The text of a tool result. */
 export const textOf = (r: any): string => (r.content as { type: string; text: string }[]).map((c) => c.text).join('\n');
+
+export interface RawHarness {
+  /** sends one JSON-RPC message as given (the SDK Client would refuse to send a malformed one) */
+  send(message: Record<string, unknown>): Promise<void>;
+  /** the answer to request `id`, or undefined if none came within `ms` */
+  answer(id: string | number, ms?: number): Promise<any>;
+  /** errors the server reported (its onerror) */
+  serverErrors: string[];
+  close(): Promise<void>;
+}
+
+/** A real server over an in-memory transport, driven with raw JSON-RPC messages; initialized. */
+export async function connectRaw(emu: EmulatorHandle): Promise<RawHarness> {
+  const deps = buildDeps(loadConfig({ env: { ...emulatorEnv(emu), LOG_LEVEL: 'silent' } }), {
+    logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
+  });
+  const server = createServer(deps, { caller: 'test' });
+  const serverErrors: string[] = [];
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await connectServer(server, a);
+  const previous = server.server.onerror;
+  server.server.onerror = (err) => {
+    serverErrors.push(err.message);
+    previous?.(err);
+  };
+  const answers = new Map<string | number, any>();
+  const waiting = new Map<string | number, (m: any) => void>();
+  b.onmessage = (m: any) => {
+    if (m.id === undefined) return;
+    answers.set(m.id, m);
+    waiting.get(m.id)?.(m);
+  };
+  await b.start();
+  const harness: RawHarness = {
+    send: (message) => b.send(message as never),
+    answer: (id, ms = 2000) =>
+      answers.has(id)
+        ? Promise.resolve(answers.get(id))
+        : new Promise((resolve) => {
+            const timer = setTimeout(() => resolve(undefined), ms);
+            waiting.set(id, (m) => {
+              clearTimeout(timer);
+              resolve(m);
+            });
+          }),
+    serverErrors,
+    async close() {
+      await server.close();
+      await deps.client.close();
+    },
+  };
+  await harness.send({
+    jsonrpc: '2.0',
+    id: 'init',
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  });
+  await harness.answer('init');
+  await harness.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  return harness;
+}

@@ -1,0 +1,111 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { malformedRequestAnswer } from './malformed.js';
+
+/** The SDK's limit for one stdio message. */
+export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * MCP over stdio: one JSON-RPC message per line. It reads and writes like the SDK's StdioServerTransport,
+ * which we replaced for what it does with a line it cannot use: a request it cannot parse as JSON-RPC (a
+ * `_meta` that is not an object, an unknown top-level member) went unanswered, so the client waited for ever,
+ * and a line over the size limit closed the transport, ending the session. Here such a request gets an error
+ * answer with its id, an over-long line is dropped on its own, and anything else unreadable is reported to
+ * onerror (logged) while the session goes on.
+ */
+export class StdioLineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** the start of a line not yet ended by a newline */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** inside a line already over the limit: drop bytes until its newline */
+  private skipping = false;
+
+  constructor(
+    private readonly stdin: Readable = process.stdin,
+    private readonly stdout: Writable = process.stdout,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+  ) {}
+
+  async start(): Promise<void> {
+    this.stdin.on('data', this.onData);
+    this.stdin.on('error', this.onStreamError);
+    // the client closed its end of our stdout (EPIPE): without a listener the error would end the process
+    // with a stack trace; stdin's end follows and shuts the server down
+    this.stdout.on('error', this.onStreamError);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return;
+    await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {
+    this.stdin.off('data', this.onData);
+    this.stdin.off('error', this.onStreamError);
+    this.stdout.off('error', this.onStreamError);
+    if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.onclose?.();
+  }
+
+  private readonly onStreamError = (err: Error) => this.onerror?.(err);
+
+  private readonly onData = (chunk: Buffer) => {
+    let from = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, from)) {
+      const tail = chunk.subarray(from, nl);
+      from = nl + 1;
+      if (this.skipping) {
+        this.skipping = false;
+        continue;
+      }
+      if (this.tooLong(tail.length)) continue;
+      const line = this.pendingBytes === 0 ? tail : Buffer.concat([...this.pending, tail]);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.handleLine(line);
+    }
+    if (from === chunk.length || this.skipping) return;
+    const rest = chunk.subarray(from);
+    if (this.tooLong(rest.length)) {
+      this.skipping = true;
+      return;
+    }
+    this.pending.push(rest);
+    this.pendingBytes += rest.length;
+  };
+
+  /** Drops the line being read (and says so) when `more` bytes would take it over the limit. */
+  private tooLong(more: number): boolean {
+    if (this.pendingBytes + more <= this.maxLineBytes) return false;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.onerror?.(new Error(`a message longer than ${this.maxLineBytes} bytes was dropped unread`));
+    return true;
+  }
+
+  private handleLine(line: Buffer): void {
+    const text = line.toString('utf8').replace(/\r$/, '');
+    if (text.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      this.onerror?.(err as Error);
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (parsed.success) {
+      this.onmessage?.(parsed.data);
+      return;
+    }
+    const answer = malformedRequestAnswer(value);
+    if (answer) this.send(answer).catch((err: Error) => this.onerror?.(err));
+    else this.onerror?.(new Error(`not a JSON-RPC message: ${text.slice(0, 200)}`));
+  }
+}
