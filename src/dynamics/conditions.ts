@@ -105,13 +105,24 @@ export class ConditionBuilder {
     const parts = column.split('/').map((p) => p.trim());
     let current = entity;
     const segments: string[] = [];
-    for (const p of parts.slice(0, -1)) {
+    for (const [i, p] of parts.slice(0, -1).entries()) {
       const nav = current.singleNavs.get(p.toLowerCase());
-      if (!nav)
+      if (!nav) {
+        // a customer or owner lookup points at several tables, one relationship each (customerid →
+        // customerid_account, customerid_contact): name them rather than send the model to look
+        const rest = parts.slice(i + 1).join('/');
+        const via = [...current.singleNavs.values()]
+          .filter((n) => n.attribute.toLowerCase() === p.toLowerCase())
+          .map((n) => `'${n.navigationProperty}/${rest}' (${n.target})`);
         throw badInput(
-          `'${p}' is not a lookup of ${current.logicalName} that can be followed.`,
-          `Call describe_entity('${current.logicalName}') for its lookups.`,
+          via.length > 1
+            ? `'${p}' of ${current.logicalName} can point at ${via.length} tables, so it cannot be followed by itself.`
+            : `'${p}' is not a lookup of ${current.logicalName} that can be followed.`,
+          via.length > 1
+            ? `Follow one of its relationships: ${via.join(' or ')}; for either, group them with "or".`
+            : `Call describe_entity('${current.logicalName}') for its lookups.`,
         );
+      }
       segments.push(nav.navigationProperty);
       current = await this.models.entity(nav.target);
     }

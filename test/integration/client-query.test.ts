@@ -68,6 +68,20 @@ describe('client reads against the emulator', () => {
     });
   });
 
+  it('a customer lookup (account or contact) names the relationship to follow for each table', async () => {
+    const model = await client.metadata.entity('opportunity');
+    const b = new ConditionBuilder(client.metadata);
+    await expect(b.build({ column: 'customerid/name', op: 'contains', value: 'Contoso' }, model)).rejects.toMatchObject(
+      {
+        kind: 'bad_input',
+        message: "'customerid' of opportunity can point at 2 tables, so it cannot be followed by itself.",
+        hint: `Follow one of its relationships: 'customerid_account/name' (account) or 'customerid_contact/name' (contact); for either, group them with "or".`,
+      },
+    );
+    const followed = await b.build({ column: 'customerid_account/name', op: 'contains', value: 'Contoso' }, model);
+    expect(filterToOData(followed)).toBe("contains(customerid_account/name,'Contoso')");
+  });
+
   it('a where query returns exactly the rows the data holds', async () => {
     const page = await client.query({
       entity: 'opportunity',
