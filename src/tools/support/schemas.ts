@@ -26,35 +26,54 @@ export const wrongType = (message: string) => ({
   error: (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined),
 });
 
+/**
+ * For a list's length limit: zod also applies .max() to the length of a string sent instead of the list,
+ * adding "Too big: expected string to have <=100 characters" under the message that says to send a list.
+ * `when` is the check option zod runs a check under (documented for refinements; .max's parameter type
+ * leaves it out, hence the cast); test/tools/query-entities.test.ts fails if zod stops honouring it.
+ */
+const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(payload.value) } as Record<never, never>;
+
 export const selectParam = z
   .array(
     z.string().trim().min(1).max(100),
     wrongType('select is a list of column names, e.g. ["name","revenue"], not one text.'),
   )
-  .max(100)
+  .max(100, onlyLists)
   .describe(
     'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
   );
 
+const EXPAND_SHAPE = 'e.g. [{"relation":"primarycontactid","select":["fullname"]}]';
 export const expandParam = z
   .array(
-    z.object({
-      relation: z
-        .string()
-        .trim()
-        .min(1)
-        .max(100)
-        .describe(
-          'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
-        ),
-      select: z.array(z.string().trim().min(1).max(100)).max(50).optional().describe('Columns of the related table.'),
-    }),
+    z.object(
+      {
+        relation: z
+          .string(wrongType(`each expand item names its relationship in "relation", ${EXPAND_SHAPE}.`))
+          .trim()
+          .min(1)
+          .max(100)
+          .describe(
+            'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
+          ),
+        select: z
+          .array(z.string().trim().min(1).max(100), wrongType('expand select is a list of column names.'))
+          .max(50, onlyLists)
+          .optional()
+          .describe('Columns of the related table.'),
+      },
+      wrongType(`each expand item is an object, not a name: ${EXPAND_SHAPE}.`),
+    ),
+    wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
   )
-  .max(5)
+  .max(5, onlyLists)
   .describe('Related records to include.');
 
 const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
-const value = z.union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500)]).optional();
+const value = z
+  .union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500, onlyLists)])
+  .optional();
 const op = z.enum(CONDITION_OPS);
 
 // Descriptions sit on the outer level only: the nested levels repeat the shape, and every byte of the
@@ -69,8 +88,8 @@ const level1 = z.object({
   column: z.string().max(200).optional(),
   op: nestedOp.optional(),
   value: nestedValue,
-  and: z.array(level2).max(50).optional(),
-  or: z.array(level2).max(50).optional(),
+  and: z.array(level2).max(50, onlyLists).optional(),
+  or: z.array(level2).max(50, onlyLists).optional(),
 });
 export const whereParam = z
   .object(
@@ -86,8 +105,8 @@ export const whereParam = z
       value: value.describe(
         'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
       ),
-      and: z.array(level1).max(50).optional(),
-      or: z.array(level1).max(50).optional(),
+      and: z.array(level1).max(50, onlyLists).optional(),
+      or: z.array(level1).max(50, onlyLists).optional(),
     },
     wrongType(
       'where takes one condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").',
