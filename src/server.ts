@@ -11,6 +11,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { AuditLog } from './audit.js';
 import type { Config } from './config/schema.js';
 import type { DynamicsClient } from './dynamics/client.js';
+import { reportingWaits } from './dynamics/waits.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
 import { registerPrompts } from './prompts/index.js';
@@ -82,6 +83,32 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
       async (args: Record<string, unknown>, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const started = Date.now();
         const log = deps.log.child({ tool: tool.name, session: extra.sessionId });
+        // progress must increase with each notification (MCP, basic/utilities/progress): a wait reported
+        // between two of the tool's own steps gets a value just above the last one
+        let lastProgress = -1;
+        const sendProgress = async (progress: number, total: number | undefined, message: string) => {
+          const token = extra._meta?.progressToken;
+          if (token === undefined) return;
+          lastProgress = progress > lastProgress ? progress : lastProgress + 0.001;
+          await extra
+            .sendNotification({
+              method: 'notifications/progress',
+              params: {
+                progressToken: token,
+                progress: lastProgress,
+                ...(total !== undefined && total >= lastProgress ? { total } : {}),
+                message,
+              },
+            })
+            .catch(() => {});
+        };
+        const reportWait = (message: string) => {
+          log.info({ wait: message }, 'waiting on Dynamics');
+          void sendProgress(Math.max(lastProgress, 0), undefined, message);
+          void server
+            .sendLoggingMessage({ level: 'warning', logger: 'dynamics', data: message }, extra.sessionId)
+            .catch(() => {});
+        };
         const ctx: ToolContext = {
           client: deps.client,
           policy: deps.policy,
@@ -91,16 +118,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
           locks: deps.locks,
           signal: extra.signal,
           caller: session.caller ?? (extra.authInfo?.clientId ? String(extra.authInfo.clientId) : 'local'),
-          progress: async (progress, total, message) => {
-            const token = extra._meta?.progressToken;
-            if (token === undefined) return;
-            await extra
-              .sendNotification({
-                method: 'notifications/progress',
-                params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), message },
-              })
-              .catch(() => {});
-          },
+          progress: sendProgress,
           confirm: async (message) => {
             if (!server.server.getClientCapabilities()?.elicitation) return 'unsupported';
             const r = await extra.sendRequest(
@@ -114,7 +132,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
           },
         };
         try {
-          const { structured, text, json } = await tool.run(args as never, ctx);
+          const { structured, text, json } = await reportingWaits(reportWait, () => tool.run(args as never, ctx));
           log.debug({ ms: Date.now() - started }, 'tool ok');
           return toolSuccess(
             deps.scrubber.scrubResult(structured as Record<string, unknown>, json),

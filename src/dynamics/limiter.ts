@@ -1,3 +1,5 @@
+import { reportWait } from './waits.js';
+
 /**
  * Caps requests in flight (below Dataverse's 52 concurrent requests per user) and paces them when the
  * service says the window is nearly spent (x-ms-ratelimit-burst-remaining-xrm-requests), so the server
@@ -32,7 +34,11 @@ export class RequestLimiter {
       });
     } else this.active++;
     const wait = Math.max(this.notBefore, this.throttle?.until ?? 0) - Date.now();
-    if (wait > 0) await sleep(wait, signal);
+    if (wait > 0) {
+      // another request was told to wait (429): this one waits with it
+      reportWait(wait, (s) => `Dynamics is throttling requests (service protection): waiting ${s} s.`);
+      await sleep(wait, signal);
+    }
     let released = false;
     return () => {
       if (released) return;

@@ -10,6 +10,7 @@ import { RequestLimiter, sleep } from './limiter.js';
 import { callerTokens } from './obo.js';
 import { decideOnError, decideOnStatus, type RetrySettings } from './retry.js';
 import { linkedSignal } from './signals.js';
+import { reportWait } from './waits.js';
 
 export interface DvRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -134,6 +135,8 @@ export class Transport {
           'request failed',
         );
         if (!d.retry) throw network(err, req);
+        const code = (err as { code?: string }).code;
+        reportWait(d.delayMs, (s) => `Could not reach Dynamics${code ? ` (${code})` : ''}: trying again in ${s} s.`);
         await sleep(d.delayMs, req.signal);
         continue;
       } finally {
@@ -160,6 +163,11 @@ export class Transport {
             res.status === 429
               ? Math.max(0, this.limiter.holdUntil(Date.now() + d.delayMs, readErrorBody(res.text)?.code) - Date.now())
               : d.delayMs;
+          reportWait(wait, (s) =>
+            res.status === 429
+              ? `Dynamics is throttling requests (service protection): waiting ${s} s before trying again.`
+              : `Dynamics answered HTTP ${res.status}: trying again in ${s} s.`,
+          );
           await sleep(wait, req.signal).catch(() => {
             throw cancelled();
           });

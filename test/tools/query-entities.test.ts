@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
@@ -160,6 +161,28 @@ describe('query_entities', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/Error \(throttled\)/);
     expect(textOf(r)).toMatch(/Retry after: 3600 seconds/);
+  });
+
+  it('a wait on throttling is told to the client as it starts (progress and a log message), and the call then succeeds', async () => {
+    const logged: unknown[] = [];
+    h.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      logged.push(n.params);
+    });
+    emu.addFault({ match: { path: '/api/data/v9.2/territories' }, response: throttledResponse(2), times: 1 });
+    const progress: { progress: number; message?: string }[] = [];
+    const started = Date.now();
+    const r = await h.call(
+      'query_entities',
+      { entity: 'territory', top: 2 },
+      { onprogress: (p) => progress.push({ progress: p.progress, message: p.message }) },
+    );
+    expect(r.isError).toBeFalsy();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    const wait = 'Dynamics is throttling requests (service protection): waiting 2 s before trying again.';
+    expect(progress.map((p) => p.message)).toEqual(['querying territory', wait, '2 rows']);
+    // each value above the last (MCP progress must increase)
+    expect(progress.map((p) => p.progress)).toEqual([0, 0.001, 1]);
+    expect(logged).toEqual([{ level: 'warning', logger: 'dynamics', data: wait }]);
   });
 
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
