@@ -97,6 +97,15 @@ export function mapDataverseError(
       { ...base, retryAfterMs: wait, retryable: true },
     );
   }
+  // the URL or headers over what the service (or HTTP.sys in front of it) accepts; the transport sends
+  // long GETs inside a $batch, so this is a request too long even for that
+  if (status === 414 || status === 431)
+    return new DynamicsMcpError(
+      'too_large',
+      'The request is too long for Dynamics.',
+      'Ask in parts: split a long "in" list over several queries, or use a shorter filter or fewer columns.',
+      { ...base, retryable: false },
+    );
   if (status === 413)
     return new DynamicsMcpError(
       'too_large',

@@ -4,6 +4,7 @@ import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { flatHeaders, redirectTarget } from './answers.js';
 import type { TokenProvider } from './auth.js';
+import { sendBatch } from './batch.js';
 import { outboundDispatcher, proxyRefusal } from './dispatcher.js';
 import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js';
 import { RequestLimiter, sleep } from './limiter.js';
@@ -79,6 +80,7 @@ export class Transport {
   }
 
   async send(req: DvRequest): Promise<DvResponse> {
+    if (req.method === 'GET' && this.s.origin.length + req.path.length > URL_LIMIT) return this.sendInBatch(req);
     const started = Date.now();
     const deadline = started + this.s.deadlineMs;
     let refreshedToken = false;
@@ -181,12 +183,46 @@ export class Transport {
     }
   }
 
+  /**
+   * A GET whose URL is over the 32,768 characters Dataverse accepts, sent inside a $batch, where a URL of up
+   * to 65,536 is allowed (Microsoft's advice for long queries: Compose HTTP requests, "Maximum URL length").
+   * A query's "in" list of a few hundred names gets there; beyond the batch limit nothing is sent.
+   */
+  private async sendInBatch(req: DvRequest): Promise<DvResponse> {
+    const length = this.s.origin.length + req.path.length;
+    const root = /^\/api\/data\/v[\d.]+/.exec(req.path)?.[0];
+    if (length > BATCH_URL_LIMIT || !root) throw tooLong(length);
+    const { parts, attempts } = await sendBatch(
+      this,
+      `${this.s.origin}${root}`,
+      [{ method: 'GET', url: req.path.slice(root.length + 1), headers: req.headers }],
+      req.signal,
+    );
+    const part = parts[0];
+    if (!part) throw mapDataverseError(502, {}, 'The $batch answer holds no response.', req.context);
+    if (part.status >= 400 && !req.accept?.includes(part.status))
+      throw mapDataverseError(part.status, part.headers, part.body, req.context);
+    return { status: part.status, headers: part.headers, text: part.body, attempts };
+  }
+
   async close(): Promise<void> {
     if (this.poolPromise) await (await this.poolPromise).close();
   }
 }
 
 const pathOnly = (p: string) => p.split('?')[0];
+
+/** The longest URL Dataverse accepts, and inside a $batch (Compose HTTP requests, "Maximum URL length"). */
+export const URL_LIMIT = 32_768;
+export const BATCH_URL_LIMIT = 65_536;
+
+const tooLong = (length: number) =>
+  new DynamicsMcpError(
+    'too_large',
+    `The query is too long for Dynamics: ${length.toLocaleString('en-US')} characters, over the ${BATCH_URL_LIMIT.toLocaleString('en-US')} it accepts.`,
+    'Ask in parts: split a long "in" list over several queries, or use a shorter filter or fewer columns.',
+    { retryable: false },
+  );
 
 const cancelled = () =>
   new DynamicsMcpError(

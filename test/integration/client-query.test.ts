@@ -82,6 +82,32 @@ describe('client reads against the emulator', () => {
     expect(filterToOData(followed)).toBe("contains(customerid_account/name,'Contoso')");
   });
 
+  // Compose HTTP requests, "Maximum URL length": 32,768 characters, 65,536 inside a $batch
+  it('a query whose URL is over 32,768 characters goes inside a $batch, with the same answer; over 65,536 nothing is sent', async () => {
+    const names = emu.rows('account').map((a) => String(a.name));
+    const padding = Array.from({ length: 600 }, (_, i) => `Nobody Incorporated number ${i} of the padding list`);
+    const before = emu.stats().batchRequests;
+    const long = await client.query({
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'name', op: 'in', value: [...padding, ...names.slice(0, 3)] },
+      top: 10,
+    });
+    expect(emu.stats().batchRequests).toBe(before + 1);
+    expect(long.rows.map((r) => r.name).sort()).toEqual(names.slice(0, 3).sort());
+    const sent = emu.requests().length;
+    const tooLong = [...padding, ...padding].map((n) => `${n} and some`);
+    await expect(
+      client.query({
+        entity: 'account',
+        select: ['name'],
+        where: { column: 'name', op: 'in', value: tooLong },
+        top: 10,
+      }),
+    ).rejects.toMatchObject({ kind: 'too_large', message: expect.stringMatching(/over the 65,536 it accepts/) });
+    expect(emu.requests().length).toBe(sent);
+  });
+
   it('a where query returns exactly the rows the data holds', async () => {
     const page = await client.query({
       entity: 'opportunity',

@@ -10,7 +10,7 @@ import {
   writeHttpPart,
   writeMultipart,
 } from './multipart.js';
-import { API_PREFIX, type ApiRequest, type ApiResponse } from './request.js';
+import { API_PREFIX, type ApiRequest, type ApiResponse, MAX_BATCH_URL_LENGTH, urlTooLong } from './request.js';
 import { type Caller, errorResponse, type WebApi } from './router.js';
 
 /** BATCH: at most 1,000 requests per batch. */
@@ -65,6 +65,7 @@ export function handleBatch(api: WebApi, store: Store, req: ApiRequest, caller: 
     } catch (err) {
       return { contentId: part.contentId, ...errorResponse(err) };
     }
+    if (apiReq.url.href.length > MAX_BATCH_URL_LENGTH) return { contentId: part.contentId, ...urlTooLong() };
     const r = api.handle(apiReq, caller, { contentIds: new Map([...contentIds].map(([k, v]) => [k, v.url])) });
     const headers = { ...r.headers };
     if (r.status >= 400) headers.REQ_ID = randomUUID();
