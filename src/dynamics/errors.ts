@@ -152,10 +152,18 @@ export function mapDataverseError(
       { ...base, retryable: false },
     );
   }
+  // any other 4xx (406, 409, 415, …) refuses this request as sent: waiting does not change that
+  if (status < 500)
+    return new DynamicsMcpError(
+      'validation',
+      body ? `Dynamics refused the request (HTTP ${status}): ${message}` : `Dynamics refused the request: ${message}`,
+      'Sending the same request again will not help: check the arguments against describe_entity, or ask for less.',
+      { ...base, retryable: false },
+    );
   return new DynamicsMcpError(
     'server',
     body ? `Dynamics answered HTTP ${status}: ${message}` : `Dynamics answered ${message}`,
     'This is a problem on the Dynamics side; try again in a minute.',
-    { ...base, retryable: status >= 500 },
+    { ...base, retryable: true },
   );
 }

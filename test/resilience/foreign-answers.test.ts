@@ -74,6 +74,18 @@ describe("answers that are not Dataverse's", () => {
     expect(textOf(r)).not.toContain('HTTP 502: HTTP 502');
   });
 
+  it('an unexpected 4xx is a refusal of the request, not "a problem on the Dynamics side; try again"', async () => {
+    const r = await call(
+      'accounts',
+      { status: 415, headers: { 'Content-Type': 'text/plain' }, body: 'Unsupported Media Type' },
+      'query_entities',
+      { entity: 'account' },
+    );
+    expect(textOf(r)).toMatch(/^Error \(validation\): Dynamics refused the request: HTTP 415: /);
+    expect(textOf(r)).toContain('Sending the same request again will not help');
+    expect(textOf(r)).not.toContain('try again in a minute');
+  });
+
   it('a redirect (a proxy sending to its sign-in page) says where to, without the query string, and what to fix', async () => {
     const r = await call(
       'accounts',
