@@ -188,15 +188,14 @@ describe('query_entities', () => {
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, delayMs: 3000, times: 1 });
     const ac = new AbortController();
-    const started = Date.now();
     const call = h.call('query_entities', { entity: 'account', top: 1 }, { signal: ac.signal });
     setTimeout(() => ac.abort(new Error('the user pressed stop')), 150);
     await expect(call).rejects.toThrow(/the user pressed stop/);
     // the server's side: the request to Dynamics was aborted, not left to finish its 3 s
     for (let i = 0; i < 100 && !h.logs.some((l) => l.includes('"kind":"cancelled"')); i++)
       await new Promise((r) => setTimeout(r, 10));
+    // (without the abort the request would finish after its 3 s and succeed: no cancelled failure at all)
     expect(h.logs.filter((l) => l.includes('"kind":"cancelled"'))).toHaveLength(1);
-    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it('progress notifications are sent while it works', async () => {
