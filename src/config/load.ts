@@ -145,6 +145,9 @@ function readFile(path: string): Record<string, unknown> {
 }
 
 /** defaults < config file < overrides < environment < CLI flags; validated by zod; frozen. */
+const NO_CREDENTIALS =
+  'No credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_USE_MANAGED_IDENTITY=true), or run with --demo to use the built-in demo organisation.';
+
 export function loadConfig(sources: ConfigSources): Readonly<Config> {
   const file = sources.flags?.config ?? sources.env.DYNAMICS_MCP_CONFIG;
   const layered: Record<string, unknown> = { dynamics: {}, policy: {} };
@@ -157,12 +160,14 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
     logLevel: f.logLevel,
     http: { host: f.host, port: f.port, stateless: f.stateless },
   });
-  if (!layered.auth)
-    throw new ConfigError([
-      'No credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_USE_MANAGED_IDENTITY=true), or run with --demo to use the built-in demo organisation.',
-    ]);
   const parsed = configSchema.safeParse(layered);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => i.message));
+  // every problem at once (a first run usually lacks the URL and the credentials): the person fixes them in
+  // one go instead of one per start
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.filter((i) => i.path[0] !== 'auth' || layered.auth).map((i) => i.message);
+  if (!layered.auth) problems.unshift(NO_CREDENTIALS);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }
 

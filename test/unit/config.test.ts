@@ -53,6 +53,20 @@ describe('configuration', () => {
     expect(problems({ DYNAMICS_URL: env.DYNAMICS_URL })[0]).toContain('--demo');
   });
 
+  it('a first run with nothing set hears of every missing setting at once, not one per start', () => {
+    expect(problems({})).toEqual([
+      expect.stringMatching(/^No credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET .*--demo/),
+      expect.stringMatching(/^DYNAMICS_URL is missing/),
+    ]);
+    // half set: each missing or malformed piece by name
+    expect(problems({ AZURE_TENANT_ID: 'contoso' })).toEqual([
+      expect.stringMatching(/^DYNAMICS_URL is missing/),
+      expect.stringMatching(/^AZURE_TENANT_ID must be a GUID/),
+      expect.stringMatching(/^AZURE_CLIENT_ID is missing/),
+      expect.stringMatching(/^AZURE_CLIENT_SECRET is missing/),
+    ]);
+  });
+
   it('picks certificate and managed-identity auth from their variables', () => {
     expect(
       loadConfig({ env: { ...env, AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: '/x.pem' } }).auth
