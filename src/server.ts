@@ -102,7 +102,11 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
             })
             .catch(() => {});
         };
+        // requests of one call waiting out the same 429 each report it: say it once
+        let lastWait = { message: '', at: 0 };
         const reportWait = (message: string) => {
+          if (message === lastWait.message && Date.now() - lastWait.at < 1000) return;
+          lastWait = { message, at: Date.now() };
           log.info({ wait: message }, 'waiting on Dynamics');
           void sendProgress(Math.max(lastProgress, 0), undefined, message);
           void server
