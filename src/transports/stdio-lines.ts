@@ -39,8 +39,18 @@ export class StdioLineTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
+    // the client has gone (its end of the pipe closed): a write would never drain
+    if (!this.stdout.writable) throw new Error('stdout is closed: the MCP client has gone');
     if (this.stdout.write(`${JSON.stringify(message)}\n`)) return;
-    await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.stdout.off('drain', done);
+        this.stdout.off('close', done);
+        resolve();
+      };
+      this.stdout.once('drain', done);
+      this.stdout.once('close', done);
+    });
   }
 
   async close(): Promise<void> {

@@ -144,6 +144,15 @@ describe('stdio transport: lines it cannot use', () => {
     await t.close();
   });
 
+  it('a send after the client closed its end fails at once instead of waiting for a drain that never comes', async () => {
+    const stdout = new PassThrough();
+    const t = new StdioLineTransport(new PassThrough(), stdout);
+    await t.start();
+    stdout.destroy();
+    await expect(t.send({ jsonrpc: '2.0', id: 1, result: {} })).rejects.toThrow('the MCP client has gone');
+    await t.close();
+  });
+
   it('the built binary answers a request the SDK would have left unanswered', async () => {
     const emu = await startTestEmulator({ scale: 5 });
     const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'dist', 'index.js')], {
