@@ -8,6 +8,17 @@ const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2
 
 export type Scalar = string | number | boolean | null;
 
+/**
+ * A day that exists, and a time that does: the patterns alone let 2026-13-45 or 25:00 through, which
+ * Dataverse refuses with "Cannot convert the literal ... to the expected type 'Edm.Date'".
+ */
+function isRealMoment(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return false;
+  return s.length === 10 || !Number.isNaN(Date.parse(s));
+}
+
 const optionList = (c: ColumnModel) => (c.options ?? []).map((o) => `${o.value} (${o.label})`).join(', ');
 
 /** A choice value from its number or its label (any casing): the model sees labels, Dataverse wants numbers. */
@@ -71,6 +82,11 @@ export function toLiteral(c: ColumnModel, v: Scalar, entity: string, pos = 0): L
       return lit('number', optionValue(c, v, entity));
     case 'DateTime': {
       const s = String(v).trim();
+      if ((DATE.test(s) || DATETIME.test(s)) && !isRealMoment(s))
+        throw badInput(
+          `${where} is a date; '${s}' has the right form but is not a real date or time.`,
+          'Check the month (01-12), the day of that month and the time (00:00-23:59).',
+        );
       if (DATE.test(s)) return lit('date', s);
       if (DATETIME.test(s)) return lit('datetime', s);
       throw badInput(

@@ -85,8 +85,14 @@ export const updateRecord = defineTool({
       columns: args.values,
       caller: ctx.caller,
     });
-    const changed = compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c));
+    const changed: Record<string, unknown> = compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c));
     delete changed.id;
+    // a cleared column comes back null, which compactRow leaves out as noise: here it is the change made
+    for (const [key, value] of Object.entries(r.row)) {
+      if (value !== null || key.includes('@')) continue;
+      const column = /^_(.+)_value$/.exec(key)?.[1] ?? key;
+      if (ctx.policy.canRead(r.model.logicalName, column)) changed[column] = null;
+    }
     const structured = { entity: r.model.logicalName, id, updated: true, changed, etag: r.etag, url };
     return { structured, text: `Updated ${r.model.logicalName} ${id}: ${JSON.stringify(changed)} (etag ${r.etag}).` };
   },

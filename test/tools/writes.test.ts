@@ -239,6 +239,43 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(forbidden)).toMatch(/Error \(policy\)/);
   });
 
+  it('update_record: a column cleared with null is listed as cleared in what changed', async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { description: 'to be cleared' },
+    });
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { description: null, closeprobability: 40 },
+    });
+    expect(r.structuredContent.changed).toEqual({ description: null, closeprobability: 40 });
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === opp.opportunityid)!.description).toBeNull();
+  });
+
+  it('update_record: a date of the right form that does not exist is refused before anything is sent', async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const sent = emu.requests().length;
+    for (const bad of ['2026-13-01', '2026-02-30', '2026-01-31T24:30:00Z']) {
+      const r = await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(opp.opportunityid),
+        values: { estimatedclosedate: bad },
+      });
+      expect(textOf(r)).toBe(
+        `Error (bad_input): opportunity.estimatedclosedate is a date; '${bad}' has the right form but is not a real date or time.\nHow to fix: Check the month (01-12), the day of that month and the time (00:00-23:59).`,
+      );
+    }
+    expect(
+      emu
+        .requests()
+        .slice(sent)
+        .filter((q) => q.method === 'PATCH'),
+    ).toEqual([]);
+  });
+
   it('update_record asks the user first when the policy says so and the client can be asked', async () => {
     const policy = join(tmpdir(), `dmcp-confirm-${process.pid}.json`);
     const { DEFAULT_POLICY } = await import('../../src/policy/default.js');
