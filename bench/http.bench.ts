@@ -35,6 +35,8 @@ async function run(stateless: boolean, id: string): Promise<void> {
         ...emulatorEnv(emu),
         DYNAMICS_MCP_CONFIG: configFile,
         DYNAMICS_MCP_AUTH: 'none',
+        // to measure a deployment setting, e.g. BENCH_NODE_OPTIONS=--max-semi-space-size=4 (README, hosted)
+        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
