@@ -118,7 +118,8 @@ async function callCommand(argv: string[]): Promise<number> {
     readOnly: values['read-only'],
     policy: values.policy,
     config: values.config,
-    logLevel: values['log-level'] ?? 'warn',
+    // quiet by default (the answer is what a terminal wants), unless LOG_LEVEL or --log-level asks otherwise
+    logLevel: values['log-level'] ?? (process.env.LOG_LEVEL ? undefined : 'warn'),
   };
   const demo = values.demo ? await startDemo(process.env, flags) : undefined;
   const deps = demo ? buildDeps(demo.config, { ca: demo.ca }) : buildDeps(loadConfig({ env: process.env, flags }));

@@ -178,6 +178,13 @@ describe('dynamics-mcp call', () => {
     );
     const result = JSON.parse(ok.stdout);
     expect(result.records).toHaveLength(2);
+    expect(ok.stderr).toBe(''); // quiet unless asked
+    const debug = await run(
+      process.execPath,
+      [BIN, 'call', '--demo', 'query_entities', '{"entity":"account","top":1,"select":["name"]}'],
+      { env: { PATH: process.env.PATH!, LOG_LEVEL: 'debug' } },
+    );
+    expect(debug.stderr).toMatch(/"tool":"query_entities","ms":\d+,"msg":"tool ok"/);
     const bad = await run(
       process.execPath,
       [BIN, 'call', '--demo', 'query_entities', '{"entity":"account","select":["nme"]}'],
