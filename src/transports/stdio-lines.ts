@@ -1,10 +1,18 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import { malformedRequestAnswer } from './malformed.js';
 
 /** The SDK's limit for one stdio message. */
 export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
+/** how much of a dropped line's start and end is kept to look for its id */
+const ID_WINDOW = 200;
+const ID_VALUE = String.raw`(-?\d+|"(?:[^"\\]|\\.){0,100}")`;
+const HEAD_ID = new RegExp(String.raw`^\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*${ID_VALUE}`);
+const sizeOf = (n: number) => (n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MB` : `${n} bytes`);
+const lastBytes = (b: Buffer) => b.subarray(Math.max(0, b.length - ID_WINDOW)).toString('latin1');
+const TAIL_ID = new RegExp(String.raw`,\s*"id"\s*:\s*${ID_VALUE}\s*\}\s*\r?$`);
 
 /**
  * MCP over stdio: one JSON-RPC message per line. It reads and writes like the SDK's StdioServerTransport,
@@ -23,6 +31,8 @@ export class StdioLineTransport implements Transport {
   private pendingBytes = 0;
   /** inside a line already over the limit: drop bytes until its newline */
   private skipping = false;
+  /** the first and latest bytes of the line being dropped, where a request's id can be found */
+  private dropped = { head: '', tail: '' };
 
   constructor(
     private readonly stdin: Readable = process.stdin,
@@ -72,17 +82,26 @@ export class StdioLineTransport implements Transport {
       from = nl + 1;
       if (this.skipping) {
         this.skipping = false;
+        this.answerDropped(this.dropped.head, `${this.dropped.tail}${lastBytes(tail)}`);
         continue;
       }
-      if (this.tooLong(tail.length)) continue;
+      if (this.tooLong(tail.length, tail)) {
+        this.answerDropped(this.dropped.head, lastBytes(tail));
+        continue;
+      }
       const line = this.pendingBytes === 0 ? tail : Buffer.concat([...this.pending, tail]);
       this.pending = [];
       this.pendingBytes = 0;
       this.handleLine(line);
     }
-    if (from === chunk.length || this.skipping) return;
+    if (from === chunk.length) return;
     const rest = chunk.subarray(from);
-    if (this.tooLong(rest.length)) {
+    if (this.skipping) {
+      this.dropped.tail = `${this.dropped.tail}${lastBytes(rest)}`.slice(-ID_WINDOW);
+      return;
+    }
+    if (this.tooLong(rest.length, rest)) {
+      this.dropped.tail = lastBytes(rest);
       this.skipping = true;
       return;
     }
@@ -91,12 +110,38 @@ export class StdioLineTransport implements Transport {
   };
 
   /** Drops the line being read (and says so) when `more` bytes would take it over the limit. */
-  private tooLong(more: number): boolean {
+  private tooLong(more: number, next: Buffer): boolean {
     if (this.pendingBytes + more <= this.maxLineBytes) return false;
+    const first = this.pending[0] ?? next;
+    this.dropped = { head: first.subarray(0, ID_WINDOW).toString('latin1'), tail: '' };
     this.pending = [];
     this.pendingBytes = 0;
     this.onerror?.(new Error(`a message longer than ${this.maxLineBytes} bytes was dropped unread`));
     return true;
+  }
+
+  /**
+   * A dropped request still gets an answer when its id can be read without parsing it: as the member right
+   * after "jsonrpc" at the start ({"jsonrpc":"2.0","id":7,...}, as most clients write it) or as the last
+   * member (...,"id":7}, as the TypeScript SDK writes it). Either position can only be the top level.
+   */
+  private answerDropped(head: string, tail: string): void {
+    const m = HEAD_ID.exec(head) ?? TAIL_ID.exec(tail);
+    if (!m) return;
+    let id: string | number;
+    try {
+      id = JSON.parse(m[1]!) as string | number;
+    } catch {
+      return;
+    }
+    this.send({
+      jsonrpc: '2.0',
+      id,
+      error: {
+        code: ErrorCode.InvalidRequest,
+        message: `Invalid request: the message is longer than ${sizeOf(this.maxLineBytes)}, this server's limit for one message; none of it was read. Send less in one call.`,
+      },
+    }).catch((err: Error) => this.onerror?.(err));
   }
 
   private handleLine(line: Buffer): void {

@@ -144,6 +144,34 @@ describe('stdio transport: lines it cannot use', () => {
     await t.close();
   });
 
+  it('a request over the limit is still answered when its id stands first or last, the way clients write it', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const t = new StdioLineTransport(stdin, stdout, 1000);
+    const answers: string[] = [];
+    stdout.on('data', (d: Buffer) => answers.push(...d.toString().trim().split('\n')));
+    t.onerror = () => {};
+    await t.start();
+    const pad = 'x'.repeat(1500);
+    // id right after jsonrpc (most clients), in one chunk
+    stdin.write(`{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"a","arguments":{"t":"${pad}"}}}\n`);
+    // id last (the TypeScript SDK), across chunks
+    stdin.write(`{"method":"tools/call","params":{"name":"a","arguments":{"t":"${pad}`);
+    stdin.write(`${pad}"}},"jsonrpc":"2.0","id":"req-12"}\n`);
+    // an "id" inside the params is not the request's: no answer rather than a wrong one
+    stdin.write(`{"method":"tools/call","params":{"arguments":{"t":"${pad}","id":13}}}\n`);
+    await new Promise((r) => setImmediate(r));
+    const parsed = answers.map((l) => JSON.parse(l));
+    expect(parsed.map((a) => a.id)).toEqual([11, 'req-12']);
+    expect(parsed[0].error).toEqual({
+      code: -32600,
+      message: expect.stringMatching(
+        /^Invalid request: the message is longer than 1000 bytes, this server's limit for one message; none of it was read\./,
+      ),
+    });
+    await t.close();
+  });
+
   it('a send after the client closed its end fails at once instead of waiting for a drain that never comes', async () => {
     const stdout = new PassThrough();
     const t = new StdioLineTransport(new PassThrough(), stdout);
