@@ -10,17 +10,17 @@ export const MAX_LINE_BYTES = 10 * 1024 * 1024;
 const ID_WINDOW = 200;
 const ID_VALUE = String.raw`(-?\d+|"(?:[^"\\]|\\.){0,100}")`;
 const HEAD_ID = new RegExp(String.raw`^\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*${ID_VALUE}`);
-const sizeOf = (n: number) => (n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MB` : `${n} bytes`);
-const lastBytes = (b: Buffer) => b.subarray(Math.max(0, b.length - ID_WINDOW)).toString('latin1');
 const TAIL_ID = new RegExp(String.raw`,\s*"id"\s*:\s*${ID_VALUE}\s*\}\s*\r?$`);
+const lastBytes = (b: Buffer) => b.subarray(Math.max(0, b.length - ID_WINDOW)).toString('latin1');
+const sizeOf = (n: number) => (n >= 1 << 20 ? `${Math.round(n / (1 << 20))} MB` : `${n} bytes`);
 
 /**
  * MCP over stdio: one JSON-RPC message per line. It reads and writes like the SDK's StdioServerTransport,
  * which we replaced for what it does with a line it cannot use: a request it cannot parse as JSON-RPC (a
  * `_meta` that is not an object, an unknown top-level member) went unanswered, so the client waited for ever,
  * and a line over the size limit closed the transport, ending the session. Here such a request gets an error
- * answer with its id, an over-long line is dropped on its own, and anything else unreadable is reported to
- * onerror (logged) while the session goes on.
+ * answer with its id, an over-long line is dropped on its own (and answered, when its id can be read safely),
+ * and anything else unreadable is reported to onerror (logged) while the session goes on.
  */
 export class StdioLineTransport implements Transport {
   onclose?: () => void;
