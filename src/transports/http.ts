@@ -258,7 +258,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
   server.requestTimeout = 0; // SSE streams stay open; each tool call has its own deadline
   server.headersTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, h.host, h.port)));
     server.listen(h.port, h.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -310,4 +310,28 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       server.closeAllConnections();
     },
   };
+}
+
+/** Why the server could not listen, in words, with the way out (the usual first-run stumble: port in use). */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (err.code === 'EADDRINUSE')
+    return new DynamicsMcpError(
+      'config',
+      `Port ${port} is already in use on ${host} (another dynamics-mcp, or another server).`,
+      `Stop it, or use another port: --port ${port + 1} (PORT=${port + 1} with npm start).`,
+    );
+  if (err.code === 'EACCES')
+    return new DynamicsMcpError(
+      'config',
+      `Not allowed to listen on ${where}: ports below 1024 need privileges.`,
+      'Use a port of 1024 or above (--port 3000) and put a reverse proxy in front for 80/443.',
+    );
+  if (err.code === 'EADDRNOTAVAIL')
+    return new DynamicsMcpError(
+      'config',
+      `${host} is not an address of this machine, so the server cannot listen on it.`,
+      "Use 127.0.0.1 (the default), 0.0.0.0 for every interface, or one of the machine's own addresses (--host).",
+    );
+  return err;
 }

@@ -171,6 +171,18 @@ describe('Streamable HTTP: rate limit, stateless mode, shutdown', () => {
     ).rejects.toThrow(/loopback/);
     await expect(startHttpServer(emu, {})).rejects.toThrow(/needs inbound authentication/);
   });
+
+  it('a port in use is a configuration error naming it and the way out, not "listen EADDRINUSE"', async () => {
+    const first = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY });
+    const port = Number(new URL(first.http.url).port);
+    const second = startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY }, { http: { port } });
+    await expect(second).rejects.toMatchObject({
+      kind: 'config',
+      message: `Port ${port} is already in use on 127.0.0.1 (another dynamics-mcp, or another server).`,
+      hint: `Stop it, or use another port: --port ${port + 1} (PORT=${port + 1} with npm start).`,
+    });
+    await first.close();
+  });
 });
 
 describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-behalf-of', () => {
