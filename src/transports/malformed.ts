@@ -52,7 +52,8 @@ const METHODS = new Map<string, Checker>(
 const ENVELOPE = JSONRPCRequestSchema as unknown as Checker;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isId = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
+// any JSON-RPC id we can echo (MCP wants integers, so 1.5 is answered as malformed rather than left waiting)
+const isId = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 
 /**
  * The answer to a request the SDK cannot use, or undefined when the message is fine (or is not a request we

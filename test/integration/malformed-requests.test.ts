@@ -55,6 +55,11 @@ describe('malformed requests get an answer in words', () => {
     await raw.send(call(101, { name: 'describe_entity', arguments: {}, _meta: 'x' }));
     await raw.send({ ...call(102, { name: 'describe_entity', arguments: {} }), token: 'abc' });
     await raw.send(call(103, { name: 'describe_entity', arguments: {}, _meta: { progressToken: { a: 1 } } }));
+    await raw.send(call(104.5, { name: 'describe_entity', arguments: {} }));
+    expect((await raw.answer(104.5))?.error).toEqual({
+      code: -32600,
+      message: expect.stringMatching(/^Invalid request: id /),
+    });
     const [a, b, c] = await Promise.all([raw.answer(101), raw.answer(102), raw.answer(103)]);
     expect(a?.error).toEqual({
       code: -32600,
