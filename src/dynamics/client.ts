@@ -77,6 +77,11 @@ const ANNOTATIONS =
   'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
 const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
 /**
+ * A next link's filter is our own, echoed by Dynamics: as long as the query we sent, which may be past
+ * FILTER_LIMITS (a long "in" list goes in a $batch, up to 65,536 characters) and is still checked.
+ */
+const LINK_FILTER_LIMITS = { maxLength: 65_536, maxDepth: 32 };
+/**
  * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
  * (shared/reference/dataverse-webapi.md §3.6); one account's contacts could fill a model's context. The
  * client asks for one more, so a caller can tell a full list from a cut one.
@@ -350,7 +355,7 @@ export class DynamicsClient {
           'Run the query again without a cursor.',
         );
       if (key === '$select') parts.select = parseSelect(value);
-      else if (key === '$filter') parts.filter = parseFilter(value, FILTER_LIMITS);
+      else if (key === '$filter') parts.filter = parseFilter(value, LINK_FILTER_LIMITS);
       else if (key === '$orderby') parts.orderBy = parseOrderBy(value);
       else if (key === '$expand') parts.expand = parseExpand(value);
       else if (key === '$apply') parts.apply = parseApply(value);
