@@ -31,8 +31,12 @@ export const configSchema = z
       allowHttpLoopback: z.boolean().default(false),
       /** per-request timeout (connect, headers and body), ms */
       timeoutMs: z.number().int().min(1000).max(600_000).default(30_000),
-      /** bound on one call, retries and waits included, ms */
-      deadlineMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+      /**
+       * bound on one request to Dynamics, retries and waits included, ms. Under the 60 s after which clients
+       * built on the MCP TypeScript SDK stop waiting by default: the model hears why (say, how long Dynamics
+       * asked to wait) instead of a bare client timeout while the server keeps working.
+       */
+      deadlineMs: z.number().int().min(1000).max(3_600_000).default(55_000),
       /** parallel requests to Dataverse; kept below the service-protection limit of 52 */
       maxConcurrency: z.number().int().min(1).max(50).default(16),
       maxRetries: z.number().int().min(0).max(10).default(4),

@@ -163,6 +163,13 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/Retry after: 3600 seconds/);
   });
 
+  it('a wait that would outlast an MCP client’s 60 s default timeout is reported at once, not waited out', async () => {
+    emu.addFault({ match: { path: '/api/data/v9.2/territories' }, response: throttledResponse(58), times: 1 });
+    const r = await h.call('query_entities', { entity: 'territory', top: 2 });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/Retry after: 58 seconds/);
+  });
+
   it('a wait on throttling is told to the client as it starts (progress and a log message), and the call then succeeds', async () => {
     const logged: unknown[] = [];
     h.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
