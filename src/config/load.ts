@@ -144,10 +144,10 @@ function readFile(path: string): Record<string, unknown> {
   }
 }
 
-/** defaults < config file < overrides < environment < CLI flags; validated by zod; frozen. */
 const NO_CREDENTIALS =
   'No credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_USE_MANAGED_IDENTITY=true), or run with --demo to use the built-in demo organisation.';
 
+/** defaults < config file < overrides < environment < CLI flags; validated by zod; frozen. */
 export function loadConfig(sources: ConfigSources): Readonly<Config> {
   const file = sources.flags?.config ?? sources.env.DYNAMICS_MCP_CONFIG;
   const layered: Record<string, unknown> = { dynamics: {}, policy: {} };
