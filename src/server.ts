@@ -11,7 +11,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { AuditLog } from './audit.js';
 import type { Config } from './config/schema.js';
 import type { DynamicsClient } from './dynamics/client.js';
-import { reportingWaits } from './dynamics/waits.js';
+import { reportWaitsOf } from './dynamics/waits.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
 import { registerPrompts } from './prompts/index.js';
@@ -136,7 +136,8 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
           },
         };
         try {
-          const { structured, text, json } = await reportingWaits(reportWait, () => tool.run(args as never, ctx));
+          reportWaitsOf(extra.signal, reportWait);
+          const { structured, text, json } = await tool.run(args as never, ctx);
           log.debug({ ms: Date.now() - started }, 'tool ok');
           return toolSuccess(
             deps.scrubber.scrubResult(structured as Record<string, unknown>, json),

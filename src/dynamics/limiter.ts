@@ -36,7 +36,7 @@ export class RequestLimiter {
     const wait = Math.max(this.notBefore, this.throttle?.until ?? 0) - Date.now();
     if (wait > 0) {
       // another request was told to wait (429): this one waits with it
-      reportWait(wait, (s) => `Dynamics is throttling requests (service protection): waiting ${s} s.`);
+      reportWait(signal, wait, (s) => `Dynamics is throttling requests (service protection): waiting ${s} s.`);
       await sleep(wait, signal);
     }
     let released = false;

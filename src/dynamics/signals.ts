@@ -1,3 +1,5 @@
+import { sameCall } from './waits.js';
+
 /**
  * A signal that aborts when `parent` does, or after `ms`, and is released with done() once the work it
  * guards has ended. AbortSignal.any and AbortSignal.timeout do the same, but on Node 20 each composite
@@ -10,6 +12,7 @@ export function linkedSignal(
   ms?: number,
 ): { signal: AbortSignal; abort(): void; done(): void } {
   const ac = new AbortController();
+  sameCall(parent, ac.signal);
   if (parent?.aborted) {
     ac.abort(parent.reason);
     return { signal: ac.signal, abort: () => {}, done: () => {} };

@@ -138,7 +138,11 @@ export class Transport {
         );
         if (!d.retry) throw network(err, req);
         const code = (err as { code?: string }).code;
-        reportWait(d.delayMs, (s) => `Could not reach Dynamics${code ? ` (${code})` : ''}: trying again in ${s} s.`);
+        reportWait(
+          req.signal,
+          d.delayMs,
+          (s) => `Could not reach Dynamics${code ? ` (${code})` : ''}: trying again in ${s} s.`,
+        );
         await sleep(d.delayMs, req.signal);
         continue;
       } finally {
@@ -165,7 +169,7 @@ export class Transport {
             res.status === 429
               ? Math.max(0, this.limiter.holdUntil(Date.now() + d.delayMs, readErrorBody(res.text)?.code) - Date.now())
               : d.delayMs;
-          reportWait(wait, (s) =>
+          reportWait(req.signal, wait, (s) =>
             res.status === 429
               ? `Dynamics is throttling requests (service protection): waiting ${s} s before trying again.`
               : `Dynamics answered HTTP ${res.status}: trying again in ${s} s.`,

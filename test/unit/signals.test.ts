@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { linkedSignal } from '../../src/dynamics/signals.js';
+import { reportWait, reportWaitsOf } from '../../src/dynamics/waits.js';
 
 describe('linkedSignal: one request attempt, cancelled by its caller or its time limit', () => {
   it("aborts with the caller's reason when the caller cancels", () => {
@@ -41,5 +42,22 @@ describe('linkedSignal: one request attempt, cancelled by its caller or its time
     expect(link.signal.aborted).toBe(true);
     expect(caller.signal.aborted).toBe(false);
     link.done();
+  });
+});
+
+describe('waits reported to the call a signal belongs to', () => {
+  it('a signal derived for an attempt or a page reports to the call; short waits and other calls do not', () => {
+    const call = new AbortController();
+    const heard: string[] = [];
+    reportWaitsOf(call.signal, (m) => heard.push(m));
+    const page = linkedSignal(call.signal);
+    const attempt = linkedSignal(page.signal, 30_000);
+    reportWait(attempt.signal, 2500, (s) => `waiting ${s} s`);
+    reportWait(attempt.signal, 400, (s) => `waiting ${s} s`); // under a second: not worth a word
+    reportWait(new AbortController().signal, 5000, (s) => `another call ${s} s`);
+    reportWait(undefined, 5000, (s) => `no call ${s} s`);
+    attempt.done();
+    page.done();
+    expect(heard).toEqual(['waiting 3 s']);
   });
 });
