@@ -77,6 +77,13 @@ export class MetadataCache implements ModelSource {
       ?.logicalName;
   }
 
+  async tablesCalled(input: string): Promise<EntitySummary[]> {
+    const wanted = input.trim().toLowerCase();
+    // the display name is singular ("Case", "Opportunity"); a model asking for "cases" means the same table
+    const forms = new Set([wanted, wanted.replace(/s$/, ''), wanted.replace(/es$/, ''), wanted.replace(/ies$/, 'y')]);
+    return (await this.entities()).filter((e) => forms.has(e.displayName.toLowerCase()));
+  }
+
   entity(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
     const key = logicalName.toLowerCase();
     const hit = this.models.get(key);

@@ -59,6 +59,23 @@ const unknownColumn = (entity: EntityModel, name: string, readable: string[]) =>
  * casing), checked against the policy, and written back canonical. What leaves here is what gets
  * serialised and sent; nothing the model wrote goes to Dataverse verbatim.
  */
+/**
+ * The error for a table name that is neither a logical nor an entity set name. When it is the display name of
+ * a table the policy offers ("case" for incident), the error says which table that is: the list alone does
+ * not tell a model that Dynamics stores cases as incidents.
+ */
+export async function unknownTable(name: string, policy: Policy, models: ModelSource): Promise<DynamicsMcpError> {
+  const available = policy.entities();
+  const called = (await models.tablesCalled?.(name).catch(() => [])) ?? [];
+  const meant = called.filter((t) => available.includes(t.logicalName));
+  return policyError(
+    `There is no table '${name}' available.`,
+    meant.length === 1
+      ? `'${meant[0]!.displayName}' is what Dynamics shows for the table '${meant[0]!.logicalName}': use entity '${meant[0]!.logicalName}'.`
+      : `Tables you may use: ${available.join(', ')}. Call describe_entity without arguments to list them.`,
+  );
+}
+
 export class ReadChecker {
   constructor(
     private readonly policy: Policy,
@@ -67,13 +84,7 @@ export class ReadChecker {
 
   async entity(name: string): Promise<EntityModel> {
     const logical = await this.models.resolveEntityName(name);
-    if (!logical) {
-      const available = this.policy.entities();
-      throw policyError(
-        `There is no table '${name}' available.`,
-        `Tables you may use: ${available.join(', ')}. Call describe_entity without arguments to list them.`,
-      );
-    }
+    if (!logical) throw await unknownTable(name, this.policy, this.models);
     this.policy.assertEntityReadable(logical);
     return this.models.entity(logical);
   }

@@ -52,6 +52,8 @@ export interface ModelSource {
   entity(logicalName: string): Promise<EntityModel>;
   /** logical name for a logical name or entity set name in any casing; undefined when there is no such table */
   resolveEntityName(input: string): Promise<string | undefined>;
+  /** tables whose display name is `input` (singular or plural, any casing): "cases" → incident */
+  tablesCalled?(input: string): Promise<{ logicalName: string; displayName: string }[]>;
 }
 
 export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' || t === 'Owner';

@@ -192,6 +192,24 @@ describe('query_entities', () => {
     expect(logged).toEqual([{ level: 'warning', logger: 'dynamics', data: wait }]);
   });
 
+  it('a table asked for by its display name ("cases") is named by its logical name in the error; a typo lists the tables', async () => {
+    for (const name of ['case', 'Cases']) {
+      const r = await h.call('query_entities', { entity: name, top: 1 });
+      expect(textOf(r)).toBe(
+        `Error (policy): There is no table '${name}' available.\nHow to fix: 'Case' is what Dynamics shows for the table 'incident': use entity 'incident'.`,
+      );
+    }
+    const typo = await h.call('query_entities', { entity: 'acount', top: 1 });
+    expect(textOf(typo)).toMatch(/How to fix: Tables you may use: account, contact, lead, opportunity, incident/);
+    // the write tools say the same
+    const update = await h.call('update_record', {
+      entity: 'case',
+      id: String(emu.rows('incident')[0]!.incidentid),
+      values: { description: 'x' },
+    });
+    expect(textOf(update)).toContain("use entity 'incident'");
+  });
+
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, delayMs: 3000, times: 1 });
     const ac = new AbortController();
