@@ -10,7 +10,7 @@ import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../o
 import { type QueryParts, ReadChecker, unknownTable } from '../policy/check.js';
 import { type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
-import { closest } from '../policy/suggest.js';
+import { closest, closestColumns } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
 import { foreignAnswer, pageOf, rowOf } from './answers.js';
 import { createTokenProvider, type TokenProvider } from './auth.js';
@@ -567,16 +567,17 @@ export class DynamicsClient {
     for (const [name, value] of Object.entries(values)) {
       const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase());
       if (!col) {
-        const readable = [...model.columns.values()]
-          .filter((c) => this.policy.canWrite(model.logicalName, c.logicalName))
-          .map((c) => c.logicalName);
+        const writable = [...model.columns.values()].filter((c) =>
+          this.policy.canWrite(model.logicalName, c.logicalName),
+        );
+        const likely = closestColumns(name, writable);
         throw new DynamicsMcpError(
           'unknown_column',
           `'${name}' is not a column of ${model.logicalName}.`,
-          `Writable columns: ${closest(name, readable).join(', ') || readable.join(', ')}. See describe_entity('${model.logicalName}').`,
-          {
-            suggestions: closest(name, readable),
-          },
+          likely.length
+            ? `Did you mean: ${likely.join(', ')}? describe_entity('${model.logicalName}') lists every column you may write.`
+            : `Writable columns: ${writable.map((c) => c.logicalName).join(', ')}. See describe_entity('${model.logicalName}').`,
+          { suggestions: likely },
         );
       }
       columns.push(col.logicalName);

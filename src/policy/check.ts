@@ -2,7 +2,7 @@ import { DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from './model.js';
 import type { Policy } from './policy.js';
-import { closest } from './suggest.js';
+import { closest, closestColumns } from './suggest.js';
 
 /** Query functions a model may use: the documented Microsoft.Dynamics.CRM.* conditions that read one column. */
 export const ALLOWED_FUNCTIONS = new Set([
@@ -90,10 +90,8 @@ export class ReadChecker {
   }
 
   private suggestions(entity: EntityModel, name: string): string[] {
-    const readable = [...entity.columns.values()]
-      .filter((c) => this.policy.canRead(entity.logicalName, c.logicalName))
-      .map((c) => c.logicalName);
-    return closest(name, readable);
+    const readable = [...entity.columns.values()].filter((c) => this.policy.canRead(entity.logicalName, c.logicalName));
+    return closestColumns(name, readable);
   }
 
   /** A column or `_lookup_value` name → its canonical output name and column, if readable. */

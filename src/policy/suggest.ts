@@ -27,3 +27,23 @@ export function closest(wanted: string, candidates: Iterable<string>, max = 5): 
     .slice(0, max)
     .map((x) => x.c);
 }
+
+/**
+ * The columns a name most likely meant: first those whose display label it is ("Main Phone" is
+ * telephone1, "Topic" an opportunity's name: labels are what people and models see in Dynamics), then the
+ * closest logical names.
+ */
+export function closestColumns(wanted: string, columns: { logicalName: string; label: string }[], max = 5): string[] {
+  const w = wanted.trim().toLowerCase();
+  const byLabel = columns.filter((c) => c.label.toLowerCase() === w).map((c) => c.logicalName);
+  return [
+    ...new Set([
+      ...byLabel,
+      ...closest(
+        wanted,
+        columns.map((c) => c.logicalName),
+        max,
+      ),
+    ]),
+  ].slice(0, max);
+}

@@ -210,6 +210,21 @@ describe('query_entities', () => {
     expect(textOf(update)).toContain("use entity 'incident'");
   });
 
+  it('a column asked for by its label in Dynamics ("Main Phone", an opportunity\'s "Topic") is named by its column', async () => {
+    const phone = await h.call('query_entities', { entity: 'account', select: ['Main Phone'], top: 1 });
+    expect(textOf(phone)).toContain("How to fix: Did you mean: telephone1? Call describe_entity('account')");
+    const topic = await h.call('query_entities', { entity: 'opportunity', select: ['Topic'], top: 1 });
+    expect(textOf(topic)).toContain('Did you mean: name?');
+    const write = await h.call('update_record', {
+      entity: 'account',
+      id: String(emu.rows('account')[0]!.accountid),
+      values: { 'Main Phone': '555 0100' },
+    });
+    expect(textOf(write)).toContain(
+      "How to fix: Did you mean: telephone1? describe_entity('account') lists every column you may write.",
+    );
+  });
+
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, delayMs: 3000, times: 1 });
     const ac = new AbortController();
