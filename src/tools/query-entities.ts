@@ -90,7 +90,7 @@ export const queryEntities = defineTool({
     };
     const json = fitResult(structured, records.length, ctx.policy.maxResultBytes);
     await ctx.progress(1, 1, `${records.length} rows`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${moreRelatedNote(moreRelated)}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${moreRelatedNote(moreRelated)}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

@@ -225,6 +225,19 @@ describe('query_entities', () => {
     );
   });
 
+  it("a top over the policy's maxRows returns maxRows with a cursor, and says so", async () => {
+    const file = join(tmpdir(), `dmcp-policy-rows-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, maxRows: 10 }));
+    const capped = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
+    const r = await capped.call('query_entities', { entity: 'account', select: ['name'], top: 25 });
+    expect(r.structuredContent.records).toHaveLength(10);
+    expect(r.structuredContent.hasMore).toBe(true);
+    expect(textOf(r)).toMatch(
+      /^10 account records; more available: pass "cursor" to continue\. \(At most 10 rows per call here, not the 25 asked for\.\)/,
+    );
+    await capped.close();
+  });
+
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, delayMs: 3000, times: 1 });
     const ac = new AbortController();
