@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
-import { type Scalar, toLiteral } from './coerce.js';
+import { guidValue, type Scalar, toLiteral } from './coerce.js';
 
 export const CONDITION_OPS = [
   'eq',
@@ -67,7 +67,18 @@ interface Resolved {
   segments: string[];
   column: ColumnModel;
   entity: string;
+  /** the table that holds the column (absent for a name that is no column: the policy check names it) */
+  model?: EntityModel;
 }
+
+const isGuid = (v: string) => {
+  try {
+    guidValue(v, '');
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * Structured conditions ({column, op, value} with and/or/not groups) → an OData expression tree, with every
@@ -145,7 +156,20 @@ export class ConditionBuilder {
         entity: current.logicalName,
       };
     segments.push(isLookupType(col.type) ? `_${col.logicalName}_value` : col.logicalName);
-    return { segments, column: col, entity: current.logicalName };
+    return { segments, column: col, entity: current.logicalName, model: current };
+  }
+
+  /** `<lookup path>/<name column>` for each table a lookup can point at: parentaccountid/name. */
+  private async namePaths(column: string, model: EntityModel, col: ColumnModel): Promise<string[]> {
+    const prefix = column.split('/').slice(0, -1).join('/');
+    const paths: string[] = [];
+    for (const nav of model.singleNavs.values()) {
+      if (nav.attribute.toLowerCase() !== col.logicalName.toLowerCase()) continue;
+      const target = await this.models.entity(nav.target).catch(() => undefined);
+      if (target?.primaryNameAttribute)
+        paths.push([prefix, nav.navigationProperty, target.primaryNameAttribute].filter(Boolean).join('/'));
+    }
+    return paths;
   }
 
   private async leaf(
@@ -157,10 +181,21 @@ export class ConditionBuilder {
     const r = await this.resolve(entity, c.column);
     const path: Expr = { kind: 'path', segments: r.segments, pos: 0 };
     const name = r.segments.join('/');
+    // a lookup compared with a name instead of an id: say how to match by name through the lookup
+    if (isLookupType(r.column.type) && r.model) {
+      const name = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuid(v));
+      const byName = name === undefined ? [] : await this.namePaths(c.column, r.model, r.column);
+      if (byName.length)
+        throw badInput(
+          `${r.entity}.${r.column.logicalName} holds a record id, not a name; got '${String(name)}'.`,
+          `To match by name, follow the lookup: {"column":"${byName[0]}","op":"${c.op}","value":${JSON.stringify(c.value)}}${byName.length > 1 ? ` (or ${byName.slice(1).join(', ')})` : ''}; or find the id with query_entities.`,
+        );
+    }
+    const literal = (v: Scalar): Literal => toLiteral(r.column, v, r.entity);
     const one = (): Literal => {
       if (c.value === undefined || Array.isArray(c.value))
         throw badInput(`"${c.op}" on ${c.column} needs a single "value".`, 'Pass one value.');
-      return toLiteral(r.column, c.value, r.entity);
+      return literal(c.value);
     };
     const many = (n?: number): Literal[] => {
       if (!Array.isArray(c.value) || c.value.length === 0 || (n !== undefined && c.value.length !== n))
@@ -168,7 +203,7 @@ export class ConditionBuilder {
           `"${c.op}" on ${c.column} needs a list of ${n ?? 'one or more'} values.`,
           n === 2 ? 'e.g. "value": [10, 20].' : 'e.g. "value": ["a", "b"].',
         );
-      return c.value.map((v) => toLiteral(r.column, v, r.entity));
+      return c.value.map(literal);
     };
     const fn = (fname: string, params: Record<string, Expr>): Expr => ({
       kind: 'function',

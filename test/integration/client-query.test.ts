@@ -65,6 +65,14 @@ describe('client reads against the emulator', () => {
     });
     await expect(b.build({ column: 'parentaccountid', op: 'eq', value: 'Contoso' }, model)).rejects.toMatchObject({
       kind: 'bad_input',
+      message: "opportunity.parentaccountid holds a record id, not a name; got 'Contoso'.",
+      hint: 'To match by name, follow the lookup: {"column":"parentaccountid/name","op":"eq","value":"Contoso"}; or find the id with query_entities.',
+    });
+    // a customer lookup: one path per table, each with that table's name column
+    await expect(
+      b.build({ column: 'customerid', op: 'in', value: ['Contoso', 'Ana Ito'] }, model),
+    ).rejects.toMatchObject({
+      hint: 'To match by name, follow the lookup: {"column":"customerid_account/name","op":"in","value":["Contoso","Ana Ito"]} (or customerid_contact/fullname); or find the id with query_entities.',
     });
   });
 
