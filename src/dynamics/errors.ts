@@ -126,6 +126,15 @@ export function mapDataverseError(
         { ...base, suggestions, retryable: false },
       );
     }
+    // OData's type check: a lookup (Edm.Guid) compared with text, the usual slip of filter text that means
+    // a name ("parentaccountid eq 'Contoso'")
+    if (/incompatible types.*'Edm\.Guid' and 'Edm\.String'|'Edm\.String' and 'Edm\.Guid'/.test(message))
+      return new DynamicsMcpError(
+        'query_syntax',
+        `The query compares a record id with text: ${message}`,
+        "A lookup holds the related record's id: compare it with an id (no quotes), or match by name through the lookup, e.g. parentaccountid/name eq 'Contoso' (describe_entity shows each lookup's target; \"where\" conditions say this before sending).",
+        { ...base, retryable: false },
+      );
     const position = /at position (\d+)/.exec(message);
     if (position || /Syntax error|unterminated literal/i.test(message))
       return new DynamicsMcpError(

@@ -238,6 +238,14 @@ describe('query_entities', () => {
     await capped.close();
   });
 
+  it('filter text comparing a lookup with a name is answered with how to match by name', async () => {
+    const r = await h.call('query_entities', { entity: 'opportunity', filter: "parentaccountid eq 'Contoso'", top: 1 });
+    expect(textOf(r)).toMatch(
+      /^Error \(query_syntax\): The query compares a record id with text: A binary operator with incompatible types/,
+    );
+    expect(textOf(r)).toContain("match by name through the lookup, e.g. parentaccountid/name eq 'Contoso'");
+  });
+
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, delayMs: 3000, times: 1 });
     const ac = new AbortController();
