@@ -53,14 +53,19 @@ export async function startDemo(
   const { startEmulator } = await import('./emulator/index.js');
   const emulator = await startEmulator({ scale: Number(env.DEMO_SCALE ?? 60) || 60 });
   const passthrough = Object.fromEntries(DEMO_PASSTHROUGH.map((k) => [k, env[k]]));
-  const config = loadConfig({
-    env: {
-      ...passthrough,
-      ...emulator.env,
-      // the demo's HTTP endpoint is for this machine only: loopback, no inbound credentials
-      ...(mode.http ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
-    },
-    flags: mode.http ? { ...flags, host: flags?.host ?? '127.0.0.1' } : flags,
-  });
-  return { emulator, config, ca: emulator.ca };
+  try {
+    const config = loadConfig({
+      env: {
+        ...passthrough,
+        ...emulator.env,
+        // the demo's HTTP endpoint is for this machine only: loopback, no inbound credentials
+        ...(mode.http ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
+      },
+      flags: mode.http ? { ...flags, host: flags?.host ?? '127.0.0.1' } : flags,
+    });
+    return { emulator, config, ca: emulator.ca };
+  } catch (err) {
+    await emulator.close();
+    throw err;
+  }
 }

@@ -1,4 +1,6 @@
+import { appendFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
+import { DynamicsMcpError } from './errors.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
 
@@ -25,7 +27,20 @@ export class AuditLog {
     private readonly policy: Policy,
     private readonly log: Logger,
     private readonly file?: string,
-  ) {}
+  ) {
+    // an audit log that cannot be written stops the server at start, not each write later in silence: a
+    // write that should be audited and is not is what an admin must never find out about afterwards
+    if (file)
+      try {
+        appendFileSync(file, '', 'utf8');
+      } catch (err) {
+        throw new DynamicsMcpError(
+          'config',
+          `DYNAMICS_MCP_AUDIT_LOG: cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+          'Point it at a file in a directory that exists and this user may write, or unset it to audit into the log.',
+        );
+      }
+  }
 
   record(entry: AuditEntry): Promise<void> {
     const columns: Record<string, unknown> = {};
@@ -40,7 +55,8 @@ export class AuditLog {
     this.chain = this.chain
       .then(() => appendFile(this.file!, `${JSON.stringify(line)}\n`, 'utf8'))
       .catch((err: unknown) => {
-        this.log.error({ err }, 'could not write the audit log');
+        // the entry goes to the log instead: an audit line is never dropped
+        this.log.error({ err, audit: line }, 'could not write the audit log; the entry follows here');
       });
     return this.chain;
   }

@@ -225,6 +225,8 @@ main(process.argv.slice(2)).then(
     if (err instanceof ConfigError) process.stderr.write(`dynamics-mcp: ${err.message}\n`);
     else if (err instanceof DynamicsMcpError) process.stderr.write(`dynamics-mcp: ${err.message}\n  ${err.hint}\n`);
     else process.stderr.write(`dynamics-mcp: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    // exit now: a failure after the demo organisation started (a port in use, a bad setting) would otherwise
+    // leave its servers holding the process open after the message
+    process.exit(1);
   },
 );

@@ -81,7 +81,9 @@ export const configSchema = z
       /** DYNAMICS_MCP_READ_ONLY */
       readOnly: z.boolean().default(false),
     }),
-    logLevel: z.enum(LOG_LEVELS).default('info'),
+    logLevel: z
+      .enum(LOG_LEVELS, { error: `LOG_LEVEL (or --log-level) must be one of ${LOG_LEVELS.join(', ')}.` })
+      .default('info'),
     /** DYNAMICS_MCP_CURSOR_KEY: 32+ characters shared by replicas so cursors survive a hop; random per process otherwise */
     cursorKey: z.string().min(32).optional(),
     /** DYNAMICS_MCP_AUDIT_LOG: file that receives one JSON line per write (default: stderr log only) */

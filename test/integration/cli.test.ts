@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -166,6 +167,40 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS! },
     });
     expect(ok.stdout).toContain('All checks passed.');
+  });
+});
+
+describe('start-up failures end the process with the reason', () => {
+  // each would otherwise leave the demo organisation's servers holding the process open after the message
+  const fails = (args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, ...env }, timeout: 20_000 }).then(
+      () => ({ code: 0, stderr: '', killed: false }),
+      (e: { code: number; stderr: string; killed?: boolean }) => e,
+    );
+
+  it('a port in use (npm start while another server has the port)', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const r = await fails(['--demo', '--http'], { PORT: String(port) });
+      expect(r.killed).toBeFalsy();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Port ${port} is already in use on 127.0.0.1`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('a bad setting for the demo, and an audit log that cannot be written', async () => {
+    const level = await fails(['--demo', '--log-level', 'loud']);
+    expect(level.code).toBe(1);
+    expect(level.stderr).toContain('LOG_LEVEL (or --log-level) must be one of fatal, error, warn');
+    const audit = await fails(['call', '--demo', 'describe_entity', '{}'], {
+      DYNAMICS_MCP_AUDIT_LOG: '/nonexistent-dir/audit.log',
+    });
+    expect(audit.code).toBe(1);
+    expect(audit.stderr).toContain('DYNAMICS_MCP_AUDIT_LOG: cannot write /nonexistent-dir/audit.log (ENOENT)');
   });
 });
 
