@@ -3,7 +3,11 @@
  * list by `npm run readme`; a test checks the loader reads exactly these).
  */
 export const ENV_VARS: { name: string; meaning: string; default?: string }[] = [
-  { name: 'DYNAMICS_URL', meaning: 'Environment URL, e.g. https://contoso.crm.dynamics.com' },
+  {
+    name: 'DYNAMICS_URL',
+    meaning:
+      'Environment URL, e.g. https://contoso.crm.dynamics.com (the address of any Dynamics page, or the Web API endpoint, works too)',
+  },
   { name: 'AZURE_TENANT_ID', meaning: 'Directory (tenant) ID (GUID)' },
   {
     name: 'AZURE_CLIENT_ID',

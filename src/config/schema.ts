@@ -16,6 +16,17 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * The whole configuration, after layering (defaults < config file < environment < CLI flags).
  * Parsed once at start-up and frozen; nothing else reads process.env.
  */
+/**
+ * The environment URL from what people paste: the address bar of a Dynamics page
+ * (https://contoso.crm.dynamics.com/main.aspx?appid=...) or the Web API endpoint from Developer resources
+ * (.../api/data/v9.2) both mean https://contoso.crm.dynamics.com. Another path is kept (a local proxy).
+ */
+function environmentUrl(u: string): string {
+  const url = new URL(u);
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/(main\.aspx|api\/data\/v\d+(\.\d+)?)$/i, '');
+  return `${url.origin}${path}`;
+}
+
 export const configSchema = z
   .object({
     dynamics: z.object({
@@ -25,8 +36,12 @@ export const configSchema = z
           error: 'DYNAMICS_URL is missing: set it to your environment URL, e.g. https://contoso.crm.dynamics.com.',
         })
         .trim()
-        .url({ error: 'DYNAMICS_URL must be a URL such as https://contoso.crm.dynamics.com.' })
-        .transform((u) => u.replace(/\/+$/, '').replace(/\/api\/data\/v9\.\d$/, '')),
+        // a bare host name (contoso.crm.dynamics.com) means https
+        .transform((u) =>
+          /^[a-z][a-z0-9+.-]*:\/\//i.test(u) || !/^[\w.-]+(:\d+)?(\/.*)?$/.test(u) ? u : `https://${u}`,
+        )
+        .pipe(z.url({ error: 'DYNAMICS_URL must be a URL such as https://contoso.crm.dynamics.com.' }))
+        .transform(environmentUrl),
       /** DYNAMICS_MCP_ALLOW_HTTP: accept http:// for a loopback Dynamics URL (local emulators and proxies only) */
       allowHttpLoopback: z.boolean().default(false),
       /** per-request timeout (connect, headers and body), ms */

@@ -42,6 +42,16 @@ describe('configuration', () => {
     expect(p[0]).toContain('Value');
   });
 
+  it('takes the environment URL from what people paste: a page address, the Web API endpoint, a bare host', () => {
+    const url = (u: string) => loadConfig({ env: { ...env, DYNAMICS_URL: u } }).dynamics.url;
+    expect(url('https://contoso.crm.dynamics.com/main.aspx?appid=5c4e&pagetype=entitylist&etn=account')).toBe(
+      'https://contoso.crm.dynamics.com',
+    );
+    expect(url('https://contoso.api.crm4.dynamics.com/api/data/v9.2/')).toBe('https://contoso.api.crm4.dynamics.com');
+    expect(url('contoso.crm.dynamics.com')).toBe('https://contoso.crm.dynamics.com');
+    expect(url('https://contoso.crm.dynamics.com/#/home')).toBe('https://contoso.crm.dynamics.com');
+  });
+
   it('wants https, or an explicitly allowed loopback http URL', () => {
     expect(problems({ ...env, DYNAMICS_URL: 'http://contoso.crm.dynamics.com' })[0]).toContain('https://');
     expect(problems({ ...env, DYNAMICS_URL: 'http://127.0.0.1:8080' })[0]).toContain('DYNAMICS_MCP_ALLOW_HTTP');
