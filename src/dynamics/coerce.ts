@@ -37,6 +37,9 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   throw badInput(`'${String(v)}' is not a value of ${entity}.${c.logicalName}.`, `Use one of: ${optionList(c)}.`);
 }
 
+/** Whether a text is a record id (GUID, braces allowed), as guidValue would take it. */
+export const isGuidText = (v: string): boolean => GUID.test(v.trim());
+
 export function guidValue(v: Scalar, what: string): string {
   const m = typeof v === 'string' ? GUID.exec(v.trim()) : null;
   if (!m)

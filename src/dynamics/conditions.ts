@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
-import { guidValue, type Scalar, toLiteral } from './coerce.js';
+import { isGuidText, type Scalar, toLiteral } from './coerce.js';
 
 export const CONDITION_OPS = [
   'eq',
@@ -70,15 +70,6 @@ interface Resolved {
   /** the table that holds the column (absent for a name that is no column: the policy check names it) */
   model?: EntityModel;
 }
-
-const isGuid = (v: string) => {
-  try {
-    guidValue(v, '');
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Structured conditions ({column, op, value} with and/or/not groups) → an OData expression tree, with every
@@ -183,7 +174,7 @@ export class ConditionBuilder {
     const name = r.segments.join('/');
     // a lookup compared with a name instead of an id: say how to match by name through the lookup
     if (isLookupType(r.column.type) && r.model) {
-      const name = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuid(v));
+      const name = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuidText(v));
       const byName = name === undefined ? [] : await this.namePaths(c.column, r.model, r.column);
       if (byName.length)
         throw badInput(
