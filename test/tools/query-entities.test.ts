@@ -265,6 +265,21 @@ describe('query_entities', () => {
     expect(progress).toEqual([0, 1]);
   });
 
+  it('a list of conditions in where means all of them, as {and: [...]} does', async () => {
+    const conditions = [
+      { column: 'statecode', op: 'eq', value: 'Active' },
+      { column: 'revenue', op: 'gt', value: 1_000_000 },
+    ];
+    const asList = await h.call('query_entities', { entity: 'account', select: ['revenue'], where: conditions });
+    expect(asList.isError).toBeFalsy();
+    const expected = emu.rows('account').filter((a) => a.statecode === 0 && Number(a.revenue) > 1_000_000);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(expected.length).toBeLessThan(emu.rows('account').filter((a) => a.statecode === 0).length);
+    expect(asList.structuredContent.records.map((r: { id: string }) => r.id).sort()).toEqual(
+      expected.map((a) => a.accountid).sort(),
+    );
+  });
+
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 0 });
     expect(r.isError).toBe(true);
@@ -275,7 +290,7 @@ describe('query_entities', () => {
 
   // the shapes models most often get wrong: the error must show the right one, not only zod's type names
   it.each([
-    [{ where: [{ column: 'name', op: 'eq', value: 'x' }] }, /where takes one condition object.*\{"and":\[/],
+    [{ where: "name eq 'x'" }, /where takes a condition object.*\{"and":\[/],
     [{ orderBy: ['name desc'] }, /orderBy is one text, e.g\. "name asc, createdon desc"/],
     [
       {

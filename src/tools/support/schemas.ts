@@ -91,25 +91,31 @@ const level1 = z.object({
   and: z.array(level2).max(50, onlyLists).optional(),
   or: z.array(level2).max(50, onlyLists).optional(),
 });
+// A list of conditions is what models send most often for several conditions; it can only mean "all of
+// them", so it is read as {and: [...]} rather than refused (the schema still shows the one documented shape).
+const listMeansAnd = (v: unknown) => (Array.isArray(v) ? { and: v } : v);
 export const whereParam = z
-  .object(
-    {
-      column: z
-        .string()
-        .trim()
-        .min(1)
-        .max(200)
-        .optional()
-        .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
-      op: op.optional(),
-      value: value.describe(
-        'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
+  .preprocess(
+    listMeansAnd,
+    z.object(
+      {
+        column: z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .optional()
+          .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
+        op: op.optional(),
+        value: value.describe(
+          'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
+        ),
+        and: z.array(level1).max(50, onlyLists).optional(),
+        or: z.array(level1).max(50, onlyLists).optional(),
+      },
+      wrongType(
+        'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").',
       ),
-      and: z.array(level1).max(50, onlyLists).optional(),
-      or: z.array(level1).max(50, onlyLists).optional(),
-    },
-    wrongType(
-      'where takes one condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").',
     ),
   )
   .describe(
