@@ -94,7 +94,9 @@ export function toLiteral(c: ColumnModel, v: Scalar, entity: string, pos = 0): L
       if (DATETIME.test(s)) return lit('datetime', s);
       throw badInput(
         `${where} is a date; '${s}' is not an ISO date.`,
-        'Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z.',
+        // models write periods in words ("last week"); the relative operators say them exactly
+        'Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z. For a period relative to today, use a where ' +
+          'condition with op lastXDays or nextXDays (value: a number of days), today, thisWeek, thisMonth or lastMonth.',
       );
     }
     case 'Lookup':

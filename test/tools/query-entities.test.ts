@@ -280,6 +280,24 @@ describe('query_entities', () => {
     );
   });
 
+  it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {
+    const leadQueries = () => emu.requests().filter((q) => q.url.startsWith('/api/data/v9.2/leads')).length;
+    const sent = leadQueries();
+    const r = await h.call('query_entities', {
+      entity: 'lead',
+      where: { column: 'createdon', op: 'gt', value: 'last week' },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
+    expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
+    expect(leadQueries()).toBe(sent);
+    const lastWeek = await h.call('query_entities', {
+      entity: 'lead',
+      where: { column: 'createdon', op: 'lastXDays', value: 7 },
+    });
+    expect(lastWeek.isError).toBeFalsy();
+  });
+
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 0 });
     expect(r.isError).toBe(true);
