@@ -11,13 +11,16 @@ import { DynamicsMcpError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { Policy } from '../policy/policy.js';
 import { SecretScrubber } from '../secrets.js';
+import { type TableDef, type WebApiGet, writePrivilegeChecks } from './doctor-writes.js';
 
 export interface Check {
   name: string;
   ok: boolean;
   detail: string;
-  /** what to do when it failed */
+  /** what to do when it failed, or could not be checked */
   fix?: string;
+  /** could not be checked: shown with '?', not counted as a failure */
+  unchecked?: boolean;
 }
 
 const API = '/api/data/v9.2';
@@ -57,7 +60,8 @@ function networkFix(err: unknown, host: string): { detail: string; fix: string }
 
 /**
  * The seed guide's setup and troubleshooting as checks, each with its fix: configuration, authority and TLS,
- * token (AADSTS codes explained), WhoAmI (application user), read privilege per table in the policy, clock.
+ * token (AADSTS codes explained), WhoAmI (application user), read privilege per table in the policy, clock,
+ * and the privileges the write tools need (doctor-writes.ts).
  */
 export async function runDoctor(
   env: Record<string, string | undefined>,
@@ -226,16 +230,16 @@ export async function runDoctor(
     }
     if (!whoAmI.UserId) return checks;
     // read privilege for each table the policy exposes
-    const list = await request(
-      `${config.dynamics.url}${API}/EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute`,
-      { dispatcher: agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
-    );
-    const defs =
-      (
-        (await list.body.json()) as {
-          value?: { LogicalName: string; EntitySetName: string; PrimaryIdAttribute: string }[];
-        }
-      ).value ?? [];
+    const get: WebApiGet = async (path) => {
+      const r = await request(`${config.dynamics.url}${API}${path}`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(30_000),
+      });
+      return { status: r.statusCode, text: await r.body.text() };
+    };
+    const list = await get('/EntityDefinitions?$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute');
+    const defs = (JSON.parse(list.text) as { value?: TableDef[] }).value ?? [];
     for (const entity of policy.entities()) {
       const d = defs.find((x) => x.LogicalName === entity);
       if (!d) {
@@ -247,14 +251,11 @@ export async function runDoctor(
         });
         continue;
       }
-      const r = await request(
-        `${config.dynamics.url}${API}/${d.EntitySetName}?$select=${d.PrimaryIdAttribute}&$top=1`,
-        { dispatcher: agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
-      );
-      const text = await r.body.text();
-      if (r.statusCode === 200)
+      const r = await get(`/${d.EntitySetName}?$select=${d.PrimaryIdAttribute}&$top=1`);
+      const text = r.text;
+      if (r.status === 200)
         checks.push({ name: `Read ${entity}`, ok: true, detail: 'The application user can read it.' });
-      else if (r.statusCode === 403) {
+      else if (r.status === 403) {
         const prv = /missing (prv\w+) privilege/.exec(text)?.[1] ?? 'a read privilege';
         checks.push({
           name: `Read ${entity}`,
@@ -266,10 +267,11 @@ export async function runDoctor(
         checks.push({
           name: `Read ${entity}`,
           ok: false,
-          detail: `HTTP ${r.statusCode}: ${text.slice(0, 200)}`,
+          detail: `HTTP ${r.status}: ${text.slice(0, 200)}`,
           fix: 'Try again; if it persists, check the environment.',
         });
     }
+    if (!policy.readOnly) checks.push(...(await writePrivilegeChecks(get, policy, defs, whoAmI.UserId)));
     return checks;
   } finally {
     await agent.close();
@@ -278,8 +280,8 @@ export async function runDoctor(
 
 export function printChecklist(checks: Check[], out: NodeJS.WritableStream): void {
   for (const c of checks) {
-    out.write(`${c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}\n`);
-    if (!c.ok && c.fix) out.write(`    fix: ${c.fix}\n`);
+    out.write(`${c.unchecked ? '?' : c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}\n`);
+    if ((!c.ok || c.unchecked) && c.fix) out.write(`    ${c.ok ? 'note' : 'fix'}: ${c.fix}\n`);
   }
   const failed = checks.filter((c) => !c.ok).length;
   out.write(failed ? `\n${failed} check${failed > 1 ? 's' : ''} failed.\n` : '\nAll checks passed.\n');

@@ -299,6 +299,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let aggregateLimit = options.aggregateLimit ?? 50_000;
   let ticket = firstFreeTicketSequence(scale);
   const roles = new Map<string, SecurityRole>();
+  const roleOf = (userId: string) => roles.get(userId) ?? fullRole(schema.entities);
   const protection = new ServiceProtection({ ...DATAVERSE_LIMITS, ...options.limits });
   const faults = new FaultTable();
   const log = new RequestLog();
@@ -323,6 +324,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     organizationId: stableGuid(`org:${seed}`),
     businessUnitId: stableGuid(`bu:${seed}`),
+    roleOf,
   });
 
   // apps registered later get their application users after the seeded ones, so the seed stays deterministic
@@ -410,7 +412,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       admitted = protection.admit(caller.userId);
       // the simulated service time counts towards concurrency and execution time, as real processing does
       if (latencyMs > 0) await sleep(latencyMs);
-      const role = roles.get(caller.userId) ?? fullRole(schema.entities);
+      const role = roleOf(caller.userId);
       const headers = lowerHeaders(req);
       const apiReq = { method: req.method ?? 'GET', url, headers, body };
       const isBatch = url.pathname === `${API_PREFIX}/$batch`;

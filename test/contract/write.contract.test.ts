@@ -262,4 +262,34 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     expect((await t.api('DELETE', url)).status).toBe(204);
     expect((await t.api('DELETE', url)).status).toBe(404);
   });
+
+  it.skipIf(skip)(
+    'PRIVILEGES: RetrieveUserPrivilegeByPrivilegeName lists a privilege the user holds, by name and depth, and none for one it lacks (Web API function reference)',
+    async () => {
+      const me = (await t.api('GET', 'WhoAmI')).json().UserId as string;
+      const ask = (name: string) =>
+        t.api(
+          'GET',
+          `systemusers(${me})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName=@p)?@p='${name}'`,
+        );
+      const r = await ask('prvReadAccount');
+      expect(r.status).toBe(200);
+      expect(r.json().RolePrivileges).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            PrivilegeName: 'prvReadAccount',
+            Depth: expect.stringMatching(/^(Basic|Local|Deep|Global)$/),
+          }),
+        ]),
+      );
+      if (!t.emulator) return; // which privileges a real org's application user lacks is its admin's choice
+      t.emulator.configure({ role: { privileges: { account: { read: true }, systemuser: { read: true } } } });
+      try {
+        expect((await ask('prvCreateLead')).json().RolePrivileges).toEqual([]);
+        expect((await ask('prvReadUser')).json().RolePrivileges).toHaveLength(1);
+      } finally {
+        await t.emulator.reset();
+      }
+    },
+  );
 });

@@ -38,8 +38,11 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
         'Clock',
         'Read account',
         'Read incident',
+        'Write lead',
+        'Write incident',
       ]),
     );
+    expect(checks.filter((c) => c.unchecked)).toEqual([]);
   });
 
   it.each([
@@ -131,21 +134,22 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // a role granting every privilege on the demo's tables, but what `except` takes away
+  const roleWithout = (except: Record<string, string[]>) => ({
+    role: {
+      privileges: Object.fromEntries(
+        ['account', 'contact', 'lead', 'opportunity', 'incident', 'systemuser', 'territory'].map((t) => [
+          t,
+          Object.fromEntries(
+            ['read', 'create', 'write', 'delete', 'append', 'appendTo'].map((p) => [p, !except[t]?.includes(p)]),
+          ),
+        ]),
+      ),
+    },
+  });
+
   it('names the missing read privilege per table, and clock skew', async () => {
-    emu.configure({
-      role: {
-        privileges: {
-          account: { read: true },
-          contact: { read: true },
-          lead: { read: false },
-          opportunity: { read: true },
-          incident: { read: true },
-          systemuser: { read: true },
-          territory: { read: true },
-        },
-      },
-      clockSkewMs: -10 * 60_000,
-    });
+    emu.configure({ ...roleWithout({ lead: ['read'] }), clockSkewMs: -10 * 60_000 });
     try {
       const bad = await failing({});
       expect(bad.map((c) => c.name).sort()).toEqual(['Clock', 'Read lead']);
@@ -154,6 +158,45 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     } finally {
       await emu.reset();
       emu.configure({ clockSkewMs: 0 });
+    }
+  });
+
+  it('names the privileges the write tools need and the role lacks: Create, Write, Append and AppendTo', async () => {
+    emu.configure(roleWithout({ incident: ['create'], account: ['appendTo'] }));
+    try {
+      const bad = await failing({});
+      // every table with a writable lookup to an account needs AppendTo on account; incident also Create
+      expect(bad.find((c) => c.name === 'Write incident')!.detail).toBe(
+        'Missing prvCreateIncident, prvAppendToAccount: create_case and update_record will be refused by Dynamics.',
+      );
+      expect(bad.find((c) => c.name === 'Write lead')!.detail).toMatch(/^Missing prvAppendToAccount: create_lead/);
+      expect(bad.map((c) => c.name).sort()).toEqual(['Write account', 'Write contact', 'Write incident', 'Write lead']);
+      expect(bad[0]!.fix).toMatch(/security role .* or remove .* "write" columns from the policy/);
+      // read-only: no write tools, nothing to check
+      const readOnly = await runDoctor(emulatorEnv(emu), { flags: { readOnly: true } });
+      expect(readOnly.filter((c) => c.name.startsWith('Write'))).toEqual([]);
+      expect(readOnly.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      await emu.reset();
+    }
+  });
+
+  it('says when the privileges could not be checked (no read on users), without failing the run', async () => {
+    emu.configure(roleWithout({ systemuser: ['read'] }));
+    try {
+      const checks = await runDoctor(emulatorEnv(emu));
+      const unchecked = checks.filter((c) => c.unchecked);
+      expect(unchecked).toEqual([
+        expect.objectContaining({
+          name: 'Write privileges',
+          ok: true,
+          detail: expect.stringContaining('missing prvReadUser'),
+        }),
+      ]);
+      // the one real failure: the policy lets the model read users
+      expect(checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['Read systemuser']);
+    } finally {
+      await emu.reset();
     }
   });
 

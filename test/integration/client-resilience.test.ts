@@ -155,6 +155,29 @@ describe('client: throttling, retries and writes that never duplicate', () => {
     } finally {
       await emu.reset();
     }
+    // setting a lookup needs Append on the record and AppendTo on the one it points at (Dataverse security
+    // concepts): a role that may create cases but not attach them to accounts is refused, and nothing is created
+    const account = emu.rows('account')[0]!;
+    emu.configure({
+      role: {
+        privileges: {
+          incident: { read: true, create: true, write: true, append: true },
+          account: { read: true, append: true },
+        },
+      },
+    });
+    const cases = emu.rows('incident').length;
+    try {
+      await expect(
+        client.create('incident', {
+          title: 'No AppendTo',
+          customerid: { entity: 'account', id: String(account.accountid) },
+        }),
+      ).rejects.toMatchObject({ kind: 'permission', message: expect.stringContaining('prvAppendToAccount') });
+      expect(emu.rows('incident')).toHaveLength(cases);
+    } finally {
+      await emu.reset();
+    }
     emu.addFault({
       match: { path: '/api/data/v9.2/leads' },
       response: {

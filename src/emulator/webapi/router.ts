@@ -17,6 +17,7 @@ import {
 } from './errors.js';
 import { handleMetadata } from './metadata.js';
 import { encodeSkipToken } from './paging.js';
+import { USER_PRIVILEGE_PATH, userPrivilegeByName } from './privileges.js';
 import { MAX_PAGE, runCollectionQuery } from './query.js';
 import { API_PREFIX, type ApiRequest, type ApiResponse, parseQuery } from './request.js';
 import { assertPrivilege, type SecurityRole } from './security.js';
@@ -37,6 +38,8 @@ export interface ApiContext {
   aggregateLimit: number;
   organizationId: string;
   businessUnitId: string;
+  /** a user's security role (the caller's comes with the request) */
+  roleOf: (userId: string) => SecurityRole;
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
@@ -145,6 +148,15 @@ export class WebApi {
     }
     if (rest === '$metadata') throw notSupported('The CSDL $metadata document');
 
+    const privilege = USER_PRIVILEGE_PATH.exec(rest);
+    if (privilege) {
+      if (req.method !== 'GET') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      const aliases = new Map([...options].filter(([k]) => k.startsWith('@')));
+      return json(200, {
+        '@odata.context': `${root}/$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeNameResponse`,
+        ...userPrivilegeByName(this.ctx, caller, this.ctx.roleOf, privilege, aliases),
+      });
+    }
     const m = ENTITY_PATH.exec(rest);
     if (!m) throw resourceNotFound(rest);
     const [, setName, rawId, member, ref] = m;
@@ -156,7 +168,12 @@ export class WebApi {
     const annotations = annotationFilter(prefer);
     const aliases = new Map([...options].filter(([k]) => k.startsWith('@')));
     const env = this.env(caller, aliases);
-    const wctx: WriteContext = { env, nextTicket: this.ctx.nextTicket, ...writeExtras };
+    const wctx: WriteContext = {
+      env,
+      nextTicket: this.ctx.nextTicket,
+      assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
+      ...writeExtras,
+    };
     const shapeCtx = (expandLinks: boolean, maxPageSize?: number): ShapeContext => ({
       env,
       annotations,

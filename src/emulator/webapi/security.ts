@@ -2,18 +2,50 @@ import { stableGuid } from '../schema/build.js';
 import type { EntityDef } from '../schema/types.js';
 import { DataverseError } from './errors.js';
 
-export type Privilege = 'read' | 'create' | 'write' | 'delete';
-export const PRIVILEGES: Privilege[] = ['read', 'create', 'write', 'delete'];
+/**
+ * The table privileges the emulator checks. append/appendTo: setting a lookup (an @odata.bind) needs Append on
+ * the record that holds it and AppendTo on the record it points at (Dataverse, Security concepts: privileges).
+ */
+export type Privilege = 'read' | 'create' | 'write' | 'delete' | 'append' | 'appendTo';
 
 /** A security role: per table (logical name), the privileges it grants. Tables not listed get none. */
 export type SecurityRole = Record<string, Partial<Record<Privilege, boolean>>>;
 
-const PRV_NAME: Record<Privilege, string> = { read: 'Read', create: 'Create', write: 'Write', delete: 'Delete' };
+const PRV_NAME: Record<Privilege, string> = {
+  read: 'Read',
+  create: 'Create',
+  write: 'Write',
+  delete: 'Delete',
+  append: 'Append',
+  appendTo: 'AppendTo',
+};
 
 export function fullRole(entities: readonly EntityDef[]): SecurityRole {
   return Object.fromEntries(
-    entities.map((e) => [e.logicalName, { read: true, create: true, write: true, delete: true }]),
+    entities.map((e) => [
+      e.logicalName,
+      { read: true, create: true, write: true, delete: true, append: true, appendTo: true },
+    ]),
   );
+}
+
+/**
+ * prv<Privilege><table>, as Dataverse names table privileges (prvCreateLead, prvAppendToAccount): the table's
+ * schema name, except the user table's privileges, which keep their old name (prvReadUser).
+ */
+export const privilegeName = (entity: EntityDef, privilege: Privilege): string =>
+  `prv${PRV_NAME[privilege]}${entity.logicalName === 'systemuser' ? 'User' : entity.schemaName}`;
+
+/** Whether a role grants the privilege called `name`; undefined when no table privilege has that name. */
+export function holdsPrivilegeNamed(
+  role: SecurityRole,
+  entities: readonly EntityDef[],
+  name: string,
+): boolean | undefined {
+  for (const e of entities)
+    for (const p of Object.keys(PRV_NAME) as Privilege[])
+      if (privilegeName(e, p) === name) return role[e.logicalName]?.[p] === true;
+  return undefined;
 }
 
 /**
@@ -22,7 +54,7 @@ export function fullRole(entities: readonly EntityDef[]): SecurityRole {
  */
 export function assertPrivilege(role: SecurityRole, entity: EntityDef, privilege: Privilege, userId: string): void {
   if (role[entity.logicalName]?.[privilege]) return;
-  const prv = `prv${PRV_NAME[privilege]}${entity.schemaName}`;
+  const prv = privilegeName(entity, privilege);
   throw new DataverseError(
     403,
     '0x80040220',

@@ -14,6 +14,7 @@ import {
   payloadError,
   validationError,
 } from './errors.js';
+import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
 import { isoNow } from './values.js';
 
@@ -26,6 +27,8 @@ export interface WriteContext {
   /** Content-ID → the created record's URL, for `$1`-style references inside a change set */
   contentIds?: ReadonlyMap<string, string>;
   nextTicket: () => number;
+  /** refuses (403, as Dataverse) when the caller's role lacks a privilege: Append/AppendTo for a lookup */
+  assert?: (entity: EntityDef, privilege: Privilege) => void;
 }
 
 const undeclared = (entity: string, name: string) =>
@@ -152,6 +155,11 @@ function readBody(
         );
       const target = ctx.env.store.table(ref.entity);
       if (!target.get(ref.id)) throw notFound(ref.entity, ref.id);
+      // an owner is set by assignment, which Append/AppendTo do not govern
+      if (schema.attribute(entity, m2o.attribute)?.type !== 'Owner') {
+        ctx.assert?.(entity, 'append');
+        ctx.assert?.(schema.entity(ref.entity)!, 'appendTo');
+      }
       values[m2o.attribute] = ref;
       continue;
     }

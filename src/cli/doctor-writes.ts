@@ -1,0 +1,103 @@
+import type { Policy } from '../policy/policy.js';
+import type { Check } from './doctor.js';
+
+/** The tables the create tools create: besides Write (update_record) they need Create. */
+const CREATED_BY: Record<string, string> = { lead: 'create_lead', incident: 'create_case' };
+
+export interface TableDef {
+  LogicalName: string;
+  SchemaName: string;
+  EntitySetName: string;
+  PrimaryIdAttribute: string;
+}
+
+/** A GET on the Web API (path after /api/data/v9.2) with doctor's token. */
+export type WebApiGet = (path: string) => Promise<{ status: number; text: string }>;
+
+/**
+ * What the policy lets the write tools do, checked against the application user's security role before the
+ * first write fails: Write on each table with writable columns, Create on the tables the create tools create,
+ * and for each writable lookup Append on the table and AppendTo on every table it can point at (a missing
+ * AppendTo is the classic "can create a case but not for an account"). Privileges are read with
+ * RetrieveUserPrivilegeByPrivilegeName (Web API function reference); owner lookups are left out (ownership is
+ * the Assign privilege's business, not Append's).
+ */
+export async function writePrivilegeChecks(
+  get: WebApiGet,
+  policy: Policy,
+  defs: readonly TableDef[],
+  userId: string,
+): Promise<Check[]> {
+  // privileges are named after the table's schema name, but the user table's keep their old name (prvReadUser)
+  const schemaOf = new Map(defs.map((d) => [d.LogicalName, d.LogicalName === 'systemuser' ? 'User' : d.SchemaName]));
+  const known = new Map<string, Promise<boolean>>();
+  const holds = (prv: string) => {
+    let answer = known.get(prv);
+    if (!answer) {
+      answer = get(
+        `/systemusers(${userId})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName=@p)?@p='${prv}'`,
+      ).then(({ status, text }) => {
+        if (status !== 200) throw new Unchecked(status, text);
+        const body = JSON.parse(text) as { RolePrivileges?: unknown[] };
+        return (body.RolePrivileges?.length ?? 0) > 0;
+      });
+      known.set(prv, answer);
+    }
+    return answer;
+  };
+  const checks: Check[] = [];
+  try {
+    for (const entity of policy.entities()) {
+      const writable = new Set(policy.rule(entity)?.write ?? []);
+      const schema = schemaOf.get(entity);
+      if (!writable.size || !schema) continue; // a table the environment lacks is reported by the read check
+      const needed = [...(CREATED_BY[entity] ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
+      const lookups = await get(
+        `/EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets`,
+      );
+      if (lookups.status !== 200) throw new Unchecked(lookups.status, lookups.text);
+      const attrs =
+        (JSON.parse(lookups.text) as { value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] })
+          .value ?? [];
+      for (const a of attrs) {
+        if (!writable.has(a.LogicalName) || a.AttributeType === 'Owner') continue;
+        needed.push(`prvAppend${schema}`);
+        for (const t of a.Targets ?? []) if (schemaOf.has(t)) needed.push(`prvAppendTo${schemaOf.get(t)}`);
+      }
+      const unique = [...new Set(needed)];
+      const held = await Promise.all(unique.map(holds));
+      const missing = unique.filter((_, i) => !held[i]);
+      const uses = CREATED_BY[entity] ? `${CREATED_BY[entity]} and update_record` : 'update_record';
+      checks.push(
+        missing.length
+          ? {
+              name: `Write ${entity}`,
+              ok: false,
+              detail: `Missing ${missing.join(', ')}: ${uses} will be refused by Dynamics.`,
+              fix: `Add ${missing.length > 1 ? 'them' : 'it'} to the application user's security role (organisation or business-unit level), or remove ${entity}'s "write" columns from the policy (or run read-only).`,
+            }
+          : { name: `Write ${entity}`, ok: true, detail: `The application user holds ${unique.join(', ')}.` },
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof Unchecked)) throw err;
+    const prv = /missing (prv\w+) privilege/.exec(err.text)?.[1];
+    checks.push({
+      name: 'Write privileges',
+      ok: true,
+      unchecked: true,
+      detail: `Not checked: Dynamics answered HTTP ${err.status}${prv ? ` (missing ${prv})` : ''} when asked for the application user's privileges.`,
+      fix: `A write the role does not allow will be refused with the privilege it lacks${prv ? `; add ${prv} to the role to let doctor check beforehand` : ''}.`,
+    });
+  }
+  return checks;
+}
+
+class Unchecked extends Error {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
