@@ -18,9 +18,8 @@ export type WebApiGet = (path: string) => Promise<{ status: number; text: string
  * What the policy lets the write tools do, checked against the application user's security role before the
  * first write fails: Write on each table with writable columns, Create on the tables the create tools create,
  * and for each writable lookup Append on the table and AppendTo on every table it can point at (a missing
- * AppendTo is the classic "can create a case but not for an account"). Privileges are read with
- * RetrieveUserPrivilegeByPrivilegeName (Web API function reference); owner lookups are left out (ownership is
- * the Assign privilege's business, not Append's).
+ * AppendTo is the classic "can create a case but not for an account"), or Assign for a writable owner.
+ * Privileges are read with RetrieveUserPrivilegeByPrivilegeName (Web API function reference).
  */
 export async function writePrivilegeChecks(
   get: WebApiGet,
@@ -60,7 +59,11 @@ export async function writePrivilegeChecks(
         (JSON.parse(lookups.text) as { value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] })
           .value ?? [];
       for (const a of attrs) {
-        if (!writable.has(a.LogicalName) || a.AttributeType === 'Owner') continue;
+        if (!writable.has(a.LogicalName)) continue;
+        if (a.AttributeType === 'Owner') {
+          needed.push(`prvAssign${schema}`); // a new owner is an assignment (AssignRequest's privileges)
+          continue;
+        }
         needed.push(`prvAppend${schema}`);
         for (const t of a.Targets ?? []) if (schemaOf.has(t)) needed.push(`prvAppendTo${schemaOf.get(t)}`);
       }

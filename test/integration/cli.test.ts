@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -9,7 +10,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src/cli/doctor.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { emulatorEnv } from '../helpers/client.js';
+import { clientFor, emulatorEnv } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -141,7 +142,10 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
         ['account', 'contact', 'lead', 'opportunity', 'incident', 'systemuser', 'territory'].map((t) => [
           t,
           Object.fromEntries(
-            ['read', 'create', 'write', 'delete', 'append', 'appendTo'].map((p) => [p, !except[t]?.includes(p)]),
+            ['read', 'create', 'write', 'delete', 'append', 'appendTo', 'assign'].map((p) => [
+              p,
+              !except[t]?.includes(p),
+            ]),
           ),
         ]),
       ),
@@ -176,6 +180,40 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       const readOnly = await runDoctor(emulatorEnv(emu), { flags: { readOnly: true } });
       expect(readOnly.filter((c) => c.name.startsWith('Write'))).toEqual([]);
       expect(readOnly.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      await emu.reset();
+    }
+  });
+
+  it('a policy that lets the model change owners needs Assign; the emulator refuses an owner change without it', async () => {
+    const policy = join(mkdtempSync(join(tmpdir(), 'dmcp-doctor-')), 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({ entities: { opportunity: { read: ['name', 'ownerid'], write: ['name', 'ownerid'] } } }),
+    );
+    emu.configure(roleWithout({ opportunity: ['assign'] }));
+    try {
+      const bad = await failing({ DYNAMICS_MCP_POLICY: policy });
+      expect(bad).toEqual([
+        expect.objectContaining({
+          name: 'Write opportunity',
+          detail: expect.stringMatching(/^Missing prvAssignOpportunity:/),
+        }),
+      ]);
+      const opp = emu.rows('opportunity')[0]!;
+      const user = emu.rows('systemuser').find((u) => u.systemuserid !== (opp.ownerid as { id?: string })?.id)!;
+      const { client } = clientFor(emu, {
+        policy: { entities: { opportunity: { read: ['name', 'ownerid'], write: ['name', 'ownerid'] } } },
+      });
+      try {
+        await expect(
+          client.update('opportunity', String(opp.opportunityid), {
+            ownerid: { entity: 'systemuser', id: String(user.systemuserid) },
+          }),
+        ).rejects.toMatchObject({ kind: 'permission', message: expect.stringContaining('prvAssignOpportunity') });
+      } finally {
+        await client.close();
+      }
     } finally {
       await emu.reset();
     }

@@ -4,9 +4,10 @@ import { DataverseError } from './errors.js';
 
 /**
  * The table privileges the emulator checks. append/appendTo: setting a lookup (an @odata.bind) needs Append on
- * the record that holds it and AppendTo on the record it points at (Dataverse, Security concepts: privileges).
+ * the record that holds it and AppendTo on the record it points at (Dataverse, Security concepts: privileges);
+ * assign: changing a record's owner (AssignRequest: "Each table … has an prvAssign<Table Schema Name> privilege").
  */
-export type Privilege = 'read' | 'create' | 'write' | 'delete' | 'append' | 'appendTo';
+export type Privilege = 'read' | 'create' | 'write' | 'delete' | 'append' | 'appendTo' | 'assign';
 
 /** A security role: per table (logical name), the privileges it grants. Tables not listed get none. */
 export type SecurityRole = Record<string, Partial<Record<Privilege, boolean>>>;
@@ -18,13 +19,14 @@ const PRV_NAME: Record<Privilege, string> = {
   delete: 'Delete',
   append: 'Append',
   appendTo: 'AppendTo',
+  assign: 'Assign',
 };
 
 export function fullRole(entities: readonly EntityDef[]): SecurityRole {
   return Object.fromEntries(
     entities.map((e) => [
       e.logicalName,
-      { read: true, create: true, write: true, delete: true, append: true, appendTo: true },
+      { read: true, create: true, write: true, delete: true, append: true, appendTo: true, assign: true },
     ]),
   );
 }

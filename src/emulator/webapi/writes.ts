@@ -155,8 +155,11 @@ function readBody(
         );
       const target = ctx.env.store.table(ref.entity);
       if (!target.get(ref.id)) throw notFound(ref.entity, ref.id);
-      // an owner is set by assignment, which Append/AppendTo do not govern
-      if (schema.attribute(entity, m2o.attribute)?.type !== 'Owner') {
+      // a new owner is an assignment, governed by Assign rather than Append/AppendTo (GUESS: an owner given at
+      // create is not checked: Microsoft documents Assign for changing the owner only)
+      if (schema.attribute(entity, m2o.attribute)?.type === 'Owner') {
+        if (mode === 'update') ctx.assert?.(entity, 'assign');
+      } else {
         ctx.assert?.(entity, 'append');
         ctx.assert?.(schema.entity(ref.entity)!, 'appendTo');
       }
