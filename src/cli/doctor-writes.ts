@@ -29,20 +29,28 @@ export async function writePrivilegeChecks(
 ): Promise<Check[]> {
   // privileges are named after the table's schema name, but the user table's keep their old name (prvReadUser)
   const schemaOf = new Map(defs.map((d) => [d.LogicalName, d.LogicalName === 'systemuser' ? 'User' : d.SchemaName]));
+  // Dataverse's JSON answer, or Unchecked: a refusal, a foreign page or a network failure ends the check
+  const answer = async <T>(path: string): Promise<T> => {
+    const { status, text } = await get(path).catch((err: Error) => {
+      throw new Unchecked(`the request failed (${err.message})`, '');
+    });
+    if (status !== 200) throw new Unchecked(`Dynamics answered HTTP ${status}`, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Unchecked('the answer was not JSON', text);
+    }
+  };
   const known = new Map<string, Promise<boolean>>();
   const holds = (prv: string) => {
-    let answer = known.get(prv);
-    if (!answer) {
-      answer = get(
+    let held = known.get(prv);
+    if (!held) {
+      held = answer<{ RolePrivileges?: unknown[] }>(
         `/systemusers(${userId})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName=@p)?@p='${prv}'`,
-      ).then(({ status, text }) => {
-        if (status !== 200) throw new Unchecked(status, text);
-        const body = JSON.parse(text) as { RolePrivileges?: unknown[] };
-        return (body.RolePrivileges?.length ?? 0) > 0;
-      });
-      known.set(prv, answer);
+      ).then((body) => (body.RolePrivileges?.length ?? 0) > 0);
+      known.set(prv, held);
     }
-    return answer;
+    return held;
   };
   const checks: Check[] = [];
   try {
@@ -51,13 +59,10 @@ export async function writePrivilegeChecks(
       const schema = schemaOf.get(entity);
       if (!writable.size || !schema) continue; // a table the environment lacks is reported by the read check
       const needed = [...(CREATED_BY[entity] ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
-      const lookups = await get(
+      const lookups = await answer<{ value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] }>(
         `/EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets`,
       );
-      if (lookups.status !== 200) throw new Unchecked(lookups.status, lookups.text);
-      const attrs =
-        (JSON.parse(lookups.text) as { value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] })
-          .value ?? [];
+      const attrs = lookups.value ?? [];
       for (const a of attrs) {
         if (!writable.has(a.LogicalName)) continue;
         if (a.AttributeType === 'Owner') {
@@ -89,7 +94,7 @@ export async function writePrivilegeChecks(
       name: 'Write privileges',
       ok: true,
       unchecked: true,
-      detail: `Not checked: Dynamics answered HTTP ${err.status}${prv ? ` (missing ${prv})` : ''} when asked for the application user's privileges.`,
+      detail: `Not checked: ${err.message}${prv ? ` (missing ${prv})` : ''} when asked for the application user's privileges.`,
       fix: `A write the role does not allow will be refused with the privilege it lacks${prv ? `; add ${prv} to the role to let doctor check beforehand` : ''}.`,
     });
   }
@@ -98,9 +103,9 @@ export async function writePrivilegeChecks(
 
 class Unchecked extends Error {
   constructor(
-    readonly status: number,
+    why: string,
     readonly text: string,
   ) {
-    super(`HTTP ${status}`);
+    super(why);
   }
 }

@@ -236,6 +236,21 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     } finally {
       await emu.reset();
     }
+    // a page from something in between, instead of Dataverse's answer: skipped with the reason, no crash
+    emu.addFault({
+      match: { path: '/api/data/v9.2/systemusers(' },
+      response: { status: 200, headers: { 'Content-Type': 'text/html' }, body: '<html>gateway</html>' },
+      times: 100,
+    });
+    try {
+      const checks = await runDoctor(emulatorEnv(emu));
+      expect(checks.filter((c) => c.unchecked).map((c) => c.detail)).toEqual([
+        "Not checked: the answer was not JSON when asked for the application user's privileges.",
+      ]);
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      emu.clearFaults();
+    }
   });
 
   it('as a command: prints the checklist and exits 1 when TLS is not trusted', async () => {
