@@ -239,7 +239,16 @@ export async function runDoctor(
       return { status: r.statusCode, text: await r.body.text() };
     };
     const list = await get('/EntityDefinitions?$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute');
-    const defs = (JSON.parse(list.text) as { value?: TableDef[] }).value ?? [];
+    const defs = parsedObject(list.text)?.value as TableDef[] | undefined;
+    if (list.status !== 200 || !Array.isArray(defs)) {
+      checks.push({
+        name: 'Tables',
+        ok: false,
+        detail: `The list of tables (EntityDefinitions) could not be read: HTTP ${list.status}, ${readErrorBody(list.text)?.message ?? list.text.slice(0, 200)}`,
+        fix: 'Something other than Dataverse may have answered (see the text); check DYNAMICS_URL and the proxy, then run doctor again.',
+      });
+      return checks;
+    }
     for (const entity of policy.entities()) {
       const d = defs.find((x) => x.LogicalName === entity);
       if (!d) {

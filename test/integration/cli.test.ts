@@ -253,6 +253,25 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  it('a table list it cannot read is one failed check with what came back, not a crash', async () => {
+    emu.addFault({
+      match: { path: '/api/data/v9.2/EntityDefinitions' },
+      response: { status: 502, headers: { 'Content-Type': 'text/plain' }, body: 'Bad gateway from the proxy' },
+      times: 5,
+    });
+    try {
+      const bad = await failing({});
+      expect(bad).toEqual([
+        expect.objectContaining({
+          name: 'Tables',
+          detail: expect.stringContaining('HTTP 502, Bad gateway from the proxy'),
+        }),
+      ]);
+    } finally {
+      emu.clearFaults();
+    }
+  });
+
   it('as a command: prints the checklist and exits 1 when TLS is not trusted', async () => {
     const env = { PATH: process.env.PATH!, ...emulatorEnv(emu) }; // no NODE_EXTRA_CA_CERTS: the CA is unknown
     const r = await run(process.execPath, [BIN, 'doctor'], { env }).catch((e: { code: number; stdout: string }) => e);
