@@ -1,18 +1,9 @@
 import type { Policy } from '../policy/policy.js';
 import type { Check } from './doctor.js';
+import { jsonReader, type TableDef, Unchecked, type WebApiGet } from './doctor-api.js';
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */
 const CREATED_BY: Record<string, string> = { lead: 'create_lead', incident: 'create_case' };
-
-export interface TableDef {
-  LogicalName: string;
-  SchemaName: string;
-  EntitySetName: string;
-  PrimaryIdAttribute: string;
-}
-
-/** A GET on the Web API (path after /api/data/v9.2) with doctor's token. */
-export type WebApiGet = (path: string) => Promise<{ status: number; text: string }>;
 
 /**
  * What the policy lets the write tools do, checked against the application user's security role before the
@@ -29,18 +20,7 @@ export async function writePrivilegeChecks(
 ): Promise<Check[]> {
   // privileges are named after the table's schema name, but the user table's keep their old name (prvReadUser)
   const schemaOf = new Map(defs.map((d) => [d.LogicalName, d.LogicalName === 'systemuser' ? 'User' : d.SchemaName]));
-  // Dataverse's JSON answer, or Unchecked: a refusal, a foreign page or a network failure ends the check
-  const answer = async <T>(path: string): Promise<T> => {
-    const { status, text } = await get(path).catch((err: Error) => {
-      throw new Unchecked(`the request failed (${err.message})`, '');
-    });
-    if (status !== 200) throw new Unchecked(`Dynamics answered HTTP ${status}`, text);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new Unchecked('the answer was not JSON', text);
-    }
-  };
+  const answer = jsonReader(get);
   const known = new Map<string, Promise<boolean>>();
   const holds = (prv: string) => {
     let held = known.get(prv);
@@ -93,19 +73,10 @@ export async function writePrivilegeChecks(
     checks.push({
       name: 'Write privileges',
       ok: true,
-      unchecked: true,
+      warning: true,
       detail: `Not checked: ${err.message}${prv ? ` (missing ${prv})` : ''} when asked for the application user's privileges.`,
       fix: `A write the role does not allow will be refused with the privilege it lacks${prv ? `; add ${prv} to the role to let doctor check beforehand` : ''}.`,
     });
   }
   return checks;
-}
-
-class Unchecked extends Error {
-  constructor(
-    why: string,
-    readonly text: string,
-  ) {
-    super(why);
-  }
 }

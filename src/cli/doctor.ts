@@ -11,7 +11,9 @@ import { DynamicsMcpError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { Policy } from '../policy/policy.js';
 import { SecretScrubber } from '../secrets.js';
-import { type TableDef, type WebApiGet, writePrivilegeChecks } from './doctor-writes.js';
+import type { TableDef, WebApiGet } from './doctor-api.js';
+import { policyNameChecks } from './doctor-policy.js';
+import { writePrivilegeChecks } from './doctor-writes.js';
 
 export interface Check {
   name: string;
@@ -19,8 +21,8 @@ export interface Check {
   detail: string;
   /** what to do when it failed, or could not be checked */
   fix?: string;
-  /** could not be checked: shown with '?', not counted as a failure */
-  unchecked?: boolean;
+  /** worth knowing, not a failure (could not be checked, or an optional part is missing): shown with '!' */
+  warning?: boolean;
 }
 
 const API = '/api/data/v9.2';
@@ -280,6 +282,16 @@ export async function runDoctor(
           fix: 'Try again; if it persists, check the environment.',
         });
     }
+    checks.push(
+      ...(await policyNameChecks(get, policy, defs, {
+        incident: {
+          [config.cases.externalRefColumn]: {
+            cost: 'create_case cannot look up the case already open for an alert (externalRef); cases open without it',
+            fix: `Add a text column ${config.cases.externalRefColumn} to the Case table, or set cases.externalRefColumn in the config file to an existing one.`,
+          },
+        },
+      })),
+    );
     if (!policy.readOnly) checks.push(...(await writePrivilegeChecks(get, policy, defs, whoAmI.UserId)));
     return checks;
   } finally {
@@ -289,8 +301,8 @@ export async function runDoctor(
 
 export function printChecklist(checks: Check[], out: NodeJS.WritableStream): void {
   for (const c of checks) {
-    out.write(`${c.unchecked ? '?' : c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}\n`);
-    if ((!c.ok || c.unchecked) && c.fix) out.write(`    ${c.ok ? 'note' : 'fix'}: ${c.fix}\n`);
+    out.write(`${c.warning ? '!' : c.ok ? '✔' : '✘'} ${c.name}: ${c.detail}\n`);
+    if ((!c.ok || c.warning) && c.fix) out.write(`    ${c.ok ? 'note' : 'fix'}: ${c.fix}\n`);
   }
   const failed = checks.filter((c) => !c.ok).length;
   out.write(failed ? `\n${failed} check${failed > 1 ? 's' : ''} failed.\n` : '\nAll checks passed.\n');

@@ -43,7 +43,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
         'Write incident',
       ]),
     );
-    expect(checks.filter((c) => c.unchecked)).toEqual([]);
+    expect(checks.filter((c) => c.warning)).toEqual([]);
   });
 
   it.each([
@@ -223,8 +223,8 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     emu.configure(roleWithout({ systemuser: ['read'] }));
     try {
       const checks = await runDoctor(emulatorEnv(emu));
-      const unchecked = checks.filter((c) => c.unchecked);
-      expect(unchecked).toEqual([
+      const warnings = checks.filter((c) => c.warning);
+      expect(warnings).toEqual([
         expect.objectContaining({
           name: 'Write privileges',
           ok: true,
@@ -244,13 +244,47 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     });
     try {
       const checks = await runDoctor(emulatorEnv(emu));
-      expect(checks.filter((c) => c.unchecked).map((c) => c.detail)).toEqual([
+      expect(checks.filter((c) => c.warning).map((c) => c.detail)).toEqual([
         "Not checked: the answer was not JSON when asked for the application user's privileges.",
       ]);
       expect(checks.filter((c) => !c.ok)).toEqual([]);
     } finally {
       emu.clearFaults();
     }
+  });
+
+  it('names policy columns and relationships the environment lacks, with the closest real names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmcp-doctor-'));
+    const policy = join(dir, 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        entities: {
+          lead: { read: ['fullname', 'emailadress1'], expand: ['parentaccountid', 'parentacount'] },
+          incident: { read: ['title', 'new_alertid'], write: ['title'] },
+        },
+      }),
+    );
+    // the case reference column is optional: its absence is a warning that says what it costs
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ cases: { externalRefColumn: 'new_alertid' } }));
+    const checks = await runDoctor({ ...emulatorEnv(emu), DYNAMICS_MCP_POLICY: policy, DYNAMICS_MCP_CONFIG: config });
+    expect(checks.filter((c) => !c.ok)).toEqual([
+      {
+        name: 'Policy lead',
+        ok: false,
+        detail:
+          'names columns lead does not have: emailadress1 (did you mean emailaddress1?); names relationships lead does not have: parentacount (did you mean parentaccountid or parentcontactid?)',
+        fix: expect.stringContaining('Correct or remove them in the policy file'),
+      },
+    ]);
+    expect(checks.filter((c) => c.warning)).toEqual([
+      expect.objectContaining({
+        name: 'Policy incident',
+        detail: expect.stringContaining('incident has no column new_alertid: create_case cannot look up the case'),
+        fix: expect.stringContaining('cases.externalRefColumn'),
+      }),
+    ]);
   });
 
   it('a table list it cannot read is one failed check with what came back, not a crash', async () => {

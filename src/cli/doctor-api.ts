@@ -1,0 +1,35 @@
+/** One row of the EntityDefinitions list doctor reads. */
+export interface TableDef {
+  LogicalName: string;
+  SchemaName: string;
+  EntitySetName: string;
+  PrimaryIdAttribute: string;
+}
+
+/** A GET on the Web API (path after /api/data/v9.2) with doctor's token. */
+export type WebApiGet = (path: string) => Promise<{ status: number; text: string }>;
+
+/** Why a check could not be made: a refusal, a foreign page or a network failure (text: what came back). */
+export class Unchecked extends Error {
+  constructor(
+    why: string,
+    readonly text: string,
+  ) {
+    super(why);
+  }
+}
+
+/** Dataverse's JSON answer to a GET, or Unchecked. */
+export function jsonReader(get: WebApiGet) {
+  return async <T>(path: string): Promise<T> => {
+    const { status, text } = await get(path).catch((err: Error) => {
+      throw new Unchecked(`the request failed (${err.message})`, '');
+    });
+    if (status !== 200) throw new Unchecked(`Dynamics answered HTTP ${status}`, text);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new Unchecked('the answer was not JSON', text);
+    }
+  };
+}
