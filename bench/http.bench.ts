@@ -15,7 +15,8 @@ const CALLS = 20;
 const peakRssMb = (pid: number) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-async function run(stateless: boolean, id: string): Promise<void> {
+/** One P8 run; `nodeArgs` go before the script (V8 flags NODE_OPTIONS does not take); `goal`: recorded as met or not. */
+async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal = true): Promise<void> {
   const emu = await startEmulator({ scale: 500, limits: { requestsPerWindow: 1_000_000 } });
   const caFile = join(tmpdir(), `dmcp-bench-http-${process.pid}.pem`);
   const configFile = join(tmpdir(), `dmcp-bench-http-${process.pid}.json`);
@@ -27,7 +28,7 @@ async function run(stateless: boolean, id: string): Promise<void> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(import.meta.dirname, '..', 'dist', 'index.js'), '--http', '--port', String(port)],
+    [...nodeArgs, join(import.meta.dirname, '..', 'dist', 'index.js'), '--http', '--port', String(port)],
     {
       env: {
         PATH: process.env.PATH,
@@ -97,7 +98,22 @@ async function run(stateless: boolean, id: string): Promise<void> {
     const p50 = percentile(latencies, 50);
     const p99 = percentile(latencies, 99);
     const mem = peakRssMb(child.pid!);
-    const mode = stateless ? 'stateless' : 'sessions';
+    const mode = `${stateless ? 'stateless' : 'sessions'}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}`;
+    if (!goal) {
+      // the same load without the server's own setting, to show what it does to memory in this run (its
+      // latencies are not comparable: the third run has the bench process's emulator code warmer)
+      if (errors) throw new Error(`${errors} errors in the ${mode} run: its numbers would mean nothing`);
+      record({
+        id: `${id}m`,
+        name: `… peak RSS (${mode})`,
+        value: mem,
+        unit: 'MB',
+        baseline: null,
+        goal: null,
+        met: null,
+      });
+      return;
+    }
     record({
       id,
       name: `${SESSIONS} concurrent HTTP ${mode} × ${CALLS} calls: errors`,
@@ -137,4 +153,6 @@ export async function benchHttp(): Promise<void> {
   process.stdout.write(`HTTP: ${SESSIONS} concurrent clients × ${CALLS} tool calls\n`);
   await run(false, 'P8');
   await run(true, 'P8s');
+  // the server caps V8's heap growth in HTTP mode (src/heap.ts); 0 is V8's own growth
+  await run(false, 'P8v', ['--heap-growing-percent=0'], false);
 }

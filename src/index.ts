@@ -4,6 +4,7 @@ import { buildDeps, startDemo } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { DynamicsMcpError } from './errors.js';
+import { limitHeapGrowth } from './heap.js';
 import { serveStdio } from './transports/stdio.js';
 import { VERSION } from './version.js';
 
@@ -193,6 +194,7 @@ async function main(argv: string[]): Promise<number> {
       await serveStdio(deps, () => demo.emulator.close());
       return 0;
     }
+    limitHeapGrowth();
     const { startHttp } = await import('./transports/http.js');
     const http = await startHttp(deps, { ca: demo.ca });
     printDemoBanner(http.url);
@@ -208,6 +210,7 @@ async function main(argv: string[]): Promise<number> {
     await serveStdio(deps);
     return 0;
   }
+  limitHeapGrowth();
   const { startHttp } = await import('./transports/http.js');
   const http = await startHttp(deps);
   await untilSignal();
