@@ -165,10 +165,20 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
   // one go instead of one per start
   const problems = parsed.success
     ? []
-    : parsed.error.issues.filter((i) => i.path[0] !== 'auth' || layered.auth).map((i) => i.message);
+    : parsed.error.issues.filter((i) => i.path[0] !== 'auth' || layered.auth).map(withSetting);
   if (!layered.auth) problems.unshift(NO_CREDENTIALS);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
+}
+
+/**
+ * Our messages name their variable (AZURE_TENANT_ID must be a GUID…); zod's own ("Too big: expected number to
+ * be <=100000") do not say which setting they are about, so those get the setting's path in the config file.
+ */
+function withSetting(issue: { path: PropertyKey[]; message: string }): string {
+  const path = issue.path.map(String).join('.');
+  const named = /[A-Z][A-Z0-9]*_[A-Z0-9_]+|\bPORT\b|LOG_LEVEL/.test(issue.message) || issue.message.includes(path);
+  return !path || named ? issue.message : `${path} in the configuration: ${issue.message}`;
 }
 
 function deepFreeze<T>(o: T): Readonly<T> {

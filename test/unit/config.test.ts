@@ -105,4 +105,17 @@ describe('configuration', () => {
     expect(fromFlags.logLevel).toBe('error');
     expect(problems({ ...env, DYNAMICS_MCP_CONFIG: '/no/such/file.json' })[0]).toContain('Cannot read the config file');
   });
+
+  it('a value out of range in the config file names its setting, not only the range', () => {
+    const file = join(tmpdir(), `dmcp-config-range-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ http: { rateLimitPerMinute: 1_000_000 }, dynamics: { pageSize: 0 } }));
+    expect(problems({ ...env, DYNAMICS_MCP_CONFIG: file })).toEqual([
+      expect.stringMatching(/^dynamics\.pageSize in the configuration: Too small: expected number to be >=1/),
+      'http.rateLimitPerMinute in the configuration: Too big: expected number to be <=100000',
+    ]);
+    // messages that already name their variable are left as they are
+    expect(problems({ ...env, AZURE_TENANT_ID: 'contoso' })).toEqual([
+      expect.stringMatching(/^AZURE_TENANT_ID must be a GUID/),
+    ]);
+  });
 });
