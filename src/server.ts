@@ -22,6 +22,7 @@ import { toolsFor } from './tools/index.js';
 import { buildToolList } from './tools/list-cache.js';
 import { KeyedMutex } from './tools/support/dedupe.js';
 import { toolSuccess, toToolResult } from './tools/support/result.js';
+import { forValidation } from './tools/support/validation.js';
 import { VERSION } from './version.js';
 
 /** Everything a server needs; built once per process and shared by every session. */
@@ -89,7 +90,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
         // new ones for each server, and zod compiles each new object's parser on first use (per session, and
         // per request when stateless)
         inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
+        outputSchema: forValidation(tool.outputSchema),
         annotations: tool.annotations,
       },
       async (args: Record<string, unknown>, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {

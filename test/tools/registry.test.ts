@@ -2,6 +2,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
+import { forValidation } from '../../src/tools/support/validation.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
 
@@ -126,5 +127,55 @@ describe('tool registry', () => {
     const r = await ro.call('create_lead', { lastName: 'x' });
     expect(r.isError).toBe(true);
     await ro.close();
+  });
+
+  // the server hands the SDK a cheaper schema to check results with (tools/support/validation.ts): it must
+  // accept and refuse exactly what the listed schema does, on real results and on every one-node change of them
+  it('each tool result is checked by a schema that answers as the listed one does', async () => {
+    const account = emu.rows('account')[0]!;
+    const opportunity = emu.rows('opportunity')[0]!;
+    const calls: Record<string, Record<string, unknown>> = {
+      describe_entity: { entity: 'account' },
+      query_entities: {
+        entity: 'account',
+        top: 2,
+        select: ['name', 'revenue', 'primarycontactid'],
+        expand: [{ relation: 'contact_customer_accounts', select: ['fullname'] }],
+      },
+      get_record: { entity: 'account', id: String(account.accountid) },
+      pipeline_summary: {},
+      create_lead: { lastName: 'Schema', email: 'schema@example.com' },
+      create_case: { title: 'Schema', customer: { accountId: String(account.accountid) } },
+      update_record: { entity: 'opportunity', id: String(opportunity.opportunityid), values: { closeprobability: 30 } },
+    };
+    const variants = (v: unknown): unknown[] => {
+      const out: unknown[] = [];
+      const at = (path: (string | number)[], replacement: unknown) => {
+        const copy = structuredClone(v) as Record<string | number, unknown>;
+        let node = copy;
+        for (const k of path.slice(0, -1)) node = node[k] as Record<string | number, unknown>;
+        node[path.at(-1)!] = replacement;
+        out.push(copy);
+      };
+      const walk = (node: unknown, path: (string | number)[]) => {
+        if (path.length) for (const r of [null, 'x', 1, [], {}, [1], { a: [] }]) at(path, r);
+        if (Array.isArray(node)) for (const [i, c] of node.entries()) walk(c, [...path, i]);
+        else if (node && typeof node === 'object') for (const [k, c] of Object.entries(node)) walk(c, [...path, k]);
+      };
+      walk(v, []);
+      return [v, ...out];
+    };
+    for (const tool of ALL_TOOLS) {
+      const r = await h.call(tool.name, calls[tool.name]!);
+      expect(r.isError, `${tool.name}: ${JSON.stringify(r.content)}`).toBeFalsy();
+      const cheap = forValidation(tool.outputSchema);
+      let refused = 0;
+      for (const v of variants(r.structuredContent)) {
+        const listed = tool.outputSchema.safeParse(v).success;
+        expect(cheap.safeParse(v).success, `${tool.name}: ${JSON.stringify(v).slice(0, 200)}`).toBe(listed);
+        if (!listed) refused++;
+      }
+      expect(refused, `${tool.name}: some changes must be refused`).toBeGreaterThan(0);
+    }
   });
 });
