@@ -240,10 +240,32 @@ export class DynamicsClient {
       this.serviceRoot,
       config.dynamics.metadataTtlMs,
       log.child({ component: 'metadata' }),
+      (model) => this.warnUnmatchedPolicyNames(model),
     );
     this.checker = new ReadChecker(policy, this.metadata);
     this.conditions = new ConditionBuilder(this.metadata);
     this.cursors = new CursorCodec(config.cursorKey);
+  }
+
+  /**
+   * A policy name that matches nothing (a misspelt column) keeps that column from the model without a word
+   * anywhere: said once per table when its metadata first arrives (`dynamics-mcp doctor` names the closest
+   * real ones). The case reference column is left out: it is optional, and create_case says when it is missing.
+   */
+  private warnUnmatchedPolicyNames(model: EntityModel): void {
+    const rule = this.policy.rule(model.logicalName);
+    if (!rule) return;
+    const optional = model.logicalName === 'incident' ? this.config.cases.externalRefColumn.toLowerCase() : '';
+    const columns = [...new Set([...rule.read, ...rule.write, ...rule.sensitive])].filter(
+      (c) => c !== optional && !model.columns.has(c),
+    );
+    const navs = new Set([...model.singleNavs.keys(), ...model.collectionNavs.keys()].map((n) => n.toLowerCase()));
+    const relationships = [...rule.expand].filter((n) => !navs.has(n));
+    if (columns.length || relationships.length)
+      this.log.warn(
+        { entity: model.logicalName, columns, relationships },
+        'the policy names columns or relationships this table does not have: they match nothing (run dynamics-mcp doctor for the closest names)',
+      );
   }
 
   static create(config: Readonly<Config>, policy: Policy, log: Logger, opts: { ca?: string } = {}): DynamicsClient {

@@ -37,6 +37,8 @@ export class MetadataCache implements ModelSource {
     private readonly serviceRoot: string,
     private readonly ttlMs: number,
     private readonly log: Logger,
+    /** called with each table's model when it is first loaded */
+    private readonly onFirstLoad: (model: EntityModel) => void = () => {},
   ) {}
 
   private fresh(at: number): boolean {
@@ -88,7 +90,9 @@ export class MetadataCache implements ModelSource {
     const key = logicalName.toLowerCase();
     const hit = this.models.get(key);
     if (hit && this.fresh(hit.at)) return hit.value;
+    const first = !hit;
     const value = this.load(key, signal);
+    if (first) void value.then(this.onFirstLoad, () => {});
     this.models.set(key, { at: Date.now(), value });
     value.catch(() => {
       if (this.models.get(key)?.value === value) this.models.delete(key);

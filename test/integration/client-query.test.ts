@@ -150,6 +150,40 @@ describe('client reads against the emulator', () => {
     expect(row['salesstage@OData.Community.Display.V1.FormattedValue']).toMatch(/Qualify|Develop|Propose|Close/);
   });
 
+  it('a policy name that matches nothing is logged once per table, with the names; the default policy has none', async () => {
+    const { client: typo, logs } = clientFor(emu, {
+      policy: {
+        entities: {
+          account: { read: ['name', 'revnue'], expand: ['primarycontact'] },
+          contact: { read: ['fullname'] },
+        },
+      },
+    });
+    try {
+      await typo.query({ entity: 'account', select: ['name'], top: 1 });
+      await typo.query({ entity: 'account', select: ['name'], top: 1 });
+      await typo.query({ entity: 'contact', select: ['fullname'], top: 1 });
+      const warned = logs.filter((l) => l.includes('the policy names columns or relationships'));
+      expect(warned).toHaveLength(1);
+      expect(JSON.parse(warned[0]!)).toMatchObject({
+        entity: 'account',
+        columns: ['revnue'],
+        relationships: ['primarycontact'],
+      });
+    } finally {
+      await typo.close();
+    }
+    // the built-in policy against the demo organisation: every table it names, nothing unmatched
+    const { client: plain, logs: plainLogs } = clientFor(emu);
+    try {
+      for (const entity of ['account', 'contact', 'lead', 'opportunity', 'incident', 'systemuser', 'territory'])
+        await plain.metadata.entity(entity);
+      expect(plainLogs.filter((l) => l.includes('the policy names columns'))).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('pages with a cursor: every row once, in order, then hasMore false', async () => {
     const all = emu.rows('contact').length;
     const seen: string[] = [];
