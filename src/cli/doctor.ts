@@ -293,6 +293,15 @@ export async function runDoctor(
       })),
     );
     if (!policy.readOnly) checks.push(...(await writePrivilegeChecks(get, policy, defs, whoAmI.UserId)));
+    if (config.inbound.onBehalfOf)
+      checks.push({
+        name: 'On-behalf-of',
+        ok: true,
+        warning: true,
+        detail:
+          "Hosted calls run as each signed-in user, under their own security roles; the privileges above are the application user's.",
+        fix: 'A user whose role lacks a privilege gets a refusal naming it; doctor cannot check signed-in users.',
+      });
     return checks;
   } finally {
     await agent.close();

@@ -176,6 +176,9 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       expect(bad.find((c) => c.name === 'Write lead')!.detail).toMatch(/^Missing prvAppendToAccount: create_lead/);
       expect(bad.map((c) => c.name).sort()).toEqual(['Write account', 'Write contact', 'Write incident', 'Write lead']);
       expect(bad[0]!.fix).toMatch(/security role .* or remove .* "write" columns from the policy/);
+      // on-behalf-of: the signed-in users' roles apply to hosted calls, which doctor says it cannot check
+      const obo = await runDoctor({ ...emulatorEnv(emu), DYNAMICS_MCP_ON_BEHALF_OF: 'true' });
+      expect(obo.filter((c) => c.warning).map((c) => c.name)).toEqual(['On-behalf-of']);
       // read-only: no write tools, nothing to check
       const readOnly = await runDoctor(emulatorEnv(emu), { flags: { readOnly: true } });
       expect(readOnly.filter((c) => c.name.startsWith('Write'))).toEqual([]);
