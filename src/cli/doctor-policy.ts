@@ -33,11 +33,13 @@ export async function policyNameChecks(
           `${base}/OneToManyRelationships?$select=ReferencedEntityNavigationPropertyName`,
         ),
       ]);
-      const columns = (attributes.value ?? []).map((a) => a.LogicalName.toLowerCase());
-      const navigations = [
+      // (a relationship may have no navigation property: its name is null)
+      const names = (xs: unknown[]) => xs.filter((n): n is string => typeof n === 'string').map((n) => n.toLowerCase());
+      const columns = names((attributes.value ?? []).map((a) => a.LogicalName));
+      const navigations = names([
         ...(manyToOne.value ?? []).map((r) => r.ReferencingEntityNavigationPropertyName),
         ...(oneToMany.value ?? []).map((r) => r.ReferencedEntityNavigationPropertyName),
-      ].map((n) => n.toLowerCase());
+      ]);
       const unknown = (names: Iterable<string>, known: string[]) =>
         [...new Set(names)]
           .filter((n) => !known.includes(n))
