@@ -1,5 +1,7 @@
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CursorCodec, type CursorPayload } from '../../src/dynamics/cursor.js';
+import { CursorCodec, type CursorPayload, DICTIONARY } from '../../src/dynamics/cursor.js';
 
 // a paging cookie in the documented $skiptoken format (shared/reference/dataverse-webapi.md §3.4), ordered
 // by a text column: the inner cookie names the sort column and the primary key, each with last and first
@@ -28,6 +30,22 @@ describe('cursors: what the model carries from one page to the next', () => {
     expect(JSON.stringify(payload()).length).toBeGreaterThan(500);
     expect(token.length).toBeLessThan(300);
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it("opens cursors sealed with zlib's default window (as before it was made smaller), at the same size", () => {
+    const secret = 'a shared key of at least thirty-two characters';
+    const codec = new CursorCodec(secret);
+    // what seal() made with deflate's defaults; the key is derived as the codec derives it
+    const key = createHash('sha256').update(secret).digest();
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(Buffer.from([1]));
+    const p = payload();
+    const plain = deflateRawSync(Buffer.from(JSON.stringify(p), 'utf8'), { dictionary: DICTIONARY });
+    const body = Buffer.concat([c.update(plain), c.final()]);
+    const old = Buffer.concat([Buffer.from([1]), iv, c.getAuthTag(), body]).toString('base64url');
+    expect(codec.open(old)).toEqual(p);
+    expect(codec.seal(p).length).toBeLessThanOrEqual(old.length);
   });
 
   it('still round-trips a cookie unlike the usual shape (other encodings, long values)', () => {
