@@ -36,6 +36,35 @@ export const CONDITION_OPS = [
 ] as const;
 export type ConditionOp = (typeof CONDITION_OPS)[number];
 
+/** What models write for an operator from SQL or code, and the operator that says it here. */
+const OP_ALIASES: Record<string, string> = {
+  like: 'contains, startswith or endswith, with the text alone (no % or *)',
+  '=': 'eq',
+  '==': 'eq',
+  equals: 'eq',
+  '!=': 'ne',
+  '<>': 'ne',
+  '>': 'gt',
+  '>=': 'ge',
+  '<': 'lt',
+  '<=': 'le',
+  isnull: 'null',
+  'is null': 'null',
+  notnull: 'notNull',
+  'is not null': 'notNull',
+  'not in': 'notIn',
+  nin: 'notIn',
+  contain: 'contains',
+  startsWith: 'startswith',
+  endsWith: 'endswith',
+};
+
+/** The hint for an operator that does not exist: the one meant, when it is a known slip, else the list. */
+export function unknownOpHint(op: string): string {
+  const meant = OP_ALIASES[op.trim()] ?? OP_ALIASES[op.trim().toLowerCase()];
+  return meant ? `Use ${meant}.` : `Operators: ${CONDITION_OPS.join(', ')}.`;
+}
+
 export type Condition =
   | { column: string; op: ConditionOp; value?: Scalar | Scalar[] }
   | { and: Condition[] }
@@ -255,7 +284,7 @@ export class ConditionBuilder {
         return fn('EqualUserId', {});
       default: {
         const f = DATE_FUNCTIONS[c.op];
-        if (!f) throw badInput(`Unknown operator '${c.op}'.`, `Operators: ${CONDITION_OPS.join(', ')}.`);
+        if (!f) throw badInput(`Unknown operator '${c.op}'.`, unknownOpHint(String(c.op)));
         if (r.column.type !== 'DateTime')
           throw badInput(
             `"${c.op}" works on date columns; ${c.column} is ${r.column.type}.`,

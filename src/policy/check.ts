@@ -106,6 +106,15 @@ export class ReadChecker {
           `'${name}' is a lookup of ${entity.logicalName}; its value is read as '_${nav.attribute}_value'.`,
           `Select '_${nav.attribute}_value' for the related id (the result also carries the related record's name), or expand '${nav.navigationProperty}' for its columns.`,
         );
+      // a lookup path (parentcustomerid/name) where a column belongs: the lookup already carries the name
+      const lookup = name.includes('/') ? entity.columns.get(name.split('/')[0]!.trim().toLowerCase()) : undefined;
+      if (lookup && isLookupType(lookup.type))
+        throw new DynamicsMcpError(
+          'bad_input',
+          `'${name}' is a path through the lookup '${lookup.logicalName}'; here only columns of ${entity.logicalName} go.`,
+          `Select '${lookup.logicalName}': a lookup comes back with the related record's name ({id, name}). For other columns of the related record, use "expand" (describe_entity('${entity.logicalName}') lists the relationships).`,
+          { retryable: false },
+        );
       throw unknownColumn(entity, name, this.suggestions(entity, name));
     }
     if (!this.policy.canRead(entity.logicalName, col.logicalName))

@@ -298,6 +298,26 @@ describe('query_entities', () => {
     expect(lastWeek.isError).toBeFalsy();
   });
 
+  it('an operator from SQL (like, =, !=) is answered with the one meant; a lookup path in select with the lookup', async () => {
+    const like = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'name', op: 'like', value: '%Trey%' },
+    });
+    expect(textOf(like)).toMatch(
+      /op 'like' does not exist\. Use contains, startswith or endswith, with the text alone/,
+    );
+    const nested = await h.call('query_entities', {
+      entity: 'account',
+      where: { and: [{ column: 'name', op: '!=', value: 'x' }] },
+    });
+    expect(textOf(nested)).toBe("Error (bad_input): Unknown operator '!=' for 'name'.\nHow to fix: Use ne.");
+    const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op: 'near' } });
+    expect(textOf(unknown)).toMatch(/op 'near' does not exist\. Operators: eq, ne, gt/);
+    const path = await h.call('query_entities', { entity: 'contact', select: ['fullname', 'parentcustomerid/name'] });
+    expect(textOf(path)).toMatch(/'parentcustomerid\/name' is a path through the lookup 'parentcustomerid'/);
+    expect(textOf(path)).toMatch(/Select 'parentcustomerid': a lookup comes back with the related record's name/);
+  });
+
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 0 });
     expect(r.isError).toBe(true);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONDITION_OPS } from '../../dynamics/conditions.js';
+import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
 
 /**
  * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
@@ -74,7 +74,13 @@ const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]
 const value = z
   .union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500, onlyLists)])
   .optional();
-const op = z.enum(CONDITION_OPS);
+// an operator from SQL or code (like, =, !=) is answered with the one meant, not the list of all 29
+const op = z.enum(CONDITION_OPS, {
+  error: (issue: { code?: string; input?: unknown }) =>
+    issue.code === 'invalid_value' && typeof issue.input === 'string'
+      ? `op '${issue.input}' does not exist. ${unknownOpHint(issue.input)}`
+      : undefined,
+});
 
 // Descriptions sit on the outer level only: the nested levels repeat the shape, and every byte of the
 // schema is read by the model before its first call.

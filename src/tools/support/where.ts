@@ -1,5 +1,5 @@
 import type { Scalar } from '../../dynamics/coerce.js';
-import { CONDITION_OPS, type Condition, type ConditionOp } from '../../dynamics/conditions.js';
+import { CONDITION_OPS, type Condition, type ConditionOp, unknownOpHint } from '../../dynamics/conditions.js';
 import { badInput } from '../../errors.js';
 import type { WhereInput } from './schemas.js';
 
@@ -24,7 +24,7 @@ export function toCondition(w: WhereInput | Node): Condition {
       'e.g. {"column":"name","op":"contains","value":"Contoso"}.',
     );
   if (!(CONDITION_OPS as readonly string[]).includes(n.op))
-    throw badInput(`Unknown operator '${n.op}' for '${n.column}'.`, `Operators: ${CONDITION_OPS.join(', ')}.`);
+    throw badInput(`Unknown operator '${n.op}' for '${n.column}'.`, unknownOpHint(n.op));
   return { column: n.column, op: n.op as ConditionOp, value: checkValue(n.value, n.column) };
 }
 
