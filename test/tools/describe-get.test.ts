@@ -83,6 +83,14 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(textOf(missing)).toMatch(/Error \(not_found\)/);
     const bad = await h.call('get_record', { entity: 'account', id: 'Contoso' });
     expect(bad.isError).toBe(true);
+    // an id in braces, as the classic UI and the SDKs print it, is the same id
+    const braced = await h.call('get_record', {
+      entity: 'account',
+      id: ` {${String(acc.accountid)}} `,
+      select: ['name'],
+    });
+    expect(braced.isError).toBeFalsy();
+    expect(braced.structuredContent.record).toMatchObject({ id: acc.accountid, name: acc.name });
   });
 
   it('a missing privilege names it', async () => {

@@ -14,8 +14,13 @@ export const entityParam = z
     'Table: logical name (account) or entity set name (accounts). describe_entity without arguments lists them.',
   );
 
+// ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them
+const withoutBraces = (v: unknown) => (typeof v === 'string' ? v.trim().replace(/^\{(.*)\}$/, '$1') : v);
 export const idParam = z
-  .guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' })
+  .preprocess(
+    withoutBraces,
+    z.guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' }),
+  )
   .describe('Record id (GUID) from query_entities or get_record.');
 
 /**
