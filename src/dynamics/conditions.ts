@@ -37,31 +37,33 @@ export const CONDITION_OPS = [
 export type ConditionOp = (typeof CONDITION_OPS)[number];
 
 /** What models write for an operator from SQL or code, and the operator that says it here. */
-const OP_ALIASES: Record<string, string> = {
-  like: 'contains, startswith or endswith, with the text alone (no % or *)',
-  '=': 'eq',
-  '==': 'eq',
-  equals: 'eq',
-  '!=': 'ne',
-  '<>': 'ne',
-  '>': 'gt',
-  '>=': 'ge',
-  '<': 'lt',
-  '<=': 'le',
-  isnull: 'null',
-  'is null': 'null',
-  notnull: 'notNull',
-  'is not null': 'notNull',
-  'not in': 'notIn',
-  nin: 'notIn',
-  contain: 'contains',
-  startsWith: 'startswith',
-  endsWith: 'endswith',
-};
+const OP_ALIASES = new Map<string, string>(
+  Object.entries({
+    like: 'contains, startswith or endswith, with the text alone (no % or *)',
+    '=': 'eq',
+    '==': 'eq',
+    equals: 'eq',
+    '!=': 'ne',
+    '<>': 'ne',
+    '>': 'gt',
+    '>=': 'ge',
+    '<': 'lt',
+    '<=': 'le',
+    isnull: 'null',
+    'is null': 'null',
+    notnull: 'notNull',
+    'is not null': 'notNull',
+    'not in': 'notIn',
+    nin: 'notIn',
+    contain: 'contains',
+    startsWith: 'startswith',
+    endsWith: 'endswith',
+  }),
+);
 
 /** The hint for an operator that does not exist: the one meant, when it is a known slip, else the list. */
 export function unknownOpHint(op: string): string {
-  const meant = OP_ALIASES[op.trim()] ?? OP_ALIASES[op.trim().toLowerCase()];
+  const meant = OP_ALIASES.get(op.trim()) ?? OP_ALIASES.get(op.trim().toLowerCase());
   return meant ? `Use ${meant}.` : `Operators: ${CONDITION_OPS.join(', ')}.`;
 }
 

@@ -311,8 +311,10 @@ describe('query_entities', () => {
       where: { and: [{ column: 'name', op: '!=', value: 'x' }] },
     });
     expect(textOf(nested)).toBe("Error (bad_input): Unknown operator '!=' for 'name'.\nHow to fix: Use ne.");
-    const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op: 'near' } });
-    expect(textOf(unknown)).toMatch(/op 'near' does not exist\. Operators: eq, ne, gt/);
+    for (const op of ['near', 'constructor']) {
+      const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op } });
+      expect(textOf(unknown)).toMatch(new RegExp(`op '${op}' does not exist\\. Operators: eq, ne, gt`));
+    }
     const path = await h.call('query_entities', { entity: 'contact', select: ['fullname', 'parentcustomerid/name'] });
     expect(textOf(path)).toMatch(/'parentcustomerid\/name' is a path through the lookup 'parentcustomerid'/);
     expect(textOf(path)).toMatch(/Select 'parentcustomerid': a lookup comes back with the related record's name/);
