@@ -34,6 +34,8 @@ const DEMO_PASSTHROUGH = [
   'DYNAMICS_MCP_POLICY',
   'DYNAMICS_MCP_AUDIT_LOG',
   'DYNAMICS_MCP_CONFIG',
+  // to try a client's API-key set-up against the demo: with keys, the demo asks for them
+  'DYNAMICS_MCP_API_KEYS',
   'PORT',
 ];
 
@@ -58,8 +60,9 @@ export async function startDemo(
       env: {
         ...passthrough,
         ...emulator.env,
-        // the demo's HTTP endpoint is for this machine only: loopback, no inbound credentials
-        ...(mode.http ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
+        // the demo's HTTP endpoint is for this machine only: loopback, and no inbound credentials unless
+        // API keys were given (an explicit ask, which must not be ignored)
+        ...(mode.http && !env.DYNAMICS_MCP_API_KEYS ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
       },
       flags: mode.http ? { ...flags, host: flags?.host ?? '127.0.0.1' } : flags,
     });

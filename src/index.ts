@@ -39,13 +39,15 @@ function untilSignal(): Promise<void> {
 }
 
 /** What a person needs after `npm start`: that this is demo data, where it is, and how to connect. */
-function printDemoBanner(url: string): void {
+function printDemoBanner(url: string, apiKeys: boolean): void {
   const lines = [
     '',
     '  dynamics-mcp demo — a generated Dynamics 365 organisation (not real data), running locally.',
     '',
     `  MCP endpoint (Streamable HTTP):  ${url}`,
-    '  No credentials are needed: the demo listens on 127.0.0.1 only.',
+    apiKeys
+      ? '  Requests need "Authorization: Bearer <key>", a key from DYNAMICS_MCP_API_KEYS (listening on 127.0.0.1 only).'
+      : '  No credentials are needed: the demo listens on 127.0.0.1 only.',
     '',
     '  Connect:',
     `    MCP Inspector    npx @modelcontextprotocol/inspector   → Transport "Streamable HTTP", URL ${url}`,
@@ -197,7 +199,7 @@ async function main(argv: string[]): Promise<number> {
     limitHeapGrowth();
     const { startHttp } = await import('./transports/http.js');
     const http = await startHttp(deps, { ca: demo.ca });
-    printDemoBanner(http.url);
+    printDemoBanner(http.url, demo.config.inbound.apiKeys.length > 0);
     await untilSignal();
     await http.close();
     await deps.client.close();

@@ -356,6 +356,54 @@ describe('start-up failures end the process with the reason', () => {
   });
 });
 
+describe('the demo over HTTP', () => {
+  it('asks for the API keys it was given (an explicit ask is not ignored), and says so', async () => {
+    const key = 'demo-key-0123456789abcdef';
+    const child = spawn(process.execPath, [BIN, '--demo', '--http'], {
+      env: { PATH: process.env.PATH!, PORT: '0', DYNAMICS_MCP_API_KEYS: key },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      for (let i = 0; i < 200 && !output.includes('Stop with Ctrl-C'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(output).toContain('Requests need "Authorization: Bearer <key>", a key from DYNAMICS_MCP_API_KEYS');
+      const url = new URL(/MCP endpoint \(Streamable HTTP\): +(\S+)/.exec(output)![1]!);
+      const init = JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      });
+      const post = (auth?: string) =>
+        fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            ...(auth ? { authorization: auth } : {}),
+          },
+          body: init,
+        });
+      expect((await post()).status).toBe(401);
+      expect((await post('Bearer wrong-key-0123456789')).status).toBe(401);
+      const client = new Client({ name: 'demo-keys', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
+      );
+      const r = (await client.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 1 } })) as {
+        isError?: boolean;
+      };
+      expect(r.isError).toBeFalsy();
+      await client.close();
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
+  });
+});
+
 describe('dynamics-mcp call', () => {
   it('runs one tool against the demo organisation and prints its result; errors exit 1', async () => {
     const ok = await run(
