@@ -63,7 +63,7 @@ function networkFix(err: unknown, host: string): { detail: string; fix: string }
 /**
  * The seed guide's setup and troubleshooting as checks, each with its fix: configuration, authority and TLS,
  * token (AADSTS codes explained), WhoAmI (application user), read privilege per table in the policy, clock,
- * and the privileges the write tools need (doctor-writes.ts).
+ * the names the policy uses (doctor-policy.ts) and the privileges the write tools need (doctor-writes.ts).
  */
 export async function runDoctor(
   env: Record<string, string | undefined>,
@@ -314,5 +314,7 @@ export function printChecklist(checks: Check[], out: NodeJS.WritableStream): voi
     if ((!c.ok || c.warning) && c.fix) out.write(`    ${c.ok ? 'note' : 'fix'}: ${c.fix}\n`);
   }
   const failed = checks.filter((c) => !c.ok).length;
-  out.write(failed ? `\n${failed} check${failed > 1 ? 's' : ''} failed.\n` : '\nAll checks passed.\n');
+  const warnings = checks.filter((c) => c.warning).length;
+  const noted = warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''}, marked !)` : '';
+  out.write(failed ? `\n${failed} check${failed > 1 ? 's' : ''} failed${noted}.\n` : `\nAll checks passed${noted}.\n`);
 }

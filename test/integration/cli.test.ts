@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDoctor } from '../../src/cli/doctor.js';
+import { printChecklist, runDoctor } from '../../src/cli/doctor.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { clientFor, emulatorEnv } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
@@ -179,6 +180,18 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       // on-behalf-of: the signed-in users' roles apply to hosted calls, which doctor says it cannot check
       const obo = await runDoctor({ ...emulatorEnv(emu), DYNAMICS_MCP_ON_BEHALF_OF: 'true' });
       expect(obo.filter((c) => c.warning).map((c) => c.name)).toEqual(['On-behalf-of']);
+      let printed = '';
+      printChecklist(
+        obo.filter((c) => c.ok),
+        new Writable({
+          write: (chunk, _e, cb) => {
+            printed += String(chunk);
+            cb();
+          },
+        }),
+      );
+      expect(printed).toMatch(/^! On-behalf-of: Hosted calls run as each signed-in user.*\n {4}note: /m);
+      expect(printed).toContain('All checks passed (1 warning, marked !).');
       // read-only: no write tools, nothing to check
       const readOnly = await runDoctor(emulatorEnv(emu), { flags: { readOnly: true } });
       expect(readOnly.filter((c) => c.name.startsWith('Write'))).toEqual([]);
