@@ -67,6 +67,10 @@ export function unknownOpHint(op: string): string {
   return meant ? `Use ${meant}.` : `Operators: ${CONDITION_OPS.join(', ')}.`;
 }
 
+/** The relationships a lookup column is followed through: one, or one per table a customer/owner lookup targets. */
+const navsOf = (model: EntityModel, attribute: string) =>
+  [...model.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === attribute.toLowerCase());
+
 export type Condition =
   | { column: string; op: ConditionOp; value?: Scalar | Scalar[] }
   | { and: Condition[] }
@@ -144,9 +148,7 @@ export class ConditionBuilder {
         // a customer or owner lookup points at several tables, one relationship each (customerid →
         // customerid_account, customerid_contact): name them rather than send the model to look
         const rest = parts.slice(i + 1).join('/');
-        const via = [...current.singleNavs.values()]
-          .filter((n) => n.attribute.toLowerCase() === p.toLowerCase())
-          .map((n) => `'${n.navigationProperty}/${rest}' (${n.target})`);
+        const via = navsOf(current, p).map((n) => `'${n.navigationProperty}/${rest}' (${n.target})`);
         throw badInput(
           via.length > 1
             ? `'${p}' of ${current.logicalName} can point at ${via.length} tables, so it cannot be followed by itself.`
@@ -185,8 +187,7 @@ export class ConditionBuilder {
   private async namePaths(column: string, model: EntityModel, col: ColumnModel): Promise<string[]> {
     const prefix = column.split('/').slice(0, -1).join('/');
     const paths: string[] = [];
-    for (const nav of model.singleNavs.values()) {
-      if (nav.attribute.toLowerCase() !== col.logicalName.toLowerCase()) continue;
+    for (const nav of navsOf(model, col.logicalName)) {
       const target = await this.models.entity(nav.target).catch(() => undefined);
       if (target?.primaryNameAttribute)
         paths.push([prefix, nav.navigationProperty, target.primaryNameAttribute].filter(Boolean).join('/'));
@@ -205,11 +206,11 @@ export class ConditionBuilder {
     const name = r.segments.join('/');
     // a lookup compared with a name instead of an id: say how to match by name through the lookup
     if (isLookupType(r.column.type) && r.model) {
-      const name = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuidText(v));
-      const byName = name === undefined ? [] : await this.namePaths(c.column, r.model, r.column);
+      const text = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuidText(v));
+      const byName = text === undefined ? [] : await this.namePaths(c.column, r.model, r.column);
       if (byName.length)
         throw badInput(
-          `${r.entity}.${r.column.logicalName} holds a record id, not a name; got '${String(name)}'.`,
+          `${r.entity}.${r.column.logicalName} holds a record id, not a name; got '${String(text)}'.`,
           `To match by name, follow the lookup: {"column":"${byName[0]}","op":"${c.op}","value":${JSON.stringify(c.value)}}${byName.length > 1 ? ` (or ${byName.slice(1).join(', ')})` : ''}; or find the id with query_entities.`,
         );
     }
