@@ -3,7 +3,6 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { isLoopbackHost } from '../config/schema.js';
 import type { TokenProvider } from '../dynamics/auth.js';
 import { outboundDispatcher } from '../dynamics/dispatcher.js';
@@ -14,7 +13,7 @@ import { createServer, type ServerDeps } from '../server.js';
 import { SessionEventStore } from './event-store.js';
 import { HostOriginGuard, RateLimiter, readBody } from './guards.js';
 import { type Caller, InboundAuth } from './inbound-auth.js';
-import { connectServer, malformedRequestAnswer } from './malformed.js';
+import { connectServer, invalidEnvelopeAnswer } from './malformed.js';
 
 export interface HttpHandle {
   url: string;
@@ -126,9 +125,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       }
       // a request the SDK's transport cannot parse as JSON-RPC gets "Parse error: Invalid JSON-RPC message"
       // there; say what is wrong instead (wrong params are answered per request, see malformed.ts)
-      const invalid = (Array.isArray(body) ? body : [body])
-        .map(malformedRequestAnswer)
-        .find((a) => a?.error.code === ErrorCode.InvalidRequest);
+      const invalid = (Array.isArray(body) ? body : [body]).map(invalidEnvelopeAnswer).find(Boolean);
       if (invalid) return json(res, 400, invalid);
       const first = Array.isArray(body) ? body[0] : body;
       const m = first as { method?: string; params?: { name?: string } } | undefined;

@@ -65,20 +65,30 @@ const isId = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && 
  * for the envelope, with what was wrong in words.
  */
 export function malformedRequestAnswer(message: unknown): JSONRPCErrorResponse | undefined {
-  if (!isRecord(message) || typeof message.method !== 'string' || !isId(message.id)) return undefined;
-  const envelope = ENVELOPE.safeParse(message);
-  if (!envelope.success)
-    return errorAnswer(
-      message,
-      ErrorCode.InvalidRequest,
-      `Invalid request: ${describe(envelope.error.issues, message)}.`,
-    );
+  const envelope = invalidEnvelopeAnswer(message);
+  if (envelope || !isRecord(message) || typeof message.method !== 'string' || !isId(message.id)) return envelope;
   const checked = METHODS.get(message.method)?.safeParse(message);
   if (!checked || checked.success) return undefined;
   return errorAnswer(
     message,
     ErrorCode.InvalidParams,
     `Invalid params for ${message.method}: ${describe(checked.error.issues, message)}.`,
+  );
+}
+
+/**
+ * The -32600 answer for a request whose JSON-RPC envelope is wrong (see above), or undefined. On its own for
+ * HTTP, where the SDK's transport parses the envelope before any handler and would answer only
+ * "Invalid JSON-RPC message"; the params are checked per request once the server has the message.
+ */
+export function invalidEnvelopeAnswer(message: unknown): JSONRPCErrorResponse | undefined {
+  if (!isRecord(message) || typeof message.method !== 'string' || !isId(message.id)) return undefined;
+  const envelope = ENVELOPE.safeParse(message);
+  if (envelope.success) return undefined;
+  return errorAnswer(
+    message,
+    ErrorCode.InvalidRequest,
+    `Invalid request: ${describe(envelope.error.issues, message)}.`,
   );
 }
 
