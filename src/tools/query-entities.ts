@@ -25,9 +25,12 @@ export const queryEntities = defineTool({
       .describe(
         'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
       ),
+    // a list of sort keys (["name asc", "createdon desc"]) can only mean them in that order
     orderBy: z
-      .string(wrongType('orderBy is one text, e.g. "name asc, createdon desc", not a list.'))
-      .max(500)
+      .preprocess(
+        (v) => (Array.isArray(v) && v.every((k) => typeof k === 'string') ? v.join(', ') : v),
+        z.string(wrongType('orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".')).max(500),
+      )
       .optional()
       .describe('Sort, e.g. "name asc, createdon desc".'),
     top: z

@@ -280,6 +280,47 @@ describe('query_entities', () => {
     );
   });
 
+  it('what models write instead of the documented shape, where it means one thing, is read as meant', async () => {
+    const rows = (r: { structuredContent: { records: { name: string }[] } }) =>
+      r.structuredContent.records.map((x) => x.name);
+    const documented = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: {
+        or: [
+          { column: 'address1_city', op: 'eq', value: 'Seattle' },
+          { column: 'revenue', op: 'lt', value: 5e6 },
+        ],
+      },
+      orderBy: 'revenue desc, name asc',
+    });
+    expect(documented.isError).toBeFalsy();
+    expect(rows(documented).length).toBeGreaterThan(1);
+    // SQL's and other APIs' key names ("field", "attribute", "operator"), a list of sort keys
+    const aliased = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: {
+        or: [
+          { field: 'address1_city', operator: 'eq', value: 'Seattle' },
+          { attribute: 'revenue', op: 'lt', value: 5e6 },
+        ],
+      },
+      orderBy: ['revenue desc', 'name asc'],
+    });
+    expect(aliased.isError).toBeFalsy();
+    expect(rows(aliased)).toEqual(rows(documented));
+    // a top-level alias too, with the list-means-and reading
+    const top = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: [{ field: 'address1_city', operator: 'eq', value: 'Seattle' }],
+    });
+    const seattle = emu.rows('account').filter((a) => a.address1_city === 'Seattle');
+    expect(seattle.length).toBeGreaterThan(0);
+    expect(top.structuredContent.records).toHaveLength(Math.min(50, seattle.length));
+  });
+
   it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {
     const leadQueries = () => emu.requests().filter((q) => q.url.startsWith('/api/data/v9.2/leads')).length;
     const sent = leadQueries();
@@ -331,7 +372,7 @@ describe('query_entities', () => {
   // the shapes models most often get wrong: the error must show the right one, not only zod's type names
   it.each([
     [{ where: "name eq 'x'" }, /where takes a condition object.*\{"and":\[/],
-    [{ orderBy: ['name desc'] }, /orderBy is one text, e.g\. "name asc, createdon desc"/],
+    [{ orderBy: { column: 'name', direction: 'desc' } }, /orderBy is text: a column and asc or desc, e\.g\. "name asc/],
     [
       {
         select:

@@ -102,12 +102,31 @@ const level1 = z.object({
   and: z.array(level2).max(50, onlyLists).optional(),
   or: z.array(level2).max(50, onlyLists).optional(),
 });
-// A list of conditions is what models send most often for several conditions; it can only mean "all of
-// them", so it is read as {and: [...]} rather than refused (the schema still shows the one documented shape).
-const listMeansAnd = (v: unknown) => (Array.isArray(v) ? { and: v } : v);
+// What models send most often instead of the documented shape, where it can mean only one thing, is read
+// as meant rather than refused (the schema still shows the one documented shape): a list of conditions means
+// "all of them" ({and: [...]}), and "field"/"attribute"/"operator" (SQL's and other APIs' words) name the
+// column and op. Without this, zod drops the unknown key and the model is told the column is missing.
+const ALIASES: ReadonlyMap<string, 'column' | 'op'> = new Map([
+  ['field', 'column'],
+  ['attribute', 'column'],
+  ['operator', 'op'],
+]);
+function asMeant(v: unknown, depth = 0): unknown {
+  if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1)) } : v;
+  if (typeof v !== 'object' || v === null || depth > 3) return v;
+  const node: Record<string, unknown> = { ...v };
+  for (const [alias, key] of ALIASES)
+    if (node[key] === undefined && node[alias] !== undefined) {
+      node[key] = node[alias];
+      delete node[alias];
+    }
+  for (const group of ['and', 'or'])
+    if (Array.isArray(node[group])) node[group] = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1));
+  return node;
+}
 export const whereParam = z
   .preprocess(
-    listMeansAnd,
+    (v) => asMeant(v),
     z.object(
       {
         column: z
