@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { ENV_VARS } from '../src/config/reference.js';
 import { ALL_TOOLS } from '../src/tools/index.js';
 
@@ -13,7 +14,7 @@ export function renderTables(): { tools: string; env: string } {
     '| tool | what it does | read-only | destructive | idempotent |',
     '| --- | --- | --- | --- | --- |',
     ...ALL_TOOLS.map((t) => {
-      const args = Object.keys(t.inputSchema.shape)
+      const args = Object.keys(z.toJSONSchema(t.inputSchema, { io: 'input' }).properties ?? {})
         .map((a) => `\`${a}\``)
         .join(', ');
       return `| \`${t.name}\` | ${t.description.replace(/\|/g, '\\|')}<br>Arguments: ${args} | ${yes(t.annotations.readOnlyHint)} | ${yes(t.annotations.destructiveHint)} | ${yes(t.annotations.idempotentHint)} |`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
+import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { wrongType } from './support/schemas.js';
@@ -14,35 +15,57 @@ export const createCase = defineTool({
   description:
     'Open a case (incident) for an account, e.g. from a monitoring alert. With externalRef (the alert id), a case still open for it is returned instead of opening another. ' +
     'Name the customer by accountId (from query_entities) or accountName; a name matching several accounts is an error listing them.',
-  inputSchema: z.object({
-    title: z.string().trim().min(1).max(200).describe('Case title.'),
-    description: z.string().max(2000).optional().describe('Details, e.g. the alert text.'),
-    customer: z
-      .object(
-        {
-          accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
-          accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
-        },
-        wrongType('customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'),
-      )
-      .describe('The account the case is for: accountId or accountName.'),
-    priority: z.enum(['high', 'normal', 'low']).default('normal'),
-    caseType: z
-      .union([z.string().max(100), z.number().int()])
-      .optional()
-      .describe('Question, Problem or Request (or its number).'),
-    origin: z
-      .union([z.string().max(100), z.number().int()])
-      .optional()
-      .describe('Where it came from: Phone, Email, Web, … (or its number).'),
-    externalRef: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe('Id of the alert or ticket in the system that raised it; makes repeated calls safe.'),
-  }),
+  inputSchema: toolArgs(
+    'create_case',
+    {
+      title: z.string().trim().min(1).max(200).describe('Case title.'),
+      description: z.string().max(2000).optional().describe('Details, e.g. the alert text.'),
+      customer: z
+        .object(
+          {
+            accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
+            accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
+          },
+          wrongType('customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'),
+        )
+        .describe('The account the case is for: accountId or accountName.'),
+      priority: z.enum(['high', 'normal', 'low']).default('normal'),
+      caseType: z
+        .union([z.string().max(100), z.number().int()])
+        .optional()
+        .describe('Question, Problem or Request (or its number).'),
+      origin: z
+        .union([z.string().max(100), z.number().int()])
+        .optional()
+        .describe('Where it came from: Phone, Email, Web, … (or its number).'),
+      externalRef: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe('Id of the alert or ticket in the system that raised it; makes repeated calls safe.'),
+    },
+    {
+      meant: {
+        account: 'customer',
+        accountId: 'customer',
+        accountName: 'customer',
+        customerid: 'customer',
+        subject: 'title',
+        prioritycode: 'priority',
+        severity: 'priority',
+        casetypecode: 'caseType',
+        type: 'caseType',
+        caseorigincode: 'origin',
+        source: 'origin',
+        externalId: 'externalRef',
+        alertId: 'externalRef',
+        ticketId: 'externalRef',
+        reference: 'externalRef',
+      },
+    },
+  ),
   outputSchema: z.object({
     id: z.string(),
     ticketNumber: z.string(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
+import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -12,28 +13,47 @@ export const createLead = defineTool({
   description:
     'Capture a lead (e.g. from a web form). First looks for a lead with the same email and returns it (duplicate: true) instead of creating another, unless allowDuplicate. ' +
     'Assigns an owner from the postal-code rules when configured. Other writable lead columns go in "extra" (see describe_entity("lead")).',
-  inputSchema: z.object({
-    firstName: text(50, 'First name.').optional(),
-    lastName: text(50, 'Last name.'),
-    email: z
-      .email({ error: 'email must be an email address.' })
-      .max(100)
-      .optional()
-      .describe('Email address; used to find duplicates.'),
-    phone: text(50, 'Phone number.').optional(),
-    company: text(100, 'Company name.').optional(),
-    subject: text(300, 'Topic of the enquiry (default: "Web enquiry").').optional(),
-    description: z.string().max(2000).optional().describe('Free text, e.g. the form message.'),
-    source: z
-      .union([z.string().max(100), z.number().int()])
-      .optional()
-      .describe('Lead source: a label such as "Web", "Trade Show", "Partner", or its number.'),
-    extra: z
-      .record(z.string(), z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]))
-      .optional()
-      .describe('Other writable lead columns, e.g. {"address1_postalcode": "98101", "jobtitle": "CTO"}.'),
-    allowDuplicate: z.boolean().default(false).describe('Create even when a lead with this email exists.'),
-  }),
+  inputSchema: toolArgs(
+    'create_lead',
+    {
+      firstName: text(50, 'First name.').optional(),
+      lastName: text(50, 'Last name.'),
+      email: z
+        .email({ error: 'email must be an email address.' })
+        .max(100)
+        .optional()
+        .describe('Email address; used to find duplicates.'),
+      phone: text(50, 'Phone number.').optional(),
+      company: text(100, 'Company name.').optional(),
+      subject: text(300, 'Topic of the enquiry (default: "Web enquiry").').optional(),
+      description: z.string().max(2000).optional().describe('Free text, e.g. the form message.'),
+      source: z
+        .union([z.string().max(100), z.number().int()])
+        .optional()
+        .describe('Lead source: a label such as "Web", "Trade Show", "Partner", or its number.'),
+      extra: z
+        .record(z.string(), z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]))
+        .optional()
+        .describe('Other writable lead columns, e.g. {"address1_postalcode": "98101", "jobtitle": "CTO"}.'),
+      allowDuplicate: z.boolean().default(false).describe('Create even when a lead with this email exists.'),
+    },
+    {
+      // the lead's own column names, which a model that read describe_entity("lead") writes
+      meant: {
+        emailaddress1: 'email',
+        emailAddress: 'email',
+        telephone1: 'phone',
+        phoneNumber: 'phone',
+        mobilephone: 'phone',
+        companyname: 'company',
+        companyName: 'company',
+        leadsourcecode: 'source',
+        leadSource: 'source',
+        topic: 'subject',
+      },
+      elsewhere: 'Other lead columns go in "extra", e.g. {"extra": {"jobtitle": "CTO"}}.',
+    },
+  ),
   outputSchema: z.object({
     id: z.string(),
     duplicate: z.boolean(),

@@ -33,8 +33,10 @@ export interface ToolAnnotations {
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds tools of every input and output shape
 export type AnyObject = z.ZodObject<any>;
+/** A tool's arguments: an object schema, possibly behind a preprocessing step (see support/args.ts) */
+export type AnyArgs = z.ZodType<Record<string, unknown>>;
 
-export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends AnyObject = AnyObject> {
+export interface ToolDefinition<In extends AnyArgs = AnyArgs, Out extends AnyObject = AnyObject> {
   name: string;
   title: string;
   /** when to use it, and which tool supplies its inputs */
@@ -48,6 +50,6 @@ export interface ToolDefinition<In extends AnyObject = AnyObject, Out extends An
   run(args: z.infer<In>, ctx: ToolContext): Promise<{ structured: z.infer<Out>; text: string; json?: string }>;
 }
 
-export const defineTool = <In extends AnyObject, Out extends AnyObject>(
+export const defineTool = <In extends AnyArgs, Out extends AnyObject>(
   def: ToolDefinition<In, Out>,
 ): ToolDefinition<In, Out> => def;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isLookupType } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
+import { toolArgs } from './support/args.js';
 
 const columnSchema = z.object({
   name: z.string(),
@@ -94,15 +95,19 @@ export const describeEntity = defineTool({
   title: 'Describe a Dynamics table',
   description:
     'Without "entity": the tables you may use. With "entity": its columns you may read or write (types, choice values with labels, lookup targets, required level) and the relationships you may expand or filter through. Call this instead of guessing names.',
-  inputSchema: z.object({
-    entity: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .optional()
-      .describe('Table logical name or entity set name; omit to list tables.'),
-  }),
+  inputSchema: toolArgs(
+    'describe_entity',
+    {
+      entity: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('Table logical name or entity set name; omit to list tables.'),
+    },
+    { meant: { table: 'entity', name: 'entity', entityName: 'entity', logicalName: 'entity' } },
+  ),
   outputSchema: describeEntitySchema,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import { toolArgs } from './support/args.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -11,12 +12,18 @@ export const getRecord = defineTool({
   title: 'Get one Dynamics record',
   description:
     "Read one record by id (from query_entities or a create tool), with chosen columns and related records. Returns its etag: pass it to update_record to avoid overwriting someone else's change.",
-  inputSchema: z.object({
-    entity: entityParam,
-    id: idParam,
-    select: selectParam.optional(),
-    expand: expandParam.optional(),
-  }),
+  inputSchema: toolArgs(
+    'get_record',
+    {
+      entity: entityParam,
+      id: idParam,
+      select: selectParam.optional(),
+      expand: expandParam.optional(),
+    },
+    {
+      meant: { recordId: 'id', guid: 'id', table: 'entity', columns: 'select', fields: 'select', include: 'expand' },
+    },
+  ),
   outputSchema: z.object({
     entity: z.string(),
     id: z.string(),

@@ -3,6 +3,7 @@ import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
+import { toolArgs } from './support/args.js';
 import { guidOrUndefined } from './support/ids.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
@@ -35,19 +36,36 @@ export const pipelineSummary = defineTool({
   description:
     'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts. ' +
     'Aggregated inside Dynamics, so it is fast on large pipelines. ownerId comes from query_entities on systemuser.',
-  inputSchema: z.object({
-    from: z.iso
-      .date({ error: 'from must be a date like 2026-01-01.' })
-      .optional()
-      .describe('First close date (YYYY-MM-DD).'),
-    to: z.iso
-      .date({ error: 'to must be a date like 2026-03-31.' })
-      .optional()
-      .describe('Last close date (YYYY-MM-DD).'),
-    groupBy: z.enum(['stage', 'owner']).default('stage'),
-    ownerId: z.string().max(40).optional().describe("Only this owner's opportunities (systemuser id)."),
-    topDeals: z.number().int().min(0).max(25).default(5).describe('How many of the largest deals to list.'),
-  }),
+  inputSchema: toolArgs(
+    'pipeline_summary',
+    {
+      from: z.iso
+        .date({ error: 'from must be a date like 2026-01-01.' })
+        .optional()
+        .describe('First close date (YYYY-MM-DD).'),
+      to: z.iso
+        .date({ error: 'to must be a date like 2026-03-31.' })
+        .optional()
+        .describe('Last close date (YYYY-MM-DD).'),
+      groupBy: z.enum(['stage', 'owner']).default('stage'),
+      ownerId: z.string().max(40).optional().describe("Only this owner's opportunities (systemuser id)."),
+      topDeals: z.number().int().min(0).max(25).default(5).describe('How many of the largest deals to list.'),
+    },
+    {
+      meant: {
+        start: 'from',
+        startDate: 'from',
+        fromDate: 'from',
+        end: 'to',
+        endDate: 'to',
+        toDate: 'to',
+        group: 'groupBy',
+        owner: 'ownerId',
+        top: 'topDeals',
+        limit: 'topDeals',
+      },
+    },
+  ),
   outputSchema: z.object({
     period: z.object({ from: z.string(), to: z.string(), label: z.string() }),
     groupBy: z.enum(['stage', 'owner']),

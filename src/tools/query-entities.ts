@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import { toolArgs } from './support/args.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, whereParam, wrongType } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
@@ -14,36 +15,75 @@ export const queryEntities = defineTool({
     'Find records in a Dynamics 365 table: filter (prefer "where" conditions; "filter" takes OData text), sort, pick columns, include related records. ' +
     'Returns up to "top" rows; when hasMore is true, call again with the same arguments plus "cursor" for the next rows. ' +
     'Use describe_entity first if unsure of table or column names. Choices come back as "Label (value)", lookups as {id, name}.',
-  inputSchema: z.object({
-    entity: entityParam,
-    select: selectParam.optional(),
-    where: whereParam.optional(),
-    filter: z
-      .string()
-      .max(8000)
-      .optional()
-      .describe(
-        'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
-      ),
-    // a list of sort keys (["name asc", "createdon desc"]) can only mean them in that order
-    orderBy: z
-      .preprocess(
-        (v) => (Array.isArray(v) && v.every((k) => typeof k === 'string') ? v.join(', ') : v),
-        z.string(wrongType('orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".')).max(500),
-      )
-      .optional()
-      .describe('Sort, e.g. "name asc, createdon desc".'),
-    top: z
-      .number()
-      .int()
-      .min(1)
-      .max(5000)
-      .default(50)
-      .describe('Rows to return (default 50; the server caps it, see describe_entity).'),
-    expand: expandParam.optional(),
-    count: z.boolean().optional().describe('Also return totalCount (Dynamics counts up to 5,000).'),
-    cursor: z.string().max(8000).optional().describe('From a previous call with hasMore true: fetches the next rows.'),
-  }),
+  inputSchema: toolArgs(
+    'query_entities',
+    {
+      entity: entityParam,
+      select: selectParam.optional(),
+      where: whereParam.optional(),
+      filter: z
+        .string()
+        .max(8000)
+        .optional()
+        .describe(
+          'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
+        ),
+      // a list of sort keys (["name asc", "createdon desc"]) can only mean them in that order
+      orderBy: z
+        .preprocess(
+          (v) => (Array.isArray(v) && v.every((k) => typeof k === 'string') ? v.join(', ') : v),
+          z.string(wrongType('orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".')).max(500),
+        )
+        .optional()
+        .describe('Sort, e.g. "name asc, createdon desc".'),
+      top: z
+        .number()
+        .int()
+        .min(1)
+        .max(5000)
+        .default(50)
+        .describe('Rows to return (default 50; the server caps it, see describe_entity).'),
+      expand: expandParam.optional(),
+      count: z.boolean().optional().describe('Also return totalCount (Dynamics counts up to 5,000).'),
+      cursor: z
+        .string()
+        .max(8000)
+        .optional()
+        .describe('From a previous call with hasMore true: fetches the next rows.'),
+    },
+    {
+      meant: {
+        limit: 'top',
+        maxResults: 'top',
+        max: 'top',
+        take: 'top',
+        pageSize: 'top',
+        $top: 'top',
+        columns: 'select',
+        fields: 'select',
+        attributes: 'select',
+        $select: 'select',
+        filters: 'where',
+        conditions: 'where',
+        condition: 'where',
+        $filter: 'filter',
+        sort: 'orderBy',
+        sortBy: 'orderBy',
+        order: 'orderBy',
+        $orderby: 'orderBy',
+        table: 'entity',
+        entityName: 'entity',
+        entitySetName: 'entity',
+        include: 'expand',
+        related: 'expand',
+        $expand: 'expand',
+        $count: 'count',
+        nextLink: 'cursor',
+        pageToken: 'cursor',
+        continuationToken: 'cursor',
+      },
+    },
+  ),
   outputSchema: z.object({
     entity: z.string(),
     records: z.array(z.record(z.string(), z.unknown())),

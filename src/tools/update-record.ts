@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import { toolArgs } from './support/args.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -9,38 +10,57 @@ export const updateRecord = defineTool({
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
     'Pass the etag from get_record to refuse the update if someone changed the record since. Returns the new values and etag.',
-  inputSchema: z.object({
-    entity: entityParam,
-    id: idParam,
-    values: z
-      .record(
-        z.string(),
-        z.union(
-          [
-            z.string().max(4000),
-            z.number(),
-            z.boolean(),
-            z.null(),
-            z.object({ entity: z.string().max(100), id: z.string().max(40) }),
-          ],
-          {
-            error: (issue) =>
-              issue.code === 'invalid_union'
-                ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
-                : undefined,
-          },
+  inputSchema: toolArgs(
+    'update_record',
+    {
+      entity: entityParam,
+      id: idParam,
+      values: z
+        .record(
+          z.string(),
+          z.union(
+            [
+              z.string().max(4000),
+              z.number(),
+              z.boolean(),
+              z.null(),
+              z.object({ entity: z.string().max(100), id: z.string().max(40) }),
+            ],
+            {
+              error: (issue) =>
+                issue.code === 'invalid_union'
+                  ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
+                  : undefined,
+            },
+          ),
+          wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
+        )
+        .describe(
+          'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
         ),
-        wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
-      )
-      .describe(
-        'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
-      ),
-    etag: z
-      .string()
-      .max(100)
-      .optional()
-      .describe('@odata etag from get_record (W/"123"); the update fails with a conflict if the record changed since.'),
-  }),
+      etag: z
+        .string()
+        .max(100)
+        .optional()
+        .describe(
+          '@odata etag from get_record (W/"123"); the update fails with a conflict if the record changed since.',
+        ),
+    },
+    {
+      meant: {
+        fields: 'values',
+        data: 'values',
+        changes: 'values',
+        attributes: 'values',
+        record: 'values',
+        recordId: 'id',
+        table: 'entity',
+        ifMatch: 'etag',
+        '@odata.etag': 'etag',
+      },
+      elsewhere: 'Columns to change go in "values", e.g. {"values": {"telephone1": "555-0100"}}.',
+    },
+  ),
   outputSchema: z.object({
     entity: z.string(),
     id: z.string(),

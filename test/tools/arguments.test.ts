@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// zod drops keys an object does not declare: before this, `limit` returned 50 rows, `filters` an unfiltered
+// list and `emailaddress1` a lead without its email (and without the duplicate check), each reported as done
+describe('an argument a tool does not have is refused, naming the one meant', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  let account: { id: string; name: string };
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    const a = emu.rows('account')[0]!;
+    account = { id: String(a.accountid), name: String(a.name) };
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  const cases: [string, RegExp, () => Record<string, unknown>][] = [
+    [
+      'query_entities',
+      /^query_entities has no argument 'limit' \(use 'top'\)/,
+      () => ({ entity: 'account', limit: 3 }),
+    ],
+    [
+      'query_entities',
+      /'filters' \(use 'where'\), 'orderby' \(use 'orderBy'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\.$/,
+      () => ({ entity: 'account', filters: { column: 'name', op: 'eq', value: 'x' }, orderby: 'name' }),
+    ],
+    [
+      'get_record',
+      /^get_record has no argument 'accountid' \(use 'id'\)/,
+      () => ({ entity: 'account', accountid: account.id }),
+    ],
+    ['describe_entity', /^describe_entity has no argument 'table' \(use 'entity'\)/, () => ({ table: 'lead' })],
+    ['pipeline_summary', /'startDate' \(use 'from'\)/, () => ({ startDate: '2026-01-01' })],
+    [
+      'create_lead',
+      /^create_lead has no argument 'firstname' \(use 'firstName'\), 'lastname' \(use 'lastName'\), 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra"/,
+      () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobtitle: 'CTO' }),
+    ],
+    [
+      'create_case',
+      /^create_case has no argument 'severity' \(use 'priority'\)/,
+      () => ({ title: 'Printer on fire', customer: { accountId: account.id }, severity: 'high' }),
+    ],
+    [
+      'update_record',
+      /^update_record has no argument 'statecode'\. .* Columns to change go in "values"/,
+      () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, statecode: 1 }),
+    ],
+  ];
+
+  it.each(cases)('%s: %s', async (tool, message, args) => {
+    const since = emu.requests().length;
+    const leads = emu.rows('lead').length;
+    const cases = emu.rows('incident').length;
+    const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id));
+    const r = await h.call(tool, args());
+    expect(r.isError).toBe(true);
+    const text = textOf(r).replace(/^MCP error -32602: Input validation error: Invalid arguments for tool \w+: /, '');
+    expect(text).toMatch(message);
+    // the one cause, once: not also "expected string, received undefined" for the argument it was meant as
+    expect(text).not.toMatch(/\n|received undefined/);
+    // nothing was read or written
+    expect(apiRequests(emu, since)).toEqual([]);
+    expect(emu.rows('lead')).toHaveLength(leads);
+    expect(emu.rows('incident')).toHaveLength(cases);
+    expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id))).toBe(before);
+  });
+
+  it('the same calls with the documented names do what was asked', async () => {
+    const three = await h.call('query_entities', { entity: 'account', top: 3 });
+    expect(three.structuredContent.records).toHaveLength(3);
+    const lead = await h.call('create_lead', {
+      firstName: 'Ana',
+      lastName: 'Silva',
+      email: 'ana.silva@example.com',
+      extra: { jobtitle: 'CTO' },
+    });
+    expect(lead.isError).toBeFalsy();
+    expect(emu.rows('lead').filter((l) => l.emailaddress1 === 'ana.silva@example.com')).toMatchObject([
+      { firstname: 'Ana', lastname: 'Silva', jobtitle: 'CTO' },
+    ]);
+  });
+
+  it('tools/list says every tool takes only its own arguments', async () => {
+    const { tools } = await h.client.listTools();
+    for (const t of tools) expect(t.inputSchema, t.name).toMatchObject({ additionalProperties: false });
+  });
+});
