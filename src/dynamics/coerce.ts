@@ -51,7 +51,13 @@ export function guidValue(v: Scalar, what: string): string {
 }
 
 /** A value typed for a column, as a filter literal. Strings that look like the right type are accepted too. */
-export function toLiteral(c: ColumnModel, v: Scalar, entity: string, pos = 0): Literal {
+export function toLiteral(
+  c: ColumnModel,
+  v: Scalar,
+  entity: string,
+  pos = 0,
+  use: 'filter' | 'write' = 'filter',
+): Literal {
   const lit = (type: Literal['type'], value: Literal['value']): Literal => ({ kind: 'literal', type, value, pos });
   if (v === null) return lit('null', null);
   const where = `${entity}.${c.logicalName}`;
@@ -92,11 +98,16 @@ export function toLiteral(c: ColumnModel, v: Scalar, entity: string, pos = 0): L
         );
       if (DATE.test(s)) return lit('date', s);
       if (DATETIME.test(s)) return lit('datetime', s);
+      // models write dates in words ("last week", "next friday") and often do not know today's date: say it,
+      // and in a filter, the relative operators that say a period exactly
+      const today = `today is ${new Date().toISOString().slice(0, 10)} (UTC)`;
       throw badInput(
         `${where} is a date; '${s}' is not an ISO date.`,
-        // models write periods in words ("last week"); the relative operators say them exactly
-        'Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z. For a period relative to today, use a where ' +
-          'condition with op lastXDays or nextXDays (value: a number of days), today, thisWeek, thisMonth or lastMonth.',
+        use === 'write'
+          ? `Work the date out (${today}) and pass it as YYYY-MM-DD, or as an ISO date-time such as 2026-01-31T09:00:00Z.`
+          : `Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z (${today}). For a period relative to ` +
+              'today, use a where condition with op lastXDays or nextXDays (value: a number of days), today, thisWeek, ' +
+              'thisMonth or lastMonth.',
       );
     }
     case 'Lookup':
@@ -117,7 +128,7 @@ export function toWriteValue(c: ColumnModel, v: unknown, entity: string): unknow
       `${entity}.${c.logicalName} takes a single value, not ${Array.isArray(v) ? 'a list' : 'an object'}.`,
       'Pass a string, number or boolean.',
     );
-  const lit = toLiteral(c, v as Scalar, entity);
+  const lit = toLiteral(c, v as Scalar, entity, 0, 'write');
   const where = `${entity}.${c.logicalName}`;
   if (lit.type === 'string' && c.maxLength !== undefined && String(lit.value).length > c.maxLength)
     throw badInput(

@@ -276,6 +276,33 @@ describe('write tools: create_lead, create_case, update_record', () => {
     ).toEqual([]);
   });
 
+  it("update_record: a date in words is refused with today's date, to work it out from", async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const sent = emu.requests().length;
+    const day = () => new Date().toISOString().slice(0, 10);
+    const days = [day()];
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { estimatedclosedate: 'next friday' },
+    });
+    days.push(day());
+    expect(textOf(r)).toMatch(
+      /^Error \(bad_input\): opportunity\.estimatedclosedate is a date; 'next friday' is not an ISO date\./,
+    );
+    expect(days.map((d) => `Work the date out (today is ${d} (UTC)) and pass it as YYYY-MM-DD`)).toContainEqual(
+      textOf(r).match(/Work the date out \(today is [\d-]+ \(UTC\)\) and pass it as YYYY-MM-DD/)?.[0],
+    );
+    // a filter's relative operators mean nothing to a write
+    expect(textOf(r)).not.toMatch(/lastXDays|where/);
+    expect(
+      emu
+        .requests()
+        .slice(sent)
+        .filter((q) => q.method === 'PATCH'),
+    ).toEqual([]);
+  });
+
   it('update_record asks the user first when the policy says so and the client can be asked', async () => {
     const policy = join(tmpdir(), `dmcp-confirm-${process.pid}.json`);
     const { DEFAULT_POLICY } = await import('../../src/policy/default.js');
