@@ -1,3 +1,4 @@
+import { aggregateRecords } from './aggregate-records.js';
 import { createCase } from './create-case.js';
 import { createLead } from './create-lead.js';
 import type { ToolDefinition } from './define.js';
@@ -11,6 +12,7 @@ import { updateRecord } from './update-record.js';
 export const ALL_TOOLS: ToolDefinition[] = [
   describeEntity,
   queryEntities,
+  aggregateRecords,
   getRecord,
   pipelineSummary,
   createLead,

@@ -141,6 +141,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       cols: fc.subarray(COLUMNS[e]!, { maxLength: 4 }),
       col: fc.constantFrom(...COLUMNS[e]!),
       id: fc.constantFrom(...ids(e)),
+      table: fc.constant(e),
     }),
   );
   const leaf = (col: fc.Arbitrary<string>) =>
@@ -172,6 +173,36 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         { requiredKeys: ['entity'] },
       ),
     ),
+    aggregate_records: entityAndColumns.chain(({ e, cols, col, table }) => {
+      // mostly questions Dynamics can answer, so that most calls reach it; the rest hostile or refused
+      const groupable = COLUMNS[table]!.filter((c) => !c.includes('/') && !/date|createdon/.test(c));
+      const numeric = COLUMNS[table]!.filter((c) => /revenue|value|probability/.test(c));
+      const measure = fc.oneof(
+        fc.constant({ op: 'count' }),
+        ...(numeric.length
+          ? [fc.record({ op: fc.constantFrom('sum', 'avg', 'min', 'max'), column: fc.constantFrom(...numeric) })]
+          : []),
+        fc.record({ op: fc.constant('countDistinct'), column: fc.constantFrom(...groupable) }),
+        fc.record({ op: maybe(fc.constantFrom('sum', 'median')), column: maybe(fc.constantFrom(col, 'creditlimit')) }),
+      );
+      return fc.record(
+        {
+          entity: maybe(fc.constant(e)),
+          where: maybe(
+            fc.oneof(leaf(fc.constant(col)), fc.array(leaf(fc.constantFrom(...cols, col)), { maxLength: 3 })),
+          ),
+          groupBy: maybe(
+            fc.oneof(
+              { weight: 8, arbitrary: fc.subarray(groupable, { maxLength: 2 }) },
+              { weight: 1, arbitrary: fc.subarray([col, 'creditlimit', 'createdon'], { minLength: 1 }) },
+            ),
+          ),
+          measures: maybe(fc.uniqueArray(measure, { maxLength: 3, selector: (m) => JSON.stringify(m) })),
+          top: maybe(fc.integer({ min: 1, max: 20 })),
+        },
+        { requiredKeys: ['entity'] },
+      );
+    }),
     get_record: entityAndColumns.chain(({ e, cols, id }) =>
       fc.record(
         {
@@ -266,7 +297,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     ),
   };
 }
-const RUNS = 1450; // per tool: 7 × 1,450 = 10,150 argument sets
+const RUNS = 1300; // per tool: 8 × 1,300 = 10,400 argument sets
 
 describe('fuzz: generated and hostile arguments for every tool', () => {
   let emu: EmulatorHandle;
@@ -286,6 +317,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
 
   it.each([
     'query_entities',
+    'aggregate_records',
     'get_record',
     'describe_entity',
     'pipeline_summary',

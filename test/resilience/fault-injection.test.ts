@@ -29,6 +29,15 @@ const TOOLS: Case[] = [
     method: 'GET',
     args: (_t, emu) => ({ entity: 'contact', id: String(emu.rows('contact')[0]!.contactid) }),
   },
+  {
+    tool: 'aggregate_records',
+    method: 'GET',
+    args: () => ({
+      entity: 'opportunity',
+      groupBy: ['statecode'],
+      measures: [{ op: 'count' }, { op: 'sum', column: 'estimatedvalue_base' }],
+    }),
+  },
   { tool: 'pipeline_summary', method: 'GET', args: () => ({ from: '2020-01-01', to: '2035-12-31' }) },
   {
     tool: 'create_lead',

@@ -1,4 +1,5 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
@@ -25,6 +26,7 @@ describe('tool registry', () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
+        'aggregate_records',
         'create_case',
         'create_lead',
         'describe_entity',
@@ -114,10 +116,31 @@ describe('tool registry', () => {
     expect(check.valid).toBe(true);
   });
 
+  // MCP reads a schema that names no dialect as JSON Schema 2020-12 (SEP-1613); tools/list leaves the
+  // draft-07 "$schema" out (tools/list-cache.ts), so each schema must mean the same under a strict 2020-12
+  // validator: no draft-07-only forms (items as a list, definitions, dependencies) and no unknown keywords
+  it('every listed schema is valid JSON Schema 2020-12, which MCP assumes when none is named', async () => {
+    const { tools } = await h.client.listTools();
+    const ajv = new Ajv2020({ strict: true, allErrors: true, validateFormats: false });
+    for (const t of tools)
+      for (const [which, schema] of [
+        ['input', t.inputSchema],
+        ['output', t.outputSchema],
+      ] as const) {
+        expect(schema, `${t.name} ${which}`).not.toHaveProperty('$schema');
+        expect(() => ajv.compile(schema as object), `${t.name} ${which}`).not.toThrow();
+      }
+    const query = tools.find((t) => t.name === 'query_entities')!.inputSchema;
+    const valid = ajv.compile(query as object);
+    expect(valid({ entity: 'account', where: { and: [{ column: 'name', op: 'eq', value: 'x' }] } })).toBe(true);
+    expect(valid({ entity: 'account', limit: 3 })).toBe(false);
+  });
+
   it('read-only mode lists no write tools', async () => {
     const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
     const { tools } = await ro.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual([
+      'aggregate_records',
       'describe_entity',
       'get_record',
       'pipeline_summary',
@@ -143,6 +166,11 @@ describe('tool registry', () => {
         expand: [{ relation: 'contact_customer_accounts', select: ['fullname'] }],
       },
       get_record: { entity: 'account', id: String(account.accountid) },
+      aggregate_records: {
+        entity: 'opportunity',
+        groupBy: ['statecode', 'ownerid'],
+        measures: [{ op: 'count' }, { op: 'sum', column: 'estimatedvalue' }],
+      },
       pipeline_summary: {},
       create_lead: { lastName: 'Schema', email: 'schema@example.com' },
       create_case: { title: 'Schema', customer: { accountId: String(account.accountid) } },

@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import type { Row } from '../dynamics/client.js';
+import { badInput } from '../errors.js';
+import type { AggregateItem, AggregateMethod } from '../odata/ast.js';
+import type { ColumnModel, EntityModel } from '../policy/model.js';
+import { defineTool } from './define.js';
+import { toolArgs } from './support/args.js';
+import { entityParam, whereParam } from './support/schemas.js';
+import { compactRow } from './support/shape.js';
+import { fenceUntrusted } from './support/untrusted.js';
+import { toCondition } from './support/where.js';
+
+const OPS = ['count', 'sum', 'avg', 'min', 'max', 'countDistinct'] as const;
+type Op = (typeof OPS)[number];
+const METHOD: Record<Exclude<Op, 'count'>, AggregateMethod> = {
+  sum: 'sum',
+  avg: 'average',
+  min: 'min',
+  max: 'max',
+  countDistinct: 'countdistinct',
+};
+const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
+/** Dataverse groups by neither (AGG: "groupby on datetime columns is not supported"; long text cannot be compared) */
+const UNGROUPABLE: ReadonlyMap<string, string> = new Map([
+  [
+    'DateTime',
+    'Dynamics cannot group by a date through the Web API: count per period with where (e.g. createdon between two dates), one call per period.',
+  ],
+  ['Memo', 'Long text cannot be grouped: group by a choice, lookup or short text column.'],
+]);
+
+export const aggregateRecords = defineTool({
+  name: 'aggregate_records',
+  title: 'Count and total Dynamics records',
+  description:
+    "Count, sum, average, min or max of a table's records, optionally per group (e.g. open cases per priority, revenue per industry), computed in Dynamics: " +
+    'use it instead of reading rows to count or total them. Largest groups first; up to 50,000 records.',
+  inputSchema: toolArgs(
+    'aggregate_records',
+    {
+      entity: entityParam,
+      // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list
+      where: z.unknown().optional().describe("Conditions, as query_entities' where."),
+      groupBy: z
+        .array(z.string().trim().min(1).max(100))
+        .max(5)
+        .optional()
+        .describe('Columns to group by: choices, lookups, text, numbers (not dates). None: one total.'),
+      measures: z
+        .array(z.object({ op: z.enum(OPS), column: z.string().trim().min(1).max(100).optional() }))
+        .max(10)
+        .default([{ op: 'count' }])
+        .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),
+      top: z.number().int().min(1).max(500).default(50).describe('Groups to return.'),
+    },
+    {
+      meant: {
+        filter: 'where',
+        conditions: 'where',
+        group: 'groupBy',
+        groupby: 'groupBy',
+        aggregates: 'measures',
+        metrics: 'measures',
+        aggregate: 'measures',
+        limit: 'top',
+        table: 'entity',
+      },
+    },
+  ),
+  outputSchema: z.object({
+    entity: z.string(),
+    groups: z.array(z.record(z.string(), z.unknown())),
+    totalGroups: z.number(),
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  writes: false,
+  async run(args, ctx) {
+    const where = args.where === undefined ? undefined : whereParam.safeParse(args.where);
+    if (where && !where.success)
+      throw badInput(
+        `where: ${where.error.issues.map((i) => `${i.message}${i.path.length ? ` at ${i.path.join('.')}` : ''}`).join('; ')}`,
+        'Pass conditions as in query_entities: {"column":"statecode","op":"eq","value":"Active"}, or {"and":[...]}.',
+      );
+    const model = await ctx.client.checker.entity(args.entity);
+    const groups = (args.groupBy ?? []).map((name) =>
+      groupColumn(ctx.client.checker.column.bind(ctx.client.checker), model, name),
+    );
+    const asked = args.measures.length ? args.measures : [{ op: 'count' as const }];
+    const items = asked.map((m, i) => measure(ctx.client.checker.column.bind(ctx.client.checker), model, m, i));
+    const aliases = items.map((i) => i.alias);
+    if (new Set(aliases).size !== aliases.length)
+      throw badInput('The same measure is asked for twice.', 'List each op and column once.');
+    await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
+    const rows = await ctx.client.aggregate(
+      model.logicalName,
+      [
+        groups.length
+          ? { kind: 'groupby', paths: groups.map((g) => [g.name]), aggregate: items, pos: 0 }
+          : { kind: 'aggregate', items, pos: 0 },
+      ],
+      { signal: ctx.signal, where: where?.data ? toCondition(where.data) : undefined },
+    );
+    const first = aliases[0]!;
+    const shaped = rows.map((r) => shape(model, r, groups, aliases, ctx.policy.canRead.bind(ctx.policy)));
+    // largest first: "which industry has the most revenue" is the question groups answer most often
+    shaped.sort((a, b) => Number(b[first] ?? 0) - Number(a[first] ?? 0));
+    const shown = shaped.slice(0, args.top);
+    const structured = { entity: model.logicalName, groups: shown, totalGroups: shaped.length };
+    await ctx.progress(1, 1, `${shaped.length} groups`);
+    const by = groups.length ? ` by ${groups.map((g) => g.label).join(', ')}` : '';
+    const cut =
+      shown.length < shaped.length
+        ? ` Showing the ${shown.length} largest of ${shaped.length} groups; pass a larger top for more.`
+        : '';
+    const money = moneyNote(model, items, ctx.policy.canRead.bind(ctx.policy));
+    const summary = `${model.logicalName}${by}: ${shaped.length} group${shaped.length === 1 ? '' : 's'}, largest ${first} first.${cut}${money}`;
+    return { structured, text: fenceUntrusted(summary, structured) };
+  },
+});
+
+type ColumnOf = (model: EntityModel, name: string) => { name: string; column: ColumnModel };
+interface Group {
+  /** the Web API's name: `_x_value` for a lookup */
+  name: string;
+  /** the name the model gave and sees in the result */
+  label: string;
+}
+
+function groupColumn(columnOf: ColumnOf, model: EntityModel, name: string): Group {
+  if (name.includes('/'))
+    throw badInput(
+      `groupBy takes columns of ${model.logicalName}, not the path '${name}'.`,
+      `Group by the lookup itself ('${name.split('/')[0]}'): each group carries the related record's name.`,
+    );
+  const { name: apiName, column } = columnOf(model, name);
+  const why = UNGROUPABLE.get(column.type);
+  if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
+  return { name: apiName, label: column.logicalName };
+}
+
+function measure(columnOf: ColumnOf, model: EntityModel, m: { op: Op; column?: string }, i: number): AggregateItem {
+  if (m.op === 'count') {
+    if (m.column)
+      throw badInput('count counts records and takes no column.', 'Use countDistinct for distinct values of a column.');
+    return { path: null, method: 'count', alias: 'count', pos: i };
+  }
+  if (!m.column)
+    throw badInput(`${m.op} needs a column (measures[${i}]).`, `e.g. {"op":"${m.op}","column":"revenue"}.`);
+  const { name, column } = columnOf(model, m.column);
+  if (m.op !== 'countDistinct' && !NUMERIC.has(column.type))
+    throw badInput(
+      `${m.op} needs a numeric column; ${model.logicalName}.${column.logicalName} is ${column.type}.`,
+      'Use count or countDistinct for other columns.',
+    );
+  return { path: [name], method: METHOD[m.op], alias: `${m.op}_${column.logicalName}`, pos: i };
+}
+
+/** A group's row: its values shaped as query_entities shapes them (choices "Label (value)", lookups {id, name}). */
+function shape(
+  model: EntityModel,
+  row: Row,
+  groups: Group[],
+  aliases: string[],
+  readable: (entity: string, column: string) => boolean,
+): Record<string, unknown> {
+  const keys: Row = {};
+  for (const [k, v] of Object.entries(row)) if (!aliases.includes(k.split('@')[0]!)) keys[k] = v;
+  const values = compactRow(model, keys, undefined, readable);
+  const out: Record<string, unknown> = {};
+  // Dataverse leaves a group's empty value out of the row: say it, or the group reads as a total
+  for (const g of groups) out[g.label] = values[g.label] ?? null;
+  for (const a of aliases)
+    out[a] = typeof row[a] === 'number' ? Math.round((row[a] as number) * 100) / 100 : (row[a] ?? null);
+  return out;
+}
+
+/** A sum or average of money mixes the records' currencies; the _base column is in the organisation's one. */
+function moneyNote(model: EntityModel, items: AggregateItem[], readable: (e: string, c: string) => boolean): string {
+  const mixed = items
+    .filter((i) => i.path && ['sum', 'average'].includes(i.method))
+    .map((i) => model.columns.get(i.path![0]!))
+    .filter((c): c is ColumnModel => c?.type === 'Money' && !c.logicalName.endsWith('_base'));
+  const base = mixed.filter(
+    (c) => model.columns.has(`${c.logicalName}_base`) && readable(model.logicalName, `${c.logicalName}_base`),
+  );
+  if (!base.length) return '';
+  return ` ${base.map((c) => c.logicalName).join(', ')}: each record's own currency, added as numbers; ${base.map((c) => `${c.logicalName}_base`).join(', ')} is in the base currency.`;
+}
