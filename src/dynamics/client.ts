@@ -563,7 +563,16 @@ export class DynamicsClient {
       signal: opts.signal,
       context: { entity: model.logicalName },
     });
-    return pageOf(r, `the aggregation on ${model.entitySetName}`).rows;
+    const page = pageOf(r, `the aggregation on ${model.entitySetName}`);
+    // groups past one answer would be dropped without a word: whoever asked cannot page an aggregation
+    if (page.next)
+      throw new DynamicsMcpError(
+        'too_large',
+        `Dynamics answered the aggregation on ${model.entitySetName} with more groups than one answer holds (${page.rows.length} and more).`,
+        'Group by fewer or coarser columns (a choice rather than a name), or narrow the conditions.',
+        { retryable: false },
+      );
+    return page.rows;
   }
 
   async whoAmI(opts: CallOptions = {}): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import { badInput } from '../errors.js';
 import type { AggregateItem, AggregateMethod } from '../odata/ast.js';
+import type { ReadChecker } from '../policy/check.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { entityParam, whereParam } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
+import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { toCondition } from './support/where.js';
 
@@ -81,12 +83,11 @@ export const aggregateRecords = defineTool({
         `where: ${where.error.issues.map((i) => `${i.message}${i.path.length ? ` at ${i.path.join('.')}` : ''}`).join('; ')}`,
         'Pass conditions as in query_entities: {"column":"statecode","op":"eq","value":"Active"}, or {"and":[...]}.',
       );
-    const model = await ctx.client.checker.entity(args.entity);
-    const groups = (args.groupBy ?? []).map((name) =>
-      groupColumn(ctx.client.checker.column.bind(ctx.client.checker), model, name),
-    );
+    const checker = ctx.client.checker;
+    const model = await checker.entity(args.entity);
+    const groups = (args.groupBy ?? []).map((name) => groupColumn(checker, model, name));
     const asked = args.measures.length ? args.measures : [{ op: 'count' as const }];
-    const items = asked.map((m, i) => measure(ctx.client.checker.column.bind(ctx.client.checker), model, m, i));
+    const items = asked.map((m, i) => measure(checker, model, m, i));
     const aliases = items.map((i) => i.alias);
     if (new Set(aliases).size !== aliases.length)
       throw badInput('The same measure is asked for twice.', 'List each op and column once.');
@@ -101,8 +102,10 @@ export const aggregateRecords = defineTool({
       { signal: ctx.signal, where: where?.data ? toCondition(where.data) : undefined },
     );
     const first = aliases[0]!;
-    const shaped = rows.map((r) => shape(model, r, groups, aliases, ctx.policy.canRead.bind(ctx.policy)));
-    // largest first: "which industry has the most revenue" is the question groups answer most often
+    const readable = (e: string, c: string) => ctx.policy.canRead(e, c);
+    const shaped = rows.map((r) => shape(model, r, groups, aliases, readable));
+    // largest first: "which industry has the most revenue" is the question groups answer most often. Sorted
+    // here: Dataverse refuses $orderby on aggregated values ("Aggregate data using OData", Microsoft Learn)
     shaped.sort((a, b) => Number(b[first] ?? 0) - Number(a[first] ?? 0));
     const shown = shaped.slice(0, args.top);
     const structured = { entity: model.logicalName, groups: shown, totalGroups: shaped.length };
@@ -112,13 +115,15 @@ export const aggregateRecords = defineTool({
       shown.length < shaped.length
         ? ` Showing the ${shown.length} largest of ${shaped.length} groups; pass a larger top for more.`
         : '';
-    const money = moneyNote(model, items, ctx.policy.canRead.bind(ctx.policy));
+    const money = moneyNote(model, items, readable);
     const summary = `${model.logicalName}${by}: ${shaped.length} group${shaped.length === 1 ? '' : 's'}, largest ${first} first.${cut}${money}`;
-    return { structured, text: fenceUntrusted(summary, structured) };
+    const json = fitResult(structured, shown.length, ctx.policy.maxResultBytes);
+    return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
 
-type ColumnOf = (model: EntityModel, name: string) => { name: string; column: ColumnModel };
+/** the policy's check of one column (readable, exists; a lookup's Web API name is `_x_value`) */
+type Checker = Pick<ReadChecker, 'column'>;
 interface Group {
   /** the Web API's name: `_x_value` for a lookup */
   name: string;
@@ -126,19 +131,19 @@ interface Group {
   label: string;
 }
 
-function groupColumn(columnOf: ColumnOf, model: EntityModel, name: string): Group {
+function groupColumn(checker: Checker, model: EntityModel, name: string): Group {
   if (name.includes('/'))
     throw badInput(
       `groupBy takes columns of ${model.logicalName}, not the path '${name}'.`,
       `Group by the lookup itself ('${name.split('/')[0]}'): each group carries the related record's name.`,
     );
-  const { name: apiName, column } = columnOf(model, name);
+  const { name: apiName, column } = checker.column(model, name);
   const why = UNGROUPABLE.get(column.type);
   if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
   return { name: apiName, label: column.logicalName };
 }
 
-function measure(columnOf: ColumnOf, model: EntityModel, m: { op: Op; column?: string }, i: number): AggregateItem {
+function measure(checker: Checker, model: EntityModel, m: { op: Op; column?: string }, i: number): AggregateItem {
   if (m.op === 'count') {
     if (m.column)
       throw badInput('count counts records and takes no column.', 'Use countDistinct for distinct values of a column.');
@@ -146,7 +151,7 @@ function measure(columnOf: ColumnOf, model: EntityModel, m: { op: Op; column?: s
   }
   if (!m.column)
     throw badInput(`${m.op} needs a column (measures[${i}]).`, `e.g. {"op":"${m.op}","column":"revenue"}.`);
-  const { name, column } = columnOf(model, m.column);
+  const { name, column } = checker.column(model, m.column);
   if (m.op !== 'countDistinct' && !NUMERIC.has(column.type))
     throw badInput(
       `${m.op} needs a numeric column; ${model.logicalName}.${column.logicalName} is ${column.type}.`,

@@ -170,6 +170,28 @@ describe('aggregate_records', () => {
     expect(apiRequests(emu, since).filter((q) => q.url.includes('$apply'))).toEqual([]);
   });
 
+  // Dynamics does not page an aggregation for us to follow: an answer that says there is more is refused
+  // whole rather than shown as if it were every group
+  it('an aggregation answered with a next page is an error, not the first page passed off as all groups', async () => {
+    emu.addFault({
+      match: { method: 'GET', path: '/api/data/v9.2/accounts' },
+      response: {
+        status: 200,
+        headers: { 'content-type': 'application/json; odata.metadata=minimal' },
+        body: {
+          value: [{ address1_city: 'Seattle', count: 3 }],
+          '@odata.nextLink': `${emu.dynamicsUrl}/api/data/v9.2/accounts?$skiptoken=x`,
+        },
+      },
+    });
+    const r = await h.call('aggregate_records', { entity: 'account', groupBy: ['address1_city'] });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe(
+      'Error (too_large): Dynamics answered the aggregation on accounts with more groups than one answer holds (1 and more).\n' +
+        'How to fix: Group by fewer or coarser columns (a choice rather than a name), or narrow the conditions.',
+    );
+  });
+
   it('over the 50,000 records Dynamics aggregates, it says so and how to narrow the question', async () => {
     emu.configure({ aggregateLimit: 50 });
     const r = await h.call('aggregate_records', { entity: 'account', groupBy: ['industrycode'] });
