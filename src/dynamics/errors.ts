@@ -69,7 +69,12 @@ export function mapDataverseError(
   if (status === 404)
     return new DynamicsMcpError(
       'not_found',
-      /Does Not Exist/.test(message) ? `No ${what} with that id exists: ${message}` : `Not found: ${message}`,
+      // Dataverse's own text ("account With Id = … Does Not Exist") only repeats what we can say plainly
+      /Does Not Exist/.test(message)
+        ? ctx.entity && ctx.id
+          ? `No ${ctx.entity} with the id ${ctx.id} exists.`
+          : `No ${what} with that id exists: ${message}`
+        : `Not found: ${message}`,
       'Check the id; find records with query_entities, then use the id it returns.',
       { ...base, retryable: false },
     );

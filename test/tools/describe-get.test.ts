@@ -80,7 +80,10 @@ describe('describe_entity, get_record, resources and prompts', () => {
     });
     const missing = await h.call('get_record', { entity: 'account', id: '00000000-0000-0000-0000-0000000000cc' });
     expect(missing.isError).toBe(true);
-    expect(textOf(missing)).toMatch(/Error \(not_found\)/);
+    expect(textOf(missing)).toBe(
+      'Error (not_found): No account with the id 00000000-0000-0000-0000-0000000000cc exists.\n' +
+        'How to fix: Check the id; find records with query_entities, then use the id it returns.',
+    );
     const bad = await h.call('get_record', { entity: 'account', id: 'Contoso' });
     expect(bad.isError).toBe(true);
     // an id in braces, as the classic UI and the SDKs print it, is the same id
