@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { fiscalQuarter } from '../../src/tools/pipeline-summary.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 describe('pipeline_summary', () => {
   let emu: EmulatorHandle;
@@ -138,6 +138,28 @@ describe('pipeline_summary', () => {
       to: '2026-03-31',
       label: 'FY2026 Q4',
     });
+  });
+
+  it('a grouping it does not offer points at aggregate_records, whose answer then adds up the same', async () => {
+    const r = await h.call('pipeline_summary', { groupBy: 'account' });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(
+      /groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity \(e\.g\. groupBy \["parentaccountid"\], sum of estimatedvalue_base\)\. at groupBy$/,
+    );
+    const byAccount = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      where: { column: 'statecode', op: 'eq', value: 'Open' },
+      groupBy: ['parentaccountid'],
+      measures: [{ op: 'sum', column: 'estimatedvalue_base' }, { op: 'count' }],
+      top: 500,
+    });
+    const open = emu.rows('opportunity').filter((o) => o.statecode === 0);
+    const groups: { count: number; sum_estimatedvalue_base: number }[] = byAccount.structuredContent.groups;
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(open.length);
+    expect(groups.reduce((n, g) => n + g.sum_estimatedvalue_base, 0)).toBeCloseTo(
+      open.reduce((n, o) => n + Number(o.estimatedvalue_base ?? 0), 0),
+      0,
+    );
   });
 
   it('bad periods are refused with the fix', async () => {
