@@ -246,8 +246,32 @@ export class ConditionBuilder {
       case 'gt':
       case 'ge':
       case 'lt':
-      case 'le':
-        return { kind: 'compare', op: c.op, left: path, right: one(), pos: 0 };
+      case 'le': {
+        const value = one();
+        // a day compared with a date and time means the whole day: "created on 2026-11-20" (eq) is every
+        // record of that day, not only those stamped exactly at midnight, and le includes the day. Said
+        // with Dataverse's day functions (On, OnOrAfter, OnOrBefore), which compare whole days and cannot
+        // be negated ("Not operator along with the Custom Named Condition operators is not allowed"): the
+        // day before and the day after say gt, lt and ne
+        if (value.type === 'date' && r.column.type === 'DateTime' && !r.column.dateOnly) {
+          const shift = (days: number): Literal => {
+            const d = new Date(`${String(value.value)}T00:00:00Z`);
+            d.setUTCDate(d.getUTCDate() + days);
+            return { ...value, value: d.toISOString().slice(0, 10) };
+          };
+          const day = (f: string, v: Literal = value) => fn(f, { PropertyValue: v });
+          const ops: Record<typeof c.op, () => Expr> = {
+            eq: () => day('On'),
+            ge: () => day('OnOrAfter'),
+            le: () => day('OnOrBefore'),
+            gt: () => day('OnOrAfter', shift(1)),
+            lt: () => day('OnOrBefore', shift(-1)),
+            ne: () => ({ kind: 'or', operands: [day('OnOrBefore', shift(-1)), day('OnOrAfter', shift(1))], pos: 0 }),
+          };
+          return ops[c.op]();
+        }
+        return { kind: 'compare', op: c.op, left: path, right: value, pos: 0 };
+      }
       case 'null':
       case 'notNull':
         return {

@@ -321,6 +321,50 @@ describe('query_entities', () => {
     expect(top.structuredContent.records).toHaveLength(Math.min(50, seattle.length));
   });
 
+  // a person's "created on 2026-11-20" is the whole day; Dataverse compares a date and time with a bare
+  // date as its midnight (eq would find only records stamped 00:00:00), so the tool says it with the day
+  // functions On / OnOrAfter / OnOrBefore (Web API query functions reference)
+  it.each([
+    ['eq', (d: string, day: string) => d === day],
+    ['ne', (d: string, day: string) => d !== day],
+    ['ge', (d: string, day: string) => d >= day],
+    ['le', (d: string, day: string) => d <= day],
+    ['gt', (d: string, day: string) => d > day],
+    ['lt', (d: string, day: string) => d < day],
+  ] as const)('a day compared with a date-and-time column (%s) means the whole day', async (op, test) => {
+    const leads = emu.rows('lead');
+    const days = [...new Set(leads.map((l) => String(l.createdon).slice(0, 10)))].sort();
+    const day = days[Math.floor(days.length / 2)]!;
+    const r = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['createdon'],
+      where: { column: 'createdon', op, value: day },
+      top: 5000,
+    });
+    expect(r.isError).toBeFalsy();
+    const expected = leads.filter((l) => test(String(l.createdon).slice(0, 10), day)).map((l) => l.leadid);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(r.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(expected.sort());
+  });
+
+  it('a date-only column is compared as it is; a date and time as given', async () => {
+    const since = emu.requests().length;
+    await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { column: 'estimatedclosedate', op: 'le', value: '2026-12-31' },
+    });
+    await h.call('query_entities', {
+      entity: 'lead',
+      where: { column: 'createdon', op: 'ge', value: '2026-11-20T12:00:00Z' },
+    });
+    const sent = emu
+      .requests()
+      .slice(since)
+      .map((q) => decodeURIComponent(q.url));
+    expect(sent.some((u) => u.includes('$filter=estimatedclosedate le 2026-12-31'))).toBe(true);
+    expect(sent.some((u) => u.includes('$filter=createdon ge 2026-11-20T12:00:00Z'))).toBe(true);
+  });
+
   it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {
     const leadQueries = () => emu.requests().filter((q) => q.url.startsWith('/api/data/v9.2/leads')).length;
     const sent = leadQueries();
