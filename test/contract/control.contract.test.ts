@@ -120,6 +120,12 @@ describe('seed data', () => {
         opps.some((o) => String(o.estimatedclosedate) < '2026-11-15') &&
           opps.some((o) => String(o.estimatedclosedate) > '2026-11-15'),
       ).toBe(true);
+      // edited after creation, never after the day the data is anchored to (no record modified in the future)
+      for (const table of ['account', 'contact', 'lead', 'opportunity', 'incident'])
+        for (const r of c.rows(table)) {
+          expect(String(r.modifiedon) >= String(r.createdon), `${table} modified before it was created`).toBe(true);
+          expect(String(r.modifiedon) < '2026-11-16', `${table} modified after the anchor day`).toBe(true);
+        }
       // lookups resolve
       const contacts = new Set(c.rows('contact').map((r) => r.contactid));
       for (const acc of c.rows('account')) expect(contacts.has((acc.primarycontactid as { id: string }).id)).toBe(true);

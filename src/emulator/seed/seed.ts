@@ -62,7 +62,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     const row: Row = {
       [def.primaryIdAttribute]: id,
       createdon: iso(created),
-      modifiedon: iso(created + rnd.int(0, 20) * DAY),
+      // edited up to 20 days after creation, but not after the anchor day: no record is modified in the future
+      modifiedon: iso(Math.max(created, Math.min(created + rnd.int(0, 20) * DAY, anchor))),
       createdby: { id: admin.systemuserid, entity: 'systemuser' },
       modifiedby: { id: admin.systemuserid, entity: 'systemuser' },
       versionnumber: store.nextVersion(),
