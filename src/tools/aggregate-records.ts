@@ -22,13 +22,16 @@ const METHOD: Record<Exclude<Op, 'count'>, AggregateMethod> = {
   countDistinct: 'countdistinct',
 };
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
-/** Dataverse groups by neither (AGG: "groupby on datetime columns is not supported"; long text cannot be compared) */
+/**
+ * Refused before anything is sent: Dataverse does not group by dates (AGG: "groupby with datetime values isn't
+ * supported"), and long text is our choice: every description or note is its own group, which answers nothing
+ */
 const UNGROUPABLE: ReadonlyMap<string, string> = new Map([
   [
     'DateTime',
     'Dynamics cannot group by a date through the Web API: count per period with where (e.g. createdon between two dates), one call per period.',
   ],
-  ['Memo', 'Long text cannot be grouped: group by a choice, lookup or short text column.'],
+  ['Memo', 'Long text makes a group of almost every record: group by a choice, lookup or short text column.'],
 ]);
 
 export const aggregateRecords = defineTool({
@@ -86,6 +89,8 @@ export const aggregateRecords = defineTool({
     const checker = ctx.client.checker;
     const model = await checker.entity(args.entity);
     const groups = (args.groupBy ?? []).map((name) => groupColumn(checker, model, name));
+    const twice = groups.find((g, i) => groups.findIndex((o) => o.label === g.label) !== i);
+    if (twice) throw badInput(`groupBy lists '${twice.label}' twice.`, 'List each column once.');
     const asked = args.measures.length ? args.measures : [{ op: 'count' as const }];
     const items = asked.map((m, i) => measure(checker, model, m, i));
     const aliases = items.map((i) => i.alias);

@@ -153,6 +153,11 @@ describe('aggregate_records', () => {
     [{ entity: 'account', measures: [{ op: 'count', column: 'name' }] }, /count counts records and takes no column/],
     [{ entity: 'account', measures: [{ op: 'count' }, { op: 'count' }] }, /The same measure is asked for twice/],
     [{ entity: 'account', groupBy: ['primarycontactid/fullname'] }, /not the path 'primarycontactid\/fullname'/],
+    [{ entity: 'account', groupBy: ['statecode', 'StateCode'] }, /groupBy lists 'statecode' twice/],
+    [
+      { entity: 'account', groupBy: ['description'] },
+      /account\.description cannot be grouped by\.\nHow to fix: Long text/,
+    ],
     [{ entity: 'account', groupBy: ['industry'] }, /'industry' is not a column of account[\s\S]*industrycode/],
     // the policy leaves credit limits out: not countable either, and not even named as existing
     [
