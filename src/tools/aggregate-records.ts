@@ -6,7 +6,7 @@ import type { ReadChecker } from '../policy/check.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
-import { entityParam, whereParam } from './support/schemas.js';
+import { entityParam, WHERE_SHAPE, whereParam, wrongType } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -44,8 +44,12 @@ export const aggregateRecords = defineTool({
     'aggregate_records',
     {
       entity: entityParam,
-      // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list
-      where: z.unknown().optional().describe("Conditions, as query_entities' where."),
+      // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list;
+      // listed as an object (some clients want a type on every property), a list read as all of them
+      where: z
+        .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, wrongType(WHERE_SHAPE)))
+        .optional()
+        .describe("Conditions, as query_entities' where."),
       groupBy: z
         .array(z.string().trim().min(1).max(100))
         .max(5)

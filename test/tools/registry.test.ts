@@ -128,6 +128,15 @@ describe('tool registry', () => {
         ['output', t.outputSchema],
       ] as const) {
         expect(schema, `${t.name} ${which}`).not.toHaveProperty('$schema');
+        // some clients (and the model APIs behind them) want a type on every argument
+        if (which === 'input')
+          for (const [name, p] of Object.entries(schema.properties ?? {}) as [string, Record<string, unknown>][]) {
+            const branches = (p.anyOf as { type?: string }[] | undefined) ?? [p];
+            expect(
+              branches.every((b) => b.type),
+              `${t.name}.${name} has no type`,
+            ).toBe(true);
+          }
         expect(() => ajv.compile(schema as object), `${t.name} ${which}`).not.toThrow();
       }
     const query = tools.find((t) => t.name === 'query_entities')!.inputSchema;

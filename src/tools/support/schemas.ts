@@ -124,6 +124,8 @@ function asMeant(v: unknown, depth = 0): unknown {
     if (Array.isArray(node[group])) node[group] = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1));
   return node;
 }
+export const WHERE_SHAPE =
+  'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").';
 export const whereParam = z
   .preprocess(
     (v) => asMeant(v),
@@ -143,9 +145,7 @@ export const whereParam = z
         and: z.array(level1).max(50, onlyLists).optional(),
         or: z.array(level1).max(50, onlyLists).optional(),
       },
-      wrongType(
-        'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").',
-      ),
+      wrongType(WHERE_SHAPE),
     ),
   )
   .describe(
