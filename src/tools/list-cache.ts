@@ -6,13 +6,15 @@ import type { ToolDefinition } from './define.js';
  * The tools/list answer, built once per process and mode. The SDK converts every zod schema to JSON Schema
  * on every tools/list; with a server per session (or per request, stateless), hundreds of clients
  * connecting at once would each pay for that conversion. The shape matches the SDK's own answer but for
- * `$schema` (below; the schema snapshots in test/tools/__toolsnaps__ show any difference).
+ * `$schema` and `execution` (below; the schema snapshots in test/tools/__toolsnaps__ show any difference).
  */
 /**
  * The schema without its `$schema`: MCP reads a schema that names no dialect as JSON Schema 2020-12 (SEP-1613,
  * in the 2025-11-25 specification), and ours use only keywords that mean the same in draft-07, which the SDK's
  * converter names (test/tools/registry.test.ts compiles each with a strict 2020-12 validator). The URL was
- * 16 x 55 bytes of every tools/list, which every model reads before its first call.
+ * 16 x 55 bytes of every tools/list, which every model reads before its first call. For the same reason the
+ * SDK's `execution: {taskSupport: "forbidden"}` is left out: absent means forbidden (2025-11-25, tasks), and
+ * this server does not offer tasks at all.
  */
 function dialectFree(schema: Record<string, unknown>): Record<string, unknown> {
   const { $schema: _named, ...rest } = schema;
@@ -29,7 +31,6 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
         toJsonSchemaCompat(t.inputSchema, { strictUnions: true, pipeStrategy: 'input' }),
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
-      execution: { taskSupport: 'forbidden' },
       outputSchema: dialectFree(
         toJsonSchemaCompat(t.outputSchema, { strictUnions: true, pipeStrategy: 'output' }),
       ) as ListToolsResult['tools'][number]['outputSchema'],

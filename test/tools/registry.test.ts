@@ -139,6 +139,9 @@ describe('tool registry', () => {
           }
         expect(() => ajv.compile(schema as object), `${t.name} ${which}`).not.toThrow();
       }
+    // no execution.taskSupport either: absent means forbidden, and the server offers no tasks
+    expect(tools.filter((t) => 'execution' in t)).toEqual([]);
+    expect(h.client.getServerCapabilities()).not.toHaveProperty('tasks');
     const query = tools.find((t) => t.name === 'query_entities')!.inputSchema;
     const valid = ajv.compile(query as object);
     expect(valid({ entity: 'account', where: { and: [{ column: 'name', op: 'eq', value: 'x' }] } })).toBe(true);
