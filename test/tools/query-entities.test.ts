@@ -259,6 +259,31 @@ describe('query_entities', () => {
     expect(h.logs.filter((l) => l.includes('"kind":"cancelled"'))).toHaveLength(1);
   });
 
+  // COUNT: past 5,000 rows Dataverse answers @odata.count 5000 with totalrecordcountlimitexceeded; the
+  // model is told the count is a floor and which tool counts further
+  it('a count Dynamics capped at 5,000 is a lower bound, and the answer says what counts further', async () => {
+    emu.addFault({
+      match: { method: 'GET', path: '/api/data/v9.2/accounts' },
+      response: {
+        status: 200,
+        headers: { 'content-type': 'application/json; odata.metadata=minimal' },
+        body: {
+          '@odata.count': 5000,
+          '@Microsoft.Dynamics.CRM.totalrecordcount': 5000,
+          '@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded': true,
+          value: [{ accountid: String(emu.rows('account')[0]!.accountid), name: 'First' }],
+        },
+      },
+    });
+    const r = await h.call('query_entities', { entity: 'account', select: ['name'], top: 1, count: true });
+    expect(r.structuredContent).toMatchObject({ totalCount: 5000, totalCountIsLowerBound: true });
+    expect(textOf(r)).toMatch(
+      /^1 account record of 5000\+\. Dynamics counts rows only up to 5,000: aggregate_records counts all of them \(up to 50,000\)\./,
+    );
+    const all = await h.call('aggregate_records', { entity: 'account' });
+    expect(all.structuredContent.groups).toEqual([{ count: emu.rows('account').length }]);
+  });
+
   it('progress notifications are sent while it works', async () => {
     const progress: number[] = [];
     await h.call('query_entities', { entity: 'account', top: 2 }, { onprogress: (p) => progress.push(p.progress) });
