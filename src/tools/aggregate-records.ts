@@ -188,15 +188,15 @@ function shape(
   return out;
 }
 
-/** A sum or average of money mixes the records' currencies; the _base column is in the organisation's one. */
+/** A sum, average, min or max of money mixes the records' currencies; the _base column is in the organisation's one. */
 function moneyNote(model: EntityModel, items: AggregateItem[], readable: (e: string, c: string) => boolean): string {
   const mixed = items
-    .filter((i) => i.path && ['sum', 'average'].includes(i.method))
+    .filter((i) => i.path && i.method !== 'countdistinct')
     .map((i) => model.columns.get(i.path![0]!))
     .filter((c): c is ColumnModel => c?.type === 'Money' && !c.logicalName.endsWith('_base'));
   const base = mixed.filter(
     (c) => model.columns.has(`${c.logicalName}_base`) && readable(model.logicalName, `${c.logicalName}_base`),
   );
   if (!base.length) return '';
-  return ` ${base.map((c) => c.logicalName).join(', ')}: each record's own currency, added as numbers; ${base.map((c) => `${c.logicalName}_base`).join(', ')} is in the base currency.`;
+  return ` ${base.map((c) => c.logicalName).join(', ')}: each record's own currency, taken as plain numbers; ${base.map((c) => `${c.logicalName}_base`).join(', ')} is in the base currency.`;
 }

@@ -121,7 +121,7 @@ describe('aggregate_records', () => {
       measures: [{ op: 'sum', column: 'estimatedvalue' }],
     });
     expect(textOf(r)).toContain(
-      "estimatedvalue: each record's own currency, added as numbers; estimatedvalue_base is in the base currency.",
+      "estimatedvalue: each record's own currency, taken as plain numbers; estimatedvalue_base is in the base currency.",
     );
     const base = await h.call('aggregate_records', {
       entity: 'opportunity',
@@ -129,6 +129,11 @@ describe('aggregate_records', () => {
       measures: [{ op: 'sum', column: 'estimatedvalue_base' }],
     });
     expect(textOf(base)).not.toContain('currency');
+    const highest = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      measures: [{ op: 'max', column: 'estimatedvalue' }],
+    });
+    expect(textOf(highest)).toContain("estimatedvalue: each record's own currency, taken as plain numbers");
   });
 
   it('more groups than top: the largest are shown and the rest are counted, never dropped silently', async () => {
