@@ -28,10 +28,9 @@ export const queryEntities = defineTool({
         .describe(
           'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
         ),
-      // a list of sort keys (["name asc", "createdon desc"]) can only mean them in that order
       orderBy: z
         .preprocess(
-          (v) => (Array.isArray(v) && v.every((k) => typeof k === 'string') ? v.join(', ') : v),
+          sortAsMeant,
           z.string(wrongType('orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".')).max(500),
         )
         .optional()
@@ -137,3 +136,24 @@ export const queryEntities = defineTool({
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
+
+const SORT_KEY = /^(-)?\s*([A-Za-z_][\w/]*)(?:\s+(asc|ascending|desc|descending))?$/i;
+/**
+ * Sort keys as models write them from SQL and REST habits, where each can mean one thing: a list of keys
+ * (["name asc", "createdon desc"]) in that order, DESC / descending for desc, and "-revenue" for revenue desc.
+ * OData itself only takes lower-case asc/desc after the column; anything else is left for its parser to refuse.
+ */
+function sortAsMeant(v: unknown): unknown {
+  const text = Array.isArray(v) && v.every((k) => typeof k === 'string') ? v.join(',') : v;
+  if (typeof text !== 'string') return text;
+  return text
+    .split(',')
+    .map((part) => {
+      const m = SORT_KEY.exec(part.trim());
+      // "-revenue asc" contradicts itself: the parser's refusal says where
+      if (!m || (m[1] && m[3])) return part.trim();
+      const desc = m[1] === '-' || /^desc/i.test(m[3] ?? '');
+      return m[1] || m[3] ? `${m[2]} ${desc ? 'desc' : 'asc'}` : m[2]!;
+    })
+    .join(', ');
+}

@@ -335,6 +335,19 @@ describe('query_entities', () => {
     });
     expect(aliased.isError).toBeFalsy();
     expect(rows(aliased)).toEqual(rows(documented));
+    // sort keys in SQL's and REST's words
+    for (const orderBy of ['revenue DESC, name', '-revenue, name ASCENDING', 'revenue descending,name']) {
+      const sorted = await h.call('query_entities', { entity: 'account', select: ['name'], orderBy, top: 10 });
+      const expected = await h.call('query_entities', {
+        entity: 'account',
+        select: ['name'],
+        orderBy: 'revenue desc, name asc',
+        top: 10,
+      });
+      expect(rows(sorted), orderBy).toEqual(rows(expected));
+    }
+    const contradiction = await h.call('query_entities', { entity: 'account', orderBy: '-revenue asc' });
+    expect(contradiction.isError).toBe(true);
     // a top-level alias too, with the list-means-and reading
     const top = await h.call('query_entities', {
       entity: 'account',
