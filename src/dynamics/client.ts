@@ -24,6 +24,7 @@ import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
+import { sqlHabitAt } from './syntax-hints.js';
 import { Transport } from './transport.js';
 
 export type Row = Record<string, unknown>;
@@ -191,12 +192,14 @@ function parsing<A extends unknown[], R>(what: string, fn: (...a: A) => R): (...
       return fn(...a);
     } catch (err) {
       if (!(err instanceof ODataSyntaxError)) throw err;
+      const habit = sqlHabitAt(err.input, err.position);
       throw new DynamicsMcpError(
         'query_syntax',
         `The ${what} is not valid: ${err.message}`,
-        what === 'filter'
-          ? 'Fix the text at the position named, or use the structured "where" conditions instead.'
-          : `Fix the ${what} at the position named.`,
+        (habit ? `${habit}. ` : '') +
+          (what === 'filter'
+            ? 'Fix the text at the position named, or use the structured "where" conditions instead.'
+            : `Fix the ${what} at the position named.`),
         {
           position: err.position,
           retryable: false,

@@ -444,6 +444,37 @@ describe('query_entities', () => {
     expect(textOf(path)).toMatch(/Select 'parentcustomerid': a lookup comes back with the related record's name/);
   });
 
+  // FILTER: OData's comparisons are words, its keywords lower case, its text in single quotes
+  it.each([
+    ['revenue > 1000000', "'>' is gt in OData (revenue gt 1000000)"],
+    ["name = 'Contoso'", "'=' is eq in OData (name eq 'Contoso')"],
+    ["name <> 'x'", "'<>' is ne in OData"],
+    ['revenue >= 5', "'>=' is ge in OData"],
+    ['revenue gt 1 AND statecode eq 0', "'AND' is and in OData (lower case)"],
+    ["revenue gt 1 || name eq 'x'", "'||' is or in OData"],
+    ['name eq "Contoso"', `'"' does not quote text in OData: single quotes do`],
+    ["name like '%Cont%'", "'like' has no place in OData: use contains(name,'text')"],
+  ])('filter text from SQL habits (%s) is answered with the OData for it', async (filter, habit) => {
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', { entity: 'account', filter });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/^Error \(query_syntax\): The filter is not valid: Syntax error: .* at position \d+/);
+    expect(textOf(r)).toContain(`How to fix: ${habit}`);
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('/accounts')),
+    ).toEqual([]);
+  });
+
+  it('a filter error that is no SQL habit keeps the plain advice', async () => {
+    const r = await h.call('query_entities', { entity: 'account', filter: 'revenue gt' });
+    expect(textOf(r)).toMatch(
+      /\nHow to fix: Fix the text at the position named, or use the structured "where" conditions instead\.$/,
+    );
+  });
+
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 0 });
     expect(r.isError).toBe(true);
