@@ -29,7 +29,18 @@ export const createCase = defineTool({
           wrongType('customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'),
         )
         .describe('The account the case is for: accountId or accountName.'),
-      priority: z.enum(['high', 'normal', 'low']).default('normal'),
+      // Dynamics shows the labels capitalised ("High"); any casing means the same
+      priority: z.preprocess(
+        (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+        z
+          .enum(['high', 'normal', 'low'], {
+            error: (issue) =>
+              issue.code === 'invalid_value'
+                ? "priority is high, normal or low: Dynamics' case priorities (for urgent or critical, high)."
+                : undefined,
+          })
+          .default('normal'),
+      ),
       caseType: z
         .union([z.string().max(100), z.number().int()])
         .optional()

@@ -124,6 +124,35 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
   });
 
+  it("create_case: priority in Dynamics' own casing is the same priority; one it does not have opens nothing", async () => {
+    const acc = emu.rows('account')[0]!;
+    const cases = emu.rows('incident').length;
+    const bad = await h.call('create_case', {
+      title: 'Priority check',
+      customer: { accountId: String(acc.accountid) },
+      priority: 'urgent',
+    });
+    expect(textOf(bad)).toMatch(
+      /priority is high, normal or low: Dynamics' case priorities \(for urgent or critical, high\)/,
+    );
+    expect(emu.rows('incident')).toHaveLength(cases);
+    for (const [priority, code] of [
+      ['High', 1],
+      [' LOW ', 3],
+      [undefined, 2],
+    ] as const) {
+      const r = await h.call('create_case', {
+        title: `Priority ${priority}`,
+        customer: { accountId: String(acc.accountid) },
+        ...(priority ? { priority } : {}),
+      });
+      expect(r.isError).toBeFalsy();
+      expect(emu.rows('incident').find((i) => i.incidentid === r.structuredContent.id)).toMatchObject({
+        prioritycode: code,
+      });
+    }
+  });
+
   it('create_case with an externalRef returns the case still open for it; concurrent alerts make one case', async () => {
     const acc = emu.rows('account')[0]!;
     const args = { title: 'Sensor offline', customer: { accountId: String(acc.accountid) }, externalRef: 'ALERT-7' };
