@@ -47,15 +47,18 @@ export const pipelineSummary = defineTool({
         .date({ error: 'to must be a date like 2026-03-31.' })
         .optional()
         .describe('Last close date (YYYY-MM-DD).'),
-      groupBy: z
-        .enum(['stage', 'owner'], {
-          // other groupings of deals (by account, rating, …) are aggregate_records' job
-          error: (issue) =>
-            issue.code === 'invalid_value'
-              ? 'groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity (e.g. groupBy ["parentaccountid"], sum of estimatedvalue_base).'
-              : undefined,
-        })
-        .default('stage'),
+      // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
+      groupBy: z.preprocess(
+        (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+        z
+          .enum(['stage', 'owner'], {
+            error: (issue) =>
+              issue.code === 'invalid_value'
+                ? 'groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity (e.g. groupBy ["parentaccountid"], sum of estimatedvalue_base).'
+                : undefined,
+          })
+          .default('stage'),
+      ),
       ownerId: z.string().max(40).optional().describe("Only this owner's opportunities (systemuser id)."),
       topDeals: z.number().int().min(0).max(25).default(5).describe('How many of the largest deals to list.'),
     },

@@ -146,6 +146,8 @@ describe('pipeline_summary', () => {
     expect(textOf(r)).toMatch(
       /groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity \(e\.g\. groupBy \["parentaccountid"\], sum of estimatedvalue_base\)\. at groupBy$/,
     );
+    const owner = await h.call('pipeline_summary', { groupBy: 'Owner' });
+    expect(owner.structuredContent.groupBy).toBe('owner');
     const byAccount = await h.call('aggregate_records', {
       entity: 'opportunity',
       where: { column: 'statecode', op: 'eq', value: 'Open' },
