@@ -21,6 +21,17 @@ const METHOD: Record<Exclude<Op, 'count'>, AggregateMethod> = {
   max: 'max',
   countDistinct: 'countdistinct',
 };
+/** Other names for the measures (OData's "average", SQL's "AVG", words): one meaning each */
+const OP_NAMES: ReadonlyMap<string, Op> = new Map([
+  ...OPS.map((o) => [o.toLowerCase(), o] as const),
+  ['average', 'avg'],
+  ['mean', 'avg'],
+  ['total', 'sum'],
+  ['minimum', 'min'],
+  ['maximum', 'max'],
+  ['distinct', 'countDistinct'],
+]);
+const opAsMeant = (v: unknown) => (typeof v === 'string' ? (OP_NAMES.get(v.trim().toLowerCase()) ?? v) : v);
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 /**
  * Refused before anything is sent: Dataverse does not group by dates (AGG: "groupby with datetime values isn't
@@ -56,7 +67,9 @@ export const aggregateRecords = defineTool({
         .optional()
         .describe('Columns to group by: choices, lookups, text, numbers (not dates). None: one total.'),
       measures: z
-        .array(z.object({ op: z.enum(OPS), column: z.string().trim().min(1).max(100).optional() }))
+        .array(
+          z.object({ op: z.preprocess(opAsMeant, z.enum(OPS)), column: z.string().trim().min(1).max(100).optional() }),
+        )
         .max(10)
         .default([{ op: 'count' }])
         .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),

@@ -99,6 +99,19 @@ describe('aggregate_records', () => {
     expect(groups.some((g) => g.parentaccountid === null)).toBe(true);
   });
 
+  it("measures named in OData's, SQL's or plain words mean the same", async () => {
+    const named = await h.call('aggregate_records', {
+      entity: 'account',
+      measures: [{ op: 'SUM', column: 'revenue' }, { op: 'average', column: 'revenue' }, { op: 'Count' }],
+    });
+    const plain = await h.call('aggregate_records', {
+      entity: 'account',
+      measures: [{ op: 'sum', column: 'revenue' }, { op: 'avg', column: 'revenue' }, { op: 'count' }],
+    });
+    expect(named.isError).toBeFalsy();
+    expect(named.structuredContent).toEqual(plain.structuredContent);
+  });
+
   it('without groupBy: one total; a list of conditions means all of them', async () => {
     const r = await h.call('aggregate_records', {
       entity: 'opportunity',
