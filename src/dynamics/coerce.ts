@@ -72,8 +72,16 @@ export function toLiteral(
     case 'Double':
     case 'Money': {
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-      if (!Number.isFinite(n))
-        throw badInput(`${where} is a number; '${String(v)}' is not.`, 'Pass a number, e.g. 50000.');
+      if (!Number.isFinite(n)) {
+        // "$120,000", "1.200", "30%": the number meant depends on the writer's locale, so it is not guessed
+        const dressed = typeof v === 'string' && /\d/.test(v) && /[^\d\s.+\-eE]/.test(v.trim());
+        throw badInput(
+          `${where} is a number; '${String(v)}' is not.`,
+          dressed
+            ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
+            : 'Pass a number, e.g. 50000.',
+        );
+      }
       return lit('number', n);
     }
     case 'Boolean': {

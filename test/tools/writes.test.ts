@@ -305,6 +305,38 @@ describe('write tools: create_lead, create_case, update_record', () => {
     ).toEqual([]);
   });
 
+  it('update_record: a number dressed for reading ($, separators, %) is refused, not guessed', async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const sent = emu.requests().length;
+    for (const [column, value] of [
+      ['estimatedvalue', '$120,000'],
+      ['estimatedvalue', '1.200,50'],
+      ['closeprobability', '30%'],
+    ]) {
+      const r = await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(opp.opportunityid),
+        values: { [column!]: value },
+      });
+      expect(textOf(r)).toBe(
+        `Error (bad_input): opportunity.${column} is a number; '${value}' is not.\n` +
+          'How to fix: Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.',
+      );
+    }
+    const words = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { closeprobability: 'thirty' },
+    });
+    expect(textOf(words)).toMatch(/How to fix: Pass a number, e\.g\. 50000\.$/);
+    expect(
+      emu
+        .requests()
+        .slice(sent)
+        .filter((q) => q.method === 'PATCH'),
+    ).toEqual([]);
+  });
+
   it("update_record: a date in words is refused with today's date, to work it out from", async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const sent = emu.requests().length;
