@@ -4,7 +4,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
-import { wrongType } from './support/schemas.js';
+import { anyCase, wrongType } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
@@ -31,7 +31,7 @@ export const createCase = defineTool({
         .describe('The account the case is for: accountId or accountName.'),
       // Dynamics shows the labels capitalised ("High"); any casing means the same
       priority: z.preprocess(
-        (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+        anyCase,
         z
           .enum(['high', 'normal', 'low'], {
             error: (issue) =>

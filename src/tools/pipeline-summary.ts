@@ -5,6 +5,7 @@ import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { guidOrUndefined } from './support/ids.js';
+import { anyCase } from './support/schemas.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -49,7 +50,7 @@ export const pipelineSummary = defineTool({
         .describe('Last close date (YYYY-MM-DD).'),
       // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
       groupBy: z.preprocess(
-        (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+        anyCase,
         z
           .enum(['stage', 'owner'], {
             error: (issue) =>

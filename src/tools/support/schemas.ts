@@ -23,6 +23,9 @@ export const idParam = z
   )
   .describe('Record id (GUID) from query_entities or get_record.');
 
+/** A choice of words read in any casing ("High", "Owner": Dynamics shows labels capitalised). */
+export const anyCase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
 /**
  * The message for a value of the wrong type (zod's own names the types, not the shape to send), for the
  * mistakes models make most: a list of conditions for one object, one text for a list, a list for a text.
