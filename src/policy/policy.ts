@@ -17,6 +17,19 @@ const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
  * The allowlist, deny by default. Entries are keyed by logical name; lookups take any casing. Column sets
  * hold lower-cased logical names; navigation sets hold lower-cased navigation property names.
  */
+/**
+ * How Dynamics closes these records: won/lost opportunities, resolved cases and qualified leads go through
+ * their own actions, not an update of statecode (Web API actions reference)
+ */
+const STATUS_ACTIONS: ReadonlyMap<string, string> = new Map([
+  ['incident', 'Dynamics resolves a case through its CloseIncident action'],
+  [
+    'opportunity',
+    'Dynamics closes an opportunity as won or lost through its WinOpportunity and LoseOpportunity actions',
+  ],
+  ['lead', 'Dynamics qualifies a lead through its QualifyLead action'],
+]);
+
 export class Policy {
   readonly readOnly: boolean;
   readonly maxRows: number;
@@ -112,11 +125,15 @@ export class Policy {
         'Only read tools can be used on this table.',
       );
     const refused = columns.filter((c) => !r.write.has(c.toLowerCase()));
-    if (refused.length)
+    if (refused.length) {
+      // "close this case", "mark the deal won": a model reaches for statecode
+      const status = refused.some((c) => /^(statecode|statuscode)$/i.test(c)) ? STATUS_ACTIONS.get(entity) : undefined;
       throw policyError(
         `Column${refused.length > 1 ? 's' : ''} ${refused.map((c) => `'${c}'`).join(', ')} of '${entity}' cannot be written under this server's policy.`,
-        `Writable columns of ${entity}: ${[...r.write].join(', ')}. See describe_entity('${entity}').`,
+        (status ? `${status}, which this server does not offer: do that in Dynamics. ` : '') +
+          `Writable columns of ${entity}: ${[...r.write].join(', ')}. See describe_entity('${entity}').`,
       );
+    }
   }
 
   readableList(entity: string): string[] {

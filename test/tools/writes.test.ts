@@ -305,6 +305,39 @@ describe('write tools: create_lead, create_case, update_record', () => {
     ).toEqual([]);
   });
 
+  it("update_record: closing a case or a deal by its status says Dynamics' action for it; nothing is sent", async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const incident = emu.rows('incident').find((i) => i.statecode === 0)!;
+    const sent = emu.requests().length;
+    const won = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { statecode: 'Won', statuscode: 'Won' },
+    });
+    expect(textOf(won)).toMatch(
+      /^Error \(policy\): Columns 'statecode', 'statuscode' of 'opportunity' cannot be written under this server's policy\.\nHow to fix: Dynamics closes an opportunity as won or lost through its WinOpportunity and LoseOpportunity actions, which this server does not offer: do that in Dynamics\. Writable columns of opportunity: /,
+    );
+    const resolved = await h.call('update_record', {
+      entity: 'incident',
+      id: String(incident.incidentid),
+      values: { statecode: 1 },
+    });
+    expect(textOf(resolved)).toContain('How to fix: Dynamics resolves a case through its CloseIncident action');
+    // other columns refused keep the plain answer
+    const other = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { actualvalue: 1 },
+    });
+    expect(textOf(other)).toMatch(/How to fix: Writable columns of opportunity: /);
+    expect(
+      emu
+        .requests()
+        .slice(sent)
+        .filter((q) => q.method === 'PATCH'),
+    ).toEqual([]);
+  });
+
   it('update_record: a number dressed for reading ($, separators, %) is refused, not guessed', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const sent = emu.requests().length;
