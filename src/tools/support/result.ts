@@ -13,7 +13,9 @@ function explain(
   if (err instanceof DynamicsMcpError) {
     log.info({ what, kind: err.kind, status: err.details.status, code: err.details.code }, 'call failed');
     const lines = [`Error (${err.kind}): ${err.message}`, `How to fix: ${err.hint}`];
-    if (err.details.suggestions?.length) lines.push(`Closest names: ${err.details.suggestions.join(', ')}`);
+    // said once: most hints name the closest names already ("Did you mean: industrycode?")
+    const names = err.details.suggestions ?? [];
+    if (names.length && !names.every((n) => err.hint.includes(n))) lines.push(`Closest names: ${names.join(', ')}`);
     if (err.details.retryAfterMs) lines.push(`Retry after: ${Math.ceil(err.details.retryAfterMs / 1000)} seconds`);
     return { text: scrubber.scrub(lines.join('\n')), known: err };
   }
