@@ -33,6 +33,12 @@ describe('write tools: create_lead, create_case, update_record', () => {
   beforeEach(() => emu.clearFaults());
 
   const leadsWith = (email: string) => emu.rows('lead').filter((l) => l.emailaddress1 === email);
+  /** the updates the emulator received since request `since` (a refusal must send none) */
+  const patchesSince = (since: number) =>
+    emu
+      .requests()
+      .slice(since)
+      .filter((q) => q.method === 'PATCH');
 
   it('create_lead creates the lead the web form described, assigns the owner by postal code, and audits it', async () => {
     const r = await h.call('create_lead', {
@@ -297,12 +303,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
         `Error (bad_input): opportunity.estimatedclosedate is a date; '${bad}' has the right form but is not a real date or time.\nHow to fix: Check the month (01-12), the day of that month and the time (00:00-23:59).`,
       );
     }
-    expect(
-      emu
-        .requests()
-        .slice(sent)
-        .filter((q) => q.method === 'PATCH'),
-    ).toEqual([]);
+    expect(patchesSince(sent)).toEqual([]);
   });
 
   it("update_record: closing a case or a deal by its status says Dynamics' action for it; nothing is sent", async () => {
@@ -330,12 +331,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       values: { actualvalue: 1 },
     });
     expect(textOf(other)).toMatch(/How to fix: Writable columns of opportunity: /);
-    expect(
-      emu
-        .requests()
-        .slice(sent)
-        .filter((q) => q.method === 'PATCH'),
-    ).toEqual([]);
+    expect(patchesSince(sent)).toEqual([]);
   });
 
   it('update_record: a number dressed for reading ($, separators, %) is refused, not guessed', async () => {
@@ -362,12 +358,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       values: { closeprobability: 'thirty' },
     });
     expect(textOf(words)).toMatch(/How to fix: Pass a number, e\.g\. 50000\.$/);
-    expect(
-      emu
-        .requests()
-        .slice(sent)
-        .filter((q) => q.method === 'PATCH'),
-    ).toEqual([]);
+    expect(patchesSince(sent)).toEqual([]);
   });
 
   it("update_record: a date in words is refused with today's date, to work it out from", async () => {
@@ -389,12 +380,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     );
     // a filter's relative operators mean nothing to a write
     expect(textOf(r)).not.toMatch(/lastXDays|where/);
-    expect(
-      emu
-        .requests()
-        .slice(sent)
-        .filter((q) => q.method === 'PATCH'),
-    ).toEqual([]);
+    expect(patchesSince(sent)).toEqual([]);
   });
 
   it('update_record asks the user first when the policy says so and the client can be asked', async () => {
