@@ -22,6 +22,8 @@ export const getRecord = defineTool({
     },
     {
       meant: { recordId: 'id', guid: 'id', table: 'entity', columns: 'select', fields: 'select', include: 'expand' },
+      elsewhere:
+        'It reads one record by its id; to find records by name or another column, use query_entities with where, e.g. {"column":"name","op":"contains","value":"Contoso"}.',
     },
   ),
   outputSchema: z.object({

@@ -77,6 +77,10 @@ export const queryEntities = defineTool({
         related: 'expand',
         $expand: 'expand',
         $count: 'count',
+        // Dataverse's search API (relevance search) is not offered: a word in a column is a where condition
+        search: 'where',
+        q: 'where',
+        keyword: 'where',
         nextLink: 'cursor',
         pageToken: 'cursor',
         continuationToken: 'cursor',

@@ -37,6 +37,23 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^get_record has no argument 'accountid' \(use 'id'\)/,
       () => ({ entity: 'account', accountid: account.id }),
     ],
+    // a record by its name is a query, not a read by id
+    [
+      'get_record',
+      /^get_record has no argument 'name'\. .* to find records by name or another column, use query_entities with where/,
+      () => ({ entity: 'account', name: account.name }),
+    ],
+    [
+      'query_entities',
+      /^query_entities has no argument 'search' \(use 'where'\)/,
+      () => ({ entity: 'account', search: 'x' }),
+    ],
+    // a condition with a column beside column/op/value would otherwise lose that column without a word
+    [
+      'query_entities',
+      /^a condition has only column, op and value \(or and\/or\), not 'statecode'\. For more than one condition, group them/,
+      () => ({ entity: 'account', where: { column: 'name', op: 'contains', value: 'a', statecode: 0 } }),
+    ],
     ['describe_entity', /^describe_entity has no argument 'table' \(use 'entity'\)/, () => ({ table: 'lead' })],
     ['pipeline_summary', /'startDate' \(use 'from'\)/, () => ({ startDate: '2026-01-01' })],
     [

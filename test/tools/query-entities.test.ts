@@ -359,6 +359,62 @@ describe('query_entities', () => {
     expect(top.structuredContent.records).toHaveLength(Math.min(50, seattle.length));
   });
 
+  // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
+  it('an object of column names is one condition per column, all of them to hold', async () => {
+    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
+      r.structuredContent.records.map((x) => x.id).sort();
+    const accounts = emu.rows('account');
+    const city = String(accounts[0]!.address1_city);
+    const other = String(accounts.find((a) => a.address1_city !== city)!.address1_city);
+    const byMap = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { address1_city: [city, other], revenue: { $gt: 1_000_000 }, statecode: 'Active' },
+      top: 5000,
+    });
+    expect(byMap.isError).toBeFalsy();
+    const expected = accounts.filter(
+      (a) => [city, other].includes(String(a.address1_city)) && Number(a.revenue) > 1_000_000 && a.statecode === 0,
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ids(byMap)).toEqual(expected.map((a) => String(a.accountid)).sort());
+    // one column alone, inside a group, and null as the null check
+    const one = await h.call('query_entities', { entity: 'account', select: ['name'], where: { address1_city: city } });
+    expect(ids(one)).toEqual(
+      accounts
+        .filter((a) => a.address1_city === city)
+        .map((a) => String(a.accountid))
+        .sort()
+        .slice(0, 50),
+    );
+    const grouped = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { or: [{ address1_city: city }, { address1_city: other }] },
+      top: 5000,
+    });
+    expect(ids(grouped)).toEqual(
+      accounts
+        .filter((a) => [city, other].includes(String(a.address1_city)))
+        .map((a) => String(a.accountid))
+        .sort(),
+    );
+    const noParent = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { parentaccountid: null },
+      top: 5000,
+    });
+    const orphans = accounts.filter((a) => a.parentaccountid == null);
+    expect(orphans.length).toBeGreaterThan(0);
+    expect(orphans.length).toBeLessThan(accounts.length);
+    expect(noParent.structuredContent.records).toHaveLength(orphans.length);
+    // an operator written as in SQL is answered with the one meant
+    const sql = await h.call('query_entities', { entity: 'account', where: { revenue: { '>': 5 } } });
+    expect(sql.isError).toBe(true);
+    expect(textOf(sql)).toMatch(/op '>' does not exist\. Use gt\./);
+  });
+
   // a person's "created on 2026-11-20" is the whole day; Dataverse compares a date and time with a bare
   // date as its midnight (eq would find only records stamped 00:00:00), so the tool says it with the day
   // functions On / OnOrAfter / OnOrBefore (Web API query functions reference)

@@ -107,16 +107,45 @@ const level1 = z.object({
 });
 // What models send most often instead of the documented shape, where it can mean only one thing, is read
 // as meant rather than refused (the schema still shows the one documented shape): a list of conditions means
-// "all of them" ({and: [...]}), and "field"/"attribute"/"operator" (SQL's and other APIs' words) name the
-// column and op. Without this, zod drops the unknown key and the model is told the column is missing.
+// "all of them" ({and: [...]}), "field"/"attribute"/"operator" (SQL's and other APIs' words) name the column
+// and op, and an object of column names ({"statecode": "Active", "revenue": {"gt": 1000000}}, the shape of
+// Prisma's and MongoDB's filters) is one condition per column, all of them to hold: a value is eq (null: the
+// null check, a list: in), an object of one operator is that operator. Without this, zod drops the unknown
+// keys and the model is told something else is wrong.
 const ALIASES: ReadonlyMap<string, 'column' | 'op'> = new Map([
   ['field', 'column'],
   ['attribute', 'column'],
   ['operator', 'op'],
 ]);
-function asMeant(v: unknown, depth = 0): unknown {
-  if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1)) } : v;
+const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', ...ALIASES.keys()]);
+type Issues = { addIssue(issue: { code: 'custom'; message: string }): void };
+
+/** {"revenue": {"gt": 5}} → {column: "revenue", op: "gt", value: 5}; anything else under a column name is eq. */
+function columnCondition(column: string, v: unknown): Record<string, unknown> {
+  if (v === null) return { column, op: 'null' };
+  if (Array.isArray(v)) return { column, op: 'in', value: v };
+  if (typeof v === 'object') {
+    const entries = Object.entries(v);
+    // the operator as written ($gt, >, like…): an unknown one is answered by the condition builder's hint
+    if (entries.length === 1) return { column, op: entries[0]![0].replace(/^\$/, ''), value: entries[0]![1] };
+  }
+  return { column, op: 'eq', value: v };
+}
+
+function asMeant(v: unknown, depth: number, issues: Issues): unknown {
+  if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1, issues)) } : v;
   if (typeof v !== 'object' || v === null || depth > 3) return v;
+  const keys = Object.keys(v);
+  const others = keys.filter((k) => !CONDITION_KEYS.has(k));
+  if (others.length > 0 && others.length === keys.length) {
+    const each = others.map((k) => columnCondition(k, (v as Record<string, unknown>)[k]));
+    return each.length === 1 ? each[0] : { and: each };
+  }
+  if (others.length > 0)
+    issues.addIssue({
+      code: 'custom',
+      message: `a condition has only column, op and value (or and/or), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
+    });
   const node: Record<string, unknown> = { ...v };
   for (const [alias, key] of ALIASES)
     if (node[key] === undefined && node[alias] !== undefined) {
@@ -124,14 +153,14 @@ function asMeant(v: unknown, depth = 0): unknown {
       delete node[alias];
     }
   for (const group of ['and', 'or'])
-    if (Array.isArray(node[group])) node[group] = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1));
+    if (Array.isArray(node[group])) node[group] = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
   return node;
 }
 export const WHERE_SHAPE =
   'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").';
 export const whereParam = z
   .preprocess(
-    (v) => asMeant(v),
+    (v, ctx) => asMeant(v, 0, ctx),
     z.object(
       {
         column: z
