@@ -4,7 +4,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
-import { anyCase, wrongType } from './support/schemas.js';
+import { anyCase } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
@@ -21,12 +21,22 @@ export const createCase = defineTool({
       title: z.string().trim().min(1).max(200).describe('Case title.'),
       description: z.string().max(2000).optional().describe('Details, e.g. the alert text.'),
       customer: z
-        .object(
-          {
-            accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
-            accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
-          },
-          wrongType('customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'),
+        .preprocess(
+          customerAsMeant,
+          z.strictObject(
+            {
+              accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
+              accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
+            },
+            {
+              error: (issue) =>
+                issue.code === 'invalid_type'
+                  ? 'customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'
+                  : issue.code === 'unrecognized_keys'
+                    ? `customer names an account by accountId or accountName, not ${issue.keys.map((k) => `'${k}'`).join(', ')}.`
+                    : undefined,
+            },
+          ),
         )
         .describe('The account the case is for: accountId or accountName.'),
       // Dynamics shows the labels capitalised ("High"); any casing means the same
@@ -122,6 +132,26 @@ export const createCase = defineTool({
     });
   },
 });
+
+/**
+ * What models write for the customer, where it can mean one account: its name or id as text (a GUID is an
+ * id), or {name}/{id}. A name still has to match exactly one account (resolveAccount), so nothing is guessed.
+ */
+function customerAsMeant(v: unknown): unknown {
+  if (typeof v === 'string') return guidOrUndefined(v) ? { accountId: v } : { accountName: v };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const c: Record<string, unknown> = { ...v };
+  for (const [alias, key] of [
+    ['name', 'accountName'],
+    ['id', 'accountId'],
+    ['accountid', 'accountId'],
+  ] as const)
+    if (c[alias] !== undefined && c[key] === undefined) {
+      c[key] = c[alias];
+      delete c[alias];
+    }
+  return c;
+}
 
 type Account = { id: string; name: string };
 

@@ -178,6 +178,27 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(resolved.servicestage).toBe(2);
   });
 
+  it('create_case: the customer as the account name or id in text, or as {name} / {id}, is that account', async () => {
+    const acc = emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
+    for (const customer of [
+      String(acc.name),
+      `{${String(acc.accountid).toUpperCase()}}`,
+      { name: acc.name },
+      { id: acc.accountid },
+    ]) {
+      const r = await h.call('create_case', { title: `Customer as ${JSON.stringify(customer)}`, customer });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const c = emu.rows('incident').find((i) => i.incidentid === r.structuredContent.id)!;
+      expect((c.customerid as { id: string }).id).toBe(acc.accountid);
+    }
+    // a name still has to match one account exactly: nothing is opened for a near one
+    const cases = emu.rows('incident').length;
+    const near = await h.call('create_case', { title: 'x', customer: String(acc.name).slice(0, -2) });
+    expect(near.isError).toBe(true);
+    expect(textOf(near)).toMatch(/No account is named/);
+    expect(emu.rows('incident')).toHaveLength(cases);
+  });
+
   it('create_case: an ambiguous or unknown account name is an error that lists candidates', async () => {
     const name = 'Twin Industries Ltd';
     await h.deps.client.createMany('account', [{ name }, { name }]);
@@ -195,7 +216,13 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const before = emu.stats().apiRequests;
     const id = '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc';
     const cases = [
-      ['create_case', { title: 'x', customer: 'Contoso' }, 'customer is an object: {"accountName":"Contoso"}'],
+      ['create_case', { title: 'x', customer: ['Contoso'] }, 'customer is an object: {"accountName":"Contoso"}'],
+      // a contact is not silently dropped from beside the account name
+      [
+        'create_case',
+        { title: 'x', customer: { accountName: 'Contoso', contactId: id } },
+        "customer names an account by accountId or accountName, not 'contactId'.",
+      ],
       ['update_record', { entity: 'account', id, values: [['name', 'x']] }, 'values is an object of column'],
       [
         'update_record',
