@@ -31,6 +31,19 @@ interface Bucket {
   weightedValue: number;
 }
 
+/**
+ * A close date (a date-only column): a date-time is read as its day, as written. Models write periods in
+ * words ("last quarter") and often do not know today's date, so the refusal says it.
+ */
+const closeDay = (name: string, example: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v.trim()) ? v.trim().slice(0, 10) : v),
+    z.iso.date({
+      error: () =>
+        `${name} must be a date like ${example} (today is ${new Date().toISOString().slice(0, 10)}, UTC; work out the day and pass it as YYYY-MM-DD).`,
+    }),
+  );
+
 export const pipelineSummary = defineTool({
   name: 'pipeline_summary',
   title: 'Sales pipeline summary',
@@ -40,14 +53,8 @@ export const pipelineSummary = defineTool({
   inputSchema: toolArgs(
     'pipeline_summary',
     {
-      from: z.iso
-        .date({ error: 'from must be a date like 2026-01-01.' })
-        .optional()
-        .describe('First close date (YYYY-MM-DD).'),
-      to: z.iso
-        .date({ error: 'to must be a date like 2026-03-31.' })
-        .optional()
-        .describe('Last close date (YYYY-MM-DD).'),
+      from: closeDay('from', '2026-01-01').optional().describe('First close date (YYYY-MM-DD).'),
+      to: closeDay('to', '2026-03-31').optional().describe('Last close date (YYYY-MM-DD).'),
       // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
       groupBy: z.preprocess(
         anyCase,
@@ -159,7 +166,7 @@ export const pipelineSummary = defineTool({
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
     const text = [
-      `Pipeline ${period.label} (${from} to ${to}): ${totals.count} open opportunities, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open opportunities, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),

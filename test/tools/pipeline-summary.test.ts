@@ -169,5 +169,24 @@ describe('pipeline_summary', () => {
     expect(r.isError).toBe(true);
     const half = await h.call('pipeline_summary', { from: '2026-05-01' });
     expect(half.isError).toBe(true);
+    // a period in words: the model is told today's date to work it out from
+    const words = await h.call('pipeline_summary', { from: 'last quarter', to: '2026-12-31' });
+    expect(words.isError).toBe(true);
+    expect(textOf(words)).toContain(
+      `from must be a date like 2026-01-01 (today is ${new Date().toISOString().slice(0, 10)}`,
+    );
+  });
+
+  it('a period given as date-times is the days written, and the heading says it once', async () => {
+    const days = await h.call('pipeline_summary', { from: '2026-10-01', to: '2026-12-31' });
+    const times = await h.call('pipeline_summary', { from: '2026-10-01T00:00:00Z', to: '2026-12-31T23:59:59Z' });
+    expect(times.isError).toBeFalsy();
+    expect(times.structuredContent.period).toEqual({
+      from: '2026-10-01',
+      to: '2026-12-31',
+      label: '2026-10-01 to 2026-12-31',
+    });
+    expect(times.structuredContent.totals).toEqual(days.structuredContent.totals);
+    expect(textOf(times)).toMatch(/^Pipeline 2026-10-01 to 2026-12-31: \d+ open opportunities/);
   });
 });
