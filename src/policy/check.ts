@@ -1,5 +1,6 @@
+import { optionValue } from '../dynamics/coerce.js';
 import { DynamicsMcpError, policyError } from '../errors.js';
-import type { AggregateItem, ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
+import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from './model.js';
 import type { Policy } from './policy.js';
 import { closest, closestColumns } from './suggest.js';
@@ -35,6 +36,8 @@ export const ALLOWED_FUNCTIONS = new Set([
   'EqualUserId',
   'NotEqualUserId',
 ]);
+
+const CHOICE_TYPES = new Set(['Picklist', 'State', 'Status']);
 
 export interface QueryParts {
   select?: string[];
@@ -175,6 +178,14 @@ export class ReadChecker {
 
   /** A path (lookup navigation, then a column), rewritten canonical. */
   private async path(entity: EntityModel, segments: string[], lambdaVars: Map<string, EntityModel>): Promise<string[]> {
+    return (await this.resolvePath(entity, segments, lambdaVars)).segments;
+  }
+
+  private async resolvePath(
+    entity: EntityModel,
+    segments: string[],
+    lambdaVars: Map<string, EntityModel>,
+  ): Promise<{ segments: string[]; column: ColumnModel; table: EntityModel }> {
     let current = entity;
     let start = 0;
     const out: string[] = [];
@@ -189,8 +200,50 @@ export class ReadChecker {
       out.push(step.nav);
       current = step.target;
     }
-    out.push(this.column(current, segments[segments.length - 1]!).name);
-    return out;
+    const last = this.column(current, segments[segments.length - 1]!);
+    out.push(last.name);
+    return { segments: out, column: last.column, table: current };
+  }
+
+  /**
+   * A comparison of a column with a value. A choice compared with its label in quotes (statecode eq 'Active')
+   * is sent as its number, as the where conditions do: Dataverse refuses a text for a choice ("incompatible
+   * types"). A value written without quotes (address1_city eq Seattle) reads as a column name; the error
+   * then says how to write the value rather than only that no such column exists.
+   */
+  private async compare(entity: EntityModel, e: Compare, vars: Map<string, EntityModel>): Promise<Expr> {
+    const sides = [e.left, e.right] as const;
+    const at = sides.findIndex((x) => x.kind === 'path');
+    const other = at < 0 ? undefined : sides[1 - at]!;
+    if (!other || (other.kind !== 'path' && other.kind !== 'literal'))
+      return { ...e, left: await this.filter(entity, e.left, vars), right: await this.filter(entity, e.right, vars) };
+    const path = sides[at] as PathExpr;
+    const resolved = await this.resolvePath(entity, path.segments, vars);
+    const col = resolved.column;
+    const choice = CHOICE_TYPES.has(col.type);
+    let value: Expr;
+    if (other.kind === 'literal')
+      value =
+        choice && other.type === 'string'
+          ? { ...other, type: 'number', value: optionValue(col, other.value as string, resolved.table.logicalName) }
+          : other;
+    else
+      value = await this.filter(entity, other, vars).catch((err: unknown) => {
+        const word = other.segments.join('/');
+        if (!(err instanceof DynamicsMcpError) || err.kind !== 'unknown_column' || other.segments.length !== 1)
+          throw err;
+        const name = path.segments.join('/');
+        throw new DynamicsMcpError(
+          'bad_input',
+          `'${word}' is not a column of ${resolved.table.logicalName}; if it is the value for ${name}, it needs writing as one.`,
+          choice
+            ? `${name} is a choice: compare it with its number or its label in quotes, e.g. ${name} eq ${col.options?.[0]?.value ?? 0}. Its values: ${(col.options ?? []).map((o) => `${o.value} (${o.label})`).join(', ')}.`
+            : `Text goes in single quotes: ${name} ${e.op} '${word}'.`,
+          { retryable: false },
+        );
+      });
+    const checked = { ...path, segments: resolved.segments };
+    return at === 0 ? { ...e, left: checked, right: value } : { ...e, left: value, right: checked };
   }
 
   /** Walks a filter, checking and canonicalising every name; returns a new tree. */
@@ -215,7 +268,7 @@ export class ReadChecker {
       case 'not':
         return { ...e, operand: await this.filter(entity, e.operand, vars) };
       case 'compare':
-        return { ...e, left: await this.filter(entity, e.left, vars), right: await this.filter(entity, e.right, vars) };
+        return this.compare(entity, e, vars);
       case 'call': {
         const args: Expr[] = [];
         for (const a of e.args) args.push(await this.filter(entity, a, vars));

@@ -524,6 +524,61 @@ describe('query_entities', () => {
     ).toEqual([]);
   });
 
+  // Dataverse refuses a text compared with a choice ("A binary operator with incompatible types"): the label
+  // in quotes is sent as the choice's number, as where does with labels
+  it("a choice compared with its label in filter text (statecode eq 'Active') is sent as its number", async () => {
+    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
+      r.structuredContent.records.map((x) => x.id).sort();
+    const since = emu.requests().length;
+    const byLabel = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      filter: "statecode eq 'active' and parentcustomerid_account/statecode ne 'Inactive'",
+      top: 5000,
+    });
+    expect(byLabel.isError, textOf(byLabel)).toBeFalsy();
+    const sent = emu
+      .requests()
+      .slice(since)
+      .map((q) => decodeURIComponent(q.url))
+      .find((u) => u.includes('/contacts?'))!;
+    expect(sent).toContain('statecode eq 0 and parentcustomerid_account/statecode ne 1');
+    const byNumber = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      filter: 'statecode eq 0 and parentcustomerid_account/statecode ne 1',
+      top: 5000,
+    });
+    expect(ids(byLabel)).toEqual(ids(byNumber));
+    expect(byNumber.structuredContent.records.length).toBeGreaterThan(0);
+    const unknown = await h.call('query_entities', { entity: 'account', filter: "statecode eq 'Closed'" });
+    expect(textOf(unknown)).toMatch(
+      /'Closed' is not a value of account\.statecode\.\nHow to fix: Use one of: 0 \(Active\), 1 \(Inactive\)\./,
+    );
+  });
+
+  it.each([
+    ['address1_city eq Seattle', "Text goes in single quotes: address1_city eq 'Seattle'."],
+    [
+      'statecode eq Active',
+      'statecode is a choice: compare it with its number or its label in quotes, e.g. statecode eq 0. Its values: 0 (Active), 1 (Inactive).',
+    ],
+  ])('a value without quotes in filter text (%s) is answered with how to write it', async (filter, fix) => {
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', { entity: 'account', filter });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(
+      /^Error \(bad_input\): '\w+' is not a column of account; if it is the value for \w+, it needs writing as one\./,
+    );
+    expect(textOf(r)).toContain(`How to fix: ${fix}`);
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('/accounts')),
+    ).toEqual([]);
+  });
+
   it('a filter error that is no SQL habit keeps the plain advice', async () => {
     const r = await h.call('query_entities', { entity: 'account', filter: 'revenue gt' });
     expect(textOf(r)).toMatch(
