@@ -106,6 +106,58 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     ]);
   });
 
+  // clients that send every argument as text: anthropics/claude-code#24597, github/github-mcp-server#2044
+  it('arguments sent as text, as some clients do, are read as their declared type', async () => {
+    const asText = (args: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(args).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    const query = {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'statecode', op: 'eq', value: 0 },
+      orderBy: 'name asc',
+      top: 4,
+      count: true,
+    };
+    const native = await h.call('query_entities', query);
+    const text = await h.call('query_entities', asText(query));
+    expect(text.isError, textOf(text)).toBeFalsy();
+    expect(text.structuredContent.records).toEqual(native.structuredContent.records);
+    expect(text.structuredContent.totalCount).toBe(native.structuredContent.totalCount);
+    const groups = { entity: 'account', groupBy: ['statecode'], measures: [{ op: 'count' }], top: 5 };
+    const aggregated = await h.call('aggregate_records', asText(groups));
+    expect(aggregated.isError, textOf(aggregated)).toBeFalsy();
+    expect(aggregated.structuredContent).toEqual((await h.call('aggregate_records', groups)).structuredContent);
+    // writes: the object arrives whole
+    const updated = await h.call(
+      'update_record',
+      asText({ entity: 'account', id: account.id, values: { telephone1: '555-0199' } }),
+    );
+    expect(updated.isError, textOf(updated)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === account.id)!.telephone1).toBe('555-0199');
+    const opened = await h.call(
+      'create_case',
+      asText({ title: 'Sent as text', customer: { accountId: account.id }, priority: 'low' }),
+    );
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === opened.structuredContent.id)).toMatchObject({
+      title: 'Sent as text',
+      prioritycode: 3,
+    });
+    // a text that is not the type written out is still refused, and nothing is sent
+    const since = emu.requests().length;
+    for (const [top, message] of [
+      ['ten', 'expected number, received string'],
+      ['2.5', 'expected int'],
+    ] as const) {
+      const r = await h.call('query_entities', { entity: 'account', top });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(message);
+    }
+    const notJson = await h.call('query_entities', { entity: 'account', select: '["name"' });
+    expect(textOf(notJson)).toContain('select is a list of column names');
+    expect(apiRequests(emu, since)).toEqual([]);
+  });
+
   it('tools/list says every tool takes only its own arguments', async () => {
     const { tools } = await h.client.listTools();
     for (const t of tools) expect(t.inputSchema, t.name).toMatchObject({ additionalProperties: false });

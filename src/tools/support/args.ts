@@ -18,9 +18,13 @@ export function toolArgs<S extends z.ZodRawShape>(
   const meant = new Map(Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   // checked before the arguments themselves: a value sent under the wrong name is then reported once, as
   // that, not also as a required argument missing (zod stops at the first failing step of a pipe)
+  const strict = z.strictObject(shape);
+  let types: Map<string, string> | undefined;
   const namesKnown = (v: unknown, ctx: z.core.$RefinementCtx) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-    const unknown = Object.keys(v).filter((k) => !known.has(k));
+    types ??= declaredTypes(strict);
+    v = untext(v as Record<string, unknown>, types);
+    const unknown = Object.keys(v as object).filter((k) => !known.has(k));
     if (unknown.length === 0) return v;
     const each = unknown.map((k) => {
       const use = meant.get(k.toLowerCase()) ?? closest(k, names, 1)[0];
@@ -35,5 +39,54 @@ export function toolArgs<S extends z.ZodRawShape>(
     return v;
   };
   // strict as well, so that tools/list says so (additionalProperties: false) to clients that check
-  return z.preprocess(namesKnown, z.strictObject(shape));
+  return z.preprocess(namesKnown, strict);
+}
+
+/** Each argument's JSON type as tools/list shows it (number, boolean, array, object, string). */
+function declaredTypes(schema: z.ZodType): Map<string, string> {
+  const js = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, { type?: unknown }> };
+  return new Map(
+    Object.entries(js.properties ?? {}).flatMap(([k, p]) => (typeof p.type === 'string' ? [[k, p.type]] : [])),
+  );
+}
+
+/**
+ * Some clients send every argument as text: Claude Code and Claude Desktop have sent numbers, booleans, lists
+ * and objects as strings (anthropics/claude-code#24597, github/github-mcp-server#2044), and the call failed
+ * with "expected number, received string" before the tool ran. A text that is exactly the declared type
+ * written out ("5", "true", JSON of a list or object) is read as that value; any other text is left for the
+ * schema to refuse with its own message.
+ */
+function untext(args: Record<string, unknown>, types: Map<string, string>): Record<string, unknown> {
+  let out = args;
+  for (const [k, v] of Object.entries(args)) {
+    if (typeof v !== 'string') continue;
+    const value = fromText(v.trim(), types.get(k));
+    if (value === undefined) continue;
+    if (out === args) out = { ...args };
+    out[k] = value;
+  }
+  return out;
+}
+
+function fromText(t: string, type: string | undefined): unknown {
+  switch (type) {
+    case 'integer':
+    case 'number':
+      return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : undefined;
+    case 'boolean':
+      return t === 'true' ? true : t === 'false' ? false : undefined;
+    case 'array':
+    case 'object': {
+      if (!/^[[{][\s\S]*[\]}]$/.test(t)) return undefined;
+      try {
+        const parsed: unknown = JSON.parse(t);
+        return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
 }
