@@ -415,6 +415,61 @@ describe('query_entities', () => {
     expect(textOf(sql)).toMatch(/op '>' does not exist\. Use gt\./);
   });
 
+  it("select, expand and orderBy in $select's, Prisma's and other APIs' shapes mean the documented ones", async () => {
+    const documented = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name', 'revenue'],
+      orderBy: 'revenue desc, name asc',
+      expand: [{ relation: 'primarycontactid', select: ['fullname', 'emailaddress1'] }],
+      top: 5,
+    });
+    expect(documented.isError).toBeFalsy();
+    expect(documented.structuredContent.records[0].primarycontactid).toHaveProperty('fullname');
+    for (const variant of [
+      {
+        select: 'name, revenue',
+        orderBy: [{ revenue: 'desc' }, { name: 'asc' }],
+        expand: [{ relationship: 'primarycontactid', columns: 'fullname,emailaddress1' }],
+      },
+      {
+        select: 'name,revenue',
+        orderBy: [{ column: 'revenue', direction: 'DESC' }, { field: 'name' }],
+        expand: { navigationProperty: 'primarycontactid', select: ['fullname', 'emailaddress1'] },
+      },
+      {
+        select: ['name', 'revenue'],
+        orderBy: [{ revenue: -1 }, { name: 1 }],
+        expand: [{ relation: 'primarycontactid', fields: ['fullname', 'emailaddress1'] }],
+      },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'account', top: 5, ...variant });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records, JSON.stringify(variant)).toEqual(documented.structuredContent.records);
+    }
+    // relationship names alone: each related record with its default columns
+    const names = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      expand: 'primarycontactid',
+      top: 3,
+    });
+    const listed = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      expand: ['primarycontactid'],
+      top: 3,
+    });
+    const objects = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      expand: [{ relation: 'primarycontactid' }],
+      top: 3,
+    });
+    expect(objects.isError).toBeFalsy();
+    expect(names.structuredContent.records).toEqual(objects.structuredContent.records);
+    expect(listed.structuredContent.records).toEqual(objects.structuredContent.records);
+  });
+
   // a person's "created on 2026-11-20" is the whole day; Dataverse compares a date and time with a bare
   // date as its midnight (eq would find only records stamped 00:00:00), so the tool says it with the day
   // functions On / OnOrAfter / OnOrBefore (Web API query functions reference)
@@ -597,23 +652,19 @@ describe('query_entities', () => {
   // the shapes models most often get wrong: the error must show the right one, not only zod's type names
   it.each([
     [{ where: "name eq 'x'" }, /where takes a condition object.*\{"and":\[/],
-    [{ orderBy: { column: 'name', direction: 'desc' } }, /orderBy is text: a column and asc or desc, e\.g\. "name asc/],
     [
-      {
-        select:
-          'name,revenue,accountnumber,address1_city,telephone1,websiteurl,industrycode,numberofemployees,ownerid,x',
-      },
-      /select is a list of column names, e\.g\. \["name","revenue"\]/,
+      { orderBy: { column: 'name', direction: 'sideways' } },
+      /orderBy is text: a column and asc or desc, e\.g\. "name asc/,
     ],
+    [{ select: 'name revenue accountnumber' }, /select is a list of column names, e\.g\. \["name","revenue"\]/],
+    [{ expand: 42 }, /expand is a list of \{relation, select\} objects, e\.g\. \[\{"relation"/],
+    [{ expand: [['primarycontactid']] }, /each expand item is an object: e\.g\. \[\{"relation":"primarycontactid"/],
+    [{ expand: [{ select: ['fullname'] }] }, /each expand item names its relationship in "relation"/],
+    // not dropped: a filter on related rows would otherwise come back unfiltered
     [
-      { expand: 'contact_customer_accounts' },
-      /expand is a list of \{relation, select\} objects, e\.g\. \[\{"relation"/,
+      { expand: [{ relation: 'contact_customer_accounts', filter: 'statecode eq 0' }] },
+      /an expand item takes relation and select, not 'filter': to filter or sort related records, query their table/,
     ],
-    [
-      { expand: ['primarycontactid'] },
-      /each expand item is an object, not a name: e\.g\. \[\{"relation":"primarycontactid"/,
-    ],
-    [{ expand: [{ relationship: 'primarycontactid' }] }, /each expand item names its relationship in "relation"/],
   ])('a wrong shape says what the right one is, and only that: %j', async (args, message) => {
     const r = await h.call('query_entities', { entity: 'account', ...args });
     expect(r.isError).toBe(true);

@@ -42,40 +42,89 @@ export const wrongType = (message: string) => ({
  */
 const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(payload.value) } as Record<never, never>;
 
+// Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such.
+const NAMES = /^\s*[A-Za-z_][\w/]*(?:\s*,\s*[A-Za-z_][\w/]*)*\s*$/;
+const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v);
+
 export const selectParam = z
-  .array(
-    z.string().trim().min(1).max(100),
-    wrongType('select is a list of column names, e.g. ["name","revenue"], not one text.'),
+  .preprocess(
+    namesIn,
+    z
+      .array(
+        z.string().trim().min(1).max(100),
+        wrongType('select is a list of column names, e.g. ["name","revenue"], not one text.'),
+      )
+      .max(100, onlyLists),
   )
-  .max(100, onlyLists)
   .describe(
     'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
   );
 
 const EXPAND_SHAPE = 'e.g. [{"relation":"primarycontactid","select":["fullname"]}]';
+const EXPAND_ALIASES = [
+  ['relationship', 'relation'],
+  ['navigationProperty', 'relation'],
+  ['property', 'relation'],
+  ['columns', 'select'],
+  ['fields', 'select'],
+] as const;
+/**
+ * What models write for expand where it means one thing: relationship names (one text, or a list of names)
+ * with the related table's default columns, one item without its list, and other APIs' key names.
+ */
+function expandAsMeant(v: unknown): unknown {
+  const list = namesIn(v);
+  const items = Array.isArray(list) ? list : typeof list === 'object' && list !== null ? [list] : list;
+  if (!Array.isArray(items)) return items;
+  return items.map((item) => {
+    if (typeof item === 'string') return { relation: item.trim() };
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+    const out: Record<string, unknown> = { ...item };
+    for (const [alias, key] of EXPAND_ALIASES)
+      if (out[alias] !== undefined && out[key] === undefined) {
+        out[key] = out[alias];
+        delete out[alias];
+      }
+    out.select = namesIn(out.select);
+    if (out.select === undefined) delete out.select;
+    return out;
+  });
+}
+
 export const expandParam = z
-  .array(
-    z.object(
-      {
-        relation: z
-          .string(wrongType(`each expand item names its relationship in "relation", ${EXPAND_SHAPE}.`))
-          .trim()
-          .min(1)
-          .max(100)
-          .describe(
-            'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
-          ),
-        select: z
-          .array(z.string().trim().min(1).max(100), wrongType('expand select is a list of column names.'))
-          .max(50, onlyLists)
-          .optional()
-          .describe('Columns of the related table.'),
-      },
-      wrongType(`each expand item is an object, not a name: ${EXPAND_SHAPE}.`),
-    ),
-    wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
+  .preprocess(
+    expandAsMeant,
+    z
+      .array(
+        z.strictObject(
+          {
+            relation: z
+              .string(wrongType(`each expand item names its relationship in "relation", ${EXPAND_SHAPE}.`))
+              .trim()
+              .min(1)
+              .max(100)
+              .describe(
+                'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
+              ),
+            select: z
+              .array(z.string().trim().min(1).max(100), wrongType('expand select is a list of column names.'))
+              .max(50, onlyLists)
+              .optional()
+              .describe('Columns of the related table.'),
+          },
+          {
+            error: (issue) =>
+              issue.code === 'invalid_type'
+                ? `each expand item is an object: ${EXPAND_SHAPE}.`
+                : issue.code === 'unrecognized_keys'
+                  ? `an expand item takes relation and select, not ${issue.keys.map((k) => `'${k}'`).join(', ')}: to filter or sort related records, query their table with where on the lookup.`
+                  : undefined,
+          },
+        ),
+        wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
+      )
+      .max(5, onlyLists),
   )
-  .max(5, onlyLists)
   .describe('Related records to include.');
 
 const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
