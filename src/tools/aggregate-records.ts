@@ -6,7 +6,7 @@ import type { ReadChecker } from '../policy/check.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
-import { entityParam, WHERE_SHAPE, whereParam, wrongType } from './support/schemas.js';
+import { entityParam, namesIn, onlyLists, WHERE_SHAPE, whereParam, wrongType } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -32,6 +32,41 @@ const OP_NAMES: ReadonlyMap<string, Op> = new Map([
   ['distinct', 'countDistinct'],
 ]);
 const opAsMeant = (v: unknown) => (typeof v === 'string' ? (OP_NAMES.get(v.trim().toLowerCase()) ?? v) : v);
+
+/**
+ * Measures as models write them, where each means one thing: SQL's text ("sum(revenue), count(*)"), an op
+ * name alone ("count"), {sum: "revenue"}, and field/function for column/op. What is left is refused.
+ */
+function measuresAsMeant(v: unknown): unknown {
+  const items =
+    typeof v === 'string' ? v.split(/,(?![^(]*\))/) : Array.isArray(v) ? v : v && typeof v === 'object' ? [v] : v;
+  if (!Array.isArray(items)) return items;
+  return items.map((item) => {
+    if (typeof item === 'string') {
+      const m = /^\s*(\w+)\s*(?:\(\s*(\*|distinct\s+)?\s*([\w/]*)\s*\))?\s*$/i.exec(item);
+      if (!m) return item;
+      const op = m[2]?.trim().toLowerCase() === 'distinct' ? 'countDistinct' : m[1]!;
+      return { op, ...(m[3] ? { column: m[3] } : {}) };
+    }
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+    const o: Record<string, unknown> = { ...item };
+    const entries = Object.entries(o);
+    if (entries.length === 1 && typeof entries[0]![1] === 'string' && OP_NAMES.has(entries[0]![0].toLowerCase()))
+      return { op: entries[0]![0], column: entries[0]![1] };
+    for (const [alias, key] of [
+      ['field', 'column'],
+      ['attribute', 'column'],
+      ['function', 'op'],
+      ['aggregate', 'op'],
+    ] as const)
+      if (o[alias] !== undefined && o[key] === undefined) {
+        o[key] = o[alias];
+        delete o[alias];
+      }
+    return o;
+  });
+}
+const MEASURE_SHAPE = 'each measure is {"op":"sum","column":"revenue"} or {"op":"count"}.';
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 /**
  * Refused before anything is sent: Dataverse does not group by dates (AGG: "groupby with datetime values isn't
@@ -62,16 +97,49 @@ export const aggregateRecords = defineTool({
         .optional()
         .describe("Conditions, as query_entities' where."),
       groupBy: z
-        .array(z.string().trim().min(1).max(100))
-        .max(5)
+        .preprocess(
+          namesIn,
+          z
+            .array(
+              z.string().trim().min(1).max(100),
+              wrongType('groupBy is a list of column names, e.g. ["industrycode"].'),
+            )
+            .max(5, onlyLists),
+        )
         .optional()
         .describe('Columns to group by: choices, lookups, text, numbers (not dates). None: one total.'),
       measures: z
-        .array(
-          z.object({ op: z.preprocess(opAsMeant, z.enum(OPS)), column: z.string().trim().min(1).max(100).optional() }),
+        .preprocess(
+          measuresAsMeant,
+          z
+            .array(
+              z.strictObject(
+                {
+                  op: z.preprocess(
+                    opAsMeant,
+                    z.enum(OPS, {
+                      error: (issue) =>
+                        issue.code === 'invalid_value'
+                          ? `a measure's op is one of ${OPS.join(', ')}${typeof issue.input === 'string' ? `, not '${issue.input}'` : ''}.`
+                          : undefined,
+                    }),
+                  ),
+                  column: z.string().trim().min(1).max(100).optional(),
+                },
+                {
+                  error: (issue) =>
+                    issue.code === 'invalid_type'
+                      ? MEASURE_SHAPE
+                      : issue.code === 'unrecognized_keys'
+                        ? `a measure takes op and column, not ${issue.keys.map((k) => `'${k}'`).join(', ')}; results are named op_column (sum_revenue).`
+                        : undefined,
+                },
+              ),
+              wrongType(`measures is a list: ${MEASURE_SHAPE}`),
+            )
+            .max(10, onlyLists)
+            .default([{ op: 'count' }]),
         )
-        .max(10)
-        .default([{ op: 'count' }])
         .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),
       top: z.number().int().min(1).max(500).default(50).describe('Groups to return.'),
     },
@@ -138,7 +206,9 @@ export const aggregateRecords = defineTool({
         ? ` Showing the ${shown.length} largest of ${shaped.length} groups; pass a larger top for more.`
         : '';
     const money = moneyNote(model, items, readable);
-    const summary = `${model.logicalName}${by}: ${shaped.length} group${shaped.length === 1 ? '' : 's'}, largest ${first} first.${cut}${money}`;
+    const summary = groups.length
+      ? `${model.logicalName}${by}: ${shaped.length} group${shaped.length === 1 ? '' : 's'}, largest ${first} first.${cut}${money}`
+      : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}`;
     const json = fitResult(structured, shown.length, ctx.policy.maxResultBytes);
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },

@@ -112,6 +112,43 @@ describe('aggregate_records', () => {
     expect(named.structuredContent).toEqual(plain.structuredContent);
   });
 
+  it("measures and groupBy in SQL's text and other APIs' shapes mean the documented ones", async () => {
+    const documented = await h.call('aggregate_records', {
+      entity: 'account',
+      groupBy: ['industrycode'],
+      measures: [{ op: 'sum', column: 'revenue' }, { op: 'count' }, { op: 'countDistinct', column: 'address1_city' }],
+    });
+    expect(documented.isError).toBeFalsy();
+    for (const variant of [
+      { groupBy: 'industrycode', measures: 'SUM(revenue), count(*), COUNT(DISTINCT address1_city)' },
+      {
+        groupBy: ['industrycode'],
+        measures: [{ sum: 'revenue' }, 'count', { function: 'countDistinct', field: 'address1_city' }],
+      },
+    ]) {
+      const r = await h.call('aggregate_records', { entity: 'account', ...variant });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent, JSON.stringify(variant)).toEqual(documented.structuredContent);
+    }
+    // what cannot be read as one measure is refused, saying what a measure is
+    for (const [measures, message] of [
+      [
+        [{ op: 'median', column: 'revenue' }],
+        "a measure's op is one of count, sum, avg, min, max, countDistinct, not 'median'.",
+      ],
+      [
+        [{ op: 'sum', column: 'revenue', alias: 'total' }],
+        "a measure takes op and column, not 'alias'; results are named op_column (sum_revenue).",
+      ],
+      [[42], 'each measure is {"op":"sum","column":"revenue"} or {"op":"count"}.'],
+    ] as const) {
+      const r = await h.call('aggregate_records', { entity: 'account', measures });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(message);
+      expect(textOf(r)).not.toMatch(/\n/);
+    }
+  });
+
   it('without groupBy: one total; a list of conditions means all of them', async () => {
     const r = await h.call('aggregate_records', {
       entity: 'opportunity',
@@ -125,6 +162,7 @@ describe('aggregate_records', () => {
     const open = emu.rows('opportunity').filter((o) => o.statecode === 0 && Number(o.estimatedvalue) > 100_000);
     const accounts = new Set(open.map((o) => (o.parentaccountid as { id: string } | null)?.id).filter(Boolean));
     expect(r.structuredContent.groups).toEqual([{ count: open.length, countDistinct_parentaccountid: accounts.size }]);
+    expect(textOf(r)).toMatch(/^opportunity: count, countDistinct_parentaccountid over all matching records\./);
   });
 
   it("a money sum says it adds each record's own currency, and names the base-currency column", async () => {

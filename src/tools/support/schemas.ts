@@ -40,11 +40,14 @@ export const wrongType = (message: string) => ({
  * `when` is the check option zod runs a check under (documented for refinements; .max's parameter type
  * leaves it out, hence the cast); test/tools/query-entities.test.ts fails if zod stops honouring it.
  */
-const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(payload.value) } as Record<never, never>;
+export const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(payload.value) } as Record<
+  never,
+  never
+>;
 
 // Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such.
 const NAMES = /^\s*[A-Za-z_][\w/]*(?:\s*,\s*[A-Za-z_][\w/]*)*\s*$/;
-const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v);
+export const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v);
 
 export const selectParam = z
   .preprocess(
