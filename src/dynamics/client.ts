@@ -598,7 +598,8 @@ export class DynamicsClient {
   ): Promise<{ body: Row; columns: string[] }> {
     const body: Row = {};
     const columns: string[] = [];
-    for (const [name, value] of Object.entries(values)) {
+    for (const [key, given] of Object.entries(values)) {
+      const { name, value } = this.fromBind(model, key, given);
       const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase());
       if (!col) {
         const writable = [...model.columns.values()].filter((c) =>
@@ -626,7 +627,8 @@ export class DynamicsClient {
           continue;
         }
         const ref = value as { entity?: string; id?: string } | string;
-        const target = typeof ref === 'string' ? (col.targets?.length === 1 ? col.targets[0] : undefined) : ref.entity;
+        const only = col.targets?.length === 1 ? col.targets[0] : undefined;
+        const target = typeof ref === 'string' || !ref.entity ? only : ref.entity;
         if (!target)
           throw badInput(
             `${model.logicalName}.${col.logicalName} can point at ${col.targets?.join(' or ')}: say which.`,
@@ -635,7 +637,7 @@ export class DynamicsClient {
         const targetName = (await this.metadata.resolveEntityName(target)) ?? target;
         if (col.targets && !col.targets.includes(targetName))
           throw badInput(
-            `${model.logicalName}.${col.logicalName} cannot point at a ${target}.`,
+            `${model.logicalName}.${col.logicalName} cannot point at ${targetName === target ? 'a ' : ''}${targetName}.`,
             `It points at ${col.targets.join(' or ')}.`,
           );
         const nav = [...model.singleNavs.values()].find(
@@ -654,6 +656,24 @@ export class DynamicsClient {
       body[col.logicalName] = toWriteValue(col, value, model.logicalName);
     }
     return { body, columns };
+  }
+
+  /**
+   * The Web API's own way to set a lookup, which models copy from its documentation:
+   * "primarycontactid@odata.bind": "/contacts(<id>)" means primarycontactid = that contact. It is read back
+   * into a column and a reference, so the same checks (column, policy, target) apply as to any lookup.
+   */
+  private fromBind(model: EntityModel, key: string, value: unknown): { name: string; value: unknown } {
+    const m = /^(.+)@odata\.bind$/i.exec(key);
+    if (!m) return { name: key, value };
+    const nav = model.singleNavs.get(m[1]!.toLowerCase());
+    const ref = typeof value === 'string' ? /(?:^|\/)(\w+)\(\{?([0-9a-fA-F-]{36})\}?\)$/.exec(value.trim()) : null;
+    if (!nav || !ref)
+      throw badInput(
+        `'${key}': ${nav ? `'${String(value)}' is not a reference such as /contacts(<GUID>)` : `${model.logicalName} has no lookup '${m[1]}'`}.`,
+        'Set a lookup by its column name instead: {"primarycontactid": {"entity": "contact", "id": "<GUID>"}}.',
+      );
+    return { name: nav.attribute, value: { entity: ref[1], id: ref[2] } };
   }
 
   private async writeModel(entity: string, action: string): Promise<EntityModel> {

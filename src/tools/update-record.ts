@@ -4,6 +4,21 @@ import { toolArgs } from './support/args.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
+/**
+ * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
+ * means {entity, id}. Without an entity, the column's only target is meant (the client refuses otherwise).
+ */
+function lookupAsMeant(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const o: Record<string, unknown> = { ...v };
+  for (const alias of ['logicalName', 'entityType', 'entityName', 'table'])
+    if (o[alias] !== undefined && o.entity === undefined) {
+      o.entity = o[alias];
+      delete o[alias];
+    }
+  return o;
+}
+
 export const updateRecord = defineTool({
   name: 'update_record',
   title: 'Update a Dynamics record',
@@ -24,7 +39,10 @@ export const updateRecord = defineTool({
               z.number(),
               z.boolean(),
               z.null(),
-              z.object({ entity: z.string().max(100), id: z.string().max(40) }),
+              z.preprocess(
+                lookupAsMeant,
+                z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) }),
+              ),
             ],
             {
               error: (issue) =>

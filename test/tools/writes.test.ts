@@ -226,7 +226,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       ['update_record', { entity: 'account', id, values: [['name', 'x']] }, 'values is an object of column'],
       [
         'update_record',
-        { entity: 'account', id, values: { primarycontactid: { logicalName: 'contact', id } } },
+        { entity: 'account', id, values: { primarycontactid: { contact: id } } },
         'or a lookup {"entity":"contact","id":"<GUID>"}',
       ],
     ] as const;
@@ -236,6 +236,46 @@ describe('write tools: create_lead, create_case, update_record', () => {
       expect(textOf(r)).toContain(message);
     }
     expect(emu.stats().apiRequests).toBe(before); // refused before any request
+  });
+
+  it('a lookup set as the Web API and the SDKs write it is that lookup; a wrong target is refused', async () => {
+    const account = emu.rows('account')[2]!;
+    const id = String(account.accountid);
+    const contacts = emu.rows('contact').slice(0, 4);
+    const forms = [
+      { 'primarycontactid@odata.bind': `/contacts(${contacts[0]!.contactid})` },
+      { primarycontactid: { id: contacts[1]!.contactid } },
+      { primarycontactid: { logicalName: 'contact', id: contacts[2]!.contactid } },
+      { primarycontactid: { entity: 'contacts', id: contacts[3]!.contactid } },
+    ];
+    for (const [i, values] of forms.entries()) {
+      const r = await h.call('update_record', { entity: 'account', id, values });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const row = emu.rows('account').find((a) => a.accountid === id)!;
+      expect(row.primarycontactid, JSON.stringify(values)).toMatchObject({ id: contacts[i]!.contactid });
+    }
+    const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === id));
+    for (const [values, message] of [
+      [{ 'primarycontactid@odata.bind': `/accounts(${id})` }, 'account.primarycontactid cannot point at account.'],
+      [
+        { 'nosuch@odata.bind': `/contacts(${contacts[0]!.contactid})` },
+        "'nosuch@odata.bind': account has no lookup 'nosuch'.",
+      ],
+      [{ 'primarycontactid@odata.bind': 'Wei Ito' }, "'Wei Ito' is not a reference such as /contacts(<GUID>)"],
+    ] as const) {
+      const r = await h.call('update_record', { entity: 'account', id, values });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(message);
+    }
+    // a lookup with more than one target needs its table named
+    const incident = emu.rows('incident')[0]!;
+    const ambiguous = await h.call('update_record', {
+      entity: 'incident',
+      id: String(incident.incidentid),
+      values: { customerid: { id } },
+    });
+    expect(textOf(ambiguous)).toContain('incident.customerid can point at account or contact: say which.');
+    expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === id))).toBe(before);
   });
 
   it("a secret pasted into a record (this app's own client secret in a description) comes back redacted in the text and in the structured result alike", async () => {
