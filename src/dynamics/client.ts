@@ -51,7 +51,13 @@ export interface QuerySpec {
   count?: boolean;
 }
 
+/** What makes a query besides its table and page size: a cursor passed without any continues its own query. */
+const QUERY_KEYS = ['select', 'where', 'filter', 'orderBy', 'expand', 'count'] as const;
+const CURSOR_QUERIES = 1_000;
+
 export interface QueryPage {
+  /** the query this page answers: the one asked, or the one a cursor passed alone continues */
+  spec: QuerySpec;
   entity: EntityModel;
   rows: Row[];
   hasMore: boolean;
@@ -225,6 +231,8 @@ export class DynamicsClient {
   readonly checker: ReadChecker;
   private readonly conditions: ConditionBuilder;
   private readonly cursors: CursorCodec;
+  /** the queries of cursors handed out lately, by fingerprint: a cursor passed on its own continues its query */
+  private readonly cursorQueries = new Map<string, QuerySpec>();
   private readonly origin: string;
   private readonly serviceRoot: string;
 
@@ -394,8 +402,21 @@ export class DynamicsClient {
     return closest(column, m);
   };
 
-  /** One page of a query: exactly `top` rows or fewer, with a cursor when there are more. */
-  async query(spec: QuerySpec, opts: CallOptions & { cursor?: string } = {}): Promise<QueryPage> {
+  /**
+   * One page of a query: exactly `top` rows or fewer, with a cursor when there are more. With a cursor and no
+   * query of its own (only the table), the page continues the query the cursor came from: models often pass
+   * the cursor alone. That query is re-checked against the policy like any other.
+   */
+  async query(given: QuerySpec, opts: CallOptions & { cursor?: string } = {}): Promise<QueryPage> {
+    const c = opts.cursor ? this.cursors.open(opts.cursor) : undefined;
+    if (c === null)
+      throw badInput(
+        'The cursor is not valid (altered, from another server, or expired).',
+        'Run the query again without a cursor to start from the first page.',
+      );
+    const bare = QUERY_KEYS.every((k) => given[k] === undefined);
+    const remembered = c && bare ? this.cursorQueries.get(c.query) : undefined;
+    const spec = remembered && remembered.entity === given.entity ? remembered : given;
     const model = await this.checker.entity(spec.entity);
     const top = Math.min(spec.top ?? 50, this.policy.maxRows);
     if (!Number.isInteger(top) || top < 1)
@@ -403,17 +424,15 @@ export class DynamicsClient {
     const parts = await this.parts(model, spec);
     const print = fingerprint([model.logicalName, parts, top, !!spec.count]);
     let path: string;
-    if (opts.cursor) {
-      const c = this.cursors.open(opts.cursor);
-      if (!c)
-        throw badInput(
-          'The cursor is not valid (altered, from another server, or expired).',
-          'Run the query again without a cursor to start from the first page.',
-        );
+    if (c) {
       if (c.entity !== model.logicalName || c.query !== print)
         throw badInput(
-          'This cursor belongs to a different query.',
-          'Pass the cursor with exactly the same arguments as the call that returned it.',
+          c.entity !== model.logicalName
+            ? `This cursor continues a query on ${c.entity}, not ${model.logicalName}.`
+            : bare
+              ? 'This server no longer holds the query this cursor continues (it restarted, or another server issued it).'
+              : 'This cursor belongs to a different query.',
+          'Pass the cursor with the same arguments as the call that returned it, or with the table and cursor alone.',
         );
       // the continuation is our own checked query plus the paging cookie Dataverse gave us
       if (!/^[^&#\s]+$/.test(c.link))
@@ -436,17 +455,19 @@ export class DynamicsClient {
       entity: model,
       rows: page.rows,
       hasMore: !!next,
-      cursor: next
-        ? this.cursors.seal({
-            link: skipTokenOf(next),
-            query: print,
-            entity: model.logicalName,
-            at: Date.now(),
-          })
-        : undefined,
+      cursor: next ? this.sealCursor(skipTokenOf(next), print, model.logicalName, spec) : undefined,
       totalCount: page.count,
       totalCountCapped: page.capped,
+      spec,
     };
+  }
+
+  private sealCursor(link: string, print: string, entity: string, spec: QuerySpec): string {
+    // most recent last; the oldest goes past the bound (a forgotten query only means passing the arguments)
+    this.cursorQueries.delete(print);
+    this.cursorQueries.set(print, { ...spec, entity });
+    if (this.cursorQueries.size > CURSOR_QUERIES) this.cursorQueries.delete(this.cursorQueries.keys().next().value!);
+    return this.cursors.seal({ link, query: print, entity, at: Date.now() });
   }
 
   /**

@@ -114,7 +114,8 @@ export const queryEntities = defineTool({
       },
       { signal: ctx.signal, cursor: args.cursor },
     );
-    const models = await relatedModels(ctx.client, page.entity, args.expand?.map((e) => e.relation) ?? []);
+    const expand = page.spec.expand;
+    const models = await relatedModels(ctx.client, page.entity, expand?.map((e) => e.relation) ?? []);
     const records = page.rows.map((r) =>
       compactRow(
         page.entity,
@@ -124,7 +125,7 @@ export const queryEntities = defineTool({
       ),
     );
     // only expanded lists can be cut: a plain query skips the walk over every row
-    const moreRelated = args.expand?.length ? trimRelated(page.entity, records) : [];
+    const moreRelated = expand?.length ? trimRelated(page.entity, records) : [];
     const structured = {
       entity: page.entity.logicalName,
       records,

@@ -173,6 +173,30 @@ describe('policy: no way around the allowlist', () => {
     await other.close();
   });
 
+  it('a cursor passed alone continues only the query it was issued for, re-checked, on the server that holds it', async () => {
+    const spec = { entity: 'account', select: ['name'], orderBy: 'name asc', top: 3 };
+    const first = await client.query(spec);
+    const next = await client.query(spec, { cursor: first.cursor });
+    const alone = await client.query({ entity: 'account', top: 50 }, { cursor: first.cursor });
+    expect(alone.rows).toEqual(next.rows);
+    expect(alone.spec).toMatchObject(spec);
+    // another table's query is not continued from it
+    await refused(() => client.query({ entity: 'contact' }, { cursor: first.cursor }), ['bad_input']);
+    // a replica sharing the cursor key (DYNAMICS_MCP_CURSOR_KEY) but not the query: the arguments are needed
+    const key = { DYNAMICS_MCP_CURSOR_KEY: 'k'.repeat(40) };
+    const a = clientFor(emu, { env: key }).client;
+    const b = clientFor(emu, { env: key }).client;
+    const issued = await a.query(spec);
+    await expect(b.query({ entity: 'account' }, { cursor: issued.cursor })).rejects.toThrow(
+      /no longer holds the query this cursor continues/,
+    );
+    expect((await b.query(spec, { cursor: issued.cursor })).rows).toEqual(
+      (await a.query(spec, { cursor: issued.cursor })).rows,
+    );
+    await a.close();
+    await b.close();
+  });
+
   it('a nextLink to another origin, or one that widens the query, is not followed', async () => {
     const body = (link: string) => ({
       '@odata.context': 'x',

@@ -64,6 +64,31 @@ describe('query_entities', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('a cursor passed with only the table continues the query it came from', async () => {
+    const args = {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'statecode', op: 'eq', value: 'Active' },
+      orderBy: 'name asc',
+      expand: [{ relation: 'contact_customer_accounts', select: ['fullname'] }],
+      top: 3,
+    };
+    const first = await h.call('query_entities', args);
+    const cursor = first.structuredContent.cursor;
+    const full = await h.call('query_entities', { ...args, cursor });
+    const alone = await h.call('query_entities', { entity: 'account', cursor });
+    expect(alone.isError, textOf(alone)).toBeFalsy();
+    expect(alone.structuredContent).toEqual({ ...full.structuredContent, cursor: expect.any(String) });
+    const noTable = await h.call('query_entities', { cursor });
+    expect(textOf(noTable)).toContain('entity is required: the table, e.g. "account"');
+    const other = await h.call('query_entities', { entity: 'contact', cursor });
+    expect(textOf(other)).toMatch(/This cursor continues a query on account, not contact\./);
+    const changed = await h.call('query_entities', { ...args, select: ['name', 'revenue'], cursor });
+    expect(textOf(changed)).toMatch(
+      /This cursor belongs to a different query\.\nHow to fix: Pass the cursor with the same arguments as the call that returned it, or with the table and cursor alone\./,
+    );
+  });
+
   it('sorted and filtered, page after page: the matching rows in order, each once, though every larger value belongs to a row the filter leaves out', async () => {
     const values = emu.rows('opportunity').map((o) => Number(o.estimatedvalue));
     const cut = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

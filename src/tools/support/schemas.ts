@@ -6,7 +6,12 @@ import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
  * from. No top-level unions (some clients reject them) and no recursion (conditions nest three levels).
  */
 export const entityParam = z
-  .string()
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? 'entity is required: the table, e.g. "account" (describe_entity without arguments lists them).'
+        : 'entity is the table name as text, e.g. "account".',
+  })
   .trim()
   .min(1)
   .max(100)
