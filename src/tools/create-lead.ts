@@ -50,6 +50,10 @@ export const createLead = defineTool({
         leadsourcecode: 'source',
         leadSource: 'source',
         topic: 'subject',
+        // a whole name is not split here: which part is the family name depends on the person
+        name: ['firstName', 'lastName'],
+        fullName: ['firstName', 'lastName'],
+        contactName: ['firstName', 'lastName'],
       },
       elsewhere: 'Other lead columns go in "extra", e.g. {"extra": {"jobtitle": "CTO"}}.',
     },

@@ -61,6 +61,12 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^create_lead has no argument 'firstname' \(use 'firstName'\), 'lastname' \(use 'lastName'\), 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra"/,
       () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobtitle: 'CTO' }),
     ],
+    // a whole name is not split by the server: which part is the family name depends on the person
+    [
+      'create_lead',
+      /^create_lead has no argument 'fullName' \(use 'firstName' and 'lastName'\)\./,
+      () => ({ fullName: 'Ana Silva', email: 'ana.silva@example.com' }),
+    ],
     [
       'create_case',
       /^create_case has no argument 'severity' \(use 'priority'\)/,

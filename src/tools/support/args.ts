@@ -11,7 +11,7 @@ import { closest } from '../../policy/suggest.js';
 export function toolArgs<S extends z.ZodRawShape>(
   tool: string,
   shape: S,
-  opts: { meant?: Record<string, keyof S & string>; elsewhere?: string } = {},
+  opts: { meant?: Record<string, (keyof S & string) | (keyof S & string)[]>; elsewhere?: string } = {},
 ) {
   const names = Object.keys(shape);
   const known = new Set(names);
@@ -27,8 +27,8 @@ export function toolArgs<S extends z.ZodRawShape>(
     const unknown = Object.keys(v as object).filter((k) => !known.has(k));
     if (unknown.length === 0) return v;
     const each = unknown.map((k) => {
-      const use = meant.get(k.toLowerCase()) ?? closest(k, names, 1)[0];
-      return use ? `'${k}' (use '${use}')` : `'${k}'`;
+      const use = [meant.get(k.toLowerCase()) ?? closest(k, names, 1)[0] ?? []].flat();
+      return use.length ? `'${k}' (use ${use.map((u) => `'${u}'`).join(' and ')})` : `'${k}'`;
     });
     ctx.addIssue({
       code: 'custom',
