@@ -95,6 +95,28 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   lastYear: 'LastYear',
 };
 
+type Leaf = { column: string; op: ConditionOp; value?: Scalar | Scalar[] };
+/**
+ * What a condition can mean only one way: eq / ne with a list is in / notIn, in / notIn with one value is a
+ * list of one, and SQL's LIKE wildcards where the operator already implies them ('%energy%' for contains,
+ * 'Contoso%' for startswith, '%Ltd' for endswith) are left out: the value is matched literally, so they
+ * would otherwise find nothing. A trailing % alone with contains stays text ('50%').
+ */
+function conditionAsMeant(c: Leaf): Leaf {
+  const { op, value } = c;
+  if (Array.isArray(value) && (op === 'eq' || op === 'ne')) return { ...c, op: op === 'eq' ? 'in' : 'notIn' };
+  if ((op === 'in' || op === 'notIn') && value !== undefined && value !== null && !Array.isArray(value))
+    return { ...c, value: [value] };
+  if (typeof value !== 'string') return c;
+  const lead = /^[%*]+/;
+  const trail = /[%*]+$/;
+  let v = value;
+  if ((op === 'contains' || op === 'notContains') && lead.test(v)) v = v.replace(lead, '').replace(trail, '');
+  else if (op === 'startswith') v = v.replace(trail, '');
+  else if (op === 'endswith') v = v.replace(lead, '');
+  return v && v !== value ? { ...c, value: v } : c;
+}
+
 /** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */
 const escapeLike = (s: string) => s.replace(/[[%_]/g, (c) => `[${c}]`);
 
@@ -196,9 +218,10 @@ export class ConditionBuilder {
   }
 
   private async leaf(
-    c: { column: string; op: ConditionOp; value?: Scalar | Scalar[] },
+    given: { column: string; op: ConditionOp; value?: Scalar | Scalar[] },
     entity: EntityModel,
   ): Promise<Expr> {
+    const c = conditionAsMeant(given);
     if (typeof c.column !== 'string' || !c.column)
       throw badInput('A condition needs a "column".', 'e.g. { "column": "name", "op": "eq", "value": "Contoso" }.');
     const r = await this.resolve(entity, c.column);

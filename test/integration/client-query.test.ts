@@ -53,6 +53,28 @@ describe('client reads against the emulator', () => {
     );
   });
 
+  it("what a condition can mean only one way is read so: eq with a list, in with one value, LIKE's wildcards", async () => {
+    const model = await client.metadata.entity('account');
+    const b = new ConditionBuilder(client.metadata);
+    const compiled = async (c: Parameters<ConditionBuilder['build']>[0]) => filterToOData(await b.build(c, model));
+    expect(await compiled({ column: 'address1_city', op: 'eq', value: ['Seattle', 'Berlin'] })).toBe(
+      'Microsoft.Dynamics.CRM.In(PropertyName=\'address1_city\',PropertyValues=["Seattle","Berlin"])',
+    );
+    expect(await compiled({ column: 'address1_city', op: 'ne', value: ['Seattle'] })).toBe(
+      'Microsoft.Dynamics.CRM.NotIn(PropertyName=\'address1_city\',PropertyValues=["Seattle"])',
+    );
+    expect(await compiled({ column: 'address1_city', op: 'in', value: 'Seattle' })).toBe(
+      'Microsoft.Dynamics.CRM.In(PropertyName=\'address1_city\',PropertyValues=["Seattle"])',
+    );
+    expect(await compiled({ column: 'name', op: 'contains', value: '%energy%' })).toBe("contains(name,'energy')");
+    expect(await compiled({ column: 'name', op: 'notContains', value: '*energy' })).toBe("not contains(name,'energy')");
+    expect(await compiled({ column: 'name', op: 'startswith', value: 'Contoso%' })).toBe("startswith(name,'Contoso')");
+    expect(await compiled({ column: 'name', op: 'endswith', value: '%Ltd' })).toBe("endswith(name,'Ltd')");
+    // a % that can be text stays text, matched literally
+    expect(await compiled({ column: 'name', op: 'contains', value: '50%' })).toBe("contains(name,'50[%]')");
+    expect(await compiled({ column: 'name', op: 'endswith', value: '50%' })).toBe("endswith(name,'50[%]')");
+  });
+
   it('bad values are refused with what the column takes', async () => {
     const model = await client.metadata.entity('opportunity');
     const b = new ConditionBuilder(client.metadata);

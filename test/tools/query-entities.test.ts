@@ -384,6 +384,19 @@ describe('query_entities', () => {
     expect(top.structuredContent.records).toHaveLength(Math.min(50, seattle.length));
   });
 
+  it("SQL's LIKE wildcards around a contains value find what contains finds, not nothing", async () => {
+    const word = String(emu.rows('account')[0]!.name).split(' ')[1]!.toLowerCase();
+    const expected = emu.rows('account').filter((a) => String(a.name).toLowerCase().includes(word));
+    expect(expected.length).toBeGreaterThan(0);
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'name', op: 'contains', value: `%${word}%` },
+      top: 5000,
+    });
+    expect(r.structuredContent.records).toHaveLength(expected.length);
+  });
+
   // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
   it('an object of column names is one condition per column, all of them to hold', async () => {
     const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
