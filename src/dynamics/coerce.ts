@@ -106,6 +106,12 @@ export function toLiteral(
         );
       if (DATE.test(s)) return lit('date', s);
       if (DATETIME.test(s)) return lit('datetime', s);
+      // a time without its zone is a different instant in every zone: not guessed
+      if (DATETIME.test(`${s}Z`))
+        throw badInput(
+          `${where} is a date and time; '${s}' has no time zone, so it names a different moment in each one.`,
+          `Add Z for UTC (${s}Z) or the offset of the time zone meant (e.g. ${s}+01:00); Dynamics stores times in UTC.`,
+        );
       // models write dates in words ("last week", "next friday") and often do not know today's date: say it,
       // and in a filter, the relative operators that say a period exactly
       const today = `today is ${new Date().toISOString().slice(0, 10)} (UTC)`;

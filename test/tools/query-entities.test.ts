@@ -552,6 +552,27 @@ describe('query_entities', () => {
     expect(sent.some((u) => u.includes('$filter=createdon ge 2026-11-20T12:00:00Z'))).toBe(true);
   });
 
+  it('a time without a time zone is refused, saying how to name the zone; with Z it is that moment', async () => {
+    const noZone = await h.call('query_entities', {
+      entity: 'lead',
+      where: { column: 'createdon', op: 'ge', value: '2026-11-20T10:00:00' },
+    });
+    expect(textOf(noZone)).toBe(
+      "Error (bad_input): lead.createdon is a date and time; '2026-11-20T10:00:00' has no time zone, so it names a different moment in each one.\n" +
+        'How to fix: Add Z for UTC (2026-11-20T10:00:00Z) or the offset of the time zone meant (e.g. 2026-11-20T10:00:00+01:00); Dynamics stores times in UTC.',
+    );
+    const utc = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['createdon'],
+      where: { column: 'createdon', op: 'ge', value: '2026-11-20T10:00:00Z' },
+      top: 5000,
+    });
+    const expected = emu
+      .rows('lead')
+      .filter((l) => Date.parse(String(l.createdon)) >= Date.parse('2026-11-20T10:00:00Z'));
+    expect(utc.structuredContent.records).toHaveLength(expected.length);
+  });
+
   it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {
     const leadQueries = () => emu.requests().filter((q) => q.url.startsWith('/api/data/v9.2/leads')).length;
     const sent = leadQueries();
