@@ -5,8 +5,17 @@ import type { AggregateItem, AggregateMethod } from '../odata/ast.js';
 import type { ReadChecker } from '../policy/check.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import { defineTool } from './define.js';
+import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
-import { entityParam, namesIn, onlyLists, WHERE_SHAPE, whereParam, wrongType } from './support/schemas.js';
+import {
+  entityParam,
+  namesList,
+  objectErrors,
+  onlyLists,
+  WHERE_SHAPE,
+  whereParam,
+  wrongType,
+} from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -49,23 +58,18 @@ function measuresAsMeant(v: unknown): unknown {
       return { op, ...(m[3] ? { column: m[3] } : {}) };
     }
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
-    const o: Record<string, unknown> = { ...item };
-    const entries = Object.entries(o);
+    const entries = Object.entries(item);
     if (entries.length === 1 && typeof entries[0]![1] === 'string' && OP_NAMES.has(entries[0]![0].toLowerCase()))
       return { op: entries[0]![0], column: entries[0]![1] };
-    for (const [alias, key] of [
-      ['field', 'column'],
-      ['attribute', 'column'],
-      ['function', 'op'],
-      ['aggregate', 'op'],
-    ] as const)
-      if (o[alias] !== undefined && o[key] === undefined) {
-        o[key] = o[alias];
-        delete o[alias];
-      }
-    return o;
+    return withNames(item, MEASURE_ALIASES);
   });
 }
+const MEASURE_ALIASES = [
+  ['field', 'column'],
+  ['attribute', 'column'],
+  ['function', 'op'],
+  ['aggregate', 'op'],
+] as const;
 const MEASURE_SHAPE = 'each measure is {"op":"sum","column":"revenue"} or {"op":"count"}.';
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 /**
@@ -96,16 +100,7 @@ export const aggregateRecords = defineTool({
         .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, wrongType(WHERE_SHAPE)))
         .optional()
         .describe("Conditions, as query_entities' where."),
-      groupBy: z
-        .preprocess(
-          namesIn,
-          z
-            .array(
-              z.string().trim().min(1).max(100),
-              wrongType('groupBy is a list of column names, e.g. ["industrycode"].'),
-            )
-            .max(5, onlyLists),
-        )
+      groupBy: namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].')
         .optional()
         .describe('Columns to group by: choices, lookups, text, numbers (not dates). None: one total.'),
       measures: z
@@ -126,14 +121,10 @@ export const aggregateRecords = defineTool({
                   ),
                   column: z.string().trim().min(1).max(100).optional(),
                 },
-                {
-                  error: (issue) =>
-                    issue.code === 'invalid_type'
-                      ? MEASURE_SHAPE
-                      : issue.code === 'unrecognized_keys'
-                        ? `a measure takes op and column, not ${issue.keys.map((k) => `'${k}'`).join(', ')}; results are named op_column (sum_revenue).`
-                        : undefined,
-                },
+                objectErrors(
+                  MEASURE_SHAPE,
+                  (keys) => `a measure takes op and column, not ${keys}; results are named op_column (sum_revenue).`,
+                ),
               ),
               wrongType(`measures is a list: ${MEASURE_SHAPE}`),
             )

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
+import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
-import { anyCase } from './support/schemas.js';
+import { anyCase, objectErrors } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
@@ -28,14 +29,10 @@ export const createCase = defineTool({
               accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
               accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
             },
-            {
-              error: (issue) =>
-                issue.code === 'invalid_type'
-                  ? 'customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.'
-                  : issue.code === 'unrecognized_keys'
-                    ? `customer names an account by accountId or accountName, not ${issue.keys.map((k) => `'${k}'`).join(', ')}.`
-                    : undefined,
-            },
+            objectErrors(
+              'customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.',
+              (keys) => `customer names an account by accountId or accountName, not ${keys}.`,
+            ),
           ),
         )
         .describe('The account the case is for: accountId or accountName.'),
@@ -139,18 +136,11 @@ export const createCase = defineTool({
  */
 function customerAsMeant(v: unknown): unknown {
   if (typeof v === 'string') return guidOrUndefined(v) ? { accountId: v } : { accountName: v };
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-  const c: Record<string, unknown> = { ...v };
-  for (const [alias, key] of [
+  return withNames(v, [
     ['name', 'accountName'],
     ['id', 'accountId'],
     ['accountid', 'accountId'],
-  ] as const)
-    if (c[alias] !== undefined && c[key] === undefined) {
-      c[key] = c[alias];
-      delete c[alias];
-    }
-  return c;
+  ]);
 }
 
 type Account = { id: string; name: string };

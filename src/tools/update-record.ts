@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -8,16 +9,11 @@ import { compactRow, recordUrl } from './support/shape.js';
  * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
  * means {entity, id}. Without an entity, the column's only target is meant (the client refuses otherwise).
  */
-function lookupAsMeant(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-  const o: Record<string, unknown> = { ...v };
-  for (const alias of ['logicalName', 'entityType', 'entityName', 'table'])
-    if (o[alias] !== undefined && o.entity === undefined) {
-      o.entity = o[alias];
-      delete o[alias];
-    }
-  return o;
-}
+const lookupAsMeant = (v: unknown) =>
+  withNames(
+    v,
+    ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
+  );
 
 export const updateRecord = defineTool({
   name: 'update_record',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
+import { withNames } from './aliases.js';
 
 /**
  * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
@@ -40,6 +41,19 @@ export const wrongType = (message: string) => ({
 });
 
 /**
+ * The messages for an object of the wrong type and for keys it does not take (a strict object's), the latter
+ * given the keys as they would be quoted: a key that is dropped without a word is a condition or column lost.
+ */
+export const objectErrors = (wrong: string, stray: (keys: string) => string) => ({
+  error: (issue: { code?: string; keys?: string[] }) =>
+    issue.code === 'invalid_type'
+      ? wrong
+      : issue.code === 'unrecognized_keys'
+        ? stray((issue.keys ?? []).map((k) => `'${k}'`).join(', '))
+        : undefined,
+});
+
+/**
  * For a list's length limit: zod also applies .max() to the length of a string sent instead of the list,
  * adding "Too big: expected string to have <=100 characters" under the message that says to send a list.
  * `when` is the check option zod runs a check under (documented for refinements; .max's parameter type
@@ -54,19 +68,16 @@ export const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(
 const NAMES = /^\s*[A-Za-z_][\w/]*(?:\s*,\s*[A-Za-z_][\w/]*)*\s*$/;
 export const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v);
 
-export const selectParam = z
-  .preprocess(
-    namesIn,
-    z
-      .array(
-        z.string().trim().min(1).max(100),
-        wrongType('select is a list of column names, e.g. ["name","revenue"], not one text.'),
-      )
-      .max(100, onlyLists),
-  )
-  .describe(
-    'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
-  );
+/** A list of up to `max` column (or relationship) names, also taken as one text of names. */
+export const namesList = (max: number, wrong: string) =>
+  z.preprocess(namesIn, z.array(z.string().trim().min(1).max(100), wrongType(wrong)).max(max, onlyLists));
+
+export const selectParam = namesList(
+  100,
+  'select is a list of column names, e.g. ["name","revenue"], not one text.',
+).describe(
+  'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
+);
 
 const EXPAND_SHAPE = 'e.g. [{"relation":"primarycontactid","select":["fullname"]}]';
 const EXPAND_ALIASES = [
@@ -87,12 +98,7 @@ function expandAsMeant(v: unknown): unknown {
   return items.map((item) => {
     if (typeof item === 'string') return { relation: item.trim() };
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
-    const out: Record<string, unknown> = { ...item };
-    for (const [alias, key] of EXPAND_ALIASES)
-      if (out[alias] !== undefined && out[key] === undefined) {
-        out[key] = out[alias];
-        delete out[alias];
-      }
+    const out = withNames(item, EXPAND_ALIASES) as Record<string, unknown>;
     out.select = namesIn(out.select);
     if (out.select === undefined) delete out.select;
     return out;
@@ -120,14 +126,11 @@ export const expandParam = z
               .optional()
               .describe('Columns of the related table.'),
           },
-          {
-            error: (issue) =>
-              issue.code === 'invalid_type'
-                ? `each expand item is an object: ${EXPAND_SHAPE}.`
-                : issue.code === 'unrecognized_keys'
-                  ? `an expand item takes relation and select, not ${issue.keys.map((k) => `'${k}'`).join(', ')}: to filter or sort related records, query their table with where on the lookup.`
-                  : undefined,
-          },
+          objectErrors(
+            `each expand item is an object: ${EXPAND_SHAPE}.`,
+            (keys) =>
+              `an expand item takes relation and select, not ${keys}: to filter or sort related records, query their table with where on the lookup.`,
+          ),
         ),
         wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
       )
@@ -203,12 +206,7 @@ function asMeant(v: unknown, depth: number, issues: Issues): unknown {
       code: 'custom',
       message: `a condition has only column, op and value (or and/or), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
     });
-  const node: Record<string, unknown> = { ...v };
-  for (const [alias, key] of ALIASES)
-    if (node[key] === undefined && node[alias] !== undefined) {
-      node[key] = node[alias];
-      delete node[alias];
-    }
+  const node = withNames(v, ALIASES) as Record<string, unknown>;
   for (const group of ['and', 'or'])
     if (Array.isArray(node[group])) node[group] = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
   return node;
