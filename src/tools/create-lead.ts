@@ -7,6 +7,17 @@ import { compactRow, recordUrl } from './support/shape.js';
 
 const text = (max: number, what: string) => z.string().trim().min(1).max(max).describe(what);
 
+/**
+ * An address as it is pasted from a mail client or a form, where it means one address: surrounding spaces,
+ * "Ana Silva <ana@example.com>", "mailto:ana@example.com".
+ */
+function emailAsMeant(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  const named = /^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>$/.exec(t)?.[1];
+  return (named ?? t).replace(/^mailto:/i, '');
+}
+
 export const createLead = defineTool({
   name: 'create_lead',
   title: 'Create a lead',
@@ -19,8 +30,7 @@ export const createLead = defineTool({
       firstName: text(50, 'First name.').optional(),
       lastName: text(50, 'Last name.'),
       email: z
-        .email({ error: 'email must be an email address.' })
-        .max(100)
+        .preprocess(emailAsMeant, z.email({ error: 'email must be an email address.' }).max(100))
         .optional()
         .describe('Email address; used to find duplicates.'),
       phone: text(50, 'Phone number.').optional(),

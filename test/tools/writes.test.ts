@@ -88,6 +88,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(leadsWith('dupe@example.com')).toHaveLength(2);
   });
 
+  it('create_lead: an address pasted from a mail client is that address, and finds the same lead', async () => {
+    const first = await h.call('create_lead', { lastName: 'Paste', email: ' Pat Paste <pat.paste@example.com> ' });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    expect(leadsWith('pat.paste@example.com')).toHaveLength(1);
+    const again = await h.call('create_lead', { lastName: 'Paste', email: 'mailto:PAT.PASTE@example.com' });
+    expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
+    const bad = await h.call('create_lead', { lastName: 'Paste', email: 'pat at example' });
+    expect(textOf(bad)).toContain('email must be an email address.');
+    expect(leadsWith('pat.paste@example.com')).toHaveLength(1);
+  });
+
   it('create_lead: ten concurrent submissions of one form make one lead', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () => h.call('create_lead', { lastName: 'Burst', email: 'burst@example.com' })),
