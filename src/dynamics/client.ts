@@ -7,7 +7,7 @@ import type { ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import { ODataSyntaxError } from '../odata/errors.js';
 import * as odata from '../odata/parser.js';
 import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../odata/serialize.js';
-import { type QueryParts, ReadChecker, unknownTable } from '../policy/check.js';
+import { type QueryParts, ReadChecker, resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest, closestColumns } from '../policy/suggest.js';
@@ -699,8 +699,7 @@ export class DynamicsClient {
 
   private async writeModel(entity: string, action: string): Promise<EntityModel> {
     if (this.policy.readOnly) this.policy.assertWritable(entity, [], action);
-    const logical = await this.metadata.resolveEntityName(entity);
-    if (!logical) throw await unknownTable(entity, this.policy, this.metadata);
+    const logical = await resolveTable(entity, this.policy, this.metadata);
     return this.metadata.entity(logical);
   }
 

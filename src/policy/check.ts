@@ -69,14 +69,33 @@ const unknownColumn = (entity: EntityModel, name: string, readable: string[]) =>
  */
 export async function unknownTable(name: string, policy: Policy, models: ModelSource): Promise<DynamicsMcpError> {
   const available = policy.entities();
-  const called = (await models.tablesCalled?.(name).catch(() => [])) ?? [];
-  const meant = called.filter((t) => available.includes(t.logicalName));
+  const meant = await offeredTablesCalled(name, policy, models);
   return policyError(
     `There is no table '${name}' available.`,
     meant.length === 1
       ? `'${meant[0]!.displayName}' is what Dynamics shows for the table '${meant[0]!.logicalName}': use entity '${meant[0]!.logicalName}'.`
       : `Tables you may use: ${available.join(', ')}. Call describe_entity without arguments to list them.`,
   );
+}
+
+/** The tables the policy offers whose display name is `name` (singular or plural: "Case", "cases"). */
+async function offeredTablesCalled(name: string, policy: Policy, models: ModelSource) {
+  const available = policy.entities();
+  const called = (await models.tablesCalled?.(name).catch(() => [])) ?? [];
+  return called.filter((t) => available.includes(t.logicalName));
+}
+
+/**
+ * A table's logical name from its logical or entity set name, or from the display name Dynamics shows when
+ * exactly one table the policy offers has it ("cases" is incident: one meaning, so not refused). Anything
+ * else is the unknown-table error, listing the tables offered.
+ */
+export async function resolveTable(name: string, policy: Policy, models: ModelSource): Promise<string> {
+  const logical = await models.resolveEntityName(name);
+  if (logical) return logical;
+  const meant = await offeredTablesCalled(name, policy, models);
+  if (meant.length === 1) return meant[0]!.logicalName;
+  throw await unknownTable(name, policy, models);
 }
 
 export class ReadChecker {
@@ -86,8 +105,7 @@ export class ReadChecker {
   ) {}
 
   async entity(name: string): Promise<EntityModel> {
-    const logical = await this.models.resolveEntityName(name);
-    if (!logical) throw await unknownTable(name, this.policy, this.models);
+    const logical = await resolveTable(name, this.policy, this.models);
     this.policy.assertEntityReadable(logical);
     return this.models.entity(logical);
   }

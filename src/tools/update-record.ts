@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resolveTable } from '../policy/check.js';
 import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
@@ -86,7 +87,7 @@ export const updateRecord = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
   async run(args, ctx) {
-    const logical = (await ctx.client.metadata.resolveEntityName(args.entity)) ?? args.entity;
+    const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
     const id = args.id.toLowerCase();
     const url = recordUrl(ctx.config.dynamics.url, logical, id);
     if (ctx.policy.confirmWrites(logical)) {

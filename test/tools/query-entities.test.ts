@@ -217,22 +217,30 @@ describe('query_entities', () => {
     expect(logged).toEqual([{ level: 'warning', logger: 'dynamics', data: wait }]);
   });
 
-  it('a table asked for by its display name ("cases") is named by its logical name in the error; a typo lists the tables', async () => {
+  it('a table asked for by the name Dynamics shows ("cases") is that table; a typo lists the tables', async () => {
+    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
+      r.structuredContent.records.map((x) => x.id);
+    const incidents = await h.call('query_entities', { entity: 'incident', select: ['title'], top: 5 });
     for (const name of ['case', 'Cases']) {
-      const r = await h.call('query_entities', { entity: name, top: 1 });
-      expect(textOf(r)).toBe(
-        `Error (policy): There is no table '${name}' available.\nHow to fix: 'Case' is what Dynamics shows for the table 'incident': use entity 'incident'.`,
-      );
+      const r = await h.call('query_entities', { entity: name, select: ['title'], top: 5 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).toMatch(/^5 incident records/);
+      expect(ids(r)).toEqual(ids(incidents));
     }
     const typo = await h.call('query_entities', { entity: 'acount', top: 1 });
     expect(textOf(typo)).toMatch(/How to fix: Tables you may use: account, contact, lead, opportunity, incident/);
-    // the write tools say the same
+    // the write tools read it the same way
+    const incident = emu.rows('incident')[0]!;
     const update = await h.call('update_record', {
       entity: 'case',
-      id: String(emu.rows('incident')[0]!.incidentid),
-      values: { description: 'x' },
+      id: String(incident.incidentid),
+      values: { description: 'Read as the Case table' },
     });
-    expect(textOf(update)).toContain("use entity 'incident'");
+    expect(update.isError, textOf(update)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === incident.incidentid)!.description).toBe(
+      'Read as the Case table',
+    );
+    expect(update.structuredContent.url).toContain('etn=incident');
   });
 
   it('a column asked for by its label in Dynamics ("Main Phone", an opportunity\'s "Topic") is named by its column', async () => {
