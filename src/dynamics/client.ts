@@ -8,7 +8,7 @@ import { ODataSyntaxError } from '../odata/errors.js';
 import * as odata from '../odata/parser.js';
 import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../odata/serialize.js';
 import { type QueryParts, ReadChecker, resolveTable } from '../policy/check.js';
-import { type EntityModel, isLookupType } from '../policy/model.js';
+import { columnLabelled, type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest, closestColumns } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
@@ -621,7 +621,7 @@ export class DynamicsClient {
     const columns: string[] = [];
     for (const [key, given] of Object.entries(values)) {
       const { name, value } = this.fromBind(model, key, given);
-      const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase());
+      const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);
       if (!col) {
         const writable = [...model.columns.values()].filter((c) =>
           this.policy.canWrite(model.logicalName, c.logicalName),

@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
-import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
+import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
 import { isGuidText, type Scalar, toLiteral } from './coerce.js';
 
 export const CONDITION_OPS = [
@@ -185,7 +185,8 @@ export class ConditionBuilder {
     }
     const last = parts[parts.length - 1]!;
     const m = /^_(.+)_value$/i.exec(last);
-    const col = current.columns.get((m ? m[1]! : last).toLowerCase());
+    const col =
+      current.columns.get((m ? m[1]! : last).toLowerCase()) ?? (m ? undefined : columnLabelled(current, last));
     // unknown names pass through unresolved: the policy check names the closest real columns
     if (!col)
       return {

@@ -1,7 +1,7 @@
 import { optionValue } from '../dynamics/coerce.js';
 import { DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
-import { type ColumnModel, type EntityModel, isLookupType, type ModelSource } from './model.js';
+import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from './model.js';
 import type { Policy } from './policy.js';
 import { closest, closestColumns } from './suggest.js';
 
@@ -118,7 +118,7 @@ export class ReadChecker {
   /** A column or `_lookup_value` name → its canonical output name and column, if readable. */
   column(entity: EntityModel, name: string): { name: string; column: ColumnModel } {
     const m = /^_(.+)_value$/i.exec(name);
-    const col = entity.columns.get((m ? m[1]! : name).toLowerCase());
+    const col = entity.columns.get((m ? m[1]! : name).toLowerCase()) ?? (m ? undefined : columnLabelled(entity, name));
     if (!col || (m && !isLookupType(col.type))) {
       const nav = entity.singleNavs.get(name.toLowerCase());
       if (nav && !m)

@@ -57,3 +57,19 @@ export interface ModelSource {
 }
 
 export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' || t === 'Owner';
+
+/**
+ * The one column whose label (what Dynamics shows: "Main Phone", "Annual Revenue") is `name`, in any casing;
+ * undefined when none or several have it. People say labels and models pass them on: a label that names one
+ * column means that column, and the policy then applies to it as to its logical name.
+ */
+export function columnLabelled(model: EntityModel, name: string): ColumnModel | undefined {
+  const wanted = name.trim().toLowerCase();
+  let hit: ColumnModel | undefined;
+  for (const c of model.columns.values())
+    if (c.label.toLowerCase() === wanted) {
+      if (hit) return undefined;
+      hit = c;
+    }
+  return hit;
+}

@@ -216,8 +216,8 @@ describe('aggregate_records', () => {
     ],
     // the closest name once, in the hint (not repeated on a line of its own)
     [
-      { entity: 'account', groupBy: ['industry'] },
-      /^Error \(unknown_column\): 'industry' is not a column of account\.\nHow to fix: Did you mean: industrycode\? Call describe_entity\('account'\) for every column you may use\.$/,
+      { entity: 'account', groupBy: ['industrycod'] },
+      /^Error \(unknown_column\): 'industrycod' is not a column of account\.\nHow to fix: Did you mean: industrycode\? Call describe_entity\('account'\) for every column you may use\.$/,
     ],
     // the policy leaves credit limits out: not countable either, and not even named as existing
     [
