@@ -149,6 +149,16 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       title: 'Sent as text',
       prioritycode: 3,
     });
+    // and a whole number where text is declared is that text: an alert id
+    const alert = await h.call('create_case', {
+      title: 'Disk full',
+      customer: { accountId: account.id },
+      externalRef: 4711,
+    });
+    expect(alert.isError, textOf(alert)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === alert.structuredContent.id)!.dmcp_externalref).toBe(
+      '4711',
+    );
     // a text that is not the type written out is still refused, and nothing is sent
     const since = emu.requests().length;
     for (const [top, message] of [
@@ -159,6 +169,12 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       expect(r.isError).toBe(true);
       expect(textOf(r)).toContain(message);
     }
+    const unsafe = await h.call('create_case', {
+      title: 'x',
+      customer: { accountId: account.id },
+      externalRef: 2 ** 60,
+    });
+    expect(textOf(unsafe)).toMatch(/expected string, received number at externalRef/);
     const notJson = await h.call('query_entities', { entity: 'account', select: '["name"' });
     expect(textOf(notJson)).toContain('select is a list of column names');
     expect(apiRequests(emu, since)).toEqual([]);

@@ -60,8 +60,14 @@ function declaredTypes(schema: z.ZodType): Map<string, string> {
 function untext(args: Record<string, unknown>, types: Map<string, string>): Record<string, unknown> {
   let out = args;
   for (const [k, v] of Object.entries(args)) {
-    if (typeof v !== 'string') continue;
-    const value = fromText(v.trim(), types.get(k));
+    // the other way round: a whole number where text is declared (an alert id 4711) is that text; one past
+    // 2^53 is left to be refused, as JSON has already lost its last digits
+    const value =
+      typeof v === 'number' && Number.isSafeInteger(v) && types.get(k) === 'string'
+        ? String(v)
+        : typeof v === 'string'
+          ? fromText(v.trim(), types.get(k))
+          : undefined;
     if (value === undefined) continue;
     if (out === args) out = { ...args };
     out[k] = value;
