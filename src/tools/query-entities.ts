@@ -38,8 +38,11 @@ export const queryEntities = defineTool({
       top: z
         .number()
         .int()
-        .min(1)
-        .max(5000)
+        .min(1, 'top is at least 1.')
+        .max(
+          5000,
+          'top is at most 5000 rows a call (Dynamics pages at 5,000): pass 5000 and continue with the cursor, or count and total with aggregate_records.',
+        )
         .default(50)
         .describe('Rows to return (default 50; the server caps it, see describe_entity).'),
       expand: expandParam.optional(),

@@ -728,6 +728,12 @@ describe('query_entities', () => {
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 0 });
     expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('top is at least 1.');
+    // "all of them": what to do instead
+    const all = await h.call('query_entities', { entity: 'account', top: 100_000 });
+    expect(textOf(all)).toContain(
+      'top is at most 5000 rows a call (Dynamics pages at 5,000): pass 5000 and continue with the cursor, or count and total with aggregate_records.',
+    );
     const w = await h.call('query_entities', { entity: 'account', where: { column: 'name', and: [] } });
     expect(w.isError).toBe(true);
     expect(textOf(w)).toContain('not a mix');
