@@ -132,7 +132,13 @@ export const aggregateRecords = defineTool({
             .default([{ op: 'count' }]),
         )
         .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),
-      top: z.number().int().min(1).max(500).default(50).describe('Groups to return.'),
+      top: z
+        .number()
+        .int()
+        .min(1, 'top is at least 1.')
+        .max(500, 'top is at most 500 groups; narrow them with where, or group by a coarser column.')
+        .default(50)
+        .describe('Groups to return.'),
     },
     {
       meant: {

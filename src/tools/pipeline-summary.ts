@@ -68,7 +68,16 @@ export const pipelineSummary = defineTool({
           .default('stage'),
       ),
       ownerId: z.string().max(40).optional().describe("Only this owner's opportunities (systemuser id)."),
-      topDeals: z.number().int().min(0).max(25).default(5).describe('How many of the largest deals to list.'),
+      topDeals: z
+        .number()
+        .int()
+        .min(0, 'topDeals is 0 or more.')
+        .max(
+          25,
+          'topDeals lists at most 25 deals; for more, use query_entities on opportunity with orderBy "estimatedvalue desc".',
+        )
+        .default(5)
+        .describe('How many of the largest deals to list.'),
     },
     {
       meant: {

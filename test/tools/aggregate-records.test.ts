@@ -227,6 +227,10 @@ describe('aggregate_records', () => {
     [{ entity: 'transactioncurrency' }, /The table 'transactioncurrency' is not available under this server's policy/],
     [{ entity: 'account', where: "name eq 'x'" }, /where takes a condition object \{column, op, value\}/],
     [{ entity: 'account', where: { column: 'name', op: 'like', value: '%x%' } }, /op 'like' does not exist/],
+    [
+      { entity: 'account', groupBy: ['address1_city'], top: 1000 },
+      /top is at most 500 groups; narrow them with where, or group by a coarser column\./,
+    ],
   ])('refused before anything is sent: %j', async (args, message) => {
     const since = emu.requests().length;
     const r = await h.call('aggregate_records', args);

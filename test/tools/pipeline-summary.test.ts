@@ -175,6 +175,10 @@ describe('pipeline_summary', () => {
     expect(textOf(words)).toContain(
       `from must be a date like 2026-01-01 (today is ${new Date().toISOString().slice(0, 10)}`,
     );
+    const many = await h.call('pipeline_summary', { topDeals: 100 });
+    expect(textOf(many)).toContain(
+      'topDeals lists at most 25 deals; for more, use query_entities on opportunity with orderBy "estimatedvalue desc".',
+    );
   });
 
   it('a period given as date-times is the days written, and the heading says it once', async () => {
