@@ -8,6 +8,7 @@ import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import {
+  EMPTY,
   entityParam,
   namesList,
   objectErrors,
@@ -119,7 +120,7 @@ export const aggregateRecords = defineTool({
                           : undefined,
                     }),
                   ),
-                  column: z.string().trim().min(1).max(100).optional(),
+                  column: z.string().trim().min(1, EMPTY).max(100).optional(),
                 },
                 objectErrors(
                   MEASURE_SHAPE,

@@ -5,7 +5,7 @@ import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
-import { anyCase, objectErrors } from './support/schemas.js';
+import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
@@ -19,7 +19,7 @@ export const createCase = defineTool({
   inputSchema: toolArgs(
     'create_case',
     {
-      title: z.string().trim().min(1).max(200).describe('Case title.'),
+      title: z.string().trim().min(1, EMPTY).max(200).describe('Case title.'),
       description: z.string().max(2000).optional().describe('Details, e.g. the alert text.'),
       customer: z
         .preprocess(
@@ -27,11 +27,12 @@ export const createCase = defineTool({
           z.strictObject(
             {
               accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
-              accountName: z.string().trim().min(1).max(160).optional().describe('Exact account name.'),
+              accountName: z.string().trim().min(1, EMPTY).max(160).optional().describe('Exact account name.'),
             },
             objectErrors(
               'customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.',
               (keys) => `customer names an account by accountId or accountName, not ${keys}.`,
+              'customer is required: the account the case is for, {"accountName":"Contoso"} or {"accountId":"<GUID>"}.',
             ),
           ),
         )
@@ -59,7 +60,7 @@ export const createCase = defineTool({
       externalRef: z
         .string()
         .trim()
-        .min(1)
+        .min(1, EMPTY)
         .max(200)
         .optional()
         .describe('Id of the alert or ticket in the system that raised it; makes repeated calls safe.'),

@@ -3,9 +3,10 @@ import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
+import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
-const text = (max: number, what: string) => z.string().trim().min(1).max(max).describe(what);
+const text = (max: number, what: string) => z.string().trim().min(1, EMPTY).max(max).describe(what);
 
 /**
  * An address as it is pasted from a mail client or a form, where it means one address: surrounding spaces,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isLookupType } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
+import { EMPTY } from './support/schemas.js';
 
 const columnSchema = z.object({
   name: z.string(),
@@ -101,7 +102,7 @@ export const describeEntity = defineTool({
       entity: z
         .string()
         .trim()
-        .min(1)
+        .min(1, EMPTY)
         .max(100)
         .optional()
         .describe('Table logical name or entity set name; omit to list tables.'),

@@ -16,6 +16,17 @@ const lookupAsMeant = (v: unknown) =>
     ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
   );
 
+/**
+ * Dataverse's etags are W/"<version number>"; a model often passes the number alone, or drops the W/. Sent as
+ * written, If-Match would never match and the update would be refused as "changed since" when it was not.
+ */
+function etagAsMeant(v: unknown): unknown {
+  const t = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' ? v.trim() : v;
+  if (typeof t !== 'string') return t;
+  const digits = /^"?(\d+)"?$/.exec(t)?.[1];
+  return digits ? `W/"${digits}"` : t;
+}
+
 export const updateRecord = defineTool({
   name: 'update_record',
   title: 'Update a Dynamics record',
@@ -54,8 +65,17 @@ export const updateRecord = defineTool({
           'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
         ),
       etag: z
-        .string()
-        .max(100)
+        .preprocess(
+          etagAsMeant,
+          z
+            .string()
+            .max(100)
+            // checked, not listed as a pattern: the description shows the form, and tools/list stays small
+            .refine(
+              (t) => /^(W\/)?"[^"\s]*"$/.test(t),
+              'etag is the @odata.etag get_record returns, e.g. W/"1000123".',
+            ),
+        )
         .optional()
         .describe(
           '@odata etag from get_record (W/"123"); the update fails with a conflict if the record changed since.',

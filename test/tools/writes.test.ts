@@ -352,6 +352,55 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(forbidden)).toMatch(/Error \(policy\)/);
   });
 
+  it('update_record: an etag given as its version number alone is that etag; one that cannot be an etag is refused', async () => {
+    const opp = emu.rows('opportunity').filter((o) => o.statecode === 0)[3]!;
+    const id = String(opp.opportunityid);
+    const read = await h.call('get_record', { entity: 'opportunity', id, select: ['name'] });
+    const version = /^W\/"(\d+)"$/.exec(read.structuredContent.etag)![1]!;
+    // the number alone, and quoted without W/: the current version, so the update goes through
+    const first = await h.call('update_record', {
+      entity: 'opportunity',
+      id,
+      values: { description: 'a' },
+      etag: Number(version),
+    });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    const next = /^W\/"(\d+)"$/.exec(first.structuredContent.etag)![1]!;
+    const second = await h.call('update_record', {
+      entity: 'opportunity',
+      id,
+      values: { description: 'b' },
+      etag: `"${next}"`,
+    });
+    expect(second.isError, textOf(second)).toBeFalsy();
+    // and a stale one alone is still a conflict
+    const stale = await h.call('update_record', {
+      entity: 'opportunity',
+      id,
+      values: { description: 'c' },
+      etag: version,
+    });
+    expect(textOf(stale)).toMatch(/^Error \(concurrency\)/);
+    const since = emu.stats().apiRequests;
+    const odd = await h.call('update_record', {
+      entity: 'opportunity',
+      id,
+      values: { description: 'd' },
+      etag: 'abc\r\nx-injected: 1',
+    });
+    expect(textOf(odd)).toContain('etag is the @odata.etag get_record returns, e.g. W/"1000123".');
+    expect(emu.stats().apiRequests).toBe(since);
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === id)!.description).toBe('b');
+  });
+
+  it('create tools name what is missing or empty', async () => {
+    const noCustomer = await h.call('create_case', { title: 'x' });
+    expect(textOf(noCustomer)).toContain('customer is required: the account the case is for');
+    const blank = await h.call('create_lead', { lastName: '  ', email: 'blank@example.com' });
+    expect(textOf(blank)).toMatch(/empty text: give a value \(or leave an optional argument out\)\. at lastName/);
+    expect(leadsWith('blank@example.com')).toHaveLength(0);
+  });
+
   it('update_record: a column cleared with null is listed as cleared in what changed', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     await h.call('update_record', {

@@ -6,6 +6,9 @@ import { withNames } from './aliases.js';
  * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
  * from. No top-level unions (some clients reject them) and no recursion (conditions nest three levels).
  */
+/** For text that must not be empty (zod's own says "expected string to have >=1 characters"). */
+export const EMPTY = 'empty text: give a value (or leave an optional argument out).';
+
 export const entityParam = z
   .string({
     error: (issue) =>
@@ -14,7 +17,7 @@ export const entityParam = z
         : 'entity is the table name as text, e.g. "account".',
   })
   .trim()
-  .min(1)
+  .min(1, EMPTY)
   .max(100)
   .describe(
     'Table: logical name (account) or entity set name (accounts). describe_entity without arguments lists them.',
@@ -41,13 +44,15 @@ export const wrongType = (message: string) => ({
 });
 
 /**
- * The messages for an object of the wrong type and for keys it does not take (a strict object's), the latter
- * given the keys as they would be quoted: a key that is dropped without a word is a condition or column lost.
+ * The messages for an object of the wrong type (or missing) and for keys it does not take (a strict object's),
+ * the latter given the keys as they would be quoted: a key dropped without a word is a condition or column lost.
  */
-export const objectErrors = (wrong: string, stray: (keys: string) => string) => ({
-  error: (issue: { code?: string; keys?: string[] }) =>
+export const objectErrors = (wrong: string, stray: (keys: string) => string, missing = wrong) => ({
+  error: (issue: { code?: string; keys?: string[]; input?: unknown }) =>
     issue.code === 'invalid_type'
-      ? wrong
+      ? issue.input === undefined
+        ? missing
+        : wrong
       : issue.code === 'unrecognized_keys'
         ? stray((issue.keys ?? []).map((k) => `'${k}'`).join(', '))
         : undefined,
@@ -70,7 +75,7 @@ export const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ?
 
 /** A list of up to `max` column (or relationship) names, also taken as one text of names. */
 export const namesList = (max: number, wrong: string) =>
-  z.preprocess(namesIn, z.array(z.string().trim().min(1).max(100), wrongType(wrong)).max(max, onlyLists));
+  z.preprocess(namesIn, z.array(z.string().trim().min(1, EMPTY).max(100), wrongType(wrong)).max(max, onlyLists));
 
 export const selectParam = namesList(
   100,
@@ -115,13 +120,13 @@ export const expandParam = z
             relation: z
               .string(wrongType(`each expand item names its relationship in "relation", ${EXPAND_SHAPE}.`))
               .trim()
-              .min(1)
+              .min(1, EMPTY)
               .max(100)
               .describe(
                 'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
               ),
             select: z
-              .array(z.string().trim().min(1).max(100), wrongType('expand select is a list of column names.'))
+              .array(z.string().trim().min(1, EMPTY).max(100), wrongType('expand select is a list of column names.'))
               .max(50, onlyLists)
               .optional()
               .describe('Columns of the related table.'),
@@ -221,7 +226,7 @@ export const whereParam = z
         column: z
           .string()
           .trim()
-          .min(1)
+          .min(1, EMPTY)
           .max(200)
           .optional()
           .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
