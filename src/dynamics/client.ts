@@ -346,7 +346,8 @@ export class DynamicsClient {
           pos: 0,
         }))
       : undefined;
-    const select = spec.select?.length ? spec.select : this.readableColumns(model);
+    // "*" ($select's habit) is what no select means here: every column the policy lets the model read
+    const select = spec.select?.length && !spec.select.includes('*') ? spec.select : this.readableColumns(model);
     return this.checker.query(model, { select, filter, orderBy, expand });
   }
 

@@ -509,6 +509,13 @@ describe('query_entities', () => {
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(r.structuredContent.records, JSON.stringify(variant)).toEqual(documented.structuredContent.records);
     }
+    // "*" as in $select=*: every readable column, as with no select
+    const plain = await h.call('query_entities', { entity: 'account', top: 3 });
+    for (const select of [['*'], '*']) {
+      const star = await h.call('query_entities', { entity: 'account', select, top: 3 });
+      expect(star.isError, textOf(star)).toBeFalsy();
+      expect(star.structuredContent.records).toEqual(plain.structuredContent.records);
+    }
     // relationship names alone: each related record with its default columns
     const names = await h.call('query_entities', {
       entity: 'account',

@@ -70,7 +70,7 @@ export const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(
 >;
 
 // Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such.
-const NAMES = /^\s*[A-Za-z_][\w/]*(?:\s*,\s*[A-Za-z_][\w/]*)*\s*$/;
+const NAMES = /^\s*(?:\*|[A-Za-z_][\w/]*(?:\s*,\s*[A-Za-z_][\w/]*)*)\s*$/;
 export const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v);
 
 /** A list of up to `max` column (or relationship) names, also taken as one text of names. */
