@@ -472,6 +472,19 @@ describe('query_entities', () => {
     expect(orphans.length).toBeGreaterThan(0);
     expect(orphans.length).toBeLessThan(accounts.length);
     expect(noParent.structuredContent.records).toHaveLength(orphans.length);
+    // a comparison written into the value, before a number or a date
+    const inValue = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { revenue: '>1000000', statecode: 0 },
+      top: 5000,
+    });
+    expect(ids(inValue)).toEqual(
+      accounts
+        .filter((a) => Number(a.revenue) > 1_000_000 && a.statecode === 0)
+        .map((a) => String(a.accountid))
+        .sort(),
+    );
     // an operator written as in SQL is answered with the one meant
     const sql = await h.call('query_entities', { entity: 'account', where: { revenue: { '>': 5 } } });
     expect(sql.isError).toBe(true);

@@ -194,8 +194,14 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
     // the operator as written ($gt, >, like…): an unknown one is answered by the condition builder's hint
     if (entries.length === 1) return { column, op: entries[0]![0].replace(/^\$/, ''), value: entries[0]![1] };
   }
+  // {"revenue": ">1000000"}, {"createdon": ">=2026-11-01"}: a comparison written into the value. Only before
+  // a number or a date, so text that starts with < or > ("<b>") is still compared as text
+  const m =
+    typeof v === 'string' ? /^\s*(>=|<=|!=|<>|>|<)\s*(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s*$/.exec(v) : null;
+  if (m) return { column, op: VALUE_OPS[m[1]!], value: m[2] };
   return { column, op: 'eq', value: v };
 }
+const VALUE_OPS: Record<string, string> = { '>=': 'ge', '<=': 'le', '!=': 'ne', '<>': 'ne', '>': 'gt', '<': 'lt' };
 
 function asMeant(v: unknown, depth: number, issues: Issues): unknown {
   if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1, issues)) } : v;
