@@ -16,10 +16,11 @@ export function toolArgs<S extends z.ZodRawShape>(
   const names = Object.keys(shape);
   const known = new Set(names);
   const meant = new Map(Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const strict = z.strictObject(shape);
+  // the declared types, read off the schema on the first call (not at start-up: stdio cold start)
+  let types: Map<string, string> | undefined;
   // checked before the arguments themselves: a value sent under the wrong name is then reported once, as
   // that, not also as a required argument missing (zod stops at the first failing step of a pipe)
-  const strict = z.strictObject(shape);
-  let types: Map<string, string> | undefined;
   const namesKnown = (v: unknown, ctx: z.core.$RefinementCtx) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     types ??= declaredTypes(strict);
