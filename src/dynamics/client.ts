@@ -415,10 +415,11 @@ export class DynamicsClient {
         'The cursor is not valid (altered, from another server, or expired).',
         'Run the query again without a cursor to start from the first page.',
       );
+    const model = await this.checker.entity(given.entity);
     const bare = QUERY_KEYS.every((k) => given[k] === undefined);
-    const remembered = c && bare ? this.cursorQueries.get(c.query) : undefined;
-    const spec = remembered && remembered.entity === given.entity ? remembered : given;
-    const model = await this.checker.entity(spec.entity);
+    // the table as the query named it ("accounts", "Account") is compared by its logical name
+    const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query) : undefined;
+    const spec = remembered ?? given;
     const top = Math.min(spec.top ?? 50, this.policy.maxRows);
     if (!Number.isInteger(top) || top < 1)
       throw badInput('"top" must be a whole number of at least 1.', `Use 1 to ${this.policy.maxRows}.`);

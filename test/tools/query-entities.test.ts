@@ -79,6 +79,9 @@ describe('query_entities', () => {
     const alone = await h.call('query_entities', { entity: 'account', cursor });
     expect(alone.isError, textOf(alone)).toBeFalsy();
     expect(alone.structuredContent).toEqual({ ...full.structuredContent, cursor: expect.any(String) });
+    // the table by its entity set name or in other casing is the same table
+    const bySet = await h.call('query_entities', { entity: 'Accounts', cursor });
+    expect(bySet.structuredContent).toEqual({ ...full.structuredContent, cursor: expect.any(String) });
     const noTable = await h.call('query_entities', { cursor });
     expect(textOf(noTable)).toContain('entity is required: the table, e.g. "account"');
     const other = await h.call('query_entities', { entity: 'contact', cursor });
