@@ -51,6 +51,21 @@ export interface QuerySpec {
   count?: boolean;
 }
 
+/**
+ * Sort keys named by a label with spaces ("Annual Revenue desc"), which OData's syntax cannot hold: a label
+ * that names one column is written as that column. Anything else is left for the parser to place.
+ */
+function labelsInOrderBy(model: EntityModel, text: string): string {
+  return text
+    .split(',')
+    .map((part) => {
+      const m = /^\s*(.*?\s.*?)(\s+(?:asc|desc))?\s*$/i.exec(part);
+      const col = m ? columnLabelled(model, m[1]!) : undefined;
+      return col ? `${col.logicalName}${m![2] ?? ''}` : part;
+    })
+    .join(',');
+}
+
 /** What makes a query besides its table and page size: a cursor passed without any continues its own query. */
 const QUERY_KEYS = ['select', 'where', 'filter', 'orderBy', 'expand', 'count'] as const;
 const CURSOR_QUERIES = 1_000;
@@ -335,7 +350,7 @@ export class DynamicsClient {
       filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
     }
     let orderBy: OrderByItem[] | undefined;
-    if (spec.orderBy?.trim()) orderBy = parseOrderBy(spec.orderBy);
+    if (spec.orderBy?.trim()) orderBy = parseOrderBy(labelsInOrderBy(model, spec.orderBy));
     const expand: ExpandItem[] | undefined = spec.expand?.length
       ? spec.expand.map((e) => ({
           property: e.relation,

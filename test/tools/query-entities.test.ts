@@ -263,6 +263,21 @@ describe('query_entities', () => {
     // the result names the columns as Dynamics does, so the model learns them
     expect(byLabel.structuredContent.records).toEqual(byName.structuredContent.records);
     expect(byName.structuredContent.records.length).toBeGreaterThan(0);
+    // in orderBy text too, where a label's spaces would otherwise be a syntax error
+    const sorted = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      orderBy: 'Annual Revenue desc, Account Name',
+      top: 10,
+    });
+    const sortedByName = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      orderBy: 'revenue desc, name',
+      top: 10,
+    });
+    expect(sorted.isError, textOf(sorted)).toBeFalsy();
+    expect(sorted.structuredContent.records).toEqual(sortedByName.structuredContent.records);
     const grouped = await h.call('aggregate_records', { entity: 'incident', groupBy: ['Priority'] });
     expect(grouped.structuredContent.groups[0]).toHaveProperty('prioritycode');
     const account = emu.rows('account')[0]!;
