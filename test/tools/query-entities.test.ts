@@ -490,6 +490,32 @@ describe('query_entities', () => {
     expect(orphans.length).toBeGreaterThan(0);
     expect(orphans.length).toBeLessThan(accounts.length);
     expect(noParent.structuredContent.records).toHaveLength(orphans.length);
+    // nested, the shorthand's "and" joins the "and" around it, and a group of one is its condition, so the
+    // three levels the schema holds are not used up by them
+    const nested = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { and: [{ or: [{ address1_city: city, statecode: 0 }] }, { or: [{ revenue: '>1' }, { revenue: null }] }] },
+      top: 5000,
+    });
+    expect(nested.isError, textOf(nested)).toBeFalsy();
+    expect(ids(nested)).toEqual(
+      accounts
+        .filter((a) => a.address1_city === city && a.statecode === 0)
+        .map((a) => String(a.accountid))
+        .sort(),
+    );
+    // a fourth level is refused saying so, not dropped
+    const deep = await h.call('query_entities', {
+      entity: 'account',
+      where: {
+        or: [
+          { and: [{ or: [{ address1_city: city }, { statecode: 1 }] }, { revenue: '>1' }] },
+          { column: 'name', op: 'eq', value: 'x' },
+        ],
+      },
+    });
+    expect(textOf(deep)).toContain('conditions nest at most three levels deep, and these would make a fourth');
     // a comparison written into the value, before a number or a date
     const inValue = await h.call('query_entities', {
       entity: 'account',
@@ -665,7 +691,12 @@ describe('query_entities', () => {
     );
     const nested = await h.call('query_entities', {
       entity: 'account',
-      where: { and: [{ column: 'name', op: '!=', value: 'x' }] },
+      where: {
+        and: [
+          { column: 'name', op: '!=', value: 'x' },
+          { column: 'statecode', op: 'eq', value: 0 },
+        ],
+      },
     });
     expect(textOf(nested)).toBe("Error (bad_input): Unknown operator '!=' for 'name'.\nHow to fix: Use ne.");
     for (const op of ['near', 'constructor']) {

@@ -218,10 +218,34 @@ function asMeant(v: unknown, depth: number, issues: Issues): unknown {
       message: `a condition has only column, op and value (or and/or), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
     });
   const node = withNames(v, ALIASES) as Record<string, unknown>;
+  for (const group of ['and', 'or']) {
+    if (!Array.isArray(node[group])) continue;
+    const children = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
+    // an "and" inside an "and" (as a column shorthand of several columns makes) is the same "and"; so for "or"
+    node[group] = children.flatMap((c) => (isOnly(c, group) ? (c as Record<string, unknown[]>)[group]! : [c]));
+  }
+  // a group of one condition is that condition, and takes no level (its parent checks the depth)
   for (const group of ['and', 'or'])
-    if (Array.isArray(node[group])) node[group] = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
+    if (isOnly(node, group) && (node[group] as unknown[]).length === 1) return (node[group] as unknown[])[0];
+  // the schema's third level holds conditions only: a group there would be dropped by zod, unexplained
+  if (depth >= 1 && [node.and, node.or].some((g) => Array.isArray(g) && g.some(isGroup)))
+    issues.addIssue({
+      code: 'custom',
+      message:
+        'conditions nest at most three levels deep, and these would make a fourth: an "and" of "or" groups inside an "or" (or the other way round) is one level too many; write it out.',
+    });
   return node;
 }
+
+const isGroup = (c: unknown) =>
+  typeof c === 'object' && c !== null && (Array.isArray((c as Node).and) || Array.isArray((c as Node).or));
+type Node = { and?: unknown; or?: unknown };
+const isOnly = (c: unknown, key: string) =>
+  typeof c === 'object' &&
+  c !== null &&
+  !Array.isArray(c) &&
+  Object.keys(c).length === 1 &&
+  Array.isArray((c as Record<string, unknown>)[key]);
 export const WHERE_SHAPE =
   'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").';
 export const whereParam = z
