@@ -8,6 +8,10 @@ import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
+type Answer = { structuredContent: { records: { id: string }[] } };
+/** The ids a query returned, sorted: to compare with the emulator's rows whatever the order. */
+const ids = (r: Answer) => r.structuredContent.records.map((x) => x.id).sort();
+
 describe('query_entities', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
@@ -221,14 +225,13 @@ describe('query_entities', () => {
   });
 
   it('a table asked for by the name Dynamics shows ("cases") is that table; a typo lists the tables', async () => {
-    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
-      r.structuredContent.records.map((x) => x.id);
+    const inOrder = (r: Answer) => r.structuredContent.records.map((x) => x.id);
     const incidents = await h.call('query_entities', { entity: 'incident', select: ['title'], top: 5 });
     for (const name of ['case', 'Cases']) {
       const r = await h.call('query_entities', { entity: name, select: ['title'], top: 5 });
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(textOf(r)).toMatch(/^5 incident records/);
-      expect(ids(r)).toEqual(ids(incidents));
+      expect(inOrder(r)).toEqual(inOrder(incidents));
     }
     const typo = await h.call('query_entities', { entity: 'acount', top: 1 });
     expect(textOf(typo)).toMatch(/How to fix: Tables you may use: account, contact, lead, opportunity, incident/);
@@ -442,8 +445,6 @@ describe('query_entities', () => {
 
   // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
   it('an object of column names is one condition per column, all of them to hold', async () => {
-    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
-      r.structuredContent.records.map((x) => x.id).sort();
     const accounts = emu.rows('account');
     const city = String(accounts[0]!.address1_city);
     const other = String(accounts.find((a) => a.address1_city !== city)!.address1_city);
@@ -735,8 +736,6 @@ describe('query_entities', () => {
   // Dataverse refuses a text compared with a choice ("A binary operator with incompatible types"): the label
   // in quotes is sent as the choice's number, as where does with labels
   it("a choice compared with its label in filter text (statecode eq 'Active') is sent as its number", async () => {
-    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
-      r.structuredContent.records.map((x) => x.id).sort();
     const since = emu.requests().length;
     const byLabel = await h.call('query_entities', {
       entity: 'contact',
