@@ -61,6 +61,10 @@ const OP_ALIASES = new Map<string, string>(
   }),
 );
 
+/** Whether a word is an operator, or a slip for one (like, =, startsWith…), rather than a column's name. */
+export const isOperatorWord = (word: string): boolean =>
+  (CONDITION_OPS as readonly string[]).includes(word) || OP_ALIASES.has(word) || OP_ALIASES.has(word.toLowerCase());
+
 /** The hint for an operator that does not exist: the one meant, when it is a known slip, else the list. */
 export function unknownOpHint(op: string): string {
   const meant = OP_ALIASES.get(op.trim()) ?? OP_ALIASES.get(op.trim().toLowerCase());

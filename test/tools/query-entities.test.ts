@@ -530,10 +530,42 @@ describe('query_entities', () => {
         .map((a) => String(a.accountid))
         .sort(),
     );
-    // an operator written as in SQL is answered with the one meant
-    const sql = await h.call('query_entities', { entity: 'account', where: { revenue: { '>': 5 } } });
-    expect(sql.isError).toBe(true);
-    expect(textOf(sql)).toMatch(/op '>' does not exist\. Use gt\./);
+    // operator keys as Prisma, MongoDB and SQL write them, a range of two bounds, and Prisma's relation
+    // filter (a column of the related record under the lookup)
+    const inRange = (a: Record<string, unknown>) => Number(a.revenue) >= 1_000_000 && Number(a.revenue) < 20_000_000;
+    for (const revenue of [
+      { gte: 1_000_000, lt: 20_000_000 },
+      { $gte: 1_000_000, $lt: 20_000_000 },
+      { '>=': 1_000_000, '<': 20_000_000 },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], where: { revenue }, top: 5000 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r), JSON.stringify(revenue)).toEqual(
+        accounts
+          .filter(inRange)
+          .map((a) => String(a.accountid))
+          .sort(),
+      );
+    }
+    const parent = String(accounts[0]!.name);
+    const related = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { parentcustomerid_account: { name: { startsWith: parent.slice(0, 6) } } },
+      top: 5000,
+    });
+    const documented = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { column: 'parentcustomerid_account/name', op: 'startswith', value: parent.slice(0, 6) },
+      top: 5000,
+    });
+    expect(related.isError, textOf(related)).toBeFalsy();
+    expect(documented.structuredContent.records.length).toBeGreaterThan(0);
+    expect(ids(related)).toEqual(ids(documented));
+    // an operator that is none of these is answered with the list
+    const unknown = await h.call('query_entities', { entity: 'account', where: { revenue: { greaterThan: 5 } } });
+    expect(textOf(unknown)).toMatch(/op 'greaterThan' does not exist\. Operators: eq, ne, gt/);
   });
 
   it("select, expand and orderBy in $select's, Prisma's and other APIs' shapes mean the documented ones", async () => {

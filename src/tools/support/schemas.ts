@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
+import { CONDITION_OPS, isOperatorWord, unknownOpHint } from '../../dynamics/conditions.js';
 import { withNames } from './aliases.js';
 
 /**
@@ -191,8 +191,19 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
   if (Array.isArray(v)) return { column, op: 'in', value: v };
   if (typeof v === 'object') {
     const entries = Object.entries(v);
-    // the operator as written ($gt, >, like…): an unknown one is answered by the condition builder's hint
-    if (entries.length === 1) return { column, op: entries[0]![0].replace(/^\$/, ''), value: entries[0]![1] };
+    // a range, {"revenue": {"gt": 1, "lt": 5}}: each bound holds
+    if (entries.length > 1) return { and: entries.map(([k, x]) => columnCondition(column, { [k]: x })) };
+    if (entries.length === 1) {
+      const [key, value] = entries[0]!;
+      const op = key.replace(/^\$/, '');
+      // Prisma's relation filter, {"parentaccountid": {"name": "Contoso"}}: a column of the related record. A
+      // Dataverse name is lower case; anything else ($gt, >, like, greaterThan) is an operator, and an unknown
+      // one is answered by the condition builder's hint
+      const meant = SHORTHAND_OPS[op] ?? op;
+      if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant))
+        return columnCondition(`${column}/${meant}`, value);
+      return { column, op: meant, value };
+    }
   }
   // {"revenue": ">1000000"}, {"createdon": ">=2026-11-01"}: a comparison written into the value. Only before
   // a number or a date, so text that starts with < or > ("<b>") is still compared as text
@@ -202,6 +213,19 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
   return { column, op: 'eq', value: v };
 }
 const VALUE_OPS: Record<string, string> = { '>=': 'ge', '<=': 'le', '!=': 'ne', '<>': 'ne', '>': 'gt', '<': 'lt' };
+/** Operator keys of Prisma's and MongoDB's filters (after the $) and of SQL, where each means one of ours. */
+const SHORTHAND_OPS: Record<string, string> = {
+  ...VALUE_OPS,
+  '=': 'eq',
+  '==': 'eq',
+  equals: 'eq',
+  not: 'ne',
+  gte: 'ge',
+  lte: 'le',
+  nin: 'notIn',
+  startsWith: 'startswith',
+  endsWith: 'endswith',
+};
 
 function asMeant(v: unknown, depth: number, issues: Issues): unknown {
   if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1, issues)) } : v;
@@ -209,7 +233,10 @@ function asMeant(v: unknown, depth: number, issues: Issues): unknown {
   const keys = Object.keys(v);
   const others = keys.filter((k) => !CONDITION_KEYS.has(k));
   if (others.length > 0 && others.length === keys.length) {
-    const each = others.map((k) => columnCondition(k, (v as Record<string, unknown>)[k]));
+    // a range ({"gt": 1, "lt": 5}) is an "and" of its bounds: one "and" with the other columns'
+    const each = others
+      .map((k) => columnCondition(k, (v as Record<string, unknown>)[k]))
+      .flatMap((c) => (isOnly(c, 'and') ? (c.and as unknown[]) : [c]));
     return each.length === 1 ? each[0] : { and: each };
   }
   if (others.length > 0)
