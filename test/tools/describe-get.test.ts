@@ -94,6 +94,20 @@ describe('describe_entity, get_record, resources and prompts', () => {
     });
     expect(braced.isError).toBeFalsy();
     expect(braced.structuredContent.record).toMatchObject({ id: acc.accountid, name: acc.name });
+    // the record's address as a user pastes it: the app's link (its id parameter, not the app's id) or the
+    // Web API's; the link this server returns is one of them
+    const id = String(acc.accountid);
+    for (const link of [
+      `https://contoso.crm.dynamics.com/main.aspx?appid=11111111-2222-3333-4444-555555555555&pagetype=entityrecord&etn=account&id=%7B${id.toUpperCase()}%7D`,
+      `https://contoso.crm.dynamics.com/api/data/v9.2/accounts(${id})`,
+      braced.structuredContent.url,
+    ]) {
+      const r = await h.call('get_record', { entity: 'account', id: link, select: ['name'] });
+      expect(r.isError, `${link}: ${textOf(r)}`).toBeFalsy();
+      expect(r.structuredContent.record).toMatchObject({ id, name: acc.name });
+    }
+    const elsewhere = await h.call('get_record', { entity: 'account', id: 'https://example.com/accounts' });
+    expect(textOf(elsewhere)).toContain('id must be a record id (GUID)');
   });
 
   it('a missing privilege names it', async () => {

@@ -23,8 +23,19 @@ export const entityParam = z
     'Table: logical name (account) or entity set name (accounts). describe_entity without arguments lists them.',
   );
 
-// ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them
-const withoutBraces = (v: unknown) => (typeof v === 'string' ? v.trim().replace(/^\{(.*)\}$/, '$1') : v);
+// ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them, or as
+// the record's address: the app's (main.aspx?...&id=...) or the Web API's (/accounts(<id>)). Only the id
+// parameter or the key in parentheses is taken: an app URL carries other GUIDs (appid) too
+const withoutBraces = (v: unknown) => {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  if (/^https?:\/\//i.test(t)) {
+    const id = URL.canParse(t) ? new URL(t).searchParams.get('id') : null;
+    const key = /\(\{?([0-9a-fA-F-]{36})\}?\)\s*$/.exec(t)?.[1];
+    return (id ?? key ?? t).replace(/^\{(.*)\}$/, '$1');
+  }
+  return t.replace(/^\{(.*)\}$/, '$1');
+};
 export const idParam = z
   .preprocess(
     withoutBraces,
