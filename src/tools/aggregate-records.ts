@@ -53,7 +53,8 @@ function measuresAsMeant(v: unknown): unknown {
   if (!Array.isArray(items)) return items;
   return items.map((item) => {
     if (typeof item === 'string') {
-      const m = /^\s*(\w+)\s*(?:\(\s*(\*|distinct\s+)?\s*([\w/]*)\s*\))?\s*$/i.exec(item);
+      // the column may be a label with spaces ("avg(Annual Revenue)"): resolved with the other names
+      const m = /^\s*(\w+)\s*(?:\(\s*(\*|distinct\s+)?\s*([\w/ ]*?)\s*\))?\s*$/i.exec(item);
       if (!m) return item;
       const op = m[2]?.trim().toLowerCase() === 'distinct' ? 'countDistinct' : m[1]!;
       return { op, ...(m[3] ? { column: m[3] } : {}) };

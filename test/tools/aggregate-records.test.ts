@@ -130,6 +130,19 @@ describe('aggregate_records', () => {
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(r.structuredContent, JSON.stringify(variant)).toEqual(documented.structuredContent);
     }
+    // labels as Dynamics shows them, in the text form too
+    const byLabel = await h.call('aggregate_records', {
+      entity: 'account',
+      groupBy: 'Industry',
+      measures: 'sum(Annual Revenue), count(*)',
+    });
+    const byName = await h.call('aggregate_records', {
+      entity: 'account',
+      groupBy: ['industrycode'],
+      measures: [{ op: 'sum', column: 'revenue' }, { op: 'count' }],
+    });
+    expect(byLabel.isError, textOf(byLabel)).toBeFalsy();
+    expect(byLabel.structuredContent).toEqual(byName.structuredContent);
     // what cannot be read as one measure is refused, saying what a measure is
     for (const [measures, message] of [
       [
