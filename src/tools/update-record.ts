@@ -10,11 +10,18 @@ import { compactRow, recordUrl } from './support/shape.js';
  * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
  * means {entity, id}. Without an entity, the column's only target is meant (the client refuses otherwise).
  */
-const lookupAsMeant = (v: unknown) =>
-  withNames(
+const lookupAsMeant = (v: unknown) => {
+  const o = withNames(
     v,
     ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
   );
+  // a lookup copied from a result carries the related record's name: it names, it does not set
+  if (typeof o === 'object' && o !== null && 'name' in o && 'id' in o) {
+    const { name: _name, ...rest } = o as Record<string, unknown>;
+    return rest;
+  }
+  return o;
+};
 
 /**
  * Dataverse's etags are W/"<version number>"; a model often passes the number alone, or drops the W/. Sent as

@@ -506,6 +506,24 @@ describe('query_entities', () => {
         .map((a) => String(a.accountid))
         .sort(),
     );
+    // a lookup as a result returns it ({id, name, entity}) is that record, in either form of where
+    const first = await h.call('query_entities', {
+      entity: 'account',
+      select: ['primarycontactid'],
+      where: { primarycontactid: { notNull: true } },
+      top: 1,
+    });
+    const contact = first.structuredContent.records[0].primarycontactid as { id: string; name: string; entity: string };
+    expect(contact).toMatchObject({ id: expect.any(String), name: expect.any(String) });
+    const withThatContact = accounts
+      .filter((a) => (a.primarycontactid as { id?: string } | null)?.id === contact.id)
+      .map((a) => String(a.accountid))
+      .sort();
+    for (const where of [{ primarycontactid: contact }, { column: 'primarycontactid', op: 'eq', value: contact }]) {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r)).toEqual(withThatContact);
+    }
     // a fourth level is refused saying so, not dropped
     const deep = await h.call('query_entities', {
       entity: 'account',

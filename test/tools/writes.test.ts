@@ -265,6 +265,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
       const row = emu.rows('account').find((a) => a.accountid === id)!;
       expect(row.primarycontactid, JSON.stringify(values)).toMatchObject({ id: contacts[i]!.contactid });
     }
+    // a lookup copied from a result, name and all, sets that record (the name only names it)
+    const read = await h.call('get_record', {
+      entity: 'account',
+      id: String(emu.rows('account')[5]!.accountid),
+      select: ['primarycontactid'],
+    });
+    const copied = read.structuredContent.record.primarycontactid as { id: string; name: string };
+    expect(copied).toMatchObject({ id: expect.any(String), name: expect.any(String) });
+    const fromResult = await h.call('update_record', { entity: 'account', id, values: { primarycontactid: copied } });
+    expect(fromResult.isError, textOf(fromResult)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === id)!.primarycontactid).toMatchObject({ id: copied.id });
     const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === id));
     for (const [values, message] of [
       [{ 'primarycontactid@odata.bind': `/accounts(${id})` }, 'account.primarycontactid cannot point at account.'],

@@ -155,8 +155,17 @@ export const expandParam = z
   .describe('Related records to include.');
 
 const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
+// a lookup copied from a result ({id, name, entity}) compares by its id
 const value = z
-  .union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500, onlyLists)])
+  .preprocess(
+    (v) => lookupId(v) ?? v,
+    z.union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500, onlyLists)], {
+      error: (issue) =>
+        issue.code === 'invalid_union'
+          ? 'value is text, a number, true/false, null, a list of those (in, between), or a record as {id}.'
+          : undefined,
+    }),
+  )
   .optional();
 // an operator from SQL or code (like, =, !=) is answered with the one meant, not the list of all 29
 const op = z.enum(CONDITION_OPS, {
@@ -199,6 +208,9 @@ type Issues = { addIssue(issue: { code: 'custom'; message: string }): void };
 /** {"revenue": {"gt": 5}} → {column: "revenue", op: "gt", value: 5}; anything else under a column name is eq. */
 function columnCondition(column: string, v: unknown): Record<string, unknown> {
   if (v === null) return { column, op: 'null' };
+  // a lookup as the tools return it ({id, name, entity}): that record
+  const ref = lookupId(v);
+  if (ref) return { column, op: 'eq', value: ref };
   if (Array.isArray(v)) return { column, op: 'in', value: v };
   if (typeof v === 'object') {
     const entries = Object.entries(v);
@@ -223,6 +235,15 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
   if (m) return { column, op: VALUE_OPS[m[1]!], value: m[2] };
   return { column, op: 'eq', value: v };
 }
+/** The id of a lookup written as the tools return one ({id, name, entity}, or {id} alone), else undefined. */
+export function lookupId(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  return typeof o.id === 'string' && Object.keys(o).every((k) => k === 'id' || k === 'name' || k === 'entity')
+    ? o.id
+    : undefined;
+}
+
 const VALUE_OPS: Record<string, string> = { '>=': 'ge', '<=': 'le', '!=': 'ne', '<>': 'ne', '>': 'gt', '<': 'lt' };
 /** Operator keys of Prisma's and MongoDB's filters (after the $) and of SQL, where each means one of ours. */
 const SHORTHAND_OPS: Record<string, string> = {

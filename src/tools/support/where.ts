@@ -1,7 +1,7 @@
 import type { Scalar } from '../../dynamics/coerce.js';
 import { CONDITION_OPS, type Condition, type ConditionOp, unknownOpHint } from '../../dynamics/conditions.js';
 import { badInput } from '../../errors.js';
-import type { WhereInput } from './schemas.js';
+import { lookupId, type WhereInput } from './schemas.js';
 
 type Node = { column?: string; op?: string; value?: unknown; and?: Node[]; or?: Node[] };
 
@@ -33,6 +33,9 @@ const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number',
 /** Nested values arrive unchecked by the schema (to keep it small); only scalars and lists of them pass. */
 function checkValue(v: unknown, column: string): Scalar | Scalar[] | undefined {
   if (v === undefined || isScalar(v)) return v;
+  // a lookup copied from a result ({id, name, entity}) compares by its id
+  const ref = lookupId(v);
+  if (ref) return ref;
   if (Array.isArray(v) && v.length <= 500 && v.every(isScalar)) return v;
   throw badInput(
     `The value for '${column}' must be text, a number, true/false, null or a list of those.`,
