@@ -33,6 +33,15 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
     if (v.trim() !== '' && Number.isInteger(n)) return optionValue(c, n, entity);
     const hit = c.options?.find((o) => o.label.toLowerCase() === v.trim().toLowerCase());
     if (hit) return hit.value;
+    // "High (1)", as the tools return a choice: that choice, when the label and the number agree
+    const both = /^(.*?)\s*\((-?\d+)\)$/.exec(v.trim());
+    const byNumber = both ? c.options?.find((o) => o.value === Number(both[2])) : undefined;
+    if (byNumber && byNumber.label.toLowerCase() === both![1]!.toLowerCase()) return byNumber.value;
+    if (both && byNumber)
+      throw badInput(
+        `'${v}' names two values of ${entity}.${c.logicalName}: ${byNumber.value} is ${byNumber.label}.`,
+        `Pass the number or the label alone. Values: ${optionList(c)}.`,
+      );
   }
   throw badInput(`'${String(v)}' is not a value of ${entity}.${c.logicalName}.`, `Use one of: ${optionList(c)}.`);
 }

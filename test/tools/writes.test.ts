@@ -404,6 +404,24 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('opportunity').find((o) => o.opportunityid === id)!.description).toBe('b');
   });
 
+  it('a choice as the tools return it ("Consulting (7)") is that choice; label and number that disagree are refused', async () => {
+    const account = emu.rows('account')[6]!;
+    const id = String(account.accountid);
+    const ok = await h.call('update_record', { entity: 'account', id, values: { industrycode: 'Consulting (7)' } });
+    expect(ok.isError, textOf(ok)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === id)!.industrycode).toBe(7);
+    const mixed = await h.call('update_record', { entity: 'account', id, values: { industrycode: 'Consulting (4)' } });
+    expect(textOf(mixed)).toContain("'Consulting (4)' names two values of account.industrycode: 4 is Brokers.");
+    expect(emu.rows('account').find((a) => a.accountid === id)!.industrycode).toBe(7);
+    // and in a query, where and filter text alike
+    const high = emu.rows('incident').filter((i) => i.prioritycode === 1).length;
+    for (const args of [{ where: { prioritycode: 'High (1)' } }, { filter: "prioritycode eq 'High (1)'" }]) {
+      const r = await h.call('query_entities', { entity: 'incident', select: ['title'], top: 5000, ...args });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records).toHaveLength(high);
+    }
+  });
+
   it('create tools name what is missing or empty', async () => {
     const noCustomer = await h.call('create_case', { title: 'x' });
     expect(textOf(noCustomer)).toContain('customer is required: the account the case is for');
