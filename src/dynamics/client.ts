@@ -69,6 +69,8 @@ function labelsInOrderBy(model: EntityModel, text: string): string {
 /** What makes a query besides its table and page size: a cursor passed without any continues its own query. */
 const QUERY_KEYS = ['select', 'where', 'filter', 'orderBy', 'expand', 'count'] as const;
 const CURSOR_QUERIES = 1_000;
+/** characters of remembered queries in all (one query may hold a hundredth of it) */
+const CURSOR_QUERY_BYTES = 4_000_000;
 
 export interface QueryPage {
   /** the query this page answers: the one asked, or the one a cursor passed alone continues */
@@ -247,7 +249,8 @@ export class DynamicsClient {
   private readonly conditions: ConditionBuilder;
   private readonly cursors: CursorCodec;
   /** the queries of cursors handed out lately, by fingerprint: a cursor passed on its own continues its query */
-  private readonly cursorQueries = new Map<string, QuerySpec>();
+  private readonly cursorQueries = new Map<string, { spec: QuerySpec; size: number }>();
+  private cursorQueryBytes = 0;
   private readonly origin: string;
   private readonly serviceRoot: string;
 
@@ -433,7 +436,7 @@ export class DynamicsClient {
     const model = await this.checker.entity(given.entity);
     const bare = QUERY_KEYS.every((k) => given[k] === undefined);
     // the table as the query named it ("accounts", "Account") is compared by its logical name
-    const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query) : undefined;
+    const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query)?.spec : undefined;
     const spec = remembered ?? given;
     const top = Math.min(spec.top ?? 50, this.policy.maxRows);
     if (!Number.isInteger(top) || top < 1)
@@ -480,10 +483,23 @@ export class DynamicsClient {
   }
 
   private sealCursor(link: string, print: string, entity: string, spec: QuerySpec): string {
-    // most recent last; the oldest goes past the bound (a forgotten query only means passing the arguments)
-    this.cursorQueries.delete(print);
-    this.cursorQueries.set(print, { ...spec, entity });
-    if (this.cursorQueries.size > CURSOR_QUERIES) this.cursorQueries.delete(this.cursorQueries.keys().next().value!);
+    // most recent last; the oldest go past the bounds (a forgotten query only means passing the arguments).
+    // Bounded in bytes as well as in number: a query's in-lists can be long, and hosted, callers are many
+    const size = JSON.stringify(spec).length;
+    const old = this.cursorQueries.get(print);
+    if (old) {
+      this.cursorQueries.delete(print);
+      this.cursorQueryBytes -= old.size;
+    }
+    if (size <= CURSOR_QUERY_BYTES / 100) {
+      this.cursorQueries.set(print, { spec: { ...spec, entity }, size });
+      this.cursorQueryBytes += size;
+    }
+    for (const [key, q] of this.cursorQueries) {
+      if (this.cursorQueries.size <= CURSOR_QUERIES && this.cursorQueryBytes <= CURSOR_QUERY_BYTES) break;
+      this.cursorQueries.delete(key);
+      this.cursorQueryBytes -= q.size;
+    }
     return this.cursors.seal({ link, query: print, entity, at: Date.now() });
   }
 

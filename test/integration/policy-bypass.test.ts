@@ -182,6 +182,23 @@ describe('policy: no way around the allowlist', () => {
     expect(alone.spec).toMatchObject(spec);
     // another table's query is not continued from it
     await refused(() => client.query({ entity: 'contact' }, { cursor: first.cursor }), ['bad_input']);
+    // a query too large to keep (a long in-list) is not remembered: its cursor alone asks for the arguments
+    const long = {
+      entity: 'account',
+      select: ['name'],
+      where: {
+        column: 'name',
+        op: 'notIn' as const,
+        value: Array.from({ length: 500 }, (_, i) => `${'x'.repeat(80)}${i}`),
+      },
+      top: 3,
+    };
+    const big = await client.query(long);
+    expect(big.cursor).toBeDefined();
+    await expect(client.query({ entity: 'account' }, { cursor: big.cursor })).rejects.toThrow(
+      /no longer holds the query this cursor continues/,
+    );
+    expect((await client.query(long, { cursor: big.cursor })).rows).toHaveLength(3);
     // a replica sharing the cursor key (DYNAMICS_MCP_CURSOR_KEY) but not the query: the arguments are needed
     const key = { DYNAMICS_MCP_CURSOR_KEY: 'k'.repeat(40) };
     const a = clientFor(emu, { env: key }).client;
