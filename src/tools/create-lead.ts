@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { badInput, DynamicsMcpError } from '../errors.js';
+import { columnLabelled } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
@@ -18,6 +19,18 @@ function emailAsMeant(v: unknown): unknown {
   const named = /^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>$/.exec(t)?.[1];
   return (named ?? t).replace(/^mailto:/i, '');
 }
+
+/** The lead columns this tool sets from its own arguments, and which argument each is. */
+const OWN_ARGUMENTS: Record<string, string> = {
+  lastname: 'lastName',
+  firstname: 'firstName',
+  emailaddress1: 'email',
+  telephone1: 'phone',
+  companyname: 'company',
+  subject: 'subject',
+  description: 'description',
+  leadsourcecode: 'source',
+};
 
 export const createLead = defineTool({
   name: 'create_lead',
@@ -89,10 +102,15 @@ export const createLead = defineTool({
       ...(args.description ? { description: args.description } : {}),
       ...(args.source !== undefined ? { leadsourcecode: args.source } : {}),
     };
-    for (const [k, v] of Object.entries(args.extra ?? {})) {
-      if (k.toLowerCase() in values)
-        throw badInput(`"extra" repeats '${k}', which has its own argument.`, 'Pass it once, as the named argument.');
-      values[k.toLowerCase()] = v;
+    const extra = Object.entries(args.extra ?? {});
+    const model = extra.length ? await ctx.client.metadata.entity('lead') : undefined;
+    for (const [k, v] of extra) {
+      // by its logical name or its label ("Email"): a column with an argument of its own goes there, so that
+      // an email in "extra" cannot skip the duplicate check the email argument makes
+      const name = (model?.columns.get(k.toLowerCase()) ?? (model && columnLabelled(model, k)))?.logicalName;
+      const own = OWN_ARGUMENTS[name ?? k.toLowerCase()];
+      if (own) throw badInput(`"extra" has '${k}', which is the argument '${own}'.`, `Pass it as "${own}" instead.`);
+      values[name ?? k.toLowerCase()] = v;
     }
     const postal =
       typeof values.address1_postalcode === 'string'

@@ -422,6 +422,23 @@ describe('write tools: create_lead, create_case, update_record', () => {
     }
   });
 
+  it('create_lead: a column in extra that has its own argument is refused, so an email cannot skip the duplicate check', async () => {
+    await h.call('create_lead', { lastName: 'Orig', email: 'extra.dupe@example.com' });
+    for (const extra of [{ emailaddress1: 'extra.dupe@example.com' }, { Email: 'extra.dupe@example.com' }]) {
+      const r = await h.call('create_lead', { lastName: 'Again', extra });
+      expect(textOf(r)).toMatch(/"extra" has '(emailaddress1|Email)', which is the argument 'email'\./);
+    }
+    expect(leadsWith('extra.dupe@example.com')).toHaveLength(1);
+    // other columns by name or label
+    const ok = await h.call('create_lead', {
+      lastName: 'Labels',
+      email: 'labels@example.com',
+      extra: { 'Job Title': 'CTO' },
+    });
+    expect(ok.isError, textOf(ok)).toBeFalsy();
+    expect(leadsWith('labels@example.com')).toMatchObject([{ jobtitle: 'CTO' }]);
+  });
+
   it('create tools name what is missing or empty', async () => {
     const noCustomer = await h.call('create_case', { title: 'x' });
     expect(textOf(noCustomer)).toContain('customer is required: the account the case is for');
