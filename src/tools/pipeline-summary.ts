@@ -32,6 +32,33 @@ interface Bucket {
 }
 
 /**
+ * The owner's user id: the id itself, or a user's full name when exactly one user has it (this tool only
+ * reads, and the answer names the owner). "me" is refused: this server signs in as an application, so the
+ * user it would find is that application, not the person asking.
+ */
+async function ownerNamed(ctx: ToolContext, given: string): Promise<string> {
+  const id = guidOrUndefined(given);
+  if (id) return id;
+  const name = given.trim();
+  if (/^(me|myself|i|current user|my)$/i.test(name))
+    throw badInput(
+      `ownerId '${name}': this server signs in to Dynamics as an application, so "me" would be that application, not you.`,
+      'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and pass its id.',
+    );
+  const page = await ctx.client.query(
+    { entity: 'systemuser', select: ['fullname'], where: { column: 'fullname', op: 'eq', value: name }, top: 10 },
+    { signal: ctx.signal },
+  );
+  if (page.rows.length === 1) return String(page.rows[0]!.systemuserid);
+  throw badInput(
+    page.rows.length
+      ? `${page.rows.length} users are named '${name}': ${page.rows.map((r) => r.systemuserid).join(', ')}.`
+      : `ownerId '${name}' is neither a user id (GUID) nor the full name of a user.`,
+    'Find the user with query_entities on systemuser (e.g. where fullname contains part of the name) and pass its id.',
+  );
+}
+
+/**
  * A close date (a date-only column): a date-time is read as its day, as written. Models write periods in
  * words ("last quarter") and often do not know today's date, so the refusal says it.
  */
@@ -67,7 +94,7 @@ export const pipelineSummary = defineTool({
           })
           .default('stage'),
       ),
-      ownerId: z.string().max(40).optional().describe("Only this owner's opportunities (systemuser id)."),
+      ownerId: z.string().max(40).optional().describe("Only this owner's opportunities: user id or full name."),
       topDeals: z
         .number()
         .int()
@@ -134,12 +161,7 @@ export const pipelineSummary = defineTool({
         'e.g. "from": "2026-01-01", "to": "2026-03-31".',
       );
     if (from > to) throw badInput(`"from" (${from}) is after "to" (${to}).`, 'Swap them.');
-    const ownerId = args.ownerId ? guidOrUndefined(args.ownerId) : undefined;
-    if (args.ownerId && !ownerId)
-      throw badInput(
-        `ownerId '${args.ownerId}' is not a user id (GUID).`,
-        'Find it with query_entities on systemuser.',
-      );
+    const ownerId = args.ownerId ? await ownerNamed(ctx, args.ownerId) : undefined;
     const period = { from, to, label: !args.from && !args.to ? fq.label : `${from} to ${to}` };
     const where: Condition = {
       and: [

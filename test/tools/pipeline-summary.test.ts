@@ -81,6 +81,16 @@ describe('pipeline_summary', () => {
     const owner = s.groups[0].key;
     const mine = await h.call('pipeline_summary', { from, to, ownerId: owner });
     expect(mine.structuredContent.totals.count).toBe(groups.get(owner)!.count);
+    // the owner by full name, as a person says it, when one user has it
+    const byName = await h.call('pipeline_summary', { from, to, ownerId: s.groups[0].label });
+    expect(byName.isError, textOf(byName)).toBeFalsy();
+    expect(byName.structuredContent.totals).toEqual(mine.structuredContent.totals);
+    const me = await h.call('pipeline_summary', { from, to, ownerId: 'me' });
+    expect(textOf(me)).toContain(
+      'this server signs in to Dynamics as an application, so "me" would be that application',
+    );
+    const nobody = await h.call('pipeline_summary', { from, to, ownerId: 'Nobody Here' });
+    expect(textOf(nobody)).toContain("ownerId 'Nobody Here' is neither a user id (GUID) nor the full name of a user.");
   });
 
   it('adds up in the base currency: a euro deal counts at its value in dollars, and shows its own amount', async () => {
