@@ -22,6 +22,7 @@ import { outboundDispatcher } from './dispatcher.js';
 import { mapDataverseError } from './errors.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
+import { callerTokens } from './obo.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
 import { sqlHabitAt } from './syntax-hints.js';
@@ -630,6 +631,11 @@ export class DynamicsClient {
         { retryable: false },
       );
     return page.rows;
+  }
+
+  /** Whether this call reaches Dataverse as a signed-in user (hosted, on-behalf-of) rather than as the app. */
+  get asSignedInUser(): boolean {
+    return callerTokens.getStore() !== undefined;
   }
 
   async whoAmI(opts: CallOptions = {}): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {

@@ -33,14 +33,17 @@ interface Bucket {
 
 /**
  * The owner's user id: the id itself, or a user's full name when exactly one user has it (this tool only
- * reads, and the answer names the owner). "me" is refused: this server signs in as an application, so the
- * user it would find is that application, not the person asking.
+ * reads, and the answer names the owner). "me" is the signed-in user when the call reaches Dataverse as that
+ * user (hosted, on-behalf-of); otherwise it is refused: the server signs in as an application, so the user
+ * it would find is that application, not the person asking.
  */
 async function ownerNamed(ctx: ToolContext, given: string): Promise<string> {
   const id = guidOrUndefined(given);
   if (id) return id;
   const name = given.trim();
-  if (/^(me|myself|i|current user|my)$/i.test(name))
+  const me = /^(me|myself|i|current user|my)$/i.test(name);
+  if (me && ctx.client.asSignedInUser) return (await ctx.client.whoAmI({ signal: ctx.signal })).UserId.toLowerCase();
+  if (me)
     throw badInput(
       `ownerId '${name}': this server signs in to Dynamics as an application, so "me" would be that application, not you.`,
       'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and pass its id.',

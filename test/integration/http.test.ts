@@ -249,6 +249,16 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
       .filter((x) => x.service === 'webapi' && x.url.startsWith('/api/data/v9.2/accounts'));
     expect(sent.length).toBe(1);
     expect(sent[0]!.userId).toBe(emu.users[0]!.systemuserid);
+    // "my pipeline": as the signed-in user, "me" is that user
+    const alex = String(emu.users[0]!.systemuserid);
+    const mine = (await c.callTool({
+      name: 'pipeline_summary',
+      arguments: { ownerId: 'me', from: '2020-01-01', to: '2035-12-31' },
+    })) as any;
+    expect(mine.isError, JSON.stringify(mine.content)).toBeFalsy();
+    const open = emu.rows('opportunity').filter((o) => o.statecode === 0 && (o.ownerid as { id: string }).id === alex);
+    expect(open.length).toBeGreaterThan(0);
+    expect(mine.structuredContent.totals.count).toBe(open.length);
   });
 
   it('an app token with the required role is accepted; without it, 403', async () => {
