@@ -100,6 +100,8 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
 };
 
 type Leaf = { column: string; op: ConditionOp; value?: Scalar | Scalar[] };
+/** Operators that hold when a value is absent or different: not asked of each table a lookup can point at. */
+const NEGATIONS: ReadonlySet<string> = new Set(['ne', 'notContains', 'notIn', 'notBetween', 'null', 'notNull']);
 /**
  * What a condition can mean only one way: eq / ne with a list is in / notIn, in / notIn with one value is a
  * list of one, and SQL's LIKE wildcards where the operator already implies them ('%energy%' for contains,
@@ -161,7 +163,47 @@ export class ConditionBuilder {
       return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
     }
     if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1), pos: 0 };
+    const across = await this.acrossTargets(c, entity);
+    if (across) return this.node(across, entity, depth + 1);
     return this.leaf(c, entity);
+  }
+
+  /**
+   * "The customer's name contains Contoso": a customer or owner lookup points at several tables, one
+   * relationship each, and cannot be followed by itself. A condition on a column of the record it points at
+   * means that column on whichever table it is, so it is asked of each relationship, any of them to hold
+   * ("name" is each table's primary name: fullname for a contact). Only for operators that hold of a value
+   * found: a negation (ne, notContains…) over an absent relationship is not what was meant, and is refused.
+   */
+  private async acrossTargets(c: Leaf, entity: EntityModel): Promise<Condition | undefined> {
+    if (typeof c.column !== 'string' || NEGATIONS.has(c.op)) return undefined;
+    const parts = c.column.split('/').map((p) => p.trim());
+    let current = entity;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const nav = current.singleNavs.get(parts[i]!.toLowerCase());
+      if (nav) {
+        current = await this.models.entity(nav.target);
+        continue;
+      }
+      const navs = navsOf(current, parts[i]!);
+      if (navs.length < 2 || i !== parts.length - 2) return undefined;
+      const each: Leaf[] = [];
+      for (const n of navs) {
+        const column = await this.nameOn(n.target, parts[i + 1]!);
+        if (column) each.push({ ...c, column: [...parts.slice(0, i), n.navigationProperty, column].join('/') });
+      }
+      return each.length ? { or: each } : undefined;
+    }
+    return undefined;
+  }
+
+  /** A column of `table` by its name or label; "name" is the table's primary name when it has no "name". */
+  private async nameOn(table: string, name: string): Promise<string | undefined> {
+    const model = await this.models.entity(table).catch(() => undefined);
+    if (!model) return undefined;
+    const col = model.columns.get(name.toLowerCase()) ?? columnLabelled(model, name);
+    if (col) return col.logicalName;
+    return name.toLowerCase() === 'name' && model.primaryNameAttribute ? model.primaryNameAttribute : undefined;
   }
 
   private async resolve(entity: EntityModel, column: string): Promise<Resolved> {
@@ -173,8 +215,12 @@ export class ConditionBuilder {
       if (!nav) {
         // a customer or owner lookup points at several tables, one relationship each (customerid →
         // customerid_account, customerid_contact): name them rather than send the model to look
-        const rest = parts.slice(i + 1).join('/');
-        const via = navsOf(current, p).map((n) => `'${n.navigationProperty}/${rest}' (${n.target})`);
+        const rest = parts.slice(i + 1);
+        const via: string[] = [];
+        for (const n of navsOf(current, p)) {
+          const column = rest.length === 1 ? ((await this.nameOn(n.target, rest[0]!)) ?? rest[0]) : rest.join('/');
+          via.push(`'${n.navigationProperty}/${column}' (${n.target})`);
+        }
         throw badInput(
           via.length > 1
             ? `'${p}' of ${current.logicalName} can point at ${via.length} tables, so it cannot be followed by itself.`

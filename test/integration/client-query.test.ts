@@ -98,16 +98,34 @@ describe('client reads against the emulator', () => {
     });
   });
 
-  it('a customer lookup (account or contact) names the relationship to follow for each table', async () => {
+  it('a customer lookup (account or contact) is asked of each table; a negation names the relationships', async () => {
     const model = await client.metadata.entity('opportunity');
     const b = new ConditionBuilder(client.metadata);
-    await expect(b.build({ column: 'customerid/name', op: 'contains', value: 'Contoso' }, model)).rejects.toMatchObject(
-      {
-        kind: 'bad_input',
-        message: "'customerid' of opportunity can point at 2 tables, so it cannot be followed by itself.",
-        hint: `Follow one of its relationships: 'customerid_account/name' (account) or 'customerid_contact/name' (contact); for either, group them with "or".`,
-      },
+    // "name" is each table's primary name: a contact's is fullname
+    expect(filterToOData(await b.build({ column: 'customerid/name', op: 'contains', value: 'Contoso' }, model))).toBe(
+      "contains(customerid_account/name,'Contoso') or contains(customerid_contact/fullname,'Contoso')",
     );
+    // beside other conditions, the "or" keeps its parentheses
+    expect(
+      filterToOData(
+        await b.build(
+          {
+            and: [
+              { column: 'customerid/name', op: 'contains', value: 'Contoso' },
+              { column: 'statecode', op: 'eq', value: 0 },
+            ],
+          },
+          model,
+        ),
+      ),
+    ).toBe(
+      "(contains(customerid_account/name,'Contoso') or contains(customerid_contact/fullname,'Contoso')) and statecode eq 0",
+    );
+    await expect(b.build({ column: 'customerid/name', op: 'ne', value: 'Contoso' }, model)).rejects.toMatchObject({
+      kind: 'bad_input',
+      message: "'customerid' of opportunity can point at 2 tables, so it cannot be followed by itself.",
+      hint: `Follow one of its relationships: 'customerid_account/name' (account) or 'customerid_contact/fullname' (contact); for either, group them with "or".`,
+    });
     const followed = await b.build({ column: 'customerid_account/name', op: 'contains', value: 'Contoso' }, model);
     expect(filterToOData(followed)).toBe("contains(customerid_account/name,'Contoso')");
   });

@@ -443,6 +443,38 @@ describe('query_entities', () => {
     expect(r.structuredContent.records).toHaveLength(expected.length);
   });
 
+  it("a condition on a customer lookup's column asks each table it can point at; a negation is refused with the paths", async () => {
+    const nameOf = (ref: { id: string; entity: string }) => {
+      const row =
+        ref.entity === 'account'
+          ? emu.rows('account').find((a) => a.accountid === ref.id)
+          : emu.rows('contact').find((c) => c.contactid === ref.id);
+      return String(ref.entity === 'account' ? row?.name : row?.fullname).toLowerCase();
+    };
+    const incidents = emu.rows('incident');
+    const word = nameOf(incidents[0]!.customerid as { id: string; entity: string }).split(' ')[0]!;
+    const expected = incidents
+      .filter((i) => nameOf(i.customerid as { id: string; entity: string }).includes(word))
+      .map((i) => String(i.incidentid))
+      .sort();
+    const r = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      where: { column: 'customerid/name', op: 'contains', value: word },
+      top: 5000,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ids(r)).toEqual(expected);
+    // "name" is each table's primary name: the contact's is fullname, as the refusal of a negation says
+    const negated = await h.call('query_entities', {
+      entity: 'incident',
+      where: { column: 'customerid/name', op: 'ne', value: 'x' },
+    });
+    expect(textOf(negated)).toContain(
+      "Follow one of its relationships: 'customerid_account/name' (account) or 'customerid_contact/fullname' (contact)",
+    );
+  });
+
   // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
   it('an object of column names is one condition per column, all of them to hold', async () => {
     const accounts = emu.rows('account');
