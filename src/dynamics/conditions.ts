@@ -149,7 +149,7 @@ export class ConditionBuilder {
     return this.node(c, entity, 0);
   }
 
-  private async node(c: Condition, entity: EntityModel, depth: number): Promise<Expr> {
+  private async node(c: Condition, entity: EntityModel, depth: number, negated = false): Promise<Expr> {
     if (depth > MAX_DEPTH) throw badInput(`Conditions nest more than ${MAX_DEPTH} levels deep.`, 'Flatten the groups.');
     if (++this.count > MAX_CONDITIONS)
       throw badInput(`More than ${MAX_CONDITIONS} conditions.`, 'Use the "in" operator for lists of values.');
@@ -159,11 +159,12 @@ export class ConditionBuilder {
       if (!Array.isArray(items) || items.length === 0)
         throw badInput(`An "${kind}" group needs at least one condition.`, 'Remove the empty group.');
       const operands: Expr[] = [];
-      for (const i of items) operands.push(await this.node(i, entity, depth + 1));
+      for (const i of items) operands.push(await this.node(i, entity, depth + 1, negated));
       return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
     }
-    if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1), pos: 0 };
-    const across = await this.acrossTargets(c, entity);
+    if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1, !negated), pos: 0 };
+    // under a "not", asking each table would hold through the absent relationship: not what was meant
+    const across = negated ? undefined : await this.acrossTargets(c, entity);
     if (across) return this.node(across, entity, depth + 1);
     return this.leaf(c, entity);
   }

@@ -121,6 +121,9 @@ describe('client reads against the emulator', () => {
     ).toBe(
       "(contains(customerid_account/name,'Contoso') or contains(customerid_contact/fullname,'Contoso')) and statecode eq 0",
     );
+    await expect(
+      b.build({ not: { column: 'customerid/name', op: 'contains', value: 'Contoso' } }, model),
+    ).rejects.toMatchObject({ kind: 'bad_input' });
     await expect(b.build({ column: 'customerid/name', op: 'ne', value: 'Contoso' }, model)).rejects.toMatchObject({
       kind: 'bad_input',
       message: "'customerid' of opportunity can point at 2 tables, so it cannot be followed by itself.",
