@@ -1,6 +1,9 @@
 import { optionValue } from '../dynamics/coerce.js';
 import { DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
+
+type Call = Extract<Expr, { kind: 'call' }>;
+
 import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from './model.js';
 import type { Policy } from './policy.js';
 import { closest, closestColumns } from './suggest.js';
@@ -224,6 +227,47 @@ export class ReadChecker {
   }
 
   /**
+   * contains(customerid/name,'Contoso'): a customer or owner lookup points at several tables, one relationship
+   * each, and OData cannot follow it by itself. A comparison on a column of the record it points at means that
+   * column on whichever table it is, so it becomes one comparison per relationship, any to hold ("name" is each
+   * table's primary name: fullname for a contact). Not under a "not" or for ne, which would hold through the
+   * absent relationship; each relationship is then checked against the policy like any path.
+   */
+  private async acrossTargets(entity: EntityModel, e: Compare | Call, vars: Map<string, EntityModel>) {
+    const path = e.kind === 'compare' ? [e.left, e.right].find((x) => x.kind === 'path') : e.args[0];
+    if (path?.kind !== 'path' || vars.has(path.segments[0]!)) return undefined;
+    const segs = path.segments;
+    let current = entity;
+    for (let i = 0; i < segs.length - 1; i++) {
+      const single = current.singleNavs.get(segs[i]!.toLowerCase());
+      if (single) {
+        current = await this.models.entity(single.target);
+        continue;
+      }
+      const navs = [...current.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === segs[i]!.toLowerCase());
+      if (navs.length < 2 || i !== segs.length - 2) return undefined;
+      const operands: Expr[] = [];
+      for (const n of navs) {
+        const target = await this.models.entity(n.target);
+        const last = segs[i + 1]!;
+        const col =
+          target.columns.get(last.toLowerCase())?.logicalName ??
+          columnLabelled(target, last)?.logicalName ??
+          (last.toLowerCase() === 'name' ? target.primaryNameAttribute || undefined : undefined);
+        if (!col) continue;
+        const via: PathExpr = { ...path, segments: [...segs.slice(0, i), n.navigationProperty, col] };
+        operands.push(
+          e.kind === 'call'
+            ? { ...e, args: [via, ...e.args.slice(1)] }
+            : { ...e, left: e.left === path ? via : e.left, right: e.right === path ? via : e.right },
+        );
+      }
+      return operands.length ? ({ kind: 'or', operands, pos: e.pos } as Expr) : undefined;
+    }
+    return undefined;
+  }
+
+  /**
    * A comparison of a column with a value. A choice compared with its label in quotes (statecode eq 'Active')
    * is sent as its number, as the where conditions do: Dataverse refuses a text for a choice ("incompatible
    * types"). A value written without quotes (address1_city eq Seattle) reads as a column name; the error
@@ -264,8 +308,20 @@ export class ReadChecker {
     return at === 0 ? { ...e, left: checked, right: value } : { ...e, left: value, right: checked };
   }
 
-  /** Walks a filter, checking and canonicalising every name; returns a new tree. */
-  async filter(entity: EntityModel, e: Expr, vars: Map<string, EntityModel> = new Map()): Promise<Expr> {
+  /**
+   * Walks a filter, checking and canonicalising every name; returns a new tree. `negated`: under a "not",
+   * where a condition through a customer lookup is not asked of each table (see acrossTargets).
+   */
+  async filter(
+    entity: EntityModel,
+    e: Expr,
+    vars: Map<string, EntityModel> = new Map(),
+    negated = false,
+  ): Promise<Expr> {
+    if (!negated && (e.kind === 'call' || (e.kind === 'compare' && e.op !== 'ne'))) {
+      const across = await this.acrossTargets(entity, e, vars);
+      if (across) return this.filter(entity, across, vars, negated);
+    }
     switch (e.kind) {
       case 'literal':
       case 'list':
@@ -280,11 +336,11 @@ export class ReadChecker {
       case 'and':
       case 'or': {
         const operands: Expr[] = [];
-        for (const o of e.operands) operands.push(await this.filter(entity, o, vars));
+        for (const o of e.operands) operands.push(await this.filter(entity, o, vars, negated));
         return { ...e, operands };
       }
       case 'not':
-        return { ...e, operand: await this.filter(entity, e.operand, vars) };
+        return { ...e, operand: await this.filter(entity, e.operand, vars, !negated) };
       case 'compare':
         return this.compare(entity, e, vars);
       case 'call': {

@@ -173,6 +173,31 @@ describe('policy: no way around the allowlist', () => {
     await other.close();
   });
 
+  it('a condition through a customer lookup is asked of each relationship, each under the policy', async () => {
+    const { DEFAULT_POLICY } = await import('../../src/policy/default.js');
+    const narrow = clientFor(emu, {
+      policy: {
+        ...DEFAULT_POLICY,
+        entities: {
+          ...DEFAULT_POLICY.entities,
+          incident: { ...DEFAULT_POLICY.entities.incident!, expand: ['customerid_account'] },
+        },
+      },
+    }).client;
+    for (const e of ['incident', 'account', 'contact']) await narrow.metadata.entity(e);
+    await narrow.metadata.entities();
+    // the contact relationship is not allowed: refused, not answered for accounts alone
+    for (const spec of [
+      { entity: 'incident', filter: "contains(customerid/name,'a')" },
+      { entity: 'incident', where: { column: 'customerid/name', op: 'contains' as const, value: 'a' } },
+    ]) {
+      mark = emu.requests().length;
+      await expect(narrow.query(spec)).rejects.toMatchObject({ kind: 'policy' });
+      expect(apiRequests(emu, mark)).toEqual([]);
+    }
+    await narrow.close();
+  });
+
   it('a cursor passed alone continues only the query it was issued for, re-checked, on the server that holds it', async () => {
     const spec = { entity: 'account', select: ['name'], orderBy: 'name asc', top: 3 };
     const first = await client.query(spec);

@@ -465,6 +465,15 @@ describe('query_entities', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(ids(r)).toEqual(expected);
+    // the same in OData filter text
+    const text = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      filter: `contains(customerid/name,'${word}')`,
+      top: 5000,
+    });
+    expect(text.isError, textOf(text)).toBeFalsy();
+    expect(ids(text)).toEqual(expected);
     // "name" is each table's primary name: the contact's is fullname, as the refusal of a negation says
     const negated = await h.call('query_entities', {
       entity: 'incident',
