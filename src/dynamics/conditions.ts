@@ -1,6 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
+import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar, toLiteral } from './coerce.js';
 
 export const CONDITION_OPS = [
@@ -178,33 +179,12 @@ export class ConditionBuilder {
    */
   private async acrossTargets(c: Leaf, entity: EntityModel): Promise<Condition | undefined> {
     if (typeof c.column !== 'string' || NEGATIONS.has(c.op)) return undefined;
-    const parts = c.column.split('/').map((p) => p.trim());
-    let current = entity;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const nav = current.singleNavs.get(parts[i]!.toLowerCase());
-      if (nav) {
-        current = await this.models.entity(nav.target);
-        continue;
-      }
-      const navs = navsOf(current, parts[i]!);
-      if (navs.length < 2 || i !== parts.length - 2) return undefined;
-      const each: Leaf[] = [];
-      for (const n of navs) {
-        const column = await this.nameOn(n.target, parts[i + 1]!);
-        if (column) each.push({ ...c, column: [...parts.slice(0, i), n.navigationProperty, column].join('/') });
-      }
-      return each.length ? { or: each } : undefined;
-    }
-    return undefined;
-  }
-
-  /** A column of `table` by its name or label; "name" is the table's primary name when it has no "name". */
-  private async nameOn(table: string, name: string): Promise<string | undefined> {
-    const model = await this.models.entity(table).catch(() => undefined);
-    if (!model) return undefined;
-    const col = model.columns.get(name.toLowerCase()) ?? columnLabelled(model, name);
-    if (col) return col.logicalName;
-    return name.toLowerCase() === 'name' && model.primaryNameAttribute ? model.primaryNameAttribute : undefined;
+    const paths = await pathsAcrossTargets(
+      this.models,
+      entity,
+      c.column.split('/').map((p) => p.trim()),
+    );
+    return paths ? { or: paths.map((p) => ({ ...c, column: p.join('/') })) } : undefined;
   }
 
   private async resolve(entity: EntityModel, column: string): Promise<Resolved> {
@@ -219,7 +199,8 @@ export class ConditionBuilder {
         const rest = parts.slice(i + 1);
         const via: string[] = [];
         for (const n of navsOf(current, p)) {
-          const column = rest.length === 1 ? ((await this.nameOn(n.target, rest[0]!)) ?? rest[0]) : rest.join('/');
+          const column =
+            rest.length === 1 ? ((await columnOn(this.models, n.target, rest[0]!)) ?? rest[0]) : rest.join('/');
           via.push(`'${n.navigationProperty}/${column}' (${n.target})`);
         }
         throw badInput(

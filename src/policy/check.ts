@@ -7,6 +7,7 @@ type Call = Extract<Expr, { kind: 'call' }>;
 import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from './model.js';
 import type { Policy } from './policy.js';
 import { closest, closestColumns } from './suggest.js';
+import { pathsAcrossTargets } from './targets.js';
 
 /** Query functions a model may use: the documented Microsoft.Dynamics.CRM.* conditions that read one column. */
 export const ALLOWED_FUNCTIONS = new Set([
@@ -236,35 +237,15 @@ export class ReadChecker {
   private async acrossTargets(entity: EntityModel, e: Compare | Call, vars: Map<string, EntityModel>) {
     const path = e.kind === 'compare' ? [e.left, e.right].find((x) => x.kind === 'path') : e.args[0];
     if (path?.kind !== 'path' || vars.has(path.segments[0]!)) return undefined;
-    const segs = path.segments;
-    let current = entity;
-    for (let i = 0; i < segs.length - 1; i++) {
-      const single = current.singleNavs.get(segs[i]!.toLowerCase());
-      if (single) {
-        current = await this.models.entity(single.target);
-        continue;
-      }
-      const navs = [...current.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === segs[i]!.toLowerCase());
-      if (navs.length < 2 || i !== segs.length - 2) return undefined;
-      const operands: Expr[] = [];
-      for (const n of navs) {
-        const target = await this.models.entity(n.target);
-        const last = segs[i + 1]!;
-        const col =
-          target.columns.get(last.toLowerCase())?.logicalName ??
-          columnLabelled(target, last)?.logicalName ??
-          (last.toLowerCase() === 'name' ? target.primaryNameAttribute || undefined : undefined);
-        if (!col) continue;
-        const via: PathExpr = { ...path, segments: [...segs.slice(0, i), n.navigationProperty, col] };
-        operands.push(
-          e.kind === 'call'
-            ? { ...e, args: [via, ...e.args.slice(1)] }
-            : { ...e, left: e.left === path ? via : e.left, right: e.right === path ? via : e.right },
-        );
-      }
-      return operands.length ? ({ kind: 'or', operands, pos: e.pos } as Expr) : undefined;
-    }
-    return undefined;
+    const paths = await pathsAcrossTargets(this.models, entity, path.segments);
+    if (!paths) return undefined;
+    const operands: Expr[] = paths.map((segments) => {
+      const via: PathExpr = { ...path, segments };
+      return e.kind === 'call'
+        ? { ...e, args: [via, ...e.args.slice(1)] }
+        : { ...e, left: e.left === path ? via : e.left, right: e.right === path ? via : e.right };
+    });
+    return { kind: 'or', operands, pos: e.pos } as Expr;
   }
 
   /**
