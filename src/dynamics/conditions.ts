@@ -124,6 +124,28 @@ function conditionAsMeant(c: Leaf): Leaf {
   return v && v !== value ? { ...c, value: v } : c;
 }
 
+/**
+ * A period written in the words the date operators are named for ("last 30 days", "this month", "today"):
+ * that operator. Other words are refused with today's date and the operators (coerce.ts).
+ */
+function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim().toLowerCase().replace(/\s+/g, ' ');
+  const days = /^(last|past|previous|next) (\d+) days?$/.exec(t);
+  if (days) return { op: days[1] === 'next' ? 'nextXDays' : 'lastXDays', value: Number(days[2]) };
+  const older = /^older than (\d+) days?$/.exec(t);
+  if (older) return { op: 'olderThanXDays', value: Number(older[1]) };
+  const words: Record<string, ConditionOp> = {
+    today: 'today',
+    'this week': 'thisWeek',
+    'this month': 'thisMonth',
+    'this year': 'thisYear',
+    'last month': 'lastMonth',
+    'last year': 'lastYear',
+  };
+  return words[t] ? { op: words[t], value: undefined } : undefined;
+}
+
 /** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */
 const escapeLike = (s: string) => s.replace(/[[%_]/g, (c) => `[${c}]`);
 
@@ -254,10 +276,13 @@ export class ConditionBuilder {
     given: { column: string; op: ConditionOp; value?: Scalar | Scalar[] },
     entity: EntityModel,
   ): Promise<Expr> {
-    const c = conditionAsMeant(given);
+    let c = conditionAsMeant(given);
     if (typeof c.column !== 'string' || !c.column)
       throw badInput('A condition needs a "column".', 'e.g. { "column": "name", "op": "eq", "value": "Contoso" }.');
     const r = await this.resolve(entity, c.column);
+    // "createdon is 'last 30 days'": a period in the words the date operators are named for
+    const period = r.column.type === 'DateTime' && c.op === 'eq' ? periodInWords(c.value) : undefined;
+    if (period) c = { ...c, ...period };
     const path: Expr = { kind: 'path', segments: r.segments, pos: 0 };
     const name = r.segments.join('/');
     // a lookup compared with a name instead of an id: say how to match by name through the lookup

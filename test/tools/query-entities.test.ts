@@ -771,6 +771,27 @@ describe('query_entities', () => {
       where: { column: 'createdon', op: 'lastXDays', value: 7 },
     });
     expect(lastWeek.isError).toBeFalsy();
+    // a period in the words the operators are named for is that operator, on a date column only
+    const byOp = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['createdon'],
+      where: { column: 'createdon', op: 'lastXDays', value: 30 },
+      top: 5000,
+    });
+    expect(byOp.structuredContent.records.length).toBeGreaterThan(0);
+    for (const words of ['last 30 days', 'Past 30 days']) {
+      const r = await h.call('query_entities', {
+        entity: 'lead',
+        select: ['createdon'],
+        where: { createdon: words },
+        top: 5000,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r)).toEqual(ids(byOp));
+    }
+    const text = await h.call('query_entities', { entity: 'account', where: { name: 'today' } });
+    expect(text.isError).toBeFalsy();
+    expect(text.structuredContent.records).toEqual([]);
   });
 
   it('an operator from SQL (like, =, !=) is answered with the one meant; a lookup path in select with the lookup', async () => {
