@@ -130,7 +130,7 @@ export function toLiteral(
           ? `Work the date out (${today}) and pass it as YYYY-MM-DD, or as an ISO date-time such as 2026-01-31T09:00:00Z.`
           : `Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z (${today}). For a period relative to ` +
               'today, use a where condition with op lastXDays or nextXDays (value: a number of days), today, thisWeek, ' +
-              'thisMonth or lastMonth.',
+              'thisMonth or lastMonth; or op eq with the period in those words: "last 30 days", "this month", "today".',
       );
     }
     case 'Lookup':

@@ -764,6 +764,7 @@ describe('query_entities', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
+    expect(textOf(r)).toContain('or op eq with the period in those words: "last 30 days", "this month", "today".');
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);
     const lastWeek = await h.call('query_entities', {
