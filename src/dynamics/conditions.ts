@@ -50,6 +50,10 @@ const OP_ALIASES = new Map<string, string>(
     '>=': 'ge',
     '<': 'lt',
     '<=': 'le',
+    // Prisma's and MongoDB's words (MongoDB's after its $)
+    gte: 'ge',
+    lte: 'le',
+    not: 'ne',
     isnull: 'null',
     'is null': 'null',
     notnull: 'notNull',
@@ -61,6 +65,12 @@ const OP_ALIASES = new Map<string, string>(
     endsWith: 'endswith',
   }),
 );
+
+/** The operator a word from SQL or code means, when it means exactly one of ours (not "like"). */
+export function operatorMeant(word: string): ConditionOp | undefined {
+  const meant = OP_ALIASES.get(word) ?? OP_ALIASES.get(word.toLowerCase());
+  return (CONDITION_OPS as readonly string[]).includes(meant ?? '') ? (meant as ConditionOp) : undefined;
+}
 
 /** Whether a word is an operator, or a slip for one (like, =, startsWith…), rather than a column's name. */
 export const isOperatorWord = (word: string): boolean =>

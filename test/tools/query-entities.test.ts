@@ -23,6 +23,12 @@ describe('query_entities', () => {
     await h.close();
     await emu.close();
   });
+  /** the requests for accounts the emulator received since request `since` (a refusal must send none) */
+  const accountQueriesSince = (since: number) =>
+    emu
+      .requests()
+      .slice(since)
+      .filter((q) => q.url.includes('/accounts'));
 
   it('returns compact rows (id, columns, choices with labels, lookups with names) matching what the Web API holds', async () => {
     const r = await h.call('query_entities', {
@@ -813,6 +819,12 @@ describe('query_entities', () => {
       },
     });
     expect(textOf(nested)).toBe("Error (bad_input): Unknown operator '!=' for 'name'.\nHow to fix: Use ne.");
+    // Prisma's words, which the column shorthand reads, are named in the documented form's refusal
+    const gte = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'revenue', op: 'gte', value: 1 },
+    });
+    expect(textOf(gte)).toMatch(/op 'gte' does not exist\. Use ge\./);
     for (const op of ['near', 'constructor']) {
       const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op } });
       expect(textOf(unknown)).toMatch(new RegExp(`op '${op}' does not exist\\. Operators: eq, ne, gt`));
@@ -838,12 +850,7 @@ describe('query_entities', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/^Error \(query_syntax\): The filter is not valid: Syntax error: .* at position \d+/);
     expect(textOf(r)).toContain(`How to fix: ${habit}`);
-    expect(
-      emu
-        .requests()
-        .slice(since)
-        .filter((q) => q.url.includes('/accounts')),
-    ).toEqual([]);
+    expect(accountQueriesSince(since)).toEqual([]);
   });
 
   // Dataverse refuses a text compared with a choice ("A binary operator with incompatible types"): the label
@@ -891,12 +898,7 @@ describe('query_entities', () => {
       /^Error \(bad_input\): '\w+' is not a column of account; if it is the value for \w+, it needs writing as one\./,
     );
     expect(textOf(r)).toContain(`How to fix: ${fix}`);
-    expect(
-      emu
-        .requests()
-        .slice(since)
-        .filter((q) => q.url.includes('/accounts')),
-    ).toEqual([]);
+    expect(accountQueriesSince(since)).toEqual([]);
   });
 
   it('a filter error that is no SQL habit keeps the plain advice', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONDITION_OPS, isOperatorWord, unknownOpHint } from '../../dynamics/conditions.js';
+import { CONDITION_OPS, isOperatorWord, operatorMeant, unknownOpHint } from '../../dynamics/conditions.js';
 import { withNames } from './aliases.js';
 
 /**
@@ -222,7 +222,7 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
       // Prisma's relation filter, {"parentaccountid": {"name": "Contoso"}}: a column of the related record. A
       // Dataverse name is lower case; anything else ($gt, >, like, greaterThan) is an operator, and an unknown
       // one is answered by the condition builder's hint
-      const meant = SHORTHAND_OPS[op] ?? op;
+      const meant = operatorMeant(op) ?? op;
       if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant))
         return columnCondition(`${column}/${meant}`, value);
       return { column, op: meant, value };
@@ -232,7 +232,7 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
   // a number or a date, so text that starts with < or > ("<b>") is still compared as text
   const m =
     typeof v === 'string' ? /^\s*(>=|<=|!=|<>|>|<)\s*(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s*$/.exec(v) : null;
-  if (m) return { column, op: VALUE_OPS[m[1]!], value: m[2] };
+  if (m) return { column, op: operatorMeant(m[1]!), value: m[2] };
   return { column, op: 'eq', value: v };
 }
 /** The id of a lookup written as the tools return one ({id, name, entity}, or {id} alone), else undefined. */
@@ -243,21 +243,6 @@ export function lookupId(v: unknown): string | undefined {
     ? o.id
     : undefined;
 }
-
-const VALUE_OPS: Record<string, string> = { '>=': 'ge', '<=': 'le', '!=': 'ne', '<>': 'ne', '>': 'gt', '<': 'lt' };
-/** Operator keys of Prisma's and MongoDB's filters (after the $) and of SQL, where each means one of ours. */
-const SHORTHAND_OPS: Record<string, string> = {
-  ...VALUE_OPS,
-  '=': 'eq',
-  '==': 'eq',
-  equals: 'eq',
-  not: 'ne',
-  gte: 'ge',
-  lte: 'le',
-  nin: 'notIn',
-  startsWith: 'startswith',
-  endsWith: 'endswith',
-};
 
 function asMeant(v: unknown, depth: number, issues: Issues): unknown {
   if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1, issues)) } : v;
