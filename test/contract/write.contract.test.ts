@@ -78,6 +78,21 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     expect(body).toMatchObject({ name: 'Represented', creditonhold: true });
   });
 
+  it.skipIf(skip)(
+    'CREATE: ids the platform assigns are sequential: each record sorts after the one created before it (crminthefield, "The dangers of Guid.NewGuid()")',
+    async () => {
+      const ids: string[] = [];
+      for (const name of ['Sequential 1', 'Sequential 2', 'Sequential 3']) {
+        const r = await t.api('POST', 'accounts', { body: { name } });
+        expect(r.status).toBe(204);
+        ids.push(/\(([0-9a-f-]{36})\)$/.exec(track(r.headers['odata-entityid']!))![1]!);
+      }
+      const filter = ids.map((id) => `accountid eq ${id}`).join(' or ');
+      const sorted = (await t.api('GET', `accounts?$select=accountid&$filter=${filter}&$orderby=accountid asc`)).json();
+      expect(sorted.value.map((x: { accountid: string }) => x.accountid)).toEqual(ids);
+    },
+  );
+
   it.skipIf(skip)('CREATE: a client-supplied primary key is kept, and a second create with it is refused', async () => {
     const id = randomUUID();
     const r = await t.api('POST', 'leads', {

@@ -57,7 +57,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   const add = (logical: string, fields: Row, opts: { id?: string; createdDaysAgo?: number; owner?: string } = {}) => {
     const def = schema.entity(logical)!;
     const table = store.table(logical);
-    const id = opts.id ?? rnd.guid();
+    // the draw is made either way, so the rest of the organisation is the same whatever the ids look like
+    const id = opts.id ?? store.ids.next(rnd.guid());
     const created = anchor - (opts.createdDaysAgo ?? rnd.int(30, 900)) * DAY + rnd.int(0, DAY - 1);
     const row: Row = {
       [def.primaryIdAttribute]: id,

@@ -1,4 +1,5 @@
 import type { EntityDef } from '../schema/index.js';
+import { RecordIds } from './ids.js';
 
 /** A lookup value as stored: the related row's id and table. */
 export interface LookupRef {
@@ -113,6 +114,8 @@ interface JournalEntry {
  */
 export class Store {
   private readonly tables = new Map<string, Table>();
+  /** ids for records created without one (seeded, or POSTed without a key) */
+  readonly ids = new RecordIds();
   private version = 1_000_000;
   private journal: JournalEntry[] | null = null;
 
@@ -174,5 +177,6 @@ export class Store {
 
   clear(): void {
     for (const t of this.tables.values()) t.clear();
+    this.ids.reset();
   }
 }

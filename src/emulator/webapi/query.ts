@@ -109,7 +109,12 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
     const firstKey = getters[0];
     // without $count, a row that cannot make the page is skipped before the filter is asked about it
     const boundFirst = !q.count && firstKey !== undefined;
-    for (const row of q.source ?? table.rows.values()) {
+    // ordered by the key alone, the rows come off the key order (the clustered index) in the page's own
+    // order, so the read stops once the page is full: the first or last key of a large table is one seek
+    const byKey = !q.source && orderBy.length === 1 && orderBy[0]!.path.length === 1 && orderBy[0]!.path[0] === pk;
+    let taken = 0;
+    for (const row of q.source ?? (byKey ? keyOrder(table.sortedRows(), desc[0]!) : table.rows.values())) {
+      if (byKey && !q.count && taken > pageSize) break;
       if (boundFirst) {
         const worst = top.worst;
         if (worst && compareKey(firstKey(row), worst.k[0]!, desc[0]!) > 0) continue;
@@ -122,6 +127,7 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
       const item = { r: row, k: getters.map((g) => g(row)), id: String(row[pk]) };
       if (after && cmp(item, after) <= 0) continue;
       top.push(item);
+      taken++;
     }
     count = q.count ? matched : undefined;
     const page = top.result();
@@ -135,6 +141,11 @@ export function runCollectionQuery(env: QueryEnv, q: CollectionQuery): Collectio
   }
   if (count !== undefined) result.count = Math.min(count, MAX_PAGE);
   return result;
+}
+
+function* keyOrder(rows: Row[], descending: boolean): Generator<Row> {
+  if (!descending) yield* rows;
+  else for (let i = rows.length - 1; i >= 0; i--) yield rows[i]!;
 }
 
 /** First index whose id sorts at or after (`strict`: after) `bound` in key order. */

@@ -240,7 +240,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   const table = store.table(entity.logicalName);
   const { values, deep } = readBody(ctx, entity, body, 'create');
   const pk = entity.primaryIdAttribute;
-  const id = (forcedId ?? (values[pk] as string | undefined) ?? crypto.randomUUID()).toLowerCase();
+  const id = (forcedId ?? (values[pk] as string | undefined) ?? store.ids.next(crypto.randomUUID())).toLowerCase();
   if (forcedId && values[pk] && values[pk] !== forcedId)
     throw badRequest(`The key in the URL (${forcedId}) and the ${pk} in the body (${values[pk]}) differ.`);
   if (table.get(id)) throw duplicateKey();
