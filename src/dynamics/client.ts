@@ -20,6 +20,7 @@ import { type Condition, ConditionBuilder } from './conditions.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
 import { mapDataverseError } from './errors.js';
+import { keyRanges } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { callerTokens } from './obo.js';
@@ -134,32 +135,14 @@ export type PagesSpec = Omit<QuerySpec, 'top'> & {
   annotations?: boolean;
   /**
    * Read this many ranges of the primary key at once (unordered reads only; rows then come in no
-   * particular order). Dataverse serves concurrent requests in parallel, so a long read goes about that
-   * many times faster, up to the service's limits.
+   * particular order), cut between the query's first and last key (two one-row reads find them). Dataverse
+   * serves concurrent requests in parallel, so a long read goes about that many times faster, up to the
+   * service's limits.
    */
   parallel?: number;
 };
 
 const MAX_PARALLEL_READS = 8;
-
-/**
- * `parts` key ranges that cover every GUID once, cut on the most significant byte of SQL Server's
- * uniqueidentifier order (the first byte of the last group). Random ids spread evenly over them; ids
- * that cluster only make some ranges short, never lose or repeat a row.
- */
-export function keyRanges(key: string, parts: number): Condition[] {
-  const cut = (i: number) =>
-    `00000000-0000-0000-0000-${Math.floor((256 * i) / parts)
-      .toString(16)
-      .padStart(2, '0')}0000000000`;
-  return Array.from({ length: parts }, (_, i): Condition => {
-    const lower: Condition = { column: key, op: 'ge', value: cut(i) };
-    const upper: Condition = { column: key, op: 'lt', value: cut(i + 1) };
-    if (i === 0) return upper;
-    if (i === parts - 1) return lower;
-    return { and: [lower, upper] };
-  });
-}
 
 /**
  * Pages from several readers as each arrives. Each reader asks for its next page (and prefetches the one
@@ -515,12 +498,16 @@ export class DynamicsClient {
     const model = await this.checker.entity(spec.entity);
     const parallel = Math.min(Math.max(1, Math.floor(spec.parallel ?? 1)), MAX_PARALLEL_READS);
     if (parallel > 1 && !spec.orderBy && this.policy.canRead(model.logicalName, model.primaryIdAttribute)) {
-      yield* mergePages(
-        keyRanges(model.primaryIdAttribute, parallel).map((range) =>
-          this.pages({ ...spec, parallel: 1, where: spec.where ? { and: [range, spec.where] } : range }, opts),
-        ),
-      );
-      return;
+      const ends = await this.keyEnds(model, spec, opts);
+      const ranges = ends ? keyRanges(model.primaryIdAttribute, parallel, ends) : [];
+      if (ranges.length) {
+        yield* mergePages(
+          ranges.map((range) =>
+            this.pages({ ...spec, parallel: 1, where: spec.where ? { and: [range, spec.where] } : range }, opts),
+          ),
+        );
+        return;
+      }
     }
     const parts = await this.parts(model, spec);
     const pageSize = spec.pageSize ?? this.config.dynamics.pageSize;
@@ -581,6 +568,38 @@ export class DynamicsClient {
     } finally {
       pending?.cancel();
     }
+  }
+
+  /**
+   * The first and last key of a query's rows in key order (two one-row reads, side by side), where a read
+   * in key ranges cuts them; undefined when no row matches.
+   */
+  private async keyEnds(
+    model: EntityModel,
+    spec: PagesSpec,
+    opts: CallOptions,
+  ): Promise<{ first: string; last: string } | undefined> {
+    const key = model.primaryIdAttribute;
+    const end = async (direction: 'asc' | 'desc') => {
+      const parts = await this.parts(model, {
+        ...spec,
+        select: [key],
+        orderBy: `${key} ${direction}`,
+        expand: undefined,
+      });
+      const r = await this.transport.send({
+        method: 'GET',
+        path: `${API}/${model.entitySetName}?${this.queryString(parts, ['$top=1'])}`,
+        headers: {},
+        idempotent: true,
+        signal: opts.signal,
+        context: { entity: model.logicalName, suggest: this.suggest },
+      });
+      const row = pageOf(r, `the query on ${model.entitySetName}`).rows[0];
+      return typeof row?.[key] === 'string' ? row[key] : undefined;
+    };
+    const [first, last] = await Promise.all([end('asc'), end('desc')]);
+    return first && last ? { first, last } : undefined;
   }
 
   async get(

@@ -306,10 +306,23 @@ describe('client reads against the emulator', () => {
     for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
       seen.push(...rows.map((r) => String(r.accountid)));
     expect(seen.sort()).toEqual(all.map((a) => String(a.accountid)).sort());
-    // three ranges, each paged on its own, each asked for with its key bounds
-    const urls = apiRequests(emu, mark).map((r) => decodeURIComponent(r.url));
-    expect(urls.filter((u) => !u.includes('$skiptoken'))).toHaveLength(3);
-    expect(urls.every((u) => /accountid (ge|lt) 00000000-0000-0000-0000-/.test(u))).toBe(true);
+    // the table's first and last key, then three ranges cut between them, each paged on its own
+    const urls = apiRequests(emu, mark)
+      .map((r) => decodeURIComponent(r.url))
+      .filter((u) => u.startsWith('/api/data/v9.2/accounts?'));
+    const ends = urls.filter((u) => u.includes('$top=1'));
+    expect(ends.map((u) => /\$orderby=accountid (asc|desc)/.exec(u)?.[1]).sort()).toEqual(['asc', 'desc']);
+    const ranges = urls.filter((u) => !u.includes('$top=1'));
+    const firstPages = ranges.filter((u) => !u.includes('$skiptoken'));
+    expect(firstPages).toHaveLength(3);
+    expect(ranges.every((u) => /accountid (ge|lt) [0-9a-f-]{36}/.test(u))).toBe(true);
+    // the ids the platform assigns are sequential and share their most significant groups: ranges cut
+    // across the whole GUID space put them all in one range, so the read went one page at a time
+    const perRange = firstPages.map((first) => {
+      const bounds = /\$filter=(.*?)(&|$)/.exec(first)![1];
+      return ranges.filter((u) => u.includes(`$filter=${bounds}&`) || u.endsWith(`$filter=${bounds}`)).length;
+    });
+    for (const pages of perRange) expect(pages).toBeGreaterThanOrEqual(Math.floor(all.length / 5 / 3) - 1);
     // the caller's own condition applies in every range
     const city = String(all[0]!.address1_city);
     let n = 0;
