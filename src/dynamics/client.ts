@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
@@ -24,6 +23,7 @@ import { keyRanges } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { callerTokens } from './obo.js';
+import { RecordIdMaker } from './record-ids.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
 import { sqlHabitAt } from './syntax-hints.js';
@@ -232,6 +232,8 @@ export class DynamicsClient {
   readonly checker: ReadChecker;
   private readonly conditions: ConditionBuilder;
   private readonly cursors: CursorCodec;
+  /** ids for creates: ours, so a retry finds the record; rising, so Dataverse's index is appended to */
+  private readonly recordIds = new RecordIdMaker();
   /** the queries of cursors handed out lately, by fingerprint: a cursor passed on its own continues its query */
   private readonly cursorQueries = new Map<string, { spec: QuerySpec; size: number }>();
   private cursorQueryBytes = 0;
@@ -769,7 +771,7 @@ export class DynamicsClient {
     const model = await this.writeModel(entity, `Creating a ${entity}`);
     const { body, columns } = await this.writeBody(model, values, 'create');
     this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
-    const id = opts.id ? guidValue(opts.id, `${model.logicalName} id`) : randomUUID();
+    const id = opts.id ? guidValue(opts.id, `${model.logicalName} id`) : this.recordIds.next();
     const r = await this.transport.send({
       method: 'PATCH',
       path: `${API}/${model.entitySetName}(${id})`,
@@ -839,7 +841,7 @@ export class DynamicsClient {
       try {
         const { body, columns } = await this.writeBody(model, rec, 'create');
         this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
-        ops.push({ id: randomUUID(), body, index });
+        ops.push({ id: this.recordIds.next(), body, index });
       } catch (err) {
         if (!(err instanceof DynamicsMcpError)) throw err;
         invalid.set(index, err);

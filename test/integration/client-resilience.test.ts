@@ -129,6 +129,20 @@ describe('client: throttling, retries and writes that never duplicate', () => {
     expect(new Set(leads('Bulk').map((l) => l.subject)).size).toBe(250);
   });
 
+  it('created records get rising ids: in key order they follow the records already there, in the order made', async () => {
+    // Microsoft advises sequential ids over random ones (Dataverse clusters each table on its key)
+    const made = await client.createMany(
+      'lead',
+      Array.from({ length: 40 }, (_, i) => ({ lastname: 'Rising', subject: `r${i}` })),
+    );
+    const one = await client.create('lead', { lastname: 'Rising', subject: 'r40' });
+    const ids = [...made.map((r) => r.id), one.id];
+    const inKeyOrder: string[] = [];
+    for await (const rows of client.pages({ entity: 'lead', select: ['subject'] }))
+      inKeyOrder.push(...rows.map((r) => String(r.leadid)));
+    expect(inKeyOrder.slice(-ids.length)).toEqual(ids);
+  });
+
   it('createMany reports per-record errors and keeps the good ones', async () => {
     const results = await client.createMany('lead', [
       { lastname: 'Mixed' },
