@@ -143,6 +143,7 @@ export type PagesSpec = Omit<QuerySpec, 'top'> & {
 };
 
 const MAX_PARALLEL_READS = 8;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Pages from several readers as each arrives. Each reader asks for its next page (and prefetches the one
@@ -597,8 +598,9 @@ export class DynamicsClient {
         signal: opts.signal,
         context: { entity: model.logicalName, suggest: this.suggest },
       });
-      const row = pageOf(r, `the query on ${model.entitySetName}`).rows[0];
-      return typeof row?.[key] === 'string' ? row[key] : undefined;
+      const id = pageOf(r, `the query on ${model.entitySetName}`).rows[0]?.[key];
+      // anything but a GUID (never seen) cannot be cut: the read goes as one range
+      return typeof id === 'string' && GUID.test(id) ? id : undefined;
     };
     const [first, last] = await Promise.all([end('asc'), end('desc')]);
     return first && last ? { first, last } : undefined;

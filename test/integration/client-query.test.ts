@@ -339,6 +339,21 @@ describe('client reads against the emulator', () => {
     expect(n).toBe(all.filter((a) => a.address1_city === city).length);
   });
 
+  it('pages({ parallel }): ends that are not GUIDs (a foreign answer) read the table as one range', async () => {
+    emu.addFault({
+      match: { method: 'GET', path: '/api/data/v9.2/accounts' },
+      response: { status: 200, body: { value: [{ accountid: 'not-a-guid' }] } },
+      times: 2,
+    });
+    const mark = emu.requests().length;
+    let n = 0;
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
+      n += rows.length;
+    expect(n).toBe(emu.rows('account').length);
+    const urls = apiRequests(emu, mark).map((r) => decodeURIComponent(r.url));
+    expect(urls.some((u) => u.includes('accountid ge') || u.includes('accountid lt'))).toBe(false);
+  });
+
   it('pages({ parallel }): stopping early ends every range, and ordered reads stay in one stream', async () => {
     let mark = emu.requests().length;
     for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 3, parallel: 2 })) {
