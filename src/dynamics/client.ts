@@ -19,13 +19,14 @@ import { type Condition, ConditionBuilder } from './conditions.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
 import { mapDataverseError } from './errors.js';
-import { keyRanges } from './key-ranges.js';
+import { keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { callerTokens } from './obo.js';
 import { RecordIdMaker } from './record-ids.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
+import { readSpans } from './span-reads.js';
 import { sqlHabitAt } from './syntax-hints.js';
 import { Transport } from './transport.js';
 
@@ -135,48 +136,16 @@ export type PagesSpec = Omit<QuerySpec, 'top'> & {
   annotations?: boolean;
   /**
    * Read this many ranges of the primary key at once (unordered reads only; rows then come in no
-   * particular order), cut between the query's first and last key (two one-row reads find them). Dataverse
-   * serves concurrent requests in parallel, so a long read goes about that many times faster, up to the
-   * service's limits.
+   * particular order), cut between the query's first and last key (two one-row reads find them), and a
+   * range that turns out to hold most of the rows split again when another is done (see readSpans).
+   * Dataverse serves concurrent requests in parallel, so a long read goes about that many times faster, up
+   * to the service's limits.
    */
   parallel?: number;
 };
 
 const MAX_PARALLEL_READS = 8;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/**
- * Pages from several readers as each arrives. Each reader asks for its next page (and prefetches the one
- * after) only when the caller comes back, so memory stays at a page or two per reader; stopping early or
- * a failure in one reader ends them all.
- */
-async function* mergePages(readers: AsyncGenerator<Row[], void>[]): AsyncGenerator<Row[], void> {
-  const next = (i: number) => {
-    const p = readers[i]!.next().then((r) => ({ i, r }));
-    p.catch(() => {}); // observed by the race below, or dropped with the read
-    return p;
-  };
-  const pending = new Map(readers.map((_, i) => [i, next(i)] as const));
-  const finished = new Set<number>();
-  try {
-    while (pending.size) {
-      const { i, r } = await Promise.race(pending.values());
-      pending.delete(i);
-      if (r.done) {
-        finished.add(i);
-        continue;
-      }
-      yield r.value;
-      pending.set(i, next(i));
-    }
-  } finally {
-    // stopped early or failed: every reader left stops too (one waiting on a page stops once it arrives,
-    // as an async generator finishes its current step first); nobody waits for that here
-    readers.forEach((reader, i) => {
-      if (!finished.has(i)) void reader.return(undefined).catch(() => {});
-    });
-  }
-}
 
 /** The raw (still URL-encoded) $skiptoken of a nextLink: all a cursor needs to carry. */
 function skipTokenOf(next: URL): string {
@@ -501,14 +470,25 @@ export class DynamicsClient {
     const model = await this.checker.entity(spec.entity);
     const parallel = Math.min(Math.max(1, Math.floor(spec.parallel ?? 1)), MAX_PARALLEL_READS);
     if (parallel > 1 && !spec.orderBy && this.policy.canRead(model.logicalName, model.primaryIdAttribute)) {
-      const ends = await this.keyEnds(model, spec, opts);
-      const ranges = ends ? keyRanges(model.primaryIdAttribute, parallel, ends) : [];
-      if (ranges.length) {
-        yield* mergePages(
-          ranges.map((range) =>
-            this.pages({ ...spec, parallel: 1, where: spec.where ? { and: [range, spec.where] } : range }, opts),
-          ),
-        );
+      const [first, last] = await Promise.all([
+        this.keyEnd(model, spec, 'asc', opts),
+        this.keyEnd(model, spec, 'desc', opts),
+      ]);
+      const spans = first && last ? keySpans(parallel, { first, last }) : [];
+      if (first && last && spans.length) {
+        const within = (range: Condition | undefined): PagesSpec => ({
+          ...spec,
+          parallel: 1,
+          where: range && spec.where ? { and: [range, spec.where] } : (range ?? spec.where),
+        });
+        const io = {
+          key: model.primaryIdAttribute,
+          ends: { first, last },
+          read: (range: Condition | undefined) => this.pages(within(range), opts),
+          lastKey: (range: Condition | undefined) => this.keyEnd(model, within(range), 'desc', opts),
+        };
+        // splits share out what is left when ids cluster; each costs a one-row read and a page read again
+        yield* readSpans(io, spans, 4 * parallel);
         return;
       }
     }
@@ -574,36 +554,33 @@ export class DynamicsClient {
   }
 
   /**
-   * The first and last key of a query's rows in key order (two one-row reads, side by side), where a read
-   * in key ranges cuts them; undefined when no row matches.
+   * The first (asc) or last (desc) key of a query's rows in key order, with a one-row read: where a read
+   * in key ranges cuts them. Undefined when no row matches.
    */
-  private async keyEnds(
+  private async keyEnd(
     model: EntityModel,
     spec: PagesSpec,
+    direction: 'asc' | 'desc',
     opts: CallOptions,
-  ): Promise<{ first: string; last: string } | undefined> {
+  ): Promise<string | undefined> {
     const key = model.primaryIdAttribute;
-    const end = async (direction: 'asc' | 'desc') => {
-      const parts = await this.parts(model, {
-        ...spec,
-        select: [key],
-        orderBy: `${key} ${direction}`,
-        expand: undefined,
-      });
-      const r = await this.transport.send({
-        method: 'GET',
-        path: `${API}/${model.entitySetName}?${this.queryString(parts, ['$top=1'])}`,
-        headers: {},
-        idempotent: true,
-        signal: opts.signal,
-        context: { entity: model.logicalName, suggest: this.suggest },
-      });
-      const id = pageOf(r, `the query on ${model.entitySetName}`).rows[0]?.[key];
-      // anything but a GUID (never seen) cannot be cut: the read goes as one range
-      return typeof id === 'string' && GUID.test(id) ? id : undefined;
-    };
-    const [first, last] = await Promise.all([end('asc'), end('desc')]);
-    return first && last ? { first, last } : undefined;
+    const parts = await this.parts(model, {
+      ...spec,
+      select: [key],
+      orderBy: `${key} ${direction}`,
+      expand: undefined,
+    });
+    const r = await this.transport.send({
+      method: 'GET',
+      path: `${API}/${model.entitySetName}?${this.queryString(parts, ['$top=1'])}`,
+      headers: {},
+      idempotent: true,
+      signal: opts.signal,
+      context: { entity: model.logicalName, suggest: this.suggest },
+    });
+    const id = pageOf(r, `the query on ${model.entitySetName}`).rows[0]?.[key];
+    // anything but a GUID (never seen) cannot be cut: the read goes as one range
+    return typeof id === 'string' && GUID.test(id) ? id : undefined;
   }
 
   async get(

@@ -29,24 +29,40 @@ export function fromSqlOrder(n: bigint): string {
 }
 
 /**
- * Up to `parts` key ranges that together cover every GUID once, cut evenly between the first and the last
- * key the table holds (in SQL Server's order). Cutting the whole GUID space instead works for random ids
- * only: the ids Dataverse assigns are sequential and share their most significant groups, so they would
- * all fall in one range and the read would not go side by side at all. Rows created after the ends were
- * found still fall in the first or last range, which are open. One range (no condition) when the ends are
- * too close to cut.
+ * A stretch of the key order: from `from` (inclusive, or after it when `after`) up to `to` (exclusive).
+ * An end left out is open.
  */
-export function keyRanges(key: string, parts: number, ends: { first: string; last: string }): Condition[] {
+export interface Span {
+  from?: string;
+  after?: boolean;
+  to?: string;
+}
+
+/** The condition that holds for the rows of a span (undefined: the whole table). */
+export function spanCondition(key: string, s: Span): Condition | undefined {
+  const lower: Condition | undefined = s.from ? { column: key, op: s.after ? 'gt' : 'ge', value: s.from } : undefined;
+  const upper: Condition | undefined = s.to ? { column: key, op: 'lt', value: s.to } : undefined;
+  return lower && upper ? { and: [lower, upper] } : (lower ?? upper);
+}
+
+/**
+ * Up to `parts` spans that together cover every GUID once, cut evenly between the first and the last key
+ * the table holds (in SQL Server's order). Cutting the whole GUID space instead works for random ids only:
+ * the ids Dataverse assigns are sequential and share their most significant groups, so they would all fall
+ * in one span and the read would not go side by side at all. The first and last spans stay open, so rows
+ * created after the ends were found are still read. None when the ends are too close to cut.
+ */
+export function keySpans(parts: number, ends: { first: string; last: string }): Span[] {
   const lo = sqlOrder(ends.first);
   const hi = sqlOrder(ends.last);
   const n = BigInt(parts);
   if (parts < 2 || hi - lo < n) return [];
   const cut = (i: number) => fromSqlOrder(lo + ((hi - lo) * BigInt(i)) / n);
-  return Array.from({ length: parts }, (_, i): Condition => {
-    const lower: Condition = { column: key, op: 'ge', value: cut(i) };
-    const upper: Condition = { column: key, op: 'lt', value: cut(i + 1) };
-    if (i === 0) return upper;
-    if (i === parts - 1) return lower;
-    return { and: [lower, upper] };
-  });
+  return Array.from(
+    { length: parts },
+    (_, i): Span => ({
+      from: i === 0 ? undefined : cut(i),
+      to: i === parts - 1 ? undefined : cut(i + 1),
+    }),
+  );
 }

@@ -426,4 +426,34 @@ describe('client reads against the emulator', () => {
     ]);
     await fresh.close();
   });
+
+  it('pages({ parallel }): ids that cluster (the platform ids beside two a client chose) are shared out by splits', async () => {
+    // two records with ids of their own at both ends of the key order: cut between the ends, every
+    // platform-assigned id lands in one range
+    const low = await client.create('account', { name: 'Low key' }, { id: '00000000-0000-0000-0000-000000000001' });
+    const high = await client.create('account', { name: 'High key' }, { id: 'ffffffff-ffff-ffff-ffff-fffffffffff0' });
+    try {
+      const mark = emu.requests().length;
+      const seen: string[] = [];
+      for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 4, parallel: 3 }))
+        seen.push(...rows.map((r) => String(r.accountid)));
+      expect(seen.sort()).toEqual(
+        emu
+          .rows('account')
+          .map((a) => String(a.accountid))
+          .sort(),
+      );
+      expect(seen).toContain(low.id);
+      expect(seen).toContain(high.id);
+      const urls = apiRequests(emu, mark)
+        .map((r) => decodeURIComponent(r.url))
+        .filter((u) => u.startsWith('/api/data/v9.2/accounts?'));
+      // the last key of what a range has left, then its halves: more ranges than readers were read
+      expect(urls.filter((u) => u.includes('$top=1') && u.includes('accountid gt')).length).toBeGreaterThanOrEqual(1);
+      const firstPages = urls.filter((u) => !u.includes('$top=1') && !u.includes('$skiptoken'));
+      expect(firstPages.length).toBeGreaterThan(3);
+    } finally {
+      await emu.reset();
+    }
+  });
 });
