@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { RecordIds } from '../../src/emulator/store/ids.js';
 import { compareGuids, guidKey } from '../../src/emulator/store/store.js';
 
 // SQL Server (Dataverse's store) orders uniqueidentifier by byte groups, last six bytes first:
@@ -47,5 +48,20 @@ describe('emulator GUID order follows SQL Server uniqueidentifier', () => {
     const byCompare = [...ids].sort(compareGuids);
     expect(byCompare).toEqual(sorted(ids));
     expect(compareGuids('ABCDEF01-2345-6789-ABCD-EF0123456789', 'abcdef01-2345-6789-abcd-ef0123456789')).toBe(0);
+  });
+});
+
+// Microsoft's Power Pages Web API docs (read-operations) show two accounts made one after the other:
+// d2e11ba8-92f6-eb11-94ef-000d3a5aa607 and d4e11ba8-92f6-eb11-94ef-000d3a5aa607
+describe('record ids the emulator assigns look and sort like the platform ids', () => {
+  it('the first group counts up from its first byte, the rest stays, and the order is SQL Server order', () => {
+    const gen = new RecordIds();
+    const ids = Array.from({ length: 5_000 }, () => gen.next(randomUUID()));
+    expect(ids[0]).toMatch(/^d2e11ba8-/);
+    expect(new Set(ids.map((id) => id.slice(8))).size).toBe(1);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort(compareGuids)).toEqual(ids);
+    // compared as text they are not in order: the first byte wraps every ~100 ids
+    expect([...ids].sort()).not.toEqual(ids);
   });
 });

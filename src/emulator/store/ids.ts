@@ -3,25 +3,27 @@
  * table's rows sort by id in the order they were created. Microsoft's guidance is to let the platform assign
  * ids rather than send Guid.NewGuid() ones "to take advantage of sequential GUIDs, which provide better SQL
  * performance" ("The dangers of Guid.NewGuid()", crminthefield, 2015; the CRM SDK's best practices). Ids a
- * client sends (ours does, so that a retried create cannot make a second record) are kept as they are.
+ * client sends are kept as they are.
  *
- * The shape follows the ids such organisations show (`f9f35f8e-5c2b-ec11-b6e6-000d3a4e6ad1`): the last two
- * groups (clock sequence and node) are the same for every record, and the counter fills the groups SQL
- * Server compares next, most significant first — the third group's bytes reversed, then the second's. The
- * first group compares last: here it is noise, so ids made side by side still differ at a glance.
+ * The shape follows Microsoft's own samples: two accounts created one after the other in the Power Pages Web
+ * API docs ("Query data using portals Web API", read-operations) are d2e11ba8-92f6-eb11-94ef-000d3a5aa607
+ * and d4e11ba8-92f6-eb11-94ef-000d3a5aa607 — the last four groups the same, and the first group counting up
+ * from its first byte, which is the least significant one in SQL Server's order (its bytes are compared last
+ * to first). Here the first group holds a counter written that way, stepping by 1 to 4, and the rest is fixed.
  */
 export class RecordIds {
-  /** 0x11ee…: the third group reads "ee11", as on records created in 2023 */
-  private static readonly FIRST = 0x11ee0000;
-  private static readonly TAIL = '-8f6e-000d3a5b1c2d';
+  private static readonly FIRST = 0xa81be1d2;
+  private static readonly TAIL = '-92f6-ee11-8f6e-000d3a5b1c2d';
   private counter = RecordIds.FIRST;
 
-  /** The next id; `noise` supplies the first group's eight hex digits (the seed passes its own draws). */
+  /** The next id; the first hex digit of `noise` sets the step (the seed passes its own draws). */
   next(noise: string): string {
-    const c = this.counter++;
-    const byte = (shift: number) => ((c >>> shift) & 0xff).toString(16).padStart(2, '0');
-    // counter bytes c0 (most significant) … c3: the third group is c1 c0, the second c3 c2
-    return `${noise.slice(0, 8)}-${byte(0)}${byte(8)}-${byte(16)}${byte(24)}${RecordIds.TAIL}`;
+    const c = this.counter;
+    this.counter = (c + 1 + (Number.parseInt(noise[0] ?? '0', 16) & 3)) >>> 0;
+    // c's bytes least significant first: SQL Server compares the first group's bytes from the last
+    let group1 = '';
+    for (let shift = 0; shift < 32; shift += 8) group1 += ((c >>> shift) & 0xff).toString(16).padStart(2, '0');
+    return `${group1}${RecordIds.TAIL}`;
   }
 
   /** Back to the first id: a reseeded organisation gets the ids it had. */
