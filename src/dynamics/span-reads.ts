@@ -120,11 +120,15 @@ export async function* readSpans(io: SpanIo, spans: Span[], maxSplits: number): 
       }
       const rows = r.value;
       if (rows.length) {
+        // a split starts after the last row handed over, which holds only if the rows come in key order (as
+        // Dataverse pages them: the paging cookie is the first and last key); the ends of each page are checked
+        const first = rows[0]![io.key];
         const last = rows[rows.length - 1]![io.key];
-        // a split starts after the last row handed over, which holds only if the rows come in key order
-        if (typeof last !== 'string' || !GUID.test(last) || (reading.last && sqlOrder(last) <= sqlOrder(reading.last)))
+        const key = (v: unknown) => (typeof v === 'string' && GUID.test(v) ? sqlOrder(v) : undefined);
+        const [a, b] = [key(first), key(last)];
+        if (a === undefined || b === undefined || a > b || (reading.last && a <= sqlOrder(reading.last)))
           reading.unsure = true;
-        else reading.last = last;
+        else reading.last = last as string;
         reading.pages++;
       }
       yield rows;
