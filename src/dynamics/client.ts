@@ -19,7 +19,7 @@ import { type Condition, ConditionBuilder } from './conditions.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
 import { mapDataverseError } from './errors.js';
-import { keySpans } from './key-ranges.js';
+import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { callerTokens } from './obo.js';
@@ -145,7 +145,6 @@ export type PagesSpec = Omit<QuerySpec, 'top'> & {
 };
 
 const MAX_PARALLEL_READS = 8;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The raw (still URL-encoded) $skiptoken of a nextLink: all a cursor needs to carry. */
 function skipTokenOf(next: URL): string {
@@ -580,7 +579,7 @@ export class DynamicsClient {
     });
     const id = pageOf(r, `the query on ${model.entitySetName}`).rows[0]?.[key];
     // anything but a GUID (never seen) cannot be cut: the read goes as one range
-    return typeof id === 'string' && GUID.test(id) ? id : undefined;
+    return isGuid(id) ? id : undefined;
   }
 
   async get(

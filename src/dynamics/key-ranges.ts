@@ -1,5 +1,9 @@
 import type { Condition } from './conditions.js';
 
+/** A GUID as Dataverse writes keys (hex digits in 8-4-4-4-12), the only kind of key the ranges can cut. */
+export const isGuid = (v: unknown): v is string =>
+  typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+
 /**
  * A GUID as a number in SQL Server's uniqueidentifier order (Dataverse's store, and so the order of
  * `$orderby=<key>` and of `ge`/`lt` on a key): the last group is the most significant, then the fourth,

@@ -1,5 +1,5 @@
 import type { Condition } from './conditions.js';
-import { fromSqlOrder, type Span, spanCondition, sqlOrder } from './key-ranges.js';
+import { fromSqlOrder, isGuid, type Span, spanCondition, sqlOrder } from './key-ranges.js';
 
 type Row = Record<string, unknown>;
 
@@ -23,8 +23,6 @@ interface Reading {
   unsure?: boolean;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Reads spans of the key order side by side, pages as they arrive, and keeps every reader busy: when a
  * span is done, the one with the most left is split in two at the middle of what remains (found with a
@@ -35,7 +33,9 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  *
  * Rows within a span come in key order, so a split never loses or repeats a row: the span keeps what it
  * handed over, and the halves start after its last row. A page the split span had asked for but not yet
- * handed over is dropped and read again by the halves.
+ * handed over is dropped and read again by the halves. Each reader asks for its next page only when the
+ * caller comes back for more, so memory stays at a page or two per reader; stopping early or a failure in
+ * one reader ends them all.
  */
 export async function* readSpans(io: SpanIo, spans: Span[], maxSplits: number): AsyncGenerator<Row[], void> {
   const active = new Map<number, Reading>();
@@ -124,7 +124,7 @@ export async function* readSpans(io: SpanIo, spans: Span[], maxSplits: number): 
         // Dataverse pages them: the paging cookie is the first and last key); the ends of each page are checked
         const first = rows[0]![io.key];
         const last = rows[rows.length - 1]![io.key];
-        const key = (v: unknown) => (typeof v === 'string' && GUID.test(v) ? sqlOrder(v) : undefined);
+        const key = (v: unknown) => (isGuid(v) ? sqlOrder(v) : undefined);
         const [a, b] = [key(first), key(last)];
         if (a === undefined || b === undefined || a > b || (reading.last && a <= sqlOrder(reading.last)))
           reading.unsure = true;
