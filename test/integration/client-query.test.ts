@@ -345,6 +345,22 @@ describe('client reads against the emulator', () => {
     expect(n).toBe(all.filter((a) => a.address1_city === city).length);
   });
 
+  it('pages({ parallel }): the one-row reads of the ends are retried like any read (503s on both)', async () => {
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, response: { status: 503 }, times: 2 });
+    const mark = emu.requests().length;
+    const seen: string[] = [];
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
+      seen.push(...rows.map((r) => String(r.accountid)));
+    expect(seen.sort()).toEqual(
+      emu
+        .rows('account')
+        .map((a) => String(a.accountid))
+        .sort(),
+    );
+    const probes = apiRequests(emu, mark).filter((r) => decodeURIComponent(r.url).includes('$top=1'));
+    expect(probes.map((r) => r.status).sort()).toEqual([200, 200, 503, 503]);
+  });
+
   it('pages({ parallel }): ends that are not GUIDs (a foreign answer) read the table as one range', async () => {
     emu.addFault({
       match: { method: 'GET', path: '/api/data/v9.2/accounts' },
