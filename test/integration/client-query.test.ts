@@ -19,6 +19,19 @@ describe('client reads against the emulator', () => {
     await emu.close();
   });
 
+  /** every account id, as the emulator holds them, and as a parallel read of the table hands them over */
+  const accountIds = () =>
+    emu
+      .rows('account')
+      .map((a) => String(a.accountid))
+      .sort();
+  const readIds = async (pageSize: number, parallel: number) => {
+    const seen: string[] = [];
+    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize, parallel }))
+      seen.push(...rows.map((r) => String(r.accountid)));
+    return seen.sort();
+  };
+
   it('structured conditions compile to OData with typed literals (quotes doubled, GUIDs, dates, labels, In/Between)', async () => {
     const model = await client.metadata.entity('opportunity');
     const b = new ConditionBuilder(client.metadata);
@@ -303,10 +316,7 @@ describe('client reads against the emulator', () => {
   it('pages({ parallel }) reads key ranges side by side: every row exactly once, filters kept', async () => {
     const all = emu.rows('account');
     const mark = emu.requests().length;
-    const seen: string[] = [];
-    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
-      seen.push(...rows.map((r) => String(r.accountid)));
-    expect(seen.sort()).toEqual(all.map((a) => String(a.accountid)).sort());
+    expect(await readIds(5, 3)).toEqual(accountIds()); // every row exactly once
     // the table's first and last key, then three ranges cut between them, each paged on its own
     const urls = apiRequests(emu, mark)
       .map((r) => decodeURIComponent(r.url))
@@ -348,15 +358,7 @@ describe('client reads against the emulator', () => {
   it('pages({ parallel }): the one-row reads of the ends are retried like any read (503s on both)', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, response: { status: 503 }, times: 2 });
     const mark = emu.requests().length;
-    const seen: string[] = [];
-    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
-      seen.push(...rows.map((r) => String(r.accountid)));
-    expect(seen.sort()).toEqual(
-      emu
-        .rows('account')
-        .map((a) => String(a.accountid))
-        .sort(),
-    );
+    expect(await readIds(5, 3)).toEqual(accountIds());
     const probes = apiRequests(emu, mark).filter((r) => decodeURIComponent(r.url).includes('$top=1'));
     expect(probes.map((r) => r.status).sort()).toEqual([200, 200, 503, 503]);
   });
@@ -368,10 +370,7 @@ describe('client reads against the emulator', () => {
       times: 2,
     });
     const mark = emu.requests().length;
-    let n = 0;
-    for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 5, parallel: 3 }))
-      n += rows.length;
-    expect(n).toBe(emu.rows('account').length);
+    expect(await readIds(5, 3)).toEqual(accountIds());
     const urls = apiRequests(emu, mark).map((r) => decodeURIComponent(r.url));
     expect(urls.some((u) => u.includes('accountid ge') || u.includes('accountid lt'))).toBe(false);
   });
@@ -456,15 +455,8 @@ describe('client reads against the emulator', () => {
     const high = await client.create('account', { name: 'High key' }, { id: 'ffffffff-ffff-ffff-ffff-fffffffffff0' });
     try {
       const mark = emu.requests().length;
-      const seen: string[] = [];
-      for await (const rows of client.pages({ entity: 'account', select: ['name'], pageSize: 4, parallel: 3 }))
-        seen.push(...rows.map((r) => String(r.accountid)));
-      expect(seen.sort()).toEqual(
-        emu
-          .rows('account')
-          .map((a) => String(a.accountid))
-          .sort(),
-      );
+      const seen = await readIds(4, 3);
+      expect(seen).toEqual(accountIds());
       expect(seen).toContain(low.id);
       expect(seen).toContain(high.id);
       const urls = apiRequests(emu, mark)
