@@ -44,3 +44,8 @@ export function throttledResponse(retryAfterSeconds: number): NonNullable<FaultS
     },
   };
 }
+
+/** A 200 with a Web API JSON body of our choosing, as Dataverse labels it: an answer the emulator would not give. */
+export function webApiAnswer(body: Record<string, unknown>): NonNullable<FaultSpec['response']> {
+  return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal' }, body };
+}

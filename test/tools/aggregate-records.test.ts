@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
-import { startTestEmulator } from '../helpers/emulator.js';
+import { startTestEmulator, webApiAnswer } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 type Group = Record<string, unknown>;
@@ -257,14 +257,10 @@ describe('aggregate_records', () => {
   it('an aggregation answered with a next page is an error, not the first page passed off as all groups', async () => {
     emu.addFault({
       match: { method: 'GET', path: '/api/data/v9.2/accounts' },
-      response: {
-        status: 200,
-        headers: { 'content-type': 'application/json; odata.metadata=minimal' },
-        body: {
-          value: [{ address1_city: 'Seattle', count: 3 }],
-          '@odata.nextLink': `${emu.dynamicsUrl}/api/data/v9.2/accounts?$skiptoken=x`,
-        },
-      },
+      response: webApiAnswer({
+        value: [{ address1_city: 'Seattle', count: 3 }],
+        '@odata.nextLink': `${emu.dynamicsUrl}/api/data/v9.2/accounts?$skiptoken=x`,
+      }),
     });
     const r = await h.call('aggregate_records', { entity: 'account', groupBy: ['address1_city'] });
     expect(r.isError).toBe(true);

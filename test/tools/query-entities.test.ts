@@ -5,7 +5,7 @@ import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/type
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
-import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
+import { startTestEmulator, throttledResponse, webApiAnswer } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 type Answer = { structuredContent: { records: { id: string }[] } };
@@ -341,16 +341,12 @@ describe('query_entities', () => {
   it('a count Dynamics capped at 5,000 is a lower bound, and the answer says what counts further', async () => {
     emu.addFault({
       match: { method: 'GET', path: '/api/data/v9.2/accounts' },
-      response: {
-        status: 200,
-        headers: { 'content-type': 'application/json; odata.metadata=minimal' },
-        body: {
-          '@odata.count': 5000,
-          '@Microsoft.Dynamics.CRM.totalrecordcount': 5000,
-          '@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded': true,
-          value: [{ accountid: String(emu.rows('account')[0]!.accountid), name: 'First' }],
-        },
-      },
+      response: webApiAnswer({
+        '@odata.count': 5000,
+        '@Microsoft.Dynamics.CRM.totalrecordcount': 5000,
+        '@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded': true,
+        value: [{ accountid: String(emu.rows('account')[0]!.accountid), name: 'First' }],
+      }),
     });
     const r = await h.call('query_entities', { entity: 'account', select: ['name'], top: 1, count: true });
     expect(r.structuredContent).toMatchObject({ totalCount: 5000, totalCountIsLowerBound: true });
