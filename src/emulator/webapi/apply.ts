@@ -1,6 +1,7 @@
 import type { AggregateItem, ApplyStep } from '../../odata/ast.js';
 import { isLookup } from '../schema/index.js';
 import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { columnReader } from '../store/column-reader.js';
 import { isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { aggregateLimit, badRequest, unknownProperty } from './errors.js';
@@ -33,10 +34,10 @@ function column(env: QueryEnv, entity: EntityDef, path: string[]): Column {
   if (path.length !== 1) throw badRequest(`$apply does not support the path '${path.join('/')}'.`);
   const name = path[0]!;
   const lookup = env.schema.lookupFromValueName(entity, name);
-  if (lookup) return { key: name, attr: lookup, get: (row) => row[lookup.logicalName] };
+  if (lookup) return { key: name, attr: lookup, get: columnReader(lookup.logicalName) };
   const attr = env.schema.attribute(entity, name);
   if (!attr || isLookup(attr)) throw unknownProperty(name, entity.logicalName);
-  return { key: name, attr, get: (row) => row[name] };
+  return { key: name, attr, get: columnReader(attr.logicalName) };
 }
 
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);

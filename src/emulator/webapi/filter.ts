@@ -2,6 +2,7 @@ import type { Compare, Expr, FunctionCall, Literal } from '../../odata/ast.js';
 import { parseLiteral } from '../../odata/parser.js';
 import { isLookup, type Schema } from '../schema/index.js';
 import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { type ColumnReader, columnReader } from '../store/column-reader.js';
 import { compareGuids, guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { badRequest, DataverseError, notSupported, unknownProperty } from './errors.js';
@@ -148,23 +149,23 @@ const GUID_TESTS: Record<CompareOp, (k: string) => (v: Value | undefined) => boo
 };
 
 // `row[column] op literal` for number columns (whole numbers, option sets, money), in one closure each
-const NUMBER_COLUMN_TESTS: Record<CompareOp, (column: string, k: number | null) => Getter> = {
-  eq: (c, k) => (row) => (row[c] ?? null) === k,
-  ne: (c, k) => (row) => (row[c] ?? null) !== k,
-  gt: (c, k) => (row) => {
-    const v = row[c] as number | null | undefined;
+const NUMBER_COLUMN_TESTS: Record<CompareOp, (read: ColumnReader, k: number | null) => Getter> = {
+  eq: (read, k) => (row) => (read(row) ?? null) === k,
+  ne: (read, k) => (row) => (read(row) ?? null) !== k,
+  gt: (read, k) => (row) => {
+    const v = read(row) as number | null | undefined;
     return v !== null && v !== undefined && k !== null && v > k;
   },
-  ge: (c, k) => (row) => {
-    const v = row[c] as number | null | undefined;
+  ge: (read, k) => (row) => {
+    const v = read(row) as number | null | undefined;
     return v !== null && v !== undefined && k !== null && v >= k;
   },
-  lt: (c, k) => (row) => {
-    const v = row[c] as number | null | undefined;
+  lt: (read, k) => (row) => {
+    const v = read(row) as number | null | undefined;
     return v !== null && v !== undefined && k !== null && v < k;
   },
-  le: (c, k) => (row) => {
-    const v = row[c] as number | null | undefined;
+  le: (read, k) => (row) => {
+    const v = read(row) as number | null | undefined;
     return v !== null && v !== undefined && k !== null && v <= k;
   },
 };
@@ -280,8 +281,9 @@ export class FilterCompiler {
     const edm = lookup ? 'Edm.Guid' : edmType(attr);
     const name = attr.logicalName;
     // the common case, a column of the row itself, without the hops and lambda scopes
+    const read = columnReader(name);
     const direct: Getter = (row) => {
-      const v = row[name];
+      const v = read(row);
       return isLookupRef(v) ? v.id : v;
     };
     const get: Getter = (row, env, vars) => {
@@ -359,7 +361,7 @@ export class FilterCompiler {
       const column = (literalLeft ? right : left).column;
       // the hot case of a large filter, a number column against a number: read and compare in one step
       if (column !== undefined && family === 'number' && (typeof k === 'number' || k === null))
-        return NUMBER_COLUMN_TESTS[o](column, k);
+        return NUMBER_COLUMN_TESTS[o](columnReader(column), k);
       if (family === 'date' && typeof literal === 'string' && ISO_DATE.test(literal)) {
         // a date-only value and a date literal order as text ('2026-01-31' < '2026-02-01'), so most rows
         // compare without parsing; anything else (a time of day, an offset) goes through the epoch
