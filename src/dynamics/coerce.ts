@@ -129,8 +129,9 @@ export function toLiteral(
         use === 'write'
           ? `Work the date out (${today}) and pass it as YYYY-MM-DD, or as an ISO date-time such as 2026-01-31T09:00:00Z.`
           : `Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z (${today}). For a period relative to ` +
-              'today, use a where condition with op lastXDays or nextXDays (value: a number of days), today, thisWeek, ' +
-              'thisMonth or lastMonth; or op eq with the period in those words: "last 30 days", "this month", "today".',
+              'today, use a where condition with op lastXDays or nextXDays (value: a number of days), today, yesterday, ' +
+              'tomorrow, or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the ' +
+              'period in those words: "last 30 days", "next month", "yesterday". A quarter is a between of two dates.',
       );
     }
     case 'Lookup':

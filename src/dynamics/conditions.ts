@@ -28,11 +28,17 @@ export const CONDITION_OPS = [
   'nextXDays',
   'olderThanXDays',
   'today',
+  'yesterday',
+  'tomorrow',
   'thisWeek',
+  'lastWeek',
+  'nextWeek',
   'thisMonth',
-  'thisYear',
   'lastMonth',
+  'nextMonth',
+  'thisYear',
   'lastYear',
+  'nextYear',
   'currentUser',
 ] as const;
 export type ConditionOp = (typeof CONDITION_OPS)[number];
@@ -103,11 +109,17 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   nextXDays: 'NextXDays',
   olderThanXDays: 'OlderThanXDays',
   today: 'Today',
+  yesterday: 'Yesterday',
+  tomorrow: 'Tomorrow',
   thisWeek: 'ThisWeek',
+  lastWeek: 'LastWeek',
+  nextWeek: 'NextWeek',
   thisMonth: 'ThisMonth',
-  thisYear: 'ThisYear',
   lastMonth: 'LastMonth',
+  nextMonth: 'NextMonth',
+  thisYear: 'ThisYear',
   lastYear: 'LastYear',
+  nextYear: 'NextYear',
 };
 
 type Leaf = { column: string; op: ConditionOp; value?: Scalar | Scalar[] };
@@ -147,11 +159,17 @@ function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefi
   if (older) return { op: 'olderThanXDays', value: Number(older[1]) };
   const words: Record<string, ConditionOp> = {
     today: 'today',
+    yesterday: 'yesterday',
+    tomorrow: 'tomorrow',
     'this week': 'thisWeek',
+    'last week': 'lastWeek',
+    'next week': 'nextWeek',
     'this month': 'thisMonth',
-    'this year': 'thisYear',
     'last month': 'lastMonth',
+    'next month': 'nextMonth',
+    'this year': 'thisYear',
     'last year': 'lastYear',
+    'next year': 'nextYear',
   };
   return words[t] ? { op: words[t], value: undefined } : undefined;
 }

@@ -766,7 +766,9 @@ describe('query_entities', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
-    expect(textOf(r)).toContain('or op eq with the period in those words: "last 30 days", "this month", "today".');
+    expect(textOf(r)).toContain(
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "next month", "yesterday". A quarter is a between of two dates.',
+    );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);
     const lastWeek = await h.call('query_entities', {
@@ -795,6 +797,61 @@ describe('query_entities', () => {
     const text = await h.call('query_entities', { entity: 'account', where: { name: 'today' } });
     expect(text.isError).toBeFalsy();
     expect(text.structuredContent.records).toEqual([]);
+  });
+
+  // Dataverse's query functions NextMonth, LastWeek, Yesterday… (FILTER in shared/reference): the periods
+  // people ask for most ("closing next month", "created last week") as operators and in words
+  it('next month, last week and yesterday are the periods Dynamics means by them, as operators and in words', async () => {
+    const DAY = 86_400_000;
+    const now = new Date();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    // weeks start on Sunday, the organisation's default
+    const thisWeek = today - now.getUTCDay() * DAY;
+    const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+    const periods = [
+      {
+        op: 'nextMonth',
+        words: 'next month',
+        range: [nextMonth, Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 2, 1)],
+      },
+      { op: 'lastWeek', words: 'Last week', range: [thisWeek - 7 * DAY, thisWeek] },
+      { op: 'yesterday', words: 'yesterday', range: [today - DAY, today] },
+    ];
+    // one deal closing in each period, whatever the day the generated ones fall on
+    const deals = emu.rows('opportunity').slice(0, periods.length);
+    for (const [i, p] of periods.entries()) {
+      const set = await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(deals[i]!.opportunityid),
+        values: { estimatedclosedate: new Date(p.range[0]! + DAY / 2).toISOString().slice(0, 10) },
+      });
+      expect(set.isError, textOf(set)).toBeFalsy();
+    }
+    try {
+      for (const [i, { op, words, range }] of periods.entries()) {
+        const expected = emu
+          .rows('opportunity')
+          .filter((row) => {
+            const t = Date.parse(`${row.estimatedclosedate}T00:00:00Z`);
+            return t >= range[0]! && t < range[1]!;
+          })
+          .map((row) => String(row.opportunityid))
+          .sort();
+        expect(expected).toContain(String(deals[i]!.opportunityid));
+        for (const where of [{ column: 'estimatedclosedate', op }, { estimatedclosedate: words }]) {
+          const r = await h.call('query_entities', { entity: 'opportunity', select: ['name'], where, top: 5000 });
+          expect(r.isError, textOf(r)).toBeFalsy();
+          expect(ids(r), JSON.stringify(where)).toEqual(expected);
+        }
+      }
+    } finally {
+      for (const d of deals)
+        await h.call('update_record', {
+          entity: 'opportunity',
+          id: String(d.opportunityid),
+          values: { estimatedclosedate: d.estimatedclosedate },
+        });
+    }
   });
 
   it('an operator from SQL (like, =, !=) is answered with the one meant; a lookup path in select with the lookup', async () => {

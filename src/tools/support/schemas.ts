@@ -167,7 +167,7 @@ const value = z
     }),
   )
   .optional();
-// an operator from SQL or code (like, =, !=) is answered with the one meant, not the list of all 29
+// an operator from SQL or code (like, =, !=) is answered with the one meant, not the list of them all
 const op = z.enum(CONDITION_OPS, {
   error: (issue: { code?: string; input?: unknown }) =>
     issue.code === 'invalid_value' && typeof issue.input === 'string'
