@@ -24,9 +24,14 @@ const suites: [string, () => Promise<void>][] = [
   ['throttle', benchThrottle],
 ];
 
+// each suite's wall time, so that "a few minutes in all" can be checked from the output
+const took: string[] = [];
+const started = performance.now();
 for (const [name, run] of suites) {
   if (only.length && !only.includes(name)) continue;
+  const t = performance.now();
   await run();
+  took.push(`${name} ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 const out = join(import.meta.dirname, 'results.json');
 writeResults(out);
@@ -39,4 +44,6 @@ for (const m of measures) {
     `${m.id.padEnd(5)}${`${round(m.value)} ${m.unit}`.padStart(12)}${(m.baseline === null ? '' : String(round(m.baseline))).padStart(12)}${String(ratio).padStart(9)}  ${m.goal ?? ''}${m.met === null ? '' : m.met ? ' met' : ' NOT met'}\n`,
   );
 }
-process.stdout.write(`\nwrote ${out}\n`);
+process.stdout.write(
+  `\ntook ${((performance.now() - started) / 1000).toFixed(0)} s (${took.join(', ')})\nwrote ${out}\n`,
+);
