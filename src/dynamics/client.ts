@@ -227,7 +227,7 @@ export class DynamicsClient {
       (model) => this.warnUnmatchedPolicyNames(model),
     );
     this.checker = new ReadChecker(policy, this.metadata);
-    this.conditions = new ConditionBuilder(this.metadata);
+    this.conditions = new ConditionBuilder(this.metadata, config.pipeline.fiscalYearStartMonth);
     this.cursors = new CursorCodec(config.cursorKey);
   }
 

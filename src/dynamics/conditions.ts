@@ -3,6 +3,7 @@ import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar, toLiteral } from './coerce.js';
+import { type FiscalQuarter, fiscalQuarter } from './fiscal.js';
 
 export const CONDITION_OPS = [
   'eq',
@@ -174,6 +175,20 @@ function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefi
   return words[t] ? { op: words[t], value: undefined } : undefined;
 }
 
+/**
+ * "this quarter", "last quarter", "next quarter" (or "current", "previous", with or without "fiscal"): the
+ * fiscal quarter pipeline_summary counts by (calendar quarters unless pipeline.fiscalYearStartMonth says
+ * otherwise). Dataverse has no quarter function that does not depend on the organisation's fiscal settings,
+ * so the quarter becomes its first and last day.
+ */
+function quarterInWords(v: unknown, fiscalYearStartMonth: number, today = new Date()): FiscalQuarter | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(this|current|last|previous|next) (?:fiscal )?quarter$/.exec(v.trim().toLowerCase().replace(/\s+/g, ' '));
+  if (!m) return undefined;
+  const offset = m[1] === 'next' ? 1 : m[1] === 'last' || m[1] === 'previous' ? -1 : 0;
+  return fiscalQuarter(today, fiscalYearStartMonth, offset);
+}
+
 /** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */
 const escapeLike = (s: string) => s.replace(/[[%_]/g, (c) => `[${c}]`);
 
@@ -193,7 +208,11 @@ interface Resolved {
 export class ConditionBuilder {
   private count = 0;
 
-  constructor(private readonly models: ModelSource) {}
+  constructor(
+    private readonly models: ModelSource,
+    /** where "this quarter" starts its year: 1 (calendar quarters) unless configured */
+    private readonly fiscalYearStartMonth = 1,
+  ) {}
 
   async build(c: Condition, entity: EntityModel): Promise<Expr> {
     this.count = 0;
@@ -311,6 +330,18 @@ export class ConditionBuilder {
     // "createdon is 'last 30 days'": a period in the words the date operators are named for
     const period = r.column.type === 'DateTime' && c.op === 'eq' ? periodInWords(c.value) : undefined;
     if (period) c = { ...c, ...period };
+    // "closing this quarter": on or after its first day and on or before its last, whole days as ge/le say them
+    const quarter =
+      r.column.type === 'DateTime' && c.op === 'eq' ? quarterInWords(c.value, this.fiscalYearStartMonth) : undefined;
+    if (quarter)
+      return {
+        kind: 'and',
+        operands: [
+          await this.leaf({ column: c.column, op: 'ge', value: quarter.from }, entity),
+          await this.leaf({ column: c.column, op: 'le', value: quarter.to }, entity),
+        ],
+        pos: 0,
+      };
     const path: Expr = { kind: 'path', segments: r.segments, pos: 0 };
     const name = r.segments.join('/');
     // a lookup compared with a name instead of an id: say how to match by name through the lookup

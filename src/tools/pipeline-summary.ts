@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
+import { fiscalQuarter } from '../dynamics/fiscal.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -9,19 +10,6 @@ import { anyCase } from './support/schemas.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const round2 = (n: number) => Math.round(n * 100) / 100;
-
-/** The fiscal quarter holding `day`, for a fiscal year starting in `startMonth` (1–12). */
-export function fiscalQuarter(day: Date, startMonth: number): { from: string; to: string; label: string } {
-  const m0 = (day.getUTCMonth() - (startMonth - 1) + 12) % 12;
-  const q = Math.floor(m0 / 3);
-  const startMonthIndex = startMonth - 1 + q * 3;
-  const yearOfStart = day.getUTCFullYear() - (day.getUTCMonth() < startMonth - 1 ? 1 : 0);
-  const from = new Date(Date.UTC(yearOfStart, startMonthIndex, 1));
-  const to = new Date(Date.UTC(yearOfStart, startMonthIndex + 3, 0));
-  const fy = startMonth === 1 ? yearOfStart : yearOfStart + 1;
-  const iso = (d: Date) => d.toISOString().slice(0, 10);
-  return { from: iso(from), to: iso(to), label: `FY${fy} Q${q + 1}` };
-}
 
 interface Bucket {
   key: string;

@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { fiscalQuarter } from '../../src/tools/pipeline-summary.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -148,6 +151,67 @@ describe('pipeline_summary', () => {
       to: '2026-03-31',
       label: 'FY2026 Q4',
     });
+    // the quarters before and after ("last quarter", "next quarter"), across calendar and fiscal years
+    expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 1, 1)).toEqual({
+      from: '2027-01-01',
+      to: '2027-03-31',
+      label: 'FY2027 Q1',
+    });
+    expect(fiscalQuarter(new Date('2026-02-10T00:00:00Z'), 1, -1)).toEqual({
+      from: '2025-10-01',
+      to: '2025-12-31',
+      label: 'FY2025 Q4',
+    });
+    expect(fiscalQuarter(new Date('2026-10-31T00:00:00Z'), 7, -1)).toEqual({
+      from: '2026-07-01',
+      to: '2026-09-30',
+      label: 'FY2027 Q1',
+    });
+    expect(fiscalQuarter(new Date('2026-06-30T00:00:00Z'), 7, 1)).toEqual({
+      from: '2026-07-01',
+      to: '2026-09-30',
+      label: 'FY2027 Q1',
+    });
+  });
+
+  it('query_entities reads "this quarter", "last quarter" and "next quarter" as the quarters pipeline_summary counts', async () => {
+    // a fiscal year from February: its quarters (Feb-Apr, May-Jul…) are not calendar quarters
+    const february = join(tmpdir(), `dmcp-fiscal-${process.pid}.json`);
+    writeFileSync(february, JSON.stringify({ pipeline: { fiscalYearStartMonth: 2 } }));
+    const fiscal = await connectInMemory(emu, { configFile: february });
+    try {
+      for (const [harness, startMonth] of [
+        [h, 1],
+        [fiscal, 2],
+      ] as const) {
+        for (const [words, offset] of [
+          ['this quarter', 0],
+          ['Last quarter', -1],
+          ['next fiscal quarter', 1],
+        ] as const) {
+          const q = fiscalQuarter(new Date(), startMonth, offset);
+          const summary = await harness.call('pipeline_summary', offset === 0 ? {} : { from: q.from, to: q.to });
+          const { from, to } = summary.structuredContent.period;
+          expect({ from, to }, words).toEqual({ from: q.from, to: q.to });
+          const deals = await harness.call('query_entities', {
+            entity: 'opportunity',
+            select: ['name'],
+            where: { estimatedclosedate: words, statecode: 'Open' },
+            count: true,
+            top: 5000,
+          });
+          expect(deals.isError, textOf(deals)).toBeFalsy();
+          const open = expected(q.from, q.to, () => '')
+            .open.map((o) => String(o.opportunityid))
+            .sort();
+          expect(open.length, `${words} from month ${startMonth} has open deals`).toBeGreaterThan(0);
+          expect(deals.structuredContent.totalCount, words).toBe(summary.structuredContent.totals.count);
+          expect(deals.structuredContent.records.map((r: { id: string }) => r.id).sort(), words).toEqual(open);
+        }
+      }
+    } finally {
+      await fiscal.close();
+    }
   });
 
   it('a grouping it does not offer points at aggregate_records, whose answer then adds up the same', async () => {

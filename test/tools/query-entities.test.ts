@@ -767,7 +767,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
     expect(textOf(r)).toContain(
-      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "next month", "yesterday". A quarter is a between of two dates.',
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "next month", "this quarter".',
     );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);

@@ -1,0 +1,24 @@
+/** A fiscal quarter: its first and last day (YYYY-MM-DD) and its name (FY2026 Q4). */
+export interface FiscalQuarter {
+  from: string;
+  to: string;
+  label: string;
+}
+
+/**
+ * The fiscal quarter holding `day`, for a fiscal year starting in `startMonth` (1–12; 1 makes them calendar
+ * quarters), or the one `offset` quarters before or after it. pipeline_summary's default period and a
+ * condition's "this quarter" are the same quarter, so the two tools agree on what a quarter is.
+ */
+export function fiscalQuarter(day: Date, startMonth: number, offset = 0): FiscalQuarter {
+  const shifted = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 3 * offset, 1));
+  const m0 = (shifted.getUTCMonth() - (startMonth - 1) + 12) % 12;
+  const q = Math.floor(m0 / 3);
+  const startMonthIndex = startMonth - 1 + q * 3;
+  const yearOfStart = shifted.getUTCFullYear() - (shifted.getUTCMonth() < startMonth - 1 ? 1 : 0);
+  const from = new Date(Date.UTC(yearOfStart, startMonthIndex, 1));
+  const to = new Date(Date.UTC(yearOfStart, startMonthIndex + 3, 0));
+  const fy = startMonth === 1 ? yearOfStart : yearOfStart + 1;
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  return { from: iso(from), to: iso(to), label: `FY${fy} Q${q + 1}` };
+}
