@@ -53,7 +53,7 @@ function printDemoBanner(url: string, apiKeys: boolean): void {
     `    MCP Inspector    npx @modelcontextprotocol/inspector   → Transport "Streamable HTTP", URL ${url}`,
     `    VS Code          add to .vscode/mcp.json: { "servers": { "dynamics-demo": { "type": "http", "url": "${url}" } } }`,
     `    Cursor           add to ~/.cursor/mcp.json: { "mcpServers": { "dynamics-demo": { "url": "${url}" } } }`,
-    '    Claude Desktop   use stdio: { "command": "npx", "args": ["dynamics-mcp", "--demo"] }  (see mcp.config.example.json)',
+    '    Claude Desktop   use stdio: { "command": "npx", "args": ["-y", "dynamics-mcp", "--demo"] }  (see mcp.config.example.json)',
     '    Terminal         npx dynamics-mcp call --demo query_entities \'{"entity":"account","top":3}\'',
     '',
     '  Stop with Ctrl-C.',

@@ -40,6 +40,11 @@ describe('README quick start from a clean clone', () => {
       const url = /MCP endpoint \(Streamable HTTP\): +(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(output)?.[1];
       expect(url).toBeDefined();
       expect(output).toContain('not real data');
+      // what the banner says to paste into Claude Desktop is the demo entry of mcp.config.example.json
+      // ("-y" included: without it npx asks to install, and a client without a terminal cannot answer)
+      const pasted = /Claude Desktop +use stdio: (\{.*?\}) /.exec(output)?.[1];
+      const example = JSON.parse(readFileSync(join(ROOT, 'mcp.config.example.json'), 'utf8'));
+      expect(JSON.parse(pasted ?? 'null')).toEqual(example.mcpServers['dynamics-demo']);
       const client = new Client({ name: 'quickstart', version: '1' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url!)));
       const r = (await client.callTool({
