@@ -21,18 +21,39 @@ function dialectFree(schema: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * zod writes its own regular expression beside `format` for dates, ids and email addresses (~300 bytes for
+ * a date, with the leap years). The format says the same to a model and to any client that validates, and
+ * every argument is checked here anyway, with a message that says what to send; so the pattern goes, and
+ * with it ~750 bytes of the tools/list every model reads before its first call (P10).
+ */
+const FORMATS_ZOD_SPELLS_OUT = new Set(['date', 'uuid', 'email']);
+
+function withoutFormatPatterns(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutFormatPatterns);
+  if (node === null || typeof node !== 'object') return node;
+  const o = node as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  const spelledOut = typeof o.format === 'string' && FORMATS_ZOD_SPELLS_OUT.has(o.format);
+  for (const [k, v] of Object.entries(o)) {
+    if (k === 'pattern' && spelledOut) continue;
+    out[k] = withoutFormatPatterns(v);
+  }
+  return out;
+}
+
 export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
   return {
     tools: tools.map((t) => ({
       name: t.name,
       title: t.title,
       description: t.description,
-      inputSchema: dialectFree(
-        toJsonSchemaCompat(t.inputSchema, { strictUnions: true, pipeStrategy: 'input' }),
+      inputSchema: withoutFormatPatterns(
+        dialectFree(toJsonSchemaCompat(t.inputSchema, { strictUnions: true, pipeStrategy: 'input' })),
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
-      outputSchema: dialectFree(
-        toJsonSchemaCompat(t.outputSchema, { strictUnions: true, pipeStrategy: 'output' }),
+      outputSchema: withoutFormatPatterns(
+        dialectFree(toJsonSchemaCompat(t.outputSchema, { strictUnions: true, pipeStrategy: 'output' })),
       ) as ListToolsResult['tools'][number]['outputSchema'],
     })),
   };
