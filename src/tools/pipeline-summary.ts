@@ -73,6 +73,25 @@ export const pipelineSummary = defineTool({
     {
       from: closeDay('from', '2026-01-01').optional().describe('First close date (YYYY-MM-DD).'),
       to: closeDay('to', '2026-03-31').optional().describe('Last close date (YYYY-MM-DD).'),
+      // the model cannot work out a fiscal quarter's dates without the fiscal year's start, which it does not
+      // know: "next quarter" is said here. "Next quarter", "previous", "current" are read as meant.
+      quarter: z
+        .preprocess(
+          (v) => {
+            const t = typeof v === 'string' ? v.trim().toLowerCase().replace(/\s+/g, ' ') : v;
+            if (typeof t !== 'string') return t;
+            const word = t.replace(/ (?:fiscal )?quarter$/, '');
+            return word === 'current' ? 'this' : word === 'previous' ? 'last' : word;
+          },
+          z.enum(['this', 'last', 'next'], {
+            error: (issue) =>
+              issue.code === 'invalid_value'
+                ? 'quarter is "this", "last" or "next"; for another period give "from" and "to".'
+                : undefined,
+          }),
+        )
+        .optional()
+        .describe('A fiscal quarter instead of from and to.'),
       // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
       groupBy: z.preprocess(
         anyCase,
@@ -143,12 +162,18 @@ export const pipelineSummary = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
   async run(args, ctx) {
-    const fq = fiscalQuarter(new Date(), ctx.config.pipeline.fiscalYearStartMonth);
+    if (args.quarter && (args.from || args.to))
+      throw badInput(
+        'Give "quarter", or "from" and "to", not both.',
+        `Leave out ${args.from ? '"from"' : ''}${args.from && args.to ? ' and ' : ''}${args.to ? '"to"' : ''}, or "quarter".`,
+      );
+    const offset = args.quarter === 'next' ? 1 : args.quarter === 'last' ? -1 : 0;
+    const fq = fiscalQuarter(new Date(), ctx.config.pipeline.fiscalYearStartMonth, offset);
     const from = args.from ?? (args.to ? undefined : fq.from);
     const to = args.to ?? (args.from ? undefined : fq.to);
     if (!from || !to)
       throw badInput(
-        'Give both "from" and "to", or neither (the current quarter).',
+        'Give both "from" and "to", or neither (the current quarter, or the one "quarter" names).',
         'e.g. "from": "2026-01-01", "to": "2026-03-31".',
       );
     if (from > to) throw badInput(`"from" (${from}) is after "to" (${to}).`, 'Swap them.');

@@ -190,9 +190,10 @@ describe('pipeline_summary', () => {
           ['next fiscal quarter', 1],
         ] as const) {
           const q = fiscalQuarter(new Date(), startMonth, offset);
-          const summary = await harness.call('pipeline_summary', offset === 0 ? {} : { from: q.from, to: q.to });
-          const { from, to } = summary.structuredContent.period;
-          expect({ from, to }, words).toEqual({ from: q.from, to: q.to });
+          // pipeline_summary names the quarter in the same words: its own "quarter" argument
+          const summary = await harness.call('pipeline_summary', offset === 0 ? {} : { quarter: words });
+          expect(summary.isError, textOf(summary)).toBeFalsy();
+          expect(summary.structuredContent.period, words).toEqual(q);
           const deals = await harness.call('query_entities', {
             entity: 'opportunity',
             select: ['name'],
@@ -212,6 +213,17 @@ describe('pipeline_summary', () => {
     } finally {
       await fiscal.close();
     }
+  });
+
+  it('"quarter" is this, last or next fiscal quarter, and is refused beside from and to', async () => {
+    const last = await h.call('pipeline_summary', { quarter: 'previous', topDeals: 0 });
+    expect(last.structuredContent.period).toEqual(fiscalQuarter(new Date(), 1, -1));
+    const both = await h.call('pipeline_summary', { quarter: 'next', from: '2026-01-01' });
+    expect(textOf(both)).toBe(
+      'Error (bad_input): Give "quarter", or "from" and "to", not both.\nHow to fix: Leave out "from", or "quarter".',
+    );
+    const other = await h.call('pipeline_summary', { quarter: 'Q3' });
+    expect(textOf(other)).toContain('quarter is "this", "last" or "next"; for another period give "from" and "to".');
   });
 
   it('a grouping it does not offer points at aggregate_records, whose answer then adds up the same', async () => {
