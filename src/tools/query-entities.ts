@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
-import { entityParam, expandParam, selectParam, whereParam, wrongType } from './support/schemas.js';
+import { entityParam, expandParam, selectParam, whereParam } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
+import { orderByParam } from './support/sort.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { toCondition } from './support/where.js';
 
@@ -28,13 +29,7 @@ export const queryEntities = defineTool({
         .describe(
           'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
         ),
-      orderBy: z
-        .preprocess(
-          sortAsMeant,
-          z.string(wrongType('orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".')).max(500),
-        )
-        .optional()
-        .describe('Sort, e.g. "name asc, createdon desc".'),
+      orderBy: orderByParam.optional().describe('Sort, e.g. "name asc, createdon desc".'),
       top: z
         .number()
         .int()
@@ -144,53 +139,3 @@ export const queryEntities = defineTool({
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
-
-const SORT_KEY = /^(-)?\s*([A-Za-z_][\w/]*)(?:\s+(asc|ascending|desc|descending))?$/i;
-/**
- * Sort keys as models write them from SQL and REST habits, where each can mean one thing: a list of keys
- * (["name asc", "createdon desc"]) in that order, DESC / descending for desc, and "-revenue" for revenue desc.
- * OData itself only takes lower-case asc/desc after the column; anything else is left for its parser to refuse.
- */
-function sortAsMeant(v: unknown): unknown {
-  const keys = (Array.isArray(v) ? v : [v]).map(sortKeyText);
-  const text =
-    keys.every((k) => typeof k === 'string') && (Array.isArray(v) || typeof v === 'object') ? keys.join(',') : v;
-  if (typeof text !== 'string') return text;
-  return text
-    .split(',')
-    .map((part) => {
-      const m = SORT_KEY.exec(part.trim());
-      // "-revenue asc" contradicts itself: the parser's refusal says where
-      if (!m || (m[1] && m[3])) return part.trim();
-      const desc = m[1] === '-' || /^desc/i.test(m[3] ?? '');
-      return m[1] || m[3] ? `${m[2]} ${desc ? 'desc' : 'asc'}` : m[2]!;
-    })
-    .join(', ');
-}
-
-const DIRECTIONS = new Map<unknown, string>([
-  ['asc', 'asc'],
-  ['ascending', 'asc'],
-  ['desc', 'desc'],
-  ['descending', 'desc'],
-  [1, 'asc'],
-  [-1, 'desc'],
-]);
-/**
- * One sort key as text: a string as it is; {column, direction} (and field/attribute, order/dir), or
- * {revenue: "desc"} as Prisma and MongoDB write it ({revenue: -1}). Anything else is left for the refusal.
- */
-function sortKeyText(k: unknown): unknown {
-  if (typeof k === 'string' || typeof k !== 'object' || k === null || Array.isArray(k)) return k;
-  const o = k as Record<string, unknown>;
-  const column = o.column ?? o.field ?? o.attribute;
-  const dirOf = (d: unknown) => DIRECTIONS.get(typeof d === 'string' ? d.trim().toLowerCase() : d);
-  if (typeof column === 'string') {
-    const given = o.direction ?? o.order ?? o.dir;
-    const dir = given === undefined ? 'asc' : dirOf(given);
-    return dir && Object.keys(o).length <= 2 ? `${column} ${dir}` : k;
-  }
-  const entries = Object.entries(o);
-  const dir = entries.length === 1 ? dirOf(entries[0]![1]) : undefined;
-  return dir ? `${entries[0]![0]} ${dir}` : k;
-}
