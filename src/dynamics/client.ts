@@ -50,7 +50,8 @@ export interface QuerySpec {
   orderBy?: string;
   /** rows in this page */
   top?: number;
-  expand?: { relation: string; select?: string[] }[];
+  /** related records; a related list (one-to-many) may be sorted and shortened (at most EXPANDED_ROWS) */
+  expand?: { relation: string; select?: string[]; orderBy?: string; top?: number }[];
   count?: boolean;
 }
 
@@ -310,18 +311,37 @@ export class DynamicsClient {
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim()) orderBy = parseOrderBy(labelsInOrderBy(model, spec.orderBy));
     const expand: ExpandItem[] | undefined = spec.expand?.length
-      ? spec.expand.map((e) => ({
-          property: e.relation,
-          ref: false,
-          select: e.select,
-          // $top is for lists only (a single related record takes none)
-          top: model.collectionNavs.has(e.relation.toLowerCase()) ? EXPANDED_ROWS + 1 : undefined,
-          pos: 0,
-        }))
+      ? await Promise.all(spec.expand.map((e) => this.expandItem(model, e)))
       : undefined;
     // "*" ($select's habit) is what no select means here: every column the policy lets the model read
     const select = spec.select?.length && !spec.select.includes('*') ? spec.select : this.readableColumns(model);
     return this.checker.query(model, { select, filter, orderBy, expand });
+  }
+
+  /**
+   * One expand item. A related list asks Dynamics for one row more than it will show, to know whether it was
+   * cut (tools/support/related.ts); its order and length are for lists only: Dataverse refuses them on a
+   * single related record (0x80060888), so that is said here, with the fix. The policy checks the rest.
+   */
+  private async expandItem(model: EntityModel, e: NonNullable<QuerySpec['expand']>[number]): Promise<ExpandItem> {
+    const list = model.collectionNavs.get(e.relation.toLowerCase());
+    if (!list && model.singleNavs.has(e.relation.toLowerCase()) && (e.orderBy || e.top !== undefined))
+      throw badInput(
+        `'${e.relation}' is one related record: "orderBy" and "top" in an expand item are for related lists.`,
+        `Leave them out of the '${e.relation}' item.`,
+      );
+    const orderBy =
+      list && e.orderBy?.trim()
+        ? parseOrderBy(labelsInOrderBy(await this.metadata.entity(list.referencingEntity), e.orderBy))
+        : undefined;
+    return {
+      property: e.relation,
+      ref: false,
+      select: e.select,
+      orderBy,
+      top: list ? Math.min(e.top ?? EXPANDED_ROWS, EXPANDED_ROWS) + 1 : undefined,
+      pos: 0,
+    };
   }
 
   private queryString(parts: QueryParts, extra: string[] = []): string {

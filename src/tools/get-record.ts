@@ -49,7 +49,7 @@ export const getRecord = defineTool({
       (l) => models.get(l),
       (e, c) => ctx.policy.canRead(e, c),
     );
-    const moreRelated = trimRelated(model, [record]);
+    const moreRelated = trimRelated(model, [record], args.expand);
     const structured = {
       entity: model.logicalName,
       id: args.id.toLowerCase(),

@@ -123,7 +123,7 @@ export const queryEntities = defineTool({
       ),
     );
     // only expanded lists can be cut: a plain query skips the walk over every row
-    const moreRelated = expand?.length ? trimRelated(page.entity, records) : [];
+    const moreRelated = expand?.length ? trimRelated(page.entity, records, expand) : [];
     const structured = {
       entity: page.entity.logicalName,
       records,

@@ -94,4 +94,67 @@ describe('expanded related lists', () => {
     expect(s.structuredContent.record.primarycontactid).toHaveProperty('fullname');
     expect(textOf(s)).not.toContain('cut at');
   });
+
+  // JOIN (reference §3.6): $orderby and $top apply inside the $expand of a collection-valued relationship
+  it('an expand item sorts and shortens a related list: "each account with its 3 latest contacts" in one call', async () => {
+    const mine = emu
+      .rows('contact')
+      .filter((c) => (c.parentcustomerid as { id?: string })?.id === big)
+      .sort((a, b) => String(b.lastname).localeCompare(String(a.lastname)));
+    const item = { relation: 'contact_customer_accounts', select: ['lastname'], orderBy: '-lastname', top: 3 };
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'accountid', op: 'eq', value: big },
+      expand: [item],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const list = r.structuredContent.records[0].contact_customer_accounts as { lastname: string }[];
+    expect(list.map((c) => c.lastname)).toEqual(mine.slice(0, 3).map((c) => c.lastname));
+    expect(r.structuredContent.moreRelated).toEqual([
+      {
+        id: big,
+        relation: 'contact_customer_accounts',
+        shown: 3,
+        query: {
+          entity: 'contact',
+          where: { column: 'parentcustomerid', op: 'eq', value: big },
+          orderBy: 'lastname desc',
+        },
+      },
+    ]);
+    expect(textOf(r)).toContain('1 related list was cut at 3 rows');
+    const sent = emu
+      .requests()
+      .filter((x) => x.url.startsWith('/api/data/v9.2/accounts?'))
+      .at(-1)!;
+    expect(decodeURIComponent(sent.url)).toContain(
+      'contact_customer_accounts($select=lastname;$orderby=lastname desc;$top=4)',
+    );
+    // the rest, in the same order, from the query moreRelated gives
+    const rest = await h.call('query_entities', { ...r.structuredContent.moreRelated[0].query, top: 100 });
+    expect(rest.structuredContent.records.map((c: { id: string }) => c.id)).toEqual(
+      mine.map((c) => String(c.contactid)),
+    );
+    // get_record takes the same item
+    const one = await h.call('get_record', { entity: 'account', id: big, select: ['name'], expand: [item] });
+    expect(one.structuredContent.record.contact_customer_accounts).toEqual(list);
+  });
+
+  it('a related record (not a list) takes no order or length, and a list no more than EXPANDED_ROWS', async () => {
+    const single = await h.call('query_entities', {
+      entity: 'account',
+      expand: [{ relation: 'primarycontactid', top: 1 }],
+    });
+    expect(textOf(single)).toBe(
+      `Error (bad_input): 'primarycontactid' is one related record: "orderBy" and "top" in an expand item are for related lists.\nHow to fix: Leave them out of the 'primarycontactid' item.`,
+    );
+    const long = await h.call('query_entities', {
+      entity: 'account',
+      expand: [{ relation: 'contact_customer_accounts', top: EXPANDED_ROWS + 1 }],
+    });
+    expect(textOf(long)).toContain(
+      `an expand item's top is at most ${EXPANDED_ROWS}; for more, query the related table with where on the lookup.`,
+    );
+  });
 });

@@ -23,28 +23,36 @@ export type MoreRelated = {
   id: string;
   relation: string;
   shown: number;
-  query: { entity: string; where: { column: string; op: 'eq'; value: string } };
+  query: { entity: string; where: { column: string; op: 'eq'; value: string }; orderBy?: string };
 };
 
+/** How an expand item asked for a related list: its length (default EXPANDED_ROWS) and order. */
+type ListAsked = { relation: string; orderBy?: string; top?: number };
+
 /**
- * Cuts each expanded list to EXPANDED_ROWS (the client asked Dynamics for one more, to know) and says which
- * were cut and how to read the rest: a list is never shortened without saying so.
+ * Cuts each expanded list to the length asked for (EXPANDED_ROWS unless the expand item said less; the client
+ * asked Dynamics for one more, to know) and says which were cut and how to read the rest, in the same order:
+ * a list is never shortened without saying so.
  */
-export function trimRelated(model: EntityModel, records: CompactRow[]): MoreRelated[] {
+export function trimRelated(model: EntityModel, records: CompactRow[], asked: ListAsked[] = []): MoreRelated[] {
   const more: MoreRelated[] = [];
+  const byRelation = new Map(asked.map((a) => [a.relation.toLowerCase(), a]));
   for (const record of records) {
     for (const [key, value] of Object.entries(record)) {
-      if (!Array.isArray(value) || value.length <= EXPANDED_ROWS) continue;
+      if (!Array.isArray(value)) continue;
       const nav = model.collectionNavs.get(key.toLowerCase());
-      if (!nav || typeof record.id !== 'string') continue;
-      record[key] = value.slice(0, EXPANDED_ROWS);
+      const { orderBy, top } = byRelation.get(key.toLowerCase()) ?? {};
+      const shown = Math.min(top ?? EXPANDED_ROWS, EXPANDED_ROWS);
+      if (!nav || typeof record.id !== 'string' || value.length <= shown) continue;
+      record[key] = value.slice(0, shown);
       more.push({
         id: record.id,
         relation: key,
-        shown: EXPANDED_ROWS,
+        shown,
         query: {
           entity: nav.referencingEntity,
           where: { column: nav.referencingAttribute, op: 'eq', value: record.id },
+          ...(orderBy?.trim() ? { orderBy } : {}),
         },
       });
     }
@@ -56,7 +64,9 @@ export function trimRelated(model: EntityModel, records: CompactRow[]): MoreRela
 export const moreRelatedSchema = z.array(z.record(z.string(), z.unknown())).optional();
 
 /** One sentence for the text rendering, or nothing. */
-export const moreRelatedNote = (more: MoreRelated[]): string =>
-  more.length
-    ? ` ${more.length} related list${more.length === 1 ? ' was' : 's were'} cut at ${EXPANDED_ROWS} rows: "moreRelated" gives the query_entities arguments that read all of ${more.length === 1 ? 'it' : 'each'}.`
-    : '';
+export function moreRelatedNote(more: MoreRelated[]): string {
+  if (!more.length) return '';
+  const sizes = [...new Set(more.map((m) => m.shown))];
+  const rows = `${sizes.join(' or ')} row${sizes.length === 1 && sizes[0] === 1 ? '' : 's'}`;
+  return ` ${more.length} related list${more.length === 1 ? ' was' : 's were'} cut at ${rows}: "moreRelated" gives the query_entities arguments that read all of ${more.length === 1 ? 'it' : 'each'}.`;
+}

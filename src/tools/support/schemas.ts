@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { EXPANDED_ROWS } from '../../dynamics/client.js';
 import { CONDITION_OPS, isOperatorWord, operatorMeant, unknownOpHint } from '../../dynamics/conditions.js';
 import { withNames } from './aliases.js';
+import { orderByParam } from './sort.js';
 
 /**
  * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
@@ -141,11 +143,24 @@ export const expandParam = z
               .max(50, onlyLists)
               .optional()
               .describe('Columns of the related table.'),
+            // a related list's order and length (Dataverse takes $orderby and $top in a collection's $expand):
+            // "each account with its 3 latest cases" in one call. Described by the names alone: every byte
+            // of tools/list is read before the first call, and the top-level orderBy shows the form
+            orderBy: orderByParam.optional(),
+            top: z
+              .number()
+              .int()
+              .min(1, "an expand item's top is at least 1.")
+              .max(
+                EXPANDED_ROWS,
+                `an expand item's top is at most ${EXPANDED_ROWS}; for more, query the related table with where on the lookup.`,
+              )
+              .optional(),
           },
           objectErrors(
             `each expand item is an object: ${EXPAND_SHAPE}.`,
             (keys) =>
-              `an expand item takes relation and select, not ${keys}: to filter or sort related records, query their table with where on the lookup.`,
+              `an expand item takes relation, select, orderBy and top, not ${keys}: to filter related records, query their table with where on the lookup.`,
           ),
         ),
         wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
