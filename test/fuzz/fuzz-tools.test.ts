@@ -66,7 +66,7 @@ function namesIn(url: string): string[] {
   if (opt('$expand')) {
     const walk = (items: ReturnType<typeof parseExpand>): void => {
       for (const i of items) {
-        names.push(i.property, ...(i.select ?? []));
+        names.push(i.property, ...(i.select ?? []), ...(i.orderBy ?? []).flatMap((o) => o.path));
         if (i.filter) for (const p of collectReferences(i.filter).paths) names.push(...p.segments);
         if (i.expand) walk(i.expand);
       }
@@ -150,6 +150,22 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       op: maybe(fc.constantFrom(...OPS)),
       value: maybe(fc.oneof(scalar, fc.array(scalar, { minLength: 1, maxLength: 3 }))),
     });
+  const expandItem = fc.record(
+    {
+      relation: fc.constantFrom(
+        'primarycontactid',
+        'parentcustomerid_account',
+        'contact_customer_accounts',
+        'incident_customer_accounts',
+        'opportunity_customer_accounts',
+        'createdby',
+      ),
+      select: maybe(fc.subarray(['fullname', 'title', 'name', 'annualincome', 'createdon', 'birthdate'])),
+      orderBy: maybe(fc.constantFrom('createdon desc', '-fullname', 'annualincome desc', 'birthdate', 'title asc')),
+      top: maybe(fc.integer({ min: 0, max: 30 })),
+    },
+    { requiredKeys: ['relation'] },
+  );
   return {
     query_entities: entityAndColumns.chain(({ e, cols, col }) =>
       fc.record(
@@ -167,6 +183,8 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
           ),
           orderBy: maybe(fc.constantFrom(`${col} desc`, 'createdon asc')),
           top: maybe(fc.integer({ min: 1, max: 20 })),
+          // related records, lists sorted and shortened, by allowed and forbidden columns alike
+          expand: fc.option(maybe(fc.array(expandItem, { maxLength: 2 })), { nil: undefined }),
           count: fc.boolean(),
           cursor: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: hostile }),
         },
