@@ -3,7 +3,7 @@ import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar, toLiteral } from './coerce.js';
-import { type FiscalQuarter, fiscalQuarter } from './fiscal.js';
+import { type FiscalQuarter, fiscalQuarter, quarterOffset } from './fiscal.js';
 
 export const CONDITION_OPS = [
   'eq',
@@ -181,12 +181,9 @@ function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefi
  * otherwise). Dataverse has no quarter function that does not depend on the organisation's fiscal settings,
  * so the quarter becomes its first and last day.
  */
-function quarterInWords(v: unknown, fiscalYearStartMonth: number, today = new Date()): FiscalQuarter | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = /^(this|current|last|previous|next) (?:fiscal )?quarter$/.exec(v.trim().toLowerCase().replace(/\s+/g, ' '));
-  if (!m) return undefined;
-  const offset = m[1] === 'next' ? 1 : m[1] === 'last' || m[1] === 'previous' ? -1 : 0;
-  return fiscalQuarter(today, fiscalYearStartMonth, offset);
+function quarterInWords(v: unknown, fiscalYearStartMonth: number): FiscalQuarter | undefined {
+  const offset = quarterOffset(v, true);
+  return offset === undefined ? undefined : fiscalQuarter(new Date(), fiscalYearStartMonth, offset);
 }
 
 /** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */

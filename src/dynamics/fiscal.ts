@@ -22,3 +22,18 @@ export function fiscalQuarter(day: Date, startMonth: number, offset = 0): Fiscal
   const iso = (d: Date) => d.toISOString().slice(0, 10);
   return { from: iso(from), to: iso(to), label: `FY${fy} Q${q + 1}` };
 }
+
+const QUARTER_WORDS = /^(this|current|last|previous|next)(?: (?:fiscal )?quarter)?$/;
+
+/**
+ * How many quarters from the current one a phrase names: "this quarter" / "current" 0, "last fiscal quarter" /
+ * "previous" -1, "next quarter" 1. With `quarterSaid`, the word "quarter" must be there ("next" alone is not
+ * a period in a date condition, while pipeline_summary's quarter argument says it already).
+ */
+export function quarterOffset(text: unknown, quarterSaid: boolean): -1 | 0 | 1 | undefined {
+  if (typeof text !== 'string') return undefined;
+  const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  const m = QUARTER_WORDS.exec(t);
+  if (!m || (quarterSaid && !t.endsWith('quarter'))) return undefined;
+  return m[1] === 'next' ? 1 : m[1] === 'last' || m[1] === 'previous' ? -1 : 0;
+}

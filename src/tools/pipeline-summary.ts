@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
-import { fiscalQuarter } from '../dynamics/fiscal.js';
+import { fiscalQuarter, quarterOffset } from '../dynamics/fiscal.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -10,6 +10,8 @@ import { anyCase } from './support/schemas.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const round2 = (n: number) => Math.round(n * 100) / 100;
+/** pipeline_summary's quarters, by how many quarters from the current one they are (-1, 0, 1) */
+const QUARTER_NAMED = ['last', 'this', 'next'] as const;
 
 interface Bucket {
   key: string;
@@ -78,10 +80,8 @@ export const pipelineSummary = defineTool({
       quarter: z
         .preprocess(
           (v) => {
-            const t = typeof v === 'string' ? v.trim().toLowerCase().replace(/\s+/g, ' ') : v;
-            if (typeof t !== 'string') return t;
-            const word = t.replace(/ (?:fiscal )?quarter$/, '');
-            return word === 'current' ? 'this' : word === 'previous' ? 'last' : word;
+            const offset = quarterOffset(v, false);
+            return offset === undefined ? v : QUARTER_NAMED[offset + 1];
           },
           z.enum(['this', 'last', 'next'], {
             error: (issue) =>
@@ -167,7 +167,7 @@ export const pipelineSummary = defineTool({
         'Give "quarter", or "from" and "to", not both.',
         `Leave out ${args.from ? '"from"' : ''}${args.from && args.to ? ' and ' : ''}${args.to ? '"to"' : ''}, or "quarter".`,
       );
-    const offset = args.quarter === 'next' ? 1 : args.quarter === 'last' ? -1 : 0;
+    const offset = QUARTER_NAMED.indexOf(args.quarter ?? 'this') - 1;
     const fq = fiscalQuarter(new Date(), ctx.config.pipeline.fiscalYearStartMonth, offset);
     const from = args.from ?? (args.to ? undefined : fq.from);
     const to = args.to ?? (args.from ? undefined : fq.to);
