@@ -203,22 +203,29 @@ interface Resolved {
  * turned into their values. The tree then goes through the policy like any filter.
  */
 export class ConditionBuilder {
-  private count = 0;
-
   constructor(
     private readonly models: ModelSource,
     /** where "this quarter" starts its year: 1 (calendar quarters) unless configured */
     private readonly fiscalYearStartMonth = 1,
   ) {}
 
+  /**
+   * One builder serves every call of a client, and builds wait on metadata: concurrent calls (sessions,
+   * a query's expand items) each count their own conditions.
+   */
   async build(c: Condition, entity: EntityModel): Promise<Expr> {
-    this.count = 0;
-    return this.node(c, entity, 0);
+    return this.node(c, entity, 0, false, { count: 0 });
   }
 
-  private async node(c: Condition, entity: EntityModel, depth: number, negated = false): Promise<Expr> {
+  private async node(
+    c: Condition,
+    entity: EntityModel,
+    depth: number,
+    negated: boolean,
+    seen: { count: number },
+  ): Promise<Expr> {
     if (depth > MAX_DEPTH) throw badInput(`Conditions nest more than ${MAX_DEPTH} levels deep.`, 'Flatten the groups.');
-    if (++this.count > MAX_CONDITIONS)
+    if (++seen.count > MAX_CONDITIONS)
       throw badInput(`More than ${MAX_CONDITIONS} conditions.`, 'Use the "in" operator for lists of values.');
     if ('and' in c || 'or' in c) {
       const kind = 'and' in c ? 'and' : 'or';
@@ -226,13 +233,13 @@ export class ConditionBuilder {
       if (!Array.isArray(items) || items.length === 0)
         throw badInput(`An "${kind}" group needs at least one condition.`, 'Remove the empty group.');
       const operands: Expr[] = [];
-      for (const i of items) operands.push(await this.node(i, entity, depth + 1, negated));
+      for (const i of items) operands.push(await this.node(i, entity, depth + 1, negated, seen));
       return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
     }
-    if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1, !negated), pos: 0 };
+    if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1, !negated, seen), pos: 0 };
     // under a "not", asking each table would hold through the absent relationship: not what was meant
     const across = negated ? undefined : await this.acrossTargets(c, entity);
-    if (across) return this.node(across, entity, depth + 1);
+    if (across) return this.node(across, entity, depth + 1, false, seen);
     return this.leaf(c, entity);
   }
 

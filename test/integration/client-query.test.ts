@@ -67,6 +67,26 @@ describe('client reads against the emulator', () => {
     );
   });
 
+  it('builds running at once (sessions sharing a client, expand items) each count their own conditions', async () => {
+    const model = await client.metadata.entity('account');
+    const b = new ConditionBuilder(client.metadata);
+    // 150 conditions each: under the limit of 200 alone, over it if the two counts were one
+    const many = (city: string) => ({
+      or: Array.from({ length: 150 }, (_, i) => ({
+        column: 'address1_city',
+        op: 'eq' as const,
+        value: `${city} ${i}`,
+      })),
+    });
+    const [a, c] = await Promise.all([b.build(many('A'), model), b.build(many('B'), model)]);
+    expect(filterToOData(a)).toContain("address1_city eq 'A 149'");
+    expect(filterToOData(c)).toContain("address1_city eq 'B 149'");
+    await expect(
+      b.build({ or: [many('C'), many('D')] }, model),
+      'one build of 302 conditions is still refused',
+    ).rejects.toThrow('More than 200 conditions.');
+  });
+
   it("what a condition can mean only one way is read so: eq with a list, in with one value, LIKE's wildcards", async () => {
     const model = await client.metadata.entity('account');
     const b = new ConditionBuilder(client.metadata);
