@@ -50,8 +50,8 @@ export interface QuerySpec {
   orderBy?: string;
   /** rows in this page */
   top?: number;
-  /** related records; a related list (one-to-many) may be sorted and shortened (at most EXPANDED_ROWS) */
-  expand?: { relation: string; select?: string[]; orderBy?: string; top?: number }[];
+  /** related records; a related list (one-to-many) may be filtered, sorted and shortened (at most EXPANDED_ROWS) */
+  expand?: { relation: string; select?: string[]; where?: Condition; orderBy?: string; top?: number }[];
   count?: boolean;
 }
 
@@ -320,24 +320,28 @@ export class DynamicsClient {
 
   /**
    * One expand item. A related list asks Dynamics for one row more than it will show, to know whether it was
-   * cut (tools/support/related.ts); its order and length are for lists only: Dataverse refuses them on a
-   * single related record (0x80060888), so that is said here, with the fix. The policy checks the rest.
+   * cut (tools/support/related.ts); its conditions, order and length are for lists only: Dataverse takes
+   * $filter, $orderby and $top in a collection's $expand alone (reference §3.6; 0x80060888 otherwise), so
+   * that is said here, with the fix. The policy checks the rest, the conditions' columns included.
    */
   private async expandItem(model: EntityModel, e: NonNullable<QuerySpec['expand']>[number]): Promise<ExpandItem> {
     const list = model.collectionNavs.get(e.relation.toLowerCase());
-    if (!list && model.singleNavs.has(e.relation.toLowerCase()) && (e.orderBy || e.top !== undefined))
+    if (!list && model.singleNavs.has(e.relation.toLowerCase()) && (e.where || e.orderBy || e.top !== undefined))
       throw badInput(
-        `'${e.relation}' is one related record: "orderBy" and "top" in an expand item are for related lists.`,
-        `Leave them out of the '${e.relation}' item.`,
+        `'${e.relation}' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.`,
+        `Leave them out of the '${e.relation}' item; to choose records by their ${e.relation}, put the condition in the top-level where ('${e.relation}/name' and the like).`,
       );
-    const orderBy =
-      list && e.orderBy?.trim()
-        ? parseOrderBy(labelsInOrderBy(await this.metadata.entity(list.referencingEntity), e.orderBy))
-        : undefined;
+    const reached = list?.referencingEntity ?? model.singleNavs.get(e.relation.toLowerCase())?.target;
+    // an unknown relationship is named by the policy check, with the ones there are
+    const target = reached ? await this.metadata.entity(reached) : undefined;
+    const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
     return {
       property: e.relation,
       ref: false,
-      select: e.select,
+      // as at the top level: no columns named is the default ones (the id and name), "*" every readable one
+      select:
+        e.select?.includes('*') && target ? this.readableColumns(target) : e.select?.length ? e.select : undefined,
+      filter: list && target && e.where ? await this.conditions.build(e.where, target) : undefined,
       orderBy,
       top: list ? Math.min(e.top ?? EXPANDED_ROWS, EXPANDED_ROWS) + 1 : undefined,
       pos: 0,

@@ -6,6 +6,7 @@ import { entityParam, expandParam, idParam, selectParam } from './support/schema
 import { compactRow, recordUrl } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
+import { expandItems } from './support/where.js';
 
 export const getRecord = defineTool({
   name: 'get_record',
@@ -37,9 +38,10 @@ export const getRecord = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
   async run(args, ctx) {
+    const expand = expandItems(args.expand);
     const { model, row } = await ctx.client.get(args.entity, args.id, {
       select: args.select,
-      expand: args.expand,
+      expand,
       signal: ctx.signal,
     });
     const models = await relatedModels(ctx.client, model, args.expand?.map((e) => e.relation) ?? []);
@@ -49,7 +51,7 @@ export const getRecord = defineTool({
       (l) => models.get(l),
       (e, c) => ctx.policy.canRead(e, c),
     );
-    const moreRelated = trimRelated(model, [record], args.expand);
+    const moreRelated = trimRelated(model, [record], expand);
     const structured = {
       entity: model.logicalName,
       id: args.id.toLowerCase(),

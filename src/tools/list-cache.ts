@@ -1,6 +1,35 @@
-import { toJsonSchemaCompat } from '@modelcontextprotocol/sdk/server/zod-json-schema-compat.js';
 import type { ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+import { type ZodType, z } from 'zod';
 import type { ToolDefinition } from './define.js';
+
+/**
+ * Schemas listed by a short stand-in: a second copy of a long schema (the conditions of an expand item are
+ * the top-level `where` again, ~2.2 KB) tells the model nothing the first did not, and every byte of
+ * tools/list is read before the first call. The argument is still checked against the whole schema.
+ */
+const STAND_INS = new WeakMap<object, Record<string, unknown>>();
+
+export function listedAs<T extends ZodType>(schema: T, standIn: Record<string, unknown>): T {
+  STAND_INS.set(schema, standIn);
+  return schema;
+}
+
+/**
+ * As the SDK converts a tool's zod schema (zod 4's toJSONSchema, draft-07, the input or output side of
+ * transforms), with the stand-ins above in place of the schemas they stand for.
+ */
+function jsonSchemaOf(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  return z.toJSONSchema(schema, {
+    target: 'draft-7',
+    io,
+    override: ({ zodSchema, jsonSchema }) => {
+      const standIn = STAND_INS.get(zodSchema);
+      if (!standIn) return;
+      for (const key of Object.keys(jsonSchema)) delete (jsonSchema as Record<string, unknown>)[key];
+      Object.assign(jsonSchema, standIn);
+    },
+  }) as Record<string, unknown>;
+}
 
 /**
  * The tools/list answer, built once per process and mode. The SDK converts every zod schema to JSON Schema
@@ -49,11 +78,11 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
       title: t.title,
       description: t.description,
       inputSchema: withoutFormatPatterns(
-        dialectFree(toJsonSchemaCompat(t.inputSchema, { strictUnions: true, pipeStrategy: 'input' })),
+        dialectFree(jsonSchemaOf(t.inputSchema, 'input')),
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
       outputSchema: withoutFormatPatterns(
-        dialectFree(toJsonSchemaCompat(t.outputSchema, { strictUnions: true, pipeStrategy: 'output' })),
+        dialectFree(jsonSchemaOf(t.outputSchema, 'output')),
       ) as ListToolsResult['tools'][number]['outputSchema'],
     })),
   };

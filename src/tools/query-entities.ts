@@ -7,7 +7,7 @@ import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { orderByParam } from './support/sort.js';
 import { fenceUntrusted } from './support/untrusted.js';
-import { toCondition } from './support/where.js';
+import { expandItems, toCondition } from './support/where.js';
 
 export const queryEntities = defineTool({
   name: 'query_entities',
@@ -107,7 +107,7 @@ export const queryEntities = defineTool({
         filter: args.filter,
         orderBy: args.orderBy,
         top,
-        expand: args.expand,
+        expand: expandItems(args.expand),
         count: args.count,
       },
       { signal: ctx.signal, cursor: args.cursor },

@@ -126,6 +126,27 @@ const COLUMNS: Record<string, string[]> = {
   incident: ['title', 'prioritycode', 'caseorigincode', 'ticketnumber', 'customerid', 'statecode'],
 };
 const ENTITIES = Object.keys(COLUMNS);
+/** each table's relationships the policy offers, and the table each reaches */
+const RELATIONS: Record<string, Record<string, string>> = {
+  account: {
+    primarycontactid: 'contact',
+    contact_customer_accounts: 'contact',
+    incident_customer_accounts: 'incident',
+    opportunity_customer_accounts: 'opportunity',
+  },
+  contact: { parentcustomerid_account: 'account', ownerid: 'systemuser' },
+  lead: { parentaccountid: 'account', ownerid: 'systemuser' },
+  opportunity: { parentaccountid: 'account', customerid_account: 'account' },
+  incident: { customerid_account: 'account', primarycontactid: 'contact' },
+};
+/** a related table's columns the policy lets the model read, and ones it does not */
+const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
+  account: { ok: ['name', 'revenue', 'createdon'], no: ['creditlimit', 'creditonhold'] },
+  contact: { ok: ['fullname', 'jobtitle', 'createdon'], no: ['birthdate', 'annualincome'] },
+  incident: { ok: ['title', 'prioritycode', 'createdon'], no: ['createdby'] },
+  opportunity: { ok: ['name', 'estimatedvalue', 'createdon'], no: ['createdby'] },
+  systemuser: { ok: ['fullname'], no: ['domainname', 'azureactivedirectoryobjectid'] },
+};
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
 
@@ -150,45 +171,87 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       op: maybe(fc.constantFrom(...OPS)),
       value: maybe(fc.oneof(scalar, fc.array(scalar, { minLength: 1, maxLength: 3 }))),
     });
-  const expandItem = fc.record(
-    {
-      relation: fc.constantFrom(
-        'primarycontactid',
-        'parentcustomerid_account',
-        'contact_customer_accounts',
-        'incident_customer_accounts',
-        'opportunity_customer_accounts',
-        'createdby',
-      ),
-      select: maybe(fc.subarray(['fullname', 'title', 'name', 'annualincome', 'createdon', 'birthdate'])),
-      orderBy: maybe(fc.constantFrom('createdon desc', '-fullname', 'annualincome desc', 'birthdate', 'title asc')),
-      top: maybe(fc.integer({ min: 0, max: 30 })),
-    },
-    { requiredKeys: ['relation'] },
-  );
+  // An expand item of the table's own relationships, mostly (so that calls reach the Web API): the related
+  // table's columns the policy offers, sometimes one it does not, in select, where and orderBy alike; now and
+  // then another table's relationship, or one the policy does not offer (createdby)
+  const columnOf = (target: string, weightOk: number) =>
+    fc.oneof(
+      { weight: weightOk, arbitrary: fc.constantFrom(...RELATED_COLUMNS[target]!.ok) },
+      { weight: 1, arbitrary: fc.constantFrom(...RELATED_COLUMNS[target]!.no) },
+    );
+  const relatedWhere = (target: string) =>
+    fc.oneof(
+      { weight: 4, arbitrary: columnOf(target, 3).map((column) => ({ column, op: 'notNull' })) },
+      { weight: 2, arbitrary: columnOf(target, 3).map((column) => ({ [column]: { contains: 'a' } })) },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(columnOf(target, 3), columnOf(target, 3)).map(([a, b]) => ({
+          or: [
+            { column: a, op: 'null' },
+            { column: 'createdon', op: 'lastXDays', value: 30 },
+            { column: b, op: 'notNull' },
+          ],
+        })),
+      },
+      { weight: 1, arbitrary: leaf(columnOf(target, 1)) },
+    );
+  const expandItem = (table: string) =>
+    fc
+      .oneof(
+        { weight: 4, arbitrary: fc.constantFrom(...Object.keys(RELATIONS[table]!)) },
+        { weight: 1, arbitrary: fc.constantFrom(...Object.values(RELATIONS).flatMap(Object.keys), 'createdby') },
+      )
+      .chain((relation) => {
+        const target = Object.values(RELATIONS).find((r) => r[relation])?.[relation] ?? 'systemuser';
+        return fc.record(
+          {
+            relation: fc.constant(relation),
+            select: maybe(fc.uniqueArray(columnOf(target, 6), { maxLength: 3 })),
+            where: maybe(relatedWhere(target)),
+            orderBy: maybe(columnOf(target, 4).map((c) => `${c} desc`)),
+            top: maybe(fc.integer({ min: 0, max: 30 })),
+          },
+          { requiredKeys: ['relation'] },
+        );
+      });
+  const anyQuery = (e: string, cols: string[], col: string, table: string) =>
+    fc.record(
+      {
+        entity: maybe(fc.constant(e)),
+        select: maybe(fc.constant(cols.filter((c) => !c.includes('/')))),
+        where: maybe(
+          fc.oneof(
+            leaf(fc.constant(col)),
+            fc.record({ and: fc.array(leaf(fc.constantFrom(...cols, col)), { maxLength: 3 }) }),
+          ),
+        ),
+        filter: maybe(
+          fc.constantFrom(`${col} ne null`, 'statecode eq 0', "contains(name,'a')", 'createdon ge 2020-01-01'),
+        ),
+        orderBy: maybe(fc.constantFrom(`${col} desc`, 'createdon asc')),
+        top: maybe(fc.integer({ min: 1, max: 20 })),
+        // related records, lists sorted and shortened, by allowed and forbidden columns alike
+        expand: fc.option(maybe(fc.array(expandItem(table), { maxLength: 2 })), { nil: undefined }),
+        count: fc.boolean(),
+        cursor: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: hostile }),
+      },
+      { requiredKeys: ['entity'] },
+    );
   return {
-    query_entities: entityAndColumns.chain(({ e, cols, col }) =>
-      fc.record(
+    query_entities: entityAndColumns.chain(({ e, cols, col, table }) =>
+      fc.oneof(
+        { weight: 3, arbitrary: anyQuery(e, cols, col, table) },
+        // related lists, every other argument well formed: calls that reach the Web API with the expand items'
+        // select, where and orderBy as the only suspects
         {
-          entity: maybe(fc.constant(e)),
-          select: maybe(fc.constant(cols.filter((c) => !c.includes('/')))),
-          where: maybe(
-            fc.oneof(
-              leaf(fc.constant(col)),
-              fc.record({ and: fc.array(leaf(fc.constantFrom(...cols, col)), { maxLength: 3 }) }),
-            ),
-          ),
-          filter: maybe(
-            fc.constantFrom(`${col} ne null`, 'statecode eq 0', "contains(name,'a')", 'createdon ge 2020-01-01'),
-          ),
-          orderBy: maybe(fc.constantFrom(`${col} desc`, 'createdon asc')),
-          top: maybe(fc.integer({ min: 1, max: 20 })),
-          // related records, lists sorted and shortened, by allowed and forbidden columns alike
-          expand: fc.option(maybe(fc.array(expandItem, { maxLength: 2 })), { nil: undefined }),
-          count: fc.boolean(),
-          cursor: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: hostile }),
+          weight: 1,
+          arbitrary: fc.record({
+            entity: fc.constant(e),
+            select: fc.constant(cols.filter((c) => !c.includes('/'))),
+            expand: fc.array(expandItem(table), { minLength: 1, maxLength: 2 }),
+            top: fc.integer({ min: 1, max: 20 }),
+          }),
         },
-        { requiredKeys: ['entity'] },
       ),
     ),
     aggregate_records: entityAndColumns.chain(({ e, cols, col, table }) => {
@@ -221,12 +284,13 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         { requiredKeys: ['entity'] },
       );
     }),
-    get_record: entityAndColumns.chain(({ e, cols, id }) =>
+    get_record: entityAndColumns.chain(({ e, cols, id, table }) =>
       fc.record(
         {
           entity: maybe(fc.constant(e)),
           id: maybe(fc.constant(id)),
           select: maybe(fc.constant(cols.filter((c) => !c.includes('/')))),
+          expand: fc.option(maybe(fc.array(expandItem(table), { maxLength: 2 })), { nil: undefined }),
         },
         { requiredKeys: ['entity', 'id'] },
       ),

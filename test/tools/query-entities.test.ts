@@ -989,7 +989,7 @@ describe('query_entities', () => {
     // not dropped: a filter on related rows would otherwise come back unfiltered
     [
       { expand: [{ relation: 'contact_customer_accounts', filter: 'statecode eq 0' }] },
-      /an expand item takes relation, select, orderBy and top, not 'filter': to filter related records, query their table/,
+      /an expand item takes relation, select, where, orderBy and top, not 'filter': conditions on the related records go in the item's where/,
     ],
   ])('a wrong shape says what the right one is, and only that: %j', async (args, message) => {
     const r = await h.call('query_entities', { entity: 'account', ...args });

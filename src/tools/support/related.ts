@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type DynamicsClient, EXPANDED_ROWS } from '../../dynamics/client.js';
+import type { Condition } from '../../dynamics/conditions.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { CompactRow } from './shape.js';
 
@@ -23,11 +24,27 @@ export type MoreRelated = {
   id: string;
   relation: string;
   shown: number;
-  query: { entity: string; where: { column: string; op: 'eq'; value: string }; orderBy?: string };
+  query: { entity: string; where: Condition; filter?: string; orderBy?: string };
 };
 
-/** How an expand item asked for a related list: its length (default EXPANDED_ROWS) and order. */
-type ListAsked = { relation: string; orderBy?: string; top?: number };
+/** How an expand item asked for a related list: its conditions, length (default EXPANDED_ROWS) and order. */
+type ListAsked = { relation: string; where?: Condition; orderBy?: string; top?: number };
+
+const isGroup = (c: Condition) => 'and' in c || 'or' in c || 'not' in c;
+
+/**
+ * Where the rest of a cut list is: the record's related rows, and the item's own conditions when it had any,
+ * in one "and" (the item's own "and" joins it: query_entities' where nests three levels). An item whose
+ * conditions already take all three (an "or" of groups) keeps its where as it was, and the record's rows are
+ * chosen by filter text beside it.
+ */
+function restOfList(nav: { referencingAttribute: string }, id: string, asked?: Condition) {
+  const lookup: Condition = { column: nav.referencingAttribute, op: 'eq', value: id };
+  if (!asked) return { where: lookup };
+  if ('and' in asked) return { where: { and: [lookup, ...asked.and] } };
+  if (!('or' in asked) || !asked.or.some(isGroup)) return { where: { and: [lookup, asked] } };
+  return { where: asked, filter: `_${nav.referencingAttribute}_value eq ${id}` };
+}
 
 /**
  * Cuts each expanded list to the length asked for (EXPANDED_ROWS unless the expand item said less; the client
@@ -41,7 +58,7 @@ export function trimRelated(model: EntityModel, records: CompactRow[], asked: Li
     for (const [key, value] of Object.entries(record)) {
       if (!Array.isArray(value)) continue;
       const nav = model.collectionNavs.get(key.toLowerCase());
-      const { orderBy, top } = byRelation.get(key.toLowerCase()) ?? {};
+      const { where, orderBy, top } = byRelation.get(key.toLowerCase()) ?? {};
       const shown = Math.min(top ?? EXPANDED_ROWS, EXPANDED_ROWS);
       if (!nav || typeof record.id !== 'string' || value.length <= shown) continue;
       record[key] = value.slice(0, shown);
@@ -51,7 +68,7 @@ export function trimRelated(model: EntityModel, records: CompactRow[], asked: Li
         shown,
         query: {
           entity: nav.referencingEntity,
-          where: { column: nav.referencingAttribute, op: 'eq', value: record.id },
+          ...restOfList(nav, record.id, where),
           ...(orderBy?.trim() ? { orderBy } : {}),
         },
       });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EXPANDED_ROWS } from '../../dynamics/client.js';
 import { CONDITION_OPS, isOperatorWord, operatorMeant, unknownOpHint } from '../../dynamics/conditions.js';
+import { listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
 import { orderByParam } from './sort.js';
 
@@ -96,78 +97,6 @@ export const selectParam = namesList(
 ).describe(
   'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
 );
-
-const EXPAND_SHAPE = 'e.g. [{"relation":"primarycontactid","select":["fullname"]}]';
-const EXPAND_ALIASES = [
-  ['relationship', 'relation'],
-  ['navigationProperty', 'relation'],
-  ['property', 'relation'],
-  ['columns', 'select'],
-  ['fields', 'select'],
-] as const;
-/**
- * What models write for expand where it means one thing: relationship names (one text, or a list of names)
- * with the related table's default columns, one item without its list, and other APIs' key names.
- */
-function expandAsMeant(v: unknown): unknown {
-  const list = namesIn(v);
-  const items = Array.isArray(list) ? list : typeof list === 'object' && list !== null ? [list] : list;
-  if (!Array.isArray(items)) return items;
-  return items.map((item) => {
-    if (typeof item === 'string') return { relation: item.trim() };
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
-    const out = withNames(item, EXPAND_ALIASES) as Record<string, unknown>;
-    out.select = namesIn(out.select);
-    if (out.select === undefined) delete out.select;
-    return out;
-  });
-}
-
-export const expandParam = z
-  .preprocess(
-    expandAsMeant,
-    z
-      .array(
-        z.strictObject(
-          {
-            relation: z
-              .string(wrongType(`each expand item names its relationship in "relation", ${EXPAND_SHAPE}.`))
-              .trim()
-              .min(1, EMPTY)
-              .max(100)
-              .describe(
-                'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
-              ),
-            select: z
-              .array(z.string().trim().min(1, EMPTY).max(100), wrongType('expand select is a list of column names.'))
-              .max(50, onlyLists)
-              .optional()
-              .describe('Columns of the related table.'),
-            // a related list's order and length (Dataverse takes $orderby and $top in a collection's $expand):
-            // "each account with its 3 latest cases" in one call. Described by the names alone: every byte
-            // of tools/list is read before the first call, and the top-level orderBy shows the form
-            orderBy: orderByParam.optional(),
-            top: z
-              .number()
-              .int()
-              .min(1, "an expand item's top is at least 1.")
-              .max(
-                EXPANDED_ROWS,
-                `an expand item's top is at most ${EXPANDED_ROWS}; for more, query the related table with where on the lookup.`,
-              )
-              .optional(),
-          },
-          objectErrors(
-            `each expand item is an object: ${EXPAND_SHAPE}.`,
-            (keys) =>
-              `an expand item takes relation, select, orderBy and top, not ${keys}: to filter related records, query their table with where on the lookup.`,
-          ),
-        ),
-        wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
-      )
-      .max(5, onlyLists),
-  )
-  .describe('Related records to include.');
 
 const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
 // a lookup copied from a result ({id, name, entity}) compares by its id
@@ -334,3 +263,82 @@ export const whereParam = z
   );
 
 export type WhereInput = z.infer<typeof whereParam>;
+
+/** An expand item's conditions: the top-level where's, listed in a line (tools/list has the whole form once). */
+const RELATED_WHERE = "Conditions on the related rows, as query_entities' where (related lists only).";
+const relatedWhere = listedAs(whereParam.describe(RELATED_WHERE), { type: 'object', description: RELATED_WHERE });
+
+const EXPAND_SHAPE = 'e.g. [{"relation":"primarycontactid","select":["fullname"]}]';
+const EXPAND_ALIASES = [
+  ['relationship', 'relation'],
+  ['navigationProperty', 'relation'],
+  ['property', 'relation'],
+  ['columns', 'select'],
+  ['fields', 'select'],
+] as const;
+/**
+ * What models write for expand where it means one thing: relationship names (one text, or a list of names)
+ * with the related table's default columns, one item without its list, and other APIs' key names.
+ */
+function expandAsMeant(v: unknown): unknown {
+  const list = namesIn(v);
+  const items = Array.isArray(list) ? list : typeof list === 'object' && list !== null ? [list] : list;
+  if (!Array.isArray(items)) return items;
+  return items.map((item) => {
+    if (typeof item === 'string') return { relation: item.trim() };
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+    const out = withNames(item, EXPAND_ALIASES) as Record<string, unknown>;
+    out.select = namesIn(out.select);
+    if (out.select === undefined) delete out.select;
+    return out;
+  });
+}
+
+export const expandParam = z
+  .preprocess(
+    expandAsMeant,
+    z
+      .array(
+        z.strictObject(
+          {
+            relation: z
+              .string(wrongType(`each expand item names its relationship in "relation", ${EXPAND_SHAPE}.`))
+              .trim()
+              .min(1, EMPTY)
+              .max(100)
+              .describe(
+                'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
+              ),
+            select: z
+              .array(z.string().trim().min(1, EMPTY).max(100), wrongType('expand select is a list of column names.'))
+              .max(50, onlyLists)
+              .optional()
+              .describe('Columns of the related table.'),
+            // a related list's order and length (Dataverse takes $orderby and $top in a collection's $expand):
+            // "each account with its 3 latest cases" in one call. Described by the names alone: every byte
+            // of tools/list is read before the first call, and the top-level orderBy shows the form
+            // conditions on the related rows ("each account with its open cases"): Dataverse takes $filter in a
+            // collection's $expand. Checked against the whole where schema, listed by a stand-in (list-cache.ts)
+            where: relatedWhere.optional(),
+            orderBy: orderByParam.optional(),
+            top: z
+              .number()
+              .int()
+              .min(1, "an expand item's top is at least 1.")
+              .max(
+                EXPANDED_ROWS,
+                `an expand item's top is at most ${EXPANDED_ROWS}; for more, query the related table with where on the lookup.`,
+              )
+              .optional(),
+          },
+          objectErrors(
+            `each expand item is an object: ${EXPAND_SHAPE}.`,
+            (keys) =>
+              `an expand item takes relation, select, where, orderBy and top, not ${keys}: conditions on the related records go in the item's where, in the form of the top-level where.`,
+          ),
+        ),
+        wrongType(`expand is a list of {relation, select} objects, ${EXPAND_SHAPE}.`),
+      )
+      .max(5, onlyLists),
+  )
+  .describe('Related records to include.');

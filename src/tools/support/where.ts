@@ -28,6 +28,13 @@ export function toCondition(w: WhereInput | Node): Condition {
   return { column: n.column, op: n.op as ConditionOp, value: checkValue(n.value, n.column) };
 }
 
+/** Expand items as the client takes them: each item's conditions as a Condition tree. */
+export function expandItems<T extends { where?: WhereInput }>(
+  items: T[] | undefined,
+): (Omit<T, 'where'> & { where?: Condition })[] | undefined {
+  return items?.map(({ where, ...rest }) => (where ? { ...rest, where: toCondition(where) } : rest));
+}
+
 const isScalar = (v: unknown): v is Scalar => v === null || ['string', 'number', 'boolean'].includes(typeof v);
 
 /** Nested values arrive unchecked by the schema (to keep it small); only scalars and lists of them pass. */
