@@ -326,14 +326,15 @@ export class DynamicsClient {
    */
   private async expandItem(model: EntityModel, e: NonNullable<QuerySpec['expand']>[number]): Promise<ExpandItem> {
     const list = model.collectionNavs.get(e.relation.toLowerCase());
-    if (!list && model.singleNavs.has(e.relation.toLowerCase()) && (e.where || e.orderBy || e.top !== undefined))
-      throw badInput(
-        `'${e.relation}' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.`,
-        `Leave them out of the '${e.relation}' item; to choose records by their ${e.relation}, put the condition in the top-level where ('${e.relation}/name' and the like).`,
-      );
-    const reached = list?.referencingEntity ?? model.singleNavs.get(e.relation.toLowerCase())?.target;
+    const single = list ? undefined : model.singleNavs.get(e.relation.toLowerCase());
+    const reached = list?.referencingEntity ?? single?.target;
     // an unknown relationship is named by the policy check, with the ones there are
     const target = reached ? await this.metadata.entity(reached) : undefined;
+    if (single && target && (e.where || e.orderBy || e.top !== undefined))
+      throw badInput(
+        `'${e.relation}' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.`,
+        `Leave them out of the '${e.relation}' item. To choose ${model.logicalName} records by it, put the condition in the top-level where, e.g. {"column": "${single.attribute}/${target.primaryNameAttribute}", "op": "contains", "value": "…"}.`,
+      );
     const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
     return {
       property: e.relation,

@@ -304,7 +304,7 @@ describe('expanded related lists', () => {
       expand: [{ relation: 'primarycontactid', top: 1 }],
     });
     expect(textOf(single)).toBe(
-      `Error (bad_input): 'primarycontactid' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.\nHow to fix: Leave them out of the 'primarycontactid' item; to choose records by their primarycontactid, put the condition in the top-level where ('primarycontactid/name' and the like).`,
+      `Error (bad_input): 'primarycontactid' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.\nHow to fix: Leave them out of the 'primarycontactid' item. To choose account records by it, put the condition in the top-level where, e.g. {"column": "primarycontactid/fullname", "op": "contains", "value": "…"}.`,
     );
     const long = await h.call('query_entities', {
       entity: 'account',
