@@ -210,6 +210,32 @@ describe('expanded related lists', () => {
     expect(one.structuredContent.record.contact_customer_accounts).toEqual(list(big));
   });
 
+  it("the next page of a query keeps its expand items' conditions, with the cursor alone too", async () => {
+    const item = {
+      relation: 'contact_customer_accounts',
+      select: ['lastname'],
+      where: { column: 'lastname', op: 'startswith', value: 'Related 1' },
+    };
+    const args = { entity: 'account', select: ['name'], orderBy: 'accountid', top: 1, expand: [item] };
+    const first = await h.call('query_entities', args);
+    expect(first.isError, textOf(first)).toBeFalsy();
+    for (const next of [
+      { ...args, cursor: first.structuredContent.cursor },
+      { entity: 'account', cursor: first.structuredContent.cursor },
+    ]) {
+      const r = await h.call('query_entities', next);
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const sent = decodeURIComponent(
+        emu
+          .requests()
+          .filter((x) => x.url.startsWith('/api/data/v9.2/accounts?'))
+          .at(-1)!.url,
+      );
+      expect(sent).toContain('$skiptoken=');
+      expect(sent).toContain("contact_customer_accounts($select=lastname;$filter=startswith(lastname,'Related 1')");
+    }
+  });
+
   it('an item whose conditions take all three levels still gets a moreRelated query that reads the rest', async () => {
     const where = {
       or: [
