@@ -3,18 +3,15 @@ import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
-import { ODataSyntaxError } from '../odata/errors.js';
-import * as odata from '../odata/parser.js';
-import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../odata/serialize.js';
 import { type QueryParts, ReadChecker, resolveTable } from '../policy/check.js';
-import { columnLabelled, type EntityModel, isLookupType } from '../policy/model.js';
+import { type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
-import { closest, closestColumns } from '../policy/suggest.js';
+import { closest } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
 import { foreignAnswer, pageOf, rowOf } from './answers.js';
 import { createTokenProvider, type TokenProvider } from './auth.js';
 import { sendBatch } from './batch.js';
-import { guidValue, toWriteValue } from './coerce.js';
+import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
@@ -23,12 +20,28 @@ import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
 import { callerTokens } from './obo.js';
+import {
+  ANNOTATIONS,
+  FILTER_LIMITS,
+  LINK_FILTER_LIMITS,
+  LINK_OPTIONS,
+  labelsInOrderBy,
+  parseApply,
+  parseExpand,
+  parseFilter,
+  parseOrderBy,
+  parseSelect,
+  q,
+  queryString,
+  skipTokenOf,
+  trailingNextLink,
+} from './query-text.js';
 import { RecordIdMaker } from './record-ids.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
 import { readSpans } from './span-reads.js';
-import { sqlHabitAt } from './syntax-hints.js';
 import { Transport } from './transport.js';
+import { type WriteValues, writeBody } from './write-body.js';
 
 export type Row = Record<string, unknown>;
 
@@ -55,21 +68,6 @@ export interface QuerySpec {
   count?: boolean;
 }
 
-/**
- * Sort keys named by a label with spaces ("Annual Revenue desc"), which OData's syntax cannot hold: a label
- * that names one column is written as that column. Anything else is left for the parser to place.
- */
-function labelsInOrderBy(model: EntityModel, text: string): string {
-  return text
-    .split(',')
-    .map((part) => {
-      const m = /^\s*(.*?\s.*?)(\s+(?:asc|desc))?\s*$/i.exec(part);
-      const col = m ? columnLabelled(model, m[1]!) : undefined;
-      return col ? `${col.logicalName}${m![2] ?? ''}` : part;
-    })
-    .join(',');
-}
-
 /** What makes a query besides its table and page size: a cursor passed without any continues its own query. */
 const QUERY_KEYS = ['select', 'where', 'filter', 'orderBy', 'expand', 'count'] as const;
 const CURSOR_QUERIES = 1_000;
@@ -92,8 +90,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A lookup value for a write: the related table and id (a bare id is fine when the lookup has one target). */
-export type WriteValues = Record<string, unknown>;
+export type { WriteValues } from './write-body.js';
 
 export interface CreateResult {
   id: string;
@@ -101,37 +98,12 @@ export interface CreateResult {
   created: boolean;
 }
 
-const ANNOTATIONS =
-  'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
-const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32 };
-/**
- * A next link's filter is our own, echoed by Dynamics: as long as the query we sent, which may be past
- * FILTER_LIMITS (a long "in" list goes in a $batch, up to 65,536 characters) and is still checked.
- */
-const LINK_FILTER_LIMITS = { maxLength: 65_536, maxDepth: 32 };
 /**
  * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
  * (shared/reference/dataverse-webapi.md §3.6); one account's contacts could fill a model's context. The
  * client asks for one more, so a caller can tell a full list from a cut one.
  */
 export const EXPANDED_ROWS = 25;
-const LINK_OPTIONS = new Set(['$select', '$filter', '$orderby', '$expand', '$apply', '$top', '$count', '$skiptoken']);
-
-// PAGE: Dataverse writes @odata.nextLink as the last property of a page
-const TRAILING_NEXT_LINK = /,"@odata\.nextLink":("(?:[^"\\]|\\.)*")\s*\}\s*$/;
-
-/** The @odata.nextLink at the very end of a page's JSON, read without parsing the (large) page. */
-export function trailingNextLink(text: string): string | undefined {
-  const m = TRAILING_NEXT_LINK.exec(text.slice(-16_384));
-  if (!m) return undefined;
-  try {
-    const link: unknown = JSON.parse(m[1]!);
-    return typeof link === 'string' ? link : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export type PagesSpec = Omit<QuerySpec, 'top'> & {
   pageSize?: number;
   annotations?: boolean;
@@ -146,52 +118,6 @@ export type PagesSpec = Omit<QuerySpec, 'top'> & {
 };
 
 const MAX_PARALLEL_READS = 8;
-
-/** The raw (still URL-encoded) $skiptoken of a nextLink: all a cursor needs to carry. */
-function skipTokenOf(next: URL): string {
-  const part = next.search
-    .slice(1)
-    .split('&')
-    .find((p) => p.startsWith('$skiptoken=') || p.startsWith('%24skiptoken='));
-  if (!part)
-    throw new DynamicsMcpError(
-      'server',
-      'Dynamics returned a next page link without a paging cookie.',
-      'Run the query again.',
-    );
-  return part.slice(part.indexOf('=') + 1);
-}
-
-/** The shared parser, with its syntax errors turned into errors a model can act on. */
-function parsing<A extends unknown[], R>(what: string, fn: (...a: A) => R): (...a: A) => R {
-  return (...a) => {
-    try {
-      return fn(...a);
-    } catch (err) {
-      if (!(err instanceof ODataSyntaxError)) throw err;
-      const habit = sqlHabitAt(err.input, err.position);
-      throw new DynamicsMcpError(
-        'query_syntax',
-        `The ${what} is not valid: ${err.message}`,
-        (habit ? `${habit}. ` : '') +
-          (what === 'filter'
-            ? 'Fix the text at the position named, or use the structured "where" conditions instead.'
-            : `Fix the ${what} at the position named.`),
-        {
-          position: err.position,
-          retryable: false,
-        },
-      );
-    }
-  };
-}
-const parseFilter = parsing('filter', odata.parseFilter);
-const parseOrderBy = parsing('orderBy', odata.parseOrderBy);
-const parseSelect = parsing('select', odata.parseSelect);
-const parseExpand = parsing('expand', odata.parseExpand);
-const parseApply = parsing('aggregation', odata.parseApply);
-
-const q = (s: string) => encodeURIComponent(s).replace(/%2C/g, ',').replace(/%2F/g, '/').replace(/%24/g, '$');
 
 /**
  * The one Dynamics client every tool calls. Every request passes the policy's ReadChecker or write checks
@@ -349,16 +275,6 @@ export class DynamicsClient {
     };
   }
 
-  private queryString(parts: QueryParts, extra: string[] = []): string {
-    const out: string[] = [];
-    if (parts.select?.length) out.push(`$select=${q(parts.select.join(','))}`);
-    if (parts.filter) out.push(`$filter=${q(filterToOData(parts.filter))}`);
-    if (parts.orderBy?.length) out.push(`$orderby=${q(orderByToOData(parts.orderBy))}`);
-    if (parts.expand?.length) out.push(`$expand=${q(expandToOData(parts.expand))}`);
-    if (parts.apply?.length) out.push(`$apply=${q(applyToOData(parts.apply))}`);
-    return [...out, ...extra].join('&');
-  }
-
   /**
    * A link to follow: ours only if it is on our origin and service root, for the same table, and its query
    * passes the policy again (a cursor is checked exactly like a new query).
@@ -437,9 +353,9 @@ export class DynamicsClient {
       // the continuation is our own checked query plus the paging cookie Dataverse gave us
       if (!/^[^&#\s]+$/.test(c.link))
         throw badInput('The cursor is not valid.', 'Run the query again without a cursor.');
-      path = `${API}/${model.entitySetName}?${this.queryString(parts, [`$skiptoken=${c.link}`])}`;
+      path = `${API}/${model.entitySetName}?${queryString(parts, [`$skiptoken=${c.link}`])}`;
     } else {
-      path = `${API}/${model.entitySetName}?${this.queryString(parts, spec.count ? ['$count=true'] : [])}`;
+      path = `${API}/${model.entitySetName}?${queryString(parts, spec.count ? ['$count=true'] : [])}`;
     }
     const r = await this.transport.send({
       method: 'GET',
@@ -556,7 +472,7 @@ export class DynamicsClient {
       }
     };
     let pending: ReturnType<typeof fetchPage> | undefined = fetchPage(
-      `${API}/${model.entitySetName}?${this.queryString(parts)}`,
+      `${API}/${model.entitySetName}?${queryString(parts)}`,
     );
     try {
       while (pending) {
@@ -596,7 +512,7 @@ export class DynamicsClient {
     });
     const r = await this.transport.send({
       method: 'GET',
-      path: `${API}/${model.entitySetName}?${this.queryString(parts, ['$top=1'])}`,
+      path: `${API}/${model.entitySetName}?${queryString(parts, ['$top=1'])}`,
       headers: {},
       idempotent: true,
       signal: opts.signal,
@@ -617,7 +533,7 @@ export class DynamicsClient {
     const parts = await this.parts(model, { select: opts.select, expand: opts.expand });
     const r = await this.transport.send({
       method: 'GET',
-      path: `${API}/${model.entitySetName}(${key})?${this.queryString(parts)}`,
+      path: `${API}/${model.entitySetName}(${key})?${queryString(parts)}`,
       headers: { prefer: ANNOTATIONS },
       idempotent: true,
       signal: opts.signal,
@@ -638,7 +554,7 @@ export class DynamicsClient {
     const parts = await this.checker.query(model, { apply: steps });
     const r = await this.transport.send({
       method: 'GET',
-      path: `${API}/${model.entitySetName}?${this.queryString(parts)}`,
+      path: `${API}/${model.entitySetName}?${queryString(parts)}`,
       // labels are optional: a caller that has them from metadata spares the service formatting every group
       headers: opts.annotations === false ? {} : { prefer: ANNOTATIONS },
       idempotent: true,
@@ -674,92 +590,6 @@ export class DynamicsClient {
 
   // ---------- writes ----------
 
-  /** Column values → a Web API body: names checked, values typed, lookups as @odata.bind. */
-  async writeBody(
-    model: EntityModel,
-    values: WriteValues,
-    mode: 'create' | 'update',
-  ): Promise<{ body: Row; columns: string[] }> {
-    const body: Row = {};
-    const columns: string[] = [];
-    for (const [key, given] of Object.entries(values)) {
-      const { name, value } = this.fromBind(model, key, given);
-      const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);
-      if (!col) {
-        const writable = [...model.columns.values()].filter((c) =>
-          this.policy.canWrite(model.logicalName, c.logicalName),
-        );
-        const likely = closestColumns(name, writable);
-        throw new DynamicsMcpError(
-          'unknown_column',
-          `'${name}' is not a column of ${model.logicalName}.`,
-          likely.length
-            ? `Did you mean: ${likely.join(', ')}? describe_entity('${model.logicalName}') lists every column you may write.`
-            : `Writable columns: ${writable.map((c) => c.logicalName).join(', ')}. See describe_entity('${model.logicalName}').`,
-          { suggestions: likely },
-        );
-      }
-      columns.push(col.logicalName);
-      if (mode === 'create' ? !col.validForCreate : !col.validForUpdate)
-        throw badInput(
-          `${model.logicalName}.${col.logicalName} cannot be set on ${mode}.`,
-          'Leave it out; Dynamics sets it.',
-        );
-      if (isLookupType(col.type)) {
-        if (value === null) {
-          body[col.logicalName] = null;
-          continue;
-        }
-        const ref = value as { entity?: string; id?: string } | string;
-        const only = col.targets?.length === 1 ? col.targets[0] : undefined;
-        const target = typeof ref === 'string' || !ref.entity ? only : ref.entity;
-        if (!target)
-          throw badInput(
-            `${model.logicalName}.${col.logicalName} can point at ${col.targets?.join(' or ')}: say which.`,
-            `Pass { "entity": "${col.targets?.[0]}", "id": "<guid>" }.`,
-          );
-        const targetName = (await this.metadata.resolveEntityName(target)) ?? target;
-        if (col.targets && !col.targets.includes(targetName))
-          throw badInput(
-            `${model.logicalName}.${col.logicalName} cannot point at ${targetName === target ? 'a ' : ''}${targetName}.`,
-            `It points at ${col.targets.join(' or ')}.`,
-          );
-        const nav = [...model.singleNavs.values()].find(
-          (n) => n.attribute === col.logicalName && n.target === targetName,
-        );
-        const targetModel = await this.metadata.entity(targetName);
-        if (!nav)
-          throw badInput(
-            `No navigation property binds ${model.logicalName}.${col.logicalName} to ${targetName}.`,
-            'Check describe_entity for its lookup targets.',
-          );
-        body[`${nav.navigationProperty}@odata.bind`] =
-          `/${targetModel.entitySetName}(${guidValue(typeof ref === 'string' ? ref : (ref.id ?? ''), `${model.logicalName}.${col.logicalName}`)})`;
-        continue;
-      }
-      body[col.logicalName] = toWriteValue(col, value, model.logicalName);
-    }
-    return { body, columns };
-  }
-
-  /**
-   * The Web API's own way to set a lookup, which models copy from its documentation:
-   * "primarycontactid@odata.bind": "/contacts(<id>)" means primarycontactid = that contact. It is read back
-   * into a column and a reference, so the same checks (column, policy, target) apply as to any lookup.
-   */
-  private fromBind(model: EntityModel, key: string, value: unknown): { name: string; value: unknown } {
-    const m = /^(.+)@odata\.bind$/i.exec(key);
-    if (!m) return { name: key, value };
-    const nav = model.singleNavs.get(m[1]!.toLowerCase());
-    const ref = typeof value === 'string' ? /(?:^|\/)(\w+)\(\{?([0-9a-fA-F-]{36})\}?\)$/.exec(value.trim()) : null;
-    if (!nav || !ref)
-      throw badInput(
-        `'${key}': ${nav ? `'${String(value)}' is not a reference such as /contacts(<GUID>)` : `${model.logicalName} has no lookup '${m[1]}'`}.`,
-        'Set a lookup by its column name instead: {"primarycontactid": {"entity": "contact", "id": "<GUID>"}}.',
-      );
-    return { name: nav.attribute, value: { entity: ref[1], id: ref[2] } };
-  }
-
   private async writeModel(entity: string, action: string): Promise<EntityModel> {
     if (this.policy.readOnly) this.policy.assertWritable(entity, [], action);
     const logical = await resolveTable(entity, this.policy, this.metadata);
@@ -772,7 +602,7 @@ export class DynamicsClient {
    */
   async create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
     const model = await this.writeModel(entity, `Creating a ${entity}`);
-    const { body, columns } = await this.writeBody(model, values, 'create');
+    const { body, columns } = await writeBody(model, values, 'create', this);
     this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
     const id = opts.id ? guidValue(opts.id, `${model.logicalName} id`) : this.recordIds.next();
     const r = await this.transport.send({
@@ -842,7 +672,7 @@ export class DynamicsClient {
     const invalid = new Map<number, DynamicsMcpError>();
     for (const [index, rec] of records.entries()) {
       try {
-        const { body, columns } = await this.writeBody(model, rec, 'create');
+        const { body, columns } = await writeBody(model, rec, 'create', this);
         this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
         ops.push({ id: this.recordIds.next(), body, index });
       } catch (err) {
@@ -920,7 +750,7 @@ export class DynamicsClient {
     const key = guidValue(id, `${model.logicalName} id`);
     if (Object.keys(values).length === 0)
       throw badInput('No values to update.', 'Pass at least one column in "values".');
-    const { body, columns } = await this.writeBody(model, values, 'update');
+    const { body, columns } = await writeBody(model, values, 'update', this);
     this.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
     const select = columns
       .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))

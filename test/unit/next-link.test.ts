@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trailingNextLink } from '../../src/dynamics/client.js';
+import { trailingNextLink } from '../../src/dynamics/query-text.js';
 
 // PAGE: "@odata.nextLink" is the last property of a page; the client reads it from the tail to ask for
 // the next page before parsing this one, and checks it against the parsed page afterwards

@@ -1,0 +1,95 @@
+import { badInput, DynamicsMcpError } from '../errors.js';
+import { columnLabelled, type EntityModel, isLookupType } from '../policy/model.js';
+import type { Policy } from '../policy/policy.js';
+import { closestColumns } from '../policy/suggest.js';
+import type { Row } from './client.js';
+import { guidValue, toWriteValue } from './coerce.js';
+import type { MetadataCache } from './metadata.js';
+
+/** Column values for a create or update, by name (or label); a lookup as {entity, id}, or a bare id when it has one target. */
+export type WriteValues = Record<string, unknown>;
+
+/** Column values → a Web API body: names checked, values typed, lookups as @odata.bind. */
+export async function writeBody(
+  model: EntityModel,
+  values: WriteValues,
+  mode: 'create' | 'update',
+  { policy, metadata }: { policy: Policy; metadata: MetadataCache },
+): Promise<{ body: Row; columns: string[] }> {
+  const body: Row = {};
+  const columns: string[] = [];
+  for (const [key, given] of Object.entries(values)) {
+    const { name, value } = fromBind(model, key, given);
+    const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);
+    if (!col) {
+      const writable = [...model.columns.values()].filter((c) => policy.canWrite(model.logicalName, c.logicalName));
+      const likely = closestColumns(name, writable);
+      throw new DynamicsMcpError(
+        'unknown_column',
+        `'${name}' is not a column of ${model.logicalName}.`,
+        likely.length
+          ? `Did you mean: ${likely.join(', ')}? describe_entity('${model.logicalName}') lists every column you may write.`
+          : `Writable columns: ${writable.map((c) => c.logicalName).join(', ')}. See describe_entity('${model.logicalName}').`,
+        { suggestions: likely },
+      );
+    }
+    columns.push(col.logicalName);
+    if (mode === 'create' ? !col.validForCreate : !col.validForUpdate)
+      throw badInput(
+        `${model.logicalName}.${col.logicalName} cannot be set on ${mode}.`,
+        'Leave it out; Dynamics sets it.',
+      );
+    if (isLookupType(col.type)) {
+      if (value === null) {
+        body[col.logicalName] = null;
+        continue;
+      }
+      const ref = value as { entity?: string; id?: string } | string;
+      const only = col.targets?.length === 1 ? col.targets[0] : undefined;
+      const target = typeof ref === 'string' || !ref.entity ? only : ref.entity;
+      if (!target)
+        throw badInput(
+          `${model.logicalName}.${col.logicalName} can point at ${col.targets?.join(' or ')}: say which.`,
+          `Pass { "entity": "${col.targets?.[0]}", "id": "<guid>" }.`,
+        );
+      const targetName = (await metadata.resolveEntityName(target)) ?? target;
+      if (col.targets && !col.targets.includes(targetName))
+        throw badInput(
+          `${model.logicalName}.${col.logicalName} cannot point at ${targetName === target ? 'a ' : ''}${targetName}.`,
+          `It points at ${col.targets.join(' or ')}.`,
+        );
+      const nav = [...model.singleNavs.values()].find(
+        (n) => n.attribute === col.logicalName && n.target === targetName,
+      );
+      const targetModel = await metadata.entity(targetName);
+      if (!nav)
+        throw badInput(
+          `No navigation property binds ${model.logicalName}.${col.logicalName} to ${targetName}.`,
+          'Check describe_entity for its lookup targets.',
+        );
+      body[`${nav.navigationProperty}@odata.bind`] =
+        `/${targetModel.entitySetName}(${guidValue(typeof ref === 'string' ? ref : (ref.id ?? ''), `${model.logicalName}.${col.logicalName}`)})`;
+      continue;
+    }
+    body[col.logicalName] = toWriteValue(col, value, model.logicalName);
+  }
+  return { body, columns };
+}
+
+/**
+ * The Web API's own way to set a lookup, which models copy from its documentation:
+ * "primarycontactid@odata.bind": "/contacts(<id>)" means primarycontactid = that contact. It is read back
+ * into a column and a reference, so the same checks (column, policy, target) apply as to any lookup.
+ */
+function fromBind(model: EntityModel, key: string, value: unknown): { name: string; value: unknown } {
+  const m = /^(.+)@odata\.bind$/i.exec(key);
+  if (!m) return { name: key, value };
+  const nav = model.singleNavs.get(m[1]!.toLowerCase());
+  const ref = typeof value === 'string' ? /(?:^|\/)(\w+)\(\{?([0-9a-fA-F-]{36})\}?\)$/.exec(value.trim()) : null;
+  if (!nav || !ref)
+    throw badInput(
+      `'${key}': ${nav ? `'${String(value)}' is not a reference such as /contacts(<GUID>)` : `${model.logicalName} has no lookup '${m[1]}'`}.`,
+      'Set a lookup by its column name instead: {"primarycontactid": {"entity": "contact", "id": "<GUID>"}}.',
+    );
+  return { name: nav.attribute, value: { entity: ref[1], id: ref[2] } };
+}
