@@ -10,9 +10,9 @@ import { closest } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
 import { foreignAnswer, pageOf, rowOf } from './answers.js';
 import { createTokenProvider, type TokenProvider } from './auth.js';
-import { sendBatch } from './batch.js';
 import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
+import { type BatchCreateResult, createInBatches } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
 import { mapDataverseError } from './errors.js';
@@ -37,6 +37,7 @@ import {
   trailingNextLink,
 } from './query-text.js';
 import { RecordIdMaker } from './record-ids.js';
+import { RememberedQueries } from './remembered-queries.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
 import { readSpans } from './span-reads.js';
@@ -70,9 +71,6 @@ export interface QuerySpec {
 
 /** What makes a query besides its table and page size: a cursor passed without any continues its own query. */
 const QUERY_KEYS = ['select', 'where', 'filter', 'orderBy', 'expand', 'count'] as const;
-const CURSOR_QUERIES = 1_000;
-/** characters of remembered queries in all (one query may hold a hundredth of it) */
-const CURSOR_QUERY_BYTES = 4_000_000;
 
 export interface QueryPage {
   /** the query this page answers: the one asked, or the one a cursor passed alone continues */
@@ -130,9 +128,8 @@ export class DynamicsClient {
   private readonly cursors: CursorCodec;
   /** ids for creates: ours, so a retry finds the record; rising, so Dataverse's index is appended to */
   private readonly recordIds = new RecordIdMaker();
-  /** the queries of cursors handed out lately, by fingerprint: a cursor passed on its own continues its query */
-  private readonly cursorQueries = new Map<string, { spec: QuerySpec; size: number }>();
-  private cursorQueryBytes = 0;
+  /** the queries of cursors handed out lately: a cursor passed on its own continues its query */
+  private readonly cursorQueries = new RememberedQueries<QuerySpec>();
   private readonly origin: string;
   private readonly serviceRoot: string;
 
@@ -332,7 +329,7 @@ export class DynamicsClient {
     const model = await this.checker.entity(given.entity);
     const bare = QUERY_KEYS.every((k) => given[k] === undefined);
     // the table as the query named it ("accounts", "Account") is compared by its logical name
-    const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query)?.spec : undefined;
+    const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query) : undefined;
     const spec = remembered ?? given;
     const top = Math.min(spec.top ?? 50, this.policy.maxRows);
     if (!Number.isInteger(top) || top < 1)
@@ -379,23 +376,7 @@ export class DynamicsClient {
   }
 
   private sealCursor(link: string, print: string, entity: string, spec: QuerySpec): string {
-    // most recent last; the oldest go past the bounds (a forgotten query only means passing the arguments).
-    // Bounded in bytes as well as in number: a query's in-lists can be long, and hosted, callers are many
-    const size = JSON.stringify(spec).length;
-    const old = this.cursorQueries.get(print);
-    if (old) {
-      this.cursorQueries.delete(print);
-      this.cursorQueryBytes -= old.size;
-    }
-    if (size <= CURSOR_QUERY_BYTES / 100) {
-      this.cursorQueries.set(print, { spec: { ...spec, entity }, size });
-      this.cursorQueryBytes += size;
-    }
-    for (const [key, q] of this.cursorQueries) {
-      if (this.cursorQueries.size <= CURSOR_QUERIES && this.cursorQueryBytes <= CURSOR_QUERY_BYTES) break;
-      this.cursorQueries.delete(key);
-      this.cursorQueryBytes -= q.size;
-    }
+    this.cursorQueries.remember(print, { ...spec, entity });
     return this.cursors.seal({ link, query: print, entity, at: Date.now() });
   }
 
@@ -657,83 +638,26 @@ export class DynamicsClient {
     if (!found) throw foreignAnswer(answer, what, 'did not create it', 'Nothing was created, so trying again is safe.');
   }
 
-  /**
-   * Many creates in $batch requests of up to `chunk` operations, `parallel` at a time. Every part is an
-   * idempotent create (own id, If-None-Match: *), so retrying a batch whose answer was lost duplicates nothing.
-   */
+  /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
   async createMany(
     entity: string,
     records: WriteValues[],
     opts: CallOptions & { chunk?: number; parallel?: number } = {},
-  ): Promise<({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[]> {
+  ): Promise<BatchCreateResult[]> {
     const model = await this.writeModel(entity, `Creating ${entity} records`);
-    // a record that fails validation is reported on its own; the others still go
-    const ops: { id: string; body: Row; index: number }[] = [];
-    const invalid = new Map<number, DynamicsMcpError>();
-    for (const [index, rec] of records.entries()) {
-      try {
-        const { body, columns } = await writeBody(model, rec, 'create', this);
-        this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
-        ops.push({ id: this.recordIds.next(), body, index });
-      } catch (err) {
-        if (!(err instanceof DynamicsMcpError)) throw err;
-        invalid.set(index, err);
-      }
-    }
-    const chunk = Math.min(opts.chunk ?? 100, 1000);
-    const chunks: (typeof ops)[] = [];
-    for (let i = 0; i < ops.length; i += chunk) chunks.push(ops.slice(i, i + chunk));
-    const results: ({ id: string; error?: undefined } | { id: string; error: DynamicsMcpError })[] = new Array(
-      records.length,
+    return createInBatches(
+      {
+        transport: this.transport,
+        serviceRoot: this.serviceRoot,
+        policy: this.policy,
+        metadata: this.metadata,
+        nextId: () => this.recordIds.next(),
+        maxParallel: this.config.dynamics.maxConcurrency,
+      },
+      model,
+      records,
+      opts,
     );
-    for (const [index, error] of invalid) results[index] = { id: '', error };
-    const runChunk = async (part: typeof ops) => {
-      const { parts: answers, attempts } = await sendBatch(
-        this.transport,
-        this.serviceRoot,
-        part.map((o) => ({
-          method: 'PATCH' as const,
-          url: `${model.entitySetName}(${o.id})`,
-          headers: { 'If-None-Match': '*' },
-          body: o.body,
-        })),
-        opts.signal,
-      );
-      return part.map((o, i) => {
-        const a = answers[i];
-        if (!a)
-          return {
-            id: o.id,
-            error: new DynamicsMcpError(
-              'server',
-              'The $batch response had no answer for this record.',
-              'Check whether it exists before creating it again.',
-            ),
-          };
-        if (a.status < 300 || (a.status === 412 && attempts > 1)) return { id: o.id };
-        return {
-          id: o.id,
-          error: mapDataverseError(a.status, a.headers, a.body, { entity: model.logicalName, id: o.id }),
-        };
-      });
-    };
-    const parallel = Math.max(1, Math.min(opts.parallel ?? 4, this.config.dynamics.maxConcurrency));
-    let next = 0;
-    const out: Awaited<ReturnType<typeof runChunk>>[] = new Array(chunks.length);
-    await Promise.all(
-      Array.from({ length: Math.min(parallel, chunks.length) }, async () => {
-        while (next < chunks.length) {
-          const i = next++;
-          out[i] = await runChunk(chunks[i]!);
-        }
-      }),
-    );
-    chunks.forEach((c, ci) => {
-      c.forEach((op, i) => {
-        results[op.index] = out[ci]![i]!;
-      });
-    });
-    return results;
   }
 
   /**
