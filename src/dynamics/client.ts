@@ -3,19 +3,18 @@ import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
-import { type QueryParts, ReadChecker, resolveTable } from '../policy/check.js';
+import { type QueryParts, ReadChecker } from '../policy/check.js';
 import { type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest } from '../policy/suggest.js';
 import { VERSION } from '../version.js';
-import { foreignAnswer, pageOf, rowOf } from './answers.js';
+import { pageOf, rowOf } from './answers.js';
 import { createTokenProvider, type TokenProvider } from './auth.js';
 import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
-import { type BatchCreateResult, createInBatches } from './create-many.js';
+import type { BatchCreateResult } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
-import { mapDataverseError } from './errors.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
@@ -31,18 +30,17 @@ import {
   parseFilter,
   parseOrderBy,
   parseSelect,
-  q,
   queryString,
   skipTokenOf,
   trailingNextLink,
 } from './query-text.js';
-import { RecordIdMaker } from './record-ids.js';
 import { RememberedQueries } from './remembered-queries.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { linkedSignal } from './signals.js';
 import { readSpans } from './span-reads.js';
 import { Transport } from './transport.js';
-import { type WriteValues, writeBody } from './write-body.js';
+import type { WriteValues } from './write-body.js';
+import { type CreateResult, RecordWriter } from './writes.js';
 
 export type Row = Record<string, unknown>;
 
@@ -90,11 +88,7 @@ export interface CallOptions {
 
 export type { WriteValues } from './write-body.js';
 
-export interface CreateResult {
-  id: string;
-  /** false when a retry found the record already created by this call's earlier attempt */
-  created: boolean;
-}
+export type { CreateResult } from './writes.js';
 
 /**
  * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
@@ -126,8 +120,7 @@ export class DynamicsClient {
   readonly checker: ReadChecker;
   private readonly conditions: ConditionBuilder;
   private readonly cursors: CursorCodec;
-  /** ids for creates: ours, so a retry finds the record; rising, so Dataverse's index is appended to */
-  private readonly recordIds = new RecordIdMaker();
+  private readonly writer: RecordWriter;
   /** the queries of cursors handed out lately: a cursor passed on its own continues its query */
   private readonly cursorQueries = new RememberedQueries<QuerySpec>();
   private readonly origin: string;
@@ -153,6 +146,15 @@ export class DynamicsClient {
     this.checker = new ReadChecker(policy, this.metadata);
     this.conditions = new ConditionBuilder(this.metadata, config.pipeline.fiscalYearStartMonth);
     this.cursors = new CursorCodec(config.cursorKey);
+    this.writer = new RecordWriter({
+      transport,
+      policy,
+      metadata: this.metadata,
+      log,
+      serviceRoot: this.serviceRoot,
+      maxParallel: config.dynamics.maxConcurrency,
+      suggest: this.suggest,
+    });
   }
 
   /**
@@ -569,143 +571,29 @@ export class DynamicsClient {
     return rowOf(r, 'WhoAmI') as { UserId: string; BusinessUnitId: string; OrganizationId: string };
   }
 
-  // ---------- writes ----------
+  // ---------- writes (writes.ts) ----------
 
-  private async writeModel(entity: string, action: string): Promise<EntityModel> {
-    if (this.policy.readOnly) this.policy.assertWritable(entity, [], action);
-    const logical = await resolveTable(entity, this.policy, this.metadata);
-    return this.metadata.entity(logical);
+  /** Creates a record so that a retry can never make a second one. */
+  create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
+    return this.writer.create(entity, values, opts);
   }
 
-  /**
-   * Creates a record so that a retry can never make a second one (COND, UPDATE): the id is ours, and the
-   * write is a PATCH with If-None-Match: * — a retry after a lost response finds the record and stops (412).
-   */
-  async create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
-    const model = await this.writeModel(entity, `Creating a ${entity}`);
-    const { body, columns } = await writeBody(model, values, 'create', this);
-    this.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
-    const id = opts.id ? guidValue(opts.id, `${model.logicalName} id`) : this.recordIds.next();
-    const r = await this.transport.send({
-      method: 'PATCH',
-      path: `${API}/${model.entitySetName}(${id})`,
-      headers: { 'if-none-match': '*' },
-      body: JSON.stringify(body),
-      idempotent: true,
-      accept: [412],
-      signal: opts.signal,
-      context: { entity: model.logicalName, id, suggest: this.suggest },
-    });
-    if (r.status === 412) {
-      // our own earlier attempt committed and its answer was lost; with a fresh id nothing else can collide
-      if (r.attempts > 1 && !opts.id) {
-        this.log.debug({ entity: model.logicalName, id }, 'create retried after a lost response: the record exists');
-        return { id, created: false };
-      }
-      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id });
-    }
-    // Dataverse answers a create by upsert with 204 (201 with a representation); any other success came from
-    // something in between, which may or may not have passed the write on: the record itself says which
-    if (r.status !== 204 && r.status !== 201) await this.confirmCreated(model, id, r, opts.signal);
-    return { id, created: true };
-  }
-
-  private async confirmCreated(
-    model: EntityModel,
-    id: string,
-    answer: { status: number; headers: Record<string, string>; text: string },
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const what = `the create of ${model.logicalName} ${id}`;
-    let found: boolean;
-    try {
-      const r = await this.transport.send({
-        method: 'GET',
-        path: `${API}/${model.entitySetName}(${id})?$select=${model.primaryIdAttribute}`,
-        idempotent: true,
-        accept: [404],
-        signal,
-      });
-      found = r.status !== 404 && rowOf(r, what)[model.primaryIdAttribute] !== undefined;
-    } catch {
-      throw foreignAnswer(
-        answer,
-        what,
-        'not as Dataverse does',
-        `Whether ${id} was created is unknown: look for it (get_record) before trying again.`,
-      );
-    }
-    if (!found) throw foreignAnswer(answer, what, 'did not create it', 'Nothing was created, so trying again is safe.');
-  }
-
-  /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
-  async createMany(
+  /** Many creates, in $batch requests of idempotent creates: a retried batch duplicates nothing. */
+  createMany(
     entity: string,
     records: WriteValues[],
     opts: CallOptions & { chunk?: number; parallel?: number } = {},
   ): Promise<BatchCreateResult[]> {
-    const model = await this.writeModel(entity, `Creating ${entity} records`);
-    return createInBatches(
-      {
-        transport: this.transport,
-        serviceRoot: this.serviceRoot,
-        policy: this.policy,
-        metadata: this.metadata,
-        nextId: () => this.recordIds.next(),
-        maxParallel: this.config.dynamics.maxConcurrency,
-      },
-      model,
-      records,
-      opts,
-    );
+    return this.writer.createMany(entity, records, opts);
   }
 
-  /**
-   * Updates an existing record, never creating one (If-Match: * or the caller's etag). A retry after a lost
-   * answer that meets 412 re-reads the record: if it already holds our values, the update happened.
-   */
-  async update(
+  /** Updates an existing record, never creating one. */
+  update(
     entity: string,
     id: string,
     values: WriteValues,
     opts: CallOptions & { etag?: string } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string }> {
-    const model = await this.writeModel(entity, `Updating a ${entity}`);
-    const key = guidValue(id, `${model.logicalName} id`);
-    if (Object.keys(values).length === 0)
-      throw badInput('No values to update.', 'Pass at least one column in "values".');
-    const { body, columns } = await writeBody(model, values, 'update', this);
-    this.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
-    const select = columns
-      .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
-      .filter((c) => this.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));
-    const path = `${API}/${model.entitySetName}(${key})${select.length ? `?$select=${q(select.join(','))}` : ''}`;
-    const r = await this.transport.send({
-      method: 'PATCH',
-      path,
-      headers: { 'if-match': opts.etag ?? '*', prefer: `return=representation,${ANNOTATIONS}` },
-      body: JSON.stringify(body),
-      idempotent: true,
-      accept: [412],
-      signal: opts.signal,
-      context: { entity: model.logicalName, id: key, suggest: this.suggest },
-    });
-    if (r.status === 412) {
-      if (r.attempts > 1 && opts.etag) {
-        const current = await this.transport.send({
-          method: 'GET',
-          path,
-          headers: { prefer: ANNOTATIONS },
-          idempotent: true,
-          signal: opts.signal,
-        });
-        const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
-        const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
-        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? '') };
-      }
-      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
-    }
-    const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
-    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? '') };
+    return this.writer.update(entity, id, values, opts);
   }
 }

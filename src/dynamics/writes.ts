@@ -1,0 +1,172 @@
+import { badInput } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { resolveTable } from '../policy/check.js';
+import { type EntityModel, isLookupType } from '../policy/model.js';
+import type { Policy } from '../policy/policy.js';
+import { foreignAnswer, rowOf } from './answers.js';
+import type { CallOptions, Row } from './client.js';
+import { guidValue } from './coerce.js';
+import { type BatchCreateResult, createInBatches } from './create-many.js';
+import { mapDataverseError } from './errors.js';
+import { API, type MetadataCache } from './metadata.js';
+import { ANNOTATIONS, q } from './query-text.js';
+import { RecordIdMaker } from './record-ids.js';
+import type { Transport } from './transport.js';
+import { type WriteValues, writeBody } from './write-body.js';
+
+export interface CreateResult {
+  id: string;
+  /** false when a retry found the record already created by this call's earlier attempt */
+  created: boolean;
+}
+
+export interface WriterDeps {
+  transport: Transport;
+  policy: Policy;
+  metadata: MetadataCache;
+  log: Logger;
+  serviceRoot: string;
+  maxParallel: number;
+  /** the closest readable column names, for errors about a misspelt column */
+  suggest: (entity: string, column: string) => string[];
+}
+
+/**
+ * The client's writes: creates that a retry can never duplicate, and updates that never create. Every
+ * write passes the policy's write checks (and read-only mode) before anything is sent.
+ */
+export class RecordWriter {
+  /** ids for creates: ours, so a retry finds the record; rising, so Dataverse's index is appended to */
+  private readonly ids = new RecordIdMaker();
+
+  constructor(private readonly deps: WriterDeps) {}
+
+  private async writeModel(entity: string, action: string): Promise<EntityModel> {
+    if (this.deps.policy.readOnly) this.deps.policy.assertWritable(entity, [], action);
+    const logical = await resolveTable(entity, this.deps.policy, this.deps.metadata);
+    return this.deps.metadata.entity(logical);
+  }
+
+  /**
+   * Creates a record so that a retry can never make a second one (COND, UPDATE): the id is ours, and the
+   * write is a PATCH with If-None-Match: * — a retry after a lost response finds the record and stops (412).
+   */
+  async create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
+    const model = await this.writeModel(entity, `Creating a ${entity}`);
+    const { body, columns } = await writeBody(model, values, 'create', this.deps);
+    this.deps.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
+    const id = opts.id ? guidValue(opts.id, `${model.logicalName} id`) : this.ids.next();
+    const r = await this.deps.transport.send({
+      method: 'PATCH',
+      path: `${API}/${model.entitySetName}(${id})`,
+      headers: { 'if-none-match': '*' },
+      body: JSON.stringify(body),
+      idempotent: true,
+      accept: [412],
+      signal: opts.signal,
+      context: { entity: model.logicalName, id, suggest: this.deps.suggest },
+    });
+    if (r.status === 412) {
+      // our own earlier attempt committed and its answer was lost; with a fresh id nothing else can collide
+      if (r.attempts > 1 && !opts.id) {
+        this.deps.log.debug(
+          { entity: model.logicalName, id },
+          'create retried after a lost response: the record exists',
+        );
+        return { id, created: false };
+      }
+      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id });
+    }
+    // Dataverse answers a create by upsert with 204 (201 with a representation); any other success came from
+    // something in between, which may or may not have passed the write on: the record itself says which
+    if (r.status !== 204 && r.status !== 201) await this.confirmCreated(model, id, r, opts.signal);
+    return { id, created: true };
+  }
+
+  private async confirmCreated(
+    model: EntityModel,
+    id: string,
+    answer: { status: number; headers: Record<string, string>; text: string },
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const what = `the create of ${model.logicalName} ${id}`;
+    let found: boolean;
+    try {
+      const r = await this.deps.transport.send({
+        method: 'GET',
+        path: `${API}/${model.entitySetName}(${id})?$select=${model.primaryIdAttribute}`,
+        idempotent: true,
+        accept: [404],
+        signal,
+      });
+      found = r.status !== 404 && rowOf(r, what)[model.primaryIdAttribute] !== undefined;
+    } catch {
+      throw foreignAnswer(
+        answer,
+        what,
+        'not as Dataverse does',
+        `Whether ${id} was created is unknown: look for it (get_record) before trying again.`,
+      );
+    }
+    if (!found) throw foreignAnswer(answer, what, 'did not create it', 'Nothing was created, so trying again is safe.');
+  }
+
+  /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
+  async createMany(
+    entity: string,
+    records: WriteValues[],
+    opts: CallOptions & { chunk?: number; parallel?: number } = {},
+  ): Promise<BatchCreateResult[]> {
+    const model = await this.writeModel(entity, `Creating ${entity} records`);
+    return createInBatches({ ...this.deps, nextId: () => this.ids.next() }, model, records, opts);
+  }
+
+  /**
+   * Updates an existing record, never creating one (If-Match: * or the caller's etag). A retry after a lost
+   * answer that meets 412 re-reads the record: if it already holds our values, the update happened.
+   */
+  async update(
+    entity: string,
+    id: string,
+    values: WriteValues,
+    opts: CallOptions & { etag?: string } = {},
+  ): Promise<{ model: EntityModel; row: Row; etag: string }> {
+    const model = await this.writeModel(entity, `Updating a ${entity}`);
+    const key = guidValue(id, `${model.logicalName} id`);
+    if (Object.keys(values).length === 0)
+      throw badInput('No values to update.', 'Pass at least one column in "values".');
+    const { body, columns } = await writeBody(model, values, 'update', this.deps);
+    this.deps.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
+    const select = columns
+      .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
+      .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));
+    const path = `${API}/${model.entitySetName}(${key})${select.length ? `?$select=${q(select.join(','))}` : ''}`;
+    const r = await this.deps.transport.send({
+      method: 'PATCH',
+      path,
+      headers: { 'if-match': opts.etag ?? '*', prefer: `return=representation,${ANNOTATIONS}` },
+      body: JSON.stringify(body),
+      idempotent: true,
+      accept: [412],
+      signal: opts.signal,
+      context: { entity: model.logicalName, id: key, suggest: this.deps.suggest },
+    });
+    if (r.status === 412) {
+      if (r.attempts > 1 && opts.etag) {
+        const current = await this.deps.transport.send({
+          method: 'GET',
+          path,
+          headers: { prefer: ANNOTATIONS },
+          idempotent: true,
+          signal: opts.signal,
+        });
+        const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
+        const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
+        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? '') };
+      }
+      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
+    }
+    const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
+    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? '') };
+  }
+}
