@@ -1,9 +1,17 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
-import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
+import {
+  type CollectionNav,
+  type ColumnModel,
+  columnLabelled,
+  type EntityModel,
+  isLookupType,
+  type ModelSource,
+} from '../policy/model.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar, toLiteral } from './coerce.js';
 import { type FiscalQuarter, fiscalQuarter, quarterOffset } from './fiscal.js';
+import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 
 export const CONDITION_OPS = [
   'eq',
@@ -214,7 +222,7 @@ export class ConditionBuilder {
    * a query's expand items) each count their own conditions.
    */
   async build(c: Condition, entity: EntityModel): Promise<Expr> {
-    return this.node(c, entity, 0, false, { count: 0 });
+    return this.node(c, entity, 0, false, { count: 0, lists: 0 });
   }
 
   private async node(
@@ -222,7 +230,7 @@ export class ConditionBuilder {
     entity: EntityModel,
     depth: number,
     negated: boolean,
-    seen: { count: number },
+    seen: { count: number; lists: number },
   ): Promise<Expr> {
     if (depth > MAX_DEPTH) throw badInput(`Conditions nest more than ${MAX_DEPTH} levels deep.`, 'Flatten the groups.');
     if (++seen.count > MAX_CONDITIONS)
@@ -233,10 +241,21 @@ export class ConditionBuilder {
       if (!Array.isArray(items) || items.length === 0)
         throw badInput(`An "${kind}" group needs at least one condition.`, 'Remove the empty group.');
       const operands: Expr[] = [];
-      for (const i of items) operands.push(await this.node(i, entity, depth + 1, negated, seen));
+      // conditions side by side through the same related list are about the same related row: "an active
+      // case of high priority", not "an active case, and a high-priority one"
+      const lists = new Map<CollectionNav, Leaf[]>();
+      for (const i of items) {
+        const list = 'column' in i ? this.listOf(entity, i.column) : undefined;
+        if (list && 'column' in i) lists.set(list, [...(lists.get(list) ?? []), i]);
+        else operands.push(await this.node(i, entity, depth + 1, negated, seen));
+      }
+      for (const [list, leaves] of lists)
+        operands.push(await this.throughList(list, leaves, kind, entity, depth + 1, negated, seen));
       return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
     }
     if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1, !negated, seen), pos: 0 };
+    const list = this.listOf(entity, c.column);
+    if (list) return this.throughList(list, [c], 'and', entity, depth, negated, seen);
     // under a "not", asking each table would hold through the absent relationship: not what was meant
     const across = negated ? undefined : await this.acrossTargets(c, entity);
     if (across) return this.node(across, entity, depth + 1, false, seen);
@@ -258,6 +277,67 @@ export class ConditionBuilder {
       c.column.split('/').map((p) => p.trim()),
     );
     return paths ? { or: paths.map((p) => ({ ...c, column: p.join('/') })) } : undefined;
+  }
+
+  /** The related list a column path starts with ("incident_customer_accounts/statecode"), if it does. */
+  private listOf(entity: EntityModel, column: unknown): CollectionNav | undefined {
+    if (typeof column !== 'string' || !column.includes('/')) return undefined;
+    return entity.collectionNavs.get(column.slice(0, column.indexOf('/')).trim().toLowerCase());
+  }
+
+  /**
+   * Conditions through one related list, as one any() over it (list-conditions.ts): built against the related
+   * table like any others (labels, lookups, lists under it), then written inside the lambda.
+   */
+  private async throughList(
+    list: CollectionNav,
+    leaves: Leaf[],
+    kind: 'and' | 'or',
+    entity: EntityModel,
+    depth: number,
+    negated: boolean,
+    seen: { count: number; lists: number },
+  ): Promise<Expr> {
+    const relation = list.navigationProperty;
+    const negation = leaves.find((l) => LIST_NEGATIONS.has(l.op));
+    if (negated || negation)
+      throw badInput(
+        `A condition through the related list '${relation}' of ${entity.logicalName} holds when at least one related row meets it, so ${negation ? `'${negation.op}'` : 'a negation'} there would find records with some other related row, not records without matching ones.`,
+        `For records with a matching related row, use a positive operator (eq, in, contains …). For records without, use filter text with all(): "${relation}/all(r:r/<column> ne <value>)".`,
+      );
+    const inner = leaves.map((l): Condition => {
+      const c = conditionAsMeant({ ...l, column: l.column.slice(l.column.indexOf('/') + 1) });
+      const values = Array.isArray(c.value) ? c.value : [];
+      // "in" and "between" are query functions in Dataverse, which are not documented inside any()
+      if (c.op === 'in') return { or: values.map((value) => ({ column: c.column, op: 'eq', value })) };
+      if (c.op === 'between' && values.length === 2)
+        return {
+          and: [
+            { column: c.column, op: 'ge', value: values[0] },
+            { column: c.column, op: 'le', value: values[1] },
+          ],
+        };
+      return c;
+    });
+    const target = await this.models.entity(list.referencingEntity);
+    const body = await this.node(
+      inner.length === 1 ? inner[0]! : kind === 'and' ? { and: inner } : { or: inner },
+      target,
+      depth + 1,
+      false,
+      seen,
+    );
+    // nested lists each have a variable of their own
+    seen.lists += 1;
+    const variable = `r${seen.lists}`;
+    return {
+      kind: 'lambda',
+      op: 'any',
+      path: [relation],
+      variable,
+      body: insideLambda(body, variable, relation),
+      pos: 0,
+    };
   }
 
   private async resolve(entity: EntityModel, column: string): Promise<Resolved> {

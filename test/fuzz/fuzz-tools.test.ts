@@ -111,6 +111,8 @@ const COLUMNS: Record<string, string[]> = {
     'address1_city',
     'createdon',
     'primarycontactid/fullname',
+    'contact_customer_accounts/fullname',
+    'contact_customer_accounts/annualincome',
   ],
   contact: ['fullname', 'lastname', 'emailaddress1', 'jobtitle', 'parentcustomerid', 'statecode'],
   lead: ['subject', 'lastname', 'companyname', 'leadsourcecode', 'estimatedvalue', 'statecode', 'createdon'],

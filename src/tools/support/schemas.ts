@@ -247,7 +247,9 @@ export const whereParam = z
           .min(1, EMPTY)
           .max(200)
           .optional()
-          .describe('Column logical name, or a lookup path such as parentaccountid/name.'),
+          .describe(
+            'Column logical name, or a path: parentaccountid/name (lookup), incident_customer_accounts/title (any related row).',
+          ),
         op: op.optional(),
         value: value.describe(
           'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// "Accounts with an active high-priority case": a condition on a column of a related list holds when at least
+// one related row meets it, written as OData's any() over the relationship (reference §3.2, lambda
+// operators: <collection>/any(o:<expr>)). Conditions side by side through the same list are about the same row.
+describe('where through a related list', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 40 });
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  /** the accounts with at least one case meeting `test`, as the emulator holds them */
+  const accountsWithCase = (test: (c: Record<string, unknown>) => boolean) =>
+    new Set(
+      emu
+        .rows('incident')
+        .filter((c) => test(c))
+        .map((c) => (c.customerid as { id?: string } | null)?.id)
+        .filter((id): id is string => !!id && emu.rows('account').some((a) => a.accountid === id)),
+    );
+  const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
+    new Set(r.structuredContent.records.map((x) => x.id));
+  const lastQuery = () =>
+    decodeURIComponent(
+      emu
+        .requests()
+        .filter((x) => x.url.startsWith('/api/data/v9.2/accounts?'))
+        .at(-1)!.url,
+    );
+
+  it('conditions side by side through one list are about the same related row', async () => {
+    const sameCase = accountsWithCase((c) => c.statecode === 0 && c.prioritycode === 1);
+    const anyCases = [...accountsWithCase((c) => c.statecode === 0)].filter((a) =>
+      accountsWithCase((c) => c.prioritycode === 1).has(a),
+    );
+    // the seed must tell the two readings apart, or this test could not fail
+    expect(anyCases.length).toBeGreaterThan(sameCase.size);
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: {
+        and: [
+          { column: 'incident_customer_accounts/statecode', op: 'eq', value: 'Active' },
+          { column: 'incident_customer_accounts/prioritycode', op: 'eq', value: 'High' },
+        ],
+      },
+      top: 500,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ids(r)).toEqual(sameCase);
+    expect(lastQuery()).toContain(
+      '$filter=incident_customer_accounts/any(r1:r1/statecode eq 0 and r1/prioritycode eq 1)',
+    );
+  });
+
+  it('takes the shapes a where takes: a column map, "in" (sent as comparisons), conditions beside the list', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { 'incident_customer_accounts/prioritycode': ['High', 'Low'], statecode: 'Active' },
+      top: 500,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const active = new Set(
+      emu
+        .rows('account')
+        .filter((a) => a.statecode === 0)
+        .map((a) => String(a.accountid)),
+    );
+    const expected = [...accountsWithCase((c) => c.prioritycode === 1 || c.prioritycode === 3)].filter((a) =>
+      active.has(a),
+    );
+    expect(ids(r)).toEqual(new Set(expected));
+    expect(lastQuery()).toContain('incident_customer_accounts/any(r1:r1/prioritycode eq 1 or r1/prioritycode eq 3)');
+  });
+
+  it('a negation or a query function through a list is refused with what to write, and nothing is sent', async () => {
+    const before = emu.requests().length;
+    const ne = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'incident_customer_accounts/statecode', op: 'ne', value: 'Active' },
+    });
+    expect(textOf(ne)).toContain(
+      "A condition through the related list 'incident_customer_accounts' of account holds when at least one related row meets it, so 'ne' there",
+    );
+    expect(textOf(ne)).toContain('"incident_customer_accounts/all(r:r/<column> ne <value>)"');
+    const period = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'incident_customer_accounts/createdon', op: 'lastXDays', value: 30 },
+    });
+    expect(textOf(period)).toContain("Dataverse's LastXDays function is not sent inside a related list's condition");
+    expect(textOf(period)).toContain('"column": "incident_customer_accounts/createdon", "op": "ge"');
+    expect(
+      emu
+        .requests()
+        .slice(before)
+        .filter((x) => x.url.includes('/api/data/v9.2/accounts')),
+    ).toEqual([]);
+  });
+
+  it('the policy checks the relationship and the related columns, as in filter text', async () => {
+    const before = emu.requests().length;
+    const hidden = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'contact_customer_accounts/birthdate', op: 'null' },
+    });
+    expect(hidden.isError).toBe(true);
+    expect(textOf(hidden)).toContain("The column 'birthdate' of contact is not readable");
+    const notOffered = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'lead_parent_account/subject', op: 'contains', value: 'x' },
+    });
+    expect(notOffered.isError).toBe(true);
+    expect(textOf(notOffered)).toContain('lead_parent_account');
+    expect(
+      emu
+        .requests()
+        .slice(before)
+        .filter((x) => x.url.includes('/api/data/v9.2/accounts')),
+    ).toEqual([]);
+  });
+});
