@@ -14,8 +14,8 @@ export const createCase = defineTool({
   name: 'create_case',
   title: 'Open a support case',
   description:
-    'Open a case (incident) for an account, e.g. from a monitoring alert. With externalRef (the alert id), a case still open for it is returned instead of opening another. ' +
-    'Name the customer by accountId (from query_entities) or accountName; a name matching several accounts is an error listing them.',
+    'Open a case (incident) for an account or a contact, e.g. from a monitoring alert. With externalRef (the alert id), a case still open for it is returned instead of opening another. ' +
+    'An account name matching several accounts is an error listing them.',
   inputSchema: toolArgs(
     'create_case',
     {
@@ -28,15 +28,17 @@ export const createCase = defineTool({
             {
               accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
               accountName: z.string().trim().min(1, EMPTY).max(160).optional().describe('Exact account name.'),
+              contactId: z.string().trim().max(40).optional().describe('Contact id (GUID).'),
             },
             objectErrors(
-              'customer is an object: {"accountName":"Contoso"} or {"accountId":"<GUID>"}.',
-              (keys) => `customer names an account by accountId or accountName, not ${keys}.`,
-              'customer is required: the account the case is for, {"accountName":"Contoso"} or {"accountId":"<GUID>"}.',
+              'customer is an object: {"accountName":"Contoso"}, {"accountId":"<GUID>"} or {"contactId":"<GUID>"}.',
+              (keys) =>
+                `customer names an account by accountId or accountName, or a contact by contactId, not ${keys}.`,
+              'customer is required: the account or contact the case is for, {"accountName":"Contoso"}, {"accountId":"<GUID>"} or {"contactId":"<GUID>"}.',
             ),
           ),
         )
-        .describe('The account the case is for: accountId or accountName.'),
+        .describe('An account (accountId from query_entities, or exact accountName) or a contact (contactId).'),
       // Dynamics shows the labels capitalised ("High"); any casing means the same
       priority: z.preprocess(
         anyCase,
@@ -90,16 +92,16 @@ export const createCase = defineTool({
     ticketNumber: z.string(),
     existing: z.boolean(),
     url: z.string(),
-    customer: z.object({ id: z.string(), name: z.string() }),
+    customer: z.object({ id: z.string(), name: z.string(), entity: z.enum(['account', 'contact']) }),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
   async run(args, ctx) {
-    const customer = await resolveAccount(ctx, args.customer);
+    const customer = await resolveCustomer(ctx, args.customer);
     const refColumn = ctx.config.cases.externalRefColumn;
     const values: Record<string, unknown> = {
       title: args.title,
-      customerid: { entity: 'account', id: customer.id },
+      customerid: { entity: customer.entity, id: customer.id },
       prioritycode: PRIORITY[args.priority],
       ...(args.description ? { description: args.description } : {}),
       ...(args.caseType !== undefined ? { casetypecode: args.caseType } : {}),
@@ -132,35 +134,68 @@ export const createCase = defineTool({
 });
 
 /**
- * What models write for the customer, where it can mean one account: its name or id as text (a GUID is an
- * id), or {name}/{id}. A name still has to match exactly one account (resolveAccount), so nothing is guessed.
+ * What models write for the customer, where it can mean one record: an account's name or an id as text (a
+ * GUID is an id), {name}/{id}, or a lookup copied from a result ({id, name, entity}: a contact's is the
+ * contact). A name still has to match exactly one account (resolveCustomer), so nothing is guessed.
  */
 function customerAsMeant(v: unknown): unknown {
   if (typeof v === 'string') return guidOrUndefined(v) ? { accountId: v } : { accountName: v };
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    const { entity, ...rest } = v as Record<string, unknown>;
+    if (
+      entity === 'contact' &&
+      typeof rest.id === 'string' &&
+      Object.keys(rest).every((k) => k === 'id' || k === 'name')
+    )
+      return { contactId: rest.id };
+    if (entity === 'account') v = rest;
+  }
   return withNames(v, [
     ['name', 'accountName'],
     ['id', 'accountId'],
     ['accountid', 'accountId'],
+    ['contactid', 'contactId'],
   ]);
 }
 
-type Account = { id: string; name: string };
+type Customer = { id: string; name: string; entity: 'account' | 'contact' };
 
-async function resolveAccount(ctx: ToolContext, c: { accountId?: string; accountName?: string }): Promise<Account> {
-  if (!!c.accountId === !!c.accountName)
+/** The record a case is for, by id (an account's, or a contact's) or by an account's exact name. */
+async function resolveCustomer(
+  ctx: ToolContext,
+  c: { accountId?: string; accountName?: string; contactId?: string },
+): Promise<Customer> {
+  if ([c.accountId, c.accountName, c.contactId].filter(Boolean).length !== 1)
     throw badInput(
-      'Name the customer by accountId or by accountName (one of them).',
+      'Name the customer by one of accountId, accountName or contactId.',
       'e.g. "customer": {"accountName": "Contoso Ltd"}.',
     );
-  if (c.accountId) {
-    const id = guidOrUndefined(c.accountId);
+  const given = c.accountId ?? c.contactId;
+  if (given) {
+    const key = c.accountId ? 'accountId' : 'contactId';
+    const id = guidOrUndefined(given);
     if (!id)
       throw badInput(
-        `accountId '${c.accountId}' is not a record id (GUID).`,
+        `${key} '${given}' is not a record id (GUID).`,
         'Use the id from query_entities, or pass accountName.',
       );
-    const { row } = await ctx.client.get('account', id, { select: ['name'], signal: ctx.signal });
-    return { id, name: String(row.name ?? '') };
+    if (c.contactId) return contact(ctx, id);
+    try {
+      const { row } = await ctx.client.get('account', id, { select: ['name'], signal: ctx.signal });
+      return { id, name: String(row.name ?? ''), entity: 'account' };
+    } catch (err) {
+      // an id names one record: a contact's id given as the customer (as text, say) is that contact
+      if (!(err instanceof DynamicsMcpError) || err.kind !== 'not_found') throw err;
+      return contact(ctx, id).catch((e) => {
+        throw e instanceof DynamicsMcpError && e.kind === 'not_found'
+          ? new DynamicsMcpError(
+              'not_found',
+              `No account or contact has the id ${id}.`,
+              'Check the id; find the customer with query_entities, then use the id it returns.',
+            )
+          : e;
+      });
+    }
   }
   const name = c.accountName!;
   const exact = await ctx.client.query(
@@ -169,7 +204,8 @@ async function resolveAccount(ctx: ToolContext, c: { accountId?: string; account
   );
   const list = (rows: Record<string, unknown>[]) =>
     rows.map((r) => `${r.name}${r.address1_city ? ` (${r.address1_city})` : ''} — ${r.accountid}`).join('; ');
-  if (exact.rows.length === 1) return { id: String(exact.rows[0]!.accountid), name: String(exact.rows[0]!.name) };
+  if (exact.rows.length === 1)
+    return { id: String(exact.rows[0]!.accountid), name: String(exact.rows[0]!.name), entity: 'account' };
   if (exact.rows.length > 1)
     throw badInput(
       `${exact.rows.length} accounts are named '${name}': ${list(exact.rows)}.`,
@@ -193,6 +229,11 @@ async function resolveAccount(ctx: ToolContext, c: { accountId?: string; account
   );
 }
 
+async function contact(ctx: ToolContext, id: string): Promise<Customer> {
+  const { row } = await ctx.client.get('contact', id, { select: ['fullname'], signal: ctx.signal });
+  return { id, name: String(row.fullname ?? ''), entity: 'contact' };
+}
+
 async function casesFor(ctx: ToolContext, column: string, ref: string) {
   const page = await ctx.client.query(
     {
@@ -207,7 +248,7 @@ async function casesFor(ctx: ToolContext, column: string, ref: string) {
   return { open: page.rows.find((r) => r.statecode === 0), total: page.rows.length };
 }
 
-function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer: Account) {
+function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer: Customer) {
   const id = String(row.incidentid);
   const structured = {
     id,
@@ -222,7 +263,7 @@ function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer
   };
 }
 
-async function open(ctx: ToolContext, values: Record<string, unknown>, customer: Account, id: string | undefined) {
+async function open(ctx: ToolContext, values: Record<string, unknown>, customer: Customer, id: string | undefined) {
   const r = await ctx.client.create('incident', values, { signal: ctx.signal, id });
   await ctx.audit.record({
     tool: 'create_case',

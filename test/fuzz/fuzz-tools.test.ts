@@ -336,6 +336,10 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         customer: maybe(
           fc.oneof(
             fc.record({ accountId: fc.constantFrom(...ids('account')) }),
+            // a person's case: by contactId, the contact's id as text, or its lookup as results give it
+            fc.record({ contactId: fc.constantFrom(...ids('contact')) }),
+            fc.constantFrom(...ids('contact')),
+            fc.record({ id: fc.constantFrom(...ids('contact')), entity: fc.constant('contact') }),
             fc.record({
               accountName: fc.constantFrom(
                 ...emu

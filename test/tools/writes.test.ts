@@ -210,6 +210,28 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
+  // Dynamics' Case.customerid is a customer lookup: an account or a contact (a person, in B2C service)
+  it("create_case for a contact: by contactId, by the contact's id as text, or as a lookup copied from a result", async () => {
+    const person = emu.rows('contact')[3]!;
+    const contactid = String(person.contactid);
+    for (const customer of [
+      { contactId: contactid },
+      contactid,
+      { id: contactid, name: person.fullname, entity: 'contact' },
+    ]) {
+      const r = await h.call('create_case', { title: `Printer for ${JSON.stringify(customer)}`, customer });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.customer).toEqual({ id: contactid, name: person.fullname, entity: 'contact' });
+      expect(textOf(r)).toContain(`for ${person.fullname}:`);
+      const c = emu.rows('incident').find((i) => i.incidentid === r.structuredContent.id)!;
+      expect(c.customerid).toMatchObject({ id: contactid, entity: 'contact' });
+    }
+    const cases = emu.rows('incident').length;
+    const nobody = await h.call('create_case', { title: 'x', customer: '00000000-0000-4000-8000-0000000000aa' });
+    expect(textOf(nobody)).toContain('No account or contact has the id 00000000-0000-4000-8000-0000000000aa.');
+    expect(emu.rows('incident')).toHaveLength(cases);
+  });
+
   it('create_case: an ambiguous or unknown account name is an error that lists candidates', async () => {
     const name = 'Twin Industries Ltd';
     await h.deps.client.createMany('account', [{ name }, { name }]);
@@ -219,8 +241,8 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const none = await h.call('create_case', { title: 'x', customer: { accountName: 'Twin Industr' } });
     expect(none.isError).toBe(true);
     expect(textOf(none)).toContain('Accounts with similar names: Twin Industries Ltd');
-    const both = await h.call('create_case', { title: 'x', customer: {} });
-    expect(textOf(both)).toContain('accountId or by accountName');
+    const neither = await h.call('create_case', { title: 'x', customer: {} });
+    expect(textOf(neither)).toContain('Name the customer by one of accountId, accountName or contactId.');
   });
 
   it('a write tool given the wrong shape says what the right one is, and sends nothing', async () => {
@@ -228,11 +250,16 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const id = '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc';
     const cases = [
       ['create_case', { title: 'x', customer: ['Contoso'] }, 'customer is an object: {"accountName":"Contoso"}'],
-      // a contact is not silently dropped from beside the account name
+      // a contact is not silently dropped from beside the account name, nor the account from beside it
       [
         'create_case',
         { title: 'x', customer: { accountName: 'Contoso', contactId: id } },
-        "customer names an account by accountId or accountName, not 'contactId'.",
+        'Name the customer by one of accountId, accountName or contactId.',
+      ],
+      [
+        'create_case',
+        { title: 'x', customer: { accountName: 'Contoso', email: 'a@b.example' } },
+        "customer names an account by accountId or accountName, or a contact by contactId, not 'email'.",
       ],
       ['update_record', { entity: 'account', id, values: [['name', 'x']] }, 'values is an object of column'],
       [
@@ -441,7 +468,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
 
   it('create tools name what is missing or empty', async () => {
     const noCustomer = await h.call('create_case', { title: 'x' });
-    expect(textOf(noCustomer)).toContain('customer is required: the account the case is for');
+    expect(textOf(noCustomer)).toContain('customer is required: the account or contact the case is for');
     const blank = await h.call('create_lead', { lastName: '  ', email: 'blank@example.com' });
     expect(textOf(blank)).toMatch(/empty text: give a value \(or leave an optional argument out\)\. at lastName/);
     expect(leadsWith('blank@example.com')).toHaveLength(0);
