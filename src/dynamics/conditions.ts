@@ -256,6 +256,8 @@ export class ConditionBuilder {
     if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1, !negated, seen), pos: 0 };
     const list = this.listOf(entity, c.column);
     if (list) return this.throughList(list, [c], 'and', entity, depth, negated, seen);
+    const whole = await this.wholeList(entity, c, negated, seen);
+    if (whole) return whole;
     // under a "not", asking each table would hold through the absent relationship: not what was meant
     const across = negated ? undefined : await this.acrossTargets(c, entity);
     if (across) return this.node(across, entity, depth + 1, false, seen);
@@ -283,6 +285,55 @@ export class ConditionBuilder {
   private listOf(entity: EntityModel, column: unknown): CollectionNav | undefined {
     if (typeof column !== 'string' || !column.includes('/')) return undefined;
     return entity.collectionNavs.get(column.slice(0, column.indexOf('/')).trim().toLowerCase());
+  }
+
+  /**
+   * A related list named as a column, with the null checks: "accounts with contacts" (notNull) is any() over
+   * the list, "accounts without contacts" (null) is all() over it of a condition no row meets (a row's own
+   * id is never empty), which holds only of an empty list: both lambda forms Dataverse documents (§3.2).
+   */
+  private async wholeList(
+    entity: EntityModel,
+    given: Leaf,
+    negated: boolean,
+    seen: { lists: number },
+  ): Promise<Expr | undefined> {
+    const list =
+      typeof given.column === 'string' ? entity.collectionNavs.get(given.column.trim().toLowerCase()) : undefined;
+    if (!list) return undefined;
+    // eq / ne null ({"contact_customer_accounts": {"not": null}}, Prisma's way) are the null checks
+    const nullCheck = given.value === null && (given.op === 'eq' || given.op === 'ne');
+    const c: Leaf = nullCheck ? { column: given.column, op: given.op === 'eq' ? 'null' : 'notNull' } : given;
+    const relation = list.navigationProperty;
+    if (c.op !== 'null' && c.op !== 'notNull')
+      throw badInput(
+        `'${c.column}' is a related list of ${entity.logicalName}, not a column: it takes "null" (no related rows) or "notNull" (at least one).`,
+        `For a column of its rows, name it through the list, e.g. {"column": "${relation}/<column>", "op": "eq", "value": …}.`,
+      );
+    // not() around a lambda is not documented; the two checks say each other's negation without it
+    if (negated)
+      throw badInput(
+        `'${relation}' under a negation: say it with the other check instead.`,
+        `"null" is "has no related rows", "notNull" is "has at least one".`,
+      );
+    if (c.op === 'notNull') return { kind: 'lambda', op: 'any', path: [relation], pos: 0 };
+    const target = await this.models.entity(list.referencingEntity);
+    seen.lists += 1;
+    const variable = `r${seen.lists}`;
+    return {
+      kind: 'lambda',
+      op: 'all',
+      path: [relation],
+      variable,
+      body: {
+        kind: 'compare',
+        op: 'eq',
+        left: { kind: 'path', segments: [variable, target.primaryIdAttribute], pos: 0 },
+        right: { kind: 'literal', type: 'null', value: null, pos: 0 },
+        pos: 0,
+      },
+      pos: 0,
+    };
   }
 
   /**

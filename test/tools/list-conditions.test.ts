@@ -107,6 +107,46 @@ describe('where through a related list', () => {
     ).toEqual([]);
   });
 
+  it('a related list named as a column takes the null checks: with at least one related row, or with none', async () => {
+    const withCases = accountsWithCase(() => true);
+    const all = new Set(emu.rows('account').map((a) => String(a.accountid)));
+    const without = new Set([...all].filter((a) => !withCases.has(a)));
+    expect(withCases.size).toBeGreaterThan(0);
+    expect(without.size).toBeGreaterThan(0);
+    const some = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'incident_customer_accounts', op: 'notNull' },
+      top: 500,
+    });
+    expect(ids(some)).toEqual(withCases);
+    expect(lastQuery()).toContain('$filter=incident_customer_accounts/any()');
+    // Prisma's and MongoDB's shape: the list equal to null has no rows
+    const none = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { incident_customer_accounts: null },
+      top: 500,
+    });
+    expect(ids(none)).toEqual(without);
+    expect(lastQuery()).toContain('$filter=incident_customer_accounts/all(r1:r1/incidentid eq null)');
+    const notNull = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { incident_customer_accounts: { not: null } },
+      top: 500,
+    });
+    expect(ids(notNull)).toEqual(withCases);
+    // anything else on the list itself says how to name a column of its rows
+    const other = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'incident_customer_accounts', op: 'eq', value: 3 },
+    });
+    expect(textOf(other)).toContain(
+      `'incident_customer_accounts' is a related list of account, not a column: it takes "null" (no related rows) or "notNull" (at least one).`,
+    );
+  });
+
   it('the policy checks the relationship and the related columns, as in filter text', async () => {
     const before = emu.requests().length;
     const hidden = await h.call('query_entities', {
