@@ -37,6 +37,16 @@ describe('where through a related list', () => {
         .at(-1)!.url,
     );
 
+  /** the reads of accounts the emulator received since request `before` (a refusal sends none) */
+  const accountReadsSince = (before: number) =>
+    emu
+      .requests()
+      .slice(before)
+      .filter((x) => x.url.includes('/api/data/v9.2/accounts'));
+  /** query_entities for every account (of the 40) that meets `where` */
+  const accountsWhere = (where: unknown) =>
+    h.call('query_entities', { entity: 'account', select: ['name'], where, top: 500 });
+
   it('conditions side by side through one list are about the same related row', async () => {
     const sameCase = accountsWithCase((c) => c.statecode === 0 && c.prioritycode === 1);
     const anyCases = [...accountsWithCase((c) => c.statecode === 0)].filter((a) =>
@@ -44,16 +54,11 @@ describe('where through a related list', () => {
     );
     // the seed must tell the two readings apart, or this test could not fail
     expect(anyCases.length).toBeGreaterThan(sameCase.size);
-    const r = await h.call('query_entities', {
-      entity: 'account',
-      select: ['name'],
-      where: {
-        and: [
-          { column: 'incident_customer_accounts/statecode', op: 'eq', value: 'Active' },
-          { column: 'incident_customer_accounts/prioritycode', op: 'eq', value: 'High' },
-        ],
-      },
-      top: 500,
+    const r = await accountsWhere({
+      and: [
+        { column: 'incident_customer_accounts/statecode', op: 'eq', value: 'Active' },
+        { column: 'incident_customer_accounts/prioritycode', op: 'eq', value: 'High' },
+      ],
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(ids(r)).toEqual(sameCase);
@@ -63,12 +68,7 @@ describe('where through a related list', () => {
   });
 
   it('takes the shapes a where takes: a column map, "in" (sent as comparisons), conditions beside the list', async () => {
-    const r = await h.call('query_entities', {
-      entity: 'account',
-      select: ['name'],
-      where: { 'incident_customer_accounts/prioritycode': ['High', 'Low'], statecode: 'Active' },
-      top: 500,
-    });
+    const r = await accountsWhere({ 'incident_customer_accounts/prioritycode': ['High', 'Low'], statecode: 'Active' });
     expect(r.isError, textOf(r)).toBeFalsy();
     const active = new Set(
       emu
@@ -99,12 +99,7 @@ describe('where through a related list', () => {
     });
     expect(textOf(period)).toContain("Dataverse's LastXDays function is not sent inside a related list's condition");
     expect(textOf(period)).toContain('"column": "incident_customer_accounts/createdon", "op": "ge"');
-    expect(
-      emu
-        .requests()
-        .slice(before)
-        .filter((x) => x.url.includes('/api/data/v9.2/accounts')),
-    ).toEqual([]);
+    expect(accountReadsSince(before)).toEqual([]);
   });
 
   it('a related list named as a column takes the null checks: with at least one related row, or with none', async () => {
@@ -113,29 +108,14 @@ describe('where through a related list', () => {
     const without = new Set([...all].filter((a) => !withCases.has(a)));
     expect(withCases.size).toBeGreaterThan(0);
     expect(without.size).toBeGreaterThan(0);
-    const some = await h.call('query_entities', {
-      entity: 'account',
-      select: ['name'],
-      where: { column: 'incident_customer_accounts', op: 'notNull' },
-      top: 500,
-    });
+    const some = await accountsWhere({ column: 'incident_customer_accounts', op: 'notNull' });
     expect(ids(some)).toEqual(withCases);
     expect(lastQuery()).toContain('$filter=incident_customer_accounts/any()');
     // Prisma's and MongoDB's shape: the list equal to null has no rows
-    const none = await h.call('query_entities', {
-      entity: 'account',
-      select: ['name'],
-      where: { incident_customer_accounts: null },
-      top: 500,
-    });
+    const none = await accountsWhere({ incident_customer_accounts: null });
     expect(ids(none)).toEqual(without);
     expect(lastQuery()).toContain('$filter=incident_customer_accounts/all(r1:r1/incidentid eq null)');
-    const notNull = await h.call('query_entities', {
-      entity: 'account',
-      select: ['name'],
-      where: { incident_customer_accounts: { not: null } },
-      top: 500,
-    });
+    const notNull = await accountsWhere({ incident_customer_accounts: { not: null } });
     expect(ids(notNull)).toEqual(withCases);
     // anything else on the list itself says how to name a column of its rows
     const other = await h.call('query_entities', {
@@ -161,11 +141,6 @@ describe('where through a related list', () => {
     });
     expect(notOffered.isError).toBe(true);
     expect(textOf(notOffered)).toContain('lead_parent_account');
-    expect(
-      emu
-        .requests()
-        .slice(before)
-        .filter((x) => x.url.includes('/api/data/v9.2/accounts')),
-    ).toEqual([]);
+    expect(accountReadsSince(before)).toEqual([]);
   });
 });
