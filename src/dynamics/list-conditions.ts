@@ -39,9 +39,16 @@ export function insideLambda(e: Expr, variable: string, relation: string): Expr 
     case 'function':
       throw badInput(
         `Through the related list '${relation}', conditions compare values (eq, gt, contains, in …); Dataverse's ${e.name} function is not sent inside a related list's condition.`,
-        `Compare dates as date-times instead, e.g. {"column": "${relation}/createdon", "op": "ge", "value": "2026-11-01T00:00:00Z"}.`,
+        `Compare dates as date-times instead (today is ${new Date().toISOString().slice(0, 10)}, UTC), e.g. {"column": "${relation}/createdon", "op": "ge", "value": "${daysAgo(30)}T00:00:00Z"} for the last 30 days.`,
       );
     default:
       return e;
   }
+}
+
+/** The UTC day `n` days before today, as YYYY-MM-DD. */
+function daysAgo(n: number): string {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() - n);
+  return d.toISOString().slice(0, 10);
 }

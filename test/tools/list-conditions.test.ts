@@ -98,6 +98,8 @@ describe('where through a related list', () => {
       where: { column: 'incident_customer_accounts/createdon', op: 'lastXDays', value: 30 },
     });
     expect(textOf(period)).toContain("Dataverse's LastXDays function is not sent inside a related list's condition");
+    const today = new Date().toISOString().slice(0, 10);
+    expect(textOf(period)).toContain(`today is ${today}, UTC`);
     expect(textOf(period)).toContain('"column": "incident_customer_accounts/createdon", "op": "ge"');
     expect(accountReadsSince(before)).toEqual([]);
   });
