@@ -3,7 +3,7 @@ import type { Check } from './doctor.js';
 import { jsonReader, type TableDef, Unchecked, type WebApiGet } from './doctor-api.js';
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */
-const CREATED_BY: Record<string, string> = { lead: 'create_lead', incident: 'create_case' };
+const CREATED_BY: Record<string, string> = { lead: 'create_lead', incident: 'create_case', annotation: 'add_note' };
 
 /**
  * What the policy lets the write tools do, checked against the application user's security role before the

@@ -10,8 +10,8 @@ const address = [
 const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
 
 /**
- * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases, and
- * read access to user and territory names (owners, assignment). Left out on purpose: credit limits and
+ * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases, notes on
+ * them, and read access to user and territory names (owners, assignment). Left out on purpose: credit limits and
  * credit hold, contacts' birthdays and income, and every table not named here.
  */
 export const DEFAULT_POLICY: PolicyInput = {
@@ -206,6 +206,19 @@ export const DEFAULT_POLICY: PolicyInput = {
         'servicestage',
       ],
       expand: ['customerid_account', 'customerid_contact', 'primarycontactid', 'ownerid'],
+    },
+    // notes on the tables above (add_note writes them; query_entities reads them by objectid)
+    annotation: {
+      read: ['annotationid', 'subject', 'notetext', 'objectid', 'createdon', 'modifiedon', 'ownerid'],
+      write: ['subject', 'notetext', 'objectid'],
+      expand: [
+        'objectid_account',
+        'objectid_contact',
+        'objectid_lead',
+        'objectid_opportunity',
+        'objectid_incident',
+        'ownerid',
+      ],
     },
     systemuser: {
       read: ['systemuserid', 'fullname', 'internalemailaddress', 'title', 'territoryid', 'isdisabled'],

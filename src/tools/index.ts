@@ -1,3 +1,4 @@
+import { addNote } from './add-note.js';
 import { aggregateRecords } from './aggregate-records.js';
 import { createCase } from './create-case.js';
 import { createLead } from './create-lead.js';
@@ -18,6 +19,7 @@ export const ALL_TOOLS: ToolDefinition[] = [
   createLead,
   createCase,
   updateRecord,
+  addNote,
 ] as ToolDefinition[];
 
 /** The tools a server offers: write tools are left out entirely in read-only mode (and refused by the client too). */

@@ -69,7 +69,7 @@ export const pipelineSummary = defineTool({
   title: 'Sales pipeline summary',
   description:
     'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts. ' +
-    'Aggregated inside Dynamics, so it is fast on large pipelines. ownerId comes from query_entities on systemuser.',
+    'ownerId comes from query_entities on systemuser.',
   inputSchema: toolArgs(
     'pipeline_summary',
     {

@@ -13,9 +13,9 @@ export const queryEntities = defineTool({
   name: 'query_entities',
   title: 'Query Dynamics records',
   description:
-    'Find records in a Dynamics 365 table: filter (prefer "where" conditions; "filter" takes OData text), sort, pick columns, include related records. ' +
-    'Returns up to "top" rows; when hasMore is true, call again with the same arguments plus "cursor" for the next rows. ' +
-    'Use describe_entity first if unsure of table or column names. Choices come back as "Label (value)", lookups as {id, name}.',
+    'Find records in a Dynamics 365 table: filter (prefer "where"; "filter" takes OData text), sort, pick columns, include related records. ' +
+    'Returns up to "top" rows; when hasMore is true, call again with the same arguments plus "cursor". ' +
+    'Use describe_entity if unsure of names. Choices come back as "Label (value)", lookups as {id, name}.',
   inputSchema: toolArgs(
     'query_entities',
     {
@@ -26,9 +26,7 @@ export const queryEntities = defineTool({
         .string()
         .max(8000)
         .optional()
-        .describe(
-          'OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000". Checked and rewritten before it is sent.',
-        ),
+        .describe('OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000".'),
       orderBy: orderByParam.optional().describe('Sort, e.g. "name asc, createdon desc".'),
       top: z
         .number()
@@ -39,14 +37,10 @@ export const queryEntities = defineTool({
           'top is at most 5000 rows a call (Dynamics pages at 5,000): pass 5000 and continue with the cursor, or count and total with aggregate_records.',
         )
         .default(50)
-        .describe('Rows to return (default 50; the server caps it, see describe_entity).'),
+        .describe('Rows to return (default 50).'),
       expand: expandParam.optional(),
       count: z.boolean().optional().describe('Also return totalCount (Dynamics counts up to 5,000).'),
-      cursor: z
-        .string()
-        .max(8000)
-        .optional()
-        .describe('From a previous call with hasMore true: fetches the next rows.'),
+      cursor: z.string().max(8000).optional().describe('From a previous call, for the next rows.'),
     },
     {
       meant: {

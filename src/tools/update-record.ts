@@ -39,7 +39,7 @@ export const updateRecord = defineTool({
   title: 'Update a Dynamics record',
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
-    'Pass the etag from get_record to refuse the update if someone changed the record since. Returns the new values and etag.',
+    'Pass the etag from get_record to refuse the update if someone changed the record since.',
   inputSchema: toolArgs(
     'update_record',
     {

@@ -358,6 +358,17 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       },
       { requiredKeys: ['title', 'customer'] },
     ),
+    add_note: entityAndColumns.chain(({ e, id }) =>
+      fc.record(
+        {
+          entity: maybe(fc.constantFrom(e, 'systemuser', 'annotation')),
+          id: maybe(fc.constant(id)),
+          text: maybe(fc.string({ minLength: 1, maxLength: 200 })),
+          title: maybe(fc.string({ maxLength: 40 })),
+        },
+        { requiredKeys: ['entity', 'id', 'text'] },
+      ),
+    ),
     update_record: entityAndColumns.chain(({ e, id }) =>
       fc.record(
         {
@@ -385,7 +396,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     ),
   };
 }
-const RUNS = 1300; // per tool: 8 × 1,300 = 10,400 argument sets
+const RUNS = 1300; // per tool: 9 × 1,300 = 11,700 argument sets
 
 describe('fuzz: generated and hostile arguments for every tool', () => {
   let emu: EmulatorHandle;
@@ -412,6 +423,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
     'create_lead',
     'create_case',
     'update_record',
+    'add_note',
   ])(
     '%s: every call answers, bad input is a tool error, nothing forbidden reaches the Web API',
     async (tool) => {
@@ -452,7 +464,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|\$batch)/.test(r.url),
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|\$batch)/.test(r.url),
         );
       expect(writes).toEqual([]);
       for (const a of emu.rows('account'))

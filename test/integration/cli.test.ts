@@ -140,7 +140,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
   const roleWithout = (except: Record<string, string[]>) => ({
     role: {
       privileges: Object.fromEntries(
-        ['account', 'contact', 'lead', 'opportunity', 'incident', 'systemuser', 'territory'].map((t) => [
+        ['account', 'contact', 'lead', 'opportunity', 'incident', 'annotation', 'systemuser', 'territory'].map((t) => [
           t,
           Object.fromEntries(
             ['read', 'create', 'write', 'delete', 'append', 'appendTo', 'assign'].map((p) => [
@@ -175,7 +175,15 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
         'Missing prvCreateIncident, prvAppendToAccount: create_case and update_record will be refused by Dynamics.',
       );
       expect(bad.find((c) => c.name === 'Write lead')!.detail).toMatch(/^Missing prvAppendToAccount: create_lead/);
-      expect(bad.map((c) => c.name).sort()).toEqual(['Write account', 'Write contact', 'Write incident', 'Write lead']);
+      // a note on an account is a lookup to it as well
+      expect(bad.find((c) => c.name === 'Write annotation')!.detail).toMatch(/^Missing prvAppendToAccount: add_note/);
+      expect(bad.map((c) => c.name).sort()).toEqual([
+        'Write account',
+        'Write annotation',
+        'Write contact',
+        'Write incident',
+        'Write lead',
+      ]);
       expect(bad[0]!.fix).toMatch(/security role .* or remove .* "write" columns from the policy/);
       // on-behalf-of: the signed-in users' roles apply to hosted calls, which doctor says it cannot check
       const obo = await runDoctor({ ...emulatorEnv(emu), DYNAMICS_MCP_ON_BEHALF_OF: 'true' });

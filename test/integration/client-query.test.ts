@@ -253,7 +253,16 @@ describe('client reads against the emulator', () => {
     // the built-in policy against the demo organisation: every table it names, nothing unmatched
     const { client: plain, logs: plainLogs } = clientFor(emu);
     try {
-      for (const entity of ['account', 'contact', 'lead', 'opportunity', 'incident', 'systemuser', 'territory'])
+      for (const entity of [
+        'account',
+        'contact',
+        'lead',
+        'opportunity',
+        'incident',
+        'annotation',
+        'systemuser',
+        'territory',
+      ])
         await plain.metadata.entity(entity);
       expect(plainLogs.filter((l) => l.includes('the policy names columns'))).toEqual([]);
     } finally {

@@ -70,6 +70,12 @@ const TOOLS: Case[] = [
     }),
     count: (emu, tag) => emu.rows('lead').filter((l) => l.jobtitle === tag.slice(0, 90)).length,
   },
+  {
+    tool: 'add_note',
+    method: 'PATCH',
+    args: (tag, emu) => ({ entity: 'incident', id: String(emu.rows('incident')[0]!.incidentid), text: tag }),
+    count: (emu, tag) => emu.rows('annotation').filter((n) => n.notetext === tag).length,
+  },
 ];
 
 const WEB = '/api/data/v9.2/';
@@ -140,7 +146,8 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
     warm = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' }, configFile });
     // warm the shared caches so the fault meets the tool's own request
     await warm.call('describe_entity', { entity: 'account' });
-    for (const e of ['contact', 'lead', 'incident', 'opportunity']) await warm.deps.client.metadata.entity(e);
+    for (const e of ['contact', 'lead', 'incident', 'opportunity', 'annotation'])
+      await warm.deps.client.metadata.entity(e);
   });
   afterAll(async () => {
     await warm.close();
@@ -163,7 +170,7 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       else expect(n).toBe(1);
     }
     // the same call again (a model retrying after an error) must not create a second record
-    if (t.tool.startsWith('create')) {
+    if (t.tool.startsWith('create') || t.tool === 'add_note') {
       const again = await h.call(t.tool, t.args(tag, emu));
       expect(again.isError, textOf(again)).toBeFalsy();
       expect(t.count!(emu, tag)).toBe(1);

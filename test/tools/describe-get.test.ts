@@ -26,7 +26,16 @@ describe('describe_entity, get_record, resources and prompts', () => {
   it('describe_entity without arguments lists the tables the policy allows', async () => {
     const r = await h.call('describe_entity', {});
     const names = r.structuredContent.entities.map((e: { name: string }) => e.name).sort();
-    expect(names).toEqual(['account', 'contact', 'incident', 'lead', 'opportunity', 'systemuser', 'territory']);
+    expect(names).toEqual([
+      'account',
+      'annotation',
+      'contact',
+      'incident',
+      'lead',
+      'opportunity',
+      'systemuser',
+      'territory',
+    ]);
     expect(r.structuredContent.entities.find((e: { name: string }) => e.name === 'systemuser').write).toBe(false);
   });
 

@@ -1,6 +1,7 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { forValidation } from '../../src/tools/support/validation.js';
@@ -26,6 +27,7 @@ describe('tool registry', () => {
     const { tools } = await h.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
+        'add_note',
         'aggregate_records',
         'create_case',
         'create_lead',
@@ -187,6 +189,14 @@ describe('tool registry', () => {
       create_lead: { lastName: 'Schema', email: 'schema@example.com' },
       create_case: { title: 'Schema', customer: { accountId: String(account.accountid) } },
       update_record: { entity: 'opportunity', id: String(opportunity.opportunityid), values: { closeprobability: 30 } },
+      add_note: { entity: 'account', id: String(account.accountid), text: 'Schema check' },
+    };
+    // tools/list leaves additionalProperties: false out of output schemas (list-cache.ts): each result must
+    // still hold no key its schema does not name, checked here with the schema as zod writes it, closed
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    const closed = (tool: (typeof ALL_TOOLS)[number]) => {
+      const { $schema: _dialect, ...schema } = z.toJSONSchema(tool.outputSchema, { target: 'draft-7', io: 'output' });
+      return ajv.compile(schema);
     };
     const variants = (v: unknown): unknown[] => {
       const out: unknown[] = [];
@@ -208,6 +218,9 @@ describe('tool registry', () => {
     for (const tool of ALL_TOOLS) {
       const r = await h.call(tool.name, calls[tool.name]!);
       expect(r.isError, `${tool.name}: ${JSON.stringify(r.content)}`).toBeFalsy();
+      const holds = closed(tool);
+      expect(holds(r.structuredContent), `${tool.name}: ${JSON.stringify(holds.errors)}`).toBe(true);
+      expect(holds({ ...r.structuredContent, unlisted: 1 }), `${tool.name} refuses a key it does not name`).toBe(false);
       const cheap = forValidation(tool.outputSchema);
       let refused = 0;
       for (const v of variants(r.structuredContent)) {

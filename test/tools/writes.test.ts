@@ -232,6 +232,70 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
+  it('add_note attaches a note to the record once: sent again, or by ten clients at once, it is one note', async () => {
+    const acc = emu.rows('account')[5]!;
+    const args = { entity: 'accounts', id: String(acc.accountid), title: 'Call', text: 'Ana wants a demo next week.' };
+    const first = await h.call('add_note', args);
+    expect(first.isError, textOf(first)).toBeFalsy();
+    expect(textOf(first)).toBe(`Added a note to account ${acc.name}.`);
+    expect(first.structuredContent).toMatchObject({
+      existing: false,
+      record: { entity: 'account', id: acc.accountid, name: acc.name },
+      url: `${emu.dynamicsUrl}/main.aspx?pagetype=entityrecord&etn=account&id=${acc.accountid}`,
+    });
+    const notes = () =>
+      emu.rows('annotation').filter((n) => (n.objectid as { id?: string } | null)?.id === acc.accountid);
+    expect(notes()).toHaveLength(1);
+    expect(notes()[0]).toMatchObject({ subject: 'Call', notetext: 'Ana wants a demo next week.' });
+    expect(notes()[0]!.objectid).toMatchObject({ entity: 'account' });
+    const again = await Promise.all(
+      Array.from({ length: 10 }, () => h.call('add_note', { ...args, id: `{${acc.accountid}}` })),
+    );
+    for (const r of again) {
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ id: first.structuredContent.id, existing: true });
+    }
+    expect(textOf(again[0])).toBe(`This note was already on account ${acc.name}; it was not added twice.`);
+    expect(notes()).toHaveLength(1);
+    // another note on the same record is another note, and query_entities reads them by objectid
+    await h.call('add_note', { ...args, text: 'Demo booked for Tuesday.' });
+    const read = await h.call('query_entities', { entity: 'annotation', where: { objectid: acc.accountid } });
+    expect(read.structuredContent.records.map((n: { notetext: string }) => n.notetext).sort()).toEqual([
+      'Ana wants a demo next week.',
+      'Demo booked for Tuesday.',
+    ]);
+    const entry = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.id === first.structuredContent.id && !l.outcome);
+    expect(entry).toMatchObject({ tool: 'add_note', entity: 'annotation', action: 'create', caller: 'test' });
+  });
+
+  it('add_note: a record that does not exist, or a table notes do not attach to, is refused and nothing is written', async () => {
+    const before = emu.rows('annotation').length;
+    const patches = emu.requests().length;
+    const missing = await h.call('add_note', {
+      entity: 'contact',
+      id: '00000000-0000-4000-8000-0000000000bb',
+      text: 'x',
+    });
+    expect(textOf(missing)).toContain('No contact with the id 00000000-0000-4000-8000-0000000000bb exists.');
+    const user = await h.call('add_note', { entity: 'systemuser', id: seller, text: 'x' });
+    expect(user.isError).toBe(true);
+    expect(textOf(user)).toContain(
+      'annotation.objectid cannot point at a systemuser.\nHow to fix: It points at account or contact or lead or opportunity or incident.',
+    );
+    const empty = await h.call('add_note', {
+      entity: 'account',
+      id: String(emu.rows('account')[0]!.accountid),
+      text: '  ',
+    });
+    expect(textOf(empty)).toContain('empty text');
+    expect(emu.rows('annotation')).toHaveLength(before);
+    expect(patchesSince(patches)).toEqual([]);
+  });
+
   it('create_case: an ambiguous or unknown account name is an error that lists candidates', async () => {
     const name = 'Twin Industries Ltd';
     await h.deps.client.createMany('account', [{ name }, { name }]);

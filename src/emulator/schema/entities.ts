@@ -300,6 +300,25 @@ export const incident = entity({
   ],
 });
 
+// Notes (the Note (Annotation) table): a subject and text attached to one record of many tables through
+// objectid, a lookup with one typed navigation property per table (objectid_account@odata.bind), as
+// activities' regardingobjectid. Attachments (isdocument, documentbody) are not modelled.
+export const annotation = entity({
+  logicalName: 'annotation',
+  entitySetName: 'annotations',
+  schemaName: 'Annotation',
+  displayName: 'Note',
+  displayCollectionName: 'Notes',
+  primaryName: 'subject',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 5,
+  attributes: [
+    str('subject', 'Title', 500),
+    memo('notetext', 'Description', 100_000),
+    attr('objectid', 'Regarding', 'Lookup', { targets: ['account', 'contact', 'lead', 'opportunity', 'incident'] }),
+  ],
+});
+
 export const systemuser = entity({
   logicalName: 'systemuser',
   entitySetName: 'systemusers',
@@ -383,6 +402,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   lead,
   opportunity,
   incident,
+  annotation,
   systemuser,
   territory,
   transactioncurrency,
@@ -395,8 +415,9 @@ function link(entities: EntityDef[]): void {
       if (!a.targets) continue;
       for (const target of a.targets) {
         if (!byName.has(target)) continue;
-        // Polymorphic (Customer) lookups get one typed navigation property per target (customerid_account).
-        const nav = a.type === 'Customer' ? `${a.logicalName}_${target}` : a.logicalName;
+        // Polymorphic lookups (Customer, or a Lookup of several tables such as a note's objectid) get one
+        // typed navigation property per target (customerid_account, objectid_contact).
+        const nav = a.targets.length > 1 ? `${a.logicalName}_${target}` : a.logicalName;
         e.manyToOne.push({
           navigationProperty: nav,
           attribute: a.logicalName,

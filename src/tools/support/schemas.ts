@@ -93,7 +93,7 @@ export const selectParam = namesList(
   100,
   'select is a list of column names, e.g. ["name","revenue"], not one text.',
 ).describe(
-  'Columns to return (logical names from describe_entity). Lookups by column name (primarycontactid) or _x_value. Default: all readable columns.',
+  'Columns (logical names from describe_entity; a lookup by its name, primarycontactid). Default: every readable one.',
 );
 
 const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
@@ -259,7 +259,7 @@ export const whereParam = z
     ),
   )
   .describe(
-    'Conditions, safer than filter text: {column, op, value}, or {and: [...]} / {or: [...]} of them, nested up to three levels. E.g. {"and":[{"column":"statecode","op":"eq","value":"Open"},{"column":"revenue","op":"gt","value":1000000}]}.',
+    'Conditions: {column, op, value}, or {and: [...]} / {or: [...]} of them, nested up to three levels. E.g. {"and":[{"column":"statecode","op":"eq","value":"Open"},{"column":"revenue","op":"gt","value":1000000}]}.',
   );
 
 export type WhereInput = z.infer<typeof whereParam>;
@@ -306,9 +306,7 @@ export const expandParam = z
               .trim()
               .min(1, EMPTY)
               .max(100)
-              .describe(
-                'Navigation property, from describe_entity relationships (e.g. primarycontactid, contact_customer_accounts).',
-              ),
+              .describe('A relationship from describe_entity, e.g. primarycontactid or contact_customer_accounts.'),
             select: z
               .array(z.string().trim().min(1, EMPTY).max(100), wrongType('expand select is a list of column names.'))
               .max(50, onlyLists)

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { DynamicsMcpError } from '../errors.js';
+import { defineTool } from './define.js';
+import { toolArgs } from './support/args.js';
+import { nameBasedId } from './support/dedupe.js';
+import { EMPTY, entityParam, idParam } from './support/schemas.js';
+import { recordUrl } from './support/shape.js';
+
+/** Dataverse's limits for a note's columns (Note (Annotation) table: subject 500, notetext 100,000). */
+const TITLE_MAX = 500;
+const TEXT_MAX = 100_000;
+
+export const addNote = defineTool({
+  name: 'add_note',
+  title: 'Add a note to a record',
+  description:
+    'Attach a note (a call summary, a next step) to an account, contact, lead, opportunity or case; the same note on a record is added once a day. ' +
+    'Read notes with query_entities on annotation by objectid.',
+  inputSchema: toolArgs(
+    'add_note',
+    {
+      entity: entityParam,
+      id: idParam,
+      text: z.string().trim().min(1, EMPTY).max(TEXT_MAX).describe('The note.'),
+      title: z.string().trim().min(1, EMPTY).max(TITLE_MAX).optional(),
+    },
+    {
+      meant: {
+        note: 'text',
+        notetext: 'text',
+        body: 'text',
+        description: 'text',
+        subject: 'title',
+        recordId: 'id',
+        regardingId: 'id',
+        objectid: 'id',
+        table: 'entity',
+      },
+    },
+  ),
+  outputSchema: z.object({
+    id: z.string(),
+    existing: z.boolean(),
+    record: z.object({ entity: z.string(), id: z.string(), name: z.string() }),
+    url: z.string(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  writes: true,
+  async run(args, ctx) {
+    // the record must exist and be readable: a note on a missing record is a clear error, not a dangling one
+    const target = await ctx.client.checker.entity(args.entity);
+    const recordId = args.id.toLowerCase();
+    const { row } = await ctx.client.get(target.logicalName, recordId, {
+      select: ctx.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [],
+      signal: ctx.signal,
+    });
+    const record = {
+      entity: target.logicalName,
+      id: recordId,
+      name: String(row[target.primaryNameAttribute] ?? recordId),
+    };
+    // the note's id comes from what it says, where and when: the same call sent again (a client's retry, a
+    // model repeating itself) writes the same record id, which Dataverse creates once (If-None-Match: *)
+    const day = new Date().toISOString().slice(0, 10);
+    const id = nameBasedId(
+      ctx.config.dynamics.url,
+      `note:${record.entity}:${recordId}:${day}:${args.title ?? ''}:${args.text}`,
+    );
+    const values = {
+      ...(args.title ? { subject: args.title } : {}),
+      notetext: args.text,
+      objectid: { entity: record.entity, id: recordId },
+    };
+    let existing = false;
+    try {
+      await ctx.client.create('annotation', values, { id, signal: ctx.signal });
+    } catch (err) {
+      if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
+      existing = true;
+    }
+    await ctx.audit.record({
+      tool: 'add_note',
+      entity: 'annotation',
+      id,
+      action: 'create',
+      columns: values,
+      caller: ctx.caller,
+      ...(existing ? { outcome: 'the same note was already on the record' } : {}),
+    });
+    // the record's address: Dynamics shows a note in its record's timeline, not as a page of its own
+    const structured = { id, existing, record, url: recordUrl(ctx.config.dynamics.url, record.entity, recordId) };
+    return {
+      structured,
+      text: existing
+        ? `This note was already on ${target.displayName.toLowerCase()} ${record.name}; it was not added twice.`
+        : `Added a note to ${target.displayName.toLowerCase()} ${record.name}.`,
+    };
+  },
+});
