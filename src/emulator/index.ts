@@ -3,127 +3,32 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { JWTPayload } from 'jose';
 import { Authority } from './authority/authority.js';
-import { type AppRegistration, certificateEntry, type TestUser } from './authority/registry.js';
+import { type AppRegistration, certificateEntry } from './authority/registry.js';
 import { TokenSigner } from './authority/signer.js';
 import { authenticateBearer } from './bearer.js';
 import { handleControl } from './control.js';
 import { FaultTable } from './faults.js';
+import type { EmulatorConfigPatch, EmulatorHandle, EmulatorOptions, EmulatorStats } from './handle.js';
 import { RequestLog } from './request-log.js';
 import { stableGuid } from './schema/build.js';
 import { Schema } from './schema/index.js';
 import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.js';
 import { type Row, Store } from './store/store.js';
-import { createClientCertificate, createServerCertificate, type TlsMaterial } from './tls.js';
+import { createClientCertificate, createServerCertificate } from './tls.js';
 import { handleBatch } from './webapi/batch.js';
 import { DataverseError } from './webapi/errors.js';
 import { API_PREFIX, type ApiResponse, MAX_URL_LENGTH, urlTooLong } from './webapi/request.js';
 import { errorResponse, WebApi } from './webapi/router.js';
 import { fullRole, type SecurityRole } from './webapi/security.js';
-import { DATAVERSE_LIMITS, ServiceProtection, type ServiceProtectionLimits } from './webapi/throttle.js';
+import { DATAVERSE_LIMITS, ServiceProtection } from './webapi/throttle.js';
 
 export type { FaultSpec } from './faults.js';
+
 export type { LoggedRequest } from './request-log.js';
 export type { SecurityRole } from './webapi/security.js';
 export type { ServiceProtectionLimits } from './webapi/throttle.js';
-
-export interface EmulatorOptions {
-  host?: string;
-  /** port of the Dataverse Web API (0: any free port) */
-  port?: number;
-  /** port of the authority (0: any free port) */
-  authorityPort?: number;
-  seed?: number;
-  /** number of accounts in the seeded organisation */
-  scale?: number;
-  /** added to every Web API request */
-  latencyMs?: number;
-  /** seeded dates are spread around this day (default: today) */
-  anchorDate?: Date;
-  tokenLifetimeSec?: number;
-  tenantId?: string;
-  clientId?: string;
-  clientSecret?: string;
-  limits?: Partial<ServiceProtectionLimits>;
-  /** AGG: aggregate functions are limited to 50,000 records */
-  aggregateLimit?: number;
-  /** the MCP server's own API, for hosted-mode tokens */
-  apiClientId?: string;
-  /** TLS certificate and key to serve with (default: a new self-signed one for 127.0.0.1 and localhost) */
-  tls?: TlsMaterial;
-}
-
-export interface EmulatorStats {
-  tokenRequests: number;
-  managedIdentityRequests: number;
-  apiRequests: number;
-  batchRequests: number;
-  throttled: number;
-  faultsInjected: number;
-  inFlight: number;
-  peakInFlight: number;
-  /** bytes of Web API response bodies sent */
-  bytesOut: number;
-}
-
-/** Live-adjustable settings, via `configure()` or POST /_emulator/config. */
-export interface EmulatorConfigPatch {
-  latencyMs?: number;
-  tokenLifetimeSec?: number;
-  limits?: Partial<ServiceProtectionLimits>;
-  aggregateLimit?: number;
-  /** replace a systemuser's security role (default: the application user) */
-  role?: { userId?: string; privileges: SecurityRole };
-  /** expire (or renew) the default app's client secret */
-  secretExpired?: boolean;
-  /** remove (or restore) the default app's application user in Dataverse */
-  applicationUserMissing?: boolean;
-  /** shift the Date header of Web API answers (a server whose clock differs from the client's) */
-  clockSkewMs?: number;
-}
-
-export interface EmulatorHandle {
-  dynamicsUrl: string;
-  authorityHost: string;
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  /** the variables a user sets to point dynamics-mcp at this emulator (client-secret sign-in) */
-  env: Readonly<
-    Record<
-      'DYNAMICS_URL' | 'AZURE_AUTHORITY_HOST' | 'AZURE_TENANT_ID' | 'AZURE_CLIENT_ID' | 'AZURE_CLIENT_SECRET',
-      string
-    >
-  >;
-  /** PEM of the emulator's TLS certificate: trust it as a CA */
-  ca: string;
-  /** application user (systemuser id) of the default app */
-  applicationUserId: string;
-  /** App Service managed identity: IDENTITY_ENDPOINT, IDENTITY_HEADER and the identities assigned */
-  identityEndpoint: string;
-  identityHeader: string;
-  managedIdentity: { systemAssignedClientId: string; userAssignedClientId: string };
-  /** the MCP server's own app (hosted mode): audience of its tokens, client id and secret (for on-behalf-of) */
-  api: { audience: string; clientId: string; clientSecret: string };
-  /** users who can sign in with a password (delegated tokens) and who exist in Dataverse */
-  users: (TestUser & { systemuserid: string })[];
-  reset(): Promise<void>;
-  close(): Promise<void>;
-  stats(): EmulatorStats;
-  requests(): import('./request-log.js').LoggedRequest[];
-  addFault(spec: import('./faults.js').FaultSpec): void;
-  clearFaults(): void;
-  configure(patch: EmulatorConfigPatch): void;
-  /** a new certificate credential for an app (default: the default app); PEM with private key and certificate */
-  createClientCertificate(clientId?: string): Promise<string>;
-  /** registers another app, optionally with an application user in Dataverse */
-  registerApp(app: { clientId: string; secret: string; apiRoles?: string[]; applicationUser?: boolean }): void;
-  /** signs an arbitrary access token (tests: expired, wrong audience, wrong issuer …) */
-  mintToken(claims: JWTPayload, lifetimeSec?: number): Promise<string>;
-  /** copies of the rows of a table, for assertions */
-  rows(logicalName: string): Row[];
-}
+export type { EmulatorConfigPatch, EmulatorHandle, EmulatorOptions, EmulatorStats };
 
 const MAX_BODY = 64 * 1024 * 1024;
 
