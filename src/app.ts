@@ -24,7 +24,14 @@ export function buildDeps(
   const log = createLogger(config.logLevel, scrubber, { destination: opts.logDestination });
   const policy = Policy.load(config.policy.path, config.policy.readOnly);
   const client = DynamicsClient.create(config, policy, log, { ca: opts.ca });
-  return createDeps({ config, client, policy, log, audit: new AuditLog(policy, log, config.auditLog), scrubber });
+  return createDeps({
+    config,
+    client,
+    policy,
+    log,
+    audit: new AuditLog(policy, log, config.auditLog, scrubber),
+    scrubber,
+  });
 }
 
 /** Settings a user may still choose for the demo; credentials and URLs come from the built-in organisation. */

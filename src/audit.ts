@@ -3,6 +3,7 @@ import { appendFile } from 'node:fs/promises';
 import { DynamicsMcpError } from './errors.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
+import type { SecretScrubber } from './secrets.js';
 
 export interface AuditEntry {
   tool: string;
@@ -18,7 +19,8 @@ export interface AuditEntry {
 
 /**
  * One JSON line per write: when, which tool, which record, which columns, who asked. Values of columns the
- * policy marks sensitive are never written. Goes to DYNAMICS_MCP_AUDIT_LOG when set, else to the log.
+ * policy marks sensitive are never written, and secrets typed into a value (a note, a description) are
+ * redacted as in every other log line. Goes to DYNAMICS_MCP_AUDIT_LOG when set, else to the log.
  */
 export class AuditLog {
   private chain: Promise<void> = Promise.resolve();
@@ -27,6 +29,7 @@ export class AuditLog {
     private readonly policy: Policy,
     private readonly log: Logger,
     private readonly file?: string,
+    private readonly scrubber?: SecretScrubber,
   ) {
     // an audit log that cannot be written stops the server at start, not each write later in silence: a
     // write that should be audited and is not is what an admin must never find out about afterwards
@@ -46,7 +49,8 @@ export class AuditLog {
     const columns: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(entry.columns))
       columns[k] = this.policy.isSensitive(entry.entity, k) ? '[withheld]' : v;
-    const line = { time: new Date().toISOString(), ...entry, columns };
+    const written = { time: new Date().toISOString(), ...entry, columns };
+    const line = this.scrubber ? this.scrubber.scrubResult(written) : written;
     if (!this.file) {
       this.log.info({ audit: line }, 'write');
       return Promise.resolve();

@@ -410,6 +410,12 @@ describe('write tools: create_lead, create_case, update_record', () => {
       expect(textOf(r)).toContain('temporary login: [redacted] (do not share)');
       expect(JSON.stringify(r.structuredContent)).toContain('temporary login: [redacted] (do not share)');
     }
+    // the audit file is a log too: the value is audited, the secret in it redacted
+    const note = await h.call('add_note', { entity: 'account', id, text: description });
+    expect(note.isError, textOf(note)).toBeFalsy();
+    const written = await readFile(audit, 'utf8');
+    expect(written).not.toContain(emu.clientSecret);
+    expect(written).toContain('temporary login: [redacted] (do not share)');
   });
 
   it('update_record changes writable columns, returns the new etag, refuses stale etags and never creates', async () => {
