@@ -2,6 +2,9 @@ import type { Policy } from '../policy/policy.js';
 import type { Check } from './doctor.js';
 import { jsonReader, type TableDef, Unchecked, type WebApiGet } from './doctor-api.js';
 
+/** Tables whose privileges keep an older name than their schema name. */
+const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = { systemuser: 'User', annotation: 'Note' };
+
 /** The tables the create tools create: besides Write (update_record) they need Create. */
 const CREATED_BY: Record<string, string> = { lead: 'create_lead', incident: 'create_case', annotation: 'add_note' };
 
@@ -18,8 +21,9 @@ export async function writePrivilegeChecks(
   defs: readonly TableDef[],
   userId: string,
 ): Promise<Check[]> {
-  // privileges are named after the table's schema name, but the user table's keep their old name (prvReadUser)
-  const schemaOf = new Map(defs.map((d) => [d.LogicalName, d.LogicalName === 'systemuser' ? 'User' : d.SchemaName]));
+  // privileges are named after the table's schema name, but the user table's and the note table's keep
+  // their old names (prvReadUser, prvCreateNote)
+  const schemaOf = new Map(defs.map((d) => [d.LogicalName, OLD_PRIVILEGE_NAMES[d.LogicalName] ?? d.SchemaName]));
   const answer = jsonReader(get);
   const known = new Map<string, Promise<boolean>>();
   const holds = (prv: string) => {

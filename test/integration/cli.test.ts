@@ -13,6 +13,7 @@ import { printChecklist, runDoctor } from '../../src/cli/doctor.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { clientFor, emulatorEnv } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, textOf } from '../helpers/mcp.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'index.js');
@@ -204,6 +205,31 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       const readOnly = await runDoctor(emulatorEnv(emu), { flags: { readOnly: true } });
       expect(readOnly.filter((c) => c.name.startsWith('Write'))).toEqual([]);
       expect(readOnly.filter((c) => !c.ok)).toEqual([]);
+    } finally {
+      await emu.reset();
+    }
+  });
+
+  // Dataverse's note privileges keep the table's old name, as the user table's do: prvCreateNote, not
+  // prvCreateAnnotation (a role that lacks one is what an admin will see named in the role editor)
+  it("names a note privilege by Dataverse's name for it, and the emulator refuses a note without it", async () => {
+    emu.configure(roleWithout({ annotation: ['create'] }));
+    try {
+      const bad = await failing({});
+      expect(bad.map((c) => [c.name, c.detail])).toEqual([
+        ['Write annotation', 'Missing prvCreateNote: add_note and update_record will be refused by Dynamics.'],
+      ]);
+      const h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+      try {
+        const r = await h.call('add_note', {
+          entity: 'account',
+          id: String(emu.rows('account')[0]!.accountid),
+          text: 'x',
+        });
+        expect(textOf(r)).toContain('prvCreateNote');
+      } finally {
+        await h.close();
+      }
     } finally {
       await emu.reset();
     }

@@ -31,12 +31,15 @@ export function fullRole(entities: readonly EntityDef[]): SecurityRole {
   );
 }
 
+/** Tables whose privileges keep an older name than their schema name: prvReadUser, prvCreateNote. */
+const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = { systemuser: 'User', annotation: 'Note' };
+
 /**
  * prv<Privilege><table>, as Dataverse names table privileges (prvCreateLead, prvAppendToAccount): the table's
- * schema name, except the user table's privileges, which keep their old name (prvReadUser).
+ * schema name, except for the tables above.
  */
 export const privilegeName = (entity: EntityDef, privilege: Privilege): string =>
-  `prv${PRV_NAME[privilege]}${entity.logicalName === 'systemuser' ? 'User' : entity.schemaName}`;
+  `prv${PRV_NAME[privilege]}${OLD_PRIVILEGE_NAMES[entity.logicalName] ?? entity.schemaName}`;
 
 /** Whether a role grants the privilege called `name`; undefined when no table privilege has that name. */
 export function holdsPrivilegeNamed(
