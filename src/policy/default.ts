@@ -62,6 +62,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'contact_customer_accounts',
         'opportunity_customer_accounts',
         'incident_customer_accounts',
+        'Account_Annotation',
       ],
     },
     contact: {
@@ -95,7 +96,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
       ],
-      expand: ['parentcustomerid_account', 'ownerid'],
+      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation'],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     lead: {
@@ -141,7 +142,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'ownerid',
       ],
-      expand: ['parentaccountid', 'parentcontactid', 'ownerid'],
+      expand: ['parentaccountid', 'parentcontactid', 'ownerid', 'Lead_Annotation'],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     opportunity: {
@@ -176,7 +177,14 @@ export const DEFAULT_POLICY: PolicyInput = {
         'opportunityratingcode',
         'description',
       ],
-      expand: ['customerid_account', 'customerid_contact', 'parentaccountid', 'parentcontactid', 'ownerid'],
+      expand: [
+        'customerid_account',
+        'customerid_contact',
+        'parentaccountid',
+        'parentcontactid',
+        'ownerid',
+        'Opportunity_Annotation',
+      ],
     },
     incident: {
       read: [
@@ -205,7 +213,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'dmcp_externalref',
         'servicestage',
       ],
-      expand: ['customerid_account', 'customerid_contact', 'primarycontactid', 'ownerid'],
+      expand: ['customerid_account', 'customerid_contact', 'primarycontactid', 'ownerid', 'Incident_Annotation'],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

@@ -264,6 +264,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
       'Ana wants a demo next week.',
       'Demo booked for Tuesday.',
     ]);
+    // and with the record, through its notes relationship (Account_Annotation, as Microsoft's samples expand it)
+    const withNotes = await h.call('get_record', {
+      entity: 'account',
+      id: acc.accountid,
+      select: ['name'],
+      expand: [{ relation: 'Account_Annotation', select: ['notetext'] }],
+    });
+    expect(withNotes.isError, textOf(withNotes)).toBeFalsy();
+    expect(
+      withNotes.structuredContent.record.Account_Annotation.map((n: { notetext: string }) => n.notetext).sort(),
+    ).toEqual(['Ana wants a demo next week.', 'Demo booked for Tuesday.']);
     const entry = (await readFile(audit, 'utf8'))
       .trim()
       .split('\n')

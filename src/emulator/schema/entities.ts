@@ -394,6 +394,12 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['systemuser', 'user_incidents', 'incident', 'ownerid'],
   ['territory', 'territory_accounts', 'account', 'territoryid'],
   ['territory', 'territory_system_users', 'systemuser', 'territoryid'],
+  // each table's notes (its <Table>_Annotation relationship, as in Microsoft's samples: $expand=Account_Annotation)
+  ['account', 'Account_Annotation', 'annotation', 'objectid'],
+  ['contact', 'Contact_Annotation', 'annotation', 'objectid'],
+  ['lead', 'Lead_Annotation', 'annotation', 'objectid'],
+  ['opportunity', 'Opportunity_Annotation', 'annotation', 'objectid'],
+  ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
 ];
 
 export const ALL_ENTITIES: EntityDef[] = [
