@@ -62,9 +62,10 @@ export const addNote = defineTool({
     // the note's id comes from what it says, where and when: the same call sent again (a client's retry, a
     // model repeating itself) writes the same record id, which Dataverse creates once (If-None-Match: *)
     const day = new Date().toISOString().slice(0, 10);
+    // (as a JSON list: a title ending in ':' and a text starting with one are not the same note)
     const id = nameBasedId(
       ctx.config.dynamics.url,
-      `note:${record.entity}:${recordId}:${day}:${args.title ?? ''}:${args.text}`,
+      JSON.stringify(['note', record.entity, recordId, day, args.title ?? null, args.text]),
     );
     const values = {
       ...(args.title ? { subject: args.title } : {}),
