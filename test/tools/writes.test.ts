@@ -257,6 +257,12 @@ describe('write tools: create_lead, create_case, update_record', () => {
     }
     expect(textOf(again[0])).toBe(`This note was already on account ${acc.name}; it was not added twice.`);
     expect(notes()).toHaveLength(1);
+    // two notes whose title and text join to the same characters are two notes
+    const split = (title: string, text: string) =>
+      h.call('add_note', { entity: 'contact', id: String(emu.rows('contact')[0]!.contactid), title, text });
+    const [one, two] = [await split('Call:', 'done'), await split('Call', ':done')];
+    expect([one.structuredContent.existing, two.structuredContent.existing]).toEqual([false, false]);
+    expect(one.structuredContent.id).not.toBe(two.structuredContent.id);
     // another note on the same record is another note, and query_entities reads them by objectid
     await h.call('add_note', { ...args, text: 'Demo booked for Tuesday.' });
     const read = await h.call('query_entities', { entity: 'annotation', where: { objectid: acc.accountid } });
