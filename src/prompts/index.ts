@@ -44,7 +44,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean): void {
         user(
           `A monitoring system raised this alert:\n\n${alert}\n\nFind which customer account it concerns (query_entities on account if the name is unclear). ` +
             `Call create_case with a concise title, the alert as description, priority from the alert's severity${alertId ? `, and externalRef "${alertId}"` : ''}, origin "Web". ` +
-            'If a case is already open for it, say so and give its number instead.',
+            'If a case is already open for it, say so and give its number instead, and add this occurrence to that case with add_note (the alert as the note).',
         ),
     );
   }

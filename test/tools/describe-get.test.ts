@@ -184,5 +184,9 @@ describe('describe_entity, get_record, resources and prompts', () => {
       arguments: { alert: 'Disk full on web-01', alertId: 'PD-42' },
     });
     expect((p.messages[0]!.content as { text: string }).text).toContain('externalRef "PD-42"');
+    // a repeated alert is recorded on the case already open for it
+    expect((p.messages[0]!.content as { text: string }).text).toContain(
+      'add this occurrence to that case with add_note',
+    );
   });
 });
