@@ -35,6 +35,39 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     expect(back).toMatchObject({ name: 'Sample Account', revenue: 5000000, statecode: 0, statuscode: 1 });
   });
 
+  // add_note writes a note this way; run against a real organisation, this says the emulator's Note table,
+  // its objectid_<table> navigation properties and the <Table>_Annotation relationship answer as Dataverse's
+  it.skipIf(skip)(
+    'NOTE: a note bound with objectid_account@odata.bind is read back by objectid and through Account_Annotation',
+    async () => {
+      const account = track(
+        (await t.api('POST', 'accounts', { body: { name: 'Note contract' } })).headers['odata-entityid']!,
+      );
+      const accountId = /\(([0-9a-f-]{36})\)$/.exec(account)![1]!;
+      const note = await t.api('POST', 'annotations', {
+        body: {
+          subject: 'Call',
+          notetext: 'Wants a demo.',
+          'objectid_account@odata.bind': `/accounts(${accountId})`,
+        },
+      });
+      expect(note.status).toBe(204);
+      track(note.headers['odata-entityid']!);
+      const byObject = (
+        await t.api(
+          'GET',
+          `annotations?$select=subject,notetext,_objectid_value&$filter=_objectid_value eq ${accountId}`,
+        )
+      ).json().value;
+      expect(byObject).toHaveLength(1);
+      expect(byObject[0]).toMatchObject({ subject: 'Call', notetext: 'Wants a demo.', _objectid_value: accountId });
+      const withNotes = (
+        await t.api('GET', `accounts(${accountId})?$select=name&$expand=Account_Annotation($select=notetext)`)
+      ).json();
+      expect(withNotes.Account_Annotation.map((n: { notetext: string }) => n.notetext)).toEqual(['Wants a demo.']);
+    },
+  );
+
   it.skipIf(skip)(
     'CURRENCY: a money column gets <name>_base = value / exchangerate of the record currency, recomputed on update (Transaction Currency table docs)',
     async () => {
