@@ -10,92 +10,19 @@ import {
 } from '../policy/model.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar, toLiteral } from './coerce.js';
-import { type FiscalQuarter, fiscalQuarter, quarterOffset } from './fiscal.js';
+import {
+  type ConditionOp,
+  conditionAsMeant,
+  escapeLike,
+  type Leaf,
+  NEGATIONS,
+  periodInWords,
+  quarterInWords,
+  unknownOpHint,
+} from './condition-words.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 
-export const CONDITION_OPS = [
-  'eq',
-  'ne',
-  'gt',
-  'ge',
-  'lt',
-  'le',
-  'contains',
-  'notContains',
-  'startswith',
-  'endswith',
-  'in',
-  'notIn',
-  'between',
-  'notBetween',
-  'null',
-  'notNull',
-  'on',
-  'onOrAfter',
-  'onOrBefore',
-  'lastXDays',
-  'nextXDays',
-  'olderThanXDays',
-  'today',
-  'yesterday',
-  'tomorrow',
-  'thisWeek',
-  'lastWeek',
-  'nextWeek',
-  'thisMonth',
-  'lastMonth',
-  'nextMonth',
-  'thisYear',
-  'lastYear',
-  'nextYear',
-  'currentUser',
-] as const;
-export type ConditionOp = (typeof CONDITION_OPS)[number];
-
-/** What models write for an operator from SQL or code, and the operator that says it here. */
-const OP_ALIASES = new Map<string, string>(
-  Object.entries({
-    like: 'contains, startswith or endswith, with the text alone (no % or *)',
-    '=': 'eq',
-    '==': 'eq',
-    equals: 'eq',
-    '!=': 'ne',
-    '<>': 'ne',
-    '>': 'gt',
-    '>=': 'ge',
-    '<': 'lt',
-    '<=': 'le',
-    // Prisma's and MongoDB's words (MongoDB's after its $)
-    gte: 'ge',
-    lte: 'le',
-    not: 'ne',
-    isnull: 'null',
-    'is null': 'null',
-    notnull: 'notNull',
-    'is not null': 'notNull',
-    'not in': 'notIn',
-    nin: 'notIn',
-    contain: 'contains',
-    startsWith: 'startswith',
-    endsWith: 'endswith',
-  }),
-);
-
-/** The operator a word from SQL or code means, when it means exactly one of ours (not "like"). */
-export function operatorMeant(word: string): ConditionOp | undefined {
-  const meant = OP_ALIASES.get(word) ?? OP_ALIASES.get(word.toLowerCase());
-  return (CONDITION_OPS as readonly string[]).includes(meant ?? '') ? (meant as ConditionOp) : undefined;
-}
-
-/** Whether a word is an operator, or a slip for one (like, =, startsWith…), rather than a column's name. */
-export const isOperatorWord = (word: string): boolean =>
-  (CONDITION_OPS as readonly string[]).includes(word) || OP_ALIASES.has(word) || OP_ALIASES.has(word.toLowerCase());
-
-/** The hint for an operator that does not exist: the one meant, when it is a known slip, else the list. */
-export function unknownOpHint(op: string): string {
-  const meant = OP_ALIASES.get(op.trim()) ?? OP_ALIASES.get(op.trim().toLowerCase());
-  return meant ? `Use ${meant}.` : `Operators: ${CONDITION_OPS.join(', ')}.`;
-}
+export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
 
 /** The relationships a lookup column is followed through: one, or one per table a customer/owner lookup targets. */
 const navsOf = (model: EntityModel, attribute: string) =>
@@ -130,72 +57,6 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   lastYear: 'LastYear',
   nextYear: 'NextYear',
 };
-
-type Leaf = { column: string; op: ConditionOp; value?: Scalar | Scalar[] };
-/** Operators that hold when a value is absent or different: not asked of each table a lookup can point at. */
-const NEGATIONS: ReadonlySet<string> = new Set(['ne', 'notContains', 'notIn', 'notBetween', 'null', 'notNull']);
-/**
- * What a condition can mean only one way: eq / ne with a list is in / notIn, in / notIn with one value is a
- * list of one, and SQL's LIKE wildcards where the operator already implies them ('%energy%' for contains,
- * 'Contoso%' for startswith, '%Ltd' for endswith) are left out: the value is matched literally, so they
- * would otherwise find nothing. A trailing % alone with contains stays text ('50%').
- */
-function conditionAsMeant(c: Leaf): Leaf {
-  const { op, value } = c;
-  if (Array.isArray(value) && (op === 'eq' || op === 'ne')) return { ...c, op: op === 'eq' ? 'in' : 'notIn' };
-  if ((op === 'in' || op === 'notIn') && value !== undefined && value !== null && !Array.isArray(value))
-    return { ...c, value: [value] };
-  if (typeof value !== 'string') return c;
-  const lead = /^[%*]+/;
-  const trail = /[%*]+$/;
-  let v = value;
-  if ((op === 'contains' || op === 'notContains') && lead.test(v)) v = v.replace(lead, '').replace(trail, '');
-  else if (op === 'startswith') v = v.replace(trail, '');
-  else if (op === 'endswith') v = v.replace(lead, '');
-  return v && v !== value ? { ...c, value: v } : c;
-}
-
-/**
- * A period written in the words the date operators are named for ("last 30 days", "this month", "today"):
- * that operator. Other words are refused with today's date and the operators (coerce.ts).
- */
-function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefined {
-  if (typeof v !== 'string') return undefined;
-  const t = v.trim().toLowerCase().replace(/\s+/g, ' ');
-  const days = /^(last|past|previous|next) (\d+) days?$/.exec(t);
-  if (days) return { op: days[1] === 'next' ? 'nextXDays' : 'lastXDays', value: Number(days[2]) };
-  const older = /^older than (\d+) days?$/.exec(t);
-  if (older) return { op: 'olderThanXDays', value: Number(older[1]) };
-  const words: Record<string, ConditionOp> = {
-    today: 'today',
-    yesterday: 'yesterday',
-    tomorrow: 'tomorrow',
-    'this week': 'thisWeek',
-    'last week': 'lastWeek',
-    'next week': 'nextWeek',
-    'this month': 'thisMonth',
-    'last month': 'lastMonth',
-    'next month': 'nextMonth',
-    'this year': 'thisYear',
-    'last year': 'lastYear',
-    'next year': 'nextYear',
-  };
-  return words[t] ? { op: words[t], value: undefined } : undefined;
-}
-
-/**
- * "this quarter", "last quarter", "next quarter" (or "current", "previous", with or without "fiscal"): the
- * fiscal quarter pipeline_summary counts by (calendar quarters unless pipeline.fiscalYearStartMonth says
- * otherwise). Dataverse has no quarter function that does not depend on the organisation's fiscal settings,
- * so the quarter becomes its first and last day.
- */
-function quarterInWords(v: unknown, fiscalYearStartMonth: number): FiscalQuarter | undefined {
-  const offset = quarterOffset(v, true);
-  return offset === undefined ? undefined : fiscalQuarter(new Date(), fiscalYearStartMonth, offset);
-}
-
-/** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */
-const escapeLike = (s: string) => s.replace(/[[%_]/g, (c) => `[${c}]`);
 
 interface Resolved {
   segments: string[];
