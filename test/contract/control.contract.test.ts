@@ -130,6 +130,20 @@ describe('seed data', () => {
       // lookups resolve
       const contacts = new Set(c.rows('contact').map((r) => r.contactid));
       for (const acc of c.rows('account')) expect(contacts.has((acc.primarycontactid as { id: string }).id)).toBe(true);
+      // one note on each open case, written after the case was opened and not after the anchor day
+      const open = new Map(
+        c
+          .rows('incident')
+          .filter((i) => i.statecode === 0)
+          .map((i) => [i.incidentid, i]),
+      );
+      const notes = c.rows('annotation');
+      expect(notes.map((n) => (n.objectid as { id: string }).id).sort()).toEqual([...open.keys()].sort());
+      for (const n of notes) {
+        expect(n.objectid).toMatchObject({ entity: 'incident' });
+        expect(String(n.createdon) >= String(open.get((n.objectid as { id: string }).id)!.createdon)).toBe(true);
+        expect(String(n.createdon) < '2026-11-16').toBe(true);
+      }
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }

@@ -10,6 +10,8 @@ import {
   FIRST_NAMES,
   JOB_TITLES,
   LAST_NAMES,
+  NOTE_SUBJECTS,
+  NOTE_TEXTS,
   PLACES,
   PRODUCTS,
   STREETS,
@@ -300,12 +302,13 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   }
 
   // Cases: priorities and origins, most resolved, some still open.
+  const openCases: string[] = [];
   for (let i = 0; i < Math.ceil(o.scale / 2); i++) {
     const a = rnd.pick(accounts);
     const roll = rnd.next();
     const [state, status] =
       roll < 0.35 ? [0, rnd.pick([1, 1, 2, 3, 4])] : roll < 0.9 ? [1, rnd.chance(0.8) ? 5 : 1000] : [2, 6];
-    add(
+    const caseId = add(
       'incident',
       {
         title: rnd.pick(CASE_TOPICS),
@@ -324,6 +327,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       },
       { owner: owner(), createdDaysAgo: rnd.int(0, 400) },
     );
+    if (state === 0) openCases.push(caseId);
   }
 
   // last, so that the random sequence (and every value above) is what it was before there were two currencies
@@ -332,6 +336,17 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     { currencyname: 'Euro', isocurrencycode: 'EUR', currencysymbol: '€', exchangerate: EUR_RATE },
     { id: EUR_ID },
   );
+  // Notes on the open cases, the latest work on each (after everything else, for the same reason), written
+  // in the last month but not before the case was opened
+  const cases = store.table('incident');
+  for (const id of openCases) {
+    const age = Math.floor((anchor - Date.parse(String(cases.get(id)!.createdon))) / DAY);
+    add(
+      'annotation',
+      { subject: rnd.pick(NOTE_SUBJECTS), notetext: rnd.pick(NOTE_TEXTS), objectid: { id, entity: 'incident' } },
+      { owner: owner(), createdDaysAgo: rnd.int(0, Math.max(0, Math.min(30, age - 1))) },
+    );
+  }
   return count;
 }
 

@@ -238,3 +238,13 @@ export const CASE_TOPICS = [
   'Replacement part needed',
   'Service outage in region',
 ];
+
+export const NOTE_SUBJECTS = ['Call with the customer', 'Update', 'Escalation', 'Follow-up'];
+
+export const NOTE_TEXTS = [
+  'Customer confirmed the issue; waiting for their logs.',
+  'Workaround applied on the call; monitoring until Friday.',
+  'Escalated to tier 2: reproduced on our side.',
+  'Customer asked for an update by the end of the week.',
+  'Replacement part ordered; delivery in three days.',
+];
