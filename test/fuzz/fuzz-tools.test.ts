@@ -113,6 +113,9 @@ const COLUMNS: Record<string, string[]> = {
     'primarycontactid/fullname',
     'contact_customer_accounts/fullname',
     'contact_customer_accounts/annualincome',
+    // a related list itself (null: none, notNull: some) and its notes'
+    'Account_Annotation',
+    'Account_Annotation/notetext',
   ],
   contact: ['fullname', 'lastname', 'emailaddress1', 'jobtitle', 'parentcustomerid', 'statecode'],
   lead: ['subject', 'lastname', 'companyname', 'leadsourcecode', 'estimatedvalue', 'statecode', 'createdon'],
