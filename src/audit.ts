@@ -50,14 +50,17 @@ export class AuditLog {
     for (const [k, v] of Object.entries(entry.columns))
       columns[k] = this.policy.isSensitive(entry.entity, k) ? '[withheld]' : v;
     const written = { time: new Date().toISOString(), ...entry, columns };
-    const line = this.scrubber ? this.scrubber.scrubResult(written) : written;
     if (!this.file) {
-      this.log.info({ audit: line }, 'write');
+      this.log.info({ audit: written }, 'write'); // the logger redacts what it writes
       return Promise.resolve();
     }
+    const json = JSON.stringify(written);
+    // the same object back when nothing in it is a secret: the JSON made here is then the line as it is
+    const line = this.scrubber ? this.scrubber.scrubResult(written, json) : written;
+    const text = line === written ? json : JSON.stringify(line);
     // appends are serialised so lines never interleave
     this.chain = this.chain
-      .then(() => appendFile(this.file!, `${JSON.stringify(line)}\n`, 'utf8'))
+      .then(() => appendFile(this.file!, `${text}\n`, 'utf8'))
       .catch((err: unknown) => {
         // the entry goes to the log instead: an audit line is never dropped
         this.log.error({ err, audit: line }, 'could not write the audit log; the entry follows here');

@@ -179,22 +179,21 @@ export class ConditionBuilder {
       );
     if (c.op === 'notNull') return { kind: 'lambda', op: 'any', path: [relation], pos: 0 };
     const target = await this.models.entity(list.referencingEntity);
-    seen.lists += 1;
-    const variable = `r${seen.lists}`;
-    return {
-      kind: 'lambda',
-      op: 'all',
-      path: [relation],
-      variable,
-      body: {
-        kind: 'compare',
-        op: 'eq',
-        left: { kind: 'path', segments: [variable, target.primaryIdAttribute], pos: 0 },
-        right: { kind: 'literal', type: 'null', value: null, pos: 0 },
-        pos: 0,
-      },
+    const noId: Expr = {
+      kind: 'compare',
+      op: 'eq',
+      left: { kind: 'path', segments: [target.primaryIdAttribute], pos: 0 },
+      right: { kind: 'literal', type: 'null', value: null, pos: 0 },
       pos: 0,
     };
+    return this.lambda('all', relation, noId, seen);
+  }
+
+  /** `<relation>/<op>(rN: body)`, the body's paths read from rN: each list, nested ones too, has its own. */
+  private lambda(op: 'any' | 'all', relation: string, body: Expr, seen: { lists: number }): Expr {
+    seen.lists += 1;
+    const variable = `r${seen.lists}`;
+    return { kind: 'lambda', op, path: [relation], variable, body: insideLambda(body, variable, relation), pos: 0 };
   }
 
   /**
@@ -239,17 +238,7 @@ export class ConditionBuilder {
       false,
       seen,
     );
-    // nested lists each have a variable of their own
-    seen.lists += 1;
-    const variable = `r${seen.lists}`;
-    return {
-      kind: 'lambda',
-      op: 'any',
-      path: [relation],
-      variable,
-      body: insideLambda(body, variable, relation),
-      pos: 0,
-    };
+    return this.lambda('any', relation, body, seen);
   }
 
   private async resolve(entity: EntityModel, column: string): Promise<Resolved> {

@@ -57,33 +57,26 @@ function dialectFree(schema: Record<string, unknown>): Record<string, unknown> {
  * with it ~750 bytes of the tools/list every model reads before its first call (P10).
  */
 const FORMATS_ZOD_SPELLS_OUT = new Set(['date', 'uuid', 'email']);
-
-function withoutFormatPatterns(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutFormatPatterns);
-  if (node === null || typeof node !== 'object') return node;
-  const o = node as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  const spelledOut = typeof o.format === 'string' && FORMATS_ZOD_SPELLS_OUT.has(o.format);
-  for (const [k, v] of Object.entries(o)) {
-    if (k === 'pattern' && spelledOut) continue;
-    out[k] = withoutFormatPatterns(v);
-  }
-  return out;
-}
+const formatPattern = (key: string, _value: unknown, at: Record<string, unknown>) =>
+  key === 'pattern' && typeof at.format === 'string' && FORMATS_ZOD_SPELLS_OUT.has(at.format);
 
 /**
  * An output schema describes what a result holds; zod writes `additionalProperties: false` on each of its
  * objects, which only tells a validating client to refuse keys this server never sends (a test holds every
  * result to its schema as written, strict). Listed without them: 28 bytes each, ~20 in tools/list (P10).
  */
-function withoutClosedObjects(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutClosedObjects);
+const closedObject = (key: string, value: unknown) => key === 'additionalProperties' && value === false;
+
+/** A copy of a JSON Schema without the keywords `drop` names (given each keyword, its value and its object). */
+function withoutKeywords(
+  node: unknown,
+  drop: (key: string, value: unknown, at: Record<string, unknown>) => boolean,
+): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutKeywords(n, drop));
   if (node === null || typeof node !== 'object') return node;
+  const at = node as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
-    if (k === 'additionalProperties' && v === false) continue;
-    out[k] = withoutClosedObjects(v);
-  }
+  for (const [k, v] of Object.entries(at)) if (!drop(k, v, at)) out[k] = withoutKeywords(v, drop);
   return out;
 }
 
@@ -93,12 +86,14 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
       name: t.name,
       title: t.title,
       description: t.description,
-      inputSchema: withoutFormatPatterns(
+      inputSchema: withoutKeywords(
         dialectFree(jsonSchemaOf(t.inputSchema, 'input')),
+        formatPattern,
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
-      outputSchema: withoutClosedObjects(
-        withoutFormatPatterns(dialectFree(jsonSchemaOf(t.outputSchema, 'output'))),
+      outputSchema: withoutKeywords(
+        dialectFree(jsonSchemaOf(t.outputSchema, 'output')),
+        (k, v, at) => formatPattern(k, v, at) || closedObject(k, v),
       ) as ListToolsResult['tools'][number]['outputSchema'],
     })),
   };
