@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import { badInput } from '../errors.js';
-import type { AggregateItem, AggregateMethod } from '../odata/ast.js';
+import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js';
 import type { ReadChecker } from '../policy/check.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
+import { aggregatePerPeriod } from './support/by-period.js';
+import { type PeriodUnit, periodGroup } from './support/periods.js';
 import {
   EMPTY,
   entityParam,
@@ -75,14 +77,10 @@ const MEASURE_ALIASES = [
 const MEASURE_SHAPE = 'each measure is {"op":"sum","column":"revenue"} or {"op":"count"}.';
 const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 /**
- * Refused before anything is sent: Dataverse does not group by dates (AGG: "groupby with datetime values isn't
- * supported"), and long text is our choice: every description or note is its own group, which answers nothing
+ * Refused before anything is sent, our choice: every description or note is its own group, which answers nothing.
+ * (Dates are grouped by period, one aggregation each: Dataverse's groupby does not take datetime values, AGG.)
  */
 const UNGROUPABLE: ReadonlyMap<string, string> = new Map([
-  [
-    'DateTime',
-    'Dynamics cannot group by a date through the Web API: count per period with where (e.g. createdon between two dates), one call per period.',
-  ],
   ['Memo', 'Long text makes a group of almost every record: group by a choice, lookup or short text column.'],
 ]);
 
@@ -102,9 +100,16 @@ export const aggregateRecords = defineTool({
         .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, wrongType(WHERE_SHAPE)))
         .optional()
         .describe("Conditions, as query_entities' where."),
-      groupBy: namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].')
+      // "createdon by month" is one entry, not a list of names: text is cut at its commas only
+      groupBy: z
+        .preprocess(
+          (v) => (typeof v === 'string' ? v.split(/,(?![^(]*\))/).map((n) => n.trim()) : v),
+          namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].'),
+        )
         .optional()
-        .describe('Columns to group by: choices, lookups, text, numbers (not dates). None: one total.'),
+        .describe(
+          'Columns to group by: choices, lookups, text, numbers; a date by period ("createdon by month"). None: one total.',
+        ),
       measures: z
         .preprocess(
           measuresAsMeant,
@@ -180,34 +185,79 @@ export const aggregateRecords = defineTool({
     const aliases = items.map((i) => i.alias);
     if (new Set(aliases).size !== aliases.length)
       throw badInput('The same measure is asked for twice.', 'List each op and column once.');
-    await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
-    const rows = await ctx.client.aggregate(
-      model.logicalName,
-      [
-        groups.length
-          ? { kind: 'groupby', paths: groups.map((g) => [g.name]), aggregate: items, pos: 0 }
-          : { kind: 'aggregate', items, pos: 0 },
-      ],
-      { signal: ctx.signal, where: where?.data ? toCondition(where.data) : undefined },
-    );
+    const dated = groups.filter((g) => g.period);
+    if (dated.length > 1)
+      throw badInput(
+        `groupBy names ${dated.length} date periods (${dated.map((g) => g.label).join(', ')}).`,
+        'Group by one date period per call.',
+      );
+    const plain = groups.filter((g) => !g.period);
+    const conditions = where?.data ? toCondition(where.data) : undefined;
+    // a new step each time: the client puts the conditions in front of the steps it is given
+    const steps = (): ApplyStep[] => [
+      plain.length
+        ? { kind: 'groupby', paths: plain.map((g) => [g.name]), aggregate: items, pos: 0 }
+        : { kind: 'aggregate', items, pos: 0 },
+    ];
     const first = aliases[0]!;
     const readable = (e: string, c: string) => ctx.policy.canRead(e, c);
-    const shaped = rows.map((r) => shape(model, r, groups, aliases, readable));
-    // largest first: "which industry has the most revenue" is the question groups answer most often. Sorted
-    // here: Dataverse refuses $orderby on aggregated values ("Aggregate data using OData", Microsoft Learn)
-    shaped.sort((a, b) => Number(b[first] ?? 0) - Number(a[first] ?? 0));
-    const shown = shaped.slice(0, args.top);
+    const largestFirst = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      Number(b[first] ?? 0) - Number(a[first] ?? 0);
+    let shaped: Record<string, unknown>[];
+    let order: string;
+    const period = dated[0]?.period;
+    if (period) {
+      const per = await aggregatePerPeriod(ctx.client, model.logicalName, period.column, period.unit, {
+        where: conditions,
+        fiscalStartMonth: ctx.config.pipeline.fiscalYearStartMonth,
+        signal: ctx.signal,
+        run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w }),
+        progress: (done, total) => ctx.progress(done, total, `${done} of ${total} ${period.unit}s`),
+      });
+      const key = dated[0]!.label;
+      const spans = per.map(({ period: p, rows, edge }) => {
+        // one total per period: a period without records has none from Dynamics, and is still a period
+        const got = rows.length || plain.length ? rows : [{}];
+        const out = got.map((r) => ({ [key]: p.label, ...shape(model, r, plain, aliases, readable) }));
+        if (!plain.length)
+          for (const o of out) for (const i of items) if (i.method.startsWith('count')) o[i.alias] ??= 0;
+        const empty = out.every((o) => aliases.every((a) => !o[a]));
+        return { label: p.label, rows: edge && empty ? [] : out.sort(largestFirst) };
+      });
+      const kept = spans.filter((p) => p.rows.length);
+      shaped = kept.flatMap((p) => p.rows);
+      const unit = `${kept.length} ${period.unit}${kept.length === 1 ? '' : 's'}`;
+      const range = kept.length > 1 ? `${kept[0]!.label} to ${kept.at(-1)!.label}` : kept[0]?.label;
+      const monday = period.unit === 'week' ? ' (weeks start on Monday)' : '';
+      order = !kept.length
+        ? 'no records match'
+        : plain.length
+          ? `over ${unit}${monday} (${range}), earliest first, largest ${first} first within each ${period.unit}`
+          : `${unit}${monday}: ${range}, earliest first`;
+    } else {
+      await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
+      const rows = await ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: conditions });
+      // largest first: "which industry has the most revenue" is the question groups answer most often. Sorted
+      // here: Dataverse refuses $orderby on aggregated values ("Aggregate data using OData", Microsoft Learn)
+      shaped = rows.map((r) => shape(model, r, groups, aliases, readable)).sort(largestFirst);
+      order = `largest ${first} first`;
+      await ctx.progress(1, 1, `${shaped.length} groups`);
+    }
+    // a time series cut short keeps its latest periods, the ones a question about trends is most about
+    const shown = period ? shaped.slice(Math.max(0, shaped.length - args.top)) : shaped.slice(0, args.top);
     const structured = { entity: model.logicalName, groups: shown, totalGroups: shaped.length };
-    await ctx.progress(1, 1, `${shaped.length} groups`);
     const by = groups.length ? ` by ${groups.map((g) => g.label).join(', ')}` : '';
     const cut =
       shown.length < shaped.length
-        ? ` Showing the ${shown.length} largest of ${shaped.length} groups; pass a larger top for more.`
+        ? ` Showing the ${shown.length} ${period ? 'latest' : 'largest'} of ${shaped.length} groups; pass a larger top for more.`
         : '';
     const money = moneyNote(model, items, readable);
-    const summary = groups.length
-      ? `${model.logicalName}${by}: ${shaped.length} group${shaped.length === 1 ? '' : 's'}, largest ${first} first.${cut}${money}`
-      : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}`;
+    const groupCount = `${shaped.length} group${shaped.length === 1 ? '' : 's'}`;
+    const summary = period
+      ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}`
+      : groups.length
+        ? `${model.logicalName}${by}: ${groupCount}, ${order}.${cut}${money}`
+        : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}`;
     const json = fitResult(structured, shown.length, ctx.policy.maxResultBytes);
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
@@ -218,17 +268,34 @@ type Checker = Pick<ReadChecker, 'column'>;
 interface Group {
   /** the Web API's name: `_x_value` for a lookup */
   name: string;
-  /** the name the model gave and sees in the result */
+  /** the name the model gave and sees in the result (createdon_month for a date by period) */
   label: string;
+  /** a date column grouped by period: one aggregation per period (by-period.ts) */
+  period?: { column: ColumnModel; unit: PeriodUnit };
 }
 
-function groupColumn(checker: Checker, model: EntityModel, name: string): Group {
+function groupColumn(checker: Checker, model: EntityModel, text: string): Group {
+  const asked = periodGroup(text);
+  const name = asked?.column ?? text;
   if (name.includes('/'))
     throw badInput(
       `groupBy takes columns of ${model.logicalName}, not the path '${name}'.`,
       `Group by the lookup itself ('${name.split('/')[0]}'): each group carries the related record's name.`,
     );
   const { name: apiName, column } = checker.column(model, name);
+  if (column.type === 'DateTime') {
+    if (!asked)
+      throw badInput(
+        `${model.logicalName}.${column.logicalName} is a date: Dynamics groups dates by period, not by value.`,
+        `Name the period: "${column.logicalName} by month" (or day, week, quarter, year).`,
+      );
+    return { name: apiName, label: `${column.logicalName}_${asked.unit}`, period: { column, unit: asked.unit } };
+  }
+  if (asked)
+    throw badInput(
+      `"${text}" groups by ${asked.unit}, but ${model.logicalName}.${column.logicalName} is not a date (${column.type}).`,
+      'Group a date column by period (describe_entity lists the columns), or name this column alone.',
+    );
   const why = UNGROUPABLE.get(column.type);
   if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
   return { name: apiName, label: column.logicalName };

@@ -281,6 +281,17 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
             fc.oneof(
               { weight: 8, arbitrary: fc.subarray(groupable, { maxLength: 2 }) },
               { weight: 1, arbitrary: fc.subarray([col, 'creditlimit', 'createdon'], { minLength: 1 }) },
+              // a date by period: one aggregation per period, each through the same checks
+              {
+                weight: 3,
+                arbitrary: fc
+                  .tuple(
+                    fc.constantFrom('createdon', 'createdon', col, 'creditlimit'),
+                    fc.constantFrom('month', 'quarter', 'year', 'year', 'day', 'fortnight'),
+                    fc.subarray(groupable, { maxLength: 1 }),
+                  )
+                  .map(([c, unit, rest]) => [`${c} by ${unit}`, ...rest]),
+              },
             ),
           ),
           measures: maybe(fc.uniqueArray(measure, { maxLength: 3, selector: (m) => JSON.stringify(m) })),

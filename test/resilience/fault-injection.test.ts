@@ -12,6 +12,8 @@ import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 type Case = {
   tool: string;
+  /** the test's name, where one tool has two cases */
+  name?: string;
   method: 'GET' | 'PATCH';
   args: (tag: string, emu: EmulatorHandle) => Record<string, unknown>;
   count?: (emu: EmulatorHandle, tag: string) => number;
@@ -37,6 +39,13 @@ const TOOLS: Case[] = [
       groupBy: ['statecode'],
       measures: [{ op: 'count' }, { op: 'sum', column: 'estimatedvalue_base' }],
     }),
+  },
+  {
+    // a date by period: two one-row reads, then one aggregation per quarter
+    tool: 'aggregate_records',
+    name: 'aggregate_records by quarter',
+    method: 'GET',
+    args: () => ({ entity: 'incident', groupBy: ['createdon by quarter', 'prioritycode'] }),
   },
   { tool: 'pipeline_summary', method: 'GET', args: () => ({ from: '2020-01-01', to: '2035-12-31' }) },
   {
@@ -154,7 +163,7 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
     await emu.close();
   });
 
-  it.each(TOOLS.map((t) => [t.tool, t] as const))('%s', async (_n, t) => {
+  it.each(TOOLS.map((t) => [t.name ?? t.tool, t] as const))('%s', async (_n, t) => {
     const tag = `R${Math.random().toString(36).slice(2, 10)}`;
     const h = cold ? await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' }, configFile }) : warm;
     emu.addFault(spec(emu, t.method));

@@ -1,5 +1,10 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { addDays, type PeriodUnit, periodOf, periodsBetween } from '../../src/tools/support/periods.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator, webApiAnswer } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -212,8 +217,17 @@ describe('aggregate_records', () => {
   it.each([
     [
       { entity: 'lead', groupBy: ['createdon'] },
-      /lead\.createdon cannot be grouped by\.\nHow to fix: Dynamics cannot group by a date through the Web API/,
+      /^Error \(bad_input\): lead\.createdon is a date: Dynamics groups dates by period, not by value\.\nHow to fix: Name the period: "createdon by month" \(or day, week, quarter, year\)\.$/,
     ],
+    [
+      { entity: 'lead', groupBy: ['statecode by month'] },
+      /"statecode by month" groups by month, but lead\.statecode is not a date \(State\)\./,
+    ],
+    [
+      { entity: 'lead', groupBy: ['createdon by month', 'modifiedon by year'] },
+      /groupBy names 2 date periods \(createdon_month, modifiedon_year\)\.\nHow to fix: Group by one date period per call\./,
+    ],
+    [{ entity: 'lead', groupBy: ['month(createdon)', 'createdon:month'] }, /groupBy lists 'createdon_month' twice/],
     [
       { entity: 'account', measures: [{ op: 'sum', column: 'name' }] },
       /sum needs a numeric column; account\.name is String\./,
@@ -277,5 +291,170 @@ describe('aggregate_records', () => {
     expect(textOf(r)).toBe(
       'Error (too_large): Too many records to aggregate in Dynamics (the limit is 50,000).\nHow to fix: Narrow the period or add conditions.',
     );
+  });
+
+  // Dataverse's $apply does not group by a date (AGG: "groupby with datetime values isn't supported"): each
+  // period is its own aggregation, bounded by its first and last day, and the answers are checked against the
+  // emulator's rows (whose user time zone is UTC, as its day functions count days)
+  describe('a date grouped by period', () => {
+    /** the records' counts per period, every period from the first record's to the last's (none left out) */
+    const expectedPer = (dates: string[], unit: PeriodUnit, start = 1) => {
+      const sorted = [...dates].sort();
+      const out = new Map<string, number>();
+      const last = sorted.at(-1)!.slice(0, 10);
+      for (let p = periodOf(sorted[0]!, unit, start); p.from <= last; p = periodOf(addDays(p.to, 1), unit, start))
+        out.set(p.label, 0);
+      for (const d of sorted) {
+        const label = periodOf(d, unit, start).label;
+        out.set(label, out.get(label)! + 1);
+      }
+      return out;
+    };
+
+    it('cases per month: each month counts its cases, in order, with one aggregation per month bounded by its days', async () => {
+      const since = emu.requests().length;
+      const r = await h.call('aggregate_records', { entity: 'incident', groupBy: 'createdon by month' });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const expected = expectedPer(
+        emu.rows('incident').map((c) => String(c.createdon)),
+        'month',
+      );
+      expect(expected.size).toBeGreaterThan(6);
+      expect(r.structuredContent.groups).toEqual([...expected].map(([m, n]) => ({ createdon_month: m, count: n })));
+      expect(r.structuredContent.totalGroups).toBe(expected.size);
+      const [first, last] = [[...expected.keys()][0]!, [...expected.keys()].at(-1)!];
+      expect(textOf(r)).toMatch(
+        new RegExp(`^incident by createdon_month: ${expected.size} months: ${first} to ${last}, earliest first\\.\\n`),
+      );
+      const applies = apiRequests(emu, since)
+        .map((q) => decodeURIComponent(q.url))
+        .filter((u) => u.includes('$apply'));
+      // one per month, from the month of the day before the first case to that of the day after the last (a
+      // case stamped late on the 31st in UTC is on the 1st where the user may be): those edges are dropped empty
+      const dates = emu
+        .rows('incident')
+        .map((c) => String(c.createdon).slice(0, 10))
+        .sort();
+      expect(applies).toHaveLength(
+        periodsBetween(addDays(dates[0]!, -1), addDays(dates.at(-1)!, 1), 'month', 1, 100)!.length,
+      );
+      // the days as a date in where is sent: Dataverse's day functions, whole days in the user's time zone
+      expect(applies).toContainEqual(
+        expect.stringContaining(
+          `$apply=filter(Microsoft.Dynamics.CRM.OnOrAfter(PropertyName='createdon',PropertyValue=${first}-01) and Microsoft.Dynamics.CRM.OnOrBefore(PropertyName='createdon',PropertyValue=${periodOf(`${first}-01`, 'month', 1).to}))/aggregate($count as count)`,
+        ),
+      );
+    });
+
+    it('per day under conditions: days without a case are listed with 0, and the days add up to every matching case', async () => {
+      const all = emu
+        .rows('incident')
+        .map((c) => String(c.createdon))
+        .sort();
+      const since = new Date(Date.parse(all.at(-1)!) - 40 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const matching = emu
+        .rows('incident')
+        .filter((c) => String(c.createdon) >= since && c.statecode === 0)
+        .map((c) => String(c.createdon));
+      const r = await h.call('aggregate_records', {
+        entity: 'incident',
+        where: { createdon: { ge: since }, statecode: 'Active' },
+        groupBy: ['day(createdon)'],
+        measures: ['count', 'countDistinct(customerid)'],
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const expected = expectedPer(matching, 'day');
+      const groups: Group[] = r.structuredContent.groups;
+      expect(groups.map((g) => [g.createdon_day, g.count])).toEqual([...expected]);
+      expect([...expected.values()]).toContain(0);
+      expect(groups.filter((g) => g.count === 0).every((g) => g.countDistinct_customerid === 0)).toBe(true);
+      expect(groups.reduce((n, g) => n + Number(g.count), 0)).toBe(matching.length);
+    });
+
+    it('a date-only column compares its days plainly; quarters are the fiscal ones pipeline_summary counts', async () => {
+      const april = join(tmpdir(), `dmcp-fiscal-agg-${process.pid}.json`);
+      writeFileSync(april, JSON.stringify({ pipeline: { fiscalYearStartMonth: 4 } }));
+      const fiscal = await connectInMemory(emu, { configFile: april });
+      try {
+        const since = emu.requests().length;
+        const r = await fiscal.call('aggregate_records', {
+          entity: 'opportunity',
+          where: { statecode: 'Open' },
+          groupBy: 'estimatedclosedate by quarter',
+          measures: 'count, sum(estimatedvalue_base)',
+        });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        const open = emu.rows('opportunity').filter((o) => o.statecode === 0);
+        const expected = expectedPer(
+          open.map((o) => String(o.estimatedclosedate)),
+          'quarter',
+          4,
+        );
+        const groups: Group[] = r.structuredContent.groups;
+        expect(groups.map((g) => [g.estimatedclosedate_quarter, g.count])).toEqual([...expected]);
+        const sumOf = (label: string) =>
+          open
+            .filter((o) => fiscalQuarter(new Date(`${o.estimatedclosedate}T00:00:00Z`), 4).label === label)
+            .reduce((t, o) => t + Number(o.estimatedvalue_base ?? 0), 0);
+        for (const g of groups)
+          expect(g.sum_estimatedvalue_base ?? 0).toBeCloseTo(sumOf(String(g.estimatedclosedate_quarter)), 1);
+        const q = fiscalQuarter(new Date(`${open.map((o) => String(o.estimatedclosedate)).sort()[0]}T00:00:00Z`), 4);
+        expect(apiRequests(emu, since).map((x) => decodeURIComponent(x.url))).toContainEqual(
+          expect.stringContaining(`estimatedclosedate ge ${q.from} and estimatedclosedate le ${q.to}`),
+        );
+      } finally {
+        await fiscal.close();
+      }
+    });
+
+    it("with another column: each period's groups, largest first; cut by top, the latest periods are kept and the rest counted", async () => {
+      const r = await h.call('aggregate_records', {
+        entity: 'incident',
+        groupBy: ['createdon per month', 'prioritycode'],
+        top: 5,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const labels = ['', 'High (1)', 'Normal (2)', 'Low (3)'];
+      const all = new Map<string, number>();
+      for (const c of emu.rows('incident')) {
+        const k = `${String(c.createdon).slice(0, 7)} ${labels[Number(c.prioritycode)]}`;
+        all.set(k, (all.get(k) ?? 0) + 1);
+      }
+      const ordered = [...all]
+        .map(([k, n]) => ({ month: k.slice(0, 7), priority: k.slice(8), n }))
+        .sort((a, b) => a.month.localeCompare(b.month) || b.n - a.n);
+      const groups: Group[] = r.structuredContent.groups;
+      expect(r.structuredContent.totalGroups).toBe(ordered.length);
+      expect(groups).toHaveLength(5);
+      expect(groups.map((g) => g.createdon_month)).toEqual(ordered.slice(-5).map((o) => o.month));
+      expect(groups.map((g) => g.count)).toEqual(ordered.slice(-5).map((o) => o.n));
+      expect(textOf(r)).toContain(`Showing the 5 latest of ${ordered.length} groups; pass a larger top for more.`);
+    });
+
+    it('more periods than one call makes is refused before any aggregation, with a span that fits', async () => {
+      const since = emu.requests().length;
+      const r = await h.call('aggregate_records', { entity: 'incident', groupBy: ['createdon by day'] });
+      expect(r.isError).toBe(true);
+      const last = emu
+        .rows('incident')
+        .map((c) => String(c.createdon).slice(0, 10))
+        .sort()
+        .at(-1)!;
+      expect(textOf(r)).toContain(
+        `How to fix: Narrow where to a shorter span (e.g. {"column":"createdon","op":"ge","value":"${addDays(last, -59)}"} for the last 60), or group by a longer period (month, quarter or year).`,
+      );
+      expect(apiRequests(emu, since).filter((q) => q.url.includes('$apply'))).toEqual([]);
+    });
+
+    it('no matching records: no periods, said so', async () => {
+      const r = await h.call('aggregate_records', {
+        entity: 'lead',
+        where: { lastname: 'No Such Person Anywhere' },
+        groupBy: ['createdon by week'],
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent).toEqual({ entity: 'lead', groups: [], totalGroups: 0 });
+      expect(textOf(r)).toMatch(/^lead by createdon_week: no records match\.$/m);
+    });
   });
 });

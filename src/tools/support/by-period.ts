@@ -1,0 +1,100 @@
+import type { DynamicsClient, Row } from '../../dynamics/client.js';
+import type { Condition } from '../../dynamics/conditions.js';
+import { badInput } from '../../errors.js';
+import type { ColumnModel } from '../../policy/model.js';
+import { addDays, type Period, type PeriodUnit, periodsBefore, periodsBetween } from './periods.js';
+
+/** Aggregations one call may make: five years of months, a year of weeks, two months of days. */
+export const MAX_PERIODS = 60;
+/** Periods aggregated at once: a few, so that one call does not take every slot of the shared client. */
+const AT_ONCE = 4;
+
+export interface PeriodRows {
+  period: Period;
+  rows: Row[];
+  /**
+   * Only there because the span was widened by a day at each end (below): the caller drops it when it is empty.
+   */
+  edge: boolean;
+}
+
+/**
+ * The same aggregation once per period of `column`, from the period of the first matching record to that of
+ * the last (two one-row reads find them), each under the call's conditions and the period's first and last
+ * day. The days are bare dates, so the condition builder sends them as it sends any day a model names: with
+ * Dataverse's day functions (On or after, On or before), which count days in the Dynamics user's time zone,
+ * as "last month" does; a date-only column compares plainly. Records are stamped in UTC, so for a date and
+ * time the span is widened by a day at each end to hold a record that is on another day where the user is.
+ */
+export async function aggregatePerPeriod(
+  client: DynamicsClient,
+  entity: string,
+  column: ColumnModel,
+  unit: PeriodUnit,
+  opts: {
+    where?: Condition;
+    fiscalStartMonth: number;
+    signal: AbortSignal;
+    run: (where: Condition) => Promise<Row[]>;
+    progress: (done: number, total: number) => Promise<void>;
+  },
+): Promise<PeriodRows[]> {
+  const name = column.logicalName;
+  const within = (...c: Condition[]): Condition => ({ and: opts.where ? [opts.where, ...c] : c });
+  const end = async (direction: 'asc' | 'desc') => {
+    const page = await client.query(
+      {
+        entity,
+        select: [name],
+        where: within({ column: name, op: 'notNull' }),
+        orderBy: `${name} ${direction}`,
+        top: 1,
+      },
+      { signal: opts.signal },
+    );
+    const v = page.rows[0]?.[name];
+    return typeof v === 'string' ? v.slice(0, 10) : undefined;
+  };
+  const [first, last] = await Promise.all([end('asc'), end('desc')]);
+  if (!first || !last) return [];
+  const slack = column.dateOnly ? 0 : 1;
+  const periods = periodsBetween(
+    addDays(first, -slack),
+    addDays(last, slack),
+    unit,
+    opts.fiscalStartMonth,
+    MAX_PERIODS,
+  );
+  if (!periods)
+    throw badInput(
+      `Grouping ${entity} by ${unit} of ${name} needs more than ${MAX_PERIODS} ${unit}s (${first} to ${last}), one aggregation each; one call makes at most ${MAX_PERIODS}.`,
+      `Narrow where to a shorter span (e.g. {"column":"${name}","op":"ge","value":"${periodsBefore(last, unit, opts.fiscalStartMonth, MAX_PERIODS - 1)}"} for the last ${MAX_PERIODS}), or group by a longer period${unit === 'year' ? '' : ` (${unit === 'quarter' ? 'year' : 'month, quarter or year'})`}.`,
+    );
+  const out: PeriodRows[] = periods.map((period) => ({
+    period,
+    rows: [],
+    edge: period.to < first || period.from > last,
+  }));
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(AT_ONCE, out.length) }, async () => {
+      while (next < out.length) {
+        const item = out[next++]!;
+        try {
+          item.rows = await opts.run(
+            within(
+              { column: name, op: 'ge', value: item.period.from },
+              { column: name, op: 'le', value: item.period.to },
+            ),
+          );
+        } catch (err) {
+          next = out.length; // the call has failed: the other workers start no more requests
+          throw err;
+        }
+        await opts.progress(++done, out.length);
+      }
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,114 @@
+import { fiscalQuarter } from '../../dynamics/fiscal.js';
+
+/**
+ * Date periods for aggregate_records ("cases per month"). Dataverse's $apply cannot group by a date ("Aggregate
+ * data using OData": groupby with datetime values isn't supported), so each period is its own aggregation,
+ * bounded by its first and last day; this file holds the periods, the requests are in by-period.ts.
+ */
+export type PeriodUnit = 'day' | 'week' | 'month' | 'quarter' | 'year';
+export const PERIOD_UNITS: readonly PeriodUnit[] = ['day', 'week', 'month', 'quarter', 'year'];
+
+const UNIT_WORDS: ReadonlyMap<string, PeriodUnit> = new Map([
+  ...PERIOD_UNITS.flatMap((u) => [[u, u] as const, [`${u}s`, u] as const]),
+  ['daily', 'day'],
+  ['weekly', 'week'],
+  ['monthly', 'month'],
+  ['quarterly', 'quarter'],
+  ['yearly', 'year'],
+  ['annually', 'year'],
+  ['annual', 'year'],
+]);
+
+/** One period: its first and last day (YYYY-MM-DD, both included) and the name a result gives it. */
+export interface Period {
+  from: string;
+  to: string;
+  label: string;
+}
+
+/**
+ * A groupBy entry naming a date column and a period, as models write it: "createdon by month", "createdon per
+ * month", "createdon:month", "month(createdon)". Undefined when the text names no period (a column, or a label
+ * with "by" in it such as "Created By"), which is then read as a column.
+ */
+export function periodGroup(text: string): { column: string; unit: PeriodUnit } | undefined {
+  const t = text.trim();
+  const after = /^(.+?)\s*(?:\s(?:by|per)\s|:)\s*(\w+)$/i.exec(t);
+  if (after) {
+    const unit = UNIT_WORDS.get(after[2]!.toLowerCase());
+    if (unit) return { column: after[1]!.trim(), unit };
+  }
+  const call = /^(\w+)\s*\(\s*([^()]+?)\s*\)$/.exec(t);
+  if (call) {
+    const unit = UNIT_WORDS.get(call[1]!.toLowerCase());
+    if (unit) return { column: call[2]!, unit };
+  }
+  return undefined;
+}
+
+const DAY_MS = 86_400_000;
+const day = (iso: string) => Date.parse(`${iso.slice(0, 10)}T00:00:00Z`);
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const addDays = (date: string, n: number) => iso(day(date) + n * DAY_MS);
+
+/**
+ * The period holding `date`. Weeks start on Monday (ISO 8601); quarters and years are fiscal, from
+ * pipeline.fiscalYearStartMonth, so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
+ */
+export function periodOf(date: string, unit: PeriodUnit, fiscalStartMonth: number): Period {
+  const d = new Date(day(date));
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  switch (unit) {
+    case 'day':
+      return { from: iso(d.getTime()), to: iso(d.getTime()), label: iso(d.getTime()) };
+    case 'week': {
+      const monday = d.getTime() - ((d.getUTCDay() + 6) % 7) * DAY_MS;
+      return { from: iso(monday), to: iso(monday + 6 * DAY_MS), label: iso(monday) };
+    }
+    case 'month':
+      return {
+        from: iso(Date.UTC(y, m, 1)),
+        to: iso(Date.UTC(y, m + 1, 0)),
+        label: iso(Date.UTC(y, m, 1)).slice(0, 7),
+      };
+    case 'quarter':
+      return fiscalQuarter(d, fiscalStartMonth);
+    case 'year': {
+      const start = fiscalStartMonth - 1;
+      const first = m < start ? y - 1 : y;
+      return {
+        from: iso(Date.UTC(first, start, 1)),
+        to: iso(Date.UTC(first + 1, start, 0)),
+        label: fiscalStartMonth === 1 ? String(first) : `FY${first + 1}`,
+      };
+    }
+  }
+}
+
+/**
+ * Every period from the one holding `first` to the one holding `last`, in order; undefined when there would be
+ * more than `max` (the caller refuses the call).
+ */
+export function periodsBetween(
+  first: string,
+  last: string,
+  unit: PeriodUnit,
+  fiscalStartMonth: number,
+  max: number,
+): Period[] | undefined {
+  const out: Period[] = [];
+  const next = (p: Period) => periodOf(addDays(p.to, 1), unit, fiscalStartMonth);
+  for (let p = periodOf(first, unit, fiscalStartMonth); p.from <= last; p = next(p)) {
+    if (out.length === max) return undefined;
+    out.push(p);
+  }
+  return out;
+}
+
+/** The first day of the `n`th period before the one holding `date`: where a span of `n + 1` periods starts. */
+export function periodsBefore(date: string, unit: PeriodUnit, fiscalStartMonth: number, n: number): string {
+  let p = periodOf(date, unit, fiscalStartMonth);
+  for (let i = 0; i < n; i++) p = periodOf(addDays(p.from, -1), unit, fiscalStartMonth);
+  return p.from;
+}

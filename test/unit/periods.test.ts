@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
+import {
+  addDays,
+  type Period,
+  periodGroup,
+  periodOf,
+  periodsBefore,
+  periodsBetween,
+} from '../../src/tools/support/periods.js';
+
+describe('date periods for aggregate_records', () => {
+  it.each([
+    ['createdon by month', { column: 'createdon', unit: 'month' }],
+    ['createdon per week', { column: 'createdon', unit: 'week' }],
+    ['createdon:quarter', { column: 'createdon', unit: 'quarter' }],
+    ['month(createdon)', { column: 'createdon', unit: 'month' }],
+    ['YEAR( Created On )', { column: 'Created On', unit: 'year' }],
+    ['Created On by days', { column: 'Created On', unit: 'day' }],
+    ['estimatedclosedate by quarterly', { column: 'estimatedclosedate', unit: 'quarter' }],
+  ])('"%s" names a date column and a period', (text, expected) => {
+    expect(periodGroup(text)).toEqual(expected);
+  });
+
+  // a label with "by" in it is a column; so is anything whose period word is not one
+  it.each(['Created By', 'createdby', 'createdon by fortnight', 'sum(revenue)', 'createdon'])(
+    '"%s" names no period',
+    (text) => {
+      expect(periodGroup(text)).toBeUndefined();
+    },
+  );
+
+  it('weeks run Monday to Sunday (ISO 8601), whatever day they are asked from', () => {
+    const week = { from: '2026-11-30', to: '2026-12-06', label: '2026-11-30' };
+    for (const day of ['2026-11-30', '2026-12-01', '2026-12-06']) expect(periodOf(day, 'week', 1)).toEqual(week);
+    expect(periodOf('2026-11-29', 'week', 1)).toEqual({ from: '2026-11-23', to: '2026-11-29', label: '2026-11-23' });
+    // across a year's end
+    expect(periodOf('2027-01-01', 'week', 1)).toEqual({ from: '2026-12-28', to: '2027-01-03', label: '2026-12-28' });
+  });
+
+  it('months end on their last day, a leap February included; days are themselves', () => {
+    expect(periodOf('2028-02-10', 'month', 1)).toEqual({ from: '2028-02-01', to: '2028-02-29', label: '2028-02' });
+    expect(periodOf('2026-02-10', 'month', 1)).toEqual({ from: '2026-02-01', to: '2026-02-28', label: '2026-02' });
+    expect(periodOf('2026-12-31T23:59:59Z', 'day', 1)).toEqual({
+      from: '2026-12-31',
+      to: '2026-12-31',
+      label: '2026-12-31',
+    });
+  });
+
+  it('quarters and years are fiscal: the quarters "this quarter" and pipeline_summary name', () => {
+    for (const start of [1, 2, 4, 7, 12])
+      for (const day of ['2026-01-15', '2026-03-31', '2026-04-01', '2026-11-30']) {
+        expect(periodOf(day, 'quarter', start)).toEqual(fiscalQuarter(new Date(`${day}T00:00:00Z`), start));
+      }
+    expect(periodOf('2026-11-30', 'year', 1)).toEqual({ from: '2026-01-01', to: '2026-12-31', label: '2026' });
+    // a year from April is named by the calendar year it ends in, as fiscalQuarter names its quarters
+    expect(periodOf('2026-03-15', 'year', 4)).toEqual({ from: '2025-04-01', to: '2026-03-31', label: 'FY2026' });
+    expect(periodOf('2026-04-01', 'year', 4)).toEqual({ from: '2026-04-01', to: '2027-03-31', label: 'FY2027' });
+    expect(periodOf('2026-04-01', 'quarter', 4).label).toBe('FY2027 Q1');
+  });
+
+  it('a span of periods leaves no day out and counts none twice', () => {
+    for (const unit of ['day', 'week', 'month', 'quarter', 'year'] as const) {
+      const ps = periodsBetween('2024-02-27', '2026-03-02', unit, 4, 1000) as Period[];
+      expect(ps[0]!.from <= '2024-02-27' && ps.at(-1)!.to >= '2026-03-02', unit).toBe(true);
+      for (let i = 1; i < ps.length; i++) expect(ps[i]!.from, unit).toBe(addDays(ps[i - 1]!.to, 1));
+      expect(new Set(ps.map((p) => p.label)).size, unit).toBe(ps.length);
+    }
+  });
+
+  it('more periods than allowed is said, not cut short', () => {
+    // 1 January to 1 March 2026: 60 days
+    expect(periodsBetween('2026-01-01', '2026-03-01', 'day', 1, 60)).toHaveLength(60);
+    expect(periodsBetween('2026-01-01', '2026-03-02', 'day', 1, 60)).toBeUndefined();
+    expect(periodsBetween('2026-01-01', '2026-01-01', 'month', 1, 1)).toHaveLength(1);
+    // where a span of n periods ending with the last record's starts
+    expect(periodsBefore('2026-11-18', 'day', 1, 59)).toBe('2026-09-20');
+    expect(periodsBetween(periodsBefore('2026-11-18', 'month', 1, 59), '2026-11-18', 'month', 1, 60)).toHaveLength(60);
+  });
+});
