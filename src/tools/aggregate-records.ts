@@ -8,7 +8,7 @@ import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { aggregatePerPeriod } from './support/by-period.js';
-import { type PeriodUnit, periodGroup } from './support/periods.js';
+import { type PeriodUnit, periodGroup, periodSaid } from './support/periods.js';
 import {
   EMPTY,
   entityParam,
@@ -68,6 +68,27 @@ function measuresAsMeant(v: unknown): unknown {
     return withNames(item, MEASURE_ALIASES);
   });
 }
+/**
+ * groupBy as models write it: text is cut at its commas only ("createdon by month" is one entry, not a list of
+ * names), and a date's period may come as an object ({"column": "createdon", "by": "month"}, or period, unit,
+ * interval): that is "createdon by month". Anything else goes on to the schema's check.
+ */
+function groupsAsMeant(v: unknown): unknown {
+  if (typeof v === 'string') return v.split(/,(?![^(]*\))/).map((n) => n.trim());
+  const items = Array.isArray(v) ? v : v && typeof v === 'object' ? [v] : v;
+  if (!Array.isArray(items)) return items;
+  return items.map((item) => {
+    if (!item || typeof item !== 'object' || Array.isArray(item)) return item;
+    const { column, ...rest } = withNames(item, [
+      ['field', 'column'],
+      ['attribute', 'column'],
+    ]) as Record<string, unknown>;
+    const keys = Object.keys(rest);
+    const unit = keys.length === 1 && /^(by|period|unit|interval)$/i.test(keys[0]!) ? rest[keys[0]!] : undefined;
+    if (typeof column === 'string' && keys.length === 0) return column;
+    return typeof column === 'string' && typeof unit === 'string' ? `${column} by ${unit}` : item;
+  });
+}
 const MEASURE_ALIASES = [
   ['field', 'column'],
   ['attribute', 'column'],
@@ -100,12 +121,8 @@ export const aggregateRecords = defineTool({
         .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, wrongType(WHERE_SHAPE)))
         .optional()
         .describe("Conditions, as query_entities' where."),
-      // "createdon by month" is one entry, not a list of names: text is cut at its commas only
       groupBy: z
-        .preprocess(
-          (v) => (typeof v === 'string' ? v.split(/,(?![^(]*\))/).map((n) => n.trim()) : v),
-          namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].'),
-        )
+        .preprocess(groupsAsMeant, namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].'))
         .optional()
         .describe(
           'Columns to group by: choices, lookups, text, numbers; a date by period ("createdon by month"). None: one total.',
@@ -276,6 +293,14 @@ interface Group {
 
 function groupColumn(checker: Checker, model: EntityModel, text: string): Group {
   const asked = periodGroup(text);
+  const said = asked ? undefined : periodSaid(text);
+  // "createdon by fortnight": a date column with a word that is not a period, said as such
+  const dated = said && readableColumn(checker, model, said.column);
+  if (said && dated?.type === 'DateTime')
+    throw badInput(
+      `'${said.word}' is not a period to group ${model.logicalName}.${dated.logicalName} by.`,
+      `Use day, week, month, quarter or year, e.g. "${dated.logicalName} by month".`,
+    );
   const name = asked?.column ?? text;
   if (name.includes('/'))
     throw badInput(
@@ -299,6 +324,15 @@ function groupColumn(checker: Checker, model: EntityModel, text: string): Group 
   const why = UNGROUPABLE.get(column.type);
   if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
   return { name: apiName, label: column.logicalName };
+}
+
+/** The column a name or label means, when the policy lets it be read; otherwise undefined. */
+function readableColumn(checker: Checker, model: EntityModel, name: string): ColumnModel | undefined {
+  try {
+    return checker.column(model, name).column;
+  } catch {
+    return undefined;
+  }
 }
 
 function measure(checker: Checker, model: EntityModel, m: { op: Op; column?: string }, i: number): AggregateItem {

@@ -229,6 +229,15 @@ describe('aggregate_records', () => {
     ],
     [{ entity: 'lead', groupBy: ['month(createdon)', 'createdon:month'] }, /groupBy lists 'createdon_month' twice/],
     [
+      { entity: 'lead', groupBy: [{ column: 'Created On', by: 'fortnight' }] },
+      /'fortnight' is not a period to group lead\.createdon by\.\nHow to fix: Use day, week, month, quarter or year, e\.g\. "createdon by month"\./,
+    ],
+    // a column the policy hides is not named as a date either
+    [
+      { entity: 'account', groupBy: 'creditlimit by fortnight' },
+      /'creditlimit by fortnight' is not a column of account/,
+    ],
+    [
       { entity: 'account', measures: [{ op: 'sum', column: 'name' }] },
       /sum needs a numeric column; account\.name is String\./,
     ],
@@ -444,6 +453,28 @@ describe('aggregate_records', () => {
         `How to fix: Narrow where to a shorter span (e.g. {"column":"createdon","op":"ge","value":"${addDays(last, -59)}"} for the last 60), or group by a longer period (month, quarter or year).`,
       );
       expect(apiRequests(emu, since).filter((q) => q.url.includes('$apply'))).toEqual([]);
+    });
+
+    it('the period said as text, a function or an object means the same grouping', async () => {
+      const asked = [
+        'createdon by year',
+        'createdon per year',
+        'YEAR(createdon)',
+        'Created On: yearly',
+        [{ column: 'createdon', by: 'year' }],
+        { field: 'createdon', interval: 'years' },
+      ];
+      const answers = [];
+      for (const groupBy of asked) {
+        const r = await h.call('aggregate_records', { entity: 'incident', groupBy });
+        expect(r.isError, `${JSON.stringify(groupBy)}: ${textOf(r)}`).toBeFalsy();
+        answers.push(r.structuredContent);
+      }
+      const years = expectedPer(
+        emu.rows('incident').map((c) => String(c.createdon)),
+        'year',
+      );
+      for (const a of answers) expect(a.groups).toEqual([...years].map(([y, n]) => ({ createdon_year: y, count: n })));
     });
 
     it('no matching records: no periods, said so', async () => {

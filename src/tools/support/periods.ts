@@ -32,18 +32,19 @@ export interface Period {
  * with "by" in it such as "Created By"), which is then read as a column.
  */
 export function periodGroup(text: string): { column: string; unit: PeriodUnit } | undefined {
+  const said = periodSaid(text);
+  const unit = said && UNIT_WORDS.get(said.word.toLowerCase());
+  return said && unit ? { column: said.column, unit } : undefined;
+}
+
+/** The column and the word after "by" (or around the parentheses), whether or not the word is a period. */
+export function periodSaid(text: string): { column: string; word: string } | undefined {
   const t = text.trim();
   const after = /^(.+?)\s*(?:\s(?:by|per)\s|:)\s*(\w+)$/i.exec(t);
-  if (after) {
-    const unit = UNIT_WORDS.get(after[2]!.toLowerCase());
-    if (unit) return { column: after[1]!.trim(), unit };
-  }
+  if (after && UNIT_WORDS.has(after[2]!.toLowerCase())) return { column: after[1]!.trim(), word: after[2]! };
   const call = /^(\w+)\s*\(\s*([^()]+?)\s*\)$/.exec(t);
-  if (call) {
-    const unit = UNIT_WORDS.get(call[1]!.toLowerCase());
-    if (unit) return { column: call[2]!, unit };
-  }
-  return undefined;
+  if (call) return { column: call[2]!, word: call[1]! };
+  return after ? { column: after[1]!.trim(), word: after[2]! } : undefined;
 }
 
 const DAY_MS = 86_400_000;
