@@ -429,6 +429,25 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
     expect(rows.json().value.length).toBeGreaterThan(0);
   });
 
+  // aggregate_records groups a date by period with one aggregation per period, bounded by the query functions
+  // a bare date in where becomes (FUNC: OnOrAfter, OnOrBefore) inside filter(): the AGG page shows filter()
+  // with comparisons only. Run against a real organisation, this says whether Dataverse takes them there
+  it.skipIf(skip)('AGG: filter() with the day functions OnOrAfter and OnOrBefore, then aggregate', async () => {
+    const days =
+      "Microsoft.Dynamics.CRM.OnOrAfter(PropertyName='createdon',PropertyValue=2000-01-01) and Microsoft.Dynamics.CRM.OnOrBefore(PropertyName='createdon',PropertyValue=2100-12-31)";
+    const r = await t.api('GET', `accounts?$apply=${encodeURIComponent(`filter(${days})/aggregate($count as n)`)}`);
+    expect(r.status).toBe(200);
+    // every account was created in that span: the bounded count is the whole table's
+    const all = await t.api('GET', `accounts?$apply=${encodeURIComponent('aggregate($count as n)')}`);
+    expect(r.json().value[0].n).toBe(all.json().value[0].n);
+    expect(r.json().value[0].n).toBeGreaterThan(0);
+    const none = await t.api(
+      'GET',
+      `accounts?$apply=${encodeURIComponent(`filter(${days.replace('2000-01-01', '2100-01-01')})/aggregate($count as n)`)}`,
+    );
+    expect(none.json().value[0]?.n ?? 0).toBe(0);
+  });
+
   it.skipIf(skip)('AGG: sum, average, min and max per group agree with the rows they come from', async () => {
     const rows: { statecode: number; estimatedvalue: number | null }[] = (
       await t.api('GET', 'opportunities?$select=statecode,estimatedvalue')
