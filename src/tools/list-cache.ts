@@ -67,6 +67,20 @@ const formatPattern = (key: string, _value: unknown, at: Record<string, unknown>
  */
 const closedObject = (key: string, value: unknown) => key === 'additionalProperties' && value === false;
 
+/**
+ * Keywords that allow what their absence allows: `propertyNames: {type: "string"}` (every JSON object's names
+ * are strings) and `additionalProperties: {}` (the empty schema takes any value), which zod writes for every
+ * record and loose object: ~500 bytes of tools/list (P10) that say nothing.
+ */
+const saysNothing = (key: string, value: unknown) =>
+  (key === 'propertyNames' && isExactly(value, { type: 'string' })) ||
+  (key === 'additionalProperties' && isExactly(value, {}));
+const isExactly = (value: unknown, expected: Record<string, unknown>) =>
+  value !== null &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  JSON.stringify(Object.entries(value)) === JSON.stringify(Object.entries(expected));
+
 /** A copy of a JSON Schema without the keywords `drop` names (given each keyword, its value and its object). */
 function withoutKeywords(
   node: unknown,
@@ -88,12 +102,12 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
       description: t.description,
       inputSchema: withoutKeywords(
         dialectFree(jsonSchemaOf(t.inputSchema, 'input')),
-        formatPattern,
+        (k, v, at) => formatPattern(k, v, at) || saysNothing(k, v),
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
       outputSchema: withoutKeywords(
         dialectFree(jsonSchemaOf(t.outputSchema, 'output')),
-        (k, v, at) => formatPattern(k, v, at) || closedObject(k, v),
+        (k, v, at) => formatPattern(k, v, at) || closedObject(k, v) || saysNothing(k, v),
       ) as ListToolsResult['tools'][number]['outputSchema'],
     })),
   };
