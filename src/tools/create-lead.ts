@@ -37,7 +37,7 @@ export const createLead = defineTool({
   title: 'Create a lead',
   description:
     'Capture a lead (e.g. from a web form). First looks for a lead with the same email and returns it (duplicate: true) instead of creating another, unless allowDuplicate. ' +
-    'Assigns an owner from the postal-code rules when configured. Other writable lead columns go in "extra".',
+    'Other writable lead columns go in "extra".',
   inputSchema: toolArgs(
     'create_lead',
     {

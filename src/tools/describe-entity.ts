@@ -66,7 +66,7 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       write: policy.canWrite(model.logicalName, c.logicalName) && (c.validForCreate || c.validForUpdate),
       ...(c.requiredLevel !== 'None' ? { required: c.requiredLevel } : {}),
       ...(c.maxLength ? { maxLength: c.maxLength } : {}),
-      ...(c.options ? { options: c.options } : {}),
+      ...(c.options ? { options: c.options.map(({ value, label }) => ({ value, label })) } : {}),
       ...(isLookupType(c.type) && c.targets ? { targets: c.targets } : {}),
     }));
   const relationships = [
@@ -95,7 +95,7 @@ export const describeEntity = defineTool({
   name: 'describe_entity',
   title: 'Describe a Dynamics table',
   description:
-    'Without "entity": the tables you may use. With "entity": its columns you may read or write (types, choice values with labels, lookup targets, required level) and the relationships you may expand or filter through. Call this instead of guessing names.',
+    'Without "entity": the tables you may use. With "entity": its columns you may read or write (types, choice labels, lookup targets, required level) and the relationships you may expand or filter through. Call this instead of guessing names.',
   inputSchema: toolArgs(
     'describe_entity',
     {

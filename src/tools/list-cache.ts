@@ -70,11 +70,18 @@ const closedObject = (key: string, value: unknown) => key === 'additionalPropert
 /**
  * Keywords that allow what their absence allows: `propertyNames: {type: "string"}` (every JSON object's names
  * are strings) and `additionalProperties: {}` (the empty schema takes any value), which zod writes for every
- * record and loose object: ~500 bytes of tools/list (P10) that say nothing.
+ * record and loose object: ~500 bytes of tools/list (P10) that say nothing; and the safe-integer bounds.
  */
 const saysNothing = (key: string, value: unknown) =>
   (key === 'propertyNames' && isExactly(value, { type: 'string' })) ||
-  (key === 'additionalProperties' && isExactly(value, {}));
+  (key === 'additionalProperties' && isExactly(value, {})) ||
+  safeBound(key, value);
+/**
+ * zod bounds every integer by JavaScript's safe range (±9007199254740991, 54 bytes a time): no count, top or
+ * choice value comes near it, and the server refuses one that does with its own message.
+ */
+const safeBound = (key: string, value: unknown) =>
+  (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) || (key === 'maximum' && value === Number.MAX_SAFE_INTEGER);
 const isExactly = (value: unknown, expected: Record<string, unknown>) =>
   value !== null &&
   typeof value === 'object' &&

@@ -68,8 +68,7 @@ export const pipelineSummary = defineTool({
   name: 'pipeline_summary',
   title: 'Sales pipeline summary',
   description:
-    'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts. ' +
-    'ownerId comes from query_entities on systemuser.',
+    'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts.',
   inputSchema: toolArgs(
     'pipeline_summary',
     {

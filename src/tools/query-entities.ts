@@ -15,7 +15,7 @@ export const queryEntities = defineTool({
   description:
     'Find records in a Dynamics 365 table: filter (prefer "where"; "filter" takes OData text), sort, pick columns, include related records. ' +
     'Returns up to "top" rows; when hasMore is true, call again with the same arguments plus "cursor". ' +
-    'Use describe_entity if unsure of names. Choices come back as "Label (value)", lookups as {id, name}.',
+    'Choices come back as "Label (value)", lookups as {id, name}.',
   inputSchema: toolArgs(
     'query_entities',
     {

@@ -84,9 +84,7 @@ export const updateRecord = defineTool({
             ),
         )
         .optional()
-        .describe(
-          '@odata etag from get_record (W/"123"); the update fails with a conflict if the record changed since.',
-        ),
+        .describe('@odata etag from get_record (W/"123").'),
     },
     {
       meant: {

@@ -22,7 +22,7 @@ export const entityParam = z
   .trim()
   .min(1, EMPTY)
   .max(100)
-  .describe('Table: logical name (account) or entity set name (accounts); describe_entity lists them.');
+  .describe('Table name (account or accounts); describe_entity lists them.');
 
 // ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them, or as
 // the record's address: the app's (main.aspx?...&id=...) or the Web API's (/accounts(<id>)). Only the id
