@@ -2,11 +2,20 @@ import type { Policy } from '../policy/policy.js';
 import type { Check } from './doctor.js';
 import { jsonReader, type TableDef, Unchecked, type WebApiGet } from './doctor-api.js';
 
-/** Tables whose privileges keep an older name than their schema name. */
-const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = { systemuser: 'User', annotation: 'Note' };
+/** Tables whose privileges keep another name than their schema name; activities share prv<Privilege>Activity. */
+const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
+  systemuser: 'User',
+  annotation: 'Note',
+  incidentresolution: 'Activity',
+};
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */
-const CREATED_BY: Record<string, string> = { lead: 'create_lead', incident: 'create_case', annotation: 'add_note' };
+const CREATED_BY: Record<string, string> = {
+  lead: 'create_lead',
+  incident: 'create_case',
+  annotation: 'add_note',
+  incidentresolution: 'resolve_case',
+};
 
 /**
  * What the policy lets the write tools do, checked against the application user's security role before the

@@ -587,6 +587,11 @@ export class DynamicsClient {
     return this.writer.createMany(entity, records, opts);
   }
 
+  /** Resolves a case (CloseIncident) with its resolution's columns and the Resolved status reason's value. */
+  closeIncident(caseId: string, resolution: WriteValues, status: number, opts: CallOptions = {}): Promise<void> {
+    return this.writer.closeIncident(caseId, resolution, status, opts);
+  }
+
   /** Updates an existing record, never creating one. */
   update(
     entity: string,

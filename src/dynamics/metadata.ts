@@ -20,8 +20,15 @@ export interface EntitySummary {
 
 type Label = { UserLocalizedLabel?: { Label?: string } | null } | undefined;
 const label = (l: Label, fallback: string) => l?.UserLocalizedLabel?.Label ?? fallback;
-const options = (os: { Options?: { Value: number; Label?: Label }[] } | undefined): OptionModel[] | undefined =>
-  os?.Options?.map((o) => ({ value: o.Value, label: label(o.Label, String(o.Value)) }));
+// a status reason's option names the state it belongs to (StatusOptionMetadata.State)
+const options = (
+  os: { Options?: { Value: number; Label?: Label; State?: number }[] } | undefined,
+): OptionModel[] | undefined =>
+  os?.Options?.map((o) => ({
+    value: o.Value,
+    label: label(o.Label, String(o.Value)),
+    ...(typeof o.State === 'number' ? { state: o.State } : {}),
+  }));
 
 /**
  * Entity metadata (QMETA, RMETA): the table list, then per table its attributes with types, required levels,

@@ -111,6 +111,36 @@ export class RecordWriter {
     if (!found) throw foreignAnswer(answer, what, 'did not create it', 'Nothing was created, so trying again is safe.');
   }
 
+  /**
+   * Resolves a case with Dynamics' CloseIncident action (reference §6.2: a case is resolved by the action, not
+   * by an update): its Case Resolution and the case's new status are written together, checked against the
+   * policy's write list for incidentresolution. A POST, so not retried once it may have been processed: the
+   * caller reads the case to learn whether an attempt whose answer was lost went through.
+   */
+  async closeIncident(caseId: string, resolution: WriteValues, status: number, opts: CallOptions = {}): Promise<void> {
+    const model = await this.writeModel('incidentresolution', 'Resolving a case');
+    const id = guidValue(caseId, 'incident id');
+    const values = { ...resolution, incidentid: { entity: 'incident', id } };
+    const { body, columns } = await writeBody(model, values, 'create', this.deps);
+    this.deps.policy.assertWritable(model.logicalName, columns, 'Resolving a case');
+    const r = await this.deps.transport.send({
+      method: 'POST',
+      path: `${API}/CloseIncident`,
+      body: JSON.stringify({ IncidentResolution: body, Status: status }),
+      idempotent: false,
+      signal: opts.signal,
+      context: { entity: 'incident', id, suggest: this.deps.suggest },
+    });
+    // the action returns no value: 204 (Web API actions). Any other success came from something in between
+    if (r.status !== 204)
+      throw foreignAnswer(
+        r,
+        `the resolution of case ${id}`,
+        'not as Dataverse does (204, no content)',
+        'Whether the case was resolved shows on the case: resolve_case again resolves it only if it is still open.',
+      );
+  }
+
   /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
   async createMany(
     entity: string,

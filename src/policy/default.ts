@@ -11,7 +11,7 @@ const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
 
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases, notes on
- * them, and read access to user and territory names (owners, assignment). Left out on purpose: credit limits and
+ * them, cases' resolutions, and read access to user and territory names (owners, assignment). Left out on purpose: credit limits and
  * credit hold, contacts' birthdays and income, and every table not named here.
  */
 export const DEFAULT_POLICY: PolicyInput = {
@@ -213,7 +213,20 @@ export const DEFAULT_POLICY: PolicyInput = {
         'dmcp_externalref',
         'servicestage',
       ],
-      expand: ['customerid_account', 'customerid_contact', 'primarycontactid', 'ownerid', 'Incident_Annotation'],
+      expand: [
+        'customerid_account',
+        'customerid_contact',
+        'primarycontactid',
+        'ownerid',
+        'Incident_Annotation',
+        'Incident_IncidentResolutions',
+      ],
+    },
+    // a case's resolution: resolve_case writes it with the CloseIncident action, which resolves the case
+    incidentresolution: {
+      read: ['activityid', 'subject', 'description', 'incidentid', 'createdon', 'ownerid'],
+      write: ['subject', 'description', 'incidentid'],
+      expand: ['incidentid', 'ownerid'],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

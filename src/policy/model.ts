@@ -5,6 +5,8 @@
 export interface OptionModel {
   value: number;
   label: string;
+  /** a status reason's state (statuscode options: Problem Solved belongs to Resolved) */
+  state?: number;
 }
 
 export interface ColumnModel {

@@ -21,13 +21,14 @@ const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
  * How Dynamics closes these records: won/lost opportunities, resolved cases and qualified leads go through
  * their own actions, not an update of statecode (Web API actions reference)
  */
+const NOT_OFFERED = ', which this server does not offer: do that in Dynamics.';
 const STATUS_ACTIONS: ReadonlyMap<string, string> = new Map([
-  ['incident', 'Dynamics resolves a case through its CloseIncident action'],
+  ['incident', 'Dynamics resolves a case through its CloseIncident action: use resolve_case.'],
   [
     'opportunity',
-    'Dynamics closes an opportunity as won or lost through its WinOpportunity and LoseOpportunity actions',
+    `Dynamics closes an opportunity as won or lost through its WinOpportunity and LoseOpportunity actions${NOT_OFFERED}`,
   ],
-  ['lead', 'Dynamics qualifies a lead through its QualifyLead action'],
+  ['lead', `Dynamics qualifies a lead through its QualifyLead action${NOT_OFFERED}`],
 ]);
 
 export class Policy {
@@ -130,7 +131,7 @@ export class Policy {
       const status = refused.some((c) => /^(statecode|statuscode)$/i.test(c)) ? STATUS_ACTIONS.get(entity) : undefined;
       throw policyError(
         `Column${refused.length > 1 ? 's' : ''} ${refused.map((c) => `'${c}'`).join(', ')} of '${entity}' cannot be written under this server's policy.`,
-        (status ? `${status}, which this server does not offer: do that in Dynamics. ` : '') +
+        (status ? `${status} ` : '') +
           `Writable columns of ${entity}: ${[...r.write].join(', ')}. See describe_entity('${entity}').`,
       );
     }

@@ -7,6 +7,7 @@ import { describeEntity } from './describe-entity.js';
 import { getRecord } from './get-record.js';
 import { pipelineSummary } from './pipeline-summary.js';
 import { queryEntities } from './query-entities.js';
+import { resolveCase } from './resolve-case.js';
 import { updateRecord } from './update-record.js';
 
 /** Every tool, in the order clients list them. */
@@ -18,6 +19,7 @@ export const ALL_TOOLS: ToolDefinition[] = [
   pipelineSummary,
   createLead,
   createCase,
+  resolveCase,
   updateRecord,
   addNote,
 ] as ToolDefinition[];

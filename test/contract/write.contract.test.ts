@@ -68,6 +68,40 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // resolve_case resolves a case this way; run against a real organisation, this says the emulator's action,
+  // its Case Resolution table and the Incident_IncidentResolutions relationship answer as Dataverse's
+  it.skipIf(skip)(
+    'CLOSE: CloseIncident (IncidentResolution, Status) answers 204 and leaves the case Resolved with its resolution',
+    async () => {
+      const account = track(
+        (await t.api('POST', 'accounts', { body: { name: 'Resolution contract' } })).headers['odata-entityid']!,
+      );
+      const accountId = /\(([0-9a-f-]{36})\)$/.exec(account)![1]!;
+      const opened = await t.api('POST', 'incidents', {
+        body: { title: 'Resolution contract', 'customerid_account@odata.bind': `/accounts(${accountId})` },
+      });
+      const incident = track(opened.headers['odata-entityid']!);
+      const caseId = /\(([0-9a-f-]{36})\)$/.exec(incident)![1]!;
+      const r = await t.api('POST', 'CloseIncident', {
+        body: {
+          IncidentResolution: { subject: 'Replaced the router', 'incidentid@odata.bind': `/incidents(${caseId})` },
+          Status: 5,
+        },
+      });
+      expect(r.status).toBe(204);
+      const back = (
+        await t.api(
+          'GET',
+          `incidents(${caseId})?$select=statecode,statuscode&$expand=Incident_IncidentResolutions($select=subject)`,
+        )
+      ).json();
+      expect(back).toMatchObject({ statecode: 1, statuscode: 5 });
+      expect(back.Incident_IncidentResolutions.map((x: { subject: string }) => x.subject)).toEqual([
+        'Replaced the router',
+      ]);
+    },
+  );
+
   it.skipIf(skip)(
     'CURRENCY: a money column gets <name>_base = value / exchangerate of the record currency, recomputed on update (Transaction Currency table docs)',
     async () => {

@@ -10,7 +10,17 @@ import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
 // for a resource not found) with the tables to use; never an internal error, a stack trace, or a
 // metadata request for a table the policy does not offer.
 
-const ALLOWED = ['account', 'contact', 'lead', 'opportunity', 'incident', 'annotation', 'systemuser', 'territory'];
+const ALLOWED = [
+  'account',
+  'contact',
+  'lead',
+  'opportunity',
+  'incident',
+  'annotation',
+  'incidentresolution',
+  'systemuser',
+  'territory',
+];
 const HOSTILE = [
   'systemuserroles',
   'transactioncurrency',

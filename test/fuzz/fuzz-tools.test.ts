@@ -383,6 +383,17 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         { requiredKeys: ['entity', 'id', 'text'] },
       ),
     ),
+    // cases (resolved or not), other tables' ids; Resolved reasons, other states' reasons, and anything
+    resolve_case: fc.record(
+      {
+        id: maybe(fc.constantFrom(...ids('incident'), ...ids('account').slice(0, 3))),
+        resolution: maybe(fc.string({ minLength: 1, maxLength: 220 })),
+        status: maybe(
+          fc.constantFrom('Problem Solved', 'information provided', '1000', 'On Hold', 'Cancelled (6)', 'Merged'),
+        ),
+      },
+      { requiredKeys: ['id', 'resolution'] },
+    ),
     update_record: entityAndColumns.chain(({ e, id }) =>
       fc.record(
         {
@@ -410,7 +421,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     ),
   };
 }
-const RUNS = 1300; // per tool: 9 × 1,300 = 11,700 argument sets
+const RUNS = 1300; // per tool: 10 × 1,300 = 13,000 argument sets
 
 describe('fuzz: generated and hostile arguments for every tool', () => {
   let emu: EmulatorHandle;
@@ -438,6 +449,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
     'create_case',
     'update_record',
     'add_note',
+    'resolve_case',
   ])(
     '%s: every call answers, bad input is a tool error, nothing forbidden reaches the Web API',
     async (tool) => {
@@ -478,7 +490,9 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|\$batch)/.test(r.url),
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|CloseIncident$|\$batch)/.test(
+              r.url,
+            ),
         );
       expect(writes).toEqual([]);
       for (const a of emu.rows('account'))

@@ -141,7 +141,17 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
   const roleWithout = (except: Record<string, string[]>) => ({
     role: {
       privileges: Object.fromEntries(
-        ['account', 'contact', 'lead', 'opportunity', 'incident', 'annotation', 'systemuser', 'territory'].map((t) => [
+        [
+          'account',
+          'contact',
+          'lead',
+          'opportunity',
+          'incident',
+          'annotation',
+          'incidentresolution',
+          'systemuser',
+          'territory',
+        ].map((t) => [
           t,
           Object.fromEntries(
             ['read', 'create', 'write', 'delete', 'append', 'appendTo', 'assign'].map((p) => [

@@ -14,10 +14,14 @@ type Case = {
   tool: string;
   /** the test's name, where one tool has two cases */
   name?: string;
-  method: 'GET' | 'PATCH';
+  method: 'GET' | 'PATCH' | 'POST';
   args: (tag: string, emu: EmulatorHandle) => Record<string, unknown>;
   count?: (emu: EmulatorHandle, tag: string) => number;
 };
+
+/** resolve_case's case in each emulator (each fault has one of its own), opened before the tools run */
+const resolving = new WeakMap<EmulatorHandle, string>();
+const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
 
 const TOOLS: Case[] = [
   { tool: 'describe_entity', method: 'GET', args: () => ({ entity: 'account' }) },
@@ -48,6 +52,15 @@ const TOOLS: Case[] = [
     args: () => ({ entity: 'incident', groupBy: ['createdon by quarter', 'prioritycode'] }),
   },
   { tool: 'pipeline_summary', method: 'GET', args: () => ({ from: '2020-01-01', to: '2035-12-31' }) },
+  {
+    // the CloseIncident action: a POST that writes the resolution and the case's state together
+    tool: 'resolve_case',
+    method: 'POST',
+    args: (_t, emu) => ({ id: caseToResolve(emu), resolution: 'Fault test' }),
+    count: (emu) =>
+      emu.rows('incidentresolution').filter((r) => (r.incidentid as { id: string } | null)?.id === caseToResolve(emu))
+        .length,
+  },
   {
     tool: 'create_lead',
     method: 'PATCH',
@@ -155,8 +168,14 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
     warm = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' }, configFile });
     // warm the shared caches so the fault meets the tool's own request
     await warm.call('describe_entity', { entity: 'account' });
-    for (const e of ['contact', 'lead', 'incident', 'opportunity', 'annotation'])
+    for (const e of ['contact', 'lead', 'incident', 'opportunity', 'annotation', 'incidentresolution'])
       await warm.deps.client.metadata.entity(e);
+    // an open case for resolve_case (a small organisation may have none left open)
+    const opened = await warm.call('create_case', {
+      title: 'Resilience: a case to resolve',
+      customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+    });
+    resolving.set(emu, opened.structuredContent.id);
   });
   afterAll(async () => {
     await warm.close();
@@ -179,7 +198,7 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       else expect(n).toBe(1);
     }
     // the same call again (a model retrying after an error) must not create a second record
-    if (t.tool.startsWith('create') || t.tool === 'add_note') {
+    if (t.tool.startsWith('create') || t.tool === 'add_note' || t.tool === 'resolve_case') {
       const again = await h.call(t.tool, t.args(tag, emu));
       expect(again.isError, textOf(again)).toBeFalsy();
       expect(t.count!(emu, tag)).toBe(1);

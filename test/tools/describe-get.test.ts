@@ -31,6 +31,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'annotation',
       'contact',
       'incident',
+      'incidentresolution',
       'lead',
       'opportunity',
       'systemuser',

@@ -35,6 +35,7 @@ describe('tool registry', () => {
         'get_record',
         'pipeline_summary',
         'query_entities',
+        'resolve_case',
         'update_record',
       ].sort(),
     );
@@ -190,6 +191,11 @@ describe('tool registry', () => {
       create_case: { title: 'Schema', customer: { accountId: String(account.accountid) } },
       update_record: { entity: 'opportunity', id: String(opportunity.opportunityid), values: { closeprobability: 30 } },
       add_note: { entity: 'account', id: String(account.accountid), text: 'Schema check' },
+      // the case create_case opened just before (tools run in the listed order)
+      get resolve_case() {
+        const open = emu.rows('incident').find((c) => c.title === 'Schema' && c.statecode === 0)!;
+        return { id: String(open.incidentid), resolution: 'Schema check' };
+      },
     };
     // tools/list leaves additionalProperties: false out of output schemas (list-cache.ts): each result must
     // still hold no key its schema does not name, checked here with the schema as zod writes it, closed

@@ -610,7 +610,9 @@ describe('write tools: create_lead, create_case, update_record', () => {
       id: String(incident.incidentid),
       values: { statecode: 1 },
     });
-    expect(textOf(resolved)).toContain('How to fix: Dynamics resolves a case through its CloseIncident action');
+    expect(textOf(resolved)).toContain(
+      'How to fix: Dynamics resolves a case through its CloseIncident action: use resolve_case. Writable columns of incident: ',
+    );
     // other columns refused keep the plain answer
     const other = await h.call('update_record', {
       entity: 'opportunity',

@@ -84,6 +84,8 @@ export interface EntitySpec {
   ownershipType: EntityDef['ownershipType'];
   objectTypeCode: number;
   attributes: AttributeDef[];
+  /** the primary key when it is not <logicalName>id: activities share activityid */
+  primaryId?: string;
 }
 
 /**
@@ -115,7 +117,7 @@ function currencyColumns(attributes: AttributeDef[]): AttributeDef[] {
 }
 
 export function entity(spec: EntitySpec): EntityDef {
-  const primaryIdAttribute = `${spec.logicalName}id`;
+  const primaryIdAttribute = spec.primaryId ?? `${spec.logicalName}id`;
   const id = attr(primaryIdAttribute, spec.displayName, 'Uniqueidentifier', { validForUpdate: false });
   return {
     logicalName: spec.logicalName,

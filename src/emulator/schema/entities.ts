@@ -319,6 +319,26 @@ export const annotation = entity({
   ],
 });
 
+// A case's resolution (Case Resolution, an activity: its key is activityid): what the CloseIncident action
+// writes beside the case it resolves (the case's own statecode cannot be set to Resolved by an update).
+export const incidentresolution = entity({
+  logicalName: 'incidentresolution',
+  entitySetName: 'incidentresolutions',
+  schemaName: 'IncidentResolution',
+  displayName: 'Case Resolution',
+  displayCollectionName: 'Case Resolutions',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4206,
+  attributes: [
+    str('subject', 'Resolution', 200),
+    memo('description', 'Description'),
+    lookup('incidentid', 'Case', ['incident']),
+    int('timespent', 'Time Spent', 0),
+  ],
+});
+
 export const systemuser = entity({
   logicalName: 'systemuser',
   entitySetName: 'systemusers',
@@ -400,6 +420,7 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Annotation', 'annotation', 'objectid'],
   ['opportunity', 'Opportunity_Annotation', 'annotation', 'objectid'],
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
+  ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
 ];
 
 export const ALL_ENTITIES: EntityDef[] = [
@@ -409,6 +430,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   opportunity,
   incident,
   annotation,
+  incidentresolution,
   systemuser,
   territory,
   transactioncurrency,

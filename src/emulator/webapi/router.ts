@@ -4,6 +4,7 @@ import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from 
 import type { Schema } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
 import type { Row, Store } from '../store/store.js';
+import { closeIncident } from './actions.js';
 import { runApply } from './apply.js';
 import { QueryEnv } from './env.js';
 import {
@@ -135,6 +136,17 @@ export class WebApi {
         UserId: caller.userId,
         OrganizationId: this.ctx.organizationId,
       });
+    }
+    if (rest === 'CloseIncident') {
+      if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      const wctx: WriteContext = {
+        env: this.env(caller),
+        nextTicket: this.ctx.nextTicket,
+        assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
+        ...writeExtras,
+      };
+      closeIncident(wctx, caller.role, caller.userId, req.body);
+      return { status: 204, headers: {} };
     }
     if (rest.startsWith('EntityDefinitions')) {
       if (req.method !== 'GET') throw notSupported(`${req.method} on metadata`);

@@ -31,8 +31,15 @@ export function fullRole(entities: readonly EntityDef[]): SecurityRole {
   );
 }
 
-/** Tables whose privileges keep an older name than their schema name: prvReadUser, prvCreateNote. */
-const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = { systemuser: 'User', annotation: 'Note' };
+/**
+ * Tables whose privileges keep another name than their schema name: prvReadUser, prvCreateNote, and the
+ * activities', which share prv<Privilege>Activity.
+ */
+const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
+  systemuser: 'User',
+  annotation: 'Note',
+  incidentresolution: 'Activity',
+};
 
 /**
  * prv<Privilege><table>, as Dataverse names table privileges (prvCreateLead, prvAppendToAccount): the table's

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { optionValue, type Scalar } from '../dynamics/coerce.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
+import type { ColumnModel } from '../policy/model.js';
+import { defineTool } from './define.js';
+import { toolArgs } from './support/args.js';
+import { EMPTY, idParam } from './support/schemas.js';
+import { recordUrl } from './support/shape.js';
+
+/** A case's states (reference §11, incident): 0 Active, 1 Resolved, 2 Canceled. */
+const ACTIVE = 0;
+const RESOLVED = 1;
+/** Resolved's status reasons in every organisation: 5 Problem Solved (its default), 1000 Information Provided */
+const DOCUMENTED_RESOLVED = [5, 1000];
+/** Case Resolution's subject (IncidentResolution.subject: 200 characters) */
+const RESOLUTION_MAX = 200;
+
+export const resolveCase = defineTool({
+  name: 'resolve_case',
+  title: 'Resolve a Dynamics case',
+  description:
+    'Resolve an open case with what fixed it (Dynamics writes a Case Resolution). A case already resolved is returned as is (existing: true).',
+  inputSchema: toolArgs(
+    'resolve_case',
+    {
+      id: idParam,
+      resolution: z.string().trim().min(1, EMPTY).max(RESOLUTION_MAX).describe('What resolved it.'),
+      status: z
+        .string()
+        .trim()
+        .min(1, EMPTY)
+        .max(100)
+        .optional()
+        .describe('Resolved status reason (default: Problem Solved).'),
+    },
+    {
+      meant: {
+        caseId: 'id',
+        incidentid: 'id',
+        subject: 'resolution',
+        summary: 'resolution',
+        reason: 'status',
+        statuscode: 'status',
+      },
+    },
+  ),
+  outputSchema: z.object({
+    id: z.string(),
+    title: z.string(),
+    ticketnumber: z.string().optional(),
+    status: z.string(),
+    existing: z.boolean(),
+    url: z.string(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
+  writes: true,
+  async run(args, ctx) {
+    const model = await ctx.client.checker.entity('incident');
+    const statusColumn = model.columns.get('statuscode');
+    const id = args.id.toLowerCase();
+    const read = async () =>
+      (
+        await ctx.client.get('incident', id, {
+          select: ['title', 'ticketnumber', 'statecode', 'statuscode'],
+          signal: ctx.signal,
+        })
+      ).row;
+    const before = await read();
+    const label = (v: unknown) => {
+      const o = statusColumn?.options?.find((x) => x.value === v);
+      return o ? `${o.label} (${o.value})` : String(v);
+    };
+    const answer = (row: typeof before, existing: boolean) => ({
+      structured: {
+        id,
+        title: String(row.title ?? id),
+        ...(typeof row.ticketnumber === 'string' ? { ticketnumber: row.ticketnumber } : {}),
+        status: label(row.statuscode),
+        existing,
+        url: recordUrl(ctx.config.dynamics.url, 'incident', id),
+      },
+      text: existing
+        ? `Case ${row.ticketnumber ?? id} "${row.title}" was already resolved (${label(row.statuscode)}); nothing was changed.`
+        : `Resolved case ${row.ticketnumber ?? id} "${row.title}" (${label(row.statuscode)}).`,
+    });
+    if (before.statecode === RESOLVED) return answer(before, true);
+    if (before.statecode !== ACTIVE)
+      throw badInput(
+        `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
+        'Reactivate it in Dynamics first, or leave it cancelled.',
+      );
+    const status = resolvedStatus(statusColumn, args.status);
+    const resolution = { subject: args.resolution };
+    try {
+      await ctx.client.closeIncident(id, resolution, status, { signal: ctx.signal });
+    } catch (err) {
+      // the answer may have been lost after Dynamics resolved the case (or another user resolved it first):
+      // the case says which; resolving it again would fail, and can never write a second resolution
+      const after = await read().catch(() => undefined);
+      if (after?.statecode !== RESOLVED) throw err;
+    }
+    await ctx.audit.record({
+      tool: 'resolve_case',
+      entity: 'incident',
+      id,
+      action: 'resolve',
+      columns: { ...resolution, statuscode: status },
+      caller: ctx.caller,
+    });
+    const after = await read();
+    if (after.statecode !== RESOLVED)
+      throw new DynamicsMcpError(
+        'server',
+        `Dynamics took the resolution of case ${after.ticketnumber ?? id}, but the case is ${label(after.statuscode)}, not resolved.`,
+        'Look at the case in Dynamics (a plug-in or workflow may have reopened it) before trying again.',
+        { retryable: false },
+      );
+    return answer(after, false);
+  },
+});
+
+/** The Resolved status reason asked for (a label, a number, or "Label (n)"), by default Problem Solved. */
+function resolvedStatus(column: ColumnModel | undefined, asked: Scalar | undefined): number {
+  const all = column?.options ?? [];
+  // a real organisation may add its own reasons to Resolved; metadata names each reason's state
+  const known = all.some((o) => o.state !== undefined);
+  const resolved = all.filter((o) => (known ? o.state === RESOLVED : DOCUMENTED_RESOLVED.includes(o.value)));
+  if (asked === undefined) return (resolved.find((o) => o.value === 5) ?? resolved[0])?.value ?? 5;
+  const reasons: ColumnModel = {
+    ...(column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel)),
+    options: resolved,
+  };
+  return optionValue(reasons, asked, 'incident (a resolved case)');
+}

@@ -1,0 +1,182 @@
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// A case is resolved by Dynamics' CloseIncident action, not by an update of its state (reference §6.2): the
+// action writes a Case Resolution (incidentresolution) and the case's Resolved status together
+describe('resolve_case', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const audit = join(tmpdir(), `dmcp-resolve-audit-${process.pid}.jsonl`);
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 50 });
+    writeFileSync(audit, '');
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+  beforeEach(() => emu.clearFaults());
+
+  let opened = 0;
+  /** a new open case, opened as a user would (create_case), so that each test has its own */
+  const openCase = async () => {
+    const r = await h.call('create_case', {
+      title: `Device offline ${++opened}`,
+      customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    return emu.rows('incident').find((x) => x.incidentid === r.structuredContent.id)!;
+  };
+  const caseRow = (id: unknown) => emu.rows('incident').find((c) => c.incidentid === id)!;
+  const resolutionsOf = (id: unknown) =>
+    emu.rows('incidentresolution').filter((r) => (r.incidentid as { id: string } | null)?.id === id);
+  const closes = (since: number) => apiRequests(emu, since).filter((q) => q.url === '/api/data/v9.2/CloseIncident');
+
+  it('resolves an open case with one CloseIncident request: a Case Resolution, and the case Resolved', async () => {
+    const c = await openCase();
+    const since = emu.requests().length;
+    const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Replaced the faulty router' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toEqual({
+      id: c.incidentid,
+      title: c.title,
+      ticketnumber: c.ticketnumber,
+      status: 'Problem Solved (5)',
+      existing: false,
+      url: expect.stringContaining(`etn=incident&id=${c.incidentid}`),
+    });
+    expect(textOf(r)).toBe(`Resolved case ${c.ticketnumber} "${c.title}" (Problem Solved (5)).`);
+    expect(caseRow(c.incidentid)).toMatchObject({ statecode: 1, statuscode: 5 });
+    expect(resolutionsOf(c.incidentid).map((x) => x.subject)).toEqual(['Replaced the faulty router']);
+    // one POST of the unbound action (its IncidentResolution and Status parameters are checked by the emulator)
+    expect(closes(since).map((q) => q.method)).toEqual(['POST']);
+    const lines = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({
+      tool: 'resolve_case',
+      entity: 'incident',
+      id: c.incidentid,
+      action: 'resolve',
+      columns: { subject: 'Replaced the faulty router', statuscode: 5 },
+    });
+  });
+
+  it('a case already resolved is answered as it is: nothing is sent, no second resolution', async () => {
+    const c = await openCase();
+    await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' });
+    const since = emu.requests().length;
+    const again = await h.call('resolve_case', { id: `{${String(c.incidentid).toUpperCase()}}`, resolution: 'Fixed' });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(again.structuredContent.existing).toBe(true);
+    expect(textOf(again)).toContain('was already resolved (Problem Solved (5)); nothing was changed.');
+    expect(closes(since)).toEqual([]);
+    expect(resolutionsOf(c.incidentid)).toHaveLength(1);
+  });
+
+  it('ten clients resolving one case at once: one resolution, and every call says the case is resolved', async () => {
+    const c = await openCase();
+    const all = await Promise.all(
+      Array.from({ length: 10 }, () => h.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' })),
+    );
+    for (const r of all) expect(r.isError, textOf(r)).toBeFalsy();
+    expect(new Set(all.map((r) => r.structuredContent.status))).toEqual(new Set(['Problem Solved (5)']));
+    expect(resolutionsOf(c.incidentid)).toHaveLength(1);
+  });
+
+  it('an answer lost after Dynamics resolved the case: read from the case, not sent again', async () => {
+    const c = await openCase();
+    emu.addFault({ match: { method: 'POST', path: '/api/data/v9.2/CloseIncident' }, action: 'reset-after' });
+    const since = emu.requests().length;
+    const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ existing: false, status: 'Problem Solved (5)' });
+    expect(closes(since)).toHaveLength(1);
+    expect(resolutionsOf(c.incidentid)).toHaveLength(1);
+  });
+
+  it('a Resolved status reason by label, number or as the tools show it; one of another state is refused', async () => {
+    for (const status of ['information provided', 1000, 'Information Provided (1000)']) {
+      const c = await openCase();
+      const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Answered', status });
+      expect(r.isError, `${status}: ${textOf(r)}`).toBeFalsy();
+      expect(caseRow(c.incidentid)).toMatchObject({ statecode: 1, statuscode: 1000 });
+    }
+    const c = await openCase();
+    const since = emu.requests().length;
+    const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'x', status: 'On Hold' });
+    expect(textOf(r)).toBe(
+      "Error (bad_input): 'On Hold' is not a value of incident (a resolved case).statuscode.\nHow to fix: Use one of: 5 (Problem Solved), 1000 (Information Provided).",
+    );
+    expect(closes(since)).toEqual([]);
+    expect(caseRow(c.incidentid).statecode).toBe(0);
+  });
+
+  it('a cancelled case is refused, a missing one is not found; nothing is sent', async () => {
+    const cancelled = emu.rows('incident').find((x) => x.statecode === 2)!;
+    const since = emu.requests().length;
+    const r = await h.call('resolve_case', { id: String(cancelled.incidentid), resolution: 'x' });
+    expect(textOf(r)).toBe(
+      `Error (bad_input): Case ${cancelled.ticketnumber} is cancelled, not open: a cancelled case cannot be resolved.\nHow to fix: Reactivate it in Dynamics first, or leave it cancelled.`,
+    );
+    const missing = await h.call('resolve_case', { id: '00000000-0000-4000-8000-00000000abcd', resolution: 'x' });
+    expect(textOf(missing)).toMatch(
+      /^Error \(not_found\): No incident with the id 00000000-0000-4000-8000-00000000abcd/,
+    );
+    expect(closes(since)).toEqual([]);
+    expect(resolutionsOf(cancelled.incidentid)).toEqual([]);
+  });
+
+  it('a policy that does not let resolutions be written refuses it before anything is sent; read-only does not list it', async () => {
+    const { incidentresolution: _left, ...entities } = DEFAULT_POLICY.entities;
+    const policy = join(tmpdir(), `dmcp-no-resolutions-${process.pid}.json`);
+    writeFileSync(policy, JSON.stringify({ ...DEFAULT_POLICY, entities }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const c = await openCase();
+      const since = emu.requests().length;
+      const r = await strict.call('resolve_case', { id: String(c.incidentid), resolution: 'x' });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/^Error \(policy\): .*incidentresolution/);
+      expect(closes(since)).toEqual([]);
+      expect(caseRow(c.incidentid).statecode).toBe(0);
+    } finally {
+      await strict.close();
+    }
+    const readOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const names = (await readOnly.client.listTools()).tools.map((t) => t.name);
+      expect(names).not.toContain('resolve_case');
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  it('an application user whose role lacks the activity Create privilege is told which one (prvCreateActivity)', async () => {
+    const privileges = Object.fromEntries(
+      ['account', 'contact', 'lead', 'opportunity', 'incident', 'annotation', 'incidentresolution', 'systemuser'].map(
+        (t) => [t, { read: true, create: t !== 'incidentresolution', write: true, append: true, appendTo: true }],
+      ),
+    );
+    emu.configure({ role: { privileges } });
+    try {
+      const c = await openCase();
+      const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'x' });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('prvCreateActivity');
+      expect(caseRow(c.incidentid).statecode).toBe(0);
+    } finally {
+      await emu.reset();
+    }
+  });
+});
