@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printChecklist, runDoctor } from '../../src/cli/doctor.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { clientFor, emulatorEnv } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, textOf } from '../helpers/mcp.js';
@@ -141,17 +142,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
   const roleWithout = (except: Record<string, string[]>) => ({
     role: {
       privileges: Object.fromEntries(
-        [
-          'account',
-          'contact',
-          'lead',
-          'opportunity',
-          'incident',
-          'annotation',
-          'incidentresolution',
-          'systemuser',
-          'territory',
-        ].map((t) => [
+        Object.keys(DEFAULT_POLICY.entities).map((t) => [
           t,
           Object.fromEntries(
             ['read', 'create', 'write', 'delete', 'append', 'appendTo', 'assign'].map((p) => [

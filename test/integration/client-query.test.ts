@@ -4,6 +4,7 @@ import { ConditionBuilder } from '../../src/dynamics/conditions.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { compareGuids } from '../../src/emulator/store/store.js';
 import { filterToOData } from '../../src/odata/serialize.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { apiRequests, clientFor } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 
@@ -253,17 +254,7 @@ describe('client reads against the emulator', () => {
     // the built-in policy against the demo organisation: every table it names, nothing unmatched
     const { client: plain, logs: plainLogs } = clientFor(emu);
     try {
-      for (const entity of [
-        'account',
-        'contact',
-        'lead',
-        'opportunity',
-        'incident',
-        'annotation',
-        'systemuser',
-        'territory',
-      ])
-        await plain.metadata.entity(entity);
+      for (const entity of Object.keys(DEFAULT_POLICY.entities)) await plain.metadata.entity(entity);
       expect(plainLogs.filter((l) => l.includes('the policy names columns'))).toEqual([]);
     } finally {
       await plain.close();
