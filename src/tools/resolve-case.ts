@@ -48,6 +48,7 @@ export const resolveCase = defineTool({
     id: z.string(),
     title: z.string(),
     ticketnumber: z.string().optional(),
+    resolved: z.boolean(),
     status: z.string(),
     existing: z.boolean(),
     url: z.string(),
@@ -70,20 +71,25 @@ export const resolveCase = defineTool({
       const o = statusColumn?.options?.find((x) => x.value === v);
       return o ? `${o.label} (${o.value})` : String(v);
     };
-    const answer = (row: typeof before, existing: boolean) => ({
+    const answer = (row: typeof before, existing: boolean, text: string) => ({
       structured: {
         id,
         title: String(row.title ?? id),
         ...(typeof row.ticketnumber === 'string' ? { ticketnumber: row.ticketnumber } : {}),
+        resolved: row.statecode === RESOLVED,
         status: label(row.statuscode),
         existing,
         url: recordUrl(ctx.config.dynamics.url, 'incident', id),
       },
-      text: existing
-        ? `Case ${row.ticketnumber ?? id} "${row.title}" was already resolved (${label(row.statuscode)}); nothing was changed.`
-        : `Resolved case ${row.ticketnumber ?? id} "${row.title}" (${label(row.statuscode)}).`,
+      text,
     });
-    if (before.statecode === RESOLVED) return answer(before, true);
+    const named = `case ${before.ticketnumber ?? id} "${before.title}"`;
+    if (before.statecode === RESOLVED)
+      return answer(
+        before,
+        true,
+        `The ${named} was already resolved (${label(before.statuscode)}); nothing was changed.`,
+      );
     if (before.statecode !== ACTIVE)
       throw badInput(
         `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
@@ -91,6 +97,22 @@ export const resolveCase = defineTool({
       );
     const status = resolvedStatus(statusColumn, args.status);
     const resolution = { subject: args.resolution };
+    // an admin who has writes to cases confirmed by the user has resolutions confirmed too
+    if (ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution')) {
+      const choice = await ctx.confirm(`Resolve ${named} as ${label(status)}: "${args.resolution}"?`);
+      if (choice === 'decline' || choice === 'cancel') {
+        await ctx.audit.record({
+          tool: 'resolve_case',
+          entity: 'incident',
+          id,
+          action: 'resolve',
+          columns: {},
+          caller: ctx.caller,
+          outcome: `not resolved: the user chose ${choice}`,
+        });
+        return answer(before, false, `Not resolved: the user chose "${choice}".`);
+      }
+    }
     try {
       await ctx.client.closeIncident(id, resolution, status, { signal: ctx.signal });
     } catch (err) {
@@ -115,7 +137,7 @@ export const resolveCase = defineTool({
         'Look at the case in Dynamics (a plug-in or workflow may have reopened it) before trying again.',
         { retryable: false },
       );
-    return answer(after, false);
+    return answer(after, false, `Resolved ${named} (${label(after.statuscode)}).`);
   },
 });
 

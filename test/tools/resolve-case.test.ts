@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
@@ -50,6 +51,7 @@ describe('resolve_case', () => {
       id: c.incidentid,
       title: c.title,
       ticketnumber: c.ticketnumber,
+      resolved: true,
       status: 'Problem Solved (5)',
       existing: false,
       url: expect.stringContaining(`etn=incident&id=${c.incidentid}`),
@@ -159,6 +161,46 @@ describe('resolve_case', () => {
       expect(names).not.toContain('resolve_case');
     } finally {
       await readOnly.close();
+    }
+  });
+
+  it('asks the user first where the policy has writes to cases confirmed; declined, nothing is sent', async () => {
+    const policy = join(tmpdir(), `dmcp-confirm-resolve-${process.pid}.json`);
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        ...DEFAULT_POLICY,
+        entities: {
+          ...DEFAULT_POLICY.entities,
+          incident: { ...DEFAULT_POLICY.entities.incident, confirmWrites: true },
+        },
+      }),
+    );
+    const c = await connectInMemory(emu, {
+      env: { DYNAMICS_MCP_POLICY: policy },
+      clientCapabilities: { elicitation: {} },
+    });
+    try {
+      const asked: string[] = [];
+      let choice: 'accept' | 'decline' = 'decline';
+      c.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+        asked.push(req.params.message);
+        return { action: choice, content: {} };
+      });
+      const open = await openCase();
+      const since = emu.requests().length;
+      const declined = await c.call('resolve_case', { id: String(open.incidentid), resolution: 'Rebooted' });
+      expect(declined.isError, textOf(declined)).toBeFalsy();
+      expect(declined.structuredContent).toMatchObject({ resolved: false, existing: false, status: 'In Progress (1)' });
+      expect(textOf(declined)).toBe('Not resolved: the user chose "decline".');
+      expect(asked).toEqual([`Resolve case ${open.ticketnumber} "${open.title}" as Problem Solved (5): "Rebooted"?`]);
+      expect(closes(since)).toEqual([]);
+      choice = 'accept';
+      const accepted = await c.call('resolve_case', { id: String(open.incidentid), resolution: 'Rebooted' });
+      expect(accepted.structuredContent).toMatchObject({ resolved: true, existing: false });
+      expect(resolutionsOf(open.incidentid)).toHaveLength(1);
+    } finally {
+      await c.close();
     }
   });
 
