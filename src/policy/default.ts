@@ -157,6 +157,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'estimatedvalue_base',
         'transactioncurrencyid',
         'actualvalue',
+        'actualvalue_base',
         'estimatedclosedate',
         'actualclosedate',
         'closeprobability',

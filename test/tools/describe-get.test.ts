@@ -190,4 +190,20 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'add this occurrence to that case with add_note',
     );
   });
+
+  it('review_pipeline asks for the trend of wins per month, with arguments aggregate_records takes', async () => {
+    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const args =
+      /call aggregate_records on opportunity with where (\{.*?\}), groupBy "(.*?)" and measures "(.*?)"/.exec(text)!;
+    const r = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      where: JSON.parse(args[1]!),
+      groupBy: args[2],
+      measures: args[3],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    // (a small organisation may have no wins in the span: the call is what the prompt must get right)
+    expect(textOf(r)).toMatch(/^opportunity by actualclosedate_month: /);
+  });
 });
