@@ -14,6 +14,24 @@ import { RecordIdMaker } from './record-ids.js';
 import type { Transport } from './transport.js';
 import { type WriteValues, writeBody } from './write-body.js';
 
+/**
+ * Columns the policy lets a tool write when it creates a record, which an update must not change: what a
+ * record hangs from. A note moved to another record would vanish from the one it was written on, and a Case
+ * Resolution belongs to the case its CloseIncident resolved.
+ */
+const SET_ONCE: Readonly<Record<string, { columns: string[]; why: (c: string) => string; fix: string }>> = {
+  annotation: {
+    columns: ['objectid'],
+    why: () => "A note's record (objectid) is set when the note is added and is not changed here.",
+    fix: 'Add the note to the other record with add_note instead.',
+  },
+  incidentresolution: {
+    columns: ['subject', 'description', 'incidentid'],
+    why: (c) => `A Case Resolution is written with its case by resolve_case; its ${c} is not changed here.`,
+    fix: 'Add what changed to the case as a note (add_note) instead.',
+  },
+};
+
 export interface CreateResult {
   id: string;
   /** false when a retry found the record already created by this call's earlier attempt */
@@ -167,6 +185,8 @@ export class RecordWriter {
       throw badInput('No values to update.', 'Pass at least one column in "values".');
     const { body, columns } = await writeBody(model, values, 'update', this.deps);
     this.deps.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
+    const fixed = columns.find((c) => SET_ONCE[model.logicalName]?.columns.includes(c));
+    if (fixed) throw badInput(SET_ONCE[model.logicalName]!.why(fixed), SET_ONCE[model.logicalName]!.fix);
     const select = columns
       .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
       .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));

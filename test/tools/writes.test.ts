@@ -623,6 +623,44 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(sent)).toEqual([]);
   });
 
+  it("update_record: what a note or a Case Resolution hangs from is not moved; a note's text is edited", async () => {
+    const [from, to] = emu.rows('account');
+    const added = await h.call('add_note', { entity: 'account', id: String(from!.accountid), text: 'Moves?' });
+    const noteId = added.structuredContent.id;
+    const sent = emu.requests().length;
+    const moved = await h.call('update_record', {
+      entity: 'annotation',
+      id: noteId,
+      values: { objectid: { entity: 'account', id: String(to!.accountid) } },
+    });
+    expect(textOf(moved)).toBe(
+      "Error (bad_input): A note's record (objectid) is set when the note is added and is not changed here.\nHow to fix: Add the note to the other record with add_note instead.",
+    );
+    const incident = emu.rows('incident').find((i) => i.statecode === 0)!;
+    const resolved = await h.call('resolve_case', { id: String(incident.incidentid), resolution: 'Fixed' });
+    expect(resolved.isError, textOf(resolved)).toBeFalsy();
+    const resolution = emu
+      .rows('incidentresolution')
+      .find((r) => (r.incidentid as { id: string }).id === incident.incidentid)!;
+    const rewritten = await h.call('update_record', {
+      entity: 'incidentresolution',
+      id: String(resolution.activityid),
+      values: { subject: 'Not fixed after all' },
+    });
+    expect(textOf(rewritten)).toBe(
+      'Error (bad_input): A Case Resolution is written with its case by resolve_case; its subject is not changed here.\nHow to fix: Add what changed to the case as a note (add_note) instead.',
+    );
+    expect(patchesSince(sent).filter((q) => !q.url.startsWith('/api/data/v9.2/annotations('))).toEqual([]);
+    const edited = await h.call('update_record', {
+      entity: 'annotation',
+      id: noteId,
+      values: { notetext: 'Moved? No.' },
+    });
+    expect(edited.isError, textOf(edited)).toBeFalsy();
+    const note = emu.rows('annotation').find((n) => n.annotationid === noteId)!;
+    expect(note).toMatchObject({ notetext: 'Moved? No.', objectid: { id: from!.accountid, entity: 'account' } });
+  });
+
   it('update_record: a number dressed for reading ($, separators, %) is refused, not guessed', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const sent = emu.requests().length;
