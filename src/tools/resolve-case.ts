@@ -59,13 +59,16 @@ export const resolveCase = defineTool({
     const model = await ctx.client.checker.entity('incident');
     const statusColumn = model.columns.get('statuscode');
     const id = args.id.toLowerCase();
-    const read = async () =>
-      (
-        await ctx.client.get('incident', id, {
-          select: ['title', 'ticketnumber', 'statecode', 'statuscode'],
-          signal: ctx.signal,
-        })
-      ).row;
+    // the case's state must be readable (it decides everything here); its title and number are named if they are
+    if (!ctx.policy.canRead('incident', 'statecode'))
+      throw badInput(
+        "resolve_case reads a case's state (statecode) first, which this server's policy does not let it read.",
+        "Add statecode and statuscode to incident's read list in the policy, or resolve the case in Dynamics.",
+      );
+    const select = ['title', 'ticketnumber', 'statecode', 'statuscode'].filter((c) =>
+      ctx.policy.canRead('incident', c),
+    );
+    const read = async () => (await ctx.client.get('incident', id, { select, signal: ctx.signal })).row;
     const before = await read();
     const label = (v: unknown) => {
       const o = statusColumn?.options?.find((x) => x.value === v);

@@ -164,6 +164,40 @@ describe('resolve_case', () => {
     }
   });
 
+  it("a policy that hides the case's number still resolves it; one that hides its state is refused first", async () => {
+    const withRead = (read: string[]) => {
+      const file = join(tmpdir(), `dmcp-case-read-${process.pid}-${read.length}.json`);
+      const incident = { ...DEFAULT_POLICY.entities.incident!, read };
+      writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, entities: { ...DEFAULT_POLICY.entities, incident } }));
+      return connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
+    };
+    const noNumber = await withRead(['incidentid', 'title', 'customerid', 'statecode', 'statuscode']);
+    try {
+      const c = await openCase();
+      const r = await noNumber.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent).not.toHaveProperty('ticketnumber');
+      expect(textOf(r)).toBe(`Resolved case ${c.incidentid} "${c.title}" (Problem Solved (5)).`);
+    } finally {
+      await noNumber.close();
+    }
+    const noState = await withRead(['incidentid', 'title', 'customerid']);
+    try {
+      const c = await openCase();
+      const since = emu.requests().length;
+      const r = await noState.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' });
+      expect(textOf(r)).toMatch(/^Error \(bad_input\): resolve_case reads a case's state \(statecode\) first/);
+      // (the new server's metadata reads aside) neither the case nor the action
+      expect(
+        apiRequests(emu, since)
+          .map((q) => q.url)
+          .filter((u) => /incidents\(|CloseIncident/.test(u)),
+      ).toEqual([]);
+    } finally {
+      await noState.close();
+    }
+  });
+
   it('asks the user first where the policy has writes to cases confirmed; declined, nothing is sent', async () => {
     const policy = join(tmpdir(), `dmcp-confirm-resolve-${process.pid}.json`);
     writeFileSync(
