@@ -124,6 +124,9 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
   const t = v.trim().toLowerCase().replace(/\s+/g, ' ');
   const days = /^(last|past|previous|next) (\d+) days?$/.exec(t);
   if (days) return { op: days[1] === 'next' ? 'nextXDays' : 'lastXDays', value: Number(days[2]) };
+  // weeks are days said seven at a time: exactly what LastXDays/NextXDays count
+  const weeks = /^(last|past|previous|next) (\d+) weeks?$/.exec(t);
+  if (weeks) return { op: weeks[1] === 'next' ? 'nextXDays' : 'lastXDays', value: 7 * Number(weeks[2]) };
   const older = /^older than (\d+) days?$/.exec(t);
   if (older) return { op: 'olderThanXDays', value: Number(older[1]) };
   const words: Record<string, ConditionOp> = {
@@ -152,6 +155,33 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
 export function quarterInWords(v: unknown, fiscalYearStartMonth: number): FiscalQuarter | undefined {
   const offset = quarterOffset(v, true);
   return offset === undefined ? undefined : fiscalQuarter(new Date(), fiscalYearStartMonth, offset);
+}
+
+/**
+ * "last 6 months", "past 2 years", "next 3 months" (also "the last 12 months", "past year"): from the same day
+ * that many months back to today, or from today to the same day ahead (the last day of a shorter month where
+ * that day is missing). Dataverse's LastXMonths and NextXMonths do not document where they start, so the span
+ * is sent as its first and last day, as "this quarter" is, and the answer can say which days it covered.
+ */
+export function monthsInWords(v: unknown, today = new Date()): { from: string; to: string } | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/^(?:in |within |over )?the /, '');
+  const m = /^(last|past|previous|next) (?:(\d+) )?(month|year)s?$/.exec(t);
+  if (!m) return undefined;
+  const n = Number(m[2] ?? 1) * (m[3] === 'year' ? 12 : 1);
+  if (!Number.isInteger(n) || n < 1 || n > 1200) return undefined;
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const shifted = (months: number) => {
+    const y = today.getUTCFullYear();
+    const mo = today.getUTCMonth() + months;
+    const last = new Date(Date.UTC(y, mo + 1, 0)).getUTCDate();
+    return day(new Date(Date.UTC(y, mo, Math.min(today.getUTCDate(), last))));
+  };
+  return m[1] === 'next' ? { from: day(today), to: shifted(n) } : { from: shifted(-n), to: day(today) };
 }
 
 /** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */

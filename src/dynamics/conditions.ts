@@ -15,6 +15,7 @@ import {
   conditionAsMeant,
   escapeLike,
   type Leaf,
+  monthsInWords,
   NEGATIONS,
   periodInWords,
   quarterInWords,
@@ -315,9 +316,12 @@ export class ConditionBuilder {
     // "createdon is 'last 30 days'": a period in the words the date operators are named for
     const period = r.column.type === 'DateTime' && c.op === 'eq' ? periodInWords(c.value) : undefined;
     if (period) c = { ...c, ...period };
-    // "closing this quarter": on or after its first day and on or before its last, whole days as ge/le say them
+    // "closing this quarter", "created in the last 6 months": on or after the first day and on or before the
+    // last, whole days as ge/le say them
     const quarter =
-      r.column.type === 'DateTime' && c.op === 'eq' ? quarterInWords(c.value, this.fiscalYearStartMonth) : undefined;
+      r.column.type === 'DateTime' && c.op === 'eq'
+        ? (quarterInWords(c.value, this.fiscalYearStartMonth) ?? monthsInWords(c.value))
+        : undefined;
     if (quarter)
       return {
         kind: 'and',

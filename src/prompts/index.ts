@@ -58,7 +58,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean): void {
     ({ from, to }) =>
       user(
         `Call pipeline_summary${from || to ? ` with from ${from ?? '(start)'} and to ${to ?? '(end)'}` : ' for the current quarter'}, by stage and then by owner. ` +
-          'For the trend, call aggregate_records on opportunity with where {"statecode": "Won", "actualclosedate": "last 180 days"}, groupBy "actualclosedate by month" and measures "count, sum(actualvalue_base)". ' +
+          'For the trend, call aggregate_records on opportunity with where {"statecode": "Won", "actualclosedate": "last 6 months"}, groupBy "actualclosedate by month" and measures "count, sum(actualvalue_base)". ' +
           'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages).',
       ),
   );

@@ -245,12 +245,12 @@ export const aggregateRecords = defineTool({
       shaped = kept.flatMap((p) => p.rows);
       const unit = `${kept.length} ${period.unit}${kept.length === 1 ? '' : 's'}`;
       const range = kept.length > 1 ? `${kept[0]!.label} to ${kept.at(-1)!.label}` : kept[0]?.label;
-      const monday = period.unit === 'week' ? ' (weeks start on Monday)' : '';
+      const sunday = period.unit === 'week' ? ' (weeks start on Sunday)' : '';
       order = !kept.length
         ? 'no records match'
         : plain.length
-          ? `over ${unit}${monday} (${range}), earliest first, largest ${first} first within each ${period.unit}`
-          : `${unit}${monday}: ${range}, earliest first`;
+          ? `over ${unit}${sunday} (${range}), earliest first, largest ${first} first within each ${period.unit}`
+          : `${unit}${sunday}: ${range}, earliest first`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
       const rows = await ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: conditions });

@@ -477,6 +477,24 @@ describe('aggregate_records', () => {
       for (const a of answers) expect(a.groups).toEqual([...years].map(([y, n]) => ({ createdon_year: y, count: n })));
     });
 
+    it('per week counts the weeks "last week" means: last week is one week, with the same count', async () => {
+      const r = await h.call('aggregate_records', {
+        entity: 'lead',
+        where: { createdon: 'last week' },
+        groupBy: 'createdon by week',
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const listed = await h.call('query_entities', { entity: 'lead', where: { createdon: 'last week' }, count: true });
+      const n = listed.structuredContent.totalCount ?? 0;
+      const now = new Date();
+      const sunday = new Date(
+        Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - now.getUTCDay() - 7),
+      );
+      expect(r.structuredContent.groups).toEqual(
+        n ? [{ createdon_week: sunday.toISOString().slice(0, 10), count: n }] : [],
+      );
+    });
+
     it('no matching records: no periods, said so', async () => {
       const r = await h.call('aggregate_records', {
         entity: 'lead',

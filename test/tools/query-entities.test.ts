@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monthsInWords } from '../../src/dynamics/condition-words.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { startTestEmulator, throttledResponse, webApiAnswer } from '../helpers/emulator.js';
@@ -767,7 +768,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
     expect(textOf(r)).toContain(
-      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "next month", "this quarter".',
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last 6 months".',
     );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);
@@ -797,6 +798,38 @@ describe('query_entities', () => {
     const text = await h.call('query_entities', { entity: 'account', where: { name: 'today' } });
     expect(text.isError).toBeFalsy();
     expect(text.structuredContent.records).toEqual([]);
+  });
+
+  // LastXMonths does not document where it starts: a span of months is sent as its first and last day
+  it('"last 6 months" is from the same day six months back to today, sent as those days; weeks as days', async () => {
+    const span = monthsInWords('last 6 months')!;
+    const words = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['createdon'],
+      where: { createdon: 'last 6 months' },
+      top: 5000,
+    });
+    expect(words.isError, textOf(words)).toBeFalsy();
+    const expected = emu
+      .rows('lead')
+      .filter((l) => String(l.createdon).slice(0, 10) >= span.from && String(l.createdon).slice(0, 10) <= span.to)
+      .map((l) => String(l.leadid))
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ids(words)).toEqual(expected);
+    const twoWeeks = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['createdon'],
+      where: { createdon: 'last 2 weeks' },
+      top: 5000,
+    });
+    const days = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['createdon'],
+      where: { column: 'createdon', op: 'lastXDays', value: 14 },
+      top: 5000,
+    });
+    expect(ids(twoWeeks)).toEqual(ids(days));
   });
 
   // Dataverse's query functions NextMonth, LastWeek, Yesterday… (FILTER in shared/reference): the periods

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { monthsInWords, periodInWords } from '../../src/dynamics/condition-words.js';
 import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
 import {
   addDays,
@@ -30,12 +31,13 @@ describe('date periods for aggregate_records', () => {
     },
   );
 
-  it('weeks run Monday to Sunday (ISO 8601), whatever day they are asked from', () => {
-    const week = { from: '2026-11-30', to: '2026-12-06', label: '2026-11-30' };
-    for (const day of ['2026-11-30', '2026-12-01', '2026-12-06']) expect(periodOf(day, 'week', 1)).toEqual(week);
-    expect(periodOf('2026-11-29', 'week', 1)).toEqual({ from: '2026-11-23', to: '2026-11-29', label: '2026-11-23' });
+  // the weeks of Dataverse's ThisWeek/LastWeek in an organisation's default settings (query-entities.test.ts)
+  it('weeks run Sunday to Saturday, whatever day they are asked from', () => {
+    const week = { from: '2026-11-29', to: '2026-12-05', label: '2026-11-29' };
+    for (const day of ['2026-11-29', '2026-12-01', '2026-12-05']) expect(periodOf(day, 'week', 1)).toEqual(week);
+    expect(periodOf('2026-11-28', 'week', 1)).toEqual({ from: '2026-11-22', to: '2026-11-28', label: '2026-11-22' });
     // across a year's end
-    expect(periodOf('2027-01-01', 'week', 1)).toEqual({ from: '2026-12-28', to: '2027-01-03', label: '2026-12-28' });
+    expect(periodOf('2027-01-01', 'week', 1)).toEqual({ from: '2026-12-27', to: '2027-01-02', label: '2026-12-27' });
   });
 
   it('months end on their last day, a leap February included; days are themselves', () => {
@@ -77,5 +79,23 @@ describe('date periods for aggregate_records', () => {
     // where a span of n periods ending with the last record's starts
     expect(periodsBefore('2026-11-18', 'day', 1, 59)).toBe('2026-09-20');
     expect(periodsBetween(periodsBefore('2026-11-18', 'month', 1, 59), '2026-11-18', 'month', 1, 60)).toHaveLength(60);
+  });
+
+  it('spans of months and years in words run from the same day back (or ahead) to today', () => {
+    const on = (iso: string) => new Date(`${iso}T15:00:00Z`);
+    expect(monthsInWords('last 6 months', on('2026-12-01'))).toEqual({ from: '2026-06-01', to: '2026-12-01' });
+    expect(monthsInWords('The last 12 months', on('2026-12-01'))).toEqual({ from: '2025-12-01', to: '2026-12-01' });
+    expect(monthsInWords('past year', on('2028-02-29'))).toEqual({ from: '2027-02-28', to: '2028-02-29' });
+    // a day the other month lacks is its last day
+    expect(monthsInWords('last 1 month', on('2026-03-31'))).toEqual({ from: '2026-02-28', to: '2026-03-31' });
+    expect(monthsInWords('next 3 months', on('2026-11-30'))).toEqual({ from: '2026-11-30', to: '2027-02-28' });
+    expect(monthsInWords('previous 2 years', on('2026-12-01'))).toEqual({ from: '2024-12-01', to: '2026-12-01' });
+    for (const no of ['last 0 months', 'last few months', 'this month', 'last 6 weeks', 6, 'next 2000 years'])
+      expect(monthsInWords(no, on('2026-12-01')), String(no)).toBeUndefined();
+  });
+
+  it('weeks in words are days seven at a time, as LastXDays and NextXDays count them', () => {
+    expect(periodInWords('last 2 weeks')).toEqual({ op: 'lastXDays', value: 14 });
+    expect(periodInWords('Next 1 week')).toEqual({ op: 'nextXDays', value: 7 });
   });
 });

@@ -53,7 +53,8 @@ const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export const addDays = (date: string, n: number) => iso(day(date) + n * DAY_MS);
 
 /**
- * The period holding `date`. Weeks start on Monday (ISO 8601); quarters and years are fiscal, from
+ * The period holding `date`. Weeks start on Sunday, as the weeks of Dataverse's ThisWeek and LastWeek do in an
+ * organisation's default settings (so "per week" and "last week" count the same days); quarters and years are fiscal, from
  * pipeline.fiscalYearStartMonth, so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
  */
 export function periodOf(date: string, unit: PeriodUnit, fiscalStartMonth: number): Period {
@@ -64,8 +65,8 @@ export function periodOf(date: string, unit: PeriodUnit, fiscalStartMonth: numbe
     case 'day':
       return { from: iso(d.getTime()), to: iso(d.getTime()), label: iso(d.getTime()) };
     case 'week': {
-      const monday = d.getTime() - ((d.getUTCDay() + 6) % 7) * DAY_MS;
-      return { from: iso(monday), to: iso(monday + 6 * DAY_MS), label: iso(monday) };
+      const sunday = d.getTime() - d.getUTCDay() * DAY_MS;
+      return { from: iso(sunday), to: iso(sunday + 6 * DAY_MS), label: iso(sunday) };
     }
     case 'month':
       return {
