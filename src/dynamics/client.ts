@@ -319,9 +319,11 @@ export class DynamicsClient {
   /**
    * One page of a query: exactly `top` rows or fewer, with a cursor when there are more. With a cursor and no
    * query of its own (only the table), the page continues the query the cursor came from: models often pass
-   * the cursor alone. That query is re-checked against the policy like any other.
+   * the cursor alone. That query is re-checked against the policy like any other. `internal`: the caller reads
+   * the page itself (a duplicate check, a lookup by name) and hands no cursor on, so none is sealed or
+   * remembered: the 1,000 queries remembered for cursors are the model's.
    */
-  async query(given: QuerySpec, opts: CallOptions & { cursor?: string } = {}): Promise<QueryPage> {
+  async query(given: QuerySpec, opts: CallOptions & { cursor?: string; internal?: boolean } = {}): Promise<QueryPage> {
     const c = opts.cursor ? this.cursors.open(opts.cursor) : undefined;
     if (c === null)
       throw badInput(
@@ -370,7 +372,7 @@ export class DynamicsClient {
       entity: model,
       rows: page.rows,
       hasMore: !!next,
-      cursor: next ? this.sealCursor(skipTokenOf(next), print, model.logicalName, spec) : undefined,
+      cursor: next && !opts.internal ? this.sealCursor(skipTokenOf(next), print, model.logicalName, spec) : undefined,
       totalCount: page.count,
       totalCountCapped: page.capped,
       spec,

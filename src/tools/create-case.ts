@@ -200,7 +200,7 @@ async function resolveCustomer(
   const name = c.accountName!;
   const exact = await ctx.client.query(
     { entity: 'account', select: ['name', 'address1_city'], where: { column: 'name', op: 'eq', value: name }, top: 10 },
-    { signal: ctx.signal },
+    { signal: ctx.signal, internal: true },
   );
   const list = (rows: Record<string, unknown>[]) =>
     rows.map((r) => `${r.name}${r.address1_city ? ` (${r.address1_city})` : ''} — ${r.accountid}`).join('; ');
@@ -218,7 +218,7 @@ async function resolveCustomer(
       where: { column: 'name', op: 'contains', value: name },
       top: 10,
     },
-    { signal: ctx.signal },
+    { signal: ctx.signal, internal: true },
   );
   throw new DynamicsMcpError(
     'not_found',
@@ -243,7 +243,7 @@ async function casesFor(ctx: ToolContext, column: string, ref: string) {
       orderBy: 'createdon desc',
       top: 100,
     },
-    { signal: ctx.signal },
+    { signal: ctx.signal, internal: true },
   );
   return { open: page.rows.find((r) => r.statecode === 0), total: page.rows.length };
 }

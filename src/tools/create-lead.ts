@@ -163,7 +163,7 @@ async function existing(ctx: ToolContext, email: string) {
       orderBy: 'createdon desc',
       top: 50,
     },
-    { signal: ctx.signal },
+    { signal: ctx.signal, internal: true },
   );
   return { first: page.rows[0] ? compactRow(page.entity, page.rows[0]) : undefined, count: page.rows.length };
 }

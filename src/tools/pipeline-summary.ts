@@ -40,7 +40,7 @@ async function ownerNamed(ctx: ToolContext, given: string): Promise<string> {
     );
   const page = await ctx.client.query(
     { entity: 'systemuser', select: ['fullname'], where: { column: 'fullname', op: 'eq', value: name }, top: 10 },
-    { signal: ctx.signal },
+    { signal: ctx.signal, internal: true },
   );
   if (page.rows.length === 1) return String(page.rows[0]!.systemuserid);
   throw badInput(
@@ -329,7 +329,7 @@ async function biggest(ctx: ToolContext, where: Condition, n: number) {
       orderBy: 'estimatedvalue_base desc',
       top: n,
     },
-    { signal: ctx.signal },
+    { signal: ctx.signal, internal: true },
   );
   return page.rows.map((r) => ({
     id: String(r.opportunityid),

@@ -280,6 +280,24 @@ describe('client reads against the emulator', () => {
     expect(new Set(seen).size).toBe(all);
   });
 
+  it("a tool's own lookups hand out no cursor and leave the queries remembered for the model's cursors alone", async () => {
+    const first = await client.query({ entity: 'contact', select: ['fullname'], orderBy: 'fullname asc', top: 5 });
+    expect(first.cursor).toBeTruthy();
+    // more distinct queries than the 1,000 remembered, each with more rows than it reads
+    for (let i = 0; i < 1001; i++) {
+      const p = await client.query(
+        { entity: 'account', select: ['name'], where: { column: 'name', op: 'ne', value: `x${i}` }, top: 1 },
+        { internal: true },
+      );
+      expect(p.hasMore).toBe(true);
+      expect(p.cursor).toBeUndefined();
+    }
+    // the cursor passed with the table alone still continues the model's query
+    const next = await client.query({ entity: 'contact' }, { cursor: first.cursor });
+    expect(next.rows).toHaveLength(5);
+    expect(next.rows.map((r) => r.contactid)).not.toContain(first.rows[0]!.contactid);
+  });
+
   it('pages() follows every @odata.nextLink', async () => {
     const mark = emu.requests().length;
     let n = 0;

@@ -50,7 +50,7 @@ export async function aggregatePerPeriod(
         orderBy: `${name} ${direction}`,
         top: 1,
       },
-      { signal: opts.signal },
+      { signal: opts.signal, internal: true },
     );
     const v = page.rows[0]?.[name];
     return typeof v === 'string' ? v.slice(0, 10) : undefined;
