@@ -22,6 +22,7 @@ import {
   unknownOpHint,
 } from './condition-words.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
+import { spanConditions, utcSpan } from './utc-days.js';
 
 export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
 
@@ -217,21 +218,37 @@ export class ConditionBuilder {
         `A condition through the related list '${relation}' of ${entity.logicalName} holds when at least one related row meets it, so ${negation ? `'${negation.op}'` : 'a negation'} there would find records with some other related row, not records without matching ones.`,
         `For records with a matching related row, use a positive operator (eq, in, contains …). For records without, use filter text with all(): "${relation}/all(r:r/<column> ne <value>)".`,
       );
-    const inner = leaves.map((l): Condition => {
-      const c = conditionAsMeant({ ...l, column: l.column.slice(l.column.indexOf('/') + 1) });
-      const values = Array.isArray(c.value) ? c.value : [];
-      // "in" and "between" are query functions in Dataverse, which are not documented inside any()
-      if (c.op === 'in') return { or: values.map((value) => ({ column: c.column, op: 'eq', value })) };
-      if (c.op === 'between' && values.length === 2)
-        return {
-          and: [
-            { column: c.column, op: 'ge', value: values[0] },
-            { column: c.column, op: 'le', value: values[1] },
-          ],
-        };
-      return c;
-    });
     const target = await this.models.entity(list.referencingEntity);
+    // a day or a period of a related row's date (Dataverse's date functions are not documented inside any()):
+    // its UTC span as two comparisons (utc-days.ts)
+    const inDays = (c: Condition): Condition => {
+      if ('and' in c) return { and: c.and.map(inDays) };
+      if ('or' in c) return { or: c.or.map(inDays) };
+      if (!('column' in c)) return c;
+      const said = c.column.trim().toLowerCase();
+      const labelled = [...target.columns.values()].filter((x) => x.label.toLowerCase() === said);
+      const column = target.columns.get(said) ?? (labelled.length === 1 ? labelled[0] : undefined);
+      const span = column?.type === 'DateTime' ? utcSpan(c, this.fiscalYearStartMonth) : undefined;
+      if (!column || !span) return c;
+      const bounds = spanConditions(column.logicalName, span, !!column.dateOnly);
+      return bounds.length === 1 ? bounds[0]! : { and: bounds };
+    };
+    const inner = leaves
+      .map((l): Condition => {
+        const c = conditionAsMeant({ ...l, column: l.column.slice(l.column.indexOf('/') + 1) });
+        const values = Array.isArray(c.value) ? c.value : [];
+        // "in" and "between" are query functions in Dataverse, which are not documented inside any()
+        if (c.op === 'in') return { or: values.map((value) => ({ column: c.column, op: 'eq', value })) };
+        if (c.op === 'between' && values.length === 2)
+          return {
+            and: [
+              { column: c.column, op: 'ge', value: values[0] },
+              { column: c.column, op: 'le', value: values[1] },
+            ],
+          };
+        return c;
+      })
+      .map(inDays);
     const body = await this.node(
       inner.length === 1 ? inner[0]! : kind === 'and' ? { and: inner } : { or: inner },
       target,

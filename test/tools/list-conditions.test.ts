@@ -83,7 +83,30 @@ describe('where through a related list', () => {
     expect(lastQuery()).toContain('incident_customer_accounts/any(r1:r1/prioritycode eq 1 or r1/prioritycode eq 3)');
   });
 
-  it('a negation or a query function through a list is refused with what to write, and nothing is sent', async () => {
+  // Dataverse documents comparisons inside any(), not its date functions: a day or a period of a related row's
+  // date is sent as its UTC span, two comparisons
+  it("a day or a period of a related row's date is its UTC span, sent as two comparisons", async () => {
+    const DAY = 86_400_000;
+    const now = new Date();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const since = today - 30 * DAY;
+    const recent = await accountsWhere({ column: 'incident_customer_accounts/createdon', op: 'lastXDays', value: 30 });
+    expect(recent.isError, textOf(recent)).toBeFalsy();
+    const expected = accountsWithCase((c) => Date.parse(String(c.createdon)) >= since);
+    expect(expected.size).toBeGreaterThan(0);
+    expect(ids(recent)).toEqual(expected);
+    const from = new Date(since).toISOString().replace('.000Z', 'Z');
+    expect(lastQuery()).toContain(`incident_customer_accounts/any(r1:r1/createdon ge ${from} and r1/createdon lt `);
+    // in words, by the column's label, and a bare day
+    const words = await accountsWhere({ 'incident_customer_accounts/Created On': 'last 30 days' });
+    expect(ids(words)).toEqual(expected);
+    const day = String(emu.rows('incident')[0]!.createdon).slice(0, 10);
+    const onDay = await accountsWhere({ column: 'incident_customer_accounts/createdon', op: 'eq', value: day });
+    expect(ids(onDay)).toEqual(accountsWithCase((c) => String(c.createdon).startsWith(day)));
+    expect(ids(onDay).size).toBeGreaterThan(0);
+  });
+
+  it('a negation through a list, or a period on a column it cannot place, is refused with what to write', async () => {
     const before = emu.requests().length;
     const ne = await h.call('query_entities', {
       entity: 'account',
@@ -93,9 +116,10 @@ describe('where through a related list', () => {
       "A condition through the related list 'incident_customer_accounts' of account holds when at least one related row meets it, so 'ne' there",
     );
     expect(textOf(ne)).toContain('"incident_customer_accounts/all(r:r/<column> ne <value>)"');
+    // a date two relationships away (the case's contact's) is not placed: the function is refused
     const period = await h.call('query_entities', {
       entity: 'account',
-      where: { column: 'incident_customer_accounts/createdon', op: 'lastXDays', value: 30 },
+      where: { column: 'incident_customer_accounts/primarycontactid/createdon', op: 'lastXDays', value: 30 },
     });
     expect(textOf(period)).toContain("Dataverse's LastXDays function is not sent inside a related list's condition");
     const today = new Date().toISOString().slice(0, 10);

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { spanConditions, utcSpan } from '../../src/dynamics/utc-days.js';
+
+// Inside a related list's any() Dataverse's date functions are not documented: a day or a period is sent as
+// its UTC span. Tuesday 1 December 2026, 15:30 UTC:
+const now = new Date('2026-12-01T15:30:00Z');
+const at = (iso: string) => Date.parse(iso);
+const span = (op: string, value?: unknown) =>
+  utcSpan({ column: 'createdon', op: op as never, value: value as never }, 1, now);
+
+describe('a date condition as its UTC span', () => {
+  it.each([
+    ['today', undefined, '2026-12-01', '2026-12-02'],
+    ['yesterday', undefined, '2026-11-30', '2026-12-01'],
+    ['thisWeek', undefined, '2026-11-29', '2026-12-06'],
+    ['lastWeek', undefined, '2026-11-22', '2026-11-29'],
+    ['lastMonth', undefined, '2026-11-01', '2026-12-01'],
+    ['nextYear', undefined, '2027-01-01', '2028-01-01'],
+    ['on', '2026-11-20', '2026-11-20', '2026-11-21'],
+    ['eq', '2026-11-20', '2026-11-20', '2026-11-21'],
+    ['eq', 'this quarter', '2026-10-01', '2027-01-01'],
+    ['eq', 'last 6 months', '2026-06-01', '2026-12-02'],
+    ['eq', 'last week', '2026-11-22', '2026-11-29'],
+  ])('%s %s: from %s to %s', (op, value, from, to) => {
+    expect(span(op, value)).toEqual({ from: at(`${from}T00:00:00Z`), to: at(`${to}T00:00:00Z`) });
+  });
+
+  it('relative days run to or from now; one-sided comparisons leave an end open', () => {
+    expect(span('lastXDays', 30)).toEqual({ from: at('2026-11-01T00:00:00Z'), to: now.getTime() });
+    expect(span('eq', 'next 7 days')).toEqual({ from: now.getTime(), to: at('2026-12-09T00:00:00Z') });
+    expect(span('olderThanXDays', 10)).toEqual({ to: at('2026-11-21T00:00:00Z') });
+    expect(span('ge', '2026-11-20')).toEqual({ from: at('2026-11-20T00:00:00Z') });
+    expect(span('gt', '2026-11-20')).toEqual({ from: at('2026-11-21T00:00:00Z') });
+    expect(span('le', '2026-11-20')).toEqual({ to: at('2026-11-21T00:00:00Z') });
+    expect(span('lt', '2026-11-20')).toEqual({ to: at('2026-11-20T00:00:00Z') });
+  });
+
+  it('a date-time, or anything that is not a day, is left as it is', () => {
+    expect(span('ge', '2026-11-20T09:00:00Z')).toBeUndefined();
+    expect(span('eq', 'soon')).toBeUndefined();
+    expect(span('contains', '2026')).toBeUndefined();
+  });
+
+  it('as comparisons: date-times, or whole days for a date-only column (today included)', () => {
+    const s = { from: at('2026-11-01T00:00:00Z'), to: now.getTime() };
+    expect(spanConditions('createdon', s, false)).toEqual([
+      { column: 'createdon', op: 'ge', value: '2026-11-01T00:00:00Z' },
+      { column: 'createdon', op: 'lt', value: '2026-12-01T15:30:00Z' },
+    ]);
+    expect(spanConditions('estimatedclosedate', s, true)).toEqual([
+      { column: 'estimatedclosedate', op: 'ge', value: '2026-11-01' },
+      { column: 'estimatedclosedate', op: 'lt', value: '2026-12-02' },
+    ]);
+  });
+});
