@@ -83,13 +83,15 @@ export async function benchStartup(): Promise<void> {
   });
   const ob = ourRuns[0]!.toolsListBytes;
   const pb = peerRuns[0]!.toolsListBytes;
+  // kilobytes of 1,000 bytes, as issue 7 counts them: its "about 109 KB" for the peer is the peer's ~109,500
+  // bytes, so its 20 KB goal is 20,000 bytes (until 2026-12-01 this bench divided by 1,024: 480 bytes of slack)
   record({
     id: 'P10',
     name: 'tools/list payload a model reads first, vs mcp-dataverse 0.7.8',
-    value: ob / 1024,
+    value: ob / 1000,
     unit: 'KB',
-    baseline: pb / 1024,
-    goal: '<= 20 KB',
-    met: ob <= 20 * 1024,
+    baseline: pb / 1000,
+    goal: '<= 20 KB (20,000 bytes)',
+    met: ob <= 20_000,
   });
 }

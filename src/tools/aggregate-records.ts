@@ -110,7 +110,7 @@ export const aggregateRecords = defineTool({
   title: 'Count and total Dynamics records',
   description:
     "Count, sum, average, min or max of a table's records, optionally per group (e.g. open cases per priority, revenue per industry), computed in Dynamics: " +
-    'use it instead of reading rows to count or total them. Largest groups first; up to 50,000 records.',
+    'use it instead of reading rows to count or total them. Up to 50,000 records.',
   inputSchema: toolArgs(
     'aggregate_records',
     {

@@ -14,8 +14,7 @@ export const createCase = defineTool({
   name: 'create_case',
   title: 'Open a support case',
   description:
-    'Open a case (incident) for an account or a contact, e.g. from a monitoring alert. With externalRef (the alert id), a case still open for it is returned instead of opening another. ' +
-    'An account name matching several accounts is an error listing them.',
+    'Open a case (incident) for an account or a contact, e.g. from a monitoring alert. With externalRef (the alert id), a case still open for it is returned instead of opening another.',
   inputSchema: toolArgs(
     'create_case',
     {

@@ -37,7 +37,7 @@ export const queryEntities = defineTool({
           'top is at most 5000 rows a call (Dynamics pages at 5,000): pass 5000 and continue with the cursor, or count and total with aggregate_records.',
         )
         .default(50)
-        .describe('Rows to return (default 50).'),
+        .describe('Rows to return.'),
       expand: expandParam.optional(),
       count: z.boolean().optional().describe('Also return totalCount (Dynamics counts up to 5,000).'),
       cursor: z.string().max(8000).optional().describe('From a previous call, for the next rows.'),

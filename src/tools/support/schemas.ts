@@ -22,7 +22,7 @@ export const entityParam = z
   .trim()
   .min(1, EMPTY)
   .max(100)
-  .describe('Table name (account or accounts); describe_entity lists them.');
+  .describe('Table, e.g. account; describe_entity lists them.');
 
 // ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them, or as
 // the record's address: the app's (main.aspx?...&id=...) or the Web API's (/accounts(<id>)). Only the id
@@ -37,12 +37,10 @@ const withoutBraces = (v: unknown) => {
   }
   return t.replace(/^\{(.*)\}$/, '$1');
 };
-export const idParam = z
-  .preprocess(
-    withoutBraces,
-    z.guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' }),
-  )
-  .describe('Record id (GUID) from query_entities or get_record.');
+export const idParam = z.preprocess(
+  withoutBraces,
+  z.guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' }),
+);
 
 /** A choice of words read in any casing ("High", "Owner": Dynamics shows labels capitalised). */
 export const anyCase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
@@ -92,21 +90,23 @@ export const namesList = (max: number, wrong: string) =>
 export const selectParam = namesList(
   100,
   'select is a list of column names, e.g. ["name","revenue"], not one text.',
-).describe(
-  'Columns (logical names from describe_entity; a lookup by its name, primarycontactid). Default: every readable one.',
-);
+).describe('Columns (a lookup by its name, e.g. primarycontactid). Default: every readable one.');
 
-const scalar = z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]);
+// one list of alternatives, not a scalar union inside a union: the same values, 14 bytes less in tools/list
+const text = z.string().max(4000);
 // a lookup copied from a result ({id, name, entity}) compares by its id
 const value = z
   .preprocess(
     (v) => lookupId(v) ?? v,
-    z.union([scalar, z.array(z.union([z.string().max(4000), z.number(), z.boolean()])).max(500, onlyLists)], {
-      error: (issue) =>
-        issue.code === 'invalid_union'
-          ? 'value is text, a number, true/false, null, a list of those (in, between), or a record as {id}.'
-          : undefined,
-    }),
+    z.union(
+      [text, z.number(), z.boolean(), z.null(), z.array(z.union([text, z.number(), z.boolean()])).max(500, onlyLists)],
+      {
+        error: (issue) =>
+          issue.code === 'invalid_union'
+            ? 'value is text, a number, true/false, null, a list of those (in, between), or a record as {id}.'
+            : undefined,
+      },
+    ),
   )
   .optional();
 // an operator from SQL or code (like, =, !=) is answered with the one meant, not the list of them all
@@ -250,7 +250,7 @@ export const whereParam = z
           ),
         op: op.optional(),
         value: value.describe(
-          'Text, number, true/false, ISO date, choice label or number, record id; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
+          'A choice by label or number; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
         ),
         and: z.array(level1).max(50, onlyLists).optional(),
         or: z.array(level1).max(50, onlyLists).optional(),
