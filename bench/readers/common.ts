@@ -24,20 +24,26 @@ export async function token(): Promise<string> {
 }
 
 /**
- * Runs the read, then prints one JSON line: records, wall time, and the peak growth of this process's RSS
- * during the read (sampled every millisecond and at the end), so module loading does not count.
+ * Runs the read, then prints one JSON line: records, wall time, and the peak growth of this process's RSS and
+ * of its JS heap during the read (sampled every millisecond and at the end), so module loading does not count.
  */
 export async function report(read: () => Promise<number>): Promise<void> {
   (globalThis as { gc?: () => void }).gc?.();
-  const base = process.memoryUsage().rss;
-  let peak = base;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 1);
+  const base = process.memoryUsage();
+  let peak = base.rss;
+  let peakHeap = base.heapUsed;
+  const sample = () => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const timer = setInterval(sample, 1);
   const start = performance.now();
   const records = await read();
   const ms = performance.now() - start;
-  peak = Math.max(peak, process.memoryUsage().rss);
+  sample();
   clearInterval(timer);
-  process.stdout.write(`${JSON.stringify({ records, ms, maxRssMb: (peak - base) / 1e6 })}\n`);
+  const maxRssMb = (peak - base.rss) / 1e6;
+  const maxHeapMb = (peakHeap - base.heapUsed) / 1e6;
+  process.stdout.write(`${JSON.stringify({ records, ms, maxRssMb, maxHeapMb })}\n`);
 }
