@@ -86,7 +86,7 @@ export const resolveCase = defineTool({
       },
       text,
     });
-    const named = `case ${before.ticketnumber ?? id} "${before.title}"`;
+    const named = `case ${before.ticketnumber ?? id}${typeof before.title === 'string' ? ` "${before.title}"` : ''}`;
     if (before.statecode === RESOLVED)
       return answer(
         before,

@@ -164,20 +164,21 @@ describe('resolve_case', () => {
     }
   });
 
-  it("a policy that hides the case's number still resolves it; one that hides its state is refused first", async () => {
+  it("a policy that hides the case's number and title still resolves it; one that hides its state is refused first", async () => {
     const withRead = (read: string[]) => {
       const file = join(tmpdir(), `dmcp-case-read-${process.pid}-${read.length}.json`);
       const incident = { ...DEFAULT_POLICY.entities.incident!, read };
       writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, entities: { ...DEFAULT_POLICY.entities, incident } }));
       return connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
     };
-    const noNumber = await withRead(['incidentid', 'title', 'customerid', 'statecode', 'statuscode']);
+    const noNumber = await withRead(['incidentid', 'customerid', 'statecode', 'statuscode']);
     try {
       const c = await openCase();
       const r = await noNumber.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' });
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(r.structuredContent).not.toHaveProperty('ticketnumber');
-      expect(textOf(r)).toBe(`Resolved case ${c.incidentid} "${c.title}" (Problem Solved (5)).`);
+      expect(r.structuredContent.title).toBe(c.incidentid);
+      expect(textOf(r)).toBe(`Resolved case ${c.incidentid} (Problem Solved (5)).`);
     } finally {
       await noNumber.close();
     }
