@@ -15,6 +15,7 @@ import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { outboundDispatcher } from './dispatcher.js';
+import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { createMsalNetworkClient } from './msal-network.js';
@@ -32,25 +33,15 @@ import {
   parseSelect,
   queryString,
   skipTokenOf,
-  trailingNextLink,
 } from './query-text.js';
 import { RememberedQueries } from './remembered-queries.js';
 import { DEFAULT_RETRY } from './retry.js';
-import { linkedSignal } from './signals.js';
 import { readSpans } from './span-reads.js';
 import { Transport } from './transport.js';
 import type { WriteValues } from './write-body.js';
 import { type CreateResult, RecordWriter } from './writes.js';
 
 export type Row = Record<string, unknown>;
-
-const repeatedLink = (entitySet: string) =>
-  new DynamicsMcpError(
-    'server',
-    `Dynamics gave the same next-page link twice while reading ${entitySet}; the read was stopped rather than read the same rows again.`,
-    'Try again; if it repeats, something between this server and Dataverse (a caching proxy) is replaying answers.',
-    { retryable: true },
-  );
 
 export interface QuerySpec {
   entity: string;
@@ -385,11 +376,9 @@ export class DynamicsClient {
   }
 
   /**
-   * Every row of a query, page by page over @odata.nextLink (PAGE), each link checked before it is followed.
-   *
-   * The next page is asked for as soon as its link is known, before this page is parsed and handed over,
-   * so Dataverse works on page n+1 while page n is parsed and used: a long read costs about the slower of
-   * the two per page, not their sum. At most one page is in flight; stopping early cancels it.
+   * Every row of a query, page by page over @odata.nextLink, each link checked before it is followed
+   * (follow-pages.ts: the next page is asked for while this one is handed over). With `parallel`, the key
+   * space is read in ranges side by side (span-reads.ts).
    */
   async *pages(spec: PagesSpec, opts: CallOptions = {}): AsyncGenerator<Row[], void> {
     const model = await this.checker.entity(spec.entity);
@@ -419,63 +408,15 @@ export class DynamicsClient {
     }
     const parts = await this.parts(model, spec);
     const pageSize = spec.pageSize ?? this.config.dynamics.pageSize;
-    const fetchPage = (path: string) => {
-      // cancelled when the read stops early or the caller gives up
-      const stop = linkedSignal(opts.signal);
-      const answer = this.transport
-        .send({
-          method: 'GET',
-          path,
-          // raw exports can leave the labels out: fewer bytes, and less work for the server
-          headers: {
-            prefer:
-              spec.annotations === false
-                ? `odata.maxpagesize=${pageSize}`
-                : `odata.maxpagesize=${pageSize},${ANNOTATIONS}`,
-          },
-          idempotent: true,
-          signal: stop.signal,
-          context: { entity: model.logicalName, suggest: this.suggest },
-        })
-        .finally(() => stop.done());
-      answer.catch(() => {}); // a failure surfaces where the page is awaited, or not at all if nobody wants it
-      return { answer, cancel: () => stop.abort() };
+    // raw exports can leave the labels out: fewer bytes, and less work for the server
+    const prefer =
+      spec.annotations === false ? `odata.maxpagesize=${pageSize}` : `odata.maxpagesize=${pageSize},${ANNOTATIONS}`;
+    const follow = {
+      transport: this.transport,
+      checkLink: (l: string, m: EntityModel) => this.checkLink(l, m),
+      suggest: this.suggest,
     };
-    // a link the policy refuses fails the request for the next page, after this page was handed over
-    let lastLink: string | undefined;
-    const follow = async (link: string): Promise<ReturnType<typeof fetchPage>> => {
-      try {
-        // a page whose next link is the one just followed is a replayed answer (a caching proxy, say):
-        // following it would read the same rows for ever
-        if (link === lastLink) throw repeatedLink(model.entitySetName);
-        lastLink = link;
-        return fetchPage(await this.checkLink(link, model));
-      } catch (err) {
-        const answer: ReturnType<typeof fetchPage>['answer'] = Promise.reject(err);
-        answer.catch(() => {});
-        return { answer, cancel: () => {} };
-      }
-    };
-    let pending: ReturnType<typeof fetchPage> | undefined = fetchPage(
-      `${API}/${model.entitySetName}?${queryString(parts)}`,
-    );
-    try {
-      while (pending) {
-        const answer = await pending.answer;
-        pending = undefined;
-        const early = trailingNextLink(answer.text);
-        if (early) pending = await follow(early);
-        const page = pageOf(answer, `the query on ${model.entitySetName}`);
-        if (page.next !== early) {
-          // no link at the tail (or, never seen, a different one): follow only the link the page holds
-          pending?.cancel();
-          pending = page.next ? await follow(page.next) : undefined;
-        }
-        yield page.rows;
-      }
-    } finally {
-      pending?.cancel();
-    }
+    yield* followPages(follow, model, `${API}/${model.entitySetName}?${queryString(parts)}`, prefer, opts.signal);
   }
 
   /**
