@@ -320,7 +320,7 @@ export const annotation = entity({
 });
 
 // A case's resolution (Case Resolution, an activity: its key is activityid): what the CloseIncident action
-// writes beside the case it resolves (the case's own statecode cannot be set to Resolved by an update).
+// writes beside the case it resolves (reference §6.2: cases are closed with the action).
 export const incidentresolution = entity({
   logicalName: 'incidentresolution',
   entitySetName: 'incidentresolutions',
