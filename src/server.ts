@@ -174,6 +174,6 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
     return list;
   });
   registerEntityResources(server, deps);
-  registerPrompts(server, readOnly);
+  registerPrompts(server, readOnly, deps.config.cases.externalRefColumn);
   return server;
 }

@@ -17,7 +17,7 @@ const ARGS = {
 };
 
 /** Prompts for the three seed use cases: lead capture, pipeline review, cases from alerts. */
-export function registerPrompts(server: McpServer, readOnly: boolean): void {
+export function registerPrompts(server: McpServer, readOnly: boolean, externalRefColumn = 'dmcp_externalref'): void {
   if (!readOnly) {
     server.registerPrompt(
       'qualify_lead',
@@ -44,7 +44,13 @@ export function registerPrompts(server: McpServer, readOnly: boolean): void {
         user(
           `A monitoring system raised this alert:\n\n${alert}\n\nFind which customer account it concerns (query_entities on account if the name is unclear). ` +
             `Call create_case with a concise title, the alert as description, priority from the alert's severity${alertId ? `, and externalRef "${alertId}"` : ''}, origin "Web". ` +
-            'If a case is already open for it, say so and give its number instead, and add this occurrence to that case with add_note (the alert as the note).',
+            'If a case is already open for it, say so and give its number instead, and add this occurrence to that case with add_note (the alert as the note). ' +
+            // the end of an alert's life: the case opened for it is resolved, found by the id create_case stored
+            `If instead the alert says the problem has cleared (recovered, resolved, OK), open no case: find the case still open for it (query_entities on incident with where ${
+              alertId
+                ? JSON.stringify({ [externalRefColumn]: alertId, statecode: 'Active' })
+                : '{"statecode": "Active"} and the account and title'
+            }) and call resolve_case on it, with a one-line summary of the recovery as the resolution.`,
         ),
     );
   }

@@ -191,6 +191,31 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
   });
 
+  it('case_from_alert: a cleared alert resolves the case its alert id opened, found with the where it gives', async () => {
+    const account = emu.rows('account')[0]!;
+    const opened = await h.call('create_case', {
+      title: 'Disk full on web-02',
+      customer: { accountId: String(account.accountid) },
+      externalRef: 'PD-77',
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const p = await h.client.getPrompt({
+      name: 'case_from_alert',
+      arguments: { alert: 'RESOLVED: disk on web-02', alertId: 'PD-77' },
+    });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const where = /query_entities on incident with where (\{.*?\})\)/.exec(text)!;
+    expect(text).toContain('call resolve_case on it');
+    const found = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(where[1]!),
+      select: ['title'],
+    });
+    expect(found.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([opened.structuredContent.id]);
+    const resolved = await h.call('resolve_case', { id: opened.structuredContent.id, resolution: 'Disk space freed' });
+    expect(resolved.structuredContent).toMatchObject({ resolved: true, existing: false });
+  });
+
   it('review_pipeline asks for the trend of wins per month, with arguments aggregate_records takes', async () => {
     const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
     const text = (p.messages[0]!.content as { text: string }).text;
