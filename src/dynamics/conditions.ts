@@ -225,9 +225,7 @@ export class ConditionBuilder {
       if ('and' in c) return { and: c.and.map(inDays) };
       if ('or' in c) return { or: c.or.map(inDays) };
       if (!('column' in c)) return c;
-      const said = c.column.trim().toLowerCase();
-      const labelled = [...target.columns.values()].filter((x) => x.label.toLowerCase() === said);
-      const column = target.columns.get(said) ?? (labelled.length === 1 ? labelled[0] : undefined);
+      const column = target.columns.get(c.column.trim().toLowerCase()) ?? columnLabelled(target, c.column);
       const span = column?.type === 'DateTime' ? utcSpan(c, this.fiscalYearStartMonth) : undefined;
       if (!column || !span) return c;
       const bounds = spanConditions(column.logicalName, span, !!column.dateOnly);

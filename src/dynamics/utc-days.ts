@@ -2,6 +2,9 @@ import { type ConditionOp, type Leaf, monthsInWords, periodInWords, quarterInWor
 
 const DAY = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** operators that take a count of days, and those that take a day */
+const COUNTED: ReadonlySet<ConditionOp> = new Set(['lastXDays', 'nextXDays', 'olderThanXDays']);
+const ON_A_DAY: ReadonlySet<ConditionOp> = new Set(['on', 'eq', 'onOrAfter', 'ge', 'gt', 'onOrBefore', 'le', 'lt']);
 
 /**
  * A date condition as the UTC span it covers: [from, to), either end open. Used where Dataverse's date
@@ -29,7 +32,11 @@ export function utcSpan(
   const sunday = today - now.getUTCDay() * DAY;
   const month = (k: number) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + k, 1);
   const year = (k: number) => Date.UTC(now.getUTCFullYear() + k, 0, 1);
+  // a count of days, or a day, that is not one leaves the condition as it is (the builder says what is wrong)
+  const n = Number(value);
   const d = day(value);
+  if (COUNTED.has(op) && !Number.isInteger(n)) return undefined;
+  if (ON_A_DAY.has(op) && Number.isNaN(d)) return undefined;
   switch (op) {
     case 'today':
       return days(0, 1);
@@ -56,26 +63,24 @@ export function utcSpan(
     case 'nextYear':
       return { from: year(1), to: year(2) };
     case 'lastXDays':
-      return Number.isInteger(Number(value)) ? { from: today - Number(value) * DAY, to: now.getTime() } : undefined;
+      return { from: today - n * DAY, to: now.getTime() };
     case 'nextXDays':
-      return Number.isInteger(Number(value))
-        ? { from: now.getTime(), to: today + (Number(value) + 1) * DAY }
-        : undefined;
+      return { from: now.getTime(), to: today + (n + 1) * DAY };
     case 'olderThanXDays':
-      return Number.isInteger(Number(value)) ? { to: today - Number(value) * DAY } : undefined;
+      return { to: today - n * DAY };
     case 'on':
     case 'eq':
-      return Number.isNaN(d) ? undefined : { from: d, to: d + DAY };
+      return { from: d, to: d + DAY };
     case 'onOrAfter':
     case 'ge':
-      return Number.isNaN(d) ? undefined : { from: d };
+      return { from: d };
     case 'gt':
-      return Number.isNaN(d) ? undefined : { from: d + DAY };
+      return { from: d + DAY };
     case 'onOrBefore':
     case 'le':
-      return Number.isNaN(d) ? undefined : { to: d + DAY };
+      return { to: d + DAY };
     case 'lt':
-      return Number.isNaN(d) ? undefined : { to: d };
+      return { to: d };
     default:
       return undefined;
   }

@@ -39,6 +39,8 @@ describe('a date condition as its UTC span', () => {
     expect(span('ge', '2026-11-20T09:00:00Z')).toBeUndefined();
     expect(span('eq', 'soon')).toBeUndefined();
     expect(span('contains', '2026')).toBeUndefined();
+    expect(span('lastXDays', 'a month')).toBeUndefined();
+    expect(span('onOrAfter', 'soon')).toBeUndefined();
   });
 
   it('as comparisons: date-times, or whole days for a date-only column (today included)', () => {
