@@ -102,6 +102,45 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // update_record wins and loses opportunities this way; run against a real organisation, this says the
+  // emulator's actions, its Opportunity Close table and the Opportunity_OpportunityClose relationship answer as
+  // Dataverse's, and that the close's revenue and date become the opportunity's
+  it.skipIf(skip)(
+    'CLOSE: WinOpportunity (OpportunityClose, Status) answers 204 and leaves the opportunity Won with its close; a closed one is refused',
+    async () => {
+      const created = await t.api('POST', 'opportunities', { body: { name: 'Win contract', estimatedvalue: 1000 } });
+      const url = track(created.headers['odata-entityid']!);
+      const id = /\(([0-9a-f-]{36})\)$/.exec(url)![1]!;
+      const close = (action: string, Status: number) =>
+        t.api('POST', action, {
+          body: {
+            OpportunityClose: {
+              subject: 'Won: Win contract',
+              actualrevenue: 900,
+              actualend: '2026-11-20',
+              'opportunityid@odata.bind': `/opportunities(${id})`,
+            },
+            Status,
+          },
+        });
+      // a Status of the other state is refused, and nothing is closed
+      expect((await close('LoseOpportunity', 3)).status).toBe(400);
+      expect((await close('WinOpportunity', 3)).status).toBe(204);
+      const back = (
+        await t.api(
+          'GET',
+          `${url}?$select=statecode,statuscode,actualvalue,actualclosedate&$expand=Opportunity_OpportunityClose($select=subject,actualrevenue)`,
+        )
+      ).json();
+      expect(back).toMatchObject({ statecode: 1, statuscode: 3, actualvalue: 900, actualclosedate: '2026-11-20' });
+      expect(back.Opportunity_OpportunityClose).toEqual([
+        expect.objectContaining({ subject: 'Won: Win contract', actualrevenue: 900 }),
+      ]);
+      // closing it again: "The opportunity is already closed."
+      expect((await close('WinOpportunity', 3)).status).toBe(400);
+    },
+  );
+
   it.skipIf(skip)(
     'CURRENCY: a money column gets <name>_base = value / exchangerate of the record currency, recomputed on update (Transaction Currency table docs)',
     async () => {

@@ -339,6 +339,28 @@ export const incidentresolution = entity({
   ],
 });
 
+// An opportunity's close (Opportunity Close, an activity: its key is activityid): what the WinOpportunity and
+// LoseOpportunity actions write beside the opportunity they close ("opportunityclose EntityType": primary name
+// subject; actualrevenue, actualend "Closed On" (date only), the opportunity it closes)
+export const opportunityclose = entity({
+  logicalName: 'opportunityclose',
+  entitySetName: 'opportunitycloses',
+  schemaName: 'OpportunityClose',
+  displayName: 'Opportunity Close',
+  displayCollectionName: 'Opportunity Closes',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4208,
+  attributes: [
+    str('subject', 'Subject', 200),
+    memo('description', 'Description'),
+    lookup('opportunityid', 'Opportunity', ['opportunity']),
+    money('actualrevenue', 'Actual Revenue'),
+    date('actualend', 'Closed On', true),
+  ],
+});
+
 export const systemuser = entity({
   logicalName: 'systemuser',
   entitySetName: 'systemusers',
@@ -421,6 +443,7 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['opportunity', 'Opportunity_Annotation', 'annotation', 'objectid'],
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
   ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
+  ['opportunity', 'Opportunity_OpportunityClose', 'opportunityclose', 'opportunityid'],
 ];
 
 export const ALL_ENTITIES: EntityDef[] = [
@@ -431,6 +454,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   incident,
   annotation,
   incidentresolution,
+  opportunityclose,
   systemuser,
   territory,
   transactioncurrency,

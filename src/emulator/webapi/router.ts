@@ -4,7 +4,7 @@ import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from 
 import type { Schema } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
 import type { Row, Store } from '../store/store.js';
-import { closeIncident } from './actions.js';
+import { closeIncident, closeOpportunity } from './actions.js';
 import { runApply } from './apply.js';
 import { QueryEnv } from './env.js';
 import {
@@ -137,7 +137,7 @@ export class WebApi {
         OrganizationId: this.ctx.organizationId,
       });
     }
-    if (rest === 'CloseIncident') {
+    if (rest === 'CloseIncident' || rest === 'WinOpportunity' || rest === 'LoseOpportunity') {
       if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
       const wctx: WriteContext = {
         env: this.env(caller),
@@ -145,7 +145,8 @@ export class WebApi {
         assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
         ...writeExtras,
       };
-      closeIncident(wctx, caller.role, caller.userId, req.body);
+      if (rest === 'CloseIncident') closeIncident(wctx, caller.role, caller.userId, req.body);
+      else closeOpportunity(wctx, caller.role, caller.userId, req.body, rest === 'WinOpportunity' ? 'won' : 'lost');
       return { status: 204, headers: {} };
     }
     if (rest.startsWith('EntityDefinitions')) {

@@ -39,6 +39,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   systemuser: 'User',
   annotation: 'Note',
   incidentresolution: 'Activity',
+  opportunityclose: 'Activity',
 };
 
 /**
