@@ -7,6 +7,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   systemuser: 'User',
   annotation: 'Note',
   incidentresolution: 'Activity',
+  opportunityclose: 'Activity',
 };
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */
@@ -15,6 +16,8 @@ const CREATED_BY: Record<string, string> = {
   incident: 'create_case',
   annotation: 'add_note',
   incidentresolution: 'resolve_case',
+  // update_record writes one when it closes an opportunity as won or lost
+  opportunityclose: 'update_record',
 };
 
 /**
@@ -68,7 +71,7 @@ export async function writePrivilegeChecks(
       const unique = [...new Set(needed)];
       const held = await Promise.all(unique.map(holds));
       const missing = unique.filter((_, i) => !held[i]);
-      const uses = CREATED_BY[entity] ? `${CREATED_BY[entity]} and update_record` : 'update_record';
+      const uses = [...new Set([CREATED_BY[entity] ?? 'update_record', 'update_record'])].join(' and ');
       checks.push(
         missing.length
           ? {

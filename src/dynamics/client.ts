@@ -39,7 +39,7 @@ import { DEFAULT_RETRY } from './retry.js';
 import { readSpans } from './span-reads.js';
 import { Transport } from './transport.js';
 import type { WriteValues } from './write-body.js';
-import { type CreateResult, RecordWriter } from './writes.js';
+import { type ClosingAction, type CreateResult, RecordWriter } from './writes.js';
 
 export type Row = Record<string, unknown>;
 
@@ -530,9 +530,19 @@ export class DynamicsClient {
     return this.writer.createMany(entity, records, opts);
   }
 
-  /** Resolves a case (CloseIncident) with its resolution's columns and the Resolved status reason's value. */
-  closeIncident(caseId: string, resolution: WriteValues, status: number, opts: CallOptions = {}): Promise<void> {
-    return this.writer.closeIncident(caseId, resolution, status, opts);
+  /**
+   * Closes a record with Dynamics' action for it: resolves a case (CloseIncident, with its Case Resolution's
+   * columns), wins or loses an opportunity (WinOpportunity, LoseOpportunity, with its Opportunity Close's), with
+   * the status reason's value.
+   */
+  closeRecord(
+    action: ClosingAction,
+    id: string,
+    activity: WriteValues,
+    status: number,
+    opts: CallOptions = {},
+  ): Promise<void> {
+    return this.writer.closeRecord(action, id, activity, status, opts);
   }
 
   /** Updates an existing record, never creating one. */

@@ -17,7 +17,7 @@ import { type WriteValues, writeBody } from './write-body.js';
 /**
  * Columns the policy lets a tool write when it creates a record, which an update must not change: what a
  * record hangs from. A note moved to another record would vanish from the one it was written on, and a Case
- * Resolution belongs to the case its CloseIncident resolved.
+ * Resolution or an Opportunity Close belongs to the record its action closed.
  */
 const SET_ONCE: Readonly<Record<string, { columns: string[]; why: (c: string) => string; fix: string }>> = {
   annotation: {
@@ -30,7 +30,45 @@ const SET_ONCE: Readonly<Record<string, { columns: string[]; why: (c: string) =>
     why: (c) => `A Case Resolution is written with its case by resolve_case; its ${c} is not changed here.`,
     fix: 'Add what changed to the case as a note (add_note) instead.',
   },
+  opportunityclose: {
+    columns: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend'],
+    why: (c) =>
+      `An Opportunity Close is written with its opportunity when it is won or lost; its ${c} is not changed here.`,
+    fix: 'Add what changed to the opportunity as a note (add_note) instead.',
+  },
 };
+
+/** Dynamics' closing actions: the table each closes, the activity written with it, and what to say about it. */
+const CLOSINGS = {
+  CloseIncident: {
+    entity: 'incident',
+    activity: 'incidentresolution',
+    param: 'IncidentResolution',
+    lookup: 'incidentid',
+    doing: 'Resolving a case',
+    done: 'resolution of case',
+    again: 'Whether the case was resolved shows on the case: resolve_case again resolves it only if it is still open.',
+  },
+  WinOpportunity: {
+    entity: 'opportunity',
+    activity: 'opportunityclose',
+    param: 'OpportunityClose',
+    lookup: 'opportunityid',
+    doing: 'Closing an opportunity',
+    done: 'win of opportunity',
+    again: 'Whether it was closed shows on the opportunity: the same update closes it only if it is still open.',
+  },
+  LoseOpportunity: {
+    entity: 'opportunity',
+    activity: 'opportunityclose',
+    param: 'OpportunityClose',
+    lookup: 'opportunityid',
+    doing: 'Closing an opportunity',
+    done: 'loss of opportunity',
+    again: 'Whether it was closed shows on the opportunity: the same update closes it only if it is still open.',
+  },
+} as const;
+export type ClosingAction = keyof typeof CLOSINGS;
 
 export interface CreateResult {
   id: string;
@@ -130,35 +168,37 @@ export class RecordWriter {
   }
 
   /**
-   * Resolves a case with Dynamics' CloseIncident action (reference §6.2: a case is resolved by the action, not
-   * by an update): its Case Resolution and the case's new status are written together, checked against the
-   * policy's write list for incidentresolution. A POST, so not retried once it may have been processed: the
-   * caller reads the case to learn whether an attempt whose answer was lost went through.
+   * Closes a record with one of Dynamics' closing actions (reference §6.2: a case is resolved, an opportunity
+   * won or lost by its action, not by an update): the activity written with it (Case Resolution, Opportunity
+   * Close) and the record's new status go together, checked against the policy's write list for the
+   * activity's table. A POST, so not retried once it may have been processed: the caller reads the record to
+   * learn whether an attempt whose answer was lost went through.
    */
-  async closeIncident(caseId: string, resolution: WriteValues, status: number, opts: CallOptions = {}): Promise<void> {
-    const model = await this.writeModel('incidentresolution', 'Resolving a case');
-    const id = guidValue(caseId, 'incident id');
-    const values = { ...resolution, incidentid: { entity: 'incident', id } };
+  async closeRecord(
+    action: ClosingAction,
+    recordId: string,
+    activity: WriteValues,
+    status: number,
+    opts: CallOptions = {},
+  ): Promise<void> {
+    const c = CLOSINGS[action];
+    const model = await this.writeModel(c.activity, c.doing);
+    const id = guidValue(recordId, `${c.entity} id`);
+    const values = { ...activity, [c.lookup]: { entity: c.entity, id } };
     const { body, columns } = await writeBody(model, values, 'create', this.deps);
-    this.deps.policy.assertWritable(model.logicalName, columns, 'Resolving a case');
+    this.deps.policy.assertWritable(model.logicalName, columns, c.doing);
     const r = await this.deps.transport.send({
       method: 'POST',
-      path: `${API}/CloseIncident`,
-      body: JSON.stringify({ IncidentResolution: body, Status: status }),
+      path: `${API}/${action}`,
+      body: JSON.stringify({ [c.param]: body, Status: status }),
       idempotent: false,
       signal: opts.signal,
-      context: { entity: 'incident', id, suggest: this.deps.suggest },
+      context: { entity: c.entity, id, suggest: this.deps.suggest },
     });
     // the action returns no value: 204 (Web API actions). Any other success came from something in between
     if (r.status !== 204)
-      throw foreignAnswer(
-        r,
-        `the resolution of case ${id}`,
-        'not as Dataverse does (204, no content)',
-        'Whether the case was resolved shows on the case: resolve_case again resolves it only if it is still open.',
-      );
+      throw foreignAnswer(r, `the ${c.done} ${id}`, 'not as Dataverse does (204, no content)', c.again);
   }
-
   /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
   async createMany(
     entity: string,

@@ -185,6 +185,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentcontactid',
         'ownerid',
         'Opportunity_Annotation',
+        'Opportunity_OpportunityClose',
       ],
     },
     incident: {
@@ -228,6 +229,22 @@ export const DEFAULT_POLICY: PolicyInput = {
       read: ['activityid', 'subject', 'description', 'incidentid', 'createdon', 'ownerid'],
       write: ['subject', 'description', 'incidentid'],
       expand: ['incidentid', 'ownerid'],
+    },
+    // an opportunity's close: update_record writes it with the WinOpportunity or LoseOpportunity action when an
+    // opportunity's statecode is set to Won or Lost
+    opportunityclose: {
+      read: [
+        'activityid',
+        'subject',
+        'description',
+        'opportunityid',
+        'actualrevenue',
+        'actualend',
+        'createdon',
+        'ownerid',
+      ],
+      write: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend'],
+      expand: ['opportunityid', 'ownerid'],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

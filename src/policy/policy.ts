@@ -26,7 +26,7 @@ const STATUS_ACTIONS: ReadonlyMap<string, string> = new Map([
   ['incident', 'Dynamics resolves a case through its CloseIncident action: use resolve_case.'],
   [
     'opportunity',
-    `Dynamics closes an opportunity as won or lost through its WinOpportunity and LoseOpportunity actions${NOT_OFFERED}`,
+    'statecode "Won" or "Lost" closes an opportunity (Dynamics\' WinOpportunity or LoseOpportunity action); reopening one is not offered here: do that in Dynamics.',
   ],
   ['lead', `Dynamics qualifies a lead through its QualifyLead action${NOT_OFFERED}`],
 ]);

@@ -117,7 +117,7 @@ export const resolveCase = defineTool({
       }
     }
     try {
-      await ctx.client.closeIncident(id, resolution, status, { signal: ctx.signal });
+      await ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal });
     } catch (err) {
       // the answer may have been lost after Dynamics resolved the case (or another user resolved it first):
       // the case says which; resolving it again would fail, and can never write a second resolution

@@ -3,6 +3,7 @@ import { resolveTable } from '../policy/check.js';
 import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
+import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -39,7 +40,7 @@ export const updateRecord = defineTool({
   title: 'Update a Dynamics record',
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
-    'Pass the etag from get_record to refuse the update if someone changed the record since.',
+    'Pass the etag from get_record to refuse the update if someone changed the record since. An opportunity\'s statecode "Won" or "Lost" closes it.',
   inputSchema: toolArgs(
     'update_record',
     {
@@ -115,6 +116,11 @@ export const updateRecord = defineTool({
     const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
     const id = args.id.toLowerCase();
     const url = recordUrl(ctx.config.dynamics.url, logical, id);
+    // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
+    // itself where the policy wants writes confirmed)
+    const model = await ctx.client.checker.entity(logical);
+    const closing = closingAsked(model, args.values);
+    if (closing) return closeOpportunity(ctx, model, id, args.values, closing, args.etag);
     if (ctx.policy.confirmWrites(logical)) {
       const list = Object.entries(args.values)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)

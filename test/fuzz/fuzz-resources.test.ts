@@ -18,6 +18,7 @@ const ALLOWED = [
   'incident',
   'annotation',
   'incidentresolution',
+  'opportunityclose',
   'systemuser',
   'territory',
 ];

@@ -410,9 +410,14 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
                 'creditlimit',
                 'name',
                 'telephone1',
+                // an opportunity's state closes it (WinOpportunity, LoseOpportunity) with these two
+                'statecode',
+                'statuscode',
+                'actualvalue',
+                'actualclosedate',
               ),
-              scalar,
-              { minKeys: 1, maxKeys: 2 },
+              fc.oneof(scalar, fc.constantFrom('Won', 'Lost', 'Open', 'Out-Sold', 'On Hold', 1, 2, 5, '2026-11-20')),
+              { minKeys: 1, maxKeys: 3 },
             ),
           ),
         },
@@ -490,7 +495,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|CloseIncident$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );

@@ -22,6 +22,9 @@ type Case = {
 /** resolve_case's case in each emulator (each fault has one of its own), opened before the tools run */
 const resolving = new WeakMap<EmulatorHandle, string>();
 const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
+/** the open opportunity update_record wins in each emulator */
+const dealToWin = (emu: EmulatorHandle) =>
+  String(emu.rows('opportunity').find((o) => o.name === 'Resilience: a deal to win')!.opportunityid);
 
 const TOOLS: Case[] = [
   { tool: 'describe_entity', method: 'GET', args: () => ({ entity: 'account' }) },
@@ -59,6 +62,16 @@ const TOOLS: Case[] = [
     args: (_t, emu) => ({ id: caseToResolve(emu), resolution: 'Fault test' }),
     count: (emu) =>
       emu.rows('incidentresolution').filter((r) => (r.incidentid as { id: string } | null)?.id === caseToResolve(emu))
+        .length,
+  },
+  {
+    // statecode Won: the WinOpportunity action, a POST that writes the Opportunity Close and the deal's state
+    tool: 'update_record',
+    name: 'update_record winning an opportunity',
+    method: 'POST',
+    args: (_t, emu) => ({ entity: 'opportunity', id: dealToWin(emu), values: { statecode: 'Won' } }),
+    count: (emu) =>
+      emu.rows('opportunityclose').filter((r) => (r.opportunityid as { id: string } | null)?.id === dealToWin(emu))
         .length,
   },
   {
@@ -168,7 +181,15 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
     warm = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' }, configFile });
     // warm the shared caches so the fault meets the tool's own request
     await warm.call('describe_entity', { entity: 'account' });
-    for (const e of ['contact', 'lead', 'incident', 'opportunity', 'annotation', 'incidentresolution'])
+    for (const e of [
+      'contact',
+      'lead',
+      'incident',
+      'opportunity',
+      'annotation',
+      'incidentresolution',
+      'opportunityclose',
+    ])
       await warm.deps.client.metadata.entity(e);
     // an open case for resolve_case (a small organisation may have none left open)
     const opened = await warm.call('create_case', {
@@ -176,6 +197,11 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       customer: { accountId: String(emu.rows('account')[0]!.accountid) },
     });
     resolving.set(emu, opened.structuredContent.id);
+    // and an open opportunity to win, found by its name
+    await warm.deps.client.create('opportunity', {
+      name: 'Resilience: a deal to win',
+      estimatedvalue: 5000,
+    });
   });
   afterAll(async () => {
     await warm.close();
@@ -198,7 +224,8 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       else expect(n).toBe(1);
     }
     // the same call again (a model retrying after an error) must not create a second record
-    if (t.tool.startsWith('create') || t.tool === 'add_note' || t.tool === 'resolve_case') {
+    // (the POSTs: resolving a case, winning an opportunity)
+    if (t.tool.startsWith('create') || t.tool === 'add_note' || t.method === 'POST') {
       const again = await h.call(t.tool, t.args(tag, emu));
       expect(again.isError, textOf(again)).toBeFalsy();
       expect(t.count!(emu, tag)).toBe(1);

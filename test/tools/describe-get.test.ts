@@ -34,6 +34,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'incidentresolution',
       'lead',
       'opportunity',
+      'opportunityclose',
       'systemuser',
       'territory',
     ]);

@@ -593,17 +593,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(sent)).toEqual([]);
   });
 
-  it("update_record: closing a case or a deal by its status says Dynamics' action for it; nothing is sent", async () => {
-    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+  it('update_record: resolving a case or reopening a deal by its status says what does it; nothing is sent', async () => {
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 1)!;
     const incident = emu.rows('incident').find((i) => i.statecode === 0)!;
     const sent = emu.requests().length;
-    const won = await h.call('update_record', {
+    const reopened = await h.call('update_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),
-      values: { statecode: 'Won', statuscode: 'Won' },
+      values: { statecode: 'Open', statuscode: 'In Progress' },
     });
-    expect(textOf(won)).toMatch(
-      /^Error \(policy\): Columns 'statecode', 'statuscode' of 'opportunity' cannot be written under this server's policy\.\nHow to fix: Dynamics closes an opportunity as won or lost through its WinOpportunity and LoseOpportunity actions, which this server does not offer: do that in Dynamics\. Writable columns of opportunity: /,
+    expect(textOf(reopened)).toMatch(
+      /^Error \(policy\): Columns 'statecode', 'statuscode' of 'opportunity' cannot be written under this server's policy\.\nHow to fix: statecode "Won" or "Lost" closes an opportunity \(Dynamics' WinOpportunity or LoseOpportunity action\); reopening one is not offered here: do that in Dynamics\. Writable columns of opportunity: /,
     );
     const resolved = await h.call('update_record', {
       entity: 'incident',

@@ -1,0 +1,198 @@
+import { optionValue, type Scalar } from '../../dynamics/coerce.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
+import type { ColumnModel, EntityModel } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { compactRow, recordUrl } from './shape.js';
+
+/** An opportunity's states (reference §11, opportunity): 0 Open, 1 Won, 2 Lost; their default reasons 3 Won, 4 Canceled. */
+const OPEN = 0;
+const CLOSED = {
+  1: { name: 'won', action: 'WinOpportunity', reason: 3, documented: [3] },
+  2: { name: 'lost', action: 'LoseOpportunity', reason: 4, documented: [4, 5] },
+} as const;
+type ClosedState = keyof typeof CLOSED;
+/** The opportunity's columns a close sets, and the Opportunity Close's columns they are sent as. */
+const CLOSE_COLUMNS: Readonly<Record<string, string>> = { actualvalue: 'actualrevenue', actualclosedate: 'actualend' };
+/** Opportunity Close's subject (200 characters) */
+const SUBJECT_MAX = 200;
+
+type Values = Record<string, unknown>;
+
+/**
+ * Whether an update of an opportunity asks to close it: statecode Won or Lost, or a status reason of one of
+ * those states. Dynamics refuses such an update (a won or lost opportunity is reached through WinOpportunity or
+ * LoseOpportunity, which also write its Opportunity Close), so update_record sends the action instead.
+ */
+export function closingAsked(model: EntityModel, values: Values): { state: ClosedState; status?: Scalar } | undefined {
+  if (model.logicalName !== 'opportunity') return undefined;
+  const key = (name: string) => Object.keys(values).find((k) => k.toLowerCase() === name);
+  const stateKey = key('statecode');
+  const statusKey = key('statuscode');
+  // a state or reason as text or a number; anything else is left to the update's own checks
+  const asScalar = (k: string | undefined) =>
+    k !== undefined && (typeof values[k] === 'string' || typeof values[k] === 'number')
+      ? (values[k] as string | number)
+      : undefined;
+  const stateAsked = asScalar(stateKey);
+  const status = asScalar(statusKey);
+  const stateColumn = model.columns.get('statecode');
+  const statusColumn = model.columns.get('statuscode');
+  let state: number | undefined;
+  if (stateAsked !== undefined && stateColumn) state = optionValue(stateColumn, stateAsked, 'opportunity');
+  else if (stateKey === undefined && status !== undefined && statusColumn)
+    state = closedStateOf(statusColumn, optionValue(statusColumn, status, 'opportunity'));
+  if (state !== 1 && state !== 2) return undefined;
+  return { state, ...(status !== undefined ? { status } : {}) };
+}
+
+/**
+ * Wins or loses an opportunity: reads it first (already in that state: answered as it is, nothing sent; closed
+ * the other way: refused), then one WinOpportunity or LoseOpportunity. Never sent twice: after an error the
+ * opportunity says whether the close went through. Answers as update_record does.
+ */
+export async function closeOpportunity(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: Values,
+  asked: { state: ClosedState; status?: Scalar },
+  etag: string | undefined,
+) {
+  const closed = CLOSED[asked.state];
+  const others = Object.keys(values).filter(
+    (k) => !/^(statecode|statuscode)$/i.test(k) && !(k.toLowerCase() in CLOSE_COLUMNS),
+  );
+  if (others.length)
+    throw badInput(
+      `Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not ${others.join(', ')}.`,
+      `Update ${others.join(', ')} in a call of its own first (a ${closed.name} opportunity is read-only), then close it.`,
+    );
+  if (!ctx.policy.canRead('opportunity', 'statecode'))
+    throw badInput(
+      "Closing an opportunity reads its state (statecode) first, which this server's policy does not let it read.",
+      "Add statecode and statuscode to opportunity's read list in the policy, or close it in Dynamics.",
+    );
+  const readable = (c: string) => ctx.policy.canRead('opportunity', c);
+  const shown = ['statecode', 'statuscode', 'actualvalue', 'actualclosedate'].filter(readable);
+  const select = [...new Set(['name', 'estimatedvalue', ...shown])].filter(readable);
+  const read = async () => (await ctx.client.get('opportunity', id, { select, signal: ctx.signal })).row;
+  const before = await read();
+  const statusColumn = model.columns.get('statuscode');
+  const label = (v: unknown) => {
+    const o = statusColumn?.options?.find((x) => x.value === v);
+    return o ? `${o.label} (${o.value})` : String(v);
+  };
+  const named = `opportunity ${typeof before.name === 'string' ? `"${before.name}"` : id}`;
+  const url = recordUrl(ctx.config.dynamics.url, 'opportunity', id);
+  const answer = (row: typeof before, updated: boolean, text: string | ((changed: string) => string)) => {
+    const changed: Record<string, unknown> = compactRow(model, row, undefined, (e, c) => ctx.policy.canRead(e, c));
+    for (const c of Object.keys(changed)) if (!shown.includes(c)) delete changed[c];
+    const tag = typeof row['@odata.etag'] === 'string' ? { etag: row['@odata.etag'] } : {};
+    return {
+      structured: { entity: 'opportunity', id, updated, changed, ...tag, url },
+      text: typeof text === 'string' ? text : text(JSON.stringify(changed)),
+    };
+  };
+  if (before.statecode === asked.state)
+    return answer(
+      before,
+      false,
+      `The ${named} was already ${closed.name} (${label(before.statuscode)}); nothing was changed.`,
+    );
+  if (before.statecode !== OPEN)
+    throw badInput(
+      `The ${named} is already closed (${label(before.statuscode)}): it cannot be ${closed.name} as well.`,
+      'Reopen it in Dynamics first, or leave it as it is.',
+    );
+  // the etag from get_record holds for the close as for any update: someone else's change is not overwritten
+  if (etag !== undefined && etag !== before['@odata.etag'])
+    throw new DynamicsMcpError(
+      'concurrency',
+      `The opportunity ${id} was changed by someone else since you read it.`,
+      'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
+      { retryable: false },
+    );
+  const status = closingStatus(statusColumn, asked.state, asked.status);
+  const activity: Values = {
+    subject: `${closed.name === 'won' ? 'Won' : 'Lost'}: ${typeof before.name === 'string' ? before.name : id}`.slice(
+      0,
+      SUBJECT_MAX,
+    ),
+  };
+  for (const [column, sent] of Object.entries(CLOSE_COLUMNS)) {
+    const k = Object.keys(values).find((x) => x.toLowerCase() === column);
+    if (k !== undefined && values[k] !== null) activity[sent] = values[k];
+  }
+  // as Dynamics' Close Opportunity dialog does, a won deal's actual revenue is its estimate unless told otherwise
+  if (asked.state === 1 && activity.actualrevenue === undefined && typeof before.estimatedvalue === 'number')
+    activity.actualrevenue = before.estimatedvalue;
+  if (ctx.policy.confirmWrites('opportunity') || ctx.policy.confirmWrites('opportunityclose')) {
+    const revenue = activity.actualrevenue === undefined ? '' : ` (actual revenue ${activity.actualrevenue})`;
+    const choice = await ctx.confirm(`Close ${named} as ${label(status)}${revenue}?`);
+    if (choice === 'decline' || choice === 'cancel') {
+      await ctx.audit.record({
+        tool: 'update_record',
+        entity: 'opportunity',
+        id,
+        action: 'close',
+        columns: {},
+        caller: ctx.caller,
+        outcome: `not closed: the user chose ${choice}`,
+      });
+      return answer({}, false, `Not updated: the user chose "${choice}".`);
+    }
+  }
+  try {
+    await ctx.client.closeRecord(closed.action, id, activity, status, { signal: ctx.signal });
+  } catch (err) {
+    // the answer may have been lost after Dynamics closed it (or another user closed it first): the
+    // opportunity says which; closing it again would fail, and can never write a second close
+    const after = await read().catch(() => undefined);
+    if (after?.statecode !== asked.state) throw err;
+  }
+  await ctx.audit.record({
+    tool: 'update_record',
+    entity: 'opportunity',
+    id,
+    action: 'close',
+    columns: { ...activity, statuscode: status },
+    caller: ctx.caller,
+  });
+  const after = await read();
+  if (after.statecode !== asked.state)
+    throw new DynamicsMcpError(
+      'server',
+      `Dynamics took the close of ${named}, but it is ${label(after.statuscode)}, not ${closed.name}.`,
+      'Look at the opportunity in Dynamics (a plug-in or workflow may have reopened it) before trying again.',
+      { retryable: false },
+    );
+  return answer(
+    after,
+    true,
+    (changed) => `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).`,
+  );
+}
+
+/** The status reason asked for among the closed state's (a label, a number, or "Label (n)"), by default its default. */
+function closingStatus(column: ColumnModel | undefined, state: ClosedState, asked: Scalar | undefined): number {
+  const all = column?.options ?? [];
+  // an organisation may add its own reasons to Won and Lost; metadata names each reason's state
+  const known = all.some((o) => o.state !== undefined);
+  const reasons = all.filter((o) =>
+    known ? o.state === state : (CLOSED[state].documented as readonly number[]).includes(o.value),
+  );
+  if (asked === undefined || asked === null)
+    return (reasons.find((o) => o.value === CLOSED[state].reason) ?? reasons[0])?.value ?? CLOSED[state].reason;
+  const of: ColumnModel = {
+    ...(column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel)),
+    options: reasons,
+  };
+  return optionValue(of, asked, `opportunity (a ${CLOSED[state].name} opportunity)`);
+}
+
+/** The state a status reason belongs to: from metadata, or for the documented reasons of Won and Lost. */
+function closedStateOf(column: ColumnModel, status: number): number | undefined {
+  const o = column.options?.find((x) => x.value === status);
+  if (o?.state !== undefined) return o.state;
+  return status === 3 ? 1 : status === 4 || status === 5 ? 2 : undefined;
+}

@@ -1,0 +1,258 @@
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// An opportunity is won or lost by Dynamics' WinOpportunity or LoseOpportunity action, not by an update of its
+// state ("WinOpportunity Action", "LoseOpportunity Action": OpportunityClose and Status): update_record sends
+// the action when statecode is set to Won or Lost, and the action writes an Opportunity Close with it
+describe('update_record closing an opportunity', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const audit = join(tmpdir(), `dmcp-close-audit-${process.pid}.jsonl`);
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 50 });
+    writeFileSync(audit, '');
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+  beforeEach(() => emu.clearFaults());
+
+  let taken = 0;
+  /** an open opportunity no other test has closed */
+  const openDeal = () => emu.rows('opportunity').filter((o) => o.statecode === 0 && o.estimatedvalue)[taken++]!;
+  const deal = (id: unknown) => emu.rows('opportunity').find((o) => o.opportunityid === id)!;
+  const closesOf = (id: unknown) =>
+    emu.rows('opportunityclose').filter((r) => (r.opportunityid as { id: string } | null)?.id === id);
+  const actions = (since: number) =>
+    apiRequests(emu, since).filter((q) => /\/(Win|Lose)Opportunity$/.test(q.url) || q.method === 'PATCH');
+  const today = new Date().toISOString().slice(0, 10);
+  const close = (id: unknown, values: Record<string, unknown>, more: Record<string, unknown> = {}, on = h) =>
+    on.call('update_record', { entity: 'opportunity', id: String(id), values, ...more });
+
+  it('statecode "Won": one WinOpportunity; the deal is Won at its estimate, closed today, with its Opportunity Close', async () => {
+    const o = openDeal();
+    const since = emu.requests().length;
+    const r = await close(o.opportunityid, { statecode: 'Won' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(deal(o.opportunityid)).toMatchObject({
+      statecode: 1,
+      statuscode: 3,
+      actualvalue: o.estimatedvalue,
+      actualclosedate: today,
+    });
+    expect(closesOf(o.opportunityid)).toEqual([
+      expect.objectContaining({ subject: `Won: ${o.name}`, actualrevenue: o.estimatedvalue }),
+    ]);
+    expect(actions(since).map((q) => `${q.method} ${q.url}`)).toEqual(['POST /api/data/v9.2/WinOpportunity']);
+    expect(r.structuredContent).toEqual({
+      entity: 'opportunity',
+      id: o.opportunityid,
+      updated: true,
+      changed: {
+        statecode: 'Won (1)',
+        statuscode: 'Won (3)',
+        actualvalue: o.estimatedvalue,
+        actualclosedate: today,
+      },
+      etag: expect.stringMatching(/^W\/"\d+"$/),
+      url: expect.stringContaining(`etn=opportunity&id=${o.opportunityid}`),
+    });
+    expect(textOf(r)).toMatch(
+      new RegExp(`^Closed opportunity "${o.name}" as Won \\(3\\): \\{"statecode":"Won \\(1\\)"`),
+    );
+    const lines = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({
+      tool: 'update_record',
+      entity: 'opportunity',
+      id: o.opportunityid,
+      action: 'close',
+      columns: { subject: `Won: ${o.name}`, actualrevenue: o.estimatedvalue, statuscode: 3 },
+    });
+  });
+
+  it('a lost reason alone (Out-Sold) loses it, with the revenue and close date given; by number and as shown too', async () => {
+    const o = openDeal();
+    const since = emu.requests().length;
+    const r = await close(o.opportunityid, { statuscode: 'Out-Sold', actualvalue: 0, actualclosedate: '2026-11-20' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(deal(o.opportunityid)).toMatchObject({
+      statecode: 2,
+      statuscode: 5,
+      actualvalue: 0,
+      actualclosedate: '2026-11-20',
+    });
+    expect(closesOf(o.opportunityid)).toEqual([
+      expect.objectContaining({ subject: `Lost: ${o.name}`, actualrevenue: 0, actualend: '2026-11-20' }),
+    ]);
+    expect(actions(since).map((q) => q.url)).toEqual(['/api/data/v9.2/LoseOpportunity']);
+    for (const values of [{ statecode: 2 }, { statecode: 'Lost (2)', statuscode: 'Canceled (4)' }]) {
+      const next = openDeal();
+      const lost = await close(next.opportunityid, values);
+      expect(lost.isError, textOf(lost)).toBeFalsy();
+      // a lost deal earns nothing unless told: no actual revenue is sent for it
+      expect(deal(next.opportunityid)).toMatchObject({ statecode: 2, statuscode: 4, actualvalue: null });
+    }
+  });
+
+  it('a deal already won is answered as it is; one lost is not won as well; nothing is sent for either', async () => {
+    const o = openDeal();
+    await close(o.opportunityid, { statecode: 'Won' });
+    const since = emu.requests().length;
+    const again = await close(o.opportunityid, { statecode: 'won' });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(again.structuredContent).toMatchObject({ updated: false, changed: { statecode: 'Won (1)' } });
+    expect(textOf(again)).toBe(`The opportunity "${o.name}" was already won (Won (3)); nothing was changed.`);
+    const lost = await close(o.opportunityid, { statecode: 'Lost' });
+    expect(textOf(lost)).toBe(
+      `Error (bad_input): The opportunity "${o.name}" is already closed (Won (3)): it cannot be lost as well.\nHow to fix: Reopen it in Dynamics first, or leave it as it is.`,
+    );
+    expect(actions(since)).toEqual([]);
+    expect(closesOf(o.opportunityid)).toHaveLength(1);
+  });
+
+  it('ten clients winning one deal at once: one close, and every call says it is won', async () => {
+    const o = openDeal();
+    const all = await Promise.all(Array.from({ length: 10 }, () => close(o.opportunityid, { statecode: 'Won' })));
+    for (const r of all) expect(r.isError, textOf(r)).toBeFalsy();
+    expect(new Set(all.map((r) => r.structuredContent.changed.statuscode))).toEqual(new Set(['Won (3)']));
+    expect(closesOf(o.opportunityid)).toHaveLength(1);
+  });
+
+  it('an answer lost after Dynamics won the deal: read from the opportunity, not sent again', async () => {
+    const o = openDeal();
+    emu.addFault({ match: { method: 'POST', path: '/api/data/v9.2/WinOpportunity' }, action: 'reset-after' });
+    const since = emu.requests().length;
+    const r = await close(o.opportunityid, { statecode: 'Won' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ updated: true, changed: { statuscode: 'Won (3)' } });
+    expect(actions(since)).toHaveLength(1);
+    expect(closesOf(o.opportunityid)).toHaveLength(1);
+  });
+
+  it('a reason of another state, or other columns beside the close, are refused before anything is sent', async () => {
+    const o = openDeal();
+    const since = emu.requests().length;
+    const onHold = await close(o.opportunityid, { statecode: 'Won', statuscode: 'On Hold' });
+    expect(textOf(onHold)).toBe(
+      "Error (bad_input): 'On Hold' is not a value of opportunity (a won opportunity).statuscode.\nHow to fix: Use one of: 3 (Won).",
+    );
+    const renamed = await close(o.opportunityid, { statecode: 'Won', name: 'Renamed', closeprobability: 100 });
+    expect(textOf(renamed)).toBe(
+      'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
+    );
+    expect(actions(since)).toEqual([]);
+    expect(deal(o.opportunityid)).toMatchObject({ statecode: 0, name: o.name });
+  });
+
+  it('a stale etag is refused before anything is sent; the current one closes it', async () => {
+    const o = openDeal();
+    const read = await h.call('get_record', { entity: 'opportunity', id: String(o.opportunityid), select: ['name'] });
+    const etag = read.structuredContent.etag as string;
+    await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(o.opportunityid),
+      values: { closeprobability: 90 },
+    });
+    const since = emu.requests().length;
+    const stale = await close(o.opportunityid, { statecode: 'Won' }, { etag });
+    expect(textOf(stale)).toMatch(
+      /^Error \(concurrency\): The opportunity .* was changed by someone else since you read it\./,
+    );
+    expect(actions(since)).toEqual([]);
+    const fresh = await h.call('get_record', { entity: 'opportunity', id: String(o.opportunityid), select: ['name'] });
+    const r = await close(o.opportunityid, { statecode: 'Won' }, { etag: fresh.structuredContent.etag });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(deal(o.opportunityid).statecode).toBe(1);
+  });
+
+  it('a policy that does not let Opportunity Closes be written refuses it before anything is sent', async () => {
+    const { opportunityclose: _left, ...entities } = DEFAULT_POLICY.entities;
+    const policy = join(tmpdir(), `dmcp-no-closes-${process.pid}.json`);
+    writeFileSync(policy, JSON.stringify({ ...DEFAULT_POLICY, entities }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const o = openDeal();
+      const since = emu.requests().length;
+      const r = await close(o.opportunityid, { statecode: 'Won' }, {}, strict);
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/^Error \(policy\): .*opportunityclose/);
+      expect(actions(since)).toEqual([]);
+      expect(deal(o.opportunityid).statecode).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('asks the user once where the policy has writes to opportunities confirmed; declined, nothing is sent', async () => {
+    const policy = join(tmpdir(), `dmcp-confirm-close-${process.pid}.json`);
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        ...DEFAULT_POLICY,
+        entities: {
+          ...DEFAULT_POLICY.entities,
+          opportunity: { ...DEFAULT_POLICY.entities.opportunity, confirmWrites: true },
+        },
+      }),
+    );
+    const c = await connectInMemory(emu, {
+      env: { DYNAMICS_MCP_POLICY: policy },
+      clientCapabilities: { elicitation: {} },
+    });
+    try {
+      const asked: string[] = [];
+      let choice: 'accept' | 'decline' = 'decline';
+      c.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+        asked.push(req.params.message);
+        return { action: choice, content: {} };
+      });
+      const o = openDeal();
+      const since = emu.requests().length;
+      const declined = await close(o.opportunityid, { statecode: 'Won', actualvalue: 1234 }, {}, c);
+      expect(declined.isError, textOf(declined)).toBeFalsy();
+      expect(declined.structuredContent).toMatchObject({ updated: false, changed: {} });
+      expect(textOf(declined)).toBe('Not updated: the user chose "decline".');
+      expect(asked).toEqual([`Close opportunity "${o.name}" as Won (3) (actual revenue 1234)?`]);
+      expect(actions(since)).toEqual([]);
+      choice = 'accept';
+      const accepted = await close(o.opportunityid, { statecode: 'Won', actualvalue: 1234 }, {}, c);
+      expect(accepted.structuredContent).toMatchObject({ updated: true, changed: { actualvalue: 1234 } });
+      expect(asked).toHaveLength(2);
+      expect(closesOf(o.opportunityid)).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('an application user whose role lacks the activity Create privilege is told which one (prvCreateActivity)', async () => {
+    const privileges = Object.fromEntries(
+      ['account', 'contact', 'lead', 'opportunity', 'incident', 'annotation', 'opportunityclose', 'systemuser'].map(
+        (t) => [t, { read: true, create: t !== 'opportunityclose', write: true, append: true, appendTo: true }],
+      ),
+    );
+    emu.configure({ role: { privileges } });
+    try {
+      const o = openDeal();
+      const r = await close(o.opportunityid, { statecode: 'Won' });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('prvCreateActivity');
+      expect(deal(o.opportunityid).statecode).toBe(0);
+    } finally {
+      await emu.reset();
+    }
+  });
+});
