@@ -53,7 +53,8 @@ export async function benchReadAll(): Promise<void> {
   const caFile = join(tmpdir(), `dmcp-bench-ca-${process.pid}.pem`);
   writeFileSync(caFile, emu.ca);
   try {
-    const results: Record<string, ReaderResult[]> = { client: [], 'fetch-concat': [], dwa: [] };
+    // bytes-only is the floor under every reader's memory: the same pages received and dropped, nothing parsed
+    const results: Record<string, ReaderResult[]> = { client: [], 'fetch-concat': [], dwa: [], 'bytes-only': [] };
     // one unmeasured read by each reader first: the emulator's code for each kind of request (plain pages,
     // key-range pages, one-row probes) runs ~1.5x slower until V8 has optimised it, and whichever reader
     // asked for it first would pay for that alone (our first read took 410-450 ms, the next ones 230-285)
@@ -98,6 +99,16 @@ export async function benchReadAll(): Promise<void> {
       value: heap(results.client!),
       unit: 'MB',
       baseline: heap(results[fasterPeer]!),
+      goal: null,
+      met: null,
+    });
+    // what any reader grows by in a fresh process, parsing nothing: P2m's goal, a fifth of the peer, lies below it
+    record({
+      id: 'P2f',
+      name: `… the floor: peak RSS of the same pages received and dropped unparsed vs ${fasterPeer}`,
+      value: mem(results['bytes-only']!),
+      unit: 'MB',
+      baseline: peerMem,
       goal: null,
       met: null,
     });
