@@ -232,4 +232,33 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // (a small organisation may have no wins in the span: the call is what the prompt must get right)
     expect(textOf(r)).toMatch(/^opportunity by actualclosedate_month: /);
   });
+
+  it('review_pipeline finds the open deals past their close date with a where query_entities takes', async () => {
+    // one deal overdue for certain, beside whatever the seed has
+    await h.deps.client.create('opportunity', {
+      name: 'Overdue deal',
+      estimatedvalue: 1000,
+      estimatedclosedate: '2026-01-15',
+    });
+    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const args = /query_entities on opportunity with where (\{.*?\}\}), orderBy "(.*?)"/.exec(text)!;
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: JSON.parse(args[1]!),
+      orderBy: args[2],
+      select: ['name', 'estimatedclosedate'],
+      top: 500,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const today = new Date().toISOString().slice(0, 10);
+    const overdue = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && typeof o.estimatedclosedate === 'string' && o.estimatedclosedate < today);
+    expect(overdue.map((o) => o.name)).toContain('Overdue deal');
+    expect(new Set(r.structuredContent.records.map((x: { id: string }) => x.id))).toEqual(
+      new Set(overdue.map((o) => o.opportunityid)),
+    );
+    expect(text).toContain('update_record with statecode "Won" or "Lost"');
+  });
 });
