@@ -143,7 +143,7 @@ describe('update_record closing an opportunity', () => {
     expect(closesOf(o.opportunityid)).toHaveLength(1);
   });
 
-  it('a reason of another state, or other columns beside the close, are refused before anything is sent', async () => {
+  it('a reason of another state, a close date not a date, or other columns beside the close are refused first', async () => {
     const o = openDeal();
     const since = emu.requests().length;
     const onHold = await close(o.opportunityid, { statecode: 'Won', statuscode: 'On Hold' });
@@ -154,7 +154,13 @@ describe('update_record closing an opportunity', () => {
     expect(textOf(renamed)).toBe(
       'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
     );
-    expect(actions(since)).toEqual([]);
+    // a close date as the model wrote it is checked as the opportunity's column, not the close's
+    const when = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'yesterday' });
+    expect(textOf(when)).toMatch(
+      /^Error \(bad_input\): opportunity\.actualclosedate is a date; 'yesterday' is not an ISO date\./,
+    );
+    // none of them read the opportunity either
+    expect(apiRequests(emu, since).filter((q) => q.url.includes('opportunities('))).toEqual([]);
     expect(deal(o.opportunityid)).toMatchObject({ statecode: 0, name: o.name });
   });
 

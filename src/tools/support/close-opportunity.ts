@@ -1,4 +1,4 @@
-import { optionValue, type Scalar } from '../../dynamics/coerce.js';
+import { optionValue, type Scalar, toWriteValue } from '../../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ColumnModel, EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -67,6 +67,17 @@ export async function closeOpportunity(
       `Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not ${others.join(', ')}.`,
       `Update ${others.join(', ')} in a call of its own first (a ${closed.name} opportunity is read-only), then close it.`,
     );
+  // the reason and the close's values are checked before anything is read or sent
+  const statusColumn = model.columns.get('statuscode');
+  const status = closingStatus(statusColumn, asked.state, asked.status);
+  const given: Values = {};
+  for (const [column, sent] of Object.entries(CLOSE_COLUMNS)) {
+    const k = Object.keys(values).find((x) => x.toLowerCase() === column);
+    if (k === undefined || values[k] === null) continue;
+    // checked as the opportunity's own column, so that an error names the column the model wrote
+    const own = model.columns.get(column);
+    given[sent] = own ? toWriteValue(own, values[k], 'opportunity') : values[k];
+  }
   if (!ctx.policy.canRead('opportunity', 'statecode'))
     throw badInput(
       "Closing an opportunity reads its state (statecode) first, which this server's policy does not let it read.",
@@ -77,7 +88,6 @@ export async function closeOpportunity(
   const select = [...new Set(['name', 'estimatedvalue', ...shown])].filter(readable);
   const read = async () => (await ctx.client.get('opportunity', id, { select, signal: ctx.signal })).row;
   const before = await read();
-  const statusColumn = model.columns.get('statuscode');
   const label = (v: unknown) => {
     const o = statusColumn?.options?.find((x) => x.value === v);
     return o ? `${o.label} (${o.value})` : String(v);
@@ -112,17 +122,13 @@ export async function closeOpportunity(
       'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
       { retryable: false },
     );
-  const status = closingStatus(statusColumn, asked.state, asked.status);
   const activity: Values = {
     subject: `${closed.name === 'won' ? 'Won' : 'Lost'}: ${typeof before.name === 'string' ? before.name : id}`.slice(
       0,
       SUBJECT_MAX,
     ),
+    ...given,
   };
-  for (const [column, sent] of Object.entries(CLOSE_COLUMNS)) {
-    const k = Object.keys(values).find((x) => x.toLowerCase() === column);
-    if (k !== undefined && values[k] !== null) activity[sent] = values[k];
-  }
   // as Dynamics' Close Opportunity dialog does, a won deal's actual revenue is its estimate unless told otherwise
   if (asked.state === 1 && activity.actualrevenue === undefined && typeof before.estimatedvalue === 'number')
     activity.actualrevenue = before.estimatedvalue;
