@@ -59,6 +59,12 @@ export function guidValue(v: Scalar, what: string): string {
   return m[1]!.toLowerCase();
 }
 
+const RELATIVE_DAYS: ReadonlyMap<string, number> = new Map([
+  ['today', 0],
+  ['yesterday', -1],
+  ['tomorrow', 1],
+]);
+
 /** A value typed for a column, as a filter literal. Strings that look like the right type are accepted too. */
 export function toLiteral(
   c: ColumnModel,
@@ -107,7 +113,10 @@ export function toLiteral(
     case 'Status':
       return lit('number', optionValue(c, v, entity));
     case 'DateTime': {
-      const s = String(v).trim();
+      // "today", "yesterday", "tomorrow": the UTC day the error below would have the model work out and write
+      const shift = RELATIVE_DAYS.get(String(v).trim().toLowerCase());
+      const s =
+        shift === undefined ? String(v).trim() : new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
       if ((DATE.test(s) || DATETIME.test(s)) && !isRealMoment(s))
         throw badInput(
           `${where} is a date; '${s}' has the right form but is not a real date or time.`,

@@ -65,7 +65,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
       user(
         `Call pipeline_summary${from || to ? ` with from ${from ?? '(start)'} and to ${to ?? '(end)'}` : ' for the current quarter'}, by stage and then by owner. ` +
           'For the trend, call aggregate_records on opportunity with where {"statecode": "Won", "actualclosedate": "last 6 months"}, groupBy "actualclosedate by month" and measures "count, sum(actualvalue_base)". ' +
-          `Then find open deals whose close date has passed: query_entities on opportunity with where {"statecode": "Open", "estimatedclosedate": {"lt": "${new Date().toISOString().slice(0, 10)}"}}, orderBy "estimatedvalue desc". ` +
+          'Then find open deals whose close date has passed: query_entities on opportunity with where {"statecode": "Open", "estimatedclosedate": {"lt": "today"}}, orderBy "estimatedvalue desc". ' +
           'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages, overdue deals). ' +
           'For each overdue deal, suggest a new close date or closing it (update_record with statecode "Won" or "Lost"), and change nothing until the user says so.',
       ),

@@ -84,6 +84,15 @@ describe('update_record closing an opportunity', () => {
     });
   });
 
+  it('a close date of "yesterday" is the UTC day before today, as the model would have written it', async () => {
+    const o = openDeal();
+    const r = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'yesterday' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    expect(deal(o.opportunityid).actualclosedate).toBe(yesterday);
+    expect(closesOf(o.opportunityid)).toEqual([expect.objectContaining({ actualend: yesterday })]);
+  });
+
   it('a lost reason alone (Out-Sold) loses it, with the revenue and close date given; by number and as shown too', async () => {
     const o = openDeal();
     const since = emu.requests().length;
@@ -155,9 +164,9 @@ describe('update_record closing an opportunity', () => {
       'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
     );
     // a close date as the model wrote it is checked as the opportunity's column, not the close's
-    const when = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'yesterday' });
+    const when = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'last friday' });
     expect(textOf(when)).toMatch(
-      /^Error \(bad_input\): opportunity\.actualclosedate is a date; 'yesterday' is not an ISO date\./,
+      /^Error \(bad_input\): opportunity\.actualclosedate is a date; 'last friday' is not an ISO date\./,
     );
     // none of them read the opportunity either
     expect(apiRequests(emu, since).filter((q) => q.url.includes('opportunities('))).toEqual([]);

@@ -757,6 +757,39 @@ describe('query_entities', () => {
     expect(utc.structuredContent.records).toHaveLength(expected.length);
   });
 
+  it('"today", "yesterday" and "tomorrow" compare as the UTC day the error would have named', async () => {
+    const day = (shift: number) => new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
+    for (const [word, shift, op] of [
+      ['today', 0, 'lt'],
+      ['Yesterday', -1, 'ge'],
+      [' tomorrow ', 1, 'le'],
+    ] as const) {
+      const ask = (value: string) =>
+        h.call('query_entities', {
+          entity: 'opportunity',
+          select: ['estimatedclosedate'],
+          where: { column: 'estimatedclosedate', op, value },
+          top: 5000,
+        });
+      const byWord = await ask(word);
+      expect(byWord.isError, textOf(byWord)).toBeFalsy();
+      const byDate = await ask(day(shift));
+      expect(byWord.structuredContent.records).toEqual(byDate.structuredContent.records);
+    }
+    // the overdue open deals, as a model writes the question
+    const overdue = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['estimatedclosedate'],
+      where: { statecode: 'Open', estimatedclosedate: { lt: 'today' } },
+      top: 5000,
+    });
+    const expected = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && typeof o.estimatedclosedate === 'string' && o.estimatedclosedate < day(0));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(overdue.structuredContent.records).toHaveLength(expected.length);
+  });
+
   it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {
     const leadQueries = () => emu.requests().filter((q) => q.url.startsWith('/api/data/v9.2/leads')).length;
     const sent = leadQueries();
