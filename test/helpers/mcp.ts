@@ -1,9 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { buildDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { createServer, type ServerDeps } from '../../src/server.js';
 import { connectServer } from '../../src/transports/malformed.js';
 import { emulatorEnv } from './client.js';
@@ -123,4 +127,17 @@ export async function connectRaw(emu: EmulatorHandle): Promise<RawHarness> {
   await harness.answer('init');
   await harness.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
   return harness;
+}
+
+/**
+ * A policy file for DYNAMICS_MCP_POLICY: the built-in policy with its tables changed by `edit` (a table left
+ * out, a read list narrowed, writes confirmed).
+ */
+export function builtInPolicyWith(
+  name: string,
+  edit: (entities: typeof DEFAULT_POLICY.entities) => typeof DEFAULT_POLICY.entities,
+): string {
+  const file = join(tmpdir(), `dmcp-${name}-${process.pid}.json`);
+  writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, entities: edit({ ...DEFAULT_POLICY.entities }) }));
+  return file;
 }

@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // An opportunity is won or lost by Dynamics' WinOpportunity or LoseOpportunity action, not by an update of its
 // state ("WinOpportunity Action", "LoseOpportunity Action": OpportunityClose and Status): update_record sends
@@ -195,9 +194,7 @@ describe('update_record closing an opportunity', () => {
   });
 
   it('a policy that does not let Opportunity Closes be written refuses it before anything is sent', async () => {
-    const { opportunityclose: _left, ...entities } = DEFAULT_POLICY.entities;
-    const policy = join(tmpdir(), `dmcp-no-closes-${process.pid}.json`);
-    writeFileSync(policy, JSON.stringify({ ...DEFAULT_POLICY, entities }));
+    const policy = builtInPolicyWith('no-closes', ({ opportunityclose: _left, ...entities }) => entities);
     const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
     try {
       const o = openDeal();
@@ -213,17 +210,10 @@ describe('update_record closing an opportunity', () => {
   });
 
   it('asks the user once where the policy has writes to opportunities confirmed; declined, nothing is sent', async () => {
-    const policy = join(tmpdir(), `dmcp-confirm-close-${process.pid}.json`);
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        ...DEFAULT_POLICY,
-        entities: {
-          ...DEFAULT_POLICY.entities,
-          opportunity: { ...DEFAULT_POLICY.entities.opportunity, confirmWrites: true },
-        },
-      }),
-    );
+    const policy = builtInPolicyWith('confirm-close', (e) => ({
+      ...e,
+      opportunity: { ...e.opportunity, confirmWrites: true },
+    }));
     const c = await connectInMemory(emu, {
       env: { DYNAMICS_MCP_POLICY: policy },
       clientCapabilities: { elicitation: {} },

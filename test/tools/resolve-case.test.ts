@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A case is resolved by Dynamics' CloseIncident action, not by an update of its state (reference §6.2): the
 // action writes a Case Resolution (incidentresolution) and the case's Resolved status together
@@ -140,9 +139,7 @@ describe('resolve_case', () => {
   });
 
   it('a policy that does not let resolutions be written refuses it before anything is sent; read-only does not list it', async () => {
-    const { incidentresolution: _left, ...entities } = DEFAULT_POLICY.entities;
-    const policy = join(tmpdir(), `dmcp-no-resolutions-${process.pid}.json`);
-    writeFileSync(policy, JSON.stringify({ ...DEFAULT_POLICY, entities }));
+    const policy = builtInPolicyWith('no-resolutions', ({ incidentresolution: _left, ...entities }) => entities);
     const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
     try {
       const c = await openCase();
@@ -166,9 +163,7 @@ describe('resolve_case', () => {
 
   it("a policy that hides the case's number and title still resolves it; one that hides its state is refused first", async () => {
     const withRead = (read: string[]) => {
-      const file = join(tmpdir(), `dmcp-case-read-${process.pid}-${read.length}.json`);
-      const incident = { ...DEFAULT_POLICY.entities.incident!, read };
-      writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, entities: { ...DEFAULT_POLICY.entities, incident } }));
+      const file = builtInPolicyWith(`case-read-${read.length}`, (e) => ({ ...e, incident: { ...e.incident!, read } }));
       return connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
     };
     const noNumber = await withRead(['incidentid', 'customerid', 'statecode', 'statuscode']);
@@ -200,17 +195,10 @@ describe('resolve_case', () => {
   });
 
   it('asks the user first where the policy has writes to cases confirmed; declined, nothing is sent', async () => {
-    const policy = join(tmpdir(), `dmcp-confirm-resolve-${process.pid}.json`);
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        ...DEFAULT_POLICY,
-        entities: {
-          ...DEFAULT_POLICY.entities,
-          incident: { ...DEFAULT_POLICY.entities.incident, confirmWrites: true },
-        },
-      }),
-    );
+    const policy = builtInPolicyWith('confirm-resolve', (e) => ({
+      ...e,
+      incident: { ...e.incident, confirmWrites: true },
+    }));
     const c = await connectInMemory(emu, {
       env: { DYNAMICS_MCP_POLICY: policy },
       clientCapabilities: { elicitation: {} },
