@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { buildDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
@@ -140,4 +141,22 @@ export function builtInPolicyWith(
   const file = join(tmpdir(), `dmcp-${name}-${process.pid}.json`);
   writeFileSync(file, JSON.stringify({ ...DEFAULT_POLICY, entities: edit({ ...DEFAULT_POLICY.entities }) }));
   return file;
+}
+
+/**
+ * A client that supports elicitation (MCP's way to ask the user), answering every question with
+ * `user.choice` (change it between calls) and keeping each message it was asked.
+ */
+export async function connectAsking(
+  emu: EmulatorHandle,
+  env: Record<string, string>,
+): Promise<{ h: McpHarness; asked: string[]; user: { choice: 'accept' | 'decline' | 'cancel' } }> {
+  const h = await connectInMemory(emu, { env, clientCapabilities: { elicitation: {} } });
+  const asked: string[] = [];
+  const user: { choice: 'accept' | 'decline' | 'cancel' } = { choice: 'decline' };
+  h.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+    asked.push(req.params.message);
+    return { action: user.choice, content: {} };
+  });
+  return { h, asked, user };
 }

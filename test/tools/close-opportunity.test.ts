@@ -2,12 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // An opportunity is won or lost by Dynamics' WinOpportunity or LoseOpportunity action, not by an update of its
 // state ("WinOpportunity Action", "LoseOpportunity Action": OpportunityClose and Status): update_record sends
@@ -214,17 +213,8 @@ describe('update_record closing an opportunity', () => {
       ...e,
       opportunity: { ...e.opportunity, confirmWrites: true },
     }));
-    const c = await connectInMemory(emu, {
-      env: { DYNAMICS_MCP_POLICY: policy },
-      clientCapabilities: { elicitation: {} },
-    });
+    const { h: c, asked, user } = await connectAsking(emu, { DYNAMICS_MCP_POLICY: policy });
     try {
-      const asked: string[] = [];
-      let choice: 'accept' | 'decline' = 'decline';
-      c.client.setRequestHandler(ElicitRequestSchema, async (req) => {
-        asked.push(req.params.message);
-        return { action: choice, content: {} };
-      });
       const o = openDeal();
       const since = emu.requests().length;
       const declined = await close(o.opportunityid, { statecode: 'Won', actualvalue: 1234 }, {}, c);
@@ -233,7 +223,7 @@ describe('update_record closing an opportunity', () => {
       expect(textOf(declined)).toBe('Not updated: the user chose "decline".');
       expect(asked).toEqual([`Close opportunity "${o.name}" as Won (3) (actual revenue 1234)?`]);
       expect(actions(since)).toEqual([]);
-      choice = 'accept';
+      user.choice = 'accept';
       const accepted = await close(o.opportunityid, { statecode: 'Won', actualvalue: 1234 }, {}, c);
       expect(accepted.structuredContent).toMatchObject({ updated: true, changed: { actualvalue: 1234 } });
       expect(asked).toHaveLength(2);

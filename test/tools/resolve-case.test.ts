@@ -2,12 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A case is resolved by Dynamics' CloseIncident action, not by an update of its state (reference §6.2): the
 // action writes a Case Resolution (incidentresolution) and the case's Resolved status together
@@ -199,17 +198,8 @@ describe('resolve_case', () => {
       ...e,
       incident: { ...e.incident, confirmWrites: true },
     }));
-    const c = await connectInMemory(emu, {
-      env: { DYNAMICS_MCP_POLICY: policy },
-      clientCapabilities: { elicitation: {} },
-    });
+    const { h: c, asked, user } = await connectAsking(emu, { DYNAMICS_MCP_POLICY: policy });
     try {
-      const asked: string[] = [];
-      let choice: 'accept' | 'decline' = 'decline';
-      c.client.setRequestHandler(ElicitRequestSchema, async (req) => {
-        asked.push(req.params.message);
-        return { action: choice, content: {} };
-      });
       const open = await openCase();
       const since = emu.requests().length;
       const declined = await c.call('resolve_case', { id: String(open.incidentid), resolution: 'Rebooted' });
@@ -218,7 +208,7 @@ describe('resolve_case', () => {
       expect(textOf(declined)).toBe('Not resolved: the user chose "decline".');
       expect(asked).toEqual([`Resolve case ${open.ticketnumber} "${open.title}" as Problem Solved (5): "Rebooted"?`]);
       expect(closes(since)).toEqual([]);
-      choice = 'accept';
+      user.choice = 'accept';
       const accepted = await c.call('resolve_case', { id: String(open.incidentid), resolution: 'Rebooted' });
       expect(accepted.structuredContent).toMatchObject({ resolved: true, existing: false });
       expect(resolutionsOf(open.incidentid)).toHaveLength(1);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 describe('write tools: create_lead, create_case, update_record', () => {
   let emu: EmulatorHandle;
@@ -711,26 +711,8 @@ describe('write tools: create_lead, create_case, update_record', () => {
   });
 
   it('update_record asks the user first when the policy says so and the client can be asked', async () => {
-    const policy = join(tmpdir(), `dmcp-confirm-${process.pid}.json`);
-    const { DEFAULT_POLICY } = await import('../../src/policy/default.js');
-    writeFileSync(
-      policy,
-      JSON.stringify({
-        ...DEFAULT_POLICY,
-        entities: { ...DEFAULT_POLICY.entities, lead: { ...DEFAULT_POLICY.entities.lead, confirmWrites: true } },
-      }),
-    );
-    const asked: string[] = [];
-    const c = await connectInMemory(emu, {
-      env: { DYNAMICS_MCP_POLICY: policy },
-      clientCapabilities: { elicitation: {} },
-    });
-    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
-    let answer: 'accept' | 'decline' = 'decline';
-    c.client.setRequestHandler(ElicitRequestSchema, async (req) => {
-      asked.push(req.params.message);
-      return { action: answer, content: {} };
-    });
+    const policy = builtInPolicyWith('confirm', (e) => ({ ...e, lead: { ...e.lead, confirmWrites: true } }));
+    const { h: c, asked, user } = await connectAsking(emu, { DYNAMICS_MCP_POLICY: policy });
     const lead = emu.rows('lead')[0]!;
     const declined = await c.call('update_record', {
       entity: 'lead',
@@ -739,7 +721,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(declined.structuredContent.updated).toBe(false);
     expect(emu.rows('lead').find((l) => l.leadid === lead.leadid)!.subject).toBe(lead.subject);
-    answer = 'accept';
+    user.choice = 'accept';
     const accepted = await c.call('update_record', {
       entity: 'lead',
       id: String(lead.leadid),
