@@ -116,6 +116,7 @@ export const resolveCase = defineTool({
         return answer(before, false, `Not resolved: the user chose "${choice}".`);
       }
     }
+    let outcome: string | undefined;
     try {
       await ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal });
     } catch (err) {
@@ -123,6 +124,7 @@ export const resolveCase = defineTool({
       // the case says which; resolving it again would fail, and can never write a second resolution
       const after = await read().catch(() => undefined);
       if (after?.statecode !== RESOLVED) throw err;
+      outcome = `resolved when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request resolved it first`;
     }
     await ctx.audit.record({
       tool: 'resolve_case',
@@ -131,6 +133,7 @@ export const resolveCase = defineTool({
       action: 'resolve',
       columns: { ...resolution, statuscode: status },
       caller: ctx.caller,
+      ...(outcome ? { outcome } : {}),
     });
     const after = await read();
     if (after.statecode !== RESOLVED)

@@ -148,6 +148,12 @@ describe('update_record closing an opportunity', () => {
     expect(r.structuredContent).toMatchObject({ updated: true, changed: { statuscode: 'Won (3)' } });
     expect(actions(since)).toHaveLength(1);
     expect(closesOf(o.opportunityid)).toHaveLength(1);
+    // the audit log says the close was found, not seen through
+    const last = JSON.parse((await readFile(audit, 'utf8')).trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ id: o.opportunityid, action: 'close' });
+    expect(last.outcome).toMatch(
+      /^won when read after the action failed \(.+\): its answer was lost, or another request closed it first$/,
+    );
   });
 
   it('a reason of another state, a close date not a date, or other columns beside the close are refused first', async () => {

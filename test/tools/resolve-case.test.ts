@@ -103,6 +103,11 @@ describe('resolve_case', () => {
     expect(r.structuredContent).toMatchObject({ existing: false, status: 'Problem Solved (5)' });
     expect(closes(since)).toHaveLength(1);
     expect(resolutionsOf(c.incidentid)).toHaveLength(1);
+    const last = JSON.parse((await readFile(audit, 'utf8')).trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ id: c.incidentid, action: 'resolve' });
+    expect(last.outcome).toMatch(
+      /^resolved when read after the action failed \(.+\): its answer was lost, or another request resolved it first$/,
+    );
   });
 
   it('a Resolved status reason by label, number or as the tools show it; one of another state is refused', async () => {

@@ -148,6 +148,7 @@ export async function closeOpportunity(
       return answer({}, false, `Not updated: the user chose "${choice}".`);
     }
   }
+  let outcome: string | undefined;
   try {
     await ctx.client.closeRecord(closed.action, id, activity, status, { signal: ctx.signal });
   } catch (err) {
@@ -155,6 +156,7 @@ export async function closeOpportunity(
     // opportunity says which; closing it again would fail, and can never write a second close
     const after = await read().catch(() => undefined);
     if (after?.statecode !== asked.state) throw err;
+    outcome = `${closed.name} when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request closed it first`;
   }
   await ctx.audit.record({
     tool: 'update_record',
@@ -163,6 +165,7 @@ export async function closeOpportunity(
     action: 'close',
     columns: { ...activity, statuscode: status },
     caller: ctx.caller,
+    ...(outcome ? { outcome } : {}),
   });
   const after = await read();
   if (after.statecode !== asked.state)
