@@ -144,6 +144,29 @@ describe('seed data', () => {
         expect(String(n.createdon) >= String(open.get((n.objectid as { id: string }).id)!.createdon)).toBe(true);
         expect(String(n.createdon) < '2026-11-16').toBe(true);
       }
+      // what closing writes: each won or lost deal has its Opportunity Close (its revenue and day; a lost one
+      // says why), each resolved case its Case Resolution; nothing open or cancelled has one
+      const closes = c.rows('opportunityclose');
+      const closed = opps.filter((o) => o.statecode !== 0);
+      expect(closes.map((x) => (x.opportunityid as { id: string }).id).sort()).toEqual(
+        closed.map((o) => o.opportunityid).sort(),
+      );
+      for (const x of closes) {
+        const deal = closed.find((o) => o.opportunityid === (x.opportunityid as { id: string }).id)!;
+        const won = deal.statecode === 1;
+        expect(x).toMatchObject({
+          subject: `${won ? 'Won' : 'Lost'}: ${deal.name}`,
+          actualend: deal.actualclosedate,
+          actualrevenue: won ? deal.actualvalue : null,
+        });
+        expect(typeof x.description === 'string').toBe(!won);
+      }
+      const resolved = c.rows('incident').filter((i) => i.statecode === 1);
+      const resolutions = c.rows('incidentresolution');
+      expect(resolutions.map((r) => (r.incidentid as { id: string }).id).sort()).toEqual(
+        resolved.map((i) => i.incidentid).sort(),
+      );
+      expect(resolutions.every((r) => typeof r.subject === 'string' && r.subject !== 'Resolved.')).toBe(true);
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
     }

@@ -10,10 +10,12 @@ import {
   FIRST_NAMES,
   JOB_TITLES,
   LAST_NAMES,
+  LOSS_REASONS,
   NOTE_SUBJECTS,
   NOTE_TEXTS,
   PLACES,
   PRODUCTS,
+  RESOLUTIONS,
   STREETS,
   TERRITORIES,
 } from './words.js';
@@ -345,6 +347,38 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       'annotation',
       { subject: rnd.pick(NOTE_SUBJECTS), notetext: rnd.pick(NOTE_TEXTS), objectid: { id, entity: 'incident' } },
       { owner: owner(), createdDaysAgo: rnd.int(0, Math.max(0, Math.min(30, age - 1))) },
+    );
+  }
+  // What closing wrote (last, for the same reason): every won or lost opportunity has its Opportunity Close,
+  // written on its close day, and every resolved case its Case Resolution, as WinOpportunity, LoseOpportunity
+  // and CloseIncident write them (reference §6.2: these records are closed by those actions only)
+  const daysAgo = (when: unknown) => Math.max(0, Math.floor((anchor - Date.parse(String(when))) / DAY));
+  const ownerOf = (row: Row) => (row.ownerid as { id: string } | undefined)?.id;
+  for (const [id, deal] of store.table('opportunity').rows) {
+    if (deal.statecode !== 1 && deal.statecode !== 2) continue;
+    const won = deal.statecode === 1;
+    add(
+      'opportunityclose',
+      {
+        subject: `${won ? 'Won' : 'Lost'}: ${deal.name}`,
+        description: won ? null : rnd.pick(LOSS_REASONS),
+        opportunityid: { id, entity: 'opportunity' },
+        actualrevenue: won ? (deal.actualvalue ?? null) : null,
+        actualend: deal.actualclosedate ?? null,
+      },
+      { owner: ownerOf(deal), createdDaysAgo: daysAgo(deal.actualclosedate) },
+    );
+  }
+  for (const [id, c] of cases.rows) {
+    if (c.statecode !== 1) continue;
+    add(
+      'incidentresolution',
+      {
+        subject: RESOLUTIONS[String(c.title)] ?? 'Resolved.',
+        description: null,
+        incidentid: { id, entity: 'incident' },
+      },
+      { owner: ownerOf(c), createdDaysAgo: rnd.int(0, daysAgo(c.createdon)) },
     );
   }
   return count;

@@ -248,3 +248,29 @@ export const NOTE_TEXTS = [
   'Customer asked for an update by the end of the week.',
   'Replacement part ordered; delivery in three days.',
 ];
+
+/** Why a lost deal was lost, as a salesperson writes it in the Close Opportunity dialog */
+export const LOSS_REASONS = [
+  'Chose a competitor on price.',
+  'Budget cut for this year.',
+  'No decision: the project is on hold.',
+  'Stayed with their current supplier.',
+  'Requirements changed after the proposal.',
+  'Timing: revisit next fiscal year.',
+];
+
+/** What resolved a case of each topic (CASE_TOPICS), as its Case Resolution says */
+export const RESOLUTIONS: Readonly<Record<string, string>> = {
+  'Cannot log in to portal': 'Reset the account; the customer can sign in again.',
+  'Invoice amount is wrong': 'Corrected the invoice and sent a credit note.',
+  'Device offline': 'Power-cycled the device remotely; it reports again.',
+  'Shipment delayed': 'Expedited the shipment; delivered two days later.',
+  'Request for quote': 'Sent the quote.',
+  'Password reset': 'Reset the password.',
+  'Sensor reports high temperature': 'Replaced the cooling fan; readings are normal.',
+  'API returns 500': 'Deployed a fix for the failing endpoint.',
+  'Disk usage above 90%': 'Freed disk space and added an alert at 80%.',
+  'Question about warranty': 'Explained the warranty terms by email.',
+  'Replacement part needed': 'Shipped the replacement part.',
+  'Service outage in region': 'Service restored after the regional failover.',
+};
