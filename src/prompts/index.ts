@@ -10,13 +10,19 @@ const ARGS = {
     alert: z.string().describe('The alert text, as the monitoring system sent it.'),
     alertId: z.string().optional().describe("The monitoring system's id for this alert."),
   },
+  reviewWinsAndLosses: {
+    period: z
+      .string()
+      .optional()
+      .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
+  },
   reviewPipeline: {
     from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
     to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
   },
 };
 
-/** Prompts for the three seed use cases: lead capture, pipeline review, cases from alerts. */
+/** Prompts for the seed use cases: lead capture, pipeline review (and its wins and losses), cases from alerts. */
 export function registerPrompts(server: McpServer, readOnly: boolean, externalRefColumn = 'dmcp_externalref'): void {
   if (!readOnly) {
     server.registerPrompt(
@@ -69,5 +75,22 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
           'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages, overdue deals). ' +
           'For each overdue deal, suggest a new close date or closing it (update_record with statecode "Won" or "Lost"), and change nothing until the user says so.',
       ),
+  );
+  server.registerPrompt(
+    'review_wins_and_losses',
+    {
+      title: 'Review won and lost deals',
+      description: 'Win rate, won revenue and the reasons deals were lost, for a period.',
+      argsSchema: ARGS.reviewWinsAndLosses,
+    },
+    ({ period }) => {
+      // the period goes into the JSON of the calls, written as JSON
+      const when = JSON.stringify(period?.trim() || 'last 6 months');
+      return user(
+        `Call aggregate_records on opportunity with where {"statecode": {"in": ["Won", "Lost"]}, "actualclosedate": ${when}}, groupBy "statecode, actualclosedate by month" and measures "count, sum(actualvalue_base)". ` +
+          `Then call query_entities on opportunityclose with where {"subject": {"startswith": "Lost:"}, "actualend": ${when}}, select ["subject", "description", "actualend"] and top 200: each lost deal's close, with the reason given. ` +
+          'Write a short review: the win rate (won ÷ won and lost) and won revenue per month, the most common reasons for losing with an example of each, and one or two things the team could do differently.',
+      );
+    },
   );
 }

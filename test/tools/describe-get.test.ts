@@ -11,6 +11,8 @@ const FORBIDDEN = {
   },
 };
 
+const today = () => new Date().toISOString().slice(0, 10);
+
 describe('describe_entity, get_record, resources and prompts', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
@@ -180,7 +182,12 @@ describe('describe_entity, get_record, resources and prompts', () => {
 
   it('prompts for the three seed use cases', async () => {
     const { prompts } = await h.client.listPrompts();
-    expect(prompts.map((p) => p.name).sort()).toEqual(['case_from_alert', 'qualify_lead', 'review_pipeline']);
+    expect(prompts.map((p) => p.name).sort()).toEqual([
+      'case_from_alert',
+      'qualify_lead',
+      'review_pipeline',
+      'review_wins_and_losses',
+    ]);
     const p = await h.client.getPrompt({
       name: 'case_from_alert',
       arguments: { alert: 'Disk full on web-01', alertId: 'PD-42' },
@@ -231,6 +238,48 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(r.isError, textOf(r)).toBeFalsy();
     // (a small organisation may have no wins in the span: the call is what the prompt must get right)
     expect(textOf(r)).toMatch(/^opportunity by actualclosedate_month: /);
+  });
+
+  it('review_wins_and_losses: its two calls run as written and find every deal closed in the period', async () => {
+    const p = await h.client.getPrompt({ name: 'review_wins_and_losses', arguments: { period: 'last 12 months' } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const agg =
+      /Call aggregate_records on opportunity with where (\{[^\n]*?\}), groupBy "(.*?)" and measures "(.*?)"/.exec(
+        text,
+      )!;
+    const byMonth = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      where: JSON.parse(agg[1]!),
+      groupBy: agg[2],
+      measures: agg[3],
+    });
+    expect(byMonth.isError, textOf(byMonth)).toBeFalsy();
+    const q = /call query_entities on opportunityclose with where (\{[^\n]*?\}), select (\[.*?\]) and top (\d+)/.exec(
+      text,
+    )!;
+    const lost = await h.call('query_entities', {
+      entity: 'opportunityclose',
+      where: JSON.parse(q[1]!),
+      select: JSON.parse(q[2]!),
+      top: Number(q[3]),
+    });
+    expect(lost.isError, textOf(lost)).toBeFalsy();
+    // what the seeded organisation holds for the same year: every deal closed in it, counted; every loss listed
+    // "last 12 months": from the same day a year back to today
+    const yearAgo = new Date();
+    yearAgo.setUTCFullYear(yearAgo.getUTCFullYear() - 1);
+    const since = yearAgo.toISOString().slice(0, 10);
+    const closed = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode !== 0 && String(o.actualclosedate) >= since && String(o.actualclosedate) <= today());
+    expect(closed.length).toBeGreaterThan(0);
+    const counted = byMonth.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0);
+    expect(counted).toBe(closed.length);
+    const losses = closed.filter((o) => o.statecode === 2);
+    expect(lost.structuredContent.records.map((r: { subject: string }) => r.subject).sort()).toEqual(
+      losses.map((o) => `Lost: ${o.name}`).sort(),
+    );
+    expect(lost.structuredContent.records.every((r: { description?: string }) => !!r.description)).toBe(true);
   });
 
   it('review_pipeline finds the open deals past their close date with a where query_entities takes', async () => {
