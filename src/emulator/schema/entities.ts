@@ -74,6 +74,8 @@ export const account = entity({
     lookup('parentaccountid', 'Parent Account', ['account']),
     lookup('territoryid', 'Territory', ['territory']),
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    // the lead this account was qualified from (QualifyLead: "linked to the originating lead record")
+    lookup('originatingleadid', 'Originating Lead', ['lead']),
     ...stateAndStatus(
       [
         [0, 'Active', 1],
@@ -106,6 +108,7 @@ export const contact = entity({
     str('jobtitle', 'Job Title', 100),
     ...address(),
     lookup('parentcustomerid', 'Company Name', ['account', 'contact']),
+    lookup('originatingleadid', 'Originating Lead', ['lead']),
     money('annualincome', 'Annual Income'),
     date('birthdate', 'Birthday', true),
     bool('donotemail', 'Do not allow Emails', ['Allow', 'Do Not Allow']),
@@ -167,6 +170,7 @@ export const lead = entity({
     memo('description', 'Description'),
     lookup('parentaccountid', 'Parent Account for lead', ['account']),
     lookup('parentcontactid', 'Parent Contact for lead', ['contact']),
+    lookup('qualifyingopportunityid', 'Qualifying Opportunity', ['opportunity']),
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
     ...stateAndStatus(
       [
@@ -222,6 +226,7 @@ export const opportunity = entity({
     picklist('prioritycode', 'Priority', [[1, 'Default Value']]),
     memo('description', 'Description'),
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    lookup('originatingleadid', 'Originating Lead', ['lead']),
     ...stateAndStatus(
       [
         [0, 'Open', 1],

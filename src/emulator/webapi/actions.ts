@@ -103,3 +103,106 @@ function actionParams(raw: string): Record<string, unknown> {
   }
   return (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
 }
+
+/**
+ * QualifyLead ("QualifyLead Action", Web API reference): POST [org]/api/data/v9.2/leads(<id>)/
+ * Microsoft.Dynamics.CRM.QualifyLead, bound to the lead, with CreateAccount, CreateContact, CreateOpportunity
+ * (Edm.Boolean, required), Status (the lead's new status reason, one of Qualified's; required) and optionally
+ * OpportunityCustomerId and OpportunityCurrencyId. It "qualifies a lead and creates account, contact, and
+ * opportunity records that are linked to the originating lead record", and returns them:
+ * Collection(crmbaseentity). As the platform does by default (its lead mappings), the account is made from the
+ * company name and address, the contact from the person and belongs to the account, the opportunity from the
+ * topic and estimate; the lead then names its new account and contact (parentaccountid, parentcontactid) and
+ * the opportunity (qualifyingopportunityid). All of it is one change.
+ */
+export function qualifyLead(
+  ctx: WriteContext,
+  role: SecurityRole,
+  userId: string,
+  leadId: string,
+  raw: string,
+): { value: { entity: string; id: string }[] } {
+  const { schema, store } = ctx.env;
+  const params = actionParams(raw);
+  for (const flag of ['CreateAccount', 'CreateContact', 'CreateOpportunity'])
+    if (typeof params[flag] !== 'boolean')
+      throw payloadError('lead', `The ${flag} parameter is required and must be an Edm.Boolean.`);
+  if (!Number.isInteger(params.Status))
+    throw payloadError('lead', 'The Status parameter is required and must be an Edm.Int32.');
+  const leadDef = schema.entity('lead')!;
+  assertPrivilege(role, leadDef, 'write', userId);
+  const made: { entity: string; id: string }[] = [];
+  store.atomically(() => {
+    const lead = store.table('lead').get(leadId);
+    if (!lead) throw notFound('lead', leadId);
+    if (lead.statecode !== 0) throw badRequest(`The lead ${leadId} is not open: it cannot be qualified.`);
+    const bind = (set: string, id: string) => `/${set}(${id})`;
+    const originating = { 'originatingleadid@odata.bind': bind('leads', leadId) };
+    const currency = (params.OpportunityCurrencyId as { transactioncurrencyid?: string } | undefined)
+      ?.transactioncurrencyid;
+    const leadCurrency = (lead.transactioncurrencyid as { id: string } | null)?.id;
+    const make = (entity: string, body: Record<string, unknown>) => {
+      const def = schema.entity(entity)!;
+      assertPrivilege(role, def, 'create', userId);
+      const row = createRow(ctx, def, { ...originating, ...body });
+      const id = String(row[def.primaryIdAttribute]);
+      made.push({ entity, id });
+      return id;
+    };
+    const copy = (names: string[]) =>
+      Object.fromEntries(names.filter((n) => lead[n] !== null && lead[n] !== undefined).map((n) => [n, lead[n]]));
+    const address = [
+      'address1_line1',
+      'address1_city',
+      'address1_stateorprovince',
+      'address1_postalcode',
+      'address1_country',
+    ];
+    const account = params.CreateAccount
+      ? make('account', {
+          name: lead.companyname ?? lead.fullname,
+          ...copy(['telephone1', 'websiteurl', 'emailaddress1', ...address]),
+        })
+      : undefined;
+    const existingAccount = (lead.parentaccountid as { id: string } | null)?.id;
+    const contact = params.CreateContact
+      ? make('contact', {
+          ...copy(['firstname', 'lastname', 'emailaddress1', 'telephone1', 'mobilephone', 'jobtitle', ...address]),
+          ...((account ?? existingAccount)
+            ? { 'parentcustomerid_account@odata.bind': bind('accounts', (account ?? existingAccount)!) }
+            : {}),
+        })
+      : undefined;
+    const customer = params.OpportunityCustomerId as Record<string, unknown> | undefined;
+    const customerBind =
+      typeof customer?.accountid === 'string'
+        ? { 'customerid_account@odata.bind': bind('accounts', customer.accountid) }
+        : typeof customer?.contactid === 'string'
+          ? { 'customerid_contact@odata.bind': bind('contacts', customer.contactid) }
+          : (account ?? existingAccount)
+            ? { 'customerid_account@odata.bind': bind('accounts', (account ?? existingAccount)!) }
+            : contact
+              ? { 'customerid_contact@odata.bind': bind('contacts', contact) }
+              : {};
+    const opportunity = params.CreateOpportunity
+      ? make('opportunity', {
+          name: lead.subject,
+          ...copy(['estimatedvalue', 'description']),
+          ...customerBind,
+          ...((account ?? existingAccount)
+            ? { 'parentaccountid@odata.bind': bind('accounts', (account ?? existingAccount)!) }
+            : {}),
+          ...(contact ? { 'parentcontactid@odata.bind': bind('contacts', contact) } : {}),
+          ...((currency ?? leadCurrency)
+            ? { 'transactioncurrencyid@odata.bind': bind('transactioncurrencies', (currency ?? leadCurrency)!) }
+            : {}),
+        })
+      : undefined;
+    const links: Record<string, unknown> = { statecode: 1, statuscode: params.Status };
+    if (account) links['parentaccountid@odata.bind'] = bind('accounts', account);
+    if (contact) links['parentcontactid@odata.bind'] = bind('contacts', contact);
+    if (opportunity) links['qualifyingopportunityid@odata.bind'] = bind('opportunities', opportunity);
+    patchRow(ctx, leadDef, leadId, links, {});
+  });
+  return { value: made };
+}

@@ -4,7 +4,7 @@ import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from 
 import type { Schema } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
 import type { Row, Store } from '../store/store.js';
-import { closeIncident, closeOpportunity } from './actions.js';
+import { closeIncident, closeOpportunity, qualifyLead } from './actions.js';
 import { runApply } from './apply.js';
 import { QueryEnv } from './env.js';
 import {
@@ -135,6 +135,24 @@ export class WebApi {
         BusinessUnitId: this.ctx.businessUnitId,
         UserId: caller.userId,
         OrganizationId: this.ctx.organizationId,
+      });
+    }
+    const qualify = new RegExp(`^leads\\((${GUID})\\)/Microsoft\\.Dynamics\\.CRM\\.QualifyLead$`, 'i').exec(rest);
+    if (qualify) {
+      if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      const wctx: WriteContext = {
+        env: this.env(caller),
+        nextTicket: this.ctx.nextTicket,
+        assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
+        ...writeExtras,
+      };
+      const { value } = qualifyLead(wctx, caller.role, caller.userId, qualify[1]!.toLowerCase(), req.body);
+      return json(200, {
+        '@odata.context': `${root}/$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)`,
+        value: value.map((r) => ({
+          '@odata.type': `#Microsoft.Dynamics.CRM.${r.entity}`,
+          [this.ctx.schema.entity(r.entity)!.primaryIdAttribute]: r.id,
+        })),
       });
     }
     if (rest === 'CloseIncident' || rest === 'WinOpportunity' || rest === 'LoseOpportunity') {
