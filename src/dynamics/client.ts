@@ -545,6 +545,16 @@ export class DynamicsClient {
     return this.writer.closeRecord(action, id, activity, status, opts);
   }
 
+  /** Qualifies a lead (QualifyLead), making the records asked for; returns them. */
+  qualifyLead(
+    leadId: string,
+    make: { account: boolean; contact: boolean; opportunity: boolean },
+    status: number,
+    opts: CallOptions = {},
+  ): Promise<{ entity: string; id: string }[]> {
+    return this.writer.qualifyLead(leadId, make, status, opts);
+  }
+
   /** Updates an existing record, never creating one. */
   update(
     entity: string,

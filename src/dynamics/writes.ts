@@ -3,7 +3,7 @@ import type { Logger } from '../logging.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
-import { foreignAnswer, rowOf } from './answers.js';
+import { foreignAnswer, jsonOf, rowOf } from './answers.js';
 import type { CallOptions, Row } from './client.js';
 import { guidValue } from './coerce.js';
 import { type BatchCreateResult, createInBatches } from './create-many.js';
@@ -199,6 +199,51 @@ export class RecordWriter {
     if (r.status !== 204)
       throw foreignAnswer(r, `the ${c.done} ${id}`, 'not as Dataverse does (204, no content)', c.again);
   }
+  /**
+   * Qualifies a lead with Dynamics' QualifyLead action, which makes the account, contact and opportunity asked
+   * for, links them to the lead and leaves it Qualified (its status reason `status`). Checked against the
+   * policy first: the lead's statecode and statuscode writable, and each table a record is made in writable.
+   * A POST, so never sent again once it may have been processed. Returns the records Dynamics made.
+   */
+  async qualifyLead(
+    leadId: string,
+    make: { account: boolean; contact: boolean; opportunity: boolean },
+    status: number,
+    opts: CallOptions = {},
+  ): Promise<{ entity: string; id: string }[]> {
+    const doing = 'Qualifying a lead';
+    await this.writeModel('lead', doing);
+    const id = guidValue(leadId, 'lead id');
+    this.deps.policy.assertWritable('lead', ['statecode', 'statuscode'], doing);
+    for (const table of ['account', 'contact', 'opportunity'] as const)
+      if (make[table])
+        this.deps.policy.assertWritable(table, [], `${doing} (it makes ${table === 'account' ? 'an' : 'a'} ${table})`);
+    const r = await this.deps.transport.send({
+      method: 'POST',
+      path: `${API}/leads(${id})/Microsoft.Dynamics.CRM.QualifyLead`,
+      body: JSON.stringify({
+        CreateAccount: make.account,
+        CreateContact: make.contact,
+        CreateOpportunity: make.opportunity,
+        Status: status,
+      }),
+      idempotent: false,
+      signal: opts.signal,
+      context: { entity: 'lead', id, suggest: this.deps.suggest },
+    });
+    const again = 'Whether it was qualified shows on the lead: the same update qualifies it only if it is still open.';
+    // the action returns the records it made (Collection(crmbaseentity)): each with its type and key
+    const made =
+      r.status === 200 ? (jsonOf(r, `the qualification of lead ${id}`) as { value?: unknown }).value : undefined;
+    if (!Array.isArray(made))
+      throw foreignAnswer(r, `the qualification of lead ${id}`, 'not with the records it made', again);
+    return made.flatMap((m) => {
+      const type = /^#?Microsoft\.Dynamics\.CRM\.(\w+)$/.exec(String((m as Row)['@odata.type']))?.[1];
+      const key = type ? (m as Row)[`${type}id`] : undefined;
+      return type && typeof key === 'string' ? [{ entity: type, id: key.toLowerCase() }] : [];
+    });
+  }
+
   /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
   async createMany(
     entity: string,

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { optionValue, type Scalar } from '../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
-import type { ColumnModel } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { EMPTY, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
+import { stateReason } from './support/state-change.js';
 
 /** A case's states (reference §11, incident): 0 Active, 1 Resolved, 2 Canceled. */
 const ACTIVE = 0;
@@ -98,7 +97,11 @@ export const resolveCase = defineTool({
         `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
         'Reactivate it in Dynamics first, or leave it cancelled.',
       );
-    const status = resolvedStatus(statusColumn, args.status);
+    const status = stateReason(statusColumn, RESOLVED, args.status, {
+      byDefault: 5,
+      documented: DOCUMENTED_RESOLVED,
+      what: 'incident (a resolved case)',
+    });
     const resolution = { subject: args.resolution };
     // an admin who has writes to cases confirmed by the user has resolutions confirmed too
     if (ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution')) {
@@ -146,17 +149,3 @@ export const resolveCase = defineTool({
     return answer(after, false, `Resolved ${named} (${label(after.statuscode)}).`);
   },
 });
-
-/** The Resolved status reason asked for (a label, a number, or "Label (n)"), by default Problem Solved. */
-function resolvedStatus(column: ColumnModel | undefined, asked: Scalar | undefined): number {
-  const all = column?.options ?? [];
-  // a real organisation may add its own reasons to Resolved; metadata names each reason's state
-  const known = all.some((o) => o.state !== undefined);
-  const resolved = all.filter((o) => (known ? o.state === RESOLVED : DOCUMENTED_RESOLVED.includes(o.value)));
-  if (asked === undefined) return (resolved.find((o) => o.value === 5) ?? resolved[0])?.value ?? 5;
-  const reasons: ColumnModel = {
-    ...(column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel)),
-    options: resolved,
-  };
-  return optionValue(reasons, asked, 'incident (a resolved case)');
-}

@@ -1,8 +1,9 @@
-import { optionValue, type Scalar, toWriteValue } from '../../dynamics/coerce.js';
+import { type Scalar, toWriteValue } from '../../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
-import type { ColumnModel, EntityModel } from '../../policy/model.js';
+import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { compactRow, recordUrl } from './shape.js';
+import { askedState, besidesState, stateReason } from './state-change.js';
 
 /** An opportunity's states (reference §11, opportunity): 0 Open, 1 Won, 2 Lost; their default reasons 3 Won, 4 Canceled. */
 const OPEN = 0;
@@ -25,24 +26,8 @@ type Values = Record<string, unknown>;
  */
 export function closingAsked(model: EntityModel, values: Values): { state: ClosedState; status?: Scalar } | undefined {
   if (model.logicalName !== 'opportunity') return undefined;
-  const key = (name: string) => Object.keys(values).find((k) => k.toLowerCase() === name);
-  const stateKey = key('statecode');
-  const statusKey = key('statuscode');
-  // a state or reason as text or a number; anything else is left to the update's own checks
-  const asScalar = (k: string | undefined) =>
-    k !== undefined && (typeof values[k] === 'string' || typeof values[k] === 'number')
-      ? (values[k] as string | number)
-      : undefined;
-  const stateAsked = asScalar(stateKey);
-  const status = asScalar(statusKey);
-  const stateColumn = model.columns.get('statecode');
-  const statusColumn = model.columns.get('statuscode');
-  let state: number | undefined;
-  if (stateAsked !== undefined && stateColumn) state = optionValue(stateColumn, stateAsked, 'opportunity');
-  else if (stateKey === undefined && status !== undefined && statusColumn)
-    state = closedStateOf(statusColumn, optionValue(statusColumn, status, 'opportunity'));
-  if (state !== 1 && state !== 2) return undefined;
-  return { state, ...(status !== undefined ? { status } : {}) };
+  const asked = askedState(model, values, { 1: CLOSED[1].documented, 2: CLOSED[2].documented });
+  return asked && (asked.state === 1 || asked.state === 2) ? { ...asked, state: asked.state } : undefined;
 }
 
 /**
@@ -59,9 +44,7 @@ export async function closeOpportunity(
   etag: string | undefined,
 ) {
   const closed = CLOSED[asked.state];
-  const others = Object.keys(values).filter(
-    (k) => !/^(statecode|statuscode)$/i.test(k) && !(k.toLowerCase() in CLOSE_COLUMNS),
-  );
+  const others = besidesState(values, Object.keys(CLOSE_COLUMNS));
   if (others.length)
     throw badInput(
       `Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not ${others.join(', ')}.`,
@@ -69,7 +52,11 @@ export async function closeOpportunity(
     );
   // the reason and the close's values are checked before anything is read or sent
   const statusColumn = model.columns.get('statuscode');
-  const status = closingStatus(statusColumn, asked.state, asked.status);
+  const status = stateReason(statusColumn, asked.state, asked.status, {
+    byDefault: closed.reason,
+    documented: closed.documented,
+    what: `opportunity (a ${closed.name} opportunity)`,
+  });
   const given: Values = {};
   for (const [column, sent] of Object.entries(CLOSE_COLUMNS)) {
     const k = Object.keys(values).find((x) => x.toLowerCase() === column);
@@ -180,28 +167,4 @@ export async function closeOpportunity(
     true,
     (changed) => `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).`,
   );
-}
-
-/** The status reason asked for among the closed state's (a label, a number, or "Label (n)"), by default its default. */
-function closingStatus(column: ColumnModel | undefined, state: ClosedState, asked: Scalar | undefined): number {
-  const all = column?.options ?? [];
-  // an organisation may add its own reasons to Won and Lost; metadata names each reason's state
-  const known = all.some((o) => o.state !== undefined);
-  const reasons = all.filter((o) =>
-    known ? o.state === state : (CLOSED[state].documented as readonly number[]).includes(o.value),
-  );
-  if (asked === undefined || asked === null)
-    return (reasons.find((o) => o.value === CLOSED[state].reason) ?? reasons[0])?.value ?? CLOSED[state].reason;
-  const of: ColumnModel = {
-    ...(column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel)),
-    options: reasons,
-  };
-  return optionValue(of, asked, `opportunity (a ${CLOSED[state].name} opportunity)`);
-}
-
-/** The state a status reason belongs to: from metadata, or for the documented reasons of Won and Lost. */
-function closedStateOf(column: ColumnModel, status: number): number | undefined {
-  const o = column.options?.find((x) => x.value === status);
-  if (o?.state !== undefined) return o.state;
-  return status === 3 ? 1 : status === 4 || status === 5 ? 2 : undefined;
 }
