@@ -9,7 +9,7 @@ export interface AuditEntry {
   tool: string;
   entity: string;
   id: string;
-  action: 'create' | 'update' | 'resolve' | 'close';
+  action: 'create' | 'update' | 'resolve' | 'close' | 'qualify';
   /** column → new value; sensitive columns appear with their value withheld */
   columns: Record<string, unknown>;
   caller: string;

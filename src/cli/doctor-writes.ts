@@ -20,6 +20,9 @@ const CREATED_BY: Record<string, string> = {
   opportunityclose: 'update_record',
 };
 
+/** The tables QualifyLead makes records in (the QualifyLead action reference) */
+const QUALIFYING_MAKES = ['account', 'contact', 'opportunity'];
+
 /**
  * What the policy lets the write tools do, checked against the application user's security role before the
  * first write fails: Write on each table with writable columns, Create on the tables the create tools create,
@@ -54,7 +57,10 @@ export async function writePrivilegeChecks(
       const writable = new Set(policy.rule(entity)?.write ?? []);
       const schema = schemaOf.get(entity);
       if (!writable.size || !schema) continue; // a table the environment lacks is reported by the read check
-      const needed = [...(CREATED_BY[entity] ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
+      // qualifying a lead (where lead's statecode is writable) makes accounts, contacts and opportunities
+      const madeByQualifying = QUALIFYING_MAKES.includes(entity) && policy.canWrite('lead', 'statecode');
+      const createdBy = CREATED_BY[entity] ?? (madeByQualifying ? 'update_record' : undefined);
+      const needed = [...(createdBy ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
       const lookups = await answer<{ value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] }>(
         `/EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets`,
       );
@@ -71,7 +77,9 @@ export async function writePrivilegeChecks(
       const unique = [...new Set(needed)];
       const held = await Promise.all(unique.map(holds));
       const missing = unique.filter((_, i) => !held[i]);
-      const uses = [...new Set([CREATED_BY[entity] ?? 'update_record', 'update_record'])].join(' and ');
+      const uses =
+        [...new Set([createdBy ?? 'update_record', 'update_record'])].join(' and ') +
+        (madeByQualifying ? ' (its updates, and qualifying leads)' : '');
       checks.push(
         missing.length
           ? {

@@ -36,6 +36,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'territoryid',
 
+        // the lead it was qualified from
+        'originatingleadid',
         ...audit,
       ],
       write: [
@@ -81,6 +83,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
 
+        // the lead it was qualified from
+        'originatingleadid',
         ...audit,
       ],
       write: [
@@ -120,10 +124,15 @@ export const DEFAULT_POLICY: PolicyInput = {
         'description',
         'parentaccountid',
         'parentcontactid',
+        // the opportunity the lead was qualified into
+        'qualifyingopportunityid',
 
         ...audit,
       ],
       write: [
+        // "Qualified" qualifies the lead (QualifyLead); "Disqualified" with a reason disqualifies it
+        'statecode',
+        'statuscode',
         'subject',
         'firstname',
         'lastname',
@@ -142,7 +151,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'ownerid',
       ],
-      expand: ['parentaccountid', 'parentcontactid', 'ownerid', 'Lead_Annotation'],
+      expand: ['parentaccountid', 'parentcontactid', 'qualifyingopportunityid', 'ownerid', 'Lead_Annotation'],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     opportunity: {
@@ -166,6 +175,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'opportunityratingcode',
         'description',
 
+        // the lead it was qualified from
+        'originatingleadid',
         ...audit,
       ],
       write: [

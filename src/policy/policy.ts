@@ -21,14 +21,16 @@ const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
  * How Dynamics closes these records: won/lost opportunities, resolved cases and qualified leads go through
  * their own actions, not an update of statecode (Web API actions reference)
  */
-const NOT_OFFERED = ', which this server does not offer: do that in Dynamics.';
 const STATUS_ACTIONS: ReadonlyMap<string, string> = new Map([
   ['incident', 'Dynamics resolves a case through its CloseIncident action: use resolve_case.'],
   [
     'opportunity',
     'statecode "Won" or "Lost" closes an opportunity (Dynamics\' WinOpportunity or LoseOpportunity action); reopening one is not offered here: do that in Dynamics.',
   ],
-  ['lead', `Dynamics qualifies a lead through its QualifyLead action${NOT_OFFERED}`],
+  [
+    'lead',
+    'statecode "Qualified" qualifies a lead (Dynamics\' QualifyLead action, which makes its account, contact and opportunity) and "Disqualified" disqualifies it, where the policy lets lead\'s statecode and statuscode be written.',
+  ],
 ]);
 
 export class Policy {

@@ -4,6 +4,7 @@ import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
+import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -40,7 +41,7 @@ export const updateRecord = defineTool({
   title: 'Update a Dynamics record',
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
-    'Pass the etag from get_record to refuse the update if someone changed the record since. An opportunity\'s statecode "Won" or "Lost" closes it.',
+    'Pass the etag from get_record to refuse the update if someone changed the record since. statecode "Won"/"Lost" closes an opportunity, "Qualified" qualifies a lead.',
   inputSchema: toolArgs(
     'update_record',
     {
@@ -121,6 +122,9 @@ export const updateRecord = defineTool({
     const model = await ctx.client.checker.entity(logical);
     const closing = closingAsked(model, args.values);
     if (closing) return closeOpportunity(ctx, model, id, args.values, closing, args.etag);
+    // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
+    const qualifying = qualifyingAsked(model, args.values);
+    if (qualifying) return qualifyLead(ctx, model, id, args.values, qualifying, args.etag);
     if (ctx.policy.confirmWrites(logical)) {
       const list = Object.entries(args.values)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)

@@ -410,13 +410,30 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
                 'creditlimit',
                 'name',
                 'telephone1',
-                // an opportunity's state closes it (WinOpportunity, LoseOpportunity) with these two
+                // an opportunity's state closes it (WinOpportunity, LoseOpportunity) with these two; a lead's
+                // qualifies it (QualifyLead)
                 'statecode',
                 'statuscode',
                 'actualvalue',
                 'actualclosedate',
               ),
-              fc.oneof(scalar, fc.constantFrom('Won', 'Lost', 'Open', 'Out-Sold', 'On Hold', 1, 2, 5, '2026-11-20')),
+              fc.oneof(
+                scalar,
+                fc.constantFrom(
+                  'Won',
+                  'Lost',
+                  'Open',
+                  'Out-Sold',
+                  'On Hold',
+                  'Qualified',
+                  'Disqualified',
+                  1,
+                  2,
+                  3,
+                  5,
+                  '2026-11-20',
+                ),
+              ),
               { minKeys: 1, maxKeys: 3 },
             ),
           ),

@@ -211,6 +211,23 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // QualifyLead makes an account, a contact and an opportunity (its privileges: Create on each), so a policy
+  // that lets update_record qualify leads needs them
+  it('names the Create privileges qualifying a lead needs where the policy lets leads be qualified', async () => {
+    emu.configure(roleWithout({ opportunity: ['create'] }));
+    try {
+      const bad = await failing({});
+      expect(bad.map((c) => [c.name, c.detail])).toEqual([
+        [
+          'Write opportunity',
+          'Missing prvCreateOpportunity: update_record (its updates, and qualifying leads) will be refused by Dynamics.',
+        ],
+      ]);
+    } finally {
+      await emu.reset();
+    }
+  });
+
   // Dataverse's note privileges keep the table's old name, as the user table's do: prvCreateNote, not
   // prvCreateAnnotation (a role that lacks one is what an admin will see named in the role editor)
   it("names a note privilege by Dataverse's name for it, and the emulator refuses a note without it", async () => {

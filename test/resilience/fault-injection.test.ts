@@ -22,6 +22,9 @@ type Case = {
 /** resolve_case's case in each emulator (each fault has one of its own), opened before the tools run */
 const resolving = new WeakMap<EmulatorHandle, string>();
 const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
+/** the open lead update_record qualifies in each emulator */
+const leadToQualify = (emu: EmulatorHandle) =>
+  String(emu.rows('lead').find((l) => l.lastname === 'Resilience qualify')!.leadid);
 /** the open opportunity update_record wins in each emulator */
 const dealToWin = (emu: EmulatorHandle) =>
   String(emu.rows('opportunity').find((o) => o.name === 'Resilience: a deal to win')!.opportunityid);
@@ -72,6 +75,16 @@ const TOOLS: Case[] = [
     args: (_t, emu) => ({ entity: 'opportunity', id: dealToWin(emu), values: { statecode: 'Won' } }),
     count: (emu) =>
       emu.rows('opportunityclose').filter((r) => (r.opportunityid as { id: string } | null)?.id === dealToWin(emu))
+        .length,
+  },
+  {
+    // statecode Qualified: the QualifyLead action, a POST that makes an account, contact and opportunity
+    tool: 'update_record',
+    name: 'update_record qualifying a lead',
+    method: 'POST',
+    args: (_t, emu) => ({ entity: 'lead', id: leadToQualify(emu), values: { statecode: 'Qualified' } }),
+    count: (emu) =>
+      emu.rows('opportunity').filter((o) => (o.originatingleadid as { id: string } | null)?.id === leadToQualify(emu))
         .length,
   },
   {
@@ -197,6 +210,12 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       customer: { accountId: String(emu.rows('account')[0]!.accountid) },
     });
     resolving.set(emu, opened.structuredContent.id);
+    // an open lead to qualify, found by its name
+    await warm.call('create_lead', {
+      lastName: 'Resilience qualify',
+      company: 'Resilience Qualify Ltd',
+      subject: 'Qualify me',
+    });
     // and an open opportunity to win, found by its name
     await warm.deps.client.create('opportunity', {
       name: 'Resilience: a deal to win',

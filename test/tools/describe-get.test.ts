@@ -199,6 +199,29 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
   });
 
+  it('qualify_lead offers to qualify a ready lead, with the update that does it', async () => {
+    const p = await h.client.getPrompt({
+      name: 'qualify_lead',
+      arguments: { submission: 'Ada Byte, ada@example.com' },
+    });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const statecode = /update_record on the lead with statecode "(\w+)"/.exec(text)![1];
+    expect(text).toContain('do it only if I agree');
+    const filed = await h.call('create_lead', {
+      lastName: 'Byte',
+      firstName: 'Ada',
+      company: 'Byte Works',
+      email: 'ada@example.com',
+    });
+    const r = await h.call('update_record', {
+      entity: 'lead',
+      id: filed.structuredContent.id,
+      values: { statecode },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.changed).toMatchObject({ statecode: 'Qualified (1)' });
+  });
+
   it('case_from_alert: a cleared alert resolves the case its alert id opened, found with the where it gives', async () => {
     const account = emu.rows('account')[0]!;
     const opened = await h.call('create_case', {

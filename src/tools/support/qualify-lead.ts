@@ -1,0 +1,162 @@
+import type { Scalar } from '../../dynamics/coerce.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
+import type { EntityModel } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { compactRow, recordUrl } from './shape.js';
+import { askedState, besidesState, stateReason } from './state-change.js';
+
+/** A lead's states (reference §11, lead): 0 Open, 1 Qualified (reason 3 Qualified), 2 Disqualified (4-7). */
+const OPEN = 0;
+const QUALIFIED = 1;
+const DOCUMENTED = { 1: [3], 2: [4, 5, 6, 7] } as const;
+/** The lead's columns that name what qualifying made, shown in the answer with its state */
+const LINKS = ['parentaccountid', 'parentcontactid', 'qualifyingopportunityid'] as const;
+
+type Values = Record<string, unknown>;
+
+/**
+ * Whether an update of a lead asks to qualify it: statecode Qualified, or its reason alone. Dynamics qualifies
+ * a lead through its QualifyLead action (which makes the account, contact and opportunity), so update_record
+ * sends the action. Disqualifying is an update of the state (SetState) and goes the usual way.
+ */
+export function qualifyingAsked(model: EntityModel, values: Values): { status?: Scalar } | undefined {
+  if (model.logicalName !== 'lead') return undefined;
+  const asked = askedState(model, values, DOCUMENTED);
+  return asked?.state === QUALIFIED ? { ...(asked.status !== undefined ? { status: asked.status } : {}) } : undefined;
+}
+
+/**
+ * Qualifies a lead: reads it first (already qualified: answered as it is, nothing sent; disqualified:
+ * refused), then one QualifyLead, making what the lead calls for and the policy allows: an account for its
+ * company unless it already has one, a contact for the person unless it already has one, an opportunity for
+ * the topic. Never sent twice: after an error the lead says whether it went through. Answers as update_record
+ * does, with the lead's links to what was made.
+ */
+export async function qualifyLead(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: Values,
+  asked: { status?: Scalar },
+  etag: string | undefined,
+) {
+  const others = besidesState(values);
+  if (others.length)
+    throw badInput(
+      `Qualifying a lead sets only statecode and statuscode, not ${others.join(', ')}.`,
+      `Update ${others.join(', ')} in a call of its own first (a qualified lead is read-only), then qualify it.`,
+    );
+  const statusColumn = model.columns.get('statuscode');
+  const status = stateReason(statusColumn, QUALIFIED, asked.status, {
+    byDefault: 3,
+    documented: DOCUMENTED[1],
+    what: 'lead (a qualified lead)',
+  });
+  // what the policy lets update_record do to a lead's state at all, before anything is read
+  for (const c of ['statecode', 'statuscode'])
+    if (!ctx.policy.canWrite('lead', c)) ctx.policy.assertWritable('lead', [c], 'Qualifying a lead');
+  if (!ctx.policy.canRead('lead', 'statecode'))
+    throw badInput(
+      "Qualifying a lead reads its state (statecode) first, which this server's policy does not let it read.",
+      "Add statecode and statuscode to lead's read list in the policy, or qualify it in Dynamics.",
+    );
+  const readable = (c: string) => ctx.policy.canRead('lead', c);
+  const shown = ['statecode', 'statuscode', ...LINKS].filter(readable);
+  const select = [...new Set(['fullname', 'companyname', 'subject', ...shown])].filter(readable);
+  const read = async () => (await ctx.client.get('lead', id, { select, signal: ctx.signal })).row;
+  const before = await read();
+  const label = (v: unknown) => {
+    const o = statusColumn?.options?.find((x) => x.value === v);
+    return o ? `${o.label} (${o.value})` : String(v);
+  };
+  const named = `lead ${typeof before.fullname === 'string' && before.fullname ? `"${before.fullname}"` : id}`;
+  const url = recordUrl(ctx.config.dynamics.url, 'lead', id);
+  const answer = (row: typeof before, updated: boolean, text: (changed: Record<string, unknown>) => string) => {
+    const changed: Record<string, unknown> = compactRow(model, row, undefined, (e, c) => ctx.policy.canRead(e, c));
+    for (const c of Object.keys(changed)) if (!shown.includes(c)) delete changed[c];
+    const tag = typeof row['@odata.etag'] === 'string' ? { etag: row['@odata.etag'] } : {};
+    return { structured: { entity: 'lead', id, updated, changed, ...tag, url }, text: text(changed) };
+  };
+  if (before.statecode === QUALIFIED)
+    return answer(
+      before,
+      false,
+      (c) => `The ${named} was already qualified; nothing was changed: ${JSON.stringify(c)}.`,
+    );
+  if (before.statecode !== OPEN)
+    throw badInput(
+      `The ${named} is disqualified (${label(before.statuscode)}): a disqualified lead cannot be qualified.`,
+      'Reactivate it first (statecode "Open"), then qualify it.',
+    );
+  if (etag !== undefined && etag !== before['@odata.etag'])
+    throw new DynamicsMcpError(
+      'concurrency',
+      `The lead ${id} was changed by someone else since you read it.`,
+      'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
+      { retryable: false },
+    );
+  // what the lead calls for and the policy allows; an account or contact the lead already has is not made
+  // again, and nothing is made from a column the policy hides
+  const writable = (table: string) => !ctx.policy.readOnly && (ctx.policy.rule(table)?.write.size ?? 0) > 0;
+  const company = typeof before.companyname === 'string' ? before.companyname.trim() : '';
+  const make = {
+    account: writable('account') && !!company && readable('parentaccountid') && !before._parentaccountid_value,
+    contact: writable('contact') && readable('parentcontactid') && !before._parentcontactid_value,
+    opportunity: writable('opportunity'),
+  };
+  const making = [
+    make.account ? `an account "${company}"` : '',
+    make.contact ? 'a contact' : '',
+    make.opportunity ? `an opportunity${typeof before.subject === 'string' ? ` "${before.subject}"` : ''}` : '',
+  ].filter(Boolean);
+  const what = making.length ? `, making ${making.join(', ')}` : '';
+  if (ctx.policy.confirmWrites('lead')) {
+    const choice = await ctx.confirm(`Qualify ${named}${what}?`);
+    if (choice === 'decline' || choice === 'cancel') {
+      await ctx.audit.record({
+        tool: 'update_record',
+        entity: 'lead',
+        id,
+        action: 'qualify',
+        columns: {},
+        caller: ctx.caller,
+        outcome: `not qualified: the user chose ${choice}`,
+      });
+      return answer({}, false, () => `Not updated: the user chose "${choice}".`);
+    }
+  }
+  let made: { entity: string; id: string }[] = [];
+  let outcome: string | undefined;
+  try {
+    made = await ctx.client.qualifyLead(id, make, status, { signal: ctx.signal });
+  } catch (err) {
+    // the answer may have been lost after Dynamics qualified it (or another request qualified it first): the
+    // lead says which, and names what was made; qualifying it again would fail, and can never make a second set
+    const after = await read().catch(() => undefined);
+    if (after?.statecode !== QUALIFIED) throw err;
+    outcome = `qualified when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request qualified it first`;
+  }
+  await ctx.audit.record({
+    tool: 'update_record',
+    entity: 'lead',
+    id,
+    action: 'qualify',
+    columns: { statuscode: status, made: made.map((m) => `${m.entity} ${m.id}`) },
+    caller: ctx.caller,
+    ...(outcome ? { outcome } : {}),
+  });
+  const after = await read();
+  if (after.statecode !== QUALIFIED)
+    throw new DynamicsMcpError(
+      'server',
+      `Dynamics took the qualification of ${named}, but it is ${label(after.statuscode)}, not qualified.`,
+      'Look at the lead in Dynamics (a plug-in or workflow may have changed it) before trying again.',
+      { retryable: false },
+    );
+  return answer(
+    after,
+    true,
+    (changed) =>
+      `Qualified ${named} (${label(after.statuscode)})${made.length ? `, making ${made.map((m) => `${m.entity} ${m.id}`).join(', ')}` : ''}: ${JSON.stringify(changed)}.`,
+  );
+}
