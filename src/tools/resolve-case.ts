@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { badInput, DynamicsMcpError } from '../errors.js';
+import { badInput } from '../errors.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { EMPTY, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
-import { stateReason } from './support/state-change.js';
+import { changeStateOnce, stateReason } from './support/state-change.js';
 
 /** A case's states (reference §11, incident): 0 Active, 1 Resolved, 2 Canceled. */
 const ACTIVE = 0;
@@ -119,33 +119,23 @@ export const resolveCase = defineTool({
         return answer(before, false, `Not resolved: the user chose "${choice}".`);
       }
     }
-    let outcome: string | undefined;
-    try {
-      await ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal });
-    } catch (err) {
-      // the answer may have been lost after Dynamics resolved the case (or another user resolved it first):
-      // the case says which; resolving it again would fail, and can never write a second resolution
-      const after = await read().catch(() => undefined);
-      if (after?.statecode !== RESOLVED) throw err;
-      outcome = `resolved when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request resolved it first`;
-    }
-    await ctx.audit.record({
-      tool: 'resolve_case',
-      entity: 'incident',
-      id,
-      action: 'resolve',
-      columns: { ...resolution, statuscode: status },
-      caller: ctx.caller,
-      ...(outcome ? { outcome } : {}),
+    const { after } = await changeStateOnce({
+      act: () => ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal }),
+      read,
+      state: RESOLVED,
+      words: { state: 'resolved', did: 'resolved', named, doing: 'resolution' },
+      label,
+      audit: (outcome) =>
+        ctx.audit.record({
+          tool: 'resolve_case',
+          entity: 'incident',
+          id,
+          action: 'resolve',
+          columns: { ...resolution, statuscode: status },
+          caller: ctx.caller,
+          ...(outcome ? { outcome } : {}),
+        }),
     });
-    const after = await read();
-    if (after.statecode !== RESOLVED)
-      throw new DynamicsMcpError(
-        'server',
-        `Dynamics took the resolution of case ${after.ticketnumber ?? id}, but the case is ${label(after.statuscode)}, not resolved.`,
-        'Look at the case in Dynamics (a plug-in or workflow may have reopened it) before trying again.',
-        { retryable: false },
-      );
     return answer(after, false, `Resolved ${named} (${label(after.statuscode)}).`);
   },
 });

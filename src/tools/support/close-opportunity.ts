@@ -1,9 +1,9 @@
 import { type Scalar, toWriteValue } from '../../dynamics/coerce.js';
-import { badInput, DynamicsMcpError } from '../../errors.js';
+import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { compactRow, recordUrl } from './shape.js';
-import { askedState, besidesState, stateReason } from './state-change.js';
+import { askedState, besidesState, changeStateOnce, refuseIfChanged, stateReason } from './state-change.js';
 
 /** An opportunity's states (reference §11, opportunity): 0 Open, 1 Won, 2 Lost; their default reasons 3 Won, 4 Canceled. */
 const OPEN = 0;
@@ -101,14 +101,7 @@ export async function closeOpportunity(
       `The ${named} is already closed (${label(before.statuscode)}): it cannot be ${closed.name} as well.`,
       'Reopen it in Dynamics first, or leave it as it is.',
     );
-  // the etag from get_record holds for the close as for any update: someone else's change is not overwritten
-  if (etag !== undefined && etag !== before['@odata.etag'])
-    throw new DynamicsMcpError(
-      'concurrency',
-      `The opportunity ${id} was changed by someone else since you read it.`,
-      'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
-      { retryable: false },
-    );
+  refuseIfChanged(etag, before, 'opportunity', id);
   const activity: Values = {
     subject: `${closed.name === 'won' ? 'Won' : 'Lost'}: ${typeof before.name === 'string' ? before.name : id}`.slice(
       0,
@@ -135,33 +128,23 @@ export async function closeOpportunity(
       return answer({}, false, `Not updated: the user chose "${choice}".`);
     }
   }
-  let outcome: string | undefined;
-  try {
-    await ctx.client.closeRecord(closed.action, id, activity, status, { signal: ctx.signal });
-  } catch (err) {
-    // the answer may have been lost after Dynamics closed it (or another user closed it first): the
-    // opportunity says which; closing it again would fail, and can never write a second close
-    const after = await read().catch(() => undefined);
-    if (after?.statecode !== asked.state) throw err;
-    outcome = `${closed.name} when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request closed it first`;
-  }
-  await ctx.audit.record({
-    tool: 'update_record',
-    entity: 'opportunity',
-    id,
-    action: 'close',
-    columns: { ...activity, statuscode: status },
-    caller: ctx.caller,
-    ...(outcome ? { outcome } : {}),
+  const { after } = await changeStateOnce({
+    act: () => ctx.client.closeRecord(closed.action, id, activity, status, { signal: ctx.signal }),
+    read,
+    state: asked.state,
+    words: { state: closed.name, did: 'closed', named, doing: 'close' },
+    label,
+    audit: (outcome) =>
+      ctx.audit.record({
+        tool: 'update_record',
+        entity: 'opportunity',
+        id,
+        action: 'close',
+        columns: { ...activity, statuscode: status },
+        caller: ctx.caller,
+        ...(outcome ? { outcome } : {}),
+      }),
   });
-  const after = await read();
-  if (after.statecode !== asked.state)
-    throw new DynamicsMcpError(
-      'server',
-      `Dynamics took the close of ${named}, but it is ${label(after.statuscode)}, not ${closed.name}.`,
-      'Look at the opportunity in Dynamics (a plug-in or workflow may have reopened it) before trying again.',
-      { retryable: false },
-    );
   return answer(
     after,
     true,

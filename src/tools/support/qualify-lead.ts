@@ -1,9 +1,9 @@
 import type { Scalar } from '../../dynamics/coerce.js';
-import { badInput, DynamicsMcpError } from '../../errors.js';
+import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { compactRow, recordUrl } from './shape.js';
-import { askedState, besidesState, stateReason } from './state-change.js';
+import { askedState, besidesState, changeStateOnce, refuseIfChanged, stateReason } from './state-change.js';
 
 /** A lead's states (reference §11, lead): 0 Open, 1 Qualified (reason 3 Qualified), 2 Disqualified (4-7). */
 const OPEN = 0;
@@ -88,13 +88,7 @@ export async function qualifyLead(
       `The ${named} is disqualified (${label(before.statuscode)}): a disqualified lead cannot be qualified.`,
       'Reactivate it first (statecode "Open"), then qualify it.',
     );
-  if (etag !== undefined && etag !== before['@odata.etag'])
-    throw new DynamicsMcpError(
-      'concurrency',
-      `The lead ${id} was changed by someone else since you read it.`,
-      'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
-      { retryable: false },
-    );
+  refuseIfChanged(etag, before, 'lead', id);
   // what the lead calls for and the policy allows; an account or contact the lead already has is not made
   // again, and nothing is made from a column the policy hides
   const writable = (table: string) => !ctx.policy.readOnly && (ctx.policy.rule(table)?.write.size ?? 0) > 0;
@@ -125,34 +119,24 @@ export async function qualifyLead(
       return answer({}, false, () => `Not updated: the user chose "${choice}".`);
     }
   }
-  let made: { entity: string; id: string }[] = [];
-  let outcome: string | undefined;
-  try {
-    made = await ctx.client.qualifyLead(id, make, status, { signal: ctx.signal });
-  } catch (err) {
-    // the answer may have been lost after Dynamics qualified it (or another request qualified it first): the
-    // lead says which, and names what was made; qualifying it again would fail, and can never make a second set
-    const after = await read().catch(() => undefined);
-    if (after?.statecode !== QUALIFIED) throw err;
-    outcome = `qualified when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request qualified it first`;
-  }
-  await ctx.audit.record({
-    tool: 'update_record',
-    entity: 'lead',
-    id,
-    action: 'qualify',
-    columns: { statuscode: status, made: made.map((m) => `${m.entity} ${m.id}`) },
-    caller: ctx.caller,
-    ...(outcome ? { outcome } : {}),
+  const { result, after } = await changeStateOnce({
+    act: () => ctx.client.qualifyLead(id, make, status, { signal: ctx.signal }),
+    read,
+    state: QUALIFIED,
+    words: { state: 'qualified', did: 'qualified', named, doing: 'qualification' },
+    label,
+    audit: (outcome, made) =>
+      ctx.audit.record({
+        tool: 'update_record',
+        entity: 'lead',
+        id,
+        action: 'qualify',
+        columns: { statuscode: status, made: (made ?? []).map((m) => `${m.entity} ${m.id}`) },
+        caller: ctx.caller,
+        ...(outcome ? { outcome } : {}),
+      }),
   });
-  const after = await read();
-  if (after.statecode !== QUALIFIED)
-    throw new DynamicsMcpError(
-      'server',
-      `Dynamics took the qualification of ${named}, but it is ${label(after.statuscode)}, not qualified.`,
-      'Look at the lead in Dynamics (a plug-in or workflow may have changed it) before trying again.',
-      { retryable: false },
-    );
+  const made = result ?? [];
   return answer(
     after,
     true,

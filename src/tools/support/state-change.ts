@@ -1,4 +1,5 @@
 import { optionValue, type Scalar } from '../../dynamics/coerce.js';
+import { DynamicsMcpError } from '../../errors.js';
 import type { ColumnModel, EntityModel } from '../../policy/model.js';
 
 type Values = Record<string, unknown>;
@@ -66,3 +67,57 @@ export function stateReason(
 /** The columns of an update other than its state and status reason (and those `also` allows). */
 export const besidesState = (values: Values, also: readonly string[] = []): string[] =>
   Object.keys(values).filter((k) => !/^(statecode|statuscode)$/i.test(k) && !also.includes(k.toLowerCase()));
+
+type Row = Record<string, unknown>;
+
+/**
+ * A state-changing action (CloseIncident, WinOpportunity, QualifyLead …), sent once: it is a POST, never sent
+ * again once it may have been processed. After an error the record is read: in the state asked for, the action
+ * went through (its answer was lost, or another request got there first), the audit entry says so, and the call
+ * succeeds; otherwise the error stands. The record is then read again and must be in that state (a plug-in or
+ * workflow may have moved it on).
+ */
+export async function changeStateOnce<T>(o: {
+  act: () => Promise<T>;
+  read: () => Promise<Row>;
+  state: number;
+  /** the state in a word ("resolved"), what the action did ("resolved"), and the record ('case "Printer"') */
+  words: { state: string; did: string; named: string; doing: string };
+  label: (status: unknown) => string;
+  /** the audit entry, with the action's answer when it came */
+  audit: (outcome: string | undefined, result: T | undefined) => Promise<void>;
+}): Promise<{ result?: T; after: Row }> {
+  let result: T | undefined;
+  let outcome: string | undefined;
+  try {
+    result = await o.act();
+  } catch (err) {
+    const after = await o.read().catch(() => undefined);
+    if (after?.statecode !== o.state) throw err;
+    outcome = `${o.words.state} when read after the action failed (${(err as Error).message.slice(0, 120)}): its answer was lost, or another request ${o.words.did} it first`;
+  }
+  await o.audit(outcome, result);
+  const after = await o.read();
+  if (after.statecode !== o.state)
+    throw new DynamicsMcpError(
+      'server',
+      `Dynamics took the ${o.words.doing} of ${o.words.named}, but it is ${o.label(after.statuscode)}, not ${o.words.state}.`,
+      'Look at it in Dynamics (a plug-in or workflow may have changed it) before trying again.',
+      { retryable: false },
+    );
+  return { result, after };
+}
+
+/**
+ * The etag get_record gave holds for an action as for an update (which sends it as If-Match): the action
+ * takes none, so the record just read is compared with it, and someone else's change is not overwritten.
+ */
+export function refuseIfChanged(etag: string | undefined, row: Row, entity: string, id: string): void {
+  if (etag !== undefined && etag !== row['@odata.etag'])
+    throw new DynamicsMcpError(
+      'concurrency',
+      `The ${entity} ${id} was changed by someone else since you read it.`,
+      'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
+      { retryable: false },
+    );
+}
