@@ -180,6 +180,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         ...audit,
       ],
       write: [
+        // reopening (Open / Active) is an update of the state; Won, Lost and Resolved go through their actions
+        'statecode',
+        'statuscode',
         'name',
         'estimatedvalue',
         'estimatedclosedate',
@@ -216,6 +219,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         ...audit,
       ],
       write: [
+        // reopening (Open / Active) is an update of the state; Won, Lost and Resolved go through their actions
+        'statecode',
+        'statuscode',
         'title',
         'description',
         'prioritycode',

@@ -25,7 +25,7 @@ const STATUS_ACTIONS: ReadonlyMap<string, string> = new Map([
   ['incident', 'Dynamics resolves a case through its CloseIncident action: use resolve_case.'],
   [
     'opportunity',
-    'statecode "Won" or "Lost" closes an opportunity (Dynamics\' WinOpportunity or LoseOpportunity action); reopening one is not offered here: do that in Dynamics.',
+    'statecode "Won" or "Lost" closes an opportunity (Dynamics\' WinOpportunity or LoseOpportunity action); reopening one ("Open") is an update of statecode, which this server\'s policy does not allow here.',
   ],
   [
     'lead',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
@@ -7,6 +8,7 @@ import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
+import { askedState } from './support/state-change.js';
 
 /**
  * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
@@ -125,6 +127,13 @@ export const updateRecord = defineTool({
     // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
     const qualifying = qualifyingAsked(model, args.values);
     if (qualifying) return qualifyLead(ctx, model, id, args.values, qualifying, args.etag);
+    // a case is resolved by CloseIncident, which needs what resolved it: resolve_case (reactivating or
+    // cancelling one is an update of its state, SetState, and goes the usual way)
+    if (model.logicalName === 'incident' && askedState(model, args.values, { 1: [5, 1000] })?.state === 1)
+      throw badInput(
+        'A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.',
+        'Call resolve_case with the case id and the resolution.',
+      );
     if (ctx.policy.confirmWrites(logical)) {
       const list = Object.entries(args.values)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)

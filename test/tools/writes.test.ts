@@ -593,26 +593,39 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(sent)).toEqual([]);
   });
 
-  it('update_record: resolving a case or reopening a deal by its status says what does it; nothing is sent', async () => {
+  it('update_record: a won deal or a resolved case is reopened by its state; a case is not resolved that way', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 1)!;
-    const incident = emu.rows('incident').find((i) => i.statecode === 0)!;
-    const sent = emu.requests().length;
+    const solved = emu.rows('incident').find((i) => i.statecode === 1)!;
+    const active = emu.rows('incident').find((i) => i.statecode === 0)!;
+    // reopening and reactivating are updates of the state (SetState: PATCH statecode, statuscode)
     const reopened = await h.call('update_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),
-      values: { statecode: 'Open', statuscode: 'In Progress' },
+      values: { statecode: 'Open' },
     });
-    expect(textOf(reopened)).toMatch(
-      /^Error \(policy\): Columns 'statecode', 'statuscode' of 'opportunity' cannot be written under this server's policy\.\nHow to fix: statecode "Won" or "Lost" closes an opportunity \(Dynamics' WinOpportunity or LoseOpportunity action\); reopening one is not offered here: do that in Dynamics\. Writable columns of opportunity: /,
-    );
-    const resolved = await h.call('update_record', {
+    expect(reopened.isError, textOf(reopened)).toBeFalsy();
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === opp.opportunityid)).toMatchObject({
+      statecode: 0,
+      statuscode: 1,
+    });
+    const reactivated = await h.call('update_record', {
       entity: 'incident',
-      id: String(incident.incidentid),
-      values: { statecode: 1 },
+      id: String(solved.incidentid),
+      values: { statecode: 'Active', statuscode: 'Waiting for Details' },
     });
-    expect(textOf(resolved)).toContain(
-      'How to fix: Dynamics resolves a case through its CloseIncident action: use resolve_case. Writable columns of incident: ',
-    );
+    expect(reactivated.isError, textOf(reactivated)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === solved.incidentid)).toMatchObject({
+      statecode: 0,
+      statuscode: 3,
+    });
+    // resolving takes CloseIncident and what resolved it: refused here, by state or by a Resolved reason
+    const sent = emu.requests().length;
+    for (const values of [{ statecode: 1 }, { statuscode: 'Problem Solved' }]) {
+      const resolved = await h.call('update_record', { entity: 'incident', id: String(active.incidentid), values });
+      expect(textOf(resolved)).toBe(
+        'Error (bad_input): A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.\nHow to fix: Call resolve_case with the case id and the resolution.',
+      );
+    }
     // other columns refused keep the plain answer
     const other = await h.call('update_record', {
       entity: 'opportunity',
@@ -621,6 +634,37 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(textOf(other)).toMatch(/How to fix: Writable columns of opportunity: /);
     expect(patchesSince(sent)).toEqual([]);
+    // a policy that does not let statecode be written says what the state does, and refuses before sending
+    const strict = await connectInMemory(emu, {
+      env: {
+        DYNAMICS_MCP_POLICY: builtInPolicyWith('no-states', (e) => ({
+          ...e,
+          opportunity: { ...e.opportunity!, write: e.opportunity!.write!.filter((c) => !/^state|^status/.test(c)) },
+          incident: { ...e.incident!, write: e.incident!.write!.filter((c) => !/^state|^status/.test(c)) },
+        })),
+      },
+    });
+    try {
+      const refused = await strict.call('update_record', {
+        entity: 'opportunity',
+        id: String(opp.opportunityid),
+        values: { statecode: 'Open', statuscode: 'In Progress' },
+      });
+      expect(textOf(refused)).toMatch(
+        /^Error \(policy\): Columns 'statecode', 'statuscode' of 'opportunity' cannot be written under this server's policy\.\nHow to fix: statecode "Won" or "Lost" closes an opportunity \(Dynamics' WinOpportunity or LoseOpportunity action\); reopening one \("Open"\) is an update of statecode, which this server's policy does not allow here\. Writable columns of opportunity: /,
+      );
+      const onHold = await strict.call('update_record', {
+        entity: 'incident',
+        id: String(active.incidentid),
+        values: { statuscode: 'On Hold' },
+      });
+      expect(textOf(onHold)).toContain(
+        'How to fix: Dynamics resolves a case through its CloseIncident action: use resolve_case. Writable columns of incident: ',
+      );
+      expect(patchesSince(sent)).toEqual([]);
+    } finally {
+      await strict.close();
+    }
   });
 
   it("update_record: what a note or a Case Resolution hangs from is not moved; a note's text is edited", async () => {
