@@ -102,6 +102,16 @@ export class WebApi {
     return new QueryEnv(this.ctx.schema, this.ctx.store, this.ctx.now(), caller.userId, aliases);
   }
 
+  /** What a write needs: the query environment, ticket numbers, and the caller's privileges to check. */
+  private writeContext(env: QueryEnv, caller: Caller, writeExtras: Partial<WriteContext>): WriteContext {
+    return {
+      env,
+      nextTicket: this.ctx.nextTicket,
+      assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
+      ...writeExtras,
+    };
+  }
+
   private route(req: ApiRequest, caller: Caller, writeExtras: Partial<WriteContext>): ApiResponse {
     const path = req.url.pathname;
     if (!path.startsWith(API_PREFIX)) throw resourceNotFound(path);
@@ -140,13 +150,13 @@ export class WebApi {
     const qualify = new RegExp(`^leads\\((${GUID})\\)/Microsoft\\.Dynamics\\.CRM\\.QualifyLead$`, 'i').exec(rest);
     if (qualify) {
       if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
-      const wctx: WriteContext = {
-        env: this.env(caller),
-        nextTicket: this.ctx.nextTicket,
-        assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
-        ...writeExtras,
-      };
-      const { value } = qualifyLead(wctx, caller.role, caller.userId, qualify[1]!.toLowerCase(), req.body);
+      const { value } = qualifyLead(
+        this.writeContext(this.env(caller), caller, writeExtras),
+        caller.role,
+        caller.userId,
+        qualify[1]!.toLowerCase(),
+        req.body,
+      );
       return json(200, {
         '@odata.context': `${root}/$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)`,
         value: value.map((r) => ({
@@ -157,12 +167,7 @@ export class WebApi {
     }
     if (rest === 'CloseIncident' || rest === 'WinOpportunity' || rest === 'LoseOpportunity') {
       if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
-      const wctx: WriteContext = {
-        env: this.env(caller),
-        nextTicket: this.ctx.nextTicket,
-        assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
-        ...writeExtras,
-      };
+      const wctx = this.writeContext(this.env(caller), caller, writeExtras);
       if (rest === 'CloseIncident') closeIncident(wctx, caller.role, caller.userId, req.body);
       else closeOpportunity(wctx, caller.role, caller.userId, req.body, rest === 'WinOpportunity' ? 'won' : 'lost');
       return { status: 204, headers: {} };
@@ -199,12 +204,7 @@ export class WebApi {
     const annotations = annotationFilter(prefer);
     const aliases = new Map([...options].filter(([k]) => k.startsWith('@')));
     const env = this.env(caller, aliases);
-    const wctx: WriteContext = {
-      env,
-      nextTicket: this.ctx.nextTicket,
-      assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
-      ...writeExtras,
-    };
+    const wctx = this.writeContext(env, caller, writeExtras);
     const shapeCtx = (expandLinks: boolean, maxPageSize?: number): ShapeContext => ({
       env,
       annotations,
