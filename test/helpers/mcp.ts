@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -159,4 +160,14 @@ export async function connectAsking(
     return { action: user.choice, content: {} };
   });
   return { h, asked, user };
+}
+
+/** An empty audit log for DYNAMICS_MCP_AUDIT_LOG (one JSON line per write), and a reader of its last entry. */
+export function auditLog(name: string): { path: string; last: () => Promise<Record<string, any>> } {
+  const path = join(tmpdir(), `dmcp-${name}-audit-${process.pid}.jsonl`);
+  writeFileSync(path, '');
+  return {
+    path,
+    last: async () => JSON.parse((await readFile(path, 'utf8')).trim().split('\n').at(-1)!),
+  };
 }

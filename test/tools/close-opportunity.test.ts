@@ -1,12 +1,15 @@
-import { writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import {
+  auditLog,
+  builtInPolicyWith,
+  connectAsking,
+  connectInMemory,
+  type McpHarness,
+  textOf,
+} from '../helpers/mcp.js';
 
 // An opportunity is won or lost by Dynamics' WinOpportunity or LoseOpportunity action, not by an update of its
 // state ("WinOpportunity Action", "LoseOpportunity Action": OpportunityClose and Status): update_record sends
@@ -14,11 +17,10 @@ import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, tex
 describe('update_record closing an opportunity', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
-  const audit = join(tmpdir(), `dmcp-close-audit-${process.pid}.jsonl`);
+  const audit = auditLog('close');
   beforeAll(async () => {
     emu = await startTestEmulator({ scale: 50 });
-    writeFileSync(audit, '');
-    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit } });
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
   });
   afterAll(async () => {
     await h.close();
@@ -69,11 +71,7 @@ describe('update_record closing an opportunity', () => {
     expect(textOf(r)).toMatch(
       new RegExp(`^Closed opportunity "${o.name}" as Won \\(3\\): \\{"statecode":"Won \\(1\\)"`),
     );
-    const lines = (await readFile(audit, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(lines.at(-1)).toMatchObject({
+    expect(await audit.last()).toMatchObject({
       tool: 'update_record',
       entity: 'opportunity',
       id: o.opportunityid,
@@ -149,7 +147,7 @@ describe('update_record closing an opportunity', () => {
     expect(actions(since)).toHaveLength(1);
     expect(closesOf(o.opportunityid)).toHaveLength(1);
     // the audit log says the close was found, not seen through
-    const last = JSON.parse((await readFile(audit, 'utf8')).trim().split('\n').at(-1)!);
+    const last = await audit.last();
     expect(last).toMatchObject({ id: o.opportunityid, action: 'close' });
     expect(last.outcome).toMatch(
       /^won when read after the action failed \(.+\): its answer was lost, or another request closed it first$/,

@@ -1,12 +1,15 @@
-import { writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import {
+  auditLog,
+  builtInPolicyWith,
+  connectAsking,
+  connectInMemory,
+  type McpHarness,
+  textOf,
+} from '../helpers/mcp.js';
 
 // A lead is qualified by Dynamics' QualifyLead action ("QualifyLead Action": CreateAccount, CreateContact,
 // CreateOpportunity, Status), which makes those records linked to the originating lead: update_record sends it
@@ -14,11 +17,10 @@ import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, tex
 describe('update_record qualifying a lead', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
-  const audit = join(tmpdir(), `dmcp-qualify-audit-${process.pid}.jsonl`);
+  const audit = auditLog('qualify');
   beforeAll(async () => {
     emu = await startTestEmulator({ scale: 50 });
-    writeFileSync(audit, '');
-    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit } });
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
   });
   afterAll(async () => {
     await h.close();
@@ -84,7 +86,7 @@ describe('update_record qualifying a lead', () => {
     expect(textOf(r)).toContain(
       `Qualified lead "${l.fullname}" (Qualified (3)), making account ${account!.accountid}, contact ${contact!.contactid}, opportunity ${opportunity!.opportunityid}`,
     );
-    const last = JSON.parse((await readFile(audit, 'utf8')).trim().split('\n').at(-1)!);
+    const last = await audit.last();
     expect(last).toMatchObject({
       tool: 'update_record',
       entity: 'lead',
@@ -174,7 +176,7 @@ describe('update_record qualifying a lead', () => {
       id: opportunity!.opportunityid,
       name: l.subject,
     });
-    const last = JSON.parse((await readFile(audit, 'utf8')).trim().split('\n').at(-1)!);
+    const last = await audit.last();
     expect(last.outcome).toMatch(/^qualified when read after the action failed \(.+\): its answer was lost/);
   });
 

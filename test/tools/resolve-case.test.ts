@@ -1,23 +1,25 @@
-import { writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import {
+  auditLog,
+  builtInPolicyWith,
+  connectAsking,
+  connectInMemory,
+  type McpHarness,
+  textOf,
+} from '../helpers/mcp.js';
 
 // A case is resolved by Dynamics' CloseIncident action, not by an update of its state (reference §6.2): the
 // action writes a Case Resolution (incidentresolution) and the case's Resolved status together
 describe('resolve_case', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
-  const audit = join(tmpdir(), `dmcp-resolve-audit-${process.pid}.jsonl`);
+  const audit = auditLog('resolve');
   beforeAll(async () => {
     emu = await startTestEmulator({ scale: 50 });
-    writeFileSync(audit, '');
-    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit } });
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
   });
   afterAll(async () => {
     await h.close();
@@ -59,11 +61,7 @@ describe('resolve_case', () => {
     expect(resolutionsOf(c.incidentid).map((x) => x.subject)).toEqual(['Replaced the faulty router']);
     // one POST of the unbound action (its IncidentResolution and Status parameters are checked by the emulator)
     expect(closes(since).map((q) => q.method)).toEqual(['POST']);
-    const lines = (await readFile(audit, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    expect(lines.at(-1)).toMatchObject({
+    expect(await audit.last()).toMatchObject({
       tool: 'resolve_case',
       entity: 'incident',
       id: c.incidentid,
@@ -103,7 +101,7 @@ describe('resolve_case', () => {
     expect(r.structuredContent).toMatchObject({ existing: false, status: 'Problem Solved (5)' });
     expect(closes(since)).toHaveLength(1);
     expect(resolutionsOf(c.incidentid)).toHaveLength(1);
-    const last = JSON.parse((await readFile(audit, 'utf8')).trim().split('\n').at(-1)!);
+    const last = await audit.last();
     expect(last).toMatchObject({ id: c.incidentid, action: 'resolve' });
     expect(last.outcome).toMatch(
       /^resolved when read after the action failed \(.+\): its answer was lost, or another request resolved it first$/,

@@ -151,13 +151,8 @@ export function qualifyLead(
     };
     const copy = (names: string[]) =>
       Object.fromEntries(names.filter((n) => lead[n] !== null && lead[n] !== undefined).map((n) => [n, lead[n]]));
-    const address = [
-      'address1_line1',
-      'address1_city',
-      'address1_stateorprovince',
-      'address1_postalcode',
-      'address1_country',
-    ];
+    // the lead's address columns, which accounts and contacts have by the same names
+    const address = leadDef.attributes.map((a) => a.logicalName).filter((n) => n.startsWith('address1_'));
     const account = params.CreateAccount
       ? make('account', {
           name: lead.companyname ?? lead.fullname,
