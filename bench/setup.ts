@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { type Agent, request } from 'undici';
 import { loadConfig } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
-import { DynamicsClient } from '../src/dynamics/client.js';
+import type { DynamicsClient } from '../src/dynamics/client.js';
+import { createDynamicsClient } from '../src/dynamics/create-client.js';
 import type { EmulatorHandle } from '../src/emulator/index.js';
 import { createLogger } from '../src/logging.js';
 import { DEFAULT_POLICY } from '../src/policy/default.js';
@@ -24,7 +25,7 @@ export function benchClient(
   opts: { overrides?: Partial<Config['dynamics']>; policy?: PolicyInput } = {},
 ): DynamicsClient {
   const config = loadConfig({ env: emulatorEnv(emu), overrides: { dynamics: opts.overrides } as never });
-  return DynamicsClient.create(config, Policy.fromInput(opts.policy ?? DEFAULT_POLICY), silentLogger(), { ca: emu.ca });
+  return createDynamicsClient(config, Policy.fromInput(opts.policy ?? DEFAULT_POLICY), silentLogger(), { ca: emu.ca });
 }
 
 /** A token the way a hand-written baseline gets one: one client-credentials POST. */

@@ -1,7 +1,7 @@
 import { AuditLog } from './audit.js';
 import { type ConfigSources, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { DynamicsClient } from './dynamics/client.js';
+import { createDynamicsClient } from './dynamics/create-client.js';
 import { proxyPasswords } from './dynamics/dispatcher.js';
 import type { EmulatorHandle } from './emulator/index.js';
 import { createLogger } from './logging.js';
@@ -23,7 +23,7 @@ export function buildDeps(
   for (const key of config.inbound.apiKeys) scrubber.register(key);
   const log = createLogger(config.logLevel, scrubber, { destination: opts.logDestination });
   const policy = Policy.load(config.policy.path, config.policy.readOnly);
-  const client = DynamicsClient.create(config, policy, log, { ca: opts.ca });
+  const client = createDynamicsClient(config, policy, log, { ca: opts.ca });
   return createDeps({
     config,
     client,

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
-import { DynamicsClient } from '../../src/dynamics/client.js';
+import { createDynamicsClient } from '../../src/dynamics/create-client.js';
 import { createLogger } from '../../src/logging.js';
 import { Policy } from '../../src/policy/policy.js';
 import { SecretScrubber } from '../../src/secrets.js';
@@ -18,7 +18,7 @@ const logger = createLogger('warn', new SecretScrubber(), {
   destination: new Writable({ write: (_c, _e, cb) => cb() }),
 });
 const policy = Policy.fromInput({ entities: { account: { read: ['accountid', ...env.select] } } });
-const client = DynamicsClient.create(config, policy, logger);
+const client = createDynamicsClient(config, policy, logger);
 await client.whoAmI(); // token and connection warm, as for the other readers
 await client.metadata.entity('account');
 await report(async () => {

@@ -1,43 +1,26 @@
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
-import { badInput, DynamicsMcpError, policyError } from '../errors.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { ApplyStep, ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
-import { type QueryParts, ReadChecker } from '../policy/check.js';
-import { type EntityModel, isLookupType } from '../policy/model.js';
+import type { ApplyStep } from '../odata/ast.js';
+import { ReadChecker } from '../policy/check.js';
+import type { EntityModel } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest } from '../policy/suggest.js';
-import { VERSION } from '../version.js';
 import { pageOf, rowOf } from './answers.js';
-import { createTokenProvider, type TokenProvider } from './auth.js';
+import type { TokenProvider } from './auth.js';
 import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
-import { outboundDispatcher } from './dispatcher.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
-import { createMsalNetworkClient } from './msal-network.js';
 import { callerTokens } from './obo.js';
-import {
-  ANNOTATIONS,
-  FILTER_LIMITS,
-  LINK_FILTER_LIMITS,
-  LINK_OPTIONS,
-  labelsInOrderBy,
-  parseApply,
-  parseExpand,
-  parseFilter,
-  parseOrderBy,
-  parseSelect,
-  queryString,
-  skipTokenOf,
-} from './query-text.js';
+import { QueryPlanner } from './query-planner.js';
+import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
 import { RememberedQueries } from './remembered-queries.js';
-import { DEFAULT_RETRY } from './retry.js';
 import { readSpans } from './span-reads.js';
-import { Transport } from './transport.js';
+import type { Transport } from './transport.js';
 import type { WriteValues } from './write-body.js';
 import { type ClosingAction, type CreateResult, RecordWriter } from './writes.js';
 
@@ -77,16 +60,9 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export { EXPANDED_ROWS } from './query-planner.js';
 export type { WriteValues } from './write-body.js';
-
 export type { CreateResult } from './writes.js';
-
-/**
- * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
- * (shared/reference/dataverse-webapi.md §3.6); one account's contacts could fill a model's context. The
- * client asks for one more, so a caller can tell a full list from a cut one.
- */
-export const EXPANDED_ROWS = 25;
 export type PagesSpec = Omit<QuerySpec, 'top'> & {
   pageSize?: number;
   annotations?: boolean;
@@ -110,6 +86,7 @@ export class DynamicsClient {
   readonly metadata: MetadataCache;
   readonly checker: ReadChecker;
   private readonly conditions: ConditionBuilder;
+  private readonly planner: QueryPlanner;
   private readonly cursors: CursorCodec;
   private readonly writer: RecordWriter;
   /** the queries of cursors handed out lately: a cursor passed on its own continues its query */
@@ -137,6 +114,7 @@ export class DynamicsClient {
     this.checker = new ReadChecker(policy, this.metadata);
     this.conditions = new ConditionBuilder(this.metadata, config.pipeline.fiscalYearStartMonth);
     this.cursors = new CursorCodec(config.cursorKey);
+    this.planner = new QueryPlanner(policy, this.metadata, this.checker, this.conditions, this.origin);
     this.writer = new RecordWriter({
       transport,
       policy,
@@ -169,138 +147,12 @@ export class DynamicsClient {
       );
   }
 
-  static create(config: Readonly<Config>, policy: Policy, log: Logger, opts: { ca?: string } = {}): DynamicsClient {
-    const d = config.dynamics;
-    // the authority's own pool (different origin), made on the first token request
-    const agentHolder: { agent?: Promise<Dispatcher> } = {};
-    const authorityAgent = () =>
-      (agentHolder.agent ??= outboundDispatcher(config.proxy, {
-        ca: opts.ca,
-        headersTimeout: d.timeoutMs,
-        bodyTimeout: d.timeoutMs,
-      }));
-    const tokens = createTokenProvider(config.auth, {
-      dynamicsUrl: d.url,
-      network: createMsalNetworkClient(authorityAgent, d.timeoutMs),
-      logger: log,
-    });
-    const transport = new Transport(
-      {
-        origin: new URL(d.url).origin,
-        timeoutMs: d.timeoutMs,
-        deadlineMs: d.deadlineMs,
-        maxConcurrency: d.maxConcurrency,
-        retry: { ...DEFAULT_RETRY, maxRetries: d.maxRetries },
-        userAgent: `dynamics-mcp/${VERSION} (node ${process.version})`,
-        ca: opts.ca,
-        proxy: config.proxy,
-      },
-      tokens,
-      log.child({ component: 'http' }),
-    );
-    return new DynamicsClient(config, policy, transport, log, tokens, async () => {
-      if (agentHolder.agent) await (await agentHolder.agent).close();
-    });
-  }
-
   async close(): Promise<void> {
     await this.transport.close();
     await this.closeAuthority();
   }
 
   // ---------- reads ----------
-
-  /** Default columns: what the policy lets the model read that the table has. */
-  readableColumns(model: EntityModel): string[] {
-    return [...model.columns.values()]
-      .filter((c) => c.validForRead && this.policy.canRead(model.logicalName, c.logicalName))
-      .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));
-  }
-
-  private async parts(model: EntityModel, spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>): Promise<QueryParts> {
-    let filter: Expr | undefined;
-    if (spec.where) filter = await this.conditions.build(spec.where, model);
-    if (spec.filter?.trim()) {
-      const parsed = parseFilter(spec.filter, FILTER_LIMITS);
-      filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
-    }
-    let orderBy: OrderByItem[] | undefined;
-    if (spec.orderBy?.trim()) orderBy = parseOrderBy(labelsInOrderBy(model, spec.orderBy));
-    const expand: ExpandItem[] | undefined = spec.expand?.length
-      ? await Promise.all(spec.expand.map((e) => this.expandItem(model, e)))
-      : undefined;
-    // "*" ($select's habit) is what no select means here: every column the policy lets the model read
-    const select = spec.select?.length && !spec.select.includes('*') ? spec.select : this.readableColumns(model);
-    return this.checker.query(model, { select, filter, orderBy, expand });
-  }
-
-  /**
-   * One expand item. A related list asks Dynamics for one row more than it will show, to know whether it was
-   * cut (tools/support/related.ts); its conditions, order and length are for lists only: Dataverse takes
-   * $filter, $orderby and $top in a collection's $expand alone (reference §3.6; 0x80060888 otherwise), so
-   * that is said here, with the fix. The policy checks the rest, the conditions' columns included.
-   */
-  private async expandItem(model: EntityModel, e: NonNullable<QuerySpec['expand']>[number]): Promise<ExpandItem> {
-    const list = model.collectionNavs.get(e.relation.toLowerCase());
-    const single = list ? undefined : model.singleNavs.get(e.relation.toLowerCase());
-    const reached = list?.referencingEntity ?? single?.target;
-    // an unknown relationship is named by the policy check, with the ones there are
-    const target = reached ? await this.metadata.entity(reached) : undefined;
-    if (single && target && (e.where || e.orderBy || e.top !== undefined))
-      throw badInput(
-        `'${e.relation}' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.`,
-        `Leave them out of the '${e.relation}' item. To choose ${model.logicalName} records by it, put the condition in the top-level where, e.g. {"column": "${single.attribute}/${target.primaryNameAttribute}", "op": "contains", "value": "…"}.`,
-      );
-    const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
-    return {
-      property: e.relation,
-      ref: false,
-      // as at the top level: no columns named is the default ones (the id and name), "*" every readable one
-      select:
-        e.select?.includes('*') && target ? this.readableColumns(target) : e.select?.length ? e.select : undefined,
-      filter: list && target && e.where ? await this.conditions.build(e.where, target) : undefined,
-      orderBy,
-      top: list ? Math.min(e.top ?? EXPANDED_ROWS, EXPANDED_ROWS) + 1 : undefined,
-      pos: 0,
-    };
-  }
-
-  /**
-   * A link to follow: ours only if it is on our origin and service root, for the same table, and its query
-   * passes the policy again (a cursor is checked exactly like a new query).
-   */
-  private async checkLink(link: string, model: EntityModel): Promise<string> {
-    let url: URL;
-    try {
-      url = new URL(link, this.origin);
-    } catch {
-      throw policyError('The continuation link is not a URL.', 'Run the query again without a cursor.');
-    }
-    if (url.origin !== this.origin || url.pathname !== `${API}/${model.entitySetName}`)
-      throw policyError(
-        'The continuation link does not belong to this query.',
-        'Run the query again without a cursor.',
-      );
-    const parts: QueryParts = {};
-    for (const piece of url.search.slice(1).split('&')) {
-      if (!piece) continue;
-      const eq = piece.indexOf('=');
-      const key = decodeURIComponent(eq < 0 ? piece : piece.slice(0, eq));
-      const value = decodeURIComponent((eq < 0 ? '' : piece.slice(eq + 1)).replace(/\+/g, ' '));
-      if (!LINK_OPTIONS.has(key))
-        throw policyError(
-          `The continuation link carries '${key}', which is not allowed.`,
-          'Run the query again without a cursor.',
-        );
-      if (key === '$select') parts.select = parseSelect(value);
-      else if (key === '$filter') parts.filter = parseFilter(value, LINK_FILTER_LIMITS);
-      else if (key === '$orderby') parts.orderBy = parseOrderBy(value);
-      else if (key === '$expand') parts.expand = parseExpand(value);
-      else if (key === '$apply') parts.apply = parseApply(value);
-    }
-    await this.checker.query(model, parts);
-    return `${url.pathname}${url.search}`;
-  }
 
   private suggest = (entity: string, column: string) => {
     const m = this.policy.readableList(entity);
@@ -329,7 +181,7 @@ export class DynamicsClient {
     const top = Math.min(spec.top ?? 50, this.policy.maxRows);
     if (!Number.isInteger(top) || top < 1)
       throw badInput('"top" must be a whole number of at least 1.', `Use 1 to ${this.policy.maxRows}.`);
-    const parts = await this.parts(model, spec);
+    const parts = await this.planner.parts(model, spec);
     const print = fingerprint([model.logicalName, parts, top, !!spec.count]);
     let path: string;
     if (c) {
@@ -406,14 +258,14 @@ export class DynamicsClient {
         return;
       }
     }
-    const parts = await this.parts(model, spec);
+    const parts = await this.planner.parts(model, spec);
     const pageSize = spec.pageSize ?? this.config.dynamics.pageSize;
     // raw exports can leave the labels out: fewer bytes, and less work for the server
     const prefer =
       spec.annotations === false ? `odata.maxpagesize=${pageSize}` : `odata.maxpagesize=${pageSize},${ANNOTATIONS}`;
     const follow = {
       transport: this.transport,
-      checkLink: (l: string, m: EntityModel) => this.checkLink(l, m),
+      checkLink: (l: string, m: EntityModel) => this.planner.checkLink(l, m),
       suggest: this.suggest,
     };
     yield* followPages(follow, model, `${API}/${model.entitySetName}?${queryString(parts)}`, prefer, opts.signal);
@@ -430,7 +282,7 @@ export class DynamicsClient {
     opts: CallOptions,
   ): Promise<string | undefined> {
     const key = model.primaryIdAttribute;
-    const parts = await this.parts(model, {
+    const parts = await this.planner.parts(model, {
       ...spec,
       select: [key],
       orderBy: `${key} ${direction}`,
@@ -456,7 +308,7 @@ export class DynamicsClient {
   ): Promise<{ model: EntityModel; row: Row }> {
     const model = await this.checker.entity(entity);
     const key = guidValue(id, `${model.logicalName} id`);
-    const parts = await this.parts(model, { select: opts.select, expand: opts.expand });
+    const parts = await this.planner.parts(model, { select: opts.select, expand: opts.expand });
     const r = await this.transport.send({
       method: 'GET',
       path: `${API}/${model.entitySetName}(${key})?${queryString(parts)}`,

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { DynamicsClient } from '../../src/dynamics/client.js';
+import type { DynamicsClient } from '../../src/dynamics/client.js';
+import { createDynamicsClient } from '../../src/dynamics/create-client.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logging.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
@@ -48,7 +49,7 @@ export function clientFor(
   if (config.auth.mode === 'secret') scrubber.register(config.auth.clientSecret);
   const logger = createLogger(config.logLevel, scrubber, { pretty: false, destination: sink });
   const policy = Policy.fromInput(opts.policy ?? DEFAULT_POLICY, config.policy.readOnly);
-  return { client: DynamicsClient.create(config, policy, logger), config, logs, scrubber };
+  return { client: createDynamicsClient(config, policy, logger), config, logs, scrubber };
 }
 
 /** Web API requests the emulator saw since `since` (an index into its log). */

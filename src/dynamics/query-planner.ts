@@ -1,0 +1,133 @@
+import { badInput, policyError } from '../errors.js';
+import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
+import type { QueryParts, ReadChecker } from '../policy/check.js';
+import { type EntityModel, isLookupType } from '../policy/model.js';
+import type { Policy } from '../policy/policy.js';
+import type { QuerySpec } from './client.js';
+import type { ConditionBuilder } from './conditions.js';
+import { API, type MetadataCache } from './metadata.js';
+import {
+  FILTER_LIMITS,
+  LINK_FILTER_LIMITS,
+  LINK_OPTIONS,
+  labelsInOrderBy,
+  parseApply,
+  parseExpand,
+  parseFilter,
+  parseOrderBy,
+  parseSelect,
+} from './query-text.js';
+
+/**
+ * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
+ * (shared/reference/dataverse-webapi.md §3.6); one account's contacts could fill a model's context. The
+ * client asks for one more, so a caller can tell a full list from a cut one.
+ */
+export const EXPANDED_ROWS = 25;
+
+/**
+ * What a query becomes before it is sent: the tool's spec (columns, conditions, order, related records) or a
+ * continuation link, turned into OData parts that have passed the policy's ReadChecker. Every read the
+ * client makes goes through here, so nothing reaches the Web API unchecked.
+ */
+export class QueryPlanner {
+  constructor(
+    private readonly policy: Policy,
+    private readonly metadata: MetadataCache,
+    private readonly checker: ReadChecker,
+    private readonly conditions: ConditionBuilder,
+    private readonly origin: string,
+  ) {}
+
+  /** Default columns: what the policy lets the model read that the table has. */
+  private readableColumns(model: EntityModel): string[] {
+    return [...model.columns.values()]
+      .filter((c) => c.validForRead && this.policy.canRead(model.logicalName, c.logicalName))
+      .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));
+  }
+
+  async parts(model: EntityModel, spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>): Promise<QueryParts> {
+    let filter: Expr | undefined;
+    if (spec.where) filter = await this.conditions.build(spec.where, model);
+    if (spec.filter?.trim()) {
+      const parsed = parseFilter(spec.filter, FILTER_LIMITS);
+      filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
+    }
+    let orderBy: OrderByItem[] | undefined;
+    if (spec.orderBy?.trim()) orderBy = parseOrderBy(labelsInOrderBy(model, spec.orderBy));
+    const expand: ExpandItem[] | undefined = spec.expand?.length
+      ? await Promise.all(spec.expand.map((e) => this.expandItem(model, e)))
+      : undefined;
+    // "*" ($select's habit) is what no select means here: every column the policy lets the model read
+    const select = spec.select?.length && !spec.select.includes('*') ? spec.select : this.readableColumns(model);
+    return this.checker.query(model, { select, filter, orderBy, expand });
+  }
+
+  /**
+   * One expand item. A related list asks Dynamics for one row more than it will show, to know whether it was
+   * cut (tools/support/related.ts); its conditions, order and length are for lists only: Dataverse takes
+   * $filter, $orderby and $top in a collection's $expand alone (reference §3.6; 0x80060888 otherwise), so
+   * that is said here, with the fix. The policy checks the rest, the conditions' columns included.
+   */
+  private async expandItem(model: EntityModel, e: NonNullable<QuerySpec['expand']>[number]): Promise<ExpandItem> {
+    const list = model.collectionNavs.get(e.relation.toLowerCase());
+    const single = list ? undefined : model.singleNavs.get(e.relation.toLowerCase());
+    const reached = list?.referencingEntity ?? single?.target;
+    // an unknown relationship is named by the policy check, with the ones there are
+    const target = reached ? await this.metadata.entity(reached) : undefined;
+    if (single && target && (e.where || e.orderBy || e.top !== undefined))
+      throw badInput(
+        `'${e.relation}' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.`,
+        `Leave them out of the '${e.relation}' item. To choose ${model.logicalName} records by it, put the condition in the top-level where, e.g. {"column": "${single.attribute}/${target.primaryNameAttribute}", "op": "contains", "value": "…"}.`,
+      );
+    const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
+    return {
+      property: e.relation,
+      ref: false,
+      // as at the top level: no columns named is the default ones (the id and name), "*" every readable one
+      select:
+        e.select?.includes('*') && target ? this.readableColumns(target) : e.select?.length ? e.select : undefined,
+      filter: list && target && e.where ? await this.conditions.build(e.where, target) : undefined,
+      orderBy,
+      top: list ? Math.min(e.top ?? EXPANDED_ROWS, EXPANDED_ROWS) + 1 : undefined,
+      pos: 0,
+    };
+  }
+
+  /**
+   * A link to follow: ours only if it is on our origin and service root, for the same table, and its query
+   * passes the policy again (a cursor is checked exactly like a new query).
+   */
+  async checkLink(link: string, model: EntityModel): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(link, this.origin);
+    } catch {
+      throw policyError('The continuation link is not a URL.', 'Run the query again without a cursor.');
+    }
+    if (url.origin !== this.origin || url.pathname !== `${API}/${model.entitySetName}`)
+      throw policyError(
+        'The continuation link does not belong to this query.',
+        'Run the query again without a cursor.',
+      );
+    const parts: QueryParts = {};
+    for (const piece of url.search.slice(1).split('&')) {
+      if (!piece) continue;
+      const eq = piece.indexOf('=');
+      const key = decodeURIComponent(eq < 0 ? piece : piece.slice(0, eq));
+      const value = decodeURIComponent((eq < 0 ? '' : piece.slice(eq + 1)).replace(/\+/g, ' '));
+      if (!LINK_OPTIONS.has(key))
+        throw policyError(
+          `The continuation link carries '${key}', which is not allowed.`,
+          'Run the query again without a cursor.',
+        );
+      if (key === '$select') parts.select = parseSelect(value);
+      else if (key === '$filter') parts.filter = parseFilter(value, LINK_FILTER_LIMITS);
+      else if (key === '$orderby') parts.orderBy = parseOrderBy(value);
+      else if (key === '$expand') parts.expand = parseExpand(value);
+      else if (key === '$apply') parts.apply = parseApply(value);
+    }
+    await this.checker.query(model, parts);
+    return `${url.pathname}${url.search}`;
+  }
+}
