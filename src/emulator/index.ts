@@ -4,10 +4,11 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authority } from './authority/authority.js';
-import { type AppRegistration, certificateEntry } from './authority/registry.js';
+import { certificateEntry } from './authority/registry.js';
 import { TokenSigner } from './authority/signer.js';
 import { authenticateBearer } from './bearer.js';
 import { handleControl } from './control.js';
+import { applicationUser, buildDirectory, seedStoreUser } from './directory.js';
 import { FaultTable } from './faults.js';
 import type { EmulatorConfigPatch, EmulatorHandle, EmulatorOptions, EmulatorStats } from './handle.js';
 import { RequestLog } from './request-log.js';
@@ -114,76 +115,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const schema = new Schema();
   const store = new Store(schema.entities);
-  const appUserId = stableGuid(`appuser:${clientId}`);
-  const seedUsers: SeedUser[] = [
-    {
-      systemuserid: stableGuid(`sysadmin:${seed}`),
-      firstname: 'System',
-      lastname: 'Administrator',
-      email: 'admin@contoso.example',
-      objectId: stableGuid(`sysadmin-oid:${seed}`),
-    },
-    {
-      systemuserid: appUserId,
-      firstname: 'dynamics-mcp',
-      lastname: '(application)',
-      email: `${clientId}@application.example`,
-      objectId: stableGuid(`sp:${clientId}`),
-      applicationId: clientId,
-    },
-    {
-      systemuserid: stableGuid(`miuser:${miSystem}`),
-      firstname: 'Managed identity',
-      lastname: '(system-assigned)',
-      email: `${miSystem}@application.example`,
-      objectId: stableGuid(`sp:${miSystem}`),
-      applicationId: miSystem,
-    },
-    {
-      systemuserid: stableGuid(`miuser:${miUser}`),
-      firstname: 'Managed identity',
-      lastname: '(user-assigned)',
-      email: `${miUser}@application.example`,
-      objectId: stableGuid(`sp:${miUser}`),
-      applicationId: miUser,
-    },
-  ];
-  const testUsers = [
-    { first: 'Alex', last: 'Wilber', username: 'alex@contoso.example', scopes: ['mcp.tools', 'mcp.read'] },
-    { first: 'Megan', last: 'Bowen', username: 'megan@contoso.example', scopes: ['mcp.read'] },
-  ].map((u) => ({
-    username: u.username,
-    password: `Pa55-${u.first}-${seed}`,
-    objectId: stableGuid(`user-oid:${u.username}`),
-    name: `${u.first} ${u.last}`,
-    scopes: u.scopes,
-    systemuserid: stableGuid(`user:${u.username}`),
-    first: u.first,
-    last: u.last,
-  }));
-  for (const u of testUsers)
-    seedUsers.push({
-      systemuserid: u.systemuserid,
-      firstname: u.first,
-      lastname: u.last,
-      email: u.username,
-      objectId: u.objectId,
-    });
-
-  const apps = new Map<string, AppRegistration>();
-  const register = (id: string, name: string, secret: string | null, apiRoles: string[] = []) =>
-    apps.set(id, {
-      clientId: id,
-      objectId: stableGuid(`sp:${id}`),
-      displayName: name,
-      secrets: secret ? [{ value: secret, expiresAt: new Date(Date.now() + 365 * 86_400_000) }] : [],
-      certificates: [],
-      apiRoles,
-    });
-  register(clientId, 'dynamics-mcp', clientSecret, ['Mcp.Tools']);
-  register(apiClientId, 'dynamics-mcp API', apiSecret);
-  register(miSystem, 'managed identity (system)', null);
-  register(miUser, 'managed identity (user-assigned)', null);
+  const { appUserId, seedUsers, testUsers, apps, register } = buildDirectory({
+    seed,
+    clientId,
+    clientSecret,
+    apiClientId,
+    apiSecret,
+    miSystem,
+    miUser,
+  });
 
   const authority = new Authority(
     {
@@ -467,14 +407,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const id = app.clientId.toLowerCase();
       register(id, id, app.secret, app.apiRoles ?? []);
       if (app.applicationUser) {
-        const user: SeedUser = {
-          systemuserid: stableGuid(`appuser:${id}`),
-          firstname: id,
-          lastname: '(application)',
-          email: `${id}@application.example`,
-          objectId: stableGuid(`sp:${id}`),
-          applicationId: id,
-        };
+        const user = applicationUser(id);
         extraAppUsers.push(user);
         seedStoreUser(store, user);
       }
@@ -483,26 +416,4 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     rows: (logicalName) => [...store.table(logicalName).rows.values()].map((r) => structuredClone(r)),
   };
   return control;
-}
-
-function seedStoreUser(store: Store, u: SeedUser): void {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  store.table('systemuser').put(u.systemuserid, {
-    systemuserid: u.systemuserid,
-    firstname: u.firstname,
-    lastname: u.lastname,
-    fullname: `${u.firstname} ${u.lastname}`,
-    internalemailaddress: u.email,
-    domainname: u.email,
-    title: 'Application user',
-    isdisabled: false,
-    applicationid: u.applicationId ?? null,
-    azureactivedirectoryobjectid: u.objectId,
-    territoryid: null,
-    createdon: now,
-    modifiedon: now,
-    createdby: null,
-    modifiedby: null,
-    versionnumber: store.nextVersion(),
-  });
 }
