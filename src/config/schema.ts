@@ -167,8 +167,8 @@ export const configSchema = z
         noProxy: z.string().optional(),
       })
       .prefault({}),
-    /** pipeline_summary: month the fiscal year starts (1 = January) */
-    pipeline: z.object({ fiscalYearStartMonth: z.number().int().min(1).max(12).default(1) }).prefault({}),
+    /** month the fiscal year starts (1 = January); unset: the organisation's own fiscal year settings */
+    pipeline: z.object({ fiscalYearStartMonth: z.number().int().min(1).max(12).optional() }).prefault({}),
   })
   .superRefine((c, ctx) => {
     let url: URL;

@@ -12,6 +12,7 @@ import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
+import { FISCAL_COLUMNS, FiscalYearSource } from './fiscal-year.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
@@ -87,6 +88,8 @@ export class DynamicsClient {
   readonly checker: ReadChecker;
   private readonly conditions: ConditionBuilder;
   private readonly planner: QueryPlanner;
+  /** the fiscal year quarters are counted by: configured, or the organisation's own (fiscal-year.ts) */
+  readonly fiscalYear: FiscalYearSource;
   private readonly cursors: CursorCodec;
   private readonly writer: RecordWriter;
   /** the queries of cursors handed out lately: a cursor passed on its own continues its query */
@@ -112,7 +115,15 @@ export class DynamicsClient {
       (model) => this.warnUnmatchedPolicyNames(model),
     );
     this.checker = new ReadChecker(policy, this.metadata);
-    this.conditions = new ConditionBuilder(this.metadata, config.pipeline.fiscalYearStartMonth);
+    this.fiscalYear = new FiscalYearSource({
+      configured: config.pipeline.fiscalYearStartMonth,
+      ttlMs: config.dynamics.metadataTtlMs,
+      policy,
+      log,
+      read: async () =>
+        (await this.query({ entity: 'organization', select: [...FISCAL_COLUMNS], top: 1 }, { internal: true })).rows[0],
+    });
+    this.conditions = new ConditionBuilder(this.metadata, () => this.fiscalYear.get());
     this.cursors = new CursorCodec(config.cursorKey);
     this.planner = new QueryPlanner(policy, this.metadata, this.checker, this.conditions, this.origin);
     this.writer = new RecordWriter({

@@ -1,5 +1,5 @@
 import type { Scalar } from './coerce.js';
-import { type FiscalQuarter, fiscalQuarter, quarterOffset } from './fiscal.js';
+import { type FiscalQuarter, type FiscalYear, fiscalQuarter, quarterOffset } from './fiscal.js';
 
 /**
  * The words of a condition: its operators (and the slips for them models make, from SQL and code), and what a
@@ -148,13 +148,13 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
 
 /**
  * "this quarter", "last quarter", "next quarter" (or "current", "previous", with or without "fiscal"): the
- * fiscal quarter pipeline_summary counts by (calendar quarters unless pipeline.fiscalYearStartMonth says
- * otherwise). Dataverse has no quarter function that does not depend on the organisation's fiscal settings,
- * so the quarter becomes its first and last day.
+ * fiscal quarter pipeline_summary counts by (the organisation's fiscal year, fiscal-year.ts). It is sent as
+ * its first and last day, so the same days are counted whichever tool names the quarter, and the answer can
+ * say which days they were.
  */
-export function quarterInWords(v: unknown, fiscalYearStartMonth: number): FiscalQuarter | undefined {
+export function quarterInWords(v: unknown, fiscal: FiscalYear | number): FiscalQuarter | undefined {
   const offset = quarterOffset(v, true);
-  return offset === undefined ? undefined : fiscalQuarter(new Date(), fiscalYearStartMonth, offset);
+  return offset === undefined ? undefined : fiscalQuarter(new Date(), fiscal, offset);
 }
 
 /**

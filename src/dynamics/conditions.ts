@@ -21,6 +21,7 @@ import {
   quarterInWords,
   unknownOpHint,
 } from './condition-words.js';
+import { type FiscalYear, fiscalYear, quarterOffset } from './fiscal.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { spanConditions, utcSpan } from './utc-days.js';
 
@@ -76,8 +77,8 @@ interface Resolved {
 export class ConditionBuilder {
   constructor(
     private readonly models: ModelSource,
-    /** where "this quarter" starts its year: 1 (calendar quarters) unless configured */
-    private readonly fiscalYearStartMonth = 1,
+    /** the fiscal year "this quarter" is a quarter of (fiscal-year.ts); asked only when a quarter is named */
+    private readonly fiscalYearOf: () => Promise<FiscalYear> = async () => fiscalYear(1),
   ) {}
 
   /**
@@ -219,6 +220,10 @@ export class ConditionBuilder {
         `For records with a matching related row, use a positive operator (eq, in, contains …). For records without, use filter text with all(): "${relation}/all(r:r/<column> ne <value>)".`,
       );
     const target = await this.models.entity(list.referencingEntity);
+    // the fiscal year is asked for only when a quarter is named (it may cost a request)
+    const fiscal = leaves.some((l) => quarterOffset(l.value, true) !== undefined)
+      ? await this.fiscalYearOf()
+      : fiscalYear(1);
     // a day or a period of a related row's date (Dataverse's date functions are not documented inside any()):
     // its UTC span as two comparisons (utc-days.ts)
     const inDays = (c: Condition): Condition => {
@@ -226,7 +231,7 @@ export class ConditionBuilder {
       if ('or' in c) return { or: c.or.map(inDays) };
       if (!('column' in c)) return c;
       const column = target.columns.get(c.column.trim().toLowerCase()) ?? columnLabelled(target, c.column);
-      const span = column?.type === 'DateTime' ? utcSpan(c, this.fiscalYearStartMonth) : undefined;
+      const span = column?.type === 'DateTime' ? utcSpan(c, fiscal) : undefined;
       if (!column || !span) return c;
       const bounds = spanConditions(column.logicalName, span, !!column.dateOnly);
       return bounds.length === 1 ? bounds[0]! : { and: bounds };
@@ -335,7 +340,9 @@ export class ConditionBuilder {
     // last, whole days as ge/le say them
     const quarter =
       r.column.type === 'DateTime' && c.op === 'eq'
-        ? (quarterInWords(c.value, this.fiscalYearStartMonth) ?? monthsInWords(c.value))
+        ? ((quarterOffset(c.value, true) === undefined
+            ? undefined
+            : quarterInWords(c.value, await this.fiscalYearOf())) ?? monthsInWords(c.value))
         : undefined;
     if (quarter)
       return {

@@ -6,11 +6,36 @@ export interface FiscalQuarter {
 }
 
 /**
- * The fiscal quarter holding `day`, for a fiscal year starting in `startMonth` (1–12; 1 makes them calendar
- * quarters), or the one `offset` quarters before or after it. pipeline_summary's default period and a
- * condition's "this quarter" are the same quarter, so the two tools agree on what a quarter is.
+ * Where an organisation's fiscal year starts (month 1–12; 1 makes quarters calendar quarters), and which year
+ * names it: Dynamics' fiscal year settings say "based on start date" or "based on end date" (fiscalyeardisplaycode
+ * 1 or 2), so a year from July 2026 to June 2027 is FY2026 or FY2027.
  */
-export function fiscalQuarter(day: Date, startMonth: number, offset = 0): FiscalQuarter {
+export interface FiscalYear {
+  startMonth: number;
+  namedByEnd: boolean;
+}
+
+/**
+ * A fiscal year from its start month alone (configuration, tests): named by the year it ends in unless it is
+ * the calendar year, as most companies with a fiscal year of their own name theirs.
+ */
+export function fiscalYear(f: FiscalYear | number): FiscalYear {
+  return typeof f === 'number' ? { startMonth: f, namedByEnd: f !== 1 } : f;
+}
+
+/** The name of the fiscal year that starts in `yearOfStart`. */
+export function fiscalYearName(yearOfStart: number, f: FiscalYear | number): number {
+  const fy = fiscalYear(f);
+  return fy.startMonth !== 1 && fy.namedByEnd ? yearOfStart + 1 : yearOfStart;
+}
+
+/**
+ * The fiscal quarter holding `day`, or the one `offset` quarters before or after it. pipeline_summary's
+ * default period and a condition's "this quarter" are the same quarter, so the two tools agree on what a
+ * quarter is.
+ */
+export function fiscalQuarter(day: Date, f: FiscalYear | number, offset = 0): FiscalQuarter {
+  const { startMonth } = fiscalYear(f);
   const shifted = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 3 * offset, 1));
   const m0 = (shifted.getUTCMonth() - (startMonth - 1) + 12) % 12;
   const q = Math.floor(m0 / 3);
@@ -18,9 +43,8 @@ export function fiscalQuarter(day: Date, startMonth: number, offset = 0): Fiscal
   const yearOfStart = shifted.getUTCFullYear() - (shifted.getUTCMonth() < startMonth - 1 ? 1 : 0);
   const from = new Date(Date.UTC(yearOfStart, startMonthIndex, 1));
   const to = new Date(Date.UTC(yearOfStart, startMonthIndex + 3, 0));
-  const fy = startMonth === 1 ? yearOfStart : yearOfStart + 1;
   const iso = (d: Date) => d.toISOString().slice(0, 10);
-  return { from: iso(from), to: iso(to), label: `FY${fy} Q${q + 1}` };
+  return { from: iso(from), to: iso(to), label: `FY${fiscalYearName(yearOfStart, f)} Q${q + 1}` };
 }
 
 const QUARTER_WORDS = /^(this|current|last|previous|next)(?: (?:fiscal )?quarter)?$/;

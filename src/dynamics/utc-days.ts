@@ -1,4 +1,5 @@
 import { type ConditionOp, type Leaf, monthsInWords, periodInWords, quarterInWords } from './condition-words.js';
+import type { FiscalYear } from './fiscal.js';
 
 const DAY = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -14,7 +15,7 @@ const ON_A_DAY: ReadonlySet<ConditionOp> = new Set(['on', 'eq', 'onOrAfter', 'ge
  */
 export function utcSpan(
   leaf: Leaf,
-  fiscalYearStartMonth: number,
+  fiscal: FiscalYear | number,
   now = new Date(),
 ): { from?: number; to?: number } | undefined {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -24,7 +25,7 @@ export function utcSpan(
   let op: ConditionOp = leaf.op;
   let value = leaf.value;
   if (op === 'eq') {
-    const span = quarterInWords(value, fiscalYearStartMonth) ?? monthsInWords(value, now);
+    const span = quarterInWords(value, fiscal) ?? monthsInWords(value, now);
     if (span) return { from: day(span.from), to: day(span.to) + DAY };
     const words = periodInWords(value);
     if (words) ({ op, value } = { op: words.op, value: words.value });

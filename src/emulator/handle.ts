@@ -62,6 +62,8 @@ export interface EmulatorConfigPatch {
   applicationUserMissing?: boolean;
   /** shift the Date header of Web API answers (a server whose clock differs from the client's) */
   clockSkewMs?: number;
+  /** change the organisation's fiscal year settings (its organization row) */
+  organization?: { fiscalcalendarstart?: string | null; fiscalyeardisplaycode?: number | null };
 }
 
 export interface EmulatorHandle {

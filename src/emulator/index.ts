@@ -14,6 +14,7 @@ import type { EmulatorConfigPatch, EmulatorHandle, EmulatorOptions, EmulatorStat
 import { RequestLog } from './request-log.js';
 import { stableGuid } from './schema/build.js';
 import { Schema } from './schema/index.js';
+import { seedOrganization } from './seed/organization.js';
 import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.js';
 import { type Row, Store } from './store/store.js';
 import { createClientCertificate, createServerCertificate } from './tls.js';
@@ -159,6 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     peakInFlight: 0,
     bytesOut: 0,
   };
+  const organizationId = stableGuid(`org:${seed}`);
   const api = new WebApi({
     schema,
     store,
@@ -167,7 +169,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get aggregateLimit() {
       return aggregateLimit;
     },
-    organizationId: stableGuid(`org:${seed}`),
+    organizationId,
     businessUnitId: stableGuid(`bu:${seed}`),
     roleOf,
   });
@@ -178,6 +180,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store.clear();
     seedStore(store, schema, { seed, scale, anchor, users: seedUsers });
     for (const u of extraAppUsers) seedStoreUser(store, u);
+    seedOrganization(store, organizationId);
     ticket = firstFreeTicketSequence(scale);
   };
   reseed();
@@ -380,6 +383,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (patch.tokenLifetimeSec !== undefined) authority.config.tokenLifetimeSec = patch.tokenLifetimeSec;
       if (patch.limits) protection.limits = { ...protection.limits, ...patch.limits };
       if (patch.aggregateLimit !== undefined) aggregateLimit = patch.aggregateLimit;
+      if (patch.organization) {
+        const org = store.table('organization').get(organizationId)!;
+        store
+          .table('organization')
+          .put(organizationId, { ...org, ...patch.organization, versionnumber: store.nextVersion() });
+      }
       if (patch.role) roles.set(patch.role.userId ?? appUserId, patch.role.privileges);
       if (patch.secretExpired !== undefined) {
         const app = apps.get(clientId)!;

@@ -226,7 +226,7 @@ export const aggregateRecords = defineTool({
     if (period) {
       const per = await aggregatePerPeriod(ctx.client, model.logicalName, period.column, period.unit, {
         where: conditions,
-        fiscalStartMonth: ctx.config.pipeline.fiscalYearStartMonth,
+        fiscal: await ctx.client.fiscalYear.get(),
         signal: ctx.signal,
         run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w }),
         progress: (done, total) => ctx.progress(done, total, `${done} of ${total} ${period.unit}s`),

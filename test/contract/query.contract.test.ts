@@ -60,6 +60,22 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
     },
   );
 
+  it.skipIf(skip)(
+    'ORG: one organization row holds the fiscal year settings the quarters are counted by (fiscal-year.ts)',
+    async () => {
+      const r = await t.api('GET', 'organizations?$select=fiscalcalendarstart,fiscalyeardisplaycode');
+      expect(r.status).toBe(200);
+      const rows = r.json().value;
+      expect(rows).toHaveLength(1);
+      // a date and time (midnight where it was entered, in UTC) and 1 or 2 (named by the start or end year)
+      expect(rows[0].fiscalcalendarstart).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+      expect([1, 2]).toContain(rows[0].fiscalyeardisplaycode);
+      expect(Object.keys(rows[0])).toEqual(
+        expect.arrayContaining(['@odata.etag', 'fiscalcalendarstart', 'fiscalyeardisplaycode', 'organizationid']),
+      );
+    },
+  );
+
   it.skipIf(skip)('FILTER: string functions are case-insensitive and honour LIKE wildcards', async () => {
     const all = (await t.api('GET', 'accounts?$select=name')).json().value as { name: string }[];
     const sample = all[0]!.name;

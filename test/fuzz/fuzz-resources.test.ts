@@ -21,6 +21,7 @@ const ALLOWED = [
   'opportunityclose',
   'systemuser',
   'territory',
+  'organization',
 ];
 const HOSTILE = [
   'systemuserroles',

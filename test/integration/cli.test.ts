@@ -10,6 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printChecklist, runDoctor } from '../../src/cli/doctor.js';
+import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { clientFor, emulatorEnv } from '../helpers/client.js';
@@ -248,6 +249,47 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       } finally {
         await h.close();
       }
+    } finally {
+      await emu.reset();
+    }
+  });
+
+  it("says which quarters are counted: the organisation's fiscal year, the configuration's, or calendar quarters and why", async () => {
+    const fiscal = async (env: Record<string, string> = {}) =>
+      (await runDoctor({ ...emulatorEnv(emu), ...env })).find((c) => c.name === 'Fiscal year');
+    try {
+      emu.configure({ organization: { fiscalcalendarstart: '2020-07-01T07:00:00Z', fiscalyeardisplaycode: 2 } });
+      const q = fiscalQuarter(new Date(), { startMonth: 7, namedByEnd: true });
+      expect(await fiscal()).toEqual({
+        name: 'Fiscal year',
+        ok: true,
+        detail: `Quarters follow the organisation's fiscal year, from July, each named by the year it ends in; this quarter is ${q.label} (${q.from} to ${q.to}).`,
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'dmcp-doctor-'));
+      writeFileSync(join(dir, 'c.json'), JSON.stringify({ pipeline: { fiscalYearStartMonth: 4 } }));
+      expect((await fiscal({ DYNAMICS_MCP_CONFIG: join(dir, 'c.json') }))?.detail).toMatch(
+        /^Quarters count from April \(pipeline.fiscalYearStartMonth in the configuration\); this quarter is FY\d{4} Q\d/,
+      );
+      // a policy without the settings, in an organisation whose year is not the calendar's: said, with the month
+      const narrow = join(dir, 'policy.json');
+      writeFileSync(narrow, JSON.stringify({ entities: { opportunity: { read: ['name', 'estimatedclosedate'] } } }));
+      expect(await fiscal({ DYNAMICS_MCP_POLICY: narrow })).toMatchObject({
+        warning: true,
+        detail: expect.stringMatching(
+          /^Quarters are calendar quarters: the organisation's fiscal year starts in July, but the policy does not let the server read/,
+        ),
+        fix: expect.stringContaining('pipeline.fiscalYearStartMonth to 7'),
+      });
+      // the application user may not read the organisation: a warning that says what quarters are counted instead
+      emu.configure(roleWithout({ organization: ['read'] }));
+      expect(await fiscal()).toMatchObject({
+        ok: true,
+        warning: true,
+        detail: expect.stringMatching(
+          /^Quarters are calendar quarters: the organisation's fiscal year settings could not be read \(Dynamics answered HTTP 403\)/,
+        ),
+        fix: expect.stringContaining('prvReadOrganization'),
+      });
     } finally {
       await emu.reset();
     }

@@ -37,6 +37,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'lead',
       'opportunity',
       'opportunityclose',
+      'organization',
       'systemuser',
       'territory',
     ]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { monthsInWords, periodInWords } from '../../src/dynamics/condition-words.js';
 import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
+import { startMonthOf } from '../../src/dynamics/fiscal-year.js';
 import {
   addDays,
   type Period,
@@ -60,6 +61,32 @@ describe('date periods for aggregate_records', () => {
     expect(periodOf('2026-03-15', 'year', 4)).toEqual({ from: '2025-04-01', to: '2026-03-31', label: 'FY2026' });
     expect(periodOf('2026-04-01', 'year', 4)).toEqual({ from: '2026-04-01', to: '2027-03-31', label: 'FY2027' });
     expect(periodOf('2026-04-01', 'quarter', 4).label).toBe('FY2027 Q1');
+  });
+
+  it("a fiscal year is named by the year it starts or ends in, as the organisation's settings say", () => {
+    const byStart = { startMonth: 7, namedByEnd: false };
+    const byEnd = { startMonth: 7, namedByEnd: true };
+    // July 2026 to June 2027: FY2026 by its start, FY2027 by its end
+    expect(periodOf('2026-11-30', 'year', byStart)).toEqual({ from: '2026-07-01', to: '2027-06-30', label: 'FY2026' });
+    expect(periodOf('2026-11-30', 'year', byEnd)).toEqual({ from: '2026-07-01', to: '2027-06-30', label: 'FY2027' });
+    expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), byStart)).toEqual({
+      from: '2026-10-01',
+      to: '2026-12-31',
+      label: 'FY2026 Q2',
+    });
+    expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), byEnd).label).toBe('FY2027 Q2');
+    // the calendar year is its own name either way
+    expect(periodOf('2026-11-30', 'year', { startMonth: 1, namedByEnd: true }).label).toBe('2026');
+  });
+
+  it("the organisation's fiscal year starts on the day its administrator entered, in whatever time zone", () => {
+    // Dynamics keeps the first day as that midnight where it was entered, in UTC
+    expect(startMonthOf('2026-04-01T00:00:00Z')).toBe(4);
+    expect(startMonthOf('2026-04-01T07:00:00Z')).toBe(4); // entered in UTC-7
+    expect(startMonthOf('2026-03-31T14:00:00Z')).toBe(4); // entered in UTC+10
+    expect(startMonthOf('2025-12-31T23:00:00Z')).toBe(1); // entered in UTC+1
+    expect(startMonthOf(null)).toBeUndefined();
+    expect(startMonthOf('not a date')).toBeUndefined();
   });
 
   it('a span of periods leaves no day out and counts none twice', () => {

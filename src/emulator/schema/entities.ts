@@ -423,6 +423,28 @@ export const transactioncurrency = entity({
   ],
 });
 
+/**
+ * The organisation's one row: its name and fiscal year settings (what dynamics-mcp reads; the real table has
+ * hundreds of settings). fiscalcalendarstart is the first day of a fiscal year as the midnight it was entered at
+ * in the administrator's time zone, in UTC; fiscalyeardisplaycode names a fiscal year by the year it starts in (1)
+ * or ends in (2).
+ */
+export const organization = entity({
+  logicalName: 'organization',
+  entitySetName: 'organizations',
+  schemaName: 'Organization',
+  displayName: 'Organization',
+  displayCollectionName: 'Organizations',
+  primaryName: 'name',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 1019,
+  attributes: [
+    str('name', 'Organization Name', 160, 'SystemRequired'),
+    date('fiscalcalendarstart', 'Fiscal Calendar Start'),
+    int('fiscalyeardisplaycode', 'Fiscal Year Display', 1, 2),
+  ],
+});
+
 /** 1:N relationships by their documented (or Dataverse-style) collection-valued navigation names. */
 const ONE_TO_MANY: [string, string, string, string][] = [
   // [referenced entity, navigation property, referencing entity, referencing attribute]
@@ -463,6 +485,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   systemuser,
   territory,
   transactioncurrency,
+  organization,
 ];
 
 function link(entities: EntityDef[]): void {

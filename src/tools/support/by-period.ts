@@ -1,5 +1,6 @@
 import type { DynamicsClient, Row } from '../../dynamics/client.js';
 import type { Condition } from '../../dynamics/conditions.js';
+import type { FiscalYear } from '../../dynamics/fiscal.js';
 import { badInput } from '../../errors.js';
 import type { ColumnModel } from '../../policy/model.js';
 import { addDays, type Period, type PeriodUnit, periodsBefore, periodsBetween } from './periods.js';
@@ -33,7 +34,7 @@ export async function aggregatePerPeriod(
   unit: PeriodUnit,
   opts: {
     where?: Condition;
-    fiscalStartMonth: number;
+    fiscal: FiscalYear;
     signal: AbortSignal;
     run: (where: Condition) => Promise<Row[]>;
     progress: (done: number, total: number) => Promise<void>;
@@ -58,17 +59,11 @@ export async function aggregatePerPeriod(
   const [first, last] = await Promise.all([end('asc'), end('desc')]);
   if (!first || !last) return [];
   const slack = column.dateOnly ? 0 : 1;
-  const periods = periodsBetween(
-    addDays(first, -slack),
-    addDays(last, slack),
-    unit,
-    opts.fiscalStartMonth,
-    MAX_PERIODS,
-  );
+  const periods = periodsBetween(addDays(first, -slack), addDays(last, slack), unit, opts.fiscal, MAX_PERIODS);
   if (!periods)
     throw badInput(
       `Grouping ${entity} by ${unit} of ${name} needs more than ${MAX_PERIODS} ${unit}s (${first} to ${last}), one aggregation each; one call makes at most ${MAX_PERIODS}.`,
-      `Narrow where to a shorter span (e.g. {"column":"${name}","op":"ge","value":"${periodsBefore(last, unit, opts.fiscalStartMonth, MAX_PERIODS - 1)}"} for the last ${MAX_PERIODS}), or group by a longer period${unit === 'year' ? '' : ` (${unit === 'quarter' ? 'year' : 'month, quarter or year'})`}.`,
+      `Narrow where to a shorter span (e.g. {"column":"${name}","op":"ge","value":"${periodsBefore(last, unit, opts.fiscal, MAX_PERIODS - 1)}"} for the last ${MAX_PERIODS}), or group by a longer period${unit === 'year' ? '' : ` (${unit === 'quarter' ? 'year' : 'month, quarter or year'})`}.`,
     );
   const out: PeriodRows[] = periods.map((period) => ({
     period,

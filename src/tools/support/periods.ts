@@ -1,4 +1,4 @@
-import { fiscalQuarter } from '../../dynamics/fiscal.js';
+import { type FiscalYear, fiscalQuarter, fiscalYear, fiscalYearName } from '../../dynamics/fiscal.js';
 
 /**
  * Date periods for aggregate_records ("cases per month"). Dataverse's $apply cannot group by a date ("Aggregate
@@ -55,9 +55,9 @@ export const addDays = (date: string, n: number) => iso(day(date) + n * DAY_MS);
 /**
  * The period holding `date`. Weeks start on Sunday, as the weeks of Dataverse's ThisWeek and LastWeek do in an
  * organisation's default settings (so "per week" and "last week" count the same days); quarters and years are fiscal, from
- * pipeline.fiscalYearStartMonth, so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
+ * the organisation's fiscal year (fiscal-year.ts), so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
  */
-export function periodOf(date: string, unit: PeriodUnit, fiscalStartMonth: number): Period {
+export function periodOf(date: string, unit: PeriodUnit, fiscal: FiscalYear | number): Period {
   const d = new Date(day(date));
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
@@ -75,14 +75,14 @@ export function periodOf(date: string, unit: PeriodUnit, fiscalStartMonth: numbe
         label: iso(Date.UTC(y, m, 1)).slice(0, 7),
       };
     case 'quarter':
-      return fiscalQuarter(d, fiscalStartMonth);
+      return fiscalQuarter(d, fiscal);
     case 'year': {
-      const start = fiscalStartMonth - 1;
+      const start = fiscalYear(fiscal).startMonth - 1;
       const first = m < start ? y - 1 : y;
       return {
         from: iso(Date.UTC(first, start, 1)),
         to: iso(Date.UTC(first + 1, start, 0)),
-        label: fiscalStartMonth === 1 ? String(first) : `FY${first + 1}`,
+        label: start === 0 ? String(first) : `FY${fiscalYearName(first, fiscal)}`,
       };
     }
   }
@@ -96,12 +96,12 @@ export function periodsBetween(
   first: string,
   last: string,
   unit: PeriodUnit,
-  fiscalStartMonth: number,
+  fiscal: FiscalYear | number,
   max: number,
 ): Period[] | undefined {
   const out: Period[] = [];
-  const next = (p: Period) => periodOf(addDays(p.to, 1), unit, fiscalStartMonth);
-  for (let p = periodOf(first, unit, fiscalStartMonth); p.from <= last; p = next(p)) {
+  const next = (p: Period) => periodOf(addDays(p.to, 1), unit, fiscal);
+  for (let p = periodOf(first, unit, fiscal); p.from <= last; p = next(p)) {
     if (out.length === max) return undefined;
     out.push(p);
   }
@@ -109,8 +109,8 @@ export function periodsBetween(
 }
 
 /** The first day of the `n`th period before the one holding `date`: where a span of `n + 1` periods starts. */
-export function periodsBefore(date: string, unit: PeriodUnit, fiscalStartMonth: number, n: number): string {
-  let p = periodOf(date, unit, fiscalStartMonth);
-  for (let i = 0; i < n; i++) p = periodOf(addDays(p.from, -1), unit, fiscalStartMonth);
+export function periodsBefore(date: string, unit: PeriodUnit, fiscal: FiscalYear | number, n: number): string {
+  let p = periodOf(date, unit, fiscal);
+  for (let i = 0; i < n; i++) p = periodOf(addDays(p.from, -1), unit, fiscal);
   return p.from;
 }

@@ -1,0 +1,149 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FiscalYear, fiscalQuarter } from '../../src/dynamics/fiscal.js';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { ALL_ENTITIES } from '../../src/emulator/schema/entities.js';
+import { fullRole } from '../../src/emulator/webapi/security.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+/**
+ * Quarters are the organisation's own: its fiscal year settings (organization.fiscalcalendarstart and
+ * fiscalyeardisplaycode) say where a year starts and what it is called, unless the configuration says
+ * otherwise. A server that counted calendar quarters in an organisation whose year starts in July would
+ * total the wrong deals under "this quarter" without a word.
+ */
+describe("the organisation's fiscal year", () => {
+  let emu: EmulatorHandle;
+  const open: McpHarness[] = [];
+  const connect = async (opts: Parameters<typeof connectInMemory>[1] = {}) => {
+    const h = await connectInMemory(emu, opts);
+    open.push(h);
+    return h;
+  };
+  /** the organisations requests since `since` (the reads of its fiscal year settings) */
+  const orgReads = (since: number) =>
+    emu
+      .requests()
+      .slice(since)
+      .filter((r) => r.url.startsWith('/api/data/v9.2/organizations'));
+  /** the open deals the emulator holds that close within a quarter, by id */
+  const closingIn = (q: { from: string; to: string }) =>
+    emu
+      .rows('opportunity')
+      .filter(
+        (o) => o.statecode === 0 && String(o.estimatedclosedate) >= q.from && String(o.estimatedclosedate) <= q.to,
+      )
+      .map((o) => String(o.opportunityid))
+      .sort();
+
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 200 });
+  });
+  afterEach(async () => {
+    for (const h of open.splice(0)) await h.close();
+    await emu.reset();
+  });
+  afterAll(async () => {
+    await emu.close();
+  });
+
+  it('sets the quarters pipeline_summary totals and query_entities finds, from the first day its administrator entered', async () => {
+    for (const [start, code, year] of [
+      // 1 July entered in UTC-7, the year named by its end (FY2027 runs July 2026 to June 2027)
+      ['2020-07-01T07:00:00Z', 2, { startMonth: 7, namedByEnd: true }],
+      // 1 April entered in UTC+10 (the day before, in UTC), named by its start
+      ['2019-03-31T14:00:00Z', 1, { startMonth: 4, namedByEnd: false }],
+    ] as const) {
+      emu.configure({ organization: { fiscalcalendarstart: start, fiscalyeardisplaycode: code } });
+      const h = await connect();
+      for (const [quarter, offset] of [
+        ['this', 0],
+        ['last', -1],
+      ] as const) {
+        const q = fiscalQuarter(new Date(), year as FiscalYear, offset);
+        const summary = await h.call('pipeline_summary', { quarter });
+        expect(summary.isError, textOf(summary)).toBeFalsy();
+        expect(summary.structuredContent.period, `${start} ${quarter}`).toEqual(q);
+        const deals = await h.call('query_entities', {
+          entity: 'opportunity',
+          select: ['name'],
+          where: { estimatedclosedate: `${quarter} quarter`, statecode: 'Open' },
+          top: 5000,
+        });
+        expect(deals.isError, textOf(deals)).toBeFalsy();
+        const ids = deals.structuredContent.records.map((r: { id: string }) => r.id).sort();
+        expect(ids.length, `${start}: deals close in ${q.label}`).toBeGreaterThan(0);
+        expect(ids).toEqual(closingIn(q));
+        expect(summary.structuredContent.totals.count).toBe(ids.length);
+      }
+    }
+  });
+
+  it('is read once, and only when a quarter is named', async () => {
+    emu.configure({ organization: { fiscalcalendarstart: '2020-10-01T00:00:00Z', fiscalyeardisplaycode: 2 } });
+    const h = await connect();
+    const since = emu.requests().length;
+    const plain = await h.call('query_entities', { entity: 'opportunity', select: ['name'], top: 5 });
+    expect(plain.isError, textOf(plain)).toBeFalsy();
+    expect(orgReads(since)).toEqual([]);
+    const calls = await Promise.all([
+      h.call('pipeline_summary', {}),
+      h.call('pipeline_summary', { quarter: 'next' }),
+      h.call('query_entities', { entity: 'opportunity', where: { estimatedclosedate: 'this quarter' }, top: 5 }),
+    ]);
+    for (const c of calls) expect(c.isError, textOf(c)).toBeFalsy();
+    expect(calls[0].structuredContent.period).toEqual(fiscalQuarter(new Date(), { startMonth: 10, namedByEnd: true }));
+    expect(orgReads(since)).toHaveLength(1);
+  });
+
+  it("the configuration's fiscalYearStartMonth overrides it, and nothing is read", async () => {
+    emu.configure({ organization: { fiscalcalendarstart: '2020-07-01T00:00:00Z', fiscalyeardisplaycode: 1 } });
+    const file = join(tmpdir(), `dmcp-fiscal-override-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify({ pipeline: { fiscalYearStartMonth: 2 } }));
+    const h = await connect({ configFile: file });
+    const since = emu.requests().length;
+    const r = await h.call('pipeline_summary', {});
+    expect(r.structuredContent.period).toEqual(fiscalQuarter(new Date(), 2));
+    expect(orgReads(since)).toEqual([]);
+  });
+
+  it('is the calendar year where the policy leaves the settings out or Dynamics refuses them; a failure that may pass fails the call', async () => {
+    emu.configure({ organization: { fiscalcalendarstart: '2020-07-01T00:00:00Z', fiscalyeardisplaycode: 2 } });
+    const calendar = fiscalQuarter(new Date(), 1);
+    // the policy does not name the organization table: nothing is asked
+    const unlisted = await connect({
+      env: { DYNAMICS_MCP_POLICY: builtInPolicyWith('no-organization', ({ organization: _o, ...e }) => e) },
+    });
+    let since = emu.requests().length;
+    expect((await unlisted.call('pipeline_summary', {})).structuredContent.period).toEqual(calendar);
+    expect(orgReads(since)).toEqual([]);
+
+    // the application user may not read the organisation (a security role without it): Dynamics' 403, said in the log
+    const { organization: _o, ...role } = fullRole(ALL_ENTITIES);
+    emu.configure({ role: { privileges: role } });
+    const refused = await connect();
+    since = emu.requests().length;
+    const r = await refused.call('pipeline_summary', {});
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.period).toEqual(calendar);
+    expect(orgReads(since).map((q) => q.status)).toEqual([403]);
+    expect(refused.logs.join('')).toContain("could not read the organisation's fiscal year settings");
+    emu.configure({ role: { privileges: fullRole(ALL_ENTITIES) } });
+
+    // Dynamics unavailable for longer than the retries: the call fails and says so, rather than count calendar
+    // quarters; the next call asks again and counts the organisation's
+    const noRetries = join(tmpdir(), `dmcp-fiscal-no-retries-${process.pid}.json`);
+    writeFileSync(noRetries, JSON.stringify({ dynamics: { maxRetries: 0 } }));
+    const busy = await connect({ configFile: noRetries });
+    emu.addFault({ match: { path: '/api/data/v9.2/organizations' }, response: { status: 503, body: '' } });
+    const failed = await busy.call('pipeline_summary', {});
+    expect(failed.isError).toBe(true);
+    expect(textOf(failed)).toMatch(/^Error \(server\)/);
+    const again = await busy.call('pipeline_summary', {});
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(again.structuredContent.period).toEqual(fiscalQuarter(new Date(), { startMonth: 7, namedByEnd: true }));
+  });
+});
