@@ -1,5 +1,12 @@
 import type { Scalar } from './coerce.js';
-import { type FiscalQuarter, type FiscalYear, fiscalQuarter, quarterOffset } from './fiscal.js';
+import {
+  type FiscalQuarter,
+  type FiscalYear,
+  fiscalQuarter,
+  fiscalYearOffset,
+  fiscalYearSpan,
+  quarterOffset,
+} from './fiscal.js';
 
 /**
  * The words of a condition: its operators (and the slips for them models make, from SQL and code), and what a
@@ -152,9 +159,12 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
  * its first and last day, so the same days are counted whichever tool names the quarter, and the answer can
  * say which days they were.
  */
-export function quarterInWords(v: unknown, fiscal: FiscalYear | number): FiscalQuarter | undefined {
+export function quarterInWords(v: unknown, fiscal: FiscalYear | number, today = new Date()): FiscalQuarter | undefined {
   const offset = quarterOffset(v, true);
-  return offset === undefined ? undefined : fiscalQuarter(new Date(), fiscal, offset);
+  if (offset !== undefined) return fiscalQuarter(today, fiscal, offset);
+  // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
+  const years = fiscalYearOffset(v);
+  return years === undefined ? undefined : fiscalYearSpan(today, fiscal, years);
 }
 
 /**

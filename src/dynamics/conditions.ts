@@ -21,7 +21,7 @@ import {
   quarterInWords,
   unknownOpHint,
 } from './condition-words.js';
-import { type FiscalYear, fiscalYear, quarterOffset } from './fiscal.js';
+import { type FiscalYear, fiscalYear, namesFiscalPeriod } from './fiscal.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { spanConditions, utcSpan } from './utc-days.js';
 
@@ -221,9 +221,7 @@ export class ConditionBuilder {
       );
     const target = await this.models.entity(list.referencingEntity);
     // the fiscal year is asked for only when a quarter is named (it may cost a request)
-    const fiscal = leaves.some((l) => quarterOffset(l.value, true) !== undefined)
-      ? await this.fiscalYearOf()
-      : fiscalYear(1);
+    const fiscal = leaves.some((l) => namesFiscalPeriod(l.value)) ? await this.fiscalYearOf() : fiscalYear(1);
     // a day or a period of a related row's date (Dataverse's date functions are not documented inside any()):
     // its UTC span as two comparisons (utc-days.ts)
     const inDays = (c: Condition): Condition => {
@@ -340,9 +338,8 @@ export class ConditionBuilder {
     // last, whole days as ge/le say them
     const quarter =
       r.column.type === 'DateTime' && c.op === 'eq'
-        ? ((quarterOffset(c.value, true) === undefined
-            ? undefined
-            : quarterInWords(c.value, await this.fiscalYearOf())) ?? monthsInWords(c.value))
+        ? ((namesFiscalPeriod(c.value) ? quarterInWords(c.value, await this.fiscalYearOf()) : undefined) ??
+          monthsInWords(c.value))
         : undefined;
     if (quarter)
       return {

@@ -47,6 +47,34 @@ export function fiscalQuarter(day: Date, f: FiscalYear | number, offset = 0): Fi
   return { from: iso(from), to: iso(to), label: `FY${fiscalYearName(yearOfStart, f)} Q${q + 1}` };
 }
 
+/** The fiscal year holding `day`, or the one `offset` years before or after it: its first and last day and name. */
+export function fiscalYearSpan(day: Date, f: FiscalYear | number, offset = 0): FiscalQuarter {
+  const { startMonth } = fiscalYear(f);
+  const y = day.getUTCFullYear() + offset;
+  const first = day.getUTCMonth() < startMonth - 1 ? y - 1 : y;
+  const iso = (d: number) => new Date(d).toISOString().slice(0, 10);
+  return {
+    from: iso(Date.UTC(first, startMonth - 1, 1)),
+    to: iso(Date.UTC(first + 1, startMonth - 1, 0)),
+    label: startMonth === 1 ? String(first) : `FY${fiscalYearName(first, f)}`,
+  };
+}
+
+const FISCAL_YEAR_WORDS = /^(this|current|last|previous|next) fiscal year$/;
+
+/** How many fiscal years from the current one "this fiscal year" / "last fiscal year" / "next fiscal year" name. */
+export function fiscalYearOffset(text: unknown): -1 | 0 | 1 | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = FISCAL_YEAR_WORDS.exec(text.trim().toLowerCase().replace(/\s+/g, ' '));
+  if (!m) return undefined;
+  return m[1] === 'next' ? 1 : m[1] === 'last' || m[1] === 'previous' ? -1 : 0;
+}
+
+/** Whether a condition's value names a fiscal period (a quarter, or a fiscal year): it needs the fiscal year. */
+export function namesFiscalPeriod(v: unknown): boolean {
+  return quarterOffset(v, true) !== undefined || fiscalYearOffset(v) !== undefined;
+}
+
 const QUARTER_WORDS = /^(this|current|last|previous|next)(?: (?:fiscal )?quarter)?$/;
 
 /**

@@ -25,7 +25,7 @@ export function utcSpan(
   let op: ConditionOp = leaf.op;
   let value = leaf.value;
   if (op === 'eq') {
-    const span = quarterInWords(value, fiscal) ?? monthsInWords(value, now);
+    const span = quarterInWords(value, fiscal, now) ?? monthsInWords(value, now);
     if (span) return { from: day(span.from), to: day(span.to) + DAY };
     const words = periodInWords(value);
     if (words) ({ op, value } = { op: words.op, value: words.value });

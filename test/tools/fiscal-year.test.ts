@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FiscalYear, fiscalQuarter } from '../../src/dynamics/fiscal.js';
+import { type FiscalYear, fiscalQuarter, fiscalYearSpan } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_ENTITIES } from '../../src/emulator/schema/entities.js';
 import { fullRole } from '../../src/emulator/webapi/security.js';
@@ -78,6 +78,34 @@ describe("the organisation's fiscal year", () => {
         expect(ids.length, `${start}: deals close in ${q.label}`).toBeGreaterThan(0);
         expect(ids).toEqual(closingIn(q));
         expect(summary.structuredContent.totals.count).toBe(ids.length);
+      }
+      // its fiscal years too: in conditions ("this fiscal year"), and as aggregate_records' years
+      for (const [words, offset] of [
+        ['this fiscal year', 0],
+        ['next fiscal year', 1],
+      ] as const) {
+        const span = fiscalYearSpan(new Date(), year as FiscalYear, offset);
+        const deals = await h.call('query_entities', {
+          entity: 'opportunity',
+          select: ['name'],
+          where: { estimatedclosedate: words, statecode: 'Open' },
+          top: 5000,
+        });
+        expect(deals.isError, textOf(deals)).toBeFalsy();
+        const ids = deals.structuredContent.records.map((r: { id: string }) => r.id).sort();
+        expect(ids.length, `${start}: deals close in ${span.label}`).toBeGreaterThan(0);
+        expect(ids, `${start}: ${words} is ${span.from} to ${span.to}`).toEqual(closingIn(span));
+        const perYear = await h.call('aggregate_records', {
+          entity: 'opportunity',
+          where: { statecode: 'Open' },
+          groupBy: ['estimatedclosedate per year'],
+          measures: ['count'],
+        });
+        expect(perYear.isError, textOf(perYear)).toBeFalsy();
+        const row = perYear.structuredContent.groups.find(
+          (g: Record<string, unknown>) => g.estimatedclosedate_year === span.label,
+        );
+        expect(row?.count ?? 0, `${span.label} per year`).toBe(ids.length);
       }
     }
   });

@@ -801,7 +801,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
     expect(textOf(r)).toContain(
-      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last 6 months".',
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months".',
     );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);

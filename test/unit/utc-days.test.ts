@@ -19,10 +19,22 @@ describe('a date condition as its UTC span', () => {
     ['on', '2026-11-20', '2026-11-20', '2026-11-21'],
     ['eq', '2026-11-20', '2026-11-20', '2026-11-21'],
     ['eq', 'this quarter', '2026-10-01', '2027-01-01'],
+    ['eq', 'last fiscal year', '2025-01-01', '2026-01-01'],
     ['eq', 'last 6 months', '2026-06-01', '2026-12-02'],
     ['eq', 'last week', '2026-11-22', '2026-11-29'],
   ])('%s %s: from %s to %s', (op, value, from, to) => {
     expect(span(op, value)).toEqual({ from: at(`${from}T00:00:00Z`), to: at(`${to}T00:00:00Z`) });
+  });
+
+  it("quarters and fiscal years are the organisation's: a year from April, named by its end", () => {
+    const april = (value: string) =>
+      utcSpan({ column: 'createdon', op: 'eq', value }, { startMonth: 4, namedByEnd: true }, now);
+    expect(april('this quarter')).toEqual({ from: at('2026-10-01T00:00:00Z'), to: at('2027-01-01T00:00:00Z') });
+    expect(april('this fiscal year')).toEqual({ from: at('2026-04-01T00:00:00Z'), to: at('2027-04-01T00:00:00Z') });
+    expect(april('Previous fiscal year')).toEqual({ from: at('2025-04-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') });
+    expect(april('next fiscal  year')).toEqual({ from: at('2027-04-01T00:00:00Z'), to: at('2028-04-01T00:00:00Z') });
+    // "fiscal" said: "this year" stays Dataverse's calendar year
+    expect(april('this year')).toEqual({ from: at('2026-01-01T00:00:00Z'), to: at('2027-01-01T00:00:00Z') });
   });
 
   it('relative days run to or from now; one-sided comparisons leave an end open', () => {

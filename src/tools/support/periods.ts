@@ -1,4 +1,4 @@
-import { type FiscalYear, fiscalQuarter, fiscalYear, fiscalYearName } from '../../dynamics/fiscal.js';
+import { type FiscalYear, fiscalQuarter, fiscalYearSpan } from '../../dynamics/fiscal.js';
 
 /**
  * Date periods for aggregate_records ("cases per month"). Dataverse's $apply cannot group by a date ("Aggregate
@@ -76,15 +76,8 @@ export function periodOf(date: string, unit: PeriodUnit, fiscal: FiscalYear | nu
       };
     case 'quarter':
       return fiscalQuarter(d, fiscal);
-    case 'year': {
-      const start = fiscalYear(fiscal).startMonth - 1;
-      const first = m < start ? y - 1 : y;
-      return {
-        from: iso(Date.UTC(first, start, 1)),
-        to: iso(Date.UTC(first + 1, start, 0)),
-        label: start === 0 ? String(first) : `FY${fiscalYearName(first, fiscal)}`,
-      };
-    }
+    case 'year':
+      return fiscalYearSpan(d, fiscal);
   }
 }
 
