@@ -123,7 +123,11 @@ export class DynamicsClient {
       read: async () =>
         (await this.query({ entity: 'organization', select: [...FISCAL_COLUMNS], top: 1 }, { internal: true })).rows[0],
     });
-    this.conditions = new ConditionBuilder(this.metadata, () => this.fiscalYear.get());
+    this.conditions = new ConditionBuilder(
+      this.metadata,
+      () => this.fiscalYear.get(),
+      (e, n) => policy.canFollow(e, n),
+    );
     this.cursors = new CursorCodec(config.cursorKey);
     this.planner = new QueryPlanner(policy, this.metadata, this.checker, this.conditions, this.origin);
     this.writer = new RecordWriter({

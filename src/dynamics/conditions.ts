@@ -79,6 +79,8 @@ export class ConditionBuilder {
     private readonly models: ModelSource,
     /** the fiscal year "this quarter" is a quarter of (fiscal-year.ts); asked only when a quarter is named */
     private readonly fiscalYearOf: () => Promise<FiscalYear> = async () => fiscalYear(1),
+    /** the relationships the policy follows: a customer lookup followed to some of its tables only is refused */
+    private readonly follows?: (entity: string, navigation: string) => boolean,
   ) {}
 
   /**
@@ -141,6 +143,7 @@ export class ConditionBuilder {
       this.models,
       entity,
       c.column.split('/').map((p) => p.trim()),
+      this.follows,
     );
     return paths ? { or: paths.map((p) => ({ ...c, column: p.join('/') })) } : undefined;
   }

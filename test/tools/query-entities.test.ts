@@ -487,6 +487,38 @@ describe('query_entities', () => {
     );
   });
 
+  it('a customer lookup the policy follows to some of its tables only: refused with the question it can answer, which then is', async () => {
+    // the built-in policy follows a contact's parent customer to accounts, not to contacts
+    const asked = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { parentcustomerid: { name: { startsWith: 'Contoso' } } },
+    });
+    expect(textOf(asked)).toBe(
+      "Error (policy): 'parentcustomerid' of contact points at account and contact, and this server's policy follows it to account only: a condition on it cannot be checked for the rest.\nHow to fix: To match only records whose parentcustomerid is an account, name that relationship: 'parentcustomerid_account/name'.",
+    );
+    const contoso = new Set(
+      emu
+        .rows('account')
+        .filter((a) => String(a.name).startsWith('Contoso'))
+        .map((a) => a.accountid),
+    );
+    const expected = emu
+      .rows('contact')
+      .filter((c) => contoso.has((c.parentcustomerid as { id?: string } | null)?.id))
+      .map((c) => String(c.contactid))
+      .sort();
+    const narrower = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { 'parentcustomerid_account/name': { startsWith: 'Contoso' } },
+      top: 5000,
+    });
+    expect(narrower.isError, textOf(narrower)).toBeFalsy();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(ids(narrower)).toEqual(expected);
+  });
+
   // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
   it('an object of column names is one condition per column, all of them to hold', async () => {
     const accounts = emu.rows('account');
