@@ -47,7 +47,9 @@ const opAsMeant = (v: unknown) => (typeof v === 'string' ? (OP_NAMES.get(v.trim(
 
 /**
  * Measures as models write them, where each means one thing: SQL's text ("sum(revenue), count(*)"), an op
- * name alone ("count"), {sum: "revenue"}, and field/function for column/op. What is left is refused.
+ * name alone ("count"), words ("sum of estimatedvalue", "average Annual Revenue"), {sum: "revenue"}, and
+ * field/function for column/op. What is left is refused. Words with count are left to the check ("count of
+ * deals" names no column), as is anything whose first word is not a measure.
  */
 function measuresAsMeant(v: unknown): unknown {
   const items =
@@ -57,6 +59,9 @@ function measuresAsMeant(v: unknown): unknown {
     if (typeof item === 'string') {
       // the column may be a label with spaces ("avg(Annual Revenue)"): resolved with the other names
       const m = /^\s*(\w+)\s*(?:\(\s*(\*|distinct\s+)?\s*([\w/ ]*?)\s*\))?\s*$/i.exec(item);
+      const words = m ? undefined : /^\s*(\w+)\s+(?:of\s+)?([\w/][\w/ ]*?)\s*$/i.exec(item);
+      const wordOp = words && OP_NAMES.get(words[1]!.toLowerCase());
+      if (words && wordOp && wordOp !== 'count') return { op: wordOp, column: words[2] };
       if (!m) return item;
       const op = m[2]?.trim().toLowerCase() === 'distinct' ? 'countDistinct' : m[1]!;
       return { op, ...(m[3] ? { column: m[3] } : {}) };

@@ -130,6 +130,8 @@ describe('aggregate_records', () => {
         groupBy: ['industrycode'],
         measures: [{ sum: 'revenue' }, 'count', { function: 'countDistinct', field: 'address1_city' }],
       },
+      // in words
+      { groupBy: 'industrycode', measures: ['sum of revenue', 'count', 'distinct address1_city'] },
     ]) {
       const r = await h.call('aggregate_records', { entity: 'account', ...variant });
       expect(r.isError, textOf(r)).toBeFalsy();
@@ -141,6 +143,12 @@ describe('aggregate_records', () => {
       groupBy: 'Industry',
       measures: 'sum(Annual Revenue), count(*)',
     });
+    const inWords = await h.call('aggregate_records', {
+      entity: 'account',
+      groupBy: 'Industry',
+      measures: ['Total Annual Revenue', 'count'],
+    });
+    expect(inWords.structuredContent, textOf(inWords)).toEqual(byLabel.structuredContent);
     const byName = await h.call('aggregate_records', {
       entity: 'account',
       groupBy: ['industrycode'],
