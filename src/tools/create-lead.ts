@@ -4,6 +4,7 @@ import { columnLabelled } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
+import { lookupsByName } from './support/lookup-names.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -112,6 +113,8 @@ export const createLead = defineTool({
       if (own) throw badInput(`"extra" has '${k}', which is the argument '${own}'.`, `Pass it as "${own}" instead.`);
       values[name ?? k.toLowerCase()] = v;
     }
+    // a lookup in "extra" written as the related record's name is the one record with it
+    if (model) Object.assign(values, await lookupsByName(ctx, model, values));
     const postal =
       typeof values.address1_postalcode === 'string'
         ? values.address1_postalcode.replace(/\s+/g, '').toUpperCase()

@@ -5,7 +5,7 @@ import { fiscalQuarter, quarterOffset } from '../dynamics/fiscal.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { guidOrUndefined } from './support/ids.js';
+import { userNamed } from './support/lookup-names.js';
 import { anyCase } from './support/schemas.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
@@ -19,36 +19,6 @@ interface Bucket {
   count: number;
   totalValue: number;
   weightedValue: number;
-}
-
-/**
- * The owner's user id: the id itself, or a user's full name when exactly one user has it (this tool only
- * reads, and the answer names the owner). "me" is the signed-in user when the call reaches Dataverse as that
- * user (hosted, on-behalf-of); otherwise it is refused: the server signs in as an application, so the user
- * it would find is that application, not the person asking.
- */
-async function ownerNamed(ctx: ToolContext, given: string): Promise<string> {
-  const id = guidOrUndefined(given);
-  if (id) return id;
-  const name = given.trim();
-  const me = /^(me|myself|i|current user|my)$/i.test(name);
-  if (me && ctx.client.asSignedInUser) return (await ctx.client.whoAmI({ signal: ctx.signal })).UserId.toLowerCase();
-  if (me)
-    throw badInput(
-      `ownerId '${name}': this server signs in to Dynamics as an application, so "me" would be that application, not you.`,
-      'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and pass its id.',
-    );
-  const page = await ctx.client.query(
-    { entity: 'systemuser', select: ['fullname'], where: { column: 'fullname', op: 'eq', value: name }, top: 10 },
-    { signal: ctx.signal, internal: true },
-  );
-  if (page.rows.length === 1) return String(page.rows[0]!.systemuserid);
-  throw badInput(
-    page.rows.length
-      ? `${page.rows.length} users are named '${name}': ${page.rows.map((r) => r.systemuserid).join(', ')}.`
-      : `ownerId '${name}' is neither a user id (GUID) nor the full name of a user.`,
-    'Find the user with query_entities on systemuser (e.g. where fullname contains part of the name) and pass its id.',
-  );
 }
 
 /**
@@ -176,7 +146,7 @@ export const pipelineSummary = defineTool({
         'e.g. "from": "2026-01-01", "to": "2026-03-31".',
       );
     if (from > to) throw badInput(`"from" (${from}) is after "to" (${to}).`, 'Swap them.');
-    const ownerId = args.ownerId ? await ownerNamed(ctx, args.ownerId) : undefined;
+    const ownerId = args.ownerId ? await userNamed(ctx, args.ownerId, 'ownerId') : undefined;
     const period = { from, to, label: !args.from && !args.to ? fq.label : `${from} to ${to}` };
     const where: Condition = {
       and: [

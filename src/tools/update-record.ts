@@ -5,6 +5,7 @@ import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
+import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -19,12 +20,12 @@ const lookupAsMeant = (v: unknown) => {
     v,
     ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
   );
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || !('name' in o)) return o;
   // a lookup copied from a result carries the related record's name: it names, it does not set
-  if (typeof o === 'object' && o !== null && 'name' in o && 'id' in o) {
-    const { name: _name, ...rest } = o as Record<string, unknown>;
-    return rest;
-  }
-  return o;
+  const { name, ...rest } = o as Record<string, unknown>;
+  if ('id' in o) return rest;
+  // {name} alone (or with its table) is the record with that name (lookupsByName): its text
+  return typeof name === 'string' && Object.keys(rest).every((k) => k === 'entity') ? name : o;
 };
 
 /**
@@ -52,23 +53,23 @@ export const updateRecord = defineTool({
       values: z
         .record(
           z.string(),
-          z.union(
-            [
-              z.string().max(4000),
-              z.number(),
-              z.boolean(),
-              z.null(),
-              z.preprocess(
-                lookupAsMeant,
+          z.preprocess(
+            lookupAsMeant,
+            z.union(
+              [
+                z.string().max(4000),
+                z.number(),
+                z.boolean(),
+                z.null(),
                 z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) }),
-              ),
-            ],
-            {
-              error: (issue) =>
-                issue.code === 'invalid_union'
-                  ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
-                  : undefined,
-            },
+              ],
+              {
+                error: (issue) =>
+                  issue.code === 'invalid_union'
+                    ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
+                    : undefined,
+              },
+            ),
           ),
           wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
         )
@@ -122,20 +123,22 @@ export const updateRecord = defineTool({
     // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
     // itself where the policy wants writes confirmed)
     const model = await ctx.client.checker.entity(logical);
-    const closing = closingAsked(model, args.values);
-    if (closing) return closeOpportunity(ctx, model, id, args.values, closing, args.etag);
+    // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
+    const values = await lookupsByName(ctx, model, args.values);
+    const closing = closingAsked(model, values);
+    if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
     // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
-    const qualifying = qualifyingAsked(model, args.values);
-    if (qualifying) return qualifyLead(ctx, model, id, args.values, qualifying, args.etag);
+    const qualifying = qualifyingAsked(model, values);
+    if (qualifying) return qualifyLead(ctx, model, id, values, qualifying, args.etag);
     // a case is resolved by CloseIncident, which needs what resolved it: resolve_case (reactivating or
     // cancelling one is an update of its state, SetState, and goes the usual way)
-    if (model.logicalName === 'incident' && askedState(model, args.values, { 1: [5, 1000] })?.state === 1)
+    if (model.logicalName === 'incident' && askedState(model, values, { 1: [5, 1000] })?.state === 1)
       throw badInput(
         'A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.',
         'Call resolve_case with the case id and the resolution.',
       );
     if (ctx.policy.confirmWrites(logical)) {
-      const list = Object.entries(args.values)
+      const list = Object.entries(values)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
         .join(', ');
       const answer = await ctx.confirm(`Update ${logical} ${id}: ${list}?`);
@@ -155,13 +158,13 @@ export const updateRecord = defineTool({
         };
       }
     }
-    const r = await ctx.client.update(logical, id, args.values, { etag: args.etag, signal: ctx.signal });
+    const r = await ctx.client.update(logical, id, values, { etag: args.etag, signal: ctx.signal });
     await ctx.audit.record({
       tool: 'update_record',
       entity: r.model.logicalName,
       id,
       action: 'update',
-      columns: args.values,
+      columns: values,
       caller: ctx.caller,
     });
     const changed: Record<string, unknown> = compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c));

@@ -408,6 +408,55 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === id))).toBe(before);
   });
 
+  it("a lookup written as the related record's name is the one record with that name; several or none are refused, writing nothing", async () => {
+    const account = emu.rows('account')[3]!;
+    const id = String(account.accountid);
+    const once = <T extends Record<string, unknown>>(rows: T[], key: string) =>
+      rows.filter(
+        (r) => rows.filter((o) => String(o[key]).toLowerCase() === String(r[key]).toLowerCase()).length === 1,
+      );
+    const contact = once(emu.rows('contact'), 'fullname')[0]!;
+    // as text, in another case, and as {name} (the shape of a lookup in a result, without its id)
+    for (const value of [String(contact.fullname).toUpperCase(), { name: contact.fullname }]) {
+      const r = await h.call('update_record', { entity: 'account', id, values: { primarycontactid: value } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.changed.primarycontactid).toEqual({ id: contact.contactid, name: contact.fullname });
+      expect(emu.rows('account').find((a) => a.accountid === id)!.primarycontactid).toMatchObject({
+        id: contact.contactid,
+      });
+    }
+    // create_lead's extra: the parent account by its name
+    const parent = once(emu.rows('account'), 'name')[0]!;
+    const lead = await h.call('create_lead', {
+      lastName: 'Lookup-by-name',
+      email: 'lookup.by.name@example.com',
+      extra: { parentaccountid: parent.name },
+    });
+    expect(lead.isError, textOf(lead)).toBeFalsy();
+    expect(leadsWith('lookup.by.name@example.com')[0]!.parentaccountid).toMatchObject({ id: parent.accountid });
+
+    // a name two accounts share: both listed, with what tells them apart, and nothing written
+    const twin = emu.rows('account')[7]!;
+    await h.deps.client.create('account', { name: twin.name, address1_city: 'Reykjavik' });
+    const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === id));
+    const since = emu.requests().length;
+    const shared = await h.call('update_record', { entity: 'account', id, values: { parentaccountid: twin.name } });
+    expect(shared.isError).toBe(true);
+    const both = emu.rows('account').filter((a) => a.name === twin.name);
+    expect(textOf(shared)).toContain(`account.parentaccountid '${twin.name}': ${both.length} records have that name:`);
+    for (const a of both) expect(textOf(shared)).toContain(`${a.name} (account, ${a.address1_city}) — ${a.accountid}`);
+    const nobody = await h.call('update_record', {
+      entity: 'account',
+      id,
+      values: { parentaccountid: 'No Such Company' },
+    });
+    expect(textOf(nobody)).toBe(
+      'Error (bad_input): account.parentaccountid \'No Such Company\' is neither an account id (GUID) nor the name of an account.\nHow to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}) and pass its id.',
+    );
+    expect(patchesSince(since)).toEqual([]);
+    expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === id))).toBe(before);
+  });
+
   it("a secret pasted into a record (this app's own client secret in a description) comes back redacted in the text and in the structured result alike", async () => {
     const account = emu.rows('account')[1]!;
     const id = String(account.accountid);

@@ -1,0 +1,130 @@
+import type { WriteValues } from '../../dynamics/client.js';
+import { badInput } from '../../errors.js';
+import { columnLabelled, type EntityModel, isLookupType } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { guidOrUndefined } from './ids.js';
+
+/** How many records with the name are listed when it names several. */
+const LISTED = 5;
+/** What tells records of the same name apart in that list: the first of these a table has and the model may read. */
+const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress'];
+
+const ME = /^(me|myself|i|current user|my)$/i;
+
+/**
+ * The user a text names: an id, "me" when the call reaches Dataverse as the signed-in user (hosted,
+ * on-behalf-of; otherwise it is refused: the server signs in as an application, so the user it would find is
+ * that application, not the person asking), or the full name of exactly one user.
+ */
+export async function userNamed(ctx: ToolContext, given: string, what: string): Promise<string> {
+  const id = guidOrUndefined(given);
+  if (id) return id;
+  const name = given.trim();
+  if (ME.test(name)) {
+    if (ctx.client.asSignedInUser) return (await ctx.client.whoAmI({ signal: ctx.signal })).UserId.toLowerCase();
+    throw badInput(
+      `${what} '${name}': this server signs in to Dynamics as an application, so "me" would be that application, not you.`,
+      'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and pass its id.',
+    );
+  }
+  return (await recordNamed(ctx, ['systemuser'], name, what)).id;
+}
+
+/**
+ * The one record of `tables` whose primary name is `name` (Dataverse compares text without case). Several
+ * are refused, listed with their ids; none is refused, saying how to look for it. Read through the policy
+ * like any query: only tables whose primary name the model may read are asked.
+ */
+export async function recordNamed(
+  ctx: ToolContext,
+  tables: string[],
+  name: string,
+  what: string,
+): Promise<{ entity: string; id: string; name: string }> {
+  const found: { entity: string; id: string; name: string; telling?: unknown }[] = [];
+  const asked: { table: string; column: string }[] = [];
+  for (const table of tables) {
+    const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+    const column = model?.primaryNameAttribute;
+    if (!model || !column || !ctx.policy.canRead(model.logicalName, column)) continue;
+    asked.push({ table: model.logicalName, column });
+    const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
+    const page = await ctx.client.query(
+      {
+        entity: model.logicalName,
+        select: telling ? [column, telling] : [column],
+        where: { column, op: 'eq', value: name },
+        top: LISTED + 1,
+      },
+      { signal: ctx.signal, internal: true },
+    );
+    for (const r of page.rows)
+      found.push({
+        entity: model.logicalName,
+        id: String(r[model.primaryIdAttribute]),
+        name: String(r[column]),
+        telling: telling ? r[telling] : undefined,
+      });
+  }
+  if (found.length === 1) {
+    const { entity, id, name: named } = found[0]!;
+    return { entity, id, name: named };
+  }
+  const noun = tables.map((t) => (t === 'systemuser' ? 'user' : t)).join(' or ');
+  const a = /^[aeio]/.test(noun) ? 'an' : 'a';
+  const look = asked[0]
+    ? `Find it with query_entities on ${asked[0].table} (e.g. where {"${asked[0].column}": {"contains": "<part of the name>"}}) and pass its id.`
+    : `Pass the ${noun}'s id: this server may not read ${noun} names.`;
+  if (!found.length)
+    throw badInput(
+      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}.`,
+      look,
+    );
+  const list = found
+    .slice(0, LISTED)
+    .map(
+      (r) =>
+        `${r.name} (${[r.entity, r.telling].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
+    )
+    .join('; ');
+  throw badInput(
+    `${what} '${name}': ${found.length > LISTED ? `more than ${LISTED}` : found.length} records have that name: ${list}.`,
+    'Pass the id of the one you mean.',
+  );
+}
+
+/**
+ * Lookups written as the related record's name, as people say them ("ownerid": "Alex Wilber",
+ * "parentaccountid": "Contoso Ltd"; update_record reads {"name": "…"} as its text): the one record the lookup may point at with that primary
+ * name, as {entity, id, name}. Ids, references (/accounts(<id>)) and anything else go on as they are, to be
+ * checked by the write.
+ */
+export async function lookupsByName(ctx: ToolContext, model: EntityModel, values: WriteValues): Promise<WriteValues> {
+  const out: WriteValues = { ...values };
+  for (const [key, value] of Object.entries(values)) {
+    if (key.includes('@')) continue;
+    const col = model.columns.get(key.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, key);
+    // a column the model may not write is refused by the write itself, with the ones it may: nothing to look up
+    if (
+      !col ||
+      !isLookupType(col.type) ||
+      !col.targets?.length ||
+      !ctx.policy.canWrite(model.logicalName, col.logicalName)
+    )
+      continue;
+    const name = nameGiven(value);
+    if (!name) continue;
+    const what = `${model.logicalName}.${col.logicalName}`;
+    out[key] =
+      col.targets.includes('systemuser') && ME.test(name)
+        ? { entity: 'systemuser', id: await userNamed(ctx, name, what) }
+        : await recordNamed(ctx, col.targets, name, what);
+  }
+  return out;
+}
+
+/** The name a lookup value gives instead of an id: a text that is no id or reference ("/contacts(<id>)"). */
+function nameGiven(v: unknown): string | undefined {
+  const t = typeof v === 'string' ? v.trim() : '';
+  return t && !guidOrUndefined(t) && !t.startsWith('/') ? t : undefined;
+}
