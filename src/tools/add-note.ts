@@ -94,7 +94,8 @@ export const addNote = defineTool({
       structured,
       text: existing
         ? `This note was already on ${target.displayName.toLowerCase()} ${record.name}; it was not added twice.`
-        : `Added a note to ${target.displayName.toLowerCase()} ${record.name}.`,
+        : // a name ending in a full stop ("Contoso S.A.") ends the sentence itself
+          `Added a note to ${target.displayName.toLowerCase()} ${record.name}${String(record.name).endsWith('.') ? '' : '.'}`,
     };
   },
 });
