@@ -410,7 +410,14 @@ describe('query_entities', () => {
     expect(aliased.isError).toBeFalsy();
     expect(rows(aliased)).toEqual(rows(documented));
     // sort keys in SQL's and REST's words
-    for (const orderBy of ['revenue DESC, name', '-revenue, name ASCENDING', 'revenue descending,name']) {
+    for (const orderBy of [
+      'revenue DESC, name',
+      '-revenue, name ASCENDING',
+      'revenue descending,name',
+      // the end wanted first, in words
+      'revenue highest first, name',
+      'revenue largest, name earliest',
+    ]) {
       const sorted = await h.call('query_entities', { entity: 'account', select: ['name'], orderBy, top: 10 });
       const expected = await h.call('query_entities', {
         entity: 'account',

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 
-const SORT_KEY = /^(-)?\s*([A-Za-z_][\w/]*)(?:\s+(asc|ascending|desc|descending))?$/i;
+const SORT_KEY =
+  /^(-)?\s*([A-Za-z_][\w/]*)(?:\s+(asc|ascending|desc|descending|newest|latest|most recent|highest|largest|biggest|oldest|earliest|lowest|smallest)(?:\s+first)?)?$/i;
+/** Directions in words: which end comes first */
+const LAST_FIRST = /^(desc|descending|newest|latest|most recent|highest|largest|biggest)$/i;
 /**
  * Sort keys as models write them from SQL and REST habits, where each can mean one thing: a list of keys
- * (["name asc", "createdon desc"]) in that order, DESC / descending for desc, and "-revenue" for revenue desc.
+ * (["name asc", "createdon desc"]) in that order, DESC / descending for desc, "-revenue" for revenue desc, and
+ * the end wanted first in words ("createdon newest first", "revenue highest", "createdon oldest").
  * OData itself only takes lower-case asc/desc after the column; anything else is left for its parser to refuse.
  */
 function sortAsMeant(v: unknown): unknown {
@@ -17,7 +21,7 @@ function sortAsMeant(v: unknown): unknown {
       const m = SORT_KEY.exec(part.trim());
       // "-revenue asc" contradicts itself: the parser's refusal says where
       if (!m || (m[1] && m[3])) return part.trim();
-      const desc = m[1] === '-' || /^desc/i.test(m[3] ?? '');
+      const desc = m[1] === '-' || LAST_FIRST.test(m[3] ?? '');
       return m[1] || m[3] ? `${m[2]} ${desc ? 'desc' : 'asc'}` : m[2]!;
     })
     .join(', ');
