@@ -27,6 +27,9 @@ import { spanConditions, utcSpan } from './utc-days.js';
 
 export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
 
+/** Operators that find a value: a lookup given a name with one of them is matched by the related record's name. */
+const BY_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'in', 'contains', 'startswith', 'endswith']);
+
 /** The relationships a lookup column is followed through: one, or one per table a customer/owner lookup targets. */
 const navsOf = (model: EntityModel, attribute: string) =>
   [...model.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === attribute.toLowerCase());
@@ -124,10 +127,31 @@ export class ConditionBuilder {
     if (list) return this.throughList(list, [c], 'and', entity, depth, negated, seen);
     const whole = await this.wholeList(entity, c, negated, seen);
     if (whole) return whole;
+    // "ownerid is Megan Bowen": a name given for a lookup means the related record's name
+    const byName = negated ? undefined : await this.throughLookupByName(c, entity);
+    if (byName) return this.node(byName, entity, depth + 1, false, seen);
     // under a "not", asking each table would hold through the absent relationship: not what was meant
     const across = negated ? undefined : await this.acrossTargets(c, entity);
     if (across) return this.node(across, entity, depth + 1, false, seen);
     return this.leaf(c, entity);
+  }
+
+  /**
+   * A lookup holds a record id, so text that is no id, given for one with an operator that finds a value
+   * (eq, in, contains, startswith, endswith), can only be the related record's name: {"ownerid": "Megan
+   * Bowen"} is ownerid/name, the user's full name, and through a customer lookup each table's name
+   * (acrossTargets). Several records may have the name; the condition matches them all, as the words do.
+   * Negations, and lists that mix ids and names, are left to leaf(), which refuses them with the condition
+   * to write.
+   */
+  private async throughLookupByName(c: Leaf, entity: EntityModel): Promise<Condition | undefined> {
+    if (!BY_NAME_OPS.has(c.op) || typeof c.column !== 'string') return undefined;
+    const values = Array.isArray(c.value) ? c.value : [c.value];
+    if (!values.length || !values.every((v) => typeof v === 'string' && v.trim() && !isGuidText(v))) return undefined;
+    const r = await this.resolve(entity, c.column).catch(() => undefined);
+    if (!r?.model || !isLookupType(r.column.type) || !r.column.targets?.length) return undefined;
+    const prefix = c.column.split('/').slice(0, -1);
+    return { ...c, column: [...prefix, r.column.logicalName, 'name'].join('/') };
   }
 
   /**
@@ -294,7 +318,13 @@ export class ConditionBuilder {
     const last = parts[parts.length - 1]!;
     const m = /^_(.+)_value$/i.exec(last);
     const col =
-      current.columns.get((m ? m[1]! : last).toLowerCase()) ?? (m ? undefined : columnLabelled(current, last));
+      current.columns.get((m ? m[1]! : last).toLowerCase()) ??
+      (m ? undefined : columnLabelled(current, last)) ??
+      // "name" of a related record is its primary name where its table has no column of that name (a
+      // user's, a contact's: fullname), as for a customer lookup's tables (targets.ts)
+      (segments.length && last.toLowerCase() === 'name' && current.primaryNameAttribute
+        ? current.columns.get(current.primaryNameAttribute)
+        : undefined);
     // unknown names pass through unresolved: the policy check names the closest real columns
     if (!col)
       return {
@@ -385,6 +415,10 @@ export class ConditionBuilder {
       params: { PropertyName: { kind: 'literal', type: 'string', value: name, pos: 0 }, ...params },
       pos: 0,
     });
+    const eachOf = (kind: 'and' | 'or', op: 'eq' | 'ne', values: Literal[]): Expr => {
+      const each = values.map((v): Expr => ({ kind: 'compare', op, left: path, right: v, pos: 0 }));
+      return each.length === 1 ? each[0]! : { kind, operands: each, pos: 0 };
+    };
     // FUNC: PropertyValues are written as strings in the documented JSON form
     const asStrings = (ls: Literal[]): Expr => ({
       kind: 'list',
@@ -450,10 +484,12 @@ export class ConditionBuilder {
         };
         return c.op === 'notContains' ? { kind: 'not', operand: call, pos: 0 } : call;
       }
+      // Dataverse's query functions name a column of the table (PropertyName); through a lookup
+      // (parentaccountid/name) that is not documented, so a list there is one comparison per value
       case 'in':
-        return fn('In', { PropertyValues: asStrings(many()) });
+        return r.segments.length > 1 ? eachOf('or', 'eq', many()) : fn('In', { PropertyValues: asStrings(many()) });
       case 'notIn':
-        return fn('NotIn', { PropertyValues: asStrings(many()) });
+        return r.segments.length > 1 ? eachOf('and', 'ne', many()) : fn('NotIn', { PropertyValues: asStrings(many()) });
       case 'between':
         return fn('Between', { PropertyValues: asStrings(many(2)) });
       case 'notBetween':

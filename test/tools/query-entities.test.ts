@@ -494,6 +494,30 @@ describe('query_entities', () => {
     );
   });
 
+  it("a lookup given a name is matched by the related record's name: a user's full name, an account's name", async () => {
+    const users = emu.rows('systemuser');
+    const owner = users.find((u) =>
+      emu.rows('opportunity').some((o) => (o.ownerid as { id: string }).id === u.systemuserid),
+    )!;
+    const owned = emu
+      .rows('opportunity')
+      .filter((o) => (o.ownerid as { id: string }).id === owner.systemuserid)
+      .map((o) => String(o.opportunityid))
+      .sort();
+    for (const where of [
+      { ownerid: owner.fullname },
+      { ownerid: { name: owner.fullname } },
+      { column: 'ownerid', op: 'in', value: [owner.fullname, 'Nobody At All'] },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'opportunity', select: ['name'], where, top: 5000 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r), JSON.stringify(where)).toEqual(owned);
+    }
+    // a negation is not guessed: the refusal gives the condition to write
+    const not = await h.call('query_entities', { entity: 'opportunity', where: { ownerid: { ne: owner.fullname } } });
+    expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
+  });
+
   it('a customer lookup the policy follows to some of its tables only: refused with the question it can answer, which then is', async () => {
     // the built-in policy follows a contact's parent customer to accounts, not to contacts
     const asked = await h.call('query_entities', {
