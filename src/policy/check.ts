@@ -222,7 +222,12 @@ export class ReadChecker {
       out.push(step.nav);
       current = step.target;
     }
-    const last = this.column(current, segments[segments.length - 1]!);
+    let name = segments[segments.length - 1]!;
+    // "name" after a lookup is the related table's primary name where it has no column of that name (a user's,
+    // a contact's: fullname), as in where conditions and across a customer lookup's tables
+    if (segments.length - start > 1 && name.toLowerCase() === 'name' && !current.columns.has('name'))
+      name = current.primaryNameAttribute ?? name;
+    const last = this.column(current, name);
     out.push(last.name);
     return { segments: out, column: last.column, table: current };
   }

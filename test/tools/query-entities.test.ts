@@ -513,6 +513,15 @@ describe('query_entities', () => {
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(ids(r), JSON.stringify(where)).toEqual(owned);
     }
+    // "name" after a lookup, in filter text too, is the related table's primary name
+    const text = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['name'],
+      filter: `ownerid/name eq '${owner.fullname}'`,
+      top: 5000,
+    });
+    expect(text.isError, textOf(text)).toBeFalsy();
+    expect(ids(text)).toEqual(owned);
     // a negation is not guessed: the refusal gives the condition to write
     const not = await h.call('query_entities', { entity: 'opportunity', where: { ownerid: { ne: owner.fullname } } });
     expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
