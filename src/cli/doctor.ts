@@ -12,7 +12,7 @@ import { createLogger } from '../logging.js';
 import { Policy } from '../policy/policy.js';
 import { SecretScrubber } from '../secrets.js';
 import type { TableDef, WebApiGet } from './doctor-api.js';
-import { fiscalYearCheck } from './doctor-fiscal.js';
+import { calendarCheck } from './doctor-calendar.js';
 import { policyNameChecks } from './doctor-policy.js';
 import { writePrivilegeChecks } from './doctor-writes.js';
 
@@ -294,7 +294,7 @@ export async function runDoctor(
       })),
     );
     if (!policy.readOnly) checks.push(...(await writePrivilegeChecks(get, policy, defs, whoAmI.UserId)));
-    checks.push(await fiscalYearCheck(get, config, policy));
+    checks.push(await calendarCheck(get, config, policy));
     if (config.inbound.onBehalfOf)
       checks.push({
         name: 'On-behalf-of',

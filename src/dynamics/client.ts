@@ -12,7 +12,7 @@ import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
-import { FISCAL_COLUMNS, FiscalYearSource } from './fiscal-year.js';
+import { FiscalYearSource } from './fiscal-year.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
@@ -120,8 +120,8 @@ export class DynamicsClient {
       ttlMs: config.dynamics.metadataTtlMs,
       policy,
       log,
-      read: async () =>
-        (await this.query({ entity: 'organization', select: [...FISCAL_COLUMNS], top: 1 }, { internal: true })).rows[0],
+      read: async (columns) =>
+        (await this.query({ entity: 'organization', select: columns, top: 1 }, { internal: true })).rows[0],
     });
     this.conditions = new ConditionBuilder(
       this.metadata,

@@ -1,10 +1,10 @@
 import type { Scalar } from './coerce.js';
 import {
   type FiscalQuarter,
-  type FiscalYear,
   fiscalQuarter,
   fiscalYearOffset,
   fiscalYearSpan,
+  type OrgCalendar,
   quarterOffset,
 } from './fiscal.js';
 
@@ -159,7 +159,11 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
  * its first and last day, so the same days are counted whichever tool names the quarter, and the answer can
  * say which days they were.
  */
-export function quarterInWords(v: unknown, fiscal: FiscalYear | number, today = new Date()): FiscalQuarter | undefined {
+export function quarterInWords(
+  v: unknown,
+  fiscal: OrgCalendar | number,
+  today = new Date(),
+): FiscalQuarter | undefined {
   const offset = quarterOffset(v, true);
   if (offset !== undefined) return fiscalQuarter(today, fiscal, offset);
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last

@@ -21,7 +21,7 @@ import {
   quarterInWords,
   unknownOpHint,
 } from './condition-words.js';
-import { type FiscalYear, fiscalYear, namesFiscalPeriod } from './fiscal.js';
+import { fiscalYear, namesFiscalPeriod, type OrgCalendar } from './fiscal.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { spanConditions, utcSpan } from './utc-days.js';
 
@@ -29,6 +29,9 @@ export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknown
 
 /** Operators that find a value: a lookup given a name with one of them is matched by the related record's name. */
 const BY_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'in', 'contains', 'startswith', 'endswith']);
+
+/** Periods that count from the organisation's first day of the week. */
+const WEEK_OPS: ReadonlySet<unknown> = new Set(['thisWeek', 'lastWeek', 'nextWeek']);
 
 /** The relationships a lookup column is followed through: one, or one per table a customer/owner lookup targets. */
 const navsOf = (model: EntityModel, attribute: string) =>
@@ -81,7 +84,7 @@ export class ConditionBuilder {
   constructor(
     private readonly models: ModelSource,
     /** the fiscal year "this quarter" is a quarter of (fiscal-year.ts); asked only when a quarter is named */
-    private readonly fiscalYearOf: () => Promise<FiscalYear> = async () => fiscalYear(1),
+    private readonly fiscalYearOf: () => Promise<OrgCalendar> = async () => fiscalYear(1),
     /** the relationships the policy follows: a customer lookup followed to some of its tables only is refused */
     private readonly follows?: (entity: string, navigation: string) => boolean,
   ) {}
@@ -247,8 +250,11 @@ export class ConditionBuilder {
         `For records with a matching related row, use a positive operator (eq, in, contains …). For records without, use filter text with all(): "${relation}/all(r:r/<column> ne <value>)".`,
       );
     const target = await this.models.entity(list.referencingEntity);
-    // the fiscal year is asked for only when a quarter is named (it may cost a request)
-    const fiscal = leaves.some((l) => namesFiscalPeriod(l.value)) ? await this.fiscalYearOf() : fiscalYear(1);
+    // the organisation's calendar is asked for only when a quarter, fiscal year or week is named (it may cost
+    // a request)
+    const calendarNeeded = (l: Leaf) =>
+      namesFiscalPeriod(l.value) || WEEK_OPS.has(conditionAsMeant(l).op) || WEEK_OPS.has(periodInWords(l.value)?.op);
+    const fiscal = leaves.some(calendarNeeded) ? await this.fiscalYearOf() : fiscalYear(1);
     // a day or a period of a related row's date (Dataverse's date functions are not documented inside any()):
     // its UTC span as two comparisons (utc-days.ts)
     const inDays = (c: Condition): Condition => {

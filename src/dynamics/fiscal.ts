@@ -6,25 +6,36 @@ export interface FiscalQuarter {
 }
 
 /**
- * Where an organisation's fiscal year starts (month 1–12; 1 makes quarters calendar quarters), and which year
- * names it: Dynamics' fiscal year settings say "based on start date" or "based on end date" (fiscalyeardisplaycode
- * 1 or 2), so a year from July 2026 to June 2027 is FY2026 or FY2027.
+ * An organisation's calendar: where its fiscal year starts (month 1–12; 1 makes quarters calendar quarters),
+ * which year names it (Dynamics' fiscal year settings say "based on start date" or "based on end date",
+ * fiscalyeardisplaycode 1 or 2, so a year from July 2026 to June 2027 is FY2026 or FY2027), and the day its
+ * weeks start on (weekstartdaycode: 0 Sunday … 6 Saturday; Dataverse's ThisWeek and LastWeek count from it).
  */
-export interface FiscalYear {
+export interface OrgCalendar {
   startMonth: number;
   namedByEnd: boolean;
+  /** 0 (Sunday, where unknown) to 6 (Saturday) */
+  weekStart?: number;
+}
+
+export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+
+/** The first day (UTC midnight, ms) of the week holding `day` (UTC midnight, ms), for weeks from `weekStart`. */
+export function weekStartOf(day: number, weekStart = 0): number {
+  const back = (new Date(day).getUTCDay() - weekStart + 7) % 7;
+  return day - back * 86_400_000;
 }
 
 /**
  * A fiscal year from its start month alone (configuration, tests): named by the year it ends in unless it is
  * the calendar year, as most companies with a fiscal year of their own name theirs.
  */
-export function fiscalYear(f: FiscalYear | number): FiscalYear {
+export function fiscalYear(f: OrgCalendar | number): OrgCalendar {
   return typeof f === 'number' ? { startMonth: f, namedByEnd: f !== 1 } : f;
 }
 
 /** The name of the fiscal year that starts in `yearOfStart`. */
-export function fiscalYearName(yearOfStart: number, f: FiscalYear | number): number {
+export function fiscalYearName(yearOfStart: number, f: OrgCalendar | number): number {
   const fy = fiscalYear(f);
   return fy.startMonth !== 1 && fy.namedByEnd ? yearOfStart + 1 : yearOfStart;
 }
@@ -34,7 +45,7 @@ export function fiscalYearName(yearOfStart: number, f: FiscalYear | number): num
  * default period and a condition's "this quarter" are the same quarter, so the two tools agree on what a
  * quarter is.
  */
-export function fiscalQuarter(day: Date, f: FiscalYear | number, offset = 0): FiscalQuarter {
+export function fiscalQuarter(day: Date, f: OrgCalendar | number, offset = 0): FiscalQuarter {
   const { startMonth } = fiscalYear(f);
   const shifted = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 3 * offset, 1));
   const m0 = (shifted.getUTCMonth() - (startMonth - 1) + 12) % 12;
@@ -48,7 +59,7 @@ export function fiscalQuarter(day: Date, f: FiscalYear | number, offset = 0): Fi
 }
 
 /** The fiscal year holding `day`, or the one `offset` years before or after it: its first and last day and name. */
-export function fiscalYearSpan(day: Date, f: FiscalYear | number, offset = 0): FiscalQuarter {
+export function fiscalYearSpan(day: Date, f: OrgCalendar | number, offset = 0): FiscalQuarter {
   const { startMonth } = fiscalYear(f);
   const y = day.getUTCFullYear() + offset;
   const first = day.getUTCMonth() < startMonth - 1 ? y - 1 : y;

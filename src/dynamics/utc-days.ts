@@ -1,5 +1,5 @@
 import { type ConditionOp, type Leaf, monthsInWords, periodInWords, quarterInWords } from './condition-words.js';
-import type { FiscalYear } from './fiscal.js';
+import { fiscalYear, type OrgCalendar, weekStartOf } from './fiscal.js';
 
 const DAY = 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -15,7 +15,7 @@ const ON_A_DAY: ReadonlySet<ConditionOp> = new Set(['on', 'eq', 'onOrAfter', 'ge
  */
 export function utcSpan(
   leaf: Leaf,
-  fiscal: FiscalYear | number,
+  fiscal: OrgCalendar | number,
   now = new Date(),
 ): { from?: number; to?: number } | undefined {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
@@ -30,7 +30,7 @@ export function utcSpan(
     const words = periodInWords(value);
     if (words) ({ op, value } = { op: words.op, value: words.value });
   }
-  const sunday = today - now.getUTCDay() * DAY;
+  const weekStart = weekStartOf(today, fiscalYear(fiscal).weekStart);
   const month = (k: number) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + k, 1);
   const year = (k: number) => Date.UTC(now.getUTCFullYear() + k, 0, 1);
   // a count of days, or a day, that is not one leaves the condition as it is (the builder says what is wrong)
@@ -49,7 +49,7 @@ export function utcSpan(
     case 'lastWeek':
     case 'nextWeek': {
       const k = op === 'thisWeek' ? 0 : op === 'lastWeek' ? -7 : 7;
-      return { from: sunday + k * DAY, to: sunday + (k + 7) * DAY };
+      return { from: weekStart + k * DAY, to: weekStart + (k + 7) * DAY };
     }
     case 'thisMonth':
       return { from: month(0), to: month(1) };

@@ -62,8 +62,12 @@ export interface EmulatorConfigPatch {
   applicationUserMissing?: boolean;
   /** shift the Date header of Web API answers (a server whose clock differs from the client's) */
   clockSkewMs?: number;
-  /** change the organisation's fiscal year settings (its organization row) */
-  organization?: { fiscalcalendarstart?: string | null; fiscalyeardisplaycode?: number | null };
+  /** change the organisation's calendar settings (its organization row) */
+  organization?: {
+    fiscalcalendarstart?: string | null;
+    fiscalyeardisplaycode?: number | null;
+    weekstartdaycode?: number | null;
+  };
 }
 
 export interface EmulatorHandle {

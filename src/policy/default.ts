@@ -12,7 +12,7 @@ const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases, notes on
  * them, cases' resolutions, and read access to user and territory names (owners, assignment) and to the
- * organisation's name and fiscal year settings. Left out on purpose: credit limits and
+ * organisation's name and calendar settings. Left out on purpose: credit limits and
  * credit hold, contacts' birthdays and income, and every table not named here.
  */
 export const DEFAULT_POLICY: PolicyInput = {
@@ -285,9 +285,9 @@ export const DEFAULT_POLICY: PolicyInput = {
       read: ['territoryid', 'name', 'managerid'],
       expand: ['managerid'],
     },
-    // the organisation's fiscal year settings: quarters are counted by them (dynamics/fiscal-year.ts)
+    // the organisation's calendar settings: quarters and weeks are counted by them (dynamics/fiscal-year.ts)
     organization: {
-      read: ['organizationid', 'name', 'fiscalcalendarstart', 'fiscalyeardisplaycode'],
+      read: ['organizationid', 'name', 'fiscalcalendarstart', 'fiscalyeardisplaycode', 'weekstartdaycode'],
     },
   },
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
+import { WEEKDAYS } from '../dynamics/fiscal.js';
 import { badInput } from '../errors.js';
 import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js';
 import type { ReadChecker } from '../policy/check.js';
@@ -229,9 +230,10 @@ export const aggregateRecords = defineTool({
     let order: string;
     const period = dated[0]?.period;
     if (period) {
+      const calendar = await ctx.client.fiscalYear.get();
       const per = await aggregatePerPeriod(ctx.client, model.logicalName, period.column, period.unit, {
         where: conditions,
-        fiscal: await ctx.client.fiscalYear.get(),
+        fiscal: calendar,
         signal: ctx.signal,
         run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w }),
         progress: (done, total) => ctx.progress(done, total, `${done} of ${total} ${period.unit}s`),
@@ -250,12 +252,12 @@ export const aggregateRecords = defineTool({
       shaped = kept.flatMap((p) => p.rows);
       const unit = `${kept.length} ${period.unit}${kept.length === 1 ? '' : 's'}`;
       const range = kept.length > 1 ? `${kept[0]!.label} to ${kept.at(-1)!.label}` : kept[0]?.label;
-      const sunday = period.unit === 'week' ? ' (weeks start on Sunday)' : '';
+      const weeks = period.unit === 'week' ? ` (weeks start on ${WEEKDAYS[calendar.weekStart ?? 0]})` : '';
       order = !kept.length
         ? 'no records match'
         : plain.length
-          ? `over ${unit}${sunday} (${range}), earliest first, largest ${first} first within each ${period.unit}`
-          : `${unit}${sunday}: ${range}, earliest first`;
+          ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}`
+          : `${unit}${weeks}: ${range}, earliest first`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
       const rows = await ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: conditions });

@@ -63,13 +63,15 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
   it.skipIf(skip)(
     'ORG: one organization row holds the fiscal year settings the quarters are counted by (fiscal-year.ts)',
     async () => {
-      const r = await t.api('GET', 'organizations?$select=fiscalcalendarstart,fiscalyeardisplaycode');
+      const r = await t.api('GET', 'organizations?$select=fiscalcalendarstart,fiscalyeardisplaycode,weekstartdaycode');
       expect(r.status).toBe(200);
       const rows = r.json().value;
       expect(rows).toHaveLength(1);
       // a date and time (midnight where it was entered, in UTC) and 1 or 2 (named by the start or end year)
       expect(rows[0].fiscalcalendarstart).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
       expect([1, 2]).toContain(rows[0].fiscalyeardisplaycode);
+      // the first day of the week, 0 (Sunday) to 6, which the week functions count from
+      expect([0, 1, 2, 3, 4, 5, 6]).toContain(rows[0].weekstartdaycode);
       expect(Object.keys(rows[0])).toEqual(
         expect.arrayContaining(['@odata.etag', 'fiscalcalendarstart', 'fiscalyeardisplaycode', 'organizationid']),
       );

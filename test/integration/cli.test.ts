@@ -254,39 +254,42 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
-  it("says which quarters are counted: the organisation's fiscal year, the configuration's, or calendar quarters and why", async () => {
-    const fiscal = async (env: Record<string, string> = {}) =>
-      (await runDoctor({ ...emulatorEnv(emu), ...env })).find((c) => c.name === 'Fiscal year');
+  it("says which quarters and weeks are counted: the organisation's, the configuration's, or the calendar's and why", async () => {
+    const calendar = async (env: Record<string, string> = {}) =>
+      (await runDoctor({ ...emulatorEnv(emu), ...env })).find((c) => c.name === 'Calendar');
     try {
-      emu.configure({ organization: { fiscalcalendarstart: '2020-07-01T07:00:00Z', fiscalyeardisplaycode: 2 } });
+      emu.configure({
+        organization: { fiscalcalendarstart: '2020-07-01T07:00:00Z', fiscalyeardisplaycode: 2, weekstartdaycode: 1 },
+      });
       const q = fiscalQuarter(new Date(), { startMonth: 7, namedByEnd: true });
-      expect(await fiscal()).toEqual({
-        name: 'Fiscal year',
+      expect(await calendar()).toEqual({
+        name: 'Calendar',
         ok: true,
-        detail: `Quarters follow the organisation's fiscal year, from July, each named by the year it ends in; this quarter is ${q.label} (${q.from} to ${q.to}).`,
+        detail: `Quarters follow the organisation's fiscal year, from July, each named by the year it ends in; this quarter is ${q.label} (${q.from} to ${q.to}); weeks start on Monday.`,
       });
       const dir = mkdtempSync(join(tmpdir(), 'dmcp-doctor-'));
       writeFileSync(join(dir, 'c.json'), JSON.stringify({ pipeline: { fiscalYearStartMonth: 4 } }));
-      expect((await fiscal({ DYNAMICS_MCP_CONFIG: join(dir, 'c.json') }))?.detail).toMatch(
-        /^Quarters count from April \(pipeline.fiscalYearStartMonth in the configuration\); this quarter is FY\d{4} Q\d/,
+      expect((await calendar({ DYNAMICS_MCP_CONFIG: join(dir, 'c.json') }))?.detail).toMatch(
+        /^Quarters count from April \(pipeline.fiscalYearStartMonth in the configuration\); this quarter is FY\d{4} Q\d .*; weeks start on Monday\.$/,
       );
-      // a policy without the settings, in an organisation whose year is not the calendar's: said, with the month
+      // a policy without the settings, in an organisation whose year and week are not the default ones: said,
+      // with the month and the day
       const narrow = join(dir, 'policy.json');
       writeFileSync(narrow, JSON.stringify({ entities: { opportunity: { read: ['name', 'estimatedclosedate'] } } }));
-      expect(await fiscal({ DYNAMICS_MCP_POLICY: narrow })).toMatchObject({
+      expect(await calendar({ DYNAMICS_MCP_POLICY: narrow })).toMatchObject({
         warning: true,
         detail: expect.stringMatching(
-          /^Quarters are calendar quarters: the organisation's fiscal year starts in July, but the policy does not let the server read/,
+          /^Quarters are calendar quarters; .*; weeks start on Sunday\. But the organisation's fiscal year starts in July, and the policy does not let the server read it \(organization: fiscalcalendarstart, fiscalyeardisplaycode\); the organisation's weeks start on Monday, and the policy does not let the server read it \(organization: weekstartdaycode\)\.$/,
         ),
         fix: expect.stringContaining('pipeline.fiscalYearStartMonth to 7'),
       });
-      // the application user may not read the organisation: a warning that says what quarters are counted instead
+      // the application user may not read the organisation: a warning that says what is counted instead
       emu.configure(roleWithout({ organization: ['read'] }));
-      expect(await fiscal()).toMatchObject({
+      expect(await calendar()).toMatchObject({
         ok: true,
         warning: true,
         detail: expect.stringMatching(
-          /^Quarters are calendar quarters: the organisation's fiscal year settings could not be read \(Dynamics answered HTTP 403\)/,
+          /^Quarters are calendar quarters; .*; weeks start on Sunday\. But the organisation's calendar settings could not be read \(Dynamics answered HTTP 403\)\.$/,
         ),
         fix: expect.stringContaining('prvReadOrganization'),
       });

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FiscalYear, fiscalQuarter, fiscalYearSpan } from '../../src/dynamics/fiscal.js';
+import { fiscalQuarter, fiscalYearSpan, type OrgCalendar } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_ENTITIES } from '../../src/emulator/schema/entities.js';
 import { fullRole } from '../../src/emulator/webapi/security.js';
@@ -63,7 +63,7 @@ describe("the organisation's fiscal year", () => {
         ['this', 0],
         ['last', -1],
       ] as const) {
-        const q = fiscalQuarter(new Date(), year as FiscalYear, offset);
+        const q = fiscalQuarter(new Date(), year as OrgCalendar, offset);
         const summary = await h.call('pipeline_summary', { quarter });
         expect(summary.isError, textOf(summary)).toBeFalsy();
         expect(summary.structuredContent.period, `${start} ${quarter}`).toEqual(q);
@@ -84,7 +84,7 @@ describe("the organisation's fiscal year", () => {
         ['this fiscal year', 0],
         ['next fiscal year', 1],
       ] as const) {
-        const span = fiscalYearSpan(new Date(), year as FiscalYear, offset);
+        const span = fiscalYearSpan(new Date(), year as OrgCalendar, offset);
         const deals = await h.call('query_entities', {
           entity: 'opportunity',
           select: ['name'],
@@ -110,6 +110,42 @@ describe("the organisation's fiscal year", () => {
     }
   });
 
+  it('weeks start on the organisation\'s first day: per-week totals count the days its "last week" does', async () => {
+    emu.configure({ organization: { weekstartdaycode: 1 } });
+    const h = await connect();
+    const perWeek = await h.call('aggregate_records', {
+      entity: 'lead',
+      where: { createdon: 'last 60 days' },
+      groupBy: ['createdon per week'],
+      measures: ['count'],
+    });
+    expect(perWeek.isError, textOf(perWeek)).toBeFalsy();
+    expect(textOf(perWeek)).toContain('(weeks start on Monday)');
+    const groups = perWeek.structuredContent.groups as { createdon_week: string; count: number }[];
+    expect(groups.length).toBeGreaterThan(4);
+    for (const g of groups) expect(new Date(`${g.createdon_week}T00:00:00Z`).getUTCDay(), g.createdon_week).toBe(1);
+    // Dataverse's LastWeek (the emulator counts it from the organisation's first day, as Dataverse does)
+    const lastWeek = await h.call('query_entities', {
+      entity: 'lead',
+      select: ['fullname'],
+      where: { createdon: 'last week' },
+      top: 5000,
+    });
+    const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+    const monday = today - ((new Date(today).getUTCDay() + 6) % 7) * 86_400_000 - 7 * 86_400_000;
+    const label = new Date(monday).toISOString().slice(0, 10);
+    const expected = emu
+      .rows('lead')
+      .filter(
+        (l) => Date.parse(String(l.createdon)) >= monday && Date.parse(String(l.createdon)) < monday + 7 * 86_400_000,
+      );
+    expect(expected.length, 'leads were created last week').toBeGreaterThan(0);
+    expect(lastWeek.structuredContent.records.map((r: { id: string }) => r.id).sort()).toEqual(
+      expected.map((l) => String(l.leadid)).sort(),
+    );
+    expect(groups.find((g) => g.createdon_week === label)?.count).toBe(expected.length);
+  });
+
   it('is read once, and only when a quarter is named', async () => {
     emu.configure({ organization: { fiscalcalendarstart: '2020-10-01T00:00:00Z', fiscalyeardisplaycode: 2 } });
     const h = await connect();
@@ -127,7 +163,7 @@ describe("the organisation's fiscal year", () => {
     expect(orgReads(since)).toHaveLength(1);
   });
 
-  it("the configuration's fiscalYearStartMonth overrides it, and nothing is read", async () => {
+  it("the configuration's fiscalYearStartMonth overrides its fiscal year; only its week start is read", async () => {
     emu.configure({ organization: { fiscalcalendarstart: '2020-07-01T00:00:00Z', fiscalyeardisplaycode: 1 } });
     const file = join(tmpdir(), `dmcp-fiscal-override-${process.pid}.json`);
     writeFileSync(file, JSON.stringify({ pipeline: { fiscalYearStartMonth: 2 } }));
@@ -135,7 +171,9 @@ describe("the organisation's fiscal year", () => {
     const since = emu.requests().length;
     const r = await h.call('pipeline_summary', {});
     expect(r.structuredContent.period).toEqual(fiscalQuarter(new Date(), 2));
-    expect(orgReads(since)).toEqual([]);
+    expect(orgReads(since).map((q) => decodeURIComponent(q.url))).toEqual([
+      '/api/data/v9.2/organizations?$select=weekstartdaycode',
+    ]);
   });
 
   it('is the calendar year where the policy leaves the settings out or Dynamics refuses them; a failure that may pass fails the call', async () => {
@@ -158,7 +196,7 @@ describe("the organisation's fiscal year", () => {
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent.period).toEqual(calendar);
     expect(orgReads(since).map((q) => q.status)).toEqual([403]);
-    expect(refused.logs.join('')).toContain("could not read the organisation's fiscal year settings");
+    expect(refused.logs.join('')).toContain("could not read the organisation's calendar settings");
     emu.configure({ role: { privileges: fullRole(ALL_ENTITIES) } });
 
     // Dynamics unavailable for longer than the retries: the call fails and says so, rather than count calendar

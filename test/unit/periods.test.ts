@@ -33,12 +33,25 @@ describe('date periods for aggregate_records', () => {
   );
 
   // the weeks of Dataverse's ThisWeek/LastWeek in an organisation's default settings (query-entities.test.ts)
-  it('weeks run Sunday to Saturday, whatever day they are asked from', () => {
+  it('weeks run Sunday to Saturday by default, whatever day they are asked from', () => {
     const week = { from: '2026-11-29', to: '2026-12-05', label: '2026-11-29' };
     for (const day of ['2026-11-29', '2026-12-01', '2026-12-05']) expect(periodOf(day, 'week', 1)).toEqual(week);
     expect(periodOf('2026-11-28', 'week', 1)).toEqual({ from: '2026-11-22', to: '2026-11-28', label: '2026-11-22' });
     // across a year's end
     expect(periodOf('2027-01-01', 'week', 1)).toEqual({ from: '2026-12-27', to: '2027-01-02', label: '2026-12-27' });
+  });
+
+  it("weeks run from the organisation's first day of the week", () => {
+    const monday = { startMonth: 1, namedByEnd: false, weekStart: 1 };
+    const week = { from: '2026-11-30', to: '2026-12-06', label: '2026-11-30' };
+    for (const day of ['2026-11-30', '2026-12-01', '2026-12-06']) expect(periodOf(day, 'week', monday)).toEqual(week);
+    expect(periodOf('2026-11-29', 'week', monday)).toEqual({
+      from: '2026-11-23',
+      to: '2026-11-29',
+      label: '2026-11-23',
+    });
+    // Saturday weeks
+    expect(periodOf('2026-12-01', 'week', { ...monday, weekStart: 6 }).from).toBe('2026-11-28');
   });
 
   it('months end on their last day, a leap February included; days are themselves', () => {

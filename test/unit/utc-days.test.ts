@@ -33,6 +33,11 @@ describe('a date condition as its UTC span', () => {
     expect(april('this fiscal year')).toEqual({ from: at('2026-04-01T00:00:00Z'), to: at('2027-04-01T00:00:00Z') });
     expect(april('Previous fiscal year')).toEqual({ from: at('2025-04-01T00:00:00Z'), to: at('2026-04-01T00:00:00Z') });
     expect(april('next fiscal  year')).toEqual({ from: at('2027-04-01T00:00:00Z'), to: at('2028-04-01T00:00:00Z') });
+    // weeks from the organisation's first day: Monday 30 November 2026 for a Tuesday
+    const monday = (op: string) =>
+      utcSpan({ column: 'createdon', op: op as never }, { startMonth: 1, namedByEnd: false, weekStart: 1 }, now);
+    expect(monday('thisWeek')).toEqual({ from: at('2026-11-30T00:00:00Z'), to: at('2026-12-07T00:00:00Z') });
+    expect(monday('lastWeek')).toEqual({ from: at('2026-11-23T00:00:00Z'), to: at('2026-11-30T00:00:00Z') });
     // "fiscal" said: "this year" stays Dataverse's calendar year
     expect(april('this year')).toEqual({ from: at('2026-01-01T00:00:00Z'), to: at('2027-01-01T00:00:00Z') });
   });

@@ -425,7 +425,8 @@ export const transactioncurrency = entity({
 
 /**
  * The organisation's one row: its name and fiscal year settings (what dynamics-mcp reads; the real table has
- * hundreds of settings). fiscalcalendarstart is the first day of a fiscal year as the midnight it was entered at
+ * hundreds of settings). weekstartdaycode is the first day of its weeks (0 Sunday … 6 Saturday), which Dataverse's
+ * week functions count from; fiscalcalendarstart is the first day of a fiscal year as the midnight it was entered at
  * in the administrator's time zone, in UTC; fiscalyeardisplaycode names a fiscal year by the year it starts in (1)
  * or ends in (2).
  */
@@ -442,6 +443,15 @@ export const organization = entity({
     str('name', 'Organization Name', 160, 'SystemRequired'),
     date('fiscalcalendarstart', 'Fiscal Calendar Start'),
     int('fiscalyeardisplaycode', 'Fiscal Year Display', 1, 2),
+    picklist('weekstartdaycode', 'Week Start Day', [
+      [0, 'Sunday'],
+      [1, 'Monday'],
+      [2, 'Tuesday'],
+      [3, 'Wednesday'],
+      [4, 'Thursday'],
+      [5, 'Friday'],
+      [6, 'Saturday'],
+    ]),
   ],
 });
 

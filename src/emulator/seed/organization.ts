@@ -2,7 +2,7 @@ import type { Store } from '../store/store.js';
 
 /**
  * The organisation's row. Its fiscal year is the calendar year, entered at midnight UTC, named by the year it
- * starts in: the settings of a new organisation left as they come. Tests change them with
+ * starts in, and its weeks start on Sunday: the settings of a new organisation left as they come. Tests change them with
  * configure({ organization }).
  */
 export function seedOrganization(store: Store, organizationId: string): void {
@@ -12,6 +12,7 @@ export function seedOrganization(store: Store, organizationId: string): void {
     name: 'Contoso',
     fiscalcalendarstart: '2020-01-01T00:00:00Z',
     fiscalyeardisplaycode: 1,
+    weekstartdaycode: 0,
     createdon: now,
     modifiedon: now,
     createdby: null,

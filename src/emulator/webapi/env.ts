@@ -15,6 +15,13 @@ export class QueryEnv {
     readonly aliases: ReadonlyMap<string, string> = new Map(),
   ) {}
 
+  /** The organisation's first day of the week (weekstartdaycode: 0 Sunday … 6 Saturday), from its one row. */
+  get weekStart(): number {
+    const org = this.store.table('organization').rows.values().next().value;
+    const code = org?.weekstartdaycode;
+    return typeof code === 'number' && code >= 0 && code <= 6 ? code : 0;
+  }
+
   /** The row a lookup value points at, if it exists. */
   related(v: Value | undefined, target?: string): Row | undefined {
     if (!isLookupRef(v) || (target && v.entity !== target)) return undefined;

@@ -350,12 +350,15 @@ export class FilterCompiler {
     };
     const get = op.get;
     const value = (row: Row, env: QueryEnv, vars: Row[]) => normalise(get(row, env, vars), family);
-    const dateRange = (from: (now: number) => number, to: (now: number) => number): Getter => {
+    const dateRange = (
+      from: (now: number, env: QueryEnv) => number,
+      to: (now: number, env: QueryEnv) => number,
+    ): Getter => {
       if (family !== 'date') throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs a date column.`);
       return (row, env, vars) => {
         const v = value(row, env, vars);
         const now = env.now.getTime();
-        return typeof v === 'number' && v >= from(now) && v < to(now);
+        return typeof v === 'number' && v >= from(now, env) && v < to(now, env);
       };
     };
     const count = () => {
@@ -368,9 +371,11 @@ export class FilterCompiler {
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
     };
     const year = (now: number, add: number) => Date.UTC(new Date(now).getUTCFullYear() + add, 0, 1);
-    const week = (now: number, add: number) => {
+    // weeks start on the organisation's first day of the week (organization.weekstartdaycode), as Dataverse's
+    // own week functions count them
+    const week = (now: number, add: number, env: QueryEnv) => {
       const sod = startOfDay(now);
-      return sod - new Date(sod).getUTCDay() * DAY + add * 7 * DAY;
+      return sod - ((new Date(sod).getUTCDay() - env.weekStart + 7) % 7) * DAY + add * 7 * DAY;
     };
     switch (e.name) {
       case 'In':
@@ -471,18 +476,18 @@ export class FilterCompiler {
       }
       case 'ThisWeek':
         return dateRange(
-          (n) => week(n, 0),
-          (n) => week(n, 1),
+          (n, env) => week(n, 0, env),
+          (n, env) => week(n, 1, env),
         );
       case 'LastWeek':
         return dateRange(
-          (n) => week(n, -1),
-          (n) => week(n, 0),
+          (n, env) => week(n, -1, env),
+          (n, env) => week(n, 0, env),
         );
       case 'NextWeek':
         return dateRange(
-          (n) => week(n, 1),
-          (n) => week(n, 2),
+          (n, env) => week(n, 1, env),
+          (n, env) => week(n, 2, env),
         );
       case 'ThisMonth':
         return dateRange(

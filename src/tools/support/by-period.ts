@@ -1,6 +1,6 @@
 import type { DynamicsClient, Row } from '../../dynamics/client.js';
 import type { Condition } from '../../dynamics/conditions.js';
-import type { FiscalYear } from '../../dynamics/fiscal.js';
+import type { OrgCalendar } from '../../dynamics/fiscal.js';
 import { badInput } from '../../errors.js';
 import type { ColumnModel } from '../../policy/model.js';
 import { addDays, type Period, type PeriodUnit, periodsBefore, periodsBetween } from './periods.js';
@@ -34,7 +34,7 @@ export async function aggregatePerPeriod(
   unit: PeriodUnit,
   opts: {
     where?: Condition;
-    fiscal: FiscalYear;
+    fiscal: OrgCalendar;
     signal: AbortSignal;
     run: (where: Condition) => Promise<Row[]>;
     progress: (done: number, total: number) => Promise<void>;

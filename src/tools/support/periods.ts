@@ -1,4 +1,4 @@
-import { type FiscalYear, fiscalQuarter, fiscalYearSpan } from '../../dynamics/fiscal.js';
+import { fiscalQuarter, fiscalYear, fiscalYearSpan, type OrgCalendar, weekStartOf } from '../../dynamics/fiscal.js';
 
 /**
  * Date periods for aggregate_records ("cases per month"). Dataverse's $apply cannot group by a date ("Aggregate
@@ -53,11 +53,11 @@ const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export const addDays = (date: string, n: number) => iso(day(date) + n * DAY_MS);
 
 /**
- * The period holding `date`. Weeks start on Sunday, as the weeks of Dataverse's ThisWeek and LastWeek do in an
- * organisation's default settings (so "per week" and "last week" count the same days); quarters and years are fiscal, from
- * the organisation's fiscal year (fiscal-year.ts), so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
+ * The period holding `date`, in the organisation's calendar (fiscal-year.ts): weeks start on its week's first
+ * day, as Dataverse's ThisWeek and LastWeek count them (so "per week" and "last week" count the same days);
+ * quarters and years are fiscal, so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
  */
-export function periodOf(date: string, unit: PeriodUnit, fiscal: FiscalYear | number): Period {
+export function periodOf(date: string, unit: PeriodUnit, fiscal: OrgCalendar | number): Period {
   const d = new Date(day(date));
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth();
@@ -65,8 +65,8 @@ export function periodOf(date: string, unit: PeriodUnit, fiscal: FiscalYear | nu
     case 'day':
       return { from: iso(d.getTime()), to: iso(d.getTime()), label: iso(d.getTime()) };
     case 'week': {
-      const sunday = d.getTime() - d.getUTCDay() * DAY_MS;
-      return { from: iso(sunday), to: iso(sunday + 6 * DAY_MS), label: iso(sunday) };
+      const first = weekStartOf(d.getTime(), fiscalYear(fiscal).weekStart);
+      return { from: iso(first), to: iso(first + 6 * DAY_MS), label: iso(first) };
     }
     case 'month':
       return {
@@ -89,7 +89,7 @@ export function periodsBetween(
   first: string,
   last: string,
   unit: PeriodUnit,
-  fiscal: FiscalYear | number,
+  fiscal: OrgCalendar | number,
   max: number,
 ): Period[] | undefined {
   const out: Period[] = [];
@@ -102,7 +102,7 @@ export function periodsBetween(
 }
 
 /** The first day of the `n`th period before the one holding `date`: where a span of `n + 1` periods starts. */
-export function periodsBefore(date: string, unit: PeriodUnit, fiscal: FiscalYear | number, n: number): string {
+export function periodsBefore(date: string, unit: PeriodUnit, fiscal: OrgCalendar | number, n: number): string {
   let p = periodOf(date, unit, fiscal);
   for (let i = 0; i < n; i++) p = periodOf(addDays(p.from, -1), unit, fiscal);
   return p.from;
