@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { fiscalQuarter, fiscalYear, WEEKDAYS } from '../dynamics/fiscal.js';
-import { CALENDAR_COLUMNS, FISCAL_COLUMNS, fiscalYearOf, weekStartOfRow } from '../dynamics/fiscal-year.js';
+import { CALENDAR_COLUMNS, FISCAL_COLUMNS, fiscalYearOf, weekStartOfRow } from '../dynamics/org-calendar.js';
 import type { Policy } from '../policy/policy.js';
 import type { Check } from './doctor.js';
 import { jsonReader, Unchecked, type WebApiGet } from './doctor-api.js';
@@ -22,7 +22,7 @@ const MONTHS = [
 
 /**
  * Which quarters "this quarter", pipeline_summary and per-quarter totals count, and which day weeks start on
- * (dynamics/fiscal-year.ts), said with the quarter it is now, so an administrator sees at once whether they are
+ * (dynamics/org-calendar.ts), said with the quarter it is now, so an administrator sees at once whether they are
  * the organisation's. Doctor reads the settings with its own token whatever the policy says, to tell whether
  * the server's differ from them.
  */

@@ -12,11 +12,11 @@ import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
-import { FiscalYearSource } from './fiscal-year.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import { API, MetadataCache } from './metadata.js';
 import { callerTokens } from './obo.js';
+import { CalendarSource } from './org-calendar.js';
 import { QueryPlanner } from './query-planner.js';
 import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
 import { RememberedQueries } from './remembered-queries.js';
@@ -88,8 +88,8 @@ export class DynamicsClient {
   readonly checker: ReadChecker;
   private readonly conditions: ConditionBuilder;
   private readonly planner: QueryPlanner;
-  /** the fiscal year quarters are counted by: configured, or the organisation's own (fiscal-year.ts) */
-  readonly fiscalYear: FiscalYearSource;
+  /** the calendar quarters and weeks are counted by: the organisation's own, its fiscal year configurable (org-calendar.ts) */
+  readonly calendar: CalendarSource;
   private readonly cursors: CursorCodec;
   private readonly writer: RecordWriter;
   /** the queries of cursors handed out lately: a cursor passed on its own continues its query */
@@ -115,7 +115,7 @@ export class DynamicsClient {
       (model) => this.warnUnmatchedPolicyNames(model),
     );
     this.checker = new ReadChecker(policy, this.metadata);
-    this.fiscalYear = new FiscalYearSource({
+    this.calendar = new CalendarSource({
       configured: config.pipeline.fiscalYearStartMonth,
       ttlMs: config.dynamics.metadataTtlMs,
       policy,
@@ -125,7 +125,7 @@ export class DynamicsClient {
     });
     this.conditions = new ConditionBuilder(
       this.metadata,
-      () => this.fiscalYear.get(),
+      () => this.calendar.get(),
       (e, n) => policy.canFollow(e, n),
     );
     this.cursors = new CursorCodec(config.cursorKey);

@@ -155,7 +155,7 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
 
 /**
  * "this quarter", "last quarter", "next quarter" (or "current", "previous", with or without "fiscal"): the
- * fiscal quarter pipeline_summary counts by (the organisation's fiscal year, fiscal-year.ts). It is sent as
+ * fiscal quarter pipeline_summary counts by (the organisation's fiscal year, org-calendar.ts). It is sent as
  * its first and last day, so the same days are counted whichever tool names the quarter, and the answer can
  * say which days they were.
  */

@@ -83,7 +83,7 @@ interface Resolved {
 export class ConditionBuilder {
   constructor(
     private readonly models: ModelSource,
-    /** the fiscal year "this quarter" is a quarter of (fiscal-year.ts); asked only when a quarter is named */
+    /** the fiscal year "this quarter" is a quarter of (org-calendar.ts); asked only when a quarter is named */
     private readonly fiscalYearOf: () => Promise<OrgCalendar> = async () => fiscalYear(1),
     /** the relationships the policy follows: a customer lookup followed to some of its tables only is refused */
     private readonly follows?: (entity: string, navigation: string) => boolean,

@@ -285,7 +285,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       read: ['territoryid', 'name', 'managerid'],
       expand: ['managerid'],
     },
-    // the organisation's calendar settings: quarters and weeks are counted by them (dynamics/fiscal-year.ts)
+    // the organisation's calendar settings: quarters and weeks are counted by them (dynamics/org-calendar.ts)
     organization: {
       read: ['organizationid', 'name', 'fiscalcalendarstart', 'fiscalyeardisplaycode', 'weekstartdaycode'],
     },

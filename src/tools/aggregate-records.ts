@@ -230,7 +230,7 @@ export const aggregateRecords = defineTool({
     let order: string;
     const period = dated[0]?.period;
     if (period) {
-      const calendar = await ctx.client.fiscalYear.get();
+      const calendar = await ctx.client.calendar.get();
       const per = await aggregatePerPeriod(ctx.client, model.logicalName, period.column, period.unit, {
         where: conditions,
         fiscal: calendar,

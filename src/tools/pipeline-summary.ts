@@ -137,7 +137,7 @@ export const pipelineSummary = defineTool({
         `Leave out ${args.from ? '"from"' : ''}${args.from && args.to ? ' and ' : ''}${args.to ? '"to"' : ''}, or "quarter".`,
       );
     const offset = QUARTER_NAMED.indexOf(args.quarter ?? 'this') - 1;
-    const fq = fiscalQuarter(new Date(), await ctx.client.fiscalYear.get(), offset);
+    const fq = fiscalQuarter(new Date(), await ctx.client.calendar.get(), offset);
     const from = args.from ?? (args.to ? undefined : fq.from);
     const to = args.to ?? (args.from ? undefined : fq.to);
     if (!from || !to)

@@ -61,7 +61,7 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
   );
 
   it.skipIf(skip)(
-    'ORG: one organization row holds the fiscal year settings the quarters are counted by (fiscal-year.ts)',
+    'ORG: one organization row holds the fiscal year settings the quarters are counted by (org-calendar.ts)',
     async () => {
       const r = await t.api('GET', 'organizations?$select=fiscalcalendarstart,fiscalyeardisplaycode,weekstartdaycode');
       expect(r.status).toBe(200);

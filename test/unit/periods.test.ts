@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { monthsInWords, periodInWords } from '../../src/dynamics/condition-words.js';
 import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
-import { startMonthOf } from '../../src/dynamics/fiscal-year.js';
+import { startMonthOf } from '../../src/dynamics/org-calendar.js';
 import {
   addDays,
   type Period,

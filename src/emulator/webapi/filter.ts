@@ -372,7 +372,7 @@ export class FilterCompiler {
     };
     const year = (now: number, add: number) => Date.UTC(new Date(now).getUTCFullYear() + add, 0, 1);
     // weeks start on the organisation's first day of the week (organization.weekstartdaycode), as Dataverse's
-    // own week functions count them
+    // own week functions count them (its SQL week functions read OrganizationBase.WeekStartDayCode)
     const week = (now: number, add: number, env: QueryEnv) => {
       const sod = startOfDay(now);
       return sod - ((new Date(sod).getUTCDay() - env.weekStart + 7) % 7) * DAY + add * 7 * DAY;

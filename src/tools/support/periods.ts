@@ -53,7 +53,7 @@ const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export const addDays = (date: string, n: number) => iso(day(date) + n * DAY_MS);
 
 /**
- * The period holding `date`, in the organisation's calendar (fiscal-year.ts): weeks start on its week's first
+ * The period holding `date`, in the organisation's calendar (org-calendar.ts): weeks start on its week's first
  * day, as Dataverse's ThisWeek and LastWeek count them (so "per week" and "last week" count the same days);
  * quarters and years are fiscal, so "per quarter" counts the quarters "this quarter" and pipeline_summary name.
  */

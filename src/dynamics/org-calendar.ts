@@ -4,7 +4,7 @@ import type { Policy } from '../policy/policy.js';
 import { fiscalYear, type OrgCalendar } from './fiscal.js';
 
 /** Where the fiscal year in use comes from (doctor says it). */
-export type FiscalYearOrigin = 'configuration' | 'organization' | 'calendar';
+export type CalendarOrigin = 'configuration' | 'organization' | 'calendar';
 
 /** The organisation's fiscal year settings: Dataverse keeps them on its one organization row. */
 export const FISCAL_COLUMNS = ['fiscalcalendarstart', 'fiscalyeardisplaycode'] as const;
@@ -53,8 +53,8 @@ export function weekStartOfRow(row: Record<string, unknown> | undefined): number
  * may pass (throttling, a timeout) fails the call rather than count the wrong periods, and the next call asks
  * again.
  */
-export class FiscalYearSource {
-  private cached?: { until: number; answer: Promise<{ year: OrgCalendar; origin: FiscalYearOrigin }> };
+export class CalendarSource {
+  private cached?: { until: number; answer: Promise<{ year: OrgCalendar; origin: CalendarOrigin }> };
 
   constructor(
     private readonly opts: {
@@ -72,7 +72,7 @@ export class FiscalYearSource {
   }
 
   /** The calendar and where its fiscal year came from. */
-  describe(): Promise<{ year: OrgCalendar; origin: FiscalYearOrigin }> {
+  describe(): Promise<{ year: OrgCalendar; origin: CalendarOrigin }> {
     const now = Date.now();
     if (this.cached && now < this.cached.until) return this.cached.answer;
     const answer = this.fromOrganization();
@@ -85,7 +85,7 @@ export class FiscalYearSource {
     return answer;
   }
 
-  private async fromOrganization(): Promise<{ year: OrgCalendar; origin: FiscalYearOrigin }> {
+  private async fromOrganization(): Promise<{ year: OrgCalendar; origin: CalendarOrigin }> {
     const { policy, log, configured } = this.opts;
     const own = configured === undefined ? undefined : fiscalYear(configured);
     const settled = (year: OrgCalendar | undefined, weekStart?: number) => ({
