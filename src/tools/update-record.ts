@@ -9,7 +9,7 @@ import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
-import { askedState } from './support/state-change.js';
+import { askedState, closedRecordRefusal } from './support/state-change.js';
 
 /**
  * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
@@ -158,7 +158,12 @@ export const updateRecord = defineTool({
         };
       }
     }
-    const r = await ctx.client.update(logical, id, values, { etag: args.etag, signal: ctx.signal });
+    const r = await ctx.client
+      .update(logical, id, values, { etag: args.etag, signal: ctx.signal })
+      .catch(async (err: unknown) => {
+        // a closed record: say so, and how to go on
+        throw (await closedRecordRefusal(ctx, model, id, err)) ?? err;
+      });
     await ctx.audit.record({
       tool: 'update_record',
       entity: r.model.logicalName,

@@ -393,15 +393,67 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
   it.skipIf(skip)(
     'UPDATE: statecode alone moves statuscode to the state default; a status of another state is refused',
     async () => {
-      const r = await t.api('POST', 'opportunities', { body: { name: 'State test', estimatedvalue: 1000 } });
+      // an account (a deal is won or lost only by its actions: below)
+      const r = await t.api('POST', 'accounts', { body: { name: 'State test' } });
       const url = track(r.headers['odata-entityid']!);
-      await t.api('PATCH', url, { body: { statecode: 1 } });
+      expect((await t.api('PATCH', url, { body: { statecode: 1 } })).status).toBe(204);
       expect((await t.api('GET', `${url}?$select=statecode,statuscode`)).json()).toMatchObject({
         statecode: 1,
-        statuscode: 3,
+        statuscode: 2,
       });
-      const bad = await t.api('PATCH', url, { body: { statecode: 0, statuscode: 3 } });
+      const bad = await t.api('PATCH', url, { body: { statecode: 0, statuscode: 2 } });
       expect(bad.status).toBe(400);
+    },
+  );
+
+  it.skipIf(skip)(
+    'STATE: a deal is won or lost, a case resolved, only by its action; closed, it is read-only until reopened; a lead goes between Qualified and Disqualified through Open',
+    async () => {
+      const state = async (url: string) => (await t.api('GET', `${url}?$select=statecode,name`)).json();
+      const deal = track(
+        (await t.api('POST', 'opportunities', { body: { name: 'State rules', estimatedvalue: 1000 } })).headers[
+          'odata-entityid'
+        ]!,
+      );
+      const dealId = /\(([0-9a-f-]{36})\)$/.exec(deal)![1]!;
+      // Won by an update: refused, and the deal stays open
+      expect((await t.api('PATCH', deal, { body: { statecode: 1 } })).status).toBe(400);
+      expect((await t.api('PATCH', deal, { body: { statecode: 2, statuscode: 4 } })).status).toBe(400);
+      expect(await state(deal)).toMatchObject({ statecode: 0 });
+      const won = await t.api('POST', 'WinOpportunity', {
+        body: {
+          OpportunityClose: { subject: 'Won', 'opportunityid@odata.bind': `/opportunities(${dealId})` },
+          Status: 3,
+        },
+      });
+      expect(won.status).toBe(204);
+      // won, it is read-only; reopened by an update, it can be edited again
+      expect((await t.api('PATCH', deal, { body: { name: 'Edited while won' } })).status).toBe(400);
+      expect(await state(deal)).toMatchObject({ statecode: 1, name: 'State rules' });
+      expect((await t.api('PATCH', deal, { body: { statecode: 0 } })).status).toBe(204);
+      expect((await t.api('PATCH', deal, { body: { name: 'Edited when open' } })).status).toBe(204);
+      expect(await state(deal)).toMatchObject({ statecode: 0, name: 'Edited when open' });
+
+      // a case is resolved only by CloseIncident
+      const acc = (await t.api('GET', 'accounts?$select=name&$top=1')).json().value[0];
+      const kase = track(
+        (
+          await t.api('POST', 'incidents', {
+            body: { title: 'State rules', 'customerid_account@odata.bind': `accounts(${acc.accountid})` },
+          })
+        ).headers['odata-entityid']!,
+      );
+      expect((await t.api('PATCH', kase, { body: { statecode: 1 } })).status).toBe(400);
+      expect((await t.api('GET', `${kase}?$select=statecode`)).json()).toMatchObject({ statecode: 0 });
+
+      // a lead is qualified or disqualified by an update, and goes from one to the other through Open
+      const lead = track(
+        (await t.api('POST', 'leads', { body: { lastname: 'State rules' } })).headers['odata-entityid']!,
+      );
+      expect((await t.api('PATCH', lead, { body: { statecode: 1 } })).status).toBe(204);
+      expect((await t.api('PATCH', lead, { body: { statecode: 2 } })).status).toBe(400);
+      expect((await t.api('PATCH', lead, { body: { statecode: 0 } })).status).toBe(204);
+      expect((await t.api('PATCH', lead, { body: { statecode: 2 } })).status).toBe(204);
     },
   );
 

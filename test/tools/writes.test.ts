@@ -717,6 +717,33 @@ describe('write tools: create_lead, create_case, update_record', () => {
     }
   });
 
+  it('update_record: a closed deal is read-only in Dynamics, and the refusal says how to go on; reopened, it is edited', async () => {
+    const won = emu.rows('opportunity').find((o) => o.statecode === 1)!;
+    const id = String(won.opportunityid);
+    const since = emu.requests().length;
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id,
+      values: { description: 'Renewal next year' },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(
+      /^Error \(bad_input\): This opportunity is Won: Dynamics keeps it read-only until it is reopened \(it said: .+\)\nHow to fix: Change it only if the user wants it reopened: update_record with \{"statecode": "Open"\} first, then the change\.$/,
+    );
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === id)!.description).toBe(won.description);
+    // one refused update, then one read of its state: nothing sent twice
+    expect(patchesSince(since)).toHaveLength(1);
+    const reopened = await h.call('update_record', { entity: 'opportunity', id, values: { statecode: 'Open' } });
+    expect(reopened.isError, textOf(reopened)).toBeFalsy();
+    const edited = await h.call('update_record', {
+      entity: 'opportunity',
+      id,
+      values: { description: 'Renewal next year' },
+    });
+    expect(edited.isError, textOf(edited)).toBeFalsy();
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === id)!.description).toBe('Renewal next year');
+  });
+
   it("update_record: what a note or a Case Resolution hangs from is not moved; a note's text is edited", async () => {
     const [from, to] = emu.rows('account');
     const added = await h.call('add_note', { entity: 'account', id: String(from!.accountid), text: 'Moves?' });

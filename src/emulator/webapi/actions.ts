@@ -42,7 +42,7 @@ function close(ctx: WriteContext, role: SecurityRole, userId: string, raw: strin
     if (!existing) throw notFound(c.target, ref.id);
     if (existing.statecode !== 0) throw badRequest(c.closed(ref.id, existing));
     const changes = { statecode: c.state, statuscode: params.Status, ...c.changes?.(written) };
-    patchRow(ctx, targetDef, ref.id, changes, {});
+    patchRow(ctx, targetDef, ref.id, changes, {}, true);
   });
 }
 
@@ -197,7 +197,7 @@ export function qualifyLead(
     if (account) links['parentaccountid@odata.bind'] = bind('accounts', account);
     if (contact) links['parentcontactid@odata.bind'] = bind('contacts', contact);
     if (opportunity) links['qualifyingopportunityid@odata.bind'] = bind('opportunities', opportunity);
-    patchRow(ctx, leadDef, leadId, links, {});
+    patchRow(ctx, leadDef, leadId, links, {}, true);
   });
   return { value: made };
 }

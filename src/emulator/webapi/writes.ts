@@ -16,6 +16,7 @@ import {
 } from './errors.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
+import { checkStateChange } from './state-rules.js';
 import { isoNow } from './values.js';
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -306,13 +307,17 @@ export interface Preconditions {
   ifNoneMatch?: string;
 }
 
-/** PATCH /<set>(<id>): update, or upsert when the row does not exist (UPDATE, COND). */
+/**
+ * PATCH /<set>(<id>): update, or upsert when the row does not exist (UPDATE, COND). `byAction`: the change is
+ * an action's (CloseIncident, WinOpportunity, QualifyLead), which may set the states an update may not.
+ */
 export function patchRow(
   ctx: WriteContext,
   entity: EntityDef,
   id: string,
   body: Record<string, unknown>,
   pre: Preconditions,
+  byAction = false,
 ): { row: Row; created: boolean } {
   const { store } = ctx.env;
   const table = store.table(entity.logicalName);
@@ -336,6 +341,7 @@ export function patchRow(
         `The '${k}' attribute of the '${entity.logicalName}' entity is required and cannot be set to null.`,
       );
   }
+  if (!byAction) checkStateChange(entity, existing, values);
   applyStatus(entity, existing, values);
   const row: Row = { ...existing, ...values };
   computeFullName(row);

@@ -1,6 +1,8 @@
 import { optionValue, type Scalar } from '../../dynamics/coerce.js';
-import { DynamicsMcpError } from '../../errors.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ColumnModel, EntityModel } from '../../policy/model.js';
+
+import type { ToolContext } from '../define.js';
 
 type Values = Record<string, unknown>;
 
@@ -120,4 +122,35 @@ export function refuseIfChanged(etag: string | undefined, row: Row, entity: stri
       'Read it again with get_record (it returns the new etag), check the changes, and retry the update with that etag.',
       { retryable: false },
     );
+}
+
+/** Tables whose closed records Dynamics keeps read-only until they are reopened (reference §6.2). */
+const CLOSED_READ_ONLY: ReadonlySet<string> = new Set(['incident', 'opportunity', 'lead']);
+
+/**
+ * Why Dynamics refused an update, where the record is closed: a resolved case, a won or lost deal, a qualified
+ * lead is read-only until reopened, and Dynamics' own refusal does not say how to go on. Read only after a
+ * refusal (an update that succeeds costs nothing); undefined when the record is open or cannot be read.
+ */
+export async function closedRecordRefusal(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  err: unknown,
+): Promise<DynamicsMcpError | undefined> {
+  if (!(err instanceof DynamicsMcpError) || err.kind !== 'validation' || !CLOSED_READ_ONLY.has(model.logicalName))
+    return undefined;
+  if (!ctx.policy.canRead(model.logicalName, 'statecode')) return undefined;
+  const row = await ctx.client
+    .get(model.logicalName, id, { select: ['statecode'], signal: ctx.signal })
+    .then((r) => r.row)
+    .catch(() => undefined);
+  const state = row?.statecode;
+  if (typeof state !== 'number' || state === 0) return undefined;
+  const options = model.columns.get('statecode')?.options ?? [];
+  const label = (v: number) => options.find((o) => o.value === v)?.label ?? String(v);
+  return badInput(
+    `This ${model.displayName.toLowerCase()} is ${label(state)}: Dynamics keeps it read-only until it is reopened (it said: ${err.message})`,
+    `Change it only if the user wants it reopened: update_record with {"statecode": "${label(0)}"} first, then the change.`,
+  );
 }
