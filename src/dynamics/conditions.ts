@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import type { Expr, Literal } from '../odata/ast.js';
+import type { Expr } from '../odata/ast.js';
 import {
   type CollectionNav,
   type ColumnModel,
@@ -9,19 +9,18 @@ import {
   type ModelSource,
 } from '../policy/model.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
-import { isGuidText, type Scalar, toLiteral } from './coerce.js';
+import { isGuidText, type Scalar } from './coerce.js';
 import {
   type ConditionOp,
   conditionAsMeant,
-  escapeLike,
   type Leaf,
   monthsInWords,
   NEGATIONS,
   periodInWords,
   quarterInWords,
-  unknownOpHint,
 } from './condition-words.js';
 import { fiscalYear, namesFiscalPeriod, type OrgCalendar } from './fiscal.js';
+import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { spanConditions, utcSpan } from './utc-days.js';
 
@@ -45,35 +44,6 @@ export type Condition =
 
 const MAX_DEPTH = 8;
 const MAX_CONDITIONS = 200;
-
-const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
-  on: 'On',
-  onOrAfter: 'OnOrAfter',
-  onOrBefore: 'OnOrBefore',
-  lastXDays: 'LastXDays',
-  nextXDays: 'NextXDays',
-  olderThanXDays: 'OlderThanXDays',
-  today: 'Today',
-  yesterday: 'Yesterday',
-  tomorrow: 'Tomorrow',
-  thisWeek: 'ThisWeek',
-  lastWeek: 'LastWeek',
-  nextWeek: 'NextWeek',
-  thisMonth: 'ThisMonth',
-  lastMonth: 'LastMonth',
-  nextMonth: 'NextMonth',
-  thisYear: 'ThisYear',
-  lastYear: 'LastYear',
-  nextYear: 'NextYear',
-};
-
-interface Resolved {
-  segments: string[];
-  column: ColumnModel;
-  entity: string;
-  /** the table that holds the column (absent for a name that is no column: the policy check names it) */
-  model?: EntityModel;
-}
 
 /**
  * Structured conditions ({column, op, value} with and/or/not groups) → an OData expression tree, with every
@@ -389,8 +359,6 @@ export class ConditionBuilder {
         ],
         pos: 0,
       };
-    const path: Expr = { kind: 'path', segments: r.segments, pos: 0 };
-    const name = r.segments.join('/');
     // a lookup compared with a name instead of an id: say how to match by name through the lookup
     if (isLookupType(r.column.type) && r.model) {
       const text = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuidText(v));
@@ -401,124 +369,6 @@ export class ConditionBuilder {
           `To match by name, follow the lookup: {"column":"${byName[0]}","op":"${c.op}","value":${JSON.stringify(c.value)}}${byName.length > 1 ? ` (or ${byName.slice(1).join(', ')})` : ''}; or find the id with query_entities.`,
         );
     }
-    const literal = (v: Scalar): Literal => toLiteral(r.column, v, r.entity);
-    const one = (): Literal => {
-      if (c.value === undefined || Array.isArray(c.value))
-        throw badInput(`"${c.op}" on ${c.column} needs a single "value".`, 'Pass one value.');
-      return literal(c.value);
-    };
-    const many = (n?: number): Literal[] => {
-      if (!Array.isArray(c.value) || c.value.length === 0 || (n !== undefined && c.value.length !== n))
-        throw badInput(
-          `"${c.op}" on ${c.column} needs a list of ${n ?? 'one or more'} values.`,
-          n === 2 ? 'e.g. "value": [10, 20].' : 'e.g. "value": ["a", "b"].',
-        );
-      return c.value.map(literal);
-    };
-    const fn = (fname: string, params: Record<string, Expr>): Expr => ({
-      kind: 'function',
-      name: fname,
-      params: { PropertyName: { kind: 'literal', type: 'string', value: name, pos: 0 }, ...params },
-      pos: 0,
-    });
-    const eachOf = (kind: 'and' | 'or', op: 'eq' | 'ne', values: Literal[]): Expr => {
-      const each = values.map((v): Expr => ({ kind: 'compare', op, left: path, right: v, pos: 0 }));
-      return each.length === 1 ? each[0]! : { kind, operands: each, pos: 0 };
-    };
-    // FUNC: PropertyValues are written as strings in the documented JSON form
-    const asStrings = (ls: Literal[]): Expr => ({
-      kind: 'list',
-      items: ls.map((l) => ({ ...l, type: 'string', value: String(l.value) })),
-      pos: 0,
-    });
-    switch (c.op) {
-      case 'eq':
-      case 'ne':
-      case 'gt':
-      case 'ge':
-      case 'lt':
-      case 'le': {
-        const value = one();
-        // a day compared with a date and time means the whole day: "created on 2026-11-20" (eq) is every
-        // record of that day, not only those stamped exactly at midnight, and le includes the day. Said
-        // with Dataverse's day functions (On, OnOrAfter, OnOrBefore), which compare whole days and cannot
-        // be negated ("Not operator along with the Custom Named Condition operators is not allowed"): the
-        // day before and the day after say gt, lt and ne
-        if (value.type === 'date' && r.column.type === 'DateTime' && !r.column.dateOnly) {
-          const shift = (days: number): Literal => {
-            const d = new Date(`${String(value.value)}T00:00:00Z`);
-            d.setUTCDate(d.getUTCDate() + days);
-            return { ...value, value: d.toISOString().slice(0, 10) };
-          };
-          const day = (f: string, v: Literal = value) => fn(f, { PropertyValue: v });
-          const ops: Record<typeof c.op, () => Expr> = {
-            eq: () => day('On'),
-            ge: () => day('OnOrAfter'),
-            le: () => day('OnOrBefore'),
-            gt: () => day('OnOrAfter', shift(1)),
-            lt: () => day('OnOrBefore', shift(-1)),
-            ne: () => ({ kind: 'or', operands: [day('OnOrBefore', shift(-1)), day('OnOrAfter', shift(1))], pos: 0 }),
-          };
-          return ops[c.op]();
-        }
-        return { kind: 'compare', op: c.op, left: path, right: value, pos: 0 };
-      }
-      case 'null':
-      case 'notNull':
-        return {
-          kind: 'compare',
-          op: c.op === 'null' ? 'eq' : 'ne',
-          left: path,
-          right: { kind: 'literal', type: 'null', value: null, pos: 0 },
-          pos: 0,
-        };
-      case 'contains':
-      case 'notContains':
-      case 'startswith':
-      case 'endswith': {
-        if (r.column.type !== 'String' && r.column.type !== 'Memo')
-          throw badInput(
-            `"${c.op}" works on text columns; ${c.column} is ${r.column.type}.`,
-            'Use eq or in for other types.',
-          );
-        const v = escapeLike(String(one().value));
-        const call: Expr = {
-          kind: 'call',
-          name: c.op === 'notContains' ? 'contains' : c.op,
-          args: [path, { kind: 'literal', type: 'string', value: v, pos: 0 }],
-          pos: 0,
-        };
-        return c.op === 'notContains' ? { kind: 'not', operand: call, pos: 0 } : call;
-      }
-      // Dataverse's query functions name a column of the table (PropertyName); through a lookup
-      // (parentaccountid/name) that is not documented, so a list there is one comparison per value
-      case 'in':
-        return r.segments.length > 1 ? eachOf('or', 'eq', many()) : fn('In', { PropertyValues: asStrings(many()) });
-      case 'notIn':
-        return r.segments.length > 1 ? eachOf('and', 'ne', many()) : fn('NotIn', { PropertyValues: asStrings(many()) });
-      case 'between':
-        return fn('Between', { PropertyValues: asStrings(many(2)) });
-      case 'notBetween':
-        return fn('NotBetween', { PropertyValues: asStrings(many(2)) });
-      case 'currentUser':
-        return fn('EqualUserId', {});
-      default: {
-        const f = DATE_FUNCTIONS[c.op];
-        if (!f) throw badInput(`Unknown operator '${c.op}'.`, unknownOpHint(String(c.op)));
-        if (r.column.type !== 'DateTime')
-          throw badInput(
-            `"${c.op}" works on date columns; ${c.column} is ${r.column.type}.`,
-            'Use eq, gt or lt for other types.',
-          );
-        if (['on', 'onOrAfter', 'onOrBefore'].includes(c.op)) return fn(f, { PropertyValue: one() });
-        if (c.op.endsWith('XDays')) {
-          const n = Number(c.value);
-          if (!Number.isInteger(n) || n < 0)
-            throw badInput(`"${c.op}" needs a whole number of days as "value".`, 'e.g. "value": 30.');
-          return fn(f, { PropertyValue: { kind: 'literal', type: 'number', value: n, pos: 0 } });
-        }
-        return fn(f, {});
-      }
-    }
+    return leafExpr(c, r);
   }
 }
