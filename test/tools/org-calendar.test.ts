@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fiscalQuarter, fiscalYearSpan, type OrgCalendar } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { ALL_ENTITIES } from '../../src/emulator/schema/entities.js';
+import { ALL_ENTITIES } from '../../src/emulator/schema/all-entities.js';
 import { fullRole } from '../../src/emulator/webapi/security.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';

@@ -1,4 +1,4 @@
-import { ALL_ENTITIES } from './entities.js';
+import { ALL_ENTITIES } from './all-entities.js';
 import type { AttributeDef, EntityDef } from './types.js';
 
 export * from './types.js';

@@ -1,0 +1,89 @@
+import {
+  account,
+  annotation,
+  contact,
+  incident,
+  incidentresolution,
+  lead,
+  opportunity,
+  opportunityclose,
+  organization,
+  systemuser,
+  territory,
+  transactioncurrency,
+} from './entities.js';
+import type { EntityDef } from './types.js';
+
+/** 1:N relationships by their documented (or Dataverse-style) collection-valued navigation names. */
+const ONE_TO_MANY: [string, string, string, string][] = [
+  // [referenced entity, navigation property, referencing entity, referencing attribute]
+  ['account', 'contact_customer_accounts', 'contact', 'parentcustomerid'],
+  ['account', 'opportunity_customer_accounts', 'opportunity', 'customerid'],
+  ['account', 'incident_customer_accounts', 'incident', 'customerid'],
+  ['account', 'opportunity_parent_account', 'opportunity', 'parentaccountid'],
+  ['account', 'lead_parent_account', 'lead', 'parentaccountid'],
+  ['account', 'account_parent_account', 'account', 'parentaccountid'],
+  ['contact', 'contact_customer_contacts', 'contact', 'parentcustomerid'],
+  ['contact', 'opportunity_customer_contacts', 'opportunity', 'customerid'],
+  ['contact', 'incident_customer_contacts', 'incident', 'customerid'],
+  ['systemuser', 'user_accounts', 'account', 'ownerid'],
+  ['systemuser', 'user_opportunities', 'opportunity', 'ownerid'],
+  ['systemuser', 'user_leads', 'lead', 'ownerid'],
+  ['systemuser', 'user_incidents', 'incident', 'ownerid'],
+  ['territory', 'territory_accounts', 'account', 'territoryid'],
+  ['territory', 'territory_system_users', 'systemuser', 'territoryid'],
+  // each table's notes (its <Table>_Annotation relationship, as in Microsoft's samples: $expand=Account_Annotation)
+  ['account', 'Account_Annotation', 'annotation', 'objectid'],
+  ['contact', 'Contact_Annotation', 'annotation', 'objectid'],
+  ['lead', 'Lead_Annotation', 'annotation', 'objectid'],
+  ['opportunity', 'Opportunity_Annotation', 'annotation', 'objectid'],
+  ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
+  ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
+  ['opportunity', 'Opportunity_OpportunityClose', 'opportunityclose', 'opportunityid'],
+];
+
+export const ALL_ENTITIES: EntityDef[] = [
+  account,
+  contact,
+  lead,
+  opportunity,
+  incident,
+  annotation,
+  incidentresolution,
+  opportunityclose,
+  systemuser,
+  territory,
+  transactioncurrency,
+  organization,
+];
+
+function link(entities: EntityDef[]): void {
+  const byName = new Map(entities.map((e) => [e.logicalName, e]));
+  for (const e of entities) {
+    for (const a of e.attributes) {
+      if (!a.targets) continue;
+      for (const target of a.targets) {
+        if (!byName.has(target)) continue;
+        // Polymorphic lookups (Customer, or a Lookup of several tables such as a note's objectid) get one
+        // typed navigation property per target (customerid_account, objectid_contact).
+        const nav = a.targets.length > 1 ? `${a.logicalName}_${target}` : a.logicalName;
+        e.manyToOne.push({
+          navigationProperty: nav,
+          attribute: a.logicalName,
+          target,
+          schemaName: `${e.logicalName}_${a.logicalName}_${target}`,
+        });
+      }
+    }
+  }
+  for (const [referenced, nav, referencing, attribute] of ONE_TO_MANY) {
+    byName.get(referenced)!.oneToMany.push({
+      navigationProperty: nav,
+      referencingEntity: referencing,
+      referencingAttribute: attribute,
+      schemaName: nav,
+    });
+  }
+}
+
+link(ALL_ENTITIES);
