@@ -265,11 +265,11 @@ export class DynamicsClient {
         const io = {
           key: model.primaryIdAttribute,
           ends: { first, last },
-          read: (range: Condition | undefined) => this.pages(within(range), opts),
+          read: (range: Condition | undefined, signal: AbortSignal) => this.pages(within(range), { ...opts, signal }),
           lastKey: (range: Condition | undefined) => this.keyEnd(model, within(range), 'desc', opts),
         };
         // splits share out what is left when ids cluster; each costs a one-row read and a page read again
-        yield* readSpans(io, spans, 4 * parallel);
+        yield* readSpans(io, spans, 4 * parallel, opts.signal);
         return;
       }
     }

@@ -1,5 +1,6 @@
 import type { Condition } from './conditions.js';
 import { fromSqlOrder, isGuid, type Span, spanCondition, sqlOrder } from './key-ranges.js';
+import { linkedSignal } from './signals.js';
 
 type Row = Record<string, unknown>;
 
@@ -9,13 +10,16 @@ export interface SpanIo {
   key: string;
   /** the first and last key of the whole read, where the spans were cut */
   ends: { first: string; last: string };
-  read(range: Condition | undefined): AsyncGenerator<Row[], void>;
+  /** `signal` aborts when the read of that span is dropped (split, stopped early, or failed elsewhere) */
+  read(range: Condition | undefined, signal: AbortSignal): AsyncGenerator<Row[], void>;
   lastKey(range: Condition | undefined): Promise<string | undefined>;
 }
 
 interface Reading {
   span: Span;
   reader: AsyncGenerator<Row[], void>;
+  /** cancels the page it has in flight, when the reading is dropped */
+  stop: ReturnType<typeof linkedSignal>;
   /** the key of the last row handed over: every row up to it has been read */
   last?: string;
   pages: number;
@@ -33,11 +37,17 @@ interface Reading {
  *
  * Rows within a span come in key order, so a split never loses or repeats a row: the span keeps what it
  * handed over, and the halves start after its last row. A page the split span had asked for but not yet
- * handed over is dropped and read again by the halves. Each reader asks for its next page only when the
- * caller comes back for more, so memory stays at a page or two per reader; stopping early or a failure in
- * one reader ends them all.
+ * handed over is cancelled (its request aborted, so its reader asks for nothing more) and read again by the
+ * halves. Each reader asks for its next page only when the caller comes back for more, so memory stays at a
+ * page or two per reader; stopping early or a failure in one reader ends them all, their requests aborted.
+ * `signal`: the caller's, for every reader.
  */
-export async function* readSpans(io: SpanIo, spans: Span[], maxSplits: number): AsyncGenerator<Row[], void> {
+export async function* readSpans(
+  io: SpanIo,
+  spans: Span[],
+  maxSplits: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Row[], void> {
   const active = new Map<number, Reading>();
   const pending = new Map<number, Promise<{ n: number; r: IteratorResult<Row[], void> }>>();
   let next = 0;
@@ -51,13 +61,17 @@ export async function* readSpans(io: SpanIo, spans: Span[], maxSplits: number): 
   };
   const start = (span: Span) => {
     const n = next++;
-    active.set(n, { span, reader: io.read(spanCondition(io.key, span)), pages: 0 });
+    const stop = linkedSignal(signal);
+    active.set(n, { span, reader: io.read(spanCondition(io.key, span), stop.signal), stop, pages: 0 });
     ask(n);
   };
   const retire = (n: number) => {
     const reading = active.get(n)!;
     active.delete(n);
     pending.delete(n);
+    // the page it has in flight is cancelled now, not when it arrives (its reader would ask for the next one)
+    reading.stop.abort();
+    reading.stop.done();
     void reading.reader.return(undefined).catch(() => {});
   };
   const lo = sqlOrder(io.ends.first);
@@ -114,6 +128,7 @@ export async function* readSpans(io: SpanIo, spans: Span[], maxSplits: number): 
       pending.delete(n);
       const reading = active.get(n)!;
       if (r.done) {
+        reading.stop.done();
         active.delete(n);
         await share();
         continue;

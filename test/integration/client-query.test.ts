@@ -409,8 +409,17 @@ describe('client reads against the emulator', () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, response: { status: 503 }, times: 2 });
     const mark = emu.requests().length;
     expect(await readIds(5, 3)).toEqual(accountIds());
-    const probes = apiRequests(emu, mark).filter((r) => decodeURIComponent(r.url).includes('$top=1'));
-    expect(probes.map((r) => r.status).sort()).toEqual([200, 200, 503, 503]);
+    const sent = apiRequests(emu, mark);
+    // the reads of the table's two ends (a range split later also reads its own last key with $top=1, when
+    // one range ends early: whether that happens depends on timing, so those are told apart by their range)
+    const probes = sent.filter((r) => {
+      const u = decodeURIComponent(r.url);
+      return u.includes('$top=1') && !/accountid (ge|gt|lt) /.test(u);
+    });
+    expect(
+      probes.map((r) => r.status).sort(),
+      JSON.stringify(sent.map((r) => [r.status, decodeURIComponent(r.url)])),
+    ).toEqual([200, 200, 503, 503]);
   });
 
   it('pages({ parallel }): ends that are not GUIDs (a foreign answer) read the table as one range', async () => {
@@ -506,9 +515,14 @@ describe('client reads against the emulator', () => {
     try {
       const mark = emu.requests().length;
       const seen = await readIds(4, 3);
+      const done = emu.requests().length;
       expect(seen).toEqual(accountIds());
       expect(seen).toContain(low.id);
       expect(seen).toContain(high.id);
+      // a range split while its next page was out asks for nothing more: that page is cancelled, not
+      // followed by yet another request after the read has ended
+      await new Promise((r) => setTimeout(r, 150));
+      expect(emu.requests().slice(done)).toEqual([]);
       const urls = apiRequests(emu, mark)
         .map((r) => decodeURIComponent(r.url))
         .filter((u) => u.startsWith('/api/data/v9.2/accounts?'));
