@@ -1,7 +1,7 @@
 import { badInput, policyError } from '../errors.js';
 import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import type { QueryParts, ReadChecker } from '../policy/check.js';
-import { type EntityModel, isLookupType } from '../policy/model.js';
+import { type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import type { QuerySpec } from './client.js';
 import type { ConditionBuilder } from './conditions.js';
@@ -55,11 +55,12 @@ export class QueryPlanner {
     }
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim()) orderBy = parseOrderBy(labelsInOrderBy(model, spec.orderBy));
-    const expand: ExpandItem[] | undefined = spec.expand?.length
-      ? await Promise.all(spec.expand.map((e) => this.expandItem(model, e)))
+    const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand);
+    const expand: ExpandItem[] | undefined = joined.expand?.length
+      ? await Promise.all(joined.expand.map((e) => this.expandItem(model, e)))
       : undefined;
     // "*" ($select's habit) is what no select means here: every column the policy lets the model read
-    const select = spec.select?.length && !spec.select.includes('*') ? spec.select : this.readableColumns(model);
+    const select = joined.select?.length && !joined.select.includes('*') ? joined.select : this.readableColumns(model);
     return this.checker.query(model, { select, filter, orderBy, expand });
   }
 
@@ -130,4 +131,65 @@ export class QueryPlanner {
     await this.checker.query(model, parts);
     return `${url.pathname}${url.search}`;
   }
+}
+
+/**
+ * Columns of a related record selected as paths, as SQL joins write them ("parentaccountid/telephone1"):
+ * $select takes the table's own columns only. The related record's name ("parentaccountid/name",
+ * "ownerid/fullname", "customerid/name") is the lookup itself, which comes back as {id, name}; another column,
+ * through a lookup that points at one table, becomes a column of an expansion of it (merged into one the
+ * query already has). Anything else stays in the select, where the policy check says what to write. A select
+ * of related columns alone keeps the record's own name beside them.
+ */
+export async function pathsAsExpands(
+  models: ModelSource,
+  model: EntityModel,
+  select: QuerySpec['select'],
+  expand: QuerySpec['expand'],
+): Promise<{ select: QuerySpec['select']; expand: QuerySpec['expand'] }> {
+  if (!select?.some((s) => s.includes('/'))) return { select, expand };
+  const items = (expand ?? []).map((e) => ({ ...e, select: e.select ? [...e.select] : undefined }));
+  const own: string[] = [];
+  const names: { attribute: string; relation?: string; primary?: string }[] = [];
+  const add = (item: { select?: string[] }, column: string) => {
+    // an expansion of the default columns (no select) already holds it
+    if (item.select && !item.select.includes(column)) item.select.push(column);
+  };
+  for (const s of select) {
+    const [head, ...rest] = s.split('/').map((p) => p.trim());
+    const column = rest[0];
+    const navs = [...model.singleNavs.values()].filter(
+      (n) => n.navigationProperty.toLowerCase() === head!.toLowerCase() || n.attribute === head!.toLowerCase(),
+    );
+    if (rest.length !== 1 || !column || !navs.length) {
+      own.push(s);
+      continue;
+    }
+    const targets = await Promise.all(navs.map((n) => models.entity(n.target).catch(() => undefined)));
+    if (targets.every((t) => column.toLowerCase() === 'name' || column.toLowerCase() === t?.primaryNameAttribute)) {
+      const one = navs.length === 1 ? navs[0]! : undefined;
+      names.push({
+        attribute: navs[0]!.attribute,
+        relation: one?.navigationProperty,
+        primary: targets[0]?.primaryNameAttribute,
+      });
+      continue;
+    }
+    if (navs.length !== 1) {
+      own.push(s);
+      continue;
+    }
+    const relation = navs[0]!.navigationProperty;
+    const item = items.find((e) => e.relation.toLowerCase() === relation.toLowerCase());
+    if (item) add(item, column);
+    else items.push({ relation, select: [column, targets[0]?.primaryNameAttribute].filter((c): c is string => !!c) });
+  }
+  for (const n of names) {
+    // the lookup comes back with the related record's name; where that record is expanded, the expansion
+    // (under the same name in the answer) carries it instead
+    const item = n.relation ? items.find((e) => e.relation.toLowerCase() === n.relation!.toLowerCase()) : undefined;
+    if (item && n.primary) add(item, n.primary);
+    else if (!own.includes(n.attribute)) own.push(n.attribute);
+  }
+  return { select: own.length ? own : [model.primaryNameAttribute].filter(Boolean), expand: items };
 }

@@ -1020,9 +1020,45 @@ describe('query_entities', () => {
       const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op } });
       expect(textOf(unknown)).toMatch(new RegExp(`op '${op}' does not exist\\. Operators: eq, ne, gt`));
     }
-    const path = await h.call('query_entities', { entity: 'contact', select: ['fullname', 'parentcustomerid/name'] });
-    expect(textOf(path)).toMatch(/'parentcustomerid\/name' is a path through the lookup 'parentcustomerid'/);
-    expect(textOf(path)).toMatch(/Select 'parentcustomerid': a lookup comes back with the related record's name/);
+    // a related record's name as a path is the lookup itself, which comes back with the name
+    const path = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname', 'parentcustomerid/name'],
+      top: 3,
+    });
+    expect(path.isError, textOf(path)).toBeFalsy();
+    for (const r of path.structuredContent.records) {
+      const row = emu.rows('contact').find((c) => c.contactid === r.id)!;
+      expect(Object.keys(r).sort()).toEqual(['fullname', 'id', 'parentcustomerid']);
+      expect(r.parentcustomerid).toMatchObject({ id: (row.parentcustomerid as { id: string }).id });
+    }
+    // another column through a lookup that points at two tables: refused, saying what to write
+    const other = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname', 'parentcustomerid/telephone1'],
+    });
+    expect(textOf(other)).toMatch(/'parentcustomerid\/telephone1' is a path through the lookup 'parentcustomerid'/);
+    expect(textOf(other)).toMatch(/For other columns of the related record, use "expand"/);
+  });
+
+  it("a related record's column selected as a path comes back in an expansion of its lookup, with the record's name", async () => {
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['name', 'parentaccountid/telephone1', 'parentaccountid/address1_city'],
+      where: { parentaccountid: { notNull: true } },
+      top: 5,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records).toHaveLength(5);
+    for (const rec of r.structuredContent.records) {
+      const opp = emu.rows('opportunity').find((o) => o.opportunityid === rec.id)!;
+      const account = emu.rows('account').find((a) => a.accountid === (opp.parentaccountid as { id: string }).id)!;
+      expect(rec.parentaccountid).toMatchObject({
+        name: account.name,
+        telephone1: account.telephone1,
+        address1_city: account.address1_city,
+      });
+    }
   });
 
   // FILTER: OData's comparisons are words, its keywords lower case, its text in single quotes
