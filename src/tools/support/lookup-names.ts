@@ -95,9 +95,9 @@ export async function recordNamed(
 
 /**
  * Lookups written as the related record's name, as people say them ("ownerid": "Alex Wilber",
- * "parentaccountid": "Contoso Ltd"; update_record reads {"name": "…"} as its text): the one record the lookup may point at with that primary
- * name, as {entity, id, name}. Ids, references (/accounts(<id>)) and anything else go on as they are, to be
- * checked by the write.
+ * "parentaccountid": "Contoso Ltd"; update_record reads {"name": "…"} as its text): the one record the
+ * lookup may point at with that primary name, as {entity, id, name}. Ids, references (/accounts(<id>)) and
+ * anything else go on as they are, to be checked by the write.
  */
 export async function lookupsByName(ctx: ToolContext, model: EntityModel, values: WriteValues): Promise<WriteValues> {
   const out: WriteValues = { ...values };
