@@ -417,7 +417,7 @@ export class DynamicsClient {
     leadId: string,
     make: { account: boolean; contact: boolean; opportunity: boolean },
     status: number,
-    opts: CallOptions = {},
+    opts: CallOptions & { customer?: { entity: 'account' | 'contact'; id: string } } = {},
   ): Promise<{ entity: string; id: string }[]> {
     return this.writer.qualifyLead(leadId, make, status, opts);
   }

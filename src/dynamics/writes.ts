@@ -209,7 +209,7 @@ export class RecordWriter {
     leadId: string,
     make: { account: boolean; contact: boolean; opportunity: boolean },
     status: number,
-    opts: CallOptions = {},
+    opts: CallOptions & { customer?: { entity: 'account' | 'contact'; id: string } } = {},
   ): Promise<{ entity: string; id: string }[]> {
     const doing = 'Qualifying a lead';
     await this.writeModel('lead', doing);
@@ -226,6 +226,15 @@ export class RecordWriter {
         CreateContact: make.contact,
         CreateOpportunity: make.opportunity,
         Status: status,
+        // the opportunity's customer, where it is not the account or contact made (or the lead's own)
+        ...(opts.customer
+          ? {
+              OpportunityCustomerId: {
+                '@odata.type': `Microsoft.Dynamics.CRM.${opts.customer.entity}`,
+                [`${opts.customer.entity}id`]: guidValue(opts.customer.id, `${opts.customer.entity} id`),
+              },
+            }
+          : {}),
       }),
       idempotent: false,
       signal: opts.signal,

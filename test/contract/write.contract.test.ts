@@ -193,6 +193,40 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
   );
 
   it.skipIf(skip)(
+    'QUALIFY: with OpportunityCustomerId (an entity reference) and no account made, the opportunity is for that account',
+    async () => {
+      const acc = (await t.api('GET', 'accounts?$select=name&$top=1')).json().value[0];
+      const lead = track(
+        (
+          await t.api('POST', 'leads', {
+            body: { subject: 'Qualify for an account', lastname: 'Existing', companyname: acc.name },
+          })
+        ).headers['odata-entityid']!,
+      );
+      const r = await t.api(
+        'POST',
+        `${lead.replace(/^.*\/api\/data\/v9\.2\//, '')}/Microsoft.Dynamics.CRM.QualifyLead`,
+        {
+          body: {
+            CreateAccount: false,
+            CreateContact: false,
+            CreateOpportunity: true,
+            Status: 3,
+            OpportunityCustomerId: { '@odata.type': 'Microsoft.Dynamics.CRM.account', accountid: acc.accountid },
+          },
+        },
+      );
+      expect(r.status).toBe(200);
+      const value = r.json().value as Record<string, string>[];
+      expect(value.map((v) => v['@odata.type'])).toEqual(['#Microsoft.Dynamics.CRM.opportunity']);
+      const opportunity = value[0]!.opportunityid!;
+      track(`opportunities(${opportunity})`);
+      const opp = (await t.api('GET', `opportunities(${opportunity})?$select=_customerid_value`)).json();
+      expect(opp._customerid_value).toBe(acc.accountid);
+    },
+  );
+
+  it.skipIf(skip)(
     'CURRENCY: a money column gets <name>_base = value / exchangerate of the record currency, recomputed on update (Transaction Currency table docs)',
     async () => {
       const cur = (

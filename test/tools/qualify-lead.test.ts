@@ -117,6 +117,58 @@ describe('update_record qualifying a lead', () => {
     ]);
   });
 
+  it('a lead whose company has an account is linked to it, not given a second one of the same name', async () => {
+    const company = emu.rows('account').find((a) => emu.rows('account').filter((o) => o.name === a.name).length === 1)!;
+    const l = await newLead({ company: company.name });
+    const accounts = emu.rows('account').length;
+    const r = await qualify(l.leadid);
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain(`for the existing account "${company.name}" (${company.accountid})`);
+    expect(emu.rows('account')).toHaveLength(accounts);
+    expect(lead(l.leadid).parentaccountid).toMatchObject({ id: company.accountid });
+    expect(from('opportunity', l.leadid)).toEqual([
+      expect.objectContaining({ customerid: { id: company.accountid, entity: 'account' } }),
+    ]);
+    expect(from('contact', l.leadid)).toEqual([
+      expect.objectContaining({ parentcustomerid: { id: company.accountid, entity: 'account' } }),
+    ]);
+    // a policy that does not let the lead be linked: the opportunity alone is for the account
+    const unlinked = await connectInMemory(emu, {
+      env: {
+        DYNAMICS_MCP_POLICY: builtInPolicyWith('no-lead-parent', (e) => ({
+          ...e,
+          lead: { ...e.lead!, write: e.lead!.write!.filter((c) => c !== 'parentaccountid') },
+        })),
+      },
+    });
+    try {
+      const other = await newLead({ company: company.name });
+      const q = await qualify(other.leadid, { statecode: 'Qualified' }, unlinked);
+      expect(q.isError, textOf(q)).toBeFalsy();
+      expect(emu.rows('account')).toHaveLength(accounts);
+      expect(lead(other.leadid).parentaccountid ?? null).toBeNull();
+      expect(from('opportunity', other.leadid)).toEqual([
+        expect.objectContaining({ customerid: { id: company.accountid, entity: 'account' } }),
+      ]);
+    } finally {
+      await unlinked.close();
+    }
+  });
+
+  it('a company name several accounts share is refused, listing them: nothing is made or changed', async () => {
+    const twin = emu.rows('account')[4]!;
+    await h.deps.client.create('account', { name: twin.name, address1_city: 'Reykjavik' });
+    const l = await newLead({ company: twin.name });
+    const since = emu.requests().length;
+    const r = await qualify(l.leadid);
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain(`2 accounts are named "${twin.name}" (`);
+    expect(textOf(r)).toContain('qualifying the lead would make one more.');
+    expect(textOf(r)).toContain('{"parentaccountid": "<account id>"}');
+    expect(qualifies(since)).toEqual([]);
+    expect(lead(l.leadid).statecode).toBe(0);
+  });
+
   it('a lead without a company gets no account: its opportunity is for the new contact', async () => {
     const l = await newLead({ company: undefined });
     const r = await qualify(l.leadid, { statuscode: 'Qualified' });

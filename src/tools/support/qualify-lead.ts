@@ -98,7 +98,11 @@ export async function qualifyLead(
     contact: writable('contact') && readable('parentcontactid') && !before._parentcontactid_value,
     opportunity: writable('opportunity'),
   };
+  const existing = make.account ? await companyAccount(ctx, company) : undefined;
+  if (existing) make.account = false;
+  const linking = existing && ctx.policy.canWrite('lead', 'parentaccountid');
   const making = [
+    existing ? `linking it to the existing account "${existing.name}"` : '',
     make.account ? `an account "${company}"` : '',
     make.contact ? 'a contact' : '',
     make.opportunity ? `an opportunity${typeof before.subject === 'string' ? ` "${before.subject}"` : ''}` : '',
@@ -119,8 +123,21 @@ export async function qualifyLead(
       return answer({}, false, () => `Not updated: the user chose "${choice}".`);
     }
   }
+  // the company's account is the lead's parent: QualifyLead then hangs the contact and the opportunity from it.
+  // Where the policy does not let the lead be linked, the opportunity alone is for it (OpportunityCustomerId)
+  // (qualified meanwhile by another call, the lead is read-only: the action below finds that, as it would)
+  if (existing && linking)
+    await ctx.client
+      .update('lead', id, { parentaccountid: { entity: 'account', id: existing.id } }, { signal: ctx.signal })
+      .catch(async (err: unknown) => {
+        if ((await read()).statecode !== QUALIFIED) throw err;
+      });
   const { result, after } = await changeStateOnce({
-    act: () => ctx.client.qualifyLead(id, make, status, { signal: ctx.signal }),
+    act: () =>
+      ctx.client.qualifyLead(id, make, status, {
+        signal: ctx.signal,
+        ...(existing && !linking ? { customer: { entity: 'account' as const, id: existing.id } } : {}),
+      }),
     read,
     state: QUALIFIED,
     words: { state: 'qualified', did: 'qualified', named, doing: 'qualification' },
@@ -131,7 +148,11 @@ export async function qualifyLead(
         entity: 'lead',
         id,
         action: 'qualify',
-        columns: { statuscode: status, made: (made ?? []).map((m) => `${m.entity} ${m.id}`) },
+        columns: {
+          statuscode: status,
+          made: (made ?? []).map((m) => `${m.entity} ${m.id}`),
+          ...(existing ? { account: `existing ${existing.id}` } : {}),
+        },
         caller: ctx.caller,
         ...(outcome ? { outcome } : {}),
       }),
@@ -141,6 +162,30 @@ export async function qualifyLead(
     after,
     true,
     (changed) =>
-      `Qualified ${named} (${label(after.statuscode)})${made.length ? `, making ${made.map((m) => `${m.entity} ${m.id}`).join(', ')}` : ''}: ${JSON.stringify(changed)}.`,
+      `Qualified ${named} (${label(after.statuscode)})${existing ? `, for the existing account "${existing.name}" (${existing.id})` : ''}${made.length ? `, making ${made.map((m) => `${m.entity} ${m.id}`).join(', ')}` : ''}: ${JSON.stringify(changed)}.`,
   );
+}
+
+/**
+ * The account a lead's company already has: QualifyLead would make another of the same name (Dataverse's
+ * duplicate detection is off for Web API requests unless asked for), so one account with exactly that name is
+ * the company's, and is used. Several are refused, listed, for the lead to be linked to the right one first;
+ * none, or a policy that does not let the server read account names, leaves the account to be made.
+ */
+async function companyAccount(ctx: ToolContext, company: string): Promise<{ id: string; name: string } | undefined> {
+  if (!ctx.policy.canRead('account', 'name')) return undefined;
+  const page = await ctx.client.query(
+    { entity: 'account', select: ['name'], where: { column: 'name', op: 'eq', value: company }, top: 6 },
+    { signal: ctx.signal, internal: true },
+  );
+  const found = page.rows.map((r) => ({ id: String(r.accountid), name: String(r.name) }));
+  if (found.length > 1)
+    throw badInput(
+      `${found.length > 5 ? 'More than 5' : found.length} accounts are named "${company}" (${found
+        .slice(0, 5)
+        .map((a) => a.id)
+        .join(', ')}): qualifying the lead would make one more.`,
+      'Link the lead to the right one first (update_record on the lead with {"parentaccountid": "<account id>"}), then qualify it.',
+    );
+  return found[0];
 }
