@@ -155,6 +155,26 @@ describe('update_record qualifying a lead', () => {
     }
   });
 
+  it("a lead whose email is a contact's uses that contact: no second contact is made", async () => {
+    const person = emu
+      .rows('contact')
+      .find(
+        (c) => c.emailaddress1 && emu.rows('contact').filter((o) => o.emailaddress1 === c.emailaddress1).length === 1,
+      )!;
+    const l = await newLead({ email: person.emailaddress1 });
+    const contacts = emu.rows('contact').length;
+    const r = await qualify(l.leadid);
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain(`for the existing contact "${person.fullname}" (${person.contactid})`);
+    expect(emu.rows('contact')).toHaveLength(contacts);
+    // the built-in policy does not let the model set a lead's contact: the contact is used, not linked, and
+    // the opportunity is for the account made for the company
+    const [account] = from('account', l.leadid);
+    expect(from('opportunity', l.leadid)).toEqual([
+      expect.objectContaining({ customerid: { id: account!.accountid, entity: 'account' } }),
+    ]);
+  });
+
   it('a company name several accounts share is refused, listing them: nothing is made or changed', async () => {
     const twin = emu.rows('account')[4]!;
     await h.deps.client.create('account', { name: twin.name, address1_city: 'Reykjavik' });

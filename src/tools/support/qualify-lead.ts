@@ -2,6 +2,7 @@ import type { Scalar } from '../../dynamics/coerce.js';
 import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { type Existing, existingForLead } from './qualify-existing.js';
 import { compactRow, recordUrl } from './shape.js';
 import { askedState, besidesState, changeStateOnce, refuseIfChanged, stateReason } from './state-change.js';
 
@@ -62,7 +63,7 @@ export async function qualifyLead(
     );
   const readable = (c: string) => ctx.policy.canRead('lead', c);
   const shown = ['statecode', 'statuscode', ...LINKS].filter(readable);
-  const select = [...new Set(['fullname', 'companyname', 'subject', ...shown])].filter(readable);
+  const select = [...new Set(['fullname', 'companyname', 'emailaddress1', 'subject', ...shown])].filter(readable);
   const read = async () => (await ctx.client.get('lead', id, { select, signal: ctx.signal })).row;
   const before = await read();
   const label = (v: unknown) => {
@@ -98,11 +99,26 @@ export async function qualifyLead(
     contact: writable('contact') && readable('parentcontactid') && !before._parentcontactid_value,
     opportunity: writable('opportunity'),
   };
-  const existing = make.account ? await companyAccount(ctx, company) : undefined;
-  if (existing) make.account = false;
-  const linking = existing && ctx.policy.canWrite('lead', 'parentaccountid');
+  // the company's account and the person's contact, where they exist already: used, not made again
+  const existing = await existingForLead(ctx, before, make);
+  if (existing.account) make.account = false;
+  if (existing.contact) make.contact = false;
+  const links: Record<string, unknown> = {};
+  if (existing.account && ctx.policy.canWrite('lead', 'parentaccountid'))
+    links.parentaccountid = { entity: 'account', id: existing.account.id };
+  if (existing.contact && ctx.policy.canWrite('lead', 'parentcontactid'))
+    links.parentcontactid = { entity: 'contact', id: existing.contact.id };
+  // the opportunity's customer where the lead cannot be linked to it (QualifyLead's OpportunityCustomerId)
+  const unlinked = [existing.account, existing.contact].find(
+    (e) => e && !links[e.entity === 'account' ? 'parentaccountid' : 'parentcontactid'],
+  );
+  const customer =
+    unlinked?.entity === 'account' || (unlinked && !existing.account && !make.account && !before._parentaccountid_value)
+      ? unlinked
+      : undefined;
+  const used = [existing.account, existing.contact].filter((e): e is Existing => !!e);
   const making = [
-    existing ? `linking it to the existing account "${existing.name}"` : '',
+    ...used.map((e) => `using the existing ${e.entity} "${e.name}"`),
     make.account ? `an account "${company}"` : '',
     make.contact ? 'a contact' : '',
     make.opportunity ? `an opportunity${typeof before.subject === 'string' ? ` "${before.subject}"` : ''}` : '',
@@ -123,20 +139,17 @@ export async function qualifyLead(
       return answer({}, false, () => `Not updated: the user chose "${choice}".`);
     }
   }
-  // the company's account is the lead's parent: QualifyLead then hangs the contact and the opportunity from it.
-  // Where the policy does not let the lead be linked, the opportunity alone is for it (OpportunityCustomerId)
-  // (qualified meanwhile by another call, the lead is read-only: the action below finds that, as it would)
-  if (existing && linking)
-    await ctx.client
-      .update('lead', id, { parentaccountid: { entity: 'account', id: existing.id } }, { signal: ctx.signal })
-      .catch(async (err: unknown) => {
-        if ((await read()).statecode !== QUALIFIED) throw err;
-      });
+  // the lead linked to them first: QualifyLead then hangs the new records from them, as it does from a lead's
+  // own (qualified meanwhile by another call, the lead is read-only: the action below finds that, as it would)
+  if (Object.keys(links).length)
+    await ctx.client.update('lead', id, links, { signal: ctx.signal }).catch(async (err: unknown) => {
+      if ((await read()).statecode !== QUALIFIED) throw err;
+    });
   const { result, after } = await changeStateOnce({
     act: () =>
       ctx.client.qualifyLead(id, make, status, {
         signal: ctx.signal,
-        ...(existing && !linking ? { customer: { entity: 'account' as const, id: existing.id } } : {}),
+        ...(customer ? { customer: { entity: customer.entity, id: customer.id } } : {}),
       }),
     read,
     state: QUALIFIED,
@@ -151,7 +164,7 @@ export async function qualifyLead(
         columns: {
           statuscode: status,
           made: (made ?? []).map((m) => `${m.entity} ${m.id}`),
-          ...(existing ? { account: `existing ${existing.id}` } : {}),
+          ...(used.length ? { existing: used.map((e) => `${e.entity} ${e.id}`) } : {}),
         },
         caller: ctx.caller,
         ...(outcome ? { outcome } : {}),
@@ -162,30 +175,6 @@ export async function qualifyLead(
     after,
     true,
     (changed) =>
-      `Qualified ${named} (${label(after.statuscode)})${existing ? `, for the existing account "${existing.name}" (${existing.id})` : ''}${made.length ? `, making ${made.map((m) => `${m.entity} ${m.id}`).join(', ')}` : ''}: ${JSON.stringify(changed)}.`,
+      `Qualified ${named} (${label(after.statuscode)})${used.map((e) => `, for the existing ${e.entity} "${e.name}" (${e.id})`).join('')}${made.length ? `, making ${made.map((m) => `${m.entity} ${m.id}`).join(', ')}` : ''}: ${JSON.stringify(changed)}.`,
   );
-}
-
-/**
- * The account a lead's company already has: QualifyLead would make another of the same name (Dataverse's
- * duplicate detection is off for Web API requests unless asked for), so one account with exactly that name is
- * the company's, and is used. Several are refused, listed, for the lead to be linked to the right one first;
- * none, or a policy that does not let the server read account names, leaves the account to be made.
- */
-async function companyAccount(ctx: ToolContext, company: string): Promise<{ id: string; name: string } | undefined> {
-  if (!ctx.policy.canRead('account', 'name')) return undefined;
-  const page = await ctx.client.query(
-    { entity: 'account', select: ['name'], where: { column: 'name', op: 'eq', value: company }, top: 6 },
-    { signal: ctx.signal, internal: true },
-  );
-  const found = page.rows.map((r) => ({ id: String(r.accountid), name: String(r.name) }));
-  if (found.length > 1)
-    throw badInput(
-      `${found.length > 5 ? 'More than 5' : found.length} accounts are named "${company}" (${found
-        .slice(0, 5)
-        .map((a) => a.id)
-        .join(', ')}): qualifying the lead would make one more.`,
-      'Link the lead to the right one first (update_record on the lead with {"parentaccountid": "<account id>"}), then qualify it.',
-    );
-  return found[0];
 }
