@@ -37,7 +37,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
           `Here is a submission from a prospective customer:\n\n${submission}\n\nExtract the person's name, email, phone, company and what they want. ` +
             'Call create_lead with those fields (subject: a short summary of the request; description: the message). If it reports a duplicate, tell me about the existing lead instead of creating another. ' +
             'Then summarise what was filed in two lines. ' +
-            'If the message shows a need, a budget and a timeframe, offer to qualify the lead (update_record on the lead with statecode "Qualified", which makes its account, contact and opportunity) and do it only if I agree.',
+            'If the message shows a need, a budget and a timeframe, offer to qualify the lead (update_record on the lead with statecode "Qualified", which makes its opportunity, and its account and contact unless the company and the person are in Dynamics already) and do it only if I agree.',
         ),
     );
     server.registerPrompt(
