@@ -22,9 +22,13 @@ import {
 import { fiscalYear, namesFiscalPeriod, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
+import { callerTokens } from './obo.js';
 import { spanConditions, utcSpan } from './utc-days.js';
 
 export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
+
+/** What a person calls themselves where a user is meant */
+const ME = /^(me|myself|i|current user|my)$/i;
 
 /** Operators that find a value: a lookup given a name with one of them is matched by the related record's name. */
 const BY_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'in', 'contains', 'startswith', 'endswith']);
@@ -124,6 +128,16 @@ export class ConditionBuilder {
     const r = await this.resolve(entity, c.column).catch(() => undefined);
     if (!r?.model || !isLookupType(r.column.type) || !r.column.targets?.length) return undefined;
     const prefix = c.column.split('/').slice(0, -1);
+    // "my deals" ({"ownerid": "me"}) is the user the call runs as (EqualUserId), not a user named "me"; where
+    // the server signs in as an application that user would be the application, so it is refused
+    if (values.length === 1 && ME.test(String(values[0]).trim()) && r.column.targets.includes('systemuser')) {
+      if (c.op !== 'eq' || !callerTokens.getStore())
+        throw badInput(
+          `${r.entity}.${r.column.logicalName} '${String(values[0]).trim()}': ${callerTokens.getStore() ? 'only eq means the signed-in user' : 'this server signs in to Dynamics as an application, so "me" would be that application, not you'}.`,
+          'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and compare with its id.',
+        );
+      return { column: [...prefix, r.column.logicalName].join('/'), op: 'currentUser' };
+    }
     return { ...c, column: [...prefix, r.column.logicalName, 'name'].join('/') };
   }
 

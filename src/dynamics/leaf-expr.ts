@@ -41,7 +41,9 @@ export interface Resolved {
  */
 export function leafExpr(c: Leaf, r: Resolved): Expr {
   const path: Expr = { kind: 'path', segments: r.segments, pos: 0 };
-  const name = r.segments.join('/');
+  // a query function names a column by its logical name, a lookup as itself (ownerid, not _ownerid_value), as
+  // FetchXML's condition attribute does: its PropertyName is not an OData property path
+  const name = r.segments.length === 1 ? r.column.logicalName : r.segments.join('/');
   const literal = (v: Scalar): Literal => toLiteral(r.column, v, r.entity);
   const one = (): Literal => {
     if (c.value === undefined || Array.isArray(c.value))

@@ -158,6 +158,32 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
     );
   });
 
+  it.skipIf(skip)(
+    'FUNC: a lookup is named by its logical name in PropertyName (parentaccountid, ownerid), not as _<name>_value',
+    async () => {
+      const opps = (
+        await t.api('GET', 'opportunities?$select=_parentaccountid_value&$filter=_parentaccountid_value ne null&$top=2')
+      ).json().value as { _parentaccountid_value: string }[];
+      const ids = [...new Set(opps.map((o) => o._parentaccountid_value))];
+      const inR = await t.api(
+        'GET',
+        `opportunities?$select=_parentaccountid_value&$filter=${encodeURIComponent(`Microsoft.Dynamics.CRM.In(PropertyName='parentaccountid',PropertyValues=[${ids.map((i) => `"${i}"`).join(',')}])`)}`,
+      );
+      expect(inR.status).toBe(200);
+      const got = inR.json().value as { _parentaccountid_value: string }[];
+      expect(got.length).toBeGreaterThanOrEqual(opps.length);
+      for (const o of got) expect(ids).toContain(o._parentaccountid_value);
+      // the records the caller owns (the application user owns none of the sample data)
+      const mine = await t.api(
+        'GET',
+        `opportunities?$select=_ownerid_value&$filter=${encodeURIComponent("Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid')")}`,
+      );
+      expect(mine.status).toBe(200);
+      const me = (await t.api('GET', 'WhoAmI()')).json().UserId;
+      for (const o of mine.json().value as { _ownerid_value: string }[]) expect(o._ownerid_value).toBe(me);
+    },
+  );
+
   it.skipIf(skip)('FILTER: malformed text is a 400 that names the position', async () => {
     const r = await t.api('GET', `accounts?$filter=${encodeURIComponent("name eq 'Contoso")}`);
     expect(r.status).toBe(400);

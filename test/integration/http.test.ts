@@ -259,6 +259,15 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     const open = emu.rows('opportunity').filter((o) => o.statecode === 0 && (o.ownerid as { id: string }).id === alex);
     expect(open.length).toBeGreaterThan(0);
     expect(mine.structuredContent.totals.count).toBe(open.length);
+    // and in a condition: {"ownerid": "me"} is the user the call runs as (Dataverse's EqualUserId)
+    const deals = (await c.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'opportunity', select: ['name'], where: { ownerid: 'me', statecode: 'Open' }, top: 5000 },
+    })) as any;
+    expect(deals.isError, JSON.stringify(deals.content)).toBeFalsy();
+    expect(deals.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(
+      open.map((o) => String(o.opportunityid)).sort(),
+    );
   });
 
   it('an app token with the required role is accepted; without it, 403', async () => {

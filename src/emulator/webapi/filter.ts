@@ -329,7 +329,14 @@ export class FilterCompiler {
     const nameParam = param('PropertyName');
     if (nameParam?.kind !== 'literal' || typeof nameParam.value !== 'string')
       throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs PropertyName='<column>'.`);
-    const op = this.path(nameParam.value.split('/'), entity, scopes);
+    // PropertyName is a column's logical name: a lookup is named as itself (ownerid), not as its
+    // _ownerid_value property, as FetchXML's condition attribute is
+    const segments = nameParam.value.split('/');
+    const last = segments.length - 1;
+    const owner = last === 0 ? entity : undefined;
+    const lookup = owner?.attributes.find((a) => a.logicalName === segments[last] && isLookup(a));
+    if (lookup) segments[last] = `_${lookup.logicalName}_value`;
+    const op = this.path(segments, entity, scopes);
     return queryFunctionGetter(e, op, param);
   }
 }

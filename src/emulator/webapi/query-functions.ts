@@ -207,7 +207,8 @@ export function queryFunctionGetter(e: FunctionCall, op: Operand, param: (name: 
       return (row, env, vars) => {
         const v = value(row, env, vars);
         if (v === null) return negate;
-        return (v === env.callerId.toLowerCase()) !== negate;
+        // the column's value is normalised to its GUID key, as the caller's id is here
+        return (v === normalise(env.callerId, 'guid')) !== negate;
       };
     }
     default:
