@@ -308,7 +308,11 @@ function groupColumn(checker: Checker, model: EntityModel, text: string): Group 
       `'${said.word}' is not a period to group ${model.logicalName}.${dated.logicalName} by.`,
       `Use day, week, month, quarter or year, e.g. "${dated.logicalName} by month".`,
     );
-  const name = asked?.column ?? text;
+  let name = asked?.column ?? text;
+  // "parentaccountid/name": the related record's name is the lookup's own group, which carries it
+  const [head, rest, ...more] = name.split('/').map((p) => p.trim());
+  const via = rest?.toLowerCase() === 'name' && !more.length ? lookupNamed(model, head!) : undefined;
+  if (via) name = via;
   if (name.includes('/'))
     throw badInput(
       `groupBy takes columns of ${model.logicalName}, not the path '${name}'.`,
@@ -331,6 +335,14 @@ function groupColumn(checker: Checker, model: EntityModel, text: string): Group 
   const why = UNGROUPABLE.get(column.type);
   if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
   return { name: apiName, label: column.logicalName };
+}
+
+/** The lookup column a name means: the column itself or one of its relationships (customerid_account). */
+function lookupNamed(model: EntityModel, name: string): string | undefined {
+  const nav = [...model.singleNavs.values()].find(
+    (n) => n.attribute === name.toLowerCase() || n.navigationProperty.toLowerCase() === name.toLowerCase(),
+  );
+  return nav?.attribute;
 }
 
 /** The column a name or label means, when the policy lets it be read; otherwise undefined. */

@@ -117,6 +117,18 @@ describe('aggregate_records', () => {
     expect(named.structuredContent).toEqual(plain.structuredContent);
   });
 
+  it('groupBy a related record\'s name ("parentaccountid/name") is the lookup\'s own groups, which carry the name', async () => {
+    const byLookup = await h.call('aggregate_records', { entity: 'opportunity', groupBy: ['parentaccountid'], top: 5 });
+    const byName = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      groupBy: ['parentaccountid/name'],
+      top: 5,
+    });
+    expect(byName.isError, textOf(byName)).toBeFalsy();
+    expect(byName.structuredContent).toEqual(byLookup.structuredContent);
+    expect(byName.structuredContent.groups[0].parentaccountid).toMatchObject({ name: expect.any(String) });
+  });
+
   it("measures and groupBy in SQL's text and other APIs' shapes mean the documented ones", async () => {
     const documented = await h.call('aggregate_records', {
       entity: 'account',
