@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { defineTool } from './define.js';
+import { badInput } from '../errors.js';
+import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
-import { entityParam, expandParam, selectParam, whereParam } from './support/schemas.js';
+import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { orderByParam } from './support/sort.js';
@@ -31,7 +32,7 @@ export const queryEntities = defineTool({
       top: z
         .number()
         .int()
-        .min(1, 'top is at least 1.')
+        .min(0, 'top is at least 0 (0: count only, with count).')
         .max(
           5000,
           'top is at most 5000 rows a call (Dynamics pages at 5,000): pass 5000 and continue with the cursor, or count and total with aggregate_records.',
@@ -91,6 +92,8 @@ export const queryEntities = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
   async run(args, ctx) {
+    // top 0, as OData's $top=0&$count=true: how many match, no rows ("how many open cases?")
+    if (args.top === 0) return countOnly(args, ctx);
     const top = Math.min(args.top, ctx.policy.maxRows);
     await ctx.progress(0, 1, `querying ${args.entity}`);
     const page = await ctx.client.query(
@@ -133,3 +136,36 @@ export const queryEntities = defineTool({
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
+
+/** How many records match, no rows: one row is read for Dynamics to count (up to 5,000, as $count does). */
+async function countOnly(
+  args: { entity: string; where?: WhereInput; filter?: string; count?: boolean; cursor?: string },
+  ctx: ToolContext,
+) {
+  if (args.cursor)
+    throw badInput(
+      '"top": 0 returns no rows, so there is nothing to continue.',
+      'Pass the cursor with a top of 1 or more.',
+    );
+  const page = await ctx.client.query(
+    {
+      entity: args.entity,
+      where: args.where ? toCondition(args.where) : undefined,
+      filter: args.filter,
+      top: 1,
+      count: true,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  const total = page.totalCount ?? page.rows.length;
+  const structured = {
+    entity: page.entity.logicalName,
+    records: [],
+    hasMore: total > 0,
+    totalCount: total,
+    ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
+  };
+  const json = JSON.stringify(structured);
+  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}`;
+  return { structured, text: fenceUntrusted(summary, structured, json), json };
+}

@@ -494,6 +494,27 @@ describe('query_entities', () => {
     );
   });
 
+  it('"top": 0 counts the matching records and returns none, as $top=0&$count=true would', async () => {
+    const active = emu.rows('incident').filter((i) => i.statecode === 0).length;
+    const r = await h.call('query_entities', {
+      entity: 'incident',
+      where: { statecode: 'Active' },
+      count: true,
+      top: 0,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toEqual({ entity: 'incident', records: [], hasMore: active > 0, totalCount: active });
+    expect(textOf(r)).toMatch(new RegExp(`^${active} incident records match; none returned \\("top": 0\\)\\.`));
+    // with a cursor there would be nothing to continue
+    const first = await h.call('query_entities', { entity: 'incident', top: 1 });
+    const cursor = await h.call('query_entities', {
+      entity: 'incident',
+      top: 0,
+      cursor: first.structuredContent.cursor,
+    });
+    expect(textOf(cursor)).toContain('"top": 0 returns no rows, so there is nothing to continue.');
+  });
+
   it("a lookup given a name is matched by the related record's name: a user's full name, an account's name", async () => {
     const users = emu.rows('systemuser');
     const owner = users.find((u) =>
@@ -1136,9 +1157,9 @@ describe('query_entities', () => {
   });
 
   it('invalid arguments are a tool error, not a crash', async () => {
-    const r = await h.call('query_entities', { entity: 'account', top: 0 });
+    const r = await h.call('query_entities', { entity: 'account', top: -1 });
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toContain('top is at least 1.');
+    expect(textOf(r)).toContain('top is at least 0 (0: count only, with count).');
     // "all of them": what to do instead
     const all = await h.call('query_entities', { entity: 'account', top: 100_000 });
     expect(textOf(all)).toContain(
