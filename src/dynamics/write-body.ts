@@ -18,6 +18,18 @@ export async function writeBody(
 ): Promise<{ body: Row; columns: string[] }> {
   const body: Row = {};
   const columns: string[] = [];
+  // the columns the policy keeps from the model are refused as such, all of them, before any value is read:
+  // "needs a record id" for an owner the model may not set would send it to find one
+  const named = Object.entries(values).flatMap(([key, given]) => {
+    const { name } = fromBind(model, key, given);
+    const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);
+    return col ? [col.logicalName] : [];
+  });
+  policy.assertWritable(
+    model.logicalName,
+    named,
+    `${mode === 'create' ? 'Creating' : 'Updating'} a ${model.logicalName}`,
+  );
   for (const [key, given] of Object.entries(values)) {
     const { name, value } = fromBind(model, key, given);
     const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);

@@ -454,6 +454,14 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(nobody)).toBe(
       'Error (bad_input): account.parentaccountid \'No Such Company\' is neither an account id (GUID) nor the name of an account.\nHow to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}) and pass its id.',
     );
+    // part of a name: the names that contain it, to choose from
+    const part = String(parent.name).slice(0, -3);
+    const partial = await h.call('update_record', { entity: 'account', id, values: { parentaccountid: part } });
+    expect(textOf(partial)).toContain(`How to fix: Names that contain it: `);
+    expect(textOf(partial)).toContain(`${parent.name} (account) — ${parent.accountid}`);
+    // a lookup the policy keeps from the model is refused as such, not as a name to look up
+    const owner = await h.call('update_record', { entity: 'account', id, values: { ownerid: 'Megan' } });
+    expect(textOf(owner)).toMatch(/^Error \(policy\): Column 'ownerid' of 'account' cannot be written/);
     expect(patchesSince(since)).toEqual([]);
     expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === id))).toBe(before);
   });

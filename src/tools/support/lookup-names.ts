@@ -75,11 +75,25 @@ export async function recordNamed(
   const look = asked[0]
     ? `Find it with query_entities on ${asked[0].table} (e.g. where {"${asked[0].column}": {"contains": "<part of the name>"}}) and pass its id.`
     : `Pass the ${noun}'s id: this server may not read ${noun} names.`;
-  if (!found.length)
+  if (!found.length) {
+    // names that contain it ("Megan" for Megan Bowen), to choose from: read only now, after the exact one failed
+    const near: string[] = [];
+    for (const q of asked) {
+      const model = await ctx.client.metadata.entity(q.table);
+      const page = await ctx.client.query(
+        { entity: q.table, select: [q.column], where: { column: q.column, op: 'contains', value: name }, top: LISTED },
+        { signal: ctx.signal, internal: true },
+      );
+      for (const r of page.rows)
+        near.push(`${String(r[q.column])} (${q.table}) — ${String(r[model.primaryIdAttribute])}`);
+    }
     throw badInput(
       `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}.`,
-      look,
+      near.length
+        ? `Names that contain it: ${near.slice(0, LISTED).join('; ')}. Pass the id of the one you mean.`
+        : look,
     );
+  }
   const list = found
     .slice(0, LISTED)
     .map(
