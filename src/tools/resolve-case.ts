@@ -4,7 +4,7 @@ import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { EMPTY, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
-import { changeStateOnce, stateReason } from './support/state-change.js';
+import { changeStateOnce, declinedByUser, stateReason } from './support/state-change.js';
 
 /** A case's states (reference §11, incident): 0 Active, 1 Resolved, 2 Canceled. */
 const ACTIVE = 0;
@@ -104,21 +104,13 @@ export const resolveCase = defineTool({
     });
     const resolution = { subject: args.resolution };
     // an admin who has writes to cases confirmed by the user has resolutions confirmed too
-    if (ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution')) {
-      const choice = await ctx.confirm(`Resolve ${named} as ${label(status)}: "${args.resolution}"?`);
-      if (choice === 'decline' || choice === 'cancel') {
-        await ctx.audit.record({
-          tool: 'resolve_case',
-          entity: 'incident',
-          id,
-          action: 'resolve',
-          columns: {},
-          caller: ctx.caller,
-          outcome: `not resolved: the user chose ${choice}`,
-        });
-        return answer(before, false, `Not resolved: the user chose "${choice}".`);
-      }
-    }
+    const declined = await declinedByUser(
+      ctx,
+      ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution'),
+      () => `Resolve ${named} as ${label(status)}: "${args.resolution}"?`,
+      { tool: 'resolve_case', entity: 'incident', id, action: 'resolve', notDone: 'not resolved' },
+    );
+    if (declined) return answer(before, false, `Not resolved: the user chose "${declined}".`);
     const { after } = await changeStateOnce({
       act: () => ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal }),
       read,

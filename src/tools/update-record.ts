@@ -9,7 +9,7 @@ import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { entityParam, idParam, wrongType } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
-import { askedState, closedRecordRefusal } from './support/state-change.js';
+import { askedState, closedRecordRefusal, declinedByUser } from './support/state-change.js';
 
 /**
  * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
@@ -137,27 +137,20 @@ export const updateRecord = defineTool({
         'A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.',
         'Call resolve_case with the case id and the resolution.',
       );
-    if (ctx.policy.confirmWrites(logical)) {
-      const list = Object.entries(values)
-        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-        .join(', ');
-      const answer = await ctx.confirm(`Update ${logical} ${id}: ${list}?`);
-      if (answer === 'decline' || answer === 'cancel') {
-        await ctx.audit.record({
-          tool: 'update_record',
-          entity: logical,
-          id,
-          action: 'update',
-          columns: {},
-          caller: ctx.caller,
-          outcome: `not updated: the user chose ${answer}`,
-        });
-        return {
-          structured: { entity: logical, id, updated: false, changed: {}, url },
-          text: `Not updated: the user chose "${answer}".`,
-        };
-      }
-    }
+    const declined = await declinedByUser(
+      ctx,
+      ctx.policy.confirmWrites(logical),
+      () =>
+        `Update ${logical} ${id}: ${Object.entries(values)
+          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+          .join(', ')}?`,
+      { tool: 'update_record', entity: logical, id, action: 'update', notDone: 'not updated' },
+    );
+    if (declined)
+      return {
+        structured: { entity: logical, id, updated: false, changed: {}, url },
+        text: `Not updated: the user chose "${declined}".`,
+      };
     const r = await ctx.client
       .update(logical, id, values, { etag: args.etag, signal: ctx.signal })
       .catch(async (err: unknown) => {

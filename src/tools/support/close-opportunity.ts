@@ -3,7 +3,14 @@ import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { compactRow, recordUrl } from './shape.js';
-import { askedState, besidesState, changeStateOnce, refuseIfChanged, stateReason } from './state-change.js';
+import {
+  askedState,
+  besidesState,
+  changeStateOnce,
+  declinedByUser,
+  refuseIfChanged,
+  stateReason,
+} from './state-change.js';
 
 /** An opportunity's states (reference §11, opportunity): 0 Open, 1 Won, 2 Lost; their default reasons 3 Won, 4 Canceled. */
 const OPEN = 0;
@@ -112,22 +119,14 @@ export async function closeOpportunity(
   // as Dynamics' Close Opportunity dialog does, a won deal's actual revenue is its estimate unless told otherwise
   if (asked.state === 1 && activity.actualrevenue === undefined && typeof before.estimatedvalue === 'number')
     activity.actualrevenue = before.estimatedvalue;
-  if (ctx.policy.confirmWrites('opportunity') || ctx.policy.confirmWrites('opportunityclose')) {
-    const revenue = activity.actualrevenue === undefined ? '' : ` (actual revenue ${activity.actualrevenue})`;
-    const choice = await ctx.confirm(`Close ${named} as ${label(status)}${revenue}?`);
-    if (choice === 'decline' || choice === 'cancel') {
-      await ctx.audit.record({
-        tool: 'update_record',
-        entity: 'opportunity',
-        id,
-        action: 'close',
-        columns: {},
-        caller: ctx.caller,
-        outcome: `not closed: the user chose ${choice}`,
-      });
-      return answer({}, false, `Not updated: the user chose "${choice}".`);
-    }
-  }
+  const revenue = activity.actualrevenue === undefined ? '' : ` (actual revenue ${activity.actualrevenue})`;
+  const declined = await declinedByUser(
+    ctx,
+    ctx.policy.confirmWrites('opportunity') || ctx.policy.confirmWrites('opportunityclose'),
+    () => `Close ${named} as ${label(status)}${revenue}?`,
+    { tool: 'update_record', entity: 'opportunity', id, action: 'close', notDone: 'not closed' },
+  );
+  if (declined) return answer({}, false, `Not updated: the user chose "${declined}".`);
   const { after } = await changeStateOnce({
     act: () => ctx.client.closeRecord(closed.action, id, activity, status, { signal: ctx.signal }),
     read,

@@ -4,7 +4,14 @@ import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { type Existing, existingForLead } from './qualify-existing.js';
 import { compactRow, recordUrl } from './shape.js';
-import { askedState, besidesState, changeStateOnce, refuseIfChanged, stateReason } from './state-change.js';
+import {
+  askedState,
+  besidesState,
+  changeStateOnce,
+  declinedByUser,
+  refuseIfChanged,
+  stateReason,
+} from './state-change.js';
 
 /** A lead's states (reference §11, lead): 0 Open, 1 Qualified (reason 3 Qualified), 2 Disqualified (4-7). */
 const OPEN = 0;
@@ -124,21 +131,14 @@ export async function qualifyLead(
     make.opportunity ? `an opportunity${typeof before.subject === 'string' ? ` "${before.subject}"` : ''}` : '',
   ].filter(Boolean);
   const what = making.length ? `, making ${making.join(', ')}` : '';
-  if (ctx.policy.confirmWrites('lead')) {
-    const choice = await ctx.confirm(`Qualify ${named}${what}?`);
-    if (choice === 'decline' || choice === 'cancel') {
-      await ctx.audit.record({
-        tool: 'update_record',
-        entity: 'lead',
-        id,
-        action: 'qualify',
-        columns: {},
-        caller: ctx.caller,
-        outcome: `not qualified: the user chose ${choice}`,
-      });
-      return answer({}, false, () => `Not updated: the user chose "${choice}".`);
-    }
-  }
+  const declined = await declinedByUser(ctx, ctx.policy.confirmWrites('lead'), () => `Qualify ${named}${what}?`, {
+    tool: 'update_record',
+    entity: 'lead',
+    id,
+    action: 'qualify',
+    notDone: 'not qualified',
+  });
+  if (declined) return answer({}, false, () => `Not updated: the user chose "${declined}".`);
   // the lead linked to them first: QualifyLead then hangs the new records from them, as it does from a lead's
   // own (qualified meanwhile by another call, the lead is read-only: the action below finds that, as it would)
   if (Object.keys(links).length)

@@ -1,7 +1,7 @@
+import type { AuditEntry } from '../../audit.js';
 import { optionValue, type Scalar } from '../../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ColumnModel, EntityModel } from '../../policy/model.js';
-
 import type { ToolContext } from '../define.js';
 
 type Values = Record<string, unknown>;
@@ -153,4 +153,28 @@ export async function closedRecordRefusal(
     `This ${model.displayName.toLowerCase()} is ${label(state)}: Dynamics keeps it read-only until it is reopened (it said: ${err.message})`,
     `Change it only if the user wants it reopened: update_record with {"statecode": "${label(0)}"} first, then the change.`,
   );
+}
+
+/**
+ * Asks the user first where the policy wants writes to `entity` confirmed (MCP elicitation): a decline or a
+ * cancel is audited with what was not done, and returned for the caller to answer with; undefined means go
+ * on (confirmed, not asked, or a client that cannot be asked).
+ */
+export async function declinedByUser(
+  ctx: ToolContext,
+  ask: boolean,
+  message: () => string,
+  audit: { tool: string; entity: string; id: string; action: AuditEntry['action']; notDone: string },
+): Promise<'decline' | 'cancel' | undefined> {
+  if (!ask) return undefined;
+  const choice = await ctx.confirm(message());
+  if (choice !== 'decline' && choice !== 'cancel') return undefined;
+  const { notDone, ...entry } = audit;
+  await ctx.audit.record({
+    ...entry,
+    columns: {},
+    caller: ctx.caller,
+    outcome: `${notDone}: the user chose ${choice}`,
+  });
+  return choice;
 }
