@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildDeps } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
@@ -13,6 +14,7 @@ import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { createServer, type ServerDeps } from '../../src/server.js';
 import { connectServer } from '../../src/transports/malformed.js';
 import { emulatorEnv } from './client.js';
+import { startTestEmulator } from './emulator.js';
 import { watchTexts } from './secrets-watch.js';
 
 export interface McpHarness {
@@ -170,4 +172,24 @@ export function auditLog(name: string): { path: string; last: () => Promise<Reco
     path,
     last: async () => JSON.parse((await readFile(path, 'utf8')).trim().split('\n').at(-1)!),
   };
+}
+
+/**
+ * The set-up the write-tool suites share: an emulator (scale 50) and a server writing the audit log at
+ * `audit.path`, started before the suite, closed after it, with faults cleared before each test. `ready` hands
+ * both over once started.
+ */
+export function serveWithAuditLog(audit: { path: string }, ready: (emu: EmulatorHandle, h: McpHarness) => void): void {
+  let emu: EmulatorHandle | undefined;
+  let h: McpHarness | undefined;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 50 });
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
+    ready(emu, h);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await emu?.close();
+  });
+  beforeEach(() => emu?.clearFaults());
 }

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
-import { startTestEmulator } from '../helpers/emulator.js';
 import {
   auditLog,
   builtInPolicyWith,
   connectAsking,
   connectInMemory,
   type McpHarness,
+  serveWithAuditLog,
   textOf,
 } from '../helpers/mcp.js';
 
@@ -17,15 +17,10 @@ describe('resolve_case', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
   const audit = auditLog('resolve');
-  beforeAll(async () => {
-    emu = await startTestEmulator({ scale: 50 });
-    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
+  serveWithAuditLog(audit, (e, harness) => {
+    emu = e;
+    h = harness;
   });
-  afterAll(async () => {
-    await h.close();
-    await emu.close();
-  });
-  beforeEach(() => emu.clearFaults());
 
   let opened = 0;
   /** a new open case, opened as a user would (create_case), so that each test has its own */
