@@ -128,7 +128,12 @@ export function conditionAsMeant(c: Leaf): Leaf {
  */
 export function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefined {
   if (typeof v !== 'string') return undefined;
-  const t = v.trim().toLowerCase().replace(/\s+/g, ' ');
+  // an operator's own name as the value ("thisMonth", "LAST_WEEK") is the same words
+  const t = v
+    .trim()
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[\s_]+/g, ' ')
+    .toLowerCase();
   const days = /^(last|past|previous|next) (\d+) days?$/.exec(t);
   if (days) return { op: days[1] === 'next' ? 'nextXDays' : 'lastXDays', value: Number(days[2]) };
   // weeks are days said seven at a time: exactly what LastXDays/NextXDays count

@@ -702,6 +702,20 @@ describe('query_entities', () => {
           .sort(),
       );
     }
+    // the condition's own shape under its column name: {op, value} (or "operator"), not a related column
+    const byOp = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { revenue: { op: 'gt', value: 20_000_000 }, statecode: { operator: 'eq', value: 'Active' } },
+      top: 5000,
+    });
+    expect(byOp.isError, textOf(byOp)).toBeFalsy();
+    expect(ids(byOp)).toEqual(
+      accounts
+        .filter((a) => Number(a.revenue) > 20_000_000 && a.statecode === 0)
+        .map((a) => String(a.accountid))
+        .sort(),
+    );
     const parent = String(accounts[0]!.name);
     const related = await h.call('query_entities', {
       entity: 'contact',

@@ -138,4 +138,11 @@ describe('date periods for aggregate_records', () => {
     expect(periodInWords('last 2 weeks')).toEqual({ op: 'lastXDays', value: 14 });
     expect(periodInWords('Next 1 week')).toEqual({ op: 'nextXDays', value: 7 });
   });
+
+  it("an operator's own name as the value (the refusal lists them) is that period", () => {
+    expect(periodInWords('thisMonth')).toEqual({ op: 'thisMonth', value: undefined });
+    expect(periodInWords('LAST_WEEK')).toEqual({ op: 'lastWeek', value: undefined });
+    expect(periodInWords('nextYear')).toEqual({ op: 'nextYear', value: undefined });
+    expect(periodInWords('Monthly')).toBeUndefined();
+  });
 });

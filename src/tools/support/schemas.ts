@@ -155,6 +155,11 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
   if (ref) return { column, op: 'eq', value: ref };
   if (Array.isArray(v)) return { column, op: 'in', value: v };
   if (typeof v === 'object') {
+    // the condition's own shape under its column, {"createdon": {"op": "thisMonth"}} or {"revenue": {"op":
+    // "gt", "value": 5}}: that condition (read as related columns, it was "createdon is not a lookup")
+    const keys = Object.keys(v);
+    if (keys.some((k) => k === 'op' || k === 'operator') && keys.every((k) => ['op', 'operator', 'value'].includes(k)))
+      return withNames({ column, ...v }, ALIASES) as Record<string, unknown>;
     const entries = Object.entries(v);
     // a range, {"revenue": {"gt": 1, "lt": 5}}: each bound holds
     if (entries.length > 1) return { and: entries.map(([k, x]) => columnCondition(column, { [k]: x })) };
