@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { EXPANDED_ROWS } from '../../dynamics/client.js';
-import { CONDITION_OPS, isOperatorWord, operatorMeant, unknownOpHint } from '../../dynamics/conditions.js';
+import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
 import { listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
 import { orderByParam } from './sort.js';
+import { asMeant, lookupId } from './where-as-meant.js';
 
 /**
  * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
@@ -132,111 +133,6 @@ const level1 = z.object({
   and: z.array(level2).max(50, onlyLists).optional(),
   or: z.array(level2).max(50, onlyLists).optional(),
 });
-// What models send most often instead of the documented shape, where it can mean only one thing, is read
-// as meant rather than refused (the schema still shows the one documented shape): a list of conditions means
-// "all of them" ({and: [...]}), "field"/"attribute"/"operator" (SQL's and other APIs' words) name the column
-// and op, and an object of column names ({"statecode": "Active", "revenue": {"gt": 1000000}}, the shape of
-// Prisma's and MongoDB's filters) is one condition per column, all of them to hold: a value is eq (null: the
-// null check, a list: in), an object of one operator is that operator. Without this, zod drops the unknown
-// keys and the model is told something else is wrong.
-const ALIASES: ReadonlyMap<string, 'column' | 'op'> = new Map([
-  ['field', 'column'],
-  ['attribute', 'column'],
-  ['operator', 'op'],
-]);
-const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', ...ALIASES.keys()]);
-type Issues = { addIssue(issue: { code: 'custom'; message: string }): void };
-
-/** {"revenue": {"gt": 5}} → {column: "revenue", op: "gt", value: 5}; anything else under a column name is eq. */
-function columnCondition(column: string, v: unknown): Record<string, unknown> {
-  if (v === null) return { column, op: 'null' };
-  // a lookup as the tools return it ({id, name, entity}): that record
-  const ref = lookupId(v);
-  if (ref) return { column, op: 'eq', value: ref };
-  if (Array.isArray(v)) return { column, op: 'in', value: v };
-  if (typeof v === 'object') {
-    // the condition's own shape under its column, {"createdon": {"op": "thisMonth"}} or {"revenue": {"op":
-    // "gt", "value": 5}}: that condition (read as related columns, it was "createdon is not a lookup")
-    const keys = Object.keys(v);
-    if (keys.some((k) => k === 'op' || k === 'operator') && keys.every((k) => ['op', 'operator', 'value'].includes(k)))
-      return withNames({ column, ...v }, ALIASES) as Record<string, unknown>;
-    const entries = Object.entries(v);
-    // a range, {"revenue": {"gt": 1, "lt": 5}}: each bound holds
-    if (entries.length > 1) return { and: entries.map(([k, x]) => columnCondition(column, { [k]: x })) };
-    if (entries.length === 1) {
-      const [key, value] = entries[0]!;
-      const op = key.replace(/^\$/, '');
-      // Prisma's relation filter, {"parentaccountid": {"name": "Contoso"}}: a column of the related record. A
-      // Dataverse name is lower case; anything else ($gt, >, like, greaterThan) is an operator, and an unknown
-      // one is answered by the condition builder's hint
-      const meant = operatorMeant(op) ?? op;
-      if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant))
-        return columnCondition(`${column}/${meant}`, value);
-      return { column, op: meant, value };
-    }
-  }
-  // {"revenue": ">1000000"}, {"createdon": ">=2026-11-01"}: a comparison written into the value. Only before
-  // a number or a date, so text that starts with < or > ("<b>") is still compared as text
-  const m =
-    typeof v === 'string' ? /^\s*(>=|<=|!=|<>|>|<)\s*(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s*$/.exec(v) : null;
-  if (m) return { column, op: operatorMeant(m[1]!), value: m[2] };
-  return { column, op: 'eq', value: v };
-}
-/** The id of a lookup written as the tools return one ({id, name, entity}, or {id} alone), else undefined. */
-export function lookupId(v: unknown): string | undefined {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
-  const o = v as Record<string, unknown>;
-  return typeof o.id === 'string' && Object.keys(o).every((k) => k === 'id' || k === 'name' || k === 'entity')
-    ? o.id
-    : undefined;
-}
-
-function asMeant(v: unknown, depth: number, issues: Issues): unknown {
-  if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1, issues)) } : v;
-  if (typeof v !== 'object' || v === null || depth > 3) return v;
-  const keys = Object.keys(v);
-  const others = keys.filter((k) => !CONDITION_KEYS.has(k));
-  if (others.length > 0 && others.length === keys.length) {
-    // a range ({"gt": 1, "lt": 5}) is an "and" of its bounds: one "and" with the other columns'
-    const each = others
-      .map((k) => columnCondition(k, (v as Record<string, unknown>)[k]))
-      .flatMap((c) => (isOnly(c, 'and') ? (c.and as unknown[]) : [c]));
-    return each.length === 1 ? each[0] : { and: each };
-  }
-  if (others.length > 0)
-    issues.addIssue({
-      code: 'custom',
-      message: `a condition has only column, op and value (or and/or), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
-    });
-  const node = withNames(v, ALIASES) as Record<string, unknown>;
-  for (const group of ['and', 'or']) {
-    if (!Array.isArray(node[group])) continue;
-    const children = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
-    // an "and" inside an "and" (as a column shorthand of several columns makes) is the same "and"; so for "or"
-    node[group] = children.flatMap((c) => (isOnly(c, group) ? (c as Record<string, unknown[]>)[group]! : [c]));
-  }
-  // a group of one condition is that condition, and takes no level (its parent checks the depth)
-  for (const group of ['and', 'or'])
-    if (isOnly(node, group) && (node[group] as unknown[]).length === 1) return (node[group] as unknown[])[0];
-  // the schema's third level holds conditions only: a group there would be dropped by zod, unexplained
-  if (depth >= 1 && [node.and, node.or].some((g) => Array.isArray(g) && g.some(isGroup)))
-    issues.addIssue({
-      code: 'custom',
-      message:
-        'conditions nest at most three levels deep, and these would make a fourth: an "and" of "or" groups inside an "or" (or the other way round) is one level too many; write it out.',
-    });
-  return node;
-}
-
-const isGroup = (c: unknown) =>
-  typeof c === 'object' && c !== null && (Array.isArray((c as Node).and) || Array.isArray((c as Node).or));
-type Node = { and?: unknown; or?: unknown };
-const isOnly = (c: unknown, key: string) =>
-  typeof c === 'object' &&
-  c !== null &&
-  !Array.isArray(c) &&
-  Object.keys(c).length === 1 &&
-  Array.isArray((c as Record<string, unknown>)[key]);
 export const WHERE_SHAPE =
   'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").';
 export const whereParam = z

@@ -1,7 +1,8 @@
 import type { Scalar } from '../../dynamics/coerce.js';
 import { CONDITION_OPS, type Condition, type ConditionOp, unknownOpHint } from '../../dynamics/conditions.js';
 import { badInput } from '../../errors.js';
-import { lookupId, type WhereInput } from './schemas.js';
+import type { WhereInput } from './schemas.js';
+import { lookupId } from './where-as-meant.js';
 
 type Node = { column?: string; op?: string; value?: unknown; and?: Node[]; or?: Node[] };
 
