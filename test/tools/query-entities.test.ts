@@ -737,6 +737,51 @@ describe('query_entities', () => {
     expect(textOf(unknown)).toMatch(/op 'greaterThan' does not exist\. Operators: eq, ne, gt/);
   });
 
+  it("MongoDB's and SQL's group words ($or, AND, $not) and $exists are the groups, the opposite and the null check", async () => {
+    const accounts = emu.rows('account');
+    const city = String(accounts[0]!.address1_city);
+    const other = String(accounts.find((a) => a.address1_city !== city)!.address1_city);
+    const matching = (keep: (a: Record<string, unknown>) => boolean) =>
+      accounts
+        .filter(keep)
+        .map((a) => String(a.accountid))
+        .sort();
+    const run = async (where: unknown) => {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
+      expect(r.isError, `${JSON.stringify(where)}: ${textOf(r)}`).toBeFalsy();
+      return ids(r);
+    };
+    const inCities = (a: Record<string, unknown>) => [city, other].includes(String(a.address1_city));
+    expect(await run({ $or: [{ address1_city: city }, { address1_city: other }] })).toEqual(matching(inCities));
+    // a group beside columns, and two groups side by side: all of them hold
+    expect(await run({ OR: [{ address1_city: city }, { address1_city: other }], statecode: 'Active' })).toEqual(
+      matching((a) => inCities(a) && a.statecode === 0),
+    );
+    expect(
+      await run({ $and: [{ statecode: 0 }], $or: [{ address1_city: city }, { revenue: { gt: 20_000_000 } }] }),
+    ).toEqual(matching((a) => a.statecode === 0 && (a.address1_city === city || Number(a.revenue) > 20_000_000)));
+    // not: the opposite operator, and De Morgan's rule through a group
+    expect(await run({ not: { address1_city: city } })).toEqual(matching((a) => a.address1_city !== city));
+    expect(await run({ NOT: { or: [{ address1_city: city }, { revenue: { gt: 20_000_000 } }] } })).toEqual(
+      matching((a) => a.address1_city !== city && a.revenue != null && Number(a.revenue) <= 20_000_000),
+    );
+    expect(await run({ revenue: { $not: { $gt: 20_000_000 } } })).toEqual(
+      matching((a) => a.revenue != null && Number(a.revenue) <= 20_000_000),
+    );
+    // notIn, as Dataverse's NotIn (SQL's NOT IN), leaves out the records without a city, as ne does not
+    expect(await run({ $not: { address1_city: { in: [city, other] } }, statecode: 0 })).toEqual(
+      matching((a) => a.address1_city != null && !inCities(a) && a.statecode === 0),
+    );
+    expect(await run({ parentaccountid: { $exists: true } })).toEqual(matching((a) => a.parentaccountid != null));
+    expect(await run({ parentaccountid: { $exists: false } })).toEqual(matching((a) => a.parentaccountid == null));
+    // an operator without an opposite here is refused with the filter text that says it
+    const starts = await h.call('query_entities', { entity: 'account', where: { not: { name: { startsWith: 'A' } } } });
+    expect(starts.isError).toBe(true);
+    expect(textOf(starts)).toContain(
+      `'startswith' has none: write the condition that holds instead, or "filter" text with not`,
+    );
+  });
+
   it("select, expand and orderBy in $select's, Prisma's and other APIs' shapes mean the documented ones", async () => {
     const documented = await h.call('query_entities', {
       entity: 'account',

@@ -17,7 +17,7 @@ const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', ...ALIASES
 type Issues = { addIssue(issue: { code: 'custom'; message: string }): void };
 
 /** {"revenue": {"gt": 5}} → {column: "revenue", op: "gt", value: 5}; anything else under a column name is eq. */
-function columnCondition(column: string, v: unknown): Record<string, unknown> {
+function columnCondition(column: string, v: unknown, issues: Issues): Record<string, unknown> {
   if (v === null) return { column, op: 'null' };
   // a lookup as the tools return it ({id, name, entity}): that record
   const ref = lookupId(v);
@@ -31,16 +31,22 @@ function columnCondition(column: string, v: unknown): Record<string, unknown> {
       return withNames({ column, ...v }, ALIASES) as Record<string, unknown>;
     const entries = Object.entries(v);
     // a range, {"revenue": {"gt": 1, "lt": 5}}: each bound holds
-    if (entries.length > 1) return { and: entries.map(([k, x]) => columnCondition(column, { [k]: x })) };
+    if (entries.length > 1) return { and: entries.map(([k, x]) => columnCondition(column, { [k]: x }, issues)) };
     if (entries.length === 1) {
       const [key, value] = entries[0]!;
       const op = key.replace(/^\$/, '');
+      // MongoDB's {"revenue": {"$not": {"$gt": 5}}}: the opposite of the condition under it
+      if (op.toLowerCase() === 'not' && typeof value === 'object' && value !== null && !Array.isArray(value))
+        if (!lookupId(value)) return negated(columnCondition(column, value, issues), issues) as Record<string, unknown>;
+      // MongoDB's {"$exists": true}: the column has a value
+      if (op.toLowerCase() === 'exists')
+        return { column, op: value === false || value === 'false' || value === 0 ? 'null' : 'notNull' };
       // Prisma's relation filter, {"parentaccountid": {"name": "Contoso"}}: a column of the related record. A
       // Dataverse name is lower case; anything else ($gt, >, like, greaterThan) is an operator, and an unknown
       // one is answered by the condition builder's hint
       const meant = operatorMeant(op) ?? op;
       if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant))
-        return columnCondition(`${column}/${meant}`, value);
+        return columnCondition(`${column}/${meant}`, value, issues);
       return { column, op: meant, value };
     }
   }
@@ -60,17 +66,31 @@ export function lookupId(v: unknown): string | undefined {
     : undefined;
 }
 
-export function asMeant(v: unknown, depth: number, issues: Issues): unknown {
-  if (Array.isArray(v)) return depth === 0 ? { and: v.map((c) => asMeant(c, 1, issues)) } : v;
-  if (typeof v !== 'object' || v === null || depth > 3) return v;
+export function asMeant(given: unknown, depth: number, issues: Issues): unknown {
+  if (Array.isArray(given)) return depth === 0 ? { and: given.map((c) => asMeant(c, 1, issues)) } : given;
+  if (typeof given !== 'object' || given === null || depth > 3) return given;
+  const v = groupWords(given as Record<string, unknown>);
+  // {"not": condition}: its opposite (the schema has no "not": its bytes go to what models need more often)
+  if ('not' in v) {
+    const { not, ...rest } = v;
+    const opposite = negated(asMeant(not, depth, issues), issues);
+    return Object.keys(rest).length ? asMeant({ and: [rest, opposite] }, depth, issues) : opposite;
+  }
   const keys = Object.keys(v);
   const others = keys.filter((k) => !CONDITION_KEYS.has(k));
   if (others.length > 0 && others.length === keys.length) {
     // a range ({"gt": 1, "lt": 5}) is an "and" of its bounds: one "and" with the other columns'
     const each = others
-      .map((k) => columnCondition(k, (v as Record<string, unknown>)[k]))
+      .map((k) => columnCondition(k, v[k], issues))
       .flatMap((c) => (isOnly(c, 'and') ? (c.and as unknown[]) : [c]));
     return each.length === 1 ? each[0] : { and: each };
+  }
+  // MongoDB's {"$or": [...], "statecode": "Active"} (or {"$and": [...], "$or": [...]}): the groups and the
+  // columns beside them, all to hold
+  const groups = keys.filter((k) => k === 'and' || k === 'or');
+  if (others.length + groups.length > 1 && groups.length > 0 && groups.length + others.length === keys.length) {
+    const columns = others.length ? [Object.fromEntries(others.map((k) => [k, v[k]]))] : [];
+    return asMeant({ and: [...groups.map((g) => ({ [g]: v[g] })), ...columns] }, depth, issues);
   }
   if (others.length > 0)
     issues.addIssue({
@@ -106,3 +126,49 @@ const isOnly = (c: unknown, key: string) =>
   !Array.isArray(c) &&
   Object.keys(c).length === 1 &&
   Array.isArray((c as Record<string, unknown>)[key]);
+
+/** MongoDB's and SQL's words for the groups ($or, OR, $and, AND, $not, NOT) are the groups. */
+function groupWords(v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const group = /^\$?(and|or|not)$/i.exec(k)?.[1]?.toLowerCase();
+    out[group && !(group in v && group !== k) ? group : k] = x;
+  }
+  return out;
+}
+
+/**
+ * A condition's opposite, as the operators here say it: De Morgan's rule through groups, and each condition's
+ * opposite operator (gt's is le: as in SQL, a record without a value meets neither). An operator without one
+ * (startswith, the date periods) is refused with the filter text that says it.
+ */
+const OPPOSITE: Readonly<Record<string, string>> = {
+  eq: 'ne',
+  ne: 'eq',
+  in: 'notIn',
+  notIn: 'in',
+  contains: 'notContains',
+  notContains: 'contains',
+  between: 'notBetween',
+  notBetween: 'between',
+  null: 'notNull',
+  notNull: 'null',
+  gt: 'le',
+  le: 'gt',
+  lt: 'ge',
+  ge: 'lt',
+};
+function negated(c: unknown, issues: Issues): unknown {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return c;
+  const node = c as Record<string, unknown>;
+  if (Array.isArray(node.and)) return { or: node.and.map((x) => negated(x, issues)) };
+  if (Array.isArray(node.or)) return { and: node.or.map((x) => negated(x, issues)) };
+  if (typeof node.op !== 'string') return node; // toCondition asks for the operator
+  const op = OPPOSITE[operatorMeant(node.op) ?? node.op];
+  if (op) return { ...node, op };
+  issues.addIssue({
+    code: 'custom',
+    message: `"not" is sent as the opposite operator (eq and ne, in and notIn, contains and notContains, gt and le, null and notNull …), and '${node.op}' has none: write the condition that holds instead, or "filter" text with not, e.g. "not startswith(name,'A')".`,
+  });
+  return node;
+}
