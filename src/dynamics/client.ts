@@ -192,7 +192,7 @@ export class DynamicsClient {
     const bare = QUERY_KEYS.every((k) => given[k] === undefined);
     // the table as the query named it ("accounts", "Account") is compared by its logical name
     const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query) : undefined;
-    const spec = remembered ?? given;
+    const spec = remembered ?? (await this.planner.relationsMeant(model, given));
     const top = Math.min(spec.top ?? 50, this.policy.maxRows);
     if (!Number.isInteger(top) || top < 1)
       throw badInput('"top" must be a whole number of at least 1.', `Use 1 to ${this.policy.maxRows}.`);
@@ -320,10 +320,11 @@ export class DynamicsClient {
     entity: string,
     id: string,
     opts: CallOptions & { select?: string[]; expand?: QuerySpec['expand'] } = {},
-  ): Promise<{ model: EntityModel; row: Row }> {
+  ): Promise<{ model: EntityModel; row: Row; expand?: QuerySpec['expand'] }> {
     const model = await this.checker.entity(entity);
     const key = guidValue(id, `${model.logicalName} id`);
-    const parts = await this.planner.parts(model, { select: opts.select, expand: opts.expand });
+    const { expand } = await this.planner.relationsMeant(model, { expand: opts.expand });
+    const parts = await this.planner.parts(model, { select: opts.select, expand });
     const r = await this.transport.send({
       method: 'GET',
       path: `${API}/${model.entitySetName}(${key})?${queryString(parts)}`,
@@ -332,7 +333,7 @@ export class DynamicsClient {
       signal: opts.signal,
       context: { entity: model.logicalName, id: key, suggest: this.suggest },
     });
-    return { model, row: rowOf(r, `the read of ${model.logicalName} ${key}`) };
+    return { model, row: rowOf(r, `the read of ${model.logicalName} ${key}`), expand };
   }
 
   /** $apply aggregation (AGG), checked like any read; `where` becomes its leading filter() step. */

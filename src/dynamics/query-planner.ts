@@ -46,6 +46,46 @@ export class QueryPlanner {
       .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));
   }
 
+  /**
+   * Expand items that name the related table ("contacts", "cases", "notes") rather than a relationship: the
+   * one relationship of that kind the policy follows from this table to it (a plural name is a related list,
+   * a singular one a lookup). Several are refused, named; none leaves it as written, for the policy check to
+   * list the relationships there are.
+   */
+  async relationsMeant<T extends { expand?: QuerySpec['expand'] }>(model: EntityModel, spec: T): Promise<T> {
+    if (!spec.expand?.length) return spec;
+    const expand = await Promise.all(
+      spec.expand.map(async (e) => ({ ...e, relation: await this.relationMeant(model, e.relation) })),
+    );
+    return { ...spec, expand };
+  }
+
+  private async relationMeant(model: EntityModel, name: string): Promise<string> {
+    const key = name.trim().toLowerCase();
+    if (model.singleNavs.has(key) || model.collectionNavs.has(key)) return name;
+    const offered = this.policy.entities();
+    const called = (await this.metadata.tablesCalled(name).catch(() => [])).filter((t) =>
+      offered.includes(t.logicalName),
+    );
+    const table =
+      (await this.metadata.resolveEntityName(name).catch(() => undefined)) ??
+      (called.length === 1 ? called[0]!.logicalName : undefined);
+    if (!table) return name;
+    const navs =
+      key !== table && key.endsWith('s')
+        ? [...model.collectionNavs.values()].filter((n) => n.referencingEntity === table)
+        : [...model.singleNavs.values()].filter((n) => n.target === table);
+    const followed = navs
+      .filter((n) => this.policy.canFollow(model.logicalName, n.navigationProperty))
+      .map((n) => n.navigationProperty);
+    if (followed.length > 1)
+      throw badInput(
+        `'${name}' is the table ${table}, and ${model.logicalName} reaches it through ${followed.join(' and ')}.`,
+        `Name the relationship meant in "expand" (describe_entity('${model.logicalName}') says what each is).`,
+      );
+    return followed[0] ?? name;
+  }
+
   async parts(model: EntityModel, spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>): Promise<QueryParts> {
     let filter: Expr | undefined;
     if (spec.where) filter = await this.conditions.build(spec.where, model);

@@ -38,13 +38,13 @@ export const getRecord = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
   async run(args, ctx) {
-    const expand = expandItems(args.expand);
-    const { model, row } = await ctx.client.get(args.entity, args.id, {
+    // the relationships as the client read them ("contacts" is contact_customer_accounts)
+    const { model, row, expand } = await ctx.client.get(args.entity, args.id, {
       select: args.select,
-      expand,
+      expand: expandItems(args.expand),
       signal: ctx.signal,
     });
-    const models = await relatedModels(ctx.client, model, args.expand?.map((e) => e.relation) ?? []);
+    const models = await relatedModels(ctx.client, model, expand?.map((e) => e.relation) ?? []);
     const record = compactRow(
       model,
       row,

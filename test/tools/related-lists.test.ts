@@ -95,6 +95,36 @@ describe('expanded related lists', () => {
     expect(textOf(s)).not.toContain('cut at');
   });
 
+  it('an expand item naming the related table ("contacts", "cases", "notes") is the one relationship to it; several are named', async () => {
+    const named = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'accountid', op: 'eq', value: big },
+      expand: ['contacts', 'cases', 'notes'],
+    });
+    expect(named.isError, textOf(named)).toBeFalsy();
+    const record = named.structuredContent.records[0];
+    expect(Object.keys(record)).toEqual(
+      expect.arrayContaining(['contact_customer_accounts', 'incident_customer_accounts', 'Account_Annotation']),
+    );
+    expect(record.contact_customer_accounts).toHaveLength(EXPANDED_ROWS);
+    // cut as the relationship's own list is, with the query that reads the rest
+    expect(named.structuredContent.moreRelated.map((m: { relation: string }) => m.relation)).toEqual([
+      'contact_customer_accounts',
+    ]);
+    // a singular name is a lookup; get_record reads the same way
+    const one = await h.call('get_record', { entity: 'account', id: big, expand: [{ relation: 'contacts', top: 2 }] });
+    expect(one.structuredContent.record.contact_customer_accounts).toHaveLength(2);
+    const contact = emu.rows('contact').find((c) => (c.parentcustomerid as { id?: string })?.id === big)!;
+    const up = await h.call('get_record', { entity: 'contact', id: String(contact.contactid), expand: ['account'] });
+    expect(up.isError, textOf(up)).toBeFalsy();
+    expect(up.structuredContent.record.parentcustomerid_account).toMatchObject({ id: big });
+    const two = await h.call('query_entities', { entity: 'opportunity', expand: ['account'], top: 1 });
+    expect(textOf(two)).toContain(
+      "'account' is the table account, and opportunity reaches it through customerid_account and parentaccountid.",
+    );
+  });
+
   // JOIN (reference §3.6): $orderby and $top apply inside the $expand of a collection-valued relationship
   it('an expand item sorts and shortens a related list: "each account with its 3 latest contacts" in one call', async () => {
     const mine = emu
