@@ -153,9 +153,32 @@ export function toLiteral(
   }
 }
 
+/**
+ * An address as it is pasted from a mail client or a form, where it means one address: surrounding spaces,
+ * "Ana Silva <ana@example.com>", "mailto:ana@example.com".
+ */
+export function emailAsMeant(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  const named = /^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>$/.exec(t)?.[1];
+  return (named ?? t).replace(/^mailto:/i, '');
+}
+const EMAIL = /^[^\s@<>()[\],;:"]+@(?:[^\s@<>()[\],;:".]+\.)+[^\s@<>()[\],;:".]{2,}$/;
+
 /** A value for a write, typed and checked against metadata (length, range, options) before it is sent. */
-export function toWriteValue(c: ColumnModel, v: unknown, entity: string): unknown {
+export function toWriteValue(c: ColumnModel, given: unknown, entity: string): unknown {
+  let v = given;
   if (v === null) return null;
+  // Dataverse stores any text in an Email column (its format is for display, not a check: "Data type format
+  // conversions"), and mail sent to "Ana <ana@x.com>, bob@" fails later, far from the write that made it
+  if (c.format === 'Email' && typeof v === 'string' && v.trim()) {
+    v = emailAsMeant(v);
+    if (!EMAIL.test(String(v)))
+      throw badInput(
+        `${entity}.${c.logicalName} is an email address; '${given}' is not one.`,
+        'Pass one address alone, e.g. ana@example.com.',
+      );
+  }
   if (typeof v === 'object')
     throw badInput(
       `${entity}.${c.logicalName} takes a single value, not ${Array.isArray(v) ? 'a list' : 'an object'}.`,

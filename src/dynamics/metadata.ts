@@ -113,7 +113,7 @@ export class MetadataCache implements ModelSource {
     const urls = [
       `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName`,
       `${e}/Attributes?$select=LogicalName,AttributeType,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
-      cast('StringAttributeMetadata', '$select=LogicalName,MaxLength'),
+      cast('StringAttributeMetadata', '$select=LogicalName,MaxLength,FormatName'),
       cast('MemoAttributeMetadata', '$select=LogicalName,MaxLength'),
       cast('LookupAttributeMetadata', '$select=LogicalName,Targets'),
       cast('PicklistAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
@@ -163,6 +163,7 @@ export class MetadataCache implements ModelSource {
     ]);
     const ranges = new Map([...byName(int!.value, (r) => r), ...byName(money!.value, (r) => r)]);
     const formats = byName(dt!.value, (r) => r.Format);
+    const textFormats = byName(str!.value, (r) => r.FormatName?.Value as string | undefined);
     const columns = new Map<string, ColumnModel>();
     for (const a of base!.value as Json[]) {
       const name = String(a.LogicalName);
@@ -176,6 +177,7 @@ export class MetadataCache implements ModelSource {
         minValue: range?.MinValue,
         maxValue: range?.MaxValue,
         dateOnly: formats.get(name) === 'DateOnly' ? true : undefined,
+        format: textFormats.get(name),
         targets: targets.get(name),
         options: opts.get(name),
         validForCreate: a.IsValidForCreate !== false,

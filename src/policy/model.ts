@@ -19,6 +19,8 @@ export interface ColumnModel {
   minValue?: number;
   maxValue?: number;
   dateOnly?: boolean;
+  /** a String's FormatName (Email, Phone, Url, Text …): Dataverse shows it so, and checks nothing */
+  format?: string;
   targets?: string[];
   options?: OptionModel[];
   validForCreate: boolean;

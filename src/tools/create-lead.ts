@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAsMeant } from '../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { columnLabelled } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -9,17 +10,6 @@ import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
 const text = (max: number, what: string) => z.string().trim().min(1, EMPTY).max(max).describe(what);
-
-/**
- * An address as it is pasted from a mail client or a form, where it means one address: surrounding spaces,
- * "Ana Silva <ana@example.com>", "mailto:ana@example.com".
- */
-function emailAsMeant(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const t = v.trim();
-  const named = /^[^<>]*<\s*([^<>\s]+@[^<>\s]+)\s*>$/.exec(t)?.[1];
-  return (named ?? t).replace(/^mailto:/i, '');
-}
 
 /** The lead columns this tool sets from its own arguments, and which argument each is. */
 const OWN_ARGUMENTS: Record<string, string> = {

@@ -48,6 +48,17 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
     },
   );
 
+  it.skipIf(skip)('COLDEF: a text column names its format (FormatName) through the string cast', async () => {
+    const r = await t.api(
+      'GET',
+      "EntityDefinitions(LogicalName='contact')/Attributes/Microsoft.Dynamics.CRM.StringAttributeMetadata?$select=LogicalName,MaxLength,FormatName",
+    );
+    expect(r.status).toBe(200);
+    const formats = new Map((r.json().value as any[]).map((a) => [a.LogicalName, a.FormatName]));
+    expect(formats.get('emailaddress1')).toEqual({ Value: 'Email' });
+    expect(formats.get('lastname')).toEqual({ Value: 'Text' });
+  });
+
   it.skipIf(skip)('QMETA: option sets through the picklist cast, with labels', async () => {
     const r = await t.api(
       'GET',

@@ -817,6 +817,34 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(sent)).toEqual([]);
   });
 
+  it('an email column takes one address: pasted from a mail client it is that address; anything else is refused', async () => {
+    const contact = emu.rows('contact')[3]!;
+    const id = String(contact.contactid);
+    const pasted = await h.call('update_record', {
+      entity: 'contact',
+      id,
+      values: { emailaddress1: ' Rosa Wang <rosa.wang@fabrikam.example> ' },
+    });
+    expect(pasted.isError, textOf(pasted)).toBeFalsy();
+    expect(emu.rows('contact').find((c) => c.contactid === contact.contactid)!.emailaddress1).toBe(
+      'rosa.wang@fabrikam.example',
+    );
+    const sent = emu.requests().length;
+    for (const value of ['rosa at fabrikam dot com', 'rosa@fabrikam.example, bob@fabrikam.example', 'rosa@']) {
+      const r = await h.call('update_record', { entity: 'contact', id, values: { emailaddress1: value } });
+      expect(textOf(r)).toBe(
+        `Error (bad_input): contact.emailaddress1 is an email address; '${value}' is not one.\n` +
+          'How to fix: Pass one address alone, e.g. ana@example.com.',
+      );
+    }
+    expect(patchesSince(sent)).toEqual([]);
+    // null still clears it, and a column that is no email takes any text
+    const cleared = await h.call('update_record', { entity: 'contact', id, values: { emailaddress1: null } });
+    expect(cleared.isError, textOf(cleared)).toBeFalsy();
+    const job = await h.call('update_record', { entity: 'contact', id, values: { jobtitle: 'rosa at fabrikam' } });
+    expect(job.isError, textOf(job)).toBeFalsy();
+  });
+
   it("update_record: a date in words is refused with today's date, to work it out from", async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const sent = emu.requests().length;

@@ -24,6 +24,13 @@ export function attr(logicalName: string, displayName: string, type: AttributeTy
 
 export const str = (name: string, display: string, maxLength: number, requiredLevel: RequiredLevel = 'None') =>
   attr(name, display, 'String', { maxLength, requiredLevel });
+/** A String shown as an email address, a phone number or a link (its FormatName). */
+export const formatted = (
+  format: 'Email' | 'Phone' | 'Url',
+  name: string,
+  display: string,
+  maxLength: number,
+): AttributeDef => attr(name, display, 'String', { maxLength, format });
 export const memo = (name: string, display: string, maxLength = 2000) => attr(name, display, 'Memo', { maxLength });
 export const money = (name: string, display: string) =>
   attr(name, display, 'Money', { precision: 2, minValue: -1_000_000_000_000, maxValue: 1_000_000_000_000 });

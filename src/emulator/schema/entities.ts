@@ -1,4 +1,17 @@
-import { attr, bool, date, entity, int, lookup, memo, money, picklist, stateAndStatus, str } from './build.js';
+import {
+  attr,
+  bool,
+  date,
+  entity,
+  formatted,
+  int,
+  lookup,
+  memo,
+  money,
+  picklist,
+  stateAndStatus,
+  str,
+} from './build.js';
 
 // Columns, option values and required levels follow the entity reference pages summarised in
 // shared/reference/dataverse-webapi.md §11 (ENT-* sources); ApplicationRequired is recorded but not enforced.
@@ -44,9 +57,9 @@ export const account = entity({
   attributes: [
     str('name', 'Account Name', 160, 'ApplicationRequired'),
     str('accountnumber', 'Account Number', 20),
-    str('telephone1', 'Main Phone', 50),
-    str('emailaddress1', 'Email', 100),
-    str('websiteurl', 'Website', 200),
+    formatted('Phone', 'telephone1', 'Main Phone', 50),
+    formatted('Email', 'emailaddress1', 'Email', 100),
+    formatted('Url', 'websiteurl', 'Website', 200),
     ...address(),
     industry,
     picklist('accountcategorycode', 'Category', [
@@ -101,9 +114,9 @@ export const contact = entity({
     str('firstname', 'First Name', 50),
     str('lastname', 'Last Name', 50, 'ApplicationRequired'),
     fullname(),
-    str('emailaddress1', 'Email', 100),
-    str('telephone1', 'Business Phone', 50),
-    str('mobilephone', 'Mobile Phone', 50),
+    formatted('Email', 'emailaddress1', 'Email', 100),
+    formatted('Phone', 'telephone1', 'Business Phone', 50),
+    formatted('Phone', 'mobilephone', 'Mobile Phone', 50),
     str('jobtitle', 'Job Title', 100),
     ...address(),
     lookup('parentcustomerid', 'Company Name', ['account', 'contact']),
@@ -142,10 +155,10 @@ export const lead = entity({
     fullname(),
     str('companyname', 'Company Name', 100),
     str('jobtitle', 'Job Title', 100),
-    str('emailaddress1', 'Email', 100),
-    str('telephone1', 'Business Phone', 50),
-    str('mobilephone', 'Mobile Phone', 20),
-    str('websiteurl', 'Website', 200),
+    formatted('Email', 'emailaddress1', 'Email', 100),
+    formatted('Phone', 'telephone1', 'Business Phone', 50),
+    formatted('Phone', 'mobilephone', 'Mobile Phone', 20),
+    formatted('Url', 'websiteurl', 'Website', 200),
     ...address(),
     industry,
     picklist('leadsourcecode', 'Lead Source', [
@@ -378,7 +391,7 @@ export const systemuser = entity({
     str('firstname', 'First Name', 64),
     str('lastname', 'Last Name', 64, 'ApplicationRequired'),
     fullname(),
-    str('internalemailaddress', 'Primary Email', 100),
+    formatted('Email', 'internalemailaddress', 'Primary Email', 100),
     str('domainname', 'User Name', 1024),
     str('title', 'Title', 128),
     lookup('territoryid', 'Territory', ['territory']),

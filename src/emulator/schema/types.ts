@@ -41,6 +41,8 @@ export interface AttributeDef {
   precision?: number;
   /** DateTime with DateOnly behaviour (e.g. opportunity.estimatedclosedate) */
   dateOnly?: boolean;
+  /** a String's StringFormatName (Email, Phone, Url …; Text when absent): how apps show it, not a check */
+  format?: string;
   options?: OptionDef[];
   /** labels for Boolean false/true */
   booleanLabels?: [string, string];

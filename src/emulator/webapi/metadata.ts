@@ -87,6 +87,11 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
     IsRequiredForForm: a.requiredLevel === 'SystemRequired',
   };
   if (a.maxLength !== undefined) out.MaxLength = a.maxLength;
+  // COLDEF's shape, "FormatName": {"Value": "Text"}; Format is its older, deprecated twin
+  if (a.type === 'String') {
+    out.FormatName = { Value: a.format ?? 'Text' };
+    out.Format = a.format ?? 'Text';
+  }
   if (a.minValue !== undefined) out.MinValue = a.minValue;
   if (a.maxValue !== undefined) out.MaxValue = a.maxValue;
   if (a.precision !== undefined) out.Precision = a.precision;
