@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emailAsMeant } from '../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
@@ -135,7 +136,8 @@ export const createCase = defineTool({
 /**
  * What models write for the customer, where it can mean one record: an account's name or an id as text (a
  * GUID is an id), {name}/{id}, or a lookup copied from a result ({id, name, entity}: a contact's is the
- * contact). A name still has to match exactly one account (resolveCustomer), so nothing is guessed.
+ * contact); an email address, or a contact's full name no account has. A name still has to match exactly one
+ * record (resolveCustomer), so nothing is guessed.
  */
 function customerAsMeant(v: unknown): unknown {
   if (typeof v === 'string') return guidOrUndefined(v) ? { accountId: v } : { accountName: v };
@@ -154,6 +156,9 @@ function customerAsMeant(v: unknown): unknown {
     ['id', 'accountId'],
     ['accountid', 'accountId'],
     ['contactid', 'contactId'],
+    // an address is looked up among contacts (resolveCustomer), wherever it is written
+    ['email', 'accountName'],
+    ['emailaddress1', 'accountName'],
   ]);
 }
 
@@ -197,6 +202,17 @@ async function resolveCustomer(
     }
   }
   const name = c.accountName!;
+  // an email address is a person: the contact with it (a case from a mail's sender)
+  const address = emailAsMeant(name) as string;
+  if (/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address)) {
+    const sender = await contactWhere(ctx, 'emailaddress1', address);
+    if (sender) return sender;
+    throw new DynamicsMcpError(
+      'not_found',
+      `No contact has the email '${address}'.`,
+      'Find the customer with query_entities (a contact by name, or an account), then pass its id.',
+    );
+  }
   const exact = await ctx.client.query(
     { entity: 'account', select: ['name', 'address1_city'], where: { column: 'name', op: 'eq', value: name }, top: 10 },
     { signal: ctx.signal, internal: true },
@@ -210,6 +226,12 @@ async function resolveCustomer(
       `${exact.rows.length} accounts are named '${name}': ${list(exact.rows)}.`,
       'Pass customer.accountId with the right one.',
     );
+  // no account has the name: a person's full name is that contact, where one contact has it exactly
+  const person = await contactWhere(ctx, 'fullname', name).catch((err) => {
+    if (err instanceof DynamicsMcpError && err.kind === 'policy') return undefined;
+    throw err;
+  });
+  if (person) return person;
   const near = await ctx.client.query(
     {
       entity: 'account',
@@ -226,6 +248,24 @@ async function resolveCustomer(
       ? `Accounts with similar names: ${list(near.rows)}. Pass customer.accountId.`
       : 'Find the account with query_entities (e.g. contains on name) and pass its id.',
   );
+}
+
+/** The one contact whose `column` is `value`; several are refused, listed; none is undefined. */
+async function contactWhere(ctx: ToolContext, column: 'emailaddress1' | 'fullname', value: string) {
+  const page = await ctx.client.query(
+    { entity: 'contact', select: ['fullname', 'emailaddress1'], where: { column, op: 'eq', value }, top: 10 },
+    { signal: ctx.signal, internal: true },
+  );
+  const [one, ...more] = page.rows;
+  if (!one) return undefined;
+  if (more.length)
+    throw badInput(
+      `${page.rows.length} contacts have ${column === 'fullname' ? 'the name' : 'the email'} '${value}': ${page.rows
+        .map((r) => `${r.fullname}${r.emailaddress1 ? ` (${r.emailaddress1})` : ''} — ${r.contactid}`)
+        .join('; ')}.`,
+      'Pass customer.contactId with the right one.',
+    );
+  return { id: String(one.contactid), name: String(one.fullname ?? ''), entity: 'contact' } satisfies Customer;
 }
 
 async function contact(ctx: ToolContext, id: string): Promise<Customer> {

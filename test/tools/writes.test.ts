@@ -232,6 +232,39 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
+  it("create_case for a mail's sender: an email address is the contact with it; a full name no account has, that contact", async () => {
+    const contacts = emu.rows('contact');
+    const unique = (column: string) =>
+      contacts.find((c) => c[column] && contacts.filter((d) => d[column] === c[column]).length === 1)!;
+    const sender = unique('emailaddress1');
+    const address = String(sender.emailaddress1);
+    for (const customer of [address, `Someone <${address.toUpperCase()}>`, { email: address }]) {
+      const r = await h.call('create_case', { title: `Mail from ${JSON.stringify(customer)}`, customer });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.customer).toEqual({
+        id: sender.contactid,
+        name: sender.fullname,
+        entity: 'contact',
+      });
+    }
+    const person = unique('fullname');
+    const named = await h.call('create_case', { title: 'Call from a person', customer: String(person.fullname) });
+    expect(named.isError, textOf(named)).toBeFalsy();
+    expect(named.structuredContent.customer).toMatchObject({ id: person.contactid, entity: 'contact' });
+    // an address two contacts share, or none has, opens nothing and says which
+    const shared = 'shared.inbox@fabrikam.example';
+    for (const lastname of ['Inbox A', 'Inbox B'])
+      await h.deps.client.create('contact', { lastname, emailaddress1: shared });
+    const cases = emu.rows('incident').length;
+    const two = await h.call('create_case', { title: 'x', customer: shared });
+    expect(textOf(two)).toMatch(
+      /^Error \(bad_input\): 2 contacts have the email 'shared\.inbox@fabrikam\.example': Inbox A \(shared\.inbox@fabrikam\.example\) — [0-9a-f-]{36}; Inbox B/,
+    );
+    const none = await h.call('create_case', { title: 'x', customer: 'nobody@nowhere.example' });
+    expect(textOf(none)).toContain("No contact has the email 'nobody@nowhere.example'.");
+    expect(emu.rows('incident')).toHaveLength(cases);
+  });
+
   it('add_note attaches a note to the record once: sent again, or by ten clients at once, it is one note', async () => {
     // a name that ends in a full stop ("… S.A."): the sentence does not end twice
     const acc = emu.rows('account').find((a) => String(a.name).endsWith('.'))!;
