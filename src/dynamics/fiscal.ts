@@ -58,6 +58,31 @@ export function fiscalQuarter(day: Date, f: OrgCalendar | number, offset = 0): F
   return { from: iso(from), to: iso(to), label: `FY${fiscalYearName(yearOfStart, f)} Q${q + 1}` };
 }
 
+/**
+ * A quarter by its name, as the answers print it and people say it: "FY2027 Q1", "Q3 2026", "2026-Q3",
+ * "FY27 Q1" (the fiscal year by the organisation's own naming, by start or end year). Undefined for anything
+ * else.
+ */
+export function namedQuarter(text: string, f: OrgCalendar | number): FiscalQuarter | undefined {
+  const t = text
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]+/g, ' ');
+  const m = /^(?:FY ?)?(\d{4}|\d{2}) ?Q([1-4])$/.exec(t) ?? /^Q([1-4]) ?(?:FY ?)?(\d{4}|\d{2})$/.exec(t);
+  if (!m) return undefined;
+  const [year, q] = /^Q/.test(t) ? [m[2]!, m[1]!] : [m[1]!, m[2]!];
+  const name = year.length === 2 ? 2000 + Number(year) : Number(year);
+  const fy = fiscalYear(f);
+  const yearOfStart = fiscalYearName(name, f) === name ? name : name - 1;
+  const first = fy.startMonth - 1 + 3 * (Number(q) - 1);
+  const iso = (d: number) => new Date(d).toISOString().slice(0, 10);
+  return {
+    from: iso(Date.UTC(yearOfStart, first, 1)),
+    to: iso(Date.UTC(yearOfStart, first + 3, 0)),
+    label: `FY${name} Q${q}`,
+  };
+}
+
 /** The fiscal year holding `day`, or the one `offset` years before or after it: its first and last day and name. */
 export function fiscalYearSpan(day: Date, f: OrgCalendar | number, offset = 0): FiscalQuarter {
   const { startMonth } = fiscalYear(f);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
-import { fiscalQuarter, quarterOffset } from '../dynamics/fiscal.js';
+import { fiscalQuarter, namedQuarter, quarterOffset } from '../dynamics/fiscal.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -10,6 +10,12 @@ import { anyCase } from './support/schemas.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const round2 = (n: number) => Math.round(n * 100) / 100;
+const GROUP_COLUMNS: Readonly<Record<string, 'stage' | 'owner'>> = {
+  salesstage: 'stage',
+  stepname: 'stage',
+  ownerid: 'owner',
+  owneridvalue: 'owner',
+};
 /** pipeline_summary's quarters, by how many quarters from the current one they are (-1, 0, 1) */
 const QUARTER_NAMED = ['last', 'this', 'next'] as const;
 
@@ -45,25 +51,28 @@ export const pipelineSummary = defineTool({
       from: closeDay('from', '2026-01-01').optional().describe('First close date (YYYY-MM-DD).'),
       to: closeDay('to', '2026-03-31').optional().describe('Last close date (YYYY-MM-DD).'),
       // the model cannot work out a fiscal quarter's dates without the fiscal year's start, which it does not
-      // know: "next quarter" is said here. "Next quarter", "previous", "current" are read as meant.
+      // know: "next quarter" or "FY2027 Q1" (as the answers name quarters) is said here. "Next quarter",
+      // "previous", "current" are read as meant; a named quarter is worked out with the calendar (run)
       quarter: z
         .preprocess(
           (v) => {
             const offset = quarterOffset(v, false);
             return offset === undefined ? v : QUARTER_NAMED[offset + 1];
           },
-          z.enum(['this', 'last', 'next'], {
-            error: (issue) =>
-              issue.code === 'invalid_value'
-                ? 'quarter is "this", "last" or "next"; for another period give "from" and "to".'
-                : undefined,
+          z.string().refine((q) => (QUARTER_NAMED as readonly string[]).includes(q) || !!namedQuarter(q, 1), {
+            error:
+              'quarter is "this", "last", "next" or a fiscal quarter by name ("FY2027 Q1"); for another period give "from" and "to".',
           }),
         )
         .optional()
-        .describe('A fiscal quarter instead of from and to.'),
+        .describe('A fiscal quarter: this, last, next, or e.g. FY2027 Q1.'),
       // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
       groupBy: z.preprocess(
-        anyCase,
+        // the columns behind them, as describe_entity names them, are the same groupings
+        (v) => {
+          const word = anyCase(v);
+          return typeof word === 'string' ? (GROUP_COLUMNS[word.replace(/[\s_]+/g, '')] ?? word) : word;
+        },
         z
           .enum(['stage', 'owner'], {
             error: (issue) =>
@@ -136,8 +145,9 @@ export const pipelineSummary = defineTool({
         'Give "quarter", or "from" and "to", not both.',
         `Leave out ${args.from ? '"from"' : ''}${args.from && args.to ? ' and ' : ''}${args.to ? '"to"' : ''}, or "quarter".`,
       );
-    const offset = QUARTER_NAMED.indexOf(args.quarter ?? 'this') - 1;
-    const fq = fiscalQuarter(new Date(), await ctx.client.calendar.get(), offset);
+    const calendar = await ctx.client.calendar.get();
+    const named = QUARTER_NAMED.indexOf((args.quarter ?? 'this') as (typeof QUARTER_NAMED)[number]);
+    const fq = named >= 0 ? fiscalQuarter(new Date(), calendar, named - 1) : namedQuarter(args.quarter!, calendar)!;
     const from = args.from ?? (args.to ? undefined : fq.from);
     const to = args.to ?? (args.from ? undefined : fq.to);
     if (!from || !to)

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
+import { fiscalQuarter, namedQuarter } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -172,6 +172,17 @@ describe('pipeline_summary', () => {
       to: '2026-09-30',
       label: 'FY2027 Q1',
     });
+    // a quarter by its name, as the answers print it: the fiscal year by the organisation's naming
+    const july = { startMonth: 7, namedByEnd: true };
+    for (const name of ['FY2027 Q1', 'fy27-q1', 'Q1 2027', 'Q1 FY2027', '2027Q1'])
+      expect(namedQuarter(name, july), name).toEqual(fiscalQuarter(new Date('2026-08-15T00:00:00Z'), july));
+    expect(namedQuarter('FY2026 Q3', { startMonth: 7, namedByEnd: false })).toEqual({
+      from: '2027-01-01',
+      to: '2027-03-31',
+      label: 'FY2026 Q3',
+    });
+    expect(namedQuarter('Q4 2026', 1)).toEqual(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 1));
+    for (const no of ['Q5 2026', 'Q1', '2026', 'first quarter']) expect(namedQuarter(no, 1), no).toBeUndefined();
   });
 
   it('query_entities reads "this quarter", "last quarter" and "next quarter" as the quarters pipeline_summary counts', async () => {
@@ -223,7 +234,16 @@ describe('pipeline_summary', () => {
       'Error (bad_input): Give "quarter", or "from" and "to", not both.\nHow to fix: Leave out "from", or "quarter".',
     );
     const other = await h.call('pipeline_summary', { quarter: 'Q3' });
-    expect(textOf(other)).toContain('quarter is "this", "last" or "next"; for another period give "from" and "to".');
+    expect(textOf(other)).toContain(
+      'quarter is "this", "last", "next" or a fiscal quarter by name ("FY2027 Q1"); for another period give "from" and "to".',
+    );
+    // by name, as the answers print it: the next quarter's name is the next quarter
+    const next = fiscalQuarter(new Date(), 1, 1);
+    for (const quarter of [next.label, next.label.replace(/^FY(\d+) (Q\d)$/, '$2 $1')]) {
+      const r = await h.call('pipeline_summary', { quarter, topDeals: 0 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.period, quarter).toEqual(next);
+    }
   });
 
   it('a grouping it does not offer points at aggregate_records, whose answer then adds up the same', async () => {
@@ -234,6 +254,15 @@ describe('pipeline_summary', () => {
     );
     const owner = await h.call('pipeline_summary', { groupBy: 'Owner' });
     expect(owner.structuredContent.groupBy).toBe('owner');
+    // the columns behind the groupings, as describe_entity names them
+    for (const [groupBy, meant] of [
+      ['salesstage', 'stage'],
+      ['ownerid', 'owner'],
+      ['_ownerid_value', 'owner'],
+    ]) {
+      const r = await h.call('pipeline_summary', { groupBy, topDeals: 0 });
+      expect(r.structuredContent?.groupBy, textOf(r)).toBe(meant);
+    }
     const byAccount = await h.call('aggregate_records', {
       entity: 'opportunity',
       where: { column: 'statecode', op: 'eq', value: 'Open' },
