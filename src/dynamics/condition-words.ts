@@ -4,6 +4,7 @@ import {
   fiscalQuarter,
   fiscalYearOffset,
   fiscalYearSpan,
+  namedQuarter,
   type OrgCalendar,
   quarterOffset,
 } from './fiscal.js';
@@ -171,6 +172,9 @@ export function quarterInWords(
 ): FiscalQuarter | undefined {
   const offset = quarterOffset(v, true);
   if (offset !== undefined) return fiscalQuarter(today, fiscal, offset);
+  // a quarter by its name ("FY2027 Q1", as pipeline_summary's answers print it)
+  const named = typeof v === 'string' ? namedQuarter(v, fiscal) : undefined;
+  if (named) return named;
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
   const years = fiscalYearOffset(v);
   return years === undefined ? undefined : fiscalYearSpan(today, fiscal, years);

@@ -108,7 +108,11 @@ export function fiscalYearOffset(text: unknown): -1 | 0 | 1 | undefined {
 
 /** Whether a condition's value names a fiscal period (a quarter, or a fiscal year): it needs the fiscal year. */
 export function namesFiscalPeriod(v: unknown): boolean {
-  return quarterOffset(v, true) !== undefined || fiscalYearOffset(v) !== undefined;
+  return (
+    quarterOffset(v, true) !== undefined ||
+    fiscalYearOffset(v) !== undefined ||
+    (typeof v === 'string' && namedQuarter(v, 1) !== undefined)
+  );
 }
 
 const QUARTER_WORDS = /^(this|current|last|previous|next)(?: (?:fiscal )?quarter)?$/;

@@ -243,6 +243,14 @@ describe('pipeline_summary', () => {
       const r = await h.call('pipeline_summary', { quarter, topDeals: 0 });
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(r.structuredContent.period, quarter).toEqual(next);
+      // and in a condition, the same days
+      const deals = await h.call('query_entities', {
+        entity: 'opportunity',
+        where: { estimatedclosedate: quarter, statecode: 'Open' },
+        count: true,
+        top: 1,
+      });
+      expect(deals.structuredContent?.totalCount, textOf(deals)).toBe(r.structuredContent.totals.count);
     }
   });
 
