@@ -86,6 +86,31 @@ export class QueryPlanner {
     return followed[0] ?? name;
   }
 
+  /**
+   * A sort by a lookup's name ("parentaccountid/name", "ownerid/fullname") is a sort by the lookup: Dataverse
+   * orders a lookup by the related record's primary name (Web API "Order rows": lookup columns), where a path
+   * through a lookup is no $orderby Dataverse takes.
+   */
+  private async lookupsByName(model: EntityModel, items: OrderByItem[]): Promise<OrderByItem[]> {
+    return Promise.all(
+      items.map(async (o) => {
+        if (o.path.length !== 2) return o;
+        const [head, leaf] = o.path.map((p) => p.toLowerCase()) as [string, string];
+        const all = [...model.singleNavs.values()];
+        const nav = all.find((n) => n.navigationProperty.toLowerCase() === head || n.attribute.toLowerCase() === head);
+        if (!nav) return o;
+        const navs = all.filter((n) => n.attribute === nav.attribute);
+        // a customer lookup's navigation to one table (customerid_account) is not the lookup: sorted by the
+        // lookup, the other table's records would be among them by their names
+        if (navs.length > 1 && nav.attribute.toLowerCase() !== head) return o;
+        const names = await Promise.all(
+          navs.map(async (n) => (await this.metadata.entity(n.target).catch(() => undefined))?.primaryNameAttribute),
+        );
+        return leaf === 'name' || names.every((n) => n?.toLowerCase() === leaf) ? { ...o, path: [nav.attribute] } : o;
+      }),
+    );
+  }
+
   async parts(model: EntityModel, spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>): Promise<QueryParts> {
     let filter: Expr | undefined;
     if (spec.where) filter = await this.conditions.build(spec.where, model);
@@ -94,7 +119,8 @@ export class QueryPlanner {
       filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
     }
     let orderBy: OrderByItem[] | undefined;
-    if (spec.orderBy?.trim()) orderBy = parseOrderBy(labelsInOrderBy(model, spec.orderBy));
+    if (spec.orderBy?.trim())
+      orderBy = await this.lookupsByName(model, parseOrderBy(labelsInOrderBy(model, spec.orderBy)));
     const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand);
     const expand: ExpandItem[] | undefined = joined.expand?.length
       ? await Promise.all(joined.expand.map((e) => this.expandItem(model, e)))

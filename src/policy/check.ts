@@ -397,7 +397,7 @@ export class ReadChecker {
       if (o.path.length !== 1)
         throw policyError(
           `Ordering by '${o.path.join('/')}' is not supported.`,
-          'Order by columns of the table itself.',
+          'Order by columns of the table itself; a lookup (e.g. "parentaccountid") sorts by the related record\'s name.',
         );
       out.push({ ...o, path: [this.column(entity, o.path[0]!).name] });
     }

@@ -782,6 +782,30 @@ describe('query_entities', () => {
     );
   });
 
+  // Web API "Order rows": a lookup column is sorted by the related table's primary name
+  it("a sort by a lookup's name is the sort by the lookup, which Dataverse orders by the related record's name", async () => {
+    const ask = (orderBy: string) =>
+      h.call('query_entities', { entity: 'opportunity', select: ['parentaccountid'], orderBy, top: 20 });
+    const byLookup = await ask('parentaccountid desc');
+    for (const orderBy of ['parentaccountid/name desc', 'parentaccountid/Name DESC']) {
+      const r = await ask(orderBy);
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records, orderBy).toEqual(byLookup.structuredContent.records);
+    }
+    const names = emu
+      .rows('opportunity')
+      .map((o) => emu.rows('account').find((a) => a.accountid === (o.parentaccountid as { id?: string })?.id)?.name)
+      .filter((n): n is string => typeof n === 'string');
+    const last = [...names].sort((a, b) => a.localeCompare(b)).at(-1);
+    expect(byLookup.structuredContent.records[0].parentaccountid.name).toBe(last);
+    // one table's navigation of a customer lookup is not the lookup: refused, saying what sorts by a name
+    const one = await h.call('query_entities', { entity: 'contact', orderBy: 'parentcustomerid_account/name' });
+    expect(textOf(one)).toBe(
+      "Error (policy): Ordering by 'parentcustomerid_account/name' is not supported.\n" +
+        'How to fix: Order by columns of the table itself; a lookup (e.g. "parentaccountid") sorts by the related record\'s name.',
+    );
+  });
+
   it("select, expand and orderBy in $select's, Prisma's and other APIs' shapes mean the documented ones", async () => {
     const documented = await h.call('query_entities', {
       entity: 'account',
