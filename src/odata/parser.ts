@@ -1,6 +1,5 @@
+import { applySteps } from './apply-parser.js';
 import {
-  type AggregateItem,
-  type AggregateMethod,
   type ApplyStep,
   type CompareOp,
   type ExpandItem,
@@ -23,7 +22,6 @@ export interface ParseOptions {
 
 const COMPARE: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const STRING_FUNCTIONS: ReadonlySet<string> = new Set(['contains', 'startswith', 'endswith']);
-const AGGREGATE_METHODS: ReadonlySet<string> = new Set(['sum', 'average', 'min', 'max', 'countdistinct']);
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_LENGTH = 65_536; // the documented URL limit inside $batch
 
@@ -31,13 +29,13 @@ const DEFAULT_MAX_LENGTH = 65_536; // the documented URL limit inside $batch
  * A recursive-descent parser with loops for left-associative chains (a flat `a or b or …` of
  * 20,000 terms does not recurse per term) and an explicit depth budget for real nesting.
  */
-class Parser {
+export class Parser {
   private i = 0;
   private depth = 0;
   private readonly maxDepth: number;
 
   constructor(
-    private readonly input: string,
+    readonly input: string,
     private readonly tokens: Token[],
     options: ParseOptions,
   ) {
@@ -413,79 +411,6 @@ class Parser {
         );
     }
   }
-
-  parseApplySteps(): ApplyStep[] {
-    const steps: ApplyStep[] = [];
-    for (;;) {
-      const t = this.expectIdent('a transformation (filter, groupby or aggregate)');
-      const open = this.expectPunct('(');
-      this.enter(open);
-      if (t.text === 'filter') {
-        steps.push({ kind: 'filter', expr: this.parseOr(), pos: t.pos });
-      } else if (t.text === 'aggregate') {
-        steps.push({ kind: 'aggregate', items: this.parseAggregateItems(), pos: t.pos });
-      } else if (t.text === 'groupby') {
-        const inner = this.expectPunct('(');
-        this.enter(inner);
-        const paths: string[][] = [this.parsePath()];
-        while (this.isPunct(',')) {
-          this.next();
-          paths.push(this.parsePath());
-        }
-        this.expectPunct(')');
-        this.leave();
-        const step: ApplyStep = { kind: 'groupby', paths, pos: t.pos };
-        if (this.isPunct(',')) {
-          this.next();
-          const agg = this.expectIdent("'aggregate'");
-          if (agg.text !== 'aggregate') throw new ODataSyntaxError(`'aggregate' expected`, agg.pos, this.input);
-          const o = this.expectPunct('(');
-          this.enter(o);
-          step.aggregate = this.parseAggregateItems();
-          this.expectPunct(')');
-          this.leave();
-        }
-        steps.push(step);
-      } else {
-        throw new ODataSyntaxError(`unsupported transformation '${t.text}'`, t.pos, this.input);
-      }
-      this.expectPunct(')');
-      this.leave();
-      if (!this.isPunct('/')) break;
-      this.next();
-    }
-    return steps;
-  }
-
-  parseAggregateItems(): AggregateItem[] {
-    const items: AggregateItem[] = [];
-    for (;;) {
-      const pos = this.peek().pos;
-      let path: string[] | null;
-      let method: AggregateItem['method'];
-      if (this.isWord('$count')) {
-        this.next();
-        path = null;
-        method = 'count';
-      } else {
-        path = this.parsePath();
-        if (!this.isWord('with')) throw this.error("'with' expected");
-        this.next();
-        const m = this.expectIdent('an aggregation method');
-        if (!AGGREGATE_METHODS.has(m.text))
-          throw new ODataSyntaxError(`unknown aggregation method '${m.text}'`, m.pos, this.input);
-        method = m.text as AggregateMethod;
-      }
-      if (!this.isWord('as')) throw this.error("'as' expected");
-      this.next();
-      const alias = this.expectIdent('an alias');
-      this.checkSegment(alias);
-      items.push({ path, method, alias: alias.text, pos });
-      if (!this.isPunct(',')) break;
-      this.next();
-    }
-    return items;
-  }
 }
 
 function run<T>(input: string, options: ParseOptions, body: (p: Parser) => T): T {
@@ -506,7 +431,7 @@ export const parseOrderBy = (input: string, options: ParseOptions = {}): OrderBy
 export const parseExpand = (input: string, options: ParseOptions = {}): ExpandItem[] =>
   run(input, options, (p) => p.parseExpandList());
 export const parseApply = (input: string, options: ParseOptions = {}): ApplyStep[] =>
-  run(input, options, (p) => p.parseApplySteps());
+  run(input, options, (p) => applySteps(p));
 /** A single literal, as used for parameter-alias values (`@p1='modifiedon'`). */
 export const parseLiteral = (input: string): Expr =>
   run(input, {}, (p) => {
