@@ -323,8 +323,8 @@ export class DynamicsClient {
   ): Promise<{ model: EntityModel; row: Row; expand?: QuerySpec['expand'] }> {
     const model = await this.checker.entity(entity);
     const key = guidValue(id, `${model.logicalName} id`);
-    const { expand } = await this.planner.relationsMeant(model, { expand: opts.expand });
-    const parts = await this.planner.parts(model, { select: opts.select, expand });
+    const { select, expand } = await this.planner.relationsMeant(model, { select: opts.select, expand: opts.expand });
+    const parts = await this.planner.parts(model, { select, expand });
     const r = await this.transport.send({
       method: 'GET',
       path: `${API}/${model.entitySetName}(${key})?${queryString(parts)}`,

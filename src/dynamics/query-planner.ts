@@ -4,7 +4,7 @@ import type { QueryParts, ReadChecker } from '../policy/check.js';
 import { type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import type { QuerySpec } from './client.js';
-import type { ConditionBuilder } from './conditions.js';
+import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
 import {
   FILTER_LIMITS,
@@ -52,12 +52,41 @@ export class QueryPlanner {
    * a singular one a lookup). Several are refused, named; none leaves it as written, for the policy check to
    * list the relationships there are.
    */
-  async relationsMeant<T extends { expand?: QuerySpec['expand'] }>(model: EntityModel, spec: T): Promise<T> {
-    if (!spec.expand?.length) return spec;
-    const expand = await Promise.all(
-      spec.expand.map(async (e) => ({ ...e, relation: await this.relationMeant(model, e.relation) })),
-    );
-    return { ...spec, expand };
+  async relationsMeant<T extends Pick<QuerySpec, 'expand' | 'where' | 'select'>>(
+    model: EntityModel,
+    spec: T,
+  ): Promise<T> {
+    const expand = spec.expand?.length
+      ? await Promise.all(
+          spec.expand.map(async (e) => ({ ...e, relation: await this.relationMeant(model, e.relation) })),
+        )
+      : spec.expand;
+    // the same names as a path's first step ("contacts/fullname"), in conditions and in select, where a
+    // related list named alone ("contacts") is read in an expansion of it (pathsAsExpands)
+    const where = spec.where ? await this.conditionMeant(model, spec.where) : spec.where;
+    const select = spec.select?.length
+      ? await Promise.all(spec.select.map((s) => this.pathMeant(model, s)))
+      : spec.select;
+    // and columns through a relationship as expansions, so the answer's shaping sees every one that is read
+    return { ...spec, where, ...(await pathsAsExpands(this.metadata, model, select, expand)) };
+  }
+
+  private async conditionMeant(model: EntityModel, c: Condition): Promise<Condition> {
+    if ('and' in c) return { and: await Promise.all(c.and.map((x) => this.conditionMeant(model, x))) };
+    if ('or' in c) return { or: await Promise.all(c.or.map((x) => this.conditionMeant(model, x))) };
+    if ('not' in c) return { not: await this.conditionMeant(model, c.not) };
+    return typeof c.column === 'string' && c.column.includes('/')
+      ? { ...c, column: await this.pathMeant(model, c.column) }
+      : c;
+  }
+
+  private async pathMeant(model: EntityModel, path: string): Promise<string> {
+    const [head, ...rest] = path.split('/');
+    const key = head!.trim().toLowerCase();
+    if (!rest.length && (model.columns.has(key) || !/^[a-z][a-z ]*$/.test(key))) return path;
+    const relation = await this.relationMeant(model, head!.trim());
+    if (!rest.length) return model.collectionNavs.has(relation.toLowerCase()) ? relation : path;
+    return [relation, ...rest].join('/');
   }
 
   private async relationMeant(model: EntityModel, name: string): Promise<string> {
@@ -81,7 +110,7 @@ export class QueryPlanner {
     if (followed.length > 1)
       throw badInput(
         `'${name}' is the table ${table}, and ${model.logicalName} reaches it through ${followed.join(' and ')}.`,
-        `Name the relationship meant in "expand" (describe_entity('${model.logicalName}') says what each is).`,
+        `Name the relationship meant (describe_entity('${model.logicalName}') says what each is).`,
       );
     return followed[0] ?? name;
   }
@@ -204,8 +233,9 @@ export class QueryPlanner {
  * $select takes the table's own columns only. The related record's name ("parentaccountid/name",
  * "ownerid/fullname", "customerid/name") is the lookup itself, which comes back as {id, name}; another column,
  * through a lookup that points at one table, becomes a column of an expansion of it (merged into one the
- * query already has). Anything else stays in the select, where the policy check says what to write. A select
- * of related columns alone keeps the record's own name beside them.
+ * query already has). A related list ("contact_customer_accounts") or a column of its rows
+ * ("contact_customer_accounts/fullname") is an expansion of the list. Anything else stays in the select, where
+ * the policy check says what to write. A select of related columns alone keeps the record's own name beside them.
  */
 export async function pathsAsExpands(
   models: ModelSource,
@@ -213,7 +243,8 @@ export async function pathsAsExpands(
   select: QuerySpec['select'],
   expand: QuerySpec['expand'],
 ): Promise<{ select: QuerySpec['select']; expand: QuerySpec['expand'] }> {
-  if (!select?.some((s) => s.includes('/'))) return { select, expand };
+  const list = (name: string) => model.collectionNavs.get(name.trim().toLowerCase());
+  if (!select?.some((s) => s.includes('/') || list(s))) return { select, expand };
   const items = (expand ?? []).map((e) => ({ ...e, select: e.select ? [...e.select] : undefined }));
   const own: string[] = [];
   const names: { attribute: string; relation?: string; primary?: string }[] = [];
@@ -224,6 +255,14 @@ export async function pathsAsExpands(
   for (const s of select) {
     const [head, ...rest] = s.split('/').map((p) => p.trim());
     const column = rest[0];
+    // a related list, or a column of its rows: an expansion of the list (with that column)
+    const many = rest.length <= 1 ? list(head!) : undefined;
+    if (many) {
+      const item = items.find((e) => e.relation.toLowerCase() === many.navigationProperty.toLowerCase());
+      if (item && column) add(item, column);
+      else if (!item) items.push({ relation: many.navigationProperty, select: column ? [column] : undefined });
+      continue;
+    }
     const navs = [...model.singleNavs.values()].filter(
       (n) => n.navigationProperty.toLowerCase() === head!.toLowerCase() || n.attribute === head!.toLowerCase(),
     );

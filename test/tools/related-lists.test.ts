@@ -125,6 +125,42 @@ describe('expanded related lists', () => {
     );
   });
 
+  it('a related list in select ("contacts", "contact_customer_accounts/fullname") is read in an expansion of it, and cut the same way', async () => {
+    const expanded = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { column: 'accountid', op: 'eq', value: big },
+      expand: [contacts],
+    });
+    for (const select of [
+      ['name', 'contact_customer_accounts/fullname'],
+      ['name', 'contacts/fullname'],
+    ]) {
+      const r = await h.call('query_entities', {
+        entity: 'account',
+        select,
+        where: { column: 'accountid', op: 'eq', value: big },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records, select.join()).toEqual(expanded.structuredContent.records);
+      expect(r.structuredContent.moreRelated).toEqual(expanded.structuredContent.moreRelated);
+    }
+    // the list named alone: its rows' default columns
+    const alone = await h.call('get_record', { entity: 'account', id: small, select: ['name', 'contacts'] });
+    expect(alone.isError, textOf(alone)).toBeFalsy();
+    const mine = emu.rows('contact').filter((c) => (c.parentcustomerid as { id?: string })?.id === small);
+    expect(alone.structuredContent.record.contact_customer_accounts.map((c: { id: string }) => c.id).sort()).toEqual(
+      mine.map((c) => String(c.contactid)).sort(),
+    );
+    // and as a condition's first step, the table's name is the relationship to it
+    const byName = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { 'contacts/lastname': 'Related 7' },
+    });
+    expect(byName.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([big]);
+  });
+
   // JOIN (reference §3.6): $orderby and $top apply inside the $expand of a collection-valued relationship
   it('an expand item sorts and shortens a related list: "each account with its 3 latest contacts" in one call', async () => {
     const mine = emu
