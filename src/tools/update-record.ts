@@ -2,31 +2,14 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool } from './define.js';
-import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
-import { entityParam, idParam, wrongType } from './support/schemas.js';
+import { entityParam, idParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { askedState, closedRecordRefusal, declinedByUser } from './support/state-change.js';
-
-/**
- * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
- * means {entity, id}. Without an entity, the column's only target is meant (the client refuses otherwise).
- */
-const lookupAsMeant = (v: unknown) => {
-  const o = withNames(
-    v,
-    ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
-  );
-  if (typeof o !== 'object' || o === null || Array.isArray(o) || !('name' in o)) return o;
-  // a lookup copied from a result carries the related record's name: it names, it does not set
-  const { name, ...rest } = o as Record<string, unknown>;
-  if ('id' in o) return rest;
-  // {name} alone (or with its table) is the record with that name (lookupsByName): its text
-  return typeof name === 'string' && Object.keys(rest).every((k) => k === 'entity') ? name : o;
-};
+import { valuesParam } from './support/write-values.js';
 
 /**
  * Dataverse's etags are W/"<version number>"; a model often passes the number alone, or drops the W/. Sent as
@@ -50,32 +33,9 @@ export const updateRecord = defineTool({
     {
       entity: entityParam,
       id: idParam,
-      values: z
-        .record(
-          z.string(),
-          z.preprocess(
-            lookupAsMeant,
-            z.union(
-              [
-                z.string().max(4000),
-                z.number(),
-                z.boolean(),
-                z.null(),
-                z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) }),
-              ],
-              {
-                error: (issue) =>
-                  issue.code === 'invalid_union'
-                    ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
-                    : undefined,
-              },
-            ),
-          ),
-          wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
-        )
-        .describe(
-          'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
-        ),
+      values: valuesParam.describe(
+        'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
+      ),
       etag: z
         .preprocess(
           etagAsMeant,

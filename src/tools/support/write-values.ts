@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { withNames } from './aliases.js';
+import { wrongType } from './schemas.js';
+
+/**
+ * A lookup as the SDKs write it: {logicalName, id} (Xrm.WebApi, the .NET EntityReference) or {entityType, id}
+ * means {entity, id}. Without an entity, the column's only target is meant (the client refuses otherwise).
+ */
+const lookupAsMeant = (v: unknown) => {
+  const o = withNames(
+    v,
+    ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
+  );
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || !('name' in o)) return o;
+  // a lookup copied from a result carries the related record's name: it names, it does not set
+  const { name, ...rest } = o as Record<string, unknown>;
+  if ('id' in o) return rest;
+  // {name} alone (or with its table) is the record with that name (lookupsByName): its text
+  return typeof name === 'string' && Object.keys(rest).every((k) => k === 'entity') ? name : o;
+};
+
+/** The columns a write sets, and their values: update_record's and create_record's "values". */
+export const valuesParam = z.record(
+  z.string(),
+  z.preprocess(
+    lookupAsMeant,
+    z.union(
+      [
+        z.string().max(4000),
+        z.number(),
+        z.boolean(),
+        z.null(),
+        z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) }),
+      ],
+      {
+        error: (issue) =>
+          issue.code === 'invalid_union'
+            ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
+            : undefined,
+      },
+    ),
+  ),
+  wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
+);
