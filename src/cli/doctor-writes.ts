@@ -59,8 +59,12 @@ export async function writePrivilegeChecks(
       if (!writable.size || !schema) continue; // a table the environment lacks is reported by the read check
       // qualifying a lead (where lead's statecode is writable) makes accounts, contacts and opportunities
       const madeByQualifying = QUALIFYING_MAKES.includes(entity) && policy.canWrite('lead', 'statecode');
-      const createdBy = CREATED_BY[entity] ?? (madeByQualifying ? 'update_record' : undefined);
-      const needed = [...(createdBy ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
+      // create_record makes records of the tables the policy says "create" of
+      const creators = [CREATED_BY[entity], policy.canCreate(entity) ? 'create_record' : undefined].filter(
+        (t): t is string => !!t,
+      );
+      const createdBy = creators.length ? creators : madeByQualifying ? ['update_record'] : [];
+      const needed = [...(createdBy.length ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
       const lookups = await answer<{ value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] }>(
         `/EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets`,
       );
@@ -78,7 +82,7 @@ export async function writePrivilegeChecks(
       const held = await Promise.all(unique.map(holds));
       const missing = unique.filter((_, i) => !held[i]);
       const uses =
-        [...new Set([createdBy ?? 'update_record', 'update_record'])].join(' and ') +
+        [...new Set([...createdBy, 'update_record'])].join(' and ') +
         (madeByQualifying ? ' (its updates, and qualifying leads)' : '');
       checks.push(
         missing.length

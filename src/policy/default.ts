@@ -10,8 +10,8 @@ const address = [
 const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
 
 /**
- * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases, notes on
- * them, cases' resolutions, and read access to user and territory names (owners, assignment) and to the
+ * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
+ * accounts, contacts and opportunities through create_record), notes on them, cases' resolutions, and read access to user and territory names (owners, assignment) and to the
  * organisation's name and calendar settings. Left out on purpose: credit limits and
  * credit hold, contacts' birthdays and income, and every table not named here.
  */
@@ -19,6 +19,7 @@ export const DEFAULT_POLICY: PolicyInput = {
   readOnly: false,
   entities: {
     account: {
+      create: true,
       read: [
         'accountid',
         'name',
@@ -69,6 +70,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       ],
     },
     contact: {
+      create: true,
       read: [
         'contactid',
         'firstname',
@@ -156,6 +158,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     opportunity: {
+      create: true,
       read: [
         'opportunityid',
         'name',
@@ -185,6 +188,10 @@ export const DEFAULT_POLICY: PolicyInput = {
         'statecode',
         'statuscode',
         'name',
+        // whose deal it is, for create_record (Potential Customer, Account, Contact)
+        'customerid',
+        'parentaccountid',
+        'parentcontactid',
         'estimatedvalue',
         'estimatedclosedate',
         'closeprobability',

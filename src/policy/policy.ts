@@ -8,6 +8,7 @@ interface Rule {
   write: Set<string>;
   expand: Set<string>;
   confirmWrites: boolean;
+  create: boolean;
   sensitive: Set<string>;
 }
 
@@ -49,6 +50,7 @@ export class Policy {
         write: lower(r.write),
         expand: lower(r.expand),
         confirmWrites: r.confirmWrites,
+        create: r.create,
         sensitive: lower(r.sensitive),
       });
     }
@@ -104,6 +106,16 @@ export class Policy {
 
   isSensitive(entity: string, column: string): boolean {
     return this.rule(entity)?.sensitive.has(column.toLowerCase()) ?? false;
+  }
+
+  /** Whether create_record may make records of this table (its policy entry says "create": true). */
+  canCreate(entity: string): boolean {
+    return !this.readOnly && (this.rule(entity)?.create ?? false) && (this.rule(entity)?.write.size ?? 0) > 0;
+  }
+
+  /** The tables create_record may make records of. */
+  creatable(): string[] {
+    return this.entities().filter((e) => this.canCreate(e));
   }
 
   confirmWrites(entity: string): boolean {

@@ -10,6 +10,11 @@ export const entityRuleSchema = z.object({
   write: columns,
   /** navigation properties the model may follow (expand, lookup paths in filters, any/all) */
   expand: columns,
+  /**
+   * create_record may make new records of this table (accounts, contacts …): off unless said, so a write list
+   * given for updates does not let the model create records too. Leads, cases and notes have their own tools.
+   */
+  create: z.boolean().default(false),
   /** ask the user (MCP elicitation) before a write, when the client supports it */
   confirmWrites: z.boolean().default(false),
   /** columns whose values never go to the audit log */

@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
+import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
+
+const RELATED = "Related records to include, as query_entities' expand.";
+
 import { compactRow, recordUrl } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -19,7 +23,13 @@ export const getRecord = defineTool({
       entity: entityParam,
       id: idParam,
       select: selectParam.optional(),
-      expand: expandParam.optional(),
+      // listed in a line: query_entities, listed first, shows an item's whole form (zod checks all of it)
+      expand: listedAs(expandParam.describe(RELATED), {
+        type: 'array',
+        maxItems: 5,
+        items: { type: 'object' },
+        description: RELATED,
+      }).optional(),
     },
     {
       meant: { recordId: 'id', guid: 'id', table: 'entity', columns: 'select', fields: 'select', include: 'expand' },

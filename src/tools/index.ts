@@ -2,6 +2,7 @@ import { addNote } from './add-note.js';
 import { aggregateRecords } from './aggregate-records.js';
 import { createCase } from './create-case.js';
 import { createLead } from './create-lead.js';
+import { createRecord } from './create-record.js';
 import type { ToolDefinition } from './define.js';
 import { describeEntity } from './describe-entity.js';
 import { getRecord } from './get-record.js';
@@ -21,6 +22,7 @@ export const ALL_TOOLS: ToolDefinition[] = [
   createCase,
   resolveCase,
   updateRecord,
+  createRecord,
   addNote,
 ] as ToolDefinition[];
 

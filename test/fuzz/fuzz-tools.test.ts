@@ -383,6 +383,74 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         { requiredKeys: ['entity', 'id', 'text'] },
       ),
     ),
+    // the tables it makes, by other names too, the ones with tools of their own and those it may not make; a
+    // name mostly (as duplicates, and to get past the required columns), columns it may not write, lookups
+    // by name and id
+    create_record: fc.oneof(
+      // what gets made (or found again): accounts by name, contacts by email, deals for a customer
+      {
+        weight: 3,
+        arbitrary: fc.oneof(
+          fc.record({
+            entity: fc.constantFrom('account', 'Accounts'),
+            values: fc.record(
+              {
+                name: fc.oneof(
+                  fc.string({ minLength: 1, maxLength: 40 }),
+                  fc.constantFrom('Fuzz Ltd', "O'Brien & Sons"),
+                ),
+                telephone1: maybe(fc.string({ maxLength: 20 })),
+              },
+              { requiredKeys: ['name'] },
+            ),
+            allowDuplicate: maybe(fc.boolean()),
+          }),
+          fc.record({
+            entity: fc.constant('contact'),
+            values: fc.record({
+              lastname: fc.string({ minLength: 1, maxLength: 30 }),
+              emailaddress1: fc.emailAddress(),
+            }),
+          }),
+          fc.record({
+            entity: fc.constant('opportunity'),
+            values: fc.record({
+              name: fc.string({ minLength: 1, maxLength: 30 }),
+              customerid: fc.constantFrom(...ids('account').slice(0, 3), String(emu.rows('account')[0]!.name)),
+            }),
+          }),
+        ),
+      },
+      // and what may not be: other tables, columns outside the write list, wrong values, nothing required
+      {
+        weight: 2,
+        arbitrary: fc.record(
+          {
+            entity: maybe(
+              fc.constantFrom('account', 'contacts', 'Opportunity', 'lead', 'incident', 'annotation', 'systemuser'),
+            ),
+            values: maybe(
+              fc.dictionary(
+                fc.constantFrom(
+                  'name',
+                  'lastname',
+                  'emailaddress1',
+                  'creditlimit',
+                  'customerid',
+                  'parentcustomerid',
+                  'estimatedvalue',
+                  'ownerid',
+                ),
+                fc.oneof(scalar, fc.constantFrom('Fuzz Ltd', 'fuzz@example.com', ...ids('account').slice(0, 2))),
+                { minKeys: 1, maxKeys: 4 },
+              ),
+            ),
+            allowDuplicate: maybe(fc.boolean()),
+          },
+          { requiredKeys: ['entity', 'values'] },
+        ),
+      },
+    ),
     // cases (resolved or not), other tables' ids; Resolved reasons, other states' reasons, and anything
     resolve_case: fc.record(
       {
@@ -443,7 +511,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     ),
   };
 }
-const RUNS = 1300; // per tool: 10 × 1,300 = 13,000 argument sets
+const RUNS = 1300; // per tool: 11 × 1,300 = 14,300 argument sets
 
 describe('fuzz: generated and hostile arguments for every tool', () => {
   let emu: EmulatorHandle;
@@ -472,6 +540,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
     'update_record',
     'add_note',
     'resolve_case',
+    'create_record',
   ])(
     '%s: every call answers, bad input is a tool error, nothing forbidden reaches the Web API',
     async (tool) => {

@@ -180,12 +180,17 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       expect(bad.find((c) => c.name === 'Write lead')!.detail).toMatch(/^Missing prvAppendToAccount: create_lead/);
       // a note on an account is a lookup to it as well
       expect(bad.find((c) => c.name === 'Write annotation')!.detail).toMatch(/^Missing prvAppendToAccount: add_note/);
+      // an opportunity's customer may be an account, and create_record makes opportunities
+      expect(bad.find((c) => c.name === 'Write opportunity')!.detail).toBe(
+        'Missing prvAppendToAccount: create_record and update_record (its updates, and qualifying leads) will be refused by Dynamics.',
+      );
       expect(bad.map((c) => c.name).sort()).toEqual([
         'Write account',
         'Write annotation',
         'Write contact',
         'Write incident',
         'Write lead',
+        'Write opportunity',
       ]);
       expect(bad[0]!.fix).toMatch(/security role .* or remove .* "write" columns from the policy/);
       // on-behalf-of: the signed-in users' roles apply to hosted calls, which doctor says it cannot check
@@ -221,7 +226,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       expect(bad.map((c) => [c.name, c.detail])).toEqual([
         [
           'Write opportunity',
-          'Missing prvCreateOpportunity: update_record (its updates, and qualifying leads) will be refused by Dynamics.',
+          'Missing prvCreateOpportunity: create_record and update_record (its updates, and qualifying leads) will be refused by Dynamics.',
         ],
       ]);
     } finally {

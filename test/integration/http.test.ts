@@ -39,7 +39,7 @@ describe('Streamable HTTP: API keys, sessions, limits', () => {
   it('an SDK client with a valid key lists and calls tools over a session', async () => {
     const c = await h.connect(KEY);
     const tools = await c.listTools();
-    expect(tools.tools).toHaveLength(10);
+    expect(tools.tools).toHaveLength(11);
     const r = (await c.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 2 } })) as any;
     expect(r.structuredContent.records).toHaveLength(2);
     expect(h.http.sessions()).toBeGreaterThanOrEqual(1);
@@ -282,7 +282,7 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     const appToken = (await cca.acquireTokenByClientCredential({ scopes: [`${emu.api.audience}/.default`] }))!
       .accessToken;
     const c = await h.connect(appToken);
-    expect((await c.listTools()).tools.length).toBe(10);
+    expect((await c.listTools()).tools.length).toBe(11);
     const megan = emu.users[1]!; // consented to mcp.read only
     const pca = new PublicClientApplication({
       auth: {

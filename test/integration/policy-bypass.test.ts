@@ -282,7 +282,7 @@ describe('policy: no way around the allowlist', () => {
     await refused(() => client.create('systemuser', { lastname: 'x' }));
     await refused(() =>
       client.update('opportunity', '00000000-0000-0000-0000-000000000001', {
-        customerid: { entity: 'account', id: '00000000-0000-0000-0000-000000000001' },
+        originatingleadid: { entity: 'lead', id: '00000000-0000-0000-0000-000000000001' },
       }),
     );
     await refused(

@@ -109,6 +109,13 @@ const TOOLS: Case[] = [
     count: (emu, tag) => emu.rows('incident').filter((i) => i.title === tag).length,
   },
   {
+    // an account by its name: the name-based id makes a retried or repeated create the same record
+    tool: 'create_record',
+    method: 'PATCH',
+    args: (tag) => ({ entity: 'account', values: { name: tag, telephone1: '+1 555 0100' } }),
+    count: (emu, tag) => emu.rows('account').filter((a) => a.name === tag).length,
+  },
+  {
     tool: 'update_record',
     method: 'PATCH',
     args: (tag, emu) => ({

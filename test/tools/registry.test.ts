@@ -31,6 +31,7 @@ describe('tool registry', () => {
         'aggregate_records',
         'create_case',
         'create_lead',
+        'create_record',
         'describe_entity',
         'get_record',
         'pipeline_summary',
@@ -192,6 +193,7 @@ describe('tool registry', () => {
       create_case: { title: 'Schema', customer: { accountId: String(account.accountid) } },
       update_record: { entity: 'opportunity', id: String(opportunity.opportunityid), values: { closeprobability: 30 } },
       add_note: { entity: 'account', id: String(account.accountid), text: 'Schema check' },
+      create_record: { entity: 'account', values: { name: 'Schema check Ltd' } },
       // the case create_case opened just before (tools run in the listed order)
       get resolve_case() {
         const open = emu.rows('incident').find((c) => c.title === 'Schema' && c.statecode === 0)!;

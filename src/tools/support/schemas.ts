@@ -125,6 +125,7 @@ const op = z.enum(CONDITION_OPS, {
 const nestedValue = z.unknown().optional();
 // nested operators are checked by the condition builder too (the outer level lists them for the model)
 const nestedOp = z.string().max(30);
+const NESTED = { type: 'array', maxItems: 50, items: { type: 'object' } };
 const level2 = z.object({ column: z.string().max(200).optional(), op: nestedOp.optional(), value: nestedValue });
 const level1 = z.object({
   column: z.string().max(200).optional(),
@@ -153,8 +154,10 @@ export const whereParam = z
         value: value.describe(
           'A choice by label or number; a list for in/notIn, [low, high] for between, a day count for lastXDays.',
         ),
-        and: z.array(level1).max(50, onlyLists).optional(),
-        or: z.array(level1).max(50, onlyLists).optional(),
+        // listed as lists of objects: the description gives the nesting, and the two nested levels listed
+        // in full cost 1.2 KB of tools/list (zod still checks them all)
+        and: listedAs(z.array(level1).max(50, onlyLists), NESTED).optional(),
+        or: listedAs(z.array(level1).max(50, onlyLists), NESTED).optional(),
       },
       wrongType(WHERE_SHAPE),
     ),

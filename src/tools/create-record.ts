@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import type { WriteValues } from '../dynamics/client.js';
+import { emailAsMeant } from '../dynamics/coerce.js';
+import { badInput, DynamicsMcpError, policyError } from '../errors.js';
+import { resolveTable } from '../policy/check.js';
+import { type ColumnModel, columnLabelled, type EntityModel } from '../policy/model.js';
+import { defineTool, type ToolContext } from './define.js';
+import { listedAs } from './list-cache.js';
+import { toolArgs } from './support/args.js';
+import { nameBasedId } from './support/dedupe.js';
+import { lookupsByName } from './support/lookup-names.js';
+import { entityParam } from './support/schemas.js';
+import { compactRow, recordUrl } from './support/shape.js';
+import { declinedByUser } from './support/state-change.js';
+import { valuesParam } from './support/write-values.js';
+
+/**
+ * Tables whose records are made by a tool of their own, which checks what a plain create would not (a lead's
+ * email, a case's alert, a note's day) or which Dynamics makes through an action.
+ */
+const OWN_TOOL: Readonly<Record<string, string>> = {
+  lead: 'create_lead (it finds a lead with the same email first)',
+  incident: 'create_case (it finds a case still open for the same alert first)',
+  annotation: 'add_note',
+  incidentresolution: 'resolve_case (Dynamics writes a Case Resolution when it resolves a case)',
+  opportunityclose: 'update_record with statecode "Won" or "Lost" (Dynamics writes an Opportunity Close then)',
+};
+
+/** Required levels Dynamics' forms insist on (the Web API itself enforces SystemRequired alone). */
+const REQUIRED = new Set(['ApplicationRequired', 'SystemRequired']);
+/** Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason. */
+const SET_BY_DYNAMICS = new Set(['Owner', 'State', 'Status']);
+
+export const createRecord = defineTool({
+  name: 'create_record',
+  title: 'Create a Dynamics record',
+  description:
+    'Create an account, contact or opportunity (leads, cases and notes have their own tools). "values" as in update_record. ' +
+    'A record with the same email, or else name, is returned (duplicate: true) instead, unless allowDuplicate.',
+  inputSchema: toolArgs(
+    'create_record',
+    {
+      entity: entityParam,
+      // listed as an object: update_record lists the values it takes in full
+      values: listedAs(valuesParam, {
+        type: 'object',
+        description: 'Column → value, as update_record takes them, e.g. {"name": "Contoso"}.',
+      }),
+      allowDuplicate: z.boolean().default(false).describe('Create even when one exists.'),
+    },
+    {
+      meant: { fields: 'values', data: 'values', attributes: 'values', record: 'values', table: 'entity' },
+      elsewhere: 'Columns go in "values", e.g. {"values": {"name": "Contoso"}}.',
+    },
+  ),
+  outputSchema: z.object({
+    entity: z.string(),
+    id: z.string().optional(),
+    duplicate: z.boolean(),
+    url: z.string().optional(),
+    existing: z.record(z.string(), z.unknown()).optional(),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  writes: true,
+  async run(args, ctx) {
+    const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
+    const own = OWN_TOOL[logical];
+    if (own) throw badInput(`New ${logical} records are made with ${own}.`, `Call ${own.split(' ')[0]} instead.`);
+    if (!ctx.policy.canCreate(logical))
+      throw policyError(
+        `Creating ${logical} records is not allowed under this server's policy.`,
+        ctx.policy.creatable().length
+          ? `Tables you may create records in: ${ctx.policy.creatable().join(', ')}.`
+          : 'This server creates no records of that kind; leads, cases and notes have their own tools.',
+      );
+    const model = await ctx.client.checker.entity(logical);
+    // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
+    const values = await lookupsByName(ctx, model, args.values);
+    assertRequired(ctx, model, values);
+    const key = duplicateKey(model, values);
+    if (!key || args.allowDuplicate) return create(ctx, model, values, undefined);
+    // one check-then-create per key at a time in this process; across processes the name-based id decides
+    const said = `${logical}:${key.column}:${key.value.toLowerCase()}:${key.customer?.id ?? ''}`;
+    return ctx.locks.run(said, async () => {
+      const found = await existing(ctx, model, key);
+      if (found.first) return duplicate(ctx, model, found.first, key);
+      const id = nameBasedId(ctx.config.dynamics.url, `${said}:${found.count}`);
+      try {
+        return await create(ctx, model, values, id);
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
+        const again = await existing(ctx, model, key);
+        if (!again.first) throw err;
+        return duplicate(ctx, model, again.first, key);
+      }
+    });
+  },
+});
+
+/** The column a value in `values` names, by logical name or label. */
+const columnOf = (model: EntityModel, key: string): ColumnModel | undefined =>
+  model.columns.get(key.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, key);
+
+/**
+ * The columns Dynamics' forms require that the model may write, each with a value: a record made here is one
+ * a person could have saved (the Web API alone would take an account without a name).
+ */
+function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValues): void {
+  const given = new Set(
+    Object.entries(values)
+      .filter(([k, v]) => !k.includes('@') && v !== null && v !== '')
+      .map(([k]) => columnOf(model, k)?.logicalName),
+  );
+  // a lookup sent as the Web API binds it ("parentcustomerid_account@odata.bind") sets its column too
+  for (const k of Object.keys(values)) {
+    const nav = k.includes('@') ? model.singleNavs.get(k.split('@')[0]!.toLowerCase()) : undefined;
+    if (nav) given.add(nav.attribute);
+  }
+  const missing = [...model.columns.values()].filter(
+    (c) =>
+      REQUIRED.has(c.requiredLevel) &&
+      !SET_BY_DYNAMICS.has(c.type) &&
+      c.validForCreate &&
+      ctx.policy.canWrite(model.logicalName, c.logicalName) &&
+      !given.has(c.logicalName),
+  );
+  if (missing.length)
+    throw badInput(
+      `A new ${model.logicalName} needs ${missing.map((c) => `${c.logicalName} (${c.label})`).join(', ')}.`,
+      `Add ${missing.length === 1 ? 'it' : 'them'} to "values"; describe_entity('${model.logicalName}') lists the columns.`,
+    );
+}
+
+type Key = { column: string; value: string; customer?: { column: string; id: string } };
+
+/**
+ * What makes a second record the same one, as Dynamics' default duplicate rules see it: an email column's
+ * address (contacts), else the primary name (accounts), with the customer where one is given (two deals
+ * called "Renewal" for two customers are two deals).
+ */
+function duplicateKey(model: EntityModel, values: WriteValues): Key | undefined {
+  const entries = Object.entries(values).map(([k, v]) => [columnOf(model, k), v] as const);
+  const email = entries.find(([c, v]) => c?.format === 'Email' && typeof v === 'string' && v.trim());
+  if (email) return { column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() };
+  const name = entries.find(([c, v]) => c?.logicalName === model.primaryNameAttribute && typeof v === 'string');
+  const value = name ? String(name[1]).trim() : '';
+  if (!value) return undefined;
+  const customer = entries.find(([c, v]) => c?.type === 'Customer' && typeof (v as { id?: unknown })?.id === 'string');
+  const id = customer ? String((customer[1] as { id: string }).id) : undefined;
+  return {
+    column: model.primaryNameAttribute,
+    value,
+    ...(id ? { customer: { column: customer![0]!.logicalName, id } } : {}),
+  };
+}
+
+const described = (k: Key) => `${k.column} '${k.value}'${k.customer ? ` for the same ${k.customer.column}` : ''}`;
+
+async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
+  const columns = [model.primaryNameAttribute, key.column, 'createdon'].filter(
+    (c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(model.logicalName, c),
+  );
+  const page = await ctx.client.query(
+    {
+      entity: model.logicalName,
+      select: columns,
+      where: {
+        and: [
+          { column: key.column, op: 'eq', value: key.value },
+          ...(key.customer ? [{ column: key.customer.column, op: 'eq' as const, value: key.customer.id }] : []),
+        ],
+      },
+      orderBy: ctx.policy.canRead(model.logicalName, 'createdon') ? 'createdon desc' : undefined,
+      top: 50,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  return { first: page.rows[0] ? compactRow(model, page.rows[0]) : undefined, count: page.rows.length };
+}
+
+async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<string, unknown>, key: Key) {
+  const id = String(found.id);
+  await ctx.audit.record({
+    tool: 'create_record',
+    entity: model.logicalName,
+    id,
+    action: 'create',
+    columns: {},
+    caller: ctx.caller,
+    outcome: 'duplicate: existing record returned',
+  });
+  const url = recordUrl(ctx.config.dynamics.url, model.logicalName, id);
+  return {
+    structured: { entity: model.logicalName, id, duplicate: true, url, existing: found },
+    text: `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+  };
+}
+
+async function create(ctx: ToolContext, model: EntityModel, values: WriteValues, id: string | undefined) {
+  const logical = model.logicalName;
+  const declined = await declinedByUser(
+    ctx,
+    ctx.policy.confirmWrites(logical),
+    () =>
+      `Create ${logical}: ${Object.entries(values)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .join(', ')}?`,
+    { tool: 'create_record', entity: logical, id: id ?? '', action: 'create', notDone: 'not created' },
+  );
+  if (declined)
+    return {
+      structured: { entity: logical, duplicate: false },
+      text: `Not created: the user chose "${declined}".`,
+    };
+  const r = await ctx.client.create(logical, values, { signal: ctx.signal, id });
+  await ctx.audit.record({
+    tool: 'create_record',
+    entity: logical,
+    id: r.id,
+    action: 'create',
+    columns: values,
+    caller: ctx.caller,
+  });
+  const url = recordUrl(ctx.config.dynamics.url, logical, r.id);
+  const name = values[model.primaryNameAttribute];
+  return {
+    structured: { entity: logical, id: r.id, duplicate: false, url },
+    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}`,
+  };
+}

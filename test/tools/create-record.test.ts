@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import {
+  auditLog,
+  builtInPolicyWith,
+  connectAsking,
+  connectInMemory,
+  type McpHarness,
+  textOf,
+} from '../helpers/mcp.js';
+
+describe('create_record: accounts, contacts and opportunities', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const audit = auditLog('create-record');
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+  beforeEach(() => emu.clearFaults());
+
+  const posts = (since: number) =>
+    emu
+      .requests()
+      .slice(since)
+      .filter((q) => q.method === 'POST' || q.method === 'PATCH')
+      .filter((q) => q.url.startsWith('/api/data/') && !q.url.includes('$batch'));
+  const account = () =>
+    emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
+
+  it('creates a contact for an account named as people say it, with a pasted address, and audits it', async () => {
+    const parent = account();
+    const r = await h.call('create_record', {
+      entity: 'contacts',
+      values: {
+        firstname: 'Jane',
+        lastname: 'Doe',
+        emailaddress1: ' Jane Doe <jane.doe@fabrikam.example> ',
+        parentcustomerid: String(parent.name),
+        'Job Title': 'CTO',
+      },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ entity: 'contact', duplicate: false });
+    const made = emu.rows('contact').find((c) => c.contactid === r.structuredContent.id)!;
+    expect(made).toMatchObject({
+      firstname: 'Jane',
+      lastname: 'Doe',
+      emailaddress1: 'jane.doe@fabrikam.example',
+      jobtitle: 'CTO',
+      parentcustomerid: { id: parent.accountid, entity: 'account' },
+    });
+    expect(r.structuredContent.url).toContain(`etn=contact&id=${made.contactid}`);
+    expect(await audit.last()).toMatchObject({ tool: 'create_record', entity: 'contact', id: made.contactid });
+  });
+
+  it('the same email again (any casing) is the contact that has it; allowDuplicate makes another', async () => {
+    const email = 'ana.silva@contoso.example';
+    const first = await h.call('create_record', {
+      entity: 'contact',
+      values: { lastname: 'Silva', emailaddress1: email },
+    });
+    const since = emu.requests().length;
+    const again = await h.call('create_record', {
+      entity: 'contact',
+      values: { lastname: 'Silva', emailaddress1: email.toUpperCase() },
+    });
+    expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
+    expect(textOf(again)).toContain(`A contact with emailaddress1 '${email}' already exists`);
+    expect(posts(since)).toEqual([]);
+    expect(await audit.last()).toMatchObject({ outcome: 'duplicate: existing record returned' });
+    const another = await h.call('create_record', {
+      entity: 'contact',
+      values: { lastname: 'Silva', emailaddress1: email },
+      allowDuplicate: true,
+    });
+    expect(another.structuredContent.duplicate).toBe(false);
+    expect(emu.rows('contact').filter((c) => c.emailaddress1 === email)).toHaveLength(2);
+  });
+
+  it('ten concurrent creates of one account make one account; an account name is compared without case', async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.call('create_record', {
+          entity: 'account',
+          values: { name: 'Fabrikam Robotics', telephone1: '+1 555 0199' },
+        }),
+      ),
+    );
+    expect(rs.filter((r) => r.isError)).toEqual([]);
+    expect(new Set(rs.map((r) => r.structuredContent.id)).size).toBe(1);
+    expect(emu.rows('account').filter((a) => a.name === 'Fabrikam Robotics')).toHaveLength(1);
+    const lower = await h.call('create_record', { entity: 'account', values: { name: 'fabrikam robotics' } });
+    expect(lower.structuredContent).toMatchObject({ duplicate: true, id: rs[0]!.structuredContent.id });
+  });
+
+  it('an opportunity is the same one only for the same customer; its customer by name', async () => {
+    const [a, b] = emu.rows('account').filter((x) => emu.rows('account').filter((y) => y.name === x.name).length === 1);
+    const make = (customer: unknown) =>
+      h.call('create_record', {
+        entity: 'opportunity',
+        values: { name: 'Robot fleet', customerid: customer, estimatedvalue: 50_000, estimatedclosedate: '2027-02-15' },
+      });
+    const forA = await make(String(a!.name));
+    const forB = await make({ entity: 'account', id: b!.accountid });
+    expect(forA.structuredContent.duplicate).toBe(false);
+    expect(forB.structuredContent.duplicate).toBe(false);
+    expect(forB.structuredContent.id).not.toBe(forA.structuredContent.id);
+    const again = await make(String(a!.name));
+    expect(again.structuredContent).toMatchObject({ duplicate: true, id: forA.structuredContent.id });
+    expect(textOf(again)).toContain("An opportunity with name 'Robot fleet' for the same customerid already exists");
+    const deal = emu.rows('opportunity').find((o) => o.opportunityid === forA.structuredContent.id)!;
+    expect(deal).toMatchObject({ statecode: 0, estimatedvalue: 50_000, customerid: { id: a!.accountid } });
+  });
+
+  it('what Dynamics forms require is asked for before anything is sent; other tables are pointed elsewhere', async () => {
+    const since = emu.requests().length;
+    const bare = await h.call('create_record', { entity: 'opportunity', values: { estimatedvalue: 5 } });
+    expect(textOf(bare)).toBe(
+      'Error (bad_input): A new opportunity needs name (Topic), customerid (Potential Customer).\n' +
+        `How to fix: Add them to "values"; describe_entity('opportunity') lists the columns.`,
+    );
+    const lead = await h.call('create_record', { entity: 'lead', values: { lastname: 'X' } });
+    expect(textOf(lead)).toContain('New lead records are made with create_lead');
+    const territory = await h.call('create_record', { entity: 'territory', values: { name: 'X' } });
+    expect(textOf(territory)).toBe(
+      "Error (policy): Creating territory records is not allowed under this server's policy.\n" +
+        'How to fix: Tables you may create records in: account, contact, opportunity.',
+    );
+    expect(posts(since)).toEqual([]);
+  });
+
+  it('a policy that lets a table be updated does not let it be created, unless it says "create"', async () => {
+    const policy = builtInPolicyWith('no-create', (entities) => ({
+      ...entities,
+      account: { ...entities.account!, create: false },
+    }));
+    const updatesOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const since = emu.requests().length;
+      const r = await updatesOnly.call('create_record', { entity: 'account', values: { name: 'Not made' } });
+      expect(textOf(r)).toContain("Creating account records is not allowed under this server's policy.");
+      expect(posts(since)).toEqual([]);
+    } finally {
+      await updatesOnly.close();
+    }
+    const readOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const { tools } = await readOnly.client.listTools();
+      expect(tools.map((t) => t.name)).not.toContain('create_record');
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  it('asks the user first where the policy says so; declined, nothing is created', async () => {
+    const policy = builtInPolicyWith('confirm-create', (entities) => ({
+      ...entities,
+      account: { ...entities.account!, confirmWrites: true },
+    }));
+    const { h: asking, asked, user } = await connectAsking(emu, { DYNAMICS_MCP_POLICY: policy });
+    try {
+      user.choice = 'decline';
+      const r = await asking.call('create_record', { entity: 'account', values: { name: 'Declined Ltd' } });
+      expect(textOf(r)).toBe('Not created: the user chose "decline".');
+      expect(asked.at(-1)).toBe('Create account: name = "Declined Ltd"?');
+      expect(emu.rows('account').filter((a) => a.name === 'Declined Ltd')).toEqual([]);
+      user.choice = 'accept';
+      const yes = await asking.call('create_record', { entity: 'account', values: { name: 'Declined Ltd' } });
+      expect(yes.structuredContent.duplicate).toBe(false);
+      expect(emu.rows('account').filter((a) => a.name === 'Declined Ltd')).toHaveLength(1);
+    } finally {
+      await asking.close();
+    }
+  });
+});
