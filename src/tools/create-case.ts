@@ -4,7 +4,7 @@ import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
-import { nameBasedId } from './support/dedupe.js';
+import { createOnce } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
@@ -117,19 +117,17 @@ export const createCase = defineTool({
         `An administrator can add a text column for it to the Case table, or set cases.externalRefColumn in the config file to an existing one. Without externalRef the case can still be opened.`,
       );
     values[refColumn] = ref;
-    return ctx.locks.run(`case:${ref}`, async () => {
-      const found = await casesFor(ctx, refColumn, ref);
-      if (found.open) return existingResult(ctx, found.open, customer);
-      try {
-        // the n-th case for this reference has a fixed id: concurrent alerts all aim at the same record
-        return await open(ctx, values, customer, nameBasedId(ctx.config.dynamics.url, `case:${ref}:${found.total}`));
-      } catch (err) {
-        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
-        const again = await casesFor(ctx, refColumn, ref);
-        if (!again.open) throw err;
-        return existingResult(ctx, again.open, customer);
-      }
-    });
+    // the n-th case for this reference has a fixed id: concurrent alerts all aim at the same record
+    return createOnce(
+      ctx,
+      `case:${ref}`,
+      async () => {
+        const found = await casesFor(ctx, refColumn, ref);
+        return { found: found.open, count: found.total };
+      },
+      (id) => open(ctx, values, customer, id),
+      (found) => existingResult(ctx, found, customer),
+    );
   },
 });
 

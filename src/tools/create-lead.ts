@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { emailAsMeant } from '../dynamics/coerce.js';
-import { badInput, DynamicsMcpError } from '../errors.js';
+import { badInput } from '../errors.js';
 import { columnLabelled } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { nameBasedId } from './support/dedupe.js';
+import { createOnce } from './support/dedupe.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -116,34 +116,24 @@ export const createLead = defineTool({
     const email = args.email?.toLowerCase();
     if (!email || args.allowDuplicate) return create(ctx, values, undefined, rule?.ownerId);
     // one check-then-create per email at a time in this process; across processes the name-based id decides
-    return ctx.locks.run(`lead:${email}`, async () => {
-      const found = await existing(ctx, email);
-      if (found.first) {
+    return createOnce(
+      ctx,
+      `lead:${email}`,
+      () => existing(ctx, email),
+      (id) => create(ctx, values, id, rule?.ownerId),
+      async (found) => {
         await ctx.audit.record({
           tool: 'create_lead',
           entity: 'lead',
-          id: String(found.first.id),
+          id: String(found.id),
           action: 'create',
           columns: {},
           caller: ctx.caller,
           outcome: 'duplicate: existing lead returned',
         });
-        return duplicateResult(ctx, found.first);
-      }
-      try {
-        return await create(
-          ctx,
-          values,
-          nameBasedId(ctx.config.dynamics.url, `lead:${email}:${found.count}`),
-          rule?.ownerId,
-        );
-      } catch (err) {
-        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
-        const again = await existing(ctx, email);
-        if (!again.first) throw err;
-        return duplicateResult(ctx, again.first);
-      }
-    });
+        return duplicateResult(ctx, found);
+      },
+    );
   },
 });
 
@@ -158,7 +148,7 @@ async function existing(ctx: ToolContext, email: string) {
     },
     { signal: ctx.signal, internal: true },
   );
-  return { first: page.rows[0] ? compactRow(page.entity, page.rows[0]) : undefined, count: page.rows.length };
+  return { found: page.rows[0] ? compactRow(page.entity, page.rows[0]) : undefined, count: page.rows.length };
 }
 
 function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>) {

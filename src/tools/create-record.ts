@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant } from '../dynamics/coerce.js';
-import { badInput, DynamicsMcpError, policyError } from '../errors.js';
+import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type ColumnModel, columnLabelled, type EntityModel } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { nameBasedId } from './support/dedupe.js';
+import { createOnce } from './support/dedupe.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -81,19 +81,13 @@ export const createRecord = defineTool({
     if (!key || args.allowDuplicate) return create(ctx, model, values, undefined);
     // one check-then-create per key at a time in this process; across processes the name-based id decides
     const said = `${logical}:${key.column}:${key.value.toLowerCase()}:${key.customer?.id ?? ''}`;
-    return ctx.locks.run(said, async () => {
-      const found = await existing(ctx, model, key);
-      if (found.first) return duplicate(ctx, model, found.first, key);
-      const id = nameBasedId(ctx.config.dynamics.url, `${said}:${found.count}`);
-      try {
-        return await create(ctx, model, values, id);
-      } catch (err) {
-        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
-        const again = await existing(ctx, model, key);
-        if (!again.first) throw err;
-        return duplicate(ctx, model, again.first, key);
-      }
-    });
+    return createOnce(
+      ctx,
+      said,
+      () => existing(ctx, model, key),
+      (id) => create(ctx, model, values, id),
+      (found) => duplicate(ctx, model, found, key),
+    );
   },
 });
 
@@ -175,7 +169,7 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
     },
     { signal: ctx.signal, internal: true },
   );
-  return { first: page.rows[0] ? compactRow(model, page.rows[0]) : undefined, count: page.rows.length };
+  return { found: page.rows[0] ? compactRow(model, page.rows[0]) : undefined, count: page.rows.length };
 }
 
 async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<string, unknown>, key: Key) {

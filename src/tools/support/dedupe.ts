@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { DynamicsMcpError } from '../../errors.js';
+import type { ToolContext } from '../define.js';
 
 /**
  * A name-based UUID (RFC 4122 version 5): the same key always gives the same id. Two callers racing to
@@ -28,4 +30,31 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+}
+
+/**
+ * Check, then create, under one key: one at a time for the key in this process, and across processes (or
+ * after a reply lost once the record was made) the n-th record for the key has a fixed id, so Dataverse lets
+ * one create through (If-None-Match: *) and the others read back what it made. `find` returns the record
+ * already there, if any, and how many the key has (the n above).
+ */
+export async function createOnce<Found, T>(
+  ctx: Pick<ToolContext, 'locks' | 'config'>,
+  key: string,
+  find: () => Promise<{ found?: Found; count: number }>,
+  make: (id: string) => Promise<T>,
+  answer: (found: Found) => Promise<T> | T,
+): Promise<T> {
+  return ctx.locks.run(key, async () => {
+    const first = await find();
+    if (first.found) return answer(first.found);
+    try {
+      return await make(nameBasedId(ctx.config.dynamics.url, `${key}:${first.count}`));
+    } catch (err) {
+      if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
+      const again = await find();
+      if (!again.found) throw err;
+      return answer(again.found);
+    }
+  });
 }
