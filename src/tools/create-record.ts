@@ -118,9 +118,15 @@ function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValue
       ctx.policy.canWrite(model.logicalName, c.logicalName) &&
       !given.has(c.logicalName),
   );
+  // a contact's fullname is Dynamics' own, made from the name's parts: say so where it was sent instead
+  const primary = model.columns.get(model.primaryNameAttribute.toLowerCase());
+  const derived =
+    primary && given.has(primary.logicalName) && !ctx.policy.canWrite(model.logicalName, primary.logicalName)
+      ? `; ${primary.logicalName} is not written but made by Dynamics from other columns`
+      : '';
   if (missing.length)
     throw badInput(
-      `A new ${model.logicalName} needs ${missing.map((c) => `${c.logicalName} (${c.label})`).join(', ')}.`,
+      `A new ${model.logicalName} needs ${missing.map((c) => `${c.logicalName} (${c.label})`).join(', ')}${derived}.`,
       `Add ${missing.length === 1 ? 'it' : 'them'} to "values"; describe_entity('${model.logicalName}') lists the columns.`,
     );
 }
@@ -216,7 +222,9 @@ async function create(ctx: ToolContext, model: EntityModel, values: WriteValues,
     caller: ctx.caller,
   });
   const url = recordUrl(ctx.config.dynamics.url, logical, r.id);
-  const name = values[model.primaryNameAttribute];
+  const name = Object.entries(values).find(
+    ([k]) => columnOf(model, k)?.logicalName === model.primaryNameAttribute,
+  )?.[1];
   return {
     structured: { entity: logical, id: r.id, duplicate: false, url },
     text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}`,

@@ -47,6 +47,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent).toMatchObject({ entity: 'contact', duplicate: false });
+    expect(textOf(r)).toMatch(/^Created contact [0-9a-f-]{36}: https:/);
     const made = emu.rows('contact').find((c) => c.contactid === r.structuredContent.id)!;
     expect(made).toMatchObject({
       firstname: 'Jane',
@@ -93,6 +94,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
       ),
     );
     expect(rs.filter((r) => r.isError)).toEqual([]);
+    expect(textOf(rs[0]!)).toMatch(/^(Created account "Fabrikam Robotics" \(|An account with name)/);
     expect(new Set(rs.map((r) => r.structuredContent.id)).size).toBe(1);
     expect(emu.rows('account').filter((a) => a.name === 'Fabrikam Robotics')).toHaveLength(1);
     const lower = await h.call('create_record', { entity: 'account', values: { name: 'fabrikam robotics' } });
@@ -124,6 +126,10 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(bare)).toBe(
       'Error (bad_input): A new opportunity needs name (Topic), customerid (Potential Customer).\n' +
         `How to fix: Add them to "values"; describe_entity('opportunity') lists the columns.`,
+    );
+    const person = await h.call('create_record', { entity: 'contact', values: { fullname: 'Bob Smith' } });
+    expect(textOf(person)).toContain(
+      'A new contact needs lastname (Last Name); fullname is not written but made by Dynamics from other columns.',
     );
     const lead = await h.call('create_record', { entity: 'lead', values: { lastname: 'X' } });
     expect(textOf(lead)).toContain('New lead records are made with create_lead');
