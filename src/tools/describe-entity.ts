@@ -18,7 +18,15 @@ const columnSchema = z.object({
 
 export const describeEntitySchema = z.object({
   entities: z
-    .array(z.object({ name: z.string(), entitySet: z.string(), label: z.string(), write: z.boolean() }))
+    .array(
+      z.object({
+        name: z.string(),
+        entitySet: z.string(),
+        label: z.string(),
+        write: z.boolean(),
+        create: z.boolean().optional(),
+      }),
+    )
     .optional(),
   entity: z
     .object({
@@ -50,6 +58,8 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
           entitySet: e.entitySetName,
           label: e.displayName,
           write: !policy.readOnly && (policy.rule(e.logicalName)?.write.size ?? 0) > 0,
+          // the tables create_record makes records in
+          ...(policy.canCreate(e.logicalName) ? { create: true } : {}),
         })),
     };
   }
@@ -114,8 +124,9 @@ export const describeEntity = defineTool({
   writes: false,
   async run(args, ctx) {
     const structured = await describe(ctx, args.entity);
+    const made = structured.entities?.filter((e) => e.create).map((e) => e.name) ?? [];
     const text = structured.entities
-      ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.`
+      ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}`
       : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.\n${JSON.stringify(structured.entity)}`;
     return { structured, text };
   },
