@@ -344,7 +344,9 @@ export class DynamicsClient {
   ): Promise<Row[]> {
     const model = await this.checker.entity(entity);
     const steps = typeof apply === 'string' ? parseApply(apply) : apply;
-    if (opts.where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(opts.where, model), pos: 0 });
+    // a related list by its table's name ("cases/statecode") as in query's conditions
+    const where = opts.where && (await this.planner.relationsMeant(model, { where: opts.where })).where;
+    if (where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(where, model), pos: 0 });
     const parts = await this.checker.query(model, { apply: steps });
     const r = await this.transport.send({
       method: 'GET',

@@ -159,6 +159,11 @@ describe('expanded related lists', () => {
       where: { 'contacts/lastname': 'Related 7' },
     });
     expect(byName.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([big]);
+    const counted = await h.call('aggregate_records', {
+      entity: 'account',
+      where: { 'contacts/lastname': 'Related 7' },
+    });
+    expect(counted.structuredContent?.groups, textOf(counted)).toEqual([{ count: 1 }]);
   });
 
   // JOIN (reference §3.6): $orderby and $top apply inside the $expand of a collection-valued relationship
