@@ -47,10 +47,12 @@ export class QueryPlanner {
   }
 
   /**
-   * Expand items that name the related table ("contacts", "cases", "notes") rather than a relationship: the
-   * one relationship of that kind the policy follows from this table to it (a plural name is a related list,
-   * a singular one a lookup). Several are refused, named; none leaves it as written, for the policy check to
-   * list the relationships there are.
+   * A query's relationships as Dataverse names them, before it is planned: an expand item, or a path's first
+   * step in select or where, that names the related table ("contacts", "cases", "notes") rather than a
+   * relationship is the one relationship of that kind the policy follows from this table to it (a plural name
+   * is a related list, a singular one a lookup); several are refused, named; none leaves the name as written,
+   * for the policy check to list the relationships there are. Columns through a relationship in select become
+   * expansions (pathsAsExpands), so the caller's shaping of the answer sees every expansion that is read.
    */
   async relationsMeant<T extends Pick<QuerySpec, 'expand' | 'where' | 'select'>>(
     model: EntityModel,
