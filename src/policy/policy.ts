@@ -78,7 +78,7 @@ export class Policy {
       throw new DynamicsMcpError(
         'config',
         `The policy file ${path} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        'Each entity entry takes "read", "write" and "expand" arrays of names, and optional "confirmWrites" and "sensitive".',
+        'Each entity entry takes "read", "write" and "expand" arrays of names, and optional "create", "confirmWrites" and "sensitive".',
       );
     return new Policy(parsed.data, readOnlyOverride);
   }
