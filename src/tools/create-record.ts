@@ -222,9 +222,14 @@ async function create(ctx: ToolContext, model: EntityModel, values: WriteValues,
     caller: ctx.caller,
   });
   const url = recordUrl(ctx.config.dynamics.url, logical, r.id);
-  const name = Object.entries(values).find(
-    ([k]) => columnOf(model, k)?.logicalName === model.primaryNameAttribute,
-  )?.[1];
+  const given = (column: string) => {
+    const v = Object.entries(values).find(([k]) => columnOf(model, k)?.logicalName === column)?.[1];
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  // a person's full name is Dynamics' own, made from the parts given
+  const name =
+    given(model.primaryNameAttribute) ??
+    ([given('firstname'), given('lastname')].filter(Boolean).join(' ') || undefined);
   return {
     structured: { entity: logical, id: r.id, duplicate: false, url },
     text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}`,

@@ -47,7 +47,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent).toMatchObject({ entity: 'contact', duplicate: false });
-    expect(textOf(r)).toMatch(/^Created contact [0-9a-f-]{36}: https:/);
+    expect(textOf(r)).toMatch(/^Created contact "Jane Doe" \([0-9a-f-]{36}\): https:/);
     const made = emu.rows('contact').find((c) => c.contactid === r.structuredContent.id)!;
     expect(made).toMatchObject({
       firstname: 'Jane',
