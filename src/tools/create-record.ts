@@ -134,9 +134,9 @@ function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValue
 type Key = { column: string; value: string; customer?: { column: string; id: string } };
 
 /**
- * What makes a second record the same one, as Dynamics' default duplicate rules see it: an email column's
- * address (contacts), else the primary name (accounts), with the customer where one is given (two deals
- * called "Renewal" for two customers are two deals).
+ * What makes a second record the same one here (Web API requests skip Dataverse's own duplicate detection):
+ * an email column's address (a contact), else the primary name (an account), for the same customer where one
+ * is given (two deals called "Renewal" for two customers are two deals).
  */
 function duplicateKey(model: EntityModel, values: WriteValues): Key | undefined {
   const entries = Object.entries(values).map(([k, v]) => [columnOf(model, k), v] as const);
