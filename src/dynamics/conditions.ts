@@ -22,6 +22,7 @@ import {
 import { fiscalYear, namesFiscalPeriod, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
+import { negation, queryFunctionIn } from './negation.js';
 import { callerTokens } from './obo.js';
 import { spanConditions, utcSpan } from './utc-days.js';
 
@@ -99,7 +100,25 @@ export class ConditionBuilder {
         operands.push(await this.throughList(list, leaves, kind, entity, depth + 1, negated, seen));
       return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
     }
-    if ('not' in c) return { kind: 'not', operand: await this.node(c.not, entity, depth + 1, !negated, seen), pos: 0 };
+    if ('not' in c) {
+      // "not" around conditions through one related list: no related row meets them, all() of their negation
+      const leaves = 'column' in c.not ? [c.not] : 'and' in c.not ? c.not.and : [];
+      const lists = new Set(leaves.map((l) => ('column' in l ? this.listOf(entity, l.column) : undefined)));
+      const [list] = lists;
+      if (!negated && list && lists.size === 1 && leaves.every((l) => 'column' in l))
+        return this.throughList(list, leaves as Leaf[], 'and', entity, depth + 1, false, seen, 'none');
+      // otherwise carried down to the conditions, where Dataverse has the opposites; the rest keep their not
+      const pushed = negation(c.not);
+      if (!('not' in pushed)) return this.node(pushed, entity, depth + 1, negated, seen);
+      const operand = await this.node(pushed.not, entity, depth + 1, !negated, seen);
+      const fn = queryFunctionIn(operand);
+      if (fn)
+        throw badInput(
+          `Dataverse takes no "not" around its query functions, and this condition is sent as ${fn}.`,
+          'Say the opposite period or value instead: e.g. for "not this month", "lt" the month\'s first day or "gt" its last.',
+        );
+      return { kind: 'not', operand, pos: 0 };
+    }
     const list = this.listOf(entity, c.column);
     if (list) return this.throughList(list, [c], 'and', entity, depth, negated, seen);
     const whole = await this.wholeList(entity, c, negated, seen);
@@ -225,13 +244,15 @@ export class ConditionBuilder {
     depth: number,
     negated: boolean,
     seen: { count: number; lists: number },
+    quantifier: 'any' | 'none' = 'any',
   ): Promise<Expr> {
     const relation = list.navigationProperty;
-    const negation = leaves.find((l) => LIST_NEGATIONS.has(l.op));
+    // "no related row is …" (under a not) says which rows it means; a negation inside "some row" does not
+    const negation = quantifier === 'any' ? leaves.find((l) => LIST_NEGATIONS.has(l.op)) : undefined;
     if (negated || negation)
       throw badInput(
         `A condition through the related list '${relation}' of ${entity.logicalName} holds when at least one related row meets it, so ${negation ? `'${negation.op}'` : 'a negation'} there would find records with some other related row, not records without matching ones.`,
-        `For records with a matching related row, use a positive operator (eq, in, contains …). For records without, use filter text with all(): "${relation}/all(r:r/<column> ne <value>)".`,
+        `For records with a matching related row, use a positive operator (eq, in, contains …). For records without one, put the positive condition under "not": {"not": {"column": "${relation}/<column>", "op": "eq", "value": …}}.`,
       );
     const target = await this.models.entity(list.referencingEntity);
     // the organisation's calendar is asked for only when a quarter, fiscal year or week is named (it may cost
@@ -274,7 +295,9 @@ export class ConditionBuilder {
       false,
       seen,
     );
-    return this.lambda('any', relation, body, seen);
+    return quantifier === 'none'
+      ? this.lambda('all', relation, { kind: 'not', operand: body, pos: 0 }, seen)
+      : this.lambda('any', relation, body, seen);
   }
 
   private async resolve(entity: EntityModel, column: string): Promise<Resolved> {

@@ -228,6 +228,8 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
           fc.oneof(
             leaf(fc.constant(col)),
             fc.record({ and: fc.array(leaf(fc.constantFrom(...cols, col)), { maxLength: 3 }) }),
+            // a negation's subtree is not checked by the schema: anything may come under it
+            fc.record({ not: fc.oneof(leaf(fc.constantFrom(...cols, col)), fc.anything({ maxDepth: 3 })) }),
           ),
         ),
         filter: maybe(

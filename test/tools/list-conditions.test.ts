@@ -115,7 +115,9 @@ describe('where through a related list', () => {
     expect(textOf(ne)).toContain(
       "A condition through the related list 'incident_customer_accounts' of account holds when at least one related row meets it, so 'ne' there",
     );
-    expect(textOf(ne)).toContain('"incident_customer_accounts/all(r:r/<column> ne <value>)"');
+    expect(textOf(ne)).toContain(
+      'For records without one, put the positive condition under "not": {"not": {"column": "incident_customer_accounts/<column>", "op": "eq", "value": …}}.',
+    );
     // a date two relationships away (the case's contact's) is not placed: the function is refused
     const period = await h.call('query_entities', {
       entity: 'account',
@@ -126,6 +128,41 @@ describe('where through a related list', () => {
     expect(textOf(period)).toContain(`today is ${today}, UTC`);
     expect(textOf(period)).toContain('"column": "incident_customer_accounts/createdon", "op": "ge"');
     expect(accountReadsSince(before)).toEqual([]);
+  });
+
+  // "accounts without an active case": not around conditions through one list is all() of their negation,
+  // which Dataverse documents (lambda operators), where not() around any() it does not
+  it('"not" around conditions through a list means no related row meets them, as "none" does in Prisma\'s form', async () => {
+    const active = accountsWithCase((c) => c.statecode === 0 && c.prioritycode === 1);
+    const all = new Set(emu.rows('account').map((a) => String(a.accountid)));
+    const without = new Set([...all].filter((a) => !active.has(a)));
+    expect(active.size).toBeGreaterThan(0);
+    for (const where of [
+      {
+        not: {
+          and: [
+            { column: 'incident_customer_accounts/statecode', op: 'eq', value: 'Active' },
+            { column: 'incident_customer_accounts/prioritycode', op: 'eq', value: 'High' },
+          ],
+        },
+      },
+      { incident_customer_accounts: { none: { statecode: 'Active', prioritycode: 'High' } } },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r), JSON.stringify(where)).toEqual(without);
+      expect(lastQuery()).toContain(
+        'incident_customer_accounts/all(r1:not (r1/statecode eq 0 and r1/prioritycode eq 1))',
+      );
+    }
+    // and "some", Prisma's other word, is the list condition itself
+    const some = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { incident_customer_accounts: { some: { statecode: 'Active', prioritycode: 'High' } } },
+      top: 5000,
+    });
+    expect(ids(some)).toEqual(active);
   });
 
   it('a related list named as a column takes the null checks: with at least one related row, or with none', async () => {

@@ -126,11 +126,19 @@ const nestedValue = z.unknown().optional();
 // nested operators are checked by the condition builder too (the outer level lists them for the model)
 const nestedOp = z.string().max(30);
 const NESTED = { type: 'array', maxItems: 50, items: { type: 'object' } };
-const level2 = z.object({ column: z.string().max(200).optional(), op: nestedOp.optional(), value: nestedValue });
+// a negated condition, checked by toCondition (where.ts) and the condition builder like any other
+const negation = z.unknown().optional();
+const level2 = z.object({
+  column: z.string().max(200).optional(),
+  op: nestedOp.optional(),
+  value: nestedValue,
+  not: negation,
+});
 const level1 = z.object({
   column: z.string().max(200).optional(),
   op: nestedOp.optional(),
   value: nestedValue,
+  not: negation,
   and: z.array(level2).max(50, onlyLists).optional(),
   or: z.array(level2).max(50, onlyLists).optional(),
 });
@@ -158,6 +166,7 @@ export const whereParam = z
         // in full cost 1.2 KB of tools/list (zod still checks them all)
         and: listedAs(z.array(level1).max(50, onlyLists), NESTED).optional(),
         or: listedAs(z.array(level1).max(50, onlyLists), NESTED).optional(),
+        not: negation.describe('A condition that must not hold; through a related list: no related row meets it.'),
       },
       wrongType(WHERE_SHAPE),
     ),

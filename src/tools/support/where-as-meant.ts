@@ -13,7 +13,7 @@ const ALIASES: ReadonlyMap<string, 'column' | 'op'> = new Map([
   ['attribute', 'column'],
   ['operator', 'op'],
 ]);
-const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', ...ALIASES.keys()]);
+const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', 'not', ...ALIASES.keys()]);
 type Issues = { addIssue(issue: { code: 'custom'; message: string }): void };
 
 /** {"revenue": {"gt": 5}} → {column: "revenue", op: "gt", value: 5}; anything else under a column name is eq. */
@@ -37,7 +37,14 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
       const op = key.replace(/^\$/, '');
       // MongoDB's {"revenue": {"$not": {"$gt": 5}}}: the opposite of the condition under it
       if (op.toLowerCase() === 'not' && typeof value === 'object' && value !== null && !Array.isArray(value))
-        if (!lookupId(value)) return negated(columnCondition(column, value, issues), issues) as Record<string, unknown>;
+        if (!lookupId(value)) return { not: columnCondition(column, value, issues) };
+      // Prisma's list filters, {"incident_customer_accounts": {"some": {"statecode": "Active"}}} ("none":
+      // no related row meets them): the columns through the list, under a "not" for none
+      if ((op === 'some' || op === 'none') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        const each = Object.entries(value).map(([k, x]) => columnCondition(`${column}/${k}`, x, issues));
+        const all = each.length === 1 ? each[0]! : { and: each };
+        return op === 'none' ? { not: all } : all;
+      }
       // MongoDB's {"$exists": true}: the column has a value
       if (op.toLowerCase() === 'exists')
         return { column, op: value === false || value === 'false' || value === 0 ? 'null' : 'notNull' };
@@ -70,12 +77,12 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
   if (Array.isArray(given)) return depth === 0 ? { and: given.map((c) => asMeant(c, 1, issues)) } : given;
   if (typeof given !== 'object' || given === null || depth > 3) return given;
   const v = groupWords(given as Record<string, unknown>);
-  // {"not": condition}: its opposite (the schema has no "not": its bytes go to what models need more often)
-  if ('not' in v) {
+  // {"not": condition} beside columns (MongoDB's top-level $not): both hold
+  if ('not' in v && Object.keys(v).some((k) => k !== 'not' && !CONDITION_KEYS.has(k))) {
     const { not, ...rest } = v;
-    const opposite = negated(asMeant(not, depth, issues), issues);
-    return Object.keys(rest).length ? asMeant({ and: [rest, opposite] }, depth, issues) : opposite;
+    return asMeant({ and: [rest, { not }] }, depth, issues);
   }
+  if ('not' in v) return { ...v, not: asMeant(v.not, depth + 1, issues) };
   const keys = Object.keys(v);
   const others = keys.filter((k) => !CONDITION_KEYS.has(k));
   if (others.length > 0 && others.length === keys.length) {
@@ -135,40 +142,4 @@ function groupWords(v: Record<string, unknown>): Record<string, unknown> {
     out[group && !(group in v && group !== k) ? group : k] = x;
   }
   return out;
-}
-
-/**
- * A condition's opposite, as the operators here say it: De Morgan's rule through groups, and each condition's
- * opposite operator (gt's is le: as in SQL, a record without a value meets neither). An operator without one
- * (startswith, the date periods) is refused with the filter text that says it.
- */
-const OPPOSITE: Readonly<Record<string, string>> = {
-  eq: 'ne',
-  ne: 'eq',
-  in: 'notIn',
-  notIn: 'in',
-  contains: 'notContains',
-  notContains: 'contains',
-  between: 'notBetween',
-  notBetween: 'between',
-  null: 'notNull',
-  notNull: 'null',
-  gt: 'le',
-  le: 'gt',
-  lt: 'ge',
-  ge: 'lt',
-};
-function negated(c: unknown, issues: Issues): unknown {
-  if (typeof c !== 'object' || c === null || Array.isArray(c)) return c;
-  const node = c as Record<string, unknown>;
-  if (Array.isArray(node.and)) return { or: node.and.map((x) => negated(x, issues)) };
-  if (Array.isArray(node.or)) return { and: node.or.map((x) => negated(x, issues)) };
-  if (typeof node.op !== 'string') return node; // toCondition asks for the operator
-  const op = OPPOSITE[operatorMeant(node.op) ?? node.op];
-  if (op) return { ...node, op };
-  issues.addIssue({
-    code: 'custom',
-    message: `"not" is sent as the opposite operator (eq and ne, in and notIn, contains and notContains, gt and le, null and notNull …), and '${node.op}' has none: write the condition that holds instead, or "filter" text with not, e.g. "not startswith(name,'A')".`,
-  });
-  return node;
 }

@@ -4,22 +4,42 @@ import { badInput } from '../../errors.js';
 import type { WhereInput } from './schemas.js';
 import { lookupId } from './where-as-meant.js';
 
-type Node = { column?: string; op?: string; value?: unknown; and?: Node[]; or?: Node[] };
+type Node = { column?: string; op?: string; value?: unknown; and?: Node[]; or?: Node[]; not?: unknown };
 
-/** The tool's flat, non-recursive `where` objects → the client's Condition tree (exactly one form per node). */
-export function toCondition(w: WhereInput | Node): Condition {
+/**
+ * The tool's `where` objects → the client's Condition tree (exactly one form per node). What is under a "not"
+ * arrives unchecked by the schema: its shape, depth and names' types are checked here.
+ */
+export function toCondition(w: WhereInput | Node, depth = 0): Condition {
   const n = w as Node;
-  const forms = [n.column !== undefined || n.op !== undefined, n.and !== undefined, n.or !== undefined].filter(
-    Boolean,
-  ).length;
+  if (typeof n !== 'object' || n === null || Array.isArray(n))
+    throw badInput('Each condition is an object.', 'e.g. {"column":"name","op":"contains","value":"Contoso"}.');
+  if (depth > 8) throw badInput('Conditions nest more than 8 levels deep.', 'Flatten the groups.');
+  const forms = [
+    n.column !== undefined || n.op !== undefined,
+    n.and !== undefined,
+    n.or !== undefined,
+    n.not !== undefined,
+  ].filter(Boolean).length;
   if (forms !== 1)
     throw badInput(
-      'Each condition is either {column, op, value} or {and: [...]} or {or: [...]}, not a mix.',
+      'Each condition is either {column, op, value} or {and: [...]}, {or: [...]} or {not: {...}}, not a mix.',
       'Split mixed objects: e.g. {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.',
     );
-  if (n.and) return { and: n.and.map(toCondition) };
-  if (n.or) return { or: n.or.map(toCondition) };
-  if (!n.column || !n.op)
+  if (n.not !== undefined) {
+    if (typeof n.not !== 'object' || n.not === null || Array.isArray(n.not))
+      throw badInput(
+        '"not" takes one condition object.',
+        'e.g. {"not": {"column": "address1_city", "op": "eq", "value": "Paris"}}.',
+      );
+    return { not: toCondition(n.not as Node, depth + 1) };
+  }
+  const group = n.and ?? n.or;
+  if (group !== undefined && (!Array.isArray(group) || group.length > 50))
+    throw badInput('"and" and "or" take a list of up to 50 conditions.', 'e.g. {"and":[{...},{...}]}.');
+  if (n.and) return { and: n.and.map((c) => toCondition(c, depth + 1)) };
+  if (n.or) return { or: n.or.map((c) => toCondition(c, depth + 1)) };
+  if (typeof n.column !== 'string' || typeof n.op !== 'string' || !n.column || !n.op)
     throw badInput(
       'A condition needs both "column" and "op".',
       'e.g. {"column":"name","op":"contains","value":"Contoso"}.',

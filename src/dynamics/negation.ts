@@ -1,0 +1,49 @@
+import type { Expr } from '../odata/ast.js';
+import type { Condition, ConditionOp } from './conditions.js';
+
+/**
+ * The operators whose opposite Dataverse has as an operator of its own. In and Between are query functions,
+ * and Dataverse takes no not around a query function ("Not operator along with the Custom Named Condition
+ * operators is not allowed"), so their negation has to be NotIn and NotBetween.
+ */
+const OPPOSITE: Readonly<Partial<Record<ConditionOp, ConditionOp>>> = {
+  in: 'notIn',
+  notIn: 'in',
+  between: 'notBetween',
+  notBetween: 'between',
+  null: 'notNull',
+  notNull: 'null',
+  contains: 'notContains',
+  notContains: 'contains',
+};
+
+/**
+ * not(c) carried down to the conditions: De Morgan's rule through groups, a double negation dropped, the
+ * operators above swapped; any other condition keeps its not ({not: leaf}), sent as OData's not.
+ */
+export function negation(c: Condition): Condition {
+  if ('and' in c) return { or: c.and.map(negation) };
+  if ('or' in c) return { and: c.or.map(negation) };
+  if ('not' in c) return c.not;
+  const opposite = OPPOSITE[c.op];
+  return opposite ? { ...c, op: opposite } : { not: c };
+}
+
+/** The first Dataverse query function (LastXDays, ThisMonth, EqualUserId …) in an expression, if any. */
+export function queryFunctionIn(e: Expr): string | undefined {
+  switch (e.kind) {
+    case 'function':
+      return e.name;
+    case 'and':
+    case 'or':
+      for (const o of e.operands) {
+        const found = queryFunctionIn(o);
+        if (found) return found;
+      }
+      return undefined;
+    case 'not':
+      return queryFunctionIn(e.operand);
+    default:
+      return undefined;
+  }
+}
