@@ -77,7 +77,8 @@ export const createRecord = defineTool({
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
     const values = await lookupsByName(ctx, model, args.values);
     assertRequired(ctx, model, values);
-    const key = duplicateKey(model, values);
+    // a record can be looked for only by what the policy lets the model read
+    const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
     if (!key || args.allowDuplicate) return create(ctx, model, values, undefined);
     // one check-then-create per key at a time in this process; across processes the name-based id decides
     const said = `${logical}:${key.column}:${key.value.toLowerCase()}:${key.customer?.id ?? ''}`;
@@ -138,8 +139,10 @@ type Key = { column: string; value: string; customer?: { column: string; id: str
  * an email column's address (a contact), else the primary name (an account), for the same customer where one
  * is given (two deals called "Renewal" for two customers are two deals).
  */
-function duplicateKey(model: EntityModel, values: WriteValues): Key | undefined {
-  const entries = Object.entries(values).map(([k, v]) => [columnOf(model, k), v] as const);
+function duplicateKey(model: EntityModel, values: WriteValues, readable: (column: string) => boolean): Key | undefined {
+  const entries = Object.entries(values)
+    .map(([k, v]) => [columnOf(model, k), v] as const)
+    .filter(([c]) => c && readable(c.logicalName));
   const email = entries.find(([c, v]) => c?.format === 'Email' && typeof v === 'string' && v.trim());
   if (email) return { column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() };
   const name = entries.find(([c, v]) => c?.logicalName === model.primaryNameAttribute && typeof v === 'string');

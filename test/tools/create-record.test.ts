@@ -155,6 +155,21 @@ describe('create_record: accounts, contacts and opportunities', () => {
     } finally {
       await updatesOnly.close();
     }
+    // a column the model may write but not read is no duplicate key: it could not be looked for
+    const blind = builtInPolicyWith('write-only-email', (entities) => ({
+      ...entities,
+      contact: { ...entities.contact!, read: entities.contact!.read!.filter((c) => c !== 'emailaddress1') },
+    }));
+    const writeOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: blind } });
+    try {
+      const values = { lastname: 'Blind', emailaddress1: 'blind@contoso.example' };
+      const first = await writeOnly.call('create_record', { entity: 'contact', values });
+      const second = await writeOnly.call('create_record', { entity: 'contact', values });
+      expect([first.isError, second.isError], textOf(second)).toEqual([undefined, undefined]);
+      expect(second.structuredContent.duplicate).toBe(false);
+    } finally {
+      await writeOnly.close();
+    }
     const readOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
     try {
       const { tools } = await readOnly.client.listTools();
