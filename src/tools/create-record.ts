@@ -35,7 +35,7 @@ export const createRecord = defineTool({
   name: 'create_record',
   title: 'Create a Dynamics record',
   description:
-    'Create a record in a table describe_entity marks so, e.g. an account, contact or opportunity (leads, cases and notes have their own tools). "values" as in update_record. ' +
+    'Create a record in a table describe_entity marks create: true, e.g. an account, contact or opportunity (leads, cases and notes have their own tools). "values" as in update_record. ' +
     'A record with the same email, or else name, is returned (duplicate: true) instead, unless allowDuplicate.',
   inputSchema: toolArgs(
     'create_record',
