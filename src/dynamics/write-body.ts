@@ -49,7 +49,10 @@ export async function writeBody(
     if (mode === 'create' ? !col.validForCreate : !col.validForUpdate)
       throw badInput(
         `${model.logicalName}.${col.logicalName} cannot be set on ${mode}.`,
-        'Leave it out; Dynamics sets it.',
+        // a new record starts in its first state: a closed or inactive one is made, then changed
+        mode === 'create' && (col.type === 'State' || col.type === 'Status')
+          ? 'Leave it out: a new record starts in its first state; change the state with update_record after it is made.'
+          : 'Leave it out; Dynamics sets it.',
       );
     if (isLookupType(col.type)) {
       if (value === null) {

@@ -131,6 +131,14 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(person)).toContain(
       'A new contact needs lastname (Last Name); fullname is not written but made by Dynamics from other columns.',
     );
+    const won = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Already won', customerid: String(account().name), statecode: 'Won' },
+    });
+    expect(textOf(won)).toBe(
+      'Error (bad_input): opportunity.statecode cannot be set on create.\n' +
+        'How to fix: Leave it out: a new record starts in its first state; change the state with update_record after it is made.',
+    );
     const lead = await h.call('create_record', { entity: 'lead', values: { lastname: 'X' } });
     expect(textOf(lead)).toContain('New lead records are made with create_lead');
     const territory = await h.call('create_record', { entity: 'territory', values: { name: 'X' } });
