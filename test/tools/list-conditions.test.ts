@@ -155,6 +155,15 @@ describe('where through a related list', () => {
         'incident_customer_accounts/all(r1:not (r1/statecode eq 0 and r1/prioritycode eq 1))',
       );
     }
+    // the documented condition shape under "none" is read the same way
+    const documented = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { incident_customer_accounts: { none: { column: 'statecode', op: 'eq', value: 'Active' } } },
+      top: 5000,
+    });
+    const openCase = accountsWithCase((c) => c.statecode === 0);
+    expect(ids(documented)).toEqual(new Set([...all].filter((a) => !openCase.has(a))));
     // and "some", Prisma's other word, is the list condition itself
     const some = await h.call('query_entities', {
       entity: 'account',

@@ -41,7 +41,12 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
       // Prisma's list filters, {"incident_customer_accounts": {"some": {"statecode": "Active"}}} ("none":
       // no related row meets them): the columns through the list, under a "not" for none
       if ((op === 'some' || op === 'none') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        const each = Object.entries(value).map(([k, x]) => columnCondition(`${column}/${k}`, x, issues));
+        // the documented shape under it ({"column": "statecode", "op": "eq", …}) is one condition
+        const one = withNames(value, ALIASES) as Record<string, unknown>;
+        const each =
+          typeof one.column === 'string' && Object.keys(one).every((k) => CONDITION_KEYS.has(k))
+            ? [{ ...one, column: `${column}/${one.column}` }]
+            : Object.entries(value).map(([k, x]) => columnCondition(`${column}/${k}`, x, issues));
         const all = each.length === 1 ? each[0]! : { and: each };
         return op === 'none' ? { not: all } : all;
       }
@@ -102,7 +107,7 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
   if (others.length > 0)
     issues.addIssue({
       code: 'custom',
-      message: `a condition has only column, op and value (or and/or), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
+      message: `a condition has only column, op and value (or and/or/not), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
     });
   const node = withNames(v, ALIASES) as Record<string, unknown>;
   for (const group of ['and', 'or']) {
