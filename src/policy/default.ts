@@ -11,9 +11,10 @@ const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
 
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
- * accounts, contacts and opportunities through create_record), notes on them, cases' resolutions, and read access to user and territory names (owners, assignment) and to the
- * organisation's name and calendar settings. Left out on purpose: credit limits and
- * credit hold, contacts' birthdays and income, and every table not named here.
+ * accounts, contacts and opportunities through create_record), notes on them, cases' resolutions, and read
+ * access to user and territory names (owners, assignment) and to the organisation's name and calendar
+ * settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
+ * table not named here.
  */
 export const DEFAULT_POLICY: PolicyInput = {
   readOnly: false,
