@@ -95,13 +95,21 @@ export const createLead = defineTool({
     };
     const extra = Object.entries(args.extra ?? {});
     const model = extra.length ? await ctx.client.metadata.entity('lead') : undefined;
+    let emailGiven = args.email;
     for (const [k, v] of extra) {
-      // by its logical name or its label ("Email"): a column with an argument of its own goes there, so that
-      // an email in "extra" cannot skip the duplicate check the email argument makes
-      const name = (model?.columns.get(k.toLowerCase()) ?? (model && columnLabelled(model, k)))?.logicalName;
-      const own = OWN_ARGUMENTS[name ?? k.toLowerCase()];
-      if (own) throw badInput(`"extra" has '${k}', which is the argument '${own}'.`, `Pass it as "${own}" instead.`);
-      values[name ?? k.toLowerCase()] = v;
+      // by its logical name or its label ("Email"): a column with an argument of its own is that argument (an
+      // email is checked for duplicates, as the argument is); given both ways, the two must agree
+      const column =
+        (model?.columns.get(k.toLowerCase()) ?? (model && columnLabelled(model, k)))?.logicalName ?? k.toLowerCase();
+      const own = OWN_ARGUMENTS[column];
+      const argument = own ? (args as Record<string, unknown>)[own] : undefined;
+      if (own && argument !== undefined && argument !== v)
+        throw badInput(
+          `"extra" has '${k}' (${JSON.stringify(v)}), and the argument '${own}' says ${JSON.stringify(argument)}.`,
+          `Give it once, as "${own}".`,
+        );
+      if (own === 'email' && typeof v === 'string') emailGiven = String(emailAsMeant(v));
+      values[column] = v;
     }
     // a lookup in "extra" written as the related record's name is the one record with it
     if (model) Object.assign(values, await lookupsByName(ctx, model, values));
@@ -113,7 +121,7 @@ export const createLead = defineTool({
       ? ctx.config.leads.assignment.find((r) => postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()))
       : undefined;
     if (rule && values.ownerid === undefined) values.ownerid = { entity: 'systemuser', id: rule.ownerId };
-    const email = args.email?.toLowerCase();
+    const email = emailGiven?.toLowerCase();
     if (!email || args.allowDuplicate) return create(ctx, values, undefined, rule?.ownerId);
     // one check-then-create per email at a time in this process; across processes the name-based id decides
     return createOnce(

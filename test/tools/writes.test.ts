@@ -627,13 +627,29 @@ describe('write tools: create_lead, create_case, update_record', () => {
     }
   });
 
-  it('create_lead: a column in extra that has its own argument is refused, so an email cannot skip the duplicate check', async () => {
-    await h.call('create_lead', { lastName: 'Orig', email: 'extra.dupe@example.com' });
-    for (const extra of [{ emailaddress1: 'extra.dupe@example.com' }, { Email: 'extra.dupe@example.com' }]) {
+  it('create_lead: a column in extra that has its own argument is that argument, so an email there is checked for duplicates too', async () => {
+    const orig = await h.call('create_lead', { lastName: 'Orig', email: 'extra.dupe@example.com' });
+    for (const extra of [{ emailaddress1: 'extra.dupe@example.com' }, { Email: 'EXTRA.DUPE@example.com' }]) {
       const r = await h.call('create_lead', { lastName: 'Again', extra });
-      expect(textOf(r)).toMatch(/"extra" has '(emailaddress1|Email)', which is the argument 'email'\./);
+      expect(r.structuredContent, textOf(r)).toMatchObject({ duplicate: true, id: orig.structuredContent.id });
     }
     expect(leadsWith('extra.dupe@example.com')).toHaveLength(1);
+    // given both ways, the two must agree
+    const both = await h.call('create_lead', {
+      lastName: 'Both',
+      email: 'one@example.com',
+      extra: { emailaddress1: 'two@example.com' },
+    });
+    expect(textOf(both)).toContain(
+      `"extra" has 'emailaddress1' ("two@example.com"), and the argument 'email' says "one@example.com".`,
+    );
+    const source = await h.call('create_lead', {
+      lastName: 'Source',
+      email: 'source.extra@example.com',
+      extra: { leadsourcecode: 'Partner' },
+    });
+    expect(source.isError, textOf(source)).toBeFalsy();
+    expect(leadsWith('source.extra@example.com')).toMatchObject([{ leadsourcecode: 4 }]);
     // other columns by name or label
     const ok = await h.call('create_lead', {
       lastName: 'Labels',
