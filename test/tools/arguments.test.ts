@@ -51,7 +51,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     // a condition with a column beside column/op/value would otherwise lose that column without a word
     [
       'query_entities',
-      /^a condition has only column, op and value \(or and\/or\), not 'statecode'\. For more than one condition, group them/,
+      /^a condition has only column, op and value \(or and\/or\/not\), not 'statecode'\. For more than one condition, group them/,
       () => ({ entity: 'account', where: { column: 'name', op: 'contains', value: 'a', statecode: 0 } }),
     ],
     ['describe_entity', /^describe_entity has no argument 'table' \(use 'entity'\)/, () => ({ table: 'lead' })],
