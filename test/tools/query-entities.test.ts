@@ -429,6 +429,22 @@ describe('query_entities', () => {
     }
     const contradiction = await h.call('query_entities', { entity: 'account', orderBy: '-revenue asc' });
     expect(contradiction.isError).toBe(true);
+    // the end wanted first in time, said alone: by when the records were made
+    for (const [orderBy, meant] of [
+      ['newest first', 'createdon desc'],
+      ['Oldest first', 'createdon asc'],
+      ['most recent', 'createdon desc'],
+    ]) {
+      const said = await h.call('query_entities', { entity: 'account', select: ['name'], orderBy, top: 10 });
+      const documented = await h.call('query_entities', {
+        entity: 'account',
+        select: ['name'],
+        orderBy: meant,
+        top: 10,
+      });
+      expect(said.isError, textOf(said)).toBeFalsy();
+      expect(rows(said), orderBy).toEqual(rows(documented));
+    }
     // a top-level alias too, with the list-means-and reading
     const top = await h.call('query_entities', {
       entity: 'account',

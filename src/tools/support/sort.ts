@@ -2,12 +2,15 @@ import { z } from 'zod';
 
 const SORT_KEY =
   /^(-)?\s*([A-Za-z_][\w/]*)(?:\s+(asc|ascending|desc|descending|newest|latest|most recent|highest|largest|biggest|oldest|earliest|lowest|smallest)(?:\s+first)?)?$/i;
+/** The end wanted first in time, said alone ("newest first"): of when records were made, Dataverse's createdon */
+const BY_AGE = /^(newest|latest|most recent|recent|oldest|earliest)(?:\s+first)?$/i;
 /** Directions in words: which end comes first */
 const LAST_FIRST = /^(desc|descending|newest|latest|most recent|highest|largest|biggest)$/i;
 /**
  * Sort keys as models write them from SQL and REST habits, where each can mean one thing: a list of keys
  * (["name asc", "createdon desc"]) in that order, DESC / descending for desc, "-revenue" for revenue desc, and
- * the end wanted first in words ("createdon newest first", "revenue highest", "createdon oldest").
+ * the end wanted first in words ("createdon newest first", "revenue highest", "createdon oldest"; "newest
+ * first" alone is by createdon, which every table has).
  * OData itself only takes lower-case asc/desc after the column; anything else is left for its parser to refuse.
  */
 function sortAsMeant(v: unknown): unknown {
@@ -18,6 +21,8 @@ function sortAsMeant(v: unknown): unknown {
   return text
     .split(',')
     .map((part) => {
+      const age = BY_AGE.exec(part.trim())?.[1];
+      if (age) return `createdon ${/^(oldest|earliest)$/i.test(age) ? 'asc' : 'desc'}`;
       const m = SORT_KEY.exec(part.trim());
       // "-revenue asc" contradicts itself: the parser's refusal says where
       if (!m || (m[1] && m[3])) return part.trim();
