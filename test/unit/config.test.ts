@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { Policy } from '../../src/policy/policy.js';
 
 const env = {
   DYNAMICS_URL: 'https://contoso.crm.dynamics.com/',
@@ -117,5 +118,26 @@ describe('configuration', () => {
     expect(problems({ ...env, AZURE_TENANT_ID: 'contoso' })).toEqual([
       expect.stringMatching(/^AZURE_TENANT_ID must be a GUID/),
     ]);
+  });
+});
+
+describe('policy file', () => {
+  const file = (doc: unknown) => {
+    const path = join(tmpdir(), `dmcp-policy-keys-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(doc));
+    return path;
+  };
+  // a switch silently dropped would leave the server less safe than its file says: "readonly" is not readOnly
+  it('a key it does not have is refused at start, naming the keys it takes', () => {
+    expect(() => Policy.load(file({ readonly: true, entities: {} }))).toThrow(
+      /the policy has no "readonly"; it takes "readOnly", "entities", "maxRows", "maxResultBytes" \(names are case-sensitive\)/,
+    );
+    expect(() =>
+      Policy.load(file({ entities: { account: { read: ['name'], write: ['name'], confirmwrites: true } } })),
+    ).toThrow(
+      /entities\.account: an entity entry has no "confirmwrites"; it takes "read", "write", "expand", "create", "confirmWrites", "sensitive"/,
+    );
+    const ok = Policy.load(file({ entities: { account: { read: ['name'], write: ['name'], confirmWrites: true } } }));
+    expect(ok.confirmWrites('account')).toBe(true);
   });
 });
