@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { unknownSettings } from './known-keys.js';
 import { type Config, configSchema } from './schema.js';
 
 /** A configuration problem a person can act on: every message names the setting and the fix. */
@@ -151,7 +152,15 @@ const NO_CREDENTIALS =
 export function loadConfig(sources: ConfigSources): Readonly<Config> {
   const file = sources.flags?.config ?? sources.env.DYNAMICS_MCP_CONFIG;
   const layered: Record<string, unknown> = { dynamics: {}, policy: {} };
-  if (file) merge(layered, readFile(file));
+  if (file) {
+    const settings = readFile(file);
+    const unknown = unknownSettings(settings, configSchema);
+    if (unknown.length)
+      throw new ConfigError([
+        `The config file ${file} has settings this server does not know: ${unknown.join(', ')}. Names are case-sensitive; correct or remove them (the README's "Config file" lists the settings).`,
+      ]);
+    merge(layered, settings);
+  }
   merge(layered, sources.overrides as Record<string, unknown> | undefined);
   merge(layered, fromEnv(sources.env));
   const f = sources.flags ?? {};

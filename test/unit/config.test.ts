@@ -141,3 +141,15 @@ describe('policy file', () => {
     expect(ok.confirmWrites('account')).toBe(true);
   });
 });
+
+describe('config file', () => {
+  it('a setting it does not know stops the start, naming the one meant; known ones load', () => {
+    const path = join(tmpdir(), `dmcp-config-keys-${process.pid}.json`);
+    writeFileSync(path, JSON.stringify({ dynamics: { timeoutMS: 5000 }, policy: { readonly: true }, colour: 'blue' }));
+    expect(() => loadConfig({ env, flags: { config: path } })).toThrow(
+      /has settings this server does not know: dynamics\.timeoutMS \(did you mean dynamics\.timeoutMs\?\), policy\.readonly \(did you mean policy\.readOnly\?\), colour\./,
+    );
+    writeFileSync(path, JSON.stringify({ dynamics: { timeoutMs: 5000 }, leads: { assignment: [] } }));
+    expect(loadConfig({ env, flags: { config: path } }).dynamics.timeoutMs).toBe(5000);
+  });
+});
