@@ -26,7 +26,7 @@ export default defineConfig(async () => {
   }
   writeFileSync(join(dir, 'bundle.pem'), bundle);
   process.env.NODE_EXTRA_CA_CERTS = join(dir, 'bundle.pem');
-  process.env.DYNAMICS_MCP_TEST_TLS_DIR = dir;
+  process.env.DMCP_TEST_TLS_DIR = dir;
   delete process.env.MSAL_FORCE_REGION;
   return {
     test: {

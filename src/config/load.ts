@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { unknownSettings } from './known-keys.js';
+import { ENV_VARS } from './reference.js';
 import { type Config, configSchema } from './schema.js';
 
 /** A configuration problem a person can act on: every message names the setting and the fix. */
@@ -145,6 +146,21 @@ function readFile(path: string): Record<string, unknown> {
   }
 }
 
+/**
+ * Variables named like ours that the server does not read: a misspelt one (DYNAMICS_MCP_READONLY) would
+ * otherwise be ignored without a word, leaving the server writable while its environment says read-only.
+ */
+function unknownVariables(env: ConfigSources['env']): string[] {
+  const known = new Set(ENV_VARS.map((v) => v.name));
+  const squashed = (n: string) => n.replace(/_/g, '').toUpperCase();
+  return Object.keys(env)
+    .filter((n) => /^DYNAMICS_MCP_/i.test(n) && !known.has(n) && env[n] !== undefined)
+    .map((n) => {
+      const meant = [...known].find((k) => squashed(k) === squashed(n));
+      return `${n} is not a setting of this server${meant ? `: did you mean ${meant}?` : ''} (the README's configuration table lists them).`;
+    });
+}
+
 const NO_CREDENTIALS =
   'No credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH, or AZURE_USE_MANAGED_IDENTITY=true), or run with --demo to use the built-in demo organisation.';
 
@@ -170,12 +186,14 @@ export function loadConfig(sources: ConfigSources): Readonly<Config> {
     http: { host: f.host, port: f.port, stateless: f.stateless },
   });
   const parsed = configSchema.safeParse(layered);
+  const strays = unknownVariables(sources.env);
   // every problem at once (a first run usually lacks the URL and the credentials): the person fixes them in
   // one go instead of one per start
   const problems = parsed.success
     ? []
     : parsed.error.issues.filter((i) => i.path[0] !== 'auth' || layered.auth).map(withSetting);
   if (!layered.auth) problems.unshift(NO_CREDENTIALS);
+  problems.push(...strays);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
 }

@@ -6,7 +6,7 @@ import { watchSecret } from './secrets-watch.js';
 
 /** The certificate vitest.config.ts made and put in NODE_EXTRA_CA_CERTS. */
 export function testTls(): { cert: string; key: string } {
-  const dir = process.env.DYNAMICS_MCP_TEST_TLS_DIR;
+  const dir = process.env.DMCP_TEST_TLS_DIR;
   if (!dir) throw new Error('Run the tests through vitest (npm test): vitest.config.ts prepares the TLS trust.');
   return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
 }

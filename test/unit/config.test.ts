@@ -153,3 +153,13 @@ describe('config file', () => {
     expect(loadConfig({ env, flags: { config: path } }).dynamics.timeoutMs).toBe(5000);
   });
 });
+
+describe('environment', () => {
+  it('a variable named like ours that the server does not read stops the start, naming the one meant', () => {
+    expect(problems({ ...env, DYNAMICS_MCP_READONLY: 'true', DYNAMICS_MCP_COLOUR: 'blue' })).toEqual([
+      "DYNAMICS_MCP_READONLY is not a setting of this server: did you mean DYNAMICS_MCP_READ_ONLY? (the README's configuration table lists them).",
+      "DYNAMICS_MCP_COLOUR is not a setting of this server (the README's configuration table lists them).",
+    ]);
+    expect(problems({ ...env, DYNAMICS_MCP_READ_ONLY: 'true' })).toEqual([]);
+  });
+});
