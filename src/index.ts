@@ -139,6 +139,32 @@ async function callCommand(argv: string[]): Promise<number> {
   }
 }
 
+const FLAGS = [
+  'demo',
+  'http',
+  'host',
+  'port',
+  'stateless',
+  'read-only',
+  'policy',
+  'config',
+  'log-level',
+  'help',
+  'version',
+];
+
+/**
+ * An option the command does not have, said with the one meant where the spelling differs only in case or
+ * dashes (--readonly for --read-only): Node's own message suggests quoting it as a positional argument.
+ */
+function unknownOptionMessage(err: unknown): string | undefined {
+  if ((err as { code?: string })?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
+  const given = /Unknown option '([^']+)'/.exec((err as Error).message)?.[1] ?? '';
+  const squash = (f: string) => f.replace(/^-+/, '').replace(/[-_]/g, '').toLowerCase();
+  const meant = FLAGS.find((f) => squash(f) === squash(given));
+  return `unknown option '${given}'${meant ? `: did you mean --${meant}?` : ''} Run dynamics-mcp --help for the options.`;
+}
+
 /** CLI entry: picks the mode from the arguments. */
 async function main(argv: string[]): Promise<number> {
   // commands and transports are loaded when used: a stdio server starts without them
@@ -227,6 +253,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    const unknownOption = unknownOptionMessage(err);
+    if (unknownOption) {
+      process.stderr.write(`dynamics-mcp: ${unknownOption}\n`);
+      process.exit(2);
+    }
     if (err instanceof ConfigError) process.stderr.write(`dynamics-mcp: ${err.message}\n`);
     else if (err instanceof DynamicsMcpError) process.stderr.write(`dynamics-mcp: ${err.message}\n  ${err.hint}\n`);
     else process.stderr.write(`dynamics-mcp: ${err instanceof Error ? err.message : String(err)}\n`);

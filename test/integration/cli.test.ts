@@ -546,6 +546,14 @@ describe('dynamics-mcp call', () => {
       env: { PATH: process.env.PATH! },
     }).catch((e: { stderr: string }) => e);
     expect(notJson.stderr).toContain('must be a JSON object');
+    // an option spelt another way is named, with the one meant, before anything starts
+    const option = await run(process.execPath, [BIN, 'call', '--demo', '--readonly', 'describe_entity', '{}'], {
+      env: { PATH: process.env.PATH! },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((option as { code?: number }).code).toBe(2);
+    expect(option.stderr).toBe(
+      "dynamics-mcp: unknown option '--readonly': did you mean --read-only? Run dynamics-mcp --help for the options.\n",
+    );
   });
 });
 
