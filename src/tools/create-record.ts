@@ -103,7 +103,8 @@ const columnOf = (model: EntityModel, key: string): ColumnModel | undefined =>
 function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValues): void {
   const given = new Set(
     Object.entries(values)
-      .filter(([k, v]) => !k.includes('@') && v !== null && v !== '')
+      // blank text is no value: an account named "   " is an account without a name
+      .filter(([k, v]) => !k.includes('@') && v !== null && (typeof v !== 'string' || v.trim() !== ''))
       .map(([k]) => columnOf(model, k)?.logicalName),
   );
   // a lookup sent as the Web API binds it ("parentcustomerid_account@odata.bind") sets its column too

@@ -122,6 +122,8 @@ describe('create_record: accounts, contacts and opportunities', () => {
 
   it('what Dynamics forms require is asked for before anything is sent; other tables are pointed elsewhere', async () => {
     const since = emu.requests().length;
+    const blank = await h.call('create_record', { entity: 'account', values: { name: '   ' } });
+    expect(textOf(blank)).toContain('A new account needs name (Account Name).');
     const bare = await h.call('create_record', { entity: 'opportunity', values: { estimatedvalue: 5 } });
     expect(textOf(bare)).toBe(
       'Error (bad_input): A new opportunity needs name (Topic), customerid (Potential Customer).\n' +
