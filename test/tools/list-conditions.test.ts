@@ -155,6 +155,35 @@ describe('where through a related list', () => {
         'incident_customer_accounts/all(r1:not (r1/statecode eq 0 and r1/prioritycode eq 1))',
       );
     }
+    // around conditions through two lists, De Morgan's rule gives each list its "none"
+    const high = accountsWithCase((c) => c.prioritycode === 1);
+    const person = emu.rows('contact').find((c) => high.has(String((c.parentcustomerid as { id?: string })?.id)))!;
+    const named = new Set(
+      emu
+        .rows('contact')
+        .filter((c) => c.lastname === person.lastname)
+        .map((c) => String((c.parentcustomerid as { id?: string })?.id)),
+    );
+    const twoLists = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: {
+        not: {
+          and: [
+            { 'incident_customer_accounts/prioritycode': 'High' },
+            { 'contact_customer_accounts/lastname': person.lastname },
+          ],
+        },
+      },
+      top: 5000,
+    });
+    expect(twoLists.isError, textOf(twoLists)).toBeFalsy();
+    expect(lastQuery()).toContain(
+      'incident_customer_accounts/all(r1:not (r1/prioritycode eq 1)) or contact_customer_accounts/all(r2:not (r2/lastname eq',
+    );
+    const both = [...all].filter((a) => high.has(a) && named.has(a));
+    expect(both.length).toBeGreaterThan(0);
+    expect(ids(twoLists)).toEqual(new Set([...all].filter((a) => !both.includes(a))));
     // the documented condition shape under "none" is read the same way
     const documented = await h.call('query_entities', {
       entity: 'account',
