@@ -164,6 +164,8 @@ export function emailAsMeant(v: unknown): unknown {
   return (named ?? t).replace(/^mailto:/i, '');
 }
 const EMAIL = /^[^\s@<>()[\],;:"]+@(?:[^\s@<>()[\],;:".]+\.)+[^\s@<>()[\],;:".]{2,}$/;
+/** Whether text is one email address (after emailAsMeant): what an Email column takes. */
+export const isEmailAddress = (t: string): boolean => EMAIL.test(t);
 
 /** A value for a write, typed and checked against metadata (length, range, options) before it is sent. */
 export function toWriteValue(c: ColumnModel, given: unknown, entity: string): unknown {
@@ -173,7 +175,7 @@ export function toWriteValue(c: ColumnModel, given: unknown, entity: string): un
   // conversions"), and mail sent to "Ana <ana@x.com>, bob@" fails later, far from the write that made it
   if (c.format === 'Email' && typeof v === 'string' && v.trim()) {
     v = emailAsMeant(v);
-    if (!EMAIL.test(String(v)))
+    if (!isEmailAddress(String(v)))
       throw badInput(
         `${entity}.${c.logicalName} is an email address; '${given}' is not one.`,
         'Pass one address alone, e.g. ana@example.com.',

@@ -1,5 +1,5 @@
 import { badInput, DynamicsMcpError } from '../errors.js';
-import { columnLabelled, type EntityModel, isLookupType } from '../policy/model.js';
+import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closestColumns } from '../policy/suggest.js';
 import type { Row } from './client.js';
@@ -22,7 +22,7 @@ export async function writeBody(
   // "needs a record id" for an owner the model may not set would send it to find one
   const named = Object.entries(values).flatMap(([key, given]) => {
     const { name } = fromBind(model, key, given);
-    const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);
+    const col = writtenColumn(model, name);
     return col ? [col.logicalName] : [];
   });
   policy.assertWritable(
@@ -32,7 +32,7 @@ export async function writeBody(
   );
   for (const [key, given] of Object.entries(values)) {
     const { name, value } = fromBind(model, key, given);
-    const col = model.columns.get(name.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, name);
+    const col = writtenColumn(model, name);
     if (!col) {
       const writable = [...model.columns.values()].filter((c) => policy.canWrite(model.logicalName, c.logicalName));
       const likely = closestColumns(name, writable);

@@ -63,6 +63,14 @@ export interface ModelSource {
 export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' || t === 'Owner';
 
 /**
+ * The column a write's key names: its logical name in any casing (a lookup also as _<name>_value, as results
+ * carry it) or its label.
+ */
+export function writtenColumn(model: EntityModel, key: string): ColumnModel | undefined {
+  return model.columns.get(key.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, key);
+}
+
+/**
  * The one column whose label (what Dynamics shows: "Main Phone", "Annual Revenue") is `name`, in any casing;
  * undefined when none or several have it. People say labels and models pass them on: a label that names one
  * column means that column, and the policy then applies to it as to its logical name.

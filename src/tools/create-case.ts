@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAsMeant } from '../dynamics/coerce.js';
+import { emailAsMeant, isEmailAddress } from '../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
@@ -202,7 +202,7 @@ async function resolveCustomer(
   const name = c.accountName!;
   // an email address is a person: the contact with it (a case from a mail's sender)
   const address = emailAsMeant(name) as string;
-  if (/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address)) {
+  if (isEmailAddress(address)) {
     const sender = await contactWhere(ctx, 'emailaddress1', address);
     if (sender) return sender;
     throw new DynamicsMcpError(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { emailAsMeant } from '../dynamics/coerce.js';
 import { badInput } from '../errors.js';
-import { columnLabelled } from '../policy/model.js';
+import { writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { createOnce } from './support/dedupe.js';
@@ -99,8 +99,7 @@ export const createLead = defineTool({
     for (const [k, v] of extra) {
       // by its logical name or its label ("Email"): a column with an argument of its own is that argument (an
       // email is checked for duplicates, as the argument is); given both ways, the two must agree
-      const column =
-        (model?.columns.get(k.toLowerCase()) ?? (model && columnLabelled(model, k)))?.logicalName ?? k.toLowerCase();
+      const column = (model && writtenColumn(model, k))?.logicalName ?? k.toLowerCase();
       const own = OWN_ARGUMENTS[column];
       const argument = own ? (args as Record<string, unknown>)[own] : undefined;
       if (own && argument !== undefined && argument !== v)

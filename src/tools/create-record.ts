@@ -3,7 +3,7 @@ import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant } from '../dynamics/coerce.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
-import { type ColumnModel, columnLabelled, type EntityModel } from '../policy/model.js';
+import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
@@ -92,10 +92,6 @@ export const createRecord = defineTool({
   },
 });
 
-/** The column a value in `values` names, by logical name or label. */
-const columnOf = (model: EntityModel, key: string): ColumnModel | undefined =>
-  model.columns.get(key.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, key);
-
 /**
  * The columns Dynamics' forms require that the model may write, each with a value: a record made here is one
  * a person could have saved (the Web API alone would take an account without a name).
@@ -105,7 +101,7 @@ function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValue
     Object.entries(values)
       // blank text is no value: an account named "   " is an account without a name
       .filter(([k, v]) => !k.includes('@') && v !== null && (typeof v !== 'string' || v.trim() !== ''))
-      .map(([k]) => columnOf(model, k)?.logicalName),
+      .map(([k]) => writtenColumn(model, k)?.logicalName),
   );
   // a lookup sent as the Web API binds it ("parentcustomerid_account@odata.bind") sets its column too
   for (const k of Object.keys(values)) {
@@ -142,7 +138,7 @@ type Key = { column: string; value: string; customer?: { column: string; id: str
  */
 function duplicateKey(model: EntityModel, values: WriteValues, readable: (column: string) => boolean): Key | undefined {
   const entries = Object.entries(values)
-    .map(([k, v]) => [columnOf(model, k), v] as const)
+    .map(([k, v]) => [writtenColumn(model, k), v] as const)
     .filter(([c]) => c && readable(c.logicalName));
   const email = entries.find(([c, v]) => c?.format === 'Email' && typeof v === 'string' && v.trim());
   if (email) return { column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() };
@@ -227,7 +223,7 @@ async function create(ctx: ToolContext, model: EntityModel, values: WriteValues,
   });
   const url = recordUrl(ctx.config.dynamics.url, logical, r.id);
   const given = (column: string) => {
-    const v = Object.entries(values).find(([k]) => columnOf(model, k)?.logicalName === column)?.[1];
+    const v = Object.entries(values).find(([k]) => writtenColumn(model, k)?.logicalName === column)?.[1];
     return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   };
   // a person's full name is Dynamics' own, made from the parts given

@@ -1,6 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { badInput } from '../../errors.js';
-import { columnLabelled, type EntityModel, isLookupType } from '../../policy/model.js';
+import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
 
@@ -117,7 +117,7 @@ export async function lookupsByName(ctx: ToolContext, model: EntityModel, values
   const out: WriteValues = { ...values };
   for (const [key, value] of Object.entries(values)) {
     if (key.includes('@')) continue;
-    const col = model.columns.get(key.replace(/^_(.+)_value$/, '$1').toLowerCase()) ?? columnLabelled(model, key);
+    const col = writtenColumn(model, key);
     // a column the model may not write is refused by the write itself, with the ones it may: nothing to look up
     if (
       !col ||
