@@ -23,7 +23,7 @@ import { RememberedQueries } from './remembered-queries.js';
 import { readSpans } from './span-reads.js';
 import type { Transport } from './transport.js';
 import type { WriteValues } from './write-body.js';
-import { type ClosingAction, type CreateResult, RecordWriter } from './writes.js';
+import { type ClosingAction, type CreateOptions, type CreateResult, RecordWriter } from './writes.js';
 
 export type Row = Record<string, unknown>;
 
@@ -387,7 +387,7 @@ export class DynamicsClient {
   // ---------- writes (writes.ts) ----------
 
   /** Creates a record so that a retry can never make a second one. */
-  create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
+  create(entity: string, values: WriteValues, opts: CreateOptions = {}): Promise<CreateResult> {
     return this.writer.create(entity, values, opts);
   }
 
@@ -395,7 +395,7 @@ export class DynamicsClient {
   createMany(
     entity: string,
     records: WriteValues[],
-    opts: CallOptions & { chunk?: number; parallel?: number } = {},
+    opts: CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean } = {},
   ): Promise<BatchCreateResult[]> {
     return this.writer.createMany(entity, records, opts);
   }

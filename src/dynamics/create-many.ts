@@ -6,7 +6,7 @@ import type { CallOptions, Row } from './client.js';
 import { mapDataverseError } from './errors.js';
 import type { MetadataCache } from './metadata.js';
 import type { Transport } from './transport.js';
-import { type WriteValues, writeBody } from './write-body.js';
+import { duplicateDetection, type WriteValues, writeBody } from './write-body.js';
 
 /** One record of a bulk create: its id, or why it was not created (the others still were). */
 export type BatchCreateResult = { id: string; error?: undefined } | { id: string; error: DynamicsMcpError };
@@ -30,7 +30,7 @@ export async function createInBatches(
   deps: BatchCreateDeps,
   model: EntityModel,
   records: WriteValues[],
-  opts: CallOptions & { chunk?: number; parallel?: number } = {},
+  opts: CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean } = {},
 ): Promise<BatchCreateResult[]> {
   // a record that fails validation is reported on its own; the others still go
   const ops: { id: string; body: Row; index: number }[] = [];
@@ -57,7 +57,7 @@ export async function createInBatches(
       part.map((o) => ({
         method: 'PATCH' as const,
         url: `${model.entitySetName}(${o.id})`,
-        headers: { 'If-None-Match': '*' },
+        headers: { 'If-None-Match': '*', ...duplicateDetection(opts) },
         body: o.body,
       })),
       opts.signal,

@@ -24,6 +24,9 @@ function clean(message: string): string {
   return cut.length > 600 ? `${cut.slice(0, 600)}…` : cut;
 }
 
+/** DuplicateRecordsFound: a create refused by the organisation's duplicate detection rules (DUP) */
+export const DUPLICATE_RULES_CODE = '0x80040333';
+
 export interface ErrorContext {
   entity?: string;
   id?: string;
@@ -48,12 +51,12 @@ export function mapDataverseError(
   const what = ctx.entity ? `${ctx.entity}${ctx.id ? ` ${ctx.id}` : ''}` : 'the record';
   const base = { status, code };
   if (status === 401) return applicationUserMissing(message);
-  // DUP: duplicate detection answers 500 with DuplicateRecordsFound
-  if (code === '0x80040333')
+  // DUP: duplicate detection answers 500 with DuplicateRecordsFound (asked for on creates: write-body.ts)
+  if (code === DUPLICATE_RULES_CODE)
     return new DynamicsMcpError(
       'duplicate',
-      `Dynamics duplicate detection found a matching record: ${message}`,
-      'Look the existing record up with query_entities before creating another.',
+      `The organisation's duplicate detection rules match ${ctx.entity ? `an existing ${ctx.entity}` : 'an existing record'} (such as one with the same email or name), so nothing was written.`,
+      'Find that record with query_entities by the values given, and use or update it (update_record) instead. The rules are set by an administrator in Dynamics (Duplicate Detection Rules).',
       { ...base, retryable: false },
     );
   if (status === 403) {

@@ -108,3 +108,13 @@ function fromBind(model: EntityModel, key: string, value: unknown): { name: stri
     );
   return { name: nav.attribute, value: { entity: ref[1], id: ref[2] } };
 }
+
+/**
+ * DUP: Web API creates skip Dataverse's duplicate detection unless asked; asked, a record that the
+ * organisation's published rules (same email, same account name, or the admin's own) match is refused with
+ * 0x80040333 instead of made, as a user creating it in Dynamics would be warned. A user who says it is a
+ * different one overrides them, as Dynamics' "Ignore and save" does.
+ */
+export function duplicateDetection(opts: { allowDuplicate?: boolean }): Record<string, string> {
+  return opts.allowDuplicate ? {} : { 'mscrm.suppressduplicatedetection': 'false' };
+}

@@ -12,7 +12,7 @@ import { API, type MetadataCache } from './metadata.js';
 import { ANNOTATIONS, q } from './query-text.js';
 import { RecordIdMaker } from './record-ids.js';
 import type { Transport } from './transport.js';
-import { type WriteValues, writeBody } from './write-body.js';
+import { duplicateDetection, type WriteValues, writeBody } from './write-body.js';
 
 /**
  * Columns the policy lets a tool write when it creates a record, which an update must not change: what a
@@ -70,6 +70,13 @@ const CLOSINGS = {
 } as const;
 export type ClosingAction = keyof typeof CLOSINGS;
 
+export interface CreateOptions extends CallOptions {
+  /** the record's id (a name-based one, so that a second attempt meets the first) */
+  id?: string;
+  /** the user confirmed a second record like one already there: the organisation's rules are not applied */
+  allowDuplicate?: boolean;
+}
+
 export interface CreateResult {
   id: string;
   /** false when a retry found the record already created by this call's earlier attempt */
@@ -106,8 +113,9 @@ export class RecordWriter {
   /**
    * Creates a record so that a retry can never make a second one (COND, UPDATE): the id is ours, and the
    * write is a PATCH with If-None-Match: * — a retry after a lost response finds the record and stops (412).
+   * The organisation's duplicate detection rules apply unless `allowDuplicate` (see duplicateDetection).
    */
-  async create(entity: string, values: WriteValues, opts: CallOptions & { id?: string } = {}): Promise<CreateResult> {
+  async create(entity: string, values: WriteValues, opts: CreateOptions = {}): Promise<CreateResult> {
     const model = await this.writeModel(entity, `Creating a ${entity}`);
     const { body, columns } = await writeBody(model, values, 'create', this.deps);
     this.deps.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
@@ -115,7 +123,7 @@ export class RecordWriter {
     const r = await this.deps.transport.send({
       method: 'PATCH',
       path: `${API}/${model.entitySetName}(${id})`,
-      headers: { 'if-none-match': '*' },
+      headers: { 'if-none-match': '*', ...duplicateDetection(opts) },
       body: JSON.stringify(body),
       idempotent: true,
       accept: [412],
@@ -257,7 +265,7 @@ export class RecordWriter {
   async createMany(
     entity: string,
     records: WriteValues[],
-    opts: CallOptions & { chunk?: number; parallel?: number } = {},
+    opts: CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean } = {},
   ): Promise<BatchCreateResult[]> {
     const model = await this.writeModel(entity, `Creating ${entity} records`);
     return createInBatches({ ...this.deps, nextId: () => this.ids.next() }, model, records, opts);

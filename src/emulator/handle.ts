@@ -4,6 +4,7 @@ import type { FaultSpec } from './faults.js';
 import type { LoggedRequest } from './request-log.js';
 import type { Row } from './store/store.js';
 import type { TlsMaterial } from './tls.js';
+import type { DuplicateRule } from './webapi/duplicate-rules.js';
 import type { SecurityRole } from './webapi/security.js';
 import type { ServiceProtectionLimits } from './webapi/throttle.js';
 
@@ -54,6 +55,8 @@ export interface EmulatorConfigPatch {
   tokenLifetimeSec?: number;
   limits?: Partial<ServiceProtectionLimits>;
   aggregateLimit?: number;
+  /** replace the published duplicate detection rules (default: DEFAULT_DUPLICATE_RULES; [] unpublishes all) */
+  duplicateRules?: readonly DuplicateRule[];
   /** replace a systemuser's security role (default: the application user) */
   role?: { userId?: string; privileges: SecurityRole };
   /** expire (or renew) the default app's client secret */

@@ -19,6 +19,7 @@ import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.j
 import { type Row, Store } from './store/store.js';
 import { createClientCertificate, createServerCertificate } from './tls.js';
 import { handleBatch } from './webapi/batch.js';
+import { DEFAULT_DUPLICATE_RULES, type DuplicateRule } from './webapi/duplicate-rules.js';
 import { DataverseError } from './webapi/errors.js';
 import { API_PREFIX, type ApiResponse, MAX_URL_LENGTH, urlTooLong } from './webapi/request.js';
 import { errorResponse, WebApi } from './webapi/router.js';
@@ -143,6 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let latencyMs = options.latencyMs ?? 0;
   let clockSkewMs = 0;
   let aggregateLimit = options.aggregateLimit ?? 50_000;
+  let duplicateRules: readonly DuplicateRule[] = DEFAULT_DUPLICATE_RULES;
   let ticket = firstFreeTicketSequence(scale);
   const roles = new Map<string, SecurityRole>();
   const roleOf = (userId: string) => roles.get(userId) ?? fullRole(schema.entities);
@@ -168,6 +170,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     nextTicket: () => ticket++,
     get aggregateLimit() {
       return aggregateLimit;
+    },
+    get duplicateRules() {
+      return duplicateRules;
     },
     organizationId,
     businessUnitId: stableGuid(`bu:${seed}`),
@@ -359,6 +364,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log.clear();
       protection.reset();
       roles.clear();
+      duplicateRules = DEFAULT_DUPLICATE_RULES;
       for (const k of Object.keys(stats) as (keyof EmulatorStats)[]) if (k !== 'inFlight') stats[k] = 0;
     },
     async close() {
@@ -383,6 +389,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (patch.tokenLifetimeSec !== undefined) authority.config.tokenLifetimeSec = patch.tokenLifetimeSec;
       if (patch.limits) protection.limits = { ...protection.limits, ...patch.limits };
       if (patch.aggregateLimit !== undefined) aggregateLimit = patch.aggregateLimit;
+      if (patch.duplicateRules) duplicateRules = patch.duplicateRules;
       if (patch.organization) {
         const org = store.table('organization').get(organizationId)!;
         store

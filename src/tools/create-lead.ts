@@ -4,7 +4,7 @@ import { badInput } from '../errors.js';
 import { writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { createOnce } from './support/dedupe.js';
+import { createOnce, overridable } from './support/dedupe.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -121,13 +121,13 @@ export const createLead = defineTool({
       : undefined;
     if (rule && values.ownerid === undefined) values.ownerid = { entity: 'systemuser', id: rule.ownerId };
     const email = emailGiven?.toLowerCase();
-    if (!email || args.allowDuplicate) return create(ctx, values, undefined, rule?.ownerId);
+    if (!email || args.allowDuplicate) return create(ctx, values, undefined, rule?.ownerId, args.allowDuplicate);
     // one check-then-create per email at a time in this process; across processes the name-based id decides
     return createOnce(
       ctx,
       `lead:${email}`,
       () => existing(ctx, email),
-      (id) => create(ctx, values, id, rule?.ownerId),
+      (id) => create(ctx, values, id, rule?.ownerId, false),
       async (found) => {
         await ctx.audit.record({
           tool: 'create_lead',
@@ -172,8 +172,11 @@ async function create(
   values: Record<string, unknown>,
   id: string | undefined,
   ownerId: string | undefined,
+  allowDuplicate: boolean,
 ) {
-  const r = await ctx.client.create('lead', values, { signal: ctx.signal, id });
+  const r = await overridable('lead', () =>
+    ctx.client.create('lead', values, { signal: ctx.signal, id, allowDuplicate }),
+  );
   await ctx.audit.record({
     tool: 'create_lead',
     entity: 'lead',

@@ -7,7 +7,7 @@ import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { createOnce } from './support/dedupe.js';
+import { createOnce, overridable } from './support/dedupe.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -79,14 +79,14 @@ export const createRecord = defineTool({
     assertRequired(ctx, model, values);
     // a record can be looked for only by what the policy lets the model read
     const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
-    if (!key || args.allowDuplicate) return create(ctx, model, values, undefined);
+    if (!key || args.allowDuplicate) return create(ctx, model, values, undefined, args.allowDuplicate);
     // one check-then-create per key at a time in this process; across processes the name-based id decides
     const said = `${logical}:${key.column}:${key.value.toLowerCase()}:${key.customer?.id ?? ''}`;
     return createOnce(
       ctx,
       said,
       () => existing(ctx, model, key),
-      (id) => create(ctx, model, values, id),
+      (id) => create(ctx, model, values, id, false),
       (found) => duplicate(ctx, model, found, key),
     );
   },
@@ -196,7 +196,13 @@ async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<str
   };
 }
 
-async function create(ctx: ToolContext, model: EntityModel, values: WriteValues, id: string | undefined) {
+async function create(
+  ctx: ToolContext,
+  model: EntityModel,
+  values: WriteValues,
+  id: string | undefined,
+  allowDuplicate: boolean,
+) {
   const logical = model.logicalName;
   const declined = await declinedByUser(
     ctx,
@@ -212,7 +218,9 @@ async function create(ctx: ToolContext, model: EntityModel, values: WriteValues,
       structured: { entity: logical, duplicate: false },
       text: `Not created: the user chose "${declined}".`,
     };
-  const r = await ctx.client.create(logical, values, { signal: ctx.signal, id });
+  const r = await overridable(logical, () =>
+    ctx.client.create(logical, values, { signal: ctx.signal, id, allowDuplicate }),
+  );
   await ctx.audit.record({
     tool: 'create_record',
     entity: logical,

@@ -297,6 +297,58 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     expect(again.json().error.code).toBe('0x80040237');
   });
 
+  // create_lead, create_record and the others create this way; the samples are duplicate-detection-update-500
+  // and the create example of the same page (a lead with the same emailaddress1, a default rule)
+  it.skipIf(skip)(
+    'DUP: MSCRM.SuppressDuplicateDetection: false refuses a lead with a known email (500, 0x80040333); without it the lead is made',
+    async () => {
+      const email = `dup-${randomUUID().slice(0, 8)}@example.com`;
+      const detect = { 'MSCRM.SuppressDuplicateDetection': 'false' };
+      const first = await t.api('POST', 'leads', {
+        headers: detect,
+        body: { firstname: 'Monte', lastname: 'Orton', emailaddress1: email },
+      });
+      expect(first.status).toBe(204);
+      const firstId = track(first.headers['odata-entityid']!);
+      const refused = await t.api('POST', 'leads', {
+        headers: detect,
+        body: { firstname: 'Monte', lastname: 'Orton', emailaddress1: email.toUpperCase() },
+      });
+      expect(refused.status).toBe(500);
+      expect(refused.json().error).toEqual({
+        code: '0x80040333',
+        message: 'A record was not created or updated because a duplicate of the current record already exists.',
+      });
+      // the create half of an upsert (how the client creates) is a create too
+      const upsert = await t.api('PATCH', `leads(${randomUUID()})`, {
+        headers: { ...detect, 'If-None-Match': '*' },
+        body: { lastname: 'Orton', emailaddress1: email },
+      });
+      expect(upsert.status).toBe(500);
+      // an update that would make another lead the same is refused as well (the documented sample)
+      const other = await t.api('POST', 'leads', {
+        headers: detect,
+        body: { lastname: 'Other', emailaddress1: `x${email}` },
+      });
+      const otherId = track(other.headers['odata-entityid']!);
+      const update = await t.api('PATCH', otherId, {
+        headers: { ...detect, 'If-Match': '*' },
+        body: { emailaddress1: email },
+      });
+      expect(update.status).toBe(500);
+      expect(update.json().error.code).toBe('0x80040333');
+      // the Web API's default: no detection
+      const anyway = await t.api('POST', 'leads', { body: { lastname: 'Orton', emailaddress1: email } });
+      expect(anyway.status).toBe(204);
+      const anywayId = track(anyway.headers['odata-entityid']!);
+      const leads = (await t.api('GET', `leads?$select=leadid&$filter=emailaddress1 eq '${email}'`)).json().value;
+      // the first and the last: nothing refused was made
+      expect(leads.map((l: { leadid: string }) => l.leadid).sort()).toEqual(
+        [firstId, anywayId].map((u) => /\(([0-9a-f-]{36})\)$/.exec(u)![1]).sort(),
+      );
+    },
+  );
+
   it.skipIf(skip)(
     'ATTRMETA §6.3: only SystemRequired is enforced (a lead without subject is fine, a case without customer is not)',
     async () => {

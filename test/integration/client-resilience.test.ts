@@ -144,14 +144,18 @@ describe('client: throttling, retries and writes that never duplicate', () => {
   });
 
   it('createMany reports per-record errors and keeps the good ones', async () => {
+    const known = emu.rows('lead').find((l) => l.statecode === 0 && l.emailaddress1)!.emailaddress1;
     const results = await client.createMany('lead', [
       { lastname: 'Mixed' },
       { lastname: 'Mixed', subject: 'x'.repeat(301) },
       { lastname: 'Mixed', leadqualitycode: 'Lukewarm' },
+      // the organisation's duplicate detection rules apply to each record of a batch (same email: a default rule)
+      { lastname: 'Mixed', emailaddress1: known },
     ]);
     expect(results[0]!.error).toBeUndefined();
     expect(results[1]!.error).toMatchObject({ kind: 'bad_input', message: expect.stringContaining('at most 300') });
     expect(results[2]!.error).toMatchObject({ kind: 'bad_input', hint: expect.stringContaining('2 (Warm)') });
+    expect(results[3]!.error).toMatchObject({ kind: 'duplicate', details: { code: '0x80040333' } });
     expect(leads('Mixed').map((l) => l.leadid)).toEqual([results[0]!.id]);
   });
 

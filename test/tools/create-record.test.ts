@@ -165,7 +165,8 @@ describe('create_record: accounts, contacts and opportunities', () => {
     } finally {
       await updatesOnly.close();
     }
-    // a column the model may write but not read is no duplicate key: it could not be looked for
+    // a column the model may write but not read is no duplicate key (it could not be looked for), and the
+    // organisation's own rule (same email) still keeps the second contact out; the user can override it
     const blind = builtInPolicyWith('write-only-email', (entities) => ({
       ...entities,
       contact: { ...entities.contact!, read: entities.contact!.read!.filter((c) => c !== 'emailaddress1') },
@@ -173,10 +174,16 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const writeOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: blind } });
     try {
       const values = { lastname: 'Blind', emailaddress1: 'blind@contoso.example' };
+      const made = () => emu.rows('contact').filter((c) => c.emailaddress1 === values.emailaddress1).length;
       const first = await writeOnly.call('create_record', { entity: 'contact', values });
       const second = await writeOnly.call('create_record', { entity: 'contact', values });
-      expect([first.isError, second.isError], textOf(second)).toEqual([undefined, undefined]);
-      expect(second.structuredContent.duplicate).toBe(false);
+      expect([first.isError, second.isError], textOf(second)).toEqual([undefined, true]);
+      expect(textOf(second)).toContain("The organisation's duplicate detection rules match an existing contact");
+      expect(textOf(second)).toContain('call again with allowDuplicate: true');
+      expect(made()).toBe(1);
+      const anyway = await writeOnly.call('create_record', { entity: 'contact', values, allowDuplicate: true });
+      expect(anyway.structuredContent.duplicate, textOf(anyway)).toBe(false);
+      expect(made()).toBe(2);
     } finally {
       await writeOnly.close();
     }
@@ -186,6 +193,46 @@ describe('create_record: accounts, contacts and opportunities', () => {
       expect(tools.map((t) => t.name)).not.toContain('create_record');
     } finally {
       await readOnly.close();
+    }
+  });
+
+  // DUP (Detect duplicate data using the Web API): creates are sent with MSCRM.SuppressDuplicateDetection: false,
+  // so a rule the administrator published, here contacts with the same first and last name, keeps out what
+  // the tool's own check (same email) cannot see; the user's override is Dynamics' "Ignore and save"
+  it("the organisation's duplicate detection rules refuse a second contact the tool's own check misses", async () => {
+    emu.configure({
+      duplicateRules: [{ entity: 'contact', columns: ['firstname', 'lastname'], excludeInactive: true }],
+    });
+    try {
+      const values = { firstname: 'Rosa', lastname: 'Diaz', jobtitle: 'Buyer' };
+      const made = () => emu.rows('contact').filter((c) => c.firstname === 'Rosa' && c.lastname === 'Diaz').length;
+      const first = await h.call('create_record', { entity: 'contact', values });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      const since = emu.requests().length;
+      const second = await h.call('create_record', { entity: 'contact', values: { ...values, firstname: 'rosa' } });
+      expect(second.isError).toBe(true);
+      expect(textOf(second)).toBe(
+        "Error (duplicate): The organisation's duplicate detection rules match an existing contact (such as one with the same email or name), so nothing was written.\n" +
+          'How to fix: Find that record with query_entities by the values given, and use or update it (update_record) instead. The rules are set by an administrator in Dynamics (Duplicate Detection Rules). Only if the user says it is a different contact: call again with allowDuplicate: true.',
+      );
+      // refused once, not retried
+      expect(posts(since).map((q) => q.status)).toEqual([500]);
+      expect(made()).toBe(1);
+      const anyway = await h.call('create_record', { entity: 'contact', values, allowDuplicate: true });
+      expect(anyway.isError, textOf(anyway)).toBeFalsy();
+      expect(made()).toBe(2);
+      // create_lead asks for the rules too: a lead rule on the company name
+      emu.configure({ duplicateRules: [{ entity: 'lead', columns: ['companyname'] }] });
+      const lead = { lastName: 'Okafor', company: 'Rule Test Ltd', subject: 'Pumps' };
+      const firstLead = await h.call('create_lead', lead);
+      expect(firstLead.isError, textOf(firstLead)).toBeFalsy();
+      const again = await h.call('create_lead', { ...lead, lastName: 'Mensah' });
+      expect(textOf(again)).toContain(
+        'Only if the user says it is a different lead: call again with allowDuplicate: true.',
+      );
+      expect(emu.rows('lead').filter((l) => l.companyname === 'Rule Test Ltd')).toHaveLength(1);
+    } finally {
+      await emu.reset();
     }
   });
 

@@ -6,6 +6,7 @@ import type { EntityDef } from '../schema/types.js';
 import type { Row, Store } from '../store/store.js';
 import { closeIncident, closeOpportunity, qualifyLead } from './actions.js';
 import { runApply } from './apply.js';
+import type { DuplicateRule } from './duplicate-rules.js';
 import { QueryEnv } from './env.js';
 import {
   badRequest,
@@ -41,6 +42,8 @@ export interface ApiContext {
   businessUnitId: string;
   /** a user's security role (the caller's comes with the request) */
   roleOf: (userId: string) => SecurityRole;
+  /** the organisation's published duplicate detection rules */
+  duplicateRules: readonly DuplicateRule[];
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
@@ -205,6 +208,9 @@ export class WebApi {
     const aliases = new Map([...options].filter(([k]) => k.startsWith('@')));
     const env = this.env(caller, aliases);
     const wctx = this.writeContext(env, caller, writeExtras);
+    // DUP: a create or update of a record applies the rules only when asked to (the Web API's default is off)
+    if (req.headers['mscrm.suppressduplicatedetection']?.trim().toLowerCase() === 'false')
+      wctx.duplicateRules = this.ctx.duplicateRules;
     const shapeCtx = (expandLinks: boolean, maxPageSize?: number): ShapeContext => ({
       env,
       annotations,

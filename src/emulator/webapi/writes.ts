@@ -3,6 +3,7 @@ import type { AttributeDef, EntityDef } from '../schema/types.js';
 import { USD_ID } from '../seed/seed.js';
 import { applyCurrency } from '../store/currency.js';
 import type { LookupRef, Row, Value } from '../store/store.js';
+import { assertNoDuplicate, type DuplicateRule } from './duplicate-rules.js';
 import type { QueryEnv } from './env.js';
 import {
   alreadyExists,
@@ -30,6 +31,8 @@ export interface WriteContext {
   nextTicket: () => number;
   /** refuses (403, as Dataverse) when the caller's role lacks a privilege: Append/AppendTo for a lookup */
   assert?: (entity: EntityDef, privilege: Privilege) => void;
+  /** the published duplicate detection rules, when the request asked for them (DUP) */
+  duplicateRules?: readonly DuplicateRule[];
 }
 
 const undeclared = (entity: string, name: string) =>
@@ -273,6 +276,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
         `The '${a.logicalName}' attribute of the '${entity.logicalName}' entity is required and has no value.`,
       );
   }
+  if (ctx.duplicateRules) assertNoDuplicate(store, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, true);
   store.insert(table, id, row);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
@@ -346,6 +350,7 @@ export function patchRow(
   const row: Row = { ...existing, ...values };
   computeFullName(row);
   applyCurrency(store, entity, row);
+  if (ctx.duplicateRules) assertNoDuplicate(store, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, false);
   store.replace(table, id, row);
   return { row, created: false };

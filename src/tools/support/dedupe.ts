@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DUPLICATE_RULES_CODE } from '../../dynamics/errors.js';
 import { DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 
@@ -57,4 +58,22 @@ export async function createOnce<Found, T>(
       return answer(again.found);
     }
   });
+}
+
+/**
+ * A create refused by the organisation's duplicate detection rules, from a tool that can override them: the
+ * hint says how, for when the user says the record is a different one (Dynamics' "Ignore and save").
+ */
+export async function overridable<T>(entity: string, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!(err instanceof DynamicsMcpError) || err.details.code !== DUPLICATE_RULES_CODE) throw err;
+    throw new DynamicsMcpError(
+      err.kind,
+      err.message,
+      `${err.hint} Only if the user says it is a different ${entity}: call again with allowDuplicate: true.`,
+      err.details,
+    );
+  }
 }
