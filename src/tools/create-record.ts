@@ -26,6 +26,41 @@ const OWN_TOOL: Readonly<Record<string, string>> = {
   opportunityclose: 'update_record with statecode "Won" or "Lost" (Dynamics writes an Opportunity Close then)',
 };
 
+/**
+ * A deal's Potential Customer (customerid), which Dynamics' opportunity forms no longer show: they fill it from
+ * the Account given, else the Contact (so a model that names only the account is not sent back for it).
+ */
+const CUSTOMER_FROM: Readonly<Record<string, { column: string; from: readonly [string, string][] }>> = {
+  opportunity: {
+    column: 'customerid',
+    from: [
+      ['parentaccountid', 'account'],
+      ['parentcontactid', 'contact'],
+    ],
+  },
+};
+
+const GUID_TEXT = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
+
+function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
+  const rule = CUSTOMER_FROM[model.logicalName];
+  if (!rule || !ctx.policy.canWrite(model.logicalName, rule.column)) return values;
+  // the column a key sets, including a lookup bound as the Web API binds it ("customerid_account@odata.bind")
+  const setBy = (k: string) =>
+    k.includes('@')
+      ? model.singleNavs.get(k.split('@')[0]!.toLowerCase())?.attribute
+      : writtenColumn(model, k)?.logicalName;
+  const keys = Object.keys(values);
+  if (keys.some((k) => setBy(k) === rule.column)) return values;
+  for (const [column, table] of rule.from) {
+    const v = values[keys.find((k) => setBy(k) === column && !k.includes('@')) ?? ''];
+    const id = typeof v === 'string' ? v : (v as { id?: unknown } | null)?.id;
+    if (typeof id === 'string' && GUID_TEXT.test(id.trim()))
+      return { ...values, [rule.column]: { entity: table, id: id.trim().replace(/[{}]/g, '') } };
+  }
+  return values;
+}
+
 /** Required levels Dynamics' forms insist on (the Web API itself enforces SystemRequired alone). */
 const REQUIRED = new Set(['ApplicationRequired', 'SystemRequired']);
 /** Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason. */
@@ -75,7 +110,7 @@ export const createRecord = defineTool({
       );
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
-    const values = await lookupsByName(ctx, model, args.values);
+    const values = customerFromParents(ctx, model, await lookupsByName(ctx, model, args.values));
     assertRequired(ctx, model, values);
     // a record can be looked for only by what the policy lets the model read
     const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
@@ -132,9 +167,9 @@ function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValue
 type Key = { column: string; value: string; customer?: { column: string; id: string } };
 
 /**
- * What makes a second record the same one here (Web API requests skip Dataverse's own duplicate detection):
- * an email column's address (a contact), else the primary name (an account), for the same customer where one
- * is given (two deals called "Renewal" for two customers are two deals).
+ * What makes a second record the same one here, looked for before anything is sent: an email column's address
+ * (a contact), else the primary name (an account), for the same customer where one is given (two deals called
+ * "Renewal" for two customers are two deals). The organisation's own rules apply to the create as well.
  */
 function duplicateKey(model: EntityModel, values: WriteValues, readable: (column: string) => boolean): Key | undefined {
   const entries = Object.entries(values)

@@ -120,6 +120,32 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(deal).toMatchObject({ statecode: 0, estimatedvalue: 50_000, customerid: { id: a!.accountid } });
   });
 
+  // Dynamics' opportunity forms show Account and Contact, not Potential Customer, and fill it from them
+  it('a deal given only its account (or contact) has that as its Potential Customer; one given stays', async () => {
+    const [a, b] = emu.rows('account').filter((x) => emu.rows('account').filter((y) => y.name === x.name).length === 1);
+    const person = emu.rows('contact')[0]!;
+    const deal = async (values: Record<string, unknown>) => {
+      const r = await h.call('create_record', { entity: 'opportunity', values });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return emu.rows('opportunity').find((o) => o.opportunityid === r.structuredContent.id)!;
+    };
+    expect(
+      await deal({ name: 'By account', parentaccountid: String(a!.name), parentcontactid: person.contactid }),
+    ).toMatchObject({
+      customerid: { entity: 'account', id: a!.accountid },
+      parentaccountid: { id: a!.accountid },
+      parentcontactid: { id: person.contactid },
+    });
+    expect(await deal({ name: 'By contact', Contact: { entity: 'contact', id: person.contactid } })).toMatchObject({
+      customerid: { entity: 'contact', id: person.contactid },
+    });
+    expect(
+      await deal({ name: 'Both', parentaccountid: a!.accountid, customerid: { entity: 'account', id: b!.accountid } }),
+    ).toMatchObject({ customerid: { id: b!.accountid }, parentaccountid: { id: a!.accountid } });
+    const none = await h.call('create_record', { entity: 'opportunity', values: { name: 'No customer' } });
+    expect(textOf(none)).toContain('A new opportunity needs customerid (Potential Customer).');
+  });
+
   it('what Dynamics forms require is asked for before anything is sent; other tables are pointed elsewhere', async () => {
     const since = emu.requests().length;
     const blank = await h.call('create_record', { entity: 'account', values: { name: '   ' } });
