@@ -9,6 +9,7 @@ import {
   opportunityclose,
   organization,
   systemuser,
+  task,
   territory,
   transactioncurrency,
 } from './entities.js';
@@ -40,6 +41,12 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
   ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
   ['opportunity', 'Opportunity_OpportunityClose', 'opportunityclose', 'opportunityid'],
+  // each table's tasks (ASSOC and the entity reference name Account_Tasks; the others follow Dataverse's pattern)
+  ['account', 'Account_Tasks', 'task', 'regardingobjectid'],
+  ['contact', 'Contact_Tasks', 'task', 'regardingobjectid'],
+  ['lead', 'Lead_Tasks', 'task', 'regardingobjectid'],
+  ['opportunity', 'Opportunity_Tasks', 'task', 'regardingobjectid'],
+  ['incident', 'Incident_Tasks', 'task', 'regardingobjectid'],
 ];
 
 export const ALL_ENTITIES: EntityDef[] = [
@@ -51,6 +58,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   annotation,
   incidentresolution,
   opportunityclose,
+  task,
   systemuser,
   territory,
   transactioncurrency,
@@ -66,7 +74,7 @@ function link(entities: EntityDef[]): void {
         if (!byName.has(target)) continue;
         // Polymorphic lookups (Customer, or a Lookup of several tables such as a note's objectid) get one
         // typed navigation property per target (customerid_account, objectid_contact).
-        const nav = a.targets.length > 1 ? `${a.logicalName}_${target}` : a.logicalName;
+        const nav = a.targets.length > 1 ? `${a.logicalName}_${target}${a.navigationSuffix ?? ''}` : a.logicalName;
         e.manyToOne.push({
           navigationProperty: nav,
           attribute: a.logicalName,

@@ -378,6 +378,54 @@ export const opportunityclose = entity({
   ],
 });
 
+// A task (an activity: its key is activityid), regarding one record of many tables through regardingobjectid,
+// whose typed navigation properties carry the activity's table (regardingobjectid_account_task: reference §5,
+// BATCH); subject at most 200 characters (the BATCH sample's validation error). Open, Completed or Canceled.
+export const task = entity({
+  logicalName: 'task',
+  entitySetName: 'tasks',
+  schemaName: 'Task',
+  displayName: 'Task',
+  displayCollectionName: 'Tasks',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4212,
+  attributes: [
+    str('subject', 'Subject', 200, 'ApplicationRequired'),
+    memo('description', 'Description'),
+    date('scheduledstart', 'Start Date'),
+    date('scheduledend', 'Due Date'),
+    date('actualend', 'Actual End'),
+    int('actualdurationminutes', 'Duration', 0, 2_147_483_647),
+    int('percentcomplete', 'Percent Complete', 0, 100),
+    picklist('prioritycode', 'Priority', [
+      [0, 'Low'],
+      [1, 'Normal'],
+      [2, 'High'],
+    ]),
+    attr('regardingobjectid', 'Regarding', 'Lookup', {
+      targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
+      navigationSuffix: '_task',
+    }),
+    ...stateAndStatus(
+      [
+        [0, 'Open', 2],
+        [1, 'Completed', 5],
+        [2, 'Canceled', 6],
+      ],
+      [
+        [2, 'Not Started', 0],
+        [3, 'In Progress', 0],
+        [4, 'Waiting on someone else', 0],
+        [7, 'Deferred', 0],
+        [5, 'Completed', 1],
+        [6, 'Canceled', 2],
+      ],
+    ),
+  ],
+});
+
 export const systemuser = entity({
   logicalName: 'systemuser',
   entitySetName: 'systemusers',

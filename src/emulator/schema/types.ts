@@ -48,6 +48,11 @@ export interface AttributeDef {
   booleanLabels?: [string, string];
   /** lookup targets (logical names) */
   targets?: string[];
+  /**
+   * what a polymorphic lookup's typed navigation properties end with after the target: activities name them
+   * for their own table too (a task's regardingobjectid_account_task; a note's objectid_account has none)
+   */
+  navigationSuffix?: string;
   validForCreate: boolean;
   validForUpdate: boolean;
   validForRead: boolean;

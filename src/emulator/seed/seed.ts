@@ -3,10 +3,12 @@ import { currencyValues } from '../store/currency.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
+  CASE_TASKS,
   CASE_TOPICS,
   COMPANY_FORM,
   COMPANY_PREFIX,
   COMPANY_SUFFIX,
+  DEAL_TASKS,
   FIRST_NAMES,
   JOB_TITLES,
   LAST_NAMES,
@@ -379,6 +381,34 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         incidentid: { id, entity: 'incident' },
       },
       { owner: ownerOf(c), createdDaysAgo: rnd.int(0, daysAgo(c.createdon)) },
+    );
+  }
+  // Tasks (last, for the same reason): what the owner of an open deal or case set themselves to do next, due
+  // from ten days ago (overdue) to three weeks ahead; some done already (Completed, with when)
+  const openWork: [string, Row, readonly string[]][] = [];
+  for (const [id, deal] of store.table('opportunity').rows)
+    if (deal.statecode === 0) openWork.push(['opportunity', { ...deal, id }, DEAL_TASKS]);
+  for (const [id, c] of cases.rows) if (c.statecode === 0) openWork.push(['incident', { ...c, id }, CASE_TASKS]);
+  for (const [entity, record, subjects] of openWork) {
+    if (!rnd.chance(0.6)) continue;
+    const done = rnd.chance(0.3);
+    const due = anchor + rnd.int(-10, 21) * DAY + rnd.int(8, 17) * 3_600_000;
+    add(
+      'task',
+      {
+        subject: rnd.pick(subjects),
+        description: null,
+        scheduledstart: null,
+        scheduledend: iso(due),
+        actualend: done ? iso(Math.min(due, anchor - DAY)) : null,
+        actualdurationminutes: done ? rnd.pick([15, 30, 30, 60]) : null,
+        percentcomplete: done ? 100 : null,
+        prioritycode: rnd.pick([1, 1, 1, 2, 0]),
+        regardingobjectid: { id: String(record.id), entity },
+        statecode: done ? 1 : 0,
+        statuscode: done ? 5 : rnd.pick([2, 2, 3, 4]),
+      },
+      { owner: ownerOf(record), createdDaysAgo: rnd.int(1, Math.max(1, Math.min(30, daysAgo(record.createdon)))) },
     );
   }
   return count;

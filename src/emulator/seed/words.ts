@@ -274,3 +274,13 @@ export const RESOLUTIONS: Readonly<Record<string, string>> = {
   'Replacement part needed': 'Shipped the replacement part.',
   'Service outage in region': 'Service restored after the regional failover.',
 };
+
+/** What a salesperson or agent sets themselves to do next on a deal (DEAL_TASKS) or a case (CASE_TASKS) */
+export const DEAL_TASKS = [
+  'Follow-up call',
+  'Send the proposal',
+  'Schedule a demo',
+  'Confirm the budget',
+  'Send pricing',
+];
+export const CASE_TASKS = ['Call the customer back', 'Check the logs', 'Confirm the fix with the customer'];

@@ -3,7 +3,13 @@ import type { Row } from '../store/store.js';
 import { DataverseError } from './errors.js';
 
 /** States in which a record is read-only until it is reactivated (reference §6.2, statecode descriptions). */
-const READ_ONLY: Readonly<Record<string, readonly number[]>> = { incident: [1], opportunity: [1, 2], lead: [1] };
+const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
+  incident: [1],
+  opportunity: [1, 2],
+  lead: [1],
+  // a completed or canceled task (task statecode: "Completed and canceled tasks are read-only")
+  task: [1, 2],
+};
 
 /** States an update cannot set: Dynamics' action for each does it, with the activity that records why. */
 const BY_ACTION: Readonly<Record<string, Readonly<Record<number, string>>>> = {
