@@ -11,7 +11,8 @@ const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
 
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
- * accounts, contacts and opportunities through create_record), notes on them, cases' resolutions, and read
+ * accounts, contacts, opportunities and tasks through create_record), notes and tasks on them, cases'
+ * resolutions, and read
  * access to user and territory names (owners, assignment) and to the organisation's name and calendar
  * settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
  * table not named here.
@@ -68,6 +69,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'opportunity_customer_accounts',
         'incident_customer_accounts',
         'Account_Annotation',
+        'Account_Tasks',
       ],
     },
     contact: {
@@ -104,7 +106,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
       ],
-      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation'],
+      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation', 'Contact_Tasks'],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     lead: {
@@ -155,7 +157,14 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'ownerid',
       ],
-      expand: ['parentaccountid', 'parentcontactid', 'qualifyingopportunityid', 'ownerid', 'Lead_Annotation'],
+      expand: [
+        'parentaccountid',
+        'parentcontactid',
+        'qualifyingopportunityid',
+        'ownerid',
+        'Lead_Annotation',
+        'Lead_Tasks',
+      ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     opportunity: {
@@ -208,6 +217,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentcontactid',
         'ownerid',
         'Opportunity_Annotation',
+        'Opportunity_Tasks',
         'Opportunity_OpportunityClose',
       ],
     },
@@ -247,6 +257,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'primarycontactid',
         'ownerid',
         'Incident_Annotation',
+        'Incident_Tasks',
         'Incident_IncidentResolutions',
       ],
     },
@@ -282,6 +293,46 @@ export const DEFAULT_POLICY: PolicyInput = {
         'objectid_lead',
         'objectid_opportunity',
         'objectid_incident',
+        'ownerid',
+      ],
+    },
+    // tasks on the tables above: what someone is to do next, and by when (create_record makes them; update_record
+    // completes them with statecode "Completed")
+    task: {
+      create: true,
+      read: [
+        'activityid',
+        'subject',
+        'description',
+        'scheduledstart',
+        'scheduledend',
+        'actualend',
+        'actualdurationminutes',
+        'percentcomplete',
+        'prioritycode',
+        'regardingobjectid',
+        ...audit,
+      ],
+      write: [
+        'subject',
+        'description',
+        'scheduledstart',
+        'scheduledend',
+        'actualend',
+        'actualdurationminutes',
+        'percentcomplete',
+        'prioritycode',
+        'regardingobjectid',
+        'ownerid',
+        'statecode',
+        'statuscode',
+      ],
+      expand: [
+        'regardingobjectid_account_task',
+        'regardingobjectid_contact_task',
+        'regardingobjectid_lead_task',
+        'regardingobjectid_opportunity_task',
+        'regardingobjectid_incident_task',
         'ownerid',
       ],
     },

@@ -40,6 +40,9 @@ const CUSTOMER_FROM: Readonly<Record<string, { column: string; from: readonly [s
   },
 };
 
+/** Tables where only an open record is the same one: activities, done or canceled, are history */
+const OPEN_ONLY = new Set(['task']);
+
 const GUID_TEXT = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
 
 function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
@@ -70,7 +73,7 @@ export const createRecord = defineTool({
   name: 'create_record',
   title: 'Create a Dynamics record',
   description:
-    'Create a record in a table describe_entity marks create: true, e.g. an account, contact or opportunity (leads, cases and notes have their own tools). "values" as in update_record. ' +
+    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity or task (leads, cases and notes have their own tools). "values" as in update_record. ' +
     'A record with the same email, or else name, is returned (duplicate: true) instead, unless allowDuplicate.',
   inputSchema: toolArgs(
     'create_record',
@@ -168,8 +171,9 @@ type Key = { column: string; value: string; customer?: { column: string; id: str
 
 /**
  * What makes a second record the same one here, looked for before anything is sent: an email column's address
- * (a contact), else the primary name (an account), for the same customer where one is given (two deals called
- * "Renewal" for two customers are two deals). The organisation's own rules apply to the create as well.
+ * (a contact), else the primary name (an account), for the same customer or regarding record where one is
+ * given (two deals called "Renewal" for two customers are two deals; a "Follow-up call" task on two deals, two
+ * tasks). The organisation's own rules apply to the create as well.
  */
 function duplicateKey(model: EntityModel, values: WriteValues, readable: (column: string) => boolean): Key | undefined {
   const entries = Object.entries(values)
@@ -180,7 +184,12 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
   const name = entries.find(([c, v]) => c?.logicalName === model.primaryNameAttribute && typeof v === 'string');
   const value = name ? String(name[1]).trim() : '';
   if (!value) return undefined;
-  const customer = entries.find(([c, v]) => c?.type === 'Customer' && typeof (v as { id?: unknown })?.id === 'string');
+  // what the record hangs from: a customer, or what an activity is regarding (a lookup of several tables)
+  const customer = entries.find(
+    ([c, v]) =>
+      (c?.type === 'Customer' || (c?.type === 'Lookup' && (c.targets?.length ?? 0) > 1)) &&
+      typeof (v as { id?: unknown })?.id === 'string',
+  );
   const id = customer ? String((customer[1] as { id: string }).id) : undefined;
   return {
     column: model.primaryNameAttribute,
@@ -192,7 +201,10 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
 const described = (k: Key) => `${k.column} '${k.value}'${k.customer ? ` for the same ${k.customer.column}` : ''}`;
 
 async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
-  const columns = [model.primaryNameAttribute, key.column, 'createdon'].filter(
+  // a task done is not the next one: only an open one is the same (all count for the next one's id, which
+  // must differ from theirs)
+  const openOnly = OPEN_ONLY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'statecode');
+  const columns = [model.primaryNameAttribute, key.column, 'createdon', ...(openOnly ? ['statecode'] : [])].filter(
     (c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(model.logicalName, c),
   );
   const page = await ctx.client.query(
@@ -210,7 +222,8 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
     },
     { signal: ctx.signal, internal: true },
   );
-  return { found: page.rows[0] ? compactRow(model, page.rows[0]) : undefined, count: page.rows.length };
+  const same = page.rows.find((r) => !openOnly || r.statecode === 0);
+  return { found: same ? compactRow(model, same) : undefined, count: page.rows.length };
 }
 
 async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<string, unknown>, key: Key) {

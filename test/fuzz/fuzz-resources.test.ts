@@ -19,6 +19,7 @@ const ALLOWED = [
   'annotation',
   'incidentresolution',
   'opportunityclose',
+  'task',
   'systemuser',
   'territory',
   'organization',

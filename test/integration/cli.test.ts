@@ -191,7 +191,12 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
         'Write incident',
         'Write lead',
         'Write opportunity',
+        'Write task',
       ]);
+      // a task regarding an account is a lookup to it too
+      expect(bad.find((c) => c.name === 'Write task')!.detail).toBe(
+        'Missing prvAppendToAccount: create_record and update_record will be refused by Dynamics.',
+      );
       expect(bad[0]!.fix).toMatch(/security role .* or remove .* "write" columns from the policy/);
       // on-behalf-of: the signed-in users' roles apply to hosted calls, which doctor says it cannot check
       const obo = await runDoctor({ ...emulatorEnv(emu), DYNAMICS_MCP_ON_BEHALF_OF: 'true' });

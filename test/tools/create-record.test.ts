@@ -146,6 +146,54 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(none)).toContain('A new opportunity needs customerid (Potential Customer).');
   });
 
+  it('a task on a deal: the same open task there is the one; on another deal, or once done, it is a new one', async () => {
+    const [d1, d2] = emu.rows('opportunity').filter((o) => o.statecode === 0);
+    const task = (values: Record<string, unknown>) => h.call('create_record', { entity: 'tasks', values });
+    const first = await task({
+      subject: 'Send the contract',
+      regardingobjectid: String(d1!.name),
+      scheduledend: '2027-01-15T09:00:00Z',
+      Priority: 'High',
+    });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    expect(textOf(first)).toMatch(/^Created task "Send the contract" \(/);
+    const made = emu.rows('task').find((t) => t.activityid === first.structuredContent.id)!;
+    expect(made).toMatchObject({
+      subject: 'Send the contract',
+      regardingobjectid: { id: d1!.opportunityid, entity: 'opportunity' },
+      scheduledend: '2027-01-15T09:00:00Z',
+      prioritycode: 2,
+      statecode: 0,
+      statuscode: 2,
+    });
+    const again = await task({ subject: 'Send the contract', regardingobjectid: String(d1!.name) });
+    expect(again.structuredContent).toMatchObject({ duplicate: true, id: first.structuredContent.id });
+    const other = await task({
+      subject: 'Send the contract',
+      regardingobjectid: { entity: 'opportunity', id: d2!.opportunityid },
+    });
+    expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
+    // done, it is history: the next one with the same subject is a new task
+    const done = await h.call('update_record', {
+      entity: 'task',
+      id: first.structuredContent.id,
+      values: { statecode: 'Completed' },
+    });
+    expect(done.isError, textOf(done)).toBeFalsy();
+    expect(emu.rows('task').find((t) => t.activityid === first.structuredContent.id)).toMatchObject({
+      statecode: 1,
+      statuscode: 5,
+    });
+    const next = await task({ subject: 'Send the contract', regardingobjectid: String(d1!.name) });
+    expect(next.isError, textOf(next)).toBeFalsy();
+    expect(next.structuredContent.duplicate).toBe(false);
+    expect(next.structuredContent.id).not.toBe(first.structuredContent.id);
+    expect(emu.rows('task').filter((t) => t.subject === 'Send the contract')).toHaveLength(3);
+    // a task needs its subject, as Dynamics' task form does
+    const bare = await task({ regardingobjectid: String(d1!.name) });
+    expect(textOf(bare)).toContain('A new task needs subject (Subject).');
+  });
+
   it('what Dynamics forms require is asked for before anything is sent; other tables are pointed elsewhere', async () => {
     const since = emu.requests().length;
     const blank = await h.call('create_record', { entity: 'account', values: { name: '   ' } });
@@ -172,7 +220,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const territory = await h.call('create_record', { entity: 'territory', values: { name: 'X' } });
     expect(textOf(territory)).toBe(
       "Error (policy): Creating territory records is not allowed under this server's policy.\n" +
-        'How to fix: Tables you may create records in: account, contact, opportunity.',
+        'How to fix: Tables you may create records in: account, contact, opportunity, task.',
     );
     expect(posts(since)).toEqual([]);
   });

@@ -39,14 +39,15 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'opportunityclose',
       'organization',
       'systemuser',
+      'task',
       'territory',
     ]);
     expect(r.structuredContent.entities.find((e: { name: string }) => e.name === 'systemuser').write).toBe(false);
     // the tables create_record makes records in, marked and said
     expect(
       r.structuredContent.entities.filter((e: { create?: boolean }) => e.create).map((e: { name: string }) => e.name),
-    ).toEqual(['account', 'contact', 'opportunity']);
-    expect(textOf(r)).toContain('create_record makes account, contact, opportunity records.');
+    ).toEqual(['account', 'contact', 'opportunity', 'task']);
+    expect(textOf(r)).toContain('create_record makes account, contact, opportunity, task records.');
   });
 
   it('describe_entity shows readable and writable columns with types, labels, targets and required levels — and hides the rest', async () => {
