@@ -8,6 +8,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   annotation: 'Note',
   incidentresolution: 'Activity',
   opportunityclose: 'Activity',
+  task: 'Activity',
 };
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */

@@ -239,6 +239,20 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // activities share one set of privileges, prv<Privilege>Activity: a task's Create is prvCreateActivity (there
+  // is no prvCreateTask for an admin to find in the role editor)
+  it("names a task's privileges by the activities' shared name", async () => {
+    emu.configure(roleWithout({ task: ['create'], incidentresolution: ['create'], opportunityclose: ['create'] }));
+    try {
+      const bad = await failing({});
+      expect(bad.find((c) => c.name === 'Write task')?.detail).toBe(
+        'Missing prvCreateActivity: create_record and update_record will be refused by Dynamics.',
+      );
+    } finally {
+      await emu.reset();
+    }
+  });
+
   // Dataverse's note privileges keep the table's old name, as the user table's do: prvCreateNote, not
   // prvCreateAnnotation (a role that lacks one is what an admin will see named in the role editor)
   it("names a note privilege by Dataverse's name for it, and the emulator refuses a note without it", async () => {

@@ -40,6 +40,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   annotation: 'Note',
   incidentresolution: 'Activity',
   opportunityclose: 'Activity',
+  task: 'Activity',
 };
 
 /**
