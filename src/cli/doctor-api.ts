@@ -4,6 +4,8 @@ export interface TableDef {
   SchemaName: string;
   EntitySetName: string;
   PrimaryIdAttribute: string;
+  /** a BooleanManagedProperty: whether the organisation's duplicate detection rules apply to the table */
+  IsDuplicateDetectionEnabled?: { Value?: boolean };
 }
 
 /** A GET on the Web API (path after /api/data/v9.2) with doctor's token. */

@@ -13,6 +13,7 @@ import { Policy } from '../policy/policy.js';
 import { SecretScrubber } from '../secrets.js';
 import type { TableDef, WebApiGet } from './doctor-api.js';
 import { calendarCheck } from './doctor-calendar.js';
+import { duplicateDetectionCheck } from './doctor-duplicates.js';
 import { policyNameChecks } from './doctor-policy.js';
 import { writePrivilegeChecks } from './doctor-writes.js';
 
@@ -241,7 +242,9 @@ export async function runDoctor(
       });
       return { status: r.statusCode, text: await r.body.text() };
     };
-    const list = await get('/EntityDefinitions?$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute');
+    const list = await get(
+      '/EntityDefinitions?$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute,IsDuplicateDetectionEnabled',
+    );
     const defs = parsedObject(list.text)?.value as TableDef[] | undefined;
     if (list.status !== 200 || !Array.isArray(defs)) {
       checks.push({
@@ -294,6 +297,8 @@ export async function runDoctor(
       })),
     );
     if (!policy.readOnly) checks.push(...(await writePrivilegeChecks(get, policy, defs, whoAmI.UserId)));
+    const duplicates = await duplicateDetectionCheck(get, policy, defs);
+    if (duplicates) checks.push(duplicates);
     checks.push(await calendarCheck(get, config, policy));
     if (config.inbound.onBehalfOf)
       checks.push({

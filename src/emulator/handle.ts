@@ -70,6 +70,8 @@ export interface EmulatorConfigPatch {
     fiscalcalendarstart?: string | null;
     fiscalyeardisplaycode?: number | null;
     weekstartdaycode?: number | null;
+    isduplicatedetectionenabled?: boolean;
+    isduplicatedetectionenabledforonlinecreateupdate?: boolean;
   };
 }
 

@@ -278,6 +278,45 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // "Enable and disable duplicate detection": the organisation's rules apply to a create only where detection is
+  // on for the organisation, for creates and updates, and for the table
+  it("says which created tables the organisation's duplicate detection rules apply to, and warns when it is off", async () => {
+    const duplicates = async () => (await runDoctor(emulatorEnv(emu))).find((c) => c.name === 'Duplicate detection');
+    expect(await duplicates()).toEqual({
+      name: 'Duplicate detection',
+      ok: true,
+      detail:
+        "The organisation's duplicate detection rules apply to the account, contact, lead records the tools create; not to opportunity, incident, annotation, task (detection is off for those tables, where only the tools' own check runs).",
+    });
+    try {
+      emu.configure({ organization: { isduplicatedetectionenabledforonlinecreateupdate: false } });
+      expect(await duplicates()).toEqual({
+        name: 'Duplicate detection',
+        ok: true,
+        warning: true,
+        detail:
+          "Dynamics' duplicate detection is off when a record is created or updated: only the tools' own check (the same email, or the same name) keeps the records they create from being duplicates.",
+        fix: 'Turn it on (Settings → Data management → Duplicate detection settings in Dynamics: "Enable duplicate detection" and "When a record is created or updated") for the organisation\'s rules to apply too.',
+      });
+      // and the emulator then makes what a rule would have refused (the client asks for the rules on every
+      // create: a lead with a known email is refused while detection is on, client-resilience.test.ts)
+      const known = emu.rows('lead').find((l) => l.statecode === 0 && l.emailaddress1)!.emailaddress1;
+      const h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+      try {
+        const made = await h.deps.client.create('lead', { lastname: 'Off', emailaddress1: known });
+        expect(emu.rows('lead').find((l) => l.leadid === made.id)?.emailaddress1).toBe(known);
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await emu.reset();
+    }
+    // read-only, nothing is created: nothing to say
+    expect((await runDoctor(emulatorEnv(emu), { flags: { readOnly: true } })).map((c) => c.name)).not.toContain(
+      'Duplicate detection',
+    );
+  });
+
   it("says which quarters and weeks are counted: the organisation's, the configuration's, or the calendar's and why", async () => {
     const calendar = async (env: Record<string, string> = {}) =>
       (await runDoctor({ ...emulatorEnv(emu), ...env })).find((c) => c.name === 'Calendar');

@@ -93,6 +93,8 @@ export interface EntitySpec {
   attributes: AttributeDef[];
   /** the primary key when it is not <logicalName>id: activities share activityid */
   primaryId?: string;
+  /** IsDuplicateDetectionEnabled (default off; on for the tables with default rules: accounts, contacts, leads) */
+  duplicateDetection?: boolean;
 }
 
 /**
@@ -145,5 +147,6 @@ export function entity(spec: EntitySpec): EntityDef {
     ],
     manyToOne: [],
     oneToMany: [],
+    duplicateDetection: spec.duplicateDetection ?? false,
   };
 }

@@ -47,6 +47,7 @@ const fullname = () =>
 
 export const account = entity({
   logicalName: 'account',
+  duplicateDetection: true,
   entitySetName: 'accounts',
   schemaName: 'Account',
   displayName: 'Account',
@@ -103,6 +104,7 @@ export const account = entity({
 
 export const contact = entity({
   logicalName: 'contact',
+  duplicateDetection: true,
   entitySetName: 'contacts',
   schemaName: 'Contact',
   displayName: 'Contact',
@@ -141,6 +143,7 @@ export const contact = entity({
 
 export const lead = entity({
   logicalName: 'lead',
+  duplicateDetection: true,
   entitySetName: 'leads',
   schemaName: 'Lead',
   displayName: 'Lead',
@@ -512,5 +515,9 @@ export const organization = entity({
       [5, 'Friday'],
       [6, 'Saturday'],
     ]),
+    // duplicate detection for the whole organisation, and for creates and updates ("Enable and disable
+    // duplicate detection": both must be on, and the table's IsDuplicateDetectionEnabled, for rules to apply)
+    bool('isduplicatedetectionenabled', 'Is Duplicate Detection Enabled'),
+    bool('isduplicatedetectionenabledforonlinecreateupdate', 'Is Duplicate Detection Enabled For Online Create/Update'),
   ],
 });

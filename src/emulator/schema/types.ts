@@ -90,4 +90,6 @@ export interface EntityDef {
   attributes: AttributeDef[];
   manyToOne: ManyToOne[];
   oneToMany: OneToMany[];
+  /** EntityMetadata.IsDuplicateDetectionEnabled: whether the organisation's rules apply to this table */
+  duplicateDetection: boolean;
 }

@@ -13,6 +13,8 @@ export function seedOrganization(store: Store, organizationId: string): void {
     fiscalcalendarstart: '2020-01-01T00:00:00Z',
     fiscalyeardisplaycode: 1,
     weekstartdaycode: 0,
+    isduplicatedetectionenabled: true,
+    isduplicatedetectionenabledforonlinecreateupdate: true,
     createdon: now,
     modifiedon: now,
     createdby: null,

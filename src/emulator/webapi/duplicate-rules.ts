@@ -42,6 +42,20 @@ function comparable(v: Value | undefined, caseSensitive: boolean): string | unde
   return caseSensitive ? s : s.toLowerCase();
 }
 
+/**
+ * "Enable and disable duplicate detection": rules apply only where detection is on for the organisation
+ * (Organization.IsDuplicateDetectionEnabled), for creates and updates (IsDuplicateDetectionEnabledForOnline
+ * CreateUpdate) and for the table (EntityMetadata.IsDuplicateDetectionEnabled).
+ */
+function detectionOn(store: Store, entity: EntityDef): boolean {
+  const org = store.table('organization').rows.values().next().value;
+  return (
+    entity.duplicateDetection &&
+    org?.isduplicatedetectionenabled === true &&
+    org?.isduplicatedetectionenabledforonlinecreateupdate === true
+  );
+}
+
 /** Refuses `row` (500, 0x80040333) when a rule for its table finds another record with the same values. */
 export function assertNoDuplicate(
   store: Store,
@@ -50,6 +64,7 @@ export function assertNoDuplicate(
   row: Row,
   rules: readonly DuplicateRule[],
 ): void {
+  if (!detectionOn(store, entity)) return;
   for (const rule of rules) {
     if (rule.entity !== entity.logicalName) continue;
     const wanted = rule.columns.map((c) => comparable(row[c], !!rule.caseSensitive));

@@ -176,7 +176,14 @@ function entityJson(schema: Schema, e: EntityDef, expand: string[]): Record<stri
     OwnershipType: e.ownershipType,
     ObjectTypeCode: e.objectTypeCode,
     IsCustomEntity: false,
-    IsActivity: false,
+    // activities (tasks, Case Resolutions, Opportunity Closes) share activityid as their key
+    IsActivity: e.primaryIdAttribute === 'activityid',
+    // a BooleanManagedProperty, as the other managed settings of EntityMetadata
+    IsDuplicateDetectionEnabled: {
+      Value: e.duplicateDetection,
+      CanBeChanged: true,
+      ManagedPropertyLogicalName: 'canchangeduplicatedetectionsettings',
+    },
     IsOptimisticConcurrencyEnabled: true,
     IsKnowledgeManagementEnabled: false,
   };

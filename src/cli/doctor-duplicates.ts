@@ -1,0 +1,62 @@
+import type { Policy } from '../policy/policy.js';
+import type { Check } from './doctor.js';
+import { jsonReader, type TableDef, Unchecked, type WebApiGet } from './doctor-api.js';
+
+/** The tables a write tool makes records in by a plain create, besides those the policy says "create" of. */
+const CREATED_BY_OWN_TOOL = ['lead', 'incident', 'annotation'];
+
+const SETTINGS =
+  'Settings → Data management → Duplicate detection settings in Dynamics: "Enable duplicate detection" and "When a record is created or updated"';
+
+/**
+ * Whether the organisation's duplicate detection rules apply to the records the tools create (they ask for them:
+ * dynamics/write-body.ts). "Enable and disable duplicate detection": detection must be on for the organisation
+ * (IsDuplicateDetectionEnabled), for creates and updates (IsDuplicateDetectionEnabledForOnlineCreateUpdate) and
+ * for the table (EntityMetadata.IsDuplicateDetectionEnabled). Off is a warning, not a failure: the tools' own
+ * check (same email, or same name) runs either way.
+ */
+export async function duplicateDetectionCheck(
+  get: WebApiGet,
+  policy: Policy,
+  defs: readonly TableDef[],
+): Promise<Check | undefined> {
+  const created = policy
+    .entities()
+    .filter((e) => policy.canCreate(e) || (CREATED_BY_OWN_TOOL.includes(e) && (policy.rule(e)?.write?.size ?? 0) > 0));
+  if (policy.readOnly || !created.length) return undefined;
+  let org: Record<string, unknown> | undefined;
+  try {
+    const page = await jsonReader(get)<{ value?: Record<string, unknown>[] }>(
+      '/organizations?$select=isduplicatedetectionenabled,isduplicatedetectionenabledforonlinecreateupdate',
+    );
+    org = page.value?.[0];
+  } catch (err) {
+    if (!(err instanceof Unchecked)) throw err;
+    return {
+      name: 'Duplicate detection',
+      ok: true,
+      warning: true,
+      detail: `Not checked: ${err.message} when asked for the organisation's duplicate detection settings.`,
+      fix: 'Give the application user read access to the Organization table (prvReadOrganization) to let doctor check them.',
+    };
+  }
+  const off = [
+    org?.isduplicatedetectionenabled !== true ? 'for the organisation' : undefined,
+    org?.isduplicatedetectionenabledforonlinecreateupdate !== true ? 'when a record is created or updated' : undefined,
+  ].filter(Boolean);
+  if (off.length)
+    return {
+      name: 'Duplicate detection',
+      ok: true,
+      warning: true,
+      detail: `Dynamics' duplicate detection is off ${off.join(' and ')}: only the tools' own check (the same email, or the same name) keeps the records they create from being duplicates.`,
+      fix: `Turn it on (${SETTINGS}) for the organisation's rules to apply too.`,
+    };
+  const on = created.filter((e) => defs.find((d) => d.LogicalName === e)?.IsDuplicateDetectionEnabled?.Value === true);
+  const rest = created.filter((e) => !on.includes(e));
+  return {
+    name: 'Duplicate detection',
+    ok: true,
+    detail: `The organisation's duplicate detection rules apply to the ${on.length ? on.join(', ') : 'no'} records the tools create${rest.length ? `; not to ${rest.join(', ')} (detection is off for ${rest.length > 1 ? 'those tables' : 'that table'}, where only the tools' own check runs)` : ''}.`,
+  };
+}
