@@ -8,6 +8,18 @@ const address = [
   'address1_country',
 ];
 const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
+/** what a task says: what to do, about which record, by when, how urgent, and how far along */
+const taskColumns = [
+  'subject',
+  'description',
+  'scheduledstart',
+  'scheduledend',
+  'actualend',
+  'actualdurationminutes',
+  'percentcomplete',
+  'prioritycode',
+  'regardingobjectid',
+];
 
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
@@ -300,33 +312,8 @@ export const DEFAULT_POLICY: PolicyInput = {
     // completes them with statecode "Completed")
     task: {
       create: true,
-      read: [
-        'activityid',
-        'subject',
-        'description',
-        'scheduledstart',
-        'scheduledend',
-        'actualend',
-        'actualdurationminutes',
-        'percentcomplete',
-        'prioritycode',
-        'regardingobjectid',
-        ...audit,
-      ],
-      write: [
-        'subject',
-        'description',
-        'scheduledstart',
-        'scheduledend',
-        'actualend',
-        'actualdurationminutes',
-        'percentcomplete',
-        'prioritycode',
-        'regardingobjectid',
-        'ownerid',
-        'statecode',
-        'statuscode',
-      ],
+      read: ['activityid', ...taskColumns, ...audit],
+      write: [...taskColumns, 'ownerid', 'statecode', 'statuscode'],
       expand: [
         'regardingobjectid_account_task',
         'regardingobjectid_contact_task',
