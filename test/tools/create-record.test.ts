@@ -184,6 +184,14 @@ describe('create_record: accounts, contacts and opportunities', () => {
       statecode: 1,
       statuscode: 5,
     });
+    // and read-only, as in Dynamics, until reopened: said so, with how to reopen it
+    const edit = await h.call('update_record', {
+      entity: 'task',
+      id: first.structuredContent.id,
+      values: { subject: 'Send the signed contract' },
+    });
+    expect(textOf(edit)).toContain('This task is Completed: Dynamics keeps it read-only until it is reopened');
+    expect(textOf(edit)).toContain('update_record with {"statecode": "Open"} first');
     const next = await task({ subject: 'Send the contract', regardingobjectid: String(d1!.name) });
     expect(next.isError, textOf(next)).toBeFalsy();
     expect(next.structuredContent.duplicate).toBe(false);

@@ -124,8 +124,11 @@ export function refuseIfChanged(etag: string | undefined, row: Row, entity: stri
     );
 }
 
-/** Tables whose closed records Dynamics keeps read-only until they are reopened (reference §6.2). */
-const CLOSED_READ_ONLY: ReadonlySet<string> = new Set(['incident', 'opportunity', 'lead']);
+/**
+ * Tables whose closed records Dynamics keeps read-only until they are reopened (reference §6.2; a task's
+ * statecode: "Completed and canceled tasks are read-only").
+ */
+const CLOSED_READ_ONLY: ReadonlySet<string> = new Set(['incident', 'opportunity', 'lead', 'task']);
 
 /**
  * Why Dynamics refused an update, where the record is closed: a resolved case, a won or lost deal, a qualified
