@@ -354,6 +354,39 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // the create-associate-odata-bind-201 sample: a new account bound to an existing contact and, through a
+  // collection-valued navigation property, to two existing tasks, returned with both expanded
+  it.skipIf(skip)(
+    'CREATE: Account_Tasks@odata.bind associates existing tasks with a new account (create-associate-odata-bind-201)',
+    async () => {
+      const contact = (await t.api('GET', 'contacts?$select=fullname&$top=1')).json().value[0];
+      const taskIds: string[] = [];
+      for (const subject of ['Task 1', 'Task 2']) {
+        const r = await t.api('POST', 'tasks', { body: { subject } });
+        taskIds.push(/\(([0-9a-f-]{36})\)$/.exec(track(r.headers['odata-entityid']!))![1]!);
+      }
+      const r = await t.api(
+        'POST',
+        'accounts?$select=name&$expand=primarycontactid($select=fullname),Account_Tasks($select=subject)',
+        {
+          headers: { prefer: 'return=representation' },
+          body: {
+            name: 'Sample Account',
+            'primarycontactid@odata.bind': `/contacts(${contact.contactid})`,
+            'Account_Tasks@odata.bind': taskIds.map((id) => `/tasks(${id})`),
+          },
+        },
+      );
+      expect(r.status).toBe(201);
+      const account = r.json();
+      track(`accounts(${account.accountid})`);
+      expect(account.primarycontactid.fullname).toBe(contact.fullname);
+      expect(account.Account_Tasks.map((x: { subject: string }) => x.subject).sort()).toEqual(['Task 1', 'Task 2']);
+      const task = (await t.api('GET', `tasks(${taskIds[0]})?$select=_regardingobjectid_value`)).json();
+      expect(task._regardingobjectid_value).toBe(account.accountid);
+    },
+  );
+
   // create_lead, create_record and the others create this way; the samples are duplicate-detection-update-500
   // and the create example of the same page (a lead with the same emailaddress1, a default rule)
   it.skipIf(skip)(

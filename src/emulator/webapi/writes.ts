@@ -129,6 +129,8 @@ interface Changes {
   values: Row;
   /** nested records from a deep insert, created after the parent */
   deep: { nav: string; records: Record<string, unknown>[] }[];
+  /** existing records a collection-valued @odata.bind associates with the new one, linked after it is made */
+  links: { attribute: string; refs: LookupRef[] }[];
 }
 
 /** Reads a create/update body into column values, enforcing the payload rules. */
@@ -141,10 +143,29 @@ function readBody(
   const { schema } = ctx.env;
   const values: Row = {};
   const deep: Changes['deep'] = [];
+  const links: Changes['links'] = [];
   for (const [key, raw] of Object.entries(body)) {
     if (key.startsWith('@odata.')) continue;
     if (key.endsWith('@odata.bind')) {
       const nav = key.slice(0, -'@odata.bind'.length);
+      const o2m = entity.oneToMany.find((m) => m.navigationProperty === nav);
+      if (o2m && mode === 'create') {
+        // CREATE, "Associate table rows on create": "Account_Tasks@odata.bind": ["/tasks(<id>)", …] makes the
+        // new record the one those rows point at
+        if (!Array.isArray(raw))
+          throw payloadError(entity.logicalName, `The value of '${nav}@odata.bind' must be an array of URLs.`);
+        const child = schema.entity(o2m.referencingEntity)!;
+        const refs = raw.map((r) => parseBind(ctx, entity, nav, r));
+        for (const ref of refs) {
+          if (ref.entity !== child.logicalName)
+            throw payloadError(entity.logicalName, `'${nav}' holds ${child.logicalName} records, not a ${ref.entity}.`);
+          if (!ctx.env.store.table(ref.entity).get(ref.id)) throw notFound(ref.entity, ref.id);
+        }
+        ctx.assert?.(child, 'append');
+        ctx.assert?.(entity, 'appendTo');
+        links.push({ attribute: o2m.referencingAttribute, refs });
+        continue;
+      }
       const m2o = entity.manyToOne.find((m) => m.navigationProperty === nav);
       if (!m2o) throw undeclared(entity.logicalName, nav);
       if (raw === null) {
@@ -198,7 +219,7 @@ function readBody(
     if (mode === 'create' ? !a.validForCreate : !a.validForUpdate) continue;
     values[a.logicalName] = checkValue(entity, a, raw);
   }
-  return { values, deep };
+  return { values, deep, links };
 }
 
 function applyStatus(entity: EntityDef, row: Row, changes: Row): void {
@@ -242,7 +263,7 @@ function stamp(ctx: WriteContext, row: Row, created: boolean): void {
 export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<string, unknown>, forcedId?: string): Row {
   const { store, schema } = ctx.env;
   const table = store.table(entity.logicalName);
-  const { values, deep } = readBody(ctx, entity, body, 'create');
+  const { values, deep, links } = readBody(ctx, entity, body, 'create');
   const pk = entity.primaryIdAttribute;
   const id = (forcedId ?? (values[pk] as string | undefined) ?? store.ids.next(crypto.randomUUID())).toLowerCase();
   if (forcedId && values[pk] && values[pk] !== forcedId)
@@ -280,6 +301,13 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   stamp(ctx, row, true);
   store.insert(table, id, row);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
+  for (const { attribute, refs } of links)
+    for (const ref of refs) {
+      const children = store.table(ref.entity);
+      const child: Row = { ...children.get(ref.id)!, [attribute]: { id, entity: entity.logicalName } };
+      stamp(ctx, child, false);
+      store.replace(children, ref.id, child);
+    }
   return row;
 }
 
