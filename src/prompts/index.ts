@@ -74,7 +74,11 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
           'For the trend, call aggregate_records on opportunity with where {"statecode": "Won", "actualclosedate": "last 6 months"}, groupBy "actualclosedate by month" and measures "count, sum(actualvalue_base)". ' +
           'Then find open deals whose close date has passed: query_entities on opportunity with where {"statecode": "Open", "estimatedclosedate": {"lt": "today"}}, orderBy "estimatedvalue desc". ' +
           'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages, overdue deals). ' +
-          'For each overdue deal, suggest a new close date or closing it (update_record with statecode "Won" or "Lost"), and change nothing until the user says so.',
+          'For each overdue deal, suggest a new close date or closing it (update_record with statecode "Won" or "Lost"), and change nothing until the user says so.' +
+          // a deal nobody is to do anything about is the other risk a review finds: its next step is a task
+          (readOnly
+            ? ''
+            : ' Last, list the largest open deals with no open task (query_entities on opportunity with where {"statecode": "Open", "tasks": {"none": {"statecode": "Open"}}}, orderBy "estimatedvalue desc", top 10) and offer a follow-up task for each (create_record on task with subject, regardingobjectid the deal and scheduledend), made only for the deals the user picks.'),
       ),
   );
   server.registerPrompt(

@@ -340,4 +340,46 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
     expect(text).toContain('update_record with statecode "Won" or "Lost"');
   });
+
+  it('review_pipeline finds the open deals with no open task, with a where query_entities takes', async () => {
+    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const args =
+      /largest open deals with no open task \(query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+)\)/.exec(
+        text,
+      )!;
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: JSON.parse(args[1]!),
+      orderBy: args[2],
+      select: ['name', 'estimatedvalue'],
+      top: Number(args[3]),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const busy = new Set(
+      emu
+        .rows('task')
+        .filter((t) => t.statecode === 0)
+        .map((t) => (t.regardingobjectid as { id: string } | null)?.id),
+    );
+    const idle = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && !busy.has(String(o.opportunityid)))
+      .sort((a, b) => Number(b.estimatedvalue ?? 0) - Number(a.estimatedvalue ?? 0));
+    // some open deals have an open task, and are left out
+    expect(emu.rows('opportunity').filter((o) => o.statecode === 0).length).toBeGreaterThan(idle.length);
+    expect(idle.length).toBeGreaterThan(0);
+    expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toEqual(
+      idle.slice(0, Number(args[3])).map((o) => o.opportunityid),
+    );
+    expect(text).toContain('create_record on task');
+    // read-only, nothing is offered that could not be made
+    const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const rp = await ro.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+      expect((rp.messages[0]!.content as { text: string }).text).not.toContain('create_record');
+    } finally {
+      await ro.close();
+    }
+  });
 });
