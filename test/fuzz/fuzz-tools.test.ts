@@ -129,6 +129,7 @@ const COLUMNS: Record<string, string[]> = {
     'parentaccountid/name',
   ],
   incident: ['title', 'prioritycode', 'caseorigincode', 'ticketnumber', 'customerid', 'statecode'],
+  task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
 };
 const ENTITIES = Object.keys(COLUMNS);
 /** each table's relationships the policy offers, and the table each reaches */
@@ -138,11 +139,13 @@ const RELATIONS: Record<string, Record<string, string>> = {
     contact_customer_accounts: 'contact',
     incident_customer_accounts: 'incident',
     opportunity_customer_accounts: 'opportunity',
+    Account_Tasks: 'task',
   },
   contact: { parentcustomerid_account: 'account', ownerid: 'systemuser' },
   lead: { parentaccountid: 'account', ownerid: 'systemuser' },
   opportunity: { parentaccountid: 'account', customerid_account: 'account' },
   incident: { customerid_account: 'account', primarycontactid: 'contact' },
+  task: { regardingobjectid_account_task: 'account', regardingobjectid_opportunity_task: 'opportunity' },
 };
 /** a related table's columns the policy lets the model read, and ones it does not */
 const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
@@ -151,6 +154,7 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
   incident: { ok: ['title', 'prioritycode', 'createdon'], no: ['createdby'] },
   opportunity: { ok: ['name', 'estimatedvalue', 'createdon'], no: ['createdby'] },
   systemuser: { ok: ['fullname'], no: ['domainname', 'azureactivedirectoryobjectid'] },
+  task: { ok: ['subject', 'scheduledend', 'createdon'], no: ['createdby'] },
 };
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
@@ -160,7 +164,8 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     emu
       .rows(logical)
       .slice(0, 20)
-      .map((r) => String(r[`${logical}id`]));
+      // activities (tasks) share activityid as their key
+      .map((r) => String(r[`${logical}id`] ?? r.activityid));
   const entityAndColumns = fc.constantFrom(...ENTITIES).chain((e) =>
     fc.record({
       e: fc.constantFrom(e, `${e}s`.replace(/ys$/, 'ies'), e.toUpperCase()),
@@ -421,6 +426,26 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
               customerid: fc.constantFrom(...ids('account').slice(0, 3), String(emu.rows('account')[0]!.name)),
             }),
           }),
+          // a next step on a record: regarding it by id (of several tables) or by name
+          fc.record(
+            {
+              entity: fc.constantFrom('task', 'Tasks'),
+              values: fc.record(
+                {
+                  subject: fc.string({ minLength: 1, maxLength: 40 }),
+                  regardingobjectid: fc.oneof(
+                    fc.constantFrom(...ids('account').slice(0, 2)).map((id) => ({ entity: 'account', id })),
+                    fc.constantFrom(...ids('opportunity').slice(0, 2)).map((id) => ({ entity: 'opportunity', id })),
+                    fc.constant(String(emu.rows('account')[0]!.name)),
+                  ),
+                  scheduledend: fc.constantFrom('2027-01-15', '2027-01-15T09:00:00Z', 'tomorrow', ''),
+                  prioritycode: fc.constantFrom('High', 'Low', 2, 7),
+                },
+                { requiredKeys: ['subject'] },
+              ),
+            },
+            { requiredKeys: ['entity', 'values'] },
+          ),
         ),
       },
       // and what may not be: other tables, columns outside the write list, wrong values, nothing required
@@ -429,7 +454,16 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         arbitrary: fc.record(
           {
             entity: maybe(
-              fc.constantFrom('account', 'contacts', 'Opportunity', 'lead', 'incident', 'annotation', 'systemuser'),
+              fc.constantFrom(
+                'account',
+                'contacts',
+                'Opportunity',
+                'task',
+                'lead',
+                'incident',
+                'annotation',
+                'systemuser',
+              ),
             ),
             values: maybe(
               fc.dictionary(
@@ -442,6 +476,9 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
                   'parentcustomerid',
                   'estimatedvalue',
                   'ownerid',
+                  'subject',
+                  'regardingobjectid',
+                  'percentcomplete',
                 ),
                 fc.oneof(scalar, fc.constantFrom('Fuzz Ltd', 'fuzz@example.com', ...ids('account').slice(0, 2))),
                 { minKeys: 1, maxKeys: 4 },
@@ -583,7 +620,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|tasks|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );
