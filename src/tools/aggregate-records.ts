@@ -9,6 +9,7 @@ import { defineTool } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { aggregatePerPeriod } from './support/by-period.js';
+import { withGroupTables } from './support/group-tables.js';
 import { type PeriodUnit, periodGroup, periodSaid } from './support/periods.js';
 import {
   EMPTY,
@@ -269,6 +270,12 @@ export const aggregateRecords = defineTool({
     }
     // a time series cut short keeps its latest periods, the ones a question about trends is most about
     const shown = period ? shaped.slice(Math.max(0, shaped.length - args.top)) : shaped.slice(0, args.top);
+    await withGroupTables(
+      ctx,
+      model,
+      groups.map((g) => g.label),
+      shown,
+    );
     const structured = { entity: model.logicalName, groups: shown, totalGroups: shaped.length };
     const by = groups.length ? ` by ${groups.map((g) => g.label).join(', ')}` : '';
     const cut =

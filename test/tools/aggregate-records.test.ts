@@ -104,6 +104,32 @@ describe('aggregate_records', () => {
     expect(groups.some((g) => g.parentaccountid === null)).toBe(true);
   });
 
+  // Dynamics names a group's related record (FormattedValue) but not its table; a case's customer may be an
+  // account or a contact, a task's regarding record any of five tables: get_record needs to know which
+  it("a lookup of several tables groups as {id, name, entity}: each group's record's own table", async () => {
+    // a case for a contact beside the seeded ones for accounts
+    const person = emu.rows('contact')[0]!;
+    const opened = await h.call('create_case', {
+      title: 'For a person',
+      customer: { entity: 'contact', id: String(person.contactid) },
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const r = await h.call('aggregate_records', { entity: 'incident', groupBy: ['customerid'], top: 500 });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const tableOf = new Map(
+      emu
+        .rows('incident')
+        .map((c) => [(c.customerid as { id: string }).id, (c.customerid as { entity: string }).entity]),
+    );
+    const groups = r.structuredContent.groups as { customerid: { id: string; entity: string } }[];
+    expect(groups.length).toBe(tableOf.size);
+    for (const g of groups) expect(g.customerid.entity).toBe(tableOf.get(g.customerid.id));
+    expect(new Set(groups.map((g) => g.customerid.entity))).toEqual(new Set(['account', 'contact']));
+    const tasks = await h.call('aggregate_records', { entity: 'task', groupBy: ['regardingobjectid'], top: 5 });
+    for (const g of tasks.structuredContent.groups as { regardingobjectid: { entity: string } }[])
+      expect(['opportunity', 'incident']).toContain(g.regardingobjectid.entity);
+  });
+
   it("measures named in OData's, SQL's or plain words mean the same", async () => {
     const named = await h.call('aggregate_records', {
       entity: 'account',
