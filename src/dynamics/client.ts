@@ -10,7 +10,7 @@ import { pageOf, rowOf } from './answers.js';
 import type { TokenProvider } from './auth.js';
 import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
-import type { BatchCreateResult } from './create-many.js';
+import type { BatchCreateResult, CreateManyOptions } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
@@ -392,11 +392,7 @@ export class DynamicsClient {
   }
 
   /** Many creates, in $batch requests of idempotent creates: a retried batch duplicates nothing. */
-  createMany(
-    entity: string,
-    records: WriteValues[],
-    opts: CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean } = {},
-  ): Promise<BatchCreateResult[]> {
+  createMany(entity: string, records: WriteValues[], opts: CreateManyOptions = {}): Promise<BatchCreateResult[]> {
     return this.writer.createMany(entity, records, opts);
   }
 

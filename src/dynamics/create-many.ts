@@ -8,6 +8,9 @@ import type { MetadataCache } from './metadata.js';
 import type { Transport } from './transport.js';
 import { duplicateDetection, type WriteValues, writeBody } from './write-body.js';
 
+/** A bulk create's options: records per $batch, batches at a time, and the user's override of duplicate rules. */
+export type CreateManyOptions = CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean };
+
 /** One record of a bulk create: its id, or why it was not created (the others still were). */
 export type BatchCreateResult = { id: string; error?: undefined } | { id: string; error: DynamicsMcpError };
 
@@ -30,7 +33,7 @@ export async function createInBatches(
   deps: BatchCreateDeps,
   model: EntityModel,
   records: WriteValues[],
-  opts: CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean } = {},
+  opts: CreateManyOptions = {},
 ): Promise<BatchCreateResult[]> {
   // a record that fails validation is reported on its own; the others still go
   const ops: { id: string; body: Row; index: number }[] = [];

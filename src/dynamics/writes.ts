@@ -6,7 +6,7 @@ import type { Policy } from '../policy/policy.js';
 import { foreignAnswer, jsonOf, rowOf } from './answers.js';
 import type { CallOptions, Row } from './client.js';
 import { guidValue } from './coerce.js';
-import { type BatchCreateResult, createInBatches } from './create-many.js';
+import { type BatchCreateResult, type CreateManyOptions, createInBatches } from './create-many.js';
 import { mapDataverseError } from './errors.js';
 import { API, type MetadataCache } from './metadata.js';
 import { ANNOTATIONS, q } from './query-text.js';
@@ -262,11 +262,7 @@ export class RecordWriter {
   }
 
   /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */
-  async createMany(
-    entity: string,
-    records: WriteValues[],
-    opts: CallOptions & { chunk?: number; parallel?: number; allowDuplicate?: boolean } = {},
-  ): Promise<BatchCreateResult[]> {
+  async createMany(entity: string, records: WriteValues[], opts: CreateManyOptions = {}): Promise<BatchCreateResult[]> {
     const model = await this.writeModel(entity, `Creating ${entity} records`);
     return createInBatches({ ...this.deps, nextId: () => this.ids.next() }, model, records, opts);
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
-import { emailAsMeant } from '../dynamics/coerce.js';
+import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
@@ -43,8 +43,6 @@ const CUSTOMER_FROM: Readonly<Record<string, { column: string; from: readonly [s
 /** Tables where only an open record is the same one: activities, done or canceled, are history */
 const OPEN_ONLY = new Set(['task']);
 
-const GUID_TEXT = /^\{?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}?$/i;
-
 function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
   const rule = CUSTOMER_FROM[model.logicalName];
   if (!rule || !ctx.policy.canWrite(model.logicalName, rule.column)) return values;
@@ -58,8 +56,8 @@ function customerFromParents(ctx: ToolContext, model: EntityModel, values: Write
   for (const [column, table] of rule.from) {
     const v = values[keys.find((k) => setBy(k) === column && !k.includes('@')) ?? ''];
     const id = typeof v === 'string' ? v : (v as { id?: unknown } | null)?.id;
-    if (typeof id === 'string' && GUID_TEXT.test(id.trim()))
-      return { ...values, [rule.column]: { entity: table, id: id.trim().replace(/[{}]/g, '') } };
+    if (typeof id === 'string' && isGuidText(id))
+      return { ...values, [rule.column]: { entity: table, id: guidValue(id, `${model.logicalName}.${column}`) } };
   }
   return values;
 }
