@@ -12,12 +12,13 @@ import type { AuditLog } from './audit.js';
 import type { Config } from './config/schema.js';
 import type { DynamicsClient } from './dynamics/client.js';
 import { reportWaitsOf } from './dynamics/waits.js';
+import { DynamicsMcpError } from './errors.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerEntityResources } from './resources/entities.js';
 import type { SecretScrubber } from './secrets.js';
-import type { ToolContext } from './tools/define.js';
+import type { ToolContext, ToolDefinition } from './tools/define.js';
 import { toolsFor } from './tools/index.js';
 import { buildToolList } from './tools/list-cache.js';
 import { KeyedMutex } from './tools/support/dedupe.js';
@@ -158,6 +159,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
             deps.scrubber.scrub(text),
           );
         } catch (err) {
+          await auditRefusal(deps.audit, tool, args, ctx.caller, err);
           return toToolResult(err, tool.name, log, deps.scrubber);
         }
       },
@@ -176,4 +178,32 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
   registerEntityResources(server, deps);
   registerPrompts(server, readOnly, deps.config.cases.externalRefColumn);
   return server;
+}
+
+/**
+ * A write that reached Dynamics and was refused (a missing privilege, a duplicate rule, a closed record) or
+ * whose outcome is unknown (the connection failed, the deadline passed) is audited as such: an administrator
+ * reading the audit log sees what the assistant tried, not only what it managed. Input refused before anything
+ * was sent is the model's slip, answered to it, and not a write.
+ */
+async function auditRefusal(
+  audit: AuditLog,
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+  caller: string,
+  err: unknown,
+): Promise<void> {
+  if (!tool.audited || !(err instanceof DynamicsMcpError)) return;
+  const unknown = err.kind === 'network' || err.kind === 'timeout';
+  if (err.details.status === undefined && !unknown) return;
+  const what = tool.audited(args);
+  await audit.record({
+    tool: tool.name,
+    entity: what.entity,
+    id: what.id ?? '',
+    action: what.action,
+    columns: what.columns ?? {},
+    caller,
+    outcome: `${unknown ? 'outcome unknown' : 'refused by Dynamics'} (${err.kind}${err.details.code ? ` ${err.details.code}` : ''}): ${err.message}`,
+  });
 }

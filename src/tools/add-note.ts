@@ -46,6 +46,7 @@ export const addNote = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: true,
+  audited: (a) => ({ entity: 'annotation', action: 'create', columns: { objectid: { entity: a.entity, id: a.id } } }),
   async run(args, ctx) {
     // the record must exist and be readable: a note on a missing record is a clear error, not a dangling one
     const target = await ctx.client.checker.entity(args.entity);

@@ -96,6 +96,7 @@ export const createCase = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
+  audited: () => ({ entity: 'incident', action: 'create' }),
   async run(args, ctx) {
     const customer = await resolveCustomer(ctx, args.customer);
     const refColumn = ctx.config.cases.externalRefColumn;

@@ -82,6 +82,7 @@ export const createLead = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
+  audited: () => ({ entity: 'lead', action: 'create' }),
   async run(args, ctx) {
     const values: Record<string, unknown> = {
       lastname: args.lastName,

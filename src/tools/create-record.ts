@@ -98,6 +98,7 @@ export const createRecord = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
+  audited: (a) => ({ entity: String(a.entity), action: 'create' }),
   async run(args, ctx) {
     const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
     const own = OWN_TOOL[logical];

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AuditLog } from '../audit.js';
+import type { AuditEntry, AuditLog } from '../audit.js';
 import type { Config } from '../config/schema.js';
 import type { DynamicsClient } from '../dynamics/client.js';
 import type { Logger } from '../logging.js';
@@ -46,6 +46,16 @@ export interface ToolDefinition<In extends AnyArgs = AnyArgs, Out extends AnyObj
   annotations: ToolAnnotations;
   /** write tools disappear in read-only mode */
   writes: boolean;
+  /**
+   * For a write tool: the record a call writes, as its arguments name it, so that a write Dynamics refused (or
+   * whose outcome is unknown) is audited too (server.ts), not only the writes made.
+   */
+  audited?: (args: Record<string, unknown>) => {
+    entity: string;
+    id?: string;
+    action: AuditEntry['action'];
+    columns?: Record<string, unknown>;
+  };
   /** `json`: the structured result's JSON, when the tool has made it already (the boundary scans it for secrets) */
   run(args: z.infer<In>, ctx: ToolContext): Promise<{ structured: z.infer<Out>; text: string; json?: string }>;
 }

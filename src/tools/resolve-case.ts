@@ -54,6 +54,7 @@ export const resolveCase = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
+  audited: (a) => ({ entity: 'incident', id: String(a.id), action: 'resolve' }),
   async run(args, ctx) {
     const model = await ctx.client.checker.entity('incident');
     const statusColumn = model.columns.get('statuscode');

@@ -76,6 +76,7 @@ export const updateRecord = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
+  audited: (a) => ({ entity: String(a.entity), id: String(a.id), action: 'update' }),
   async run(args, ctx) {
     const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
     const id = args.id.toLowerCase();

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
@@ -192,6 +193,11 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(textOf(edit)).toContain('This task is Completed: Dynamics keeps it read-only until it is reopened');
     expect(textOf(edit)).toContain('update_record with {"statecode": "Open"} first');
+    expect(await audit.last()).toMatchObject({
+      tool: 'update_record',
+      entity: 'task',
+      outcome: expect.stringMatching(/^refused by Dynamics \(bad_input 0x80040203\): This task is Completed/),
+    });
     const next = await task({ subject: 'Send the contract', regardingobjectid: String(d1!.name) });
     expect(next.isError, textOf(next)).toBeFalsy();
     expect(next.structuredContent.duplicate).toBe(false);
@@ -300,6 +306,13 @@ describe('create_record: accounts, contacts and opportunities', () => {
       // refused once, not retried
       expect(posts(since).map((q) => q.status)).toEqual([500]);
       expect(made()).toBe(1);
+      // and audited as tried and refused: an administrator sees what the assistant attempted
+      expect(await audit.last()).toMatchObject({
+        tool: 'create_record',
+        entity: 'contact',
+        action: 'create',
+        outcome: expect.stringMatching(/^refused by Dynamics \(duplicate 0x80040333\): The organisation's duplicate/),
+      });
       const anyway = await h.call('create_record', { entity: 'contact', values, allowDuplicate: true });
       expect(anyway.isError, textOf(anyway)).toBeFalsy();
       expect(made()).toBe(2);
@@ -316,6 +329,40 @@ describe('create_record: accounts, contacts and opportunities', () => {
     } finally {
       await emu.reset();
     }
+  });
+
+  it('a write Dynamics refuses is audited with why; input refused before sending is not a write', async () => {
+    const lines = async () => (await readFile(audit.path, 'utf8')).trim().split('\n').length;
+    const account = emu.rows('account')[0]!;
+    emu.configure({ role: { privileges: { account: { read: true, create: true } } } });
+    try {
+      const r = await h.call('update_record', {
+        entity: 'account',
+        id: String(account.accountid),
+        values: { telephone1: '+1 555 0199' },
+      });
+      expect(textOf(r)).toContain('prvWriteAccount');
+      expect(await audit.last()).toMatchObject({
+        tool: 'update_record',
+        entity: 'account',
+        id: account.accountid,
+        action: 'update',
+        columns: {},
+        outcome: expect.stringMatching(
+          /^refused by Dynamics \(permission 0x80040220\): The application user lacks the prvWriteAccount privilege on account\.$/,
+        ),
+      });
+    } finally {
+      await emu.reset();
+    }
+    const before = await lines();
+    const bad = await h.call('update_record', {
+      entity: 'account',
+      id: String(account.accountid),
+      values: { nosuch: 1 },
+    });
+    expect(bad.isError).toBe(true);
+    expect(await lines()).toBe(before);
   });
 
   it('asks the user first where the policy says so; declined, nothing is created', async () => {

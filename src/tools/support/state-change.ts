@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../audit.js';
 import { optionValue, type Scalar } from '../../dynamics/coerce.js';
-import { badInput, DynamicsMcpError } from '../../errors.js';
+import { DynamicsMcpError } from '../../errors.js';
 import type { ColumnModel, EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 
@@ -152,9 +152,12 @@ export async function closedRecordRefusal(
   if (typeof state !== 'number' || state === 0) return undefined;
   const options = model.columns.get('statecode')?.options ?? [];
   const label = (v: number) => options.find((o) => o.value === v)?.label ?? String(v);
-  return badInput(
+  // Dynamics' refusal, said plainly: its status and code stay (the audit log records it as refused)
+  return new DynamicsMcpError(
+    'bad_input',
     `This ${model.displayName.toLowerCase()} is ${label(state)}: Dynamics keeps it read-only until it is reopened (it said: ${err.message})`,
     `Change it only if the user wants it reopened: update_record with {"statecode": "${label(0)}"} first, then the change.`,
+    err.details,
   );
 }
 
