@@ -118,7 +118,7 @@ export const createRecord = defineTool({
     const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
     if (!key || args.allowDuplicate) return create(ctx, model, values, undefined, args.allowDuplicate);
     // one check-then-create per key at a time in this process; across processes the name-based id decides
-    const said = `${logical}:${key.column}:${key.value.toLowerCase()}:${key.customer?.id ?? ''}`;
+    const said = `${logical}:${key.match.map((m) => `${m.column}:${m.value.toLowerCase()}`).join(':')}:${key.customer?.id ?? ''}`;
     return createOnce(
       ctx,
       said,
@@ -166,7 +166,8 @@ function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValue
     );
 }
 
-type Key = { column: string; value: string; customer?: { column: string; id: string } };
+/** the columns that make a record the same one (each equal), and what it hangs from, where given */
+type Key = { match: { column: string; value: string }[]; customer?: { column: string; id: string } };
 
 /**
  * What makes a second record the same one here, looked for before anything is sent: an email column's address
@@ -179,10 +180,11 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
     .map(([k, v]) => [writtenColumn(model, k), v] as const)
     .filter(([c]) => c && readable(c.logicalName));
   const email = entries.find(([c, v]) => c?.format === 'Email' && typeof v === 'string' && v.trim());
-  if (email) return { column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() };
-  const name = entries.find(([c, v]) => c?.logicalName === model.primaryNameAttribute && typeof v === 'string');
-  const value = name ? String(name[1]).trim() : '';
-  if (!value) return undefined;
+  if (email) return { match: [{ column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() }] };
+  const text = (column: string) => {
+    const v = entries.find(([c, v]) => c?.logicalName === column && typeof v === 'string')?.[1];
+    return typeof v === 'string' && v.trim() ? { column, value: v.trim() } : undefined;
+  };
   // what the record hangs from: a customer, or what an activity is regarding (a lookup of several tables)
   const customer = entries.find(
     ([c, v]) =>
@@ -190,29 +192,38 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
       typeof (v as { id?: unknown })?.id === 'string',
   );
   const id = customer ? String((customer[1] as { id: string }).id) : undefined;
-  return {
-    column: model.primaryNameAttribute,
-    value,
-    ...(id ? { customer: { column: customer![0]!.logicalName, id } } : {}),
-  };
+  const named = text(model.primaryNameAttribute);
+  // a person without an email, whose full name Dynamics makes from the parts (in the organisation's format):
+  // the same first and last name at the same company is the same person; without a company, not known
+  const person =
+    !named && model.primaryNameAttribute === 'fullname' && id
+      ? [text('firstname'), text('lastname')].filter((m) => m !== undefined)
+      : [];
+  const match = named ? [named] : person.length === 2 ? person : [];
+  if (!match.length) return undefined;
+  return { match, ...(id ? { customer: { column: customer![0]!.logicalName, id } } : {}) };
 }
 
-const described = (k: Key) => `${k.column} '${k.value}'${k.customer ? ` for the same ${k.customer.column}` : ''}`;
+const described = (k: Key) =>
+  `${k.match.map((m) => `${m.column} '${m.value}'`).join(' and ')}${k.customer ? ` for the same ${k.customer.column}` : ''}`;
 
 async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
   // a task done is not the next one: only an open one is the same (all count for the next one's id, which
   // must differ from theirs)
   const openOnly = OPEN_ONLY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'statecode');
-  const columns = [model.primaryNameAttribute, key.column, 'createdon', ...(openOnly ? ['statecode'] : [])].filter(
-    (c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(model.logicalName, c),
-  );
+  const columns = [
+    model.primaryNameAttribute,
+    ...key.match.map((m) => m.column),
+    'createdon',
+    ...(openOnly ? ['statecode'] : []),
+  ].filter((c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(model.logicalName, c));
   const page = await ctx.client.query(
     {
       entity: model.logicalName,
       select: columns,
       where: {
         and: [
-          { column: key.column, op: 'eq', value: key.value },
+          ...key.match.map((m) => ({ column: m.column, op: 'eq' as const, value: m.value })),
           ...(key.customer ? [{ column: key.customer.column, op: 'eq' as const, value: key.customer.id }] : []),
         ],
       },

@@ -85,6 +85,33 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(emu.rows('contact').filter((c) => c.emailaddress1 === email)).toHaveLength(2);
   });
 
+  it('a contact without an email is the same one by first and last name at the same company; elsewhere, another', async () => {
+    const [a, b] = emu.rows('account').filter((x) => emu.rows('account').filter((y) => y.name === x.name).length === 1);
+    const person = (values: Record<string, unknown>) => h.call('create_record', { entity: 'contact', values });
+    const first = await person({ firstname: 'Ines', lastname: 'Okonkwo', parentcustomerid: String(a!.name) });
+    expect(first.structuredContent.duplicate, textOf(first)).toBe(false);
+    const again = await person({
+      firstname: 'ines',
+      lastname: 'OKONKWO ',
+      parentcustomerid: String(a!.name),
+      jobtitle: 'CFO',
+    });
+    expect(again.structuredContent).toMatchObject({ duplicate: true, id: first.structuredContent.id });
+    expect(textOf(again)).toContain(
+      "A contact with firstname 'ines' and lastname 'OKONKWO' for the same parentcustomerid already exists",
+    );
+    // at another company, or with no company to tell, it is another person
+    const elsewhere = await person({
+      firstname: 'Ines',
+      lastname: 'Okonkwo',
+      parentcustomerid: { entity: 'account', id: b!.accountid },
+    });
+    expect(elsewhere.structuredContent.duplicate).toBe(false);
+    const nowhere = await person({ firstname: 'Ines', lastname: 'Okonkwo' });
+    expect(nowhere.structuredContent.duplicate).toBe(false);
+    expect(emu.rows('contact').filter((c) => c.lastname === 'Okonkwo')).toHaveLength(3);
+  });
+
   it('ten concurrent creates of one account make one account; an account name is compared without case', async () => {
     const rs = await Promise.all(
       Array.from({ length: 10 }, () =>
