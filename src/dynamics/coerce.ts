@@ -203,6 +203,9 @@ export function toWriteValue(c: ColumnModel, given: unknown, entity: string): un
         'Pass a value in range.',
       );
   }
-  if (lit.type === 'date' && !c.dateOnly) return `${lit.value}T00:00:00Z`;
+  // a day without a time ("due 2026-12-10") for a column Dynamics shows in each user's time zone: noon UTC is
+  // that day from UTC-11 to UTC+11 (midnight UTC would show the day before everywhere west of Greenwich); a
+  // time-zone-independent column shows what is stored, so its day starts at midnight
+  if (lit.type === 'date' && !c.dateOnly) return `${lit.value}T${c.timeZoneIndependent ? '00' : '12'}:00:00Z`;
   return lit.value;
 }

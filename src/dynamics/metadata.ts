@@ -122,7 +122,7 @@ export class MetadataCache implements ModelSource {
       cast('BooleanAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=TrueOption,FalseOption)'),
       cast('IntegerAttributeMetadata', '$select=LogicalName,MinValue,MaxValue'),
       cast('MoneyAttributeMetadata', '$select=LogicalName,MinValue,MaxValue,Precision'),
-      cast('DateTimeAttributeMetadata', '$select=LogicalName,Format'),
+      cast('DateTimeAttributeMetadata', '$select=LogicalName,Format,DateTimeBehavior'),
       `${e}/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName`,
       `${e}/OneToManyRelationships?$select=ReferencingEntity,ReferencingAttribute,ReferencedEntityNavigationPropertyName`,
     ];
@@ -163,6 +163,7 @@ export class MetadataCache implements ModelSource {
     ]);
     const ranges = new Map([...byName(int!.value, (r) => r), ...byName(money!.value, (r) => r)]);
     const formats = byName(dt!.value, (r) => r.Format);
+    const behaviours = byName(dt!.value, (r) => r.DateTimeBehavior?.Value as string | undefined);
     const textFormats = byName(str!.value, (r) => r.FormatName?.Value as string | undefined);
     const columns = new Map<string, ColumnModel>();
     for (const a of base!.value as Json[]) {
@@ -177,6 +178,7 @@ export class MetadataCache implements ModelSource {
         minValue: range?.MinValue,
         maxValue: range?.MaxValue,
         dateOnly: formats.get(name) === 'DateOnly' ? true : undefined,
+        timeZoneIndependent: behaviours.get(name) === 'TimeZoneIndependent' ? true : undefined,
         format: textFormats.get(name),
         targets: targets.get(name),
         options: opts.get(name),

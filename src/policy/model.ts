@@ -19,6 +19,8 @@ export interface ColumnModel {
   minValue?: number;
   maxValue?: number;
   dateOnly?: boolean;
+  /** a DateTime shown as stored, whatever the user's time zone (DateTimeBehavior TimeZoneIndependent) */
+  timeZoneIndependent?: boolean;
   /** a String's FormatName (Email, Phone, Url, Text …): Dataverse shows it so, and checks nothing */
   format?: string;
   targets?: string[];

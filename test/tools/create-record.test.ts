@@ -199,8 +199,13 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const other = await task({
       subject: 'Send the contract',
       regardingobjectid: { entity: 'opportunity', id: d2!.opportunityid },
+      scheduledend: '2027-01-20',
     });
     expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
+    // a due day without a time, for a column Dynamics shows in each user's time zone: that day almost everywhere
+    expect(emu.rows('task').find((t) => t.activityid === other.structuredContent.id)?.scheduledend).toBe(
+      '2027-01-20T12:00:00Z',
+    );
     // done, it is history: the next one with the same subject is a new task
     const done = await h.call('update_record', {
       entity: 'task',
