@@ -54,9 +54,33 @@ export async function duplicateDetectionCheck(
     };
   const on = created.filter((e) => defs.find((d) => d.LogicalName === e)?.IsDuplicateDetectionEnabled?.Value === true);
   const rest = created.filter((e) => !on.includes(e));
+  // the published rules by name, so an administrator sees which apply ("Duplicate Detection Rule" reference:
+  // statecode 1 Active is a published rule)
+  let rules: Map<string, string[]> | undefined;
+  let unread = '';
+  try {
+    const page = await jsonReader(get)<{ value?: { name?: string; baseentityname?: string }[] }>(
+      '/duplicaterules?$select=name,baseentityname&$filter=statecode eq 1',
+    );
+    rules = new Map();
+    for (const r of page.value ?? [])
+      if (r.baseentityname) rules.set(r.baseentityname, [...(rules.get(r.baseentityname) ?? []), String(r.name)]);
+  } catch (err) {
+    if (!(err instanceof Unchecked)) throw err;
+    unread = ` (which rules are published could not be read: ${err.message})`;
+  }
+  const named = (e: string) =>
+    !rules
+      ? e
+      : `${e} (${
+          rules
+            .get(e)
+            ?.map((n) => `"${n}"`)
+            .join(', ') ?? 'no published rule'
+        })`;
   return {
     name: 'Duplicate detection',
     ok: true,
-    detail: `The organisation's duplicate detection rules apply to the ${on.length ? on.join(', ') : 'no'} records the tools create${rest.length ? `; not to ${rest.join(', ')} (detection is off for ${rest.length > 1 ? 'those tables' : 'that table'}, where only the tools' own check runs)` : ''}.`,
+    detail: `The organisation's duplicate detection rules apply to the ${on.length ? on.map(named).join(', ') : 'no'} records the tools create${rest.length ? `; not to ${rest.join(', ')} (detection is off for ${rest.length > 1 ? 'those tables' : 'that table'}, where only the tools' own check runs)` : ''}${unread}.`,
   };
 }

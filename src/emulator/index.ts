@@ -19,7 +19,7 @@ import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.j
 import { type Row, Store } from './store/store.js';
 import { createClientCertificate, createServerCertificate } from './tls.js';
 import { handleBatch } from './webapi/batch.js';
-import { DEFAULT_DUPLICATE_RULES, type DuplicateRule } from './webapi/duplicate-rules.js';
+import { DEFAULT_DUPLICATE_RULES, type DuplicateRule, writeRuleRows } from './webapi/duplicate-rules.js';
 import { DataverseError } from './webapi/errors.js';
 import { API_PREFIX, type ApiResponse, MAX_URL_LENGTH, urlTooLong } from './webapi/request.js';
 import { errorResponse, WebApi } from './webapi/router.js';
@@ -186,6 +186,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     seedStore(store, schema, { seed, scale, anchor, users: seedUsers });
     for (const u of extraAppUsers) seedStoreUser(store, u);
     seedOrganization(store, organizationId);
+    writeRuleRows(store, duplicateRules);
     ticket = firstFreeTicketSequence(scale);
   };
   reseed();
@@ -365,6 +366,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       protection.reset();
       roles.clear();
       duplicateRules = DEFAULT_DUPLICATE_RULES;
+      writeRuleRows(store, duplicateRules);
       for (const k of Object.keys(stats) as (keyof EmulatorStats)[]) if (k !== 'inFlight') stats[k] = 0;
     },
     async close() {
@@ -389,7 +391,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (patch.tokenLifetimeSec !== undefined) authority.config.tokenLifetimeSec = patch.tokenLifetimeSec;
       if (patch.limits) protection.limits = { ...protection.limits, ...patch.limits };
       if (patch.aggregateLimit !== undefined) aggregateLimit = patch.aggregateLimit;
-      if (patch.duplicateRules) duplicateRules = patch.duplicateRules;
+      if (patch.duplicateRules) {
+        duplicateRules = patch.duplicateRules;
+        writeRuleRows(store, duplicateRules);
+      }
       if (patch.organization) {
         const org = store.table('organization').get(organizationId)!;
         store

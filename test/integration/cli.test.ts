@@ -286,8 +286,19 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       name: 'Duplicate detection',
       ok: true,
       detail:
-        "The organisation's duplicate detection rules apply to the account, contact, lead records the tools create; not to opportunity, incident, annotation, task (detection is off for those tables, where only the tools' own check runs).",
+        'The organisation\'s duplicate detection rules apply to the account ("Accounts with the same Account Name"), contact ("Contacts with the same email address"), lead ("Leads with the same email address") records the tools create; not to opportunity, incident, annotation, task (detection is off for those tables, where only the tools\' own check runs).',
     });
+    // the rules an administrator published, by name; a table with detection on and no rule is said to have none
+    try {
+      emu.configure({
+        duplicateRules: [{ name: 'Contacts with the same name', entity: 'contact', columns: ['fullname'] }],
+      });
+      expect((await duplicates())?.detail).toMatch(
+        /^The organisation's duplicate detection rules apply to the account \(no published rule\), contact \("Contacts with the same name"\), lead \(no published rule\) records/,
+      );
+    } finally {
+      await emu.reset();
+    }
     try {
       emu.configure({ organization: { isduplicatedetectionenabledforonlinecreateupdate: false } });
       expect(await duplicates()).toEqual({

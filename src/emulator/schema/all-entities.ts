@@ -2,6 +2,7 @@ import {
   account,
   annotation,
   contact,
+  duplicaterule,
   incident,
   incidentresolution,
   lead,
@@ -63,6 +64,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   territory,
   transactioncurrency,
   organization,
+  duplicaterule,
 ];
 
 function link(entities: EntityDef[]): void {

@@ -429,6 +429,40 @@ export const task = entity({
   ],
 });
 
+// The organisation's duplicate detection rules ("Duplicate Detection Rule (DuplicateRule) table/entity
+// reference": name, base and matching record types, case sensitivity, inactive records; Active/Published when
+// they apply). The emulator writes one row per rule it applies (webapi/duplicate-rules.ts); conditions are not
+// modelled as rows.
+export const duplicaterule = entity({
+  logicalName: 'duplicaterule',
+  entitySetName: 'duplicaterules',
+  schemaName: 'DuplicateRule',
+  displayName: 'Duplicate Detection Rule',
+  displayCollectionName: 'Duplicate Detection Rules',
+  primaryName: 'name',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4414,
+  attributes: [
+    str('name', 'Name', 160, 'SystemRequired'),
+    memo('description', 'Description'),
+    str('baseentityname', 'Base Record Type', 160, 'ApplicationRequired'),
+    str('matchingentityname', 'Matching Record Type', 160, 'ApplicationRequired'),
+    bool('iscasesensitive', 'Case Sensitive'),
+    bool('excludeinactiverecords', 'Exclude Inactive Matching Records'),
+    ...stateAndStatus(
+      [
+        [0, 'Inactive', 0],
+        [1, 'Active', 2],
+      ],
+      [
+        [0, 'Unpublished', 0],
+        [1, 'Publishing', 0],
+        [2, 'Published', 1],
+      ],
+    ),
+  ],
+});
+
 export const systemuser = entity({
   logicalName: 'systemuser',
   entitySetName: 'systemusers',

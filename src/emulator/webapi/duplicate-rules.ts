@@ -9,6 +9,8 @@ import { DataverseError } from './errors.js';
  * rules for accounts, contacts, and leads": the page's example is a lead with the same emailaddress1.
  */
 export interface DuplicateRule {
+  /** what an administrator sees in the list of rules (default: "<entity> with the same <columns>") */
+  name?: string;
   /** the table a new or changed record belongs to (the rule's base and matching record type) */
   entity: string;
   /** every one must match exactly (a rule's conditions are AND-ed); a blank value matches nothing */
@@ -21,10 +23,44 @@ export interface DuplicateRule {
 
 /** The emulator's published rules, after the defaults named on the page (same email; an account's same name). */
 export const DEFAULT_DUPLICATE_RULES: readonly DuplicateRule[] = [
-  { entity: 'lead', columns: ['emailaddress1'], excludeInactive: true },
-  { entity: 'contact', columns: ['emailaddress1'], excludeInactive: true },
-  { entity: 'account', columns: ['name'], excludeInactive: true },
+  { name: 'Leads with the same email address', entity: 'lead', columns: ['emailaddress1'], excludeInactive: true },
+  {
+    name: 'Contacts with the same email address',
+    entity: 'contact',
+    columns: ['emailaddress1'],
+    excludeInactive: true,
+  },
+  { name: 'Accounts with the same Account Name', entity: 'account', columns: ['name'], excludeInactive: true },
 ];
+
+/**
+ * The rules as rows of the DuplicateRule table, Active and Published (what doctor reads to name them); the
+ * emulator evaluates the rules themselves, so the rows are written anew whenever they change.
+ */
+export function writeRuleRows(store: Store, rules: readonly DuplicateRule[]): void {
+  const table = store.table('duplicaterule');
+  table.clear();
+  for (const [i, r] of rules.entries()) {
+    const id = `d0d0d0d0-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
+    store.insert(table, id, {
+      duplicateruleid: id,
+      name: r.name ?? `${r.entity} with the same ${r.columns.join(' and ')}`,
+      description: null,
+      baseentityname: r.entity,
+      matchingentityname: r.entity,
+      iscasesensitive: !!r.caseSensitive,
+      excludeinactiverecords: !!r.excludeInactive,
+      statecode: 1,
+      statuscode: 2,
+      createdon: null,
+      modifiedon: null,
+      createdby: null,
+      modifiedby: null,
+      ownerid: null,
+      versionnumber: store.nextVersion(),
+    });
+  }
+}
 
 // DUP: the documented answer, 500 with DuplicateRecordsFound
 export const duplicateFound = () =>
