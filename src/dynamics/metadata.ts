@@ -20,14 +20,16 @@ export interface EntitySummary {
 
 type Label = { UserLocalizedLabel?: { Label?: string } | null } | undefined;
 const label = (l: Label, fallback: string) => l?.UserLocalizedLabel?.Label ?? fallback;
-// a status reason's option names the state it belongs to (StatusOptionMetadata.State)
+// a status reason's option names the state it belongs to (StatusOptionMetadata.State), and a state its
+// default status reason (StateOptionMetadata.DefaultStatus)
 const options = (
-  os: { Options?: { Value: number; Label?: Label; State?: number }[] } | undefined,
+  os: { Options?: { Value: number; Label?: Label; State?: number; DefaultStatus?: number }[] } | undefined,
 ): OptionModel[] | undefined =>
   os?.Options?.map((o) => ({
     value: o.Value,
     label: label(o.Label, String(o.Value)),
     ...(typeof o.State === 'number' ? { state: o.State } : {}),
+    ...(typeof o.DefaultStatus === 'number' ? { defaultStatus: o.DefaultStatus } : {}),
   }));
 
 /**

@@ -88,6 +88,17 @@ export async function writeBody(
     }
     body[col.logicalName] = toWriteValue(col, value, model.logicalName);
   }
+  // reference §6.2 (UPDATE): "when you update statecode, always set the desired statuscode as well": a state
+  // given alone goes with its default status reason, where the model may set one
+  if (typeof body.statecode === 'number' && body.statuscode === undefined) {
+    const status =
+      model.columns.get('statecode')?.options?.find((o) => o.value === body.statecode)?.defaultStatus ??
+      model.columns.get('statuscode')?.options?.find((o) => o.state === body.statecode)?.value;
+    if (status !== undefined && policy.canWrite(model.logicalName, 'statuscode')) {
+      body.statuscode = status;
+      columns.push('statuscode');
+    }
+  }
   return { body, columns };
 }
 

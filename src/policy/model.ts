@@ -7,6 +7,8 @@ export interface OptionModel {
   label: string;
   /** a status reason's state (statuscode options: Problem Solved belongs to Resolved) */
   state?: number;
+  /** a state's default status reason (statecode options: Completed's is Completed) */
+  defaultStatus?: number;
 }
 
 export interface ColumnModel {

@@ -33,6 +33,25 @@ describe('client reads against the emulator', () => {
     return seen.sort();
   };
 
+  // StateOptionMetadata.DefaultStatus and DateTimeBehavior, read with the rest: what a state written alone is
+  // sent with (write-body.ts) and how a bare day is written (coerce.ts)
+  it("reads each state's default status reason and each date column's behaviour from the metadata", async () => {
+    const task = await client.metadata.entity('task');
+    expect(task.columns.get('statecode')?.options).toEqual([
+      { value: 0, label: 'Open', defaultStatus: 2 },
+      { value: 1, label: 'Completed', defaultStatus: 5 },
+      { value: 2, label: 'Canceled', defaultStatus: 6 },
+    ]);
+    expect(task.columns.get('statuscode')?.options?.find((o) => o.value === 5)).toEqual({
+      value: 5,
+      label: 'Completed',
+      state: 1,
+    });
+    expect(task.columns.get('scheduledend')).toMatchObject({ type: 'DateTime' });
+    expect(task.columns.get('scheduledend')?.timeZoneIndependent).toBeUndefined();
+    expect((await client.metadata.entity('opportunity')).columns.get('estimatedclosedate')?.dateOnly).toBe(true);
+  });
+
   it('structured conditions compile to OData with typed literals (quotes doubled, GUIDs, dates, labels, In/Between)', async () => {
     const model = await client.metadata.entity('opportunity');
     const b = new ConditionBuilder(client.metadata);
