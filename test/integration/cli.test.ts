@@ -589,6 +589,24 @@ describe('the demo over HTTP', () => {
 });
 
 describe('dynamics-mcp call', () => {
+  // the README's "Try a tool from a terminal" lines, as written there: each must answer without an error
+  it("the README's first calls from a terminal each answer from the demo organisation", async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /Try a tool from a terminal, without an MCP client:\s+```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const calls = block
+      .trim()
+      .split('\n')
+      .map((line) => /^npx dynamics-mcp call --demo (\w+) '(.*)'$/.exec(line.trim()));
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    for (const m of calls) {
+      expect(m, "each line is a call --demo <tool> '<json>'").not.toBeNull();
+      const r = await run(process.execPath, [BIN, 'call', '--demo', m![1]!, m![2]!], {
+        env: { PATH: process.env.PATH! },
+      });
+      expect(JSON.parse(r.stdout), `${m![1]} ${m![2]}`).toBeTruthy();
+    }
+  }, 60_000);
+
   it('runs one tool against the demo organisation and prints its result; errors exit 1', async () => {
     const ok = await run(
       process.execPath,
