@@ -323,6 +323,20 @@ export const DEFAULT_POLICY: PolicyInput = {
         'ownerid',
       ],
     },
+    // the organisation's duplicate detection rules and their conditions: a create they refuse is answered with
+    // the record they matched (tools/support/rule-match.ts)
+    duplicaterule: {
+      read: ['duplicateruleid', 'name', 'baseentityname', 'matchingentityname', 'excludeinactiverecords', 'statecode'],
+    },
+    duplicaterulecondition: {
+      read: [
+        'duplicateruleconditionid',
+        'baseattributename',
+        'matchingattributename',
+        'operatorcode',
+        'regardingobjectid',
+      ],
+    },
     systemuser: {
       read: ['systemuserid', 'fullname', 'internalemailaddress', 'title', 'territoryid', 'isdisabled'],
       expand: ['territoryid'],

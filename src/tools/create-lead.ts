@@ -4,7 +4,7 @@ import { badInput } from '../errors.js';
 import { writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { createOnce, overridable } from './support/dedupe.js';
+import { createOnce, createUnderRules } from './support/dedupe.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -175,9 +175,14 @@ async function create(
   ownerId: string | undefined,
   allowDuplicate: boolean,
 ) {
-  const r = await overridable('lead', () =>
+  const outcome = await createUnderRules(ctx, 'create_lead', await ctx.client.checker.entity('lead'), values, () =>
     ctx.client.create('lead', values, { signal: ctx.signal, id, allowDuplicate }),
   );
+  if ('matched' in outcome) {
+    const { id: existingId, url, existing, text } = outcome.matched;
+    return { structured: { id: existingId, duplicate: true, url, existing }, text };
+  }
+  const r = outcome.made;
   await ctx.audit.record({
     tool: 'create_lead',
     entity: 'lead',

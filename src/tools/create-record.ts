@@ -7,7 +7,7 @@ import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { createOnce, overridable } from './support/dedupe.js';
+import { createOnce, createUnderRules } from './support/dedupe.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -276,9 +276,14 @@ async function create(
       structured: { entity: logical, duplicate: false },
       text: `Not created: the user chose "${declined}".`,
     };
-  const r = await overridable(logical, () =>
+  const outcome = await createUnderRules(ctx, 'create_record', model, values, () =>
     ctx.client.create(logical, values, { signal: ctx.signal, id, allowDuplicate }),
   );
+  if ('matched' in outcome) {
+    const { id: existingId, url, existing, text } = outcome.matched;
+    return { structured: { entity: logical, id: existingId, duplicate: true, url, existing }, text };
+  }
+  const r = outcome.made;
   await ctx.audit.record({
     tool: 'create_record',
     entity: logical,

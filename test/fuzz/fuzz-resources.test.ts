@@ -20,6 +20,8 @@ const ALLOWED = [
   'incidentresolution',
   'opportunityclose',
   'task',
+  'duplicaterule',
+  'duplicaterulecondition',
   'systemuser',
   'territory',
   'organization',

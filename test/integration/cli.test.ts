@@ -239,6 +239,24 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // the duplicate rules are read for the server's own answer to a refused create: without them the tools work,
+  // so their absence is said (a warning), not a failure
+  it('a role that cannot read the duplicate detection rules is warned of what that costs, not failed', async () => {
+    emu.configure(roleWithout({ duplicaterule: ['read'] }));
+    try {
+      const checks = await runDoctor(emulatorEnv(emu));
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      expect(checks.find((c) => c.name === 'Read duplicaterule')).toMatchObject({
+        ok: true,
+        warning: true,
+        detail:
+          "Missing prvReadDuplicateRule: a create the organisation's duplicate detection rules refuse is answered without the record they matched.",
+      });
+    } finally {
+      await emu.reset();
+    }
+  });
+
   // activities share one set of privileges, prv<Privilege>Activity: a task's Create is prvCreateActivity (there
   // is no prvCreateTask for an admin to find in the role editor)
   it("names a task's privileges by the activities' shared name", async () => {

@@ -319,9 +319,16 @@ describe('create_record: accounts, contacts and opportunities', () => {
   // DUP (Detect duplicate data using the Web API): creates are sent with MSCRM.SuppressDuplicateDetection: false,
   // so a rule the administrator published, here contacts with the same first and last name, keeps out what
   // the tool's own check (same email) cannot see; the user's override is Dynamics' "Ignore and save"
-  it("the organisation's duplicate detection rules refuse a second contact the tool's own check misses", async () => {
+  it("the organisation's duplicate detection rules keep out a second contact the tool's own check misses", async () => {
     emu.configure({
-      duplicateRules: [{ entity: 'contact', columns: ['firstname', 'lastname'], excludeInactive: true }],
+      duplicateRules: [
+        {
+          name: 'Contacts with the same name',
+          entity: 'contact',
+          columns: ['firstname', 'lastname'],
+          excludeInactive: true,
+        },
+      ],
     });
     try {
       const values = { firstname: 'Rosa', lastname: 'Diaz', jobtitle: 'Buyer' };
@@ -329,36 +336,65 @@ describe('create_record: accounts, contacts and opportunities', () => {
       const first = await h.call('create_record', { entity: 'contact', values });
       expect(first.isError, textOf(first)).toBeFalsy();
       const since = emu.requests().length;
+      // refused by Dynamics, which names no record: the rule's conditions find the one it matched
       const second = await h.call('create_record', { entity: 'contact', values: { ...values, firstname: 'rosa' } });
+      expect(second.isError, textOf(second)).toBeFalsy();
+      expect(second.structuredContent).toMatchObject({ duplicate: true, id: first.structuredContent.id });
+      expect(textOf(second)).toBe(
+        `A contact the organisation's duplicate detection rule "Contacts with the same name" matches already exists (${first.structuredContent.id}); it was not created again. Pass allowDuplicate: true to create another.`,
+      );
+      // refused once, not retried
+      expect(posts(since).map((q) => q.status)).toEqual([500]);
+      expect(made()).toBe(1);
+      expect(await audit.last()).toMatchObject({
+        tool: 'create_record',
+        entity: 'contact',
+        id: first.structuredContent.id,
+        outcome: 'duplicate: the organisation\'s rule "Contacts with the same name" matched the existing record',
+      });
+      const anyway = await h.call('create_record', { entity: 'contact', values, allowDuplicate: true });
+      expect(anyway.isError, textOf(anyway)).toBeFalsy();
+      expect(made()).toBe(2);
+      // create_lead asks for the rules too: a lead rule on the company name
+      emu.configure({ duplicateRules: [{ name: 'Leads from one company', entity: 'lead', columns: ['companyname'] }] });
+      const lead = { lastName: 'Okafor', company: 'Rule Test Ltd', subject: 'Pumps' };
+      const firstLead = await h.call('create_lead', lead);
+      expect(firstLead.isError, textOf(firstLead)).toBeFalsy();
+      const again = await h.call('create_lead', { ...lead, lastName: 'Mensah' });
+      expect(again.structuredContent).toMatchObject({ duplicate: true, id: firstLead.structuredContent.id });
+      expect(emu.rows('lead').filter((l) => l.companyname === 'Rule Test Ltd')).toHaveLength(1);
+    } finally {
+      await emu.reset();
+    }
+  });
+
+  it('where the rules cannot be read, the refusal stands, says how the user overrides it, and is audited', async () => {
+    emu.configure({ duplicateRules: [{ entity: 'contact', columns: ['firstname', 'lastname'] }] });
+    const noRules = builtInPolicyWith(
+      'no-rules',
+      ({ duplicaterule: _r, duplicaterulecondition: _c, ...entities }) => entities,
+    );
+    const blind = await connectInMemory(emu, {
+      env: { DYNAMICS_MCP_POLICY: noRules, DYNAMICS_MCP_AUDIT_LOG: audit.path },
+    });
+    try {
+      const values = { firstname: 'Tomas', lastname: 'Reyes' };
+      expect((await blind.call('create_record', { entity: 'contact', values })).isError).toBeFalsy();
+      const second = await blind.call('create_record', { entity: 'contact', values });
       expect(second.isError).toBe(true);
       expect(textOf(second)).toBe(
         "Error (duplicate): The organisation's duplicate detection rules match an existing contact (such as one with the same email or name), so nothing was written.\n" +
           'How to fix: Find that record with query_entities by the values given, and use or update it (update_record) instead. The rules are set by an administrator in Dynamics (Duplicate Detection Rules). Only if the user says it is a different contact: call again with allowDuplicate: true.',
       );
-      // refused once, not retried
-      expect(posts(since).map((q) => q.status)).toEqual([500]);
-      expect(made()).toBe(1);
-      // and audited as tried and refused: an administrator sees what the assistant attempted
       expect(await audit.last()).toMatchObject({
         tool: 'create_record',
         entity: 'contact',
         action: 'create',
         outcome: expect.stringMatching(/^refused by Dynamics \(duplicate 0x80040333\): The organisation's duplicate/),
       });
-      const anyway = await h.call('create_record', { entity: 'contact', values, allowDuplicate: true });
-      expect(anyway.isError, textOf(anyway)).toBeFalsy();
-      expect(made()).toBe(2);
-      // create_lead asks for the rules too: a lead rule on the company name
-      emu.configure({ duplicateRules: [{ entity: 'lead', columns: ['companyname'] }] });
-      const lead = { lastName: 'Okafor', company: 'Rule Test Ltd', subject: 'Pumps' };
-      const firstLead = await h.call('create_lead', lead);
-      expect(firstLead.isError, textOf(firstLead)).toBeFalsy();
-      const again = await h.call('create_lead', { ...lead, lastName: 'Mensah' });
-      expect(textOf(again)).toContain(
-        'Only if the user says it is a different lead: call again with allowDuplicate: true.',
-      );
-      expect(emu.rows('lead').filter((l) => l.companyname === 'Rule Test Ltd')).toHaveLength(1);
+      expect(emu.rows('contact').filter((c) => c.lastname === 'Reyes')).toHaveLength(1);
     } finally {
+      await blind.close();
       await emu.reset();
     }
   });

@@ -32,6 +32,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'account',
       'annotation',
       'contact',
+      'duplicaterule',
+      'duplicaterulecondition',
       'incident',
       'incidentresolution',
       'lead',

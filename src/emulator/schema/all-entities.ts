@@ -3,6 +3,7 @@ import {
   annotation,
   contact,
   duplicaterule,
+  duplicaterulecondition,
   incident,
   incidentresolution,
   lead,
@@ -48,6 +49,7 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Tasks', 'task', 'regardingobjectid'],
   ['opportunity', 'Opportunity_Tasks', 'task', 'regardingobjectid'],
   ['incident', 'Incident_Tasks', 'task', 'regardingobjectid'],
+  ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
 export const ALL_ENTITIES: EntityDef[] = [
@@ -65,6 +67,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   transactioncurrency,
   organization,
   duplicaterule,
+  duplicaterulecondition,
 ];
 
 function link(entities: EntityDef[]): void {

@@ -463,6 +463,33 @@ export const duplicaterule = entity({
   ],
 });
 
+// A rule's conditions ("Duplicate Rule Condition (DuplicateRuleCondition) table/entity reference": owned by its
+// rule, no primary name; the field compared on the new record and on the others, and how). The emulator's
+// rules compare with Exact Match alone.
+export const duplicaterulecondition = entity({
+  logicalName: 'duplicaterulecondition',
+  entitySetName: 'duplicateruleconditions',
+  schemaName: 'DuplicateRuleCondition',
+  displayName: 'Duplicate Rule Condition',
+  displayCollectionName: 'Duplicate Rule Conditions',
+  primaryName: '',
+  ownershipType: 'None',
+  objectTypeCode: 4415,
+  attributes: [
+    str('baseattributename', 'Base Field', 100),
+    str('matchingattributename', 'Matching Field', 100),
+    picklist('operatorcode', 'Match Type', [
+      [0, 'Exact Match'],
+      [1, 'Same First Characters'],
+      [2, 'Same Last Characters'],
+      [3, 'Same Date'],
+      [4, 'Same Date and Time'],
+    ]),
+    bool('ignoreblankvalues', 'Ignore Blank Values'),
+    lookup('regardingobjectid', 'Regarding', ['duplicaterule']),
+  ],
+});
+
 export const systemuser = entity({
   logicalName: 'systemuser',
   entitySetName: 'systemusers',

@@ -84,7 +84,7 @@ export interface EntityDef {
   displayCollectionName: string;
   primaryIdAttribute: string;
   primaryNameAttribute: string;
-  ownershipType: 'UserOwned' | 'OrganizationOwned' | 'BusinessOwned';
+  ownershipType: 'UserOwned' | 'OrganizationOwned' | 'BusinessOwned' | 'None';
   objectTypeCode: number;
   metadataId: string;
   attributes: AttributeDef[];

@@ -39,9 +39,28 @@ export const DEFAULT_DUPLICATE_RULES: readonly DuplicateRule[] = [
  */
 export function writeRuleRows(store: Store, rules: readonly DuplicateRule[]): void {
   const table = store.table('duplicaterule');
+  const conditions = store.table('duplicaterulecondition');
   table.clear();
+  conditions.clear();
   for (const [i, r] of rules.entries()) {
     const id = `d0d0d0d0-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
+    // one Exact Match condition per column, the same field on the new record and the others
+    for (const [j, column] of r.columns.entries()) {
+      const conditionId = `d1d1d1d1-0000-4000-8000-${String(i + 1).padStart(6, '0')}${String(j + 1).padStart(6, '0')}`;
+      store.insert(conditions, conditionId, {
+        duplicateruleconditionid: conditionId,
+        baseattributename: column,
+        matchingattributename: column,
+        operatorcode: 0,
+        ignoreblankvalues: true,
+        regardingobjectid: { id, entity: 'duplicaterule' },
+        createdon: null,
+        modifiedon: null,
+        createdby: null,
+        modifiedby: null,
+        versionnumber: store.nextVersion(),
+      });
+    }
     store.insert(table, id, {
       duplicateruleid: id,
       name: r.name ?? `${r.entity} with the same ${r.columns.join(' and ')}`,

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { DUPLICATE_RULES_CODE } from '../../dynamics/errors.js';
 import { DynamicsMcpError } from '../../errors.js';
+import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { recordMatchedByRule } from './rule-match.js';
+import { recordUrl } from './shape.js';
 
 /**
  * A name-based UUID (RFC 4122 version 5): the same key always gives the same id. Two callers racing to
@@ -60,20 +63,57 @@ export async function createOnce<Found, T>(
   });
 }
 
+/** A create the organisation's duplicate detection rules refused: the record they matched, as the tool says it. */
+export interface RuleMatch {
+  id: string;
+  url: string;
+  existing: Record<string, unknown>;
+  text: string;
+}
+
 /**
- * A create refused by the organisation's duplicate detection rules, from a tool that can override them: the
- * hint says how, for when the user says the record is a different one (Dynamics' "Ignore and save").
+ * A create under the organisation's duplicate detection rules, from a tool that can override them. Refused
+ * (0x80040333, which names no record), the record the rule matched is looked for (rule-match.ts) and returned
+ * as the duplicate, as the tools' own check returns one, and audited so; not found, the refusal stands, and
+ * its hint says how the user overrides it (Dynamics' "Ignore and save").
  */
-export async function overridable<T>(entity: string, create: () => Promise<T>): Promise<T> {
+export async function createUnderRules<T>(
+  ctx: ToolContext,
+  tool: string,
+  model: EntityModel,
+  values: Record<string, unknown>,
+  create: () => Promise<T>,
+): Promise<{ made: T } | { matched: RuleMatch }> {
   try {
-    return await create();
+    return { made: await create() };
   } catch (err) {
     if (!(err instanceof DynamicsMcpError) || err.details.code !== DUPLICATE_RULES_CODE) throw err;
-    throw new DynamicsMcpError(
-      err.kind,
-      err.message,
-      `${err.hint} Only if the user says it is a different ${entity}: call again with allowDuplicate: true.`,
-      err.details,
-    );
+    const hit = await recordMatchedByRule(ctx, model, values).catch(() => undefined);
+    if (!hit)
+      throw new DynamicsMcpError(
+        err.kind,
+        err.message,
+        `${err.hint} Only if the user says it is a different ${model.logicalName}: call again with allowDuplicate: true.`,
+        err.details,
+      );
+    const id = String(hit.found.id);
+    await ctx.audit.record({
+      tool,
+      entity: model.logicalName,
+      id,
+      action: 'create',
+      columns: {},
+      caller: ctx.caller,
+      outcome: `duplicate: the organisation's rule "${hit.rule}" matched the existing record`,
+    });
+    const article = /^[aeiou]/.test(model.logicalName) ? 'An' : 'A';
+    return {
+      matched: {
+        id,
+        url: recordUrl(ctx.config.dynamics.url, model.logicalName, id),
+        existing: hit.found,
+        text: `${article} ${model.logicalName} the organisation's duplicate detection rule "${hit.rule}" matches already exists (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+      },
+    };
   }
 }
