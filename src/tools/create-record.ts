@@ -46,11 +46,7 @@ const OPEN_ONLY = new Set(['task']);
 function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
   const rule = CUSTOMER_FROM[model.logicalName];
   if (!rule || !ctx.policy.canWrite(model.logicalName, rule.column)) return values;
-  // the column a key sets, including a lookup bound as the Web API binds it ("customerid_account@odata.bind")
-  const setBy = (k: string) =>
-    k.includes('@')
-      ? model.singleNavs.get(k.split('@')[0]!.toLowerCase())?.attribute
-      : writtenColumn(model, k)?.logicalName;
+  const setBy = (k: string) => columnSetBy(model, k);
   const keys = Object.keys(values);
   if (keys.some((k) => setBy(k) === rule.column)) return values;
   for (const [column, table] of rule.from) {
@@ -60,6 +56,16 @@ function customerFromParents(ctx: ToolContext, model: EntityModel, values: Write
       return { ...values, [rule.column]: { entity: table, id: guidValue(id, `${model.logicalName}.${column}`) } };
   }
   return values;
+}
+
+/**
+ * The column a values key sets: a column by logical name or label, or a lookup bound as the Web API binds it
+ * ("parentcustomerid_account@odata.bind").
+ */
+function columnSetBy(model: EntityModel, key: string): string | undefined {
+  return key.includes('@')
+    ? model.singleNavs.get(key.split('@')[0]!.toLowerCase())?.attribute
+    : writtenColumn(model, key)?.logicalName;
 }
 
 /** Required levels Dynamics' forms insist on (the Web API itself enforces SystemRequired alone). */
@@ -136,15 +142,11 @@ export const createRecord = defineTool({
 function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValues): void {
   const given = new Set(
     Object.entries(values)
-      // blank text is no value: an account named "   " is an account without a name
-      .filter(([k, v]) => !k.includes('@') && v !== null && (typeof v !== 'string' || v.trim() !== ''))
-      .map(([k]) => writtenColumn(model, k)?.logicalName),
+      // blank text is no value: an account named "   " is an account without a name; a lookup bound as the
+      // Web API binds it sets its column too
+      .filter(([k, v]) => k.includes('@') || (v !== null && (typeof v !== 'string' || v.trim() !== '')))
+      .map(([k]) => columnSetBy(model, k)),
   );
-  // a lookup sent as the Web API binds it ("parentcustomerid_account@odata.bind") sets its column too
-  for (const k of Object.keys(values)) {
-    const nav = k.includes('@') ? model.singleNavs.get(k.split('@')[0]!.toLowerCase()) : undefined;
-    if (nav) given.add(nav.attribute);
-  }
   const missing = [...model.columns.values()].filter(
     (c) =>
       REQUIRED.has(c.requiredLevel) &&
