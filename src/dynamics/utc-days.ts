@@ -25,9 +25,11 @@ export function utcSpan(
   let op: ConditionOp = leaf.op;
   let value = leaf.value;
   if (op === 'eq') {
-    const span = quarterInWords(value, fiscal, now) ?? monthsInWords(value, now);
-    if (span) return { from: day(span.from), to: day(span.to) + DAY };
+    // the operators' own words first, as the builder reads them (conditions.ts): "next month" is the calendar
+    // month, not the month from today that "next 1 month" is
     const words = periodInWords(value);
+    const span = words ? undefined : (quarterInWords(value, fiscal, now) ?? monthsInWords(value, now));
+    if (span) return { from: day(span.from), to: day(span.to) + DAY };
     if (words) ({ op, value } = { op: words.op, value: words.value });
   }
   const weekStart = weekStartOf(today, fiscalYear(fiscal).weekStart);

@@ -22,6 +22,11 @@ describe('a date condition as its UTC span', () => {
     ['eq', 'last fiscal year', '2025-01-01', '2026-01-01'],
     ['eq', 'last 6 months', '2026-06-01', '2026-12-02'],
     ['eq', 'last week', '2026-11-22', '2026-11-29'],
+    // the calendar month and year, as NextMonth and LastYear count them: not the month or year from today
+    ['eq', 'next month', '2027-01-01', '2027-02-01'],
+    ['eq', 'Last month', '2026-11-01', '2026-12-01'],
+    ['eq', 'last year', '2025-01-01', '2026-01-01'],
+    ['eq', 'next 2 months', '2026-12-01', '2027-02-02'],
   ])('%s %s: from %s to %s', (op, value, from, to) => {
     expect(span(op, value)).toEqual({ from: at(`${from}T00:00:00Z`), to: at(`${to}T00:00:00Z`) });
   });
