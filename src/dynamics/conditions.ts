@@ -1,4 +1,4 @@
-import { badInput } from '../errors.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
 import type { Expr } from '../odata/ast.js';
 import {
   type CollectionNav,
@@ -24,7 +24,7 @@ import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';
 import { callerTokens } from './obo.js';
-import { spanConditions, utcSpan } from './utc-days.js';
+import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
 export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
 
@@ -36,6 +36,13 @@ const BY_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'in', 'contains', '
 
 /** Periods that count from the organisation's first day of the week. */
 const WEEK_OPS: ReadonlySet<unknown> = new Set(['thisWeek', 'lastWeek', 'nextWeek']);
+
+/** Whether a value (or one of a list) names a period that needs the organisation's calendar: a quarter, a fiscal year, a week. */
+function namesCalendarPeriod(value: unknown): boolean {
+  return (Array.isArray(value) ? value : [value]).some(
+    (v) => namesFiscalPeriod(v) || WEEK_OPS.has(periodInWords(v)?.op),
+  );
+}
 
 /** The relationships a lookup column is followed through: one, or one per table a customer/owner lookup targets. */
 const navsOf = (model: EntityModel, attribute: string) =>
@@ -112,10 +119,21 @@ export class ConditionBuilder {
       if (!('not' in pushed)) return this.node(pushed, entity, depth + 1, negated, seen);
       const operand = await this.node(pushed.not, entity, depth + 1, !negated, seen);
       const fn = queryFunctionIn(operand);
+      // "not this month", "not on 20 November": the days outside it (ne), which Dataverse can say
+      const outside =
+        'column' in pushed.not && pushed.not.op === 'eq' ? { ...pushed.not, op: 'ne' as const } : undefined;
+      if (fn && outside) {
+        // a period with no last day ("older than 30 days") has no outside to say: the refusal below stands
+        const other = await this.node(outside, entity, depth + 1, negated, seen).catch((e: unknown) => {
+          if (e instanceof DynamicsMcpError && e.kind === 'bad_input') return undefined;
+          throw e;
+        });
+        if (other) return other;
+      }
       if (fn)
         throw badInput(
           `Dataverse takes no "not" around its query functions, and this condition is sent as ${fn}.`,
-          'Say the opposite period or value instead: e.g. for "not this month", "lt" the month\'s first day or "gt" its last.',
+          'Say the opposite period or value instead: e.g. for "not in the last 30 days", {"lt": "last 30 days"} (before its first day).',
         );
       return { kind: 'not', operand, pos: 0 };
     }
@@ -257,16 +275,16 @@ export class ConditionBuilder {
     const target = await this.models.entity(list.referencingEntity);
     // the organisation's calendar is asked for only when a quarter, fiscal year or week is named (it may cost
     // a request)
-    const calendarNeeded = (l: Leaf) =>
-      namesFiscalPeriod(l.value) || WEEK_OPS.has(conditionAsMeant(l).op) || WEEK_OPS.has(periodInWords(l.value)?.op);
+    const calendarNeeded = (l: Leaf) => WEEK_OPS.has(conditionAsMeant(l).op) || namesCalendarPeriod(l.value);
     const fiscal = leaves.some(calendarNeeded) ? await this.fiscalYearOf() : fiscalYear(1);
+    const columnOf = (name: string) => target.columns.get(name.trim().toLowerCase()) ?? columnLabelled(target, name);
     // a day or a period of a related row's date (Dataverse's date functions are not documented inside any()):
     // its UTC span as two comparisons (utc-days.ts)
     const inDays = (c: Condition): Condition => {
       if ('and' in c) return { and: c.and.map(inDays) };
       if ('or' in c) return { or: c.or.map(inDays) };
       if (!('column' in c)) return c;
-      const column = target.columns.get(c.column.trim().toLowerCase()) ?? columnLabelled(target, c.column);
+      const column = columnOf(c.column);
       const span = column?.type === 'DateTime' ? utcSpan(c, fiscal) : undefined;
       if (!column || !span) return c;
       const bounds = spanConditions(column.logicalName, span, !!column.dateOnly);
@@ -274,7 +292,9 @@ export class ConditionBuilder {
     };
     const inner = leaves
       .map((l): Condition => {
-        const c = conditionAsMeant({ ...l, column: l.column.slice(l.column.indexOf('/') + 1) });
+        const asMeant = conditionAsMeant({ ...l, column: l.column.slice(l.column.indexOf('/') + 1) });
+        const c = columnOf(asMeant.column)?.type === 'DateTime' ? periodsAsDays(asMeant, fiscal) : asMeant;
+        if ('or' in c) return c;
         const values = Array.isArray(c.value) ? c.value : [];
         // "in" and "between" are query functions in Dataverse, which are not documented inside any()
         if (c.op === 'in') return { or: values.map((value) => ({ column: c.column, op: 'eq', value })) };
@@ -377,6 +397,16 @@ export class ConditionBuilder {
     if (typeof c.column !== 'string' || !c.column)
       throw badInput('A condition needs a "column".', 'e.g. { "column": "name", "op": "eq", "value": "Contoso" }.');
     const r = await this.resolve(entity, c.column);
+    // "closing before next month", "between this month and next quarter": a period's first or last day
+    if (r.column.type === 'DateTime') {
+      const calendar = namesCalendarPeriod(c.value) ? await this.fiscalYearOf() : fiscalYear(1);
+      const meant = wholeDays(periodsAsDays(c, calendar), !!r.column.dateOnly);
+      if ('or' in meant || 'and' in meant) {
+        const [kind, items] = 'or' in meant ? (['or', meant.or] as const) : (['and', meant.and] as const);
+        return { kind, operands: await Promise.all(items.map((l) => this.leaf(l, entity))), pos: 0 };
+      }
+      c = meant;
+    }
     // "createdon is 'last 30 days'": a period in the words the date operators are named for
     const period = r.column.type === 'DateTime' && c.op === 'eq' ? periodInWords(c.value) : undefined;
     if (period) c = { ...c, ...period };

@@ -102,3 +102,101 @@ export function spanConditions(column: string, span: { from?: number; to?: numbe
     ...(to !== undefined ? [{ column, op: 'lt' as const, value: at(to) }] : []),
   ];
 }
+
+const DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(?:T|$)/;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The first and last day of a period named in words ("this month", "next quarter", "last 30 days"), as
+ * YYYY-MM-DD; undefined for a date, a date-time or anything that names no period. Days are UTC days, as
+ * "this quarter" is sent: the first and last day, which Dataverse then compares as the user's whole days.
+ */
+export function periodDays(
+  value: unknown,
+  fiscal: OrgCalendar | number,
+  now = new Date(),
+): { first?: string; last?: string } | undefined {
+  if (typeof value !== 'string' || DATE_OR_TIME.test(value.trim())) return undefined;
+  const span = utcSpan({ column: '', op: 'eq', value }, fiscal, now);
+  if (!span) return undefined;
+  return {
+    first: span.from === undefined ? undefined : isoDay(Math.floor(span.from / DAY) * DAY),
+    // "last 30 days" ends now, inside today: its last day is today
+    last: span.to === undefined ? undefined : isoDay(Math.ceil(span.to / DAY) * DAY - DAY),
+  };
+}
+
+/**
+ * A period in words compared with the operators that take a day: "before this month" (lt) is before its first
+ * day, "after this month" (gt) after its last, ge and le include it, and between two periods runs from the
+ * first's first day to the second's last ("between this month and next quarter"). A period given alone to
+ * between, or as a list of one to in, is that period (eq, which says it as Dataverse's own period functions);
+ * in with several periods is any of them; ne is outside it (NotBetween its first and last day, which Dataverse
+ * can say where it cannot say not ThisMonth). Anything else comes back as it was.
+ */
+export function periodsAsDays(c: Leaf, fiscal: OrgCalendar | number, now = new Date()): Leaf | { or: Leaf[] } {
+  const days = (v: unknown) => periodDays(v, fiscal, now);
+  const values = Array.isArray(c.value) ? c.value : undefined;
+  switch (c.op) {
+    case 'ge':
+    case 'lt': {
+      const first = days(c.value)?.first;
+      return first ? { ...c, value: first } : c;
+    }
+    case 'gt':
+    case 'le': {
+      const last = days(c.value)?.last;
+      return last ? { ...c, value: last } : c;
+    }
+    case 'ne':
+    case 'between':
+    case 'notBetween': {
+      if (!values) {
+        const d = days(c.value);
+        if (!d) return c;
+        if (c.op === 'between') return { ...c, op: 'eq' };
+        return d.first && d.last ? { ...c, op: 'notBetween', value: [d.first, d.last] } : c;
+      }
+      if (c.op === 'ne') return c;
+      if (values.length !== 2) return c;
+      const [from, to] = values;
+      const first = days(from)?.first ?? from;
+      const last = days(to)?.last ?? to;
+      return first === from && last === to ? c : { ...c, value: [first!, last!] };
+    }
+    case 'in': {
+      if (!values?.length || !values.every((v) => days(v))) return c;
+      return values.length === 1
+        ? { ...c, op: 'eq', value: values[0] }
+        : { or: values.map((value) => ({ column: c.column, op: 'eq' as const, value })) };
+    }
+    default:
+      return c;
+  }
+}
+
+/**
+ * Between two days on a date-and-time column means whole days, as eq and le with a day do (leaf-expr.ts): on
+ * or after the first and on or before the last, where Between would stop at the last day's midnight and leave
+ * out the rest of it. NotBetween likewise: before the first day or after the last.
+ */
+export function wholeDays(c: Leaf | { or: Leaf[] }, dateOnly: boolean): Leaf | { or: Leaf[] } | { and: Leaf[] } {
+  if (dateOnly || !('column' in c) || (c.op !== 'between' && c.op !== 'notBetween')) return c;
+  const v = c.value;
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => typeof d === 'string' && DATE.test(d.trim()))) return c;
+  const [first, last] = v as [string, string];
+  const { column } = c;
+  return c.op === 'between'
+    ? {
+        and: [
+          { column, op: 'ge', value: first },
+          { column, op: 'le', value: last },
+        ],
+      }
+    : {
+        or: [
+          { column, op: 'lt', value: first },
+          { column, op: 'gt', value: last },
+        ],
+      };
+}

@@ -104,6 +104,15 @@ describe('where through a related list', () => {
     const onDay = await accountsWhere({ column: 'incident_customer_accounts/createdon', op: 'eq', value: day });
     expect(ids(onDay)).toEqual(accountsWithCase((c) => String(c.createdon).startsWith(day)));
     expect(ids(onDay).size).toBeGreaterThan(0);
+    // a period compared is its first or last day: "an account with a case opened before this month"
+    const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().slice(0, 10);
+    const before = await accountsWhere({ 'incident_customer_accounts/createdon': { lt: 'this month' } });
+    expect(before.isError, textOf(before)).toBeFalsy();
+    expect(ids(before)).toEqual(accountsWithCase((c) => String(c.createdon).slice(0, 10) < month));
+    const span = await accountsWhere({
+      'incident_customer_accounts/createdon': { between: ['last 30 days', 'this month'] },
+    });
+    expect(ids(span)).toEqual(expected);
   });
 
   it('a negation through a list, or a period on a column it cannot place, is refused with what to write', async () => {

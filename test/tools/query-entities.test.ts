@@ -788,10 +788,19 @@ describe('query_entities', () => {
     expect(await run({ $not: { address1_city: { in: [city, other] } }, statecode: 0 })).toEqual(
       matching((a) => a.address1_city != null && !inCities(a) && a.statecode === 0),
     );
-    const period = await h.call('query_entities', { entity: 'account', where: { not: { createdon: 'this month' } } });
-    expect(textOf(period)).toContain(
-      'Dataverse takes no "not" around its query functions, and this condition is sent as ThisMonth.',
+    // and none around ThisMonth: "not this month" is the days before it and after it, which it can say
+    const month = new Date().toISOString().slice(0, 7);
+    expect(await run({ not: { createdon: 'this month' } })).toEqual(
+      matching((a) => a.createdon != null && !String(a.createdon).startsWith(month)),
     );
+    const period = await h.call('query_entities', {
+      entity: 'account',
+      where: { not: { createdon: { lastXDays: 30 } } },
+    });
+    expect(textOf(period)).toContain(
+      'Dataverse takes no "not" around its query functions, and this condition is sent as LastXDays.',
+    );
+    expect(textOf(period)).toContain('{"lt": "last 30 days"} (before its first day)');
     expect(await run({ not: { name: { startsWith: 'A' } } })).toEqual(
       matching((a) => !String(a.name).toLowerCase().startsWith('a')),
     );
@@ -991,13 +1000,13 @@ describe('query_entities', () => {
     const sent = leadQueries();
     const r = await h.call('query_entities', {
       entity: 'lead',
-      where: { column: 'createdon', op: 'gt', value: 'last week' },
+      where: { column: 'createdon', op: 'gt', value: 'last wednesday' },
     });
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last week' is not an ISO date/);
+    expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last wednesday' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
     expect(textOf(r)).toContain(
-      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months".',
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months"; compared, a period is its first or last day: {"lt": "this month"} is before it, {"between": ["this month", "next quarter"]} both.',
     );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);
@@ -1114,6 +1123,95 @@ describe('query_entities', () => {
           values: { estimatedclosedate: d.estimatedclosedate },
         });
     }
+  });
+
+  it('a period compared with before, after, between or not is its first or last day ("closing before next month")', async () => {
+    const now = new Date();
+    const day = (y: number, m: number, d: number) => new Date(Date.UTC(y, m, d)).toISOString().slice(0, 10);
+    const [y, m] = [now.getUTCFullYear(), now.getUTCMonth()];
+    const thisMonth = [day(y, m, 1), day(y, m + 1, 0)] as const;
+    const nextMonth = [day(y, m + 1, 1), day(y, m + 2, 0)] as const;
+    // deals closing last month, this month (first and last day) and next month, whatever the generated ones do
+    const dates = [day(y, m - 1, 15), thisMonth[0], thisMonth[1], nextMonth[0], day(y, m + 3, 1)];
+    const deals = emu.rows('opportunity').slice(0, dates.length);
+    for (const [i, d] of dates.entries())
+      await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(deals[i]!.opportunityid),
+        values: { estimatedclosedate: d },
+      });
+    try {
+      const closing = (holds: (d: string) => boolean) =>
+        emu
+          .rows('opportunity')
+          .filter((o) => typeof o.estimatedclosedate === 'string' && holds(o.estimatedclosedate))
+          .map((o) => String(o.opportunityid))
+          .sort();
+      const cases: [unknown, (d: string) => boolean][] = [
+        [{ lt: 'this month' }, (d) => d < thisMonth[0]],
+        [{ gt: 'this month' }, (d) => d > thisMonth[1]],
+        [{ ge: 'next month' }, (d) => d >= nextMonth[0]],
+        [{ le: 'this month' }, (d) => d <= thisMonth[1]],
+        [{ between: ['this month', 'next month'] }, (d) => d >= thisMonth[0] && d <= nextMonth[1]],
+        [{ between: [thisMonth[0], 'next month'] }, (d) => d >= thisMonth[0] && d <= nextMonth[1]],
+        [{ in: ['this month', 'next month'] }, (d) => d >= thisMonth[0] && d <= nextMonth[1]],
+        [{ between: 'this month' }, (d) => d >= thisMonth[0] && d <= thisMonth[1]],
+        [{ ne: 'this month' }, (d) => d < thisMonth[0] || d > thisMonth[1]],
+      ];
+      for (const [condition, holds] of cases) {
+        const expected = closing(holds);
+        expect(expected.length, JSON.stringify(condition)).toBeGreaterThan(0);
+        const r = await h.call('query_entities', {
+          entity: 'opportunity',
+          select: ['name'],
+          where: { estimatedclosedate: condition },
+          top: 5000,
+        });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        expect(ids(r), JSON.stringify(condition)).toEqual(expected);
+      }
+      // "not closing this month": Dataverse takes no not around ThisMonth, so it is the days outside the month
+      const outside = await h.call('query_entities', {
+        entity: 'opportunity',
+        select: ['name'],
+        where: { not: { estimatedclosedate: 'this month' } },
+        top: 5000,
+      });
+      expect(outside.isError, textOf(outside)).toBeFalsy();
+      expect(ids(outside)).toEqual(closing((d) => d < thisMonth[0] || d > thisMonth[1]));
+    } finally {
+      for (const d of deals)
+        await h.call('update_record', {
+          entity: 'opportunity',
+          id: String(d.opportunityid),
+          values: { estimatedclosedate: d.estimatedclosedate },
+        });
+    }
+  });
+
+  it('between two days on a date-and-time column includes the whole last day, as le does', async () => {
+    const due = ['2031-02-01T08:00:00Z', '2031-02-10T21:30:00Z', '2031-02-11T08:00:00Z'];
+    const made: string[] = [];
+    for (const [i, scheduledend] of due.entries()) {
+      const r = await h.call('create_record', {
+        entity: 'task',
+        values: { subject: `Whole-day check ${i}`, scheduledend },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      made.push(r.structuredContent.id);
+    }
+    const find = async (scheduledend: unknown) => {
+      const r = await h.call('query_entities', {
+        entity: 'task',
+        select: ['subject'],
+        where: { subject: { startswith: 'Whole-day check' }, scheduledend },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return ids(r);
+    };
+    expect(await find({ between: ['2031-02-01', '2031-02-10'] })).toEqual([made[0], made[1]].sort());
+    expect(await find({ notBetween: ['2031-02-01', '2031-02-09'] })).toEqual([made[1], made[2]].sort());
+    expect(await find({ le: '2031-02-10' })).toEqual([made[0], made[1]].sort());
   });
 
   it('an operator from SQL (like, =, !=) is answered with the one meant; a lookup path in select with the lookup', async () => {

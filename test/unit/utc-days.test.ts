@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spanConditions, utcSpan } from '../../src/dynamics/utc-days.js';
+import { periodsAsDays, spanConditions, utcSpan, wholeDays } from '../../src/dynamics/utc-days.js';
 
 // Inside a related list's any() Dataverse's date functions are not documented: a day or a period is sent as
 // its UTC span. Tuesday 1 December 2026, 15:30 UTC:
@@ -75,5 +75,71 @@ describe('a date condition as its UTC span', () => {
       { column: 'estimatedclosedate', op: 'ge', value: '2026-11-01' },
       { column: 'estimatedclosedate', op: 'lt', value: '2026-12-02' },
     ]);
+  });
+});
+
+describe('a period compared: its first or last day (Tuesday 1 December 2026)', () => {
+  const as = (op: string, value: unknown) =>
+    periodsAsDays({ column: 'estimatedclosedate', op: op as never, value: value as never }, 1, now);
+  it.each([
+    ['lt', 'this month', { op: 'lt', value: '2026-12-01' }],
+    ['ge', 'next month', { op: 'ge', value: '2027-01-01' }],
+    ['gt', 'this week', { op: 'gt', value: '2026-12-05' }],
+    ['le', 'this quarter', { op: 'le', value: '2026-12-31' }],
+    ['le', 'last 30 days', { op: 'le', value: '2026-12-01' }],
+    ['ge', 'next 7 days', { op: 'ge', value: '2026-12-01' }],
+    ['lt', 'today', { op: 'lt', value: '2026-12-01' }],
+    ['between', ['this month', 'next quarter'], { op: 'between', value: ['2026-12-01', '2027-03-31'] }],
+    ['between', ['2026-11-15', 'next month'], { op: 'between', value: ['2026-11-15', '2027-01-31'] }],
+    ['between', 'this month', { op: 'eq', value: 'this month' }],
+    ['in', ['last week'], { op: 'eq', value: 'last week' }],
+    ['ne', 'last month', { op: 'notBetween', value: ['2026-11-01', '2026-11-30'] }],
+    ['notBetween', 'this year', { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
+  ])('%s %j', (op, value, meant) => {
+    expect(as(op, value)).toEqual({ column: 'estimatedclosedate', ...meant });
+  });
+
+  it('in with several periods is any of them', () => {
+    expect(as('in', ['this month', 'next month'])).toEqual({
+      or: [
+        { column: 'estimatedclosedate', op: 'eq', value: 'this month' },
+        { column: 'estimatedclosedate', op: 'eq', value: 'next month' },
+      ],
+    });
+  });
+
+  it('dates, date-times, other words and periods without the end asked for are left as they are', () => {
+    for (const [op, value] of [
+      ['lt', '2026-12-01'],
+      ['ge', '2026-12-01T09:00:00Z'],
+      ['gt', 'soon'],
+      ['ge', 'older than 30 days'],
+      ['between', ['2026-01-01', '2026-02-01']],
+      ['between', ['this month']],
+      ['in', ['this month', '2026-12-24']],
+      ['ne', 'older than 30 days'],
+      ['eq', 'this month'],
+    ] as const)
+      expect(as(op, value)).toEqual({ column: 'estimatedclosedate', op, value });
+  });
+
+  it('between two days of a date-and-time column is whole days: on or after the first, on or before the last', () => {
+    const between = { column: 'createdon', op: 'between' as const, value: ['2026-11-01', '2026-11-30'] };
+    expect(wholeDays(between, false)).toEqual({
+      and: [
+        { column: 'createdon', op: 'ge', value: '2026-11-01' },
+        { column: 'createdon', op: 'le', value: '2026-11-30' },
+      ],
+    });
+    expect(wholeDays({ ...between, op: 'notBetween' }, false)).toEqual({
+      or: [
+        { column: 'createdon', op: 'lt', value: '2026-11-01' },
+        { column: 'createdon', op: 'gt', value: '2026-11-30' },
+      ],
+    });
+    // a date-only column compares days already; date-times are compared as given
+    expect(wholeDays(between, true)).toBe(between);
+    const times = { ...between, value: ['2026-11-01T08:00:00Z', '2026-11-30T17:00:00Z'] };
+    expect(wholeDays(times, false)).toBe(times);
   });
 });
