@@ -334,6 +334,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'baseattributename',
         'matchingattributename',
         'operatorcode',
+        'operatorparam',
         'regardingobjectid',
       ],
     },

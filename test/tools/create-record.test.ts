@@ -368,6 +368,59 @@ describe('create_record: accounts, contacts and opportunities', () => {
     }
   });
 
+  // DuplicateRuleCondition.OperatorCode (Same First Characters, with OperatorParam characters) and a rule whose
+  // Matching Record Type is another table ("a lead is a duplicate of a contact", Detect duplicate data using code)
+  it("a rule on a name's first characters, or one that looks in another table, is followed to the record it matched", async () => {
+    emu.configure({
+      duplicateRules: [
+        {
+          name: 'Accounts with the same first 9 characters',
+          entity: 'account',
+          columns: [{ column: 'name', operator: 'firstCharacters', characters: 9 }],
+        },
+        {
+          name: "Leads with a contact's email",
+          entity: 'lead',
+          matchingEntity: 'contact',
+          columns: ['emailaddress1'],
+          excludeInactive: true,
+        },
+      ],
+    });
+    try {
+      const first = await h.call('create_record', { entity: 'account', values: { name: 'Quintessa Alpha Ltd' } });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      const second = await h.call('create_record', { entity: 'account', values: { name: 'quintessa Beta GmbH' } });
+      expect(second.isError, textOf(second)).toBeFalsy();
+      expect(second.structuredContent).toMatchObject({ duplicate: true, id: first.structuredContent.id });
+      expect(textOf(second)).toContain('rule "Accounts with the same first 9 characters" matches already exists');
+      expect(emu.rows('account').filter((a) => /^quintessa/i.test(String(a.name)))).toHaveLength(1);
+
+      // a lead with the email of a contact: not made, and the contact in the way is named for the user
+      const contact = emu.rows('contact').find((c) => c.statecode === 0 && c.emailaddress1)!;
+      const leads = () => emu.rows('lead').filter((l) => l.emailaddress1 === contact.emailaddress1);
+      expect(leads()).toEqual([]);
+      const lead = { lastName: 'Varga', email: String(contact.emailaddress1), subject: 'Pumps' };
+      const refused = await h.call('create_lead', lead);
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toBe(
+        `Error (duplicate): Dynamics did not create the lead: the organisation's duplicate detection rule "Leads with a contact's email" matches a contact already there, "${contact.fullname}" (${contact.contactid}).\n` +
+          `How to fix: Use that contact (get_record with entity "contact" and id "${contact.contactid}"). Only if the user says this lead is a different one: call again with allowDuplicate: true.`,
+      );
+      expect(leads()).toEqual([]);
+      expect(await audit.last()).toMatchObject({
+        tool: 'create_lead',
+        entity: 'lead',
+        outcome: expect.stringContaining(`matches a contact already there, "${contact.fullname}"`),
+      });
+      const anyway = await h.call('create_lead', { ...lead, allowDuplicate: true });
+      expect(anyway.isError, textOf(anyway)).toBeFalsy();
+      expect(leads()).toHaveLength(1);
+    } finally {
+      await emu.reset();
+    }
+  });
+
   it('where the rules cannot be read, the refusal stands, says how the user overrides it, and is audited', async () => {
     emu.configure({ duplicateRules: [{ entity: 'contact', columns: ['firstname', 'lastname'] }] });
     const noRules = builtInPolicyWith(

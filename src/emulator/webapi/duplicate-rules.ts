@@ -11,15 +11,40 @@ import { DataverseError } from './errors.js';
 export interface DuplicateRule {
   /** what an administrator sees in the list of rules (default: "<entity> with the same <columns>") */
   name?: string;
-  /** the table a new or changed record belongs to (the rule's base and matching record type) */
+  /** the table a new or changed record belongs to (the rule's Base Record Type) */
   entity: string;
-  /** every one must match exactly (a rule's conditions are AND-ed); a blank value matches nothing */
-  columns: string[];
+  /** the table looked in (Matching Record Type): the same one unless given ("leads matching contacts") */
+  matchingEntity?: string;
+  /** every one must match (a rule's conditions are AND-ed); a blank value matches nothing. A name alone is
+   * an Exact Match of that column on both tables */
+  columns: (string | RuleCondition)[];
   /** IsCaseSensitive: off by default, as on a new rule */
   caseSensitive?: boolean;
   /** ExcludeInactiveRecords: on here, so a qualified lead or a deactivated contact does not block a new one */
   excludeInactive?: boolean;
 }
+
+/**
+ * One condition of a rule (DuplicateRuleCondition): a column of the new record, the column of the matching
+ * table it is compared with, and how (OperatorCode: Exact Match, Same First Characters, Same Last Characters,
+ * the latter two with OperatorParam characters).
+ */
+export interface RuleCondition {
+  column: string;
+  /** the matching table's column (default: the same name) */
+  matching?: string;
+  operator?: 'exact' | 'firstCharacters' | 'lastCharacters';
+  characters?: number;
+}
+
+const OPERATOR_CODES = { exact: 0, firstCharacters: 1, lastCharacters: 2 } as const;
+
+const conditionOf = (
+  c: string | RuleCondition,
+): Required<Omit<RuleCondition, 'characters'>> & { characters?: number } =>
+  typeof c === 'string'
+    ? { column: c, matching: c, operator: 'exact' }
+    : { ...c, matching: c.matching ?? c.column, operator: c.operator ?? 'exact' };
 
 /** The emulator's published rules, after the defaults named on the page (same email; an account's same name). */
 export const DEFAULT_DUPLICATE_RULES: readonly DuplicateRule[] = [
@@ -44,14 +69,16 @@ export function writeRuleRows(store: Store, rules: readonly DuplicateRule[]): vo
   conditions.clear();
   for (const [i, r] of rules.entries()) {
     const id = `d0d0d0d0-0000-4000-8000-${String(i + 1).padStart(12, '0')}`;
-    // one Exact Match condition per column, the same field on the new record and the others
-    for (const [j, column] of r.columns.entries()) {
+    for (const [j, given] of r.columns.entries()) {
+      const c = conditionOf(given);
       const conditionId = `d1d1d1d1-0000-4000-8000-${String(i + 1).padStart(6, '0')}${String(j + 1).padStart(6, '0')}`;
       store.insert(conditions, conditionId, {
         duplicateruleconditionid: conditionId,
-        baseattributename: column,
-        matchingattributename: column,
-        operatorcode: 0,
+        baseattributename: c.column,
+        matchingattributename: c.matching,
+        operatorcode: OPERATOR_CODES[c.operator],
+        // "If you set the OperatorCode attribute to ExactMatch, don't set the OperatorParam attribute"
+        operatorparam: c.operator === 'exact' ? null : (c.characters ?? 1),
         ignoreblankvalues: true,
         regardingobjectid: { id, entity: 'duplicaterule' },
         createdon: null,
@@ -63,10 +90,10 @@ export function writeRuleRows(store: Store, rules: readonly DuplicateRule[]): vo
     }
     store.insert(table, id, {
       duplicateruleid: id,
-      name: r.name ?? `${r.entity} with the same ${r.columns.join(' and ')}`,
+      name: r.name ?? `${r.entity} with the same ${r.columns.map((c) => conditionOf(c).column).join(' and ')}`,
       description: null,
       baseentityname: r.entity,
-      matchingentityname: r.entity,
+      matchingentityname: r.matchingEntity ?? r.entity,
       iscasesensitive: !!r.caseSensitive,
       excludeinactiverecords: !!r.excludeInactive,
       statecode: 1,
@@ -111,7 +138,18 @@ function detectionOn(store: Store, entity: EntityDef): boolean {
   );
 }
 
-/** Refuses `row` (500, 0x80040333) when a rule for its table finds another record with the same values. */
+/** What a condition compares of a value: all of it, or its first or last characters. */
+function key(v: Value | undefined, c: ReturnType<typeof conditionOf>, caseSensitive: boolean): string | undefined {
+  const s = comparable(v, caseSensitive);
+  if (s === undefined || c.operator === 'exact') return s;
+  const n = c.characters ?? 1;
+  return c.operator === 'firstCharacters' ? s.slice(0, n) : s.slice(-n);
+}
+
+/**
+ * Refuses `row` (500, 0x80040333) when a rule whose base table is its table finds another record with the
+ * same values in the rule's matching table (the same one, or another: "a lead is a duplicate of a contact").
+ */
 export function assertNoDuplicate(
   store: Store,
   entity: EntityDef,
@@ -122,12 +160,14 @@ export function assertNoDuplicate(
   if (!detectionOn(store, entity)) return;
   for (const rule of rules) {
     if (rule.entity !== entity.logicalName) continue;
-    const wanted = rule.columns.map((c) => comparable(row[c], !!rule.caseSensitive));
+    const conditions = rule.columns.map(conditionOf);
+    const wanted = conditions.map((c) => key(row[c.column], c, !!rule.caseSensitive));
     if (wanted.some((w) => w === undefined)) continue;
-    for (const [otherId, other] of store.table(entity.logicalName).rows) {
-      if (otherId === id) continue;
+    const matching = rule.matchingEntity ?? entity.logicalName;
+    for (const [otherId, other] of store.table(matching).rows) {
+      if (otherId === id && matching === entity.logicalName) continue;
       if (rule.excludeInactive && typeof other.statecode === 'number' && other.statecode !== 0) continue;
-      if (rule.columns.every((c, i) => comparable(other[c], !!rule.caseSensitive) === wanted[i]))
+      if (conditions.every((c, i) => key(other[c.matching], c, !!rule.caseSensitive) === wanted[i]))
         throw duplicateFound();
     }
   }

@@ -97,6 +97,17 @@ export async function createUnderRules<T>(
         err.details,
       );
     const id = String(hit.found.id);
+    // a rule that looks in another table ("leads matching a contact's email"): what was asked for was not made,
+    // and the record in the way is named, for the user to decide
+    if (hit.entity.logicalName !== model.logicalName) {
+      const name = hit.entity.primaryNameAttribute ? hit.found[hit.entity.primaryNameAttribute] : undefined;
+      throw new DynamicsMcpError(
+        err.kind,
+        `Dynamics did not create the ${model.logicalName}: the organisation's duplicate detection rule "${hit.rule}" matches ${articleOf(hit.entity.logicalName)} ${hit.entity.logicalName} already there${typeof name === 'string' && name ? `, "${name}"` : ''} (${id}).`,
+        `Use that ${hit.entity.logicalName} (get_record with entity "${hit.entity.logicalName}" and id "${id}"). Only if the user says this ${model.logicalName} is a different one: call again with allowDuplicate: true.`,
+        err.details,
+      );
+    }
     await ctx.audit.record({
       tool,
       entity: model.logicalName,
@@ -106,7 +117,7 @@ export async function createUnderRules<T>(
       caller: ctx.caller,
       outcome: `duplicate: the organisation's rule "${hit.rule}" matched the existing record`,
     });
-    const article = /^[aeiou]/.test(model.logicalName) ? 'An' : 'A';
+    const article = articleOf(model.logicalName).replace('a', 'A');
     return {
       matched: {
         id,
@@ -117,3 +128,5 @@ export async function createUnderRules<T>(
     };
   }
 }
+
+const articleOf = (noun: string) => (/^[aeiou]/.test(noun) ? 'an' : 'a');

@@ -3,24 +3,40 @@ import { type EntityModel, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { compactRow } from './shape.js';
 
-/** DuplicateRuleCondition.OperatorCode: Exact Match, the one compared here */
-const EXACT_MATCH = 0;
+/**
+ * DuplicateRuleCondition.OperatorCode, as a condition on the matching table: Exact Match (0), Same First
+ * Characters (1) and Same Last Characters (2), the latter two of OperatorParam characters. Dates and choice
+ * labels (3–6) are not followed.
+ */
+const OPERATORS: Readonly<Record<number, 'eq' | 'startswith' | 'endswith'>> = {
+  0: 'eq',
+  1: 'startswith',
+  2: 'endswith',
+};
+
+/** The record a rule matched, in the rule's matching table (the created one's, or another: a lead's contact). */
+export interface RuleHit {
+  rule: string;
+  entity: EntityModel;
+  found: Record<string, unknown>;
+}
 
 /**
  * The record an organisation's duplicate detection rule matched, when Dynamics refused a create for it (500,
- * 0x80040333, which names none): the published rules for the table (DuplicateRule, Active) whose conditions
- * all compare a field with itself by Exact Match are each looked for with the values the create gave, and
- * the first record found is the one. Rules of other kinds, values not given, or columns the policy keeps from
- * the model are passed over; undefined when none finds a record (the refusal then stands as it is).
+ * 0x80040333, which names none): the published rules whose base table is the created one's (DuplicateRule,
+ * Active) are each looked for in their matching table with the values the create gave, compared as the rule's
+ * conditions say, and the first record found is the one. Rules of other kinds, values not given, or columns
+ * the policy keeps from the model are passed over; undefined when none finds a record (the refusal then stands
+ * as it is).
  */
 export async function recordMatchedByRule(
   ctx: Pick<ToolContext, 'client' | 'policy' | 'signal'>,
   model: EntityModel,
   values: Record<string, unknown>,
-): Promise<{ rule: string; found: Record<string, unknown> } | undefined> {
+): Promise<RuleHit | undefined> {
   const readable = (e: string, cols: string[]) => cols.every((c) => ctx.policy.canRead(e, c));
   if (
-    !readable('duplicaterule', ['duplicateruleid', 'name', 'baseentityname', 'matchingentityname', 'statecode']) ||
+    !readable('duplicaterule', ['duplicateruleid', 'name', 'baseentityname', 'statecode']) ||
     !readable('duplicaterulecondition', [
       'baseattributename',
       'matchingattributename',
@@ -33,13 +49,12 @@ export async function recordMatchedByRule(
   const rules = await ctx.client.query(
     {
       entity: 'duplicaterule',
-      select: ['duplicateruleid', 'name', 'excludeinactiverecords'].filter((c) =>
+      select: ['duplicateruleid', 'name', 'matchingentityname', 'excludeinactiverecords'].filter((c) =>
         ctx.policy.canRead('duplicaterule', c),
       ),
       where: {
         and: [
           { column: 'baseentityname', op: 'eq', value: model.logicalName },
-          { column: 'matchingentityname', op: 'eq', value: model.logicalName },
           { column: 'statecode', op: 'eq', value: 1 },
         ],
       },
@@ -51,42 +66,71 @@ export async function recordMatchedByRule(
   const conditions = await ctx.client.query(
     {
       entity: 'duplicaterulecondition',
-      select: ['baseattributename', 'matchingattributename', 'operatorcode', 'regardingobjectid'],
+      select: [
+        'baseattributename',
+        'matchingattributename',
+        'operatorcode',
+        'operatorparam',
+        'regardingobjectid',
+      ].filter((c) => ctx.policy.canRead('duplicaterulecondition', c)),
       where: { column: 'regardingobjectid', op: 'in', value: rules.rows.map((r) => String(r.duplicateruleid)) },
       top: 500,
     },
     opts,
   );
   // the values given, by the column each key names (a logical name or a label)
-  const given = new Map<string, unknown>();
+  const given = new Map<string, string | number>();
   for (const [k, v] of Object.entries(values)) {
     const column = writtenColumn(model, k);
-    if (column && (typeof v === 'string' ? v.trim() : typeof v === 'number')) given.set(column.logicalName, v);
+    if (column && typeof v === 'string' && v.trim()) given.set(column.logicalName, v.trim());
+    else if (column && typeof v === 'number') given.set(column.logicalName, v);
   }
   for (const rule of rules.rows) {
+    const matching = typeof rule.matchingentityname === 'string' ? rule.matchingentityname : model.logicalName;
+    const target =
+      matching === model.logicalName ? model : await ctx.client.checker.entity(matching).catch(() => undefined);
     const own = conditions.rows.filter((c) => c._regardingobjectid_value === rule.duplicateruleid);
-    const columns = own.map((c) => String(c.baseattributename));
+    const where = target && own.length ? own.map((c) => conditionFor(c, given)) : [];
     if (
-      !own.length ||
-      own.some((c) => c.operatorcode !== EXACT_MATCH || c.matchingattributename !== c.baseattributename) ||
-      !columns.every((c) => given.has(c) && ctx.policy.canRead(model.logicalName, c))
+      !target ||
+      !where.length ||
+      !where.every((w): w is Condition & { column: string } => !!w && ctx.policy.canRead(target.logicalName, w.column))
     )
       continue;
-    const where: Condition[] = columns.map((c) => ({ column: c, op: 'eq', value: given.get(c) as string | number }));
-    if (rule.excludeinactiverecords === true && ctx.policy.canRead(model.logicalName, 'statecode'))
+    if (rule.excludeinactiverecords === true && ctx.policy.canRead(target.logicalName, 'statecode'))
       where.push({ column: 'statecode', op: 'eq', value: 0 });
+    const columns = where.map((w) => w.column);
     const page = await ctx.client.query(
       {
-        entity: model.logicalName,
-        select: [model.primaryNameAttribute, ...columns].filter(
-          (c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(model.logicalName, c),
+        entity: target.logicalName,
+        select: [target.primaryNameAttribute, ...columns].filter(
+          (c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(target.logicalName, c),
         ),
         where: { and: where },
         top: 1,
       },
       opts,
     );
-    if (page.rows[0]) return { rule: String(rule.name), found: compactRow(model, page.rows[0]) };
+    if (page.rows[0]) return { rule: String(rule.name), entity: target, found: compactRow(target, page.rows[0]) };
   }
   return undefined;
+}
+
+/** One rule condition as a condition on the matching table, with the value the create gave; undefined if it cannot be. */
+function conditionFor(
+  c: Record<string, unknown>,
+  given: ReadonlyMap<string, string | number>,
+): (Condition & { column: string }) | undefined {
+  const op = OPERATORS[Number(c.operatorcode)];
+  const value = given.get(String(c.baseattributename));
+  const column = c.matchingattributename;
+  if (!op || value === undefined || typeof column !== 'string' || !column) return undefined;
+  if (op === 'eq') return { column, op, value };
+  // the first or last characters: how many is the condition's OperatorParam, which must be read to be known
+  const n = Number(c.operatorparam);
+  if (!Number.isInteger(n) || n < 1) return undefined;
+  const text = String(value);
+  // a value shorter than that is compared whole, as its first (or last) characters are all of it
+  if (text.length <= n) return { column, op: 'eq', value: text };
+  return { column, op, value: op === 'startswith' ? text.slice(0, n) : text.slice(-n) };
 }
