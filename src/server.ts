@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
+  type CallToolResult,
   ElicitResultSchema,
   ListToolsRequestSchema,
   type ListToolsResult,
@@ -22,7 +23,7 @@ import type { ToolContext, ToolDefinition } from './tools/define.js';
 import { toolsFor } from './tools/index.js';
 import { buildToolList } from './tools/list-cache.js';
 import { KeyedMutex } from './tools/support/dedupe.js';
-import { toolSuccess, toToolResult } from './tools/support/result.js';
+import { sdkToolError, toolSuccess, toToolResult } from './tools/support/result.js';
 import { forValidation } from './tools/support/validation.js';
 import { VERSION } from './version.js';
 
@@ -70,6 +71,11 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
   server.server.onerror = (err) =>
     deps.log.warn({ error: err.message.slice(0, 300) }, 'a message from the MCP client could not be read');
   const readOnly = deps.policy.readOnly;
+  // what the SDK answers before a tool runs (arguments its schema refuses, a tool that does not exist) is
+  // said as every other refusal is (result.ts); the method is the SDK's one place for those answers
+  const names = toolsFor(readOnly).map((t) => t.name);
+  (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
+    sdkToolError(message, names);
   // one child logger per tool for this server (one session): pino runs its redaction over a child's bindings
   // when it is made, ~7 KB of garbage per call that under load is promoted with the calls in flight
   const toolLogs = new Map<string, Logger>();

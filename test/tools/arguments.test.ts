@@ -51,7 +51,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     // a condition with a column beside column/op/value would otherwise lose that column without a word
     [
       'query_entities',
-      /^a condition has only column, op and value \(or and\/or\/not\), not 'statecode'\. For more than one condition, group them/,
+      /^where: a condition has only column, op and value \(or and\/or\/not\), not 'statecode'\. For more than one condition, group them/,
       () => ({ entity: 'account', where: { column: 'name', op: 'contains', value: 'a', statecode: 0 } }),
     ],
     ['describe_entity', /^describe_entity has no argument 'table' \(use 'entity'\)/, () => ({ table: 'lead' })],
@@ -86,15 +86,36 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id));
     const r = await h.call(tool, args());
     expect(r.isError).toBe(true);
-    const text = textOf(r).replace(/^MCP error -32602: Input validation error: Invalid arguments for tool \w+: /, '');
+    // said as every other refusal is, not as the SDK's "MCP error -32602: Input validation error: …"
+    const [first, fix, ...more] = textOf(r).split('\n');
+    expect(first).toMatch(/^Error \(bad_input\): /);
+    const text = first!.replace(/^Error \(bad_input\): /, '');
     expect(text).toMatch(message);
+    expect(fix).toBe(
+      `How to fix: Call ${tool} again with that argument corrected; its input schema (tools/list) says what each one takes.`,
+    );
     // the one cause, once: not also "expected string, received undefined" for the argument it was meant as
-    expect(text).not.toMatch(/\n|received undefined/);
+    expect(more).toEqual([]);
+    expect(text).not.toMatch(/received undefined| at \w+$/);
     // nothing was read or written
     expect(apiRequests(emu, since)).toEqual([]);
     expect(emu.rows('lead')).toHaveLength(leads);
     expect(emu.rows('incident')).toHaveLength(cases);
     expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id))).toBe(before);
+  });
+
+  it("zod's own words name the argument, several causes are said together, and a tool that does not exist lists those that do", async () => {
+    const r = await h.call('query_entities', { entity: 'account', top: 'lots', select: 5 });
+    expect(textOf(r)).toMatch(
+      /^Error \(bad_input\): select is a list of column names, .* top: Invalid input: expected number, received string\.\nHow to fix: Call query_entities again with those arguments corrected; its input schema \(tools\/list\) says what each one takes\.$/,
+    );
+    const none = await h.call('create_contact', { lastname: 'Silva' });
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toBe(
+      "Error (bad_input): There is no tool 'create_contact'.\n" +
+        "How to fix: Use one of this server's tools: describe_entity, query_entities, aggregate_records, get_record, pipeline_summary, create_lead, create_case, resolve_case, update_record, create_record, add_note.",
+    );
+    expect(apiRequests(emu, 0).filter((q) => q.method !== 'GET')).toEqual([]);
   });
 
   it('the same calls with the documented names do what was asked', async () => {
@@ -174,7 +195,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       customer: { accountId: account.id },
       externalRef: 2 ** 60,
     });
-    expect(textOf(unsafe)).toMatch(/expected string, received number at externalRef/);
+    expect(textOf(unsafe)).toMatch(/externalRef: Invalid input: expected string, received number\./);
     const notJson = await h.call('query_entities', { entity: 'account', select: '["name"' });
     expect(textOf(notJson)).toContain('select is a list of column names');
     expect(apiRequests(emu, since)).toEqual([]);

@@ -258,7 +258,7 @@ describe('pipeline_summary', () => {
     const r = await h.call('pipeline_summary', { groupBy: 'account' });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(
-      /groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity \(e\.g\. groupBy \["parentaccountid"\], sum of estimatedvalue_base\)\. at groupBy$/,
+      /groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity \(e\.g\. groupBy \["parentaccountid"\], sum of estimatedvalue_base\)\.\nHow to fix: Call pipeline_summary again with that argument corrected/,
     );
     const owner = await h.call('pipeline_summary', { groupBy: 'Owner' });
     expect(owner.structuredContent.groupBy).toBe('owner');

@@ -665,7 +665,9 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const noCustomer = await h.call('create_case', { title: 'x' });
     expect(textOf(noCustomer)).toContain('customer is required: the account or contact the case is for');
     const blank = await h.call('create_lead', { lastName: '  ', email: 'blank@example.com' });
-    expect(textOf(blank)).toMatch(/empty text: give a value \(or leave an optional argument out\)\. at lastName/);
+    expect(textOf(blank)).toMatch(
+      /^Error \(bad_input\): lastName: empty text: give a value \(or leave an optional argument out\)\.\n/,
+    );
     expect(leadsWith('blank@example.com')).toHaveLength(0);
   });
 

@@ -59,3 +59,39 @@ export function toRpcError(
 export function toolSuccess(structured: Record<string, unknown>, text: string): CallToolResult {
   return { structuredContent: structured, content: [{ type: 'text', text }] };
 }
+
+const ARGUMENTS_REFUSED = /^MCP error -32602: Input validation error: Invalid arguments for tool (\S+): ([\s\S]*)$/;
+const NO_SUCH_TOOL = /^MCP error -32602: Tool (.+) not found$/;
+
+/**
+ * What the SDK answers itself, before a tool runs (McpServer.createToolError): arguments the tool's schema
+ * refuses ("MCP error -32602: Input validation error: Invalid arguments for tool x: <issue> at <path>", one
+ * line per issue) and a tool that does not exist, said as every other refusal is: "Error (bad_input): …" and
+ * how to fix it. Anything else it sends is passed on as it is.
+ */
+export function sdkToolError(message: string, tools: readonly string[]): CallToolResult {
+  const text = (lines: string[]) => ({ isError: true, content: [{ type: 'text' as const, text: lines.join('\n') }] });
+  const refused = ARGUMENTS_REFUSED.exec(message);
+  if (refused) {
+    const [, tool, issues] = refused as unknown as [string, string, string];
+    const said = issues.split('\n').map((line) => {
+      // our schemas' messages name their argument already; zod's own ("Invalid input: expected number …") do not
+      const at = / at ([\w.[\]]+)$/.exec(line);
+      const what = at ? line.slice(0, at.index) : line;
+      const path = at?.[1] ?? '';
+      const named = !path || what.startsWith(path.split(/[.[]/)[0]!);
+      return `${named ? '' : `${path}: `}${what}${/[.)]$/.test(what) ? '' : '.'}`;
+    });
+    return text([
+      `Error (bad_input): ${said.join(' ')}`,
+      `How to fix: Call ${tool} again with ${said.length > 1 ? 'those arguments' : 'that argument'} corrected; its input schema (tools/list) says what each one takes.`,
+    ]);
+  }
+  const missing = NO_SUCH_TOOL.exec(message);
+  if (missing)
+    return text([
+      `Error (bad_input): There is no tool '${missing[1]}'.`,
+      `How to fix: Use one of this server's tools: ${tools.join(', ')}.`,
+    ]);
+  return text([message]);
+}
