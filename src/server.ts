@@ -75,7 +75,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
   // said as every other refusal is (result.ts); the method is the SDK's one place for those answers
   const names = toolsFor(readOnly).map((t) => t.name);
   (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
-    sdkToolError(message, names);
+    sdkToolError(deps.scrubber.scrub(message), names);
   // one child logger per tool for this server (one session): pino runs its redaction over a child's bindings
   // when it is made, ~7 KB of garbage per call that under load is promoted with the calls in flight
   const toolLogs = new Map<string, Logger>();

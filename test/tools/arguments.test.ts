@@ -116,6 +116,10 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
         "How to fix: Use one of this server's tools: describe_entity, query_entities, aggregate_records, get_record, pipeline_summary, create_lead, create_case, resolve_case, update_record, create_record, add_note.",
     );
     expect(apiRequests(emu, 0).filter((q) => q.method !== 'GET')).toEqual([]);
+    // what the client sent is echoed through the same scrubber as every answer
+    const secret = String(emu.env.AZURE_CLIENT_SECRET);
+    const echoed = await h.call(`x${secret}`, {});
+    expect(textOf(echoed)).toMatch(/^Error \(bad_input\): There is no tool 'x\[redacted\]'\./);
   });
 
   it('the same calls with the documented names do what was asked', async () => {
