@@ -9,6 +9,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   incidentresolution: 'Activity',
   opportunityclose: 'Activity',
   task: 'Activity',
+  phonecall: 'Activity',
 };
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */

@@ -10,6 +10,7 @@ import {
   opportunity,
   opportunityclose,
   organization,
+  phonecall,
   systemuser,
   task,
   territory,
@@ -49,6 +50,12 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Tasks', 'task', 'regardingobjectid'],
   ['opportunity', 'Opportunity_Tasks', 'task', 'regardingobjectid'],
   ['incident', 'Incident_Tasks', 'task', 'regardingobjectid'],
+  // and their phone calls ("PhoneCall entity reference", one-to-many relationships)
+  ['account', 'Account_Phonecalls', 'phonecall', 'regardingobjectid'],
+  ['contact', 'Contact_Phonecalls', 'phonecall', 'regardingobjectid'],
+  ['lead', 'Lead_Phonecalls', 'phonecall', 'regardingobjectid'],
+  ['opportunity', 'Opportunity_Phonecalls', 'phonecall', 'regardingobjectid'],
+  ['incident', 'Incident_Phonecalls', 'phonecall', 'regardingobjectid'],
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
@@ -62,6 +69,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   incidentresolution,
   opportunityclose,
   task,
+  phonecall,
   systemuser,
   territory,
   transactioncurrency,

@@ -429,10 +429,56 @@ export const task = entity({
   ],
 });
 
+// A phone call logged against a record ("PhoneCall entity reference"): Subject (200, ApplicationRequired),
+// Direction (Boolean: 1 Outgoing, the default; 0 Incoming), Phone Number (200), Duration, Due, Regarding;
+// Open (status Open), Completed (Made or Received) or Canceled, the last two read-only. StateCode is not valid
+// for create: a call is logged, then completed. The party lists (Call From, Call To) are not modelled.
+export const phonecall = entity({
+  logicalName: 'phonecall',
+  entitySetName: 'phonecalls',
+  schemaName: 'PhoneCall',
+  displayName: 'Phone Call',
+  displayCollectionName: 'Phone Calls',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4210,
+  attributes: [
+    str('subject', 'Subject', 200, 'ApplicationRequired'),
+    memo('description', 'Description', 2000),
+    { ...bool('directioncode', 'Direction', ['Incoming', 'Outgoing']), defaultValue: true },
+    formatted('Phone', 'phonenumber', 'Phone Number', 200),
+    date('scheduledend', 'Due'),
+    date('actualend', 'Actual End'),
+    int('actualdurationminutes', 'Duration', 0, 2_147_483_647),
+    picklist('prioritycode', 'Priority', [
+      [0, 'Low'],
+      [1, 'Normal'],
+      [2, 'High'],
+    ]),
+    attr('regardingobjectid', 'Regarding', 'Lookup', {
+      targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
+      navigationSuffix: '_phonecall',
+    }),
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Completed', 2],
+        [2, 'Canceled', 3],
+      ],
+      [
+        [1, 'Open', 0],
+        [2, 'Made', 1],
+        [4, 'Received', 1],
+        [3, 'Canceled', 2],
+      ],
+    ),
+  ],
+});
+
 // The organisation's duplicate detection rules ("Duplicate Detection Rule (DuplicateRule) table/entity
 // reference": name, base and matching record types, case sensitivity, inactive records; Active/Published when
-// they apply). The emulator writes one row per rule it applies (webapi/duplicate-rules.ts); conditions are not
-// modelled as rows.
+// they apply). The emulator writes a row per rule it applies, and one per condition (webapi/duplicate-rules.ts).
 export const duplicaterule = entity({
   logicalName: 'duplicaterule',
   entitySetName: 'duplicaterules',

@@ -53,6 +53,8 @@ export interface AttributeDef {
    * for their own table too (a task's regardingobjectid_account_task; a note's objectid_account has none)
    */
   navigationSuffix?: string;
+  /** what a create that leaves the column out stores (a Boolean's DefaultValue: a phone call is Outgoing) */
+  defaultValue?: boolean | number | string;
   validForCreate: boolean;
   validForUpdate: boolean;
   validForRead: boolean;

@@ -8,6 +8,7 @@ import {
   COMPANY_FORM,
   COMPANY_PREFIX,
   COMPANY_SUFFIX,
+  DEAL_CALLS,
   DEAL_TASKS,
   FIRST_NAMES,
   JOB_TITLES,
@@ -409,6 +410,30 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         statuscode: done ? 5 : rnd.pick([2, 2, 3, 4]),
       },
       { owner: ownerOf(record), createdDaysAgo: rnd.int(1, Math.max(1, Math.min(30, daysAgo(record.createdon)))) },
+    );
+  }
+  // Phone calls (last again): about four in ten open deals had a call logged in the last month, made or
+  // received, completed
+  for (const [id, deal] of store.table('opportunity').rows) {
+    if (deal.statecode !== 0 || !rnd.chance(0.4)) continue;
+    const outgoing = rnd.chance(0.7);
+    const at = anchor - rnd.int(1, 30) * DAY + rnd.int(8, 17) * 3_600_000;
+    add(
+      'phonecall',
+      {
+        subject: rnd.pick(DEAL_CALLS),
+        description: null,
+        directioncode: outgoing,
+        phonenumber: null,
+        scheduledend: iso(at),
+        actualend: iso(at),
+        actualdurationminutes: rnd.pick([5, 15, 15, 30, 45]),
+        prioritycode: 1,
+        regardingobjectid: { id, entity: 'opportunity' },
+        statecode: 1,
+        statuscode: outgoing ? 2 : 4,
+      },
+      { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(0, Math.floor((anchor - at) / DAY)) },
     );
   }
   return count;

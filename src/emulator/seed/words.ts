@@ -284,3 +284,5 @@ export const DEAL_TASKS = [
   'Send pricing',
 ];
 export const CASE_TASKS = ['Call the customer back', 'Check the logs', 'Confirm the fix with the customer'];
+/** What a call logged against a deal was about */
+export const DEAL_CALLS = ['Discovery call', 'Pricing questions', 'Check-in call', 'Contract terms', 'Demo follow-up'];

@@ -41,6 +41,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   incidentresolution: 'Activity',
   opportunityclose: 'Activity',
   task: 'Activity',
+  phonecall: 'Activity',
 };
 
 /**

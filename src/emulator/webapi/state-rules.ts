@@ -9,6 +9,8 @@ const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
   lead: [1],
   // a completed or canceled task (task statecode: "Completed and canceled tasks are read-only")
   task: [1, 2],
+  // "Completed and canceled phone calls are read-only and can't be edited"
+  phonecall: [1, 2],
 };
 
 /** States an update cannot set: Dynamics' action for each does it, with the activity that records why. */

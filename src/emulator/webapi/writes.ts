@@ -270,7 +270,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
     throw badRequest(`The key in the URL (${forcedId}) and the ${pk} in the body (${values[pk]}) differ.`);
   if (table.get(id)) throw duplicateKey();
   const row: Row = {};
-  for (const a of entity.attributes) row[a.logicalName] = null;
+  for (const a of entity.attributes) row[a.logicalName] = a.defaultValue ?? null;
   Object.assign(row, values);
   row[pk] = id;
   if (entity.ownershipType === 'UserOwned' && !row.ownerid)
