@@ -21,9 +21,23 @@ const taskColumns = [
   'regardingobjectid',
 ];
 
+/** What a phone call logged against a record says: its topic, which way, how long, when, about what */
+const callColumns = [
+  'subject',
+  'description',
+  'directioncode',
+  'phonenumber',
+  'scheduledend',
+  'actualend',
+  'actualdurationminutes',
+  'prioritycode',
+  'regardingobjectid',
+];
+
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
- * accounts, contacts, opportunities and tasks through create_record), notes and tasks on them, cases'
+ * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
+ * calls on them, cases'
  * resolutions, and read
  * access to user and territory names (owners, assignment) and to the organisation's name and calendar
  * settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
@@ -82,6 +96,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'incident_customer_accounts',
         'Account_Annotation',
         'Account_Tasks',
+        'Account_Phonecalls',
       ],
     },
     contact: {
@@ -118,7 +133,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
       ],
-      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation', 'Contact_Tasks'],
+      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation', 'Contact_Tasks', 'Contact_Phonecalls'],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     lead: {
@@ -176,6 +191,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'ownerid',
         'Lead_Annotation',
         'Lead_Tasks',
+        'Lead_Phonecalls',
       ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
@@ -230,6 +246,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'ownerid',
         'Opportunity_Annotation',
         'Opportunity_Tasks',
+        'Opportunity_Phonecalls',
         'Opportunity_OpportunityClose',
       ],
     },
@@ -270,6 +287,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'ownerid',
         'Incident_Annotation',
         'Incident_Tasks',
+        'Incident_Phonecalls',
         'Incident_IncidentResolutions',
       ],
     },
@@ -320,6 +338,21 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid_lead_task',
         'regardingobjectid_opportunity_task',
         'regardingobjectid_incident_task',
+        'ownerid',
+      ],
+    },
+    // phone calls on the tables above: a call logged (create_record), then completed as Made or Received
+    // (update_record: statecode "Completed")
+    phonecall: {
+      create: true,
+      read: ['activityid', ...callColumns, ...audit],
+      write: [...callColumns, 'ownerid', 'statecode', 'statuscode'],
+      expand: [
+        'regardingobjectid_account_phonecall',
+        'regardingobjectid_contact_phonecall',
+        'regardingobjectid_lead_phonecall',
+        'regardingobjectid_opportunity_phonecall',
+        'regardingobjectid_incident_phonecall',
         'ownerid',
       ],
     },

@@ -42,6 +42,12 @@ const CUSTOMER_FROM: Readonly<Record<string, { column: string; from: readonly [s
 
 /** Tables where only an open record is the same one: activities, done or canceled, are history */
 const OPEN_ONLY = new Set(['task']);
+/**
+ * Tables where a record is the same one only on the day it was made, whatever its state: a call is logged, then
+ * completed, so a model repeating itself that day means the call already logged; another day, another call.
+ */
+const ONCE_A_DAY = new Set(['phonecall']);
+const todayUtc = () => new Date().toISOString().slice(0, 10);
 
 function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
   const rule = CUSTOMER_FROM[model.logicalName];
@@ -77,7 +83,7 @@ export const createRecord = defineTool({
   name: 'create_record',
   title: 'Create a Dynamics record',
   description:
-    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity or task (leads, cases and notes have their own tools). "values" as in update_record. ' +
+    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity, task or phonecall (leads, cases and notes have their own tools). "values" as in update_record. ' +
     'A record with the same email, or else name, is returned (duplicate: true) instead, unless allowDuplicate.',
   inputSchema: toolArgs(
     'create_record',
@@ -124,7 +130,8 @@ export const createRecord = defineTool({
     const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
     if (!key || args.allowDuplicate) return create(ctx, model, values, undefined, args.allowDuplicate);
     // one check-then-create per key at a time in this process; across processes the name-based id decides
-    const said = `${logical}:${key.match.map((m) => `${m.column}:${m.value.toLowerCase()}`).join(':')}:${key.customer?.id ?? ''}`;
+    const day = ONCE_A_DAY.has(logical) ? `:${todayUtc()}` : '';
+    const said = `${logical}:${key.match.map((m) => `${m.column}:${m.value.toLowerCase()}`).join(':')}:${key.customer?.id ?? ''}${day}`;
     return createOnce(
       ctx,
       said,
@@ -213,6 +220,11 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
   // a task done is not the next one: only an open one is the same (all count for the next one's id, which
   // must differ from theirs)
   const openOnly = OPEN_ONLY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'statecode');
+  // made today (UTC, as the id's key counts): the day starts at midnight, compared as a moment
+  const today =
+    ONCE_A_DAY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'createdon')
+      ? [{ column: 'createdon', op: 'ge' as const, value: `${todayUtc()}T00:00:00Z` }]
+      : [];
   const columns = [
     model.primaryNameAttribute,
     ...key.match.map((m) => m.column),
@@ -227,6 +239,7 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
         and: [
           ...key.match.map((m) => ({ column: m.column, op: 'eq' as const, value: m.value })),
           ...(key.customer ? [{ column: key.customer.column, op: 'eq' as const, value: key.customer.id }] : []),
+          ...today,
         ],
       },
       orderBy: ctx.policy.canRead(model.logicalName, 'createdon') ? 'createdon desc' : undefined,
@@ -252,7 +265,7 @@ async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<str
   const url = recordUrl(ctx.config.dynamics.url, model.logicalName, id);
   return {
     structured: { entity: model.logicalName, id, duplicate: true, url, existing: found },
-    text: `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+    text: `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }
 

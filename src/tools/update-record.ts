@@ -8,7 +8,7 @@ import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { entityParam, idParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
-import { askedState, closedRecordRefusal, declinedByUser } from './support/state-change.js';
+import { askedState, closedRecordRefusal, completedCallReason, declinedByUser } from './support/state-change.js';
 import { valuesParam } from './support/write-values.js';
 
 /**
@@ -113,7 +113,7 @@ export const updateRecord = defineTool({
         text: `Not updated: the user chose "${declined}".`,
       };
     const r = await ctx.client
-      .update(logical, id, values, { etag: args.etag, signal: ctx.signal })
+      .update(logical, id, await completedCallReason(ctx, model, id, values), { etag: args.etag, signal: ctx.signal })
       .catch(async (err: unknown) => {
         // a closed record: say so, and how to go on
         throw (await closedRecordRefusal(ctx, model, id, err)) ?? err;

@@ -20,6 +20,7 @@ const ALLOWED = [
   'incidentresolution',
   'opportunityclose',
   'task',
+  'phonecall',
   'duplicaterule',
   'duplicaterulecondition',
   'systemuser',

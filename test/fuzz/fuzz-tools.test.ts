@@ -146,6 +146,7 @@ const RELATIONS: Record<string, Record<string, string>> = {
   opportunity: { parentaccountid: 'account', customerid_account: 'account' },
   incident: { customerid_account: 'account', primarycontactid: 'contact' },
   task: { regardingobjectid_account_task: 'account', regardingobjectid_opportunity_task: 'opportunity' },
+  phonecall: { regardingobjectid_opportunity_phonecall: 'opportunity' },
 };
 /** a related table's columns the policy lets the model read, and ones it does not */
 const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
@@ -446,6 +447,25 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
             },
             { requiredKeys: ['entity', 'values'] },
           ),
+          // a call logged about a record, which way it went and how long it took
+          fc.record(
+            {
+              entity: fc.constantFrom('phonecall', 'Phone Calls'),
+              values: fc.record(
+                {
+                  subject: fc.string({ minLength: 1, maxLength: 40 }),
+                  regardingobjectid: fc.constantFrom(...ids('opportunity').slice(0, 2)).map((id) => ({
+                    entity: 'opportunity',
+                    id,
+                  })),
+                  directioncode: fc.constantFrom('Incoming', 'Outgoing', true, 0, 'sideways'),
+                  actualdurationminutes: fc.oneof(fc.integer({ min: -5, max: 600 }), fc.constant('20 minutes')),
+                },
+                { requiredKeys: ['subject'] },
+              ),
+            },
+            { requiredKeys: ['entity', 'values'] },
+          ),
         ),
       },
       // and what may not be: other tables, columns outside the write list, wrong values, nothing required
@@ -620,7 +640,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|tasks|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|tasks|phonecalls|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );

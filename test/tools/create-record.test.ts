@@ -174,6 +174,79 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(none)).toContain('A new opportunity needs customerid (Potential Customer).');
   });
 
+  // "PhoneCall entity reference": StateCode is not valid for create, Direction defaults to Outgoing, a completed
+  // call is Made or Received and read-only
+  it('a call is logged about a record once that day, completed as Made or, coming in, Received, and then read-only', async () => {
+    const deal = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const log = (values: Record<string, unknown>) => h.call('create_record', { entity: 'Phone Calls', values });
+    const calls = () => emu.rows('phonecall').filter((c) => c.subject === 'Volume discounts');
+    const first = await log({
+      subject: 'Volume discounts',
+      regardingobjectid: String(deal.name),
+      Direction: 'Incoming',
+      actualdurationminutes: 20,
+      description: 'Asked for 10% off above 500 seats.',
+    });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    expect(calls()).toMatchObject([
+      {
+        activityid: first.structuredContent.id,
+        regardingobjectid: { id: deal.opportunityid, entity: 'opportunity' },
+        directioncode: false,
+        actualdurationminutes: 20,
+        statecode: 0,
+        statuscode: 1,
+      },
+    ]);
+    // the model repeating itself that day: the call already logged
+    const again = await log({ subject: 'Volume discounts', regardingobjectid: String(deal.name) });
+    expect(again.structuredContent).toMatchObject({ duplicate: true, id: first.structuredContent.id });
+    expect(textOf(again)).toContain('already exists, made today');
+    // completed: Received, since it came in (the state's default reason, Made, is a call made)
+    const done = await h.call('update_record', {
+      entity: 'phonecall',
+      id: first.structuredContent.id,
+      values: { statecode: 'Completed' },
+    });
+    expect(done.isError, textOf(done)).toBeFalsy();
+    expect(done.structuredContent.changed).toMatchObject({ statecode: 'Completed (1)', statuscode: 'Received (4)' });
+    // still the same call that day, done or not
+    const thrice = await log({ subject: 'Volume discounts', regardingobjectid: String(deal.name) });
+    expect(thrice.structuredContent).toMatchObject({ duplicate: true, id: first.structuredContent.id });
+    expect(calls()).toHaveLength(1);
+    const edit = await h.call('update_record', {
+      entity: 'phonecall',
+      id: first.structuredContent.id,
+      values: { description: 'Wants 15%.' },
+    });
+    expect(textOf(edit)).toContain('This phone call is Completed: Dynamics keeps it read-only until it is reopened');
+    // a call made (Outgoing, the default) completes as Made; the deal lists its calls
+    const made = await log({
+      subject: 'Contract terms',
+      regardingobjectid: { entity: 'opportunity', id: deal.opportunityid },
+    });
+    await h.call('update_record', {
+      entity: 'phonecall',
+      id: made.structuredContent.id,
+      values: { statecode: 'Completed' },
+    });
+    expect(emu.rows('phonecall').find((c) => c.activityid === made.structuredContent.id)).toMatchObject({
+      directioncode: true,
+      statecode: 1,
+      statuscode: 2,
+    });
+    const listed = await h.call('get_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      select: ['name'],
+      expand: [{ relation: 'Opportunity_Phonecalls', select: ['subject', 'statuscode'] }],
+    });
+    expect(listed.isError, textOf(listed)).toBeFalsy();
+    expect(JSON.stringify(listed.structuredContent)).toContain(
+      '"subject":"Volume discounts","statuscode":"Received (4)"',
+    );
+  });
+
   it('a task on a deal: the same open task there is the one; on another deal, or once done, it is a new one', async () => {
     const [d1, d2] = emu.rows('opportunity').filter((o) => o.statecode === 0);
     const task = (values: Record<string, unknown>) => h.call('create_record', { entity: 'tasks', values });
@@ -266,7 +339,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const territory = await h.call('create_record', { entity: 'territory', values: { name: 'X' } });
     expect(textOf(territory)).toBe(
       "Error (policy): Creating territory records is not allowed under this server's policy.\n" +
-        'How to fix: Tables you may create records in: account, contact, opportunity, task.',
+        'How to fix: Tables you may create records in: account, contact, opportunity, task, phonecall.',
     );
     expect(posts(since)).toEqual([]);
   });

@@ -40,6 +40,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'opportunity',
       'opportunityclose',
       'organization',
+      'phonecall',
       'systemuser',
       'task',
       'territory',
@@ -48,8 +49,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // the tables create_record makes records in, marked and said
     expect(
       r.structuredContent.entities.filter((e: { create?: boolean }) => e.create).map((e: { name: string }) => e.name),
-    ).toEqual(['account', 'contact', 'opportunity', 'task']);
-    expect(textOf(r)).toContain('create_record makes account, contact, opportunity, task records.');
+    ).toEqual(['account', 'contact', 'opportunity', 'task', 'phonecall']);
+    expect(textOf(r)).toContain('create_record makes account, contact, opportunity, task, phonecall records.');
   });
 
   it('describe_entity shows readable and writable columns with types, labels, targets and required levels — and hides the rest', async () => {

@@ -128,7 +128,35 @@ export function refuseIfChanged(etag: string | undefined, row: Row, entity: stri
  * Tables whose closed records Dynamics keeps read-only until they are reopened (reference §6.2; a task's
  * statecode: "Completed and canceled tasks are read-only").
  */
-const CLOSED_READ_ONLY: ReadonlySet<string> = new Set(['incident', 'opportunity', 'lead', 'task']);
+const CLOSED_READ_ONLY: ReadonlySet<string> = new Set(['incident', 'opportunity', 'lead', 'task', 'phonecall']);
+
+/** PhoneCall statuscode: Completed as Received (4), where the state's default reason, Made, says it was made */
+const RECEIVED = 4;
+
+/**
+ * A phone call completed without a status reason: Received for an incoming one (Direction, in the update or
+ * else the record's), as Dynamics' Mark Complete says it; the state's default reason, Made, is an outgoing
+ * call. Anything else, or a call whose direction cannot be read, goes as asked.
+ */
+export async function completedCallReason(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: Values,
+): Promise<Values> {
+  if (model.logicalName !== 'phonecall' || !ctx.policy.canWrite('phonecall', 'statuscode')) return values;
+  const asked = askedState(model, values, {});
+  if (asked?.state !== 1 || asked.status !== undefined) return values;
+  const given = Object.entries(values).find(([k]) => k.toLowerCase() === 'directioncode')?.[1];
+  let incoming: boolean | undefined;
+  if (given !== undefined) incoming = given === false || /^(incoming|false|0)$/i.test(String(given).trim());
+  else if (ctx.policy.canRead('phonecall', 'directioncode'))
+    incoming = await ctx.client
+      .get('phonecall', id, { select: ['directioncode'], signal: ctx.signal })
+      .then((r) => r.row.directioncode === false)
+      .catch(() => undefined);
+  return incoming ? { ...values, statuscode: RECEIVED } : values;
+}
 
 /**
  * Why Dynamics refused an update, where the record is closed: a resolved case, a won or lost deal, a qualified
