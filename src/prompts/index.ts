@@ -73,7 +73,9 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
         `Call pipeline_summary${from || to ? ` with from ${from ?? '(start)'} and to ${to ?? '(end)'}` : ' for the current quarter'}, by stage and then by owner. ` +
           'For the trend, call aggregate_records on opportunity with where {"statecode": "Won", "actualclosedate": "last 6 months"}, groupBy "actualclosedate by month" and measures "count, sum(actualvalue_base)". ' +
           'Then find open deals whose close date has passed: query_entities on opportunity with where {"statecode": "Open", "estimatedclosedate": {"lt": "today"}}, orderBy "estimatedvalue desc". ' +
-          'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages, overdue deals). ' +
+          // a customer nobody has spoken to lately is a risk the totals do not show
+          'And find the largest open deals with no call logged in the last 30 days: query_entities on opportunity with where {"statecode": "Open", "phonecalls": {"none": {"createdon": "last 30 days"}}}, orderBy "estimatedvalue desc", top 10. ' +
+          'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages, overdue deals, large deals nobody has called lately). ' +
           'For each overdue deal, suggest a new close date or closing it (update_record with statecode "Won" or "Lost"), and change nothing until the user says so.' +
           // a deal nobody is to do anything about is the other risk a review finds: its next step is a task
           (readOnly

@@ -344,6 +344,48 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(text).toContain('update_record with statecode "Won" or "Lost"');
   });
 
+  it('review_pipeline finds the large open deals nobody has called in 30 days, with a where query_entities takes', async () => {
+    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const args =
+      /largest open deals with no call logged in the last 30 days: query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+)\./.exec(
+        text,
+      )!;
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: JSON.parse(args[1]!),
+      orderBy: args[2],
+      select: ['name', 'estimatedvalue'],
+      top: Number(args[3]),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const now = new Date();
+    const since = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 30 * 86_400_000;
+    const called = new Set(
+      emu
+        .rows('phonecall')
+        .filter((c) => Date.parse(String(c.createdon)) >= since)
+        .map((c) => (c.regardingobjectid as { id: string } | null)?.id),
+    );
+    const quiet = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && !called.has(String(o.opportunityid)))
+      .sort((a, b) => Number(b.estimatedvalue ?? 0) - Number(a.estimatedvalue ?? 0));
+    // some open deals had a call, and are left out
+    expect(emu.rows('opportunity').filter((o) => o.statecode === 0).length).toBeGreaterThan(quiet.length);
+    expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toEqual(
+      quiet.slice(0, Number(args[3])).map((o) => o.opportunityid),
+    );
+    // a read: asked in read-only mode too
+    const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const rp = await ro.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+      expect((rp.messages[0]!.content as { text: string }).text).toContain('no call logged in the last 30 days');
+    } finally {
+      await ro.close();
+    }
+  });
+
   it('review_pipeline finds the open deals with no open task, with a where query_entities takes', async () => {
     const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
     const text = (p.messages[0]!.content as { text: string }).text;
