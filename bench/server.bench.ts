@@ -75,6 +75,18 @@ export async function benchServer(): Promise<void> {
     // what P1 is made of: the stdio round trip alone (a ping, no tool and no Web API call), and the same
     // comparison at a Web API latency like P4's (a real organisation answers in tens of milliseconds)
     const hop = await timesPaired(200, directRequest, () => rpc.request('ping'), 50);
+    // and the floor under P1's goal: the least a server can do for this call over stdio (P1m), the same
+    // request made and its rows handed back, with none of our server's checks (passthrough-server.mjs)
+    const bare = new StdioRpc(process.execPath, [join(import.meta.dirname, 'passthrough-server.mjs')], {
+      ...env,
+      PASSTHROUGH_URL: `${emu.dynamicsUrl}${sent.url}`,
+      PASSTHROUGH_HEADERS: JSON.stringify(headers),
+      PASSTHROUGH_COLUMNS: args.select.join(','),
+      PASSTHROUGH_ID: 'accountid',
+    });
+    await bare.initialize();
+    const floor = await timesPaired(200, directRequest, () => bare.callTool('query_entities', args), 200);
+    await bare.close();
     emu.configure({ latencyMs: 20 });
     const p1r = await timesPaired(30, directRequest, () => rpc.callTool('query_entities', args), 5);
     emu.configure({ latencyMs: 0 });
@@ -94,6 +106,15 @@ export async function benchServer(): Promise<void> {
       value: median(hop.b),
       unit: 'ms',
       baseline: median(hop.a),
+      goal: null,
+      met: null,
+    });
+    record({
+      id: 'P1m',
+      name: '… the least a server can do for the call over stdio (same request, rows handed back, no checks) vs the same direct request',
+      value: median(floor.b),
+      unit: 'ms',
+      baseline: median(floor.a),
       goal: null,
       met: null,
     });
