@@ -395,6 +395,10 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
         body: { statecode: 1, statuscode: 2 },
       });
       expect(done.status).toBe(204);
+      // Actual End: "by default, it displays the date and time when the activity was completed"
+      const after = (await t.api('GET', `phonecalls(${made.activityid})?$select=actualend,statuscode`)).json();
+      expect(after.statuscode).toBe(2);
+      expect(Date.now() - Date.parse(after.actualend)).toBeLessThan(10 * 60_000);
       const edit = await t.api('PATCH', `phonecalls(${made.activityid})`, {
         headers: { 'If-Match': '*' },
         body: { subject: 'x' },

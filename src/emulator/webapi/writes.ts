@@ -375,6 +375,16 @@ export function patchRow(
   }
   if (!byAction) checkStateChange(entity, existing, values);
   applyStatus(entity, existing, values);
+  // an activity completed or canceled: Actual End "by default displays the date and time when the activity was
+  // completed or canceled" (PhoneCall and Task references), unless one is given or already there
+  if (
+    entity.primaryIdAttribute === 'activityid' &&
+    existing.statecode === 0 &&
+    (values.statecode === 1 || values.statecode === 2) &&
+    !('actualend' in values) &&
+    existing.actualend == null
+  )
+    values.actualend = isoNow(ctx.env.now);
   const row: Row = { ...existing, ...values };
   computeFullName(row);
   applyCurrency(store, entity, row);
