@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
 // built once: every session (and every stateless request) registers the prompts again
@@ -16,13 +17,16 @@ const ARGS = {
       .optional()
       .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
   },
+  accountBrief: {
+    account: z.string().describe('The account, by its name (or part of it) or its id.'),
+  },
   reviewPipeline: {
     from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
     to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
   },
 };
 
-/** Prompts for the seed use cases: lead capture, pipeline review (and its wins and losses), cases from alerts. */
+/** Prompts for the seed use cases: lead capture, pipeline review (and its wins and losses), cases from alerts; and an account brief. */
 export function registerPrompts(server: McpServer, readOnly: boolean, externalRefColumn = 'dmcp_externalref'): void {
   if (!readOnly) {
     server.registerPrompt(
@@ -82,6 +86,35 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
             ? ''
             : ' Last, list the largest open deals with no open task (query_entities on opportunity with where {"statecode": "Open", "tasks": {"none": {"statecode": "Open"}}}, orderBy "estimatedvalue desc", top 10) and offer a follow-up task for each (create_record on task with subject, regardingobjectid the deal and scheduledend), made only for the deals the user picks.'),
       ),
+  );
+  server.registerPrompt(
+    'account_brief',
+    {
+      title: 'Brief me on an account',
+      description: 'Who they are, who we know there, open deals and cases, the last calls and what is due next.',
+      argsSchema: ARGS.accountBrief,
+    },
+    ({ account }) => {
+      const given = account.trim();
+      const id = GUID.test(given) ? given.toLowerCase() : undefined;
+      // the calls as JSON, with the id written in where it is known (else a placeholder the model fills in)
+      const the = JSON.stringify(id ?? '<account id>').slice(1, -1);
+      return user(
+        `Brief me on the account ${JSON.stringify(given)} before I speak to them. Change nothing.\n` +
+          (id
+            ? `Its id is ${id}.\n`
+            : `First find it: query_entities on account with where {"name": {"contains": ${JSON.stringify(given)}}}, select ["name", "address1_city"], top 5; if several match, ask me which one, and use its id below as <account id>.\n`) +
+          `Then get_record on account with id "${the}", select ["name", "industrycode", "revenue", "ownerid", "telephone1", "websiteurl"] and expand ` +
+          '[{"relation": "opportunity_customer_accounts", "select": ["name", "estimatedvalue", "estimatedclosedate", "stepname"], "where": {"statecode": "Open"}, "orderBy": "estimatedvalue desc", "top": 5}, ' +
+          '{"relation": "incident_customer_accounts", "select": ["title", "prioritycode", "createdon"], "where": {"statecode": "Active"}, "orderBy": "createdon desc", "top": 5}, ' +
+          '{"relation": "contact_customer_accounts", "select": ["fullname", "jobtitle", "emailaddress1", "telephone1"], "top": 10}, ' +
+          '{"relation": "Account_Annotation", "select": ["subject", "notetext", "createdon"], "orderBy": "createdon desc", "top": 3}].\n' +
+          // calls and tasks hang from the deals as often as from the account: both, through the deal's account
+          `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
+          `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
+          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, open cases and anything urgent, the last conversations, and what is due next (overdue first). End with two questions worth asking them.',
+      );
+    },
   );
   server.registerPrompt(
     'review_wins_and_losses',

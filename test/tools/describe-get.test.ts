@@ -193,6 +193,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
   it('prompts for the three seed use cases', async () => {
     const { prompts } = await h.client.listPrompts();
     expect(prompts.map((p) => p.name).sort()).toEqual([
+      'account_brief',
       'case_from_alert',
       'qualify_lead',
       'review_pipeline',
@@ -342,6 +343,82 @@ describe('describe_entity, get_record, resources and prompts', () => {
       new Set(overdue.map((o) => o.opportunityid)),
     );
     expect(text).toContain('update_record with statecode "Won" or "Lost"');
+  });
+
+  it('account_brief: the calls it asks for run as written and find the account, its deals, calls and tasks', async () => {
+    const calls = emu.rows('phonecall');
+    const deals = emu.rows('opportunity');
+    const dealsOf = (accountId: string) =>
+      deals.filter((d) => (d.parentaccountid as { id: string } | null)?.id === accountId).map((d) => d.opportunityid);
+    const tasks = emu.rows('task');
+    const onDeals = (rows: Record<string, unknown>[], accountId: string) =>
+      rows.some((r) => dealsOf(accountId).includes((r.regardingobjectid as { id: string } | null)?.id));
+    // an account whose deals have a call logged and a task open
+    const account = emu.rows('account').find(
+      (a) =>
+        onDeals(calls, String(a.accountid)) &&
+        onDeals(
+          tasks.filter((t) => t.statecode === 0),
+          String(a.accountid),
+        ),
+    )!;
+    const id = String(account.accountid);
+    const p = await h.client.getPrompt({ name: 'account_brief', arguments: { account: String(account.name) } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    expect(text).toContain('Change nothing.');
+    // found by name first
+    const find = /query_entities on account with where (\{.*?\}\}), select (\[.*?\]), top (\d+);/.exec(text)!;
+    const found = await h.call('query_entities', {
+      entity: 'account',
+      where: JSON.parse(find[1]!),
+      select: JSON.parse(find[2]!),
+      top: Number(find[3]),
+    });
+    expect(found.structuredContent.records.map((r: { id: string }) => r.id)).toContain(id);
+    const withId = text.replaceAll('<account id>', id);
+    const get = /get_record on account with id "(.*?)", select (\[.*?\]) and expand (\[.*\])\.\n/.exec(withId)!;
+    const record = await h.call('get_record', {
+      entity: 'account',
+      id: get[1],
+      select: JSON.parse(get[2]!),
+      expand: JSON.parse(get[3]!),
+    });
+    expect(record.isError, textOf(record)).toBeFalsy();
+    expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
+      Math.min(5, deals.filter((d) => (d.customerid as { id: string } | null)?.id === id && d.statecode === 0).length),
+    );
+    // calls and tasks on the account or on its deals
+    const about = (r: Record<string, unknown>) => {
+      const on = (r.regardingobjectid as { id: string } | null)?.id;
+      return on === id || dealsOf(id).includes(on);
+    };
+    const since = Date.now() - 91 * 86_400_000;
+    for (const [table, expected] of [
+      ['phonecall', calls.filter((c) => about(c) && Date.parse(String(c.createdon)) >= since)],
+      ['task', tasks.filter((t) => about(t) && t.statecode === 0)],
+    ] as const) {
+      const q = new RegExp(
+        `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
+      ).exec(withId)!;
+      const r = await h.call('query_entities', {
+        entity: table,
+        where: JSON.parse(q[1]!),
+        select: JSON.parse(q[2]!),
+        orderBy: q[3],
+        top: Number(q[4]),
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(expected.length, table).toBeGreaterThan(0);
+      const got: string[] = r.structuredContent.records.map((x: { id: string }) => x.id);
+      expect(got).toHaveLength(Math.min(expected.length, Number(q[4])));
+      expect(expected.map((x) => x.activityid)).toEqual(expect.arrayContaining(got));
+    }
+    // given its id, the brief starts there
+    const byId = await h.client.getPrompt({ name: 'account_brief', arguments: { account: id.toUpperCase() } });
+    const idText = (byId.messages[0]!.content as { text: string }).text;
+    expect(idText).toContain(`Its id is ${id}.`);
+    expect(idText).toContain(`get_record on account with id "${id}"`);
+    expect(idText).not.toContain('<account id>');
   });
 
   it('review_pipeline finds the large open deals nobody has called in 30 days, with a where query_entities takes', async () => {
