@@ -109,9 +109,10 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
           '{"relation": "incident_customer_accounts", "select": ["title", "prioritycode", "createdon"], "where": {"statecode": "Active"}, "orderBy": "createdon desc", "top": 5}, ' +
           '{"relation": "contact_customer_accounts", "select": ["fullname", "jobtitle", "emailaddress1", "telephone1"], "top": 10}, ' +
           '{"relation": "Account_Annotation", "select": ["subject", "notetext", "createdon"], "orderBy": "createdon desc", "top": 3}].\n' +
-          // calls and tasks hang from the deals as often as from the account: both, through the deal's account
-          `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
-          `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
+          // calls and tasks hang from the deals and the people as often as from the account: all three, through
+          // the deal's account and the contact's company
+          `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}, {"regardingobjectid_contact_phonecall/parentcustomerid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
+          `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
           'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, open cases and anything urgent, the last conversations, and what is due next (overdue first). End with two questions worth asking them.',
       );
     },

@@ -346,7 +346,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
   });
 
   it('account_brief: the calls it asks for run as written and find the account, its deals, calls and tasks', async () => {
-    const calls = emu.rows('phonecall');
+    const seeded = emu.rows('phonecall');
     const deals = emu.rows('opportunity');
     const dealsOf = (accountId: string) =>
       deals.filter((d) => (d.parentaccountid as { id: string } | null)?.id === accountId).map((d) => d.opportunityid);
@@ -356,13 +356,22 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // an account whose deals have a call logged and a task open
     const account = emu.rows('account').find(
       (a) =>
-        onDeals(calls, String(a.accountid)) &&
+        onDeals(seeded, String(a.accountid)) &&
+        emu.rows('contact').some((c) => (c.parentcustomerid as { id: string } | null)?.id === a.accountid) &&
         onDeals(
           tasks.filter((t) => t.statecode === 0),
           String(a.accountid),
         ),
     )!;
     const id = String(account.accountid);
+    // and a call with one of its people
+    const person = emu.rows('contact').find((c) => (c.parentcustomerid as { id: string } | null)?.id === id)!;
+    const logged = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Renewal timing', regardingobjectid: { entity: 'contact', id: person.contactid } },
+    });
+    expect(logged.isError, textOf(logged)).toBeFalsy();
+    const calls = emu.rows('phonecall');
     const p = await h.client.getPrompt({ name: 'account_brief', arguments: { account: String(account.name) } });
     const text = (p.messages[0]!.content as { text: string }).text;
     expect(text).toContain('Change nothing.');
@@ -390,7 +399,11 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // calls and tasks on the account or on its deals
     const about = (r: Record<string, unknown>) => {
       const on = (r.regardingobjectid as { id: string } | null)?.id;
-      return on === id || dealsOf(id).includes(on);
+      const people = emu
+        .rows('contact')
+        .filter((c) => (c.parentcustomerid as { id: string } | null)?.id === id)
+        .map((c) => c.contactid);
+      return on === id || dealsOf(id).includes(on) || people.includes(on);
     };
     const since = Date.now() - 91 * 86_400_000;
     for (const [table, expected] of [
@@ -410,6 +423,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(expected.length, table).toBeGreaterThan(0);
       const got: string[] = r.structuredContent.records.map((x: { id: string }) => x.id);
+      if (table === 'phonecall') expect(got).toContain(logged.structuredContent.id);
       expect(got).toHaveLength(Math.min(expected.length, Number(q[4])));
       expect(expected.map((x) => x.activityid)).toEqual(expect.arrayContaining(got));
     }
