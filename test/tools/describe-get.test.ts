@@ -345,6 +345,26 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(text).toContain('update_record with statecode "Won" or "Lost"');
   });
 
+  /** review_pipeline's query on opportunity written after `lead`, run as the prompt writes it */
+  const pipelineQuery = async (lead: string) => {
+    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const at = text.indexOf(lead);
+    expect(at, lead).toBeGreaterThan(-1);
+    const args = /^ ?query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+)/.exec(
+      text.slice(at + lead.length),
+    )!;
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: JSON.parse(args[1]!),
+      orderBy: args[2],
+      select: ['name', 'estimatedvalue'],
+      top: Number(args[3]),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    return { text, r, top: Number(args[3]) };
+  };
+
   it('account_brief: the calls it asks for run as written and find the account, its deals, calls and tasks', async () => {
     const seeded = emu.rows('phonecall');
     const deals = emu.rows('opportunity');
@@ -436,20 +456,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
   });
 
   it('review_pipeline finds the large open deals nobody has called in 30 days, with a where query_entities takes', async () => {
-    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
-    const text = (p.messages[0]!.content as { text: string }).text;
-    const args =
-      /largest open deals with no call logged in the last 30 days: query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+)\./.exec(
-        text,
-      )!;
-    const r = await h.call('query_entities', {
-      entity: 'opportunity',
-      where: JSON.parse(args[1]!),
-      orderBy: args[2],
-      select: ['name', 'estimatedvalue'],
-      top: Number(args[3]),
-    });
-    expect(r.isError, textOf(r)).toBeFalsy();
+    const { r, top } = await pipelineQuery('largest open deals with no call logged in the last 30 days:');
     const now = new Date();
     const since = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 30 * 86_400_000;
     const called = new Set(
@@ -465,7 +472,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // some open deals had a call, and are left out
     expect(emu.rows('opportunity').filter((o) => o.statecode === 0).length).toBeGreaterThan(quiet.length);
     expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toEqual(
-      quiet.slice(0, Number(args[3])).map((o) => o.opportunityid),
+      quiet.slice(0, top).map((o) => o.opportunityid),
     );
     // a read: asked in read-only mode too
     const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
@@ -478,20 +485,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
   });
 
   it('review_pipeline finds the open deals with no open task, with a where query_entities takes', async () => {
-    const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
-    const text = (p.messages[0]!.content as { text: string }).text;
-    const args =
-      /largest open deals with no open task \(query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+)\)/.exec(
-        text,
-      )!;
-    const r = await h.call('query_entities', {
-      entity: 'opportunity',
-      where: JSON.parse(args[1]!),
-      orderBy: args[2],
-      select: ['name', 'estimatedvalue'],
-      top: Number(args[3]),
-    });
-    expect(r.isError, textOf(r)).toBeFalsy();
+    const { text, r, top } = await pipelineQuery('largest open deals with no open task (');
     const busy = new Set(
       emu
         .rows('task')
@@ -506,7 +500,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(emu.rows('opportunity').filter((o) => o.statecode === 0).length).toBeGreaterThan(idle.length);
     expect(idle.length).toBeGreaterThan(0);
     expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toEqual(
-      idle.slice(0, Number(args[3])).map((o) => o.opportunityid),
+      idle.slice(0, top).map((o) => o.opportunityid),
     );
     expect(text).toContain('create_record on task');
     // read-only, nothing is offered that could not be made

@@ -1072,6 +1072,29 @@ describe('query_entities', () => {
 
   // Dataverse's query functions NextMonth, LastWeek, Yesterday… (FILTER in shared/reference): the periods
   // people ask for most ("closing next month", "created last week") as operators and in words
+  /** Runs `fn` with open deals closing on `dates` (one each, whatever the generated ones do), then puts theirs back. */
+  const withCloseDates = async (dates: string[], fn: (deals: Record<string, unknown>[]) => Promise<void>) => {
+    // open ones: a won or lost deal is read-only
+    const deals = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0)
+      .slice(0, dates.length);
+    const closeOn = async (deal: Record<string, unknown>, day: unknown) => {
+      const set = await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(deal.opportunityid),
+        values: { estimatedclosedate: day },
+      });
+      expect(set.isError, textOf(set)).toBeFalsy();
+    };
+    for (const [i, day] of dates.entries()) await closeOn(deals[i]!, day);
+    try {
+      await fn(deals);
+    } finally {
+      for (const d of deals) await closeOn(d, d.estimatedclosedate);
+    }
+  };
+
   it('next month, last week and yesterday are the periods Dynamics means by them, as operators and in words', async () => {
     const DAY = 86_400_000;
     const now = new Date();
@@ -1089,16 +1112,8 @@ describe('query_entities', () => {
       { op: 'yesterday', words: 'yesterday', range: [today - DAY, today] },
     ];
     // one deal closing in each period, whatever the day the generated ones fall on
-    const deals = emu.rows('opportunity').slice(0, periods.length);
-    for (const [i, p] of periods.entries()) {
-      const set = await h.call('update_record', {
-        entity: 'opportunity',
-        id: String(deals[i]!.opportunityid),
-        values: { estimatedclosedate: new Date(p.range[0]! + DAY / 2).toISOString().slice(0, 10) },
-      });
-      expect(set.isError, textOf(set)).toBeFalsy();
-    }
-    try {
+    const dates = periods.map((p) => new Date(p.range[0]! + DAY / 2).toISOString().slice(0, 10));
+    await withCloseDates(dates, async (deals) => {
       for (const [i, { op, words, range }] of periods.entries()) {
         const expected = emu
           .rows('opportunity')
@@ -1115,14 +1130,7 @@ describe('query_entities', () => {
           expect(ids(r), JSON.stringify(where)).toEqual(expected);
         }
       }
-    } finally {
-      for (const d of deals)
-        await h.call('update_record', {
-          entity: 'opportunity',
-          id: String(d.opportunityid),
-          values: { estimatedclosedate: d.estimatedclosedate },
-        });
-    }
+    });
   });
 
   it('a period compared with before, after, between or not is its first or last day ("closing before next month")', async () => {
@@ -1133,14 +1141,7 @@ describe('query_entities', () => {
     const nextMonth = [day(y, m + 1, 1), day(y, m + 2, 0)] as const;
     // deals closing last month, this month (first and last day) and next month, whatever the generated ones do
     const dates = [day(y, m - 1, 15), thisMonth[0], thisMonth[1], nextMonth[0], day(y, m + 3, 1)];
-    const deals = emu.rows('opportunity').slice(0, dates.length);
-    for (const [i, d] of dates.entries())
-      await h.call('update_record', {
-        entity: 'opportunity',
-        id: String(deals[i]!.opportunityid),
-        values: { estimatedclosedate: d },
-      });
-    try {
+    await withCloseDates(dates, async () => {
       const closing = (holds: (d: string) => boolean) =>
         emu
           .rows('opportunity')
@@ -1179,14 +1180,7 @@ describe('query_entities', () => {
       });
       expect(outside.isError, textOf(outside)).toBeFalsy();
       expect(ids(outside)).toEqual(closing((d) => d < thisMonth[0] || d > thisMonth[1]));
-    } finally {
-      for (const d of deals)
-        await h.call('update_record', {
-          entity: 'opportunity',
-          id: String(d.opportunityid),
-          values: { estimatedclosedate: d.estimatedclosedate },
-        });
-    }
+    });
   });
 
   it('between two days on a date-and-time column includes the whole last day, as le does', async () => {

@@ -12,6 +12,7 @@ import {
   stateAndStatus,
   str,
 } from './build.js';
+import type { AttributeDef } from './types.js';
 
 // Columns, option values and required levels follow the entity reference pages summarised in
 // shared/reference/dataverse-webapi.md §11 (ENT-* sources); ApplicationRequired is recorded but not enforced.
@@ -381,6 +382,22 @@ export const opportunityclose = entity({
   ],
 });
 
+/**
+ * What the activity tables here share: their Priority, and the record they are Regarding, whose typed navigation
+ * properties end with the activity's own table (regardingobjectid_account_task, …_account_phonecall).
+ */
+const activityColumns = (table: string): AttributeDef[] => [
+  picklist('prioritycode', 'Priority', [
+    [0, 'Low'],
+    [1, 'Normal'],
+    [2, 'High'],
+  ]),
+  attr('regardingobjectid', 'Regarding', 'Lookup', {
+    targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
+    navigationSuffix: `_${table}`,
+  }),
+];
+
 // A task (an activity: its key is activityid), regarding one record of many tables through regardingobjectid,
 // whose typed navigation properties carry the activity's table (regardingobjectid_account_task: reference §5,
 // BATCH); subject at most 200 characters (the BATCH sample's validation error). Open, Completed or Canceled.
@@ -402,15 +419,7 @@ export const task = entity({
     date('actualend', 'Actual End'),
     int('actualdurationminutes', 'Duration', 0, 2_147_483_647),
     int('percentcomplete', 'Percent Complete', 0, 100),
-    picklist('prioritycode', 'Priority', [
-      [0, 'Low'],
-      [1, 'Normal'],
-      [2, 'High'],
-    ]),
-    attr('regardingobjectid', 'Regarding', 'Lookup', {
-      targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
-      navigationSuffix: '_task',
-    }),
+    ...activityColumns('task'),
     ...stateAndStatus(
       [
         [0, 'Open', 2],
@@ -451,15 +460,7 @@ export const phonecall = entity({
     date('scheduledend', 'Due'),
     date('actualend', 'Actual End'),
     int('actualdurationminutes', 'Duration', 0, 2_147_483_647),
-    picklist('prioritycode', 'Priority', [
-      [0, 'Low'],
-      [1, 'Normal'],
-      [2, 'High'],
-    ]),
-    attr('regardingobjectid', 'Regarding', 'Lookup', {
-      targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
-      navigationSuffix: '_phonecall',
-    }),
+    ...activityColumns('phonecall'),
     ...stateAndStatus(
       [
         [0, 'Open', 1],
