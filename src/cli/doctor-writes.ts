@@ -10,6 +10,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   opportunityclose: 'Activity',
   task: 'Activity',
   phonecall: 'Activity',
+  email: 'Activity',
 };
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */

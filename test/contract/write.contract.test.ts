@@ -407,6 +407,48 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // the tools read emails filed against records ("Email table/entity reference"): a new one is a Draft, Outgoing
+  // by default, and an account's are Account_Emails (§ the reference's own example, Account_Emails/any(...))
+  it.skipIf(skip)(
+    'EMAIL: an email regarding an account is an Outgoing Draft, found through Account_Emails and by its subject',
+    async () => {
+      const account = track(
+        (await t.api('POST', 'accounts', { body: { name: 'Email contract' } })).headers['odata-entityid']!,
+      );
+      const accountId = /\(([0-9a-f-]{36})\)$/.exec(account)![1]!;
+      const mail = await t.api(
+        'POST',
+        'emails?$select=subject,directioncode,_regardingobjectid_value,statecode,statuscode',
+        {
+          headers: { prefer: 'return=representation' },
+          body: {
+            subject: 'Contract draft',
+            description: '<p>Two comments on the liability clause.</p>',
+            'regardingobjectid_account_email@odata.bind': `/accounts(${accountId})`,
+          },
+        },
+      );
+      expect(mail.status).toBe(201);
+      const made = mail.json();
+      track(`emails(${made.activityid})`);
+      expect(made).toMatchObject({
+        subject: 'Contract draft',
+        directioncode: true,
+        _regardingobjectid_value: accountId,
+        statecode: 0,
+        statuscode: 1,
+      });
+      const withMail = (
+        await t.api(
+          'GET',
+          `accounts?$select=name&$filter=accountid eq ${accountId} and Account_Emails/any(e:contains(e/subject,'draft'))&$expand=Account_Emails($select=subject)`,
+        )
+      ).json().value;
+      expect(withMail).toHaveLength(1);
+      expect(withMail[0].Account_Emails.map((e: { subject: string }) => e.subject)).toEqual(['Contract draft']);
+    },
+  );
+
   // the create-associate-odata-bind-201 sample: a new account bound to an existing contact and, through a
   // collection-valued navigation property, to two existing tasks, returned with both expanded
   it.skipIf(skip)(

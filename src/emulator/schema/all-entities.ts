@@ -4,6 +4,7 @@ import {
   contact,
   duplicaterule,
   duplicaterulecondition,
+  email,
   incident,
   incidentresolution,
   lead,
@@ -56,6 +57,12 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Phonecalls', 'phonecall', 'regardingobjectid'],
   ['opportunity', 'Opportunity_Phonecalls', 'phonecall', 'regardingobjectid'],
   ['incident', 'Incident_Phonecalls', 'phonecall', 'regardingobjectid'],
+  // and the emails filed against them (Account_Emails, as the reference names it for accounts)
+  ['account', 'Account_Emails', 'email', 'regardingobjectid'],
+  ['contact', 'Contact_Emails', 'email', 'regardingobjectid'],
+  ['lead', 'Lead_Emails', 'email', 'regardingobjectid'],
+  ['opportunity', 'Opportunity_Emails', 'email', 'regardingobjectid'],
+  ['incident', 'Incident_Emails', 'email', 'regardingobjectid'],
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
@@ -70,6 +77,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   opportunityclose,
   task,
   phonecall,
+  email,
   systemuser,
   territory,
   transactioncurrency,

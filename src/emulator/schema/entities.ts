@@ -477,6 +477,49 @@ export const phonecall = entity({
   ],
 });
 
+// An email tracked against a record ("Email table/entity reference"), as server-side sync or Outlook files it:
+// Subject (800), Description (the body, HTML), Direction (1 Outgoing, the default; 0 Incoming), From (sender,
+// the address as text), To Recipients, Date Sent, Regarding; Open (Draft, Failed), Completed (Completed, Sent,
+// Received, Pending Send, Sending) or Canceled, the last two read-only. The party lists are not modelled.
+export const email = entity({
+  logicalName: 'email',
+  entitySetName: 'emails',
+  schemaName: 'Email',
+  displayName: 'Email',
+  displayCollectionName: 'Email Messages',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4202,
+  attributes: [
+    str('subject', 'Subject', 800),
+    memo('description', 'Description', 1_048_576),
+    { ...bool('directioncode', 'Direction', ['Incoming', 'Outgoing']), defaultValue: true },
+    str('sender', 'From', 250),
+    str('torecipients', 'To Recipients', 500),
+    attr('senton', 'Date Sent', 'DateTime', { validForCreate: false, validForUpdate: false }),
+    date('actualend', 'Actual End'),
+    ...activityColumns('email'),
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Completed', 2],
+        [2, 'Canceled', 5],
+      ],
+      [
+        [1, 'Draft', 0],
+        [8, 'Failed', 0],
+        [2, 'Completed', 1],
+        [3, 'Sent', 1],
+        [4, 'Received', 1],
+        [6, 'Pending Send', 1],
+        [7, 'Sending', 1],
+        [5, 'Canceled', 2],
+      ],
+    ),
+  ],
+});
+
 // The organisation's duplicate detection rules ("Duplicate Detection Rule (DuplicateRule) table/entity
 // reference": name, base and matching record types, case sensitivity, inactive records; Active/Published when
 // they apply). The emulator writes a row per rule it applies, and one per condition (webapi/duplicate-rules.ts).

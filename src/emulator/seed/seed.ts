@@ -9,6 +9,7 @@ import {
   COMPANY_PREFIX,
   COMPANY_SUFFIX,
   DEAL_CALLS,
+  DEAL_EMAILS,
   DEAL_TASKS,
   FIRST_NAMES,
   JOB_TITLES,
@@ -435,6 +436,37 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       },
       { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(0, Math.floor((anchor - at) / DAY)) },
     );
+  }
+  // Emails (last again): about half the open deals have one or two filed from the last six weeks, from the
+  // deal's contact to its owner (Received) or the other way (Sent)
+  const users = store.table('systemuser');
+  for (const [id, deal] of store.table('opportunity').rows) {
+    if (deal.statecode !== 0 || !rnd.chance(0.5)) continue;
+    const contactId = (deal.parentcontactid as { id: string } | null)?.id;
+    const customer = (contactId ? store.table('contact').get(contactId)?.emailaddress1 : null) ?? null;
+    const owner = users.get(ownerOf(deal) ?? '')?.internalemailaddress ?? null;
+    for (let k = rnd.int(1, 2); k > 0; k--) {
+      const incoming = rnd.chance(0.5);
+      const at = anchor - rnd.int(1, 45) * DAY + rnd.int(8, 18) * 3_600_000;
+      const [subject, line] = rnd.pick(DEAL_EMAILS);
+      add(
+        'email',
+        {
+          subject,
+          description: `<p>${line}</p>`,
+          directioncode: !incoming,
+          sender: incoming ? customer : owner,
+          torecipients: incoming ? owner : customer,
+          senton: iso(at),
+          actualend: iso(at),
+          prioritycode: 1,
+          regardingobjectid: { id, entity: 'opportunity' },
+          statecode: 1,
+          statuscode: incoming ? 4 : 3,
+        },
+        { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(0, Math.floor((anchor - at) / DAY)) },
+      );
+    }
   }
   return count;
 }

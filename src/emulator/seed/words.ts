@@ -286,3 +286,11 @@ export const DEAL_TASKS = [
 export const CASE_TASKS = ['Call the customer back', 'Check the logs', 'Confirm the fix with the customer'];
 /** What a call logged against a deal was about */
 export const DEAL_CALLS = ['Discovery call', 'Pricing questions', 'Check-in call', 'Contract terms', 'Demo follow-up'];
+/** What an email filed against a deal was about, and the first line of its body */
+export const DEAL_EMAILS: readonly [string, string][] = [
+  ['Proposal', 'Please find our proposal attached; happy to walk you through it.'],
+  ['RE: Pricing for next year', 'Thanks for the figures. Can you do better on the per-seat price above 500 seats?'],
+  ['Meeting notes', 'Thank you for your time today. Here is what we agreed and the next steps.'],
+  ['RE: Contract draft', 'Our legal team has two comments on the liability clause, see below.'],
+  ['Timeline', 'We would like to go live before the end of the quarter. Is that realistic?'],
+];

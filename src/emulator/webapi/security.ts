@@ -42,6 +42,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   opportunityclose: 'Activity',
   task: 'Activity',
   phonecall: 'Activity',
+  email: 'Activity',
 };
 
 /**

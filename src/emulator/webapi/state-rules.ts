@@ -11,6 +11,8 @@ const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
   task: [1, 2],
   // "Completed and canceled phone calls are read-only and can't be edited"
   phonecall: [1, 2],
+  // "Completed and canceled email is read-only and can't be edited"
+  email: [1, 2],
 };
 
 /** States an update cannot set: Dynamics' action for each does it, with the activity that records why. */
