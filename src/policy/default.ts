@@ -37,7 +37,7 @@ const callColumns = [
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
  * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
- * calls on them, cases'
+ * calls on them (and, to read, their emails), cases'
  * resolutions, and read
  * access to user and territory names (owners, assignment) and to the organisation's name and calendar
  * settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
@@ -97,6 +97,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Account_Annotation',
         'Account_Tasks',
         'Account_Phonecalls',
+        'Account_Emails',
       ],
     },
     contact: {
@@ -133,7 +134,14 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
       ],
-      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation', 'Contact_Tasks', 'Contact_Phonecalls'],
+      expand: [
+        'parentcustomerid_account',
+        'ownerid',
+        'Contact_Annotation',
+        'Contact_Tasks',
+        'Contact_Phonecalls',
+        'Contact_Emails',
+      ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     lead: {
@@ -192,6 +200,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Lead_Annotation',
         'Lead_Tasks',
         'Lead_Phonecalls',
+        'Lead_Emails',
       ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
@@ -247,6 +256,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Opportunity_Annotation',
         'Opportunity_Tasks',
         'Opportunity_Phonecalls',
+        'Opportunity_Emails',
         'Opportunity_OpportunityClose',
       ],
     },
@@ -288,6 +298,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Incident_Annotation',
         'Incident_Tasks',
         'Incident_Phonecalls',
+        'Incident_Emails',
         'Incident_IncidentResolutions',
       ],
     },
@@ -353,6 +364,28 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid_lead_phonecall',
         'regardingobjectid_opportunity_phonecall',
         'regardingobjectid_incident_phonecall',
+        'ownerid',
+      ],
+    },
+    // emails filed against the tables above, read only: who wrote to whom, when, about what. Bodies
+    // (description: HTML, often whole quoted threads) are left out; an administrator may add them
+    email: {
+      read: [
+        'activityid',
+        'subject',
+        'directioncode',
+        'sender',
+        'torecipients',
+        'senton',
+        'regardingobjectid',
+        ...audit,
+      ],
+      expand: [
+        'regardingobjectid_account_email',
+        'regardingobjectid_contact_email',
+        'regardingobjectid_lead_email',
+        'regardingobjectid_opportunity_email',
+        'regardingobjectid_incident_email',
         'ownerid',
       ],
     },

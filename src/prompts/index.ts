@@ -91,7 +91,8 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
     'account_brief',
     {
       title: 'Brief me on an account',
-      description: 'Who they are, who we know there, open deals and cases, the last calls and what is due next.',
+      description:
+        'Who they are, who we know there, open deals and cases, the last calls and emails, what is due next.',
       argsSchema: ARGS.accountBrief,
     },
     ({ account }) => {
@@ -112,8 +113,9 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
           // calls and tasks hang from the deals and the people as often as from the account: all three, through
           // the deal's account and the contact's company
           `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}, {"regardingobjectid_contact_phonecall/parentcustomerid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
+          `And the last emails: query_entities on email with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_email/parentaccountid": "${the}"}, {"regardingobjectid_contact_email/parentcustomerid": "${the}"}], "senton": "last 90 days"}, select ["subject", "directioncode", "sender", "senton", "regardingobjectid"], orderBy "senton desc", top 10.\n` +
           `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
-          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, open cases and anything urgent, the last conversations, and what is due next (overdue first). End with two questions worth asking them.',
+          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, open cases and anything urgent, the last conversations (calls and emails), and what is due next (overdue first). End with two questions worth asking them.',
       );
     },
   );

@@ -21,6 +21,7 @@ const ALLOWED = [
   'opportunityclose',
   'task',
   'phonecall',
+  'email',
   'duplicaterule',
   'duplicaterulecondition',
   'systemuser',

@@ -34,6 +34,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'contact',
       'duplicaterule',
       'duplicaterulecondition',
+      'email',
       'incident',
       'incidentresolution',
       'lead',
@@ -373,10 +374,11 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const tasks = emu.rows('task');
     const onDeals = (rows: Record<string, unknown>[], accountId: string) =>
       rows.some((r) => dealsOf(accountId).includes((r.regardingobjectid as { id: string } | null)?.id));
-    // an account whose deals have a call logged and a task open
+    // an account whose deals have a call logged, an email filed and a task open
     const account = emu.rows('account').find(
       (a) =>
         onDeals(seeded, String(a.accountid)) &&
+        onDeals(emu.rows('email'), String(a.accountid)) &&
         emu.rows('contact').some((c) => (c.parentcustomerid as { id: string } | null)?.id === a.accountid) &&
         onDeals(
           tasks.filter((t) => t.statecode === 0),
@@ -428,6 +430,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const since = Date.now() - 91 * 86_400_000;
     for (const [table, expected] of [
       ['phonecall', calls.filter((c) => about(c) && Date.parse(String(c.createdon)) >= since)],
+      ['email', emu.rows('email').filter((m) => about(m) && Date.parse(String(m.senton)) >= since)],
       ['task', tasks.filter((t) => about(t) && t.statecode === 0)],
     ] as const) {
       const q = new RegExp(

@@ -1208,6 +1208,58 @@ describe('query_entities', () => {
     expect(await find({ le: '2031-02-10' })).toEqual([made[0], made[1]].sort());
   });
 
+  it("a deal's emails are read (who wrote to whom, when, about what) but not their bodies, and never written", async () => {
+    const mails = emu.rows('email');
+    const deal = String((mails.find((m) => m.regardingobjectid)!.regardingobjectid as { id: string }).id);
+    const filed = mails
+      .filter((m) => (m.regardingobjectid as { id: string }).id === deal)
+      .sort((a, b) => String(b.senton).localeCompare(String(a.senton)));
+    const r = await h.call('query_entities', {
+      entity: 'emails',
+      where: { regardingobjectid: deal },
+      select: ['subject', 'directioncode', 'sender', 'torecipients', 'senton', 'statuscode'],
+      orderBy: 'senton desc',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records).toEqual(
+      filed.map((m) => ({
+        id: m.activityid,
+        subject: m.subject,
+        directioncode: m.directioncode,
+        sender: m.sender,
+        torecipients: m.torecipients,
+        senton: m.senton,
+        statuscode: m.statuscode === 4 ? 'Received (4)' : 'Sent (3)',
+      })),
+    );
+    // the deal lists them too
+    const withMail = await h.call('get_record', {
+      entity: 'opportunity',
+      id: deal,
+      select: ['name'],
+      expand: [{ relation: 'Opportunity_Emails', select: ['subject'] }],
+    });
+    expect(withMail.structuredContent.record.Opportunity_Emails).toHaveLength(filed.length);
+    // bodies are not in the built-in policy; nothing is written
+    const since = emu.requests().length;
+    const body = await h.call('query_entities', { entity: 'email', select: ['subject', 'description'] });
+    expect(textOf(body)).toMatch(/^Error \(policy\): .*'description'/);
+    const send = await h.call('create_record', { entity: 'email', values: { subject: 'Hello' } });
+    expect(textOf(send)).toContain("Creating email records is not allowed under this server's policy.");
+    const edit = await h.call('update_record', {
+      entity: 'email',
+      id: String(filed[0]!.activityid),
+      values: { subject: 'x' },
+    });
+    expect(edit.isError).toBe(true);
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('/emails') || q.method !== 'GET'),
+    ).toEqual([]);
+  });
+
   it('an operator from SQL (like, =, !=) is answered with the one meant; a lookup path in select with the lookup', async () => {
     const like = await h.call('query_entities', {
       entity: 'account',
