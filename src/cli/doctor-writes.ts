@@ -11,6 +11,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   task: 'Activity',
   phonecall: 'Activity',
   email: 'Activity',
+  appointment: 'Activity',
 };
 
 /** The tables the create tools create: besides Write (update_record) they need Create. */

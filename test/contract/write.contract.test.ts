@@ -449,6 +449,50 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // meetings are read from the calendar ("Appointment table/entity reference"): a new one is Open (Free), and a
+  // deal's are Opportunity_Appointments
+  it.skipIf(skip)(
+    'APPOINTMENT: a meeting regarding an account is Open and Free when made, found through Account_Appointments by its start',
+    async () => {
+      const account = track(
+        (await t.api('POST', 'accounts', { body: { name: 'Appointment contract' } })).headers['odata-entityid']!,
+      );
+      const accountId = /\(([0-9a-f-]{36})\)$/.exec(account)![1]!;
+      const meeting = await t.api(
+        'POST',
+        'appointments?$select=subject,location,scheduledstart,scheduledend,isalldayevent,statecode,statuscode',
+        {
+          headers: { prefer: 'return=representation' },
+          body: {
+            subject: 'Commercial review',
+            location: 'Teams meeting',
+            scheduledstart: '2031-03-04T10:00:00Z',
+            scheduledend: '2031-03-04T11:00:00Z',
+            'regardingobjectid_account_appointment@odata.bind': `/accounts(${accountId})`,
+          },
+        },
+      );
+      expect(meeting.status).toBe(201);
+      const made = meeting.json();
+      track(`appointments(${made.activityid})`);
+      expect(made).toMatchObject({
+        subject: 'Commercial review',
+        location: 'Teams meeting',
+        scheduledstart: '2031-03-04T10:00:00Z',
+        isalldayevent: false,
+        statecode: 0,
+        statuscode: 1,
+      });
+      const found = (
+        await t.api(
+          'GET',
+          `accounts?$select=name&$filter=accountid eq ${accountId} and Account_Appointments/any(a:a/scheduledstart ge 2031-03-01T00:00:00Z)&$expand=Account_Appointments($select=subject)`,
+        )
+      ).json().value;
+      expect(found[0].Account_Appointments.map((a: { subject: string }) => a.subject)).toEqual(['Commercial review']);
+    },
+  );
+
   // the create-associate-odata-bind-201 sample: a new account bound to an existing contact and, through a
   // collection-valued navigation property, to two existing tasks, returned with both expanded
   it.skipIf(skip)(

@@ -1,6 +1,7 @@
 import {
   account,
   annotation,
+  appointment,
   contact,
   duplicaterule,
   duplicaterulecondition,
@@ -63,6 +64,12 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Emails', 'email', 'regardingobjectid'],
   ['opportunity', 'Opportunity_Emails', 'email', 'regardingobjectid'],
   ['incident', 'Incident_Emails', 'email', 'regardingobjectid'],
+  // and the meetings about them (Account_Appointments and kin)
+  ['account', 'Account_Appointments', 'appointment', 'regardingobjectid'],
+  ['contact', 'Contact_Appointments', 'appointment', 'regardingobjectid'],
+  ['lead', 'Lead_Appointments', 'appointment', 'regardingobjectid'],
+  ['opportunity', 'Opportunity_Appointments', 'appointment', 'regardingobjectid'],
+  ['incident', 'Incident_Appointments', 'appointment', 'regardingobjectid'],
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
@@ -78,6 +85,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   task,
   phonecall,
   email,
+  appointment,
   systemuser,
   territory,
   transactioncurrency,

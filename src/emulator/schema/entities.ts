@@ -520,6 +520,49 @@ export const email = entity({
   ],
 });
 
+// A meeting in a user's calendar about a record ("Appointment table/entity reference"): Subject (200), Start
+// Time and End Time (ApplicationRequired), Duration, Location, All Day Event, Regarding; Open (Free, Tentative),
+// Completed, Canceled or Scheduled (Busy, Out of Office), completed and canceled read-only. The attendee party
+// lists are not modelled.
+export const appointment = entity({
+  logicalName: 'appointment',
+  entitySetName: 'appointments',
+  schemaName: 'Appointment',
+  displayName: 'Appointment',
+  displayCollectionName: 'Appointments',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4201,
+  attributes: [
+    str('subject', 'Subject', 200, 'ApplicationRequired'),
+    memo('description', 'Description'),
+    str('location', 'Location', 200),
+    { ...date('scheduledstart', 'Start Time'), requiredLevel: 'ApplicationRequired' },
+    { ...date('scheduledend', 'End Time'), requiredLevel: 'ApplicationRequired' },
+    int('scheduleddurationminutes', 'Duration', 0, 2_147_483_647),
+    { ...bool('isalldayevent', 'All Day Event'), defaultValue: false },
+    date('actualend', 'Actual End'),
+    ...activityColumns('appointment'),
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Completed', 3],
+        [2, 'Canceled', 4],
+        [3, 'Scheduled', 5],
+      ],
+      [
+        [1, 'Free', 0],
+        [2, 'Tentative', 0],
+        [3, 'Completed', 1],
+        [4, 'Canceled', 2],
+        [5, 'Busy', 3],
+        [6, 'Out of Office', 3],
+      ],
+    ),
+  ],
+});
+
 // The organisation's duplicate detection rules ("Duplicate Detection Rule (DuplicateRule) table/entity
 // reference": name, base and matching record types, case sensitivity, inactive records; Active/Published when
 // they apply). The emulator writes a row per rule it applies, and one per condition (webapi/duplicate-rules.ts).

@@ -10,11 +10,13 @@ import {
   COMPANY_SUFFIX,
   DEAL_CALLS,
   DEAL_EMAILS,
+  DEAL_MEETINGS,
   DEAL_TASKS,
   FIRST_NAMES,
   JOB_TITLES,
   LAST_NAMES,
   LOSS_REASONS,
+  MEETING_PLACES,
   NOTE_SUBJECTS,
   NOTE_TEXTS,
   PLACES,
@@ -467,6 +469,31 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(0, Math.floor((anchor - at) / DAY)) },
       );
     }
+  }
+  // Meetings (last again): about three in ten open deals have one, held in the last month (Completed) or set
+  // for the next three weeks (Scheduled, Busy), an hour long
+  for (const [id, deal] of store.table('opportunity').rows) {
+    if (deal.statecode !== 0 || !rnd.chance(0.3)) continue;
+    const start = anchor + rnd.int(-30, 21) * DAY + rnd.int(8, 16) * 3_600_000;
+    const held = start < anchor;
+    add(
+      'appointment',
+      {
+        subject: rnd.pick(DEAL_MEETINGS),
+        description: null,
+        location: rnd.pick(MEETING_PLACES),
+        scheduledstart: iso(start),
+        scheduledend: iso(start + 3_600_000),
+        scheduleddurationminutes: 60,
+        isalldayevent: false,
+        actualend: held ? iso(start + 3_600_000) : null,
+        prioritycode: 1,
+        regardingobjectid: { id, entity: 'opportunity' },
+        statecode: held ? 1 : 3,
+        statuscode: held ? 3 : 5,
+      },
+      { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(1, Math.floor((anchor - start) / DAY) + 7) },
+    );
   }
   return count;
 }

@@ -286,6 +286,9 @@ export const DEAL_TASKS = [
 export const CASE_TASKS = ['Call the customer back', 'Check the logs', 'Confirm the fix with the customer'];
 /** What a call logged against a deal was about */
 export const DEAL_CALLS = ['Discovery call', 'Pricing questions', 'Check-in call', 'Contract terms', 'Demo follow-up'];
+/** What a meeting about a deal is for, and where */
+export const DEAL_MEETINGS = ['Discovery workshop', 'Product demo', 'Commercial review', 'Contract signing'];
+export const MEETING_PLACES = ['Teams meeting', 'Customer office', 'Our office'];
 /** What an email filed against a deal was about, and the first line of its body */
 export const DEAL_EMAILS: readonly [string, string][] = [
   ['Proposal', 'Please find our proposal attached; happy to walk you through it.'],

@@ -43,6 +43,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   task: 'Activity',
   phonecall: 'Activity',
   email: 'Activity',
+  appointment: 'Activity',
 };
 
 /**

@@ -13,6 +13,8 @@ const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
   phonecall: [1, 2],
   // "Completed and canceled email is read-only and can't be edited"
   email: [1, 2],
+  // "Completed and canceled appointments are read-only and can't be edited"
+  appointment: [1, 2],
 };
 
 /** States an update cannot set: Dynamics' action for each does it, with the activity that records why. */
