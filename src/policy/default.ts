@@ -37,7 +37,7 @@ const callColumns = [
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
  * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
- * calls on them (and, to read, their emails), cases'
+ * calls on them (and, to read, their emails and meetings), cases'
  * resolutions, and read
  * access to user and territory names (owners, assignment) and to the organisation's name and calendar
  * settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
@@ -98,6 +98,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Account_Tasks',
         'Account_Phonecalls',
         'Account_Emails',
+        'Account_Appointments',
       ],
     },
     contact: {
@@ -141,6 +142,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Contact_Tasks',
         'Contact_Phonecalls',
         'Contact_Emails',
+        'Contact_Appointments',
       ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
@@ -201,6 +203,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Lead_Tasks',
         'Lead_Phonecalls',
         'Lead_Emails',
+        'Lead_Appointments',
       ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
@@ -257,6 +260,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Opportunity_Tasks',
         'Opportunity_Phonecalls',
         'Opportunity_Emails',
+        'Opportunity_Appointments',
         'Opportunity_OpportunityClose',
       ],
     },
@@ -299,6 +303,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Incident_Tasks',
         'Incident_Phonecalls',
         'Incident_Emails',
+        'Incident_Appointments',
         'Incident_IncidentResolutions',
       ],
     },
@@ -386,6 +391,28 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid_lead_email',
         'regardingobjectid_opportunity_email',
         'regardingobjectid_incident_email',
+        'ownerid',
+      ],
+    },
+    // meetings about the tables above, read only: when, where, about what (attendees are not offered)
+    appointment: {
+      read: [
+        'activityid',
+        'subject',
+        'location',
+        'scheduledstart',
+        'scheduledend',
+        'scheduleddurationminutes',
+        'isalldayevent',
+        'regardingobjectid',
+        ...audit,
+      ],
+      expand: [
+        'regardingobjectid_account_appointment',
+        'regardingobjectid_contact_appointment',
+        'regardingobjectid_lead_appointment',
+        'regardingobjectid_opportunity_appointment',
+        'regardingobjectid_incident_appointment',
         'ownerid',
       ],
     },

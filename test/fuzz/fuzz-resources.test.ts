@@ -22,6 +22,7 @@ const ALLOWED = [
   'task',
   'phonecall',
   'email',
+  'appointment',
   'duplicaterule',
   'duplicaterulecondition',
   'systemuser',

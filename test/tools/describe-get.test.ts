@@ -31,6 +31,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(names).toEqual([
       'account',
       'annotation',
+      'appointment',
       'contact',
       'duplicaterule',
       'duplicaterulecondition',
@@ -366,96 +367,115 @@ describe('describe_entity, get_record, resources and prompts', () => {
     return { text, r, top: Number(args[3]) };
   };
 
-  it('account_brief: the calls it asks for run as written and find the account, its deals, calls and tasks', async () => {
-    const seeded = emu.rows('phonecall');
-    const deals = emu.rows('opportunity');
-    const dealsOf = (accountId: string) =>
-      deals.filter((d) => (d.parentaccountid as { id: string } | null)?.id === accountId).map((d) => d.opportunityid);
-    const tasks = emu.rows('task');
-    const onDeals = (rows: Record<string, unknown>[], accountId: string) =>
-      rows.some((r) => dealsOf(accountId).includes((r.regardingobjectid as { id: string } | null)?.id));
-    // an account whose deals have a call logged, an email filed and a task open
-    const account = emu.rows('account').find(
-      (a) =>
-        onDeals(seeded, String(a.accountid)) &&
-        onDeals(emu.rows('email'), String(a.accountid)) &&
-        emu.rows('contact').some((c) => (c.parentcustomerid as { id: string } | null)?.id === a.accountid) &&
-        onDeals(
-          tasks.filter((t) => t.statecode === 0),
-          String(a.accountid),
-        ),
-    )!;
-    const id = String(account.accountid);
-    // and a call with one of its people
-    const person = emu.rows('contact').find((c) => (c.parentcustomerid as { id: string } | null)?.id === id)!;
-    const logged = await h.call('create_record', {
-      entity: 'phonecall',
-      values: { subject: 'Renewal timing', regardingobjectid: { entity: 'contact', id: person.contactid } },
-    });
-    expect(logged.isError, textOf(logged)).toBeFalsy();
-    const calls = emu.rows('phonecall');
-    const p = await h.client.getPrompt({ name: 'account_brief', arguments: { account: String(account.name) } });
-    const text = (p.messages[0]!.content as { text: string }).text;
-    expect(text).toContain('Change nothing.');
-    // found by name first
-    const find = /query_entities on account with where (\{.*?\}\}), select (\[.*?\]), top (\d+);/.exec(text)!;
-    const found = await h.call('query_entities', {
-      entity: 'account',
-      where: JSON.parse(find[1]!),
-      select: JSON.parse(find[2]!),
-      top: Number(find[3]),
-    });
-    expect(found.structuredContent.records.map((r: { id: string }) => r.id)).toContain(id);
-    const withId = text.replaceAll('<account id>', id);
-    const get = /get_record on account with id "(.*?)", select (\[.*?\]) and expand (\[.*\])\.\n/.exec(withId)!;
-    const record = await h.call('get_record', {
-      entity: 'account',
-      id: get[1],
-      select: JSON.parse(get[2]!),
-      expand: JSON.parse(get[3]!),
-    });
-    expect(record.isError, textOf(record)).toBeFalsy();
-    expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
-      Math.min(5, deals.filter((d) => (d.customerid as { id: string } | null)?.id === id && d.statecode === 0).length),
-    );
-    // calls and tasks on the account or on its deals
-    const about = (r: Record<string, unknown>) => {
-      const on = (r.regardingobjectid as { id: string } | null)?.id;
-      const people = emu
-        .rows('contact')
-        .filter((c) => (c.parentcustomerid as { id: string } | null)?.id === id)
-        .map((c) => c.contactid);
-      return on === id || dealsOf(id).includes(on) || people.includes(on);
-    };
-    const since = Date.now() - 91 * 86_400_000;
-    for (const [table, expected] of [
-      ['phonecall', calls.filter((c) => about(c) && Date.parse(String(c.createdon)) >= since)],
-      ['email', emu.rows('email').filter((m) => about(m) && Date.parse(String(m.senton)) >= since)],
-      ['task', tasks.filter((t) => about(t) && t.statecode === 0)],
-    ] as const) {
-      const q = new RegExp(
-        `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
-      ).exec(withId)!;
-      const r = await h.call('query_entities', {
-        entity: table,
-        where: JSON.parse(q[1]!),
-        select: JSON.parse(q[2]!),
-        orderBy: q[3],
-        top: Number(q[4]),
+  it('account_brief: the calls it asks for run as written and find the account, its deals and their activities', async () => {
+    // an organisation large enough that some account's deals have a call, an email, a meeting and an open task
+    const org = await startTestEmulator({ scale: 120 });
+    const hb = await connectInMemory(org);
+    try {
+      const seeded = org.rows('phonecall');
+      const deals = org.rows('opportunity');
+      const dealsOf = (accountId: string) =>
+        deals.filter((d) => (d.parentaccountid as { id: string } | null)?.id === accountId).map((d) => d.opportunityid);
+      const tasks = org.rows('task');
+      const onDeals = (rows: Record<string, unknown>[], accountId: string) =>
+        rows.some((r) => dealsOf(accountId).includes((r.regardingobjectid as { id: string } | null)?.id));
+      // an account whose deals have a call logged, an email filed, a meeting and a task open
+      const account = org.rows('account').find(
+        (a) =>
+          onDeals(seeded, String(a.accountid)) &&
+          onDeals(org.rows('email'), String(a.accountid)) &&
+          onDeals(org.rows('appointment'), String(a.accountid)) &&
+          org.rows('contact').some((c) => (c.parentcustomerid as { id: string } | null)?.id === a.accountid) &&
+          onDeals(
+            tasks.filter((t) => t.statecode === 0),
+            String(a.accountid),
+          ),
+      )!;
+      const id = String(account.accountid);
+      // and a call with one of its people
+      const person = org.rows('contact').find((c) => (c.parentcustomerid as { id: string } | null)?.id === id)!;
+      const logged = await hb.call('create_record', {
+        entity: 'phonecall',
+        values: { subject: 'Renewal timing', regardingobjectid: { entity: 'contact', id: person.contactid } },
       });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      expect(expected.length, table).toBeGreaterThan(0);
-      const got: string[] = r.structuredContent.records.map((x: { id: string }) => x.id);
-      if (table === 'phonecall') expect(got).toContain(logged.structuredContent.id);
-      expect(got).toHaveLength(Math.min(expected.length, Number(q[4])));
-      expect(expected.map((x) => x.activityid)).toEqual(expect.arrayContaining(got));
+      expect(logged.isError, textOf(logged)).toBeFalsy();
+      const calls = org.rows('phonecall');
+      const p = await hb.client.getPrompt({ name: 'account_brief', arguments: { account: String(account.name) } });
+      const text = (p.messages[0]!.content as { text: string }).text;
+      expect(text).toContain('Change nothing.');
+      // found by name first
+      const find = /query_entities on account with where (\{.*?\}\}), select (\[.*?\]), top (\d+);/.exec(text)!;
+      const found = await hb.call('query_entities', {
+        entity: 'account',
+        where: JSON.parse(find[1]!),
+        select: JSON.parse(find[2]!),
+        top: Number(find[3]),
+      });
+      expect(found.structuredContent.records.map((r: { id: string }) => r.id)).toContain(id);
+      const withId = text.replaceAll('<account id>', id);
+      const get = /get_record on account with id "(.*?)", select (\[.*?\]) and expand (\[.*\])\.\n/.exec(withId)!;
+      const record = await hb.call('get_record', {
+        entity: 'account',
+        id: get[1],
+        select: JSON.parse(get[2]!),
+        expand: JSON.parse(get[3]!),
+      });
+      expect(record.isError, textOf(record)).toBeFalsy();
+      expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
+        Math.min(
+          5,
+          deals.filter((d) => (d.customerid as { id: string } | null)?.id === id && d.statecode === 0).length,
+        ),
+      );
+      // calls, emails, meetings and tasks on the account, its deals or its people
+      const about = (r: Record<string, unknown>) => {
+        const on = (r.regardingobjectid as { id: string } | null)?.id;
+        const people = org
+          .rows('contact')
+          .filter((c) => (c.parentcustomerid as { id: string } | null)?.id === id)
+          .map((c) => c.contactid);
+        return on === id || dealsOf(id).includes(on) || people.includes(on);
+      };
+      const since = Date.now() - 91 * 86_400_000;
+      for (const [table, expected] of [
+        ['phonecall', calls.filter((c) => about(c) && Date.parse(String(c.createdon)) >= since)],
+        ['email', org.rows('email').filter((m) => about(m) && Date.parse(String(m.senton)) >= since)],
+        [
+          'appointment',
+          org.rows('appointment').filter((a) => {
+            const start = Date.parse(String(a.scheduledstart));
+            return about(a) && start >= since && start < Date.now() + 31 * 86_400_000;
+          }),
+        ],
+        ['task', tasks.filter((t) => about(t) && t.statecode === 0)],
+      ] as const) {
+        const q = new RegExp(
+          `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
+        ).exec(withId)!;
+        const r = await hb.call('query_entities', {
+          entity: table,
+          where: JSON.parse(q[1]!),
+          select: JSON.parse(q[2]!),
+          orderBy: q[3],
+          top: Number(q[4]),
+        });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        expect(expected.length, table).toBeGreaterThan(0);
+        const got: string[] = r.structuredContent.records.map((x: { id: string }) => x.id);
+        if (table === 'phonecall') expect(got).toContain(logged.structuredContent.id);
+        expect(got).toHaveLength(Math.min(expected.length, Number(q[4])));
+        expect(expected.map((x) => x.activityid)).toEqual(expect.arrayContaining(got));
+      }
+      // given its id, the brief starts there
+      const byId = await hb.client.getPrompt({ name: 'account_brief', arguments: { account: id.toUpperCase() } });
+      const idText = (byId.messages[0]!.content as { text: string }).text;
+      expect(idText).toContain(`Its id is ${id}.`);
+      expect(idText).toContain(`get_record on account with id "${id}"`);
+      expect(idText).not.toContain('<account id>');
+    } finally {
+      await hb.close();
+      await org.close();
     }
-    // given its id, the brief starts there
-    const byId = await h.client.getPrompt({ name: 'account_brief', arguments: { account: id.toUpperCase() } });
-    const idText = (byId.messages[0]!.content as { text: string }).text;
-    expect(idText).toContain(`Its id is ${id}.`);
-    expect(idText).toContain(`get_record on account with id "${id}"`);
-    expect(idText).not.toContain('<account id>');
   });
 
   it('review_pipeline finds the large open deals nobody has called in 30 days, with a where query_entities takes', async () => {
