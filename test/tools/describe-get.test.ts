@@ -192,6 +192,26 @@ describe('describe_entity, get_record, resources and prompts', () => {
     }
   });
 
+  it('the instructions at initialize name only tools that are listed, in read-only mode too', async () => {
+    const all = (await h.client.listTools()).tools.map((t) => t.name);
+    const named = (text: string) => all.filter((name) => new RegExp(`\\b${name}\\b`).test(text));
+    const rw = h.client.getInstructions()!;
+    expect(named(rw)).toEqual(all);
+    expect(rw).toContain("A record's history is in its activities");
+    const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const text = ro.client.getInstructions()!;
+      const listed = (await ro.client.listTools()).tools.map((t) => t.name);
+      expect(
+        named(text).every((name) => listed.includes(name)),
+        text,
+      ).toBe(true);
+      expect(text).toContain('This server is read-only');
+    } finally {
+      await ro.close();
+    }
+  });
+
   it('prompts for the three seed use cases', async () => {
     const { prompts } = await h.client.listPrompts();
     expect(prompts.map((p) => p.name).sort()).toEqual([
