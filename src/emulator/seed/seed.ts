@@ -450,12 +450,12 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     for (let k = rnd.int(1, 2); k > 0; k--) {
       const incoming = rnd.chance(0.5);
       const at = anchor - rnd.int(1, 45) * DAY + rnd.int(8, 18) * 3_600_000;
-      const [subject, line] = rnd.pick(DEAL_EMAILS);
+      const [subject, body] = rnd.pick(DEAL_EMAILS);
       add(
         'email',
         {
           subject,
-          description: `<p>${line}</p>`,
+          description: body,
           directioncode: !incoming,
           sender: incoming ? customer : owner,
           torecipients: incoming ? owner : customer,

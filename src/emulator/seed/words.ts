@@ -289,11 +289,14 @@ export const DEAL_CALLS = ['Discovery call', 'Pricing questions', 'Check-in call
 /** What a meeting about a deal is for, and where */
 export const DEAL_MEETINGS = ['Discovery workshop', 'Product demo', 'Commercial review', 'Contract signing'];
 export const MEETING_PLACES = ['Teams meeting', 'Customer office', 'Our office'];
-/** What an email filed against a deal was about, and the first line of its body */
+/** What an email filed against a deal was about, and its body (HTML, as Dynamics stores it; one string each) */
 export const DEAL_EMAILS: readonly [string, string][] = [
-  ['Proposal', 'Please find our proposal attached; happy to walk you through it.'],
-  ['RE: Pricing for next year', 'Thanks for the figures. Can you do better on the per-seat price above 500 seats?'],
-  ['Meeting notes', 'Thank you for your time today. Here is what we agreed and the next steps.'],
-  ['RE: Contract draft', 'Our legal team has two comments on the liability clause, see below.'],
-  ['Timeline', 'We would like to go live before the end of the quarter. Is that realistic?'],
+  ['Proposal', '<p>Please find our proposal attached; happy to walk you through it.</p>'],
+  [
+    'RE: Pricing for next year',
+    '<p>Thanks for the figures. Can you do better on the per-seat price above 500 seats?</p>',
+  ],
+  ['Meeting notes', '<p>Thank you for your time today. Here is what we agreed and the next steps.</p>'],
+  ['RE: Contract draft', '<p>Our legal team has two comments on the liability clause, see below.</p>'],
+  ['Timeline', '<p>We would like to go live before the end of the quarter. Is that realistic?</p>'],
 ];
