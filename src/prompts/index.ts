@@ -20,6 +20,9 @@ const ARGS = {
   accountBrief: {
     account: z.string().describe('The account, by its name (or part of it) or its id.'),
   },
+  dailyAgenda: {
+    owner: z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
+  },
   reviewPipeline: {
     from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
     to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
@@ -92,7 +95,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
     {
       title: 'Brief me on an account',
       description:
-        'Who they are, who we know there, open deals and cases, the last calls and emails, what is due next.',
+        'Who they are, who we know there, open deals and cases, recent calls, emails and meetings, what is due.',
       argsSchema: ARGS.accountBrief,
     },
     ({ account }) => {
@@ -117,6 +120,30 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
           `And the meetings, held and to come: query_entities on appointment with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_appointment/parentaccountid": "${the}"}, {"regardingobjectid_contact_appointment/parentcustomerid": "${the}"}], "scheduledstart": {"between": ["last 90 days", "next 30 days"]}}, select ["subject", "location", "scheduledstart", "statecode", "regardingobjectid"], orderBy "scheduledstart desc", top 10.\n` +
           `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
           'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, open cases and anything urgent, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
+      );
+    },
+  );
+  server.registerPrompt(
+    'daily_agenda',
+    {
+      title: "Plan someone's day",
+      description: 'Overdue and due tasks, meetings today, deals closing this week and urgent cases, for one owner.',
+      argsSchema: ARGS.dailyAgenda,
+    },
+    ({ owner }) => {
+      // the owner by name: a lookup given a name is matched by the user's full name (conditions.ts)
+      const who = JSON.stringify(owner.trim());
+      return user(
+        `Plan the day for ${owner.trim()}. Change nothing unless I ask.\n` +
+          `Tasks overdue or due today: query_entities on task with where {"ownerid": ${who}, "statecode": "Open", "scheduledend": {"le": "today"}}, select ["subject", "scheduledend", "prioritycode", "regardingobjectid"], orderBy "scheduledend asc", top 25.\n` +
+          `Meetings today: query_entities on appointment with where {"ownerid": ${who}, "scheduledstart": "today"}, select ["subject", "location", "scheduledstart", "regardingobjectid"], orderBy "scheduledstart asc", top 25.\n` +
+          `Deals closing this week: query_entities on opportunity with where {"ownerid": ${who}, "statecode": "Open", "estimatedclosedate": "this week"}, select ["name", "estimatedvalue", "stepname", "parentaccountid"], orderBy "estimatedvalue desc", top 25.\n` +
+          `Urgent cases: query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": "High"}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
+          'If the owner is not found, query_entities on systemuser with where {"fullname": {"contains": "<part of the name>"}} and ask me which one. ' +
+          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase.' +
+          (readOnly
+            ? ''
+            : ' Offer to mark tasks done (update_record with statecode "Completed") or move their due date, and do it only for the ones I name.'),
       );
     },
   );

@@ -217,6 +217,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(prompts.map((p) => p.name).sort()).toEqual([
       'account_brief',
       'case_from_alert',
+      'daily_agenda',
       'qualify_lead',
       'review_pipeline',
       'review_wins_and_losses',
@@ -495,6 +496,84 @@ describe('describe_entity, get_record, resources and prompts', () => {
     } finally {
       await hb.close();
       await org.close();
+    }
+  });
+
+  it("daily_agenda: each query it asks for runs as written and finds that owner's tasks, meetings, deals and cases", async () => {
+    // the owner of an open deal, which will close today
+    const deal = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const ownerId = (deal.ownerid as { id: string }).id;
+    const owner = emu.rows('systemuser').find((u) => u.systemuserid === ownerId)!;
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    // one task certainly overdue for them
+    const made = await h.call('create_record', {
+      entity: 'task',
+      values: {
+        subject: 'Chase the signed order',
+        scheduledend: `${day(-2)}T09:00:00Z`,
+        ownerid: { entity: 'systemuser', id: ownerId },
+      },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const closing = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      values: { estimatedclosedate: day(0) },
+    });
+    expect(closing.isError, textOf(closing)).toBeFalsy();
+    const p = await h.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner.fullname) } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const mine = (r: Record<string, unknown>) => (r.ownerid as { id: string } | null)?.id === ownerId;
+    const now = new Date();
+    const sunday = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - now.getUTCDay() * 86_400_000;
+    const week = [sunday, sunday + 7 * 86_400_000];
+    const expected: Record<string, Record<string, unknown>[]> = {
+      task: emu
+        .rows('task')
+        .filter((t) => mine(t) && t.statecode === 0 && String(t.scheduledend).slice(0, 10) <= day(0)),
+      appointment: emu.rows('appointment').filter((a) => mine(a) && String(a.scheduledstart).startsWith(day(0))),
+      opportunity: emu.rows('opportunity').filter((o) => {
+        const close = Date.parse(`${o.estimatedclosedate}T00:00:00Z`);
+        return mine(o) && o.statecode === 0 && close >= week[0]! && close < week[1]!;
+      }),
+      incident: emu.rows('incident').filter((c) => mine(c) && c.statecode === 0 && c.prioritycode === 1),
+    };
+    const key: Record<string, string> = {
+      task: 'activityid',
+      appointment: 'activityid',
+      opportunity: 'opportunityid',
+      incident: 'incidentid',
+    };
+    for (const [table, rows] of Object.entries(expected)) {
+      const q = new RegExp(
+        `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
+      ).exec(text)!;
+      const r = await h.call('query_entities', {
+        entity: table,
+        where: JSON.parse(q[1]!),
+        select: JSON.parse(q[2]!),
+        orderBy: q[3],
+        top: Number(q[4]),
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(new Set(r.structuredContent.records.map((x: { id: string }) => x.id)), table).toEqual(
+        new Set(rows.map((x) => x[key[table]!])),
+      );
+    }
+    expect(expected.task!.map((t) => t.activityid)).toContain(made.structuredContent.id);
+    expect(expected.opportunity!.map((o) => o.opportunityid)).toContain(deal.opportunityid);
+    await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      values: { estimatedclosedate: deal.estimatedclosedate },
+    });
+    expect(text).toContain('update_record with statecode "Completed"');
+    const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const rp = await ro.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner.fullname) } });
+      expect((rp.messages[0]!.content as { text: string }).text).not.toContain('update_record');
+    } finally {
+      await ro.close();
     }
   });
 
