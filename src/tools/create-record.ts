@@ -8,6 +8,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, createUnderRules } from './support/dedupe.js';
+import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -74,6 +75,19 @@ function columnSetBy(model: EntityModel, key: string): string | undefined {
     : writtenColumn(model, key)?.logicalName;
 }
 
+/** What a create answers: the record made or found, in words and as structured content */
+type Made = {
+  structured: {
+    entity: string;
+    id?: string;
+    duplicate: boolean;
+    url?: string;
+    existing?: Record<string, unknown>;
+    state?: string;
+  };
+  text: string;
+};
+
 /** Required levels Dynamics' forms insist on (the Web API itself enforces SystemRequired alone). */
 const REQUIRED = new Set(['ApplicationRequired', 'SystemRequired']);
 /** Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason. */
@@ -83,7 +97,7 @@ export const createRecord = defineTool({
   name: 'create_record',
   title: 'Create a Dynamics record',
   description:
-    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity, task or phonecall (leads, cases and notes have their own tools). "values" as in update_record. ' +
+    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity, task or phonecall (leads, cases and notes have their own tools). "values" as in update_record; a task or call already done takes statecode "Completed". ' +
     'A record with the same email, or else name, is returned (duplicate: true) instead, unless allowDuplicate.',
   inputSchema: toolArgs(
     'create_record',
@@ -107,6 +121,7 @@ export const createRecord = defineTool({
     duplicate: z.boolean(),
     url: z.string().optional(),
     existing: z.record(z.string(), z.unknown()).optional(),
+    state: z.string().optional(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
@@ -124,20 +139,36 @@ export const createRecord = defineTool({
       );
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
-    const values = customerFromParents(ctx, model, await lookupsByName(ctx, model, args.values));
+    const given = customerFromParents(ctx, model, await lookupsByName(ctx, model, args.values));
+    // an activity already done ("log the call I just had"): made first, then given the state asked
+    const { values, state, asked } = stateAfterCreate(model, given);
+    // refused before anything is made, rather than made and left open
+    if (state && !ctx.policy.canWrite(logical, 'statecode'))
+      throw policyError(
+        `${logical}.statecode is not writable under this server's policy, so a ${logical} cannot be made done.`,
+        `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
+      );
     assertRequired(ctx, model, values);
+    const done = async (r: Made): Promise<Made> => {
+      if (!state || asked === undefined || !r.structured.id) return r;
+      const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
+      const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');
+      return { structured: { ...r.structured, state: shown }, text: `${r.text} It is ${shown}.` };
+    };
     // a record can be looked for only by what the policy lets the model read
     const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
-    if (!key || args.allowDuplicate) return create(ctx, model, values, undefined, args.allowDuplicate);
+    if (!key || args.allowDuplicate) return done(await create(ctx, model, values, undefined, args.allowDuplicate));
     // one check-then-create per key at a time in this process; across processes the name-based id decides
     const day = ONCE_A_DAY.has(logical) ? `:${todayUtc()}` : '';
     const said = `${logical}:${key.match.map((m) => `${m.column}:${m.value.toLowerCase()}`).join(':')}:${key.customer?.id ?? ''}${day}`;
-    return createOnce(
-      ctx,
-      said,
-      () => existing(ctx, model, key),
-      (id) => create(ctx, model, values, id, false),
-      (found) => duplicate(ctx, model, found, key),
+    return done(
+      await createOnce(
+        ctx,
+        said,
+        () => existing(ctx, model, key),
+        (id) => create(ctx, model, values, id, false),
+        (found) => duplicate(ctx, model, found, key),
+      ),
     );
   },
 });

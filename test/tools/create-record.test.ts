@@ -247,6 +247,90 @@ describe('create_record: accounts, contacts and opportunities', () => {
     );
   });
 
+  it('a call already made is logged done in one call; asked again that day, it is the same call, still done', async () => {
+    const deal = emu.rows('opportunity').filter((o) => o.statecode === 0)[1]!;
+    const values = {
+      subject: 'Walked through the renewal',
+      regardingobjectid: { entity: 'opportunity', id: deal.opportunityid },
+      actualdurationminutes: 25,
+      statecode: 'Completed',
+    };
+    const since = emu.requests().length;
+    const logged = await h.call('create_record', { entity: 'phonecall', values });
+    expect(logged.isError, textOf(logged)).toBeFalsy();
+    expect(logged.structuredContent).toMatchObject({ duplicate: false, state: 'Completed (1), Made (2)' });
+    expect(textOf(logged)).toMatch(
+      /^Created phonecall "Walked through the renewal" \(.*\): .* It is Completed \(1\), Made \(2\)\.$/,
+    );
+    const calls = () => emu.rows('phonecall').filter((c) => c.subject === values.subject);
+    expect(calls()).toMatchObject([{ statecode: 1, statuscode: 2, actualdurationminutes: 25 }]);
+    // made open (StateCode is not valid for create: its own id, If-None-Match: *), then completed
+    const writes = emu
+      .requests()
+      .slice(since)
+      .filter((q) => q.method !== 'GET' && q.url.includes('/phonecalls'));
+    expect(writes.map((q) => [q.method, q.status])).toEqual([
+      ['PATCH', 204],
+      ['PATCH', 200],
+    ]);
+    expect(await audit.last()).toMatchObject({ tool: 'create_record', action: 'update', entity: 'phonecall' });
+    // a retry: the call already logged, still done, nothing written
+    const mark = emu.requests().length;
+    const again = await h.call('create_record', { entity: 'phonecall', values });
+    expect(again.structuredContent).toMatchObject({
+      duplicate: true,
+      id: logged.structuredContent.id,
+      state: 'Completed (1), Made (2)',
+    });
+    expect(calls()).toHaveLength(1);
+    expect(
+      emu
+        .requests()
+        .slice(mark)
+        .filter((q) => q.method !== 'GET' && q.url.includes('/phonecalls')),
+    ).toEqual([]);
+    // a task done already, likewise
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Sent the revised quote', regardingobjectid: String(deal.name), statecode: 'Completed' },
+    });
+    expect(task.structuredContent.state, textOf(task)).toBe('Completed (1), Completed (5)');
+    // made but not completed (a role that may create calls but not change them): said, with how to finish it
+    emu.configure({
+      role: {
+        privileges: Object.fromEntries(
+          ['account', 'contact', 'lead', 'opportunity', 'incident', 'phonecall', 'systemuser'].map((t) => [
+            t,
+            {
+              read: true,
+              create: true,
+              write: t !== 'phonecall',
+              delete: true,
+              append: true,
+              appendTo: true,
+              assign: true,
+            },
+          ]),
+        ),
+      },
+    });
+    try {
+      const half = await h.call('create_record', {
+        entity: 'phonecall',
+        values: { ...values, subject: 'Agreed the start date' },
+      });
+      const made = emu.rows('phonecall').find((c) => c.subject === 'Agreed the start date')!;
+      expect(made).toMatchObject({ statecode: 0 });
+      expect(textOf(half)).toMatch(
+        new RegExp(
+          `^Error \\(permission\\): The phonecall is there \\(${made.activityid}\\), but its state was not set: .*\\nHow to fix: Set it with update_record on phonecall ${made.activityid} with \\{"statecode":"Completed"\\}; do not create it again\\.`,
+        ),
+      );
+    } finally {
+      await emu.reset();
+    }
+  });
+
   it('a task on a deal: the same open task there is the one; on another deal, or once done, it is a new one', async () => {
     const [d1, d2] = emu.rows('opportunity').filter((o) => o.statecode === 0);
     const task = (values: Record<string, unknown>) => h.call('create_record', { entity: 'tasks', values });
@@ -357,6 +441,26 @@ describe('create_record: accounts, contacts and opportunities', () => {
       expect(posts(since)).toEqual([]);
     } finally {
       await updatesOnly.close();
+    }
+    // a call asked done where the policy keeps its state from the model: refused before it is made open
+    const noState = builtInPolicyWith('no-call-state', (entities) => ({
+      ...entities,
+      phonecall: {
+        ...entities.phonecall!,
+        write: entities.phonecall!.write!.filter((c) => c !== 'statecode' && c !== 'statuscode'),
+      },
+    }));
+    const openOnly = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noState } });
+    try {
+      const since = emu.requests().length;
+      const r = await openOnly.call('create_record', {
+        entity: 'phonecall',
+        values: { subject: 'Not logged', statecode: 'Completed' },
+      });
+      expect(textOf(r)).toContain('phonecall.statecode is not writable under this server');
+      expect(posts(since)).toEqual([]);
+    } finally {
+      await openOnly.close();
     }
     // a column the model may write but not read is no duplicate key (it could not be looked for), and the
     // organisation's own rule (same email) still keeps the second contact out; the user can override it
