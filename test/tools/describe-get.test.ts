@@ -13,6 +13,26 @@ const FORBIDDEN = {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+/**
+ * The query_entities call a prompt writes for `table` ("query_entities on <table> with where …, select …,
+ * orderBy "…", top N."), run as the prompt writes it: the ids it found, and its top.
+ */
+async function runPromptQuery(harness: McpHarness, text: string, table: string) {
+  const q = new RegExp(
+    `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
+  ).exec(text);
+  expect(q, `the prompt asks for ${table}`).toBeTruthy();
+  const r = await harness.call('query_entities', {
+    entity: table,
+    where: JSON.parse(q![1]!),
+    select: JSON.parse(q![2]!),
+    orderBy: q![3],
+    top: Number(q![4]),
+  });
+  expect(r.isError, textOf(r)).toBeFalsy();
+  return { got: r.structuredContent.records.map((x: { id: string }) => x.id) as string[], top: Number(q![4]) };
+}
+
 describe('describe_entity, get_record, resources and prompts', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
@@ -470,21 +490,10 @@ describe('describe_entity, get_record, resources and prompts', () => {
         ],
         ['task', tasks.filter((t) => about(t) && t.statecode === 0)],
       ] as const) {
-        const q = new RegExp(
-          `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
-        ).exec(withId)!;
-        const r = await hb.call('query_entities', {
-          entity: table,
-          where: JSON.parse(q[1]!),
-          select: JSON.parse(q[2]!),
-          orderBy: q[3],
-          top: Number(q[4]),
-        });
-        expect(r.isError, textOf(r)).toBeFalsy();
+        const { got, top } = await runPromptQuery(hb, withId, table);
         expect(expected.length, table).toBeGreaterThan(0);
-        const got: string[] = r.structuredContent.records.map((x: { id: string }) => x.id);
         if (table === 'phonecall') expect(got).toContain(logged.structuredContent.id);
-        expect(got).toHaveLength(Math.min(expected.length, Number(q[4])));
+        expect(got).toHaveLength(Math.min(expected.length, top));
         expect(expected.map((x) => x.activityid)).toEqual(expect.arrayContaining(got));
       }
       // given its id, the brief starts there
@@ -545,20 +554,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
       incident: 'incidentid',
     };
     for (const [table, rows] of Object.entries(expected)) {
-      const q = new RegExp(
-        `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
-      ).exec(text)!;
-      const r = await h.call('query_entities', {
-        entity: table,
-        where: JSON.parse(q[1]!),
-        select: JSON.parse(q[2]!),
-        orderBy: q[3],
-        top: Number(q[4]),
-      });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      expect(new Set(r.structuredContent.records.map((x: { id: string }) => x.id)), table).toEqual(
-        new Set(rows.map((x) => x[key[table]!])),
-      );
+      const { got } = await runPromptQuery(h, text, table);
+      expect(new Set(got), table).toEqual(new Set(rows.map((x) => x[key[table]!])));
     }
     expect(expected.task!.map((t) => t.activityid)).toContain(made.structuredContent.id);
     expect(expected.opportunity!.map((o) => o.opportunityid)).toContain(deal.opportunityid);
