@@ -295,6 +295,18 @@ describe('create_record: accounts, contacts and opportunities', () => {
       values: { subject: 'Sent the revised quote', regardingobjectid: String(deal.name), statecode: 'Completed' },
     });
     expect(task.structuredContent.state, textOf(task)).toBe('Completed (1), Completed (5)');
+    // "Open", where every task starts, is no state to write; a reason of it ("In Progress") is
+    const open = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Draft the renewal terms', regardingobjectid: String(deal.name), statecode: 'Open' },
+    });
+    expect(open.isError, textOf(open)).toBeFalsy();
+    expect(open.structuredContent.state).toBeUndefined();
+    const going = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Review the terms', regardingobjectid: String(deal.name), statuscode: 'In Progress' },
+    });
+    expect(going.structuredContent.state, textOf(going)).toBe('In Progress (3)');
     // made but not completed (a role that may create calls but not change them): said, with how to finish it
     emu.configure({
       role: {

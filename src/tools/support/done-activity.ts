@@ -9,9 +9,9 @@ const STATE_COLUMNS = new Set(['statecode', 'statuscode']);
 
 /**
  * An activity said to be done already ("log the call I just had", "a task I did this morning"): Dynamics makes
- * every record in its first state (StateCode is not valid for create), so a state other than the first one,
- * asked on create, is taken out of the create and written after it. Other tables keep it in the values, where
- * the create refuses it with how to go on.
+ * every record in its first state (StateCode is not valid for create), so a state (or status reason) asked on
+ * create is taken out of the create and written after it; the first state alone is just left out. Other tables
+ * keep it in the values, where the create refuses it with how to go on.
  */
 export function stateAfterCreate(
   model: EntityModel,
@@ -21,8 +21,12 @@ export function stateAfterCreate(
   const isState = (k: string) => STATE_COLUMNS.has(writtenColumn(model, k)?.logicalName ?? '');
   const state = Object.fromEntries(Object.entries(values).filter(([k]) => isState(k)));
   const asked = Object.keys(state).length ? askedState(model, state, {})?.state : undefined;
-  if (asked === undefined || asked === 0) return { values };
-  return { values: Object.fromEntries(Object.entries(values).filter(([k]) => !isState(k))), state, asked };
+  if (asked === undefined) return { values };
+  const rest = Object.fromEntries(Object.entries(values).filter(([k]) => !isState(k)));
+  // the first state alone is where every record starts: nothing to write after
+  const reason = Object.keys(state).some((k) => writtenColumn(model, k)?.logicalName === 'statuscode');
+  if (asked === 0 && !reason) return { values: rest };
+  return { values: rest, state, asked };
 }
 
 /**
