@@ -99,6 +99,15 @@ export async function writeBody(
       columns.push('statuscode');
     }
   }
+  // and the other way: a status reason given alone on update goes with its state (a call "Received" is
+  // Completed), which Dynamics otherwise refuses as not a reason of the record's current state
+  if (mode === 'update' && typeof body.statuscode === 'number' && body.statecode === undefined) {
+    const state = model.columns.get('statuscode')?.options?.find((o) => o.value === body.statuscode)?.state;
+    if (state !== undefined && policy.canWrite(model.logicalName, 'statecode')) {
+      body.statecode = state;
+      columns.push('statecode');
+    }
+  }
   return { body, columns };
 }
 

@@ -220,6 +220,22 @@ describe('create_record: accounts, contacts and opportunities', () => {
       values: { description: 'Wants 15%.' },
     });
     expect(textOf(edit)).toContain('This phone call is Completed: Dynamics keeps it read-only until it is reopened');
+    // a status reason alone says its state: "Received" completes an open call
+    const heard = await log({
+      subject: 'Renewal questions',
+      regardingobjectid: String(deal.name),
+      Direction: 'Incoming',
+    });
+    const reason = await h.call('update_record', {
+      entity: 'phonecall',
+      id: heard.structuredContent.id,
+      values: { statuscode: 'Received' },
+    });
+    expect(reason.isError, textOf(reason)).toBeFalsy();
+    expect(emu.rows('phonecall').find((c) => c.activityid === heard.structuredContent.id)).toMatchObject({
+      statecode: 1,
+      statuscode: 4,
+    });
     // a call made (Outgoing, the default) completes as Made; the deal lists its calls
     const made = await log({
       subject: 'Contract terms',
@@ -306,7 +322,13 @@ describe('create_record: accounts, contacts and opportunities', () => {
       entity: 'task',
       values: { subject: 'Review the terms', regardingobjectid: String(deal.name), statuscode: 'In Progress' },
     });
-    expect(going.structuredContent.state, textOf(going)).toBe('In Progress (3)');
+    expect(going.structuredContent.state, textOf(going)).toBe('Open (0), In Progress (3)');
+    // a reason of another state says that state too: a call received
+    const received = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Asked about invoices', regardingobjectid: String(deal.name), statuscode: 'Received' },
+    });
+    expect(received.structuredContent.state, textOf(received)).toBe('Completed (1), Received (4)');
     // made but not completed (a role that may create calls but not change them): said, with how to finish it
     emu.configure({
       role: {

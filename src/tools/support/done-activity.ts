@@ -58,7 +58,11 @@ export async function writeStateAfterCreate(
     if (now && now.statecode === asked) return said(now);
   }
   try {
-    const changes = await completedCallReason(ctx, model, id, state);
+    // a reason alone says its state: both are sent, as Dynamics asks ("always set the desired statuscode as well")
+    const withState = Object.keys(state).some((k) => writtenColumn(model, k)?.logicalName === 'statecode')
+      ? state
+      : { ...state, statecode: asked };
+    const changes = await completedCallReason(ctx, model, id, withState);
     const r = await ctx.client.update(logical, id, changes, { signal: ctx.signal });
     await ctx.audit.record({
       tool: 'create_record',
