@@ -34,6 +34,13 @@ const callColumns = [
   'regardingobjectid',
 ];
 
+/** The tables whose records the activities below are regarding */
+const regarded = ['account', 'contact', 'lead', 'opportunity', 'incident'];
+/** An activity's Regarding, one typed navigation property per table (regardingobjectid_account_task …) */
+const regardingOf = (activity: string) => regarded.map((t) => `regardingobjectid_${t}_${activity}`);
+/** A table's activities, by its relationships' names (Account_Tasks, Account_Phonecalls …) */
+const activitiesOf = (table: string) => ['Tasks', 'Phonecalls', 'Emails', 'Appointments'].map((a) => `${table}_${a}`);
+
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
  * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
@@ -95,10 +102,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'opportunity_customer_accounts',
         'incident_customer_accounts',
         'Account_Annotation',
-        'Account_Tasks',
-        'Account_Phonecalls',
-        'Account_Emails',
-        'Account_Appointments',
+        ...activitiesOf('Account'),
       ],
     },
     contact: {
@@ -135,15 +139,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
       ],
-      expand: [
-        'parentcustomerid_account',
-        'ownerid',
-        'Contact_Annotation',
-        'Contact_Tasks',
-        'Contact_Phonecalls',
-        'Contact_Emails',
-        'Contact_Appointments',
-      ],
+      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation', ...activitiesOf('Contact')],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     lead: {
@@ -200,10 +196,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'qualifyingopportunityid',
         'ownerid',
         'Lead_Annotation',
-        'Lead_Tasks',
-        'Lead_Phonecalls',
-        'Lead_Emails',
-        'Lead_Appointments',
+        ...activitiesOf('Lead'),
       ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
@@ -257,10 +250,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentcontactid',
         'ownerid',
         'Opportunity_Annotation',
-        'Opportunity_Tasks',
-        'Opportunity_Phonecalls',
-        'Opportunity_Emails',
-        'Opportunity_Appointments',
+        ...activitiesOf('Opportunity'),
         'Opportunity_OpportunityClose',
       ],
     },
@@ -300,10 +290,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'primarycontactid',
         'ownerid',
         'Incident_Annotation',
-        'Incident_Tasks',
-        'Incident_Phonecalls',
-        'Incident_Emails',
-        'Incident_Appointments',
+        ...activitiesOf('Incident'),
         'Incident_IncidentResolutions',
       ],
     },
@@ -348,14 +335,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       create: true,
       read: ['activityid', ...taskColumns, ...audit],
       write: [...taskColumns, 'ownerid', 'statecode', 'statuscode'],
-      expand: [
-        'regardingobjectid_account_task',
-        'regardingobjectid_contact_task',
-        'regardingobjectid_lead_task',
-        'regardingobjectid_opportunity_task',
-        'regardingobjectid_incident_task',
-        'ownerid',
-      ],
+      expand: [...regardingOf('task'), 'ownerid'],
     },
     // phone calls on the tables above: a call logged (create_record), then completed as Made or Received
     // (update_record: statecode "Completed")
@@ -363,14 +343,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       create: true,
       read: ['activityid', ...callColumns, ...audit],
       write: [...callColumns, 'ownerid', 'statecode', 'statuscode'],
-      expand: [
-        'regardingobjectid_account_phonecall',
-        'regardingobjectid_contact_phonecall',
-        'regardingobjectid_lead_phonecall',
-        'regardingobjectid_opportunity_phonecall',
-        'regardingobjectid_incident_phonecall',
-        'ownerid',
-      ],
+      expand: [...regardingOf('phonecall'), 'ownerid'],
     },
     // emails filed against the tables above, read only: who wrote to whom, when, about what. Bodies
     // (description: HTML, often whole quoted threads) are left out; an administrator may add them
@@ -385,14 +358,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [
-        'regardingobjectid_account_email',
-        'regardingobjectid_contact_email',
-        'regardingobjectid_lead_email',
-        'regardingobjectid_opportunity_email',
-        'regardingobjectid_incident_email',
-        'ownerid',
-      ],
+      expand: [...regardingOf('email'), 'ownerid'],
     },
     // meetings about the tables above, read only: when, where, about what (attendees are not offered)
     appointment: {
@@ -407,14 +373,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [
-        'regardingobjectid_account_appointment',
-        'regardingobjectid_contact_appointment',
-        'regardingobjectid_lead_appointment',
-        'regardingobjectid_opportunity_appointment',
-        'regardingobjectid_incident_appointment',
-        'ownerid',
-      ],
+      expand: [...regardingOf('appointment'), 'ownerid'],
     },
     // the organisation's duplicate detection rules and their conditions: a create they refuse is answered with
     // the record they matched (tools/support/rule-match.ts)
