@@ -106,7 +106,21 @@ export function toLiteral(
       if (s === 'false' || s === '0') return lit('boolean', false);
       const opt = c.options?.find((o) => o.label.toLowerCase() === s);
       if (opt) return lit('boolean', opt.value === 1);
-      throw badInput(`${where} is yes/no; '${String(v)}' is not.`, 'Pass true or false.');
+      // "Outgoing (true)", as the tools return a yes/no column whose values have names
+      const both = /^(.*?)\s*\((true|false)\)$/.exec(s);
+      const named = both ? c.options?.find((o) => o.value === (both[2] === 'true' ? 1 : 0)) : undefined;
+      if (named && named.label.toLowerCase() === both![1]) return lit('boolean', named.value === 1);
+      if (named)
+        throw badInput(
+          `'${String(v)}' names two values of ${where}: ${both![2]} is ${named.label}.`,
+          'Pass true or false alone.',
+        );
+      const t = c.options?.find((o) => o.value === 1)?.label;
+      const f = c.options?.find((o) => o.value === 0)?.label;
+      throw badInput(
+        `${where} is yes/no; '${String(v)}' is not.`,
+        t && f && `${t}${f}`.toLowerCase() !== 'yesno' ? `Pass true (${t}) or false (${f}).` : 'Pass true or false.',
+      );
     }
     case 'Picklist':
     case 'State':

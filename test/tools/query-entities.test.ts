@@ -1225,13 +1225,32 @@ describe('query_entities', () => {
       filed.map((m) => ({
         id: m.activityid,
         subject: m.subject,
-        directioncode: m.directioncode,
+        // Direction's values have names (Incoming / Outgoing), so they read as a choice does
+        directioncode: m.directioncode ? 'Outgoing (true)' : 'Incoming (false)',
         sender: m.sender,
         torecipients: m.torecipients,
         senton: m.senton,
         statuscode: m.statuscode === 4 ? 'Received (4)' : 'Sent (3)',
       })),
     );
+    // a value as read is a value to filter by
+    const sameWay = await h.call('query_entities', {
+      entity: 'email',
+      where: { regardingobjectid: deal, directioncode: r.structuredContent.records[0].directioncode },
+      select: ['subject'],
+    });
+    expect(sameWay.isError, textOf(sameWay)).toBeFalsy();
+    expect(sameWay.structuredContent.records.map((m: { id: string }) => m.id).sort()).toEqual(
+      filed
+        .filter((m) => m.directioncode === filed[0]!.directioncode)
+        .map((m) => m.activityid)
+        .sort(),
+    );
+    const crossed = await h.call('query_entities', {
+      entity: 'email',
+      where: { directioncode: 'Incoming (true)' },
+    });
+    expect(textOf(crossed)).toContain("'Incoming (true)' names two values of email.directioncode: true is Outgoing.");
     // the deal lists them too
     const withMail = await h.call('get_record', {
       entity: 'opportunity',

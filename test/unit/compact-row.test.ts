@@ -143,6 +143,37 @@ describe('compactRow: a Web API row as the model sees it', () => {
     expect(out).toEqual({ id: 'a', name: 'A' });
   });
 
+  it('names the value of a yes/no column whose values have names ("Outgoing (true)"); Yes/No columns stay true/false', () => {
+    const yesNo = [
+      { value: 0, label: 'No' },
+      { value: 1, label: 'Yes' },
+    ];
+    const call: EntityModel = {
+      ...contact,
+      logicalName: 'phonecall',
+      primaryIdAttribute: 'activityid',
+      columns: new Map([
+        col('activityid', 'Uniqueidentifier'),
+        col('directioncode', 'Boolean', {
+          options: [
+            { value: 0, label: 'Incoming' },
+            { value: 1, label: 'Outgoing' },
+          ],
+        }),
+        col('isbilled', 'Boolean', { options: yesNo }),
+      ]),
+    };
+    const r = (direction: boolean) => ({
+      activityid: 'p',
+      directioncode: direction,
+      [`directioncode${F}`]: direction ? 'Outgoing' : 'Incoming',
+      isbilled: direction,
+      [`isbilled${F}`]: direction ? 'Yes' : 'No',
+    });
+    expect(compactRow(call, r(true))).toEqual({ id: 'p', directioncode: 'Outgoing (true)', isbilled: true });
+    expect(compactRow(call, r(false))).toEqual({ id: 'p', directioncode: 'Incoming (false)', isbilled: false });
+  });
+
   it('applies the readable check the caller passes on this call, not one remembered from an earlier call', () => {
     expect(compactRow(account, row(1), models, () => true)).toHaveProperty('hidden', 'not for the model');
     expect(compactRow(account, row(1), models, readable)).not.toHaveProperty('hidden');

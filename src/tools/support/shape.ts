@@ -1,5 +1,5 @@
 import type { Row } from '../../dynamics/client.js';
-import type { EntityModel } from '../../policy/model.js';
+import type { ColumnModel, EntityModel } from '../../policy/model.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const LOGICAL = '@Microsoft.Dynamics.CRM.lookuplogicalname';
@@ -56,13 +56,24 @@ function planKey(model: EntityModel, key: string): KeyPlan {
     skip: key.includes('@') || key === model.primaryIdAttribute,
     column,
     lookup: !!lookupOf,
-    labelled: !lookupOf && !!col && LABELLED.has(col.type),
+    labelled: !lookupOf && !!col && (LABELLED.has(col.type) || namedYesNo(col)),
     namesTable: (col?.targets?.length ?? 0) !== 1,
     formattedKey: `${key}${FORMATTED}`,
     logicalKey: `${key}${LOGICAL}`,
   };
   if (byKey.size < MAX_PLANNED_KEYS) byKey.set(key, plan);
   return plan;
+}
+
+/**
+ * A yes/no column whose two values have names of their own (a call's Direction is Outgoing or Incoming):
+ * `directioncode: true` does not say which, so it reads as a choice does, "Outgoing (true)". Plain Yes/No
+ * columns stay true/false.
+ */
+function namedYesNo(col: ColumnModel): boolean {
+  if (col.type !== 'Boolean' || col.options?.length !== 2) return false;
+  const labels = col.options.map((o) => o.label.toLowerCase());
+  return !(labels.includes('yes') && labels.includes('no'));
 }
 
 /** A column of the table that the policy lets the model read (a policy with "*" allows any name). */
@@ -114,7 +125,7 @@ export function compactRow(
       out[plan.column] = ref;
       continue;
     }
-    if (plan.labelled && typeof value === 'number') {
+    if (plan.labelled && (typeof value === 'number' || typeof value === 'boolean')) {
       const label = row[plan.formattedKey];
       // the label for reading, the number for filtering or writing back, in one short string
       if (typeof label === 'string') {
