@@ -407,6 +407,107 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // create_record fills Call From / Call To this way: a call's party lists are not properties of the Web API's
+  // phone call but its phonecall_activity_parties, made with it (deep insert), each a partyid_<table>@odata.bind
+  // and a ParticipationTypeMask (1 Sender, 2 To Recipient: ActivityParty table reference); the parties table is
+  // only read; the metadata lists from and to as PartyList attributes
+  it.skipIf(skip)(
+    'ACTIVITYPARTY: a call made with its From and To (deep insert, also by upsert), read back by expanding its parties',
+    async () => {
+      const contact = track(
+        (await t.api('POST', 'contacts', { body: { firstname: 'Party', lastname: 'Contract' } })).headers[
+          'odata-entityid'
+        ]!,
+      );
+      const contactId = /\(([0-9a-f-]{36})\)$/.exec(contact)![1]!;
+      const me = (await t.api('GET', 'WhoAmI')).json().UserId as string;
+      const parties = [
+        { 'partyid_systemuser@odata.bind': `/systemusers(${me})`, participationtypemask: 1 },
+        { 'partyid_contact@odata.bind': `/contacts(${contactId})`, participationtypemask: 2 },
+      ];
+      const posted = await t.api('POST', 'phonecalls', {
+        body: { subject: 'Parties by POST', phonecall_activity_parties: parties },
+      });
+      expect(posted.status).toBe(204);
+      const byPost = /\(([0-9a-f-]{36})\)$/.exec(track(posted.headers['odata-entityid']!))![1]!;
+      const byUpsert = randomUUID();
+      const upserted = await t.api('PATCH', `phonecalls(${byUpsert})`, {
+        headers: { 'If-None-Match': '*' },
+        body: { subject: 'Parties by upsert', phonecall_activity_parties: parties },
+      });
+      expect(upserted.status).toBe(204);
+      track(`phonecalls(${byUpsert})`);
+      for (const id of [byPost, byUpsert]) {
+        const call = (
+          await t.api(
+            'GET',
+            `phonecalls(${id})?$select=subject&$expand=phonecall_activity_parties($select=_partyid_value,participationtypemask)`,
+            { headers: { prefer: 'odata.include-annotations="*"' } },
+          )
+        ).json();
+        const got = (call.phonecall_activity_parties as Record<string, unknown>[])
+          .map((p) => ({
+            party: p._partyid_value,
+            table: p['_partyid_value@Microsoft.Dynamics.CRM.lookuplogicalname'],
+            name: p['_partyid_value@OData.Community.Display.V1.FormattedValue'],
+            mask: p.participationtypemask,
+            as: p['participationtypemask@OData.Community.Display.V1.FormattedValue'],
+          }))
+          .sort((a, b) => Number(a.mask) - Number(b.mask));
+        expect(got).toMatchObject([
+          { party: me, table: 'systemuser', mask: 1, as: 'Sender' },
+          { party: contactId, table: 'contact', name: 'Party Contract', mask: 2, as: 'To Recipient' },
+        ]);
+      }
+      // the contact lists the calls it is a party to
+      const onContact = (
+        await t.api(
+          'GET',
+          `phonecalls?$select=subject&$filter=phonecall_activity_parties/any(p:p/_partyid_value eq ${contactId})&$orderby=subject`,
+        )
+      ).json().value;
+      expect(onContact.map((c: { subject: string }) => c.subject)).toEqual(['Parties by POST', 'Parties by upsert']);
+      // a party that does not exist: nothing is made, neither the call nor its other party
+      const missing = randomUUID();
+      const bad = await t.api('PATCH', `phonecalls(${missing})`, {
+        headers: { 'If-None-Match': '*' },
+        body: {
+          subject: 'Parties missing',
+          phonecall_activity_parties: [
+            parties[0],
+            { 'partyid_contact@odata.bind': `/contacts(${randomUUID()})`, participationtypemask: 2 },
+          ],
+        },
+      });
+      expect(bad.status).toBe(404);
+      expect((await t.api('GET', `phonecalls(${missing})?$select=subject`)).status).toBe(404);
+      // parties are only read as a table of their own
+      const direct = await t.api('POST', 'activityparties', {
+        body: { 'partyid_contact@odata.bind': `/contacts(${contactId})`, participationtypemask: 2 },
+      });
+      expect(direct.status).toBe(400);
+      expect(direct.json().error.message).toContain("does not support entities of type 'activityparty'");
+      const lists = (
+        await t.api(
+          'GET',
+          "EntityDefinitions(LogicalName='phonecall')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets",
+        )
+      ).json().value as { LogicalName: string; AttributeType: string; Targets: string[] }[];
+      const partyLists = lists.filter((a) => a.AttributeType === 'PartyList');
+      expect(partyLists.map((a) => a.LogicalName).sort()).toEqual(['from', 'to']);
+      expect(partyLists[0]!.Targets).toEqual(expect.arrayContaining(['account', 'contact', 'lead', 'systemuser']));
+      // and are no property of the call
+      expect((await t.api('GET', `phonecalls(${byPost})?$select=to`)).status).toBe(400);
+      // they go with their call
+      const partiesOf = async (id: string) =>
+        (await t.api('GET', `activityparties?$select=participationtypemask&$filter=_activityid_value eq ${id}`)).json()
+          .value;
+      expect(await partiesOf(byPost)).toHaveLength(2);
+      expect((await t.api('DELETE', `phonecalls(${byPost})`)).status).toBe(204);
+      expect(await partiesOf(byPost)).toEqual([]);
+    },
+  );
+
   // the tools read emails filed against records ("Email table/entity reference"): a new one is a Draft, Outgoing
   // by default, and an account's are Account_Emails (§ the reference's own example, Account_Emails/any(...))
   it.skipIf(skip)(

@@ -1,5 +1,6 @@
 import {
   account,
+  activityparty,
   annotation,
   appointment,
   contact,
@@ -70,6 +71,14 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Appointments', 'appointment', 'regardingobjectid'],
   ['opportunity', 'Opportunity_Appointments', 'appointment', 'regardingobjectid'],
   ['incident', 'Incident_Appointments', 'appointment', 'regardingobjectid'],
+  // the people on them: an activity's parties, and the activities a record is a party to
+  ['phonecall', 'phonecall_activity_parties', 'activityparty', 'activityid'],
+  ['email', 'email_activity_parties', 'activityparty', 'activityid'],
+  ['appointment', 'appointment_activity_parties', 'activityparty', 'activityid'],
+  ['account', 'account_activity_parties', 'activityparty', 'partyid'],
+  ['contact', 'contact_activity_parties', 'activityparty', 'partyid'],
+  ['lead', 'lead_activity_parties', 'activityparty', 'partyid'],
+  ['systemuser', 'system_user_activity_parties', 'activityparty', 'partyid'],
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
@@ -86,6 +95,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   phonecall,
   email,
   appointment,
+  activityparty,
   systemuser,
   territory,
   transactioncurrency,

@@ -95,7 +95,15 @@ export interface EntitySpec {
   primaryId?: string;
   /** IsDuplicateDetectionEnabled (default off; on for the tables with default rules: accounts, contacts, leads) */
   duplicateDetection?: boolean;
+  /** an activity's party lists (EntityDef.partyLists) */
+  partyLists?: AttributeDef[];
 }
+
+/** People who may be an activity's party: the tables the emulator has of those a call's To lists. */
+export const PARTY_TARGETS = ['account', 'contact', 'lead', 'systemuser'];
+/** A PartyList attribute (a call's From): metadata only, see EntityDef.partyLists. */
+export const partyList = (name: string, display: string): AttributeDef =>
+  attr(name, display, 'PartyList', { targets: PARTY_TARGETS });
 
 /**
  * What Dataverse adds to a table with money columns: for each, a read-only "<name>_base" column holding the
@@ -145,6 +153,7 @@ export function entity(spec: EntitySpec): EntityDef {
       ...currencyColumns(spec.attributes),
       ...systemColumns(spec.ownershipType === 'UserOwned'),
     ],
+    partyLists: spec.partyLists ?? [],
     manyToOne: [],
     oneToMany: [],
     duplicateDetection: spec.duplicateDetection ?? false,

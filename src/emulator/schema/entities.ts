@@ -8,6 +8,8 @@ import {
   lookup,
   memo,
   money,
+  PARTY_TARGETS,
+  partyList,
   picklist,
   stateAndStatus,
   str,
@@ -441,7 +443,7 @@ export const task = entity({
 // A phone call logged against a record ("PhoneCall entity reference"): Subject (200, ApplicationRequired),
 // Direction (Boolean: 1 Outgoing, the default; 0 Incoming), Phone Number (200), Duration, Due, Regarding;
 // Open (status Open), Completed (Made or Received) or Canceled, the last two read-only. StateCode is not valid
-// for create: a call is logged, then completed. The party lists (Call From, Call To) are not modelled.
+// for create: a call is logged, then completed. Call From and Call To are party lists (activityparty).
 export const phonecall = entity({
   logicalName: 'phonecall',
   entitySetName: 'phonecalls',
@@ -452,6 +454,7 @@ export const phonecall = entity({
   primaryId: 'activityid',
   ownershipType: 'UserOwned',
   objectTypeCode: 4210,
+  partyLists: [partyList('from', 'Call From'), partyList('to', 'Call To')],
   attributes: [
     str('subject', 'Subject', 200, 'ApplicationRequired'),
     memo('description', 'Description', 2000),
@@ -480,7 +483,8 @@ export const phonecall = entity({
 // An email tracked against a record ("Email table/entity reference"), as server-side sync or Outlook files it:
 // Subject (800), Description (the body, HTML), Direction (1 Outgoing, the default; 0 Incoming), From (sender,
 // the address as text), To Recipients, Date Sent, Regarding; Open (Draft, Failed), Completed (Completed, Sent,
-// Received, Pending Send, Sending) or Canceled, the last two read-only. The party lists are not modelled.
+// Received, Pending Send, Sending) or Canceled, the last two read-only. Its party lists (From, To, Cc, Bcc) are
+// in metadata; the seeded emails have none (sender and torecipients say who).
 export const email = entity({
   logicalName: 'email',
   entitySetName: 'emails',
@@ -491,6 +495,7 @@ export const email = entity({
   primaryId: 'activityid',
   ownershipType: 'UserOwned',
   objectTypeCode: 4202,
+  partyLists: [partyList('from', 'From'), partyList('to', 'To'), partyList('cc', 'Cc'), partyList('bcc', 'Bcc')],
   attributes: [
     str('subject', 'Subject', 800),
     memo('description', 'Description', 1_048_576),
@@ -522,8 +527,8 @@ export const email = entity({
 
 // A meeting in a user's calendar about a record ("Appointment table/entity reference"): Subject (200), Start
 // Time and End Time (ApplicationRequired), Duration, Location, All Day Event, Regarding; Open (Free, Tentative),
-// Completed, Canceled or Scheduled (Busy, Out of Office), completed and canceled read-only. The attendee party
-// lists are not modelled.
+// Completed, Canceled or Scheduled (Busy, Out of Office), completed and canceled read-only. Its attendee party
+// lists are in metadata; the seeded meetings have none.
 export const appointment = entity({
   logicalName: 'appointment',
   entitySetName: 'appointments',
@@ -534,6 +539,11 @@ export const appointment = entity({
   primaryId: 'activityid',
   ownershipType: 'UserOwned',
   objectTypeCode: 4201,
+  partyLists: [
+    partyList('organizer', 'Organizer'),
+    partyList('requiredattendees', 'Required Attendees'),
+    partyList('optionalattendees', 'Optional Attendees'),
+  ],
   attributes: [
     str('subject', 'Subject', 200, 'ApplicationRequired'),
     memo('description', 'Description'),
@@ -716,5 +726,40 @@ export const organization = entity({
     // duplicate detection": both must be on, and the table's IsDuplicateDetectionEnabled, for rules to apply)
     bool('isduplicatedetectionenabled', 'Is Duplicate Detection Enabled'),
     bool('isduplicatedetectionenabledforonlinecreateupdate', 'Is Duplicate Detection Enabled For Online Create/Update'),
+  ],
+});
+
+// A person on an activity ("ActivityParty table/entity reference"): the activity (activityid), the record that
+// is the party (partyid: an account, contact, lead or user here) and the part they play (ParticipationTypeMask:
+// 1 Sender is a call's From, 2 To Recipient its To). No owner; its privileges are the activity's. Only read
+// (RetrieveMultiple) as a table: parties are made with their activity, as its <table>_activity_parties.
+export const activityparty = entity({
+  logicalName: 'activityparty',
+  entitySetName: 'activityparties',
+  schemaName: 'ActivityParty',
+  displayName: 'Activity Party',
+  displayCollectionName: 'Activity Parties',
+  primaryName: 'partyidname',
+  ownershipType: 'None',
+  objectTypeCode: 135,
+  attributes: [
+    // SystemRequired in Dataverse; set here from the activity the party is made with (a deep insert)
+    attr('activityid', 'Activity', 'Lookup', { targets: ['phonecall', 'email', 'appointment'] }),
+    attr('partyid', 'Party', 'Lookup', { targets: PARTY_TARGETS }),
+    str('partyidname', 'Party Name', 4000),
+    picklist('participationtypemask', 'Participation Type', [
+      [1, 'Sender'],
+      [2, 'To Recipient'],
+      [3, 'CC Recipient'],
+      [4, 'BCC Recipient'],
+      [5, 'Required attendee'],
+      [6, 'Optional attendee'],
+      [7, 'Organizer'],
+      [8, 'Regarding'],
+      [9, 'Owner'],
+      [10, 'Resource'],
+      [11, 'Customer'],
+    ]),
+    str('addressused', 'Address', 320),
   ],
 });

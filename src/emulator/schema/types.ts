@@ -16,7 +16,9 @@ export type AttributeType =
   | 'Status'
   | 'Lookup'
   | 'Customer'
-  | 'Owner';
+  | 'Owner'
+  /** an activity's list of people (a call's From and To): in metadata, never a property of the Web API's rows */
+  | 'PartyList';
 
 /** ATTRMETA: RequiredLevel values; only SystemRequired is enforced by the platform (§6.3). */
 export type RequiredLevel = 'None' | 'SystemRequired' | 'ApplicationRequired' | 'Recommended';
@@ -90,6 +92,12 @@ export interface EntityDef {
   objectTypeCode: number;
   metadataId: string;
   attributes: AttributeDef[];
+  /**
+   * An activity's party lists (PartyList attributes: a call's from and to). Dataverse lists them with the
+   * attributes in metadata, but the Web API's rows have no such property: they are written and read as the
+   * activity's <table>_activity_parties records. Kept apart so that nothing but metadata sees them.
+   */
+  partyLists: AttributeDef[];
   manyToOne: ManyToOne[];
   oneToMany: OneToMany[];
   /** EntityMetadata.IsDuplicateDetectionEnabled: whether the organisation's rules apply to this table */

@@ -495,6 +495,32 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(1, Math.floor((anchor - start) / DAY) + 7) },
     );
   }
+  // Who was on each call (after everything else, so that the rest of the organisation is drawn as before): the
+  // deal's owner and its contact, as Dynamics fills Call From and Call To — the owner calling (Outgoing) or
+  // called (Incoming)
+  const contacts = store.table('contact');
+  for (const [callId, call] of store.table('phonecall').rows) {
+    const regarding = call.regardingobjectid as { id: string; entity: string } | null;
+    const deal = regarding?.entity === 'opportunity' ? store.table('opportunity').get(regarding.id) : undefined;
+    const contactId = (deal?.parentcontactid as { id: string } | null | undefined)?.id;
+    const contact = contactId ? contacts.get(contactId) : undefined;
+    const owner = users.get(ownerOf(call) ?? '');
+    if (!contact || !owner) continue;
+    const user = { id: String(owner.systemuserid), entity: 'systemuser', name: owner.fullname };
+    const them = { id: contactId!, entity: 'contact', name: contact.fullname };
+    const [from, to] = call.directioncode ? [user, them] : [them, user];
+    for (const [party, mask] of [
+      [from, 1],
+      [to, 2],
+    ] as const)
+      add('activityparty', {
+        activityid: { id: callId, entity: 'phonecall' },
+        partyid: { id: party.id, entity: party.entity },
+        partyidname: party.name ?? null,
+        participationtypemask: mask,
+        addressused: null,
+      });
+  }
   return count;
 }
 

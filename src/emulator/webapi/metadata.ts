@@ -36,7 +36,11 @@ const TYPE_NAME: Record<AttributeType, [odataType: string, typeName: string]> = 
   Lookup: ['LookupAttributeMetadata', 'LookupType'],
   Customer: ['LookupAttributeMetadata', 'CustomerType'],
   Owner: ['LookupAttributeMetadata', 'OwnerType'],
+  PartyList: ['LookupAttributeMetadata', 'PartyListType'],
 };
+
+/** Every attribute metadata lists: the columns, and the party lists rows do not carry. */
+const listed = (e: EntityDef): AttributeDef[] => [...e.attributes, ...e.partyLists];
 
 function optionJson(
   entity: EntityDef,
@@ -187,7 +191,7 @@ function entityJson(schema: Schema, e: EntityDef, expand: string[]): Record<stri
     IsOptimisticConcurrencyEnabled: true,
     IsKnowledgeManagementEnabled: false,
   };
-  if (expand.includes('Attributes')) out.Attributes = e.attributes.map((a) => attributeJson(e, a, false));
+  if (expand.includes('Attributes')) out.Attributes = listed(e).map((a) => attributeJson(e, a, false));
   if (expand.includes('ManyToOneRelationships')) out.ManyToOneRelationships = relationships(schema, e, 'ManyToOne');
   if (expand.includes('OneToManyRelationships')) out.OneToManyRelationships = relationships(schema, e, 'OneToMany');
   return out;
@@ -298,7 +302,7 @@ export function handleMetadata(
   const expandOptions = expand.includes('OptionSet') || expand.includes('GlobalOptionSet') || !!optionSetOnly;
   const castMatches = (a: AttributeDef) => !cast || TYPE_NAME[a.type][0] === cast;
   if (attrLogical || attrId) {
-    const a = entity.attributes.find((x) =>
+    const a = listed(entity).find((x) =>
       attrLogical
         ? x.logicalName === attrLogical
         : stableGuid(`attr:${entity.logicalName}.${x.logicalName}`) === attrId,
@@ -326,7 +330,7 @@ export function handleMetadata(
       },
     };
   }
-  const value = entity.attributes
+  const value = listed(entity)
     .filter(castMatches)
     .map((a) => attributeJson(entity, a, expandOptions))
     .filter(filter)

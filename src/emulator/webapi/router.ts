@@ -244,8 +244,10 @@ export class WebApi {
       }
     }
     if ((!id && (!member || member === '$count')) || source) {
-      if (method === 'POST' && !source && !member)
+      if (method === 'POST' && !source && !member) {
+        if (entity.logicalName === 'activityparty') throw partiesAreReadOnly('Create');
         return this.create(req, caller, entity, wctx, shapeCtx(false), parsed, returnRep, applied);
+      }
       if (method !== 'GET')
         throw new DataverseError(405, '0x80040315', `The ${method} method is not supported on a collection.`);
       assertPrivilege(caller.role, collectionEntity, 'read', caller.userId);
@@ -343,9 +345,11 @@ export class WebApi {
         }
         case 'PATCH': {
           const exists = !!table.get(id);
+          if (entity.logicalName === 'activityparty') throw partiesAreReadOnly(exists ? 'Update' : 'Create');
           assertPrivilege(caller.role, entity, exists || pre.ifMatch ? 'write' : 'create', caller.userId);
           const body = this.readJson(req, entity);
-          const { row } = patchRow(wctx, entity, id, body, pre);
+          // an upsert that creates may carry a deep insert (an activity's parties): all of it or nothing
+          const { row } = this.ctx.store.atomically(() => patchRow(wctx, entity, id, body, pre));
           const entityId = `${root}/${entity.entitySetName}(${id})`;
           if (returnRep) {
             applied.push('return=representation');
@@ -370,6 +374,7 @@ export class WebApi {
           return { status: 204, headers: { 'OData-EntityId': entityId, ETag: etagOf(row) } };
         }
         case 'DELETE':
+          if (entity.logicalName === 'activityparty') throw partiesAreReadOnly('Delete');
           assertPrivilege(caller.role, entity, 'delete', caller.userId);
           deleteRow(wctx, entity, id, pre);
           return { status: 204, headers: {} };
@@ -484,3 +489,11 @@ export class WebApi {
     return { status: 204, headers: { 'OData-EntityId': entityId } };
   }
 }
+
+/**
+ * ActivityParty supports RetrieveMultiple only (its table reference): parties are made with their activity.
+ * The message is the platform's ("The 'Create' method does not support entities of type 'activityparty'");
+ * GUESS: the error code, which no source gives.
+ */
+const partiesAreReadOnly = (method: string) =>
+  badRequest(`The '${method}' method does not support entities of type 'activityparty'.`);

@@ -44,6 +44,8 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   phonecall: 'Activity',
   email: 'Activity',
   appointment: 'Activity',
+  // GUESS: a party has no privileges of its own; reading or making one is reading or making its activity
+  activityparty: 'Activity',
 };
 
 /**

@@ -247,6 +247,14 @@ function computeFullName(row: Row): void {
     row.fullname = [row.firstname, row.lastname].filter((x) => typeof x === 'string' && x).join(' ') || null;
 }
 
+/** An activity party's partyidname: the name of the record that is the party, as Dataverse fills it in. */
+function nameParty(ctx: WriteContext, row: Row): void {
+  const party = row.partyid as LookupRef | null;
+  const def = party && ctx.env.schema.entity(party.entity);
+  const named = def && ctx.env.store.table(party.entity).get(party.id)?.[def.primaryNameAttribute];
+  row.partyidname = typeof named === 'string' ? named : null;
+}
+
 function stamp(ctx: WriteContext, row: Row, created: boolean): void {
   const now = isoNow(ctx.env.now);
   const me = { id: ctx.env.callerId, entity: 'systemuser' };
@@ -285,6 +293,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   if (entity.logicalName === 'incident' && !row.ticketnumber)
     row.ticketnumber = `CAS-${String(ctx.nextTicket()).padStart(5, '0')}-${id.slice(0, 6).toUpperCase()}`;
   computeFullName(row);
+  if (entity.logicalName === 'activityparty') nameParty(ctx, row);
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
@@ -400,6 +409,14 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   if (!existing) throw notFound(entity.logicalName, id);
   if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
   ctx.env.store.delete(table, id);
+  // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
+  if (
+    entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')
+  ) {
+    const parties = ctx.env.store.table('activityparty');
+    const gone = [...parties.rows].filter(([, p]) => (p.activityid as LookupRef | null)?.id === id).map(([k]) => k);
+    for (const k of gone) ctx.env.store.delete(parties, k);
+  }
 }
 
 /** PUT /<set>(<id>)/<column> with {"value": …}, or DELETE of the column (UPDATE: clears it). */
