@@ -6,6 +6,7 @@ import type { Policy } from '../policy/policy.js';
 import type { QuerySpec } from './client.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
+import { isPartyList } from './party-lists.js';
 import {
   FILTER_LIMITS,
   LINK_FILTER_LIMITS,
@@ -39,10 +40,10 @@ export class QueryPlanner {
     private readonly origin: string,
   ) {}
 
-  /** Default columns: what the policy lets the model read that the table has. */
+  /** Default columns: what the policy lets the model read that the table has (party lists are no column to select). */
   private readableColumns(model: EntityModel): string[] {
     return [...model.columns.values()]
-      .filter((c) => c.validForRead && this.policy.canRead(model.logicalName, c.logicalName))
+      .filter((c) => c.validForRead && !isPartyList(c) && this.policy.canRead(model.logicalName, c.logicalName))
       .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));
   }
 
@@ -179,12 +180,23 @@ export class QueryPlanner {
         `Leave them out of the '${e.relation}' item. To choose ${model.logicalName} records by it, put the condition in the top-level where, e.g. {"column": "${single.attribute}/${target.primaryNameAttribute}", "op": "contains", "value": "…"}.`,
       );
     const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
+    // an activity's parties say who (partyid) and as what (From, To); their own name column says neither
+    const parties =
+      target?.logicalName === 'activityparty'
+        ? ['partyid', 'participationtypemask'].filter((c) => this.policy.canRead('activityparty', c))
+        : [];
     return {
       property: e.relation,
       ref: false,
       // as at the top level: no columns named is the default ones (the id and name), "*" every readable one
       select:
-        e.select?.includes('*') && target ? this.readableColumns(target) : e.select?.length ? e.select : undefined,
+        e.select?.includes('*') && target
+          ? this.readableColumns(target)
+          : e.select?.length
+            ? e.select
+            : parties.length
+              ? parties
+              : undefined,
       filter: list && target && e.where ? await this.conditions.build(e.where, target) : undefined,
       orderBy,
       top: list ? Math.min(e.top ?? EXPANDED_ROWS, EXPANDED_ROWS) + 1 : undefined,

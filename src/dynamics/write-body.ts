@@ -5,6 +5,7 @@ import { closestColumns } from '../policy/suggest.js';
 import type { Row } from './client.js';
 import { guidValue, toWriteValue } from './coerce.js';
 import type { MetadataCache } from './metadata.js';
+import { isPartyList, partiesOf, partyRecords } from './party-lists.js';
 
 /** Column values for a create or update, by name (or label); a lookup as {entity, id}, or a bare id when it has one target. */
 export type WriteValues = Record<string, unknown>;
@@ -46,6 +47,22 @@ export async function writeBody(
       );
     }
     columns.push(col.logicalName);
+    if (isPartyList(col)) {
+      if (mode === 'update')
+        throw badInput(
+          `${model.logicalName}.${col.logicalName} (who was on it) is set when the ${model.logicalName} is logged; this server does not change it afterwards.`,
+          `Leave ${col.logicalName} out; change it in Dynamics if it is wrong.`,
+        );
+      const records = await partyRecords(model, col, value, metadata);
+      const nav = partiesOf(model)!;
+      body[nav] = [...((body[nav] as Row[] | undefined) ?? []), ...records];
+      continue;
+    }
+    if (Array.isArray(value))
+      throw badInput(
+        `${model.logicalName}.${col.logicalName} takes one value, not a list.`,
+        "Pass one value; lists are for people on an activity (a call's from or to).",
+      );
     if (mode === 'create' ? !col.validForCreate : !col.validForUpdate)
       throw badInput(
         `${model.logicalName}.${col.logicalName} cannot be set on ${mode}.`,

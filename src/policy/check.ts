@@ -147,6 +147,16 @@ export class ReadChecker {
         `The column '${col.logicalName}' of ${entity.logicalName} is not readable under this server's policy.`,
         `Readable columns of ${entity.logicalName}: ${this.policy.readableList(entity.logicalName).join(', ')}.`,
       );
+    if (col.type === 'PartyList') {
+      // Dataverse keeps a party list's people as the activity's parties, not in a column of its rows
+      const parties = `${entity.logicalName}_activity_parties`;
+      throw new DynamicsMcpError(
+        'bad_input',
+        `'${col.logicalName}' of ${entity.logicalName} is a list of people (${col.label}): it is read through the relationship '${parties}', not as a column.`,
+        `Expand '${parties}' (each party's partyid and participationtypemask: 1 is From, 2 To), or filter with a condition on '${parties}', e.g. {"${parties}": {"partyid": "<id>"}}.`,
+        { retryable: false },
+      );
+    }
     const out = isLookupType(col.type) ? `_${col.logicalName}_value` : col.logicalName;
     return { name: out, column: col };
   }

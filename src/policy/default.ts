@@ -341,9 +341,14 @@ export const DEFAULT_POLICY: PolicyInput = {
     // (update_record: statecode "Completed")
     phonecall: {
       create: true,
-      read: ['activityid', ...callColumns, ...audit],
-      write: [...callColumns, 'ownerid', 'statecode', 'statuscode'],
-      expand: [...regardingOf('phonecall'), 'ownerid'],
+      read: ['activityid', ...callColumns, 'from', 'to', ...audit],
+      write: [...callColumns, 'from', 'to', 'ownerid', 'statecode', 'statuscode'],
+      expand: [...regardingOf('phonecall'), 'phonecall_activity_parties', 'ownerid'],
+    },
+    // who was on a call (Call From, Call To: its party lists), read through phonecall_activity_parties;
+    // create_record writes them with the call
+    activityparty: {
+      read: ['activitypartyid', 'activityid', 'partyid', 'participationtypemask'],
     },
     // emails filed against the tables above, read only: who wrote to whom, when, about what. Bodies
     // (description: HTML, often whole quoted threads) are left out; an administrator may add them

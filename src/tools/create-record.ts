@@ -13,7 +13,7 @@ import { lookupsByName } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { declinedByUser } from './support/state-change.js';
-import { valuesParam } from './support/write-values.js';
+import { createValuesParam } from './support/write-values.js';
 
 /**
  * Tables whose records are made by a tool of their own, which checks what a plain create would not (a lead's
@@ -97,14 +97,14 @@ export const createRecord = defineTool({
   name: 'create_record',
   title: 'Create a Dynamics record',
   description:
-    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity, task or phonecall (leads, cases and notes have their own tools). "values" as in update_record; a task or call already done takes statecode "Completed". ' +
+    'Create a record in a table describe_entity marks create: true, e.g. an account, contact, opportunity, task or phonecall (leads, cases and notes have their own tools). "values" as in update_record; a task or call already done takes statecode "Completed"; a call\'s from and to take names. ' +
     'A record with the same email, or else name, is returned (duplicate: true) instead, unless allowDuplicate.',
   inputSchema: toolArgs(
     'create_record',
     {
       entity: entityParam,
       // listed as an object: update_record lists the values it takes in full
-      values: listedAs(valuesParam, {
+      values: listedAs(createValuesParam, {
         type: 'object',
         description: 'Column → value, as update_record takes them, e.g. {"name": "Contoso"}.',
       }),

@@ -23,6 +23,7 @@ const ALLOWED = [
   'phonecall',
   'email',
   'appointment',
+  'activityparty',
   'duplicaterule',
   'duplicaterulecondition',
   'systemuser',

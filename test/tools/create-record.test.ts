@@ -365,6 +365,86 @@ describe('create_record: accounts, contacts and opportunities', () => {
     }
   });
 
+  // Call From and Call To are party lists: Dataverse keeps their people as the call's phonecall_activity_parties
+  // (ActivityParty: ParticipationTypeMask 1 Sender, 2 To Recipient), made with the call
+  it('a call is logged with who was on it (Call From, Call To) by name, and read back as its parties', async () => {
+    const deal = emu.rows('opportunity').filter((o) => o.statecode === 0)[2]!;
+    const unique = (table: string, name: string) =>
+      emu.rows(table).find((r) => emu.rows(table).filter((x) => x[name] === r[name]).length === 1)!;
+    const [ann, bob] = emu
+      .rows('contact')
+      .filter((c) => emu.rows('contact').filter((x) => x.fullname === c.fullname).length === 1);
+    const user = unique('systemuser', 'fullname');
+    const parties = (callId: string) =>
+      emu
+        .rows('activityparty')
+        .filter((p) => (p.activityid as { id: string }).id === callId)
+        .map((p) => [p.participationtypemask, (p.partyid as { id: string }).id])
+        .sort();
+    const r = await h.call('create_record', {
+      entity: 'phonecall',
+      values: {
+        subject: 'Rollout timing',
+        regardingobjectid: String(deal.name),
+        from: String(user.fullname),
+        to: [String(ann!.fullname), { entity: 'contact', id: bob!.contactid }],
+        directioncode: 'Outgoing',
+      },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const id = r.structuredContent.id as string;
+    expect(parties(id)).toEqual(
+      [
+        [1, user.systemuserid],
+        [2, ann!.contactid],
+        [2, bob!.contactid],
+      ].sort(),
+    );
+    // read back: the call's parties, who and as what
+    const back = await h.call('get_record', {
+      entity: 'phonecall',
+      id,
+      select: ['subject'],
+      expand: ['phonecall_activity_parties'],
+    });
+    expect(back.isError, textOf(back)).toBeFalsy();
+    const listed = (back.structuredContent.record.phonecall_activity_parties as Record<string, unknown>[])
+      .map((p) => `${p.participationtypemask} ${(p.partyid as { name: string }).name}`)
+      .sort();
+    expect(listed).toEqual(
+      [`Sender (1) ${user.fullname}`, `To Recipient (2) ${ann!.fullname}`, `To Recipient (2) ${bob!.fullname}`].sort(),
+    );
+    // and the calls a contact was on
+    const onBob = await h.call('query_entities', {
+      entity: 'phonecall',
+      select: ['subject'],
+      where: { phonecall_activity_parties: { partyid: String(bob!.contactid) } },
+    });
+    expect(onBob.structuredContent.records.map((c: { subject: string }) => c.subject)).toContain('Rollout timing');
+    // a party list is no column: said, with where its people are
+    const asColumn = await h.call('get_record', { entity: 'phonecall', id, select: ['subject', 'to'] });
+    expect(textOf(asColumn)).toContain(
+      "'to' of phonecall is a list of people (Call To): it is read through the relationship 'phonecall_activity_parties'",
+    );
+    // a name nobody has, or an id without its table: refused, and nothing is made
+    const before = emu.rows('phonecall').length;
+    const nobody = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Nobody called', regardingobjectid: String(deal.name), to: 'Zebedee Nonesuch' },
+    });
+    expect(textOf(nobody)).toMatch(/^Error \(bad_input\): phonecall\.to 'Zebedee Nonesuch' is neither/);
+    const bare = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Nobody called', regardingobjectid: String(deal.name), to: String(bob!.contactid) },
+    });
+    expect(textOf(bare)).toContain(`phonecall.to: '${bob!.contactid}' does not say which table the person is in`);
+    expect(emu.rows('phonecall')).toHaveLength(before);
+    // who was on it is set when the call is logged
+    const change = await h.call('update_record', { entity: 'phonecall', id, values: { to: String(ann!.fullname) } });
+    expect(textOf(change)).toContain('phonecall.to (who was on it) is set when the phonecall is logged');
+    expect(parties(id)).toHaveLength(3);
+  });
+
   it('a task on a deal: the same open task there is the one; on another deal, or once done, it is a new one', async () => {
     const [d1, d2] = emu.rows('opportunity').filter((o) => o.statecode === 0);
     const task = (values: Record<string, unknown>) => h.call('create_record', { entity: 'tasks', values });

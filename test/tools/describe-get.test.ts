@@ -50,6 +50,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const names = r.structuredContent.entities.map((e: { name: string }) => e.name).sort();
     expect(names).toEqual([
       'account',
+      'activityparty',
       'annotation',
       'appointment',
       'contact',

@@ -1,4 +1,5 @@
 import type { WriteValues } from '../../dynamics/client.js';
+import { isPartyList } from '../../dynamics/party-lists.js';
 import { badInput } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -118,6 +119,18 @@ export async function lookupsByName(ctx: ToolContext, model: EntityModel, values
   for (const [key, value] of Object.entries(values)) {
     if (key.includes('@')) continue;
     const col = writtenColumn(model, key);
+    // a party list (a call's To) is people, one or several, each by name as a lookup is
+    if (col && isPartyList(col) && col.targets?.length && ctx.policy.canWrite(model.logicalName, col.logicalName)) {
+      const what = `${model.logicalName}.${col.logicalName}`;
+      const people = Array.isArray(value) ? value : [value];
+      out[key] = await Promise.all(
+        people.map((p) => {
+          const name = nameGiven(p);
+          return name ? personNamed(ctx, col.targets!, name, what) : p;
+        }),
+      );
+      continue;
+    }
     // a column the model may not write is refused by the write itself, with the ones it may: nothing to look up
     if (
       !col ||
@@ -128,13 +141,21 @@ export async function lookupsByName(ctx: ToolContext, model: EntityModel, values
       continue;
     const name = nameGiven(value);
     if (!name) continue;
-    const what = `${model.logicalName}.${col.logicalName}`;
-    out[key] =
-      col.targets.includes('systemuser') && ME.test(name)
-        ? { entity: 'systemuser', id: await userNamed(ctx, name, what) }
-        : await recordNamed(ctx, col.targets, name, what);
+    out[key] = await personNamed(ctx, col.targets, name, `${model.logicalName}.${col.logicalName}`);
   }
   return out;
+}
+
+/** The one record of `targets` a name gives ("me" being the signed-in user where a user may be meant). */
+async function personNamed(
+  ctx: ToolContext,
+  targets: string[],
+  name: string,
+  what: string,
+): Promise<{ entity: string; id: string; name?: string }> {
+  return targets.includes('systemuser') && ME.test(name)
+    ? { entity: 'systemuser', id: await userNamed(ctx, name, what) }
+    : await recordNamed(ctx, targets, name, what);
 }
 
 /** The name a lookup value gives instead of an id: a text that is no id or reference ("/contacts(<id>)"). */

@@ -19,26 +19,33 @@ const lookupAsMeant = (v: unknown) => {
   return typeof name === 'string' && Object.keys(rest).every((k) => k === 'entity') ? name : o;
 };
 
-/** The columns a write sets, and their values: update_record's and create_record's "values". */
-export const valuesParam = z.record(
-  z.string(),
+const lookupValue = z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) });
+const scalars = [z.string().max(4000), z.number(), z.boolean(), z.null(), lookupValue] as const;
+const valueError = (people: boolean) => (issue: { code?: string }) =>
+  issue.code === 'invalid_union'
+    ? `each value is text, a number, true/false, null (clears the column)${people ? ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of people (names or lookups) for a call\'s from or to' : ', or a lookup {"entity":"contact","id":"<GUID>"}'}.`
+    : undefined;
+
+/** The columns an update sets, and their values: update_record's "values". */
+export const valuesParam = valuesOf(z.preprocess(lookupAsMeant, z.union(scalars, { error: valueError(false) })));
+
+/**
+ * create_record's "values": as an update's, and people for a party list (a call's from and to, set when the
+ * call is logged), each a name or a lookup.
+ */
+export const createValuesParam = valuesOf(
   z.preprocess(
     lookupAsMeant,
-    z.union(
-      [
-        z.string().max(4000),
-        z.number(),
-        z.boolean(),
-        z.null(),
-        z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) }),
-      ],
-      {
-        error: (issue) =>
-          issue.code === 'invalid_union'
-            ? 'each value is text, a number, true/false, null (clears the column), or a lookup {"entity":"contact","id":"<GUID>"}.'
-            : undefined,
-      },
-    ),
+    z.union([...scalars, z.array(z.preprocess(lookupAsMeant, z.union([z.string().max(4000), lookupValue]))).max(50)], {
+      error: valueError(true),
+    }),
   ),
-  wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
 );
+
+function valuesOf(value: z.ZodType) {
+  return z.record(
+    z.string(),
+    value,
+    wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
+  );
+}
