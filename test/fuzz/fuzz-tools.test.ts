@@ -460,6 +460,21 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
                   })),
                   directioncode: fc.constantFrom('Incoming', 'Outgoing', true, 0, 'sideways'),
                   actualdurationminutes: fc.oneof(fc.integer({ min: -5, max: 600 }), fc.constant('20 minutes')),
+                  // who was on it: names, ids with and without their table, hostile text, lists of them
+                  to: fc.oneof(
+                    fc.constantFrom(...ids('contact').slice(0, 2)),
+                    fc.constantFrom(...ids('contact').slice(0, 2)).map((id) => ({ entity: 'contact', id })),
+                    fc.constantFrom(...ids('opportunity').slice(0, 1)).map((id) => ({ entity: 'opportunity', id })),
+                    fc.constantFrom(...HOSTILE),
+                    fc.array(
+                      fc.oneof(
+                        fc.constantFrom(...ids('contact').slice(0, 2)).map((id) => ({ entity: 'contacts', id })),
+                        fc.string({ maxLength: 30 }),
+                      ),
+                      { maxLength: 3 },
+                    ),
+                  ),
+                  from: fc.constantFrom(...ids('systemuser').slice(0, 2)).map((id) => ({ entity: 'systemuser', id })),
                 },
                 { requiredKeys: ['subject'] },
               ),
@@ -606,6 +621,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
       let errors = 0;
       let ok = 0;
       const mark = emu.requests().length;
+      const partiesAtStart = emu.rows('activityparty').length;
       await fc.assert(
         fc.asyncProperty(ARGS[tool]!, async (args) => {
           const r = (await h.client.callTool({ name: tool, arguments: args as Record<string, unknown> })) as any;
@@ -648,6 +664,13 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
       for (const a of emu.rows('account'))
         if (before.has(String(a.accountid)))
           expect([a.creditlimit, a.creditonhold]).toEqual(before.get(String(a.accountid)));
+      // nothing half-made: every party is on a call that exists, and is a contact, account, lead or user
+      if (tool === 'create_record') expect(emu.rows('activityparty').length).toBeGreaterThan(partiesAtStart);
+      const calls = new Set(emu.rows('phonecall').map((c) => String(c.activityid)));
+      for (const p of emu.rows('activityparty')) {
+        expect(calls.has((p.activityid as { id: string }).id)).toBe(true);
+        expect(['contact', 'account', 'lead', 'systemuser']).toContain((p.partyid as { entity: string }).entity);
+      }
     },
     240_000,
   );
