@@ -712,6 +712,76 @@ describe('create_record: accounts, contacts and opportunities', () => {
     }
   });
 
+  // the other OperatorCode options (DuplicateRuleCondition's option set): 3 Same Date, 4 Same Date and Time,
+  // 5 Exact Match (Pick List Label), 6 Exact Match (Pick List Value)
+  it("rules on a choice's label or number, or on a date, are followed to the record they matched", async () => {
+    emu.configure({
+      duplicateRules: [
+        {
+          name: 'Accounts in one industry with the same first 6 characters',
+          entity: 'account',
+          columns: [
+            { column: 'industrycode', operator: 'pickListLabel' },
+            { column: 'name', operator: 'firstCharacters', characters: 6 },
+          ],
+        },
+        {
+          name: 'Accounts in one industry with the same last 5 characters',
+          entity: 'account',
+          columns: [
+            { column: 'industrycode', operator: 'pickListValue' },
+            { column: 'name', operator: 'lastCharacters', characters: 5 },
+          ],
+        },
+        {
+          name: 'Contacts born the same day with the same last name',
+          entity: 'contact',
+          columns: ['lastname', { column: 'birthdate', operator: 'sameDate' }],
+        },
+      ],
+    });
+    // birthdays are not in the built-in policy; an administrator who adds them lets the tools follow the rule
+    const withBirthdays = builtInPolicyWith('birthdays', (e) => ({
+      ...e,
+      contact: { ...e.contact!, read: [...e.contact!.read!, 'birthdate'], write: [...e.contact!.write!, 'birthdate'] },
+    }));
+    const b = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: withBirthdays } });
+    try {
+      const make = (entity: string, values: Record<string, unknown>) => b.call('create_record', { entity, values });
+      const first = await make('account', { name: 'Xylofon Tools', industrycode: 'Consulting' });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      // the same first six characters in the same industry (given by number: its label is compared)
+      const sameStart = await make('account', { name: 'xylofo Services', industrycode: 7 });
+      expect(sameStart.structuredContent, textOf(sameStart)).toMatchObject({
+        duplicate: true,
+        id: first.structuredContent.id,
+      });
+      expect(textOf(sameStart)).toContain('rule "Accounts in one industry with the same first 6 characters"');
+      // the same last five in the same industry (given by label: its number is compared)
+      const sameEnd = await make('account', { name: 'Qwertz Tools', industrycode: 'consulting' });
+      expect(sameEnd.structuredContent, textOf(sameEnd)).toMatchObject({
+        duplicate: true,
+        id: first.structuredContent.id,
+      });
+      expect(textOf(sameEnd)).toContain('rule "Accounts in one industry with the same last 5 characters"');
+      // another industry: no rule matches
+      const other = await make('account', { name: 'Xylofon Retail Tools', industrycode: 'Retail' });
+      expect(other.structuredContent, textOf(other)).toMatchObject({ duplicate: false });
+
+      const born = await make('contact', { firstname: 'Ada', lastname: 'Quellmann', birthdate: '1980-05-17' });
+      expect(born.isError, textOf(born)).toBeFalsy();
+      const twin = await make('contact', { firstname: 'Adele', lastname: 'Quellmann', birthdate: '1980-05-17' });
+      expect(twin.structuredContent, textOf(twin)).toMatchObject({ duplicate: true, id: born.structuredContent.id });
+      expect(textOf(twin)).toContain('rule "Contacts born the same day with the same last name"');
+      const sibling = await make('contact', { firstname: 'Otto', lastname: 'Quellmann', birthdate: '1982-01-02' });
+      expect(sibling.structuredContent, textOf(sibling)).toMatchObject({ duplicate: false });
+      expect(emu.rows('contact').filter((c) => c.lastname === 'Quellmann')).toHaveLength(2);
+    } finally {
+      await b.close();
+      await emu.reset();
+    }
+  });
+
   it('where the rules cannot be read, the refusal stands, says how the user overrides it, and is audited', async () => {
     emu.configure({ duplicateRules: [{ entity: 'contact', columns: ['firstname', 'lastname'] }] });
     const noRules = builtInPolicyWith(

@@ -1,3 +1,4 @@
+import type { Schema } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
 import type { Row, Store, Value } from '../store/store.js';
 import { DataverseError } from './errors.js';
@@ -27,17 +28,27 @@ export interface DuplicateRule {
 /**
  * One condition of a rule (DuplicateRuleCondition): a column of the new record, the column of the matching
  * table it is compared with, and how (OperatorCode: Exact Match, Same First Characters, Same Last Characters,
- * the latter two with OperatorParam characters).
+ * the latter two with OperatorParam characters; Same Date, Same Date and Time; Exact Match of a choice's label
+ * or of its value).
  */
 export interface RuleCondition {
   column: string;
   /** the matching table's column (default: the same name) */
   matching?: string;
-  operator?: 'exact' | 'firstCharacters' | 'lastCharacters';
+  operator?: keyof typeof OPERATOR_CODES;
   characters?: number;
 }
 
-const OPERATOR_CODES = { exact: 0, firstCharacters: 1, lastCharacters: 2 } as const;
+/** DuplicateRuleCondition.OperatorCode's options (its OptionSet: 0 Exact Match … 6 Exact Match (Pick List Value)) */
+const OPERATOR_CODES = {
+  exact: 0,
+  firstCharacters: 1,
+  lastCharacters: 2,
+  sameDate: 3,
+  sameDateAndTime: 4,
+  pickListLabel: 5,
+  pickListValue: 6,
+} as const;
 
 const conditionOf = (
   c: string | RuleCondition,
@@ -77,8 +88,9 @@ export function writeRuleRows(store: Store, rules: readonly DuplicateRule[]): vo
         baseattributename: c.column,
         matchingattributename: c.matching,
         operatorcode: OPERATOR_CODES[c.operator],
-        // "If you set the OperatorCode attribute to ExactMatch, don't set the OperatorParam attribute"
-        operatorparam: c.operator === 'exact' ? null : (c.characters ?? 1),
+        // "If you set the OperatorCode attribute to ExactMatch, don't set the OperatorParam attribute"; only the
+        // character counts have one
+        operatorparam: c.operator === 'firstCharacters' || c.operator === 'lastCharacters' ? (c.characters ?? 1) : null,
         ignoreblankvalues: true,
         regardingobjectid: { id, entity: 'duplicaterule' },
         createdon: null,
@@ -138,13 +150,43 @@ function detectionOn(store: Store, entity: EntityDef): boolean {
   );
 }
 
-/** What a condition compares of a value: all of it, or its first or last characters. */
-function key(v: Value | undefined, c: ReturnType<typeof conditionOf>, caseSensitive: boolean): string | undefined {
+/**
+ * What a condition compares of a value: all of it, its first or last characters, its day (GUESS: the UTC day
+ * of a date and time; the documentation does not say in whose time zone), the moment, or a choice's label (in
+ * its own table: a lead's and a contact's option sets may differ) or number.
+ */
+function key(
+  v: Value | undefined,
+  c: ReturnType<typeof conditionOf>,
+  caseSensitive: boolean,
+  label: (value: Value) => string | undefined,
+): string | undefined {
+  if (c.operator === 'pickListLabel') return v === null || v === undefined ? undefined : label(v)?.toLowerCase();
   const s = comparable(v, caseSensitive);
-  if (s === undefined || c.operator === 'exact') return s;
-  const n = c.characters ?? 1;
-  return c.operator === 'firstCharacters' ? s.slice(0, n) : s.slice(-n);
+  if (s === undefined) return s;
+  switch (c.operator) {
+    case 'firstCharacters':
+      return s.slice(0, c.characters ?? 1);
+    case 'lastCharacters':
+      return s.slice(-(c.characters ?? 1));
+    case 'sameDate':
+    case 'sameDateAndTime': {
+      const t = Date.parse(s);
+      if (Number.isNaN(t)) return undefined;
+      const iso = new Date(t).toISOString();
+      return c.operator === 'sameDate' ? iso.slice(0, 10) : iso;
+    }
+    default:
+      return s;
+  }
 }
+
+/** A choice column's label for a value, in that table. */
+const labelIn = (schema: Schema, table: string, column: string) => (v: Value) => {
+  const def = schema.entity(table);
+  const attr = def && schema.attribute(def, column);
+  return attr?.options?.find((o) => o.value === v)?.label;
+};
 
 /**
  * Refuses `row` (500, 0x80040333) when a rule whose base table is its table finds another record with the
@@ -152,6 +194,7 @@ function key(v: Value | undefined, c: ReturnType<typeof conditionOf>, caseSensit
  */
 export function assertNoDuplicate(
   store: Store,
+  schema: Schema,
   entity: EntityDef,
   id: string,
   row: Row,
@@ -161,13 +204,16 @@ export function assertNoDuplicate(
   for (const rule of rules) {
     if (rule.entity !== entity.logicalName) continue;
     const conditions = rule.columns.map(conditionOf);
-    const wanted = conditions.map((c) => key(row[c.column], c, !!rule.caseSensitive));
-    if (wanted.some((w) => w === undefined)) continue;
     const matching = rule.matchingEntity ?? entity.logicalName;
+    const wanted = conditions.map((c) =>
+      key(row[c.column], c, !!rule.caseSensitive, labelIn(schema, entity.logicalName, c.column)),
+    );
+    if (wanted.some((w) => w === undefined)) continue;
+    const theirs = conditions.map((c) => labelIn(schema, matching, c.matching));
     for (const [otherId, other] of store.table(matching).rows) {
       if (otherId === id && matching === entity.logicalName) continue;
       if (rule.excludeInactive && typeof other.statecode === 'number' && other.statecode !== 0) continue;
-      if (conditions.every((c, i) => key(other[c.matching], c, !!rule.caseSensitive) === wanted[i]))
+      if (conditions.every((c, i) => key(other[c.matching], c, !!rule.caseSensitive, theirs[i]!) === wanted[i]))
         throw duplicateFound();
     }
   }

@@ -306,7 +306,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
         `The '${a.logicalName}' attribute of the '${entity.logicalName}' entity is required and has no value.`,
       );
   }
-  if (ctx.duplicateRules) assertNoDuplicate(store, entity, id, row, ctx.duplicateRules);
+  if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, true);
   store.insert(table, id, row);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
@@ -397,7 +397,7 @@ export function patchRow(
   const row: Row = { ...existing, ...values };
   computeFullName(row);
   applyCurrency(store, entity, row);
-  if (ctx.duplicateRules) assertNoDuplicate(store, entity, id, row, ctx.duplicateRules);
+  if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, false);
   store.replace(table, id, row);
   return { row, created: false };

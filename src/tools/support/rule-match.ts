@@ -4,14 +4,18 @@ import type { ToolContext } from '../define.js';
 import { compactRow } from './shape.js';
 
 /**
- * DuplicateRuleCondition.OperatorCode, as a condition on the matching table: Exact Match (0), Same First
- * Characters (1) and Same Last Characters (2), the latter two of OperatorParam characters. Dates and choice
- * labels (3–6) are not followed.
+ * DuplicateRuleCondition.OperatorCode (its option set), as a condition on the matching table: Exact Match (0),
+ * Same First Characters (1) and Same Last Characters (2), the latter two of OperatorParam characters, Same Date
+ * (3), Same Date and Time (4), Exact Match of a choice's label (5) or of its value (6).
  */
-const OPERATORS: Readonly<Record<number, 'eq' | 'startswith' | 'endswith'>> = {
+const OPERATORS: Readonly<Record<number, 'eq' | 'startswith' | 'endswith' | 'on' | 'label' | 'value'>> = {
   0: 'eq',
   1: 'startswith',
   2: 'endswith',
+  3: 'on',
+  4: 'eq',
+  5: 'label',
+  6: 'value',
 };
 
 /** The record a rule matched, in the rule's matching table (the created one's, or another: a lead's contact). */
@@ -90,7 +94,7 @@ export async function recordMatchedByRule(
     const target =
       matching === model.logicalName ? model : await ctx.client.checker.entity(matching).catch(() => undefined);
     const own = conditions.rows.filter((c) => c._regardingobjectid_value === rule.duplicateruleid);
-    const where = target && own.length ? own.map((c) => conditionFor(c, given)) : [];
+    const where = target && own.length ? own.map((c) => conditionFor(c, given, model)) : [];
     if (
       !target ||
       !where.length ||
@@ -120,12 +124,29 @@ export async function recordMatchedByRule(
 function conditionFor(
   c: Record<string, unknown>,
   given: ReadonlyMap<string, string | number>,
+  model: EntityModel,
 ): (Condition & { column: string }) | undefined {
   const op = OPERATORS[Number(c.operatorcode)];
   const value = given.get(String(c.baseattributename));
   const column = c.matchingattributename;
   if (!op || value === undefined || typeof column !== 'string' || !column) return undefined;
   if (op === 'eq') return { column, op, value };
+  if (op === 'on') {
+    // the day the create gave, as the emulator compares it (a date, or the UTC day of a date and time)
+    const t = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+    return Number.isNaN(t) ? undefined : { column, op, value: new Date(t).toISOString().slice(0, 10) };
+  }
+  if (op === 'label' || op === 'value') {
+    // a choice given by label or number, compared by the one the rule says: the matching table's own labels
+    // (or numbers) are what its column is compared with
+    const options = model.columns.get(String(c.baseattributename))?.options ?? [];
+    const option =
+      typeof value === 'number'
+        ? options.find((o) => o.value === value)
+        : options.find((o) => o.label.toLowerCase() === value.toLowerCase());
+    if (!option) return undefined;
+    return { column, op: 'eq', value: op === 'label' ? option.label : option.value };
+  }
   // the first or last characters: how many is the condition's OperatorParam, which must be read to be known
   const n = Number(c.operatorparam);
   if (!Number.isInteger(n) || n < 1) return undefined;
