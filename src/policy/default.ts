@@ -345,8 +345,8 @@ export const DEFAULT_POLICY: PolicyInput = {
       write: [...callColumns, 'from', 'to', 'ownerid', 'statecode', 'statuscode'],
       expand: [...regardingOf('phonecall'), 'phonecall_activity_parties', 'ownerid'],
     },
-    // who was on a call (Call From, Call To: its party lists), read through phonecall_activity_parties;
-    // create_record writes them with the call
+    // who was on a call (Call From, Call To: its party lists), an email or a meeting, read through their
+    // <table>_activity_parties; create_record writes a call's with the call
     activityparty: {
       read: ['activitypartyid', 'activityid', 'partyid', 'participationtypemask'],
     },
@@ -363,9 +363,10 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [...regardingOf('email'), 'ownerid'],
+      expand: [...regardingOf('email'), 'email_activity_parties', 'ownerid'],
     },
-    // meetings about the tables above, read only: when, where, about what (attendees are not offered)
+    // meetings about the tables above, read only: when, where, about what, and who (its organizer and attendees,
+    // appointment_activity_parties)
     appointment: {
       read: [
         'activityid',
@@ -378,7 +379,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [...regardingOf('appointment'), 'ownerid'],
+      expand: [...regardingOf('appointment'), 'appointment_activity_parties', 'ownerid'],
     },
     // the organisation's duplicate detection rules and their conditions: a create they refuse is answered with
     // the record they matched (tools/support/rule-match.ts)

@@ -664,11 +664,14 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
       for (const a of emu.rows('account'))
         if (before.has(String(a.accountid)))
           expect([a.creditlimit, a.creditonhold]).toEqual(before.get(String(a.accountid)));
-      // nothing half-made: every party is on a call that exists, and is a contact, account, lead or user
+      // nothing half-made: every party is on an activity that exists (a call, an email, a meeting), and is a
+      // contact, account, lead or user
       if (tool === 'create_record') expect(emu.rows('activityparty').length).toBeGreaterThan(partiesAtStart);
-      const calls = new Set(emu.rows('phonecall').map((c) => String(c.activityid)));
+      const activities = new Set(
+        ['phonecall', 'email', 'appointment'].flatMap((t) => emu.rows(t).map((c) => String(c.activityid))),
+      );
       for (const p of emu.rows('activityparty')) {
-        expect(calls.has((p.activityid as { id: string }).id)).toBe(true);
+        expect(activities.has((p.activityid as { id: string }).id)).toBe(true);
         expect(['contact', 'account', 'lead', 'systemuser']).toContain((p.partyid as { entity: string }).entity);
       }
     },

@@ -1251,6 +1251,39 @@ describe('query_entities', () => {
       where: { directioncode: 'Incoming (true)' },
     });
     expect(textOf(crossed)).toContain("'Incoming (true)' names two values of email.directioncode: true is Outgoing.");
+    // who wrote to whom, as Dynamics records it: the email's From and To (email_activity_parties), and a
+    // meeting's organizer and attendees (appointment_activity_parties)
+    const partiesOf = (activityId: string) =>
+      emu
+        .rows('activityparty')
+        .filter((p) => (p.activityid as { id: string }).id === activityId)
+        .map((p) => `${p.participationtypemask} ${p.partyidname}`)
+        .sort();
+    const first = filed[0]!;
+    const who = await h.call('get_record', {
+      entity: 'email',
+      id: String(first.activityid),
+      select: ['subject'],
+      expand: ['email_activity_parties'],
+    });
+    expect(who.isError, textOf(who)).toBeFalsy();
+    const named = (who.structuredContent.record.email_activity_parties as Record<string, any>[])
+      .map((p) => `${/\((\d+)\)$/.exec(p.participationtypemask)![1]} ${p.partyid.name}`)
+      .sort();
+    expect(named).toEqual(partiesOf(String(first.activityid)));
+    expect(named.map((n) => n.slice(0, 1))).toEqual(['1', '2']);
+    const meeting = emu.rows('appointment').find((a) => partiesOf(String(a.activityid)).length)!;
+    const attendees = await h.call('get_record', {
+      entity: 'appointment',
+      id: String(meeting.activityid),
+      select: ['subject'],
+      expand: ['appointment_activity_parties'],
+    });
+    expect(
+      (attendees.structuredContent.record.appointment_activity_parties as Record<string, any>[])
+        .map((p) => p.participationtypemask)
+        .sort(),
+    ).toEqual(['Organizer (7)', 'Required attendee (5)']);
     // the deal lists them too
     const withMail = await h.call('get_record', {
       entity: 'opportunity',

@@ -495,32 +495,35 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(1, Math.floor((anchor - start) / DAY) + 7) },
     );
   }
-  // Who was on each call (after everything else, so that the rest of the organisation is drawn as before): the
-  // deal's owner and its contact, as Dynamics fills Call From and Call To — the owner calling (Outgoing) or
-  // called (Incoming)
+  // Who was on each call, email and meeting (after everything else, so that the rest of the organisation is
+  // drawn as before): the deal's owner and its contact, as Dynamics fills Call From and Call To (the owner
+  // calling, Outgoing, or called), an email's From and To, a meeting's Organizer and Required Attendees
   const contacts = store.table('contact');
-  for (const [callId, call] of store.table('phonecall').rows) {
-    const regarding = call.regardingobjectid as { id: string; entity: string } | null;
-    const deal = regarding?.entity === 'opportunity' ? store.table('opportunity').get(regarding.id) : undefined;
-    const contactId = (deal?.parentcontactid as { id: string } | null | undefined)?.id;
-    const contact = contactId ? contacts.get(contactId) : undefined;
-    const owner = users.get(ownerOf(call) ?? '');
-    if (!contact || !owner) continue;
-    const user = { id: String(owner.systemuserid), entity: 'systemuser', name: owner.fullname };
-    const them = { id: contactId!, entity: 'contact', name: contact.fullname };
-    const [from, to] = call.directioncode ? [user, them] : [them, user];
-    for (const [party, mask] of [
-      [from, 1],
-      [to, 2],
-    ] as const)
-      add('activityparty', {
-        activityid: { id: callId, entity: 'phonecall' },
-        partyid: { id: party.id, entity: party.entity },
-        partyidname: party.name ?? null,
-        participationtypemask: mask,
-        addressused: null,
-      });
-  }
+  for (const activity of ['phonecall', 'email', 'appointment'] as const)
+    for (const [activityId, row] of store.table(activity).rows) {
+      const regarding = row.regardingobjectid as { id: string; entity: string } | null;
+      const deal = regarding?.entity === 'opportunity' ? store.table('opportunity').get(regarding.id) : undefined;
+      const contactId = (deal?.parentcontactid as { id: string } | null | undefined)?.id;
+      const contact = contactId ? contacts.get(contactId) : undefined;
+      const owner = users.get(ownerOf(row) ?? '');
+      if (!contact || !owner) continue;
+      const user = { id: String(owner.systemuserid), entity: 'systemuser', name: owner.fullname };
+      const them = { id: contactId!, entity: 'contact', name: contact.fullname };
+      const [from, to] = activity === 'appointment' || row.directioncode ? [user, them] : [them, user];
+      // ParticipationTypeMask: 1 Sender, 2 To Recipient; 7 Organizer, 5 Required attendee
+      const [asFrom, asTo] = activity === 'appointment' ? [7, 5] : [1, 2];
+      for (const [party, mask] of [
+        [from, asFrom],
+        [to, asTo],
+      ] as const)
+        add('activityparty', {
+          activityid: { id: activityId, entity: activity },
+          partyid: { id: party.id, entity: party.entity },
+          partyidname: party.name ?? null,
+          participationtypemask: mask,
+          addressused: null,
+        });
+    }
   return count;
 }
 
