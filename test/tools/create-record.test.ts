@@ -426,18 +426,29 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(asColumn)).toContain(
       "'to' of phonecall is a list of people (Call To): it is read through the relationship 'phonecall_activity_parties'",
     );
-    // a name nobody has, or an id without its table: refused, and nothing is made
+    // an id alone, as results give them: the table that has it (and likewise for a Regarding of many tables)
+    const byId = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Called by id', regardingobjectid: String(deal.opportunityid), to: String(bob!.contactid) },
+    });
+    expect(byId.isError, textOf(byId)).toBeFalsy();
+    expect(parties(byId.structuredContent.id)).toEqual([[2, bob!.contactid]]);
+    expect(emu.rows('phonecall').find((c) => c.activityid === byId.structuredContent.id)).toMatchObject({
+      regardingobjectid: { id: deal.opportunityid, entity: 'opportunity' },
+    });
+    // a name nobody has, or an id no record has: refused, and nothing is made
     const before = emu.rows('phonecall').length;
     const nobody = await h.call('create_record', {
       entity: 'phonecall',
       values: { subject: 'Nobody called', regardingobjectid: String(deal.name), to: 'Zebedee Nonesuch' },
     });
     expect(textOf(nobody)).toMatch(/^Error \(bad_input\): phonecall\.to 'Zebedee Nonesuch' is neither/);
+    const unknown = '0badc0de-0000-4000-8000-000000000000';
     const bare = await h.call('create_record', {
       entity: 'phonecall',
-      values: { subject: 'Nobody called', regardingobjectid: String(deal.name), to: String(bob!.contactid) },
+      values: { subject: 'Nobody called', regardingobjectid: String(deal.name), to: unknown },
     });
-    expect(textOf(bare)).toContain(`phonecall.to: '${bob!.contactid}' does not say which table the person is in`);
+    expect(textOf(bare)).toContain(`phonecall.to: no account, contact, lead or user has the id ${unknown}.`);
     expect(emu.rows('phonecall')).toHaveLength(before);
     // who was on it is set when the call is logged
     const change = await h.call('update_record', { entity: 'phonecall', id, values: { to: String(ann!.fullname) } });

@@ -126,7 +126,7 @@ export async function lookupsByName(ctx: ToolContext, model: EntityModel, values
       out[key] = await Promise.all(
         people.map((p) => {
           const name = nameGiven(p);
-          return name ? personNamed(ctx, col.targets!, name, what) : p;
+          return name ? personNamed(ctx, col.targets!, name, what) : tableOfId(ctx, col.targets!, p, what);
         }),
       );
       continue;
@@ -140,10 +140,41 @@ export async function lookupsByName(ctx: ToolContext, model: EntityModel, values
     )
       continue;
     const name = nameGiven(value);
-    if (!name) continue;
-    out[key] = await personNamed(ctx, col.targets, name, `${model.logicalName}.${col.logicalName}`);
+    if (name) out[key] = await personNamed(ctx, col.targets, name, `${model.logicalName}.${col.logicalName}`);
+    else if (col.targets.length > 1)
+      out[key] = await tableOfId(ctx, col.targets, value, `${model.logicalName}.${col.logicalName}`);
   }
   return out;
+}
+
+/**
+ * A bare id where the column may point at several tables (a task's Regarding, a call's To), as models pass the
+ * id a result gave them: the one table of those whose record has it, as {entity, id}; refused when none of them
+ * has it. Anything else (a reference, {entity, id}; an id where the model may read none of the tables) goes on
+ * as it is, for the write to check and refuse.
+ */
+async function tableOfId(ctx: ToolContext, targets: string[], value: unknown, what: string): Promise<unknown> {
+  const id = typeof value === 'string' ? guidOrUndefined(value) : undefined;
+  if (!id) return value;
+  const asked: string[] = [];
+  for (const table of targets) {
+    const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+    const key = model?.primaryIdAttribute;
+    if (!model || !key || !ctx.policy.canRead(model.logicalName, key)) continue;
+    asked.push(model.logicalName);
+    const page = await ctx.client.query(
+      { entity: model.logicalName, select: [key], where: { column: key, op: 'eq', value: id }, top: 1 },
+      { signal: ctx.signal, internal: true },
+    );
+    if (page.rows.length) return { entity: model.logicalName, id };
+  }
+  if (!asked.length) return value;
+  const nouns = asked.map((t) => (t === 'systemuser' ? 'user' : t));
+  const either = nouns.length > 1 ? `${nouns.slice(0, -1).join(', ')} or ${nouns.at(-1)}` : nouns[0];
+  throw badInput(
+    `${what}: no ${either} has the id ${id}.`,
+    'Find the record with query_entities (or pass its name) and use the id it gives.',
+  );
 }
 
 /** The one record of `targets` a name gives ("me" being the signed-in user where a user may be meant). */
