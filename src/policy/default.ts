@@ -349,6 +349,8 @@ export const DEFAULT_POLICY: PolicyInput = {
     // <table>_activity_parties; create_record writes a call's with the call
     activityparty: {
       read: ['activitypartyid', 'activityid', 'partyid', 'participationtypemask'],
+      // a party by name ("calls with Nina Castillo") is looked for by each table's name through these
+      expand: ['partyid_account', 'partyid_contact', 'partyid_lead', 'partyid_systemuser'],
     },
     // emails filed against the tables above, read only: who wrote to whom, when, about what. Bodies
     // (description: HTML, often whole quoted threads) are left out; an administrator may add them

@@ -136,7 +136,7 @@ export function registerPrompts(server: McpServer, readOnly: boolean, externalRe
       return user(
         `Plan the day for ${owner.trim()}. Change nothing unless I ask.\n` +
           `Tasks overdue or due today: query_entities on task with where {"ownerid": ${who}, "statecode": "Open", "scheduledend": {"le": "today"}}, select ["subject", "scheduledend", "prioritycode", "regardingobjectid"], orderBy "scheduledend asc", top 25.\n` +
-          `Meetings today: query_entities on appointment with where {"ownerid": ${who}, "scheduledstart": "today"}, select ["subject", "location", "scheduledstart", "regardingobjectid"], orderBy "scheduledstart asc", top 25.\n` +
+          `Meetings today (theirs, or ones they attend): query_entities on appointment with where {"or": [{"ownerid": ${who}}, {"appointment_activity_parties": {"partyid": ${who}}}], "scheduledstart": "today"}, select ["subject", "location", "scheduledstart", "regardingobjectid"], orderBy "scheduledstart asc", top 25.\n` +
           `Deals closing this week: query_entities on opportunity with where {"ownerid": ${who}, "statecode": "Open", "estimatedclosedate": "this week"}, select ["name", "estimatedvalue", "stepname", "parentaccountid"], orderBy "estimatedvalue desc", top 25.\n` +
           `Urgent cases: query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": "High"}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
           'If the owner is not found, query_entities on systemuser with where {"fullname": {"contains": "<part of the name>"}} and ask me which one. ' +

@@ -421,6 +421,14 @@ describe('create_record: accounts, contacts and opportunities', () => {
       where: { phonecall_activity_parties: { partyid: String(bob!.contactid) } },
     });
     expect(onBob.structuredContent.records.map((c: { subject: string }) => c.subject)).toContain('Rollout timing');
+    // or by their name, as people ask ("calls with Ann …")
+    const withAnn = await h.call('query_entities', {
+      entity: 'phonecall',
+      select: ['subject'],
+      where: { phonecall_activity_parties: { partyid: String(ann!.fullname) } },
+    });
+    expect(withAnn.isError, textOf(withAnn)).toBeFalsy();
+    expect(withAnn.structuredContent.records.map((c: { subject: string }) => c.subject)).toContain('Rollout timing');
     // a party list is no column: said, with where its people are
     const asColumn = await h.call('get_record', { entity: 'phonecall', id, select: ['subject', 'to'] });
     expect(textOf(asColumn)).toContain(

@@ -2,7 +2,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 const FORBIDDEN = {
   error: {
@@ -531,9 +531,39 @@ describe('describe_entity, get_record, resources and prompts', () => {
       values: { estimatedclosedate: day(0) },
     });
     expect(closing.isError, textOf(closing)).toBeFalsy();
+    // a meeting today someone else set up, which they attend (meetings are read only in the built-in policy; an
+    // administrator who lets the model make them lets it name the attendees, a party list like a call's To)
+    const other = emu.rows('systemuser').find((u) => u.systemuserid !== ownerId && u.isdisabled === false)!;
+    const meetings = builtInPolicyWith('meetings', (e) => ({
+      ...e,
+      appointment: {
+        ...e.appointment!,
+        create: true,
+        write: ['subject', 'scheduledstart', 'scheduledend', 'requiredattendees', 'ownerid'],
+      },
+    }));
+    const hm = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: meetings } });
+    const invited = await hm.call('create_record', {
+      entity: 'appointment',
+      values: {
+        subject: 'Quarterly review (invited)',
+        scheduledstart: `${day(0)}T15:00:00Z`,
+        scheduledend: `${day(0)}T16:00:00Z`,
+        ownerid: { entity: 'systemuser', id: String(other.systemuserid) },
+        requiredattendees: String(owner.fullname),
+      },
+    });
+    await hm.close();
+    expect(invited.isError, textOf(invited)).toBeFalsy();
     const p = await h.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner.fullname) } });
     const text = (p.messages[0]!.content as { text: string }).text;
     const mine = (r: Record<string, unknown>) => (r.ownerid as { id: string } | null)?.id === ownerId;
+    const attends = (r: Record<string, unknown>) =>
+      emu
+        .rows('activityparty')
+        .some(
+          (x) => (x.activityid as { id: string }).id === r.activityid && (x.partyid as { id: string }).id === ownerId,
+        );
     const now = new Date();
     const sunday = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - now.getUTCDay() * 86_400_000;
     const week = [sunday, sunday + 7 * 86_400_000];
@@ -541,7 +571,9 @@ describe('describe_entity, get_record, resources and prompts', () => {
       task: emu
         .rows('task')
         .filter((t) => mine(t) && t.statecode === 0 && String(t.scheduledend).slice(0, 10) <= day(0)),
-      appointment: emu.rows('appointment').filter((a) => mine(a) && String(a.scheduledstart).startsWith(day(0))),
+      appointment: emu
+        .rows('appointment')
+        .filter((a) => (mine(a) || attends(a)) && String(a.scheduledstart).startsWith(day(0))),
       opportunity: emu.rows('opportunity').filter((o) => {
         const close = Date.parse(`${o.estimatedclosedate}T00:00:00Z`);
         return mine(o) && o.statecode === 0 && close >= week[0]! && close < week[1]!;
@@ -559,6 +591,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(new Set(got), table).toEqual(new Set(rows.map((x) => x[key[table]!])));
     }
     expect(expected.task!.map((t) => t.activityid)).toContain(made.structuredContent.id);
+    expect(expected.appointment!.map((a) => a.activityid)).toContain(invited.structuredContent.id);
     expect(expected.opportunity!.map((o) => o.opportunityid)).toContain(deal.opportunityid);
     await h.call('update_record', {
       entity: 'opportunity',
