@@ -77,7 +77,8 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       ...(c.requiredLevel !== 'None' ? { required: c.requiredLevel } : {}),
       ...(c.maxLength ? { maxLength: c.maxLength } : {}),
       ...(c.options ? { options: c.options.map(({ value, label }) => ({ value, label })) } : {}),
-      ...(isLookupType(c.type) && c.targets ? { targets: c.targets } : {}),
+      // a party list (a call's To) holds people of these tables, as a lookup points at them
+      ...((isLookupType(c.type) || c.type === 'PartyList') && c.targets ? { targets: c.targets } : {}),
     }));
   const relationships = [
     ...[...model.singleNavs.values()].map((n) => ({ name: n.navigationProperty, target: n.target, many: false })),

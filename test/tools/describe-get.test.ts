@@ -108,6 +108,19 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
     const acc = (await h.call('describe_entity', { entity: 'account' })).structuredContent.entity;
     expect(acc.columns.map((c: { name: string }) => c.name)).not.toContain('creditlimit');
+    // a call's To: a list of people, of the tables it may hold, and the relationship its people are read through
+    const call = (await h.call('describe_entity', { entity: 'phonecall' })).structuredContent.entity;
+    expect(call.columns.find((c: { name: string }) => c.name === 'to')).toEqual({
+      name: 'to',
+      label: 'Call To',
+      type: 'PartyList',
+      read: true,
+      write: true,
+      targets: ['account', 'contact', 'lead', 'systemuser'],
+    });
+    expect(call.relationships).toEqual(
+      expect.arrayContaining([{ name: 'phonecall_activity_parties', target: 'activityparty', many: true }]),
+    );
   });
 
   it('get_record returns the record, its etag and web link; a missing id is a clear error', async () => {
