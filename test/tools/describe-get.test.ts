@@ -232,6 +232,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const rw = h.client.getInstructions()!;
     expect(named(rw)).toEqual(all);
     expect(rw).toContain("A record's history is in its activities");
+    expect(rw).toContain('who was on a call, an email or a meeting is in its <table>_activity_parties');
     const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
     try {
       const text = ro.client.getInstructions()!;
