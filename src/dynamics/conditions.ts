@@ -24,6 +24,7 @@ import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';
 import { callerTokens } from './obo.js';
+import { isPartyList, participation, partiesOf } from './party-lists.js';
 import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
 export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
@@ -114,6 +115,9 @@ export class ConditionBuilder {
       const [list] = lists;
       if (!negated && list && lists.size === 1 && leaves.every((l) => 'column' in l))
         return this.throughList(list, leaves as Leaf[], 'and', entity, depth + 1, false, seen, 'none');
+      // "not to Nina Castillo": none of the call's parties is Nina as its To
+      const party = !negated && 'column' in c.not ? this.throughParties(entity, c.not) : undefined;
+      if (party) return this.throughList(party.list, party.leaves, 'and', entity, depth + 1, false, seen, 'none');
       // otherwise carried down to the conditions, where Dataverse has the opposites; the rest keep their not
       const pushed = negation(c.not);
       if (!('not' in pushed)) return this.node(pushed, entity, depth + 1, negated, seen);
@@ -139,6 +143,8 @@ export class ConditionBuilder {
     }
     const list = this.listOf(entity, c.column);
     if (list) return this.throughList(list, [c], 'and', entity, depth, negated, seen);
+    const party = this.throughParties(entity, c);
+    if (party) return this.throughList(party.list, party.leaves, 'and', entity, depth, negated, seen);
     const whole = await this.wholeList(entity, c, negated, seen);
     if (whole) return whole;
     // "ownerid is Megan Bowen": a name given for a lookup means the related record's name
@@ -194,6 +200,28 @@ export class ConditionBuilder {
       this.follows,
     );
     return paths ? { or: paths.map((p) => ({ ...c, column: p.join('/') })) } : undefined;
+  }
+
+  /**
+   * "Calls to Nina Castillo" ({"to": "Nina Castillo"}): a party list is no column but the activity's parties,
+   * so the condition is that one of them plays that part (To: ParticipationTypeMask 2) and is that person (an
+   * id or a name, as a lookup takes it). Only for the operators that find a person (eq, in); others reach
+   * leaf(), whose refusal says where the people are.
+   */
+  private throughParties(entity: EntityModel, c: Leaf): { list: CollectionNav; leaves: Leaf[] } | undefined {
+    if (typeof c.column !== 'string' || c.column.includes('/') || (c.op !== 'eq' && c.op !== 'in')) return undefined;
+    const col = entity.columns.get(c.column.trim().toLowerCase()) ?? columnLabelled(entity, c.column);
+    const mask = col && isPartyList(col) ? participation(col) : undefined;
+    const nav = partiesOf(entity);
+    const list = nav ? entity.collectionNavs.get(nav.toLowerCase()) : undefined;
+    if (mask === undefined || !nav || !list) return undefined;
+    return {
+      list,
+      leaves: [
+        { column: `${nav}/partyid`, op: c.op, value: c.value },
+        { column: `${nav}/participationtypemask`, op: 'eq', value: mask },
+      ],
+    };
   }
 
   /** The related list a column path starts with ("incident_customer_accounts/statecode"), if it does. */

@@ -22,6 +22,9 @@ const PARTICIPATION: Readonly<Record<string, number>> = {
 
 export const isPartyList = (c: ColumnModel): boolean => c.type === 'PartyList';
 
+/** The ParticipationTypeMask of a party list's people (a call's To: 2), if it is one this server knows. */
+export const participation = (c: ColumnModel): number | undefined => PARTICIPATION[c.logicalName];
+
 /** The relationship that holds an activity's parties: phonecall_activity_parties. */
 export const partiesOf = (model: EntityModel): string | undefined =>
   model.collectionNavs.get(`${model.logicalName}_activity_parties`)?.navigationProperty;
@@ -39,7 +42,7 @@ export async function partyRecords(
   metadata: MetadataCache,
 ): Promise<Row[]> {
   const what = `${model.logicalName}.${col.logicalName}`;
-  const mask = PARTICIPATION[col.logicalName];
+  const mask = participation(col);
   if (mask === undefined || !partiesOf(model))
     throw badInput(`${what} is a party list this server cannot fill.`, `Leave ${col.logicalName} out.`);
   const people = (Array.isArray(value) ? value : [value]).filter((v) => v !== null && v !== undefined);

@@ -153,7 +153,7 @@ export class ReadChecker {
       throw new DynamicsMcpError(
         'bad_input',
         `'${col.logicalName}' of ${entity.logicalName} is a list of people (${col.label}): it is read through the relationship '${parties}', not as a column.`,
-        `Expand '${parties}' (each party's partyid and participationtypemask: 1 is From, 2 To), or filter with a condition on '${parties}', e.g. {"${parties}": {"partyid": "<id>"}}.`,
+        `Expand '${parties}' (each party's partyid and participationtypemask: 1 is From, 2 To). To find records by a person, use where: {"${col.logicalName}": "<name or id>"} (eq or in).`,
         { retryable: false },
       );
     }

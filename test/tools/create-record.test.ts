@@ -429,6 +429,19 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(withAnn.isError, textOf(withAnn)).toBeFalsy();
     expect(withAnn.structuredContent.records.map((c: { subject: string }) => c.subject)).toContain('Rollout timing');
+    // and as people say it: calls to Ann (her as the To), from her (none), not to her
+    const subjects = async (where: Record<string, unknown>) => {
+      const r = await h.call('query_entities', { entity: 'phonecall', select: ['subject'], where, top: 200 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.records.map((c: { subject: string }) => c.subject) as string[];
+    };
+    expect(await subjects({ to: String(ann!.fullname) })).toContain('Rollout timing');
+    expect(await subjects({ 'Call To': [String(bob!.contactid), 'Nobody Such'] })).toContain('Rollout timing');
+    expect(await subjects({ from: String(ann!.fullname) })).not.toContain('Rollout timing');
+    expect(await subjects({ from: String(user.fullname), subject: 'Rollout timing' })).toEqual(['Rollout timing']);
+    const notToAnn = await subjects({ not: { to: String(ann!.fullname) } });
+    expect(notToAnn).not.toContain('Rollout timing');
+    expect(notToAnn.length).toBe(emu.rows('phonecall').length - (await subjects({ to: String(ann!.fullname) })).length);
     // a party list is no column: said, with where its people are
     const asColumn = await h.call('get_record', { entity: 'phonecall', id, select: ['subject', 'to'] });
     expect(textOf(asColumn)).toContain(
