@@ -180,10 +180,11 @@ export class QueryPlanner {
         `Leave them out of the '${e.relation}' item. To choose ${model.logicalName} records by it, put the condition in the top-level where, e.g. {"column": "${single.attribute}/${target.primaryNameAttribute}", "op": "contains", "value": "…"}.`,
       );
     const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
-    // an activity's parties say who (partyid) and as what (From, To); their own name column says neither
+    // an activity's parties say who (partyid, or the address an email went to where no record has it) and as
+    // what (From, To); their own name column says neither
     const parties =
       target?.logicalName === 'activityparty'
-        ? ['partyid', 'participationtypemask'].filter((c) => this.policy.canRead('activityparty', c))
+        ? ['partyid', 'participationtypemask', 'addressused'].filter((c) => this.policy.canRead('activityparty', c))
         : [];
     return {
       property: e.relation,

@@ -348,7 +348,8 @@ export const DEFAULT_POLICY: PolicyInput = {
     // who was on a call (Call From, Call To: its party lists), an email or a meeting, read through their
     // <table>_activity_parties; create_record writes a call's with the call
     activityparty: {
-      read: ['activitypartyid', 'activityid', 'partyid', 'participationtypemask'],
+      // addressused: the address an email went to when no record has it (an unresolved recipient)
+      read: ['activitypartyid', 'activityid', 'partyid', 'participationtypemask', 'addressused'],
       // a party by name ("calls with Nina Castillo") is looked for by each table's name through these
       expand: ['partyid_account', 'partyid_contact', 'partyid_lead', 'partyid_systemuser'],
     },

@@ -1272,6 +1272,10 @@ describe('query_entities', () => {
       .sort();
     expect(named).toEqual(partiesOf(String(first.activityid)));
     expect(named.map((n) => n.slice(0, 1))).toEqual(['1', '2']);
+    // and the address each was written at (where no record has the address, that is all there is)
+    expect(
+      (who.structuredContent.record.email_activity_parties as Record<string, any>[]).map((p) => p.addressused).sort(),
+    ).toEqual([first.sender, first.torecipients].sort());
     const meeting = emu.rows('appointment').find((a) => partiesOf(String(a.activityid)).length)!;
     const attendees = await h.call('get_record', {
       entity: 'appointment',

@@ -519,8 +519,13 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       const contact = contactId ? contacts.get(contactId) : undefined;
       const owner = users.get(ownerOf(row) ?? '');
       if (!contact || !owner) continue;
-      const user = { id: String(owner.systemuserid), entity: 'systemuser', name: owner.fullname };
-      const them = { id: contactId!, entity: 'contact', name: contact.fullname };
+      const user = {
+        id: String(owner.systemuserid),
+        entity: 'systemuser',
+        name: owner.fullname,
+        address: owner.internalemailaddress,
+      };
+      const them = { id: contactId!, entity: 'contact', name: contact.fullname, address: contact.emailaddress1 };
       const [from, to] = activity === 'appointment' || row.directioncode ? [user, them] : [them, user];
       // ParticipationTypeMask: 1 Sender, 2 To Recipient; 7 Organizer, 5 Required attendee
       const [asFrom, asTo] = activity === 'appointment' ? [7, 5] : [1, 2];
@@ -533,7 +538,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
           partyid: { id: party.id, entity: party.entity },
           partyidname: party.name ?? null,
           participationtypemask: mask,
-          addressused: null,
+          // an email's parties keep the address it was sent from or to (Address: ActivityParty reference)
+          addressused: activity === 'email' ? (party.address ?? null) : null,
         });
     }
   return count;
