@@ -116,6 +116,27 @@ const TOOLS: Case[] = [
     count: (emu, tag) => emu.rows('account').filter((a) => a.name === tag).length,
   },
   {
+    // a call with who was on it: the call and its party (a deep insert) are made together or not at all
+    tool: 'create_record',
+    name: 'create_record logging a call with its To',
+    method: 'PATCH',
+    args: (tag, emu) => ({
+      entity: 'phonecall',
+      values: {
+        subject: tag.slice(0, 200),
+        to: { entity: 'contact', id: String(emu.rows('contact')[0]!.contactid) },
+      },
+    }),
+    // the calls made, each with its one party; a call without it (half-written) counts as many
+    count: (emu, tag) => {
+      const calls = emu.rows('phonecall').filter((c) => c.subject === tag.slice(0, 200));
+      const parties = emu
+        .rows('activityparty')
+        .filter((p) => calls.some((c) => c.activityid === (p.activityid as { id: string }).id));
+      return parties.length === calls.length ? calls.length : 99;
+    },
+  },
+  {
     tool: 'update_record',
     method: 'PATCH',
     args: (tag, emu) => ({
