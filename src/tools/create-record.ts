@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
+import { isPartyList } from '../dynamics/party-lists.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
@@ -349,6 +350,23 @@ async function create(
     ([given('firstname'), given('lastname')].filter(Boolean).join(' ') || undefined);
   return {
     structured: { entity: logical, id: r.id, duplicate: false, url },
-    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}`,
+    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}${whoWasOn(model, values)}`,
   };
+}
+
+/**
+ * Who a call was logged with, as the names given were matched ("Call To: Nina Castillo"): a name that found
+ * the wrong person shows here, where the user reads it.
+ */
+function whoWasOn(model: EntityModel, values: WriteValues): string {
+  const lists = Object.entries(values).flatMap(([key, v]) => {
+    const col = writtenColumn(model, key);
+    if (!col || !isPartyList(col)) return [];
+    const people = (Array.isArray(v) ? v : [v]).flatMap((p) => {
+      const ref = p as { entity?: string; id?: string; name?: string } | null;
+      return ref && typeof ref === 'object' ? [ref.name ?? `${ref.entity} ${ref.id}`] : [];
+    });
+    return people.length ? [`${col.label}: ${people.join(', ')}`] : [];
+  });
+  return lists.length ? ` ${lists.join('; ')}.` : '';
 }

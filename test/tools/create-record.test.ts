@@ -393,6 +393,12 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     const id = r.structuredContent.id as string;
+    // who the names were taken to be, where the user reads it
+    expect(textOf(r)).toMatch(
+      new RegExp(
+        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\.$`,
+      ),
+    );
     expect(parties(id)).toEqual(
       [
         [1, user.systemuserid],
