@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from './define.js';
+import { partiesOf } from '../dynamics/party-lists.js';
+import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
@@ -51,7 +52,7 @@ export const getRecord = defineTool({
     // the relationships as the client read them ("contacts" is contact_customer_accounts)
     const { model, row, expand } = await ctx.client.get(args.entity, args.id, {
       select: args.select,
-      expand: expandItems(args.expand),
+      expand: expandItems(args.expand) ?? (await whoWasOn(ctx, args.entity)),
       signal: ctx.signal,
     });
     const models = await relatedModels(ctx.client, model, expand?.map((e) => e.relation) ?? []);
@@ -78,3 +79,16 @@ export const getRecord = defineTool({
     };
   },
 });
+
+/**
+ * Who was on a call, an email or a meeting is most of what it is, and no column of it: where nothing else is
+ * asked to be included, an activity comes with its parties (its <table>_activity_parties), as the policy
+ * allows.
+ */
+async function whoWasOn(ctx: ToolContext, entity: string): Promise<{ relation: string }[] | undefined> {
+  const model = await ctx.client.checker.entity(entity);
+  const nav = partiesOf(model);
+  return nav && ctx.policy.canFollow(model.logicalName, nav) && ctx.policy.entities().includes('activityparty')
+    ? [{ relation: nav }]
+    : undefined;
+}

@@ -420,6 +420,12 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(listed).toEqual(
       [`Sender (1) ${user.fullname}`, `To Recipient (2) ${ann!.fullname}`, `To Recipient (2) ${bob!.fullname}`].sort(),
     );
+    // asked for nothing else, a call comes with who was on it
+    const plain = await h.call('get_record', { entity: 'phonecall', id });
+    expect(plain.isError, textOf(plain)).toBeFalsy();
+    expect(plain.structuredContent.record.phonecall_activity_parties).toHaveLength(3);
+    const task = await h.call('get_record', { entity: 'task', id: String(emu.rows('task')[0]!.activityid) });
+    expect(Object.keys(task.structuredContent.record).filter((k) => k.includes('_activity_parties'))).toEqual([]);
     // and the calls a contact was on
     const onBob = await h.call('query_entities', {
       entity: 'phonecall',
