@@ -52,7 +52,7 @@ export const getRecord = defineTool({
     // the relationships as the client read them ("contacts" is contact_customer_accounts)
     const { model, row, expand } = await ctx.client.get(args.entity, args.id, {
       select: args.select,
-      expand: expandItems(args.expand) ?? (await whoWasOn(ctx, args.entity)),
+      expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, args.entity)),
       signal: ctx.signal,
     });
     const models = await relatedModels(ctx.client, model, expand?.map((e) => e.relation) ?? []);
@@ -85,7 +85,7 @@ export const getRecord = defineTool({
  * asked to be included, an activity comes with its parties (its <table>_activity_parties), as the policy
  * allows.
  */
-async function whoWasOn(ctx: ToolContext, entity: string): Promise<{ relation: string }[] | undefined> {
+async function partiesUnlessExpanded(ctx: ToolContext, entity: string): Promise<{ relation: string }[] | undefined> {
   const model = await ctx.client.checker.entity(entity);
   const nav = partiesOf(model);
   return nav && ctx.policy.canFollow(model.logicalName, nav) && ctx.policy.entities().includes('activityparty')

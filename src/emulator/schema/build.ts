@@ -97,6 +97,8 @@ export interface EntitySpec {
   duplicateDetection?: boolean;
   /** an activity's party lists (EntityDef.partyLists) */
   partyLists?: AttributeDef[];
+  /** EntityDef.retrieveOnly */
+  retrieveOnly?: boolean;
 }
 
 /** People who may be an activity's party: the tables the emulator has of those a call's To lists. */
@@ -157,5 +159,6 @@ export function entity(spec: EntitySpec): EntityDef {
     manyToOne: [],
     oneToMany: [],
     duplicateDetection: spec.duplicateDetection ?? false,
+    retrieveOnly: spec.retrieveOnly ?? false,
   };
 }

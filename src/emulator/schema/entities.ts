@@ -742,6 +742,7 @@ export const activityparty = entity({
   primaryName: 'partyidname',
   ownershipType: 'None',
   objectTypeCode: 135,
+  retrieveOnly: true,
   attributes: [
     // SystemRequired in Dataverse; set here from the activity the party is made with (a deep insert)
     attr('activityid', 'Activity', 'Lookup', { targets: ['phonecall', 'email', 'appointment'] }),

@@ -102,4 +102,9 @@ export interface EntityDef {
   oneToMany: OneToMany[];
   /** EntityMetadata.IsDuplicateDetectionEnabled: whether the organisation's rules apply to this table */
   duplicateDetection: boolean;
+  /**
+   * The table reference's "Operations supported: GET (RetrieveMultiple only)" (ActivityParty): its records are
+   * made with another (a deep insert), never created, changed or deleted on their own
+   */
+  retrieveOnly: boolean;
 }

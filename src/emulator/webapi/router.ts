@@ -245,7 +245,7 @@ export class WebApi {
     }
     if ((!id && (!member || member === '$count')) || source) {
       if (method === 'POST' && !source && !member) {
-        if (entity.logicalName === 'activityparty') throw partiesAreReadOnly('Create');
+        if (entity.retrieveOnly) throw retrieveOnly(entity, 'Create');
         return this.create(req, caller, entity, wctx, shapeCtx(false), parsed, returnRep, applied);
       }
       if (method !== 'GET')
@@ -345,7 +345,7 @@ export class WebApi {
         }
         case 'PATCH': {
           const exists = !!table.get(id);
-          if (entity.logicalName === 'activityparty') throw partiesAreReadOnly(exists ? 'Update' : 'Create');
+          if (entity.retrieveOnly) throw retrieveOnly(entity, exists ? 'Update' : 'Create');
           assertPrivilege(caller.role, entity, exists || pre.ifMatch ? 'write' : 'create', caller.userId);
           const body = this.readJson(req, entity);
           // an upsert that creates may carry a deep insert (an activity's parties): all of it or nothing
@@ -374,7 +374,7 @@ export class WebApi {
           return { status: 204, headers: { 'OData-EntityId': entityId, ETag: etagOf(row) } };
         }
         case 'DELETE':
-          if (entity.logicalName === 'activityparty') throw partiesAreReadOnly('Delete');
+          if (entity.retrieveOnly) throw retrieveOnly(entity, 'Delete');
           assertPrivilege(caller.role, entity, 'delete', caller.userId);
           deleteRow(wctx, entity, id, pre);
           return { status: 204, headers: {} };
@@ -491,9 +491,9 @@ export class WebApi {
 }
 
 /**
- * ActivityParty supports RetrieveMultiple only (its table reference): parties are made with their activity.
- * The message is the platform's ("The 'Create' method does not support entities of type 'activityparty'");
+ * A table that supports RetrieveMultiple only (ActivityParty: parties are made with their activity). The
+ * message is the platform's ("The 'Create' method does not support entities of type 'activityparty'");
  * GUESS: the error code, which no source gives.
  */
-const partiesAreReadOnly = (method: string) =>
-  badRequest(`The '${method}' method does not support entities of type 'activityparty'.`);
+const retrieveOnly = (entity: EntityDef, method: string) =>
+  badRequest(`The '${method}' method does not support entities of type '${entity.logicalName}'.`);
