@@ -159,6 +159,36 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
   return words[t] ? { op: words[t], value: undefined } : undefined;
 }
 
+/** The operators that are a period in themselves (no value): their own names read as the period's words. */
+const PERIOD_OPS: ReadonlySet<ConditionOp> = new Set([
+  'today',
+  'yesterday',
+  'tomorrow',
+  'thisWeek',
+  'lastWeek',
+  'nextWeek',
+  'thisMonth',
+  'lastMonth',
+  'nextMonth',
+  'thisYear',
+  'lastYear',
+  'nextYear',
+]);
+
+/**
+ * A period operator's condition as the words periodInWords reads back ({op: "lastXDays", value: 30} is
+ * "last 30 days", {op: "thisMonth"} is "thisMonth"), so that it can be compared as words are: "not in the
+ * last 30 days" is ne those days. Undefined for any other operator, and for a count of days that is none;
+ * olderThanXDays too, as a period with no last day has no outside that ne can say.
+ */
+export function periodAsWords(op: ConditionOp, value: unknown): string | undefined {
+  if (PERIOD_OPS.has(op)) return op;
+  const n = typeof value === 'string' && value.trim() ? Number(value) : value;
+  if ((op === 'lastXDays' || op === 'nextXDays') && Number.isInteger(n) && (n as number) >= 0)
+    return `${op === 'lastXDays' ? 'last' : 'next'} ${n} days`;
+  return undefined;
+}
+
 /**
  * "this quarter", "last quarter", "next quarter" (or "current", "previous", with or without "fiscal"): the
  * fiscal quarter pipeline_summary counts by (the organisation's fiscal year, org-calendar.ts). It is sent as

@@ -16,6 +16,7 @@ import {
   type Leaf,
   monthsInWords,
   NEGATIONS,
+  periodAsWords,
   periodInWords,
   quarterInWords,
 } from './condition-words.js';
@@ -123,9 +124,13 @@ export class ConditionBuilder {
       if (!('not' in pushed)) return this.node(pushed, entity, depth + 1, negated, seen);
       const operand = await this.node(pushed.not, entity, depth + 1, !negated, seen);
       const fn = queryFunctionIn(operand);
-      // "not this month", "not on 20 November": the days outside it (ne), which Dataverse can say
+      // "not this month", "not on 20 November", "not in the last 30 days" (said with its operator): the days
+      // outside it (ne), which Dataverse can say
+      const words = 'column' in pushed.not ? periodAsWords(pushed.not.op, pushed.not.value) : undefined;
       const outside =
-        'column' in pushed.not && pushed.not.op === 'eq' ? { ...pushed.not, op: 'ne' as const } : undefined;
+        'column' in pushed.not && (pushed.not.op === 'eq' || words)
+          ? { ...pushed.not, op: 'ne' as const, ...(words ? { value: words } : {}) }
+          : undefined;
       if (fn && outside) {
         // a period with no last day ("older than 30 days") has no outside to say: the refusal below stands
         const other = await this.node(outside, entity, depth + 1, negated, seen).catch((e: unknown) => {
@@ -137,7 +142,7 @@ export class ConditionBuilder {
       if (fn)
         throw badInput(
           `Dataverse takes no "not" around its query functions, and this condition is sent as ${fn}.`,
-          'Say the opposite period or value instead: e.g. for "not in the last 30 days", {"lt": "last 30 days"} (before its first day).',
+          'Say the opposite period or value instead: e.g. for "not older than 30 days", {"ge": "last 30 days"} (on or after its first day).',
         );
       return { kind: 'not', operand, pos: 0 };
     }

@@ -793,14 +793,28 @@ describe('query_entities', () => {
     expect(await run({ not: { createdon: 'this month' } })).toEqual(
       matching((a) => a.createdon != null && !String(a.createdon).startsWith(month)),
     );
+    // so is "not in the last 30 days" said with its operator, as with its words (before, it was refused)
+    // (as many days as the middle account is old, so that both sides hold some)
+    const ages = accounts.map((a) => Date.parse(String(a.createdon))).sort((a, b) => a - b);
+    const days = Math.ceil((Date.now() - ages[Math.floor(ages.length / 2)]!) / 86_400_000);
+    const lately = await run({ createdon: { lastXDays: days } });
+    const notLately = await run({ not: { createdon: { lastXDays: days } } });
+    expect(notLately).toEqual(await run({ not: { createdon: `last ${days} days` } }));
+    expect(notLately).toEqual(matching((a) => a.createdon != null && !lately.includes(String(a.accountid))));
+    expect(lately.length).toBeGreaterThan(0);
+    expect(notLately.length).toBeGreaterThan(0);
+    expect(await run({ not: { column: 'createdon', op: 'thisMonth' } })).toEqual(
+      matching((a) => a.createdon != null && !String(a.createdon).startsWith(month)),
+    );
+    // a period with no last day has no outside to say: refused, with the condition that says it
     const period = await h.call('query_entities', {
       entity: 'account',
-      where: { not: { createdon: { lastXDays: 30 } } },
+      where: { not: { createdon: { olderThanXDays: 30 } } },
     });
     expect(textOf(period)).toContain(
-      'Dataverse takes no "not" around its query functions, and this condition is sent as LastXDays.',
+      'Dataverse takes no "not" around its query functions, and this condition is sent as OlderThanXDays.',
     );
-    expect(textOf(period)).toContain('{"lt": "last 30 days"} (before its first day)');
+    expect(textOf(period)).toContain('{"ge": "last 30 days"} (on or after its first day)');
     expect(await run({ not: { name: { startsWith: 'A' } } })).toEqual(
       matching((a) => !String(a.name).toLowerCase().startsWith('a')),
     );
