@@ -242,6 +242,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'salesstage',
         'opportunityratingcode',
         'description',
+        // whose deal it is: a new owner is Dynamics' assign (a PATCH of the lookup), as for leads
+        'ownerid',
       ],
       expand: [
         'customerid_account',
@@ -283,6 +285,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'primarycontactid',
         'dmcp_externalref',
         'servicestage',
+        // who works the case: a new owner is Dynamics' assign
+        'ownerid',
       ],
       expand: [
         'customerid_account',

@@ -500,6 +500,41 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === id))).toBe(before);
   });
 
+  it('update_record hands a case or a deal to another user by name (the assign Dynamics does as an update of its owner)', async () => {
+    const users = emu
+      .rows('systemuser')
+      .filter((u) => u.isdisabled !== true && u.fullname && !/#/.test(String(u.fullname)));
+    const named = users.filter((u) => users.filter((o) => o.fullname === u.fullname).length === 1);
+    const opened = await h.call('create_case', {
+      title: 'Scanner offline',
+      customer: { id: String(emu.rows('account')[2]!.accountid) },
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const kase = emu.rows('incident').find((c) => c.incidentid === opened.structuredContent.id)!;
+    const deal = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    for (const [entity, row, key] of [
+      ['incident', kase, 'incidentid'],
+      ['opportunity', deal, 'opportunityid'],
+    ] as const) {
+      const to = named.find((u) => u.systemuserid !== (row.ownerid as { id: string }).id)!;
+      const r = await h.call('update_record', { entity, id: row[key], values: { ownerid: to.fullname } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.changed.ownerid).toEqual({ id: to.systemuserid, name: to.fullname });
+      const now = emu.rows(entity).find((x) => x[key] === row[key])!;
+      expect((now.ownerid as { id: string }).id).toBe(to.systemuserid);
+    }
+    // a first name alone is not a user: the names that contain it, and nothing is written
+    const to = named[0]!;
+    const since = emu.requests().length;
+    const first = String(to.fullname).split(' ')[0];
+    const part = await h.call('update_record', { entity: 'incident', id: kase.incidentid, values: { ownerid: first } });
+    expect(textOf(part)).toContain(
+      `incident.ownerid '${first}' is neither a user id (GUID) nor the full name of a user.`,
+    );
+    expect(textOf(part)).toContain(`${to.fullname} (systemuser) — ${to.systemuserid}`);
+    expect(patchesSince(since)).toEqual([]);
+  });
+
   it("a secret pasted into a record (this app's own client secret in a description) comes back redacted in the text and in the structured result alike", async () => {
     const account = emu.rows('account')[1]!;
     const id = String(account.accountid);
