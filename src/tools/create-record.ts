@@ -4,7 +4,7 @@ import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
 import { isPartyList } from '../dynamics/party-lists.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
-import { type EntityModel, writtenColumn } from '../policy/model.js';
+import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
@@ -355,18 +355,25 @@ async function create(
 }
 
 /**
- * Who a call was logged with, as the names given were matched ("Call To: Nina Castillo"): a name that found
- * the wrong person shows here, where the user reads it.
+ * What each name given for a lookup was matched to ("Company Name: Litware Retail BV (account)", "Call To:
+ * Nina Castillo"): a name that found the wrong record or person shows here, where the user reads it. A lookup
+ * given by id says nothing; a person on a call given by id is said as table and id.
  */
 function whoWasOn(model: EntityModel, values: WriteValues): string {
-  const lists = Object.entries(values).flatMap(([key, v]) => {
+  const said = Object.entries(values).flatMap(([key, v]) => {
     const col = writtenColumn(model, key);
-    if (!col || !isPartyList(col)) return [];
+    if (!col) return [];
+    if (!isPartyList(col)) {
+      const ref = v as { entity?: string; name?: unknown } | null;
+      return isLookupType(col.type) && ref && typeof ref === 'object' && typeof ref.name === 'string'
+        ? [`${col.label}: ${ref.name}${ref.entity ? ` (${ref.entity})` : ''}`]
+        : [];
+    }
     const people = (Array.isArray(v) ? v : [v]).flatMap((p) => {
       const ref = p as { entity?: string; id?: string; name?: string } | null;
       return ref && typeof ref === 'object' ? [ref.name ?? `${ref.entity} ${ref.id}`] : [];
     });
     return people.length ? [`${col.label}: ${people.join(', ')}`] : [];
   });
-  return lists.length ? ` ${lists.join('; ')}.` : '';
+  return said.length ? ` ${said.join('; ')}.` : '';
 }

@@ -49,6 +49,8 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent).toMatchObject({ entity: 'contact', duplicate: false });
     expect(textOf(r)).toMatch(/^Created contact "Jane Doe" \([0-9a-f-]{36}\): https:/);
+    // the account the name was taken to be is said, where the user reads it
+    expect(textOf(r)).toMatch(new RegExp(`: https:\\S+ Company Name: ${parent.name} \\(account\\)\\.$`));
     const made = emu.rows('contact').find((c) => c.contactid === r.structuredContent.id)!;
     expect(made).toMatchObject({
       firstname: 'Jane',
@@ -396,7 +398,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     // who the names were taken to be, where the user reads it
     expect(textOf(r)).toMatch(
       new RegExp(
-        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\.$`,
+        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Regarding: ${deal.name} \\(opportunity\\); Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\.$`,
       ),
     );
     expect(parties(id)).toEqual(
@@ -500,6 +502,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(first.isError, textOf(first)).toBeFalsy();
     expect(textOf(first)).toMatch(/^Created task "Send the contract" \(/);
+    expect(textOf(first)).toMatch(new RegExp(` Regarding: ${d1!.name} \\(opportunity\\)\\.$`));
     const made = emu.rows('task').find((t) => t.activityid === first.structuredContent.id)!;
     expect(made).toMatchObject({
       subject: 'Send the contract',
@@ -517,6 +520,8 @@ describe('create_record: accounts, contacts and opportunities', () => {
       scheduledend: '2027-01-20',
     });
     expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
+    // given by id, there is no name to have matched: nothing more is said
+    expect(textOf(other)).toMatch(/^Created task "Send the contract" \([0-9a-f-]{36}\): https:\S+$/);
     // a due day without a time, for a column Dynamics shows in each user's time zone: that day almost everywhere
     expect(emu.rows('task').find((t) => t.activityid === other.structuredContent.id)?.scheduledend).toBe(
       '2027-01-20T12:00:00Z',
