@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { emailAsMeant } from '../dynamics/coerce.js';
 import { badInput } from '../errors.js';
-import { writtenColumn } from '../policy/model.js';
+import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, createUnderRules } from './support/dedupe.js';
-import { lookupsByName } from './support/lookup-names.js';
+import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -122,13 +122,14 @@ export const createLead = defineTool({
       : undefined;
     if (rule && values.ownerid === undefined) values.ownerid = { entity: 'systemuser', id: rule.ownerId };
     const email = emailGiven?.toLowerCase();
-    if (!email || args.allowDuplicate) return create(ctx, values, undefined, rule?.ownerId, args.allowDuplicate);
+    const said = { model, rule };
+    if (!email || args.allowDuplicate) return create(ctx, values, undefined, said, args.allowDuplicate);
     // one check-then-create per email at a time in this process; across processes the name-based id decides
     return createOnce(
       ctx,
       `lead:${email}`,
       () => existing(ctx, email),
-      (id) => create(ctx, values, id, rule?.ownerId, false),
+      (id) => create(ctx, values, id, said, false),
       async (found) => {
         await ctx.audit.record({
           tool: 'create_lead',
@@ -168,13 +169,17 @@ function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>) {
   };
 }
 
+/** What the answer says beside the lead: the lead's columns (lookups given by name), the assignment rule applied */
+type Said = { model?: EntityModel; rule?: { postalCodePrefix: string; ownerId: string } };
+
 async function create(
   ctx: ToolContext,
   values: Record<string, unknown>,
   id: string | undefined,
-  ownerId: string | undefined,
+  said: Said,
   allowDuplicate: boolean,
 ) {
+  const ownerId = said.rule?.ownerId;
   const outcome = await createUnderRules(ctx, 'create_lead', await ctx.client.checker.entity('lead'), values, () =>
     ctx.client.create('lead', values, { signal: ctx.signal, id, allowDuplicate }),
   );
@@ -197,8 +202,29 @@ async function create(
     url: recordUrl(ctx.config.dynamics.url, 'lead', r.id),
     ...(ownerId ? { ownerId } : {}),
   };
+  const name = [values.firstname, values.lastname].filter((v) => typeof v === 'string' && v.trim()).join(' ');
+  const assigned = said.rule
+    ? `, assigned to ${await userName(ctx, said.rule.ownerId)} by the rule for postal codes ${said.rule.postalCodePrefix}…`
+    : '';
   return {
     structured,
-    text: `Created lead ${r.id}${ownerId ? `, assigned to owner ${ownerId}` : ''}: ${structured.url}`,
+    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}: ${structured.url}${said.model ? namesTaken(said.model, values) : ''}`,
   };
+}
+
+/**
+ * A user's full name, for the answer to say who a rule gave the lead to (an id tells the user nothing); the id
+ * itself where the policy keeps user names from the model or the read fails: the lead is made either way.
+ */
+async function userName(ctx: ToolContext, id: string): Promise<string> {
+  if (!ctx.policy.canRead('systemuser', 'fullname') || !ctx.policy.canRead('systemuser', 'systemuserid'))
+    return `the user ${id}`;
+  const page = await ctx.client
+    .query(
+      { entity: 'systemuser', select: ['fullname'], where: { column: 'systemuserid', op: 'eq', value: id }, top: 1 },
+      { signal: ctx.signal, internal: true },
+    )
+    .catch(() => undefined);
+  const fullname = page?.rows[0]?.fullname;
+  return typeof fullname === 'string' && fullname ? `${fullname} (${id})` : `the user ${id}`;
 }

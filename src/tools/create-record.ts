@@ -1,16 +1,15 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
-import { isPartyList } from '../dynamics/party-lists.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
-import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
+import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, createUnderRules } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
-import { lookupsByName } from './support/lookup-names.js';
+import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { declinedByUser } from './support/state-change.js';
@@ -350,30 +349,6 @@ async function create(
     ([given('firstname'), given('lastname')].filter(Boolean).join(' ') || undefined);
   return {
     structured: { entity: logical, id: r.id, duplicate: false, url },
-    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}${whoWasOn(model, values)}`,
+    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}${namesTaken(model, values)}`,
   };
-}
-
-/**
- * What each name given for a lookup was matched to ("Company Name: Litware Retail BV (account)", "Call To:
- * Nina Castillo"): a name that found the wrong record or person shows here, where the user reads it. A lookup
- * given by id says nothing; a person on a call given by id is said as table and id.
- */
-function whoWasOn(model: EntityModel, values: WriteValues): string {
-  const said = Object.entries(values).flatMap(([key, v]) => {
-    const col = writtenColumn(model, key);
-    if (!col) return [];
-    if (!isPartyList(col)) {
-      const ref = v as { entity?: string; name?: unknown } | null;
-      return isLookupType(col.type) && ref && typeof ref === 'object' && typeof ref.name === 'string'
-        ? [`${col.label}: ${ref.name}${ref.entity ? ` (${ref.entity})` : ''}`]
-        : [];
-    }
-    const people = (Array.isArray(v) ? v : [v]).flatMap((p) => {
-      const ref = p as { entity?: string; id?: string; name?: string } | null;
-      return ref && typeof ref === 'object' ? [ref.name ?? `${ref.entity} ${ref.id}`] : [];
-    });
-    return people.length ? [`${col.label}: ${people.join(', ')}`] : [];
-  });
-  return said.length ? ` ${said.join('; ')}.` : '';
 }

@@ -67,6 +67,11 @@ describe('write tools: create_lead, create_case, update_record', () => {
       subject: 'Pricing for 50 seats',
     });
     expect((lead!.ownerid as { id: string }).id).toBe(seller);
+    // who the rule gave it to, by name, where the user reads it
+    const owner = emu.rows('systemuser').find((u) => u.systemuserid === seller)!;
+    expect(textOf(r)).toBe(
+      `Created lead "Maya Okafor" (${id}), assigned to ${owner.fullname} (${seller}) by the rule for postal codes 981…: ${url}`,
+    );
     const lines = (await readFile(audit, 'utf8'))
       .trim()
       .split('\n')
@@ -468,6 +473,8 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(lead.isError, textOf(lead)).toBeFalsy();
     expect(leadsWith('lookup.by.name@example.com')[0]!.parentaccountid).toMatchObject({ id: parent.accountid });
+    // the account the name was taken to be is said
+    expect(textOf(lead)).toMatch(new RegExp(` Parent Account for lead: ${parent.name} \\(account\\)\\.$`));
 
     // a name two accounts share: both listed, with what tells them apart, and nothing written
     const twin = emu.rows('account')[7]!;

@@ -484,7 +484,8 @@ export const phonecall = entity({
 // Subject (800), Description (the body, HTML), Direction (1 Outgoing, the default; 0 Incoming), From (sender,
 // the address as text), To Recipients, Date Sent, Regarding; Open (Draft, Failed), Completed (Completed, Sent,
 // Received, Pending Send, Sending) or Canceled, the last two read-only. Its party lists (From, To, Cc, Bcc) are
-// in metadata; the seeded emails have none (sender and torecipients say who).
+// in metadata, their people in email_activity_parties (seeded: the owner and the deal's contact, at the
+// addresses sender and torecipients give).
 export const email = entity({
   logicalName: 'email',
   entitySetName: 'emails',
@@ -528,7 +529,8 @@ export const email = entity({
 // A meeting in a user's calendar about a record ("Appointment table/entity reference"): Subject (200), Start
 // Time and End Time (ApplicationRequired), Duration, Location, All Day Event, Regarding; Open (Free, Tentative),
 // Completed, Canceled or Scheduled (Busy, Out of Office), completed and canceled read-only. Its attendee party
-// lists are in metadata; the seeded meetings have none.
+// lists are in metadata, their people in appointment_activity_parties (seeded: the owner as organizer, the
+// deal's contact as a required attendee).
 export const appointment = entity({
   logicalName: 'appointment',
   entitySetName: 'appointments',

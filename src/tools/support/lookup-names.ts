@@ -194,3 +194,27 @@ function nameGiven(v: unknown): string | undefined {
   const t = typeof v === 'string' ? v.trim() : '';
   return t && !guidOrUndefined(t) && !t.startsWith('/') ? t : undefined;
 }
+
+/**
+ * What each name given for a lookup was matched to ("Company Name: Litware Retail BV (account)", "Call To:
+ * Nina Castillo"): a name that found the wrong record or person shows here, where the user reads it. A lookup
+ * given by id says nothing; a person on a call given by id is said as table and id.
+ */
+export function namesTaken(model: EntityModel, values: WriteValues): string {
+  const said = Object.entries(values).flatMap(([key, v]) => {
+    const col = writtenColumn(model, key);
+    if (!col) return [];
+    if (!isPartyList(col)) {
+      const ref = v as { entity?: string; name?: unknown } | null;
+      return isLookupType(col.type) && ref && typeof ref === 'object' && typeof ref.name === 'string'
+        ? [`${col.label}: ${ref.name}${ref.entity ? ` (${ref.entity})` : ''}`]
+        : [];
+    }
+    const people = (Array.isArray(v) ? v : [v]).flatMap((p) => {
+      const ref = p as { entity?: string; id?: string; name?: string } | null;
+      return ref && typeof ref === 'object' ? [ref.name ?? `${ref.entity} ${ref.id}`] : [];
+    });
+    return people.length ? [`${col.label}: ${people.join(', ')}`] : [];
+  });
+  return said.length ? ` ${said.join('; ')}.` : '';
+}
