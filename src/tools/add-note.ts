@@ -3,6 +3,7 @@ import { DynamicsMcpError } from '../errors.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
+import { recordIdOf } from './support/record-number.js';
 import { EMPTY, entityParam, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
@@ -50,7 +51,7 @@ export const addNote = defineTool({
   async run(args, ctx) {
     // the record must exist and be readable: a note on a missing record is a clear error, not a dangling one
     const target = await ctx.client.checker.entity(args.entity);
-    const recordId = args.id.toLowerCase();
+    const recordId = await recordIdOf(ctx, target.logicalName, args.id);
     const { row } = await ctx.client.get(target.logicalName, recordId, {
       select: ctx.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [],
       signal: ctx.signal,

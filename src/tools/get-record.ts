@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { partiesOf } from '../dynamics/party-lists.js';
+import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
+import { recordIdOf } from './support/record-number.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
 
@@ -50,7 +52,9 @@ export const getRecord = defineTool({
   writes: false,
   async run(args, ctx) {
     // the relationships as the client read them ("contacts" is contact_customer_accounts)
-    const { model, row, expand } = await ctx.client.get(args.entity, args.id, {
+    // a case by its number ("CAS-01000-EYQG4V") is the case that has it
+    const id = await recordIdOf(ctx, await resolveTable(args.entity, ctx.policy, ctx.client.metadata), args.id);
+    const { model, row, expand } = await ctx.client.get(args.entity, id, {
       select: args.select,
       expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, args.entity)),
       signal: ctx.signal,
@@ -65,10 +69,10 @@ export const getRecord = defineTool({
     const moreRelated = trimRelated(model, [record], expand);
     const structured = {
       entity: model.logicalName,
-      id: args.id.toLowerCase(),
+      id,
       record,
       etag: String(row['@odata.etag'] ?? ''),
-      url: recordUrl(ctx.config.dynamics.url, model.logicalName, args.id.toLowerCase()),
+      url: recordUrl(ctx.config.dynamics.url, model.logicalName, id),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
     const json = fitResult(structured, 1, ctx.policy.maxResultBytes);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
+import { recordIdOf } from './support/record-number.js';
 import { EMPTY, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 import { changeStateOnce, declinedByUser, stateReason } from './support/state-change.js';
@@ -58,7 +59,8 @@ export const resolveCase = defineTool({
   async run(args, ctx) {
     const model = await ctx.client.checker.entity('incident');
     const statusColumn = model.columns.get('statuscode');
-    const id = args.id.toLowerCase();
+    // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it
+    const id = await recordIdOf(ctx, 'incident', args.id);
     // the case's state must be readable (it decides everything here); its title and number are named if they are
     if (!ctx.policy.canRead('incident', 'statecode'))
       throw badInput(

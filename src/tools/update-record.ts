@@ -6,6 +6,7 @@ import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
+import { recordIdOf } from './support/record-number.js';
 import { entityParam, idParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { askedState, closedRecordRefusal, completedCallReason, declinedByUser } from './support/state-change.js';
@@ -79,7 +80,7 @@ export const updateRecord = defineTool({
   audited: (a) => ({ entity: String(a.entity), id: String(a.id), action: 'update' }),
   async run(args, ctx) {
     const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
-    const id = args.id.toLowerCase();
+    const id = await recordIdOf(ctx, logical, args.id);
     const url = recordUrl(ctx.config.dynamics.url, logical, id);
     // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
     // itself where the policy wants writes confirmed)

@@ -120,6 +120,41 @@ describe('resolve_case', () => {
     expect(caseRow(c.incidentid).statecode).toBe(0);
   });
 
+  it('a case given by its case number, as support quotes it, is that case: resolved, read, noted, updated', async () => {
+    const c = await openCase();
+    const number = String(c.ticketnumber);
+    expect(number).toMatch(/^CAS-\d{5}-[A-Z0-9]{6}$/);
+    const read = await h.call('get_record', { entity: 'incident', id: number, select: ['title'] });
+    expect(read.isError, textOf(read)).toBeFalsy();
+    expect(read.structuredContent).toMatchObject({ id: c.incidentid, record: { title: c.title } });
+    const noted = await h.call('add_note', { entity: 'incident', id: number, text: 'Customer called back' });
+    expect(noted.isError, textOf(noted)).toBeFalsy();
+    expect(noted.structuredContent.record).toMatchObject({ entity: 'incident', id: c.incidentid });
+    const raised = await h.call('update_record', { entity: 'incident', id: number, values: { prioritycode: 'High' } });
+    expect(raised.isError, textOf(raised)).toBeFalsy();
+    expect(caseRow(c.incidentid).prioritycode).toBe(1);
+    const r = await h.call('resolve_case', { id: ` ${number.toLowerCase()} `, resolution: 'Reset the password' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ id: c.incidentid, resolved: true });
+    expect(resolutionsOf(c.incidentid).map((x) => x.subject)).toEqual(['Reset the password']);
+    // a number no case has, or a number for a table that has none, is refused, and nothing is sent
+    const since = emu.requests().length;
+    const none = await h.call('resolve_case', { id: 'CAS-99999-NOSUCH', resolution: 'x' });
+    expect(textOf(none)).toBe(
+      'Error (bad_input): No case has the number \'CAS-99999-NOSUCH\'.\nHow to fix: Check the number, or find the case with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.',
+    );
+    const account = await h.call('update_record', { entity: 'account', id: 'ACC-1000', values: { name: 'x' } });
+    expect(textOf(account)).toBe(
+      "Error (bad_input): id must be a record id (GUID); 'ACC-1000' is not one (a number is taken for cases alone: their case number).\nHow to fix: Find the account with query_entities and pass the id it gives.",
+    );
+    // text that is neither is refused by the argument check, as before
+    const words = await h.call('resolve_case', { id: 'the printer case', resolution: 'x' });
+    expect(textOf(words)).toMatch(
+      /^Error \(bad_input\): id must be a record id \(GUID\), as returned by query_entities/,
+    );
+    expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
   it('a cancelled case is refused, a missing one is not found; nothing is sent', async () => {
     const cancelled = emu.rows('incident').find((x) => x.statecode === 2)!;
     const since = emu.requests().length;

@@ -3,6 +3,8 @@ import { EXPANDED_ROWS } from '../../dynamics/client.js';
 import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
 import { listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
+import { guidOrUndefined } from './ids.js';
+import { RECORD_NUMBER } from './record-number.js';
 import { orderByParam } from './sort.js';
 import { asMeant, lookupId } from './where-as-meant.js';
 
@@ -38,9 +40,19 @@ const withoutBraces = (v: unknown) => {
   }
   return t.replace(/^\{(.*)\}$/, '$1');
 };
-export const idParam = z.preprocess(
-  withoutBraces,
-  z.guid({ error: 'id must be a record id (GUID), as returned by query_entities or get_record.' }),
+const ID_ERROR = 'id must be a record id (GUID), as returned by query_entities or get_record.';
+/**
+ * A record id; or a record's number (a case's "CAS-01000-EYQG4V"), which the tool looks up (recordIdOf): people
+ * quote a case by its number. Listed as an id, which is what every other table takes.
+ */
+export const idParam = listedAs(
+  z.preprocess(
+    withoutBraces,
+    z
+      .string({ error: ID_ERROR })
+      .refine((v) => guidOrUndefined(v) !== undefined || RECORD_NUMBER.test(v), { error: ID_ERROR }),
+  ),
+  { type: 'string', format: 'uuid' },
 );
 
 /** A choice of words read in any casing ("High", "Owner": Dynamics shows labels capitalised). */
