@@ -16,6 +16,7 @@ import { stableGuid } from './schema/build.js';
 import { Schema } from './schema/index.js';
 import { seedOrganization } from './seed/organization.js';
 import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.js';
+import { ACTIVITY_POINTERS } from './store/activity-pointers.js';
 import { type Row, Store } from './store/store.js';
 import { createClientCertificate, createServerCertificate } from './tls.js';
 import { handleBatch } from './webapi/batch.js';
@@ -116,7 +117,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const authorityHost = `https://${urlHost}:${authPort}`;
 
   const schema = new Schema();
-  const store = new Store(schema.entities);
+  const store = new Store(schema.entities, [ACTIVITY_POINTERS]);
   const { appUserId, seedUsers, testUsers, apps, register } = buildDirectory({
     seed,
     clientId,
@@ -187,6 +188,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     for (const u of extraAppUsers) seedStoreUser(store, u);
     seedOrganization(store, organizationId);
     writeRuleRows(store, duplicateRules);
+    store.rebuildDerived();
     ticket = firstFreeTicketSequence(scale);
   };
   reseed();

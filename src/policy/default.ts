@@ -38,8 +38,9 @@ const callColumns = [
 const regarded = ['account', 'contact', 'lead', 'opportunity', 'incident'];
 /** An activity's Regarding, one typed navigation property per table (regardingobjectid_account_task …) */
 const regardingOf = (activity: string) => regarded.map((t) => `regardingobjectid_${t}_${activity}`);
-/** A table's activities, by its relationships' names (Account_Tasks, Account_Phonecalls …) */
-const activitiesOf = (table: string) => ['Tasks', 'Phonecalls', 'Emails', 'Appointments'].map((a) => `${table}_${a}`);
+/** A table's activities, by its relationships' names (Account_Tasks, Account_Phonecalls …; all as one, Account_ActivityPointers) */
+const activitiesOf = (table: string) =>
+  ['Tasks', 'Phonecalls', 'Emails', 'Appointments', 'ActivityPointers'].map((a) => `${table}_${a}`);
 
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
@@ -387,6 +388,25 @@ export const DEFAULT_POLICY: PolicyInput = {
         ...audit,
       ],
       expand: [...regardingOf('appointment'), 'appointment_activity_parties', 'ownerid'],
+    },
+    // every activity above as one (ActivityPointer: its activitytypecode says which table), so that what happened
+    // on a record is one query, newest first. Only what each of the four lets the model read, and the dates:
+    // never description, which is an email's body (left out of email above)
+    activitypointer: {
+      read: [
+        'activityid',
+        'activitytypecode',
+        'subject',
+        'regardingobjectid',
+        'scheduledstart',
+        'scheduledend',
+        'actualend',
+        'statecode',
+        'createdon',
+        'modifiedon',
+        'ownerid',
+      ],
+      expand: [...regarded.map((t) => `regardingobjectid_${t}`), 'ownerid'],
     },
     // the organisation's duplicate detection rules and their conditions: a create they refuse is answered with
     // the record they matched (tools/support/rule-match.ts)

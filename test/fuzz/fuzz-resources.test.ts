@@ -24,6 +24,7 @@ const ALLOWED = [
   'email',
   'appointment',
   'activityparty',
+  'activitypointer',
   'duplicaterule',
   'duplicaterulecondition',
   'systemuser',

@@ -51,6 +51,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(names).toEqual([
       'account',
       'activityparty',
+      'activitypointer',
       'annotation',
       'appointment',
       'contact',

@@ -1,6 +1,7 @@
 import {
   account,
   activityparty,
+  activitypointer,
   annotation,
   appointment,
   contact,
@@ -71,6 +72,12 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Appointments', 'appointment', 'regardingobjectid'],
   ['opportunity', 'Opportunity_Appointments', 'appointment', 'regardingobjectid'],
   ['incident', 'Incident_Appointments', 'appointment', 'regardingobjectid'],
+  // and all of them as one (Account_ActivityPointers: its regardingobjectid_account)
+  ['account', 'Account_ActivityPointers', 'activitypointer', 'regardingobjectid'],
+  ['contact', 'Contact_ActivityPointers', 'activitypointer', 'regardingobjectid'],
+  ['lead', 'Lead_ActivityPointers', 'activitypointer', 'regardingobjectid'],
+  ['opportunity', 'Opportunity_ActivityPointers', 'activitypointer', 'regardingobjectid'],
+  ['incident', 'Incident_ActivityPointers', 'activitypointer', 'regardingobjectid'],
   // the people on them: an activity's parties, and the activities a record is a party to
   ['phonecall', 'phonecall_activity_parties', 'activityparty', 'activityid'],
   ['email', 'email_activity_parties', 'activityparty', 'activityid'],
@@ -96,6 +103,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   email,
   appointment,
   activityparty,
+  activitypointer,
   systemuser,
   territory,
   transactioncurrency,

@@ -575,6 +575,53 @@ export const appointment = entity({
   ],
 });
 
+// Every activity as one ("Activity (ActivityPointer) table/entity reference"): whenever an activity is made,
+// Dataverse makes an ActivityPointer row with the same ActivityId ("ActivityPointer (activity) entity"), so a
+// record's tasks, calls, emails and meetings are read in one query, GET /activitypointers (Retrieve and
+// RetrieveMultiple only; "Operations supported: GET"). ActivityTypeCode (EntityName, Edm.String) is each
+// one's table. Its rows are the activity tables' own, projected (activity-pointers.ts). Its Status Reason is
+// left out: each activity keeps its own table's reasons, which the pointer's option set does not list.
+export const activitypointer = entity({
+  logicalName: 'activitypointer',
+  entitySetName: 'activitypointers',
+  schemaName: 'ActivityPointer',
+  displayName: 'Activity',
+  displayCollectionName: 'Activities',
+  primaryName: 'subject',
+  primaryId: 'activityid',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 4200,
+  retrieveOnly: true,
+  attributes: [
+    attr('activitytypecode', 'Activity Type', 'EntityName', { validForCreate: false, validForUpdate: false }),
+    str('subject', 'Subject', 400),
+    memo('description', 'Description'),
+    date('scheduledstart', 'Start Date'),
+    date('scheduledend', 'Due Date'),
+    date('actualend', 'Actual End'),
+    int('actualdurationminutes', 'Actual Duration', 0, 2_147_483_647),
+    picklist('prioritycode', 'Priority', [
+      [0, 'Low'],
+      [1, 'Normal'],
+      [2, 'High'],
+    ]),
+    // one typed navigation property per table, without a suffix: regardingobjectid_account
+    attr('regardingobjectid', 'Regarding', 'Lookup', {
+      targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
+    }),
+    attr('statecode', 'Activity Status', 'State', {
+      options: [
+        { value: 0, label: 'Open' },
+        { value: 1, label: 'Completed' },
+        { value: 2, label: 'Canceled' },
+        { value: 3, label: 'Scheduled' },
+      ],
+      requiredLevel: 'SystemRequired',
+      validForCreate: false,
+    }),
+  ],
+});
+
 // The organisation's duplicate detection rules ("Duplicate Detection Rule (DuplicateRule) table/entity
 // reference": name, base and matching record types, case sensitivity, inactive records; Active/Published when
 // they apply). The emulator writes a row per rule it applies, and one per condition (webapi/duplicate-rules.ts).

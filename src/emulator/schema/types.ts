@@ -18,7 +18,9 @@ export type AttributeType =
   | 'Customer'
   | 'Owner'
   /** an activity's list of people (a call's From and To): in metadata, never a property of the Web API's rows */
-  | 'PartyList';
+  | 'PartyList'
+  /** a table's logical name as a value (ActivityPointer.ActivityTypeCode: "task", "phonecall"; Edm.String) */
+  | 'EntityName';
 
 /** ATTRMETA: RequiredLevel values; only SystemRequired is enforced by the platform (§6.3). */
 export type RequiredLevel = 'None' | 'SystemRequired' | 'ApplicationRequired' | 'Recommended';

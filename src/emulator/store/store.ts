@@ -102,6 +102,16 @@ export class Table {
   }
 }
 
+/**
+ * A table kept as a projection of others (ActivityPointer: one row per task, call, email or meeting): every
+ * write to a source table is written to the target in the same step, and undone with it.
+ */
+export interface Derived {
+  target: string;
+  sources: ReadonlySet<string>;
+  project(source: string, row: Row): Row;
+}
+
 interface JournalEntry {
   table: Table;
   id: string;
@@ -119,7 +129,10 @@ export class Store {
   private version = 1_000_000;
   private journal: JournalEntry[] | null = null;
 
-  constructor(entities: readonly EntityDef[]) {
+  constructor(
+    entities: readonly EntityDef[],
+    private readonly derived: readonly Derived[] = [],
+  ) {
     for (const e of entities) this.tables.set(e.logicalName, new Table(e));
   }
 
@@ -140,16 +153,42 @@ export class Store {
   insert(table: Table, id: string, row: Row): void {
     this.remember(table, id);
     table.put(id, row);
+    this.project(table, id, row);
   }
 
   replace(table: Table, id: string, row: Row): void {
     this.remember(table, id);
     table.put(id, row);
+    this.project(table, id, row);
   }
 
   delete(table: Table, id: string): boolean {
     this.remember(table, id);
+    this.project(table, id, undefined);
     return table.remove(id);
+  }
+
+  /** A source row's projection written (or removed) with it, through the journal: a change set undoes both. */
+  private project(table: Table, id: string, row: Row | undefined): void {
+    for (const d of this.derived) {
+      if (!d.sources.has(table.def.logicalName) || !this.tables.has(d.target)) continue;
+      const target = this.table(d.target);
+      this.remember(target, id);
+      if (row) target.put(id, d.project(table.def.logicalName, row));
+      else target.remove(id);
+    }
+  }
+
+  /** Every derived table made again from its sources: after seeding, which writes tables directly. */
+  rebuildDerived(): void {
+    for (const d of this.derived) {
+      if (!this.tables.has(d.target)) continue;
+      const target = this.table(d.target);
+      target.clear();
+      for (const source of d.sources)
+        if (this.tables.has(source))
+          for (const [id, row] of this.table(source).rows) target.put(id, d.project(source, row));
+    }
   }
 
   /**

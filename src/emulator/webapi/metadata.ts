@@ -37,6 +37,7 @@ const TYPE_NAME: Record<AttributeType, [odataType: string, typeName: string]> = 
   Customer: ['LookupAttributeMetadata', 'CustomerType'],
   Owner: ['LookupAttributeMetadata', 'OwnerType'],
   PartyList: ['LookupAttributeMetadata', 'PartyListType'],
+  EntityName: ['EntityNameAttributeMetadata', 'EntityNameType'],
 };
 
 /** Every attribute metadata lists: the columns, and the party lists rows do not carry. */

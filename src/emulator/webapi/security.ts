@@ -46,6 +46,7 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   appointment: 'Activity',
   // GUESS: a party has no privileges of its own; reading or making one is reading or making its activity
   activityparty: 'Activity',
+  activitypointer: 'Activity',
 };
 
 /**

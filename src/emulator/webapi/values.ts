@@ -51,6 +51,7 @@ export function edmType(a: AttributeDef): string {
   switch (a.type) {
     case 'String':
     case 'Memo':
+    case 'EntityName':
       return 'Edm.String';
     case 'Integer':
     case 'Picklist':

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// "What happened on this deal?" is one question: Dataverse keeps every activity (task, phone call, email,
+// meeting) as an ActivityPointer row too, with its table as activitytypecode ("ActivityPointer (activity)
+// entity"), so it is one query, not four.
+describe("a record's activities as one list (activitypointer)", () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const ACTIVITIES = ['task', 'phonecall', 'email', 'appointment'];
+  /** the activities regarding a record, as the emulator holds them: [id, table] newest first */
+  const activitiesOf = (id: string) =>
+    ACTIVITIES.flatMap((table) =>
+      emu
+        .rows(table)
+        .filter((r) => (r.regardingobjectid as { id?: string } | null)?.id === id)
+        .map((r) => ({ id: String(r.activityid), table, createdon: String(r.createdon) })),
+    ).sort((a, b) => b.createdon.localeCompare(a.createdon));
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  /** the deal with the most kinds of activity on it */
+  const busiest = () =>
+    emu
+      .rows('opportunity')
+      .map((o) => ({ o, kinds: new Set(activitiesOf(String(o.opportunityid)).map((a) => a.table)).size }))
+      .sort((a, b) => b.kinds - a.kinds)[0]!.o;
+
+  it("a deal's tasks, calls, emails and meetings in one query, newest first, each with its table", async () => {
+    const deal = busiest();
+    const expected = activitiesOf(String(deal.opportunityid));
+    expect(new Set(expected.map((a) => a.table)).size).toBeGreaterThanOrEqual(3);
+    const r = await h.call('query_entities', {
+      entity: 'activitypointer',
+      select: ['subject', 'activitytypecode', 'createdon'],
+      where: { regardingobjectid: String(deal.name) },
+      orderBy: 'createdon desc',
+      top: 50,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records.map((x: Record<string, unknown>) => [x.id, x.activitytypecode])).toEqual(
+      expected.map((a) => [a.id, a.table]),
+    );
+    // counted per kind in Dynamics, as the rows are
+    const counted = await h.call('aggregate_records', {
+      entity: 'activitypointer',
+      where: { regardingobjectid: String(deal.opportunityid) },
+      groupBy: ['activitytypecode'],
+    });
+    expect(counted.isError, textOf(counted)).toBeFalsy();
+    const perKind = Object.fromEntries(
+      counted.structuredContent.groups.map((g: { activitytypecode: string; count: number }) => [
+        g.activitytypecode,
+        g.count,
+      ]),
+    );
+    const expectedPerKind: Record<string, number> = {};
+    for (const a of expected) expectedPerKind[a.table] = (expectedPerKind[a.table] ?? 0) + 1;
+    expect(perKind).toEqual(expectedPerKind);
+  });
+
+  it('get_record with "activities" lists them under the record; one made now is among them, newest', async () => {
+    const deal = busiest();
+    const made = await h.call('create_record', {
+      entity: 'task',
+      values: {
+        subject: 'Send the revised quote',
+        regardingobjectid: { entity: 'opportunity', id: deal.opportunityid },
+      },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const r = await h.call('get_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      select: ['name'],
+      expand: [{ relation: 'activities', select: ['subject', 'activitytypecode'], orderBy: 'createdon desc', top: 5 }],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const list = r.structuredContent.record.Opportunity_ActivityPointers as Record<string, unknown>[];
+    expect(list[0]).toMatchObject({
+      id: made.structuredContent.id,
+      subject: 'Send the revised quote',
+      activitytypecode: 'task',
+    });
+    expect(list.map((a) => a.id)).toEqual(
+      activitiesOf(String(deal.opportunityid))
+        .slice(0, 5)
+        .map((a) => a.id),
+    );
+  });
+
+  it("an email's body is not read through its activity (description is left out, as on email)", async () => {
+    const mail = emu.rows('email').find((m) => m.description)!;
+    // the emulator's pointer row carries the body, as Dataverse's does: the policy is what keeps it out
+    expect(emu.rows('activitypointer').find((p) => p.activityid === mail.activityid)!.description).toBe(
+      mail.description,
+    );
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', {
+      entity: 'activitypointer',
+      select: ['subject', 'description'],
+      where: { activityid: String(mail.activityid) },
+    });
+    expect(textOf(r)).toMatch(/^Error \(policy\): The column 'description' of activitypointer is not readable/);
+    const all = await h.call('get_record', { entity: 'activitypointer', id: String(mail.activityid) });
+    expect(all.isError, textOf(all)).toBeFalsy();
+    expect(Object.keys(all.structuredContent.record)).not.toContain('description');
+    expect(JSON.stringify(all.structuredContent)).not.toContain(String(mail.description));
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('description')),
+    ).toEqual([]);
+  });
+
+  it('the list is only read: a create or change of an activity goes through its own table', async () => {
+    const id = String(emu.rows('activitypointer')[0]!.activityid);
+    const create = await h.call('create_record', { entity: 'activitypointer', values: { subject: 'x' } });
+    expect(textOf(create)).toMatch(/^Error \(policy\): Creating activitypointer records is not allowed/);
+    const update = await h.call('update_record', { entity: 'activitypointer', id, values: { subject: 'x' } });
+    expect(update.isError).toBe(true);
+    expect(emu.rows('activitypointer').find((p) => p.activityid === id)!.subject).not.toBe('x');
+  });
+});
