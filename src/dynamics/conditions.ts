@@ -56,6 +56,9 @@ export type Condition =
   | { or: Condition[] }
   | { not: Condition };
 
+/** The operators that compare a column with named values: where a table's name is read as the table */
+const TABLE_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'ne', 'in', 'notIn']);
+
 const MAX_DEPTH = 8;
 const MAX_CONDITIONS = 200;
 
@@ -422,6 +425,33 @@ export class ConditionBuilder {
     return paths;
   }
 
+  /**
+   * An EntityName column (ActivityPointer's activitytypecode) holds a table's logical name, and compared with
+   * anything else it matches nothing, silently: "Phone Call" or "phonecalls" would count no calls. Each value
+   * is read as the table it names (logical name, entity set, display name singular or plural); one that names
+   * no table is refused.
+   */
+  private async tablesNamed(c: Leaf, r: Resolved): Promise<Leaf> {
+    const one = async (v: Scalar): Promise<Scalar> => {
+      if (typeof v !== 'string') return v;
+      const called = (await this.models.tablesCalled?.(v).catch(() => [])) ?? [];
+      const table =
+        (await this.models.resolveEntityName(v).catch(() => undefined)) ??
+        (called.length === 1 ? called[0]!.logicalName : undefined);
+      if (table) return table;
+      throw badInput(
+        `${r.entity}.${r.column.logicalName} holds a table's logical name (task, phonecall, email, appointment …); '${v}' names no table.`,
+        'Use the logical name: a phone call is phonecall, a meeting appointment. describe_entity without arguments lists the tables.',
+      );
+    };
+    const value = Array.isArray(c.value)
+      ? await Promise.all(c.value.map(one))
+      : c.value == null
+        ? c.value
+        : await one(c.value);
+    return { ...c, value } as Leaf;
+  }
+
   private async leaf(
     given: { column: string; op: ConditionOp; value?: Scalar | Scalar[] },
     entity: EntityModel,
@@ -430,6 +460,8 @@ export class ConditionBuilder {
     if (typeof c.column !== 'string' || !c.column)
       throw badInput('A condition needs a "column".', 'e.g. { "column": "name", "op": "eq", "value": "Contoso" }.');
     const r = await this.resolve(entity, c.column);
+    // an activity's kind (activitytypecode) by the table's name as people say it: "Phone Call" is phonecall
+    if (r.column.type === 'EntityName' && TABLE_NAME_OPS.has(c.op)) c = await this.tablesNamed(c, r);
     // "closing before next month", "between this month and next quarter": a period's first or last day
     if (r.column.type === 'DateTime') {
       const calendar = namesCalendarPeriod(c.value) ? await this.fiscalYearOf() : fiscalYear(1);

@@ -97,6 +97,35 @@ describe("a record's activities as one list (activitypointer)", () => {
     );
   });
 
+  it('an activity\'s kind by the table\'s name as people say it ("Phone Call", "emails"); a name of no table is refused', async () => {
+    const count = async (activitytypecode: unknown) => {
+      const r = await h.call('aggregate_records', { entity: 'activitypointer', where: { activitytypecode } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.groups[0].count as number;
+    };
+    const calls = emu.rows('phonecall').length;
+    expect(calls).toBeGreaterThan(0);
+    for (const name of ['phonecall', 'Phone Call', 'phonecalls', 'PHONE CALLS'])
+      expect(await count(name), name).toBe(calls);
+    expect(await count(['Task', 'emails'])).toBe(emu.rows('task').length + emu.rows('email').length);
+    expect(await count({ ne: 'Phone Call' })).toBe(emu.rows('activitypointer').length - calls);
+    // before, "meeting" counted no activities: nothing said that no table has that name
+    const since = emu.requests().length;
+    const meeting = await h.call('query_entities', {
+      entity: 'activitypointer',
+      where: { activitytypecode: 'meeting' },
+    });
+    expect(textOf(meeting)).toBe(
+      "Error (bad_input): activitypointer.activitytypecode holds a table's logical name (task, phonecall, email, appointment …); 'meeting' names no table.\nHow to fix: Use the logical name: a phone call is phonecall, a meeting appointment. describe_entity without arguments lists the tables.",
+    );
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('activitypointers')),
+    ).toEqual([]);
+  });
+
   it("an email's body is not read through its activity (description is left out, as on email)", async () => {
     const mail = emu.rows('email').find((m) => m.description)!;
     // the emulator's pointer row carries the body, as Dataverse's does: the policy is what keeps it out
