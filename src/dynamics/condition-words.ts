@@ -15,6 +15,22 @@ import {
  * (conditions.ts) and by the tools' argument checks.
  */
 
+/** The operators that are a period in themselves (no value): their own names read as the period's words. */
+const PERIOD_OP_NAMES = [
+  'today',
+  'yesterday',
+  'tomorrow',
+  'thisWeek',
+  'lastWeek',
+  'nextWeek',
+  'thisMonth',
+  'lastMonth',
+  'nextMonth',
+  'thisYear',
+  'lastYear',
+  'nextYear',
+] as const;
+
 export const CONDITION_OPS = [
   'eq',
   'ne',
@@ -38,18 +54,7 @@ export const CONDITION_OPS = [
   'lastXDays',
   'nextXDays',
   'olderThanXDays',
-  'today',
-  'yesterday',
-  'tomorrow',
-  'thisWeek',
-  'lastWeek',
-  'nextWeek',
-  'thisMonth',
-  'lastMonth',
-  'nextMonth',
-  'thisYear',
-  'lastYear',
-  'nextYear',
+  ...PERIOD_OP_NAMES,
   'currentUser',
 ] as const;
 export type ConditionOp = (typeof CONDITION_OPS)[number];
@@ -159,21 +164,7 @@ export function periodInWords(v: unknown): { op: ConditionOp; value?: number } |
   return words[t] ? { op: words[t], value: undefined } : undefined;
 }
 
-/** The operators that are a period in themselves (no value): their own names read as the period's words. */
-const PERIOD_OPS: ReadonlySet<ConditionOp> = new Set([
-  'today',
-  'yesterday',
-  'tomorrow',
-  'thisWeek',
-  'lastWeek',
-  'nextWeek',
-  'thisMonth',
-  'lastMonth',
-  'nextMonth',
-  'thisYear',
-  'lastYear',
-  'nextYear',
-]);
+const PERIOD_OPS: ReadonlySet<ConditionOp> = new Set(PERIOD_OP_NAMES);
 
 /**
  * A period operator's condition as the words periodInWords reads back ({op: "lastXDays", value: 30} is

@@ -388,7 +388,7 @@ export const opportunityclose = entity({
  * What the activity tables here share: their Priority, and the record they are Regarding, whose typed navigation
  * properties end with the activity's own table (regardingobjectid_account_task, …_account_phonecall).
  */
-const activityColumns = (table: string): AttributeDef[] => [
+const activityColumns = (table?: string): AttributeDef[] => [
   picklist('prioritycode', 'Priority', [
     [0, 'Low'],
     [1, 'Normal'],
@@ -396,7 +396,8 @@ const activityColumns = (table: string): AttributeDef[] => [
   ]),
   attr('regardingobjectid', 'Regarding', 'Lookup', {
     targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
-    navigationSuffix: `_${table}`,
+    // ActivityPointer's (no table) have no suffix: regardingobjectid_account
+    ...(table ? { navigationSuffix: `_${table}` } : {}),
   }),
 ];
 
@@ -600,15 +601,7 @@ export const activitypointer = entity({
     date('scheduledend', 'Due Date'),
     date('actualend', 'Actual End'),
     int('actualdurationminutes', 'Actual Duration', 0, 2_147_483_647),
-    picklist('prioritycode', 'Priority', [
-      [0, 'Low'],
-      [1, 'Normal'],
-      [2, 'High'],
-    ]),
-    // one typed navigation property per table, without a suffix: regardingobjectid_account
-    attr('regardingobjectid', 'Regarding', 'Lookup', {
-      targets: ['account', 'contact', 'lead', 'opportunity', 'incident'],
-    }),
+    ...activityColumns(),
     attr('statecode', 'Activity Status', 'State', {
       options: [
         { value: 0, label: 'Open' },
