@@ -45,6 +45,9 @@ const HOSTILE = [
   '{"entity":"account"}',
   '((((((((((((((((((((((((((((((((((((((((a eq 1',
   'not not not not not not not not not not not not x eq 1',
+  // shaped like a case number, which an id may be: looked up as one, found by none
+  'CAS-00000-NOSUCH',
+  "CAS-1'-or-1-eq-1",
 ];
 const FORBIDDEN_NAMES =
   /^(_?(creditlimit|creditonhold|birthdate|annualincome|domainname|applicationid|azureactivedirectoryobjectid|versionnumber|createdby)(_value)?)$/i;
