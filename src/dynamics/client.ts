@@ -324,7 +324,10 @@ export class DynamicsClient {
     const model = await this.checker.entity(entity);
     const key = guidValue(id, `${model.logicalName} id`);
     const { select, expand } = await this.planner.relationsMeant(model, { select: opts.select, expand: opts.expand });
-    const parts = await this.planner.parts(model, { select, expand });
+    const rows = this.policy.rowsOf(model.logicalName);
+    // a table whose rows the policy shows only in part: the kind is read with the record, to check it
+    const asked = rows && select?.length && !select.includes('*') ? [...select, rows.column] : select;
+    const parts = await this.planner.parts(model, { select: asked, expand }, { single: true });
     const r = await this.transport.send({
       method: 'GET',
       path: `${API}/${model.entitySetName}(${key})?${queryString(parts)}`,
@@ -333,7 +336,14 @@ export class DynamicsClient {
       signal: opts.signal,
       context: { entity: model.logicalName, id: key, suggest: this.suggest },
     });
-    return { model, row: rowOf(r, `the read of ${model.logicalName} ${key}`), expand };
+    const row = rowOf(r, `the read of ${model.logicalName} ${key}`);
+    if (rows && !rows.value.includes(String(row[rows.column]).toLowerCase()))
+      throw new DynamicsMcpError(
+        'not_found',
+        `No ${model.logicalName} with the id ${key} that this server's policy lets you read.`,
+        `It is of a kind (${String(row[rows.column])}) the policy does not list; read the ones it does: ${rows.value.join(', ')}.`,
+      );
+    return { model, row, expand };
   }
 
   /** $apply aggregation (AGG), checked like any read; `where` becomes its leading filter() step. */
@@ -347,6 +357,9 @@ export class DynamicsClient {
     // a related list by its table's name ("cases/statecode") as in query's conditions
     const where = opts.where && (await this.planner.relationsMeant(model, { where: opts.where })).where;
     if (where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(where, model), pos: 0 });
+    // only the rows the policy shows of the table are counted (Policy.rowsOf)
+    const only = await this.planner.withRows(model, undefined);
+    if (only) steps.unshift({ kind: 'filter', expr: only, pos: 0 });
     const parts = await this.checker.query(model, { apply: steps });
     const r = await this.transport.send({
       method: 'GET',

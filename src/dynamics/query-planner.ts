@@ -143,13 +143,20 @@ export class QueryPlanner {
     );
   }
 
-  async parts(model: EntityModel, spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>): Promise<QueryParts> {
+  async parts(
+    model: EntityModel,
+    spec: Omit<QuerySpec, 'entity' | 'top' | 'count'>,
+    opts: { single?: boolean } = {},
+  ): Promise<QueryParts> {
     let filter: Expr | undefined;
     if (spec.where) filter = await this.conditions.build(spec.where, model);
     if (spec.filter?.trim()) {
       const parsed = parseFilter(spec.filter, FILTER_LIMITS);
       filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
     }
+    // the rows the policy shows of a table of other tables' records (activities of the kinds it may read); a
+    // record read by its id is checked when it comes back (client.get), as a $filter there is no option
+    if (!opts.single) filter = await this.withRows(model, filter);
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim())
       orderBy = await this.lookupsByName(model, parseOrderBy(labelsInOrderBy(model, spec.orderBy)));
@@ -160,6 +167,14 @@ export class QueryPlanner {
     // "*" ($select's habit) is what no select means here: every column the policy lets the model read
     const select = joined.select?.length && !joined.select.includes('*') ? joined.select : this.readableColumns(model);
     return this.checker.query(model, { select, filter, orderBy, expand });
+  }
+
+  /** A filter and the rows the policy shows of the table (Policy.rowsOf), both to hold. */
+  async withRows(model: EntityModel, filter: Expr | undefined): Promise<Expr | undefined> {
+    const rows = this.policy.rowsOf(model.logicalName);
+    if (!rows) return filter;
+    const only = await this.conditions.build(rows, model);
+    return filter ? { kind: 'and', operands: [filter, only], pos: 0 } : only;
   }
 
   /**
@@ -198,7 +213,10 @@ export class QueryPlanner {
             : parties.length
               ? parties
               : undefined,
-      filter: list && target && e.where ? await this.conditions.build(e.where, target) : undefined,
+      filter:
+        list && target
+          ? await this.withRows(target, e.where ? await this.conditions.build(e.where, target) : undefined)
+          : undefined,
       orderBy,
       top: list ? Math.min(e.top ?? EXPANDED_ROWS, EXPANDED_ROWS) + 1 : undefined,
       pos: 0,

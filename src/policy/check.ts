@@ -384,6 +384,13 @@ export class ReadChecker {
         }
         const step = await this.follow(owner, segs[segs.length - 1]!, true);
         out.push(step.nav);
+        // a list of a table the policy shows only in part (activities of some kinds) would say, through any(),
+        // whether a row of a hidden kind exists or matches: its rows are read, never filtered through
+        if (this.policy.rowsOf(step.target.logicalName))
+          throw policyError(
+            `The related list '${step.nav}' (${step.target.logicalName}) cannot be filtered through: it holds activities of kinds this server's policy does not show.`,
+            `Filter through the list of one kind (e.g. ${owner.logicalName}'s tasks or phone calls), or query ${step.target.logicalName} itself with where on regardingobjectid.`,
+          );
         if (!e.variable || !e.body) return { ...e, path: out };
         if (vars.has(e.variable) || entity.columns.has(e.variable.toLowerCase()))
           throw policyError(

@@ -34,6 +34,9 @@ const STATUS_ACTIONS: ReadonlyMap<string, string> = new Map([
   ],
 ]);
 
+/** The table of every activity, whose rows the model sees only for the kinds it may read (rowsOf). */
+const ACTIVITY_POINTER = 'activitypointer';
+
 export class Policy {
   readonly readOnly: boolean;
   readonly maxRows: number;
@@ -54,6 +57,31 @@ export class Policy {
         sensitive: lower(r.sensitive),
       });
     }
+    // the activities are told apart by their kind: without it readable, or without a kind to show, the list
+    // would show every kind of activity or none
+    if (this.rules.get(ACTIVITY_POINTER)?.read.size) {
+      if (!this.canRead(ACTIVITY_POINTER, 'activitytypecode') || !this.activityKinds().length)
+        throw new DynamicsMcpError(
+          'config',
+          'The policy lets activitypointer be read without activitytypecode readable or without an activity table to show (one whose activityid is readable, such as task or phonecall).',
+          "Add activitytypecode to activitypointer's read list and the activity tables whose records it may list (with activityid readable), or leave activitypointer out.",
+        );
+    }
+  }
+
+  /**
+   * The rows of a table the model may see, where a table holds other tables' records: ActivityPointer has a row
+   * for every activity of every kind (letters, faxes, an organisation's own activity tables), so the model sees
+   * only the kinds whose own table the policy lets it read (their key, activityid). Applied to every query,
+   * related list and aggregation of it; a list of it cannot be filtered through (check.ts).
+   */
+  rowsOf(entity: string): { column: string; op: 'in'; value: string[] } | undefined {
+    if (entity.toLowerCase() !== ACTIVITY_POINTER || !this.rules.has(ACTIVITY_POINTER)) return undefined;
+    return { column: 'activitytypecode', op: 'in', value: this.activityKinds() };
+  }
+
+  private activityKinds(): string[] {
+    return this.entities().filter((e) => e !== ACTIVITY_POINTER && this.canRead(e, 'activityid'));
   }
 
   static fromInput(input: PolicyInput, readOnlyOverride = false): Policy {

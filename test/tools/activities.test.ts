@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DynamicsMcpError } from '../../src/errors.js';
+import { Policy } from '../../src/policy/policy.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // "What happened on this deal?" is one question: Dataverse keeps every activity (task, phone call, email,
 // meeting) as an ActivityPointer row too, with its table as activitytypecode ("ActivityPointer (activity)
@@ -149,6 +151,93 @@ describe("a record's activities as one list (activitypointer)", () => {
         .slice(since)
         .filter((q) => q.url.includes('description')),
     ).toEqual([]);
+  });
+
+  // every kind of activity has a row in ActivityPointer (a real organisation has letters, faxes, its own
+  // activity tables): the list shows only the kinds whose own table the policy lets the model read
+  it('a policy that leaves emails out shows none through the list: not listed, counted, expanded, read or probed', async () => {
+    const noEmail = builtInPolicyWith('no-email', ({ email: _left, ...entities }) => entities);
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noEmail, LOG_LEVEL: 'warn' } });
+    try {
+      const deal = busiest();
+      const kinds = activitiesOf(String(deal.opportunityid)).map((a) => a.table);
+      expect(kinds).toContain('email');
+      const listed = await strict.call('query_entities', {
+        entity: 'activitypointer',
+        select: ['activitytypecode'],
+        where: { regardingobjectid: String(deal.opportunityid) },
+        top: 50,
+      });
+      expect(listed.isError, textOf(listed)).toBeFalsy();
+      expect(
+        listed.structuredContent.records.map((r: { activitytypecode: string }) => r.activitytypecode).sort(),
+      ).toEqual(kinds.filter((k) => k !== 'email').sort());
+      // asking for emails by kind finds none; counting finds none
+      const asked = await strict.call('aggregate_records', {
+        entity: 'activitypointer',
+        where: { activitytypecode: 'email' },
+      });
+      expect(asked.structuredContent.groups[0].count).toBe(0);
+      const perKind = await strict.call('aggregate_records', {
+        entity: 'activitypointer',
+        groupBy: ['activitytypecode'],
+      });
+      expect(
+        perKind.structuredContent.groups.map((g: { activitytypecode: string }) => g.activitytypecode).sort(),
+      ).toEqual(['appointment', 'phonecall', 'task']);
+      const expanded = await strict.call('get_record', {
+        entity: 'opportunity',
+        id: String(deal.opportunityid),
+        select: ['name'],
+        expand: [{ relation: 'activities', select: ['activitytypecode'], top: 25 }],
+      });
+      expect(expanded.isError, textOf(expanded)).toBeFalsy();
+      const inList = expanded.structuredContent.record.Opportunity_ActivityPointers as { activitytypecode: string }[];
+      expect(inList.length).toBeGreaterThan(0);
+      expect(inList.map((a) => a.activitytypecode)).not.toContain('email');
+      const mail = emu.rows('email')[0]!;
+      const byId = await strict.call('get_record', { entity: 'activitypointer', id: String(mail.activityid) });
+      expect(textOf(byId)).toMatch(
+        new RegExp(
+          `^Error \\(not_found\\): No activitypointer with the id ${mail.activityid} that this server's policy lets you read\\.`,
+        ),
+      );
+      expect(textOf(byId)).not.toContain(String(mail.subject));
+      // "deals with an email about X" would tell, through any(), what a hidden email says: refused, nothing sent
+      const since = emu.requests().length;
+      const probe = await strict.call('query_entities', {
+        entity: 'opportunity',
+        where: { 'Opportunity_ActivityPointers/subject': { contains: String(mail.subject).slice(0, 6) } },
+      });
+      expect(textOf(probe)).toMatch(
+        /^Error \(policy\): The related list 'Opportunity_ActivityPointers' \(activitypointer\) cannot be filtered through/,
+      );
+      const raw = await strict.call('query_entities', {
+        entity: 'opportunity',
+        filter: "Opportunity_ActivityPointers/any(a:a/activitytypecode eq 'email')",
+      });
+      expect(textOf(raw)).toMatch(/^Error \(policy\): The related list 'Opportunity_ActivityPointers'/);
+      expect(
+        emu
+          .requests()
+          .slice(since)
+          .filter((q) => q.url.includes('ActivityPointers')),
+      ).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('a policy that lists activities without their kind, or with no kind to show, is refused at start', () => {
+    const without =
+      (read: string[], entities: Record<string, unknown> = {}) =>
+      () =>
+        Policy.fromInput({ entities: { activitypointer: { read }, ...entities } } as never);
+    expect(without(['activityid', 'subject'], { task: { read: ['activityid', 'subject'] } })).toThrow(
+      /activitypointer be read without activitytypecode readable/,
+    );
+    expect(without(['activityid', 'activitytypecode'])).toThrow(DynamicsMcpError);
+    expect(without(['activityid', 'activitytypecode'], { task: { read: ['activityid'] } })).not.toThrow();
   });
 
   it('the list is only read: a create or change of an activity goes through its own table', async () => {
