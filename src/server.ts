@@ -182,7 +182,7 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
             deps.scrubber.scrub(text),
           );
         } catch (err) {
-          await auditRefusal(deps.audit, tool, args, ctx.caller, err);
+          await auditRefusal(deps.audit, tool, args, ctx, err);
           return toToolResult(err, tool.name, log, deps.scrubber);
         }
       },
@@ -213,7 +213,7 @@ async function auditRefusal(
   audit: AuditLog,
   tool: ToolDefinition,
   args: Record<string, unknown>,
-  caller: string,
+  ctx: Pick<ToolContext, 'caller' | 'recordId'>,
   err: unknown,
 ): Promise<void> {
   if (!tool.audited || !(err instanceof DynamicsMcpError)) return;
@@ -223,10 +223,11 @@ async function auditRefusal(
   await audit.record({
     tool: tool.name,
     entity: what.entity,
-    id: what.id ?? '',
+    // a case given by its number is audited as the case it was found to be
+    id: (what.id && ctx.recordId) || (what.id ?? ''),
     action: what.action,
     columns: what.columns ?? {},
-    caller,
+    caller: ctx.caller,
     outcome: `${unknown ? 'outcome unknown' : 'refused by Dynamics'} (${err.kind}${err.details.code ? ` ${err.details.code}` : ''}): ${err.message}`,
   });
 }

@@ -153,6 +153,19 @@ describe('resolve_case', () => {
       /^Error \(bad_input\): id must be a record id \(GUID\), as returned by query_entities/,
     );
     expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
+    // a write Dynamics refuses is audited as the case the number was found to be, not as the number
+    emu.configure({ role: { privileges: { incident: { read: true, create: true } } } });
+    try {
+      const refused = await h.call('update_record', {
+        entity: 'incident',
+        id: number,
+        values: { prioritycode: 'Low' },
+      });
+      expect(textOf(refused)).toContain('prvWriteIncident');
+      expect(await audit.last()).toMatchObject({ tool: 'update_record', entity: 'incident', id: c.incidentid });
+    } finally {
+      await emu.reset();
+    }
   });
 
   it('a cancelled case is refused, a missing one is not found; nothing is sent', async () => {

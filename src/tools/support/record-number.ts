@@ -42,8 +42,11 @@ export async function recordIdOf(ctx: ToolContext, logical: string, given: strin
     },
     { signal: ctx.signal, internal: true },
   );
-  const ids = page.rows.map((r) => String(r[`${logical}id`]));
-  if (ids.length === 1) return ids[0]!.toLowerCase();
+  const ids = page.rows.map((r) => String(r[`${logical}id`]).toLowerCase());
+  if (ids.length === 1) {
+    ctx.recordId = ids[0]!;
+    return ids[0]!;
+  }
   if (!ids.length)
     throw badInput(
       `No ${number.noun} has the number '${given}'.`,
