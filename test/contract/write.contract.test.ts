@@ -545,6 +545,14 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
         await t.api('GET', `accounts(${accountId})?$select=name&$expand=Account_ActivityPointers($select=subject)`)
       ).json().Account_ActivityPointers as { subject: string }[];
       expect(through.map((p) => p.subject).sort()).toEqual(['Pointer call', 'Pointer task']);
+      // the kinds the server may show, as it asks for them in a related list: In() inside $expand's $filter
+      const kinds = (
+        await t.api(
+          'GET',
+          `accounts(${accountId})?$select=name&$expand=Account_ActivityPointers($select=subject;$filter=Microsoft.Dynamics.CRM.In(PropertyName='activitytypecode',PropertyValues=['task','email']))`,
+        )
+      ).json().Account_ActivityPointers as { subject: string }[];
+      expect(kinds.map((p) => p.subject)).toEqual(['Pointer task']);
       const calls = (
         await t.api(
           'GET',
