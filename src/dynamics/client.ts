@@ -127,6 +127,7 @@ export class DynamicsClient {
       this.metadata,
       () => this.calendar.get(),
       (e, n) => policy.canFollow(e, n),
+      (e) => this.planner.rowsShown(e),
     );
     this.cursors = new CursorCodec(config.cursorKey);
     this.planner = new QueryPlanner(policy, this.metadata, this.checker, this.conditions, this.origin);
@@ -324,7 +325,7 @@ export class DynamicsClient {
     const model = await this.checker.entity(entity);
     const key = guidValue(id, `${model.logicalName} id`);
     const { select, expand } = await this.planner.relationsMeant(model, { select: opts.select, expand: opts.expand });
-    const rows = this.policy.rowsOf(model.logicalName);
+    const rows = await this.planner.rowsShown(model.logicalName);
     // a table whose rows the policy shows only in part: the kind is read with the record, to check it
     const asked = rows && select?.length && !select.includes('*') ? [...select, rows.column] : select;
     const parts = await this.planner.parts(model, { select: asked, expand }, { single: true });

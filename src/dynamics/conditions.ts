@@ -1,4 +1,4 @@
-import { badInput, DynamicsMcpError } from '../errors.js';
+import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { Expr } from '../odata/ast.js';
 import {
   type CollectionNav,
@@ -74,6 +74,8 @@ export class ConditionBuilder {
     private readonly fiscalYearOf: () => Promise<OrgCalendar> = async () => fiscalYear(1),
     /** the relationships the policy follows: a customer lookup followed to some of its tables only is refused */
     private readonly follows?: (entity: string, navigation: string) => boolean,
+    /** the rows the policy shows of a table (Policy.rowsOf): a kind of activity it hides is said to be hidden */
+    private readonly rowsOf?: (entity: string) => Promise<{ column: string; value: string[] } | undefined>,
   ) {}
 
   /**
@@ -438,7 +440,16 @@ export class ConditionBuilder {
       const table =
         (await this.models.resolveEntityName(v).catch(() => undefined)) ??
         (called.length === 1 ? called[0]!.logicalName : undefined);
-      if (table) return table;
+      if (table) {
+        // "the letters on this account" where the policy shows no letters: said, rather than none found
+        const shown = await this.rowsOf?.(r.entity);
+        if (shown?.column === r.column.logicalName && !shown.value.includes(table) && (c.op === 'eq' || c.op === 'in'))
+          throw policyError(
+            `${r.entity} shows only the kinds of activity this server's policy lets you read (${shown.value.join(', ')}); '${v}' (${table}) is not one of them.`,
+            'Ask for one of those kinds; an administrator decides which tables the policy lists.',
+          );
+        return table;
+      }
       throw badInput(
         `${r.entity}.${r.column.logicalName} holds a table's logical name (task, phonecall, email, appointment …); '${v}' names no table.`,
         'Use the logical name: a phone call is phonecall, a meeting appointment. describe_entity without arguments lists the tables.',

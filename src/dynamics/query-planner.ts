@@ -169,9 +169,22 @@ export class QueryPlanner {
     return this.checker.query(model, { select, filter, orderBy, expand });
   }
 
-  /** A filter and the rows the policy shows of the table (Policy.rowsOf), both to hold. */
+  /**
+   * The rows the policy shows of a table (Policy.rowsOf), its kinds of activity narrowed to the tables that are
+   * activities (their key is activityid: an activity party's activityid is a lookup, not its key).
+   */
+  async rowsShown(entity: string): Promise<{ column: string; op: 'in'; value: string[] } | undefined> {
+    const rows = this.policy.rowsOf(entity);
+    if (!rows) return undefined;
+    const kinds: string[] = [];
+    for (const k of rows.value)
+      if ((await this.metadata.entity(k).catch(() => undefined))?.primaryIdAttribute === 'activityid') kinds.push(k);
+    return { ...rows, value: kinds.length ? kinds : rows.value };
+  }
+
+  /** A filter and the rows the policy shows of the table (rowsShown), both to hold. */
   async withRows(model: EntityModel, filter: Expr | undefined): Promise<Expr | undefined> {
-    const rows = this.policy.rowsOf(model.logicalName);
+    const rows = await this.rowsShown(model.logicalName);
     if (!rows) return filter;
     const only = await this.conditions.build(rows, model);
     return filter ? { kind: 'and', operands: [filter, only], pos: 0 } : only;

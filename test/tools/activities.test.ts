@@ -172,12 +172,19 @@ describe("a record's activities as one list (activitypointer)", () => {
       expect(
         listed.structuredContent.records.map((r: { activitytypecode: string }) => r.activitytypecode).sort(),
       ).toEqual(kinds.filter((k) => k !== 'email').sort());
-      // asking for emails by kind finds none; counting finds none
+      // asking for emails by kind is told they are not shown (not "none found"); counting per kind finds none
       const asked = await strict.call('aggregate_records', {
         entity: 'activitypointer',
-        where: { activitytypecode: 'email' },
+        where: { activitytypecode: 'Email' },
       });
-      expect(asked.structuredContent.groups[0].count).toBe(0);
+      expect(textOf(asked)).toBe(
+        "Error (policy): activitypointer shows only the kinds of activity this server's policy lets you read (incidentresolution, opportunityclose, task, phonecall, appointment); 'Email' (email) is not one of them.\nHow to fix: Ask for one of those kinds; an administrator decides which tables the policy lists.",
+      );
+      const others = await strict.call('aggregate_records', {
+        entity: 'activitypointer',
+        where: { activitytypecode: { ne: 'email' } },
+      });
+      expect(others.isError, textOf(others)).toBeFalsy();
       const perKind = await strict.call('aggregate_records', {
         entity: 'activitypointer',
         groupBy: ['activitytypecode'],
