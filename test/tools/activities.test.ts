@@ -172,6 +172,24 @@ describe("a record's activities as one list (activitypointer)", () => {
       expect(
         listed.structuredContent.records.map((r: { activitytypecode: string }) => r.activitytypecode).sort(),
       ).toEqual(kinds.filter((k) => k !== 'email').sort());
+      // page by page (each next page is checked again), still none
+      const seen: string[] = [];
+      let page = await strict.call('query_entities', {
+        entity: 'activitypointer',
+        select: ['activitytypecode'],
+        top: 20,
+      });
+      for (let i = 0; i < 10 && !page.isError; i++) {
+        seen.push(...page.structuredContent.records.map((r: { activitytypecode: string }) => r.activitytypecode));
+        if (!page.structuredContent.hasMore) break;
+        page = await strict.call('query_entities', {
+          entity: 'activitypointer',
+          cursor: page.structuredContent.cursor,
+        });
+      }
+      expect(page.isError, textOf(page)).toBeFalsy();
+      expect(seen.length).toBe(emu.rows('activitypointer').length - emu.rows('email').length);
+      expect(seen).not.toContain('email');
       // asking for emails by kind is told they are not shown (not "none found"); counting per kind finds none
       const asked = await strict.call('aggregate_records', {
         entity: 'activitypointer',
