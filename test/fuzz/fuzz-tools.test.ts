@@ -133,12 +133,15 @@ const COLUMNS: Record<string, string[]> = {
   ],
   incident: ['title', 'prioritycode', 'caseorigincode', 'ticketnumber', 'customerid', 'statecode'],
   task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
+  // every activity as one: the policy shows some kinds only (description, an email's body, never)
+  activitypointer: ['subject', 'activitytypecode', 'regardingobjectid', 'createdon', 'description', 'statecode'],
 };
 const ENTITIES = Object.keys(COLUMNS);
 /** each table's relationships the policy offers, and the table each reaches */
 const RELATIONS: Record<string, Record<string, string>> = {
   account: {
     primarycontactid: 'contact',
+    Account_ActivityPointers: 'activitypointer',
     contact_customer_accounts: 'contact',
     incident_customer_accounts: 'incident',
     opportunity_customer_accounts: 'opportunity',
@@ -149,6 +152,7 @@ const RELATIONS: Record<string, Record<string, string>> = {
   opportunity: { parentaccountid: 'account', customerid_account: 'account' },
   incident: { customerid_account: 'account', primarycontactid: 'contact' },
   task: { regardingobjectid_account_task: 'account', regardingobjectid_opportunity_task: 'opportunity' },
+  activitypointer: { regardingobjectid_account: 'account', regardingobjectid_opportunity: 'opportunity' },
   phonecall: { regardingobjectid_opportunity_phonecall: 'opportunity' },
 };
 /** conditions a model would write on each table, all of them valid */
@@ -192,6 +196,14 @@ const GOOD_WHERE: Record<string, object[]> = {
     { statecode: 'Open' },
     { column: 'regardingobjectid', op: 'notNull' },
   ],
+  activitypointer: [
+    { activitytypecode: 'Phone Call' },
+    { column: 'activitytypecode', op: 'in', value: ['task', 'email'] },
+    { column: 'createdon', op: 'lastXDays', value: 90 },
+    { column: 'regardingobjectid', op: 'notNull' },
+    // a list of activities is never filtered through (it would tell of kinds the policy hides)
+    { column: 'regardingobjectid_opportunity/name', op: 'contains', value: 'o' },
+  ],
 };
 /** changes a user would ask for on each table, all of them writable */
 const GOOD_VALUES: Record<string, Record<string, unknown>> = {
@@ -201,9 +213,12 @@ const GOOD_VALUES: Record<string, Record<string, unknown>> = {
   opportunity: { estimatedvalue: 120_000, closeprobability: 40, estimatedclosedate: '2026-12-31' },
   incident: { prioritycode: 'High', description: 'Customer called again', title: 'Printer offline' },
   task: { subject: 'Send the quote', prioritycode: 'High', scheduledend: '2026-12-10T09:00:00Z' },
+  // the list of every activity is only read: each change here is refused
+  activitypointer: { subject: 'Renamed through the list' },
 };
 /** the relationships above that are related lists (the rest reach one record) */
 const LISTS = new Set([
+  'Account_ActivityPointers',
   'contact_customer_accounts',
   'incident_customer_accounts',
   'opportunity_customer_accounts',
@@ -217,6 +232,7 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
   opportunity: { ok: ['name', 'estimatedvalue', 'createdon'], no: ['createdby'] },
   systemuser: { ok: ['fullname'], no: ['domainname', 'azureactivedirectoryobjectid'] },
   task: { ok: ['subject', 'scheduledend', 'createdon'], no: ['createdby'] },
+  activitypointer: { ok: ['subject', 'activitytypecode', 'createdon'], no: ['description'] },
 };
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
@@ -768,6 +784,19 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) => FORBIDDEN_SETS.test(r.url) || namesIn(r.url).some((n) => FORBIDDEN_NAMES.test(n) || n === '@alias'),
         );
       expect(leaked).toEqual([]);
+      // activities are read only for the kinds the policy shows: every read of them says which, and no list of
+      // them is filtered through
+      const kinds =
+        'In(PropertyName=\'activitytypecode\',PropertyValues=["incidentresolution","opportunityclose","task","phonecall","email","appointment"])';
+      const pointers = emu
+        .requests()
+        .filter((r) => r.service === 'webapi' && /activitypointers|ActivityPointers/.test(r.url))
+        .filter((r) => !/^\/api\/data\/v9\.2\/activitypointers\([0-9a-f-]{36}\)/.test(r.url));
+      for (const r of pointers) {
+        const url = decodeURIComponent(r.url);
+        expect(url, url).toContain(kinds);
+        expect(url, url).not.toMatch(/ActivityPointers\/(any|all)\(/);
+      }
       const writes = emu
         .requests()
         .filter(
