@@ -209,7 +209,7 @@ describe("a record's activities as one list (activitypointer)", () => {
       });
       expect(
         perKind.structuredContent.groups.map((g: { activitytypecode: string }) => g.activitytypecode).sort(),
-      ).toEqual(['appointment', 'phonecall', 'task']);
+      ).toEqual(['appointment', 'incidentresolution', 'opportunityclose', 'phonecall', 'task']);
       const expanded = await strict.call('get_record', {
         entity: 'opportunity',
         id: String(deal.opportunityid),

@@ -1,7 +1,11 @@
 import type { Derived, Row } from './store.js';
 
-/** The activity tables the emulator has: each of their rows is also an ActivityPointer row. */
-const ACTIVITIES = new Set(['task', 'phonecall', 'email', 'appointment']);
+/**
+ * The activity tables the emulator has: each of their rows is also an ActivityPointer row. A Case Resolution
+ * and an Opportunity Close are activities too (written by the closing actions); what they close is their
+ * incidentid / opportunityid, not a Regarding, so theirs is empty.
+ */
+const ACTIVITIES = new Set(['task', 'phonecall', 'email', 'appointment', 'incidentresolution', 'opportunityclose']);
 
 /** The columns an ActivityPointer row shares with its activity (the rest are the activity's own). */
 const SHARED = [
