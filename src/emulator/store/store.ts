@@ -103,7 +103,7 @@ export class Table {
 }
 
 /**
- * A table kept as a projection of others (ActivityPointer: one row per task, call, email or meeting): every
+ * A table kept as a projection of others (ActivityPointer: one row per activity of any kind): every
  * write to a source table is written to the target in the same step, and undone with it.
  */
 export interface Derived {
