@@ -434,6 +434,8 @@ export class ConditionBuilder {
    * no table is refused.
    */
   private async tablesNamed(c: Leaf, r: Resolved): Promise<Leaf> {
+    // the kinds the policy shows, asked once for the condition (a list of values shares them)
+    const shown = c.op === 'eq' || c.op === 'in' ? await this.rowsOf?.(r.entity) : undefined;
     const one = async (v: Scalar): Promise<Scalar> => {
       if (typeof v !== 'string') return v;
       const called = (await this.models.tablesCalled?.(v).catch(() => [])) ?? [];
@@ -442,8 +444,7 @@ export class ConditionBuilder {
         (called.length === 1 ? called[0]!.logicalName : undefined);
       if (table) {
         // "the letters on this account" where the policy shows no letters: said, rather than none found
-        const shown = await this.rowsOf?.(r.entity);
-        if (shown?.column === r.column.logicalName && !shown.value.includes(table) && (c.op === 'eq' || c.op === 'in'))
+        if (shown?.column === r.column.logicalName && !shown.value.includes(table))
           throw policyError(
             `${r.entity} shows only the kinds of activity this server's policy lets you read (${shown.value.join(', ')}); '${v}' (${table}) is not one of them.`,
             'Ask for one of those kinds; an administrator decides which tables the policy lists.',

@@ -53,7 +53,7 @@ export const getRecord = defineTool({
   async run(args, ctx) {
     // the relationships as the client read them ("contacts" is contact_customer_accounts)
     // a case by its number ("CAS-01000-EYQG4V") is the case that has it
-    const id = await recordIdOf(ctx, await resolveTable(args.entity, ctx.policy, ctx.client.metadata), args.id);
+    const id = await recordIdOf(ctx, () => resolveTable(args.entity, ctx.policy, ctx.client.metadata), args.id);
     const { model, row, expand } = await ctx.client.get(args.entity, id, {
       select: args.select,
       expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, args.entity)),

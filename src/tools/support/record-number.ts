@@ -19,9 +19,15 @@ const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: string }>> 
  * CAS-01000-EYQG4V" is how support says it), found with the query any model could make, through the policy.
  * A number for another table, or one no case has, is refused with how to find the id.
  */
-export async function recordIdOf(ctx: ToolContext, logical: string, given: string): Promise<string> {
+export async function recordIdOf(
+  ctx: ToolContext,
+  table: string | (() => Promise<string>),
+  given: string,
+): Promise<string> {
   const id = guidOrUndefined(given);
   if (id) return id;
+  // the table is resolved only for a number: an id, the common case, costs nothing here
+  const logical = typeof table === 'string' ? table : await table();
   const number = NUMBER_COLUMN[logical];
   if (!number)
     throw badInput(
