@@ -71,6 +71,8 @@ export class Transport {
     this.poolPromise ??= outboundDispatcher(this.s.proxy, {
       connections: this.s.maxConcurrency,
       keepAliveTimeout: 30_000,
+      // undici keeps these on a coarse clock (ticks of ~0.5 s), so a wait of timeoutMs gives up between
+      // timeoutMs and timeoutMs + 0.5 s, later under load: harmless at the default 30 s; tests leave room for it
       headersTimeout: this.s.timeoutMs,
       bodyTimeout: this.s.timeoutMs,
       connectTimeoutMs: Math.min(10_000, this.s.timeoutMs),

@@ -218,12 +218,14 @@ describe('client: throttling, retries and writes that never duplicate', () => {
   it('a request past the timeout fails as a timeout, and is retried only if safe', async () => {
     const slow = clientFor(emu, { overrides: { dynamics: { timeoutMs: 1000, deadlineMs: 2500 } } as never }).client;
     await slow.metadata.entity('lead');
-    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 1500 });
+    // 1 s of timeout gives up between 1.0 and 1.5 s (undici's coarse timer), later under load: a delay of
+    // 1.5 s once raced it and answered first; 2.5 s is past it whatever the tick
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 2500 });
     const mark = emu.requests().length;
     const page = await slow.query({ entity: 'lead', top: 1 });
     expect(page.rows).toHaveLength(1);
     expect(apiRequests(emu, mark).length).toBeGreaterThanOrEqual(2);
-    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 1500, times: 5 });
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/leads' }, delayMs: 2500, times: 5 });
     await expect(slow.query({ entity: 'lead', top: 1 })).rejects.toMatchObject({
       kind: expect.stringMatching(/timeout|network/),
     });

@@ -170,7 +170,7 @@ const FAULTS: { name: string; spec: (emu: EmulatorHandle, method: string) => Fau
     name: 'connection reset after commit',
     spec: (_e, method) => ({ match: { method, path: WEB }, action: 'reset-after' }),
   },
-  { name: 'a delay past the timeout', spec: (_e, method) => ({ match: { method, path: WEB }, delayMs: 1600 }) },
+  { name: 'a delay past the timeout', spec: (_e, method) => ({ match: { method, path: WEB }, delayMs: 2500 }) },
   {
     name: 'a 401 mid-flight',
     spec: (_e, method) => ({
@@ -210,7 +210,8 @@ const FAULTS: { name: string; spec: (emu: EmulatorHandle, method: string) => Fau
   },
 ];
 
-// short timeouts, so that "a delay past the timeout" is one
+// short timeouts, so that "a delay past the timeout" is one (2.5 s: undici gives up on a 1 s wait between 1.0 and
+// 1.5 s, its timer ticking every ~0.5 s)
 const configFile = join(tmpdir(), `dmcp-resilience-${process.pid}.json`);
 writeFileSync(configFile, JSON.stringify({ dynamics: { timeoutMs: 1000, deadlineMs: 10_000 } }));
 
