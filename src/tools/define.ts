@@ -23,8 +23,8 @@ export interface ToolContext {
   /** per-key locks shared by all sessions of this server (check-then-create) */
   locks: KeyedMutex;
   /**
-   * The record the call's `id` argument was found to be, where it was no id (a case number looked up): the
-   * audit of a write Dynamics refuses names the record, not the number as given. Set by recordIdOf.
+   * The record the call's `id` argument was found to be, where it was no id (a case number or a name looked
+   * up): the audit of a write Dynamics refuses names the record, not the text as given. Set by recordIdOf.
    */
   recordId?: string;
 }

@@ -52,7 +52,7 @@ export const getRecord = defineTool({
   writes: false,
   async run(args, ctx) {
     // the relationships as the client read them ("contacts" is contact_customer_accounts)
-    // a case by its number ("CAS-01000-EYQG4V") is the case that has it
+    // a case by its number ("CAS-01000-EYQG4V"), a record by its name: the one that has it
     const id = await recordIdOf(ctx, () => resolveTable(args.entity, ctx.policy, ctx.client.metadata), args.id);
     const { model, row, expand } = await ctx.client.get(args.entity, id, {
       select: args.select,

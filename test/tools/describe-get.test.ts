@@ -167,7 +167,9 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(r.structuredContent.record).toMatchObject({ id, name: acc.name });
     }
     const elsewhere = await h.call('get_record', { entity: 'account', id: 'https://example.com/accounts' });
-    expect(textOf(elsewhere)).toContain('id must be a record id (GUID)');
+    expect(textOf(elsewhere)).toBe(
+      "Error (bad_input): id 'https://example.com/accounts' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.\nHow to fix: Pass the id as query_entities or get_record returned it, or the record's name.",
+    );
   });
 
   it('a missing privilege names it', async () => {

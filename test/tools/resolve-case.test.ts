@@ -143,14 +143,14 @@ describe('resolve_case', () => {
     expect(textOf(none)).toBe(
       'Error (bad_input): No case has the number \'CAS-99999-NOSUCH\'.\nHow to fix: Check the number, or find the case with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.',
     );
+    // a number for a table that has none is looked for as a name, which no account has
     const account = await h.call('update_record', { entity: 'account', id: 'ACC-1000', values: { name: 'x' } });
     expect(textOf(account)).toBe(
-      "Error (bad_input): id must be a record id (GUID); 'ACC-1000' is not one (a number is taken for cases alone: their case number).\nHow to fix: Find the account with query_entities and pass the id it gives.",
+      'Error (bad_input): id \'ACC-1000\' is neither an account id (GUID) nor the name of an account.\nHow to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}) and pass its id.',
     );
-    // text that is neither is refused by the argument check, as before
-    const words = await h.call('resolve_case', { id: 'the printer case', resolution: 'x' });
+    const words = await h.call('resolve_case', { id: 'the printer case nobody opened', resolution: 'x' });
     expect(textOf(words)).toMatch(
-      /^Error \(bad_input\): id must be a record id \(GUID\), as returned by query_entities/,
+      /^Error \(bad_input\): id 'the printer case nobody opened' is neither an incident id/,
     );
     expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
     // a write Dynamics refuses is audited as the case the number was found to be, not as the number

@@ -89,7 +89,7 @@ export async function recordNamed(
         near.push(`${String(r[q.column])} (${q.table}) — ${String(r[model.primaryIdAttribute])}`);
     }
     throw badInput(
-      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}.`,
+      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.length && asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}.`,
       near.length
         ? `Names that contain it: ${near.slice(0, LISTED).join('; ')}. Pass the id of the one you mean.`
         : look,

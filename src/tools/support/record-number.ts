@@ -1,6 +1,7 @@
 import { badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
+import { recordNamed } from './lookup-names.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -15,9 +16,11 @@ const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: string }>> 
 };
 
 /**
- * The record id an `id` argument names: the id itself, or, for a case, its case number ("resolve
- * CAS-01000-EYQG4V" is how support says it), found with the query any model could make, through the policy.
- * A number for another table, or one no case has, is refused with how to find the id.
+ * The record id an `id` argument names: the id itself; for a case, its case number ("resolve CAS-01000-EYQG4V"
+ * is how support says it); or the record's name ("get Contoso Pharma Co.", "add a note to the printer case"),
+ * the one record of the table with that primary name, as a lookup given by name is (several are listed with
+ * their ids, none with the names that contain it). Each is found with the query any model could make, through
+ * the policy; text that is an id gone wrong (a cut GUID, a link without one) is refused as such.
  */
 export async function recordIdOf(
   ctx: ToolContext,
@@ -26,14 +29,28 @@ export async function recordIdOf(
 ): Promise<string> {
   const id = guidOrUndefined(given);
   if (id) return id;
-  // the table is resolved only for a number: an id, the common case, costs nothing here
+  if (/^https?:\/\//i.test(given) || /^[0-9a-f-]{20,}$/i.test(given))
+    throw badInput(
+      `id '${given}' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.`,
+      "Pass the id as query_entities or get_record returned it, or the record's name.",
+    );
+  // the table is resolved only for a number or a name: an id, the common case, costs nothing here
   const logical = typeof table === 'string' ? table : await table();
   const number = NUMBER_COLUMN[logical];
-  if (!number)
-    throw badInput(
-      `id must be a record id (GUID); '${given}' is not one (a number is taken for cases alone: their case number).`,
-      `Find the ${logical} with query_entities and pass the id it gives.`,
-    );
+  const found =
+    number && RECORD_NUMBER.test(given)
+      ? await numbered(ctx, logical, number, given)
+      : (await recordNamed(ctx, [logical], given, 'id')).id.toLowerCase();
+  ctx.recordId = found;
+  return found;
+}
+
+async function numbered(
+  ctx: ToolContext,
+  logical: string,
+  number: { column: string; noun: string },
+  given: string,
+): Promise<string> {
   if (!ctx.policy.canRead(logical, number.column) || !ctx.policy.canRead(logical, `${logical}id`))
     throw badInput(
       `'${given}' is not a record id, and this server's policy does not let it read ${logical}.${number.column} to find the ${number.noun} by its number.`,
@@ -49,10 +66,7 @@ export async function recordIdOf(
     { signal: ctx.signal, internal: true },
   );
   const ids = page.rows.map((r) => String(r[`${logical}id`]).toLowerCase());
-  if (ids.length === 1) {
-    ctx.recordId = ids[0]!;
-    return ids[0]!;
-  }
+  if (ids.length === 1) return ids[0]!;
   if (!ids.length)
     throw badInput(
       `No ${number.noun} has the number '${given}'.`,

@@ -3,8 +3,6 @@ import { EXPANDED_ROWS } from '../../dynamics/client.js';
 import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
 import { listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
-import { guidOrUndefined } from './ids.js';
-import { RECORD_NUMBER } from './record-number.js';
 import { orderByParam } from './sort.js';
 import { asMeant, lookupId } from './where-as-meant.js';
 
@@ -40,17 +38,19 @@ const withoutBraces = (v: unknown) => {
   }
   return t.replace(/^\{(.*)\}$/, '$1');
 };
-const ID_ERROR = 'id must be a record id (GUID), as returned by query_entities or get_record.';
+const ID_ERROR = "id must be a record id (GUID), as returned by query_entities or get_record, or the record's name.";
 /**
- * A record id; or a record's number (a case's "CAS-01000-EYQG4V"), which the tool looks up (recordIdOf): people
- * quote a case by its number. Listed as an id, which is what every other table takes.
+ * A record id; or what people call the record, which the tool looks up (recordIdOf): a case's number
+ * ("CAS-01000-EYQG4V"), any record's name ("Contoso Pharma Co."). Listed as an id, which is what the model has
+ * after any query; the initialize instructions say the rest.
  */
 export const idParam = listedAs(
   z.preprocess(
     withoutBraces,
     z
       .string({ error: ID_ERROR })
-      .refine((v) => guidOrUndefined(v) !== undefined || RECORD_NUMBER.test(v), { error: ID_ERROR }),
+      .min(1, EMPTY)
+      .max(450, "id is a record id (GUID) or a record's name (at most 450 characters)."),
   ),
   { type: 'string', format: 'uuid' },
 );

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import {
+  auditLog,
+  builtInPolicyWith,
+  connectInMemory,
+  type McpHarness,
+  serveWithAuditLog,
+  textOf,
+} from '../helpers/mcp.js';
+
+// "Show me Contoso Pharma", "add a note to Nina Castillo": people name records, and a model that has only the
+// name would otherwise spend a query_entities call to learn the id. A name is the one record of the table with
+// it, found through the policy as a lookup given by name is; several are listed, none suggests names
+describe('a record given by its name where a tool takes an id', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const audit = auditLog('by-name');
+  serveWithAuditLog(audit, (e, harness) => {
+    emu = e;
+    h = harness;
+  });
+  const writes = (since: number) => apiRequests(emu, since).filter((q) => q.method !== 'GET');
+
+  it('get_record, update_record and add_note take a name (any casing) and act on that record', async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0)!;
+    const read = await h.call('get_record', {
+      entity: 'account',
+      id: ` ${String(acc.name).toUpperCase()} `,
+      select: ['name'],
+    });
+    expect(read.isError, textOf(read)).toBeFalsy();
+    expect(read.structuredContent).toMatchObject({ id: acc.accountid, record: { name: acc.name } });
+
+    const contact = emu.rows('contact').find((c) => c.statecode === 0)!;
+    const updated = await h.call('update_record', {
+      entity: 'contact',
+      id: String(contact.fullname),
+      values: { jobtitle: 'Head of Purchasing' },
+    });
+    expect(updated.isError, textOf(updated)).toBeFalsy();
+    expect(updated.structuredContent).toMatchObject({ id: contact.contactid, updated: true });
+    expect(emu.rows('contact').find((c) => c.contactid === contact.contactid)!.jobtitle).toBe('Head of Purchasing');
+    expect(await audit.last()).toMatchObject({ tool: 'update_record', entity: 'contact', id: contact.contactid });
+
+    const noted = await h.call('add_note', { entity: 'account', id: String(acc.name), text: 'Met at the fair' });
+    expect(noted.isError, textOf(noted)).toBeFalsy();
+    expect(noted.structuredContent.record).toEqual({ entity: 'account', id: acc.accountid, name: acc.name });
+  });
+
+  it('resolve_case takes a case by its title', async () => {
+    const opened = await h.call('create_case', {
+      title: 'Label printer offline in Rotterdam',
+      customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const r = await h.call('resolve_case', {
+      id: 'Label printer offline in Rotterdam',
+      resolution: 'Replaced the cable',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ id: opened.structuredContent.id, resolved: true });
+  });
+
+  it('a name several records share is refused, listing them with their ids; nothing is written', async () => {
+    const name = 'Northwind Depot';
+    const ids: string[] = [];
+    for (const city of ['Leeds', 'Porto']) {
+      const r = await h.call('create_record', {
+        entity: 'account',
+        values: { name, address1_city: city },
+        allowDuplicate: true,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    const since = emu.requests().length;
+    const r = await h.call('update_record', { entity: 'account', id: name, values: { telephone1: '555 0100' } });
+    expect(r.isError).toBe(true);
+    const text = textOf(r);
+    expect(text).toMatch(/^Error \(bad_input\): id 'Northwind Depot': 2 records have that name: /);
+    for (const [i, city] of ['Leeds', 'Porto'].entries())
+      expect(text).toContain(`${name} (account, ${city}) — ${ids[i]}`);
+    expect(text).toContain('How to fix: Pass the id of the one you mean.');
+    expect(writes(since)).toEqual([]);
+  });
+
+  it('a name no record has suggests the names that contain it; a cut id or a link without one is refused as an id', async () => {
+    const acc = emu.rows('account').find((a) => String(a.name).includes(' '))!;
+    const part = String(acc.name).split(' ')[0]!;
+    const r = await h.call('get_record', { entity: 'account', id: `${part} Nosuch Holdings` });
+    expect(textOf(r)).toMatch(
+      new RegExp(
+        `^Error \\(bad_input\\): id '${part} Nosuch Holdings' is neither an account id \\(GUID\\) nor the name of an account\\.`,
+      ),
+    );
+    // the name less its last letter is in it, and is no account's name
+    const cutName = String(acc.name).slice(0, -1);
+    const near = await h.call('get_record', { entity: 'account', id: cutName });
+    expect(textOf(near)).toContain(
+      `is neither an account id (GUID) nor the name of an account.\nHow to fix: Names that contain it: `,
+    );
+    expect(textOf(near)).toContain(`${acc.name} (account) — ${acc.accountid}`);
+
+    const since = emu.requests().length;
+    const cut = String(acc.accountid).slice(0, -1);
+    const c = await h.call('add_note', { entity: 'account', id: cut, text: 'x' });
+    expect(textOf(c)).toBe(
+      `Error (bad_input): id '${cut}' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.\nHow to fix: Pass the id as query_entities or get_record returned it, or the record's name.`,
+    );
+    // refused before any request: it is not looked for as a name
+    expect(apiRequests(emu, since)).toEqual([]);
+  });
+
+  it('a write Dynamics refuses is audited as the record the name was found to be', async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0 && a.name !== 'Northwind Depot')!;
+    emu.configure({ role: { privileges: { account: { read: true, create: true } } } });
+    try {
+      const r = await h.call('update_record', { entity: 'account', id: String(acc.name), values: { telephone1: '1' } });
+      expect(textOf(r)).toContain('prvWriteAccount');
+      expect(await audit.last()).toMatchObject({ tool: 'update_record', entity: 'account', id: acc.accountid });
+    } finally {
+      await emu.reset();
+    }
+  });
+});
+
+describe('a record given by its name, where the policy keeps names from the model', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    const policy = builtInPolicyWith('no-account-names', (entities) => ({
+      ...entities,
+      account: { ...entities.account!, read: entities.account!.read!.filter((c) => c !== 'name') },
+    }));
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  it('is refused without asking Dynamics for the name: the model cannot learn which names exist', async () => {
+    const acc = emu.rows('account')[0]!;
+    const since = emu.requests().length;
+    const r = await h.call('get_record', { entity: 'account', id: String(acc.name) });
+    expect(textOf(r)).toBe(
+      `Error (bad_input): id '${acc.name}' is neither an account id (GUID) nor the name of an account.\nHow to fix: Pass the account's id: this server may not read account names.`,
+    );
+    expect(apiRequests(emu, since).filter((q) => q.url.includes('name'))).toEqual([]);
+  });
+});
