@@ -17,8 +17,8 @@ import {
   namesList,
   objectErrors,
   onlyLists,
-  WHERE_SHAPE,
   whereParam,
+  whereTypeError,
   wrongType,
 } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
@@ -125,7 +125,7 @@ export const aggregateRecords = defineTool({
       // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list;
       // listed as an object (some clients want a type on every property), a list read as all of them
       where: z
-        .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, wrongType(WHERE_SHAPE)))
+        .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, whereTypeError))
         .optional()
         .describe("Conditions, as query_entities' where."),
       groupBy: z

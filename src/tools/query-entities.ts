@@ -78,6 +78,8 @@ export const queryEntities = defineTool({
         pageToken: 'cursor',
         continuationToken: 'cursor',
       },
+      // "where": "statecode eq 0 and revenue gt 1000000": models write OData text in where too
+      textAs: { where: 'filter' },
     },
   ),
   outputSchema: z.object({

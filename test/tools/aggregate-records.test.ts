@@ -308,7 +308,11 @@ describe('aggregate_records', () => {
       /not readable under this server's policy/,
     ],
     [{ entity: 'transactioncurrency' }, /The table 'transactioncurrency' is not available under this server's policy/],
-    [{ entity: 'account', where: "name eq 'x'" }, /where takes a condition object \{column, op, value\}/],
+    [
+      { entity: 'account', where: "name eq 'x'" },
+      /where takes conditions as an object, not text: \{"column": "statecode"/,
+    ],
+    [{ entity: 'account', where: 42 }, /where takes a condition object \{column, op, value\}/],
     [{ entity: 'account', where: { column: 'name', op: 'like', value: '%x%' } }, /op 'like' does not exist/],
     [
       { entity: 'account', groupBy: ['address1_city'], top: 1000 },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthsInWords } from '../../src/dynamics/condition-words.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
+import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator, throttledResponse, webApiAnswer } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -1473,6 +1474,23 @@ describe('query_entities', () => {
     );
   });
 
+  it('OData text written in where is taken as the filter, checked as any filter is', async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0)!;
+    const args = { entity: 'account', select: ['name'], top: 5 };
+    const text = `name eq '${String(acc.name).replace(/'/g, "''")}' and statecode eq 0`;
+    const asFilter = await h.call('query_entities', { ...args, filter: text });
+    const asWhere = await h.call('query_entities', { ...args, where: text });
+    expect(asWhere.isError, textOf(asWhere)).toBeFalsy();
+    expect(asWhere.structuredContent).toEqual(asFilter.structuredContent);
+    expect(asWhere.structuredContent.records).toEqual([{ id: acc.accountid, name: acc.name }]);
+    // the policy's checks are the filter's: a column it keeps from the model is refused, nothing sent
+    const since = emu.requests().length;
+    const hidden = await h.call('query_entities', { ...args, where: 'creditlimit gt 0' });
+    expect(hidden.isError).toBe(true);
+    expect(textOf(hidden)).toMatch(/creditlimit/);
+    expect(apiRequests(emu, since).filter((q) => q.url.includes('creditlimit'))).toEqual([]);
+  });
+
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: -1 });
     expect(r.isError).toBe(true);
@@ -1489,7 +1507,12 @@ describe('query_entities', () => {
 
   // the shapes models most often get wrong: the error must show the right one, not only zod's type names
   it.each([
-    [{ where: "name eq 'x'" }, /where takes a condition object.*\{"and":\[/],
+    [{ where: 42 }, /where takes a condition object.*\{"and":\[/],
+    // text in where beside a filter (alone, it is taken as the filter)
+    [
+      { where: "name eq 'x'", filter: 'statecode eq 0' },
+      /^Error \(bad_input\): where takes conditions as an object, not text: \{"column": "statecode", "op": "eq", "value": "Active"\}, or columns and values, \{"statecode": "Active", "revenue": \{"gt": 1000000\}\}\.$/,
+    ],
     [
       { orderBy: { column: 'name', direction: 'sideways' } },
       /orderBy is text: a column and asc or desc, e\.g\. "name asc/,

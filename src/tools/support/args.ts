@@ -6,12 +6,18 @@ import { closest } from '../../policy/suggest.js';
  * word, so a model that wrote `limit`, `filters` or `emailaddress1` got all rows, an unfiltered list or a
  * lead without its email, and was told nothing. The refusal names the argument meant (from `meant`, the
  * words models use instead, then by spelling) and lists the tool's own; `elsewhere` says where anything
- * else belongs (e.g. a lead's other columns in "extra").
+ * else belongs (e.g. a lead's other columns in "extra"). `textAs` names arguments whose value given as text
+ * (not JSON of the declared type) is meant as another argument: query_entities' "where": "statecode eq 0" is
+ * OData filter text, which "filter" takes (and checks as it checks any).
  */
 export function toolArgs<S extends z.ZodRawShape>(
   tool: string,
   shape: S,
-  opts: { meant?: Record<string, (keyof S & string) | (keyof S & string)[]>; elsewhere?: string } = {},
+  opts: {
+    meant?: Record<string, (keyof S & string) | (keyof S & string)[]>;
+    elsewhere?: string;
+    textAs?: Partial<Record<keyof S & string, keyof S & string>>;
+  } = {},
 ) {
   const names = Object.keys(shape);
   const known = new Set(names);
@@ -25,6 +31,12 @@ export function toolArgs<S extends z.ZodRawShape>(
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     types ??= declaredTypes(strict);
     v = untext(v as Record<string, unknown>, types);
+    for (const [from, to] of Object.entries(opts.textAs ?? {}) as [string, string][]) {
+      const args = v as Record<string, unknown>;
+      if (typeof args[from] !== 'string' || args[to] !== undefined) continue;
+      const { [from]: text, ...rest } = args;
+      v = { ...rest, [to]: text };
+    }
     const unknown = Object.keys(v as object).filter((k) => !known.has(k));
     if (unknown.length === 0) return v;
     const each = unknown.map((k) => {

@@ -154,8 +154,16 @@ const level1 = z.object({
   and: z.array(level2).max(50, onlyLists).optional(),
   or: z.array(level2).max(50, onlyLists).optional(),
 });
-export const WHERE_SHAPE =
+const WHERE_SHAPE =
   'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").';
+/** where given as text: a sentence or OData, in a tool that has no "filter" to take it (query_entities moves it there) */
+const WHERE_TEXT =
+  'where takes conditions as an object, not text: {"column": "statecode", "op": "eq", "value": "Active"}, or columns and values, {"statecode": "Active", "revenue": {"gt": 1000000}}.';
+/** where of the wrong type: text is told the object form by example, anything else the shape */
+export const whereTypeError = {
+  error: (issue: { code?: string; input?: unknown }) =>
+    issue.code !== 'invalid_type' ? undefined : typeof issue.input === 'string' ? WHERE_TEXT : WHERE_SHAPE,
+};
 export const whereParam = z
   .preprocess(
     (v, ctx) => asMeant(v, 0, ctx),
@@ -180,7 +188,7 @@ export const whereParam = z
         or: listedAs(z.array(level1).max(50, onlyLists), NESTED).optional(),
         not: negation.describe('A condition that must not hold; through a related list: no related row meets it.'),
       },
-      wrongType(WHERE_SHAPE),
+      whereTypeError,
     ),
   )
   .describe(
