@@ -109,6 +109,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(textOf(r)).toMatch(
       /^Error \(bad_input\): select is a list of column names, .* top: Invalid input: expected number, received string\.\nHow to fix: Call query_entities again with those arguments corrected; its input schema \(tools\/list\) says what each one takes\.$/,
     );
+    // an argument left out is said to be required, not "expected string, received undefined"
+    const left = await h.call('create_lead', { firstName: 'Ana', email: 'ana.left-out@example.com' });
+    expect(textOf(left)).toBe(
+      'Error (bad_input): lastName is required.\nHow to fix: Call create_lead again with that argument corrected; its input schema (tools/list) says what each one takes.',
+    );
     const none = await h.call('create_contact', { lastname: 'Silva' });
     expect(none.isError).toBe(true);
     expect(textOf(none)).toBe(

@@ -80,6 +80,8 @@ export function sdkToolError(message: string, tools: readonly string[]): CallToo
       const what = at ? line.slice(0, at.index) : line;
       const path = at?.[1] ?? '';
       const named = !path || what.startsWith(path.split(/[.[]/)[0]!);
+      // zod's word for an argument left out is a type error on undefined: say that it is required
+      if (path && /^Invalid input: expected \w+, received undefined$/.test(what)) return `${path} is required.`;
       return `${named ? '' : `${path}: `}${what}${/[.)]$/.test(what) ? '' : '.'}`;
     });
     return text([
