@@ -64,6 +64,24 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(r.structuredContent).toMatchObject({ id: opened.structuredContent.id, resolved: true });
   });
 
+  it('cases that share a title are listed with their case numbers', async () => {
+    const opened = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await h.call('create_case', {
+        title: 'Badge reader rejects cards',
+        customer: { accountId: String(emu.rows('account')[i]!.accountid) },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      opened.push(emu.rows('incident').find((c) => c.incidentid === r.structuredContent.id)!);
+    }
+    const r = await h.call('resolve_case', { id: 'Badge reader rejects cards', resolution: 'x' });
+    for (const c of opened)
+      expect(textOf(r)).toContain(`Badge reader rejects cards (incident, ${c.ticketnumber}) — ${c.incidentid}`);
+    expect(opened.map((c) => emu.rows('incident').find((x) => x.incidentid === c.incidentid)!.statecode)).toEqual([
+      0, 0,
+    ]);
+  });
+
   it('a name several records share is refused, listing them with their ids; nothing is written', async () => {
     const name = 'Northwind Depot';
     const ids: string[] = [];

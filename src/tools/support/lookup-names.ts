@@ -7,8 +7,11 @@ import { guidOrUndefined } from './ids.js';
 
 /** How many records with the name are listed when it names several. */
 const LISTED = 5;
-/** What tells records of the same name apart in that list: the first of these a table has and the model may read. */
-const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress'];
+/**
+ * What tells records of the same name apart in that list: the first of these a table has and the model may
+ * read (a city, an email; a case's number, as cases share titles such as "Printer jam").
+ */
+const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber'];
 
 const ME = /^(me|myself|i|current user|my)$/i;
 
