@@ -20,7 +20,7 @@ export function buildDeps(
   // a proxy URL can carry credentials (http://user:password@proxy:8080)
   for (const url of [config.proxy.https, config.proxy.http]) for (const p of proxyPasswords(url)) scrubber.register(p);
   // hosted mode's API keys are credentials too: never echoed in a log line or a result
-  for (const key of config.inbound.apiKeys) scrubber.register(key);
+  for (const key of [...config.inbound.apiKeys, ...config.inbound.readApiKeys]) scrubber.register(key);
   const log = createLogger(config.logLevel, scrubber, { destination: opts.logDestination });
   const policy = Policy.load(config.policy.path, config.policy.readOnly);
   const client = createDynamicsClient(config, policy, log, { ca: opts.ca });
@@ -43,6 +43,7 @@ const DEMO_PASSTHROUGH = [
   'DYNAMICS_MCP_CONFIG',
   // to try a client's API-key set-up against the demo: with keys, the demo asks for them
   'DYNAMICS_MCP_API_KEYS',
+  'DYNAMICS_MCP_READ_API_KEYS',
   'PORT',
 ];
 
@@ -69,7 +70,9 @@ export async function startDemo(
         ...emulator.env,
         // the demo's HTTP endpoint is for this machine only: loopback, and no inbound credentials unless
         // API keys were given (an explicit ask, which must not be ignored)
-        ...(mode.http && !env.DYNAMICS_MCP_API_KEYS ? { DYNAMICS_MCP_AUTH: 'none' } : {}),
+        ...(mode.http && !env.DYNAMICS_MCP_API_KEYS && !env.DYNAMICS_MCP_READ_API_KEYS
+          ? { DYNAMICS_MCP_AUTH: 'none' }
+          : {}),
       },
       flags: mode.http ? { ...flags, host: flags?.host ?? '127.0.0.1' } : flags,
     });

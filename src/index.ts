@@ -46,7 +46,7 @@ function printDemoBanner(url: string, apiKeys: boolean): void {
     '',
     `  MCP endpoint (Streamable HTTP):  ${url}`,
     apiKeys
-      ? '  Requests need "Authorization: Bearer <key>", a key from DYNAMICS_MCP_API_KEYS (listening on 127.0.0.1 only).'
+      ? '  Requests need "Authorization: Bearer <key>", a key from DYNAMICS_MCP_API_KEYS or DYNAMICS_MCP_READ_API_KEYS (listening on 127.0.0.1 only).'
       : '  No credentials are needed: the demo listens on 127.0.0.1 only.',
     '',
     '  Connect:',
@@ -225,7 +225,7 @@ async function main(argv: string[]): Promise<number> {
     limitHeapGrowth();
     const { startHttp } = await import('./transports/http.js');
     const http = await startHttp(deps, { ca: demo.ca });
-    printDemoBanner(http.url, demo.config.inbound.apiKeys.length > 0);
+    printDemoBanner(http.url, demo.config.inbound.apiKeys.length + demo.config.inbound.readApiKeys.length > 0);
     await untilSignal();
     await http.close();
     await deps.client.close();

@@ -73,9 +73,11 @@ const INSTRUCTIONS = { readOnly: instructionsFor(true), readWrite: instructionsF
 
 /**
  * The MCP server: tools, resources and prompts over one shared client. No I/O of its own; a transport
- * connects it. `caller` names who is calling (for the audit log).
+ * connects it. `caller` names who is calling (for the audit log); `readOnly`: the caller's credentials grant
+ * reading only (hosted mode), so this server lists no write tool and its policy has nothing writable.
  */
-export function createServer(deps: ServerDeps, session: { caller?: string } = {}): McpServer {
+export function createServer(shared: ServerDeps, session: { caller?: string; readOnly?: boolean } = {}): McpServer {
+  const deps = session.readOnly ? { ...shared, policy: shared.policy.readOnlyView() } : shared;
   const server = new McpServer(
     { name: 'dynamics-mcp', version: VERSION, title: 'Dynamics 365' },
     {
@@ -92,8 +94,10 @@ export function createServer(deps: ServerDeps, session: { caller?: string } = {}
   // what the SDK answers before a tool runs (arguments its schema refuses, a tool that does not exist) is
   // said as every other refusal is (result.ts); the method is the SDK's one place for those answers
   const names = toolsFor(readOnly).map((t) => t.name);
+  const writers = readOnly ? toolsFor(false).flatMap((t) => (t.writes ? [t.name] : [])) : [];
+  const why = shared.policy.readOnly ? 'this server is read-only' : "this session's credentials grant reading only";
   (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
-    sdkToolError(deps.scrubber.scrub(message), names);
+    sdkToolError(deps.scrubber.scrub(message), names, { writers, why });
   // one child logger per tool for this server (one session): pino runs its redaction over a child's bindings
   // when it is made, ~7 KB of garbage per call that under load is promoted with the calls in flight
   const toolLogs = new Map<string, Logger>();

@@ -93,9 +93,12 @@ function fromEnv(raw: ConfigSources['env']): Record<string, unknown> {
     inbound: {
       disabled: env.DYNAMICS_MCP_AUTH ? true : undefined,
       apiKeys: apiKeys(env.DYNAMICS_MCP_API_KEYS),
+      readApiKeys: apiKeys(env.DYNAMICS_MCP_READ_API_KEYS),
       entraAudience: env.DYNAMICS_MCP_ENTRA_AUDIENCE,
       requiredScopes: list(env.DYNAMICS_MCP_REQUIRED_SCOPES),
       requiredRoles: list(env.DYNAMICS_MCP_REQUIRED_ROLES),
+      readScopes: list(env.DYNAMICS_MCP_READ_SCOPES),
+      readRoles: list(env.DYNAMICS_MCP_READ_ROLES),
       onBehalfOf: bool('DYNAMICS_MCP_ON_BEHALF_OF', env.DYNAMICS_MCP_ON_BEHALF_OF),
     },
     dynamics: {
@@ -116,7 +119,7 @@ function fromEnv(raw: ConfigSources['env']): Record<string, unknown> {
   };
 }
 
-/** DYNAMICS_MCP_API_KEYS: comma-separated keys, or the path of a file with one key per line. */
+/** DYNAMICS_MCP_API_KEYS (and _READ_API_KEYS): comma-separated keys, or the path of a file with one key per line. */
 function apiKeys(v: string | undefined): string[] | undefined {
   if (!v) return undefined;
   if (!v.includes(',') && (v.startsWith('/') || v.startsWith('./')) && existsSync(v))

@@ -73,11 +73,25 @@ export const ENV_VARS: { name: string; meaning: string; default?: string }[] = [
     meaning: 'Inbound API keys: comma-separated, or a file with one per line (16+ characters each)',
   },
   {
+    name: 'DYNAMICS_MCP_READ_API_KEYS',
+    meaning: 'Inbound API keys whose sessions may only read (write tools not listed), as DYNAMICS_MCP_API_KEYS',
+  },
+  {
     name: 'DYNAMICS_MCP_ENTRA_AUDIENCE',
     meaning: 'Inbound Entra ID tokens for this API (its Application ID URI or client ID)',
   },
   { name: 'DYNAMICS_MCP_REQUIRED_SCOPES', meaning: 'Delegated tokens need one of these scopes', default: 'mcp.tools' },
   { name: 'DYNAMICS_MCP_REQUIRED_ROLES', meaning: 'App tokens need one of these app roles', default: 'Mcp.Tools' },
+  {
+    name: 'DYNAMICS_MCP_READ_SCOPES',
+    meaning: 'Delegated tokens with one of these scopes (and no required one) get a read-only session',
+    default: 'mcp.read',
+  },
+  {
+    name: 'DYNAMICS_MCP_READ_ROLES',
+    meaning: 'App tokens with one of these app roles (and no required one) get a read-only session',
+    default: 'Mcp.Read',
+  },
   {
     name: 'DYNAMICS_MCP_ON_BEHALF_OF',
     meaning: '`true`: call Dataverse as the signed-in user (on-behalf-of)',

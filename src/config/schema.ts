@@ -147,11 +147,16 @@ export const configSchema = z
         /** DYNAMICS_MCP_AUTH=none turns it off (loopback binds only) */
         disabled: z.boolean().default(false),
         apiKeys: z.array(z.string().min(16, { error: 'API keys must be at least 16 characters.' })).default([]),
+        /** DYNAMICS_MCP_READ_API_KEYS: keys whose sessions may only read */
+        readApiKeys: z.array(z.string().min(16, { error: 'API keys must be at least 16 characters.' })).default([]),
         /** DYNAMICS_MCP_ENTRA_AUDIENCE: the MCP server's Application ID URI or client id */
         entraAudience: z.string().optional(),
         /** a delegated token needs one of these scopes, an app token one of these roles */
         requiredScopes: z.array(z.string()).default(['mcp.tools']),
         requiredRoles: z.array(z.string()).default(['Mcp.Tools']),
+        /** a token with one of these (and none of the above) gets a read-only session */
+        readScopes: z.array(z.string()).default(['mcp.read']),
+        readRoles: z.array(z.string()).default(['Mcp.Read']),
         /** DYNAMICS_MCP_ON_BEHALF_OF: call Dataverse as the signed-in user */
         onBehalfOf: z.boolean().default(false),
       })

@@ -42,8 +42,12 @@ export class Policy {
   readonly maxRows: number;
   readonly maxResultBytes: number;
   private readonly rules = new Map<string, Rule>();
+  private readOnlyCopy?: Policy;
 
-  constructor(doc: PolicyDocument, readOnlyOverride = false) {
+  constructor(
+    private readonly doc: PolicyDocument,
+    readOnlyOverride = false,
+  ) {
     this.readOnly = doc.readOnly || readOnlyOverride;
     this.maxRows = doc.maxRows;
     this.maxResultBytes = doc.maxResultBytes;
@@ -82,6 +86,16 @@ export class Policy {
 
   private activityKinds(): string[] {
     return this.entities().filter((e) => e !== ACTIVITY_POINTER && this.canRead(e, 'activityid'));
+  }
+
+  /**
+   * The same policy with nothing writable: what a hosted session opened with read-only credentials sees (its
+   * write tools are not listed, describe_entity marks no column writable). Made once.
+   */
+  readOnlyView(): Policy {
+    if (this.readOnly) return this;
+    this.readOnlyCopy ??= new Policy(this.doc, true);
+    return this.readOnlyCopy;
   }
 
   static fromInput(input: PolicyInput, readOnlyOverride = false): Policy {

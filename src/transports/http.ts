@@ -27,6 +27,8 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   server: McpServer;
   caller: string;
+  /** opened with read-only credentials: the same caller with other credentials does not use it */
+  readOnly: boolean;
   lastSeen: number;
 }
 
@@ -61,7 +63,8 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       `DYNAMICS_MCP_AUTH=none is refused on ${h.host}: without authentication the server may only listen on a loopback address.`,
       'Bind to 127.0.0.1, or configure DYNAMICS_MCP_API_KEYS or DYNAMICS_MCP_ENTRA_AUDIENCE.',
     );
-  if (!auth.disabled && !config.inbound.apiKeys.length && !auth.entraEnabled)
+  const keyed = config.inbound.apiKeys.length + config.inbound.readApiKeys.length > 0;
+  if (!auth.disabled && !keyed && !auth.entraEnabled)
     throw new DynamicsMcpError(
       'config',
       'Hosted mode needs inbound authentication.',
@@ -139,7 +142,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     if (h.stateless) {
       if (req.method !== 'POST')
         return json(res, 405, { error: 'Method not allowed in stateless mode' }, { allow: 'POST' });
-      const server = createServer(deps, { caller: caller.id });
+      const server = createServer(deps, { caller: caller.id, readOnly: caller.readOnly });
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
       res.on('close', () => {
         void transport.close();
@@ -151,8 +154,10 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const s = sessions.get(sid);
-      // a session belongs to the caller that opened it
-      if (!s || s.caller !== caller.id) return rpcError(res, 404, -32001, 'Session not found');
+      // a session belongs to the caller that opened it, with the credentials' reach it was opened with (a
+      // read-only token must not use a session its owner opened to write, nor a write token a read-only one)
+      if (!s || s.caller !== caller.id || s.readOnly !== caller.readOnly)
+        return rpcError(res, 404, -32001, 'Session not found');
       s.lastSeen = Date.now();
       return run(() => s.transport.handleRequest(req, res, body));
     }
@@ -163,12 +168,12 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       return rpcError(res, 400, -32000, 'Bad Request: no valid session id; start with initialize');
     if (sessions.size >= h.maxSessions)
       return rpcError(res, 503, -32000, 'Too many open sessions; try again later', { 'retry-after': '30' });
-    const server = createServer(deps, { caller: caller.id });
+    const server = createServer(deps, { caller: caller.id, readOnly: caller.readOnly });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       eventStore: new SessionEventStore(),
       onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, caller: caller.id, lastSeen: Date.now() });
+        sessions.set(id, { transport, server, caller: caller.id, readOnly: caller.readOnly, lastSeen: Date.now() });
       },
       onsessionclosed: (id) => {
         sessions.delete(id);
@@ -198,7 +203,9 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       return json(res, 200, {
         resource: `${publicUrl}/mcp`,
         authorization_servers: [auth.authorizationServer],
-        scopes_supported: config.inbound.requiredScopes.map((s) => `${config.inbound.entraAudience}/${s}`),
+        scopes_supported: [...config.inbound.requiredScopes, ...config.inbound.readScopes].map(
+          (s) => `${config.inbound.entraAudience}/${s}`,
+        ),
         bearer_methods_supported: ['header'],
         resource_name: 'Dynamics 365 MCP server',
       });
@@ -283,7 +290,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       mode: h.stateless ? 'stateless' : 'sessions',
       auth: auth.disabled
         ? 'none'
-        : [config.inbound.apiKeys.length ? 'api-keys' : '', auth.entraEnabled ? 'entra' : ''].filter(Boolean).join('+'),
+        : [keyed ? 'api-keys' : '', auth.entraEnabled ? 'entra' : ''].filter(Boolean).join('+'),
     },
     'serving MCP over Streamable HTTP',
   );

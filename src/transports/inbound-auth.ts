@@ -13,6 +13,8 @@ export interface Caller {
   userToken?: string;
   scopes: string[];
   expiresAt?: number;
+  /** its credentials grant reading only (a read API key, a read scope or role): its sessions list no write tool */
+  readOnly: boolean;
 }
 
 export type AuthOutcome =
@@ -28,6 +30,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  */
 export class InboundAuth {
   private readonly keys: Buffer[];
+  private readonly readKeys: Buffer[];
   private jwks: { at: number; set: ReturnType<typeof createLocalJWKSet> } | null = null;
   private readonly issuers: string[];
   private readonly audiences: string[];
@@ -38,6 +41,7 @@ export class InboundAuth {
     private readonly log: Logger,
   ) {
     this.keys = config.inbound.apiKeys.map(digest);
+    this.readKeys = config.inbound.readApiKeys.map(digest);
     const auth = config.auth;
     const tenant = 'tenantId' in auth ? auth.tenantId : '';
     const host = 'authorityHost' in auth ? auth.authorityHost : 'https://login.microsoftonline.com';
@@ -75,16 +79,25 @@ export class InboundAuth {
 
   async authenticate(req: IncomingMessage): Promise<AuthOutcome> {
     if (this.disabled)
-      return { ok: true, caller: { id: `anonymous:${req.socket.remoteAddress ?? ''}`, kind: 'anonymous', scopes: [] } };
+      return {
+        ok: true,
+        caller: { id: `anonymous:${req.socket.remoteAddress ?? ''}`, kind: 'anonymous', scopes: [], readOnly: false },
+      };
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m)
       return { ok: false, status: 401, error: 'invalid_token', description: 'Missing Authorization: Bearer header' };
     const token = m[1]!;
-    if (this.keys.length) {
+    if (this.keys.length || this.readKeys.length) {
       const d = digest(token);
-      if (this.keys.some((k) => timingSafeEqual(k, d)))
-        return { ok: true, caller: { id: `key:${d.toString('hex').slice(0, 12)}`, kind: 'api-key', scopes: [] } };
+      // every key compared, so the time taken does not tell which list a key is in
+      const full = this.keys.reduce((hit, k) => timingSafeEqual(k, d) || hit, false);
+      const read = this.readKeys.reduce((hit, k) => timingSafeEqual(k, d) || hit, false);
+      if (full || read)
+        return {
+          ok: true,
+          caller: { id: `key:${d.toString('hex').slice(0, 12)}`, kind: 'api-key', scopes: [], readOnly: !full },
+        };
     }
     if (!this.entraEnabled || token.split('.').length !== 3)
       return { ok: false, status: 401, error: 'invalid_token', description: 'The bearer token is not valid' };
@@ -103,14 +116,17 @@ export class InboundAuth {
     const scopes = typeof claims.scp === 'string' ? claims.scp.split(' ') : [];
     const roles = Array.isArray(claims.roles) ? (claims.roles as string[]) : [];
     const isUser = scopes.length > 0 || claims.idtyp === 'user';
-    const need = isUser ? this.config.inbound.requiredScopes : this.config.inbound.requiredRoles;
+    const inbound = this.config.inbound;
+    const need = isUser ? inbound.requiredScopes : inbound.requiredRoles;
+    const toRead = isUser ? inbound.readScopes : inbound.readRoles;
     const have = isUser ? scopes : roles;
-    if (need.length && !need.some((n) => have.includes(n)))
+    const full = !need.length || need.some((n) => have.includes(n));
+    if (!full && !toRead.some((n) => have.includes(n)))
       return {
         ok: false,
         status: 403,
         error: 'insufficient_scope',
-        description: `The token needs ${isUser ? 'the scope' : 'the app role'} ${need.join(' or ')}`,
+        description: `The token needs ${isUser ? 'the scope' : 'the app role'} ${need.join(' or ')}${toRead.length ? ` (or ${toRead.join(' or ')} to read only)` : ''}`,
       };
     return {
       ok: true,
@@ -120,6 +136,7 @@ export class InboundAuth {
         userToken: isUser ? token : undefined,
         scopes: isUser ? scopes : roles,
         expiresAt: claims.exp,
+        readOnly: !full,
       },
     };
   }

@@ -35,7 +35,7 @@ export async function startHttpServer(
   const logs: string[] = [];
   watchTexts('http server log', () => logs);
   // inbound API keys are credentials: the secrets scan looks for them in every log and result too
-  for (const key of config.inbound.apiKeys) watchSecret(key);
+  for (const key of [...config.inbound.apiKeys, ...config.inbound.readApiKeys]) watchSecret(key);
   const deps = buildDeps(config, {
     logDestination: new Writable({
       write(c, _e, cb) {

@@ -6,6 +6,8 @@ import { startTestEmulator } from '../helpers/emulator.js';
 import { type HttpHarness, startHttpServer } from '../helpers/http.js';
 
 const KEY = 'test-key-0123456789abcdef';
+const READ_KEY = 'read-key-0123456789abcdef';
+const READ_TOOLS = ['aggregate_records', 'describe_entity', 'get_record', 'pipeline_summary', 'query_entities'];
 
 describe('Streamable HTTP: API keys, sessions, limits', () => {
   let emu: EmulatorHandle;
@@ -14,7 +16,7 @@ describe('Streamable HTTP: API keys, sessions, limits', () => {
     emu = await startTestEmulator({ scale: 10 });
     h = await startHttpServer(
       emu,
-      { DYNAMICS_MCP_API_KEYS: `${KEY},another-key-0123456789` },
+      { DYNAMICS_MCP_API_KEYS: `${KEY},another-key-0123456789`, DYNAMICS_MCP_READ_API_KEYS: READ_KEY },
       { http: { bodyLimitBytes: 20_000, rateLimitPerMinute: 1000 } },
     );
   });
@@ -63,6 +65,35 @@ describe('Streamable HTTP: API keys, sessions, limits', () => {
         .slice(mark)
         .filter((r) => r.service === 'webapi'),
     ).toEqual([]);
+  });
+
+  // least privilege per client: an agent that only answers questions gets a key that cannot write
+  it('a read-only key opens sessions that list no write tool, refuse writes as read-only and show nothing writable', async () => {
+    const c = await h.connect(READ_KEY);
+    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
+    expect(c.getInstructions()).toContain('This server is read-only: nothing can be written.');
+    const mark = emu.requests().length;
+    const read = (await c.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 2 } })) as any;
+    expect(read.structuredContent.records).toHaveLength(2);
+    const write = (await c.callTool({ name: 'create_lead', arguments: { lastName: 'Silva' } })) as any;
+    expect(write.isError).toBe(true);
+    expect(write.content[0].text).toMatch(
+      /^Error \(read_only\): create_lead writes, and this session's credentials grant reading only: nothing can be written here\./,
+    );
+    const described = (await c.callTool({ name: 'describe_entity', arguments: { entity: 'account' } })) as any;
+    expect(described.structuredContent.entity.columns.filter((col: { write: boolean }) => col.write)).toEqual([]);
+    const tables = (await c.callTool({ name: 'describe_entity', arguments: {} })) as any;
+    expect(tables.structuredContent.entities.filter((e: { write: boolean }) => e.write)).toEqual([]);
+    expect(
+      emu
+        .requests()
+        .slice(mark)
+        .filter((r) => r.service === 'webapi' && r.method !== 'GET'),
+    ).toEqual([]);
+    expect(h.logs.join('')).not.toContain(READ_KEY);
+    // the full key's sessions still write, and each keeps to its own sessions
+    const full = await h.connect(KEY);
+    expect((await full.listTools()).tools).toHaveLength(11);
   });
 
   it('DNS-rebinding protection: a foreign Host or Origin gets 403', async () => {
@@ -283,19 +314,13 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
       .accessToken;
     const c = await h.connect(appToken);
     expect((await c.listTools()).tools.length).toBe(11);
-    const megan = emu.users[1]!; // consented to mcp.read only
-    const pca = new PublicClientApplication({
-      auth: {
-        clientId: emu.clientId,
-        authority: `${emu.authorityHost}/${emu.tenantId}`,
-        knownAuthorities: [new URL(emu.authorityHost).host],
-      },
+    // a token with neither the required scope nor the read one
+    const weak = await emu.mintToken({
+      aud: emu.api.audience,
+      oid: emu.users[1]!.objectId,
+      scp: 'user.read',
+      idtyp: 'user',
     });
-    const weak = (await pca.acquireTokenByUsernamePassword({
-      username: megan.username,
-      password: megan.password,
-      scopes: [`${emu.api.audience}/mcp.read`],
-    }))!.accessToken;
     const r = await request(h.http.url, {
       method: 'POST',
       headers: {
@@ -307,7 +332,70 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     });
     expect(r.statusCode).toBe(403);
     expect(r.headers['www-authenticate']).toContain('insufficient_scope');
+    expect(r.headers['www-authenticate']).toContain('The token needs the scope mcp.tools (or mcp.read to read only)');
     await r.body.dump();
+  });
+
+  it('a user consented to the read scope only gets a read-only session; it is not the session of a full token', async () => {
+    const megan = emu.users[1]!; // consented to mcp.read only
+    const pca = new PublicClientApplication({
+      auth: {
+        clientId: emu.clientId,
+        authority: `${emu.authorityHost}/${emu.tenantId}`,
+        knownAuthorities: [new URL(emu.authorityHost).host],
+      },
+    });
+    const readToken = (await pca.acquireTokenByUsernamePassword({
+      username: megan.username,
+      password: megan.password,
+      scopes: [`${emu.api.audience}/mcp.read`],
+    }))!.accessToken;
+    const c = await h.connect(readToken);
+    expect((await c.listTools()).tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
+    const r = (await c.callTool({
+      name: 'get_record',
+      arguments: { entity: 'account', id: String(emu.rows('account')[0]!.accountid) },
+    })) as any;
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    // the protected-resource metadata offers both scopes
+    const base = h.http.url.replace('/mcp', '');
+    const prm = (await (await request(`${base}/.well-known/oauth-protected-resource/mcp`)).body.json()) as any;
+    expect(prm.scopes_supported).toEqual([`${emu.api.audience}/mcp.tools`, `${emu.api.audience}/mcp.read`]);
+    // the same user with a full token opens a session; the read token cannot use it, nor the other way round
+    const fullToken = await emu.mintToken({
+      aud: emu.api.audience,
+      oid: megan.objectId,
+      scp: 'mcp.tools',
+      idtyp: 'user',
+    });
+    const headers = (token: string, sid?: string) => ({
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      ...(sid ? { 'mcp-session-id': sid } : {}),
+    });
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
+    };
+    const opened = await request(h.http.url, {
+      method: 'POST',
+      headers: headers(fullToken),
+      body: JSON.stringify(init),
+    });
+    expect(opened.statusCode).toBe(200);
+    const sid = opened.headers['mcp-session-id'] as string;
+    await opened.body.dump();
+    const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    const crossed = await request(h.http.url, { method: 'POST', headers: headers(readToken, sid), body: list });
+    expect(crossed.statusCode).toBe(404);
+    await crossed.body.dump();
+    const own = await request(h.http.url, { method: 'POST', headers: headers(fullToken, sid), body: list });
+    expect(own.statusCode).toBe(200);
+    await own.body.dump();
   });
 
   it.each([

@@ -6,7 +6,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { forValidation } from '../../src/tools/support/validation.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // Practice 1–2 of DESIGN.md: every tool has complete, consistent hints, a description that says when to use
 // it, an object input schema (no top-level union), and a JSON-schema snapshot so any change to what the model
@@ -165,6 +165,10 @@ describe('tool registry', () => {
     expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
     const r = await ro.call('create_lead', { lastName: 'x' });
     expect(r.isError).toBe(true);
+    // said as read-only, not as a tool that does not exist (the model would look for another way to write)
+    expect(textOf(r)).toBe(
+      'Error (read_only): create_lead writes, and this server is read-only: nothing can be written here.\nHow to fix: Tell the user what you would have written; use describe_entity, query_entities, aggregate_records, get_record, pipeline_summary to read.',
+    );
     await ro.close();
   });
 

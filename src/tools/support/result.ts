@@ -69,7 +69,11 @@ const NO_SUCH_TOOL = /^MCP error -32602: Tool (.+) not found$/;
  * line per issue) and a tool that does not exist, said as every other refusal is: "Error (bad_input): …" and
  * how to fix it. Anything else it sends is passed on as it is.
  */
-export function sdkToolError(message: string, tools: readonly string[]): CallToolResult {
+export function sdkToolError(
+  message: string,
+  tools: readonly string[],
+  readOnly?: { writers: readonly string[]; why: string },
+): CallToolResult {
   const text = (lines: string[]) => ({ isError: true, content: [{ type: 'text' as const, text: lines.join('\n') }] });
   const refused = ARGUMENTS_REFUSED.exec(message);
   if (refused) {
@@ -90,6 +94,12 @@ export function sdkToolError(message: string, tools: readonly string[]): CallToo
     ]);
   }
   const missing = NO_SUCH_TOOL.exec(message);
+  // a write tool in a read-only server or session: not listed, so the SDK says it does not exist
+  if (missing && readOnly?.writers.includes(missing[1]!))
+    return text([
+      `Error (read_only): ${missing[1]} writes, and ${readOnly.why}: nothing can be written here.`,
+      `How to fix: Tell the user what you would have written; use ${tools.join(', ')} to read.`,
+    ]);
   if (missing)
     return text([
       `Error (bad_input): There is no tool '${missing[1]}'.`,
