@@ -3,7 +3,7 @@ import { DynamicsMcpError } from '../errors.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId } from './support/dedupe.js';
-import { recordIdOf } from './support/record-number.js';
+import { recordIdOf } from './support/record-id.js';
 import { EMPTY, entityParam, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 

@@ -4,7 +4,7 @@ import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { recordIdOf } from './support/record-number.js';
+import { recordIdOf } from './support/record-id.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
-import { recordIdOf } from './support/record-number.js';
+import { recordIdOf } from './support/record-id.js';
 import { EMPTY, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 import { changeStateOnce, declinedByUser, stateReason } from './support/state-change.js';

@@ -6,7 +6,7 @@ import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
-import { recordIdOf } from './support/record-number.js';
+import { recordIdOf } from './support/record-id.js';
 import { entityParam, idParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { askedState, closedRecordRefusal, completedCallReason, declinedByUser } from './support/state-change.js';
