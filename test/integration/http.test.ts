@@ -172,11 +172,19 @@ describe('Streamable HTTP: rate limit, stateless mode, shutdown', () => {
   });
 
   it('stateless mode serves each request with a fresh server', async () => {
-    const h = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY }, { http: { stateless: true } });
+    const h = await startHttpServer(
+      emu,
+      { DYNAMICS_MCP_API_KEYS: KEY, DYNAMICS_MCP_READ_API_KEYS: READ_KEY },
+      { http: { stateless: true } },
+    );
     const c = await h.connect(KEY);
     const r = (await c.callTool({ name: 'describe_entity', arguments: {} })) as any;
     expect(r.structuredContent.entities.length).toBeGreaterThan(3);
+    expect((await c.listTools()).tools).toHaveLength(11);
     expect(h.http.sessions()).toBe(0);
+    // each request's server has the reach of that request's key
+    const ro = await h.connect(READ_KEY);
+    expect((await ro.listTools()).tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
     await h.close();
   });
 
