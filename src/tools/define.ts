@@ -27,6 +27,8 @@ export interface ToolContext {
    * up): the audit of a write Dynamics refuses names the record, not the text as given. Set by recordIdOf.
    */
   recordId?: string;
+  /** that record's name, where it was given by name: the answer says which record was taken */
+  recordName?: string;
 }
 
 export interface ToolAnnotations {

@@ -136,6 +136,11 @@ export const updateRecord = defineTool({
       if (ctx.policy.canRead(r.model.logicalName, column)) changed[column] = null;
     }
     const structured = { entity: r.model.logicalName, id, updated: true, changed, etag: r.etag, url };
-    return { structured, text: `Updated ${r.model.logicalName} ${id}: ${JSON.stringify(changed)} (etag ${r.etag}).` };
+    // a record given by name is named back, so the user sees which one was changed
+    const which = ctx.recordName ? `"${ctx.recordName}" (${id})` : id;
+    return {
+      structured,
+      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)} (etag ${r.etag}).`,
+    };
   },
 });

@@ -42,6 +42,7 @@ describe('a record given by its name where a tool takes an id', () => {
     });
     expect(updated.isError, textOf(updated)).toBeFalsy();
     expect(updated.structuredContent).toMatchObject({ id: contact.contactid, updated: true });
+    expect(textOf(updated)).toMatch(new RegExp(`^Updated contact "${contact.fullname}" \\(${contact.contactid}\\): `));
     expect(emu.rows('contact').find((c) => c.contactid === contact.contactid)!.jobtitle).toBe('Head of Purchasing');
     expect(await audit.last()).toMatchObject({ tool: 'update_record', entity: 'contact', id: contact.contactid });
 

@@ -37,12 +37,13 @@ export async function recordIdOf(
   // the table is resolved only for a number or a name: an id, the common case, costs nothing here
   const logical = typeof table === 'string' ? table : await table();
   const number = NUMBER_COLUMN[logical];
-  const found =
-    number && RECORD_NUMBER.test(given)
-      ? await numbered(ctx, logical, number, given)
-      : (await recordNamed(ctx, [logical], given, 'id')).id.toLowerCase();
-  ctx.recordId = found;
-  return found;
+  if (number && RECORD_NUMBER.test(given)) ctx.recordId = await numbered(ctx, logical, number, given);
+  else {
+    const named = await recordNamed(ctx, [logical], given, 'id');
+    ctx.recordId = named.id.toLowerCase();
+    ctx.recordName = named.name;
+  }
+  return ctx.recordId;
 }
 
 async function numbered(
