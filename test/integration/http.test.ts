@@ -228,6 +228,19 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
   let emu: EmulatorHandle;
   let h: HttpHarness;
   let userToken: string;
+  /** a POST to /mcp with this bearer token (and session), as a client sends it */
+  const postAs = (token: string, body: unknown = {}, sid?: string) =>
+    request(h.http.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2025-06-18',
+        ...(sid ? { 'mcp-session-id': sid } : {}),
+      },
+      body: JSON.stringify(body),
+    });
   beforeAll(async () => {
     emu = await startTestEmulator({ scale: 10 });
     // the MCP server runs as its own app registration, which is the audience of the callers' tokens
@@ -329,15 +342,7 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
       scp: 'user.read',
       idtyp: 'user',
     });
-    const r = await request(h.http.url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${weak}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: '{}',
-    });
+    const r = await postAs(weak);
     expect(r.statusCode).toBe(403);
     expect(r.headers['www-authenticate']).toContain('insufficient_scope');
     expect(r.headers['www-authenticate']).toContain('The token needs the scope mcp.tools (or mcp.read to read only)');
@@ -376,32 +381,21 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
       scp: 'mcp.tools',
       idtyp: 'user',
     });
-    const headers = (token: string, sid?: string) => ({
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      'mcp-protocol-version': '2025-06-18',
-      ...(sid ? { 'mcp-session-id': sid } : {}),
-    });
     const init = {
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'c', version: '1' } },
     };
-    const opened = await request(h.http.url, {
-      method: 'POST',
-      headers: headers(fullToken),
-      body: JSON.stringify(init),
-    });
+    const opened = await postAs(fullToken, init);
     expect(opened.statusCode).toBe(200);
     const sid = opened.headers['mcp-session-id'] as string;
     await opened.body.dump();
-    const list = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    const crossed = await request(h.http.url, { method: 'POST', headers: headers(readToken, sid), body: list });
+    const list = { jsonrpc: '2.0', id: 2, method: 'tools/list' };
+    const crossed = await postAs(readToken, list, sid);
     expect(crossed.statusCode).toBe(404);
     await crossed.body.dump();
-    const own = await request(h.http.url, { method: 'POST', headers: headers(fullToken, sid), body: list });
+    const own = await postAs(fullToken, list, sid);
     expect(own.statusCode).toBe(200);
     await own.body.dump();
   });
@@ -429,16 +423,7 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
         }),
     ],
   ])('a token %s is refused with 401', async (_label, mint) => {
-    const token = await mint(emu);
-    const r = await request(h.http.url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: '{}',
-    });
+    const r = await postAs(await mint(emu));
     expect(r.statusCode).toBe(401);
     await r.body.dump();
   });
