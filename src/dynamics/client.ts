@@ -18,7 +18,7 @@ import { API, MetadataCache } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
 import { QueryPlanner } from './query-planner.js';
-import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
+import { ANNOTATIONS, FILTER_LIMITS, parseApply, parseFilter, queryString, skipTokenOf } from './query-text.js';
 import { RememberedQueries } from './remembered-queries.js';
 import { readSpans } from './span-reads.js';
 import type { Transport } from './transport.js';
@@ -347,17 +347,21 @@ export class DynamicsClient {
     return { model, row, expand };
   }
 
-  /** $apply aggregation (AGG), checked like any read; `where` becomes its leading filter() step. */
+  /**
+   * $apply aggregation (AGG), checked like any read; `where` (and `filter`, OData filter text as a query's)
+   * become its leading filter() steps.
+   */
   async aggregate(
     entity: string,
     apply: ApplyStep[] | string,
-    opts: CallOptions & { where?: Condition; annotations?: boolean } = {},
+    opts: CallOptions & { where?: Condition; filter?: string; annotations?: boolean } = {},
   ): Promise<Row[]> {
     const model = await this.checker.entity(entity);
     const steps = typeof apply === 'string' ? parseApply(apply) : apply;
     // a related list by its table's name ("cases/statecode") as in query's conditions
     const where = opts.where && (await this.planner.relationsMeant(model, { where: opts.where })).where;
     if (where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(where, model), pos: 0 });
+    if (opts.filter?.trim()) steps.unshift({ kind: 'filter', expr: parseFilter(opts.filter, FILTER_LIMITS), pos: 0 });
     // only the rows the policy shows of the table are counted (Policy.rowsOf)
     const only = await this.planner.withRows(model, undefined);
     if (only) steps.unshift({ kind: 'filter', expr: only, pos: 0 });

@@ -6,6 +6,7 @@ import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js'
 import type { ReadChecker } from '../policy/check.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import { defineTool } from './define.js';
+import { listedAs } from './list-cache.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { aggregatePerPeriod } from './support/by-period.js';
@@ -17,8 +18,8 @@ import {
   namesList,
   objectErrors,
   onlyLists,
+  WHERE_SHAPE,
   whereParam,
-  whereTypeError,
   wrongType,
 } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
@@ -123,9 +124,19 @@ export const aggregateRecords = defineTool({
     {
       entity: entityParam,
       // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list;
-      // listed as an object (some clients want a type on every property), a list read as all of them
-      where: z
-        .preprocess((v) => (Array.isArray(v) ? { and: v } : v), z.looseObject({}, whereTypeError))
+      // listed as an object (some clients want a type on every property), a list read as all of them, and
+      // text as OData filter text ("statecode eq 0"), which models write here too (parsed and checked as
+      // query_entities' filter is)
+      where: listedAs(
+        z.preprocess(
+          (v) => (Array.isArray(v) ? { and: v } : v),
+          z.union([z.string().trim().min(1, EMPTY).max(8000), z.looseObject({})], {
+            error: (issue) =>
+              issue.code === 'invalid_union' ? `${WHERE_SHAPE} OData filter text works too.` : undefined,
+          }),
+        ),
+        { type: 'object', properties: {} },
+      )
         .optional()
         .describe("Conditions, as query_entities' where."),
       groupBy: z
@@ -193,7 +204,8 @@ export const aggregateRecords = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
   async run(args, ctx) {
-    const where = args.where === undefined ? undefined : whereParam.safeParse(args.where);
+    const filter = typeof args.where === 'string' ? args.where : undefined;
+    const where = args.where === undefined || filter ? undefined : whereParam.safeParse(args.where);
     if (where && !where.success)
       throw badInput(
         `where: ${where.error.issues.map((i) => `${i.message}${i.path.length ? ` at ${i.path.join('.')}` : ''}`).join('; ')}`,
@@ -234,9 +246,10 @@ export const aggregateRecords = defineTool({
       const calendar = await ctx.client.calendar.get();
       const per = await aggregatePerPeriod(ctx.client, model.logicalName, period.column, period.unit, {
         where: conditions,
+        filter,
         fiscal: calendar,
         signal: ctx.signal,
-        run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w }),
+        run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w, filter }),
         progress: (done, total) => ctx.progress(done, total, `${done} of ${total} ${period.unit}s`),
       });
       const key = dated[0]!.label;
@@ -261,7 +274,11 @@ export const aggregateRecords = defineTool({
           : `${unit}${weeks}: ${range}, earliest first`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
-      const rows = await ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: conditions });
+      const rows = await ctx.client.aggregate(model.logicalName, steps(), {
+        signal: ctx.signal,
+        where: conditions,
+        filter,
+      });
       // largest first: "which industry has the most revenue" is the question groups answer most often. Sorted
       // here: Dataverse refuses $orderby on aggregated values ("Aggregate data using OData", Microsoft Learn)
       shaped = rows.map((r) => shape(model, r, groups, aliases, readable)).sort(largestFirst);

@@ -130,6 +130,26 @@ describe('aggregate_records', () => {
       expect(['opportunity', 'incident']).toContain(g.regardingobjectid.entity);
   });
 
+  it('where given as OData filter text counts what the same conditions as an object count, by period too', async () => {
+    const args = { entity: 'incident', groupBy: ['prioritycode'] };
+    const asText = await h.call('aggregate_records', { ...args, where: "statecode eq 'Active' and prioritycode ne 3" });
+    const asObject = await h.call('aggregate_records', {
+      ...args,
+      where: { statecode: 'Active', prioritycode: { ne: 3 } },
+    });
+    expect(asText.isError, textOf(asText)).toBeFalsy();
+    expect(asText.structuredContent).toEqual(asObject.structuredContent);
+    const open = emu.rows('incident').filter((c) => c.statecode === 0 && c.prioritycode !== 3);
+    expect(asText.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(
+      open.length,
+    );
+    const monthly = { entity: 'incident', groupBy: ['createdon by month'] };
+    const textByMonth = await h.call('aggregate_records', { ...monthly, where: 'statecode eq 0' });
+    const objectByMonth = await h.call('aggregate_records', { ...monthly, where: { statecode: 0 } });
+    expect(textByMonth.isError, textOf(textByMonth)).toBeFalsy();
+    expect(textByMonth.structuredContent).toEqual(objectByMonth.structuredContent);
+  });
+
   it("measures named in OData's, SQL's or plain words mean the same", async () => {
     const named = await h.call('aggregate_records', {
       entity: 'account',
@@ -309,10 +329,11 @@ describe('aggregate_records', () => {
     ],
     [{ entity: 'transactioncurrency' }, /The table 'transactioncurrency' is not available under this server's policy/],
     [
-      { entity: 'account', where: "name eq 'x'" },
-      /where takes conditions as an object, not text: \{"column": "statecode"/,
+      { entity: 'account', where: 42 },
+      /where takes a condition object \{column, op, value\}.* OData filter text works too\./,
     ],
-    [{ entity: 'account', where: 42 }, /where takes a condition object \{column, op, value\}/],
+    // filter text is checked as query_entities' filter is
+    [{ entity: 'account', where: 'creditlimit gt 0' }, /The column 'creditlimit' of account is not readable/],
     [{ entity: 'account', where: { column: 'name', op: 'like', value: '%x%' } }, /op 'like' does not exist/],
     [
       { entity: 'account', groupBy: ['address1_city'], top: 1000 },

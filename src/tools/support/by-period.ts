@@ -34,6 +34,8 @@ export async function aggregatePerPeriod(
   unit: PeriodUnit,
   opts: {
     where?: Condition;
+    /** OData filter text, checked as a query's (aggregate_records' where given as text) */
+    filter?: string;
     fiscal: OrgCalendar;
     signal: AbortSignal;
     run: (where: Condition) => Promise<Row[]>;
@@ -48,6 +50,7 @@ export async function aggregatePerPeriod(
         entity,
         select: [name],
         where: within({ column: name, op: 'notNull' }),
+        filter: opts.filter,
         orderBy: `${name} ${direction}`,
         top: 1,
       },

@@ -154,7 +154,7 @@ const level1 = z.object({
   and: z.array(level2).max(50, onlyLists).optional(),
   or: z.array(level2).max(50, onlyLists).optional(),
 });
-const WHERE_SHAPE =
+export const WHERE_SHAPE =
   'where takes a condition object {column, op, value}; for several, group them: {"and":[{...},{...}]} (or "or").';
 /** where given as text: a sentence or OData, in a tool that has no "filter" to take it (query_entities moves it there) */
 const WHERE_TEXT =
