@@ -12,6 +12,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { AuditLog } from './audit.js';
 import type { Config } from './config/schema.js';
 import type { DynamicsClient } from './dynamics/client.js';
+import { readOnlyClient } from './dynamics/read-only-client.js';
 import { reportWaitsOf } from './dynamics/waits.js';
 import { DynamicsMcpError } from './errors.js';
 import type { Logger } from './logging.js';
@@ -77,7 +78,10 @@ const INSTRUCTIONS = { readOnly: instructionsFor(true), readWrite: instructionsF
  * reading only (hosted mode), so this server lists no write tool and its policy has nothing writable.
  */
 export function createServer(shared: ServerDeps, session: { caller?: string; readOnly?: boolean } = {}): McpServer {
-  const deps = session.readOnly ? { ...shared, policy: shared.policy.readOnlyView() } : shared;
+  // two layers, as for a read-only server: no write tool listed, and a client whose writes refuse
+  const deps = session.readOnly
+    ? { ...shared, policy: shared.policy.readOnlyView(), client: readOnlyClient(shared.client) }
+    : shared;
   const server = new McpServer(
     { name: 'dynamics-mcp', version: VERSION, title: 'Dynamics 365' },
     {

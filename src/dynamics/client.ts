@@ -402,7 +402,7 @@ export class DynamicsClient {
     return rowOf(r, 'WhoAmI') as { UserId: string; BusinessUnitId: string; OrganizationId: string };
   }
 
-  // ---------- writes (writes.ts) ----------
+  // ---------- writes (writes.ts); each is listed in WRITE_METHODS (read-only-client.ts) ----------
 
   /** Creates a record so that a retry can never make a second one. */
   create(entity: string, values: WriteValues, opts: CreateOptions = {}): Promise<CreateResult> {
