@@ -51,6 +51,17 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(noted.structuredContent.record).toEqual({ entity: 'account', id: acc.accountid, name: acc.name });
   });
 
+  it('a lookup copied from a result ({id, name, entity}) is its id', async () => {
+    const r = await h.call('query_entities', { entity: 'contact', select: ['fullname', 'parentcustomerid'], top: 50 });
+    const row = r.structuredContent.records.find((x: { parentcustomerid?: unknown }) => x.parentcustomerid);
+    const read = await h.call('get_record', { entity: 'account', id: row.parentcustomerid, select: ['name'] });
+    expect(read.isError, textOf(read)).toBeFalsy();
+    expect(read.structuredContent.record).toEqual({ id: row.parentcustomerid.id, name: row.parentcustomerid.name });
+    // anything else that is not text is still refused as no id
+    const odd = await h.call('get_record', { entity: 'account', id: { key: 'x' } });
+    expect(textOf(odd)).toMatch(/^Error \(bad_input\): id must be a record id \(GUID\)/);
+  });
+
   it('resolve_case takes a case by its title', async () => {
     const opened = await h.call('create_case', {
       title: 'Label printer offline in Rotterdam',

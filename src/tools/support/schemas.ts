@@ -27,9 +27,10 @@ export const entityParam = z
 
 // ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them, or as
 // the record's address: the app's (main.aspx?...&id=...) or the Web API's (/accounts(<id>)). Only the id
-// parameter or the key in parentheses is taken: an app URL carries other GUIDs (appid) too
+// parameter or the key in parentheses is taken: an app URL carries other GUIDs (appid) too. A lookup copied
+// from a result ({id, name, entity}) is its id, as it is in where and values
 const withoutBraces = (v: unknown) => {
-  if (typeof v !== 'string') return v;
+  if (typeof v !== 'string') return lookupId(v) ?? v;
   const t = v.trim();
   if (/^https?:\/\//i.test(t)) {
     const id = URL.canParse(t) ? new URL(t).searchParams.get('id') : null;
