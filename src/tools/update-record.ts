@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import type { WriteValues } from '../dynamics/client.js';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
+import { guidOrUndefined } from './support/ids.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordIdOf } from './support/record-id.js';
@@ -21,6 +23,27 @@ function etagAsMeant(v: unknown): unknown {
   if (typeof t !== 'string') return t;
   const digits = /^"?(\d+)"?$/.exec(t)?.[1];
   return digits ? `W/"${digits}"` : t;
+}
+
+/**
+ * The record's own id among the values: a model that copies the record from get_record and changes a column
+ * sends "id" (or the table's key) along. The same id says nothing to change and is left out; another id is
+ * refused, as the record to change is named by the "id" argument alone.
+ */
+function withoutOwnId(primaryId: string, id: string, values: WriteValues): WriteValues {
+  const own = ['id', primaryId].filter((k) => k in values);
+  if (!own.length) return values;
+  const out = { ...values };
+  for (const key of own) {
+    const given = typeof out[key] === 'string' ? guidOrUndefined(out[key] as string) : undefined;
+    if (given !== id)
+      throw badInput(
+        `values.${key} is ${JSON.stringify(out[key])}, not the id of the record being updated (${id}): a record's id cannot be changed.`,
+        'Name the record to change in "id" and leave its id out of "values".',
+      );
+    delete out[key];
+  }
+  return out;
 }
 
 export const updateRecord = defineTool({
@@ -86,7 +109,7 @@ export const updateRecord = defineTool({
     // itself where the policy wants writes confirmed)
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
-    const values = await lookupsByName(ctx, model, args.values);
+    const values = await lookupsByName(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values));
     const closing = closingAsked(model, values);
     if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
     // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity

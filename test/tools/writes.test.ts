@@ -713,6 +713,27 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(leadsWith('blank@example.com')).toHaveLength(0);
   });
 
+  it("update_record: the record copied from get_record with its own id in values is updated; another record's id is refused", async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0)!;
+    const id = String(acc.accountid);
+    const read = await h.call('get_record', { entity: 'account', id, select: ['name', 'telephone1'] });
+    // the record as get_record gave it, one column changed
+    const copied = { ...read.structuredContent.record, telephone1: '+1 555 0199' };
+    const r = await h.call('update_record', { entity: 'account', id, values: copied });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.changed).toMatchObject({ telephone1: '+1 555 0199' });
+    expect(emu.rows('account').find((a) => a.accountid === acc.accountid)!.telephone1).toBe('+1 555 0199');
+    const other = String(emu.rows('account').find((a) => a.accountid !== acc.accountid)!.accountid);
+    const since = emu.requests().length;
+    for (const key of ['id', 'accountid']) {
+      const moved = await h.call('update_record', { entity: 'account', id, values: { [key]: other, name: 'x' } });
+      expect(textOf(moved)).toBe(
+        `Error (bad_input): values.${key} is "${other}", not the id of the record being updated (${id}): a record's id cannot be changed.\nHow to fix: Name the record to change in "id" and leave its id out of "values".`,
+      );
+    }
+    expect(patchesSince(since)).toEqual([]);
+  });
+
   it('update_record: a column cleared with null is listed as cleared in what changed', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     await h.call('update_record', {
