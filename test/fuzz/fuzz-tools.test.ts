@@ -716,6 +716,9 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
   };
 }
 const RUNS = 1300; // per tool: 11 × 1,300 = 14,300 argument sets
+/** FUZZ_SEED=<n> npm test -- test/fuzz explores other argument sets; CI runs the fixed seed, which the reach floor is for */
+const SEED = Number(process.env.FUZZ_SEED) || 20261130;
+const FIXED_SEED = SEED === 20261130;
 /** how many of a tool's calls must get past validation, where its generator writes well-formed ones on purpose */
 const MIN_REACHED: Record<string, number> = { query_entities: 300, update_record: 300, aggregate_records: 150 };
 
@@ -768,14 +771,14 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
             expect(r.structuredContent).toBeTruthy();
           }
         }),
-        { numRuns: RUNS, seed: 20261130, endOnFailure: true },
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
       );
       expect(errors + ok).toBe(RUNS);
       expect(errors).toBeGreaterThan(0);
       // the generator must get past validation often enough to exercise the client and the Web API (with the
       // well-formed questions and changes above, query_entities and update_record do so most: ~350–410 each;
       // aggregate_records ~225–265)
-      expect(ok).toBeGreaterThan(MIN_REACHED[tool] ?? 50);
+      expect(ok).toBeGreaterThan(FIXED_SEED ? (MIN_REACHED[tool] ?? 50) : 50);
       void mark;
       const leaked = emu
         .requests()
@@ -869,7 +872,7 @@ describe('fuzz: hostile tools/call envelopes', () => {
             expect(a.error.message).not.toMatch(/"code":\s*"|\[object Object\]/);
           } else expect(Array.isArray(a.result.content)).toBe(true);
         }),
-        { numRuns: 600, seed: 20261130, endOnFailure: true },
+        { numRuns: 600, seed: SEED, endOnFailure: true },
       );
       expect(malformed).toBeGreaterThan(100);
       expect(malformed).toBeLessThan(600);
