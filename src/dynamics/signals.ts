@@ -1,4 +1,7 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { sameCall } from './waits.js';
+
+const SIDE_BY_SIDE = 100;
 
 /**
  * A signal that aborts when `parent` does, or after `ms`, and is released with done() once the work it
@@ -18,6 +21,9 @@ export function linkedSignal(
     return { signal: ac.signal, abort: () => {}, done: () => {} };
   }
   const onAbort = () => ac.abort(parent?.reason);
+  // one call's signal guards many requests side by side (a name looked for in every table, pages read in
+  // ranges), each listening until it ends: more than Node's 10 is no leak, and its warning would reach stderr
+  if (parent && getMaxListeners(parent) < SIDE_BY_SIDE) setMaxListeners(SIDE_BY_SIDE, parent);
   parent?.addEventListener('abort', onAbort, { once: true });
   const timer =
     ms === undefined

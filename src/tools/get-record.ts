@@ -4,7 +4,7 @@ import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { recordIdOf } from './support/record-id.js';
+import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
 
@@ -19,11 +19,11 @@ export const getRecord = defineTool({
   name: 'get_record',
   title: 'Get one Dynamics record',
   description:
-    "Read one record by id (from query_entities or a create tool), with chosen columns and related records. Returns its etag: pass it to update_record to avoid overwriting someone else's change.",
+    "Read one record by id or name (without entity, the tables are searched), with chosen columns and related records. Returns its etag: pass it to update_record to avoid overwriting someone else's change.",
   inputSchema: toolArgs(
     'get_record',
     {
-      entity: entityParam,
+      entity: entityParam.describe('Table, e.g. account; omit it to find the record in any table.').optional(),
       id: idParam,
       select: selectParam.optional(),
       // listed in a line: query_entities, listed first, shows an item's whole form (zod checks all of it)
@@ -35,9 +35,18 @@ export const getRecord = defineTool({
       }).optional(),
     },
     {
-      meant: { recordId: 'id', guid: 'id', table: 'entity', columns: 'select', fields: 'select', include: 'expand' },
+      meant: {
+        recordId: 'id',
+        guid: 'id',
+        name: 'id',
+        fullname: 'id',
+        table: 'entity',
+        columns: 'select',
+        fields: 'select',
+        include: 'expand',
+      },
       elsewhere:
-        'It reads one record by its id; to find records by name or another column, use query_entities with where, e.g. {"column":"name","op":"contains","value":"Contoso"}.',
+        'It reads one record by its id or its whole name, given as id; to find records by another column or part of a name, use query_entities with where, e.g. {"column":"name","op":"contains","value":"Contoso"}.',
     },
   ),
   outputSchema: z.object({
@@ -53,10 +62,16 @@ export const getRecord = defineTool({
   async run(args, ctx) {
     // the relationships as the client read them ("contacts" is contact_customer_accounts)
     // a case by its number ("CAS-01000-EYQG4V"), a record by its name: the one that has it
-    const id = await recordIdOf(ctx, () => resolveTable(args.entity, ctx.policy, ctx.client.metadata), args.id);
-    const { model, row, expand } = await ctx.client.get(args.entity, id, {
+    // without a table, the one that has the record ("get Nina Castillo"): looked for through the policy
+    const { entity, id } = args.entity
+      ? {
+          entity: args.entity,
+          id: await recordIdOf(ctx, () => resolveTable(args.entity!, ctx.policy, ctx.client.metadata), args.id),
+        }
+      : await recordAnywhere(ctx, args.id);
+    const { model, row, expand } = await ctx.client.get(entity, id, {
       select: args.select,
-      expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, args.entity)),
+      expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, entity)),
       signal: ctx.signal,
     });
     const models = await relatedModels(ctx.client, model, expand?.map((e) => e.relation) ?? []);

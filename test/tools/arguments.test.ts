@@ -37,10 +37,10 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^get_record has no argument 'accountid' \(use 'id'\)/,
       () => ({ entity: 'account', accountid: account.id }),
     ],
-    // a record by its name is a query, not a read by id
+    // a record's name goes in id; a part of one, or another column, is a query
     [
       'get_record',
-      /^get_record has no argument 'name'\. .* to find records by name or another column, use query_entities with where/,
+      /^get_record has no argument 'name' \(use 'id'\)\. .* its whole name, given as id; to find records by another column or part of a name, use query_entities with where/,
       () => ({ entity: 'account', name: account.name }),
     ],
     [

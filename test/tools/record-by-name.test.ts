@@ -183,3 +183,114 @@ describe('a record given by its name, where the policy keeps names from the mode
     expect(apiRequests(emu, since).filter((q) => q.url.includes('name'))).toEqual([]);
   });
 });
+
+// "Who is Nina Castillo?": the model has a name and not the table. get_record without entity looks for the record
+// in the tables whose records people name (not activities, notes or settings), side by side, through the policy
+describe('get_record without a table: the record found in any table', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    h = await connectInMemory(emu);
+    process.on('warning', onWarning);
+  });
+  afterAll(async () => {
+    process.off('warning', onWarning);
+    await h.close();
+    await emu.close();
+  });
+  const tablesAsked = (since: number) =>
+    [
+      ...new Set(
+        apiRequests(emu, since)
+          .filter((q) => q.method === 'GET' && !/EntityDefinitions|\$batch/.test(q.url))
+          .map((q) => /^\/api\/data\/v9\.2\/(\w+)/.exec(q.url)?.[1]),
+      ),
+    ].sort();
+
+  it('a name is the one record with it, whichever table has it; only the tables of named records are asked', async () => {
+    const contact = emu.rows('contact').find((c) => c.statecode === 0)!;
+    const since = emu.requests().length;
+    const r = await h.call('get_record', { id: String(contact.fullname), select: ['fullname', 'emailaddress1'] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      entity: 'contact',
+      id: contact.contactid,
+      record: { fullname: contact.fullname, emailaddress1: contact.emailaddress1 },
+    });
+    expect(tablesAsked(since)).toEqual(['accounts', 'contacts', 'incidents', 'leads', 'opportunities', 'systemusers']);
+    const user = await h.call('get_record', { id: 'alex wilber', select: ['fullname'] });
+    expect(user.structuredContent).toMatchObject({ entity: 'systemuser', record: { fullname: 'Alex Wilber' } });
+  });
+
+  it("a case by its number, and a record by its id alone: the table that has it (an activity's too)", async () => {
+    const c = emu.rows('incident')[3]!;
+    const byNumber = await h.call('get_record', { id: String(c.ticketnumber), select: ['title'] });
+    expect(byNumber.structuredContent).toMatchObject({
+      entity: 'incident',
+      id: c.incidentid,
+      record: { title: c.title },
+    });
+    const task = emu.rows('task')[0]!;
+    const byId = await h.call('get_record', { id: `{${String(task.activityid).toUpperCase()}}`, select: ['subject'] });
+    expect(byId.isError, textOf(byId)).toBeFalsy();
+    expect(byId.structuredContent).toMatchObject({ entity: 'task', record: { subject: task.subject } });
+    // each table's request (13 here) listens on the call's signal side by side: no warning about listeners,
+    // which would reach stderr
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.map((w) => w.message)).toEqual([]);
+    const none = await h.call('get_record', { id: '00000000-0000-4000-8000-00000000abcd' });
+    expect(textOf(none)).toBe(
+      'Error (bad_input): No record this server may read has the id 00000000-0000-4000-8000-00000000abcd.\nHow to fix: Check the id (query_entities or a lookup in a result gives it), or pass entity: the table it belongs to.',
+    );
+    // a number no case has is looked for as a name, and said to be neither
+    const unknown = await h.call('get_record', { id: 'CAS-99999-ZZZZZZ' });
+    expect(textOf(unknown)).toMatch(
+      /^Error \(bad_input\): No case has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident or user\./,
+    );
+  });
+
+  it('a name in several tables lists each with its table and id; a part of names lists the first five and says so', async () => {
+    const acc = emu.rows('account')[0]!;
+    const made = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: String(acc.name), customerid: { entity: 'account', id: String(acc.accountid) } },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const both = await h.call('get_record', { id: String(acc.name) });
+    expect(textOf(both)).toMatch(new RegExp(`^Error \\(bad_input\\): id '${acc.name}': 2 records have that name: `));
+    expect(textOf(both)).toContain(`${acc.name} (account, ${acc.address1_city}) — ${acc.accountid}`);
+    expect(textOf(both)).toContain(`${acc.name} (opportunity) — ${made.structuredContent.id}`);
+
+    // a part of a name that more than five contacts' names have
+    const sharing = (p: string) => emu.rows('contact').filter((c) => String(c.fullname).includes(p)).length;
+    const part = ['an', 'ar', 'er', 'ia', 'na', 'in'].find((p) => sharing(p) > 5)!;
+    expect(part).toBeDefined();
+    const many = await h.call('get_record', { id: part });
+    expect(textOf(many)).toContain('How to fix: The first 5 names that contain it: ');
+    expect(textOf(many)).toMatch(/Pass the id of the one you mean, or more of the name\.$/);
+  });
+
+  it('a table the policy leaves out is not asked, and its records are not found', async () => {
+    const policy = builtInPolicyWith('no-contacts', (entities) => {
+      const { contact: _, ...rest } = entities;
+      return rest;
+    });
+    const narrow = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const contact = emu.rows('contact')[0]!;
+      const since = emu.requests().length;
+      const r = await narrow.call('get_record', { id: String(contact.fullname) });
+      expect(textOf(r)).toMatch(
+        new RegExp(
+          `^Error \\(bad_input\\): id '${contact.fullname}' is neither a record id \\(GUID\\) nor the name of a record in account, lead, opportunity, incident or user\\.`,
+        ),
+      );
+      expect(tablesAsked(since)).not.toContain('contacts');
+    } finally {
+      await narrow.close();
+    }
+  });
+});

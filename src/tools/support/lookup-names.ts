@@ -45,56 +45,79 @@ export async function recordNamed(
   name: string,
   what: string,
 ): Promise<{ entity: string; id: string; name: string }> {
-  const found: { entity: string; id: string; name: string; telling?: unknown }[] = [];
-  const asked: { table: string; column: string }[] = [];
-  for (const table of tables) {
-    const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-    const column = model?.primaryNameAttribute;
-    if (!model || !column || !ctx.policy.canRead(model.logicalName, column)) continue;
-    asked.push({ table: model.logicalName, column });
-    const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
-    const page = await ctx.client.query(
-      {
-        entity: model.logicalName,
-        select: telling ? [column, telling] : [column],
-        where: { column, op: 'eq', value: name },
-        top: LISTED + 1,
-      },
-      { signal: ctx.signal, internal: true },
-    );
-    for (const r of page.rows)
-      found.push({
-        entity: model.logicalName,
-        id: String(r[model.primaryIdAttribute]),
-        name: String(r[column]),
-        telling: telling ? r[telling] : undefined,
-      });
-  }
+  // the tables are asked side by side (a name given for a record of any table asks half a dozen), and their
+  // answers kept in the order of `tables`
+  const asked = (
+    await Promise.all(
+      tables.map(async (table) => {
+        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+        const column = model?.primaryNameAttribute;
+        return model && column && ctx.policy.canRead(model.logicalName, column) ? [{ model, column }] : [];
+      }),
+    )
+  ).flat();
+  const found = (
+    await Promise.all(
+      asked.map(async ({ model, column }) => {
+        const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
+        const page = await ctx.client.query(
+          {
+            entity: model.logicalName,
+            select: telling ? [column, telling] : [column],
+            where: { column, op: 'eq', value: name },
+            top: LISTED + 1,
+          },
+          { signal: ctx.signal, internal: true },
+        );
+        return page.rows.map((r) => ({
+          entity: model.logicalName,
+          id: String(r[model.primaryIdAttribute]),
+          name: String(r[column]),
+          telling: telling ? r[telling] : undefined,
+        }));
+      }),
+    )
+  ).flat();
   if (found.length === 1) {
     const { entity, id, name: named } = found[0]!;
     return { entity, id, name: named };
   }
-  const noun = tables.map((t) => (t === 'systemuser' ? 'user' : t)).join(' or ');
+  const nouns = tables.map((t) => (t === 'systemuser' ? 'user' : t));
+  // "an account or contact id"; past two tables, "a record id … the name of a record in account, contact, …"
+  const many = nouns.length > 2;
+  const noun = many ? 'record' : nouns.join(' or ');
   const a = /^[aeio]/.test(noun) ? 'an' : 'a';
-  const look = asked[0]
-    ? `Find it with query_entities on ${asked[0].table} (e.g. where {"${asked[0].column}": {"contains": "<part of the name>"}}) and pass its id.`
+  const where = many ? ` in ${nouns.slice(0, -1).join(', ')} or ${nouns.at(-1)}` : '';
+  const first = asked[0];
+  const look = first
+    ? `Find it with query_entities on ${first.model.logicalName} (e.g. where {"${first.column}": {"contains": "<part of the name>"}}) and pass its id.`
     : `Pass the ${noun}'s id: this server may not read ${noun} names.`;
   if (!found.length) {
     // names that contain it ("Megan" for Megan Bowen), to choose from: read only now, after the exact one failed
-    const near: string[] = [];
-    for (const q of asked) {
-      const model = await ctx.client.metadata.entity(q.table);
-      const page = await ctx.client.query(
-        { entity: q.table, select: [q.column], where: { column: q.column, op: 'contains', value: name }, top: LISTED },
-        { signal: ctx.signal, internal: true },
-      );
-      for (const r of page.rows)
-        near.push(`${String(r[q.column])} (${q.table}) — ${String(r[model.primaryIdAttribute])}`);
-    }
+    const near = (
+      await Promise.all(
+        asked.map(async ({ model, column }) => {
+          const page = await ctx.client.query(
+            {
+              entity: model.logicalName,
+              select: [column],
+              where: { column, op: 'contains', value: name },
+              top: LISTED,
+            },
+            { signal: ctx.signal, internal: true },
+          );
+          return page.rows.map(
+            (r) => `${String(r[column])} (${model.logicalName}) — ${String(r[model.primaryIdAttribute])}`,
+          );
+        }),
+      )
+    ).flat();
+    // each table gives at most LISTED: that many may leave others out, which the model is told
+    const more = near.length >= LISTED;
     throw badInput(
-      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.length && asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}.`,
+      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.length && asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}${where}.`,
       near.length
-        ? `Names that contain it: ${near.slice(0, LISTED).join('; ')}. Pass the id of the one you mean.`
+        ? `${more ? `The first ${LISTED} names that contain it` : 'Names that contain it'}: ${near.slice(0, LISTED).join('; ')}. Pass the id of the one you mean${more ? ', or more of the name' : ''}.`
         : look,
     );
   }

@@ -1,4 +1,4 @@
-import { badInput } from '../../errors.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
 import { recordNamed } from './lookup-names.js';
@@ -29,11 +29,7 @@ export async function recordIdOf(
 ): Promise<string> {
   const id = guidOrUndefined(given);
   if (id) return id;
-  if (/^https?:\/\//i.test(given) || /^[0-9a-f-]{20,}$/i.test(given))
-    throw badInput(
-      `id '${given}' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.`,
-      "Pass the id as query_entities or get_record returned it, or the record's name.",
-    );
+  notAnIdGoneWrong(given);
   // the table is resolved only for a number or a name: an id, the common case, costs nothing here
   const logical = typeof table === 'string' ? table : await table();
   const number = NUMBER_COLUMN[logical];
@@ -44,6 +40,125 @@ export async function recordIdOf(
     ctx.recordName = named.name;
   }
   return ctx.recordId;
+}
+
+/**
+ * The tables a record is looked for in when no table is given, in this order: those whose records people call
+ * by name (customers, deals, cases, colleagues, products, …) and the organisation's own tables (a publisher
+ * prefix: new_project), as far as the policy shows them. Not activities (an activity is named by its subject, and
+ * "the call about pricing" is a query), notes, or settings such as duplicate rules and territories.
+ */
+const NAMED_TABLES = [
+  'account',
+  'contact',
+  'lead',
+  'opportunity',
+  'incident',
+  'systemuser',
+  'team',
+  'competitor',
+  'product',
+  'quote',
+  'salesorder',
+  'invoice',
+  'contract',
+  'campaign',
+  'list',
+];
+
+async function searchedTables(ctx: ToolContext): Promise<string[]> {
+  const shown = ctx.policy.entities();
+  const custom = shown.filter((t) => t.includes('_') && !NAMED_TABLES.includes(t));
+  const tables = [...NAMED_TABLES.filter((t) => shown.includes(t)), ...custom];
+  // an organisation's own activity tables share activityid, as Dynamics' do
+  const models = await Promise.all(tables.map((t) => ctx.client.metadata.entity(t).catch(() => undefined)));
+  return tables.filter((_, i) => models[i] && models[i].primaryIdAttribute !== 'activityid');
+}
+
+/**
+ * The record an `id` names when no table is given ("get Nina Castillo"): by id, the table of the policy's that
+ * has it (activities and notes too: an id may come from a Regarding or a party); by a case number, that case;
+ * by name, the one record of searchedTables with that primary name (several are listed with their tables and
+ * ids, none with the names that contain it), as recordIdOf finds one in a given table.
+ */
+export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{ entity: string; id: string }> {
+  const id = guidOrUndefined(given);
+  if (id) return { entity: await tableHolding(ctx, id), id };
+  notAnIdGoneWrong(given);
+  const tables = await searchedTables(ctx);
+  if (!tables.length)
+    throw badInput(
+      `'${given}' is not a record id, and this server's policy shows no table whose records have names to find it by.`,
+      'Pass entity (describe_entity lists the tables) and the record id.',
+    );
+  const cases = NUMBER_COLUMN.incident!;
+  const asNumber =
+    RECORD_NUMBER.test(given) && tables.includes('incident') && ctx.policy.canRead('incident', cases.column);
+  if (asNumber) {
+    // no case with that number: then it is a name ("ACME-Direct" looks like a number too)
+    const found = await numbered(ctx, 'incident', cases, given).catch((e: unknown) => {
+      if (e instanceof DynamicsMcpError && e.kind === 'bad_input') return undefined;
+      throw e;
+    });
+    if (found) {
+      ctx.recordId = found;
+      return { entity: 'incident', id: found };
+    }
+  }
+  const named = await recordNamed(ctx, tables, given, 'id').catch((e: unknown) => {
+    if (asNumber && e instanceof DynamicsMcpError && e.kind === 'bad_input')
+      throw badInput(`No case has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`, e.hint);
+    throw e;
+  });
+  ctx.recordId = named.id.toLowerCase();
+  ctx.recordName = named.name;
+  return { entity: named.entity, id: ctx.recordId };
+}
+
+/**
+ * The one table with a record of `id`: of those searched by name, the activities (not activitypointer, whose rows
+ * are theirs) and notes, as the policy shows them; one request each, side by side.
+ */
+async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
+  const shown = ctx.policy.entities();
+  const activities = shown.filter((t) => t !== 'activitypointer' && ctx.policy.canRead(t, 'activityid'));
+  const tables = [
+    ...(await searchedTables(ctx)),
+    ...activities,
+    ...(shown.includes('annotation') ? ['annotation'] : []),
+  ];
+  const holding = (
+    await Promise.all(
+      tables.map(async (table) => {
+        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+        const key = model?.primaryIdAttribute;
+        if (!model || !key || !ctx.policy.canRead(model.logicalName, key)) return [];
+        const page = await ctx.client.query(
+          { entity: model.logicalName, select: [key], where: { column: key, op: 'eq', value: id }, top: 1 },
+          { signal: ctx.signal, internal: true },
+        );
+        return page.rows.length ? [model.logicalName] : [];
+      }),
+    )
+  ).flat();
+  if (holding.length === 1) return holding[0]!;
+  throw badInput(
+    holding.length
+      ? `The id ${id} is a record in ${holding.join(' and ')}.`
+      : `No record this server may read has the id ${id}.`,
+    holding.length
+      ? 'Pass entity to say which.'
+      : 'Check the id (query_entities or a lookup in a result gives it), or pass entity: the table it belongs to.',
+  );
+}
+
+/** Text that is an id gone wrong (a cut GUID, a link without one) is refused as such, not looked for as a name. */
+function notAnIdGoneWrong(given: string): void {
+  if (/^https?:\/\//i.test(given) || /^[0-9a-f-]{20,}$/i.test(given))
+    throw badInput(
+      `id '${given}' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.`,
+      "Pass the id as query_entities or get_record returned it, or the record's name.",
+    );
 }
 
 async function numbered(
