@@ -244,6 +244,13 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       .slice(0, 20)
       // activities (tasks) share activityid as their key
       .map((r) => String(r[`${logical}id`] ?? r.activityid));
+  const names = (logical: string) => {
+    const of = emu
+      .rows(logical)
+      .slice(0, 10)
+      .map((r) => String(r.name ?? r.fullname ?? r.title ?? r.subject ?? 'x'));
+    return [...of, ...of.map((n) => n.slice(0, 3)), 'Nosuch Name Ltd'];
+  };
   const entityAndColumns = fc.constantFrom(...ENTITIES).chain((e) =>
     fc.record({
       e: fc.constantFrom(e, `${e}s`.replace(/ys$/, 'ies'), e.toUpperCase()),
@@ -424,15 +431,17 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         { requiredKeys: ['entity'] },
       );
     }),
+    // without entity the record is looked for in every table the policy shows: by id, or by a name (a record's,
+    // a part of one, or none), so those reads are checked as any are
     get_record: entityAndColumns.chain(({ e, cols, id, table }) =>
       fc.record(
         {
           entity: maybe(fc.constant(e)),
-          id: maybe(fc.constant(id)),
+          id: maybe(fc.oneof({ weight: 3, arbitrary: fc.constant(id) }, fc.constantFrom(...names(table)))),
           select: maybe(fc.constant(cols.filter((c) => !c.includes('/')))),
           expand: fc.option(maybe(fc.array(expandItem(table), { maxLength: 2 })), { nil: undefined }),
         },
-        { requiredKeys: ['entity', 'id'] },
+        { requiredKeys: ['id'] },
       ),
     ),
     describe_entity: fc.record(
