@@ -14,40 +14,43 @@ import { compactRow, recordUrl } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { expandItems } from './support/where.js';
+import { lookupId } from './support/where-as-meant.js';
 
 export const getRecord = defineTool({
   name: 'get_record',
   title: 'Get one Dynamics record',
   description:
     "Read one record by id or name (without entity, the tables are searched), with chosen columns and related records. Returns its etag: pass it to update_record to avoid overwriting someone else's change.",
-  inputSchema: toolArgs(
-    'get_record',
-    {
-      entity: entityParam.describe('Table, e.g. account; omit it to find the record in any table.').optional(),
-      id: idParam,
-      select: selectParam.optional(),
-      // listed in a line: query_entities, listed first, shows an item's whole form (zod checks all of it)
-      expand: listedAs(expandParam.describe(RELATED), {
-        type: 'array',
-        maxItems: 5,
-        items: { type: 'object' },
-        description: RELATED,
-      }).optional(),
-    },
-    {
-      meant: {
-        recordId: 'id',
-        guid: 'id',
-        name: 'id',
-        fullname: 'id',
-        table: 'entity',
-        columns: 'select',
-        fields: 'select',
-        include: 'expand',
+  inputSchema: withLookupTable(
+    toolArgs(
+      'get_record',
+      {
+        entity: entityParam.describe('Table, e.g. account; omit it to find the record in any table.').optional(),
+        id: idParam,
+        select: selectParam.optional(),
+        // listed in a line: query_entities, listed first, shows an item's whole form (zod checks all of it)
+        expand: listedAs(expandParam.describe(RELATED), {
+          type: 'array',
+          maxItems: 5,
+          items: { type: 'object' },
+          description: RELATED,
+        }).optional(),
       },
-      elsewhere:
-        'It reads one record by its id or its whole name, given as id; to find records by another column or part of a name, use query_entities with where, e.g. {"column":"name","op":"contains","value":"Contoso"}.',
-    },
+      {
+        meant: {
+          recordId: 'id',
+          guid: 'id',
+          name: 'id',
+          fullname: 'id',
+          table: 'entity',
+          columns: 'select',
+          fields: 'select',
+          include: 'expand',
+        },
+        elsewhere:
+          'It reads one record by its id or its whole name, given as id; to find records by another column or part of a name, use query_entities with where, e.g. {"column":"name","op":"contains","value":"Contoso"}.',
+      },
+    ),
   ),
   outputSchema: z.object({
     entity: z.string(),
@@ -98,6 +101,19 @@ export const getRecord = defineTool({
     };
   },
 });
+
+/**
+ * A lookup copied from a result as the id ({id, name, entity}: a case's customer, a task's Regarding) names its
+ * table too: without entity, that is the table, rather than one looked for among all of them.
+ */
+function withLookupTable<S extends z.ZodType>(args: S) {
+  return z.preprocess((v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const { entity, id } = v as { entity?: unknown; id?: unknown };
+    const table = lookupId(id) && (id as { entity?: unknown }).entity;
+    return entity === undefined && typeof table === 'string' ? { ...v, entity: table } : v;
+  }, args);
+}
 
 /**
  * Who was on a call, an email or a meeting is most of what it is, and no column of it: where nothing else is

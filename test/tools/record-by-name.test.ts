@@ -252,6 +252,17 @@ describe('get_record without a table: the record found in any table', () => {
     );
   });
 
+  it('a lookup copied from a result names its table: that one is read, none searched', async () => {
+    const q = await h.call('query_entities', { entity: 'incident', select: ['title', 'customerid'], top: 1 });
+    const customer = q.structuredContent.records[0].customerid;
+    expect(customer).toMatchObject({ entity: expect.any(String), id: expect.any(String) });
+    const since = emu.requests().length;
+    const r = await h.call('get_record', { id: customer });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ entity: customer.entity, id: customer.id });
+    expect(tablesAsked(since)).toEqual([customer.entity === 'account' ? 'accounts' : 'contacts']);
+  });
+
   it('a name in several tables lists each with its table and id; a part of names lists the first five and says so', async () => {
     const acc = emu.rows('account')[0]!;
     const made = await h.call('create_record', {
