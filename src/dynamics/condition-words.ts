@@ -88,9 +88,15 @@ const OP_ALIASES = new Map<string, string>(
   }),
 );
 
-/** The operator a word from SQL or code means, when it means exactly one of ours (not "like"). */
+const OPS_BY_CASE = new Map(CONDITION_OPS.map((op) => [op.toLowerCase(), op]));
+
+/**
+ * The operator a word from SQL or code means, when it means exactly one of ours (not "like"); one of ours in
+ * another casing ("EQ", "NotNull", "startsWith") is that one.
+ */
 export function operatorMeant(word: string): ConditionOp | undefined {
-  const meant = OP_ALIASES.get(word) ?? OP_ALIASES.get(word.toLowerCase());
+  const t = word.trim();
+  const meant = OP_ALIASES.get(t) ?? OP_ALIASES.get(t.toLowerCase()) ?? OPS_BY_CASE.get(t.toLowerCase());
   return (CONDITION_OPS as readonly string[]).includes(meant ?? '') ? (meant as ConditionOp) : undefined;
 }
 

@@ -12,6 +12,7 @@ import { toolArgs } from './support/args.js';
 import { aggregatePerPeriod } from './support/by-period.js';
 import { withGroupTables } from './support/group-tables.js';
 import { type PeriodUnit, periodGroup, periodSaid } from './support/periods.js';
+import { issueText } from './support/result.js';
 import {
   EMPTY,
   entityParam,
@@ -208,7 +209,7 @@ export const aggregateRecords = defineTool({
     const where = args.where === undefined || filter ? undefined : whereParam.safeParse(args.where);
     if (where && !where.success)
       throw badInput(
-        `where: ${where.error.issues.map((i) => `${i.message}${i.path.length ? ` at ${i.path.join('.')}` : ''}`).join('; ')}`,
+        where.error.issues.map((i) => issueText(i.message, ['where', ...i.path].join('.'))).join(' '),
         'Pass conditions as in query_entities: {"column":"statecode","op":"eq","value":"Active"}, or {"and":[...]}.',
       );
     const checker = ctx.client.checker;

@@ -52,11 +52,16 @@ export const createCase = defineTool({
           .default('normal'),
       ),
       caseType: z
-        .union([z.string().max(100), z.number().int()])
+        .union([z.string().max(100), z.number().int()], {
+          error: (i) =>
+            i.code === 'invalid_union' ? 'caseType is one label or its number, e.g. "Problem".' : undefined,
+        })
         .optional()
         .describe('Question, Problem or Request (or its number).'),
       origin: z
-        .union([z.string().max(100), z.number().int()])
+        .union([z.string().max(100), z.number().int()], {
+          error: (i) => (i.code === 'invalid_union' ? 'origin is one label or its number, e.g. "Email".' : undefined),
+        })
         .optional()
         .describe('Where it came from: Phone, Email, Web, … (or its number).'),
       externalRef: z

@@ -335,6 +335,11 @@ describe('aggregate_records', () => {
     // filter text is checked as query_entities' filter is
     [{ entity: 'account', where: 'creditlimit gt 0' }, /The column 'creditlimit' of account is not readable/],
     [{ entity: 'account', where: { column: 'name', op: 'like', value: '%x%' } }, /op 'like' does not exist/],
+    // said as query_entities says it: where the condition is wrong, in words, not zod's "expected string"
+    [
+      { entity: 'account', where: [{ column: 5, op: 'eq', value: 1 }] },
+      /^Error \(bad_input\): where\.column is text, not a number\.\n/,
+    ],
     [
       { entity: 'account', groupBy: ['address1_city'], top: 1000 },
       /top is at most 500 groups; narrow them with where, or group by a coarser column\./,

@@ -749,6 +749,26 @@ describe('query_entities', () => {
     expect(related.isError, textOf(related)).toBeFalsy();
     expect(documented.structuredContent.records.length).toBeGreaterThan(0);
     expect(ids(related)).toEqual(ids(documented));
+    // the same words in the documented shape, and ours in another casing, are read as meant too
+    for (const op of ['startsWith', 'StartsWith', 'STARTSWITH'] as const) {
+      const said = await h.call('query_entities', {
+        entity: 'contact',
+        select: ['fullname'],
+        where: { and: [{ column: 'parentcustomerid_account/name', op, value: parent.slice(0, 6) }] },
+        top: 5000,
+      });
+      expect(said.isError, textOf(said)).toBeFalsy();
+      expect(ids(said)).toEqual(ids(documented));
+    }
+    const sql = await h.call('query_entities', {
+      entity: 'account',
+      select: ['revenue'],
+      where: { column: 'revenue', op: '>=', value: 1_000_000 },
+      top: 5000,
+    });
+    expect(sql.structuredContent.records.length).toBe(
+      emu.rows('account').filter((a) => Number(a.revenue) >= 1_000_000).length,
+    );
     // an operator that is none of these is answered with the list
     const unknown = await h.call('query_entities', { entity: 'account', where: { revenue: { greaterThan: 5 } } });
     expect(textOf(unknown)).toMatch(/op 'greaterThan' does not exist\. Operators: eq, ne, gt/);
@@ -1331,7 +1351,7 @@ describe('query_entities', () => {
     ).toEqual([]);
   });
 
-  it('an operator from SQL (like, =, !=) is answered with the one meant; a lookup path in select with the lookup', async () => {
+  it('an operator from SQL (like) is answered with the one meant, one that means one of ours (!=, gte) is read as it; a lookup path in select with the lookup', async () => {
     const like = await h.call('query_entities', {
       entity: 'account',
       where: { column: 'name', op: 'like', value: '%Trey%' },
@@ -1339,22 +1359,39 @@ describe('query_entities', () => {
     expect(textOf(like)).toMatch(
       /op 'like' does not exist\. Use contains, startswith or endswith, with the text alone/,
     );
+    const ids = (r: any) => r.structuredContent.records.map((x: { id: string }) => x.id);
     const nested = await h.call('query_entities', {
       entity: 'account',
+      select: ['name'],
       where: {
         and: [
           { column: 'name', op: '!=', value: 'x' },
           { column: 'statecode', op: 'eq', value: 0 },
         ],
       },
+      top: 5000,
     });
-    expect(textOf(nested)).toBe("Error (bad_input): Unknown operator '!=' for 'name'.\nHow to fix: Use ne.");
-    // Prisma's words, which the column shorthand reads, are named in the documented form's refusal
+    const ne = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: {
+        and: [
+          { column: 'name', op: 'ne', value: 'x' },
+          { column: 'statecode', op: 'eq', value: 0 },
+        ],
+      },
+      top: 5000,
+    });
+    expect(nested.isError, textOf(nested)).toBeFalsy();
+    expect(ids(nested)).toEqual(ids(ne));
+    // Prisma's words, which the column shorthand reads, are read in the documented form too
     const gte = await h.call('query_entities', {
       entity: 'account',
+      select: ['revenue'],
       where: { column: 'revenue', op: 'gte', value: 1 },
+      top: 5000,
     });
-    expect(textOf(gte)).toMatch(/op 'gte' does not exist\. Use ge\./);
+    expect(gte.structuredContent.records.length).toBe(emu.rows('account').filter((a) => Number(a.revenue) >= 1).length);
     for (const op of ['near', 'constructor']) {
       const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op } });
       expect(textOf(unknown)).toMatch(new RegExp(`op '${op}' does not exist\\. Operators: eq, ne, gt`));

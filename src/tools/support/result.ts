@@ -60,6 +60,38 @@ export function toolSuccess(structured: Record<string, unknown>, text: string): 
   return { structuredContent: structured, content: [{ type: 'text', text }] };
 }
 
+/** How zod names the types it expected and received, in the words the rest of our messages use. */
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  number: 'a number',
+  int: 'a whole number',
+  string: 'text',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+  null: 'null',
+};
+
+/**
+ * One refused argument in words: our schemas' messages name their argument already; zod's own ("Invalid input:
+ * expected number, received string") do not, and say types as TypeScript does: "top is a number, not text".
+ * `path` is where in the arguments (top, where.and.0.column).
+ */
+export function issueText(message: string, path: string): string {
+  const type = /^Invalid input: expected (\w+), received (\w+)$/.exec(message);
+  if (path && type) {
+    const [, expected, received] = type as unknown as [string, string, string];
+    // zod's word for an argument left out is a type error on undefined: say that it is required
+    if (received === 'undefined') return `${path} is required.`;
+    const want = TYPE_WORDS[expected] ?? expected;
+    // a number with a fraction where a whole one is wanted: "not a number" would be wrong
+    return expected === 'int' ? `${path} is ${want}.` : `${path} is ${want}, not ${TYPE_WORDS[received] ?? received}.`;
+  }
+  if (path && /^Invalid input\.?$/.test(message))
+    return `${path} is not of a type it takes (its input schema in tools/list says which).`;
+  const named = !path || message.startsWith(path.split(/[.[]/)[0]!);
+  return `${named ? '' : `${path}: `}${message}${/[.)]$/.test(message) ? '' : '.'}`;
+}
+
 const ARGUMENTS_REFUSED = /^MCP error -32602: Input validation error: Invalid arguments for tool (\S+): ([\s\S]*)$/;
 const NO_SUCH_TOOL = /^MCP error -32602: Tool (.+) not found$/;
 
@@ -79,14 +111,8 @@ export function sdkToolError(
   if (refused) {
     const [, tool, issues] = refused as unknown as [string, string, string];
     const said = issues.split('\n').map((line) => {
-      // our schemas' messages name their argument already; zod's own ("Invalid input: expected number …") do not
       const at = / at ([\w.[\]]+)$/.exec(line);
-      const what = at ? line.slice(0, at.index) : line;
-      const path = at?.[1] ?? '';
-      const named = !path || what.startsWith(path.split(/[.[]/)[0]!);
-      // zod's word for an argument left out is a type error on undefined: say that it is required
-      if (path && /^Invalid input: expected \w+, received undefined$/.test(what)) return `${path} is required.`;
-      return `${named ? '' : `${path}: `}${what}${/[.)]$/.test(what) ? '' : '.'}`;
+      return issueText(at ? line.slice(0, at.index) : line, at?.[1] ?? '');
     });
     return text([
       `Error (bad_input): ${said.join(' ')}`,

@@ -110,6 +110,10 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
       message: `a condition has only column, op and value (or and/or/not), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
     });
   const node = withNames(v, ALIASES) as Record<string, unknown>;
+  // an operator in another casing or from SQL ("startsWith", "EQ", "==", ">="), where it means one of ours, is
+  // that one, as it is under a column's name ({"name": {"startsWith": "Con"}}); "like" and the rest are refused
+  // with the one meant
+  if (typeof node.op === 'string') node.op = operatorMeant(node.op) ?? node.op;
   for (const group of ['and', 'or']) {
     if (!Array.isArray(node[group])) continue;
     const children = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
