@@ -99,6 +99,26 @@ describe('emulator control API', () => {
 });
 
 describe('seed data', () => {
+  it('anchored to today, nothing was made or changed after the moment it started (at any hour of the day)', async () => {
+    const started = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const emu = await startEmulator({ tls: testTls(), scale: 200 });
+    try {
+      const tables = [
+        ...['account', 'contact', 'lead', 'opportunity', 'incident', 'annotation'],
+        ...['task', 'phonecall', 'email', 'appointment', 'incidentresolution', 'opportunityclose', 'activitypointer'],
+      ];
+      const later = tables.flatMap((t) =>
+        emu
+          .rows(t)
+          .filter((r) => String(r.createdon) > started || String(r.modifiedon) > started)
+          .map((r) => `${t} ${r.createdon} ${r.modifiedon}`),
+      );
+      expect(later).toEqual([]);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('is deterministic for a seed and scales with --scale (related records in proportion)', async () => {
     const tls = testTls();
     const a = await startEmulator({ tls, seed: 7, scale: 40, anchorDate: new Date('2026-11-15') });

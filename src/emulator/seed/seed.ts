@@ -61,6 +61,8 @@ const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export function seedStore(store: Store, schema: Schema, o: SeedOptions): number {
   const rnd = new Random(o.seed);
   const anchor = Date.UTC(o.anchor.getUTCFullYear(), o.anchor.getUTCMonth(), o.anchor.getUTCDate());
+  // how much of the anchor day has passed: all of it for a day gone by (a fixed anchor), none for one to come
+  const todaySoFar = Math.min(DAY, Math.max(0, Date.now() - anchor));
   const admin = o.users[0]!;
   let count = 0;
   // a user as a lookup value, one shared (frozen) object per user: half a million rows each carry three of them
@@ -81,7 +83,12 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     const table = store.table(logical);
     // the draw is made either way, so the rest of the organisation is the same whatever the ids look like
     const id = opts.id ?? store.ids.next(rnd.guid());
-    const created = anchor - (opts.createdDaysAgo ?? rnd.int(30, 900)) * DAY + rnd.int(0, DAY - 1);
+    const days = opts.createdDaysAgo ?? rnd.int(30, 900);
+    const time = rnd.int(0, DAY - 1);
+    // made on the anchor day, a record was made before now: a time later today is in the future, and sorted
+    // above what a user makes now (a test that ran just after midnight UTC found a seeded email "newer" than
+    // the task it had just made)
+    const created = anchor - days * DAY + (days === 0 ? Math.floor((time * todaySoFar) / DAY) : time);
     const row: Row = {
       [def.primaryIdAttribute]: id,
       createdon: iso(created),
