@@ -100,5 +100,8 @@ export const readOnlyError = (what: string) =>
     },
   );
 
+/** "an account", "a contact": a table named in a sentence (logical names are lower case). */
+export const aTable = (name: string) => `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+
 export const badInput = (message: string, hint: string) =>
   new DynamicsMcpError('bad_input', message, hint, { retryable: false });

@@ -1,4 +1,4 @@
-import { badInput } from '../errors.js';
+import { aTable, badInput } from '../errors.js';
 import type { ColumnModel, EntityModel } from '../policy/model.js';
 import type { Row } from './client.js';
 import { guidValue } from './coerce.js';
@@ -59,7 +59,7 @@ export async function partyRecords(
     const table = (await metadata.resolveEntityName(entity)) ?? entity;
     const nav = [...party.singleNavs.values()].find((n) => n.attribute === 'partyid' && n.target === table);
     if (!nav || (col.targets && !col.targets.includes(table)))
-      throw badInput(`${what} cannot list a ${table}.`, `It lists people from: ${col.targets?.join(', ')}.`);
+      throw badInput(`${what} cannot list ${aTable(table)}.`, `It lists people from: ${col.targets?.join(', ')}.`);
     const target = await metadata.entity(table);
     const id = guidValue(typeof ref === 'object' ? (ref.id ?? '') : ref, what);
     out.push({

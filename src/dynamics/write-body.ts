@@ -1,4 +1,4 @@
-import { badInput, DynamicsMcpError } from '../errors.js';
+import { aTable, badInput, DynamicsMcpError } from '../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closestColumns } from '../policy/suggest.js';
@@ -87,7 +87,7 @@ export async function writeBody(
       const targetName = (await metadata.resolveEntityName(target)) ?? target;
       if (col.targets && !col.targets.includes(targetName))
         throw badInput(
-          `${model.logicalName}.${col.logicalName} cannot point at ${targetName === target ? 'a ' : ''}${targetName}.`,
+          `${model.logicalName}.${col.logicalName} cannot point at ${targetName === target ? aTable(targetName) : targetName}.`,
           `It points at ${col.targets.join(' or ')}.`,
         );
       const nav = [...model.singleNavs.values()].find(

@@ -484,6 +484,14 @@ describe('create_record: accounts, contacts and opportunities', () => {
       values: { subject: 'Nobody called', regardingobjectid: String(deal.name), to: unknown },
     });
     expect(textOf(bare)).toContain(`phonecall.to: no account, contact, lead or user has the id ${unknown}.`);
+    // a deal is no person to call
+    const deal2 = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Nobody called', to: { entity: 'opportunity', id: String(deal.opportunityid) } },
+    });
+    expect(textOf(deal2)).toBe(
+      'Error (bad_input): phonecall.to cannot list an opportunity.\nHow to fix: It lists people from: account, contact, lead, systemuser.',
+    );
     expect(emu.rows('phonecall')).toHaveLength(before);
     // who was on it is set when the call is logged
     const change = await h.call('update_record', { entity: 'phonecall', id, values: { to: String(ann!.fullname) } });

@@ -245,6 +245,11 @@ describe('get_record without a table: the record found in any table', () => {
     expect(textOf(none)).toBe(
       'Error (bad_input): No record this server may read has the id 00000000-0000-4000-8000-00000000abcd.\nHow to fix: Check the id (query_entities or a lookup in a result gives it), or pass entity: the table it belongs to.',
     );
+    // a name in no table: how to look in each, and where activities are found (by subject, not looked for here)
+    const nowhere = await h.call('get_record', { id: 'Follow-up about the renewal' });
+    expect(textOf(nowhere)).toContain(
+      'How to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}), or on contact (fullname), lead (fullname), opportunity (name), incident (title), systemuser (fullname) alike, and pass its id. An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer',
+    );
     // a number no case has is looked for as a name, and said to be neither
     const unknown = await h.call('get_record', { id: 'CAS-99999-ZZZZZZ' });
     expect(textOf(unknown)).toMatch(

@@ -89,8 +89,10 @@ export async function recordNamed(
   const a = /^[aeio]/.test(noun) ? 'an' : 'a';
   const where = many ? ` in ${nouns.slice(0, -1).join(', ')} or ${nouns.at(-1)}` : '';
   const first = asked[0];
+  // each table asked, with the column its names are in ("contact (fullname)"), when there are several
+  const others = asked.slice(1).map((q) => `${q.model.logicalName} (${q.column})`);
   const look = first
-    ? `Find it with query_entities on ${first.model.logicalName} (e.g. where {"${first.column}": {"contains": "<part of the name>"}}) and pass its id.`
+    ? `Find it with query_entities on ${first.model.logicalName} (e.g. where {"${first.column}": {"contains": "<part of the name>"}})${others.length ? `, or on ${others.join(', ')} alike,` : ''} and pass its id.`
     : `Pass the ${noun}'s id: this server may not read ${noun} names.`;
   if (!found.length) {
     // names that contain it ("Megan" for Megan Bowen), to choose from: read only now, after the exact one failed

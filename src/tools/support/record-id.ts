@@ -106,9 +106,16 @@ export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{
     }
   }
   const named = await recordNamed(ctx, tables, given, 'id').catch((e: unknown) => {
-    if (asNumber && e instanceof DynamicsMcpError && e.kind === 'bad_input')
-      throw badInput(`No case has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`, e.hint);
-    throw e;
+    if (!(e instanceof DynamicsMcpError) || e.kind !== 'bad_input' || !e.message.includes(' is neither ')) throw e;
+    // a name no record has may be an activity's subject ("the call about pricing"), which is not looked for
+    const activities =
+      e.hint.startsWith('Find it') && ctx.policy.canRead('activitypointer', 'subject')
+        ? ' An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer, e.g. where {"subject": {"contains": "<words from it>"}}.'
+        : '';
+    const message = asNumber
+      ? `No case has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`
+      : e.message;
+    throw badInput(message, `${e.hint}${activities}`);
   });
   ctx.recordId = named.id.toLowerCase();
   ctx.recordName = named.name;
