@@ -140,7 +140,15 @@ export const DEFAULT_POLICY: PolicyInput = {
         'donotemail',
         'description',
       ],
-      expand: ['parentcustomerid_account', 'ownerid', 'Contact_Annotation', ...activitiesOf('Contact')],
+      // a contact's Company Name is an account or, less often, another contact: both followed, so that "the
+      // contacts of Contoso" by name asks both
+      expand: [
+        'parentcustomerid_account',
+        'parentcustomerid_contact',
+        'ownerid',
+        'Contact_Annotation',
+        ...activitiesOf('Contact'),
+      ],
       sensitive: ['emailaddress1', 'telephone1', 'mobilephone'],
     },
     lead: {

@@ -8,7 +8,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator, throttledResponse, webApiAnswer } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 type Answer = { structuredContent: { records: { id: string }[] } };
 /** The ids a query returned, sorted: to compare with the emulator's rows whatever the order. */
@@ -565,36 +565,61 @@ describe('query_entities', () => {
     expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
   });
 
-  it('a customer lookup the policy follows to some of its tables only: refused with the question it can answer, which then is', async () => {
-    // the built-in policy follows a contact's parent customer to accounts, not to contacts
-    const asked = await h.call('query_entities', {
-      entity: 'contact',
-      select: ['fullname'],
-      where: { parentcustomerid: { name: { startsWith: 'Contoso' } } },
-    });
-    expect(textOf(asked)).toBe(
-      "Error (policy): 'parentcustomerid' of contact points at account and contact, and this server's policy follows it to account only: a condition on it cannot be checked for the rest.\nHow to fix: To match only records whose parentcustomerid is an account, name that relationship: 'parentcustomerid_account/name'.",
-    );
+  it('a customer lookup by name asks each table it points at; where the policy follows it to some only, refused with the question it can answer, which then is', async () => {
     const contoso = new Set(
       emu
         .rows('account')
         .filter((a) => String(a.name).startsWith('Contoso'))
         .map((a) => a.accountid),
     );
-    const expected = emu
+    const ofContoso = emu
       .rows('contact')
       .filter((c) => contoso.has((c.parentcustomerid as { id?: string } | null)?.id))
       .map((c) => String(c.contactid))
       .sort();
-    const narrower = await h.call('query_entities', {
+    expect(ofContoso.length).toBeGreaterThan(0);
+    // the built-in policy follows a contact's parent customer to accounts and contacts: "the contacts of
+    // Contoso" asks both (no contact's parent is a contact named Contoso…)
+    const both = await h.call('query_entities', {
       entity: 'contact',
       select: ['fullname'],
-      where: { 'parentcustomerid_account/name': { startsWith: 'Contoso' } },
+      where: { parentcustomerid: { name: { startsWith: 'Contoso' } } },
       top: 5000,
     });
-    expect(narrower.isError, textOf(narrower)).toBeFalsy();
-    expect(expected.length).toBeGreaterThan(0);
-    expect(ids(narrower)).toEqual(expected);
+    expect(both.isError, textOf(both)).toBeFalsy();
+    expect(ids(both)).toEqual(ofContoso);
+    // a policy that follows it to accounts only
+    const narrow = await connectInMemory(emu, {
+      env: {
+        DYNAMICS_MCP_POLICY: builtInPolicyWith('parent-accounts-only', (entities) => ({
+          ...entities,
+          contact: {
+            ...entities.contact!,
+            expand: entities.contact!.expand!.filter((e) => e !== 'parentcustomerid_contact'),
+          },
+        })),
+      },
+    });
+    try {
+      const asked = await narrow.call('query_entities', {
+        entity: 'contact',
+        select: ['fullname'],
+        where: { parentcustomerid: { name: { startsWith: 'Contoso' } } },
+      });
+      expect(textOf(asked)).toBe(
+        "Error (policy): 'parentcustomerid' of contact points at account and contact, and this server's policy follows it to account only: a condition on it cannot be checked for the rest.\nHow to fix: To match only records whose parentcustomerid is an account, name that relationship: 'parentcustomerid_account/name'.",
+      );
+      const narrower = await narrow.call('query_entities', {
+        entity: 'contact',
+        select: ['fullname'],
+        where: { 'parentcustomerid_account/name': { startsWith: 'Contoso' } },
+        top: 5000,
+      });
+      expect(narrower.isError, textOf(narrower)).toBeFalsy();
+      expect(ids(narrower)).toEqual(ofContoso);
+    } finally {
+      await narrow.close();
+    }
   });
 
   // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
@@ -1359,7 +1384,6 @@ describe('query_entities', () => {
     expect(textOf(like)).toMatch(
       /op 'like' does not exist\. Use contains, startswith or endswith, with the text alone/,
     );
-    const ids = (r: any) => r.structuredContent.records.map((x: { id: string }) => x.id);
     const nested = await h.call('query_entities', {
       entity: 'account',
       select: ['name'],
