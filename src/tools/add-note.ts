@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DynamicsMcpError } from '../errors.js';
-import { defineTool } from './define.js';
+import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { nameBasedId } from './support/dedupe.js';
+import { nameBasedId, sameDaySince, utcDay } from './support/dedupe.js';
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY, entityParam, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
@@ -63,24 +63,30 @@ export const addNote = defineTool({
     };
     // the note's id comes from what it says, where and when: the same call sent again (a client's retry, a
     // model repeating itself) writes the same record id, which Dataverse creates once (If-None-Match: *)
-    const day = new Date().toISOString().slice(0, 10);
     // (as a JSON list: a title ending in ':' and a text starting with one are not the same note)
-    const id = nameBasedId(
-      ctx.config.dynamics.url,
-      JSON.stringify(['note', record.entity, recordId, day, args.title ?? null, args.text]),
-    );
+    const idOn = (day: string) =>
+      nameBasedId(
+        ctx.config.dynamics.url,
+        JSON.stringify(['note', record.entity, recordId, day, args.title ?? null, args.text]),
+      );
+    const now = Date.now();
+    let id = idOn(utcDay(now));
     const values = {
       ...(args.title ? { subject: args.title } : {}),
       notetext: args.text,
       objectid: { entity: record.entity, id: recordId },
     };
-    let existing = false;
-    try {
-      await ctx.client.create('annotation', values, { id, signal: ctx.signal });
-    } catch (err) {
-      if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
-      existing = true;
-    }
+    // just after midnight (UTC), the same note added just before it is the one a retried call made
+    const before = utcDay(sameDaySince(now)) !== utcDay(now) ? idOn(utcDay(sameDaySince(now))) : undefined;
+    let existing = !!before && (await noteExists(ctx, before));
+    if (existing) id = before!;
+    else
+      try {
+        await ctx.client.create('annotation', values, { id, signal: ctx.signal });
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError) || err.kind !== 'duplicate') throw err;
+        existing = true;
+      }
     await ctx.audit.record({
       tool: 'add_note',
       entity: 'annotation',
@@ -101,3 +107,15 @@ export const addNote = defineTool({
     };
   },
 });
+
+/** Whether the note with this id is there (read through the policy: a policy that hides notes says no). */
+async function noteExists(ctx: ToolContext, id: string): Promise<boolean> {
+  if (!ctx.policy.canRead('annotation', 'annotationid')) return false;
+  try {
+    await ctx.client.get('annotation', id, { select: ['annotationid'], signal: ctx.signal });
+    return true;
+  } catch (err) {
+    if (err instanceof DynamicsMcpError && err.kind === 'not_found') return false;
+    throw err;
+  }
+}

@@ -7,7 +7,7 @@ import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { createOnce, createUnderRules } from './support/dedupe.js';
+import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
@@ -48,7 +48,7 @@ const OPEN_ONLY = new Set(['task']);
  * completed, so a model repeating itself that day means the call already logged; another day, another call.
  */
 const ONCE_A_DAY = new Set(['phonecall']);
-const todayUtc = () => new Date().toISOString().slice(0, 10);
+const todayUtc = () => utcDay(Date.now());
 
 function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
   const rule = CUSTOMER_FROM[model.logicalName];
@@ -251,10 +251,17 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
   // a task done is not the next one: only an open one is the same (all count for the next one's id, which
   // must differ from theirs)
   const openOnly = OPEN_ONLY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'statecode');
-  // made today (UTC, as the id's key counts): the day starts at midnight, compared as a moment
+  // made today (UTC, as the id's key counts), compared as a moment: from midnight, or from a few minutes
+  // before it just after it (a call retried across midnight is the one it made before)
   const today =
     ONCE_A_DAY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'createdon')
-      ? [{ column: 'createdon', op: 'ge' as const, value: `${todayUtc()}T00:00:00Z` }]
+      ? [
+          {
+            column: 'createdon',
+            op: 'ge' as const,
+            value: new Date(sameDaySince()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          },
+        ]
       : [];
   const columns = [
     model.primaryNameAttribute,

@@ -19,6 +19,22 @@ export function nameBasedId(namespace: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+const DAY_MS = 86_400_000;
+/**
+ * How long after midnight (UTC) a write made just before it still counts as that day's: a tool's "once a
+ * day" would otherwise let a call retried across midnight (its answer lost at 23:59, sent again at 00:01)
+ * make the record a second time.
+ */
+export const RETRY_WINDOW_MS = 10 * 60_000;
+
+/** The moment from which a write made `now` may be a repeat: today's midnight (UTC), or a little before it. */
+export function sameDaySince(now = Date.now()): number {
+  return Math.min(Math.floor(now / DAY_MS) * DAY_MS, now - RETRY_WINDOW_MS);
+}
+
+/** The UTC day of a moment, YYYY-MM-DD. */
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 /** Serialises work per key inside this process (check-then-create must not interleave for one key). */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();
