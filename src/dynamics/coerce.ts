@@ -154,7 +154,8 @@ export function toLiteral(
           : `Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z (${today}). For a period relative to ` +
               'today, use a where condition with op lastXDays or nextXDays (value: a number of days), today, yesterday, ' +
               'tomorrow, or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the ' +
-              'period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months"; ' +
+              'period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months", ' +
+              'or a month or year by name, "2026-11", "November 2026", "2026"; ' +
               'compared, a period is its first or last day: {"lt": "this month"} is before it, {"between": ["this month", "next quarter"]} both.',
       );
     }

@@ -220,6 +220,8 @@ export function monthsInWords(v: unknown, today = new Date()): { from: string; t
     .toLowerCase()
     .replace(/\s+/g, ' ')
     .replace(/^(?:in |within |over )?the /, '');
+  const named = calendarPeriod(t);
+  if (named) return named;
   const m = /^(last|past|previous|next) (?:(\d+) )?(month|year)s?$/.exec(t);
   if (!m) return undefined;
   const n = Number(m[2] ?? 1) * (m[3] === 'year' ? 12 : 1);
@@ -232,6 +234,46 @@ export function monthsInWords(v: unknown, today = new Date()): { from: string; t
     return day(new Date(Date.UTC(y, mo, Math.min(today.getUTCDate(), last))));
   };
   return m[1] === 'next' ? { from: day(today), to: shifted(n) } : { from: shifted(-n), to: day(today) };
+}
+
+const MONTH_NAMES = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+
+/**
+ * A calendar month or year by its name, as people and ISO 8601 write them: "2026-11", "November 2026", "Nov
+ * 2026", "2026 november"; "2026" (the calendar year: a fiscal one is "FY2026"). Its first and last day. A month
+ * without its year is not read: whether "November" is the last one or the next is a guess.
+ */
+function calendarPeriod(t: string): { from: string; to: string } | undefined {
+  const day = (y: number, m: number, d: number) => new Date(Date.UTC(y, m, d)).toISOString().slice(0, 10);
+  // Dataverse's dates run from 1753 (SQL Server's datetime) to 9999
+  const known = (y: number) => y >= 1753 && y <= 9999;
+  const monthOf = (y: number, m: number) =>
+    m >= 0 && m < 12 && known(y) ? { from: day(y, m, 1), to: day(y, m + 1, 0) } : undefined;
+  const iso = /^(\d{4})-(\d{2})$/.exec(t);
+  if (iso) return monthOf(Number(iso[1]), Number(iso[2]) - 1);
+  const named = /^([a-z]+)\.?,? (\d{4})$/.exec(t);
+  const reversed = /^(\d{4}) ([a-z]+)$/.exec(t);
+  const [word, year] = named ? [named[1]!, named[2]!] : reversed ? [reversed[2]!, reversed[1]!] : [];
+  if (word && year) {
+    // its name, or three or more of its first letters ("nov", "sept")
+    const m = word.length >= 3 ? MONTH_NAMES.findIndex((n) => n.startsWith(word)) : -1;
+    return m >= 0 ? monthOf(Number(year), m) : undefined;
+  }
+  const whole = /^(\d{4})$/.exec(t);
+  return whole && known(Number(whole[1])) ? { from: `${whole[1]}-01-01`, to: `${whole[1]}-12-31` } : undefined;
 }
 
 /** `%`, `_` and `[` are LIKE wildcards in Dataverse string functions (FILTER); a structured value means them literally. */

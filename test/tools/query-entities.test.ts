@@ -1066,7 +1066,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last wednesday' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
     expect(textOf(r)).toContain(
-      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months"; compared, a period is its first or last day: {"lt": "this month"} is before it, {"between": ["this month", "next quarter"]} both.',
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months", or a month or year by name, "2026-11", "November 2026", "2026"; compared, a period is its first or last day: {"lt": "this month"} is before it, {"between": ["this month", "next quarter"]} both.',
     );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);
@@ -1128,6 +1128,48 @@ describe('query_entities', () => {
       top: 5000,
     });
     expect(ids(twoWeeks)).toEqual(ids(days));
+  });
+
+  it('a month or a year by name ("2026-11", "November 2026", "2026") is its first to last day; compared, its first or last', async () => {
+    const leads = emu.rows('lead');
+    // the month and the year most leads were made in
+    const most = (key: (d: string) => string) => {
+      const n = new Map<string, number>();
+      for (const l of leads) n.set(key(String(l.createdon)), (n.get(key(String(l.createdon))) ?? 0) + 1);
+      return [...n].sort((a, b) => b[1] - a[1])[0]![0];
+    };
+    const month = most((d) => d.slice(0, 7));
+    const year = most((d) => d.slice(0, 4));
+    const inMonth = leads
+      .filter((l) => String(l.createdon).startsWith(month))
+      .map((l) => String(l.leadid))
+      .sort();
+    const inYear = leads
+      .filter((l) => String(l.createdon).startsWith(year))
+      .map((l) => String(l.leadid))
+      .sort();
+    const named = new Date(`${month}-01T00:00:00Z`).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
+    const ask = (where: unknown) =>
+      h.call('query_entities', { entity: 'lead', select: ['createdon'], where, top: 5000 });
+    for (const said of [
+      month,
+      `${named} ${month.slice(0, 4)}`,
+      `${named.slice(0, 3).toLowerCase()} ${month.slice(0, 4)}`,
+    ]) {
+      const r = await ask({ createdon: said });
+      expect(r.isError, `${said}: ${textOf(r)}`).toBeFalsy();
+      expect(ids(r), said).toEqual(inMonth);
+    }
+    expect(ids(await ask({ createdon: year }))).toEqual(inYear);
+    // compared: before the month is before its first day
+    const before = leads
+      .filter((l) => String(l.createdon).slice(0, 7) < month)
+      .map((l) => String(l.leadid))
+      .sort();
+    expect(ids(await ask({ createdon: { lt: month } }))).toEqual(before);
+    // a month without its year is a guess, and is refused as not a date
+    const bare = await ask({ createdon: named });
+    expect(textOf(bare)).toMatch(new RegExp(`lead\\.createdon is a date; '${named}' is not an ISO date`));
   });
 
   // Dataverse's query functions NextMonth, LastWeek, Yesterday… (FILTER in shared/reference): the periods
