@@ -205,6 +205,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       externalRef: 2 ** 60,
     });
     expect(textOf(unsafe)).toMatch(/externalRef is text, not a number\./);
+    // one cause an argument: an empty list for a text is "not a list", not also "empty text"
+    const empty = await h.call('resolve_case', { id: account.id, resolution: [] });
+    expect(textOf(empty)).toBe(
+      'Error (bad_input): resolution is text, not a list.\nHow to fix: Call resolve_case again with that argument corrected; its input schema (tools/list) says what each one takes.',
+    );
     // a union of types (a label or its number) says which, not zod's bare "Invalid input"
     const listed = await h.call('create_case', { title: 'x', customer: { accountId: account.id }, caseType: ['a'] });
     expect(textOf(listed)).toMatch(/^Error \(bad_input\): caseType is one label or its number, e\.g\. "Problem"\./);

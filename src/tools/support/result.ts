@@ -110,9 +110,14 @@ export function sdkToolError(
   const refused = ARGUMENTS_REFUSED.exec(message);
   if (refused) {
     const [, tool, issues] = refused as unknown as [string, string, string];
-    const said = issues.split('\n').map((line) => {
+    // one cause an argument: zod may add a check's message to a type error ([] as text: "not a list", then "empty")
+    const paths = new Set<string>();
+    const said = issues.split('\n').flatMap((line) => {
       const at = / at ([\w.[\]]+)$/.exec(line);
-      return issueText(at ? line.slice(0, at.index) : line, at?.[1] ?? '');
+      const path = at?.[1] ?? '';
+      if (path && paths.has(path)) return [];
+      paths.add(path);
+      return [issueText(at ? line.slice(0, at.index) : line, path)];
     });
     return text([
       `Error (bad_input): ${said.join(' ')}`,
