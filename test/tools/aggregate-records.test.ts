@@ -338,7 +338,7 @@ describe('aggregate_records', () => {
     // said as query_entities says it: where the condition is wrong, in words, not zod's "expected string"
     [
       { entity: 'account', where: [{ column: 5, op: 'eq', value: 1 }] },
-      /^Error \(bad_input\): where\.column is text, not a number\.\n/,
+      /^Error \(bad_input\): where\.column takes text, not a number\.\n/,
     ],
     [
       { entity: 'account', groupBy: ['address1_city'], top: 1000 },

@@ -107,7 +107,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
   it("zod's own words name the argument, several causes are said together, and a tool that does not exist lists those that do", async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 'lots', select: 5 });
     expect(textOf(r)).toMatch(
-      /^Error \(bad_input\): select is a list of column names, .* top is a number, not text\.\nHow to fix: Call query_entities again with those arguments corrected; its input schema \(tools\/list\) says what each one takes\.$/,
+      /^Error \(bad_input\): select is a list of column names, .* top takes a number, not text\.\nHow to fix: Call query_entities again with those arguments corrected; its input schema \(tools\/list\) says what each one takes\.$/,
     );
     // an argument left out is said to be required, not "expected string, received undefined"
     const left = await h.call('create_lead', { firstName: 'Ana', email: 'ana.left-out@example.com' });
@@ -192,8 +192,8 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     // a text that is not the type written out is still refused, and nothing is sent
     const since = emu.requests().length;
     for (const [top, message] of [
-      ['ten', 'top is a number, not text.'],
-      ['2.5', 'top is a whole number.'],
+      ['ten', 'top takes a number, not text.'],
+      ['2.5', 'top takes a whole number.'],
     ] as const) {
       const r = await h.call('query_entities', { entity: 'account', top });
       expect(r.isError).toBe(true);
@@ -204,12 +204,15 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       customer: { accountId: account.id },
       externalRef: 2 ** 60,
     });
-    expect(textOf(unsafe)).toMatch(/externalRef is text, not a number\./);
+    expect(textOf(unsafe)).toMatch(/externalRef takes text, not a number\./);
     // one cause an argument: an empty list for a text is "not a list", not also "empty text"
     const empty = await h.call('resolve_case', { id: account.id, resolution: [] });
     expect(textOf(empty)).toBe(
-      'Error (bad_input): resolution is text, not a list.\nHow to fix: Call resolve_case again with that argument corrected; its input schema (tools/list) says what each one takes.',
+      'Error (bad_input): resolution takes text, not a list.\nHow to fix: Call resolve_case again with that argument corrected; its input schema (tools/list) says what each one takes.',
     );
+    // zod's record (an object of names and values) is an object too
+    const extra = await h.call('create_lead', { lastName: 'Silva', extra: 'jobtitle=CFO' });
+    expect(textOf(extra)).toMatch(/^Error \(bad_input\): extra takes an object, not text\./);
     // a union of types (a label or its number) says which, not zod's bare "Invalid input"
     const listed = await h.call('create_case', { title: 'x', customer: { accountId: account.id }, caseType: ['a'] });
     expect(textOf(listed)).toMatch(/^Error \(bad_input\): caseType is one label or its number, e\.g\. "Problem"\./);

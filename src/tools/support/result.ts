@@ -68,12 +68,13 @@ const TYPE_WORDS: Readonly<Record<string, string>> = {
   boolean: 'true or false',
   array: 'a list',
   object: 'an object',
+  record: 'an object',
   null: 'null',
 };
 
 /**
  * One refused argument in words: our schemas' messages name their argument already; zod's own ("Invalid input:
- * expected number, received string") do not, and say types as TypeScript does: "top is a number, not text".
+ * expected number, received string") do not, and say types as TypeScript does: "top takes a number, not text".
  * `path` is where in the arguments (top, where.and.0.column).
  */
 export function issueText(message: string, path: string): string {
@@ -84,7 +85,9 @@ export function issueText(message: string, path: string): string {
     if (received === 'undefined') return `${path} is required.`;
     const want = TYPE_WORDS[expected] ?? expected;
     // a number with a fraction where a whole one is wanted: "not a number" would be wrong
-    return expected === 'int' ? `${path} is ${want}.` : `${path} is ${want}, not ${TYPE_WORDS[received] ?? received}.`;
+    return expected === 'int'
+      ? `${path} takes ${want}.`
+      : `${path} takes ${want}, not ${TYPE_WORDS[received] ?? received}.`;
   }
   if (path && /^Invalid input\.?$/.test(message))
     return `${path} is not of a type it takes (its input schema in tools/list says which).`;
