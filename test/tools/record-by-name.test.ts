@@ -255,6 +255,9 @@ describe('get_record without a table: the record found in any table', () => {
     expect(textOf(unknown)).toMatch(
       /^Error \(bad_input\): No case has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident or user\./,
     );
+    expect(textOf(unknown)).toContain(
+      'How to fix: Check the case number (its ticketnumber) with the user, or find the case with query_entities on incident',
+    );
   });
 
   it('a lookup copied from a result names its table: that one is read, none searched', async () => {

@@ -112,10 +112,12 @@ export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{
       e.hint.startsWith('Find it') && ctx.policy.canRead('activitypointer', 'subject')
         ? ' An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer, e.g. where {"subject": {"contains": "<words from it>"}}.'
         : '';
-    const message = asNumber
-      ? `No case has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`
-      : e.message;
-    throw badInput(message, `${e.hint}${activities}`);
+    if (asNumber)
+      throw badInput(
+        `No case has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`,
+        `Check the case number (its ticketnumber) with the user, or find the case with query_entities on incident (e.g. where {"title": {"contains": "<words from it>"}}).${e.hint.startsWith('Find it') ? '' : ` ${e.hint}`}`,
+      );
+    throw badInput(e.message, `${e.hint}${activities}`);
   });
   ctx.recordId = named.id.toLowerCase();
   ctx.recordName = named.name;
