@@ -4,6 +4,15 @@ import { sameCall } from './waits.js';
 const SIDE_BY_SIDE = 100;
 
 /**
+ * A call's signal about to guard many requests side by side (a name looked for in every table), each
+ * listening on it until it ends: more than Node's 10 listeners is no leak there, and the warning would reach
+ * stderr. Raised where the fan-out is, not for every request (an ordinary call makes one or two).
+ */
+export function sideBySide(signal: AbortSignal | undefined): void {
+  if (signal && getMaxListeners(signal) < SIDE_BY_SIDE) setMaxListeners(SIDE_BY_SIDE, signal);
+}
+
+/**
  * A signal that aborts when `parent` does, or after `ms`, and is released with done() once the work it
  * guards has ended. AbortSignal.any and AbortSignal.timeout do the same, but on Node 20 each composite
  * stays attached to a long-lived parent (a whole paged read) until that parent is collected
@@ -21,9 +30,6 @@ export function linkedSignal(
     return { signal: ac.signal, abort: () => {}, done: () => {} };
   }
   const onAbort = () => ac.abort(parent?.reason);
-  // one call's signal guards many requests side by side (a name looked for in every table, pages read in
-  // ranges), each listening until it ends: more than Node's 10 is no leak, and its warning would reach stderr
-  if (parent && getMaxListeners(parent) < SIDE_BY_SIDE) setMaxListeners(SIDE_BY_SIDE, parent);
   parent?.addEventListener('abort', onAbort, { once: true });
   const timer =
     ms === undefined

@@ -1,5 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
+import { sideBySide } from '../../dynamics/signals.js';
 import { badInput } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -47,6 +48,7 @@ export async function recordNamed(
 ): Promise<{ entity: string; id: string; name: string }> {
   // the tables are asked side by side (a name given for a record of any table asks half a dozen), and their
   // answers kept in the order of `tables`
+  sideBySide(ctx.signal);
   const asked = (
     await Promise.all(
       tables.map(async (table) => {

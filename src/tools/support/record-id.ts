@@ -1,3 +1,4 @@
+import { sideBySide } from '../../dynamics/signals.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
@@ -136,6 +137,7 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
     ...activities,
     ...(shown.includes('annotation') ? ['annotation'] : []),
   ];
+  sideBySide(ctx.signal);
   const holding = (
     await Promise.all(
       tables.map(async (table) => {
