@@ -77,7 +77,8 @@ export const addNote = defineTool({
       objectid: { entity: record.entity, id: recordId },
     };
     // just after midnight (UTC), the same note added just before it is the one a retried call made
-    const before = utcDay(sameDaySince(now)) !== utcDay(now) ? idOn(utcDay(sameDaySince(now))) : undefined;
+    const earlier = utcDay(sameDaySince(now));
+    const before = earlier !== utcDay(now) ? idOn(earlier) : undefined;
     let existing = !!before && (await noteExists(ctx, before));
     if (existing) id = before!;
     else

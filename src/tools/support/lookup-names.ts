@@ -188,15 +188,10 @@ async function tableOfId(ctx: ToolContext, targets: string[], value: unknown, wh
   if (!id) return value;
   const asked: string[] = [];
   for (const table of targets) {
-    const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-    const key = model?.primaryIdAttribute;
-    if (!model || !key || !ctx.policy.canRead(model.logicalName, key)) continue;
-    asked.push(model.logicalName);
-    const page = await ctx.client.query(
-      { entity: model.logicalName, select: [key], where: { column: key, op: 'eq', value: id }, top: 1 },
-      { signal: ctx.signal, internal: true },
-    );
-    if (page.rows.length) return { entity: model.logicalName, id };
+    const found = await holdsId(ctx, table, id);
+    if (found === undefined) continue;
+    if (found.holds) return { entity: found.table, id };
+    asked.push(found.table);
   }
   if (!asked.length) return value;
   const nouns = asked.map((t) => (t === 'systemuser' ? 'user' : t));
@@ -205,6 +200,25 @@ async function tableOfId(ctx: ToolContext, targets: string[], value: unknown, wh
     `${what}: no ${either} has the id ${id}.`,
     'Find the record with query_entities (or pass its name) and use the id it gives.',
   );
+}
+
+/**
+ * Whether `table` has a record with this id, asked through the policy (its key must be readable); undefined
+ * when the table cannot be asked.
+ */
+export async function holdsId(
+  ctx: ToolContext,
+  table: string,
+  id: string,
+): Promise<{ table: string; holds: boolean } | undefined> {
+  const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+  const key = model?.primaryIdAttribute;
+  if (!model || !key || !ctx.policy.canRead(model.logicalName, key)) return undefined;
+  const page = await ctx.client.query(
+    { entity: model.logicalName, select: [key], where: { column: key, op: 'eq', value: id }, top: 1 },
+    { signal: ctx.signal, internal: true },
+  );
+  return { table: model.logicalName, holds: page.rows.length > 0 };
 }
 
 /** The one record of `targets` a name gives ("me" being the signed-in user where a user may be meant). */

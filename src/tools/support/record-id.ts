@@ -2,7 +2,7 @@ import { sideBySide } from '../../dynamics/signals.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
-import { recordNamed } from './lookup-names.js';
+import { holdsId, recordNamed } from './lookup-names.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -138,20 +138,9 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
     ...(shown.includes('annotation') ? ['annotation'] : []),
   ];
   sideBySide(ctx.signal);
-  const holding = (
-    await Promise.all(
-      tables.map(async (table) => {
-        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-        const key = model?.primaryIdAttribute;
-        if (!model || !key || !ctx.policy.canRead(model.logicalName, key)) return [];
-        const page = await ctx.client.query(
-          { entity: model.logicalName, select: [key], where: { column: key, op: 'eq', value: id }, top: 1 },
-          { signal: ctx.signal, internal: true },
-        );
-        return page.rows.length ? [model.logicalName] : [];
-      }),
-    )
-  ).flat();
+  const holding = (await Promise.all(tables.map((table) => holdsId(ctx, table, id))))
+    .filter((f) => f?.holds)
+    .map((f) => f!.table);
   if (holding.length === 1) return holding[0]!;
   throw badInput(
     holding.length
