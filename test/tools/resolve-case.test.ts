@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { apiRequests } from '../helpers/client.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
+import { apiRequests, clientFor } from '../helpers/client.js';
 import {
   auditLog,
   builtInPolicyWith,
@@ -166,6 +167,46 @@ describe('resolve_case', () => {
     } finally {
       await emu.reset();
     }
+  });
+
+  it('a case number said without its random part (CAS-01030 for CAS-01030-X1Y2Z3) is the case whose number begins so', async () => {
+    const c = await openCase();
+    const sequence = String(c.ticketnumber).split('-').slice(0, 2).join('-');
+    const read = await h.call('get_record', { id: sequence, select: ['title'] });
+    expect(read.isError, textOf(read)).toBeFalsy();
+    expect(read.structuredContent).toMatchObject({ entity: 'incident', id: c.incidentid, record: { title: c.title } });
+    const r = await h.call('resolve_case', { id: sequence.toLowerCase(), resolution: 'Replaced the cable' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(resolutionsOf(c.incidentid).map((x) => x.subject)).toEqual(['Replaced the cable']);
+    // the start of a number that is not a whole part of it is no case: CAS-0103 is not CAS-01030-…
+    const cut = await h.call('resolve_case', { id: sequence.slice(0, -1), resolution: 'x' });
+    expect(textOf(cut)).toMatch(
+      new RegExp(`^Error \\(bad_input\\): No case has the number '${sequence.slice(0, -1)}'\\.`),
+    );
+    // where an organisation's numbers share a start, the ones that begin so are listed, not one picked
+    // (written as an organisation's import would: with the number, which the tools never write)
+    const incident = DEFAULT_POLICY.entities.incident!;
+    const { client } = clientFor(emu, {
+      policy: {
+        ...DEFAULT_POLICY,
+        entities: {
+          ...DEFAULT_POLICY.entities,
+          incident: { ...incident, write: [...incident.write!, 'ticketnumber'] },
+        },
+      },
+    });
+    const customer = { entity: 'account', id: String(emu.rows('account')[0]!.accountid) };
+    const made = [];
+    for (const ticketnumber of ['TKT-77-B2', 'TKT-77-A1'])
+      made.push(
+        await client.create('incident', { title: `Shared start ${ticketnumber}`, ticketnumber, customerid: customer }),
+      );
+    const several = await h.call('get_record', { id: 'TKT-77' });
+    expect(textOf(several)).toBe(
+      `Error (bad_input): 2 cases have a number that begins 'TKT-77': TKT-77-A1 (${made[1]!.id}), TKT-77-B2 (${made[0]!.id}).\nHow to fix: Pass the whole number or the id of the one you mean.`,
+    );
+    const whole = await h.call('get_record', { entity: 'incident', id: 'tkt-77-b2', select: ['title'] });
+    expect(whole.structuredContent).toMatchObject({ id: made[0]!.id, record: { title: 'Shared start TKT-77-B2' } });
   });
 
   it('a cancelled case is refused, a missing one is not found; nothing is sent', async () => {

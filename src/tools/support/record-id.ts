@@ -34,8 +34,15 @@ export async function recordIdOf(
   // the table is resolved only for a number or a name: an id, the common case, costs nothing here
   const logical = typeof table === 'string' ? table : await table();
   const number = NUMBER_COLUMN[logical];
-  if (number && RECORD_NUMBER.test(given)) ctx.recordId = await numbered(ctx, logical, number, given);
-  else {
+  if (number && RECORD_NUMBER.test(given)) {
+    const found = await numbered(ctx, logical, number, given);
+    if (!found)
+      throw badInput(
+        `No ${number.noun} has the number '${given}'.`,
+        `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
+      );
+    ctx.recordId = found;
+  } else {
     const named = await recordNamed(ctx, [logical], given, 'id');
     ctx.recordId = named.id.toLowerCase();
     ctx.recordName = named.name;
@@ -94,13 +101,13 @@ export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{
     );
   const cases = NUMBER_COLUMN.incident!;
   const asNumber =
-    RECORD_NUMBER.test(given) && tables.includes('incident') && ctx.policy.canRead('incident', cases.column);
+    RECORD_NUMBER.test(given) &&
+    tables.includes('incident') &&
+    ctx.policy.canRead('incident', cases.column) &&
+    ctx.policy.canRead('incident', 'incidentid');
   if (asNumber) {
     // no case with that number: then it is a name ("ACME-Direct" looks like a number too)
-    const found = await numbered(ctx, 'incident', cases, given).catch((e: unknown) => {
-      if (e instanceof DynamicsMcpError && e.kind === 'bad_input') return undefined;
-      throw e;
-    });
+    const found = await numbered(ctx, 'incident', cases, given);
     if (found) {
       ctx.recordId = found;
       return { entity: 'incident', id: found };
@@ -161,35 +168,57 @@ function notAnIdGoneWrong(given: string): void {
     );
 }
 
+/**
+ * The one record of `logical` with the number `given`, or whose number begins with it up to a dash; undefined
+ * when none has. Several are refused with their numbers and ids.
+ */
 async function numbered(
   ctx: ToolContext,
   logical: string,
   number: { column: string; noun: string },
   given: string,
-): Promise<string> {
+): Promise<string | undefined> {
   if (!ctx.policy.canRead(logical, number.column) || !ctx.policy.canRead(logical, `${logical}id`))
     throw badInput(
       `'${given}' is not a record id, and this server's policy does not let it read ${logical}.${number.column} to find the ${number.noun} by its number.`,
       'Pass the record id (GUID) of the case.',
     );
+  // "CAS-01001" is how people quote CAS-01001-XTBAQ9 when the random part is not said: the number is the
+  // sequence, so a number that is the start of one (up to a dash) is that one, as long as only one begins so
   const page = await ctx.client.query(
     {
       entity: logical,
       select: [number.column],
-      where: { column: number.column, op: 'eq', value: given },
-      top: 2,
+      where: {
+        or: [
+          { column: number.column, op: 'eq', value: given },
+          { column: number.column, op: 'startswith', value: `${given}-` },
+        ],
+      },
+      orderBy: number.column,
+      top: 6,
     },
     { signal: ctx.signal, internal: true },
   );
-  const ids = page.rows.map((r) => String(r[`${logical}id`]).toLowerCase());
-  if (ids.length === 1) return ids[0]!;
-  if (!ids.length)
+  const rows = page.rows.map((r) => ({
+    id: String(r[`${logical}id`]).toLowerCase(),
+    number: String(r[number.column] ?? ''),
+  }));
+  const exact = rows.filter((r) => r.number.toLowerCase() === given.toLowerCase());
+  const found = exact.length ? exact : rows;
+  if (found.length === 1) return found[0]!.id;
+  if (!found.length) return undefined;
+  if (exact.length)
     throw badInput(
-      `No ${number.noun} has the number '${given}'.`,
-      `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
+      `${exact.length} ${number.noun}s have the number '${given}': ${exact.map((r) => r.id).join(', ')}.`,
+      'Pass the id of the one you mean.',
     );
+  const more = page.hasMore || rows.length > 5;
   throw badInput(
-    `${ids.length} ${number.noun}s have the number '${given}': ${ids.join(', ')}.`,
-    'Pass the id of the one you mean.',
+    `${more ? 'More than 5' : rows.length} ${number.noun}s have a number that begins '${given}': ${rows
+      .slice(0, 5)
+      .map((r) => `${r.number} (${r.id})`)
+      .join(', ')}${more ? ', …' : ''}.`,
+    `Pass the whole number or the id of the one you mean.`,
   );
 }
