@@ -98,6 +98,31 @@ function groupsAsMeant(v: unknown): unknown {
     return typeof column === 'string' && typeof unit === 'string' ? `${column} by ${unit}` : item;
   });
 }
+/**
+ * A measure given as an argument of its own ({"sum": "estimatedvalue"}, {"avg": ["a", "b"]}, {"count": true}),
+ * as models write it beside groupBy: the same measure as {"op": "sum", "column": "estimatedvalue"} in measures,
+ * added to those given there. Only names that mean one measure each (OP_NAMES); anything else is left to the
+ * check of argument names.
+ */
+function withMeasuresAtTop<S extends z.ZodType>(args: S) {
+  return z.preprocess((v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const given = v as Record<string, unknown>;
+    const listed = given.measures;
+    if (listed !== undefined && !Array.isArray(listed)) return v;
+    const rest: Record<string, unknown> = {};
+    const measures: unknown[] = [...((listed as unknown[] | undefined) ?? [])];
+    for (const [key, value] of Object.entries(given)) {
+      const op = key === 'measures' ? undefined : OP_NAMES.get(key.toLowerCase());
+      const columns = typeof value === 'string' ? value.split(',') : value;
+      if (op === 'count' && (value === true || value === '*')) measures.push({ op });
+      else if (op && Array.isArray(columns) && columns.length && columns.every((c) => typeof c === 'string'))
+        measures.push(...columns.map((column) => ({ op, column: column.trim() })));
+      else if (key !== 'measures') rest[key] = value;
+    }
+    return measures.length === ((listed as unknown[] | undefined)?.length ?? 0) ? v : { ...rest, measures };
+  }, args);
+}
 const MEASURE_ALIASES = [
   ['field', 'column'],
   ['attribute', 'column'],
@@ -120,82 +145,86 @@ export const aggregateRecords = defineTool({
   description:
     "Count, sum, average, min or max of a table's records, optionally per group (e.g. open cases per priority, revenue per industry), computed in Dynamics: " +
     'use it instead of reading rows to count or total them. Up to 50,000 records.',
-  inputSchema: toolArgs(
-    'aggregate_records',
-    {
-      entity: entityParam,
-      // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list;
-      // listed as an object (some clients want a type on every property), a list read as all of them, and
-      // text as OData filter text ("statecode eq 0"), which models write here too (parsed and checked as
-      // query_entities' filter is)
-      where: listedAs(
-        z.preprocess(
-          (v) => (Array.isArray(v) ? { and: v } : v),
-          z.union([z.string().trim().min(1, EMPTY).max(8000), z.looseObject({})], {
-            error: (issue) =>
-              issue.code === 'invalid_union' ? `${WHERE_SHAPE} OData filter text works too.` : undefined,
-          }),
-        ),
-        { type: 'object', properties: {} },
-      )
-        .optional()
-        .describe("Conditions, as query_entities' where."),
-      groupBy: z
-        .preprocess(groupsAsMeant, namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].'))
-        .optional()
-        .describe(
-          'Columns to group by: choices, lookups, text, numbers; a date by period ("createdon by month"). None: one total.',
-        ),
-      measures: z
-        .preprocess(
-          measuresAsMeant,
-          z
-            .array(
-              z.strictObject(
-                {
-                  op: z.preprocess(
-                    opAsMeant,
-                    z.enum(OPS, {
-                      error: (issue) =>
-                        issue.code === 'invalid_value'
-                          ? `a measure's op is one of ${OPS.join(', ')}${typeof issue.input === 'string' ? `, not '${issue.input}'` : ''}.`
-                          : undefined,
-                    }),
-                  ),
-                  column: z.string().trim().min(1, EMPTY).max(100).optional(),
-                },
-                objectErrors(
-                  MEASURE_SHAPE,
-                  (keys) => `a measure takes op and column, not ${keys}; results are named op_column (sum_revenue).`,
-                ),
-              ),
-              wrongType(`measures is a list: ${MEASURE_SHAPE}`),
-            )
-            .max(10, onlyLists)
-            .default([{ op: 'count' }]),
+  inputSchema: withMeasuresAtTop(
+    toolArgs(
+      'aggregate_records',
+      {
+        entity: entityParam,
+        // checked with query_entities' own schema in run(): its 2 KB JSON Schema is not repeated in tools/list;
+        // listed as an object (some clients want a type on every property), a list read as all of them, and
+        // text as OData filter text ("statecode eq 0"), which models write here too (parsed and checked as
+        // query_entities' filter is)
+        where: listedAs(
+          z.preprocess(
+            (v) => (Array.isArray(v) ? { and: v } : v),
+            z.union([z.string().trim().min(1, EMPTY).max(8000), z.looseObject({})], {
+              error: (issue) =>
+                issue.code === 'invalid_union' ? `${WHERE_SHAPE} OData filter text works too.` : undefined,
+            }),
+          ),
+          { type: 'object', properties: {} },
         )
-        .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),
-      top: z
-        .number()
-        .int()
-        .min(1, 'top is at least 1.')
-        .max(500, 'top is at most 500 groups; narrow them with where, or group by a coarser column.')
-        .default(50)
-        .describe('Groups to return.'),
-    },
-    {
-      meant: {
-        filter: 'where',
-        conditions: 'where',
-        group: 'groupBy',
-        groupby: 'groupBy',
-        aggregates: 'measures',
-        metrics: 'measures',
-        aggregate: 'measures',
-        limit: 'top',
-        table: 'entity',
+          .optional()
+          .describe("Conditions, as query_entities' where."),
+        groupBy: z
+          .preprocess(groupsAsMeant, namesList(5, 'groupBy is a list of column names, e.g. ["industrycode"].'))
+          .optional()
+          .describe(
+            'Columns to group by: choices, lookups, text, numbers; a date by period ("createdon by month"). None: one total.',
+          ),
+        measures: z
+          .preprocess(
+            measuresAsMeant,
+            z
+              .array(
+                z.strictObject(
+                  {
+                    op: z.preprocess(
+                      opAsMeant,
+                      z.enum(OPS, {
+                        error: (issue) =>
+                          issue.code === 'invalid_value'
+                            ? `a measure's op is one of ${OPS.join(', ')}${typeof issue.input === 'string' ? `, not '${issue.input}'` : ''}.`
+                            : undefined,
+                      }),
+                    ),
+                    column: z.string().trim().min(1, EMPTY).max(100).optional(),
+                  },
+                  objectErrors(
+                    MEASURE_SHAPE,
+                    (keys) => `a measure takes op and column, not ${keys}; results are named op_column (sum_revenue).`,
+                  ),
+                ),
+                wrongType(`measures is a list: ${MEASURE_SHAPE}`),
+              )
+              .max(10, onlyLists)
+              .default([{ op: 'count' }]),
+          )
+          .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),
+        top: z
+          .number()
+          .int()
+          .min(1, 'top is at least 1.')
+          .max(500, 'top is at most 500 groups; narrow them with where, or group by a coarser column.')
+          .default(50)
+          .describe('Groups to return.'),
       },
-    },
+      {
+        meant: {
+          filter: 'where',
+          conditions: 'where',
+          group: 'groupBy',
+          groupby: 'groupBy',
+          aggregates: 'measures',
+          metrics: 'measures',
+          aggregate: 'measures',
+          // a measure given as an argument of its own that withMeasuresAtTop could not read
+          ...Object.fromEntries([...OP_NAMES.keys()].map((name) => [name, 'measures' as const])),
+          limit: 'top',
+          table: 'entity',
+        },
+      },
+    ),
   ),
   outputSchema: z.object({
     entity: z.string(),

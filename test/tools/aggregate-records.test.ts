@@ -190,6 +190,9 @@ describe('aggregate_records', () => {
       },
       // in words
       { groupBy: 'industrycode', measures: ['sum of revenue', 'count', 'distinct address1_city'] },
+      // each measure an argument of its own, beside groupBy, or added to those in measures
+      { groupBy: 'industrycode', sum: 'revenue', count: true, countDistinct: ['address1_city'] },
+      { groupBy: 'industrycode', measures: [{ op: 'sum', column: 'revenue' }, 'count'], Distinct: 'address1_city' },
     ]) {
       const r = await h.call('aggregate_records', { entity: 'account', ...variant });
       expect(r.isError, textOf(r)).toBeFalsy();
@@ -231,6 +234,15 @@ describe('aggregate_records', () => {
       expect(textOf(r)).toContain(message);
       // one cause, and how to fix it
       expect(textOf(r).split('\n')).toHaveLength(2);
+    }
+    // a measure of its own that is no measure (a number, count false) points at measures
+    for (const wrong of [{ sum: 5 }, { count: false }]) {
+      const r = await h.call('aggregate_records', { entity: 'account', ...wrong });
+      expect(textOf(r)).toMatch(
+        new RegExp(
+          `^Error \\(bad_input\\): aggregate_records has no argument '${Object.keys(wrong)[0]}' \\(use 'measures'\\)\\.`,
+        ),
+      );
     }
   });
 
