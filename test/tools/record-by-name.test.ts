@@ -144,6 +144,32 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(apiRequests(emu, since)).toEqual([]);
   });
 
+  it('a name no record of the table has, that a record of another table has, says which: a contact taken for a lead', async () => {
+    const contact = emu
+      .rows('contact')
+      .find(
+        (c) =>
+          !emu.rows('lead').some((l) => l.fullname === c.fullname) &&
+          !emu.rows('account').some((a) => a.name === c.fullname),
+      )!;
+    const since = emu.requests().length;
+    const r = await h.call('update_record', {
+      entity: 'lead',
+      id: String(contact.fullname).toUpperCase(),
+      values: { statecode: 'Qualified' },
+    });
+    expect(textOf(r)).toBe(
+      `Error (bad_input): id '${String(contact.fullname).toUpperCase()}' is neither a lead id (GUID) nor the full name of a lead.\nHow to fix: A contact has that name (${contact.contactid}): if it is the record meant, call again with entity "contact" and that id. Find it with query_entities on lead (e.g. where {"fullname": {"contains": "<part of the name>"}}) and pass its id.`,
+    );
+    expect(writes(since)).toEqual([]);
+    // the call it points at works
+    const read = await h.call('get_record', { entity: 'contact', id: String(contact.contactid), select: ['fullname'] });
+    expect(read.structuredContent.record).toMatchObject({ fullname: contact.fullname });
+    // a name no table has says nothing of other tables
+    const none = await h.call('get_record', { entity: 'lead', id: 'Nobody Of That Name' });
+    expect(textOf(none)).toMatch(/How to fix: Find it with query_entities on lead/);
+  });
+
   it('a write Dynamics refuses is audited as the record the name was found to be', async () => {
     const acc = emu.rows('account').find((a) => a.statecode === 0 && a.name !== 'Northwind Depot')!;
     emu.configure({ role: { privileges: { account: { read: true, create: true } } } });

@@ -1,10 +1,22 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
-import { badInput } from '../../errors.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
+
+/** A name that no record of the tables asked has: callers may look further (other tables, a case number). */
+export class NoSuchName extends DynamicsMcpError {
+  constructor(
+    message: string,
+    hint: string,
+    /** whether the names were looked for: false where the policy keeps every table's names from the model */
+    readonly looked: boolean,
+  ) {
+    super('bad_input', message, hint, { retryable: false });
+  }
+}
 
 /** How many records with the name are listed when it names several. */
 const LISTED = 5;
@@ -46,40 +58,7 @@ export async function recordNamed(
   name: string,
   what: string,
 ): Promise<{ entity: string; id: string; name: string }> {
-  // the tables are asked side by side (a name given for a record of any table asks half a dozen), and their
-  // answers kept in the order of `tables`
-  sideBySide(ctx.signal);
-  const asked = (
-    await Promise.all(
-      tables.map(async (table) => {
-        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-        const column = model?.primaryNameAttribute;
-        return model && column && ctx.policy.canRead(model.logicalName, column) ? [{ model, column }] : [];
-      }),
-    )
-  ).flat();
-  const found = (
-    await Promise.all(
-      asked.map(async ({ model, column }) => {
-        const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
-        const page = await ctx.client.query(
-          {
-            entity: model.logicalName,
-            select: telling ? [column, telling] : [column],
-            where: { column, op: 'eq', value: name },
-            top: LISTED + 1,
-          },
-          { signal: ctx.signal, internal: true },
-        );
-        return page.rows.map((r) => ({
-          entity: model.logicalName,
-          id: String(r[model.primaryIdAttribute]),
-          name: String(r[column]),
-          telling: telling ? r[telling] : undefined,
-        }));
-      }),
-    )
-  ).flat();
+  const { asked, found } = await exactlyNamed(ctx, tables, name);
   if (found.length === 1) {
     const { entity, id, name: named } = found[0]!;
     return { entity, id, name: named };
@@ -118,11 +97,12 @@ export async function recordNamed(
     ).flat();
     // each table gives at most LISTED: that many may leave others out, which the model is told
     const more = near.length >= LISTED;
-    throw badInput(
+    throw new NoSuchName(
       `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.length && asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}${where}.`,
       near.length
         ? `${more ? `The first ${LISTED} names that contain it` : 'Names that contain it'}: ${near.slice(0, LISTED).join('; ')}. Pass the id of the one you mean${more ? ', or more of the name' : ''}.`
         : look,
+      asked.length > 0,
     );
   }
   const list = found
@@ -136,6 +116,48 @@ export async function recordNamed(
     `${what} '${name}': ${found.length > LISTED ? `more than ${LISTED}` : found.length} records have that name: ${list}.`,
     'Pass the id of the one you mean.',
   );
+}
+
+/**
+ * The records of `tables` whose primary name is `name` (at most LISTED + 1 of each, in the order of `tables`),
+ * and the tables asked: those whose primary name the policy lets the model read.
+ */
+export async function exactlyNamed(ctx: ToolContext, tables: string[], name: string) {
+  // the tables are asked side by side (a name given for a record of any table asks half a dozen), and their
+  // answers kept in the order of `tables`
+  sideBySide(ctx.signal);
+  const asked = (
+    await Promise.all(
+      tables.map(async (table) => {
+        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+        const column = model?.primaryNameAttribute;
+        return model && column && ctx.policy.canRead(model.logicalName, column) ? [{ model, column }] : [];
+      }),
+    )
+  ).flat();
+  const found = (
+    await Promise.all(
+      asked.map(async ({ model, column }) => {
+        const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
+        const page = await ctx.client.query(
+          {
+            entity: model.logicalName,
+            select: telling ? [column, telling] : [column],
+            where: { column, op: 'eq', value: name },
+            top: LISTED + 1,
+          },
+          { signal: ctx.signal, internal: true },
+        );
+        return page.rows.map((r) => ({
+          entity: model.logicalName,
+          id: String(r[model.primaryIdAttribute]),
+          name: String(r[column]),
+          telling: telling ? r[telling] : undefined,
+        }));
+      }),
+    )
+  ).flat();
+  return { asked, found };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { sideBySide } from '../../dynamics/signals.js';
-import { badInput, DynamicsMcpError } from '../../errors.js';
+import { aTable, badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
-import { holdsId, recordNamed } from './lookup-names.js';
+import { exactlyNamed, holdsId, NoSuchName, recordNamed } from './lookup-names.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -43,11 +43,31 @@ export async function recordIdOf(
       );
     ctx.recordId = found;
   } else {
-    const named = await recordNamed(ctx, [logical], given, 'id');
+    const named = await recordNamed(ctx, [logical], given, 'id').catch(async (e: unknown) => {
+      // where the policy keeps this table's names from the model, the refusal says so and nothing else
+      if (!(e instanceof NoSuchName) || !e.looked) throw e;
+      throw new NoSuchName(e.message, `${await namedElsewhere(ctx, logical, given)}${e.hint}`, true);
+    });
     ctx.recordId = named.id.toLowerCase();
     ctx.recordName = named.name;
   }
   return ctx.recordId;
+}
+
+/**
+ * Where no record of the table named has the name, the records of the other searched tables that have it, as
+ * the start of the hint: a contact taken for a lead is the commonest wrong table ("update the lead Nina
+ * Castillo"). Asked only now that the name was not found, side by side; nothing when none has it.
+ */
+async function namedElsewhere(ctx: ToolContext, table: string, name: string): Promise<string> {
+  const tables = (await searchedTables(ctx)).filter((t) => t !== table);
+  const { found } = await exactlyNamed(ctx, tables, name);
+  if (!found.length) return '';
+  const noun = (r: { entity: string }) => aTable(r.entity === 'systemuser' ? 'user' : r.entity);
+  if (found.length === 1)
+    return `${noun(found[0]!).replace(/^a/, 'A')} has that name (${found[0]!.id}): if it is the record meant, call again with entity "${found[0]!.entity}" and that id. `;
+  const listed = found.slice(0, 3).map((r) => `${noun(r)} (${r.id})`);
+  return `Other tables have records of that name: ${listed.join(', ')}${found.length > 3 ? ', …' : ''}; if one is the record meant, call again with its entity and id. `;
 }
 
 /**
@@ -114,7 +134,7 @@ export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{
     }
   }
   const named = await recordNamed(ctx, tables, given, 'id').catch((e: unknown) => {
-    if (!(e instanceof DynamicsMcpError) || e.kind !== 'bad_input' || !e.message.includes(' is neither ')) throw e;
+    if (!(e instanceof NoSuchName)) throw e;
     // a name no record has may be an activity's subject ("the call about pricing"), which is not looked for
     const activities =
       e.hint.startsWith('Find it') && ctx.policy.canRead('activitypointer', 'subject')
