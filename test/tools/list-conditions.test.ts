@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -210,6 +211,24 @@ describe('where through a related list', () => {
       top: 5000,
     });
     expect(ids(some)).toEqual(active);
+    // OData's and LINQ's "any" is "some"
+    const any = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { incident_customer_accounts: { $any: { statecode: 'Active', prioritycode: 'High' } } },
+      top: 5000,
+    });
+    expect(ids(any)).toEqual(active);
+    // "every" is not read as a lookup of that name: it is refused, saying how to write it
+    const since = emu.requests().length;
+    const every = await h.call('query_entities', {
+      entity: 'account',
+      where: { incident_customer_accounts: { every: { statecode: 'Active' } } },
+    });
+    expect(textOf(every)).toContain(
+      `Error (bad_input): where: 'incident_customer_accounts': {"every": …} (every related row) is written as no related row failing it, {"not": {"incident_customer_accounts/<column>": <the opposite condition>}}`,
+    );
+    expect(apiRequests(emu, since)).toEqual([]);
   });
 
   it('a related list named as a column takes the null checks: with at least one related row, or with none', async () => {

@@ -39,8 +39,15 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
       if (op.toLowerCase() === 'not' && typeof value === 'object' && value !== null && !Array.isArray(value))
         if (!lookupId(value)) return { not: columnCondition(column, value, issues) };
       // Prisma's list filters, {"incident_customer_accounts": {"some": {"statecode": "Active"}}} ("none":
-      // no related row meets them): the columns through the list, under a "not" for none
-      if ((op === 'some' || op === 'none') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      // no related row meets them; OData's and LINQ's "any" is "some"): the columns through the list, under
+      // a "not" for none
+      const quantifier = op.toLowerCase() === 'any' ? 'some' : op;
+      if (
+        (quantifier === 'some' || quantifier === 'none') &&
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value)
+      ) {
         // the documented shape under it ({"column": "statecode", "op": "eq", …}) is one condition
         const one = withNames(value, ALIASES) as Record<string, unknown>;
         const each =
@@ -48,7 +55,16 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
             ? [{ ...one, column: `${column}/${one.column}` }]
             : Object.entries(value).map(([k, x]) => columnCondition(`${column}/${k}`, x, issues));
         const all = each.length === 1 ? each[0]! : { and: each };
-        return op === 'none' ? { not: all } : all;
+        return quantifier === 'none' ? { not: all } : all;
+      }
+      // Prisma's "every" (OData's all()): not one of ours, refused with the form that says it, rather than
+      // read as a lookup called "every"
+      if (/^(every|all)$/i.test(quantifier) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        issues.addIssue({
+          code: 'custom',
+          message: `'${column}': {"${op}": …} (every related row) is written as no related row failing it, {"not": {"${column}/<column>": <the opposite condition>}} (e.g. {"not": {"${column}/statecode": {"ne": "Active"}}}), which a record with no related rows meets too; {"some": …} and {"none": …} are read as written.`,
+        });
+        return { column, op: 'notNull' };
       }
       // MongoDB's {"$exists": true}: the column has a value
       if (op.toLowerCase() === 'exists')
