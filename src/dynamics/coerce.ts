@@ -5,6 +5,16 @@ import type { ColumnModel } from '../policy/model.js';
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * A date and time as SQL and most people write it, with a space for the T ("2026-12-03 10:00"; RFC 3339
+ * 5.6 allows it) and UTC or GMT for Z: the ISO form, checked as that. Anything else is left as it is.
+ */
+function isoSpaced(s: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?)\s*(z|utc|gmt|[+-]\d{2}:\d{2})?$/i.exec(s);
+  if (!m) return s;
+  const zone = !m[3] ? '' : /^[+-]/.test(m[3]) ? m[3] : 'Z';
+  return `${m[1]}T${m[2]}${zone}`;
+}
 
 export type Scalar = string | number | boolean | null;
 
@@ -130,7 +140,9 @@ export function toLiteral(
       // "today", "yesterday", "tomorrow": the UTC day the error below would have the model work out and write
       const shift = RELATIVE_DAYS.get(String(v).trim().toLowerCase());
       const s =
-        shift === undefined ? String(v).trim() : new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
+        shift === undefined
+          ? isoSpaced(String(v).trim())
+          : new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
       if ((DATE.test(s) || DATETIME.test(s)) && !isRealMoment(s))
         throw badInput(
           `${where} is a date; '${s}' has the right form but is not a real date or time.`,

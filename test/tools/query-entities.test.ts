@@ -1020,6 +1020,24 @@ describe('query_entities', () => {
       .rows('lead')
       .filter((l) => Date.parse(String(l.createdon)) >= Date.parse('2026-11-20T10:00:00Z'));
     expect(utc.structuredContent.records).toHaveLength(expected.length);
+    // as SQL and people write it (RFC 3339 5.6 allows the space): a space for the T, UTC or GMT for Z
+    for (const value of ['2026-11-20 10:00:00 UTC', '2026-11-20 10:00Z', '2026-11-20  11:00:00+01:00']) {
+      const spaced = await h.call('query_entities', {
+        entity: 'lead',
+        select: ['createdon'],
+        where: { column: 'createdon', op: 'ge', value },
+        top: 5000,
+      });
+      expect(spaced.isError, textOf(spaced)).toBeFalsy();
+      expect(spaced.structuredContent.records, value).toEqual(utc.structuredContent.records);
+    }
+    const spacedNoZone = await h.call('query_entities', {
+      entity: 'lead',
+      where: { column: 'createdon', op: 'ge', value: '2026-11-20 10:00' },
+    });
+    expect(textOf(spacedNoZone)).toMatch(
+      /^Error \(bad_input\): lead\.createdon is a date and time; '2026-11-20T10:00' has no time zone/,
+    );
   });
 
   it('"today", "yesterday" and "tomorrow" compare as the UTC day the error would have named', async () => {
