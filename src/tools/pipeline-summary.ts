@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
-import { fiscalQuarter, namedQuarter, quarterOffset } from '../dynamics/fiscal.js';
+import { fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '../dynamics/fiscal.js';
+import { periodDays } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -28,6 +29,27 @@ interface Bucket {
 }
 
 /**
+ * The days of a period in words other than a quarter ("this month", "next 30 days", "this fiscal year",
+ * "2026"), as a date condition reads them (utc-days.ts); undefined for words that name no period with both ends.
+ */
+function spanOf(words: string, calendar: OrgCalendar | number): { from: string; to: string } | undefined {
+  const days = periodDays(words, calendar);
+  return days?.first && days.last ? { from: days.first, to: days.last } : undefined;
+}
+
+/**
+ * A period given as "period", as models name it ({"period": "next quarter"}, {"period": "this month"}): what
+ * "quarter" takes. Beside "quarter", it is left to be refused as an argument of its own.
+ */
+function withPeriod<S extends z.ZodType>(args: S) {
+  return z.preprocess((v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !('period' in v) || 'quarter' in v) return v;
+    const { period, ...rest } = v as Record<string, unknown>;
+    return { ...rest, quarter: period };
+  }, args);
+}
+
+/**
  * A close date (a date-only column): a date-time is read as its day, as written. Models write periods in
  * words ("last quarter") and often do not know today's date, so the refusal says it.
  */
@@ -45,69 +67,77 @@ export const pipelineSummary = defineTool({
   title: 'Sales pipeline summary',
   description:
     'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts.',
-  inputSchema: toolArgs(
-    'pipeline_summary',
-    {
-      from: closeDay('from', '2026-01-01').optional().describe('First close date (YYYY-MM-DD).'),
-      to: closeDay('to', '2026-03-31').optional().describe('Last close date (YYYY-MM-DD).'),
-      // the model cannot work out a fiscal quarter's dates without the fiscal year's start, which it does not
-      // know: "next quarter" or "FY2027 Q1" (as the answers name quarters) is said here. "Next quarter",
-      // "previous", "current" are read as meant; a named quarter is worked out with the calendar (run)
-      quarter: z
-        .preprocess(
+  inputSchema: withPeriod(
+    toolArgs(
+      'pipeline_summary',
+      {
+        from: closeDay('from', '2026-01-01').optional().describe('First close date (YYYY-MM-DD).'),
+        to: closeDay('to', '2026-03-31').optional().describe('Last close date (YYYY-MM-DD).'),
+        // the model cannot work out a fiscal quarter's dates without the fiscal year's start, which it does not
+        // know: "next quarter" or "FY2027 Q1" (as the answers name quarters) is said here. "Next quarter",
+        // "previous", "current" are read as meant; a named quarter is worked out with the calendar (run)
+        quarter: z
+          .preprocess(
+            (v) => {
+              const offset = quarterOffset(v, false);
+              return offset === undefined ? v : QUARTER_NAMED[offset + 1];
+            },
+            z
+              .string()
+              .refine(
+                (q) => (QUARTER_NAMED as readonly string[]).includes(q) || !!namedQuarter(q, 1) || !!spanOf(q, 1),
+                {
+                  error:
+                    'quarter is "this", "last", "next", a fiscal quarter by name ("FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
+                },
+              ),
+          )
+          .optional()
+          .describe('A fiscal quarter: this, last, next, e.g. FY2027 Q1; or words: this month, 2026.'),
+        // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
+        groupBy: z.preprocess(
+          // the columns behind them, as describe_entity names them, are the same groupings
           (v) => {
-            const offset = quarterOffset(v, false);
-            return offset === undefined ? v : QUARTER_NAMED[offset + 1];
+            const word = anyCase(v);
+            return typeof word === 'string' ? (GROUP_COLUMNS[word.replace(/[\s_]+/g, '')] ?? word) : word;
           },
-          z.string().refine((q) => (QUARTER_NAMED as readonly string[]).includes(q) || !!namedQuarter(q, 1), {
-            error:
-              'quarter is "this", "last", "next" or a fiscal quarter by name ("FY2027 Q1"); for another period give "from" and "to".',
-          }),
-        )
-        .optional()
-        .describe('A fiscal quarter: this, last, next, or e.g. FY2027 Q1.'),
-      // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
-      groupBy: z.preprocess(
-        // the columns behind them, as describe_entity names them, are the same groupings
-        (v) => {
-          const word = anyCase(v);
-          return typeof word === 'string' ? (GROUP_COLUMNS[word.replace(/[\s_]+/g, '')] ?? word) : word;
-        },
-        z
-          .enum(['stage', 'owner'], {
-            error: (issue) =>
-              issue.code === 'invalid_value'
-                ? 'groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity (e.g. groupBy ["parentaccountid"], sum of estimatedvalue_base).'
-                : undefined,
-          })
-          .default('stage'),
-      ),
-      ownerId: z.string().max(40).optional().describe("Only this owner's opportunities: user id or full name."),
-      topDeals: z
-        .number()
-        .int()
-        .min(0, 'topDeals is 0 or more.')
-        .max(
-          25,
-          'topDeals lists at most 25 deals; for more, use query_entities on opportunity with orderBy "estimatedvalue desc".',
-        )
-        .default(5)
-        .describe('How many of the largest deals to list.'),
-    },
-    {
-      meant: {
-        start: 'from',
-        startDate: 'from',
-        fromDate: 'from',
-        end: 'to',
-        endDate: 'to',
-        toDate: 'to',
-        group: 'groupBy',
-        owner: 'ownerId',
-        top: 'topDeals',
-        limit: 'topDeals',
+          z
+            .enum(['stage', 'owner'], {
+              error: (issue) =>
+                issue.code === 'invalid_value'
+                  ? 'groupBy is "stage" or "owner"; for other groupings use aggregate_records on opportunity (e.g. groupBy ["parentaccountid"], sum of estimatedvalue_base).'
+                  : undefined,
+            })
+            .default('stage'),
+        ),
+        ownerId: z.string().max(40).optional().describe("Only this owner's opportunities: user id or full name."),
+        topDeals: z
+          .number()
+          .int()
+          .min(0, 'topDeals is 0 or more.')
+          .max(
+            25,
+            'topDeals lists at most 25 deals; for more, use query_entities on opportunity with orderBy "estimatedvalue desc".',
+          )
+          .default(5)
+          .describe('How many of the largest deals to list.'),
       },
-    },
+      {
+        meant: {
+          start: 'from',
+          startDate: 'from',
+          fromDate: 'from',
+          end: 'to',
+          endDate: 'to',
+          toDate: 'to',
+          group: 'groupBy',
+          owner: 'ownerId',
+          top: 'topDeals',
+          limit: 'topDeals',
+          period: 'quarter',
+        },
+      },
+    ),
   ),
   outputSchema: z.object({
     period: z.object({ from: z.string(), to: z.string(), label: z.string() }),
@@ -147,7 +177,10 @@ export const pipelineSummary = defineTool({
       );
     const calendar = await ctx.client.calendar.get();
     const named = QUARTER_NAMED.indexOf((args.quarter ?? 'this') as (typeof QUARTER_NAMED)[number]);
-    const fq = named >= 0 ? fiscalQuarter(new Date(), calendar, named - 1) : namedQuarter(args.quarter!, calendar)!;
+    const fq =
+      named >= 0
+        ? fiscalQuarter(new Date(), calendar, named - 1)
+        : (namedQuarter(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
     const from = args.from ?? (args.to ? undefined : fq.from);
     const to = args.to ?? (args.from ? undefined : fq.to);
     if (!from || !to)

@@ -235,7 +235,7 @@ describe('pipeline_summary', () => {
     );
     const other = await h.call('pipeline_summary', { quarter: 'Q3' });
     expect(textOf(other)).toContain(
-      'quarter is "this", "last", "next" or a fiscal quarter by name ("FY2027 Q1"); for another period give "from" and "to".',
+      'quarter is "this", "last", "next", a fiscal quarter by name ("FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
     );
     // by name, as the answers print it: the next quarter's name is the next quarter
     const next = fiscalQuarter(new Date(), 1, 1);
@@ -252,6 +252,42 @@ describe('pipeline_summary', () => {
       });
       expect(deals.structuredContent?.totalCount, textOf(deals)).toBe(r.structuredContent.totals.count);
     }
+  });
+
+  it('a period in words other than a quarter, or given as "period", is its days: the deals query_entities finds in them', async () => {
+    const today = new Date();
+    const month = `${today.toISOString().slice(0, 7)}`;
+    const lastDay = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
+    for (const [args, from, to] of [
+      [{ quarter: 'this month' }, `${month}-01`, lastDay],
+      [{ period: 'This Month' }, `${month}-01`, lastDay],
+      [
+        { quarter: String(today.getUTCFullYear()) },
+        `${today.getUTCFullYear()}-01-01`,
+        `${today.getUTCFullYear()}-12-31`,
+      ],
+    ] as const) {
+      const r = await h.call('pipeline_summary', { ...args, topDeals: 0 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.period, JSON.stringify(args)).toEqual({
+        from,
+        to,
+        label: Object.values(args)[0],
+      });
+      const open = emu
+        .rows('opportunity')
+        .filter((o) => o.statecode === 0 && String(o.estimatedclosedate) >= from && String(o.estimatedclosedate) <= to);
+      expect(open.length).toBeGreaterThan(0);
+      expect(r.structuredContent.totals.count).toBe(open.length);
+    }
+    // "period" naming a quarter is that quarter
+    const next = await h.call('pipeline_summary', { period: 'next quarter', topDeals: 0 });
+    expect(next.structuredContent.period).toEqual(fiscalQuarter(new Date(), 1, 1));
+    // words with one end only, or beside "quarter", are refused
+    const older = await h.call('pipeline_summary', { quarter: 'older than 30 days' });
+    expect(textOf(older)).toContain('quarter is "this", "last", "next", a fiscal quarter by name');
+    const both = await h.call('pipeline_summary', { quarter: 'next', period: 'this month' });
+    expect(textOf(both)).toMatch(/^Error \(bad_input\): pipeline_summary has no argument 'period' \(use 'quarter'\)/);
   });
 
   it('a grouping it does not offer points at aggregate_records, whose answer then adds up the same', async () => {
