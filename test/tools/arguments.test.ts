@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { issueText } from '../../src/tools/support/result.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -218,6 +219,13 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(textOf(listed)).toMatch(/^Error \(bad_input\): caseType is one label or its number, e\.g\. "Problem"\./);
     const notJson = await h.call('query_entities', { entity: 'account', select: '["name"' });
     expect(textOf(notJson)).toContain('select is a list of column names');
+    // zod's bounds said as what the argument takes: text longer than its column holds is refused, not cut
+    const long = await h.call('create_lead', { lastName: 'Silva', company: 'x'.repeat(400) });
+    expect(textOf(long)).toMatch(/^Error \(bad_input\): company takes at most 100 characters: shorten it\.\n/);
+    expect(emu.rows('lead').some((l) => String(l.companyname).startsWith('xxx'))).toBe(false);
+    expect(issueText('Too big: expected array to have <=5 items', 'expand')).toBe('expand takes at most 5 items.');
+    expect(issueText('Too small: expected number to be >0', 'value')).toBe('value is more than 0.');
+    expect(issueText('Too big: expected number to be <=10000', 'top')).toBe('top is at most 10,000.');
     expect(apiRequests(emu, since)).toEqual([]);
   });
 

@@ -89,6 +89,16 @@ export function issueText(message: string, path: string): string {
       ? `${path} takes ${want}.`
       : `${path} takes ${want}, not ${TYPE_WORDS[received] ?? received}.`;
   }
+  // zod's bounds ("Too big: expected string to have <=100 characters"): what the argument takes, in words
+  const bound = /^Too (big|small): expected (\w+) to (?:have|be) ([<>]=?)(-?[\d.]+)(?: (\w+))?$/.exec(message);
+  if (path && bound) {
+    const [, , kind, op, n, unit] = bound as unknown as [string, string, string, string, string, string?];
+    const most = op.startsWith('<');
+    const limit = `${op.length === 1 ? (most ? 'less than' : 'more than') : most ? 'at most' : 'at least'} ${Number(n).toLocaleString('en-US')}`;
+    if (kind === 'string') return `${path} takes ${limit} characters${most ? ': shorten it' : ''}.`;
+    if (kind === 'array' || kind === 'set') return `${path} takes ${limit} ${unit ?? 'items'}.`;
+    return `${path} is ${limit}.`;
+  }
   if (path && /^Invalid input\.?$/.test(message))
     return `${path} is not of a type it takes (its input schema in tools/list says which).`;
   const named = !path || message.startsWith(path.split(/[.[]/)[0]!);
