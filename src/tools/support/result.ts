@@ -95,7 +95,7 @@ export function issueText(message: string, path: string): string {
     const [, , kind, op, n, unit] = bound as unknown as [string, string, string, string, string, string?];
     const most = op.startsWith('<');
     const limit = `${op.length === 1 ? (most ? 'less than' : 'more than') : most ? 'at most' : 'at least'} ${Number(n).toLocaleString('en-US')}`;
-    if (kind === 'string') return `${path} takes ${limit} characters${most ? ': shorten it' : ''}.`;
+    if (kind === 'string') return `${path} takes ${limit} characters.`;
     if (kind === 'array' || kind === 'set') return `${path} takes ${limit} ${unit ?? 'items'}.`;
     return `${path} is ${limit}.`;
   }
