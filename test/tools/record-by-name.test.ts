@@ -117,6 +117,49 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(writes(since)).toEqual([]);
   });
 
+  it('activities sharing a subject are told apart by when they are due; past five, the query that lists them all', async () => {
+    const subject = 'Check in after the demo';
+    const due = [
+      '2027-01-11T09:00:00Z',
+      '2027-01-12T09:00:00Z',
+      '2027-01-13T09:00:00Z',
+      '2027-01-14T09:00:00Z',
+      '2027-01-15T09:00:00Z',
+      '2027-01-18T09:00:00Z',
+    ];
+    const ids: string[] = [];
+    for (const scheduledend of due) {
+      const r = await h.call('create_record', {
+        entity: 'task',
+        values: { subject, scheduledend },
+        allowDuplicate: true,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    const two = await h.call('get_record', { entity: 'task', id: subject.toLowerCase() });
+    const text = textOf(two);
+    expect(text).toMatch(
+      new RegExp(`^Error \\(bad_input\\): id '${subject.toLowerCase()}': more than 5 records have that name: `),
+    );
+    // five of the six, each with its due time
+    expect(due.filter((d, i) => text.includes(`${subject} (task, ${d}) — ${ids[i]}`))).toHaveLength(5);
+    expect(text).toContain(
+      `How to fix: Pass the id of the one you mean, or list them all with query_entities on task (where {"subject": "${subject.toLowerCase()}"}) and the columns that tell them apart.`,
+    );
+    const all = await h.call('query_entities', {
+      entity: 'task',
+      where: { subject: subject.toLowerCase() },
+      select: ['scheduledend'],
+    });
+    expect(all.structuredContent.records.map((t: { id: string }) => t.id).sort()).toEqual([...ids].sort());
+    // an activity of any kind is "an activity", named by its subject
+    const none = await h.call('get_record', { entity: 'activitypointer', id: 'No such subject at all' });
+    expect(textOf(none)).toMatch(
+      /^Error \(bad_input\): id 'No such subject at all' is neither an activity id \(GUID\) nor the subject of an activity\./,
+    );
+  });
+
   it('a name no record has suggests the names that contain it; a cut id or a link without one is refused as an id', async () => {
     const acc = emu.rows('account').find((a) => String(a.name).includes(' '))!;
     const part = String(acc.name).split(' ')[0]!;

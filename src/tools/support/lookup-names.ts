@@ -18,13 +18,19 @@ export class NoSuchName extends DynamicsMcpError {
   }
 }
 
+/** Tables as a refusal names them where the logical name is not a word (an activity of any kind, a user). */
+const TABLE_NOUNS: Readonly<Record<string, string>> = { systemuser: 'user', activitypointer: 'activity' };
+/** Primary name columns said as what they are: a person's full name, an activity's subject. */
+const COLUMN_WORDS: Readonly<Record<string, string>> = { fullname: 'full name', subject: 'subject' };
+
 /** How many records with the name are listed when it names several. */
 const LISTED = 5;
 /**
  * What tells records of the same name apart in that list: the first of these a table has and the model may
- * read (a city, an email; a case's number, as cases share titles such as "Printer jam").
+ * read (a city, an email; a case's number, as cases share titles such as "Printer jam"; an activity's due
+ * time, as tasks share subjects such as "Follow-up call").
  */
-const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber'];
+const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber', 'scheduledend'];
 
 const ME = /^(me|myself|i|current user|my)$/i;
 
@@ -63,7 +69,7 @@ export async function recordNamed(
     const { entity, id, name: named } = found[0]!;
     return { entity, id, name: named };
   }
-  const nouns = tables.map((t) => (t === 'systemuser' ? 'user' : t));
+  const nouns = tables.map((t) => TABLE_NOUNS[t] ?? t);
   // "an account or contact id"; past two tables, "a record id … the name of a record in account, contact, …"
   const many = nouns.length > 2;
   const noun = many ? 'record' : nouns.join(' or ');
@@ -98,7 +104,7 @@ export async function recordNamed(
     // each table gives at most LISTED: that many may leave others out, which the model is told
     const more = near.length >= LISTED;
     throw new NoSuchName(
-      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${asked.length && asked.every((q) => q.column === 'fullname') ? 'full name' : 'name'} of ${a} ${noun}${where}.`,
+      `${what} '${name}' is neither ${a} ${noun} id (GUID) nor the ${COLUMN_WORDS[asked[0]?.column ?? ''] && asked.every((q) => q.column === asked[0]!.column) ? COLUMN_WORDS[asked[0]!.column] : 'name'} of ${a} ${noun}${where}.`,
       near.length
         ? `${more ? `The first ${LISTED} names that contain it` : 'Names that contain it'}: ${near.slice(0, LISTED).join('; ')}. Pass the id of the one you mean${more ? ', or more of the name' : ''}.`
         : look,
@@ -112,9 +118,18 @@ export async function recordNamed(
         `${r.name} (${[r.entity, r.telling].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
     )
     .join('; ');
+  // past those listed, the query that lists them all, in the first table with more of them than were shown
+  const shown = found.slice(0, LISTED);
+  const fuller = asked.find(
+    (q) =>
+      found.filter((r) => r.entity === q.model.logicalName).length >
+      shown.filter((r) => r.entity === q.model.logicalName).length,
+  );
   throw badInput(
     `${what} '${name}': ${found.length > LISTED ? `more than ${LISTED}` : found.length} records have that name: ${list}.`,
-    'Pass the id of the one you mean.',
+    fuller
+      ? `Pass the id of the one you mean, or list them all with query_entities on ${fuller.model.logicalName} (where {${JSON.stringify(fuller.column)}: ${JSON.stringify(name)}}) and the columns that tell them apart.`
+      : 'Pass the id of the one you mean.',
   );
 }
 
@@ -216,7 +231,7 @@ async function tableOfId(ctx: ToolContext, targets: string[], value: unknown, wh
     asked.push(found.table);
   }
   if (!asked.length) return value;
-  const nouns = asked.map((t) => (t === 'systemuser' ? 'user' : t));
+  const nouns = asked.map((t) => TABLE_NOUNS[t] ?? t);
   const either = nouns.length > 1 ? `${nouns.slice(0, -1).join(', ')} or ${nouns.at(-1)}` : nouns[0];
   throw badInput(
     `${what}: no ${either} has the id ${id}.`,
