@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle, FaultSpec } from '../../src/emulator/index.js';
+import { ALL_TOOLS } from '../../src/tools/index.js';
 import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -209,6 +210,13 @@ const FAULTS: { name: string; spec: (emu: EmulatorHandle, method: string) => Fau
     cold: true,
   },
 ];
+
+// a tool added later is not left out: every tool the server registers meets every fault
+describe('resilience cases', () => {
+  it('cover every tool the server registers', () => {
+    expect([...new Set(TOOLS.map((t) => t.tool))].sort()).toEqual(ALL_TOOLS.map((t) => t.name).sort());
+  });
+});
 
 // short timeouts, so that "a delay past the timeout" is one (2.5 s: undici gives up on a 1 s wait between 1.0 and
 // 1.5 s, its timer ticking every ~0.5 s)
