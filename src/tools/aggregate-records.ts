@@ -20,6 +20,7 @@ import {
   opAsMeant,
   withMeasuresAtTop,
 } from './support/measures.js';
+import { namesNoRecordHas } from './support/names-unmatched.js';
 import { type PeriodUnit, periodGroup, periodSaid } from './support/periods.js';
 import { issueText } from './support/result.js';
 import {
@@ -244,12 +245,15 @@ export const aggregateRecords = defineTool({
         ? ` Showing the ${shown.length} ${period ? 'latest' : 'largest'} of ${shaped.length} groups; pass a larger top for more.`
         : '';
     const money = moneyNote(model, items, readable);
+    // nothing counted by a lookup's name that no record has: said, so that "none" is not taken for an answer
+    const none = shaped.every((r) => aliases.every((a) => r[a] === 0 || r[a] === null || r[a] === undefined));
+    const unnamed = none && conditions ? await namesNoRecordHas(ctx, model.logicalName, conditions) : '';
     const groupCount = `${shaped.length} group${shaped.length === 1 ? '' : 's'}`;
     const summary = period
-      ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}`
+      ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}${unnamed}`
       : groups.length
-        ? `${model.logicalName}${by}: ${groupCount}, ${order}.${cut}${money}`
-        : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}`;
+        ? `${model.logicalName}${by}: ${groupCount}, ${order}.${cut}${money}${unnamed}`
+        : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}${unnamed}`;
     const json = fitResult(structured, shown.length, ctx.policy.maxResultBytes);
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },

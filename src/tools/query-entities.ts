@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
+import { namesNoRecordHas } from './support/names-unmatched.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
@@ -133,8 +134,13 @@ export const queryEntities = defineTool({
       ...(moreRelated.length ? { moreRelated } : {}),
     };
     const json = fitResult(structured, records.length, ctx.policy.maxResultBytes);
+    // nothing found by a lookup's name that no record has: said, so that "none" is not taken for an answer
+    const unnamed =
+      !records.length && !args.cursor && args.where
+        ? await namesNoRecordHas(ctx, page.entity.logicalName, toCondition(args.where))
+        : '';
     await ctx.progress(1, 1, `${records.length} rows`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${moreRelatedNote(moreRelated)}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${moreRelatedNote(moreRelated)}${unnamed}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
@@ -168,6 +174,8 @@ async function countOnly(
     ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
   };
   const json = JSON.stringify(structured);
-  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}`;
+  const unnamed =
+    !total && args.where ? await namesNoRecordHas(ctx, page.entity.logicalName, toCondition(args.where)) : '';
+  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${unnamed}`;
   return { structured, text: fenceUntrusted(summary, structured, json), json };
 }

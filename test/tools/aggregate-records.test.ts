@@ -150,6 +150,29 @@ describe('aggregate_records', () => {
     expect(textByMonth.structuredContent).toEqual(objectByMonth.structuredContent);
   });
 
+  it('nothing counted by a name no related record has says so; a count by a name some record has does not', async () => {
+    const account = emu.rows('account').find((a) => String(a.name).includes(' '))!;
+    const part = String(account.name).split(' ')[0]!;
+    const grouped = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      where: { parentaccountid: part },
+      groupBy: ['statecode'],
+    });
+    expect(grouped.structuredContent.groups).toEqual([]);
+    expect(textOf(grouped).split('\n')[0]).toContain(
+      `No account is named '${part}' (parentaccountid compares the whole name): for part of a name use {"parentaccountid": {"contains": "${part}"}}.`,
+    );
+    const total = await h.call('aggregate_records', { entity: 'opportunity', where: { parentaccountid: part } });
+    expect(total.structuredContent.groups).toEqual([{ count: 0 }]);
+    expect(textOf(total).split('\n')[0]).toContain(`No account is named '${part}'`);
+    const named = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      where: { parentaccountid: account.name, name: 'No deal of this name' },
+    });
+    expect(named.structuredContent.groups).toEqual([{ count: 0 }]);
+    expect(textOf(named).split('\n')[0]).toBe('opportunity: count over all matching records.');
+  });
+
   it("measures named in OData's, SQL's or plain words mean the same", async () => {
     const named = await h.call('aggregate_records', {
       entity: 'account',

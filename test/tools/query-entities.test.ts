@@ -565,6 +565,49 @@ describe('query_entities', () => {
     expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
   });
 
+  it('nothing found by a name no related record has says so, with the condition for part of a name; a name some record has says nothing', async () => {
+    const account = emu
+      .rows('account')
+      .find(
+        (a) =>
+          String(a.name).includes(' ') &&
+          emu.rows('contact').some((c) => (c.parentcustomerid as { id?: string } | null)?.id === a.accountid),
+      )!;
+    const part = String(account.name).split(' ')[0]!;
+    const r = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { parentcustomerid: part },
+    });
+    expect(r.structuredContent.records).toEqual([]);
+    expect(textOf(r).split('\n')[0]).toBe(
+      `0 contact records. No account or contact is named '${part}' (parentcustomerid compares the whole name): for part of a name use {"parentcustomerid": {"contains": "${part}"}}.`,
+    );
+    // the condition it gives finds them
+    const contains = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { parentcustomerid: { contains: part } },
+      top: 5000,
+    });
+    expect(ids(contains)).toContain(
+      String(
+        emu.rows('contact').find((c) => (c.parentcustomerid as { id?: string } | null)?.id === account.accountid)!
+          .contactid,
+      ),
+    );
+    // counted too; a name some record has, matching nothing else, is an empty answer and nothing more
+    const counted = await h.call('query_entities', { entity: 'contact', where: { parentcustomerid: part }, top: 0 });
+    expect(textOf(counted).split('\n')[0]).toContain(`No account or contact is named '${part}'`);
+    const real = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { parentcustomerid: account.name, fullname: 'Nobody Of That Name' },
+    });
+    expect(real.structuredContent.records).toEqual([]);
+    expect(textOf(real).split('\n')[0]).toBe('0 contact records.');
+  });
+
   it('a customer lookup by name asks each table it points at; where the policy follows it to some only, refused with the question it can answer, which then is', async () => {
     const contoso = new Set(
       emu

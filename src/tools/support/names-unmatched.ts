@@ -1,0 +1,50 @@
+import { isGuidText } from '../../dynamics/coerce.js';
+import type { Condition } from '../../dynamics/conditions.js';
+import { isLookupType } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { exactlyNamed } from './lookup-names.js';
+
+const ME = /^(me|myself|i|current user|my)$/i;
+/** At most this many names are looked up after an empty answer: the note is a help, not a second query plan. */
+const MAX_CHECKED = 3;
+
+/**
+ * After a query that found nothing, what the model should know before it tells the user "none": a lookup
+ * compared with a name ({"parentcustomerid": "Contoso"}) matches the related record's whole name, and where no
+ * record of the tables it points at has that name, the empty answer says nothing about "Contoso" (the account
+ * is "Contoso Pharma Co."). Each such name no record has is said, with the condition that finds part of a
+ * name. Only names the model gave are repeated (no record data outside the untrusted fence); names under a
+ * "not" are left alone, as an empty answer there means something else.
+ */
+export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: Condition): Promise<string> {
+  const model = await ctx.client.checker.entity(entity);
+  const given: { column: string; targets: string[]; name: string }[] = [];
+  const walk = (c: Condition): void => {
+    if ('and' in c || 'or' in c) {
+      for (const each of 'and' in c ? c.and : c.or) walk(each);
+      return;
+    }
+    if ('not' in c || typeof c.column !== 'string' || (c.op !== 'eq' && c.op !== 'in')) return;
+    const column = model.columns.get(c.column.trim().toLowerCase());
+    if (!column || !isLookupType(column.type) || !column.targets?.length) return;
+    for (const v of Array.isArray(c.value) ? c.value : [c.value])
+      if (typeof v === 'string' && v.trim() && !isGuidText(v) && !ME.test(v.trim()))
+        given.push({ column: column.logicalName, targets: column.targets, name: v.trim() });
+  };
+  walk(where);
+  const checked = given.slice(0, MAX_CHECKED);
+  const unmatched = await Promise.all(
+    checked.map(async (g) => {
+      const { asked, found } = await exactlyNamed(ctx, g.targets, g.name);
+      // a table whose names the model may not read is not asked, and says nothing
+      return asked.length && !found.length ? { ...g, tables: asked.map((q) => q.model.logicalName) } : undefined;
+    }),
+  );
+  return unmatched
+    .filter((g) => g !== undefined)
+    .map(
+      (g) =>
+        ` No ${g.tables.map((t) => (t === 'systemuser' ? 'user' : t)).join(' or ')} is named '${g.name}' (${g.column} compares the whole name): for part of a name use {"${g.column}": {"contains": ${JSON.stringify(g.name)}}}.`,
+    )
+    .join('');
+}
