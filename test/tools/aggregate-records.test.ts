@@ -167,7 +167,7 @@ describe('aggregate_records', () => {
     expect(textOf(total).split('\n')[0]).toContain(`No account is named '${part}'`);
     const named = await h.call('aggregate_records', {
       entity: 'opportunity',
-      where: { parentaccountid: account.name, name: 'No deal of this name' },
+      where: { parentaccountid: account.name, estimatedvalue: { gt: 1e12 } },
     });
     expect(named.structuredContent.groups).toEqual([{ count: 0 }]);
     expect(textOf(named).split('\n')[0]).toBe('opportunity: count over all matching records.');

@@ -605,7 +605,15 @@ describe('query_entities', () => {
       where: { parentcustomerid: account.name, fullname: 'Nobody Of That Name' },
     });
     expect(real.structuredContent.records).toEqual([]);
-    expect(textOf(real).split('\n')[0]).toBe('0 contact records.');
+    // (the account's name, which the account has, is not said; the contact's own name no contact has is)
+    expect(textOf(real).split('\n')[0]).toBe(
+      `0 contact records. No contact is named 'Nobody Of That Name' (fullname compares the whole name): for part of a name use {"fullname": {"contains": "Nobody Of That Name"}}.`,
+    );
+    // the table's own name too: {"name": "Contoso"} for the account "Contoso Pharma Co."
+    const own = await h.call('query_entities', { entity: 'account', where: { name: part } });
+    expect(textOf(own).split('\n')[0]).toBe(
+      `0 account records. No account is named '${part}' (name compares the whole name): for part of a name use {"name": {"contains": "${part}"}}.`,
+    );
   });
 
   it('a customer lookup by name asks each table it points at; where the policy follows it to some only, refused with the question it can answer, which then is', async () => {

@@ -12,8 +12,8 @@ const MAX_CHECKED = 3;
  * After a query that found nothing, what the model should know before it tells the user "none": a lookup
  * compared with a name ({"parentcustomerid": "Contoso"}) matches the related record's whole name, and where no
  * record of the tables it points at has that name, the empty answer says nothing about "Contoso" (the account
- * is "Contoso Pharma Co."). Each such name no record has is said, with the condition that finds part of a
- * name. Only names the model gave are repeated (no record data outside the untrusted fence); names under a
+ * is "Contoso Pharma Co."); so does the table's own name ({"name": "Contoso"} on account). Each such name no
+ * record has is said, with the condition that finds part of a name. Only names the model gave are repeated (no record data outside the untrusted fence); names under a
  * "not" are left alone, as an empty answer there means something else.
  */
 export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: Condition): Promise<string> {
@@ -26,10 +26,13 @@ export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: 
     }
     if ('not' in c || typeof c.column !== 'string' || (c.op !== 'eq' && c.op !== 'in')) return;
     const column = model.columns.get(c.column.trim().toLowerCase());
-    if (!column || !isLookupType(column.type) || !column.targets?.length) return;
+    // the table's own name ({"name": "Contoso"}) is a name too: of a record of this table
+    const own = column?.logicalName === model.primaryNameAttribute;
+    const targets = own ? [model.logicalName] : column && isLookupType(column.type) ? column.targets : undefined;
+    if (!column || !targets?.length) return;
     for (const v of Array.isArray(c.value) ? c.value : [c.value])
-      if (typeof v === 'string' && v.trim() && !isGuidText(v) && !ME.test(v.trim()))
-        given.push({ column: column.logicalName, targets: column.targets, name: v.trim() });
+      if (typeof v === 'string' && v.trim() && !isGuidText(v) && (own || !ME.test(v.trim())))
+        given.push({ column: column.logicalName, targets, name: v.trim() });
   };
   walk(where);
   const checked = given.slice(0, MAX_CHECKED);
