@@ -236,21 +236,43 @@ async function resolveCustomer(
     throw err;
   });
   if (person) return person;
-  const near = await ctx.client.query(
-    {
-      entity: 'account',
-      select: ['name', 'address1_city'],
-      where: { column: 'name', op: 'contains', value: name },
-      top: 10,
-    },
-    { signal: ctx.signal, internal: true },
-  );
+  // names that contain it, of accounts and of contacts (a case is as often for a person: "Nina" for Nina
+  // Castillo), side by side; contacts only as far as the policy lets the model read their names
+  const [near, people] = await Promise.all([
+    ctx.client.query(
+      {
+        entity: 'account',
+        select: ['name', 'address1_city'],
+        where: { column: 'name', op: 'contains', value: name },
+        top: 10,
+      },
+      { signal: ctx.signal, internal: true },
+    ),
+    ctx.policy.canRead('contact', 'fullname')
+      ? ctx.client
+          .query(
+            {
+              entity: 'contact',
+              select: ['fullname', 'emailaddress1'],
+              where: { column: 'fullname', op: 'contains', value: name },
+              top: 10,
+            },
+            { signal: ctx.signal, internal: true },
+          )
+          .then((p) => p.rows)
+      : [],
+  ]);
+  const contacts = people.map((r) => `${r.fullname}${r.emailaddress1 ? ` (${r.emailaddress1})` : ''} — ${r.contactid}`);
+  const similar = [
+    ...(near.rows.length ? [`accounts (customer.accountId): ${list(near.rows)}`] : []),
+    ...(contacts.length ? [`contacts (customer.contactId): ${contacts.join('; ')}`] : []),
+  ];
   throw new DynamicsMcpError(
     'not_found',
-    `No account is named '${name}'.`,
-    near.rows.length
-      ? `Accounts with similar names: ${list(near.rows)}. Pass customer.accountId.`
-      : 'Find the account with query_entities (e.g. contains on name) and pass its id.',
+    `No account${ctx.policy.canRead('contact', 'fullname') ? ' or contact' : ''} is named '${name}'.`,
+    similar.length
+      ? `Similar names: ${similar.join('. ')}. Pass the id of the one meant.`
+      : 'Find the account or contact with query_entities (e.g. contains on name or fullname) and pass its id.',
   );
 }
 

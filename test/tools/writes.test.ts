@@ -211,7 +211,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const cases = emu.rows('incident').length;
     const near = await h.call('create_case', { title: 'x', customer: String(acc.name).slice(0, -2) });
     expect(near.isError).toBe(true);
-    expect(textOf(near)).toMatch(/No account is named/);
+    expect(textOf(near)).toMatch(/No account or contact is named/);
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
@@ -360,7 +360,16 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(r)).toMatch(/2 accounts are named 'Twin Industries Ltd'/);
     const none = await h.call('create_case', { title: 'x', customer: { accountName: 'Twin Industr' } });
     expect(none.isError).toBe(true);
-    expect(textOf(none)).toContain('Accounts with similar names: Twin Industries Ltd');
+    expect(textOf(none)).toContain('Similar names: accounts (customer.accountId): Twin Industries Ltd');
+    // a case is as often for a person: contacts whose names contain it are listed too, with their ids
+    const person = emu.rows('contact').find((c) => String(c.fullname).includes(' '))!;
+    const first = String(person.fullname).slice(0, -1);
+    const partOfName = await h.call('create_case', { title: 'x', customer: first });
+    expect(textOf(partOfName)).toMatch(
+      new RegExp(`^Error \\(not_found\\): No account or contact is named '${first}'\\.`),
+    );
+    expect(textOf(partOfName)).toContain('contacts (customer.contactId): ');
+    expect(textOf(partOfName)).toContain(`${person.fullname}`);
     const neither = await h.call('create_case', { title: 'x', customer: {} });
     expect(textOf(neither)).toContain('Name the customer by one of accountId, accountName or contactId.');
   });
