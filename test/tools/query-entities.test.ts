@@ -614,6 +614,19 @@ describe('query_entities', () => {
     expect(textOf(own).split('\n')[0]).toBe(
       `0 account records. No account is named '${part}' (name compares the whole name): for part of a name use {"name": {"contains": "${part}"}}.`,
     );
+    // where asking for the name fails, the answer found goes without the note, not as an error
+    emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, response: { status: 500 }, times: 20 });
+    try {
+      const unasked = await h.call('query_entities', {
+        entity: 'contact',
+        select: ['fullname'],
+        where: { parentcustomerid: part },
+      });
+      expect(unasked.isError, textOf(unasked)).toBeFalsy();
+      expect(textOf(unasked).split('\n')[0]).toBe('0 contact records.');
+    } finally {
+      emu.clearFaults();
+    }
   });
 
   it('a customer lookup by name asks each table it points at; where the policy follows it to some only, refused with the question it can answer, which then is', async () => {

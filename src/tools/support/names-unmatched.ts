@@ -38,9 +38,16 @@ export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: 
   const checked = given.slice(0, MAX_CHECKED);
   const unmatched = await Promise.all(
     checked.map(async (g) => {
-      const { asked, found } = await exactlyNamed(ctx, g.targets, g.name);
+      // a help beside an answer already found: if asking fails (throttled, timed out), the answer goes
+      // without it rather than becoming an error; a call the client cancelled stays cancelled
+      const named = await exactlyNamed(ctx, g.targets, g.name).catch((e: unknown) => {
+        if (ctx.signal.aborted) throw e;
+        return undefined;
+      });
       // a table whose names the model may not read is not asked, and says nothing
-      return asked.length && !found.length ? { ...g, tables: asked.map((q) => q.model.logicalName) } : undefined;
+      return named?.asked.length && !named.found.length
+        ? { ...g, tables: named.asked.map((q) => q.model.logicalName) }
+        : undefined;
     }),
   );
   return unmatched

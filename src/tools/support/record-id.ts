@@ -60,8 +60,20 @@ export async function recordIdOf(
  * Castillo"). Asked only now that the name was not found, side by side; nothing when none has it.
  */
 async function namedElsewhere(ctx: ToolContext, table: string, name: string): Promise<string> {
-  const tables = (await searchedTables(ctx)).filter((t) => t !== table);
-  const { found } = await exactlyNamed(ctx, tables, name);
+  // a help beside the refusal: if asking fails (throttled, timed out), the refusal goes without it
+  const found = await searchedTables(ctx)
+    .then((tables) =>
+      exactlyNamed(
+        ctx,
+        tables.filter((t) => t !== table),
+        name,
+      ),
+    )
+    .then((r) => r.found)
+    .catch((e: unknown) => {
+      if (ctx.signal.aborted) throw e;
+      return [];
+    });
   if (!found.length) return '';
   const noun = (r: { entity: string }) => aTable(r.entity === 'systemuser' ? 'user' : r.entity);
   if (found.length === 1)
