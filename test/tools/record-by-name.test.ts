@@ -226,6 +226,65 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(textOf(none)).toMatch(/How to fix: Find it with query_entities on lead/);
   });
 
+  it('an email address is the one record that has it: as pasted, with or without the table; elsewhere said, several listed', async () => {
+    const contact = emu
+      .rows('contact')
+      .find(
+        (c) =>
+          c.emailaddress1 &&
+          [...emu.rows('contact'), ...emu.rows('lead'), ...emu.rows('account')].filter(
+            (r) => String(r.emailaddress1 ?? '').toLowerCase() === String(c.emailaddress1).toLowerCase(),
+          ).length === 1,
+      )!;
+    const address = String(contact.emailaddress1);
+    for (const [args, entity] of [
+      [{ id: address }, 'contact'],
+      [{ entity: 'contact', id: `${contact.fullname} <${address.toUpperCase()}>` }, 'contact'],
+      [{ entity: 'contact', id: `mailto:${address}` }, 'contact'],
+    ] as const) {
+      const r = await h.call('get_record', { ...args, select: ['fullname'] });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent, JSON.stringify(args)).toMatchObject({
+        entity,
+        id: contact.contactid,
+        record: { fullname: contact.fullname },
+      });
+    }
+    const updated = await h.call('update_record', {
+      entity: 'contact',
+      id: address,
+      values: { jobtitle: 'Head of Email' },
+    });
+    expect(textOf(updated)).toMatch(new RegExp(`^Updated contact "${contact.fullname}" \\(${contact.contactid}\\)`));
+    // the wrong table says which one has it; nothing written
+    const since = emu.requests().length;
+    const lead = await h.call('update_record', { entity: 'lead', id: address, values: { jobtitle: 'x' } });
+    expect(textOf(lead)).toBe(
+      `Error (bad_input): No lead has the email '${address}'.\nHow to fix: A contact has it (${contact.fullname}, ${contact.contactid}): if it is the record meant, call again with entity "contact" and that id. Check the address, or find the lead with query_entities and pass its id.`,
+    );
+    expect(writes(since).filter((q) => !q.url.endsWith('/$batch'))).toEqual([]);
+    // two records with one address are listed, not one picked
+    const shared = 'shared.inbox@example.org';
+    for (const lastname of ['Inbox One', 'Inbox Two'])
+      expect(
+        (
+          await h.call('create_record', {
+            entity: 'contact',
+            values: { lastname, emailaddress1: shared },
+            allowDuplicate: true,
+          })
+        ).isError,
+      ).toBeFalsy();
+    const two = await h.call('get_record', { id: shared });
+    expect(textOf(two)).toMatch(
+      new RegExp(`^Error \\(bad_input\\): 2 records have the email '${shared}': Inbox (One|Two) \\(contact\\) — `),
+    );
+    const none = await h.call('get_record', { id: 'nobody.at.all@example.org' });
+    expect(textOf(none)).toMatch(
+      /^Error \(bad_input\): No record this server may read has the email 'nobody\.at\.all@example\.org'\./,
+    );
+  });
+
   it('a write Dynamics refuses is audited as the record the name was found to be', async () => {
     const acc = emu.rows('account').find((a) => a.statecode === 0 && a.name !== 'Northwind Depot')!;
     emu.configure({ role: { privileges: { account: { read: true, create: true } } } });

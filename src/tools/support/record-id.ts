@@ -1,3 +1,4 @@
+import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { aTable, badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
@@ -42,6 +43,25 @@ export async function recordIdOf(
         `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
       );
     ctx.recordId = found;
+  } else if (isEmailAddress(String(emailAsMeant(given)))) {
+    const address = String(emailAsMeant(given));
+    const found = await emailed(ctx, [logical], address);
+    if (!found) {
+      const elsewhere = await emailed(
+        ctx,
+        (await searchedTables(ctx)).filter((t) => t !== logical),
+        address,
+      ).catch((e: unknown) => {
+        if (ctx.signal.aborted) throw e;
+        return undefined;
+      });
+      throw badInput(
+        `No ${logical} has the email '${address}'.`,
+        `${elsewhere ? `${aTable(elsewhere.entity).replace(/^a/, 'A')} has it (${elsewhere.name}, ${elsewhere.id}): if it is the record meant, call again with entity "${elsewhere.entity}" and that id. ` : ''}Check the address, or find the ${logical} with query_entities and pass its id.`,
+      );
+    }
+    ctx.recordId = found.id;
+    ctx.recordName = found.name;
   } else {
     const named = await recordNamed(ctx, [logical], given, 'id').catch(async (e: unknown) => {
       // where the policy keeps this table's names from the model, the refusal says so and nothing else
@@ -131,6 +151,19 @@ export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{
       `'${given}' is not a record id, and this server's policy shows no table whose records have names to find it by.`,
       'Pass entity (describe_entity lists the tables) and the record id.',
     );
+  // an email address is the one record (a contact, a lead, a colleague) that has it
+  const address = String(emailAsMeant(given));
+  if (isEmailAddress(address)) {
+    const found = await emailed(ctx, tables, address);
+    if (!found)
+      throw badInput(
+        `No record this server may read has the email '${address}'.`,
+        'Check the address, or find the record with query_entities (e.g. on contact where {"emailaddress1": {"contains": "<part of it>"}}) and pass its id.',
+      );
+    ctx.recordId = found.id;
+    ctx.recordName = found.name;
+    return { entity: found.entity, id: found.id };
+  }
   const cases = NUMBER_COLUMN.incident!;
   const asNumber =
     RECORD_NUMBER.test(given) &&
@@ -188,6 +221,55 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
     holding.length
       ? 'Pass entity to say which.'
       : 'Check the id (query_entities or a lookup in a result gives it), or pass entity: the table it belongs to.',
+  );
+}
+
+/** The columns that hold the address people write to: an account's, contact's or lead's, and a user's. */
+const EMAIL_COLUMNS = ['emailaddress1', 'internalemailaddress'];
+
+/**
+ * The one record of `tables` whose email is `address` (Dataverse compares text without case), side by side,
+ * through the policy: only tables whose email column the model may read are asked. Several are refused,
+ * listed; none is undefined.
+ */
+async function emailed(
+  ctx: ToolContext,
+  tables: string[],
+  address: string,
+): Promise<{ entity: string; id: string; name: string } | undefined> {
+  sideBySide(ctx.signal);
+  const found = (
+    await Promise.all(
+      tables.map(async (table) => {
+        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+        const column = EMAIL_COLUMNS.find((c) => model?.columns.has(c) && ctx.policy.canRead(table, c));
+        if (!model || !column || !ctx.policy.canRead(table, model.primaryIdAttribute)) return [];
+        const name = model.primaryNameAttribute;
+        const named = !!name && ctx.policy.canRead(table, name);
+        const page = await ctx.client.query(
+          {
+            entity: table,
+            select: named ? [column, name] : [column],
+            where: { column, op: 'eq', value: address },
+            top: 6,
+          },
+          { signal: ctx.signal, internal: true },
+        );
+        return page.rows.map((r) => ({
+          entity: table,
+          id: String(r[model.primaryIdAttribute]).toLowerCase(),
+          name: String((named && r[name]) || address),
+        }));
+      }),
+    )
+  ).flat();
+  if (found.length <= 1) return found[0];
+  throw badInput(
+    `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found
+      .slice(0, 5)
+      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
+      .join('; ')}.`,
+    'Pass the id of the one you mean (and entity, its table).',
   );
 }
 
