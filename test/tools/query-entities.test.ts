@@ -614,6 +614,13 @@ describe('query_entities', () => {
     expect(textOf(own).split('\n')[0]).toBe(
       `0 account records. No account is named '${part}' (name compares the whole name): for part of a name use {"name": {"contains": "${part}"}}.`,
     );
+    // a lookup of many tables names them as a list: "No account, contact, lead, … or incident is named"
+    const regarding = await h.call('query_entities', { entity: 'task', where: { regardingobjectid: part } });
+    expect(textOf(regarding).split('\n')[0]).toMatch(
+      new RegExp(
+        `^0 task records\\. No account, contact, (\\w+, )*\\w+ or \\w+ is named '${part}' \\(regardingobjectid`,
+      ),
+    );
     // where asking for the name fails, the answer found goes without the note, not as an error
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, response: { status: 500 }, times: 20 });
     try {

@@ -54,7 +54,11 @@ export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: 
     .filter((g) => g !== undefined)
     .map(
       (g) =>
-        ` No ${g.tables.map((t) => (t === 'systemuser' ? 'user' : t)).join(' or ')} is named '${g.name}' (${g.column} compares the whole name): for part of a name use {"${g.column}": {"contains": ${JSON.stringify(g.name)}}}.`,
+        ` No ${orList(g.tables.map((t) => (t === 'systemuser' ? 'user' : t)))} is named '${g.name}' (${g.column} compares the whole name): for part of a name use {"${g.column}": {"contains": ${JSON.stringify(g.name)}}}.`,
     )
     .join('');
 }
+
+/** "account", "account or contact", "account, contact, lead or incident" */
+const orList = (words: string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
