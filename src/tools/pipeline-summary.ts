@@ -5,6 +5,7 @@ import { fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '..
 import { periodDays } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
+import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { userNamed } from './support/lookup-names.js';
 import { anyCase } from './support/schemas.js';
@@ -49,17 +50,23 @@ function withPeriod<S extends z.ZodType>(args: S) {
   }, args);
 }
 
+const ISO_DAY = z.iso.date();
 /**
- * A close date (a date-only column): a date-time is read as its day, as written. Models write periods in
- * words ("last quarter") and often do not know today's date, so the refusal says it.
+ * A close date (a date-only column): a date-time is read as its day, as written; a period in words ("last
+ * quarter", "this month") is its first day for "from" and its last for "to", worked out with the
+ * organisation's calendar in run (a model cannot work out a fiscal quarter's days). Listed as a date, which
+ * is what most callers pass. Anything else is refused with today's date.
  */
-const closeDay = (name: string, example: string) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v.trim()) ? v.trim().slice(0, 10) : v),
-    z.iso.date({
-      error: () =>
-        `${name} must be a date like ${example} (today is ${new Date().toISOString().slice(0, 10)}, UTC; work out the day and pass it as YYYY-MM-DD).`,
-    }),
+const closeDay = (name: 'from' | 'to', example: string) =>
+  listedAs(
+    z.preprocess(
+      (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v.trim()) ? v.trim().slice(0, 10) : v),
+      z.string().refine((s) => ISO_DAY.safeParse(s).success || !!spanOf(s, 1), {
+        error: () =>
+          `${name} must be a date like ${example} or a period in words ("last quarter", "this month": its ${name === 'from' ? 'first' : 'last'} day) (today is ${new Date().toISOString().slice(0, 10)}, UTC).`,
+      }),
+    ),
+    { type: 'string', format: 'date' },
   );
 
 export const pipelineSummary = defineTool({
@@ -181,8 +188,11 @@ export const pipelineSummary = defineTool({
       named >= 0
         ? fiscalQuarter(new Date(), calendar, named - 1)
         : (namedQuarter(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
-    const from = args.from ?? (args.to ? undefined : fq.from);
-    const to = args.to ?? (args.from ? undefined : fq.to);
+    // a period in words given as from or to: its first or last day, by the organisation's calendar
+    const given = (v: string | undefined, end: 'from' | 'to') =>
+      v === undefined || ISO_DAY.safeParse(v).success ? v : spanOf(v, calendar)?.[end];
+    const from = given(args.from, 'from') ?? (args.to ? undefined : fq.from);
+    const to = given(args.to, 'to') ?? (args.from ? undefined : fq.to);
     if (!from || !to)
       throw badInput(
         'Give both "from" and "to", or neither (the current quarter, or the one "quarter" names).',

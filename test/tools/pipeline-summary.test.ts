@@ -328,11 +328,19 @@ describe('pipeline_summary', () => {
     expect(r.isError).toBe(true);
     const half = await h.call('pipeline_summary', { from: '2026-05-01' });
     expect(half.isError).toBe(true);
-    // a period in words: the model is told today's date to work it out from
-    const words = await h.call('pipeline_summary', { from: 'last quarter', to: '2026-12-31' });
-    expect(words.isError).toBe(true);
-    expect(textOf(words)).toContain(
-      `from must be a date like 2026-01-01 (today is ${new Date().toISOString().slice(0, 10)}`,
+    // a period in words is its first day as from, its last as to (the fiscal quarters a model cannot work out)
+    const words = await h.call('pipeline_summary', { from: 'last quarter', to: 'next quarter', topDeals: 0 });
+    expect(words.isError, textOf(words)).toBeFalsy();
+    expect(words.structuredContent.period).toEqual({
+      from: fiscalQuarter(new Date(), 1, -1).from,
+      to: fiscalQuarter(new Date(), 1, 1).to,
+      label: `${fiscalQuarter(new Date(), 1, -1).from} to ${fiscalQuarter(new Date(), 1, 1).to}`,
+    });
+    // other words: the model is told what it takes, and today's date
+    const someday = await h.call('pipeline_summary', { from: 'someday', to: '2026-12-31' });
+    expect(someday.isError).toBe(true);
+    expect(textOf(someday)).toContain(
+      `from must be a date like 2026-01-01 or a period in words ("last quarter", "this month": its first day) (today is ${new Date().toISOString().slice(0, 10)}, UTC).`,
     );
     const many = await h.call('pipeline_summary', { topDeals: 100 });
     expect(textOf(many)).toContain(
