@@ -306,6 +306,7 @@ describe('a record given by its name, where the policy keeps names from the mode
     const policy = builtInPolicyWith('no-account-names', (entities) => ({
       ...entities,
       account: { ...entities.account!, read: entities.account!.read!.filter((c) => c !== 'name') },
+      contact: { ...entities.contact!, read: entities.contact!.read!.filter((c) => c !== 'emailaddress1') },
     }));
     h = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
   });
@@ -322,6 +323,18 @@ describe('a record given by its name, where the policy keeps names from the mode
       `Error (bad_input): id '${acc.name}' is neither an account id (GUID) nor the name of an account.\nHow to fix: Pass the account's id: this server may not read account names.`,
     );
     expect(apiRequests(emu, since).filter((q) => q.url.includes('name'))).toEqual([]);
+  });
+
+  it('an email address the policy keeps from the model is not looked for: it is taken for a name, and refused as one', async () => {
+    const c = emu.rows('contact').find((x) => x.emailaddress1)!;
+    const since = emu.requests().length;
+    const r = await h.call('get_record', { entity: 'contact', id: String(c.emailaddress1) });
+    expect(textOf(r)).toMatch(
+      new RegExp(
+        `^Error \\(bad_input\\): id '${String(c.emailaddress1).replace(/\./g, '\\.')}' is neither a contact id \\(GUID\\) nor the full name of a contact\\.`,
+      ),
+    );
+    expect(apiRequests(emu, since).filter((q) => decodeURIComponent(q.url).includes('emailaddress1'))).toEqual([]);
   });
 });
 

@@ -43,7 +43,7 @@ export async function recordIdOf(
         `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
       );
     ctx.recordId = found;
-  } else if (isEmailAddress(String(emailAsMeant(given)))) {
+  } else if (isEmailAddress(String(emailAsMeant(given))) && (await emailColumn(ctx, logical))) {
     const address = String(emailAsMeant(given));
     const found = await emailed(ctx, [logical], address);
     if (!found) {
@@ -228,6 +228,17 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
 const EMAIL_COLUMNS = ['emailaddress1', 'internalemailaddress'];
 
 /**
+ * The column of `table` that holds its records' email address, where the policy lets the model read it and the
+ * record's id; undefined otherwise (a table without one, or whose addresses the model may not read, is not
+ * looked in: the text is then taken for a name, and refused as one).
+ */
+async function emailColumn(ctx: ToolContext, table: string): Promise<string | undefined> {
+  const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+  if (!model || !ctx.policy.canRead(table, model.primaryIdAttribute)) return undefined;
+  return EMAIL_COLUMNS.find((c) => model.columns.has(c) && ctx.policy.canRead(table, c));
+}
+
+/**
  * The one record of `tables` whose email is `address` (Dataverse compares text without case), side by side,
  * through the policy: only tables whose email column the model may read are asked. Several are refused,
  * listed; none is undefined.
@@ -242,8 +253,8 @@ async function emailed(
     await Promise.all(
       tables.map(async (table) => {
         const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-        const column = EMAIL_COLUMNS.find((c) => model?.columns.has(c) && ctx.policy.canRead(table, c));
-        if (!model || !column || !ctx.policy.canRead(table, model.primaryIdAttribute)) return [];
+        const column = model && (await emailColumn(ctx, table));
+        if (!model || !column) return [];
         const name = model.primaryNameAttribute;
         const named = !!name && ctx.policy.canRead(table, name);
         const page = await ctx.client.query(
