@@ -20,6 +20,10 @@ export class NoSuchName extends DynamicsMcpError {
 
 /** Tables as a refusal names them where the logical name is not a word (an activity of any kind, a user). */
 const TABLE_NOUNS: Readonly<Record<string, string>> = { systemuser: 'user', activitypointer: 'activity' };
+export const tableNoun = (table: string) => TABLE_NOUNS[table] ?? table;
+/** "account", "account or contact", "account, contact, lead or incident" */
+export const orList = (words: string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
 /** Primary name columns said as what they are: a person's full name, an activity's subject. */
 const COLUMN_WORDS: Readonly<Record<string, string>> = { fullname: 'full name', subject: 'subject' };
 
@@ -32,7 +36,8 @@ const LISTED = 5;
  */
 const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber', 'scheduledend'];
 
-const ME = /^(me|myself|i|current user|my)$/i;
+/** Words for the user the call runs as ("my deals"), not a user's name. */
+export const ME = /^(me|myself|i|current user|my)$/i;
 
 /**
  * The user a text names: an id, "me" when the call reaches Dataverse as the signed-in user (hosted,
@@ -69,12 +74,12 @@ export async function recordNamed(
     const { entity, id, name: named } = found[0]!;
     return { entity, id, name: named };
   }
-  const nouns = tables.map((t) => TABLE_NOUNS[t] ?? t);
+  const nouns = tables.map(tableNoun);
   // "an account or contact id"; past two tables, "a record id … the name of a record in account, contact, …"
   const many = nouns.length > 2;
   const noun = many ? 'record' : nouns.join(' or ');
   const a = /^[aeio]/.test(noun) ? 'an' : 'a';
-  const where = many ? ` in ${nouns.slice(0, -1).join(', ')} or ${nouns.at(-1)}` : '';
+  const where = many ? ` in ${orList(nouns)}` : '';
   const first = asked[0];
   // each table asked, with the column its names are in ("contact (fullname)"), when there are several
   const others = asked.slice(1).map((q) => `${q.model.logicalName} (${q.column})`);
@@ -231,8 +236,8 @@ async function tableOfId(ctx: ToolContext, targets: string[], value: unknown, wh
     asked.push(found.table);
   }
   if (!asked.length) return value;
-  const nouns = asked.map((t) => TABLE_NOUNS[t] ?? t);
-  const either = nouns.length > 1 ? `${nouns.slice(0, -1).join(', ')} or ${nouns.at(-1)}` : nouns[0];
+  const nouns = asked.map(tableNoun);
+  const either = orList(nouns);
   throw badInput(
     `${what}: no ${either} has the id ${id}.`,
     'Find the record with query_entities (or pass its name) and use the id it gives.',

@@ -2,9 +2,8 @@ import { isGuidText } from '../../dynamics/coerce.js';
 import type { Condition } from '../../dynamics/conditions.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
-import { exactlyNamed } from './lookup-names.js';
+import { exactlyNamed, ME, orList, tableNoun } from './lookup-names.js';
 
-const ME = /^(me|myself|i|current user|my)$/i;
 /** At most this many names are looked up after an empty answer: the note is a help, not a second query plan. */
 const MAX_CHECKED = 3;
 
@@ -54,11 +53,7 @@ export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: 
     .filter((g) => g !== undefined)
     .map(
       (g) =>
-        ` No ${orList(g.tables.map((t) => (t === 'systemuser' ? 'user' : t)))} is named '${g.name}' (${g.column} compares the whole name): for part of a name use {"${g.column}": {"contains": ${JSON.stringify(g.name)}}}.`,
+        ` No ${orList(g.tables.map(tableNoun))} is named '${g.name}' (${g.column} compares the whole name): for part of a name use {"${g.column}": {"contains": ${JSON.stringify(g.name)}}}.`,
     )
     .join('');
 }
-
-/** "account", "account or contact", "account, contact, lead or incident" */
-const orList = (words: string[]) =>
-  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');

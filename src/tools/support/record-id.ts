@@ -3,7 +3,7 @@ import { sideBySide } from '../../dynamics/signals.js';
 import { aTable, badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
-import { exactlyNamed, holdsId, NoSuchName, recordNamed } from './lookup-names.js';
+import { exactlyNamed, holdsId, NoSuchName, recordNamed, tableNoun } from './lookup-names.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -95,7 +95,7 @@ async function namedElsewhere(ctx: ToolContext, table: string, name: string): Pr
       return [];
     });
   if (!found.length) return '';
-  const noun = (r: { entity: string }) => aTable(r.entity === 'systemuser' ? 'user' : r.entity);
+  const noun = (r: { entity: string }) => aTable(tableNoun(r.entity));
   if (found.length === 1)
     return `${noun(found[0]!).replace(/^a/, 'A')} has that name (${found[0]!.id}): if it is the record meant, call again with entity "${found[0]!.entity}" and that id. `;
   const listed = found.slice(0, 3).map((r) => `${noun(r)} (${r.id})`);
