@@ -10,7 +10,7 @@ import { entityParam, expandParam, idParam, selectParam } from './support/schema
 
 const RELATED = "Related records to include, as query_entities' expand.";
 
-import { compactRow, recordUrl } from './support/shape.js';
+import { compactRow, emptySelectedNote, recordUrl } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { expandItems } from './support/where.js';
@@ -96,7 +96,11 @@ export const getRecord = defineTool({
     const json = fitResult(structured, 1, ctx.policy.maxResultBytes);
     return {
       structured,
-      text: fenceUntrusted(`${model.displayName} ${structured.id}:${moreRelatedNote(moreRelated)}`, structured, json),
+      text: fenceUntrusted(
+        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${moreRelatedNote(moreRelated)}`,
+        structured,
+        json,
+      ),
       json,
     };
   },

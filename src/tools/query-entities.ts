@@ -5,7 +5,7 @@ import { toolArgs } from './support/args.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
-import { compactRow } from './support/shape.js';
+import { compactRow, emptySelectedNote } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { orderByParam } from './support/sort.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -140,7 +140,7 @@ export const queryEntities = defineTool({
         ? await namesNoRecordHas(ctx, page.entity.logicalName, toCondition(args.where))
         : '';
     await ctx.progress(1, 1, `${records.length} rows`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${moreRelatedNote(moreRelated)}${unnamed}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${moreRelatedNote(moreRelated)}${unnamed}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

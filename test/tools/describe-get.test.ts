@@ -172,6 +172,43 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
   });
 
+  it('a selected column with no value is said to be empty (rows leave it out), in get_record and query_entities', async () => {
+    const contact = emu.rows('contact').find((c) => c.jobtitle && c.parentcustomerid && c.emailaddress1)!;
+    const cleared = await h.call('update_record', {
+      entity: 'contact',
+      id: contact.contactid,
+      values: { jobtitle: null, parentcustomerid: null },
+    });
+    expect(cleared.isError, textOf(cleared)).toBeFalsy();
+    // the label, the lookup and a related record's column (whose record is not there) as a model asks for them
+    const one = await h.call('get_record', {
+      entity: 'contact',
+      id: contact.contactid,
+      select: ['fullname', 'Job Title', 'parentcustomerid', 'emailaddress1'],
+    });
+    expect(one.structuredContent.record).toEqual({
+      id: contact.contactid,
+      fullname: contact.fullname,
+      emailaddress1: contact.emailaddress1,
+    });
+    expect(textOf(one).split('\n')[0]).toBe(`Contact ${contact.contactid}: Empty: jobtitle, parentcustomerid.`);
+    // a column some rows have is not empty in the page; one that no row has is
+    const other = emu.rows('contact').find((c) => c.jobtitle && c.contactid !== contact.contactid)!;
+    for (const id of [contact.contactid, other.contactid])
+      expect(
+        (await h.call('update_record', { entity: 'contact', id, values: { mobilephone: null } })).isError,
+      ).toBeFalsy();
+    const many = await h.call('query_entities', {
+      entity: 'contact',
+      where: { contactid: { in: [contact.contactid, other.contactid] } },
+      select: ['fullname', 'jobtitle', 'mobilephone'],
+    });
+    expect(many.structuredContent.records).toHaveLength(2);
+    expect(textOf(many).split('\n')[0]).toBe('2 contact records. Empty in every row: mobilephone.');
+    const all = await h.call('query_entities', { entity: 'contact', select: ['fullname', 'jobtitle'], top: 3 });
+    expect(textOf(all).split('\n')[0]).not.toContain('Empty');
+  });
+
   it('a missing privilege names it', async () => {
     emu.configure({ role: { privileges: { account: { read: true }, contact: { read: false } } } });
     try {
@@ -236,6 +273,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(named(rw)).toEqual(all);
     expect(rw).toContain("A record's history is in its activities");
     expect(rw).toContain('who was on a call, an email or a meeting is in its <table>_activity_parties');
+    // rows leave empty columns out: a missing column is no value, not one kept back
+    expect(rw).toContain('A column without a value is left out of a row.');
     const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
     try {
       const text = ro.client.getInstructions()!;

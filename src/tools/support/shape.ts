@@ -1,5 +1,5 @@
 import type { Row } from '../../dynamics/client.js';
-import type { ColumnModel, EntityModel } from '../../policy/model.js';
+import { type ColumnModel, type EntityModel, writtenColumn } from '../../policy/model.js';
 
 const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const LOGICAL = '@Microsoft.Dynamics.CRM.lookuplogicalname';
@@ -139,6 +139,29 @@ export function compactRow(
 }
 
 /** The record in the Dynamics web UI (model-driven app). */
+/**
+ * The selected columns that no row has a value in, as a sentence (or ''). Rows leave empty columns out, so a
+ * column asked for and missing would read as one the server kept back, and the model asks again or says it
+ * cannot see it; a column the policy keeps back is refused before the query, never left out.
+ */
+export function emptySelectedNote(
+  model: EntityModel,
+  select: readonly string[] | undefined,
+  rows: CompactRow[],
+): string {
+  if (!select?.length || !rows.length) return '';
+  const empty = new Set<string>();
+  for (const s of select) {
+    // a related record's column ("parentaccountid/telephone1") is in its own object
+    const col = s.includes('/') ? undefined : writtenColumn(model, s);
+    if (!col || col.logicalName === model.primaryIdAttribute) continue;
+    if (!rows.some((r) => r[col.logicalName] !== undefined)) empty.add(col.logicalName);
+  }
+  if (!empty.size) return '';
+  const list = [...empty].join(', ');
+  return rows.length === 1 ? ` Empty: ${list}.` : ` Empty in every row: ${list}.`;
+}
+
 export function recordUrl(dynamicsUrl: string, entity: string, id: string): string {
   return `${dynamicsUrl}/main.aspx?pagetype=entityrecord&etn=${encodeURIComponent(entity)}&id=${encodeURIComponent(id)}`;
 }
