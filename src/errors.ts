@@ -100,8 +100,11 @@ export const readOnlyError = (what: string) =>
     },
   );
 
-/** "an account", "a contact": a table named in a sentence (logical names are lower case). */
-export const aTable = (name: string) => `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+/**
+ * "an account", "a contact", "a user": a table named in a sentence (logical names are lower case; a u said as
+ * "you", as in user or unit, takes "a").
+ */
+export const aTable = (name: string) => `${/^([aeio]|u(?!s|ni))/i.test(name) ? 'an' : 'a'} ${name}`;
 
 export const badInput = (message: string, hint: string) =>
   new DynamicsMcpError('bad_input', message, hint, { retryable: false });

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { DynamicsMcpError } from '../errors.js';
+import { aTable, badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId, sameDaySince, utcDay } from './support/dedupe.js';
+import { orList, tableNoun } from './support/lookup-names.js';
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY, entityParam, idParam } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
@@ -51,6 +52,7 @@ export const addNote = defineTool({
   async run(args, ctx) {
     // the record must exist and be readable: a note on a missing record is a clear error, not a dangling one
     const target = await ctx.client.checker.entity(args.entity);
+    await refuseUnnotable(ctx, target.logicalName);
     const recordId = await recordIdOf(ctx, target.logicalName, args.id);
     const { row } = await ctx.client.get(target.logicalName, recordId, {
       select: ctx.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [],
@@ -119,4 +121,20 @@ async function noteExists(ctx: ToolContext, id: string): Promise<boolean> {
     if (err instanceof DynamicsMcpError && err.kind === 'not_found') return false;
     throw err;
   }
+}
+
+/**
+ * A table a note cannot be on (its objectid's targets, from metadata) is refused before the record is looked
+ * for: "a note on the follow-up task" is answered with where notes go, not first with whether the task exists.
+ */
+async function refuseUnnotable(ctx: ToolContext, table: string): Promise<void> {
+  const targets = (await ctx.client.metadata.entity('annotation')).columns.get('objectid')?.targets;
+  if (!targets?.length || targets.includes(table)) return;
+  const activity = (await ctx.client.metadata.entity(table)).columns.has('regardingobjectid');
+  throw badInput(
+    `A note attaches to ${aTable(orList(targets))} record, not to ${aTable(tableNoun(table))}.`,
+    activity
+      ? `Add it to the record the ${tableNoun(table)} is about (its regardingobjectid), or put the text in the ${tableNoun(table)}'s description with update_record.`
+      : 'Add it to one of those records.',
+  );
 }

@@ -339,9 +339,21 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(missing)).toContain('No contact with the id 00000000-0000-4000-8000-0000000000bb exists.');
     const user = await h.call('add_note', { entity: 'systemuser', id: seller, text: 'x' });
     expect(user.isError).toBe(true);
-    expect(textOf(user)).toContain(
-      'annotation.objectid cannot point at a systemuser.\nHow to fix: It points at account or contact or lead or opportunity or incident.',
+    expect(textOf(user)).toBe(
+      'Error (bad_input): A note attaches to an account, contact, lead, opportunity or incident record, not to a user.\nHow to fix: Add it to one of those records.',
     );
+    // a note on an activity goes on what it is about: said before the task is looked for (none has this subject)
+    const reads = emu.requests().length;
+    const task = await h.call('add_note', { entity: 'task', id: 'No such follow-up', text: 'x' });
+    expect(textOf(task)).toBe(
+      "Error (bad_input): A note attaches to an account, contact, lead, opportunity or incident record, not to a task.\nHow to fix: Add it to the record the task is about (its regardingobjectid), or put the text in the task's description with update_record.",
+    );
+    expect(
+      emu
+        .requests()
+        .slice(reads)
+        .filter((r) => r.service === 'webapi' && r.url.includes('/tasks')),
+    ).toEqual([]);
     const empty = await h.call('add_note', {
       entity: 'account',
       id: String(emu.rows('account')[0]!.accountid),
