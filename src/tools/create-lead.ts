@@ -43,11 +43,20 @@ export const createLead = defineTool({
       subject: text(300, 'Topic of the enquiry (default: "Web enquiry").').optional(),
       description: z.string().max(2000).optional().describe('Free text, e.g. the form message.'),
       source: z
-        .union([z.string().max(100), z.number().int()])
+        .union([z.string().max(100), z.number().int()], {
+          error: (issue) =>
+            issue.code === 'invalid_union' ? 'source is a label such as "Web", or its number.' : undefined,
+        })
         .optional()
         .describe('Lead source: a label such as "Web", "Trade Show", "Partner", or its number.'),
       extra: z
-        .record(z.string(), z.union([z.string().max(4000), z.number(), z.boolean(), z.null()]))
+        .record(
+          z.string(),
+          z.union([z.string().max(4000), z.number(), z.boolean(), z.null()], {
+            error: (issue) =>
+              issue.code === 'invalid_union' ? 'each extra value is text, a number, true/false or null.' : undefined,
+          }),
+        )
         .optional()
         .describe('Other writable lead columns, e.g. {"address1_postalcode": "98101", "jobtitle": "CTO"}.'),
       allowDuplicate: z.boolean().default(false).describe('Create even when a lead with this email exists.'),

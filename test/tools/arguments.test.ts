@@ -73,6 +73,23 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^create_case has no argument 'severity' \(use 'priority'\)/,
       () => ({ title: 'Printer on fire', customer: { accountId: account.id }, severity: 'high' }),
     ],
+    // a value of no type the argument takes says what it takes, not "is not of a type it takes" (zod's unions)
+    [
+      'create_lead',
+      /^source is a label such as "Web", or its number\.$/,
+      () => ({ lastName: 'Silva', email: 'ana.silva@example.com', source: { label: 'Web' } }),
+    ],
+    [
+      'create_lead',
+      /^extra\.jobtitle: each extra value is text, a number, true\/false or null\.$/,
+      () => ({ lastName: 'Silva', email: 'ana.silva@example.com', extra: { jobtitle: ['CTO'] } }),
+    ],
+    // an operator that is no text: said so with the list, not as zod's "expected one of "eq"|"ne"|…"
+    [
+      'query_entities',
+      /^where\.op: op is an operator's name as text, e\.g\. "eq"\. Operators: eq, ne, gt, .*, currentUser\.$/,
+      () => ({ entity: 'account', where: { column: 'revenue', op: { gt: 5 }, value: 1 } }),
+    ],
     [
       'update_record',
       /^update_record has no argument 'statecode'\. .* Columns to change go in "values"/,

@@ -124,11 +124,14 @@ const value = z
   )
   .optional();
 // an operator from SQL or code (like, =, !=) is answered with the one meant, not the list of them all
+// (an operator that is no text, {"gt": 5}, is said so with the list: zod's own lists them as "eq"|"ne"|…)
 const op = z.enum(CONDITION_OPS, {
   error: (issue: { code?: string; input?: unknown }) =>
-    issue.code === 'invalid_value' && typeof issue.input === 'string'
-      ? `op '${issue.input}' does not exist. ${unknownOpHint(issue.input)}`
-      : undefined,
+    issue.code !== 'invalid_value'
+      ? undefined
+      : typeof issue.input === 'string'
+        ? `op '${issue.input}' does not exist. ${unknownOpHint(issue.input)}`
+        : `op is an operator's name as text, e.g. "eq". ${unknownOpHint('')}`,
 });
 
 // Descriptions sit on the outer level only: the nested levels repeat the shape, and every byte of the
