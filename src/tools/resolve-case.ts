@@ -100,10 +100,10 @@ export const resolveCase = defineTool({
         `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
         'Reactivate it in Dynamics first, or leave it cancelled.',
       );
-    const status = stateReason(statusColumn, RESOLVED, args.status, {
+    const status = stateReason(model, RESOLVED, args.status, {
       byDefault: 5,
       documented: DOCUMENTED_RESOLVED,
-      what: 'incident (a resolved case)',
+      what: 'a resolved case',
     });
     const resolution = { subject: args.resolution };
     // an admin who has writes to cases confirmed by the user has resolutions confirmed too

@@ -154,7 +154,7 @@ describe('update_record closing an opportunity', () => {
     const since = emu.requests().length;
     const onHold = await close(o.opportunityid, { statecode: 'Won', statuscode: 'On Hold' });
     expect(textOf(onHold)).toBe(
-      "Error (bad_input): 'On Hold' is not a value of opportunity (a won opportunity).statuscode.\nHow to fix: Use one of: 3 (Won).",
+      "Error (bad_input): 'On Hold' is not a status reason of a won opportunity: it is one of Open (statecode 0).\nHow to fix: Use one of: 3 (Won).",
     );
     const renamed = await close(o.opportunityid, { statecode: 'Won', name: 'Renamed', closeprobability: 100 });
     expect(textOf(renamed)).toBe(

@@ -257,7 +257,7 @@ describe('update_record qualifying a lead', () => {
     );
     const reason = await qualify(l.leadid, { statecode: 'Qualified', statuscode: 'Contacted' });
     expect(textOf(reason)).toBe(
-      "Error (bad_input): 'Contacted' is not a value of lead (a qualified lead).statuscode.\nHow to fix: Use one of: 3 (Qualified).",
+      "Error (bad_input): 'Contacted' is not a status reason of a qualified lead: it is one of Open (statecode 0).\nHow to fix: Use one of: 3 (Qualified).",
     );
     expect(apiRequests(emu, since).filter((q) => q.url.includes('leads('))).toEqual([]);
     expect(lead(l.leadid).statecode).toBe(0);

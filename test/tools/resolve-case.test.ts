@@ -115,7 +115,12 @@ describe('resolve_case', () => {
     const since = emu.requests().length;
     const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'x', status: 'On Hold' });
     expect(textOf(r)).toBe(
-      "Error (bad_input): 'On Hold' is not a value of incident (a resolved case).statuscode.\nHow to fix: Use one of: 5 (Problem Solved), 1000 (Information Provided).",
+      "Error (bad_input): 'On Hold' is not a status reason of a resolved case: it is one of Active (statecode 0).\nHow to fix: Use one of: 5 (Problem Solved), 1000 (Information Provided).",
+    );
+    // a reason no state has: the resolved ones to use
+    const fixed = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'x', status: 'Fixed' });
+    expect(textOf(fixed)).toBe(
+      "Error (bad_input): 'Fixed' is not a status reason of a resolved case.\nHow to fix: Use one of: 5 (Problem Solved), 1000 (Information Provided).",
     );
     expect(closes(since)).toEqual([]);
     expect(caseRow(c.incidentid).statecode).toBe(0);

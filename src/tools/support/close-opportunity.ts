@@ -58,11 +58,10 @@ export async function closeOpportunity(
       `Update ${others.join(', ')} in a call of its own first (a ${closed.name} opportunity is read-only), then close it.`,
     );
   // the reason and the close's values are checked before anything is read or sent
-  const statusColumn = model.columns.get('statuscode');
-  const status = stateReason(statusColumn, asked.state, asked.status, {
+  const status = stateReason(model, asked.state, asked.status, {
     byDefault: closed.reason,
     documented: closed.documented,
-    what: `opportunity (a ${closed.name} opportunity)`,
+    what: `a ${closed.name} opportunity`,
   });
   const given: Values = {};
   for (const [column, sent] of Object.entries(CLOSE_COLUMNS)) {
@@ -83,7 +82,7 @@ export async function closeOpportunity(
   const read = async () => (await ctx.client.get('opportunity', id, { select, signal: ctx.signal })).row;
   const before = await read();
   const label = (v: unknown) => {
-    const o = statusColumn?.options?.find((x) => x.value === v);
+    const o = model.columns.get('statuscode')?.options?.find((x) => x.value === v);
     return o ? `${o.label} (${o.value})` : String(v);
   };
   const named = `opportunity ${typeof before.name === 'string' ? `"${before.name}"` : id}`;

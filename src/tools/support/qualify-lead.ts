@@ -54,11 +54,10 @@ export async function qualifyLead(
       `Qualifying a lead sets only statecode and statuscode, not ${others.join(', ')}.`,
       `Update ${others.join(', ')} in a call of its own first (a qualified lead is read-only), then qualify it.`,
     );
-  const statusColumn = model.columns.get('statuscode');
-  const status = stateReason(statusColumn, QUALIFIED, asked.status, {
+  const status = stateReason(model, QUALIFIED, asked.status, {
     byDefault: 3,
     documented: DOCUMENTED[1],
-    what: 'lead (a qualified lead)',
+    what: 'a qualified lead',
   });
   // what the policy lets update_record do to a lead's state at all, before anything is read
   for (const c of ['statecode', 'statuscode'])
@@ -74,7 +73,7 @@ export async function qualifyLead(
   const read = async () => (await ctx.client.get('lead', id, { select, signal: ctx.signal })).row;
   const before = await read();
   const label = (v: unknown) => {
-    const o = statusColumn?.options?.find((x) => x.value === v);
+    const o = model.columns.get('statuscode')?.options?.find((x) => x.value === v);
     return o ? `${o.label} (${o.value})` : String(v);
   };
   const named = `lead ${typeof before.fullname === 'string' && before.fullname ? `"${before.fullname}"` : id}`;

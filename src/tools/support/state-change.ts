@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../../audit.js';
 import { optionValue, type Scalar } from '../../dynamics/coerce.js';
-import { DynamicsMcpError } from '../../errors.js';
-import type { ColumnModel, EntityModel } from '../../policy/model.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
+import type { ColumnModel, EntityModel, OptionModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 
 type Values = Record<string, unknown>;
@@ -46,24 +46,41 @@ export function askedState(
 /**
  * The status reason asked for among a state's (a label, a number, or "Label (n)"); without one, `byDefault`
  * (or the state's first reason). An organisation may add its own reasons to a state: metadata names each
- * reason's state, and without that the documented reasons are the state's.
+ * reason's state, and without that the documented reasons are the state's. A reason of another state is said
+ * to be one ("On Hold" is an Active case's), with the state's reasons to use. `what` names the record in that
+ * state ("a resolved case").
  */
 export function stateReason(
-  column: ColumnModel | undefined,
+  model: EntityModel,
   state: number,
   asked: Scalar | undefined,
   { byDefault, documented, what }: { byDefault: number; documented: readonly number[]; what: string },
 ): number {
+  const column = model.columns.get('statuscode');
   const all = column?.options ?? [];
   const known = all.some((o) => o.state !== undefined);
   const reasons = all.filter((o) => (known ? o.state === state : documented.includes(o.value)));
   if (asked === undefined || asked === null)
     return (reasons.find((o) => o.value === byDefault) ?? reasons[0])?.value ?? byDefault;
-  const of: ColumnModel = {
-    ...(column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel)),
-    options: reasons,
+  const statuscode: ColumnModel = column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel);
+  const among = (options: OptionModel[]) => {
+    try {
+      return optionValue({ ...statuscode, options }, asked, model.logicalName);
+    } catch {
+      return undefined;
+    }
   };
-  return optionValue(of, asked, what);
+  const value = among(reasons);
+  if (value !== undefined) return value;
+  // "Label (n)" naming two values is said as for any choice
+  if (typeof asked === 'string' && /\(-?\d+\)\s*$/.test(asked))
+    return optionValue({ ...statuscode, options: reasons }, asked, model.logicalName);
+  const other = all.find((o) => o.value === among(all));
+  const stateOf = model.columns.get('statecode')?.options?.find((o) => o.value === other?.state);
+  throw badInput(
+    `${typeof asked === 'string' ? `'${asked}'` : asked} is not a status reason of ${what}${stateOf ? `: it is one of ${stateOf.label} (statecode ${stateOf.value})` : ''}.`,
+    `Use one of: ${reasons.map((o) => `${o.value} (${o.label})`).join(', ')}.`,
+  );
 }
 
 /** The columns of an update other than its state and status reason (and those `also` allows). */
