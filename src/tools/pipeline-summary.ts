@@ -9,8 +9,8 @@ import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { userNamed } from './support/lookup-names.js';
 import { anyCase } from './support/schemas.js';
+import { FORMATTED } from './support/shape.js';
 
-const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const GROUP_COLUMNS: Readonly<Record<string, 'stage' | 'owner'>> = {
   salesstage: 'stage',

@@ -160,6 +160,24 @@ describe('a record given by its name where a tool takes an id', () => {
     );
   });
 
+  it('records sharing a name in different states are listed with their states ("resolve the Printer jam case")', async () => {
+    const title = 'Printer jam on floor 3';
+    const customer = { accountId: String(emu.rows('account')[0]!.accountid) };
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await h.call('create_case', { title, customer });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    expect((await h.call('resolve_case', { id: ids[0], resolution: 'Cleared the tray' })).isError).toBeFalsy();
+    const since = emu.requests().length;
+    const r = await h.call('resolve_case', { id: title, resolution: 'Cleared the tray' });
+    const numbers = ids.map((id) => emu.rows('incident').find((c) => c.incidentid === id)!.ticketnumber);
+    expect(textOf(r)).toContain(`${title} (incident, ${numbers[0]}, Resolved) — ${ids[0]}`);
+    expect(textOf(r)).toContain(`${title} (incident, ${numbers[1]}, Active) — ${ids[1]}`);
+    expect(writes(since)).toEqual([]);
+  });
+
   it('a name no record has suggests the names that contain it; a cut id or a link without one is refused as an id', async () => {
     const acc = emu.rows('account').find((a) => String(a.name).includes(' '))!;
     const part = String(acc.name).split(' ')[0]!;

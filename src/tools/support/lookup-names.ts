@@ -5,6 +5,7 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
+import { FORMATTED } from './shape.js';
 
 /** A name that no record of the tables asked has: callers may look further (other tables, a case number). */
 export class NoSuchName extends DynamicsMcpError {
@@ -116,11 +117,14 @@ export async function recordNamed(
       asked.length > 0,
     );
   }
+  // their states, where a table's differ ("resolve the Shipment delayed case": two open, one cancelled)
+  const statesDiffer = (entity: string) =>
+    new Set(found.filter((r) => r.entity === entity).map((r) => r.state)).size > 1;
   const list = found
     .slice(0, LISTED)
     .map(
       (r) =>
-        `${r.name} (${[r.entity, r.telling].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
+        `${r.name} (${[r.entity, r.telling, statesDiffer(r.entity) ? r.state : undefined].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
     )
     .join('; ');
   // past those listed, the query that lists them all, in the first table with more of them than were shown
@@ -159,10 +163,11 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     await Promise.all(
       asked.map(async ({ model, column }) => {
         const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
+        const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
         const page = await ctx.client.query(
           {
             entity: model.logicalName,
-            select: telling ? [column, telling] : [column],
+            select: [column, ...(telling ? [telling] : []), ...(state ? ['statecode'] : [])],
             where: { column, op: 'eq', value: name },
             top: LISTED + 1,
           },
@@ -173,6 +178,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
           id: String(r[model.primaryIdAttribute]),
           name: String(r[column]),
           telling: telling ? r[telling] : undefined,
+          state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
         }));
       }),
     )

@@ -1,7 +1,8 @@
 import type { Row } from '../../dynamics/client.js';
 import { type ColumnModel, type EntityModel, writtenColumn } from '../../policy/model.js';
 
-const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
+/** The key suffix of a value's formatted form (a choice's label, a lookup's name) in a Web API row. */
+export const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const LOGICAL = '@Microsoft.Dynamics.CRM.lookuplogicalname';
 const LABELLED = new Set(['Picklist', 'State', 'Status']);
 
