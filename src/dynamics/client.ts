@@ -439,13 +439,13 @@ export class DynamicsClient {
     return this.writer.qualifyLead(leadId, make, status, opts);
   }
 
-  /** Updates an existing record, never creating one. */
+  /** Updates an existing record, never creating one; `name` is the record's primary name, where readable. */
   update(
     entity: string,
     id: string,
     values: WriteValues,
     opts: CallOptions & { etag?: string } = {},
-  ): Promise<{ model: EntityModel; row: Row; etag: string }> {
+  ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string }> {
     return this.writer.update(entity, id, values, opts);
   }
 }

@@ -276,7 +276,7 @@ export class RecordWriter {
     id: string,
     values: WriteValues,
     opts: CallOptions & { etag?: string } = {},
-  ): Promise<{ model: EntityModel; row: Row; etag: string }> {
+  ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string }> {
     const model = await this.writeModel(entity, `Updating a ${entity}`);
     const key = guidValue(id, `${model.logicalName} id`);
     if (Object.keys(values).length === 0)
@@ -285,9 +285,19 @@ export class RecordWriter {
     this.deps.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
     const fixed = columns.find((c) => SET_ONCE[model.logicalName]?.columns.includes(c));
     if (fixed) throw badInput(SET_ONCE[model.logicalName]!.why(fixed), SET_ONCE[model.logicalName]!.fix);
+    // the record's name comes back beside the columns changed, for the answer to say which record it was (an
+    // update by id names it too); it is taken out of the row, which holds what changed
+    const primary = model.primaryNameAttribute;
+    const naming = !!primary && !columns.includes(primary) && this.deps.policy.canRead(model.logicalName, primary);
     const select = columns
       .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
-      .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));
+      .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')))
+      .concat(naming ? [primary] : []);
+    const named = (row: Row) => {
+      const name = row[primary];
+      if (naming) delete row[primary];
+      return typeof name === 'string' ? name : undefined;
+    };
     const path = `${API}/${model.entitySetName}(${key})${select.length ? `?$select=${q(select.join(','))}` : ''}`;
     const r = await this.deps.transport.send({
       method: 'PATCH',
@@ -310,11 +320,11 @@ export class RecordWriter {
         });
         const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
         const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
-        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? '') };
+        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? ''), name: named(row) };
       }
       throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
     }
     const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
-    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? '') };
+    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? ''), name: named(row) };
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
+import { writtenColumn } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
@@ -136,8 +137,9 @@ export const updateRecord = defineTool({
         structured: { entity: logical, id, updated: false, changed: {}, url },
         text: `Not updated: the user chose "${declined}".`,
       };
+    const sent = await completedCallReason(ctx, model, id, values);
     const r = await ctx.client
-      .update(logical, id, await completedCallReason(ctx, model, id, values), { etag: args.etag, signal: ctx.signal })
+      .update(logical, id, sent, { etag: args.etag, signal: ctx.signal })
       .catch(async (err: unknown) => {
         // a closed record: say so, and how to go on
         throw (await closedRecordRefusal(ctx, model, id, err)) ?? err;
@@ -150,17 +152,23 @@ export const updateRecord = defineTool({
       columns: values,
       caller: ctx.caller,
     });
-    const changed: Record<string, unknown> = compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c));
-    delete changed.id;
+    // what was written: Dataverse adds a money column's currency to the row, which this update did not change
+    const written = new Set(Object.keys(sent).map((k) => writtenColumn(model, k)?.logicalName ?? k));
+    const changed: Record<string, unknown> = Object.fromEntries(
+      Object.entries(compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c))).filter(([k]) =>
+        written.has(k),
+      ),
+    );
     // a cleared column comes back null, which compactRow leaves out as noise: here it is the change made
     for (const [key, value] of Object.entries(r.row)) {
       if (value !== null || key.includes('@')) continue;
       const column = /^_(.+)_value$/.exec(key)?.[1] ?? key;
-      if (ctx.policy.canRead(r.model.logicalName, column)) changed[column] = null;
+      if (written.has(column) && ctx.policy.canRead(r.model.logicalName, column)) changed[column] = null;
     }
     const structured = { entity: r.model.logicalName, id, updated: true, changed, etag: r.etag, url };
-    // a record given by name is named back, so the user sees which one was changed
-    const which = ctx.recordName ? `"${ctx.recordName}" (${id})` : id;
+    // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
+    const name = r.name ?? ctx.recordName;
+    const which = name ? `"${name}" (${id})` : id;
     return {
       structured,
       text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)} (etag ${r.etag}).`,

@@ -609,6 +609,10 @@ describe('write tools: create_lead, create_case, update_record', () => {
       changed: { estimatedvalue: 123456, salesstage: 'Propose (2)' },
     });
     expect(r.structuredContent.etag).not.toBe(before.structuredContent.etag);
+    // given by id, the record is named back (its name is no change, so not among those listed)
+    expect(textOf(r)).toBe(
+      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)"} (etag ${r.structuredContent.etag}).`,
+    );
     const stale = await h.call('update_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),
