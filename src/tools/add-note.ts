@@ -5,7 +5,7 @@ import { toolArgs } from './support/args.js';
 import { nameBasedId, sameDaySince, utcDay } from './support/dedupe.js';
 import { orList, tableNoun } from './support/lookup-names.js';
 import { recordIdOf } from './support/record-id.js';
-import { EMPTY, entityParam, idParam } from './support/schemas.js';
+import { EMPTY, entityParam, idParam, withLookupTable } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 /** Dataverse's limits for a note's columns (Note (Annotation) table: subject 500, notetext 100,000). */
@@ -18,27 +18,29 @@ export const addNote = defineTool({
   description:
     'Attach a note (a call summary, a next step) to an account, contact, lead, opportunity or case; the same note on a record is added once a day. ' +
     'Read notes with query_entities on annotation by objectid.',
-  inputSchema: toolArgs(
-    'add_note',
-    {
-      entity: entityParam,
-      id: idParam,
-      text: z.string().trim().min(1, EMPTY).max(TEXT_MAX).describe('The note.'),
-      title: z.string().trim().min(1, EMPTY).max(TITLE_MAX).optional(),
-    },
-    {
-      meant: {
-        note: 'text',
-        notetext: 'text',
-        body: 'text',
-        description: 'text',
-        subject: 'title',
-        recordId: 'id',
-        regardingId: 'id',
-        objectid: 'id',
-        table: 'entity',
+  inputSchema: withLookupTable(
+    toolArgs(
+      'add_note',
+      {
+        entity: entityParam,
+        id: idParam,
+        text: z.string().trim().min(1, EMPTY).max(TEXT_MAX).describe('The note.'),
+        title: z.string().trim().min(1, EMPTY).max(TITLE_MAX).optional(),
       },
-    },
+      {
+        meant: {
+          note: 'text',
+          notetext: 'text',
+          body: 'text',
+          description: 'text',
+          subject: 'title',
+          recordId: 'id',
+          regardingId: 'id',
+          objectid: 'id',
+          table: 'entity',
+        },
+      },
+    ),
   ),
   outputSchema: z.object({
     id: z.string(),

@@ -6,7 +6,7 @@ import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
-import { entityParam, expandParam, idParam, selectParam } from './support/schemas.js';
+import { entityParam, expandParam, idParam, selectParam, withLookupTable } from './support/schemas.js';
 
 const RELATED = "Related records to include, as query_entities' expand.";
 
@@ -14,7 +14,6 @@ import { compactRow, emptySelectedNote, recordUrl } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { expandItems } from './support/where.js';
-import { lookupId } from './support/where-as-meant.js';
 
 export const getRecord = defineTool({
   name: 'get_record',
@@ -105,19 +104,6 @@ export const getRecord = defineTool({
     };
   },
 });
-
-/**
- * A lookup copied from a result as the id ({id, name, entity}: a case's customer, a task's Regarding) names its
- * table too: without entity, that is the table, rather than one looked for among all of them.
- */
-function withLookupTable<S extends z.ZodType>(args: S) {
-  return z.preprocess((v) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-    const { entity, id } = v as { entity?: unknown; id?: unknown };
-    const table = lookupId(id) && (id as { entity?: unknown }).entity;
-    return entity === undefined && typeof table === 'string' ? { ...v, entity: table } : v;
-  }, args);
-}
 
 /**
  * Who was on a call, an email or a meeting is most of what it is, and no column of it: where nothing else is

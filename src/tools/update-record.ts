@@ -10,7 +10,7 @@ import { guidOrUndefined } from './support/ids.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordIdOf } from './support/record-id.js';
-import { entityParam, idParam } from './support/schemas.js';
+import { entityParam, idParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { askedState, closedRecordRefusal, completedCallReason, declinedByUser } from './support/state-change.js';
 import { valuesParam } from './support/write-values.js';
@@ -53,43 +53,45 @@ export const updateRecord = defineTool({
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
     'Pass the etag from get_record to refuse the update if someone changed the record since. statecode "Won"/"Lost" closes an opportunity, "Qualified" qualifies a lead.',
-  inputSchema: toolArgs(
-    'update_record',
-    {
-      entity: entityParam,
-      id: idParam,
-      values: valuesParam.describe(
-        'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
-      ),
-      etag: z
-        .preprocess(
-          etagAsMeant,
-          z
-            .string()
-            .max(100)
-            // checked, not listed as a pattern: the description shows the form, and tools/list stays small
-            .refine(
-              (t) => /^(W\/)?"[^"\s]*"$/.test(t),
-              'etag is the @odata.etag get_record returns, e.g. W/"1000123".',
-            ),
-        )
-        .optional()
-        .describe('@odata etag from get_record (W/"123").'),
-    },
-    {
-      meant: {
-        fields: 'values',
-        data: 'values',
-        changes: 'values',
-        attributes: 'values',
-        record: 'values',
-        recordId: 'id',
-        table: 'entity',
-        ifMatch: 'etag',
-        '@odata.etag': 'etag',
+  inputSchema: withLookupTable(
+    toolArgs(
+      'update_record',
+      {
+        entity: entityParam,
+        id: idParam,
+        values: valuesParam.describe(
+          'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
+        ),
+        etag: z
+          .preprocess(
+            etagAsMeant,
+            z
+              .string()
+              .max(100)
+              // checked, not listed as a pattern: the description shows the form, and tools/list stays small
+              .refine(
+                (t) => /^(W\/)?"[^"\s]*"$/.test(t),
+                'etag is the @odata.etag get_record returns, e.g. W/"1000123".',
+              ),
+          )
+          .optional()
+          .describe('@odata etag from get_record (W/"123").'),
       },
-      elsewhere: 'Columns to change go in "values", e.g. {"values": {"telephone1": "555-0100"}}.',
-    },
+      {
+        meant: {
+          fields: 'values',
+          data: 'values',
+          changes: 'values',
+          attributes: 'values',
+          record: 'values',
+          recordId: 'id',
+          table: 'entity',
+          ifMatch: 'etag',
+          '@odata.etag': 'etag',
+        },
+        elsewhere: 'Columns to change go in "values", e.g. {"values": {"telephone1": "555-0100"}}.',
+      },
+    ),
   ),
   outputSchema: z.object({
     entity: z.string(),

@@ -441,6 +441,13 @@ describe('get_record without a table: the record found in any table', () => {
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent).toMatchObject({ entity: customer.entity, id: customer.id });
     expect(tablesAsked(since)).toEqual([customer.entity === 'account' ? 'accounts' : 'contacts']);
+    // the writes that need a table take it from the lookup too: "update that customer", "note it on them"
+    const updated = await h.call('update_record', { id: customer, values: { telephone1: '555 0199' } });
+    expect(updated.isError, textOf(updated)).toBeFalsy();
+    expect(updated.structuredContent).toMatchObject({ entity: customer.entity, id: customer.id });
+    const noted = await h.call('add_note', { id: customer, text: 'Asked for a callback' });
+    expect(noted.isError, textOf(noted)).toBeFalsy();
+    expect(noted.structuredContent.record).toMatchObject({ entity: customer.entity, id: customer.id });
   });
 
   it('a name in several tables lists each with its table and id; a part of names lists the first five and says so', async () => {

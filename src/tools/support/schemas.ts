@@ -56,6 +56,20 @@ export const idParam = listedAs(
   { type: 'string', format: 'uuid' },
 );
 
+/**
+ * A lookup copied from a result as the id ({id, name, entity}: a case's customer, a task's Regarding) names its
+ * table too: without entity, that is the table (get_record would otherwise look for it among all of them;
+ * update_record and add_note would refuse the call for want of one).
+ */
+export function withLookupTable<S extends z.ZodType>(args: S) {
+  return z.preprocess((v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const { entity, id } = v as { entity?: unknown; id?: unknown };
+    const table = lookupId(id) && (id as { entity?: unknown }).entity;
+    return entity === undefined && typeof table === 'string' ? { ...v, entity: table } : v;
+  }, args);
+}
+
 /** A choice of words read in any casing ("High", "Owner": Dynamics shows labels capitalised). */
 export const anyCase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
 
