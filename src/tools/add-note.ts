@@ -4,8 +4,8 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId, sameDaySince, utcDay } from './support/dedupe.js';
 import { orList, tableNoun } from './support/lookup-names.js';
-import { recordIdOf } from './support/record-id.js';
-import { EMPTY, entityParam, idParam, withLookupTable } from './support/schemas.js';
+import { recordAnywhere, recordIdOf } from './support/record-id.js';
+import { ANY_TABLE, EMPTY, entityParam, idParam, withLookupTable } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 
 /** Dataverse's limits for a note's columns (Note (Annotation) table: subject 500, notetext 100,000). */
@@ -22,7 +22,7 @@ export const addNote = defineTool({
     toolArgs(
       'add_note',
       {
-        entity: entityParam,
+        entity: entityParam.describe(ANY_TABLE).optional(),
         id: idParam,
         text: z.string().trim().min(1, EMPTY).max(TEXT_MAX).describe('The note.'),
         title: z.string().trim().min(1, EMPTY).max(TITLE_MAX).optional(),
@@ -50,12 +50,18 @@ export const addNote = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: true,
-  audited: (a) => ({ entity: 'annotation', action: 'create', columns: { objectid: { entity: a.entity, id: a.id } } }),
+  audited: (a, found) => ({
+    entity: 'annotation',
+    action: 'create',
+    columns: { objectid: { entity: a.entity ?? found.recordTable, id: a.id } },
+  }),
   async run(args, ctx) {
     // the record must exist and be readable: a note on a missing record is a clear error, not a dangling one
-    const target = await ctx.client.checker.entity(args.entity);
+    // without a table, the record's own ("note on Nina Castillo"), found as get_record finds it
+    const found = args.entity ? undefined : await recordAnywhere(ctx, args.id);
+    const target = await ctx.client.checker.entity(found?.entity ?? args.entity!);
     await refuseUnnotable(ctx, target.logicalName);
-    const recordId = await recordIdOf(ctx, target.logicalName, args.id);
+    const recordId = found?.id ?? (await recordIdOf(ctx, target.logicalName, args.id));
     const { row } = await ctx.client.get(target.logicalName, recordId, {
       select: ctx.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [],
       signal: ctx.signal,

@@ -29,6 +29,8 @@ export interface ToolContext {
   recordId?: string;
   /** that record's name, where it was given by name: the answer says which record was taken */
   recordName?: string;
+  /** that record's table, where no table was given and the record was found in one (recordAnywhere) */
+  recordTable?: string;
 }
 
 export interface ToolAnnotations {
@@ -55,9 +57,13 @@ export interface ToolDefinition<In extends AnyArgs = AnyArgs, Out extends AnyObj
   writes: boolean;
   /**
    * For a write tool: the record a call writes, as its arguments name it, so that a write Dynamics refused (or
-   * whose outcome is unknown) is audited too (server.ts), not only the writes made.
+   * whose outcome is unknown) is audited too (server.ts), not only the writes made. `found` is what the call
+   * found the record to be where its arguments did not say (the table of a record given without one).
    */
-  audited?: (args: Record<string, unknown>) => {
+  audited?: (
+    args: Record<string, unknown>,
+    found: Pick<ToolContext, 'recordTable'>,
+  ) => {
     entity: string;
     id?: string;
     action: AuditEntry['action'];

@@ -6,7 +6,7 @@ import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
-import { entityParam, expandParam, idParam, selectParam, withLookupTable } from './support/schemas.js';
+import { ANY_TABLE, entityParam, expandParam, idParam, selectParam, withLookupTable } from './support/schemas.js';
 
 const RELATED = "Related records to include, as query_entities' expand.";
 
@@ -24,7 +24,7 @@ export const getRecord = defineTool({
     toolArgs(
       'get_record',
       {
-        entity: entityParam.describe('Table, e.g. account; omit it to find the record in any table.').optional(),
+        entity: entityParam.describe(ANY_TABLE).optional(),
         id: idParam,
         select: selectParam.optional(),
         // listed in a line: query_entities, listed first, shows an item's whole form (zod checks all of it)

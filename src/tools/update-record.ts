@@ -9,8 +9,8 @@ import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { guidOrUndefined } from './support/ids.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
-import { recordIdOf } from './support/record-id.js';
-import { entityParam, idParam, withLookupTable } from './support/schemas.js';
+import { recordAnywhere, recordIdOf } from './support/record-id.js';
+import { ANY_TABLE, entityParam, idParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { askedState, closedRecordRefusal, completedCallReason, declinedByUser } from './support/state-change.js';
 import { valuesParam } from './support/write-values.js';
@@ -57,7 +57,7 @@ export const updateRecord = defineTool({
     toolArgs(
       'update_record',
       {
-        entity: entityParam,
+        entity: entityParam.describe(ANY_TABLE).optional(),
         id: idParam,
         values: valuesParam.describe(
           'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
@@ -103,10 +103,16 @@ export const updateRecord = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
-  audited: (a) => ({ entity: String(a.entity), id: String(a.id), action: 'update' }),
+  // a record given without its table is audited under the table it was found in
+  audited: (a, found) => ({ entity: String(a.entity ?? found.recordTable ?? ''), id: String(a.id), action: 'update' }),
   async run(args, ctx) {
-    const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
-    const id = await recordIdOf(ctx, logical, args.id);
+    // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
+    const { entity: logical, id } = args.entity
+      ? await (async () => {
+          const table = await resolveTable(args.entity!, ctx.policy, ctx.client.metadata);
+          return { entity: table, id: await recordIdOf(ctx, table, args.id) };
+        })()
+      : await recordAnywhere(ctx, args.id);
     const url = recordUrl(ctx.config.dynamics.url, logical, id);
     // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
     // itself where the policy wants writes confirmed)

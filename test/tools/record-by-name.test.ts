@@ -303,12 +303,56 @@ describe('a record given by its name where a tool takes an id', () => {
     );
   });
 
+  it('update_record and add_note without entity find the record by name or email in any table, as get_record does', async () => {
+    const contact = emu.rows('contact').find((c) => c.statecode === 0 && c.emailaddress1 && c.jobtitle)!;
+    const updated = await h.call('update_record', {
+      id: String(contact.fullname),
+      values: { jobtitle: 'Head of Fleet' },
+    });
+    expect(updated.isError, textOf(updated)).toBeFalsy();
+    expect(updated.structuredContent).toMatchObject({ entity: 'contact', id: contact.contactid });
+    expect(emu.rows('contact').find((c) => c.contactid === contact.contactid)!.jobtitle).toBe('Head of Fleet');
+    const noted = await h.call('add_note', { id: String(contact.emailaddress1), text: 'Prefers calls after 3pm' });
+    expect(noted.isError, textOf(noted)).toBeFalsy();
+    expect(noted.structuredContent.record).toMatchObject({ entity: 'contact', id: contact.contactid });
+    expect(emu.rows('annotation').some((n) => n.notetext === 'Prefers calls after 3pm')).toBe(true);
+    // a name no searched table has is refused as get_record refuses it, and nothing is written
+    const since = emu.requests().length;
+    const none = await h.call('update_record', { id: 'Nobody Of That Name', values: { jobtitle: 'x' } });
+    expect(textOf(none)).toMatch(
+      /^Error \(bad_input\): id 'Nobody Of That Name' is neither a record id \(GUID\) nor the name of a record in account, contact/,
+    );
+    expect(writes(since)).toEqual([]);
+  });
+
+  it('a record given without its table is found among the tables the application user may read; none readable is the refusal', async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0 && a.emailaddress1 && a.name !== 'Northwind Depot')!;
+    // the security role reads accounts only: the search does not fail on contacts, leads, cases …
+    emu.configure({ role: { privileges: { account: { read: true } } } });
+    try {
+      for (const id of [acc.name, acc.accountid, acc.emailaddress1]) {
+        const r = await h.call('get_record', { id: String(id), select: ['name'] });
+        expect(r.isError, `${id}: ${textOf(r)}`).toBeFalsy();
+        expect(r.structuredContent).toMatchObject({ entity: 'account', id: acc.accountid });
+      }
+      emu.configure({ role: { privileges: {} } });
+      const none = await h.call('get_record', { id: String(acc.name) });
+      expect(textOf(none)).toMatch(/^Error \(permission\): The application user lacks the prvRead\w+ privilege/);
+    } finally {
+      await emu.reset();
+    }
+  });
+
   it('a write Dynamics refuses is audited as the record the name was found to be', async () => {
     const acc = emu.rows('account').find((a) => a.statecode === 0 && a.name !== 'Northwind Depot')!;
     emu.configure({ role: { privileges: { account: { read: true, create: true } } } });
     try {
       const r = await h.call('update_record', { entity: 'account', id: String(acc.name), values: { telephone1: '1' } });
       expect(textOf(r)).toContain('prvWriteAccount');
+      expect(await audit.last()).toMatchObject({ tool: 'update_record', entity: 'account', id: acc.accountid });
+      // given without its table, under the table it was found in
+      const bare = await h.call('update_record', { id: String(acc.name), values: { telephone1: '2' } });
+      expect(textOf(bare)).toContain('prvWriteAccount');
       expect(await audit.last()).toMatchObject({ tool: 'update_record', entity: 'account', id: acc.accountid });
     } finally {
       await emu.reset();

@@ -143,14 +143,37 @@ export async function recordNamed(
 }
 
 /**
+ * `ask` of each table, side by side, where several are searched for one record: a table whose records Dynamics
+ * does not let the application user read (its security role lacks prvRead on it) is answered undefined rather
+ * than failing the search for a record of another (an account is found by name without Read on contact).
+ * Refused on every table, the first refusal stands; any other error fails the search.
+ */
+export async function askEach<T, R>(tables: readonly T[], ask: (table: T) => Promise<R>): Promise<(R | undefined)[]> {
+  const answers = await Promise.all(
+    tables.map(async (table) => {
+      try {
+        return { answer: await ask(table) };
+      } catch (err) {
+        if (tables.length > 1 && err instanceof DynamicsMcpError && err.kind === 'permission') return { denied: err };
+        throw err;
+      }
+    }),
+  );
+  const denied = answers.filter((a) => a.denied);
+  if (denied.length && denied.length === answers.length) throw denied[0]!.denied;
+  return answers.map((a) => a.answer);
+}
+
+/**
  * The records of `tables` whose primary name is `name` (at most LISTED + 1 of each, in the order of `tables`),
- * and the tables asked: those whose primary name the policy lets the model read.
+ * and the tables asked: those whose primary name the policy lets the model read (and Dynamics lets the
+ * application user read: askEach).
  */
 export async function exactlyNamed(ctx: ToolContext, tables: string[], name: string) {
   // the tables are asked side by side (a name given for a record of any table asks half a dozen), and their
   // answers kept in the order of `tables`
   sideBySide(ctx.signal);
-  const asked = (
+  const readable = (
     await Promise.all(
       tables.map(async (table) => {
         const model = await ctx.client.metadata.entity(table).catch(() => undefined);
@@ -159,31 +182,28 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       }),
     )
   ).flat();
-  const found = (
-    await Promise.all(
-      asked.map(async ({ model, column }) => {
-        const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
-        const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
-        const page = await ctx.client.query(
-          {
-            entity: model.logicalName,
-            select: [column, ...(telling ? [telling] : []), ...(state ? ['statecode'] : [])],
-            where: { column, op: 'eq', value: name },
-            top: LISTED + 1,
-          },
-          { signal: ctx.signal, internal: true },
-        );
-        return page.rows.map((r) => ({
-          entity: model.logicalName,
-          id: String(r[model.primaryIdAttribute]),
-          name: String(r[column]),
-          telling: telling ? r[telling] : undefined,
-          state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
-        }));
-      }),
-    )
-  ).flat();
-  return { asked, found };
+  const answers = await askEach(readable, async ({ model, column }) => {
+    const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
+    const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
+    const page = await ctx.client.query(
+      {
+        entity: model.logicalName,
+        select: [column, ...(telling ? [telling] : []), ...(state ? ['statecode'] : [])],
+        where: { column, op: 'eq', value: name },
+        top: LISTED + 1,
+      },
+      { signal: ctx.signal, internal: true },
+    );
+    return page.rows.map((r) => ({
+      entity: model.logicalName,
+      id: String(r[model.primaryIdAttribute]),
+      name: String(r[column]),
+      telling: telling ? r[telling] : undefined,
+      state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
+    }));
+  });
+  const asked = readable.filter((_, i) => answers[i] !== undefined);
+  return { asked, found: answers.flatMap((a) => a ?? []) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { sideBySide } from '../../dynamics/signals.js';
 import { aTable, badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
-import { exactlyNamed, holdsId, NoSuchName, recordNamed, tableNoun } from './lookup-names.js';
+import { askEach, exactlyNamed, holdsId, NoSuchName, recordNamed, tableNoun } from './lookup-names.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -142,6 +142,12 @@ async function searchedTables(ctx: ToolContext): Promise<string[]> {
  * ids, none with the names that contain it), as recordIdOf finds one in a given table.
  */
 export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{ entity: string; id: string }> {
+  const found = await anywhere(ctx, given);
+  ctx.recordTable = found.entity;
+  return found;
+}
+
+async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: string; id: string }> {
   const id = guidOrUndefined(given);
   if (id) return { entity: await tableHolding(ctx, id), id };
   notAnIdGoneWrong(given);
@@ -210,7 +216,7 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
     ...(shown.includes('annotation') ? ['annotation'] : []),
   ];
   sideBySide(ctx.signal);
-  const holding = (await Promise.all(tables.map((table) => holdsId(ctx, table, id))))
+  const holding = (await askEach(tables, (table) => holdsId(ctx, table, id)))
     .filter((f) => f?.holds)
     .map((f) => f!.table);
   if (holding.length === 1) return holding[0]!;
@@ -250,30 +256,28 @@ async function emailed(
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
   sideBySide(ctx.signal);
   const found = (
-    await Promise.all(
-      tables.map(async (table) => {
-        const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-        const column = model && (await emailColumn(ctx, table));
-        if (!model || !column) return [];
-        const name = model.primaryNameAttribute;
-        const named = !!name && ctx.policy.canRead(table, name);
-        const page = await ctx.client.query(
-          {
-            entity: table,
-            select: named ? [column, name] : [column],
-            where: { column, op: 'eq', value: address },
-            top: 6,
-          },
-          { signal: ctx.signal, internal: true },
-        );
-        return page.rows.map((r) => ({
+    await askEach(tables, async (table) => {
+      const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+      const column = model && (await emailColumn(ctx, table));
+      if (!model || !column) return [];
+      const name = model.primaryNameAttribute;
+      const named = !!name && ctx.policy.canRead(table, name);
+      const page = await ctx.client.query(
+        {
           entity: table,
-          id: String(r[model.primaryIdAttribute]).toLowerCase(),
-          name: String((named && r[name]) || address),
-        }));
-      }),
-    )
-  ).flat();
+          select: named ? [column, name] : [column],
+          where: { column, op: 'eq', value: address },
+          top: 6,
+        },
+        { signal: ctx.signal, internal: true },
+      );
+      return page.rows.map((r) => ({
+        entity: table,
+        id: String(r[model.primaryIdAttribute]).toLowerCase(),
+        name: String((named && r[name]) || address),
+      }));
+    })
+  ).flatMap((rows) => rows ?? []);
   if (found.length <= 1) return found[0];
   throw badInput(
     `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found

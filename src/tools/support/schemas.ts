@@ -24,6 +24,8 @@ export const entityParam = z
   .min(1, EMPTY)
   .max(100)
   .describe('Table, e.g. account; describe_entity lists them.');
+/** A table the record's id or name finds where it is left out (get_record, update_record, add_note). */
+export const ANY_TABLE = 'Table, e.g. account; omit it to find the record in any table.';
 
 // ids copied from Dynamics often come in braces ({5B6B...}), as the classic UI and the SDKs print them, or as
 // the record's address: the app's (main.aspx?...&id=...) or the Web API's (/accounts(<id>)). Only the id
