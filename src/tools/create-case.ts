@@ -28,7 +28,7 @@ export const createCase = defineTool({
             {
               accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
               accountName: z.string().trim().min(1, EMPTY).max(160).optional().describe('Exact account name.'),
-              contactId: z.string().trim().max(40).optional().describe('Contact id (GUID).'),
+              contactId: z.string().trim().max(160).optional().describe('Contact id (GUID).'),
             },
             objectErrors(
               'customer is an object: {"accountName":"Contoso"}, {"accountId":"<GUID>"} or {"contactId":"<GUID>"}.',
@@ -160,6 +160,10 @@ function customerAsMeant(v: unknown): unknown {
     ['id', 'accountId'],
     ['accountid', 'accountId'],
     ['contactid', 'contactId'],
+    // a contact by name or address, as accountName names an account: looked for among contacts alone
+    ['contactName', 'contactId'],
+    ['contactEmail', 'contactId'],
+    ['fullname', 'contactId'],
     // an address is looked up among contacts (resolveCustomer), wherever it is written
     ['email', 'accountName'],
     ['emailaddress1', 'accountName'],
@@ -182,6 +186,9 @@ async function resolveCustomer(
   if (given) {
     const key = c.accountId ? 'accountId' : 'contactId';
     const id = guidOrUndefined(given);
+    // a cut or mangled id is said to be one; other text is the contact's name or address
+    if (!id && c.contactId && !/^[\s{]*[0-9a-f]{8}-[0-9a-f-]*[}\s]*$/i.test(c.contactId))
+      return contactNamed(ctx, c.contactId);
     if (!id)
       throw badInput(
         `${key} '${given}' is not a record id (GUID).`,
@@ -292,6 +299,19 @@ async function contactWhere(ctx: ToolContext, column: 'emailaddress1' | 'fullnam
       'Pass customer.contactId with the right one.',
     );
   return { id: String(one.contactid), name: String(one.fullname ?? ''), entity: 'contact' } satisfies Customer;
+}
+
+/** A contact given by its full name or email where its id was asked for ({"contactName": "Nina Castillo"}). */
+async function contactNamed(ctx: ToolContext, given: string): Promise<Customer> {
+  const address = emailAsMeant(given) as string;
+  const email = isEmailAddress(address);
+  const found = await contactWhere(ctx, email ? 'emailaddress1' : 'fullname', email ? address : given);
+  if (found) return found;
+  throw new DynamicsMcpError(
+    'not_found',
+    email ? `No contact has the email '${address}'.` : `No contact is named '${given}'.`,
+    'Find the contact with query_entities (e.g. on contact where {"fullname": {"contains": "<part of the name>"}}), then pass its id as customer.contactId.',
+  );
 }
 
 async function contact(ctx: ToolContext, id: string): Promise<Customer> {

@@ -216,13 +216,19 @@ describe('write tools: create_lead, create_case, update_record', () => {
   });
 
   // Dynamics' Case.customerid is a customer lookup: an account or a contact (a person, in B2C service)
-  it("create_case for a contact: by contactId, by the contact's id as text, or as a lookup copied from a result", async () => {
-    const person = emu.rows('contact')[3]!;
+  it("create_case for a contact: by contactId, the contact's id as text, a lookup copied from a result, or by its name or email as contactName", async () => {
+    const contacts = emu.rows('contact');
+    const person = contacts.find(
+      (c) => c.emailaddress1 && contacts.filter((d) => d.fullname === c.fullname).length === 1,
+    )!;
     const contactid = String(person.contactid);
     for (const customer of [
       { contactId: contactid },
       contactid,
       { id: contactid, name: person.fullname, entity: 'contact' },
+      // a contact by name as accountName names an account: among contacts alone
+      { contactName: person.fullname },
+      { contactId: person.emailaddress1 },
     ]) {
       const r = await h.call('create_case', { title: `Printer for ${JSON.stringify(customer)}`, customer });
       expect(r.isError, textOf(r)).toBeFalsy();
@@ -234,6 +240,11 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const cases = emu.rows('incident').length;
     const nobody = await h.call('create_case', { title: 'x', customer: '00000000-0000-4000-8000-0000000000aa' });
     expect(textOf(nobody)).toContain('No account or contact has the id 00000000-0000-4000-8000-0000000000aa.');
+    const unnamed = await h.call('create_case', { title: 'x', customer: { contactName: 'Nobody Of That Name' } });
+    expect(textOf(unnamed)).toMatch(/^Error \(not_found\): No contact is named 'Nobody Of That Name'\./);
+    // a cut id is said to be no id, not looked for as a name
+    const cut = await h.call('create_case', { title: 'x', customer: { contactId: contactid.slice(0, 20) } });
+    expect(textOf(cut)).toContain(`contactId '${contactid.slice(0, 20)}' is not a record id (GUID).`);
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
