@@ -303,6 +303,41 @@ describe('a record given by its name where a tool takes an id', () => {
     );
   });
 
+  it("a lookup written as an email address is the one record of its tables with it: a task's Regarding, a primary contact", async () => {
+    const contacts = emu.rows('contact');
+    const person = contacts.find(
+      (c) => c.emailaddress1 && contacts.filter((d) => d.emailaddress1 === c.emailaddress1).length === 1,
+    )!;
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Call back about the quote', regardingobjectid: String(person.emailaddress1) },
+    });
+    expect(task.isError, textOf(task)).toBeFalsy();
+    const made = emu.rows('task').find((t) => t.activityid === task.structuredContent.id)!;
+    expect(made.regardingobjectid).toMatchObject({ id: person.contactid, entity: 'contact' });
+    // as pasted from a mail, with the name
+    const acc = emu.rows('account').find((a) => a.statecode === 0)!;
+    const updated = await h.call('update_record', {
+      entity: 'account',
+      id: String(acc.accountid),
+      values: { primarycontactid: `${person.fullname} <${person.emailaddress1}>` },
+    });
+    expect(updated.isError, textOf(updated)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === acc.accountid)!.primarycontactid).toMatchObject({
+      id: person.contactid,
+    });
+    const since = emu.requests().length;
+    const none = await h.call('update_record', {
+      entity: 'account',
+      id: String(acc.accountid),
+      values: { primarycontactid: 'nobody.at.all@example.org' },
+    });
+    expect(textOf(none)).toBe(
+      "Error (bad_input): account.primarycontactid 'nobody.at.all@example.org': no contact this server may read has that email.\nHow to fix: Check the address, or find the record with query_entities (e.g. on contact where its email contains part of it) and pass its id.",
+    );
+    expect(writes(since)).toEqual([]);
+  });
+
   it('update_record and add_note without entity find the record by name or email in any table, as get_record does', async () => {
     const contact = emu.rows('contact').find((c) => c.statecode === 0 && c.emailaddress1 && c.jobtitle)!;
     const updated = await h.call('update_record', {
@@ -395,6 +430,16 @@ describe('a record given by its name, where the policy keeps names from the mode
       new RegExp(
         `^Error \\(bad_input\\): id '${String(c.emailaddress1).replace(/\./g, '\\.')}' is neither a contact id \\(GUID\\) nor the full name of a contact\\.`,
       ),
+    );
+    // a lookup written as that address alike: a name no contact has
+    const acc = emu.rows('account')[0]!;
+    const lookup = await h.call('update_record', {
+      entity: 'account',
+      id: String(acc.accountid),
+      values: { primarycontactid: String(c.emailaddress1) },
+    });
+    expect(textOf(lookup)).toMatch(
+      /^Error \(bad_input\): account\.primarycontactid '.*' is neither a contact id \(GUID\) nor the full name of a contact\./,
     );
     expect(apiRequests(emu, since).filter((q) => decodeURIComponent(q.url).includes('emailaddress1'))).toEqual([]);
   });

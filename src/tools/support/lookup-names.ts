@@ -1,4 +1,5 @@
 import type { WriteValues } from '../../dynamics/client.js';
+import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
@@ -206,6 +207,64 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
   return { asked, found: answers.flatMap((a) => a ?? []) };
 }
 
+/** The columns that hold the address people write to: an account's, contact's or lead's, and a user's. */
+const EMAIL_COLUMNS = ['emailaddress1', 'internalemailaddress'];
+
+/**
+ * The column of `table` that holds its records' email address, where the policy lets the model read it and the
+ * record's id; undefined otherwise (a table without one, or whose addresses the model may not read, is not
+ * looked in: the text is then taken for a name, and refused as one).
+ */
+export async function emailColumn(ctx: ToolContext, table: string): Promise<string | undefined> {
+  const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+  if (!model || !ctx.policy.canRead(table, model.primaryIdAttribute)) return undefined;
+  return EMAIL_COLUMNS.find((c) => model.columns.has(c) && ctx.policy.canRead(table, c));
+}
+
+/**
+ * The one record of `tables` whose email is `address` (Dataverse compares text without case), side by side,
+ * through the policy: only tables whose email column the model may read are asked. Several are refused,
+ * listed; none is undefined.
+ */
+export async function emailed(
+  ctx: ToolContext,
+  tables: string[],
+  address: string,
+): Promise<{ entity: string; id: string; name: string } | undefined> {
+  sideBySide(ctx.signal);
+  const found = (
+    await askEach(tables, async (table) => {
+      const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+      const column = model && (await emailColumn(ctx, table));
+      if (!model || !column) return [];
+      const name = model.primaryNameAttribute;
+      const named = !!name && ctx.policy.canRead(table, name);
+      const page = await ctx.client.query(
+        {
+          entity: table,
+          select: named ? [column, name] : [column],
+          where: { column, op: 'eq', value: address },
+          top: 6,
+        },
+        { signal: ctx.signal, internal: true },
+      );
+      return page.rows.map((r) => ({
+        entity: table,
+        id: String(r[model.primaryIdAttribute]).toLowerCase(),
+        name: String((named && r[name]) || address),
+      }));
+    })
+  ).flatMap((rows) => rows ?? []);
+  if (found.length <= 1) return found[0];
+  throw badInput(
+    `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found
+      .slice(0, 5)
+      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
+      .join('; ')}.`,
+    'Pass the id of the one you mean (and entity, its table).',
+  );
+}
+
 /**
  * Lookups written as the related record's name, as people say them ("ownerid": "Alex Wilber",
  * "parentaccountid": "Contoso Ltd"; update_record reads {"name": "…"} as its text): the one record the
@@ -289,16 +348,30 @@ export async function holdsId(
   return { table: model.logicalName, holds: page.rows.length > 0 };
 }
 
-/** The one record of `targets` a name gives ("me" being the signed-in user where a user may be meant). */
+/**
+ * The one record of `targets` a name gives ("me" being the signed-in user where a user may be meant), or an
+ * email address (a Regarding or a primary contact given as the address a mail came from): the one record of
+ * those tables with it, where the policy lets the model read their addresses; otherwise it is taken for a name.
+ */
 async function personNamed(
   ctx: ToolContext,
   targets: string[],
   name: string,
   what: string,
 ): Promise<{ entity: string; id: string; name?: string }> {
-  return targets.includes('systemuser') && ME.test(name)
-    ? { entity: 'systemuser', id: await userNamed(ctx, name, what) }
-    : await recordNamed(ctx, targets, name, what);
+  if (targets.includes('systemuser') && ME.test(name))
+    return { entity: 'systemuser', id: await userNamed(ctx, name, what) };
+  const address = String(emailAsMeant(name));
+  const looked = isEmailAddress(address)
+    ? (await Promise.all(targets.map((t) => emailColumn(ctx, t)))).some(Boolean)
+    : false;
+  if (!looked) return recordNamed(ctx, targets, name, what);
+  const found = await emailed(ctx, targets, address);
+  if (found) return found;
+  throw badInput(
+    `${what} '${address}': no ${orList(targets.map(tableNoun))} this server may read has that email.`,
+    `Check the address, or find the record with query_entities (e.g. on ${targets[0]} where its email contains part of it) and pass its id.`,
+  );
 }
 
 /** The name a lookup value gives instead of an id: a text that is no id or reference ("/contacts(<id>)"). */

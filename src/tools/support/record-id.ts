@@ -3,7 +3,16 @@ import { sideBySide } from '../../dynamics/signals.js';
 import { aTable, badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
-import { askEach, exactlyNamed, holdsId, NoSuchName, recordNamed, tableNoun } from './lookup-names.js';
+import {
+  askEach,
+  emailColumn,
+  emailed,
+  exactlyNamed,
+  holdsId,
+  NoSuchName,
+  recordNamed,
+  tableNoun,
+} from './lookup-names.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -227,64 +236,6 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
     holding.length
       ? 'Pass entity to say which.'
       : 'Check the id (query_entities or a lookup in a result gives it), or pass entity: the table it belongs to.',
-  );
-}
-
-/** The columns that hold the address people write to: an account's, contact's or lead's, and a user's. */
-const EMAIL_COLUMNS = ['emailaddress1', 'internalemailaddress'];
-
-/**
- * The column of `table` that holds its records' email address, where the policy lets the model read it and the
- * record's id; undefined otherwise (a table without one, or whose addresses the model may not read, is not
- * looked in: the text is then taken for a name, and refused as one).
- */
-async function emailColumn(ctx: ToolContext, table: string): Promise<string | undefined> {
-  const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-  if (!model || !ctx.policy.canRead(table, model.primaryIdAttribute)) return undefined;
-  return EMAIL_COLUMNS.find((c) => model.columns.has(c) && ctx.policy.canRead(table, c));
-}
-
-/**
- * The one record of `tables` whose email is `address` (Dataverse compares text without case), side by side,
- * through the policy: only tables whose email column the model may read are asked. Several are refused,
- * listed; none is undefined.
- */
-async function emailed(
-  ctx: ToolContext,
-  tables: string[],
-  address: string,
-): Promise<{ entity: string; id: string; name: string } | undefined> {
-  sideBySide(ctx.signal);
-  const found = (
-    await askEach(tables, async (table) => {
-      const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-      const column = model && (await emailColumn(ctx, table));
-      if (!model || !column) return [];
-      const name = model.primaryNameAttribute;
-      const named = !!name && ctx.policy.canRead(table, name);
-      const page = await ctx.client.query(
-        {
-          entity: table,
-          select: named ? [column, name] : [column],
-          where: { column, op: 'eq', value: address },
-          top: 6,
-        },
-        { signal: ctx.signal, internal: true },
-      );
-      return page.rows.map((r) => ({
-        entity: table,
-        id: String(r[model.primaryIdAttribute]).toLowerCase(),
-        name: String((named && r[name]) || address),
-      }));
-    })
-  ).flatMap((rows) => rows ?? []);
-  if (found.length <= 1) return found[0];
-  throw badInput(
-    `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found
-      .slice(0, 5)
-      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
-      .join('; ')}.`,
-    'Pass the id of the one you mean (and entity, its table).',
   );
 }
 
