@@ -9,6 +9,7 @@ import { defineTool } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { aggregatePerPeriod } from './support/by-period.js';
+import { emailsAsIds } from './support/emails-as-ids.js';
 import { withGroupTables } from './support/group-tables.js';
 import {
   groupsAsMeant,
@@ -173,7 +174,8 @@ export const aggregateRecords = defineTool({
         'Group by one date period per call.',
       );
     const plain = groups.filter((g) => !g.period);
-    const conditions = where?.data ? toCondition(where.data) : undefined;
+    // a lookup compared with an email address: the records that have it
+    const conditions = where?.data ? await emailsAsIds(ctx, model.logicalName, toCondition(where.data)) : undefined;
     // a new step each time: the client puts the conditions in front of the steps it is given
     const steps = (): ApplyStep[] => [
       plain.length

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
+import { emailsAsIds } from './support/emails-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
@@ -99,11 +100,13 @@ export const queryEntities = defineTool({
     if (args.top === 0) return countOnly(args, ctx);
     const top = Math.min(args.top, ctx.policy.maxRows);
     await ctx.progress(0, 1, `querying ${args.entity}`);
+    // a lookup compared with an email address: the records that have it
+    const where = args.where ? await emailsAsIds(ctx, args.entity, toCondition(args.where)) : undefined;
     const page = await ctx.client.query(
       {
         entity: args.entity,
         select: args.select,
-        where: args.where ? toCondition(args.where) : undefined,
+        where,
         filter: args.filter,
         orderBy: args.orderBy,
         top,
@@ -136,9 +139,7 @@ export const queryEntities = defineTool({
     const json = fitResult(structured, records.length, ctx.policy.maxResultBytes);
     // nothing found by a lookup's name that no record has: said, so that "none" is not taken for an answer
     const unnamed =
-      !records.length && !args.cursor && args.where
-        ? await namesNoRecordHas(ctx, page.entity.logicalName, toCondition(args.where))
-        : '';
+      !records.length && !args.cursor && args.where ? await namesNoRecordHas(ctx, page.entity.logicalName, where!) : '';
     await ctx.progress(1, 1, `${records.length} rows`);
     const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${moreRelatedNote(moreRelated)}${unnamed}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
@@ -155,10 +156,11 @@ async function countOnly(
       '"top": 0 returns no rows, so there is nothing to continue.',
       'Pass the cursor with a top of 1 or more.',
     );
+  const where = args.where ? await emailsAsIds(ctx, args.entity, toCondition(args.where)) : undefined;
   const page = await ctx.client.query(
     {
       entity: args.entity,
-      where: args.where ? toCondition(args.where) : undefined,
+      where,
       filter: args.filter,
       top: 1,
       count: true,
@@ -174,8 +176,7 @@ async function countOnly(
     ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
   };
   const json = JSON.stringify(structured);
-  const unnamed =
-    !total && args.where ? await namesNoRecordHas(ctx, page.entity.logicalName, toCondition(args.where)) : '';
+  const unnamed = !total && where ? await namesNoRecordHas(ctx, page.entity.logicalName, where) : '';
   const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${unnamed}`;
   return { structured, text: fenceUntrusted(summary, structured, json), json };
 }

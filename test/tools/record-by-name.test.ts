@@ -338,6 +338,37 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(writes(since)).toEqual([]);
   });
 
+  it("a lookup compared with an email address in a query or a count is compared with the records that have it: a sender's cases", async () => {
+    const contacts = emu.rows('contact');
+    const person = contacts.find(
+      (c) =>
+        c.emailaddress1 &&
+        contacts.filter((d) => d.emailaddress1 === c.emailaddress1).length === 1 &&
+        !emu.rows('incident').some((i) => (i.customerid as { id?: string } | undefined)?.id === c.contactid),
+    )!;
+    const opened = await h.call('create_case', { title: 'Wiper broken', customer: String(person.emailaddress1) });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const q = await h.call('query_entities', {
+      entity: 'incident',
+      where: { customerid: `${person.fullname} <${person.emailaddress1}>` },
+      select: ['title'],
+    });
+    expect(q.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([opened.structuredContent.id]);
+    const n = await h.call('aggregate_records', {
+      entity: 'incident',
+      where: { customerid: String(person.emailaddress1) },
+    });
+    expect(n.structuredContent.groups).toEqual([{ count: 1 }]);
+    // an address no record has is said, not answered with "no cases"
+    const none = await h.call('query_entities', {
+      entity: 'incident',
+      where: { customerid: 'nobody.at.all@example.org' },
+    });
+    expect(textOf(none)).toBe(
+      "Error (not_found): No account or contact this server may read has the email 'nobody.at.all@example.org' (incident.customerid).\nHow to fix: Check the address, or find the record with query_entities (e.g. on account where its email contains part of it) and compare with its id.",
+    );
+  });
+
   it('update_record and add_note without entity find the record by name or email in any table, as get_record does', async () => {
     const contact = emu.rows('contact').find((c) => c.statecode === 0 && c.emailaddress1 && c.jobtitle)!;
     const updated = await h.call('update_record', {
@@ -441,7 +472,15 @@ describe('a record given by its name, where the policy keeps names from the mode
     expect(textOf(lookup)).toMatch(
       /^Error \(bad_input\): account\.primarycontactid '.*' is neither a contact id \(GUID\) nor the full name of a contact\./,
     );
-    expect(apiRequests(emu, since).filter((q) => decodeURIComponent(q.url).includes('emailaddress1'))).toEqual([]);
+    // and compared in a query: among the tables whose addresses the model may read (accounts), not contacts
+    const cases = await h.call('query_entities', {
+      entity: 'incident',
+      where: { customerid: String(c.emailaddress1) },
+    });
+    expect(textOf(cases)).toMatch(/^Error \(not_found\): No account this server may read has the email /);
+    expect(apiRequests(emu, since).filter((q) => /contacts.*emailaddress1/.test(decodeURIComponent(q.url)))).toEqual(
+      [],
+    );
   });
 });
 

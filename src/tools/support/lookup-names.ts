@@ -231,8 +231,25 @@ export async function emailed(
   tables: string[],
   address: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
+  const found = await emailMatches(ctx, tables, address);
+  if (found.length <= 1) return found[0];
+  throw badInput(
+    `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found
+      .slice(0, 5)
+      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
+      .join('; ')}.`,
+    'Pass the id of the one you mean (and entity, its table).',
+  );
+}
+
+/** The records of `tables` whose email is `address` (up to 6 of each), as `emailed` asks for them. */
+export async function emailMatches(
+  ctx: ToolContext,
+  tables: string[],
+  address: string,
+): Promise<{ entity: string; id: string; name: string }[]> {
   sideBySide(ctx.signal);
-  const found = (
+  return (
     await askEach(tables, async (table) => {
       const model = await ctx.client.metadata.entity(table).catch(() => undefined);
       const column = model && (await emailColumn(ctx, table));
@@ -255,14 +272,6 @@ export async function emailed(
       }));
     })
   ).flatMap((rows) => rows ?? []);
-  if (found.length <= 1) return found[0];
-  throw badInput(
-    `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found
-      .slice(0, 5)
-      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
-      .join('; ')}.`,
-    'Pass the id of the one you mean (and entity, its table).',
-  );
 }
 
 /**

@@ -1,0 +1,49 @@
+import { emailAsMeant, isEmailAddress, type Scalar } from '../../dynamics/coerce.js';
+import type { Condition } from '../../dynamics/conditions.js';
+import { DynamicsMcpError } from '../../errors.js';
+import { isLookupType } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { emailColumn, emailMatches, orList, tableNoun } from './lookup-names.js';
+
+/** The operators a lookup compared with an address keeps, as ids: one of them, or none of them. */
+const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', ne: 'notIn', notIn: 'notIn' };
+
+/**
+ * A lookup compared with an email address ({"customerid": "nina@…"}, "cases from this sender") is compared with
+ * the records of its tables that have that address: where it would otherwise compare the related record's name
+ * and find nothing. Every record with the address counts (two contacts sharing one are both the sender). Only
+ * tables whose address the policy lets the model read are asked; a lookup none of whose tables is, keeps the
+ * text (compared as a name, as a lookup's text is). An address no record has is refused, said so: an empty
+ * answer would read as "no cases".
+ */
+export async function emailsAsIds(ctx: ToolContext, entity: string, where: Condition): Promise<Condition> {
+  const model = await ctx.client.checker.entity(entity);
+  const walk = async (c: Condition): Promise<Condition> => {
+    if ('and' in c) return { and: await Promise.all(c.and.map(walk)) };
+    if ('or' in c) return { or: await Promise.all(c.or.map(walk)) };
+    if ('not' in c) return { not: await walk(c.not) };
+    const op = AS_IDS[c.op];
+    const column = typeof c.column === 'string' ? model.columns.get(c.column.trim().toLowerCase()) : undefined;
+    const values = Array.isArray(c.value) ? c.value : [c.value];
+    const addresses = values.map((v) => (typeof v === 'string' ? String(emailAsMeant(v)) : ''));
+    if (!op || !column || !isLookupType(column.type) || !column.targets?.length) return c;
+    if (!values.length || !addresses.every(isEmailAddress)) return c;
+    const tables = (
+      await Promise.all(column.targets.map(async (t) => ((await emailColumn(ctx, t)) ? [t] : [])))
+    ).flat();
+    if (!tables.length) return c;
+    const ids: Scalar[] = [];
+    for (const address of addresses) {
+      const found = await emailMatches(ctx, tables, address);
+      if (!found.length)
+        throw new DynamicsMcpError(
+          'not_found',
+          `No ${orList(tables.map(tableNoun))} this server may read has the email '${address}' (${model.logicalName}.${column.logicalName}).`,
+          `Check the address, or find the record with query_entities (e.g. on ${tables[0]} where its email contains part of it) and compare with its id.`,
+        );
+      ids.push(...found.map((f) => f.id));
+    }
+    return { column: column.logicalName, op, value: ids };
+  };
+  return walk(where);
+}
