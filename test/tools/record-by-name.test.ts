@@ -359,6 +359,18 @@ describe('a record given by its name where a tool takes an id', () => {
       where: { customerid: String(person.emailaddress1) },
     });
     expect(n.structuredContent.groups).toEqual([{ count: 1 }]);
+    // a call's To alike: the calls to her
+    const call = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'About the wiper', to: String(person.emailaddress1) },
+    });
+    expect(call.isError, textOf(call)).toBeFalsy();
+    const calls = await h.call('query_entities', {
+      entity: 'phonecall',
+      where: { to: String(person.emailaddress1) },
+      select: ['subject'],
+    });
+    expect(calls.structuredContent.records.map((r: { id: string }) => r.id)).toContain(call.structuredContent.id);
     // an address no record has is said, not answered with "no cases"
     const none = await h.call('query_entities', {
       entity: 'incident',

@@ -1,5 +1,6 @@
 import { emailAsMeant, isEmailAddress, type Scalar } from '../../dynamics/coerce.js';
 import type { Condition } from '../../dynamics/conditions.js';
+import { isPartyList } from '../../dynamics/party-lists.js';
 import { DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -26,7 +27,9 @@ export async function emailsAsIds(ctx: ToolContext, entity: string, where: Condi
     const column = typeof c.column === 'string' ? model.columns.get(c.column.trim().toLowerCase()) : undefined;
     const values = Array.isArray(c.value) ? c.value : [c.value];
     const addresses = values.map((v) => (typeof v === 'string' ? String(emailAsMeant(v)) : ''));
-    if (!op || !column || !isLookupType(column.type) || !column.targets?.length) return c;
+    // a call's To or From ({"to": "nina@…"}: the calls to her) is people as a lookup is
+    const people = !!column && (isLookupType(column.type) || isPartyList(column));
+    if (!op || !column || !people || !column.targets?.length) return c;
     if (!values.length || !addresses.every(isEmailAddress)) return c;
     const tables = (
       await Promise.all(column.targets.map(async (t) => ((await emailColumn(ctx, t)) ? [t] : [])))
