@@ -371,6 +371,16 @@ describe('a record given by its name where a tool takes an id', () => {
       select: ['subject'],
     });
     expect(calls.structuredContent.records.map((r: { id: string }) => r.id)).toContain(call.structuredContent.id);
+    // each address is a lookup of its own: a list of them is bounded, and refused past it before any is made
+    const before = emu.requests().length;
+    const many = await h.call('query_entities', {
+      entity: 'incident',
+      where: { customerid: { in: Array.from({ length: 26 }, (_, i) => `sender${i}@example.org`) } },
+    });
+    expect(textOf(many)).toMatch(
+      /^Error \(bad_input\): incident\.customerid is compared with 26 email addresses; one condition looks up at most 25\./,
+    );
+    expect(apiRequests(emu, before).filter((q) => q.url.includes('emailaddress1'))).toEqual([]);
     // an address no record has is said, not answered with "no cases"
     const none = await h.call('query_entities', {
       entity: 'incident',

@@ -1,11 +1,13 @@
 import { emailAsMeant, isEmailAddress, type Scalar } from '../../dynamics/coerce.js';
 import type { Condition } from '../../dynamics/conditions.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
-import { DynamicsMcpError } from '../../errors.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { emailColumn, emailMatches, orList, tableNoun } from './lookup-names.js';
 
+/** Addresses one condition may name: each is a lookup of its own, made before the query. */
+const MAX_ADDRESSES = 25;
 /** The operators a lookup compared with an address keeps, as ids: one of them, or none of them. */
 const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', ne: 'notIn', notIn: 'notIn' };
 
@@ -31,6 +33,11 @@ export async function emailsAsIds(ctx: ToolContext, entity: string, where: Condi
     const people = !!column && (isLookupType(column.type) || isPartyList(column));
     if (!op || !column || !people || !column.targets?.length) return c;
     if (!values.length || !addresses.every(isEmailAddress)) return c;
+    if (addresses.length > MAX_ADDRESSES)
+      throw badInput(
+        `${model.logicalName}.${column.logicalName} is compared with ${addresses.length} email addresses; one condition looks up at most ${MAX_ADDRESSES}.`,
+        "Compare with the records' ids instead (query_entities on the related table finds them), or split the list.",
+      );
     const tables = (
       await Promise.all(column.targets.map(async (t) => ((await emailColumn(ctx, t)) ? [t] : [])))
     ).flat();
