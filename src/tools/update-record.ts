@@ -107,11 +107,9 @@ export const updateRecord = defineTool({
   audited: (a, found) => ({ entity: String(a.entity ?? found.recordTable ?? ''), id: String(a.id), action: 'update' }),
   async run(args, ctx) {
     // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
-    const { entity: logical, id } = args.entity
-      ? await (async () => {
-          const table = await resolveTable(args.entity!, ctx.policy, ctx.client.metadata);
-          return { entity: table, id: await recordIdOf(ctx, table, args.id) };
-        })()
+    const table = args.entity ? await resolveTable(args.entity, ctx.policy, ctx.client.metadata) : undefined;
+    const { entity: logical, id } = table
+      ? { entity: table, id: await recordIdOf(ctx, table, args.id) }
       : await recordAnywhere(ctx, args.id);
     const url = recordUrl(ctx.config.dynamics.url, logical, id);
     // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user

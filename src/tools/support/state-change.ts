@@ -75,7 +75,8 @@ export function stateReason(
   // "Label (n)" naming two values is said as for any choice
   if (typeof asked === 'string' && /\(-?\d+\)\s*$/.test(asked))
     return optionValue({ ...statuscode, options: reasons }, asked, model.logicalName);
-  const other = all.find((o) => o.value === among(all));
+  const inAll = among(all);
+  const other = all.find((o) => o.value === inAll);
   const stateOf = model.columns.get('statecode')?.options?.find((o) => o.value === other?.state);
   throw badInput(
     `${typeof asked === 'string' ? `'${asked}'` : asked} is not a status reason of ${what}${stateOf ? `: it is one of ${stateOf.label} (statecode ${stateOf.value})` : ''}.`,
