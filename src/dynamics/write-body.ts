@@ -31,7 +31,8 @@ export async function writeBody(
     named,
     `${mode === 'create' ? 'Creating' : 'Updating'} a ${model.logicalName}`,
   );
-  for (const [key, given] of Object.entries(values)) {
+  /** One value into the body (a lookup as its bind, people as activity parties), or why it cannot be. */
+  async function writeOne(key: string, given: unknown): Promise<void> {
     const { name, value } = fromBind(model, key, given);
     const col = writtenColumn(model, name);
     if (!col) {
@@ -56,7 +57,7 @@ export async function writeBody(
       const records = await partyRecords(model, col, value, metadata);
       const nav = partiesOf(model)!;
       body[nav] = [...((body[nav] as Row[] | undefined) ?? []), ...records];
-      continue;
+      return;
     }
     if (Array.isArray(value))
       throw badInput(
@@ -74,7 +75,7 @@ export async function writeBody(
     if (isLookupType(col.type)) {
       if (value === null) {
         body[col.logicalName] = null;
-        continue;
+        return;
       }
       const ref = value as { entity?: string; id?: string } | string;
       const only = col.targets?.length === 1 ? col.targets[0] : undefined;
@@ -101,10 +102,22 @@ export async function writeBody(
         );
       body[`${nav.navigationProperty}@odata.bind`] =
         `/${targetModel.entitySetName}(${guidValue(typeof ref === 'string' ? ref : (ref.id ?? ''), `${model.logicalName}.${col.logicalName}`)})`;
-      continue;
+      return;
     }
     body[col.logicalName] = toWriteValue(col, value, model.logicalName);
   }
+  // every value is read before any fault is answered: a model told of one fault at a time corrects one per
+  // call ("1.2m" for revenue, then a misspelt choice, then "fifty" employees: three calls for one record)
+  const faults: DynamicsMcpError[] = [];
+  for (const [key, given] of Object.entries(values)) {
+    try {
+      await writeOne(key, given);
+    } catch (err) {
+      if (!(err instanceof DynamicsMcpError) || (err.kind !== 'bad_input' && err.kind !== 'unknown_column')) throw err;
+      faults.push(err);
+    }
+  }
+  if (faults.length) throw allFaults(model, faults);
   // reference §6.2 (UPDATE): "when you update statecode, always set the desired statuscode as well": a state
   // given alone goes with its default status reason, where the model may set one
   if (typeof body.statecode === 'number' && body.statuscode === undefined) {
@@ -126,6 +139,18 @@ export async function writeBody(
     }
   }
   return { body, columns };
+}
+
+/** The faults of several values as one answer, each with its fix; one fault is answered as it is. */
+function allFaults(model: EntityModel, faults: DynamicsMcpError[]): DynamicsMcpError {
+  if (faults.length === 1) return faults[0]!;
+  const kinds = new Set(faults.map((f) => f.kind));
+  return new DynamicsMcpError(
+    kinds.size === 1 ? faults[0]!.kind : 'bad_input',
+    `${faults.length} values for ${aTable(model.logicalName)} cannot be written:\n${faults.map((f) => `- ${f.message} ${f.hint}`).join('\n')}`,
+    'Correct each of them and call again with all the values; nothing was written.',
+    { retryable: false, suggestions: faults.flatMap((f) => f.details.suggestions ?? []) },
+  );
 }
 
 /**

@@ -599,6 +599,37 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(posts(since)).toEqual([]);
   });
 
+  it('every value that cannot be written is named in one answer, each with its fix, and nothing is sent', async () => {
+    const since = emu.requests().length;
+    const r = await h.call('create_record', {
+      entity: 'account',
+      values: {
+        name: 'Babbage Ltd',
+        revenue: '1.2m',
+        industrycode: 'Consultng',
+        numberofemployees: 'fifty',
+        webiste: 'x',
+      },
+    });
+    expect(r.isError).toBe(true);
+    const lines = textOf(r).split('\n');
+    expect(lines[0]).toBe('Error (bad_input): 4 values for an account cannot be written:');
+    expect(lines.slice(1, 5)).toEqual([
+      "- account.revenue is a number; '1.2m' is not. Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.",
+      expect.stringMatching(/^- 'Consultng' is not a value of account\.industrycode\. Use one of: .*7 \(Consulting\)/),
+      "- account.numberofemployees is a number; 'fifty' is not. Pass a number, e.g. 50000.",
+      "- 'webiste' is not a column of account. Did you mean: websiteurl? describe_entity('account') lists every column you may write.",
+    ]);
+    expect(lines.slice(5)).toEqual([
+      'How to fix: Correct each of them and call again with all the values; nothing was written.',
+      'Closest names: websiteurl',
+    ]);
+    expect(posts(since)).toEqual([]);
+    // one fault is answered as it always was
+    const one = await h.call('create_record', { entity: 'account', values: { name: 'Babbage Ltd', revenue: 'lots' } });
+    expect(textOf(one)).toMatch(/^Error \(bad_input\): account\.revenue is a number; 'lots' is not\.\nHow to fix: /);
+  });
+
   it('a policy that lets a table be updated does not let it be created, unless it says "create"', async () => {
     const policy = builtInPolicyWith('no-create', (entities) => ({
       ...entities,
