@@ -4,6 +4,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { emailsAsIds } from './support/emails-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
+import { regardingOnlyNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
 import { compactRow, emptySelectedNote } from './support/shape.js';
@@ -140,8 +141,10 @@ export const queryEntities = defineTool({
     // nothing found by a lookup's name that no record has: said, so that "none" is not taken for an answer
     const unnamed =
       !records.length && !args.cursor && args.where ? await namesNoRecordHas(ctx, page.entity.logicalName, where!) : '';
+    // and activities asked for by what they are about: only those about that very record
+    const regarding = !records.length && !args.cursor && where && !unnamed ? regardingOnlyNote(page.entity, where) : '';
     await ctx.progress(1, 1, `${records.length} rows`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${moreRelatedNote(moreRelated)}${unnamed}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
@@ -177,6 +180,7 @@ async function countOnly(
   };
   const json = JSON.stringify(structured);
   const unnamed = !total && where ? await namesNoRecordHas(ctx, page.entity.logicalName, where) : '';
-  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${unnamed}`;
+  const regarding = !total && where && !unnamed ? regardingOnlyNote(page.entity, where) : '';
+  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${unnamed}${regarding}`;
   return { structured, text: fenceUntrusted(summary, structured, json), json };
 }

@@ -70,6 +70,66 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(perKind).toEqual(expectedPerKind);
   });
 
+  it("none about an account itself is said to leave out its deals' and cases' activities, and how to ask for them", async () => {
+    // an account with no activity of its own but some on its deals: Dynamics' timeline of the account shows
+    // them (Microsoft's GetEntityDataByRollup: activities related to an account, contact or opportunity)
+    const account = emu.rows('account').find((a) => {
+      const deals = emu.rows('opportunity').filter((o) => (o.customerid as { id?: string })?.id === a.accountid);
+      return (
+        !activitiesOf(String(a.accountid)).length &&
+        deals.some((d) => activitiesOf(String(d.opportunityid)).length) &&
+        emu.rows('account').filter((b) => b.name === a.name).length === 1
+      );
+    })!;
+    const note =
+      ' Only activities whose Regarding is that record itself are found: one about a record related to it (an' +
+      " account's contacts, opportunities or cases) has that record as its Regarding. To include them, find" +
+      ' their ids with query_entities and pass {"regardingobjectid": {"in": [<those ids>]}}.';
+    const none = await h.call('query_entities', {
+      entity: 'activitypointer',
+      select: ['subject'],
+      where: { regardingobjectid: String(account.name) },
+    });
+    expect(textOf(none).split('\n')[0]).toBe(`0 activitypointer records.${note}`);
+    const count = await h.call('query_entities', {
+      entity: 'task',
+      where: { regardingobjectid: String(account.accountid) },
+      top: 0,
+    });
+    expect(textOf(count).split('\n')[0]).toBe(`0 task records match; none returned ("top": 0).${note}`);
+    // what the note says to do finds them
+    const deals = emu
+      .rows('opportunity')
+      .filter((o) => (o.customerid as { id?: string })?.id === account.accountid)
+      .map((o) => String(o.opportunityid));
+    const theirs = await h.call('query_entities', {
+      entity: 'activitypointer',
+      select: ['subject'],
+      where: { regardingobjectid: { in: deals } },
+      top: 50,
+    });
+    expect((theirs.structuredContent.records as { id: string }[]).map((r) => r.id).sort()).toEqual(
+      deals.flatMap((d) => activitiesOf(d).map((a) => a.id)).sort(),
+    );
+    // not said where something was found, where the condition is a "not", or on a table without a Regarding
+    const deal = busiest();
+    const found = await h.call('query_entities', {
+      entity: 'activitypointer',
+      where: { regardingobjectid: String(deal.name) },
+    });
+    expect(textOf(found)).not.toContain('Only activities whose Regarding');
+    const notAbout = await h.call('query_entities', {
+      entity: 'task',
+      where: {
+        and: [
+          { not: { column: 'regardingobjectid', op: 'eq', value: String(account.accountid) } },
+          { column: 'createdon', op: 'lt', value: '2000-01-01' },
+        ],
+      },
+    });
+    expect(textOf(notAbout).split('\n')[0]).toBe('0 task records.');
+  });
+
   it('get_record with "activities" lists them under the record; one made now is among them, newest', async () => {
     const deal = busiest();
     const made = await h.call('create_record', {

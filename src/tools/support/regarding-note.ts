@@ -1,0 +1,26 @@
+import type { Condition } from '../../dynamics/conditions.js';
+import type { EntityModel } from '../../policy/model.js';
+
+/**
+ * After activities asked for by the record they are about came back empty, what the model should know before
+ * it tells the user "nothing with them": only activities whose Regarding is that record are found. A task
+ * about an account's deal has the deal as its Regarding, and Dynamics' timeline of an account, contact or
+ * opportunity rolls up the activities of records related to it (Microsoft's GetEntityDataByRollup: "all
+ * Activities Related to a given Entity ID. Only Account, Contact and Opportunity entities are supported"),
+ * which the user may have looked at. Said only on an empty answer (the one taken for "none"), and not for a
+ * condition under "not".
+ */
+export function regardingOnlyNote(model: EntityModel, where: Condition): string {
+  if (!model.columns.has('regardingobjectid')) return '';
+  const asks = (c: Condition): boolean => {
+    if ('and' in c) return c.and.some(asks);
+    if ('or' in c) return c.or.some(asks);
+    if ('not' in c) return false;
+    return c.column.trim().toLowerCase() === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in');
+  };
+  return asks(where)
+    ? ' Only activities whose Regarding is that record itself are found: one about a record related to it (an' +
+        " account's contacts, opportunities or cases) has that record as its Regarding. To include them, find" +
+        ' their ids with query_entities and pass {"regardingobjectid": {"in": [<those ids>]}}.'
+    : '';
+}
