@@ -5,6 +5,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
+import { noActivitiesNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { ANY_TABLE, entityParam, expandParam, idParam, selectParam, withLookupTable } from './support/schemas.js';
 
@@ -96,7 +97,7 @@ export const getRecord = defineTool({
     return {
       structured,
       text: fenceUntrusted(
-        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${moreRelatedNote(moreRelated)}`,
+        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
         structured,
         json,
       ),

@@ -70,7 +70,7 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(perKind).toEqual(expectedPerKind);
   });
 
-  it("none about an account itself is said to leave out its deals' and cases' activities, and how to ask for them", async () => {
+  it("none about an account itself (query or its list) is said to leave out its deals' activities, and how to ask for them", async () => {
     // an account with no activity of its own but some on its deals: Dynamics' timeline of the account shows
     // them (Microsoft's GetEntityDataByRollup: activities related to an account, contact or opportunity)
     const account = emu.rows('account').find((a) => {
@@ -128,6 +128,26 @@ describe("a record's activities as one list (activitypointer)", () => {
       },
     });
     expect(textOf(notAbout).split('\n')[0]).toBe('0 task records.');
+    // the account's own list of activities, empty, says the same; a deal's list with some in it does not
+    const own = await h.call('get_record', {
+      entity: 'account',
+      id: String(account.accountid),
+      select: ['name'],
+      expand: ['activities'],
+    });
+    expect(own.structuredContent.record).toMatchObject({ Account_ActivityPointers: [] });
+    expect(textOf(own).split('\n')[0]).toBe(
+      `Account ${account.accountid}: No activity is regarding this account itself: one about a record related to it` +
+        " (an account's contacts, opportunities or cases) has that record as its Regarding. To see those, find their" +
+        ' ids (expand those lists) and use query_entities on activitypointer with {"regardingobjectid": {"in": [<those ids>]}}.',
+    );
+    const dealsOwn = await h.call('get_record', {
+      entity: 'opportunity',
+      id: String(busiest().opportunityid),
+      select: ['name'],
+      expand: ['activities'],
+    });
+    expect(textOf(dealsOwn).split('\n')[0]).toBe(`Opportunity ${busiest().opportunityid}:`);
   });
 
   it('get_record with "activities" lists them under the record; one made now is among them, newest', async () => {

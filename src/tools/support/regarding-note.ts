@@ -1,6 +1,12 @@
 import type { Condition } from '../../dynamics/conditions.js';
 import type { EntityModel } from '../../policy/model.js';
 
+/** The tables whose Dynamics timeline shows their related records' activities (GetEntityDataByRollup). */
+const ROLLED_UP: ReadonlySet<string> = new Set(['account', 'contact', 'opportunity']);
+
+const ONLY_ITS_OWN =
+  "one about a record related to it (an account's contacts, opportunities or cases) has that record as its Regarding";
+
 /**
  * After activities asked for by the record they are about came back empty, what the model should know before
  * it tells the user "nothing with them": only activities whose Regarding is that record are found. A task
@@ -19,8 +25,23 @@ export function regardingOnlyNote(model: EntityModel, where: Condition): string 
     return c.column.trim().toLowerCase() === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in');
   };
   return asks(where)
-    ? ' Only activities whose Regarding is that record itself are found: one about a record related to it (an' +
-        " account's contacts, opportunities or cases) has that record as its Regarding. To include them, find" +
+    ? ` Only activities whose Regarding is that record itself are found: ${ONLY_ITS_OWN}. To include them, find` +
         ' their ids with query_entities and pass {"regardingobjectid": {"in": [<those ids>]}}.'
+    : '';
+}
+
+/**
+ * The same for get_record's list of a record's activities ("activities" expanded) that came back empty, on the
+ * tables whose timeline rolls up their related records' activities.
+ */
+export function noActivitiesNote(model: EntityModel, record: Record<string, unknown>, relations: string[]): string {
+  if (!ROLLED_UP.has(model.logicalName)) return '';
+  const empty = relations.some((r) => {
+    const nav = model.collectionNavs.get(r.toLowerCase());
+    const list = record[r];
+    return nav?.referencingAttribute === 'regardingobjectid' && Array.isArray(list) && !list.length;
+  });
+  return empty
+    ? ` No activity is regarding this ${model.logicalName} itself: ${ONLY_ITS_OWN}. To see those, find their ids (expand those lists) and use query_entities on activitypointer with {"regardingobjectid": {"in": [<those ids>]}}.`
     : '';
 }
