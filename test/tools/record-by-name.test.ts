@@ -424,8 +424,13 @@ describe('a record given by its name where a tool takes an id', () => {
         expect(r.structuredContent).toMatchObject({ entity: 'account', id: acc.accountid });
       }
       emu.configure({ role: { privileges: {} } });
-      const none = await h.call('get_record', { id: String(acc.name) });
-      expect(textOf(none)).toMatch(/^Error \(permission\): The application user lacks the prvRead\w+ privilege/);
+      // by name, id or email: a table with no email to ask (a case) does not make the refusals "no record"
+      for (const id of [acc.name, acc.accountid, acc.emailaddress1]) {
+        const none = await h.call('get_record', { id: String(id) });
+        expect(textOf(none), String(id)).toMatch(
+          /^Error \(permission\): The application user lacks the prvRead\w+ privilege/,
+        );
+      }
     } finally {
       await emu.reset();
     }

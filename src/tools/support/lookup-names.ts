@@ -147,9 +147,14 @@ export async function recordNamed(
  * `ask` of each table, side by side, where several are searched for one record: a table whose records Dynamics
  * does not let the application user read (its security role lacks prvRead on it) is answered undefined rather
  * than failing the search for a record of another (an account is found by name without Read on contact).
- * Refused on every table, the first refusal stands; any other error fails the search.
+ * `ask` answers undefined for a table it did not ask (the policy keeps its column from the model); refused on
+ * every table it did ask, the first refusal stands, rather than reading as "no record has it". Any other
+ * error fails the search.
  */
-export async function askEach<T, R>(tables: readonly T[], ask: (table: T) => Promise<R>): Promise<(R | undefined)[]> {
+export async function askEach<T, R>(
+  tables: readonly T[],
+  ask: (table: T) => Promise<R | undefined>,
+): Promise<(R | undefined)[]> {
   const answers = await Promise.all(
     tables.map(async (table) => {
       try {
@@ -161,7 +166,8 @@ export async function askEach<T, R>(tables: readonly T[], ask: (table: T) => Pro
     }),
   );
   const denied = answers.filter((a) => a.denied);
-  if (denied.length && denied.length === answers.length) throw denied[0]!.denied;
+  const asked = answers.filter((a) => a.denied || a.answer !== undefined);
+  if (denied.length && denied.length === asked.length) throw denied[0]!.denied;
   return answers.map((a) => a.answer);
 }
 
@@ -253,7 +259,7 @@ export async function emailMatches(
     await askEach(tables, async (table) => {
       const model = await ctx.client.metadata.entity(table).catch(() => undefined);
       const column = model && (await emailColumn(ctx, table));
-      if (!model || !column) return [];
+      if (!model || !column) return undefined;
       const name = model.primaryNameAttribute;
       const named = !!name && ctx.policy.canRead(table, name);
       const page = await ctx.client.query(
