@@ -113,7 +113,7 @@ export async function writeBody(
     try {
       await writeOne(key, given);
     } catch (err) {
-      if (!(err instanceof DynamicsMcpError) || (err.kind !== 'bad_input' && err.kind !== 'unknown_column')) throw err;
+      if (!isValueFault(err)) throw err;
       faults.push(err);
     }
   }
@@ -141,8 +141,13 @@ export async function writeBody(
   return { body, columns };
 }
 
+/** A value the model can correct (a wrong type, label, column or name), as against a failure of the call. */
+export const isValueFault = (err: unknown): err is DynamicsMcpError =>
+  err instanceof DynamicsMcpError &&
+  (err.kind === 'bad_input' || err.kind === 'unknown_column' || err.kind === 'not_found');
+
 /** The faults of several values as one answer, each with its fix; one fault is answered as it is. */
-function allFaults(model: EntityModel, faults: DynamicsMcpError[]): DynamicsMcpError {
+export function allFaults(model: EntityModel, faults: DynamicsMcpError[]): DynamicsMcpError {
   if (faults.length === 1) return faults[0]!;
   const kinds = new Set(faults.map((f) => f.kind));
   return new DynamicsMcpError(

@@ -599,7 +599,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(posts(since)).toEqual([]);
   });
 
-  it('every value that cannot be written is named in one answer, each with its fix, and nothing is sent', async () => {
+  it('every value that cannot be written (its type, label, column or name) is named in one answer, each with its fix; nothing is sent', async () => {
     const since = emu.requests().length;
     const r = await h.call('create_record', {
       entity: 'account',
@@ -624,6 +624,20 @@ describe('create_record: accounts, contacts and opportunities', () => {
       'How to fix: Correct each of them and call again with all the values; nothing was written.',
       'Closest names: websiteurl',
     ]);
+    expect(posts(since)).toEqual([]);
+    // so are names that give no record, looked up before the values are read
+    const names = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Call back', regardingobjectid: 'No Such Company Anywhere', ownerid: 'No Such Person' },
+    });
+    const said = textOf(names).split('\n');
+    expect(said[0]).toBe('Error (bad_input): 2 values for a task cannot be written:');
+    expect(said[1]).toMatch(
+      /^- task\.regardingobjectid 'No Such Company Anywhere' is neither a record id \(GUID\) nor the name of a record in account, contact/,
+    );
+    expect(said[2]).toMatch(
+      /^- task\.ownerid 'No Such Person' is neither a user id \(GUID\) nor the full name of a user\./,
+    );
     expect(posts(since)).toEqual([]);
     // one fault is answered as it always was
     const one = await h.call('create_record', { entity: 'account', values: { name: 'Babbage Ltd', revenue: 'lots' } });

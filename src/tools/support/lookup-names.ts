@@ -2,6 +2,7 @@ import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
+import { allFaults, isValueFault } from '../../dynamics/write-body.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -288,35 +289,47 @@ export async function emailMatches(
  */
 export async function lookupsByName(ctx: ToolContext, model: EntityModel, values: WriteValues): Promise<WriteValues> {
   const out: WriteValues = { ...values };
+  // each lookup is tried before any is refused, so that two names gone wrong are said in one answer
+  const faults: DynamicsMcpError[] = [];
   for (const [key, value] of Object.entries(values)) {
-    if (key.includes('@')) continue;
-    const col = writtenColumn(model, key);
-    // a party list (a call's To) is people, one or several, each by name as a lookup is
-    if (col && isPartyList(col) && col.targets?.length && ctx.policy.canWrite(model.logicalName, col.logicalName)) {
-      const what = `${model.logicalName}.${col.logicalName}`;
-      const people = Array.isArray(value) ? value : [value];
-      out[key] = await Promise.all(
-        people.map((p) => {
-          const name = nameGiven(p);
-          return name ? personNamed(ctx, col.targets!, name, what) : tableOfId(ctx, col.targets!, p, what);
-        }),
-      );
-      continue;
+    try {
+      const found = await lookedUp(ctx, model, key, value);
+      if (found !== undefined) out[key] = found;
+    } catch (err) {
+      if (!isValueFault(err)) throw err;
+      faults.push(err);
     }
-    // a column the model may not write is refused by the write itself, with the ones it may: nothing to look up
-    if (
-      !col ||
-      !isLookupType(col.type) ||
-      !col.targets?.length ||
-      !ctx.policy.canWrite(model.logicalName, col.logicalName)
-    )
-      continue;
-    const name = nameGiven(value);
-    if (name) out[key] = await personNamed(ctx, col.targets, name, `${model.logicalName}.${col.logicalName}`);
-    else if (col.targets.length > 1)
-      out[key] = await tableOfId(ctx, col.targets, value, `${model.logicalName}.${col.logicalName}`);
   }
+  if (faults.length) throw allFaults(model, faults);
   return out;
+}
+
+/** One value of a write with the records its names give, or undefined where it is not a lookup to look up. */
+async function lookedUp(ctx: ToolContext, model: EntityModel, key: string, value: unknown): Promise<unknown> {
+  if (key.includes('@')) return undefined;
+  const col = writtenColumn(model, key);
+  const what = `${model.logicalName}.${col?.logicalName}`;
+  // a party list (a call's To) is people, one or several, each by name as a lookup is
+  if (col && isPartyList(col) && col.targets?.length && ctx.policy.canWrite(model.logicalName, col.logicalName)) {
+    const people = Array.isArray(value) ? value : [value];
+    return Promise.all(
+      people.map((p) => {
+        const name = nameGiven(p);
+        return name ? personNamed(ctx, col.targets!, name, what) : tableOfId(ctx, col.targets!, p, what);
+      }),
+    );
+  }
+  // a column the model may not write is refused by the write itself, with the ones it may: nothing to look up
+  if (
+    !col ||
+    !isLookupType(col.type) ||
+    !col.targets?.length ||
+    !ctx.policy.canWrite(model.logicalName, col.logicalName)
+  )
+    return undefined;
+  const name = nameGiven(value);
+  if (name) return personNamed(ctx, col.targets, name, what);
+  return col.targets.length > 1 ? tableOfId(ctx, col.targets, value, what) : undefined;
 }
 
 /**
