@@ -418,6 +418,9 @@ describe('query_entities', () => {
       // the end wanted first, in words
       'revenue highest first, name',
       'revenue largest, name earliest',
+      // a label of several words, as in the words above
+      'Annual Revenue descending, Account Name',
+      '-Annual Revenue, Account Name ascending',
     ]) {
       const sorted = await h.call('query_entities', { entity: 'account', select: ['name'], orderBy, top: 10 });
       const expected = await h.call('query_entities', {

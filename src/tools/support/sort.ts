@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
+// the column may be a label of several words ("Annual Revenue descending"), read as a label later
 const SORT_KEY =
-  /^(-)?\s*([A-Za-z_][\w/]*)(?:\s+(asc|ascending|desc|descending|newest|latest|most recent|highest|largest|biggest|oldest|earliest|lowest|smallest)(?:\s+first)?)?$/i;
+  /^(-)?\s*([A-Za-z_][^,]*?)(?:\s+(asc|ascending|desc|descending|newest|latest|most recent|highest|largest|biggest|oldest|earliest|lowest|smallest)(?:\s+first)?)?$/i;
 /** The end wanted first in time, said alone ("newest first"): of when records were made, Dataverse's createdon */
 const BY_AGE = /^(newest|latest|most recent|recent|oldest|earliest)(?:\s+first)?$/i;
 /** Directions in words: which end comes first */
