@@ -7,6 +7,9 @@ import { guidValue, toWriteValue } from './coerce.js';
 import type { MetadataCache } from './metadata.js';
 import { isPartyList, partiesOf, partyRecords } from './party-lists.js';
 
+/** Required levels Dynamics' forms insist on (the Web API itself enforces SystemRequired alone). */
+export const REQUIRED: ReadonlySet<string> = new Set(['ApplicationRequired', 'SystemRequired']);
+
 /** Column values for a create or update, by name (or label); a lookup as {entity, id}, or a bare id when it has one target. */
 export type WriteValues = Record<string, unknown>;
 
@@ -71,6 +74,17 @@ export async function writeBody(
         mode === 'create' && (col.type === 'State' || col.type === 'Status')
           ? 'Leave it out: a new record starts in its first state; change the state with update_record after it is made.'
           : 'Leave it out; Dynamics sets it.',
+      );
+    // a column Dynamics' forms require cannot be emptied by an update, as a new record cannot be made without
+    // it (create_record asks for it): a case without its title or customer is no case a user can work
+    if (
+      mode === 'update' &&
+      REQUIRED.has(col.requiredLevel) &&
+      (value === null || (typeof value === 'string' && !value.trim()))
+    )
+      throw badInput(
+        `${model.logicalName}.${col.logicalName} (${col.label}) is required in Dynamics: it cannot be emptied.`,
+        'Give it a new value, or leave it out of "values".',
       );
     if (isLookupType(col.type)) {
       if (value === null) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
+import { REQUIRED } from '../dynamics/write-body.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
@@ -88,8 +89,6 @@ type Made = {
   text: string;
 };
 
-/** Required levels Dynamics' forms insist on (the Web API itself enforces SystemRequired alone). */
-const REQUIRED = new Set(['ApplicationRequired', 'SystemRequired']);
 /** Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason. */
 const SET_BY_DYNAMICS = new Set(['Owner', 'State', 'Status']);
 

@@ -786,6 +786,25 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('opportunity').find((o) => o.opportunityid === opp.opportunityid)!.description).toBeNull();
   });
 
+  it("update_record: a column Dynamics' forms require (a case's title or customer) is not emptied; nothing is sent", async () => {
+    const acc = emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
+    const made = await h.call('create_case', { title: 'Badge reader offline', customer: { accountId: acc.accountid } });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const kase = emu.rows('incident').find((c) => c.incidentid === made.structuredContent.id)!;
+    const sent = emu.requests().length;
+    for (const values of [{ title: '' }, { title: '   ' }, { title: null }, { customerid: null }]) {
+      const r = await h.call('update_record', { entity: 'incident', id: String(kase.incidentid), values });
+      const [column] = Object.keys(values);
+      const label = column === 'title' ? 'Case Title' : 'Customer';
+      expect(textOf(r), JSON.stringify(values)).toBe(
+        `Error (bad_input): incident.${column} (${label}) is required in Dynamics: it cannot be emptied.\n` +
+          'How to fix: Give it a new value, or leave it out of "values".',
+      );
+    }
+    expect(patchesSince(sent)).toEqual([]);
+    expect(emu.rows('incident').find((c) => c.incidentid === kase.incidentid)!.title).toBe(kase.title);
+  });
+
   it('update_record: a date of the right form that does not exist is refused before anything is sent', async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const sent = emu.requests().length;
