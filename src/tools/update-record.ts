@@ -52,7 +52,7 @@ export const updateRecord = defineTool({
   title: 'Update a Dynamics record',
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
-    'Pass the etag from get_record to refuse the update if someone changed the record since. statecode "Won"/"Lost" closes an opportunity, "Qualified" qualifies a lead.',
+    'Pass the etag from get_record to refuse the update if someone changed the record since. statecode "Won"/"Lost" closes an opportunity (description: why), "Qualified" qualifies a lead.',
   inputSchema: withLookupTable(
     toolArgs(
       'update_record',

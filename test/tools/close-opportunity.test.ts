@@ -46,8 +46,9 @@ describe('update_record closing an opportunity', () => {
       actualvalue: o.estimatedvalue,
       actualclosedate: today,
     });
+    // dated today, as Dynamics' Close Opportunity dialog dates it unless told otherwise
     expect(closesOf(o.opportunityid)).toEqual([
-      expect.objectContaining({ subject: `Won: ${o.name}`, actualrevenue: o.estimatedvalue }),
+      expect.objectContaining({ subject: `Won: ${o.name}`, actualrevenue: o.estimatedvalue, actualend: today }),
     ]);
     expect(actions(since).map((q) => `${q.method} ${q.url}`)).toEqual(['POST /api/data/v9.2/WinOpportunity']);
     expect(r.structuredContent).toEqual({
@@ -108,6 +109,38 @@ describe('update_record closing an opportunity', () => {
     }
   });
 
+  it('why it was lost (description) is kept on its Opportunity Close, dated today, where the review of losses reads it', async () => {
+    const o = openDeal();
+    const own = o.description;
+    const r = await close(o.opportunityid, {
+      statecode: 'Lost',
+      statuscode: 'Out-Sold',
+      description: ' Lost on price ',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toMatch(/\. The reason given is on its Opportunity Close \(description\)\.$/);
+    expect(closesOf(o.opportunityid)).toEqual([
+      expect.objectContaining({ subject: `Lost: ${o.name}`, description: 'Lost on price', actualend: today }),
+    ]);
+    // the opportunity's own description is left as it was (a closed deal is read-only)
+    expect(deal(o.opportunityid).description).toBe(own);
+    expect(own).not.toBe('Lost on price');
+    expect(await audit.last()).toMatchObject({
+      action: 'close',
+      columns: { description: 'Lost on price', statuscode: 5 },
+    });
+    // review_wins_and_losses' query of this month's lost deals finds it with its reason
+    const review = await h.call('query_entities', {
+      entity: 'opportunityclose',
+      where: { subject: { startswith: 'Lost:' }, actualend: 'this month' },
+      select: ['subject', 'description', 'actualend'],
+      top: 200,
+    });
+    expect(review.structuredContent.records).toContainEqual(
+      expect.objectContaining({ subject: `Lost: ${o.name}`, description: 'Lost on price' }),
+    );
+  });
+
   it('a deal already won is answered as it is; one lost is not won as well; nothing is sent for either', async () => {
     const o = openDeal();
     await close(o.opportunityid, { statecode: 'Won' });
@@ -158,7 +191,7 @@ describe('update_record closing an opportunity', () => {
     );
     const renamed = await close(o.opportunityid, { statecode: 'Won', name: 'Renamed', closeprobability: 100 });
     expect(textOf(renamed)).toBe(
-      'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
+      'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate and description (why it was won or lost, kept on its Opportunity Close), not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
     );
     // a close date as the model wrote it is checked as the opportunity's column, not the close's
     const when = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'last friday' });

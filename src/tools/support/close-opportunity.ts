@@ -2,6 +2,7 @@ import { type Scalar, toWriteValue } from '../../dynamics/coerce.js';
 import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { utcDay } from './dedupe.js';
 import { compactRow, recordUrl } from './shape.js';
 import {
   askedState,
@@ -23,6 +24,11 @@ type ClosedState = keyof typeof CLOSED;
 const CLOSE_COLUMNS: Readonly<Record<string, string>> = { actualvalue: 'actualrevenue', actualclosedate: 'actualend' };
 /** Opportunity Close's subject (200 characters) */
 const SUBJECT_MAX = 200;
+/**
+ * Why it was won or lost: Dynamics' Close Opportunity dialog asks for a Description, kept on the Opportunity
+ * Close (the opportunity itself is read-only once closed), where a review of lost deals reads it.
+ */
+const WHY = 'description';
 
 type Values = Record<string, unknown>;
 
@@ -51,10 +57,10 @@ export async function closeOpportunity(
   etag: string | undefined,
 ) {
   const closed = CLOSED[asked.state];
-  const others = besidesState(values, Object.keys(CLOSE_COLUMNS));
+  const others = besidesState(values, [...Object.keys(CLOSE_COLUMNS), WHY]);
   if (others.length)
     throw badInput(
-      `Closing an opportunity sets only statecode, statuscode, actualvalue and actualclosedate, not ${others.join(', ')}.`,
+      `Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate and description (why it was won or lost, kept on its Opportunity Close), not ${others.join(', ')}.`,
       `Update ${others.join(', ')} in a call of its own first (a ${closed.name} opportunity is read-only), then close it.`,
     );
   // the reason and the close's values are checked before anything is read or sent
@@ -71,6 +77,9 @@ export async function closeOpportunity(
     const own = model.columns.get(column);
     given[sent] = own ? toWriteValue(own, values[k], 'opportunity') : values[k];
   }
+  // the reason goes to the close as it was written; its length and the policy are the close's (closeRecord)
+  const why = Object.entries(values).find(([k, v]) => k.toLowerCase() === WHY && typeof v === 'string' && v.trim());
+  if (why) given[WHY] = (why[1] as string).trim();
   if (!ctx.policy.canRead('opportunity', 'statecode'))
     throw badInput(
       "Closing an opportunity reads its state (statecode) first, which this server's policy does not let it read.",
@@ -115,9 +124,11 @@ export async function closeOpportunity(
     ),
     ...given,
   };
-  // as Dynamics' Close Opportunity dialog does, a won deal's actual revenue is its estimate unless told otherwise
+  // as Dynamics' Close Opportunity dialog does, a won deal's actual revenue is its estimate unless told otherwise,
+  // and the close is dated today (UTC) unless told otherwise: a review of the period's closes finds it by that date
   if (asked.state === 1 && activity.actualrevenue === undefined && typeof before.estimatedvalue === 'number')
     activity.actualrevenue = before.estimatedvalue;
+  if (ctx.policy.canWrite('opportunityclose', 'actualend')) activity.actualend ??= utcDay(Date.now());
   const revenue = activity.actualrevenue === undefined ? '' : ` (actual revenue ${activity.actualrevenue})`;
   const declined = await declinedByUser(
     ctx,
@@ -146,6 +157,7 @@ export async function closeOpportunity(
   return answer(
     after,
     true,
-    (changed) => `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).`,
+    (changed) =>
+      `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).${why ? ' The reason given is on its Opportunity Close (description).' : ''}`,
   );
 }
