@@ -83,8 +83,10 @@ describe("a record's activities as one list (activitypointer)", () => {
     })!;
     const note =
       ' Only activities whose Regarding is that record itself are found: one about a record related to it (an' +
-      " account's contacts, opportunities or cases) has that record as its Regarding. To include them, find" +
-      ' their ids with query_entities and pass {"regardingobjectid": {"in": [<those ids>]}}.';
+      " account's contacts, opportunities or cases) has that record as its Regarding; to include them, query" +
+      ' activitypointer with {"regardingobjectid": {"in": [<their ids>]}} (query_entities gives the ids). And an' +
+      ' email, call or meeting a person was on names them among its parties: query email, phonecall or appointment' +
+      ' with {"<table>_activity_parties": {"partyid": "<their name>"}}.';
     const none = await h.call('query_entities', {
       entity: 'activitypointer',
       select: ['subject'],
@@ -138,9 +140,38 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(own.structuredContent.record).toMatchObject({ Account_ActivityPointers: [] });
     expect(textOf(own).split('\n')[0]).toBe(
       `Account ${account.accountid}: No activity is regarding this account itself: one about a record related to it` +
-        " (an account's contacts, opportunities or cases) has that record as its Regarding. To see those, find their" +
-        ' ids (expand those lists) and use query_entities on activitypointer with {"regardingobjectid": {"in": [<those ids>]}}.',
+        " (an account's contacts, opportunities or cases) has that record as its Regarding; to see those, query" +
+        ' activitypointer with {"regardingobjectid": {"in": [<their ids>]}} (query_entities gives the ids).',
     );
+    // a person's list also says where the emails and calls they were on are, and that query finds them
+    const sender = emu
+      .rows('activityparty')
+      .map((p) => p.partyid as { id?: string; entity?: string } | null)
+      .find((p) => p?.entity === 'contact' && !activitiesOf(String(p.id)).length)!;
+    const person = emu.rows('contact').find((c) => c.contactid === sender.id)!;
+    const listed = await h.call('get_record', {
+      entity: 'contact',
+      id: String(person.contactid),
+      select: ['fullname'],
+      expand: ['activities'],
+    });
+    expect(textOf(listed).split('\n')[0]).toMatch(
+      /: No activity is regarding this contact itself: .* And an email, call or meeting a person was on names them among its parties: query email, phonecall or appointment with \{"<table>_activity_parties": \{"partyid": "<their name>"\}\}\.$/,
+    );
+    const onEmails = await h.call('query_entities', {
+      entity: 'email',
+      where: { email_activity_parties: { partyid: String(person.contactid) } },
+      select: ['subject'],
+    });
+    const onCalls = await h.call('query_entities', {
+      entity: 'phonecall',
+      where: { phonecall_activity_parties: { partyid: String(person.contactid) } },
+      select: ['subject'],
+    });
+    expect(
+      (onEmails.structuredContent.records as unknown[]).length +
+        (onCalls.structuredContent.records as unknown[]).length,
+    ).toBeGreaterThan(0);
     const dealsOwn = await h.call('get_record', {
       entity: 'opportunity',
       id: String(busiest().opportunityid),

@@ -6,10 +6,16 @@ const ROLLED_UP: ReadonlySet<string> = new Set(['account', 'contact', 'opportuni
 
 const ONLY_ITS_OWN =
   "one about a record related to it (an account's contacts, opportunities or cases) has that record as its Regarding";
+/** how to ask for those: by the related records' ids */
+const BY_IDS = 'query activitypointer with {"regardingobjectid": {"in": [<their ids>]}} (query_entities gives the ids)';
+/** and a person's: the emails, calls and meetings they were on, which name them among their parties */
+const AS_PARTY =
+  'an email, call or meeting a person was on names them among its parties: query email, phonecall or appointment with {"<table>_activity_parties": {"partyid": "<their name>"}}';
 
 /**
  * After activities asked for by the record they are about came back empty, what the model should know before
- * it tells the user "nothing with them": only activities whose Regarding is that record are found. A task
+ * it tells the user "nothing with them": only activities whose Regarding is that record are found, not the
+ * emails and calls a person was on (they are parties of those, whatever they are regarding). A task
  * about an account's deal has the deal as its Regarding, and Dynamics' timeline of an account, contact or
  * opportunity rolls up the activities of records related to it (Microsoft's GetEntityDataByRollup: "all
  * Activities Related to a given Entity ID. Only Account, Contact and Opportunity entities are supported"),
@@ -25,8 +31,7 @@ export function regardingOnlyNote(model: EntityModel, where: Condition): string 
     return c.column.trim().toLowerCase() === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in');
   };
   return asks(where)
-    ? ` Only activities whose Regarding is that record itself are found: ${ONLY_ITS_OWN}. To include them, find` +
-        ' their ids with query_entities and pass {"regardingobjectid": {"in": [<those ids>]}}.'
+    ? ` Only activities whose Regarding is that record itself are found: ${ONLY_ITS_OWN}; to include them, ${BY_IDS}. And ${AS_PARTY}.`
     : '';
 }
 
@@ -41,7 +46,7 @@ export function noActivitiesNote(model: EntityModel, record: Record<string, unkn
     const list = record[r];
     return nav?.referencingAttribute === 'regardingobjectid' && Array.isArray(list) && !list.length;
   });
-  return empty
-    ? ` No activity is regarding this ${model.logicalName} itself: ${ONLY_ITS_OWN}. To see those, find their ids (expand those lists) and use query_entities on activitypointer with {"regardingobjectid": {"in": [<those ids>]}}.`
-    : '';
+  if (!empty) return '';
+  const person = model.logicalName === 'contact' ? ` And ${AS_PARTY}.` : '';
+  return ` No activity is regarding this ${model.logicalName} itself: ${ONLY_ITS_OWN}; to see those, ${BY_IDS}.${person}`;
 }
