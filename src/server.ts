@@ -211,7 +211,7 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
     return list;
   });
   registerEntityResources(server, deps);
-  registerPrompts(server, readOnly, deps.config.cases.externalRefColumn);
+  registerPrompts(server, deps, readOnly);
   return server;
 }
 

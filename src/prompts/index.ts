@@ -1,36 +1,59 @@
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import type { ServerDeps } from '../server.js';
+import { namesStartingWith, periodsStartingWith } from './completions.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
-// built once: every session (and every stateless request) registers the prompts again
-const ARGS = {
+// built once per process (per deps: the names offered are read through its client and policy): every session,
+// and every stateless request, registers the prompts again
+const argsOf = new WeakMap<ServerDeps, ReturnType<typeof promptArgs>>();
+const promptArgs = (deps: ServerDeps) => ({
   qualifyLead: { submission: z.string().describe('The form fields or message, as text.') },
   caseFromAlert: {
     alert: z.string().describe('The alert text, as the monitoring system sent it.'),
     alertId: z.string().optional().describe("The monitoring system's id for this alert."),
   },
   reviewWinsAndLosses: {
-    period: z
-      .string()
-      .optional()
-      .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
+    period: completable(
+      z
+        .string()
+        .optional()
+        .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
+      (value) => periodsStartingWith(value ?? ''),
+    ),
   },
   accountBrief: {
-    account: z.string().describe('The account, by its name (or part of it) or its id.'),
+    account: completable(
+      z.string().describe('The account, by its name (or part of it) or its id.'),
+      namesStartingWith(deps, 'account'),
+    ),
   },
   dailyAgenda: {
-    owner: z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
+    owner: completable(
+      z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
+      namesStartingWith(deps, 'systemuser'),
+    ),
   },
   reviewPipeline: {
     from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
     to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
   },
-};
+});
 
-/** Prompts for the seed use cases: lead capture, pipeline review (and its wins and losses), cases from alerts; and an account brief. */
-export function registerPrompts(server: McpServer, readOnly: boolean, externalRefColumn = 'dmcp_externalref'): void {
+/**
+ * Prompts for the seed use cases: lead capture, pipeline review (and its wins and losses), cases from alerts;
+ * and an account brief. An account's, a user's and a period's argument offers completions as it is typed.
+ */
+export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: boolean): void {
+  const externalRefColumn = deps.config.cases.externalRefColumn;
+  let ARGS = argsOf.get(deps);
+  if (!ARGS) {
+    ARGS = promptArgs(deps);
+    argsOf.set(deps, ARGS);
+  }
   if (!readOnly) {
     server.registerPrompt(
       'qualify_lead',

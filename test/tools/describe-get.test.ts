@@ -310,6 +310,43 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
   });
 
+  it("a prompt's account, user or period is offered as it is typed, from Dynamics through the policy", async () => {
+    const complete = (c: McpHarness, name: string, argument: string, value: string) =>
+      c.client.complete({ ref: { type: 'ref/prompt', name }, argument: { name: argument, value } });
+    // the accounts whose name begins with what is typed, any casing, alphabetically, up to ten
+    const prefix = String(emu.rows('account')[0]!.name).slice(0, 3);
+    const starting = (rows: Record<string, unknown>[], column: string, typed: string) =>
+      [...new Set(rows.map((r) => String(r[column])).filter((n) => n.toLowerCase().startsWith(typed.toLowerCase())))]
+        .sort((a, b) => a.localeCompare(b))
+        .slice(0, 10);
+    const accounts = await complete(h, 'account_brief', 'account', prefix.toLowerCase());
+    expect(accounts.completion.values).toEqual(starting(emu.rows('account'), 'name', prefix));
+    expect(accounts.completion.values.length).toBeGreaterThan(0);
+    const user = String(emu.rows('systemuser').find((u) => u.fullname !== 'System Administrator')!.fullname);
+    const users = await complete(h, 'daily_agenda', 'owner', user.slice(0, 4));
+    expect(users.completion.values).toContain(user);
+    expect(users.completion.values).toEqual(starting(emu.rows('systemuser'), 'fullname', user.slice(0, 4)));
+    const periods = await complete(h, 'review_wins_and_losses', 'period', 'this');
+    expect(periods.completion.values).toEqual(['this quarter', 'this year', 'this month']);
+    // each period offered is one the review's queries read
+    for (const when of periods.completion.values) {
+      const r = await h.call('query_entities', { entity: 'opportunity', where: { actualclosedate: when }, top: 0 });
+      expect(r.isError, `${when}: ${textOf(r)}`).toBeFalsy();
+    }
+    // a policy that keeps accounts' names from the model offers none
+    const nameless = builtInPolicyWith('nameless', (e) => ({
+      ...e,
+      account: { ...e.account!, read: (e.account!.read ?? []).filter((c) => c !== 'name') },
+    }));
+    const hidden = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: nameless, LOG_LEVEL: 'warn' } });
+    try {
+      const none = await complete(hidden, 'account_brief', 'account', prefix);
+      expect(none.completion.values).toEqual([]);
+    } finally {
+      await hidden.close();
+    }
+  });
+
   it('qualify_lead offers to qualify a ready lead, with the update that does it', async () => {
     const p = await h.client.getPrompt({
       name: 'qualify_lead',

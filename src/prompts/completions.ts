@@ -1,0 +1,56 @@
+import type { ServerDeps } from '../server.js';
+
+/** Names offered per keystroke: a handful is what a client's drop-down shows. */
+const OFFERED = 10;
+
+/**
+ * The periods review_wins_and_losses offers as its argument is typed, each one a date condition the tools
+ * read (query_entities' where, aggregate_records' groupBy periods).
+ */
+export const PERIODS = [
+  'last 6 months',
+  'last 3 months',
+  'last 12 months',
+  'last 90 days',
+  'this quarter',
+  'last quarter',
+  'this year',
+  'last year',
+  'this month',
+  'last month',
+];
+
+export const periodsStartingWith = (value: string): string[] =>
+  PERIODS.filter((p) => p.startsWith(value.trimStart().toLowerCase()));
+
+/**
+ * The names of `entity`'s records that begin with what has been typed (an account for account_brief, a user
+ * for daily_agenda), as a client offers them while the user fills in a prompt's argument. Asked through the
+ * policy like any query (a table or name column it hides offers nothing), at most OFFERED, alphabetically.
+ * A convenience: when Dynamics cannot be asked, nothing is offered and the prompt still takes any text.
+ */
+export function namesStartingWith(deps: ServerDeps, entity: string): (value: string) => Promise<string[]> {
+  return async (value) => {
+    try {
+      const model = await deps.client.metadata.entity(entity);
+      const column = model.primaryNameAttribute;
+      if (!column || !deps.policy.canRead(entity, column)) return [];
+      const typed = value.trim();
+      const page = await deps.client.query(
+        {
+          entity,
+          select: [column],
+          ...(typed ? { where: { column, op: 'startswith', value: typed } } : {}),
+          orderBy: `${column} asc`,
+          top: OFFERED,
+        },
+        { internal: true },
+      );
+      const names = page.rows.map((r) => r[column]).filter((n): n is string => typeof n === 'string' && !!n);
+      return [...new Set(names.map((n) => deps.scrubber.scrub(n)))];
+    } catch (err) {
+      deps.log.warn({ err, entity }, 'names unavailable for prompt argument completion');
+      return [];
+    }
+  };
+}
