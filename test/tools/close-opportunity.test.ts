@@ -129,6 +129,17 @@ describe('update_record closing an opportunity', () => {
       action: 'close',
       columns: { description: 'Lost on price', statuscode: 5 },
     });
+    // a blank reason is none: nothing is said of it, and the close has no description
+    const blank = openDeal();
+    const noReason = await close(blank.opportunityid, { statecode: 'Lost', description: '  ' });
+    expect(noReason.isError, textOf(noReason)).toBeFalsy();
+    expect(textOf(noReason)).not.toContain('The reason given');
+    expect(closesOf(blank.opportunityid)).toEqual([expect.objectContaining({ description: null })]);
+    // a reason that is not text is the close's to check (a number is written as its text), not dropped
+    const numbered = openDeal();
+    const code = await close(numbered.opportunityid, { statecode: 'Lost', description: 42 });
+    expect(textOf(code)).toContain('The reason given is on its Opportunity Close');
+    expect(closesOf(numbered.opportunityid)).toEqual([expect.objectContaining({ description: '42' })]);
     // review_wins_and_losses' query of this month's lost deals finds it with its reason
     const review = await h.call('query_entities', {
       entity: 'opportunityclose',

@@ -77,9 +77,11 @@ export async function closeOpportunity(
     const own = model.columns.get(column);
     given[sent] = own ? toWriteValue(own, values[k], 'opportunity') : values[k];
   }
-  // the reason goes to the close as it was written; its length and the policy are the close's (closeRecord)
-  const why = Object.entries(values).find(([k, v]) => k.toLowerCase() === WHY && typeof v === 'string' && v.trim());
-  if (why) given[WHY] = (why[1] as string).trim();
+  // the reason goes to the close as it was written (blank or null: none); its type, length and the policy are
+  // the close's, checked by closeRecord
+  const said = Object.entries(values).find(([k]) => k.toLowerCase() === WHY)?.[1];
+  const why = typeof said === 'string' ? said.trim() || undefined : (said ?? undefined);
+  if (why !== undefined) given[WHY] = why;
   if (!ctx.policy.canRead('opportunity', 'statecode'))
     throw badInput(
       "Closing an opportunity reads its state (statecode) first, which this server's policy does not let it read.",
@@ -158,6 +160,6 @@ export async function closeOpportunity(
     after,
     true,
     (changed) =>
-      `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).${why ? ' The reason given is on its Opportunity Close (description).' : ''}`,
+      `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).${why !== undefined ? ' The reason given is on its Opportunity Close (description).' : ''}`,
   );
 }
