@@ -56,6 +56,20 @@ export type Condition =
   | { or: Condition[] }
   | { not: Condition };
 
+/** A condition on one column: a leaf of the tree. */
+export type LeafCondition = Extract<Condition, { column: string }>;
+
+/**
+ * The conditions on columns that must hold for a row to be found: every leaf outside a "not" (under one, a
+ * leaf says what is left out). Notes about an empty answer read these.
+ */
+export function leavesOutsideNot(c: Condition): LeafCondition[] {
+  if ('and' in c) return c.and.flatMap(leavesOutsideNot);
+  if ('or' in c) return c.or.flatMap(leavesOutsideNot);
+  if ('not' in c) return [];
+  return [c];
+}
+
 /** The operators that compare a column with named values: where a table's name is read as the table */
 const TABLE_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'ne', 'in', 'notIn']);
 

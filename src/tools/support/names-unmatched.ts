@@ -1,5 +1,5 @@
 import { isGuidText } from '../../dynamics/coerce.js';
-import type { Condition } from '../../dynamics/conditions.js';
+import { type Condition, leavesOutsideNot } from '../../dynamics/conditions.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { exactlyNamed, ME, orList, tableNoun } from './lookup-names.js';
@@ -18,22 +18,17 @@ const MAX_CHECKED = 3;
 export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: Condition): Promise<string> {
   const model = await ctx.client.checker.entity(entity);
   const given: { column: string; targets: string[]; name: string }[] = [];
-  const walk = (c: Condition): void => {
-    if ('and' in c || 'or' in c) {
-      for (const each of 'and' in c ? c.and : c.or) walk(each);
-      return;
-    }
-    if ('not' in c || typeof c.column !== 'string' || (c.op !== 'eq' && c.op !== 'in')) return;
+  for (const c of leavesOutsideNot(where)) {
+    if (typeof c.column !== 'string' || (c.op !== 'eq' && c.op !== 'in')) continue;
     const column = model.columns.get(c.column.trim().toLowerCase());
     // the table's own name ({"name": "Contoso"}) is a name too: of a record of this table
     const own = column?.logicalName === model.primaryNameAttribute;
     const targets = own ? [model.logicalName] : column && isLookupType(column.type) ? column.targets : undefined;
-    if (!column || !targets?.length) return;
+    if (!column || !targets?.length) continue;
     for (const v of Array.isArray(c.value) ? c.value : [c.value])
       if (typeof v === 'string' && v.trim() && !isGuidText(v) && (own || !ME.test(v.trim())))
         given.push({ column: column.logicalName, targets, name: v.trim() });
-  };
-  walk(where);
+  }
   const checked = given.slice(0, MAX_CHECKED);
   const unmatched = await Promise.all(
     checked.map(async (g) => {

@@ -1,4 +1,4 @@
-import type { Condition } from '../../dynamics/conditions.js';
+import { type Condition, leavesOutsideNot } from '../../dynamics/conditions.js';
 import type { EntityModel } from '../../policy/model.js';
 
 /** The tables whose Dynamics timeline shows their related records' activities (GetEntityDataByRollup). */
@@ -24,13 +24,10 @@ const AS_PARTY =
  */
 export function regardingOnlyNote(model: EntityModel, where: Condition): string {
   if (!model.columns.has('regardingobjectid')) return '';
-  const asks = (c: Condition): boolean => {
-    if ('and' in c) return c.and.some(asks);
-    if ('or' in c) return c.or.some(asks);
-    if ('not' in c) return false;
-    return c.column.trim().toLowerCase() === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in');
-  };
-  return asks(where)
+  const asks = leavesOutsideNot(where).some(
+    (c) => c.column.trim().toLowerCase() === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in'),
+  );
+  return asks
     ? ` Only activities whose Regarding is that record itself are found: ${ONLY_ITS_OWN}; to include them, ${BY_IDS}. And ${AS_PARTY}.`
     : '';
 }
