@@ -160,6 +160,10 @@ export const updateRecord = defineTool({
     });
     // what was written: Dataverse adds a money column's currency to the row, which this update did not change
     const written = new Set(Object.keys(sent).map((k) => writtenColumn(model, k)?.logicalName ?? k));
+    // a state goes with its status reason and a reason with its state (writeBody sends both): the one the model
+    // did not give is a change too ("Active" reopening a case sets it In Progress), and is said
+    if (written.has('statecode') || written.has('statuscode'))
+      for (const c of ['statecode', 'statuscode']) written.add(c);
     const changed: Record<string, unknown> = Object.fromEntries(
       Object.entries(compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c))).filter(([k]) =>
         written.has(k),

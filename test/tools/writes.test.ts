@@ -832,6 +832,8 @@ describe('write tools: create_lead, create_case, update_record', () => {
       values: { statecode: 'Open' },
     });
     expect(reopened.isError, textOf(reopened)).toBeFalsy();
+    // the status reason the state went with is said as a change too
+    expect(reopened.structuredContent.changed).toEqual({ statecode: 'Open (0)', statuscode: 'In Progress (1)' });
     expect(emu.rows('opportunity').find((o) => o.opportunityid === opp.opportunityid)).toMatchObject({
       statecode: 0,
       statuscode: 1,
