@@ -117,6 +117,26 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(writes(since)).toEqual([]);
   });
 
+  it('activities sharing a subject and a due time are told apart by what they are about', async () => {
+    const subject = 'Send the pricing sheet';
+    const deals = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && emu.rows('opportunity').filter((p) => p.name === o.name).length === 1)
+      .slice(0, 2);
+    const ids: string[] = [];
+    for (const deal of deals) {
+      const r = await h.call('create_record', {
+        entity: 'task',
+        values: { subject, scheduledend: '2027-02-01T09:00:00Z', regardingobjectid: String(deal.opportunityid) },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    const both = await h.call('update_record', { entity: 'task', id: subject, values: { statecode: 'Completed' } });
+    for (const [i, deal] of deals.entries())
+      expect(textOf(both)).toContain(`${subject} (task, 2027-02-01T09:00:00Z, about ${deal.name}) — ${ids[i]}`);
+  });
+
   it('activities sharing a subject are told apart by when they are due; past five, the query that lists them all', async () => {
     const subject = 'Check in after the demo';
     const due = [

@@ -38,6 +38,8 @@ const LISTED = 5;
  * time, as tasks share subjects such as "Follow-up call").
  */
 const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber', 'scheduledend'];
+/** An activity's Regarding: what it is about, named beside it in that list */
+const REGARDING = 'regardingobjectid';
 
 /** Words for the user the call runs as ("my deals"), not a user's name. */
 export const ME = /^(me|myself|i|current user|my)$/i;
@@ -126,7 +128,7 @@ export async function recordNamed(
     .slice(0, LISTED)
     .map(
       (r) =>
-        `${r.name} (${[r.entity, r.telling, statesDiffer(r.entity) ? r.state : undefined].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
+        `${r.name} (${[r.entity, r.telling, r.about ? `about ${r.about}` : undefined, statesDiffer(r.entity) ? r.state : undefined].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
     )
     .join('; ');
   // past those listed, the query that lists them all, in the first table with more of them than were shown
@@ -193,10 +195,12 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
   const answers = await askEach(readable, async ({ model, column }) => {
     const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
     const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
+    // and what an activity is about: tasks called "Send pricing" are told apart by their deals
+    const about = model.columns.has(REGARDING) && ctx.policy.canRead(model.logicalName, REGARDING);
     const page = await ctx.client.query(
       {
         entity: model.logicalName,
-        select: [column, ...(telling ? [telling] : []), ...(state ? ['statecode'] : [])],
+        select: [column, ...(telling ? [telling] : []), ...(state ? ['statecode'] : []), ...(about ? [REGARDING] : [])],
         where: { column, op: 'eq', value: name },
         top: LISTED + 1,
       },
@@ -208,6 +212,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       name: String(r[column]),
       telling: telling ? r[telling] : undefined,
       state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
+      about: about ? r[`_${REGARDING}_value${FORMATTED}`] : undefined,
     }));
   });
   const asked = readable.filter((_, i) => answers[i] !== undefined);
