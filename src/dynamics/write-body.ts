@@ -160,16 +160,29 @@ export const isValueFault = (err: unknown): err is DynamicsMcpError =>
   err instanceof DynamicsMcpError &&
   (err.kind === 'bad_input' || err.kind === 'unknown_column' || err.kind === 'not_found');
 
+/** Several values' faults as one error, which keeps each (faultsOf) for another check to add to. */
+class ValueFaults extends DynamicsMcpError {
+  constructor(
+    model: EntityModel,
+    readonly faults: DynamicsMcpError[],
+  ) {
+    super(
+      new Set(faults.map((f) => f.kind)).size === 1 ? faults[0]!.kind : 'bad_input',
+      `${faults.length} values for ${aTable(model.logicalName)} cannot be written:\n${faults.map((f) => `- ${f.message} ${f.hint}`).join('\n')}`,
+      'Correct each of them and call again with all the values; nothing was written.',
+      { retryable: false, suggestions: faults.flatMap((f) => f.details.suggestions ?? []) },
+    );
+  }
+}
+
+/** The faults an error stands for: those of several values, or itself. */
+export const faultsOf = (err: DynamicsMcpError): DynamicsMcpError[] =>
+  err instanceof ValueFaults ? err.faults : [err];
+
 /** The faults of several values as one answer, each with its fix; one fault is answered as it is. */
 export function allFaults(model: EntityModel, faults: DynamicsMcpError[]): DynamicsMcpError {
-  if (faults.length === 1) return faults[0]!;
-  const kinds = new Set(faults.map((f) => f.kind));
-  return new DynamicsMcpError(
-    kinds.size === 1 ? faults[0]!.kind : 'bad_input',
-    `${faults.length} values for ${aTable(model.logicalName)} cannot be written:\n${faults.map((f) => `- ${f.message} ${f.hint}`).join('\n')}`,
-    'Correct each of them and call again with all the values; nothing was written.',
-    { retryable: false, suggestions: faults.flatMap((f) => f.details.suggestions ?? []) },
-  );
+  const each = faults.flatMap(faultsOf);
+  return each.length === 1 ? each[0]! : new ValueFaults(model, each);
 }
 
 /**

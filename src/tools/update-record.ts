@@ -116,7 +116,7 @@ export const updateRecord = defineTool({
     // itself where the policy wants writes confirmed)
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
-    const values = await lookupsByName(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values));
+    const values = await lookupsByName(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values), 'update');
     const closing = closingAsked(model, values);
     if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
     // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity

@@ -625,13 +625,21 @@ describe('create_record: accounts, contacts and opportunities', () => {
       'Closest names: websiteurl',
     ]);
     expect(posts(since)).toEqual([]);
-    // so are names that give no record, looked up before the values are read
+    // so are names that give no record, with the other values' faults (a task's state, which create_record
+    // sets after making it, is not one)
     const names = await h.call('create_record', {
       entity: 'task',
-      values: { subject: 'Call back', regardingobjectid: 'No Such Company Anywhere', ownerid: 'No Such Person' },
+      values: {
+        subject: 'Call back',
+        regardingobjectid: 'No Such Company Anywhere',
+        ownerid: 'No Such Person',
+        scheduledend: 'soon',
+        statecode: 'Completed',
+      },
     });
     const said = textOf(names).split('\n');
-    expect(said[0]).toBe('Error (bad_input): 2 values for a task cannot be written:');
+    expect(said[0]).toBe('Error (bad_input): 3 values for a task cannot be written:');
+    expect(said[3]).toMatch(/^- task\.scheduledend is a date; 'soon' is not an ISO date\./);
     expect(said[1]).toMatch(
       /^- task\.regardingobjectid 'No Such Company Anywhere' is neither a record id \(GUID\) nor the name of a record in account, contact/,
     );

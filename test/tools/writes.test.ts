@@ -801,6 +801,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
           'How to fix: Give it a new value, or leave it out of "values".',
       );
     }
+    // beside an owner no user is, it is said in the same answer, checked as an update
+    const both = await h.call('update_record', {
+      entity: 'incident',
+      id: String(kase.incidentid),
+      values: { ownerid: 'Nobody Of That Name', title: '' },
+    });
+    expect(textOf(both).split('\n').slice(0, 3)).toEqual([
+      'Error (bad_input): 2 values for an incident cannot be written:',
+      expect.stringMatching(/^- incident\.ownerid 'Nobody Of That Name' is neither a user id/),
+      '- incident.title (Case Title) is required in Dynamics: it cannot be emptied. Give it a new value, or leave it out of "values".',
+    ]);
     expect(patchesSince(sent)).toEqual([]);
     expect(emu.rows('incident').find((c) => c.incidentid === kase.incidentid)!.title).toBe(kase.title);
   });

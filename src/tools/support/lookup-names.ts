@@ -2,7 +2,7 @@ import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
-import { allFaults, isValueFault } from '../../dynamics/write-body.js';
+import { allFaults, faultsOf, isValueFault, writeBody } from '../../dynamics/write-body.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -292,10 +292,16 @@ export async function emailMatches(
  * lookup may point at with that primary name, as {entity, id, name}. Ids, references (/accounts(<id>)) and
  * anything else go on as they are, to be checked by the write.
  */
-export async function lookupsByName(ctx: ToolContext, model: EntityModel, values: WriteValues): Promise<WriteValues> {
+export async function lookupsByName(
+  ctx: ToolContext,
+  model: EntityModel,
+  values: WriteValues,
+  mode: 'create' | 'update' = 'create',
+): Promise<WriteValues> {
   const out: WriteValues = { ...values };
   // each lookup is tried before any is refused, so that two names gone wrong are said in one answer
   const faults: DynamicsMcpError[] = [];
+  const failed = new Set<string>();
   for (const [key, value] of Object.entries(values)) {
     try {
       const found = await lookedUp(ctx, model, key, value);
@@ -303,10 +309,20 @@ export async function lookupsByName(ctx: ToolContext, model: EntityModel, values
     } catch (err) {
       if (!isValueFault(err)) throw err;
       faults.push(err);
+      failed.add(key);
     }
   }
-  if (faults.length) throw allFaults(model, faults);
-  return out;
+  if (!faults.length) return out;
+  // and with them, what is wrong with the other values ("1.2m" beside a name no record has), as the write
+  // would say it; anything else it would refuse (the policy) is left for the write itself to say, and so is a
+  // state, which the tools handle before writing (a task made done, a deal closed by its action)
+  const stateful = (k: string) => /^(State|Status)$/.test(writtenColumn(model, k)?.type ?? '');
+  const rest = Object.fromEntries(Object.entries(out).filter(([k]) => !failed.has(k) && !stateful(k)));
+  const more = await writeBody(model, rest, mode, { policy: ctx.policy, metadata: ctx.client.metadata }).then(
+    () => [],
+    (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
+  );
+  throw allFaults(model, [...faults, ...more]);
 }
 
 /** One value of a write with the records its names give, or undefined where it is not a lookup to look up. */
