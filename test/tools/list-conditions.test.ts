@@ -246,6 +246,11 @@ describe('where through a related list', () => {
     expect(lastQuery()).toContain('$filter=incident_customer_accounts/all(r1:r1/incidentid eq null)');
     const notNull = await accountsWhere({ incident_customer_accounts: { not: null } });
     expect(ids(notNull)).toEqual(withCases);
+    // Prisma's list filters with no condition under them: "some" related row at all, or "none" (was refused as
+    // an empty "or" group the model never wrote)
+    expect(ids(await accountsWhere({ incident_customer_accounts: { none: {} } }))).toEqual(without);
+    expect(ids(await accountsWhere({ incident_customer_accounts: { some: {} } }))).toEqual(withCases);
+    expect(ids(await accountsWhere({ incident_customer_accounts: { any: {} } }))).toEqual(withCases);
     // anything else on the list itself says how to name a column of its rows
     const other = await h.call('query_entities', {
       entity: 'account',

@@ -48,6 +48,9 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
         value !== null &&
         !Array.isArray(value)
       ) {
+        // with no condition under it, any related row at all ("accounts with no cases": {"none": {}}): the
+        // list's own null checks (conditions.ts wholeList), where an empty group was refused as "an or group"
+        if (!Object.keys(value).length) return { column, op: quantifier === 'none' ? 'null' : 'notNull' };
         // the documented shape under it ({"column": "statecode", "op": "eq", …}) is one condition
         const one = withNames(value, ALIASES) as Record<string, unknown>;
         const each =
