@@ -7,7 +7,7 @@ const OFFERED = 10;
  * The periods review_wins_and_losses offers as its argument is typed, each one a date condition the tools
  * read (query_entities' where, aggregate_records' groupBy periods).
  */
-export const PERIODS = [
+const PERIODS = [
   'last 6 months',
   'last 3 months',
   'last 12 months',
