@@ -148,6 +148,14 @@ describe('aggregate_records', () => {
     const objectByMonth = await h.call('aggregate_records', { ...monthly, where: { statecode: 0 } });
     expect(textByMonth.isError, textOf(textByMonth)).toBeFalsy();
     expect(textByMonth.structuredContent).toEqual(objectByMonth.structuredContent);
+    // the period as the column's value, as models write it
+    const keyed = await h.call('aggregate_records', {
+      ...monthly,
+      groupBy: [{ createdon: 'month' }],
+      where: { statecode: 0 },
+    });
+    expect(keyed.isError, textOf(keyed)).toBeFalsy();
+    expect(keyed.structuredContent).toEqual(objectByMonth.structuredContent);
   });
 
   it('nothing counted by a name no related record has says so; a count by a name some record has does not', async () => {
@@ -333,6 +341,10 @@ describe('aggregate_records', () => {
     [
       { entity: 'lead', groupBy: [{ column: 'Created On', by: 'fortnight' }] },
       /'fortnight' is not a period to group lead\.createdon by\.\nHow to fix: Use day, week, month, quarter or year, e\.g\. "createdon by month"\./,
+    ],
+    [
+      { entity: 'lead', groupBy: { createdon: 'fortnight' } },
+      /'fortnight' is not a period to group lead\.createdon by\./,
     ],
     // a column the policy hides is not named as a date either
     [

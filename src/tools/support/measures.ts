@@ -49,7 +49,7 @@ export function measuresAsMeant(v: unknown): unknown {
 /**
  * groupBy as models write it: text is cut at its commas only ("createdon by month" is one entry, not a list of
  * names), and a date's period may come as an object ({"column": "createdon", "by": "month"}, or period, unit,
- * interval): that is "createdon by month". Anything else goes on to the schema's check.
+ * interval, or {"createdon": "month"}): that is "createdon by month". Anything else goes on to the schema's check.
  */
 export function groupsAsMeant(v: unknown): unknown {
   if (typeof v === 'string') return v.split(/,(?![^(]*\))/).map((n) => n.trim());
@@ -64,6 +64,9 @@ export function groupsAsMeant(v: unknown): unknown {
     const keys = Object.keys(rest);
     const unit = keys.length === 1 && /^(by|period|unit|interval)$/i.test(keys[0]!) ? rest[keys[0]!] : undefined;
     if (typeof column === 'string' && keys.length === 0) return column;
+    // {"createdon": "month"}: a date column named by its key, the period its value (checked as "createdon by month")
+    if (column === undefined && keys.length === 1 && unit === undefined && typeof rest[keys[0]!] === 'string')
+      return `${keys[0]} by ${rest[keys[0]!]}`;
     return typeof column === 'string' && typeof unit === 'string' ? `${column} by ${unit}` : item;
   });
 }
