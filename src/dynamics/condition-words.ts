@@ -85,28 +85,55 @@ const OP_ALIASES = new Map<string, string>(
     contain: 'contains',
     startsWith: 'startswith',
     endsWith: 'endswith',
+    // FetchXML's condition operators (its reference's "condition operator values": begins-with, eq-userid…), which
+    // reach here spelt with their hyphens squeezed out (on-or-after is onOrAfter already), and words
+    greaterthan: 'gt',
+    greaterthanorequal: 'ge',
+    greaterthanorequalto: 'ge',
+    lessthan: 'lt',
+    lessthanorequal: 'le',
+    lessthanorequalto: 'le',
+    neq: 'ne',
+    notequal: 'ne',
+    beginswith: 'startswith',
+    equserid: 'currentUser',
+    equaluserid: 'currentUser',
+    notlike: 'notContains, with the text alone (no % or *)',
   }),
 );
 
 const OPS_BY_CASE = new Map(CONDITION_OPS.map((op) => [op.toLowerCase(), op]));
 
 /**
+ * A word as written ("startsWith", ">="), then lower case, then without its spaces, hyphens and underscores
+ * ("on-or-after", "not_null", "Last X Days"): the keys it is looked up by, in that order.
+ */
+const spellings = (word: string): string[] => {
+  const t = word.trim();
+  return [t, t.toLowerCase(), t.toLowerCase().replace(/[\s_-]+/g, '')];
+};
+
+/**
  * The operator a word from SQL or code means, when it means exactly one of ours (not "like"); one of ours in
- * another casing ("EQ", "NotNull", "startsWith") is that one.
+ * another casing or spelt with hyphens ("EQ", "NotNull", "startsWith", "on-or-after") is that one.
  */
 export function operatorMeant(word: string): ConditionOp | undefined {
-  const t = word.trim();
-  const meant = OP_ALIASES.get(t) ?? OP_ALIASES.get(t.toLowerCase()) ?? OPS_BY_CASE.get(t.toLowerCase());
-  return (CONDITION_OPS as readonly string[]).includes(meant ?? '') ? (meant as ConditionOp) : undefined;
+  for (const key of spellings(word)) {
+    const meant = OP_ALIASES.get(key) ?? OPS_BY_CASE.get(key);
+    if (meant) return (CONDITION_OPS as readonly string[]).includes(meant) ? (meant as ConditionOp) : undefined;
+  }
+  return undefined;
 }
 
 /** Whether a word is an operator, or a slip for one (like, =, startsWith…), rather than a column's name. */
 export const isOperatorWord = (word: string): boolean =>
-  (CONDITION_OPS as readonly string[]).includes(word) || OP_ALIASES.has(word) || OP_ALIASES.has(word.toLowerCase());
+  (CONDITION_OPS as readonly string[]).includes(word) || spellings(word).some((key) => OP_ALIASES.has(key));
 
 /** The hint for an operator that does not exist: the one meant, when it is a known slip, else the list. */
 export function unknownOpHint(op: string): string {
-  const meant = OP_ALIASES.get(op.trim()) ?? OP_ALIASES.get(op.trim().toLowerCase());
+  const meant = spellings(op)
+    .map((key) => OP_ALIASES.get(key))
+    .find(Boolean);
   return meant ? `Use ${meant}.` : `Operators: ${CONDITION_OPS.join(', ')}.`;
 }
 

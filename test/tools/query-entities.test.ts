@@ -808,6 +808,7 @@ describe('query_entities', () => {
       { gte: 1_000_000, lt: 20_000_000 },
       { $gte: 1_000_000, $lt: 20_000_000 },
       { '>=': 1_000_000, '<': 20_000_000 },
+      { 'greater than or equal': 1_000_000, less_than: 20_000_000 },
     ]) {
       const r = await h.call('query_entities', { entity: 'account', select: ['name'], where: { revenue }, top: 5000 });
       expect(r.isError, textOf(r)).toBeFalsy();
@@ -869,8 +870,18 @@ describe('query_entities', () => {
       emu.rows('account').filter((a) => Number(a.revenue) >= 1_000_000).length,
     );
     // an operator that is none of these is answered with the list
-    const unknown = await h.call('query_entities', { entity: 'account', where: { revenue: { greaterThan: 5 } } });
-    expect(textOf(unknown)).toMatch(/op 'greaterThan' does not exist\. Operators: eq, ne, gt/);
+    const unknown = await h.call('query_entities', { entity: 'account', where: { revenue: { closeTo: 5 } } });
+    expect(textOf(unknown)).toMatch(/op 'closeTo' does not exist\. Operators: eq, ne, gt/);
+    // words for one of them are that one
+    const words = await h.call('query_entities', {
+      entity: 'account',
+      select: ['revenue'],
+      where: { revenue: { greaterThan: 20_000_000 } },
+      top: 5000,
+    });
+    expect(words.structuredContent.records.length).toBe(
+      emu.rows('account').filter((a) => Number(a.revenue) > 20_000_000).length,
+    );
   });
 
   it("MongoDB's and SQL's group words ($or, AND, $not) and $exists are the groups, OData's not and the null check", async () => {
@@ -1550,6 +1561,23 @@ describe('query_entities', () => {
       top: 5000,
     });
     expect(gte.structuredContent.records.length).toBe(emu.rows('account').filter((a) => Number(a.revenue) >= 1).length);
+    // FetchXML's operator names, hyphens and all ("Filter rows using FetchXml"): the ones they mean here
+    const since = { column: 'createdon', op: 'onOrAfter', value: '2026-06-01' };
+    const fetchXml = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { createdon: { 'on-or-after': '2026-06-01' }, name: { 'not-null': true } },
+      top: 5000,
+    });
+    const ours = await h.call('query_entities', { entity: 'account', select: ['name'], where: since, top: 5000 });
+    expect(fetchXml.isError, textOf(fetchXml)).toBeFalsy();
+    expect(ids(fetchXml).length).toBeGreaterThan(0);
+    expect(ids(fetchXml)).toEqual(ids(ours));
+    const notLike = await h.call('query_entities', {
+      entity: 'account',
+      where: { column: 'name', op: 'not-like', value: '%Trey%' },
+    });
+    expect(textOf(notLike)).toMatch(/op 'not-like' does not exist\. Use notContains, with the text alone/);
     for (const op of ['near', 'constructor']) {
       const unknown = await h.call('query_entities', { entity: 'account', where: { column: 'name', op } });
       expect(textOf(unknown)).toMatch(new RegExp(`op '${op}' does not exist\\. Operators: eq, ne, gt`));
