@@ -37,6 +37,12 @@ export const resolveCase = defineTool({
       meant: {
         caseId: 'id',
         incidentid: 'id',
+        // the case named as the tool's name and Dynamics' form say it
+        case: 'id',
+        incident: 'id',
+        title: 'id',
+        ticketnumber: 'id',
+        caseNumber: 'id',
         subject: 'resolution',
         summary: 'resolution',
         reason: 'status',

@@ -91,6 +91,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       () => ({ entity: 'account', where: { column: 'revenue', op: { gt: 5 }, value: 1 } }),
     ],
     [
+      'resolve_case',
+      /^resolve_case has no argument 'case' \(use 'id'\)\. Its arguments: id, resolution, status\.$/,
+      () => ({ case: 'Printer on fire', resolution: 'Replaced the fuser' }),
+    ],
+    [
       'update_record',
       /^update_record has no argument 'statecode'\. .* Columns to change go in "values"/,
       () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, statecode: 1 }),
