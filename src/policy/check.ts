@@ -102,6 +102,12 @@ export async function resolveTable(name: string, policy: Policy, models: ModelSo
   throw await unknownTable(name, policy, models);
 }
 
+/**
+ * A note's title (subject, its primary name) is most often empty (Dynamics' timeline writes the text alone):
+ * a record's notes expanded without columns are their text and when they were written, not bare ids.
+ */
+const EXPAND_ALSO: Readonly<Record<string, readonly string[]>> = { annotation: ['notetext', 'createdon'] };
+
 export class ReadChecker {
   constructor(
     private readonly policy: Policy,
@@ -442,9 +448,14 @@ export class ReadChecker {
     return out;
   }
 
-  /** An expand without $select would return every column; ask for the primary name only when it is readable. */
+  /**
+   * An expand without $select would return every column; ask for the primary name, and what a related row of
+   * its table is read for (EXPAND_ALSO), of those the policy lets be read.
+   */
   private defaultNames(target: EntityModel): string[] {
-    return this.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [];
+    return [target.primaryNameAttribute, ...(EXPAND_ALSO[target.logicalName] ?? [])].filter(
+      (c) => target.columns.has(c) && this.policy.canRead(target.logicalName, c),
+    );
   }
 
   async apply(entity: EntityModel, steps: ApplyStep[]): Promise<ApplyStep[]> {

@@ -331,6 +331,15 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(
       withNotes.structuredContent.record.Account_Annotation.map((n: { notetext: string }) => n.notetext).sort(),
     ).toEqual(['Ana wants a demo next week.', 'Demo booked for Tuesday.']);
+    // named without columns, a record's notes are their text and date, not their ids alone (a note's title,
+    // its primary name, is most often empty)
+    const bare = await h.call('get_record', { entity: 'account', id: acc.accountid, expand: ['Account_Annotation'] });
+    const bareNotes = bare.structuredContent.record.Account_Annotation as Record<string, unknown>[];
+    expect(bareNotes.map((n) => n.notetext).sort()).toEqual([
+      'Ana wants a demo next week.',
+      'Demo booked for Tuesday.',
+    ]);
+    for (const n of bareNotes) expect(n.createdon).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     const entry = (await readFile(audit, 'utf8'))
       .trim()
       .split('\n')
