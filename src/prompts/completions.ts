@@ -1,7 +1,15 @@
+import { linkedSignal } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
 
 /** Names offered per keystroke: a handful is what a client's drop-down shows. */
 const OFFERED = 10;
+/**
+ * How long a keystroke's names are waited for: Dynamics answers in well under a second; one that is throttled
+ * or down would otherwise hold the drop-down through every retry (minutes, with Retry-After).
+ */
+const ANSWER_WITHIN_MS = 3000;
+/** the servers whose last completion could not ask Dynamics: warned once, not at every keystroke after */
+const unanswered = new WeakSet<ServerDeps>();
 
 /**
  * The periods review_wins_and_losses offers as its argument is typed, each one a date condition the tools
@@ -30,27 +38,44 @@ export const periodsStartingWith = (value: string): string[] =>
  * A convenience: when Dynamics cannot be asked, nothing is offered and the prompt still takes any text.
  */
 export function namesStartingWith(deps: ServerDeps, entity: string): (value: string) => Promise<string[]> {
+  const lookup = async (value: string, signal: AbortSignal): Promise<string[]> => {
+    const model = await deps.client.metadata.entity(entity);
+    const column = model.primaryNameAttribute;
+    if (!column || !deps.policy.canRead(entity, column)) return [];
+    const typed = value.trim();
+    const page = await deps.client.query(
+      {
+        entity,
+        select: [column],
+        ...(typed ? { where: { column, op: 'startswith', value: typed } } : {}),
+        orderBy: `${column} asc`,
+        top: OFFERED,
+      },
+      { internal: true, signal },
+    );
+    const names = page.rows.map((r) => r[column]).filter((n): n is string => typeof n === 'string' && !!n);
+    return [...new Set(names.map((n) => deps.scrubber.scrub(n)))];
+  };
   return async (value) => {
+    const within = linkedSignal(undefined, ANSWER_WITHIN_MS);
     try {
-      const model = await deps.client.metadata.entity(entity);
-      const column = model.primaryNameAttribute;
-      if (!column || !deps.policy.canRead(entity, column)) return [];
-      const typed = value.trim();
-      const page = await deps.client.query(
-        {
-          entity,
-          select: [column],
-          ...(typed ? { where: { column, op: 'startswith', value: typed } } : {}),
-          orderBy: `${column} asc`,
-          top: OFFERED,
-        },
-        { internal: true },
+      // the metadata read takes no signal: it goes on (and is kept) when the keystroke stops waiting
+      const late = new Promise<never>((_, reject) =>
+        within.signal.addEventListener('abort', () => reject(within.signal.reason), { once: true }),
       );
-      const names = page.rows.map((r) => r[column]).filter((n): n is string => typeof n === 'string' && !!n);
-      return [...new Set(names.map((n) => deps.scrubber.scrub(n)))];
+      const names = await Promise.race([lookup(value, within.signal), late]);
+      unanswered.delete(deps);
+      return names;
     } catch (err) {
-      deps.log.warn({ err, entity }, 'names unavailable for prompt argument completion');
+      if (!unanswered.has(deps))
+        deps.log.warn(
+          { err, entity },
+          'names unavailable for prompt argument completion (said once until Dynamics answers one again)',
+        );
+      unanswered.add(deps);
       return [];
+    } finally {
+      within.done();
     }
   };
 }

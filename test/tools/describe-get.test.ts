@@ -347,6 +347,36 @@ describe('describe_entity, get_record, resources and prompts', () => {
     }
   });
 
+  it('a Dynamics that does not answer offers no names within seconds, warned once, and names again once it answers', async () => {
+    const fresh = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+    try {
+      const complete = (value: string) =>
+        fresh.client.complete({
+          ref: { type: 'ref/prompt', name: 'account_brief' },
+          argument: { name: 'account', value },
+        });
+      await fresh.call('describe_entity', { entity: 'account' });
+      // each try told to come back in 20 s: waited out through every retry, a keystroke would be answered in
+      // over a minute (past this test's 30 s)
+      emu.addFault({
+        match: { method: 'GET', path: '/api/data/v9.2/accounts' },
+        response: { status: 503, headers: { 'Retry-After': '20' }, body: { error: { code: '0x0', message: 'Busy' } } },
+        times: 20,
+      });
+      const typed = await Promise.all([complete('C'), complete('Co')]);
+      expect(typed.map((t) => t.completion.values)).toEqual([[], []]);
+      const warned = () => fresh.logs.filter((l) => l.includes('names unavailable for prompt argument completion'));
+      expect(warned()).toHaveLength(1);
+      emu.clearFaults();
+      const back = await complete('Co');
+      expect(back.completion.values.length).toBeGreaterThan(0);
+      expect(warned()).toHaveLength(1);
+    } finally {
+      emu.clearFaults();
+      await fresh.close();
+    }
+  });
+
   it('qualify_lead offers to qualify a ready lead, with the update that does it', async () => {
     const p = await h.client.getPrompt({
       name: 'qualify_lead',
