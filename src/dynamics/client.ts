@@ -444,7 +444,7 @@ export class DynamicsClient {
     entity: string,
     id: string,
     values: WriteValues,
-    opts: CallOptions & { etag?: string } = {},
+    opts: CallOptions & { etag?: string; detectDuplicates?: boolean } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string }> {
     return this.writer.update(entity, id, values, opts);
   }

@@ -270,12 +270,14 @@ export class RecordWriter {
   /**
    * Updates an existing record, never creating one (If-Match: * or the caller's etag). A retry after a lost
    * answer that meets 412 re-reads the record: if it already holds our values, the update happened.
+   * `detectDuplicates`: the organisation's duplicate detection rules apply, as Dynamics applies them when a
+   * user saves a changed record (refused with 0x80040333).
    */
   async update(
     entity: string,
     id: string,
     values: WriteValues,
-    opts: CallOptions & { etag?: string } = {},
+    opts: CallOptions & { etag?: string; detectDuplicates?: boolean } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string }> {
     const model = await this.writeModel(entity, `Updating a ${entity}`);
     const key = guidValue(id, `${model.logicalName} id`);
@@ -302,7 +304,12 @@ export class RecordWriter {
     const r = await this.deps.transport.send({
       method: 'PATCH',
       path,
-      headers: { 'if-match': opts.etag ?? '*', prefer: `return=representation,${ANNOTATIONS}` },
+      headers: {
+        'if-match': opts.etag ?? '*',
+        prefer: `return=representation,${ANNOTATIONS}`,
+        // DUP: a PATCH is checked against the duplicate detection rules only when asked, as a create is
+        ...(opts.detectDuplicates ? duplicateDetection({}) : {}),
+      },
       body: JSON.stringify(body),
       idempotent: true,
       accept: [412],

@@ -6,6 +6,7 @@ import { writtenColumn } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
+import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
@@ -52,7 +53,7 @@ export const updateRecord = defineTool({
   title: 'Update a Dynamics record',
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
-    'Pass the etag from get_record to refuse the update if someone changed the record since. statecode "Won"/"Lost" closes an opportunity (description: why), "Qualified" qualifies a lead.',
+    `Pass get_record's etag to refuse the update if the record changed since. statecode "Won"/"Lost" closes an opportunity (description: why), "Qualified" qualifies a lead.`,
   inputSchema: withLookupTable(
     toolArgs(
       'update_record',
@@ -76,6 +77,8 @@ export const updateRecord = defineTool({
           )
           .optional()
           .describe('@odata etag from get_record (W/"123").'),
+        // not described (tools/list is near its 20 KB): the refusal of a duplicate says when to pass it
+        allowDuplicate: z.boolean().optional(),
       },
       {
         meant: {
@@ -145,10 +148,12 @@ export const updateRecord = defineTool({
       };
     const sent = await completedCallReason(ctx, model, id, values);
     const r = await ctx.client
-      .update(logical, id, sent, { etag: args.etag, signal: ctx.signal })
+      .update(logical, id, sent, { etag: args.etag, signal: ctx.signal, detectDuplicates: !args.allowDuplicate })
       .catch(async (err: unknown) => {
-        // a closed record: say so, and how to go on
-        throw (await closedRecordRefusal(ctx, model, id, err)) ?? err;
+        // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
+        throw (
+          (await closedRecordRefusal(ctx, model, id, err)) ?? (await updateRefusedByRules(ctx, model, id, sent, err))
+        );
       });
     await ctx.audit.record({
       tool: 'update_record',

@@ -146,3 +146,38 @@ export async function createUnderRules<T>(
 }
 
 const articleOf = (noun: string) => (/^[aeiou]/.test(noun) ? 'an' : 'a');
+
+/**
+ * An update the organisation's duplicate detection rules refused (DUP: "Detect duplicates during Update
+ * operation", 0x80040333, which names no record): the other record the changed values match is looked for and
+ * named, for the user to decide which one to keep; not found (the record already matched one on values this
+ * update did not change), the refusal stands. Either way, nothing was written, and allowDuplicate (Dynamics'
+ * "Ignore and save") writes it. Any other error is returned as it is.
+ */
+export async function updateRefusedByRules(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: Record<string, unknown>,
+  err: unknown,
+): Promise<unknown> {
+  if (!(err instanceof DynamicsMcpError) || err.details.code !== DUPLICATE_RULES_CODE) return err;
+  const override = `Only if the user says they are different: call update_record again with allowDuplicate: true.`;
+  // the values changed first; then the record as it would be (its other values may be the ones that match)
+  const asItWouldBe = async () => {
+    const { row } = await ctx.client.get(model.logicalName, id, { signal: ctx.signal });
+    return recordMatchedByRule(ctx, model, { ...row, ...values }, id);
+  };
+  const hit =
+    (await recordMatchedByRule(ctx, model, values, id).catch(() => undefined)) ??
+    (await asItWouldBe().catch(() => undefined));
+  if (!hit) return new DynamicsMcpError(err.kind, err.message, `${err.hint} ${override}`, err.details);
+  const other = String(hit.found.id);
+  const name = hit.entity.primaryNameAttribute ? hit.found[hit.entity.primaryNameAttribute] : undefined;
+  return new DynamicsMcpError(
+    err.kind,
+    `Dynamics did not update the ${model.logicalName}: the organisation's duplicate detection rule "${hit.rule}" matches ${hit.entity.logicalName === model.logicalName ? 'another' : articleOf(hit.entity.logicalName)} ${hit.entity.logicalName}${typeof name === 'string' && name ? `, "${name}"` : ''} (${other}). Nothing was written.`,
+    `Ask the user whether they are the same ${hit.entity.logicalName}: if so, use that one (get_record with entity "${hit.entity.logicalName}" and id "${other}"). ${override}`,
+    err.details,
+  );
+}

@@ -37,6 +37,8 @@ export async function recordMatchedByRule(
   ctx: Pick<ToolContext, 'client' | 'policy' | 'signal'>,
   model: EntityModel,
   values: Record<string, unknown>,
+  /** the record being updated, which its own values match */
+  exceptId?: string,
 ): Promise<RuleHit | undefined> {
   const readable = (e: string, cols: string[]) => cols.every((c) => ctx.policy.canRead(e, c));
   if (
@@ -103,6 +105,8 @@ export async function recordMatchedByRule(
       continue;
     if (rule.excludeinactiverecords === true && ctx.policy.canRead(target.logicalName, 'statecode'))
       where.push({ column: 'statecode', op: 'eq', value: 0 });
+    if (exceptId && target.logicalName === model.logicalName)
+      where.push({ column: model.primaryIdAttribute, op: 'ne', value: exceptId });
     const columns = where.map((w) => w.column);
     const page = await ctx.client.query(
       {
