@@ -9,8 +9,8 @@ const SETTINGS =
   'Settings → Data management → Duplicate detection settings in Dynamics: "Enable duplicate detection" and "When a record is created or updated"';
 
 /**
- * Whether the organisation's duplicate detection rules apply to the records the tools create (they ask for them:
- * dynamics/write-body.ts). "Enable and disable duplicate detection": detection must be on for the organisation
+ * Whether the organisation's duplicate detection rules apply to the records the tools create or change (they
+ * ask for them: dynamics/write-body.ts, and update_record). "Enable and disable duplicate detection": detection must be on for the organisation
  * (IsDuplicateDetectionEnabled), for creates and updates (IsDuplicateDetectionEnabledForOnlineCreateUpdate) and
  * for the table (EntityMetadata.IsDuplicateDetectionEnabled). Off is a warning, not a failure: the tools' own
  * check (same email, or same name) runs either way.
@@ -81,6 +81,6 @@ export async function duplicateDetectionCheck(
   return {
     name: 'Duplicate detection',
     ok: true,
-    detail: `The organisation's duplicate detection rules apply to the ${on.length ? on.map(named).join(', ') : 'no'} records the tools create${rest.length ? `; not to ${rest.join(', ')} (detection is off for ${rest.length > 1 ? 'those tables' : 'that table'}, where only the tools' own check runs)` : ''}${unread}.`,
+    detail: `The organisation's duplicate detection rules apply to the ${on.length ? on.map(named).join(', ') : 'no'} records the tools create or change${rest.length ? `; not to ${rest.join(', ')} (detection is off for ${rest.length > 1 ? 'those tables' : 'that table'}, where only the tools' own check runs)` : ''}${unread}.`,
   };
 }
