@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
-import { writtenColumn } from '../policy/model.js';
+import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
@@ -46,6 +46,27 @@ function withoutOwnId(primaryId: string, id: string, values: WriteValues): Write
     delete out[key];
   }
   return out;
+}
+
+/**
+ * A lookup given the record itself (an account made its own Parent Account): a name that found the wrong
+ * record, or the record's id copied into the wrong column, and never a change a user means. Refused before
+ * anything is sent, with the column's label, so that the model asks which record was meant.
+ */
+function notPointingAtItself(model: EntityModel, id: string, values: WriteValues): void {
+  for (const [key, value] of Object.entries(values)) {
+    const column = writtenColumn(model, key);
+    if (!column || !isLookupType(column.type) || !column.targets?.includes(model.logicalName)) continue;
+    const ref =
+      value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const given = typeof value === 'string' ? value : typeof ref?.id === 'string' ? ref.id : undefined;
+    const table = typeof ref?.entity === 'string' ? ref.entity : model.logicalName;
+    if (given === undefined || guidOrUndefined(given) !== id || table !== model.logicalName) continue;
+    throw badInput(
+      `values.${key} is the ${model.logicalName} being updated (${id}): a record cannot be its own ${column.label}.`,
+      `Ask the user which ${model.logicalName} is its ${column.label}, and pass that one's id or whole name.`,
+    );
+  }
 }
 
 export const updateRecord = defineTool({
@@ -120,6 +141,7 @@ export const updateRecord = defineTool({
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
     const values = await lookupsByName(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values), 'update');
+    notPointingAtItself(model, id, values);
     const closing = closingAsked(model, values);
     if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
     // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity

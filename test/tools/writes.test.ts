@@ -777,6 +777,18 @@ describe('write tools: create_lead, create_case, update_record', () => {
       );
     }
     expect(patchesSince(since)).toEqual([]);
+    // a lookup given the record itself (by name, id or as a lookup), its own parent, is a slip: nothing is sent
+    const name = String(acc.name);
+    const unique = emu.rows('account').filter((a) => a.name === name).length === 1;
+    for (const parent of [id.toUpperCase(), { entity: 'account', id }, ...(unique ? [name] : [])]) {
+      const own = await h.call('update_record', { entity: 'account', id, values: { parentaccountid: parent } });
+      expect(textOf(own), JSON.stringify(parent)).toBe(
+        `Error (bad_input): values.parentaccountid is the account being updated (${id}): a record cannot be its own Parent Account.\nHow to fix: Ask the user which account is its Parent Account, and pass that one's id or whole name.`,
+      );
+    }
+    expect(patchesSince(since)).toEqual([]);
+    const parented = await h.call('update_record', { entity: 'account', id, values: { parentaccountid: other } });
+    expect(parented.isError, textOf(parented)).toBeFalsy();
   });
 
   it('update_record: a column cleared with null is listed as cleared in what changed', async () => {
