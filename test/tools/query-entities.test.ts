@@ -1759,4 +1759,41 @@ describe('query_entities', () => {
     expect(fix).toMatch(/^How to fix: Call query_entities again with that argument corrected/);
     expect(more).toEqual([]);
   });
+
+  // "Language collations": English (1033), the demo organisation's language, is _CI_AI: "cafe" and "café" are
+  // the same word, in filters, sorting and finding a record by its name
+  it("text compares as an English organisation's does, without case or accents", async () => {
+    const made = await h.call('create_record', {
+      entity: 'contact',
+      values: { firstname: 'Siobhán', lastname: 'Ní Bhriain', emailaddress1: 'siobhan@accents.example' },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const id = made.structuredContent.id;
+    for (const where of [
+      { fullname: { contains: 'siobhan' } },
+      { lastname: 'NI BHRIAIN' },
+      { firstname: { startswith: 'sio' } },
+      { fullname: { endswith: 'bhriain' } },
+      { firstname: { in: ['Siobhan', 'x'] } },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'contact', where, select: ['fullname'] });
+      expect(ids(r), JSON.stringify(where)).toEqual([id]);
+    }
+    const named = await h.call('get_record', { entity: 'contact', id: 'Siobhan Ni Bhriain', select: ['fullname'] });
+    expect(named.structuredContent).toMatchObject({ id, record: { fullname: 'Siobhán Ní Bhriain' } });
+    // sorted with the unaccented letters: between "Ni…" and "Nj…", not after "Z"
+    const sorted = await h.call('query_entities', {
+      entity: 'contact',
+      where: { lastname: { startswith: 'N' } },
+      select: ['lastname'],
+      orderBy: 'lastname',
+      top: 5000,
+    });
+    const names = sorted.structuredContent.records.map((c: { lastname: string }) => c.lastname);
+    const plain = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+    expect(names).toEqual(
+      [...names].sort((a: string, b: string) => (plain(a) < plain(b) ? -1 : plain(a) > plain(b) ? 1 : 0)),
+    );
+    expect(names).toContain('Ní Bhriain');
+  });
 });

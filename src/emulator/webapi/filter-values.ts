@@ -54,12 +54,24 @@ function parseDate(v: string): number {
   return ms;
 }
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+const MARKS = /\p{M}/gu;
+/**
+ * Text as the organisation's collation compares it: "Language collations" gives English (1033), the demo
+ * organisation's language, and most others _CI_AI, case- and accent-insensitive ("cafe" and "café" are the
+ * same word), so "Siobhan" finds "Siobhán". Plain ASCII, most text, is only lower-cased.
+ */
+export function foldText(s: string): string {
+  const lower = s.toLowerCase();
+  return NOT_ASCII.test(lower) ? lower.normalize('NFD').replace(MARKS, '') : lower;
+}
+
 export function normalise(v: Value | undefined, family: Family): string | number | boolean | null {
   if (v === null || v === undefined) return null;
   if (isLookupRef(v)) return guidKey(v.id);
   switch (family) {
     case 'string':
-      return String(v).toLowerCase();
+      return foldText(String(v));
     case 'guid':
       // GUIDs compare in SQL Server's uniqueidentifier order (eq and ne are unaffected)
       return guidKey(String(v));

@@ -9,6 +9,7 @@ import {
   type Family,
   FLIPPED,
   familyOf,
+  foldText,
   type Getter,
   GUID_TESTS,
   ISO_DATE,
@@ -269,13 +270,14 @@ export class FilterCompiler {
     const lit = pattern.kind === 'alias' ? this.aliasLiteral(pattern.name, pattern.pos) : pattern;
     if (lit.kind !== 'literal' || lit.type !== 'string')
       throw badRequest(`The function '${e.name}' needs a text literal as its second argument.`);
-    const value = String(lit.value);
+    // both sides as the collation compares them (foldText: accents too)
+    const value = foldText(String(lit.value));
     const like = e.name === 'contains' ? `%${value}%` : e.name === 'startswith' ? `${value}%` : `%${value}`;
     const re = likeToRegExp(like);
     const get = op.get;
     return (row, env, vars) => {
       const v = get(row, env, vars);
-      return typeof v === 'string' && re.test(v);
+      return typeof v === 'string' && re.test(foldText(v));
     };
   }
 

@@ -6,6 +6,7 @@ import { guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { badRequest, DataverseError, unknownProperty } from './errors.js';
 import { compileFilter } from './filter.js';
+import { foldText } from './filter-values.js';
 import { formatValue } from './values.js';
 
 const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
@@ -219,10 +220,20 @@ export function sortKeyGetter(
   if (path.length !== 1) throw badRequest(`$orderby on the navigation path '${path.join('/')}' is not supported.`);
   const name = path[0]!;
   const lookup = env.schema.lookupFromValueName(entity, name);
-  if (lookup) return (row) => env.relatedName(row[lookup.logicalName])?.toLowerCase() ?? null;
+  if (lookup) {
+    const named = (row: Row) => env.relatedName(row[lookup.logicalName]);
+    return (row) => {
+      const name = named(row);
+      return name === null || name === undefined ? null : foldText(name);
+    };
+  }
   const a = env.schema.attribute(entity, name);
   if (!a || isLookup(a)) throw unknownProperty(name, entity.logicalName);
-  if (a.type === 'String' || a.type === 'Memo') return (row) => (row[name] as string | null)?.toLowerCase() ?? null;
+  if (a.type === 'String' || a.type === 'Memo')
+    return (row) => {
+      const text = row[name] as string | null | undefined;
+      return text === null || text === undefined ? null : foldText(text);
+    };
   if (a.type === 'Uniqueidentifier')
     return (row) => (row[name] === null || row[name] === undefined ? null : guidKey(String(row[name])));
   return (row) => (row[name] as number | boolean | string | null) ?? null;
