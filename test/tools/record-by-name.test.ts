@@ -597,14 +597,40 @@ describe('get_record without a table: the record found in any table', () => {
     expect(textOf(nowhere)).toContain(
       'How to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}), or on contact (fullname), lead (fullname), opportunity (name), incident (title), systemuser (fullname) alike, and pass its id. An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer',
     );
-    // a number no case has is looked for as a name, and said to be neither
+    // a number no case or account has is looked for as a name, and said to be neither
     const unknown = await h.call('get_record', { id: 'CAS-99999-ZZZZZZ' });
     expect(textOf(unknown)).toMatch(
-      /^Error \(bad_input\): No case has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident or user\./,
+      /^Error \(bad_input\): No case or account has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident or user\./,
     );
     expect(textOf(unknown)).toContain(
-      'How to fix: Check the case number (its ticketnumber) with the user, or find the case with query_entities on incident',
+      "How to fix: Check the number (a case's ticketnumber, an account's accountnumber) with the user, or find the record with query_entities (e.g. on incident",
     );
+  });
+
+  it('an account is found by its account number too, with or without its table; a name that looks like a number is still a name', async () => {
+    const acc = emu.rows('account').find((a) => typeof a.accountnumber === 'string' && a.accountnumber)!;
+    const anywhere = await h.call('get_record', { id: acc.accountnumber, select: ['name'] });
+    expect(anywhere.isError, textOf(anywhere)).toBeFalsy();
+    expect(anywhere.structuredContent).toMatchObject({
+      entity: 'account',
+      id: acc.accountid,
+      record: { name: acc.name },
+    });
+    const given = await h.call('get_record', {
+      entity: 'account',
+      id: String(acc.accountnumber).toLowerCase(),
+      select: ['name'],
+    });
+    expect(given.structuredContent).toMatchObject({ entity: 'account', id: acc.accountid });
+    const made = await h.call('create_record', { entity: 'account', values: { name: 'ACME-Direct' } });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    for (const args of [{ id: 'ACME-Direct' }, { entity: 'account', id: 'acme-direct' }]) {
+      const named = await h.call('get_record', { ...args, select: ['name'] });
+      expect(named.structuredContent, JSON.stringify(args)).toMatchObject({
+        entity: 'account',
+        id: made.structuredContent.id,
+      });
+    }
   });
 
   it('a lookup copied from a result names its table: that one is read, none searched', async () => {

@@ -21,9 +21,20 @@ import {
  */
 export const RECORD_NUMBER = /^[A-Za-z][A-Za-z0-9]{0,9}-[A-Za-z0-9][A-Za-z0-9-]{0,60}$/;
 
-/** The tables whose records people name by a number of their own, and the column that holds it. */
-const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: string }>> = {
+/**
+ * The tables whose records people name by a number of their own, and the column that holds it, in the order
+ * they are asked when no table is given. `orName`: the table's names look like numbers too ("ACME-Direct"), so
+ * text that no record has as its number is then looked for as a name; a case is named by its number.
+ */
+const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: string; orName?: boolean }>> = {
   incident: { column: 'ticketnumber', noun: 'case' },
+  account: { column: 'accountnumber', noun: 'account', orName: true },
+};
+
+/** Whether the policy lets a table's number be read to find a record by it. */
+const numberReadable = (ctx: ToolContext, logical: string) => {
+  const number = NUMBER_COLUMN[logical];
+  return !!number && ctx.policy.canRead(logical, number.column) && ctx.policy.canRead(logical, `${logical}id`);
 };
 
 /**
@@ -44,14 +55,19 @@ export async function recordIdOf(
   // the table is resolved only for a number or a name: an id, the common case, costs nothing here
   const logical = typeof table === 'string' ? table : await table();
   const number = NUMBER_COLUMN[logical];
-  if (number && RECORD_NUMBER.test(given)) {
-    const found = await numbered(ctx, logical, number, given);
-    if (!found)
+  const byNumber =
+    number && RECORD_NUMBER.test(given) && (!number.orName || numberReadable(ctx, logical))
+      ? await numbered(ctx, logical, number, given)
+      : undefined;
+  if (number && !number.orName && RECORD_NUMBER.test(given)) {
+    if (!byNumber)
       throw badInput(
         `No ${number.noun} has the number '${given}'.`,
         `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
       );
-    ctx.recordId = found;
+    ctx.recordId = byNumber;
+  } else if (byNumber) {
+    ctx.recordId = byNumber;
   } else if (isEmailAddress(String(emailAsMeant(given))) && (await emailColumn(ctx, logical))) {
     const address = String(emailAsMeant(given));
     const found = await emailed(ctx, [logical], address);
@@ -179,20 +195,20 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
     ctx.recordName = found.name;
     return { entity: found.entity, id: found.id };
   }
-  const cases = NUMBER_COLUMN.incident!;
-  const asNumber =
-    RECORD_NUMBER.test(given) &&
-    tables.includes('incident') &&
-    ctx.policy.canRead('incident', cases.column) &&
-    ctx.policy.canRead('incident', 'incidentid');
-  if (asNumber) {
-    // no case with that number: then it is a name ("ACME-Direct" looks like a number too)
-    const found = await numbered(ctx, 'incident', cases, given);
+  // a case's or an account's number, in that order; no record with that number: then it is a name
+  // ("ACME-Direct" looks like a number too)
+  const numberedTables = RECORD_NUMBER.test(given)
+    ? Object.keys(NUMBER_COLUMN).filter((t) => tables.includes(t) && numberReadable(ctx, t))
+    : [];
+  for (const table of numberedTables) {
+    const found = await numbered(ctx, table, NUMBER_COLUMN[table]!, given);
     if (found) {
       ctx.recordId = found;
-      return { entity: 'incident', id: found };
+      return { entity: table, id: found };
     }
   }
+  const asNumber = numberedTables.length > 0;
+  const nouns = numberedTables.map((t) => NUMBER_COLUMN[t]!.noun).join(' or ');
   const named = await recordNamed(ctx, tables, given, 'id').catch((e: unknown) => {
     if (!(e instanceof NoSuchName)) throw e;
     // a name no record has may be an activity's subject ("the call about pricing"), which is not looked for
@@ -202,8 +218,8 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
         : '';
     if (asNumber)
       throw badInput(
-        `No case has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`,
-        `Check the case number (its ticketnumber) with the user, or find the case with query_entities on incident (e.g. where {"title": {"contains": "<words from it>"}}).${e.hint.startsWith('Find it') ? '' : ` ${e.hint}`}`,
+        `No ${nouns} has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`,
+        `Check the number (${numberedTables.map((t) => `${aTable(NUMBER_COLUMN[t]!.noun)}'s ${NUMBER_COLUMN[t]!.column}`).join(', ')}) with the user, or find the record with query_entities (e.g. on incident where {"title": {"contains": "<words from it>"}}).${e.hint.startsWith('Find it') ? '' : ` ${e.hint}`}`,
       );
     throw badInput(e.message, `${e.hint}${activities}`);
   });
