@@ -49,6 +49,11 @@ const OPEN_ONLY = new Set(['task']);
  * completed, so a model repeating itself that day means the call already logged; another day, another call.
  */
 const ONCE_A_DAY = new Set(['phonecall']);
+/**
+ * Tables where a record is the same one only at the same start: a meeting called "Renewal review" about an
+ * account every Monday is a meeting a week, and the same start time is the one already booked.
+ */
+const SAME_START = new Set(['appointment']);
 const todayUtc = () => utcDay(Date.now());
 
 function customerFromParents(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
@@ -240,6 +245,13 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
       : [];
   const match = named ? [named] : person.length === 2 ? person : [];
   if (!match.length) return undefined;
+  if (SAME_START.has(model.logicalName)) {
+    // as the moment it is, whatever its spelling (…T10:00:00.000Z, …T11:00:00+01:00); no start, no key
+    const start = text('scheduledstart');
+    const at = start ? Date.parse(start.value) : Number.NaN;
+    if (Number.isNaN(at)) return undefined;
+    match.push({ column: 'scheduledstart', value: new Date(at).toISOString().replace(/\.000Z$/, 'Z') });
+  }
   return { match, ...(id ? { customer: { column: customer![0]!.logicalName, id } } : {}) };
 }
 

@@ -369,6 +369,68 @@ describe('create_record: accounts, contacts and opportunities', () => {
 
   // Call From and Call To are party lists: Dataverse keeps their people as the call's phonecall_activity_parties
   // (ActivityParty: ParticipationTypeMask 1 Sender, 2 To Recipient), made with the call
+  // meetings are read only by default (server-side synchronization takes Dynamics' appointments to Exchange
+  // calendars); a policy that lets them be made gets them booked once per subject, record and start
+  it('a meeting is booked only where the policy says so, once for its subject, record and start, with its attendees by name', async () => {
+    const account = emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
+    const person = emu
+      .rows('contact')
+      .find((c) => emu.rows('contact').filter((x) => x.fullname === c.fullname).length === 1)!;
+    const values = {
+      subject: 'Quarterly review',
+      regardingobjectid: String(account.name),
+      scheduledstart: '2026-12-08T10:00:00Z',
+      scheduledend: '2026-12-08T11:00:00Z',
+      requiredattendees: [String(person.fullname)],
+    };
+    const booked = () => emu.rows('appointment').filter((a) => a.subject === 'Quarterly review');
+    const refused = await h.call('create_record', { entity: 'appointment', values });
+    expect(textOf(refused)).toMatch(
+      /^Error \(policy\): Creating appointment records is not allowed under this server's policy\./,
+    );
+    expect(booked()).toEqual([]);
+    const policy = builtInPolicyWith('meetings', (e) => ({
+      ...e,
+      appointment: {
+        ...e.appointment!,
+        create: true,
+        write: ['subject', 'location', 'scheduledstart', 'scheduledend', 'regardingobjectid', 'requiredattendees'],
+      },
+    }));
+    const m = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const first = await m.call('create_record', { entity: 'appointment', values });
+      expect(first.isError, textOf(first)).toBeFalsy();
+      const id = first.structuredContent.id as string;
+      expect(
+        emu
+          .rows('activityparty')
+          .filter((p) => (p.activityid as { id: string }).id === id)
+          .map((p) => [p.participationtypemask, (p.partyid as { id: string }).id]),
+      ).toEqual([[5, person.contactid]]);
+      // the same start, however written, and ten at once: the meeting already booked
+      const again = await Promise.all([
+        m.call('create_record', {
+          entity: 'appointment',
+          values: { ...values, scheduledstart: '2026-12-08T11:00:00+01:00' },
+        }),
+        ...Array.from({ length: 9 }, () => m.call('create_record', { entity: 'appointment', values })),
+      ]);
+      for (const r of again) expect(r.structuredContent, textOf(r)).toMatchObject({ duplicate: true, id });
+      expect(booked()).toHaveLength(1);
+      // the same meeting a week later is another one
+      const next = await m.call('create_record', {
+        entity: 'appointment',
+        values: { ...values, scheduledstart: '2026-12-15T10:00:00Z', scheduledend: '2026-12-15T11:00:00Z' },
+      });
+      expect(next.structuredContent).toMatchObject({ duplicate: false });
+      expect(next.structuredContent.id).not.toBe(id);
+      expect(booked()).toHaveLength(2);
+    } finally {
+      await m.close();
+    }
+  });
+
   it('a call is logged with who was on it (Call From, Call To) by name, and read back as its parties', async () => {
     const deal = emu.rows('opportunity').filter((o) => o.statecode === 0)[2]!;
     const unique = (table: string, name: string) =>
