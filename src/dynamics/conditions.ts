@@ -376,8 +376,17 @@ export class ConditionBuilder {
     const parts = column.split('/').map((p) => p.trim());
     let current = entity;
     const segments: string[] = [];
+    const lookups: string[] = [];
     for (const [i, p] of parts.slice(0, -1).entries()) {
       const nav = current.singleNavs.get(p.toLowerCase());
+      // a related list reached through a lookup (a contact's account's cases): Dataverse's any() and all() take
+      // the queried table's own lists only (FILTER), so it is two queries, said as such
+      const list = !nav && i > 0 ? current.collectionNavs.get(p.toLowerCase()) : undefined;
+      if (list)
+        throw badInput(
+          `'${p}' is a related list of ${current.logicalName}, reached through ${lookups.join('/')}: Dynamics filters by the related lists of ${entity.logicalName} itself, not of a record it points at.`,
+          `Ask in two steps: query_entities on ${current.logicalName} with where {"${p}": {"some": <the same conditions>}} for their ids, then on ${entity.logicalName} with {"${lookups[0]}": {"in": [<those ids>]}}.`,
+        );
       if (!nav) {
         // a customer or owner lookup points at several tables, one relationship each (customerid →
         // customerid_account, customerid_contact): name them rather than send the model to look
@@ -398,6 +407,7 @@ export class ConditionBuilder {
         );
       }
       segments.push(nav.navigationProperty);
+      lookups.push(i === 0 ? nav.attribute : nav.navigationProperty);
       current = await this.models.entity(nav.target);
     }
     const last = parts[parts.length - 1]!;

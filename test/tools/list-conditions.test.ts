@@ -138,6 +138,17 @@ describe('where through a related list', () => {
     expect(textOf(period)).toContain(`today is ${today}, UTC`);
     expect(textOf(period)).toContain('"column": "incident_customer_accounts/createdon", "op": "ge"');
     expect(accountReadsSince(before)).toEqual([]);
+    // a list of the record a lookup points at (a contact's account's cases): any() takes the queried table's
+    // own lists only (FILTER), so the answer is the two queries that do it
+    const sent = emu.requests().length;
+    const through = await h.call('query_entities', {
+      entity: 'contact',
+      where: { 'parentcustomerid_account/incident_customer_accounts': { some: { prioritycode: 'High' } } },
+    });
+    expect(textOf(through)).toBe(
+      `Error (bad_input): 'incident_customer_accounts' is a related list of account, reached through parentcustomerid: Dynamics filters by the related lists of contact itself, not of a record it points at.\nHow to fix: Ask in two steps: query_entities on account with where {"incident_customer_accounts": {"some": <the same conditions>}} for their ids, then on contact with {"parentcustomerid": {"in": [<those ids>]}}.`,
+    );
+    expect(apiRequests(emu, sent).filter((q) => q.url.includes('/contacts'))).toEqual([]);
   });
 
   // "accounts without an active case": not around conditions through one list is all() of their negation,
