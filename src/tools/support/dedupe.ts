@@ -168,15 +168,16 @@ export async function updateRefusedByRules(
     const { row } = await ctx.client.get(model.logicalName, id, { signal: ctx.signal });
     return recordMatchedByRule(ctx, model, { ...row, ...values }, id);
   };
-  const hit =
-    (await recordMatchedByRule(ctx, model, values, id).catch(() => undefined)) ??
-    (await asItWouldBe().catch(() => undefined));
+  const byChange = await recordMatchedByRule(ctx, model, values, id).catch(() => undefined);
+  const hit = byChange ?? (await asItWouldBe().catch(() => undefined));
   if (!hit) return new DynamicsMcpError(err.kind, err.message, `${err.hint} ${override}`, err.details);
+  // matched on what the record already held: the change itself is not what the rule found, and the user is told
+  const already = byChange ? '' : ' on values it already had, not the ones changed';
   const other = String(hit.found.id);
   const name = hit.entity.primaryNameAttribute ? hit.found[hit.entity.primaryNameAttribute] : undefined;
   return new DynamicsMcpError(
     err.kind,
-    `Dynamics did not update the ${model.logicalName}: the organisation's duplicate detection rule "${hit.rule}" matches ${hit.entity.logicalName === model.logicalName ? 'another' : articleOf(hit.entity.logicalName)} ${hit.entity.logicalName}${typeof name === 'string' && name ? `, "${name}"` : ''} (${other}). Nothing was written.`,
+    `Dynamics did not update the ${model.logicalName}: the organisation's duplicate detection rule "${hit.rule}" matches ${hit.entity.logicalName === model.logicalName ? 'another' : articleOf(hit.entity.logicalName)} ${hit.entity.logicalName}${typeof name === 'string' && name ? `, "${name}"` : ''} (${other})${already}. Nothing was written.`,
     `Ask the user whether they are the same ${hit.entity.logicalName}: if so, use that one (get_record with entity "${hit.entity.logicalName}" and id "${other}"). ${override}`,
     err.details,
   );
