@@ -254,7 +254,8 @@ export const aggregateRecords = defineTool({
     const summary = period
       ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}${unnamed}`
       : groups.length
-        ? `${model.logicalName}${by}: ${groupCount}, ${order}.${cut}${money}${unnamed}`
+        ? // no record matched: no groups, and no order to say
+          `${model.logicalName}${by}: ${shaped.length ? `${groupCount}, ${order}` : 'no records matched, so no groups'}.${cut}${money}${unnamed}`
         : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}${unnamed}`;
     const json = fitResult(structured, shown.length, ctx.policy.maxResultBytes);
     return { structured, text: fenceUntrusted(summary, structured, json), json };

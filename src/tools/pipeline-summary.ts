@@ -235,7 +235,7 @@ export const pipelineSummary = defineTool({
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
     const text = [
-      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open opportunities, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),

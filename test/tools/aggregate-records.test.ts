@@ -167,6 +167,7 @@ describe('aggregate_records', () => {
       groupBy: ['statecode'],
     });
     expect(grouped.structuredContent.groups).toEqual([]);
+    expect(textOf(grouped).split('\n')[0]).toMatch(/^opportunity by statecode: no records matched, so no groups\. /);
     expect(textOf(grouped).split('\n')[0]).toContain(
       `No account is named '${part}' (parentaccountid compares the whole name): for part of a name use {"parentaccountid": {"contains": "${part}"}}.`,
     );

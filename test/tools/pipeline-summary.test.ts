@@ -359,5 +359,11 @@ describe('pipeline_summary', () => {
     });
     expect(times.structuredContent.totals).toEqual(days.structuredContent.totals);
     expect(textOf(times)).toMatch(/^Pipeline 2026-10-01 to 2026-12-31: \d+ open opportunities/);
+    // one deal on a day no other open deal closes: said as one
+    const open = emu.rows('opportunity').filter((o) => o.statecode === 0 && o.estimatedclosedate);
+    const alone = open.find((o) => open.filter((x) => x.estimatedclosedate === o.estimatedclosedate).length === 1)!;
+    const day = String(alone.estimatedclosedate).slice(0, 10);
+    const one = await h.call('pipeline_summary', { from: day, to: day });
+    expect(textOf(one)).toMatch(new RegExp(`^Pipeline ${day} to ${day}: 1 open opportunity, total `));
   });
 });
