@@ -1795,5 +1795,18 @@ describe('query_entities', () => {
       [...names].sort((a: string, b: string) => (plain(a) < plain(b) ? -1 : plain(a) > plain(b) ? 1 : 0)),
     );
     expect(names).toContain('Ní Bhriain');
+    // grouped and counted as one value too, shown as the first row's
+    const twin = await h.call('create_record', {
+      entity: 'contact',
+      values: { firstname: 'SIOBHAN', lastname: 'Ni Bhriain', emailaddress1: 'siobhan.2@accents.example' },
+    });
+    expect(twin.structuredContent.duplicate, textOf(twin)).toBe(false);
+    const grouped = await h.call('aggregate_records', {
+      entity: 'contact',
+      where: { lastname: 'ní bhriain' },
+      groupBy: ['firstname'],
+      measures: ['count', { op: 'countDistinct', column: 'lastname' }],
+    });
+    expect(grouped.structuredContent.groups).toEqual([{ firstname: 'Siobhán', count: 2, countDistinct_lastname: 1 }]);
   });
 });

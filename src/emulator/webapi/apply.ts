@@ -6,6 +6,7 @@ import { isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { aggregateLimit, badRequest, unknownProperty } from './errors.js';
 import { compileFilter } from './filter.js';
+import { foldText } from './filter-values.js';
 import type { AnnotationFilter } from './shape.js';
 import { formatCount, formatValue } from './values.js';
 
@@ -77,7 +78,7 @@ function aggregator(
       return {
         add: (row) => {
           const v = col.get(row);
-          if (v !== null && v !== undefined) seen.add(isLookupRef(v) ? v.id : v);
+          if (v !== null && v !== undefined) seen.add(sameKey(v));
         },
         write: (out) => {
           out[alias] = seen.size;
@@ -144,9 +145,14 @@ function writeTotals(t: Totals, out: Record<string, unknown>): void {
   for (const a of t.each) a.write(out, t.rows);
 }
 
-/** Group values as Map keys: lookups by id, nulls as one shared key (Map keys compare by SameValueZero). */
+/**
+ * Group values as Map keys: lookups by id, text as the collation compares it ("Contoso" and "contoso", "Müller"
+ * and "Muller" are one group, shown as the first row's value, as SQL groups them), nulls as one shared key (Map
+ * keys compare by SameValueZero).
+ */
 const NULL_KEY = Symbol('null');
-const groupKey = (v: Value | undefined) => (v === null || v === undefined ? NULL_KEY : isLookupRef(v) ? v.id : v);
+const sameKey = (v: Value) => (isLookupRef(v) ? v.id : typeof v === 'string' ? foldText(v) : v);
+const groupKey = (v: Value | undefined) => (v === null || v === undefined ? NULL_KEY : sameKey(v));
 
 interface Group {
   values: (Value | undefined)[];
