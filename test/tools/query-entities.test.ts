@@ -177,12 +177,31 @@ describe('query_entities', () => {
       select: ['name', 'description'],
     });
     expect(one.isError).toBe(true);
-    expect(textOf(one)).toContain('One record is this large: select fewer columns');
-    expect(textOf(one)).not.toContain('lower "top"');
+    // what makes it large is named, with what to do about it
+    expect(textOf(one)).toBe(
+      `Error (too_large): The result would be 6 KB, over this server's 4 KB limit. Most of it is description (6 KB).\nHow to fix: One record is this large: leave description out of "select".`,
+    );
     const got = await small.call('get_record', { entity: 'account', id, select: ['name', 'description'] });
     expect(got.isError).toBe(true);
-    expect(textOf(got)).toContain("over this server's 4 KB limit");
-    expect(textOf(got)).toContain('One record is this large: select fewer columns');
+    expect(textOf(got)).toContain("over this server's 4 KB limit. Most of it is description (6 KB).");
+    expect(textOf(got)).toContain('One record is this large: leave description out of "select".');
+    // a related list expanded with long rows (a record's notes): its expand item is what to narrow
+    for (const text of ['a', 'b'])
+      await small.deps.client.create('annotation', {
+        subject: text,
+        notetext: '€'.repeat(700),
+        'objectid_account@odata.bind': `/accounts(${id})`,
+      });
+    const notes = await small.call('get_record', {
+      entity: 'account',
+      id,
+      select: ['name'],
+      expand: ['Account_Annotation'],
+    });
+    expect(textOf(notes)).toContain('Most of it is Account_Annotation (');
+    expect(textOf(notes)).toContain(
+      'How to fix: One record is this large: give the expand item "Account_Annotation" a "select" of short columns and a "top".',
+    );
     await small.close();
   });
 
