@@ -103,10 +103,12 @@ export async function resolveTable(name: string, policy: Policy, models: ModelSo
 }
 
 /**
- * A note's title (subject, its primary name) is most often empty (Dynamics' timeline writes the text alone):
- * a record's notes expanded without columns are their text and when they were written, not bare ids.
+ * What a related row is read for beside its name, when an expand names no columns: in a related list, its
+ * state (which of a customer's cases are open, which deals won: a list of names alone cannot say), and for a note, whose title (subject, its primary name) is most
+ * often empty (Dynamics' timeline writes the text alone), its text and when it was written.
  */
 const EXPAND_ALSO: Readonly<Record<string, readonly string[]>> = { annotation: ['notetext', 'createdon'] };
+const EXPAND_STATE = 'statecode';
 
 export class ReadChecker {
   constructor(
@@ -435,7 +437,7 @@ export class ReadChecker {
       const { nav, target } = await this.follow(entity, item.property, !single);
       const select = item.select
         ? await this.select(target, item.select)
-        : [this.column(target, target.primaryIdAttribute).name, ...this.defaultNames(target)];
+        : [this.column(target, target.primaryIdAttribute).name, ...this.defaultNames(target, !single)];
       out.push({
         ...item,
         property: nav,
@@ -452,8 +454,9 @@ export class ReadChecker {
    * An expand without $select would return every column; ask for the primary name, and what a related row of
    * its table is read for (EXPAND_ALSO), of those the policy lets be read.
    */
-  private defaultNames(target: EntityModel): string[] {
-    return [target.primaryNameAttribute, ...(EXPAND_ALSO[target.logicalName] ?? [])].filter(
+  private defaultNames(target: EntityModel, list: boolean): string[] {
+    const also = EXPAND_ALSO[target.logicalName] ?? (list ? [EXPAND_STATE] : []);
+    return [target.primaryNameAttribute, ...also].filter(
       (c) => target.columns.has(c) && this.policy.canRead(target.logicalName, c),
     );
   }

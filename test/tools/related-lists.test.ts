@@ -383,6 +383,21 @@ describe('expanded related lists', () => {
     });
     expect(none.isError, textOf(none)).toBeFalsy();
     expect(sentExpand()).toContain('$expand=primarycontactid($select=contactid,fullname)');
+    // a related list named alone: each row's name and state (which of the account's cases are open)
+    const customer = emu
+      .rows('incident')
+      .map((c) => (c.customerid as { id?: string } | null)?.id)
+      .find((id) => emu.rows('account').some((a) => a.accountid === id))!;
+    const cases = await h.call('get_record', {
+      entity: 'account',
+      id: customer,
+      select: ['name'],
+      expand: ['incident_customer_accounts'],
+    });
+    expect(sentExpand()).toContain('$expand=incident_customer_accounts($select=incidentid,title,statecode');
+    const listed = cases.structuredContent.record.incident_customer_accounts as Record<string, unknown>[];
+    expect(listed.length).toBeGreaterThan(0);
+    for (const c of listed) expect(c.statecode).toMatch(/^(Active|Resolved|Cancelled|Canceled) \(\d\)$/);
     const all = await h.call('get_record', {
       entity: 'account',
       id: big,
