@@ -245,6 +245,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'parentcontactid',
         'estimatedvalue',
+        // the currency the deal's values are in, by its name ("Euro"); Dynamics takes the user's or the
+        // organisation's when none is given, and converts to the base currency with its exchange rate
+        'transactioncurrencyid',
         'estimatedclosedate',
         'closeprobability',
         'stepname',
@@ -438,6 +441,10 @@ export const DEFAULT_POLICY: PolicyInput = {
     territory: {
       read: ['territoryid', 'name', 'managerid'],
       expand: ['managerid'],
+    },
+    // the organisation's currencies, so that a deal's currency is found by its name ("Euro"), and said with its code
+    transactioncurrency: {
+      read: ['transactioncurrencyid', 'currencyname', 'isocurrencycode', 'currencysymbol', 'exchangerate'],
     },
     // the organisation's calendar settings: quarters and weeks are counted by them (dynamics/org-calendar.ts)
     organization: {

@@ -29,11 +29,12 @@ const ALLOWED = [
   'duplicaterulecondition',
   'systemuser',
   'territory',
+  'transactioncurrency',
   'organization',
 ];
 const HOSTILE = [
   'systemuserroles',
-  'transactioncurrency',
+  'businessunit',
   'Account',
   'accounts',
   "account')/Attributes",

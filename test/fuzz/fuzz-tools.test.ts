@@ -446,7 +446,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       ),
     ),
     describe_entity: fc.record(
-      { entity: maybe(fc.constantFrom(...ENTITIES, 'systemuser', 'transactioncurrency')) },
+      { entity: maybe(fc.constantFrom(...ENTITIES, 'systemuser', 'businessunit')) },
       { requiredKeys: [] },
     ),
     pipeline_summary: fc.record(

@@ -23,7 +23,7 @@ describe('policy: no way around the allowlist', () => {
       'lead',
       'incident',
       'territory',
-      'transactioncurrency',
+      'businessunit',
     ])
       await client.metadata.entity(e);
     await client.metadata.entities();
@@ -131,8 +131,8 @@ describe('policy: no way around the allowlist', () => {
     expect(a.entity.logicalName).toBe('account');
     expect(Object.keys(a.rows[0]!)).toContain('name');
     await refused(() => client.query({ entity: 'systemusers', select: ['domainname'] }));
-    await refused(() => client.query({ entity: 'transactioncurrency' }));
-    await refused(() => client.query({ entity: 'TransactionCurrencies' }));
+    await refused(() => client.query({ entity: 'businessunit' }));
+    await refused(() => client.query({ entity: 'BusinessUnits' }));
     await refused(() => client.query({ entity: 'nosuchtable' }));
   });
 

@@ -375,7 +375,7 @@ describe('aggregate_records', () => {
       { entity: 'account', measures: [{ op: 'sum', column: 'creditlimit' }] },
       /not readable under this server's policy/,
     ],
-    [{ entity: 'transactioncurrency' }, /The table 'transactioncurrency' is not available under this server's policy/],
+    [{ entity: 'businessunit' }, /The table 'businessunit' is not available under this server's policy/],
     [
       { entity: 'account', where: 42 },
       /where takes a condition object \{column, op, value\}.* OData filter text works too\./,

@@ -369,6 +369,43 @@ describe('create_record: accounts, contacts and opportunities', () => {
 
   // Call From and Call To are party lists: Dataverse keeps their people as the call's phonecall_activity_parties
   // (ActivityParty: ParticipationTypeMask 1 Sender, 2 To Recipient), made with the call
+  it("a deal's currency is given by its name or ISO code, and its value in the base currency follows", async () => {
+    const acc = account();
+    const eur = emu.rows('transactioncurrency').find((c) => c.isocurrencycode === 'EUR')!;
+    const made = await h.call('create_record', {
+      entity: 'opportunity',
+      values: {
+        name: 'Euro pilot',
+        parentaccountid: acc.accountid,
+        estimatedvalue: 92000,
+        transactioncurrencyid: 'eur',
+      },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    expect(textOf(made)).toContain('Currency: Euro (transactioncurrency).');
+    const row = () => emu.rows('opportunity').find((o) => o.opportunityid === made.structuredContent.id)!;
+    expect(row().transactioncurrencyid).toMatchObject({ id: eur.transactioncurrencyid });
+    expect(row().estimatedvalue_base).toBeCloseTo(92000 / Number(eur.exchangerate), 2);
+    const back = await h.call('update_record', {
+      entity: 'opportunity',
+      id: made.structuredContent.id,
+      values: { transactioncurrencyid: 'US Dollar' },
+    });
+    expect(back.structuredContent.changed).toMatchObject({ transactioncurrencyid: { name: 'US Dollar' } });
+    expect(row().estimatedvalue_base).toBe(92000);
+    // a code the organisation has no currency for is refused, and nothing is written
+    const since = emu.requests().length;
+    const yen = await h.call('update_record', {
+      entity: 'opportunity',
+      id: made.structuredContent.id,
+      values: { transactioncurrencyid: 'JPY' },
+    });
+    expect(textOf(yen)).toMatch(
+      /transactioncurrencyid 'JPY' is neither a transactioncurrency id \(GUID\) nor the name of a transactioncurrency/,
+    );
+    expect(posts(since)).toEqual([]);
+  });
+
   // meetings are read only by default (server-side synchronization takes Dynamics' appointments to Exchange
   // calendars); a policy that lets them be made gets them booked once per subject, record and start
   it('a meeting is booked only where the policy says so, once for its subject, record and start, with its attendees by name', async () => {

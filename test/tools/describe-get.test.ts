@@ -68,6 +68,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'systemuser',
       'task',
       'territory',
+      'transactioncurrency',
     ]);
     expect(r.structuredContent.entities.find((e: { name: string }) => e.name === 'systemuser').write).toBe(false);
     // the tables create_record makes records in, marked and said

@@ -717,6 +717,26 @@ export const territory = entity({
   ],
 });
 
+/**
+ * The organisation's business units ("Business Unit table/entity reference"): every organisation has its root
+ * one, named after it, which security roles and record ownership hang from. Here for what a real organisation
+ * holds beside what dynamics-mcp offers: the built-in policy leaves it out.
+ */
+export const businessunit = entity({
+  logicalName: 'businessunit',
+  entitySetName: 'businessunits',
+  schemaName: 'BusinessUnit',
+  displayName: 'Business Unit',
+  displayCollectionName: 'Business Units',
+  primaryName: 'name',
+  ownershipType: 'BusinessOwned',
+  objectTypeCode: 10,
+  attributes: [
+    str('name', 'Name', 160, 'SystemRequired'),
+    lookup('parentbusinessunitid', 'Parent Business', ['businessunit']),
+  ],
+});
+
 export const transactioncurrency = entity({
   logicalName: 'transactioncurrency',
   entitySetName: 'transactioncurrencies',

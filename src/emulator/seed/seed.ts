@@ -49,6 +49,7 @@ export interface SeedOptions {
 export const USD_ID = 'a1b2c3d4-0000-4000-8000-00000000d011';
 /** A second currency, so that totals must go through the base-currency columns to be right */
 export const EUR_ID = 'a1b2c3d4-0000-4000-8000-00000000e022';
+export const ROOT_BUSINESS_UNIT_ID = 'a1b2c3d4-0000-4000-8000-0000000b0001';
 /** euros per US dollar (the base currency) */
 export const EUR_RATE = 0.92;
 const RATES: Record<string, number> = { [USD_ID]: 1, [EUR_ID]: EUR_RATE };
@@ -363,6 +364,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     { currencyname: 'Euro', isocurrencycode: 'EUR', currencysymbol: '€', exchangerate: EUR_RATE },
     { id: EUR_ID },
   );
+  // the root business unit, as every organisation has (its id fixed, so that the random sequence is untouched)
+  add('businessunit', { name: 'Contoso', parentbusinessunitid: null }, { id: ROOT_BUSINESS_UNIT_ID });
   // Notes on the open cases, the latest work on each (after everything else, for the same reason), written
   // in the last month but not before the case was opened
   const cases = store.table('incident');

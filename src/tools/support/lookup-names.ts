@@ -410,6 +410,9 @@ async function personNamed(
 ): Promise<{ entity: string; id: string; name?: string }> {
   if (targets.includes('systemuser') && ME.test(name))
     return { entity: 'systemuser', id: await userNamed(ctx, name, what) };
+  const currency =
+    targets.length === 1 && targets[0] === 'transactioncurrency' ? await currencyCoded(ctx, name) : undefined;
+  if (currency) return currency;
   const address = String(emailAsMeant(name));
   const looked = isEmailAddress(address)
     ? (await Promise.all(targets.map((t) => emailColumn(ctx, t)))).some(Boolean)
@@ -421,6 +424,34 @@ async function personNamed(
     `${what} '${address}': no ${orList(targets.map(tableNoun))} this server may read has that email.`,
     `Check the address, or find the record with query_entities (e.g. on ${targets[0]} where its email contains part of it) and pass its id.`,
   );
+}
+
+/**
+ * A currency given by its ISO code ("EUR"), as people write it more often than the name Dynamics shows ("Euro"):
+ * the one currency of the organisation with that code, where the policy lets the code be read; undefined
+ * otherwise, for the name to be looked for as any name is.
+ */
+async function currencyCoded(
+  ctx: ToolContext,
+  code: string,
+): Promise<{ entity: string; id: string; name?: string } | undefined> {
+  const readable = ['transactioncurrencyid', 'currencyname', 'isocurrencycode'].every((c) =>
+    ctx.policy.canRead('transactioncurrency', c),
+  );
+  if (!readable || !/^[A-Za-z]{3}$/.test(code.trim())) return undefined;
+  const page = await ctx.client.query(
+    {
+      entity: 'transactioncurrency',
+      select: ['currencyname', 'isocurrencycode'],
+      where: { column: 'isocurrencycode', op: 'eq', value: code.trim().toUpperCase() },
+      top: 2,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  const [one, other] = page.rows;
+  if (!one || other) return undefined;
+  const name = typeof one.currencyname === 'string' ? one.currencyname : undefined;
+  return { entity: 'transactioncurrency', id: String(one.transactioncurrencyid), ...(name ? { name } : {}) };
 }
 
 /** The name a lookup value gives instead of an id: a text that is no id or reference ("/contacts(<id>)"). */
