@@ -126,6 +126,23 @@ export function periodDays(
   };
 }
 
+/** "the month" and kin, as people say "the end of the month": the one they are in */
+const THE_PERIOD = /^the (week|month|quarter|year|fiscal year)$/;
+/**
+ * The day a period's edge names ("end of next month", "the start of this quarter", "last day of the year"):
+ * its last or first day, as YYYY-MM-DD; undefined for anything else.
+ */
+function edgeDay(v: unknown, days: (v: unknown) => { first?: string; last?: string } | undefined): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(?:the )?(end|start|beginning|first day|last day) of (.+)$/.exec(
+    v.trim().toLowerCase().replace(/\s+/g, ' '),
+  );
+  if (!m) return undefined;
+  const period = m[2]!.replace(THE_PERIOD, 'this $1');
+  const span = days(period);
+  return m[1] === 'end' || m[1] === 'last day' ? span?.last : span?.first;
+}
+
 /**
  * A period in words compared with the operators that take a day: "before this month" (lt) is before its first
  * day, "after this month" (gt) after its last, ge and le include it, and between two periods runs from the
@@ -134,8 +151,16 @@ export function periodDays(
  * in with several periods is any of them; ne is outside it (NotBetween its first and last day, which Dataverse
  * can say where it cannot say not ThisMonth). Anything else comes back as it was.
  */
-export function periodsAsDays(c: Leaf, fiscal: OrgCalendar | number, now = new Date()): Leaf | { or: Leaf[] } {
+export function periodsAsDays(given: Leaf, fiscal: OrgCalendar | number, now = new Date()): Leaf | { or: Leaf[] } {
   const days = (v: unknown) => periodDays(v, fiscal, now);
+  // "end of next month", "start of this quarter": that one day, whatever the operator
+  const edge = <T>(v: T): T | string => edgeDay(v, days) ?? v;
+  const c: Leaf = {
+    ...given,
+    ...(given.value === undefined
+      ? {}
+      : { value: Array.isArray(given.value) ? given.value.map(edge) : edge(given.value) }),
+  };
   const values = Array.isArray(c.value) ? c.value : undefined;
   switch (c.op) {
     case 'ge':

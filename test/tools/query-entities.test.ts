@@ -1188,7 +1188,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/lead\.createdon is a date; 'last wednesday' is not an ISO date/);
     expect(textOf(r)).toMatch(/op lastXDays or nextXDays \(value: a number of days\)/);
     expect(textOf(r)).toContain(
-      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months", or a month or year by name, "2026-11", "November 2026", "2026"; compared, a period is its first or last day: {"lt": "this month"} is before it, {"between": ["this month", "next quarter"]} both.',
+      'or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the period in those words: "last 30 days", "last 2 weeks", "next month", "this quarter", "last fiscal year", "last 6 months", or a month or year by name, "2026-11", "November 2026", "2026"; compared, a period is its first or last day: {"lt": "this month"} is before it, {"between": ["this month", "next quarter"]} both; "end of next month" (or start of) is that day.',
     );
     expect(textOf(r)).toMatch(/\(today is \d{4}-\d{2}-\d{2} \(UTC\)\)/);
     expect(leadQueries()).toBe(sent);

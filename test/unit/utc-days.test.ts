@@ -95,6 +95,14 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
     ['in', ['last week'], { op: 'eq', value: 'last week' }],
     ['ne', 'last month', { op: 'notBetween', value: ['2026-11-01', '2026-11-30'] }],
     ['notBetween', 'this year', { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
+    // a period's edge is that one day, with any operator ("closing by the end of the quarter")
+    ['between', ['today', 'end of next month'], { op: 'between', value: ['2026-12-01', '2027-01-31'] }],
+    ['le', 'the end of the quarter', { op: 'le', value: '2026-12-31' }],
+    ['eq', 'End of this year', { op: 'eq', value: '2026-12-31' }],
+    ['ge', 'start of next quarter', { op: 'ge', value: '2027-01-01' }],
+    ['lt', 'the beginning of the month', { op: 'lt', value: '2026-12-01' }],
+    ['eq', 'last day of the week', { op: 'eq', value: '2026-12-05' }],
+    ['gt', 'end of soon', { op: 'gt', value: 'end of soon' }],
   ])('%s %j', (op, value, meant) => {
     expect(as(op, value)).toEqual({ column: 'estimatedclosedate', ...meant });
   });
