@@ -117,6 +117,13 @@ export function periodDays(
   now = new Date(),
 ): { first?: string; last?: string } | undefined {
   if (typeof value !== 'string' || DATE_OR_TIME.test(value.trim())) return undefined;
+  // an edge of a period is one day: its last or first
+  const edge = edgeOf(value);
+  if (edge) {
+    const inner = periodDays(edge.period, fiscal, now);
+    const day = edge.end ? inner?.last : inner?.first;
+    return day ? { first: day, last: day } : undefined;
+  }
   const span = utcSpan({ column: '', op: 'eq', value }, fiscal, now);
   if (!span) return undefined;
   return {
@@ -128,19 +135,12 @@ export function periodDays(
 
 /** "the month" and kin, as people say "the end of the month": the one they are in */
 const THE_PERIOD = /^the (week|month|quarter|year|fiscal year)$/;
-/**
- * The day a period's edge names ("end of next month", "the start of this quarter", "last day of the year"):
- * its last or first day, as YYYY-MM-DD; undefined for anything else.
- */
-function edgeDay(v: unknown, days: (v: unknown) => { first?: string; last?: string } | undefined): string | undefined {
-  if (typeof v !== 'string') return undefined;
+/** A period's edge in words ("end of next month", "the start of this quarter", "last day of the year"). */
+function edgeOf(v: string): { end: boolean; period: string } | undefined {
   const m = /^(?:the )?(end|start|beginning|first day|last day) of (.+)$/.exec(
     v.trim().toLowerCase().replace(/\s+/g, ' '),
   );
-  if (!m) return undefined;
-  const period = m[2]!.replace(THE_PERIOD, 'this $1');
-  const span = days(period);
-  return m[1] === 'end' || m[1] === 'last day' ? span?.last : span?.first;
+  return m ? { end: m[1] === 'end' || m[1] === 'last day', period: m[2]!.replace(THE_PERIOD, 'this $1') } : undefined;
 }
 
 /**
@@ -154,7 +154,7 @@ function edgeDay(v: unknown, days: (v: unknown) => { first?: string; last?: stri
 export function periodsAsDays(given: Leaf, fiscal: OrgCalendar | number, now = new Date()): Leaf | { or: Leaf[] } {
   const days = (v: unknown) => periodDays(v, fiscal, now);
   // "end of next month", "start of this quarter": that one day, whatever the operator
-  const edge = <T>(v: T): T | string => edgeDay(v, days) ?? v;
+  const edge = <T>(v: T): T | string => (typeof v === 'string' && edgeOf(v) ? (days(v)?.first ?? v) : v);
   const c: Leaf = {
     ...given,
     ...(given.value === undefined

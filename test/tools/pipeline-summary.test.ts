@@ -336,6 +336,12 @@ describe('pipeline_summary', () => {
       to: fiscalQuarter(new Date(), 1, 1).to,
       label: `${fiscalQuarter(new Date(), 1, -1).from} to ${fiscalQuarter(new Date(), 1, 1).to}`,
     });
+    // a period's edge is its day: "from today to the end of next quarter"
+    const edge = await h.call('pipeline_summary', { from: 'today', to: 'the end of next quarter', topDeals: 0 });
+    expect(edge.structuredContent.period).toMatchObject({
+      from: new Date().toISOString().slice(0, 10),
+      to: fiscalQuarter(new Date(), 1, 1).to,
+    });
     // other words: the model is told what it takes, and today's date
     const someday = await h.call('pipeline_summary', { from: 'someday', to: '2026-12-31' });
     expect(someday.isError).toBe(true);
