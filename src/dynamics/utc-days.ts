@@ -136,7 +136,7 @@ export function periodDays(
 /** "the month" and kin, as people say "the end of the month": the one they are in */
 const THE_PERIOD = /^the (week|month|quarter|year|fiscal year)$/;
 /** A period's edge in words ("end of next month", "the start of this quarter", "last day of the year"). */
-function edgeOf(v: string): { end: boolean; period: string } | undefined {
+export function edgeOf(v: string): { end: boolean; period: string } | undefined {
   const m = /^(?:the )?(end|start|beginning|first day|last day) of (.+)$/.exec(
     v.trim().toLowerCase().replace(/\s+/g, ' '),
   );

@@ -8,6 +8,7 @@ import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
+import { edgesAsDays } from './support/date-words.js';
 import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
@@ -143,7 +144,9 @@ export const createRecord = defineTool({
       );
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
-    const given = customerFromParents(ctx, model, await lookupsByName(ctx, model, args.values));
+    // a date-only column given a period's edge ("end of next quarter"): that day, said in the answer
+    const dated = await edgesAsDays(ctx, model, args.values);
+    const given = customerFromParents(ctx, model, await lookupsByName(ctx, model, dated.values));
     // an activity already done ("log the call I just had"): made first, then given the state asked
     const { values, state, asked } = stateAfterCreate(model, given);
     // refused before anything is made, rather than made and left open
@@ -153,7 +156,11 @@ export const createRecord = defineTool({
         `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
       );
     assertRequired(ctx, model, values);
-    const done = async (r: Made): Promise<Made> => {
+    const done = async (made: Made): Promise<Made> => {
+      const r =
+        dated.worked.length && !made.structured.duplicate
+          ? { ...made, text: `${made.text} ${dated.worked.join('; ')}.` }
+          : made;
       if (!state || asked === undefined || !r.structured.id) return r;
       const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
       const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');

@@ -6,6 +6,7 @@ import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.j
 import { defineTool } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
+import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { lookupsByName } from './support/lookup-names.js';
@@ -140,7 +141,9 @@ export const updateRecord = defineTool({
     // itself where the policy wants writes confirmed)
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
-    const values = await lookupsByName(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values), 'update');
+    // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
+    const { values: given } = await edgesAsDays(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values));
+    const values = await lookupsByName(ctx, model, given, 'update');
     notPointingAtItself(model, id, values);
     const closing = closingAsked(model, values);
     if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);

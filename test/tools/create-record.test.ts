@@ -393,6 +393,23 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(back.structuredContent.changed).toMatchObject({ transactioncurrencyid: { name: 'US Dollar' } });
     expect(row().estimatedvalue_base).toBe(92000);
+    // a close date as a period's edge is that day, said in the answer; a date and time is not guessed
+    const monthEnd = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 0))
+      .toISOString()
+      .slice(0, 10);
+    const edged = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Month-end pilot', parentaccountid: acc.accountid, estimatedclosedate: 'the end of the month' },
+    });
+    expect(textOf(edged)).toContain(`Est. Close Date: ${monthEnd} (the end of the month).`);
+    expect(
+      emu.rows('opportunity').find((o) => o.opportunityid === edged.structuredContent.id)!.estimatedclosedate,
+    ).toBe(monthEnd);
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Edge of a week', regardingobjectid: acc.accountid, scheduledend: 'end of next week' },
+    });
+    expect(textOf(task)).toMatch(/task\.scheduledend is a date; 'end of next week' is not an ISO date/);
     // a code the organisation has no currency for is refused, and nothing is written
     const since = emu.requests().length;
     const yen = await h.call('update_record', {

@@ -59,6 +59,16 @@ describe("the organisation's fiscal year", () => {
     ] as const) {
       emu.configure({ organization: { fiscalcalendarstart: start, fiscalyeardisplaycode: code } });
       const h = await connect();
+      // a close date written as the quarter's end is its last day, by the same calendar
+      const deal = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+      const moved = await h.call('update_record', {
+        entity: 'opportunity',
+        id: deal.opportunityid,
+        values: { estimatedclosedate: 'end of this quarter' },
+      });
+      expect(moved.structuredContent?.changed, textOf(moved)).toEqual({
+        estimatedclosedate: fiscalQuarter(new Date(), year as OrgCalendar, 0).to,
+      });
       for (const [quarter, offset] of [
         ['this', 0],
         ['last', -1],
