@@ -54,19 +54,18 @@ export async function recordIdOf(
   notAnIdGoneWrong(given);
   // the table is resolved only for a number or a name: an id, the common case, costs nothing here
   const logical = typeof table === 'string' ? table : await table();
-  const number = NUMBER_COLUMN[logical];
+  const number = RECORD_NUMBER.test(given) ? NUMBER_COLUMN[logical] : undefined;
+  // a table named by its number (a case) asks even where the policy hides the number, to say so
   const byNumber =
-    number && RECORD_NUMBER.test(given) && (!number.orName || numberReadable(ctx, logical))
+    number && (!number.orName || numberReadable(ctx, logical))
       ? await numbered(ctx, logical, number, given)
       : undefined;
-  if (number && !number.orName && RECORD_NUMBER.test(given)) {
-    if (!byNumber)
-      throw badInput(
-        `No ${number.noun} has the number '${given}'.`,
-        `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
-      );
-    ctx.recordId = byNumber;
-  } else if (byNumber) {
+  if (number && !number.orName && !byNumber)
+    throw badInput(
+      `No ${number.noun} has the number '${given}'.`,
+      `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
+    );
+  if (byNumber) {
     ctx.recordId = byNumber;
   } else if (isEmailAddress(String(emailAsMeant(given))) && (await emailColumn(ctx, logical))) {
     const address = String(emailAsMeant(given));
