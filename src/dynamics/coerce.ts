@@ -1,6 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
+import { todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -158,7 +159,7 @@ export function toLiteral(
         );
       // models write dates in words ("last week", "next friday") and often do not know today's date: say it,
       // and in a filter, the relative operators that say a period exactly
-      const today = `today is ${new Date().toISOString().slice(0, 10)} (UTC)`;
+      const today = todayIs(s);
       throw badInput(
         `${where} is a date; '${s}' is not an ISO date.`,
         use === 'write'

@@ -1,5 +1,6 @@
 import { badInput } from '../errors.js';
 import type { Expr } from '../odata/ast.js';
+import { todayIs } from './utc-days.js';
 
 /**
  * Conditions through a related list ("accounts with an active case": incident_customer_accounts/statecode eq
@@ -39,7 +40,7 @@ export function insideLambda(e: Expr, variable: string, relation: string): Expr 
     case 'function':
       throw badInput(
         `Through the related list '${relation}', conditions compare values (eq, gt, contains, in …); Dataverse's ${e.name} function is not sent inside a related list's condition.`,
-        `Compare dates as date-times instead (today is ${new Date().toISOString().slice(0, 10)}, UTC), e.g. {"column": "${relation}/createdon", "op": "ge", "value": "${daysAgo(30)}T00:00:00Z"} for the last 30 days.`,
+        `Compare dates as date-times instead (${todayIs()}), e.g. {"column": "${relation}/createdon", "op": "ge", "value": "${daysAgo(30)}T00:00:00Z"} for the last 30 days.`,
       );
     default:
       return e;

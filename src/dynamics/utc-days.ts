@@ -225,3 +225,27 @@ export function wholeDays(c: Leaf | { or: Leaf[] }, dateOnly: boolean): Leaf | {
         ],
       };
 }
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/**
+ * "today is Wednesday 2026-12-02 (UTC)", said where a date in words is refused for the model to work out:
+ * models often do not know the day of the week, and miscount from the date alone. Where the words name a
+ * weekday ("next friday", "by Tue"), its dates around today too, since "next Friday" is the coming one to
+ * some users and the one a week later to others: the model picks, or asks.
+ */
+export function todayIs(words = '', now = new Date()): string {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const dow = now.getUTCDay();
+  const said = `today is ${WEEKDAYS[dow]} ${isoDay(today)} (UTC)`;
+  const named = [...words.toLowerCase().matchAll(/\b(?:sun|mon|tue|wed|thu|fri|sat)[a-z]*/g)]
+    .map((m) => WEEKDAYS.findIndex((d) => d.toLowerCase().startsWith(m[0])))
+    .find((w) => w >= 0);
+  if (named === undefined) return said;
+  const ahead = (named - dow + 7) % 7 || 7;
+  const day = (n: number) => isoDay(today + n * DAY);
+  return (
+    `${said}; ${WEEKDAYS[named]}: the last was ${day(ahead - 7 === 0 ? -7 : ahead - 7)}, ` +
+    `${ahead === 7 ? 'today is one, ' : ''}the coming one is ${day(ahead)}, the one after ${day(ahead + 7)}`
+  );
+}

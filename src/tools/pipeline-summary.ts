@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
 import { fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '../dynamics/fiscal.js';
-import { periodDays } from '../dynamics/utc-days.js';
+import { periodDays, todayIs } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
@@ -62,8 +62,8 @@ const closeDay = (name: 'from' | 'to', example: string) =>
     z.preprocess(
       (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v.trim()) ? v.trim().slice(0, 10) : v),
       z.string().refine((s) => ISO_DAY.safeParse(s).success || !!spanOf(s, 1), {
-        error: () =>
-          `${name} must be a date like ${example} or a period in words ("last quarter", "this month": its ${name === 'from' ? 'first' : 'last'} day) (today is ${new Date().toISOString().slice(0, 10)}, UTC).`,
+        error: (issue) =>
+          `${name} must be a date like ${example} or a period in words ("last quarter", "this month": its ${name === 'from' ? 'first' : 'last'} day) (${todayIs(String(issue.input))}).`,
       }),
     ),
     { type: 'string', format: 'date' },

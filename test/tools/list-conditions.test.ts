@@ -135,7 +135,8 @@ describe('where through a related list', () => {
     });
     expect(textOf(period)).toContain("Dataverse's LastXDays function is not sent inside a related list's condition");
     const today = new Date().toISOString().slice(0, 10);
-    expect(textOf(period)).toContain(`today is ${today}, UTC`);
+    const weekday = new Date().toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' });
+    expect(textOf(period)).toContain(`today is ${weekday} ${today} (UTC)`);
     expect(textOf(period)).toContain('"column": "incident_customer_accounts/createdon", "op": "ge"');
     expect(accountReadsSince(before)).toEqual([]);
     // a list of the record a lookup points at (a contact's account's cases): any() takes the queried table's

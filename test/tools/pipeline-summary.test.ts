@@ -346,7 +346,7 @@ describe('pipeline_summary', () => {
     const someday = await h.call('pipeline_summary', { from: 'someday', to: '2026-12-31' });
     expect(someday.isError).toBe(true);
     expect(textOf(someday)).toContain(
-      `from must be a date like 2026-01-01 or a period in words ("last quarter", "this month": its first day) (today is ${new Date().toISOString().slice(0, 10)}, UTC).`,
+      `from must be a date like 2026-01-01 or a period in words ("last quarter", "this month": its first day) (today is ${new Date().toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' })} ${new Date().toISOString().slice(0, 10)} (UTC)).`,
     );
     const many = await h.call('pipeline_summary', { topDeals: 100 });
     expect(textOf(many)).toContain(

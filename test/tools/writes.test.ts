@@ -1052,7 +1052,13 @@ describe('write tools: create_lead, create_case, update_record', () => {
   it("update_record: a date in words is refused with today's date, to work it out from", async () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
     const sent = emu.requests().length;
-    const day = () => new Date().toISOString().slice(0, 10);
+    // today, and the Friday after it, as the model is told them
+    const day = () => {
+      const now = new Date();
+      const friday = new Date(now.getTime() + ((5 - now.getUTCDay() + 7) % 7 || 7) * 86_400_000);
+      const weekday = now.toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' });
+      return `${weekday} ${now.toISOString().slice(0, 10)} (UTC); Friday: the last was ${new Date(friday.getTime() - 7 * 86_400_000).toISOString().slice(0, 10)}, ${now.getUTCDay() === 5 ? 'today is one, ' : ''}the coming one is ${friday.toISOString().slice(0, 10)}`;
+    };
     const days = [day()];
     const r = await h.call('update_record', {
       entity: 'opportunity',
@@ -1063,9 +1069,10 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(r)).toMatch(
       /^Error \(bad_input\): opportunity\.estimatedclosedate is a date; 'next friday' is not an ISO date\./,
     );
-    expect(days.map((d) => `Work the date out (today is ${d} (UTC)) and pass it as YYYY-MM-DD`)).toContainEqual(
-      textOf(r).match(/Work the date out \(today is [\d-]+ \(UTC\)\) and pass it as YYYY-MM-DD/)?.[0],
+    expect(days.map((d) => `Work the date out (today is ${d}`)).toContainEqual(
+      textOf(r).match(/Work the date out \(today is .+?, the coming one is [\d-]+/)?.[0],
     );
+    expect(textOf(r)).toMatch(/, the one after [\d-]+\) and pass it as YYYY-MM-DD/);
     // a filter's relative operators mean nothing to a write
     expect(textOf(r)).not.toMatch(/lastXDays|where/);
     expect(patchesSince(sent)).toEqual([]);

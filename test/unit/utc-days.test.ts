@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { periodsAsDays, spanConditions, utcSpan, wholeDays } from '../../src/dynamics/utc-days.js';
+import { periodsAsDays, spanConditions, todayIs, utcSpan, wholeDays } from '../../src/dynamics/utc-days.js';
 
 // Inside a related list's any() Dataverse's date functions are not documented: a day or a period is sent as
 // its UTC span. Tuesday 1 December 2026, 15:30 UTC:
@@ -149,5 +149,31 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
     expect(wholeDays(between, true)).toBe(between);
     const times = { ...between, value: ['2026-11-01T08:00:00Z', '2026-11-30T17:00:00Z'] };
     expect(wholeDays(times, false)).toBe(times);
+  });
+});
+
+describe('today, as said to a model that must work a date out (Tuesday 1 December 2026)', () => {
+  it('names the day of the week, which models miscount from the date alone', () => {
+    expect(todayIs('', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+    expect(todayIs('soon', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+  });
+
+  it('gives a weekday named in the words its dates around today: "next Friday" means either', () => {
+    expect(todayIs('next Friday', now)).toBe(
+      'today is Tuesday 2026-12-01 (UTC); Friday: the last was 2026-11-27, the coming one is 2026-12-04, the one after 2026-12-11',
+    );
+    expect(todayIs('by thurs', now)).toMatch(/; Thursday: the last was 2026-11-26, the coming one is 2026-12-03,/);
+    expect(todayIs('last Mon', now)).toMatch(/; Monday: the last was 2026-11-30, the coming one is 2026-12-07,/);
+  });
+
+  it('says so when today is the weekday named', () => {
+    expect(todayIs('Tuesday', now)).toBe(
+      'today is Tuesday 2026-12-01 (UTC); Tuesday: the last was 2026-11-24, today is one, the coming one is 2026-12-08, the one after 2026-12-15',
+    );
+  });
+
+  it('words that merely begin like a weekday name none', () => {
+    for (const words of ['monthly', 'satisfied', 'wedding day', 'sunset', 'frigid'])
+      expect(todayIs(words, now)).toBe('today is Tuesday 2026-12-01 (UTC)');
   });
 });
