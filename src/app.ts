@@ -51,6 +51,8 @@ export interface Demo {
   emulator: EmulatorHandle;
   config: Readonly<Config>;
   ca: string;
+  /** the environment `config` was read from: the user's demo settings and the organisation's address and app */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
 /** The built-in demo organisation: the emulator started in this process, and a config that points at it. */
@@ -63,20 +65,21 @@ export async function startDemo(
   const { startEmulator } = await import('./emulator/index.js');
   const emulator = await startEmulator({ scale: Number(env.DEMO_SCALE ?? 60) || 60 });
   const passthrough = Object.fromEntries(DEMO_PASSTHROUGH.map((k) => [k, env[k]]));
+  const demoEnv = {
+    ...passthrough,
+    ...emulator.env,
+    // the demo's HTTP endpoint is for this machine only: loopback, and no inbound credentials unless
+    // API keys were given (an explicit ask, which must not be ignored)
+    ...(mode.http && !env.DYNAMICS_MCP_API_KEYS && !env.DYNAMICS_MCP_READ_API_KEYS
+      ? { DYNAMICS_MCP_AUTH: 'none' }
+      : {}),
+  };
   try {
     const config = loadConfig({
-      env: {
-        ...passthrough,
-        ...emulator.env,
-        // the demo's HTTP endpoint is for this machine only: loopback, and no inbound credentials unless
-        // API keys were given (an explicit ask, which must not be ignored)
-        ...(mode.http && !env.DYNAMICS_MCP_API_KEYS && !env.DYNAMICS_MCP_READ_API_KEYS
-          ? { DYNAMICS_MCP_AUTH: 'none' }
-          : {}),
-      },
+      env: demoEnv,
       flags: mode.http ? { ...flags, host: flags?.host ?? '127.0.0.1' } : flags,
     });
-    return { emulator, config, ca: emulator.ca };
+    return { emulator, config, ca: emulator.ca, env: demoEnv };
   } catch (err) {
     await emulator.close();
     throw err;

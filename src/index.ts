@@ -2,7 +2,6 @@
 import { parseArgs } from 'node:util';
 import { buildDeps, startDemo } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
 import { DynamicsMcpError } from './errors.js';
 import { limitHeapGrowth } from './heap.js';
 import { serveStdio } from './transports/stdio.js';
@@ -72,8 +71,9 @@ async function doctorCommand(argv: string[]): Promise<number> {
   if (values.demo) {
     const demo = await startDemo(process.env, flags);
     try {
-      const env = { DYNAMICS_URL: demo.config.dynamics.url, ...demoCredentials(demo.config) };
-      const checks = await runDoctor(env, { ca: demo.ca, flags });
+      // the demo's own environment, so doctor checks the policy, configuration and read-only setting the demo
+      // serves with (a policy file tried on the demo before a real organisation), not the built-in ones
+      const checks = await runDoctor(demo.env, { ca: demo.ca, flags });
       printChecklist(checks, process.stdout);
       return checks.every((c) => c.ok) ? 0 : 1;
     } finally {
@@ -83,18 +83,6 @@ async function doctorCommand(argv: string[]): Promise<number> {
   const checks = await runDoctor(process.env, { flags });
   printChecklist(checks, process.stdout);
   return checks.every((c) => c.ok) ? 0 : 1;
-}
-
-function demoCredentials(config: Config): Record<string, string> {
-  const a = config.auth;
-  return a.mode === 'secret'
-    ? {
-        AZURE_TENANT_ID: a.tenantId,
-        AZURE_CLIENT_ID: a.clientId,
-        AZURE_CLIENT_SECRET: a.clientSecret,
-        AZURE_AUTHORITY_HOST: a.authorityHost,
-      }
-    : {};
 }
 
 async function callCommand(argv: string[]): Promise<number> {

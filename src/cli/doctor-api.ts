@@ -3,6 +3,7 @@ export interface TableDef {
   LogicalName: string;
   SchemaName: string;
   EntitySetName: string;
+  DisplayName?: { UserLocalizedLabel?: { Label?: string } | null };
   PrimaryIdAttribute: string;
   /** a BooleanManagedProperty: whether the organisation's duplicate detection rules apply to the table */
   IsDuplicateDetectionEnabled?: { Value?: boolean };

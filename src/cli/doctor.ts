@@ -10,6 +10,7 @@ import { createMsalNetworkClient } from '../dynamics/msal-network.js';
 import { DynamicsMcpError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { Policy } from '../policy/policy.js';
+import { unmatchedKeyText, unmatchedTableKeys } from '../policy/table-keys.js';
 import { SecretScrubber } from '../secrets.js';
 import type { TableDef, WebApiGet } from './doctor-api.js';
 import { calendarCheck } from './doctor-calendar.js';
@@ -251,7 +252,7 @@ export async function runDoctor(
       return { status: r.statusCode, text: await r.body.text() };
     };
     const list = await get(
-      '/EntityDefinitions?$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute,IsDuplicateDetectionEnabled',
+      '/EntityDefinitions?$select=LogicalName,SchemaName,EntitySetName,DisplayName,PrimaryIdAttribute,IsDuplicateDetectionEnabled',
     );
     const defs = parsedObject(list.text)?.value as TableDef[] | undefined;
     if (list.status !== 200 || !Array.isArray(defs)) {
@@ -263,14 +264,28 @@ export async function runDoctor(
       });
       return checks;
     }
+    const unmatched = unmatchedTableKeys(
+      policy.entities(),
+      defs.map((d) => ({
+        logicalName: d.LogicalName,
+        otherNames: {
+          'entity set name': d.EntitySetName,
+          'schema name': d.SchemaName,
+          'display name': d.DisplayName?.UserLocalizedLabel?.Label ?? '',
+        },
+      })),
+    );
     for (const entity of policy.entities()) {
       const d = defs.find((x) => x.LogicalName === entity);
       if (!d) {
+        const u = unmatched.find((x) => x.key === entity)!;
         checks.push({
           name: `Read ${entity}`,
           ok: false,
-          detail: `The policy names '${entity}', which this environment does not have.`,
-          fix: 'Remove it from the policy file, or check the table name.',
+          detail: `In the policy, ${unmatchedKeyText(u)}.`,
+          fix: u.meant
+            ? `Rename the policy entry '${entity}' to '${u.meant.logicalName}'.`
+            : `Rename the entry to the table's logical name${u.closest.length ? ` (${u.closest.join(', ')}?)` : ''}, which Power Apps shows under Tables → the table → Properties, or remove it.`,
         });
         continue;
       }

@@ -6,6 +6,7 @@ import { ReadChecker } from '../policy/check.js';
 import type { EntityModel } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest } from '../policy/suggest.js';
+import { unmatchedKeyText, unmatchedTableKeys } from '../policy/table-keys.js';
 import { pageOf, rowOf } from './answers.js';
 import type { TokenProvider } from './auth.js';
 import { guidValue } from './coerce.js';
@@ -14,7 +15,7 @@ import type { BatchCreateResult, CreateManyOptions } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
-import { API, MetadataCache } from './metadata.js';
+import { API, type EntitySummary, MetadataCache } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
 import { QueryPlanner } from './query-planner.js';
@@ -113,6 +114,7 @@ export class DynamicsClient {
       config.dynamics.metadataTtlMs,
       log.child({ component: 'metadata' }),
       (model) => this.warnUnmatchedPolicyNames(model),
+      (list) => this.warnUnmatchedPolicyTables(list),
     );
     this.checker = new ReadChecker(policy, this.metadata);
     this.calendar = new CalendarSource({
@@ -160,6 +162,25 @@ export class DynamicsClient {
       this.log.warn(
         { entity: model.logicalName, columns, relationships },
         'the policy names columns or relationships this table does not have: they match nothing (run dynamics-mcp doctor for the closest names)',
+      );
+  }
+
+  /**
+   * A policy entry keyed by something other than a logical name ("contacts", the entity set name) keeps that
+   * table from the model as silently: said once, when the list of tables first arrives.
+   */
+  private warnUnmatchedPolicyTables(list: readonly EntitySummary[]): void {
+    const unmatched = unmatchedTableKeys(
+      this.policy.entities(),
+      list.map((t) => ({
+        logicalName: t.logicalName,
+        otherNames: { 'entity set name': t.entitySetName, 'display name': t.displayName },
+      })),
+    );
+    if (unmatched.length)
+      this.log.warn(
+        { tables: unmatched.map(unmatchedKeyText) },
+        'the policy names tables this environment does not have by those names: the model cannot use them (run dynamics-mcp doctor)',
       );
   }
 

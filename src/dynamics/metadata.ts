@@ -48,7 +48,11 @@ export class MetadataCache implements ModelSource {
     private readonly log: Logger,
     /** called with each table's model when it is first loaded */
     private readonly onFirstLoad: (model: EntityModel) => void = () => {},
+    /** called with the list of tables the first time it is read */
+    private readonly onFirstList: (list: readonly EntitySummary[]) => void = () => {},
   ) {}
+
+  private listed = false;
 
   private fresh(at: number): boolean {
     return Date.now() - at < this.ttlMs;
@@ -75,6 +79,14 @@ export class MetadataCache implements ModelSource {
           })),
       );
     this.list = { at: Date.now(), value };
+    value.then(
+      (list) => {
+        if (this.listed) return;
+        this.listed = true;
+        this.onFirstList(list);
+      },
+      () => {},
+    );
     value.catch(() => {
       if (this.list?.value === value) this.list = null;
     });

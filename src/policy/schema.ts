@@ -38,7 +38,7 @@ export const entityRuleSchema = z.strictObject(
 export const policySchema = z.strictObject(
   {
     readOnly: z.boolean().default(false),
-    /** keyed by logical name; the entity set name and any casing resolve to the same entry */
+    /** keyed by logical name in any casing; another name of a table (contacts, Case) matches none (table-keys.ts) */
     entities: z.record(z.string(), entityRuleSchema),
     /** the most rows one tool call may return to the model */
     maxRows: z.number().int().min(1).max(5000).default(200),

@@ -391,6 +391,43 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  it('a policy entry keyed by another name than the logical one names the table meant, or the closest', async () => {
+    const policy = join(mkdtempSync(join(tmpdir(), 'dmcp-doctor-')), 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({
+        entities: {
+          account: { read: ['name'] },
+          contacts: { read: ['fullname'] },
+          Case: { read: ['title'] },
+          Opportunity: { read: ['name'] },
+          acount: { read: ['name'] },
+        },
+      }),
+    );
+    const bad = await failing({ DYNAMICS_MCP_POLICY: policy });
+    expect(bad).toEqual([
+      {
+        name: 'Read contacts',
+        ok: false,
+        detail:
+          "In the policy, 'contacts' is the entity set name of contact: policy entries are keyed by logical name, so it matches nothing.",
+        fix: "Rename the policy entry 'contacts' to 'contact'.",
+      },
+      expect.objectContaining({
+        name: 'Read case',
+        detail: expect.stringContaining("'case' is the display name of incident"),
+        fix: "Rename the policy entry 'case' to 'incident'.",
+      }),
+      {
+        name: 'Read acount',
+        ok: false,
+        detail: "In the policy, 'acount' is no table of this environment (closest: account).",
+        fix: "Rename the entry to the table's logical name (account?), which Power Apps shows under Tables → the table → Properties, or remove it.",
+      },
+    ]);
+  });
+
   it('a policy that lets the model change owners needs Assign; the emulator refuses an owner change without it', async () => {
     const policy = join(mkdtempSync(join(tmpdir(), 'dmcp-doctor-')), 'policy.json');
     writeFileSync(
@@ -522,6 +559,26 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       env: { ...env, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS! },
     });
     expect(ok.stdout).toContain('All checks passed.');
+  });
+});
+
+describe('doctor --demo', () => {
+  it('checks the policy and settings the demo serves with: a policy file tried on the demo first', async () => {
+    const policy = join(mkdtempSync(join(tmpdir(), 'dmcp-doctor-')), 'policy.json');
+    writeFileSync(
+      policy,
+      JSON.stringify({ entities: { account: { read: ['name', 'revnue'] }, contacts: { read: ['fullname'] } } }),
+    );
+    const r = await run(process.execPath, [BIN, 'doctor', '--demo'], {
+      env: { PATH: process.env.PATH!, DYNAMICS_MCP_POLICY: policy, DYNAMICS_MCP_READ_ONLY: 'true' },
+      timeout: 60_000,
+    }).catch((e: { code: number; stdout: string }) => e);
+    expect((r as { code?: number }).code).toBe(1);
+    expect(r.stdout).toContain("✘ Read contacts: In the policy, 'contacts' is the entity set name of contact");
+    expect(r.stdout).toContain('revnue (did you mean revenue');
+    // the file's tables only, and read-only: no write checks
+    expect(r.stdout).toContain('✔ Read account:');
+    expect(r.stdout).not.toMatch(/Read incident|Write account/);
   });
 });
 

@@ -292,6 +292,38 @@ describe('client reads against the emulator', () => {
     }
   });
 
+  it('a policy entry keyed by an entity set or display name matches no table: logged once, naming the table meant', async () => {
+    const { client: keyed, logs } = clientFor(emu, {
+      policy: {
+        entities: { account: { read: ['name'] }, contacts: { read: ['fullname'] }, Case: { read: ['title'] } },
+      },
+    });
+    try {
+      // the model's name for a table is resolved as always; the policy's key is not, so contact is refused
+      await expect(keyed.query({ entity: 'contacts', select: ['fullname'], top: 1 })).rejects.toMatchObject({
+        kind: 'policy',
+      });
+      await keyed.query({ entity: 'account', select: ['name'], top: 1 });
+      await keyed.metadata.entities();
+      const warned = logs.filter((l) => l.includes('the policy names tables'));
+      expect(warned).toHaveLength(1);
+      expect(JSON.parse(warned[0]!).tables).toEqual([
+        "'contacts' is the entity set name of contact: policy entries are keyed by logical name, so it matches nothing",
+        "'case' is the display name of incident: policy entries are keyed by logical name, so it matches nothing",
+      ]);
+    } finally {
+      await keyed.close();
+    }
+    // the built-in policy names every table by its logical name
+    const { client: plain, logs: plainLogs } = clientFor(emu);
+    try {
+      await plain.metadata.entities();
+      expect(plainLogs.filter((l) => l.includes('the policy names tables'))).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('pages with a cursor: every row once, in order, then hasMore false', async () => {
     const all = emu.rows('contact').length;
     const seen: string[] = [];
