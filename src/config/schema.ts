@@ -110,7 +110,11 @@ export const configSchema = z
           .array(
             z.object({
               postalCodePrefix: z.string().trim().min(1),
-              ownerId: z.guid({ error: 'leads.assignment[].ownerId must be a systemuser id (GUID).' }),
+              ownerId: z.guid({
+                // an administrator writes the person's name: say where the id is
+                error: (issue) =>
+                  `leads.assignment[].ownerId must be a user's id (a GUID), not ${JSON.stringify(issue.input)}: it is the id= in the address of the user's record in Dynamics, or \`dynamics-mcp call query_entities '{"entity":"systemuser","where":{"fullname":{"contains":"<name>"}}}'\` lists it.`,
+              }),
             }),
           )
           .default([]),

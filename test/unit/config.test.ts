@@ -152,6 +152,17 @@ describe('config file', () => {
     writeFileSync(path, JSON.stringify({ dynamics: { timeoutMs: 5000 }, leads: { assignment: [] } }));
     expect(loadConfig({ env, flags: { config: path } }).dynamics.timeoutMs).toBe(5000);
   });
+
+  it("a lead owner given by name is refused with where to find the user's id", () => {
+    const path = join(tmpdir(), `dmcp-config-owner-${process.pid}.json`);
+    writeFileSync(
+      path,
+      JSON.stringify({ leads: { assignment: [{ postalCodePrefix: '981', ownerId: 'Karin Olsen' }] } }),
+    );
+    expect(() => loadConfig({ env, flags: { config: path } })).toThrow(
+      `leads.assignment[].ownerId must be a user's id (a GUID), not "Karin Olsen": it is the id= in the address of the user's record in Dynamics, or \`dynamics-mcp call query_entities '{"entity":"systemuser","where":{"fullname":{"contains":"<name>"}}}'\` lists it.`,
+    );
+  });
 });
 
 describe('environment', () => {
