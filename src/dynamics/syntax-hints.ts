@@ -19,9 +19,29 @@ const HABITS: [RegExp, string][] = [
   [/^"/, "does not quote text in OData: single quotes do ('Contoso'; a quote inside is doubled: 'O''Brien')"],
 ];
 
+/**
+ * OData 4.01's `in` and arithmetic, which Dataverse's filter does not list (Filter rows using OData: comparison,
+ * logical and grouping operators, query functions, lambdas): what it takes instead, with the column written.
+ */
+function listOrArithmetic(before: string, rest: string): string | undefined {
+  const column = /([\w/]+)\s*$/.exec(before)?.[1] ?? 'name';
+  if (/^in\b/.test(rest))
+    return (
+      `'in' is not an operator Dataverse's OData takes: a list is Microsoft.Dynamics.CRM.In(PropertyName='${column}',PropertyValues=['A','B']) ` +
+      `(a column of the table itself; through a lookup, ${column} eq 'A' or ${column} eq 'B'), or the where condition {"column": "${column}", "op": "in", "value": ["A", "B"]}`
+    );
+  if (/^has\b/.test(rest))
+    return `'has' is not taken by Dataverse: compare a choice with eq (${column} eq 2, or its label)`;
+  if (/^(add|sub|mul|div|mod)\b/.test(rest))
+    return 'arithmetic is not taken by Dataverse: compare the column with a value worked out beforehand';
+  return undefined;
+}
+
 /** The habit at `position` of `input` ("'>' is gt in OData …"), or undefined when the error is something else. */
 export function sqlHabitAt(input: string, position: number): string | undefined {
   const rest = input.slice(position).trimStart();
+  const operator = listOrArithmetic(input.slice(0, position), rest);
+  if (operator) return operator;
   for (const [re, says] of HABITS) {
     const m = re.exec(rest);
     if (m) return `'${m[0]}' ${says}`;

@@ -1655,6 +1655,19 @@ describe('query_entities', () => {
     ["revenue gt 1 || name eq 'x'", "'||' is or in OData"],
     ['name eq "Contoso"', `'"' does not quote text in OData: single quotes do`],
     ["name like '%Cont%'", "'like' has no place in OData: use contains(name,'text')"],
+    // OData 4.01's in and arithmetic are not among the operators Dataverse lists (Filter rows using OData)
+    [
+      "name in ('Contoso','Fabrikam')",
+      `'in' is not an operator Dataverse's OData takes: a list is Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['A','B']) (a column of the table itself; through a lookup, name eq 'A' or name eq 'B'), or the where condition {"column": "name", "op": "in", "value": ["A", "B"]}`,
+    ],
+    [
+      'revenue add 5 gt 10',
+      'arithmetic is not taken by Dataverse: compare the column with a value worked out beforehand',
+    ],
+    [
+      'industrycode has 2',
+      "'has' is not taken by Dataverse: compare a choice with eq (industrycode eq 2, or its label)",
+    ],
   ])('filter text from SQL habits (%s) is answered with the OData for it', async (filter, habit) => {
     const since = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'account', filter });
