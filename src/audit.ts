@@ -12,6 +12,8 @@ export interface AuditEntry {
   action: 'create' | 'update' | 'resolve' | 'close' | 'qualify';
   /** column → new value; sensitive columns appear with their value withheld */
   columns: Record<string, unknown>;
+  /** an update's columns as they were just before it (labels and names as the model saw them), withheld alike */
+  previous?: Record<string, unknown>;
   caller: string;
   /** e.g. duplicate found, existing case returned, declined by the user */
   outcome?: string;
@@ -46,10 +48,16 @@ export class AuditLog {
   }
 
   record(entry: AuditEntry): Promise<void> {
-    const columns: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(entry.columns))
-      columns[k] = this.policy.isSensitive(entry.entity, k) ? '[withheld]' : v;
-    const written = { time: new Date().toISOString(), ...entry, columns };
+    const withheld = (values: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [k, this.policy.isSensitive(entry.entity, k) ? '[withheld]' : v]),
+      );
+    const written = {
+      time: new Date().toISOString(),
+      ...entry,
+      columns: withheld(entry.columns),
+      ...(entry.previous ? { previous: withheld(entry.previous) } : {}),
+    };
     if (!this.file) {
       this.log.info({ audit: written }, 'write'); // the logger redacts what it writes
       return Promise.resolve();

@@ -460,13 +460,16 @@ export class DynamicsClient {
     return this.writer.qualifyLead(leadId, make, status, opts);
   }
 
-  /** Updates an existing record, never creating one; `name` is the record's primary name, where readable. */
+  /**
+   * Updates an existing record, never creating one; `name` is the record's primary name, where readable;
+   * `before`, with readBefore, the columns written as they were just before (where the record may be read).
+   */
   update(
     entity: string,
     id: string,
     values: WriteValues,
-    opts: CallOptions & { etag?: string; detectDuplicates?: boolean } = {},
-  ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string }> {
+    opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean } = {},
+  ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string; before?: Row }> {
     return this.writer.update(entity, id, values, opts);
   }
 }

@@ -277,8 +277,8 @@ export class RecordWriter {
     entity: string,
     id: string,
     values: WriteValues,
-    opts: CallOptions & { etag?: string; detectDuplicates?: boolean } = {},
-  ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string }> {
+    opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean } = {},
+  ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string; before?: Row }> {
     const model = await this.writeModel(entity, `Updating a ${entity}`);
     const key = guidValue(id, `${model.logicalName} id`);
     if (Object.keys(values).length === 0)
@@ -301,6 +301,22 @@ export class RecordWriter {
       return typeof name === 'string' ? name : undefined;
     };
     const path = `${API}/${model.entitySetName}(${key})${select.length ? `?$select=${q(select.join(','))}` : ''}`;
+    // the columns as they are, read just before the change, for the answer and the audit to say what each was:
+    // a user sees a wrong change at once, and can have it put back. A record gone is said as the update would
+    // say it; a role that may write but not read the record costs the old values only
+    const before = opts.readBefore
+      ? await this.deps.transport
+          .send({
+            method: 'GET',
+            path,
+            headers: { prefer: ANNOTATIONS },
+            idempotent: true,
+            accept: [403],
+            signal: opts.signal,
+            context: { entity: model.logicalName, id: key },
+          })
+          .then((b) => (b.status === 403 ? undefined : rowOf(b, `the read of ${model.logicalName} ${key}`)))
+      : undefined;
     const r = await this.deps.transport.send({
       method: 'PATCH',
       path,
@@ -327,11 +343,12 @@ export class RecordWriter {
         });
         const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
         const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
-        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? ''), name: named(row) };
+        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? ''), name: named(row), before };
       }
       throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
     }
     const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
-    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? ''), name: named(row) };
+    if (before) named(before);
+    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? ''), name: named(row), before };
   }
 }

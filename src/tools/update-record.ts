@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { WriteValues } from '../dynamics/client.js';
+import type { Row, WriteValues } from '../dynamics/client.js';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
-import { defineTool } from './define.js';
+import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
@@ -91,14 +91,14 @@ export const updateRecord = defineTool({
             z
               .string()
               .max(100)
-              // checked, not listed as a pattern: the description shows the form, and tools/list stays small
+              // checked, not listed as a pattern, and not described: the tool's description says to pass
+              // get_record's etag, and a wrong one is refused with its form (tools/list stays under 20 KB)
               .refine(
                 (t) => /^(W\/)?"[^"\s]*"$/.test(t),
                 'etag is the @odata.etag get_record returns, e.g. W/"1000123".',
               ),
           )
-          .optional()
-          .describe('@odata etag from get_record (W/"123").'),
+          .optional(),
         // not described (tools/list is near its 20 KB): the refusal of a duplicate says when to pass it
         allowDuplicate: z.boolean().optional(),
       },
@@ -123,6 +123,7 @@ export const updateRecord = defineTool({
     id: z.string(),
     updated: z.boolean(),
     changed: z.record(z.string(), z.unknown()),
+    previous: z.record(z.string(), z.unknown()).optional(),
     etag: z.string().optional(),
     url: z.string(),
   }),
@@ -173,45 +174,62 @@ export const updateRecord = defineTool({
       };
     const sent = await completedCallReason(ctx, model, id, values);
     const r = await ctx.client
-      .update(logical, id, sent, { etag: args.etag, signal: ctx.signal, detectDuplicates: !args.allowDuplicate })
+      .update(logical, id, sent, {
+        etag: args.etag,
+        signal: ctx.signal,
+        detectDuplicates: !args.allowDuplicate,
+        readBefore: true,
+      })
       .catch(async (err: unknown) => {
         // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
         throw (
           (await closedRecordRefusal(ctx, model, id, err)) ?? (await updateRefusedByRules(ctx, model, id, sent, err))
         );
       });
-    await ctx.audit.record({
-      tool: 'update_record',
-      entity: r.model.logicalName,
-      id,
-      action: 'update',
-      columns: values,
-      caller: ctx.caller,
-    });
     // what was written: Dataverse adds a money column's currency to the row, which this update did not change
     const written = new Set(Object.keys(sent).map((k) => writtenColumn(model, k)?.logicalName ?? k));
     // a state goes with its status reason and a reason with its state (writeBody sends both): the one the model
     // did not give is a change too ("Active" reopening a case sets it In Progress), and is said
     if (written.has('statecode') || written.has('statuscode'))
       for (const c of ['statecode', 'statuscode']) written.add(c);
-    const changed: Record<string, unknown> = Object.fromEntries(
-      Object.entries(compactRow(r.model, r.row, undefined, (e, c) => ctx.policy.canRead(e, c))).filter(([k]) =>
-        written.has(k),
-      ),
-    );
-    // a cleared column comes back null, which compactRow leaves out as noise: here it is the change made
-    for (const [key, value] of Object.entries(r.row)) {
-      if (value !== null || key.includes('@')) continue;
-      const column = /^_(.+)_value$/.exec(key)?.[1] ?? key;
-      if (written.has(column) && ctx.policy.canRead(r.model.logicalName, column)) changed[column] = null;
-    }
-    const structured = { entity: r.model.logicalName, id, updated: true, changed, etag: r.etag, url };
+    const changed = writtenColumns(ctx, r.model, r.row, written);
+    const previous = r.before ? writtenColumns(ctx, r.model, r.before, written) : undefined;
+    await ctx.audit.record({
+      tool: 'update_record',
+      entity: r.model.logicalName,
+      id,
+      action: 'update',
+      columns: values,
+      ...(previous ? { previous } : {}),
+      caller: ctx.caller,
+    });
+    const structured = { entity: r.model.logicalName, id, updated: true, changed, previous, etag: r.etag, url };
     // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
     const name = r.name ?? ctx.recordName;
     const which = name ? `"${name}" (${id})` : id;
     return {
       structured,
-      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)} (etag ${r.etag}).`,
+      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${previous ? `; before: ${JSON.stringify(previous)}` : ''} (etag ${r.etag}).`,
     };
   },
 });
+
+/**
+ * The columns written, as the model reads them (choices with labels, lookups with names), from a row read
+ * before or after the change. A column without a value is null here: compactRow leaves it out as noise, but
+ * "cleared" and "was empty" are what the user needs to see.
+ */
+function writtenColumns(
+  ctx: ToolContext,
+  model: EntityModel,
+  row: Row,
+  written: ReadonlySet<string>,
+): Record<string, unknown> {
+  const readable = (e: string, c: string) => ctx.policy.canRead(e, c);
+  const out: Record<string, unknown> = Object.fromEntries(
+    Object.entries(compactRow(model, row, undefined, readable)).filter(([k]) => written.has(k)),
+  );
+  for (const column of written)
+    if (!(column in out) && readable(model.logicalName, column) && model.columns.has(column)) out[column] = null;
+  return out;
+}

@@ -116,6 +116,34 @@ describe('client: throttling, retries and writes that never duplicate', () => {
     });
   });
 
+  it("an update's read of the columns before it: a record gone is not found, and nothing is sent; one the role may not read is still updated, without them", async () => {
+    const missing = '00000000-0000-0000-0000-0000000000ab';
+    const since = emu.requests().length;
+    await expect(client.update('lead', missing, { subject: 'x' }, { readBefore: true })).rejects.toMatchObject({
+      kind: 'not_found',
+    });
+    expect(
+      apiRequests(emu, since)
+        .filter((r) => r.url.includes(missing))
+        .map((r) => r.method),
+    ).toEqual(['GET']);
+    const { id } = await client.create('lead', { lastname: 'BeforeRead', subject: 'v1' });
+    const read = await client.update('lead', id, { subject: 'v2' }, { readBefore: true });
+    expect(read.before).toMatchObject({ subject: 'v1' });
+    expect(read.row).toMatchObject({ subject: 'v2' });
+    // Dataverse answers 403 to a read the role lacks (prvReadLead); the write itself is a different privilege
+    emu.addFault({
+      match: { method: 'GET', path: `/api/data/v9.2/leads(${id})` },
+      response: {
+        status: 403,
+        body: { error: { code: '0x80040220', message: 'Principal user is missing prvReadLead privilege' } },
+      },
+    });
+    const blind = await client.update('lead', id, { subject: 'v3' }, { readBefore: true });
+    expect(blind.before).toBeUndefined();
+    expect(emu.rows('lead').find((l) => l.leadid === id)!.subject).toBe('v3');
+  });
+
   it('createMany sends $batch requests; a batch whose answer is lost is retried without duplicates', async () => {
     emu.addFault({ match: { method: 'POST', path: '/api/data/v9.2/$batch' }, action: 'reset-after' });
     const records = Array.from({ length: 250 }, (_, i) => ({

@@ -611,7 +611,10 @@ describe('write tools: create_lead, create_case, update_record', () => {
   });
 
   it('update_record changes writable columns, returns the new etag, refuses stale etags and never creates', async () => {
-    const opp = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const opp = emu.rows('opportunity').find((o) => o.statecode === 0 && o.salesstage !== 2)!;
+    const stages = ['Qualify (0)', 'Develop (1)', 'Propose (2)', 'Close (3)'];
+    // what the columns held: the answer and the audit say it, for the user to see the change and undo it
+    const was = { estimatedvalue: opp.estimatedvalue, salesstage: stages[opp.salesstage as number] };
     const before = await h.call('get_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),
@@ -627,12 +630,23 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(r.structuredContent).toMatchObject({
       updated: true,
       changed: { estimatedvalue: 123456, salesstage: 'Propose (2)' },
+      previous: was,
     });
     expect(r.structuredContent.etag).not.toBe(before.structuredContent.etag);
     // given by id, the record is named back (its name is no change, so not among those listed)
     expect(textOf(r)).toBe(
-      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)"} (etag ${r.structuredContent.etag}).`,
+      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)"}; before: ${JSON.stringify(was)} (etag ${r.structuredContent.etag}).`,
     );
+    const audited = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.id === opp.opportunityid && e.tool === 'update_record');
+    expect(audited.at(-1)).toMatchObject({
+      action: 'update',
+      columns: { estimatedvalue: 123456, salesstage: 'Propose' },
+      previous: was,
+    });
     const stale = await h.call('update_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),
@@ -654,6 +668,38 @@ describe('write tools: create_lead, create_case, update_record', () => {
       values: { creditlimit: 1 },
     });
     expect(textOf(forbidden)).toMatch(/Error \(policy\)/);
+  });
+
+  it('update_record says what each column held before: an empty one as null; sensitive ones withheld in the audit', async () => {
+    const contact = emu.rows('contact').find((c) => c.emailaddress1 && c.telephone1 && !c.description)!;
+    const id = String(contact.contactid);
+    const was = { emailaddress1: contact.emailaddress1, telephone1: contact.telephone1 };
+    const r = await h.call('update_record', {
+      entity: 'contact',
+      id,
+      values: { emailaddress1: 'new.address@example.org', telephone1: null, description: 'Met at the fair' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.changed).toEqual({
+      emailaddress1: 'new.address@example.org',
+      telephone1: null,
+      description: 'Met at the fair',
+    });
+    expect(r.structuredContent.previous).toEqual({ ...was, description: null });
+    expect(textOf(r)).toContain(`; before: ${JSON.stringify({ ...was, description: null })} (etag`);
+    const entry = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.id === id)
+      .at(-1);
+    // contact details are sensitive in the built-in policy: neither the new value nor the old is audited
+    expect(entry.columns).toEqual({
+      emailaddress1: '[withheld]',
+      telephone1: '[withheld]',
+      description: 'Met at the fair',
+    });
+    expect(entry.previous).toEqual({ emailaddress1: '[withheld]', telephone1: '[withheld]', description: null });
   });
 
   it('update_record: an etag given as its version number alone is that etag; one that cannot be an etag is refused', async () => {
