@@ -205,6 +205,21 @@ export class ConditionBuilder {
         );
       return { column: [...prefix, r.column.logicalName].join('/'), op: 'currentUser' };
     }
+    // by name is through the lookup, which the policy may not follow (an opportunity's originating lead): the
+    // model can still find the record by name in its own table and compare with its id, so that is said
+    const navs = navsOf(r.model, r.column.logicalName);
+    if (this.follows && navs.length && !navs.some((n) => this.follows!(r.model!.logicalName, n.navigationProperty))) {
+      const finds = await Promise.all(
+        navs.map(async (n) => {
+          const name = (await this.models.entity(n.target).catch(() => undefined))?.primaryNameAttribute || 'name';
+          return `on ${n.target} with where {"${name}": ${JSON.stringify(values[0])}}`;
+        }),
+      );
+      throw policyError(
+        `${r.model.logicalName}.${r.column.logicalName} holds a record id; matching it by name ('${String(values[0])}') follows it, which this server's policy does not allow.`,
+        `Find the record by name with query_entities ${finds.join(', or ')}, then compare with its id: {"${c.column}": "<its id>"}.`,
+      );
+    }
     return { ...c, column: [...prefix, r.column.logicalName, 'name'].join('/') };
   }
 

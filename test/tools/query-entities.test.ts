@@ -715,6 +715,49 @@ describe('query_entities', () => {
     }
   });
 
+  it('a lookup by name that the policy does not follow is refused with the two queries that ask it, which answer', async () => {
+    // the built-in policy reads an opportunity's originating lead but does not follow it: "the deal that came
+    // from Jo Park's lead"
+    const made = await h.call('create_lead', {
+      firstName: 'Jo',
+      lastName: 'Parkinson',
+      email: 'jo.parkinson@example.org',
+      company: 'Parkinson Widgets',
+      subject: '200 seats',
+    });
+    const leadId = String(made.structuredContent.id);
+    const qualified = await h.call('update_record', { entity: 'lead', id: leadId, values: { statecode: 'Qualified' } });
+    expect(qualified.isError, textOf(qualified)).toBeFalsy();
+    const lead = emu.rows('lead').find((l) => l.leadid === leadId)!;
+    const opp = emu.rows('opportunity').find((o) => JSON.stringify(o.originatingleadid ?? null).includes(leadId))!;
+    expect(opp).toBeDefined();
+    const since = emu.requests().length;
+    const byName = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { originatingleadid: String(lead.fullname) },
+      select: ['name'],
+    });
+    expect(textOf(byName)).toBe(
+      `Error (policy): opportunity.originatingleadid holds a record id; matching it by name ('${lead.fullname}') follows it, which this server's policy does not allow.\nHow to fix: Find the record by name with query_entities on lead with where {"fullname": "${lead.fullname}"}, then compare with its id: {"originatingleadid": "<its id>"}.`,
+    );
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.startsWith('/api/data/v9.2/opportunities')),
+    ).toEqual([]);
+    const found = await h.call('query_entities', { entity: 'lead', where: { fullname: String(lead.fullname) } });
+    const leadIds = found.structuredContent.records.map((r: { id: string }) => r.id);
+    expect(leadIds).toContain(lead.leadid);
+    const asked = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { originatingleadid: { in: leadIds } },
+      select: ['name'],
+    });
+    expect(asked.isError, textOf(asked)).toBeFalsy();
+    expect(ids(asked)).toContain(String(opp.opportunityid));
+  });
+
   // Prisma's and MongoDB's filter shape, which models write often: {column: value, column: {op: value}}
   it('an object of column names is one condition per column, all of them to hold', async () => {
     const accounts = emu.rows('account');
