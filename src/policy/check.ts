@@ -150,14 +150,18 @@ export class ReadChecker {
         );
       throw unknownColumn(entity, name, this.suggestions(entity, name));
     }
-    if (!this.policy.canRead(entity.logicalName, col.logicalName))
+    // Dataverse keeps a party list's people as the activity's parties, not in a column of its rows: where the
+    // policy lets those be read, that is the answer to "select from/to", whether or not it lists the column
+    const parties = `${entity.logicalName}_activity_parties`;
+    const partyList =
+      col.type === 'PartyList' &&
+      (this.policy.canRead(entity.logicalName, col.logicalName) || this.policy.canFollow(entity.logicalName, parties));
+    if (!partyList && !this.policy.canRead(entity.logicalName, col.logicalName))
       throw policyError(
         `The column '${col.logicalName}' of ${entity.logicalName} is not readable under this server's policy.`,
         `Readable columns of ${entity.logicalName}: ${this.policy.readableList(entity.logicalName).join(', ')}.`,
       );
-    if (col.type === 'PartyList') {
-      // Dataverse keeps a party list's people as the activity's parties, not in a column of its rows
-      const parties = `${entity.logicalName}_activity_parties`;
+    if (partyList) {
       throw new DynamicsMcpError(
         'bad_input',
         `'${col.logicalName}' of ${entity.logicalName} is a list of people (${col.label}): it is read through the relationship '${parties}', not as a column.`,

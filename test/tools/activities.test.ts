@@ -255,6 +255,27 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(apiRequests(emu, since).filter((q) => q.url.includes('description'))).toEqual([]);
   });
 
+  it("an email's from and to asked for as columns are answered with its parties, which the policy lets be read", async () => {
+    // the built-in policy lists neither column (they are no columns of a row) but follows email_activity_parties
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', { entity: 'email', select: ['subject', 'from', 'to'], top: 2 });
+    expect(textOf(r)).toBe(
+      "Error (bad_input): 'from' of email is a list of people (From): it is read through the relationship 'email_activity_parties', not as a column.\nHow to fix: Expand 'email_activity_parties' (each party's partyid and participationtypemask: 1 is From, 2 To). To find records by a person, use where: {\"from\": \"<name or id>\"} (eq or in).",
+    );
+    expect(apiRequests(emu, since).filter((q) => q.url.includes('/emails'))).toEqual([]);
+    const expanded = await h.call('query_entities', {
+      entity: 'email',
+      select: ['subject'],
+      expand: [{ relation: 'email_activity_parties' }],
+      top: 2,
+    });
+    expect(expanded.isError, textOf(expanded)).toBeFalsy();
+    expect(expanded.structuredContent.records[0].email_activity_parties[0]).toHaveProperty('participationtypemask');
+    // a column the policy leaves out that is no party list is still refused as the policy's
+    const cc = await h.call('query_entities', { entity: 'email', select: ['subject', 'description'], top: 1 });
+    expect(textOf(cc)).toMatch(/^Error \(policy\): The column 'description' of email is not readable/);
+  });
+
   // every kind of activity has a row in ActivityPointer (a real organisation has letters, faxes, its own
   // activity tables): the list shows only the kinds whose own table the policy lets the model read
   it('a policy that leaves emails out shows none through the list: not listed, counted, expanded, read or probed', async () => {
