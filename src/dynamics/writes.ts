@@ -291,32 +291,36 @@ export class RecordWriter {
     // update by id names it too); it is taken out of the row, which holds what changed
     const primary = model.primaryNameAttribute;
     const naming = !!primary && !columns.includes(primary) && this.deps.policy.canRead(model.logicalName, primary);
-    const select = columns
+    // the columns written that the model may read: what the answer shows, before and after
+    const shown = columns
       .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
-      .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')))
-      .concat(naming ? [primary] : []);
+      .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));
+    // never without $select, which would bring back every column: the key where nothing else may be read
+    const select = shown.length || naming ? shown.concat(naming ? [primary] : []) : [model.primaryIdAttribute];
     const named = (row: Row) => {
       const name = row[primary];
       if (naming) delete row[primary];
       return typeof name === 'string' ? name : undefined;
     };
-    const path = `${API}/${model.entitySetName}(${key})${select.length ? `?$select=${q(select.join(','))}` : ''}`;
+    const path = `${API}/${model.entitySetName}(${key})?$select=${q(select.join(','))}`;
     // the columns as they are, read just before the change, for the answer and the audit to say what each was:
     // a user sees a wrong change at once, and can have it put back. A record gone is said as the update would
-    // say it; a role that may write but not read the record costs the old values only
-    const before = opts.readBefore
-      ? await this.deps.transport
-          .send({
-            method: 'GET',
-            path,
-            headers: { prefer: ANNOTATIONS },
-            idempotent: true,
-            accept: [403],
-            signal: opts.signal,
-            context: { entity: model.logicalName, id: key },
-          })
-          .then((b) => (b.status === 403 ? undefined : rowOf(b, `the read of ${model.logicalName} ${key}`)))
-      : undefined;
+    // say it; a role that may write but not read the record costs the old values only, and columns the policy
+    // lets be written but not read are not read before either
+    const before =
+      opts.readBefore && shown.length
+        ? await this.deps.transport
+            .send({
+              method: 'GET',
+              path,
+              headers: { prefer: ANNOTATIONS },
+              idempotent: true,
+              accept: [403],
+              signal: opts.signal,
+              context: { entity: model.logicalName, id: key },
+            })
+            .then((b) => (b.status === 403 ? undefined : rowOf(b, `the read of ${model.logicalName} ${key}`)))
+        : undefined;
     const r = await this.deps.transport.send({
       method: 'PATCH',
       path,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -700,6 +701,35 @@ describe('write tools: create_lead, create_case, update_record', () => {
       description: 'Met at the fair',
     });
     expect(entry.previous).toEqual({ emailaddress1: '[withheld]', telephone1: '[withheld]', description: null });
+  });
+
+  it('update_record of a column the policy lets be written but not read: nothing is read before, nor after', async () => {
+    const policy = builtInPolicyWith('write-only', (e) => ({
+      ...e,
+      lead: { read: ['leadid', 'lastname'], write: ['description'] },
+    }));
+    const blind = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const lead = emu.rows('lead').filter((l) => l.statecode === 0)[1]!;
+      const since = emu.requests().length;
+      const r = await blind.call('update_record', {
+        entity: 'lead',
+        id: String(lead.leadid),
+        values: { description: 'Called back' },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ updated: true, changed: {} });
+      expect(r.structuredContent.previous).toBeUndefined();
+      expect(textOf(r)).not.toContain('before:');
+      expect(emu.rows('lead').find((l) => l.leadid === lead.leadid)!.description).toBe('Called back');
+      // the PATCH asks back for the key alone: without $select it would bring back every column
+      const sent = apiRequests(emu, since).filter((q) => q.url.includes(`leads(${lead.leadid})`));
+      expect(sent.map((q) => `${q.method} ${decodeURIComponent(q.url)}`)).toEqual([
+        `PATCH /api/data/v9.2/leads(${lead.leadid})?$select=leadid`,
+      ]);
+    } finally {
+      await blind.close();
+    }
   });
 
   it('update_record: an etag given as its version number alone is that etag; one that cannot be an etag is refused', async () => {
