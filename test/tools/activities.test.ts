@@ -130,6 +130,21 @@ describe("a record's activities as one list (activitypointer)", () => {
       },
     });
     expect(textOf(notAbout).split('\n')[0]).toBe('0 task records.');
+    // a query that asks through the Regarding too (its deals' and contacts' calls, as account_brief does)
+    // already reaches the related records: only where the people's calls are is said
+    const through = await h.call('query_entities', {
+      entity: 'task',
+      where: {
+        or: [
+          { regardingobjectid: String(account.accountid) },
+          { 'regardingobjectid_contact_task/parentcustomerid': String(account.accountid) },
+        ],
+        createdon: { lt: '2000-01-01' },
+      },
+    });
+    expect(textOf(through).split('\n')[0]).toBe(
+      '0 task records. An email, call or meeting a person was on names them among its parties: query email, phonecall or appointment with {"<table>_activity_parties": {"partyid": "<their name>"}}.',
+    );
     // the account's own list of activities, empty, says the same; a deal's list with some in it does not
     const own = await h.call('get_record', {
       entity: 'account',

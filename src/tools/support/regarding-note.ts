@@ -24,12 +24,15 @@ const AS_PARTY =
  */
 export function regardingOnlyNote(model: EntityModel, where: Condition): string {
   if (!model.columns.has('regardingobjectid')) return '';
-  const asks = leavesOutsideNot(where).some(
-    (c) => c.column.trim().toLowerCase() === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in'),
-  );
-  return asks
-    ? ` Only activities whose Regarding is that record itself are found: ${ONLY_ITS_OWN}; to include them, ${BY_IDS}. And ${AS_PARTY}.`
-    : '';
+  const leaves = leavesOutsideNot(where).map((c) => ({ ...c, column: c.column.trim().toLowerCase() }));
+  const asks = leaves.some((c) => c.column === 'regardingobjectid' && (c.op === 'eq' || c.op === 'in'));
+  if (!asks) return '';
+  // conditions through the Regarding (regardingobjectid_opportunity_task/parentaccountid: the account's deals'
+  // tasks, as account_brief asks) already reach related records: only the parties are left to say
+  const related = leaves.some((c) => c.column.startsWith('regardingobjectid_') && c.column.includes('/'));
+  return related
+    ? ` ${AS_PARTY[0]!.toUpperCase()}${AS_PARTY.slice(1)}.`
+    : ` Only activities whose Regarding is that record itself are found: ${ONLY_ITS_OWN}; to include them, ${BY_IDS}. And ${AS_PARTY}.`;
 }
 
 /**
