@@ -91,6 +91,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
         ),
     );
   }
+  // the columns a review names for each deal: every column of 10 deals is ~9 KB the model reads for nothing
+  const DEAL_COLUMNS = '["name", "estimatedvalue", "estimatedclosedate", "stepname", "parentaccountid", "ownerid"]';
   server.registerPrompt(
     'review_pipeline',
     {
@@ -102,15 +104,15 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       user(
         `Call pipeline_summary${from || to ? ` with from ${from ?? '(start)'} and to ${to ?? '(end)'}` : ' for the current quarter'}, by stage and then by owner. ` +
           'For the trend, call aggregate_records on opportunity with where {"statecode": "Won", "actualclosedate": "last 6 months"}, groupBy "actualclosedate by month" and measures "count, sum(actualvalue_base)". ' +
-          'Then find open deals whose close date has passed: query_entities on opportunity with where {"statecode": "Open", "estimatedclosedate": {"lt": "today"}}, orderBy "estimatedvalue desc". ' +
+          `Then find open deals whose close date has passed: query_entities on opportunity with where {"statecode": "Open", "estimatedclosedate": {"lt": "today"}}, orderBy "estimatedvalue desc", select ${DEAL_COLUMNS}. ` +
           // a customer nobody has spoken to lately is a risk the totals do not show
-          'And find the largest open deals with no call logged in the last 30 days: query_entities on opportunity with where {"statecode": "Open", "phonecalls": {"none": {"createdon": "last 30 days"}}}, orderBy "estimatedvalue desc", top 10. ' +
+          `And find the largest open deals with no call logged in the last 30 days: query_entities on opportunity with where {"statecode": "Open", "phonecalls": {"none": {"createdon": "last 30 days"}}}, orderBy "estimatedvalue desc", top 10, select ${DEAL_COLUMNS}. ` +
           'Write a short executive summary: total and weighted pipeline, where it is concentrated, the largest deals and their accounts, whether wins are rising or falling, and any risk you see (e.g. value stuck in early stages, overdue deals, large deals nobody has called lately). ' +
           'For each overdue deal, suggest a new close date or closing it (update_record with statecode "Won" or "Lost"), and change nothing until the user says so.' +
           // a deal nobody is to do anything about is the other risk a review finds: its next step is a task
           (readOnly
             ? ''
-            : ' Last, list the largest open deals with no open task (query_entities on opportunity with where {"statecode": "Open", "tasks": {"none": {"statecode": "Open"}}}, orderBy "estimatedvalue desc", top 10) and offer a follow-up task for each (create_record on task with subject, regardingobjectid the deal and scheduledend), made only for the deals the user picks.'),
+            : ` Last, list the largest open deals with no open task (query_entities on opportunity with where {"statecode": "Open", "tasks": {"none": {"statecode": "Open"}}}, orderBy "estimatedvalue desc", top 10, select ${DEAL_COLUMNS}) and offer a follow-up task for each (create_record on task with subject, regardingobjectid the deal and scheduledend), made only for the deals the user picks.`),
       ),
   );
   server.registerPrompt(

@@ -493,12 +493,12 @@ describe('describe_entity, get_record, resources and prompts', () => {
     });
     const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
     const text = (p.messages[0]!.content as { text: string }).text;
-    const args = /query_entities on opportunity with where (\{.*?\}\}), orderBy "(.*?)"/.exec(text)!;
+    const args = /query_entities on opportunity with where (\{.*?\}\}), orderBy "(.*?)", select (\[.*?\])/.exec(text)!;
     const r = await h.call('query_entities', {
       entity: 'opportunity',
       where: JSON.parse(args[1]!),
       orderBy: args[2],
-      select: ['name', 'estimatedclosedate'],
+      select: JSON.parse(args[3]!),
       top: 500,
     });
     expect(r.isError, textOf(r)).toBeFalsy();
@@ -519,17 +519,21 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const text = (p.messages[0]!.content as { text: string }).text;
     const at = text.indexOf(lead);
     expect(at, lead).toBeGreaterThan(-1);
-    const args = /^ ?query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+)/.exec(
-      text.slice(at + lead.length),
-    )!;
+    const args =
+      /^ ?query_entities on opportunity with where (\{.*?\}\}\}), orderBy "(.*?)", top (\d+), select (\[.*?\])/.exec(
+        text.slice(at + lead.length),
+      )!;
     const r = await h.call('query_entities', {
       entity: 'opportunity',
       where: JSON.parse(args[1]!),
       orderBy: args[2],
-      select: ['name', 'estimatedvalue'],
+      select: JSON.parse(args[4]!),
       top: Number(args[3]),
     });
     expect(r.isError, textOf(r)).toBeFalsy();
+    // the columns a review names, not every column of every deal (a money column comes with its currency)
+    const named = new Set(['id', 'transactioncurrencyid', ...JSON.parse(args[4]!)]);
+    expect(Object.keys(r.structuredContent.records[0] ?? {}).filter((k) => !named.has(k))).toEqual([]);
     return { text, r, top: Number(args[3]) };
   };
 
