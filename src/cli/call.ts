@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { closest } from '../policy/suggest.js';
 import type { ServerDeps } from '../server.js';
 import { createServer } from '../server.js';
 
@@ -36,8 +37,17 @@ export async function callTool(
   await client.connect(b);
   try {
     const { tools } = await client.listTools();
-    if (!tools.some((t) => t.name === tool))
-      return { ok: false, output: `No tool '${tool}'. Tools: ${tools.map((t) => t.name).join(', ')}.` };
+    if (!tools.some((t) => t.name === tool)) {
+      const meant = closest(
+        tool,
+        tools.map((t) => t.name),
+        1,
+      )[0];
+      return {
+        ok: false,
+        output: `No tool '${tool}'${meant ? ` (did you mean ${meant}?)` : ''}. Tools: ${tools.map((t) => t.name).join(', ')}.`,
+      };
+    }
     const r = (await client.callTool({ name: tool, arguments: args }, undefined, {
       onprogress: (p) => onProgress(`${p.message ?? ''} (${p.progress}${p.total ? `/${p.total}` : ''})`),
       resetTimeoutOnProgress: true,

@@ -709,6 +709,11 @@ describe('dynamics-mcp call', () => {
       env: { PATH: process.env.PATH! },
     }).catch((e: { stderr: string }) => e);
     expect(notJson.stderr).toContain('must be a JSON object');
+    const tool = await run(process.execPath, [BIN, 'call', '--demo', 'query_entity', '{}'], {
+      env: { PATH: process.env.PATH! },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((tool as { code?: number }).code).toBe(1);
+    expect(tool.stderr).toContain("No tool 'query_entity' (did you mean query_entities?). Tools: describe_entity,");
     // an option spelt another way is named, with the one meant, before anything starts
     const option = await run(process.execPath, [BIN, 'call', '--demo', '--readonly', 'describe_entity', '{}'], {
       env: { PATH: process.env.PATH! },
