@@ -209,7 +209,7 @@ export const updateRecord = defineTool({
     const which = name ? `"${name}" (${id})` : id;
     return {
       structured,
-      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${previous ? `; before: ${JSON.stringify(previous)}` : ''} (etag ${r.etag}).`,
+      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).`,
     };
   },
 });
@@ -232,4 +232,14 @@ function writtenColumns(
   for (const column of written)
     if (!(column in out) && readable(model.logicalName, column) && model.columns.has(column)) out[column] = null;
   return out;
+}
+
+/**
+ * "; before: {…}", or, where every column already held what was written, that it did: the model would
+ * otherwise tell the user it changed something (Dynamics still records the save: a new modifiedon and etag)
+ */
+function beforeText(changed: Record<string, unknown>, previous: Record<string, unknown> | undefined): string {
+  if (!previous) return '';
+  const same = Object.keys(changed).every((k) => JSON.stringify(changed[k]) === JSON.stringify(previous[k]));
+  return same ? '; it already had these values' : `; before: ${JSON.stringify(previous)}`;
 }

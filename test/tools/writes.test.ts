@@ -701,6 +701,14 @@ describe('write tools: create_lead, create_case, update_record', () => {
       description: 'Met at the fair',
     });
     expect(entry.previous).toEqual({ emailaddress1: '[withheld]', telephone1: '[withheld]', description: null });
+    // the same update again changes nothing, which is said rather than listed as a change
+    const again = await h.call('update_record', {
+      entity: 'contact',
+      id,
+      values: { emailaddress1: 'new.address@example.org', telephone1: null, description: 'Met at the fair' },
+    });
+    expect(again.structuredContent.previous).toEqual(again.structuredContent.changed);
+    expect(textOf(again)).toMatch(/: \{.*\}; it already had these values \(etag W\/"\d+"\)\.$/);
   });
 
   it('update_record of a column the policy lets be written but not read: nothing is read before, nor after', async () => {
