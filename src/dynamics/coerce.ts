@@ -32,6 +32,16 @@ function isRealMoment(s: string): boolean {
 
 const optionList = (c: ColumnModel) => (c.options ?? []).map((o) => `${o.value} (${o.label})`).join(', ');
 
+/**
+ * A label as compared: any casing, and British spelling of the American labels Dynamics ships ("Cancelled" is
+ * a case's and an activity's "Canceled" state, as users outside the US write it)
+ */
+const labelKey = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/cancell/g, 'cancel');
+
 /** A choice value from its number or its label (any casing): the model sees labels, Dataverse wants numbers. */
 export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   if (typeof v === 'number' && Number.isInteger(v)) {
@@ -42,12 +52,12 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   if (typeof v === 'string') {
     const n = Number(v);
     if (v.trim() !== '' && Number.isInteger(n)) return optionValue(c, n, entity);
-    const hit = c.options?.find((o) => o.label.toLowerCase() === v.trim().toLowerCase());
+    const hit = c.options?.find((o) => labelKey(o.label) === labelKey(v));
     if (hit) return hit.value;
     // "High (1)", as the tools return a choice: that choice, when the label and the number agree
     const both = /^(.*?)\s*\((-?\d+)\)$/.exec(v.trim());
     const byNumber = both ? c.options?.find((o) => o.value === Number(both[2])) : undefined;
-    if (byNumber && byNumber.label.toLowerCase() === both![1]!.toLowerCase()) return byNumber.value;
+    if (byNumber && labelKey(byNumber.label) === labelKey(both![1]!)) return byNumber.value;
     if (both && byNumber)
       throw badInput(
         `'${v}' names two values of ${entity}.${c.logicalName}: ${byNumber.value} is ${byNumber.label}.`,

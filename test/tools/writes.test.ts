@@ -964,6 +964,23 @@ describe('write tools: create_lead, create_case, update_record', () => {
       statecode: 0,
       statuscode: 3,
     });
+    // cancelling is an update of the state too, spelt either way: Dynamics' own labels are the case state
+    // "Canceled" and its status reason "Cancelled"
+    const toCancel = solved; // active again
+    const cancelled = await h.call('update_record', {
+      entity: 'incident',
+      id: String(toCancel.incidentid),
+      values: { statecode: 'Cancelled' },
+    });
+    expect(cancelled.isError, textOf(cancelled)).toBeFalsy();
+    expect(cancelled.structuredContent.changed).toMatchObject({ statecode: 'Canceled (2)' });
+    expect(emu.rows('incident').find((i) => i.incidentid === toCancel.incidentid)).toMatchObject({ statecode: 2 });
+    const back = await h.call('update_record', {
+      entity: 'incident',
+      id: String(toCancel.incidentid),
+      values: { statecode: 'active', statuscode: 'in progress' },
+    });
+    expect(back.isError, textOf(back)).toBeFalsy();
     // resolving takes CloseIncident and what resolved it: refused here, by state or by a Resolved reason
     const sent = emu.requests().length;
     for (const values of [{ statecode: 1 }, { statuscode: 'Problem Solved' }]) {
