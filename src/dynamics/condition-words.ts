@@ -63,6 +63,9 @@ export type ConditionOp = (typeof CONDITION_OPS)[number];
 const OP_ALIASES = new Map<string, string>(
   Object.entries({
     like: 'contains, startswith or endswith, with the text alone (no % or *)',
+    // text is compared without case anyway (the organisation's collation); and there are no regular expressions
+    ilike: 'contains, startswith or endswith, with the text alone (no % or *): text is compared in any casing',
+    regex: 'contains, startswith or endswith: Dataverse has no regular expressions',
     '=': 'eq',
     '==': 'eq',
     equals: 'eq',

@@ -1594,6 +1594,24 @@ describe('query_entities', () => {
     expect(textOf(like)).toMatch(
       /op 'like' does not exist\. Use contains, startswith or endswith, with the text alone/,
     );
+    // MongoDB's $regex and Postgres' ilike in the object shape: operators, not a lookup path name/regex
+    const beforeOps = emu.requests().length;
+    const regex = await h.call('query_entities', { entity: 'account', where: { name: { $regex: '^Con' } } });
+    expect(textOf(regex)).toMatch(
+      /^Error \(bad_input\): where\.op: op 'regex' does not exist\. Use contains, startswith or endswith: Dataverse has no regular expressions\./,
+    );
+    const ilike = await h.call('query_entities', { entity: 'account', where: { name: { ilike: '%pharma%' } } });
+    expect(textOf(ilike)).toMatch(
+      /op 'ilike' does not exist\. Use contains, startswith or endswith, with the text alone/,
+    );
+    const elem = await h.call('query_entities', { entity: 'account', where: { name: { $elemMatch: 'x' } } });
+    expect(textOf(elem)).toMatch(/op 'elemMatch' does not exist\. Operators: eq, ne,/);
+    expect(
+      emu
+        .requests()
+        .slice(beforeOps)
+        .filter((q) => q.url.startsWith('/api/data/v9.2/accounts')),
+    ).toEqual([]);
     const nested = await h.call('query_entities', {
       entity: 'account',
       select: ['name'],

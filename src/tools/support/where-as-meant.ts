@@ -76,7 +76,8 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
       // Dataverse name is lower case; anything else ($gt, >, like, greaterThan) is an operator, and an unknown
       // one is answered by the condition builder's hint
       const meant = operatorMeant(op) ?? op;
-      if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant))
+      // a key with MongoDB's $ ($regex, $elemMatch) is an operator, never a column: no Dataverse name has one
+      if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant) && !key.startsWith('$'))
         return columnCondition(`${column}/${meant}`, value, issues);
       return { column, op: meant, value };
     }
