@@ -1179,6 +1179,26 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(sent)).toEqual([]);
   });
 
+  it('a client that cannot be asked (no elicitation) has the write made, and the log says it went unconfirmed', async () => {
+    const policy = builtInPolicyWith('confirm-unasked', (e) => ({ ...e, lead: { ...e.lead, confirmWrites: true } }));
+    const plain = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const lead = emu.rows('lead').filter((l) => l.statecode === 0)[2]!;
+      const r = await plain.call('update_record', {
+        entity: 'lead',
+        id: String(lead.leadid),
+        values: { subject: 'Changed unasked' },
+      });
+      expect(r.structuredContent.updated, textOf(r)).toBe(true);
+      expect(emu.rows('lead').find((l) => l.leadid === lead.leadid)!.subject).toBe('Changed unasked');
+      const warned = plain.logs.filter((l) => l.includes('the policy asks the user to confirm this write'));
+      expect(warned).toHaveLength(1);
+      expect(JSON.parse(warned[0]!)).toMatchObject({ entity: 'lead', id: lead.leadid, action: 'update' });
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('update_record asks the user first when the policy says so and the client can be asked', async () => {
     const policy = builtInPolicyWith('confirm', (e) => ({ ...e, lead: { ...e.lead, confirmWrites: true } }));
     const { h: c, asked, user } = await connectAsking(emu, { DYNAMICS_MCP_POLICY: policy });

@@ -220,6 +220,13 @@ export async function declinedByUser(
 ): Promise<'decline' | 'cancel' | undefined> {
   if (!ask) return undefined;
   const choice = await ctx.confirm(message());
+  // a client without MCP elicitation cannot be asked: the write goes ahead (most such clients have the user
+  // approve each tool call themselves), said in the log for the administrator who asked for confirmation
+  if (choice === 'unsupported')
+    ctx.log.warn(
+      { entity: audit.entity, id: audit.id, action: audit.action },
+      "the policy asks the user to confirm this write, but the client cannot ask (it does not support MCP elicitation): it goes ahead on the client's own approval of the tool call",
+    );
   if (choice !== 'decline' && choice !== 'cancel') return undefined;
   const { notDone, ...entry } = audit;
   await ctx.audit.record({
