@@ -154,6 +154,18 @@ export function conditionAsMeant(c: Leaf): Leaf {
   if (Array.isArray(value) && (op === 'eq' || op === 'ne')) return { ...c, op: op === 'eq' ? 'in' : 'notIn' };
   if ((op === 'in' || op === 'notIn') && value !== undefined && value !== null && !Array.isArray(value))
     return { ...c, value: [value] };
+  // a range written as text, as SQL and people say it: "1000000 and 5000000", "2026-01-01 to 2026-03-31" (two
+  // numbers or two ISO dates only: text with " and " in it is no range)
+  const range =
+    (op === 'between' || op === 'notBetween') && typeof value === 'string'
+      ? /^\s*(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s+(?:and|to|-|–)\s+(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s*$/i.exec(
+          value,
+        )
+      : null;
+  if (range) {
+    const bound = (b: string) => (/^-?\d[\d.]*$/.test(b) && !/^\d{4}-/.test(b) ? Number(b) : b);
+    return { ...c, value: [bound(range[1]!), bound(range[2]!)] };
+  }
   if (typeof value !== 'string') return c;
   const lead = /^[%*]+/;
   const trail = /[%*]+$/;

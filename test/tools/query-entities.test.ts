@@ -1476,6 +1476,36 @@ describe('query_entities', () => {
     expect(await find({ between: ['2031-02-01', '2031-02-10'] })).toEqual([made[0], made[1]].sort());
     expect(await find({ notBetween: ['2031-02-01', '2031-02-09'] })).toEqual([made[1], made[2]].sort());
     expect(await find({ le: '2031-02-10' })).toEqual([made[0], made[1]].sort());
+    // the range written as text, as SQL and people say it
+    expect(await find({ between: '2031-02-01 to 2031-02-10' })).toEqual([made[0], made[1]].sort());
+    expect(await find({ between: '2031-02-01 and 2031-02-10' })).toEqual([made[0], made[1]].sort());
+  });
+
+  it('a numeric range written as text ("1000000 and 5000000") is that range; other text is not a range', async () => {
+    const revenues = emu
+      .rows('account')
+      .map((a) => a.revenue)
+      .filter((v): v is number => typeof v === 'number')
+      .sort((a, b) => a - b);
+    const [lo, hi] = [revenues[1]!, revenues[4]!];
+    const inRange = emu
+      .rows('account')
+      .filter((a) => typeof a.revenue === 'number' && a.revenue >= lo && a.revenue <= hi)
+      .map((a) => String(a.accountid))
+      .sort();
+    expect(inRange.length).toBeGreaterThan(1);
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { revenue: { between: `${lo} and ${hi}` } },
+      top: 5000,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ids(r)).toEqual(inRange);
+    const text = await h.call('query_entities', { entity: 'account', where: { name: { between: 'A and C' } } });
+    expect(textOf(text)).toBe(
+      'Error (bad_input): "between" on name needs a list of 2 values.\nHow to fix: e.g. "value": [10, 20].',
+    );
   });
 
   it("a deal's emails are read (who wrote to whom, when, about what) but not their bodies, and never written", async () => {
