@@ -85,11 +85,11 @@ export class MetadataCache implements ModelSource {
         this.listed = true;
         this.onFirstList(list);
       },
-      () => {},
+      // a failed read is not kept: the next call asks again
+      () => {
+        if (this.list?.value === value) this.list = null;
+      },
     );
-    value.catch(() => {
-      if (this.list?.value === value) this.list = null;
-    });
     return value;
   }
 
