@@ -27,6 +27,13 @@ function clean(message: string): string {
 /** DuplicateRecordsFound: a create refused by the organisation's duplicate detection rules (DUP) */
 export const DUPLICATE_RULES_CODE = '0x80040333';
 
+/**
+ * IsvAborted: the organisation's own code (a synchronous plug-in's InvalidPluginExecutionException) refused the
+ * request with a message written for the user (COMPOSE: 400 by default; the plug-in may choose another status).
+ * A synchronous plug-in's exception cancels and rolls back the whole operation (Handle exceptions in plug-ins).
+ */
+export const PLUGIN_REFUSED_CODE = '0x80040265';
+
 export interface ErrorContext {
   entity?: string;
   id?: string;
@@ -51,6 +58,15 @@ export function mapDataverseError(
   const what = ctx.entity ? `${ctx.entity}${ctx.id ? ` ${ctx.id}` : ''}` : 'the record';
   const base = { status, code };
   if (status === 401) return applicationUserMissing(message);
+  // checked before the status: a plug-in's refusal means the same whatever status it chose, and the same
+  // request is refused the same way (its types and lengths were fine: describe_entity will not help)
+  if (code === PLUGIN_REFUSED_CODE)
+    return new DynamicsMcpError(
+      'validation',
+      `Business logic set up in this organisation (a plug-in${ctx.entity ? ` on ${ctx.entity}` : ''}) refused the request, and nothing of it was saved: ${message}`,
+      "Do what its message asks (a value it names, another state first) and try again, or tell the user what it says: it is the organisation's own rule, so the same request is refused again. A Dynamics administrator or developer owns it.",
+      { ...base, retryable: false },
+    );
   // DUP: duplicate detection answers 500 with DuplicateRecordsFound (asked for on creates: write-body.ts)
   if (code === DUPLICATE_RULES_CODE)
     return new DynamicsMcpError(

@@ -6,10 +6,10 @@ import { flatHeaders, redirectTarget } from './answers.js';
 import type { TokenProvider } from './auth.js';
 import { sendBatch } from './batch.js';
 import { outboundDispatcher, proxyRefusal } from './dispatcher.js';
-import { type ErrorContext, mapDataverseError, readErrorBody } from './errors.js';
+import { type ErrorContext, mapDataverseError, PLUGIN_REFUSED_CODE, readErrorBody } from './errors.js';
 import { RequestLimiter, sleep } from './limiter.js';
 import { callerTokens } from './obo.js';
-import { decideOnError, decideOnStatus, type RetrySettings } from './retry.js';
+import { decideOnError, decideOnStatus, type RetryDecision, type RetrySettings } from './retry.js';
 import { linkedSignal } from './signals.js';
 import { reportWait } from './waits.js';
 
@@ -159,7 +159,11 @@ export class Transport {
         continue;
       }
       if (res.status >= 400 && !req.accept?.includes(res.status)) {
-        const d = decideOnStatus(res.status, res.headers, counts, req.idempotent, this.s.retry, deadline - Date.now());
+        // a plug-in's refusal comes back the same however often it is asked, whatever status the plug-in chose
+        const d: RetryDecision =
+          readErrorBody(res.text)?.code === PLUGIN_REFUSED_CODE
+            ? { retry: false, reason: 'refused by a plug-in' }
+            : decideOnStatus(res.status, res.headers, counts, req.idempotent, this.s.retry, deadline - Date.now());
         if (res.status === 429) counts.throttle++;
         else counts.transient++;
         this.log.debug(

@@ -1094,6 +1094,53 @@ describe('create_record: accounts, contacts and opportunities', () => {
     }
   });
 
+  // COMPOSE (shared/reference/dataverse-webapi.md §7): a plug-in's InvalidPluginExecutionException is a 400 with
+  // code 0x80040265 and the plug-in's own message; a synchronous plug-in's exception rolls the operation back
+  it("a plug-in's refusal is the organisation's rule in its own words, not a type to fix", async () => {
+    const account = emu.rows('account')[1]!;
+    const plugin = 'Accounts in the Enterprise segment can only be edited by their account manager.';
+    emu.addFault({
+      match: { method: 'PATCH', path: '/api/data/v9.2/accounts(' },
+      response: { status: 400, body: { error: { code: '0x80040265', message: plugin } } },
+    });
+    const r = await h.call('update_record', {
+      entity: 'account',
+      id: String(account.accountid),
+      values: { telephone1: '+1 555 0142' },
+    });
+    expect(r.isError).toBe(true);
+    const text = textOf(r);
+    expect(text).toContain(`(a plug-in on account) refused the request, and nothing of it was saved: ${plugin}`);
+    expect(text).toContain("it is the organisation's own rule, so the same request is refused again");
+    expect(text).not.toContain('describe_entity');
+    expect(emu.rows('account').find((a) => a.accountid === account.accountid)!.telephone1).toBe(account.telephone1);
+    expect(await audit.last()).toMatchObject({
+      tool: 'update_record',
+      id: account.accountid,
+      outcome: expect.stringMatching(/^refused by Dynamics \(validation 0x80040265\): Business logic set up/),
+    });
+    // a plug-in may answer with a status of its choosing (PluginHttpStatusCode): still its rule, not an outage
+    // to wait out, so even a 503 is not sent again
+    // (a create is an upsert by the id it is given, If-None-Match: *)
+    emu.addFault({
+      match: { method: 'PATCH', path: '/api/data/v9.2/accounts(' },
+      response: { status: 503, body: { error: { code: '0x80040265', message: 'New accounts need a territory.' } } },
+    });
+    const since = emu.requests().length;
+    const made = await h.call('create_record', { entity: 'account', values: { name: 'Plug-in Refusal Ltd' } });
+    expect(textOf(made)).toContain(
+      '(a plug-in on account) refused the request, and nothing of it was saved: New accounts need a territory.',
+    );
+    expect(textOf(made)).not.toContain('try again in a minute');
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.method === 'PATCH'),
+    ).toHaveLength(1);
+    expect(emu.rows('account').some((a) => a.name === 'Plug-in Refusal Ltd')).toBe(false);
+  });
+
   it('a write Dynamics refuses is audited with why; input refused before sending is not a write', async () => {
     const lines = async () => (await readFile(audit.path, 'utf8')).trim().split('\n').length;
     const account = emu.rows('account')[0]!;
