@@ -242,7 +242,7 @@ export function quarterInWords(
   const offset = quarterOffset(v, true);
   if (offset !== undefined) return fiscalQuarter(today, fiscal, offset);
   // a quarter by its name ("FY2027 Q1", as pipeline_summary's answers print it)
-  const named = typeof v === 'string' ? namedQuarter(v, fiscal) : undefined;
+  const named = typeof v === 'string' ? namedQuarter(v, fiscal, today) : undefined;
   if (named) return named;
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
   const years = fiscalYearOffset(v);

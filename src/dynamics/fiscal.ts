@@ -60,19 +60,25 @@ export function fiscalQuarter(day: Date, f: OrgCalendar | number, offset = 0): F
 
 /**
  * A quarter by its name, as the answers print it and people say it: "FY2027 Q1", "Q3 2026", "2026-Q3",
- * "FY27 Q1" (the fiscal year by the organisation's own naming, by start or end year). Undefined for anything
- * else.
+ * "FY27 Q1" (the fiscal year by the organisation's own naming, by start or end year), and "Q4" alone: that
+ * quarter of the fiscal year holding `today` (whoever asks for "the Q4 pipeline" means this year's, and which
+ * year name that is depends on the organisation's naming, which a model cannot see). Undefined for anything else.
  */
-export function namedQuarter(text: string, f: OrgCalendar | number): FiscalQuarter | undefined {
+export function namedQuarter(text: string, f: OrgCalendar | number, today = new Date()): FiscalQuarter | undefined {
   const t = text
     .trim()
     .toUpperCase()
     .replace(/[\s_-]+/g, ' ');
-  const m = /^(?:FY ?)?(\d{4}|\d{2}) ?Q([1-4])$/.exec(t) ?? /^Q([1-4]) ?(?:FY ?)?(\d{4}|\d{2})$/.exec(t);
+  const alone = /^Q([1-4])$/.exec(t);
+  const m = /^(?:FY ?)?(\d{4}|\d{2}) ?Q([1-4])$/.exec(t) ?? /^Q([1-4]) ?(?:FY ?)?(\d{4}|\d{2})$/.exec(t) ?? alone;
   if (!m) return undefined;
-  const [year, q] = /^Q/.test(t) ? [m[2]!, m[1]!] : [m[1]!, m[2]!];
-  const name = year.length === 2 ? 2000 + Number(year) : Number(year);
   const fy = fiscalYear(f);
+  const [year, q] = alone
+    ? [fiscalYearName(Number(fiscalYearSpan(today, fy).from.slice(0, 4)), fy), m[1]!]
+    : /^Q/.test(t)
+      ? [m[2]!, m[1]!]
+      : [m[1]!, m[2]!];
+  const name = typeof year === 'number' ? year : year.length === 2 ? 2000 + Number(year) : Number(year);
   const yearOfStart = fiscalYearName(name, f) === name ? name : name - 1;
   const first = fy.startMonth - 1 + 3 * (Number(q) - 1);
   const iso = (d: number) => new Date(d).toISOString().slice(0, 10);

@@ -95,12 +95,12 @@ export const pipelineSummary = defineTool({
                 (q) => (QUARTER_NAMED as readonly string[]).includes(q) || !!namedQuarter(q, 1) || !!spanOf(q, 1),
                 {
                   error:
-                    'quarter is "this", "last", "next", a fiscal quarter by name ("FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
+                    'quarter is "this", "last", "next", a fiscal quarter by name ("Q4" of this fiscal year, "FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
                 },
               ),
           )
           .optional()
-          .describe('A fiscal quarter: this, last, next, e.g. FY2027 Q1; or words: this month, 2026.'),
+          .describe('A fiscal quarter: this, last, next, Q4, FY2027 Q1; or words: this month, 2026.'),
         // any casing ("Stage"); other groupings of deals (by account, rating, …) are aggregate_records' job
         groupBy: z.preprocess(
           // the columns behind them, as describe_entity names them, are the same groupings

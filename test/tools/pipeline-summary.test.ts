@@ -182,7 +182,17 @@ describe('pipeline_summary', () => {
       label: 'FY2026 Q3',
     });
     expect(namedQuarter('Q4 2026', 1)).toEqual(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 1));
-    for (const no of ['Q5 2026', 'Q1', '2026', 'first quarter']) expect(namedQuarter(no, 1), no).toBeUndefined();
+    // "Q4" alone is that quarter of the fiscal year holding today, under the organisation's naming
+    const december = new Date('2026-12-02T10:00:00Z');
+    expect(namedQuarter('Q4', 1, december)).toEqual({ from: '2026-10-01', to: '2026-12-31', label: 'FY2026 Q4' });
+    expect(namedQuarter('q1', july, december)).toEqual({ from: '2026-07-01', to: '2026-09-30', label: 'FY2027 Q1' });
+    expect(namedQuarter(' Q4 ', july, december)).toEqual({ from: '2027-04-01', to: '2027-06-30', label: 'FY2027 Q4' });
+    expect(namedQuarter('Q1', { startMonth: 7, namedByEnd: false }, new Date('2026-05-01T00:00:00Z'))).toEqual({
+      from: '2025-07-01',
+      to: '2025-09-30',
+      label: 'FY2025 Q1',
+    });
+    for (const no of ['Q5 2026', 'Q5', 'Q', '2026', 'first quarter']) expect(namedQuarter(no, 1), no).toBeUndefined();
   });
 
   it('query_entities reads "this quarter", "last quarter" and "next quarter" as the quarters pipeline_summary counts', async () => {
@@ -233,10 +243,23 @@ describe('pipeline_summary', () => {
     expect(textOf(both)).toBe(
       'Error (bad_input): Give "quarter", or "from" and "to", not both.\nHow to fix: Leave out "from", or "quarter".',
     );
-    const other = await h.call('pipeline_summary', { quarter: 'Q3' });
+    const other = await h.call('pipeline_summary', { quarter: 'Q5' });
     expect(textOf(other)).toContain(
-      'quarter is "this", "last", "next", a fiscal quarter by name ("FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
+      'quarter is "this", "last", "next", a fiscal quarter by name ("Q4" of this fiscal year, "FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
     );
+    // a quarter by its number alone is that quarter of this fiscal year, whatever the year's name ("the Q3 pipeline")
+    const current = fiscalQuarter(new Date(), 1);
+    const q3 = fiscalQuarter(new Date(), 1, 3 - Number(current.label.slice(-1)));
+    const byNumber = await h.call('pipeline_summary', { quarter: 'Q3', topDeals: 0 });
+    expect(byNumber.isError, textOf(byNumber)).toBeFalsy();
+    expect(byNumber.structuredContent.period).toEqual(q3);
+    const inQ3 = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { estimatedclosedate: 'q3', statecode: 'Open' },
+      count: true,
+      top: 1,
+    });
+    expect(inQ3.structuredContent?.totalCount, textOf(inQ3)).toBe(byNumber.structuredContent.totals.count);
     // by name, as the answers print it: the next quarter's name is the next quarter
     const next = fiscalQuarter(new Date(), 1, 1);
     for (const quarter of [next.label, next.label.replace(/^FY(\d+) (Q\d)$/, '$2 $1')]) {
