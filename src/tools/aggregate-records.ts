@@ -9,8 +9,8 @@ import { defineTool } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { aggregatePerPeriod } from './support/by-period.js';
-import { emailsAsIds } from './support/emails-as-ids.js';
 import { withGroupTables } from './support/group-tables.js';
+import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import {
   groupsAsMeant,
   MEASURE_SHAPE,
@@ -175,7 +175,9 @@ export const aggregateRecords = defineTool({
       );
     const plain = groups.filter((g) => !g.period);
     // a lookup compared with an email address: the records that have it
-    const conditions = where?.data ? await emailsAsIds(ctx, model.logicalName, toCondition(where.data)) : undefined;
+    const conditions = where?.data
+      ? await lookupValuesAsIds(ctx, model.logicalName, toCondition(where.data))
+      : undefined;
     // a new step each time: the client puts the conditions in front of the steps it is given
     const steps = (): ApplyStep[] => [
       plain.length

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { emailsAsIds } from './support/emails-as-ids.js';
+import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { regardingOnlyNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
@@ -102,7 +102,7 @@ export const queryEntities = defineTool({
     const top = Math.min(args.top, ctx.policy.maxRows);
     await ctx.progress(0, 1, `querying ${args.entity}`);
     // a lookup compared with an email address: the records that have it
-    const where = args.where ? await emailsAsIds(ctx, args.entity, toCondition(args.where)) : undefined;
+    const where = args.where ? await lookupValuesAsIds(ctx, args.entity, toCondition(args.where)) : undefined;
     const page = await ctx.client.query(
       {
         entity: args.entity,
@@ -159,7 +159,7 @@ async function countOnly(
       '"top": 0 returns no rows, so there is nothing to continue.',
       'Pass the cursor with a top of 1 or more.',
     );
-  const where = args.where ? await emailsAsIds(ctx, args.entity, toCondition(args.where)) : undefined;
+  const where = args.where ? await lookupValuesAsIds(ctx, args.entity, toCondition(args.where)) : undefined;
   const page = await ctx.client.query(
     {
       entity: args.entity,

@@ -633,6 +633,45 @@ describe('get_record without a table: the record found in any table', () => {
     }
   });
 
+  it("a case's number in a lookup is that case: a task's Regarding written, notes and activities asked, a count", async () => {
+    const about = (r: Record<string, unknown>, column: string) => (r[column] as { id?: string } | undefined)?.id;
+    const kase = emu.rows('incident').find((i) => typeof i.ticketnumber === 'string')!;
+    const number = String(kase.ticketnumber);
+    const note = await h.call('add_note', { id: number, text: 'Customer sent the corrected invoice.' });
+    expect(note.isError, textOf(note)).toBeFalsy();
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Call back about the invoice', regardingobjectid: number },
+    });
+    expect(task.isError, textOf(task)).toBeFalsy();
+    expect(textOf(task)).toContain(`Regarding: ${number} (incident)`);
+    expect(emu.rows('task').find((t) => t.activityid === task.structuredContent.id)!.regardingobjectid).toMatchObject({
+      id: kase.incidentid,
+      entity: 'incident',
+    });
+    const onCase = (table: string, column: string) =>
+      emu
+        .rows(table)
+        .filter((r) => about(r, column) === kase.incidentid)
+        .map((r) => String(r[`${table === 'annotation' ? 'annotation' : 'activity'}id`]))
+        .sort();
+    for (const [entity, column] of [
+      ['task', 'regardingobjectid'],
+      ['annotation', 'objectid'],
+    ] as const) {
+      const q = await h.call('query_entities', { entity, select: [column], where: { [column]: number }, top: 50 });
+      expect(q.isError, textOf(q)).toBeFalsy();
+      const ids = q.structuredContent.records.map((r: { id: string }) => r.id).sort();
+      expect(ids.length, entity).toBeGreaterThan(0);
+      expect(ids, entity).toEqual(onCase(entity, column));
+    }
+    const count = await h.call('aggregate_records', { entity: 'task', where: { regardingobjectid: number } });
+    expect(count.structuredContent.groups).toEqual([{ count: onCase('task', 'regardingobjectid').length }]);
+    // a number no case has stays a name (an account may be called "ACME-Direct"), and finds no record by it
+    const none = await h.call('query_entities', { entity: 'task', where: { regardingobjectid: 'CAS-99999-ZZZZZZ' } });
+    expect(none.structuredContent.records).toEqual([]);
+  });
+
   it('a lookup copied from a result names its table: that one is read, none searched', async () => {
     const q = await h.call('query_entities', { entity: 'incident', select: ['title', 'customerid'], top: 1 });
     const customer = q.structuredContent.records[0].customerid;

@@ -7,6 +7,7 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
+import { numberedIn } from './record-numbers.js';
 import { FORMATTED } from './shape.js';
 
 /** A name that no record of the tables asked has: callers may look further (other tables, a case number). */
@@ -417,7 +418,7 @@ async function personNamed(
   const looked = isEmailAddress(address)
     ? (await Promise.all(targets.map((t) => emailColumn(ctx, t)))).some(Boolean)
     : false;
-  if (!looked) return recordNamed(ctx, targets, name, what);
+  if (!looked) return (await numberedIn(ctx, targets, name)) ?? recordNamed(ctx, targets, name, what);
   const found = await emailed(ctx, targets, address);
   if (found) return found;
   throw badInput(

@@ -13,29 +13,7 @@ import {
   recordNamed,
   tableNoun,
 } from './lookup-names.js';
-
-/**
- * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
- * autonumber format, CAS-{SEQNUM:5}-{RANDSTRING:6}; organisations change the prefix and the parts, so any
- * letters, a dash and letters, digits and dashes after it).
- */
-export const RECORD_NUMBER = /^[A-Za-z][A-Za-z0-9]{0,9}-[A-Za-z0-9][A-Za-z0-9-]{0,60}$/;
-
-/**
- * The tables whose records people name by a number of their own, and the column that holds it, in the order
- * they are asked when no table is given. `orName`: the table's names look like numbers too ("ACME-Direct"), so
- * text that no record has as its number is then looked for as a name; a case is named by its number.
- */
-const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: string; orName?: boolean }>> = {
-  incident: { column: 'ticketnumber', noun: 'case' },
-  account: { column: 'accountnumber', noun: 'account', orName: true },
-};
-
-/** Whether the policy lets a table's number be read to find a record by it. */
-const numberReadable = (ctx: ToolContext, logical: string) => {
-  const number = NUMBER_COLUMN[logical];
-  return !!number && ctx.policy.canRead(logical, number.column) && ctx.policy.canRead(logical, `${logical}id`);
-};
+import { NUMBER_COLUMN, numbered, numberReadable, RECORD_NUMBER } from './record-numbers.js';
 
 /**
  * The record id an `id` argument names: the id itself; for a case, its case number ("resolve CAS-01000-EYQG4V"
@@ -261,59 +239,4 @@ function notAnIdGoneWrong(given: string): void {
       `id '${given}' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.`,
       "Pass the id as query_entities or get_record returned it, or the record's name.",
     );
-}
-
-/**
- * The one record of `logical` with the number `given`, or whose number begins with it up to a dash; undefined
- * when none has. Several are refused with their numbers and ids.
- */
-async function numbered(
-  ctx: ToolContext,
-  logical: string,
-  number: { column: string; noun: string },
-  given: string,
-): Promise<string | undefined> {
-  if (!ctx.policy.canRead(logical, number.column) || !ctx.policy.canRead(logical, `${logical}id`))
-    throw badInput(
-      `'${given}' is not a record id, and this server's policy does not let it read ${logical}.${number.column} to find the ${number.noun} by its number.`,
-      'Pass the record id (GUID) of the case.',
-    );
-  // "CAS-01001" is how people quote CAS-01001-XTBAQ9 when the random part is not said: the number is the
-  // sequence, so a number that is the start of one (up to a dash) is that one, as long as only one begins so
-  const page = await ctx.client.query(
-    {
-      entity: logical,
-      select: [number.column],
-      where: {
-        or: [
-          { column: number.column, op: 'eq', value: given },
-          { column: number.column, op: 'startswith', value: `${given}-` },
-        ],
-      },
-      orderBy: number.column,
-      top: 6,
-    },
-    { signal: ctx.signal, internal: true },
-  );
-  const rows = page.rows.map((r) => ({
-    id: String(r[`${logical}id`]).toLowerCase(),
-    number: String(r[number.column] ?? ''),
-  }));
-  const exact = rows.filter((r) => r.number.toLowerCase() === given.toLowerCase());
-  const found = exact.length ? exact : rows;
-  if (found.length === 1) return found[0]!.id;
-  if (!found.length) return undefined;
-  if (exact.length)
-    throw badInput(
-      `${exact.length} ${number.noun}s have the number '${given}': ${exact.map((r) => r.id).join(', ')}.`,
-      'Pass the id of the one you mean.',
-    );
-  const more = page.hasMore || rows.length > 5;
-  throw badInput(
-    `${more ? 'More than 5' : rows.length} ${number.noun}s have a number that begins '${given}': ${rows
-      .slice(0, 5)
-      .map((r) => `${r.number} (${r.id})`)
-      .join(', ')}${more ? ', …' : ''}.`,
-    `Pass the whole number or the id of the one you mean.`,
-  );
 }

@@ -5,8 +5,9 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { emailColumn, emailMatches, orList, tableNoun } from './lookup-names.js';
+import { numberedIn, RECORD_NUMBER } from './record-numbers.js';
 
-/** Addresses one condition may name: each is a lookup of its own, made before the query. */
+/** Addresses (or record numbers) one condition may name: each is a lookup of its own, made before the query. */
 const MAX_ADDRESSES = 25;
 /** The operators a lookup compared with an address keeps, as ids: one of them, or none of them. */
 const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', ne: 'notIn', notIn: 'notIn' };
@@ -19,7 +20,7 @@ const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', n
  * text (compared as a name, as a lookup's text is). An address no record has is refused, said so: an empty
  * answer would read as "no cases".
  */
-export async function emailsAsIds(ctx: ToolContext, entity: string, where: Condition): Promise<Condition> {
+export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where: Condition): Promise<Condition> {
   const model = await ctx.client.checker.entity(entity);
   const walk = async (c: Condition): Promise<Condition> => {
     if ('and' in c) return { and: await Promise.all(c.and.map(walk)) };
@@ -32,6 +33,8 @@ export async function emailsAsIds(ctx: ToolContext, entity: string, where: Condi
     // a call's To or From ({"to": "nina@…"}: the calls to her) is people as a lookup is
     const people = !!column && (isLookupType(column.type) || isPartyList(column));
     if (!op || !column || !people || !column.targets?.length) return c;
+    if (values.length && values.every((v) => typeof v === 'string' && RECORD_NUMBER.test(v.trim())))
+      return (await numbersAsIds(ctx, column.targets, values as string[], column.logicalName, op)) ?? c;
     if (!values.length || !addresses.every(isEmailAddress)) return c;
     if (addresses.length > MAX_ADDRESSES)
       throw badInput(
@@ -56,4 +59,27 @@ export async function emailsAsIds(ctx: ToolContext, entity: string, where: Condi
     return { column: column.logicalName, op, value: ids };
   };
   return walk(where);
+}
+
+/**
+ * A lookup compared with a record's number ({"regardingobjectid": "CAS-01008-5NWY8V"}: what was done on that
+ * case, as support quotes it) is compared with that record's id, as an id argument given a case number is. Only
+ * where every value is the number of a record the lookup may point at; otherwise the text stays a name (an
+ * account may be called "ACME-Direct").
+ */
+async function numbersAsIds(
+  ctx: ToolContext,
+  targets: readonly string[],
+  values: string[],
+  column: string,
+  op: 'in' | 'notIn',
+): Promise<Condition | undefined> {
+  if (values.length > MAX_ADDRESSES) return undefined;
+  const ids: Scalar[] = [];
+  for (const v of values) {
+    const found = await numberedIn(ctx, targets, v.trim());
+    if (!found) return undefined;
+    ids.push(found.id);
+  }
+  return { column, op, value: ids };
 }
