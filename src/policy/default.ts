@@ -68,6 +68,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'accountcategorycode',
         'customertypecode',
         'revenue',
+        // the revenue in the organisation's currency: accounts abroad keep theirs in their own
+        'revenue_base',
         'numberofemployees',
         'description',
         'primarycontactid',

@@ -367,15 +367,24 @@ function shape(
   return out;
 }
 
-/** A sum, average, min or max of money mixes the records' currencies; the _base column is in the organisation's one. */
+/**
+ * A sum, average, min or max of money mixes the records' currencies; the _base column is in the organisation's
+ * one. Where the policy keeps the _base column from the model, the mix is still said: an account's revenue in
+ * euros and in dollars added up is no total a user should be shown as one.
+ */
 function moneyNote(model: EntityModel, items: AggregateItem[], readable: (e: string, c: string) => boolean): string {
-  const mixed = items
-    .filter((i) => i.path && i.method !== 'countdistinct')
-    .map((i) => model.columns.get(i.path![0]!))
-    .filter((c): c is ColumnModel => c?.type === 'Money' && !c.logicalName.endsWith('_base'));
-  const base = mixed.filter(
-    (c) => model.columns.has(`${c.logicalName}_base`) && readable(model.logicalName, `${c.logicalName}_base`),
-  );
-  if (!base.length) return '';
-  return ` ${base.map((c) => c.logicalName).join(', ')}: each record's own currency, taken as plain numbers; ${base.map((c) => `${c.logicalName}_base`).join(', ')} is in the base currency.`;
+  const mixed = [
+    ...new Set(
+      items
+        .filter((i) => i.path && i.method !== 'countdistinct')
+        .map((i) => model.columns.get(i.path![0]!))
+        .filter((c): c is ColumnModel => c?.type === 'Money' && !c.logicalName.endsWith('_base'))
+        .filter((c) => model.columns.has(`${c.logicalName}_base`)),
+    ),
+  ];
+  if (!mixed.length) return '';
+  const names = (cs: ColumnModel[], suffix = '') => cs.map((c) => `${c.logicalName}${suffix}`).join(', ');
+  const base = mixed.filter((c) => readable(model.logicalName, `${c.logicalName}_base`));
+  const hidden = mixed.filter((c) => !base.includes(c));
+  return `${base.length ? ` ${names(base)}: each record's own currency, taken as plain numbers; ${names(base, '_base')} is in the base currency.` : ''}${hidden.length ? ` ${names(hidden)}: each record's own currency, taken as plain numbers (so different currencies are added as if one); this server's policy does not let the model read ${names(hidden, '_base')}, the amount in the base currency.` : ''}`;
 }

@@ -7,7 +7,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { addDays, type PeriodUnit, periodOf, periodsBetween } from '../../src/tools/support/periods.js';
 import { apiRequests } from '../helpers/client.js';
 import { startTestEmulator, webApiAnswer } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 type Group = Record<string, unknown>;
 
@@ -314,6 +314,35 @@ describe('aggregate_records', () => {
       measures: [{ op: 'max', column: 'estimatedvalue' }],
     });
     expect(textOf(highest)).toContain("estimatedvalue: each record's own currency, taken as plain numbers");
+    // an account's revenue alike (accounts abroad keep theirs in their own currency); where the policy keeps the
+    // base amount from the model, the mix is still said
+    const revenue = await h.call('aggregate_records', {
+      entity: 'account',
+      measures: [{ op: 'sum', column: 'revenue' }],
+    });
+    expect(textOf(revenue)).toContain(
+      "revenue: each record's own currency, taken as plain numbers; revenue_base is in the base currency.",
+    );
+    const noBase = await connectInMemory(emu, {
+      env: {
+        DYNAMICS_MCP_POLICY: builtInPolicyWith('no-revenue-base', (e) => ({
+          ...e,
+          account: { ...e.account!, read: (e.account!.read ?? []).filter((c) => c !== 'revenue_base') },
+        })),
+      },
+    });
+    try {
+      const mixed = await noBase.call('aggregate_records', {
+        entity: 'account',
+        measures: [{ op: 'sum', column: 'revenue' }],
+      });
+      expect(mixed.isError, textOf(mixed)).toBeFalsy();
+      expect(textOf(mixed)).toContain(
+        "revenue: each record's own currency, taken as plain numbers (so different currencies are added as if one); this server's policy does not let the model read revenue_base, the amount in the base currency.",
+      );
+    } finally {
+      await noBase.close();
+    }
   });
 
   it('more groups than top: the largest are shown and the rest are counted, never dropped silently', async () => {
