@@ -1,6 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
+import { closest } from '../policy/suggest.js';
 import { todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
@@ -64,7 +65,15 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
         `Pass the number or the label alone. Values: ${optionList(c)}.`,
       );
   }
-  throw badInput(`'${String(v)}' is not a value of ${entity}.${c.logicalName}.`, `Use one of: ${optionList(c)}.`);
+  // the label meant, where one is near ("Website" for Web, "Consultng" for Consulting): said first, as a column is;
+  // only a near spelling, as a label merely like another ("Resolved", "Problem Solved") is another value
+  const labels = (c.options ?? []).map((o) => o.label);
+  const near = typeof v === 'string' ? closest(v.trim(), labels, 2, 0.25) : [];
+  const meant = near.map((l) => c.options!.find((o) => o.label === l)!).map((o) => `${o.value} (${o.label})`);
+  throw badInput(
+    `'${String(v)}' is not a value of ${entity}.${c.logicalName}.`,
+    `${meant.length ? `Did you mean ${meant.join(' or ')}? ` : ''}Use one of: ${optionList(c)}.`,
+  );
 }
 
 /** Whether a text is a record id (GUID, braces allowed), as guidValue would take it. */

@@ -13,8 +13,11 @@ function distance(a: string, b: string): number {
   return prev[n]!;
 }
 
-/** The closest names to `wanted`: by edit distance, with substring matches first. */
-export function closest(wanted: string, candidates: Iterable<string>, max = 5): string[] {
+/**
+ * The closest names to `wanted`: by edit distance, with substring matches first. `within`: the share of the longer
+ * name's letters that may differ (half for column names; less where a wrong guess misleads, as for labels).
+ */
+export function closest(wanted: string, candidates: Iterable<string>, max = 5, within = 0.5): string[] {
   const w = wanted.toLowerCase();
   return [...candidates]
     .map((c) => {
@@ -22,7 +25,7 @@ export function closest(wanted: string, candidates: Iterable<string>, max = 5): 
       const score = l.includes(w) || w.includes(l) ? 0 : distance(w, l) / Math.max(w.length, l.length);
       return { c, score };
     })
-    .filter((x) => x.score <= 0.5)
+    .filter((x) => x.score <= within)
     .sort((a, b) => a.score - b.score || a.c.localeCompare(b.c))
     .slice(0, max)
     .map((x) => x.c);

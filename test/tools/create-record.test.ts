@@ -732,7 +732,9 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(lines[0]).toBe('Error (bad_input): 4 values for an account cannot be written:');
     expect(lines.slice(1, 5)).toEqual([
       "- account.revenue is a number; '1.2m' is not. Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.",
-      expect.stringMatching(/^- 'Consultng' is not a value of account\.industrycode\. Use one of: .*7 \(Consulting\)/),
+      expect.stringMatching(
+        /^- 'Consultng' is not a value of account\.industrycode\. Did you mean 7 \(Consulting\)\? Use one of: .*7 \(Consulting\)/,
+      ),
       "- account.numberofemployees is a number; 'fifty' is not. Pass a number, e.g. 50000.",
       "- 'webiste' is not a column of account. Did you mean: websiteurl? describe_entity('account') lists every column you may write.",
     ]);

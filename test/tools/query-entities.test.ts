@@ -1797,6 +1797,14 @@ describe('query_entities', () => {
     expect(textOf(unknown)).toMatch(
       /'Closed' is not a value of account\.statecode\.\nHow to fix: Use one of: 0 \(Active\), 1 \(Inactive\)\./,
     );
+    // a label spelt nearly right is named first; one merely like another value's is not ("Resolved" is no
+    // Problem Solved: a case's Resolved is its state, with two reasons)
+    const near = await h.call('query_entities', { entity: 'lead', where: { leadsourcecode: 'Website' } });
+    expect(textOf(near)).toMatch(
+      /^Error \(bad_input\): 'Website' is not a value of lead\.leadsourcecode\.\nHow to fix: Did you mean 8 \(Web\)\? Use one of: 1 \(Advertisement\)/,
+    );
+    const like = await h.call('query_entities', { entity: 'incident', where: { statuscode: 'Resolved' } });
+    expect(textOf(like)).toMatch(/'Resolved' is not a value of incident\.statuscode\.\nHow to fix: Use one of: /);
   });
 
   it.each([
