@@ -14,7 +14,7 @@ import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
-import { declinedByUser } from './support/state-change.js';
+import { declinedByUser, stateNamedAsReason } from './support/state-change.js';
 import { createValuesParam } from './support/write-values.js';
 
 /**
@@ -148,7 +148,7 @@ export const createRecord = defineTool({
     const dated = await edgesAsDays(ctx, model, args.values);
     const given = customerFromParents(ctx, model, await lookupsByName(ctx, model, dated.values));
     // an activity already done ("log the call I just had"): made first, then given the state asked
-    const { values, state, asked } = stateAfterCreate(model, given);
+    const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
     // refused before anything is made, rather than made and left open
     if (state && !ctx.policy.canWrite(logical, 'statecode'))
       throw policyError(

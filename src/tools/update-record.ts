@@ -14,7 +14,13 @@ import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, idParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
-import { askedState, closedRecordRefusal, completedCallReason, declinedByUser } from './support/state-change.js';
+import {
+  askedState,
+  closedRecordRefusal,
+  completedCallReason,
+  declinedByUser,
+  stateNamedAsReason,
+} from './support/state-change.js';
 import { valuesParam } from './support/write-values.js';
 
 /**
@@ -144,7 +150,8 @@ export const updateRecord = defineTool({
     // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
     // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
     const { values: given } = await edgesAsDays(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values));
-    const values = await lookupsByName(ctx, model, given, 'update');
+    // a state named as the status reason ({"statuscode": "Resolved"}) is that state
+    const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
     notPointingAtItself(model, id, values);
     const closing = closingAsked(model, values);
     if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);

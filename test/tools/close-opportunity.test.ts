@@ -168,6 +168,59 @@ describe('update_record closing an opportunity', () => {
     expect(closesOf(o.opportunityid)).toHaveLength(1);
   });
 
+  it('a state named as the status reason is that state: a deal lost, a lead disqualified, a case sent to resolve_case, a call logged done', async () => {
+    // the last open deal: openDeal() hands out the others from the first
+    const o = emu
+      .rows('opportunity')
+      .filter((d) => d.statecode === 0 && d.estimatedvalue)
+      .at(-1)!;
+    const since = emu.requests().length;
+    const lost = await close(o.opportunityid, { statuscode: 'Lost', description: 'Went with a competitor' });
+    expect(lost.isError, textOf(lost)).toBeFalsy();
+    expect(deal(o.opportunityid)).toMatchObject({ statecode: 2 });
+    expect(actions(since).map((q) => q.url)).toEqual(['/api/data/v9.2/LoseOpportunity']);
+    expect(closesOf(o.opportunityid)[0]).toMatchObject({ description: 'Went with a competitor' });
+    const lead = emu.rows('lead').find((l) => l.statecode === 0)!;
+    const out = await h.call('update_record', {
+      entity: 'lead',
+      id: String(lead.leadid),
+      values: { statuscode: 'disqualified' },
+    });
+    expect(out.isError, textOf(out)).toBeFalsy();
+    expect(emu.rows('lead').find((l) => l.leadid === lead.leadid)).toMatchObject({ statecode: 2 });
+    const kase = emu.rows('incident').find((i) => i.statecode === 0)!;
+    const resolved = await h.call('update_record', {
+      entity: 'incident',
+      id: String(kase.incidentid),
+      values: { statuscode: 'Resolved' },
+    });
+    expect(textOf(resolved)).toMatch(/^Error \(bad_input\): A case is resolved with resolve_case/);
+    // a call's "Completed" is its state (its reasons are Made and Received): logged done
+    const call = await h.call('create_record', {
+      entity: 'phonecall',
+      values: {
+        subject: 'Check-in after the loss',
+        regardingobjectid: String(o.opportunityid),
+        statuscode: 'Completed',
+      },
+    });
+    expect(call.isError, textOf(call)).toBeFalsy();
+    expect(emu.rows('phonecall').find((c) => c.activityid === call.structuredContent.id)).toMatchObject({
+      statecode: 1,
+    });
+    // a status reason's own name is that reason, as before
+    const waiting = await h.call('update_record', {
+      entity: 'incident',
+      id: String(kase.incidentid),
+      values: { statuscode: 'Waiting for Details' },
+    });
+    expect(waiting.isError, textOf(waiting)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === kase.incidentid)).toMatchObject({
+      statecode: 0,
+      statuscode: 3,
+    });
+  });
+
   it('ten clients winning one deal at once: one close, and every call says it is won', async () => {
     const o = openDeal();
     const all = await Promise.all(Array.from({ length: 10 }, () => close(o.opportunityid, { statecode: 'Won' })));

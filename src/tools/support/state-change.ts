@@ -6,6 +6,32 @@ import type { ToolContext } from '../define.js';
 
 type Values = Record<string, unknown>;
 
+/**
+ * A state's name given as the status reason ({"statuscode": "Resolved"}, {"statuscode": "Lost"}: models mix the
+ * two columns up) is that state, asked as statecode, where no status reason of the table has the name: every way
+ * of changing a state (a case resolved with resolve_case, a deal closed by its action, an activity completed)
+ * then goes as for statecode. Values that give statecode too, or name a status reason, go on as they are.
+ */
+export function stateNamedAsReason<V extends Values>(model: EntityModel, values: V): V {
+  const key = Object.keys(values).find((k) => k.toLowerCase() === 'statuscode');
+  const v = key === undefined ? undefined : values[key];
+  const status = model.columns.get('statuscode');
+  const state = model.columns.get('statecode');
+  if (typeof v !== 'string' || !status || !state || Object.keys(values).some((k) => k.toLowerCase() === 'statecode'))
+    return values;
+  const chosen = (c: ColumnModel) => {
+    try {
+      return optionValue(c, v, model.logicalName);
+    } catch {
+      return undefined;
+    }
+  };
+  const asState = chosen(status) === undefined ? chosen(state) : undefined;
+  if (asState === undefined) return values;
+  const { [key!]: _reason, ...rest } = values;
+  return { ...rest, statecode: asState } as unknown as V;
+}
+
 /** Where metadata does not name each status reason's state: the reasons Dynamics documents for each state. */
 export type DocumentedReasons = Readonly<Record<number, readonly number[]>>;
 
