@@ -122,8 +122,21 @@ describe('resolve_case', () => {
     expect(textOf(fixed)).toBe(
       "Error (bad_input): 'Fixed' is not a status reason of a resolved case.\nHow to fix: Use one of: 5 (Problem Solved), 1000 (Information Provided).",
     );
+    // a number is a reason by its number, never the state's: 1 is Active's In Progress
+    const one = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'x', status: '1' });
+    expect(textOf(one)).toMatch(
+      /^Error \(bad_input\): '1' is not a status reason of a resolved case: it is one of Active/,
+    );
     expect(closes(since)).toEqual([]);
     expect(caseRow(c.incidentid).statecode).toBe(0);
+    // the state's own name as the reason ("status": "Resolved") is its default reason, Problem Solved
+    const resolved = await h.call('resolve_case', {
+      id: String(c.incidentid),
+      resolution: 'Answered',
+      status: 'resolved',
+    });
+    expect(resolved.isError, textOf(resolved)).toBeFalsy();
+    expect(caseRow(c.incidentid)).toMatchObject({ statecode: 1, statuscode: 5 });
   });
 
   it('a case given by its case number, as support quotes it, is that case: resolved, read, noted, updated', async () => {

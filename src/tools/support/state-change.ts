@@ -98,6 +98,10 @@ export function stateReason(
   };
   const value = among(reasons);
   if (value !== undefined) return value;
+  // the state's own name given as its reason (resolve_case's status "Resolved", a deal's "Lost"): its default
+  const own = model.columns.get('statecode')?.options?.find((o) => o.value === state);
+  if (own && typeof asked === 'string' && !/^\s*-?\d+\s*$/.test(asked) && among([own]) !== undefined)
+    return stateReason(model, state, undefined, { byDefault, documented, what });
   // "Label (n)" naming two values is said as for any choice
   if (typeof asked === 'string' && /\(-?\d+\)\s*$/.test(asked))
     return optionValue({ ...statuscode, options: reasons }, asked, model.logicalName);
