@@ -95,6 +95,9 @@ const RELATIVE_DAYS: ReadonlyMap<string, number> = new Map([
   ['tomorrow', 1],
 ]);
 
+/** The present moment in words ("overdue": due before now; a call logged as made now), as OData's now() says it. */
+const NOW = /^(now|now\(\)|right now|(the )?current time)$/i;
+
 /** A value typed for a column, as a filter literal. Strings that look like the right type are accepted too. */
 export function toLiteral(
   c: ColumnModel,
@@ -157,10 +160,12 @@ export function toLiteral(
     case 'Status':
       return lit('number', optionValue(c, v, entity));
     case 'DateTime': {
-      // "today", "yesterday", "tomorrow": the UTC day the error below would have the model work out and write
+      // "today", "yesterday", "tomorrow": the UTC day the error below would have the model work out and write;
+      // "now": this moment, to the second
       const shift = RELATIVE_DAYS.get(String(v).trim().toLowerCase());
-      const s =
-        shift === undefined
+      const s = NOW.test(String(v).trim())
+        ? `${new Date().toISOString().slice(0, 19)}Z`
+        : shift === undefined
           ? isoSpaced(String(v).trim())
           : new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
       if ((DATE.test(s) || DATETIME.test(s)) && !isRealMoment(s))

@@ -37,10 +37,36 @@ function listOrArithmetic(before: string, rest: string): string | undefined {
   return undefined;
 }
 
+/**
+ * OData's other functions, which Dataverse's filter does not take (it takes contains, startswith and endswith, and
+ * its own query functions: Filter rows using OData), and what answers the same question there.
+ */
+function otherFunction(before: string, rest: string, now: Date): string | undefined {
+  const call = /^([A-Za-z]+)\s*\(\s*([\w/]+)?/.exec(rest);
+  const name = call?.[1]?.toLowerCase();
+  if (!name) return undefined;
+  if (name === 'now') {
+    // the comparison it is in ("scheduledend lt now()"), to write the same one
+    const [, column = 'scheduledend', op = 'lt'] = /([\w/]+)\s+(eq|ne|gt|ge|lt|le)\s*$/.exec(before) ?? [];
+    const moment = `${now.toISOString().slice(0, 19)}Z`;
+    return `'now()' is not taken by Dataverse: write the moment (it is now ${moment}), ${column} ${op} ${moment}, or the where condition {"column": "${column}", "op": "${op}", "value": "now"}`;
+  }
+  if (/^(year|month|day|hour|minute|second|date|time|fractionalseconds)$/.test(name)) {
+    const column = call?.[2] ?? 'createdon';
+    return `'${name}()' is not taken by Dataverse: compare the date with a range (${column} ge 2026-01-01 and ${column} lt 2027-01-01), use its query functions (Microsoft.Dynamics.CRM.InFiscalYear, …), or the where condition {"column": "${column}", "op": "eq", "value": "2026"} (a month: "2026-11")`;
+  }
+  if (/^(tolower|toupper)$/.test(name))
+    return `'${name}()' is not needed: Dataverse compares text without regard to case (subject eq 'call' finds 'Call')`;
+  if (/^(trim|length|indexof|substring|concat|matchespattern|round|floor|ceiling|cast|isof)$/.test(name))
+    return `'${name}()' is not taken by Dataverse: its text functions are contains, startswith and endswith`;
+  return undefined;
+}
+
 /** The habit at `position` of `input` ("'>' is gt in OData …"), or undefined when the error is something else. */
-export function sqlHabitAt(input: string, position: number): string | undefined {
+export function sqlHabitAt(input: string, position: number, now = new Date()): string | undefined {
   const rest = input.slice(position).trimStart();
-  const operator = listOrArithmetic(input.slice(0, position), rest);
+  const before = input.slice(0, position);
+  const operator = listOrArithmetic(before, rest) ?? otherFunction(before, rest, now);
   if (operator) return operator;
   for (const [re, says] of HABITS) {
     const m = re.exec(rest);

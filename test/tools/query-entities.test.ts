@@ -1759,6 +1759,17 @@ describe('query_entities', () => {
       'industrycode has 2',
       "'has' is not taken by Dataverse: compare a choice with eq (industrycode eq 2, or its label)",
     ],
+    // OData's other functions: Dataverse takes contains, startswith and endswith, and its own query functions
+    ['modifiedon lt now()', `'now()' is not taken by Dataverse: write the moment (it is now 20`],
+    [
+      'year(createdon) eq 2026',
+      `'year()' is not taken by Dataverse: compare the date with a range (createdon ge 2026-01-01 and createdon lt 2027-01-01), use its query functions (Microsoft.Dynamics.CRM.InFiscalYear, …), or the where condition {"column": "createdon", "op": "eq", "value": "2026"}`,
+    ],
+    ["tolower(name) eq 'contoso'", "'tolower()' is not needed: Dataverse compares text without regard to case"],
+    [
+      'length(name) gt 10',
+      "'length()' is not taken by Dataverse: its text functions are contains, startswith and endswith",
+    ],
   ])('filter text from SQL habits (%s) is answered with the OData for it', async (filter, habit) => {
     const since = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'account', filter });
@@ -1766,6 +1777,35 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/^Error \(query_syntax\): The filter is not valid: Syntax error: .* at position \d+/);
     expect(textOf(r)).toContain(`How to fix: ${habit}`);
     expect(accountQueriesSince(since)).toEqual([]);
+  });
+
+  it('"now" is this moment: overdue tasks are those due before it, in a condition as in the moment now() points at', async () => {
+    const before = new Date().toISOString();
+    const r = await h.call('query_entities', {
+      entity: 'task',
+      select: ['scheduledend'],
+      where: { scheduledend: { lt: 'now' }, statecode: 'Open' },
+      top: 5000,
+    });
+    const after = new Date().toISOString();
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const due = (t: Record<string, unknown>, by: string) =>
+      t.statecode === 0 && typeof t.scheduledend === 'string' && t.scheduledend < by;
+    const ids = r.structuredContent.records.map((t: { id: string }) => t.id).sort();
+    // the moment lies between the two read around the call
+    expect(ids.length).toBeGreaterThanOrEqual(emu.rows('task').filter((t) => due(t, before)).length);
+    expect(ids.length).toBeLessThanOrEqual(emu.rows('task').filter((t) => due(t, after)).length);
+    expect(ids.length).toBeGreaterThan(0);
+    const sent = decodeURIComponent(
+      apiRequests(emu)
+        .filter((q) => q.url.includes('/tasks?'))
+        .at(-1)!.url,
+    );
+    expect(sent).toMatch(/scheduledend lt 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+    const hint = await h.call('query_entities', { entity: 'task', filter: 'scheduledend lt now() and statecode eq 0' });
+    expect(textOf(hint)).toMatch(
+      /'now\(\)' is not taken by Dataverse: write the moment \(it is now (\S+)\), scheduledend lt \1, or the where condition \{"column": "scheduledend", "op": "lt", "value": "now"\}/,
+    );
   });
 
   // Dataverse refuses a text compared with a choice ("A binary operator with incompatible types"): the label
