@@ -670,6 +670,14 @@ describe('get_record without a table: the record found in any table', () => {
     // a number no case has stays a name (an account may be called "ACME-Direct"), and finds no record by it
     const none = await h.call('query_entities', { entity: 'task', where: { regardingobjectid: 'CAS-99999-ZZZZZZ' } });
     expect(none.structuredContent.records).toEqual([]);
+    // beside numbers that are found, it is said, not dropped from the answer unsaid
+    const some = await h.call('query_entities', {
+      entity: 'task',
+      where: { regardingobjectid: { in: [number, 'CAS-99999-ZZZZZZ'] } },
+    });
+    expect(textOf(some)).toBe(
+      "Error (not_found): No case or account has the number 'CAS-99999-ZZZZZZ' (regardingobjectid); the others given are records' numbers.\nHow to fix: Check those numbers with the user, or leave them out.",
+    );
   });
 
   it('a lookup copied from a result names its table: that one is read, none searched', async () => {

@@ -5,7 +5,7 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { emailColumn, emailMatches, orList, tableNoun } from './lookup-names.js';
-import { numberedIn, RECORD_NUMBER } from './record-numbers.js';
+import { NUMBER_COLUMN, numberedIn, RECORD_NUMBER } from './record-numbers.js';
 
 /** Addresses (or record numbers) one condition may name: each is a lookup of its own, made before the query. */
 const MAX_ADDRESSES = 25;
@@ -76,10 +76,23 @@ async function numbersAsIds(
 ): Promise<Condition | undefined> {
   if (values.length > MAX_ADDRESSES) return undefined;
   const ids: Scalar[] = [];
+  const missing: string[] = [];
   for (const v of values) {
     const found = await numberedIn(ctx, targets, v.trim());
-    if (!found) return undefined;
-    ids.push(found.id);
+    if (found) ids.push(found.id);
+    else missing.push(v.trim());
   }
+  if (!ids.length) return undefined;
+  // some numbers found and some not: a mistyped one would otherwise drop out of the answer unsaid
+  if (missing.length)
+    throw new DynamicsMcpError(
+      'not_found',
+      `No ${orList(
+        Object.keys(NUMBER_COLUMN)
+          .filter((t) => targets.includes(t))
+          .map((t) => NUMBER_COLUMN[t]!.noun),
+      )} has the number ${missing.map((m) => `'${m}'`).join(', ')} (${column}); the others given are records' numbers.`,
+      'Check those numbers with the user, or leave them out.',
+    );
   return { column, op, value: ids };
 }
