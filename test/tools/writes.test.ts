@@ -1146,6 +1146,12 @@ describe('write tools: create_lead, create_case, update_record', () => {
     // null still clears it, and a column that is no email takes any text
     const cleared = await h.call('update_record', { entity: 'contact', id, values: { emailaddress1: null } });
     expect(cleared.isError, textOf(cleared)).toBeFalsy();
+    // null written in quotes clears as null does: never the text "null" in a phone number
+    await h.call('update_record', { entity: 'contact', id, values: { mobilephone: '+1 555 0142' } });
+    const quoted = await h.call('update_record', { entity: 'contact', id, values: { mobilephone: 'null' } });
+    expect(quoted.isError, textOf(quoted)).toBeFalsy();
+    expect(quoted.structuredContent.previous).toEqual({ mobilephone: '+1 555 0142' });
+    expect(emu.rows('contact').find((c) => c.contactid === id)!.mobilephone ?? null).toBeNull();
     const job = await h.call('update_record', { entity: 'contact', id, values: { jobtitle: 'rosa at fabrikam' } });
     expect(job.isError, textOf(job)).toBeFalsy();
   });

@@ -7,6 +7,9 @@ import { wrongType } from './schemas.js';
  * means {entity, id}. Without an entity, the column's only target is meant (the client refuses otherwise).
  */
 const lookupAsMeant = (v: unknown) => {
+  // JSON's null written in quotes ("mobilephone": "null") clears the column, as null does: written as text, a
+  // phone number would read "null" in Dynamics
+  if (typeof v === 'string' && /^\s*null\s*$/i.test(v)) return null;
   const o = withNames(
     v,
     ['logicalName', 'entityType', 'entityName', 'table'].map((alias) => [alias, 'entity'] as const),
