@@ -806,6 +806,14 @@ describe('query_entities', () => {
     expect(orphans.length).toBeGreaterThan(0);
     expect(orphans.length).toBeLessThan(accounts.length);
     expect(noParent.structuredContent.records).toHaveLength(orphans.length);
+    // null in quotes is the same null check (no account is named "null"), and ne "null" its opposite
+    for (const [where, n] of [
+      [{ parentaccountid: 'null' }, orphans.length],
+      [{ column: 'parentaccountid', op: 'ne', value: 'NULL' }, accounts.length - orphans.length],
+    ] as const) {
+      const quoted = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
+      expect(quoted.structuredContent?.records, `${JSON.stringify(where)}: ${textOf(quoted)}`).toHaveLength(n);
+    }
     // nested, the shorthand's "and" joins the "and" around it, and a group of one is its condition, so the
     // three levels the schema holds are not used up by them
     const nested = await h.call('query_entities', {

@@ -46,7 +46,10 @@ export function toCondition(w: WhereInput | Node, depth = 0): Condition {
     );
   if (!(CONDITION_OPS as readonly string[]).includes(n.op))
     throw badInput(`Unknown operator '${n.op}' for '${n.column}'.`, unknownOpHint(n.op));
-  return { column: n.column, op: n.op as ConditionOp, value: checkValue(n.value, n.column) };
+  // eq "null" in quotes is the null check, as a write's "null" clears: no record is named, or titled, "null"
+  const value =
+    (n.op === 'eq' || n.op === 'ne') && typeof n.value === 'string' && /^\s*null\s*$/i.test(n.value) ? null : n.value;
+  return { column: n.column, op: n.op as ConditionOp, value: checkValue(value, n.column) };
 }
 
 /** Expand items as the client takes them: each item's conditions as a Condition tree. */
