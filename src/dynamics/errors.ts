@@ -78,6 +78,17 @@ export function mapDataverseError(
   if (status === 403) {
     const prv = /missing (prv\w+) privilege/.exec(message)?.[1];
     const entity = /for entity '(\w+)'/.exec(message)?.[1] ?? ctx.entity;
+    // the message names the user who lacks it and the caller: another user than the caller (a record assigned to
+    // someone whose role cannot hold it) is no fault of the application user's role
+    const principal = /Principal user \(Id=([0-9a-f-]{36})/i.exec(message)?.[1]?.toLowerCase();
+    const caller = /context\.Caller=([0-9a-f-]{36})/i.exec(message)?.[1]?.toLowerCase();
+    if (prv && principal && caller && principal !== caller)
+      return new DynamicsMcpError(
+        'permission',
+        `The user ${principal} lacks the ${prv} privilege${entity ? ` on ${entity}` : ''}: their security role cannot hold or read this record.`,
+        `If the record is being assigned or shared to that user, choose someone whose role has ${prv}, or ask an administrator to add it to that user's role.`,
+        { ...base, retryable: false },
+      );
     return new DynamicsMcpError(
       'permission',
       prv ? `The application user lacks the ${prv} privilege on ${entity}.` : `Permission denied: ${message}`,

@@ -1143,6 +1143,41 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(emu.rows('account').some((a) => a.name === 'Plug-in Refusal Ltd')).toBe(false);
   });
 
+  it("a privilege another user lacks (the one a record is assigned to) is said as theirs, not the application user's", async () => {
+    const account = emu.rows('account')[2]!;
+    const users = emu.rows('systemuser');
+    const [caller, other] = [String(users[0]!.systemuserid), String(users[1]!.systemuserid)];
+    // PrivilegeDenied names the principal that lacks the privilege and the caller (the emulator's own form)
+    const denied = (principal: string) => ({
+      status: 403,
+      body: {
+        error: {
+          code: '0x80040220',
+          message: `Principal user (Id=${principal}, type=8, roleCount=1, privilegeCount=40, accessMode=0), is missing prvReadAccount privilege (Id=00000000-0000-4000-8000-000000000001) on OTC=1 for entity 'account'. context.Caller=${caller}`,
+        },
+      },
+    });
+    emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/accounts(' }, response: denied(other) });
+    const assigned = await h.call('update_record', {
+      entity: 'account',
+      id: String(account.accountid),
+      values: { telephone1: '+1 555 0143' },
+    });
+    expect(textOf(assigned)).toBe(
+      `Error (permission): The user ${other} lacks the prvReadAccount privilege on account: their security role cannot hold or read this record.\nHow to fix: If the record is being assigned or shared to that user, choose someone whose role has prvReadAccount, or ask an administrator to add it to that user's role.`,
+    );
+    // the caller itself lacking it is the application user's role, as before
+    emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/accounts(' }, response: denied(caller) });
+    const own = await h.call('update_record', {
+      entity: 'account',
+      id: String(account.accountid),
+      values: { telephone1: '+1 555 0143' },
+    });
+    expect(textOf(own)).toMatch(
+      /^Error \(permission\): The application user lacks the prvReadAccount privilege on account\./,
+    );
+  });
+
   it('a write Dynamics refuses is audited with why; input refused before sending is not a write', async () => {
     const lines = async () => (await readFile(audit.path, 'utf8')).trim().split('\n').length;
     const account = emu.rows('account')[0]!;
