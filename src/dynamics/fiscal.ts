@@ -69,17 +69,22 @@ export function namedQuarter(text: string, f: OrgCalendar | number, today = new 
     .trim()
     .toUpperCase()
     .replace(/[\s_-]+/g, ' ');
-  const alone = /^Q([1-4])$/.exec(t);
-  const m = /^(?:FY ?)?(\d{4}|\d{2}) ?Q([1-4])$/.exec(t) ?? /^Q([1-4]) ?(?:FY ?)?(\d{4}|\d{2})$/.exec(t) ?? alone;
+  const m =
+    /^(?:FY ?)?(\d{4}|\d{2}) ?Q([1-4])$/.exec(t) ??
+    /^Q([1-4]) ?(?:FY ?)?(\d{4}|\d{2})$/.exec(t) ??
+    /^Q([1-4])$/.exec(t);
   if (!m) return undefined;
   const fy = fiscalYear(f);
-  const [year, q] = alone
-    ? [fiscalYearName(Number(fiscalYearSpan(today, fy).from.slice(0, 4)), fy), m[1]!]
-    : /^Q/.test(t)
-      ? [m[2]!, m[1]!]
-      : [m[1]!, m[2]!];
-  const name = typeof year === 'number' ? year : year.length === 2 ? 2000 + Number(year) : Number(year);
-  const yearOfStart = fiscalYearName(name, f) === name ? name : name - 1;
+  const [q, year] = /^Q/.test(t) ? [m[1]!, m[2]] : [m[2]!, m[1]!];
+  const named = year === undefined ? undefined : year.length === 2 ? 2000 + Number(year) : Number(year);
+  // a year by its name starts that year or the one before, as the organisation names years; none: today's
+  const yearOfStart =
+    named === undefined
+      ? Number(fiscalYearSpan(today, fy).from.slice(0, 4))
+      : fiscalYearName(named, fy) === named
+        ? named
+        : named - 1;
+  const name = fiscalYearName(yearOfStart, fy);
   const first = fy.startMonth - 1 + 3 * (Number(q) - 1);
   const iso = (d: number) => new Date(d).toISOString().slice(0, 10);
   return {

@@ -159,9 +159,10 @@ export class Transport {
         continue;
       }
       if (res.status >= 400 && !req.accept?.includes(res.status)) {
+        const code = readErrorBody(res.text)?.code;
         // a plug-in's refusal comes back the same however often it is asked, whatever status the plug-in chose
         const d: RetryDecision =
-          readErrorBody(res.text)?.code === PLUGIN_REFUSED_CODE
+          code === PLUGIN_REFUSED_CODE
             ? { retry: false, reason: 'refused by a plug-in' }
             : decideOnStatus(res.status, res.headers, counts, req.idempotent, this.s.retry, deadline - Date.now());
         if (res.status === 429) counts.throttle++;
@@ -173,7 +174,7 @@ export class Transport {
         if (d.retry) {
           const wait =
             res.status === 429
-              ? Math.max(0, this.limiter.holdUntil(Date.now() + d.delayMs, readErrorBody(res.text)?.code) - Date.now())
+              ? Math.max(0, this.limiter.holdUntil(Date.now() + d.delayMs, code) - Date.now())
               : d.delayMs;
           reportWait(req.signal, wait, (s) =>
             res.status === 429

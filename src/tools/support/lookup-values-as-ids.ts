@@ -5,7 +5,7 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { emailColumn, emailMatches, orList, tableNoun } from './lookup-names.js';
-import { NUMBER_COLUMN, numberedIn, RECORD_NUMBER } from './record-numbers.js';
+import { NUMBER_COLUMN, numberedIn, numberTables, RECORD_NUMBER } from './record-numbers.js';
 
 /** Addresses (or record numbers) one condition may name: each is a lookup of its own, made before the query. */
 const MAX_ADDRESSES = 25;
@@ -88,9 +88,7 @@ async function numbersAsIds(
     throw new DynamicsMcpError(
       'not_found',
       `No ${orList(
-        Object.keys(NUMBER_COLUMN)
-          .filter((t) => targets.includes(t))
-          .map((t) => NUMBER_COLUMN[t]!.noun),
+        numberTables(ctx, targets, missing[0]!).map((t) => NUMBER_COLUMN[t]!.noun),
       )} has the number ${missing.map((m) => `'${m}'`).join(', ')} (${column}); the others given are records' numbers.`,
       'Check those numbers with the user, or leave them out.',
     );

@@ -13,7 +13,7 @@ import {
   recordNamed,
   tableNoun,
 } from './lookup-names.js';
-import { NUMBER_COLUMN, numbered, numberReadable, RECORD_NUMBER } from './record-numbers.js';
+import { NUMBER_COLUMN, numbered, numberedIn, numberReadable, numberTables, RECORD_NUMBER } from './record-numbers.js';
 
 /**
  * The record id an `id` argument names: the id itself; for a case, its case number ("resolve CAS-01000-EYQG4V"
@@ -174,15 +174,11 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
   }
   // a case's or an account's number, in that order; no record with that number: then it is a name
   // ("ACME-Direct" looks like a number too)
-  const numberedTables = RECORD_NUMBER.test(given)
-    ? Object.keys(NUMBER_COLUMN).filter((t) => tables.includes(t) && numberReadable(ctx, t))
-    : [];
-  for (const table of numberedTables) {
-    const found = await numbered(ctx, table, NUMBER_COLUMN[table]!, given);
-    if (found) {
-      ctx.recordId = found;
-      return { entity: table, id: found };
-    }
+  const numberedTables = numberTables(ctx, tables, given);
+  const byNumber = await numberedIn(ctx, tables, given);
+  if (byNumber) {
+    ctx.recordId = byNumber.id;
+    return { entity: byNumber.entity, id: byNumber.id };
   }
   const asNumber = numberedTables.length > 0;
   const nouns = numberedTables.map((t) => NUMBER_COLUMN[t]!.noun).join(' or ');

@@ -18,6 +18,15 @@ export const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: stri
   account: { column: 'accountnumber', noun: 'account', orName: true },
 };
 
+/**
+ * Of `tables`, those a text that looks like a record number is looked for in (NUMBER_COLUMN's order), as far as
+ * the policy lets their numbers be read; none for text that is no number.
+ */
+export const numberTables = (ctx: ToolContext, tables: readonly string[], given: string): string[] =>
+  RECORD_NUMBER.test(given)
+    ? Object.keys(NUMBER_COLUMN).filter((t) => tables.includes(t) && numberReadable(ctx, t))
+    : [];
+
 /** Whether the policy lets a table's number be read to find a record by it. */
 export const numberReadable = (ctx: ToolContext, logical: string) => {
   const number = NUMBER_COLUMN[logical];
@@ -89,8 +98,7 @@ export async function numberedIn(
   targets: readonly string[],
   given: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
-  if (!RECORD_NUMBER.test(given)) return undefined;
-  for (const table of Object.keys(NUMBER_COLUMN).filter((t) => targets.includes(t) && numberReadable(ctx, t))) {
+  for (const table of numberTables(ctx, targets, given)) {
     const id = await numbered(ctx, table, NUMBER_COLUMN[table]!, given);
     if (id) return { entity: table, id, name: given };
   }

@@ -6,6 +6,15 @@ import type { ToolContext } from '../define.js';
 
 type Values = Record<string, unknown>;
 
+/** The choice `v` names among `c`'s options, or undefined where it names none (for the caller to look further). */
+function choiceOrNone(c: ColumnModel, v: Scalar, entity: string): number | undefined {
+  try {
+    return optionValue(c, v, entity);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A state's name given as the status reason ({"statuscode": "Resolved"}, {"statuscode": "Lost"}: models mix the
  * two columns up) is that state, asked as statecode, where no status reason of the table has the name: every way
@@ -19,14 +28,8 @@ export function stateNamedAsReason<V extends Values>(model: EntityModel, values:
   const state = model.columns.get('statecode');
   if (typeof v !== 'string' || !status || !state || Object.keys(values).some((k) => k.toLowerCase() === 'statecode'))
     return values;
-  const chosen = (c: ColumnModel) => {
-    try {
-      return optionValue(c, v, model.logicalName);
-    } catch {
-      return undefined;
-    }
-  };
-  const asState = chosen(status) === undefined ? chosen(state) : undefined;
+  const asState =
+    choiceOrNone(status, v, model.logicalName) === undefined ? choiceOrNone(state, v, model.logicalName) : undefined;
   if (asState === undefined) return values;
   const { [key!]: _reason, ...rest } = values;
   return { ...rest, statecode: asState } as unknown as V;
@@ -89,13 +92,7 @@ export function stateReason(
   if (asked === undefined || asked === null)
     return (reasons.find((o) => o.value === byDefault) ?? reasons[0])?.value ?? byDefault;
   const statuscode: ColumnModel = column ?? ({ logicalName: 'statuscode', type: 'Status' } as ColumnModel);
-  const among = (options: OptionModel[]) => {
-    try {
-      return optionValue({ ...statuscode, options }, asked, model.logicalName);
-    } catch {
-      return undefined;
-    }
-  };
+  const among = (options: OptionModel[]) => choiceOrNone({ ...statuscode, options }, asked, model.logicalName);
   const value = among(reasons);
   if (value !== undefined) return value;
   // the state's own name given as its reason (resolve_case's status "Resolved", a deal's "Lost"): its default
