@@ -187,7 +187,9 @@ export function toLiteral(
       throw badInput(
         `${where} is a date; '${s}' is not an ISO date.`,
         use === 'write'
-          ? `Work the date out (${today}) and pass it as YYYY-MM-DD, or as an ISO date-time such as 2026-01-31T09:00:00Z.`
+          ? c.dateOnly
+            ? `Work the date out (${today}) and pass it as YYYY-MM-DD: this column holds a day, no time.`
+            : `Work the date out (${today}) and pass it as YYYY-MM-DD, or as an ISO date-time such as 2026-01-31T09:00:00Z.`
           : `Use YYYY-MM-DD or an ISO date-time such as 2026-01-31T09:00:00Z (${today}). For a period relative to ` +
               'today, use a where condition with op lastXDays or nextXDays (value: a number of days), today, yesterday, ' +
               'tomorrow, or this, last or next week, month or year (thisWeek, lastMonth, nextYear…); or op eq with the ' +

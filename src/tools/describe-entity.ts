@@ -12,6 +12,7 @@ const columnSchema = z.object({
   write: z.boolean(),
   required: z.string().optional(),
   maxLength: z.number().optional(),
+  behavior: z.string().optional(),
   options: z.array(z.object({ value: z.number(), label: z.string() })).optional(),
   targets: z.array(z.string()).optional(),
 });
@@ -76,6 +77,9 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       write: policy.canWrite(model.logicalName, c.logicalName) && (c.validForCreate || c.validForUpdate),
       ...(c.requiredLevel !== 'None' ? { required: c.requiredLevel } : {}),
       ...(c.maxLength ? { maxLength: c.maxLength } : {}),
+      // Dataverse's DateTimeBehavior where it is not the usual UserLocal: a date-only column takes a day and no
+      // time; a time-zone-independent one stores the wall time written, so a local time is not turned into UTC
+      ...(c.dateOnly ? { behavior: 'DateOnly' } : c.timeZoneIndependent ? { behavior: 'TimeZoneIndependent' } : {}),
       ...(c.options ? { options: c.options.map(({ value, label }) => ({ value, label })) } : {}),
       // a party list (a call's To) holds people of these tables, as a lookup points at them
       ...((isLookupType(c.type) || c.type === 'PartyList') && c.targets ? { targets: c.targets } : {}),

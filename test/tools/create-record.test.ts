@@ -410,6 +410,8 @@ describe('create_record: accounts, contacts and opportunities', () => {
       values: { subject: 'Edge of a week', regardingobjectid: acc.accountid, scheduledend: 'end of next week' },
     });
     expect(textOf(task)).toMatch(/task\.scheduledend is a date; 'end of next week' is not an ISO date/);
+    // a due date is a moment: a date-time is offered beside the day
+    expect(textOf(task)).toMatch(/pass it as YYYY-MM-DD, or as an ISO date-time such as/);
     // a code the organisation has no currency for is refused, and nothing is written
     const since = emu.requests().length;
     const yen = await h.call('update_record', {

@@ -108,6 +108,12 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(e.relationships).toEqual(
       expect.arrayContaining([{ name: 'customerid_account', target: 'account', many: false }]),
     );
+    // a date-only column says so (Dataverse's DateTimeBehavior), so a close date is written as a day, not a
+    // moment; an ordinary date-time column says nothing more
+    const opp = (await h.call('describe_entity', { entity: 'opportunity' })).structuredContent.entity;
+    const oppCol = (n: string) => opp.columns.find((c: { name: string }) => c.name === n);
+    expect(oppCol('estimatedclosedate')).toMatchObject({ type: 'DateTime', behavior: 'DateOnly' });
+    expect(oppCol('createdon').behavior).toBeUndefined();
     const acc = (await h.call('describe_entity', { entity: 'account' })).structuredContent.entity;
     expect(acc.columns.map((c: { name: string }) => c.name)).not.toContain('creditlimit');
     // a call's To: a list of people, of the tables it may hold, and the relationship its people are read through

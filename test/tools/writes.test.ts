@@ -1179,7 +1179,9 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(days.map((d) => `Work the date out (today is ${d}`)).toContainEqual(
       textOf(r).match(/Work the date out \(today is .+?, the coming one is [\d-]+/)?.[0],
     );
-    expect(textOf(r)).toMatch(/, the one after [\d-]+\) and pass it as YYYY-MM-DD/);
+    // a close date is a day: the hint asks for one, not for a date and time
+    expect(textOf(r)).toMatch(/, the one after [\d-]+\) and pass it as YYYY-MM-DD: this column holds a day, no time\./);
+    expect(textOf(r)).not.toMatch(/date-time/);
     // a filter's relative operators mean nothing to a write
     expect(textOf(r)).not.toMatch(/lastXDays|where/);
     expect(patchesSince(sent)).toEqual([]);
