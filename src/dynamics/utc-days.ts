@@ -134,7 +134,8 @@ export function periodDays(
 }
 
 /** "the month" and kin, as people say "the end of the month": the one they are in */
-const THE_PERIOD = /^the (week|month|quarter|year|fiscal year)$/;
+// "end of the month" and "end of month" (as people write EOM) are this one's
+const THE_PERIOD = /^(?:the )?(week|month|quarter|year|fiscal year)$/;
 /** A period's edge in words ("end of next month", "the start of this quarter", "last day of the year"). */
 export function edgeOf(v: string): { end: boolean; period: string } | undefined {
   const m = /^(?:the )?(end|start|beginning|first day|last day) of (.+)$/.exec(

@@ -119,6 +119,47 @@ describe("the organisation's fiscal year", () => {
     }
   });
 
+  it('a close date at the end of a quarter named alone that has passed is refused with both days; the coming one is written', async () => {
+    // a fiscal year that began seven months ago: today is in its Q3, its Q1 has ended, Q4 is to come
+    const now = new Date();
+    const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 7, 1));
+    emu.configure({ organization: { fiscalcalendarstart: start.toISOString(), fiscalyeardisplaycode: 1 } });
+    const year = { startMonth: start.getUTCMonth() + 1, namedByEnd: false } as OrgCalendar;
+    const h = await connect();
+    const deal = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    const sent = emu.requests().length;
+    const past = fiscalQuarter(now, year, -2);
+    const coming = fiscalQuarter(now, year, 2);
+    expect(past.label).toMatch(/ Q1$/);
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: deal.opportunityid,
+      values: { estimatedclosedate: 'end of Q1' },
+    });
+    expect(textOf(r)).toBe(
+      `Error (bad_input): 'end of Q1' would be ${past.to}, already past: Q1 alone is this fiscal year's (${past.label}).\n` +
+        `How to fix: Pass ${coming.to} for the coming one (${coming.label}), or ${past.to} if the past one is meant.`,
+    );
+    expect(
+      emu
+        .requests()
+        .slice(sent)
+        .filter((q) => q.method === 'PATCH'),
+    ).toEqual([]);
+    // this year's Q4 is still to come; "end of month" without "the" is this month's last day
+    for (const [words, day] of [
+      ['end of Q4', fiscalQuarter(now, year, 1).to],
+      ['end of month', new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).toISOString().slice(0, 10)],
+    ] as const) {
+      const moved = await h.call('update_record', {
+        entity: 'opportunity',
+        id: deal.opportunityid,
+        values: { estimatedclosedate: words },
+      });
+      expect(moved.structuredContent?.changed, textOf(moved)).toEqual({ estimatedclosedate: day });
+    }
+  });
+
   it('weeks start on the organisation\'s first day: per-week totals count the days its "last week" does', async () => {
     emu.configure({ organization: { weekstartdaycode: 1 } });
     const h = await connect();

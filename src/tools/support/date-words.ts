@@ -1,6 +1,7 @@
 import type { WriteValues } from '../../dynamics/client.js';
-import type { OrgCalendar } from '../../dynamics/fiscal.js';
+import { namedQuarter, type OrgCalendar } from '../../dynamics/fiscal.js';
 import { edgeOf, periodDays } from '../../dynamics/utc-days.js';
+import { badInput } from '../../errors.js';
 import { type EntityModel, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 
@@ -25,8 +26,28 @@ export async function edgesAsDays(
     calendar ??= await ctx.client.calendar.get();
     const day = periodDays(value, calendar)?.first;
     if (!day) continue;
+    pastQuarterRefused(value, day, calendar);
     out = { ...out, [key]: day };
     worked.push(`${column.label}: ${day} (${value.trim()})`);
   }
   return { values: out, worked };
+}
+
+/**
+ * "end of Q1" written in December: Q1 alone is the current fiscal year's (as pipeline_summary reads it), whose
+ * end has passed, but a close date pushed to "end of Q1" means the coming one. Neither is guessed: the
+ * refusal gives both days.
+ */
+function pastQuarterRefused(value: string, day: string, calendar: OrgCalendar): void {
+  const edge = edgeOf(value)!;
+  const today = new Date();
+  if (!/^q[1-4]$/.test(edge.period) || day >= today.toISOString().slice(0, 10)) return;
+  const nextYear = new Date(Date.UTC(today.getUTCFullYear() + 1, today.getUTCMonth(), 1));
+  const coming = namedQuarter(edge.period, calendar, nextYear)!;
+  const comingDay = edge.end ? coming.to : coming.from;
+  const past = namedQuarter(edge.period, calendar, today)!;
+  throw badInput(
+    `'${value.trim()}' would be ${day}, already past: ${edge.period.toUpperCase()} alone is this fiscal year's (${past.label}).`,
+    `Pass ${comingDay} for the coming one (${coming.label}), or ${day} if the past one is meant.`,
+  );
 }
