@@ -2,7 +2,7 @@ import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
-import { todayIs } from './utc-days.js';
+import { dayInWords, todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -89,12 +89,6 @@ export function guidValue(v: Scalar, what: string): string {
   return m[1]!.toLowerCase();
 }
 
-const RELATIVE_DAYS: ReadonlyMap<string, number> = new Map([
-  ['today', 0],
-  ['yesterday', -1],
-  ['tomorrow', 1],
-]);
-
 /** The present moment in words ("overdue": due before now; a call logged as made now), as OData's now() says it. */
 const NOW = /^(now|now\(\)|right now|(the )?current time)$/i;
 
@@ -160,14 +154,11 @@ export function toLiteral(
     case 'Status':
       return lit('number', optionValue(c, v, entity));
     case 'DateTime': {
-      // "today", "yesterday", "tomorrow": the UTC day the error below would have the model work out and write;
-      // "now": this moment, to the second
-      const shift = RELATIVE_DAYS.get(String(v).trim().toLowerCase());
+      // "today", "yesterday", "30 days ago", "in 2 weeks": the UTC day the error below would have the model work
+      // out and write; "now": this moment, to the second
       const s = NOW.test(String(v).trim())
         ? `${new Date().toISOString().slice(0, 19)}Z`
-        : shift === undefined
-          ? isoSpaced(String(v).trim())
-          : new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
+        : (dayInWords(String(v)) ?? isoSpaced(String(v).trim()));
       if ((DATE.test(s) || DATETIME.test(s)) && !isRealMoment(s))
         throw badInput(
           `${where} is a date; '${s}' has the right form but is not a real date or time.`,

@@ -102,6 +102,12 @@ const OP_ALIASES = new Map<string, string>(
     equserid: 'currentUser',
     equaluserid: 'currentUser',
     notlike: 'notContains, with the text alone (no % or *)',
+    // a day's words: "before" a day is lt it, "after" gt, "since" it ge, "until" it le
+    before: 'lt',
+    after: 'gt',
+    since: 'ge',
+    until: 'le',
+    olderthan: 'olderThanXDays',
   }),
 );
 
@@ -167,6 +173,11 @@ export function conditionAsMeant(c: Leaf): Leaf {
     return { ...c, value: [bound(range[1]!), bound(range[2]!)] };
   }
   if (typeof value !== 'string') return c;
+  // a count of days said with its unit, as the operator's name reads: lastXDays "30 days", olderThanXDays
+  // "2 weeks" (seven days each, exactly); months are not a count of days, and are refused with what says them
+  const counted = /^\s*(\d+)\s*(days?|weeks?)\s*$/i.exec(value);
+  if (counted && (op === 'lastXDays' || op === 'nextXDays' || op === 'olderThanXDays'))
+    return { ...c, value: Number(counted[1]) * (/^w/i.test(counted[2]!) ? 7 : 1) };
   const lead = /^[%*]+/;
   const trail = /[%*]+$/;
   let v = value;

@@ -157,7 +157,12 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
       if (c.op.endsWith('XDays')) {
         const n = Number(c.value);
         if (!Number.isInteger(n) || n < 0)
-          throw badInput(`"${c.op}" needs a whole number of days as "value".`, 'e.g. "value": 30.');
+          throw badInput(
+            `"${c.op}" needs a whole number of days as "value"; '${c.value}' is not one.`,
+            c.op === 'olderThanXDays'
+              ? 'e.g. "value": 30; for months or years, {"lt": "6 months ago"}.'
+              : `e.g. "value": 30; for months, op eq with "${c.op === 'nextXDays' ? 'next' : 'last'} 6 months".`,
+          );
         return fn(f, { PropertyValue: { kind: 'literal', type: 'number', value: n, pos: 0 } });
       }
       return fn(f, {});

@@ -7,6 +7,34 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const COUNTED: ReadonlySet<ConditionOp> = new Set(['lastXDays', 'nextXDays', 'olderThanXDays']);
 const ON_A_DAY: ReadonlySet<ConditionOp> = new Set(['on', 'eq', 'onOrAfter', 'ge', 'gt', 'onOrBefore', 'le', 'lt']);
 
+const UNITS = '(day|week|month|year)s?';
+const AGO = new RegExp(`^(\\d{1,4}) ${UNITS} ago$`);
+const AHEAD = new RegExp(`^(?:in (\\d{1,4}) ${UNITS}|(\\d{1,4}) ${UNITS} from (?:now|today))$`);
+
+/**
+ * A day said relative to today, as people say it: "today", "yesterday", "tomorrow", "30 days ago", "2 weeks
+ * ago", "3 months ago", "in 2 weeks", "10 days from now"; the UTC day (YYYY-MM-DD), as "today" is. A month
+ * or a year back keeps the day of the month, or the last day of a shorter month (31 March less a month is 28
+ * or 29 February). Undefined for anything else.
+ */
+export function dayInWords(text: string, now = new Date()): string | undefined {
+  const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  const fixed = { today: 0, yesterday: -1, tomorrow: 1 }[t];
+  const ago = AGO.exec(t);
+  const ahead = AHEAD.exec(t);
+  const [count, unit] = ago
+    ? [-Number(ago[1]), ago[2]!]
+    : ahead
+      ? [Number(ahead[1] ?? ahead[3]), (ahead[2] ?? ahead[4])!]
+      : [fixed ?? NaN, 'day'];
+  if (Number.isNaN(count)) return undefined;
+  const [y, m, d] = [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
+  const days = unit === 'week' ? 7 * count : unit === 'day' ? count : 0;
+  const months = unit === 'month' ? count : unit === 'year' ? 12 * count : 0;
+  const lastOfMonth = new Date(Date.UTC(y, m + months + 1, 0)).getUTCDate();
+  return new Date(Date.UTC(y, m + months, Math.min(d, lastOfMonth) + days)).toISOString().slice(0, 10);
+}
+
 /**
  * A date condition as the UTC span it covers: [from, to), either end open. Used where Dataverse's date
  * functions cannot be sent, inside a related list's any() (query functions there are not documented): the

@@ -412,6 +412,16 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(task)).toMatch(/task\.scheduledend is a date; 'end of next week' is not an ISO date/);
     // a due date is a moment: a date-time is offered beside the day
     expect(textOf(task)).toMatch(/pass it as YYYY-MM-DD, or as an ISO date-time such as/);
+    // a day said from today is that day (noon UTC, as any bare day for a date and time), said in the answer
+    const fortnight = new Date(Date.now() + 14 * 86_400_000).toISOString().slice(0, 10);
+    const soon = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Renewal check', regardingobjectid: acc.accountid, scheduledend: 'in 2 weeks' },
+    });
+    expect(textOf(soon)).toContain(`Due Date: ${fortnight} (in 2 weeks).`);
+    expect(emu.rows('task').find((t) => t.activityid === soon.structuredContent.id)!.scheduledend).toBe(
+      `${fortnight}T12:00:00Z`,
+    );
     // a code the organisation has no currency for is refused, and nothing is written
     const since = emu.requests().length;
     const yen = await h.call('update_record', {

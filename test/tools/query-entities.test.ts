@@ -1228,6 +1228,44 @@ describe('query_entities', () => {
     expect(overdue.structuredContent.records).toHaveLength(expected.length);
   });
 
+  it('"30 days ago" is that day; before/after/since are lt/gt/ge; a count of days is taken with its unit', async () => {
+    const day = (shift: number) => new Date(Date.now() + shift * 86_400_000).toISOString().slice(0, 10);
+    const ask = (where: object) =>
+      h.call('query_entities', { entity: 'incident', select: ['title'], where, top: 5000, count: true });
+    const ids = (r: Awaited<ReturnType<typeof ask>>) => {
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.records.map((x: { id: string }) => x.id).sort();
+    };
+    // the cases opened before the day 30 days back, three ways a model writes it, and by the day itself
+    const byDay = ids(await ask({ createdon: { lt: day(-30) } }));
+    expect(byDay.length).toBeGreaterThan(0);
+    expect(byDay.length).toBeLessThan(emu.rows('incident').length);
+    expect(ids(await ask({ createdon: { lt: '30 days ago' } }))).toEqual(byDay);
+    expect(ids(await ask({ createdon: { before: '30 days ago' } }))).toEqual(byDay);
+    expect(ids(await ask({ createdon: { lt: '4 weeks ago' } }))).toEqual(
+      ids(await ask({ createdon: { lt: day(-28) } })),
+    );
+    expect(ids(await ask({ createdon: { since: day(-30) } }))).toEqual(ids(await ask({ createdon: { ge: day(-30) } })));
+    // lastXDays and olderThanXDays with the unit written: days, or weeks of seven
+    expect(ids(await ask({ createdon: { olderThanXDays: '4 weeks' } }))).toEqual(
+      ids(await ask({ createdon: { olderThanXDays: 28 } })),
+    );
+    expect(ids(await ask({ createdon: { olderThan: '30 days' } }))).toEqual(
+      ids(await ask({ createdon: { olderThanXDays: 30 } })),
+    );
+    expect(ids(await ask({ createdon: { lastXDays: '60 days' } }))).toEqual(
+      ids(await ask({ createdon: { lastXDays: 60 } })),
+    );
+    // months are no count of days: refused with what says them
+    const months = await ask({ createdon: { lastXDays: '3 months' } });
+    expect(textOf(months)).toBe(
+      `Error (bad_input): "lastXDays" needs a whole number of days as "value"; '3 months' is not one.\n` +
+        'How to fix: e.g. "value": 30; for months, op eq with "last 6 months".',
+    );
+    const older = await ask({ createdon: { olderThanXDays: '6 months' } });
+    expect(textOf(older)).toMatch(/for months or years, \{"lt": "6 months ago"\}/);
+  });
+
   it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {
     const leadQueries = () => emu.requests().filter((q) => q.url.startsWith('/api/data/v9.2/leads')).length;
     const sent = leadQueries();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { periodsAsDays, spanConditions, todayIs, utcSpan, wholeDays } from '../../src/dynamics/utc-days.js';
+import { dayInWords, periodsAsDays, spanConditions, todayIs, utcSpan, wholeDays } from '../../src/dynamics/utc-days.js';
 
 // Inside a related list's any() Dataverse's date functions are not documented: a day or a period is sent as
 // its UTC span. Tuesday 1 December 2026, 15:30 UTC:
@@ -175,5 +175,30 @@ describe('today, as said to a model that must work a date out (Tuesday 1 Decembe
   it('words that merely begin like a weekday name none', () => {
     for (const words of ['monthly', 'satisfied', 'wedding day', 'sunset', 'frigid'])
       expect(todayIs(words, now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+  });
+});
+
+describe('a day said relative to today', () => {
+  it.each([
+    ['today', '2026-12-01T15:30:00Z', '2026-12-01'],
+    ['Yesterday', '2026-12-01T15:30:00Z', '2026-11-30'],
+    ['30 days ago', '2026-12-01T15:30:00Z', '2026-11-01'],
+    ['1 day ago', '2026-12-01T15:30:00Z', '2026-11-30'],
+    ['2 weeks ago', '2026-12-01T15:30:00Z', '2026-11-17'],
+    ['in 2 weeks', '2026-12-01T15:30:00Z', '2026-12-15'],
+    ['10 days from now', '2026-12-01T15:30:00Z', '2026-12-11'],
+    ['in  1  year', '2026-12-01T15:30:00Z', '2027-12-01'],
+    ['6 months ago', '2026-12-01T15:30:00Z', '2026-06-01'],
+    // a month back from the 31st is the last day of the shorter month, not a day of the one after
+    ['1 month ago', '2026-03-31T08:00:00Z', '2026-02-28'],
+    ['1 month ago', '2024-03-31T08:00:00Z', '2024-02-29'],
+    ['in 1 year', '2024-02-29T08:00:00Z', '2025-02-28'],
+    ['in 3 months', '2026-11-30T08:00:00Z', '2027-02-28'],
+  ])('%s, on %s: %s', (words, on, day) => {
+    expect(dayInWords(words, new Date(on))).toBe(day);
+  });
+
+  it.each(['30 days', 'last 30 days', 'ago', 'in weeks', '2026-11-01', 'next friday'])('%s is not a day', (words) => {
+    expect(dayInWords(words, now)).toBeUndefined();
   });
 });

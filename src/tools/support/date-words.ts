@@ -1,15 +1,16 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { namedQuarter, type OrgCalendar } from '../../dynamics/fiscal.js';
-import { edgeOf, periodDays } from '../../dynamics/utc-days.js';
+import { dayInWords, edgeOf, periodDays } from '../../dynamics/utc-days.js';
 import { badInput } from '../../errors.js';
 import { type EntityModel, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 
 /**
- * A date-only column written as a period's edge ("estimatedclosedate": "end of next quarter"): that day, by the
- * organisation's calendar, as a where condition reads it. A model cannot work out the last day of a fiscal
- * quarter; the tools can. A date and time column is left to be refused with today's date: which time of that
- * day is meant, in which zone, is not said.
+ * A day in words ("in 2 weeks", "tomorrow") for any date column, and a date-only column written as a period's
+ * edge ("estimatedclosedate": "end of next quarter"): that day, by the organisation's calendar, as a where
+ * condition reads it. A model cannot work out the last day of a fiscal quarter; the tools can. A date and time
+ * column written as an edge is left to be refused with today's date: which time of that day is meant, in
+ * which zone, is not said.
  */
 export async function edgesAsDays(
   ctx: ToolContext,
@@ -22,7 +23,16 @@ export async function edgesAsDays(
   const worked: string[] = [];
   for (const [key, value] of Object.entries(values)) {
     const column = writtenColumn(model, key);
-    if (column?.type !== 'DateTime' || !column.dateOnly || typeof value !== 'string' || !edgeOf(value)) continue;
+    if (column?.type !== 'DateTime' || typeof value !== 'string') continue;
+    // "in 2 weeks", "tomorrow": the day is said beside what was written (a date and time column takes noon UTC
+    // of it, as for any bare day)
+    const relative = dayInWords(value);
+    if (relative) {
+      out = { ...out, [key]: relative };
+      worked.push(`${column.label}: ${relative} (${value.trim()})`);
+      continue;
+    }
+    if (!column.dateOnly || !edgeOf(value)) continue;
     calendar ??= await ctx.client.calendar.get();
     const day = periodDays(value, calendar)?.first;
     if (!day) continue;
