@@ -37,6 +37,10 @@ export const addNote = defineTool({
           recordId: 'id',
           regardingId: 'id',
           objectid: 'id',
+          // what a note is about, as a task's Regarding says it
+          regarding: 'id',
+          regardingobjectid: 'id',
+          record: 'id',
           table: 'entity',
         },
       },

@@ -96,6 +96,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       () => ({ case: 'Printer on fire', resolution: 'Replaced the fuser' }),
     ],
     [
+      'add_note',
+      /^add_note has no argument 'regarding' \(use 'id'\)\. Its arguments: entity, id, text, title\.$/,
+      () => ({ regarding: account.id, text: 'Called back' }),
+    ],
+    [
       'update_record',
       /^update_record has no argument 'statecode'\. .* Columns to change go in "values"/,
       () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, statecode: 1 }),
