@@ -12,6 +12,7 @@ import {
   LINK_FILTER_LIMITS,
   LINK_OPTIONS,
   labelsInOrderBy,
+  nullsInOrderBy,
   parseApply,
   parseExpand,
   parseFilter,
@@ -159,7 +160,7 @@ export class QueryPlanner {
     if (!opts.single) filter = await this.withRows(model, filter);
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim())
-      orderBy = await this.lookupsByName(model, parseOrderBy(labelsInOrderBy(model, spec.orderBy)));
+      orderBy = await this.lookupsByName(model, parseOrderBy(labelsInOrderBy(model, nullsInOrderBy(spec.orderBy))));
     const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand);
     const expand: ExpandItem[] | undefined = joined.expand?.length
       ? await Promise.all(joined.expand.map((e) => this.expandItem(model, e)))
@@ -207,7 +208,10 @@ export class QueryPlanner {
         `'${e.relation}' is one related record: "where", "orderBy" and "top" in an expand item are for related lists.`,
         `Leave them out of the '${e.relation}' item. To choose ${model.logicalName} records by it, put the condition in the top-level where, e.g. {"column": "${single.attribute}/${target.primaryNameAttribute}", "op": "contains", "value": "…"}.`,
       );
-    const orderBy = list && target && e.orderBy?.trim() ? parseOrderBy(labelsInOrderBy(target, e.orderBy)) : undefined;
+    const orderBy =
+      list && target && e.orderBy?.trim()
+        ? parseOrderBy(labelsInOrderBy(target, nullsInOrderBy(e.orderBy)))
+        : undefined;
     // an activity's parties say who (partyid, or the address an email went to where no record has it) and as
     // what (From, To); their own name column says neither
     const parties =

@@ -1,4 +1,4 @@
-import { DynamicsMcpError } from '../errors.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
 import { ODataSyntaxError } from '../odata/errors.js';
 import * as odata from '../odata/parser.js';
 import { applyToOData, expandToOData, filterToOData, orderByToOData } from '../odata/serialize.js';
@@ -71,6 +71,30 @@ export function queryString(parts: QueryParts, extra: string[] = []): string {
   if (parts.expand?.length) out.push(`$expand=${q(expandToOData(parts.expand))}`);
   if (parts.apply?.length) out.push(`$apply=${q(applyToOData(parts.apply))}`);
   return [...out, ...extra].join('&');
+}
+
+/**
+ * SQL's NULLS FIRST / NULLS LAST, which OData's $orderby cannot say. Dataverse (SQL Server) sorts an empty value
+ * before every other ascending and after every other descending, so "desc nulls last" and "asc nulls first" are
+ * its own order and are sent without the words; the other two cannot be had, and are refused with the condition
+ * that leaves the empty ones out (rather than sent as the opposite of what was asked).
+ */
+export function nullsInOrderBy(text: string): string {
+  return text
+    .split(',')
+    .map((part) => {
+      const m = /^(.*?)(?:\s+(asc|ascending|desc|descending))?\s+nulls\s+(first|last)\s*$/i.exec(part);
+      if (!m) return part;
+      const [, column, direction, nulls] = m;
+      const desc = /^desc/i.test(direction ?? '');
+      if (desc === (nulls!.toLowerCase() === 'last')) return `${column} ${desc ? 'desc' : 'asc'}`;
+      const name = column!.trim();
+      throw badInput(
+        `Dynamics sorts empty values first ascending and last descending; '${part.trim()}' cannot be sent.`,
+        `To leave out the records with no ${name}, add the condition {"${name}": {"notNull": true}} and sort by '${name} ${desc ? 'desc' : 'asc'}'.`,
+      );
+    })
+    .join(',');
 }
 
 /**

@@ -1026,6 +1026,32 @@ describe('query_entities', () => {
     expect(textOf(odd)).toContain('A condition needs both "column" and "op".');
   });
 
+  it("NULLS LAST and NULLS FIRST: Dataverse's own order is taken as it; the opposite is refused with the condition that leaves empties out", async () => {
+    const ask = (orderBy: string) =>
+      h.call('query_entities', { entity: 'opportunity', select: ['actualclosedate'], orderBy, top: 5000 });
+    const empty = emu.rows('opportunity').filter((o) => o.actualclosedate == null).length;
+    expect(empty).toBeGreaterThan(0);
+    // SQL Server, under Dataverse, sorts an empty value first ascending and last descending
+    const desc = await ask('actualclosedate desc');
+    expect(desc.structuredContent.records.at(-1).actualclosedate).toBeUndefined();
+    for (const [orderBy, same] of [
+      ['actualclosedate desc nulls last', desc],
+      ['actualclosedate DESC NULLS LAST', desc],
+      ['actualclosedate nulls first', await ask('actualclosedate asc')],
+    ] as const) {
+      const r = await ask(orderBy);
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records, orderBy).toEqual(same.structuredContent.records);
+    }
+    const sent = emu.requests().length;
+    const last = await ask('actualclosedate asc nulls last');
+    expect(textOf(last)).toBe(
+      "Error (bad_input): Dynamics sorts empty values first ascending and last descending; 'actualclosedate asc nulls last' cannot be sent.\n" +
+        'How to fix: To leave out the records with no actualclosedate, add the condition {"actualclosedate": {"notNull": true}} and sort by \'actualclosedate asc\'.',
+    );
+    expect(emu.requests().length).toBe(sent);
+  });
+
   // Web API "Order rows": a lookup column is sorted by the related table's primary name
   it("a sort by a lookup's name is the sort by the lookup, which Dataverse orders by the related record's name", async () => {
     const ask = (orderBy: string) =>
