@@ -20,16 +20,12 @@ const HABITS: [RegExp, string][] = [
 ];
 
 /**
- * OData 4.01's `in` and arithmetic, which Dataverse's filter does not list (Filter rows using OData: comparison,
+ * OData 4.01's `has` and arithmetic, which Dataverse's filter does not list (Filter rows using OData: comparison,
  * logical and grouping operators, query functions, lambdas): what it takes instead, with the column written.
+ * (Its `in` is read as the comparisons it means: parser.ts, listIn.)
  */
-function listOrArithmetic(before: string, rest: string): string | undefined {
+function hasOrArithmetic(before: string, rest: string): string | undefined {
   const column = /([\w/]+)\s*$/.exec(before)?.[1] ?? 'name';
-  if (/^in\b/.test(rest))
-    return (
-      `'in' is not an operator Dataverse's OData takes: a list is Microsoft.Dynamics.CRM.In(PropertyName='${column}',PropertyValues=['A','B']) ` +
-      `(a column of the table itself; through a lookup, ${column} eq 'A' or ${column} eq 'B'), or the where condition {"column": "${column}", "op": "in", "value": ["A", "B"]}`
-    );
   if (/^has\b/.test(rest))
     return `'has' is not taken by Dataverse: compare a choice with eq (${column} eq 2, or its label)`;
   if (/^(add|sub|mul|div|mod)\b/.test(rest))
@@ -51,6 +47,12 @@ function otherFunction(before: string, rest: string, now: Date): string | undefi
     const moment = `${now.toISOString().slice(0, 19)}Z`;
     return `'now()' is not taken by Dataverse: write the moment (it is now ${moment}), ${column} ${op} ${moment}, or the where condition {"column": "${column}", "op": "${op}", "value": "now"}`;
   }
+  if (/^(today|curdate|current_date|getdate|getutcdate|sysdate)$/.test(name)) {
+    // SQL's and spreadsheets' day functions: the day, as "today" is to a where condition
+    const [, column = 'scheduledend', op = 'lt'] = /([\w/]+)\s+(eq|ne|gt|ge|lt|le)\s*$/.exec(before) ?? [];
+    const day = now.toISOString().slice(0, 10);
+    return `'${name}()' is not taken by Dataverse: write the day (today is ${day} UTC), ${column} ${op} ${day}, or the where condition {"column": "${column}", "op": "${op}", "value": "today"}`;
+  }
   if (/^(year|month|day|hour|minute|second|date|time|fractionalseconds)$/.test(name)) {
     const column = call?.[2] ?? 'createdon';
     return `'${name}()' is not taken by Dataverse: compare the date with a range (${column} ge 2026-01-01 and ${column} lt 2027-01-01), use its query functions (Microsoft.Dynamics.CRM.InFiscalYear, …), or the where condition {"column": "${column}", "op": "eq", "value": "2026"} (a month: "2026-11")`;
@@ -66,7 +68,7 @@ function otherFunction(before: string, rest: string, now: Date): string | undefi
 export function sqlHabitAt(input: string, position: number, now = new Date()): string | undefined {
   const rest = input.slice(position).trimStart();
   const before = input.slice(0, position);
-  const operator = listOrArithmetic(before, rest) ?? otherFunction(before, rest, now);
+  const operator = hasOrArithmetic(before, rest) ?? otherFunction(before, rest, now);
   if (operator) return operator;
   for (const [re, says] of HABITS) {
     const m = re.exec(rest);

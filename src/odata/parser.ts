@@ -18,6 +18,12 @@ export interface ParseOptions {
   maxDepth?: number;
   /** longest accepted input, in characters */
   maxLength?: number;
+  /**
+   * OData 4.01's `name in ('A','B')`, which Dataverse does not take (its filter operators are the comparisons,
+   * and, or, not): read as the comparisons it means, `(name eq 'A' or name eq 'B')`. Off where the input is
+   * what Dataverse itself would parse (the emulator, the links it hands back).
+   */
+  listIn?: boolean;
 }
 
 const COMPARE: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
@@ -33,6 +39,7 @@ export class Parser {
   private i = 0;
   private depth = 0;
   private readonly maxDepth: number;
+  private readonly listIn: boolean;
 
   constructor(
     readonly input: string,
@@ -40,6 +47,7 @@ export class Parser {
     options: ParseOptions,
   ) {
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.listIn = options.listIn ?? false;
   }
 
   // ---- token helpers ----
@@ -130,9 +138,30 @@ export class Parser {
       const right = this.parsePrimary();
       return { kind: 'compare', op: t.text as CompareOp, left, right, pos: t.pos };
     }
+    if (t.kind === 'ident' && t.text === 'in' && this.listIn) {
+      this.next();
+      return this.parseInList(left, t.pos);
+    }
     if (t.kind === 'ident' && ['add', 'sub', 'mul', 'div', 'mod', 'has', 'in'].includes(t.text))
       throw new ODataSyntaxError(`the '${t.text}' operator is not supported by Dataverse`, t.pos, this.input);
     return left;
+  }
+
+  /** `(v1, v2, …)` after `in`: each value compared with eq, any of them holding */
+  parseInList(left: Expr, pos: number): Expr {
+    const open = this.expectPunct('(');
+    this.enter(open);
+    const operands: Expr[] = [];
+    do {
+      if (operands.length) this.next();
+      const value = this.tryLiteral();
+      if (!value)
+        throw this.error("a value (text in single quotes, a number, a date or an id) expected in the list after 'in'");
+      operands.push({ kind: 'compare', op: 'eq', left, right: value, pos });
+    } while (this.isPunct(','));
+    this.expectPunct(')');
+    this.leave();
+    return operands.length === 1 ? operands[0]! : { kind: 'or', operands, pos };
   }
 
   parsePrimary(): Expr {

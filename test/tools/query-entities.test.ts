@@ -1818,11 +1818,7 @@ describe('query_entities', () => {
     ["revenue gt 1 || name eq 'x'", "'||' is or in OData"],
     ['name eq "Contoso"', `'"' does not quote text in OData: single quotes do`],
     ["name like '%Cont%'", "'like' has no place in OData: use contains(name,'text')"],
-    // OData 4.01's in and arithmetic are not among the operators Dataverse lists (Filter rows using OData)
-    [
-      "name in ('Contoso','Fabrikam')",
-      `'in' is not an operator Dataverse's OData takes: a list is Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=['A','B']) (a column of the table itself; through a lookup, name eq 'A' or name eq 'B'), or the where condition {"column": "name", "op": "in", "value": ["A", "B"]}`,
-    ],
+    // OData 4.01's has and arithmetic are not among the operators Dataverse lists (Filter rows using OData)
     [
       'revenue add 5 gt 10',
       'arithmetic is not taken by Dataverse: compare the column with a value worked out beforehand',
@@ -1833,6 +1829,9 @@ describe('query_entities', () => {
     ],
     // OData's other functions: Dataverse takes contains, startswith and endswith, and its own query functions
     ['modifiedon lt now()', `'now()' is not taken by Dataverse: write the moment (it is now 20`],
+    // SQL's day functions: the day, and the condition that says it
+    ['modifiedon lt today()', `'today()' is not taken by Dataverse: write the day (today is 20`],
+    ['createdon ge GETDATE()', `'getdate()' is not taken by Dataverse: write the day (today is 20`],
     [
       'year(createdon) eq 2026',
       `'year()' is not taken by Dataverse: compare the date with a range (createdon ge 2026-01-01 and createdon lt 2027-01-01), use its query functions (Microsoft.Dynamics.CRM.InFiscalYear, …), or the where condition {"column": "createdon", "op": "eq", "value": "2026"}`,
@@ -1849,6 +1848,48 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(/^Error \(query_syntax\): The filter is not valid: Syntax error: .* at position \d+/);
     expect(textOf(r)).toContain(`How to fix: ${habit}`);
     expect(accountQueriesSince(since)).toEqual([]);
+  });
+
+  it("filter text's OData 4.01 in (Dataverse lists no such operator) is the comparisons it means, on a column or through a lookup", async () => {
+    const names = emu
+      .rows('account')
+      .slice(0, 3)
+      .map((a) => String(a.name));
+    const quoted = names.map((n) => `'${n.replace(/'/g, "''")}'`).join(', ');
+    const ids = (r: Awaited<ReturnType<typeof h.call>>) => {
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.records.map((x: { id: string }) => x.id).sort();
+    };
+    const byText = ids(await h.call('query_entities', { entity: 'account', filter: `name in (${quoted})`, top: 5000 }));
+    expect(byText).toEqual(
+      ids(await h.call('query_entities', { entity: 'account', where: { name: { in: names } }, top: 5000 })),
+    );
+    expect(byText).toHaveLength(3);
+    // an opportunity of any of those accounts, through its lookup, beside another condition
+    const deals = ids(
+      await h.call('query_entities', {
+        entity: 'opportunity',
+        filter: `parentaccountid/name in (${quoted}) and statecode eq 0`,
+        top: 5000,
+      }),
+    );
+    const accountIds = new Set(
+      emu
+        .rows('account')
+        .slice(0, 3)
+        .map((a) => a.accountid),
+    );
+    expect(deals.length).toBeGreaterThan(0);
+    expect(deals).toEqual(
+      emu
+        .rows('opportunity')
+        .filter((o) => o.statecode === 0 && accountIds.has((o.parentaccountid as { id?: string })?.id))
+        .map((o) => String(o.opportunityid))
+        .sort(),
+    );
+    // what is sent is Dataverse's own: comparisons, no in
+    const sent = emu.requests().slice(-1)[0]!;
+    expect(decodeURIComponent(sent.url)).not.toMatch(/ in \(/);
   });
 
   it('"now" is this moment: overdue tasks are those due before it, in a condition as in the moment now() points at', async () => {

@@ -90,6 +90,22 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
     );
   });
 
+  it("OData 4.01's in: refused as Dataverse refuses it, unless asked for, when it is the comparisons it means", () => {
+    expect(() => parseFilter("name in ('A','B')")).toThrow(
+      /the 'in' operator is not supported by Dataverse at position 5/,
+    );
+    const listIn = (text: string) => filterToOData(parseFilter(text, { listIn: true }));
+    expect(listIn("name in ('A', 'O''Brien')")).toBe("name eq 'A' or name eq 'O''Brien'");
+    expect(listIn("statecode eq 0 and parentaccountid/name in ('A','B')")).toBe(
+      "statecode eq 0 and (parentaccountid/name eq 'A' or parentaccountid/name eq 'B')",
+    );
+    expect(listIn('not (industrycode in (1))')).toBe('not (industrycode eq 1)');
+    expect(() => listIn("name in ('A', revenue)")).toThrow(
+      /a value \(text in single quotes, a number, a date or an id\) expected in the list after 'in', found 'revenue' at position 14/,
+    );
+    expect(() => listIn('name in ()')).toThrow(ODataSyntaxError);
+  });
+
   it('parses a flat 5,000-term expression without recursion per term', () => {
     const text = Array.from({ length: 5000 }, (_, i) => `f${i} eq ${i}`).join(' or ');
     const e = parseFilter(text, { maxLength: 100_000 });
