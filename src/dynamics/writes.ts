@@ -307,7 +307,7 @@ export class RecordWriter {
     // a user sees a wrong change at once, and can have it put back. A record gone is said as the update would
     // say it; a role that may write but not read the record costs the old values only, and columns the policy
     // lets be written but not read are not read before either
-    const before =
+    const readBefore = async () =>
       opts.readBefore && shown.length
         ? await this.deps.transport
             .send({
@@ -321,38 +321,46 @@ export class RecordWriter {
             })
             .then((b) => (b.status === 403 ? undefined : rowOf(b, `the read of ${model.logicalName} ${key}`)))
         : undefined;
-    const r = await this.deps.transport.send({
-      method: 'PATCH',
-      path,
-      headers: {
-        'if-match': opts.etag ?? '*',
-        prefer: `return=representation,${ANNOTATIONS}`,
-        // DUP: a PATCH is checked against the duplicate detection rules only when asked, as a create is
-        ...(opts.detectDuplicates ? duplicateDetection({}) : {}),
-      },
-      body: JSON.stringify(body),
-      idempotent: true,
-      accept: [412],
-      signal: opts.signal,
-      context: { entity: model.logicalName, id: key, suggest: this.deps.suggest },
-    });
-    if (r.status === 412) {
-      if (r.attempts > 1 && opts.etag) {
-        const current = await this.deps.transport.send({
-          method: 'GET',
-          path,
-          headers: { prefer: ANNOTATIONS },
-          idempotent: true,
-          signal: opts.signal,
-        });
-        const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
-        const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
-        if (applied) return { model, row, etag: String(row['@odata.etag'] ?? ''), name: named(row), before };
+    for (let round = 1; ; round++) {
+      const before = await readBefore();
+      // the write is made only over the version just read, so that what the answer says it was is what it was;
+      // someone else's change in between is read again, up to three times (the caller's etag stands as given)
+      const ifMatch = opts.etag ?? (typeof before?.['@odata.etag'] === 'string' ? before['@odata.etag'] : '*');
+      const r = await this.deps.transport.send({
+        method: 'PATCH',
+        path,
+        headers: {
+          'if-match': ifMatch,
+          prefer: `return=representation,${ANNOTATIONS}`,
+          // DUP: a PATCH is checked against the duplicate detection rules only when asked, as a create is
+          ...(opts.detectDuplicates ? duplicateDetection({}) : {}),
+        },
+        body: JSON.stringify(body),
+        idempotent: true,
+        accept: [412],
+        signal: opts.signal,
+        context: { entity: model.logicalName, id: key, suggest: this.deps.suggest },
+      });
+      if (r.status === 412) {
+        // a retry after a lost answer meets its own change: if the record holds our values, the update happened
+        if (r.attempts > 1 && ifMatch !== '*') {
+          const current = await this.deps.transport.send({
+            method: 'GET',
+            path,
+            headers: { prefer: ANNOTATIONS },
+            idempotent: true,
+            signal: opts.signal,
+          });
+          const row = rowOf(current, `the read of ${model.logicalName} ${key}`);
+          const applied = Object.entries(body).every(([k, v]) => k.includes('@') || row[k] === v);
+          if (applied) return { model, row, etag: String(row['@odata.etag'] ?? ''), name: named(row), before };
+        }
+        if (!opts.etag && before && round < 3) continue;
+        throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
       }
-      throw mapDataverseError(r.status, r.headers, r.text, { entity: model.logicalName, id: key });
+      const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
+      if (before) named(before);
+      return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? ''), name: named(row), before };
     }
-    const row = rowOf(r, `the update of ${model.logicalName} ${key}`);
-    if (before) named(before);
-    return { model, row, etag: String(row['@odata.etag'] ?? r.headers.etag ?? ''), name: named(row), before };
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { apiRequests } from '../helpers/client.js';
+import { apiRequests, clientFor } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -709,6 +709,33 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(again.structuredContent.previous).toEqual(again.structuredContent.changed);
     expect(textOf(again)).toMatch(/: \{.*\}; it already had these values \(etag W\/"\d+"\)\.$/);
+  });
+
+  it('update_record: a change made by someone else between its read and its write is what the answer says the column held', async () => {
+    const contact = emu.rows('contact').find((c) => c.jobtitle)!;
+    const id = String(contact.contactid);
+    const other = clientFor(emu);
+    await other.client.update('contact', id, { jobtitle: 'Buyer' });
+    // our write waits at Dynamics' door while a colleague saves the same contact
+    emu.addFault({ match: { method: 'PATCH', path: `/api/data/v9.2/contacts(${id})` }, delayMs: 1500 });
+    const since = emu.requests().length;
+    const ours = h.call('update_record', { entity: 'contact', id, values: { jobtitle: 'Head of Purchasing' } });
+    await expect
+      .poll(() => apiRequests(emu, since).filter((q) => q.method === 'GET' && q.url.includes(id)).length)
+      .toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    await other.client.update('contact', id, { jobtitle: 'Senior Buyer' });
+    const r = await ours;
+    expect(r.isError, textOf(r)).toBeFalsy();
+    // the write was made over the version it had read and refused (the colleague's save, logged as it arrived,
+    // came in after it), read again and made: "before" is the colleague's
+    expect(r.structuredContent.previous).toEqual({ jobtitle: 'Senior Buyer' });
+    expect(emu.rows('contact').find((c) => c.contactid === id)!.jobtitle).toBe('Head of Purchasing');
+    expect(
+      apiRequests(emu, since)
+        .filter((q) => q.url.includes(id) && q.userId === emu.applicationUserId)
+        .map((q) => `${q.method} ${q.status}`),
+    ).toEqual(['GET 200', 'PATCH 412', 'PATCH 200', 'GET 200', 'PATCH 200']);
   });
 
   it('update_record of a column the policy lets be written but not read: nothing is read before, nor after', async () => {
