@@ -954,6 +954,30 @@ describe('create_record: accounts, contacts and opportunities', () => {
     }
   });
 
+  // Language collations: English (1033) is _CI_AI, so a rule that is not case-sensitive matches without accents too
+  it('a duplicate rule matches a name written with accents the other lacks, as the organisation compares text', async () => {
+    emu.configure({
+      duplicateRules: [
+        { name: 'Accounts with the same Account Name', entity: 'account', columns: ['name'], excludeInactive: true },
+      ],
+    });
+    try {
+      const [a, b] = emu.rows('account').filter((x) => x.statecode === 0 && /e/.test(String(x.name)));
+      const accented = String(a!.name).replace(/e/g, 'é');
+      const refused = await h.call('update_record', {
+        entity: 'account',
+        id: b!.accountid,
+        values: { name: accented },
+      });
+      expect(textOf(refused)).toContain(
+        `the organisation's duplicate detection rule "Accounts with the same Account Name" matches another account, "${a!.name}" (${a!.accountid}).`,
+      );
+      expect(emu.rows('account').find((x) => x.accountid === b!.accountid)!.name).toBe(b!.name);
+    } finally {
+      await emu.reset();
+    }
+  });
+
   // DuplicateRuleCondition.OperatorCode (Same First Characters, with OperatorParam characters) and a rule whose
   // Matching Record Type is another table ("a lead is a duplicate of a contact", Detect duplicate data using code)
   it("a rule on a name's first characters, or one that looks in another table, is followed to the record it matched", async () => {

@@ -2,6 +2,7 @@ import type { Schema } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
 import type { Row, Store, Value } from '../store/store.js';
 import { DataverseError } from './errors.js';
+import { foldText } from './filter-values.js';
 
 /**
  * Duplicate detection (DUP, "Detect duplicate data using the Web API"): a create or update sent with
@@ -133,7 +134,9 @@ function comparable(v: Value | undefined, caseSensitive: boolean): string | unde
   if (typeof v === 'object') return v.id.toLowerCase();
   const s = String(v).trim();
   if (s === '') return undefined;
-  return caseSensitive ? s : s.toLowerCase();
+  // a rule that is not case-sensitive matches as the organisation's collation compares (Language collations:
+  // English and most languages are _CI_AI, so "Café Ltd" is "Cafe Ltd"), as its filters do
+  return caseSensitive ? s : foldText(s);
 }
 
 /**
