@@ -188,6 +188,19 @@ export function conditionAsMeant(c: Leaf): Leaf {
 }
 
 /**
+ * Text compared with eq holding the wildcards of SQL's LIKE or a glob ("Contoso*", "*Ltd", "%energy%"): the
+ * operator they mean (startswith, endswith, contains), as eq matches them literally and would find nothing. A
+ * trailing % alone stays text ("50%"); a wildcard inside the text ("Con*so") is left as written.
+ */
+export function wildcardsAsOperator(c: Leaf): Leaf {
+  if (c.op !== 'eq' || typeof c.value !== 'string') return c;
+  const m = /^([*%]*)([^*%]+)([*%]*)$/.exec(c.value.trim());
+  if (!m || (!m[1] && (!m[3] || m[3] === '%'))) return c;
+  const op = m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : 'startswith';
+  return { ...c, op, value: m[2]! };
+}
+
+/**
  * A period written in the words the date operators are named for ("last 30 days", "this month", "today"):
  * that operator. Other words are refused with today's date and the operators (coerce.ts).
  */

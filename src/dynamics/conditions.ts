@@ -19,6 +19,7 @@ import {
   periodAsWords,
   periodInWords,
   quarterInWords,
+  wildcardsAsOperator,
 } from './condition-words.js';
 import { fiscalYear, namesFiscalPeriod, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
@@ -511,6 +512,8 @@ export class ConditionBuilder {
     if (typeof c.column !== 'string' || !c.column)
       throw badInput('A condition needs a "column".', 'e.g. { "column": "name", "op": "eq", "value": "Contoso" }.');
     const r = await this.resolve(entity, c.column);
+    // SQL's and globs' wildcards with eq ("Contoso*", "%energy%"): the text operator they mean
+    if (r.column.type === 'String' || r.column.type === 'Memo') c = wildcardsAsOperator(c);
     // an activity's kind (activitytypecode) by the table's name as people say it: "Phone Call" is phonecall
     if (r.column.type === 'EntityName' && TABLE_NAME_OPS.has(c.op)) c = await this.tablesNamed(c, r);
     // "closing before next month", "between this month and next quarter": a period's first or last day

@@ -127,6 +127,15 @@ describe('client reads against the emulator', () => {
     // a % that can be text stays text, matched literally
     expect(await compiled({ column: 'name', op: 'contains', value: '50%' })).toBe("contains(name,'50[%]')");
     expect(await compiled({ column: 'name', op: 'endswith', value: '50%' })).toBe("endswith(name,'50[%]')");
+    // eq with a glob's or LIKE's wildcards at its ends is the text operator they mean; inside, or a trailing %
+    // alone, is text; a choice or number column is never read so
+    expect(await compiled({ column: 'name', op: 'eq', value: 'Contoso*' })).toBe("startswith(name,'Contoso')");
+    expect(await compiled({ column: 'name', op: 'eq', value: '*Ltd' })).toBe("endswith(name,'Ltd')");
+    expect(await compiled({ column: 'name', op: 'eq', value: '%energy%' })).toBe("contains(name,'energy')");
+    expect(await compiled({ column: 'name', op: 'eq', value: '**energy*' })).toBe("contains(name,'energy')");
+    expect(await compiled({ column: 'name', op: 'eq', value: '50%' })).toBe("name eq '50%'");
+    expect(await compiled({ column: 'name', op: 'eq', value: 'Con*so' })).toBe("name eq 'Con*so'");
+    expect(await compiled({ column: 'name', op: 'ne', value: 'Contoso*' })).toBe("name ne 'Contoso*'");
   });
 
   it('bad values are refused with what the column takes', async () => {

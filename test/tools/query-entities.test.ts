@@ -1850,6 +1850,31 @@ describe('query_entities', () => {
     expect(accountQueriesSince(since)).toEqual([]);
   });
 
+  it('a name written with wildcards ("Contoso*") is the part of a name they mean, on a column and through a lookup', async () => {
+    const ids = (r: Awaited<ReturnType<typeof h.call>>) => {
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.records.map((x: { id: string }) => x.id).sort();
+    };
+    // the first word of the name of an account with deals, as a user remembers it
+    const withDeals = emu.rows('opportunity').find((o) => (o.parentaccountid as { id?: string })?.id)!;
+    const named = emu.rows('account').find((a) => a.accountid === (withDeals.parentaccountid as { id: string }).id)!;
+    const word = String(named.name).split(' ')[0]!;
+    const accounts = emu.rows('account').filter((a) => String(a.name).toLowerCase().startsWith(word.toLowerCase()));
+    expect(ids(await h.call('query_entities', { entity: 'account', where: { name: `${word}*` }, top: 5000 }))).toEqual(
+      accounts.map((a) => String(a.accountid)).sort(),
+    );
+    const mine = new Set(accounts.map((a) => a.accountid));
+    const deals = emu
+      .rows('opportunity')
+      .filter((o) => mine.has((o.parentaccountid as { id?: string })?.id))
+      .map((o) => String(o.opportunityid))
+      .sort();
+    expect(deals.length).toBeGreaterThan(0);
+    expect(
+      ids(await h.call('query_entities', { entity: 'opportunity', where: { parentaccountid: `${word}*` }, top: 5000 })),
+    ).toEqual(deals);
+  });
+
   it("filter text's OData 4.01 in (Dataverse lists no such operator) is the comparisons it means, on a column or through a lookup", async () => {
     const names = emu
       .rows('account')
