@@ -188,6 +188,18 @@ export function conditionAsMeant(c: Leaf): Leaf {
 }
 
 /**
+ * SQL's LIKE (and ilike: text is compared in any casing anyway) with its wildcards only at the ends
+ * ('%energy%', 'Contoso%', '%Ltd', or none): the operator that says it exactly. A wildcard inside the text, or
+ * LIKE's single-character _, is left for the refusal that names contains, startswith and endswith.
+ */
+export function likeAsMeant(op: string, value: unknown): { op: ConditionOp; value: string } | undefined {
+  if (!/^i?like$/i.test(op.trim()) || typeof value !== 'string') return undefined;
+  const m = /^([*%]*)([^*%_]+)([*%]*)$/.exec(value.trim());
+  if (!m) return undefined;
+  return { op: m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : m[3] ? 'startswith' : 'eq', value: m[2]! };
+}
+
+/**
  * Text compared with eq holding the wildcards of SQL's LIKE or a glob ("Contoso*", "*Ltd", "%energy%"): the
  * operator they mean (startswith, endswith, contains), as eq matches them literally and would find nothing. A
  * trailing % alone stays text ("50%"); a wildcard inside the text ("Con*so") is left as written.

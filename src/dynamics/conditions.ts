@@ -29,7 +29,14 @@ import { callerTokens } from './obo.js';
 import { isPartyList, participation, partiesOf } from './party-lists.js';
 import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
-export { CONDITION_OPS, type ConditionOp, isOperatorWord, operatorMeant, unknownOpHint } from './condition-words.js';
+export {
+  CONDITION_OPS,
+  type ConditionOp,
+  isOperatorWord,
+  likeAsMeant,
+  operatorMeant,
+  unknownOpHint,
+} from './condition-words.js';
 
 /** What a person calls themselves where a user is meant */
 const ME = /^(me|myself|i|current user|my)$/i;

@@ -1688,10 +1688,21 @@ describe('query_entities', () => {
     ).toEqual([]);
   });
 
-  it('an operator from SQL (like) is answered with the one meant, one that means one of ours (!=, gte) is read as it; a lookup path in select with the lookup', async () => {
+  it("SQL's LIKE with wildcards at the ends is the operator it means, elsewhere answered with those; one that means one of ours (!=, gte) is read as it; a lookup path in select with the lookup", async () => {
+    const names = async (where: unknown) => {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.records.map((x: { name: string }) => x.name).sort();
+    };
+    const trey = await names({ name: { contains: 'Trey' } });
+    expect(trey.length).toBeGreaterThan(0);
+    expect(await names({ column: 'name', op: 'like', value: '%Trey%' })).toEqual(trey);
+    expect(await names({ name: { LIKE: 'Trey%' } })).toEqual(await names({ name: { startswith: 'Trey' } }));
+    expect(await names({ name: { ilike: '%ltd' } })).toEqual(await names({ name: { endswith: 'Ltd' } }));
+    // a wildcard inside, or LIKE's _, says no one operator: refused with the ones there are
     const like = await h.call('query_entities', {
       entity: 'account',
-      where: { column: 'name', op: 'like', value: '%Trey%' },
+      where: { column: 'name', op: 'like', value: 'Trey%Research' },
     });
     expect(textOf(like)).toMatch(
       /op 'like' does not exist\. Use contains, startswith or endswith, with the text alone/,
@@ -1702,7 +1713,7 @@ describe('query_entities', () => {
     expect(textOf(regex)).toMatch(
       /^Error \(bad_input\): where\.op: op 'regex' does not exist\. Use contains, startswith or endswith: Dataverse has no regular expressions\./,
     );
-    const ilike = await h.call('query_entities', { entity: 'account', where: { name: { ilike: '%pharma%' } } });
+    const ilike = await h.call('query_entities', { entity: 'account', where: { name: { ilike: 'ph_rma' } } });
     expect(textOf(ilike)).toMatch(
       /op 'ilike' does not exist\. Use contains, startswith or endswith, with the text alone/,
     );

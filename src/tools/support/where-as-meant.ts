@@ -1,4 +1,4 @@
-import { isOperatorWord, operatorMeant } from '../../dynamics/conditions.js';
+import { isOperatorWord, likeAsMeant, operatorMeant } from '../../dynamics/conditions.js';
 import { withNames } from './aliases.js';
 
 // What models send most often instead of the documented shape, where it can mean only one thing, is read
@@ -75,6 +75,9 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
       // Prisma's relation filter, {"parentaccountid": {"name": "Contoso"}}: a column of the related record. A
       // Dataverse name is lower case; anything else ($gt, >, like, greaterThan) is an operator, and an unknown
       // one is answered by the condition builder's hint
+      // SQL's LIKE with its wildcards at the ends ({"name": {"like": "%energy%"}}): the operator it means
+      const like = likeAsMeant(op, value);
+      if (like) return { column, ...like };
       const meant = operatorMeant(op) ?? op;
       // a key with MongoDB's $ ($regex, $elemMatch) is an operator, never a column: no Dataverse name has one
       if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant) && !key.startsWith('$'))
@@ -133,7 +136,9 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
   // an operator in another casing or from SQL ("startsWith", "EQ", "==", ">="), where it means one of ours, is
   // that one, as it is under a column's name ({"name": {"startsWith": "Con"}}); "like" and the rest are refused
   // with the one meant
-  if (typeof node.op === 'string') node.op = operatorMeant(node.op) ?? node.op;
+  const like = typeof node.op === 'string' ? likeAsMeant(node.op, node.value) : undefined;
+  if (like) Object.assign(node, like);
+  else if (typeof node.op === 'string') node.op = operatorMeant(node.op) ?? node.op;
   for (const group of ['and', 'or']) {
     if (!Array.isArray(node[group])) continue;
     const children = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
