@@ -1,3 +1,4 @@
+import { likePattern } from '../odata/like.js';
 import type { Scalar } from './coerce.js';
 import {
   type FiscalQuarter,
@@ -194,9 +195,8 @@ export function conditionAsMeant(c: Leaf): Leaf {
  */
 export function likeAsMeant(op: string, value: unknown): { op: ConditionOp; value: string } | undefined {
   if (!/^i?like$/i.test(op.trim()) || typeof value !== 'string') return undefined;
-  const m = /^([*%]*)([^*%_]+)([*%]*)$/.exec(value.trim());
-  if (!m) return undefined;
-  return { op: m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : m[3] ? 'startswith' : 'eq', value: m[2]! };
+  const meant = likePattern(value);
+  return meant && { op: meant.op, value: meant.text };
 }
 
 /**

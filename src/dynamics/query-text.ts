@@ -13,8 +13,8 @@ import { sqlHabitAt } from './syntax-hints.js';
 
 export const ANNOTATIONS =
   'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
-/** How the model's filter text is read: bounded, and OData 4.01's `in` taken as the comparisons it means */
-export const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32, listIn: true };
+/** How the model's filter text is read: bounded, and OData 4.01's `in` and SQL's `like` taken as what they mean */
+export const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32, habits: true };
 /**
  * A next link's filter is our own, echoed by Dynamics: as long as the query we sent, which may be past
  * FILTER_LIMITS (a long "in" list goes in a $batch, up to 65,536 characters) and is still checked.

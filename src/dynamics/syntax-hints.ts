@@ -22,7 +22,7 @@ const HABITS: [RegExp, string][] = [
 /**
  * OData 4.01's `has` and arithmetic, which Dataverse's filter does not list (Filter rows using OData: comparison,
  * logical and grouping operators, query functions, lambdas): what it takes instead, with the column written.
- * (Its `in` is read as the comparisons it means: parser.ts, listIn.)
+ * (Its `in`, and SQL's `like`, are read as what they mean: parser.ts, habits.)
  */
 function hasOrArithmetic(before: string, rest: string): string | undefined {
   const column = /([\w/]+)\s*$/.exec(before)?.[1] ?? 'name';

@@ -12,6 +12,7 @@ import {
 } from './ast.js';
 import { ODataSyntaxError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
+import { likePattern } from './like.js';
 
 export interface ParseOptions {
   /** deepest nesting of parentheses, `not`, lambdas and calls; deeper input is a clean error, not a stack overflow */
@@ -19,11 +20,12 @@ export interface ParseOptions {
   /** longest accepted input, in characters */
   maxLength?: number;
   /**
-   * OData 4.01's `name in ('A','B')`, which Dataverse does not take (its filter operators are the comparisons,
-   * and, or, not): read as the comparisons it means, `(name eq 'A' or name eq 'B')`. Off where the input is
-   * what Dataverse itself would parse (the emulator, the links it hands back).
+   * Habits Dataverse's filter does not take (its operators are the comparisons, and, or, not), read as what
+   * they mean: OData 4.01's `name in ('A','B')` as `(name eq 'A' or name eq 'B')`, and SQL's `name like
+   * '%energy%'` (wildcards at the ends only) as `contains(name,'energy')`. Off where the input is what
+   * Dataverse itself would parse (the emulator, the links it hands back).
    */
-  listIn?: boolean;
+  habits?: boolean;
 }
 
 const COMPARE: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
@@ -39,7 +41,7 @@ export class Parser {
   private i = 0;
   private depth = 0;
   private readonly maxDepth: number;
-  private readonly listIn: boolean;
+  private readonly habits: boolean;
 
   constructor(
     readonly input: string,
@@ -47,7 +49,7 @@ export class Parser {
     options: ParseOptions,
   ) {
     this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    this.listIn = options.listIn ?? false;
+    this.habits = options.habits ?? false;
   }
 
   // ---- token helpers ----
@@ -138,13 +140,32 @@ export class Parser {
       const right = this.parsePrimary();
       return { kind: 'compare', op: t.text as CompareOp, left, right, pos: t.pos };
     }
-    if (t.kind === 'ident' && t.text === 'in' && this.listIn) {
+    if (t.kind === 'ident' && t.text === 'in' && this.habits) {
       this.next();
       return this.parseInList(left, t.pos);
     }
+    if (t.kind === 'ident' && /^like$/i.test(t.text) && this.habits) return this.parseLike(left, t);
     if (t.kind === 'ident' && ['add', 'sub', 'mul', 'div', 'mod', 'has', 'in'].includes(t.text))
       throw new ODataSyntaxError(`the '${t.text}' operator is not supported by Dataverse`, t.pos, this.input);
     return left;
+  }
+
+  /** `'pattern'` after SQL's like: the string function (or eq) it means; any other pattern is refused at like */
+  parseLike(left: Expr, like: Token): Expr {
+    this.next();
+    const pattern = this.peek();
+    const meant = pattern.kind === 'string' ? likePattern(pattern.value!) : undefined;
+    if (!meant)
+      throw new ODataSyntaxError(
+        "'like' is not OData, and this pattern (a wildcard inside, or _) says no one text function",
+        like.pos,
+        this.input,
+      );
+    this.next();
+    const text: Literal = { kind: 'literal', type: 'string', value: meant.text, pos: pattern.pos };
+    return meant.op === 'eq'
+      ? { kind: 'compare', op: 'eq', left, right: text, pos: like.pos }
+      : { kind: 'call', name: meant.op, args: [left, text], pos: like.pos };
   }
 
   /** `(v1, v2, …)` after `in`: each value compared with eq, any of them holding */

@@ -1828,7 +1828,8 @@ describe('query_entities', () => {
     ['revenue gt 1 AND statecode eq 0', "'AND' is and in OData (lower case)"],
     ["revenue gt 1 || name eq 'x'", "'||' is or in OData"],
     ['name eq "Contoso"', `'"' does not quote text in OData: single quotes do`],
-    ["name like '%Cont%'", "'like' has no place in OData: use contains(name,'text')"],
+    // SQL's like with a wildcard inside says no one text function (at the ends it is read as the one it means)
+    ["name like 'Con%so'", "'like' has no place in OData: use contains(name,'text')"],
     // OData 4.01's has and arithmetic are not among the operators Dataverse lists (Filter rows using OData)
     [
       'revenue add 5 gt 10',
@@ -1886,7 +1887,7 @@ describe('query_entities', () => {
     ).toEqual(deals);
   });
 
-  it("filter text's OData 4.01 in (Dataverse lists no such operator) is the comparisons it means, on a column or through a lookup", async () => {
+  it("filter text's OData 4.01 in and SQL's like (Dataverse lists neither) are what they mean, on a column or through a lookup", async () => {
     const names = emu
       .rows('account')
       .slice(0, 3)
@@ -1926,6 +1927,24 @@ describe('query_entities', () => {
     // what is sent is Dataverse's own: comparisons, no in
     const sent = emu.requests().slice(-1)[0]!;
     expect(decodeURIComponent(sent.url)).not.toMatch(/ in \(/);
+    // SQL's like in filter text, its wildcards at the ends: the text function it means
+    const like = ids(
+      await h.call('query_entities', {
+        entity: 'account',
+        filter: `name LIKE '%${names[0]!.slice(2, 8)}%'`,
+        top: 5000,
+      }),
+    );
+    expect(like).toEqual(
+      ids(
+        await h.call('query_entities', {
+          entity: 'account',
+          where: { name: { contains: names[0]!.slice(2, 8) } },
+          top: 5000,
+        }),
+      ),
+    );
+    expect(like.length).toBeGreaterThan(0);
   });
 
   it('"now" is this moment: overdue tasks are those due before it, in a condition as in the moment now() points at', async () => {

@@ -90,11 +90,11 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
     );
   });
 
-  it("OData 4.01's in: refused as Dataverse refuses it, unless asked for, when it is the comparisons it means", () => {
+  it("OData 4.01's in and SQL's like: refused as Dataverse refuses them, unless asked for, when they are what they mean", () => {
     expect(() => parseFilter("name in ('A','B')")).toThrow(
       /the 'in' operator is not supported by Dataverse at position 5/,
     );
-    const listIn = (text: string) => filterToOData(parseFilter(text, { listIn: true }));
+    const listIn = (text: string) => filterToOData(parseFilter(text, { habits: true }));
     expect(listIn("name in ('A', 'O''Brien')")).toBe("name eq 'A' or name eq 'O''Brien'");
     expect(listIn("statecode eq 0 and parentaccountid/name in ('A','B')")).toBe(
       "statecode eq 0 and (parentaccountid/name eq 'A' or parentaccountid/name eq 'B')",
@@ -104,6 +104,14 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
       /a value \(text in single quotes, a number, a date or an id\) expected in the list after 'in', found 'revenue' at position 14/,
     );
     expect(() => listIn('name in ()')).toThrow(ODataSyntaxError);
+    // SQL's like, its wildcards at the ends: the text function it means; inside, refused at like
+    expect(listIn("name like '%energy%' and city LIKE 'Sea*'")).toBe(
+      "contains(name,'energy') and startswith(city,'Sea')",
+    );
+    expect(listIn("name like '%Ltd'")).toBe("endswith(name,'Ltd')");
+    expect(listIn("name like 'Contoso'")).toBe("name eq 'Contoso'");
+    expect(() => listIn("name like 'Con%so'")).toThrow(/at position 5/);
+    expect(() => parseFilter("name like '%x%'")).toThrow(ODataSyntaxError);
   });
 
   it('parses a flat 5,000-term expression without recursion per term', () => {
