@@ -125,7 +125,7 @@ export class MetadataCache implements ModelSource {
     const e = `EntityDefinitions(LogicalName='${logicalName}')`;
     const cast = (t: string, q: string) => `${e}/Attributes/Microsoft.Dynamics.CRM.${t}?${q}`;
     const urls = [
-      `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName`,
+      `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName,IsOptimisticConcurrencyEnabled`,
       `${e}/Attributes?$select=LogicalName,AttributeType,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
       cast('StringAttributeMetadata', '$select=LogicalName,MaxLength,FormatName'),
       cast('MemoAttributeMetadata', '$select=LogicalName,MaxLength'),
@@ -207,6 +207,7 @@ export class MetadataCache implements ModelSource {
       primaryIdAttribute: String(head!.PrimaryIdAttribute),
       primaryNameAttribute: String(head!.PrimaryNameAttribute ?? ''),
       displayName: label(head!.DisplayName, logicalName),
+      optimisticConcurrency: head!.IsOptimisticConcurrencyEnabled === true,
       columns,
       singleNavs: new Map(
         (m2o!.value as Json[])

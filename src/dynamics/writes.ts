@@ -285,6 +285,12 @@ export class RecordWriter {
       throw badInput('No values to update.', 'Pass at least one column in "values".');
     const { body, columns } = await writeBody(model, values, 'update', this.deps);
     this.deps.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
+    // a version cannot guard a write to a table whose versions Dynamics does not check: said before sending
+    if (opts.etag && model.optimisticConcurrency === false)
+      throw badInput(
+        `Dynamics does not check versions of ${model.logicalName} records (optimistic concurrency is off for the table), so the etag cannot guard this update.`,
+        'Call update_record again without etag.',
+      );
     const fixed = columns.find((c) => SET_ONCE[model.logicalName]?.columns.includes(c));
     if (fixed) throw badInput(SET_ONCE[model.logicalName]!.why(fixed), SET_ONCE[model.logicalName]!.fix);
     // the record's name comes back beside the columns changed, for the answer to say which record it was (an
@@ -324,8 +330,10 @@ export class RecordWriter {
     for (let round = 1; ; round++) {
       const before = await readBefore();
       // the write is made only over the version just read, so that what the answer says it was is what it was;
-      // someone else's change in between is read again, up to three times (the caller's etag stands as given)
-      const ifMatch = opts.etag ?? (typeof before?.['@odata.etag'] === 'string' ? before['@odata.etag'] : '*');
+      // someone else's change in between is read again, up to three times (the caller's etag stands as given).
+      // A table whose versions Dynamics does not check refuses any etag: there the write is unconditional
+      const read = model.optimisticConcurrency && before?.['@odata.etag'];
+      const ifMatch = opts.etag ?? (typeof read === 'string' ? read : '*');
       const r = await this.deps.transport.send({
         method: 'PATCH',
         path,

@@ -65,6 +65,11 @@ export interface EmulatorConfigPatch {
   applicationUserMissing?: boolean;
   /** shift the Date header of Web API answers (a server whose clock differs from the client's) */
   clockSkewMs?: number;
+  /**
+   * tables whose IsOptimisticConcurrencyEnabled is false (every table has it on until then): a write sent with
+   * an etag in If-Match is refused with 0x8006088D, OptimisticConcurrencyNotEnabled
+   */
+  optimisticConcurrencyOff?: readonly string[];
   /** change the organisation's calendar settings (its organization row) */
   organization?: {
     fiscalcalendarstart?: string | null;

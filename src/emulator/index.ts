@@ -146,6 +146,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let clockSkewMs = 0;
   let aggregateLimit = options.aggregateLimit ?? 50_000;
   let duplicateRules: readonly DuplicateRule[] = DEFAULT_DUPLICATE_RULES;
+  let concurrencyOff: ReadonlySet<string> = new Set();
   let ticket = firstFreeTicketSequence(scale);
   const roles = new Map<string, SecurityRole>();
   const roleOf = (userId: string) => roles.get(userId) ?? fullRole(schema.entities);
@@ -174,6 +175,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     get duplicateRules() {
       return duplicateRules;
+    },
+    get concurrencyOff() {
+      return concurrencyOff;
     },
     organizationId,
     businessUnitId: stableGuid(`bu:${seed}`),
@@ -369,6 +373,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       roles.clear();
       duplicateRules = DEFAULT_DUPLICATE_RULES;
       writeRuleRows(store, duplicateRules);
+      concurrencyOff = new Set();
       for (const k of Object.keys(stats) as (keyof EmulatorStats)[]) if (k !== 'inFlight') stats[k] = 0;
     },
     async close() {
@@ -397,6 +402,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         duplicateRules = patch.duplicateRules;
         writeRuleRows(store, duplicateRules);
       }
+      if (patch.optimisticConcurrencyOff) concurrencyOff = new Set(patch.optimisticConcurrencyOff);
       if (patch.organization) {
         const org = store.table('organization').get(organizationId)!;
         store

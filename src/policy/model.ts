@@ -50,6 +50,8 @@ export interface EntityModel {
   primaryIdAttribute: string;
   primaryNameAttribute: string;
   displayName: string;
+  /** IsOptimisticConcurrencyEnabled: Dynamics checks an etag in If-Match on this table's writes */
+  optimisticConcurrency?: boolean;
   columns: Map<string, ColumnModel>;
   singleNavs: Map<string, SingleNav>;
   collectionNavs: Map<string, CollectionNav>;

@@ -738,6 +738,35 @@ describe('write tools: create_lead, create_case, update_record', () => {
     ).toEqual(['GET 200', 'PATCH 412', 'PATCH 200', 'GET 200', 'PATCH 200']);
   });
 
+  // Web API error list: 0x8006088D OptimisticConcurrencyNotEnabled, for a table with IsOptimisticConcurrencyEnabled false
+  it('update_record on a table whose versions Dynamics does not check: written without a version; an etag given is refused first', async () => {
+    emu.configure({ optimisticConcurrencyOff: ['contact'] });
+    const fresh = await connectInMemory(emu);
+    try {
+      const contact = emu.rows('contact').find((c) => c.jobtitle)!;
+      const id = String(contact.contactid);
+      const r = await fresh.call('update_record', { entity: 'contact', id, values: { jobtitle: 'Head of Sales' } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.previous).toEqual({ jobtitle: contact.jobtitle });
+      expect(emu.rows('contact').find((c) => c.contactid === id)!.jobtitle).toBe('Head of Sales');
+      const since = emu.requests().length;
+      const guarded = await fresh.call('update_record', {
+        entity: 'contact',
+        id,
+        values: { jobtitle: 'CFO' },
+        etag: r.structuredContent.etag,
+      });
+      expect(textOf(guarded)).toBe(
+        'Error (bad_input): Dynamics does not check versions of contact records (optimistic concurrency is off for the table), so the etag cannot guard this update.\n' +
+          'How to fix: Call update_record again without etag.',
+      );
+      expect(apiRequests(emu, since).filter((q) => q.method === 'PATCH')).toEqual([]);
+    } finally {
+      await fresh.close();
+      emu.configure({ optimisticConcurrencyOff: [] });
+    }
+  });
+
   it('update_record of a column the policy lets be written but not read: nothing is read before, nor after', async () => {
     const policy = builtInPolicyWith('write-only', (e) => ({
       ...e,

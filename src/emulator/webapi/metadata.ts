@@ -166,7 +166,12 @@ function relationships(schema: Schema, entity: EntityDef, kind: 'ManyToOne' | 'O
   return rows;
 }
 
-function entityJson(schema: Schema, e: EntityDef, expand: string[]): Record<string, unknown> {
+function entityJson(
+  schema: Schema,
+  e: EntityDef,
+  expand: string[],
+  concurrencyOff: ReadonlySet<string>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     MetadataId: e.metadataId,
     LogicalName: e.logicalName,
@@ -189,7 +194,7 @@ function entityJson(schema: Schema, e: EntityDef, expand: string[]): Record<stri
       CanBeChanged: true,
       ManagedPropertyLogicalName: 'canchangeduplicatedetectionsettings',
     },
-    IsOptimisticConcurrencyEnabled: true,
+    IsOptimisticConcurrencyEnabled: !concurrencyOff.has(e.logicalName),
     IsKnowledgeManagementEnabled: false,
   };
   if (expand.includes('Attributes')) out.Attributes = listed(e).map((a) => attributeJson(e, a, false));
@@ -254,6 +259,7 @@ export function handleMetadata(
   path: string,
   q: MetadataQuery,
   root: string,
+  concurrencyOff: ReadonlySet<string> = new Set(),
 ): { body: Record<string, unknown> } {
   // enum literals such as Microsoft.Dynamics.CRM.AttributeTypeCode'Picklist' compare as their names
   const filterText = q.filter?.replace(/Microsoft\.Dynamics\.CRM\.[A-Za-z]+'([A-Za-z]+)'/g, "'$1'");
@@ -269,7 +275,7 @@ export function handleMetadata(
   if (!logical && !metaId) {
     if (nav) throw resourceNotFound(path);
     const value = schema.entities
-      .map((e) => entityJson(schema, e, expand))
+      .map((e) => entityJson(schema, e, expand, concurrencyOff))
       .filter(filter)
       .map((o) => selectFields(o, select));
     return { body: { '@odata.context': `${root}/$metadata#EntityDefinitions`, value } };
@@ -286,7 +292,7 @@ export function handleMetadata(
     return {
       body: {
         '@odata.context': `${root}/$metadata#EntityDefinitions(${select?.join(',') ?? ''})/$entity`,
-        ...selectFields(entityJson(schema, entity, expand), select),
+        ...selectFields(entityJson(schema, entity, expand, concurrencyOff), select),
       },
     };
   }

@@ -44,6 +44,8 @@ export interface ApiContext {
   roleOf: (userId: string) => SecurityRole;
   /** the organisation's published duplicate detection rules */
   duplicateRules: readonly DuplicateRule[];
+  /** tables without optimistic concurrency (IsOptimisticConcurrencyEnabled false) */
+  concurrencyOff: ReadonlySet<string>;
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
@@ -110,6 +112,7 @@ export class WebApi {
     return {
       env,
       nextTicket: this.ctx.nextTicket,
+      concurrencyOff: this.ctx.concurrencyOff,
       assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
       ...writeExtras,
     };
@@ -182,6 +185,7 @@ export class WebApi {
         rest,
         { select: options.get('$select'), filter: options.get('$filter'), expand: options.get('$expand') },
         root,
+        this.ctx.concurrencyOff,
       );
       return json(200, body);
     }

@@ -33,6 +33,8 @@ export interface WriteContext {
   assert?: (entity: EntityDef, privilege: Privilege) => void;
   /** the published duplicate detection rules, when the request asked for them (DUP) */
   duplicateRules?: readonly DuplicateRule[];
+  /** tables without optimistic concurrency: an etag in If-Match is refused there */
+  concurrencyOff?: ReadonlySet<string>;
 }
 
 const undeclared = (entity: string, name: string) =>
@@ -343,6 +345,20 @@ function createDeep(
   }
 }
 
+/**
+ * A version checked where the table does not keep one (IsOptimisticConcurrencyEnabled false): refused with
+ * OptimisticConcurrencyNotEnabled, 0x8006088D (the code and message are in the Web API's error list; its
+ * status is a GUESS: 400, as for other refusals of the request itself). If-Match: * asks for no version.
+ */
+function concurrencyEnabled(ctx: WriteContext, entity: EntityDef, pre: Preconditions): void {
+  if (pre.ifMatch && pre.ifMatch !== '*' && ctx.concurrencyOff?.has(entity.logicalName))
+    throw new DataverseError(
+      400,
+      '0x8006088D',
+      `Optimistic concurrency isn't enabled for entity type ${entity.logicalName}.`,
+    );
+}
+
 export interface Preconditions {
   ifMatch?: string;
   ifNoneMatch?: string;
@@ -371,6 +387,7 @@ export function patchRow(
     if (pre.ifMatch) throw notFound(entity.logicalName, id);
     return { row: createRow(ctx, entity, body, id), created: true };
   }
+  concurrencyEnabled(ctx, entity, pre);
   if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
   const { values } = readBody(ctx, entity, body, 'update');
   delete values[entity.primaryIdAttribute];
@@ -407,6 +424,7 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   const table = ctx.env.store.table(entity.logicalName);
   const existing = table.get(id);
   if (!existing) throw notFound(entity.logicalName, id);
+  concurrencyEnabled(ctx, entity, pre);
   if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
   ctx.env.store.delete(table, id);
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
