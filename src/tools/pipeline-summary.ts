@@ -233,9 +233,19 @@ export const pipelineSummary = defineTool({
     };
     const topDeals = await deals;
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
+    // a period that has ended holds only deals whose close date has passed; "Q1" alone asked in December is
+    // this fiscal year's Q1, and the coming one is named for the model to ask again if that was meant
+    const today = new Date().toISOString().slice(0, 10);
+    const bare = /^\s*q[1-4]\s*$/i.test(args.quarter ?? '');
+    const nextYear = new Date(Date.UTC(new Date().getUTCFullYear() + 1, new Date().getUTCMonth(), 1));
+    const coming = bare && to < today ? namedQuarter(args.quarter!, calendar, nextYear) : undefined;
+    const ended =
+      to < today
+        ? ` The period has ended: these are open deals whose close date has passed${coming ? `; for the coming ${args.quarter!.trim().toUpperCase()}, pass quarter "${coming.label}"` : ''}.`
+        : '';
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
     const text = [
-      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${ended}`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),

@@ -146,6 +146,14 @@ describe("the organisation's fiscal year", () => {
         .slice(sent)
         .filter((q) => q.method === 'PATCH'),
     ).toEqual([]);
+    // the pipeline of Q1 alone is this fiscal year's, which has ended: said, with the coming one's name
+    const pipeline = await h.call('pipeline_summary', { quarter: 'Q1', topDeals: 0 });
+    expect(pipeline.structuredContent.period).toEqual(past);
+    expect(textOf(pipeline).split('\n')[0]).toMatch(
+      new RegExp(
+        `The period has ended: these are open deals whose close date has passed; for the coming Q1, pass quarter "${coming.label}"\\.$`,
+      ),
+    );
     // this year's Q4 is still to come; "end of month" without "the" is this month's last day
     for (const [words, day] of [
       ['end of Q4', fiscalQuarter(now, year, 1).to],

@@ -239,6 +239,12 @@ describe('pipeline_summary', () => {
   it('"quarter" is this, last or next fiscal quarter, and is refused beside from and to', async () => {
     const last = await h.call('pipeline_summary', { quarter: 'previous', topDeals: 0 });
     expect(last.structuredContent.period).toEqual(fiscalQuarter(new Date(), 1, -1));
+    // a quarter that has ended holds only deals past their close date, and the answer says so
+    expect(textOf(last).split('\n')[0]).toMatch(
+      /\(base currency\)\. The period has ended: these are open deals whose close date has passed\.$/,
+    );
+    const thisQuarter = await h.call('pipeline_summary', { topDeals: 0 });
+    expect(textOf(thisQuarter)).not.toContain('has ended');
     const both = await h.call('pipeline_summary', { quarter: 'next', from: '2026-01-01' });
     expect(textOf(both)).toBe(
       'Error (bad_input): Give "quarter", or "from" and "to", not both.\nHow to fix: Leave out "from", or "quarter".',
