@@ -74,13 +74,42 @@ const unknownColumn = (entity: EntityModel, name: string, readable: string[]) =>
 export async function unknownTable(name: string, policy: Policy, models: ModelSource): Promise<DynamicsMcpError> {
   const available = policy.entities();
   const meant = await offeredTablesCalled(name, policy, models);
+  const words = tablesMeant(name, policy);
   return policyError(
     `There is no table '${name}' available.`,
     meant.length === 1
       ? `'${meant[0]!.displayName}' is what Dynamics shows for the table '${meant[0]!.logicalName}': use entity '${meant[0]!.logicalName}'.`
-      : `Tables you may use: ${available.join(', ')}. Call describe_entity without arguments to list them.`,
+      : words.length > 1
+        ? `Customers are kept in more than one table, ${words.map((t) => `'${t}'`).join(' and ')} (a Customer lookup points at either): use the one meant, or query each.`
+        : `Tables you may use: ${available.join(', ')}. Call describe_entity without arguments to list them.`,
   );
 }
+
+/**
+ * Words people use for Dynamics' standard tables that are not their display names: "deals" are Opportunities,
+ * "tickets" Cases, "meetings" Appointments, "calls" Phone Calls, "companies" Accounts, "people" Contacts.
+ * "customers" are two tables (a Customer lookup points at an account or a contact), named both, not guessed.
+ */
+const TABLE_WORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  (
+    [
+      [['deal', 'deals'], ['opportunity']],
+      [['ticket', 'tickets', 'support ticket', 'support tickets'], ['incident']],
+      [['meeting', 'meetings'], ['appointment']],
+      [['call', 'calls'], ['phonecall']],
+      [['company', 'companies'], ['account']],
+      [['person', 'people'], ['contact']],
+      [
+        ['customer', 'customers'],
+        ['account', 'contact'],
+      ],
+    ] as const
+  ).flatMap(([words, tables]) => words.map((w) => [w, tables])),
+);
+
+/** The tables the policy offers that a word of TABLE_WORDS names */
+const tablesMeant = (name: string, policy: Policy): readonly string[] =>
+  (TABLE_WORDS[name.trim().toLowerCase().replace(/\s+/g, ' ')] ?? []).filter((t) => policy.entities().includes(t));
 
 /** The tables the policy offers whose display name is `name` (singular or plural: "Case", "cases"). */
 async function offeredTablesCalled(name: string, policy: Policy, models: ModelSource) {
@@ -91,14 +120,16 @@ async function offeredTablesCalled(name: string, policy: Policy, models: ModelSo
 
 /**
  * A table's logical name from its logical or entity set name, or from the display name Dynamics shows when
- * exactly one table the policy offers has it ("cases" is incident: one meaning, so not refused). Anything
- * else is the unknown-table error, listing the tables offered.
+ * exactly one table the policy offers has it ("cases" is incident: one meaning, so not refused), or from the
+ * word people use for it ("deals"). Anything else is the unknown-table error, listing the tables offered.
  */
 export async function resolveTable(name: string, policy: Policy, models: ModelSource): Promise<string> {
   const logical = await models.resolveEntityName(name);
   if (logical) return logical;
   const meant = await offeredTablesCalled(name, policy, models);
   if (meant.length === 1) return meant[0]!.logicalName;
+  const words = tablesMeant(name, policy);
+  if (words.length === 1) return words[0]!;
   throw await unknownTable(name, policy, models);
 }
 

@@ -131,6 +131,35 @@ describe('describe_entity, get_record, resources and prompts', () => {
     );
   });
 
+  it('a table is found by its display name or by the word people use for it; "customers" names both tables', async () => {
+    for (const [word, table] of [
+      ['Cases', 'incident'],
+      ['Phone Calls', 'phonecall'],
+      ['deals', 'opportunity'],
+      ['Tickets', 'incident'],
+      ['meetings', 'appointment'],
+      ['calls', 'phonecall'],
+      ['companies', 'account'],
+      ['people', 'contact'],
+    ]) {
+      const r = await h.call('query_entities', { entity: word, top: 1 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.entity, word).toBe(table);
+    }
+    const since = emu.requests().length;
+    const customers = await h.call('query_entities', { entity: 'customers', top: 1 });
+    expect(textOf(customers)).toBe(
+      "Error (policy): There is no table 'customers' available.\n" +
+        "How to fix: Customers are kept in more than one table, 'account' and 'contact' (a Customer lookup points at either): use the one meant, or query each.",
+    );
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('/accounts') || q.url.includes('/contacts')),
+    ).toEqual([]);
+  });
+
   it('get_record returns the record, its etag and web link; a missing id is a clear error', async () => {
     const acc = emu.rows('account')[0]!;
     const r = await h.call('get_record', {
