@@ -38,7 +38,7 @@ export const createCase = defineTool({
             ),
           ),
         )
-        .describe('An account (accountId from query_entities, or exact accountName) or a contact (contactId).'),
+        .describe('An account (accountId, or exact accountName) or a contact (contactId).'),
       // Dynamics shows the labels capitalised ("High"); any casing means the same
       priority: z.preprocess(
         anyCase,
@@ -70,7 +70,9 @@ export const createCase = defineTool({
         .min(1, EMPTY)
         .max(200)
         .optional()
-        .describe('Id of the alert or ticket in the system that raised it; makes repeated calls safe.'),
+        .describe('Id of the alert or ticket that raised it; makes repeats safe.'),
+      // not described: the answer that returns the case just opened says when to pass it
+      allowDuplicate: z.boolean().optional(),
     },
     {
       meant: {
@@ -113,7 +115,22 @@ export const createCase = defineTool({
       ...(args.caseType !== undefined ? { casetypecode: args.caseType } : {}),
       ...(args.origin !== undefined ? { caseorigincode: args.origin } : {}),
     };
-    if (!args.externalRef) return open(ctx, values, customer, undefined);
+    if (!args.externalRef) {
+      // the same call again (a model that lost the answer, or asked twice): the case it opened is returned.
+      // Another problem with the same title is opened with allowDuplicate
+      const readable = ['title', 'customerid', 'createdon'].every((c) => ctx.policy.canRead('incident', c));
+      if (args.allowDuplicate || !readable) return open(ctx, values, customer, undefined);
+      return createOnce(
+        ctx,
+        `case:${customer.id}:${args.title.toLowerCase()}`,
+        async () => {
+          const found = await sameTitleFor(ctx, customer, args.title);
+          return { found: found.recent, count: found.total };
+        },
+        (id) => open(ctx, values, customer, id),
+        (found) => existingResult(ctx, found, customer, 'title'),
+      );
+    }
     const ref = args.externalRef;
     const model = await ctx.client.metadata.entity('incident');
     if (!model.columns.has(refColumn.toLowerCase()))
@@ -132,7 +149,7 @@ export const createCase = defineTool({
         return { found: found.open, count: found.total };
       },
       (id) => open(ctx, values, customer, id),
-      (found) => existingResult(ctx, found, customer),
+      (found) => existingResult(ctx, found, customer, 'reference'),
     );
   },
 });
@@ -333,7 +350,32 @@ async function casesFor(ctx: ToolContext, column: string, ref: string) {
   return { open: page.rows.find((r) => r.statecode === 0), total: page.rows.length };
 }
 
-function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer: Customer) {
+/**
+ * The customer's cases with this title (Dataverse compares it without case): how many there are, and the one
+ * opened within the last day that is still open, which a repeated call means.
+ */
+async function sameTitleFor(ctx: ToolContext, customer: Customer, title: string) {
+  const page = await ctx.client.query(
+    {
+      entity: 'incident',
+      select: ['title', 'ticketnumber', 'statecode', 'createdon'],
+      where: {
+        and: [
+          { column: 'customerid', op: 'eq', value: customer.id },
+          { column: 'title', op: 'eq', value: title },
+        ],
+      },
+      orderBy: 'createdon desc',
+      top: 100,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  const since = new Date(Date.now() - 86_400_000).toISOString();
+  const recent = page.rows.find((r) => r.statecode === 0 && String(r.createdon ?? '') >= since.slice(0, 19));
+  return { recent, total: page.rows.length };
+}
+
+function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer: Customer, by: 'reference' | 'title') {
   const id = String(row.incidentid);
   const structured = {
     id,
@@ -344,7 +386,10 @@ function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer
   };
   return {
     structured,
-    text: `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}`,
+    text:
+      by === 'reference'
+        ? `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}`
+        : `Case ${structured.ticketNumber} "${String(row.title ?? '')}" was opened for ${customer.name} within the last day and is still open; no new case was opened: ${structured.url}. If this is another problem, call create_case again with allowDuplicate: true.`,
   };
 }
 

@@ -185,7 +185,8 @@ describe('a record given by its name where a tool takes an id', () => {
     const customer = { accountId: String(emu.rows('account')[0]!.accountid) };
     const ids: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const r = await h.call('create_case', { title, customer });
+      // the second on purpose: the same title again for the customer is otherwise the first, still open
+      const r = await h.call('create_case', { title, customer, ...(i ? { allowDuplicate: true } : {}) });
       expect(r.isError, textOf(r)).toBeFalsy();
       ids.push(r.structuredContent.id);
     }

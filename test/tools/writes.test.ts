@@ -385,6 +385,35 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(patches)).toEqual([]);
   });
 
+  it('create_case: the same case asked for again is the one just opened; another problem of that title takes allowDuplicate', async () => {
+    const [acc, other] = emu.rows('account').filter((a) => a.statecode === 0);
+    const ask = { title: 'Scanner offline in reception', customer: { accountId: String(acc!.accountid) } };
+    const cases = () => emu.rows('incident').filter((c) => c.title === ask.title);
+    const first = await h.call('create_case', ask);
+    expect(first.structuredContent.existing, textOf(first)).toBe(false);
+    // a model that lost the answer, or asked twice: one case
+    const again = await h.call('create_case', { ...ask, title: 'scanner offline in reception ' });
+    expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, existing: true });
+    expect(textOf(again)).toBe(
+      `Case ${first.structuredContent.ticketNumber} "${ask.title}" was opened for ${acc!.name} within the last day and is still open; no new case was opened: ${first.structuredContent.url}. If this is another problem, call create_case again with allowDuplicate: true.`,
+    );
+    expect(cases()).toHaveLength(1);
+    // the same title for another customer is its own case; allowDuplicate opens a second for the first
+    const elsewhere = await h.call('create_case', { ...ask, customer: { accountId: String(other!.accountid) } });
+    expect(elsewhere.structuredContent.existing, textOf(elsewhere)).toBe(false);
+    const second = await h.call('create_case', { ...ask, allowDuplicate: true });
+    expect(second.structuredContent.existing, textOf(second)).toBe(false);
+    expect(cases()).toHaveLength(3);
+    // once the first is resolved, the title opens a new case without being asked twice
+    for (const made of [first, second]) {
+      const resolved = await h.call('resolve_case', { id: made.structuredContent.id, resolution: 'Rebooted' });
+      expect(resolved.isError, textOf(resolved)).toBeFalsy();
+    }
+    const later = await h.call('create_case', ask);
+    expect(later.structuredContent.existing, textOf(later)).toBe(false);
+    expect(cases()).toHaveLength(4);
+  });
+
   it('create_case: an ambiguous or unknown account name is an error that lists candidates', async () => {
     const name = 'Twin Industries Ltd';
     await h.deps.client.createMany('account', [{ name }, { name }], { allowDuplicate: true });
