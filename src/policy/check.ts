@@ -90,7 +90,8 @@ export async function unknownTable(name: string, policy: Policy, models: ModelSo
  * "tickets" Cases, "meetings" Appointments, "calls" Phone Calls, "companies" Accounts, "people" Contacts.
  * "customers" are two tables (a Customer lookup points at an account or a contact), named both, not guessed.
  */
-const TABLE_WORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+// a Map, not an object: a word such as "constructor" must not find Object.prototype's
+const TABLE_WORDS: ReadonlyMap<string, readonly string[]> = new Map(
   (
     [
       [['deal', 'deals'], ['opportunity']],
@@ -109,7 +110,7 @@ const TABLE_WORDS: Readonly<Record<string, readonly string[]>> = Object.fromEntr
 
 /** The tables the policy offers that a word of TABLE_WORDS names */
 const tablesMeant = (name: string, policy: Policy): readonly string[] =>
-  (TABLE_WORDS[name.trim().toLowerCase().replace(/\s+/g, ' ')] ?? []).filter((t) => policy.entities().includes(t));
+  (TABLE_WORDS.get(name.trim().toLowerCase().replace(/\s+/g, ' ')) ?? []).filter((t) => policy.entities().includes(t));
 
 /** The tables the policy offers whose display name is `name` (singular or plural: "Case", "cases"). */
 async function offeredTablesCalled(name: string, policy: Policy, models: ModelSource) {

@@ -146,6 +146,11 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(r.structuredContent.entity, word).toBe(table);
     }
+    // a word that is a property of every JavaScript object is no table word (found by the fuzz suite, seed 2026)
+    for (const word of ['constructor', '__proto__', 'toString']) {
+      const r = await h.call('query_entities', { entity: word, top: 1 });
+      expect(textOf(r)).toMatch(new RegExp(`^Error \\(policy\\): There is no table '${word}' available\\.`));
+    }
     const since = emu.requests().length;
     const customers = await h.call('query_entities', { entity: 'customers', top: 1 });
     expect(textOf(customers)).toBe(
