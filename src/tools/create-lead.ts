@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailAsMeant } from '../dynamics/coerce.js';
+import type { Condition } from '../dynamics/conditions.js';
 import { badInput } from '../errors.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -132,12 +133,28 @@ export const createLead = defineTool({
     if (rule && values.ownerid === undefined) values.ownerid = { entity: 'systemuser', id: rule.ownerId };
     const email = emailGiven?.toLowerCase();
     const said = { model, rule };
-    if (!email || args.allowDuplicate) return create(ctx, values, undefined, said, args.allowDuplicate);
-    // one check-then-create per email at a time in this process; across processes the name-based id decides
+    if (args.allowDuplicate) return create(ctx, values, undefined, said, true);
+    // without an email, the same lead asked for again: the same name (and company) made within the last day,
+    // still open (a model that lost the answer, or asked twice)
+    const byName =
+      !email && ['firstname', 'lastname', 'companyname', 'createdon'].every((c) => ctx.policy.canRead('lead', c));
+    if (!email && !byName) return create(ctx, values, undefined, said, false);
+    const same: Condition = email
+      ? { column: 'emailaddress1', op: 'eq', value: email }
+      : {
+          and: (['firstname', 'lastname', 'companyname'] as const).map((c) =>
+            typeof values[c] === 'string'
+              ? { column: c, op: 'eq', value: values[c] as string }
+              : { column: c, op: 'null' },
+          ),
+        };
+    // one check-then-create per email (or name) at a time in this process; across processes the name-based id decides
     return createOnce(
       ctx,
-      `lead:${email}`,
-      () => existing(ctx, email),
+      email
+        ? `lead:${email}`
+        : `lead-name:${[values.firstname, values.lastname, values.companyname].join('|').toLowerCase()}`,
+      () => existing(ctx, same, !email),
       (id) => create(ctx, values, id, said, false),
       async (found) => {
         await ctx.audit.record({
@@ -149,32 +166,44 @@ export const createLead = defineTool({
           caller: ctx.caller,
           outcome: 'duplicate: existing lead returned',
         });
-        return duplicateResult(ctx, found);
+        return duplicateResult(ctx, found, email ? 'email' : 'name');
       },
     );
   },
 });
 
-async function existing(ctx: ToolContext, email: string) {
+/**
+ * The leads the condition finds, newest first: the one to return (with an email, the newest; by name, only an
+ * open one made within the last day) and how many there are (the n-th's id is fixed: dedupe.ts).
+ */
+async function existing(ctx: ToolContext, where: Condition, recentOnly: boolean) {
   const page = await ctx.client.query(
     {
       entity: 'lead',
       select: ['fullname', 'companyname', 'emailaddress1', 'statecode', 'createdon'],
-      where: { column: 'emailaddress1', op: 'eq', value: email },
+      where,
       orderBy: 'createdon desc',
       top: 50,
     },
     { signal: ctx.signal, internal: true },
   );
-  return { found: page.rows[0] ? compactRow(page.entity, page.rows[0]) : undefined, count: page.rows.length };
+  const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 19);
+  const row = recentOnly
+    ? page.rows.find((r) => r.statecode === 0 && String(r.createdon ?? '') >= since)
+    : page.rows[0];
+  return { found: row ? compactRow(page.entity, row) : undefined, count: page.rows.length };
 }
 
-function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>) {
+function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>, by: 'email' | 'name') {
   const id = String(lead.id);
   const structured = { id, duplicate: true, url: recordUrl(ctx.config.dynamics.url, 'lead', id), existing: lead };
+  const which =
+    by === 'email'
+      ? 'A lead with this email already exists'
+      : `A lead named ${String(lead.fullname ?? '')}${lead.companyname ? ` at ${String(lead.companyname)}` : ''}, without an email, was created within the last day and is still open`;
   return {
     structured,
-    text: `A lead with this email already exists (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+    text: `${which} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }
 

@@ -94,6 +94,29 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(leadsWith('dupe@example.com')).toHaveLength(2);
   });
 
+  it('create_lead without an email: the same name and company asked for again within a day is the lead just made', async () => {
+    const named = () => emu.rows('lead').filter((l) => l.lastname === 'Whitfield' && l.firstname === 'Dana');
+    const form = { firstName: 'Dana', lastName: 'Whitfield', company: 'Blue Yonder Airlines', subject: 'Telematics' };
+    const first = await h.call('create_lead', form);
+    expect(first.structuredContent.duplicate, textOf(first)).toBe(false);
+    // asked twice (or concurrently, after a lost answer): one lead, named in the answer
+    const again = await Promise.all([h.call('create_lead', form), h.call('create_lead', form)]);
+    for (const r of again)
+      expect(r.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
+    expect(textOf(again[0]!)).toBe(
+      `A lead named Dana Whitfield at Blue Yonder Airlines, without an email, was created within the last day and is still open (${first.structuredContent.id}); it was not created again. Pass allowDuplicate: true to create another.`,
+    );
+    expect(named()).toHaveLength(1);
+    // another company, or no company, is another lead; allowDuplicate makes a second of the same
+    const elsewhere = await h.call('create_lead', { ...form, company: 'Fourth Coffee' });
+    expect(elsewhere.structuredContent.duplicate, textOf(elsewhere)).toBe(false);
+    const alone = await h.call('create_lead', { firstName: 'Dana', lastName: 'Whitfield' });
+    expect(alone.structuredContent.duplicate, textOf(alone)).toBe(false);
+    const forced = await h.call('create_lead', { ...form, allowDuplicate: true });
+    expect(forced.structuredContent.duplicate, textOf(forced)).toBe(false);
+    expect(named()).toHaveLength(4);
+  });
+
   it('create_lead: an address pasted from a mail client is that address, and finds the same lead', async () => {
     const first = await h.call('create_lead', { lastName: 'Paste', email: ' Pat Paste <pat.paste@example.com> ' });
     expect(first.isError, textOf(first)).toBeFalsy();
