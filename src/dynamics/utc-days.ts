@@ -32,7 +32,9 @@ export function dayInWords(text: string, now = new Date()): string | undefined {
   const days = unit === 'week' ? 7 * count : unit === 'day' ? count : 0;
   const months = unit === 'month' ? count : unit === 'year' ? 12 * count : 0;
   const lastOfMonth = new Date(Date.UTC(y, m + months + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(y, m + months, Math.min(d, lastOfMonth) + days)).toISOString().slice(0, 10);
+  const day = new Date(Date.UTC(y, m + months, Math.min(d, lastOfMonth) + days)).toISOString().slice(0, 10);
+  // Dataverse keeps dates from 1753 to 9999: a count past them names no day it can hold
+  return DATE.test(day) && day >= '1753-01-01' ? day : undefined;
 }
 
 /**

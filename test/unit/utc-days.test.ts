@@ -198,7 +198,16 @@ describe('a day said relative to today', () => {
     expect(dayInWords(words, new Date(on))).toBe(day);
   });
 
-  it.each(['30 days', 'last 30 days', 'ago', 'in weeks', '2026-11-01', 'next friday'])('%s is not a day', (words) => {
+  it.each([
+    '30 days',
+    'last 30 days',
+    'ago',
+    'in weeks',
+    '2026-11-01',
+    'next friday',
+    '9999 years ago',
+    'in 9999 years',
+  ])('%s is not a day', (words) => {
     expect(dayInWords(words, now)).toBeUndefined();
   });
 });
