@@ -206,10 +206,9 @@ export function likeAsMeant(op: string, value: unknown): { op: ConditionOp; valu
  */
 export function wildcardsAsOperator(c: Leaf): Leaf {
   if (c.op !== 'eq' || typeof c.value !== 'string') return c;
-  const m = /^([*%]*)([^*%]+)([*%]*)$/.exec(c.value.trim());
-  if (!m || (!m[1] && (!m[3] || m[3] === '%'))) return c;
-  const op = m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : 'startswith';
-  return { ...c, op, value: m[2]! };
+  const meant = likePattern(c.value, false);
+  if (!meant || meant.op === 'eq' || (meant.op === 'startswith' && /[^*%]%$/.test(c.value.trim()))) return c;
+  return { ...c, op: meant.op, value: meant.text };
 }
 
 /**

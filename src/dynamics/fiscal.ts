@@ -94,6 +94,11 @@ export function namedQuarter(text: string, f: OrgCalendar | number, today = new 
   };
 }
 
+/** A quarter named by its number alone ("Q1"), in the fiscal year after the one holding `today`: the coming one. */
+export function comingQuarter(text: string, f: OrgCalendar | number, today = new Date()): FiscalQuarter | undefined {
+  return namedQuarter(text, f, new Date(Date.UTC(today.getUTCFullYear() + 1, today.getUTCMonth(), 1)));
+}
+
 /** The fiscal year holding `day`, or the one `offset` years before or after it: its first and last day and name. */
 export function fiscalYearSpan(day: Date, f: OrgCalendar | number, offset = 0): FiscalQuarter {
   const { startMonth } = fiscalYear(f);

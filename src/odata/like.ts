@@ -5,8 +5,10 @@
  */
 export function likePattern(
   pattern: string,
+  underscore = true,
 ): { op: 'eq' | 'contains' | 'startswith' | 'endswith'; text: string } | undefined {
-  const m = /^([*%]*)([^*%_]+)([*%]*)$/.exec(pattern.trim());
+  // `underscore`: LIKE's single-character _ is a wildcard (false: a glob, where _ is text)
+  const m = (underscore ? /^([*%]*)([^*%_]+)([*%]*)$/ : /^([*%]*)([^*%]+)([*%]*)$/).exec(pattern.trim());
   if (!m) return undefined;
   return { op: m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : m[3] ? 'startswith' : 'eq', text: m[2]! };
 }

@@ -4,7 +4,7 @@ import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
-import { createOnce } from './support/dedupe.js';
+import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
@@ -370,9 +370,7 @@ async function sameTitleFor(ctx: ToolContext, customer: Customer, title: string)
     },
     { signal: ctx.signal, internal: true },
   );
-  const since = new Date(Date.now() - 86_400_000).toISOString();
-  const recent = page.rows.find((r) => r.statecode === 0 && String(r.createdon ?? '') >= since.slice(0, 19));
-  return { recent, total: page.rows.length };
+  return { recent: openWithinADay(page.rows), total: page.rows.length };
 }
 
 function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer: Customer, by: 'reference' | 'title') {

@@ -5,7 +5,7 @@ import { badInput } from '../errors.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { createOnce, createUnderRules } from './support/dedupe.js';
+import { createOnce, createUnderRules, openWithinADay } from './support/dedupe.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -187,10 +187,7 @@ async function existing(ctx: ToolContext, where: Condition, recentOnly: boolean)
     },
     { signal: ctx.signal, internal: true },
   );
-  const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 19);
-  const row = recentOnly
-    ? page.rows.find((r) => r.statecode === 0 && String(r.createdon ?? '') >= since)
-    : page.rows[0];
+  const row = recentOnly ? openWithinADay(page.rows) : page.rows[0];
   return { found: row ? compactRow(page.entity, row) : undefined, count: page.rows.length };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
-import { fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '../dynamics/fiscal.js';
+import { comingQuarter, fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '../dynamics/fiscal.js';
 import { periodDays, todayIs } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -237,8 +237,7 @@ export const pipelineSummary = defineTool({
     // this fiscal year's Q1, and the coming one is named for the model to ask again if that was meant
     const today = new Date().toISOString().slice(0, 10);
     const bare = /^\s*q[1-4]\s*$/i.test(args.quarter ?? '');
-    const nextYear = new Date(Date.UTC(new Date().getUTCFullYear() + 1, new Date().getUTCMonth(), 1));
-    const coming = bare && to < today ? namedQuarter(args.quarter!, calendar, nextYear) : undefined;
+    const coming = bare && to < today ? comingQuarter(args.quarter!, calendar) : undefined;
     const ended =
       to < today
         ? ` The period has ended: these are open deals whose close date has passed${coming ? `; for the coming ${args.quarter!.trim().toUpperCase()}, pass quarter "${coming.label}"` : ''}.`

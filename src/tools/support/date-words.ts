@@ -1,5 +1,5 @@
 import type { WriteValues } from '../../dynamics/client.js';
-import { namedQuarter, type OrgCalendar } from '../../dynamics/fiscal.js';
+import { comingQuarter, namedQuarter, type OrgCalendar } from '../../dynamics/fiscal.js';
 import { dayInWords, edgeOf, periodDays } from '../../dynamics/utc-days.js';
 import { badInput } from '../../errors.js';
 import { type EntityModel, writtenColumn } from '../../policy/model.js';
@@ -52,8 +52,7 @@ function pastQuarterRefused(value: string, day: string, calendar: OrgCalendar): 
   const edge = edgeOf(value)!;
   const today = new Date();
   if (!/^q[1-4]$/.test(edge.period) || day >= today.toISOString().slice(0, 10)) return;
-  const nextYear = new Date(Date.UTC(today.getUTCFullYear() + 1, today.getUTCMonth(), 1));
-  const coming = namedQuarter(edge.period, calendar, nextYear)!;
+  const coming = comingQuarter(edge.period, calendar, today)!;
   const comingDay = edge.end ? coming.to : coming.from;
   const past = namedQuarter(edge.period, calendar, today)!;
   throw badInput(

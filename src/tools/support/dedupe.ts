@@ -53,6 +53,15 @@ export class KeyedMutex {
 }
 
 /**
+ * Of a search for the record a repeated create means (newest first), the one still open (statecode 0) made
+ * within the last day: the same call again, not an older record of the same name.
+ */
+export function openWithinADay<R extends Record<string, unknown>>(rows: readonly R[]): R | undefined {
+  const since = new Date(Date.now() - 86_400_000).toISOString().slice(0, 19);
+  return rows.find((r) => r.statecode === 0 && String(r.createdon ?? '') >= since);
+}
+
+/**
  * Check, then create, under one key: one at a time for the key in this process, and across processes (or
  * after a reply lost once the record was made) the n-th record for the key has a fixed id, so Dataverse lets
  * one create through (If-None-Match: *) and the others read back what it made. `find` returns the record
