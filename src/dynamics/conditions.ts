@@ -8,6 +8,7 @@ import {
   isLookupType,
   type ModelSource,
 } from '../policy/model.js';
+import { closest } from '../policy/suggest.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar } from './coerce.js';
 import {
@@ -395,6 +396,16 @@ export class ConditionBuilder {
       : this.lambda('any', relation, body, seen);
   }
 
+  /** The lookups (by column) and, from the queried table, related lists a condition may follow from a table. */
+  private followable(entity: EntityModel, withLists: boolean): string[] {
+    const follows = (n: string) => this.follows?.(entity.logicalName, n) ?? true;
+    const lookups = [...entity.singleNavs.values()]
+      .filter((n) => follows(n.navigationProperty))
+      .map((n) => n.attribute);
+    const lists = withLists ? [...entity.collectionNavs.values()].map((n) => n.navigationProperty).filter(follows) : [];
+    return [...new Set([...lookups, ...lists])];
+  }
+
   private async resolve(entity: EntityModel, column: string): Promise<Resolved> {
     const parts = column.split('/').map((p) => p.trim());
     let current = entity;
@@ -420,13 +431,17 @@ export class ConditionBuilder {
             rest.length === 1 ? ((await columnOn(this.models, n.target, rest[0]!)) ?? rest[0]) : rest.join('/');
           via.push(`'${n.navigationProperty}/${column}' (${n.target})`);
         }
+        if (via.length > 1)
+          throw badInput(
+            `'${p}' of ${current.logicalName} can point at ${via.length} tables, so it cannot be followed by itself.`,
+            `Follow one of its relationships: ${via.join(' or ')}; for either, group them with "or".`,
+          );
+        // a misspelt or re-cased name ("account_activity_pointers"): the names it may have meant, of those the
+        // policy follows (a related list only from the queried table, as above)
+        const names = closest(p, this.followable(current, i === 0));
         throw badInput(
-          via.length > 1
-            ? `'${p}' of ${current.logicalName} can point at ${via.length} tables, so it cannot be followed by itself.`
-            : `'${p}' is not a lookup of ${current.logicalName} that can be followed.`,
-          via.length > 1
-            ? `Follow one of its relationships: ${via.join(' or ')}; for either, group them with "or".`
-            : `Call describe_entity('${current.logicalName}') for its lookups.`,
+          `'${p}' is not a lookup${i === 0 ? ' or related list' : ''} of ${current.logicalName} that can be followed.`,
+          `${names.length ? `Did you mean: ${names.join(', ')}? ` : ''}Call describe_entity('${current.logicalName}') for its lookups${i === 0 ? ' and relationships' : ''}.`,
         );
       }
       segments.push(nav.navigationProperty);

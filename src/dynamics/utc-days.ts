@@ -50,8 +50,11 @@ export function utcSpan(
 ): { from?: number; to?: number } | undefined {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const days = (a: number, b: number) => ({ from: today + a * DAY, to: today + b * DAY });
-  const day = (v: unknown) =>
-    typeof v === 'string' && DATE.test(v.trim()) ? Date.parse(`${v.trim()}T00:00:00Z`) : NaN;
+  // a day as written or in words ("90 days ago", as the builder's values take it: coerce.ts)
+  const day = (v: unknown) => {
+    const d = typeof v === 'string' ? (DATE.test(v.trim()) ? v.trim() : dayInWords(v, now)) : undefined;
+    return d ? Date.parse(`${d}T00:00:00Z`) : NaN;
+  };
   let op: ConditionOp = leaf.op;
   let value = leaf.value;
   if (op === 'eq') {

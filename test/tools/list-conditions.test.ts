@@ -114,6 +114,13 @@ describe('where through a related list', () => {
       'incident_customer_accounts/createdon': { between: ['last 30 days', 'this month'] },
     });
     expect(ids(span)).toEqual(expected);
+    // a day in words ("no case in 90 days" is the not of this): after the day 90 days before today
+    const after = await accountsWhere({ 'incident_customer_accounts/createdon': { gt: '90 days ago' } });
+    expect(after.isError, textOf(after)).toBeFalsy();
+    expect(ids(after)).toEqual(accountsWithCase((c) => Date.parse(String(c.createdon)) >= today - 89 * DAY));
+    expect(lastQuery()).toContain(
+      `incident_customer_accounts/any(r1:r1/createdon ge ${new Date(today - 89 * DAY).toISOString().replace('.000Z', 'Z')})`,
+    );
   });
 
   it('a negation through a list, or a period on a column it cannot place, is refused with what to write', async () => {
@@ -287,6 +294,21 @@ describe('where through a related list', () => {
     });
     expect(notOffered.isError).toBe(true);
     expect(textOf(notOffered)).toContain('lead_parent_account');
+    expect(accountReadsSince(before)).toEqual([]);
+  });
+
+  it('a misspelt lookup or list is answered with the names it may have meant, of those the policy follows', async () => {
+    const before = emu.requests().length;
+    const list = await accountsWhere({ incident_customer_account: { statecode: 'Active' } });
+    expect(textOf(list)).toBe(
+      "Error (bad_input): 'incident_customer_account' is not a lookup or related list of account that can be followed.\nHow to fix: Did you mean: incident_customer_accounts, contact_customer_accounts, opportunity_customer_accounts? Call describe_entity('account') for its lookups and relationships.",
+    );
+    const lookup = await accountsWhere({ 'primarycontact/fullname': 'Isaac Santos' });
+    expect(textOf(lookup)).toContain('Did you mean: primarycontactid?');
+    // the policy does not follow lead_parent_account (above): not offered for a near miss either
+    const hidden = await accountsWhere({ lead_parent_acount: { subject: 'x' } });
+    expect(textOf(hidden)).toContain("'lead_parent_acount' is not a lookup or related list of account");
+    expect(textOf(hidden)).not.toContain('lead_parent_account');
     expect(accountReadsSince(before)).toEqual([]);
   });
 });

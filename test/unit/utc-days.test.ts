@@ -55,6 +55,9 @@ describe('a date condition as its UTC span', () => {
     expect(span('gt', '2026-11-20')).toEqual({ from: at('2026-11-21T00:00:00Z') });
     expect(span('le', '2026-11-20')).toEqual({ to: at('2026-11-21T00:00:00Z') });
     expect(span('lt', '2026-11-20')).toEqual({ to: at('2026-11-20T00:00:00Z') });
+    // a day in words, as a value anywhere else takes it
+    expect(span('gt', '90 days ago')).toEqual({ from: at('2026-09-03T00:00:00Z') });
+    expect(span('eq', '2 weeks ago')).toEqual({ from: at('2026-11-17T00:00:00Z'), to: at('2026-11-18T00:00:00Z') });
   });
 
   it('a date-time, or anything that is not a day, is left as it is', () => {
