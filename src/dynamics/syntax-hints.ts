@@ -64,11 +64,50 @@ function otherFunction(before: string, rest: string, now: Date): string | undefi
   return undefined;
 }
 
+const SCALE: Record<string, number> = { k: 1e3, m: 1e6, mm: 1e6, mn: 1e6, bn: 1e9, b: 1e9 };
+
+/**
+ * Numbers as people write amounts ("5k", "1.5M", "$1,000,000", "1,000,000"): OData takes the digits alone,
+ * and '1M' would be the decimal 1 (parser.ts refuses it in a model's text). The number in full, to write.
+ */
+function amountInWords(before: string, rest: string): string | undefined {
+  // the lexer may stop inside the number ("2.5bn" at its '.'): read it from its first digit
+  const start = /\d+\.?$/.exec(before)?.[0] ?? '';
+  const scaled = /^(\d+(?:\.\d+)?)\s*(k|mm|mn|m|bn|b)\b/i.exec(start + rest);
+  if (scaled) {
+    const full = Math.round(Number(scaled[1]) * SCALE[scaled[2]!.toLowerCase()]!);
+    return `for '${scaled[0]}' write the number in full, ${full}`;
+  }
+  const typed = /^(\d+(?:\.\d+)?)[dDfFlL]\b/.exec(rest);
+  if (typed) return `write the number alone, ${typed[1]}`;
+  const money = /^[$€£¥]\s*([\d,]+(?:\.\d+)?)/.exec(rest);
+  if (money) return `a currency symbol has no place in OData: write the amount alone, ${money[1]!.replace(/,/g, '')}`;
+  // the parser stops at the first separator: the digits before it and after it are one number
+  const digits = /(\d+)$/.exec(before)?.[1];
+  const groups = /^((?:,\d{3})+)(?![\d])/.exec(rest);
+  if (digits && groups) return `',' does not group digits in OData: write ${digits}${groups[1]!.replace(/,/g, '')}`;
+  return undefined;
+}
+
+/**
+ * A quote inside text ("O'Brien") ends the literal early, and a later quote opens one that never closes: the
+ * word as it is written in OData, its quote doubled.
+ */
+function innerQuote(input: string, rest: string): string | undefined {
+  const m = /([A-Za-z]+)'([A-Za-z]+)/.exec(input);
+  if (!m || !rest.startsWith("'")) return undefined;
+  return `a quote inside text is doubled in OData: ${m[1]}''${m[2]}`;
+}
+
 /** The habit at `position` of `input` ("'>' is gt in OData …"), or undefined when the error is something else. */
 export function sqlHabitAt(input: string, position: number, now = new Date()): string | undefined {
   const rest = input.slice(position).trimStart();
   const before = input.slice(0, position);
-  const operator = hasOrArithmetic(before, rest) ?? otherFunction(before, rest, now);
+  const operator =
+    hasOrArithmetic(before, rest) ??
+    otherFunction(before, rest, now) ??
+    amountInWords(before, rest) ??
+    innerQuote(input, rest);
   if (operator) return operator;
   for (const [re, says] of HABITS) {
     const m = re.exec(rest);

@@ -217,6 +217,14 @@ export class Parser {
         break;
       case 'number': {
         const text = t.text.replace(/[mMdDfFlL]$/, '');
+        // OData's type suffixes (1M is the decimal 1, 5d the double 5) are what a model writes for a million or
+        // five days: read as Dataverse reads them, "revenue gt 1M" would find every account with revenue
+        if (this.habits && text !== t.text)
+          throw new ODataSyntaxError(
+            `'${t.text}' is the number ${text} in OData ('${t.text.slice(-1)}' marks its type)`,
+            t.pos,
+            this.input,
+          );
         lit = { kind: 'literal', type: 'number', value: Number(text), pos: t.pos };
         break;
       }

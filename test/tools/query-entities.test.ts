@@ -1849,6 +1849,13 @@ describe('query_entities', () => {
       `'year()' is not taken by Dataverse: compare the date with a range (createdon ge 2026-01-01 and createdon lt 2027-01-01), use its query functions (Microsoft.Dynamics.CRM.InFiscalYear, …), or the where condition {"column": "createdon", "op": "eq", "value": "2026"}`,
     ],
     ["tolower(name) eq 'contoso'", "'tolower()' is not needed: Dataverse compares text without regard to case"],
+    // amounts as people write them: 1M would be OData's decimal 1, every account with revenue
+    ['revenue gt 1M', "for '1M' write the number in full, 1000000"],
+    ['revenue gt 2.5bn', "for '2.5bn' write the number in full, 2500000000"],
+    ['revenue gt 5k', "for '5k' write the number in full, 5000"],
+    ['revenue gt $1,000,000', 'a currency symbol has no place in OData: write the amount alone, 1000000'],
+    ['revenue gt 1,000,000', "',' does not group digits in OData: write 1000000"],
+    ['numberofemployees gt 5d', 'write the number alone, 5'],
     [
       'length(name) gt 10',
       "'length()' is not taken by Dataverse: its text functions are contains, startswith and endswith",
@@ -1859,6 +1866,15 @@ describe('query_entities', () => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/^Error \(query_syntax\): The filter is not valid: Syntax error: .* at position \d+/);
     expect(textOf(r)).toContain(`How to fix: ${habit}`);
+    expect(accountQueriesSince(since)).toEqual([]);
+  });
+
+  it("a quote inside text (O'Brien) is answered with the literal it meant, its quote doubled", async () => {
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', { entity: 'account', filter: "name eq 'O'Brien Ltd'" });
+    expect(textOf(r)).toBe(
+      "Error (query_syntax): The filter is not valid: There is an unterminated literal at position 20 in 'name eq 'O'Brien Ltd''.\nHow to fix: a quote inside text is doubled in OData: O''Brien. Fix the text at the position named, or use the structured \"where\" conditions instead.",
+    );
     expect(accountQueriesSince(since)).toEqual([]);
   });
 

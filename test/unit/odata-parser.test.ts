@@ -114,6 +114,15 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
     expect(() => parseFilter("name like '%x%'")).toThrow(ODataSyntaxError);
   });
 
+  it("a number with OData's type suffix is what Dataverse reads (1M: the decimal 1), refused in a model's text", () => {
+    expect(filterToOData(parseFilter('revenue gt 1M'))).toBe('revenue gt 1');
+    expect(() => parseFilter('revenue gt 1M', { habits: true })).toThrow(
+      "Syntax error: '1M' is the number 1 in OData ('M' marks its type) at position 11 in 'revenue gt 1M'.",
+    );
+    expect(() => parseFilter('revenue gt 2.5d', { habits: true })).toThrow(/'2.5d' is the number 2.5 in OData/);
+    expect(filterToOData(parseFilter('revenue gt 1000000', { habits: true }))).toBe('revenue gt 1000000');
+  });
+
   it('parses a flat 5,000-term expression without recursion per term', () => {
     const text = Array.from({ length: 5000 }, (_, i) => `f${i} eq ${i}`).join(' or ');
     const e = parseFilter(text, { maxLength: 100_000 });
