@@ -2,6 +2,7 @@ import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
+import { scaledAmount } from './amounts.js';
 import { dayInWords, todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
@@ -117,11 +118,16 @@ export function toLiteral(
       if (!Number.isFinite(n)) {
         // "$120,000", "1.200", "30%": the number meant depends on the writer's locale, so it is not guessed
         const dressed = typeof v === 'string' && /\d/.test(v) && /[^\d\s.+\-eE]/.test(v.trim());
+        // "50k", "1.5M": the scale is no locale's, so the number in full can be said (not sent: the model
+        // passes it, and the user sees it in the answer)
+        const scaled = typeof v === 'string' ? scaledAmount(v.trim()) : undefined;
         throw badInput(
           `${where} is a number; '${String(v)}' is not.`,
-          dressed
-            ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
-            : 'Pass a number, e.g. 50000.',
+          scaled && scaled.written === String(v).trim()
+            ? `Pass the number in full, as JSON: for '${scaled.written}', ${scaled.full}.`
+            : dressed
+              ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
+              : 'Pass a number, e.g. 50000.',
         );
       }
       return lit('number', n);

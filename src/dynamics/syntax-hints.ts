@@ -1,3 +1,5 @@
+import { scaledAmount } from './amounts.js';
+
 /**
  * What models carry over from SQL and C-like languages into OData $filter text, found at the position the
  * parser stopped, and what OData writes instead: its comparisons are words (FILTER in
@@ -64,8 +66,6 @@ function otherFunction(before: string, rest: string, now: Date): string | undefi
   return undefined;
 }
 
-const SCALE: Record<string, number> = { k: 1e3, m: 1e6, mm: 1e6, mn: 1e6, bn: 1e9, b: 1e9 };
-
 /**
  * Numbers as people write amounts ("5k", "1.5M", "$1,000,000", "1,000,000"): OData takes the digits alone,
  * and '1M' would be the decimal 1 (parser.ts refuses it in a model's text). The number in full, to write.
@@ -73,11 +73,8 @@ const SCALE: Record<string, number> = { k: 1e3, m: 1e6, mm: 1e6, mn: 1e6, bn: 1e
 function amountInWords(before: string, rest: string): string | undefined {
   // the lexer may stop inside the number ("2.5bn" at its '.'): read it from its first digit
   const start = /\d+\.?$/.exec(before)?.[0] ?? '';
-  const scaled = /^(\d+(?:\.\d+)?)\s*(k|mm|mn|m|bn|b)\b/i.exec(start + rest);
-  if (scaled) {
-    const full = Math.round(Number(scaled[1]) * SCALE[scaled[2]!.toLowerCase()]!);
-    return `for '${scaled[0]}' write the number in full, ${full}`;
-  }
+  const scaled = scaledAmount(start + rest);
+  if (scaled) return `for '${scaled.written}' write the number in full, ${scaled.full}`;
   const typed = /^(\d+(?:\.\d+)?)[dDfFlL]\b/.exec(rest);
   if (typed) return `write the number alone, ${typed[1]}`;
   const money = /^[$€£¥]\s*([\d,]+(?:\.\d+)?)/.exec(rest);

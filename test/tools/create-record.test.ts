@@ -743,7 +743,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const lines = textOf(r).split('\n');
     expect(lines[0]).toBe('Error (bad_input): 4 values for an account cannot be written:');
     expect(lines.slice(1, 5)).toEqual([
-      "- account.revenue is a number; '1.2m' is not. Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.",
+      "- account.revenue is a number; '1.2m' is not. Pass the number in full, as JSON: for '1.2m', 1200000.",
       expect.stringMatching(
         /^- 'Consultng' is not a value of account\.industrycode\. Did you mean 7 \(Consulting\)\? Use one of: .*7 \(Consulting\)/,
       ),

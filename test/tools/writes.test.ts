@@ -1221,6 +1221,15 @@ describe('write tools: create_lead, create_case, update_record', () => {
           'How to fix: Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.',
       );
     }
+    // a scale in letters is no locale's: the number in full is said (and still not sent)
+    const scaled = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { estimatedvalue: '250k' },
+    });
+    expect(textOf(scaled)).toBe(
+      "Error (bad_input): opportunity.estimatedvalue is a number; '250k' is not.\nHow to fix: Pass the number in full, as JSON: for '250k', 250000.",
+    );
     const words = await h.call('update_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),

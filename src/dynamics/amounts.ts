@@ -1,0 +1,19 @@
+const SCALE: ReadonlyMap<string, number> = new Map([
+  ['k', 1e3],
+  ['m', 1e6],
+  ['mm', 1e6],
+  ['mn', 1e6],
+  ['b', 1e9],
+  ['bn', 1e9],
+]);
+
+/**
+ * An amount with its scale in letters at the start of `text` ("5k", "2.5bn", "1M", as people write revenue
+ * and deal sizes): what was written and the number in full. The digits take a decimal point only, never a
+ * comma, so no locale is guessed ("1,5M" is not read).
+ */
+export function scaledAmount(text: string): { written: string; full: number } | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(k|mm|mn|m|bn|b)\b/i.exec(text);
+  if (!m) return undefined;
+  return { written: m[0], full: Math.round(Number(m[1]) * SCALE.get(m[2]!.toLowerCase())!) };
+}
