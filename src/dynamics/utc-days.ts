@@ -275,11 +275,27 @@ export function todayIs(words = '', now = new Date()): string {
   const named = [...words.toLowerCase().matchAll(/\b(?:sun|mon|tue|wed|thu|fri|sat)[a-z]*/g)]
     .map((m) => WEEKDAYS.findIndex((d) => d.toLowerCase().startsWith(m[0])))
     .find((w) => w >= 0);
-  if (named === undefined) return said;
+  if (named === undefined) return said + (timeOfDay(words, now) ?? '');
   const ahead = (named - dow + 7) % 7 || 7;
   const day = (n: number) => isoDay(today + n * DAY);
   return (
     `${said}; ${WEEKDAYS[named]}: the last was ${day(ahead - 7 === 0 ? -7 : ahead - 7)}, ` +
     `${ahead === 7 ? 'today is one, ' : ''}the coming one is ${day(ahead)}, the one after ${day(ahead + 7)}`
   );
+}
+
+/**
+ * "tomorrow 10am", "in 2 days at 14:30": the day those words name, and the time written out, which needs its
+ * zone (the user's is not known here; Dynamics stores UTC).
+ */
+function timeOfDay(words: string, now: Date): string | undefined {
+  const m = /^(.+?)\s+(?:at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$/i.exec(words.trim());
+  const day = m ? dayInWords(m[1]!, now) : undefined;
+  if (!m || !day) return undefined;
+  const pm = /^p/i.test(m[4] ?? '');
+  const hour = (Number(m[2]) % (m[4] ? 12 : 24)) + (pm ? 12 : 0);
+  const minute = Number(m[3] ?? 0);
+  if (Number(m[2]) > (m[4] ? 12 : 23) || minute > 59) return undefined;
+  const time = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+  return `; ${m[1]!.trim()} is ${day}, and ${time} is a different moment in each time zone: ${day}T${time}:00Z is ${time} UTC, or give the user's offset (${day}T${time}:00+01:00 for UTC+1)`;
 }

@@ -169,6 +169,17 @@ describe('today, as said to a model that must work a date out (Tuesday 1 Decembe
     expect(todayIs('last Mon', now)).toMatch(/; Monday: the last was 2026-11-30, the coming one is 2026-12-07,/);
   });
 
+  it('a day in words with a time ("tomorrow 10am") is that day, the time written out and asked for its zone', () => {
+    expect(todayIs('tomorrow 10am', now)).toBe(
+      "today is Tuesday 2026-12-01 (UTC); tomorrow is 2026-12-02, and 10:00 is a different moment in each time zone: 2026-12-02T10:00:00Z is 10:00 UTC, or give the user's offset (2026-12-02T10:00:00+01:00 for UTC+1)",
+    );
+    expect(todayIs('in 2 days at 3:30 pm', now)).toContain('in 2 days is 2026-12-03, and 15:30 is');
+    expect(todayIs('tomorrow 12am', now)).toContain('2026-12-02T00:00:00Z');
+    // not a time, or not a day in words: today alone
+    expect(todayIs('tomorrow 25:00', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+    expect(todayIs('soon 10am', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+  });
+
   it('says so when today is the weekday named', () => {
     expect(todayIs('Tuesday', now)).toBe(
       'today is Tuesday 2026-12-01 (UTC); Tuesday: the last was 2026-11-24, today is one, the coming one is 2026-12-08, the one after 2026-12-15',
