@@ -193,11 +193,22 @@ export const pipelineSummary = defineTool({
       v === undefined || ISO_DAY.safeParse(v).success ? v : spanOf(v, calendar)?.[end];
     const from = given(args.from, 'from') ?? (args.to ? undefined : fq.from);
     const to = given(args.to, 'to') ?? (args.from ? undefined : fq.to);
-    if (!from || !to)
+    if (!from || !to) {
+      // one end given as a period in words ("from": "this month"): the period itself is "quarter"'s to name
+      // (one day, "today" or "end of next quarter", is an end: the other end is what is missing)
+      const alone = args.from ?? args.to;
+      const span = alone ? spanOf(alone, calendar) : undefined;
+      const period = span && span.from !== span.to ? alone : undefined;
+      const other = args.from ? 'to' : 'from';
       throw badInput(
         'Give both "from" and "to", or neither (the current quarter, or the one "quarter" names).',
-        'e.g. "from": "2026-01-01", "to": "2026-03-31".',
+        period
+          ? `For ${period} itself, pass "quarter": "${period}" alone; for a span, add "${other}" (a day, or a period in words).`
+          : alone
+            ? `Add "${other}": a day (YYYY-MM-DD, or "today") or a period in words.`
+            : 'e.g. "from": "2026-01-01", "to": "2026-03-31".',
       );
+    }
     if (from > to) throw badInput(`"from" (${from}) is after "to" (${to}).`, 'Swap them.');
     const ownerId = args.ownerId ? await userNamed(ctx, args.ownerId, 'ownerId') : undefined;
     const period = { from, to, label: !args.from && !args.to ? fq.label : `${from} to ${to}` };

@@ -356,7 +356,14 @@ describe('pipeline_summary', () => {
     const r = await h.call('pipeline_summary', { from: '2026-05-01', to: '2026-01-01' });
     expect(r.isError).toBe(true);
     const half = await h.call('pipeline_summary', { from: '2026-05-01' });
-    expect(half.isError).toBe(true);
+    expect(textOf(half)).toBe(
+      'Error (bad_input): Give both "from" and "to", or neither (the current quarter, or the one "quarter" names).\nHow to fix: Add "to": a day (YYYY-MM-DD, or "today") or a period in words.',
+    );
+    // one end as a period in words: that period may be what is meant, which "quarter" names
+    const month = await h.call('pipeline_summary', { from: 'this month' });
+    expect(textOf(month)).toContain(
+      'How to fix: For this month itself, pass "quarter": "this month" alone; for a span, add "to" (a day, or a period in words).',
+    );
     // a period in words is its first day as from, its last as to (the fiscal quarters a model cannot work out)
     const words = await h.call('pipeline_summary', { from: 'last quarter', to: 'next quarter', topDeals: 0 });
     expect(words.isError, textOf(words)).toBeFalsy();
