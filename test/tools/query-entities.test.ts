@@ -919,6 +919,24 @@ describe('query_entities', () => {
     expect(related.isError, textOf(related)).toBeFalsy();
     expect(documented.structuredContent.records.length).toBeGreaterThan(0);
     expect(ids(related)).toEqual(ids(documented));
+    // Prisma's "mode": "insensitive" is how Dataverse compares text already; any other mode is refused
+    const insensitive = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: {
+        parentcustomerid_account: { name: { startsWith: parent.slice(0, 6).toUpperCase(), mode: 'insensitive' } },
+      },
+      top: 5000,
+    });
+    expect(insensitive.isError, textOf(insensitive)).toBeFalsy();
+    expect(ids(insensitive)).toEqual(ids(documented));
+    const sensitive = await h.call('query_entities', {
+      entity: 'contact',
+      where: { fullname: { contains: 'a', mode: 'sensitive' } },
+    });
+    expect(textOf(sensitive)).toContain(
+      '\'fullname\': "mode": "sensitive" is not taken: Dataverse compares text without regard to case, and offers no other comparison; leave "mode" out.',
+    );
     // the same words in the documented shape, and ours in another casing, are read as meant too
     for (const op of ['startsWith', 'StartsWith', 'STARTSWITH'] as const) {
       const said = await h.call('query_entities', {

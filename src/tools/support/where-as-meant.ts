@@ -24,6 +24,17 @@ function columnCondition(column: string, v: unknown, issues: Issues): Record<str
   if (ref) return { column, op: 'eq', value: ref };
   if (Array.isArray(v)) return { column, op: 'in', value: v };
   if (typeof v === 'object') {
+    // Prisma's {"contains": "con", "mode": "insensitive"}: how Dataverse compares text already (without regard
+    // to case); read as a related column "mode" it was "name is not a lookup"
+    const { mode, ...rest } = v as Record<string, unknown>;
+    if (typeof mode === 'string' && Object.keys(rest).length > 0) {
+      if (!/^(insensitive|default)$/i.test(mode))
+        issues.addIssue({
+          code: 'custom',
+          message: `'${column}': "mode": "${mode}" is not taken: Dataverse compares text without regard to case, and offers no other comparison; leave "mode" out.`,
+        });
+      return columnCondition(column, rest, issues);
+    }
     // the condition's own shape under its column, {"createdon": {"op": "thisMonth"}} or {"revenue": {"op":
     // "gt", "value": 5}}: that condition (read as related columns, it was "createdon is not a lookup")
     const keys = Object.keys(v);
