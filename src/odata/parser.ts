@@ -28,6 +28,24 @@ export interface ParseOptions {
   habits?: boolean;
 }
 
+/**
+ * A glob's * in a text function's value ("startswith(name,'Con*')", "contains(name,'*energy*')"), which
+ * Dataverse compares as the character * (its wildcards are LIKE's %, _ and []: FILTER), so the filter would
+ * find nothing. At the value's ends it says the function meant (endswith(name,'*Ltd') is endswith 'Ltd',
+ * startswith(name,'*Con') contains 'Con'); inside, it is LIKE's %, which Dataverse honours there.
+ */
+function globAsMeant(name: StringFunction, args: Expr[], pos: number): Expr {
+  const value = args[1];
+  if (value?.kind !== 'literal' || value.type !== 'string' || !String(value.value).includes('*'))
+    return { kind: 'call', name, args, pos };
+  const text = String(value.value);
+  const glob = name === 'startswith' ? `${text}*` : name === 'endswith' ? `*${text}` : `*${text}*`;
+  const meant = likePattern(glob, false);
+  return meant && meant.op !== 'eq'
+    ? { kind: 'call', name: meant.op, args: [args[0]!, { ...value, value: meant.text }], pos }
+    : { kind: 'call', name, args: [args[0]!, { ...value, value: text.replace(/\*/g, '%') }], pos };
+}
+
 const COMPARE: ReadonlySet<string> = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const STRING_FUNCTIONS: ReadonlySet<string> = new Set(['contains', 'startswith', 'endswith']);
 const DEFAULT_MAX_DEPTH = 64;
@@ -262,7 +280,9 @@ export class Parser {
       }
       if (args.length !== 2)
         throw new ODataSyntaxError(`${nameTok.text}() takes 2 arguments, got ${args.length}`, nameTok.pos, this.input);
-      result = { kind: 'call', name: nameTok.text as StringFunction, args, pos: nameTok.pos };
+      result = this.habits
+        ? globAsMeant(nameTok.text as StringFunction, args, nameTok.pos)
+        : { kind: 'call', name: nameTok.text as StringFunction, args, pos: nameTok.pos };
     } else if (nameTok.text.startsWith(NAMESPACE) && nameTok.text.length > NAMESPACE.length) {
       const params: Record<string, Expr> = {};
       if (!this.isPunct(')')) {

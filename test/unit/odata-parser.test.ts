@@ -114,6 +114,18 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
     expect(() => parseFilter("name like '%x%'")).toThrow(ODataSyntaxError);
   });
 
+  it("a glob's * in a text function's value is the function it means, or LIKE's % inside (Dataverse compares * as itself)", () => {
+    const habit = (text: string) => filterToOData(parseFilter(text, { habits: true }));
+    expect(habit("startswith(name,'Con*')")).toBe("startswith(name,'Con')");
+    expect(habit("contains(name,'*energy*')")).toBe("contains(name,'energy')");
+    expect(habit("endswith(name,'*Ltd')")).toBe("endswith(name,'Ltd')");
+    expect(habit("startswith(name,'*Con')")).toBe("contains(name,'Con')");
+    expect(habit("not contains(name,'Con*so')")).toBe("not contains(name,'Con%so')");
+    // Dataverse's own wildcards, and the text Dataverse itself is given, are left as they are
+    expect(habit("contains(name,'%energy%')")).toBe("contains(name,'%energy%')");
+    expect(filterToOData(parseFilter("startswith(name,'Con*')"))).toBe("startswith(name,'Con*')");
+  });
+
   it("a number with OData's type suffix is what Dataverse reads (1M: the decimal 1), refused in a model's text", () => {
     expect(filterToOData(parseFilter('revenue gt 1M'))).toBe('revenue gt 1');
     expect(() => parseFilter('revenue gt 1M', { habits: true })).toThrow(
