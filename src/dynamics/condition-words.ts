@@ -1,3 +1,4 @@
+import { badInput } from '../errors.js';
 import { likePattern } from '../odata/like.js';
 import type { Scalar } from './coerce.js';
 import {
@@ -185,7 +186,36 @@ export function conditionAsMeant(c: Leaf): Leaf {
   if ((op === 'contains' || op === 'notContains') && lead.test(v)) v = v.replace(lead, '').replace(trail, '');
   else if (op === 'startswith') v = v.replace(trail, '');
   else if (op === 'endswith') v = v.replace(lead, '');
-  return v && v !== value ? { ...c, value: v } : c;
+  const meant = v && v !== value ? { ...c, value: v } : c;
+  return globAsMeant(meant);
+}
+
+const TEXT_OPS: ReadonlySet<ConditionOp> = new Set(['contains', 'notContains', 'startswith', 'endswith']);
+/**
+ * A glob's * left in a text operator's value ("*Logistics" with startswith, "Con*Co" with contains): a value is
+ * matched as written, so it would find nothing. At the value's other end it says the operator meant
+ * (startswith "*Logistics" is contains "Logistics"); inside, no one operator says it, and it is refused with
+ * the conditions that do.
+ */
+function globAsMeant(c: Leaf): Leaf {
+  const { op, value } = c;
+  if (!TEXT_OPS.has(op) || typeof value !== 'string' || !value.includes('*')) return c;
+  const glob = op === 'startswith' ? `${value}*` : op === 'endswith' ? `*${value}` : `*${value}*`;
+  const m = /^(\**)([^*]+)(\**)$/.exec(glob);
+  if (m) {
+    const meant: ConditionOp = m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : 'startswith';
+    return { ...c, op: op === 'notContains' ? op : meant, value: m[2]! };
+  }
+  const pieces = value.split('*').filter(Boolean);
+  if (!pieces.length)
+    throw badInput(
+      `'${value}' is a wildcard alone: it says no text to look for.`,
+      `For records where ${c.column} has any value: {"column": "${c.column}", "op": "notNull"}.`,
+    );
+  throw badInput(
+    `'${value}' has a * inside it: a value is matched as written, and no one text operator takes a wildcard between two pieces of text.`,
+    `Give each piece its own condition, all of them to hold: {"and": [${pieces.map((p) => `{"column": "${c.column}", "op": "contains", "value": "${p}"}`).join(', ')}]}.`,
+  );
 }
 
 /**

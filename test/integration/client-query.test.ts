@@ -127,6 +127,20 @@ describe('client reads against the emulator', () => {
     // a % that can be text stays text, matched literally
     expect(await compiled({ column: 'name', op: 'contains', value: '50%' })).toBe("contains(name,'50[%]')");
     expect(await compiled({ column: 'name', op: 'endswith', value: '50%' })).toBe("endswith(name,'50[%]')");
+    // a glob's * at a text operator's other end is the operator it means: a value is matched as written
+    expect(await compiled({ column: 'name', op: 'startswith', value: '*Logistics' })).toBe(
+      "contains(name,'Logistics')",
+    );
+    expect(await compiled({ column: 'name', op: 'endswith', value: 'Ltd*' })).toBe("contains(name,'Ltd')");
+    expect(await compiled({ column: 'name', op: 'notContains', value: 'Ltd*' })).toBe("not contains(name,'Ltd')");
+    // inside, no one operator says it: refused with the conditions that do
+    await expect(b.build({ column: 'name', op: 'contains', value: 'Con*Co' }, model)).rejects.toMatchObject({
+      kind: 'bad_input',
+      hint: 'Give each piece its own condition, all of them to hold: {"and": [{"column": "name", "op": "contains", "value": "Con"}, {"column": "name", "op": "contains", "value": "Co"}]}.',
+    });
+    await expect(b.build({ column: 'name', op: 'contains', value: '**' }, model)).rejects.toMatchObject({
+      hint: 'For records where name has any value: {"column": "name", "op": "notNull"}.',
+    });
     // eq with a glob's or LIKE's wildcards at its ends is the text operator they mean; inside, or a trailing %
     // alone, is text; a choice or number column is never read so
     expect(await compiled({ column: 'name', op: 'eq', value: 'Contoso*' })).toBe("startswith(name,'Contoso')");
