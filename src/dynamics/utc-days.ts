@@ -27,7 +27,7 @@ export function dayInWords(text: string, now = new Date()): string | undefined {
     : ahead
       ? [Number(ahead[1] ?? ahead[3]), (ahead[2] ?? ahead[4])!]
       : [fixed ?? NaN, 'day'];
-  if (Number.isNaN(count)) return undefined;
+  if (Number.isNaN(count)) return namedDay(t);
   const [y, m, d] = [now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()];
   const days = unit === 'week' ? 7 * count : unit === 'day' ? count : 0;
   const months = unit === 'month' ? count : unit === 'year' ? 12 * count : 0;
@@ -35,6 +35,49 @@ export function dayInWords(text: string, now = new Date()): string | undefined {
   const day = new Date(Date.UTC(y, m + months, Math.min(d, lastOfMonth) + days)).toISOString().slice(0, 10);
   // Dataverse keeps dates from 1753 to 9999: a count past them names no day it can hold
   return DATE.test(day) && day >= '1753-01-01' ? day : undefined;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const FULL = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
+
+/**
+ * A day written with its month's name, which no locale reads two ways: "20 Nov 2026", "20th November 2026",
+ * "November 20, 2026", "Nov. 20 2026", after a weekday or not ("Friday, 20 November 2026"). Numeric forms
+ * ("11/20/2026") are not read: the order of day and month is the writer's locale. `t` is lower case.
+ */
+function namedDay(t: string): string | undefined {
+  // a weekday before it must be that day's: "Tuesday, 20 November 2026" (a Friday) names two days
+  const weekday = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? /.exec(t);
+  const s = weekday ? t.slice(weekday[0].length) : t;
+  const dayFirst = /^(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)\.?,? (\d{4})$/.exec(s);
+  const monthFirst = /^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$/.exec(s);
+  const [day, name, year] = dayFirst
+    ? [dayFirst[1]!, dayFirst[2]!, dayFirst[3]!]
+    : monthFirst
+      ? [monthFirst[2]!, monthFirst[1]!, monthFirst[3]!]
+      : [];
+  if (!name || name.length < 3) return undefined;
+  const month = MONTHS.indexOf(name.slice(0, 3));
+  // "sept", "nov", "november": a month's name or the start of it, never another word
+  if (month < 0 || !FULL[month]!.startsWith(name)) return undefined;
+  const iso = `${year}-${String(month + 1).padStart(2, '0')}-${day!.padStart(2, '0')}`;
+  // a day the month does not have (31 November) is no day: the caller's refusal says so
+  const real = new Date(`${iso}T00:00:00Z`);
+  if (Number.isNaN(real.getTime()) || !real.toISOString().startsWith(iso) || iso < '1753-01-01') return undefined;
+  return !weekday || WEEKDAYS[real.getUTCDay()]!.toLowerCase().startsWith(weekday[1]!) ? iso : undefined;
 }
 
 /**

@@ -422,6 +422,12 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(emu.rows('task').find((t) => t.activityid === soon.structuredContent.id)!.scheduledend).toBe(
       `${fortnight}T12:00:00Z`,
     );
+    // a day with its month's name is that day, whatever the locale
+    const named = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Board pack', regardingobjectid: acc.accountid, scheduledend: 'March 3, 2027' },
+    });
+    expect(textOf(named)).toContain('Due Date: 2027-03-03 (March 3, 2027).');
     // a code the organisation has no currency for is refused, and nothing is written
     const since = emu.requests().length;
     const yen = await h.call('update_record', {

@@ -208,6 +208,12 @@ describe('a day said relative to today', () => {
     ['1 month ago', '2024-03-31T08:00:00Z', '2024-02-29'],
     ['in 1 year', '2024-02-29T08:00:00Z', '2025-02-28'],
     ['in 3 months', '2026-11-30T08:00:00Z', '2027-02-28'],
+    // a day written with its month's name reads one way in every locale
+    ['20 Nov 2026', '2026-12-01T15:30:00Z', '2026-11-20'],
+    ['November 20, 2026', '2026-12-01T15:30:00Z', '2026-11-20'],
+    ['20th of November 2026', '2026-12-01T15:30:00Z', '2026-11-20'],
+    ['Sept. 3 2027', '2026-12-01T15:30:00Z', '2027-09-03'],
+    ['Friday, 20 November 2026', '2026-12-01T15:30:00Z', '2026-11-20'],
   ])('%s, on %s: %s', (words, on, day) => {
     expect(dayInWords(words, new Date(on))).toBe(day);
   });
@@ -221,6 +227,11 @@ describe('a day said relative to today', () => {
     'next friday',
     '9999 years ago',
     'in 9999 years',
+    // numbers alone are day-month or month-day by locale; a day the month lacks; a weekday that is not its own
+    '11/20/2026',
+    '31 November 2026',
+    'Tuesday, 20 November 2026',
+    '20 Novel 2026',
   ])('%s is not a day', (words) => {
     expect(dayInWords(words, now)).toBeUndefined();
   });
