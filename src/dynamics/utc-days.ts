@@ -209,14 +209,24 @@ export function periodDays(
   };
 }
 
+const END_OF: ReadonlyMap<string, string> = new Map([
+  ['eow', 'this week'],
+  ['eom', 'this month'],
+  ['eoq', 'this quarter'],
+  ['eoy', 'this year'],
+  ['eofy', 'this fiscal year'],
+]);
+
 /** "the month" and kin, as people say "the end of the month": the one they are in */
 // "end of the month" and "end of month" (as people write EOM) are this one's
 const THE_PERIOD = /^(?:the )?(week|month|quarter|year|fiscal year)$/;
 /** A period's edge in words ("end of next month", "the start of this quarter", "last day of the year"). */
 export function edgeOf(v: string): { end: boolean; period: string } | undefined {
-  const m = /^(?:the )?(end|start|beginning|first day|last day) of (.+)$/.exec(
-    v.trim().toLowerCase().replace(/\s+/g, ' '),
-  );
+  const t = v.trim().toLowerCase().replace(/\s+/g, ' ');
+  // business shorthand for this period's end: EOM, EOQ, EOY, EOW (and the fiscal year's, EOFY)
+  const short = END_OF.get(t.replace(/\./g, ''));
+  if (short) return { end: true, period: short };
+  const m = /^(?:the )?(end|start|beginning|first day|last day) of (.+)$/.exec(t);
   return m ? { end: m[1] === 'end' || m[1] === 'last day', period: m[2]!.replace(THE_PERIOD, 'this $1') } : undefined;
 }
 

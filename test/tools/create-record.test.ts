@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import {
@@ -428,6 +429,12 @@ describe('create_record: accounts, contacts and opportunities', () => {
       values: { subject: 'Board pack', regardingobjectid: acc.accountid, scheduledend: 'March 3, 2027' },
     });
     expect(textOf(named)).toContain('Due Date: 2027-03-03 (March 3, 2027).');
+    // a close date at business shorthand for this quarter's end, said in the answer
+    const eoq = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Quarter-end deal', customerid: acc.accountid, estimatedclosedate: 'EOQ' },
+    });
+    expect(textOf(eoq)).toContain(`Est. Close Date: ${fiscalQuarter(new Date(), 1).to} (EOQ).`);
     // a code the organisation has no currency for is refused, and nothing is written
     const since = emu.requests().length;
     const yen = await h.call('update_record', {

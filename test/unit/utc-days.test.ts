@@ -106,6 +106,12 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
     ['lt', 'the beginning of the month', { op: 'lt', value: '2026-12-01' }],
     ['eq', 'last day of the week', { op: 'eq', value: '2026-12-05' }],
     ['gt', 'end of soon', { op: 'gt', value: 'end of soon' }],
+    // business shorthand for this period's end
+    ['le', 'EOM', { op: 'le', value: '2026-12-31' }],
+    ['le', 'E.O.W.', { op: 'le', value: '2026-12-05' }],
+    ['le', 'eoq', { op: 'le', value: '2026-12-31' }],
+    ['between', ['today', 'EOY'], { op: 'between', value: ['2026-12-01', '2026-12-31'] }],
+    ['le', 'EOMONTH', { op: 'le', value: 'EOMONTH' }],
   ])('%s %j', (op, value, meant) => {
     expect(as(op, value)).toEqual({ column: 'estimatedclosedate', ...meant });
   });
