@@ -170,6 +170,27 @@ export function mapDataverseError(
         "A lookup holds the related record's id: compare it with an id (no quotes), or match by name through the lookup, e.g. parentaccountid/name eq 'Contoso' (describe_entity shows each lookup's target; \"where\" conditions say this before sending).",
         { ...base, retryable: false },
       );
+    // a date, a number or a yes/no written in quotes ("createdon ge '2026-11-20'", "revenue gt '5'"): OData
+    // writes those bare, and quotes are for text
+    const quoted =
+      /incompatible types.*'Edm\.(DateTimeOffset|Date|Decimal|Double|Int32|Int64|Boolean)' and 'Edm\.String'|'Edm\.String' and 'Edm\.(DateTimeOffset|Date|Decimal|Double|Int32|Int64|Boolean)'/.exec(
+        message,
+      );
+    if (quoted) {
+      const type = quoted[1] ?? quoted[2]!;
+      const bare =
+        type === 'DateTimeOffset' || type === 'Date'
+          ? 'a date or date-time without quotes (createdon ge 2026-11-20, or 2026-11-20T09:00:00Z)'
+          : type === 'Boolean'
+            ? 'true or false without quotes'
+            : 'the number without quotes (revenue gt 1000000)';
+      return new DynamicsMcpError(
+        'query_syntax',
+        `The query compares a ${type === 'Boolean' ? 'yes/no' : type === 'DateTimeOffset' || type === 'Date' ? 'date' : 'number'} column with text: ${message}`,
+        `Write ${bare}: quotes are for text in OData.`,
+        { ...base, retryable: false },
+      );
+    }
     const position = /at position (\d+)/.exec(message);
     if (position || /Syntax error|unterminated literal/i.test(message))
       return new DynamicsMcpError(

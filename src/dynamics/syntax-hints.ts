@@ -96,6 +96,14 @@ function innerQuote(input: string, rest: string): string | undefined {
   return `a quote inside text is doubled in OData: ${m[1]}''${m[2]}`;
 }
 
+/** A date and time without its zone where the parser stopped ("createdon ge 2026-11-20T10:00:00"). */
+function timeWithoutZone(input: string, position: number): string | undefined {
+  for (const m of input.matchAll(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?![\d:.]|Z|[+-]\d{2}:\d{2})/g))
+    if (position >= m.index && position <= m.index + m[0].length)
+      return `'${m[0]}' has no time zone, so it names a different moment in each one: write ${m[0]}Z for UTC, or with the offset meant (${m[0]}+01:00)`;
+  return undefined;
+}
+
 /** The habit at `position` of `input` ("'>' is gt in OData …"), or undefined when the error is something else. */
 export function sqlHabitAt(input: string, position: number, now = new Date()): string | undefined {
   const rest = input.slice(position).trimStart();
@@ -104,7 +112,8 @@ export function sqlHabitAt(input: string, position: number, now = new Date()): s
     hasOrArithmetic(before, rest) ??
     otherFunction(before, rest, now) ??
     amountInWords(before, rest) ??
-    innerQuote(input, rest);
+    innerQuote(input, rest) ??
+    timeWithoutZone(input, position);
   if (operator) return operator;
   for (const [re, says] of HABITS) {
     const m = re.exec(rest);

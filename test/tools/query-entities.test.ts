@@ -344,6 +344,22 @@ describe('query_entities', () => {
     expect(textOf(r)).toContain("match by name through the lookup, e.g. parentaccountid/name eq 'Contoso'");
   });
 
+  it('filter text with a date or a number in quotes, or a time without its zone, is answered with how OData writes it', async () => {
+    const date = await h.call('query_entities', { entity: 'account', filter: "createdon ge '2026-11-20'" });
+    expect(textOf(date)).toMatch(/^Error \(query_syntax\): The query compares a date column with text: /);
+    expect(textOf(date)).toContain(
+      'How to fix: Write a date or date-time without quotes (createdon ge 2026-11-20, or 2026-11-20T09:00:00Z): quotes are for text in OData.',
+    );
+    const number = await h.call('query_entities', { entity: 'account', filter: "revenue gt '1000000'" });
+    expect(textOf(number)).toContain('How to fix: Write the number without quotes (revenue gt 1000000)');
+    const since = emu.requests().length;
+    const zone = await h.call('query_entities', { entity: 'account', filter: 'createdon ge 2026-11-20T10:00:00' });
+    expect(textOf(zone)).toContain(
+      "How to fix: '2026-11-20T10:00:00' has no time zone, so it names a different moment in each one: write 2026-11-20T10:00:00Z for UTC, or with the offset meant (2026-11-20T10:00:00+01:00).",
+    );
+    expect(accountQueriesSince(since)).toEqual([]);
+  });
+
   it('a call the client cancels (notifications/cancelled) stops its Web API request at once', async () => {
     emu.addFault({ match: { method: 'GET', path: '/api/data/v9.2/accounts' }, delayMs: 3000, times: 1 });
     const ac = new AbortController();
