@@ -222,6 +222,8 @@ describe('aggregate_records', () => {
       },
       // in words
       { groupBy: 'industrycode', measures: ['sum of revenue', 'count', 'distinct address1_city'] },
+      // SQL's alias (the answer names each result itself), and COUNT(DISTINCT …) in words
+      { groupBy: 'industrycode', measures: ['sum(revenue) AS total', 'count(*) as n', 'count distinct address1_city'] },
       // each measure an argument of its own, beside groupBy, or added to those in measures
       { groupBy: 'industrycode', sum: 'revenue', count: true, countDistinct: ['address1_city'] },
       { groupBy: 'industrycode', measures: [{ op: 'sum', column: 'revenue' }, 'count'], Distinct: 'address1_city' },

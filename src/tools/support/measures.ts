@@ -30,9 +30,14 @@ export function measuresAsMeant(v: unknown): unknown {
   if (!Array.isArray(items)) return items;
   return items.map((item) => {
     if (typeof item === 'string') {
+      // SQL's alias ("sum(revenue) as total") names the result, which the answer names itself (sum_revenue)
+      const text = item.replace(/\)\s+as\s+\w+\s*$/i, ')');
+      // "count distinct parentaccountid", as SQL's COUNT(DISTINCT …) reads in words
+      const distinct = /^\s*count\s+distinct\s+(?:of\s+)?([\w/][\w/ ]*?)\s*$/i.exec(text);
+      if (distinct) return { op: 'countDistinct', column: distinct[1] };
       // the column may be a label with spaces ("avg(Annual Revenue)"): resolved with the other names
-      const m = /^\s*(\w+)\s*(?:\(\s*(\*|distinct\s+)?\s*([\w/ ]*?)\s*\))?\s*$/i.exec(item);
-      const words = m ? undefined : /^\s*(\w+)\s+(?:of\s+)?([\w/][\w/ ]*?)\s*$/i.exec(item);
+      const m = /^\s*(\w+)\s*(?:\(\s*(\*|distinct\s+)?\s*([\w/ ]*?)\s*\))?\s*$/i.exec(text);
+      const words = m ? undefined : /^\s*(\w+)\s+(?:of\s+)?([\w/][\w/ ]*?)\s*$/i.exec(text);
       const wordOp = words && OP_NAMES.get(words[1]!.toLowerCase());
       if (words && wordOp && wordOp !== 'count') return { op: wordOp, column: words[2] };
       if (!m) return item;
