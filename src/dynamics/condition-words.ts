@@ -343,7 +343,7 @@ export function monthsInWords(v: unknown, today = new Date()): { from: string; t
   return m[1] === 'next' ? { from: day(today), to: shifted(n) } : { from: shifted(-n), to: day(today) };
 }
 
-const MONTH_NAMES = [
+export const MONTH_NAMES = [
   'january',
   'february',
   'march',

@@ -1,4 +1,11 @@
-import { type ConditionOp, type Leaf, monthsInWords, periodInWords, quarterInWords } from './condition-words.js';
+import {
+  type ConditionOp,
+  type Leaf,
+  MONTH_NAMES,
+  monthsInWords,
+  periodInWords,
+  quarterInWords,
+} from './condition-words.js';
 import { fiscalYear, type OrgCalendar, weekStartOf } from './fiscal.js';
 
 const DAY = 86_400_000;
@@ -37,22 +44,6 @@ export function dayInWords(text: string, now = new Date()): string | undefined {
   return DATE.test(day) && day >= '1753-01-01' ? day : undefined;
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const FULL = [
-  'january',
-  'february',
-  'march',
-  'april',
-  'may',
-  'june',
-  'july',
-  'august',
-  'september',
-  'october',
-  'november',
-  'december',
-];
-
 /**
  * A day written with its month's name, which no locale reads two ways: "20 Nov 2026", "20th November 2026",
  * "November 20, 2026", "Nov. 20 2026", after a weekday or not ("Friday, 20 November 2026"). Numeric forms
@@ -70,9 +61,9 @@ function namedDay(t: string): string | undefined {
       ? [monthFirst[2]!, monthFirst[1]!, monthFirst[3]!]
       : [];
   if (!name || name.length < 3) return undefined;
-  const month = MONTHS.indexOf(name.slice(0, 3));
-  // "sept", "nov", "november": a month's name or the start of it, never another word
-  if (month < 0 || !FULL[month]!.startsWith(name)) return undefined;
+  // "sept", "nov", "november": a month's name or the start of it (three letters at least), never another word
+  const month = MONTH_NAMES.findIndex((m) => m.startsWith(name));
+  if (month < 0) return undefined;
   const iso = `${year}-${String(month + 1).padStart(2, '0')}-${day!.padStart(2, '0')}`;
   // a day the month does not have (31 November) is no day: the caller's refusal says so
   const real = new Date(`${iso}T00:00:00Z`);
