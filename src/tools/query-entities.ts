@@ -33,7 +33,13 @@ export const queryEntities = defineTool({
         .describe('OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000".'),
       orderBy: orderByParam.optional().describe('Sort, e.g. "name asc, createdon desc".'),
       top: z
-        .number()
+        // "all", "max": every record is 5000 a call and the cursor, or a count
+        .number({
+          error: (i) =>
+            i.code === 'invalid_type' && typeof i.input === 'string'
+              ? `top takes a number of rows, at most 5000, not '${i.input}': for every record, pass 5000 and continue with the cursor while hasMore is true; to count them, count: true or aggregate_records.`
+              : undefined,
+        })
         .int()
         .min(0, 'top is at least 0 (0: count only, with count).')
         .max(

@@ -135,7 +135,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
   it("zod's own words name the argument, several causes are said together, and a tool that does not exist lists those that do", async () => {
     const r = await h.call('query_entities', { entity: 'account', top: 'lots', select: 5 });
     expect(textOf(r)).toMatch(
-      /^Error \(bad_input\): select is a list of column names, .* top takes a number, not text\.\nHow to fix: Call query_entities again with those arguments corrected; its input schema \(tools\/list\) says what each one takes\.$/,
+      /^Error \(bad_input\): select is a list of column names, .* top takes a number of rows, at most 5000, not 'lots': for every record, pass 5000 and continue with the cursor while hasMore is true; to count them, count: true or aggregate_records\.\nHow to fix: Call query_entities again with those arguments corrected; its input schema \(tools\/list\) says what each one takes\.$/,
     );
     // an argument left out is said to be required, not "expected string, received undefined"
     const left = await h.call('create_lead', { firstName: 'Ana', email: 'ana.left-out@example.com' });
@@ -220,7 +220,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     // a text that is not the type written out is still refused, and nothing is sent
     const since = emu.requests().length;
     for (const [top, message] of [
-      ['ten', 'top takes a number, not text.'],
+      // "all" and the like: what gets every record instead
+      [
+        'all',
+        "top takes a number of rows, at most 5000, not 'all': for every record, pass 5000 and continue with the cursor",
+      ],
       ['2.5', 'top takes a whole number.'],
     ] as const) {
       const r = await h.call('query_entities', { entity: 'account', top });
