@@ -212,9 +212,12 @@ function globAsMeant(c: Leaf): Leaf {
       `'${value}' is a wildcard alone: it says no text to look for.`,
       `For records where ${c.column} has any value: {"column": "${c.column}", "op": "notNull"}.`,
     );
+  const each = `{"and": [${pieces.map((p) => `{"column": "${c.column}", "op": "contains", "value": "${p}"}`).join(', ')}]}`;
   throw badInput(
     `'${value}' has a * inside it: a value is matched as written, and no one text operator takes a wildcard between two pieces of text.`,
-    `Give each piece its own condition, all of them to hold: {"and": [${pieces.map((p) => `{"column": "${c.column}", "op": "contains", "value": "${p}"}`).join(', ')}]}.`,
+    op === 'notContains'
+      ? `For records without all of its pieces, put a condition for each under "not": {"not": ${each}}.`
+      : `Give each piece its own condition, all of them to hold: ${each}.`,
   );
 }
 

@@ -37,7 +37,7 @@ export const queryEntities = defineTool({
         .number({
           error: (i) =>
             i.code === 'invalid_type' && typeof i.input === 'string'
-              ? `top takes a number of rows, at most 5000, not '${i.input}': for every record, pass 5000 and continue with the cursor while hasMore is true; to count them, count: true or aggregate_records.`
+              ? `top takes a number of rows, at most 5000, not '${i.input.slice(0, 40)}': for every record, pass 5000 and continue with the cursor while hasMore is true; to count them, count: true or aggregate_records.`
               : undefined,
         })
         .int()

@@ -138,6 +138,10 @@ describe('client reads against the emulator', () => {
       kind: 'bad_input',
       hint: 'Give each piece its own condition, all of them to hold: {"and": [{"column": "name", "op": "contains", "value": "Con"}, {"column": "name", "op": "contains", "value": "Co"}]}.',
     });
+    // a negation keeps its sense: the pieces under "not"
+    await expect(b.build({ column: 'name', op: 'notContains', value: 'Con*Co' }, model)).rejects.toMatchObject({
+      hint: 'For records without all of its pieces, put a condition for each under "not": {"not": {"and": [{"column": "name", "op": "contains", "value": "Con"}, {"column": "name", "op": "contains", "value": "Co"}]}}.',
+    });
     await expect(b.build({ column: 'name', op: 'contains', value: '**' }, model)).rejects.toMatchObject({
       hint: 'For records where name has any value: {"column": "name", "op": "notNull"}.',
     });

@@ -226,6 +226,8 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
         "top takes a number of rows, at most 5000, not 'all': for every record, pass 5000 and continue with the cursor",
       ],
       ['2.5', 'top takes a whole number.'],
+      // what was given is echoed in part only
+      ['x'.repeat(500), `not '${'x'.repeat(40)}': for every record`],
     ] as const) {
       const r = await h.call('query_entities', { entity: 'account', top });
       expect(r.isError).toBe(true);
