@@ -1,5 +1,5 @@
 import { badInput } from '../errors.js';
-import { likePattern } from '../odata/like.js';
+import { likePattern, textFunctionMeant } from '../odata/like.js';
 import type { Scalar } from './coerce.js';
 import {
   type FiscalQuarter,
@@ -190,7 +190,13 @@ export function conditionAsMeant(c: Leaf): Leaf {
   return globAsMeant(meant);
 }
 
-const TEXT_OPS: ReadonlySet<ConditionOp> = new Set(['contains', 'notContains', 'startswith', 'endswith']);
+/** the text operators and the function each is sent as (notContains: not contains) */
+const TEXT_FUNCTION: ReadonlyMap<ConditionOp, 'contains' | 'startswith' | 'endswith'> = new Map([
+  ['contains', 'contains'],
+  ['notContains', 'contains'],
+  ['startswith', 'startswith'],
+  ['endswith', 'endswith'],
+]);
 /**
  * A glob's * left in a text operator's value ("*Logistics" with startswith, "Con*Co" with contains): a value is
  * matched as written, so it would find nothing. At the value's other end it says the operator meant
@@ -199,13 +205,11 @@ const TEXT_OPS: ReadonlySet<ConditionOp> = new Set(['contains', 'notContains', '
  */
 function globAsMeant(c: Leaf): Leaf {
   const { op, value } = c;
-  if (!TEXT_OPS.has(op) || typeof value !== 'string' || !value.includes('*')) return c;
-  const glob = op === 'startswith' ? `${value}*` : op === 'endswith' ? `*${value}` : `*${value}*`;
-  const m = /^(\**)([^*]+)(\**)$/.exec(glob);
-  if (m) {
-    const meant: ConditionOp = m[1] && m[3] ? 'contains' : m[1] ? 'endswith' : 'startswith';
-    return { ...c, op: op === 'notContains' ? op : meant, value: m[2]! };
-  }
+  const fn = TEXT_FUNCTION.get(op);
+  if (!fn || typeof value !== 'string' || !value.includes('*')) return c;
+  // a % left here is text (the wildcards the operator implies were taken off above): only * is read
+  const meant = textFunctionMeant(fn, value, '*');
+  if (meant) return { ...c, op: op === 'notContains' ? op : meant.op, value: meant.text };
   const pieces = value.split('*').filter(Boolean);
   if (!pieces.length)
     throw badInput(

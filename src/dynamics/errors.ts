@@ -178,15 +178,15 @@ export function mapDataverseError(
       );
     if (quoted) {
       const type = quoted[1] ?? quoted[2]!;
-      const bare =
+      const [kind, bare] =
         type === 'DateTimeOffset' || type === 'Date'
-          ? 'a date or date-time without quotes (createdon ge 2026-11-20, or 2026-11-20T09:00:00Z)'
+          ? ['date', 'a date or date-time without quotes (createdon ge 2026-11-20, or 2026-11-20T09:00:00Z)']
           : type === 'Boolean'
-            ? 'true or false without quotes'
-            : 'the number without quotes (revenue gt 1000000)';
+            ? ['yes/no', 'true or false without quotes']
+            : ['number', 'the number without quotes (revenue gt 1000000)'];
       return new DynamicsMcpError(
         'query_syntax',
-        `The query compares a ${type === 'Boolean' ? 'yes/no' : type === 'DateTimeOffset' || type === 'Date' ? 'date' : 'number'} column with text: ${message}`,
+        `The query compares a ${kind} column with text: ${message}`,
         `Write ${bare}: quotes are for text in OData.`,
         { ...base, retryable: false },
       );

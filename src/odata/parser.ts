@@ -12,7 +12,7 @@ import {
 } from './ast.js';
 import { ODataSyntaxError } from './errors.js';
 import { type Token, tokenize } from './lexer.js';
-import { likePattern } from './like.js';
+import { likePattern, textFunctionMeant } from './like.js';
 
 export interface ParseOptions {
   /** deepest nesting of parentheses, `not`, lambdas and calls; deeper input is a clean error, not a stack overflow */
@@ -39,9 +39,8 @@ function globAsMeant(name: StringFunction, args: Expr[], pos: number): Expr {
   if (value?.kind !== 'literal' || value.type !== 'string' || !String(value.value).includes('*'))
     return { kind: 'call', name, args, pos };
   const text = String(value.value);
-  const glob = name === 'startswith' ? `${text}*` : name === 'endswith' ? `*${text}` : `*${text}*`;
-  const meant = likePattern(glob, false);
-  return meant && meant.op !== 'eq'
+  const meant = textFunctionMeant(name, text, '*%');
+  return meant
     ? { kind: 'call', name: meant.op, args: [args[0]!, { ...value, value: meant.text }], pos }
     : { kind: 'call', name, args: [args[0]!, { ...value, value: text.replace(/\*/g, '%') }], pos };
 }
