@@ -25,6 +25,12 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   nextYear: 'NextYear',
 };
 
+/** Two ends of a range, written as a value of the column's type is. */
+function rangeExample(type: string): string {
+  if (type === 'DateTime') return '["2026-01-01", "2026-03-31"]';
+  return ['Integer', 'BigInt', 'Decimal', 'Double', 'Money'].includes(type) ? '[10, 20]' : '["A", "C"]';
+}
+
 /** A condition's column, resolved against metadata: the path sent, and the column it ends at. */
 export interface Resolved {
   segments: string[];
@@ -54,7 +60,7 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
     if (!Array.isArray(c.value) || c.value.length === 0 || (n !== undefined && c.value.length !== n))
       throw badInput(
         `"${c.op}" on ${c.column} needs a list of ${n ?? 'one or more'} values.`,
-        n === 2 ? 'e.g. "value": [10, 20].' : 'e.g. "value": ["a", "b"].',
+        `e.g. {"column": "${c.column}", "op": "${c.op}", "value": ${n === 2 ? rangeExample(r.column.type) : '["a", "b"]'}}.`,
       );
     return c.value.map(literal);
   };

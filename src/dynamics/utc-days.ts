@@ -225,7 +225,7 @@ export function edgeOf(v: string): { end: boolean; period: string } | undefined 
  * A period in words compared with the operators that take a day: "before this month" (lt) is before its first
  * day, "after this month" (gt) after its last, ge and le include it, and between two periods runs from the
  * first's first day to the second's last ("between this month and next quarter"). A period given alone to
- * between, or as a list of one to in, is that period (eq, which says it as Dataverse's own period functions);
+ * between (alone or as a list of one), or as a list of one to in, is that period (eq, which says it as Dataverse's own period functions);
  * in with several periods is any of them; ne is outside it (NotBetween its first and last day, which Dataverse
  * can say where it cannot say not ThisMonth). Anything else comes back as it was.
  */
@@ -261,6 +261,8 @@ export function periodsAsDays(given: Leaf, fiscal: OrgCalendar | number, now = n
         return d.first && d.last ? { ...c, op: 'notBetween', value: [d.first, d.last] } : c;
       }
       if (c.op === 'ne') return c;
+      // {"between": ["this month"]}: a list of one period is that period, as the period alone is
+      if (values.length === 1 && days(values[0])) return periodsAsDays({ ...c, value: values[0] }, fiscal, now);
       if (values.length !== 2) return c;
       const [from, to] = values;
       const first = days(from)?.first ?? from;

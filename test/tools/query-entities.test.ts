@@ -1533,6 +1533,9 @@ describe('query_entities', () => {
         [{ between: [thisMonth[0], 'next month'] }, (d) => d >= thisMonth[0] && d <= nextMonth[1]],
         [{ in: ['this month', 'next month'] }, (d) => d >= thisMonth[0] && d <= nextMonth[1]],
         [{ between: 'this month' }, (d) => d >= thisMonth[0] && d <= thisMonth[1]],
+        // a list of one period, as a model writes between's list with the period inside it
+        [{ between: ['this month'] }, (d) => d >= thisMonth[0] && d <= thisMonth[1]],
+        [{ notBetween: ['this month'] }, (d) => d < thisMonth[0] || d > thisMonth[1]],
         [{ ne: 'this month' }, (d) => d < thisMonth[0] || d > thisMonth[1]],
       ];
       for (const [condition, holds] of cases) {
@@ -1610,7 +1613,7 @@ describe('query_entities', () => {
     expect(ids(r)).toEqual(inRange);
     const text = await h.call('query_entities', { entity: 'account', where: { name: { between: 'A and C' } } });
     expect(textOf(text)).toBe(
-      'Error (bad_input): "between" on name needs a list of 2 values.\nHow to fix: e.g. "value": [10, 20].',
+      'Error (bad_input): "between" on name needs a list of 2 values.\nHow to fix: e.g. {"column": "name", "op": "between", "value": ["A", "C"]}.',
     );
   });
 

@@ -95,6 +95,10 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
     ['between', ['this month', 'next quarter'], { op: 'between', value: ['2026-12-01', '2027-03-31'] }],
     ['between', ['2026-11-15', 'next month'], { op: 'between', value: ['2026-11-15', '2027-01-31'] }],
     ['between', 'this month', { op: 'eq', value: 'this month' }],
+    // a list of one period, as between's list is written with the period inside it
+    ['between', ['this month'], { op: 'eq', value: 'this month' }],
+    ['notBetween', ['this year'], { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
+    ['between', ['2026-12-01'], { op: 'between', value: ['2026-12-01'] }],
     ['in', ['last week'], { op: 'eq', value: 'last week' }],
     ['ne', 'last month', { op: 'notBetween', value: ['2026-11-01', '2026-11-30'] }],
     ['notBetween', 'this year', { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
@@ -132,7 +136,6 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
       ['gt', 'soon'],
       ['ge', 'older than 30 days'],
       ['between', ['2026-01-01', '2026-02-01']],
-      ['between', ['this month']],
       ['in', ['this month', '2026-12-24']],
       ['ne', 'older than 30 days'],
       ['eq', 'this month'],
