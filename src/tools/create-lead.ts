@@ -75,12 +75,16 @@ export const createLead = defineTool({
         leadsourcecode: 'source',
         leadSource: 'source',
         topic: 'subject',
+        // what the person wrote on the form
+        notes: 'description',
+        message: 'description',
+        comments: 'description',
         // a whole name is not split here: which part is the family name depends on the person
         name: ['firstName', 'lastName'],
         fullName: ['firstName', 'lastName'],
         contactName: ['firstName', 'lastName'],
       },
-      elsewhere: 'Other lead columns go in "extra", e.g. {"extra": {"jobtitle": "CTO"}}.',
+      elsewhere: { into: 'extra', what: 'Other lead columns', example: '{"extra": {"jobtitle": "CTO"}}' },
     },
   ),
   outputSchema: z.object({

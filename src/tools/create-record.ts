@@ -117,7 +117,7 @@ export const createRecord = defineTool({
     },
     {
       meant: { fields: 'values', data: 'values', attributes: 'values', record: 'values', table: 'entity' },
-      elsewhere: 'Columns go in "values", e.g. {"values": {"name": "Contoso"}}.',
+      elsewhere: { into: 'values', what: 'Columns', example: '{"values": {"name": "Contoso"}}' },
     },
   ),
   outputSchema: z.object({

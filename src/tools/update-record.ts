@@ -120,7 +120,7 @@ export const updateRecord = defineTool({
           ifMatch: 'etag',
           '@odata.etag': 'etag',
         },
-        elsewhere: 'Columns to change go in "values", e.g. {"values": {"telephone1": "555-0100"}}.',
+        elsewhere: { into: 'values', what: 'Columns to change', example: '{"values": {"telephone1": "555-0100"}}' },
       },
     ),
   ),

@@ -59,10 +59,16 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     ['pipeline_summary', /'startDate' \(use 'from'\)/, () => ({ startDate: '2026-01-01' })],
     [
       'create_lead',
-      /^create_lead has no argument 'firstname' \(use 'firstName'\), 'lastname' \(use 'lastName'\), 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra"/,
+      /^create_lead has no argument 'firstname' \(use 'firstName'\), 'lastname' \(use 'lastName'\), 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobtitle": "CTO"\}\}\.$/,
       () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobtitle: 'CTO' }),
     ],
     // a whole name is not split by the server: which part is the family name depends on the person
+    // what the form said is the lead's description; a column with no argument of its own is shown in "extra"
+    [
+      'create_lead',
+      /^create_lead has no argument 'notes' \(use 'description'\), 'city'\. .* Other lead columns go in "extra": \{"extra": \{"city": "Oslo"\}\}\.$/,
+      () => ({ lastName: 'Silva', email: 'ana.silva@example.com', notes: 'Wants a demo', city: 'Oslo' }),
+    ],
     [
       'create_lead',
       /^create_lead has no argument 'fullName' \(use 'firstName' and 'lastName'\)\./,
@@ -102,7 +108,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     ],
     [
       'update_record',
-      /^update_record has no argument 'statecode'\. .* Columns to change go in "values"/,
+      /^update_record has no argument 'statecode'\. .* Columns to change go in "values", beside what it holds: \{"values": \{"statecode": 1\}\}\.$/,
       () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, statecode: 1 }),
     ],
   ];

@@ -938,6 +938,15 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(ok.isError, textOf(ok)).toBeFalsy();
     expect(leadsWith('labels@example.com')).toMatchObject([{ jobtitle: 'CTO' }]);
+    // as a refused argument's answer shows them to be moved into extra (arguments.test.ts): written the way
+    // the model wrote the argument
+    const moved = await h.call('create_lead', {
+      lastName: 'Moved',
+      email: 'moved@example.com',
+      extra: { jobTitle: 'CFO', city: 'Oslo' },
+    });
+    expect(moved.isError, textOf(moved)).toBeFalsy();
+    expect(leadsWith('moved@example.com')).toMatchObject([{ jobtitle: 'CFO', address1_city: 'Oslo' }]);
   });
 
   it('create tools name what is missing or empty', async () => {

@@ -15,7 +15,7 @@ export function toolArgs<S extends z.ZodRawShape>(
   shape: S,
   opts: {
     meant?: Record<string, (keyof S & string) | (keyof S & string)[]>;
-    elsewhere?: string;
+    elsewhere?: string | Elsewhere<keyof S & string>;
     textAs?: Partial<Record<keyof S & string, keyof S & string>>;
   } = {},
 ) {
@@ -39,20 +39,53 @@ export function toolArgs<S extends z.ZodRawShape>(
     }
     const unknown = Object.keys(v as object).filter((k) => !known.has(k));
     if (unknown.length === 0) return v;
+    const unmatched: string[] = [];
     const each = unknown.map((k) => {
       const use = [meant.get(k.toLowerCase()) ?? closest(k, names, 1)[0] ?? []].flat();
+      if (!use.length) unmatched.push(k);
       return use.length ? `'${k}' (use ${use.map((u) => `'${u}'`).join(' and ')})` : `'${k}'`;
     });
+    const { elsewhere } = opts;
     ctx.addIssue({
       code: 'custom',
       message:
         `${tool} has no argument ${each.join(', ')}. Its arguments: ${names.join(', ')}.` +
-        (opts.elsewhere ? ` ${opts.elsewhere}` : ''),
+        (typeof elsewhere === 'string'
+          ? ` ${elsewhere}`
+          : elsewhere
+            ? ` ${moveInto(elsewhere, unmatched, v as Record<string, unknown>)}`
+            : ''),
     });
     return v;
   };
   // strict as well, so that tools/list says so (additionalProperties: false) to clients that check
   return z.preprocess(namesKnown, strict);
+}
+
+/** An argument that holds a record's other columns (create_lead's "extra", update_record's "values"). */
+interface Elsewhere<K extends string> {
+  into: K;
+  /** what goes there, e.g. 'Other lead columns' */
+  what: string;
+  /** an example of its JSON, said when no argument given looks like a column */
+  example: string;
+}
+
+/**
+ * Where the arguments that are no argument of the tool belong, said as the JSON to send: a model that wrote
+ * update_record's {"prioritycode": "Low"} beside "values" is shown {"values": {"prioritycode": "Low"}} and can
+ * send that (the column is checked there, against the table's metadata and the policy, as any other). A long
+ * value is shown as …, not echoed whole.
+ */
+function moveInto(e: Elsewhere<string>, unmatched: string[], args: Record<string, unknown>): string {
+  if (!unmatched.length) return `${e.what} go in "${e.into}", e.g. ${e.example}.`;
+  const shown = unmatched.map((k) => {
+    const json = JSON.stringify(args[k]) ?? 'null';
+    return `${JSON.stringify(k)}: ${json.length > 60 ? '…' : json}`;
+  });
+  const held = args[e.into];
+  const beside = typeof held === 'object' && held !== null && Object.keys(held).length ? ', beside what it holds' : '';
+  return `${e.what} go in "${e.into}"${beside}: {"${e.into}": {${shown.join(', ')}}}.`;
 }
 
 /** Each argument's JSON type as tools/list shows it (number, boolean, array, object, string). */
