@@ -2,9 +2,13 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   type CallToolResult,
+  CompleteRequestSchema,
+  type CompleteResult,
   ElicitResultSchema,
+  ErrorCode,
   ListToolsRequestSchema,
   type ListToolsResult,
+  McpError,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -17,8 +21,9 @@ import { reportWaitsOf } from './dynamics/waits.js';
 import { DynamicsMcpError } from './errors.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
-import { registerPrompts } from './prompts/index.js';
-import { registerEntityResources } from './resources/entities.js';
+import type { Completer } from './prompts/completions.js';
+import { promptCompleters, registerPrompts } from './prompts/index.js';
+import { ENTITY_TEMPLATE, registerEntityResources, tablesStartingWith } from './resources/entities.js';
 import type { SecretScrubber } from './secrets.js';
 import type { ToolContext, ToolDefinition } from './tools/define.js';
 import { toolsFor } from './tools/index.js';
@@ -211,8 +216,36 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
     return list;
   });
   registerEntityResources(server, deps);
-  registerPrompts(server, deps, readOnly);
+  const prompts = registerPrompts(server, deps, readOnly);
+  answerCompletions(server, deps, prompts);
   return server;
+}
+
+/**
+ * completion/complete, answered here rather than by the SDK's `completable`: the SDK says a list is whole
+ * (hasMore: false, total: its length) unless it holds over 100 values, so the first ten accounts of hundreds
+ * were offered as all there are. Each completer says itself whether there are more (prompts/completions.ts).
+ * A prompt or template not offered is Invalid Params, as the SDK answered it; an argument that offers no
+ * values answers none.
+ */
+function answerCompletions(server: McpServer, deps: ServerDeps, prompts: string[]): void {
+  const byPrompt = promptCompleters(deps);
+  const byTemplate = new Map([[ENTITY_TEMPLATE, new Map([['entity', tablesStartingWith(deps)]])]]);
+  server.server.registerCapabilities({ completions: {} });
+  server.server.setRequestHandler(CompleteRequestSchema, async ({ params }): Promise<CompleteResult> => {
+    const { ref, argument } = params;
+    let completers: Map<string, Completer> | undefined;
+    if (ref.type === 'ref/prompt') {
+      if (!prompts.includes(ref.name)) throw new McpError(ErrorCode.InvalidParams, `Prompt ${ref.name} not found`);
+      completers = byPrompt.get(ref.name);
+    } else {
+      completers = byTemplate.get(ref.uri);
+      if (!completers) throw new McpError(ErrorCode.InvalidParams, `Resource template ${ref.uri} not found`);
+    }
+    const complete = completers?.get(argument.name);
+    const offer = complete ? await complete(argument.value) : { values: [], hasMore: false };
+    return { completion: { ...offer, values: offer.values.slice(0, 100) } };
+  });
 }
 
 /**

@@ -28,8 +28,23 @@ const PERIODS = [
   'last month',
 ];
 
-export const periodsStartingWith = (value: string): string[] =>
-  PERIODS.filter((p) => p.startsWith(value.trimStart().toLowerCase()));
+/**
+ * What a completion/complete answers: the values offered, and whether there are more than those (a client
+ * that shows "10 of 10" for the first ten of a few hundred accounts would tell the user they have seen all).
+ * `total` only where it is known.
+ */
+export interface Offer {
+  values: string[];
+  total?: number;
+  hasMore: boolean;
+}
+export type Completer = (value: string) => Promise<Offer>;
+
+/** Every value there is, offered whole (a short list known here: periods, table names). */
+export const all = (values: string[]): Offer => ({ values, total: values.length, hasMore: false });
+
+export const periodsStartingWith: Completer = async (value) =>
+  all(PERIODS.filter((p) => p.startsWith(value.trimStart().toLowerCase())));
 
 /**
  * The names of `entity`'s records that begin with what has been typed (an account for account_brief, a user
@@ -37,24 +52,30 @@ export const periodsStartingWith = (value: string): string[] =>
  * policy like any query (a table or name column it hides offers nothing), at most OFFERED, alphabetically.
  * A convenience: when Dynamics cannot be asked, nothing is offered and the prompt still takes any text.
  */
-export function namesStartingWith(deps: ServerDeps, entity: string): (value: string) => Promise<string[]> {
-  const lookup = async (value: string, signal: AbortSignal): Promise<string[]> => {
+export function namesStartingWith(deps: ServerDeps, entity: string): Completer {
+  const lookup = async (value: string, signal: AbortSignal): Promise<Offer> => {
     const model = await deps.client.metadata.entity(entity);
     const column = model.primaryNameAttribute;
-    if (!column || !deps.policy.canRead(entity, column)) return [];
+    if (!column || !deps.policy.canRead(entity, column)) return all([]);
     const typed = value.trim();
+    // one more than offered: whether there are more is then known without counting them all
     const page = await deps.client.query(
       {
         entity,
         select: [column],
         ...(typed ? { where: { column, op: 'startswith', value: typed } } : {}),
         orderBy: `${column} asc`,
-        top: OFFERED,
+        top: OFFERED + 1,
       },
       { internal: true, signal },
     );
-    const names = page.rows.map((r) => r[column]).filter((n): n is string => typeof n === 'string' && !!n);
-    return [...new Set(names.map((n) => deps.scrubber.scrub(n)))];
+    const hasMore = page.rows.length > OFFERED;
+    const names = page.rows
+      .slice(0, OFFERED)
+      .map((r) => r[column])
+      .filter((n): n is string => typeof n === 'string' && !!n);
+    const values = [...new Set(names.map((n) => deps.scrubber.scrub(n)))];
+    return hasMore ? { values, hasMore } : all(values);
   };
   return async (value) => {
     const within = linkedSignal(undefined, ANSWER_WITHIN_MS);
@@ -73,7 +94,7 @@ export function namesStartingWith(deps: ServerDeps, entity: string): (value: str
           'names unavailable for prompt argument completion (said once until Dynamics answers one again)',
         );
       unanswered.add(deps);
-      return [];
+      return all([]);
     } finally {
       within.done();
     }

@@ -1,61 +1,67 @@
-import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ServerDeps } from '../server.js';
-import { namesStartingWith, periodsStartingWith } from './completions.js';
+import { type Completer, namesStartingWith, periodsStartingWith } from './completions.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
-// built once per process (per deps: the names offered are read through its client and policy): every session,
-// and every stateless request, registers the prompts again
-const argsOf = new WeakMap<ServerDeps, ReturnType<typeof promptArgs>>();
-const promptArgs = (deps: ServerDeps) => ({
+const ARGS = {
   qualifyLead: { submission: z.string().describe('The form fields or message, as text.') },
   caseFromAlert: {
     alert: z.string().describe('The alert text, as the monitoring system sent it.'),
     alertId: z.string().optional().describe("The monitoring system's id for this alert."),
   },
   reviewWinsAndLosses: {
-    period: completable(
-      z
-        .string()
-        .optional()
-        .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
-      (value) => periodsStartingWith(value ?? ''),
-    ),
+    period: z
+      .string()
+      .optional()
+      .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
   },
-  accountBrief: {
-    account: completable(
-      z.string().describe('The account, by its name (or part of it) or its id.'),
-      namesStartingWith(deps, 'account'),
-    ),
-  },
+  accountBrief: { account: z.string().describe('The account, by its name (or part of it) or its id.') },
   dailyAgenda: {
-    owner: completable(
-      z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
-      namesStartingWith(deps, 'systemuser'),
-    ),
+    owner: z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
   },
   reviewPipeline: {
     from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),
     to: z.string().optional().describe('Last close date, YYYY-MM-DD.'),
   },
-});
+};
+
+// built once per process (per deps: the names offered are read through its client and policy): every session,
+// and every stateless request, registers the prompts again
+const completersOf = new WeakMap<ServerDeps, Map<string, Map<string, Completer>>>();
+
+/**
+ * The prompts' arguments that offer values as they are typed (an account, a user, a period), by prompt and
+ * argument. server.ts answers completion/complete from these, with whether there are more than offered.
+ */
+export function promptCompleters(deps: ServerDeps): Map<string, Map<string, Completer>> {
+  let made = completersOf.get(deps);
+  if (!made) {
+    made = new Map([
+      ['review_wins_and_losses', new Map([['period', periodsStartingWith]])],
+      ['account_brief', new Map([['account', namesStartingWith(deps, 'account')]])],
+      ['daily_agenda', new Map([['owner', namesStartingWith(deps, 'systemuser')]])],
+    ]);
+    completersOf.set(deps, made);
+  }
+  return made;
+}
 
 /**
  * Prompts for the seed use cases: lead capture, pipeline review (and its wins and losses), cases from alerts;
  * and an account brief. An account's, a user's and a period's argument offers completions as it is typed.
  */
-export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: boolean): void {
+export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: boolean): string[] {
   const externalRefColumn = deps.config.cases.externalRefColumn;
-  let ARGS = argsOf.get(deps);
-  if (!ARGS) {
-    ARGS = promptArgs(deps);
-    argsOf.set(deps, ARGS);
-  }
+  const registered: string[] = [];
+  const register: McpServer['registerPrompt'] = (name, ...rest) => {
+    registered.push(name);
+    return server.registerPrompt(name, ...rest);
+  };
   if (!readOnly) {
-    server.registerPrompt(
+    register(
       'qualify_lead',
       {
         title: 'Qualify and file a lead',
@@ -70,7 +76,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             'If the message shows a need, a budget and a timeframe, offer to qualify the lead (update_record on the lead with statecode "Qualified", which makes its opportunity, and its account and contact unless the company and the person are in Dynamics already) and do it only if I agree.',
         ),
     );
-    server.registerPrompt(
+    register(
       'case_from_alert',
       {
         title: 'Open a case from a monitoring alert',
@@ -93,7 +99,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
   }
   // the columns a review names for each deal: every column of 10 deals is ~9 KB the model reads for nothing
   const DEAL_COLUMNS = '["name", "estimatedvalue", "estimatedclosedate", "stepname", "parentaccountid", "ownerid"]';
-  server.registerPrompt(
+  register(
     'review_pipeline',
     {
       title: 'Review the sales pipeline',
@@ -115,7 +121,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             : ` Last, list the largest open deals with no open task (query_entities on opportunity with where {"statecode": "Open", "tasks": {"none": {"statecode": "Open"}}}, orderBy "estimatedvalue desc", top 10, select ${DEAL_COLUMNS}) and offer a follow-up task for each (create_record on task with subject, regardingobjectid the deal and scheduledend), made only for the deals the user picks.`),
       ),
   );
-  server.registerPrompt(
+  register(
     'account_brief',
     {
       title: 'Brief me on an account',
@@ -148,7 +154,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       );
     },
   );
-  server.registerPrompt(
+  register(
     'daily_agenda',
     {
       title: "Plan someone's day",
@@ -172,7 +178,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       );
     },
   );
-  server.registerPrompt(
+  register(
     'review_wins_and_losses',
     {
       title: 'Review won and lost deals',
@@ -189,4 +195,5 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       );
     },
   );
+  return registered;
 }

@@ -1,4 +1,5 @@
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { all, type Completer } from '../prompts/completions.js';
 import type { ServerDeps } from '../server.js';
 import { describe } from '../tools/describe-entity.js';
 import { toRpcError } from '../tools/support/result.js';
@@ -13,21 +14,32 @@ async function answer(deps: ServerDeps, uri: string, load: () => Promise<unknown
   }
 }
 
+/** The template whose {entity} is completed by tablesStartingWith. */
+export const ENTITY_TEMPLATE = 'dynamics://entities/{entity}';
+
+// listing and completion are conveniences: when Dynamics cannot be reached they offer nothing rather than
+// fail resources/list as a whole; reading dynamics://entities then says what is wrong
+async function tableNames(deps: ServerDeps): Promise<string[]> {
+  try {
+    return (await describe(deps, undefined)).entities?.map((e) => e.name) ?? [];
+  } catch (err) {
+    deps.log.warn({ err }, 'table names unavailable for resource listing and completion');
+    return [];
+  }
+}
+
+/** The tables the policy offers whose name begins with what is typed: every one of them (a few dozen at most). */
+export const tablesStartingWith =
+  (deps: ServerDeps): Completer =>
+  async (value) =>
+    all((await tableNames(deps)).filter((n) => n.startsWith(value.toLowerCase())));
+
 /**
  * Entity metadata as resources: dynamics://entities (the tables the policy allows) and
  * dynamics://entities/{entity} (one table's usable columns), with completion of table names.
  */
 export function registerEntityResources(server: McpServer, deps: ServerDeps): void {
-  // listing and completion are conveniences: when Dynamics cannot be reached they offer nothing rather
-  // than fail resources/list as a whole; reading dynamics://entities then says what is wrong
-  const names = async () => {
-    try {
-      return (await describe(deps, undefined)).entities?.map((e) => e.name) ?? [];
-    } catch (err) {
-      deps.log.warn({ err }, 'table names unavailable for resource listing and completion');
-      return [];
-    }
-  };
+  const names = () => tableNames(deps);
   server.registerResource(
     'entities',
     'dynamics://entities',
@@ -40,7 +52,7 @@ export function registerEntityResources(server: McpServer, deps: ServerDeps): vo
   );
   server.registerResource(
     'entity-metadata',
-    new ResourceTemplate('dynamics://entities/{entity}', {
+    new ResourceTemplate(ENTITY_TEMPLATE, {
       list: async () => ({
         resources: (await names()).map((n) => ({
           uri: `dynamics://entities/${n}`,
@@ -48,7 +60,6 @@ export function registerEntityResources(server: McpServer, deps: ServerDeps): vo
           mimeType: 'application/json',
         })),
       }),
-      complete: { entity: async (value) => (await names()).filter((n) => n.startsWith(value.toLowerCase())) },
     }),
     {
       title: 'Dynamics table metadata',

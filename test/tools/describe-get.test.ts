@@ -363,6 +363,20 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const accounts = await complete(h, 'account_brief', 'account', prefix.toLowerCase());
     expect(accounts.completion.values).toEqual(starting(emu.rows('account'), 'name', prefix));
     expect(accounts.completion.values.length).toBeGreaterThan(0);
+    // the ten offered of more say there are more (the SDK's completable said hasMore: false, total: 10 for the
+    // first ten of any number); the whole list says it is whole
+    const everyone = [...new Set(emu.rows('systemuser').map((u) => String(u.fullname)))];
+    expect(everyone.length).toBeGreaterThan(10);
+    const first = await complete(h, 'daily_agenda', 'owner', '');
+    expect(first.completion).toEqual({
+      values: everyone.sort((a, b) => a.localeCompare(b)).slice(0, 10),
+      hasMore: true,
+    });
+    expect(accounts.completion).toMatchObject({ total: accounts.completion.values.length, hasMore: false });
+    const unknown = await h.client
+      .complete({ ref: { type: 'ref/prompt', name: 'acount_brief' }, argument: { name: 'account', value: '' } })
+      .catch((e: McpError) => e);
+    expect((unknown as McpError).code).toBe(ErrorCode.InvalidParams);
     const user = String(emu.rows('systemuser').find((u) => u.fullname !== 'System Administrator')!.fullname);
     const users = await complete(h, 'daily_agenda', 'owner', user.slice(0, 4));
     expect(users.completion.values).toContain(user);
