@@ -226,7 +226,7 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
  * (hasMore: false, total: its length) unless it holds over 100 values, so the first ten accounts of hundreds
  * were offered as all there are. Each completer says itself whether there are more (prompts/completions.ts).
  * A prompt or template not offered is Invalid Params, as the SDK answered it; an argument that offers no
- * values answers none.
+ * values, or a resource's URI with nothing to fill in, answers none.
  */
 function answerCompletions(server: McpServer, deps: ServerDeps, prompts: string[]): void {
   const byPrompt = promptCompleters(deps);
@@ -240,7 +240,9 @@ function answerCompletions(server: McpServer, deps: ServerDeps, prompts: string[
       completers = byPrompt.get(ref.name);
     } else {
       completers = byTemplate.get(ref.uri);
-      if (!completers) throw new McpError(ErrorCode.InvalidParams, `Resource template ${ref.uri} not found`);
+      // a URI with nothing to fill in (dynamics://entities) has nothing to offer, as the SDK answers it
+      if (!completers && ref.uri.includes('{'))
+        throw new McpError(ErrorCode.InvalidParams, `Resource template ${ref.uri} not found`);
     }
     const complete = completers?.get(argument.name);
     const offer = complete ? await complete(argument.value) : { values: [], hasMore: false };

@@ -274,6 +274,20 @@ describe('describe_entity, get_record, resources and prompts', () => {
       argument: { name: 'entity', value: 'co' },
     });
     expect(done.completion.values).toEqual(['contact']);
+    expect(done.completion).toMatchObject({ total: 1, hasMore: false });
+    // a resource with nothing to fill in offers nothing; a template there is not is Invalid Params
+    const fixed = await h.client.complete({
+      ref: { type: 'ref/resource', uri: 'dynamics://entities' },
+      argument: { name: 'entity', value: 'co' },
+    });
+    expect(fixed.completion.values).toEqual([]);
+    const other = await h.client
+      .complete({
+        ref: { type: 'ref/resource', uri: 'dynamics://tables/{entity}' },
+        argument: { name: 'entity', value: '' },
+      })
+      .catch((e: McpError) => e);
+    expect((other as McpError).code).toBe(ErrorCode.InvalidParams);
   });
 
   it('resources: a table that does not exist or the policy does not offer is Invalid Params with the tables to use; when Dynamics refuses, listing still works and reading says how to recover', async () => {
