@@ -152,6 +152,25 @@ describe('query_entities', () => {
     }
   });
 
+  it('a path through a lookup written with dots (primarycontactid.fullname) in select and orderBy is the path', async () => {
+    const call = (select: unknown, orderBy: string) =>
+      h.call('query_entities', { entity: 'account', select, orderBy, top: 5000 });
+    const slashed = await call(['name', 'primarycontactid/emailaddress1'], 'primarycontactid/fullname desc, name');
+    expect(slashed.isError, textOf(slashed)).toBeFalsy();
+    const emails = slashed.structuredContent.records.map(
+      (r: { primarycontactid?: { emailaddress1?: string } }) => r.primarycontactid?.emailaddress1,
+    );
+    expect(emails.filter(Boolean).length).toBeGreaterThan(0);
+    for (const [select, orderBy] of [
+      [['name', 'primarycontactid.emailaddress1'], 'primarycontactid.fullname desc, name'],
+      ['name, primarycontactid.emailaddress1', 'primarycontactid.fullname DESC, name'],
+    ] as const) {
+      const dotted = await call(select, orderBy);
+      expect(dotted.isError, textOf(dotted)).toBeFalsy();
+      expect(dotted.structuredContent.records, JSON.stringify(select)).toEqual(slashed.structuredContent.records);
+    }
+  });
+
   it('an unknown column is an error naming the closest real columns', async () => {
     const r = await h.call('query_entities', { entity: 'account', select: ['nme', 'revenu'] });
     expect(r.isError).toBe(true);
@@ -935,6 +954,15 @@ describe('query_entities', () => {
     expect(related.isError, textOf(related)).toBeFalsy();
     expect(documented.structuredContent.records.length).toBeGreaterThan(0);
     expect(ids(related)).toEqual(ids(documented));
+    // the path written with dots, as JavaScript and SQL's alias.column write it (no Dataverse name has one)
+    for (const where of [
+      { 'parentcustomerid_account.name': { startsWith: parent.slice(0, 6) } },
+      { column: 'parentcustomerid_account.name', op: 'startswith', value: parent.slice(0, 6) },
+    ]) {
+      const dotted = await h.call('query_entities', { entity: 'contact', select: ['fullname'], where, top: 5000 });
+      expect(dotted.isError, textOf(dotted)).toBeFalsy();
+      expect(ids(dotted), JSON.stringify(where)).toEqual(ids(documented));
+    }
     // Prisma's "mode": "insensitive" is how Dataverse compares text already; any other mode is refused
     const insensitive = await h.call('query_entities', {
       entity: 'contact',

@@ -4,7 +4,7 @@ import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
 import { listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
 import { orderByParam } from './sort.js';
-import { asMeant, lookupId } from './where-as-meant.js';
+import { asMeant, lookupId, pathMeant } from './where-as-meant.js';
 
 /**
  * Parameter schemas shared by the tools, with model-facing descriptions that say where each value comes
@@ -109,9 +109,13 @@ export const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(
   never
 >;
 
-// Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such.
-const NAMES = /^\s*(?:\*|[A-Za-z_][\w/]*(?:\s*,\s*[A-Za-z_][\w/]*)*)\s*$/;
-export const namesIn = (v: unknown) => (typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v);
+// Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such;
+// a path written with dots is the path (pathMeant)
+const NAMES = /^\s*(?:\*|[A-Za-z_][\w/.]*(?:\s*,\s*[A-Za-z_][\w/.]*)*)\s*$/;
+export const namesIn = (v: unknown) => {
+  const list = typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v;
+  return Array.isArray(list) ? list.map((n) => (typeof n === 'string' ? pathMeant(n) : n)) : list;
+};
 
 /** A list of up to `max` column (or relationship) names, also taken as one text of names. */
 export const namesList = (max: number, wrong: string) =>

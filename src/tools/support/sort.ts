@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pathMeant } from './where-as-meant.js';
 
 // the column may be a label of several words ("Annual Revenue descending"), read as a label later
 const SORT_KEY =
@@ -28,7 +29,8 @@ function sortAsMeant(v: unknown): unknown {
       // "-revenue asc" contradicts itself: the parser's refusal says where
       if (!m || (m[1] && m[3])) return part.trim();
       const desc = m[1] === '-' || LAST_FIRST.test(m[3] ?? '');
-      return m[1] || m[3] ? `${m[2]} ${desc ? 'desc' : 'asc'}` : m[2]!;
+      const column = pathMeant(m[2]!);
+      return m[1] || m[3] ? `${column} ${desc ? 'desc' : 'asc'}` : column;
     })
     .join(', ');
 }

@@ -16,8 +16,18 @@ const ALIASES: ReadonlyMap<string, 'column' | 'op'> = new Map([
 const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', 'not', ...ALIASES.keys()]);
 type Issues = { addIssue(issue: { code: 'custom'; message: string }): void };
 
+/**
+ * A path through a lookup or related list written with dots, as JavaScript, Prisma and SQL's alias.column
+ * write it ("parentaccountid.name"): OData's path, with slashes. No Dataverse name holds a dot, so it can mean
+ * nothing else; without this it was "'parentaccountid.name' is not a column". Read so in where, select, expand
+ * items' select and orderBy.
+ */
+const DOTTED = /^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
+export const pathMeant = (column: string) => (DOTTED.test(column.trim()) ? column.trim().replaceAll('.', '/') : column);
+
 /** {"revenue": {"gt": 5}} → {column: "revenue", op: "gt", value: 5}; anything else under a column name is eq. */
-function columnCondition(column: string, v: unknown, issues: Issues): Record<string, unknown> {
+function columnCondition(written: string, v: unknown, issues: Issues): Record<string, unknown> {
+  const column = pathMeant(written);
   if (v === null) return { column, op: 'null' };
   // a lookup as the tools return it ({id, name, entity}): that record
   const ref = lookupId(v);
@@ -144,6 +154,7 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
       message: `a condition has only column, op and value (or and/or/not), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
     });
   const node = withNames(v, ALIASES) as Record<string, unknown>;
+  if (typeof node.column === 'string') node.column = pathMeant(node.column);
   // an operator in another casing or from SQL ("startsWith", "EQ", "==", ">="), where it means one of ours, is
   // that one, as it is under a column's name ({"name": {"startsWith": "Con"}}); "like" and the rest are refused
   // with the one meant
