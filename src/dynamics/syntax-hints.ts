@@ -104,6 +104,17 @@ function timeWithoutZone(input: string, position: number): string | undefined {
   return undefined;
 }
 
+/**
+ * A related column written with a dot, as JavaScript and SQL's alias.column write it: OData's path takes a
+ * slash (a dot there qualifies a type name, as in Microsoft.Dynamics.CRM.account, which the policy does not
+ * take in a path).
+ */
+function dottedPath(rest: string): string | undefined {
+  const m = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)/.exec(rest);
+  if (!m || m[1]!.startsWith('Microsoft.')) return undefined;
+  return `'${m[1]}': a related column is written with a slash in OData (${m[1]!.replaceAll('.', '/')})`;
+}
+
 /** The habit at `position` of `input` ("'>' is gt in OData …"), or undefined when the error is something else. */
 export function sqlHabitAt(input: string, position: number, now = new Date()): string | undefined {
   const rest = input.slice(position).trimStart();
@@ -113,7 +124,8 @@ export function sqlHabitAt(input: string, position: number, now = new Date()): s
     otherFunction(before, rest, now) ??
     amountInWords(before, rest) ??
     innerQuote(input, rest) ??
-    timeWithoutZone(input, position);
+    timeWithoutZone(input, position) ??
+    dottedPath(rest);
   if (operator) return operator;
   for (const [re, says] of HABITS) {
     const m = re.exec(rest);

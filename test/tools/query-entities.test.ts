@@ -363,7 +363,7 @@ describe('query_entities', () => {
     expect(textOf(r)).toContain("match by name through the lookup, e.g. parentaccountid/name eq 'Contoso'");
   });
 
-  it('filter text with a date or a number in quotes, or a time without its zone, is answered with how OData writes it', async () => {
+  it('filter text with a date or a number in quotes, a time without its zone or a dotted path is answered with how OData writes it', async () => {
     const date = await h.call('query_entities', { entity: 'account', filter: "createdon ge '2026-11-20'" });
     expect(textOf(date)).toMatch(/^Error \(query_syntax\): The query compares a date column with text: /);
     expect(textOf(date)).toContain(
@@ -375,6 +375,14 @@ describe('query_entities', () => {
     const zone = await h.call('query_entities', { entity: 'account', filter: 'createdon ge 2026-11-20T10:00:00' });
     expect(textOf(zone)).toContain(
       "How to fix: '2026-11-20T10:00:00' has no time zone, so it names a different moment in each one: write 2026-11-20T10:00:00Z for UTC, or with the offset meant (2026-11-20T10:00:00+01:00).",
+    );
+    // a related column with a dot, as JavaScript writes it
+    const dotted = await h.call('query_entities', {
+      entity: 'account',
+      filter: "statecode eq 0 and primarycontactid.fullname eq 'Ana Garcia'",
+    });
+    expect(textOf(dotted)).toContain(
+      "How to fix: 'primarycontactid.fullname': a related column is written with a slash in OData (primarycontactid/fullname).",
     );
     expect(accountQueriesSince(since)).toEqual([]);
   });
