@@ -121,13 +121,17 @@ export function toLiteral(
         // "50k", "1.5M": the scale is no locale's, so the number in full can be said (not sent: the model
         // passes it, and the user sees it in the answer)
         const scaled = typeof v === 'string' ? scaledAmount(v.trim()) : undefined;
+        // "60%" for a column that counts percent (0 to 100, as an opportunity's probability): the number is 60
+        const percent = typeof v === 'string' ? /^(\d+(?:\.\d+)?)\s*%$/.exec(v.trim())?.[1] : undefined;
         throw badInput(
           `${where} is a number; '${String(v)}' is not.`,
           scaled && scaled.written === String(v).trim()
             ? `Pass the number in full, as JSON: for '${scaled.written}', ${scaled.full}.`
-            : dressed
-              ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
-              : 'Pass a number, e.g. 50000.',
+            : percent && c.minValue === 0 && c.maxValue === 100
+              ? `Pass the number alone, as JSON: ${c.logicalName} counts percent (0 to 100), so '${String(v).trim()}' is ${Number(percent)}.`
+              : dressed
+                ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
+                : 'Pass a number, e.g. 50000.',
         );
       }
       return lit('number', n);

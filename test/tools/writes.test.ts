@@ -1218,7 +1218,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     for (const [column, value] of [
       ['estimatedvalue', '$120,000'],
       ['estimatedvalue', '1.200,50'],
-      ['closeprobability', '30%'],
+      ['estimatedvalue', '30%'],
     ]) {
       const r = await h.call('update_record', {
         entity: 'opportunity',
@@ -1238,6 +1238,15 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(textOf(scaled)).toBe(
       "Error (bad_input): opportunity.estimatedvalue is a number; '250k' is not.\nHow to fix: Pass the number in full, as JSON: for '250k', 250000.",
+    );
+    // so is a percent where the column counts percent (0 to 100: a deal's probability)
+    const percent = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(opp.opportunityid),
+      values: { closeprobability: '30%' },
+    });
+    expect(textOf(percent)).toBe(
+      "Error (bad_input): opportunity.closeprobability is a number; '30%' is not.\nHow to fix: Pass the number alone, as JSON: closeprobability counts percent (0 to 100), so '30%' is 30.",
     );
     const words = await h.call('update_record', {
       entity: 'opportunity',
