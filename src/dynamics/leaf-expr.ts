@@ -52,6 +52,23 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
   const name = r.segments.length === 1 ? r.column.logicalName : r.segments.join('/');
   const literal = (v: Scalar): Literal => toLiteral(r.column, v, r.entity);
   const one = (): Literal => {
+    if (Array.isArray(c.value) && c.value.length === 2 && ['gt', 'ge', 'lt', 'le'].includes(c.op))
+      throw badInput(
+        `"${c.op}" on ${c.column} takes one value, not a list of 2.`,
+        `For a range: {"${c.column}": {"between": ${JSON.stringify(c.value)}}} (both ends included), or {"${c.column}": {"ge": …, "lt": …}}.`,
+      );
+    if (Array.isArray(c.value) && c.value.length > 1) {
+      // {"contains": ["printer", "invoice"]}: any of them, or all of them, said as the groups that ask it
+      const each = c.value
+        .slice(0, 3)
+        .map((v) => JSON.stringify({ [c.column]: { [c.op]: v } }))
+        .join(', ');
+      const more = c.value.length > 3 ? ', …' : '';
+      throw badInput(
+        `"${c.op}" on ${c.column} takes one value, not a list of ${c.value.length}.`,
+        `For any of them: {"or": [${each}${more}]}; for all of them, the same under "and".`,
+      );
+    }
     if (c.value === undefined || Array.isArray(c.value))
       throw badInput(`"${c.op}" on ${c.column} needs a single "value".`, 'Pass one value.');
     return literal(c.value);

@@ -630,6 +630,43 @@ describe('query_entities', () => {
     expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
   });
 
+  it('names in one text with commas ("A, B") find nothing and are answered with the list too; a list to a one-value operator with the groups that ask it', async () => {
+    const [a, b] = emu.rows('account').map((x) => String(x.name));
+    const text = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { name: { in: `${a}, ${b}` } },
+    });
+    expect(text.structuredContent.records).toEqual([]);
+    expect(textOf(text).split('\n')[0]).toBe(
+      `0 account records. No account is named '${a}, ${b}' (name compares the whole name): for part of a name use {"name": {"contains": "${a}, ${b}"}}; for any of several names, list them: {"name": {"in": ${JSON.stringify([a, b])}}}.`,
+    );
+    // the list it gives finds both
+    const listed = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { name: { in: [a, b] } },
+    });
+    expect(listed.structuredContent.records.map((r: { name: string }) => r.name).sort()).toEqual([a, b].sort());
+    const since = emu.requests().length;
+    const contains = await h.call('query_entities', {
+      entity: 'incident',
+      where: { title: { contains: ['printer', 'invoice'] } },
+    });
+    expect(textOf(contains)).toBe(
+      'Error (bad_input): "contains" on title takes one value, not a list of 2.\n' +
+        'How to fix: For any of them: {"or": [{"title":{"contains":"printer"}}, {"title":{"contains":"invoice"}}]}; for all of them, the same under "and".',
+    );
+    const range = await h.call('query_entities', { entity: 'opportunity', where: { estimatedvalue: { gt: [1, 2] } } });
+    expect(textOf(range)).toBe(
+      'Error (bad_input): "gt" on estimatedvalue takes one value, not a list of 2.\n' +
+        'How to fix: For a range: {"estimatedvalue": {"between": [1,2]}} (both ends included), or {"estimatedvalue": {"ge": …, "lt": …}}.',
+    );
+    // refused before anything was asked
+    const asked = emu.requests().slice(since);
+    expect(asked.filter((r) => /^\/api\/data\/v9\.2\/(incidents|opportunities)\b/.test(r.url))).toEqual([]);
+  });
+
   it('nothing found by a name no related record has says so, with the condition for part of a name; a name some record has says nothing', async () => {
     const account = emu
       .rows('account')

@@ -48,7 +48,22 @@ export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: 
     .filter((g) => g !== undefined)
     .map(
       (g) =>
-        ` No ${orList(g.tables.map(tableNoun))} is named '${g.name}' (${g.column} compares the whole name): for part of a name use {"${g.column}": {"contains": ${JSON.stringify(g.name)}}}.`,
+        ` No ${orList(g.tables.map(tableNoun))} is named '${g.name}' (${g.column} compares the whole name): ${partOrSeveral(g.column, g.name)}.`,
     )
     .join('');
+}
+
+/**
+ * What finds the records meant: part of a name with contains; and a text of names with commas ("ERP, CRM",
+ * as SQL's IN list is written), which may be one name with a comma in it, as the list of those names too.
+ */
+function partOrSeveral(column: string, name: string): string {
+  const part = `for part of a name use {"${column}": {"contains": ${JSON.stringify(name)}}}`;
+  const names = name
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  return names.length > 1
+    ? `${part}; for any of several names, list them: {"${column}": {"in": ${JSON.stringify(names)}}}`
+    : part;
 }
