@@ -444,6 +444,9 @@ describe('a record given by its name where a tool takes an id', () => {
         expect(r.isError, `${id}: ${textOf(r)}`).toBeFalsy();
         expect(r.structuredContent).toMatchObject({ entity: 'account', id: acc.accountid });
       }
+      // a name no account has: activities, which the role may not read, are not the answer; no record is
+      const nowhere = await h.call('get_record', { id: 'Nothing is named this' });
+      expect(textOf(nowhere)).toMatch(/^Error \(bad_input\): id 'Nothing is named this' is neither a record id/);
       emu.configure({ role: { privileges: {} } });
       // by name, id or email: a table with no email to ask (a case) does not make the refusals "no record"
       for (const id of [acc.name, acc.accountid, acc.emailaddress1]) {
@@ -606,6 +609,40 @@ describe('get_record without a table: the record found in any table', () => {
     expect(textOf(unknown)).toContain(
       "How to fix: Check the number (a case's ticketnumber, an account's accountnumber) with the user, or find the record with query_entities (e.g. on incident",
     );
+  });
+
+  it('an activity by its whole subject, without its table: the one with it, in the table that holds it; several are listed', async () => {
+    const made = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Send the pricing sheet to Elena', scheduledend: '2031-05-02' },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const id = made.structuredContent.id;
+    const r = await h.call('get_record', { id: 'send the pricing sheet to elena', select: ['subject', 'statecode'] });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      entity: 'task',
+      id,
+      record: { subject: 'Send the pricing sheet to Elena' },
+    });
+    // "mark it done" by its subject alone
+    const done = await h.call('update_record', {
+      id: 'Send the pricing sheet to Elena',
+      values: { statecode: 'Completed' },
+    });
+    expect(done.isError, textOf(done)).toBeFalsy();
+    expect(emu.rows('task').find((t) => t.activityid === id)).toMatchObject({ statecode: 1 });
+    // a subject several activities share is listed with what tells them apart, and nothing is written
+    const subjects = new Map<string, number>();
+    for (const table of ['task', 'phonecall', 'email', 'appointment'])
+      for (const a of emu.rows(table)) subjects.set(String(a.subject), (subjects.get(String(a.subject)) ?? 0) + 1);
+    const [shared] = [...subjects].find(([, n]) => n > 1)!;
+    const before = JSON.stringify(['task', 'phonecall', 'email', 'appointment'].map((t) => emu.rows(t)));
+    const several = await h.call('update_record', { id: shared, values: { statecode: 'Completed' } });
+    expect(textOf(several)).toMatch(
+      new RegExp(`^Error \\(bad_input\\): id '${shared}': (\\d+|more than 5) records have that name: `),
+    );
+    expect(JSON.stringify(['task', 'phonecall', 'email', 'appointment'].map((t) => emu.rows(t)))).toBe(before);
   });
 
   it('an account is found by its account number too, with or without its table; a name that looks like a number is still a name', async () => {

@@ -1,6 +1,6 @@
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
 import { sideBySide } from '../../dynamics/signals.js';
-import { aTable, badInput } from '../../errors.js';
+import { aTable, badInput, DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
 import {
@@ -107,8 +107,9 @@ async function namedElsewhere(ctx: ToolContext, table: string, name: string): Pr
 /**
  * The tables a record is looked for in when no table is given, in this order: those whose records people call
  * by name (customers, deals, cases, colleagues, products, …) and the organisation's own tables (a publisher
- * prefix: new_project), as far as the policy shows them. Not activities (an activity is named by its subject, and
- * "the call about pricing" is a query), notes, or settings such as duplicate rules and territories.
+ * prefix: new_project), as far as the policy shows them. Not activities (an activity is named by its subject,
+ * asked only when none of these has the name: activityWithSubject), notes, or settings such as duplicate rules
+ * and territories.
  */
 const NAMED_TABLES = [
   'account',
@@ -141,7 +142,8 @@ async function searchedTables(ctx: ToolContext): Promise<string[]> {
  * The record an `id` names when no table is given ("get Nina Castillo"): by id, the table of the policy's that
  * has it (activities and notes too: an id may come from a Regarding or a party); by a case number, that case;
  * by name, the one record of searchedTables with that primary name (several are listed with their tables and
- * ids, none with the names that contain it), as recordIdOf finds one in a given table.
+ * ids, none with the names that contain it), as recordIdOf finds one in a given table; where none has it, the
+ * one activity with that whole subject.
  */
 export async function recordAnywhere(ctx: ToolContext, given: string): Promise<{ entity: string; id: string }> {
   const found = await anywhere(ctx, given);
@@ -182,13 +184,18 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
   }
   const asNumber = numberedTables.length > 0;
   const nouns = numberedTables.map((t) => NUMBER_COLUMN[t]!.noun).join(' or ');
-  const named = await recordNamed(ctx, tables, given, 'id').catch((e: unknown) => {
+  const named = await recordNamed(ctx, tables, given, 'id').catch(async (e: unknown) => {
     if (!(e instanceof NoSuchName)) throw e;
-    // a name no record has may be an activity's subject ("the call about pricing"), which is not looked for
-    const activities =
-      e.hint.startsWith('Find it') && ctx.policy.canRead('activitypointer', 'subject')
-        ? ' An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer, e.g. where {"subject": {"contains": "<words from it>"}}.'
-        : '';
+    // a name no record has may be an activity's whole subject ("mark Send proposal done"): the one activity
+    // with it, of the table that holds it; several are listed as records of one name are
+    const subject = e.hint.startsWith('Find it') && ctx.policy.canRead('activitypointer', 'subject');
+    if (subject && !asNumber) {
+      const activity = await activityWithSubject(ctx, given);
+      if (activity) return activity;
+    }
+    const activities = subject
+      ? ' An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer, e.g. where {"subject": {"contains": "<words from it>"}}.'
+      : '';
     if (asNumber)
       throw badInput(
         `No ${nouns} has the number '${given}', and ${e.message.replace(/^id /, 'the id ')}`,
@@ -199,6 +206,26 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
   ctx.recordId = named.id.toLowerCase();
   ctx.recordName = named.name;
   return { entity: named.entity, id: ctx.recordId };
+}
+
+/**
+ * The one activity whose subject is `subject` (whole, as a record's name is), in the table that holds it (a
+ * task, a phone call): undefined when none has it; several are refused with their due times and what they are
+ * about (recordNamed), to choose by id.
+ */
+async function activityWithSubject(
+  ctx: ToolContext,
+  subject: string,
+): Promise<{ entity: string; id: string; name: string } | undefined> {
+  // a security role without Read on activities leaves the name unfound, as it was before activities were asked
+  const { found } = await exactlyNamed(ctx, ['activitypointer'], subject).catch((e: unknown) => {
+    if (e instanceof DynamicsMcpError && e.kind === 'permission') return { found: [] };
+    throw e;
+  });
+  if (!found.length) return undefined;
+  if (found.length > 1) await recordNamed(ctx, ['activitypointer'], subject, 'id');
+  const id = found[0]!.id.toLowerCase();
+  return { entity: await tableHolding(ctx, id), id, name: found[0]!.name };
 }
 
 /**
