@@ -190,6 +190,36 @@ export function conditionAsMeant(c: Leaf): Leaf {
   return globAsMeant(meant);
 }
 
+/**
+ * A null check given whether it holds, as SQL-minded APIs write it ({"isNull": false}, {"notNull": "true"}):
+ * true is the check, false the other one. The value was left unread, so {"isNull": false} found the records
+ * without a value, the opposite of what was asked; any other value is refused, as it says nothing the check
+ * can take.
+ */
+export function nullCheckAsMeant(c: Leaf): Leaf {
+  const { op, value } = c;
+  if (op !== 'null' && op !== 'notNull') return c;
+  // no value, or an empty one (a client that sends "value": "" with every operator), is the check itself
+  const given = value === undefined || value === null ? '' : String(value).trim().toLowerCase();
+  const holds = given === '' ? true : FLAG.get(given);
+  if (holds === undefined)
+    throw badInput(
+      `"${op}" on ${c.column} takes no value, or true/false for whether it holds; not ${JSON.stringify(value)}.`,
+      `For records with no ${c.column}: {"${c.column}": null}; with one: {"${c.column}": {"notNull": true}}.`,
+    );
+  return { column: c.column, op: holds ? op : op === 'null' ? 'notNull' : 'null' };
+}
+
+/** The values a null check can be given for whether it holds. */
+const FLAG: ReadonlyMap<string, boolean> = new Map([
+  ['true', true],
+  ['1', true],
+  ['yes', true],
+  ['false', false],
+  ['0', false],
+  ['no', false],
+]);
+
 /** the text operators and the function each is sent as (notContains: not contains) */
 const TEXT_FUNCTION: ReadonlyMap<ConditionOp, 'contains' | 'startswith' | 'endswith'> = new Map([
   ['contains', 'contains'],

@@ -17,6 +17,7 @@ import {
   type Leaf,
   monthsInWords,
   NEGATIONS,
+  nullCheckAsMeant,
   periodAsWords,
   periodInWords,
   quarterInWords,
@@ -65,6 +66,14 @@ export type Condition =
   | { or: Condition[] }
   | { not: Condition };
 
+/** Every null check of the tree as meant (nullCheckAsMeant), before lists, lookups and nots are read. */
+function nullChecksAsMeant(c: Condition): Condition {
+  if ('and' in c) return Array.isArray(c.and) ? { and: c.and.map(nullChecksAsMeant) } : c;
+  if ('or' in c) return Array.isArray(c.or) ? { or: c.or.map(nullChecksAsMeant) } : c;
+  if ('not' in c) return { not: nullChecksAsMeant(c.not) };
+  return 'column' in c ? nullCheckAsMeant(c) : c;
+}
+
 /** A condition on one column: a leaf of the tree. */
 export type LeafCondition = Extract<Condition, { column: string }>;
 
@@ -106,7 +115,7 @@ export class ConditionBuilder {
    * a query's expand items) each count their own conditions.
    */
   async build(c: Condition, entity: EntityModel): Promise<Expr> {
-    return this.node(c, entity, 0, false, { count: 0, lists: 0 });
+    return this.node(nullChecksAsMeant(c), entity, 0, false, { count: 0, lists: 0 });
   }
 
   private async node(

@@ -1061,6 +1061,46 @@ describe('query_entities', () => {
     );
   });
 
+  it('a null check given whether it holds ({"isNull": false}) is that check or the other one; a related list too', async () => {
+    // a deal's actual close date: set on the closed ones only
+    const column = 'actualclosedate';
+    const deals = emu.rows('opportunity');
+    const having = deals
+      .filter((o) => o[column] != null)
+      .map((o) => String(o.opportunityid))
+      .sort();
+    const without = deals
+      .filter((o) => o[column] == null)
+      .map((o) => String(o.opportunityid))
+      .sort();
+    expect(having.length * without.length).toBeGreaterThan(0);
+    const find = async (where: unknown, entity = 'opportunity') => {
+      const r = await h.call('query_entities', { entity, select: ['name'], where, top: 5000 });
+      expect(r.isError, `${JSON.stringify(where)}: ${textOf(r)}`).toBeFalsy();
+      return ids(r);
+    };
+    for (const [where, expected] of [
+      [{ [column]: { isNull: false } }, having],
+      [{ [column]: { isNull: true } }, without],
+      [{ [column]: { notNull: false } }, without],
+      [{ [column]: { notNull: 'true' } }, having],
+      [{ column, op: 'null', value: false }, having],
+      [{ column, op: 'null', value: '' }, without],
+      [{ not: { [column]: { isNull: false } } }, without],
+    ] as const)
+      expect(await find(where), JSON.stringify(where)).toEqual(expected);
+    // through a related list: with tasks (as "some") or none
+    const list = async (where: unknown) => find(where, 'account');
+    expect(await list({ Account_Tasks: { isNull: false } })).toEqual(await list({ Account_Tasks: { some: {} } }));
+    expect(await list({ Account_Tasks: { isNull: true } })).toEqual(await list({ Account_Tasks: { none: {} } }));
+    // a value that says neither is refused, not taken as the check
+    const other = await h.call('query_entities', { entity: 'opportunity', where: { [column]: { null: 'maybe' } } });
+    expect(textOf(other)).toBe(
+      `Error (bad_input): "null" on ${column} takes no value, or true/false for whether it holds; not "maybe".\n` +
+        `How to fix: For records with no ${column}: {"${column}": null}; with one: {"${column}": {"notNull": true}}.`,
+    );
+  });
+
   it("MongoDB's and SQL's group words ($or, AND, $not) and $exists are the groups, OData's not and the null check", async () => {
     const accounts = emu.rows('account');
     const city = String(accounts[0]!.address1_city);
