@@ -191,23 +191,30 @@ export function conditionAsMeant(c: Leaf): Leaf {
 }
 
 /**
- * A null check given whether it holds, as SQL-minded APIs write it ({"isNull": false}, {"notNull": "true"}):
- * true is the check, false the other one. The value was left unread, so {"isNull": false} found the records
- * without a value, the opposite of what was asked; any other value is refused, as it says nothing the check
- * can take.
+ * An operator that takes no value (a null check, a period such as thisMonth, currentUser) given whether it
+ * holds, as SQL-minded APIs write it ({"isNull": false}, {"thisMonth": true}): true is the condition, false
+ * its opposite (for a null check the other check, else under "not", which says it as Dataverse can). The
+ * value was left unread, so {"isNull": false} found the records without a value and {"thisMonth": false}
+ * those of this month, the opposite of what was asked; any other value is refused, as the operator cannot
+ * take it ({"op": "thisMonth", "value": "2026-01"} was this month, whatever the value said).
  */
-export function nullCheckAsMeant(c: Leaf): Leaf {
+export function flagAsMeant(c: Leaf): Leaf | { not: Leaf } {
   const { op, value } = c;
-  if (op !== 'null' && op !== 'notNull') return c;
-  // no value, or an empty one (a client that sends "value": "" with every operator), is the check itself
+  const nullCheck = op === 'null' || op === 'notNull';
+  if (!nullCheck && !PERIOD_OPS.has(op) && op !== 'currentUser') return c;
+  // no value, or an empty one (a client that sends "value": "" with every operator), is the condition itself
   const given = value === undefined || value === null ? '' : String(value).trim().toLowerCase();
   const holds = given === '' ? true : FLAG.get(given);
   if (holds === undefined)
     throw badInput(
       `"${op}" on ${c.column} takes no value, or true/false for whether it holds; not ${JSON.stringify(value)}.`,
-      `For records with no ${c.column}: {"${c.column}": null}; with one: {"${c.column}": {"notNull": true}}.`,
+      nullCheck
+        ? `For records with no ${c.column}: {"${c.column}": null}; with one: {"${c.column}": {"notNull": true}}.`
+        : `Leave the value out: {"${c.column}": {"${op}": true}}; for another period, op eq with it in words, e.g. {"${c.column}": "last month"} or {"${c.column}": "2026-01"}.`,
     );
-  return { column: c.column, op: holds ? op : op === 'null' ? 'notNull' : 'null' };
+  const bare = { column: c.column, op };
+  if (holds) return bare;
+  return nullCheck ? { ...bare, op: op === 'null' ? 'notNull' : 'null' } : { not: bare };
 }
 
 /** The values a null check can be given for whether it holds. */

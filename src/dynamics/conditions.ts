@@ -14,10 +14,10 @@ import { isGuidText, type Scalar } from './coerce.js';
 import {
   type ConditionOp,
   conditionAsMeant,
+  flagAsMeant,
   type Leaf,
   monthsInWords,
   NEGATIONS,
-  nullCheckAsMeant,
   periodAsWords,
   periodInWords,
   quarterInWords,
@@ -66,12 +66,12 @@ export type Condition =
   | { or: Condition[] }
   | { not: Condition };
 
-/** Every null check of the tree as meant (nullCheckAsMeant), before lists, lookups and nots are read. */
-function nullChecksAsMeant(c: Condition): Condition {
-  if ('and' in c) return Array.isArray(c.and) ? { and: c.and.map(nullChecksAsMeant) } : c;
-  if ('or' in c) return Array.isArray(c.or) ? { or: c.or.map(nullChecksAsMeant) } : c;
-  if ('not' in c) return { not: nullChecksAsMeant(c.not) };
-  return 'column' in c ? nullCheckAsMeant(c) : c;
+/** Every operator of the tree that takes no value, as meant (flagAsMeant), before lists, lookups and nots are read. */
+function flagsAsMeant(c: Condition): Condition {
+  if ('and' in c) return Array.isArray(c.and) ? { and: c.and.map(flagsAsMeant) } : c;
+  if ('or' in c) return Array.isArray(c.or) ? { or: c.or.map(flagsAsMeant) } : c;
+  if ('not' in c) return { not: flagsAsMeant(c.not) };
+  return 'column' in c ? flagAsMeant(c) : c;
 }
 
 /** A condition on one column: a leaf of the tree. */
@@ -115,7 +115,7 @@ export class ConditionBuilder {
    * a query's expand items) each count their own conditions.
    */
   async build(c: Condition, entity: EntityModel): Promise<Expr> {
-    return this.node(nullChecksAsMeant(c), entity, 0, false, { count: 0, lists: 0 });
+    return this.node(flagsAsMeant(c), entity, 0, false, { count: 0, lists: 0 });
   }
 
   private async node(

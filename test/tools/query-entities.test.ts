@@ -1061,7 +1061,7 @@ describe('query_entities', () => {
     );
   });
 
-  it('a null check given whether it holds ({"isNull": false}) is that check or the other one; a related list too', async () => {
+  it('an operator that takes no value given whether it holds ({"isNull": false}, {"thisMonth": false}) is it or its opposite; a related list too', async () => {
     // a deal's actual close date: set on the closed ones only
     const column = 'actualclosedate';
     const deals = emu.rows('opportunity');
@@ -1098,6 +1098,20 @@ describe('query_entities', () => {
     expect(textOf(other)).toBe(
       `Error (bad_input): "null" on ${column} takes no value, or true/false for whether it holds; not "maybe".\n` +
         `How to fix: For records with no ${column}: {"${column}": null}; with one: {"${column}": {"notNull": true}}.`,
+    );
+    // so is a period's operator: false is the days outside it (it was the period itself)
+    const thisMonth = await find({ createdon: { thisMonth: true } });
+    const outside = await find({ createdon: { thisMonth: false } });
+    expect(thisMonth).toEqual(await find({ createdon: 'this month' }));
+    expect(outside).toEqual(await find({ not: { createdon: 'this month' } }));
+    expect([...thisMonth, ...outside].sort()).toEqual(deals.map((o) => String(o.opportunityid)).sort());
+    const month = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { createdon: { op: 'thisMonth', value: '2026-01' } },
+    });
+    expect(textOf(month)).toBe(
+      'Error (bad_input): "thisMonth" on createdon takes no value, or true/false for whether it holds; not "2026-01".\n' +
+        'How to fix: Leave the value out: {"createdon": {"thisMonth": true}}; for another period, op eq with it in words, e.g. {"createdon": "last month"} or {"createdon": "2026-01"}.',
     );
   });
 
