@@ -105,6 +105,12 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
     case 'lt':
     case 'le': {
       const value = one();
+      // gt null is no comparison Dataverse can make: nothing would be found, and the model told nothing
+      if (value.type === 'null' && c.op !== 'eq' && c.op !== 'ne')
+        throw badInput(
+          `"${c.op}" on ${c.column} compares with a value, and null is none.`,
+          `For records with a value: {"${c.column}": {"notNull": true}}; with none: {"${c.column}": null}.`,
+        );
       // a day compared with a date and time means the whole day: "created on 2026-11-20" (eq) is every
       // record of that day, not only those stamped exactly at midnight, and le includes the day. Said
       // with Dataverse's day functions (On, OnOrAfter, OnOrBefore), which compare whole days and cannot

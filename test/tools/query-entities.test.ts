@@ -1105,6 +1105,19 @@ describe('query_entities', () => {
     expect(thisMonth).toEqual(await find({ createdon: 'this month' }));
     expect(outside).toEqual(await find({ not: { createdon: 'this month' } }));
     expect([...thisMonth, ...outside].sort()).toEqual(deals.map((o) => String(o.opportunityid)).sort());
+    // and a comparison with null, which is no value, or a range with a null end
+    const above = await h.call('query_entities', { entity: 'opportunity', where: { estimatedvalue: { gt: null } } });
+    expect(textOf(above)).toBe(
+      'Error (bad_input): "gt" on estimatedvalue compares with a value, and null is none.\n' +
+        'How to fix: For records with a value: {"estimatedvalue": {"notNull": true}}; with none: {"estimatedvalue": null}.',
+    );
+    const open = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { estimatedvalue: { between: [null, 500000] } },
+    });
+    expect(textOf(open)).toMatch(
+      /^Error \(bad_input\): where\.value: a list of values holds no null: for a range open at one end, ge or le alone \(e\.g\. \{"le": 500000\}\)/,
+    );
     const month = await h.call('query_entities', {
       entity: 'opportunity',
       where: { createdon: { op: 'thisMonth', value: '2026-01' } },

@@ -136,9 +136,11 @@ const value = z
       [text, z.number(), z.boolean(), z.null(), z.array(z.union([text, z.number(), z.boolean()])).max(500, onlyLists)],
       {
         error: (issue) =>
-          issue.code === 'invalid_union'
-            ? 'value is text, a number, true/false, null, a list of those (in, between), or a record as {id}.'
-            : undefined,
+          issue.code !== 'invalid_union'
+            ? undefined
+            : Array.isArray(issue.input) && issue.input.includes(null)
+              ? 'a list of values holds no null: for a range open at one end, ge or le alone (e.g. {"le": 500000}); for records with no value, null alone.'
+              : 'value is text, a number, true/false, null, a list of text, numbers or true/false (in, between), or a record as {id}.',
       },
     ),
   )
