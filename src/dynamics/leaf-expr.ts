@@ -184,10 +184,12 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
         );
       if (['on', 'onOrAfter', 'onOrBefore'].includes(c.op)) return fn(f, { PropertyValue: one() });
       if (c.op.endsWith('XDays')) {
-        const n = Number(c.value);
+        // a count given as a number or its digits: Number() reads true as 1, and false, null and "" as 0
+        const given = typeof c.value === 'number' || (typeof c.value === 'string' && c.value.trim() !== '');
+        const n = given ? Number(c.value) : Number.NaN;
         if (!Number.isInteger(n) || n < 0)
           throw badInput(
-            `"${c.op}" needs a whole number of days as "value"; '${c.value}' is not one.`,
+            `"${c.op}" needs a whole number of days as "value"; ${c.value === undefined || c.value === null ? 'none was given' : `${typeof c.value === 'string' ? `'${c.value}'` : JSON.stringify(c.value)} is not one`}.`,
             c.op === 'olderThanXDays'
               ? 'e.g. "value": 30; for months or years, {"lt": "6 months ago"}.'
               : `e.g. "value": 30; for months, op eq with "${c.op === 'nextXDays' ? 'next' : 'last'} 6 months".`,

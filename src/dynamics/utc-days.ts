@@ -269,6 +269,9 @@ export function periodsAsDays(given: Leaf, fiscal: OrgCalendar | number, now = n
       const last = days(to)?.last ?? to;
       return first === from && last === to ? c : { ...c, value: [first!, last!] };
     }
+    // "on this month", as people say "on" of any time: the period (eq reads it), where on takes a day
+    case 'on':
+      return !values && typeof c.value === 'string' && days(c.value) ? { ...c, op: 'eq' } : c;
     case 'in': {
       if (!values?.length || !values.every((v) => days(v))) return c;
       return values.length === 1

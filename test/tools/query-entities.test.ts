@@ -1464,6 +1464,18 @@ describe('query_entities', () => {
     );
     const older = await ask({ createdon: { olderThanXDays: '6 months' } });
     expect(textOf(older)).toMatch(/for months or years, \{"lt": "6 months ago"\}/);
+    // a count that is no number (true was read as 1 day, false as 0) or none at all
+    for (const [value, said] of [
+      [true, 'true is not one'],
+      [false, 'false is not one'],
+      ['', "'' is not one"],
+      [undefined, 'none was given'],
+    ] as const) {
+      const r = await ask({ column: 'createdon', op: 'lastXDays', ...(value === undefined ? {} : { value }) });
+      expect(textOf(r), String(value)).toMatch(
+        new RegExp(`^Error \\(bad_input\\): "lastXDays" needs a whole number of days as "value"; ${said}\\.\n`),
+      );
+    }
   });
 
   it('a date in words ("last week") is answered with the relative operators that say it exactly', async () => {

@@ -99,6 +99,10 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
     ['between', ['this month'], { op: 'eq', value: 'this month' }],
     ['notBetween', ['this year'], { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
     ['between', ['2026-12-01'], { op: 'between', value: ['2026-12-01'] }],
+    // "on" a period, as people say "on" of any time: that period; a day stays a day
+    ['on', 'this month', { op: 'eq', value: 'this month' }],
+    ['on', 'yesterday', { op: 'eq', value: 'yesterday' }],
+    ['on', '2026-11-20', { op: 'on', value: '2026-11-20' }],
     ['in', ['last week'], { op: 'eq', value: 'last week' }],
     ['ne', 'last month', { op: 'notBetween', value: ['2026-11-01', '2026-11-30'] }],
     ['notBetween', 'this year', { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
