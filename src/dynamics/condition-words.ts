@@ -204,7 +204,10 @@ export function flagAsMeant(c: Leaf): Leaf | { not: Leaf } {
   if (!nullCheck && !PERIOD_OPS.has(op) && op !== 'currentUser') return c;
   // no value, or an empty one (a client that sends "value": "" with every operator), is the condition itself
   const given = value === undefined || value === null ? '' : String(value).trim().toLowerCase();
-  const holds = given === '' ? true : FLAG.get(given);
+  // the operator said again as its value ({"op": "thisMonth", "value": "this month"}, currentUser "me")
+  const restated =
+    given.replace(/[\s_-]+/g, '') === op.toLowerCase() || (op === 'currentUser' && /^@?(me|myself)$/.test(given));
+  const holds = given === '' || restated ? true : FLAG.get(given);
   if (holds === undefined)
     throw badInput(
       `"${op}" on ${c.column} takes no value, or true/false for whether it holds; not ${JSON.stringify(value)}.`,

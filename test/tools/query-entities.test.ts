@@ -1103,6 +1103,8 @@ describe('query_entities', () => {
     const thisMonth = await find({ createdon: { thisMonth: true } });
     const outside = await find({ createdon: { thisMonth: false } });
     expect(thisMonth).toEqual(await find({ createdon: 'this month' }));
+    // the operator said again as its value is the operator
+    expect(await find({ column: 'createdon', op: 'thisMonth', value: 'this month' })).toEqual(thisMonth);
     expect(outside).toEqual(await find({ not: { createdon: 'this month' } }));
     expect([...thisMonth, ...outside].sort()).toEqual(deals.map((o) => String(o.opportunityid)).sort());
     // and a comparison with null, which is no value, or a range with a null end
