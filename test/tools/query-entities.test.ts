@@ -1105,6 +1105,9 @@ describe('query_entities', () => {
     expect(thisMonth).toEqual(await find({ createdon: 'this month' }));
     // the operator said again as its value is the operator
     expect(await find({ column: 'createdon', op: 'thisMonth', value: 'this month' })).toEqual(thisMonth);
+    expect(await find({ column: 'ownerid', op: 'currentUser', value: 'me' })).toEqual(
+      await find({ ownerid: { currentUser: true } }),
+    );
     expect(outside).toEqual(await find({ not: { createdon: 'this month' } }));
     expect([...thisMonth, ...outside].sort()).toEqual(deals.map((o) => String(o.opportunityid)).sort());
     // and a comparison with null, which is no value, or a range with a null end
