@@ -213,14 +213,16 @@ export function flagAsMeant(c: Leaf): Leaf | { not: Leaf } {
       `"${op}" on ${c.column} takes no value, or true/false for whether it holds; not ${JSON.stringify(value)}.`,
       nullCheck
         ? `For records with no ${c.column}: {"${c.column}": null}; with one: {"${c.column}": {"notNull": true}}.`
-        : `Leave the value out: {"${c.column}": {"${op}": true}}; for another period, op eq with it in words, e.g. {"${c.column}": "last month"} or {"${c.column}": "2026-01"}.`,
+        : op === 'currentUser'
+          ? `Leave the value out: {"${c.column}": {"currentUser": true}}; for another user, their name or id: {"${c.column}": "<full name>"}.`
+          : `Leave the value out: {"${c.column}": {"${op}": true}}; for another period, op eq with it in words, e.g. {"${c.column}": "last month"} or {"${c.column}": "2026-01"}.`,
     );
   const bare = { column: c.column, op };
   if (holds) return bare;
   return nullCheck ? { ...bare, op: op === 'null' ? 'notNull' : 'null' } : { not: bare };
 }
 
-/** The values a null check can be given for whether it holds. */
+/** The values an operator that takes no value can be given for whether it holds (flagAsMeant). */
 const FLAG: ReadonlyMap<string, boolean> = new Map([
   ['true', true],
   ['1', true],

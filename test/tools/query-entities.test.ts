@@ -1108,6 +1108,14 @@ describe('query_entities', () => {
     expect(await find({ column: 'ownerid', op: 'currentUser', value: 'me' })).toEqual(
       await find({ ownerid: { currentUser: true } }),
     );
+    const someone = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { column: 'ownerid', op: 'currentUser', value: 'Alex Wilber' },
+    });
+    expect(textOf(someone)).toBe(
+      'Error (bad_input): "currentUser" on ownerid takes no value, or true/false for whether it holds; not "Alex Wilber".\n' +
+        'How to fix: Leave the value out: {"ownerid": {"currentUser": true}}; for another user, their name or id: {"ownerid": "<full name>"}.',
+    );
     expect(outside).toEqual(await find({ not: { createdon: 'this month' } }));
     expect([...thisMonth, ...outside].sort()).toEqual(deals.map((o) => String(o.opportunityid)).sort());
     // and a comparison with null, which is no value, or a range with a null end
