@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
-import type { ColumnModel, EntityModel } from '../policy/model.js';
+import { type ColumnModel, type EntityModel, NUMERIC_TYPES } from '../policy/model.js';
 import { type Scalar, toLiteral } from './coerce.js';
 import { type ConditionOp, escapeLike, type Leaf, unknownOpHint } from './condition-words.js';
 
@@ -28,7 +28,7 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
 /** Two ends of a range, written as a value of the column's type is. */
 function rangeExample(type: string): string {
   if (type === 'DateTime') return '["2026-01-01", "2026-03-31"]';
-  return ['Integer', 'BigInt', 'Decimal', 'Double', 'Money'].includes(type) ? '[10, 20]' : '["A", "C"]';
+  return NUMERIC_TYPES.has(type) ? '[10, 20]' : '["A", "C"]';
 }
 
 /** A condition's column, resolved against metadata: the path sent, and the column it ends at. */

@@ -67,6 +67,8 @@ export interface ModelSource {
 }
 
 export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' || t === 'Owner';
+/** The column types that hold numbers (summed, averaged, compared as numbers). */
+export const NUMERIC_TYPES: ReadonlySet<string> = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 
 /**
  * The column a write's key names: its logical name in any casing (a lookup also as _<name>_value, as results

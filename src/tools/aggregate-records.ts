@@ -4,7 +4,7 @@ import { WEEKDAYS } from '../dynamics/fiscal.js';
 import { badInput } from '../errors.js';
 import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js';
 import type { ReadChecker } from '../policy/check.js';
-import type { ColumnModel, EntityModel } from '../policy/model.js';
+import { type ColumnModel, type EntityModel, NUMERIC_TYPES } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
@@ -46,7 +46,6 @@ const METHOD: Record<Exclude<Op, 'count'>, AggregateMethod> = {
   max: 'max',
   countDistinct: 'countdistinct',
 };
-const NUMERIC = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 /**
  * Refused before anything is sent, our choice: every description or note is its own group, which answers nothing.
  * (Dates are grouped by period, one aggregation each: Dataverse's groupby does not take datetime values, AGG.)
@@ -340,7 +339,7 @@ function measure(checker: Checker, model: EntityModel, m: { op: Op; column?: str
   if (!m.column)
     throw badInput(`${m.op} needs a column (measures[${i}]).`, `e.g. {"op":"${m.op}","column":"revenue"}.`);
   const { name, column } = checker.column(model, m.column);
-  if (m.op !== 'countDistinct' && !NUMERIC.has(column.type))
+  if (m.op !== 'countDistinct' && !NUMERIC_TYPES.has(column.type))
     throw badInput(
       `${m.op} needs a numeric column; ${model.logicalName}.${column.logicalName} is ${column.type}.`,
       'Use count or countDistinct for other columns.',

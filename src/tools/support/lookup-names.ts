@@ -67,15 +67,17 @@ export async function userNamed(ctx: ToolContext, given: string, what: string): 
 /**
  * The one record of `tables` whose primary name is `name` (Dataverse compares text without case). Several
  * are refused, listed with their ids; none is refused, saying how to look for it. Read through the policy
- * like any query: only tables whose primary name the model may read are asked.
+ * like any query: only tables whose primary name the model may read are asked, unless the caller has asked
+ * them already (`answered`: exactlyNamed's answer, not asked again).
  */
 export async function recordNamed(
   ctx: ToolContext,
   tables: string[],
   name: string,
   what: string,
+  answered?: Awaited<ReturnType<typeof exactlyNamed>>,
 ): Promise<{ entity: string; id: string; name: string }> {
-  const { asked, found } = await exactlyNamed(ctx, tables, name);
+  const { asked, found } = answered ?? (await exactlyNamed(ctx, tables, name));
   if (found.length === 1) {
     const { entity, id, name: named } = found[0]!;
     return { entity, id, name: named };

@@ -218,14 +218,15 @@ async function activityWithSubject(
   subject: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
   // a security role without Read on activities leaves the name unfound, as it was before activities were asked
-  const { found } = await exactlyNamed(ctx, ['activitypointer'], subject).catch((e: unknown) => {
-    if (e instanceof DynamicsMcpError && e.kind === 'permission') return { found: [] };
+  const answered = await exactlyNamed(ctx, ['activitypointer'], subject).catch((e: unknown) => {
+    if (e instanceof DynamicsMcpError && e.kind === 'permission') return undefined;
     throw e;
   });
-  if (!found.length) return undefined;
-  if (found.length > 1) await recordNamed(ctx, ['activitypointer'], subject, 'id');
-  const id = found[0]!.id.toLowerCase();
-  return { entity: await tableHolding(ctx, id), id, name: found[0]!.name };
+  if (!answered?.found.length) return undefined;
+  // one is that activity; several are refused with their listing, from the same answer
+  const one = await recordNamed(ctx, ['activitypointer'], subject, 'id', answered);
+  const id = one.id.toLowerCase();
+  return { entity: await tableHolding(ctx, id), id, name: one.name };
 }
 
 /**
