@@ -2,7 +2,7 @@ import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
-import { scaledAmount } from './amounts.js';
+import { countWithUnit, scaledAmount } from './amounts.js';
 import { dayInWords, todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
@@ -123,15 +123,19 @@ export function toLiteral(
         const scaled = typeof v === 'string' ? scaledAmount(v.trim()) : undefined;
         // "60%" for a column that counts percent (0 to 100, as an opportunity's probability): the number is 60
         const percent = typeof v === 'string' ? /^(\d+(?:\.\d+)?)\s*%$/.exec(v.trim())?.[1] : undefined;
+        // "500 employees": the word says what the number counts, and the column already does
+        const counted = typeof v === 'string' ? countWithUnit(v.trim()) : undefined;
         throw badInput(
           `${where} is a number; '${String(v)}' is not.`,
           scaled && scaled.written === String(v).trim()
             ? `Pass the number in full, as JSON: for '${scaled.written}', ${scaled.full}.`
             : percent && c.minValue === 0 && c.maxValue === 100
               ? `Pass the number alone, as JSON: ${c.logicalName} counts percent (0 to 100), so '${String(v).trim()}' is ${Number(percent)}.`
-              : dressed
-                ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
-                : 'Pass a number, e.g. 50000.',
+              : counted !== undefined
+                ? `Pass the number alone, as JSON: for '${String(v).trim()}', ${counted}.`
+                : dressed
+                  ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
+                  : 'Pass a number, e.g. 50000.',
         );
       }
       return lit('number', n);

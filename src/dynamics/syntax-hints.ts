@@ -71,8 +71,9 @@ function otherFunction(before: string, rest: string, now: Date): string | undefi
  * and '1M' would be the decimal 1 (parser.ts refuses it in a model's text). The number in full, to write.
  */
 function amountInWords(before: string, rest: string): string | undefined {
-  // the lexer may stop inside the number ("2.5bn" at its '.'): read it from its first digit
-  const start = /\d+\.?$/.exec(before)?.[0] ?? '';
+  // the lexer may stop inside the number ("2.5bn" at its '.', "2 million" at the word): read it from its
+  // first digit
+  const start = /\d+(?:\.|\s+)?$/.exec(before)?.[0] ?? '';
   const scaled = scaledAmount(start + rest);
   if (scaled) return `for '${scaled.written}' write the number in full, ${scaled.full}`;
   const typed = /^(\d+(?:\.\d+)?)[dDfFlL]\b/.exec(rest);

@@ -2055,6 +2055,8 @@ describe('query_entities', () => {
     ['revenue gt 1M', "for '1M' write the number in full, 1000000"],
     ['revenue gt 2.5bn', "for '2.5bn' write the number in full, 2500000000"],
     ['revenue gt 5k', "for '5k' write the number in full, 5000"],
+    ['revenue gt 2 million', "for '2 million' write the number in full, 2000000"],
+    ['revenue gt $3M', "for '$3M' write the number in full, 3000000"],
     ['revenue gt $1,000,000', 'a currency symbol has no place in OData: write the amount alone, 1000000'],
     ['revenue gt 1,000,000', "',' does not group digits in OData: write 1000000"],
     ['numberofemployees gt 5d', 'write the number alone, 5'],

@@ -1239,6 +1239,22 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(scaled)).toBe(
       "Error (bad_input): opportunity.estimatedvalue is a number; '250k' is not.\nHow to fix: Pass the number in full, as JSON: for '250k', 250000.",
     );
+    // and in words, after a currency symbol, or with what it counts: the number the user meant, still not sent
+    for (const [column, value, hint] of [
+      ['estimatedvalue', '1.5 million', "Pass the number in full, as JSON: for '1.5 million', 1500000."],
+      ['estimatedvalue', '$2M', "Pass the number in full, as JSON: for '$2M', 2000000."],
+      ['estimatedvalue', '250 thousand', "Pass the number in full, as JSON: for '250 thousand', 250000."],
+      ['closeprobability', '40 percent', "Pass the number alone, as JSON: for '40 percent', 40."],
+    ]) {
+      const r = await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(opp.opportunityid),
+        values: { [column!]: value },
+      });
+      expect(textOf(r)).toBe(
+        `Error (bad_input): opportunity.${column} is a number; '${value}' is not.\nHow to fix: ${hint}`,
+      );
+    }
     // so is a percent where the column counts percent (0 to 100: a deal's probability)
     const percent = await h.call('update_record', {
       entity: 'opportunity',
