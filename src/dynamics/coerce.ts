@@ -3,6 +3,7 @@ import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
+import { closedStates, stateInWords } from './state-words.js';
 import { dayInWords, todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
@@ -60,6 +61,19 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
     const both = /^(.*?)\s*\((-?\d+)\)$/.exec(v.trim());
     const byNumber = both ? c.options?.find((o) => o.value === Number(both[2])) : undefined;
     if (byNumber && labelKey(byNumber.label) === labelKey(both![1]!)) return byNumber.value;
+    // "open" for a case (Active), "done" for a task (Completed): the state the word stands for
+    const said = stateInWords(c, v);
+    if (said) return said.value;
+    const closed = closedStates(c, v);
+    if (closed) {
+      const word = v.trim().toLowerCase();
+      throw badInput(
+        `'${v}' is not a value of ${entity}.${c.logicalName}: ${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word} ${entity} is ${closed.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
+        closed.length === 1
+          ? `Pass "${closed[0]!.label}".`
+          : `Name the one meant (to find all of them: {"column": "${c.logicalName}", "op": "in", "value": ${JSON.stringify(closed.map((o) => o.label))}}).`,
+      );
+    }
     if (both && byNumber)
       throw badInput(
         `'${v}' names two values of ${entity}.${c.logicalName}: ${byNumber.value} is ${byNumber.label}.`,

@@ -2225,9 +2225,9 @@ describe('query_entities', () => {
     });
     expect(ids(byLabel)).toEqual(ids(byNumber));
     expect(byNumber.structuredContent.records.length).toBeGreaterThan(0);
-    const unknown = await h.call('query_entities', { entity: 'account', filter: "statecode eq 'Closed'" });
+    const unknown = await h.call('query_entities', { entity: 'account', filter: "statecode eq 'Dormant'" });
     expect(textOf(unknown)).toMatch(
-      /'Closed' is not a value of account\.statecode\.\nHow to fix: Use one of: 0 \(Active\), 1 \(Inactive\)\./,
+      /'Dormant' is not a value of account\.statecode\.\nHow to fix: Use one of: 0 \(Active\), 1 \(Inactive\)\./,
     );
     // a label spelt nearly right is named first; one merely like another value's is not ("Resolved" is no
     // Problem Solved: a case's Resolved is its state, with two reasons)
@@ -2237,6 +2237,53 @@ describe('query_entities', () => {
     );
     const like = await h.call('query_entities', { entity: 'incident', where: { statuscode: 'Resolved' } });
     expect(textOf(like)).toMatch(/'Resolved' is not a value of incident\.statuscode\.\nHow to fix: Use one of: /);
+  });
+
+  // Dynamics names the first state Active on cases and accounts, Open on deals and activities: an "open case"
+  // is an Active one, an "active deal" an Open one, a "done" task a Completed one. "Closed" is several states
+  // in most tables, so it is answered with them rather than guessed.
+  it('a state in the words people use ("open" cases, "done" tasks) is that state; "closed" is answered with the states it covers', async () => {
+    const open = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      where: { column: 'statecode', op: 'eq', value: 'open' },
+      top: 5000,
+    });
+    expect(open.isError, textOf(open)).toBeFalsy();
+    expect(ids(open).sort()).toEqual(
+      emu
+        .rows('incident')
+        .filter((i) => i.statecode === 0)
+        .map((i) => String(i.incidentid))
+        .sort(),
+    );
+    const active = await h.call('query_entities', {
+      entity: 'opportunity',
+      filter: "statecode eq 'active'",
+      top: 5000,
+    });
+    expect(ids(active).length).toBe(emu.rows('opportunity').filter((o) => o.statecode === 0).length);
+    const done = await h.call('query_entities', { entity: 'task', where: { statecode: 'done' }, top: 5000 });
+    expect(ids(done).sort()).toEqual(
+      emu
+        .rows('task')
+        .filter((t) => t.statecode === 1)
+        .map((t) => String(t.activityid))
+        .sort(),
+    );
+    expect(ids(done).length).toBeGreaterThan(0);
+    const sent = emu.requests().length;
+    const closedCases = await h.call('query_entities', { entity: 'incident', where: { statecode: 'closed' } });
+    expect(textOf(closedCases)).toBe(
+      `Error (bad_input): 'closed' is not a value of incident.statecode: a closed incident is Resolved (1) or Canceled (2).\nHow to fix: Name the one meant (to find all of them: {"column": "statecode", "op": "in", "value": ["Resolved","Canceled"]}).`,
+    );
+    const closedDeals = await h.call('query_entities', { entity: 'opportunity', filter: "statecode eq 'Closed'" });
+    expect(textOf(closedDeals)).toContain('a closed opportunity is Won (1) or Lost (2).');
+    const closedAccounts = await h.call('query_entities', { entity: 'account', where: { statecode: 'closed' } });
+    expect(textOf(closedAccounts)).toContain(
+      `'closed' is not a value of account.statecode: a closed account is Inactive (1).\nHow to fix: Pass "Inactive".`,
+    );
+    expect(emu.requests().length).toBe(sent);
   });
 
   it.each([

@@ -1092,12 +1092,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(cancelled.isError, textOf(cancelled)).toBeFalsy();
     expect(cancelled.structuredContent.changed).toMatchObject({ statecode: 'Canceled (2)' });
     expect(emu.rows('incident').find((i) => i.incidentid === toCancel.incidentid)).toMatchObject({ statecode: 2 });
+    // reopened as people say it: an open case is an Active one
     const back = await h.call('update_record', {
       entity: 'incident',
       id: String(toCancel.incidentid),
-      values: { statecode: 'active', statuscode: 'in progress' },
+      values: { statecode: 'open', statuscode: 'in progress' },
     });
     expect(back.isError, textOf(back)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === toCancel.incidentid)).toMatchObject({
+      statecode: 0,
+      statuscode: 1,
+    });
     // resolving takes CloseIncident and what resolved it: refused here, by state or by a Resolved reason
     const sent = emu.requests().length;
     for (const values of [{ statecode: 1 }, { statuscode: 'Problem Solved' }]) {

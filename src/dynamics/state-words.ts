@@ -1,0 +1,40 @@
+import type { ColumnModel, OptionModel } from '../policy/model.js';
+
+/**
+ * A record's state in the words people use for it, where the table's own label differs. Dynamics calls the
+ * first state Active on cases, accounts and contacts and Open on deals, leads and activities, so an "open
+ * case" is an Active one and an "active deal" an Open one; "done" is an activity's Completed. Only the label
+ * the word stands for is taken, and only where the table has no label that is the word itself.
+ */
+const SAME_STATE: ReadonlyMap<string, string> = new Map([
+  ['open', 'active'],
+  ['opened', 'active'],
+  ['active', 'open'],
+  ['done', 'completed'],
+  ['complete', 'completed'],
+  ['finished', 'completed'],
+]);
+
+/** The words for "not open any more", which stand for several states in most tables. */
+const CLOSED = /^(closed|inactive|ended)$/;
+
+const isState = (c: ColumnModel) => c.logicalName === 'statecode' && (c.options?.length ?? 0) > 0;
+
+/** The state `word` stands for in `c` (a statecode column), or undefined where it is no such word. */
+export function stateInWords(c: ColumnModel, word: string): OptionModel | undefined {
+  if (!isState(c)) return undefined;
+  const key = word.trim().toLowerCase();
+  const label = SAME_STATE.get(key);
+  if (label === undefined || c.options!.some((o) => o.label.toLowerCase() === key)) return undefined;
+  return c.options!.find((o) => o.label.toLowerCase() === label);
+}
+
+/**
+ * For "closed" and its like where no state has that name: the states it covers (every state but the open
+ * one), for the refusal to name, since "closed" asks which (a case Resolved or Canceled, a deal Won or Lost).
+ */
+export function closedStates(c: ColumnModel, word: string): OptionModel[] | undefined {
+  if (!isState(c) || !CLOSED.test(word.trim().toLowerCase())) return undefined;
+  const open = c.options!.find((o) => /^(open|active)$/i.test(o.label));
+  return open ? c.options!.filter((o) => o !== open) : undefined;
+}
