@@ -7,7 +7,7 @@ import { toolArgs } from './support/args.js';
 import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
-import { recordUrl } from './support/shape.js';
+import { FORMATTED, recordUrl } from './support/shape.js';
 
 const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
 
@@ -26,9 +26,10 @@ export const createCase = defineTool({
           customerAsMeant,
           z.strictObject(
             {
-              accountId: z.string().trim().max(40).optional().describe('Account id (GUID).'),
-              accountName: z.string().trim().min(1, EMPTY).max(160).optional().describe('Exact account name.'),
-              contactId: z.string().trim().max(160).optional().describe('Contact id (GUID).'),
+              // the names say what each is; the description below says how they go together
+              accountId: z.string().trim().max(40).optional(),
+              accountName: z.string().trim().min(1, EMPTY).max(160).optional(),
+              contactId: z.string().trim().max(160).optional(),
             },
             objectErrors(
               'customer is an object: {"accountName":"Contoso"}, {"accountId":"<GUID>"} or {"contactId":"<GUID>"}.',
@@ -38,7 +39,7 @@ export const createCase = defineTool({
             ),
           ),
         )
-        .describe('An account (accountId, or exact accountName) or a contact (contactId).'),
+        .describe('An account (accountId or exact accountName), a contact (contactId), or an account and its contact.'),
       // Dynamics shows the labels capitalised ("High"); any casing means the same
       priority: z.preprocess(
         anyCase,
@@ -105,11 +106,17 @@ export const createCase = defineTool({
   writes: true,
   audited: () => ({ entity: 'incident', action: 'create' }),
   async run(args, ctx) {
-    const customer = await resolveCustomer(ctx, args.customer);
+    // an account and a contact: the account's case, with the person who raised it as its Contact, as the
+    // case form has them (Customer and Contact)
+    const { contactId, ...account } = args.customer;
+    const both = contactId !== undefined && (account.accountId !== undefined || account.accountName !== undefined);
+    const customer = await resolveCustomer(ctx, both ? account : args.customer);
+    const person = both ? await contactGiven(ctx, contactId, 'customer.contactId') : undefined;
     const refColumn = ctx.config.cases.externalRefColumn;
     const values: Record<string, unknown> = {
       title: args.title,
       customerid: { entity: customer.entity, id: customer.id },
+      ...(person ? { primarycontactid: { entity: 'contact', id: person.id } } : {}),
       prioritycode: PRIORITY[args.priority],
       ...(args.description ? { description: args.description } : {}),
       ...(args.caseType !== undefined ? { casetypecode: args.caseType } : {}),
@@ -119,7 +126,7 @@ export const createCase = defineTool({
       // the same call again (a model that lost the answer, or asked twice): the case it opened is returned.
       // Another problem with the same title is opened with allowDuplicate
       const readable = ['title', 'customerid', 'createdon'].every((c) => ctx.policy.canRead('incident', c));
-      if (args.allowDuplicate || !readable) return open(ctx, values, customer, undefined);
+      if (args.allowDuplicate || !readable) return open(ctx, values, customer, undefined, person);
       return createOnce(
         ctx,
         `case:${customer.id}:${args.title.toLowerCase()}`,
@@ -127,7 +134,7 @@ export const createCase = defineTool({
           const found = await sameTitleFor(ctx, customer, args.title);
           return { found: found.recent, count: found.total };
         },
-        (id) => open(ctx, values, customer, id),
+        (id) => open(ctx, values, customer, id, person),
         (found) => existingResult(ctx, found, customer, 'title'),
       );
     }
@@ -148,7 +155,7 @@ export const createCase = defineTool({
         const found = await casesFor(ctx, refColumn, ref);
         return { found: found.open, count: found.total };
       },
-      (id) => open(ctx, values, customer, id),
+      (id) => open(ctx, values, customer, id, person),
       (found) => existingResult(ctx, found, customer, 'reference'),
     );
   },
@@ -196,22 +203,19 @@ async function resolveCustomer(
 ): Promise<Customer> {
   if ([c.accountId, c.accountName, c.contactId].filter(Boolean).length !== 1)
     throw badInput(
-      'Name the customer by one of accountId, accountName or contactId.',
-      'e.g. "customer": {"accountName": "Contoso Ltd"}.',
+      c.accountId && c.accountName
+        ? 'Name the account by accountId or by accountName, not both.'
+        : 'Name the customer by one of accountId, accountName or contactId.',
+      'e.g. "customer": {"accountName": "Contoso Ltd"}; an account and its contact: {"accountName": "Contoso Ltd", "contactId": "<GUID>"}.',
     );
-  const given = c.accountId ?? c.contactId;
-  if (given) {
-    const key = c.accountId ? 'accountId' : 'contactId';
-    const id = guidOrUndefined(given);
-    // a cut or mangled id is said to be one; other text is the contact's name or address
-    if (!id && c.contactId && !/^[\s{]*[0-9a-f]{8}-[0-9a-f-]*[}\s]*$/i.test(c.contactId))
-      return contactNamed(ctx, c.contactId);
+  if (c.contactId) return contactGiven(ctx, c.contactId, 'contactId');
+  if (c.accountId) {
+    const id = guidOrUndefined(c.accountId);
     if (!id)
       throw badInput(
-        `${key} '${given}' is not a record id (GUID).`,
+        `accountId '${c.accountId}' is not a record id (GUID).`,
         'Use the id from query_entities, or pass accountName.',
       );
-    if (c.contactId) return contact(ctx, id);
     try {
       const { row } = await ctx.client.get('account', id, { select: ['name'], signal: ctx.signal });
       return { id, name: String(row.name ?? ''), entity: 'account' };
@@ -318,6 +322,20 @@ async function contactWhere(ctx: ToolContext, column: 'emailaddress1' | 'fullnam
   return { id: String(one.contactid), name: String(one.fullname ?? ''), entity: 'contact' } satisfies Customer;
 }
 
+/**
+ * The contact given as contactId: its id, or its full name or email (a cut or mangled id is said to be one).
+ * `key` is the argument as the model wrote it, for the refusal.
+ */
+async function contactGiven(ctx: ToolContext, given: string, key: string): Promise<Customer> {
+  const id = guidOrUndefined(given);
+  if (id) return contact(ctx, id);
+  if (!/^[\s{]*[0-9a-f]{8}-[0-9a-f-]*[}\s]*$/i.test(given)) return contactNamed(ctx, given);
+  throw badInput(
+    `${key} '${given}' is not a record id (GUID).`,
+    'Use the id from query_entities, or pass accountName.',
+  );
+}
+
 /** A contact given by its full name or email where its id was asked for ({"contactName": "Nina Castillo"}). */
 async function contactNamed(ctx: ToolContext, given: string): Promise<Customer> {
   const address = emailAsMeant(given) as string;
@@ -391,7 +409,13 @@ function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer
   };
 }
 
-async function open(ctx: ToolContext, values: Record<string, unknown>, customer: Customer, id: string | undefined) {
+async function open(
+  ctx: ToolContext,
+  values: Record<string, unknown>,
+  customer: Customer,
+  id: string | undefined,
+  person?: Customer,
+) {
   const r = await ctx.client.create('incident', values, { signal: ctx.signal, id });
   await ctx.audit.record({
     tool: 'create_case',
@@ -409,5 +433,22 @@ async function open(ctx: ToolContext, values: Record<string, unknown>, customer:
     url: recordUrl(ctx.config.dynamics.url, 'incident', r.id),
     customer,
   };
-  return { structured, text: `Opened case ${structured.ticketNumber} for ${customer.name}: ${structured.url}` };
+  const contactSaid = person ? ` (contact ${person.name}${await elsewhereEmployed(ctx, person, customer)})` : '';
+  return {
+    structured,
+    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}`,
+  };
+}
+
+/**
+ * Where the case's contact is a contact of another account than the case's, said beside its name (Dynamics
+ * takes any contact, and a model may have picked a namesake): ", a contact of Fabrikam". Only where the
+ * policy lets the model read whose contact it is.
+ */
+async function elsewhereEmployed(ctx: ToolContext, person: Customer, account: Customer): Promise<string> {
+  if (!ctx.policy.canRead('contact', 'parentcustomerid')) return '';
+  const { row } = await ctx.client.get('contact', person.id, { select: ['parentcustomerid'], signal: ctx.signal });
+  const of = row._parentcustomerid_value;
+  if (typeof of !== 'string' || of.toLowerCase() === account.id.toLowerCase()) return '';
+  return `, a contact of ${String(row[`_parentcustomerid_value${FORMATTED}`] ?? of)}, not of ${account.name}`;
 }

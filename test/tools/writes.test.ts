@@ -170,6 +170,48 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
   });
 
+  // the case form's Customer and Contact: the account the case is for, and the person who raised it
+  it("create_case: an account and a contact open the account's case with that contact; a contact of another account is said", async () => {
+    const person = emu.rows('contact').find((c) => (c.parentcustomerid as { id?: string } | null)?.id)!;
+    const employer = emu.rows('account').find((a) => a.accountid === (person.parentcustomerid as { id: string }).id)!;
+    const r = await h.call('create_case', {
+      title: 'Badge reader offline',
+      customer: { accountId: String(employer.accountid), contactId: String(person.fullname) },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const c = emu.rows('incident').find((i) => i.incidentid === r.structuredContent.id)!;
+    expect(c).toMatchObject({
+      customerid: { id: employer.accountid, entity: 'account' },
+      primarycontactid: { id: person.contactid, entity: 'contact' },
+    });
+    expect(r.structuredContent.customer).toEqual({ id: employer.accountid, name: employer.name, entity: 'account' });
+    expect(textOf(r)).toMatch(/^Opened case CAS-\S+ for /);
+    expect(textOf(r)).toContain(`for ${employer.name} (contact ${person.fullname}): https://`);
+    // Dynamics takes a contact of another account (a namesake picked by mistake, or a partner's person): opened,
+    // and said
+    const other = emu
+      .rows('account')
+      .find(
+        (a) => a.accountid !== employer.accountid && emu.rows('account').filter((b) => b.name === a.name).length === 1,
+      )!;
+    const elsewhere = await h.call('create_case', {
+      title: 'Badge reader offline',
+      customer: { accountName: String(other.name), contactId: String(person.contactid) },
+    });
+    expect(elsewhere.isError, textOf(elsewhere)).toBeFalsy();
+    expect(textOf(elsewhere)).toContain(
+      `(contact ${person.fullname}, a contact of ${employer.name}, not of ${other.name}): https://`,
+    );
+    // a contact that is not found opens nothing
+    const cases = emu.rows('incident').length;
+    const missing = await h.call('create_case', {
+      title: 'Badge reader offline',
+      customer: { accountName: String(other.name), contactId: 'Nobody Byname' },
+    });
+    expect(textOf(missing)).toMatch(/^Error \(not_found\): No contact is named 'Nobody Byname'\./);
+    expect(emu.rows('incident')).toHaveLength(cases);
+  });
+
   it("create_case: priority in Dynamics' own casing is the same priority; one it does not have opens nothing", async () => {
     const acc = emu.rows('account')[0]!;
     const cases = emu.rows('incident').length;
@@ -464,11 +506,11 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const id = '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc';
     const cases = [
       ['create_case', { title: 'x', customer: ['Contoso'] }, 'customer is an object: {"accountName":"Contoso"}'],
-      // a contact is not silently dropped from beside the account name, nor the account from beside it
+      // an account by id and by name: neither is dropped for the other
       [
         'create_case',
-        { title: 'x', customer: { accountName: 'Contoso', contactId: id } },
-        'Name the customer by one of accountId, accountName or contactId.',
+        { title: 'x', customer: { accountName: 'Contoso', accountId: id } },
+        'Name the account by accountId or by accountName, not both.',
       ],
       [
         'create_case',
