@@ -138,6 +138,9 @@ export const aggregateRecords = defineTool({
           limit: 'top',
           table: 'entity',
         },
+        // a sort asked for ("orderBy": "count asc") has no argument: the order the groups come in is said
+        elsewhere:
+          'Groups come largest first by the first measure (by date periods: earliest first), all of them up to top (at most 500).',
       },
     ),
   ),

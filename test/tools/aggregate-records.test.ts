@@ -278,6 +278,15 @@ describe('aggregate_records', () => {
         ),
       );
     }
+    // a sort has no argument: the order the groups come in is said, and how many can be had
+    const sorted = await h.call('aggregate_records', {
+      entity: 'account',
+      groupBy: ['industrycode'],
+      orderBy: 'count asc',
+    });
+    expect(textOf(sorted)).toBe(
+      "Error (bad_input): aggregate_records has no argument 'orderBy'. Its arguments: entity, where, groupBy, measures, top. Groups come largest first by the first measure (by date periods: earliest first), all of them up to top (at most 500).\nHow to fix: Call aggregate_records again with that argument corrected; its input schema (tools/list) says what each one takes.",
+    );
   });
 
   it('without groupBy: one total; a list of conditions means all of them', async () => {
