@@ -1325,6 +1325,43 @@ describe('query_entities', () => {
     expect(listed.structuredContent.records).toEqual(objects.structuredContent.records);
   });
 
+  // OData's $expand is how the Web API documentation writes it (Query data: "Join tables"), so models do
+  it('expand written as OData text (relation($select=…;$top=…;$orderby=…)) is the same expand as the objects', async () => {
+    const objects = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      expand: [
+        { relation: 'primarycontactid', select: ['fullname', 'emailaddress1'] },
+        { relation: 'contact_customer_accounts', select: ['fullname'], top: 2, orderBy: 'fullname desc' },
+      ],
+      top: 5,
+    });
+    expect(objects.isError, textOf(objects)).toBeFalsy();
+    for (const expand of [
+      'primarycontactid($select=fullname,emailaddress1),contact_customer_accounts($select=fullname;$top=2;$orderby=fullname desc)',
+      [
+        'primarycontactid(fullname, emailaddress1)',
+        'contact_customer_accounts( $select=fullname; $top=2; $orderby=fullname desc )',
+      ],
+    ]) {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], expand, top: 5 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records, JSON.stringify(expand)).toEqual(objects.structuredContent.records);
+    }
+    const named = objects.structuredContent.records.filter((a: { primarycontactid?: object }) => a.primarycontactid);
+    expect(named.length).toBeGreaterThan(0);
+    // conditions on the related rows are the item's where: $filter is named as what goes there instead
+    const since = emu.requests().length;
+    const filtered = await h.call('query_entities', {
+      entity: 'account',
+      expand: ['contact_customer_accounts($filter=statecode eq 0)'],
+    });
+    expect(textOf(filtered)).toContain(
+      "expand[0]: an expand item takes relation, select, where, orderBy and top, not '$filter': conditions on the related records go in the item's where",
+    );
+    expect(emu.requests().length).toBe(since);
+  });
+
   // a person's "created on 2026-11-20" is the whole day; Dataverse compares a date and time with a bare
   // date as its midnight (eq would find only records stamped 00:00:00), so the tool says it with the day
   // functions On / OnOrAfter / OnOrBefore (Web API query functions reference)

@@ -235,16 +235,65 @@ const EXPAND_ALIASES = [
   ['columns', 'select'],
   ['fields', 'select'],
 ] as const;
+/** `text` split at each `sep` outside parentheses and quotes ("a($select=x,y),b" at ',' is two parts). */
+function splitOutside(text: string, sep: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "'") quoted = !quoted;
+    else if (!quoted && ch === '(') depth++;
+    else if (!quoted && ch === ')') depth--;
+    else if (!quoted && depth === 0 && ch === sep) {
+      parts.push(text.slice(from, i));
+      from = i + 1;
+    }
+  }
+  return [...parts, text.slice(from)];
+}
+
+const EXPAND_TEXT = /^\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$/s;
+/**
+ * An expand item written as OData's $expand ("primarycontactid($select=fullname,emailaddress1)", or the
+ * columns alone in the parentheses): the relation with its options as the item's keys ($select, $top and
+ * $orderby). Any other option ($filter, $expand) is kept under its own name, for the item's refusal to say
+ * where conditions on related rows go.
+ */
+function expandText(text: string): unknown {
+  const m = EXPAND_TEXT.exec(text);
+  if (!m) return { relation: text.trim() };
+  const inner = m[2]!.trim();
+  if (!inner.startsWith('$')) return { relation: m[1], select: inner };
+  const item: Record<string, unknown> = { relation: m[1] };
+  for (const part of splitOutside(inner, ';')) {
+    const option = /^\$(\w+)\s*=\s*(.*)$/s.exec(part.trim());
+    if (!option) return { relation: text.trim() };
+    const [, name, value] = option as unknown as [string, string, string];
+    const key = name.toLowerCase();
+    if (key === 'select') item.select = value.trim();
+    else if (key === 'top') item.top = /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+    else if (key === 'orderby') item.orderBy = value.trim();
+    else item[`$${name}`] = value.trim();
+  }
+  return item;
+}
+
 /**
  * What models write for expand where it means one thing: relationship names (one text, or a list of names)
- * with the related table's default columns, one item without its list, and other APIs' key names.
+ * with the related table's default columns, OData's $expand text, one item without its list, and other
+ * APIs' key names.
  */
 function expandAsMeant(v: unknown): unknown {
-  const list = namesIn(v);
+  const named = namesIn(v);
+  // "primarycontactid($select=fullname),contact_customer_accounts": OData's $expand, item by item
+  const list =
+    typeof named === 'string' && EXPAND_TEXT.test(splitOutside(named, ',')[0]!) ? splitOutside(named, ',') : named;
   const items = Array.isArray(list) ? list : typeof list === 'object' && list !== null ? [list] : list;
   if (!Array.isArray(items)) return items;
-  return items.map((item) => {
-    if (typeof item === 'string') return { relation: item.trim() };
+  return items.map((given) => {
+    const item = typeof given === 'string' ? expandText(given) : given;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
     const out = withNames(item, EXPAND_ALIASES) as Record<string, unknown>;
     out.select = namesIn(out.select);
