@@ -324,13 +324,46 @@ export function todayIs(words = '', now = new Date()): string {
   const named = [...words.toLowerCase().matchAll(/\b(?:sun|mon|tue|wed|thu|fri|sat)[a-z]*/g)]
     .map((m) => WEEKDAYS.findIndex((d) => d.toLowerCase().startsWith(m[0])))
     .find((w) => w >= 0);
-  if (named === undefined) return said + (timeOfDay(words, now) ?? '');
+  if (named === undefined) return said + (yearlessDay(words, today) ?? timeOfDay(words, now) ?? '');
   const ahead = (named - dow + 7) % 7 || 7;
   const day = (n: number) => isoDay(today + n * DAY);
   return (
     `${said}; ${WEEKDAYS[named]}: the last was ${day(ahead - 7 === 0 ? -7 : ahead - 7)}, ` +
     `${ahead === 7 ? 'today is one, ' : ''}the coming one is ${day(ahead)}, the one after ${day(ahead + 7)}`
   );
+}
+
+/**
+ * "Dec 15", "15th of December": a day and month without the year, which is the coming one to most users and
+ * a past one in a note of what happened: its date on each side of today, for the model to pick (not guessed
+ * here, as "next Friday" is not). Undefined where the words name no such day.
+ */
+function yearlessDay(words: string, today: number): string | undefined {
+  const t = words.trim().toLowerCase();
+  const dayFirst = /^(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)\.?$/.exec(t);
+  const monthFirst = /^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?$/.exec(t);
+  const [day, name] = dayFirst ? [dayFirst[1]!, dayFirst[2]!] : monthFirst ? [monthFirst[2]!, monthFirst[1]!] : [];
+  if (!name || name.length < 3) return undefined;
+  const month = MONTH_NAMES.findIndex((m) => m.startsWith(name));
+  if (month < 0) return undefined;
+  const year = new Date(today).getUTCFullYear();
+  // the day in a year, where that year's month has it (29 February)
+  const on = (y: number) => {
+    const d = Date.UTC(y, month, Number(day));
+    return new Date(d).getUTCDate() === Number(day) ? d : undefined;
+  };
+  const days = [year - 4, year - 3, year - 2, year - 1, year, year + 1, year + 2, year + 3, year + 4]
+    .map(on)
+    .filter((d): d is number => d !== undefined);
+  if (!days.length) return undefined;
+  const last = days.filter((d) => d < today).at(-1);
+  const coming = days.find((d) => d > today);
+  const label = `${Number(day)} ${MONTH_NAMES[month]![0]!.toUpperCase()}${MONTH_NAMES[month]!.slice(1)}`;
+  return `; ${label}: ${[
+    ...(last !== undefined ? [`the last was ${isoDay(last)}`] : []),
+    ...(days.includes(today) ? ['today is one'] : []),
+    ...(coming !== undefined ? [`the coming one is ${isoDay(coming)}`] : []),
+  ].join(', ')}`;
 }
 
 /**

@@ -182,6 +182,22 @@ describe('today, as said to a model that must work a date out (Tuesday 1 Decembe
     expect(todayIs('last Mon', now)).toMatch(/; Monday: the last was 2026-11-30, the coming one is 2026-12-07,/);
   });
 
+  it('gives a day and month without the year ("Dec 15") its dates on each side of today, never one guessed', () => {
+    expect(todayIs('Dec 15', now)).toBe(
+      'today is Tuesday 2026-12-01 (UTC); 15 December: the last was 2025-12-15, the coming one is 2026-12-15',
+    );
+    expect(todayIs('10th of January', now)).toMatch(
+      /; 10 January: the last was 2026-01-10, the coming one is 2027-01-10$/,
+    );
+    expect(todayIs('December 1st', now)).toMatch(
+      /; 1 December: the last was 2025-12-01, today is one, the coming one is 2027-12-01$/,
+    );
+    // a day only some years have, and a day no month has
+    expect(todayIs('29 Feb', now)).toMatch(/; 29 February: the last was 2024-02-29, the coming one is 2028-02-29$/);
+    expect(todayIs('31 November', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+    expect(todayIs('the 15th', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
+  });
+
   it('a day in words with a time ("tomorrow 10am") is that day, the time written out and asked for its zone', () => {
     expect(todayIs('tomorrow 10am', now)).toBe(
       "today is Tuesday 2026-12-01 (UTC); tomorrow is 2026-12-02, and 10:00 is a different moment in each time zone: 2026-12-02T10:00:00Z is 10:00 UTC, or give the user's offset (2026-12-02T10:00:00+01:00 for UTC+1)",
