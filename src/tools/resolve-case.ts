@@ -104,7 +104,10 @@ export const resolveCase = defineTool({
     if (before.statecode !== ACTIVE)
       throw badInput(
         `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
-        'Reactivate it in Dynamics first, or leave it cancelled.',
+        // the way back where this server may take it: reopening is an update of the case's state
+        ctx.policy.canWrite('incident', 'statecode')
+          ? 'Only if the user wants it reopened: update_record with {"statecode": "Active"} first, then resolve it; otherwise leave it cancelled.'
+          : 'Reactivate it in Dynamics first, or leave it cancelled.',
       );
     const status = stateReason(model, RESOLVED, args.status, {
       byDefault: 5,

@@ -235,7 +235,7 @@ describe('resolve_case', () => {
     const since = emu.requests().length;
     const r = await h.call('resolve_case', { id: String(cancelled.incidentid), resolution: 'x' });
     expect(textOf(r)).toBe(
-      `Error (bad_input): Case ${cancelled.ticketnumber} is cancelled, not open: a cancelled case cannot be resolved.\nHow to fix: Reactivate it in Dynamics first, or leave it cancelled.`,
+      `Error (bad_input): Case ${cancelled.ticketnumber} is cancelled, not open: a cancelled case cannot be resolved.\nHow to fix: Only if the user wants it reopened: update_record with {"statecode": "Active"} first, then resolve it; otherwise leave it cancelled.`,
     );
     const missing = await h.call('resolve_case', { id: '00000000-0000-4000-8000-00000000abcd', resolution: 'x' });
     expect(textOf(missing)).toMatch(
@@ -243,6 +243,19 @@ describe('resolve_case', () => {
     );
     expect(closes(since)).toEqual([]);
     expect(resolutionsOf(cancelled.incidentid)).toEqual([]);
+    // where the policy keeps the case's state from this server, the way back is Dynamics itself
+    const policy = builtInPolicyWith('no-case-states', (e) => ({
+      ...e,
+      incident: { ...e.incident!, write: e.incident!.write!.filter((c) => c !== 'statecode' && c !== 'statuscode') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const kept = await strict.call('resolve_case', { id: String(cancelled.incidentid), resolution: 'x' });
+      expect(textOf(kept)).toMatch(/How to fix: Reactivate it in Dynamics first, or leave it cancelled\.$/);
+    } finally {
+      await strict.close();
+    }
+    expect(closes(since)).toEqual([]);
   });
 
   it('a policy that does not let resolutions be written refuses it before anything is sent; read-only does not list it', async () => {
