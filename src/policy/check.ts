@@ -173,6 +173,22 @@ export class ReadChecker {
         );
       // a lookup path (parentcustomerid/name) where a column belongs: the lookup already carries the name
       const lookup = name.includes('/') ? entity.columns.get(name.split('/')[0]!.trim().toLowerCase()) : undefined;
+      // a lookup that may point at several tables (a contact's company, a case's customer): the path names
+      // the table through its own navigation property (parentcustomerid_account/telephone1), as Dataverse's do
+      const typed = lookup
+        ? [...entity.singleNavs.values()].filter(
+            (n) =>
+              n.attribute === lookup.logicalName && this.policy.canFollow(entity.logicalName, n.navigationProperty),
+          )
+        : [];
+      const rest = name.slice(name.indexOf('/') + 1).trim();
+      if (lookup && isLookupType(lookup.type) && typed.length > 1)
+        throw new DynamicsMcpError(
+          'bad_input',
+          `'${name}': ${lookup.logicalName} may point at ${typed.map((n) => `a${/^[aeiou]/.test(n.target) ? 'n' : ''} ${n.target}`).join(' or ')}, so the path names which.`,
+          `Write ${typed.map((n) => `'${n.navigationProperty}/${rest}'`).join(' or ')} (both may be listed: a row has the one its ${lookup.logicalName} points at).`,
+          { retryable: false },
+        );
       if (lookup && isLookupType(lookup.type))
         throw new DynamicsMcpError(
           'bad_input',

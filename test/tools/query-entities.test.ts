@@ -2029,13 +2029,27 @@ describe('query_entities', () => {
       expect(Object.keys(r).sort()).toEqual(['fullname', 'id', 'parentcustomerid']);
       expect(r.parentcustomerid).toMatchObject({ id: (row.parentcustomerid as { id: string }).id });
     }
-    // another column through a lookup that points at two tables: refused, saying what to write
+    // another column through a lookup that points at two tables: refused, naming the paths that say which
+    // table (the lookup's own navigation properties), and what they write works
     const other = await h.call('query_entities', {
       entity: 'contact',
       select: ['fullname', 'parentcustomerid/telephone1'],
     });
-    expect(textOf(other)).toMatch(/'parentcustomerid\/telephone1' is a path through the lookup 'parentcustomerid'/);
-    expect(textOf(other)).toMatch(/For other columns of the related record, use "expand"/);
+    expect(textOf(other)).toBe(
+      "Error (bad_input): 'parentcustomerid/telephone1': parentcustomerid may point at an account or a contact, so the path names which.\nHow to fix: Write 'parentcustomerid_account/telephone1' or 'parentcustomerid_contact/telephone1' (both may be listed: a row has the one its parentcustomerid points at).",
+    );
+    const typed = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname', 'parentcustomerid_account/telephone1', 'parentcustomerid_contact/telephone1'],
+      where: { parentcustomerid: { notNull: true } },
+      top: 3,
+    });
+    expect(typed.isError, textOf(typed)).toBeFalsy();
+    for (const r of typed.structuredContent.records) {
+      const company = (emu.rows('contact').find((c) => c.contactid === r.id)!.parentcustomerid as { id: string }).id;
+      const account = emu.rows('account').find((a) => a.accountid === company)!;
+      expect(r.parentcustomerid_account).toMatchObject({ id: company, telephone1: account.telephone1 });
+    }
   });
 
   it("a related record's column selected as a path comes back in an expansion of its lookup, with the record's name", async () => {
