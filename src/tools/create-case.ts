@@ -34,7 +34,7 @@ export const createCase = defineTool({
             objectErrors(
               'customer is an object: {"accountName":"Contoso"}, {"accountId":"<GUID>"} or {"contactId":"<GUID>"}.',
               (keys) =>
-                `customer names an account by accountId or accountName, or a contact by contactId, not ${keys}.`,
+                `customer names an account by accountId or accountName, a contact by contactId, or both, not ${keys}.`,
               'customer is required: the account or contact the case is for, {"accountName":"Contoso"}, {"accountId":"<GUID>"} or {"contactId":"<GUID>"}.',
             ),
           ),
@@ -81,6 +81,10 @@ export const createCase = defineTool({
         accountId: 'customer',
         accountName: 'customer',
         customerid: 'customer',
+        // the person who raised it goes in customer, beside the account
+        contact: 'customer',
+        contactId: 'customer',
+        primarycontactid: 'customer',
         subject: 'title',
         prioritycode: 'priority',
         severity: 'priority',
@@ -184,6 +188,9 @@ function customerAsMeant(v: unknown): unknown {
     ['id', 'accountId'],
     ['accountid', 'accountId'],
     ['contactid', 'contactId'],
+    // the case's Contact beside its account, as the case form and the Web API name it
+    ['contact', 'contactId'],
+    ['primarycontactid', 'contactId'],
     // a contact by name or address, as accountName names an account: looked for among contacts alone
     ['contactName', 'contactId'],
     ['contactEmail', 'contactId'],

@@ -202,6 +202,23 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(elsewhere)).toContain(
       `(contact ${person.fullname}, a contact of ${employer.name}, not of ${other.name}): https://`,
     );
+    // the Contact as the case form and the Web API name it, inside customer; beside it, pointed inside
+    const named = await h.call('create_case', {
+      title: 'Badge reader offline again',
+      customer: { name: String(employer.name), contact: String(person.fullname) },
+    });
+    expect(named.isError, textOf(named)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === named.structuredContent.id)).toMatchObject({
+      primarycontactid: { id: person.contactid },
+    });
+    const beside = await h.call('create_case', {
+      title: 'Badge reader offline again',
+      customer: String(employer.name),
+      primarycontactid: String(person.fullname),
+    });
+    expect(textOf(beside)).toMatch(
+      /^Error \(bad_input\): create_case has no argument 'primarycontactid' \(use 'customer'\)\./,
+    );
     // a contact that is not found opens nothing
     const cases = emu.rows('incident').length;
     const missing = await h.call('create_case', {
@@ -515,7 +532,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       [
         'create_case',
         { title: 'x', customer: { accountName: 'Contoso', email: 'a@b.example' } },
-        "customer names an account by accountId or accountName, or a contact by contactId, not 'email'.",
+        "customer names an account by accountId or accountName, a contact by contactId, or both, not 'email'.",
       ],
       ['update_record', { entity: 'account', id, values: [['name', 'x']] }, 'values is an object of column'],
       [
