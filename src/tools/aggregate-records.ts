@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
+import type { Condition } from '../dynamics/conditions.js';
 import { WEEKDAYS } from '../dynamics/fiscal.js';
 import { badInput } from '../errors.js';
 import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js';
@@ -218,11 +219,17 @@ export const aggregateRecords = defineTool({
       const unit = `${kept.length} ${period.unit}${kept.length === 1 ? '' : 's'}`;
       const range = kept.length > 1 ? `${kept[0]!.label} to ${kept.at(-1)!.label}` : kept[0]?.label;
       const weeks = period.unit === 'week' ? ` (weeks start on ${WEEKDAYS[calendar.weekStart ?? 0]})` : '';
+      // "last 30 days" by week: the first week is labelled by its Sunday but holds the days from 30 days ago
+      // only, and a trend read off it looks like a fall; said where the conditions limit the grouped column
+      const partial =
+        kept.length && (limits(conditions, period.column.logicalName) || mentions(filter, period.column.logicalName))
+          ? `; where limits ${period.column.logicalName}, so the first and last ${period.unit}s may hold only some of their days`
+          : '';
       order = !kept.length
         ? 'no records match'
         : plain.length
-          ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}`
-          : `${unit}${weeks}: ${range}, earliest first`;
+          ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}${partial}`
+          : `${unit}${weeks}: ${range}, earliest first${partial}`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
       const rows = await ctx.client.aggregate(model.logicalName, steps(), {
@@ -390,3 +397,16 @@ function moneyNote(model: EntityModel, items: AggregateItem[], readable: (e: str
   const hidden = mixed.filter((c) => !base.includes(c));
   return `${base.length ? ` ${names(base)}: each record's own currency, taken as plain numbers; ${names(base, '_base')} is in the base currency.` : ''}${hidden.length ? ` ${names(hidden)}: each record's own currency, taken as plain numbers (so different currencies are added as if one); this server's policy does not let the model read ${names(hidden, '_base')}, the amount in the base currency.` : ''}`;
 }
+
+/** Whether a condition limits `column` anywhere in its tree (a period's first and last groups may be partial). */
+function limits(c: Condition | undefined, column: string): boolean {
+  if (!c) return false;
+  if ('and' in c) return c.and.some((x) => limits(x, column));
+  if ('or' in c) return c.or.some((x) => limits(x, column));
+  if ('not' in c) return limits(c.not, column);
+  return typeof c.column === 'string' && c.column.trim().toLowerCase() === column;
+}
+
+/** Whether OData filter text names `column`. */
+const mentions = (filter: string | undefined, column: string) =>
+  !!filter && new RegExp(`(^|[^\\w/])${column}([^\\w/]|$)`, 'i').test(filter);

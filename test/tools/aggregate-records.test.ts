@@ -660,6 +660,35 @@ describe('aggregate_records', () => {
       );
     });
 
+    // "leads in the last 30 days by week": the first week holds only the days from 30 days ago, and read as a
+    // week it looks like a fall; the answer says so wherever the conditions limit the grouped column
+    it('per period under a condition on the same column: the first and last periods are said to be possibly partial', async () => {
+      const limited = await h.call('aggregate_records', {
+        entity: 'lead',
+        where: { createdon: 'last 90 days' },
+        groupBy: 'createdon by month',
+      });
+      expect(limited.isError, textOf(limited)).toBeFalsy();
+      expect(limited.structuredContent.groups.length).toBeGreaterThan(0);
+      expect(textOf(limited)).toMatch(
+        /^lead by createdon_month: \d+ months?: .*, earliest first; where limits createdon, so the first and last months may hold only some of their days\.$/m,
+      );
+      const asText = await h.call('aggregate_records', {
+        entity: 'lead',
+        where: 'createdon ge 2000-01-01',
+        groupBy: 'createdon by year',
+      });
+      expect(textOf(asText)).toContain('where limits createdon, so the first and last years may hold only some');
+      // other conditions leave the periods whole: nothing is said
+      const other = await h.call('aggregate_records', {
+        entity: 'lead',
+        where: { statecode: 'Open' },
+        groupBy: 'createdon by year',
+      });
+      expect(other.isError, textOf(other)).toBeFalsy();
+      expect(textOf(other)).not.toContain('where limits');
+    });
+
     it('no matching records: no periods, said so', async () => {
       const r = await h.call('aggregate_records', {
         entity: 'lead',
