@@ -6,6 +6,7 @@ import {
   fiscalQuarter,
   fiscalYearOffset,
   fiscalYearSpan,
+  namedFiscalYear,
   namedQuarter,
   type OrgCalendar,
   quarterOffset,
@@ -358,6 +359,9 @@ export function quarterInWords(
   // a quarter by its name ("FY2027 Q1", as pipeline_summary's answers print it)
   const named = typeof v === 'string' ? namedQuarter(v, fiscal, today) : undefined;
   if (named) return named;
+  // a fiscal year by its name ("FY2027")
+  const year = typeof v === 'string' ? namedFiscalYear(v, fiscal) : undefined;
+  if (year) return year;
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
   const years = fiscalYearOffset(v);
   return years === undefined ? undefined : fiscalYearSpan(today, fiscal, years);

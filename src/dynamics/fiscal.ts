@@ -99,6 +99,30 @@ export function comingQuarter(text: string, f: OrgCalendar | number, today = new
   return namedQuarter(text, f, new Date(Date.UTC(today.getUTCFullYear() + 1, today.getUTCMonth(), 1)));
 }
 
+/**
+ * A fiscal year by its name ("FY2027", "FY 27", "fiscal year 2027", as pipeline_summary's answers name years):
+ * its first and last day. The name is the year it starts or ends in, as the organisation names years
+ * (namedQuarter reads a quarter's year the same way).
+ */
+export function namedFiscalYear(text: string, f: OrgCalendar | number): FiscalQuarter | undefined {
+  const m = /^(?:FY ?|FISCAL (?:YEAR )?)(\d{4}|\d{2})$/.exec(
+    text
+      .trim()
+      .toUpperCase()
+      .replace(/[\s_-]+/g, ' '),
+  );
+  if (!m) return undefined;
+  const fy = fiscalYear(f);
+  const named = m[1]!.length === 2 ? 2000 + Number(m[1]) : Number(m[1]);
+  const yearOfStart = fiscalYearName(named, fy) === named ? named : named - 1;
+  const iso = (d: number) => new Date(d).toISOString().slice(0, 10);
+  return {
+    from: iso(Date.UTC(yearOfStart, fy.startMonth - 1, 1)),
+    to: iso(Date.UTC(yearOfStart + 1, fy.startMonth - 1, 0)),
+    label: `FY${named}`,
+  };
+}
+
 /** The fiscal year holding `day`, or the one `offset` years before or after it: its first and last day and name. */
 export function fiscalYearSpan(day: Date, f: OrgCalendar | number, offset = 0): FiscalQuarter {
   const { startMonth } = fiscalYear(f);
@@ -127,7 +151,7 @@ export function namesFiscalPeriod(v: unknown): boolean {
   return (
     quarterOffset(v, true) !== undefined ||
     fiscalYearOffset(v) !== undefined ||
-    (typeof v === 'string' && namedQuarter(v, 1) !== undefined)
+    (typeof v === 'string' && (namedQuarter(v, 1) !== undefined || namedFiscalYear(v, 1) !== undefined))
   );
 }
 

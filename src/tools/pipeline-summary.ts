@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
 import type { Condition } from '../dynamics/conditions.js';
-import { comingQuarter, fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '../dynamics/fiscal.js';
+import {
+  comingQuarter,
+  fiscalQuarter,
+  namedFiscalYear,
+  namedQuarter,
+  type OrgCalendar,
+  quarterOffset,
+} from '../dynamics/fiscal.js';
 import { periodDays, todayIs } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -95,7 +102,7 @@ export const pipelineSummary = defineTool({
                 (q) => (QUARTER_NAMED as readonly string[]).includes(q) || !!namedQuarter(q, 1) || !!spanOf(q, 1),
                 {
                   error:
-                    'quarter is "this", "last", "next", a fiscal quarter by name ("Q4" of this fiscal year, "FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
+                    'quarter is "this", "last", "next", a fiscal quarter or year by name ("Q4" of this fiscal year, "FY2027 Q1", "FY2027") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
                 },
               ),
           )
@@ -187,7 +194,8 @@ export const pipelineSummary = defineTool({
     const fq =
       named >= 0
         ? fiscalQuarter(new Date(), calendar, named - 1)
-        : (namedQuarter(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
+        : (namedQuarter(args.quarter!, calendar) ??
+          namedFiscalYear(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
     // a period in words given as from or to: its first or last day, by the organisation's calendar
     const given = (v: string | undefined, end: 'from' | 'to') =>
       v === undefined || ISO_DAY.safeParse(v).success ? v : spanOf(v, calendar)?.[end];

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fiscalQuarter, namedQuarter } from '../../src/dynamics/fiscal.js';
+import { fiscalQuarter, namedFiscalYear, namedQuarter } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -193,6 +193,39 @@ describe('pipeline_summary', () => {
       label: 'FY2025 Q1',
     });
     for (const no of ['Q5 2026', 'Q5', 'Q', '2026', 'first quarter']) expect(namedQuarter(no, 1), no).toBeUndefined();
+    // a fiscal year by its name, under the organisation's naming: FY2027 from July is July 2026 to June 2027
+    // where years are named by their end, July 2027 to June 2028 where by their start
+    for (const name of ['FY2027', 'fy27', 'FY 2027', 'fiscal year 2027', 'Fiscal 2027'])
+      expect(namedFiscalYear(name, july), name).toEqual({ from: '2026-07-01', to: '2027-06-30', label: 'FY2027' });
+    expect(namedFiscalYear('FY2027', { startMonth: 7, namedByEnd: false })).toEqual({
+      from: '2027-07-01',
+      to: '2028-06-30',
+      label: 'FY2027',
+    });
+    expect(namedFiscalYear('FY2027', 1)).toEqual({ from: '2027-01-01', to: '2027-12-31', label: 'FY2027' });
+    for (const no of ['2027', 'FY', 'FY2027 Q1', 'next fiscal year'])
+      expect(namedFiscalYear(no, 1), no).toBeUndefined();
+  });
+
+  it('a fiscal year by its name ("FY2027") is the same days in pipeline_summary and in a condition', async () => {
+    const fy = namedFiscalYear(`FY${new Date().getUTCFullYear() + 1}`, 1)!;
+    const r = await h.call('pipeline_summary', { quarter: fy.label, topDeals: 0 });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.period).toEqual(fy);
+    const listed = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { estimatedclosedate: fy.label.toLowerCase(), statecode: 'Open' },
+      count: true,
+      top: 1,
+    });
+    expect(listed.structuredContent?.totalCount, textOf(listed)).toBe(r.structuredContent.totals.count);
+    const open = emu
+      .rows('opportunity')
+      .filter(
+        (o) => o.statecode === 0 && String(o.estimatedclosedate) >= fy.from && String(o.estimatedclosedate) <= fy.to,
+      );
+    expect(r.structuredContent.totals.count).toBe(open.length);
+    expect(open.length).toBeGreaterThan(0);
   });
 
   it('query_entities reads "this quarter", "last quarter" and "next quarter" as the quarters pipeline_summary counts', async () => {
@@ -251,7 +284,7 @@ describe('pipeline_summary', () => {
     );
     const other = await h.call('pipeline_summary', { quarter: 'Q5' });
     expect(textOf(other)).toContain(
-      'quarter is "this", "last", "next", a fiscal quarter by name ("Q4" of this fiscal year, "FY2027 Q1") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
+      'quarter is "this", "last", "next", a fiscal quarter or year by name ("Q4" of this fiscal year, "FY2027 Q1", "FY2027") or a period in words ("this month", "this fiscal year", "2026"); for other days give "from" and "to".',
     );
     // a quarter by its number alone is that quarter of this fiscal year, whatever the year's name ("the Q3 pipeline")
     const current = fiscalQuarter(new Date(), 1);
@@ -314,7 +347,7 @@ describe('pipeline_summary', () => {
     expect(next.structuredContent.period).toEqual(fiscalQuarter(new Date(), 1, 1));
     // words with one end only, or beside "quarter", are refused
     const older = await h.call('pipeline_summary', { quarter: 'older than 30 days' });
-    expect(textOf(older)).toContain('quarter is "this", "last", "next", a fiscal quarter by name');
+    expect(textOf(older)).toContain('quarter is "this", "last", "next", a fiscal quarter or year by name');
     const both = await h.call('pipeline_summary', { quarter: 'next', period: 'this month' });
     expect(textOf(both)).toMatch(/^Error \(bad_input\): pipeline_summary has no argument 'period' \(use 'quarter'\)/);
   });
