@@ -10,6 +10,7 @@ import {
   namedQuarter,
   type OrgCalendar,
   quarterOffset,
+  quartersAround,
 } from './fiscal.js';
 
 /**
@@ -362,6 +363,9 @@ export function quarterInWords(
   // a fiscal year by its name ("FY2027")
   const year = typeof v === 'string' ? namedFiscalYear(v, fiscal) : undefined;
   if (year) return year;
+  // "next 2 quarters", "last four quarters": whole fiscal quarters after or before this one
+  const several = quartersAround(v, fiscal, today);
+  if (several) return several;
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
   const years = fiscalYearOffset(v);
   return years === undefined ? undefined : fiscalYearSpan(today, fiscal, years);

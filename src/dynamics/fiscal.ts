@@ -146,10 +146,35 @@ export function fiscalYearOffset(text: unknown): -1 | 0 | 1 | undefined {
   return m[1] === 'next' ? 1 : m[1] === 'last' || m[1] === 'previous' ? -1 : 0;
 }
 
+const COUNTS: ReadonlyMap<string, number> = new Map([
+  ['two', 2],
+  ['three', 3],
+  ['four', 4],
+]);
+/** "next 2 quarters", "the last three fiscal quarters", "past 4 quarters" */
+const SEVERAL_QUARTERS = /^(?:the )?(last|past|previous|next) (\d|two|three|four) (?:fiscal )?quarters$/;
+
+/**
+ * Several whole fiscal quarters before or after the current one ("next 2 quarters": the two after this one, as
+ * "next quarter" is the one after it; "last 4 quarters": the four before it), first day to last, named by
+ * their first and last quarters. At most eight; undefined for other words.
+ */
+export function quartersAround(text: unknown, f: OrgCalendar | number, today = new Date()): FiscalQuarter | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = SEVERAL_QUARTERS.exec(text.trim().toLowerCase().replace(/\s+/g, ' '));
+  const n = m ? (COUNTS.get(m[2]!) ?? Number(m[2])) : 0;
+  if (!m || n < 1 || n > 8) return undefined;
+  const ahead = m[1] === 'next';
+  const first = fiscalQuarter(today, f, ahead ? 1 : -n);
+  const last = fiscalQuarter(today, f, ahead ? n : -1);
+  return { from: first.from, to: last.to, label: n === 1 ? first.label : `${first.label} to ${last.label}` };
+}
+
 /** Whether a condition's value names a fiscal period (a quarter, or a fiscal year): it needs the fiscal year. */
 export function namesFiscalPeriod(v: unknown): boolean {
   return (
     quarterOffset(v, true) !== undefined ||
+    quartersAround(v, 1) !== undefined ||
     fiscalYearOffset(v) !== undefined ||
     (typeof v === 'string' && (namedQuarter(v, 1) !== undefined || namedFiscalYear(v, 1) !== undefined))
   );

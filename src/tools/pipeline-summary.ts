@@ -8,6 +8,7 @@ import {
   namedQuarter,
   type OrgCalendar,
   quarterOffset,
+  quartersAround,
 } from '../dynamics/fiscal.js';
 import { periodDays, todayIs } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
@@ -195,7 +196,8 @@ export const pipelineSummary = defineTool({
       named >= 0
         ? fiscalQuarter(new Date(), calendar, named - 1)
         : (namedQuarter(args.quarter!, calendar) ??
-          namedFiscalYear(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
+          namedFiscalYear(args.quarter!, calendar) ??
+          quartersAround(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
     // a period in words given as from or to: its first or last day, by the organisation's calendar
     const given = (v: string | undefined, end: 'from' | 'to') =>
       v === undefined || ISO_DAY.safeParse(v).success ? v : spanOf(v, calendar)?.[end];

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fiscalQuarter, namedFiscalYear, namedQuarter } from '../../src/dynamics/fiscal.js';
+import { fiscalQuarter, namedFiscalYear, namedQuarter, quartersAround } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -205,6 +205,20 @@ describe('pipeline_summary', () => {
     expect(namedFiscalYear('FY2027', 1)).toEqual({ from: '2027-01-01', to: '2027-12-31', label: 'FY2027' });
     for (const no of ['2027', 'FY', 'FY2027 Q1', 'next fiscal year'])
       expect(namedFiscalYear(no, 1), no).toBeUndefined();
+    // several whole quarters after or before this one, as "next quarter" is the one after it
+    expect(quartersAround('next 2 quarters', july, december)).toEqual({
+      from: '2027-01-01',
+      to: '2027-06-30',
+      label: 'FY2027 Q3 to FY2027 Q4',
+    });
+    expect(quartersAround('the last four fiscal quarters', 1, december)).toEqual({
+      from: '2025-10-01',
+      to: '2026-09-30',
+      label: 'FY2025 Q4 to FY2026 Q3',
+    });
+    expect(quartersAround('past 1 quarters', 1, december)).toEqual(fiscalQuarter(december, 1, -1));
+    for (const no of ['next 9 quarters', 'next 0 quarters', 'next quarters', 'this 2 quarters'])
+      expect(quartersAround(no, 1, december), no).toBeUndefined();
   });
 
   it('a fiscal year by its name ("FY2027") is the same days in pipeline_summary and in a condition', async () => {
@@ -226,6 +240,17 @@ describe('pipeline_summary', () => {
       );
     expect(r.structuredContent.totals.count).toBe(open.length);
     expect(open.length).toBeGreaterThan(0);
+    // so are several quarters in words, in the tool and in a condition
+    const two = quartersAround('next 2 quarters', 1)!;
+    const ahead = await h.call('pipeline_summary', { quarter: 'next two quarters', topDeals: 0 });
+    expect(ahead.structuredContent.period).toEqual(two);
+    const inThem = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { estimatedclosedate: 'next 2 quarters', statecode: 'Open' },
+      count: true,
+      top: 1,
+    });
+    expect(inThem.structuredContent?.totalCount, textOf(inThem)).toBe(ahead.structuredContent.totals.count);
   });
 
   it('query_entities reads "this quarter", "last quarter" and "next quarter" as the quarters pipeline_summary counts', async () => {
