@@ -61,7 +61,9 @@ export function createLogger(
       },
       serializers: {
         err: (e: unknown) => {
-          const s = pino.stdSerializers.err(e as Error);
+          // the log formatter runs first and has already made an Error its type, message and code
+          if (!(e instanceof Error)) return e;
+          const s = pino.stdSerializers.err(e);
           return scrubber.scrubDeep({ type: s.type, message: s.message, code: (s as { code?: unknown }).code });
         },
       },

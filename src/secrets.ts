@@ -39,6 +39,12 @@ export class SecretScrubber {
   scrubDeep<T>(value: T, maxDepth = 8, depth = 0): T {
     if (typeof value === 'string') return this.scrub(value) as T;
     if (depth > maxDepth || value === null || typeof value !== 'object') return value;
+    // an Error's name and message are not its own enumerable keys: copied key by key it would be {} (and the
+    // log of an unexpected failure would say nothing); as the logger's err serializer keeps it
+    if (value instanceof Error) {
+      const code = (value as { code?: unknown }).code;
+      return { type: value.name, message: this.scrub(value.message), ...(code !== undefined ? { code } : {}) } as T;
+    }
     if (Array.isArray(value)) return value.map((v) => this.scrubDeep(v, maxDepth, depth + 1)) as T;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>))

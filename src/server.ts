@@ -109,7 +109,9 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
   const writers = readOnly ? toolsFor(false).flatMap((t) => (t.writes ? [t.name] : [])) : [];
   const why = shared.policy.readOnly ? 'this server is read-only' : "this session's credentials grant reading only";
   (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
-    sdkToolError(deps.scrubber.scrub(message), names, { writers, why });
+    sdkToolError(deps.scrubber.scrub(message), names, { writers, why }) ??
+    // logged with a reference, as the error boundary answers any failure it does not know; never the raw text
+    toToolResult(new Error(message), 'tools/call', deps.log, deps.scrubber);
   // one child logger per tool for this server (one session): pino runs its redaction over a child's bindings
   // when it is made, ~7 KB of garbage per call that under load is promoted with the calls in flight
   const toolLogs = new Map<string, Logger>();

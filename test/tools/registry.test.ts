@@ -244,4 +244,29 @@ describe('tool registry', () => {
       expect(refused, `${tool.name}: some changes must be refused`).toBeGreaterThan(0);
     }
   });
+
+  // the SDK checks the arguments before the tool runs, outside the tool's error boundary: a check that throws
+  // there (a bug, as "H1" once was in pipeline_summary's period words) came back as the bare exception text
+  it("a failure where the tool's error boundary does not reach is answered as unexpected, with a logged reference", async () => {
+    const tool = ALL_TOOLS.find((t) => t.name === 'describe_entity')! as unknown as { inputSchema: unknown };
+    const schema = tool.inputSchema;
+    tool.inputSchema = z.preprocess(() => {
+      throw new TypeError("Cannot read properties of undefined (reading 'from')");
+    }, z.object({}));
+    const broken = await connectInMemory(emu);
+    try {
+      const r = await broken.call('describe_entity', { entity: 'account' });
+      expect(r.isError).toBe(true);
+      const text = textOf(r);
+      expect(text).toMatch(
+        /^Error \(internal\): dynamics-mcp failed unexpectedly \(reference (\w+)\)\. How to fix: try again; if it repeats, report the reference to the administrator\.$/,
+      );
+      const ref = /reference (\w+)/.exec(text)![1]!;
+      const logged = broken.logs.find((l) => l.includes(ref));
+      expect(logged).toContain('Cannot read properties of undefined');
+    } finally {
+      tool.inputSchema = schema;
+      await broken.close();
+    }
+  });
 });

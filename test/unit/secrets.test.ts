@@ -63,3 +63,24 @@ describe('SecretScrubber.scrub: credentials we never registered', () => {
     expect(scrubber.scrub(text)).toBe(text);
   });
 });
+
+describe('the logger: an error logged says what failed, its secrets scrubbed', () => {
+  it('logs an Error as its type, message and code (not {}), with a known secret redacted', async () => {
+    const { createLogger } = await import('../../src/logging.js');
+    const { Writable } = await import('node:stream');
+    const scrubber = new SecretScrubber();
+    scrubber.register('abc8Q~client-secret-value');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger('info', scrubber, { pretty: false, destination: sink });
+    const err = Object.assign(new TypeError('token abc8Q~client-secret-value was undefined'), { code: 'E_X' });
+    log.error({ ref: 'r1', err }, 'unexpected error');
+    const entry = JSON.parse(lines[0]!);
+    expect(entry.err).toEqual({ type: 'TypeError', message: 'token [redacted] was undefined', code: 'E_X' });
+  });
+});

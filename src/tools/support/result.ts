@@ -112,13 +112,13 @@ const NO_SUCH_TOOL = /^MCP error -32602: Tool (.+) not found$/;
  * What the SDK answers itself, before a tool runs (McpServer.createToolError): arguments the tool's schema
  * refuses ("MCP error -32602: Input validation error: Invalid arguments for tool x: <issue> at <path>", one
  * line per issue) and a tool that does not exist, said as every other refusal is: "Error (bad_input): …" and
- * how to fix it. Anything else it sends is passed on as it is.
+ * how to fix it. Anything else is undefined, for the caller to answer as an unexpected failure.
  */
 export function sdkToolError(
   message: string,
   tools: readonly string[],
   readOnly?: { writers: readonly string[]; why: string },
-): CallToolResult {
+): CallToolResult | undefined {
   const text = (lines: string[]) => ({ isError: true, content: [{ type: 'text' as const, text: lines.join('\n') }] });
   const refused = ARGUMENTS_REFUSED.exec(message);
   if (refused) {
@@ -149,5 +149,7 @@ export function sdkToolError(
       `Error (bad_input): There is no tool '${missing[1]}'.`,
       `How to fix: Use one of this server's tools: ${tools.join(', ')}.`,
     ]);
-  return text([message]);
+  // anything else failed where the tool's own error boundary does not reach (a check inside an argument's
+  // schema that threw, a result that did not match the output schema): the caller answers it as unexpected
+  return undefined;
 }
