@@ -7,6 +7,7 @@ import {
   fiscalYearOffset,
   fiscalYearSpan,
   namedFiscalYear,
+  namedHalf,
   namedQuarter,
   type OrgCalendar,
   quarterOffset,
@@ -364,7 +365,7 @@ export function quarterInWords(
   const year = typeof v === 'string' ? namedFiscalYear(v, fiscal) : undefined;
   if (year) return year;
   // "next 2 quarters", "last four quarters": whole fiscal quarters after or before this one
-  const several = quartersAround(v, fiscal, today);
+  const several = quartersAround(v, fiscal, today) ?? namedHalf(v, fiscal, today);
   if (several) return several;
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
   const years = fiscalYearOffset(v);

@@ -170,11 +170,40 @@ export function quartersAround(text: unknown, f: OrgCalendar | number, today = n
   return { from: first.from, to: last.to, label: n === 1 ? first.label : `${first.label} to ${last.label}` };
 }
 
+/**
+ * A half of a fiscal year by name ("H1", "FY2027 H2", "H1 2027", "first half", "the second half of the year"):
+ * its two quarters, first day to last. Without a year, the half of the fiscal year holding `today`, as "Q1"
+ * alone is that quarter of it.
+ */
+export function namedHalf(text: unknown, f: OrgCalendar | number, today = new Date()): FiscalQuarter | undefined {
+  if (typeof text !== 'string') return undefined;
+  const t = text
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_-]+/g, ' ');
+  const yearFirst = /^(?:FY ?(\d{4}|\d{2}) ?)?H([12])$/.exec(t);
+  const halfFirst = /^H([12]) ?(?:FY ?)?(\d{4}|\d{2})$/.exec(t);
+  const words = /^(?:THE )?(FIRST|SECOND) HALF(?: OF (?:THE |THIS )?(?:FISCAL )?YEAR)?$/.exec(t);
+  const [half, year] = yearFirst
+    ? [yearFirst[2]!, yearFirst[1]]
+    : halfFirst
+      ? [halfFirst[1]!, halfFirst[2]]
+      : words
+        ? [words[1] === 'FIRST' ? '1' : '2', undefined]
+        : [];
+  if (!half) return undefined;
+  const quarter = (q: number) => namedQuarter(year === undefined ? `Q${q}` : `FY${year} Q${q}`, f, today)!;
+  const first = quarter(half === '1' ? 1 : 3);
+  const last = quarter(half === '1' ? 2 : 4);
+  return { from: first.from, to: last.to, label: first.label.replace(/Q[13]$/, `H${half}`) };
+}
+
 /** Whether a condition's value names a fiscal period (a quarter, or a fiscal year): it needs the fiscal year. */
 export function namesFiscalPeriod(v: unknown): boolean {
   return (
     quarterOffset(v, true) !== undefined ||
     quartersAround(v, 1) !== undefined ||
+    namedHalf(v, 1) !== undefined ||
     fiscalYearOffset(v) !== undefined ||
     (typeof v === 'string' && (namedQuarter(v, 1) !== undefined || namedFiscalYear(v, 1) !== undefined))
   );

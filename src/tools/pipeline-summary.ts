@@ -5,6 +5,7 @@ import {
   comingQuarter,
   fiscalQuarter,
   namedFiscalYear,
+  namedHalf,
   namedQuarter,
   type OrgCalendar,
   quarterOffset,
@@ -197,7 +198,8 @@ export const pipelineSummary = defineTool({
         ? fiscalQuarter(new Date(), calendar, named - 1)
         : (namedQuarter(args.quarter!, calendar) ??
           namedFiscalYear(args.quarter!, calendar) ??
-          quartersAround(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
+          quartersAround(args.quarter!, calendar) ??
+          namedHalf(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
     // a period in words given as from or to: its first or last day, by the organisation's calendar
     const given = (v: string | undefined, end: 'from' | 'to') =>
       v === undefined || ISO_DAY.safeParse(v).success ? v : spanOf(v, calendar)?.[end];

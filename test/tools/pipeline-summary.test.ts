@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fiscalQuarter, namedFiscalYear, namedQuarter, quartersAround } from '../../src/dynamics/fiscal.js';
+import { fiscalQuarter, namedFiscalYear, namedHalf, namedQuarter, quartersAround } from '../../src/dynamics/fiscal.js';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -219,6 +219,21 @@ describe('pipeline_summary', () => {
     expect(quartersAround('past 1 quarters', 1, december)).toEqual(fiscalQuarter(december, 1, -1));
     for (const no of ['next 9 quarters', 'next 0 quarters', 'next quarters', 'this 2 quarters'])
       expect(quartersAround(no, 1, december), no).toBeUndefined();
+    // a half of a fiscal year: its two quarters; without a year, of the fiscal year holding today
+    for (const name of ['H1', 'h1', 'first half', 'the first half of the fiscal year'])
+      expect(namedHalf(name, july, december), name).toEqual({
+        from: '2026-07-01',
+        to: '2026-12-31',
+        label: 'FY2027 H1',
+      });
+    for (const name of ['FY2027 H2', 'H2 2027', 'h2-fy27'])
+      expect(namedHalf(name, july), name).toEqual({ from: '2027-01-01', to: '2027-06-30', label: 'FY2027 H2' });
+    expect(namedHalf('second half of the year', 1, december)).toEqual({
+      from: '2026-07-01',
+      to: '2026-12-31',
+      label: 'FY2026 H2',
+    });
+    for (const no of ['H3', 'half', 'H1 Q1', 'third half']) expect(namedHalf(no, 1, december), no).toBeUndefined();
   });
 
   it('a fiscal year by its name ("FY2027") is the same days in pipeline_summary and in a condition', async () => {
@@ -251,6 +266,9 @@ describe('pipeline_summary', () => {
       top: 1,
     });
     expect(inThem.structuredContent?.totalCount, textOf(inThem)).toBe(ahead.structuredContent.totals.count);
+    const half = await h.call('pipeline_summary', { quarter: 'H1', topDeals: 0 });
+    expect(half.isError, textOf(half)).toBeFalsy();
+    expect(half.structuredContent.period).toEqual(namedHalf('H1', 1));
   });
 
   it('query_entities reads "this quarter", "last quarter" and "next quarter" as the quarters pipeline_summary counts', async () => {
