@@ -86,7 +86,18 @@ export const queryEntities = defineTool({
         nextLink: 'cursor',
         pageToken: 'cursor',
         continuationToken: 'cursor',
+        // Dataverse takes no $skip: the next rows come from the cursor, which keeps the query's order
+        skip: 'cursor',
+        $skip: 'cursor',
+        offset: 'cursor',
+        page: 'cursor',
       },
+      notes: Object.fromEntries(
+        ['skip', '$skip', 'offset', 'page'].map((k) => [
+          k,
+          'Dataverse takes no skip or offset: the rows after a page come with the cursor that answer gave (hasMore true); call again with the same arguments and that cursor.',
+        ]),
+      ),
       // "where": "statecode eq 0 and revenue gt 1000000": models write OData text in where too
       textAs: { where: 'filter' },
     },

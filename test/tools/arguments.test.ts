@@ -33,6 +33,12 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /'filters' \(use 'where'\), 'orderby' \(use 'orderBy'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\.$/,
       () => ({ entity: 'account', filters: { column: 'name', op: 'eq', value: 'x' }, orderby: 'name' }),
     ],
+    // Dataverse takes no $skip: said, with the way the next rows come
+    [
+      'query_entities',
+      /^query_entities has no argument 'skip' \(use 'cursor'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\. Dataverse takes no skip or offset: the rows after a page come with the cursor that answer gave \(hasMore true\); call again with the same arguments and that cursor\.$/,
+      () => ({ entity: 'account', top: 5, skip: 5 }),
+    ],
     [
       'get_record',
       /^get_record has no argument 'accountid' \(use 'id'\)/,

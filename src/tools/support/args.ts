@@ -17,11 +17,14 @@ export function toolArgs<S extends z.ZodRawShape>(
     meant?: Record<string, (keyof S & string) | (keyof S & string)[]>;
     elsewhere?: string | Elsewhere<keyof S & string>;
     textAs?: Partial<Record<keyof S & string, keyof S & string>>;
+    /** what to say of an argument the tool has no equivalent for (query_entities' "skip"), by its name */
+    notes?: Record<string, string>;
   } = {},
 ) {
   const names = Object.keys(shape);
   const known = new Set(names);
   const meant = new Map(Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const notes = new Map(Object.entries(opts.notes ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const strict = z.strictObject(shape);
   // the declared types, read off the schema on the first call (not at start-up: stdio cold start)
   let types: Map<string, string> | undefined;
@@ -46,10 +49,12 @@ export function toolArgs<S extends z.ZodRawShape>(
       return use.length ? `'${k}' (use ${use.map((u) => `'${u}'`).join(' and ')})` : `'${k}'`;
     });
     const { elsewhere } = opts;
+    const noted = [...new Set(unknown.flatMap((k) => notes.get(k.toLowerCase()) ?? []))];
     ctx.addIssue({
       code: 'custom',
       message:
         `${tool} has no argument ${each.join(', ')}. Its arguments: ${names.join(', ')}.` +
+        noted.map((n) => ` ${n}`).join('') +
         (typeof elsewhere === 'string'
           ? ` ${elsewhere}`
           : elsewhere
