@@ -122,7 +122,16 @@ export const describeEntity = defineTool({
         .optional()
         .describe('Table logical name or entity set name; omit to list tables.'),
     },
-    { meant: { table: 'entity', name: 'entity', entityName: 'entity', logicalName: 'entity' } },
+    {
+      meant: { table: 'entity', name: 'entity', entityName: 'entity', logicalName: 'entity' },
+      // one column asked for (its choices, say): the table's description holds every column
+      notes: Object.fromEntries(
+        ['column', 'columns', 'attribute', 'attributes', 'field', 'fields'].map((k) => [
+          k,
+          "It describes every column of the table the policy lets you use, each with its type and a choice's values: read the one you need from it.",
+        ]),
+      ),
+    },
   ),
   outputSchema: describeEntitySchema,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },

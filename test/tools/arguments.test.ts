@@ -39,6 +39,12 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^query_entities has no argument 'skip' \(use 'cursor'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\. Dataverse takes no skip or offset: the rows after a page come with the cursor that answer gave \(hasMore true\); call again with the same arguments and that cursor\.$/,
       () => ({ entity: 'account', top: 5, skip: 5 }),
     ],
+    // one column's description asked for: the table's holds it
+    [
+      'describe_entity',
+      /^describe_entity has no argument 'columns'\. Its arguments: entity\. It describes every column of the table the policy lets you use, each with its type and a choice's values: read the one you need from it\.$/,
+      () => ({ entity: 'opportunity', columns: ['statecode'] }),
+    ],
     [
       'get_record',
       /^get_record has no argument 'accountid' \(use 'id'\)/,
