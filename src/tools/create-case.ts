@@ -454,7 +454,11 @@ async function open(
  */
 async function elsewhereEmployed(ctx: ToolContext, person: Customer, account: Customer): Promise<string> {
   if (!ctx.policy.canRead('contact', 'parentcustomerid')) return '';
-  const { row } = await ctx.client.get('contact', person.id, { select: ['parentcustomerid'], signal: ctx.signal });
+  // read after the case is opened: a failure here leaves the answer without the remark, not the case unsaid
+  const row = await ctx.client
+    .get('contact', person.id, { select: ['parentcustomerid'], signal: ctx.signal })
+    .then((r) => r.row)
+    .catch(() => ({}) as Record<string, unknown>);
   const of = row._parentcustomerid_value;
   if (typeof of !== 'string' || of.toLowerCase() === account.id.toLowerCase()) return '';
   return `, a contact of ${String(row[`_parentcustomerid_value${FORMATTED}`] ?? of)}, not of ${account.name}`;
