@@ -219,6 +219,18 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(beside)).toMatch(
       /^Error \(bad_input\): create_case has no argument 'primarycontactid' \(use 'customer'\)\./,
     );
+    // the remark is read after the case is opened: that read failing leaves the remark out, not the case unsaid
+    emu.addFault({
+      match: { method: 'GET', path: `/api/data/v9.2/contacts(${person.contactid})` },
+      response: { status: 400, body: { error: { code: '0x80040203', message: 'refused for the test' } } },
+    });
+    const unremarked = await h.call('create_case', {
+      title: 'Badge reader offline once more',
+      customer: { accountName: String(other.name), contactId: String(person.fullname) },
+    });
+    expect(unremarked.isError, textOf(unremarked)).toBeFalsy();
+    expect(textOf(unremarked)).toContain(`for ${other.name} (contact ${person.fullname}): https://`);
+    expect(emu.rows('incident').find((i) => i.incidentid === unremarked.structuredContent.id)).toBeDefined();
     // a contact that is not found opens nothing
     const cases = emu.rows('incident').length;
     const missing = await h.call('create_case', {
