@@ -3,7 +3,7 @@ import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
-import { closedStates, stateInWords } from './state-words.js';
+import { closedStates, negatedStates, negationOf, stateInWords } from './state-words.js';
 import { dayInWords, todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
@@ -64,6 +64,18 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
     // "open" for a case (Active), "done" for a task (Completed): the state the word stands for
     const said = stateInWords(c, v);
     if (said) return said.value;
+    // "unresolved", "not closed": every state but the ones named, said as the condition for it
+    const negated = negatedStates(c, v);
+    if (negated?.length) {
+      const others = (c.options ?? []).filter((o) => !negated.includes(o));
+      const labels = negated.map((o) => o.label);
+      throw badInput(
+        `'${v}' is not a value of ${entity}.${c.logicalName}: it is every state but ${labels.join(' and ')}, which is ${others.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
+        others.length === 1
+          ? `Pass "${others[0]!.label}".`
+          : `Use {"column": "${c.logicalName}", "op": "${labels.length === 1 ? 'ne' : 'notIn'}", "value": ${JSON.stringify(labels.length === 1 ? labels[0] : labels)}}.`,
+      );
+    }
     const closed = closedStates(c, v);
     if (closed) {
       const word = v.trim().toLowerCase();
@@ -83,7 +95,8 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   // the label meant, where one is near ("Website" for Web, "Consultng" for Consulting): said first, as a column is;
   // only a near spelling, as a label merely like another ("Resolved", "Problem Solved") is another value
   const labels = (c.options ?? []).map((o) => o.label);
-  const near = typeof v === 'string' ? closest(v.trim(), labels, 2, 0.25) : [];
+  // never the label a negation names: "unqualified" is near Qualified by spelling, and means the others
+  const near = typeof v === 'string' ? closest(v.trim(), labels, 2, 0.25).filter((l) => !negationOf(v, l)) : [];
   const meant = near.map((l) => c.options!.find((o) => o.label === l)!).map((o) => `${o.value} (${o.label})`);
   throw badInput(
     `'${String(v)}' is not a value of ${entity}.${c.logicalName}.`,

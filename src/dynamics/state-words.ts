@@ -38,3 +38,24 @@ export function closedStates(c: ColumnModel, word: string): OptionModel[] | unde
   const open = c.options!.find((o) => /^(open|active)$/i.test(o.label));
   return open ? c.options!.filter((o) => o !== open) : undefined;
 }
+
+/** "not closed", "unresolved", "non-active": a word for the other states than the one(s) it names */
+const NOT = /^(?:not |non-?|un)(.+)$/;
+
+/**
+ * For a state said with a negation ("unresolved", "not done", "not closed"): the states the rest of the word
+ * names (by label, or in everyday words), for the refusal to give the condition that excludes them. The
+ * spelling alone would point at the very state the word excludes ("unresolved" is near "Resolved").
+ */
+export function negatedStates(c: ColumnModel, word: string): OptionModel[] | undefined {
+  if (!isState(c)) return undefined;
+  const m = NOT.exec(word.trim().toLowerCase());
+  if (!m) return undefined;
+  const rest = m[1]!.trim();
+  const named = c.options!.find((o) => o.label.toLowerCase() === rest) ?? stateInWords(c, rest);
+  return named ? [named] : closedStates(c, rest);
+}
+
+/** Whether `word` is a label of `labels` with a negation before it ("unqualified" of Qualified). */
+export const negationOf = (word: string, label: string): boolean =>
+  NOT.exec(word.trim().toLowerCase())?.[1]?.trim() === label.toLowerCase();

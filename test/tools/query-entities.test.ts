@@ -2330,11 +2330,26 @@ describe('query_entities', () => {
     );
     const closedDeals = await h.call('query_entities', { entity: 'opportunity', filter: "statecode eq 'Closed'" });
     expect(textOf(closedDeals)).toContain('a closed opportunity is Won (1) or Lost (2).');
+    // a state said with a negation is every other state: answered with the condition, never pointed at the very
+    // state it excludes ("unresolved" is near Resolved by spelling)
+    const unresolved = await h.call('query_entities', { entity: 'incident', where: { statecode: 'unresolved' } });
+    expect(textOf(unresolved)).toBe(
+      `Error (bad_input): 'unresolved' is not a value of incident.statecode: it is every state but Resolved, which is Active (0) or Canceled (2).\nHow to fix: Use {"column": "statecode", "op": "ne", "value": "Resolved"}.`,
+    );
+    const notClosed = await h.call('query_entities', { entity: 'incident', where: { statecode: 'not closed' } });
+    expect(textOf(notClosed)).toMatch(/which is Active \(0\)\.\nHow to fix: Pass "Active"\.$/);
+    const notDone = await h.call('query_entities', { entity: 'task', filter: "statecode eq 'not done'" });
+    expect(textOf(notDone)).toContain('How to fix: Use {"column": "statecode", "op": "ne", "value": "Completed"}.');
     const closedAccounts = await h.call('query_entities', { entity: 'account', where: { statecode: 'closed' } });
     expect(textOf(closedAccounts)).toContain(
       `'closed' is not a value of account.statecode: a closed account is Inactive (1).\nHow to fix: Pass "Inactive".`,
     );
-    expect(emu.requests().length).toBe(sent);
+    // refused before any query of the rows (a table's metadata, read in a $batch, may be loaded)
+    const queried = emu
+      .requests()
+      .slice(sent)
+      .filter((q) => !q.url.endsWith('/$batch') && !q.url.includes('EntityDefinitions'));
+    expect(queried).toEqual([]);
   });
 
   it.each([
