@@ -40,6 +40,9 @@ export {
   unknownOpHint,
 } from './condition-words.js';
 
+/** A due date's value as task lists say it: the date has passed */
+const OVERDUE = /^(overdue|past due|past-due)$/i;
+
 /** What a person calls themselves where a user is meant */
 const ME = /^(me|myself|i|current user|my)$/i;
 
@@ -560,6 +563,9 @@ export class ConditionBuilder {
     // "createdon is 'last 30 days'": a period in the words the date operators are named for
     const period = r.column.type === 'DateTime' && c.op === 'eq' ? periodInWords(c.value) : undefined;
     if (period) c = { ...c, ...period };
+    // "due: overdue" ({"scheduledend": "overdue"}): before now, or before today for a column that holds a day
+    if (r.column.type === 'DateTime' && c.op === 'eq' && typeof c.value === 'string' && OVERDUE.test(c.value.trim()))
+      c = { ...c, op: 'lt', value: r.column.dateOnly ? 'today' : 'now' };
     // "closing this quarter", "created in the last 6 months": on or after the first day and on or before the
     // last, whole days as ge/le say them
     const quarter =

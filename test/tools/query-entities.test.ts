@@ -2251,6 +2251,31 @@ describe('query_entities', () => {
     );
   });
 
+  it('"overdue" as a due date\'s value is before now (before today for a column that holds a day)', async () => {
+    const now = new Date().toISOString();
+    const tasks = await h.call('query_entities', {
+      entity: 'task',
+      where: { scheduledend: 'overdue', statecode: 'Open' },
+      select: ['scheduledend'],
+      top: 5000,
+    });
+    expect(tasks.isError, textOf(tasks)).toBeFalsy();
+    const due = emu.rows('task').filter((t) => t.statecode === 0 && t.scheduledend && String(t.scheduledend) < now);
+    expect(ids(tasks).sort()).toEqual(due.map((t) => String(t.activityid)).sort());
+    expect(due.length).toBeGreaterThan(0);
+    const today = now.slice(0, 10);
+    const deals = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { estimatedclosedate: 'past due', statecode: 'Open' },
+      select: ['estimatedclosedate'],
+      top: 5000,
+    });
+    const late = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && o.estimatedclosedate && String(o.estimatedclosedate) < today);
+    expect(ids(deals).sort()).toEqual(late.map((o) => String(o.opportunityid)).sort());
+  });
+
   // Dataverse refuses a text compared with a choice ("A binary operator with incompatible types"): the label
   // in quotes is sent as the choice's number, as where does with labels
   it("a choice compared with its label in filter text (statecode eq 'Active') is sent as its number", async () => {
