@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
+import { quarterInWords } from '../dynamics/condition-words.js';
 import type { Condition } from '../dynamics/conditions.js';
-import {
-  comingQuarter,
-  fiscalQuarter,
-  namedFiscalYear,
-  namedHalf,
-  namedQuarter,
-  type OrgCalendar,
-  quarterOffset,
-  quartersAround,
-} from '../dynamics/fiscal.js';
+import { comingQuarter, fiscalQuarter, namedQuarter, type OrgCalendar, quarterOffset } from '../dynamics/fiscal.js';
 import { periodDays, todayIs } from '../dynamics/utc-days.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -196,10 +188,9 @@ export const pipelineSummary = defineTool({
     const fq =
       named >= 0
         ? fiscalQuarter(new Date(), calendar, named - 1)
-        : (namedQuarter(args.quarter!, calendar) ??
-          namedFiscalYear(args.quarter!, calendar) ??
-          quartersAround(args.quarter!, calendar) ??
-          namedHalf(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
+        : // a fiscal period by name ("FY2027 Q1", "H1", "next 2 quarters"), as a date condition reads it; else
+          // other words for days ("this month"), labelled as given
+          (quarterInWords(args.quarter!, calendar) ?? { ...spanOf(args.quarter!, calendar)!, label: args.quarter! });
     // a period in words given as from or to: its first or last day, by the organisation's calendar
     const given = (v: string | undefined, end: 'from' | 'to') =>
       v === undefined || ISO_DAY.safeParse(v).success ? v : spanOf(v, calendar)?.[end];
