@@ -3,7 +3,7 @@ import type { Literal } from '../odata/ast.js';
 import type { ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
-import { closedStates, negatedStates, negationOf, stateInWords } from './state-words.js';
+import { negationOf, stateInWords, stateWordRefused } from './state-words.js';
 import { dayInWords, todayIs } from './utc-days.js';
 
 const GUID = /^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$/;
@@ -64,28 +64,9 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
     // "open" for a case (Active), "done" for a task (Completed): the state the word stands for
     const said = stateInWords(c, v);
     if (said) return said.value;
-    // "unresolved", "not closed": every state but the ones named, said as the condition for it
-    const negated = negatedStates(c, v);
-    if (negated?.length) {
-      const others = (c.options ?? []).filter((o) => !negated.includes(o));
-      const labels = negated.map((o) => o.label);
-      throw badInput(
-        `'${v}' is not a value of ${entity}.${c.logicalName}: it is every state but ${labels.join(' and ')}, which is ${others.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
-        others.length === 1
-          ? `Pass "${others[0]!.label}".`
-          : `Use {"column": "${c.logicalName}", "op": "${labels.length === 1 ? 'ne' : 'notIn'}", "value": ${JSON.stringify(labels.length === 1 ? labels[0] : labels)}}.`,
-      );
-    }
-    const closed = closedStates(c, v);
-    if (closed) {
-      const word = v.trim().toLowerCase();
-      throw badInput(
-        `'${v}' is not a value of ${entity}.${c.logicalName}: ${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word} ${entity} is ${closed.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
-        closed.length === 1
-          ? `Pass "${closed[0]!.label}".`
-          : `Name the one meant (to find all of them: {"column": "${c.logicalName}", "op": "in", "value": ${JSON.stringify(closed.map((o) => o.label))}}).`,
-      );
-    }
+    // "unresolved", "closed": states the word covers, answered with the condition for them
+    const refused = stateWordRefused(c, v, entity);
+    if (refused) throw refused;
     if (both && byNumber)
       throw badInput(
         `'${v}' names two values of ${entity}.${c.logicalName}: ${byNumber.value} is ${byNumber.label}.`,

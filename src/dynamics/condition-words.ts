@@ -346,6 +346,12 @@ export function periodAsWords(op: ConditionOp, value: unknown): string | undefin
 }
 
 /**
+ * Whether a condition's value names a fiscal period (a quarter, a half, a fiscal year…): it then needs the
+ * organisation's fiscal year. Whatever quarterInWords reads, so the two never disagree on a name.
+ */
+export const namesFiscalPeriod = (v: unknown): boolean => quarterInWords(v, 1) !== undefined;
+
+/**
  * "this quarter", "last quarter", "next quarter" (or "current", "previous", with or without "fiscal"): the
  * fiscal quarter pipeline_summary counts by (the organisation's fiscal year, org-calendar.ts). It is sent as
  * its first and last day, so the same days are counted whichever tool names the quarter, and the answer can

@@ -18,12 +18,13 @@ import {
   type Leaf,
   monthsInWords,
   NEGATIONS,
+  namesFiscalPeriod,
   periodAsWords,
   periodInWords,
   quarterInWords,
   wildcardsAsOperator,
 } from './condition-words.js';
-import { fiscalYear, namesFiscalPeriod, type OrgCalendar } from './fiscal.js';
+import { fiscalYear, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';

@@ -76,14 +76,9 @@ export function namedQuarter(text: string, f: OrgCalendar | number, today = new 
   if (!m) return undefined;
   const fy = fiscalYear(f);
   const [q, year] = /^Q/.test(t) ? [m[1]!, m[2]] : [m[2]!, m[1]!];
-  const named = year === undefined ? undefined : year.length === 2 ? 2000 + Number(year) : Number(year);
-  // a year by its name starts that year or the one before, as the organisation names years; none: today's
+  // none named: the fiscal year holding today
   const yearOfStart =
-    named === undefined
-      ? Number(fiscalYearSpan(today, fy).from.slice(0, 4))
-      : fiscalYearName(named, fy) === named
-        ? named
-        : named - 1;
+    year === undefined ? Number(fiscalYearSpan(today, fy).from.slice(0, 4)) : startOfYearNamed(year, fy).yearOfStart;
   const name = fiscalYearName(yearOfStart, fy);
   const first = fy.startMonth - 1 + 3 * (Number(q) - 1);
   const iso = (d: number) => new Date(d).toISOString().slice(0, 10);
@@ -92,6 +87,15 @@ export function namedQuarter(text: string, f: OrgCalendar | number, today = new 
     to: iso(Date.UTC(yearOfStart, first + 3, 0)),
     label: `FY${name} Q${q}`,
   };
+}
+
+/**
+ * A fiscal year's name as written ("2027", "27") → the name in full and the calendar year it starts in: that
+ * year or the one before, as the organisation names years (by their start or their end).
+ */
+function startOfYearNamed(year: string, fy: OrgCalendar): { named: number; yearOfStart: number } {
+  const named = year.length === 2 ? 2000 + Number(year) : Number(year);
+  return { named, yearOfStart: fiscalYearName(named, fy) === named ? named : named - 1 };
 }
 
 /** A quarter named by its number alone ("Q1"), in the fiscal year after the one holding `today`: the coming one. */
@@ -113,8 +117,7 @@ export function namedFiscalYear(text: string, f: OrgCalendar | number): FiscalQu
   );
   if (!m) return undefined;
   const fy = fiscalYear(f);
-  const named = m[1]!.length === 2 ? 2000 + Number(m[1]) : Number(m[1]);
-  const yearOfStart = fiscalYearName(named, fy) === named ? named : named - 1;
+  const { named, yearOfStart } = startOfYearNamed(m[1]!, fy);
   const iso = (d: number) => new Date(d).toISOString().slice(0, 10);
   return {
     from: iso(Date.UTC(yearOfStart, fy.startMonth - 1, 1)),
@@ -196,17 +199,6 @@ export function namedHalf(text: unknown, f: OrgCalendar | number, today = new Da
   const first = quarter(half === '1' ? 1 : 3);
   const last = quarter(half === '1' ? 2 : 4);
   return { from: first.from, to: last.to, label: first.label.replace(/Q[13]$/, `H${half}`) };
-}
-
-/** Whether a condition's value names a fiscal period (a quarter, or a fiscal year): it needs the fiscal year. */
-export function namesFiscalPeriod(v: unknown): boolean {
-  return (
-    quarterOffset(v, true) !== undefined ||
-    quartersAround(v, 1) !== undefined ||
-    namedHalf(v, 1) !== undefined ||
-    fiscalYearOffset(v) !== undefined ||
-    (typeof v === 'string' && (namedQuarter(v, 1) !== undefined || namedFiscalYear(v, 1) !== undefined))
-  );
 }
 
 const QUARTER_WORDS = /^(this|current|last|previous|next)(?: (?:fiscal )?quarter)?$/;

@@ -1,3 +1,4 @@
+import { badInput, type DynamicsMcpError } from '../errors.js';
 import type { ColumnModel, OptionModel } from '../policy/model.js';
 
 /**
@@ -33,7 +34,7 @@ export function stateInWords(c: ColumnModel, word: string): OptionModel | undefi
  * For "closed" and its like where no state has that name: the states it covers (every state but the open
  * one), for the refusal to name, since "closed" asks which (a case Resolved or Canceled, a deal Won or Lost).
  */
-export function closedStates(c: ColumnModel, word: string): OptionModel[] | undefined {
+function closedStates(c: ColumnModel, word: string): OptionModel[] | undefined {
   if (!isState(c) || !CLOSED.test(word.trim().toLowerCase())) return undefined;
   const open = c.options!.find((o) => /^(open|active)$/i.test(o.label));
   return open ? c.options!.filter((o) => o !== open) : undefined;
@@ -47,7 +48,7 @@ const NOT = /^(?:not |non-?|un)(.+)$/;
  * names (by label, or in everyday words), for the refusal to give the condition that excludes them. The
  * spelling alone would point at the very state the word excludes ("unresolved" is near "Resolved").
  */
-export function negatedStates(c: ColumnModel, word: string): OptionModel[] | undefined {
+function negatedStates(c: ColumnModel, word: string): OptionModel[] | undefined {
   if (!isState(c)) return undefined;
   const m = NOT.exec(word.trim().toLowerCase());
   if (!m) return undefined;
@@ -59,3 +60,31 @@ export function negatedStates(c: ColumnModel, word: string): OptionModel[] | und
 /** Whether `word` is a label of `labels` with a negation before it ("unqualified" of Qualified). */
 export const negationOf = (word: string, label: string): boolean =>
   NOT.exec(word.trim().toLowerCase())?.[1]?.trim() === label.toLowerCase();
+
+/**
+ * The refusal for a state in words that stands for several ("closed": a case Resolved or Canceled) or for
+ * every state but some ("unresolved", "not done"): which states they are, and the condition that finds them.
+ * Never a guess; undefined where the word is no such word.
+ */
+export function stateWordRefused(c: ColumnModel, v: string, entity: string): DynamicsMcpError | undefined {
+  const negated = negatedStates(c, v);
+  if (negated?.length) {
+    const others = (c.options ?? []).filter((o) => !negated.includes(o));
+    const labels = negated.map((o) => o.label);
+    return badInput(
+      `'${v}' is not a value of ${entity}.${c.logicalName}: it is every state but ${labels.join(' and ')}, which is ${others.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
+      others.length === 1
+        ? `Pass "${others[0]!.label}".`
+        : `Use {"column": "${c.logicalName}", "op": "${labels.length === 1 ? 'ne' : 'notIn'}", "value": ${JSON.stringify(labels.length === 1 ? labels[0] : labels)}}.`,
+    );
+  }
+  const closed = closedStates(c, v);
+  if (!closed) return undefined;
+  const word = v.trim().toLowerCase();
+  return badInput(
+    `'${v}' is not a value of ${entity}.${c.logicalName}: ${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word} ${entity} is ${closed.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
+    closed.length === 1
+      ? `Pass "${closed[0]!.label}".`
+      : `Name the one meant (to find all of them: {"column": "${c.logicalName}", "op": "in", "value": ${JSON.stringify(closed.map((o) => o.label))}}).`,
+  );
+}

@@ -45,6 +45,24 @@ export function dayInWords(text: string, now = new Date()): string | undefined {
 }
 
 /**
+ * A day with its month's name, day first or month first, the year after it or not ("20th of November 2026",
+ * "Nov. 20, 2026", "Dec 15"): the day, the month (0-11) and the year if written. `t` is lower case.
+ */
+function dayAndMonth(t: string): { day: number; month: number; year?: string } | undefined {
+  const dayFirst = /^(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)\.?(?:,? (\d{4}))?$/.exec(t);
+  const monthFirst = /^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?(?:,? (\d{4}))?$/.exec(t);
+  const [day, name, year] = dayFirst
+    ? [dayFirst[1]!, dayFirst[2]!, dayFirst[3]]
+    : monthFirst
+      ? [monthFirst[2]!, monthFirst[1]!, monthFirst[3]]
+      : [];
+  if (!name || name.length < 3) return undefined;
+  // "sept", "nov", "november": a month's name or the start of it (three letters at least), never another word
+  const month = MONTH_NAMES.findIndex((m) => m.startsWith(name));
+  return month < 0 ? undefined : { day: Number(day), month, ...(year ? { year } : {}) };
+}
+
+/**
  * A day written with its month's name, which no locale reads two ways: "20 Nov 2026", "20th November 2026",
  * "November 20, 2026", "Nov. 20 2026", after a weekday or not ("Friday, 20 November 2026"). Numeric forms
  * ("11/20/2026") are not read: the order of day and month is the writer's locale. `t` is lower case.
@@ -52,19 +70,10 @@ export function dayInWords(text: string, now = new Date()): string | undefined {
 function namedDay(t: string): string | undefined {
   // a weekday before it must be that day's: "Tuesday, 20 November 2026" (a Friday) names two days
   const weekday = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,? /.exec(t);
-  const s = weekday ? t.slice(weekday[0].length) : t;
-  const dayFirst = /^(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)\.?,? (\d{4})$/.exec(s);
-  const monthFirst = /^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$/.exec(s);
-  const [day, name, year] = dayFirst
-    ? [dayFirst[1]!, dayFirst[2]!, dayFirst[3]!]
-    : monthFirst
-      ? [monthFirst[2]!, monthFirst[1]!, monthFirst[3]!]
-      : [];
-  if (!name || name.length < 3) return undefined;
-  // "sept", "nov", "november": a month's name or the start of it (three letters at least), never another word
-  const month = MONTH_NAMES.findIndex((m) => m.startsWith(name));
-  if (month < 0) return undefined;
-  const iso = `${year}-${String(month + 1).padStart(2, '0')}-${day!.padStart(2, '0')}`;
+  const said = dayAndMonth(weekday ? t.slice(weekday[0].length) : t);
+  if (!said?.year) return undefined;
+  const { day, month, year } = said;
+  const iso = `${year}-${String(month + 1).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
   // a day the month does not have (31 November) is no day: the caller's refusal says so
   const real = new Date(`${iso}T00:00:00Z`);
   if (Number.isNaN(real.getTime()) || !real.toISOString().startsWith(iso) || iso < '1753-01-01') return undefined;
@@ -339,18 +348,14 @@ export function todayIs(words = '', now = new Date()): string {
  * here, as "next Friday" is not). Undefined where the words name no such day.
  */
 function yearlessDay(words: string, today: number): string | undefined {
-  const t = words.trim().toLowerCase();
-  const dayFirst = /^(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)\.?$/.exec(t);
-  const monthFirst = /^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?$/.exec(t);
-  const [day, name] = dayFirst ? [dayFirst[1]!, dayFirst[2]!] : monthFirst ? [monthFirst[2]!, monthFirst[1]!] : [];
-  if (!name || name.length < 3) return undefined;
-  const month = MONTH_NAMES.findIndex((m) => m.startsWith(name));
-  if (month < 0) return undefined;
+  const said = dayAndMonth(words.trim().toLowerCase());
+  if (!said || said.year) return undefined;
+  const { day, month } = said;
   const year = new Date(today).getUTCFullYear();
   // the day in a year, where that year's month has it (29 February)
   const on = (y: number) => {
-    const d = Date.UTC(y, month, Number(day));
-    return new Date(d).getUTCDate() === Number(day) ? d : undefined;
+    const d = Date.UTC(y, month, day);
+    return new Date(d).getUTCDate() === day ? d : undefined;
   };
   const days = [year - 4, year - 3, year - 2, year - 1, year, year + 1, year + 2, year + 3, year + 4]
     .map(on)
@@ -358,7 +363,7 @@ function yearlessDay(words: string, today: number): string | undefined {
   if (!days.length) return undefined;
   const last = days.filter((d) => d < today).at(-1);
   const coming = days.find((d) => d > today);
-  const label = `${Number(day)} ${MONTH_NAMES[month]![0]!.toUpperCase()}${MONTH_NAMES[month]!.slice(1)}`;
+  const label = `${day} ${MONTH_NAMES[month]![0]!.toUpperCase()}${MONTH_NAMES[month]!.slice(1)}`;
   return `; ${label}: ${[
     ...(last !== undefined ? [`the last was ${isoDay(last)}`] : []),
     ...(days.includes(today) ? ['today is one'] : []),
