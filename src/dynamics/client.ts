@@ -18,8 +18,8 @@ import { isGuid, keySpans } from './key-ranges.js';
 import { API, type EntitySummary, MetadataCache } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
-import { QueryPlanner } from './query-planner.js';
-import { ANNOTATIONS, FILTER_LIMITS, parseApply, parseFilter, queryString, skipTokenOf } from './query-text.js';
+import { filterText, QueryPlanner } from './query-planner.js';
+import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
 import { RememberedQueries } from './remembered-queries.js';
 import { readSpans } from './span-reads.js';
 import type { Transport } from './transport.js';
@@ -382,7 +382,7 @@ export class DynamicsClient {
     // a related list by its table's name ("cases/statecode") as in query's conditions
     const where = opts.where && (await this.planner.relationsMeant(model, { where: opts.where })).where;
     if (where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(where, model), pos: 0 });
-    if (opts.filter?.trim()) steps.unshift({ kind: 'filter', expr: parseFilter(opts.filter, FILTER_LIMITS), pos: 0 });
+    if (opts.filter?.trim()) steps.unshift({ kind: 'filter', expr: filterText(opts.filter), pos: 0 });
     // only the rows the policy shows of the table are counted (Policy.rowsOf)
     const only = await this.planner.withRows(model, undefined);
     if (only) steps.unshift({ kind: 'filter', expr: only, pos: 0 });

@@ -28,7 +28,7 @@ import { fiscalYear, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';
-import { callerTokens } from './obo.js';
+import { callerTokens, theAppIsNotYou } from './obo.js';
 import { isPartyList, participation, partiesOf } from './party-lists.js';
 import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
@@ -220,9 +220,11 @@ export class ConditionBuilder {
     // "my deals" ({"ownerid": "me"}) is the user the call runs as (EqualUserId), not a user named "me"; where
     // the server signs in as an application that user would be the application, so it is refused
     if (values.length === 1 && ME.test(String(values[0]).trim()) && r.column.targets.includes('systemuser')) {
-      if (c.op !== 'eq' || !callerTokens.getStore())
+      const said = `${r.entity}.${r.column.logicalName} '${String(values[0]).trim()}'`;
+      if (!callerTokens.getStore()) throw theAppIsNotYou(said, '"me"', 'compare with its name or id');
+      if (c.op !== 'eq')
         throw badInput(
-          `${r.entity}.${r.column.logicalName} '${String(values[0]).trim()}': ${callerTokens.getStore() ? 'only eq means the signed-in user' : 'this server signs in to Dynamics as an application, so "me" would be that application, not you'}.`,
+          `${said}: only eq means the signed-in user.`,
           'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and compare with its id.',
         );
       return { column: [...prefix, r.column.logicalName].join('/'), op: 'currentUser' };

@@ -3,6 +3,7 @@ import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, NUMERIC_TYPES } from '../policy/model.js';
 import { type Scalar, toLiteral } from './coerce.js';
 import { type ConditionOp, escapeLike, type Leaf, unknownOpHint } from './condition-words.js';
+import { callerTokens, theAppIsNotYou } from './obo.js';
 
 const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   on: 'On',
@@ -173,6 +174,13 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
     case 'notBetween':
       return fn('NotBetween', { PropertyValues: asStrings(many(2)) });
     case 'currentUser':
+      // as "me" is: where this server signs in as an application, the current user is that application
+      if (!callerTokens.getStore())
+        throw theAppIsNotYou(
+          `"currentUser" on ${c.column}`,
+          'the current user',
+          `compare with its name: {"${c.column}": "<full name>"}`,
+        );
       return fn('EqualUserId', {});
     default: {
       const f = DATE_FUNCTIONS[c.op];

@@ -1,4 +1,4 @@
-import type { Expr } from '../odata/ast.js';
+import type { Expr, FunctionCall } from '../odata/ast.js';
 import type { Condition, ConditionOp } from './conditions.js';
 
 /**
@@ -27,6 +27,30 @@ export function negation(c: Condition): Condition {
   if ('not' in c) return c.not;
   const opposite = OPPOSITE[c.op];
   return opposite ? { ...c, op: opposite } : { not: c };
+}
+
+/**
+ * The first of Dataverse's functions of the user a request runs as (EqualUserId, NotEqualUserId) anywhere in an
+ * expression, lists' conditions (any/all) included.
+ */
+export function userFunctionIn(e: Expr): FunctionCall | undefined {
+  switch (e.kind) {
+    case 'function':
+      return /^(Not)?EqualUserId$/.test(e.name) ? e : undefined;
+    case 'and':
+    case 'or':
+      for (const o of e.operands) {
+        const found = userFunctionIn(o);
+        if (found) return found;
+      }
+      return undefined;
+    case 'not':
+      return userFunctionIn(e.operand);
+    case 'lambda':
+      return e.body && userFunctionIn(e.body);
+    default:
+      return undefined;
+  }
 }
 
 /** The first Dataverse query function (LastXDays, ThisMonth, EqualUserId …) in an expression, if any. */

@@ -17,6 +17,22 @@ export function asCaller<T>(provider: TokenProvider, fn: () => Promise<T>): Prom
 }
 
 /**
+ * "Mine" where this call reaches Dataverse as the application: the user a request runs as (Dataverse's
+ * EqualUserId, and whoever "me" would find) is then the application user, whose records are the ones this
+ * server made or was given, not the person the model is helping. Answered, "my open tasks" comes back with
+ * none and is taken for "you have none", so it is refused with the way to name the person. `you` is how
+ * the model said it ('"me"', 'the current user'); `fix` what to do with the user once found.
+ */
+export function theAppIsNotYou(said: string, you: string, fix: string): DynamicsMcpError {
+  return new DynamicsMcpError(
+    'bad_input',
+    `${said}: this server signs in to Dynamics as an application, so ${you} would be that application, not you.`,
+    `Find your user with query_entities on systemuser (e.g. where fullname contains your name) and ${fix}.`,
+    { retryable: false },
+  );
+}
+
+/**
  * On-behalf-of (MSAL acquireTokenOnBehalfOf): exchanges a user's token for our API into a Dataverse token
  * for the same user. MSAL caches per assertion; we keep one provider per user token.
  */

@@ -6,6 +6,8 @@ import type { Policy } from '../policy/policy.js';
 import type { QuerySpec } from './client.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
+import { userFunctionIn } from './negation.js';
+import { callerTokens, theAppIsNotYou } from './obo.js';
 import { isPartyList } from './party-lists.js';
 import {
   FILTER_LIMITS,
@@ -19,6 +21,25 @@ import {
   parseOrderBy,
   parseSelect,
 } from './query-text.js';
+
+/**
+ * The model's own OData filter text, read. The user a request runs as (Microsoft.Dynamics.CRM.EqualUserId) is
+ * refused where that is this server's application, as {"currentUser": true} in "where" is (theAppIsNotYou).
+ */
+export function filterText(text: string): Expr {
+  const e = parseFilter(text, FILTER_LIMITS);
+  const f = callerTokens.getStore() ? undefined : userFunctionIn(e);
+  if (f) {
+    const p = f.params.PropertyName;
+    const column = p?.kind === 'literal' ? String(p.value) : 'ownerid';
+    throw theAppIsNotYou(
+      `Microsoft.Dynamics.CRM.${f.name} in the filter`,
+      'the current user',
+      `compare with its name or id: ${column}/fullname eq '<full name>', or ${column} eq <id>`,
+    );
+  }
+  return e;
+}
 
 /**
  * Related records returned per record and expanded list. Dataverse returns up to 5,000 per list unpaged
@@ -152,7 +173,7 @@ export class QueryPlanner {
     let filter: Expr | undefined;
     if (spec.where) filter = await this.conditions.build(spec.where, model);
     if (spec.filter?.trim()) {
-      const parsed = parseFilter(spec.filter, FILTER_LIMITS);
+      const parsed = filterText(spec.filter);
       filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
     }
     // the rows the policy shows of a table of other tables' records (activities of the kinds it may read); a

@@ -320,6 +320,20 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     expect(deals.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(
       open.map((o) => String(o.opportunityid)).sort(),
     );
+    // Dataverse's own operator, in where and in filter text, is that user too (refused app-only: query-entities.test.ts)
+    for (const args of [
+      { where: { ownerid: { currentUser: true }, statecode: 'Open' } },
+      { filter: "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid') and statecode eq 0" },
+    ]) {
+      const r = (await c.callTool({
+        name: 'query_entities',
+        arguments: { entity: 'opportunity', select: ['name'], top: 5000, ...args },
+      })) as any;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect(r.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(
+        open.map((o) => String(o.opportunityid)).sort(),
+      );
+    }
   });
 
   it('an app token with the required role is accepted; without it, 403', async () => {

@@ -630,6 +630,77 @@ describe('query_entities', () => {
     expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
   });
 
+  it('"the current user" where this server signs in as an application is refused, in every form, before any query: it would be the application, not the user asking', async () => {
+    // Dataverse's EqualUserId is the user the request runs as; app-only, that is the application user, so "my
+    // tasks" would come back empty and be taken for none (the signed-in user's case: test/integration/http.test.ts)
+    const tasks = () => emu.requests().filter((q) => q.url.includes('/tasks') || q.url.includes('/accounts'));
+    const before = tasks().length;
+    for (const [args, said, fix] of [
+      [
+        { entity: 'task', where: { ownerid: { currentUser: true } } },
+        '"currentUser" on ownerid',
+        'compare with its name: {"ownerid": "<full name>"}',
+      ],
+      [
+        { entity: 'task', where: { scheduledend: 'this week', ownerid: { eqUserId: true } } },
+        '"currentUser" on ownerid',
+        'compare with its name: {"ownerid": "<full name>"}',
+      ],
+      [
+        { entity: 'account', where: { Account_Tasks: { some: { createdby: { currentUser: true } } } } },
+        '"currentUser" on createdby',
+        'compare with its name: {"createdby": "<full name>"}',
+      ],
+      [
+        { entity: 'task', filter: "statecode eq 0 and Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid')" },
+        'Microsoft.Dynamics.CRM.EqualUserId in the filter',
+        "compare with its name or id: ownerid/fullname eq '<full name>', or ownerid eq <id>",
+      ],
+      [
+        {
+          entity: 'account',
+          filter: "Account_Tasks/any(t: Microsoft.Dynamics.CRM.NotEqualUserId(PropertyName='ownerid'))",
+        },
+        'Microsoft.Dynamics.CRM.NotEqualUserId in the filter',
+        "compare with its name or id: ownerid/fullname eq '<full name>', or ownerid eq <id>",
+      ],
+    ] as const) {
+      const r = await h.call('query_entities', args);
+      expect(textOf(r), JSON.stringify(args)).toBe(
+        `Error (bad_input): ${said}: this server signs in to Dynamics as an application, so the current user would be that application, not you.\n` +
+          `How to fix: Find your user with query_entities on systemuser (e.g. where fullname contains your name) and ${fix}.`,
+      );
+    }
+    // a count and an aggregation alike
+    const count = await h.call('query_entities', { entity: 'task', top: 0, where: { ownerid: { currentUser: true } } });
+    expect(textOf(count)).toMatch(/^Error \(bad_input\): "currentUser" on ownerid: this server signs in/);
+    const sum = await h.call('aggregate_records', {
+      entity: 'task',
+      where: "Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid')",
+    });
+    expect(textOf(sum)).toMatch(
+      /^Error \(bad_input\): Microsoft.Dynamics.CRM.EqualUserId in the filter: this server signs in/,
+    );
+    expect(tasks().length).toBe(before);
+    // "me" is refused the same way; the user's name, as the hint says, is answered
+    const me = await h.call('query_entities', { entity: 'task', where: { ownerid: 'me' } });
+    expect(textOf(me)).toBe(
+      `Error (bad_input): task.ownerid 'me': this server signs in to Dynamics as an application, so "me" would be that application, not you.\n` +
+        'How to fix: Find your user with query_entities on systemuser (e.g. where fullname contains your name) and compare with its name or id.',
+    );
+    const owner = emu
+      .rows('systemuser')
+      .find((u) => emu.rows('task').some((t) => (t.ownerid as { id: string }).id === u.systemuserid))!;
+    const named = await h.call('query_entities', { entity: 'task', where: { ownerid: owner.fullname }, top: 5000 });
+    expect(ids(named)).toEqual(
+      emu
+        .rows('task')
+        .filter((t) => (t.ownerid as { id: string }).id === owner.systemuserid)
+        .map((t) => String(t.activityid))
+        .sort(),
+    );
+  });
+
   it('names in one text with commas ("A, B") find nothing and are answered with the list too; a list to a one-value operator with the groups that ask it', async () => {
     const [a, b] = emu.rows('account').map((x) => String(x.name));
     const text = await h.call('query_entities', {
@@ -1105,8 +1176,16 @@ describe('query_entities', () => {
     expect(thisMonth).toEqual(await find({ createdon: 'this month' }));
     // the operator said again as its value is the operator
     expect(await find({ column: 'createdon', op: 'thisMonth', value: 'this month' })).toEqual(thisMonth);
-    expect(await find({ column: 'ownerid', op: 'currentUser', value: 'me' })).toEqual(
-      await find({ ownerid: { currentUser: true } }),
+    // (the operator said again as its value: currentUser "me" is currentUser, refused as the application below)
+    expect(
+      textOf(
+        await h.call('query_entities', {
+          entity: 'opportunity',
+          where: { column: 'ownerid', op: 'currentUser', value: 'me' },
+        }),
+      ),
+    ).toBe(
+      textOf(await h.call('query_entities', { entity: 'opportunity', where: { ownerid: { currentUser: true } } })),
     );
     const someone = await h.call('query_entities', {
       entity: 'opportunity',

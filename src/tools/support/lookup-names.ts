@@ -1,5 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
+import { theAppIsNotYou } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { allFaults, faultsOf, isValueFault, writeBody } from '../../dynamics/write-body.js';
@@ -56,10 +57,7 @@ export async function userNamed(ctx: ToolContext, given: string, what: string): 
   const name = given.trim();
   if (ME.test(name)) {
     if (ctx.client.asSignedInUser) return (await ctx.client.whoAmI({ signal: ctx.signal })).UserId.toLowerCase();
-    throw badInput(
-      `${what} '${name}': this server signs in to Dynamics as an application, so "me" would be that application, not you.`,
-      'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and pass its id.',
-    );
+    throw theAppIsNotYou(`${what} '${name}'`, '"me"', 'pass its id');
   }
   return (await recordNamed(ctx, ['systemuser'], name, what)).id;
 }
