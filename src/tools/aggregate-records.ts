@@ -342,8 +342,13 @@ function readableColumn(checker: Checker, model: EntityModel, name: string): Col
 
 function measure(checker: Checker, model: EntityModel, m: { op: Op; column?: string }, i: number): AggregateItem {
   if (m.op === 'count') {
-    if (m.column)
-      throw badInput('count counts records and takes no column.', 'Use countDistinct for distinct values of a column.');
+    // SQL's COUNT(*), and a count of the table's key (never empty), are the records counted
+    const column = m.column?.trim().toLowerCase();
+    if (column && column !== '*' && column !== model.primaryIdAttribute)
+      throw badInput(
+        `count counts records and takes no column ("${m.column}" given).`,
+        `For the records with a ${m.column} (SQL's COUNT(${m.column})): count with "where": {"${m.column}": {"notNull": true}}; for its distinct values: countDistinct.`,
+      );
     return { path: null, method: 'count', alias: 'count', pos: i };
   }
   if (!m.column)

@@ -305,6 +305,16 @@ describe('aggregate_records', () => {
     expect(textOf(r)).toMatch(/^opportunity: count, countDistinct_parentaccountid over all matching records\./);
   });
 
+  it("SQL's COUNT(*), and a count of the table's key, are the records counted", async () => {
+    const where = { statecode: 'Open' };
+    const open = emu.rows('opportunity').filter((o) => o.statecode === 0).length;
+    for (const measures of [[{ count: '*' }], [{ op: 'count', column: 'opportunityid' }], [{ op: 'count' }]]) {
+      const r = await h.call('aggregate_records', { entity: 'opportunity', where, measures });
+      expect(r.isError, JSON.stringify(measures)).toBeFalsy();
+      expect(r.structuredContent.groups).toEqual([{ count: open }]);
+    }
+  });
+
   it("a money sum says it adds each record's own currency, and names the base-currency column", async () => {
     const r = await h.call('aggregate_records', {
       entity: 'opportunity',
@@ -397,7 +407,11 @@ describe('aggregate_records', () => {
       /sum needs a numeric column; account\.name is String\./,
     ],
     [{ entity: 'account', measures: [{ op: 'avg' }] }, /avg needs a column \(measures\[0\]\)/],
-    [{ entity: 'account', measures: [{ op: 'count', column: 'name' }] }, /count counts records and takes no column/],
+    // SQL's COUNT(name) is the records that have one, which count does under a condition; not countDistinct
+    [
+      { entity: 'account', measures: [{ op: 'count', column: 'name' }] },
+      /^Error \(bad_input\): count counts records and takes no column \("name" given\)\.\nHow to fix: For the records with a name \(SQL's COUNT\(name\)\): count with "where": \{"name": \{"notNull": true\}\}; for its distinct values: countDistinct\.$/,
+    ],
     [{ entity: 'account', measures: [{ op: 'count' }, { op: 'count' }] }, /The same measure is asked for twice/],
     [{ entity: 'account', groupBy: ['primarycontactid/fullname'] }, /not the path 'primarycontactid\/fullname'/],
     [{ entity: 'account', groupBy: ['statecode', 'StateCode'] }, /groupBy lists 'statecode' twice/],
