@@ -29,44 +29,34 @@ export function negation(c: Condition): Condition {
   return opposite ? { ...c, op: opposite } : { not: c };
 }
 
+/** The first Dataverse query function (LastXDays, ThisMonth, EqualUserId …) in an expression, if any. */
+export function queryFunctionIn(e: Expr): string | undefined {
+  return functionIn(e, () => true, false)?.name;
+}
+
 /**
  * The first of Dataverse's functions of the user a request runs as (EqualUserId, NotEqualUserId) anywhere in an
  * expression, lists' conditions (any/all) included.
  */
 export function userFunctionIn(e: Expr): FunctionCall | undefined {
-  switch (e.kind) {
-    case 'function':
-      return /^(Not)?EqualUserId$/.test(e.name) ? e : undefined;
-    case 'and':
-    case 'or':
-      for (const o of e.operands) {
-        const found = userFunctionIn(o);
-        if (found) return found;
-      }
-      return undefined;
-    case 'not':
-      return userFunctionIn(e.operand);
-    case 'lambda':
-      return e.body && userFunctionIn(e.body);
-    default:
-      return undefined;
-  }
+  return functionIn(e, (f) => /^(Not)?EqualUserId$/.test(f.name), true);
 }
 
-/** The first Dataverse query function (LastXDays, ThisMonth, EqualUserId …) in an expression, if any. */
-export function queryFunctionIn(e: Expr): string | undefined {
+function functionIn(e: Expr, wanted: (f: FunctionCall) => boolean, lambdas: boolean): FunctionCall | undefined {
   switch (e.kind) {
     case 'function':
-      return e.name;
+      return wanted(e) ? e : undefined;
     case 'and':
     case 'or':
       for (const o of e.operands) {
-        const found = queryFunctionIn(o);
+        const found = functionIn(o, wanted, lambdas);
         if (found) return found;
       }
       return undefined;
     case 'not':
-      return queryFunctionIn(e.operand);
+      return functionIn(e.operand, wanted, lambdas);
+    case 'lambda':
+      return lambdas && e.body ? functionIn(e.body, wanted, lambdas) : undefined;
     default:
       return undefined;
   }
