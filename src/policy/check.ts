@@ -1,4 +1,5 @@
 import { optionValue } from '../dynamics/coerce.js';
+import { participation } from '../dynamics/party-lists.js';
 import { DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
 
@@ -210,10 +211,12 @@ export class ReadChecker {
         `Readable columns of ${entity.logicalName}: ${this.policy.readableList(entity.logicalName).join(', ')}.`,
       );
     if (partyList) {
+      // the part this list's people play: a meeting's required attendees are 5, not an email's To (2)
+      const mask = participation(col);
       throw new DynamicsMcpError(
         'bad_input',
         `'${col.logicalName}' of ${entity.logicalName} is a list of people (${col.label}): it is read through the relationship '${parties}', not as a column.`,
-        `Expand '${parties}' (each party's partyid and participationtypemask: 1 is From, 2 To). To find records by a person, use where: {"${col.logicalName}": "<name or id>"} (eq or in).`,
+        `Expand '${parties}': each party is a person (partyid) and the part they play (participationtypemask${mask === undefined ? '' : `, ${mask} for ${col.label}`}). To find records by a person, use where: {"${col.logicalName}": "<name or id>"} (eq or in).`,
         { retryable: false },
       );
     }

@@ -275,9 +275,14 @@ describe("a record's activities as one list (activitypointer)", () => {
     const since = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'email', select: ['subject', 'from', 'to'], top: 2 });
     expect(textOf(r)).toBe(
-      "Error (bad_input): 'from' of email is a list of people (From): it is read through the relationship 'email_activity_parties', not as a column.\nHow to fix: Expand 'email_activity_parties' (each party's partyid and participationtypemask: 1 is From, 2 To). To find records by a person, use where: {\"from\": \"<name or id>\"} (eq or in).",
+      "Error (bad_input): 'from' of email is a list of people (From): it is read through the relationship 'email_activity_parties', not as a column.\nHow to fix: Expand 'email_activity_parties': each party is a person (partyid) and the part they play (participationtypemask, 1 for From). To find records by a person, use where: {\"from\": \"<name or id>\"} (eq or in).",
     );
     expect(apiRequests(emu, since).filter((q) => q.url.includes('/emails'))).toEqual([]);
+    // each list says its own part: a meeting's required attendees are 5 (an email's To is 2)
+    const attendees = await h.call('query_entities', { entity: 'appointment', select: ['requiredattendees'], top: 1 });
+    expect(textOf(attendees)).toContain(
+      "Expand 'appointment_activity_parties': each party is a person (partyid) and the part they play (participationtypemask, 5 for Required Attendees).",
+    );
     const expanded = await h.call('query_entities', {
       entity: 'email',
       select: ['subject'],
