@@ -57,7 +57,14 @@ export async function benchStartup(): Promise<void> {
     AZURE_CLIENT_ID: '22222222-2222-2222-2222-222222222222',
     AZURE_CLIENT_SECRET: 'abc8Q~bench-secret-value',
   };
-  const ours = { ...creds, DYNAMICS_URL: 'https://contoso.crm.dynamics.com', LOG_LEVEL: 'warn' };
+  // once initialised our server signs in by itself (transports/stdio.ts, warmUp): to loopback ports where
+  // nothing listens, so the bench reaches no other address (the sign-in fails, after the answer timed here)
+  const ours = {
+    ...creds,
+    DYNAMICS_URL: 'https://127.0.0.1:9',
+    AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9',
+    LOG_LEVEL: 'warn',
+  };
   const peer = {
     ...creds,
     AUTH_METHOD: 'client-credentials',

@@ -108,6 +108,67 @@ describe('stdio: the built binary', () => {
     await exited;
   });
 
+  it('signs in to Dynamics once the client has initialised, so the first tool call does not wait for a token; a failure there is logged, not fatal', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const since = (mark: number, service: string) =>
+      emu
+        .requests()
+        .slice(mark)
+        .filter((r) => r.service === service);
+    const start = async () => {
+      const mark = emu.requests().length;
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN],
+        env: childEnv(emu),
+        stderr: 'pipe',
+      });
+      const log = { text: '' };
+      transport.stderr!.on('data', (d: Buffer) => {
+        log.text += d.toString();
+      });
+      const client = new Client({ name: 'warm-test', version: '1.0.0' });
+      await client.connect(transport);
+      // nothing is called: the server signs in by itself (the WhoAmI answered or refused marks the end)
+      for (let i = 0; i < 400 && !/signed in to Dynamics|could not be reached at start-up/.test(log.text); i++)
+        await sleep(25);
+      return { client, log, mark };
+    };
+    const warm = await start();
+    expect(since(warm.mark, 'authority').filter((r) => r.method === 'POST' && r.url.includes('/token'))).toHaveLength(
+      1,
+    );
+    expect(since(warm.mark, 'webapi').map((r) => `${r.method} ${r.url} ${r.status}`)).toEqual([
+      'GET /api/data/v9.2/WhoAmI() 200',
+    ]);
+    expect(warm.log.text).toMatch(/"level":30,[^\n]*"ms":\d+,"msg":"signed in to Dynamics"/);
+    const first = emu.requests().length;
+    const r = (await warm.client.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 1 } })) as any;
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    expect(since(first, 'authority')).toEqual([]);
+    await warm.client.close();
+
+    // Dynamics refusing at start-up: a warning that says so, and the first tool call is served as any other
+    emu.addFault({
+      match: { method: 'GET', path: '/api/data/v9.2/WhoAmI' },
+      response: {
+        status: 403,
+        body: { error: { code: '0x80040220', message: 'Principal user is missing prvReadUser privilege.' } },
+      },
+    });
+    const refused = await start();
+    expect(refused.log.text).toMatch(
+      /"level":40,[^\n]*prvReadUser[^\n]*"msg":"Dynamics could not be reached at start-up; each tool call will try again"/,
+    );
+    const after = (await refused.client.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'account', top: 1 },
+    })) as any;
+    expect(after.isError, JSON.stringify(after.content)).toBeFalsy();
+    expect(refused.log.text).not.toContain(emu.clientSecret);
+    await refused.client.close();
+  });
+
   it('a configuration problem is explained on stderr with exit code 1, not a stack trace', async () => {
     const child = spawn(process.execPath, [BIN], {
       env: {
