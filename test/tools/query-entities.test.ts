@@ -738,6 +738,47 @@ describe('query_entities', () => {
     expect(asked.filter((r) => /^\/api\/data\/v9\.2\/(incidents|opportunities)\b/.test(r.url))).toEqual([]);
   });
 
+  it('nothing found by text no record has whole but some have within (a stage "Propose" stored as "3-Propose") says so, with the condition that finds them', async () => {
+    const stage = (o: Record<string, unknown>) => String(o.stepname ?? '');
+    const propose = emu.rows('opportunity').filter((o) => stage(o).includes('Propose'));
+    expect(propose.length).toBeGreaterThan(0);
+    expect(emu.rows('opportunity').some((o) => stage(o) === 'Propose')).toBe(false);
+    const note =
+      ' No opportunity has stepname \'Propose\' as its whole text, and some have it within theirs: {"stepname": {"contains": "Propose"}} finds those.';
+    const none = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { stepname: 'Propose' },
+      select: ['name'],
+    });
+    expect(textOf(none).split('\n')[0]).toBe(`0 opportunity records.${note}`);
+    // the condition it gives finds them
+    const found = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { stepname: { contains: 'Propose' } },
+      select: ['name'],
+      top: 5000,
+    });
+    expect(ids(found)).toEqual(propose.map((o) => String(o.opportunityid)).sort());
+    // in a list, counted, and aggregated alike
+    const listed = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { stepname: { in: ['Propose', 'Nothing like it'] } },
+    });
+    expect(textOf(listed).split('\n')[0]).toBe(`0 opportunity records.${note}`);
+    const counted = await h.call('query_entities', { entity: 'opportunity', where: { stepname: 'Propose' }, top: 0 });
+    expect(textOf(counted).split('\n')[0]).toContain(note);
+    const summed = await h.call('aggregate_records', { entity: 'opportunity', where: { stepname: 'Propose' } });
+    expect(textOf(summed).split('\n')[0]).toBe(`opportunity: count over all matching records.${note}`);
+    // nothing is said where some record has the text whole (the other conditions left none), or where none has it
+    // even within
+    const whole = stage(propose[0]!);
+    for (const where of [{ stepname: whole, estimatedvalue: { gt: 1e12 } }, { stepname: 'Negotiate' }]) {
+      const r = await h.call('query_entities', { entity: 'opportunity', where, select: ['name'] });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r).split('\n')[0], JSON.stringify(where)).toBe('0 opportunity records.');
+    }
+  });
+
   it('nothing found by a name no related record has says so, with the condition for part of a name; a name some record has says nothing', async () => {
     const account = emu
       .rows('account')

@@ -1,6 +1,6 @@
 import { isGuidText } from '../../dynamics/coerce.js';
 import { type Condition, leavesOutsideNot } from '../../dynamics/conditions.js';
-import { isLookupType } from '../../policy/model.js';
+import { type EntityModel, isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { exactlyNamed, ME, orList, tableNoun } from './lookup-names.js';
 
@@ -17,6 +17,11 @@ const MAX_CHECKED = 3;
  */
 export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: Condition): Promise<string> {
   const model = await ctx.client.checker.entity(entity);
+  const [names, texts] = await Promise.all([namesUnmatched(ctx, model, where), textsUnmatched(ctx, model, where)]);
+  return names + texts;
+}
+
+async function namesUnmatched(ctx: ToolContext, model: EntityModel, where: Condition): Promise<string> {
   const given: { column: string; targets: string[]; name: string }[] = [];
   for (const c of leavesOutsideNot(where)) {
     if (typeof c.column !== 'string' || (c.op !== 'eq' && c.op !== 'in')) continue;
@@ -66,4 +71,50 @@ function partOrSeveral(column: string, name: string): string {
   return names.length > 1
     ? `${part}; for any of several names, list them: {"${column}": {"in": ${JSON.stringify(names)}}}`
     : part;
+}
+
+/**
+ * The same for other text compared whole (eq, in): an opportunity's stepname is "3-Propose" where the
+ * pipeline says "Propose", so {"stepname": "Propose"} finds nothing, and "no deal is at Propose" would be
+ * wrong. Where no record of the table has the text as its whole value and some have it within theirs, that
+ * is said with the condition that finds them; their values are not repeated (record text stays inside the
+ * untrusted fence): the model sees them when it asks. Where some record has the text whole, the empty answer
+ * came from the other conditions and nothing is said.
+ */
+async function textsUnmatched(ctx: ToolContext, model: EntityModel, where: Condition): Promise<string> {
+  const given: { column: string; text: string }[] = [];
+  for (const c of leavesOutsideNot(where)) {
+    if (typeof c.column !== 'string' || (c.op !== 'eq' && c.op !== 'in')) continue;
+    const column = model.columns.get(c.column.trim().toLowerCase());
+    // the table's own name is namesUnmatched's; a choice compares its labels, a lookup its related record's name
+    if (column?.type !== 'String' || column.logicalName === model.primaryNameAttribute) continue;
+    for (const v of Array.isArray(c.value) ? c.value : [c.value])
+      if (typeof v === 'string' && v.trim() && !isGuidText(v))
+        given.push({ column: column.logicalName, text: v.trim() });
+  }
+  const some = async (column: string, op: 'eq' | 'contains', text: string) =>
+    (
+      await ctx.client.query(
+        { entity: model.logicalName, select: [column], where: { column, op, value: text }, top: 1 },
+        { signal: ctx.signal, internal: true },
+      )
+    ).rows.length > 0;
+  const within = await Promise.all(
+    given.slice(0, MAX_CHECKED).map(async (g) => {
+      try {
+        return !(await some(g.column, 'eq', g.text)) && (await some(g.column, 'contains', g.text)) ? g : undefined;
+      } catch (e) {
+        // a help beside an answer already found, as for names
+        if (ctx.signal.aborted) throw e;
+        return undefined;
+      }
+    }),
+  );
+  return within
+    .filter((g) => g !== undefined)
+    .map(
+      (g) =>
+        ` No ${model.logicalName} has ${g.column} '${g.text}' as its whole text, and some have it within theirs: {"${g.column}": {"contains": ${JSON.stringify(g.text)}}} finds those.`,
+    )
+    .join('');
 }
