@@ -4,6 +4,7 @@ import type { Scalar } from './coerce.js';
 import {
   type FiscalQuarter,
   fiscalQuarter,
+  fiscalToDate,
   fiscalYearOffset,
   fiscalYearSpan,
   namedFiscalYear,
@@ -373,6 +374,9 @@ export function quarterInWords(
   // "next 2 quarters", "last four quarters": whole fiscal quarters after or before this one
   const several = quartersAround(v, fiscal, today) ?? namedHalf(v, fiscal, today);
   if (several) return several;
+  // "quarter to date", "FYTD": from the period's first day to today
+  const toDate = fiscalToDate(v, fiscal, today);
+  if (toDate) return toDate;
   // "this fiscal year", "last fiscal year", "next fiscal year": the same fiscal year, first day to last
   const years = fiscalYearOffset(v);
   return years === undefined ? undefined : fiscalYearSpan(today, fiscal, years);
@@ -393,11 +397,19 @@ export function monthsInWords(v: unknown, today = new Date()): { from: string; t
     .replace(/^(?:in |within |over )?the /, '');
   const named = calendarPeriod(t);
   if (named) return named;
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  // "year to date" (YTD), "month to date" (MTD): this calendar year's or month's first day to today, as "this
+  // year" is the calendar year (a fiscal year to date is quarterInWords')
+  const toDate = /^(?:(?:this|current) )?(year|month) to date$|^(ytd|mtd)$/.exec(t);
+  if (toDate) {
+    const month = toDate[1] === 'month' || toDate[2] === 'mtd';
+    const first = new Date(Date.UTC(today.getUTCFullYear(), month ? today.getUTCMonth() : 0, 1));
+    return { from: day(first), to: day(today) };
+  }
   const m = /^(last|past|previous|next) (?:(\d+) )?(month|year)s?$/.exec(t);
   if (!m) return undefined;
   const n = Number(m[2] ?? 1) * (m[3] === 'year' ? 12 : 1);
   if (!Number.isInteger(n) || n < 1 || n > 1200) return undefined;
-  const day = (d: Date) => d.toISOString().slice(0, 10);
   const shifted = (months: number) => {
     const y = today.getUTCFullYear();
     const mo = today.getUTCMonth() + months;

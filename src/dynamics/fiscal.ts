@@ -139,6 +139,20 @@ export function fiscalYearSpan(day: Date, f: OrgCalendar | number, offset = 0): 
   };
 }
 
+/**
+ * "quarter to date" (QTD) and "fiscal year to date" (FYTD): from the first day of this fiscal quarter or year
+ * to today, as finance says them. A quarter here is always the fiscal one ("this quarter" is too); a year to
+ * date said without "fiscal" is the calendar year's (condition-words.ts, as "this year" is).
+ */
+export function fiscalToDate(text: unknown, f: OrgCalendar | number, today: Date): FiscalQuarter | undefined {
+  if (typeof text !== 'string') return undefined;
+  const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  const quarter = /^(?:(?:this|current) )?(?:fiscal )?quarter to date$|^qtd$/.test(t);
+  if (!quarter && !/^(?:(?:this|current) )?fiscal year to date$|^fytd$/.test(t)) return undefined;
+  const span = quarter ? fiscalQuarter(today, f, 0) : fiscalYearSpan(today, f, 0);
+  return { from: span.from, to: today.toISOString().slice(0, 10), label: `${span.label} to date` };
+}
+
 const FISCAL_YEAR_WORDS = /^(this|current|last|previous|next) fiscal year$/;
 
 /** How many fiscal years from the current one "this fiscal year" / "last fiscal year" / "next fiscal year" name. */

@@ -1726,6 +1726,28 @@ describe('query_entities', () => {
     expect(ids(twoWeeks)).toEqual(ids(days));
   });
 
+  it('"YTD", "MTD", "QTD" (fiscal, as "this quarter" is) are the period\'s first day to today; in a condition and in pipeline_summary', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const leads = (from: string) =>
+      emu
+        .rows('lead')
+        .filter((l) => String(l.createdon).slice(0, 10) >= from && String(l.createdon).slice(0, 10) <= today)
+        .map((l) => String(l.leadid))
+        .sort();
+    const find = async (createdon: string) =>
+      ids(await h.call('query_entities', { entity: 'lead', select: ['createdon'], where: { createdon }, top: 5000 }));
+    const ytd = leads(`${today.slice(0, 4)}-01-01`);
+    expect(ytd.length).toBeGreaterThan(0);
+    expect(await find('YTD')).toEqual(ytd);
+    expect(await find('year to date')).toEqual(ytd);
+    expect(await find('MTD')).toEqual(leads(`${today.slice(0, 7)}-01`));
+    // the demo organisation's fiscal year starts in January: this quarter is a calendar one
+    const quarterStart = `${today.slice(0, 4)}-${String(Math.floor((Number(today.slice(5, 7)) - 1) / 3) * 3 + 1).padStart(2, '0')}-01`;
+    expect(await find('QTD')).toEqual(leads(quarterStart));
+    const pipeline = await h.call('pipeline_summary', { quarter: 'quarter to date' });
+    expect(textOf(pipeline)).toContain(` to date (${quarterStart} to ${today}):`);
+  });
+
   it('a month or a year by name ("2026-11", "November 2026", "2026") is its first to last day; compared, its first or last', async () => {
     const leads = emu.rows('lead');
     // the month and the year most leads were made in

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monthsInWords, periodInWords } from '../../src/dynamics/condition-words.js';
+import { monthsInWords, periodInWords, quarterInWords } from '../../src/dynamics/condition-words.js';
 import { fiscalQuarter } from '../../src/dynamics/fiscal.js';
 import { startMonthOf } from '../../src/dynamics/org-calendar.js';
 import {
@@ -132,6 +132,33 @@ describe('date periods for aggregate_records', () => {
     expect(monthsInWords('previous 2 years', on('2026-12-01'))).toEqual({ from: '2024-12-01', to: '2026-12-01' });
     for (const no of ['last 0 months', 'last few months', 'this month', 'last 6 weeks', 6, 'next 2000 years'])
       expect(monthsInWords(no, on('2026-12-01')), String(no)).toBeUndefined();
+  });
+
+  it('to date (YTD, MTD; QTD and FYTD by the fiscal year) runs from the first day of the period to today', () => {
+    const on = (iso: string) => new Date(`${iso}T15:00:00Z`);
+    for (const ytd of ['year to date', 'YTD', 'this year to date', 'current year to date'])
+      expect(monthsInWords(ytd, on('2026-12-03')), ytd).toEqual({ from: '2026-01-01', to: '2026-12-03' });
+    for (const mtd of ['month to date', 'MTD', 'this month to date'])
+      expect(monthsInWords(mtd, on('2026-12-03')), mtd).toEqual({ from: '2026-12-01', to: '2026-12-03' });
+    // on the first day, the span is that day
+    expect(monthsInWords('MTD', on('2026-12-01'))).toEqual({ from: '2026-12-01', to: '2026-12-01' });
+    // a fiscal year from July: this quarter began in October, the fiscal year in July (named FY2027 by its end)
+    const july = { startMonth: 7, namedByEnd: true };
+    for (const qtd of ['quarter to date', 'QTD', 'this fiscal quarter to date'])
+      expect(quarterInWords(qtd, july, on('2026-12-03')), qtd).toEqual({
+        from: '2026-10-01',
+        to: '2026-12-03',
+        label: 'FY2027 Q2 to date',
+      });
+    for (const fytd of ['fiscal year to date', 'FYTD'])
+      expect(quarterInWords(fytd, july, on('2026-12-03')), fytd).toEqual({
+        from: '2026-07-01',
+        to: '2026-12-03',
+        label: 'FY2027 to date',
+      });
+    // a year to date said without "fiscal" is the calendar year's, as "this year" is; a quarter's is fiscal
+    expect(monthsInWords('QTD', on('2026-12-03'))).toBeUndefined();
+    expect(quarterInWords('YTD', july, on('2026-12-03'))).toBeUndefined();
   });
 
   it('weeks in words are days seven at a time, as LastXDays and NextXDays count them', () => {
