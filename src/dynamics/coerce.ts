@@ -164,11 +164,13 @@ export function toLiteral(
           `'${String(v)}' names two values of ${where}: ${both![2]} is ${named.label}.`,
           'Pass true or false alone.',
         );
+      // each value with its label where the labels say more than yes and no (donotemail: Allow, Do Not Allow)
       const t = c.options?.find((o) => o.value === 1)?.label;
       const f = c.options?.find((o) => o.value === 0)?.label;
+      const labelled = t && f && `${t}${f}`.toLowerCase() !== 'yesno';
       throw badInput(
-        `${where} is yes/no; '${String(v)}' is not.`,
-        t && f && `${t}${f}`.toLowerCase() !== 'yesno' ? `Pass true (${t}) or false (${f}).` : 'Pass true or false.',
+        `${where} is ${labelled ? `true (${t}) or false (${f})` : 'true or false'}; '${String(v)}' is neither.`,
+        labelled ? 'Pass true or false, or the label of one.' : 'Pass true or false.',
       );
     }
     case 'Picklist':

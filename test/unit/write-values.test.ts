@@ -16,6 +16,42 @@ const column = (o: Partial<ColumnModel>): ColumnModel => ({
   ...o,
 });
 
+describe('a yes/no column', () => {
+  const yesNo = (labels?: [string, string]) =>
+    column({
+      logicalName: 'donotemail',
+      type: 'Boolean',
+      label: 'Do not allow Emails',
+      ...(labels
+        ? {
+            options: [
+              { value: 0, label: labels[0] },
+              { value: 1, label: labels[1] },
+            ],
+          }
+        : {}),
+    });
+  it('takes true, false and the label of either; other words are refused with each value and its label', () => {
+    const email = yesNo(['Allow', 'Do Not Allow']);
+    expect(toWriteValue(email, 'Do Not Allow', 'contact')).toBe(true);
+    expect(toWriteValue(email, 'false', 'contact')).toBe(false);
+    expect(() => toWriteValue(email, 'yes', 'contact')).toThrow(
+      expect.objectContaining({
+        message: "contact.donotemail is true (Do Not Allow) or false (Allow); 'yes' is neither.",
+        hint: 'Pass true or false, or the label of one.',
+      }),
+    );
+    // labelled Yes and No: those are the words
+    expect(toWriteValue(yesNo(['No', 'Yes']), 'yes', 'contact')).toBe(true);
+    expect(() => toWriteValue(yesNo(['No', 'Yes']), 'maybe', 'contact')).toThrow(
+      expect.objectContaining({
+        message: "contact.donotemail is true or false; 'maybe' is neither.",
+        hint: 'Pass true or false.',
+      }),
+    );
+  });
+});
+
 // "Behavior and format of the date and time column": UserLocal values are shown in each user's time zone,
 // DateOnly ones as a day, TimeZoneIndependent ones as stored
 describe('a day written without a time', () => {
