@@ -14,6 +14,7 @@ import { SessionEventStore } from './event-store.js';
 import { HostOriginGuard, RateLimiter, readBody } from './guards.js';
 import { type Caller, InboundAuth } from './inbound-auth.js';
 import { connectServer, invalidEnvelopeAnswer } from './malformed.js';
+import { warmUp } from './warm-up.js';
 
 export interface HttpHandle {
   url: string;
@@ -294,6 +295,10 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     },
     'serving MCP over Streamable HTTP',
   );
+  // signed in before the first caller asks, as over stdio; with on-behalf-of each call signs in as its user
+  // and the server's own identity may have no application user in Dynamics, so there it is not tried
+  const warming = new AbortController();
+  if (!obo) void warmUp(deps, warming.signal);
 
   return {
     url: `${publicUrl}/mcp`,
@@ -301,6 +306,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     sessions: () => sessions.size,
     async close() {
       draining = true;
+      warming.abort();
       clearInterval(sweeper);
       server.close();
       // let calls in flight finish (bounded), then close the streams that stay open

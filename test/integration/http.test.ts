@@ -171,6 +171,37 @@ describe('Streamable HTTP: rate limit, stateless mode, shutdown', () => {
     await h.close();
   });
 
+  it('signs in to Dynamics as it starts, before any caller (not with on-behalf-of, where each call is its user)', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const mark = emu.requests().length;
+    const h = await startHttpServer(emu, { DYNAMICS_MCP_API_KEYS: KEY });
+    for (let i = 0; i < 400 && !h.logs.some((l) => l.includes('signed in to Dynamics')); i++) await sleep(25);
+    expect(h.logs.find((l) => l.includes('signed in to Dynamics'))).toMatch(/"level":30,[^\n]*"ms":\d+/);
+    const seen = emu.requests().slice(mark);
+    expect(seen.filter((r) => r.service === 'webapi').map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /api/data/v9.2/WhoAmI()',
+    ]);
+    expect(seen.filter((r) => r.service === 'authority' && r.url.includes('/token'))).toHaveLength(1);
+    await h.close();
+    // on-behalf-of: the server's own identity is not used, so nothing is asked until a call comes
+    emu.registerApp({ clientId: emu.api.clientId, secret: emu.api.clientSecret, applicationUser: true });
+    const before = emu.requests().length;
+    const obo = await startHttpServer(emu, {
+      AZURE_CLIENT_ID: emu.api.clientId,
+      AZURE_CLIENT_SECRET: emu.api.clientSecret,
+      DYNAMICS_MCP_ENTRA_AUDIENCE: emu.api.audience,
+      DYNAMICS_MCP_ON_BEHALF_OF: 'true',
+    });
+    await sleep(500);
+    expect(
+      emu
+        .requests()
+        .slice(before)
+        .filter((r) => r.service === 'webapi'),
+    ).toEqual([]);
+    await obo.close();
+  });
+
   it('stateless mode serves each request with a fresh server', async () => {
     const h = await startHttpServer(
       emu,
