@@ -12,8 +12,9 @@ const MAX_CHECKED = 3;
  * compared with a name ({"parentcustomerid": "Contoso"}) matches the related record's whole name, and where no
  * record of the tables it points at has that name, the empty answer says nothing about "Contoso" (the account
  * is "Contoso Pharma Co."); so does the table's own name ({"name": "Contoso"} on account). Each such name no
- * record has is said, with the condition that finds part of a name. Only names the model gave are repeated (no record data outside the untrusted fence); names under a
- * "not" are left alone, as an empty answer there means something else.
+ * record has is said, with the condition that finds part of a name; other text compared whole alike
+ * (textsUnmatched). Only names the model gave are repeated (no record data outside the untrusted fence);
+ * names under a "not" are left alone, as an empty answer there means something else.
  */
 export async function namesNoRecordHas(ctx: ToolContext, entity: string, where: Condition): Promise<string> {
   const model = await ctx.client.checker.entity(entity);
