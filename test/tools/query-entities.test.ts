@@ -2577,6 +2577,11 @@ describe('query_entities', () => {
   // the shapes models most often get wrong: the error must show the right one, not only zod's type names
   it.each([
     [{ where: 42 }, /where takes a condition object.*\{"and":\[/],
+    // a list past its limit says the limit, not that a list is not a value
+    [
+      { where: { accountnumber: { in: Array.from({ length: 600 }, (_, i) => `ACC-${10000 + i}`) } } },
+      /^Error \(bad_input\): where\.value: a list of values holds at most 500, not 600: split it over calls of up to 500 each\./,
+    ],
     // text in where beside a filter (alone, it is taken as the filter)
     [
       { where: "name eq 'x'", filter: 'statecode eq 0' },

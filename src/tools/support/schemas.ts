@@ -140,7 +140,9 @@ const value = z
             ? undefined
             : Array.isArray(issue.input) && issue.input.includes(null)
               ? 'a list of values holds no null: for a range open at one end, ge or le alone (e.g. {"le": 500000}); for records with no value, null alone.'
-              : 'value is text, a number, true/false, null, a list of text, numbers or true/false (in, between), or a record as {id}.',
+              : Array.isArray(issue.input) && issue.input.length > 500
+                ? `a list of values holds at most 500, not ${issue.input.length}: split it over calls of up to 500 each.`
+                : 'value is text, a number, true/false, null, a list of text, numbers or true/false (in, between), or a record as {id}.',
       },
     ),
   )
