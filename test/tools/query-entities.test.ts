@@ -738,23 +738,23 @@ describe('query_entities', () => {
     expect(asked.filter((r) => /^\/api\/data\/v9\.2\/(incidents|opportunities)\b/.test(r.url))).toEqual([]);
   });
 
-  it('nothing found by text no record has whole but some have within (a stage "Propose" stored as "3-Propose") says so, with the condition that finds them', async () => {
+  it('nothing found by text no record has whole says what finds it: the choice that has it as a value (a stage "Propose", stored "3-Propose"), or the records that have it within', async () => {
     const stage = (o: Record<string, unknown>) => String(o.stepname ?? '');
     const propose = emu.rows('opportunity').filter((o) => stage(o).includes('Propose'));
     expect(propose.length).toBeGreaterThan(0);
     expect(emu.rows('opportunity').some((o) => stage(o) === 'Propose')).toBe(false);
     const note =
-      ' No opportunity has stepname \'Propose\' as its whole text, and some have it within theirs: {"stepname": {"contains": "Propose"}} finds those.';
+      ' No opportunity has stepname \'Propose\' as its whole text; "Propose" is a value of salesstage: {"salesstage": "Propose"}.';
     const none = await h.call('query_entities', {
       entity: 'opportunity',
       where: { stepname: 'Propose' },
       select: ['name'],
     });
     expect(textOf(none).split('\n')[0]).toBe(`0 opportunity records.${note}`);
-    // the condition it gives finds them
+    // the condition it gives finds them (the demo's stages and their text agree)
     const found = await h.call('query_entities', {
       entity: 'opportunity',
-      where: { stepname: { contains: 'Propose' } },
+      where: { salesstage: 'Propose' },
       select: ['name'],
       top: 5000,
     });
@@ -769,6 +769,20 @@ describe('query_entities', () => {
     expect(textOf(counted).split('\n')[0]).toContain(note);
     const summed = await h.call('aggregate_records', { entity: 'opportunity', where: { stepname: 'Propose' } });
     expect(textOf(summed).split('\n')[0]).toBe(`opportunity: count over all matching records.${note}`);
+    // text no choice has: the records that have it within, said without their values (record text stays fenced)
+    const city = String(emu.rows('account').find((a) => String(a.address1_city ?? '').length > 4)!.address1_city);
+    const part = city.slice(0, -1);
+    expect(emu.rows('account').some((a) => String(a.address1_city ?? '').toLowerCase() === part.toLowerCase())).toBe(
+      false,
+    );
+    const cities = await h.call('query_entities', {
+      entity: 'account',
+      where: { address1_city: part },
+      select: ['name'],
+    });
+    expect(textOf(cities).split('\n')[0]).toBe(
+      `0 account records. No account has address1_city '${part}' as its whole text, and some have it within theirs: {"address1_city": {"contains": ${JSON.stringify(part)}}} finds those.`,
+    );
     // nothing is said where some record has the text whole (the other conditions left none), or where none has it
     // even within
     const whole = stage(propose[0]!);

@@ -100,22 +100,40 @@ async function textsUnmatched(ctx: ToolContext, model: EntityModel, where: Condi
         { signal: ctx.signal, internal: true },
       )
     ).rows.length > 0;
-  const within = await Promise.all(
+  const notes = await Promise.all(
     given.slice(0, MAX_CHECKED).map(async (g) => {
       try {
-        return !(await some(g.column, 'eq', g.text)) && (await some(g.column, 'contains', g.text)) ? g : undefined;
+        if (await some(g.column, 'eq', g.text)) return '';
+        const none = ` No ${model.logicalName} has ${g.column} '${g.text}' as its whole text`;
+        // the text is a value of a choice of the table (a stage "Propose": salesstage), which is metadata, not
+        // record data, and is what the model meant more surely than a part of the text
+        const choice = choiceLabelled(ctx, model, g.text);
+        if (choice)
+          return `${none}; ${JSON.stringify(choice.label)} is a value of ${choice.column}: {"${choice.column}": ${JSON.stringify(choice.label)}}.`;
+        return (await some(g.column, 'contains', g.text))
+          ? `${none}, and some have it within theirs: {"${g.column}": {"contains": ${JSON.stringify(g.text)}}} finds those.`
+          : '';
       } catch (e) {
         // a help beside an answer already found, as for names
         if (ctx.signal.aborted) throw e;
-        return undefined;
+        return '';
       }
     }),
   );
-  return within
-    .filter((g) => g !== undefined)
-    .map(
-      (g) =>
-        ` No ${model.logicalName} has ${g.column} '${g.text}' as its whole text, and some have it within theirs: {"${g.column}": {"contains": ${JSON.stringify(g.text)}}} finds those.`,
-    )
-    .join('');
+  return notes.join('');
+}
+
+/** The readable choice column of the table one of whose values is labelled `text` (without regard to case). */
+function choiceLabelled(
+  ctx: ToolContext,
+  model: EntityModel,
+  text: string,
+): { column: string; label: string } | undefined {
+  const t = text.toLowerCase();
+  for (const c of model.columns.values()) {
+    if (c.type !== 'Picklist' || !ctx.policy.canRead(model.logicalName, c.logicalName)) continue;
+    const o = c.options?.find((o) => o.label.toLowerCase() === t);
+    if (o) return { column: c.logicalName, label: o.label };
+  }
+  return undefined;
 }
