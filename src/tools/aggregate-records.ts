@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { Row } from '../dynamics/client.js';
+import type { Leaf } from '../dynamics/condition-words.js';
 import type { Condition } from '../dynamics/conditions.js';
-import { WEEKDAYS } from '../dynamics/fiscal.js';
+import { type OrgCalendar, WEEKDAYS } from '../dynamics/fiscal.js';
+import { utcSpan } from '../dynamics/utc-days.js';
 import { badInput } from '../errors.js';
 import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js';
 import type { ReadChecker } from '../policy/check.js';
@@ -23,7 +25,7 @@ import {
   withMeasuresAtTop,
 } from './support/measures.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
-import { type PeriodUnit, periodGroup, periodSaid } from './support/periods.js';
+import { type PeriodUnit, periodGroup, periodOf, periodSaid } from './support/periods.js';
 import { issueText } from './support/result.js';
 import {
   EMPTY,
@@ -222,7 +224,9 @@ export const aggregateRecords = defineTool({
       // "last 30 days" by week: the first week is labelled by its Sunday but holds the days from 30 days ago
       // only, and a trend read off it looks like a fall; said where the conditions limit the grouped column
       const partial =
-        kept.length && (limits(conditions, period.column.logicalName) || mentions(filter, period.column.logicalName))
+        kept.length &&
+        (cuts(conditions, period.column.logicalName, period.unit, calendar) ||
+          mentions(filter, period.column.logicalName))
           ? `; where limits ${period.column.logicalName}, so the first and last ${period.unit}s may hold only some of their days`
           : '';
       order = !kept.length
@@ -403,13 +407,46 @@ function moneyNote(model: EntityModel, items: AggregateItem[], readable: (e: str
   return `${base.length ? ` ${names(base)}: each record's own currency, taken as plain numbers; ${names(base, '_base')} is in the base currency.` : ''}${hidden.length ? ` ${names(hidden)}: each record's own currency, taken as plain numbers (so different currencies are added as if one); this server's policy does not let the model read ${names(hidden, '_base')}, the amount in the base currency.` : ''}`;
 }
 
-/** Whether a condition limits `column` anywhere in its tree (a period's first and last groups may be partial). */
-function limits(c: Condition | undefined, column: string): boolean {
-  if (!c) return false;
+const DAY = 86_400_000;
+
+/** Whether a condition limits `column` anywhere in its tree. */
+function limits(c: Condition, column: string): boolean {
   if ('and' in c) return c.and.some((x) => limits(x, column));
   if ('or' in c) return c.or.some((x) => limits(x, column));
   if ('not' in c) return limits(c.not, column);
   return typeof c.column === 'string' && c.column.trim().toLowerCase() === column;
+}
+
+/**
+ * Whether the conditions may cut the first or last period of `unit` short: where they limit the grouped
+ * column other than to whole periods. "next 2 quarters" by quarter, or "this year" by month, begins and ends
+ * on the periods' own bounds, so nothing is cut; "last 30 days" by week is. Only conditions that all hold
+ * (and) and each say a span of days are read; any other limit (or, not, a range of words) is taken to cut.
+ */
+function cuts(c: Condition | undefined, column: string, unit: PeriodUnit, calendar: OrgCalendar): boolean {
+  if (!c || !limits(c, column)) return false;
+  const onColumn: Condition[] = [];
+  const collect = (x: Condition): boolean => {
+    if ('and' in x) return x.and.every(collect);
+    if (!limits(x, column)) return true;
+    if ('or' in x || 'not' in x) return false;
+    onColumn.push(x);
+    return true;
+  };
+  if (!collect(c)) return true;
+  let from: number | undefined;
+  let to: number | undefined;
+  for (const leaf of onColumn as Leaf[]) {
+    const span = utcSpan(leaf, calendar);
+    if (!span) return true;
+    if (span.from !== undefined) from = Math.max(from ?? span.from, span.from);
+    if (span.to !== undefined) to = Math.min(to ?? span.to, span.to);
+  }
+  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const whole = (ms: number) => ms % DAY === 0;
+  if (from !== undefined && (!whole(from) || periodOf(iso(from), unit, calendar).from !== iso(from))) return true;
+  const last = to === undefined ? undefined : to - DAY;
+  return last !== undefined && (!whole(to!) || periodOf(iso(last), unit, calendar).to !== iso(last));
 }
 
 /** Whether OData filter text names `column`. */

@@ -701,6 +701,20 @@ describe('aggregate_records', () => {
       });
       expect(other.isError, textOf(other)).toBeFalsy();
       expect(textOf(other)).not.toContain('where limits');
+      // nor do conditions that begin and end on the periods' own bounds; one that cuts inside a period is said
+      for (const [where, groupBy, cut] of [
+        [{ createdon: 'this year' }, 'createdon by month', false],
+        [{ createdon: 'last quarter' }, 'createdon by month', false],
+        [{ createdon: { ge: '2025-03-01' } }, 'createdon by month', false],
+        [{ createdon: { ge: '2025-03-15' } }, 'createdon by month', true],
+        [{ createdon: 'year to date' }, 'createdon by year', true],
+        [{ or: [{ createdon: 'this year' }, { createdon: 'last year' }] }, 'createdon by month', true],
+      ] as const) {
+        const r = await h.call('aggregate_records', { entity: 'lead', where, groupBy });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        expect(r.structuredContent.groups.length, JSON.stringify(where)).toBeGreaterThan(0);
+        expect(textOf(r).includes('where limits createdon'), JSON.stringify(where)).toBe(cut);
+      }
     });
 
     it('no matching records: no periods, said so', async () => {
