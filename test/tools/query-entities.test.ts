@@ -423,8 +423,16 @@ describe('query_entities', () => {
 
   it('progress notifications are sent while it works', async () => {
     const progress: number[] = [];
-    await h.call('query_entities', { entity: 'account', top: 2 }, { onprogress: (p) => progress.push(p.progress) });
+    const said: (string | undefined)[] = [];
+    const onprogress = (p: { progress: number; message?: string }) => {
+      progress.push(p.progress);
+      said.push(p.message);
+    };
+    await h.call('query_entities', { entity: 'account', top: 2 }, { onprogress });
     expect(progress).toEqual([0, 1]);
+    expect(said).toEqual(['querying account', '2 rows']);
+    await h.call('query_entities', { entity: 'account', top: 1 }, { onprogress });
+    expect(said.slice(2)).toEqual(['querying account', '1 row']);
   });
 
   it('a list of conditions in where means all of them, as {and: [...]} does', async () => {
