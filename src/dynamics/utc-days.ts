@@ -333,7 +333,8 @@ export function todayIs(words = '', now = new Date()): string {
   const named = [...words.toLowerCase().matchAll(/\b(?:sun|mon|tue|wed|thu|fri|sat)[a-z]*/g)]
     .map((m) => WEEKDAYS.findIndex((d) => d.toLowerCase().startsWith(m[0])))
     .find((w) => w >= 0);
-  if (named === undefined) return said + (yearlessDay(words, today) ?? timeOfDay(words, now) ?? '');
+  if (named === undefined)
+    return said + (yearlessDay(words, today) ?? yearlessMonth(words, today) ?? timeOfDay(words, now) ?? '');
   const ahead = (named - dow + 7) % 7 || 7;
   const day = (n: number) => isoDay(today + n * DAY);
   return (
@@ -369,6 +370,28 @@ function yearlessDay(words: string, today: number): string | undefined {
     ...(days.includes(today) ? ['today is one'] : []),
     ...(coming !== undefined ? [`the coming one is ${isoDay(coming)}`] : []),
   ].join(', ')}`;
+}
+
+/**
+ * "since January", "in March": a month without its year, which is the last one to a user asking what has
+ * happened and the coming one to a user planning: the first days of both, for the model to pick (not guessed,
+ * as calendarPeriod does not guess it). Undefined where the words name no month alone.
+ */
+function yearlessMonth(words: string, today: number): string | undefined {
+  const m = /^(?:(?:since|in|during|from|after|before|until|till|through|by|for)\s+)?([a-z]{3,})\.?$/.exec(
+    words.trim().toLowerCase(),
+  );
+  const month = m ? MONTH_NAMES.findIndex((n) => n.startsWith(m[1]!)) : -1;
+  if (month < 0) return undefined;
+  const now = new Date(today);
+  const year = now.getUTCFullYear();
+  const current = month === now.getUTCMonth();
+  // the month's start on or before today (this month's own, where it is this month), and the next one
+  const last = Date.UTC(month <= now.getUTCMonth() ? year : year - 1, month, 1);
+  const coming = Date.UTC(month <= now.getUTCMonth() ? year + 1 : year, month, 1);
+  const name = `${MONTH_NAMES[month]![0]!.toUpperCase()}${MONTH_NAMES[month]!.slice(1)}`;
+  const end = (start: number) => isoDay(Date.UTC(new Date(start).getUTCFullYear(), month + 1, 0));
+  return `; ${name}: ${current ? 'this one' : 'the last'} began ${isoDay(last)} (to ${end(last)}), the coming one begins ${isoDay(coming)}`;
 }
 
 /**

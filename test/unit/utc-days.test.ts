@@ -198,6 +198,22 @@ describe('today, as said to a model that must work a date out (Tuesday 1 Decembe
     expect(todayIs('the 15th', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
   });
 
+  it('gives a month without the year ("since January") the first days of the last and the coming one, never one guessed', () => {
+    expect(todayIs('since January', now)).toBe(
+      'today is Tuesday 2026-12-01 (UTC); January: the last began 2026-01-01 (to 2026-01-31), the coming one begins 2027-01-01',
+    );
+    expect(todayIs('in Feb', now)).toMatch(
+      /; February: the last began 2026-02-01 \(to 2026-02-28\), the coming one begins 2027-02-01$/,
+    );
+    // this month is this one
+    expect(todayIs('December', now)).toMatch(
+      /; December: this one began 2026-12-01 \(to 2026-12-31\), the coming one begins 2027-12-01$/,
+    );
+    // words that are no month alone say nothing more
+    for (const no of ['soon', 'Mon', 'ma', 'since the summer', 'January 2026 onwards'])
+      expect(todayIs(no, now), no).not.toMatch(/began/);
+  });
+
   it('a day in words with a time ("tomorrow 10am") is that day, the time written out and asked for its zone', () => {
     expect(todayIs('tomorrow 10am', now)).toBe(
       "today is Tuesday 2026-12-01 (UTC); tomorrow is 2026-12-02, and 10:00 is a different moment in each time zone: 2026-12-02T10:00:00Z is 10:00 UTC, or give the user's offset (2026-12-02T10:00:00+01:00 for UTC+1)",
