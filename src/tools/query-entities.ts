@@ -4,6 +4,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
+import { choiceOrderNote } from './support/order-note.js';
 import { regardingOnlyNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
@@ -161,7 +162,7 @@ export const queryEntities = defineTool({
     // and activities asked for by what they are about: only those about that very record
     const regarding = !records.length && !args.cursor && where && !unnamed ? regardingOnlyNote(page.entity, where) : '';
     await ctx.progress(1, 1, `${records.length} row${records.length === 1 ? '' : 's'}`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${choiceOrderNote(page.entity, page.spec.orderBy, records.length)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

@@ -1382,6 +1382,42 @@ describe('query_entities', () => {
   });
 
   // Web API "Order rows": a lookup column is sorted by the related table's primary name
+  it("a sort by a choice says it is by the values' numbers (Dataverse's Web API), in the order they came", async () => {
+    // "the most urgent cases" as prioritycode desc are the least urgent: High is 1
+    const desc = await h.call('query_entities', {
+      entity: 'incident',
+      orderBy: 'prioritycode desc',
+      select: ['prioritycode'],
+      top: 5000,
+    });
+    expect(textOf(desc).split('\n')[0]).toMatch(
+      / Sorted by prioritycode's numbers, not what its values mean: Low \(3\), Normal \(2\), High \(1\)\.$/,
+    );
+    const got = desc.structuredContent.records.map((r: { prioritycode?: string }) => r.prioritycode);
+    expect(got[0]).toBe('Low (3)');
+    expect(got.filter((p: string | undefined) => p).at(-1)).toBe('High (1)');
+    // by its label, ascending
+    const asc = await h.call('query_entities', { entity: 'incident', orderBy: 'Priority', select: ['title'], top: 2 });
+    expect(textOf(asc).split('\n')[0]).toContain(
+      "Sorted by prioritycode's numbers, not what its values mean: High (1), Normal (2), Low (3).",
+    );
+    // a long choice is said in words; a sort by anything else, or one row, says nothing
+    const industry = await h.call('query_entities', {
+      entity: 'account',
+      orderBy: 'industrycode',
+      select: ['name'],
+      top: 2,
+    });
+    expect(textOf(industry).split('\n')[0]).toContain(
+      "Sorted by industrycode's numbers, not its labels' alphabetical order.",
+    );
+    for (const args of [
+      { entity: 'account', orderBy: 'name', select: ['name'], top: 2 },
+      { entity: 'incident', orderBy: 'prioritycode desc', select: ['title'], top: 1 },
+    ])
+      expect(textOf(await h.call('query_entities', args)).split('\n')[0]).not.toContain('Sorted by');
+  });
+
   it("a sort by a lookup's name is the sort by the lookup, which Dataverse orders by the related record's name", async () => {
     const ask = (orderBy: string) =>
       h.call('query_entities', { entity: 'opportunity', select: ['parentaccountid'], orderBy, top: 20 });

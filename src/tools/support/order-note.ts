@@ -1,0 +1,33 @@
+import { columnLabelled, type EntityModel } from '../../policy/model.js';
+
+const CHOICES: ReadonlySet<string> = new Set(['Picklist', 'State', 'Status']);
+/** Up to this many values are listed in their order; a longer choice is said in words. */
+const LISTED = 8;
+
+/**
+ * Dataverse's Web API sorts a choice column by its values' numbers, not by their labels or what they mean
+ * ("When you order using choice columns, the results are ordered using the integer value of the choice":
+ * learn.microsoft.com/power-apps/developer/data-platform/webapi/query/order-rows): "prioritycode desc" puts
+ * Low (3) before High (1), and "the three most urgent cases" read off that end are the least urgent. Where a
+ * query sorted by a choice returned more than one row, its values are said in the order they came in.
+ */
+export function choiceOrderNote(model: EntityModel, orderBy: string | undefined, rows: number): string {
+  if (!orderBy?.trim() || rows < 2) return '';
+  const notes: string[] = [];
+  for (const part of orderBy.split(',')) {
+    // a column by its logical name or its label ("Priority desc", "Main Phone"), as the query read it
+    const m = /^\s*(.+?)(?:\s+(asc|desc))?\s*$/i.exec(part);
+    const name = m?.[1] ?? '';
+    const direction = m?.[2];
+    const c = model.columns.get(name.toLowerCase()) ?? columnLabelled(model, name);
+    if (!c || !CHOICES.has(c.type) || !c.options?.length) continue;
+    const desc = direction?.toLowerCase() === 'desc';
+    const values = [...c.options].sort((a, b) => (desc ? b.value - a.value : a.value - b.value));
+    notes.push(
+      values.length <= LISTED
+        ? ` Sorted by ${c.logicalName}'s numbers, not what its values mean: ${values.map((o) => `${o.label} (${o.value})`).join(', ')}.`
+        : ` Sorted by ${c.logicalName}'s numbers, not its labels' alphabetical order.`,
+    );
+  }
+  return notes.join('');
+}
