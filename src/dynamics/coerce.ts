@@ -280,3 +280,29 @@ export function toWriteValue(c: ColumnModel, given: unknown, entity: string): un
   if (lit.type === 'date' && !c.dateOnly) return `${lit.value}T${c.timeZoneIndependent ? '00' : '12'}:00:00Z`;
   return lit.value;
 }
+
+/**
+ * A choice compared with one of its labels by order ({"prioritycode": {"gt": "Normal"}}, "above normal")
+ * means the values above it in meaning, which Dataverse does not know: it compares the numbers, and High is
+ * 1, so gt Normal is Low. Refused with the values in their order, for the model to list the ones it means;
+ * a number compared is taken as it is (the model knows it compares numbers).
+ */
+export function refuseChoiceOrderedByLabel(
+  c: { column: string; op: string; value?: unknown },
+  column: ColumnModel,
+): void {
+  if (
+    !['gt', 'ge', 'lt', 'le'].includes(c.op) ||
+    !['Picklist', 'State', 'Status'].includes(column.type) ||
+    typeof c.value !== 'string'
+  )
+    return;
+  const given = c.value.trim().toLowerCase();
+  const option = column.options?.find((o) => o.label.toLowerCase() === given);
+  if (!option) return;
+  const values = [...(column.options ?? [])].sort((a, b) => a.value - b.value);
+  throw badInput(
+    `"${c.op}" on ${c.column} compares the numbers of its values, not what they mean: ${values.map((o) => `${o.label} (${o.value})`).join(', ')}.`,
+    `List the values meant: {"${c.column}": {"in": ["<label>", …]}}; or compare the number: {"${c.column}": {"${c.op}": ${option.value}}}.`,
+  );
+}

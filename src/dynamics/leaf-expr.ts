@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, NUMERIC_TYPES } from '../policy/model.js';
-import { type Scalar, toLiteral } from './coerce.js';
+import { refuseChoiceOrderedByLabel, type Scalar, toLiteral } from './coerce.js';
 import { type ConditionOp, escapeLike, type Leaf, unknownOpHint } from './condition-words.js';
 import { callerTokens, theAppIsNotYou } from './obo.js';
 
@@ -105,6 +105,7 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
     case 'ge':
     case 'lt':
     case 'le': {
+      refuseChoiceOrderedByLabel(c, r.column);
       const value = one();
       // gt null is no comparison Dataverse can make: nothing would be found, and the model told nothing
       if (value.type === 'null' && c.op !== 'eq' && c.op !== 'ne')

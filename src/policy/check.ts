@@ -1,4 +1,4 @@
-import { optionValue } from '../dynamics/coerce.js';
+import { optionValue, refuseChoiceOrderedByLabel } from '../dynamics/coerce.js';
 import { participation } from '../dynamics/party-lists.js';
 import { DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
@@ -343,6 +343,9 @@ export class ReadChecker {
     const col = resolved.column;
     const choice = CHOICE_TYPES.has(col.type);
     let value: Expr;
+    // "prioritycode gt 'Normal'" compares numbers, not meaning: refused as the structured condition is
+    if (other.kind === 'literal' && at === 0 && choice)
+      refuseChoiceOrderedByLabel({ column: path.segments.join('/'), op: e.op, value: other.value }, col);
     if (other.kind === 'literal')
       value =
         choice && other.type === 'string'

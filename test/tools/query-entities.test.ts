@@ -2478,6 +2478,38 @@ describe('query_entities', () => {
 
   // Dataverse refuses a text compared with a choice ("A binary operator with incompatible types"): the label
   // in quotes is sent as the choice's number, as where does with labels
+  it('a choice compared by order with one of its labels ("above Normal") is refused with its values in number order; a number is compared', async () => {
+    const since = emu.requests().length;
+    const said =
+      '"gt" on prioritycode compares the numbers of its values, not what they mean: High (1), Normal (2), Low (3).\n' +
+      'How to fix: List the values meant: {"prioritycode": {"in": ["<label>", …]}}; or compare the number: {"prioritycode": {"gt": 2}}.';
+    for (const args of [{ where: { prioritycode: { gt: 'Normal' } } }, { filter: "prioritycode gt 'normal'" }]) {
+      const r = await h.call('query_entities', { entity: 'incident', select: ['title'], ...args });
+      expect(textOf(r), JSON.stringify(args)).toBe(`Error (bad_input): ${said}`);
+    }
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('/incidents')),
+    ).toEqual([]);
+    // compared by number, or by a label with eq, it is answered
+    const low = emu
+      .rows('incident')
+      .filter((i) => Number(i.prioritycode) > 2)
+      .map((i) => String(i.incidentid))
+      .sort();
+    expect(low.length).toBeGreaterThan(0);
+    for (const args of [
+      { where: { prioritycode: { gt: 2 } } },
+      { where: { prioritycode: 'Low' } },
+      { filter: 'prioritycode gt 2' },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'incident', select: ['title'], top: 5000, ...args });
+      expect(ids(r), JSON.stringify(args)).toEqual(low);
+    }
+  });
+
   it("a choice compared with its label in filter text (statecode eq 'Active') is sent as its number", async () => {
     const since = emu.requests().length;
     const byLabel = await h.call('query_entities', {
