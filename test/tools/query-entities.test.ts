@@ -528,6 +528,30 @@ describe('query_entities', () => {
     const seattle = emu.rows('account').filter((a) => a.address1_city === 'Seattle');
     expect(seattle.length).toBeGreaterThan(0);
     expect(top.structuredContent.records).toHaveLength(Math.min(50, seattle.length));
+    // a condition as a list of three (Odoo's, Frappe's and query builders' [column, operator, value]), alone,
+    // in a list, or in a group; a list of three values that are no condition stays a list of values
+    const ids3 = async (where: unknown) =>
+      ids(await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 }));
+    const both = await ids3({ or: [{ address1_city: 'Seattle' }, { revenue: { lt: 5e6 } }] });
+    expect(both.length).toBeGreaterThan(1);
+    expect(
+      await ids3({
+        or: [
+          ['address1_city', '=', 'Seattle'],
+          ['revenue', '<', 5e6],
+        ],
+      }),
+    ).toEqual(both);
+    expect(await ids3(['address1_city', 'eq', 'Seattle'])).toEqual(await ids3({ address1_city: 'Seattle' }));
+    expect(
+      await ids3([
+        ['address1_city', 'eq', 'Seattle'],
+        ['revenue', 'lt', 5e6],
+      ]),
+    ).toEqual(await ids3({ address1_city: 'Seattle', revenue: { lt: 5e6 } }));
+    expect(await ids3({ address1_city: ['Seattle', 'in', 'Tokyo'] })).toEqual(
+      await ids3({ address1_city: { in: ['Seattle', 'Tokyo'] } }),
+    );
   });
 
   it("SQL's LIKE wildcards around a contains value find what contains finds, not nothing", async () => {

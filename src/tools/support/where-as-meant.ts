@@ -122,7 +122,20 @@ export function lookupId(v: unknown): string | undefined {
     : undefined;
 }
 
+/**
+ * A condition written as a list of three, column, operator and value (["statecode", "eq", "Active"], as Odoo's
+ * and Frappe's filters and many query builders write it): that condition. Only where the middle is an
+ * operator (or a slip for one, refused with the one meant as any other is), so a list of values stays a list.
+ */
+function tripleAsCondition(v: unknown): Record<string, unknown> | undefined {
+  if (!Array.isArray(v) || v.length !== 3) return undefined;
+  const [column, op, value] = v as [unknown, unknown, unknown];
+  return typeof column === 'string' && typeof op === 'string' && isOperatorWord(op) ? { column, op, value } : undefined;
+}
+
 export function asMeant(given: unknown, depth: number, issues: Issues): unknown {
+  const triple = tripleAsCondition(given);
+  if (triple) return asMeant(triple, depth, issues);
   if (Array.isArray(given)) return depth === 0 ? { and: given.map((c) => asMeant(c, 1, issues)) } : given;
   if (typeof given !== 'object' || given === null || depth > 3) return given;
   const v = groupWords(given as Record<string, unknown>);
