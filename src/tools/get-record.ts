@@ -4,6 +4,7 @@ import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
+import { choiceOrderNote } from './support/order-note.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { noActivitiesNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
@@ -94,10 +95,19 @@ export const getRecord = defineTool({
       ...(moreRelated.length ? { moreRelated } : {}),
     };
     const json = fitResult(structured, 1, ctx.policy.maxResultBytes);
+    // a related list sorted by a choice (its cases by prioritycode) is by the values' numbers, as a query is
+    const sorted = (expand ?? [])
+      .map((e) => {
+        // relatedModels keys the related tables by name; only a list (a collection) has an order
+        const related = models.get(model.collectionNavs.get(e.relation.toLowerCase())?.referencingEntity ?? '');
+        const list = record[e.relation];
+        return related && Array.isArray(list) ? choiceOrderNote(related, e.orderBy, list.length, e.relation) : '';
+      })
+      .join('');
     return {
       structured,
       text: fenceUntrusted(
-        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
+        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
         structured,
         json,
       ),

@@ -1440,6 +1440,22 @@ describe('query_entities', () => {
       { entity: 'incident', orderBy: 'prioritycode desc', select: ['title'], top: 1 },
     ])
       expect(textOf(await h.call('query_entities', args)).split('\n')[0]).not.toContain('Sorted by');
+    // a related list get_record reads, sorted by a choice, alike
+    const account = emu
+      .rows('account')
+      .find(
+        (a) =>
+          emu.rows('incident').filter((i) => (i.customerid as { id?: string } | null)?.id === a.accountid).length > 1,
+      )!;
+    const brief = await h.call('get_record', {
+      entity: 'account',
+      id: String(account.accountid),
+      select: ['name'],
+      expand: [{ relation: 'incident_customer_accounts', select: ['title'], orderBy: 'prioritycode desc' }],
+    });
+    expect(textOf(brief).split('\n')[0]).toContain(
+      "incident_customer_accounts sorted by prioritycode's numbers, not what its values mean: Low (3), Normal (2), High (1).",
+    );
   });
 
   it("a sort by a lookup's name is the sort by the lookup, which Dataverse orders by the related record's name", async () => {

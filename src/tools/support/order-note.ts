@@ -11,8 +11,15 @@ const LISTED = 8;
  * Low (3) before High (1), and "the three most urgent cases" read off that end are the least urgent. Where a
  * query sorted by a choice returned more than one row, its values are said in the order they came in.
  */
-export function choiceOrderNote(model: EntityModel, orderBy: string | undefined, rows: number): string {
+export function choiceOrderNote(
+  model: EntityModel,
+  orderBy: string | undefined,
+  rows: number,
+  /** the related list sorted (get_record's expand), where it is not the query's own rows */
+  list?: string,
+): string {
   if (!orderBy?.trim() || rows < 2) return '';
+  const sorted = list ? ` ${list} sorted` : ' Sorted';
   const notes: string[] = [];
   for (const part of orderBy.split(',')) {
     // a column by its logical name or its label ("Priority desc", "Main Phone"), as the query read it
@@ -25,8 +32,8 @@ export function choiceOrderNote(model: EntityModel, orderBy: string | undefined,
     const values = [...c.options].sort((a, b) => (desc ? b.value - a.value : a.value - b.value));
     notes.push(
       values.length <= LISTED
-        ? ` Sorted by ${c.logicalName}'s numbers, not what its values mean: ${values.map((o) => `${o.label} (${o.value})`).join(', ')}.`
-        : ` Sorted by ${c.logicalName}'s numbers, not its labels' alphabetical order.`,
+        ? `${sorted} by ${c.logicalName}'s numbers, not what its values mean: ${values.map((o) => `${o.label} (${o.value})`).join(', ')}.`
+        : `${sorted} by ${c.logicalName}'s numbers, not its labels' alphabetical order.`,
     );
   }
   return notes.join('');
