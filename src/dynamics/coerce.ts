@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
-import type { ColumnModel } from '../policy/model.js';
+import { CHOICE_TYPES, type ColumnModel } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
 import { negationOf, stateInWords, stateWordRefused } from './state-words.js';
@@ -291,12 +291,7 @@ export function refuseChoiceOrderedByLabel(
   c: { column: string; op: string; value?: unknown },
   column: ColumnModel,
 ): void {
-  if (
-    !['gt', 'ge', 'lt', 'le'].includes(c.op) ||
-    !['Picklist', 'State', 'Status'].includes(column.type) ||
-    typeof c.value !== 'string'
-  )
-    return;
+  if (!['gt', 'ge', 'lt', 'le'].includes(c.op) || !CHOICE_TYPES.has(column.type) || typeof c.value !== 'string') return;
   const given = c.value.trim().toLowerCase();
   const option = column.options?.find((o) => o.label.toLowerCase() === given);
   if (!option) return;

@@ -5,7 +5,14 @@ import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, 
 
 type Call = Extract<Expr, { kind: 'call' }>;
 
-import { type ColumnModel, columnLabelled, type EntityModel, isLookupType, type ModelSource } from './model.js';
+import {
+  CHOICE_TYPES,
+  type ColumnModel,
+  columnLabelled,
+  type EntityModel,
+  isLookupType,
+  type ModelSource,
+} from './model.js';
 import type { Policy } from './policy.js';
 import { closest, closestColumns } from './suggest.js';
 import { pathsAcrossTargets } from './targets.js';
@@ -41,8 +48,6 @@ export const ALLOWED_FUNCTIONS = new Set([
   'EqualUserId',
   'NotEqualUserId',
 ]);
-
-const CHOICE_TYPES = new Set(['Picklist', 'State', 'Status']);
 
 export interface QueryParts {
   select?: string[];

@@ -69,6 +69,8 @@ export interface ModelSource {
 export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' || t === 'Owner';
 /** The column types that hold numbers (summed, averaged, compared as numbers). */
 export const NUMERIC_TYPES: ReadonlySet<string> = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
+/** Columns whose values are numbered options with labels: a choice, a state, a status reason. */
+export const CHOICE_TYPES: ReadonlySet<string> = new Set(['Picklist', 'State', 'Status']);
 
 /**
  * The column a write's key names: its logical name in any casing (a lookup also as _<name>_value, as results

@@ -1,6 +1,5 @@
-import { columnLabelled, type EntityModel } from '../../policy/model.js';
+import { CHOICE_TYPES, columnLabelled, type EntityModel } from '../../policy/model.js';
 
-const CHOICES: ReadonlySet<string> = new Set(['Picklist', 'State', 'Status']);
 /** Up to this many values are listed in their order; a longer choice is said in words. */
 const LISTED = 8;
 
@@ -27,7 +26,7 @@ export function choiceOrderNote(
     const name = m?.[1] ?? '';
     const direction = m?.[2];
     const c = model.columns.get(name.toLowerCase()) ?? columnLabelled(model, name);
-    if (!c || !CHOICES.has(c.type) || !c.options?.length) continue;
+    if (!c || !CHOICE_TYPES.has(c.type) || !c.options?.length) continue;
     const desc = direction?.toLowerCase() === 'desc';
     const values = [...c.options].sort((a, b) => (desc ? b.value - a.value : a.value - b.value));
     notes.push(

@@ -1,10 +1,9 @@
 import type { Row } from '../../dynamics/client.js';
-import { type ColumnModel, type EntityModel, writtenColumn } from '../../policy/model.js';
+import { CHOICE_TYPES, type ColumnModel, type EntityModel, writtenColumn } from '../../policy/model.js';
 
 /** The key suffix of a value's formatted form (a choice's label, a lookup's name) in a Web API row. */
 export const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
 const LOGICAL = '@Microsoft.Dynamics.CRM.lookuplogicalname';
-const LABELLED = new Set(['Picklist', 'State', 'Status']);
 
 export type CompactValue =
   | string
@@ -57,7 +56,7 @@ function planKey(model: EntityModel, key: string): KeyPlan {
     skip: key.includes('@') || key === model.primaryIdAttribute,
     column,
     lookup: !!lookupOf,
-    labelled: !lookupOf && !!col && (LABELLED.has(col.type) || namedYesNo(col)),
+    labelled: !lookupOf && !!col && (CHOICE_TYPES.has(col.type) || namedYesNo(col)),
     namesTable: (col?.targets?.length ?? 0) !== 1,
     formattedKey: `${key}${FORMATTED}`,
     logicalKey: `${key}${LOGICAL}`,
