@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { ApplyStep } from '../odata/ast.js';
+import type { ApplyStep, ExpandItem, OrderByItem } from '../odata/ast.js';
 import { ReadChecker } from '../policy/check.js';
 import type { EntityModel } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
@@ -56,6 +56,8 @@ export interface QueryPage {
   totalCount?: number;
   /** true when Dataverse stopped counting at 5,000 */
   totalCountCapped?: boolean;
+  /** the order sent, checked and resolved (a label read as its column) */
+  orderBy?: OrderByItem[];
 }
 
 export interface CallOptions {
@@ -256,6 +258,7 @@ export class DynamicsClient {
       totalCount: page.count,
       totalCountCapped: page.capped,
       spec,
+      orderBy: parts.orderBy,
     };
   }
 
@@ -342,7 +345,7 @@ export class DynamicsClient {
     entity: string,
     id: string,
     opts: CallOptions & { select?: string[]; expand?: QuerySpec['expand'] } = {},
-  ): Promise<{ model: EntityModel; row: Row; expand?: QuerySpec['expand'] }> {
+  ): Promise<{ model: EntityModel; row: Row; expand?: QuerySpec['expand']; expanded?: ExpandItem[] }> {
     const model = await this.checker.entity(entity);
     const key = guidValue(id, `${model.logicalName} id`);
     const { select, expand } = await this.planner.relationsMeant(model, { select: opts.select, expand: opts.expand });
@@ -365,7 +368,7 @@ export class DynamicsClient {
         `No ${model.logicalName} with the id ${key} that this server's policy lets you read.`,
         `It is of a kind (${String(row[rows.column])}) the policy does not list; read the ones it does: ${rows.value.join(', ')}.`,
       );
-    return { model, row, expand };
+    return { model, row, expand, expanded: parts.expand };
   }
 
   /**

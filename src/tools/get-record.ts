@@ -73,7 +73,7 @@ export const getRecord = defineTool({
           id: await recordIdOf(ctx, () => resolveTable(args.entity!, ctx.policy, ctx.client.metadata), args.id),
         }
       : await recordAnywhere(ctx, args.id);
-    const { model, row, expand } = await ctx.client.get(entity, id, {
+    const { model, row, expand, expanded } = await ctx.client.get(entity, id, {
       select: args.select,
       expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, entity)),
       signal: ctx.signal,
@@ -96,12 +96,12 @@ export const getRecord = defineTool({
     };
     const json = fitResult(structured, 1, ctx.policy.maxResultBytes);
     // a related list sorted by a choice (its cases by prioritycode) is by the values' numbers, as a query is
-    const sorted = (expand ?? [])
+    const sorted = (expanded ?? [])
       .map((e) => {
         // relatedModels keys the related tables by name; only a list (a collection) has an order
-        const related = models.get(model.collectionNavs.get(e.relation.toLowerCase())?.referencingEntity ?? '');
-        const list = record[e.relation];
-        return related && Array.isArray(list) ? choiceOrderNote(related, e.orderBy, list.length, e.relation) : '';
+        const related = models.get(model.collectionNavs.get(e.property.toLowerCase())?.referencingEntity ?? '');
+        const list = record[e.property];
+        return related && Array.isArray(list) ? choiceOrderNote(related, e.orderBy, list.length, e.property) : '';
       })
       .join('');
     return {

@@ -1420,6 +1420,16 @@ describe('query_entities', () => {
     const got = desc.structuredContent.records.map((r: { prioritycode?: string }) => r.prioritycode);
     expect(got[0]).toBe('Low (3)');
     expect(got.filter((p: string | undefined) => p).at(-1)).toBe('High (1)');
+    // with SQL's NULLS LAST (Dataverse's own order descending), the same
+    const nullsLast = await h.call('query_entities', {
+      entity: 'incident',
+      orderBy: 'prioritycode desc nulls last',
+      select: ['title'],
+      top: 2,
+    });
+    expect(textOf(nullsLast).split('\n')[0]).toContain(
+      "Sorted by prioritycode's numbers, not what its values mean: Low (3), Normal (2), High (1).",
+    );
     // by its label, ascending
     const asc = await h.call('query_entities', { entity: 'incident', orderBy: 'Priority', select: ['title'], top: 2 });
     expect(textOf(asc).split('\n')[0]).toContain(

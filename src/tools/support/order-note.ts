@@ -1,4 +1,5 @@
-import { CHOICE_TYPES, columnLabelled, type EntityModel } from '../../policy/model.js';
+import type { OrderByItem } from '../../odata/ast.js';
+import { CHOICE_TYPES, type EntityModel } from '../../policy/model.js';
 
 /** Up to this many values are listed in their order; a longer choice is said in words. */
 const LISTED = 8;
@@ -8,27 +9,23 @@ const LISTED = 8;
  * ("When you order using choice columns, the results are ordered using the integer value of the choice":
  * learn.microsoft.com/power-apps/developer/data-platform/webapi/query/order-rows): "prioritycode desc" puts
  * Low (3) before High (1), and "the three most urgent cases" read off that end are the least urgent. Where a
- * query sorted by a choice returned more than one row, its values are said in the order they came in.
+ * query sorted by a choice returned more than one row, its values are said in the order they came in. `orderBy`
+ * is the order as sent (checked, a label already read as its column).
  */
 export function choiceOrderNote(
   model: EntityModel,
-  orderBy: string | undefined,
+  orderBy: OrderByItem[] | undefined,
   rows: number,
   /** the related list sorted (get_record's expand), where it is not the query's own rows */
   list?: string,
 ): string {
-  if (!orderBy?.trim() || rows < 2) return '';
+  if (!orderBy?.length || rows < 2) return '';
   const sorted = list ? ` ${list} sorted` : ' Sorted';
   const notes: string[] = [];
-  for (const part of orderBy.split(',')) {
-    // a column by its logical name or its label ("Priority desc", "Main Phone"), as the query read it
-    const m = /^\s*(.+?)(?:\s+(asc|desc))?\s*$/i.exec(part);
-    const name = m?.[1] ?? '';
-    const direction = m?.[2];
-    const c = model.columns.get(name.toLowerCase()) ?? columnLabelled(model, name);
+  for (const item of orderBy) {
+    const c = item.path.length === 1 ? model.columns.get(item.path[0]!.toLowerCase()) : undefined;
     if (!c || !CHOICE_TYPES.has(c.type) || !c.options?.length) continue;
-    const desc = direction?.toLowerCase() === 'desc';
-    const values = [...c.options].sort((a, b) => (desc ? b.value - a.value : a.value - b.value));
+    const values = [...c.options].sort((a, b) => (item.descending ? b.value - a.value : a.value - b.value));
     notes.push(
       values.length <= LISTED
         ? `${sorted} by ${c.logicalName}'s numbers, not what its values mean: ${values.map((o) => `${o.label} (${o.value})`).join(', ')}.`
