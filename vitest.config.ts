@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
@@ -10,8 +10,11 @@ import { createServerCertificate } from './src/emulator/tls.js';
  * process, before the forked workers start, because Node reads it once at process start (msal-notes §4).
  */
 export default defineConfig(async () => {
-  const dir = join(tmpdir(), `dynamics-mcp-test-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  // One directory per run holds the certificate and, through TMPDIR (which os.tmpdir() reads on each call, in
+  // the forked workers and the servers they spawn), every file a test writes; test/setup/temp-dir.ts removes
+  // it when the run ends, so runs do not pile up files (a test key among them) in /tmp.
+  const dir = mkdtempSync(join(tmpdir(), 'dynamics-mcp-test-'));
+  mkdirSync(join(dir, 'tmp'));
   const tls = await createServerCertificate('127.0.0.1');
   writeFileSync(join(dir, 'cert.pem'), tls.cert);
   writeFileSync(join(dir, 'key.pem'), tls.key);
@@ -27,12 +30,14 @@ export default defineConfig(async () => {
   writeFileSync(join(dir, 'bundle.pem'), bundle);
   process.env.NODE_EXTRA_CA_CERTS = join(dir, 'bundle.pem');
   process.env.DMCP_TEST_TLS_DIR = dir;
+  process.env.TMPDIR = join(dir, 'tmp');
   delete process.env.MSAL_FORCE_REGION;
   return {
     test: {
       pool: 'forks',
       include: ['test/**/*.test.ts'],
       setupFiles: ['test/setup/secrets-scan.ts'],
+      globalSetup: ['test/setup/temp-dir.ts'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
       maxWorkers: 2,

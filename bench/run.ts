@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchBulk } from './bulk.bench.js';
@@ -40,20 +40,26 @@ if (child) {
 // each suite's wall time, so that "a few minutes in all" can be checked from the output
 const took: string[] = [];
 const started = performance.now();
-for (const [name] of suites) {
-  if (only.length && !only.includes(name)) continue;
-  const t = performance.now();
-  const file = join(tmpdir(), `dmcp-bench-${process.pid}-${name}.json`);
-  const code = await new Promise<number | null>((resolve) =>
-    spawn(process.execPath, [...process.execArgv, process.argv[1]!, name], {
-      stdio: 'inherit',
-      env: { ...process.env, DMCP_BENCH_CHILD_OUT: file },
-    }).on('exit', resolve),
-  );
-  if (code !== 0) throw new Error(`bench suite ${name} failed (exit ${code})`);
-  measures.push(...(JSON.parse(readFileSync(file, 'utf8')) as typeof measures));
-  rmSync(file, { force: true });
-  took.push(`${name} ${((performance.now() - t) / 1000).toFixed(0)} s`);
+// Every file a suite writes (CA bundles, configs, the peer's HOME) goes under one directory per run, through
+// TMPDIR, and is removed when the run ends, passed or failed.
+const runDir = mkdtempSync(join(tmpdir(), 'dmcp-bench-'));
+try {
+  for (const [name] of suites) {
+    if (only.length && !only.includes(name)) continue;
+    const t = performance.now();
+    const file = join(runDir, `${name}.json`);
+    const code = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [...process.execArgv, process.argv[1]!, name], {
+        stdio: 'inherit',
+        env: { ...process.env, TMPDIR: runDir, DMCP_BENCH_CHILD_OUT: file },
+      }).on('exit', resolve),
+    );
+    if (code !== 0) throw new Error(`bench suite ${name} failed (exit ${code})`);
+    measures.push(...(JSON.parse(readFileSync(file, 'utf8')) as typeof measures));
+    took.push(`${name} ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  }
+} finally {
+  rmSync(runDir, { recursive: true, force: true });
 }
 const out = join(import.meta.dirname, 'results.json');
 writeResults(out);
