@@ -31,6 +31,20 @@ interface Bucket {
 }
 
 /**
+ * The open deals that have no probability (closeprobability is optional and often left empty): they add
+ * nothing to the weighted value, which the answer says, or a weighted pipeline would read as lower than it is.
+ */
+interface Unweighted {
+  count: number;
+  totalValue: number;
+}
+
+interface Tally {
+  buckets: Map<string, Bucket>;
+  unweighted: Unweighted;
+}
+
+/**
  * The days of a period in words other than a quarter ("this month", "next 30 days", "this fiscal year",
  * "2026"), as a date condition reads them (utc-days.ts); undefined for words that name no period with both ends.
  */
@@ -159,7 +173,12 @@ export const pipelineSummary = defineTool({
         weightedValue: z.number(),
       }),
     ),
-    totals: z.object({ count: z.number(), totalValue: z.number(), weightedValue: z.number() }),
+    totals: z.object({
+      count: z.number(),
+      totalValue: z.number(),
+      weightedValue: z.number(),
+      unweighted: z.number().optional(),
+    }),
     topDeals: z.array(
       z.object({
         id: z.string(),
@@ -224,26 +243,28 @@ export const pipelineSummary = defineTool({
       ],
     };
     const groupColumn = args.groupBy === 'stage' ? 'salesstage' : '_ownerid_value';
-    let buckets: Map<string, Bucket>;
+    let tally: Tally;
     let method: 'aggregate' | 'paged' = 'aggregate';
     // the totals and the largest deals are independent: ask for both at once
     const deals = args.topDeals ? biggest(ctx, where, args.topDeals) : Promise.resolve([]);
     deals.catch(() => {}); // awaited below; keeps an early failure from going unhandled
     try {
-      buckets = await viaAggregate(ctx, where, groupColumn);
+      tally = await viaAggregate(ctx, where, groupColumn);
     } catch (err) {
       // AGG: aggregates stop at 50,000 records; past that, page through and add up here
       if (!(err instanceof DynamicsMcpError) || err.kind !== 'too_large') throw err;
       method = 'paged';
-      buckets = await viaPages(ctx, where, groupColumn);
+      tally = await viaPages(ctx, where, groupColumn);
     }
-    const groups = [...buckets.values()]
+    const { unweighted } = tally;
+    const groups = [...tally.buckets.values()]
       .map((b) => ({ ...b, totalValue: round2(b.totalValue), weightedValue: round2(b.weightedValue) }))
       .sort((a, b) => (args.groupBy === 'stage' ? Number(a.key) - Number(b.key) : b.totalValue - a.totalValue));
     const totals = {
       count: groups.reduce((s, g) => s + g.count, 0),
       totalValue: round2(groups.reduce((s, g) => s + g.totalValue, 0)),
       weightedValue: round2(groups.reduce((s, g) => s + g.weightedValue, 0)),
+      ...(unweighted.count ? { unweighted: unweighted.count } : {}),
     };
     const topDeals = await deals;
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
@@ -257,8 +278,14 @@ export const pipelineSummary = defineTool({
         ? ` The period has ended: these are open deals whose close date has passed${coming ? `; for the coming ${args.quarter!.trim().toUpperCase()}, pass quarter "${coming.label}"` : ''}.`
         : '';
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+    const n = unweighted.count;
+    const which =
+      n === totals.count ? (n === 1 ? 'It has' : `All ${n} have`) : `${n} of them ${n === 1 ? 'has' : 'have'}`;
+    const noProbability = n
+      ? ` ${which} no probability (closeprobability; total ${money(unweighted.totalValue)}), so ${n === 1 ? 'it adds' : 'they add'} nothing to the weighted value.`
+      : '';
     const text = [
-      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${ended}`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noProbability}${ended}`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),
@@ -276,26 +303,25 @@ export const pipelineSummary = defineTool({
   },
 });
 
-function add(
-  buckets: Map<string, Bucket>,
-  key: string,
-  label: string,
-  count: number,
-  total: number,
-  probability: number,
-): void {
-  let b = buckets.get(key);
+function add(tally: Tally, key: string, label: string, count: number, total: number, probability: unknown): void {
+  let b = tally.buckets.get(key);
   if (!b) {
     b = { key, label, count: 0, totalValue: 0, weightedValue: 0 };
-    buckets.set(key, b);
+    tally.buckets.set(key, b);
   }
   b.count += count;
   b.totalValue += total;
-  b.weightedValue += (total * probability) / 100;
+  if (typeof probability === 'number') b.weightedValue += (total * probability) / 100;
+  else {
+    tally.unweighted.count += count;
+    tally.unweighted.totalValue += total;
+  }
 }
 
+const newTally = (): Tally => ({ buckets: new Map(), unweighted: { count: 0, totalValue: 0 } });
+
 /** $apply groupby (group, closeprobability): weighted value is Σ total × probability, added up here. */
-async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Map<string, Bucket>> {
+async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Tally> {
   // stage labels come from the table's metadata (cached); owners' names only the service can give
   const stages =
     groupColumn === 'salesstage'
@@ -308,26 +334,26 @@ async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: str
     `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue_base with sum as total,$count as n))`,
     { signal: ctx.signal, where, annotations: !stages },
   );
-  const buckets = new Map<string, Bucket>();
+  const tally = newTally();
   for (const r of rows) {
     const key = String(r[groupColumn] ?? 'none');
     const label = stages
       ? stages.find((o) => String(o.value) === key)?.label
       : (r[`${groupColumn}${FORMATTED}`] as string | undefined);
     add(
-      buckets,
+      tally,
       key,
       String(label ?? (key === 'none' ? '(none)' : key)),
       Number(r.n ?? 0),
       Number(r.total ?? 0),
-      Number(r.closeprobability ?? 0),
+      r.closeprobability,
     );
   }
-  return buckets;
+  return tally;
 }
 
-async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Map<string, Bucket>> {
-  const buckets = new Map<string, Bucket>();
+async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Tally> {
+  const tally = newTally();
   let seen = 0;
   for await (const rows of ctx.client.pages(
     // order does not matter for a sum: read three key ranges side by side
@@ -343,18 +369,18 @@ async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string)
     for (const r of rows as Row[]) {
       const key = String(r[groupColumn] ?? 'none');
       add(
-        buckets,
+        tally,
         key,
         String(r[`${groupColumn}${FORMATTED}`] ?? key),
         1,
         Number(r.estimatedvalue_base ?? 0),
-        Number(r.closeprobability ?? 0),
+        r.closeprobability,
       );
     }
     seen += rows.length;
     await ctx.progress(seen, undefined, `${seen} opportunities added up`);
   }
-  return buckets;
+  return tally;
 }
 
 async function biggest(ctx: ToolContext, where: Condition, n: number) {

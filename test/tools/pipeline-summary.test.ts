@@ -135,6 +135,44 @@ describe('pipeline_summary', () => {
     }
   });
 
+  it('says which deals have no probability: they add nothing to the weighted value, aggregated or paged', async () => {
+    const fq = fiscalQuarter(new Date(), 1);
+    const { open } = expected(fq.from, fq.to, () => 'all');
+    expect(open.length).toBeGreaterThan(2);
+    // closeprobability is optional in Dynamics and often left empty; empty it on two deals, as a seller would
+    const cleared = open.slice(0, 2).map((o) => ({ id: String(o.opportunityid), was: o.closeprobability }));
+    for (const c of cleared) {
+      const r = await h.call('update_record', { entity: 'opportunity', id: c.id, values: { closeprobability: null } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+    }
+    try {
+      const now = expected(fq.from, fq.to, () => 'all').open;
+      const weighted = now.reduce((sum, o) => sum + (base(o) * Number(o.closeprobability ?? 0)) / 100, 0);
+      const unweighted = now.filter((o) => o.closeprobability === null);
+      expect(unweighted).toHaveLength(2);
+      const money = Math.round(unweighted.reduce((sum, o) => sum + base(o), 0)).toLocaleString('en-US');
+      for (const limit of [50_000, 10]) {
+        emu.configure({ aggregateLimit: limit });
+        const r = await h.call('pipeline_summary', {});
+        expect(r.structuredContent.method).toBe(limit === 10 ? 'paged' : 'aggregate');
+        expect(r.structuredContent.totals.count).toBe(now.length);
+        expect(r.structuredContent.totals.weightedValue).toBeCloseTo(weighted, 1);
+        expect(r.structuredContent.totals.unweighted).toBe(2);
+        expect(textOf(r)).toContain(
+          `2 of them have no probability (closeprobability; total ${money}), so they add nothing to the weighted value.`,
+        );
+      }
+    } finally {
+      emu.configure({ aggregateLimit: 50_000 });
+      for (const c of cleared)
+        await h.call('update_record', { entity: 'opportunity', id: c.id, values: { closeprobability: c.was } });
+    }
+    // with every deal's probability set, nothing is said
+    const r = await h.call('pipeline_summary', {});
+    expect(r.structuredContent.totals.unweighted).toBeUndefined();
+    expect(textOf(r)).not.toContain('no probability');
+  });
+
   it('fiscal quarters honour the fiscal-year start month', () => {
     expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 1)).toEqual({
       from: '2026-10-01',
