@@ -42,6 +42,8 @@ interface Unweighted {
 interface Tally {
   buckets: Map<string, Bucket>;
   unweighted: Unweighted;
+  /** open deals with no estimated value (also optional): counted, but they add nothing to any total */
+  valueless: number;
 }
 
 /**
@@ -178,6 +180,7 @@ export const pipelineSummary = defineTool({
       totalValue: z.number(),
       weightedValue: z.number(),
       unweighted: z.number().optional(),
+      valueless: z.number().optional(),
     }),
     topDeals: z.array(
       z.object({
@@ -256,7 +259,7 @@ export const pipelineSummary = defineTool({
       method = 'paged';
       tally = await viaPages(ctx, where, groupColumn);
     }
-    const { unweighted } = tally;
+    const { unweighted, valueless } = tally;
     const groups = [...tally.buckets.values()]
       .map((b) => ({ ...b, totalValue: round2(b.totalValue), weightedValue: round2(b.weightedValue) }))
       .sort((a, b) => (args.groupBy === 'stage' ? Number(a.key) - Number(b.key) : b.totalValue - a.totalValue));
@@ -265,6 +268,7 @@ export const pipelineSummary = defineTool({
       totalValue: round2(groups.reduce((s, g) => s + g.totalValue, 0)),
       weightedValue: round2(groups.reduce((s, g) => s + g.weightedValue, 0)),
       ...(unweighted.count ? { unweighted: unweighted.count } : {}),
+      ...(valueless ? { valueless } : {}),
     };
     const topDeals = await deals;
     const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
@@ -284,8 +288,11 @@ export const pipelineSummary = defineTool({
     const noProbability = n
       ? ` ${which} no probability (closeprobability; total ${money(unweighted.totalValue)}), so ${n === 1 ? 'it adds' : 'they add'} nothing to the weighted value.`
       : '';
+    const noValue = valueless
+      ? ` ${valueless === totals.count ? (valueless === 1 ? 'It has' : `All ${valueless} have`) : `${valueless} of them ${valueless === 1 ? 'has' : 'have'}`} no estimated value (estimatedvalue), so ${valueless === 1 ? 'it adds' : 'they add'} nothing to the totals.`
+      : '';
     const text = [
-      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noProbability}${ended}`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),
@@ -318,7 +325,7 @@ function add(tally: Tally, key: string, label: string, count: number, total: num
   }
 }
 
-const newTally = (): Tally => ({ buckets: new Map(), unweighted: { count: 0, totalValue: 0 } });
+const newTally = (): Tally => ({ buckets: new Map(), unweighted: { count: 0, totalValue: 0 }, valueless: 0 });
 
 /** $apply groupby (group, closeprobability): weighted value is Σ total × probability, added up here. */
 async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Tally> {
@@ -327,14 +334,23 @@ async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: str
     groupColumn === 'salesstage'
       ? (await ctx.client.metadata.entity('opportunity')).columns.get('salesstage')?.options
       : undefined;
-  const rows = await ctx.client.aggregate(
-    'opportunity',
-    // in the base currency: estimatedvalue itself is in each deal's own currency, and sums of mixed
-    // currencies mean nothing (Dataverse keeps estimatedvalue_base = estimatedvalue / exchangerate)
-    `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue_base with sum as total,$count as n))`,
-    { signal: ctx.signal, where, annotations: !stages },
-  );
+  const [rows, [none]] = await Promise.all([
+    ctx.client.aggregate(
+      'opportunity',
+      // in the base currency: estimatedvalue itself is in each deal's own currency, and sums of mixed
+      // currencies mean nothing (Dataverse keeps estimatedvalue_base = estimatedvalue / exchangerate)
+      `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue_base with sum as total,$count as n))`,
+      { signal: ctx.signal, where, annotations: !stages },
+    ),
+    // a sum passes over empty values without counting them: the deals with none are counted apart
+    ctx.client.aggregate('opportunity', 'aggregate($count as n)', {
+      signal: ctx.signal,
+      where: { and: [where, { column: 'estimatedvalue_base', op: 'null' }] },
+      annotations: false,
+    }),
+  ]);
   const tally = newTally();
+  tally.valueless = Number(none?.n ?? 0);
   for (const r of rows) {
     const key = String(r[groupColumn] ?? 'none');
     const label = stages
@@ -368,6 +384,7 @@ async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string)
   )) {
     for (const r of rows as Row[]) {
       const key = String(r[groupColumn] ?? 'none');
+      if (r.estimatedvalue_base === null || r.estimatedvalue_base === undefined) tally.valueless++;
       add(
         tally,
         key,

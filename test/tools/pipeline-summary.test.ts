@@ -135,14 +135,20 @@ describe('pipeline_summary', () => {
     }
   });
 
-  it('says which deals have no probability: they add nothing to the weighted value, aggregated or paged', async () => {
+  it('says which deals have no probability or no value: they add nothing to those totals, aggregated or paged', async () => {
     const fq = fiscalQuarter(new Date(), 1);
     const { open } = expected(fq.from, fq.to, () => 'all');
-    expect(open.length).toBeGreaterThan(2);
-    // closeprobability is optional in Dynamics and often left empty; empty it on two deals, as a seller would
-    const cleared = open.slice(0, 2).map((o) => ({ id: String(o.opportunityid), was: o.closeprobability }));
+    expect(open.length).toBeGreaterThan(3);
+    // closeprobability and estimatedvalue are optional in Dynamics and often left empty; empty the probability
+    // of two deals and the value of a third, as a seller would
+    const cleared = [
+      ...open
+        .slice(0, 2)
+        .map((o) => ({ id: String(o.opportunityid), column: 'closeprobability', was: o.closeprobability })),
+      { id: String(open[2]!.opportunityid), column: 'estimatedvalue', was: open[2]!.estimatedvalue },
+    ];
     for (const c of cleared) {
-      const r = await h.call('update_record', { entity: 'opportunity', id: c.id, values: { closeprobability: null } });
+      const r = await h.call('update_record', { entity: 'opportunity', id: c.id, values: { [c.column]: null } });
       expect(r.isError, textOf(r)).toBeFalsy();
     }
     try {
@@ -157,20 +163,27 @@ describe('pipeline_summary', () => {
         expect(r.structuredContent.method).toBe(limit === 10 ? 'paged' : 'aggregate');
         expect(r.structuredContent.totals.count).toBe(now.length);
         expect(r.structuredContent.totals.weightedValue).toBeCloseTo(weighted, 1);
+        expect(r.structuredContent.totals.totalValue).toBeCloseTo(
+          now.reduce((sum, o) => sum + base(o), 0),
+          1,
+        );
         expect(r.structuredContent.totals.unweighted).toBe(2);
+        expect(r.structuredContent.totals.valueless).toBe(1);
         expect(textOf(r)).toContain(
-          `2 of them have no probability (closeprobability; total ${money}), so they add nothing to the weighted value.`,
+          '1 of them has no estimated value (estimatedvalue), so it adds nothing to the totals. 2 of them have no probability (closeprobability; ' +
+            `total ${money}), so they add nothing to the weighted value.`,
         );
       }
     } finally {
       emu.configure({ aggregateLimit: 50_000 });
       for (const c of cleared)
-        await h.call('update_record', { entity: 'opportunity', id: c.id, values: { closeprobability: c.was } });
+        await h.call('update_record', { entity: 'opportunity', id: c.id, values: { [c.column]: c.was } });
     }
-    // with every deal's probability set, nothing is said
+    // with every deal's probability and value set, nothing is said
     const r = await h.call('pipeline_summary', {});
     expect(r.structuredContent.totals.unweighted).toBeUndefined();
-    expect(textOf(r)).not.toContain('no probability');
+    expect(r.structuredContent.totals.valueless).toBeUndefined();
+    expect(textOf(r)).not.toMatch(/no probability|no estimated value/);
   });
 
   it('fiscal quarters honour the fiscal-year start month', () => {
