@@ -214,12 +214,13 @@ export const aggregateRecords = defineTool({
         if (!plain.length)
           for (const o of out) for (const i of items) if (i.method.startsWith('count')) o[i.alias] ??= 0;
         const empty = out.every((o) => aliases.every((a) => !o[a]));
-        return { label: p.label, rows: edge && empty ? [] : out.sort(largestFirst) };
+        return { period: p, rows: edge && empty ? [] : out.sort(largestFirst) };
       });
       const kept = spans.filter((p) => p.rows.length);
       shaped = kept.flatMap((p) => p.rows);
       const unit = `${kept.length} ${period.unit}${kept.length === 1 ? '' : 's'}`;
-      const range = kept.length > 1 ? `${kept[0]!.label} to ${kept.at(-1)!.label}` : kept[0]?.label;
+      const range =
+        kept.length > 1 ? `${kept[0]!.period.label} to ${kept.at(-1)!.period.label}` : kept[0]?.period.label;
       const weeks = period.unit === 'week' ? ` (weeks start on ${WEEKDAYS[calendar.weekStart ?? 0]})` : '';
       // "last 30 days" by week: the first week is labelled by its Sunday but holds the days from 30 days ago
       // only, and a trend read off it looks like a fall; said where the conditions limit the grouped column
@@ -229,11 +230,19 @@ export const aggregateRecords = defineTool({
           mentions(filter, period.column.logicalName))
           ? `; where limits ${period.column.logicalName}, so the first and last ${period.unit}s may hold only some of their days`
           : '';
+      // the period that holds today has not ended: its count so far beside whole periods reads as a fall
+      const today = new Date().toISOString().slice(0, 10);
+      const now = kept.find((p) => p.period.from <= today && today <= p.period.to)?.period;
+      const running = !now
+        ? ''
+        : period.unit === 'day'
+          ? `; ${now.label} is today, not over yet`
+          : `; the ${period.unit} ${now.label} is under way (today is ${today} UTC)`;
       order = !kept.length
         ? 'no records match'
         : plain.length
-          ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}${partial}`
-          : `${unit}${weeks}: ${range}, earliest first${partial}`;
+          ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}${partial}${running}`
+          : `${unit}${weeks}: ${range}, earliest first${partial}${running}`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
       const rows = await ctx.client.aggregate(model.logicalName, steps(), {
