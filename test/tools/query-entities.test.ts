@@ -1044,13 +1044,34 @@ describe('query_entities', () => {
     expect(orphans.length).toBeGreaterThan(0);
     expect(orphans.length).toBeLessThan(accounts.length);
     expect(noParent.structuredContent.records).toHaveLength(orphans.length);
-    // null in quotes is the same null check (no account is named "null"), and ne "null" its opposite
-    for (const [where, n] of [
-      [{ parentaccountid: 'null' }, orphans.length],
-      [{ column: 'parentaccountid', op: 'ne', value: 'NULL' }, accounts.length - orphans.length],
-    ] as const) {
-      const quoted = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
-      expect(quoted.structuredContent?.records, `${JSON.stringify(where)}: ${textOf(quoted)}`).toHaveLength(n);
+    // null in quotes is the same null check (no account is named "null"), and ne "null" its opposite; so is
+    // empty text: Dataverse keeps "" as null, so eq "" could never find a record
+    const blanked = accounts.find((a) => a.telephone1)!;
+    const blank = await h.call('update_record', {
+      entity: 'account',
+      id: String(blanked.accountid),
+      values: { telephone1: '' },
+    });
+    expect(blank.isError, textOf(blank)).toBeFalsy();
+    const noPhone = emu.rows('account').filter((a) => a.telephone1 == null).length;
+    expect(noPhone).toBeGreaterThan(0);
+    try {
+      for (const [where, n] of [
+        [{ parentaccountid: 'null' }, orphans.length],
+        [{ column: 'parentaccountid', op: 'ne', value: 'NULL' }, accounts.length - orphans.length],
+        [{ parentaccountid: '' }, orphans.length],
+        [{ telephone1: '' }, noPhone],
+        [{ column: 'telephone1', op: 'ne', value: '' }, accounts.length - noPhone],
+      ] as const) {
+        const quoted = await h.call('query_entities', { entity: 'account', select: ['name'], where, top: 5000 });
+        expect(quoted.structuredContent?.records, `${JSON.stringify(where)}: ${textOf(quoted)}`).toHaveLength(n);
+      }
+    } finally {
+      await h.call('update_record', {
+        entity: 'account',
+        id: String(blanked.accountid),
+        values: { telephone1: blanked.telephone1 },
+      });
     }
     // nested, the shorthand's "and" joins the "and" around it, and a group of one is its condition, so the
     // three levels the schema holds are not used up by them

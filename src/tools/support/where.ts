@@ -46,9 +46,12 @@ export function toCondition(w: WhereInput | Node, depth = 0): Condition {
     );
   if (!(CONDITION_OPS as readonly string[]).includes(n.op))
     throw badInput(`Unknown operator '${n.op}' for '${n.column}'.`, unknownOpHint(n.op));
-  // eq "null" in quotes is the null check, as a write's "null" clears: no record is named, or titled, "null"
+  // eq "null" in quotes is the null check, as a write's "null" clears: no record is named, or titled, "null";
+  // and so is eq "": Dataverse keeps empty text as null, so no record's column holds "" for eq to find
   const value =
-    (n.op === 'eq' || n.op === 'ne') && typeof n.value === 'string' && /^\s*null\s*$/i.test(n.value) ? null : n.value;
+    (n.op === 'eq' || n.op === 'ne') && typeof n.value === 'string' && /^(\s*null\s*)?$/i.test(n.value)
+      ? null
+      : n.value;
   return { column: n.column, op: n.op as ConditionOp, value: checkValue(value, n.column) };
 }
 
