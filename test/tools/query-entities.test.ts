@@ -657,9 +657,50 @@ describe('query_entities', () => {
     });
     expect(text.isError, textOf(text)).toBeFalsy();
     expect(ids(text)).toEqual(owned);
-    // a negation is not guessed: the refusal gives the condition to write
-    const not = await h.call('query_entities', { entity: 'opportunity', where: { ownerid: { ne: owner.fullname } } });
-    expect(textOf(not)).toContain(`{"column":"ownerid/fullname","op":"ne","value":"${owner.fullname}"}`);
+    // a negation by name is every record that none of the records with the name owns, compared by their ids
+    // (through ownerid/fullname a negation would not hold of what a team owns), in each form it is written
+    const others = emu
+      .rows('opportunity')
+      .filter((o) => (o.ownerid as { id: string }).id !== owner.systemuserid)
+      .map((o) => String(o.opportunityid))
+      .sort();
+    for (const where of [
+      { ownerid: { ne: owner.fullname } },
+      { column: 'ownerid', op: 'notIn', value: [owner.fullname] },
+      { not: { ownerid: owner.fullname } },
+    ]) {
+      const since = emu.requests().length;
+      const r = await h.call('query_entities', { entity: 'opportunity', select: ['name'], where, top: 5000 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r), JSON.stringify(where)).toEqual(others);
+      const query = apiRequests(emu, since)
+        .map((q) => decodeURIComponent(q.url))
+        .find((u) => u.startsWith('/api/data/v9.2/opportunities?'))!;
+      expect(query).toContain(String(owner.systemuserid));
+      expect(query).not.toContain(String(owner.fullname));
+    }
+    // a name no user has would leave every record in, unsaid: refused, with where to find the name
+    const typo = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { ownerid: { ne: `${owner.fullname}x` } },
+    });
+    expect(typo.isError).toBe(true);
+    expect(textOf(typo)).toContain(`opportunity.ownerid '${owner.fullname}x' is neither`);
+    // a customer lookup (account or contact): the records of either table with the name
+    const company = emu
+      .rows('account')
+      .find((a) => emu.rows('contact').some((c) => (c.parentcustomerid as { id: string } | null)?.id === a.accountid))!;
+    const notThere = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname'],
+      where: { parentcustomerid: { ne: company.name } },
+      count: true,
+      top: 0,
+    });
+    expect(notThere.isError, textOf(notThere)).toBeFalsy();
+    expect(notThere.structuredContent.totalCount).toBe(
+      emu.rows('contact').filter((c) => (c.parentcustomerid as { id: string } | null)?.id !== company.accountid).length,
+    );
   });
 
   it('"the current user" where this server signs in as an application is refused, in every form, before any query: it would be the application, not the user asking', async () => {

@@ -1,10 +1,10 @@
-import { emailAsMeant, isEmailAddress, type Scalar } from '../../dynamics/coerce.js';
+import { emailAsMeant, isEmailAddress, isGuidText, type Scalar } from '../../dynamics/coerce.js';
 import type { Condition } from '../../dynamics/conditions.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
-import { emailColumn, emailMatches, orList, tableNoun } from './lookup-names.js';
+import { emailColumn, emailMatches, exactlyNamed, orList, recordNamed, tableNoun } from './lookup-names.js';
 import { NUMBER_COLUMN, numberedIn, numberTables, RECORD_NUMBER } from './record-numbers.js';
 
 /** Addresses (or record numbers) one condition may name: each is a lookup of its own, made before the query. */
@@ -22,10 +22,10 @@ const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', n
  */
 export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where: Condition): Promise<Condition> {
   const model = await ctx.client.checker.entity(entity);
-  const walk = async (c: Condition): Promise<Condition> => {
-    if ('and' in c) return { and: await Promise.all(c.and.map(walk)) };
-    if ('or' in c) return { or: await Promise.all(c.or.map(walk)) };
-    if ('not' in c) return { not: await walk(c.not) };
+  const walk = async (c: Condition, negated: boolean): Promise<Condition> => {
+    if ('and' in c) return { and: await Promise.all(c.and.map((x) => walk(x, negated))) };
+    if ('or' in c) return { or: await Promise.all(c.or.map((x) => walk(x, negated))) };
+    if ('not' in c) return { not: await walk(c.not, !negated) };
     const op = AS_IDS[c.op];
     const column = typeof c.column === 'string' ? model.columns.get(c.column.trim().toLowerCase()) : undefined;
     const values = Array.isArray(c.value) ? c.value : [c.value];
@@ -35,6 +35,14 @@ export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where:
     if (!op || !column || !people || !column.targets?.length) return c;
     if (values.length && values.every((v) => typeof v === 'string' && RECORD_NUMBER.test(v.trim())))
       return (await numbersAsIds(ctx, column.targets, values as string[], column.logicalName, op)) ?? c;
+    if (
+      (op === 'notIn' || negated) &&
+      values.length &&
+      values.every((v, i) => typeof v === 'string' && v.trim() && !isGuidText(v) && !isEmailAddress(addresses[i]!))
+    )
+      return (
+        (await namesAsIds(ctx, column.targets, values as string[], model.logicalName, column.logicalName, op)) ?? c
+      );
     if (!values.length || !addresses.every(isEmailAddress)) return c;
     if (addresses.length > MAX_ADDRESSES)
       throw badInput(
@@ -58,7 +66,41 @@ export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where:
     }
     return { column: column.logicalName, op, value: ids };
   };
-  return walk(where);
+  return walk(where, false);
+}
+
+/**
+ * A lookup that must not be a record named so ({"ownerid": {"ne": "Karin Olsen"}}, or eq under a "not"): not
+ * any record of its tables with that primary name, compared by their ids. Through the lookup's name path
+ * ("ownerid/fullname ne …") a negation would not hold where the relationship is absent (a case a team owns has
+ * no owning user), and a mistyped name would leave everything in without a word; so each name is looked up
+ * first, and one that no record has is refused with the names that contain it. Undefined where the policy
+ * lets the model read none of the tables' names (the text then goes on, to be refused with the path to write).
+ */
+async function namesAsIds(
+  ctx: ToolContext,
+  targets: readonly string[],
+  names: string[],
+  entity: string,
+  column: string,
+  op: 'in' | 'notIn',
+): Promise<Condition | undefined> {
+  const what = `${entity}.${column}`;
+  if (names.length > MAX_ADDRESSES)
+    throw badInput(
+      `${what} is compared with ${names.length} names; one condition looks up at most ${MAX_ADDRESSES}.`,
+      "Compare with the records' ids instead (query_entities on the related table finds them), or split the list.",
+    );
+  const ids: Scalar[] = [];
+  for (const name of names) {
+    const answered = await exactlyNamed(ctx, [...targets], name.trim());
+    if (!answered.asked.length) return undefined;
+    // none: refused with the names that contain it; more than one answer lists: not all of them could be left out
+    if (!answered.found.length || answered.found.length > 5)
+      await recordNamed(ctx, [...targets], name.trim(), what, answered);
+    ids.push(...answered.found.map((f) => f.id));
+  }
+  return { column, op, value: ids };
 }
 
 /**
