@@ -202,6 +202,7 @@ export const aggregateRecords = defineTool({
         where: conditions,
         filter,
         fiscal: calendar,
+        span: askedSpan(conditions, period.column.logicalName, calendar, !!filter),
         signal: ctx.signal,
         run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w, filter }),
         progress: (done, total) => ctx.progress(done, total, `${done} of ${total} ${period.unit}s`),
@@ -427,13 +428,16 @@ function limits(c: Condition, column: string): boolean {
 }
 
 /**
- * Whether the conditions may cut the first or last period of `unit` short: where they limit the grouped
- * column other than to whole periods. "next 2 quarters" by quarter, or "this year" by month, begins and ends
- * on the periods' own bounds, so nothing is cut; "last 30 days" by week is. Only conditions that all hold
- * (and) and each say a span of days are read; any other limit (or, not, a range of words) is taken to cut.
+ * The span of days the conditions hold `column` to, [from, to) in UTC milliseconds, either end open: only
+ * conditions that all hold (and) and each say a span of days are read. `false` where the conditions limit
+ * the column otherwise (or, not, a range of words); undefined where they do not limit it.
  */
-function cuts(c: Condition | undefined, column: string, unit: PeriodUnit, calendar: OrgCalendar): boolean {
-  if (!c || !limits(c, column)) return false;
+function columnSpan(
+  c: Condition | undefined,
+  column: string,
+  calendar: OrgCalendar,
+): { from?: number; to?: number } | false | undefined {
+  if (!c || !limits(c, column)) return undefined;
   const onColumn: Condition[] = [];
   const collect = (x: Condition): boolean => {
     if ('and' in x) return x.and.every(collect);
@@ -442,20 +446,56 @@ function cuts(c: Condition | undefined, column: string, unit: PeriodUnit, calend
     onColumn.push(x);
     return true;
   };
-  if (!collect(c)) return true;
+  if (!collect(c)) return false;
   let from: number | undefined;
   let to: number | undefined;
   for (const leaf of onColumn as Leaf[]) {
     const span = utcSpan(leaf, calendar);
-    if (!span) return true;
+    if (!span) return false;
     if (span.from !== undefined) from = Math.max(from ?? span.from, span.from);
     if (span.to !== undefined) to = Math.min(to ?? span.to, span.to);
   }
-  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return { from, to };
+}
+
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Whether the conditions may cut the first or last period of `unit` short: where they limit the grouped
+ * column other than to whole periods. "next 2 quarters" by quarter, or "this year" by month, begins and ends
+ * on the periods' own bounds, so nothing is cut; "last 30 days" by week is. Any limit that is not a span of
+ * days is taken to cut.
+ */
+function cuts(c: Condition | undefined, column: string, unit: PeriodUnit, calendar: OrgCalendar): boolean {
+  const span = columnSpan(c, column, calendar);
+  if (span === undefined) return false;
+  if (span === false) return true;
+  const { from, to } = span;
   const whole = (ms: number) => ms % DAY === 0;
-  if (from !== undefined && (!whole(from) || periodOf(iso(from), unit, calendar).from !== iso(from))) return true;
+  if (from !== undefined && (!whole(from) || periodOf(isoDay(from), unit, calendar).from !== isoDay(from))) return true;
   const last = to === undefined ? undefined : to - DAY;
-  return last !== undefined && (!whole(to!) || periodOf(iso(last), unit, calendar).to !== iso(last));
+  return last !== undefined && (!whole(to!) || periodOf(isoDay(last), unit, calendar).to !== isoDay(last));
+}
+
+/**
+ * The days a time series should cover whatever records there are: where the conditions hold the grouped
+ * column to a period with both ends ("last year", "last 30 days"), that period, up to today at the latest
+ * (months still to come of "this year" hold no cases yet, and zeros there would read as a fall). Undefined
+ * otherwise: the series then runs from the first record's period to the last's.
+ */
+function askedSpan(
+  c: Condition | undefined,
+  column: string,
+  calendar: OrgCalendar,
+  filtered: boolean,
+): { first: string; last: string } | undefined {
+  // filter text may limit the column too, unread here: the records' own span is the one known to hold
+  const span = filtered ? undefined : columnSpan(c, column, calendar);
+  if (!span || span.from === undefined || span.to === undefined || span.to <= span.from) return undefined;
+  const today = isoDay(Date.now());
+  const last = isoDay(span.to - 1);
+  const first = isoDay(span.from);
+  return { first, last: last > today ? (first > today ? last : today) : last };
 }
 
 /** Whether OData filter text names `column`. */

@@ -724,6 +724,45 @@ describe('aggregate_records', () => {
       }
     });
 
+    // "cases per month last year": the period asked for, every month of it, not only from the first case's
+    it('a period asked for is listed whole, months without records as 0; up to today, not months still to come', async () => {
+      const year = Number(today.slice(0, 4));
+      const months = (y: number, upTo = 12) =>
+        Array.from({ length: upTo }, (_, i) => `${y}-${String(i + 1).padStart(2, '0')}`);
+      const perMonth = (m: string) => emu.rows('incident').filter((c) => String(c.createdon).startsWith(m)).length;
+      for (const [where, expected] of [
+        ['last year', months(year - 1)],
+        ['this year', months(year, Number(today.slice(5, 7)))],
+      ] as const) {
+        const r = await h.call('aggregate_records', {
+          entity: 'incident',
+          where: { createdon: where },
+          groupBy: 'createdon by month',
+        });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        const groups: Group[] = r.structuredContent.groups;
+        expect(
+          groups.map((g) => g.createdon_month),
+          where,
+        ).toEqual(expected);
+        expect(
+          groups.map((g) => g.count),
+          where,
+        ).toEqual(expected.map(perMonth));
+      }
+      // bounded at one end only ("since 2000"), the series begins at the first record's period, not 2000's
+      const since = await h.call('aggregate_records', {
+        entity: 'incident',
+        where: { createdon: { ge: '2000-01-01' } },
+        groupBy: 'createdon by year',
+      });
+      const firstYear = emu
+        .rows('incident')
+        .map((c) => String(c.createdon).slice(0, 4))
+        .sort()[0];
+      expect(since.structuredContent.groups[0].createdon_year).toBe(firstYear);
+    });
+
     // "cases per month this year": December's count on the 3rd beside whole months reads as a collapse
     it('the period that holds today is said to be under way; periods that have ended are not', async () => {
       const year = today.slice(0, 4);

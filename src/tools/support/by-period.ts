@@ -21,8 +21,9 @@ export interface PeriodRows {
 
 /**
  * The same aggregation once per period of `column`, from the period of the first matching record to that of
- * the last (two one-row reads find them), each under the call's conditions and the period's first and last
- * day. The days are bare dates, so the condition builder sends them as it sends any day a model names: with
+ * the last (two one-row reads find them), or over the days `span` names where it reaches further (the period
+ * the conditions asked for: "cases per month last year" is twelve months, though the first case is from
+ * March), each under the call's conditions and the period's first and last day. The days are bare dates, so the condition builder sends them as it sends any day a model names: with
  * Dataverse's day functions (On or after, On or before), which count days in the Dynamics user's time zone,
  * as "last month" does; a date-only column compares plainly. Records are stamped in UTC, so for a date and
  * time the span is widened by a day at each end to hold a record that is on another day where the user is.
@@ -37,6 +38,8 @@ export async function aggregatePerPeriod(
     /** OData filter text, checked as a query's (aggregate_records' where given as text) */
     filter?: string;
     fiscal: OrgCalendar;
+    /** the days the series covers at least, where the records do not reach them (none: the records' own) */
+    span?: { first: string; last: string };
     signal: AbortSignal;
     run: (where: Condition) => Promise<Row[]>;
     progress: (done: number, total: number) => Promise<void>;
@@ -59,8 +62,10 @@ export async function aggregatePerPeriod(
     const v = page.rows[0]?.[name];
     return typeof v === 'string' ? v.slice(0, 10) : undefined;
   };
-  const [first, last] = await Promise.all([end('asc'), end('desc')]);
-  if (!first || !last) return [];
+  const [earliest, latest] = await Promise.all([end('asc'), end('desc')]);
+  if (!earliest || !latest) return [];
+  const first = opts.span && opts.span.first < earliest ? opts.span.first : earliest;
+  const last = opts.span && opts.span.last > latest ? opts.span.last : latest;
   const slack = column.dateOnly ? 0 : 1;
   const periods = periodsBetween(addDays(first, -slack), addDays(last, slack), unit, opts.fiscal, MAX_PERIODS);
   if (!periods)
