@@ -64,10 +64,18 @@ export async function aggregatePerPeriod(
   };
   const [earliest, latest] = await Promise.all([end('asc'), end('desc')]);
   if (!earliest || !latest) return [];
-  const first = opts.span && opts.span.first < earliest ? opts.span.first : earliest;
-  const last = opts.span && opts.span.last > latest ? opts.span.last : latest;
   const slack = column.dateOnly ? 0 : 1;
-  const periods = periodsBetween(addDays(first, -slack), addDays(last, slack), unit, opts.fiscal, MAX_PERIODS);
+  const between = (a: string, b: string) =>
+    periodsBetween(addDays(a, -slack), addDays(b, slack), unit, opts.fiscal, MAX_PERIODS);
+  // the span asked for where it fits in one call; else the records' own (a century asked, ten years held)
+  const wide = opts.span && {
+    // ISO days, which sort as text
+    first: [opts.span.first, earliest].sort()[0]!,
+    last: [opts.span.last, latest].sort()[1]!,
+  };
+  const widened = wide && between(wide.first, wide.last);
+  const { first, last } = widened ? wide : { first: earliest, last: latest };
+  const periods = widened || between(first, last);
   if (!periods)
     throw badInput(
       `Grouping ${entity} by ${unit} of ${name} needs more than ${MAX_PERIODS} ${unit}s (${first} to ${last}), one aggregation each; one call makes at most ${MAX_PERIODS}.`,
