@@ -365,6 +365,20 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
         open.map((o) => String(o.opportunityid)).sort(),
       );
     }
+    // and "not mine" is every open deal someone else owns
+    const others = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && (o.ownerid as { id: string }).id !== alex)
+      .map((o) => String(o.opportunityid))
+      .sort();
+    for (const where of [{ ownerid: { ne: 'me' } }, { not: { ownerid: 'me' } }]) {
+      const r = (await c.callTool({
+        name: 'query_entities',
+        arguments: { entity: 'opportunity', select: ['name'], top: 5000, where: { ...where, statecode: 'Open' } },
+      })) as any;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      expect(r.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(others);
+    }
   });
 
   it('an app token with the required role is accepted; without it, 403', async () => {

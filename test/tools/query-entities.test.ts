@@ -744,6 +744,13 @@ describe('query_entities', () => {
           `How to fix: Find your user with query_entities on systemuser (e.g. where fullname contains your name) and ${fix}.`,
       );
     }
+    // "not mine" too, however written (not a user named "me", nor one whose name contains it)
+    for (const where of [{ ownerid: { ne: 'me' } }, { not: { ownerid: 'me' } }, { ownerid: { notIn: ['my'] } }]) {
+      const r = await h.call('query_entities', { entity: 'task', where });
+      expect(textOf(r), JSON.stringify(where)).toMatch(
+        /^Error \(bad_input\): task\.ownerid '(me|my)': this server signs in to Dynamics as an application, so "me" would be that application, not you\./,
+      );
+    }
     // a count and an aggregation alike
     const count = await h.call('query_entities', { entity: 'task', top: 0, where: { ownerid: { currentUser: true } } });
     expect(textOf(count)).toMatch(/^Error \(bad_input\): "currentUser" on ownerid: this server signs in/);
