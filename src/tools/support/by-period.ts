@@ -23,7 +23,8 @@ export interface PeriodRows {
  * The same aggregation once per period of `column`, from the period of the first matching record to that of
  * the last (two one-row reads find them), or over the days `span` names where it reaches further (the period
  * the conditions asked for: "cases per month last year" is twelve months, though the first case is from
- * March), each under the call's conditions and the period's first and last day. The days are bare dates, so the condition builder sends them as it sends any day a model names: with
+ * March), each under the call's conditions and the period's first and last day. The days are bare dates, so
+ * the condition builder sends them as it sends any day a model names: with
  * Dataverse's day functions (On or after, On or before), which count days in the Dynamics user's time zone,
  * as "last month" does; a date-only column compares plainly. Records are stamped in UTC, so for a date and
  * time the span is widened by a day at each end to hold a record that is on another day where the user is.

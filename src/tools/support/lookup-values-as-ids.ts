@@ -19,7 +19,8 @@ const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', n
  * and find nothing. Every record with the address counts (two contacts sharing one are both the sender). Only
  * tables whose address the policy lets the model read are asked; a lookup none of whose tables is, keeps the
  * text (compared as a name, as a lookup's text is). An address no record has is refused, said so: an empty
- * answer would read as "no cases".
+ * answer would read as "no cases". A record's number (a case's) is its id alike, and so is a name under a
+ * negation (namesAsIds); a name otherwise stays a name, matched through the lookup by the condition builder.
  */
 export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where: Condition): Promise<Condition> {
   const model = await ctx.client.checker.entity(entity);
