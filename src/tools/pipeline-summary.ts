@@ -334,23 +334,30 @@ async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: str
     groupColumn === 'salesstage'
       ? (await ctx.client.metadata.entity('opportunity')).columns.get('salesstage')?.options
       : undefined;
-  const [rows, [none]] = await Promise.all([
-    ctx.client.aggregate(
-      'opportunity',
-      // in the base currency: estimatedvalue itself is in each deal's own currency, and sums of mixed
-      // currencies mean nothing (Dataverse keeps estimatedvalue_base = estimatedvalue / exchangerate)
-      `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue_base with sum as total,$count as n))`,
-      { signal: ctx.signal, where, annotations: !stages },
-    ),
-    // a sum passes over empty values without counting them: the deals with none are counted apart
-    ctx.client.aggregate('opportunity', 'aggregate($count as n)', {
+  const rows = await ctx.client.aggregate(
+    'opportunity',
+    // in the base currency: estimatedvalue itself is in each deal's own currency, and sums of mixed
+    // currencies mean nothing (Dataverse keeps estimatedvalue_base = estimatedvalue / exchangerate)
+    `groupby((${groupColumn},closeprobability),aggregate(estimatedvalue_base with sum as total,estimatedvalue_base with average as mean,$count as n))`,
+    { signal: ctx.signal, where, annotations: !stages },
+  );
+  const tally = newTally();
+  // a sum and an average both pass over empty values, so total ÷ mean is how many deals of a group have a
+  // value; only where that falls short of the group's count (or cannot be worked out: none has a value, or
+  // their mean is 0) are the deals without one counted, by a second aggregation (a second scan of the deals)
+  const short = rows.some((r) => {
+    const n = Number(r.n ?? 0);
+    const mean = Number(r.mean);
+    return n > 0 && !(Number.isFinite(mean) && mean !== 0 && Math.round(Number(r.total ?? 0) / mean) === n);
+  });
+  if (short) {
+    const [none] = await ctx.client.aggregate('opportunity', 'aggregate($count as n)', {
       signal: ctx.signal,
       where: { and: [where, { column: 'estimatedvalue_base', op: 'null' }] },
       annotations: false,
-    }),
-  ]);
-  const tally = newTally();
-  tally.valueless = Number(none?.n ?? 0);
+    });
+    tally.valueless = Number(none?.n ?? 0);
+  }
   for (const r of rows) {
     const key = String(r[groupColumn] ?? 'none');
     const label = stages
