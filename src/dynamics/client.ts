@@ -411,6 +411,14 @@ export class DynamicsClient {
     return page.rows;
   }
 
+  /**
+   * The table a relationship of `entity` leads to, named as a model names it (an expand item's relation:
+   * "contact_customer_accounts", "contacts"); undefined for a name that is no relationship of it.
+   */
+  async tableThrough(entity: string, relation: string): Promise<string | undefined> {
+    return this.planner.tableThrough(await this.checker.entity(entity), relation);
+  }
+
   /** Whether this call reaches Dataverse as a signed-in user (hosted, on-behalf-of) rather than as the app. */
   get asSignedInUser(): boolean {
     return callerTokens.getStore() !== undefined;

@@ -114,6 +114,12 @@ export class QueryPlanner {
     return [relation, ...rest].join('/');
   }
 
+  /** The table a relationship named as the model names it (expand's relation, a path's head) leads to. */
+  async tableThrough(model: EntityModel, name: string): Promise<string | undefined> {
+    const key = (await this.relationMeant(model, name)).toLowerCase();
+    return model.collectionNavs.get(key)?.referencingEntity ?? model.singleNavs.get(key)?.target;
+  }
+
   private async relationMeant(model: EntityModel, name: string): Promise<string> {
     const key = name.trim().toLowerCase();
     if (model.singleNavs.has(key) || model.collectionNavs.has(key)) return name;

@@ -12,6 +12,7 @@ import { ANY_TABLE, entityParam, expandParam, idParam, selectParam, withLookupTa
 
 const RELATED = "Related records to include, as query_entities' expand.";
 
+import { expandLookupsAsIds } from './support/lookup-values-as-ids.js';
 import { compactRow, emptySelectedNote, recordUrl } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -75,7 +76,8 @@ export const getRecord = defineTool({
       : await recordAnywhere(ctx, args.id);
     const { model, row, expand, expanded } = await ctx.client.get(entity, id, {
       select: args.select,
-      expand: expandItems(args.expand) ?? (await partiesUnlessExpanded(ctx, entity)),
+      expand:
+        (await expandLookupsAsIds(ctx, entity, expandItems(args.expand))) ?? (await partiesUnlessExpanded(ctx, entity)),
       signal: ctx.signal,
     });
     const models = await relatedModels(ctx.client, model, expand?.map((e) => e.relation) ?? []);

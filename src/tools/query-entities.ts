@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
+import { expandLookupsAsIds, lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { choiceOrderNote } from './support/order-note.js';
 import { regardingOnlyNote } from './support/regarding-note.js';
@@ -129,7 +129,7 @@ export const queryEntities = defineTool({
         filter: args.filter,
         orderBy: args.orderBy,
         top,
-        expand: expandItems(args.expand),
+        expand: await expandLookupsAsIds(ctx, args.entity, expandItems(args.expand)),
         count: args.count,
       },
       { signal: ctx.signal, cursor: args.cursor },

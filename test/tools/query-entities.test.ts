@@ -686,6 +686,45 @@ describe('query_entities', () => {
     });
     expect(typo.isError).toBe(true);
     expect(textOf(typo)).toContain(`opportunity.ownerid '${owner.fullname}x' is neither`);
+    // in an expand item's conditions alike: an account's deals that someone else owns
+    // an account with a deal of the owner's and one of someone else's
+    const ownerOf = (o: Record<string, unknown>) => (o.ownerid as { id: string }).id;
+    const customerOf = (o: Record<string, unknown>) => (o.customerid as { id: string }).id;
+    const theirs = emu
+      .rows('opportunity')
+      .find(
+        (o) =>
+          ownerOf(o) === owner.systemuserid &&
+          emu.rows('opportunity').some((x) => customerOf(x) === customerOf(o) && ownerOf(x) !== owner.systemuserid),
+      )!;
+    const account = customerOf(theirs);
+    const expanded = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { accountid: account },
+      expand: [
+        { relation: 'opportunity_customer_accounts', select: ['name'], where: { ownerid: { ne: owner.fullname } } },
+      ],
+    });
+    expect(expanded.isError, textOf(expanded)).toBeFalsy();
+    const notTheirs = emu
+      .rows('opportunity')
+      .filter((o) => customerOf(o) === account && ownerOf(o) !== owner.systemuserid)
+      .map((o) => String(o.opportunityid))
+      .sort();
+    expect(notTheirs.length).toBeGreaterThan(0);
+    const listed = (rows: { id: string }[]) => rows.map((o) => o.id).sort();
+    expect(listed(expanded.structuredContent.records[0].opportunity_customer_accounts)).toEqual(notTheirs);
+    const got = await h.call('get_record', {
+      entity: 'account',
+      id: account,
+      select: ['name'],
+      expand: [
+        { relation: 'opportunity_customer_accounts', select: ['name'], where: { ownerid: { ne: owner.fullname } } },
+      ],
+    });
+    expect(got.isError, textOf(got)).toBeFalsy();
+    expect(listed(got.structuredContent.record.opportunity_customer_accounts)).toEqual(notTheirs);
     // a customer lookup (account or contact): the records of either table with the name
     const company = emu
       .rows('account')

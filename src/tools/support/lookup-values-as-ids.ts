@@ -72,6 +72,27 @@ export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where:
 }
 
 /**
+ * Expand items' conditions read as the top-level where is (lookupValuesAsIds), each against the table its
+ * relationship leads to: "this account's cases not owned by Karin Olsen". An item whose relationship leads to
+ * no table the policy offers is left as given, for the query to refuse as it would.
+ */
+export async function expandLookupsAsIds<T extends { relation: string; where?: Condition }>(
+  ctx: ToolContext,
+  entity: string,
+  items: T[] | undefined,
+): Promise<T[] | undefined> {
+  if (!items?.some((i) => i.where)) return items;
+  return Promise.all(
+    items.map(async (item) => {
+      if (!item.where) return item;
+      const table = await ctx.client.tableThrough(entity, item.relation).catch(() => undefined);
+      if (!table || !ctx.policy.entities().includes(table)) return item;
+      return { ...item, where: await lookupValuesAsIds(ctx, table, item.where) };
+    }),
+  );
+}
+
+/**
  * A lookup that must not be a record named so ({"ownerid": {"ne": "Karin Olsen"}}, or eq under a "not"): not
  * any record of its tables with that primary name, compared by their ids. Through the lookup's name path
  * ("ownerid/fullname ne …") a negation would not hold where the relationship is absent (a case a team owns has
