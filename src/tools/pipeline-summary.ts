@@ -283,13 +283,20 @@ export const pipelineSummary = defineTool({
         : '';
     const money = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
     const n = unweighted.count;
-    const which =
-      n === totals.count ? (n === 1 ? 'It has' : `All ${n} have`) : `${n} of them ${n === 1 ? 'has' : 'have'}`;
+    // "1 of them has", "It has" (the one deal), "Both have", "All 5 have"
+    const which = (k: number) =>
+      k === totals.count
+        ? k === 1
+          ? 'It has'
+          : k === 2
+            ? 'Both have'
+            : `All ${k} have`
+        : `${k} of them ${k === 1 ? 'has' : 'have'}`;
     const noProbability = n
-      ? ` ${which} no probability (closeprobability; total ${money(unweighted.totalValue)}), so ${n === 1 ? 'it adds' : 'they add'} nothing to the weighted value.`
+      ? ` ${which(n)} no probability (closeprobability${unweighted.totalValue ? `; total ${money(unweighted.totalValue)}` : ''}), so ${n === 1 ? 'it adds' : 'they add'} nothing to the weighted value.`
       : '';
     const noValue = valueless
-      ? ` ${valueless === totals.count ? (valueless === 1 ? 'It has' : `All ${valueless} have`) : `${valueless} of them ${valueless === 1 ? 'has' : 'have'}`} no estimated value (estimatedvalue), so ${valueless === 1 ? 'it adds' : 'they add'} nothing to the totals.`
+      ? ` ${which(valueless)} no estimated value (estimatedvalue), so ${valueless === 1 ? 'it adds' : 'they add'} nothing to the totals.`
       : '';
     const text = [
       `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}`,
@@ -421,7 +428,8 @@ async function biggest(ctx: ToolContext, where: Condition, n: number) {
         'salesstage',
         'parentaccountid',
       ],
-      where,
+      // a deal without a value is no large deal (it would otherwise be listed at 0 where there are few)
+      where: { and: [where, { column: 'estimatedvalue_base', op: 'notNull' }] },
       orderBy: 'estimatedvalue_base desc',
       top: n,
     },

@@ -159,8 +159,12 @@ describe('pipeline_summary', () => {
       const money = Math.round(unweighted.reduce((sum, o) => sum + base(o), 0)).toLocaleString('en-US');
       for (const limit of [50_000, 10]) {
         emu.configure({ aggregateLimit: limit });
-        const r = await h.call('pipeline_summary', {});
+        const r = await h.call('pipeline_summary', { topDeals: 25 });
         expect(r.structuredContent.method).toBe(limit === 10 ? 'paged' : 'aggregate');
+        // the deal without a value is no large deal, though fewer than 25 deals close this quarter
+        const listed = r.structuredContent.topDeals.map((d: { id: string }) => d.id);
+        expect(listed).toHaveLength(Math.min(25, now.length - 1));
+        expect(listed).not.toContain(cleared[2]!.id);
         expect(r.structuredContent.totals.count).toBe(now.length);
         expect(r.structuredContent.totals.weightedValue).toBeCloseTo(weighted, 1);
         expect(r.structuredContent.totals.totalValue).toBeCloseTo(
