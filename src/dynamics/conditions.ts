@@ -28,7 +28,7 @@ import { fiscalYear, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';
-import { callerTokens, theAppIsNotYou } from './obo.js';
+import { callerTokens, ME, theAppIsNotYou } from './obo.js';
 import { isPartyList, participation, partiesOf } from './party-lists.js';
 import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
@@ -43,9 +43,6 @@ export {
 
 /** A due date's value as task lists say it: the date has passed */
 const OVERDUE = /^(overdue|past due|past-due)$/i;
-
-/** What a person calls themselves where a user is meant */
-const ME = /^(me|myself|i|current user|my)$/i;
 
 /** Operators that find a value: a lookup given a name with one of them is matched by the related record's name. */
 const BY_NAME_OPS: ReadonlySet<ConditionOp> = new Set(['eq', 'in', 'contains', 'startswith', 'endswith']);

@@ -16,6 +16,9 @@ export function asCaller<T>(provider: TokenProvider, fn: () => Promise<T>): Prom
   return callerTokens.run(provider, fn);
 }
 
+/** Words for the user the call runs as ("my deals", "not mine"), not a user's name. */
+export const ME = /^(me|myself|i|current user|my)$/i;
+
 /**
  * "Mine" where this call reaches Dataverse as the application: the user a request runs as (Dataverse's
  * EqualUserId, and whoever "me" would find) is then the application user, whose records are the ones this

@@ -1,6 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
-import { theAppIsNotYou } from '../../dynamics/obo.js';
+import { ME, theAppIsNotYou } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { allFaults, faultsOf, isValueFault, writeBody } from '../../dynamics/write-body.js';
@@ -42,9 +42,6 @@ const LISTED = 5;
 const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber', 'scheduledend'];
 /** An activity's Regarding: what it is about, named beside it in that list */
 const REGARDING = 'regardingobjectid';
-
-/** Words for the user the call runs as ("my deals"), not a user's name. */
-export const ME = /^(me|myself|i|current user|my)$/i;
 
 /**
  * The user a text names: an id, "me" when the call reaches Dataverse as the signed-in user (hosted,

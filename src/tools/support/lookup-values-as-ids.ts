@@ -1,11 +1,11 @@
 import { emailAsMeant, isEmailAddress, isGuidText, type Scalar } from '../../dynamics/coerce.js';
 import type { Condition } from '../../dynamics/conditions.js';
-import { theAppIsNotYou } from '../../dynamics/obo.js';
+import { ME } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
-import { emailColumn, emailMatches, exactlyNamed, ME, orList, recordNamed, tableNoun } from './lookup-names.js';
+import { emailColumn, emailMatches, exactlyNamed, orList, recordNamed, tableNoun, userNamed } from './lookup-names.js';
 import { NUMBER_COLUMN, numberedIn, numberTables, RECORD_NUMBER } from './record-numbers.js';
 
 /** Addresses (or record numbers) one condition may name: each is a lookup of its own, made before the query. */
@@ -117,10 +117,9 @@ async function namesAsIds(
   const ids: Scalar[] = [];
   for (const name of names) {
     // "not mine": the user the call runs as, where that is the signed-in user; as an application it would be
-    // the application, so refused as "me" is everywhere (obo.ts)
+    // the application, so refused as "me" is everywhere (userNamed)
     if (ME.test(name.trim()) && targets.includes('systemuser')) {
-      if (!ctx.client.asSignedInUser) throw theAppIsNotYou(`${what} '${name.trim()}'`, '"me"', 'compare with its id');
-      ids.push((await ctx.client.whoAmI({ signal: ctx.signal })).UserId.toLowerCase());
+      ids.push(await userNamed(ctx, name, what));
       continue;
     }
     const answered = await exactlyNamed(ctx, [...targets], name.trim());

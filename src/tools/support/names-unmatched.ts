@@ -1,8 +1,9 @@
 import { isGuidText } from '../../dynamics/coerce.js';
 import { type Condition, leavesOutsideNot } from '../../dynamics/conditions.js';
+import { ME } from '../../dynamics/obo.js';
 import { type EntityModel, isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
-import { exactlyNamed, ME, orList, tableNoun } from './lookup-names.js';
+import { exactlyNamed, orList, tableNoun } from './lookup-names.js';
 
 /** At most this many names are looked up after an empty answer: the note is a help, not a second query plan. */
 const MAX_CHECKED = 3;
