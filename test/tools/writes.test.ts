@@ -695,6 +695,40 @@ describe('write tools: create_lead, create_case, update_record', () => {
       const now = emu.rows(entity).find((x) => x[key] === row[key])!;
       expect((now.ownerid as { id: string }).id).toBe(to.systemuserid);
     }
+    // the lookup's shape with the name where its id goes, or as its name, with the table: that table's record
+    for (const [i, shape] of [
+      (n: unknown) => ({ entity: 'systemuser', id: n }),
+      (n: unknown) => ({ entity: 'systemusers', name: n }),
+    ].entries()) {
+      const to = named[i + 2]!;
+      const r = await h.call('update_record', {
+        entity: 'incident',
+        id: kase.incidentid,
+        values: { ownerid: shape(to.fullname) },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.changed.ownerid).toEqual({ id: to.systemuserid, name: to.fullname });
+      expect((emu.rows('incident').find((x) => x.incidentid === kase.incidentid)!.ownerid as { id: string }).id).toBe(
+        to.systemuserid,
+      );
+    }
+    // the table named is the one looked in: no contact has an account's name (a case's customer is either)
+    const account = emu.rows('account')[2]!;
+    const contacted = await h.call('update_record', {
+      entity: 'incident',
+      id: kase.incidentid,
+      values: { customerid: { entity: 'contact', id: account.name } },
+    });
+    expect(textOf(contacted)).toContain(
+      `incident.customerid '${account.name}' is neither a contact id (GUID) nor the full name of a contact.`,
+    );
+    // and a table the lookup cannot point at is refused as such
+    const teamed = await h.call('update_record', {
+      entity: 'incident',
+      id: kase.incidentid,
+      values: { ownerid: { entity: 'account', id: named[4]!.fullname } },
+    });
+    expect(textOf(teamed)).toContain('incident.ownerid cannot point at an account.');
     // a first name alone is not a user: the names that contain it, and nothing is written
     const to = named[0]!;
     const since = emu.requests().length;

@@ -332,9 +332,11 @@ async function lookedUp(ctx: ToolContext, model: EntityModel, key: string, value
   if (col && isPartyList(col) && col.targets?.length && ctx.policy.canWrite(model.logicalName, col.logicalName)) {
     const people = Array.isArray(value) ? value : [value];
     return Promise.all(
-      people.map((p) => {
+      people.map(async (p) => {
         const name = nameGiven(p);
-        return name ? personNamed(ctx, col.targets!, name, what) : tableOfId(ctx, col.targets!, p, what);
+        if (name) return personNamed(ctx, col.targets!, name, what);
+        const ref = await refNamed(ctx, col.targets!, p);
+        return ref ? personNamed(ctx, ref.targets, ref.name, what) : tableOfId(ctx, col.targets!, p, what);
       }),
     );
   }
@@ -348,7 +350,30 @@ async function lookedUp(ctx: ToolContext, model: EntityModel, key: string, value
     return undefined;
   const name = nameGiven(value);
   if (name) return personNamed(ctx, col.targets, name, what);
+  const ref = await refNamed(ctx, col.targets, value);
+  if (ref) return personNamed(ctx, ref.targets, ref.name, what);
   return col.targets.length > 1 ? tableOfId(ctx, col.targets, value, what) : undefined;
+}
+
+/**
+ * A lookup object with a name where its id goes ({"entity": "systemuser", "id": "Leila Gupta"}), as a model
+ * writes the shape it was shown for a record it has no id for: the name, to be looked for in the table it names
+ * (the table narrows a lookup that may point at several: a user, not a team, of that name). A table the
+ * column cannot point at goes on as it is, for the write to refuse with the tables it can.
+ */
+async function refNamed(
+  ctx: ToolContext,
+  targets: string[],
+  value: unknown,
+): Promise<{ targets: string[]; name: string } | undefined> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { entity, id } = value as { entity?: unknown; id?: unknown };
+  const name = nameGiven(id);
+  if (!name) return undefined;
+  if (entity === undefined) return { targets, name };
+  if (typeof entity !== 'string') return undefined;
+  const table = (await ctx.client.metadata.resolveEntityName(entity).catch(() => undefined)) ?? entity;
+  return targets.includes(table) ? { targets: [table], name } : undefined;
 }
 
 /**

@@ -18,11 +18,14 @@ const lookupAsMeant = (v: unknown) => {
   // a lookup copied from a result carries the related record's name: it names, it does not set
   const { name, ...rest } = o as Record<string, unknown>;
   if ('id' in o) return rest;
-  // {name} alone (or with its table) is the record with that name (lookupsByName): its text
-  return typeof name === 'string' && Object.keys(rest).every((k) => k === 'entity') ? name : o;
+  // {name} alone is the record with that name (lookupsByName): its text; with its table, the name in the id's
+  // place, which lookupsByName reads as a name looked for in that table only (a user, not a team)
+  if (typeof name !== 'string' || !Object.keys(rest).every((k) => k === 'entity')) return o;
+  return 'entity' in rest ? { ...rest, id: name } : name;
 };
 
-const lookupValue = z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(40) });
+// an id of up to 160 characters: a name given in its place (up to a primary name's length) is looked up
+const lookupValue = z.strictObject({ entity: z.string().max(100).optional(), id: z.string().max(160) });
 const scalars = [z.string().max(4000), z.number(), z.boolean(), z.null(), lookupValue] as const;
 const valueError = (people: boolean) => (issue: { code?: string }) =>
   issue.code === 'invalid_union'
