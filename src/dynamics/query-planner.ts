@@ -3,6 +3,7 @@ import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import type { QueryParts, ReadChecker } from '../policy/check.js';
 import { type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
+import { rowsShown } from '../policy/rows-shown.js';
 import type { QuerySpec } from './client.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
@@ -197,17 +198,9 @@ export class QueryPlanner {
     return this.checker.query(model, { select, filter, orderBy, expand });
   }
 
-  /**
-   * The rows the policy shows of a table (Policy.rowsOf), its kinds of activity narrowed to the tables that are
-   * activities (their key is activityid: an activity party's activityid is a lookup, not its key).
-   */
-  async rowsShown(entity: string): Promise<{ column: string; op: 'in'; value: string[] } | undefined> {
-    const rows = this.policy.rowsOf(entity);
-    if (!rows) return undefined;
-    const kinds: string[] = [];
-    for (const k of rows.value)
-      if ((await this.metadata.entity(k).catch(() => undefined))?.primaryIdAttribute === 'activityid') kinds.push(k);
-    return { ...rows, value: kinds.length ? kinds : rows.value };
+  /** The rows the policy shows of a table (rows-shown.ts). */
+  rowsShown(entity: string): Promise<{ column: string; op: 'in'; value: string[] } | undefined> {
+    return rowsShown(this.policy, this.metadata, entity);
   }
 
   /** A filter and the rows the policy shows of the table (rowsShown), both to hold. */

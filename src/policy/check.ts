@@ -2,6 +2,7 @@ import { optionValue, refuseChoiceOrderedByLabel } from '../dynamics/coerce.js';
 import { participation } from '../dynamics/party-lists.js';
 import { DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
+import { filterToOData } from '../odata/serialize.js';
 
 type Call = Extract<Expr, { kind: 'call' }>;
 
@@ -14,6 +15,7 @@ import {
   type ModelSource,
 } from './model.js';
 import type { Policy } from './policy.js';
+import { rowsShown } from './rows-shown.js';
 import { closest, closestColumns } from './suggest.js';
 import { pathsAcrossTargets } from './targets.js';
 
@@ -456,13 +458,14 @@ export class ReadChecker {
         const step = await this.follow(owner, segs[segs.length - 1]!, true);
         out.push(step.nav);
         // a list of a table the policy shows only in part (activities of some kinds) would say, through any(),
-        // whether a row of a hidden kind exists or matches: its rows are read, never filtered through
-        if (this.policy.rowsOf(step.target.logicalName))
-          throw policyError(
-            `The related list '${step.nav}' (${step.target.logicalName}) cannot be filtered through: it holds activities of kinds this server's policy does not show.`,
-            `Filter through the list of one kind (e.g. ${owner.logicalName}'s tasks or phone calls), or query ${step.target.logicalName} itself with where on regardingobjectid.`,
-          );
-        if (!e.variable || !e.body) return { ...e, path: out };
+        // whether a row of a hidden kind exists or matches ("accounts with no activity in 90 days"): it is
+        // filtered through its shown rows only, their kinds written into the lambda
+        const shown = await rowsShown(this.policy, this.models, step.target.logicalName);
+        if (!e.variable || !e.body) {
+          if (!shown) return { ...e, path: out };
+          const variable = freeVariable(entity, vars);
+          return { ...e, path: out, variable, body: kindIs(variable, shown) };
+        }
         if (vars.has(e.variable) || entity.columns.has(e.variable.toLowerCase()))
           throw policyError(
             `The lambda variable '${e.variable}' hides another name.`,
@@ -470,7 +473,8 @@ export class ReadChecker {
           );
         const inner = new Map(vars);
         inner.set(e.variable, step.target);
-        return { ...e, path: out, body: await this.filter(entity, e.body, inner) };
+        const body = await this.filter(entity, e.body, inner);
+        return { ...e, path: out, body: shown ? amongShown(e.op, e.variable, shown, body) : body };
       }
     }
   }
@@ -552,5 +556,44 @@ export class ReadChecker {
       expand: parts.expand ? await this.expand(entity, parts.expand) : undefined,
       apply: parts.apply ? await this.apply(entity, parts.apply) : undefined,
     };
+  }
+}
+
+type Shown = { column: string; value: string[] };
+
+/** `v/<column> eq '<kind>' or …`: a row of a kind the policy shows; with ne, `… ne '<kind>' and …`, one it hides. */
+function kindIs(variable: string, shown: Shown, op: 'eq' | 'ne' = 'eq'): Expr {
+  const operands: Expr[] = shown.value.map((kind) => ({
+    kind: 'compare',
+    op,
+    left: { kind: 'path', segments: [variable, shown.column], pos: 0 },
+    right: { kind: 'literal', type: 'string', value: kind, pos: 0 },
+    pos: 0,
+  }));
+  return operands.length === 1 ? operands[0]! : { kind: op === 'eq' ? 'or' : 'and', operands, pos: 0 };
+}
+
+/**
+ * A lambda's body over the shown rows alone: any() of a shown row that meets it; all() of the rows, each
+ * hidden or meeting it. Already so (a next page's filter, as Dataverse hands back the one sent), it stays.
+ */
+function amongShown(op: 'any' | 'all', variable: string, shown: Shown, body: Expr): Expr {
+  const kinds = kindIs(variable, shown);
+  if (op === 'any') {
+    const first = body.kind === 'and' ? body.operands[0] : undefined;
+    if (first && filterToOData(first) === filterToOData(kinds)) return body;
+    return { kind: 'and', operands: [kinds, body], pos: 0 };
+  }
+  const hidden = kindIs(variable, shown, 'ne');
+  const first = body.kind === 'or' ? body.operands[0] : undefined;
+  if (first && filterToOData(first) === filterToOData(hidden)) return body;
+  return { kind: 'or', operands: [hidden, body], pos: 0 };
+}
+
+/** A lambda variable that names no column of the table and no variable in scope. */
+function freeVariable(entity: EntityModel, vars: Map<string, EntityModel>): string {
+  for (let i = 0; ; i++) {
+    const v = `k${i}`;
+    if (!vars.has(v) && !entity.columns.has(v)) return v;
   }
 }
