@@ -26,6 +26,7 @@ import {
 } from './support/measures.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { type PeriodUnit, periodGroup, periodOf, periodSaid } from './support/periods.js';
+import { throughActivitiesNote } from './support/regarding-note.js';
 import { issueText } from './support/result.js';
 import {
   EMPTY,
@@ -275,13 +276,15 @@ export const aggregateRecords = defineTool({
     // nothing counted by a lookup's name that no record has: said, so that "none" is not taken for an answer
     const none = shaped.every((r) => aliases.every((a) => r[a] === 0 || r[a] === null || r[a] === undefined));
     const unnamed = none && conditions ? await namesNoRecordHas(ctx, model.logicalName, conditions) : '';
+    // records counted by their activities: only those regarding them, not their timeline's
+    const timeline = conditions ? await throughActivitiesNote(ctx, model, conditions) : '';
     const groupCount = `${shaped.length} group${shaped.length === 1 ? '' : 's'}`;
     const summary = period
-      ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}${unnamed}`
+      ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}${unnamed}${timeline}`
       : groups.length
         ? // no record matched: no groups, and no order to say
-          `${model.logicalName}${by}: ${shaped.length ? `${groupCount}, ${order}` : 'no records matched, so no groups'}.${cut}${money}${unnamed}`
-        : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}${unnamed}`;
+          `${model.logicalName}${by}: ${shaped.length ? `${groupCount}, ${order}` : 'no records matched, so no groups'}.${cut}${money}${unnamed}${timeline}`
+        : `${model.logicalName}: ${aliases.join(', ')} over all matching records.${money}${unnamed}${timeline}`;
     const json = fitResult(structured, shown.length, ctx.policy.maxResultBytes);
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },

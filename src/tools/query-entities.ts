@@ -5,7 +5,7 @@ import { toolArgs } from './support/args.js';
 import { expandLookupsAsIds, lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { choiceOrderNote } from './support/order-note.js';
-import { regardingOnlyNote } from './support/regarding-note.js';
+import { regardingOnlyNote, throughActivitiesNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
 import { compactRow, emptySelectedNote } from './support/shape.js';
@@ -161,8 +161,10 @@ export const queryEntities = defineTool({
       !records.length && !args.cursor && args.where ? await namesNoRecordHas(ctx, page.entity.logicalName, where!) : '';
     // and activities asked for by what they are about: only those about that very record
     const regarding = !records.length && !args.cursor && where && !unnamed ? regardingOnlyNote(page.entity, where) : '';
+    // and records chosen by their activities: only those regarding them, not their timeline's
+    const timeline = !args.cursor && where ? await throughActivitiesNote(ctx, page.entity, where) : '';
     await ctx.progress(1, 1, `${records.length} row${records.length === 1 ? '' : 's'}`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });
@@ -199,6 +201,7 @@ async function countOnly(
   const json = JSON.stringify(structured);
   const unnamed = !total && where ? await namesNoRecordHas(ctx, page.entity.logicalName, where) : '';
   const regarding = !total && where && !unnamed ? regardingOnlyNote(page.entity, where) : '';
-  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${unnamed}${regarding}`;
+  const timeline = where ? await throughActivitiesNote(ctx, page.entity, where) : '';
+  const summary = `${total}${page.totalCountCapped ? '+' : ''} ${page.entity.logicalName} record${total === 1 ? '' : 's'} match; none returned ("top": 0).${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${unnamed}${regarding}${timeline}`;
   return { structured, text: fenceUntrusted(summary, structured, json), json };
 }

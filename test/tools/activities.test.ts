@@ -196,6 +196,82 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(textOf(dealsOwn).split('\n')[0]).toBe(`Opportunity ${busiest().opportunityid}:`);
   });
 
+  it("accounts chosen by their activities (\"no activity in 90 days\") are told their deals', cases' and contacts' are not among them, and the query that counts them finds fewer", async () => {
+    const since = new Date(Date.now() - 90 * 86_400_000).toISOString();
+    const recent = (ids: Set<string>) =>
+      ACTIVITIES.flatMap((t) => emu.rows(t)).some(
+        (a) => ids.has(String((a.regardingobjectid as { id?: string } | null)?.id)) && String(a.createdon) >= since,
+      );
+    const related = (account: string) =>
+      new Set(
+        [
+          ...emu
+            .rows('opportunity')
+            .filter((o) => (o.customerid as { id?: string })?.id === account)
+            .map((o) => o.opportunityid),
+          ...emu
+            .rows('incident')
+            .filter((c) => (c.customerid as { id?: string })?.id === account)
+            .map((c) => c.incidentid),
+          ...emu
+            .rows('contact')
+            .filter((c) => (c.parentcustomerid as { id?: string } | null)?.id === account)
+            .map((c) => c.contactid),
+        ].map(String),
+      );
+    const quiet = (withRelated: boolean) =>
+      emu
+        .rows('account')
+        .filter((a) => !recent(new Set([String(a.accountid), ...(withRelated ? related(String(a.accountid)) : [])])))
+        .map((a) => String(a.accountid))
+        .sort();
+    const ids = (r: Awaited<ReturnType<typeof h.call>>) =>
+      (r.structuredContent.records as { id: string }[]).map((a) => a.id).sort();
+    const own = { 'Account_ActivityPointers/createdon': { lastXDays: 90 } };
+    const asked = await h.call('query_entities', {
+      entity: 'account',
+      where: { not: own },
+      select: ['name'],
+      top: 500,
+    });
+    expect(asked.isError, textOf(asked)).toBeFalsy();
+    expect(ids(asked)).toEqual(quiet(false));
+    const paths = [
+      'contact_customer_accounts/Contact_ActivityPointers/createdon',
+      'opportunity_customer_accounts/Opportunity_ActivityPointers/createdon',
+      'incident_customer_accounts/Incident_ActivityPointers/createdon',
+    ];
+    expect(textOf(asked).split('\n')[0]).toBe(
+      `${quiet(false).length} account records. Only activities whose Regarding is the account itself are in Account_ActivityPointers: one about a record related to it (an account's contacts, opportunities or cases) has that record as its Regarding, and Dynamics' timeline of the account shows it. To count those too, put the same condition through ${paths.map((p) => `"${p}"`).join(', ')} in an "or" with yours (inside your "not", as you asked for none).`,
+    );
+    // what it says to do: fewer accounts, those whose deals, cases and contacts were quiet too
+    const followed = await h.call('query_entities', {
+      entity: 'account',
+      where: { not: { or: [own, ...paths.map((p) => ({ [p]: { lastXDays: 90 } }))] } },
+      select: ['name'],
+      top: 500,
+    });
+    expect(ids(followed)).toEqual(quiet(true));
+    expect(quiet(true).length).toBeLessThan(quiet(false).length);
+    expect(textOf(followed)).not.toContain('Only activities whose Regarding');
+    // counted, the same; a contact's says where the calls and emails they were on are
+    const counted = await h.call('aggregate_records', {
+      entity: 'account',
+      where: { Account_Tasks: { notNull: true } },
+    });
+    expect(textOf(counted)).toContain(
+      'in Account_Tasks: one about a record related to it (an account\'s contacts, opportunities or cases) has that record as its Regarding, and Dynamics\' timeline of the account shows it. To count those too, put the same condition through "contact_customer_accounts/Contact_Tasks", "opportunity_customer_accounts/Opportunity_Tasks", "incident_customer_accounts/Incident_Tasks" in an "or" with yours.',
+    );
+    const person = await h.call('query_entities', {
+      entity: 'contact',
+      where: { 'Contact_ActivityPointers/createdon': { lastXDays: 30 } },
+      top: 0,
+    });
+    expect(textOf(person)).toContain(
+      'Only activities whose Regarding is the contact itself are in Contact_ActivityPointers; an email, call or meeting a person was on names them among its parties: query email, phonecall or appointment with {"<table>_activity_parties": {"partyid": "<their name>"}}.',
+    );
+  });
+
   it('get_record with "activities" lists them under the record; one made now is among them, newest', async () => {
     const deal = busiest();
     const made = await h.call('create_record', {

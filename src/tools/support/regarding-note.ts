@@ -1,5 +1,6 @@
-import { type Condition, leavesOutsideNot } from '../../dynamics/conditions.js';
+import { type Condition, type LeafCondition, leavesOutsideNot } from '../../dynamics/conditions.js';
 import type { EntityModel } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
 
 /** The tables whose Dynamics timeline shows their related records' activities (GetEntityDataByRollup). */
 const ROLLED_UP: ReadonlySet<string> = new Set(['account', 'contact', 'opportunity']);
@@ -49,4 +50,62 @@ export function noActivitiesNote(model: EntityModel, record: Record<string, unkn
   if (!empty) return '';
   const person = model.logicalName === 'contact' ? ` And ${AS_PARTY}.` : '';
   return ` No activity is regarding this ${model.logicalName} itself: ${ONLY_ITS_OWN}; to see those, ${BY_IDS}.${person}`;
+}
+
+/** Every condition on a column, those under a "not" too. */
+const everyLeaf = (c: Condition): LeafCondition[] =>
+  'and' in c ? c.and.flatMap(everyLeaf) : 'or' in c ? c.or.flatMap(everyLeaf) : 'not' in c ? everyLeaf(c.not) : [c];
+
+/** The records an account's timeline takes activities from: the lists of them, by their customer lookup. */
+const CUSTOMER_LOOKUPS: ReadonlySet<string> = new Set(['customerid', 'parentcustomerid']);
+
+/**
+ * Accounts or contacts chosen through their activities ("accounts with no activity in 90 days": {"not":
+ * {"Account_ActivityPointers/createdon": …}}): those lists hold the activities whose Regarding is the record
+ * itself, while its timeline in Dynamics also shows its deals', cases' and contacts' (GetEntityDataByRollup), and
+ * a person's calls and emails are most often regarding a deal or case, naming them among the parties. Said on
+ * every answer, as the rows found and left out both depend on it; for an account, with the paths through its
+ * related records' lists that the policy follows, to be added beside the condition.
+ */
+export async function throughActivitiesNote(ctx: ToolContext, model: EntityModel, where: Condition): Promise<string> {
+  if (model.logicalName !== 'account' && model.logicalName !== 'contact') return '';
+  const activityList = (m: EntityModel, nav: string | undefined) => {
+    const list = nav ? m.collectionNavs.get(nav.toLowerCase()) : undefined;
+    return list?.referencingAttribute === 'regardingobjectid' ? list : undefined;
+  };
+  const paths = everyLeaf(where).map((c) => (typeof c.column === 'string' ? c.column.trim().split('/') : []));
+  const through = paths.find((p) => activityList(model, p[0]));
+  // already through a related record's activities too: the question is asked as the timeline shows it
+  const related = paths.some((p) => p.length > 2 && !activityList(model, p[0]));
+  if (!through || related) return '';
+  const list = activityList(model, through[0])!;
+  const rest = through.slice(1).join('/');
+  const own = ` Only activities whose Regarding is the ${model.logicalName} itself are in ${list.navigationProperty}`;
+  // a person's calls and emails are mostly about a deal or case: they name the person among their parties
+  if (model.logicalName !== 'account') return `${own}; ${AS_PARTY}.`;
+  const negated = !leavesOutsideNot(where).some((c) => c.column.trim().split('/')[0] === through[0]);
+  // the same kind of list on the account's deals, cases and contacts, where the policy follows both steps
+  const others: string[] = [];
+  for (const nav of model.collectionNavs.values()) {
+    if (
+      !CUSTOMER_LOOKUPS.has(nav.referencingAttribute) ||
+      !ctx.policy.canFollow(model.logicalName, nav.navigationProperty)
+    )
+      continue;
+    const related = await ctx.client.metadata.entity(nav.referencingEntity).catch(() => undefined);
+    const theirs = related
+      ? [...related.collectionNavs.values()].find(
+          (n) =>
+            n.referencingAttribute === 'regardingobjectid' &&
+            n.referencingEntity === list.referencingEntity &&
+            ctx.policy.canFollow(related.logicalName, n.navigationProperty),
+        )
+      : undefined;
+    if (theirs) others.push(`"${nav.navigationProperty}/${theirs.navigationProperty}${rest ? `/${rest}` : ''}"`);
+  }
+  return `${own}: ${ONLY_ITS_OWN}, and Dynamics' timeline of the account shows it.${
+    others.length
+      ? ` To count those too, put the same condition through ${others.join(', ')} in an "or" with yours${negated ? ' (inside your "not", as you asked for none)' : ''}.`
+      : ''
+  }`;
 }
