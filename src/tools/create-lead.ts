@@ -7,6 +7,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, createUnderRules, openWithinADay } from './support/dedupe.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
+import { appOwnedNote } from './support/owner-note.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -219,7 +220,8 @@ async function create(
   allowDuplicate: boolean,
 ) {
   const ownerId = said.rule?.ownerId;
-  const outcome = await createUnderRules(ctx, 'create_lead', await ctx.client.checker.entity('lead'), values, () =>
+  const model = await ctx.client.checker.entity('lead');
+  const outcome = await createUnderRules(ctx, 'create_lead', model, values, () =>
     ctx.client.create('lead', values, { signal: ctx.signal, id, allowDuplicate }),
   );
   if ('matched' in outcome) {
@@ -247,7 +249,7 @@ async function create(
     : '';
   return {
     structured,
-    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}: ${structured.url}${said.model ? namesTaken(said.model, values) : ''}`,
+    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}: ${structured.url}${said.model ? namesTaken(said.model, values) : ''}${appOwnedNote(ctx, model, values)}`,
   };
 }
 

@@ -12,6 +12,7 @@ import { edgesAsDays } from './support/date-words.js';
 import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
+import { appOwnedNote } from './support/owner-note.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { declinedByUser, stateNamedAsReason } from './support/state-change.js';
@@ -374,6 +375,6 @@ async function create(
     ([given('firstname'), given('lastname')].filter(Boolean).join(' ') || undefined);
   return {
     structured: { entity: logical, id: r.id, duplicate: false, url },
-    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}${namesTaken(model, values)}`,
+    text: `Created ${logical} ${typeof name === 'string' ? `"${name}" (${r.id})` : r.id}: ${url}${namesTaken(model, values)}${appOwnedNote(ctx, model, values)}`,
   };
 }

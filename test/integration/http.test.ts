@@ -379,6 +379,16 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
       expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
       expect(r.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(others);
     }
+    // a task made as the signed-in user is theirs: nothing said of the application owning it (app-only:
+    // create-record.test.ts)
+    const made = (await c.callTool({
+      name: 'create_record',
+      arguments: { entity: 'task', values: { subject: 'Send the signed contract' } },
+    })) as any;
+    expect(made.isError, JSON.stringify(made.content)).toBeFalsy();
+    const task = emu.rows('task').find((t) => t.activityid === made.structuredContent.id)!;
+    expect((task.ownerid as { id: string }).id).toBe(alex);
+    expect(made.content[0].text).not.toContain('Its owner is');
   });
 
   it('an app token with the required role is accepted; without it, 403', async () => {

@@ -149,6 +149,27 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(again)).toContain("An opportunity with name 'Robot fleet' for the same customerid already exists");
     const deal = emu.rows('opportunity').find((o) => o.opportunityid === forA.structuredContent.id)!;
     expect(deal).toMatchObject({ statecode: 0, estimatedvalue: 50_000, customerid: { id: a!.accountid } });
+    // made app-only without an owner, it is the application user's, in no seller's views: said, with the fix
+    const app = emu.rows('systemuser').find((u) => u.applicationid === emu.clientId)!;
+    expect((deal.ownerid as { id: string }).id).toBe(app.systemuserid);
+    const owned =
+      ' Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record.';
+    expect(textOf(forA).endsWith(owned)).toBe(true);
+    const seller = emu.rows('systemuser').find((u) => u.fullname === 'Karin Olsen')!;
+    const given = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Robot arms', customerid: String(a!.name), ownerid: 'Karin Olsen' },
+    });
+    expect(textOf(given)).not.toContain('Its owner is');
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === given.structuredContent.id)!.ownerid).toMatchObject({
+      id: seller.systemuserid,
+    });
+    // a lead alike; an account, whose owner the built-in policy does not let the model set, says nothing
+    const lead = await h.call('create_lead', { lastName: 'Owner-less', email: 'ownerless@example.com' });
+    expect(textOf(lead).endsWith(owned)).toBe(true);
+    const account = await h.call('create_record', { entity: 'account', values: { name: 'Ownerless Widgets' } });
+    expect(account.isError, textOf(account)).toBeFalsy();
+    expect(textOf(account)).not.toContain('Its owner is');
   });
 
   // Dynamics' opportunity forms show Account and Contact, not Potential Customer, and fill it from them
@@ -539,7 +560,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     // who the names were taken to be, where the user reads it
     expect(textOf(r)).toMatch(
       new RegExp(
-        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Regarding: ${deal.name} \\(opportunity\\); Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\.$`,
+        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Regarding: ${deal.name} \\(opportunity\\); Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\\.$`,
       ),
     );
     expect(parties(id)).toEqual(
@@ -651,7 +672,11 @@ describe('create_record: accounts, contacts and opportunities', () => {
     });
     expect(first.isError, textOf(first)).toBeFalsy();
     expect(textOf(first)).toMatch(/^Created task "Send the contract" \(/);
-    expect(textOf(first)).toMatch(new RegExp(` Regarding: ${d1!.name} \\(opportunity\\)\\.$`));
+    expect(textOf(first)).toMatch(
+      new RegExp(
+        ` Regarding: ${d1!.name} \\(opportunity\\)\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\\.$`,
+      ),
+    );
     const made = emu.rows('task').find((t) => t.activityid === first.structuredContent.id)!;
     expect(made).toMatchObject({
       subject: 'Send the contract',
@@ -669,8 +694,10 @@ describe('create_record: accounts, contacts and opportunities', () => {
       scheduledend: '2027-01-20',
     });
     expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
-    // given by id, there is no name to have matched: nothing more is said
-    expect(textOf(other)).toMatch(/^Created task "Send the contract" \([0-9a-f-]{36}\): https:\S+$/);
+    // given by id, there is no name to have matched: nothing is said of it (only of its owner)
+    expect(textOf(other)).toMatch(
+      /^Created task "Send the contract" \([0-9a-f-]{36}\): https:\S+ Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\.$/,
+    );
     // a due day without a time, for a column Dynamics shows in each user's time zone: that day almost everywhere
     expect(emu.rows('task').find((t) => t.activityid === other.structuredContent.id)?.scheduledend).toBe(
       '2027-01-20T12:00:00Z',

@@ -639,7 +639,11 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(lead.isError, textOf(lead)).toBeFalsy();
     expect(leadsWith('lookup.by.name@example.com')[0]!.parentaccountid).toMatchObject({ id: parent.accountid });
     // the account the name was taken to be is said
-    expect(textOf(lead)).toMatch(new RegExp(` Parent Account for lead: ${parent.name} \\(account\\)\\.$`));
+    expect(textOf(lead)).toMatch(
+      new RegExp(
+        ` Parent Account for lead: ${parent.name} \\(account\\)\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\\.$`,
+      ),
+    );
 
     // a name two accounts share: both listed, with what tells them apart, and nothing written
     const twin = emu.rows('account')[7]!;
