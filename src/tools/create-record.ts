@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
-import { REQUIRED } from '../dynamics/write-body.js';
+import { allFaults, faultsOf, isValueFault, REQUIRED, writeBody } from '../dynamics/write-body.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
@@ -156,7 +156,7 @@ export const createRecord = defineTool({
         `${logical}.statecode is not writable under this server's policy, so a ${logical} cannot be made done.`,
         `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
       );
-    assertRequired(ctx, model, values);
+    await assertRequired(ctx, model, values);
     const done = async (made: Made): Promise<Made> => {
       const r =
         dated.worked.length && !made.structured.duplicate
@@ -187,9 +187,10 @@ export const createRecord = defineTool({
 
 /**
  * The columns Dynamics' forms require that the model may write, each with a value: a record made here is one
- * a person could have saved (the Web API alone would take an account without a name).
+ * a person could have saved (the Web API alone would take an account without a name). Refused with whatever
+ * else is wrong with the values (a column of another name, a label no choice has), so that one call corrects all.
  */
-function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValues): void {
+async function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValues): Promise<void> {
   const given = new Set(
     Object.entries(values)
       // blank text is no value: an account named "   " is an account without a name; a lookup bound as the
@@ -205,17 +206,32 @@ function assertRequired(ctx: ToolContext, model: EntityModel, values: WriteValue
       ctx.policy.canWrite(model.logicalName, c.logicalName) &&
       !given.has(c.logicalName),
   );
-  // a contact's fullname is Dynamics' own, made from the name's parts: say so where it was sent instead
+  if (!missing.length) return;
+  // a contact's fullname is Dynamics' own, made from the name's parts: say so where it was sent instead, and
+  // where the name given has two words, which is which (the model passes them; a longer one is not guessed)
   const primary = model.columns.get(model.primaryNameAttribute.toLowerCase());
+  const parts = ['firstname', 'lastname'].every((c) => ctx.policy.canWrite(model.logicalName, c));
+  const sent = Object.entries(values).find(
+    ([k]) => (primary && columnSetBy(model, k) === primary.logicalName) || (parts && k.trim().toLowerCase() === 'name'),
+  )?.[1];
   const derived =
-    primary && given.has(primary.logicalName) && !ctx.policy.canWrite(model.logicalName, primary.logicalName)
-      ? `; ${primary.logicalName} is not written but made by Dynamics from other columns`
+    primary && sent !== undefined && !ctx.policy.canWrite(model.logicalName, primary.logicalName)
+      ? `; ${primary.logicalName} is not written but made by Dynamics from ${parts ? 'firstname and lastname' : 'other columns'}`
       : '';
-  if (missing.length)
-    throw badInput(
-      `A new ${model.logicalName} needs ${missing.map((c) => `${c.logicalName} (${c.label})`).join(', ')}${derived}.`,
-      `Add ${missing.length === 1 ? 'it' : 'them'} to "values"; describe_entity('${model.logicalName}') lists the columns.`,
-    );
+  const words = typeof sent === 'string' ? sent.trim().split(/\s+/) : [];
+  const split =
+    parts && words.length === 2
+      ? ` For '${words.join(' ')}': "firstname": "${words[0]}", "lastname": "${words[1]}".`
+      : '';
+  const needs = badInput(
+    `A new ${model.logicalName} needs ${missing.map((c) => `${c.logicalName} (${c.label})`).join(', ')}${derived}.`,
+    `Add ${missing.length === 1 ? 'it' : 'them'} to "values"; describe_entity('${model.logicalName}') lists the columns.${split}`,
+  );
+  const others = await writeBody(model, values, 'create', { policy: ctx.policy, metadata: ctx.client.metadata }).then(
+    () => [],
+    (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
+  );
+  throw allFaults(model, [needs, ...others]);
 }
 
 /** the columns that make a record the same one (each equal), and what it hangs from, where given */

@@ -745,9 +745,27 @@ describe('create_record: accounts, contacts and opportunities', () => {
       'Error (bad_input): A new opportunity needs name (Topic), customerid (Potential Customer).\n' +
         `How to fix: Add them to "values"; describe_entity('opportunity') lists the columns.`,
     );
+    // a person's full name: which part is which, where two words say it; a longer name is not guessed
     const person = await h.call('create_record', { entity: 'contact', values: { fullname: 'Bob Smith' } });
-    expect(textOf(person)).toContain(
-      'A new contact needs lastname (Last Name); fullname is not written but made by Dynamics from other columns.',
+    expect(textOf(person)).toBe(
+      'Error (bad_input): A new contact needs lastname (Last Name); fullname is not written but made by Dynamics from firstname and lastname.\n' +
+        `How to fix: Add it to "values"; describe_entity('contact') lists the columns. For 'Bob Smith': "firstname": "Bob", "lastname": "Smith".`,
+    );
+    const longer = await h.call('create_record', { entity: 'contact', values: { fullname: 'Mary Ann van Dijk' } });
+    expect(textOf(longer)).toMatch(/lists the columns\.$/);
+    // and with the rest of what is wrong, in one answer: a column of another name, a value of no kind
+    const all = await h.call('create_record', {
+      entity: 'contact',
+      values: { name: 'Bob Smith', phone: '+1 555 0100', donotemail: 'maybe' },
+    });
+    expect(textOf(all).split('\n').slice(0, 4)).toEqual([
+      'Error (bad_input): 4 values for a contact cannot be written:',
+      `- A new contact needs lastname (Last Name); fullname is not written but made by Dynamics from firstname and lastname. Add it to "values"; describe_entity('contact') lists the columns. For 'Bob Smith': "firstname": "Bob", "lastname": "Smith".`,
+      "- 'name' is not a column of contact. Did you mean: firstname, lastname? describe_entity('contact') lists every column you may write.",
+      "- 'phone' is not a column of contact. Did you mean: mobilephone, telephone1? describe_entity('contact') lists every column you may write.",
+    ]);
+    expect(textOf(all)).toContain(
+      "\n- contact.donotemail is true (Do Not Allow) or false (Allow); 'maybe' is neither.",
     );
     const won = await h.call('create_record', {
       entity: 'opportunity',
