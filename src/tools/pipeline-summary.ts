@@ -196,6 +196,7 @@ export const pipelineSummary = defineTool({
       }),
     ),
     method: z.enum(['aggregate', 'paged']),
+    slipped: z.number().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
@@ -251,6 +252,15 @@ export const pipelineSummary = defineTool({
     // the totals and the largest deals are independent: ask for both at once
     const deals = args.topDeals ? biggest(ctx, where, args.topDeals) : Promise.resolve([]);
     deals.catch(() => {}); // awaited below; keeps an early failure from going unhandled
+    // open deals whose close date passed before the period (and before today) are in no period from today on:
+    // a pipeline read for this quarter or the next leaves them out, however large. Counted for a pipeline of
+    // now: a period that has not ended and starts within the last year (one that has ended is all such deals,
+    // and says so; one reaching years back is a look at history, before which nothing is left out that matters)
+    const today = new Date().toISOString().slice(0, 10);
+    const before = [from, today].sort()[0]!;
+    const yearAgo = `${Number(today.slice(0, 4)) - 1}${today.slice(4)}`;
+    const slipped = to >= today && from >= yearAgo ? passedBefore(ctx, before, ownerId) : Promise.resolve(undefined);
+    slipped.catch(() => {});
     try {
       tally = await viaAggregate(ctx, where, groupColumn);
     } catch (err) {
@@ -271,10 +281,18 @@ export const pipelineSummary = defineTool({
       ...(valueless ? { valueless } : {}),
     };
     const topDeals = await deals;
-    const structured = { period, groupBy: args.groupBy, groups, totals, topDeals, method };
+    const passed = await slipped;
+    const structured = {
+      period,
+      groupBy: args.groupBy,
+      groups,
+      totals,
+      topDeals,
+      method,
+      ...(passed?.count ? { slipped: passed.count } : {}),
+    };
     // a period that has ended holds only deals whose close date has passed; "Q1" alone asked in December is
     // this fiscal year's Q1, and the coming one is named for the model to ask again if that was meant
-    const today = new Date().toISOString().slice(0, 10);
     const bare = /^\s*q[1-4]\s*$/i.test(args.quarter ?? '');
     const coming = bare && to < today ? comingQuarter(args.quarter!, calendar) : undefined;
     const ended =
@@ -298,8 +316,11 @@ export const pipelineSummary = defineTool({
     const noValue = valueless
       ? ` ${which(valueless)} no estimated value (estimatedvalue), so ${valueless === 1 ? 'it adds' : 'they add'} nothing to the totals.`
       : '';
+    const behind = passed?.count
+      ? ` Not in it: ${passed.count} more open ${passed.count === 1 ? 'opportunity' : 'opportunities'} (total ${money(passed.totalValue)}) whose close date passed before ${before}, so no pipeline from today on counts ${passed.count === 1 ? 'it' : 'them'}: move ${passed.count === 1 ? 'its close date or close it' : 'their close dates or close them'}.`
+      : '';
     const text = [
-      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}${behind}`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),
@@ -380,6 +401,43 @@ async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: str
     );
   }
   return tally;
+}
+
+/**
+ * The open deals (of the owner) whose close date is before `day`: how many, and their total in the base currency;
+ * past the aggregate limit, added up from their pages, as the period's own deals are.
+ */
+async function passedBefore(
+  ctx: ToolContext,
+  day: string,
+  ownerId: string | undefined,
+): Promise<{ count: number; totalValue: number }> {
+  const where: Condition = {
+    and: [
+      { column: 'statecode', op: 'eq', value: 0 },
+      { column: 'estimatedclosedate', op: 'lt', value: day },
+      ...(ownerId ? [{ column: 'ownerid', op: 'eq' as const, value: ownerId }] : []),
+    ],
+  };
+  try {
+    const [r] = await ctx.client.aggregate(
+      'opportunity',
+      'aggregate(estimatedvalue_base with sum as total,$count as n)',
+      { signal: ctx.signal, where, annotations: false },
+    );
+    return { count: Number(r?.n ?? 0), totalValue: Number(r?.total ?? 0) };
+  } catch (err) {
+    if (!(err instanceof DynamicsMcpError) || err.kind !== 'too_large') throw err;
+    const sum = { count: 0, totalValue: 0 };
+    for await (const rows of ctx.client.pages(
+      { entity: 'opportunity', select: ['estimatedvalue_base'], where, pageSize: 5000, parallel: 3 },
+      { signal: ctx.signal },
+    )) {
+      for (const r of rows as Row[]) sum.totalValue += Number(r.estimatedvalue_base ?? 0);
+      sum.count += rows.length;
+    }
+    return sum;
+  }
 }
 
 async function viaPages(ctx: ToolContext, where: Condition, groupColumn: string): Promise<Tally> {

@@ -70,6 +70,59 @@ describe('pipeline_summary', () => {
     expect(urls.some((u) => u.includes('$apply=filter('))).toBe(true);
   });
 
+  it('says how many open deals (and their total) have a close date already passed before the period: no pipeline from today on counts them', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const fq = fiscalQuarter(new Date(), 1);
+    const passed = (before: string, owner?: string) => {
+      const deals = emu
+        .rows('opportunity')
+        .filter(
+          (o) =>
+            o.statecode === 0 &&
+            o.estimatedclosedate !== null &&
+            String(o.estimatedclosedate) < before &&
+            (!owner || (o.ownerid as { id: string }).id === owner),
+        );
+      return { count: deals.length, total: deals.reduce((t, o) => t + base(o), 0) };
+    };
+    const said = (n: { count: number; total: number }, before: string) =>
+      ` Not in it: ${n.count} more open ${n.count === 1 ? 'opportunity' : 'opportunities'} (total ${n.total.toLocaleString('en-US', { maximumFractionDigits: 0 })}) whose close date passed before ${before}, so no pipeline from today on counts ${n.count === 1 ? 'it' : 'them'}: move ${n.count === 1 ? 'its close date or close it' : 'their close dates or close them'}.`;
+    // this quarter: those before its first day
+    const now = await h.call('pipeline_summary', { topDeals: 0 });
+    const before = passed(fq.from);
+    expect(before.count).toBeGreaterThan(0);
+    expect(now.structuredContent.slipped).toBe(before.count);
+    expect(textOf(now).split('\n')[0]!.endsWith(said(before, fq.from))).toBe(true);
+    // next quarter: all whose close date is before today
+    const next = await h.call('pipeline_summary', { quarter: 'next', topDeals: 0 });
+    expect(next.structuredContent.slipped).toBe(passed(today).count);
+    expect(
+      textOf(next)
+        .split('\n')[0]!
+        .endsWith(said(passed(today), today)),
+    ).toBe(true);
+    // one owner's: only theirs
+    const owner = emu
+      .rows('opportunity')
+      .find((o) => o.statecode === 0 && o.estimatedclosedate !== null && String(o.estimatedclosedate) < fq.from)!;
+    const theirs = passed(fq.from, (owner.ownerid as { id: string }).id);
+    const mine = await h.call('pipeline_summary', { topDeals: 0, ownerId: (owner.ownerid as { id: string }).id });
+    expect(mine.structuredContent.slipped).toBe(theirs.count);
+    // not said, and not asked, for a period that has ended (it is such deals) or that reaches years back
+    const since = emu.requests().length;
+    for (const args of [{ quarter: 'last' }, { from: '2020-01-01', to: '2035-12-31' }]) {
+      const r = await h.call('pipeline_summary', { ...args, topDeals: 0 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.slipped).toBeUndefined();
+      expect(textOf(r)).not.toContain('Not in it');
+    }
+    const applies = emu
+      .requests()
+      .slice(since)
+      .filter((q) => q.service === 'webapi' && q.url.includes('$apply='));
+    expect(applies.length).toBe(2);
+  });
+
   it('groups by owner with names, filters by owner, lists top deals by value with account names', async () => {
     const from = '2020-01-01';
     const to = '2035-12-31';
@@ -161,6 +214,13 @@ describe('pipeline_summary', () => {
         emu.configure({ aggregateLimit: limit });
         const r = await h.call('pipeline_summary', { topDeals: 25 });
         expect(r.structuredContent.method).toBe(limit === 10 ? 'paged' : 'aggregate');
+        // and the deals whose close date passed before the quarter, counted from their pages past the limit
+        expect(r.structuredContent.slipped).toBe(
+          emu
+            .rows('opportunity')
+            .filter((o) => o.statecode === 0 && o.estimatedclosedate !== null && String(o.estimatedclosedate) < fq.from)
+            .length,
+        );
         // the deal without a value is no large deal, though fewer than 25 deals close this quarter
         const listed = r.structuredContent.topDeals.map((d: { id: string }) => d.id);
         expect(listed).toHaveLength(Math.min(25, now.length - 1));
@@ -187,12 +247,14 @@ describe('pipeline_summary', () => {
     // deals without a value are counted apart only where the sums say there are some
     const mark = emu.requests().length;
     const r = await h.call('pipeline_summary', {});
-    expect(
-      emu
-        .requests()
-        .slice(mark)
-        .filter((q) => q.url.startsWith('/api/data/v9.2/opportunities?') && q.url.includes('apply')),
-    ).toHaveLength(1);
+    const applies = emu
+      .requests()
+      .slice(mark)
+      .filter((q) => q.url.startsWith('/api/data/v9.2/opportunities?') && q.url.includes('apply'))
+      .map((q) => decodeURIComponent(q.url));
+    // (beside the count of the deals whose close date passed before the quarter)
+    expect(applies.filter((u) => u.includes('groupby'))).toHaveLength(1);
+    expect(applies.filter((u) => u.includes('estimatedvalue_base eq null'))).toEqual([]);
     expect(r.structuredContent.totals.unweighted).toBeUndefined();
     expect(r.structuredContent.totals.valueless).toBeUndefined();
     expect(textOf(r)).not.toMatch(/no probability|no estimated value/);
