@@ -244,6 +244,15 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(textOf(asked).split('\n')[0]).toBe(
       `${quiet(false).length} account records. Only activities whose Regarding is the account itself are in Account_ActivityPointers: one about a record related to it (an account's contacts, opportunities or cases) has that record as its Regarding, and Dynamics' timeline of the account shows it. To count those too, put the same condition through ${paths.map((p) => `"${p}"`).join(', ')} in an "or" with yours (inside your "not", as you asked for none).`,
     );
+    // the list named by its table, as the "none" shorthand: the same accounts, the same note
+    const aliased = await h.call('query_entities', {
+      entity: 'account',
+      where: { activities: { none: { createdon: 'last 90 days' } } },
+      select: ['name'],
+      top: 500,
+    });
+    expect(ids(aliased)).toEqual(quiet(false));
+    expect(textOf(aliased).split('\n')[0]).toBe(textOf(asked).split('\n')[0]);
     // what it says to do: fewer accounts, those whose deals, cases and contacts were quiet too
     const followed = await h.call('query_entities', {
       entity: 'account',

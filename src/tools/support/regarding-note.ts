@@ -73,12 +73,29 @@ export async function throughActivitiesNote(ctx: ToolContext, model: EntityModel
     const list = nav ? m.collectionNavs.get(nav.toLowerCase()) : undefined;
     return list?.referencingAttribute === 'regardingobjectid' ? list : undefined;
   };
-  const paths = everyLeaf(where).map((c) => (typeof c.column === 'string' ? c.column.trim().split('/') : []));
-  const through = paths.find((p) => activityList(model, p[0]));
+  // each path's first step as the query reads it: a relationship, or the table it names ("activities",
+  // "tasks"), which is the list of those regarding the record
+  const listOf = async (head: string | undefined) => {
+    if (!head) return undefined;
+    const named = activityList(model, head);
+    if (named) return named;
+    const table = await ctx.client.tableThrough(model.logicalName, head).catch(() => undefined);
+    return [...model.collectionNavs.values()].find(
+      (n) => n.referencingEntity === table && n.referencingAttribute === 'regardingobjectid',
+    );
+  };
+  const paths = await Promise.all(
+    everyLeaf(where).map(async (c) => {
+      const steps = typeof c.column === 'string' ? c.column.trim().split('/') : [];
+      return { steps, list: await listOf(steps[0]) };
+    }),
+  );
+  const found = paths.find((p) => p.list);
   // already through a related record's activities too: the question is asked as the timeline shows it
-  const related = paths.some((p) => p.length > 2 && !activityList(model, p[0]));
-  if (!through || related) return '';
-  const list = activityList(model, through[0])!;
+  const related = paths.some((p) => p.steps.length > 2 && !p.list);
+  if (!found || related) return '';
+  const list = found.list!;
+  const through = found.steps;
   const rest = through.slice(1).join('/');
   const own = ` Only activities whose Regarding is the ${model.logicalName} itself are in ${list.navigationProperty}`;
   // a person's calls and emails are mostly about a deal or case: they name the person among their parties
