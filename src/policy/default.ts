@@ -36,6 +36,8 @@ const callColumns = [
 
 /** The tables whose records the activities below are regarding */
 const regarded = ['account', 'contact', 'lead', 'opportunity', 'incident'];
+/** What a lead's qualifying asks: the company's size and revenue, the budget, need, timeframe and buying process */
+const leadQualifying = ['numberofemployees', 'revenue', 'budgetamount', 'need', 'purchasetimeframe', 'purchaseprocess'];
 /** An activity's Regarding, one typed navigation property per table (regardingobjectid_account_task …) */
 const regardingOf = (activity: string) => regarded.map((t) => `regardingobjectid_${t}_${activity}`);
 /** A table's activities, by its relationships' names (Account_Tasks, Account_Phonecalls …; all as one, Account_ActivityPointers) */
@@ -171,6 +173,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'leadsourcecode',
         'leadqualitycode',
         'estimatedvalue',
+        ...leadQualifying,
         'description',
         'parentaccountid',
         'parentcontactid',
@@ -197,6 +200,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'leadsourcecode',
         'leadqualitycode',
         'estimatedvalue',
+        ...leadQualifying,
         'description',
         'parentaccountid',
         'ownerid',

@@ -28,6 +28,26 @@ const ARGS = {
   },
 };
 
+/** What a message may say of a lead's prospects, by the lead column that keeps it. */
+const QUALIFYING: readonly [string, string][] = [
+  ['numberofemployees', 'how many people the company has'],
+  ['revenue', 'its annual revenue'],
+  ['budgetamount', 'the budget'],
+  ['need', 'how much they need it'],
+  ['purchasetimeframe', 'when they mean to buy'],
+  ['purchaseprocess', 'who decides'],
+];
+
+/**
+ * What the message says of the company's size and the sale's budget, need and timing, as the lead's own columns
+ * (where the policy lets them be written), so that "qualify it" is decided on what Dynamics holds.
+ */
+function qualifying(deps: ServerDeps): string {
+  const kept = QUALIFYING.filter(([column]) => deps.policy.canWrite('lead', column));
+  if (!kept.length) return '';
+  return `; in "extra", what it says of ${kept.map(([, what]) => what).join(', ')} (${kept.map(([c]) => c).join(', ')}; a choice by its label, from describe_entity('lead')), leaving out what it does not say`;
+}
+
 // built once per process (per deps: the names offered are read through its client and policy): every session,
 // and every stateless request, registers the prompts again
 const completersOf = new WeakMap<ServerDeps, Map<string, Map<string, Completer>>>();
@@ -71,7 +91,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       ({ submission }) =>
         user(
           `Here is a submission from a prospective customer:\n\n${submission}\n\nExtract the person's name, email, phone, company and what they want. ` +
-            'Call create_lead with those fields (subject: a short summary of the request; description: the message). If it reports a duplicate, tell me about the existing lead instead of creating another. ' +
+            'Call create_lead with those fields (subject: a short summary of the request; description: the message)' +
+            `${qualifying(deps)}. If it reports a duplicate, tell me about the existing lead instead of creating another. ` +
             'Then summarise what was filed in two lines. ' +
             'If the message shows a need, a budget and a timeframe, offer to qualify the lead (update_record on the lead with statecode "Qualified", which makes its opportunity, and its account and contact unless the company and the person are in Dynamics already) and do it only if I agree.',
         ),

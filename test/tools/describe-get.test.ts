@@ -454,11 +454,39 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const text = (p.messages[0]!.content as { text: string }).text;
     const statecode = /update_record on the lead with statecode "(\w+)"/.exec(text)![1];
     expect(text).toContain('do it only if I agree');
+    // what the message says of the sale goes in the lead's own columns, which the prompt names
+    const columns = /\(numberofemployees, [a-z, ]+;/.exec(text)![0].slice(1, -1).split(', ');
+    expect(columns).toEqual([
+      'numberofemployees',
+      'revenue',
+      'budgetamount',
+      'need',
+      'purchasetimeframe',
+      'purchaseprocess',
+    ]);
+    const said = {
+      numberofemployees: 40,
+      revenue: 3_000_000,
+      budgetamount: 25_000,
+      need: 'Must have',
+      purchasetimeframe: 'This Quarter',
+      purchaseprocess: 'Committee',
+    };
     const filed = await h.call('create_lead', {
       lastName: 'Byte',
       firstName: 'Ada',
       company: 'Byte Works',
       email: 'ada@example.com',
+      extra: Object.fromEntries(columns.map((c) => [c, said[c as keyof typeof said]])),
+    });
+    expect(filed.isError, textOf(filed)).toBeFalsy();
+    expect(emu.rows('lead').find((l) => l.leadid === filed.structuredContent.id)).toMatchObject({
+      numberofemployees: 40,
+      revenue: 3_000_000,
+      budgetamount: 25_000,
+      need: 0,
+      purchasetimeframe: 1,
+      purchaseprocess: 1,
     });
     const r = await h.call('update_record', {
       entity: 'lead',

@@ -185,6 +185,29 @@ export const lead = entity({
       [3, 'Cold'],
     ]),
     money('estimatedvalue', 'Est. Value'),
+    // the company's size and what the sale hangs on (budget, need, timeframe, process), as the lead form's
+    // qualify step asks them: Lead entity reference (Dynamics 365 Customer Engagement developer guide)
+    int('numberofemployees', 'No. of Employees', 0, 1_000_000),
+    money('revenue', 'Annual Revenue'),
+    money('budgetamount', 'Budget Amount'),
+    picklist('need', 'Need', [
+      [0, 'Must have'],
+      [1, 'Should have'],
+      [2, 'Good to have'],
+      [3, 'No need'],
+    ]),
+    picklist('purchasetimeframe', 'Purchase Timeframe', [
+      [0, 'Immediate'],
+      [1, 'This Quarter'],
+      [2, 'Next Quarter'],
+      [3, 'This Year'],
+      [4, 'Unknown'],
+    ]),
+    picklist('purchaseprocess', 'Purchase Process', [
+      [0, 'Individual'],
+      [1, 'Committee'],
+      [2, 'Unknown'],
+    ]),
     memo('description', 'Description'),
     lookup('parentaccountid', 'Parent Account for lead', ['account']),
     lookup('parentcontactid', 'Parent Contact for lead', ['contact']),
