@@ -317,7 +317,7 @@ export const pipelineSummary = defineTool({
       ? ` ${which(valueless)} no estimated value (estimatedvalue), so ${valueless === 1 ? 'it adds' : 'they add'} nothing to the totals.`
       : '';
     const behind = passed?.count
-      ? ` Not in it: ${passed.count} more open ${passed.count === 1 ? 'opportunity' : 'opportunities'} (total ${money(passed.totalValue)}) whose close date passed before ${before}, so no pipeline from today on counts ${passed.count === 1 ? 'it' : 'them'}: move ${passed.count === 1 ? 'its close date or close it' : 'their close dates or close them'}.`
+      ? ` Not in it: ${passed.count} more open ${passed.count === 1 ? 'opportunity' : 'opportunities'} (total ${money(passed.totalValue)}) whose close date passed before ${before}, so no pipeline from today on counts ${passed.count === 1 ? 'it' : 'them'}: move ${passed.count === 1 ? 'its close date or close it' : 'their close dates or close them'} (query_entities on opportunity with where ${JSON.stringify({ statecode: 'Open', estimatedclosedate: { lt: before }, ...(ownerId ? { ownerid: ownerId } : {}) })} lists ${passed.count === 1 ? 'it' : 'them'}).`
       : '';
     const text = [
       `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}${behind}`,

@@ -86,7 +86,7 @@ describe('pipeline_summary', () => {
       return { count: deals.length, total: deals.reduce((t, o) => t + base(o), 0) };
     };
     const said = (n: { count: number; total: number }, before: string) =>
-      ` Not in it: ${n.count} more open ${n.count === 1 ? 'opportunity' : 'opportunities'} (total ${n.total.toLocaleString('en-US', { maximumFractionDigits: 0 })}) whose close date passed before ${before}, so no pipeline from today on counts ${n.count === 1 ? 'it' : 'them'}: move ${n.count === 1 ? 'its close date or close it' : 'their close dates or close them'}.`;
+      ` Not in it: ${n.count} more open ${n.count === 1 ? 'opportunity' : 'opportunities'} (total ${n.total.toLocaleString('en-US', { maximumFractionDigits: 0 })}) whose close date passed before ${before}, so no pipeline from today on counts ${n.count === 1 ? 'it' : 'them'}: move ${n.count === 1 ? 'its close date or close it' : 'their close dates or close them'} (query_entities on opportunity with where {"statecode":"Open","estimatedclosedate":{"lt":"${before}"}} lists ${n.count === 1 ? 'it' : 'them'}).`;
     // this quarter: those before its first day
     const now = await h.call('pipeline_summary', { topDeals: 0 });
     const before = passed(fq.from);
@@ -108,6 +108,13 @@ describe('pipeline_summary', () => {
     const theirs = passed(fq.from, (owner.ownerid as { id: string }).id);
     const mine = await h.call('pipeline_summary', { topDeals: 0, ownerId: (owner.ownerid as { id: string }).id });
     expect(mine.structuredContent.slipped).toBe(theirs.count);
+    // the query it gives lists them, theirs alone
+    const where = JSON.parse(
+      /query_entities on opportunity with where (\{.*\}) lists/.exec(textOf(mine).split('\n')[0]!)![1]!,
+    );
+    const listed = await h.call('query_entities', { entity: 'opportunity', where, select: ['name'], top: 500 });
+    expect(listed.isError, textOf(listed)).toBeFalsy();
+    expect(listed.structuredContent.records).toHaveLength(theirs.count);
     // not said, and not asked, for a period that has ended (it is such deals) or that reaches years back
     const since = emu.requests().length;
     for (const args of [{ quarter: 'last' }, { from: '2020-01-01', to: '2035-12-31' }]) {
