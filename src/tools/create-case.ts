@@ -6,6 +6,7 @@ import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
+import { appOwnedNote } from './support/owner-note.js';
 import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
 import { FORMATTED, recordUrl } from './support/shape.js';
 
@@ -443,7 +444,7 @@ async function open(
   const contactSaid = person ? ` (contact ${person.name}${await elsewhereEmployed(ctx, person, customer)})` : '';
   return {
     structured,
-    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}`,
+    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}${appOwnedNote(ctx, await ctx.client.checker.entity('incident'), values)}`,
   };
 }
 

@@ -187,6 +187,13 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(r.structuredContent.customer).toEqual({ id: employer.accountid, name: employer.name, entity: 'account' });
     expect(textOf(r)).toMatch(/^Opened case CAS-\S+ for /);
     expect(textOf(r)).toContain(`for ${employer.name} (contact ${person.fullname}): https://`);
+    // opened app-only, it is the application user's, in no agent's queue of their own: said, with the fix
+    expect((c.ownerid as { id: string }).id).toBe(
+      emu.rows('systemuser').find((u) => u.applicationid === emu.clientId)!.systemuserid,
+    );
+    expect(textOf(r)).toMatch(
+      / Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\.$/,
+    );
     // Dynamics takes a contact of another account (a namesake picked by mistake, or a partner's person): opened,
     // and said
     const other = emu
