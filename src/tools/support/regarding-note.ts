@@ -78,7 +78,8 @@ export async function throughActivitiesNote(ctx: ToolContext, model: EntityModel
   const listOf = async (head: string | undefined) => {
     if (!head) return undefined;
     const named = activityList(model, head);
-    if (named) return named;
+    // a column ("name", "ownerid/fullname") is no list: nothing to look up
+    if (named || model.columns.has(head.trim().toLowerCase())) return named;
     const table = await ctx.client.tableThrough(model.logicalName, head).catch(() => undefined);
     return [...model.collectionNavs.values()].find(
       (n) => n.referencingEntity === table && n.referencingAttribute === 'regardingobjectid',
