@@ -263,6 +263,17 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(ids(followed)).toEqual(quiet(true));
     expect(quiet(true).length).toBeLessThan(quiet(false).length);
     expect(textOf(followed)).not.toContain('Only activities whose Regarding');
+    // a condition through a lookup beside it (three steps, but no related list's activities) still has the note
+    const beside = await h.call('query_entities', {
+      entity: 'account',
+      where: { not: own, 'parentaccountid/primarycontactid/fullname': { null: true } },
+      select: ['name'],
+      top: 1,
+    });
+    expect(beside.isError, textOf(beside)).toBeFalsy();
+    expect(textOf(beside)).toContain(
+      'Only activities whose Regarding is the account itself are in Account_ActivityPointers',
+    );
     // counted, the same; a contact's says where the calls and emails they were on are
     const counted = await h.call('aggregate_records', {
       entity: 'account',

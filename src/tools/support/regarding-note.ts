@@ -92,8 +92,11 @@ export async function throughActivitiesNote(ctx: ToolContext, model: EntityModel
     }),
   );
   const found = paths.find((p) => p.list);
-  // already through a related record's activities too: the question is asked as the timeline shows it
-  const related = paths.some((p) => p.steps.length > 2 && !p.list);
+  // already through a related list's activities too (its deals', its contacts'): the question is asked as the
+  // timeline shows it. A lookup's path ("primarycontactid/parentcustomerid/name") is no such list
+  const lookup = (head: string) =>
+    model.columns.has(head.trim().toLowerCase()) || model.singleNavs.has(head.trim().toLowerCase());
+  const related = paths.some((p) => p.steps.length > 2 && !p.list && !lookup(p.steps[0]!));
   if (!found || related) return '';
   const list = found.list!;
   const through = found.steps;
@@ -110,13 +113,13 @@ export async function throughActivitiesNote(ctx: ToolContext, model: EntityModel
       !ctx.policy.canFollow(model.logicalName, nav.navigationProperty)
     )
       continue;
-    const related = await ctx.client.metadata.entity(nav.referencingEntity).catch(() => undefined);
-    const theirs = related
-      ? [...related.collectionNavs.values()].find(
+    const table = await ctx.client.metadata.entity(nav.referencingEntity).catch(() => undefined);
+    const theirs = table
+      ? [...table.collectionNavs.values()].find(
           (n) =>
             n.referencingAttribute === 'regardingobjectid' &&
             n.referencingEntity === list.referencingEntity &&
-            ctx.policy.canFollow(related.logicalName, n.navigationProperty),
+            ctx.policy.canFollow(table.logicalName, n.navigationProperty),
         )
       : undefined;
     if (theirs) others.push(`"${nav.navigationProperty}/${theirs.navigationProperty}${rest ? `/${rest}` : ''}"`);
