@@ -90,7 +90,7 @@ export const pipelineSummary = defineTool({
   name: 'pipeline_summary',
   title: 'Sales pipeline summary',
   description:
-    'Open opportunities closing in a period (default: the current fiscal quarter), totalled by sales stage or by owner: count, total and probability-weighted value in the base currency, plus the biggest deals with their accounts.',
+    'Open opportunities closing in a period (default: this fiscal quarter), totalled by stage or owner: count, total and probability-weighted value in base currency, and the largest deals with their accounts.',
   inputSchema: withPeriod(
     toolArgs(
       'pipeline_summary',
@@ -197,6 +197,7 @@ export const pipelineSummary = defineTool({
     ),
     method: z.enum(['aggregate', 'paged']),
     slipped: z.number().optional(),
+    undated: z.number().optional(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   writes: false,
@@ -259,8 +260,16 @@ export const pipelineSummary = defineTool({
     const today = new Date().toISOString().slice(0, 10);
     const before = [from, today].sort()[0]!;
     const yearAgo = `${Number(today.slice(0, 4)) - 1}${today.slice(4)}`;
-    const slipped = to >= today && from >= yearAgo ? passedBefore(ctx, before, ownerId) : Promise.resolve(undefined);
+    const now = to >= today && from >= yearAgo;
+    const slipped = now
+      ? openDeals(ctx, { column: 'estimatedclosedate', op: 'lt', value: before }, ownerId)
+      : Promise.resolve(undefined);
+    // and those without a close date (it is optional in Dynamics, and often left empty): in no period at all
+    const undated = now
+      ? openDeals(ctx, { column: 'estimatedclosedate', op: 'null' }, ownerId)
+      : Promise.resolve(undefined);
     slipped.catch(() => {});
+    undated.catch(() => {});
     try {
       tally = await viaAggregate(ctx, where, groupColumn);
     } catch (err) {
@@ -282,6 +291,7 @@ export const pipelineSummary = defineTool({
     };
     const topDeals = await deals;
     const passed = await slipped;
+    const dateless = await undated;
     const structured = {
       period,
       groupBy: args.groupBy,
@@ -290,6 +300,7 @@ export const pipelineSummary = defineTool({
       topDeals,
       method,
       ...(passed?.count ? { slipped: passed.count } : {}),
+      ...(dateless?.count ? { undated: dateless.count } : {}),
     };
     // a period that has ended holds only deals whose close date has passed; "Q1" alone asked in December is
     // this fiscal year's Q1, and the coming one is named for the model to ask again if that was meant
@@ -319,8 +330,11 @@ export const pipelineSummary = defineTool({
     const behind = passed?.count
       ? ` Not in it: ${passed.count} more open ${passed.count === 1 ? 'opportunity' : 'opportunities'} (total ${money(passed.totalValue)}) whose close date passed before ${before}, so no pipeline from today on counts ${passed.count === 1 ? 'it' : 'them'}: move ${passed.count === 1 ? 'its close date or close it' : 'their close dates or close them'} (query_entities on opportunity with where ${JSON.stringify({ statecode: 'Open', estimatedclosedate: { lt: before }, ...(ownerId ? { ownerid: ownerId } : {}) })} lists ${passed.count === 1 ? 'it' : 'them'}).`
       : '';
+    const noDate = dateless?.count
+      ? ` Nor in any period: ${dateless.count} open ${dateless.count === 1 ? 'opportunity' : 'opportunities'} (total ${money(dateless.totalValue)}) with no close date (estimatedclosedate): give ${dateless.count === 1 ? 'it one' : 'them one each'} (query_entities on opportunity with where ${JSON.stringify({ statecode: 'Open', estimatedclosedate: null, ...(ownerId ? { ownerid: ownerId } : {}) })} lists ${dateless.count === 1 ? 'it' : 'them'}).`
+      : '';
     const text = [
-      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}${behind}`,
+      `Pipeline ${period.label === `${from} to ${to}` ? period.label : `${period.label} (${from} to ${to})`}: ${totals.count} open ${totals.count === 1 ? 'opportunity' : 'opportunities'}, total ${money(totals.totalValue)}, weighted ${money(totals.weightedValue)} (base currency).${noValue}${noProbability}${ended}${behind}${noDate}`,
       ...groups.map(
         (g) => `- ${g.label}: ${g.count}, total ${money(g.totalValue)}, weighted ${money(g.weightedValue)}`,
       ),
@@ -404,18 +418,18 @@ async function viaAggregate(ctx: ToolContext, where: Condition, groupColumn: str
 }
 
 /**
- * The open deals (of the owner) whose close date is before `day`: how many, and their total in the base currency;
- * past the aggregate limit, added up from their pages, as the period's own deals are.
+ * The open deals (of the owner) whose close date meets `closeDate`: how many, and their total in the base
+ * currency; past the aggregate limit, added up from their pages, as the period's own deals are.
  */
-async function passedBefore(
+async function openDeals(
   ctx: ToolContext,
-  day: string,
+  closeDate: Condition,
   ownerId: string | undefined,
 ): Promise<{ count: number; totalValue: number }> {
   const where: Condition = {
     and: [
       { column: 'statecode', op: 'eq', value: 0 },
-      { column: 'estimatedclosedate', op: 'lt', value: day },
+      closeDate,
       ...(ownerId ? [{ column: 'ownerid', op: 'eq' as const, value: ownerId }] : []),
     ],
   };

@@ -267,6 +267,84 @@ describe('pipeline_summary', () => {
     expect(textOf(r)).not.toMatch(/no probability|no estimated value/);
   });
 
+  it('says how many open deals have no close date (optional in Dynamics): they are in no period at all', async () => {
+    const fq = fiscalQuarter(new Date(), 1);
+    const owner = (emu.rows('opportunity')[0]!.ownerid as { id: string }).id;
+    const account = emu.rows('account')[0]!;
+    const made: string[] = [];
+    for (const [name, value] of [
+      ['Undated renewal', 120_000],
+      ['Undated pilot', 30_500],
+    ] as const) {
+      const r = await h.call('create_record', {
+        entity: 'opportunity',
+        values: {
+          name,
+          estimatedvalue: value,
+          customerid: { entity: 'account', id: String(account.accountid) },
+          ownerid: { entity: 'systemuser', id: owner },
+        },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      made.push(r.structuredContent.id);
+    }
+    try {
+      const undated = (who?: string) =>
+        emu
+          .rows('opportunity')
+          .filter(
+            (o) =>
+              o.statecode === 0 &&
+              (o.estimatedclosedate ?? null) === null &&
+              (!who || (o.ownerid as { id: string }).id === who),
+          );
+      expect(undated().map((o) => o.opportunityid)).toEqual(made);
+      const r = await h.call('pipeline_summary', { topDeals: 0 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.undated).toBe(2);
+      // the period's own totals do not take them in
+      expect(r.structuredContent.totals.count).toBe(expected(fq.from, fq.to, () => 'all').open.length);
+      const total = undated().reduce((t, o) => t + base(o), 0);
+      expect(
+        textOf(r)
+          .split('\n')[0]!
+          .endsWith(
+            ` Nor in any period: 2 open opportunities (total ${total.toLocaleString('en-US', { maximumFractionDigits: 0 })}) with no close date (estimatedclosedate): give them one each (query_entities on opportunity with where {"statecode":"Open","estimatedclosedate":null} lists them).`,
+          ),
+      ).toBe(true);
+      // one owner's: theirs alone, and the where it gives lists them
+      const mine = await h.call('pipeline_summary', { topDeals: 0, ownerId: owner });
+      expect(mine.structuredContent.undated).toBe(2);
+      const where = JSON.parse(/with where (\{[^}]*"estimatedclosedate":null[^}]*\}) lists/.exec(textOf(mine))![1]!);
+      expect(where.ownerid).toBe(owner);
+      const listed = await h.call('query_entities', { entity: 'opportunity', where, select: ['name'] });
+      expect(listed.structuredContent.records.map((o: { name: string }) => o.name).sort()).toEqual([
+        'Undated pilot',
+        'Undated renewal',
+      ]);
+      const other = emu.rows('systemuser').find((u) => u.systemuserid !== owner && u.isdisabled === false)!;
+      const theirs = await h.call('pipeline_summary', { topDeals: 0, ownerId: String(other.systemuserid) });
+      expect(theirs.structuredContent.undated).toBeUndefined();
+      expect(textOf(theirs)).not.toContain('no close date');
+      // a look back at history does not ask
+      const old = await h.call('pipeline_summary', { from: '2020-01-01', to: '2035-12-31', topDeals: 0 });
+      expect(old.structuredContent.undated).toBeUndefined();
+      // one given a close date is in its period, and no longer said
+      await h.call('update_record', { entity: 'opportunity', id: made[0], values: { estimatedclosedate: fq.to } });
+      const one = await h.call('pipeline_summary', { topDeals: 0 });
+      expect(one.structuredContent.undated).toBe(1);
+      expect(textOf(one)).toContain(' Nor in any period: 1 open opportunity (total 30,500) with no close date');
+      expect(textOf(one)).toContain('give it one (query_entities');
+    } finally {
+      for (const id of made)
+        await h.call('update_record', {
+          entity: 'opportunity',
+          id,
+          values: { statecode: 'Lost', description: 'test' },
+        });
+    }
+  });
+
   it('fiscal quarters honour the fiscal-year start month', () => {
     expect(fiscalQuarter(new Date('2026-11-30T00:00:00Z'), 1)).toEqual({
       from: '2026-10-01',
