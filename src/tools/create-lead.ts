@@ -139,27 +139,25 @@ export const createLead = defineTool({
     const email = emailGiven?.toLowerCase();
     const said = { model, rule };
     if (args.allowDuplicate) return create(ctx, values, undefined, said, true);
-    // without an email, the same lead asked for again: the same name (and company) made within the last day,
-    // still open (a model that lost the answer, or asked twice)
-    const byName =
-      !email && ['firstname', 'lastname', 'companyname', 'createdon'].every((c) => ctx.policy.canRead('lead', c));
+    // the same lead asked for again without an email: the same name (and company) made within the last day, still
+    // open (a model that lost the answer, or asked twice). With an email no lead has, the same person's lead made
+    // that day without one (taken by phone, then the web form): theirs, for the email to be added to it
+    const byName = ['firstname', 'lastname', 'companyname', 'createdon'].every((c) => ctx.policy.canRead('lead', c));
     if (!email && !byName) return create(ctx, values, undefined, said, false);
-    const same: Condition = email
-      ? { column: 'emailaddress1', op: 'eq', value: email }
-      : {
-          and: (['firstname', 'lastname', 'companyname'] as const).map((c) =>
-            typeof values[c] === 'string'
-              ? { column: c, op: 'eq', value: values[c] as string }
-              : { column: c, op: 'null' },
-          ),
-        };
+    // (with an email, only where the policy lets the model see that the lead has none)
+    const unmailed = byName && ctx.policy.canRead('lead', 'emailaddress1');
+    const named: Condition = {
+      and: (['firstname', 'lastname', 'companyname'] as const).map((c) =>
+        typeof values[c] === 'string' ? { column: c, op: 'eq', value: values[c] as string } : { column: c, op: 'null' },
+      ),
+    };
     // one check-then-create per email (or name) at a time in this process; across processes the name-based id decides
     return createOnce(
       ctx,
       email
         ? `lead:${email}`
         : `lead-name:${[values.firstname, values.lastname, values.companyname].join('|').toLowerCase()}`,
-      () => existing(ctx, same, !email),
+      () => (email ? byEmail(ctx, email, unmailed ? named : undefined) : existing(ctx, named, true)),
       (id) => create(ctx, values, id, said, false),
       async (found) => {
         await ctx.audit.record({
@@ -171,7 +169,10 @@ export const createLead = defineTool({
           caller: ctx.caller,
           outcome: 'duplicate: existing lead returned',
         });
-        return duplicateResult(ctx, found, email ? 'email' : 'name');
+        // found by its email, or (its email empty, where the policy lets it be read) by the name
+        return email && !(unmailed && !found.emailaddress1)
+          ? duplicateResult(ctx, found, 'email')
+          : duplicateResult(ctx, found, 'name', email);
       },
     );
   },
@@ -196,17 +197,44 @@ async function existing(ctx: ToolContext, where: Condition, recentOnly: boolean)
   return { found: row ? compactRow(page.entity, row) : undefined, count: page.rows.length };
 }
 
-function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>, by: 'email' | 'name') {
+/**
+ * The lead with this email, newest first; else, where `named` is given, an open lead of the same name without an
+ * email made within the last day (one search: the email's leads or that name's). The count is the email's
+ * leads alone: the id of the next one is fixed by it (dedupe.ts).
+ */
+async function byEmail(ctx: ToolContext, email: string, named: Condition | undefined) {
+  const mailed: Condition = { column: 'emailaddress1', op: 'eq', value: email };
+  if (!named) return existing(ctx, mailed, false);
+  const unmailed: Condition = { and: [named, { column: 'emailaddress1', op: 'null' }] };
+  const page = await ctx.client.query(
+    {
+      entity: 'lead',
+      select: ['fullname', 'companyname', 'emailaddress1', 'statecode', 'createdon'],
+      where: { or: [mailed, unmailed] },
+      orderBy: 'createdon desc',
+      top: 50,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  // Dataverse compares text without regard to case
+  const withEmail = page.rows.filter((r) => String(r.emailaddress1 ?? '').toLowerCase() === email);
+  const row = withEmail[0] ?? openWithinADay(page.rows.filter((r) => !r.emailaddress1));
+  return { found: row ? compactRow(page.entity, row) : undefined, count: withEmail.length };
+}
+
+/** `email`: the one this call gives, which the lead found by its name lacks */
+function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>, by: 'email' | 'name', email?: string) {
   const id = String(lead.id);
   const structured = { id, duplicate: true, url: recordUrl(ctx.config.dynamics.url, 'lead', id), existing: lead };
   const which =
     by === 'email'
       ? 'A lead with this email already exists'
       : `A lead named ${String(lead.fullname ?? '')}${lead.companyname ? ` at ${String(lead.companyname)}` : ''}, without an email, was created within the last day and is still open`;
-  return {
-    structured,
-    text: `${which} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
-  };
+  // the same person's lead without the email this call gives: what the call says is the user's to add to it
+  const add = email
+    ? `: most likely the same person, so it was not created again. To add the email, call update_record on it with {"emailaddress1": ${JSON.stringify(email)}}; only if they are different people, pass allowDuplicate: true to create another.`
+    : '; it was not created again. Pass allowDuplicate: true to create another.';
+  return { structured, text: `${which} (${id})${add}` };
 }
 
 /** What the answer says beside the lead: the lead's columns (lookups given by name), the assignment rule applied */

@@ -117,6 +117,47 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(named()).toHaveLength(4);
   });
 
+  it("create_lead with an email no lead has: the same person's lead taken without one that day is theirs, for the email to be added", async () => {
+    const named = () => emu.rows('lead').filter((l) => l.lastname === 'Achebe' && l.firstname === 'Ngozi');
+    const person = { firstName: 'Ngozi', lastName: 'Achebe', company: 'Litware Inc.' };
+    // taken by phone, without an email
+    const call = await h.call('create_lead', { ...person, phone: '+1 555 0199', subject: 'Call-back about pricing' });
+    expect(call.structuredContent.duplicate, textOf(call)).toBe(false);
+    const id = call.structuredContent.id;
+    // then the same person's web form, with one: not a second lead, and the answer says how to add the email
+    const form = await h.call('create_lead', { ...person, email: 'Ngozi.Achebe@litware.example', subject: 'Pricing' });
+    expect(form.structuredContent).toMatchObject({ id, duplicate: true });
+    expect(textOf(form)).toBe(
+      `A lead named Ngozi Achebe at Litware Inc., without an email, was created within the last day and is still open (${id}): most likely the same person, so it was not created again. To add the email, call update_record on it with {"emailaddress1": "ngozi.achebe@litware.example"}; only if they are different people, pass allowDuplicate: true to create another.`,
+    );
+    expect(named()).toHaveLength(1);
+    const added = await h.call('update_record', {
+      entity: 'lead',
+      id,
+      values: { emailaddress1: 'ngozi.achebe@litware.example' },
+    });
+    expect(added.isError, textOf(added)).toBeFalsy();
+    // now the lead is found by its email, and, asked for without one, by its name as before
+    const again = await h.call('create_lead', { ...person, email: 'ngozi.achebe@litware.example' });
+    expect(again.structuredContent).toMatchObject({ id, duplicate: true });
+    expect(textOf(again)).toBe(
+      `A lead with this email already exists (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+    );
+    const byPhone = await h.call('create_lead', { ...person, phone: '+1 555 0199' });
+    expect(byPhone.structuredContent).toMatchObject({ id, duplicate: true });
+    // a lead of that name with another email is another person's address: a lead of its own
+    const other = await h.call('create_lead', { ...person, email: 'n.achebe@litware.example' });
+    expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
+    // and so is the same name at another company
+    const elsewhere = await h.call('create_lead', {
+      ...person,
+      company: 'Proseware',
+      email: 'ngozi@proseware.example',
+    });
+    expect(elsewhere.structuredContent.duplicate, textOf(elsewhere)).toBe(false);
+    expect(named()).toHaveLength(3);
+  });
+
   it('create_lead: an address pasted from a mail client is that address, and finds the same lead', async () => {
     const first = await h.call('create_lead', { lastName: 'Paste', email: ' Pat Paste <pat.paste@example.com> ' });
     expect(first.isError, textOf(first)).toBeFalsy();
