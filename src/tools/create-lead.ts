@@ -8,6 +8,7 @@ import { toolArgs } from './support/args.js';
 import { createOnce, createUnderRules, openWithinADay } from './support/dedupe.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { appOwnedNote } from './support/owner-note.js';
+import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { EMPTY } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 
@@ -169,10 +170,21 @@ export const createLead = defineTool({
           caller: ctx.caller,
           outcome: 'duplicate: existing lead returned',
         });
-        // found by its email, or (its email empty, where the policy lets it be read) by the name
-        return email && !(unmailed && !found.emailaddress1)
+        // asked for without an email: by the name; with one: by it, or (where the policy lets the model see that
+        // the lead has none) by the name of a lead without one
+        if (!email) return duplicateResult(ctx, found, 'name');
+        return !(unmailed && !found.emailaddress1)
           ? duplicateResult(ctx, found, 'email')
-          : duplicateResult(ctx, found, 'name', email);
+          : duplicateResult(ctx, found, 'name', {
+              emailaddress1: email,
+              // the subject given, not the default; an owner a postal-code rule gave, not what the call said
+              ...samePersonUpdate({ ...values, subject: args.subject, ...(rule ? { ownerid: undefined } : {}) }, [
+                'firstname',
+                'lastname',
+                'companyname',
+                'emailaddress1',
+              ]),
+            });
       },
     );
   },
@@ -222,8 +234,13 @@ async function byEmail(ctx: ToolContext, email: string, named: Condition | undef
   return { found: row ? compactRow(page.entity, row) : undefined, count: withEmail.length };
 }
 
-/** `email`: the one this call gives, which the lead found by its name lacks */
-function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>, by: 'email' | 'name', email?: string) {
+/** `update`: what this call gives (its email first), which the lead found by its name lacks */
+function duplicateResult(
+  ctx: ToolContext,
+  lead: Record<string, unknown>,
+  by: 'email' | 'name',
+  update?: Record<string, unknown>,
+) {
   const id = String(lead.id);
   const structured = { id, duplicate: true, url: recordUrl(ctx.config.dynamics.url, 'lead', id), existing: lead };
   const which =
@@ -231,10 +248,10 @@ function duplicateResult(ctx: ToolContext, lead: Record<string, unknown>, by: 'e
       ? 'A lead with this email already exists'
       : `A lead named ${String(lead.fullname ?? '')}${lead.companyname ? ` at ${String(lead.companyname)}` : ''}, without an email, was created within the last day and is still open`;
   // the same person's lead without the email this call gives: what the call says is the user's to add to it
-  const add = email
-    ? `: most likely the same person, so it was not created again. To add the email, call update_record on it with {"emailaddress1": ${JSON.stringify(email)}}; only if they are different people, pass allowDuplicate: true to create another.`
-    : '; it was not created again. Pass allowDuplicate: true to create another.';
-  return { structured, text: `${which} (${id})${add}` };
+  const text = update
+    ? samePersonText(which, id, update)
+    : `${which} (${id}); it was not created again. Pass allowDuplicate: true to create another.`;
+  return { structured, text };
 }
 
 /** What the answer says beside the lead: the lead's columns (lookups given by name), the assignment rule applied */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
+import type { Condition } from '../dynamics/conditions.js';
 import { allFaults, faultsOf, isValueFault, REQUIRED, writeBody } from '../dynamics/write-body.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
@@ -13,6 +14,7 @@ import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/de
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { appOwnedNote } from './support/owner-note.js';
+import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import { declinedByUser, stateNamedAsReason } from './support/state-change.js';
@@ -179,7 +181,7 @@ export const createRecord = defineTool({
         said,
         () => existing(ctx, model, key),
         (id) => create(ctx, model, values, id, false),
-        (found) => duplicate(ctx, model, found, key),
+        (found) => duplicate(ctx, model, found, values),
       ),
     );
   },
@@ -235,7 +237,15 @@ async function assertRequired(ctx: ToolContext, model: EntityModel, values: Writ
 }
 
 /** the columns that make a record the same one (each equal), and what it hangs from, where given */
-type Key = { match: { column: string; value: string }[]; customer?: { column: string; id: string } };
+type Key = {
+  match: { column: string; value: string }[];
+  customer?: { column: string; id: string };
+  /**
+   * With an email no record has: the same person (first and last name at the same company) without one, whose
+   * email this call knows (the column and the address, for the answer to give back)
+   */
+  unmailed?: { person: Key; email: { column: string; value: string } };
+};
 
 /**
  * What makes a second record the same one here, looked for before anything is sent: an email column's address
@@ -248,11 +258,23 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
     .map(([k, v]) => [writtenColumn(model, k), v] as const)
     .filter(([c]) => c && readable(c.logicalName));
   const email = entries.find(([c, v]) => c?.format === 'Email' && typeof v === 'string' && v.trim());
-  if (email) return { match: [{ column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() }] };
   const text = (column: string) => {
     const v = entries.find(([c, v]) => c?.logicalName === column && typeof v === 'string')?.[1];
     return typeof v === 'string' && v.trim() ? { column, value: v.trim() } : undefined;
   };
+  if (email) {
+    const mailed = { column: email[0]!.logicalName, value: String(emailAsMeant(email[1])).toLowerCase() };
+    const rest = Object.fromEntries(entries.filter(([c]) => c !== email[0]).map(([c, v]) => [c!.logicalName, v]));
+    const person = duplicateKey(model, rest as WriteValues, readable);
+    // only a person's key (not an account's name: another address may be another branch), and only where the
+    // policy lets the model see that the record has no email
+    const samePerson =
+      person && model.primaryNameAttribute === 'fullname' && person.customer && readable(mailed.column);
+    return {
+      match: [mailed],
+      ...(samePerson ? { unmailed: { person: person!, email: mailed } } : {}),
+    };
+  }
   // what the record hangs from: a customer, or what an activity is regarding (a lookup of several tables)
   const customer = entries.find(
     ([c, v]) =>
@@ -282,7 +304,19 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
 const described = (k: Key) =>
   `${k.match.map((m) => `${m.column} '${m.value}'`).join(' and ')}${k.customer ? ` for the same ${k.customer.column}` : ''}`;
 
-async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
+/** what a create found already there: the record, by which key, and the email the call gives that it lacks */
+type Found = { row: Record<string, unknown>; by: Key; email?: { column: string; value: string } };
+
+/** A record the key finds; else, where the key allows, the same person's without an email (its count: the key's) */
+async function existing(ctx: ToolContext, model: EntityModel, key: Key): Promise<{ found?: Found; count: number }> {
+  const own = await lookFor(ctx, model, key);
+  if (own.found || !key.unmailed) return { found: own.found && { row: own.found, by: key }, count: own.count };
+  const { person, email } = key.unmailed;
+  const theirs = await lookFor(ctx, model, person, { column: email.column, op: 'null' });
+  return { found: theirs.found && { row: theirs.found, by: person, email }, count: own.count };
+}
+
+async function lookFor(ctx: ToolContext, model: EntityModel, key: Key, also?: Condition) {
   // a task done is not the next one: only an open one is the same (all count for the next one's id, which
   // must differ from theirs)
   const openOnly = OPEN_ONLY.has(model.logicalName) && ctx.policy.canRead(model.logicalName, 'statecode');
@@ -313,6 +347,7 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
           ...key.match.map((m) => ({ column: m.column, op: 'eq' as const, value: m.value })),
           ...(key.customer ? [{ column: key.customer.column, op: 'eq' as const, value: key.customer.id }] : []),
           ...today,
+          ...(also ? [also] : []),
         ],
       },
       orderBy: ctx.policy.canRead(model.logicalName, 'createdon') ? 'createdon desc' : undefined,
@@ -324,7 +359,12 @@ async function existing(ctx: ToolContext, model: EntityModel, key: Key) {
   return { found: same ? compactRow(model, same) : undefined, count: page.rows.length };
 }
 
-async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<string, unknown>, key: Key) {
+async function duplicate(
+  ctx: ToolContext,
+  model: EntityModel,
+  { row: found, by: key, email }: Found,
+  values: WriteValues,
+) {
   const id = String(found.id);
   await ctx.audit.record({
     tool: 'create_record',
@@ -338,7 +378,23 @@ async function duplicate(ctx: ToolContext, model: EntityModel, found: Record<str
   const url = recordUrl(ctx.config.dynamics.url, model.logicalName, id);
   return {
     structured: { entity: model.logicalName, id, duplicate: true, url, existing: found },
-    text: `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+    // the same person without the email this call gives: theirs, for the user to add it to
+    text: email
+      ? samePersonText(
+          `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)}, without an email, already exists`,
+          id,
+          {
+            [email.column]: email.value,
+            // by their logical names, as the key's columns are
+            ...samePersonUpdate(
+              Object.fromEntries(
+                Object.entries(values).map(([k, v]) => [writtenColumn(model, k)?.logicalName ?? k, v]),
+              ),
+              [email.column, ...key.match.map((m) => m.column), ...(key.customer ? [key.customer.column] : [])],
+            ),
+          },
+        )
+      : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }
 

@@ -115,6 +115,52 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(emu.rows('contact').filter((c) => c.lastname === 'Okonkwo')).toHaveLength(3);
   });
 
+  it('a contact with an email no contact has: the same person at the same company without one is theirs, with the update that adds it', async () => {
+    const [a, b] = emu.rows('account').filter((x) => emu.rows('account').filter((y) => y.name === x.name).length === 1);
+    const person = (values: Record<string, unknown>) => h.call('create_record', { entity: 'contact', values });
+    const them = () => emu.rows('contact').filter((c) => c.lastname === 'Adeyemi' && c.firstname === 'Tolu');
+    const first = await person({ firstname: 'Tolu', lastname: 'Adeyemi', parentcustomerid: String(a!.name) });
+    expect(first.structuredContent.duplicate, textOf(first)).toBe(false);
+    const id = first.structuredContent.id;
+    const since = emu.requests().length;
+    const again = await person({
+      'First Name': 'Tolu',
+      lastname: 'Adeyemi',
+      parentcustomerid: String(a!.name),
+      emailaddress1: 'Tolu.Adeyemi@example.com',
+      jobtitle: 'Head of IT',
+    });
+    expect(again.structuredContent).toMatchObject({ duplicate: true, id });
+    expect(textOf(again)).toBe(
+      `A contact with firstname 'Tolu' and lastname 'Adeyemi' for the same parentcustomerid, without an email, already exists (${id}): most likely the same person, so it was not created again. To add what this call gives, call update_record on it with {"emailaddress1":"tolu.adeyemi@example.com","jobtitle":"Head of IT"} (it replaces what those columns hold); only if they are different people, pass allowDuplicate: true to create another.`,
+    );
+    expect(posts(since)).toEqual([]);
+    const update = JSON.parse(/with (\{.*\}) \(it replaces/.exec(textOf(again))![1]!);
+    const added = await h.call('update_record', { entity: 'contact', id, values: update });
+    expect(added.isError, textOf(added)).toBeFalsy();
+    expect(them()).toEqual([
+      expect.objectContaining({ contactid: id, emailaddress1: 'tolu.adeyemi@example.com', jobtitle: 'Head of IT' }),
+    ]);
+    // now found by the email; another email, another company, or no company to tell: another person
+    const byEmail = await person({ lastname: 'Adeyemi', emailaddress1: 'tolu.adeyemi@example.com' });
+    expect(byEmail.structuredContent).toMatchObject({ duplicate: true, id });
+    const other = await person({
+      firstname: 'Tolu',
+      lastname: 'Adeyemi',
+      parentcustomerid: String(a!.name),
+      emailaddress1: 'tolu@elsewhere.example',
+    });
+    expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
+    const elsewhere = await person({
+      firstname: 'Tolu',
+      lastname: 'Adeyemi',
+      parentcustomerid: { entity: 'account', id: b!.accountid },
+      emailaddress1: 'tolu@b.example',
+    });
+    expect(elsewhere.structuredContent.duplicate, textOf(elsewhere)).toBe(false);
+    expect(them()).toHaveLength(3);
+  });
+
   it('ten concurrent creates of one account make one account; an account name is compared without case', async () => {
     const rs = await Promise.all(
       Array.from({ length: 10 }, () =>

@@ -125,18 +125,28 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(call.structuredContent.duplicate, textOf(call)).toBe(false);
     const id = call.structuredContent.id;
     // then the same person's web form, with one: not a second lead, and the answer says how to add the email
-    const form = await h.call('create_lead', { ...person, email: 'Ngozi.Achebe@litware.example', subject: 'Pricing' });
+    const form = await h.call('create_lead', {
+      ...person,
+      email: 'Ngozi.Achebe@litware.example',
+      description: 'Please send pricing for 40 seats.',
+      extra: { address1_postalcode: '98109' },
+    });
     expect(form.structuredContent).toMatchObject({ id, duplicate: true });
+    // nothing the form said is lost: the update that adds it is given (not the default subject, nor the owner
+    // the postal-code rule would have given a new lead)
     expect(textOf(form)).toBe(
-      `A lead named Ngozi Achebe at Litware Inc., without an email, was created within the last day and is still open (${id}): most likely the same person, so it was not created again. To add the email, call update_record on it with {"emailaddress1": "ngozi.achebe@litware.example"}; only if they are different people, pass allowDuplicate: true to create another.`,
+      `A lead named Ngozi Achebe at Litware Inc., without an email, was created within the last day and is still open (${id}): most likely the same person, so it was not created again. To add what this call gives, call update_record on it with {"emailaddress1":"ngozi.achebe@litware.example","description":"Please send pricing for 40 seats.","address1_postalcode":"98109"} (it replaces what those columns hold); only if they are different people, pass allowDuplicate: true to create another.`,
     );
     expect(named()).toHaveLength(1);
-    const added = await h.call('update_record', {
-      entity: 'lead',
-      id,
-      values: { emailaddress1: 'ngozi.achebe@litware.example' },
-    });
+    const update = JSON.parse(/with (\{.*\}) \(it replaces/.exec(textOf(form))![1]!);
+    const added = await h.call('update_record', { entity: 'lead', id, values: update });
     expect(added.isError, textOf(added)).toBeFalsy();
+    expect(named()[0]).toMatchObject({
+      emailaddress1: 'ngozi.achebe@litware.example',
+      description: 'Please send pricing for 40 seats.',
+      address1_postalcode: '98109',
+      subject: 'Call-back about pricing',
+    });
     // now the lead is found by its email, and, asked for without one, by its name as before
     const again = await h.call('create_lead', { ...person, email: 'ngozi.achebe@litware.example' });
     expect(again.structuredContent).toMatchObject({ id, duplicate: true });
