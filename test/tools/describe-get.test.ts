@@ -733,6 +733,36 @@ describe('describe_entity, get_record, resources and prompts', () => {
     }
   });
 
+  it('the demo organisation gives every seller a day to plan: daily_agenda finds a meeting today and a task due for each', async () => {
+    // the demo's own size (app.ts: DEMO_SCALE, 60)
+    const demo = await startTestEmulator({ scale: 60 });
+    const hd = await connectInMemory(demo);
+    try {
+      const sellers = new Set(
+        demo
+          .rows('opportunity')
+          .filter((o) => o.statecode === 0)
+          .map((o) => (o.ownerid as { id: string }).id),
+      );
+      expect(sellers.size).toBeGreaterThan(3);
+      const today = new Date().toISOString().slice(0, 10);
+      for (const id of sellers) {
+        const owner = demo.rows('systemuser').find((u) => u.systemuserid === id)!;
+        const p = await hd.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner.fullname) } });
+        const text = (p.messages[0]!.content as { text: string }).text;
+        const meetings = (await runPromptQuery(hd, text, 'appointment')).got;
+        const tasks = (await runPromptQuery(hd, text, 'task')).got;
+        const held = (table: string, ids: string[], column: string) =>
+          demo.rows(table).filter((r) => ids.includes(String(r.activityid)) && String(r[column]).startsWith(today));
+        expect(held('appointment', meetings, 'scheduledstart').length, String(owner.fullname)).toBeGreaterThan(0);
+        expect(held('task', tasks, 'scheduledend').length, String(owner.fullname)).toBeGreaterThan(0);
+      }
+    } finally {
+      await hd.close();
+      await demo.close();
+    }
+  });
+
   it("daily_agenda: each query it asks for runs as written and finds that owner's tasks, meetings, deals and cases", async () => {
     // the owner of an open deal, which will close today
     const deal = emu.rows('opportunity').find((o) => o.statecode === 0)!;

@@ -517,6 +517,61 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(1, Math.floor((anchor - start) / DAY) + 7) },
     );
   }
+  // A working day for each seller (last again): whoever owns open deals has a meeting today about their largest
+  // one and, unless a task of theirs is due today already, a task due today, so that a day planned for any of
+  // them (the daily_agenda prompt, the first thing a demo user may try) finds the day's work
+  const today = (ms: number) => ms >= anchor && ms < anchor + DAY;
+  const largest = new Map<string, Row & { id: string }>();
+  for (const [id, deal] of store.table('opportunity').rows) {
+    const owner = ownerOf(deal);
+    if (deal.statecode !== 0 || !owner) continue;
+    const held = largest.get(owner);
+    if (!held || Number(deal.estimatedvalue) > Number(held.estimatedvalue)) largest.set(owner, { ...deal, id });
+  }
+  const dueToday = new Set(
+    [...store.table('task').rows.values()]
+      .filter((t) => t.statecode === 0 && today(Date.parse(String(t.scheduledend))))
+      .map(ownerOf),
+  );
+  for (const [owner, deal] of largest) {
+    const start = anchor + rnd.int(9, 16) * 3_600_000;
+    add(
+      'appointment',
+      {
+        subject: rnd.pick(DEAL_MEETINGS),
+        description: null,
+        location: rnd.pick(MEETING_PLACES),
+        scheduledstart: iso(start),
+        scheduledend: iso(start + 3_600_000),
+        scheduleddurationminutes: 60,
+        isalldayevent: false,
+        actualend: null,
+        prioritycode: 1,
+        regardingobjectid: { id: deal.id, entity: 'opportunity' },
+        statecode: 3,
+        statuscode: 5,
+      },
+      { owner, createdDaysAgo: rnd.int(2, 14) },
+    );
+    if (dueToday.has(owner)) continue;
+    add(
+      'task',
+      {
+        subject: rnd.pick(DEAL_TASKS),
+        description: null,
+        scheduledstart: null,
+        scheduledend: iso(anchor + rnd.int(10, 17) * 3_600_000),
+        actualend: null,
+        actualdurationminutes: null,
+        percentcomplete: null,
+        prioritycode: rnd.pick([1, 2]),
+        regardingobjectid: { id: deal.id, entity: 'opportunity' },
+        statecode: 0,
+        statuscode: 2,
+      },
+      { owner, createdDaysAgo: rnd.int(1, 7) },
+    );
+  }
   // Who was on each call, email and meeting (after everything else, so that the rest of the organisation is
   // drawn as before): the deal's owner and its contact, as Dynamics fills Call From and Call To (the owner
   // calling, Outgoing, or called), an email's From and To, a meeting's Organizer and Required Attendees
