@@ -17,15 +17,37 @@ const ON_A_DAY: ReadonlySet<ConditionOp> = new Set(['on', 'eq', 'onOrAfter', 'ge
 const UNITS = '(day|week|month|year)s?';
 const AGO = new RegExp(`^(\\d{1,4}) ${UNITS} ago$`);
 const AHEAD = new RegExp(`^(?:in (\\d{1,4}) ${UNITS}|(\\d{1,4}) ${UNITS} from (?:now|today))$`);
+/** a count written as a word before its unit ("in two weeks", "a month ago"), as people say it */
+const COUNT_WORDS = [
+  'a',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
+const COUNT_WORD = new RegExp(`\\b(an|${COUNT_WORDS.join('|')})(?= ${UNITS}\\b)`);
 
 /**
  * A day said relative to today, as people say it: "today", "yesterday", "tomorrow", "30 days ago", "2 weeks
- * ago", "3 months ago", "in 2 weeks", "10 days from now"; the UTC day (YYYY-MM-DD), as "today" is. A month
+ * ago", "3 months ago", "in 2 weeks", "10 days from now", the count also in words ("in two weeks", "a month
+ * ago"); the UTC day (YYYY-MM-DD), as "today" is. A month
  * or a year back keeps the day of the month, or the last day of a shorter month (31 March less a month is 28
  * or 29 February). Undefined for anything else.
  */
 export function dayInWords(text: string, now = new Date()): string | undefined {
-  const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(COUNT_WORD, (w) => String(w === 'an' ? 1 : Math.max(1, COUNT_WORDS.indexOf(w))));
   const fixed = { today: 0, yesterday: -1, tomorrow: 1 }[t];
   const ago = AGO.exec(t);
   const ahead = AHEAD.exec(t);

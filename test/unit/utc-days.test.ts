@@ -253,6 +253,12 @@ describe('a day said relative to today', () => {
     ['1 month ago', '2024-03-31T08:00:00Z', '2024-02-29'],
     ['in 1 year', '2024-02-29T08:00:00Z', '2025-02-28'],
     ['in 3 months', '2026-11-30T08:00:00Z', '2027-02-28'],
+    // the count in words, as people say it
+    ['in two weeks', '2026-12-01T15:30:00Z', '2026-12-15'],
+    ['a month ago', '2026-12-01T15:30:00Z', '2026-11-01'],
+    ['Three days ago', '2026-12-01T15:30:00Z', '2026-11-28'],
+    ['in a week', '2026-12-01T15:30:00Z', '2026-12-08'],
+    ['twelve months from now', '2026-12-01T15:30:00Z', '2027-12-01'],
     // a day written with its month's name reads one way in every locale
     ['20 Nov 2026', '2026-12-01T15:30:00Z', '2026-11-20'],
     ['November 20, 2026', '2026-12-01T15:30:00Z', '2026-11-20'],
@@ -268,6 +274,10 @@ describe('a day said relative to today', () => {
     'last 30 days',
     'ago',
     'in weeks',
+    // no count that is not a number's
+    'a few days ago',
+    'in several weeks',
+    'in thirteen weeks',
     '2026-11-01',
     'next friday',
     '9999 years ago',
