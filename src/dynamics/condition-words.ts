@@ -294,6 +294,29 @@ export function wildcardsAsOperator(c: Leaf): Leaf {
   return { ...c, op: meant.op, value: meant.text };
 }
 
+/** a count written as a word before its unit ("last two weeks", "in a month"), as people say it: 1 to 12 */
+const COUNT_WORDS = [
+  'a',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
+const COUNT_WORD = new RegExp(`\\b(an|${COUNT_WORDS.join('|')})(?= (?:day|week|month|year)s?\\b)`);
+
+/** Lower-case words with a count written as a word before its unit put in digits: "last two weeks" is "last 2 weeks". */
+export function countsInDigits(t: string): string {
+  return t.replace(COUNT_WORD, (w) => String(w === 'an' ? 1 : Math.max(1, COUNT_WORDS.indexOf(w))));
+}
+
 /**
  * A period written in the words the date operators are named for ("last 30 days", "this month", "today"):
  * that operator. Other words are refused with today's date and the operators (coerce.ts).
@@ -301,11 +324,13 @@ export function wildcardsAsOperator(c: Leaf): Leaf {
 export function periodInWords(v: unknown): { op: ConditionOp; value?: number } | undefined {
   if (typeof v !== 'string') return undefined;
   // an operator's own name as the value ("thisMonth", "LAST_WEEK") is the same words
-  const t = v
-    .trim()
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/[\s_]+/g, ' ')
-    .toLowerCase();
+  const t = countsInDigits(
+    v
+      .trim()
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .replace(/[\s_]+/g, ' ')
+      .toLowerCase(),
+  );
   const days = /^(last|past|previous|next) (\d+) days?$/.exec(t);
   if (days) return { op: days[1] === 'next' ? 'nextXDays' : 'lastXDays', value: Number(days[2]) };
   // weeks are days said seven at a time: exactly what LastXDays/NextXDays count
@@ -390,11 +415,13 @@ export function quarterInWords(
  */
 export function monthsInWords(v: unknown, today = new Date()): { from: string; to: string } | undefined {
   if (typeof v !== 'string') return undefined;
-  const t = v
-    .trim()
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .replace(/^(?:in |within |over )?the /, '');
+  const t = countsInDigits(
+    v
+      .trim()
+      .toLowerCase()
+      .replace(/\s+/g, ' ')
+      .replace(/^(?:in |within |over )?the /, ''),
+  );
   const named = calendarPeriod(t);
   if (named) return named;
   const day = (d: Date) => d.toISOString().slice(0, 10);

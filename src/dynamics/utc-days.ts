@@ -1,5 +1,6 @@
 import {
   type ConditionOp,
+  countsInDigits,
   type Leaf,
   MONTH_NAMES,
   monthsInWords,
@@ -17,23 +18,6 @@ const ON_A_DAY: ReadonlySet<ConditionOp> = new Set(['on', 'eq', 'onOrAfter', 'ge
 const UNITS = '(day|week|month|year)s?';
 const AGO = new RegExp(`^(\\d{1,4}) ${UNITS} ago$`);
 const AHEAD = new RegExp(`^(?:in (\\d{1,4}) ${UNITS}|(\\d{1,4}) ${UNITS} from (?:now|today))$`);
-/** a count written as a word before its unit ("in two weeks", "a month ago"), as people say it */
-const COUNT_WORDS = [
-  'a',
-  'one',
-  'two',
-  'three',
-  'four',
-  'five',
-  'six',
-  'seven',
-  'eight',
-  'nine',
-  'ten',
-  'eleven',
-  'twelve',
-];
-const COUNT_WORD = new RegExp(`\\b(an|${COUNT_WORDS.join('|')})(?= ${UNITS}\\b)`);
 
 /**
  * A day said relative to today, as people say it: "today", "yesterday", "tomorrow", "30 days ago", "2 weeks
@@ -43,11 +27,7 @@ const COUNT_WORD = new RegExp(`\\b(an|${COUNT_WORDS.join('|')})(?= ${UNITS}\\b)`
  * or 29 February). Undefined for anything else.
  */
 export function dayInWords(text: string, now = new Date()): string | undefined {
-  const t = text
-    .trim()
-    .toLowerCase()
-    .replace(/\s+/g, ' ')
-    .replace(COUNT_WORD, (w) => String(w === 'an' ? 1 : Math.max(1, COUNT_WORDS.indexOf(w))));
+  const t = countsInDigits(text.trim().toLowerCase().replace(/\s+/g, ' '));
   const fixed = { today: 0, yesterday: -1, tomorrow: 1 }[t];
   const ago = AGO.exec(t);
   const ahead = AHEAD.exec(t);

@@ -130,6 +130,12 @@ describe('date periods for aggregate_records', () => {
     expect(monthsInWords('last 1 month', on('2026-03-31'))).toEqual({ from: '2026-02-28', to: '2026-03-31' });
     expect(monthsInWords('next 3 months', on('2026-11-30'))).toEqual({ from: '2026-11-30', to: '2027-02-28' });
     expect(monthsInWords('previous 2 years', on('2026-12-01'))).toEqual({ from: '2024-12-01', to: '2026-12-01' });
+    // the count in words, as people say it
+    expect(monthsInWords('last three months', on('2026-12-01'))).toEqual({ from: '2026-09-01', to: '2026-12-01' });
+    expect(monthsInWords('the past two years', on('2026-12-01'))).toEqual({ from: '2024-12-01', to: '2026-12-01' });
+    expect(periodInWords('last two weeks')).toEqual({ op: 'lastXDays', value: 14 });
+    expect(periodInWords('Next ten days')).toEqual({ op: 'nextXDays', value: 10 });
+    expect(periodInWords('last several days')).toBeUndefined();
     for (const no of ['last 0 months', 'last few months', 'this month', 'last 6 weeks', 6, 'next 2000 years'])
       expect(monthsInWords(no, on('2026-12-01')), String(no)).toBeUndefined();
   });
