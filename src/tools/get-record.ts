@@ -22,7 +22,7 @@ export const getRecord = defineTool({
   name: 'get_record',
   title: 'Get one Dynamics record',
   description:
-    "Read one record by id or name (without entity, the tables are searched), with chosen columns and related records. Returns its etag: pass it to update_record to avoid overwriting someone else's change.",
+    'Read one record by id, name, email or phone (without entity, the tables are searched), with chosen columns and related records. Returns its etag, for update_record to refuse overwriting a newer change.',
   inputSchema: withLookupTable(
     toolArgs(
       'get_record',

@@ -757,6 +757,70 @@ describe('get_record without a table: the record found in any table', () => {
     expect(textOf(many)).toMatch(/Pass the id of the one you mean, or more of the name\.$/);
   });
 
+  it('a phone number as written by a caller is the one record with it, compared by its digits', async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0 && a.telephone1)!;
+    const made = await h.call('create_record', {
+      entity: 'contact',
+      values: {
+        firstname: 'Greta',
+        lastname: 'Lindqvist',
+        telephone1: '+46 8 123 456 78',
+        mobilephone: '070-555 01 99',
+      },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const greta = made.structuredContent.id;
+    // without a table: the mobile number, written another way, and the office number without the country code
+    for (const written of ['+46 70 555 0199', '0705550199']) {
+      const r = await h.call('get_record', { id: written, select: ['fullname'] });
+      expect(r.isError, `${written}: ${textOf(r)}`).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ entity: 'contact', id: greta });
+    }
+    const office = await h.call('get_record', { id: '08-123 456 78', select: ['fullname'] });
+    expect(office.structuredContent).toMatchObject({ entity: 'contact', id: greta });
+    // with a table, and where a tool takes an id (a note on the caller's account)
+    const digits = String(acc.telephone1).replace(/\D/g, '');
+    const spaced = `(${digits.slice(-10, -7)}) ${digits.slice(-7, -4)} ${digits.slice(-4)}`;
+    const read = await h.call('get_record', { entity: 'account', id: spaced, select: ['name'] });
+    expect(read.structuredContent).toMatchObject({ id: acc.accountid, record: { name: acc.name } });
+    const noted = await h.call('add_note', { entity: 'account', id: spaced, text: 'Caller asked for an invoice copy' });
+    expect(noted.structuredContent.record).toEqual({ entity: 'account', id: acc.accountid, name: acc.name });
+    // a number two records share is listed, to choose by id; one nobody has says so, and how to look further
+    const twin = await h.call('create_record', {
+      entity: 'contact',
+      values: { firstname: 'Nils', lastname: 'Lindqvist', mobilephone: '+46705550199' },
+    });
+    expect(twin.isError, textOf(twin)).toBeFalsy();
+    const both = await h.call('get_record', { id: '070 555 01 99' });
+    expect(both.isError).toBe(true);
+    expect(textOf(both)).toContain("2 records have the phone number '0705550199'");
+    expect(textOf(both)).toContain(`Greta Lindqvist (contact) — ${greta}`);
+    expect(textOf(both)).toContain(`Nils Lindqvist (contact) — ${twin.structuredContent.id}`);
+    const nobody = await h.call('get_record', { id: '+44 20 7946 0000' });
+    expect(textOf(nobody)).toBe(
+      'Error (bad_input): No record this server may read has the phone number \'+44 20 7946 0000\' (compared by its digits with each table\'s phone columns).\nHow to fix: Check the number with the user, or find the record with query_entities (e.g. on contact where {"telephone1": {"contains": "<its last digits>"}}) and pass its id.',
+    );
+    // a phone column the policy hides is not looked in
+    const noPhones = builtInPolicyWith('no-phones', (e) => ({
+      ...e,
+      contact: {
+        ...e.contact!,
+        read: (e.contact!.read ?? []).filter((c) => c !== 'telephone1' && c !== 'mobilephone'),
+      },
+    }));
+    const narrow = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noPhones } });
+    try {
+      const since = emu.requests().length;
+      const hidden = await narrow.call('get_record', { id: '08-123 456 78' });
+      expect(hidden.isError).toBe(true);
+      expect(
+        apiRequests(emu, since).some((q) => q.url.startsWith('/api/data/v9.2/contacts') && q.url.includes('phone')),
+      ).toBe(false);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it('a table the policy leaves out is not asked, and its records are not found', async () => {
     const policy = builtInPolicyWith('no-contacts', (entities) => {
       const { contact: _, ...rest } = entities;

@@ -13,6 +13,7 @@ import {
   recordNamed,
   tableNoun,
 } from './lookup-names.js';
+import { phoneDigits, phoned } from './phoned.js';
 import { NUMBER_COLUMN, numbered, numberedIn, numberReadable, numberTables, RECORD_NUMBER } from './record-numbers.js';
 
 /**
@@ -43,6 +44,9 @@ export async function recordIdOf(
       `No ${number.noun} has the number '${given}'.`,
       `Check the number, or find the ${number.noun} with query_entities (e.g. where {"title": {"contains": "<words from it>"}}) and pass its id.`,
     );
+  // a phone number ("the contact on +1 555 678 4478"): the one record of the table with it, by its digits
+  const digits = byNumber ? undefined : phoneDigits(given);
+  const byPhone = digits ? await phoned(ctx, [logical], digits) : undefined;
   if (byNumber) {
     ctx.recordId = byNumber;
   } else if (isEmailAddress(String(emailAsMeant(given))) && (await emailColumn(ctx, logical))) {
@@ -64,6 +68,9 @@ export async function recordIdOf(
     }
     ctx.recordId = found.id;
     ctx.recordName = found.name;
+  } else if (byPhone) {
+    ctx.recordId = byPhone.id;
+    ctx.recordName = byPhone.name;
   } else {
     const named = await recordNamed(ctx, [logical], given, 'id').catch(async (e: unknown) => {
       // where the policy keeps this table's names from the model, the refusal says so and nothing else
@@ -174,6 +181,15 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
     ctx.recordName = found.name;
     return { entity: found.entity, id: found.id };
   }
+  // a phone number ("who is +1 555 678 4478?", a caller's number): the one record with it, by its digits;
+  // none: it may still be a number of the organisation's (an account number of digits alone)
+  const digits = phoneDigits(given);
+  const byPhone = digits ? await phoned(ctx, tables, digits) : undefined;
+  if (byPhone) {
+    ctx.recordId = byPhone.id;
+    ctx.recordName = byPhone.name;
+    return { entity: byPhone.entity, id: byPhone.id };
+  }
   // a case's or an account's number, in that order; no record with that number: then it is a name
   // ("ACME-Direct" looks like a number too)
   const numberedTables = numberTables(ctx, tables, given);
@@ -186,6 +202,11 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
   const nouns = numberedTables.map((t) => NUMBER_COLUMN[t]!.noun).join(' or ');
   const named = await recordNamed(ctx, tables, given, 'id').catch(async (e: unknown) => {
     if (!(e instanceof NoSuchName)) throw e;
+    if (digits)
+      throw badInput(
+        `No record this server may read has the phone number '${given}' (compared by its digits with each table's phone columns).`,
+        'Check the number with the user, or find the record with query_entities (e.g. on contact where {"telephone1": {"contains": "<its last digits>"}}) and pass its id.',
+      );
     // a name no record has may be an activity's whole subject ("mark Send proposal done"): the one activity
     // with it, of the table that holds it; several are listed as records of one name are
     const subject = e.hint.startsWith('Find it') && ctx.policy.canRead('activitypointer', 'subject');
