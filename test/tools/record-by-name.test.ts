@@ -783,6 +783,17 @@ describe('get_record without a table: the record found in any table', () => {
     const spaced = `(${digits.slice(-10, -7)}) ${digits.slice(-7, -4)} ${digits.slice(-4)}`;
     const read = await h.call('get_record', { entity: 'account', id: spaced, select: ['name'] });
     expect(read.structuredContent).toMatchObject({ id: acc.accountid, record: { name: acc.name } });
+    // a condition on the number as the caller wrote it matches text as typed, and finds nothing: the empty
+    // answer says a record has the number written another way, and the call that finds it
+    const asked = await h.call('query_entities', {
+      entity: 'account',
+      where: { telephone1: spaced },
+      select: ['name'],
+    });
+    expect(asked.structuredContent.records).toEqual([]);
+    expect(textOf(asked)).toContain(
+      `No account has telephone1 '${spaced}' as its whole text, but one has that number written another way (numbers are kept as typed): get_record with entity "account" and id "${spaced}" finds it by the digits.`,
+    );
     const noted = await h.call('add_note', { entity: 'account', id: spaced, text: 'Caller asked for an invoice copy' });
     expect(noted.structuredContent.record).toEqual({ entity: 'account', id: acc.accountid, name: acc.name });
     // a number two records share is listed, to choose by id; one nobody has says so, and how to look further

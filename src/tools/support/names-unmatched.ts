@@ -4,6 +4,7 @@ import { ME } from '../../dynamics/obo.js';
 import { type EntityModel, isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { exactlyNamed, orList, tableNoun } from './lookup-names.js';
+import { phoneDigits, phoneMatches } from './phoned.js';
 
 /** At most this many names are looked up after an empty answer: the note is a help, not a second query plan. */
 const MAX_CHECKED = 3;
@@ -106,6 +107,15 @@ async function textsUnmatched(ctx: ToolContext, model: EntityModel, where: Condi
       try {
         if (await some(g.column, 'eq', g.text)) return '';
         const none = ` No ${model.logicalName} has ${g.column} '${g.text}' as its whole text`;
+        // a phone number, kept as typed: the records with the same number written another way are counted
+        // (not shown: record data stays inside the fence), with the call that finds each by its digits
+        const digits = model.columns.get(g.column)?.format === 'Phone' ? phoneDigits(g.text) : undefined;
+        if (digits) {
+          const same = await phoneMatches(ctx, [model.logicalName], digits, g.column);
+          return same.length
+            ? `${none}, but ${same.length === 1 ? `one has that number` : `${same.length} have that number`} written another way (numbers are kept as typed): get_record with entity "${model.logicalName}" and id ${JSON.stringify(g.text)} ${same.length === 1 ? 'finds it' : 'lists them'} by the digits.`
+            : '';
+        }
         // the text is a value of a choice of the table (a stage "Propose": salesstage), which is metadata, not
         // record data, and is what the model meant more surely than a part of the text
         const choice = choiceLabelled(ctx, model, g.text);

@@ -58,13 +58,35 @@ export async function phoned(
   tables: string[],
   digits: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
+  const found = await phoneMatches(ctx, tables, digits);
+  if (found.length <= 1) return found[0];
+  throw badInput(
+    `${found.length > 5 ? 'More than 5' : found.length} records have the phone number '${digits}': ${found
+      .slice(0, 5)
+      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
+      .join('; ')}.`,
+    'Pass the id of the one you mean (and entity, its table).',
+  );
+}
+
+/**
+ * The records of `tables` with this number (up to 50 read per table) in a phone column the policy lets the
+ * model read, or in `column` alone where one is named, side by side.
+ */
+export async function phoneMatches(
+  ctx: ToolContext,
+  tables: string[],
+  digits: string,
+  column?: string,
+): Promise<{ entity: string; id: string; name: string }[]> {
   sideBySide(ctx.signal);
-  const found = (
+  return (
     await askEach(tables, async (table) => {
       const model = await ctx.client.metadata.entity(table).catch(() => undefined);
       if (!model || !ctx.policy.canRead(table, model.primaryIdAttribute)) return undefined;
       const phones = [...model.columns.values()]
         .filter((c) => c.format === 'Phone' && ctx.policy.canRead(table, c.logicalName))
+        .filter((c) => !column || c.logicalName === column)
         .map((c) => c.logicalName);
       if (!phones.length) return undefined;
       const name = model.primaryNameAttribute;
@@ -93,12 +115,4 @@ export async function phoned(
         }));
     })
   ).flatMap((rows) => rows ?? []);
-  if (found.length <= 1) return found[0];
-  throw badInput(
-    `${found.length > 5 ? 'More than 5' : found.length} records have the phone number '${digits}': ${found
-      .slice(0, 5)
-      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
-      .join('; ')}.`,
-    'Pass the id of the one you mean (and entity, its table).',
-  );
 }
