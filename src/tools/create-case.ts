@@ -7,6 +7,7 @@ import { toolArgs } from './support/args.js';
 import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { appOwnedNote } from './support/owner-note.js';
+import { phoneDigits, phoned } from './support/phoned.js';
 import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
 import { FORMATTED, recordUrl } from './support/shape.js';
 
@@ -251,6 +252,17 @@ async function resolveCustomer(
       'not_found',
       `No contact has the email '${address}'.`,
       'Find the customer with query_entities (a contact by name, or an account), then pass its id.',
+    );
+  }
+  // a phone number is the caller: the one contact or account with it (a case from a call), by its digits
+  const digits = phoneDigits(name);
+  if (digits) {
+    const caller = await phoned(ctx, ['contact', 'account'], digits);
+    if (caller) return { id: caller.id, name: caller.name, entity: caller.entity as Customer['entity'] };
+    throw new DynamicsMcpError(
+      'not_found',
+      `No contact or account has the phone number '${name}' (compared by its digits).`,
+      'Ask the caller who they are, find the customer by name with query_entities, then pass its id.',
     );
   }
   const exact = await ctx.client.query(

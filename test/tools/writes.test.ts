@@ -434,6 +434,28 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
+  it('create_case for a caller given by phone number: the contact (or account) with that number, by its digits', async () => {
+    const caller = emu.rows('contact').find((c) => c.statecode === 0)!;
+    await h.deps.client.update('contact', String(caller.contactid), { mobilephone: '+31 6 1234 5678' });
+    const r = await h.call('create_case', { title: 'Printer jams on every job', customer: '06-12345678' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.customer).toEqual({ id: caller.contactid, name: caller.fullname, entity: 'contact' });
+    // an account's main number is that account
+    const acc = emu.rows('account').find((a) => a.statecode === 0 && a.telephone1)!;
+    const byAccount = await h.call('create_case', {
+      title: 'Invoice copy requested',
+      customer: String(acc.telephone1).replace(/-/g, ' '),
+    });
+    expect(byAccount.structuredContent.customer).toEqual({ id: acc.accountid, name: acc.name, entity: 'account' });
+    // a number nobody has opens nothing and says so
+    const cases = emu.rows('incident').length;
+    const unknown = await h.call('create_case', { title: 'x', customer: '+61 2 9876 5432' });
+    expect(textOf(unknown)).toBe(
+      "Error (not_found): No contact or account has the phone number '+61 2 9876 5432' (compared by its digits).\nHow to fix: Ask the caller who they are, find the customer by name with query_entities, then pass its id.",
+    );
+    expect(emu.rows('incident')).toHaveLength(cases);
+  });
+
   it('add_note attaches a note to the record once: sent again, or by ten clients at once, it is one note', async () => {
     // a name that ends in a full stop ("… S.A."): the sentence does not end twice
     const acc = emu.rows('account').find((a) => String(a.name).endsWith('.'))!;
