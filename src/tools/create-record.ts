@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
 import type { Condition } from '../dynamics/conditions.js';
+import { isPartyList } from '../dynamics/party-lists.js';
 import { allFaults, faultsOf, isValueFault, REQUIRED, writeBody } from '../dynamics/write-body.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
@@ -14,6 +15,7 @@ import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/de
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { appOwnedNote } from './support/owner-note.js';
+import { phoneDigits } from './support/phoned.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -149,7 +151,11 @@ export const createRecord = defineTool({
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
     // a date-only column given a period's edge ("end of next quarter"): that day, said in the answer
     const dated = await edgesAsDays(ctx, model, args.values);
-    const given = customerFromParents(ctx, model, await lookupsByName(ctx, model, dated.values));
+    const given = customerFromParents(
+      ctx,
+      model,
+      await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values)),
+    );
     // an activity already done ("log the call I just had"): made first, then given the state asked
     const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
     // refused before anything is made, rather than made and left open
@@ -234,6 +240,25 @@ async function assertRequired(ctx: ToolContext, model: EntityModel, values: Writ
     (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
   );
   throw allFaults(model, [needs, ...others]);
+}
+
+/**
+ * A call whose From or To is given as a phone number ("to": "+1 555 678 4478"): the person is the record with
+ * that number (lookupsByName), and the number itself is the call's Phone Number where none is given and the
+ * policy lets it be written, as the call's form fills it from the person chosen; the number is not lost.
+ */
+function numberDialled(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
+  const phone = model.columns.get('phonenumber');
+  if (phone?.format !== 'Phone' || !ctx.policy.canWrite(model.logicalName, phone.logicalName)) return values;
+  if (Object.keys(values).some((k) => writtenColumn(model, k)?.logicalName === phone.logicalName)) return values;
+  const dialled = Object.entries(values)
+    .filter(([k]) => {
+      const c = writtenColumn(model, k);
+      return !!c && isPartyList(c);
+    })
+    .flatMap(([, v]) => (Array.isArray(v) ? v : [v]))
+    .find((v): v is string => typeof v === 'string' && phoneDigits(v) !== undefined);
+  return dialled ? { ...values, [phone.logicalName]: dialled.trim() } : values;
 }
 
 /** the columns that make a record the same one (each equal), and what it hangs from, where given */

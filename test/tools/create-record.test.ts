@@ -577,6 +577,54 @@ describe('create_record: accounts, contacts and opportunities', () => {
     }
   });
 
+  it('a call logged to a phone number is to the record with it, and keeps the number; a Regarding may be a number too', async () => {
+    // an account's number written as the caller said it; the account's name ends with its own full stop
+    const acc = emu
+      .rows('account')
+      .find(
+        (a) =>
+          a.statecode === 0 &&
+          String(a.name).endsWith('.') &&
+          emu.rows('account').filter((b) => b.telephone1 === a.telephone1).length === 1,
+      )!;
+    const dialled = String(acc.telephone1).replace(/-/g, ' ');
+    const r = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Invoice copy requested', to: dialled, directioncode: 'Outgoing' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const id = r.structuredContent.id as string;
+    expect(textOf(r)).toContain(`Call To: ${acc.name} Its owner is`);
+    const call = emu.rows('phonecall').find((c) => c.activityid === id)!;
+    expect(call.phonenumber).toBe(dialled);
+    expect(
+      emu
+        .rows('activityparty')
+        .filter((p) => (p.activityid as { id: string }).id === id)
+        .map((p) => [p.participationtypemask, (p.partyid as { id: string }).id]),
+    ).toEqual([[2, acc.accountid]]);
+    // a task about the caller's account, given by the number
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Send the invoice copy', regardingobjectid: dialled },
+    });
+    expect(task.isError, textOf(task)).toBeFalsy();
+    expect(emu.rows('task').find((t) => t.activityid === task.structuredContent.id)!.regardingobjectid).toMatchObject({
+      id: acc.accountid,
+      entity: 'account',
+    });
+    // a number no record has is refused as one, and nothing is made
+    const before = emu.rows('task').length;
+    const unknown = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Call back', regardingobjectid: '+61 2 9876 5432' },
+    });
+    expect(textOf(unknown)).toContain(
+      "task.regardingobjectid '+61 2 9876 5432': no account, contact, lead, opportunity or incident this server may read has that phone number (compared by its digits).",
+    );
+    expect(emu.rows('task')).toHaveLength(before);
+  });
+
   it('a call is logged with who was on it (Call From, Call To) by name, and read back as its parties', async () => {
     const deal = emu.rows('opportunity').filter((o) => o.statecode === 0)[2]!;
     const unique = (table: string, name: string) =>

@@ -8,6 +8,7 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
+import { phoneDigits, phoned } from './phoned.js';
 import { numberedIn } from './record-numbers.js';
 import { FORMATTED } from './shape.js';
 
@@ -423,7 +424,8 @@ export async function holdsId(
 /**
  * The one record of `targets` a name gives ("me" being the signed-in user where a user may be meant), or an
  * email address (a Regarding or a primary contact given as the address a mail came from): the one record of
- * those tables with it, where the policy lets the model read their addresses; otherwise it is taken for a name.
+ * those tables with it, where the policy lets the model read their addresses; a phone number likewise (a
+ * call's To given as the number dialled); otherwise it is taken for a name.
  */
 async function personNamed(
   ctx: ToolContext,
@@ -440,6 +442,19 @@ async function personNamed(
   const looked = isEmailAddress(address)
     ? (await Promise.all(targets.map((t) => emailColumn(ctx, t)))).some(Boolean)
     : false;
+  // a phone number (a call's To, the caller's account as a Regarding): the one record with it, by its digits
+  const digits = looked ? undefined : phoneDigits(name);
+  if (digits) {
+    const called = await phoned(ctx, targets, digits);
+    if (called) return called;
+    // none: an organisation's number of digits alone, or the error for a name that says what was looked for
+    const numbered = await numberedIn(ctx, targets, name);
+    if (numbered) return numbered;
+    throw badInput(
+      `${what} '${name}': no ${orList(targets.map(tableNoun))} this server may read has that phone number (compared by its digits).`,
+      `Check the number, or find the record with query_entities (e.g. on ${targets[0]} by name) and pass its id.`,
+    );
+  }
   if (!looked) return (await numberedIn(ctx, targets, name)) ?? recordNamed(ctx, targets, name, what);
   const found = await emailed(ctx, targets, address);
   if (found) return found;
@@ -504,5 +519,7 @@ export function namesTaken(model: EntityModel, values: WriteValues): string {
     });
     return people.length ? [`${col.label}: ${people.join(', ')}`] : [];
   });
-  return said.length ? ` ${said.join('; ')}.` : '';
+  // a name that ends the sentence with its own full stop ("… Co.") is not given a second
+  const all = said.join('; ');
+  return said.length ? ` ${all}${all.endsWith('.') ? '' : '.'}` : '';
 }
