@@ -794,6 +794,29 @@ describe('get_record without a table: the record found in any table', () => {
     expect(textOf(asked)).toContain(
       `No account has telephone1 '${spaced}' as its whole text, but one has that number written another way (numbers are kept as typed): get_record with entity "account" and id "${spaced}" finds it by the digits.`,
     );
+    // "this caller's deals": a lookup compared with the number is compared with the records that have it
+    const deals = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { customerid: spaced },
+      select: ['name'],
+      top: 500,
+    });
+    expect(deals.isError, textOf(deals)).toBeFalsy();
+    expect(deals.structuredContent.records.length).toBeGreaterThan(0);
+    expect(deals.structuredContent.records.map((d: { id: string }) => d.id).sort()).toEqual(
+      emu
+        .rows('opportunity')
+        .filter((o) => (o.customerid as { id: string } | null)?.id === acc.accountid)
+        .map((o) => o.opportunityid)
+        .sort(),
+    );
+    const unknownCaller = await h.call('query_entities', {
+      entity: 'incident',
+      where: { customerid: '+61 2 9876 5432' },
+    });
+    expect(textOf(unknownCaller)).toContain(
+      "No account or contact this server may read has the phone number '+61 2 9876 5432' (incident.customerid; compared by its digits).",
+    );
     const noted = await h.call('add_note', { entity: 'account', id: spaced, text: 'Caller asked for an invoice copy' });
     expect(noted.structuredContent.record).toEqual({ entity: 'account', id: acc.accountid, name: acc.name });
     // a number two records share is listed, to choose by id; one nobody has says so, and how to look further

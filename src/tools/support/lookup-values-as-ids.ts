@@ -6,6 +6,7 @@ import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { emailColumn, emailMatches, exactlyNamed, orList, recordNamed, tableNoun, userNamed } from './lookup-names.js';
+import { phoneDigits, phoneMatches } from './phoned.js';
 import { NUMBER_COLUMN, numberedIn, numberTables, RECORD_NUMBER } from './record-numbers.js';
 
 /** Addresses (or record numbers) one condition may name: each is a lookup of its own, made before the query. */
@@ -19,7 +20,8 @@ const AS_IDS: Readonly<Record<string, 'in' | 'notIn'>> = { eq: 'in', in: 'in', n
  * and find nothing. Every record with the address counts (two contacts sharing one are both the sender). Only
  * tables whose address the policy lets the model read are asked; a lookup none of whose tables is, keeps the
  * text (compared as a name, as a lookup's text is). An address no record has is refused, said so: an empty
- * answer would read as "no cases". A record's number (a case's) is its id alike, and so is a name under a
+ * answer would read as "no cases". A phone number likewise ({"customerid": "+1 555 678 4478"}: the caller's
+ * cases), compared by its digits with the phone columns the policy lets the model read. A record's number (a case's) is its id alike, and so is a name under a
  * negation (namesAsIds); a name otherwise stays a name, matched through the lookup by the condition builder.
  */
 export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where: Condition): Promise<Condition> {
@@ -45,6 +47,27 @@ export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where:
       return (
         (await namesAsIds(ctx, column.targets, values as string[], model.logicalName, column.logicalName, op)) ?? c
       );
+    // a phone number ({"customerid": "+1 555 678 4478"}, "this caller's cases"): the records with it, by digits
+    const dialled = values.map((v) => (typeof v === 'string' ? phoneDigits(v) : undefined));
+    if (values.length && dialled.every((d) => d !== undefined)) {
+      if (dialled.length > MAX_ADDRESSES)
+        throw badInput(
+          `${model.logicalName}.${column.logicalName} is compared with ${dialled.length} phone numbers; one condition looks up at most ${MAX_ADDRESSES}.`,
+          "Compare with the records' ids instead (query_entities on the related table finds them), or split the list.",
+        );
+      const ids: Scalar[] = [];
+      for (const [i, digits] of dialled.entries()) {
+        const found = await phoneMatches(ctx, column.targets, digits!);
+        if (!found.length)
+          throw new DynamicsMcpError(
+            'not_found',
+            `No ${orList(column.targets.map(tableNoun))} this server may read has the phone number '${String(values[i])}' (${model.logicalName}.${column.logicalName}; compared by its digits).`,
+            `Check the number, or find the record with query_entities (e.g. on ${column.targets[0]} by name) and compare with its id.`,
+          );
+        ids.push(...found.map((f) => f.id));
+      }
+      return { column: column.logicalName, op, value: ids };
+    }
     if (!values.length || !addresses.every(isEmailAddress)) return c;
     if (addresses.length > MAX_ADDRESSES)
       throw badInput(
