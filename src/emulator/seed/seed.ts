@@ -494,10 +494,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   }
   // Meetings (last again): about three in ten open deals have one, held in the last month (Completed) or set
   // for the next three weeks (Scheduled, Busy), an hour long
-  for (const [id, deal] of store.table('opportunity').rows) {
-    if (deal.statecode !== 0 || !rnd.chance(0.3)) continue;
-    const start = anchor + rnd.int(-30, 21) * DAY + rnd.int(8, 16) * 3_600_000;
-    const held = start < anchor;
+  const meeting = (deal: string, start: number, held: boolean, opts: { owner?: string; createdDaysAgo: number }) =>
     add(
       'appointment',
       {
@@ -510,12 +507,19 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         isalldayevent: false,
         actualend: held ? iso(start + 3_600_000) : null,
         prioritycode: 1,
-        regardingobjectid: { id, entity: 'opportunity' },
+        regardingobjectid: { id: deal, entity: 'opportunity' },
         statecode: held ? 1 : 3,
         statuscode: held ? 3 : 5,
       },
-      { owner: ownerOf({ ...deal, id }), createdDaysAgo: Math.max(1, Math.floor((anchor - start) / DAY) + 7) },
+      opts,
     );
+  for (const [id, deal] of store.table('opportunity').rows) {
+    if (deal.statecode !== 0 || !rnd.chance(0.3)) continue;
+    const start = anchor + rnd.int(-30, 21) * DAY + rnd.int(8, 16) * 3_600_000;
+    meeting(id, start, start < anchor, {
+      owner: ownerOf({ ...deal, id }),
+      createdDaysAgo: Math.max(1, Math.floor((anchor - start) / DAY) + 7),
+    });
   }
   // A working day for each seller (last again): whoever owns open deals has a meeting today about their largest
   // one and, unless a task of theirs is due today already, a task due today, so that a day planned for any of
@@ -535,24 +539,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   );
   for (const [owner, deal] of largest) {
     const start = anchor + rnd.int(9, 16) * 3_600_000;
-    add(
-      'appointment',
-      {
-        subject: rnd.pick(DEAL_MEETINGS),
-        description: null,
-        location: rnd.pick(MEETING_PLACES),
-        scheduledstart: iso(start),
-        scheduledend: iso(start + 3_600_000),
-        scheduleddurationminutes: 60,
-        isalldayevent: false,
-        actualend: null,
-        prioritycode: 1,
-        regardingobjectid: { id: deal.id, entity: 'opportunity' },
-        statecode: 3,
-        statuscode: 5,
-      },
-      { owner, createdDaysAgo: rnd.int(2, 14) },
-    );
+    meeting(deal.id, start, false, { owner, createdDaysAgo: rnd.int(2, 14) });
     if (dueToday.has(owner)) continue;
     add(
       'task',

@@ -242,10 +242,20 @@ export async function emailed(
   tables: string[],
   address: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
-  const found = await emailMatches(ctx, tables, address);
+  return theOneWith(await emailMatches(ctx, tables, address), `the email '${address}'`);
+}
+
+/**
+ * Of the records found by what identifies a person (an email, a phone number), the one: none is undefined,
+ * several are refused, listed (five at most), to choose by id.
+ */
+export function theOneWith<R extends { entity: string; id: string; name: string }>(
+  found: R[],
+  what: string,
+): R | undefined {
   if (found.length <= 1) return found[0];
   throw badInput(
-    `${found.length > 5 ? 'More than 5' : found.length} records have the email '${address}': ${found
+    `${found.length > 5 ? 'More than 5' : found.length} records have ${what}: ${found
       .slice(0, 5)
       .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
       .join('; ')}.`,

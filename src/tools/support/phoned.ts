@@ -1,7 +1,6 @@
 import { sideBySide } from '../../dynamics/signals.js';
-import { badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
-import { askEach } from './lookup-names.js';
+import { askEach, theOneWith } from './lookup-names.js';
 
 /** A number has at least this many digits to be looked for ("678-4478", a local number) */
 const FEWEST = 7;
@@ -58,15 +57,7 @@ export async function phoned(
   tables: string[],
   digits: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
-  const found = await phoneMatches(ctx, tables, digits);
-  if (found.length <= 1) return found[0];
-  throw badInput(
-    `${found.length > 5 ? 'More than 5' : found.length} records have the phone number '${digits}': ${found
-      .slice(0, 5)
-      .map((r) => `${r.name} (${r.entity}) — ${r.id}`)
-      .join('; ')}.`,
-    'Pass the id of the one you mean (and entity, its table).',
-  );
+  return theOneWith(await phoneMatches(ctx, tables, digits), `the phone number '${digits}'`);
 }
 
 /**
