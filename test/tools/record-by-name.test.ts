@@ -778,6 +778,18 @@ describe('get_record without a table: the record found in any table', () => {
     }
     const office = await h.call('get_record', { id: '08-123 456 78', select: ['fullname'] });
     expect(office.structuredContent).toMatchObject({ entity: 'contact', id: greta });
+    // an extension after a number, kept or given, is not the number's
+    const ola = await h.call('create_record', {
+      entity: 'contact',
+      values: { firstname: 'Ola', lastname: 'Berg', telephone1: '+47 22 33 44 55 ext. 12' },
+    });
+    for (const written of ['22 33 44 55', '+47 22334455 x12']) {
+      const r = await h.call('get_record', { id: written, select: ['fullname'] });
+      expect(r.structuredContent, `${written}: ${textOf(r)}`).toMatchObject({
+        entity: 'contact',
+        id: ola.structuredContent.id,
+      });
+    }
     // with a table, and where a tool takes an id (a note on the caller's account)
     const digits = String(acc.telephone1).replace(/\D/g, '');
     const spaced = `(${digits.slice(-10, -7)}) ${digits.slice(-7, -4)} ${digits.slice(-4)}`;

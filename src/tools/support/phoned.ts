@@ -9,13 +9,16 @@ const MOST = 15;
 /** The candidates read per table: enough for one number's few holders, never a table's worth */
 const READ = 50;
 
+/** An extension after a number ("x12", "ext. 12", "#12"): another line's digits, not the number's */
+const EXTENSION = /\s*(?:ext\.?|extension|x|#)\s*\d{1,6}$/i;
+
 /**
- * The digits of text written as a phone number ("+1 (555) 678-4478", "555.678.4478"): only digits and the
- * signs people put between them, 7 to 15 digits; undefined for anything else (a name, an account number with
- * letters).
+ * The digits of text written as a phone number ("+1 (555) 678-4478", "555.678.4478"), an extension after it
+ * left out: only digits and the signs people put between them, 7 to 15 digits; undefined for anything else (a
+ * name, an account number with letters).
  */
 export function phoneDigits(text: string): string | undefined {
-  const t = text.trim();
+  const t = text.trim().replace(EXTENSION, '');
   if (!/^\+?[\d\s().\-/]+$/.test(t)) return undefined;
   const digits = t.replace(/\D/g, '');
   return digits.length >= FEWEST && digits.length <= MOST ? digits : undefined;
@@ -97,7 +100,9 @@ export async function phoneMatches(
       );
       return page.rows
         .filter((r) =>
-          phones.some((c) => typeof r[c] === 'string' && sameLine(String(r[c]).replace(/\D/g, ''), digits)),
+          phones.some(
+            (c) => typeof r[c] === 'string' && sameLine(String(r[c]).replace(EXTENSION, '').replace(/\D/g, ''), digits),
+          ),
         )
         .map((r) => ({
           entity: table,
