@@ -613,6 +613,25 @@ describe('create_record: accounts, contacts and opportunities', () => {
       id: acc.accountid,
       entity: 'account',
     });
+    // a record named with digits alone is still found by its name, in a write and in a condition
+    const acct = emu.rows('account').find((a) => a.statecode === 0)!;
+    const deal = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: '2026-0042', customerid: { entity: 'account', id: acct.accountid } },
+    });
+    expect(deal.isError, textOf(deal)).toBeFalsy();
+    const onDeal = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Send the order form', regardingobjectid: '2026-0042' },
+    });
+    expect(onDeal.isError, textOf(onDeal)).toBeFalsy();
+    expect(textOf(onDeal)).toContain('Regarding: 2026-0042 (opportunity)');
+    const listed = await h.call('query_entities', {
+      entity: 'task',
+      where: { regardingobjectid: '2026-0042' },
+      select: ['subject'],
+    });
+    expect(listed.structuredContent.records.map((t: { id: string }) => t.id)).toEqual([onDeal.structuredContent.id]);
     // a number no record has is refused as one, and nothing is made
     const before = emu.rows('task').length;
     const unknown = await h.call('create_record', {

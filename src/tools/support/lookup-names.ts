@@ -457,13 +457,16 @@ async function personNamed(
   if (digits) {
     const called = await phoned(ctx, targets, digits);
     if (called) return called;
-    // none: an organisation's number of digits alone, or the error for a name that says what was looked for
+    // none: an organisation's number of digits alone, or a name of digits ("2026-001"); else refused as a number
     const numbered = await numberedIn(ctx, targets, name);
     if (numbered) return numbered;
-    throw badInput(
-      `${what} '${name}': no ${orList(targets.map(tableNoun))} this server may read has that phone number (compared by its digits).`,
-      `Check the number, or find the record with query_entities (e.g. on ${targets[0]} by name) and pass its id.`,
-    );
+    return recordNamed(ctx, targets, name, what).catch((e: unknown) => {
+      if (!(e instanceof NoSuchName)) throw e;
+      throw badInput(
+        `${what} '${name}': no ${orList(targets.map(tableNoun))} this server may read has that phone number (compared by its digits).`,
+        `Check the number, or find the record with query_entities (e.g. on ${targets[0]} by name) and pass its id.`,
+      );
+    });
   }
   if (!looked) return (await numberedIn(ctx, targets, name)) ?? recordNamed(ctx, targets, name, what);
   const found = await emailed(ctx, targets, address);

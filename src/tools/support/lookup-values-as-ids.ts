@@ -58,6 +58,8 @@ export async function lookupValuesAsIds(ctx: ToolContext, entity: string, where:
       const ids: Scalar[] = [];
       for (const [i, digits] of dialled.entries()) {
         const found = await phoneMatches(ctx, column.targets, digits!);
+        // none: a record named with digits alone ("2026-001") is compared by its name, as any name is
+        if (!found.length && (await exactlyNamed(ctx, column.targets, String(values[i]).trim())).found.length) return c;
         if (!found.length)
           throw new DynamicsMcpError(
             'not_found',
