@@ -259,16 +259,18 @@ async function resolveCustomer(
   if (digits) {
     const caller = await phoned(ctx, ['contact', 'account'], digits);
     if (caller) return { id: caller.id, name: caller.name, entity: caller.entity as Customer['entity'] };
-    throw new DynamicsMcpError(
-      'not_found',
-      `No contact or account has the phone number '${name}' (compared by its digits).`,
-      'Ask the caller who they are, find the customer by name with query_entities, then pass its id.',
-    );
   }
   const exact = await ctx.client.query(
     { entity: 'account', select: ['name', 'address1_city'], where: { column: 'name', op: 'eq', value: name }, top: 10 },
     { signal: ctx.signal, internal: true },
   );
+  // no record has the number, nor an account it as its name (one named with digits alone): refused as a number
+  if (digits && !exact.rows.length)
+    throw new DynamicsMcpError(
+      'not_found',
+      `No contact or account has the phone number '${name}' (compared by its digits).`,
+      'Ask the caller who they are, find the customer by name with query_entities, then pass its id.',
+    );
   const list = (rows: Record<string, unknown>[]) =>
     rows.map((r) => `${r.name}${r.address1_city ? ` (${r.address1_city})` : ''} — ${r.accountid}`).join('; ');
   if (exact.rows.length === 1)

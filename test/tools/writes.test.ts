@@ -447,6 +447,14 @@ describe('write tools: create_lead, create_case, update_record', () => {
       customer: String(acc.telephone1).replace(/-/g, ' '),
     });
     expect(byAccount.structuredContent.customer).toEqual({ id: acc.accountid, name: acc.name, entity: 'account' });
+    // an account named with digits alone is still that account
+    const digitsNamed = await h.call('create_record', { entity: 'account', values: { name: '2026-0077' } });
+    expect(digitsNamed.isError, textOf(digitsNamed)).toBeFalsy();
+    const byName = await h.call('create_case', { title: 'Order form missing', customer: '2026-0077' });
+    expect(byName.structuredContent.customer).toMatchObject({
+      id: digitsNamed.structuredContent.id,
+      entity: 'account',
+    });
     // a number nobody has opens nothing and says so
     const cases = emu.rows('incident').length;
     const unknown = await h.call('create_case', { title: 'x', customer: '+61 2 9876 5432' });
