@@ -1,6 +1,6 @@
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { ColumnModel, EntityModel, ModelSource, OptionModel } from '../policy/model.js';
+import type { ColumnModel, EntityModel, ModelSource, OptionModel, SingleNav } from '../policy/model.js';
 import { jsonOf, pageOf } from './answers.js';
 import { sendBatch } from './batch.js';
 import type { Transport } from './transport.js';
@@ -37,6 +37,26 @@ const options = (
  * lengths, option sets, lookup targets and navigation properties, fetched in one $batch and cached with a
  * TTL. Used for name resolution, the policy's checks, type coercion, labels and suggestions.
  */
+/**
+ * A table's lookups as relationships to follow, keyed by navigation property. An owner (ownerid) is a user or a
+ * team, but its own relationship leads to the owner table (the principal type), through which nothing but the
+ * owner's id can be read ("ownerid/fullname" is refused: principal has no fullname). Dataverse keeps the owner
+ * again in owninguser or owningteam, and those relationships reach the user's and the team's columns: so they
+ * are the owner's relationships here, one per table it may be, as a customer's are (owninguser/fullname,
+ * owningteam/name), and the owner table's is left out.
+ */
+function ownersFollowed(columns: Map<string, ColumnModel>, navs: SingleNav[]): Map<string, SingleNav> {
+  const owner = [...columns.values()].find((c) => c.type === 'Owner');
+  const byOwner: Readonly<Record<string, string>> = { owninguser: 'systemuser', owningteam: 'team' };
+  const out = new Map<string, SingleNav>();
+  for (const n of navs) {
+    if (owner && n.attribute === owner.logicalName && n.target === 'owner') continue;
+    const ownedAs = owner ? byOwner[n.attribute.toLowerCase()] : undefined;
+    out.set(n.navigationProperty.toLowerCase(), ownedAs === n.target ? { ...n, attribute: owner!.logicalName } : n);
+  }
+  return out;
+}
+
 export class MetadataCache implements ModelSource {
   private list: { at: number; value: Promise<EntitySummary[]> } | null = null;
   private readonly models = new Map<string, { at: number; value: Promise<EntityModel> }>();
@@ -209,17 +229,15 @@ export class MetadataCache implements ModelSource {
       displayName: label(head!.DisplayName, logicalName),
       optimisticConcurrency: head!.IsOptimisticConcurrencyEnabled === true,
       columns,
-      singleNavs: new Map(
+      singleNavs: ownersFollowed(
+        columns,
         (m2o!.value as Json[])
           .filter((x) => x.ReferencingEntityNavigationPropertyName)
-          .map((x) => [
-            String(x.ReferencingEntityNavigationPropertyName).toLowerCase(),
-            {
-              navigationProperty: String(x.ReferencingEntityNavigationPropertyName),
-              attribute: String(x.ReferencingAttribute),
-              target: String(x.ReferencedEntity),
-            },
-          ]),
+          .map((x) => ({
+            navigationProperty: String(x.ReferencingEntityNavigationPropertyName),
+            attribute: String(x.ReferencingAttribute),
+            target: String(x.ReferencedEntity),
+          })),
       ),
       collectionNavs: new Map(
         (o2m!.value as Json[])

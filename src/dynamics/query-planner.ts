@@ -36,7 +36,7 @@ export function filterText(text: string): Expr {
     throw theAppIsNotYou(
       `Microsoft.Dynamics.CRM.${f.name} in the filter`,
       'the current user',
-      `compare with its name or id: ${column}/fullname eq '<full name>', or ${column} eq <id>`,
+      `compare with its name or id: ${column}/name eq '<full name>', or ${column} eq <id>`,
     );
   }
   return e;
@@ -167,7 +167,8 @@ export class QueryPlanner {
         const names = await Promise.all(
           navs.map(async (n) => (await this.metadata.entity(n.target).catch(() => undefined))?.primaryNameAttribute),
         );
-        return leaf === 'name' || names.every((n) => n?.toLowerCase() === leaf) ? { ...o, path: [nav.attribute] } : o;
+        // an owner's "fullname" is its name whether a user or a team owns the record (a team's is name)
+        return leaf === 'name' || names.some((n) => n?.toLowerCase() === leaf) ? { ...o, path: [nav.attribute] } : o;
       }),
     );
   }
@@ -341,7 +342,9 @@ export async function pathsAsExpands(
       continue;
     }
     const targets = await Promise.all(navs.map((n) => models.entity(n.target).catch(() => undefined)));
-    if (targets.every((t) => column.toLowerCase() === 'name' || column.toLowerCase() === t?.primaryNameAttribute)) {
+    // the name of any table the lookup points at is the related record's name ("ownerid/fullname" of a case a
+    // team owns is the team's name): the lookup comes back with it, whichever table the record is in
+    if (column.toLowerCase() === 'name' || targets.some((t) => column.toLowerCase() === t?.primaryNameAttribute)) {
       const one = navs.length === 1 ? navs[0]! : undefined;
       names.push({
         attribute: navs[0]!.attribute,

@@ -105,9 +105,12 @@ export async function writeBody(
           `${model.logicalName}.${col.logicalName} cannot point at ${targetName === target ? aTable(targetName) : targetName}.`,
           `It points at ${col.targets.join(' or ')}.`,
         );
-      const nav = [...model.singleNavs.values()].find(
-        (n) => n.attribute === col.logicalName && n.target === targetName,
-      );
+      // an owner, user or team, is set through its own relationship (ownerid@odata.bind: /teams(…)); those
+      // a query follows to its name (owninguser, owningteam) are read-only
+      const nav =
+        col.type === 'Owner'
+          ? { navigationProperty: col.logicalName }
+          : [...model.singleNavs.values()].find((n) => n.attribute === col.logicalName && n.target === targetName);
       const targetModel = await metadata.entity(targetName);
       if (!nav)
         throw badInput(
@@ -193,7 +196,8 @@ export function allFaults(model: EntityModel, faults: DynamicsMcpError[]): Dynam
 function fromBind(model: EntityModel, key: string, value: unknown): { name: string; value: unknown } {
   const m = /^(.+)@odata\.bind$/i.exec(key);
   if (!m) return { name: key, value };
-  const nav = model.singleNavs.get(m[1]!.toLowerCase());
+  const owner = model.columns.get(m[1]!.toLowerCase());
+  const nav = owner?.type === 'Owner' ? { attribute: owner.logicalName } : model.singleNavs.get(m[1]!.toLowerCase());
   const ref = typeof value === 'string' ? /(?:^|\/)(\w+)\(\{?([0-9a-fA-F-]{36})\}?\)$/.exec(value.trim()) : null;
   if (!nav || !ref)
     throw badInput(

@@ -8,6 +8,11 @@ const address = [
   'address1_country',
 ];
 const audit = ['createdon', 'modifiedon', 'ownerid', 'statecode', 'statuscode'];
+/**
+ * Following a record's owner to its name or other columns: the owner is a user or a team, reached through
+ * owninguser or owningteam (its own relationship, ownerid, leads to the principal type, which has no name).
+ */
+const owners = ['owninguser', 'owningteam'];
 /** what a task says: what to do, about which record, by when, how urgent, and how far along */
 const taskColumns = [
   'subject',
@@ -101,7 +106,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       expand: [
         'primarycontactid',
         'parentaccountid',
-        'ownerid',
+        ...owners,
         'territoryid',
         'contact_customer_accounts',
         'opportunity_customer_accounts',
@@ -149,7 +154,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       expand: [
         'parentcustomerid_account',
         'parentcustomerid_contact',
-        'ownerid',
+        ...owners,
         'Contact_Annotation',
         ...activitiesOf('Contact'),
       ],
@@ -209,7 +214,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentaccountid',
         'parentcontactid',
         'qualifyingopportunityid',
-        'ownerid',
+        ...owners,
         'Lead_Annotation',
         ...activitiesOf('Lead'),
       ],
@@ -268,7 +273,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'customerid_contact',
         'parentaccountid',
         'parentcontactid',
-        'ownerid',
+        ...owners,
         'Opportunity_Annotation',
         ...activitiesOf('Opportunity'),
         'Opportunity_OpportunityClose',
@@ -310,7 +315,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'customerid_account',
         'customerid_contact',
         'primarycontactid',
-        'ownerid',
+        ...owners,
         'Incident_Annotation',
         ...activitiesOf('Incident'),
         'Incident_IncidentResolutions',
@@ -320,7 +325,7 @@ export const DEFAULT_POLICY: PolicyInput = {
     incidentresolution: {
       read: ['activityid', 'subject', 'description', 'incidentid', 'createdon', 'ownerid'],
       write: ['subject', 'description', 'incidentid'],
-      expand: ['incidentid', 'ownerid'],
+      expand: ['incidentid', ...owners],
     },
     // an opportunity's close: update_record writes it with the WinOpportunity or LoseOpportunity action when an
     // opportunity's statecode is set to Won or Lost
@@ -336,7 +341,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'ownerid',
       ],
       write: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend'],
-      expand: ['opportunityid', 'ownerid'],
+      expand: ['opportunityid', ...owners],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {
@@ -348,7 +353,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'objectid_lead',
         'objectid_opportunity',
         'objectid_incident',
-        'ownerid',
+        ...owners,
       ],
     },
     // tasks on the tables above: what someone is to do next, and by when (create_record makes them; update_record
@@ -357,7 +362,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       create: true,
       read: ['activityid', ...taskColumns, ...audit],
       write: [...taskColumns, 'ownerid', 'statecode', 'statuscode'],
-      expand: [...regardingOf('task'), 'ownerid'],
+      expand: [...regardingOf('task'), ...owners],
     },
     // phone calls on the tables above: a call logged (create_record), then completed as Made or Received
     // (update_record: statecode "Completed")
@@ -365,7 +370,7 @@ export const DEFAULT_POLICY: PolicyInput = {
       create: true,
       read: ['activityid', ...callColumns, 'from', 'to', ...audit],
       write: [...callColumns, 'from', 'to', 'ownerid', 'statecode', 'statuscode'],
-      expand: [...regardingOf('phonecall'), 'phonecall_activity_parties', 'ownerid'],
+      expand: [...regardingOf('phonecall'), 'phonecall_activity_parties', ...owners],
     },
     // who was on a call (Call From, Call To: its party lists), an email or a meeting, read through their
     // <table>_activity_parties; create_record writes a call's with the call
@@ -388,7 +393,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [...regardingOf('email'), 'email_activity_parties', 'ownerid'],
+      expand: [...regardingOf('email'), 'email_activity_parties', ...owners],
     },
     // meetings about the tables above, read only: when, where, about what, and who (its organizer and attendees,
     // appointment_activity_parties)
@@ -404,7 +409,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [...regardingOf('appointment'), 'appointment_activity_parties', 'ownerid'],
+      expand: [...regardingOf('appointment'), 'appointment_activity_parties', ...owners],
     },
     // every activity above as one (ActivityPointer: its activitytypecode says which table), so that what happened
     // on a record is one query, newest first. Only what each of the four lets the model read, and the dates:
@@ -423,7 +428,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'modifiedon',
         'ownerid',
       ],
-      expand: [...regarded.map((t) => `regardingobjectid_${t}`), 'ownerid'],
+      expand: [...regarded.map((t) => `regardingobjectid_${t}`), ...owners],
     },
     // the organisation's duplicate detection rules and their conditions: a create they refuse is answered with
     // the record they matched (tools/support/rule-match.ts)
@@ -443,6 +448,10 @@ export const DEFAULT_POLICY: PolicyInput = {
     systemuser: {
       read: ['systemuserid', 'fullname', 'internalemailaddress', 'title', 'territoryid', 'isdisabled'],
       expand: ['territoryid'],
+    },
+    // teams own records as users do: a team-owned case's owner is found, and named, by its team
+    team: {
+      read: ['teamid', 'name', 'teamtype', 'isdefault', 'description'],
     },
     territory: {
       read: ['territoryid', 'name', 'managerid'],

@@ -85,6 +85,34 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
     expect(navs).toEqual(expect.arrayContaining(['customerid_account', 'customerid_contact', 'parentaccountid']));
   });
 
+  it.skipIf(skip)(
+    "QMETA: an owner's relationship leads to the owner table; owninguser and owningteam to a user's and a team's",
+    async () => {
+      const r = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='account')/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName",
+      );
+      const by = new Map(r.json().value.map((x: any) => [x.ReferencingAttribute, x]));
+      expect(by.get('ownerid')).toMatchObject({
+        ReferencedEntity: 'owner',
+        ReferencingEntityNavigationPropertyName: 'ownerid',
+      });
+      expect(by.get('owninguser')).toMatchObject({
+        ReferencedEntity: 'systemuser',
+        ReferencingEntityNavigationPropertyName: 'owninguser',
+      });
+      expect(by.get('owningteam')).toMatchObject({
+        ReferencedEntity: 'team',
+        ReferencingEntityNavigationPropertyName: 'owningteam',
+      });
+      const owner = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='account')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,Targets&$filter=LogicalName eq 'ownerid'",
+      );
+      expect([...owner.json().value[0].Targets].sort()).toEqual(['systemuser', 'team']);
+    },
+  );
+
   it.skipIf(skip)('FUNC: WhoAmI() returns the caller, its business unit and organisation', async () => {
     const r = await t.api('GET', 'WhoAmI()');
     expect(r.json()).toEqual({

@@ -111,6 +111,34 @@ describe.each(targets)('query contract: $name', ({ open, skip }) => {
     expect(r.json().value.map((x: { accountid: string }) => x.accountid)).toContain(acc.accountid);
   });
 
+  it.skipIf(skip)(
+    "FILTER: an owner's name is read through owninguser or owningteam; ownerid leads to principal, which has none",
+    async () => {
+      // principal EntityType (Web API reference): "Group of undeleted system users and undeleted teams", whose
+      // only property is ownerid; a record's owning user and team are the single-valued owninguser / owningteam
+      const refused = await t.api(
+        'GET',
+        `incidents?$select=title&$filter=${encodeURIComponent("ownerid/fullname eq 'x'")}`,
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.json().error.message).toBe(
+        "Could not find a property named 'fullname' on type 'Microsoft.Dynamics.CRM.principal'.",
+      );
+      const row = (
+        await t.api('GET', 'incidents?$select=title,_ownerid_value,_owninguser_value&$top=1', { headers: ANNOTATIONS })
+      ).json().value[0];
+      const owner = row['_ownerid_value@OData.Community.Display.V1.FormattedValue'];
+      const through =
+        row['_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname'] === 'team'
+          ? 'owningteam/name'
+          : 'owninguser/fullname';
+      const filter = encodeURIComponent(`${through} eq '${owner.replace(/'/g, "''")}'`);
+      const r = await t.api('GET', `incidents?$select=title&$filter=${filter}&$top=5000`);
+      expect(r.status).toBe(200);
+      expect(r.json().value.map((x: { incidentid: string }) => x.incidentid)).toContain(row.incidentid);
+    },
+  );
+
   it.skipIf(skip)('FILTER: any() and all() over a collection-valued navigation property', async () => {
     const any = await t.api(
       'GET',

@@ -28,6 +28,7 @@ const ALLOWED = [
   'duplicaterule',
   'duplicaterulecondition',
   'systemuser',
+  'team',
   'territory',
   'transactioncurrency',
   'organization',

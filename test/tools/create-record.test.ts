@@ -945,7 +945,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
       /^- task\.regardingobjectid 'No Such Company Anywhere' is neither a record id \(GUID\) nor the name of a record in account, contact/,
     );
     expect(said[2]).toMatch(
-      /^- task\.ownerid 'No Such Person' is neither a user id \(GUID\) nor the full name of a user\./,
+      /^- task\.ownerid 'No Such Person' is neither a user or team id \(GUID\) nor the name of a user or team\./,
     );
     expect(posts(since)).toEqual([]);
     // one fault is answered as it always was

@@ -67,6 +67,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'phonecall',
       'systemuser',
       'task',
+      'team',
       'territory',
       'transactioncurrency',
     ]);

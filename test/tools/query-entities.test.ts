@@ -629,6 +629,47 @@ describe('query_entities', () => {
     expect(textOf(cursor)).toContain('"top": 0 returns no rows, so there is nothing to continue.');
   });
 
+  it("an owner given a name is a user or a team: a team's cases by its name, in every form a name is given", async () => {
+    const team = emu.rows('team').find((t) => t.name === 'Customer Service')!;
+    const ownerOf = (c: Record<string, unknown>) => (c.ownerid as { id: string }).id;
+    const queued = emu
+      .rows('incident')
+      .filter((c) => ownerOf(c) === team.teamid)
+      .map((c) => String(c.incidentid))
+      .sort();
+    expect(queued.length).toBeGreaterThan(0);
+    const ids = (r: { structuredContent: { records: { id: string }[] } }) =>
+      r.structuredContent.records.map((x) => x.id).sort();
+    for (const args of [
+      { where: { ownerid: 'Customer Service' } },
+      { where: { ownerid: { startswith: 'customer serv' } } },
+      { filter: "ownerid/name eq 'Customer Service'" },
+    ]) {
+      const r = await h.call('query_entities', {
+        entity: 'incident',
+        select: ['title', 'ownerid'],
+        top: 5000,
+        ...args,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r), JSON.stringify(args)).toEqual(queued);
+      // each says which kind of owner it is, and its name
+      expect(r.structuredContent.records[0].ownerid).toEqual({
+        id: team.teamid,
+        name: 'Customer Service',
+        entity: 'team',
+      });
+    }
+    // what a team does not own, by its name: compared by the team's id, so a user's case is in whatever its user
+    const others = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      where: { ownerid: { ne: 'Customer Service' } },
+      top: 5000,
+    });
+    expect(others.structuredContent.records).toHaveLength(emu.rows('incident').length - queued.length);
+  });
+
   it("a lookup given a name is matched by the related record's name: a user's full name, an account's name", async () => {
     const users = emu.rows('systemuser');
     const owner = users.find((u) =>
@@ -766,7 +807,7 @@ describe('query_entities', () => {
       [
         { entity: 'task', filter: "statecode eq 0 and Microsoft.Dynamics.CRM.EqualUserId(PropertyName='ownerid')" },
         'Microsoft.Dynamics.CRM.EqualUserId in the filter',
-        "compare with its name or id: ownerid/fullname eq '<full name>', or ownerid eq <id>",
+        "compare with its name or id: ownerid/name eq '<full name>', or ownerid eq <id>",
       ],
       [
         {
@@ -774,7 +815,7 @@ describe('query_entities', () => {
           filter: "Account_Tasks/any(t: Microsoft.Dynamics.CRM.NotEqualUserId(PropertyName='ownerid'))",
         },
         'Microsoft.Dynamics.CRM.NotEqualUserId in the filter',
-        "compare with its name or id: ownerid/fullname eq '<full name>', or ownerid eq <id>",
+        "compare with its name or id: ownerid/name eq '<full name>', or ownerid eq <id>",
       ],
     ] as const) {
       const r = await h.call('query_entities', args);

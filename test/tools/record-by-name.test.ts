@@ -571,9 +571,23 @@ describe('get_record without a table: the record found in any table', () => {
       id: contact.contactid,
       record: { fullname: contact.fullname, emailaddress1: contact.emailaddress1 },
     });
-    expect(tablesAsked(since)).toEqual(['accounts', 'contacts', 'incidents', 'leads', 'opportunities', 'systemusers']);
+    expect(tablesAsked(since)).toEqual([
+      'accounts',
+      'contacts',
+      'incidents',
+      'leads',
+      'opportunities',
+      'systemusers',
+      'teams',
+    ]);
     const user = await h.call('get_record', { id: 'alex wilber', select: ['fullname'] });
     expect(user.structuredContent).toMatchObject({ entity: 'systemuser', record: { fullname: 'Alex Wilber' } });
+    // a team is named as a user is: the queue that owns a case
+    const team = await h.call('get_record', { id: 'Customer Service', select: ['name', 'teamtype'] });
+    expect(team.structuredContent).toMatchObject({
+      entity: 'team',
+      record: { name: 'Customer Service', teamtype: 'Owner (0)' },
+    });
   });
 
   it("a case by its number, and a record by its id alone: the table that has it (an activity's too)", async () => {
@@ -599,12 +613,12 @@ describe('get_record without a table: the record found in any table', () => {
     // a name in no table: how to look in each, and where activities are found (by subject, not looked for here)
     const nowhere = await h.call('get_record', { id: 'Follow-up about the renewal' });
     expect(textOf(nowhere)).toContain(
-      'How to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}), or on contact (fullname), lead (fullname), opportunity (name), incident (title), systemuser (fullname) alike, and pass its id. An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer',
+      'How to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}), or on contact (fullname), lead (fullname), opportunity (name), incident (title), systemuser (fullname), team (name) alike, and pass its id. An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer',
     );
     // a number no case or account has is looked for as a name, and said to be neither
     const unknown = await h.call('get_record', { id: 'CAS-99999-ZZZZZZ' });
     expect(textOf(unknown)).toMatch(
-      /^Error \(bad_input\): No case or account has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident or user\./,
+      /^Error \(bad_input\): No case or account has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident, user or team\./,
     );
     expect(textOf(unknown)).toContain(
       "How to fix: Check the number (a case's ticketnumber, an account's accountnumber) with the user, or find the record with query_entities (e.g. on incident",
@@ -879,7 +893,7 @@ describe('get_record without a table: the record found in any table', () => {
       const r = await narrow.call('get_record', { id: String(contact.fullname) });
       expect(textOf(r)).toMatch(
         new RegExp(
-          `^Error \\(bad_input\\): id '${contact.fullname}' is neither a record id \\(GUID\\) nor the name of a record in account, lead, opportunity, incident or user\\.`,
+          `^Error \\(bad_input\\): id '${contact.fullname}' is neither a record id \\(GUID\\) nor the name of a record in account, lead, opportunity, incident, user or team\\.`,
         ),
       );
       expect(tablesAsked(since)).not.toContain('contacts');

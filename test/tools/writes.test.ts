@@ -783,7 +783,12 @@ describe('write tools: create_lead, create_case, update_record', () => {
       const to = named.find((u) => u.systemuserid !== (row.ownerid as { id: string }).id)!;
       const r = await h.call('update_record', { entity, id: row[key], values: { ownerid: to.fullname } });
       expect(r.isError, textOf(r)).toBeFalsy();
-      expect(r.structuredContent.changed.ownerid).toEqual({ id: to.systemuserid, name: to.fullname });
+      // (an owner may be a user or a team: which one is said)
+      expect(r.structuredContent.changed.ownerid).toEqual({
+        id: to.systemuserid,
+        name: to.fullname,
+        entity: 'systemuser',
+      });
       const now = emu.rows(entity).find((x) => x[key] === row[key])!;
       expect((now.ownerid as { id: string }).id).toBe(to.systemuserid);
     }
@@ -799,11 +804,33 @@ describe('write tools: create_lead, create_case, update_record', () => {
         values: { ownerid: shape(to.fullname) },
       });
       expect(r.isError, textOf(r)).toBeFalsy();
-      expect(r.structuredContent.changed.ownerid).toEqual({ id: to.systemuserid, name: to.fullname });
+      expect(r.structuredContent.changed.ownerid).toEqual({
+        id: to.systemuserid,
+        name: to.fullname,
+        entity: 'systemuser',
+      });
       expect((emu.rows('incident').find((x) => x.incidentid === kase.incidentid)!.ownerid as { id: string }).id).toBe(
         to.systemuserid,
       );
     }
+    // an owner may be a team: a case handed back to the support team's queue by the team's name is the team's,
+    // bound as /teams(<id>), and has no owning user (owningteam is set instead, as Dataverse keeps it)
+    const queue = emu.rows('team').find((t) => t.name === 'Customer Service')!;
+    const back = await h.call('update_record', {
+      entity: 'incident',
+      id: kase.incidentid,
+      values: { ownerid: 'Customer Service' },
+    });
+    expect(back.isError, textOf(back)).toBeFalsy();
+    expect(back.structuredContent.changed.ownerid).toEqual({
+      id: queue.teamid,
+      name: 'Customer Service',
+      entity: 'team',
+    });
+    const queued = emu.rows('incident').find((x) => x.incidentid === kase.incidentid)!;
+    expect(queued.ownerid).toEqual({ id: queue.teamid, entity: 'team' });
+    expect(queued.owningteam).toEqual({ id: queue.teamid, entity: 'team' });
+    expect(queued.owninguser).toBeNull();
     // the table named is the one looked in: no contact has an account's name (a case's customer is either)
     const account = emu.rows('account')[2]!;
     const contacted = await h.call('update_record', {
@@ -827,7 +854,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const first = String(to.fullname).split(' ')[0];
     const part = await h.call('update_record', { entity: 'incident', id: kase.incidentid, values: { ownerid: first } });
     expect(textOf(part)).toContain(
-      `incident.ownerid '${first}' is neither a user id (GUID) nor the full name of a user.`,
+      `incident.ownerid '${first}' is neither a user or team id (GUID) nor the name of a user or team.`,
     );
     expect(textOf(part)).toContain(`${to.fullname} (systemuser) — ${to.systemuserid}`);
     expect(patchesSince(since)).toEqual([]);
@@ -1228,7 +1255,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(textOf(both).split('\n').slice(0, 3)).toEqual([
       'Error (bad_input): 2 values for an incident cannot be written:',
-      expect.stringMatching(/^- incident\.ownerid 'Nobody Of That Name' is neither a user id/),
+      expect.stringMatching(/^- incident\.ownerid 'Nobody Of That Name' is neither a user or team id/),
       '- incident.title (Case Title) is required in Dynamics: it cannot be emptied. Give it a new value, or leave it out of "values".',
     ]);
     expect(patchesSince(sent)).toEqual([]);

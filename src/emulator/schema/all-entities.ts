@@ -18,10 +18,11 @@ import {
   phonecall,
   systemuser,
   task,
+  team,
   territory,
   transactioncurrency,
 } from './entities.js';
-import type { EntityDef } from './types.js';
+import { type EntityDef, PRINCIPAL } from './types.js';
 
 /** 1:N relationships by their documented (or Dataverse-style) collection-valued navigation names. */
 const ONE_TO_MANY: [string, string, string, string][] = [
@@ -35,10 +36,15 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['contact', 'contact_customer_contacts', 'contact', 'parentcustomerid'],
   ['contact', 'opportunity_customer_contacts', 'opportunity', 'customerid'],
   ['contact', 'incident_customer_contacts', 'incident', 'customerid'],
-  ['systemuser', 'user_accounts', 'account', 'ownerid'],
-  ['systemuser', 'user_opportunities', 'opportunity', 'ownerid'],
-  ['systemuser', 'user_leads', 'lead', 'ownerid'],
-  ['systemuser', 'user_incidents', 'incident', 'ownerid'],
+  // the records a user or a team owns (Dataverse's user_accounts and team_accounts follow owninguser and owningteam)
+  ['systemuser', 'user_accounts', 'account', 'owninguser'],
+  ['systemuser', 'user_opportunities', 'opportunity', 'owninguser'],
+  ['systemuser', 'user_leads', 'lead', 'owninguser'],
+  ['systemuser', 'user_incidents', 'incident', 'owninguser'],
+  ['team', 'team_accounts', 'account', 'owningteam'],
+  ['team', 'team_opportunities', 'opportunity', 'owningteam'],
+  ['team', 'team_leads', 'lead', 'owningteam'],
+  ['team', 'team_incidents', 'incident', 'owningteam'],
   ['territory', 'territory_accounts', 'account', 'territoryid'],
   ['territory', 'territory_system_users', 'systemuser', 'territoryid'],
   // each table's notes (its <Table>_Annotation relationship, as in Microsoft's samples: $expand=Account_Annotation)
@@ -106,6 +112,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   activityparty,
   activitypointer,
   systemuser,
+  team,
   territory,
   transactioncurrency,
   businessunit,
@@ -119,6 +126,17 @@ function link(entities: EntityDef[]): void {
   for (const e of entities) {
     for (const a of e.attributes) {
       if (!a.targets) continue;
+      if (a.type === 'Owner') {
+        // an owner's one relationship is to the owner table (the principal type, a user or a team): its
+        // navigation property is the column's name, and through it only the owner's id can be read
+        e.manyToOne.push({
+          navigationProperty: a.logicalName,
+          attribute: a.logicalName,
+          target: PRINCIPAL,
+          schemaName: `owner_${e.entitySetName}`,
+        });
+        continue;
+      }
       for (const target of a.targets) {
         if (!byName.has(target)) continue;
         // Polymorphic lookups (Customer, or a Lookup of several tables such as a note's objectid) get one

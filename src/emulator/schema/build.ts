@@ -77,7 +77,17 @@ export function systemColumns(userOwned: boolean): AttributeDef[] {
     c.validForUpdate = false;
   }
   if (userOwned)
-    cols.push(attr('ownerid', 'Owner', 'Owner', { targets: ['systemuser'], requiredLevel: 'SystemRequired' }));
+    cols.push(
+      // a record's owner is a user or a team (the principal type); which of them is also in the read-only
+      // owninguser or owningteam, and only those two are lookups a query can follow to the owner's columns
+      attr('ownerid', 'Owner', 'Owner', { targets: ['systemuser', 'team'], requiredLevel: 'SystemRequired' }),
+      attr('owninguser', 'Owning User', 'Lookup', {
+        targets: ['systemuser'],
+        validForCreate: false,
+        validForUpdate: false,
+      }),
+      attr('owningteam', 'Owning Team', 'Lookup', { targets: ['team'], validForCreate: false, validForUpdate: false }),
+    );
   return cols;
 }
 

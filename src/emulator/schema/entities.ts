@@ -724,6 +724,34 @@ export const systemuser = entity({
   ],
 });
 
+/**
+ * Teams ("Team table/entity reference"): a group of users that can own records as a user does, so a record's
+ * owner (ownerid) is a user or a team. Every business unit has a default team named after it (isdefault); an
+ * owner team (teamtype 0) is what owns records in sales and service queues.
+ */
+export const team = entity({
+  logicalName: 'team',
+  entitySetName: 'teams',
+  schemaName: 'Team',
+  displayName: 'Team',
+  displayCollectionName: 'Teams',
+  primaryName: 'name',
+  ownershipType: 'BusinessOwned',
+  objectTypeCode: 9,
+  attributes: [
+    str('name', 'Team Name', 160, 'SystemRequired'),
+    picklist('teamtype', 'Team Type', [
+      [0, 'Owner'],
+      [1, 'Access'],
+      [2, 'Microsoft Entra ID Security Group'],
+      [3, 'Microsoft Entra ID Office Group'],
+    ]),
+    bool('isdefault', 'Is Default'),
+    memo('description', 'Description'),
+    lookup('businessunitid', 'Business Unit', ['businessunit'], 'SystemRequired'),
+  ],
+});
+
 export const territory = entity({
   logicalName: 'territory',
   entitySetName: 'territories',

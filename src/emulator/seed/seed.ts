@@ -50,6 +50,9 @@ export const USD_ID = 'a1b2c3d4-0000-4000-8000-00000000d011';
 /** A second currency, so that totals must go through the base-currency columns to be right */
 export const EUR_ID = 'a1b2c3d4-0000-4000-8000-00000000e022';
 export const ROOT_BUSINESS_UNIT_ID = 'a1b2c3d4-0000-4000-8000-0000000b0001';
+/** The root business unit's default team and the support team that owns the queue of low-priority cases. */
+export const DEFAULT_TEAM_ID = 'a1b2c3d4-0000-4000-8000-0000000e0001';
+export const SERVICE_TEAM_ID = 'a1b2c3d4-0000-4000-8000-0000000e0002';
 /** euros per US dollar (the base currency) */
 export const EUR_RATE = 0.92;
 const RATES: Record<string, number> = { [USD_ID]: 1, [EUR_ID]: EUR_RATE };
@@ -594,6 +597,37 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
           addressused: activity === 'email' ? (party.address ?? null) : null,
         });
     }
+  // Teams (last of all, so that everything above is drawn as before): the root business unit's default team,
+  // named after it as Dataverse names it, and an owner team that holds the low-priority open cases until an
+  // agent takes one: a record's owner is a user or a team, and a team-owned case has no owning user
+  const unit = { id: ROOT_BUSINESS_UNIT_ID, entity: 'businessunit' };
+  add(
+    'team',
+    { name: 'Contoso', teamtype: 0, isdefault: true, description: null, businessunitid: unit },
+    {
+      id: DEFAULT_TEAM_ID,
+    },
+  );
+  add(
+    'team',
+    {
+      name: 'Customer Service',
+      teamtype: 0,
+      isdefault: false,
+      description: 'Low-priority cases wait here until an agent takes one.',
+      businessunitid: unit,
+    },
+    { id: SERVICE_TEAM_ID },
+  );
+  const queue = Object.freeze({ id: SERVICE_TEAM_ID, entity: 'team' });
+  const open = [...cases.rows].filter(([, c]) => c.statecode === 0);
+  const low = open.filter(([, c]) => c.prioritycode === 3);
+  // a small organisation may have no low-priority case open: its newest open case waits in the queue instead
+  const newest = open.reduce<(typeof open)[number] | undefined>(
+    (a, b) => (!a || String(b[1].createdon) > String(a[1].createdon) ? b : a),
+    undefined,
+  );
+  for (const [id, c] of low.length ? low : newest ? [newest] : []) cases.put(id, { ...c, ownerid: queue });
   return count;
 }
 

@@ -23,6 +23,8 @@ const SHARED = [
   'createdby',
   'modifiedby',
   'ownerid',
+  'owninguser',
+  'owningteam',
   'versionnumber',
 ] as const;
 

@@ -50,6 +50,17 @@ export function isLookupRef(v: unknown): v is LookupRef {
 }
 
 /**
+ * A record's owner is a user or a team (ownerid); Dataverse keeps which in owninguser or owningteam, the other
+ * empty, and a query reaches the owner's name only through them. Set wherever a row is written, so no write
+ * (a create, an assignment, the seed) can leave them behind ownerid.
+ */
+function ownedBy(row: Row): void {
+  const owner = row.ownerid;
+  row.owninguser = isLookupRef(owner) && owner.entity === 'systemuser' ? owner : null;
+  row.owningteam = isLookupRef(owner) && owner.entity === 'team' ? owner : null;
+}
+
+/**
  * One table's rows. Keeps a lazily rebuilt sorted id list so that paging a large table in primary-key
  * order (the default order) costs a binary search per page rather than a sort.
  */
@@ -59,13 +70,19 @@ export class Table {
   /** the rows in the order of `sorted`, rebuilt after any write (a replaced row is a new object) */
   private sortedRowList: Row[] | null = null;
 
-  constructor(readonly def: EntityDef) {}
+  /** whether rows carry owninguser and owningteam beside ownerid (the user-owned tables) */
+  private readonly owned: boolean;
+
+  constructor(readonly def: EntityDef) {
+    this.owned = def.attributes.some((a) => a.logicalName === 'owningteam');
+  }
 
   get(id: string): Row | undefined {
     return this.rows.get(id);
   }
 
   put(id: string, row: Row): void {
+    if (this.owned) ownedBy(row);
     if (!this.rows.has(id)) this.sorted = null;
     this.sortedRowList = null;
     this.rows.set(id, row);

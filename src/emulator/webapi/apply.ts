@@ -1,6 +1,6 @@
 import type { AggregateItem, ApplyStep } from '../../odata/ast.js';
 import { isLookup } from '../schema/index.js';
-import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { type AttributeDef, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { columnReader } from '../store/column-reader.js';
 import { isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
@@ -23,6 +23,7 @@ function column(env: QueryEnv, entity: EntityDef, path: string[]): Column {
   if (path.length === 2) {
     const nav = entity.manyToOne.find((m) => m.navigationProperty === path[0]);
     if (!nav) throw unknownProperty(path[0]!, entity.logicalName);
+    if (nav.target === PRINCIPAL) throw unknownProperty(path[1]!, 'principal');
     const target = env.schema.entity(nav.target)!;
     const attr = env.schema.attribute(target, path[1]!);
     if (!attr || isLookup(attr)) throw unknownProperty(path[1]!, target.logicalName);

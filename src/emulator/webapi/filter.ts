@@ -1,7 +1,7 @@
 import type { Compare, Expr, FunctionCall, Literal } from '../../odata/ast.js';
 import { parseLiteral } from '../../odata/parser.js';
 import { isLookup, type Schema } from '../schema/index.js';
-import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { type AttributeDef, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { columnReader } from '../store/column-reader.js';
 import { isLookupRef, type Row, type Value } from '../store/store.js';
 import { badRequest, DataverseError, unknownProperty } from './errors.js';
@@ -131,6 +131,8 @@ export class FilterCompiler {
           );
         throw unknownProperty(seg, current.logicalName);
       }
+      // through the owner (type principal) only its id can be read: its name is the owning user's or team's
+      if (nav.target === PRINCIPAL) throw unknownProperty(segments[i + 1]!, 'principal');
       hops.push({ attribute: nav.attribute, target: nav.target });
       current = this.schema.entity(nav.target)!;
     }

@@ -2,7 +2,7 @@ import type { Expr } from '../../odata/ast.js';
 import { parseExpand, parseFilter, parseSelect } from '../../odata/parser.js';
 import { stableGuid } from '../schema/build.js';
 import type { Schema } from '../schema/index.js';
-import type { AttributeDef, AttributeType, EntityDef } from '../schema/types.js';
+import { type AttributeDef, type AttributeType, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { badRequest, DataverseError, resourceNotFound } from './errors.js';
 
 // QMETA, RMETA, COLDEF, ATTRMETA: the JSON shapes of EntityDefinitions, attributes, option sets and relationships.
@@ -139,7 +139,7 @@ function relationships(schema: Schema, entity: EntityDef, kind: 'ManyToOne' | 'O
     SchemaName: navN ?? `${referencing.logicalName}_${attribute}_${referenced}`,
     RelationshipType: 'OneToManyRelationship',
     ReferencedEntity: referenced,
-    ReferencedAttribute: `${referenced}id`,
+    ReferencedAttribute: referenced === PRINCIPAL ? 'ownerid' : `${referenced}id`,
     ReferencingEntity: referencing.logicalName,
     ReferencingAttribute: attribute,
     ReferencedEntityNavigationPropertyName: navN,
@@ -147,10 +147,16 @@ function relationships(schema: Schema, entity: EntityDef, kind: 'ManyToOne' | 'O
   });
   if (kind === 'ManyToOne') {
     for (const m of entity.manyToOne) {
-      const back = schema
-        .entity(m.target)!
-        .oneToMany.find((o) => o.referencingEntity === entity.logicalName && o.referencingAttribute === m.attribute);
-      rows.push(make(entity, m.attribute, m.target, m.navigationProperty, back?.navigationProperty ?? null));
+      // the owner's relationship is named as the principal type's collection (owner_accounts)
+      const back =
+        m.target === PRINCIPAL
+          ? m.schemaName
+          : schema
+              .entity(m.target)!
+              .oneToMany.find(
+                (o) => o.referencingEntity === entity.logicalName && o.referencingAttribute === m.attribute,
+              )?.navigationProperty;
+      rows.push(make(entity, m.attribute, m.target, m.navigationProperty, back ?? null));
     }
   } else {
     for (const o of entity.oneToMany) {

@@ -2,8 +2,8 @@ import type { ExpandItem } from '../../odata/ast.js';
 import { ODataSyntaxError } from '../../odata/errors.js';
 import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from '../../odata/parser.js';
 import type { Schema } from '../schema/index.js';
-import type { EntityDef } from '../schema/types.js';
-import type { Row, Store } from '../store/store.js';
+import { type EntityDef, PRINCIPAL } from '../schema/types.js';
+import { isLookupRef, type Row, type Store } from '../store/store.js';
 import { closeIncident, closeOpportunity, qualifyLead } from './actions.js';
 import { runApply } from './apply.js';
 import type { DuplicateRule } from './duplicate-rules.js';
@@ -405,9 +405,12 @@ export class WebApi {
       assertPrivilege(caller.role, entity, 'read', caller.userId);
       const row = table.get(id);
       if (!row) throw notFound(entity.logicalName, id);
-      const target = this.ctx.schema.entity(single.target)!;
-      const related = env.related(row[single.attribute], single.target);
-      if (!related) return { status: 204, headers: {} };
+      // the owner is the user or team row itself (the principal type's derived types)
+      const value = row[single.attribute];
+      const targetName = single.target === PRINCIPAL && isLookupRef(value) ? value.entity : single.target;
+      const target = this.ctx.schema.entity(targetName);
+      const related = env.related(value, targetName);
+      if (!target || !related) return { status: 204, headers: {} };
       const body = shapeRow(
         shapeCtx(false),
         target,

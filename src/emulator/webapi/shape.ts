@@ -1,7 +1,7 @@
 import type { ExpandItem } from '../../odata/ast.js';
 import { expandToOData, filterToOData, orderByToOData } from '../../odata/serialize.js';
 import { isLookup } from '../schema/index.js';
-import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { type AttributeDef, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { guidKey, isLookupRef, type Row, type Value } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { badRequest, DataverseError, unknownProperty } from './errors.js';
@@ -152,6 +152,17 @@ function expandInto(
         '0x80060888',
         'Only $select and $filter clause can be provided while doing $expand on many-to-one relationship or nested one-to-many relationship.',
       );
+    if (single.target === PRINCIPAL) {
+      // the owner's type is principal, whose one property is ownerid: any other is refused as on a filter
+      // (GUESS: the owner expanded is its id and derived type only; Microsoft documents no example)
+      const other = item.select?.find((c) => c.toLowerCase() !== 'ownerid');
+      if (other || item.expand?.length || item.ref) throw unknownProperty(other ?? item.property, 'principal');
+      const v = row[single.attribute];
+      out[item.property] = isLookupRef(v)
+        ? { '@odata.type': `#Microsoft.Dynamics.CRM.${v.entity}`, ownerid: v.id }
+        : null;
+      return;
+    }
     const target = env.schema.entity(single.target)!;
     const related = env.related(row[single.attribute], single.target);
     if (item.ref) {

@@ -1,5 +1,5 @@
 import { isLookup } from '../schema/index.js';
-import type { AttributeDef, EntityDef } from '../schema/types.js';
+import { type AttributeDef, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { USD_ID } from '../seed/seed.js';
 import { applyCurrency } from '../store/currency.js';
 import type { LookupRef, Row, Value } from '../store/store.js';
@@ -175,10 +175,13 @@ function readBody(
         continue;
       }
       const ref = parseBind(ctx, entity, nav, raw);
-      if (ref.entity !== m2o.target)
+      // an owner binds to any of its column's targets (/systemusers(…) or /teams(…))
+      const targets =
+        m2o.target === PRINCIPAL ? (schema.attribute(entity, m2o.attribute)?.targets ?? []) : [m2o.target];
+      if (!targets.includes(ref.entity))
         throw payloadError(
           entity.logicalName,
-          `'${nav}' refers to a ${m2o.target}, but '${String(raw)}' is a ${ref.entity}.`,
+          `'${nav}' refers to a ${targets.join(' or a ')}, but '${String(raw)}' is a ${ref.entity}.`,
         );
       const target = ctx.env.store.table(ref.entity);
       if (!target.get(ref.id)) throw notFound(ref.entity, ref.id);
@@ -331,6 +334,7 @@ function createDeep(
 ): void {
   const { schema, store } = ctx.env;
   const m2o = parent.manyToOne.find((m) => m.navigationProperty === nav);
+  if (m2o?.target === PRINCIPAL) throw noSuchProperty(parent.logicalName, nav);
   if (m2o) {
     const child = createRow(ctx, schema.entity(m2o.target)!, records[0]!);
     const row = store.table(parent.logicalName).get(parentId)!;
