@@ -8,7 +8,7 @@ import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
-import { userNamed } from './support/lookup-names.js';
+import { ownerNamed } from './support/lookup-names.js';
 import { anyCase } from './support/schemas.js';
 import { FORMATTED } from './support/shape.js';
 
@@ -237,7 +237,7 @@ export const pipelineSummary = defineTool({
       );
     }
     if (from > to) throw badInput(`"from" (${from}) is after "to" (${to}).`, 'Swap them.');
-    const ownerId = args.ownerId ? await userNamed(ctx, args.ownerId, 'ownerId') : undefined;
+    const ownerId = args.ownerId ? await ownerNamed(ctx, args.ownerId, 'ownerId') : undefined;
     const period = { from, to, label: !args.from && !args.to ? fq.label : `${from} to ${to}` };
     const where: Condition = {
       and: [

@@ -153,7 +153,30 @@ describe('pipeline_summary', () => {
       'this server signs in to Dynamics as an application, so "me" would be that application',
     );
     const nobody = await h.call('pipeline_summary', { from, to, ownerId: 'Nobody Here' });
-    expect(textOf(nobody)).toContain("ownerId 'Nobody Here' is neither a user id (GUID) nor the full name of a user.");
+    expect(textOf(nobody)).toContain(
+      "ownerId 'Nobody Here' is neither a user or team id (GUID) nor the name of a user or team.",
+    );
+    // an owner may be a team: its pipeline by the team's name (a deal handed to it, then handed back)
+    const deal = open[0]!;
+    const seller = (deal.ownerid as { id: string }).id;
+    const handed = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      values: { ownerid: 'Customer Service' },
+    });
+    expect(handed.isError, textOf(handed)).toBeFalsy();
+    try {
+      const team = await h.call('pipeline_summary', { from, to, ownerId: 'Customer Service' });
+      expect(team.isError, textOf(team)).toBeFalsy();
+      expect(team.structuredContent.totals.count).toBe(1);
+      expect(team.structuredContent.topDeals.map((d: { id: string }) => d.id)).toEqual([deal.opportunityid]);
+    } finally {
+      await h.call('update_record', {
+        entity: 'opportunity',
+        id: String(deal.opportunityid),
+        values: { ownerid: { entity: 'systemuser', id: seller } },
+      });
+    }
   });
 
   it('adds up in the base currency: a euro deal counts at its value in dollars, and shows its own amount', async () => {

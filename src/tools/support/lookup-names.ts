@@ -61,6 +61,15 @@ export async function userNamed(ctx: ToolContext, given: string, what: string): 
 }
 
 /**
+ * An owner a text names: a user as userNamed finds one, or a team by its name (a record's owner is either: a
+ * sales team's pipeline is asked for by the team's name). Its id.
+ */
+export async function ownerNamed(ctx: ToolContext, given: string, what: string): Promise<string> {
+  if (guidOrUndefined(given) || ME.test(given.trim())) return userNamed(ctx, given, what);
+  return (await recordNamed(ctx, ['systemuser', 'team'], given.trim(), what)).id;
+}
+
+/**
  * The one record of `tables` whose primary name is `name` (Dataverse compares text without case). Several
  * are refused, listed with their ids; none is refused, saying how to look for it. Read through the policy
  * like any query: only tables whose primary name the model may read are asked, unless the caller has asked
