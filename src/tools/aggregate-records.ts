@@ -43,6 +43,8 @@ import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { toCondition } from './support/where.js';
 
+/** The alias of the count a time series of sums asks beside them (not shown): see aggregate_records' run. */
+const RECORDS = 'dmcp_records';
 const METHOD: Record<Exclude<Op, 'count'>, AggregateMethod> = {
   sum: 'sum',
   avg: 'average',
@@ -185,10 +187,10 @@ export const aggregateRecords = defineTool({
       ? await lookupValuesAsIds(ctx, model.logicalName, toCondition(where.data))
       : undefined;
     // a new step each time: the client puts the conditions in front of the steps it is given
-    const steps = (): ApplyStep[] => [
+    const steps = (list = items): ApplyStep[] => [
       plain.length
-        ? { kind: 'groupby', paths: plain.map((g) => [g.name]), aggregate: items, pos: 0 }
-        : { kind: 'aggregate', items, pos: 0 },
+        ? { kind: 'groupby', paths: plain.map((g) => [g.name]), aggregate: list, pos: 0 }
+        : { kind: 'aggregate', items: list, pos: 0 },
     ];
     const first = aliases[0]!;
     const readable = (e: string, c: string) => ctx.policy.canRead(e, c);
@@ -198,6 +200,15 @@ export const aggregateRecords = defineTool({
     let order: string;
     const period = dated[0]?.period;
     if (period) {
+      // each period's records counted, asked or not, where a sum is asked (one more measure in the same
+      // request): Dynamics' sum over none is empty, as over records that all lack the value, and only the
+      // count tells a month without wins (0) from wins without amounts (empty)
+      const counter = items.find((i) => i.method === 'count');
+      const counted =
+        !plain.length && !counter && items.some((i) => i.method === 'sum')
+          ? [...items, { path: null, method: 'count' as const, alias: RECORDS, pos: items.length }]
+          : items;
+      const countedAs = counter?.alias ?? RECORDS;
       const calendar = await ctx.client.calendar.get();
       const per = await aggregatePerPeriod(ctx.client, model.logicalName, period.column, period.unit, {
         where: conditions,
@@ -205,7 +216,7 @@ export const aggregateRecords = defineTool({
         fiscal: calendar,
         span: askedSpan(conditions, period.column.logicalName, calendar, !!filter),
         signal: ctx.signal,
-        run: (w) => ctx.client.aggregate(model.logicalName, steps(), { signal: ctx.signal, where: w, filter }),
+        run: (w) => ctx.client.aggregate(model.logicalName, steps(counted), { signal: ctx.signal, where: w, filter }),
         progress: (done, total) => ctx.progress(done, total, `${done} of ${total} ${period.unit}s`),
       });
       const key = dated[0]!.label;
@@ -213,8 +224,13 @@ export const aggregateRecords = defineTool({
         // one total per period: a period without records has none from Dynamics, and is still a period
         const got = rows.length || plain.length ? rows : [{}];
         const out = got.map((r) => ({ [key]: p.label, ...shape(model, r, plain, aliases, readable) }));
+        // a period without records counts none and adds up to nothing: 0, as a chart of revenue per month
+        // shows a month without wins (an average, a least or a greatest of nothing stays empty); a period
+        // whose records all lack the value keeps Dynamics' empty sum
+        const none = !plain.length && !Number(rows[0]?.[countedAs] ?? 0);
         if (!plain.length)
-          for (const o of out) for (const i of items) if (i.method.startsWith('count')) o[i.alias] ??= 0;
+          for (const o of out)
+            for (const i of items) if (i.method.startsWith('count') || (none && i.method === 'sum')) o[i.alias] ??= 0;
         const empty = out.every((o) => aliases.every((a) => !o[a]));
         return { period: p, rows: edge && empty ? [] : out.sort(largestFirst) };
       });
