@@ -82,6 +82,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     return ref;
   };
 
+  const owned = (owner: Row[string]) => ({ ownerid: owner, owninguser: owner, owningteam: null });
   const add = (logical: string, fields: Row, opts: { id?: string; createdDaysAgo?: number; owner?: string } = {}) => {
     const def = schema.entity(logical)!;
     const table = store.table(logical);
@@ -105,8 +106,10 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       // in the literal, not assigned afterwards: rows keep V8's fast property layout (a keyed store of new
       // properties on a 25-property row turns it into a dictionary: more memory and slower reads)
       ...currencyValues(def, fields, (id) => RATES[id]),
+      // the owner, and the owning user it is (the store keeps owninguser and owningteam beside ownerid), in the
+      // literal for the same reason
+      ...(def.ownershipType === 'UserOwned' ? owned(userRef(opts.owner ?? admin.systemuserid)) : {}),
     };
-    if (def.ownershipType === 'UserOwned') row.ownerid = userRef(opts.owner ?? admin.systemuserid);
     if ('firstname' in fields || 'lastname' in fields)
       row.fullname = [fields.firstname, fields.lastname].filter(Boolean).join(' ');
     table.put(id, row);

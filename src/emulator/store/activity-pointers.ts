@@ -7,27 +7,6 @@ import type { Derived, Row } from './store.js';
  */
 const ACTIVITIES = new Set(['task', 'phonecall', 'email', 'appointment', 'incidentresolution', 'opportunityclose']);
 
-/** The columns an ActivityPointer row shares with its activity (the rest are the activity's own). */
-const SHARED = [
-  'subject',
-  'description',
-  'scheduledstart',
-  'scheduledend',
-  'actualend',
-  'actualdurationminutes',
-  'prioritycode',
-  'regardingobjectid',
-  'statecode',
-  'createdon',
-  'modifiedon',
-  'createdby',
-  'modifiedby',
-  'ownerid',
-  'owninguser',
-  'owningteam',
-  'versionnumber',
-] as const;
-
 /**
  * ActivityPointer as Dataverse keeps it: one row per activity, with the same ActivityId and the activity's
  * table as ActivityTypeCode ("Whenever you create an activity record … a corresponding activity pointer record
@@ -36,9 +15,30 @@ const SHARED = [
 export const ACTIVITY_POINTERS: Derived = {
   target: 'activitypointer',
   sources: ACTIVITIES,
+  // the columns an ActivityPointer row shares with its activity (the rest are the activity's own), in one literal:
+  // a row built by a store per column, with the owner's owninguser and owningteam too, took ~140 MB more for the
+  // seeded organisation's activities than one whose properties V8 lays out together
   project(source: string, row: Row): Row {
-    const out: Row = { activityid: row.activityid ?? null, activitytypecode: source };
-    for (const c of SHARED) out[c] = row[c] ?? null;
-    return out;
+    return {
+      activityid: row.activityid ?? null,
+      activitytypecode: source,
+      subject: row.subject ?? null,
+      description: row.description ?? null,
+      scheduledstart: row.scheduledstart ?? null,
+      scheduledend: row.scheduledend ?? null,
+      actualend: row.actualend ?? null,
+      actualdurationminutes: row.actualdurationminutes ?? null,
+      prioritycode: row.prioritycode ?? null,
+      regardingobjectid: row.regardingobjectid ?? null,
+      statecode: row.statecode ?? null,
+      createdon: row.createdon ?? null,
+      modifiedon: row.modifiedon ?? null,
+      createdby: row.createdby ?? null,
+      modifiedby: row.modifiedby ?? null,
+      ownerid: row.ownerid ?? null,
+      owninguser: row.owninguser ?? null,
+      owningteam: row.owningteam ?? null,
+      versionnumber: row.versionnumber ?? null,
+    };
   },
 };
