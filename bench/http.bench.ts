@@ -61,6 +61,12 @@ async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal
     await warm.close();
     const latencies: number[] = [];
     let errors = 0;
+    // what went wrong, once per kind: a count alone says nothing about what to fix
+    const seen = new Map<string, number>();
+    const failed = (what: string) => {
+      errors++;
+      seen.set(what.slice(0, 300), (seen.get(what.slice(0, 300)) ?? 0) + 1);
+    };
     // all sessions open first (initialize, tools/list), then every session makes its calls at once: the
     // latencies are of calls to a server holding 200 sessions, not of the 200 clients' own start-up
     // (all in this one process, where each compiles validators for the tools' output schemas)
@@ -72,8 +78,8 @@ async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal
           await client.connect(new StreamableHTTPClientTransport(url));
           await client.listTools();
           clients.push(client);
-        } catch {
-          errors++;
+        } catch (err) {
+          failed(`connect: ${String(err)}`);
         }
       }),
     );
@@ -86,10 +92,10 @@ async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal
             arguments: { entity: 'account', select: ['name', 'revenue'], top: 5 },
           })) as { isError?: boolean };
           latencies.push(performance.now() - t);
-          if (r.isError) errors++;
+          if (r.isError) failed(`tool error: ${JSON.stringify((r as { content?: unknown }).content)}`);
         }
-      } catch {
-        errors++;
+      } catch (err) {
+        failed(`call: ${String(err)}`);
       } finally {
         await client.close().catch(() => {});
       }
@@ -99,6 +105,7 @@ async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal
     const p99 = percentile(latencies, 99);
     const mem = peakRssMb(child.pid!);
     const mode = `${stateless ? 'stateless' : 'sessions'}${nodeArgs.length ? `, node ${nodeArgs.join(' ')}` : ''}`;
+    for (const [what, n] of seen) console.error(`  ${mode}: ${n} × ${what}`);
     if (!goal) {
       // the same load without the server's own setting, to show what it does to memory in this run (its
       // latencies are not comparable: the third run has the bench process's emulator code warmer)
