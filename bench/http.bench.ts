@@ -11,6 +11,12 @@ import { emulatorEnv } from './setup.js';
 const SESSIONS = 200;
 const CALLS = 20;
 
+/** An error and what caused it (fetch's "fetch failed" says nothing without its cause). */
+const why = (err: unknown): string => {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return `${String(err)}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`;
+};
+
 /** Peak RSS of another process (VmHWM), in MB. */
 const peakRssMb = (pid: number) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -79,7 +85,7 @@ async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal
           await client.listTools();
           clients.push(client);
         } catch (err) {
-          failed(`connect: ${String(err)}`);
+          failed(`connect: ${why(err)}`);
         }
       }),
     );
@@ -95,7 +101,7 @@ async function run(stateless: boolean, id: string, nodeArgs: string[] = [], goal
           if (r.isError) failed(`tool error: ${JSON.stringify((r as { content?: unknown }).content)}`);
         }
       } catch (err) {
-        failed(`call: ${String(err)}`);
+        failed(`call: ${why(err)}`);
       } finally {
         await client.close().catch(() => {});
       }

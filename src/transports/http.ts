@@ -262,6 +262,11 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
   });
   server.requestTimeout = 0; // SSE streams stay open; each tool call has its own deadline
   server.headersTimeout = 30_000;
+  // an idle kept-alive connection is closed after 65 s, not Node's 5: a client under load, or a proxy that keeps
+  // its own connections 60 s (AWS's ALB), may send on one just as a 5 s server closes it, and the call fails
+  // with ECONNRESET (P8 under contention did, 20–150 calls of 4,000). headersTimeout does not count the idle
+  // time since Node 18, so it still cuts a request whose headers trickle in.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, h.host, h.port)));
     server.listen(h.port, h.host, () => resolve());

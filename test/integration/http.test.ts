@@ -133,6 +133,14 @@ describe('Streamable HTTP: API keys, sessions, limits', () => {
     expect(ready.statusCode).toBe(200);
     expect(await ready.body.json()).toEqual({ status: 'ready' });
   });
+
+  it('keeps an idle connection for 65 s and says so, longer than a load balancer keeps its own', async () => {
+    // Node's default (5 s) closes a kept-alive connection while a busy client or a proxy (60 s idle on AWS's
+    // ALB) may be sending on it: the call fails with ECONNRESET / "other side closed" (P8 under load did)
+    const health = await request(h.http.url.replace('/mcp', '/healthz'));
+    await health.body.dump();
+    expect(health.headers['keep-alive']).toBe('timeout=65');
+  });
 });
 
 describe('Streamable HTTP: rate limit, stateless mode, shutdown', () => {
