@@ -33,11 +33,6 @@ const options = (
   }));
 
 /**
- * Entity metadata (QMETA, RMETA): the table list, then per table its attributes with types, required levels,
- * lengths, option sets, lookup targets and navigation properties, fetched in one $batch and cached with a
- * TTL. Used for name resolution, the policy's checks, type coercion, labels and suggestions.
- */
-/**
  * A table's lookups as relationships to follow, keyed by navigation property. An owner (ownerid) is a user or a
  * team, but its own relationship leads to the owner table (the principal type), through which nothing but the
  * owner's id can be read ("ownerid/fullname" is refused: principal has no fullname). Dataverse keeps the owner
@@ -57,6 +52,11 @@ function ownersFollowed(columns: Map<string, ColumnModel>, navs: SingleNav[]): M
   return out;
 }
 
+/**
+ * Entity metadata (QMETA, RMETA): the table list, then per table its attributes with types, required levels,
+ * lengths, option sets, lookup targets and navigation properties, fetched in one $batch and cached with a
+ * TTL. Used for name resolution, the policy's checks, type coercion, labels and suggestions.
+ */
 export class MetadataCache implements ModelSource {
   private list: { at: number; value: Promise<EntitySummary[]> } | null = null;
   private readonly models = new Map<string, { at: number; value: Promise<EntityModel> }>();

@@ -12,6 +12,16 @@ interface Rule {
   sensitive: Set<string>;
 }
 
+/**
+ * A policy's "ownerid" among the relationships it follows is the owner, user or team: followed through
+ * owninguser and owningteam, the relationships that reach their columns (ownerid's own leads to the principal
+ * type, which has only an id), as an administrator who names the owner means.
+ */
+function ownersAsFollowed(names: Set<string>): Set<string> {
+  if (!names.delete('ownerid')) return names;
+  return new Set([...names, 'owninguser', 'owningteam']);
+}
+
 const lower = (xs: string[]) => new Set(xs.map((x) => x.toLowerCase()));
 
 /**
@@ -55,7 +65,7 @@ export class Policy {
       this.rules.set(name.toLowerCase(), {
         read: lower(r.read),
         write: lower(r.write),
-        expand: lower(r.expand),
+        expand: ownersAsFollowed(lower(r.expand)),
         confirmWrites: r.confirmWrites,
         create: r.create,
         sensitive: lower(r.sensitive),

@@ -668,6 +668,28 @@ describe('query_entities', () => {
       top: 5000,
     });
     expect(others.structuredContent.records).toHaveLength(emu.rows('incident').length - queued.length);
+    // a policy written to follow "ownerid" (the owner's own relationship, as an administrator names it) follows
+    // the owner to a user's or a team's name alike
+    const file = builtInPolicyWith('owner-named', (e) => ({
+      ...e,
+      incident: {
+        ...e.incident!,
+        expand: [...(e.incident!.expand ?? []).filter((n) => n !== 'owninguser' && n !== 'owningteam'), 'ownerid'],
+      },
+    }));
+    const named = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: file } });
+    try {
+      const r = await named.call('query_entities', {
+        entity: 'incident',
+        select: ['title'],
+        where: { ownerid: 'Customer Service' },
+        top: 5000,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(ids(r)).toEqual(queued);
+    } finally {
+      await named.close();
+    }
   });
 
   it("a lookup given a name is matched by the related record's name: a user's full name, an account's name", async () => {
