@@ -113,7 +113,7 @@ export const configSchema = z
               ownerId: z.guid({
                 // an administrator writes the person's name: say where the id is
                 error: (issue) =>
-                  `leads.assignment[].ownerId must be a user's id (a GUID), not ${JSON.stringify(issue.input)}: it is the id= in the address of the user's record in Dynamics, or \`dynamics-mcp call query_entities '{"entity":"systemuser","where":{"fullname":{"contains":"<name>"}}}'\` lists it.`,
+                  `leads.assignment[].ownerId must be a user's or a team's id (a GUID), not ${JSON.stringify(issue.input)}: it is the id= in the address of the user's (or team's) record in Dynamics, or \`dynamics-mcp call query_entities '{"entity":"systemuser","where":{"fullname":{"contains":"<name>"}}}'\` lists it.`,
               }),
             }),
           )

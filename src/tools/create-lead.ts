@@ -136,9 +136,11 @@ export const createLead = defineTool({
     const rule = postal
       ? ctx.config.leads.assignment.find((r) => postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()))
       : undefined;
-    if (rule && values.ownerid === undefined) values.ownerid = { entity: 'systemuser', id: rule.ownerId };
+    // a rule's owner is a user or a team (web leads from a region often go to a sales team's queue)
+    const owner = rule ? await ruleOwner(ctx, rule.ownerId) : undefined;
+    if (owner && values.ownerid === undefined) values.ownerid = { entity: owner.entity, id: owner.id };
     const email = emailGiven?.toLowerCase();
-    const said = { model, rule };
+    const said = { model, rule, owner };
     if (args.allowDuplicate) return create(ctx, values, undefined, said, true);
     // the same lead asked for again without an email: the same name (and company) made within the last day, still
     // open (a model that lost the answer, or asked twice). With an email no lead has, the same person's lead made
@@ -255,7 +257,7 @@ function duplicateResult(
 }
 
 /** What the answer says beside the lead: the lead's columns (lookups given by name), the assignment rule applied */
-type Said = { model?: EntityModel; rule?: { postalCodePrefix: string; ownerId: string } };
+type Said = { model?: EntityModel; rule?: { postalCodePrefix: string; ownerId: string }; owner?: RuleOwner };
 
 async function create(
   ctx: ToolContext,
@@ -289,28 +291,40 @@ async function create(
     ...(ownerId ? { ownerId } : {}),
   };
   const name = [values.firstname, values.lastname].filter((v) => typeof v === 'string' && v.trim()).join(' ');
-  const assigned = said.rule
-    ? `, assigned to ${await userName(ctx, said.rule.ownerId)} by the rule for postal codes ${said.rule.postalCodePrefix}…`
-    : '';
+  const assigned =
+    said.rule && said.owner
+      ? `, assigned to ${said.owner.said} by the rule for postal codes ${said.rule.postalCodePrefix}…`
+      : '';
   return {
     structured,
     text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}: ${structured.url}${said.model ? namesTaken(said.model, values) : ''}${appOwnedNote(ctx, model, values)}`,
   };
 }
 
+/** The owner an assignment rule names: its table, and how the answer says who it is. */
+type RuleOwner = { entity: 'systemuser' | 'team'; id: string; said: string };
+
 /**
- * A user's full name, for the answer to say who a rule gave the lead to (an id tells the user nothing); the id
- * itself where the policy keeps user names from the model or the read fails: the lead is made either way.
+ * The user or team an assignment rule's id is (the configuration takes either), and its name for the answer to
+ * say who the rule gave the lead to (an id tells the user nothing). A user where neither is found, or the
+ * policy keeps both tables' names from the model: the lead is then bound as before, and Dynamics says if no user
+ * has the id.
  */
-async function userName(ctx: ToolContext, id: string): Promise<string> {
-  if (!ctx.policy.canRead('systemuser', 'fullname') || !ctx.policy.canRead('systemuser', 'systemuserid'))
-    return `the user ${id}`;
-  const page = await ctx.client
-    .query(
-      { entity: 'systemuser', select: ['fullname'], where: { column: 'systemuserid', op: 'eq', value: id }, top: 1 },
-      { signal: ctx.signal, internal: true },
-    )
-    .catch(() => undefined);
-  const fullname = page?.rows[0]?.fullname;
-  return typeof fullname === 'string' && fullname ? `${fullname} (${id})` : `the user ${id}`;
+async function ruleOwner(ctx: ToolContext, id: string): Promise<RuleOwner> {
+  const named = async (entity: 'systemuser' | 'team', name: string) => {
+    if (!ctx.policy.canRead(entity, name) || !ctx.policy.canRead(entity, `${entity}id`)) return undefined;
+    const page = await ctx.client
+      .query(
+        { entity, select: [name], where: { column: `${entity}id`, op: 'eq', value: id }, top: 1 },
+        { signal: ctx.signal, internal: true },
+      )
+      .catch(() => undefined);
+    const row = page?.rows[0];
+    return row ? String(row[name] ?? '') : undefined;
+  };
+  const user = await named('systemuser', 'fullname');
+  if (user !== undefined) return { entity: 'systemuser', id, said: user ? `${user} (${id})` : `the user ${id}` };
+  const team = await named('team', 'name');
+  if (team !== undefined) return { entity: 'team', id, said: `the team ${team || id}${team ? ` (${id})` : ''}` };
+  return { entity: 'systemuser', id, said: `the user ${id}` };
 }

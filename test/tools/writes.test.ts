@@ -22,7 +22,18 @@ describe('write tools: create_lead, create_case, update_record', () => {
     );
     writeFileSync(
       configFile,
-      JSON.stringify({ leads: { assignment: [{ postalCodePrefix: '981', ownerId: seller }] } }),
+      JSON.stringify({
+        leads: {
+          assignment: [
+            { postalCodePrefix: '981', ownerId: seller },
+            // a region's web leads to a team's queue
+            {
+              postalCodePrefix: '100',
+              ownerId: String(emu.rows('team').find((t) => t.name === 'Customer Service')!.teamid),
+            },
+          ],
+        },
+      }),
     );
     writeFileSync(audit, '');
     h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit }, configFile });
@@ -72,6 +83,20 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const owner = emu.rows('systemuser').find((u) => u.systemuserid === seller)!;
     expect(textOf(r)).toBe(
       `Created lead "Maya Okafor" (${id}), assigned to ${owner.fullname} (${seller}) by the rule for postal codes 981…: ${url}`,
+    );
+    // a rule's owner may be a team: the lead is the team's, and the answer names the team
+    const queued = await h.call('create_lead', {
+      firstName: 'Ines',
+      lastName: 'Varga',
+      email: 'ines@northwind.example',
+      company: 'Northwind',
+      extra: { address1_postalcode: '10001' },
+    });
+    expect(queued.isError, textOf(queued)).toBeFalsy();
+    const team = emu.rows('team').find((t) => t.name === 'Customer Service')!;
+    expect(leadsWith('ines@northwind.example')[0]!.ownerid).toEqual({ id: team.teamid, entity: 'team' });
+    expect(textOf(queued)).toContain(
+      `, assigned to the team Customer Service (${team.teamid}) by the rule for postal codes 100…`,
     );
     const lines = (await readFile(audit, 'utf8'))
       .trim()

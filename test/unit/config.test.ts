@@ -160,7 +160,7 @@ describe('config file', () => {
       JSON.stringify({ leads: { assignment: [{ postalCodePrefix: '981', ownerId: 'Karin Olsen' }] } }),
     );
     expect(() => loadConfig({ env, flags: { config: path } })).toThrow(
-      `leads.assignment[].ownerId must be a user's id (a GUID), not "Karin Olsen": it is the id= in the address of the user's record in Dynamics, or \`dynamics-mcp call query_entities '{"entity":"systemuser","where":{"fullname":{"contains":"<name>"}}}'\` lists it.`,
+      `leads.assignment[].ownerId must be a user's or a team's id (a GUID), not "Karin Olsen": it is the id= in the address of the user's (or team's) record in Dynamics, or \`dynamics-mcp call query_entities '{"entity":"systemuser","where":{"fullname":{"contains":"<name>"}}}'\` lists it.`,
     );
   });
 });
