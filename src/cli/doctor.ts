@@ -13,6 +13,7 @@ import { Policy } from '../policy/policy.js';
 import { unmatchedKeyText, unmatchedTableKeys } from '../policy/table-keys.js';
 import { SecretScrubber } from '../secrets.js';
 import type { TableDef, WebApiGet } from './doctor-api.js';
+import { assignmentCheck } from './doctor-assignment.js';
 import { calendarCheck } from './doctor-calendar.js';
 import { duplicateDetectionCheck } from './doctor-duplicates.js';
 import { policyNameChecks } from './doctor-policy.js';
@@ -326,6 +327,8 @@ export async function runDoctor(
     const duplicates = await duplicateDetectionCheck(get, policy, defs);
     if (duplicates) checks.push(duplicates);
     checks.push(await calendarCheck(get, config, policy));
+    const assignment = await assignmentCheck(get, config);
+    if (assignment) checks.push(assignment);
     if (config.inbound.onBehalfOf)
       checks.push({
         name: 'On-behalf-of',

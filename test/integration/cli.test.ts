@@ -391,6 +391,43 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  it("names whom create_lead's assignment rules give leads to, and fails a rule whose owner is no one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dmcp-doctor-'));
+    const user = emu.rows('systemuser').find((u) => u.title && !u.isdisabled)!;
+    const team = emu.rows('team').find((t) => t.name === 'Customer Service')!;
+    const rules = (extra: { postalCodePrefix: string; ownerId: string }[] = []) => {
+      writeFileSync(
+        join(dir, 'c.json'),
+        JSON.stringify({
+          leads: {
+            assignment: [
+              { postalCodePrefix: '981', ownerId: user.systemuserid },
+              { postalCodePrefix: '100', ownerId: team.teamid },
+              ...extra,
+            ],
+          },
+        }),
+      );
+      return { ...emulatorEnv(emu), DYNAMICS_MCP_CONFIG: join(dir, 'c.json') };
+    };
+    const ok = (await runDoctor(rules())).find((c) => c.name === 'Lead assignment');
+    expect(ok).toEqual({
+      name: 'Lead assignment',
+      ok: true,
+      detail: `Leads by postal code: 981… → ${user.fullname}; 100… → the team Customer Service.`,
+    });
+    const nobody = '00000000-0000-4000-8000-00000000dead';
+    const bad = (await runDoctor(rules([{ postalCodePrefix: 'SW1', ownerId: nobody }]))).find(
+      (c) => c.name === 'Lead assignment',
+    );
+    expect(bad).toMatchObject({
+      ok: false,
+      detail: `No user or team has the id of the rule for SW1… (${nobody}): create_lead would be refused for every lead from that postal code.`,
+    });
+    // no rules, no check
+    expect((await runDoctor(emulatorEnv(emu))).some((c) => c.name === 'Lead assignment')).toBe(false);
+  });
+
   it('a policy entry keyed by another name than the logical one names the table meant, or the closest', async () => {
     const policy = join(mkdtempSync(join(tmpdir(), 'dmcp-doctor-')), 'policy.json');
     writeFileSync(
