@@ -134,7 +134,7 @@ export const pipelineSummary = defineTool({
             })
             .default('stage'),
         ),
-        ownerId: z.string().max(40).optional().describe("Only this owner's opportunities: user id or full name."),
+        ownerId: z.string().max(40).optional().describe("Only this owner's opportunities: user/team id or name."),
         topDeals: z
           .number()
           .int()
