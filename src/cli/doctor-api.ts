@@ -24,15 +24,23 @@ export class Unchecked extends Error {
 
 /** Dataverse's JSON answer to a GET, or Unchecked. */
 export function jsonReader(get: WebApiGet) {
-  return async <T>(path: string): Promise<T> => {
-    const { status, text } = await get(path).catch((err: Error) => {
-      throw new Unchecked(`the request failed (${err.message})`, '');
-    });
-    if (status !== 200) throw new Unchecked(`Dynamics answered HTTP ${status}`, text);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new Unchecked('the answer was not JSON', text);
-    }
-  };
+  return async <T>(path: string): Promise<T> => (await answer<T>(get, path, false)) as T;
+}
+
+/** Dataverse's JSON answer to a GET of one record, undefined where there is none (404), or Unchecked. */
+export function recordReader(get: WebApiGet) {
+  return <T>(path: string): Promise<T | undefined> => answer<T>(get, path, true);
+}
+
+async function answer<T>(get: WebApiGet, path: string, missing: boolean): Promise<T | undefined> {
+  const { status, text } = await get(path).catch((err: Error) => {
+    throw new Unchecked(`the request failed (${err.message})`, '');
+  });
+  if (status === 404 && missing) return undefined;
+  if (status !== 200) throw new Unchecked(`Dynamics answered HTTP ${status}`, text);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Unchecked('the answer was not JSON', text);
+  }
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Check } from './doctor.js';
-import { Unchecked, type WebApiGet } from './doctor-api.js';
+import { recordReader, Unchecked, type WebApiGet } from './doctor-api.js';
 
 /**
  * Whom create_lead's assignment rules give leads to: each rule's id is a user's or a team's in this
@@ -11,19 +11,7 @@ import { Unchecked, type WebApiGet } from './doctor-api.js';
 export async function assignmentCheck(get: WebApiGet, config: Config): Promise<Check | undefined> {
   const rules = config.leads.assignment;
   if (!rules.length) return undefined;
-  // a record by its id: undefined where none has it (404); any other answer is one doctor cannot read
-  const one = async <T>(path: string): Promise<T | undefined> => {
-    const { status, text } = await get(path).catch((err: Error) => {
-      throw new Unchecked(`the request failed (${err.message})`, '');
-    });
-    if (status === 404) return undefined;
-    if (status !== 200) throw new Unchecked(`Dynamics answered HTTP ${status}`, text);
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new Unchecked('the answer was not JSON', text);
-    }
-  };
+  const one = recordReader(get);
   const said: string[] = [];
   const missing: string[] = [];
   const disabled: string[] = [];
