@@ -65,13 +65,13 @@ export interface AttributeDef {
   description?: string;
 }
 
-/** A lookup seen from the referencing side: the single-valued navigation property. */
 /**
  * The owner table a record's ownerid points at (ReferencedEntity "owner"): in the Web API its type is principal,
  * whose only property is ownerid; the emulator holds no rows of it (a record's owner row is its user or team).
  */
 export const PRINCIPAL = 'owner';
 
+/** A lookup seen from the referencing side: the single-valued navigation property. */
 export interface ManyToOne {
   navigationProperty: string;
   /** the lookup attribute holding the id */
