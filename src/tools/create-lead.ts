@@ -133,12 +133,17 @@ export const createLead = defineTool({
       typeof values.address1_postalcode === 'string'
         ? values.address1_postalcode.replace(/\s+/g, '').toUpperCase()
         : undefined;
-    const rule = postal
-      ? ctx.config.leads.assignment.find((r) => postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()))
-      : undefined;
+    // a rule gives the lead an owner only where the call gave none: the owner said wins, and the answer must not
+    // name the rule's
+    const rule =
+      postal && values.ownerid === undefined
+        ? ctx.config.leads.assignment.find((r) =>
+            postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()),
+          )
+        : undefined;
     // a rule's owner is a user or a team (web leads from a region often go to a sales team's queue)
     const owner = rule ? await ruleOwner(ctx, rule.ownerId) : undefined;
-    if (owner && values.ownerid === undefined) values.ownerid = { entity: owner.entity, id: owner.id };
+    if (owner) values.ownerid = { entity: owner.entity, id: owner.id };
     const email = emailGiven?.toLowerCase();
     const said = { model, rule, owner };
     if (args.allowDuplicate) return create(ctx, values, undefined, said, true);

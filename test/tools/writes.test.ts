@@ -98,6 +98,19 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(queued)).toContain(
       `, assigned to the team Customer Service (${team.teamid}) by the rule for postal codes 100…`,
     );
+    // an owner the call gives wins over the rule, and the answer does not name the rule's
+    const other = emu.rows('systemuser').find((u) => u.systemuserid !== seller && u.title)!;
+    const given = await h.call('create_lead', {
+      firstName: 'Tomas',
+      lastName: 'Reyes',
+      email: 'tomas@reyes.example',
+      company: 'Reyes Ltd',
+      extra: { address1_postalcode: '98101', ownerid: String(other.fullname) },
+    });
+    expect(given.isError, textOf(given)).toBeFalsy();
+    expect((leadsWith('tomas@reyes.example')[0]!.ownerid as { id: string }).id).toBe(other.systemuserid);
+    expect(given.structuredContent.ownerId).toBeUndefined();
+    expect(textOf(given)).not.toContain('by the rule');
     const lines = (await readFile(audit, 'utf8'))
       .trim()
       .split('\n')
