@@ -1,6 +1,6 @@
 import { badInput } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
-import { CHOICE_TYPES, type ColumnModel } from '../policy/model.js';
+import { CHOICE_TYPES, type ColumnModel, isChoices } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
 import { negationOf, stateInWords, stateWordRefused } from './state-words.js';
@@ -83,6 +83,31 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
     `'${String(v)}' is not a value of ${entity}.${c.logicalName}.`,
     `${meant.length ? `Did you mean ${meant.join(' or ')}? ` : ''}Use one of: ${optionList(c)}.`,
   );
+}
+
+/**
+ * The options a value names for a choices column (several at once): a list of labels or numbers, or one text
+ * of them, "Hiking; Camping", "Hiking, Camping", "2,9", or as results read, "Hiking (2); Camping (9)". A text
+ * that is one label whole ("Bed, Breakfast") is that option. Each is checked as a choice is; repeats are one.
+ */
+export function choicesValues(c: ColumnModel, v: unknown, entity: string): number[] {
+  const parts: Scalar[] = Array.isArray(v)
+    ? v
+    : typeof v === 'string' && !c.options?.some((o) => labelKey(o.label) === labelKey(v))
+      ? v.split(v.includes(';') ? ';' : ',').filter((p) => p.trim() !== '')
+      : [v as Scalar];
+  return [
+    ...new Set(
+      parts.map((p) => {
+        if (typeof p !== 'string' && typeof p !== 'number')
+          throw badInput(
+            `${entity}.${c.logicalName} takes options by label or number; ${JSON.stringify(p)} is neither.`,
+            `Use some of: ${optionList(c)}.`,
+          );
+        return optionValue(c, typeof p === 'string' ? p.trim() : p, entity);
+      }),
+    ),
+  ];
 }
 
 /** Whether a text is a record id (GUID, braces allowed), as guidValue would take it. */
@@ -251,6 +276,12 @@ export function toWriteValue(c: ColumnModel, given: unknown, entity: string): un
         `${entity}.${c.logicalName} is an email address; '${given}' is not one.`,
         'Pass one address alone, e.g. ana@example.com.',
       );
+  }
+  // a choices column's options, sent as Dataverse takes them: their values separated by commas ("1,9"); none
+  // chosen clears it
+  if (isChoices(c)) {
+    const values = choicesValues(c, v, entity);
+    return values.length ? values.join(',') : null;
   }
   if (typeof v === 'object')
     throw badInput(

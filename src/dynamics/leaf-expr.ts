@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Expr, Literal } from '../odata/ast.js';
-import { type ColumnModel, type EntityModel, NUMERIC_TYPES } from '../policy/model.js';
-import { refuseChoiceOrderedByLabel, type Scalar, toLiteral } from './coerce.js';
+import { type ColumnModel, type EntityModel, isChoices, NUMERIC_TYPES } from '../policy/model.js';
+import { choicesValues, refuseChoiceOrderedByLabel, type Scalar, toLiteral } from './coerce.js';
 import { type ConditionOp, escapeLike, type Leaf, unknownOpHint } from './condition-words.js';
 import { callerTokens, theAppIsNotYou } from './obo.js';
 
@@ -98,6 +98,7 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
     items: ls.map((l) => ({ ...l, type: 'string', value: String(l.value) })),
     pos: 0,
   });
+  if (isChoices(r.column)) return choicesExpr(c, r, path, fn);
   switch (c.op) {
     case 'eq':
     case 'ne':
@@ -208,4 +209,49 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
       return fn(f, {});
     }
   }
+}
+
+/**
+ * A condition on a choices column (several options at once), in the query functions "Choices columns"
+ * documents: ContainValues (has any of the values) and DoesNotContainValues (has none of them). eq and contains
+ * take one option (has it), ne and notContains one (lacks it), in a list (has any), notIn a list (has none), so
+ * that each one's negation is another of them; "has each of these" is an "and" of eqs, said in the refusal.
+ */
+function choicesExpr(c: Leaf, r: Resolved, path: Expr, fn: (name: string, params: Record<string, Expr>) => Expr): Expr {
+  const where = `${r.entity}.${r.column.logicalName}`;
+  if (c.op === 'null' || c.op === 'notNull' || ((c.op === 'eq' || c.op === 'ne') && c.value === null)) {
+    const op = c.op === 'null' || c.op === 'eq' ? 'eq' : 'ne';
+    const none: Literal = { kind: 'literal', type: 'null', value: null, pos: 0 };
+    return { kind: 'compare', op, left: path, right: none, pos: 0 };
+  }
+  const has = ['eq', 'contains', 'in'].includes(c.op);
+  if (!has && !['ne', 'notContains', 'notIn'].includes(c.op))
+    throw badInput(
+      `"${c.op}" does not apply to ${where}, a choices column (several of its options at once).`,
+      'Use eq (has the option), ne (lacks it), in (has any of a list), notIn (has none of them), or null.',
+    );
+  // the documented query functions name a column of the table queried; through a lookup or a related list
+  // (parentcustomerid/…, any()) their PropertyName is not documented
+  if (r.segments.length > 1)
+    throw badInput(
+      `${c.column} is a choices column of ${r.entity}, compared only on its own table.`,
+      `Query ${r.entity} with the condition, then use the records it returns.`,
+    );
+  const values = choicesValues(r.column, c.value, r.entity);
+  if (!values.length) throw badInput(`"${c.op}" on ${c.column} needs an option.`, 'Pass a label or its number.');
+  if (values.length > 1 && c.op !== 'in' && c.op !== 'notIn') {
+    const labels = values.map((v) => r.column.options?.find((o) => o.value === v)?.label ?? v);
+    const each = labels.map((v) => JSON.stringify({ [c.column]: { [c.op]: v } })).join(', ');
+    throw badInput(
+      `"${c.op}" on ${c.column} takes one option, not ${values.length}.`,
+      `Records with each of them: {"and": [${each}]}; with any of them: {"${c.column}": {"in": ${JSON.stringify(labels)}}}; with none: notIn.`,
+    );
+  }
+  // FUNC: PropertyValues are written as strings in the documented JSON form, as the docs' example ['2'] is
+  const list: Expr = {
+    kind: 'list',
+    items: values.map((v) => ({ kind: 'literal', type: 'string', value: String(v), pos: 0 })),
+    pos: 0,
+  };
+  return fn(has ? 'ContainValues' : 'DoesNotContainValues', { PropertyValues: list });
 }

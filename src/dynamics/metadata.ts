@@ -1,6 +1,13 @@
 import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { ColumnModel, EntityModel, ModelSource, OptionModel, SingleNav } from '../policy/model.js';
+import {
+  CHOICES_TYPE,
+  type ColumnModel,
+  type EntityModel,
+  type ModelSource,
+  type OptionModel,
+  type SingleNav,
+} from '../policy/model.js';
 import { jsonOf, pageOf } from './answers.js';
 import { sendBatch } from './batch.js';
 import type { Transport } from './transport.js';
@@ -146,7 +153,7 @@ export class MetadataCache implements ModelSource {
     const cast = (t: string, q: string) => `${e}/Attributes/Microsoft.Dynamics.CRM.${t}?${q}`;
     const urls = [
       `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName,IsOptimisticConcurrencyEnabled`,
-      `${e}/Attributes?$select=LogicalName,AttributeType,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
+      `${e}/Attributes?$select=LogicalName,AttributeType,AttributeTypeName,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
       cast('StringAttributeMetadata', '$select=LogicalName,MaxLength,FormatName'),
       cast('MemoAttributeMetadata', '$select=LogicalName,MaxLength'),
       cast('LookupAttributeMetadata', '$select=LogicalName,Targets'),
@@ -157,6 +164,7 @@ export class MetadataCache implements ModelSource {
       cast('IntegerAttributeMetadata', '$select=LogicalName,MinValue,MaxValue'),
       cast('MoneyAttributeMetadata', '$select=LogicalName,MinValue,MaxValue,Precision'),
       cast('DateTimeAttributeMetadata', '$select=LogicalName,Format,DateTimeBehavior'),
+      cast('MultiSelectPicklistAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
       `${e}/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName`,
       `${e}/OneToManyRelationships?$select=ReferencingEntity,ReferencingAttribute,ReferencedEntityNavigationPropertyName`,
     ];
@@ -181,7 +189,7 @@ export class MetadataCache implements ModelSource {
         );
       return jsonOf({ ...p, text: p.body }, `the metadata of ${logicalName}`) as Json;
     });
-    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, m2o, o2m] = bodies;
+    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, choices, m2o, o2m] = bodies;
     const byName = <T>(rows: Json[] | undefined, f: (r: Json) => T) =>
       new Map((rows ?? []).map((r) => [String(r.LogicalName), f(r)]));
     const lengths = new Map([...byName(str!.value, (r) => r.MaxLength), ...byName(memo!.value, (r) => r.MaxLength)]);
@@ -190,6 +198,7 @@ export class MetadataCache implements ModelSource {
       ...byName(pick!.value, (r) => options(r.OptionSet)),
       ...byName(state!.value, (r) => options(r.OptionSet)),
       ...byName(status!.value, (r) => options(r.OptionSet)),
+      ...byName(choices!.value, (r) => options(r.OptionSet)),
       ...byName(bool!.value, (r) => [
         { value: 0, label: label(r.OptionSet?.FalseOption?.Label, 'No') },
         { value: 1, label: label(r.OptionSet?.TrueOption?.Label, 'Yes') },
@@ -205,7 +214,8 @@ export class MetadataCache implements ModelSource {
       const range = ranges.get(name);
       columns.set(name.toLowerCase(), {
         logicalName: name,
-        type: String(a.AttributeType),
+        // AttributeType says Virtual for a choices column (and an image); AttributeTypeName tells it apart
+        type: a.AttributeTypeName?.Value === 'MultiSelectPicklistType' ? CHOICES_TYPE : String(a.AttributeType),
         label: label(a.DisplayName, name),
         requiredLevel: String(a.RequiredLevel?.Value ?? 'None'),
         maxLength: lengths.get(name),

@@ -1,5 +1,5 @@
 import { aTable, badInput, DynamicsMcpError } from '../errors.js';
-import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
+import { type EntityModel, isChoices, isLookupType, writtenColumn } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closestColumns } from '../policy/suggest.js';
 import type { Row } from './client.js';
@@ -62,10 +62,11 @@ export async function writeBody(
       body[nav] = [...((body[nav] as Row[] | undefined) ?? []), ...records];
       return;
     }
-    if (Array.isArray(value))
+    // a choices column takes several of its options (coerce.ts choicesValues); any other column one value
+    if (Array.isArray(value) && !isChoices(col))
       throw badInput(
         `${model.logicalName}.${col.logicalName} takes one value, not a list.`,
-        "Pass one value; lists are for people on an activity (a call's from or to).",
+        "Pass one value; lists are for people on an activity (a call's from or to) and for a choices column's options.",
       );
     if (mode === 'create' ? !col.validForCreate : !col.validForUpdate)
       throw badInput(

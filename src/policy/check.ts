@@ -1,6 +1,6 @@
 import { optionValue, refuseChoiceOrderedByLabel } from '../dynamics/coerce.js';
 import { participation } from '../dynamics/party-lists.js';
-import { DynamicsMcpError, policyError } from '../errors.js';
+import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
 import { filterToOData } from '../odata/serialize.js';
 
@@ -11,6 +11,7 @@ import {
   type ColumnModel,
   columnLabelled,
   type EntityModel,
+  isChoices,
   isLookupType,
   type ModelSource,
 } from './model.js';
@@ -49,6 +50,9 @@ export const ALLOWED_FUNCTIONS = new Set([
   'NextYear',
   'EqualUserId',
   'NotEqualUserId',
+  // "Choices columns": whether a choices column has any of the values, or none of them
+  'ContainValues',
+  'DoesNotContainValues',
 ]);
 
 export interface QueryParts {
@@ -353,6 +357,17 @@ export class ReadChecker {
     // "prioritycode gt 'Normal'" compares numbers, not meaning: refused as the structured condition is
     if (other.kind === 'literal' && at === 0 && choice)
       refuseChoiceOrderedByLabel({ column: path.segments.join('/'), op: e.op, value: other.value }, col);
+    // a choices column's value is its options' numbers ("2,9"): compared with a label it matches nothing, silently
+    if (
+      other.kind === 'literal' &&
+      isChoices(col) &&
+      other.type !== 'null' &&
+      !/^\d+(,\d+)*$/.test(String(other.value))
+    )
+      throw badInput(
+        `${path.segments.join('/')} is a choices column (several options at once): ${e.op} compares its whole value, the numbers of the options chosen ("2,9"), which '${String(other.value)}' is not.`,
+        `For records that have an option: Microsoft.Dynamics.CRM.ContainValues(PropertyName='${path.segments.join('/')}',PropertyValues=['${col.options?.[0]?.value ?? 1}']) (DoesNotContainValues: none of them), or the where condition {"${path.segments.join('/')}": "${col.options?.[0]?.label ?? 'label'}"}. Its options: ${(col.options ?? []).map((o) => `${o.value} (${o.label})`).join(', ')}.`,
+      );
     if (other.kind === 'literal')
       value =
         choice && other.type === 'string'

@@ -13,7 +13,7 @@ export interface OptionModel {
 
 export interface ColumnModel {
   logicalName: string;
-  /** AttributeType: String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, Customer, Owner, Uniqueidentifier, … */
+  /** AttributeType: String, Memo, Integer, BigInt, Decimal, Double, Money, Boolean, DateTime, Picklist, State, Status, Lookup, Customer, Owner, Uniqueidentifier, …; a choices column's is MultiSelectPicklist (CHOICES_TYPE) */
   type: string;
   label: string;
   requiredLevel: string;
@@ -71,6 +71,12 @@ export const isLookupType = (t: string) => t === 'Lookup' || t === 'Customer' ||
 export const NUMERIC_TYPES: ReadonlySet<string> = new Set(['Integer', 'BigInt', 'Decimal', 'Double', 'Money']);
 /** Columns whose values are numbered options with labels: a choice, a state, a status reason. */
 export const CHOICE_TYPES: ReadonlySet<string> = new Set(['Picklist', 'State', 'Status']);
+/**
+ * A choices column: several of its options at once ("Choices columns"; AttributeTypeName MultiSelectPicklistType,
+ * AttributeType Virtual), sent and read as their values separated by commas ("1,9").
+ */
+export const CHOICES_TYPE = 'MultiSelectPicklist';
+export const isChoices = (c: ColumnModel): boolean => c.type === CHOICES_TYPE;
 
 /**
  * The column a write's key names: its logical name in any casing (a lookup also as _<name>_value, as results

@@ -7,10 +7,11 @@ import { utcSpan } from '../dynamics/utc-days.js';
 import { badInput } from '../errors.js';
 import type { AggregateItem, AggregateMethod, ApplyStep } from '../odata/ast.js';
 import type { ReadChecker } from '../policy/check.js';
-import { type ColumnModel, type EntityModel, NUMERIC_TYPES } from '../policy/model.js';
+import { type ColumnModel, type EntityModel, isChoices, NUMERIC_TYPES } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
+import { aggregatePerOption } from './support/by-option.js';
 import { aggregatePerPeriod } from './support/by-period.js';
 import { withGroupTables } from './support/group-tables.js';
 import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
@@ -182,6 +183,14 @@ export const aggregateRecords = defineTool({
         'Group by one date period per call.',
       );
     const plain = groups.filter((g) => !g.period);
+    // a choices column is grouped by each of its options (by-option.ts): one such column, without a period
+    const optioned = plain.filter((g) => g.choices);
+    if (optioned.length && (optioned.length > 1 || dated.length))
+      throw badInput(
+        `groupBy names ${optioned[0]!.label}, a choices column (several options at once), with ${optioned.length > 1 ? `another (${optioned[1]!.label})` : `a date period (${dated[0]!.label})`}.`,
+        'A choices column is grouped by each of its options, one aggregation per option: group by it beside choices, lookups or text, without a second choices column or a date period.',
+      );
+    const byOption = optioned[0];
     // a lookup compared with an email address: the records that have it
     const conditions = where?.data
       ? await lookupValuesAsIds(ctx, model.logicalName, toCondition(where.data))
@@ -261,6 +270,33 @@ export const aggregateRecords = defineTool({
         : plain.length
           ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}${partial}${running}`
           : `${unit}${weeks}: ${range}, earliest first${partial}${running}`;
+    } else if (byOption) {
+      const rest = plain.filter((g) => g !== byOption);
+      // each option's records counted, asked or not: an option no record has is left out, as a group is
+      const counted = [...items, { path: null, method: 'count' as const, alias: RECORDS, pos: items.length }];
+      const per = await aggregatePerOption(
+        byOption.choices!,
+        conditions,
+        (w) =>
+          ctx.client.aggregate(
+            model.logicalName,
+            [
+              rest.length
+                ? { kind: 'groupby', paths: rest.map((g) => [g.name]), aggregate: counted, pos: 0 }
+                : { kind: 'aggregate', items: counted, pos: 0 },
+            ],
+            { signal: ctx.signal, where: w, filter },
+          ),
+        (done, total) => ctx.progress(done, total, `${done} of ${total} options`),
+      );
+      shaped = per
+        .flatMap(({ label, rows }) =>
+          rows
+            .filter((r) => Number(r[RECORDS] ?? 0) > 0)
+            .map((r) => ({ [byOption.label]: label, ...shape(model, r, rest, aliases, readable) })),
+        )
+        .sort(largestFirst);
+      order = `largest ${first} first; a record with several ${byOption.label} options is counted under each`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
       const rows = await ctx.client.aggregate(model.logicalName, steps(), {
@@ -315,6 +351,8 @@ interface Group {
   label: string;
   /** a date column grouped by period: one aggregation per period (by-period.ts) */
   period?: { column: ColumnModel; unit: PeriodUnit };
+  /** a choices column, grouped by each of its options: one aggregation per option (by-option.ts) */
+  choices?: ColumnModel;
 }
 
 function groupColumn(checker: Checker, model: EntityModel, text: string): Group {
@@ -353,7 +391,7 @@ function groupColumn(checker: Checker, model: EntityModel, text: string): Group 
     );
   const why = UNGROUPABLE.get(column.type);
   if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
-  return { name: apiName, label: column.logicalName };
+  return { name: apiName, label: column.logicalName, ...(isChoices(column) ? { choices: column } : {}) };
 }
 
 /** The lookup column a name means: the column itself or one of its relationships (customerid_account). */

@@ -676,7 +676,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       [
         'update_record',
         { entity: 'account', id, values: { primarycontactid: { contact: id } } },
-        'or a lookup {"entity":"contact","id":"<GUID>"}',
+        'a lookup {"entity":"contact","id":"<GUID>"}, or a list of options for a choices column.',
       ],
     ] as const;
     for (const [tool, args, message] of cases) {

@@ -105,6 +105,19 @@ export const account = entity({
   ],
 });
 
+/** "Choices columns": sample_outdooractivities' options, valued 1 to 9 in this order */
+export const OUTDOOR_ACTIVITIES = [
+  'Swimming',
+  'Hiking',
+  'Mountain Climbing',
+  'Fishing',
+  'Hunting',
+  'Running',
+  'Boating',
+  'Skiing',
+  'Camping',
+];
+
 export const contact = entity({
   logicalName: 'contact',
   duplicateDetection: true,
@@ -130,6 +143,12 @@ export const contact = entity({
     date('birthdate', 'Birthday', true),
     bool('donotemail', 'Do not allow Emails', ['Allow', 'Do Not Allow']),
     memo('description', 'Description'),
+    // a choices column (several options at once), as an organisation's customiser adds one: Microsoft's own
+    // example in "Choices columns", with its options and description
+    attr('sample_outdooractivities', 'Outdoor activities', 'MultiSelectPicklist', {
+      description: 'Outdoor activities that the contact likes.',
+      options: OUTDOOR_ACTIVITIES.map((label, i) => ({ value: i + 1, label })),
+    }),
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
     ...stateAndStatus(
       [

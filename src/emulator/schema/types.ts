@@ -20,7 +20,12 @@ export type AttributeType =
   /** an activity's list of people (a call's From and To): in metadata, never a property of the Web API's rows */
   | 'PartyList'
   /** a table's logical name as a value (ActivityPointer.ActivityTypeCode: "task", "phonecall"; Edm.String) */
-  | 'EntityName';
+  | 'EntityName'
+  /**
+   * a choices column (several options at once; "Choices columns" in the docs): an Edm.String of the chosen
+   * values, "1,9", whose formatted value is their labels, "Swimming; Camping"; its AttributeType is Virtual
+   */
+  | 'MultiSelectPicklist';
 
 /** ATTRMETA: RequiredLevel values; only SystemRequired is enforced by the platform (§6.3). */
 export type RequiredLevel = 'None' | 'SystemRequired' | 'ApplicationRequired' | 'Recommended';

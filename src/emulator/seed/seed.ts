@@ -237,6 +237,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
             birthdate: null,
             donotemail: rnd.chance(0.1),
             description: null,
+            // drawn without the random source, so every other value of the organisation stays as it was
+            sample_outdooractivities: outdoorActivities(contactsByAccount.size * 2 + k),
             transactioncurrencyid: usd,
             statecode: 0,
             statuscode: 1,
@@ -637,4 +639,13 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
 /** The next ticket number after the seeded ones (CAS-01000-… onwards). */
 export function firstFreeTicketSequence(scale: number): number {
   return 1000 + Math.ceil(scale / 2);
+}
+
+/**
+ * The outdoor activities of the n-th contact: the sets of "Choices columns"' example contacts in turn, and none
+ * for every third contact.
+ */
+function outdoorActivities(n: number): string | null {
+  const sets = ['1,9', '2', '4', '2,3,8,9', '1,4,7', '4,5,9', '2,4,9', '1,2,8,9'];
+  return n % 3 === 2 ? null : sets[n % sets.length]!;
 }

@@ -38,6 +38,7 @@ const TYPE_NAME: Record<AttributeType, [odataType: string, typeName: string]> = 
   Owner: ['LookupAttributeMetadata', 'OwnerType'],
   PartyList: ['LookupAttributeMetadata', 'PartyListType'],
   EntityName: ['EntityNameAttributeMetadata', 'EntityNameType'],
+  MultiSelectPicklist: ['MultiSelectPicklistAttributeMetadata', 'MultiSelectPicklistType'],
 };
 
 /** Every attribute metadata lists: the columns, and the party lists rows do not carry. */
@@ -73,7 +74,8 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
     LogicalName: a.logicalName,
     SchemaName: a.logicalName,
     EntityLogicalName: entity.logicalName,
-    AttributeType: a.type,
+    // ATTRMETA: the older AttributeType reports a choices column as Virtual; AttributeTypeName says which it is
+    AttributeType: a.type === 'MultiSelectPicklist' ? 'Virtual' : a.type,
     AttributeTypeName: { Value: typeName },
     DisplayName: label(a.displayName, `${entity.logicalName}.${a.logicalName}`),
     Description: a.description ? label(a.description, `${entity.logicalName}.${a.logicalName}.d`) : emptyLabel(),
@@ -84,7 +86,7 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
     },
     IsPrimaryId: a.logicalName === entity.primaryIdAttribute,
     IsPrimaryName: a.logicalName === entity.primaryNameAttribute,
-    IsCustomAttribute: a.logicalName.startsWith('dmcp_'),
+    IsCustomAttribute: /^(dmcp|sample)_/.test(a.logicalName),
     IsValidForCreate: a.validForCreate,
     IsValidForRead: a.validForRead,
     IsValidForUpdate: a.validForUpdate,
@@ -110,7 +112,8 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
       MetadataId: stableGuid(`optionset:${entity.logicalName}.${a.logicalName}`),
       Name: `${entity.logicalName}_${a.logicalName}`,
       IsGlobal: false,
-      OptionSetType: a.type,
+      // a choices column's options are a Picklist option set ("Choices columns": OptionSetType.Picklist)
+      OptionSetType: a.type === 'MultiSelectPicklist' ? 'Picklist' : a.type,
       Options: a.options.map((o) => optionJson(entity, a, o)),
     };
   if (expandOptionSet && a.type === 'Boolean') {

@@ -60,6 +60,25 @@ export function queryFunctionGetter(e: FunctionCall, op: Operand, param: (name: 
     return sod - ((new Date(sod).getUTCDay() - env.weekStart + 7) % 7) * DAY + add * 7 * DAY;
   };
   switch (e.name) {
+    case 'ContainValues':
+    case 'DoesNotContainValues': {
+      // "Choices columns": whether the chosen options include any of the values (FetchXML's contain-values, which
+      // finds a record with either of two values), or none of them
+      if (op.attr?.type !== 'MultiSelectPicklist')
+        throw badRequest(`Microsoft.Dynamics.CRM.${e.name} needs a choices column.`);
+      const wanted = new Set(list().map((l) => String(l.value).trim()));
+      const contains = e.name === 'ContainValues';
+      return (row, env, vars) => {
+        const v = get(row, env, vars);
+        // GUESS: a record with no option chosen contains none of them (undocumented)
+        if (v === null || v === undefined) return !contains;
+        return (
+          String(v)
+            .split(',')
+            .some((n) => wanted.has(n)) === contains
+        );
+      };
+    }
     case 'In':
     case 'NotIn': {
       const set = new Set(list().map((l) => normalise(coerce(l), family)));

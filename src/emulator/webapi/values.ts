@@ -31,6 +31,12 @@ export function formatValue(a: AttributeDef, v: Value): string | undefined {
       return a.options?.find((o) => o.value === v)?.label;
     case 'Boolean':
       return (a.booleanLabels ?? ['No', 'Yes'])[v ? 1 : 0];
+    case 'MultiSelectPicklist':
+      // "Choices columns": the chosen options' labels, separated by a semicolon and a space
+      return String(v)
+        .split(',')
+        .map((n) => a.options?.find((o) => o.value === Number(n))?.label ?? n)
+        .join('; ');
     case 'Money':
       return money.format(v as number);
     case 'Integer':
@@ -52,6 +58,7 @@ export function edmType(a: AttributeDef): string {
     case 'String':
     case 'Memo':
     case 'EntityName':
+    case 'MultiSelectPicklist':
       return 'Edm.String';
     case 'Integer':
     case 'Picklist':

@@ -112,6 +112,8 @@ function checkValue(entity: EntityDef, a: AttributeDef, v: unknown): Value {
     case 'Uniqueidentifier':
       if (typeof v !== 'string' || !GUID_RE.test(v)) throw wrongType('Edm.Guid');
       return v.toLowerCase();
+    case 'MultiSelectPicklist':
+      return choicesValue(entity, a, v, wrongType);
     default:
       break;
   }
@@ -125,6 +127,25 @@ function checkValue(entity: EntityDef, a: AttributeDef, v: unknown): Value {
       `The value ${n} of '${a.logicalName}' on record of type '${entity.logicalName}' is outside the valid range.`,
     );
   return n;
+}
+
+/**
+ * A choices column's value: a string of option values separated by commas, spaces allowed ("Choices columns":
+ * "sample_outdooractivities": "1, 9"), stored and read back without them ("1,9"). Each must be one of the
+ * column's options, as a choice's value must. An empty string clears it (GUESS: as empty text does).
+ */
+function choicesValue(entity: EntityDef, a: AttributeDef, v: unknown, wrongType: (t: string) => Error): Value {
+  if (typeof v !== 'string') throw wrongType('Edm.String');
+  if (v.trim() === '') return null;
+  const values = v.split(',').map((part) => part.trim());
+  for (const part of values) {
+    const n = Number(part);
+    if (!/^-?\d+$/.test(part) || !a.options?.some((o) => o.value === n))
+      throw validationError(
+        `The value ${part} of '${a.logicalName}' on record of type '${entity.logicalName}' is outside the valid range.`,
+      );
+  }
+  return [...new Set(values.map(Number))].join(',');
 }
 
 interface Changes {

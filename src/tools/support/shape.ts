@@ -1,5 +1,5 @@
 import type { Row } from '../../dynamics/client.js';
-import { CHOICE_TYPES, type ColumnModel, type EntityModel, writtenColumn } from '../../policy/model.js';
+import { CHOICE_TYPES, type ColumnModel, type EntityModel, isChoices, writtenColumn } from '../../policy/model.js';
 
 /** The key suffix of a value's formatted form (a choice's label, a lookup's name) in a Web API row. */
 export const FORMATTED = '@OData.Community.Display.V1.FormattedValue';
@@ -31,6 +31,8 @@ interface KeyPlan {
   lookup: boolean;
   /** a choice whose label reads "Label (value)" */
   labelled: boolean;
+  /** a choices column (several options): its options, to read "1,9" as "Swimming (1); Camping (9)" */
+  choices?: ColumnModel;
   /** the lookup names its table: polymorphic lookups (customer, owner) */
   namesTable: boolean;
   formattedKey: string;
@@ -57,6 +59,7 @@ function planKey(model: EntityModel, key: string): KeyPlan {
     column,
     lookup: !!lookupOf,
     labelled: !lookupOf && !!col && (CHOICE_TYPES.has(col.type) || namedYesNo(col)),
+    choices: !lookupOf && col && isChoices(col) ? col : undefined,
     namesTable: (col?.targets?.length ?? 0) !== 1,
     formattedKey: `${key}${FORMATTED}`,
     logicalKey: `${key}${LOGICAL}`,
@@ -125,6 +128,10 @@ export function compactRow(
       out[plan.column] = ref;
       continue;
     }
+    if (plan.choices && typeof value === 'string') {
+      out[key] = choicesRead(plan.choices, value, row[plan.formattedKey]);
+      continue;
+    }
     if (plan.labelled && (typeof value === 'number' || typeof value === 'boolean')) {
       const label = row[plan.formattedKey];
       // the label for reading, the number for filtering or writing back, in one short string
@@ -138,7 +145,24 @@ export function compactRow(
   return out;
 }
 
-/** The record in the Dynamics web UI (model-driven app). */
+/**
+ * A choices column's options as a choice reads, "Label (value)", separated as Dynamics formats them: "Swimming
+ * (1); Camping (9)" says what each is and is what update_record takes back. A value the metadata does not list
+ * (an option added since it was read) takes its label from the formatted value, where the two line up.
+ */
+function choicesRead(col: ColumnModel, value: string, formatted: unknown): string {
+  const values = value.split(',').map((v) => v.trim());
+  const labels = typeof formatted === 'string' ? formatted.split('; ') : [];
+  return values
+    .map((v, i) => {
+      const label =
+        col.options?.find((o) => String(o.value) === v)?.label ??
+        (labels.length === values.length ? labels[i] : undefined);
+      return label ? `${label} (${v})` : v;
+    })
+    .join('; ');
+}
+
 /**
  * The selected columns that no row has a value in, as a sentence (or ''). Rows leave empty columns out, so a
  * column asked for and missing would read as one the server kept back, and the model asks again or says it
@@ -162,6 +186,7 @@ export function emptySelectedNote(
   return rows.length === 1 ? ` Empty: ${list}.` : ` Empty in every row: ${list}.`;
 }
 
+/** The record in the Dynamics web UI (model-driven app). */
 export function recordUrl(dynamicsUrl: string, entity: string, id: string): string {
   return `${dynamicsUrl}/main.aspx?pagetype=entityrecord&etn=${encodeURIComponent(entity)}&id=${encodeURIComponent(id)}`;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
 import { wrongType } from './schemas.js';
 
@@ -29,22 +30,37 @@ const lookupValue = z.strictObject({ entity: z.string().max(100).optional(), id:
 const scalars = [z.string().max(4000), z.number(), z.boolean(), z.null(), lookupValue] as const;
 const valueError = (people: boolean) => (issue: { code?: string }) =>
   issue.code === 'invalid_union'
-    ? `each value is text, a number, true/false, null (clears the column)${people ? ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of people (names or lookups) for a call\'s from or to' : ', or a lookup {"entity":"contact","id":"<GUID>"}'}.`
+    ? `each value is text, a number, true/false, null (clears the column)${people ? ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of people (names or lookups) for a call\'s from or to, or of options for a choices column' : ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of options for a choices column'}.`
     : undefined;
 
-/** The columns an update sets, and their values: update_record's "values". */
-export const valuesParam = valuesOf(z.preprocess(lookupAsMeant, z.union(scalars, { error: valueError(false) })));
+/**
+ * The columns an update sets, and their values: update_record's "values". A list of labels or numbers is a
+ * choices column's options (several at once); where a single value goes, the client refuses it with what the
+ * column takes. Listed as the scalars alone: the few choices columns an organisation has are told by
+ * describe_entity and by the answer to a value they cannot take, not by every tools/list (P10).
+ */
+const { $schema: _dialect, ...scalarsListed } = z.toJSONSchema(z.union(scalars), { target: 'draft-7', io: 'input' });
+const updateValue = listedAs(
+  // 150: the most options Dataverse lets one record choose ("Choices columns")
+  z.union([...scalars, z.array(z.union([z.string().max(4000), z.number()])).max(150)], { error: valueError(false) }),
+  scalarsListed,
+);
+export const valuesParam = valuesOf(z.preprocess(lookupAsMeant, updateValue));
 
 /**
  * create_record's "values": as an update's, and people for a party list (a call's from and to, set when the
- * call is logged), each a name or a lookup.
+ * call is logged), each a name or a lookup; or a choices column's options, by label or number (up to 150).
  */
 export const createValuesParam = valuesOf(
   z.preprocess(
     lookupAsMeant,
-    z.union([...scalars, z.array(z.preprocess(lookupAsMeant, z.union([z.string().max(4000), lookupValue]))).max(50)], {
-      error: valueError(true),
-    }),
+    z.union(
+      [
+        ...scalars,
+        z.array(z.preprocess(lookupAsMeant, z.union([z.string().max(4000), z.number(), lookupValue]))).max(150),
+      ],
+      { error: valueError(true) },
+    ),
   ),
 );
 
