@@ -28,7 +28,7 @@ import { fiscalYear, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';
-import { callerTokens, ME, theAppIsNotYou } from './obo.js';
+import { callerTokens, ME, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou, theAppsTeamsAreNotYours } from './obo.js';
 import { isPartyList, participation, partiesOf } from './party-lists.js';
 import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
@@ -225,6 +225,19 @@ export class ConditionBuilder {
           'Find your user with query_entities on systemuser (e.g. where fullname contains your name) and compare with its id.',
         );
       return { column: [...prefix, r.column.logicalName].join('/'), op: 'currentUser' };
+    }
+    // "my team's cases" ({"ownerid": "my team"}): the teams the signed-in user is on (EqualUserTeams), or that
+    // user and their teams ("mine or my team's": EqualUserOrUserTeams); an owner's teams only, and not app-only
+    const teams = values.length === 1 ? String(values[0]).trim() : '';
+    if ((MY_TEAMS.test(teams) || ME_OR_MY_TEAMS.test(teams)) && r.column.targets.includes('team')) {
+      const said = `${r.entity}.${r.column.logicalName} '${teams}'`;
+      if (!callerTokens.getStore()) throw theAppsTeamsAreNotYours(said);
+      if (c.op !== 'eq')
+        throw badInput(
+          `${said}: only eq means the signed-in user's teams.`,
+          'Name the teams instead: {"ownerid": {"ne": "<team name>"}} (query_entities on team lists them).',
+        );
+      return { column: [...prefix, r.column.logicalName].join('/'), op: 'currentUser', value: teams };
     }
     // by name is through the lookup, which the policy may not follow (an opportunity's originating lead): the
     // model can still find the record by name in its own table and compare with its id, so that is said
@@ -582,8 +595,9 @@ export class ConditionBuilder {
         ],
         pos: 0,
       };
-    // a lookup compared with a name instead of an id: say how to match by name through the lookup
-    if (isLookupType(r.column.type) && r.model) {
+    // a lookup compared with a name instead of an id: say how to match by name through the lookup (the current
+    // user's value is its words, "my team", which leafExpr reads)
+    if (isLookupType(r.column.type) && r.model && c.op !== 'currentUser') {
       const text = (Array.isArray(c.value) ? c.value : [c.value]).find((v) => typeof v === 'string' && !isGuidText(v));
       const byName = text === undefined ? [] : await this.namePaths(c.column, r.model, r.column);
       if (byName.length)

@@ -3,7 +3,7 @@ import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, isChoices, NUMERIC_TYPES } from '../policy/model.js';
 import { choicesValues, refuseChoiceOrderedByLabel, type Scalar, toLiteral } from './coerce.js';
 import { type ConditionOp, escapeLike, type Leaf, unknownOpHint } from './condition-words.js';
-import { callerTokens, theAppIsNotYou } from './obo.js';
+import { callerTokens, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou } from './obo.js';
 
 const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   on: 'On',
@@ -183,6 +183,9 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
           'the current user',
           `compare with its name: {"${c.column}": "<full name>"}`,
         );
+      // "my team" / "me or my team" (conditions.ts): the user's teams, or the user and their teams
+      if (typeof c.value === 'string' && MY_TEAMS.test(c.value.trim())) return fn('EqualUserTeams', {});
+      if (typeof c.value === 'string' && ME_OR_MY_TEAMS.test(c.value.trim())) return fn('EqualUserOrUserTeams', {});
       return fn('EqualUserId', {});
     default: {
       const f = DATE_FUNCTIONS[c.op];

@@ -35,11 +35,12 @@ export function queryFunctionIn(e: Expr): string | undefined {
 }
 
 /**
- * The first of Dataverse's functions of the user a request runs as (EqualUserId, NotEqualUserId) anywhere in an
+ * The first of Dataverse's functions of the user a request runs as (EqualUserId, NotEqualUserId, and their teams':
+ * EqualUserTeams, EqualUserOrUserTeams) anywhere in an
  * expression, lists' conditions (any/all) included.
  */
 export function userFunctionIn(e: Expr): FunctionCall | undefined {
-  return functionIn(e, (f) => /^(Not)?EqualUserId$/.test(f.name), true);
+  return functionIn(e, (f) => /^((Not)?EqualUserId|EqualUser(OrUser)?Teams)$/.test(f.name), true);
 }
 
 function functionIn(e: Expr, wanted: (f: FunctionCall) => boolean, lambdas: boolean): FunctionCall | undefined {

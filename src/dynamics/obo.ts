@@ -18,6 +18,10 @@ export function asCaller<T>(provider: TokenProvider, fn: () => Promise<T>): Prom
 
 /** Words for the user the call runs as ("my deals", "not mine"), not a user's name. */
 export const ME = /^(me|myself|i|current user|my)$/i;
+/** The teams of the user the call runs as ("my team's cases"): Dataverse's EqualUserTeams. */
+export const MY_TEAMS = /^(my|our) teams?('?s)?$/i;
+/** That user or their teams ("mine or my team's"): Dataverse's EqualUserOrUserTeams. */
+export const ME_OR_MY_TEAMS = /^(me|mine|myself|my) (or|and|&|\+) (my|our) teams?('?s)?$/i;
 
 /**
  * "Mine" where this call reaches Dataverse as the application: the user a request runs as (Dataverse's
@@ -31,6 +35,16 @@ export function theAppIsNotYou(said: string, you: string, fix: string): Dynamics
     'bad_input',
     `${said}: this server signs in to Dynamics as an application, so ${you} would be that application, not you.`,
     `Find your user with query_entities on systemuser (e.g. where fullname contains your name) and ${fix}.`,
+    { retryable: false },
+  );
+}
+
+/** "My team's" where this call reaches Dataverse as the application: its teams, not the person's (as above). */
+export function theAppsTeamsAreNotYours(said: string): DynamicsMcpError {
+  return new DynamicsMcpError(
+    'bad_input',
+    `${said}: this server signs in to Dynamics as an application, so "my team" would be the application's teams, not yours.`,
+    'Name the team: {"ownerid": "<team name>"} (query_entities on team lists them).',
     { retryable: false },
   );
 }

@@ -50,6 +50,9 @@ export const ALLOWED_FUNCTIONS = new Set([
   'NextYear',
   'EqualUserId',
   'NotEqualUserId',
+  // the teams the user is a member of, or the user and those teams (an owner's)
+  'EqualUserTeams',
+  'EqualUserOrUserTeams',
   // "Choices columns": whether a choices column has any of the values, or none of them
   'ContainValues',
   'DoesNotContainValues',

@@ -2,6 +2,7 @@ import { ConfidentialClientApplication, PublicClientApplication } from '@azure/m
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { DEFAULT_TEAM_ID, SERVICE_TEAM_ID } from '../../src/emulator/seed/seed.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { type HttpHarness, startHttpServer } from '../helpers/http.js';
 
@@ -397,6 +398,62 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     const task = emu.rows('task').find((t) => t.activityid === made.structuredContent.id)!;
     expect((task.ownerid as { id: string }).id).toBe(alex);
     expect(made.content[0].text).not.toContain('Its owner is');
+  });
+
+  it('"my team\'s cases" as the signed-in user: the teams they are on (EqualUserTeams), or they and those teams', async () => {
+    const c = await h.connect(userToken);
+    const alex = String(emu.users[0]!.systemuserid);
+    // Alex is on the Customer Service team (teammemberships), which owns the low-priority open cases, and on the
+    // default team, which owns none
+    const teams = emu
+      .rows('teammembership')
+      .filter((m) => m.systemuserid === alex)
+      .map((m) => String(m.teamid));
+    expect(teams.sort()).toEqual([DEFAULT_TEAM_ID, SERVICE_TEAM_ID].sort());
+    const owner = (x: Record<string, unknown>) => (x.ownerid as { id: string }).id;
+    const ids = (rows: Record<string, unknown>[]) => rows.map((x) => String(x.incidentid)).sort();
+    const ask = async (ownerid: string) => {
+      const r = (await c.callTool({
+        name: 'query_entities',
+        arguments: { entity: 'incident', select: ['title'], where: { ownerid, statecode: 'Active' }, top: 5000 },
+      })) as any;
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      return r.structuredContent.records.map((x: { id: string }) => x.id).sort();
+    };
+    // a case Alex opens is Alex's, so that "mine" has one
+    const account = emu.rows('account')[0]!;
+    const opened = (await c.callTool({
+      name: 'create_case',
+      arguments: { title: 'Badge reader offline', customer: { accountId: account.accountid } },
+    })) as any;
+    expect(opened.isError, JSON.stringify(opened.content)).toBeFalsy();
+    const now = emu.rows('incident').filter((x) => x.statecode === 0);
+    const teamCases = now.filter((x) => teams.includes(owner(x)));
+    expect(teamCases.length).toBeGreaterThan(0);
+    expect(await ask("my team's")).toEqual(ids(teamCases));
+    const mineToo = now.filter((x) => owner(x) === alex || teams.includes(owner(x)));
+    expect(mineToo.length).toBeGreaterThan(teamCases.length);
+    expect(await ask('me or my team')).toEqual(ids(mineToo));
+    // Dataverse's own functions in filter text, and a team's pipeline by the same words
+    const byText = (await c.callTool({
+      name: 'query_entities',
+      arguments: {
+        entity: 'incident',
+        select: ['title'],
+        filter: "statecode eq 0 and Microsoft.Dynamics.CRM.EqualUserTeams(PropertyName='ownerid')",
+        top: 5000,
+      },
+    })) as any;
+    expect(byText.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(ids(teamCases));
+    const pipeline = (await c.callTool({
+      name: 'pipeline_summary',
+      arguments: { ownerId: 'me or my team', from: '2020-01-01', to: '2035-12-31' },
+    })) as any;
+    expect(pipeline.isError, JSON.stringify(pipeline.content)).toBeFalsy();
+    const deals = emu
+      .rows('opportunity')
+      .filter((o) => o.statecode === 0 && (owner(o) === alex || teams.includes(owner(o))));
+    expect(pipeline.structuredContent.totals.count).toBe(deals.length);
   });
 
   it('an app token with the required role is accepted; without it, 403', async () => {

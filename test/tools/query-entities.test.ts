@@ -853,6 +853,28 @@ describe('query_entities', () => {
         /^Error \(bad_input\): task\.ownerid '(me|my)': this server signs in to Dynamics as an application, so "me" would be that application, not you\./,
       );
     }
+    // "my team's cases" (EqualUserTeams, EqualUserOrUserTeams): the application's teams, not the user's
+    for (const team of ['my team', "me or my team's"]) {
+      const r = await h.call('query_entities', { entity: 'incident', where: { ownerid: team } });
+      expect(textOf(r)).toBe(
+        `Error (bad_input): incident.ownerid '${team}': this server signs in to Dynamics as an application, so "my team" would be the application's teams, not yours.\n` +
+          'How to fix: Name the team: {"ownerid": "<team name>"} (query_entities on team lists them).',
+      );
+    }
+    // and under a negation, in any mode: Dataverse has no opposite of EqualUserTeams
+    for (const where of [{ ownerid: { ne: 'my team' } }, { not: { ownerid: "my team's" } }]) {
+      const r = await h.call('query_entities', { entity: 'incident', where });
+      expect(textOf(r), JSON.stringify(where)).toMatch(
+        /^Error \(bad_input\): incident\.ownerid 'my team('s)?' under a negation: Dataverse has no condition for what the user's teams do not own\./,
+      );
+    }
+    const teams = await h.call('query_entities', {
+      entity: 'incident',
+      filter: "Microsoft.Dynamics.CRM.EqualUserTeams(PropertyName='ownerid')",
+    });
+    expect(textOf(teams)).toMatch(
+      /^Error \(bad_input\): Microsoft\.Dynamics\.CRM\.EqualUserTeams in the filter: this server/,
+    );
     // a count and an aggregation alike
     const count = await h.call('query_entities', { entity: 'task', top: 0, where: { ownerid: { currentUser: true } } });
     expect(textOf(count)).toMatch(/^Error \(bad_input\): "currentUser" on ownerid: this server signs in/);

@@ -19,6 +19,7 @@ import {
   systemuser,
   task,
   team,
+  teammembership,
   territory,
   transactioncurrency,
 } from './entities.js';
@@ -113,6 +114,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   activitypointer,
   systemuser,
   team,
+  teammembership,
   territory,
   transactioncurrency,
   businessunit,

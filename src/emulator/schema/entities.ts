@@ -771,6 +771,25 @@ export const team = entity({
   ],
 });
 
+// Who is on which team ("teammembership EntityType": an intersect table of systemuserid and teamid, no name of its
+// own, only read as a table; members are added with the AddMembersTeam action, not modelled). Every user is a
+// member of their business unit's default team. Dataverse's EqualUserTeams and EqualUserOrUserTeams read it.
+export const teammembership = entity({
+  logicalName: 'teammembership',
+  entitySetName: 'teammemberships',
+  schemaName: 'TeamMembership',
+  displayName: 'Team Membership',
+  displayCollectionName: 'Team Memberships',
+  primaryName: '',
+  ownershipType: 'None',
+  objectTypeCode: 23,
+  retrieveOnly: true,
+  attributes: [
+    attr('systemuserid', 'User', 'Uniqueidentifier', { validForUpdate: false }),
+    attr('teamid', 'Team', 'Uniqueidentifier', { validForUpdate: false }),
+  ],
+});
+
 export const territory = entity({
   logicalName: 'territory',
   entitySetName: 'territories',

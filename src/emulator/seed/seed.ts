@@ -624,6 +624,12 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     },
     { id: SERVICE_TEAM_ID },
   );
+  // every user is a member of the default team, as Dataverse makes them; the Customer Service team has the
+  // people who sign in (the test users) and the first seller: "my team's cases" has an answer for them
+  for (const id of store.table('systemuser').rows.keys())
+    add('teammembership', { systemuserid: id, teamid: DEFAULT_TEAM_ID });
+  for (const id of [...o.users.filter((u) => !u.applicationId).map((u) => u.systemuserid), salesUsers.at(-sellerCount)])
+    if (id) add('teammembership', { systemuserid: id, teamid: SERVICE_TEAM_ID });
   const queue = Object.freeze({ id: SERVICE_TEAM_ID, entity: 'team' });
   const open = [...cases.rows].filter(([, c]) => c.statecode === 0);
   const low = open.filter(([, c]) => c.prioritycode === 3);

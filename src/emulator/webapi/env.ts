@@ -1,6 +1,7 @@
 import type { Schema } from '../schema/index.js';
 import type { EntityDef } from '../schema/types.js';
 import { isLookupRef, type Row, type Store, type Value } from '../store/store.js';
+import { normalise } from './filter-values.js';
 
 /** What a query needs besides its own text: the data, the clock, the caller, and per-query caches. */
 export class QueryEnv {
@@ -20,6 +21,19 @@ export class QueryEnv {
     const org = this.store.table('organization').rows.values().next().value;
     const code = org?.weekstartdaycode;
     return typeof code === 'number' && code >= 0 && code <= 6 ? code : 0;
+  }
+
+  private teams?: Set<string>;
+  /** The teams the caller is a member of (teammembership), as normalised GUID keys; read once per query. */
+  callerTeams(): Set<string> {
+    if (!this.teams) {
+      const me = normalise(this.callerId, 'guid');
+      this.teams = new Set();
+      for (const m of this.store.table('teammembership').rows.values())
+        if (normalise(m.systemuserid as string, 'guid') === me)
+          this.teams.add(normalise(m.teamid as string, 'guid') as string);
+    }
+    return this.teams;
   }
 
   /** The row a lookup value points at, if it exists. */

@@ -188,7 +188,8 @@ function entityJson(
     EntitySetName: e.entitySetName,
     LogicalCollectionName: e.entitySetName,
     PrimaryIdAttribute: e.primaryIdAttribute,
-    PrimaryNameAttribute: e.primaryNameAttribute,
+    // an intersect table (teammembership) has no name column
+    PrimaryNameAttribute: e.primaryNameAttribute || null,
     DisplayName: label(e.displayName, e.logicalName),
     DisplayCollectionName: label(e.displayCollectionName, `${e.logicalName}.plural`),
     Description: emptyLabel(),

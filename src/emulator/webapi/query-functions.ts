@@ -230,6 +230,17 @@ export function queryFunctionGetter(e: FunctionCall, op: Operand, param: (name: 
         return (v === normalise(env.callerId, 'guid')) !== negate;
       };
     }
+    case 'EqualUserTeams':
+    case 'EqualUserOrUserTeams': {
+      // the teams the caller is a member of (teammembership); with "OrUser", the caller too
+      const orUser = e.name === 'EqualUserOrUserTeams';
+      return (row, env, vars) => {
+        const v = value(row, env, vars);
+        if (v === null) return false;
+        if (orUser && v === normalise(env.callerId, 'guid')) return true;
+        return env.callerTeams().has(v as string);
+      };
+    }
     default:
       throw notSupported(`The query function Microsoft.Dynamics.CRM.${e.name}`);
   }

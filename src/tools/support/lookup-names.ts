@@ -1,6 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
-import { ME, theAppIsNotYou } from '../../dynamics/obo.js';
+import { ME, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { allFaults, faultsOf, isValueFault, writeBody } from '../../dynamics/write-body.js';
@@ -62,10 +62,12 @@ export async function userNamed(ctx: ToolContext, given: string, what: string): 
 
 /**
  * An owner a text names: a user as userNamed finds one, or a team by its name (a record's owner is either: a
- * sales team's pipeline is asked for by the team's name). Its id.
+ * sales team's pipeline is asked for by the team's name). Its id; or "my team" as given, for the condition.
  */
 export async function ownerNamed(ctx: ToolContext, given: string, what: string): Promise<string> {
   if (guidOrUndefined(given) || ME.test(given.trim())) return userNamed(ctx, given, what);
+  // "my team" is no one record: the words go to the condition on ownerid, which says them (EqualUserTeams)
+  if (MY_TEAMS.test(given.trim()) || ME_OR_MY_TEAMS.test(given.trim())) return given.trim();
   return (await recordNamed(ctx, ['systemuser', 'team'], given.trim(), what)).id;
 }
 
