@@ -24,13 +24,23 @@ export async function policyNameChecks(
       if (!defs.some((d) => d.LogicalName === entity)) continue; // reported by the read check
       const rule = policy.rule(entity)!;
       const base = `/EntityDefinitions(LogicalName='${entity}')`;
-      const [attributes, manyToOne, oneToMany] = await Promise.all([
+      const [attributes, manyToOne, oneToMany, manyToMany] = await Promise.all([
         answer<Rows<'LogicalName'>>(`${base}/Attributes?$select=LogicalName`),
         answer<Rows<'ReferencingEntityNavigationPropertyName'>>(
           `${base}/ManyToOneRelationships?$select=ReferencingEntityNavigationPropertyName`,
         ),
         answer<Rows<'ReferencedEntityNavigationPropertyName'>>(
           `${base}/OneToManyRelationships?$select=ReferencedEntityNavigationPropertyName`,
+        ),
+        answer<
+          Rows<
+            | 'Entity1LogicalName'
+            | 'Entity2LogicalName'
+            | 'Entity1NavigationPropertyName'
+            | 'Entity2NavigationPropertyName'
+          >
+        >(
+          `${base}/ManyToManyRelationships?$select=Entity1LogicalName,Entity2LogicalName,Entity1NavigationPropertyName,Entity2NavigationPropertyName`,
         ),
       ]);
       // (a relationship may have no navigation property: its name is null)
@@ -39,6 +49,11 @@ export async function policyNameChecks(
       const navigations = names([
         ...(manyToOne.value ?? []).map((r) => r.ReferencingEntityNavigationPropertyName),
         ...(oneToMany.value ?? []).map((r) => r.ReferencedEntityNavigationPropertyName),
+        // a many-to-many relationship's list on this table: its side's navigation property (both, with itself)
+        ...(manyToMany.value ?? []).flatMap((r) => [
+          ...(r.Entity1LogicalName === entity ? [r.Entity1NavigationPropertyName] : []),
+          ...(r.Entity2LogicalName === entity ? [r.Entity2NavigationPropertyName] : []),
+        ]),
       ]);
       const unknown = (names: Iterable<string>, known: string[]) =>
         [...new Set(names)]

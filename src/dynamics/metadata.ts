@@ -2,6 +2,7 @@ import { DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import {
   CHOICES_TYPE,
+  type CollectionNav,
   type ColumnModel,
   type EntityModel,
   type ModelSource,
@@ -167,6 +168,7 @@ export class MetadataCache implements ModelSource {
       cast('MultiSelectPicklistAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
       `${e}/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName`,
       `${e}/OneToManyRelationships?$select=ReferencingEntity,ReferencingAttribute,ReferencedEntityNavigationPropertyName`,
+      `${e}/ManyToManyRelationships?$select=Entity1LogicalName,Entity2LogicalName,Entity1NavigationPropertyName,Entity2NavigationPropertyName`,
     ];
     const { parts } = await sendBatch(
       this.transport,
@@ -189,7 +191,7 @@ export class MetadataCache implements ModelSource {
         );
       return jsonOf({ ...p, text: p.body }, `the metadata of ${logicalName}`) as Json;
     });
-    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, choices, m2o, o2m] = bodies;
+    const [head, base, str, memo, lookup, pick, state, status, bool, int, money, dt, choices, m2o, o2m, m2m] = bodies;
     const byName = <T>(rows: Json[] | undefined, f: (r: Json) => T) =>
       new Map((rows ?? []).map((r) => [String(r.LogicalName), f(r)]));
     const lengths = new Map([...byName(str!.value, (r) => r.MaxLength), ...byName(memo!.value, (r) => r.MaxLength)]);
@@ -249,10 +251,10 @@ export class MetadataCache implements ModelSource {
             target: String(x.ReferencedEntity),
           })),
       ),
-      collectionNavs: new Map(
-        (o2m!.value as Json[])
+      collectionNavs: new Map([
+        ...(o2m!.value as Json[])
           .filter((x) => x.ReferencedEntityNavigationPropertyName)
-          .map((x) => [
+          .map((x): [string, CollectionNav] => [
             String(x.ReferencedEntityNavigationPropertyName).toLowerCase(),
             {
               navigationProperty: String(x.ReferencedEntityNavigationPropertyName),
@@ -260,9 +262,38 @@ export class MetadataCache implements ModelSource {
               referencingAttribute: String(x.ReferencingAttribute),
             },
           ]),
-      ),
+        ...manyToMany(logicalName, (m2m!.value ?? []) as Json[]),
+      ]),
     };
     this.log.debug({ entity: logicalName, columns: columns.size }, 'metadata loaded');
     return model;
   }
+}
+
+/**
+ * A table's side of its many-to-many relationships (team members, a deal's competitors): a list each, named by
+ * the table's own navigation property (Entity1NavigationPropertyName where it is entity 1), its rows in the
+ * other table, which reaches back through its own. A relationship of a table with itself is listed from both
+ * sides, each a list.
+ */
+function manyToMany(logicalName: string, rows: Json[]): [string, CollectionNav][] {
+  const out: [string, CollectionNav][] = [];
+  for (const r of rows)
+    for (const [me, other] of [
+      ['1', '2'],
+      ['2', '1'],
+    ] as const) {
+      const nav = r[`Entity${me}NavigationPropertyName`];
+      if (String(r[`Entity${me}LogicalName`]) !== logicalName || !nav) continue;
+      out.push([
+        String(nav).toLowerCase(),
+        {
+          navigationProperty: String(nav),
+          referencingEntity: String(r[`Entity${other}LogicalName`]),
+          referencingAttribute: '',
+          back: String(r[`Entity${other}NavigationPropertyName`] ?? ''),
+        },
+      ]);
+    }
+  return out;
 }

@@ -447,11 +447,13 @@ export const DEFAULT_POLICY: PolicyInput = {
     },
     systemuser: {
       read: ['systemuserid', 'fullname', 'internalemailaddress', 'title', 'territoryid', 'isdisabled'],
-      expand: ['territoryid'],
+      // the teams a user is on (many-to-many, through teammembership)
+      expand: ['territoryid', 'teammembership_association'],
     },
-    // teams own records as users do: a team-owned case's owner is found, and named, by its team
+    // teams own records as users do: a team-owned case's owner is found, and named, by its team; and who is on it
     team: {
       read: ['teamid', 'name', 'teamtype', 'isdefault', 'description'],
+      expand: ['teammembership_association'],
     },
     territory: {
       read: ['territoryid', 'name', 'managerid'],

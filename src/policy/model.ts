@@ -40,8 +40,12 @@ export interface SingleNav {
 
 export interface CollectionNav {
   navigationProperty: string;
+  /** the table the list's rows are in */
   referencingEntity: string;
+  /** the lookup on those rows that points back here; '' for a many-to-many relationship */
   referencingAttribute: string;
+  /** a many-to-many relationship: the related table's navigation property back to this one */
+  back?: string;
 }
 
 export interface EntityModel {

@@ -59,6 +59,34 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
     expect(formats.get('lastname')).toEqual({ Value: 'Text' });
   });
 
+  it.skipIf(skip)(
+    "RMETA: a team's members are a many-to-many relationship (teammembership_association, intersect teammembership), expanded as a list",
+    async () => {
+      const r = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='team')/ManyToManyRelationships?$select=SchemaName,Entity1LogicalName,Entity2LogicalName,Entity1NavigationPropertyName,Entity2NavigationPropertyName,IntersectEntityName",
+      );
+      expect(r.status).toBe(200);
+      const members = (r.json().value as any[]).find((x) => x.SchemaName === 'teammembership_association')!;
+      expect(members).toMatchObject({ IntersectEntityName: 'teammembership' });
+      expect([members.Entity1LogicalName, members.Entity2LogicalName].sort()).toEqual(['systemuser', 'team']);
+      const teamSide =
+        members.Entity1LogicalName === 'team'
+          ? members.Entity1NavigationPropertyName
+          : members.Entity2NavigationPropertyName;
+      expect(teamSide).toBe('teammembership_association');
+      // not a one-to-many relationship of either table
+      const o2m = await t.api('GET', "EntityDefinitions(LogicalName='team')/OneToManyRelationships?$select=SchemaName");
+      expect((o2m.json().value as any[]).some((x) => x.SchemaName === 'teammembership_association')).toBe(false);
+      const teams = await t.api(
+        'GET',
+        'teams?$select=name&$top=1&$expand=teammembership_association($select=fullname)',
+      );
+      expect(teams.status).toBe(200);
+      expect(Array.isArray(teams.json().value[0].teammembership_association)).toBe(true);
+    },
+  );
+
   it.skipIf(skip)('QMETA: option sets through the picklist cast, with labels', async () => {
     const r = await t.api(
       'GET',

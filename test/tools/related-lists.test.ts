@@ -427,3 +427,89 @@ describe('expanded related lists', () => {
     );
   });
 });
+
+// A many-to-many relationship (Team table reference: teammembership_association, a team's members through the
+// teammembership intersect table): listed from either table, followed in conditions, and a cut list read whole
+// through the other table's own list back.
+describe('many-to-many related lists: a team and its members', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+  const membersOf = (teamName: string) => {
+    const team = emu.rows('team').find((t) => t.name === teamName)!;
+    const ids = new Set(
+      emu
+        .rows('teammembership')
+        .filter((m) => m.teamid === team.teamid)
+        .map((m) => m.systemuserid),
+    );
+    return { team, ids: [...ids].map(String).sort() };
+  };
+  const ids = (rows: { id: string }[]) => rows.map((r) => r.id).sort();
+
+  it('describe_entity lists it as a list of users; expanded, a team has its members and a user their teams', async () => {
+    const d = await h.call('describe_entity', { entity: 'team' });
+    expect(d.structuredContent.entity.relationships).toContainEqual({
+      name: 'teammembership_association',
+      target: 'systemuser',
+      many: true,
+    });
+    const service = membersOf('Customer Service');
+    expect(service.ids.length).toBeGreaterThan(1);
+    const r = await h.call('query_entities', {
+      entity: 'team',
+      select: ['name'],
+      where: { name: 'Customer Service' },
+      expand: [{ relation: 'teammembership_association', select: ['fullname'] }],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ids(r.structuredContent.records[0].teammembership_association)).toEqual(service.ids);
+    // the table's name for the relationship ("teams") is the one relationship to it
+    const user = await h.call('get_record', {
+      entity: 'systemuser',
+      id: service.ids[0],
+      select: ['fullname'],
+      expand: [{ relation: 'teams', select: ['name'] }],
+    });
+    expect(user.isError, textOf(user)).toBeFalsy();
+    expect(
+      user.structuredContent.record.teammembership_association.map((t: { name: string }) => t.name).sort(),
+    ).toEqual(['Contoso', 'Customer Service']);
+  });
+
+  it('a condition through it: the users on a team, by its name', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'systemuser',
+      select: ['fullname'],
+      where: { 'teammembership_association/name': 'Customer Service' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ids(r.structuredContent.records)).toEqual(membersOf('Customer Service').ids);
+  });
+
+  it("a cut list of members gives the query that reads them all, through the users' own list of teams", async () => {
+    const everyone = membersOf('Contoso');
+    const r = await h.call('query_entities', {
+      entity: 'team',
+      select: ['name'],
+      where: { name: 'Contoso' },
+      expand: [{ relation: 'teammembership_association', select: ['fullname'], top: 3 }],
+    });
+    expect(r.structuredContent.records[0].teammembership_association).toHaveLength(3);
+    const [more] = r.structuredContent.moreRelated;
+    expect(more.query).toEqual({
+      entity: 'systemuser',
+      where: { column: 'teammembership_association/teamid', op: 'eq', value: everyone.team.teamid },
+    });
+    const rest = await h.call('query_entities', { ...more.query, select: ['fullname'], top: 500 });
+    expect(rest.isError, textOf(rest)).toBeFalsy();
+    expect(ids(rest.structuredContent.records)).toEqual(everyone.ids);
+  });
+});

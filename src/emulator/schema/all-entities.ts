@@ -97,6 +97,24 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
+/**
+ * N:N relationships: [schema name, entity 1, its navigation property, entity 2, its navigation property,
+ * intersect table, its column for entity 1's id, for entity 2's]. A team's members (Team table reference,
+ * teammembership_association, both sides named so; which side is entity 1 is a GUESS).
+ */
+const MANY_TO_MANY: [string, string, string, string, string, string, string, string][] = [
+  [
+    'teammembership_association',
+    'team',
+    'teammembership_association',
+    'systemuser',
+    'teammembership_association',
+    'teammembership',
+    'teamid',
+    'systemuserid',
+  ],
+];
+
 export const ALL_ENTITIES: EntityDef[] = [
   account,
   contact,
@@ -159,6 +177,22 @@ function link(entities: EntityDef[]): void {
       referencingEntity: referencing,
       referencingAttribute: attribute,
       schemaName: nav,
+    });
+  }
+  for (const [schemaName, one, nav1, two, nav2, intersect, attr1, attr2] of MANY_TO_MANY) {
+    byName.get(one)!.oneToMany.push({
+      navigationProperty: nav1,
+      referencingEntity: two,
+      referencingAttribute: '',
+      schemaName,
+      through: { intersect, self: attr1, other: attr2, back: nav2, first: true },
+    });
+    byName.get(two)!.oneToMany.push({
+      navigationProperty: nav2,
+      referencingEntity: one,
+      referencingAttribute: '',
+      schemaName,
+      through: { intersect, self: attr2, other: attr1, back: nav1, first: false },
     });
   }
 }

@@ -89,8 +89,15 @@ export interface ManyToOne {
 export interface OneToMany {
   navigationProperty: string;
   referencingEntity: string;
+  /** the lookup on the related rows that points here ('' for a many-to-many relationship) */
   referencingAttribute: string;
   schemaName: string;
+  /**
+   * A many-to-many relationship's side (ManyToManyRelationshipMetadata): the related rows are those its intersect
+   * table pairs with this row, `self` holding this row's id and `other` theirs; `back` is the related table's
+   * navigation property to this one. Read only: associating needs $ref or an action, not modelled.
+   */
+  through?: { intersect: string; self: string; other: string; back: string; first: boolean };
 }
 
 export interface EntityDef {

@@ -1,5 +1,5 @@
 import type { Schema } from '../schema/index.js';
-import type { EntityDef } from '../schema/types.js';
+import type { EntityDef, OneToMany } from '../schema/types.js';
 import { isLookupRef, type Row, type Store, type Value } from '../store/store.js';
 import { normalise } from './filter-values.js';
 
@@ -52,6 +52,19 @@ export class QueryEnv {
     return typeof name === 'string' ? name : undefined;
   }
 
+  /**
+   * The rows a collection-valued navigation property leads to from a parent: those whose lookup points at it,
+   * or, through a many-to-many relationship, those its intersect table pairs with it.
+   */
+  listOf(nav: OneToMany, child: EntityDef, parentId: string): Row[] {
+    if (!nav.through) return this.children(child, nav.referencingAttribute, parentId);
+    const { intersect, self, other } = nav.through;
+    const rows = this.store.table(child.logicalName);
+    return this.children(this.schema.entity(intersect)!, self, parentId)
+      .map((pair) => rows.get(String(pair[other])))
+      .filter((r): r is Row => !!r);
+  }
+
   /** Rows of `child` whose `attribute` points at each parent id; built once per query and relationship. */
   children(child: EntityDef, attribute: string, parentId: string): Row[] {
     const key = `${child.logicalName}.${attribute}`;
@@ -59,12 +72,14 @@ export class QueryEnv {
     if (!index) {
       index = new Map();
       for (const row of this.store.table(child.logicalName).rows.values()) {
+        // a lookup, or an intersect table's plain id column (teammembership.teamid)
         const ref = row[attribute];
-        if (!isLookupRef(ref)) continue;
-        let list = index.get(ref.id);
+        const id = isLookupRef(ref) ? ref.id : typeof ref === 'string' ? ref : undefined;
+        if (!id) continue;
+        let list = index.get(id);
         if (!list) {
           list = [];
-          index.set(ref.id, list);
+          index.set(id, list);
         }
         list.push(row);
       }

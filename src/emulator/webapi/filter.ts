@@ -314,7 +314,7 @@ export class FilterCompiler {
     const isAll = e.op === 'all';
     return (row, env, vars) => {
       const parent = baseIndex >= 0 ? vars[baseIndex]! : row;
-      const kids = env.children(child, nav.referencingAttribute, String(parent[idAttr]));
+      const kids = env.listOf(nav, child, String(parent[idAttr]));
       if (!body) return kids.length > 0;
       const test = (k: Row) => {
         const v = vars.slice(0, depth);

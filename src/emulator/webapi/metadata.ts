@@ -128,8 +128,35 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
   return out;
 }
 
-function relationships(schema: Schema, entity: EntityDef, kind: 'ManyToOne' | 'OneToMany') {
+function relationships(schema: Schema, entity: EntityDef, kind: 'ManyToOne' | 'OneToMany' | 'ManyToMany') {
   const rows: Record<string, unknown>[] = [];
+  if (kind === 'ManyToMany') {
+    // RMETA: ManyToManyRelationshipMetadata, entity 1's side first (the same relationship from either table)
+    for (const o of entity.oneToMany) {
+      if (!o.through) continue;
+      const [one, two] = o.through.first
+        ? [entity.logicalName, o.referencingEntity]
+        : [o.referencingEntity, entity.logicalName];
+      const [nav1, nav2] = o.through.first
+        ? [o.navigationProperty, o.through.back]
+        : [o.through.back, o.navigationProperty];
+      const [attr1, attr2] = o.through.first ? [o.through.self, o.through.other] : [o.through.other, o.through.self];
+      rows.push({
+        '@odata.type': '#Microsoft.Dynamics.CRM.ManyToManyRelationshipMetadata',
+        MetadataId: stableGuid(`rel:${o.schemaName}`),
+        SchemaName: o.schemaName,
+        RelationshipType: 'ManyToManyRelationship',
+        Entity1LogicalName: one,
+        Entity2LogicalName: two,
+        Entity1NavigationPropertyName: nav1,
+        Entity2NavigationPropertyName: nav2,
+        IntersectEntityName: o.through.intersect,
+        Entity1IntersectAttribute: attr1,
+        Entity2IntersectAttribute: attr2,
+      });
+    }
+    return rows;
+  }
   const make = (
     referencing: EntityDef,
     attribute: string,
@@ -163,6 +190,7 @@ function relationships(schema: Schema, entity: EntityDef, kind: 'ManyToOne' | 'O
     }
   } else {
     for (const o of entity.oneToMany) {
+      if (o.through) continue; // listed as ManyToManyRelationships
       const child = schema.entity(o.referencingEntity)!;
       const fwd = child.manyToOne.find(
         (m) => m.attribute === o.referencingAttribute && m.target === entity.logicalName,
@@ -277,7 +305,7 @@ export function handleMetadata(
   const select = q.select ? parseSelect(q.select) : undefined;
   const expand = q.expand ? parseExpand(q.expand).map((i) => i.property) : [];
   const m =
-    /^EntityDefinitions(?:\((?:LogicalName='([a-z0-9_]+)'|([0-9a-f-]{36}))\))?(?:\/(Attributes|ManyToOneRelationships|OneToManyRelationships)(?:\((?:LogicalName='([a-z0-9_]+)'|([0-9a-f-]{36}))\))?(?:\/Microsoft\.Dynamics\.CRM\.([A-Za-z]+AttributeMetadata))?(?:\/(OptionSet))?)?$/.exec(
+    /^EntityDefinitions(?:\((?:LogicalName='([a-z0-9_]+)'|([0-9a-f-]{36}))\))?(?:\/(Attributes|ManyToOneRelationships|OneToManyRelationships|ManyToManyRelationships)(?:\((?:LogicalName='([a-z0-9_]+)'|([0-9a-f-]{36}))\))?(?:\/Microsoft\.Dynamics\.CRM\.([A-Za-z]+AttributeMetadata))?(?:\/(OptionSet))?)?$/.exec(
       path,
     );
   if (!m) throw resourceNotFound(path);
@@ -310,9 +338,15 @@ export function handleMetadata(
     return {
       body: {
         '@odata.context': `${root}/$metadata#EntityDefinitions(${key})/${nav}`,
-        value: relationships(schema, entity, nav === 'ManyToOneRelationships' ? 'ManyToOne' : 'OneToMany').filter(
-          filter,
-        ),
+        value: relationships(
+          schema,
+          entity,
+          nav === 'ManyToOneRelationships'
+            ? 'ManyToOne'
+            : nav === 'ManyToManyRelationships'
+              ? 'ManyToMany'
+              : 'OneToMany',
+        ).filter(filter),
       },
     };
   }

@@ -244,7 +244,7 @@ export class WebApi {
         if (!this.ctx.store.table(entity.logicalName).get(id)) throw notFound(entity.logicalName, id);
         collectionEntity = this.ctx.schema.entity(many.referencingEntity)!;
         collectionSet = collectionEntity.entitySetName;
-        source = env.children(collectionEntity, many.referencingAttribute, id);
+        source = env.listOf(many, collectionEntity, id);
       }
     }
     if ((!id && (!member || member === '$count')) || source) {

@@ -195,7 +195,7 @@ function expandInto(
     );
   const child = env.schema.entity(many.referencingEntity)!;
   const parentId = String(row[entity.primaryIdAttribute]);
-  let kids = env.children(child, many.referencingAttribute, parentId);
+  let kids = env.listOf(many, child, parentId);
   if (item.filter) {
     const pred = compileFilter(env.schema, env.aliases, item.filter, child);
     kids = kids.filter((k) => pred(k, env));

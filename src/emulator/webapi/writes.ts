@@ -12,6 +12,7 @@ import {
   DataverseError,
   duplicateKey,
   notFound,
+  notSupported,
   payloadError,
   validationError,
 } from './errors.js';
@@ -172,6 +173,7 @@ function readBody(
     if (key.endsWith('@odata.bind')) {
       const nav = key.slice(0, -'@odata.bind'.length);
       const o2m = entity.oneToMany.find((m) => m.navigationProperty === nav);
+      if (o2m?.through) throw notSupported(`Associating through the many-to-many relationship '${nav}'`);
       if (o2m && mode === 'create') {
         // CREATE, "Associate table rows on create": "Account_Tasks@odata.bind": ["/tasks(<id>)", …] makes the
         // new record the one those rows point at
@@ -224,6 +226,7 @@ function readBody(
       continue;
     }
     const o2m = entity.oneToMany.find((m) => m.navigationProperty === key);
+    if (o2m?.through) throw notSupported(`Creating records through the many-to-many relationship '${key}'`);
     if (o2m && Array.isArray(raw) && mode === 'create') {
       deep.push({ nav: key, records: raw as Record<string, unknown>[] });
       continue;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type DynamicsClient, EXPANDED_ROWS } from '../../dynamics/client.js';
 import type { Condition } from '../../dynamics/conditions.js';
-import type { EntityModel } from '../../policy/model.js';
+import type { CollectionNav, EntityModel } from '../../policy/model.js';
 import type { CompactRow } from './shape.js';
 
 /** Metadata of the tables an expand reaches, so nested rows get the same compact shape as the root. */
@@ -38,12 +38,20 @@ const isGroup = (c: Condition) => 'and' in c || 'or' in c || 'not' in c;
  * conditions already take all three (an "or" of groups) keeps its where as it was, and the record's rows are
  * chosen by filter text beside it.
  */
-function restOfList(nav: { referencingAttribute: string }, id: string, asked?: Condition) {
-  const lookup: Condition = { column: nav.referencingAttribute, op: 'eq', value: id };
+function restOfList(nav: CollectionNav, parent: EntityModel, id: string, asked?: Condition) {
+  // a many-to-many list (a team's members): the related rows whose own list back holds the record
+  const lookup: Condition = nav.back
+    ? { column: `${nav.back}/${parent.primaryIdAttribute}`, op: 'eq', value: id }
+    : { column: nav.referencingAttribute, op: 'eq', value: id };
   if (!asked) return { where: lookup };
   if ('and' in asked) return { where: { and: [lookup, ...asked.and] } };
   if (!('or' in asked) || !asked.or.some(isGroup)) return { where: { and: [lookup, asked] } };
-  return { where: asked, filter: `_${nav.referencingAttribute}_value eq ${id}` };
+  return {
+    where: asked,
+    filter: nav.back
+      ? `${nav.back}/any(x: x/${parent.primaryIdAttribute} eq ${id})`
+      : `_${nav.referencingAttribute}_value eq ${id}`,
+  };
 }
 
 /**
@@ -68,7 +76,7 @@ export function trimRelated(model: EntityModel, records: CompactRow[], asked: Li
         shown,
         query: {
           entity: nav.referencingEntity,
-          ...restOfList(nav, record.id, where),
+          ...restOfList(nav, model, record.id, where),
           ...(orderBy?.trim() ? { orderBy } : {}),
         },
       });
