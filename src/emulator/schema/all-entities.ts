@@ -180,20 +180,19 @@ function link(entities: EntityDef[]): void {
     });
   }
   for (const [schemaName, one, nav1, two, nav2, intersect, attr1, attr2] of MANY_TO_MANY) {
-    byName.get(one)!.oneToMany.push({
-      navigationProperty: nav1,
-      referencingEntity: two,
-      referencingAttribute: '',
-      schemaName,
-      through: { intersect, self: attr1, other: attr2, back: nav2, first: true },
-    });
-    byName.get(two)!.oneToMany.push({
-      navigationProperty: nav2,
-      referencingEntity: one,
-      referencingAttribute: '',
-      schemaName,
-      through: { intersect, self: attr2, other: attr1, back: nav1, first: false },
-    });
+    // each table's side: its list of the other table's rows, paired with it through the intersect table
+    const sides = [
+      [one, nav1, attr1, two, nav2, attr2],
+      [two, nav2, attr2, one, nav1, attr1],
+    ] as const;
+    for (const [i, [table, nav, self, other, back, otherAttr]] of sides.entries())
+      byName.get(table)!.oneToMany.push({
+        navigationProperty: nav,
+        referencingEntity: other,
+        referencingAttribute: '',
+        schemaName,
+        through: { intersect, self, other: otherAttr, back, first: i === 0 },
+      });
   }
 }
 
