@@ -232,10 +232,11 @@ export class ConditionBuilder {
     if ((MY_TEAMS.test(teams) || ME_OR_MY_TEAMS.test(teams)) && r.column.targets.includes('team')) {
       const said = `${r.entity}.${r.column.logicalName} '${teams}'`;
       if (!callerTokens.getStore()) throw theAppsTeamsAreNotYours(said);
-      if (c.op !== 'eq')
+      // (in a list of one, as eq)
+      if (c.op !== 'eq' && c.op !== 'in')
         throw badInput(
           `${said}: only eq means the signed-in user's teams.`,
-          'Name the teams instead: {"ownerid": {"ne": "<team name>"}} (query_entities on team lists them).',
+          `Use {"${c.column}": "${teams}"}, or name the teams: {"${c.column}": {"in": ["<team name>", …]}} (query_entities on team lists them).`,
         );
       return { column: [...prefix, r.column.logicalName].join('/'), op: 'currentUser', value: teams };
     }

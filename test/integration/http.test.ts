@@ -412,7 +412,7 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     expect(teams.sort()).toEqual([DEFAULT_TEAM_ID, SERVICE_TEAM_ID].sort());
     const owner = (x: Record<string, unknown>) => (x.ownerid as { id: string }).id;
     const ids = (rows: Record<string, unknown>[]) => rows.map((x) => String(x.incidentid)).sort();
-    const ask = async (ownerid: string) => {
+    const ask = async (ownerid: string | Record<string, unknown>) => {
       const r = (await c.callTool({
         name: 'query_entities',
         arguments: { entity: 'incident', select: ['title'], where: { ownerid, statecode: 'Active' }, top: 5000 },
@@ -431,6 +431,13 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     const teamCases = now.filter((x) => teams.includes(owner(x)));
     expect(teamCases.length).toBeGreaterThan(0);
     expect(await ask("my team's")).toEqual(ids(teamCases));
+    // a list of one is the same; a text operator is no way to say it
+    expect(await ask({ in: ['my team'] })).toEqual(ids(teamCases));
+    const contains = (await c.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'incident', where: { ownerid: { contains: 'my team' } } },
+    })) as any;
+    expect(contains.content[0].text).toContain("incident.ownerid 'my team': only eq means the signed-in user's teams.");
     const mineToo = now.filter((x) => owner(x) === alex || teams.includes(owner(x)));
     expect(mineToo.length).toBeGreaterThan(teamCases.length);
     expect(await ask('me or my team')).toEqual(ids(mineToo));
