@@ -199,7 +199,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const app = emu.rows('systemuser').find((u) => u.applicationid === emu.clientId)!;
     expect((deal.ownerid as { id: string }).id).toBe(app.systemuserid);
     const owned =
-      ' Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record.';
+      ' Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record.';
     expect(textOf(forA).endsWith(owned)).toBe(true);
     const seller = emu.rows('systemuser').find((u) => u.fullname === 'Karin Olsen')!;
     const given = await h.call('create_record', {
@@ -673,7 +673,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     // who the names were taken to be, where the user reads it
     expect(textOf(r)).toMatch(
       new RegExp(
-        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Regarding: ${deal.name} \\(opportunity\\); Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\\.$`,
+        `^Created phonecall "Rollout timing" \\(${id}\\): \\S+ Regarding: ${deal.name} \\(opportunity\\); Call From: ${user.fullname}; Call To: ${ann!.fullname}, contact ${bob!.contactid}\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record\\.$`,
       ),
     );
     expect(parties(id)).toEqual(
@@ -787,7 +787,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(first)).toMatch(/^Created task "Send the contract" \(/);
     expect(textOf(first)).toMatch(
       new RegExp(
-        ` Regarding: ${d1!.name} \\(opportunity\\)\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\\.$`,
+        ` Regarding: ${d1!.name} \\(opportunity\\)\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record\\.$`,
       ),
     );
     const made = emu.rows('task').find((t) => t.activityid === first.structuredContent.id)!;
@@ -809,7 +809,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(other.structuredContent.duplicate, textOf(other)).toBe(false);
     // given by id, there is no name to have matched: nothing is said of it (only of its owner)
     expect(textOf(other)).toMatch(
-      /^Created task "Send the contract" \([0-9a-f-]{36}\): https:\S+ Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\.$/,
+      /^Created task "Send the contract" \([0-9a-f-]{36}\): https:\S+ Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record\.$/,
     );
     // a due day without a time, for a column Dynamics shows in each user's time zone: that day almost everywhere
     expect(emu.rows('task').find((t) => t.activityid === other.structuredContent.id)?.scheduledend).toBe(

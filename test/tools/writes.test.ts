@@ -281,7 +281,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       emu.rows('systemuser').find((u) => u.applicationid === emu.clientId)!.systemuserid,
     );
     expect(textOf(r)).toMatch(
-      / Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\.$/,
+      / Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record\.$/,
     );
     // Dynamics takes a contact of another account (a namesake picked by mistake, or a partner's person): opened,
     // and said
@@ -767,7 +767,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     // the account the name was taken to be is said
     expect(textOf(lead)).toMatch(
       new RegExp(
-        ` Parent Account for lead: ${parent.name} \\(account\\)\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person, set ownerid to their full name with update_record\\.$`,
+        ` Parent Account for lead: ${parent.name} \\(account\\)\\. Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record\\.$`,
       ),
     );
 
