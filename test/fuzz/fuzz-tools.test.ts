@@ -30,6 +30,8 @@ const HOSTILE = [
   'createdby/fullname',
   'contact_customer_accounts/any(c:c/annualincome gt 0)',
   "Microsoft.Dynamics.CRM.In(PropertyName='creditlimit',PropertyValues=['1'])",
+  "Microsoft.Dynamics.CRM.ContainValues(PropertyName='sample_outdooractivities',PropertyValues=['2'])",
+  "Microsoft.Dynamics.CRM.EqualUserTeams(PropertyName='ownerid')",
   '@p1',
   '$select=*',
   '../../api/data/v9.2/systemusers',
@@ -51,8 +53,9 @@ const HOSTILE = [
   'CAS-00000-NOSUCH',
   "CAS-1'-or-1-eq-1",
 ];
+// (sample_outdooractivities: a choices column the emulator has and the built-in policy does not name)
 const FORBIDDEN_NAMES =
-  /^(_?(creditlimit|creditonhold|birthdate|annualincome|domainname|applicationid|azureactivedirectoryobjectid|versionnumber|createdby)(_value)?)$/i;
+  /^(_?(creditlimit|creditonhold|birthdate|annualincome|domainname|applicationid|azureactivedirectoryobjectid|versionnumber|createdby|sample_outdooractivities)(_value)?)$/i;
 // a table the emulator has and the built-in policy leaves out (transactioncurrency, until 2026-12-02, is read
 // now: a deal's currency is written by its name or ISO code)
 const FORBIDDEN_SETS = /^\/api\/data\/v9\.2\/businessunits/;
@@ -124,7 +127,15 @@ const COLUMNS: Record<string, string[]> = {
     'Account_Annotation',
     'Account_Annotation/notetext',
   ],
-  contact: ['fullname', 'lastname', 'emailaddress1', 'jobtitle', 'parentcustomerid', 'statecode'],
+  contact: [
+    'fullname',
+    'lastname',
+    'emailaddress1',
+    'jobtitle',
+    'parentcustomerid',
+    'statecode',
+    'sample_outdooractivities',
+  ],
   lead: ['subject', 'lastname', 'companyname', 'leadsourcecode', 'estimatedvalue', 'statecode', 'createdon'],
   opportunity: [
     'name',
