@@ -438,6 +438,20 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
       arguments: { entity: 'incident', where: { ownerid: { contains: 'my team' } } },
     })) as any;
     expect(contains.content[0].text).toContain("incident.ownerid 'my team': only eq means the signed-in user's teams.");
+    // a record is given to one team: "my team" as its owner is refused, with how to find the user's teams
+    const give = (await c.callTool({
+      name: 'update_record',
+      arguments: { entity: 'incident', id: teamCases[0]!.incidentid, values: { ownerid: 'my team' } },
+    })) as any;
+    expect(give.isError).toBe(true);
+    expect(give.content[0].text).toContain(
+      `incident.ownerid 'my team': a record has one owner, and "my team" is every team you are on.`,
+    );
+    const listed = (await c.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'team', select: ['name'], where: { 'teammembership_association/fullname': 'Alex Wilber' } },
+    })) as any;
+    expect(listed.structuredContent.records.map((x: { id: string }) => x.id).sort()).toEqual(teams.sort());
     const mineToo = now.filter((x) => owner(x) === alex || teams.includes(owner(x)));
     expect(mineToo.length).toBeGreaterThan(teamCases.length);
     expect(await ask('me or my team')).toEqual(ids(mineToo));

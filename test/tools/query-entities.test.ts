@@ -861,6 +861,16 @@ describe('query_entities', () => {
           'How to fix: Name the team: {"ownerid": "<team name>"} (query_entities on team lists them).',
       );
     }
+    // nor as an owner to give a record to
+    const given = await h.call('update_record', {
+      entity: 'incident',
+      id: String(emu.rows('incident')[0]!.incidentid),
+      values: { ownerid: 'my team' },
+    });
+    expect(textOf(given)).toBe(
+      `Error (bad_input): incident.ownerid 'my team': this server signs in to Dynamics as an application, so "my team" would be the application's teams, not yours.\n` +
+        'How to fix: Name the team: {"ownerid": "<team name>"} (query_entities on team lists them).',
+    );
     // and under a negation, in any mode: Dataverse has no opposite of EqualUserTeams
     for (const where of [{ ownerid: { ne: 'my team' } }, { not: { ownerid: "my team's" } }]) {
       const r = await h.call('query_entities', { entity: 'incident', where });

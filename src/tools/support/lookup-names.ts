@@ -1,6 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
-import { ME, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou } from '../../dynamics/obo.js';
+import { ME, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou, theAppsTeamsAreNotYours } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { allFaults, faultsOf, isValueFault, writeBody } from '../../dynamics/write-body.js';
@@ -456,6 +456,15 @@ async function personNamed(
 ): Promise<{ entity: string; id: string; name?: string }> {
   if (targets.includes('systemuser') && ME.test(name))
     return { entity: 'systemuser', id: await userNamed(ctx, name, what) };
+  // "give it to my team": the teams the user is on are no one owner (as "me" is, app-only they are the
+  // application's); the team is named
+  if (targets.includes('team') && (MY_TEAMS.test(name) || ME_OR_MY_TEAMS.test(name))) {
+    if (!ctx.client.asSignedInUser) throw theAppsTeamsAreNotYours(`${what} '${name}'`);
+    throw badInput(
+      `${what} '${name}': a record has one owner, and "my team" is every team you are on.`,
+      `Name the team: {"${what.split('.').pop()}": "<team name>"} (query_entities on team with where {"teammembership_association/fullname": "<your name>"} lists yours).`,
+    );
+  }
   const currency =
     targets.length === 1 && targets[0] === 'transactioncurrency' ? await currencyCoded(ctx, name) : undefined;
   if (currency) return currency;
