@@ -152,6 +152,14 @@ export class MetadataCache implements ModelSource {
   private async load(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
     const e = `EntityDefinitions(LogicalName='${logicalName}')`;
     const cast = (t: string, q: string) => `${e}/Attributes/Microsoft.Dynamics.CRM.${t}?${q}`;
+    // what only some columns and lists need (choices columns, many-to-many lists): a table is read without them
+    // where the service refuses the request, rather than not at all
+    const choicesUrl = cast(
+      'MultiSelectPicklistAttributeMetadata',
+      '$select=LogicalName&$expand=OptionSet($select=Options)',
+    );
+    const manyUrl = `${e}/ManyToManyRelationships?$select=Entity1LogicalName,Entity2LogicalName,Entity1NavigationPropertyName,Entity2NavigationPropertyName`;
+    const optional = new Set([choicesUrl, manyUrl]);
     const urls = [
       `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName,IsOptimisticConcurrencyEnabled`,
       `${e}/Attributes?$select=LogicalName,AttributeType,AttributeTypeName,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
@@ -165,10 +173,10 @@ export class MetadataCache implements ModelSource {
       cast('IntegerAttributeMetadata', '$select=LogicalName,MinValue,MaxValue'),
       cast('MoneyAttributeMetadata', '$select=LogicalName,MinValue,MaxValue,Precision'),
       cast('DateTimeAttributeMetadata', '$select=LogicalName,Format,DateTimeBehavior'),
-      cast('MultiSelectPicklistAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
+      choicesUrl,
       `${e}/ManyToOneRelationships?$select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName`,
       `${e}/OneToManyRelationships?$select=ReferencingEntity,ReferencingAttribute,ReferencedEntityNavigationPropertyName`,
-      `${e}/ManyToManyRelationships?$select=Entity1LogicalName,Entity2LogicalName,Entity1NavigationPropertyName,Entity2NavigationPropertyName`,
+      manyUrl,
     ];
     const { parts } = await sendBatch(
       this.transport,
@@ -183,6 +191,14 @@ export class MetadataCache implements ModelSource {
         'Call describe_entity without arguments to list the tables you may use.',
       );
     const bodies = parts.map((p, i) => {
+      // (the log says so)
+      if ((p.status === 400 || p.status === 404) && optional.has(urls[i]!)) {
+        this.log.warn(
+          { entity: logicalName, request: urls[i]!.split('?')[0], status: p.status },
+          'metadata part refused; the table is read without it',
+        );
+        return { value: [] } as Json;
+      }
       if (p.status !== 200)
         throw new DynamicsMcpError(
           'server',

@@ -279,7 +279,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (isBatch) stats.batchRequests++;
       const r =
         isBatch && req.method === 'POST'
-          ? handleBatch(api, store, apiReq, { userId: caller.userId, role })
+          ? handleBatch(api, store, apiReq, { userId: caller.userId, role }, (m, p) => {
+              const f = faults.take(m, p, true);
+              if (f) stats.faultsInjected++;
+              return f?.response;
+            })
           : api.handle(apiReq, { userId: caller.userId, role });
       r.headers = { ...admitted.headers, ...r.headers };
       if (fault === 'reset-after') {

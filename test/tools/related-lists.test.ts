@@ -513,3 +513,53 @@ describe('many-to-many related lists: a team and its members', () => {
     expect(ids(rest.structuredContent.records)).toEqual(everyone.ids);
   });
 });
+
+// Metadata is read in one $batch per table; a part the service refuses (an older or narrower service that does
+// not know the request) costs the table only what that part was for, where it is optional.
+describe('a table whose optional metadata is refused', () => {
+  let emu: EmulatorHandle;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 10 });
+  });
+  afterAll(async () => emu.close());
+  const refuse = (part: string) =>
+    emu.addFault({
+      match: { method: 'GET', path: `/api/data/v9.2/EntityDefinitions(LogicalName='team')/${part}`, inBatch: true },
+      response: {
+        status: 400,
+        body: { error: { code: '0x80060888', message: 'Resource not found for the segment.' } },
+      },
+    });
+
+  it('is read without its many-to-many lists, and the log says so', async () => {
+    const h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+    try {
+      refuse('ManyToManyRelationships');
+      const r = await h.call('query_entities', { entity: 'team', select: ['name'] });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records.map((t: { name: string }) => t.name).sort()).toEqual([
+        'Contoso',
+        'Customer Service',
+      ]);
+      const d = await h.call('describe_entity', { entity: 'team' });
+      expect(d.structuredContent.entity.relationships).toEqual([]);
+      expect(h.logs.join('')).toContain('metadata part refused; the table is read without it');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a refused part every table needs still fails the table, saying which', async () => {
+    const h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+    try {
+      refuse('OneToManyRelationships');
+      const r = await h.call('query_entities', { entity: 'team', select: ['name'] });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(
+        "Reading metadata for team failed (EntityDefinitions(LogicalName='team')/OneToManyRelationships: HTTP 400).",
+      );
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -26,7 +26,16 @@ class ChangeSetFailed extends Error {
  * POST $batch: runs parts in order; change sets atomically with Content-ID references; stops at the first
  * failure unless `Prefer: odata.continue-on-error` (then every part's result, with an outer 200).
  */
-export function handleBatch(api: WebApi, store: Store, req: ApiRequest, caller: Caller): ApiResponse {
+/** A canned answer for one part (fault injection inside a batch), or none. */
+export type PartFault = (method: string, path: string) => { status: number; body?: unknown } | undefined;
+
+export function handleBatch(
+  api: WebApi,
+  store: Store,
+  req: ApiRequest,
+  caller: Caller,
+  partFault?: PartFault,
+): ApiResponse {
   const boundary = boundaryOf(req.headers['content-type']);
   if (!req.headers['content-type']?.startsWith('multipart/mixed') || !boundary)
     return errorResponse(badRequest('The $batch request must have Content-Type: multipart/mixed with a boundary.'));
@@ -66,6 +75,15 @@ export function handleBatch(api: WebApi, store: Store, req: ApiRequest, caller: 
       return { contentId: part.contentId, ...errorResponse(err) };
     }
     if (apiReq.url.href.length > MAX_BATCH_URL_LENGTH) return { contentId: part.contentId, ...urlTooLong() };
+    const canned = partFault?.(apiReq.method, apiReq.url.pathname);
+    if (canned)
+      return {
+        contentId: part.contentId,
+        status: canned.status,
+        headers: { 'Content-Type': 'application/json; odata.metadata=minimal', REQ_ID: randomUUID() },
+        body:
+          canned.body === undefined ? '' : typeof canned.body === 'string' ? canned.body : JSON.stringify(canned.body),
+      };
     const r = api.handle(apiReq, caller, { contentIds: new Map([...contentIds].map(([k, v]) => [k, v.url])) });
     const headers = { ...r.headers };
     if (r.status >= 400) headers.REQ_ID = randomUUID();
