@@ -22,13 +22,13 @@ class ChangeSetFailed extends Error {
   }
 }
 
+/** A canned answer for one part (fault injection inside a batch), or none. */
+export type PartFault = (method: string, path: string) => { status: number; body?: unknown } | undefined;
+
 /**
  * POST $batch: runs parts in order; change sets atomically with Content-ID references; stops at the first
  * failure unless `Prefer: odata.continue-on-error` (then every part's result, with an outer 200).
  */
-/** A canned answer for one part (fault injection inside a batch), or none. */
-export type PartFault = (method: string, path: string) => { status: number; body?: unknown } | undefined;
-
 export function handleBatch(
   api: WebApi,
   store: Store,
