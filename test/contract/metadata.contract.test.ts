@@ -87,6 +87,24 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
     },
   );
 
+  it.skipIf(skip)('teammembership: an intersect table of two ids (plain GUIDs, not lookups)', async () => {
+    const r = await t.api('GET', 'teammemberships?$select=teamid,systemuserid&$top=1');
+    expect(r.status).toBe(200);
+    const [m] = r.json().value;
+    expect(m.teamid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(m.systemuserid).toMatch(/^[0-9a-f-]{36}$/);
+    // the emulator's own modelling: no audit stamps or owner on an intersect row (GUESS beyond the ids)
+    if (t.emulator) {
+      const a = await t.api('GET', "EntityDefinitions(LogicalName='teammembership')/Attributes?$select=LogicalName");
+      expect((a.json().value as any[]).map((x) => x.LogicalName).sort()).toEqual([
+        'systemuserid',
+        'teamid',
+        'teammembershipid',
+        'versionnumber',
+      ]);
+    }
+  });
+
   it.skipIf(skip)('QMETA: option sets through the picklist cast, with labels', async () => {
     const r = await t.api(
       'GET',

@@ -109,6 +109,8 @@ export interface EntitySpec {
   partyLists?: AttributeDef[];
   /** EntityDef.retrieveOnly */
   retrieveOnly?: boolean;
+  /** an intersect table of a many-to-many relationship: its two ids and versionnumber, no audit stamps or owner */
+  intersect?: boolean;
 }
 
 /** People who may be an activity's party: the tables the emulator has of those a call's To lists. */
@@ -163,12 +165,15 @@ export function entity(spec: EntitySpec): EntityDef {
       id,
       ...spec.attributes,
       ...currencyColumns(spec.attributes),
-      ...systemColumns(spec.ownershipType === 'UserOwned'),
+      ...(spec.intersect
+        ? systemColumns(false).filter((c) => c.logicalName === 'versionnumber')
+        : systemColumns(spec.ownershipType === 'UserOwned')),
     ],
     partyLists: spec.partyLists ?? [],
     manyToOne: [],
     oneToMany: [],
     duplicateDetection: spec.duplicateDetection ?? false,
     retrieveOnly: spec.retrieveOnly ?? false,
+    intersect: spec.intersect ?? false,
   };
 }

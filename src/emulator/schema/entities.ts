@@ -784,6 +784,7 @@ export const teammembership = entity({
   ownershipType: 'None',
   objectTypeCode: 23,
   retrieveOnly: true,
+  intersect: true,
   attributes: [
     attr('systemuserid', 'User', 'Uniqueidentifier', { validForUpdate: false }),
     attr('teamid', 'Team', 'Uniqueidentifier', { validForUpdate: false }),

@@ -127,4 +127,6 @@ export interface EntityDef {
    * made with another (a deep insert), never created, changed or deleted on their own
    */
   retrieveOnly: boolean;
+  /** an intersect table of a many-to-many relationship (teammembership): its two ids and versionnumber only */
+  intersect: boolean;
 }

@@ -94,11 +94,18 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     // above what a user makes now (a test that ran just after midnight UTC found a seeded email "newer" than
     // the task it had just made)
     const created = anchor - days * DAY + (days === 0 ? Math.floor((time * todaySoFar) / DAY) : time);
+    // edited up to 20 days after creation, but not after the anchor day: no record is modified in the future
+    const modified = iso(Math.max(created, Math.min(created + rnd.int(0, 20) * DAY, anchor)));
+    // an intersect table (teammembership) has its two ids and versionnumber only (the draws are made either way)
+    if (def.intersect) {
+      table.put(id, { [def.primaryIdAttribute]: id, versionnumber: store.nextVersion(), ...fields });
+      count++;
+      return id;
+    }
     const row: Row = {
       [def.primaryIdAttribute]: id,
       createdon: iso(created),
-      // edited up to 20 days after creation, but not after the anchor day: no record is modified in the future
-      modifiedon: iso(Math.max(created, Math.min(created + rnd.int(0, 20) * DAY, anchor))),
+      modifiedon: modified,
       createdby: userRef(admin.systemuserid),
       modifiedby: userRef(admin.systemuserid),
       versionnumber: store.nextVersion(),
