@@ -162,7 +162,7 @@ export class MetadataCache implements ModelSource {
     const optional = new Set([choicesUrl, manyUrl]);
     const urls = [
       `${e}?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,DisplayName,IsOptimisticConcurrencyEnabled`,
-      `${e}/Attributes?$select=LogicalName,AttributeType,AttributeTypeName,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
+      `${e}/Attributes?$select=LogicalName,AttributeType,DisplayName,RequiredLevel,IsValidForCreate,IsValidForUpdate,IsValidForRead`,
       cast('StringAttributeMetadata', '$select=LogicalName,MaxLength,FormatName'),
       cast('MemoAttributeMetadata', '$select=LogicalName,MaxLength'),
       cast('LookupAttributeMetadata', '$select=LogicalName,Targets'),
@@ -222,6 +222,7 @@ export class MetadataCache implements ModelSource {
         { value: 1, label: label(r.OptionSet?.TrueOption?.Label, 'Yes') },
       ]),
     ]);
+    const choiceColumns = new Set(((choices!.value ?? []) as Json[]).map((r) => String(r.LogicalName)));
     const ranges = new Map([...byName(int!.value, (r) => r), ...byName(money!.value, (r) => r)]);
     const formats = byName(dt!.value, (r) => r.Format);
     const behaviours = byName(dt!.value, (r) => r.DateTimeBehavior?.Value as string | undefined);
@@ -232,8 +233,8 @@ export class MetadataCache implements ModelSource {
       const range = ranges.get(name);
       columns.set(name.toLowerCase(), {
         logicalName: name,
-        // AttributeType says Virtual for a choices column (and an image); AttributeTypeName tells it apart
-        type: a.AttributeTypeName?.Value === 'MultiSelectPicklistType' ? CHOICES_TYPE : String(a.AttributeType),
+        // AttributeType says Virtual for a choices column (and an image): the choices cast lists the columns it is
+        type: choiceColumns.has(name) ? CHOICES_TYPE : String(a.AttributeType),
         label: label(a.DisplayName, name),
         requiredLevel: String(a.RequiredLevel?.Value ?? 'None'),
         maxLength: lengths.get(name),
