@@ -28,7 +28,7 @@ import { fiscalYear, type OrgCalendar } from './fiscal.js';
 import { leafExpr, type Resolved } from './leaf-expr.js';
 import { insideLambda, LIST_NEGATIONS } from './list-conditions.js';
 import { negation, queryFunctionIn } from './negation.js';
-import { callerTokens, ME, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou, theAppsTeamsAreNotYours } from './obo.js';
+import { callerTokens, ME, teamsMeant, theAppIsNotYou, theAppsTeamsAreNotYours } from './obo.js';
 import { isPartyList, participation, partiesOf } from './party-lists.js';
 import { periodsAsDays, spanConditions, utcSpan, wholeDays } from './utc-days.js';
 
@@ -229,7 +229,7 @@ export class ConditionBuilder {
     // "my team's cases" ({"ownerid": "my team"}): the teams the signed-in user is on (EqualUserTeams), or that
     // user and their teams ("mine or my team's": EqualUserOrUserTeams); an owner's teams only, and not app-only
     const teams = values.length === 1 ? String(values[0]).trim() : '';
-    if ((MY_TEAMS.test(teams) || ME_OR_MY_TEAMS.test(teams)) && r.column.targets.includes('team')) {
+    if (teamsMeant(teams) && r.column.targets.includes('team')) {
       const said = `${r.entity}.${r.column.logicalName} '${teams}'`;
       if (!callerTokens.getStore()) throw theAppsTeamsAreNotYours(said);
       // (in a list of one, as eq)

@@ -3,7 +3,7 @@ import type { Expr, Literal } from '../odata/ast.js';
 import { type ColumnModel, type EntityModel, isChoices, NUMERIC_TYPES } from '../policy/model.js';
 import { choicesValues, refuseChoiceOrderedByLabel, type Scalar, toLiteral } from './coerce.js';
 import { type ConditionOp, escapeLike, type Leaf, unknownOpHint } from './condition-words.js';
-import { callerTokens, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou } from './obo.js';
+import { callerTokens, teamsMeant, theAppIsNotYou } from './obo.js';
 
 const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
   on: 'On',
@@ -30,6 +30,20 @@ const DATE_FUNCTIONS: Partial<Record<ConditionOp, string>> = {
 function rangeExample(type: string): string {
   if (type === 'DateTime') return '["2026-01-01", "2026-03-31"]';
   return NUMERIC_TYPES.has(type) ? '[10, 20]' : '["A", "C"]';
+}
+
+/** FUNC: a query function's PropertyValues, written as strings in the documented JSON form (['2']). */
+function asStrings(values: (Literal | number)[]): Expr {
+  return {
+    kind: 'list',
+    items: values.map((v) => ({
+      kind: 'literal',
+      type: 'string',
+      value: String(typeof v === 'number' ? v : v.value),
+      pos: typeof v === 'number' ? 0 : v.pos,
+    })),
+    pos: 0,
+  };
 }
 
 /** A condition's column, resolved against metadata: the path sent, and the column it ends at. */
@@ -92,12 +106,6 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
     const each = values.map((v): Expr => ({ kind: 'compare', op, left: path, right: v, pos: 0 }));
     return each.length === 1 ? each[0]! : { kind, operands: each, pos: 0 };
   };
-  // FUNC: PropertyValues are written as strings in the documented JSON form
-  const asStrings = (ls: Literal[]): Expr => ({
-    kind: 'list',
-    items: ls.map((l) => ({ ...l, type: 'string', value: String(l.value) })),
-    pos: 0,
-  });
   if (isChoices(r.column)) return choicesExpr(c, r, path, fn);
   switch (c.op) {
     case 'eq':
@@ -184,9 +192,7 @@ export function leafExpr(c: Leaf, r: Resolved): Expr {
           `compare with its name: {"${c.column}": "<full name>"}`,
         );
       // "my team" / "me or my team" (conditions.ts): the user's teams, or the user and their teams
-      if (typeof c.value === 'string' && MY_TEAMS.test(c.value.trim())) return fn('EqualUserTeams', {});
-      if (typeof c.value === 'string' && ME_OR_MY_TEAMS.test(c.value.trim())) return fn('EqualUserOrUserTeams', {});
-      return fn('EqualUserId', {});
+      return fn(teamsMeant(c.value) ?? 'EqualUserId', {});
     default: {
       const f = DATE_FUNCTIONS[c.op];
       if (!f) throw badInput(`Unknown operator '${c.op}'.`, unknownOpHint(String(c.op)));
@@ -250,11 +256,5 @@ function choicesExpr(c: Leaf, r: Resolved, path: Expr, fn: (name: string, params
       `Records with each of them: {"and": [${each}]}; with any of them: {"${c.column}": {"in": ${JSON.stringify(labels)}}}; with none: notIn.`,
     );
   }
-  // FUNC: PropertyValues are written as strings in the documented JSON form, as the docs' example ['2'] is
-  const list: Expr = {
-    kind: 'list',
-    items: values.map((v) => ({ kind: 'literal', type: 'string', value: String(v), pos: 0 })),
-    pos: 0,
-  };
-  return fn(has ? 'ContainValues' : 'DoesNotContainValues', { PropertyValues: list });
+  return fn(has ? 'ContainValues' : 'DoesNotContainValues', { PropertyValues: asStrings(values) });
 }

@@ -19,9 +19,16 @@ export function asCaller<T>(provider: TokenProvider, fn: () => Promise<T>): Prom
 /** Words for the user the call runs as ("my deals", "not mine"), not a user's name. */
 export const ME = /^(me|myself|i|current user|my)$/i;
 /** The teams of the user the call runs as ("my team's cases"): Dataverse's EqualUserTeams. */
-export const MY_TEAMS = /^(my|our) teams?('?s)?$/i;
+const MY_TEAMS = /^(my|our) teams?('?s)?$/i;
 /** That user or their teams ("mine or my team's"): Dataverse's EqualUserOrUserTeams. */
-export const ME_OR_MY_TEAMS = /^(me|mine|myself|my) (or|and|&|\+) (my|our) teams?('?s)?$/i;
+const ME_OR_MY_TEAMS = /^(me|mine|myself|my) (or|and|&|\+) (my|our) teams?('?s)?$/i;
+
+/** The Dataverse function words for the caller's teams stand for ("my team", "me or my team"), if they are such. */
+export function teamsMeant(text: unknown): 'EqualUserTeams' | 'EqualUserOrUserTeams' | undefined {
+  if (typeof text !== 'string') return undefined;
+  const t = text.trim();
+  return MY_TEAMS.test(t) ? 'EqualUserTeams' : ME_OR_MY_TEAMS.test(t) ? 'EqualUserOrUserTeams' : undefined;
+}
 
 /**
  * "Mine" where this call reaches Dataverse as the application: the user a request runs as (Dataverse's

@@ -196,9 +196,9 @@ export const aggregateRecords = defineTool({
       ? await lookupValuesAsIds(ctx, model.logicalName, toCondition(where.data))
       : undefined;
     // a new step each time: the client puts the conditions in front of the steps it is given
-    const steps = (list = items): ApplyStep[] => [
-      plain.length
-        ? { kind: 'groupby', paths: plain.map((g) => [g.name]), aggregate: list, pos: 0 }
+    const steps = (list = items, by = plain): ApplyStep[] => [
+      by.length
+        ? { kind: 'groupby', paths: by.map((g) => [g.name]), aggregate: list, pos: 0 }
         : { kind: 'aggregate', items: list, pos: 0 },
     ];
     const first = aliases[0]!;
@@ -277,16 +277,7 @@ export const aggregateRecords = defineTool({
       const per = await aggregatePerOption(
         byOption.choices!,
         conditions,
-        (w) =>
-          ctx.client.aggregate(
-            model.logicalName,
-            [
-              rest.length
-                ? { kind: 'groupby', paths: rest.map((g) => [g.name]), aggregate: counted, pos: 0 }
-                : { kind: 'aggregate', items: counted, pos: 0 },
-            ],
-            { signal: ctx.signal, where: w, filter },
-          ),
+        (w) => ctx.client.aggregate(model.logicalName, steps(counted, rest), { signal: ctx.signal, where: w, filter }),
         (done, total) => ctx.progress(done, total, `${done} of ${total} options`),
       );
       shaped = per

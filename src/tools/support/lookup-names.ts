@@ -1,6 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../../dynamics/coerce.js';
-import { ME, ME_OR_MY_TEAMS, MY_TEAMS, theAppIsNotYou, theAppsTeamsAreNotYours } from '../../dynamics/obo.js';
+import { ME, teamsMeant, theAppIsNotYou, theAppsTeamsAreNotYours } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { sideBySide } from '../../dynamics/signals.js';
 import { allFaults, faultsOf, isValueFault, writeBody } from '../../dynamics/write-body.js';
@@ -67,7 +67,7 @@ export async function userNamed(ctx: ToolContext, given: string, what: string): 
 export async function ownerNamed(ctx: ToolContext, given: string, what: string): Promise<string> {
   if (guidOrUndefined(given) || ME.test(given.trim())) return userNamed(ctx, given, what);
   // "my team" is no one record: the words go to the condition on ownerid, which says them (EqualUserTeams)
-  if (MY_TEAMS.test(given.trim()) || ME_OR_MY_TEAMS.test(given.trim())) return given.trim();
+  if (teamsMeant(given)) return given.trim();
   return (await recordNamed(ctx, ['systemuser', 'team'], given.trim(), what)).id;
 }
 
@@ -458,7 +458,7 @@ async function personNamed(
     return { entity: 'systemuser', id: await userNamed(ctx, name, what) };
   // "give it to my team": the teams the user is on are no one owner (as "me" is, app-only they are the
   // application's); the team is named
-  if (targets.includes('team') && (MY_TEAMS.test(name) || ME_OR_MY_TEAMS.test(name))) {
+  if (targets.includes('team') && teamsMeant(name)) {
     if (!ctx.client.asSignedInUser) throw theAppsTeamsAreNotYours(`${what} '${name}'`);
     throw badInput(
       `${what} '${name}': a record has one owner, and "my team" is every team you are on.`,

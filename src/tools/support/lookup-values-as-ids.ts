@@ -1,6 +1,6 @@
 import { emailAsMeant, isEmailAddress, isGuidText, type Scalar } from '../../dynamics/coerce.js';
 import type { Condition } from '../../dynamics/conditions.js';
-import { ME, ME_OR_MY_TEAMS, MY_TEAMS } from '../../dynamics/obo.js';
+import { ME, teamsMeant } from '../../dynamics/obo.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import { isLookupType } from '../../policy/model.js';
@@ -148,7 +148,7 @@ async function namesAsIds(
       continue;
     }
     // "not my team's": Dataverse has no opposite of EqualUserTeams (and a query function takes no not)
-    if ((MY_TEAMS.test(name.trim()) || ME_OR_MY_TEAMS.test(name.trim())) && targets.includes('team'))
+    if (teamsMeant(name) && targets.includes('team'))
       throw badInput(
         `${what} '${name.trim()}' under a negation: Dataverse has no condition for what the user's teams do not own.`,
         `Name the teams left out: {"${column}": {"notIn": ["<team name>", …]}} (query_entities on team lists them).`,
