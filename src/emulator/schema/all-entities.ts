@@ -5,6 +5,7 @@ import {
   annotation,
   appointment,
   businessunit,
+  competitor,
   contact,
   duplicaterule,
   duplicaterulecondition,
@@ -14,6 +15,7 @@ import {
   lead,
   opportunity,
   opportunityclose,
+  opportunitycompetitors,
   organization,
   phonecall,
   systemuser,
@@ -100,7 +102,8 @@ const ONE_TO_MANY: [string, string, string, string][] = [
 /**
  * N:N relationships: [schema name, entity 1, its navigation property, entity 2, its navigation property,
  * intersect table, its column for entity 1's id, for entity 2's]. A team's members (Team table reference,
- * teammembership_association, both sides named so; which side is entity 1 is a GUESS).
+ * teammembership_association, both sides named so; which side is entity 1 is a GUESS), and the competitors an
+ * opportunity is against (OpportunityCompetitors table reference; entity 1 being the opportunity is a GUESS).
  */
 const MANY_TO_MANY: [string, string, string, string, string, string, string, string][] = [
   [
@@ -112,6 +115,16 @@ const MANY_TO_MANY: [string, string, string, string, string, string, string, str
     'teammembership',
     'teamid',
     'systemuserid',
+  ],
+  [
+    'opportunitycompetitors_association',
+    'opportunity',
+    'opportunitycompetitors_association',
+    'competitor',
+    'opportunitycompetitors_association',
+    'opportunitycompetitors',
+    'opportunityid',
+    'competitorid',
   ],
 ];
 
@@ -133,6 +146,8 @@ export const ALL_ENTITIES: EntityDef[] = [
   systemuser,
   team,
   teammembership,
+  competitor,
+  opportunitycompetitors,
   territory,
   transactioncurrency,
   businessunit,

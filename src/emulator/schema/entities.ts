@@ -791,6 +791,49 @@ export const teammembership = entity({
   ],
 });
 
+/**
+ * Another company that sells what the organisation sells ("Competitor table/entity reference"): one or many are
+ * linked to an opportunity through opportunitycompetitors_association, which is how salespeople track whom a
+ * deal is against and management its win/loss record against each.
+ */
+export const competitor = entity({
+  logicalName: 'competitor',
+  entitySetName: 'competitors',
+  schemaName: 'Competitor',
+  displayName: 'Competitor',
+  displayCollectionName: 'Competitors',
+  primaryName: 'name',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 123,
+  attributes: [
+    str('name', 'Name', 100, 'ApplicationRequired'),
+    formatted('Url', 'websiteurl', 'Website', 200),
+    memo('overview', 'Overview', 100_000),
+    memo('strengths', 'Strengths', 100_000),
+    memo('weaknesses', 'Weaknesses', 100_000),
+  ],
+});
+
+// Which competitors an opportunity is against ("OpportunityCompetitors table/entity reference": an intersect
+// table, entity set opportunitycompetitorscollection, whose rows are made and removed by Associate and
+// Disassociate through opportunitycompetitors_association, not written as a table)
+export const opportunitycompetitors = entity({
+  logicalName: 'opportunitycompetitors',
+  entitySetName: 'opportunitycompetitorscollection',
+  schemaName: 'OpportunityCompetitors',
+  displayName: 'OpportunityCompetitors',
+  displayCollectionName: 'OpportunityCompetitors',
+  primaryName: '',
+  ownershipType: 'None',
+  objectTypeCode: 1129,
+  retrieveOnly: true,
+  intersect: true,
+  attributes: [
+    attr('opportunityid', 'Opportunity', 'Uniqueidentifier', { validForUpdate: false }),
+    attr('competitorid', 'Competitor', 'Uniqueidentifier', { validForUpdate: false }),
+  ],
+});
+
 export const territory = entity({
   logicalName: 'territory',
   entitySetName: 'territories',

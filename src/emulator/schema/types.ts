@@ -95,7 +95,7 @@ export interface OneToMany {
   /**
    * A many-to-many relationship's side (ManyToManyRelationshipMetadata): the related rows are those its intersect
    * table pairs with this row, `self` holding this row's id and `other` theirs; `back` is the related table's
-   * navigation property to this one. Read only: associating needs $ref or an action, not modelled.
+   * navigation property to this one. Pairs are added and removed through $ref (webapi/associate.ts).
    */
   through?: { intersect: string; self: string; other: string; back: string; first: boolean };
 }

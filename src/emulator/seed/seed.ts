@@ -646,8 +646,27 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     undefined,
   );
   for (const [id, c] of low.length ? low : newest ? [newest] : []) cases.put(id, { ...c, ownerid: queue });
+  // Competitors (after everything else, so that the records above are drawn as before), and the deals each is
+  // in: every third opportunity is against one of them, every seventh against the next one too
+  const competitors = COMPETITORS.map(([name, websiteurl, strengths, weaknesses]) =>
+    add('competitor', { name, websiteurl, overview: null, strengths, weaknesses }, { createdDaysAgo: 800 }),
+  );
+  for (const [n, opportunityid] of [...store.table('opportunity').rows.keys()].entries()) {
+    if (n % 3 !== 0) continue;
+    const first = (n / 3) % competitors.length;
+    for (const k of n % 7 === 0 ? [first, (first + 1) % competitors.length] : [first])
+      add('opportunitycompetitors', { opportunityid, competitorid: competitors[k]! });
+  }
   return count;
 }
+
+/** The organisation's competitors: name, website, strengths, weaknesses */
+const COMPETITORS: [string, string, string, string][] = [
+  ['Nimbus CRM', 'https://www.nimbuscrm.example', 'Low list price; quick to set up', 'Little support outside the US'],
+  ['Orbitrack Software', 'https://www.orbitrack.example', 'Strong field service module', 'Dated user interface'],
+  ['Kestrel Analytics', 'https://www.kestrel.example', 'Reporting and forecasting', 'No offline mobile app'],
+  ['Meridian Cloud', 'https://www.meridiancloud.example', 'Bundled with its ERP', 'Long implementations'],
+];
 
 /** The next ticket number after the seeded ones (CAS-01000-… onwards). */
 export function firstFreeTicketSequence(scale: number): number {

@@ -6,6 +6,7 @@ import { type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { isLookupRef, type Row, type Store } from '../store/store.js';
 import { closeIncident, closeOpportunity, qualifyLead } from './actions.js';
 import { runApply } from './apply.js';
+import { collectionRef } from './associate.js';
 import type { DuplicateRule } from './duplicate-rules.js';
 import { QueryEnv } from './env.js';
 import {
@@ -51,9 +52,20 @@ export interface ApiContext {
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
 const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const ENTITY_PATH = new RegExp(
-  `^([A-Za-z_][A-Za-z0-9_]*)(?:\\((${GUID})\\))?(?:/([A-Za-z_$][A-Za-z0-9_]*))?(?:/(\\$ref))?$`,
+  `^([A-Za-z_][A-Za-z0-9_]*)(?:\\((${GUID})\\))?(?:/([A-Za-z_$][A-Za-z0-9_]*)(?:\\((${GUID})\\))?)?(?:/(\\$ref))?$`,
 );
-const SUPPORTED = new Set(['$select', '$filter', '$orderby', '$top', '$expand', '$count', '$apply', '$skiptoken']);
+// $id: the record DELETE …/<collection>/$ref?$id=<url> disassociates (ASSOC)
+const SUPPORTED = new Set([
+  '$select',
+  '$filter',
+  '$orderby',
+  '$top',
+  '$expand',
+  '$count',
+  '$apply',
+  '$skiptoken',
+  '$id',
+]);
 // COMPOSE: $skip, $search and $format are not supported; option names are case-sensitive
 const UNSUPPORTED = new Set(['$skip', '$search', '$format', '$levels', '$compute']);
 
@@ -202,7 +214,7 @@ export class WebApi {
     }
     const m = ENTITY_PATH.exec(rest);
     if (!m) throw resourceNotFound(rest);
-    const [, setName, rawId, member, ref] = m;
+    const [, setName, rawId, member, rawMemberId, ref] = m;
     const entity = this.ctx.schema.entityBySet(setName!);
     if (!entity) throw resourceNotFound(setName!);
     const id = rawId?.toLowerCase();
@@ -233,12 +245,27 @@ export class WebApi {
     // JOIN: at most 15 $expand options per query
     if (countExpands(parsed.expand) > 15) throw badRequest('The number of $expand options exceeds the limit of 15.');
 
+    const many = id && member ? entity.oneToMany.find((o) => o.navigationProperty === member) : undefined;
+    // ----- a link through a list: POST …/<collection nav>/$ref, DELETE …/<collection nav>(<id>)/$ref -----
+    if (ref && many && (method === 'POST' || method === 'DELETE')) {
+      collectionRef(wctx, caller.role, caller.userId, {
+        method,
+        entity,
+        id: id!,
+        nav: many,
+        memberId: rawMemberId?.toLowerCase(),
+        idOption: options.get('$id'),
+        body: method === 'POST' ? this.readJson(req, entity) : undefined,
+      });
+      return { status: 204, headers: {} };
+    }
+    if (rawMemberId || options.has('$id')) throw resourceNotFound(rest);
+
     // ----- collection: /accounts, /accounts/$count, /accounts(<id>)/<collection nav> -----
     let source: Row[] | undefined;
     let collectionEntity: EntityDef = entity;
     let collectionSet = entity.entitySetName;
     if (id && member && !ref) {
-      const many = entity.oneToMany.find((o) => o.navigationProperty === member);
       if (many) {
         assertPrivilege(caller.role, entity, 'read', caller.userId);
         if (!this.ctx.store.table(entity.logicalName).get(id)) throw notFound(entity.logicalName, id);

@@ -52,7 +52,7 @@ const noSuchProperty = (entity: string, name: string) =>
   );
 
 /** `/contacts(<id>)`, `contacts(<id>)`, an absolute URL, or `$n` → the related row's table and id. */
-function parseBind(ctx: WriteContext, entity: EntityDef, nav: string, raw: unknown): LookupRef {
+export function parseBind(ctx: WriteContext, entity: EntityDef, nav: string, raw: unknown): LookupRef {
   if (typeof raw !== 'string')
     throw payloadError(entity.logicalName, `The value of '${nav}@odata.bind' must be a URL string.`);
   let value = raw;
