@@ -46,15 +46,20 @@ export async function policyNameChecks(
       // (a relationship may have no navigation property: its name is null)
       const names = (xs: unknown[]) => xs.filter((n): n is string => typeof n === 'string').map((n) => n.toLowerCase());
       const columns = names((attributes.value ?? []).map((a) => a.LogicalName));
-      const navigations = names([
-        ...(manyToOne.value ?? []).map((r) => r.ReferencingEntityNavigationPropertyName),
-        ...(oneToMany.value ?? []).map((r) => r.ReferencedEntityNavigationPropertyName),
-        // a many-to-many relationship's list on this table: its side's navigation property (both, with itself)
-        ...(manyToMany.value ?? []).flatMap((r) => [
+      // a many-to-many relationship's list on this table: its side's navigation property (both, with itself)
+      const manyToManyNavs = names(
+        (manyToMany.value ?? []).flatMap((r) => [
           ...(r.Entity1LogicalName === entity ? [r.Entity1NavigationPropertyName] : []),
           ...(r.Entity2LogicalName === entity ? [r.Entity2NavigationPropertyName] : []),
         ]),
-      ]);
+      );
+      const navigations = [
+        ...names([
+          ...(manyToOne.value ?? []).map((r) => r.ReferencingEntityNavigationPropertyName),
+          ...(oneToMany.value ?? []).map((r) => r.ReferencedEntityNavigationPropertyName),
+        ]),
+        ...manyToManyNavs,
+      ];
       const unknown = (names: Iterable<string>, known: string[]) =>
         [...new Set(names)]
           .filter((n) => !known.includes(n))
@@ -62,7 +67,8 @@ export async function policyNameChecks(
             const near = closest(n, known, 2);
             return near.length ? `${n} (did you mean ${near.join(' or ')}?)` : n;
           });
-      const named = [...rule.read, ...rule.write, ...rule.sensitive];
+      // a many-to-many relationship in the write list lets its records be linked (update_record), not a column
+      const named = [...rule.read, ...[...rule.write].filter((n) => !manyToManyNavs.includes(n)), ...rule.sensitive];
       // a missing optional column is a warning: the feature that uses it is off, the rest works
       const optionalHere = new Map(Object.entries(optional[entity] ?? {}).map(([c, v]) => [c.toLowerCase(), v]));
       for (const [column, { cost, fix }] of optionalHere)

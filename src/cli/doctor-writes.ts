@@ -31,7 +31,8 @@ const QUALIFYING_MAKES = ['account', 'contact', 'opportunity'];
  * What the policy lets the write tools do, checked against the application user's security role before the
  * first write fails: Write on each table with writable columns, Create on the tables the create tools create,
  * and for each writable lookup Append on the table and AppendTo on every table it can point at (a missing
- * AppendTo is the classic "can create a case but not for an account"), or Assign for a writable owner.
+ * AppendTo is the classic "can create a case but not for an account"), or Assign for a writable owner; for a
+ * many-to-many relationship whose records may be linked, Append and AppendTo on both of its tables.
  * Privileges are read with RetrieveUserPrivilegeByPrivilegeName (Web API function reference).
  */
 export async function writePrivilegeChecks(
@@ -81,6 +82,25 @@ export async function writePrivilegeChecks(
         }
         needed.push(`prvAppend${schema}`);
         for (const t of a.Targets ?? []) if (schemaOf.has(t)) needed.push(`prvAppendTo${schemaOf.get(t)}`);
+      }
+      // a many-to-many relationship in the write list: update_record links and unlinks its records, each an
+      // Associate, which needs Append and AppendTo on both tables (GUESS: as for an N:N in the UI)
+      const pairs = await answer<{
+        value?: {
+          Entity1LogicalName: string;
+          Entity2LogicalName: string;
+          Entity1NavigationPropertyName: string | null;
+          Entity2NavigationPropertyName: string | null;
+        }[];
+      }>(
+        `/EntityDefinitions(LogicalName='${entity}')/ManyToManyRelationships?$select=Entity1LogicalName,Entity2LogicalName,Entity1NavigationPropertyName,Entity2NavigationPropertyName`,
+      );
+      for (const r of pairs.value ?? []) {
+        const mine =
+          r.Entity1LogicalName === entity ? r.Entity1NavigationPropertyName : r.Entity2NavigationPropertyName;
+        if (!mine || !writable.has(mine.toLowerCase())) continue;
+        for (const t of [r.Entity1LogicalName, r.Entity2LogicalName])
+          if (schemaOf.has(t)) needed.push(`prvAppend${schemaOf.get(t)}`, `prvAppendTo${schemaOf.get(t)}`);
       }
       const unique = [...new Set(needed)];
       const held = await Promise.all(unique.map(holds));

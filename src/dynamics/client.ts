@@ -15,6 +15,7 @@ import type { BatchCreateResult, CreateManyOptions } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
+import type { LinkChange, LinkResult } from './links.js';
 import { API, type EntitySummary, MetadataCache } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
@@ -155,8 +156,10 @@ export class DynamicsClient {
     const rule = this.policy.rule(model.logicalName);
     if (!rule) return;
     const optional = model.logicalName === 'incident' ? this.config.cases.externalRefColumn.toLowerCase() : '';
+    // a many-to-many relationship in the write list is one whose records may be linked (links.ts)
+    const linked = (c: string) => rule.write.has(c) && model.collectionNavs.get(c)?.referencingAttribute === '';
     const columns = [...new Set([...rule.read, ...rule.write, ...rule.sensitive])].filter(
-      (c) => c !== optional && !model.columns.has(c),
+      (c) => c !== optional && !model.columns.has(c) && !linked(c),
     );
     const navs = new Set([...model.singleNavs.keys(), ...model.collectionNavs.keys()].map((n) => n.toLowerCase()));
     const relationships = [...rule.expand].filter((n) => !navs.has(n));
@@ -482,5 +485,19 @@ export class DynamicsClient {
     opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string; before?: Row }> {
     return this.writer.update(entity, id, values, opts);
+  }
+
+  /**
+   * Links records of a many-to-many relationship to a record and unlinks others (links.ts), where the policy
+   * lets that relationship be written; each link made or removed once, whatever is retried.
+   */
+  link(
+    entity: string,
+    id: string,
+    navigation: string,
+    change: LinkChange,
+    opts: CallOptions = {},
+  ): Promise<LinkResult> {
+    return this.writer.link(entity, id, navigation, change, opts);
   }
 }

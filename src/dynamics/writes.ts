@@ -8,6 +8,7 @@ import type { CallOptions, Row } from './client.js';
 import { guidValue } from './coerce.js';
 import { type BatchCreateResult, type CreateManyOptions, createInBatches } from './create-many.js';
 import { mapDataverseError } from './errors.js';
+import { changeLinks, type LinkChange } from './links.js';
 import { API, type MetadataCache } from './metadata.js';
 import { ANNOTATIONS, q } from './query-text.js';
 import { RecordIdMaker } from './record-ids.js';
@@ -259,6 +260,12 @@ export class RecordWriter {
       const key = type ? (m as Row)[`${type}id`] : undefined;
       return type && typeof key === 'string' ? [{ entity: type, id: key.toLowerCase() }] : [];
     });
+  }
+
+  /** Links and unlinks records of a many-to-many relationship (links.ts). */
+  async link(entity: string, id: string, navigation: string, change: LinkChange, opts: CallOptions = {}) {
+    const model = await this.writeModel(entity, `Linking ${entity} records`);
+    return changeLinks(this.deps, model, id, navigation, change, opts);
   }
 
   /** Many creates, in $batch requests of idempotent creates (create-many.ts): a retried batch duplicates nothing. */

@@ -52,10 +52,9 @@ const activitiesOf = (table: string) =>
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
  * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
- * calls on them (and, to read, their emails and meetings), cases'
- * resolutions, and read
- * access to user and territory names (owners, assignment) and to the organisation's name and calendar
- * settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
+ * calls on them (and, to read, their emails and meetings), cases' resolutions, the competitors a deal is
+ * against (linked and unlinked by update_record), and read access to user and territory names (owners,
+ * assignment) and to the organisation's name and calendar settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
  * table not named here.
  */
 export const DEFAULT_POLICY: PolicyInput = {
@@ -267,6 +266,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         'description',
         // whose deal it is: a new owner is Dynamics' assign (a PATCH of the lookup), as for leads
         'ownerid',
+        // whom the deal is against: a many-to-many relationship named here lets update_record link and unlink
+        // its records ("add Nimbus CRM as a competitor")
+        'opportunitycompetitors_association',
       ],
       expand: [
         'customerid_account',
@@ -277,6 +279,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Opportunity_Annotation',
         ...activitiesOf('Opportunity'),
         'Opportunity_OpportunityClose',
+        'opportunitycompetitors_association',
       ],
     },
     incident: {
@@ -454,6 +457,11 @@ export const DEFAULT_POLICY: PolicyInput = {
     team: {
       read: ['teamid', 'name', 'teamtype', 'isdefault', 'description'],
       expand: ['teammembership_association'],
+    },
+    // the companies a deal is against (Sales' competitors), read only: who they are, and the deals each is in
+    competitor: {
+      read: ['competitorid', 'name', 'websiteurl', 'overview', 'strengths', 'weaknesses'],
+      expand: ['opportunitycompetitors_association'],
     },
     territory: {
       read: ['territoryid', 'name', 'managerid'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { linkableNavs } from '../dynamics/links.js';
 import { isLookupType } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -84,12 +85,16 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       // a party list (a call's To) holds people of these tables, as a lookup points at them
       ...((isLookupType(c.type) || c.type === 'PartyList') && c.targets ? { targets: c.targets } : {}),
     }));
+  const linkable = linkableNavs(policy, model);
   const relationships = [
     ...[...model.singleNavs.values()].map((n) => ({ name: n.navigationProperty, target: n.target, many: false })),
     ...[...model.collectionNavs.values()].map((n) => ({
       name: n.navigationProperty,
       target: n.referencingEntity,
       many: true,
+      // a many-to-many relationship whose records update_record may link and unlink; not in the output schema,
+      // which tools/list carries to every model (near its 20 KB budget), and said in the text beside it
+      ...(linkable.includes(n.navigationProperty) ? { link: true } : {}),
     })),
   ].filter((r) => policy.canFollow(model.logicalName, r.name) && policy.entities().includes(r.target));
   return {
@@ -104,6 +109,13 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       maxRows: policy.maxRows,
     },
   };
+}
+
+/** How to link records through the relationships marked link: true, where there are any */
+function linkText(entity: NonNullable<Described['entity']>): string {
+  const names = entity.relationships.filter((r) => (r as { link?: boolean }).link).map((r) => r.name);
+  if (!names.length) return '';
+  return ` Records are linked through ${names.join(', ')} (link: true) with update_record: values {"${names[0]}": {"add": ["<name or id>"], "remove": ["<name or id>"]}}.`;
 }
 
 export const describeEntity = defineTool({
@@ -141,7 +153,7 @@ export const describeEntity = defineTool({
     const made = structured.entities?.filter((e) => e.create).map((e) => e.name) ?? [];
     const text = structured.entities
       ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}`
-      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.\n${JSON.stringify(structured.entity)}`;
+      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}\n${JSON.stringify(structured.entity)}`;
     return { structured, text };
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Row, WriteValues } from '../dynamics/client.js';
-import { badInput } from '../errors.js';
+import { assertLinkable } from '../dynamics/links.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -9,6 +10,7 @@ import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
+import { type LinksNamed, linksAsked, linksNamed, linksText } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
@@ -149,11 +151,26 @@ export const updateRecord = defineTool({
     const model = await ctx.client.checker.entity(logical);
     // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
     // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
-    const { values: given } = await edgesAsDays(ctx, model, withoutOwnId(model.primaryIdAttribute, id, args.values));
+    // the records to link or unlink through a many-to-many relationship ("add Nimbus CRM as a competitor"),
+    // named and allowed before anything is written: the columns go as an update, the links after it
+    const { columns: asked, links: linkAsks } = linksAsked(
+      model,
+      withoutOwnId(model.primaryIdAttribute, id, args.values),
+    );
+    for (const l of linkAsks) assertLinkable(ctx.policy, model, l.nav);
+    const links: LinksNamed[] = [];
+    for (const l of linkAsks) links.push(await linksNamed(ctx, l));
+    if (links.length && !Object.keys(asked).length) return linkOnly(ctx, model, id, links, args.etag, url);
+    const { values: given } = await edgesAsDays(ctx, model, asked);
     // a state named as the status reason ({"statuscode": "Resolved"}) is that state
     const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
     notPointingAtItself(model, id, values);
     const closing = closingAsked(model, values);
+    if (links.length && (closing || qualifyingAsked(model, values)))
+      throw badInput(
+        `Closing or qualifying a ${logical} and linking records to it are two changes Dynamics makes apart.`,
+        `Call update_record twice: first with ${links.map((l) => `"${l.nav.navigationProperty}"`).join(', ')} alone, then with the rest.`,
+      );
     if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
     // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
     const qualifying = qualifyingAsked(model, values);
@@ -171,6 +188,7 @@ export const updateRecord = defineTool({
       () =>
         `Update ${logical} ${id}: ${Object.entries(values)
           .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+          .concat(links.map(linkAskText))
           .join(', ')}?`,
       { tool: 'update_record', entity: logical, id, action: 'update', notDone: 'not updated' },
     );
@@ -210,16 +228,117 @@ export const updateRecord = defineTool({
       ...(previous ? { previous } : {}),
       caller: ctx.caller,
     });
-    const structured = { entity: r.model.logicalName, id, updated: true, changed, previous, etag: r.etag, url };
+    const linked = await linkAll(ctx, model, id, links);
+    const structured = {
+      entity: r.model.logicalName,
+      id,
+      updated: true,
+      changed: { ...changed, ...linked.changed },
+      previous,
+      etag: r.etag,
+      url,
+    };
     // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
     const name = r.name ?? ctx.recordName;
     const which = name ? `"${name}" (${id})` : id;
     return {
       structured,
-      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).`,
+      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${linked.text}`,
     };
   },
 });
+
+/**
+ * An update that only links or unlinks records: nothing of the record's own changes, so no PATCH is sent. The
+ * record is read for its name and version, which a given etag must still match: the user's "only if it has not
+ * changed" holds for every change the call makes.
+ */
+async function linkOnly(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  links: LinksNamed[],
+  etag: string | undefined,
+  url: string,
+) {
+  const name = model.primaryNameAttribute;
+  const named = !!name && ctx.policy.canRead(model.logicalName, name);
+  const { row } = await ctx.client.get(model.logicalName, id, {
+    select: [named ? name : model.primaryIdAttribute],
+    signal: ctx.signal,
+  });
+  const current = String(row['@odata.etag'] ?? '');
+  if (etag && current && etag !== current)
+    throw new DynamicsMcpError(
+      'concurrency',
+      `The ${model.logicalName} ${id} was changed by someone else since you read it (its etag is now ${current}, not ${etag}); nothing was linked or unlinked.`,
+      'Read it again with get_record, check the changes, and call update_record with the new etag.',
+      { retryable: false },
+    );
+  const declined = await declinedByUser(
+    ctx,
+    ctx.policy.confirmWrites(model.logicalName),
+    () => `Update ${model.logicalName} ${id}: ${links.map(linkAskText).join(', ')}?`,
+    { tool: 'update_record', entity: model.logicalName, id, action: 'link', notDone: 'not linked' },
+  );
+  if (declined)
+    return {
+      structured: { entity: model.logicalName, id, updated: false, changed: {}, url },
+      text: `Not updated: the user chose "${declined}".`,
+    };
+  const linked = await linkAll(ctx, model, id, links);
+  const which = named && typeof row[name] === 'string' ? `"${String(row[name])}" (${id})` : id;
+  return {
+    structured: { entity: model.logicalName, id, updated: linked.changedAny, changed: linked.changed, url },
+    text: `Updated ${model.logicalName} ${which}.${linked.text}`,
+  };
+}
+
+/** Each relationship's links made and removed, in turn, audited; what they did, for the answer */
+async function linkAll(ctx: ToolContext, model: EntityModel, id: string, links: LinksNamed[]) {
+  const changed: Record<string, unknown> = {};
+  let text = '';
+  let changedAny = false;
+  for (const l of links) {
+    const r = await ctx.client.link(model.logicalName, id, l.nav.navigationProperty, l, { signal: ctx.signal });
+    const names = (ids: string[]) => ids.map((i) => ({ id: i, name: l.names.get(i) ?? i }));
+    changed[l.nav.navigationProperty] = Object.fromEntries(
+      (
+        [
+          ['linked', r.added],
+          ['alreadyLinked', r.already],
+          ['unlinked', r.removed],
+          ['notLinked', r.notLinked],
+        ] as const
+      )
+        .filter(([, ids]) => ids.length)
+        .map(([k, ids]) => [k, names(ids)]),
+    );
+    changedAny ||= r.added.length + r.removed.length > 0;
+    text += ` ${linksText(r, l.names)}.`;
+    if (r.added.length || r.removed.length)
+      await ctx.audit.record({
+        tool: 'update_record',
+        entity: model.logicalName,
+        id,
+        action: 'link',
+        columns: { [l.nav.navigationProperty]: { linked: r.added, unlinked: r.removed } },
+        caller: ctx.caller,
+      });
+  }
+  return { changed, text, changedAny };
+}
+
+/** A link change as the user is asked to confirm it */
+const linkAskText = (l: LinksNamed) =>
+  [
+    l.add.length ? `link ${l.add.map((i) => l.names.get(i) ?? i).join(', ')} through ${l.nav.navigationProperty}` : '',
+    l.remove.length
+      ? `unlink ${l.remove.map((i) => l.names.get(i) ?? i).join(', ')} from ${l.nav.navigationProperty}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
 
 /**
  * The columns written, as the model reads them (choices with labels, lookups with names), from a row read

@@ -12,6 +12,7 @@ import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
 
 const ALLOWED = [
   'account',
+  'competitor',
   'contact',
   'lead',
   'opportunity',

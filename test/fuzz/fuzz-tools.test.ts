@@ -225,7 +225,13 @@ const GOOD_VALUES: Record<string, Record<string, unknown>> = {
   account: { description: 'Renewal due in March', telephone1: '+1 555 0100', revenue: 2_500_000 },
   contact: { jobtitle: 'Head of Purchasing', description: 'Prefers email', address1_city: 'Lyon' },
   lead: { subject: 'Fleet tracking', estimatedvalue: 40_000, description: 'Met at the trade fair' },
-  opportunity: { estimatedvalue: 120_000, closeprobability: 40, estimatedclosedate: '2026-12-31' },
+  opportunity: {
+    estimatedvalue: 120_000,
+    closeprobability: 40,
+    estimatedclosedate: '2026-12-31',
+    // the competitors it is against (a many-to-many relationship the built-in policy lets be linked)
+    opportunitycompetitors_association: { add: ['Nimbus CRM'], remove: ['Kestrel Analytics'] },
+  },
   incident: { prioritycode: 'High', description: 'Customer called again', title: 'Printer offline' },
   task: { subject: 'Send the quote', prioritycode: 'High', scheduledend: '2026-12-10T09:00:00Z' },
   // the list of every activity is only read: each change here is refused
@@ -710,10 +716,19 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
                     'statuscode',
                     'actualvalue',
                     'actualclosedate',
+                    // many-to-many relationships: an opportunity's competitors are linked (built-in policy), a
+                    // team's members never
+                    'opportunitycompetitors_association',
+                    'teammembership_association',
                   ),
                   fc.oneof(
                     scalar,
                     fc.constantFrom(
+                      'Nimbus CRM',
+                      ['Kestrel Analytics', String(emu.rows('competitor')[0]!.competitorid)],
+                      { add: 'Meridian Cloud', remove: ['Nimbus CRM'] },
+                      { remove: String(emu.rows('systemuser')[0]!.systemuserid) },
+                      [],
                       'Won',
                       'Lost',
                       'Open',
@@ -824,6 +839,17 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
             ),
         );
       expect(writes).toEqual([]);
+      // links only through the one relationship the built-in policy lets the model write
+      const links = emu
+        .requests()
+        .filter((r) => r.service === 'webapi' && r.url.split('?')[0]!.endsWith('/$ref'))
+        .filter(
+          (r) =>
+            !/^\/api\/data\/v9\.2\/opportunities\([0-9a-f-]{36}\)\/opportunitycompetitors_association(\([0-9a-f-]{36}\))?\/\$ref$/.test(
+              r.url,
+            ),
+        );
+      expect(links).toEqual([]);
       for (const a of emu.rows('account'))
         if (before.has(String(a.accountid)))
           expect([a.creditlimit, a.creditonhold]).toEqual(before.get(String(a.accountid)));

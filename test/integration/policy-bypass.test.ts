@@ -295,11 +295,36 @@ describe('policy: no way around the allowlist', () => {
     );
   });
 
+  it('links: only through a many-to-many relationship in the write list, whichever side or casing', async () => {
+    const id = '00000000-0000-0000-0000-000000000001';
+    await client.metadata.entity('competitor');
+    await client.metadata.entity('team');
+    // the team's members: followed in reads, never written here
+    await refused(() => client.link('team', id, 'teammembership_association', { add: [id], remove: [] }));
+    // the competitors from their own side, which the built-in policy does not write
+    await refused(() => client.link('competitor', id, 'opportunitycompetitors_association', { add: [id], remove: [] }));
+    // a one-to-many list is joined through the other record's lookup, which the policy checks as a column
+    await refused(
+      () => client.link('account', id, 'contact_customer_accounts', { add: [id], remove: [] }),
+      ['bad_input'],
+    );
+    // a table outside the policy
+    await refused(() => client.link('businessunit', id, 'teammembership_association', { add: [id], remove: [] }));
+  });
+
   it('read-only mode refuses every write before anything is sent', async () => {
     const ro = clientFor(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } }).client;
     await refused(() => ro.create('lead', { lastname: 'x' }), ['read_only']);
     await refused(() => ro.update('lead', '00000000-0000-0000-0000-000000000001', { lastname: 'x' }), ['read_only']);
     await refused(() => ro.createMany('lead', [{ lastname: 'x' }]), ['read_only']);
+    await refused(
+      () =>
+        ro.link('opportunity', '00000000-0000-0000-0000-000000000001', 'opportunitycompetitors_association', {
+          add: ['00000000-0000-0000-0000-000000000002'],
+          remove: [],
+        }),
+      ['read_only'],
+    );
     await ro.close();
   });
 });

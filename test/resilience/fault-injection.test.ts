@@ -21,6 +21,8 @@ type Case = {
 };
 
 /** resolve_case's case in each emulator (each fault has one of its own), opened before the tools run */
+/** the deal update_record links a competitor to */
+const RIVAL_DEAL = 'Resilience: a deal against a rival';
 const resolving = new WeakMap<EmulatorHandle, string>();
 const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
 /** the open lead update_record qualifies in each emulator */
@@ -87,6 +89,23 @@ const TOOLS: Case[] = [
     count: (emu) =>
       emu.rows('opportunity').filter((o) => (o.originatingleadid as { id: string } | null)?.id === leadToQualify(emu))
         .length,
+  },
+  {
+    // a competitor linked to a deal: a POST to the relationship's $ref, which a retry meets as a duplicate key
+    tool: 'update_record',
+    name: 'update_record linking a competitor',
+    method: 'POST',
+    args: () => ({
+      entity: 'opportunity',
+      id: RIVAL_DEAL,
+      values: { opportunitycompetitors_association: ['Meridian Cloud'] },
+    }),
+    count: (emu) => {
+      const deal = emu.rows('opportunity').find((o) => o.name === RIVAL_DEAL)!.opportunityid;
+      const rival = emu.rows('competitor').find((c) => c.name === 'Meridian Cloud')!.competitorid;
+      return emu.rows('opportunitycompetitors').filter((p) => p.opportunityid === deal && p.competitorid === rival)
+        .length;
+    },
   },
   {
     tool: 'create_lead',
@@ -258,6 +277,8 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       name: 'Resilience: a deal to win',
       estimatedvalue: 5000,
     });
+    // and one to link a competitor to
+    await warm.deps.client.create('opportunity', { name: RIVAL_DEAL, estimatedvalue: 5000 });
   });
   afterAll(async () => {
     await warm.close();

@@ -54,6 +54,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'activitypointer',
       'annotation',
       'appointment',
+      'competitor',
       'contact',
       'duplicaterule',
       'duplicaterulecondition',
@@ -274,8 +275,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
       ref: { type: 'ref/resource', uri: 'dynamics://entities/{entity}' },
       argument: { name: 'entity', value: 'co' },
     });
-    expect(done.completion.values).toEqual(['contact']);
-    expect(done.completion).toMatchObject({ total: 1, hasMore: false });
+    expect(done.completion.values).toEqual(['contact', 'competitor']);
+    expect(done.completion).toMatchObject({ total: 2, hasMore: false });
     // a resource with nothing to fill in offers nothing; a template there is not is Invalid Params
     const fixed = await h.client.complete({
       ref: { type: 'ref/resource', uri: 'dynamics://entities' },

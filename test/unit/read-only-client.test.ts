@@ -37,6 +37,16 @@ describe('the client of a read-only session', () => {
       closeRecord: () => ro.closeRecord('CloseIncident', lead, { subject: 'x' }, 5),
       qualifyLead: () => ro.qualifyLead(lead, { account: true, contact: true, opportunity: true }, 3),
       update: () => ro.update('lead', lead, { subject: 'changed' }),
+      link: () =>
+        ro.link(
+          'opportunity',
+          String(emu.rows('opportunity')[0]!.opportunityid),
+          'opportunitycompetitors_association',
+          {
+            add: [String(emu.rows('competitor')[0]!.competitorid)],
+            remove: [],
+          },
+        ),
     };
     for (const [method, call] of Object.entries(calls))
       await expect(call(), method).rejects.toMatchObject({

@@ -40,9 +40,19 @@ const valueError = (people: boolean) => (issue: { code?: string }) =>
  * describe_entity and by the answer to a value they cannot take, not by every tools/list (P10).
  */
 const { $schema: _dialect, ...scalarsListed } = z.toJSONSchema(z.union(scalars), { target: 'draft-7', io: 'input' });
+/** records to link and unlink through a many-to-many relationship (support/links.ts): names or ids */
+const names = z.union([z.string().max(4000), z.array(z.string().max(4000)).max(150)]);
+// each form names one of its keys as required: an object with neither is then no near match, and a value of
+// another shape is refused with what values take (valueError), not with this form's unknown keys
+const linkValue = z.union([
+  z.strictObject({ add: names, remove: names.optional() }),
+  z.strictObject({ add: names.optional(), remove: names }),
+]);
 const updateValue = listedAs(
   // 150: the most options Dataverse lets one record choose ("Choices columns")
-  z.union([...scalars, z.array(z.union([z.string().max(4000), z.number()])).max(150)], { error: valueError(false) }),
+  z.union([...scalars, z.array(z.union([z.string().max(4000), z.number()])).max(150), linkValue], {
+    error: valueError(false),
+  }),
   scalarsListed,
 );
 export const valuesParam = valuesOf(z.preprocess(lookupAsMeant, updateValue));
