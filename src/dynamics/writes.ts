@@ -32,7 +32,7 @@ const SET_ONCE: Readonly<Record<string, { columns: string[]; why: (c: string) =>
     fix: 'Add what changed to the case as a note (add_note) instead.',
   },
   opportunityclose: {
-    columns: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend'],
+    columns: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend', 'competitorid'],
     why: (c) =>
       `An Opportunity Close is written with its opportunity when it is won or lost; its ${c} is not changed here.`,
     fix: 'Add what changed to the opportunity as a note (add_note) instead.',

@@ -340,11 +340,13 @@ export const DEFAULT_POLICY: PolicyInput = {
         'opportunityid',
         'actualrevenue',
         'actualend',
+        // the competitor a lost deal went to
+        'competitorid',
         'createdon',
         'ownerid',
       ],
-      write: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend'],
-      expand: ['opportunityid', ...owners],
+      write: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend', 'competitorid'],
+      expand: ['opportunityid', 'competitorid', ...owners],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

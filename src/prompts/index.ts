@@ -203,7 +203,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     'review_wins_and_losses',
     {
       title: 'Review won and lost deals',
-      description: 'Win rate, won revenue and the reasons deals were lost, for a period.',
+      description: 'Win rate, won revenue, the reasons deals were lost and to whom, for a period.',
       argsSchema: ARGS.reviewWinsAndLosses,
     },
     ({ period }) => {
@@ -211,8 +211,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const when = JSON.stringify(period?.trim() || 'last 6 months');
       return user(
         `Call aggregate_records on opportunity with where {"statecode": {"in": ["Won", "Lost"]}, "actualclosedate": ${when}}, groupBy "statecode, actualclosedate by month" and measures "count, sum(actualvalue_base)". ` +
-          `Then call query_entities on opportunityclose with where {"subject": {"startswith": "Lost:"}, "actualend": ${when}}, select ["subject", "description", "actualend"] and top 200: each lost deal's close, with the reason given. ` +
-          'Write a short review: the win rate (won ÷ won and lost) and won revenue per month, the most common reasons for losing with an example of each, and one or two things the team could do differently.',
+          `Then call query_entities on opportunityclose with where {"subject": {"startswith": "Lost:"}, "actualend": ${when}}, select ["subject", "description", "competitorid", "actualend"] and top 200: each lost deal's close, with the reason given and the competitor it went to, where one was named. ` +
+          'Write a short review: the win rate (won ÷ won and lost) and won revenue per month, the most common reasons for losing with an example of each, the competitors lost to most, and one or two things the team could do differently.',
       );
     },
   );

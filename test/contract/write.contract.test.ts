@@ -141,6 +141,39 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // update_record loses a deal to a competitor this way (Close Opportunity's Competitor): where the organisation
+  // has Sales' competitors, the Opportunity Close keeps whom it went to
+  it.skipIf(skip)(
+    'CLOSE: LoseOpportunity with the Opportunity Close bound to a competitor keeps it (competitorid)',
+    async (ctx) => {
+      const rival = await t.api('POST', 'competitors', { body: { name: `Lose rival ${randomUUID().slice(0, 8)}` } });
+      if (rival.status === 404) return ctx.skip();
+      const competitor = track(rival.headers['odata-entityid']!);
+      const competitorId = /\(([0-9a-f-]{36})\)$/.exec(competitor)![1]!;
+      const created = await t.api('POST', 'opportunities', { body: { name: 'Lose contract', estimatedvalue: 1000 } });
+      const url = track(created.headers['odata-entityid']!);
+      const id = /\(([0-9a-f-]{36})\)$/.exec(url)![1]!;
+      const lost = await t.api('POST', 'LoseOpportunity', {
+        body: {
+          OpportunityClose: {
+            subject: 'Lost: Lose contract',
+            'opportunityid@odata.bind': `/opportunities(${id})`,
+            'competitorid@odata.bind': `/competitors(${competitorId})`,
+          },
+          Status: 5,
+        },
+      });
+      expect(lost.status).toBe(204);
+      const back = (
+        await t.api('GET', `${url}?$select=statecode&$expand=Opportunity_OpportunityClose($select=_competitorid_value)`)
+      ).json();
+      expect(back.statecode).toBe(2);
+      expect(back.Opportunity_OpportunityClose).toEqual([
+        expect.objectContaining({ _competitorid_value: competitorId }),
+      ]);
+    },
+  );
+
   // update_record qualifies leads this way; against a real organisation this says the action answers with the
   // records it made (crmbaseentity, each with its @odata.type and key) and leaves the lead Qualified, naming
   // them, the way the emulator does; which lead columns the new records copy is the organisation's mappings

@@ -152,6 +152,28 @@ describe('update_record closing an opportunity', () => {
     );
   });
 
+  it('a deal lost to a competitor, named, keeps it on its Opportunity Close; a won one takes none', async () => {
+    // a deal of its own: the seeded open ones are taken by the tests that follow
+    const made = await h.deps.client.create('opportunity', { name: 'Lost to a rival', estimatedvalue: 9000 });
+    const o = { opportunityid: made.id };
+    const nimbus = emu.rows('competitor').find((c) => c.name === 'Nimbus CRM')!.competitorid;
+    // a name no competitor has is refused before anything is sent, with the ones that contain it; so is a
+    // competitor for a deal won
+    const since = emu.requests().length;
+    const unknown = await close(o.opportunityid, { statecode: 'Lost', competitorid: 'Nimbus' });
+    expect(textOf(unknown)).toContain(`Nimbus CRM (competitor) — ${nimbus}`);
+    const won = await close(o.opportunityid, { statecode: 'Won', competitorid: nimbus });
+    expect(textOf(won)).toContain('a won one has none');
+    expect(actions(since)).toEqual([]);
+    expect(closesOf(o.opportunityid)).toEqual([]);
+    const r = await close(o.opportunityid, { statecode: 'Lost', statuscode: 'Out-Sold', competitorid: 'Nimbus CRM' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toMatch(/ The competitor it was lost to is on its Opportunity Close \(competitorid\)\.$/);
+    expect(closesOf(o.opportunityid)).toEqual([
+      expect.objectContaining({ competitorid: { id: nimbus, entity: 'competitor' } }),
+    ]);
+  });
+
   it('a deal already won is answered as it is; one lost is not won as well; nothing is sent for either', async () => {
     const o = openDeal();
     await close(o.opportunityid, { statecode: 'Won' });
@@ -255,7 +277,7 @@ describe('update_record closing an opportunity', () => {
     );
     const renamed = await close(o.opportunityid, { statecode: 'Won', name: 'Renamed', closeprobability: 100 });
     expect(textOf(renamed)).toBe(
-      'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate and description (why it was won or lost, kept on its Opportunity Close), not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
+      'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate, description (why it was won or lost, kept on its Opportunity Close) and, for a lost one, competitorid (whom it was lost to), not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
     );
     // a close date as the model wrote it is checked as the opportunity's column, not the close's
     const when = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'last friday' });

@@ -580,6 +580,12 @@ describe('describe_entity, get_record, resources and prompts', () => {
       losses.map((o) => `Lost: ${o.name}`).sort(),
     );
     expect(lost.structuredContent.records.every((r: { description?: string }) => !!r.description)).toBe(true);
+    // and whom each deal lost as Out-Sold went to, by name
+    const outSold = losses.filter((o) => o.statuscode === 5).map((o) => `Lost: ${o.name}`);
+    expect(outSold.length).toBeGreaterThan(0);
+    for (const r of lost.structuredContent.records as { subject: string; competitorid?: { name: string } }[])
+      if (outSold.includes(r.subject))
+        expect(emu.rows('competitor').map((c) => c.name)).toContain(r.competitorid?.name);
   });
 
   it('review_pipeline finds the open deals past their close date with a where query_entities takes', async () => {

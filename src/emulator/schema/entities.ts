@@ -423,6 +423,8 @@ export const opportunityclose = entity({
     lookup('opportunityid', 'Opportunity', ['opportunity']),
     money('actualrevenue', 'Actual Revenue'),
     date('actualend', 'Closed On', true),
+    // whom a lost deal went to (Close Opportunity's Competitor, OpportunityClose table reference)
+    lookup('competitorid', 'Competitor', ['competitor']),
   ],
 });
 

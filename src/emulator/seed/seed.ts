@@ -657,6 +657,19 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     for (const k of n % 7 === 0 ? [first, (first + 1) % competitors.length] : [first])
       add('opportunitycompetitors', { opportunityid, competitorid: competitors[k]! });
   }
+  // a deal lost as Out-Sold went to a competitor, kept on its Opportunity Close as the Close Opportunity dialog
+  // keeps it: the first one it was up against, or one in turn
+  const against = new Map<string, string>();
+  for (const pair of store.table('opportunitycompetitors').rows.values())
+    if (!against.has(String(pair.opportunityid))) against.set(String(pair.opportunityid), String(pair.competitorid));
+  const closes = store.table('opportunityclose');
+  let lost = 0;
+  for (const [id, close] of closes.rows) {
+    const deal = String((close.opportunityid as { id: string }).id);
+    if (store.table('opportunity').get(deal)?.statuscode !== 5) continue;
+    const rival = against.get(deal) ?? competitors[lost++ % competitors.length]!;
+    closes.put(id, { ...close, competitorid: { id: rival, entity: 'competitor' } });
+  }
   return count;
 }
 

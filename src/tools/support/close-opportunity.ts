@@ -3,6 +3,7 @@ import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { utcDay } from './dedupe.js';
+import { lookupsByName } from './lookup-names.js';
 import { compactRow, recordUrl } from './shape.js';
 import {
   askedState,
@@ -29,6 +30,8 @@ const SUBJECT_MAX = 200;
  * Close (the opportunity itself is read-only once closed), where a review of lost deals reads it.
  */
 const WHY = 'description';
+/** Whom a lost deal went to: the Close Opportunity dialog's Competitor, kept on the Opportunity Close */
+const LOST_TO = 'competitorid';
 
 type Values = Record<string, unknown>;
 
@@ -57,10 +60,10 @@ export async function closeOpportunity(
   etag: string | undefined,
 ) {
   const closed = CLOSED[asked.state];
-  const others = besidesState(values, [...Object.keys(CLOSE_COLUMNS), WHY]);
+  const others = besidesState(values, [...Object.keys(CLOSE_COLUMNS), WHY, LOST_TO]);
   if (others.length)
     throw badInput(
-      `Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate and description (why it was won or lost, kept on its Opportunity Close), not ${others.join(', ')}.`,
+      `Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate, description (why it was won or lost, kept on its Opportunity Close) and, for a lost one, competitorid (whom it was lost to), not ${others.join(', ')}.`,
       `Update ${others.join(', ')} in a call of its own first (a ${closed.name} opportunity is read-only), then close it.`,
     );
   // the reason and the close's values are checked before anything is read or sent
@@ -82,6 +85,18 @@ export async function closeOpportunity(
   const said = Object.entries(values).find(([k]) => k.toLowerCase() === WHY)?.[1];
   const why = typeof said === 'string' ? said.trim() || undefined : (said ?? undefined);
   if (why !== undefined) given[WHY] = why;
+  const rival = Object.entries(values).find(([k]) => k.toLowerCase() === LOST_TO)?.[1];
+  if (rival !== undefined && rival !== null) {
+    if (asked.state === 1)
+      throw badInput(
+        'competitorid is whom a lost opportunity went to; a won one has none.',
+        'Leave competitorid out to win it, or say Lost if it went to that competitor.',
+      );
+    // a name ("Nimbus CRM") is the one competitor with it, as any lookup's name is; policy and type are the
+    // close's, checked by closeRecord
+    const close = await ctx.client.metadata.entity('opportunityclose');
+    given[LOST_TO] = (await lookupsByName(ctx, close, { [LOST_TO]: rival as Scalar }, 'create'))[LOST_TO];
+  }
   if (!ctx.policy.canRead('opportunity', 'statecode'))
     throw badInput(
       "Closing an opportunity reads its state (statecode) first, which this server's policy does not let it read.",
@@ -160,6 +175,6 @@ export async function closeOpportunity(
     after,
     true,
     (changed) =>
-      `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).${why !== undefined ? ' The reason given is on its Opportunity Close (description).' : ''}`,
+      `Closed ${named} as ${label(after.statuscode)}: ${changed} (etag ${after['@odata.etag']}).${why !== undefined ? ' The reason given is on its Opportunity Close (description).' : ''}${given[LOST_TO] !== undefined ? ' The competitor it was lost to is on its Opportunity Close (competitorid).' : ''}`,
   );
 }
