@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { WriteValues } from '../dynamics/client.js';
 import { emailAsMeant, guidValue, isGuidText } from '../dynamics/coerce.js';
 import type { Condition } from '../dynamics/conditions.js';
+import { assertLinkable } from '../dynamics/links.js';
 import { isPartyList } from '../dynamics/party-lists.js';
 import { allFaults, faultsOf, isValueFault, REQUIRED, writeBody } from '../dynamics/write-body.js';
 import { badInput, policyError } from '../errors.js';
@@ -13,6 +14,7 @@ import { toolArgs } from './support/args.js';
 import { edgesAsDays } from './support/date-words.js';
 import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
+import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits } from './support/phoned.js';
@@ -148,9 +150,22 @@ export const createRecord = defineTool({
           : 'This server creates no records of that kind; leads, cases and notes have their own tools.',
       );
     const model = await ctx.client.checker.entity(logical);
+    // records to link through a many-to-many relationship ("a deal against Nimbus CRM"): named and allowed before
+    // anything is made, linked once it is
+    const { columns, links: linkAsks } = linksAsked(model, args.values);
+    const links: LinksNamed[] = [];
+    for (const l of linkAsks) {
+      assertLinkable(ctx.policy, model, l.nav);
+      if (l.remove.length)
+        throw badInput(
+          `values.${l.nav.navigationProperty}: a new ${logical} has nothing to unlink.`,
+          `Name the ${l.nav.referencingEntity} records to link: {"${l.nav.navigationProperty}": ["<name or id>"]}.`,
+        );
+      links.push(await linksNamed(ctx, l));
+    }
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
     // a date-only column given a period's edge ("end of next quarter"): that day, said in the answer
-    const dated = await edgesAsDays(ctx, model, args.values);
+    const dated = await edgesAsDays(ctx, model, columns);
     const given = customerFromParents(
       ctx,
       model,
@@ -165,7 +180,8 @@ export const createRecord = defineTool({
         `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
       );
     await assertRequired(ctx, model, values);
-    const done = async (made: Made): Promise<Made> => {
+    const done = async (found: Made): Promise<Made> => {
+      const made = await linkedAfterCreate(ctx, model, found, links);
       const r =
         dated.worked.length && !made.structured.duplicate
           ? { ...made, text: `${made.text} ${dated.worked.join('; ')}.` }
@@ -192,6 +208,23 @@ export const createRecord = defineTool({
     );
   },
 });
+
+/**
+ * A new record linked to the records named for its many-to-many relationships (update_record's form). A record
+ * found instead (a duplicate) is not changed: the user asked for a new one, and said so.
+ */
+async function linkedAfterCreate(ctx: ToolContext, model: EntityModel, made: Made, links: LinksNamed[]): Promise<Made> {
+  const id = made.structured.id;
+  if (!links.length || !id) return made;
+  if (made.structured.duplicate)
+    return {
+      ...made,
+      text: `${made.text} Nothing was linked to it (${links.map(linkAskText).join('; ')}): it is an existing record; if it is the one meant, link them with update_record.`,
+    };
+  const linked = await linkAll(ctx, 'create_record', model, id, links);
+  // said in the text: the output schema, which tools/list carries to every model, is at its budget
+  return { ...made, text: `${made.text}${linked.text}` };
+}
 
 /**
  * The columns Dynamics' forms require that the model may write, each with a value: a record made here is one

@@ -10,7 +10,7 @@ import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
-import { type LinksNamed, linksAsked, linksNamed, linksText } from './support/links.js';
+import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
@@ -228,7 +228,7 @@ export const updateRecord = defineTool({
       ...(previous ? { previous } : {}),
       caller: ctx.caller,
     });
-    const linked = await linkAll(ctx, model, id, links);
+    const linked = await linkAll(ctx, 'update_record', model, id, links);
     const structured = {
       entity: r.model.logicalName,
       id,
@@ -286,59 +286,13 @@ async function linkOnly(
       structured: { entity: model.logicalName, id, updated: false, changed: {}, url },
       text: `Not updated: the user chose "${declined}".`,
     };
-  const linked = await linkAll(ctx, model, id, links);
+  const linked = await linkAll(ctx, 'update_record', model, id, links);
   const which = named && typeof row[name] === 'string' ? `"${String(row[name])}" (${id})` : id;
   return {
     structured: { entity: model.logicalName, id, updated: linked.changedAny, changed: linked.changed, url },
     text: `Updated ${model.logicalName} ${which}.${linked.text}`,
   };
 }
-
-/** Each relationship's links made and removed, in turn, audited; what they did, for the answer */
-async function linkAll(ctx: ToolContext, model: EntityModel, id: string, links: LinksNamed[]) {
-  const changed: Record<string, unknown> = {};
-  let text = '';
-  let changedAny = false;
-  for (const l of links) {
-    const r = await ctx.client.link(model.logicalName, id, l.nav.navigationProperty, l, { signal: ctx.signal });
-    const names = (ids: string[]) => ids.map((i) => ({ id: i, name: l.names.get(i) ?? i }));
-    changed[l.nav.navigationProperty] = Object.fromEntries(
-      (
-        [
-          ['linked', r.added],
-          ['alreadyLinked', r.already],
-          ['unlinked', r.removed],
-          ['notLinked', r.notLinked],
-        ] as const
-      )
-        .filter(([, ids]) => ids.length)
-        .map(([k, ids]) => [k, names(ids)]),
-    );
-    changedAny ||= r.added.length + r.removed.length > 0;
-    text += ` ${linksText(r, l.names)}.`;
-    if (r.added.length || r.removed.length)
-      await ctx.audit.record({
-        tool: 'update_record',
-        entity: model.logicalName,
-        id,
-        action: 'link',
-        columns: { [l.nav.navigationProperty]: { linked: r.added, unlinked: r.removed } },
-        caller: ctx.caller,
-      });
-  }
-  return { changed, text, changedAny };
-}
-
-/** A link change as the user is asked to confirm it */
-const linkAskText = (l: LinksNamed) =>
-  [
-    l.add.length ? `link ${l.add.map((i) => l.names.get(i) ?? i).join(', ')} through ${l.nav.navigationProperty}` : '',
-    l.remove.length
-      ? `unlink ${l.remove.map((i) => l.names.get(i) ?? i).join(', ')} from ${l.nav.navigationProperty}`
-      : '',
-  ]
-    .filter(Boolean)
-    .join(' and ');
 
 /**
  * The columns written, as the model reads them (choices with labels, lookups with names), from a row read

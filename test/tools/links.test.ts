@@ -169,6 +169,36 @@ describe('update_record links and unlinks records of a many-to-many relationship
     expect(emu.rows('opportunity').find((o) => o.opportunityid === deal)!.statecode).toBe(0);
   });
 
+  it('create_record links a new record as it makes it; a record found instead is not linked, and says so', async () => {
+    const customer = { entity: 'account', id: String(emu.rows('account')[1]!.accountid) };
+    const r = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Links: a new deal', customerid: customer, [NAV]: ['Orbitrack Software', 'Meridian Cloud'] },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(rivals(r.structuredContent.id)).toEqual(['Meridian Cloud', 'Orbitrack Software']);
+    expect(textOf(r)).toMatch(
+      / opportunitycompetitors_association: linked competitor Orbitrack Software, Meridian Cloud\.$/,
+    );
+    const again = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Links: a new deal', customerid: customer, [NAV]: ['Nimbus CRM'] },
+    });
+    expect(again.structuredContent.duplicate).toBe(true);
+    expect(textOf(again)).toContain(
+      'Nothing was linked to it (link Nimbus CRM through opportunitycompetitors_association)',
+    );
+    expect(rivals(r.structuredContent.id)).toEqual(['Meridian Cloud', 'Orbitrack Software']);
+    // nothing to unlink on a new record: refused before it is made
+    const before = emu.rows('opportunity').length;
+    const removing = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Links: never made', customerid: customer, [NAV]: { remove: ['Nimbus CRM'] } },
+    });
+    expect(textOf(removing)).toContain('a new opportunity has nothing to unlink');
+    expect(emu.rows('opportunity')).toHaveLength(before);
+  });
+
   it('describe_entity marks the relationship link: true and says how to link through it', async () => {
     const r = await h.call('describe_entity', { entity: 'opportunity' });
     const rel = r.structuredContent.entity.relationships.find((x: { name: string }) => x.name === NAV);

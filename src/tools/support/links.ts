@@ -141,3 +141,49 @@ export function linksText(r: LinkResult, names: ReadonlyMap<string, string>): st
   ].filter(Boolean);
   return `${r.nav.navigationProperty}: ${parts.join('; ')}`;
 }
+
+/** Each relationship's links made and removed, in turn, audited; what they did, for the answer */
+export async function linkAll(ctx: ToolContext, tool: string, model: EntityModel, id: string, links: LinksNamed[]) {
+  const changed: Record<string, unknown> = {};
+  let text = '';
+  let changedAny = false;
+  for (const l of links) {
+    const r = await ctx.client.link(model.logicalName, id, l.nav.navigationProperty, l, { signal: ctx.signal });
+    const names = (ids: string[]) => ids.map((i) => ({ id: i, name: l.names.get(i) ?? i }));
+    changed[l.nav.navigationProperty] = Object.fromEntries(
+      (
+        [
+          ['linked', r.added],
+          ['alreadyLinked', r.already],
+          ['unlinked', r.removed],
+          ['notLinked', r.notLinked],
+        ] as const
+      )
+        .filter(([, ids]) => ids.length)
+        .map(([k, ids]) => [k, names(ids)]),
+    );
+    changedAny ||= r.added.length + r.removed.length > 0;
+    text += ` ${linksText(r, l.names)}.`;
+    if (r.added.length || r.removed.length)
+      await ctx.audit.record({
+        tool,
+        entity: model.logicalName,
+        id,
+        action: 'link',
+        columns: { [l.nav.navigationProperty]: { linked: r.added, unlinked: r.removed } },
+        caller: ctx.caller,
+      });
+  }
+  return { changed, text, changedAny };
+}
+
+/** A link change as the user is asked to confirm it */
+export const linkAskText = (l: LinksNamed) =>
+  [
+    l.add.length ? `link ${l.add.map((i) => l.names.get(i) ?? i).join(', ')} through ${l.nav.navigationProperty}` : '',
+    l.remove.length
+      ? `unlink ${l.remove.map((i) => l.names.get(i) ?? i).join(', ')} from ${l.nav.navigationProperty}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');

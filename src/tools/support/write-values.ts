@@ -68,6 +68,7 @@ export const createValuesParam = valuesOf(
       [
         ...scalars,
         z.array(z.preprocess(lookupAsMeant, z.union([z.string().max(4000), z.number(), lookupValue]))).max(150),
+        linkValue,
       ],
       { error: valueError(true) },
     ),
