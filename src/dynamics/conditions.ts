@@ -148,17 +148,19 @@ export class ConditionBuilder {
       return operands.length === 1 ? operands[0]! : { kind, operands, pos: 0 };
     }
     if ('not' in c) {
+      // "not against Nimbus CRM": a list given a name under the not, as below
+      const not = ('column' in c.not ? await this.listByName(entity, c.not) : undefined) ?? c.not;
       // "not" around conditions through one related list: no related row meets them, all() of their negation
-      const leaves = 'column' in c.not ? [c.not] : 'and' in c.not ? c.not.and : [];
+      const leaves = 'column' in not ? [not] : 'and' in not ? not.and : [];
       const lists = new Set(leaves.map((l) => ('column' in l ? this.listOf(entity, l.column) : undefined)));
       const [list] = lists;
       if (!negated && list && lists.size === 1 && leaves.every((l) => 'column' in l))
         return this.throughList(list, leaves as Leaf[], 'and', entity, depth + 1, false, seen, 'none');
       // "not to Nina Castillo": none of the call's parties is Nina as its To
-      const party = !negated && 'column' in c.not ? this.throughParties(entity, c.not) : undefined;
+      const party = !negated && 'column' in not ? this.throughParties(entity, not) : undefined;
       if (party) return this.throughList(party.list, party.leaves, 'and', entity, depth + 1, false, seen, 'none');
       // otherwise carried down to the conditions, where Dataverse has the opposites; the rest keep their not
-      const pushed = negation(c.not);
+      const pushed = negation(not);
       if (!('not' in pushed)) return this.node(pushed, entity, depth + 1, negated, seen);
       const operand = await this.node(pushed.not, entity, depth + 1, !negated, seen);
       const fn = queryFunctionIn(operand);
@@ -184,6 +186,8 @@ export class ConditionBuilder {
         );
       return { kind: 'not', operand, pos: 0 };
     }
+    const named = await this.listByName(entity, c);
+    if (named) return this.node(named, entity, depth, negated, seen);
     const list = this.listOf(entity, c.column);
     if (list) return this.throughList(list, [c], 'and', entity, depth, negated, seen);
     const party = this.throughParties(entity, c);
@@ -305,6 +309,25 @@ export class ConditionBuilder {
   }
 
   /**
+   * A related list given a record's name or id, as a lookup is ({"opportunitycompetitors_association": "Nimbus
+   * CRM"}, "deals against Nimbus CRM"): the list has a row with that name (its table's primary name) or id, the
+   * condition through the list (eq, in, or a name's contains, startswith, endswith). Anything else is left to
+   * wholeList, which takes the null checks and refuses the rest.
+   */
+  private async listByName(entity: EntityModel, c: Leaf): Promise<Leaf | undefined> {
+    if (typeof c.column !== 'string' || c.column.includes('/')) return undefined;
+    const list = entity.collectionNavs.get(c.column.trim().toLowerCase());
+    const values = Array.isArray(c.value) ? c.value : [c.value];
+    const finds = ['eq', 'in', 'contains', 'startswith', 'endswith'].includes(c.op);
+    if (!list || !finds || !values.length || !values.every((v) => typeof v === 'string' && v.trim())) return undefined;
+    const target = await this.models.entity(list.referencingEntity);
+    const ids = (c.op === 'eq' || c.op === 'in') && values.every((v) => isGuidText(String(v)));
+    const column = ids ? target.primaryIdAttribute : target.primaryNameAttribute;
+    if (!column) return undefined;
+    return { ...c, column: `${list.navigationProperty}/${column}` };
+  }
+
+  /**
    * A related list named as a column, with the null checks: "accounts with contacts" (notNull) is any() over
    * the list, "accounts without contacts" (null) is all() over it of a condition no row meets (a row's own
    * id is never empty), which holds only of an empty list: both lambda forms Dataverse documents (§3.2).
@@ -324,8 +347,8 @@ export class ConditionBuilder {
     const relation = list.navigationProperty;
     if (c.op !== 'null' && c.op !== 'notNull')
       throw badInput(
-        `'${c.column}' is a related list of ${entity.logicalName}, not a column: it takes "null" (no related rows) or "notNull" (at least one).`,
-        `For a column of its rows, name it through the list, e.g. {"column": "${relation}/<column>", "op": "eq", "value": …}.`,
+        `'${c.column}' is a related list of ${entity.logicalName}, not a column: it takes a related record's name or id (eq, in, contains, startswith, endswith: a related row has it), "null" (no related rows) or "notNull" (at least one).`,
+        `For records without such a row, put it under "not": {"not": {"${relation}": "<name or id>"}}. For another column of its rows, name it through the list, e.g. {"column": "${relation}/<column>", "op": "eq", "value": …}.`,
       );
     // not() around a lambda is not documented; the two checks say each other's negation without it
     if (negated)

@@ -276,8 +276,37 @@ describe('where through a related list', () => {
       where: { column: 'incident_customer_accounts', op: 'eq', value: 3 },
     });
     expect(textOf(other)).toContain(
-      `'incident_customer_accounts' is a related list of account, not a column: it takes "null" (no related rows) or "notNull" (at least one).`,
+      `'incident_customer_accounts' is a related list of account, not a column: it takes a related record's name or id (eq, in, contains, startswith, endswith: a related row has it), "null" (no related rows) or "notNull" (at least one).`,
     );
+  });
+
+  it('a related list given a name or id is "has a related row with it"; under not, "has none"', async () => {
+    // a contact of one account by name and by id: the accounts whose contact list has that row
+    const contact = emu.rows('contact').find((c) => (c.parentcustomerid as { entity?: string })?.entity === 'account')!;
+    const account = (contact.parentcustomerid as { id: string }).id;
+    const byName = await accountsWhere({ contact_customer_accounts: String(contact.fullname) });
+    expect(ids(byName)).toContain(account);
+    expect(lastQuery()).toContain(
+      `$filter=contact_customer_accounts/any(r1:r1/fullname eq '${String(contact.fullname).replace(/'/g, "''")}')`,
+    );
+    const byId = await accountsWhere({ contact_customer_accounts: { in: [String(contact.contactid)] } });
+    expect([...ids(byId)]).toEqual([account]);
+    expect(lastQuery()).toContain(`contact_customer_accounts/any(r1:r1/contactid eq ${String(contact.contactid)})`);
+    // part of a name, as a lookup's name is matched
+    const part = String(contact.lastname);
+    const byPart = await accountsWhere({ contact_customer_accounts: { contains: part } });
+    expect(ids(byPart)).toContain(account);
+    // "accounts without that contact": none of their contacts is it
+    const without = await accountsWhere({ not: { contact_customer_accounts: String(contact.fullname) } });
+    expect(ids(without)).not.toContain(account);
+    expect(ids(without).size).toBeGreaterThan(0);
+    expect(lastQuery()).toContain('contact_customer_accounts/all(');
+    // ne on the list itself says to put it under not
+    const ne = await h.call('query_entities', {
+      entity: 'account',
+      where: { contact_customer_accounts: { ne: String(contact.fullname) } },
+    });
+    expect(textOf(ne)).toContain(`{"not": {"contact_customer_accounts": "<name or id>"}}`);
   });
 
   it('the policy checks the relationship and the related columns, as in filter text', async () => {
