@@ -290,7 +290,8 @@ async function linkOnly(
   const which = named && typeof row[name] === 'string' ? `"${String(row[name])}" (${id})` : id;
   return {
     structured: { entity: model.logicalName, id, updated: linked.changedAny, changed: linked.changed, url },
-    text: `Updated ${model.logicalName} ${which}.${linked.text}`,
+    // every link asked for was already so: nothing changed, and the answer does not say it was updated
+    text: `${linked.changedAny ? 'Updated' : 'Nothing changed on'} ${model.logicalName} ${which}.${linked.text}`,
   };
 }
 

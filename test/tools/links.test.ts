@@ -94,6 +94,17 @@ describe('update_record links and unlinks records of a many-to-many relationship
     expect(refs(since).map((x) => x.method)).toEqual(['POST', 'DELETE']);
   });
 
+  it('links asked for that are already so change nothing, and the answer says so', async () => {
+    const since = emu.requests().length;
+    const r = await h.call('update_record', { entity: 'opportunity', id: deal, values: { [NAV]: ['Nimbus CRM'] } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.updated).toBe(false);
+    expect(textOf(r)).toMatch(
+      /^Nothing changed on opportunity "Links: a deal with rivals" \(.*\)\. opportunitycompetitors_association: Nimbus CRM already linked\.$/,
+    );
+    expect(refs(since)).toEqual([]);
+  });
+
   it('refuses before writing anything: a name no competitor has, a cleared list, a one-to-many list', async () => {
     const before = emu.rows('opportunitycompetitors').length;
     const probability = emu.rows('opportunity').find((o) => o.opportunityid === deal)!.closeprobability;
