@@ -1,4 +1,4 @@
-import { badInput, policyError, readOnlyError } from '../errors.js';
+import { badInput, DynamicsMcpError, policyError, readOnlyError } from '../errors.js';
 import type { CollectionNav, EntityModel } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { foreignAnswer, pageOf } from './answers.js';
@@ -20,6 +20,16 @@ export interface LinkChange {
   add: string[];
   /** ids of those to unlink from it */
   remove: string[];
+}
+
+/** An error met after some of a call's links were made or removed: what was done before it */
+export class LinksCutShort extends DynamicsMcpError {
+  constructor(
+    cause: DynamicsMcpError,
+    readonly done: LinkResult,
+  ) {
+    super(cause.kind, cause.message, cause.hint, cause.details);
+  }
 }
 
 export interface LinkResult {
@@ -93,46 +103,56 @@ export async function changeLinks(
     : { rows: [] };
   const linked = new Set(page.rows.map((r) => String(r[other.primaryIdAttribute]).toLowerCase()));
   const out: LinkResult = { other, nav, added: [], already: [], removed: [], notLinked: [] };
-  for (const target of add) {
-    if (linked.has(target)) {
-      out.already.push(target);
-      continue;
+  try {
+    for (const target of add) {
+      if (linked.has(target)) {
+        out.already.push(target);
+        continue;
+      }
+      const r = await deps.transport.send({
+        method: 'POST',
+        path: `${list}/$ref`,
+        body: JSON.stringify({ '@odata.id': `${deps.serviceRoot}/${other.entitySetName}(${target})` }),
+        // a second attempt after a lost answer meets the link the first made: the duplicate key below
+        idempotent: true,
+        accept: [412],
+        signal: opts.signal,
+        context,
+      });
+      if (r.status === 412 && readErrorBody(r.text)?.code !== DUPLICATE_KEY)
+        throw mapDataverseError(r.status, r.headers, r.text, context);
+      if (r.status !== 204 && r.status !== 412)
+        throw foreignAnswer(r, `the link of ${other.logicalName} ${target}`, 'not as Dataverse does (204, no content)');
+      // a duplicate key met by a second attempt is the link the first one made, whose answer was lost
+      (r.status === 204 || r.attempts > 1 ? out.added : out.already).push(target);
     }
-    const r = await deps.transport.send({
-      method: 'POST',
-      path: `${list}/$ref`,
-      body: JSON.stringify({ '@odata.id': `${deps.serviceRoot}/${other.entitySetName}(${target})` }),
-      // a second attempt after a lost answer meets the link the first made: the duplicate key below
-      idempotent: true,
-      accept: [412],
-      signal: opts.signal,
-      context,
-    });
-    if (r.status === 412 && readErrorBody(r.text)?.code !== DUPLICATE_KEY)
-      throw mapDataverseError(r.status, r.headers, r.text, context);
-    if (r.status !== 204 && r.status !== 412)
-      throw foreignAnswer(r, `the link of ${other.logicalName} ${target}`, 'not as Dataverse does (204, no content)');
-    // a duplicate key met by a second attempt is the link the first one made, whose answer was lost
-    (r.status === 204 || r.attempts > 1 ? out.added : out.already).push(target);
-  }
-  for (const target of remove) {
-    if (!linked.has(target)) {
-      out.notLinked.push(target);
-      continue;
+    for (const target of remove) {
+      if (!linked.has(target)) {
+        out.notLinked.push(target);
+        continue;
+      }
+      const r = await deps.transport.send({
+        method: 'DELETE',
+        path: `${list}(${target})/$ref`,
+        idempotent: true,
+        accept: [404],
+        signal: opts.signal,
+        context,
+      });
+      // a second attempt after a lost answer finds the link the first removed gone (GUESS: undocumented)
+      if (r.status === 404 && r.attempts === 1) throw mapDataverseError(r.status, r.headers, r.text, context);
+      if (r.status !== 204 && r.status !== 404)
+        throw foreignAnswer(
+          r,
+          `the unlink of ${other.logicalName} ${target}`,
+          'not as Dataverse does (204, no content)',
+        );
+      out.removed.push(target);
     }
-    const r = await deps.transport.send({
-      method: 'DELETE',
-      path: `${list}(${target})/$ref`,
-      idempotent: true,
-      accept: [404],
-      signal: opts.signal,
-      context,
-    });
-    // a second attempt after a lost answer finds the link the first removed gone (GUESS: undocumented)
-    if (r.status === 404 && r.attempts === 1) throw mapDataverseError(r.status, r.headers, r.text, context);
-    if (r.status !== 204 && r.status !== 404)
-      throw foreignAnswer(r, `the unlink of ${other.logicalName} ${target}`, 'not as Dataverse does (204, no content)');
-    out.removed.push(target);
+  } catch (err) {
+    // some links were made or removed before this one failed: said with the error, and audited by the caller
+    if (err instanceof DynamicsMcpError && (out.added.length || out.removed.length)) throw new LinksCutShort(err, out);
+    throw err;
   }
   return out;
 }

@@ -228,7 +228,14 @@ export const updateRecord = defineTool({
       ...(previous ? { previous } : {}),
       caller: ctx.caller,
     });
-    const linked = await linkAll(ctx, 'update_record', model, id, links);
+    const linked = await linkAll(
+      ctx,
+      'update_record',
+      model,
+      id,
+      links,
+      links.length ? `${r.model.logicalName} ${id} was updated: ${JSON.stringify(changed)}` : undefined,
+    );
     const structured = {
       entity: r.model.logicalName,
       id,

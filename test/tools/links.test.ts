@@ -1,7 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { auditLog, connectInMemory, type McpHarness, serveWithAuditLog, textOf } from '../helpers/mcp.js';
 
 // "Associate and disassociate table rows using the Web API": an opportunity's competitors are a many-to-many
 // relationship (opportunitycompetitors_association), linked with POST …/$ref and unlinked with DELETE …(<id>)/$ref.
@@ -237,5 +238,56 @@ describe('update_record links and unlinks records of a many-to-many relationship
     expect(r).toMatchObject({ added: [], already: [meridian] });
     expect(refs(since).map((x) => x.method)).toEqual(['POST']);
     expect(rivals(deal).filter((n) => n === 'Meridian Cloud')).toHaveLength(1);
+  });
+});
+
+// A link change cut short (a refusal after some links were made): the error says what was done, the audit log
+// holds it, and the same call again finishes the rest without doubling anything
+describe('update_record links cut short by an error', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const audit = auditLog('links');
+  serveWithAuditLog(audit, (e, harness) => {
+    emu = e;
+    h = harness;
+  });
+  const NAV = 'opportunitycompetitors_association';
+  const competitor = (name: string) => String(emu.rows('competitor').find((c) => c.name === name)!.competitorid);
+  const refused = { status: 400, body: { error: { code: '0x80040203', message: 'Invalid argument.' } } };
+
+  it('says what was linked before the error, audits it, and a second call does the rest', async () => {
+    const linked = new Set(emu.rows('opportunitycompetitors').map((p) => String(p.opportunityid)));
+    const deal = String(
+      emu.rows('opportunity').find((o) => o.statecode === 0 && !linked.has(String(o.opportunityid)))!.opportunityid,
+    );
+    await h.deps.client.link('opportunity', deal, NAV, { add: [competitor('Meridian Cloud')], remove: [] });
+    // the unlink that follows the link is refused
+    emu.addFault({
+      match: { method: 'DELETE', path: `/api/data/v9.2/opportunities(${deal})/${NAV}(` },
+      response: refused,
+    });
+    const values = { closeprobability: 55, [NAV]: { add: ['Nimbus CRM'], remove: ['Meridian Cloud'] } };
+    const r = await h.call('update_record', { entity: 'opportunity', id: deal, values });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain(
+      `Done before it: opportunity ${deal} was updated: {"closeprobability":55}; ${NAV}: linked competitor Nimbus CRM.`,
+    );
+    expect(textOf(r)).toContain('Calling again with the same values does the rest');
+    // the link made is in the audit log, before the entry for the failed call
+    const entries = (await readFile(audit.path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.filter((e) => e.id === deal && e.action === 'link')).toEqual([
+      expect.objectContaining({
+        tool: 'update_record',
+        columns: { [NAV]: { linked: [competitor('Nimbus CRM')], unlinked: [] } },
+      }),
+    ]);
+    const again = await h.call('update_record', { entity: 'opportunity', id: deal, values });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(textOf(again)).toContain(`${NAV}: Nimbus CRM already linked; unlinked competitor Meridian Cloud.`);
+    const rivals = emu.rows('opportunitycompetitors').filter((p) => p.opportunityid === deal);
+    expect(rivals.map((p) => p.competitorid)).toEqual([competitor('Nimbus CRM')]);
   });
 });

@@ -1,6 +1,6 @@
 import type { WriteValues } from '../../dynamics/client.js';
-import type { LinkResult } from '../../dynamics/links.js';
-import { badInput } from '../../errors.js';
+import { type LinkResult, LinksCutShort } from '../../dynamics/links.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { CollectionNav, EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
@@ -143,12 +143,44 @@ export function linksText(r: LinkResult, names: ReadonlyMap<string, string>): st
 }
 
 /** Each relationship's links made and removed, in turn, audited; what they did, for the answer */
-export async function linkAll(ctx: ToolContext, tool: string, model: EntityModel, id: string, links: LinksNamed[]) {
+export async function linkAll(
+  ctx: ToolContext,
+  tool: string,
+  model: EntityModel,
+  id: string,
+  links: LinksNamed[],
+  before?: string,
+) {
   const changed: Record<string, unknown> = {};
   let text = '';
   let changedAny = false;
+  // what this call wrote, in words, for an error that comes after some of it
+  const done: string[] = before ? [before] : [];
+  const record = async (l: LinksNamed, r: LinkResult) => {
+    if (!r.added.length && !r.removed.length) return;
+    done.push(linksText(r, l.names));
+    await ctx.audit.record({
+      tool,
+      entity: model.logicalName,
+      id,
+      action: 'link',
+      columns: { [l.nav.navigationProperty]: { linked: r.added, unlinked: r.removed } },
+      caller: ctx.caller,
+    });
+  };
   for (const l of links) {
-    const r = await ctx.client.link(model.logicalName, id, l.nav.navigationProperty, l, { signal: ctx.signal });
+    const r = await ctx.client
+      .link(model.logicalName, id, l.nav.navigationProperty, l, { signal: ctx.signal })
+      .catch(async (err: unknown) => {
+        if (err instanceof LinksCutShort) await record(l, err.done);
+        if (!(err instanceof DynamicsMcpError) || !done.length) throw err;
+        throw new DynamicsMcpError(
+          err.kind,
+          `${err.message} Done before it: ${done.join('; ')}.`,
+          `${err.hint} Calling again with the same values does the rest: a record already linked is not linked twice.`,
+          err.details,
+        );
+      });
     const names = (ids: string[]) => ids.map((i) => ({ id: i, name: l.names.get(i) ?? i }));
     changed[l.nav.navigationProperty] = Object.fromEntries(
       (
@@ -164,15 +196,7 @@ export async function linkAll(ctx: ToolContext, tool: string, model: EntityModel
     );
     changedAny ||= r.added.length + r.removed.length > 0;
     text += ` ${linksText(r, l.names)}.`;
-    if (r.added.length || r.removed.length)
-      await ctx.audit.record({
-        tool,
-        entity: model.logicalName,
-        id,
-        action: 'link',
-        columns: { [l.nav.navigationProperty]: { linked: r.added, unlinked: r.removed } },
-        caller: ctx.caller,
-      });
+    await record(l, r);
   }
   return { changed, text, changedAny };
 }
