@@ -133,6 +133,12 @@ describe('update_record links and unlinks records of a many-to-many relationship
       values: { [NAV]: { add: ['Meridian Cloud'], remove: [competitor('Meridian Cloud')] } },
     });
     expect(textOf(bothWays)).toContain('both to be linked and to be unlinked');
+    const many = await h.call('update_record', {
+      entity: 'opportunity',
+      id: deal,
+      values: { [NAV]: Array.from({ length: 26 }, (_, i) => `Rival ${i}`) },
+    });
+    expect(textOf(many)).toContain('names 26 records; at most 25 are linked or unlinked in one call');
     expect(emu.rows('opportunitycompetitors')).toHaveLength(before);
     expect(emu.rows('opportunity').find((o) => o.opportunityid === deal)!.closeprobability).toBe(probability);
     expect(

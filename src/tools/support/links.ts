@@ -1,5 +1,5 @@
 import type { WriteValues } from '../../dynamics/client.js';
-import { type LinkResult, LinksCutShort } from '../../dynamics/links.js';
+import { type LinkResult, LinksCutShort, MOST_LINKED } from '../../dynamics/links.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { CollectionNav, EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
@@ -68,11 +68,17 @@ export function linksAsked(model: EntityModel, values: WriteValues): { columns: 
         return id.trim();
       });
     };
-    links.push(
+    const asked =
       lookup || !o
         ? { nav, add: list(lookup ? o!.id : value, ''), remove: [] }
-        : { nav, add: list(o.add, '.add'), remove: list(o.remove, '.remove') },
-    );
+        : { nav, add: list(o.add, '.add'), remove: list(o.remove, '.remove') };
+    // refused before each name is looked up, as the client would refuse it after
+    if (asked.add.length + asked.remove.length > MOST_LINKED)
+      throw badInput(
+        `values.${key} names ${asked.add.length + asked.remove.length} records; at most ${MOST_LINKED} are linked or unlinked in one call.`,
+        `Call again for the rest, ${MOST_LINKED} at a time.`,
+      );
+    links.push(asked);
   }
   return { columns, links };
 }
