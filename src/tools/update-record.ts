@@ -149,8 +149,6 @@ export const updateRecord = defineTool({
     // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
     // itself where the policy wants writes confirmed)
     const model = await ctx.client.checker.entity(logical);
-    // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
-    // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
     // the records to link or unlink through a many-to-many relationship ("add Nimbus CRM as a competitor"),
     // named and allowed before anything is written: the columns go as an update, the links after it
     const { columns: asked, links: linkAsks } = linksAsked(
@@ -161,6 +159,8 @@ export const updateRecord = defineTool({
     const links: LinksNamed[] = [];
     for (const l of linkAsks) links.push(await linksNamed(ctx, l));
     if (links.length && !Object.keys(asked).length) return linkOnly(ctx, model, id, links, args.etag, url);
+    // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
+    // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
     const { values: given } = await edgesAsDays(ctx, model, asked);
     // a state named as the status reason ({"statuscode": "Resolved"}) is that state
     const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
