@@ -259,7 +259,9 @@ export class WebApi {
       });
       return { status: 204, headers: {} };
     }
-    if (rawMemberId || options.has('$id')) throw resourceNotFound(rest);
+    if (rawMemberId) throw resourceNotFound(rest);
+    // $id names the record DELETE …/$ref unlinks: anywhere else it is an option the Web API does not take here
+    if (options.has('$id')) throw badRequest('The query parameter $id is not supported');
 
     // ----- collection: /accounts, /accounts/$count, /accounts(<id>)/<collection nav> -----
     let source: Row[] | undefined;
