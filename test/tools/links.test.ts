@@ -139,6 +139,10 @@ describe('update_record links and unlinks records of a many-to-many relationship
       values: { [NAV]: Array.from({ length: 26 }, (_, i) => `Rival ${i}`) },
     });
     expect(textOf(many)).toContain('names 26 records; at most 25 are linked or unlinked in one call');
+    const none = await h.call('update_record', { entity: 'opportunity', id: deal, values: { [NAV]: { add: [] } } });
+    expect(textOf(none)).toContain(`values.${NAV} names no competitor records to link or unlink.`);
+    const shape = await h.call('update_record', { entity: 'opportunity', id: deal, values: { [NAV]: { add: 5 } } });
+    expect(textOf(shape)).toContain('a many-to-many relationship takes the records to link, or {"add"');
     expect(emu.rows('opportunitycompetitors')).toHaveLength(before);
     expect(emu.rows('opportunity').find((o) => o.opportunityid === deal)!.closeprobability).toBe(probability);
     expect(

@@ -676,7 +676,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       [
         'update_record',
         { entity: 'account', id, values: { primarycontactid: { contact: id } } },
-        'a lookup {"entity":"contact","id":"<GUID>"}, or a list of options for a choices column.',
+        'a lookup {"entity":"contact","id":"<GUID>"}, or a list of options for a choices column; a many-to-many relationship takes the records to link, or {"add": ["<name or id>"], "remove": ["<name or id>"]}.',
       ],
     ] as const;
     for (const [tool, args, message] of cases) {

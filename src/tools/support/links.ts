@@ -72,6 +72,11 @@ export function linksAsked(model: EntityModel, values: WriteValues): { columns: 
       lookup || !o
         ? { nav, add: list(lookup ? o!.id : value, ''), remove: [] }
         : { nav, add: list(o.add, '.add'), remove: list(o.remove, '.remove') };
+    if (!asked.add.length && !asked.remove.length)
+      throw badInput(
+        `values.${key} names no ${nav.referencingEntity} records to link or unlink.`,
+        `Write values.${key} as ${EXAMPLE}.`,
+      );
     // refused before each name is looked up, as the client would refuse it after
     if (asked.add.length + asked.remove.length > MOST_LINKED)
       throw badInput(

@@ -30,7 +30,7 @@ const lookupValue = z.strictObject({ entity: z.string().max(100).optional(), id:
 const scalars = [z.string().max(4000), z.number(), z.boolean(), z.null(), lookupValue] as const;
 const valueError = (people: boolean) => (issue: { code?: string }) =>
   issue.code === 'invalid_union'
-    ? `each value is text, a number, true/false, null (clears the column)${people ? ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of people (names or lookups) for a call\'s from or to, or of options for a choices column' : ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of options for a choices column'}.`
+    ? `each value is text, a number, true/false, null (clears the column)${people ? ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of people (names or lookups) for a call\'s from or to, or of options for a choices column' : ', a lookup {"entity":"contact","id":"<GUID>"}, or a list of options for a choices column'}; a many-to-many relationship takes the records to link, or {"add": ["<name or id>"], "remove": ["<name or id>"]}.`
     : undefined;
 
 /**
