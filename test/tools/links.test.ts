@@ -126,7 +126,9 @@ describe('update_record links and unlinks records of a many-to-many relationship
       values: { Opportunity_Annotation: ['a note'] },
     });
     expect(oneToMany.isError).toBe(true);
-    expect(textOf(oneToMany)).toContain('update that annotation');
+    expect(textOf(oneToMany)).toContain(
+      `update that annotation (once this opportunity exists): {"objectid": {"entity": "opportunity", "id": "<this opportunity's id>"}}`,
+    );
     const bothWays = await h.call('update_record', {
       entity: 'opportunity',
       id: deal,

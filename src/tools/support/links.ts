@@ -38,7 +38,7 @@ export function linksAsked(model: EntityModel, values: WriteValues): { columns: 
     if (nav.referencingAttribute !== '')
       throw badInput(
         `values.${key} is ${model.logicalName}'s list of ${nav.referencingEntity} records, which each ${nav.referencingEntity} joins through its own ${nav.referencingAttribute}.`,
-        `To add a ${nav.referencingEntity} to it, update that ${nav.referencingEntity}: {"${nav.referencingAttribute}": {"entity": "${model.logicalName}", "id": "<this record's id>"}}.`,
+        `To add a ${nav.referencingEntity} to it, update that ${nav.referencingEntity} (once this ${model.logicalName} exists): {"${nav.referencingAttribute}": {"entity": "${model.logicalName}", "id": "<this ${model.logicalName}'s id>"}}.`,
       );
     const o =
       value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
