@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Row, WriteValues } from '../dynamics/client.js';
 import { assertLinkable } from '../dynamics/links.js';
-import { badInput, DynamicsMcpError } from '../errors.js';
+import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -21,6 +21,7 @@ import {
   closedRecordRefusal,
   completedCallReason,
   declinedByUser,
+  refuseIfChanged,
   stateNamedAsReason,
 } from './support/state-change.js';
 import { valuesParam } from './support/write-values.js';
@@ -274,14 +275,7 @@ async function linkOnly(
     select: [named ? name : model.primaryIdAttribute],
     signal: ctx.signal,
   });
-  const current = String(row['@odata.etag'] ?? '');
-  if (etag && current && etag !== current)
-    throw new DynamicsMcpError(
-      'concurrency',
-      `The ${model.logicalName} ${id} was changed by someone else since you read it (its etag is now ${current}, not ${etag}); nothing was linked or unlinked.`,
-      'Read it again with get_record, check the changes, and call update_record with the new etag.',
-      { retryable: false },
-    );
+  refuseIfChanged(etag, row, model.logicalName, id);
   const declined = await declinedByUser(
     ctx,
     ctx.policy.confirmWrites(model.logicalName),

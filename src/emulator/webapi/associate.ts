@@ -57,7 +57,8 @@ export function collectionRef(ctx: WriteContext, role: SecurityRole, userId: str
   }
   const intersect = schema.entity(through.intersect)!;
   const pairs = store.table(intersect.logicalName);
-  const pair = [...pairs.rows.values()].find((p) => p[through.self] === r.id && p[through.other] === target);
+  // this record's pairs, as its list is read (env.children: the intersect table indexed by its own id column)
+  const pair = ctx.env.children(intersect, through.self, r.id).find((p) => p[through.other] === target);
   if (r.method === 'DELETE') {
     if (pair) store.delete(pairs, String(pair[intersect.primaryIdAttribute]));
     return;
