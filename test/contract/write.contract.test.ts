@@ -1146,4 +1146,54 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
       expect(lacking.json().value).toHaveLength(1);
     },
   );
+
+  // "OpportunityProduct table/entity reference": Amount (baseamount) is the price per unit times the quantity,
+  // Extended Amount the Amount less the Manual Discount; neither is valid for create, both are worked out when the
+  // line is written. A write-in line at its own price needs no product or price list (skipped without Sales)
+  it.skipIf(skip)(
+    'PRODUCT LINE: a write-in line is summed by Dataverse: Amount = price × quantity, Extended = Amount − discount',
+    async (ctx) => {
+      const set = await t.api('GET', 'opportunityproducts?$select=opportunityproductid&$top=1');
+      if (set.status === 404) return ctx.skip();
+      const account = track(
+        (await t.api('POST', 'accounts', { body: { name: 'Product line contract' } })).headers['odata-entityid']!,
+      );
+      const deal = track(
+        (
+          await t.api('POST', 'opportunities', {
+            body: {
+              name: 'Product line contract',
+              'customerid_account@odata.bind': account.replace(/^.*\/api\/data\/v9\.2/, ''),
+            },
+          })
+        ).headers['odata-entityid']!,
+      );
+      const line = await t.api('POST', 'opportunityproducts?$select=baseamount,extendedamount,priceperunit,quantity', {
+        headers: { prefer: 'return=representation' },
+        body: {
+          'opportunityid@odata.bind': deal.replace(/^.*\/api\/data\/v9\.2/, ''),
+          isproductoverridden: true,
+          ispriceoverridden: true,
+          productdescription: 'Travel and expenses',
+          quantity: 3,
+          priceperunit: 250.5,
+          manualdiscountamount: 51.5,
+          // not valid for create: ignored, as any such column is
+          baseamount: 1,
+        },
+      });
+      expect(line.status).toBe(201);
+      expect(line.json()).toMatchObject({ priceperunit: 250.5, quantity: 3, baseamount: 751.5, extendedamount: 700 });
+      const id = line.json().opportunityproductid as string;
+      const changed = await t.api('PATCH', `opportunityproducts(${id})?$select=baseamount,extendedamount`, {
+        headers: { prefer: 'return=representation' },
+        body: { quantity: 4, manualdiscountamount: null },
+      });
+      expect(changed.json()).toMatchObject({ baseamount: 1002, extendedamount: 1002 });
+      const listed = await t.api('GET', `${deal}/product_opportunities?$select=productdescription,extendedamount`);
+      expect(listed.json().value).toEqual([
+        expect.objectContaining({ productdescription: 'Travel and expenses', extendedamount: 1002 }),
+      ]);
+    },
+  );
 });

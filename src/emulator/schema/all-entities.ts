@@ -16,14 +16,18 @@ import {
   opportunity,
   opportunityclose,
   opportunitycompetitors,
+  opportunityproduct,
   organization,
   phonecall,
+  pricelevel,
+  product,
   systemuser,
   task,
   team,
   teammembership,
   territory,
   transactioncurrency,
+  uom,
 } from './entities.js';
 import { type EntityDef, PRINCIPAL } from './types.js';
 
@@ -58,6 +62,8 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
   ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
   ['opportunity', 'Opportunity_OpportunityClose', 'opportunityclose', 'opportunityid'],
+  // a deal's products, its lines (the name samples use: opportunities?$expand=product_opportunities)
+  ['opportunity', 'product_opportunities', 'opportunityproduct', 'opportunityid'],
   // each table's tasks (ASSOC and the entity reference name Account_Tasks; the others follow Dataverse's pattern)
   ['account', 'Account_Tasks', 'task', 'regardingobjectid'],
   ['contact', 'Contact_Tasks', 'task', 'regardingobjectid'],
@@ -148,6 +154,10 @@ export const ALL_ENTITIES: EntityDef[] = [
   teammembership,
   competitor,
   opportunitycompetitors,
+  product,
+  uom,
+  pricelevel,
+  opportunityproduct,
   territory,
   transactioncurrency,
   businessunit,

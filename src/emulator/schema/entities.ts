@@ -287,6 +287,10 @@ export const opportunity = entity({
     memo('description', 'Description'),
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
     lookup('originatingleadid', 'Originating Lead', ['lead']),
+    // the price list its products are priced from, and whether Est. Revenue is the products' total (System
+    // Calculated) or typed in (User Provided): "Opportunity table/entity reference"
+    lookup('pricelevelid', 'Price List', ['pricelevel']),
+    bool('isrevenuesystemcalculated', 'Revenue', ['User Provided', 'System Calculated']),
     ...stateAndStatus(
       [
         [0, 'Open', 1],
@@ -833,6 +837,131 @@ export const opportunitycompetitors = entity({
   attributes: [
     attr('opportunityid', 'Opportunity', 'Uniqueidentifier', { validForUpdate: false }),
     attr('competitorid', 'Competitor', 'Uniqueidentifier', { validForUpdate: false }),
+  ],
+});
+
+/**
+ * What the organisation sells ("Product table/entity reference"): its name, number, list price and default unit;
+ * Active, Retired, Draft or Under Revision. Organisation-owned, as the product catalogue is.
+ */
+export const product = entity({
+  logicalName: 'product',
+  entitySetName: 'products',
+  schemaName: 'Product',
+  displayName: 'Product',
+  displayCollectionName: 'Products',
+  primaryName: 'name',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 1024,
+  attributes: [
+    str('name', 'Name', 100, 'SystemRequired'),
+    str('productnumber', 'Product ID', 100, 'SystemRequired'),
+    memo('description', 'Description'),
+    picklist('producttypecode', 'Product Type', [
+      [1, 'Sales Inventory'],
+      [2, 'Miscellaneous Charges'],
+      [3, 'Services'],
+      [4, 'Flat Fees'],
+    ]),
+    money('price', 'List Price'),
+    money('standardcost', 'Standard Cost'),
+    lookup('defaultuomid', 'Default Unit', ['uom']),
+    lookup('pricelevelid', 'Default Price List', ['pricelevel']),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    ...stateAndStatus(
+      [
+        [0, 'Active', 1],
+        [1, 'Retired', 2],
+        [2, 'Draft', 0],
+        [3, 'Under Revision', 3],
+      ],
+      [
+        [1, 'Active', 0],
+        [2, 'Retired', 1],
+        [0, 'Draft', 2],
+        [3, 'Under Revision', 3],
+      ],
+    ),
+  ],
+});
+
+// A unit a product is sold in ("UoM table/entity reference": its name and how many of its group's base unit it is)
+export const uom = entity({
+  logicalName: 'uom',
+  entitySetName: 'uoms',
+  schemaName: 'UoM',
+  displayName: 'Unit',
+  displayCollectionName: 'Units',
+  primaryName: 'name',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 1055,
+  attributes: [
+    str('name', 'Name', 100, 'SystemRequired'),
+    attr('quantity', 'Quantity', 'Decimal', { precision: 5, minValue: 0, maxValue: 1_000_000_000 }),
+  ],
+});
+
+// A price list ("PriceLevel table/entity reference"): the prices an opportunity's products are quoted at
+export const pricelevel = entity({
+  logicalName: 'pricelevel',
+  entitySetName: 'pricelevels',
+  schemaName: 'PriceLevel',
+  displayName: 'Price List',
+  displayCollectionName: 'Price Lists',
+  primaryName: 'name',
+  ownershipType: 'OrganizationOwned',
+  objectTypeCode: 1022,
+  attributes: [
+    str('name', 'Name', 100, 'SystemRequired'),
+    memo('description', 'Description'),
+    date('begindate', 'Start Date', true),
+    date('enddate', 'End Date', true),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    ...stateAndStatus(
+      [
+        [0, 'Active', 100001],
+        [1, 'Inactive', 100002],
+      ],
+      [
+        [100001, 'Active', 0],
+        [100002, 'Inactive', 1],
+      ],
+    ),
+  ],
+});
+
+/**
+ * A product on an opportunity, its line ("OpportunityProduct table/entity reference"): an existing product in a
+ * unit, or a write-in (isproductoverridden, productdescription), a quantity at a price per unit; Amount
+ * (baseamount) and Extended Amount are Dataverse's to compute (not valid for create or update).
+ */
+export const opportunityproduct = entity({
+  logicalName: 'opportunityproduct',
+  entitySetName: 'opportunityproducts',
+  schemaName: 'OpportunityProduct',
+  displayName: 'Opportunity Product',
+  displayCollectionName: 'Opportunity Products',
+  primaryName: 'opportunityproductname',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 1083,
+  attributes: [
+    str('opportunityproductname', 'Name', 500),
+    lookup('opportunityid', 'Opportunity', ['opportunity'], 'SystemRequired'),
+    lookup('productid', 'Existing Product', ['product']),
+    str('productdescription', 'Write-In Product', 500),
+    bool('isproductoverridden', 'Select Product', ['Existing', 'Write-In']),
+    bool('ispriceoverridden', 'Pricing', ['Use Default', 'Override Price']),
+    lookup('uomid', 'Unit', ['uom']),
+    attr('quantity', 'Quantity', 'Decimal', { precision: 5, minValue: -100_000_000_000, maxValue: 100_000_000_000 }),
+    money('priceperunit', 'Price Per Unit'),
+    { ...money('baseamount', 'Amount'), validForCreate: false, validForUpdate: false },
+    money('manualdiscountamount', 'Manual Discount'),
+    { ...money('volumediscountamount', 'Volume Discount'), validForCreate: false, validForUpdate: false },
+    money('tax', 'Tax'),
+    { ...money('extendedamount', 'Extended Amount'), validForCreate: false, validForUpdate: false },
+    memo('description', 'Description'),
+    int('sequencenumber', 'Sequence Number', 0),
+    lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
   ],
 });
 

@@ -1,5 +1,6 @@
 import type { Schema } from '../schema/index.js';
 import { currencyValues } from '../store/currency.js';
+import { lineAmounts } from '../store/line-amounts.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
@@ -53,6 +54,10 @@ export const ROOT_BUSINESS_UNIT_ID = 'a1b2c3d4-0000-4000-8000-0000000b0001';
 /** The root business unit's default team and the support team that owns the queue of low-priority cases. */
 export const DEFAULT_TEAM_ID = 'a1b2c3d4-0000-4000-8000-0000000e0001';
 export const SERVICE_TEAM_ID = 'a1b2c3d4-0000-4000-8000-0000000e0002';
+/** The price lists deals are priced from (one per currency), and the unit products are sold in */
+export const USD_PRICE_LIST_ID = 'a1b2c3d4-0000-4000-8000-0000000a0001';
+export const EUR_PRICE_LIST_ID = 'a1b2c3d4-0000-4000-8000-0000000a0002';
+const PRIMARY_UNIT_ID = 'a1b2c3d4-0000-4000-8000-0000000a0003';
 /** euros per US dollar (the base currency) */
 export const EUR_RATE = 0.92;
 const RATES: Record<string, number> = { [USD_ID]: 1, [EUR_ID]: EUR_RATE };
@@ -131,6 +136,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   );
   const usd = { id: USD_ID, entity: 'transactioncurrency' };
   const eur = { id: EUR_ID, entity: 'transactioncurrency' };
+  const usdPrices = Object.freeze({ id: USD_PRICE_LIST_ID, entity: 'pricelevel' });
+  const eurPrices = Object.freeze({ id: EUR_PRICE_LIST_ID, entity: 'pricelevel' });
 
   const territoryIds = new Map<string, string>();
   for (const name of TERRITORIES)
@@ -295,6 +302,9 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         prioritycode: 1,
         description: null,
         transactioncurrencyid: i % 5 === 4 ? eur : usd,
+        // the price list of the deal's currency; its value is typed in, not its products' total (no draws)
+        pricelevelid: i % 5 === 4 ? eurPrices : usdPrices,
+        isrevenuesystemcalculated: false,
         statecode: state,
         statuscode: status,
       },
@@ -670,8 +680,151 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     const rival = against.get(deal) ?? competitors[lost++ % competitors.length]!;
     closes.put(id, { ...close, competitorid: { id: rival, entity: 'competitor' } });
   }
+  seedProducts(add, store, anchor);
   return count;
 }
+
+type Add = (logical: string, fields: Row, opts?: { id?: string; createdDaysAgo?: number; owner?: string }) => string;
+
+/**
+ * The product catalogue, its price lists and the products on deals (after everything else, so that the records
+ * above are drawn as before): one product for each topic deals are named after, an implementation day and a
+ * retired licence; every other deal has its topic's product on it, every fourth some implementation days too,
+ * every tenth a write-in line (travel), at quantities and discounts worked out from its place, not drawn.
+ */
+function seedProducts(add: Add, store: Store, anchor: number): void {
+  const unit = { id: PRIMARY_UNIT_ID, entity: 'uom' };
+  add('uom', { name: 'Primary Unit', quantity: 1 }, { id: PRIMARY_UNIT_ID, createdDaysAgo: 900 });
+  const year = new Date(anchor).getUTCFullYear();
+  for (const [id, name, currency] of [
+    [USD_PRICE_LIST_ID, 'Standard (USD)', USD_ID],
+    [EUR_PRICE_LIST_ID, 'Standard (EUR)', EUR_ID],
+  ] as const)
+    add(
+      'pricelevel',
+      {
+        name,
+        description: null,
+        begindate: `${year - 1}-01-01`,
+        enddate: `${year + 1}-12-31`,
+        transactioncurrencyid: { id: currency, entity: 'transactioncurrency' },
+        statecode: 0,
+        statuscode: 100001,
+      },
+      { id, createdDaysAgo: 900 },
+    );
+  const usd = { id: USD_ID, entity: 'transactioncurrency' };
+  const usdPrices = { id: USD_PRICE_LIST_ID, entity: 'pricelevel' };
+  const product = (name: string, number: string, type: number, price: number, state = 0) => ({
+    id: add(
+      'product',
+      {
+        name,
+        productnumber: number,
+        description: null,
+        producttypecode: type,
+        price,
+        standardcost: Math.round(price * 0.6),
+        defaultuomid: unit,
+        pricelevelid: usdPrices,
+        transactioncurrencyid: usd,
+        statecode: state,
+        statuscode: state === 0 ? 1 : 2,
+      },
+      { createdDaysAgo: 900 },
+    ),
+    name,
+    price,
+  });
+  const byTopic = new Map(
+    CATALOGUE.map(([topic, name, number, type, price]) => [topic, product(name, number, type, price)]),
+  );
+  const implementation = product('Implementation day', 'SVC-IMPL-DAY', 3, 1200);
+  product('On-premises CRM licence (legacy)', 'LIC-ONPREM-OLD', 1, 480, 1);
+  const deals = store.table('opportunity');
+  for (const [n, [opportunityid, deal]] of [...deals.rows].entries()) {
+    if (n % 2 !== 0) continue;
+    const main = byTopic.get(String(deal.name).split(' for ')[0]!);
+    if (!main) continue;
+    const currency = deal.transactioncurrencyid as { id: string; entity: string };
+    const rate = RATES[currency.id] ?? 1;
+    const made = Math.max(0, Math.floor((anchor - Date.parse(String(deal.createdon))) / DAY));
+    const line = (fields: Row, sequencenumber: number) => {
+      const row: Row = {
+        opportunityid: { id: opportunityid, entity: 'opportunity' },
+        uomid: fields.productid ? unit : null,
+        isproductoverridden: !fields.productid,
+        ispriceoverridden: !fields.productid,
+        productid: null,
+        productdescription: null,
+        manualdiscountamount: null,
+        tax: null,
+        description: null,
+        sequencenumber,
+        transactioncurrencyid: currency,
+        ...fields,
+      };
+      // added when the deal was made, by its owner (a line's owner is its opportunity's)
+      add(
+        'opportunityproduct',
+        { ...row, ...lineAmounts(row) },
+        { owner: (deal.ownerid as { id: string } | null)?.id, createdDaysAgo: made },
+      );
+    };
+    // licences and hardware by the dozen or hundred, services and fees a few at a time
+    const quantity = main.price < 2000 ? 5 * (1 + (n % 20)) : 1 + (n % 3);
+    const price = Math.round(main.price * rate * 100) / 100;
+    // every sixth line has a discount of a tenth, as a seller gives to close
+    const discount = n % 6 === 0 ? Math.round(price * quantity * 10) / 100 : null;
+    const ref = (p: { id: string }) => ({ id: p.id, entity: 'product' });
+    line(
+      {
+        productid: ref(main),
+        opportunityproductname: main.name,
+        quantity,
+        priceperunit: price,
+        manualdiscountamount: discount,
+      },
+      1,
+    );
+    if (n % 4 === 0)
+      line(
+        {
+          productid: ref(implementation),
+          opportunityproductname: implementation.name,
+          quantity: 2 + (n % 5),
+          priceperunit: Math.round(implementation.price * rate * 100) / 100,
+        },
+        2,
+      );
+    if (n % 10 === 0)
+      line(
+        {
+          productdescription: 'Travel and expenses',
+          opportunityproductname: 'Travel and expenses',
+          quantity: 1,
+          priceperunit: 750,
+        },
+        3,
+      );
+  }
+}
+
+/** One product for each topic seeded deals are named after: [topic, name, product number, type, list price] */
+const CATALOGUE: [string, string, string, number, number][] = [
+  ['Fleet telematics', 'Telematics tracker', 'HW-TRK-100', 1, 320],
+  ['Cloud migration', 'Cloud migration service', 'SVC-CLOUD-MIG', 3, 18_000],
+  ['Support renewal', 'Premier support (annual)', 'SUP-PREM-12', 3, 15_000],
+  ['Data platform', 'Data platform licence', 'LIC-DATA-PLT', 1, 1_200],
+  ['Security audit', 'Security audit', 'SVC-SEC-AUD', 3, 9_500],
+  ['Office fit-out', 'Office fit-out package', 'FEE-FITOUT', 4, 25_000],
+  ['Field service rollout', 'Field service licence', 'LIC-FLD-SVC', 1, 95],
+  ['Analytics licences', 'Analytics licence', 'LIC-ANALYTICS', 1, 65],
+  ['Managed network', 'Managed network (monthly)', 'SVC-NET-MTH', 3, 2_400],
+  ['Training programme', 'Training day', 'SVC-TRAIN-DAY', 3, 1_600],
+  ['ERP integration', 'ERP connector', 'LIC-ERP-CONN', 1, 7_500],
+  ['Hardware refresh', 'Business laptop', 'HW-LAPTOP-14', 1, 1_100],
+];
 
 /** The organisation's competitors: name, website, strengths, weaknesses */
 const COMPETITORS: [string, string, string, string][] = [

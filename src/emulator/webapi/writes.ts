@@ -2,6 +2,7 @@ import { isLookup } from '../schema/index.js';
 import { type AttributeDef, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { USD_ID } from '../seed/seed.js';
 import { applyCurrency } from '../store/currency.js';
+import { priceLine } from '../store/line-amounts.js';
 import type { LookupRef, Row, Value } from '../store/store.js';
 import { assertNoDuplicate, type DuplicateRule } from './duplicate-rules.js';
 import type { QueryEnv } from './env.js';
@@ -323,6 +324,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
     row.ticketnumber = `CAS-${String(ctx.nextTicket()).padStart(5, '0')}-${id.slice(0, 6).toUpperCase()}`;
   computeFullName(row);
   if (entity.logicalName === 'activityparty') nameParty(ctx, row);
+  if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
@@ -441,6 +443,7 @@ export function patchRow(
     values.actualend = isoNow(ctx.env.now);
   const row: Row = { ...existing, ...values };
   computeFullName(row);
+  if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   applyCurrency(store, entity, row);
   if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, false);
