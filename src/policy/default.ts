@@ -53,8 +53,8 @@ const activitiesOf = (table: string) =>
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
  * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
  * calls on them (and, to read, their emails and meetings), cases' resolutions, the competitors a deal is
- * against (linked and unlinked by update_record), and read access to user and territory names (owners,
- * assignment) and to the organisation's name and calendar settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, and every
+ * against (linked and unlinked by update_record), the product catalogue and the products on deals (read), and read access to user and territory names (owners,
+ * assignment) and to the organisation's name and calendar settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, products' costs, and every
  * table not named here.
  */
 export const DEFAULT_POLICY: PolicyInput = {
@@ -243,6 +243,9 @@ export const DEFAULT_POLICY: PolicyInput = {
 
         // the lead it was qualified from
         'originatingleadid',
+        // the price list its products are priced from, and whether its value is their total or typed in
+        'pricelevelid',
+        'isrevenuesystemcalculated',
         ...audit,
       ],
       write: [
@@ -280,6 +283,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         ...activitiesOf('Opportunity'),
         'Opportunity_OpportunityClose',
         'opportunitycompetitors_association',
+        // its products (the lines: product, quantity, price, discount, amount)
+        'product_opportunities',
+        'pricelevelid',
       ],
     },
     incident: {
@@ -464,6 +470,55 @@ export const DEFAULT_POLICY: PolicyInput = {
     competitor: {
       read: ['competitorid', 'name', 'websiteurl', 'overview', 'strengths', 'weaknesses'],
       expand: ['opportunitycompetitors_association'],
+    },
+    // what the organisation sells, read only: name, number, type, list price, unit, Active or Retired (not its
+    // cost: a margin is for those an administrator lets see it)
+    product: {
+      read: [
+        'productid',
+        'name',
+        'productnumber',
+        'description',
+        'producttypecode',
+        'price',
+        'defaultuomid',
+        'pricelevelid',
+        'transactioncurrencyid',
+        'statecode',
+        'statuscode',
+      ],
+      expand: ['defaultuomid', 'pricelevelid'],
+    },
+    // the products on deals, read only: which product (or a write-in), how many at what price, the discount, the
+    // line's amount and its amount in the base currency; "what is on the Contoso deal", "revenue per product"
+    opportunityproduct: {
+      read: [
+        'opportunityproductid',
+        'opportunityproductname',
+        'opportunityid',
+        'productid',
+        'productdescription',
+        'isproductoverridden',
+        'quantity',
+        'uomid',
+        'priceperunit',
+        'baseamount',
+        'manualdiscountamount',
+        'tax',
+        'extendedamount',
+        'extendedamount_base',
+        'transactioncurrencyid',
+        'description',
+        'sequencenumber',
+        'createdon',
+        'modifiedon',
+        'ownerid',
+      ],
+      expand: ['opportunityid', 'productid', 'uomid'],
+    },
+    uom: { read: ['uomid', 'name', 'quantity'] },
+    pricelevel: {
+      read: ['pricelevelid', 'name', 'transactioncurrencyid', 'begindate', 'enddate', 'statecode', 'statuscode'],
     },
     territory: {
       read: ['territoryid', 'name', 'managerid'],

@@ -13,6 +13,10 @@ import { connectInMemory, type McpHarness } from '../helpers/mcp.js';
 const ALLOWED = [
   'account',
   'competitor',
+  'product',
+  'uom',
+  'pricelevel',
+  'opportunityproduct',
   'contact',
   'lead',
   'opportunity',

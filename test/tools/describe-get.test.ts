@@ -64,13 +64,17 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'lead',
       'opportunity',
       'opportunityclose',
+      'opportunityproduct',
       'organization',
       'phonecall',
+      'pricelevel',
+      'product',
       'systemuser',
       'task',
       'team',
       'territory',
       'transactioncurrency',
+      'uom',
     ]);
     expect(r.structuredContent.entities.find((e: { name: string }) => e.name === 'systemuser').write).toBe(false);
     // the tables create_record makes records in, marked and said

@@ -578,6 +578,7 @@ describe('get_record without a table: the record found in any table', () => {
       'incidents',
       'leads',
       'opportunities',
+      'products',
       'systemusers',
       'teams',
     ]);
@@ -614,15 +615,15 @@ describe('get_record without a table: the record found in any table', () => {
     // a name in no table: how to look in each, and where activities are found (by subject, not looked for here)
     const nowhere = await h.call('get_record', { id: 'Follow-up about the renewal' });
     expect(textOf(nowhere)).toContain(
-      'How to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}), or on contact (fullname), lead (fullname), opportunity (name), incident (title), systemuser (fullname), team (name), competitor (name) alike, and pass its id. An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer',
+      'How to fix: Find it with query_entities on account (e.g. where {"name": {"contains": "<part of the name>"}}), or on contact (fullname), lead (fullname), opportunity (name), incident (title), systemuser (fullname), team (name), competitor (name), product (name) alike, and pass its id. An activity (a task, a call, an email) is found by its subject with query_entities on activitypointer',
     );
     // a number no case or account has is looked for as a name, and said to be neither
     const unknown = await h.call('get_record', { id: 'CAS-99999-ZZZZZZ' });
     expect(textOf(unknown)).toMatch(
-      /^Error \(bad_input\): No case or account has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident, user, team or competitor\./,
+      /^Error \(bad_input\): No case, account or product has the number 'CAS-99999-ZZZZZZ', and the id 'CAS-99999-ZZZZZZ' is neither a record id \(GUID\) nor the name of a record in account, contact, lead, opportunity, incident, user, team, competitor or product\./,
     );
     expect(textOf(unknown)).toContain(
-      "How to fix: Check the number (a case's ticketnumber, an account's accountnumber) with the user, or find the record with query_entities (e.g. on incident",
+      "How to fix: Check the number (a case's ticketnumber, an account's accountnumber, a product's productnumber) with the user, or find the record with query_entities (e.g. on incident",
     );
   });
 
@@ -682,6 +683,20 @@ describe('get_record without a table: the record found in any table', () => {
       expect(named.structuredContent, JSON.stringify(args)).toMatchObject({
         entity: 'account',
         id: made.structuredContent.id,
+      });
+    }
+  });
+
+  it('a product is found by its Product ID as price lists quote it, whole or up to its last part', async () => {
+    const item = emu.rows('product').find((p) => p.statecode === 0)!;
+    const number = String(item.productnumber);
+    for (const id of [number, number.toLowerCase(), number.replace(/-[^-]+$/, '')]) {
+      const found = await h.call('get_record', { id, select: ['name', 'price'] });
+      expect(found.isError, textOf(found)).toBeFalsy();
+      expect(found.structuredContent, id).toMatchObject({
+        entity: 'product',
+        id: item.productid,
+        record: { name: item.name, price: item.price },
       });
     }
   });
@@ -894,7 +909,7 @@ describe('get_record without a table: the record found in any table', () => {
       const r = await narrow.call('get_record', { id: String(contact.fullname) });
       expect(textOf(r)).toMatch(
         new RegExp(
-          `^Error \\(bad_input\\): id '${contact.fullname}' is neither a record id \\(GUID\\) nor the name of a record in account, lead, opportunity, incident, user, team or competitor\\.`,
+          `^Error \\(bad_input\\): id '${contact.fullname}' is neither a record id \\(GUID\\) nor the name of a record in account, lead, opportunity, incident, user, team, competitor or product\\.`,
         ),
       );
       expect(tablesAsked(since)).not.toContain('contacts');

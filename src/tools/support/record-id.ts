@@ -10,6 +10,7 @@ import {
   exactlyNamed,
   holdsId,
   NoSuchName,
+  orList,
   recordNamed,
   tableNoun,
 } from './lookup-names.js';
@@ -199,7 +200,7 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
     return { entity: byNumber.entity, id: byNumber.id };
   }
   const asNumber = numberedTables.length > 0;
-  const nouns = numberedTables.map((t) => NUMBER_COLUMN[t]!.noun).join(' or ');
+  const nouns = orList(numberedTables.map((t) => NUMBER_COLUMN[t]!.noun));
   const named = await recordNamed(ctx, tables, given, 'id').catch(async (e: unknown) => {
     if (!(e instanceof NoSuchName)) throw e;
     if (digits)

@@ -16,6 +16,8 @@ export const RECORD_NUMBER = /^[A-Za-z][A-Za-z0-9]{0,9}-[A-Za-z0-9][A-Za-z0-9-]{
 export const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: string; orName?: boolean }>> = {
   incident: { column: 'ticketnumber', noun: 'case' },
   account: { column: 'accountnumber', noun: 'account', orName: true },
+  // a product's Product ID ("HW-TRK-100"), as price lists and order forms quote it
+  product: { column: 'productnumber', noun: 'product', orName: true },
 };
 
 /**
