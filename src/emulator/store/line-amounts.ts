@@ -43,3 +43,15 @@ export function priceLine(store: Store, row: Row): void {
     row.opportunityproductname = (product?.name as string | undefined) ?? (row.productdescription as string) ?? null;
   Object.assign(row, lineAmounts(row));
 }
+
+/**
+ * An opportunity whose Revenue is System Calculated has as its Est. Revenue the total of its products ("Revenue:
+ * System Calculated", Opportunity table reference); one typed in (User Provided) keeps its own. The lines'
+ * Extended Amounts, added up; the opportunity's own discounts, freight and tax are not modelled.
+ */
+export function productsTotal(store: Store, dealId: string): number {
+  let total = 0;
+  for (const line of store.table('opportunityproduct').rows.values())
+    if (isLookupRef(line.opportunityid) && line.opportunityid.id === dealId) total += amount(line.extendedamount);
+  return cents(total);
+}

@@ -2,8 +2,8 @@ import { isLookup } from '../schema/index.js';
 import { type AttributeDef, type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { USD_ID } from '../seed/seed.js';
 import { applyCurrency } from '../store/currency.js';
-import { priceLine } from '../store/line-amounts.js';
-import type { LookupRef, Row, Value } from '../store/store.js';
+import { priceLine, productsTotal } from '../store/line-amounts.js';
+import { isLookupRef, type LookupRef, type Row, type Value } from '../store/store.js';
 import { assertNoDuplicate, type DuplicateRule } from './duplicate-rules.js';
 import type { QueryEnv } from './env.js';
 import {
@@ -340,6 +340,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, true);
   store.insert(table, id, row);
+  if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
   for (const { attribute, refs } of links)
     for (const ref of refs) {
@@ -444,10 +445,20 @@ export function patchRow(
   const row: Row = { ...existing, ...values };
   computeFullName(row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
+  // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
+  // recalculates it is not documented: at the switch is a GUESS)
+  if (
+    entity.logicalName === 'opportunity' &&
+    row.isrevenuesystemcalculated === true &&
+    existing.isrevenuesystemcalculated !== true
+  )
+    row.estimatedvalue = productsTotal(store, id);
   applyCurrency(store, entity, row);
   if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, false);
   store.replace(table, id, row);
+  if (entity.logicalName === 'opportunityproduct')
+    for (const deal of new Set([existing.opportunityid, row.opportunityid])) reviseDeal(ctx, deal);
   return { row, created: false };
 }
 
@@ -458,6 +469,7 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   concurrencyEnabled(ctx, entity, pre);
   if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
   ctx.env.store.delete(table, id);
+  if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, existing.opportunityid);
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
   if (
     entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')
@@ -466,6 +478,20 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
     const gone = [...parties.rows].filter(([, p]) => (p.activityid as LookupRef | null)?.id === id).map(([k]) => k);
     for (const k of gone) ctx.env.store.delete(parties, k);
   }
+}
+
+/** A deal whose revenue is its products' total, after one of its lines was written or deleted: its new total. */
+function reviseDeal(ctx: WriteContext, ref: Row[string] | undefined): void {
+  if (!isLookupRef(ref)) return;
+  const deals = ctx.env.store.table('opportunity');
+  const deal = deals.get(ref.id);
+  if (deal?.isrevenuesystemcalculated !== true) return;
+  const total = productsTotal(ctx.env.store, ref.id);
+  if (deal.estimatedvalue === total) return;
+  const row: Row = { ...deal, estimatedvalue: total };
+  applyCurrency(ctx.env.store, ctx.env.schema.entity('opportunity')!, row);
+  stamp(ctx, row, false);
+  ctx.env.store.replace(deals, ref.id, row);
 }
 
 /** PUT /<set>(<id>)/<column> with {"value": …}, or DELETE of the column (UPDATE: clears it). */
