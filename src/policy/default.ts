@@ -51,9 +51,9 @@ const activitiesOf = (table: string) =>
 
 /**
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
- * accounts, contacts, opportunities, tasks and phone calls through create_record), notes, tasks and phone
+ * accounts, contacts, opportunities, tasks, phone calls and products on deals through create_record), notes, tasks and phone
  * calls on them (and, to read, their emails and meetings), cases' resolutions, the competitors a deal is
- * against (linked and unlinked by update_record), the product catalogue and the products on deals (read), and read access to user and territory names (owners,
+ * against (linked and unlinked by update_record), the product catalogue (read) and the products on deals (added and changed), and read access to user and territory names (owners,
  * assignment) and to the organisation's name and calendar settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, products' costs, and every
  * table not named here.
  */
@@ -267,6 +267,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'salesstage',
         'opportunityratingcode',
         'description',
+        // Revenue: System Calculated (the total of its products) or User Provided (typed in)
+        'isrevenuesystemcalculated',
         // whose deal it is: a new owner is Dynamics' assign (a PATCH of the lookup), as for leads
         'ownerid',
         // whom the deal is against: a many-to-many relationship named here lets update_record link and unlink
@@ -489,9 +491,12 @@ export const DEFAULT_POLICY: PolicyInput = {
       ],
       expand: ['defaultuomid', 'pricelevelid'],
     },
-    // the products on deals, read only: which product (or a write-in), how many at what price, the discount, the
-    // line's amount and its amount in the base currency; "what is on the Contoso deal", "revenue per product"
+    // the products on deals: which product (or a write-in), how many at what price, the discount, the line's
+    // amount and its amount in the base currency ("what is on the Contoso deal", "revenue per product"); a seller
+    // adds one with create_record and changes how many or the discount with update_record (Amount and Extended
+    // Amount are Dynamics' to work out; a line is never deleted here)
     opportunityproduct: {
+      create: true,
       read: [
         'opportunityproductid',
         'opportunityproductname',
@@ -499,6 +504,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'productid',
         'productdescription',
         'isproductoverridden',
+        'ispriceoverridden',
         'quantity',
         'uomid',
         'priceperunit',
@@ -513,6 +519,19 @@ export const DEFAULT_POLICY: PolicyInput = {
         'createdon',
         'modifiedon',
         'ownerid',
+      ],
+      write: [
+        'opportunityid',
+        'productid',
+        'productdescription',
+        'isproductoverridden',
+        'ispriceoverridden',
+        'uomid',
+        'quantity',
+        'priceperunit',
+        'manualdiscountamount',
+        'tax',
+        'description',
       ],
       expand: ['opportunityid', 'productid', 'uomid'],
     },

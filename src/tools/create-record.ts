@@ -18,6 +18,7 @@ import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from '.
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits } from './support/phoned.js';
+import { givenId, LINE, lineAsMeant, lineText } from './support/product-line.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -166,11 +167,13 @@ export const createRecord = defineTool({
     // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
     // a date-only column given a period's edge ("end of next quarter"): that day, said in the answer
     const dated = await edgesAsDays(ctx, model, columns);
-    const given = customerFromParents(
+    // a product on a deal: its unit, write-in and pricing as Dynamics' Add Product form fills them
+    const line = await lineAsMeant(
       ctx,
       model,
-      await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values)),
+      customerFromParents(ctx, model, await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values))),
     );
+    const given = line.values;
     // an activity already done ("log the call I just had"): made first, then given the state asked
     const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
     // refused before anything is made, rather than made and left open
@@ -182,10 +185,11 @@ export const createRecord = defineTool({
     await assertRequired(ctx, model, values);
     const done = async (found: Made): Promise<Made> => {
       const made = await linkedAfterCreate(ctx, model, found, links);
+      const worked = [...dated.worked, ...line.said];
       const r =
-        dated.worked.length && !made.structured.duplicate
-          ? { ...made, text: `${made.text} ${dated.worked.join('; ')}.` }
-          : made;
+        worked.length && !made.structured.duplicate ? { ...made, text: `${made.text} ${worked.join('; ')}.` } : made;
+      if (logical === LINE.table && made.structured.id && !made.structured.duplicate)
+        r.text += await lineText(ctx, made.structured.id);
       if (!state || asked === undefined || !r.structured.id) return r;
       const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
       const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');
@@ -333,6 +337,20 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
       ...(samePerson ? { unmailed: { person: person!, email: mailed } } : {}),
     };
   }
+  // a product on a deal: the same product (or write-in) on the same deal is the line already there; more of
+  // it is a change of its quantity, and allowDuplicate adds a second line
+  if (model.logicalName === LINE.table) {
+    const value = (column: string) => entries.find(([c]) => c?.logicalName === column)?.[1];
+    const deal = givenId(value(LINE.parent));
+    const product = givenId(value(LINE.product));
+    const writeIn = value(LINE.writeIn);
+    const item = product
+      ? { column: LINE.product, value: product }
+      : typeof writeIn === 'string' && writeIn.trim()
+        ? { column: LINE.writeIn, value: writeIn.trim() }
+        : undefined;
+    return deal && item ? { match: [item], customer: { column: LINE.parent, id: deal } } : undefined;
+  }
   // what the record hangs from: a customer, or what an activity is regarding (a lookup of several tables)
   const customer = entries.find(
     ([c, v]) =>
@@ -452,7 +470,9 @@ async function duplicate(
             ),
           },
         )
-      : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+      : model.logicalName === LINE.table
+        ? `That opportunity already has this product on it (line ${id}); it was not added again. To sell more or fewer, update_record its quantity; allowDuplicate: true adds a second line.`
+        : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }
 

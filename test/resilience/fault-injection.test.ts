@@ -108,6 +108,18 @@ const TOOLS: Case[] = [
     },
   },
   {
+    // a product on a deal (a write-in at its own price): the same deal and product is the line already there, so
+    // a retried or repeated create is that line, and its amounts are read back from Dynamics
+    tool: 'create_record',
+    name: 'create_record adding a product to a deal',
+    method: 'PATCH',
+    args: (tag) => ({
+      entity: 'opportunityproduct',
+      values: { opportunityid: RIVAL_DEAL, productdescription: tag, priceperunit: 100, quantity: 2 },
+    }),
+    count: (emu, tag) => emu.rows('opportunityproduct').filter((l) => l.productdescription === tag).length,
+  },
+  {
     tool: 'create_lead',
     method: 'PATCH',
     args: (tag) => ({

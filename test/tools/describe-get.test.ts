@@ -80,8 +80,10 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // the tables create_record makes records in, marked and said
     expect(
       r.structuredContent.entities.filter((e: { create?: boolean }) => e.create).map((e: { name: string }) => e.name),
-    ).toEqual(['account', 'contact', 'opportunity', 'task', 'phonecall']);
-    expect(textOf(r)).toContain('create_record makes account, contact, opportunity, task, phonecall records.');
+    ).toEqual(['account', 'contact', 'opportunity', 'task', 'phonecall', 'opportunityproduct']);
+    expect(textOf(r)).toContain(
+      'create_record makes account, contact, opportunity, task, phonecall, opportunityproduct records.',
+    );
   });
 
   it('describe_entity shows readable and writable columns with types, labels, targets and required levels — and hides the rest', async () => {

@@ -111,7 +111,7 @@ describe('products on deals: what is on a deal, which deals have a product, reve
     );
   });
 
-  it('the catalogue is read, not its costs; lines are not written under the built-in policy', async () => {
+  it('the catalogue is read, not its costs', async () => {
     const retired = await h.call('query_entities', {
       entity: 'product',
       where: { statecode: 'Retired' },
@@ -128,18 +128,148 @@ describe('products on deals: what is on a deal, which deals have a product, reve
     const cost = await h.call('query_entities', { entity: 'product', select: ['name', 'standardcost'] });
     expect(cost.isError).toBe(true);
     expect(textOf(cost)).toContain('standardcost');
-    const write = await h.call('create_record', {
-      entity: 'opportunityproduct',
-      values: { productdescription: 'Free upgrade', quantity: 1, priceperunit: 0 },
-    });
-    expect(write.isError).toBe(true);
-    expect(textOf(write)).toContain('opportunityproduct');
-    // neither reached Dynamics
+    // it never reached Dynamics
     expect(
       emu
         .requests()
         .slice(since)
-        .filter((q) => q.service === 'webapi' && /standardcost|opportunityproducts/.test(q.url)),
+        .filter((q) => q.service === 'webapi' && q.url.includes('standardcost')),
     ).toEqual([]);
+  });
+});
+
+describe('adding products to a deal with create_record, as Dynamics prices and totals them', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  type Row = Record<string, any>;
+  const rows = (table: string) => emu.rows(table) as Row[];
+  const linesOf = (deal: string) => rows('opportunityproduct').filter((l) => l.opportunityid?.id === deal);
+  const product = (name: string) => rows('product').find((p) => p.name === name)!;
+  /** an open deal in US dollars with no lines yet, made for the test */
+  const newDeal = async (name: string) => {
+    const made = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name, estimatedvalue: 50000, parentaccountid: String(rows('account')[0]!.accountid) },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    return String(made.structuredContent.id);
+  };
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 20 });
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  it("a product by name on a deal by name: its default unit, Dynamics' price, the amounts said; asked again, not added twice", async () => {
+    const deal = await newDeal('Products: analytics for Contoso');
+    const licence = product('Analytics licence');
+    const args = {
+      entity: 'opportunityproduct',
+      values: { opportunityid: 'Products: analytics for Contoso', productid: 'Analytics licence', quantity: 20 },
+    };
+    const r = await h.call('create_record', args);
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(linesOf(deal)).toEqual([
+      expect.objectContaining({
+        productid: expect.objectContaining({ id: licence.productid }),
+        uomid: expect.objectContaining({ id: licence.defaultuomid.id }),
+        isproductoverridden: false,
+        quantity: 20,
+        priceperunit: 65,
+        baseamount: 1300,
+        extendedamount: 1300,
+      }),
+    ]);
+    // what Dynamics made of it, and that the deal's typed-in value is not the products' total
+    expect(textOf(r)).toContain("unit: Primary Unit, the product's default");
+    expect(textOf(r)).toContain('Priced by Dynamics: 20 × 65.00 = 1,300.00, extended amount 1,300.00.');
+    expect(textOf(r)).toContain("The deal's Est. Revenue is typed in (User Provided) and stays 50,000.00");
+    // the model repeating itself (or the user asking again) adds no second line, and says how to change it
+    const again = await h.call('create_record', { ...args, values: { ...args.values, quantity: 25 } });
+    expect(again.structuredContent).toMatchObject({ duplicate: true, id: r.structuredContent.id });
+    expect(textOf(again)).toContain('update_record its quantity');
+    expect(linesOf(deal)).toHaveLength(1);
+    // more of it is a change of the line: Dynamics sums it again
+    const more = await h.call('update_record', {
+      entity: 'opportunityproduct',
+      id: r.structuredContent.id,
+      values: { quantity: 25, manualdiscountamount: 125 },
+    });
+    expect(more.isError, textOf(more)).toBeFalsy();
+    expect(linesOf(deal)[0]).toMatchObject({ quantity: 25, baseamount: 1625, extendedamount: 1500 });
+  });
+
+  it('a product not in the catalogue is a write-in at the price given, one of it where no quantity is said', async () => {
+    const deal = await newDeal('Products: a custom report pack');
+    const r = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productdescription: 'Custom report pack', priceperunit: 4000 },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(linesOf(deal)).toEqual([
+      expect.objectContaining({
+        productid: null,
+        productdescription: 'Custom report pack',
+        isproductoverridden: true,
+        ispriceoverridden: true,
+        quantity: 1,
+        extendedamount: 4000,
+      }),
+    ]);
+    expect(textOf(r)).toContain('quantity: 1 (none was given)');
+  });
+
+  it('a won or lost deal is not added to: nothing is written, and the answer says to reopen it first', async () => {
+    const lost = rows('opportunity').find((o) => o.statecode === 2)!;
+    const before = rows('opportunityproduct').length;
+    const since = emu.requests().length;
+    const r = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: lost.opportunityid, productid: 'Security audit', quantity: 1 },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain(`The opportunity "${lost.name}" (${lost.opportunityid}) is Lost`);
+    expect(textOf(r)).toContain('{"statecode": "Open"} first');
+    expect(rows('opportunityproduct')).toHaveLength(before);
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.service === 'webapi' && q.method !== 'GET'),
+    ).toEqual([]);
+  });
+
+  it('a deal whose revenue is System Calculated is worth its products: each line added or changed moves it', async () => {
+    const deal = await newDeal('Products: a deal valued by its products');
+    const first = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'Security audit', quantity: 2 },
+    });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    const switched = await h.call('update_record', {
+      entity: 'opportunity',
+      id: deal,
+      values: { isrevenuesystemcalculated: 'System Calculated' },
+    });
+    expect(switched.isError, textOf(switched)).toBeFalsy();
+    const value = () => rows('opportunity').find((o) => o.opportunityid === deal)!.estimatedvalue;
+    expect(value()).toBe(19000);
+    const second = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'Implementation day', quantity: 3 },
+    });
+    expect(textOf(second)).toContain(
+      "The deal's Est. Revenue is its products' total (System Calculated): now 22,600.00.",
+    );
+    expect(value()).toBe(22600);
+    await h.call('update_record', {
+      entity: 'opportunityproduct',
+      id: first.structuredContent.id,
+      values: { quantity: 1 },
+    });
+    expect(value()).toBe(13100);
   });
 });

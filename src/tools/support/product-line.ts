@@ -1,0 +1,126 @@
+import type { WriteValues } from '../../dynamics/client.js';
+import { isGuidText } from '../../dynamics/coerce.js';
+import { badInput } from '../../errors.js';
+import { type EntityModel, writtenColumn } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { FORMATTED } from './shape.js';
+
+/** A product on an opportunity: its line table, its deal's lookup and what it is a line of */
+export const LINE = {
+  table: 'opportunityproduct',
+  parent: 'opportunityid',
+  product: 'productid',
+  writeIn: 'productdescription',
+} as const;
+
+/** A lookup's id as the write will send it: a GUID, or {id} (a name found, a copied lookup); else undefined */
+export const givenId = (v: unknown): string | undefined => {
+  const id = typeof v === 'string' ? v : (v as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && isGuidText(id) ? id.trim().toLowerCase() : undefined;
+};
+
+/**
+ * A product line as Dynamics' Add Product form makes it, which the Web API leaves to the caller: an existing
+ * product in its default unit (the form fills Unit from the product), a product not in the catalogue as a
+ * write-in (Select Product: Write-In, which is priced by hand), a price given as the price overridden (Pricing:
+ * Override Price; without one, Dynamics prices the line from the deal's price list), and a quantity of one where
+ * none is said. Each is done only where the policy lets the model write that column, and said in the answer.
+ */
+export async function lineAsMeant(
+  ctx: ToolContext,
+  model: EntityModel,
+  values: WriteValues,
+): Promise<{ values: WriteValues; said: string[] }> {
+  if (model.logicalName !== LINE.table) return { values, said: [] };
+  const out: WriteValues = { ...values };
+  const said: string[] = [];
+  const given = (column: string) =>
+    Object.entries(values).find(([k]) =>
+      k.includes('@') ? k.startsWith(column) : writtenColumn(model, k)?.logicalName === column,
+    );
+  const writable = (column: string) => ctx.policy.canWrite(model.logicalName, column);
+  const set = (column: string, value: WriteValues[string], why?: string) => {
+    if (given(column) || !writable(column)) return;
+    out[column] = value;
+    if (why) said.push(why);
+  };
+  await refuseClosedDeal(ctx, givenId(given(LINE.parent)?.[1]));
+  const product = givenId(given(LINE.product)?.[1]);
+  const writeIn = given(LINE.writeIn)?.[1];
+  const priced = given('priceperunit')?.[1];
+  if (product) {
+    set('isproductoverridden', false);
+    const unit = await defaultUnit(ctx, product);
+    if (unit) set('uomid', { entity: 'uom', id: unit.id }, `unit: ${unit.name ?? unit.id}, the product's default`);
+  } else if (typeof writeIn === 'string' && writeIn.trim()) set('isproductoverridden', true);
+  if (priced !== undefined && priced !== null) set('ispriceoverridden', true);
+  if (!given('quantity')) set('quantity', 1, 'quantity: 1 (none was given)');
+  return { values: out, said };
+}
+
+/**
+ * A won or lost deal's products are its record of what was sold (Dynamics' form locks them with the deal): a
+ * line is added to an open one only, checked where the policy lets the deal's state be read.
+ */
+async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined): Promise<void> {
+  if (!deal || !ctx.policy.canRead('opportunity', 'statecode')) return;
+  const named = ctx.policy.canRead('opportunity', 'name');
+  const { row } = await ctx.client.get('opportunity', deal, {
+    select: ['statecode', ...(named ? ['name'] : [])],
+    signal: ctx.signal,
+  });
+  if (row.statecode === 0 || row.statecode === undefined) return;
+  const state = String(row[`statecode${FORMATTED}`] ?? row.statecode);
+  const which = typeof row.name === 'string' ? `"${row.name}" (${deal})` : deal;
+  throw badInput(
+    `The opportunity ${which} is ${state}: its products are what was sold, and are not added to.`,
+    'Add it only if the user wants the deal reopened: update_record the opportunity with {"statecode": "Open"} first, then add the product.',
+  );
+}
+
+/** A product's Default Unit, where the policy lets it be read */
+async function defaultUnit(ctx: ToolContext, product: string): Promise<{ id: string; name?: string } | undefined> {
+  if (!ctx.policy.canRead('product', 'defaultuomid') || !ctx.policy.canRead('product', 'productid')) return undefined;
+  const { row } = await ctx.client.get('product', product, { select: ['defaultuomid'], signal: ctx.signal });
+  const id = row._defaultuomid_value;
+  const name = row[`_defaultuomid_value${FORMATTED}`];
+  return typeof id === 'string' ? { id, name: typeof name === 'string' ? name : undefined } : undefined;
+}
+
+/**
+ * What a new line came to, as Dynamics priced and summed it (price per unit, quantity, Amount, Extended Amount),
+ * and its deal's Est. Revenue: the products' total where the deal's revenue is System Calculated, else the value
+ * typed in, which the line did not change (a seller reading "added" would otherwise take the deal to be worth more).
+ */
+export async function lineText(ctx: ToolContext, id: string): Promise<string> {
+  const readable = (table: string, column: string) => ctx.policy.canRead(table, column);
+  const columns = ['priceperunit', 'quantity', 'baseamount', 'extendedamount'].filter((c) => readable(LINE.table, c));
+  if (!columns.includes('extendedamount')) return '';
+  const { row: line } = await ctx.client.get(LINE.table, id, {
+    select: [...columns, ...(readable(LINE.table, LINE.parent) ? [LINE.parent] : [])],
+    signal: ctx.signal,
+  });
+  const money = (v: unknown) =>
+    typeof v === 'number' ? v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '?';
+  const sum =
+    typeof line.quantity === 'number' && 'priceperunit' in line
+      ? `${line.quantity} × ${money(line.priceperunit)} = ${money(line.baseamount)}, `
+      : '';
+  const deal = line[`_${LINE.parent}_value`];
+  let revenue = '';
+  if (
+    typeof deal === 'string' &&
+    readable('opportunity', 'isrevenuesystemcalculated') &&
+    readable('opportunity', 'estimatedvalue')
+  ) {
+    const { row: o } = await ctx.client.get('opportunity', deal, {
+      select: ['isrevenuesystemcalculated', 'estimatedvalue'],
+      signal: ctx.signal,
+    });
+    revenue =
+      o.isrevenuesystemcalculated === true
+        ? ` The deal's Est. Revenue is its products' total (System Calculated): now ${money(o.estimatedvalue)}.`
+        : ` The deal's Est. Revenue is typed in (User Provided) and stays ${money(o.estimatedvalue)}; update estimatedvalue if it should change.`;
+  }
+  return ` Priced by Dynamics: ${sum}extended amount ${money(line.extendedamount)}.${revenue}`;
+}
