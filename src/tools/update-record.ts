@@ -12,6 +12,7 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
+import { LINE, lineText } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, idParam, withLookupTable } from './support/schemas.js';
@@ -249,9 +250,11 @@ export const updateRecord = defineTool({
     // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
     const name = r.name ?? ctx.recordName;
     const which = name ? `"${name}" (${id})` : id;
+    // a product on a deal: what Dynamics summed it to now, and what that did to the deal's value
+    const line = r.model.logicalName === LINE.table ? await lineText(ctx, id) : '';
     return {
       structured,
-      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${linked.text}`,
+      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${line}${linked.text}`,
     };
   },
 });

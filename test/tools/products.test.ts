@@ -200,6 +200,7 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
     });
     expect(more.isError, textOf(more)).toBeFalsy();
     expect(linesOf(deal)[0]).toMatchObject({ quantity: 25, baseamount: 1625, extendedamount: 1500 });
+    expect(textOf(more)).toContain('Priced by Dynamics: 25 × 65.00 = 1,625.00, extended amount 1,500.00.');
   });
 
   it('a product not in the catalogue is a write-in at the price given, one of it where no quantity is said', async () => {
