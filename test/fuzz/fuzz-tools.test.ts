@@ -627,6 +627,38 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
             },
             { requiredKeys: ['entity', 'values'] },
           ),
+          // a product on a deal (open, won or lost): from the catalogue by name, number or id, or written in, at
+          // quantities and prices well and badly formed
+          fc.record(
+            {
+              entity: fc.constantFrom('opportunityproduct', 'Opportunity Products'),
+              values: fc.record(
+                {
+                  opportunityid: fc.oneof(
+                    fc.constantFrom(...ids('opportunity').slice(0, 4)),
+                    fc.constant(String(emu.rows('opportunity')[0]!.name)),
+                  ),
+                  productid: fc.oneof(
+                    fc.constantFrom('Analytics licence', 'HW-TRK-100', 'On-premises CRM licence (legacy)'),
+                    fc.constantFrom(...ids('product').slice(0, 2)),
+                    fc.constantFrom(...ids('account').slice(0, 1)).map((id) => ({ entity: 'account', id })),
+                    fc.constantFrom(...HOSTILE),
+                  ),
+                  productdescription: fc.string({ maxLength: 40 }),
+                  quantity: fc.oneof(
+                    fc.integer({ min: -5, max: 500 }),
+                    fc.double({ noNaN: true }),
+                    fc.constant('20 seats'),
+                  ),
+                  priceperunit: fc.oneof(fc.integer({ min: 0, max: 50_000 }), fc.constantFrom('65', '$65', null)),
+                  manualdiscountamount: fc.integer({ min: -100, max: 5000 }),
+                },
+                { requiredKeys: ['opportunityid'] },
+              ),
+              allowDuplicate: maybe(fc.boolean()),
+            },
+            { requiredKeys: ['entity', 'values'] },
+          ),
         ),
       },
       // and what may not be: other tables, columns outside the write list, wrong values, nothing required
@@ -785,6 +817,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
       let ok = 0;
       const mark = emu.requests().length;
       const partiesAtStart = emu.rows('activityparty').length;
+      const linesAtStart = new Set(emu.rows('opportunityproduct').map((l) => l.opportunityproductid));
       await fc.assert(
         fc.asyncProperty(ARGS[tool]!, async (args) => {
           const r = (await h.client.callTool({ name: tool, arguments: args as Record<string, unknown> })) as any;
@@ -834,7 +867,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|annotations|tasks|phonecalls|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );
@@ -856,6 +889,16 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
       // nothing half-made: every party is on an activity that exists (a call, an email, a meeting), and is a
       // contact, account, lead or user
       if (tool === 'create_record') expect(emu.rows('activityparty').length).toBeGreaterThan(partiesAtStart);
+      // products were added to deals, and only to open ones: a won or lost deal's products are what was sold
+      const added = emu.rows('opportunityproduct').filter((l) => !linesAtStart.has(l.opportunityproductid));
+      if (tool === 'create_record') expect(added.length).toBeGreaterThan(0);
+      const open = new Set(
+        emu
+          .rows('opportunity')
+          .filter((o) => o.statecode === 0)
+          .map((o) => o.opportunityid),
+      );
+      expect(added.filter((l) => !open.has((l.opportunityid as { id: string }).id))).toEqual([]);
       const activities = new Set(
         ['phonecall', 'email', 'appointment'].flatMap((t) => emu.rows(t).map((c) => String(c.activityid))),
       );
