@@ -72,6 +72,9 @@ const instructionsFor = (readOnly: boolean) =>
   'record; all of them at once as activitypointer, activitytypecode saying which) and notes (annotation, by ' +
   'objectid); who was on a call, an email or a meeting is in its ' +
   '<table>_activity_parties (expand it; filter on it for the ones a person was on). ' +
+  // a deal's products are lines of their own table, which a model would not guess from "opportunity"
+  "A deal's products are its product_opportunities (opportunityproduct: product, quantity, price, amount)" +
+  (readOnly ? '. ' : '; create_record adds one. ') +
   "Where a tool takes a record's id, its name works too (the one record of that table with it), an email address, " +
   "and a case's number (ticketnumber, e.g. CAS-01000-EYQG4V); " +
   // the write tools are named only where they are listed

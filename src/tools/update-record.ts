@@ -12,7 +12,7 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
-import { LINE, lineText } from './support/product-line.js';
+import { LINE, lineText, refuseChangeOnClosedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, idParam, withLookupTable } from './support/schemas.js';
@@ -167,6 +167,8 @@ export const updateRecord = defineTool({
     // a state named as the status reason ({"statuscode": "Resolved"}) is that state
     const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
     notPointingAtItself(model, id, values);
+    // a won or lost deal's products are what was sold: not changed, as they are not added to
+    if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, id, values);
     const closing = closingAsked(model, values);
     if (links.length && (closing || qualifyingAsked(model, values)))
       throw badInput(

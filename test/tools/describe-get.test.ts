@@ -336,6 +336,9 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(named(rw)).toEqual(all);
     expect(rw).toContain("A record's history is in its activities");
     expect(rw).toContain('who was on a call, an email or a meeting is in its <table>_activity_parties');
+    expect(rw).toContain(
+      "A deal's products are its product_opportunities (opportunityproduct: product, quantity, price, amount); create_record adds one.",
+    );
     // rows leave empty columns out: a missing column is no value, not one kept back
     expect(rw).toContain('A column without a value is left out of a row.');
     const ro = await connectInMemory(emu, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
@@ -347,6 +350,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
         text,
       ).toBe(true);
       expect(text).toContain('This server is read-only');
+      expect(text).toContain('(opportunityproduct: product, quantity, price, amount). ');
     } finally {
       await ro.close();
     }

@@ -223,7 +223,13 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
     expect(textOf(r)).toContain('quantity: 1 (none was given)');
   });
 
-  it('a won or lost deal is not added to: nothing is written, and the answer says to reopen it first', async () => {
+  it('a won or lost deal is not added to, nor its products changed: nothing is written, and the answer says to reopen it first', async () => {
+    const closed = new Set(
+      rows('opportunity')
+        .filter((o) => o.statecode !== 0)
+        .map((o) => o.opportunityid),
+    );
+    const sold = rows('opportunityproduct').find((l) => closed.has(l.opportunityid?.id))!;
     const lost = rows('opportunity').find((o) => o.statecode === 2)!;
     const before = rows('opportunityproduct').length;
     const since = emu.requests().length;
@@ -234,6 +240,16 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain(`The opportunity "${lost.name}" (${lost.opportunityid}) is Lost`);
     expect(textOf(r)).toContain('{"statecode": "Open"} first');
+    const change = await h.call('update_record', {
+      entity: 'opportunityproduct',
+      id: sold.opportunityproductid,
+      values: { quantity: 99 },
+    });
+    expect(change.isError).toBe(true);
+    expect(textOf(change)).toMatch(/is (Won|Lost): its products are what was sold, and are not changed\./);
+    expect(rows('opportunityproduct').find((l) => l.opportunityproductid === sold.opportunityproductid)!.quantity).toBe(
+      sold.quantity,
+    );
     expect(rows('opportunityproduct')).toHaveLength(before);
     expect(
       emu

@@ -62,7 +62,7 @@ export async function lineAsMeant(
  * A won or lost deal's products are its record of what was sold (Dynamics' form locks them with the deal): a
  * line is added to an open one only, checked where the policy lets the deal's state be read.
  */
-async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined): Promise<void> {
+async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined, change = 'add'): Promise<void> {
   if (!deal || !ctx.policy.canRead('opportunity', 'statecode')) return;
   const named = ctx.policy.canRead('opportunity', 'name');
   const { row } = await ctx.client.get('opportunity', deal, {
@@ -73,9 +73,24 @@ async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined): Pro
   const state = String(row[`statecode${FORMATTED}`] ?? row.statecode);
   const which = typeof row.name === 'string' ? `"${row.name}" (${deal})` : deal;
   throw badInput(
-    `The opportunity ${which} is ${state}: its products are what was sold, and are not added to.`,
-    'Add it only if the user wants the deal reopened: update_record the opportunity with {"statecode": "Open"} first, then add the product.',
+    `The opportunity ${which} is ${state}: its products are what was sold, and are not ${change === 'add' ? 'added to' : 'changed'}.`,
+    `Do it only if the user wants the deal reopened: update_record the opportunity with {"statecode": "Open"} first, then ${change} the product.`,
   );
+}
+
+/**
+ * A change of a deal's product: refused, as an addition is, where its deal (or the deal it is moved to) is won or
+ * lost. The line is read for its deal where the policy lets that be read.
+ */
+export async function refuseChangeOnClosedDeal(ctx: ToolContext, lineId: string, values: WriteValues): Promise<void> {
+  const moved = givenId(
+    Object.entries(values).find(([k]) => k === LINE.parent || k.startsWith(`${LINE.parent}@`))?.[1],
+  );
+  if (moved) await refuseClosedDeal(ctx, moved, 'change');
+  if (!ctx.policy.canRead(LINE.table, LINE.parent)) return;
+  const { row } = await ctx.client.get(LINE.table, lineId, { select: [LINE.parent], signal: ctx.signal });
+  const deal = row[`_${LINE.parent}_value`];
+  if (typeof deal === 'string') await refuseClosedDeal(ctx, deal, 'change');
 }
 
 /** A product's Default Unit, where the policy lets it be read */
