@@ -147,7 +147,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     {
       title: 'Brief me on an account',
       description:
-        'Who they are, who we know there, open deals and cases, recent calls, emails and meetings, what is due.',
+        'Who they are, who we know there, open deals and cases, what they buy, recent calls, emails and meetings, what is due.',
       argsSchema: ARGS.accountBrief,
     },
     ({ account }) => {
@@ -170,8 +170,10 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}, {"regardingobjectid_contact_phonecall/parentcustomerid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
           `And the last emails: query_entities on email with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_email/parentaccountid": "${the}"}, {"regardingobjectid_contact_email/parentcustomerid": "${the}"}], "senton": "last 90 days"}, select ["subject", "directioncode", "sender", "senton", "regardingobjectid"], orderBy "senton desc", top 10.\n` +
           `And the meetings, held and to come: query_entities on appointment with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_appointment/parentaccountid": "${the}"}, {"regardingobjectid_contact_appointment/parentcustomerid": "${the}"}], "scheduledstart": {"between": ["last 90 days", "next 30 days"]}}, select ["subject", "location", "scheduledstart", "statecode", "regardingobjectid"], orderBy "scheduledstart desc", top 10.\n` +
+          // what they buy: the products on their won deals and those proposed on open ones (each line names its deal)
+          `And what they buy: query_entities on opportunityproduct with where {"opportunityid/parentaccountid": "${the}", "opportunityid/statecode": {"in": ["Open", "Won"]}}, select ["productid", "productdescription", "quantity", "extendedamount", "opportunityid"], orderBy "createdon desc", top 15.\n` +
           `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
-          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, open cases and anything urgent, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
+          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, what they have bought and what is proposed to them (the products on won and open deals), open cases and anything urgent, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
       );
     },
   );

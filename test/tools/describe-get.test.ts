@@ -739,6 +739,16 @@ describe('describe_entity, get_record, resources and prompts', () => {
         expect(got).toHaveLength(Math.min(expected.length, top));
         expect(expected.map((x) => x.activityid)).toEqual(expect.arrayContaining(got));
       }
+      // what they buy: the products on the account's won and open deals, newest first
+      const bought = new Set(
+        deals.filter((d) => dealsOf(id).includes(d.opportunityid) && d.statecode !== 2).map((d) => d.opportunityid),
+      );
+      const lines = org.rows('opportunityproduct').filter((l) => bought.has((l.opportunityid as { id: string }).id));
+      expect(lines.length).toBeGreaterThan(0);
+      const products = await runPromptQuery(hb, withId, 'opportunityproduct');
+      expect(products.got).toHaveLength(Math.min(lines.length, products.top));
+      expect(lines.map((l) => l.opportunityproductid)).toEqual(expect.arrayContaining(products.got));
+      expect(text).toContain('what they have bought and what is proposed to them');
       // given its id, the brief starts there
       const byId = await hb.client.getPrompt({ name: 'account_brief', arguments: { account: id.toUpperCase() } });
       const idText = (byId.messages[0]!.content as { text: string }).text;
