@@ -186,10 +186,15 @@ export const createRecord = defineTool({
     const done = async (found: Made): Promise<Made> => {
       const made = await linkedAfterCreate(ctx, model, found, links);
       const worked = [...dated.worked, ...line.said];
+      // a product added to a deal: what Dynamics priced and summed it to, and what that did to the deal's value
+      const priced =
+        logical === LINE.table && made.structured.id && !made.structured.duplicate
+          ? await lineText(ctx, made.structured.id)
+          : '';
       const r =
-        worked.length && !made.structured.duplicate ? { ...made, text: `${made.text} ${worked.join('; ')}.` } : made;
-      if (logical === LINE.table && made.structured.id && !made.structured.duplicate)
-        r.text += await lineText(ctx, made.structured.id);
+        worked.length && !made.structured.duplicate
+          ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}` }
+          : { ...made, text: `${made.text}${priced}` };
       if (!state || asked === undefined || !r.structured.id) return r;
       const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
       const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');
