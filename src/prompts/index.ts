@@ -205,7 +205,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     'review_wins_and_losses',
     {
       title: 'Review won and lost deals',
-      description: 'Win rate, won revenue, the reasons deals were lost and to whom, for a period.',
+      description:
+        'Win rate, won revenue, products won and lost, the reasons deals were lost and to whom, for a period.',
       argsSchema: ARGS.reviewWinsAndLosses,
     },
     ({ period }) => {
@@ -214,7 +215,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       return user(
         `Call aggregate_records on opportunity with where {"statecode": {"in": ["Won", "Lost"]}, "actualclosedate": ${when}}, groupBy "statecode, actualclosedate by month" and measures "count, sum(actualvalue_base)". ` +
           `Then call query_entities on opportunityclose with where {"subject": {"startswith": "Lost:"}, "actualend": ${when}}, select ["subject", "description", "competitorid", "actualend"] and top 200: each lost deal's close, with the reason given and the competitor it went to, where one was named. ` +
-          'Write a short review: the win rate (won ÷ won and lost) and won revenue per month, the most common reasons for losing with an example of each, the competitors lost to most, and one or two things the team could do differently.',
+          // what was won and lost, by product: a deal's lines are of their own table, grouped by the deal's state
+          `Then call aggregate_records on opportunityproduct twice, with where {"opportunityid/statecode": "Won", "opportunityid/actualclosedate": ${when}} and then with "Lost" in place of "Won", each with groupBy "productid" and measures "count, sum(extendedamount_base)": the products on the deals won, and on those lost. ` +
+          'Write a short review: the win rate (won ÷ won and lost) and won revenue per month, the products that win and those that lose, the most common reasons for losing with an example of each, the competitors lost to most, and one or two things the team could do differently.',
       );
     },
   );

@@ -596,6 +596,41 @@ describe('describe_entity, get_record, resources and prompts', () => {
     for (const r of lost.structuredContent.records as { subject: string; competitorid?: { name: string } }[])
       if (outSold.includes(r.subject))
         expect(emu.rows('competitor').map((c) => c.name)).toContain(r.competitorid?.name);
+    // the products on the deals won, and on those lost: every line of a deal closed in the period, counted (a
+    // small organisation's closed deals may have none: one of each, where there is one, is given a write-in
+    // line first)
+    for (const code of [1, 2]) {
+      const deal = closed.find((o) => o.statecode === code);
+      if (deal)
+        await h.deps.client.create('opportunityproduct', {
+          'opportunityid@odata.bind': `/opportunities(${deal.opportunityid})`,
+          isproductoverridden: true,
+          ispriceoverridden: true,
+          productdescription: `Closed deal line ${code}`,
+          quantity: 2,
+          priceperunit: 100,
+        });
+    }
+    const perProduct =
+      /aggregate_records on opportunityproduct twice, with where (\{[^\n]*?\}) and then with "Lost" in place of "Won", each with groupBy "(.*?)" and measures "(.*?)"/.exec(
+        text,
+      )!;
+    for (const state of ['Won', 'Lost'] as const) {
+      const where = JSON.parse(perProduct[1]!.replace('"Won"', `"${state}"`));
+      const r = await h.call('aggregate_records', {
+        entity: 'opportunityproduct',
+        where,
+        groupBy: perProduct[2],
+        measures: perProduct[3],
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const deals = new Set(
+        closed.filter((o) => o.statecode === (state === 'Won' ? 1 : 2)).map((o) => String(o.opportunityid)),
+      );
+      const lines = emu.rows('opportunityproduct').filter((l) => deals.has((l.opportunityid as { id: string }).id));
+      if (state === 'Lost') expect(lines.length).toBeGreaterThan(0);
+      expect(r.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(lines.length);
+    }
   });
 
   it('review_pipeline finds the open deals past their close date with a where query_entities takes', async () => {
