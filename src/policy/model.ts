@@ -91,6 +91,16 @@ export function writtenColumn(model: EntityModel, key: string): ColumnModel | un
 }
 
 /**
+ * The column a values key sets: a column by logical name or label, or a lookup bound as the Web API binds it
+ * ("parentcustomerid_account@odata.bind").
+ */
+export function columnSetBy(model: EntityModel, key: string): string | undefined {
+  return key.includes('@')
+    ? model.singleNavs.get(key.split('@')[0]!.toLowerCase())?.attribute
+    : writtenColumn(model, key)?.logicalName;
+}
+
+/**
  * The one column whose label (what Dynamics shows: "Main Phone", "Annual Revenue") is `name`, in any casing;
  * undefined when none or several have it. People say labels and models pass them on: a label that names one
  * column means that column, and the policy then applies to it as to its logical name.

@@ -7,7 +7,7 @@ import { isPartyList } from '../dynamics/party-lists.js';
 import { allFaults, faultsOf, isValueFault, REQUIRED, writeBody } from '../dynamics/write-body.js';
 import { badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
-import { type EntityModel, writtenColumn } from '../policy/model.js';
+import { columnSetBy, type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
@@ -78,16 +78,6 @@ function customerFromParents(ctx: ToolContext, model: EntityModel, values: Write
       return { ...values, [rule.column]: { entity: table, id: guidValue(id, `${model.logicalName}.${column}`) } };
   }
   return values;
-}
-
-/**
- * The column a values key sets: a column by logical name or label, or a lookup bound as the Web API binds it
- * ("parentcustomerid_account@odata.bind").
- */
-function columnSetBy(model: EntityModel, key: string): string | undefined {
-  return key.includes('@')
-    ? model.singleNavs.get(key.split('@')[0]!.toLowerCase())?.attribute
-    : writtenColumn(model, key)?.logicalName;
 }
 
 /** What a create answers: the record made or found, in words and as structured content */

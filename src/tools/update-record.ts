@@ -168,7 +168,7 @@ export const updateRecord = defineTool({
     const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
     notPointingAtItself(model, id, values);
     // a won or lost deal's products are what was sold: not changed, as they are not added to
-    if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, id, values);
+    if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, model, id, values);
     const closing = closingAsked(model, values);
     if (links.length && (closing || qualifyingAsked(model, values)))
       throw badInput(

@@ -1,9 +1,10 @@
 import type { WriteValues } from '../../dynamics/client.js';
-import { isGuidText } from '../../dynamics/coerce.js';
 import { badInput } from '../../errors.js';
-import { type EntityModel, writtenColumn } from '../../policy/model.js';
+import { columnSetBy, type EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { guidOrUndefined } from './ids.js';
 import { FORMATTED } from './shape.js';
+import { lookupId } from './where-as-meant.js';
 
 /** A product on an opportunity: its line table, its deal's lookup and what it is a line of */
 export const LINE = {
@@ -14,10 +15,8 @@ export const LINE = {
 } as const;
 
 /** A lookup's id as the write will send it: a GUID, or {id} (a name found, a copied lookup); else undefined */
-export const givenId = (v: unknown): string | undefined => {
-  const id = typeof v === 'string' ? v : (v as { id?: unknown } | null)?.id;
-  return typeof id === 'string' && isGuidText(id) ? id.trim().toLowerCase() : undefined;
-};
+export const givenId = (v: unknown): string | undefined =>
+  guidOrUndefined(typeof v === 'string' ? v : (lookupId(v) ?? ''));
 
 /**
  * A product line as Dynamics' Add Product form makes it, which the Web API leaves to the caller: an existing
@@ -34,10 +33,7 @@ export async function lineAsMeant(
   if (model.logicalName !== LINE.table) return { values, said: [] };
   const out: WriteValues = { ...values };
   const said: string[] = [];
-  const given = (column: string) =>
-    Object.entries(values).find(([k]) =>
-      k.includes('@') ? k.startsWith(column) : writtenColumn(model, k)?.logicalName === column,
-    );
+  const given = (column: string) => Object.entries(values).find(([k]) => columnSetBy(model, k) === column);
   const writable = (column: string) => ctx.policy.canWrite(model.logicalName, column);
   const set = (column: string, value: WriteValues[string], why?: string) => {
     if (given(column) || !writable(column)) return;
@@ -82,10 +78,13 @@ async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined, chan
  * A change of a deal's product: refused, as an addition is, where its deal (or the deal it is moved to) is won or
  * lost. The line is read for its deal where the policy lets that be read.
  */
-export async function refuseChangeOnClosedDeal(ctx: ToolContext, lineId: string, values: WriteValues): Promise<void> {
-  const moved = givenId(
-    Object.entries(values).find(([k]) => k === LINE.parent || k.startsWith(`${LINE.parent}@`))?.[1],
-  );
+export async function refuseChangeOnClosedDeal(
+  ctx: ToolContext,
+  model: EntityModel,
+  lineId: string,
+  values: WriteValues,
+): Promise<void> {
+  const moved = givenId(Object.entries(values).find(([k]) => columnSetBy(model, k) === LINE.parent)?.[1]);
   if (moved) await refuseClosedDeal(ctx, moved, 'change');
   if (!ctx.policy.canRead(LINE.table, LINE.parent)) return;
   const { row } = await ctx.client.get(LINE.table, lineId, { select: [LINE.parent], signal: ctx.signal });
