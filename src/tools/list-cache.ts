@@ -68,6 +68,15 @@ const formatPattern = (key: string, _value: unknown, at: Record<string, unknown>
 const closedObject = (key: string, value: unknown) => key === 'additionalProperties' && value === false;
 
 /**
+ * For the same reason an output schema is listed without `required` (~1 KB over the tools): which keys a result
+ * always holds tells a validating client to refuse a result that lacks one, which this server never sends (the
+ * same test holds every result to the schema as zod writes it, required keys and all), and a model reads the
+ * result itself, not its schema, to learn what came back. Input schemas keep theirs: there it says what the
+ * model must send. A property named "required" (describe_entity's columns) is an object, and stays.
+ */
+const requiredKeys = (key: string, value: unknown) => key === 'required' && Array.isArray(value);
+
+/**
  * Keywords that allow what their absence allows: `propertyNames: {type: "string"}` (every JSON object's names
  * are strings) and `additionalProperties: {}` (the empty schema takes any value), which zod writes for every
  * record and loose object: ~500 bytes of tools/list (P10) that say nothing; and the safe-integer bounds.
@@ -114,7 +123,7 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
       annotations: t.annotations,
       outputSchema: withoutKeywords(
         dialectFree(jsonSchemaOf(t.outputSchema, 'output')),
-        (k, v, at) => formatPattern(k, v, at) || closedObject(k, v) || saysNothing(k, v),
+        (k, v, at) => formatPattern(k, v, at) || closedObject(k, v) || requiredKeys(k, v) || saysNothing(k, v),
       ) as ListToolsResult['tools'][number]['outputSchema'],
     })),
   };

@@ -228,12 +228,20 @@ describe('tool registry', () => {
       walk(v, []);
       return [v, ...out];
     };
+    let requiredChecked = 0;
     for (const tool of ALL_TOOLS) {
       const r = await h.call(tool.name, calls[tool.name]!);
       expect(r.isError, `${tool.name}: ${JSON.stringify(r.content)}`).toBeFalsy();
       const holds = closed(tool);
       expect(holds(r.structuredContent), `${tool.name}: ${JSON.stringify(holds.errors)}`).toBe(true);
       expect(holds({ ...r.structuredContent, unlisted: 1 }), `${tool.name} refuses a key it does not name`).toBe(false);
+      // tools/list leaves out which keys are required too: each result still holds every one
+      const { required = [] } = z.toJSONSchema(tool.outputSchema, { io: 'output' }) as { required?: string[] };
+      requiredChecked += required.length;
+      for (const key of required) {
+        const { [key]: _left, ...without } = r.structuredContent as Record<string, unknown>;
+        expect(holds(without), `${tool.name} without ${key}`).toBe(false);
+      }
       const cheap = forValidation(tool.outputSchema);
       let refused = 0;
       for (const v of variants(r.structuredContent)) {
@@ -243,6 +251,7 @@ describe('tool registry', () => {
       }
       expect(refused, `${tool.name}: some changes must be refused`).toBeGreaterThan(0);
     }
+    expect(requiredChecked).toBeGreaterThan(20);
   });
 
   // the SDK checks the arguments before the tool runs, outside the tool's error boundary: a check that throws
