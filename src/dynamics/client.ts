@@ -488,6 +488,18 @@ export class DynamicsClient {
   }
 
   /**
+   * Deletes a record where the policy allows it (its etag, where given, must still match); `deleted` is false
+   * where there was no record to delete. A retry after a lost answer deletes nothing twice.
+   */
+  delete(
+    entity: string,
+    id: string,
+    opts: CallOptions & { etag?: string } = {},
+  ): Promise<{ model: EntityModel; deleted: boolean }> {
+    return this.writer.delete(entity, id, opts);
+  }
+
+  /**
    * Links records of a many-to-many relationship to a record and unlinks others (links.ts), where the policy
    * lets that relationship be written; each link made or removed once, whatever is retried.
    */

@@ -2,7 +2,15 @@ import { DynamicsMcpError } from '../errors.js';
 import type { DynamicsClient } from './client.js';
 
 /** The client's methods that write (each hands its work to writes.ts). */
-export const WRITE_METHODS = ['create', 'createMany', 'closeRecord', 'qualifyLead', 'update', 'link'] as const;
+export const WRITE_METHODS = [
+  'create',
+  'createMany',
+  'closeRecord',
+  'qualifyLead',
+  'update',
+  'link',
+  'delete',
+] as const;
 
 /**
  * The shared client as a hosted session opened with read-only credentials uses it: reads go through, every

@@ -262,6 +262,53 @@ export class RecordWriter {
     });
   }
 
+  /**
+   * Deletes a record where the policy allows it (DELETE, If-Match: the caller's etag where given). A DELETE is
+   * idempotent, so the transport may send it again after a lost answer: a retry that finds the record gone
+   * (404) found this call's own delete done. `deleted` is false only where the first attempt found no record:
+   * someone else deleted it first, or it never was.
+   */
+  async delete(
+    entity: string,
+    id: string,
+    opts: CallOptions & { etag?: string } = {},
+  ): Promise<{ model: EntityModel; deleted: boolean }> {
+    const model = await this.writeModel(entity, `Deleting a ${entity}`);
+    this.deps.policy.assertDeletable(model.logicalName);
+    const key = guidValue(id, `${model.logicalName} id`);
+    if (opts.etag && model.optimisticConcurrency === false)
+      throw badInput(
+        `Dynamics does not check versions of ${model.logicalName} records (optimistic concurrency is off for the table), so the etag cannot guard this delete.`,
+        'Call delete_record again without etag.',
+      );
+    const path = `${API}/${model.entitySetName}(${key})`;
+    const r = await this.deps.transport.send({
+      method: 'DELETE',
+      path,
+      headers: opts.etag ? { 'if-match': opts.etag } : {},
+      idempotent: true,
+      accept: [404],
+      signal: opts.signal,
+      context: { entity: model.logicalName, id: key, suggest: this.deps.suggest },
+    });
+    if (r.status === 204) return { model, deleted: true };
+    if (r.status === 404) return { model, deleted: r.attempts > 1 };
+    // Dataverse answers a delete with 204; any other success came from something in between: the record says
+    const what = `the delete of ${model.logicalName} ${key}`;
+    const after = await this.deps.transport
+      .send({ method: 'GET', path: `${path}?$select=${model.primaryIdAttribute}`, idempotent: true, accept: [404] })
+      .catch(() => {
+        throw foreignAnswer(
+          r,
+          what,
+          'not as Dataverse does',
+          `Whether ${key} was deleted is unknown: look for it (get_record).`,
+        );
+      });
+    if (after.status === 404) return { model, deleted: true };
+    throw foreignAnswer(r, what, 'did not delete it', 'Nothing was deleted, so trying again is safe.');
+  }
+
   /** Links and unlinks records of a many-to-many relationship (links.ts). */
   async link(entity: string, id: string, navigation: string, change: LinkChange, opts: CallOptions = {}) {
     const model = await this.writeModel(entity, `Linking ${entity} records`);

@@ -493,10 +493,12 @@ export const DEFAULT_POLICY: PolicyInput = {
     },
     // the products on deals: which product (or a write-in), how many at what price, the discount, the line's
     // amount and its amount in the base currency ("what is on the Contoso deal", "revenue per product"); a seller
-    // adds one with create_record and changes how many or the discount with update_record (Amount and Extended
-    // Amount are Dynamics' to work out; a line is never deleted here)
+    // adds one with create_record, changes how many or the discount with update_record and removes one with
+    // delete_record (Amount and Extended Amount are Dynamics' to work out). The only table deleted from here:
+    // a line is a deal's detail, which Dynamics' own form removes with a click, and nothing hangs from it
     opportunityproduct: {
       create: true,
+      delete: true,
       read: [
         'opportunityproductid',
         'opportunityproductname',

@@ -9,6 +9,7 @@ interface Rule {
   expand: Set<string>;
   confirmWrites: boolean;
   create: boolean;
+  delete: boolean;
   sensitive: Set<string>;
 }
 
@@ -68,6 +69,7 @@ export class Policy {
         expand: ownersAsFollowed(lower(r.expand)),
         confirmWrites: r.confirmWrites,
         create: r.create,
+        delete: r.delete,
         sensitive: lower(r.sensitive),
       });
     }
@@ -130,7 +132,7 @@ export class Policy {
       throw new DynamicsMcpError(
         'config',
         `The policy file ${path} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        'Each entity entry takes "read", "write" and "expand" arrays of names, and optional "create", "confirmWrites" and "sensitive".',
+        'Each entity entry takes "read", "write" and "expand" arrays of names, and optional "create", "delete", "confirmWrites" and "sensitive".',
       );
     return new Policy(parsed.data, readOnlyOverride);
   }
@@ -168,6 +170,32 @@ export class Policy {
   /** The tables create_record may make records of. */
   creatable(): string[] {
     return this.entities().filter((e) => this.canCreate(e));
+  }
+
+  /**
+   * Whether delete_record may delete records of this table (its policy entry says "delete": true, and the table
+   * may be read: a record is read before it is deleted, for the answer and the audit to say what it was).
+   */
+  canDelete(entity: string): boolean {
+    return !this.readOnly && (this.rule(entity)?.delete ?? false) && (this.rule(entity)?.read.size ?? 0) > 0;
+  }
+
+  /** The tables delete_record may delete records of. */
+  deletable(): string[] {
+    return this.entities().filter((e) => this.canDelete(e));
+  }
+
+  /** Refuses a delete the policy does not allow, naming the tables it allows one in. */
+  assertDeletable(entity: string): void {
+    if (this.readOnly) throw readOnlyError(`Deleting a ${entity}`);
+    if (this.canDelete(entity)) return;
+    const tables = this.deletable();
+    throw policyError(
+      `Deleting ${entity} records is not allowed under this server's policy.`,
+      tables.length
+        ? `Records can be deleted only from: ${tables.join(', ')}. To change this record instead, use update_record.`
+        : 'No table allows deleting here; use update_record to change the record instead (e.g. its status).',
+    );
   }
 
   confirmWrites(entity: string): boolean {

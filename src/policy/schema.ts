@@ -27,12 +27,17 @@ export const entityRuleSchema = z.strictObject(
      * given for updates does not let the model create records too. Leads, cases and notes have their own tools.
      */
     create: z.boolean().default(false),
+    /**
+     * delete_record may delete records of this table: off unless said, as a delete cannot be undone (and
+     * Dataverse deletes or unlinks a parent's related records as each relationship's cascade says).
+     */
+    delete: z.boolean().default(false),
     /** ask the user (MCP elicitation) before a write, when the client supports it */
     confirmWrites: z.boolean().default(false),
     /** columns whose values never go to the audit log */
     sensitive: columns,
   },
-  onlyKeys('an entity entry', ['read', 'write', 'expand', 'create', 'confirmWrites', 'sensitive']),
+  onlyKeys('an entity entry', ['read', 'write', 'expand', 'create', 'delete', 'confirmWrites', 'sensitive']),
 );
 
 export const policySchema = z.strictObject(

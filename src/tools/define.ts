@@ -55,6 +55,8 @@ export interface ToolDefinition<In extends AnyArgs = AnyArgs, Out extends AnyObj
   annotations: ToolAnnotations;
   /** write tools disappear in read-only mode */
   writes: boolean;
+  /** listed only where this holds of the policy (delete_record: where some table may be deleted from) */
+  offered?: (policy: Policy) => boolean;
   /**
    * For a write tool: the record a call writes, as its arguments name it, so that a write Dynamics refused (or
    * whose outcome is unknown) is audited too (server.ts), not only the writes made. `found` is what the call

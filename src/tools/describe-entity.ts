@@ -27,6 +27,7 @@ export const describeEntitySchema = z.object({
         label: z.string(),
         write: z.boolean(),
         create: z.boolean().optional(),
+        delete: z.boolean().optional(),
       }),
     )
     .optional(),
@@ -62,6 +63,8 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
           write: !policy.readOnly && (policy.rule(e.logicalName)?.write.size ?? 0) > 0,
           // the tables create_record makes records in
           ...(policy.canCreate(e.logicalName) ? { create: true } : {}),
+          // the tables delete_record deletes records in
+          ...(policy.canDelete(e.logicalName) ? { delete: true } : {}),
         })),
     };
   }
@@ -151,8 +154,9 @@ export const describeEntity = defineTool({
   async run(args, ctx) {
     const structured = await describe(ctx, args.entity);
     const made = structured.entities?.filter((e) => e.create).map((e) => e.name) ?? [];
+    const deleted = structured.entities?.filter((e) => e.delete).map((e) => e.name) ?? [];
     const text = structured.entities
-      ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}`
+      ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}${deleted.length ? ` delete_record deletes ${deleted.join(', ')} records.` : ''}`
       : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}\n${JSON.stringify(structured.entity)}`;
     return { structured, text };
   },

@@ -1,9 +1,11 @@
+import type { Policy } from '../policy/policy.js';
 import { addNote } from './add-note.js';
 import { aggregateRecords } from './aggregate-records.js';
 import { createCase } from './create-case.js';
 import { createLead } from './create-lead.js';
 import { createRecord } from './create-record.js';
 import type { ToolDefinition } from './define.js';
+import { deleteRecord } from './delete-record.js';
 import { describeEntity } from './describe-entity.js';
 import { getRecord } from './get-record.js';
 import { pipelineSummary } from './pipeline-summary.js';
@@ -24,9 +26,14 @@ export const ALL_TOOLS: ToolDefinition[] = [
   updateRecord,
   createRecord,
   addNote,
+  deleteRecord,
 ] as ToolDefinition[];
 
-/** The tools a server offers: write tools are left out entirely in read-only mode (and refused by the client too). */
-export function toolsFor(readOnly: boolean): ToolDefinition[] {
-  return ALL_TOOLS.filter((t) => !readOnly || !t.writes);
+/**
+ * The tools a server offers: write tools are left out entirely in read-only mode (and refused by the client
+ * too), and a tool the policy gives nothing to do (delete_record, where no table may be deleted from) is not
+ * listed either.
+ */
+export function toolsFor(readOnly: boolean, policy: Policy): ToolDefinition[] {
+  return ALL_TOOLS.filter((t) => (!readOnly || !t.writes) && (t.offered?.(policy) ?? true));
 }

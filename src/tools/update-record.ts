@@ -15,7 +15,7 @@ import { lookupsByName } from './support/lookup-names.js';
 import { LINE, lineText, refuseChangeOnClosedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
-import { ANY_TABLE, entityParam, idParam, withLookupTable } from './support/schemas.js';
+import { ANY_TABLE, entityParam, etagParam, idParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import {
   askedState,
@@ -26,17 +26,6 @@ import {
   stateNamedAsReason,
 } from './support/state-change.js';
 import { valuesParam } from './support/write-values.js';
-
-/**
- * Dataverse's etags are W/"<version number>"; a model often passes the number alone, or drops the W/. Sent as
- * written, If-Match would never match and the update would be refused as "changed since" when it was not.
- */
-function etagAsMeant(v: unknown): unknown {
-  const t = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' ? v.trim() : v;
-  if (typeof t !== 'string') return t;
-  const digits = /^"?(\d+)"?$/.exec(t)?.[1];
-  return digits ? `W/"${digits}"` : t;
-}
 
 /**
  * The record's own id among the values: a model that copies the record from get_record and changes a column
@@ -95,20 +84,7 @@ export const updateRecord = defineTool({
         values: valuesParam.describe(
           'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
         ),
-        etag: z
-          .preprocess(
-            etagAsMeant,
-            z
-              .string()
-              .max(100)
-              // checked, not listed as a pattern, and not described: the tool's description says to pass
-              // get_record's etag, and a wrong one is refused with its form (tools/list stays under 20 KB)
-              .refine(
-                (t) => /^(W\/)?"[^"\s]*"$/.test(t),
-                'etag is the @odata.etag get_record returns, e.g. W/"1000123".',
-              ),
-          )
-          .optional(),
+        etag: etagParam.optional(),
         // not described (tools/list is near its 20 KB): the refusal of a duplicate says when to pass it
         allowDuplicate: z.boolean().optional(),
       },

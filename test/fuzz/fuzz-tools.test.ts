@@ -703,6 +703,31 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         ),
       },
     ),
+    // products on deals (open, won or lost) by id or name, other tables' records, tables the built-in policy
+    // does not delete from, etags well and badly formed
+    delete_record: fc.record(
+      {
+        entity: maybe(
+          fc.constantFrom('opportunityproduct', 'opportunityproducts', 'Opportunity Product', 'account', 'opportunity'),
+        ),
+        id: maybe(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom(...ids('opportunityproduct')) },
+            {
+              weight: 1,
+              arbitrary: fc.constantFrom(
+                ...ids('account').slice(0, 2),
+                ...ids('opportunity').slice(0, 2),
+                'Analytics licence',
+                'Travel and expenses',
+              ),
+            },
+          ),
+        ),
+        etag: fc.constantFrom('W/"1"', '1000627', 'W/"abc"', 'garbage', 7),
+      },
+      { requiredKeys: ['entity', 'id'] },
+    ),
     // cases (resolved or not), other tables' ids; Resolved reasons, other states' reasons, and anything
     resolve_case: fc.record(
       {
@@ -786,7 +811,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     ),
   };
 }
-const RUNS = 1300; // per tool: 11 × 1,300 = 14,300 argument sets
+const RUNS = 1300; // per tool: 12 × 1,300 = 15,600 argument sets
 /** FUZZ_SEED=<n> npm test -- test/fuzz explores other argument sets; CI runs the fixed seed, which the reach floor is for */
 const SEED = Number(process.env.FUZZ_SEED) || 20261130;
 const FIXED_SEED = SEED === 20261130;
@@ -817,7 +842,16 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
       let ok = 0;
       const mark = emu.requests().length;
       const partiesAtStart = emu.rows('activityparty').length;
-      const linesAtStart = new Set(emu.rows('opportunityproduct').map((l) => l.opportunityproductid));
+      // each line there before the tool ran, with its deal
+      const linesAtStart = new Map(
+        emu.rows('opportunityproduct').map((l) => [l.opportunityproductid, (l.opportunityid as { id: string }).id]),
+      );
+      const openAtStart = new Set(
+        emu
+          .rows('opportunity')
+          .filter((o) => o.statecode === 0)
+          .map((o) => o.opportunityid),
+      );
       await fc.assert(
         fc.asyncProperty(ARGS[tool]!, async (args) => {
           const r = (await h.client.callTool({ name: tool, arguments: args as Record<string, unknown> })) as any;
@@ -872,6 +906,18 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
             ),
         );
       expect(writes).toEqual([]);
+      // deletes only of products on deals (the one table the built-in policy deletes from), one record each
+      const deleted = emu
+        .requests()
+        .filter((r) => r.service === 'webapi' && r.method === 'DELETE' && !r.url.endsWith('/$ref'))
+        .filter((r) => !/^\/api\/data\/v9\.2\/opportunityproducts\([0-9a-f-]{36}\)$/.test(r.url));
+      expect(deleted).toEqual([]);
+      // and delete_record alone removed any, none of them on a deal won or lost: what was sold stays
+      const linesNow = new Set(emu.rows('opportunityproduct').map((l) => l.opportunityproductid));
+      const gone = [...linesAtStart].filter(([id]) => !linesNow.has(id));
+      if (tool === 'delete_record') expect(gone.length).toBeGreaterThan(0);
+      else expect(gone).toEqual([]);
+      expect(gone.filter(([, deal]) => !openAtStart.has(deal))).toEqual([]);
       // links only through the one relationship the built-in policy lets the model write
       const links = emu
         .requests()

@@ -42,7 +42,7 @@ describe('Streamable HTTP: API keys, sessions, limits', () => {
   it('an SDK client with a valid key lists and calls tools over a session', async () => {
     const c = await h.connect(KEY);
     const tools = await c.listTools();
-    expect(tools.tools).toHaveLength(11);
+    expect(tools.tools).toHaveLength(12);
     const r = (await c.callTool({ name: 'query_entities', arguments: { entity: 'account', top: 2 } })) as any;
     expect(r.structuredContent.records).toHaveLength(2);
     expect(h.http.sessions()).toBeGreaterThanOrEqual(1);
@@ -94,7 +94,7 @@ describe('Streamable HTTP: API keys, sessions, limits', () => {
     expect(h.logs.join('')).not.toContain(READ_KEY);
     // the full key's sessions still write, and each keeps to its own sessions
     const full = await h.connect(KEY);
-    expect((await full.listTools()).tools).toHaveLength(11);
+    expect((await full.listTools()).tools).toHaveLength(12);
   });
 
   it('DNS-rebinding protection: a foreign Host or Origin gets 403', async () => {
@@ -220,7 +220,7 @@ describe('Streamable HTTP: rate limit, stateless mode, shutdown', () => {
     const c = await h.connect(KEY);
     const r = (await c.callTool({ name: 'describe_entity', arguments: {} })) as any;
     expect(r.structuredContent.entities.length).toBeGreaterThan(3);
-    expect((await c.listTools()).tools).toHaveLength(11);
+    expect((await c.listTools()).tools).toHaveLength(12);
     expect(h.http.sessions()).toBe(0);
     // each request's server has the reach of that request's key
     const ro = await h.connect(READ_KEY);
@@ -489,7 +489,7 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
     const appToken = (await cca.acquireTokenByClientCredential({ scopes: [`${emu.api.audience}/.default`] }))!
       .accessToken;
     const c = await h.connect(appToken);
-    expect((await c.listTools()).tools.length).toBe(11);
+    expect((await c.listTools()).tools.length).toBe(12);
     // a token with neither the required scope nor the read one
     const weak = await emu.mintToken({
       aud: emu.api.audience,

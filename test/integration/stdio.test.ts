@@ -99,7 +99,7 @@ describe('stdio: the built binary', () => {
     const client = new Client({ name: 'stdio-test', version: '1.0.0' });
     await client.connect(transport);
     const tools = await client.listTools();
-    expect(tools.tools.length).toBe(11);
+    expect(tools.tools.length).toBe(12);
     const r = (await client.callTool({ name: 'describe_entity', arguments: { entity: 'lead' } })) as any;
     expect(r.structuredContent.entity.name).toBe('lead');
     const pid = transport.pid!;

@@ -15,9 +15,11 @@ type Case = {
   tool: string;
   /** the test's name, where one tool has two cases */
   name?: string;
-  method: 'GET' | 'PATCH' | 'POST';
+  method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
   args: (tag: string, emu: EmulatorHandle) => Record<string, unknown>;
   count?: (emu: EmulatorHandle, tag: string) => number;
+  /** the call removes what count counts: done is 0 left, not 1 made */
+  removes?: true;
 };
 
 /** resolve_case's case in each emulator (each fault has one of its own), opened before the tools run */
@@ -31,6 +33,11 @@ const leadToQualify = (emu: EmulatorHandle) =>
 /** the open opportunity update_record wins in each emulator */
 const dealToWin = (emu: EmulatorHandle) =>
   String(emu.rows('opportunity').find((o) => o.name === 'Resilience: a deal to win')!.opportunityid);
+/** the product delete_record removes from a deal in each emulator, added before the tools run */
+const LINE_TO_REMOVE = 'Resilience: a product to remove';
+const linesToRemove = (emu: EmulatorHandle) =>
+  emu.rows('opportunityproduct').filter((l) => l.productdescription === LINE_TO_REMOVE);
+const removing = new WeakMap<EmulatorHandle, string>();
 
 const TOOLS: Case[] = [
   { tool: 'describe_entity', method: 'GET', args: () => ({ entity: 'account' }) },
@@ -118,6 +125,14 @@ const TOOLS: Case[] = [
       values: { opportunityid: RIVAL_DEAL, productdescription: tag, priceperunit: 100, quantity: 2 },
     }),
     count: (emu, tag) => emu.rows('opportunityproduct').filter((l) => l.productdescription === tag).length,
+  },
+  {
+    // a product taken off a deal: a DELETE, which a retry after a lost answer meets as done (404)
+    tool: 'delete_record',
+    method: 'DELETE',
+    args: (_t, emu) => ({ entity: 'opportunityproduct', id: removing.get(emu)! }),
+    count: (emu) => linesToRemove(emu).length,
+    removes: true,
   },
   {
     tool: 'create_lead',
@@ -290,7 +305,16 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       estimatedvalue: 5000,
     });
     // and one to link a competitor to
-    await warm.deps.client.create('opportunity', { name: RIVAL_DEAL, estimatedvalue: 5000 });
+    const rival = await warm.deps.client.create('opportunity', { name: RIVAL_DEAL, estimatedvalue: 5000 });
+    // and a product on it for delete_record to remove
+    const line = await warm.deps.client.create('opportunityproduct', {
+      opportunityid: { entity: 'opportunity', id: rival.id },
+      productdescription: LINE_TO_REMOVE,
+      isproductoverridden: true,
+      priceperunit: 100,
+      quantity: 1,
+    });
+    removing.set(emu, line.id);
   });
   afterAll(async () => {
     await warm.close();
@@ -310,7 +334,13 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
     if (t.count) {
       const n = t.count(emu, tag);
       if (r.isError) expect(n).toBeLessThanOrEqual(1);
-      else expect(n).toBe(1);
+      else expect(n).toBe(t.removes ? 0 : 1);
+    }
+    // a removal asked again (a model retrying after an error, or unsure it was done) is done, once
+    if (t.removes) {
+      const again = await h.call(t.tool, t.args(tag, emu));
+      expect(again.isError, textOf(again)).toBeFalsy();
+      expect(t.count!(emu, tag)).toBe(0);
     }
     // the same call again (a model retrying after an error) must not create a second record
     // (the POSTs: resolving a case, winning an opportunity)

@@ -164,7 +164,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(none.isError).toBe(true);
     expect(textOf(none)).toBe(
       "Error (bad_input): There is no tool 'create_contact'.\n" +
-        "How to fix: Use one of this server's tools: describe_entity, query_entities, aggregate_records, get_record, pipeline_summary, create_lead, create_case, resolve_case, update_record, create_record, add_note.",
+        "How to fix: Use one of this server's tools: describe_entity, query_entities, aggregate_records, get_record, pipeline_summary, create_lead, create_case, resolve_case, update_record, create_record, add_note, delete_record.",
     );
     expect(apiRequests(emu, 0).filter((q) => q.method !== 'GET')).toEqual([]);
     // what the client sent is echoed through the same scrubber as every answer

@@ -337,7 +337,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(rw).toContain("A record's history is in its activities");
     expect(rw).toContain('who was on a call, an email or a meeting is in its <table>_activity_parties');
     expect(rw).toContain(
-      "A deal's products are its product_opportunities (opportunityproduct: product, quantity, price, amount); create_record adds one.",
+      "A deal's products are its product_opportunities (opportunityproduct: product, quantity, price, amount); create_record adds one, delete_record removes one.",
     );
     // rows leave empty columns out: a missing column is no value, not one kept back
     expect(rw).toContain('A column without a value is left out of a row.');

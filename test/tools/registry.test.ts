@@ -32,6 +32,7 @@ describe('tool registry', () => {
         'create_case',
         'create_lead',
         'create_record',
+        'delete_record',
         'describe_entity',
         'get_record',
         'pipeline_summary',
@@ -178,6 +179,13 @@ describe('tool registry', () => {
     const account = emu.rows('account')[0]!;
     // an open one: a won or lost deal is read-only in Dynamics until it is reopened
     const opportunity = emu.rows('opportunity').find((o) => o.statecode === 0)!;
+    // a product on it for delete_record to remove (a won or lost deal's products are not removed)
+    const line = await h.deps.client.create('opportunityproduct', {
+      opportunityid: { entity: 'opportunity', id: String(opportunity.opportunityid) },
+      productdescription: 'Schema check',
+      isproductoverridden: true,
+      priceperunit: 10,
+    });
     const calls: Record<string, Record<string, unknown>> = {
       describe_entity: { entity: 'account' },
       query_entities: {
@@ -198,6 +206,7 @@ describe('tool registry', () => {
       update_record: { entity: 'opportunity', id: String(opportunity.opportunityid), values: { closeprobability: 30 } },
       add_note: { entity: 'account', id: String(account.accountid), text: 'Schema check' },
       create_record: { entity: 'account', values: { name: 'Schema check Ltd' } },
+      delete_record: { entity: 'opportunityproduct', id: line.id },
       // the case create_case opened just before (tools run in the listed order)
       get resolve_case() {
         const open = emu.rows('incident').find((c) => c.title === 'Schema' && c.statecode === 0)!;

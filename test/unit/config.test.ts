@@ -135,7 +135,7 @@ describe('policy file', () => {
     expect(() =>
       Policy.load(file({ entities: { account: { read: ['name'], write: ['name'], confirmwrites: true } } })),
     ).toThrow(
-      /entities\.account: an entity entry has no "confirmwrites"; it takes "read", "write", "expand", "create", "confirmWrites", "sensitive"/,
+      /entities\.account: an entity entry has no "confirmwrites"; it takes "read", "write", "expand", "create", "delete", "confirmWrites", "sensitive"/,
     );
     const ok = Policy.load(file({ entities: { account: { read: ['name'], write: ['name'], confirmWrites: true } } }));
     expect(ok.confirmWrites('account')).toBe(true);

@@ -37,6 +37,7 @@ describe('the client of a read-only session', () => {
       closeRecord: () => ro.closeRecord('CloseIncident', lead, { subject: 'x' }, 5),
       qualifyLead: () => ro.qualifyLead(lead, { account: true, contact: true, opportunity: true }, 3),
       update: () => ro.update('lead', lead, { subject: 'changed' }),
+      delete: () => ro.delete('opportunityproduct', String(emu.rows('opportunityproduct')[0]!.opportunityproductid)),
       link: () =>
         ro.link(
           'opportunity',

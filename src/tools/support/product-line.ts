@@ -58,7 +58,11 @@ export async function lineAsMeant(
  * A won or lost deal's products are its record of what was sold (Dynamics' form locks them with the deal): a
  * line is added to an open one only, checked where the policy lets the deal's state be read.
  */
-async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined, change = 'add'): Promise<void> {
+async function refuseClosedDeal(
+  ctx: ToolContext,
+  deal: string | undefined,
+  change: 'add' | 'change' | 'remove' = 'add',
+): Promise<void> {
   if (!deal || !ctx.policy.canRead('opportunity', 'statecode')) return;
   const named = ctx.policy.canRead('opportunity', 'name');
   const { row } = await ctx.client.get('opportunity', deal, {
@@ -69,7 +73,7 @@ async function refuseClosedDeal(ctx: ToolContext, deal: string | undefined, chan
   const state = String(row[`statecode${FORMATTED}`] ?? row.statecode);
   const which = typeof row.name === 'string' ? `"${row.name}" (${deal})` : deal;
   throw badInput(
-    `The opportunity ${which} is ${state}: its products are what was sold, and are not ${change === 'add' ? 'added to' : 'changed'}.`,
+    `The opportunity ${which} is ${state}: its products are what was sold, and are not ${{ add: 'added to', change: 'changed', remove: 'removed' }[change]}.`,
     `Do it only if the user wants the deal reopened: update_record the opportunity with {"statecode": "Open"} first, then ${change} the product.`,
   );
 }
@@ -91,6 +95,10 @@ export async function refuseChangeOnClosedDeal(
   const deal = row[`_${LINE.parent}_value`];
   if (typeof deal === 'string') await refuseClosedDeal(ctx, deal, 'change');
 }
+
+/** A removal of a deal's product (its deal's id, as the line was read): refused where the deal is won or lost. */
+export const refuseRemovalFromClosedDeal = (ctx: ToolContext, deal: unknown) =>
+  typeof deal === 'string' ? refuseClosedDeal(ctx, deal, 'remove') : Promise.resolve();
 
 /** A product's Default Unit, where the policy lets it be read */
 async function defaultUnit(ctx: ToolContext, product: string): Promise<{ id: string; name?: string } | undefined> {
@@ -114,27 +122,29 @@ export async function lineText(ctx: ToolContext, id: string): Promise<string> {
     select: [...columns, ...(readable(LINE.table, LINE.parent) ? [LINE.parent] : [])],
     signal: ctx.signal,
   });
-  const money = (v: unknown) =>
-    typeof v === 'number' ? v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '?';
   const sum =
     typeof line.quantity === 'number' && 'priceperunit' in line
       ? `${line.quantity} × ${money(line.priceperunit)} = ${money(line.baseamount)}, `
       : '';
-  const deal = line[`_${LINE.parent}_value`];
-  let revenue = '';
-  if (
-    typeof deal === 'string' &&
-    readable('opportunity', 'isrevenuesystemcalculated') &&
-    readable('opportunity', 'estimatedvalue')
-  ) {
-    const { row: o } = await ctx.client.get('opportunity', deal, {
-      select: ['isrevenuesystemcalculated', 'estimatedvalue'],
-      signal: ctx.signal,
-    });
-    revenue =
-      o.isrevenuesystemcalculated === true
-        ? ` The deal's Est. Revenue is its products' total (System Calculated): now ${money(o.estimatedvalue)}.`
-        : ` The deal's Est. Revenue is typed in (User Provided) and stays ${money(o.estimatedvalue)}; update estimatedvalue if it should change.`;
-  }
+  const revenue = await dealRevenueText(ctx, line[`_${LINE.parent}_value`]);
   return ` Priced by Dynamics: ${sum}extended amount ${money(line.extendedamount)}.${revenue}`;
+}
+
+const money = (v: unknown) =>
+  typeof v === 'number' ? v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '?';
+
+/**
+ * A deal's Est. Revenue after one of its products changed: the products' total where its revenue is System
+ * Calculated, else the value typed in, which the change did not touch. Empty where the policy hides either.
+ */
+export async function dealRevenueText(ctx: ToolContext, deal: unknown): Promise<string> {
+  const readable = (column: string) => ctx.policy.canRead('opportunity', column);
+  if (typeof deal !== 'string' || !readable('isrevenuesystemcalculated') || !readable('estimatedvalue')) return '';
+  const { row: o } = await ctx.client.get('opportunity', deal, {
+    select: ['isrevenuesystemcalculated', 'estimatedvalue'],
+    signal: ctx.signal,
+  });
+  return o.isrevenuesystemcalculated === true
+    ? ` The deal's Est. Revenue is its products' total (System Calculated): now ${money(o.estimatedvalue)}.`
+    : ` The deal's Est. Revenue is typed in (User Provided) and stays ${money(o.estimatedvalue)}; update estimatedvalue if it should change.`;
 }

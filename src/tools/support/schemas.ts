@@ -59,6 +59,30 @@ export const idParam = listedAs(
 );
 
 /**
+ * Dataverse's etags are W/"<version number>"; a model often passes the number alone, or drops the W/. Sent as
+ * written, If-Match would never match and the write would be refused as "changed since" when it was not.
+ */
+function etagAsMeant(v: unknown): unknown {
+  const t = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : typeof v === 'string' ? v.trim() : v;
+  if (typeof t !== 'string') return t;
+  const digits = /^"?(\d+)"?$/.exec(t)?.[1];
+  return digits ? `W/"${digits}"` : t;
+}
+
+/**
+ * The version get_record returned, for a write to be refused where the record changed since (If-Match): checked,
+ * not listed as a pattern, and not described: the tools' descriptions say to pass get_record's etag, and a wrong
+ * one is refused with its form (tools/list stays under 20 KB).
+ */
+export const etagParam = z.preprocess(
+  etagAsMeant,
+  z
+    .string()
+    .max(100)
+    .refine((t) => /^(W\/)?"[^"\s]*"$/.test(t), 'etag is the @odata.etag get_record returns, e.g. W/"1000123".'),
+);
+
+/**
  * A lookup copied from a result as the id ({id, name, entity}: a case's customer, a task's Regarding) names its
  * table too: without entity, that is the table (get_record would otherwise look for it among all of them;
  * update_record and add_note would refuse the call for want of one).
