@@ -61,7 +61,9 @@ export async function writePrivilegeChecks(
     for (const entity of policy.entities()) {
       const writable = new Set(policy.rule(entity)?.write ?? []);
       const schema = schemaOf.get(entity);
-      if (!writable.size || !schema) continue; // a table the environment lacks is reported by the read check
+      // delete_record deletes records of the tables the policy says "delete" of: Delete (DeleteRequest's privilege)
+      const deletes = policy.canDelete(entity);
+      if ((!writable.size && !deletes) || !schema) continue; // a table the environment lacks: the read check says
       // qualifying a lead (where lead's statecode is writable) makes accounts, contacts and opportunities
       const madeByQualifying = QUALIFYING_MAKES.includes(entity) && policy.canWrite('lead', 'statecode');
       // create_record makes records of the tables the policy says "create" of
@@ -69,7 +71,11 @@ export async function writePrivilegeChecks(
         (t): t is string => !!t,
       );
       const createdBy = creators.length ? creators : madeByQualifying ? ['update_record'] : [];
-      const needed = [...(createdBy.length ? [`prvCreate${schema}`] : []), `prvWrite${schema}`];
+      const needed = [
+        ...(createdBy.length ? [`prvCreate${schema}`] : []),
+        ...(writable.size ? [`prvWrite${schema}`] : []),
+        ...(deletes ? [`prvDelete${schema}`] : []),
+      ];
       const lookups = await answer<{ value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] }>(
         `/EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets`,
       );
@@ -105,9 +111,15 @@ export async function writePrivilegeChecks(
       const unique = [...new Set(needed)];
       const held = await Promise.all(unique.map(holds));
       const missing = unique.filter((_, i) => !held[i]);
+      // the tools each missing privilege stops: Delete stops delete_record alone, the rest the tools that write
+      const writers = [...new Set([...createdBy, ...(writable.size ? ['update_record'] : [])])];
+      const tools = [
+        ...(missing.some((p) => !p.startsWith('prvDelete')) ? writers : []),
+        ...(missing.some((p) => p.startsWith('prvDelete')) ? ['delete_record'] : []),
+      ];
       const uses =
-        [...new Set([...createdBy, 'update_record'])].join(' and ') +
-        (madeByQualifying ? ' (its updates, and qualifying leads)' : '');
+        (tools.length > 2 ? `${tools.slice(0, -1).join(', ')} and ${tools.at(-1)}` : tools.join(' and ')) +
+        (madeByQualifying && tools.includes('update_record') ? ' (its updates, and qualifying leads)' : '');
       checks.push(
         missing.length
           ? {

@@ -240,6 +240,20 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // delete_record deletes where the policy says "delete" (the built-in policy: a deal's products), which Dynamics
+  // refuses without the table's Delete privilege
+  it("names the Delete privilege where the policy lets a table's records be deleted", async () => {
+    emu.configure(roleWithout({ opportunityproduct: ['delete'] }));
+    try {
+      const bad = await failing({});
+      expect(bad.map((c) => [c.name, c.detail])).toEqual([
+        ['Write opportunityproduct', 'Missing prvDeleteOpportunityProduct: delete_record will be refused by Dynamics.'],
+      ]);
+    } finally {
+      await emu.reset();
+    }
+  });
+
   // the duplicate rules are read for the server's own answer to a refused create: without them the tools work,
   // so their absence is said (a warning), not a failure
   it('a role that cannot read the duplicate detection rules is warned of what that costs, not failed', async () => {
