@@ -185,6 +185,19 @@ describe('delete_record: a product removed from a deal, and only where the polic
     expect(ok.structuredContent.deleted, textOf(ok)).toBe(true);
   });
 
+  it("a product named as every deal names it is refused with each line's deal beside it, and nothing is deleted", async () => {
+    const travel = lines().filter((l) => l.productdescription === 'Travel and expenses');
+    expect(travel.length).toBeGreaterThan(1);
+    const since = emu.requests().length;
+    const r = await h.call('delete_record', { entity: 'opportunityproduct', id: 'Travel and expenses' });
+    expect(r.isError).toBe(true);
+    for (const l of travel.slice(0, 3))
+      expect(textOf(r)).toContain(
+        `Travel and expenses (opportunityproduct, on ${deal(idOf(l.opportunityid)).name}) — ${l.opportunityproductid}`,
+      );
+    expect(deletes(since)).toEqual([]);
+  });
+
   it('describe_entity says which tables delete_record deletes from', async () => {
     const r = await h.call('describe_entity', {});
     const tables = r.structuredContent.entities as Row[];

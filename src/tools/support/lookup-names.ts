@@ -41,8 +41,14 @@ const LISTED = 5;
  * time, as tasks share subjects such as "Follow-up call").
  */
 const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber', 'scheduledend'];
-/** An activity's Regarding: what it is about, named beside it in that list */
-const REGARDING = 'regardingobjectid';
+/**
+ * What a record is about, named beside it in that list: an activity's Regarding (tasks called "Send pricing" are
+ * told apart by their deals), a deal's product by its deal (every deal's travel line is "Travel and expenses").
+ */
+const ABOUT: readonly { column: string; word: string }[] = [
+  { column: 'regardingobjectid', word: 'about' },
+  { column: 'opportunityid', word: 'on' },
+];
 
 /**
  * The user a text names: an id, "me" when the call reaches Dataverse as the signed-in user (hosted,
@@ -138,7 +144,7 @@ export async function recordNamed(
     .slice(0, LISTED)
     .map(
       (r) =>
-        `${r.name} (${[r.entity, r.telling, r.about ? `about ${r.about}` : undefined, statesDiffer(r.entity) ? r.state : undefined].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
+        `${r.name} (${[r.entity, r.telling, r.about ? `${r.about.word} ${r.about.name}` : undefined, statesDiffer(r.entity) ? r.state : undefined].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
     )
     .join('; ');
   // past those listed, the query that lists them all, in the first table with more of them than were shown
@@ -205,12 +211,17 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
   const answers = await askEach(readable, async ({ model, column }) => {
     const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
     const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
-    // and what an activity is about: tasks called "Send pricing" are told apart by their deals
-    const about = model.columns.has(REGARDING) && ctx.policy.canRead(model.logicalName, REGARDING);
+    // and what it is about: an activity's record, a product's deal
+    const about = ABOUT.find((a) => model.columns.has(a.column) && ctx.policy.canRead(model.logicalName, a.column));
     const page = await ctx.client.query(
       {
         entity: model.logicalName,
-        select: [column, ...(telling ? [telling] : []), ...(state ? ['statecode'] : []), ...(about ? [REGARDING] : [])],
+        select: [
+          column,
+          ...(telling ? [telling] : []),
+          ...(state ? ['statecode'] : []),
+          ...(about ? [about.column] : []),
+        ],
         where: { column, op: 'eq', value: name },
         top: LISTED + 1,
       },
@@ -222,12 +233,14 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       name: String(r[column]),
       telling: telling ? r[telling] : undefined,
       state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
-      about: about ? r[`_${REGARDING}_value${FORMATTED}`] : undefined,
+      about: about ? aboutName(about.word, r[`_${about.column}_value${FORMATTED}`]) : undefined,
     }));
   });
   const asked = readable.filter((_, i) => answers[i] !== undefined);
   return { asked, found: answers.flatMap((a) => a ?? []) };
 }
+
+const aboutName = (word: string, name: unknown) => (typeof name === 'string' && name ? { word, name } : undefined);
 
 /** The columns that hold the address people write to: an account's, contact's or lead's, and a user's. */
 const EMAIL_COLUMNS = ['emailaddress1', 'internalemailaddress'];
