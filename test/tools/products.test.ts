@@ -145,6 +145,7 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
   const rows = (table: string) => emu.rows(table) as Row[];
   const linesOf = (deal: string) => rows('opportunityproduct').filter((l) => l.opportunityid?.id === deal);
   const product = (name: string) => rows('product').find((p) => p.name === name)!;
+  const idOf = (v: unknown) => (v as { id: string } | null)?.id;
   /** an open deal in US dollars with no lines yet, made for the test */
   const newDeal = async (name: string) => {
     const made = await h.call('create_record', {
@@ -257,6 +258,49 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
         .slice(since)
         .filter((q) => q.service === 'webapi' && q.method !== 'GET'),
     ).toEqual([]);
+  });
+
+  // Dynamics' product lookup on a deal lists published products: a retired one is one the organisation stopped
+  // selling (the product lifecycle: "when your organization decides to stop selling a certain product, you retire it")
+  it('a retired product is not put on a deal, by create or by update; a write-in of it is', async () => {
+    const deal = await newDeal('Products: a deal offered a retired licence');
+    const retired = product('On-premises CRM licence (legacy)');
+    expect(retired.statecode).toBe(1);
+    const since = emu.requests().length;
+    const r = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'LIC-ONPREM-OLD', quantity: 3 },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe(
+      `Error (bad_input): The product "On-premises CRM licence (legacy)" (${retired.productid}) is retired: the organisation no longer sells it, so it is not put on a deal.\n` +
+        'How to fix: Ask the user which product they mean: query_entities on product where {"statecode": "Active"} lists those for sale. To sell it anyway, add it as a write-in (productdescription and priceperunit, without productid).',
+    );
+    const line = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'Analytics licence', quantity: 3 },
+    });
+    expect(line.isError, textOf(line)).toBeFalsy();
+    const moved = await h.call('update_record', {
+      entity: 'opportunityproduct',
+      id: line.structuredContent.id,
+      values: { productid: retired.productid },
+    });
+    expect(moved.isError).toBe(true);
+    expect(textOf(moved)).toContain('is retired: the organisation no longer sells it');
+    expect(
+      idOf(rows('opportunityproduct').find((l) => l.opportunityproductid === line.structuredContent.id)!.productid),
+    ).toBe(product('Analytics licence').productid);
+    const writeIn = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productdescription: 'On-premises CRM licence (legacy)', priceperunit: 480 },
+    });
+    expect(writeIn.isError, textOf(writeIn)).toBeFalsy();
+    const written = emu
+      .requests()
+      .slice(since)
+      .filter((q) => q.service === 'webapi' && q.method === 'PATCH' && q.url.includes('opportunityproducts'));
+    expect(written).toHaveLength(2);
   });
 
   it('a deal whose revenue is System Calculated is worth its products: each line added or changed moves it', async () => {

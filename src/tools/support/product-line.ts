@@ -45,8 +45,8 @@ export async function lineAsMeant(
   const writeIn = given(LINE.writeIn)?.[1];
   const priced = given('priceperunit')?.[1];
   if (product) {
+    const { unit } = await sellable(ctx, product);
     set('isproductoverridden', false);
-    const unit = await defaultUnit(ctx, product);
     if (unit) set('uomid', { entity: 'uom', id: unit.id }, `unit: ${unit.name ?? unit.id}, the product's default`);
   } else if (typeof writeIn === 'string' && writeIn.trim()) set('isproductoverridden', true);
   if (priced !== undefined && priced !== null) set('ispriceoverridden', true);
@@ -90,6 +90,8 @@ export async function refuseChangeOnClosedDeal(
 ): Promise<void> {
   const moved = givenId(Object.entries(values).find(([k]) => columnSetBy(model, k) === LINE.parent)?.[1]);
   if (moved) await refuseClosedDeal(ctx, moved, 'change');
+  const product = givenId(Object.entries(values).find(([k]) => columnSetBy(model, k) === LINE.product)?.[1]);
+  if (product) await sellable(ctx, product);
   if (!ctx.policy.canRead(LINE.table, LINE.parent)) return;
   const { row } = await ctx.client.get(LINE.table, lineId, { select: [LINE.parent], signal: ctx.signal });
   const deal = row[`_${LINE.parent}_value`];
@@ -100,13 +102,33 @@ export async function refuseChangeOnClosedDeal(
 export const refuseRemovalFromClosedDeal = (ctx: ToolContext, deal: unknown) =>
   typeof deal === 'string' ? refuseClosedDeal(ctx, deal, 'remove') : Promise.resolve();
 
-/** A product's Default Unit, where the policy lets it be read */
-async function defaultUnit(ctx: ToolContext, product: string): Promise<{ id: string; name?: string } | undefined> {
-  if (!ctx.policy.canRead('product', 'defaultuomid') || !ctx.policy.canRead('product', 'productid')) return undefined;
-  const { row } = await ctx.client.get('product', product, { select: ['defaultuomid'], signal: ctx.signal });
+/** Product statecode: Retired (no longer sold) and Draft (not yet published) are not offered to sellers */
+const UNSOLD: Readonly<Record<number, string>> = {
+  1: 'retired: the organisation no longer sells it',
+  2: 'a draft, not yet published for sale',
+};
+
+/**
+ * A product as a line takes it, in one read of what the policy lets be read: its Default Unit (the form fills
+ * Unit from the product), and whether it is for sale at all. Dynamics' product lookup on a deal lists published
+ * products only (a Draft one cannot be looked up; a Retired one is one the organisation stopped selling; one Under
+ * Revision still sells its published version), so a seller never adds the others: refused, with the ways on.
+ */
+async function sellable(ctx: ToolContext, product: string): Promise<{ unit?: { id: string; name?: string } }> {
+  const columns = ['statecode', 'name', 'defaultuomid'].filter((c) => ctx.policy.canRead('product', c));
+  if (!columns.includes('statecode') && !columns.includes('defaultuomid')) return {};
+  const { row } = await ctx.client.get('product', product, { select: columns, signal: ctx.signal });
+  const why = typeof row.statecode === 'number' ? UNSOLD[row.statecode] : undefined;
+  if (why) {
+    const which = typeof row.name === 'string' ? `"${row.name}" (${product})` : product;
+    throw badInput(
+      `The product ${which} is ${why}, so it is not put on a deal.`,
+      'Ask the user which product they mean: query_entities on product where {"statecode": "Active"} lists those for sale. To sell it anyway, add it as a write-in (productdescription and priceperunit, without productid).',
+    );
+  }
   const id = row._defaultuomid_value;
   const name = row[`_defaultuomid_value${FORMATTED}`];
-  return typeof id === 'string' ? { id, name: typeof name === 'string' ? name : undefined } : undefined;
+  return typeof id === 'string' ? { unit: { id, name: typeof name === 'string' ? name : undefined } } : {};
 }
 
 /**
