@@ -206,6 +206,19 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
 
   it('a product not in the catalogue is a write-in at the price given, one of it where no quantity is said', async () => {
     const deal = await newDeal('Products: a custom report pack');
+    // named as a catalogue product, it is not found: the refusal says how a write-in is added
+    const named = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'Custom report pack', priceperunit: 4000 },
+    });
+    expect(named.isError).toBe(true);
+    expect(textOf(named)).toContain(
+      "'Custom report pack' is neither a product id (GUID) nor the name of a product.\nHow to fix: Find it with query_entities on product",
+    );
+    expect(textOf(named)).toMatch(
+      /If it is not in the catalogue, add it as a write-in instead: productdescription \(its name\) and priceperunit, without productid\.$/,
+    );
+    expect(linesOf(deal)).toEqual([]);
     const r = await h.call('create_record', {
       entity: 'opportunityproduct',
       values: { opportunityid: deal, productdescription: 'Custom report pack', priceperunit: 4000 },

@@ -341,7 +341,7 @@ export async function lookupsByName(
       if (found !== undefined) out[key] = found;
     } catch (err) {
       if (!isValueFault(err)) throw err;
-      faults.push(err);
+      faults.push(orElse(ctx, model, key, err));
       failed.add(key);
     }
   }
@@ -356,6 +356,23 @@ export async function lookupsByName(
     (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
   );
   throw allFaults(model, [...faults, ...more]);
+}
+
+/**
+ * A name no record has, where the table takes the thing named another way: a product not in the catalogue goes
+ * on a deal as a write-in (its name and price typed in), as Dynamics' Add Product form offers beside the lookup.
+ */
+const OR_ELSE: Readonly<Record<string, { writes: string; hint: string }>> = {
+  'opportunityproduct.productid': {
+    writes: 'productdescription',
+    hint: 'If it is not in the catalogue, add it as a write-in instead: productdescription (its name) and priceperunit, without productid.',
+  },
+};
+
+function orElse(ctx: ToolContext, model: EntityModel, key: string, err: DynamicsMcpError): DynamicsMcpError {
+  const other = OR_ELSE[`${model.logicalName}.${writtenColumn(model, key)?.logicalName}`];
+  if (!(err instanceof NoSuchName) || !other || !ctx.policy.canWrite(model.logicalName, other.writes)) return err;
+  return new NoSuchName(err.message, `${err.hint} ${other.hint}`, err.looked);
 }
 
 /** One value of a write with the records its names give, or undefined where it is not a lookup to look up. */
