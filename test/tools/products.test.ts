@@ -204,6 +204,19 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
     expect(textOf(more)).toContain('Priced by Dynamics: 25 × 65.00 = 1,625.00, extended amount 1,500.00.');
   });
 
+  it('a product by its Product ID is named back with its name, so a mistyped number shows', async () => {
+    const deal = await newDeal('Products: trackers for a fleet');
+    const r = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'HW-TRK-100', quantity: 40 },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain('Existing Product: Telematics tracker, HW-TRK-100 (product).');
+    expect(linesOf(deal)).toEqual([
+      expect.objectContaining({ productid: expect.objectContaining({ id: product('Telematics tracker').productid }) }),
+    ]);
+  });
+
   it('a product not in the catalogue is a write-in at the price given, one of it where no quantity is said', async () => {
     const deal = await newDeal('Products: a custom report pack');
     // named as a catalogue product, it is not found: the refusal says how a write-in is added

@@ -712,7 +712,8 @@ describe('get_record without a table: the record found in any table', () => {
       values: { subject: 'Call back about the invoice', regardingobjectid: number },
     });
     expect(task.isError, textOf(task)).toBeFalsy();
-    expect(textOf(task)).toContain(`Regarding: ${number} (incident)`);
+    // the case as Dynamics shows it, with the number it was given by: a wrong number shows at once
+    expect(textOf(task)).toContain(`Regarding: ${kase.title}, ${number} (incident)`);
     expect(emu.rows('task').find((t) => t.activityid === task.structuredContent.id)!.regardingobjectid).toMatchObject({
       id: kase.incidentid,
       entity: 'incident',

@@ -45,6 +45,16 @@ export async function numbered(
   number: { column: string; noun: string },
   given: string,
 ): Promise<string | undefined> {
+  return (await numberedRow(ctx, logical, number, given))?.id;
+}
+
+/** As numbered: the record, with its whole number and, where the policy lets it be read, its name. */
+async function numberedRow(
+  ctx: ToolContext,
+  logical: string,
+  number: { column: string; noun: string },
+  given: string,
+): Promise<{ id: string; number: string; name?: string } | undefined> {
   if (!ctx.policy.canRead(logical, number.column) || !ctx.policy.canRead(logical, `${logical}id`))
     throw badInput(
       `'${given}' is not a record id, and this server's policy does not let it read ${logical}.${number.column} to find the ${number.noun} by its number.`,
@@ -52,10 +62,12 @@ export async function numbered(
     );
   // "CAS-01001" is how people quote CAS-01001-XTBAQ9 when the random part is not said: the number is the
   // sequence, so a number that is the start of one (up to a dash) is that one, as long as only one begins so
+  const primary = (await ctx.client.metadata.entity(logical)).primaryNameAttribute;
+  const named = !!primary && primary !== number.column && ctx.policy.canRead(logical, primary);
   const page = await ctx.client.query(
     {
       entity: logical,
-      select: [number.column],
+      select: [number.column, ...(named ? [primary] : [])],
       where: {
         or: [
           { column: number.column, op: 'eq', value: given },
@@ -70,10 +82,11 @@ export async function numbered(
   const rows = page.rows.map((r) => ({
     id: String(r[`${logical}id`]).toLowerCase(),
     number: String(r[number.column] ?? ''),
+    name: named && typeof r[primary] === 'string' ? (r[primary] as string) : undefined,
   }));
   const exact = rows.filter((r) => r.number.toLowerCase() === given.toLowerCase());
   const found = exact.length ? exact : rows;
-  if (found.length === 1) return found[0]!.id;
+  if (found.length === 1) return found[0];
   if (!found.length) return undefined;
   if (exact.length)
     throw badInput(
@@ -101,8 +114,9 @@ export async function numberedIn(
   given: string,
 ): Promise<{ entity: string; id: string; name: string } | undefined> {
   for (const table of numberTables(ctx, targets, given)) {
-    const id = await numbered(ctx, table, NUMBER_COLUMN[table]!, given);
-    if (id) return { entity: table, id, name: given };
+    const row = await numberedRow(ctx, table, NUMBER_COLUMN[table]!, given);
+    // named as Dynamics shows it, with the number it was given by ("Telematics tracker, HW-TRK-100")
+    if (row) return { entity: table, id: row.id, name: row.name ? `${row.name}, ${row.number}` : row.number };
   }
   return undefined;
 }
