@@ -143,7 +143,7 @@ export const updateRecord = defineTool({
     // a state named as the status reason ({"statuscode": "Resolved"}) is that state
     const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
     notPointingAtItself(model, id, values);
-    // a won or lost deal's products are what was sold: not changed, as they are not added to
+    // a won or lost deal's products are the record of what was won or lost: not changed, as not added to
     if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, model, id, values);
     const closing = closingAsked(model, values);
     if (links.length && (closing || qualifyingAsked(model, values)))

@@ -136,7 +136,9 @@ describe('delete_record: a product removed from a deal, and only where the polic
     const since = emu.requests().length;
     const r = await h.call('delete_record', { entity: 'opportunityproduct', id: line.opportunityproductid });
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/is (Won|Lost): its products are what was sold, and are not removed\./);
+    expect(textOf(r)).toMatch(
+      /is (Won|Lost): its products are the record of what was won or lost, and are not removed\./,
+    );
     expect(textOf(r)).toContain('{"statecode": "Open"} first, then remove the product');
     expect(deletes(since)).toEqual([]);
     expect(lines().some((l) => l.opportunityproductid === line.opportunityproductid)).toBe(true);

@@ -273,7 +273,9 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
       values: { quantity: 99 },
     });
     expect(change.isError).toBe(true);
-    expect(textOf(change)).toMatch(/is (Won|Lost): its products are what was sold, and are not changed\./);
+    expect(textOf(change)).toMatch(
+      /is (Won|Lost): its products are the record of what was won or lost, and are not changed\./,
+    );
     expect(rows('opportunityproduct').find((l) => l.opportunityproductid === sold.opportunityproductid)!.quantity).toBe(
       sold.quantity,
     );

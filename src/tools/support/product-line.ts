@@ -73,7 +73,7 @@ async function refuseClosedDeal(
   const state = String(row[`statecode${FORMATTED}`] ?? row.statecode);
   const which = typeof row.name === 'string' ? `"${row.name}" (${deal})` : deal;
   throw badInput(
-    `The opportunity ${which} is ${state}: its products are what was sold, and are not ${{ add: 'added to', change: 'changed', remove: 'removed' }[change]}.`,
+    `The opportunity ${which} is ${state}: its products are the record of what was won or lost, and are not ${{ add: 'added to', change: 'changed', remove: 'removed' }[change]}.`,
     `Do it only if the user wants the deal reopened: update_record the opportunity with {"statecode": "Open"} first, then ${change} the product.`,
   );
 }
