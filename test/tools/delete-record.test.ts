@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import {
@@ -7,6 +7,7 @@ import {
   connectAsking,
   connectInMemory,
   type McpHarness,
+  serveWithAuditLog,
   textOf,
 } from '../helpers/mcp.js';
 
@@ -39,15 +40,10 @@ describe('delete_record: a product removed from a deal, and only where the polic
       .requests()
       .slice(since)
       .filter((q) => q.method === 'DELETE');
-  beforeAll(async () => {
-    emu = await startTestEmulator({ scale: 40 });
-    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit.path } });
+  serveWithAuditLog(audit, (e, harness) => {
+    emu = e;
+    h = harness;
   });
-  afterAll(async () => {
-    await h.close();
-    await emu.close();
-  });
-  beforeEach(() => emu.clearFaults());
 
   it("removes a line from an open deal: gone from Dynamics, the answer says what it held and the deal's value now", async () => {
     const line = openLine();
