@@ -101,7 +101,7 @@ export const deleteRecord = defineTool({
     // what it held is record text, fenced as every read is: a deleted note is no more trusted than a read one
     return {
       structured,
-      text: fenceUntrusted(`Deleted ${logical} ${id}.${revenue} What it held:`, structured),
+      text: fenceUntrusted(`Deleted ${logical} ${which}.${revenue} What it held:`, structured),
     };
   },
 });

@@ -66,7 +66,10 @@ describe('delete_record: a product removed from a deal, and only where the polic
     const after = deal(dealId).estimatedvalue as number;
     expect(after).toBeCloseTo(before - line.extendedamount, 2);
     const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    expect(textOf(r)).toContain(`Deleted opportunityproduct ${line.opportunityproductid}.`);
+    // named as update_record names what it changed, so the user sees which line went
+    expect(textOf(r)).toContain(
+      `Deleted opportunityproduct "${line.opportunityproductname}" (${line.opportunityproductid}).`,
+    );
     expect(textOf(r)).toContain(`its products' total (System Calculated): now ${money(after)}.`);
     expect(r.structuredContent).toMatchObject({
       entity: 'opportunityproduct',
