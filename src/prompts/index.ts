@@ -19,6 +19,7 @@ const ARGS = {
       .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
   },
   accountBrief: { account: z.string().describe('The account, by its name (or part of it) or its id.') },
+  dealReview: { deal: z.string().describe('The opportunity, by its name (or part of it) or its id.') },
   dailyAgenda: {
     owner: z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
   },
@@ -62,6 +63,7 @@ export function promptCompleters(deps: ServerDeps): Map<string, Map<string, Comp
     made = new Map([
       ['review_wins_and_losses', new Map([['period', periodsStartingWith]])],
       ['account_brief', new Map([['account', namesStartingWith(deps, 'account')]])],
+      ['deal_review', new Map([['deal', namesStartingWith(deps, 'opportunity')]])],
       ['daily_agenda', new Map([['owner', namesStartingWith(deps, 'systemuser')]])],
     ]);
     completersOf.set(deps, made);
@@ -174,6 +176,50 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           `And what they buy: query_entities on opportunityproduct with where {"opportunityid/parentaccountid": "${the}", "opportunityid/statecode": {"in": ["Open", "Won"]}}, select ["productid", "productdescription", "quantity", "extendedamount", "opportunityid"], orderBy "createdon desc", top 15.\n` +
           `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
           'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, what they have bought and what is proposed to them (the products on won and open deals), open cases and anything urgent, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
+      );
+    },
+  );
+  register(
+    'deal_review',
+    {
+      title: 'Review a deal',
+      description:
+        'One opportunity before a call or a forecast: stage, close date, its products and whether its value is their total, competitors, last activity, what is due, and the risks.',
+      argsSchema: ARGS.dealReview,
+    },
+    ({ deal }) => {
+      const given = deal.trim();
+      const id = GUID.test(given) ? given.toLowerCase() : undefined;
+      const the = JSON.stringify(id ?? '<deal id>').slice(1, -1);
+      // what the review may offer to change: each only where this server writes it
+      const writes = (column: string) => deps.policy.canWrite('opportunity', column);
+      const fixes = [
+        writes('estimatedclosedate') ? 'a new close date, stage or probability (update_record on the opportunity)' : '',
+        writes('isrevenuesystemcalculated')
+          ? 'its value made its products\' total (update_record with {"isrevenuesystemcalculated": "System Calculated"})'
+          : '',
+        deps.policy.canCreate('task')
+          ? 'a follow-up task (create_record on task with subject, regardingobjectid the deal and scheduledend)'
+          : '',
+        deps.policy.canCreate('opportunityproduct') ? 'a product added (create_record on opportunityproduct)' : '',
+        deps.policy.canDelete('opportunityproduct') ? 'a product the customer dropped removed (delete_record)' : '',
+      ].filter(Boolean);
+      return user(
+        `Review the deal ${JSON.stringify(given)} with me. Change nothing unless I ask.\n` +
+          (id
+            ? `Its id is ${id}.\n`
+            : `First find it: query_entities on opportunity with where {"name": {"contains": ${JSON.stringify(given)}}}, select ["name", "parentaccountid", "statecode"], top 5; if several match, ask me which one, and use its id below as <deal id>.\n`) +
+          `Then get_record on opportunity with id "${the}", select ["name", "parentaccountid", "ownerid", "statecode", "stepname", "closeprobability", "estimatedclosedate", "estimatedvalue", "isrevenuesystemcalculated", "description"] and expand ` +
+          '[{"relation": "product_opportunities", "select": ["productid", "productdescription", "quantity", "priceperunit", "manualdiscountamount", "extendedamount"], "orderBy": "sequencenumber", "top": 25}, ' +
+          '{"relation": "opportunitycompetitors_association", "select": ["name"]}, ' +
+          '{"relation": "Opportunity_Annotation", "select": ["subject", "notetext", "createdon"], "orderBy": "createdon desc", "top": 3}].\n' +
+          `Then what has happened on it: query_entities on activitypointer with where {"regardingobjectid": "${the}"}, select ["subject", "activitytypecode", "statecode", "scheduledend", "createdon"], orderBy "createdon desc", top 10.\n` +
+          `And what is due: query_entities on task with where {"regardingobjectid": "${the}", "statecode": "Open"}, select ["subject", "scheduledend", "ownerid"], orderBy "scheduledend asc", top 10.\n` +
+          "Write a short review: the account and who owns the deal; its stage, probability and close date; what is on it (each product, quantity and amount) and whether the deal's value is its products' total (System Calculated) or typed in, and if typed in how it compares with their total; the competitors; the last activity and how long ago; what is due next. " +
+          "Then the risks: a close date that has passed, no activity in the last 30 days, no open task, a value far from its products' total, no products at all." +
+          (readOnly || !fixes.length
+            ? ''
+            : ` For each risk, offer what would fix it (${fixes.join('; ')}), and do only what I pick.`),
       );
     },
   );

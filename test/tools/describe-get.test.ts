@@ -362,6 +362,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'account_brief',
       'case_from_alert',
       'daily_agenda',
+      'deal_review',
       'qualify_lead',
       'review_pipeline',
       'review_wins_and_losses',
@@ -389,6 +390,11 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const accounts = await complete(h, 'account_brief', 'account', prefix.toLowerCase());
     expect(accounts.completion.values).toEqual(starting(emu.rows('account'), 'name', prefix));
     expect(accounts.completion.values.length).toBeGreaterThan(0);
+    // and a deal for deal_review, by the start of its name
+    const dealPrefix = String(emu.rows('opportunity')[0]!.name).slice(0, 5);
+    const deals = await complete(h, 'deal_review', 'deal', dealPrefix);
+    expect(deals.completion.values).toEqual(starting(emu.rows('opportunity'), 'name', dealPrefix));
+    expect(deals.completion.values.length).toBeGreaterThan(0);
     // the ten offered of more say there are more (the SDK's completable said hasMore: false, total: 10 for the
     // first ten of any number); the whole list says it is whole
     const everyone = [...new Set(emu.rows('systemuser').map((u) => String(u.fullname)))];
@@ -790,6 +796,72 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(idText).toContain(`Its id is ${id}.`);
       expect(idText).toContain(`get_record on account with id "${id}"`);
       expect(idText).not.toContain('<account id>');
+    } finally {
+      await hb.close();
+      await org.close();
+    }
+  });
+
+  it('deal_review: the calls it asks for run as written and find the deal, its products, activities and what is due', async () => {
+    const org = await startTestEmulator({ scale: 120 });
+    const hb = await connectInMemory(org);
+    try {
+      const about = (r: Record<string, unknown>) => (r.regardingobjectid as { id: string } | null)?.id;
+      const linesOf = (id: unknown) =>
+        org.rows('opportunityproduct').filter((l) => (l.opportunityid as { id: string }).id === id);
+      // an open deal with products, activities and an open task, whose name no other deal shares
+      const deal = org
+        .rows('opportunity')
+        .find(
+          (d) =>
+            d.statecode === 0 &&
+            linesOf(d.opportunityid).length > 1 &&
+            org.rows('task').some((t) => about(t) === d.opportunityid && t.statecode === 0) &&
+            org.rows('opportunity').filter((o) => o.name === d.name).length === 1,
+        )!;
+      const id = String(deal.opportunityid);
+      const p = await hb.client.getPrompt({ name: 'deal_review', arguments: { deal: String(deal.name) } });
+      const text = (p.messages[0]!.content as { text: string }).text;
+      expect(text).toContain('Change nothing unless I ask.');
+      const find = /query_entities on opportunity with where (\{.*?\}\}), select (\[.*?\]), top (\d+);/.exec(text)!;
+      const found = await hb.call('query_entities', {
+        entity: 'opportunity',
+        where: JSON.parse(find[1]!),
+        select: JSON.parse(find[2]!),
+        top: Number(find[3]),
+      });
+      expect(found.structuredContent.records.map((r: { id: string }) => r.id)).toContain(id);
+      const withId = text.replaceAll('<deal id>', id);
+      const get = /get_record on opportunity with id "(.*?)", select (\[.*?\]) and expand (\[.*\])\.\n/.exec(withId)!;
+      const record = await hb.call('get_record', {
+        entity: 'opportunity',
+        id: get[1],
+        select: JSON.parse(get[2]!),
+        expand: JSON.parse(get[3]!),
+      });
+      expect(record.isError, textOf(record)).toBeFalsy();
+      // each product on it, in the order Dynamics keeps them
+      expect(record.structuredContent.record.product_opportunities.map((l: { id: string }) => l.id)).toEqual(
+        linesOf(id)
+          .sort((a, b) => Number(a.sequencenumber) - Number(b.sequencenumber))
+          .map((l) => l.opportunityproductid),
+      );
+      expect(record.structuredContent.record).toHaveProperty('isrevenuesystemcalculated');
+      // what happened on it, and what is due
+      const activities = await runPromptQuery(hb, withId, 'activitypointer');
+      const onIt = org.rows('activitypointer').filter((a) => about(a) === id);
+      expect(activities.got.length).toBe(Math.min(onIt.length, activities.top));
+      const due = await runPromptQuery(hb, withId, 'task');
+      const open = org.rows('task').filter((t) => about(t) === id && t.statecode === 0);
+      expect(due.got.sort()).toEqual(open.map((t) => String(t.activityid)).sort());
+      // the fixes it may offer are the writes this server makes, products removed among them
+      expect(text).toContain('a product the customer dropped removed (delete_record)');
+      expect(text).toContain('do only what I pick');
+      // given its id, the review starts there
+      const byId = await hb.client.getPrompt({ name: 'deal_review', arguments: { deal: id.toUpperCase() } });
+      const idText = (byId.messages[0]!.content as { text: string }).text;
+      expect(idText).toContain(`Its id is ${id}.`);
+      expect(idText).not.toContain('<deal id>');
     } finally {
       await hb.close();
       await org.close();
