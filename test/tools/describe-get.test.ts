@@ -356,7 +356,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     }
   });
 
-  it('prompts for the three seed use cases', async () => {
+  it('prompts for the seed use cases, the briefs and the reviews', async () => {
     const { prompts } = await h.client.listPrompts();
     expect(prompts.map((p) => p.name).sort()).toEqual([
       'account_brief',

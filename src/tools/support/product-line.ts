@@ -55,8 +55,9 @@ export async function lineAsMeant(
 }
 
 /**
- * A won or lost deal's products are its record of what was sold (Dynamics' form locks them with the deal): a
- * line is added to an open one only, checked where the policy lets the deal's state be read.
+ * A won or lost deal's products are the record of what was won or lost (Dynamics' form locks them with the
+ * deal): a line is added to, changed on or removed from an open one only, checked where the policy lets the
+ * deal's state be read.
  */
 async function refuseClosedDeal(
   ctx: ToolContext,
@@ -80,7 +81,8 @@ async function refuseClosedDeal(
 
 /**
  * A change of a deal's product: refused, as an addition is, where its deal (or the deal it is moved to) is won or
- * lost. The line is read for its deal where the policy lets that be read.
+ * lost, or where it is moved to a product not for sale. The line is read for its deal where the policy lets that
+ * be read.
  */
 export async function refuseChangeOnClosedDeal(
   ctx: ToolContext,
