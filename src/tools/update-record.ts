@@ -12,7 +12,7 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
-import { LINE, lineText, refuseChangeOnClosedDeal } from './support/product-line.js';
+import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, etagParam, idParam, withLookupTable } from './support/schemas.js';
@@ -145,6 +145,8 @@ export const updateRecord = defineTool({
     notPointingAtItself(model, id, values);
     // a won or lost deal's products are the record of what was won or lost: not changed, as not added to
     if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, model, id, values);
+    // a deal worth its products (System Calculated) keeps no value typed in
+    await refuseTypedValueOnCalculatedDeal(ctx, model, id, values);
     const closing = closingAsked(model, values);
     if (links.length && (closing || qualifyingAsked(model, values)))
       throw badInput(

@@ -360,5 +360,36 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
       values: { quantity: 1 },
     });
     expect(value()).toBe(13100);
+    // a value typed into a deal worth its products would not stay: refused, saying the two ways on
+    const since = emu.requests().length;
+    const typed = await h.call('update_record', { entity: 'opportunity', id: deal, values: { estimatedvalue: 99000 } });
+    expect(typed.isError).toBe(true);
+    expect(textOf(typed)).toContain("Est. Revenue is System Calculated: Dynamics keeps it at its products' total");
+    expect(textOf(typed)).toContain('{"isrevenuesystemcalculated": "User Provided", "estimatedvalue": <the value>}');
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.method === 'PATCH'),
+    ).toEqual([]);
+    expect(value()).toBe(13100);
+    // kept by hand, as asked
+    const byHand = await h.call('update_record', {
+      entity: 'opportunity',
+      id: deal,
+      values: { isrevenuesystemcalculated: 'User Provided', estimatedvalue: 99000 },
+    });
+    expect(byHand.isError, textOf(byHand)).toBeFalsy();
+    expect(value()).toBe(99000);
+    // and a product added now leaves it, saying how to make it the products' total again
+    const third = await h.call('create_record', {
+      entity: 'opportunityproduct',
+      values: { opportunityid: deal, productid: 'Implementation day', quantity: 1 },
+      allowDuplicate: true,
+    });
+    expect(textOf(third)).toContain(
+      'typed in (User Provided) and stays 99,000.00; update estimatedvalue if it should change, or set isrevenuesystemcalculated to "System Calculated" to make it the products\' total.',
+    );
+    expect(value()).toBe(99000);
   });
 });

@@ -168,7 +168,38 @@ export async function dealRevenueText(ctx: ToolContext, deal: unknown): Promise<
     select: ['isrevenuesystemcalculated', 'estimatedvalue'],
     signal: ctx.signal,
   });
+  // the other way to keep it right, where this server may switch it: let Dynamics total the products
+  const switchable = ctx.policy.canWrite('opportunity', 'isrevenuesystemcalculated')
+    ? ', or set isrevenuesystemcalculated to "System Calculated" to make it the products\' total'
+    : '';
   return o.isrevenuesystemcalculated === true
     ? ` The deal's Est. Revenue is its products' total (System Calculated): now ${money(o.estimatedvalue)}.`
-    : ` The deal's Est. Revenue is typed in (User Provided) and stays ${money(o.estimatedvalue)}; update estimatedvalue if it should change.`;
+    : ` The deal's Est. Revenue is typed in (User Provided) and stays ${money(o.estimatedvalue)}; update estimatedvalue if it should change${switchable}.`;
+}
+
+/**
+ * A value typed into a deal whose Est. Revenue is System Calculated ("calculated automatically based on the
+ * products entered", Opportunity table reference): Dynamics works it out from the products again, so what was
+ * typed would not stay. Refused before anything is sent, with the two ways to what the user means: change the
+ * products, or keep the value by hand (User Provided, in the same update).
+ */
+export async function refuseTypedValueOnCalculatedDeal(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: WriteValues,
+): Promise<void> {
+  if (model.logicalName !== 'opportunity') return;
+  const given = (column: string) => Object.keys(values).some((k) => columnSetBy(model, k) === column);
+  if (!given('estimatedvalue') || given('isrevenuesystemcalculated')) return;
+  if (!ctx.policy.canRead('opportunity', 'isrevenuesystemcalculated')) return;
+  const { row } = await ctx.client.get('opportunity', id, {
+    select: ['isrevenuesystemcalculated'],
+    signal: ctx.signal,
+  });
+  if (row.isrevenuesystemcalculated !== true) return;
+  throw badInput(
+    "This opportunity's Est. Revenue is System Calculated: Dynamics keeps it at its products' total, so a value typed in would not stay.",
+    'Change its products (create_record, update_record or delete_record on opportunityproduct), or, if the user wants the value kept by hand, update it with {"isrevenuesystemcalculated": "User Provided", "estimatedvalue": <the value>}.',
+  );
 }
