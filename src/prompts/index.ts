@@ -29,6 +29,21 @@ const ARGS = {
   },
 };
 
+/**
+ * The record a brief or a review is about, as the user named it: its id where one was given, else the query that
+ * finds it by name, whose id the calls after it take in place of the placeholder (`the`: the id or placeholder as
+ * it stands inside the calls' JSON strings).
+ */
+function recordAsked(given: string, table: string, noun: string, select: string): { the: string; first: string } {
+  const id = GUID.test(given) ? given.toLowerCase() : undefined;
+  return {
+    the: JSON.stringify(id ?? `<${noun} id>`).slice(1, -1),
+    first: id
+      ? `Its id is ${id}.\n`
+      : `First find it: query_entities on ${table} with where {"name": {"contains": ${JSON.stringify(given)}}}, select ${select}, top 5; if several match, ask me which one, and use its id below as <${noun} id>.\n`,
+  };
+}
+
 /** What a message may say of a lead's prospects, by the lead column that keeps it. */
 const QUALIFYING: readonly [string, string][] = [
   ['numberofemployees', 'how many people the company has'],
@@ -154,14 +169,11 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     },
     ({ account }) => {
       const given = account.trim();
-      const id = GUID.test(given) ? given.toLowerCase() : undefined;
       // the calls as JSON, with the id written in where it is known (else a placeholder the model fills in)
-      const the = JSON.stringify(id ?? '<account id>').slice(1, -1);
+      const { the, first } = recordAsked(given, 'account', 'account', '["name", "address1_city"]');
       return user(
         `Brief me on the account ${JSON.stringify(given)} before I speak to them. Change nothing.\n` +
-          (id
-            ? `Its id is ${id}.\n`
-            : `First find it: query_entities on account with where {"name": {"contains": ${JSON.stringify(given)}}}, select ["name", "address1_city"], top 5; if several match, ask me which one, and use its id below as <account id>.\n`) +
+          first +
           `Then get_record on account with id "${the}", select ["name", "industrycode", "revenue", "ownerid", "telephone1", "websiteurl"] and expand ` +
           '[{"relation": "opportunity_customer_accounts", "select": ["name", "estimatedvalue", "estimatedclosedate", "stepname"], "where": {"statecode": "Open"}, "orderBy": "estimatedvalue desc", "top": 5}, ' +
           '{"relation": "incident_customer_accounts", "select": ["title", "prioritycode", "createdon"], "where": {"statecode": "Active"}, "orderBy": "createdon desc", "top": 5}, ' +
@@ -189,8 +201,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     },
     ({ deal }) => {
       const given = deal.trim();
-      const id = GUID.test(given) ? given.toLowerCase() : undefined;
-      const the = JSON.stringify(id ?? '<deal id>').slice(1, -1);
+      const { the, first } = recordAsked(given, 'opportunity', 'deal', '["name", "parentaccountid", "statecode"]');
       // what the review may offer to change: each only where this server writes it
       const writes = (column: string) => deps.policy.canWrite('opportunity', column);
       const fixes = [
@@ -206,9 +217,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       ].filter(Boolean);
       return user(
         `Review the deal ${JSON.stringify(given)} with me. Change nothing unless I ask.\n` +
-          (id
-            ? `Its id is ${id}.\n`
-            : `First find it: query_entities on opportunity with where {"name": {"contains": ${JSON.stringify(given)}}}, select ["name", "parentaccountid", "statecode"], top 5; if several match, ask me which one, and use its id below as <deal id>.\n`) +
+          first +
           `Then get_record on opportunity with id "${the}", select ["name", "parentaccountid", "ownerid", "statecode", "stepname", "closeprobability", "estimatedclosedate", "estimatedvalue", "isrevenuesystemcalculated", "description"] and expand ` +
           '[{"relation": "product_opportunities", "select": ["productid", "productdescription", "quantity", "priceperunit", "manualdiscountamount", "extendedamount"], "orderBy": "sequencenumber", "top": 25}, ' +
           '{"relation": "opportunitycompetitors_association", "select": ["name"]}, ' +
