@@ -862,6 +862,26 @@ describe('describe_entity, get_record, resources and prompts', () => {
       const idText = (byId.messages[0]!.content as { text: string }).text;
       expect(idText).toContain(`Its id is ${id}.`);
       expect(idText).not.toContain('<deal id>');
+      // read-only, it offers no change at all; where no line may be deleted, no removal
+      const ro = await connectInMemory(org, { env: { DYNAMICS_MCP_READ_ONLY: 'true' } });
+      const keep = builtInPolicyWith('review-no-delete', (e) => ({
+        ...e,
+        opportunityproduct: { ...e.opportunityproduct!, delete: false },
+      }));
+      const kept = await connectInMemory(org, { env: { DYNAMICS_MCP_POLICY: keep } });
+      try {
+        const roText = await ro.client.getPrompt({ name: 'deal_review', arguments: { deal: id } });
+        expect((roText.messages[0]!.content as { text: string }).text).not.toMatch(
+          /update_record|create_record|delete_record/,
+        );
+        const keptText = await kept.client.getPrompt({ name: 'deal_review', arguments: { deal: id } });
+        const t = (keptText.messages[0]!.content as { text: string }).text;
+        expect(t).toContain('a product added (create_record on opportunityproduct)');
+        expect(t).not.toContain('delete_record');
+      } finally {
+        await ro.close();
+        await kept.close();
+      }
     } finally {
       await hb.close();
       await org.close();
