@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { linkableNavs } from '../dynamics/links.js';
 import { isLookupType } from '../policy/model.js';
+import type { Policy } from '../policy/policy.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { EMPTY } from './support/schemas.js';
@@ -46,6 +47,19 @@ export const describeEntitySchema = z.object({
 });
 
 type Described = z.infer<typeof describeEntitySchema>;
+
+/**
+ * What the write tools may do with a table's records beyond changing them, said with its columns: the model that
+ * describes one table (a deal's product lines) learns there whether create_record adds one and delete_record
+ * removes one, as the list of tables says it.
+ */
+function madeOrDeleted(policy: Policy, table: string): string {
+  const tools = [
+    policy.canCreate(table) ? 'create_record makes its records' : '',
+    policy.canDelete(table) ? 'delete_record deletes them' : '',
+  ].filter(Boolean);
+  return tools.length ? ` ${tools.join('; ')}.` : '';
+}
 
 /** The tables the policy allows, or one table's usable columns (shared with the metadata resources). */
 export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, entity?: string): Promise<Described> {
@@ -157,7 +171,7 @@ export const describeEntity = defineTool({
     const deleted = structured.entities?.filter((e) => e.delete).map((e) => e.name) ?? [];
     const text = structured.entities
       ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}${deleted.length ? ` delete_record deletes ${deleted.join(', ')} records.` : ''}`
-      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}\n${JSON.stringify(structured.entity)}`;
+      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}${madeOrDeleted(ctx.policy, structured.entity!.name)}\n${JSON.stringify(structured.entity)}`;
     return { structured, text };
   },
 });

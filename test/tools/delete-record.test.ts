@@ -204,6 +204,14 @@ describe('delete_record: a product removed from a deal, and only where the polic
     const tables = r.structuredContent.entities as Row[];
     expect(tables.filter((t) => t.delete).map((t) => t.name)).toEqual(['opportunityproduct']);
     expect(textOf(r)).toContain('delete_record deletes opportunityproduct records.');
+    // and so does the table's own description, which a model reads before it writes to it
+    const lines = await h.call('describe_entity', { entity: 'opportunityproduct' });
+    expect(textOf(lines)).toMatch(
+      /relationships\.( [^\n]*)? create_record makes its records; delete_record deletes them\.\n/,
+    );
+    const accounts = await h.call('describe_entity', { entity: 'account' });
+    expect(textOf(accounts)).toContain('create_record makes its records.\n');
+    expect(textOf(accounts)).not.toContain('delete_record');
   });
 
   it('where the policy asks writes to be confirmed, a user who declines keeps the line, and the audit says so', async () => {
