@@ -212,7 +212,10 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
     const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
     // and what it is about: an activity's record, a product's deal
-    const about = ABOUT.find((a) => model.columns.has(a.column) && ctx.policy.canRead(model.logicalName, a.column));
+    // (a lookup: an opportunity's own key is opportunityid too)
+    const about = ABOUT.find(
+      (a) => isLookupType(model.columns.get(a.column)?.type ?? '') && ctx.policy.canRead(model.logicalName, a.column),
+    );
     const page = await ctx.client.query(
       {
         entity: model.logicalName,
