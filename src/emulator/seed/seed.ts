@@ -1,6 +1,6 @@
 import type { Schema } from '../schema/index.js';
 import { currencyValues } from '../store/currency.js';
-import { lineAmounts } from '../store/line-amounts.js';
+import { lineAmounts, priceLine } from '../store/line-amounts.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
@@ -747,16 +747,21 @@ function seedProducts(add: Add, store: Store, anchor: number): void {
     const main = byTopic.get(String(deal.name).split(' for ')[0]!);
     if (!main) continue;
     const currency = deal.transactioncurrencyid as { id: string; entity: string };
-    const rate = RATES[currency.id] ?? 1;
     const made = Math.max(0, Math.floor((anchor - Date.parse(String(deal.createdon))) / DAY));
-    const line = (fields: Row, sequencenumber: number) => {
+    /**
+     * A line priced, named and summed as one written through the Web API is (priceLine: the emulator's one rule),
+     * then `discounted` by what its own amount suggests.
+     */
+    const line = (fields: Row, sequencenumber: number, discounted?: (amount: number) => number | null) => {
       const row: Row = {
         opportunityid: { id: opportunityid, entity: 'opportunity' },
+        opportunityproductname: null,
         uomid: fields.productid ? unit : null,
         isproductoverridden: !fields.productid,
         ispriceoverridden: !fields.productid,
         productid: null,
         productdescription: null,
+        priceperunit: null,
         manualdiscountamount: null,
         tax: null,
         description: null,
@@ -764,6 +769,8 @@ function seedProducts(add: Add, store: Store, anchor: number): void {
         transactioncurrencyid: currency,
         ...fields,
       };
+      priceLine(store, row);
+      if (discounted && typeof row.baseamount === 'number') row.manualdiscountamount = discounted(row.baseamount);
       // added when the deal was made, by its owner (a line's owner is its opportunity's)
       add(
         'opportunityproduct',
@@ -773,40 +780,11 @@ function seedProducts(add: Add, store: Store, anchor: number): void {
     };
     // licences and hardware by the dozen or hundred, services and fees a few at a time
     const quantity = main.price < 2000 ? 5 * (1 + (n % 20)) : 1 + (n % 3);
-    const price = Math.round(main.price * rate * 100) / 100;
-    // every sixth line has a discount of a tenth, as a seller gives to close
-    const discount = n % 6 === 0 ? Math.round(price * quantity * 10) / 100 : null;
     const ref = (p: { id: string }) => ({ id: p.id, entity: 'product' });
-    line(
-      {
-        productid: ref(main),
-        opportunityproductname: main.name,
-        quantity,
-        priceperunit: price,
-        manualdiscountamount: discount,
-      },
-      1,
-    );
-    if (n % 4 === 0)
-      line(
-        {
-          productid: ref(implementation),
-          opportunityproductname: implementation.name,
-          quantity: 2 + (n % 5),
-          priceperunit: Math.round(implementation.price * rate * 100) / 100,
-        },
-        2,
-      );
-    if (n % 10 === 0)
-      line(
-        {
-          productdescription: 'Travel and expenses',
-          opportunityproductname: 'Travel and expenses',
-          quantity: 1,
-          priceperunit: 750,
-        },
-        3,
-      );
+    // every sixth main line has a discount of a tenth, as a seller gives to close
+    line({ productid: ref(main), quantity }, 1, n % 6 === 0 ? (amount) => Math.round(amount * 10) / 100 : undefined);
+    if (n % 4 === 0) line({ productid: ref(implementation), quantity: 2 + (n % 5) }, 2);
+    if (n % 10 === 0) line({ productdescription: 'Travel and expenses', quantity: 1, priceperunit: 750 }, 3);
   }
 }
 
