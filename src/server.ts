@@ -117,7 +117,9 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
   const readOnly = deps.policy.readOnly;
   // what the SDK answers before a tool runs (arguments its schema refuses, a tool that does not exist) is
   // said as every other refusal is (result.ts); the method is the SDK's one place for those answers
-  const names = toolsFor(readOnly, deps.policy).map((t) => t.name);
+  // the tools this server offers, chosen once: every session (and, stateless, every request) makes a server
+  const tools = toolsFor(readOnly, deps.policy);
+  const names = tools.map((t) => t.name);
   const writers = readOnly ? ALL_TOOLS.flatMap((t) => (t.writes ? [t.name] : [])) : [];
   const why = shared.policy.readOnly ? 'this server is read-only' : "this session's credentials grant reading only";
   (server as unknown as { createToolError: (message: string) => CallToolResult }).createToolError = (message) =>
@@ -136,7 +138,7 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
     }
     return log;
   };
-  for (const tool of toolsFor(readOnly, deps.policy)) {
+  for (const tool of tools) {
     server.registerTool(
       tool.name,
       {
@@ -220,7 +222,6 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
     );
   }
   // the same list for every session: convert the schemas once (see tools/list-cache.ts)
-  const tools = toolsFor(readOnly, deps.policy);
   server.server.setRequestHandler(ListToolsRequestSchema, () => {
     let list = deps.toolLists.get(readOnly);
     if (!list) {
