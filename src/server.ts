@@ -18,16 +18,16 @@ import type { Config } from './config/schema.js';
 import type { DynamicsClient } from './dynamics/client.js';
 import { readOnlyClient } from './dynamics/read-only-client.js';
 import { reportWaitsOf } from './dynamics/waits.js';
-import { DynamicsMcpError } from './errors.js';
 import type { Logger } from './logging.js';
 import type { Policy } from './policy/policy.js';
 import type { Completer } from './prompts/completions.js';
 import { promptCompleters, registerPrompts } from './prompts/index.js';
 import { ENTITY_TEMPLATE, registerEntityResources, tablesStartingWith } from './resources/entities.js';
 import type { SecretScrubber } from './secrets.js';
-import type { ToolContext, ToolDefinition } from './tools/define.js';
+import type { ToolContext } from './tools/define.js';
 import { ALL_TOOLS, toolsFor } from './tools/index.js';
 import { buildToolList } from './tools/list-cache.js';
+import { auditRefusal } from './tools/support/audit-refusal.js';
 import { KeyedMutex } from './tools/support/dedupe.js';
 import { sdkToolError, toolSuccess, toToolResult } from './tools/support/result.js';
 import { forValidation } from './tools/support/validation.js';
@@ -262,34 +262,5 @@ function answerCompletions(server: McpServer, deps: ServerDeps, prompts: string[
     const complete = completers?.get(argument.name);
     const offer = complete ? await complete(argument.value) : { values: [], hasMore: false };
     return { completion: { ...offer, values: offer.values.slice(0, 100) } };
-  });
-}
-
-/**
- * A write that reached Dynamics and was refused (a missing privilege, a duplicate rule, a closed record) or
- * whose outcome is unknown (the connection failed, the deadline passed) is audited as such: an administrator
- * reading the audit log sees what the assistant tried, not only what it managed. Input refused before anything
- * was sent is the model's slip, answered to it, and not a write.
- */
-async function auditRefusal(
-  audit: AuditLog,
-  tool: ToolDefinition,
-  args: Record<string, unknown>,
-  ctx: Pick<ToolContext, 'caller' | 'recordId' | 'recordTable'>,
-  err: unknown,
-): Promise<void> {
-  if (!tool.audited || !(err instanceof DynamicsMcpError)) return;
-  const unknown = err.kind === 'network' || err.kind === 'timeout';
-  if (err.details.status === undefined && !unknown) return;
-  const what = tool.audited(args, ctx);
-  await audit.record({
-    tool: tool.name,
-    entity: what.entity,
-    // a case given by its number is audited as the case it was found to be
-    id: (what.id && ctx.recordId) || (what.id ?? ''),
-    action: what.action,
-    columns: what.columns ?? {},
-    caller: ctx.caller,
-    outcome: `${unknown ? 'outcome unknown' : 'refused by Dynamics'} (${err.kind}${err.details.code ? ` ${err.details.code}` : ''}): ${err.message}`,
   });
 }

@@ -4,9 +4,10 @@ import type { Condition } from '../dynamics/conditions.js';
 import { badInput } from '../errors.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
-import { toolArgs } from './support/args.js';
+import { type Elsewhere, toolArgs } from './support/args.js';
 import { createOnce, createUnderRules, openWithinADay } from './support/dedupe.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
+import { captureLeads, leadsOf, MOST_LEADS } from './support/many-leads.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { EMPTY } from './support/schemas.js';
@@ -26,176 +27,204 @@ const OWN_ARGUMENTS: Record<string, string> = {
   leadsourcecode: 'source',
 };
 
+/** One lead's arguments, at the top level of a call or as one of its "leads". */
+const LEAD = {
+  firstName: text(50, 'First name.').optional(),
+  // required of every lead, but not in the schema: with "leads", the top level has none (checked in leadsOf)
+  lastName: text(50, 'Last name (required).').optional(),
+  email: z
+    .preprocess(emailAsMeant, z.email({ error: 'email must be an email address.' }).max(100))
+    .optional()
+    .describe('Email address; used to find duplicates.'),
+  phone: text(50, 'Phone number.').optional(),
+  company: text(100, 'Company name.').optional(),
+  subject: text(300, 'Topic of the enquiry (default: "Web enquiry").').optional(),
+  description: z.string().max(2000).optional().describe('Free text, e.g. the form message.'),
+  source: z
+    .union([z.string().max(100), z.number().int()], {
+      error: (issue) =>
+        issue.code === 'invalid_union' ? 'source is a label such as "Web", or its number.' : undefined,
+    })
+    .optional()
+    .describe('Lead source: a label such as "Web", "Trade Show", "Partner", or its number.'),
+  extra: z
+    .record(
+      z.string(),
+      z.union([z.string().max(4000), z.number(), z.boolean(), z.null()], {
+        error: (issue) =>
+          issue.code === 'invalid_union' ? 'each extra value is text, a number, true/false or null.' : undefined,
+      }),
+    )
+    .optional()
+    .describe('Other writable lead columns, e.g. {"address1_postalcode": "98101", "jobtitle": "CTO"}.'),
+  allowDuplicate: z.boolean().default(false).describe('Create even when a lead with this email exists.'),
+};
+
+/** The names models give a lead's arguments instead (at the top level and in each of "leads"). */
+const LEAD_NAMES: { meant: Record<string, LeadArg | LeadArg[]>; elsewhere: Elsewhere<LeadArg> } = {
+  meant: {
+    emailaddress1: 'email',
+    emailAddress: 'email',
+    telephone1: 'phone',
+    phoneNumber: 'phone',
+    mobilephone: 'phone',
+    companyname: 'company',
+    companyName: 'company',
+    leadsourcecode: 'source',
+    leadSource: 'source',
+    topic: 'subject',
+    // what the person wrote on the form
+    notes: 'description',
+    message: 'description',
+    comments: 'description',
+    // a whole name is not split here: which part is the family name depends on the person
+    name: ['firstName', 'lastName'],
+    fullName: ['firstName', 'lastName'],
+    contactName: ['firstName', 'lastName'],
+  },
+  elsewhere: { into: 'extra', what: 'Other lead columns', example: '{"extra": {"jobtitle": "CTO"}}' },
+};
+type LeadArg = keyof typeof LEAD;
+
+/** One of "leads", checked as the top-level arguments are (its own words in a refusal of a name it lacks). */
+const ONE_LEAD = toolArgs('This lead', LEAD, LEAD_NAMES);
+
+export type LeadArgs = z.infer<typeof ONE_LEAD>;
+
 export const createLead = defineTool({
   name: 'create_lead',
   title: 'Create a lead',
   description:
-    'Capture a lead (e.g. from a web form). First looks for a lead with the same email and returns it (duplicate: true) instead of creating another, unless allowDuplicate. ' +
+    'Capture a lead (e.g. from a web form), or several (a list from an event) in "leads". A lead with the same email is returned (duplicate: true) instead of created again, unless allowDuplicate. ' +
     'Other writable lead columns go in "extra".',
   inputSchema: toolArgs(
     'create_lead',
     {
-      firstName: text(50, 'First name.').optional(),
-      lastName: text(50, 'Last name.'),
-      email: z
-        .preprocess(emailAsMeant, z.email({ error: 'email must be an email address.' }).max(100))
+      ...LEAD,
+      leads: z
+        .array(z.unknown())
+        .max(MOST_LEADS, `leads takes at most ${MOST_LEADS} a call: send the rest in another call.`)
         .optional()
-        .describe('Email address; used to find duplicates.'),
-      phone: text(50, 'Phone number.').optional(),
-      company: text(100, 'Company name.').optional(),
-      subject: text(300, 'Topic of the enquiry (default: "Web enquiry").').optional(),
-      description: z.string().max(2000).optional().describe('Free text, e.g. the form message.'),
-      source: z
-        .union([z.string().max(100), z.number().int()], {
-          error: (issue) =>
-            issue.code === 'invalid_union' ? 'source is a label such as "Web", or its number.' : undefined,
-        })
-        .optional()
-        .describe('Lead source: a label such as "Web", "Trade Show", "Partner", or its number.'),
-      extra: z
-        .record(
-          z.string(),
-          z.union([z.string().max(4000), z.number(), z.boolean(), z.null()], {
-            error: (issue) =>
-              issue.code === 'invalid_union' ? 'each extra value is text, a number, true/false or null.' : undefined,
-          }),
-        )
-        .optional()
-        .describe('Other writable lead columns, e.g. {"address1_postalcode": "98101", "jobtitle": "CTO"}.'),
-      allowDuplicate: z.boolean().default(false).describe('Create even when a lead with this email exists.'),
+        .describe('Several leads, each an object of the arguments above; those given beside it apply to each.'),
     },
-    {
-      // the lead's own column names, which a model that read describe_entity("lead") writes
-      meant: {
-        emailaddress1: 'email',
-        emailAddress: 'email',
-        telephone1: 'phone',
-        phoneNumber: 'phone',
-        mobilephone: 'phone',
-        companyname: 'company',
-        companyName: 'company',
-        leadsourcecode: 'source',
-        leadSource: 'source',
-        topic: 'subject',
-        // what the person wrote on the form
-        notes: 'description',
-        message: 'description',
-        comments: 'description',
-        // a whole name is not split here: which part is the family name depends on the person
-        name: ['firstName', 'lastName'],
-        fullName: ['firstName', 'lastName'],
-        contactName: ['firstName', 'lastName'],
-      },
-      elsewhere: { into: 'extra', what: 'Other lead columns', example: '{"extra": {"jobtitle": "CTO"}}' },
-    },
-  ),
+    { ...LEAD_NAMES, meant: { ...LEAD_NAMES.meant, people: 'leads', contacts: 'leads', records: 'leads' } },
+  ).transform((args, zc) => leadsOf(args, ONE_LEAD, zc)),
+  // one lead: its id (or the one found) and link; several: each one's id, or why it was not created
   outputSchema: z.object({
-    id: z.string(),
-    duplicate: z.boolean(),
-    url: z.string(),
+    id: z.string().optional(),
+    duplicate: z.boolean().optional(),
+    url: z.string().optional(),
     ownerId: z.string().optional(),
     existing: z.record(z.string(), z.unknown()).optional(),
+    leads: z
+      .array(z.object({ id: z.string().optional(), duplicate: z.boolean().optional(), error: z.string().optional() }))
+      .optional(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
   audited: () => ({ entity: 'lead', action: 'create' }),
-  async run(args, ctx) {
-    const values: Record<string, unknown> = {
-      lastname: args.lastName,
-      subject: args.subject ?? 'Web enquiry',
-      ...(args.firstName ? { firstname: args.firstName } : {}),
-      ...(args.email ? { emailaddress1: args.email } : {}),
-      ...(args.phone ? { telephone1: args.phone } : {}),
-      ...(args.company ? { companyname: args.company } : {}),
-      ...(args.description ? { description: args.description } : {}),
-      ...(args.source !== undefined ? { leadsourcecode: args.source } : {}),
-    };
-    const extra = Object.entries(args.extra ?? {});
-    const model = extra.length ? await ctx.client.metadata.entity('lead') : undefined;
-    let emailGiven = args.email;
-    for (const [k, v] of extra) {
-      // by its logical name or its label ("Email"): a column with an argument of its own is that argument (an
-      // email is checked for duplicates, as the argument is); given both ways, the two must agree
-      const column = (model && writtenColumn(model, k))?.logicalName ?? k.toLowerCase();
-      const own = OWN_ARGUMENTS[column];
-      const argument = own ? (args as Record<string, unknown>)[own] : undefined;
-      if (own && argument !== undefined && argument !== v)
-        throw badInput(
-          `"extra" has '${k}' (${JSON.stringify(v)}), and the argument '${own}' says ${JSON.stringify(argument)}.`,
-          `Give it once, as "${own}".`,
-        );
-      if (own === 'email' && typeof v === 'string') emailGiven = String(emailAsMeant(v));
-      values[column] = v;
-    }
-    // a lookup in "extra" written as the related record's name is the one record with it
-    if (model) Object.assign(values, await lookupsByName(ctx, model, values));
-    const postal =
-      typeof values.address1_postalcode === 'string'
-        ? values.address1_postalcode.replace(/\s+/g, '').toUpperCase()
-        : undefined;
-    // a rule gives the lead an owner only where the call gave none: the owner said wins, and the answer must not
-    // name the rule's
-    const rule =
-      postal && values.ownerid === undefined
-        ? ctx.config.leads.assignment.find((r) =>
-            postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()),
-          )
-        : undefined;
-    // a rule's owner is a user or a team (web leads from a region often go to a sales team's queue)
-    const owner = rule ? await ruleOwner(ctx, rule.ownerId) : undefined;
-    if (owner) values.ownerid = { entity: owner.entity, id: owner.id };
-    const email = emailGiven?.toLowerCase();
-    const said = { model, rule, owner };
-    if (args.allowDuplicate) return create(ctx, values, undefined, said, true);
-    // the same lead asked for again without an email: the same name (and company) made within the last day, still
-    // open (a model that lost the answer, or asked twice). With an email no lead has, the same person's lead made
-    // that day without one (taken by phone, then the web form): theirs, for the email to be added to it
-    const byName = ['firstname', 'lastname', 'companyname', 'createdon'].every((c) => ctx.policy.canRead('lead', c));
-    if (!email && !byName) return create(ctx, values, undefined, said, false);
-    // (with an email, only where the policy lets the model see that the lead has none)
-    const unmailed = byName && ctx.policy.canRead('lead', 'emailaddress1');
-    const named: Condition = {
-      and: (['firstname', 'lastname', 'companyname'] as const).map((c) =>
-        typeof values[c] === 'string' ? { column: c, op: 'eq', value: values[c] as string } : { column: c, op: 'null' },
-      ),
-    };
-    // one check-then-create per email (or name) at a time in this process; across processes the name-based id decides
-    return createOnce(
-      ctx,
-      email
-        ? `lead:${email}`
-        : `lead-name:${[values.firstname, values.lastname, values.companyname].join('|').toLowerCase()}`,
-      () => (email ? byEmail(ctx, email, unmailed ? named : undefined) : existing(ctx, named, true)),
-      (id) => create(ctx, values, id, said, false),
-      async (found) => {
-        await ctx.audit.record({
-          tool: 'create_lead',
-          entity: 'lead',
-          id: String(found.id),
-          action: 'create',
-          columns: {},
-          caller: ctx.caller,
-          outcome: 'duplicate: existing lead returned',
-        });
-        // asked for without an email: by the name; with one: by it, or (where the policy lets the model see that
-        // the lead has none) by the name of a lead without one
-        if (!email) return duplicateResult(ctx, found, 'name');
-        return !(unmailed && !found.emailaddress1)
-          ? duplicateResult(ctx, found, 'email')
-          : duplicateResult(ctx, found, 'name', {
-              emailaddress1: email,
-              // the subject given, not the default; an owner a postal-code rule gave, not what the call said
-              ...samePersonUpdate({ ...values, subject: args.subject, ...(rule ? { ownerid: undefined } : {}) }, [
-                'firstname',
-                'lastname',
-                'companyname',
-                'emailaddress1',
-              ]),
-            });
-      },
-    );
-  },
+  run: (args, ctx) =>
+    args.leads ? captureLeads(ctx, args.leads, (lead) => capture(lead, ctx, true)) : capture(args, ctx),
 });
+
+/**
+ * One lead: found by its email (or, without one, its name that day) or created. `many`: one of a call's
+ * "leads", whose answer says once for them all what each single answer would repeat.
+ */
+async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
+  const values: Record<string, unknown> = {
+    lastname: args.lastName,
+    subject: args.subject ?? 'Web enquiry',
+    ...(args.firstName ? { firstname: args.firstName } : {}),
+    ...(args.email ? { emailaddress1: args.email } : {}),
+    ...(args.phone ? { telephone1: args.phone } : {}),
+    ...(args.company ? { companyname: args.company } : {}),
+    ...(args.description ? { description: args.description } : {}),
+    ...(args.source !== undefined ? { leadsourcecode: args.source } : {}),
+  };
+  const extra = Object.entries(args.extra ?? {});
+  const model = extra.length ? await ctx.client.metadata.entity('lead') : undefined;
+  let emailGiven = args.email;
+  for (const [k, v] of extra) {
+    // by its logical name or its label ("Email"): a column with an argument of its own is that argument (an
+    // email is checked for duplicates, as the argument is); given both ways, the two must agree
+    const column = (model && writtenColumn(model, k))?.logicalName ?? k.toLowerCase();
+    const own = OWN_ARGUMENTS[column];
+    const argument = own ? (args as Record<string, unknown>)[own] : undefined;
+    if (own && argument !== undefined && argument !== v)
+      throw badInput(
+        `"extra" has '${k}' (${JSON.stringify(v)}), and the argument '${own}' says ${JSON.stringify(argument)}.`,
+        `Give it once, as "${own}".`,
+      );
+    if (own === 'email' && typeof v === 'string') emailGiven = String(emailAsMeant(v));
+    values[column] = v;
+  }
+  // a lookup in "extra" written as the related record's name is the one record with it
+  if (model) Object.assign(values, await lookupsByName(ctx, model, values));
+  const postal =
+    typeof values.address1_postalcode === 'string'
+      ? values.address1_postalcode.replace(/\s+/g, '').toUpperCase()
+      : undefined;
+  // a rule gives the lead an owner only where the call gave none: the owner said wins, and the answer must not
+  // name the rule's
+  const rule =
+    postal && values.ownerid === undefined
+      ? ctx.config.leads.assignment.find((r) => postal.startsWith(r.postalCodePrefix.replace(/\s+/g, '').toUpperCase()))
+      : undefined;
+  // a rule's owner is a user or a team (web leads from a region often go to a sales team's queue)
+  const owner = rule ? await ruleOwner(ctx, rule.ownerId) : undefined;
+  if (owner) values.ownerid = { entity: owner.entity, id: owner.id };
+  const email = emailGiven?.toLowerCase();
+  const said = { model, rule, owner, many };
+  if (args.allowDuplicate) return create(ctx, values, undefined, said, true);
+  // the same lead asked for again without an email: the same name (and company) made within the last day, still
+  // open (a model that lost the answer, or asked twice). With an email no lead has, the same person's lead made
+  // that day without one (taken by phone, then the web form): theirs, for the email to be added to it
+  const byName = ['firstname', 'lastname', 'companyname', 'createdon'].every((c) => ctx.policy.canRead('lead', c));
+  if (!email && !byName) return create(ctx, values, undefined, said, false);
+  // (with an email, only where the policy lets the model see that the lead has none)
+  const unmailed = byName && ctx.policy.canRead('lead', 'emailaddress1');
+  const named: Condition = {
+    and: (['firstname', 'lastname', 'companyname'] as const).map((c) =>
+      typeof values[c] === 'string' ? { column: c, op: 'eq', value: values[c] as string } : { column: c, op: 'null' },
+    ),
+  };
+  // one check-then-create per email (or name) at a time in this process; across processes the name-based id decides
+  return createOnce(
+    ctx,
+    email
+      ? `lead:${email}`
+      : `lead-name:${[values.firstname, values.lastname, values.companyname].join('|').toLowerCase()}`,
+    () => (email ? byEmail(ctx, email, unmailed ? named : undefined) : existing(ctx, named, true)),
+    (id) => create(ctx, values, id, said, false),
+    async (found) => {
+      await ctx.audit.record({
+        tool: 'create_lead',
+        entity: 'lead',
+        id: String(found.id),
+        action: 'create',
+        columns: {},
+        caller: ctx.caller,
+        outcome: 'duplicate: existing lead returned',
+      });
+      // asked for without an email: by the name; with one: by it, or (where the policy lets the model see that
+      // the lead has none) by the name of a lead without one
+      if (!email) return duplicateResult(ctx, found, 'name', many);
+      return !(unmailed && !found.emailaddress1)
+        ? duplicateResult(ctx, found, 'email', many)
+        : duplicateResult(ctx, found, 'name', many, {
+            emailaddress1: email,
+            // the subject given, not the default; an owner a postal-code rule gave, not what the call said
+            ...samePersonUpdate({ ...values, subject: args.subject, ...(rule ? { ownerid: undefined } : {}) }, [
+              'firstname',
+              'lastname',
+              'companyname',
+              'emailaddress1',
+            ]),
+          });
+    },
+  );
+}
 
 /**
  * The leads the condition finds, newest first: the one to return (with an email, the newest; by name, only an
@@ -246,6 +275,7 @@ function duplicateResult(
   ctx: ToolContext,
   lead: Record<string, unknown>,
   by: 'email' | 'name',
+  many: boolean,
   update?: Record<string, unknown>,
 ) {
   const id = String(lead.id);
@@ -257,12 +287,18 @@ function duplicateResult(
   // the same person's lead without the email this call gives: what the call says is the user's to add to it
   const text = update
     ? samePersonText(which, id, update)
-    : `${which} (${id}); it was not created again. Pass allowDuplicate: true to create another.`;
+    : `${which} (${id}); it was not created again.${many ? '' : ' Pass allowDuplicate: true to create another.'}`;
   return { structured, text };
 }
 
 /** What the answer says beside the lead: the lead's columns (lookups given by name), the assignment rule applied */
-type Said = { model?: EntityModel; rule?: { postalCodePrefix: string; ownerId: string }; owner?: RuleOwner };
+type Said = {
+  model?: EntityModel;
+  rule?: { postalCodePrefix: string; ownerId: string };
+  owner?: RuleOwner;
+  /** one of several leads: who owns it is said once, for them all (many-leads.ts) */
+  many: boolean;
+};
 
 async function create(
   ctx: ToolContext,
@@ -295,6 +331,7 @@ async function create(
     url: recordUrl(ctx.config.dynamics.url, 'lead', r.id),
     ...(ownerId ? { ownerId } : {}),
   };
+  const owned = appOwnedNote(ctx, model, values);
   const name = [values.firstname, values.lastname].filter((v) => typeof v === 'string' && v.trim()).join(' ');
   const assigned =
     said.rule && said.owner
@@ -302,7 +339,8 @@ async function create(
       : '';
   return {
     structured,
-    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}: ${structured.url}${said.model ? namesTaken(said.model, values) : ''}${appOwnedNote(ctx, model, values)}`,
+    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '' : `: ${structured.url}`}${said.model ? namesTaken(said.model, values) : ''}${said.many ? '' : owned}`,
+    appOwned: owned !== '',
   };
 }
 

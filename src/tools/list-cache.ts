@@ -97,6 +97,14 @@ const isExactly = (value: unknown, expected: Record<string, unknown>) =>
   !Array.isArray(value) &&
   JSON.stringify(Object.entries(value)) === JSON.stringify(Object.entries(expected));
 
+/**
+ * A text argument is listed without `minLength: 1` (14 bytes each, ~380 of tools/list, P10): no model means
+ * to send empty text, and the server refuses it with its own message ("empty text: give a value, or leave an
+ * optional argument out"), where a validating client's would only say the length. Other bounds stay: they are
+ * limits a model can reach (a description's 2,000 characters, 100 leads).
+ */
+const notEmpty = (key: string, value: unknown) => key === 'minLength' && value === 1;
+
 /** A copy of a JSON Schema without the keywords `drop` names (given each keyword, its value and its object). */
 function withoutKeywords(
   node: unknown,
@@ -118,7 +126,7 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
       description: t.description,
       inputSchema: withoutKeywords(
         dialectFree(jsonSchemaOf(t.inputSchema, 'input')),
-        (k, v, at) => formatPattern(k, v, at) || saysNothing(k, v),
+        (k, v, at) => formatPattern(k, v, at) || saysNothing(k, v) || notEmpty(k, v),
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
       outputSchema: withoutKeywords(

@@ -366,6 +366,22 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       },
       { requiredKeys: ['entity'] },
     );
+  /** one lead's arguments, at the top level or as one of "leads" */
+  const lead = {
+    firstName: maybe(fc.constantFrom('Ana', 'Ben')),
+    lastName: maybe(fc.string({ minLength: 1, maxLength: 20 })),
+    email: maybe(fc.emailAddress()),
+    company: maybe(fc.constantFrom('Fuzz Ltd', "O'Brien & Sons")),
+    subject: maybe(fc.string({ minLength: 1, maxLength: 60 })),
+    source: maybe(fc.constantFrom('Web', 'Partner', 8, 'Trade Show')),
+    extra: maybe(
+      fc.dictionary(
+        fc.constantFrom('jobtitle', 'address1_postalcode', 'leadqualitycode', 'creditlimit', 'websiteurl'),
+        scalar,
+        { maxKeys: 2 },
+      ),
+    ),
+  };
   return {
     query_entities: entityAndColumns.chain(({ e, cols, col, table }) =>
       fc.oneof(
@@ -479,24 +495,54 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
       },
       { requiredKeys: [] },
     ),
-    create_lead: fc.record(
+    // one lead, or several in "leads" (with what they share beside it, a person's own argument beside it, a
+    // lead that is no object)
+    create_lead: fc.oneof(
+      { weight: 3, arbitrary: fc.record({ ...lead, allowDuplicate: fc.boolean() }, { requiredKeys: ['lastName'] }) },
       {
-        firstName: maybe(fc.constantFrom('Ana', 'Ben')),
-        lastName: maybe(fc.string({ minLength: 1, maxLength: 20 })),
-        email: maybe(fc.emailAddress()),
-        company: maybe(fc.constantFrom('Fuzz Ltd', "O'Brien & Sons")),
-        subject: maybe(fc.string({ minLength: 1, maxLength: 60 })),
-        source: maybe(fc.constantFrom('Web', 'Partner', 8, 'Trade Show')),
-        extra: maybe(
-          fc.dictionary(
-            fc.constantFrom('jobtitle', 'address1_postalcode', 'leadqualitycode', 'creditlimit', 'websiteurl'),
-            scalar,
-            { maxKeys: 2 },
-          ),
+        weight: 1,
+        arbitrary: fc.record(
+          {
+            // mostly leads a form or a list would give, so that lists get past validation and are made
+            leads: fc.array(
+              fc.oneof(
+                {
+                  weight: 8,
+                  arbitrary: fc.record(
+                    {
+                      firstName: fc.constantFrom('Ana', 'Ben'),
+                      lastName: fc.string({ minLength: 1, maxLength: 20 }),
+                      email: fc
+                        .tuple(
+                          fc.stringMatching(/^[a-z][a-z.']{0,8}[a-z]$/),
+                          fc.constantFrom('fuzz.example', 'x.example'),
+                        )
+                        .filter(([user]) => !user.includes('..'))
+                        .map(([user, domain]) => `${user}@${domain}`),
+                      company: fc.constantFrom('Fuzz Ltd', "O'Brien & Sons"),
+                    },
+                    { requiredKeys: ['lastName'] },
+                  ),
+                },
+                { weight: 2, arbitrary: fc.record(lead, { requiredKeys: ['lastName'] }) },
+                { weight: 1, arbitrary: scalar },
+              ),
+              { minLength: 1, maxLength: 4 },
+            ),
+            // a person's own argument beside the list, now and then
+            firstName: fc.oneof(
+              { weight: 5, arbitrary: fc.constant(undefined) },
+              { weight: 1, arbitrary: fc.constant('Ana') },
+            ),
+            company: lead.company,
+            subject: lead.subject,
+            source: lead.source,
+            extra: lead.extra,
+            allowDuplicate: fc.boolean(),
+          },
+          { requiredKeys: ['leads'] },
         ),
-        allowDuplicate: fc.boolean(),
       },
-      { requiredKeys: ['lastName'] },
     ),
     create_case: fc.record(
       {

@@ -20,6 +20,8 @@ type Case = {
   count?: (emu: EmulatorHandle, tag: string) => number;
   /** the call removes what count counts: done is 0 left, not 1 made */
   removes?: true;
+  /** the call writes several records: count is the most times one was made, and after the call again each is */
+  every?: (emu: EmulatorHandle, tag: string) => boolean;
 };
 
 /** resolve_case's case in each emulator (each fault has one of its own), opened before the tools run */
@@ -38,6 +40,8 @@ const LINE_TO_REMOVE = 'Resilience: a product to remove';
 const linesToRemove = (emu: EmulatorHandle) =>
   emu.rows('opportunityproduct').filter((l) => l.productdescription === LINE_TO_REMOVE);
 const removing = new WeakMap<EmulatorHandle, string>();
+const leadsNamed = (emu: EmulatorHandle, lastName: string) =>
+  emu.rows('lead').filter((l) => l.lastname === lastName).length;
 
 const TOOLS: Case[] = [
   { tool: 'describe_entity', method: 'GET', args: () => ({ entity: 'account' }) },
@@ -144,6 +148,19 @@ const TOOLS: Case[] = [
       subject: 'Fault test',
     }),
     count: (emu, tag) => emu.rows('lead').filter((l) => l.lastname === tag).length,
+  },
+  {
+    // several leads in one call: one meets the fault (the others are made); none is made twice, and the call
+    // again makes any the fault kept out
+    tool: 'create_lead',
+    name: 'create_lead with several leads',
+    method: 'PATCH',
+    args: (tag) => ({
+      company: 'Resilience Ltd',
+      leads: [1, 2, 3].map((k) => ({ lastName: `${tag}-${k}`, email: `${tag}-${k}@resilience.example` })),
+    }),
+    count: (emu, tag) => Math.max(...[1, 2, 3].map((k) => leadsNamed(emu, `${tag}-${k}`))),
+    every: (emu, tag) => [1, 2, 3].every((k) => leadsNamed(emu, `${tag}-${k}`) === 1),
   },
   {
     tool: 'create_case',
@@ -348,6 +365,7 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       const again = await h.call(t.tool, t.args(tag, emu));
       expect(again.isError, textOf(again)).toBeFalsy();
       expect(t.count!(emu, tag)).toBe(1);
+      if (t.every) expect(t.every(emu, tag)).toBe(true);
     }
     if (cold) await h.close();
   });

@@ -68,7 +68,7 @@ export function toolArgs<S extends z.ZodRawShape>(
 }
 
 /** An argument that holds a record's other columns (create_lead's "extra", update_record's "values"). */
-interface Elsewhere<K extends string> {
+export interface Elsewhere<K extends string> {
   into: K;
   /** what goes there, e.g. 'Other lead columns' */
   what: string;

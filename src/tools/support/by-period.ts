@@ -3,6 +3,7 @@ import type { Condition } from '../../dynamics/conditions.js';
 import type { OrgCalendar } from '../../dynamics/fiscal.js';
 import { badInput } from '../../errors.js';
 import type { ColumnModel } from '../../policy/model.js';
+import { atMost } from './at-once.js';
 import { addDays, type Period, type PeriodUnit, periodsBefore, periodsBetween } from './periods.js';
 
 /** Aggregations one call may make: five years of months, a year of weeks, two months of days. */
@@ -87,26 +88,13 @@ export async function aggregatePerPeriod(
     rows: [],
     edge: period.to < first || period.from > last,
   }));
-  let next = 0;
   let done = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(AT_ONCE, out.length) }, async () => {
-      while (next < out.length) {
-        const item = out[next++]!;
-        try {
-          item.rows = await opts.run(
-            within(
-              { column: name, op: 'ge', value: item.period.from },
-              { column: name, op: 'le', value: item.period.to },
-            ),
-          );
-        } catch (err) {
-          next = out.length; // the call has failed: the other workers start no more requests
-          throw err;
-        }
-        await opts.progress(++done, out.length);
-      }
-    }),
-  );
+  // the call fails with the first period that fails: the others start no more requests
+  await atMost(AT_ONCE, out, async (item) => {
+    item.rows = await opts.run(
+      within({ column: name, op: 'ge', value: item.period.from }, { column: name, op: 'le', value: item.period.to }),
+    );
+    await opts.progress(++done, out.length);
+  });
   return out;
 }

@@ -1,0 +1,230 @@
+import type { z } from 'zod';
+import { DynamicsMcpError, type ErrorKind } from '../../errors.js';
+import type { ToolContext } from '../define.js';
+import { atMost } from './at-once.js';
+import { auditRefusal } from './audit-refusal.js';
+
+/**
+ * create_lead's "leads": a list from an event or a spreadsheet captured in one call, not one call (and, in
+ * Claude Desktop and its kin, one approval) per person. Each lead goes through the same checks a single one
+ * does (its email or name that day found first, lookups by name, assignment rules, duplicate rules), a few
+ * at a time; one that fails is said with why, and the others are still made.
+ */
+export const MOST_LEADS = 100;
+/** leads in flight at once: each is a search, then a create (Dataverse allows 52 requests at once per user) */
+const LEADS_AT_ONCE = 4;
+
+/** A person's own arguments: beside "leads" they would be given to every lead, so they are refused there. */
+const OWN = ['firstName', 'lastName', 'email', 'phone'] as const;
+/** What a call's leads share when given beside "leads" (the event's subject, the source, an owner in extra). */
+const SHARED = ['company', 'subject', 'description', 'source', 'allowDuplicate'] as const;
+
+type Top = { leads?: unknown[]; extra?: Record<string, unknown>; lastName?: string } & Record<string, unknown>;
+
+/**
+ * The call's leads, each checked as a single lead's arguments are, with what is given beside "leads" added to
+ * each lead that does not say otherwise (extra merged column by column). A refusal names the lead by its place
+ * in the list (leads[3].email) and nothing is made: a list is sent again whole, corrected.
+ */
+export function leadsOf<A extends Top, L>(
+  args: A,
+  one: z.ZodType<L>,
+  zc: z.RefinementCtx,
+): Omit<A, 'leads'> & { leads?: L[] } {
+  const { leads, ...top } = args;
+  if (!leads) {
+    if (args.lastName === undefined)
+      zc.addIssue({ code: 'custom', path: ['lastName'], message: 'lastName is required.' });
+    return top;
+  }
+  if (!leads.length)
+    zc.addIssue({
+      code: 'custom',
+      path: ['leads'],
+      message: 'leads is empty: give the leads, or leave it out for one.',
+    });
+  for (const own of OWN)
+    if (args[own] !== undefined)
+      zc.addIssue({
+        code: 'custom',
+        path: [own],
+        message: `${own} is each lead's own: with "leads", give it inside its lead (this lead too, as one of "leads"); only ${SHARED.join(', ')} and extra apply to every lead.`,
+      });
+  const shared = Object.fromEntries(SHARED.flatMap((k) => (args[k] === undefined ? [] : [[k, args[k]]])));
+  const parsed: L[] = [];
+  leads.forEach((lead, i) => {
+    if (typeof lead !== 'object' || lead === null || Array.isArray(lead)) {
+      zc.addIssue({
+        code: 'custom',
+        path: ['leads', i],
+        message: `not a lead: each of leads is an object of a lead's arguments, e.g. {"lastName": "Lee", "email": "ann.lee@example.com"}.`,
+      });
+      return;
+    }
+    const r = one.safeParse(lead);
+    if (!r.success) {
+      for (const issue of r.error.issues)
+        zc.addIssue({ code: 'custom', path: ['leads', i, ...issue.path], message: issue.message });
+      return;
+    }
+    // what the lead says, over what the list shares: its own extra column by column, its allowDuplicate only
+    // where it gives one (the lead's schema would otherwise default it to false)
+    const own = Object.fromEntries(
+      Object.entries(r.data as Record<string, unknown>).filter(
+        ([k, v]) =>
+          v !== undefined &&
+          (k !== 'allowDuplicate' || (lead as { allowDuplicate?: unknown }).allowDuplicate !== undefined),
+      ),
+    );
+    const extra = { ...args.extra, ...(own.extra as Record<string, unknown> | undefined) };
+    if (own.lastName === undefined)
+      zc.addIssue({ code: 'custom', path: ['leads', i, 'lastName'], message: `leads[${i}].lastName is required.` });
+    parsed.push({ ...shared, ...own, ...(Object.keys(extra).length ? { extra } : {}) } as L);
+  });
+  return { ...top, leads: parsed };
+}
+
+/** What one lead's capture answers (create-lead.ts): `appOwned` where it was made without an owner. */
+export type LeadAnswer = {
+  structured: { id: string; duplicate: boolean };
+  text: string;
+  appOwned?: boolean;
+};
+
+/** A failure that is about the call, not one lead: every lead after it would fail the same way. */
+const ABOUT_THE_CALL: ReadonlySet<ErrorKind> = new Set([
+  'auth',
+  'config',
+  'permission',
+  'read_only',
+  'throttled',
+  'server',
+  'network',
+  'timeout',
+  'cancelled',
+]);
+
+type Outcome =
+  | { answer: LeadAnswer; err?: undefined }
+  | { err: DynamicsMcpError; answer?: undefined }
+  | { skipped: true; answer?: undefined; err?: undefined };
+
+/**
+ * Captures each lead (`one`), a few at a time, in the order given. A lead Dynamics refuses (a duplicate rule,
+ * a lookup name that matches nothing) is said with why and how to fix it, audited as a single refusal is, and
+ * the others are still made; a failure about the call itself (the sign-in, a privilege, the connection) stops
+ * the leads not yet started, which are listed to send again. Nothing made is lost from the answer: every lead
+ * is listed in the order given, with its id or its reason.
+ */
+export async function captureLeads<L extends Person>(
+  ctx: ToolContext,
+  leads: readonly L[],
+  one: (lead: L) => Promise<LeadAnswer>,
+) {
+  const outcomes: Outcome[] = leads.map(() => ({ skipped: true }));
+  let done = 0;
+  let stopped: DynamicsMcpError | undefined;
+  // a person listed twice is made from the first line, and the second finds it: the two are taken in order
+  await atMost(LEADS_AT_ONCE, samePeople(leads), async (group) => {
+    for (const i of group) {
+      if (stopped) return;
+      const lead = leads[i]!;
+      try {
+        outcomes[i] = { answer: await one(lead) };
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError) || err.kind === 'cancelled') throw err;
+        await auditRefusal(ctx.audit, LEAD_WRITE, lead, ctx, err);
+        outcomes[i] = { err };
+        if (ABOUT_THE_CALL.has(err.kind)) stopped ??= err;
+      }
+      await ctx.progress(++done, leads.length, `${done} of ${leads.length} leads`);
+    }
+  });
+  const failed = outcomes.flatMap((o) => (o.err ? [o.err] : []));
+  const answered = outcomes.filter((o) => o.answer).length;
+  // nothing made or found, for one reason: that reason, as a single lead's refusal says it
+  if (!answered && failed.length && failed.every((e) => e.message === failed[0]!.message && e.kind === failed[0]!.kind))
+    throw new DynamicsMcpError(
+      failed[0]!.kind,
+      `None of the ${leads.length} leads was created: ${failed[0]!.message}`,
+      failed[0]!.hint,
+      failed[0]!.details,
+    );
+  return {
+    structured: {
+      leads: outcomes.map((o) =>
+        o.answer
+          ? { id: o.answer.structured.id, duplicate: o.answer.structured.duplicate }
+          : {
+              error: o.err
+                ? `${o.err.message} ${o.err.hint}`
+                : `not attempted: ${stopped?.message ?? 'the call stopped'}`,
+            },
+      ),
+    },
+    text: answerText(leads, outcomes, stopped),
+  };
+}
+
+type Person = { firstName?: string; lastName?: string; email?: string; company?: string };
+
+/**
+ * The leads' places, grouped by the person they are (an email, without regard to case, or else a name and a
+ * company), in the order given: the leads a single call would find as the same lead.
+ */
+function samePeople(leads: readonly Person[]): number[][] {
+  const groups = new Map<string, number[]>();
+  leads.forEach((l, i) => {
+    const key = l.email ? `@${l.email.toLowerCase()}` : [l.firstName, l.lastName, l.company].join('|').toLowerCase();
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return [...groups.values()];
+}
+
+/** create_lead's write, as the error boundary audits a single one Dynamics refused */
+const LEAD_WRITE = { name: 'create_lead', audited: () => ({ entity: 'lead', action: 'create' as const }) };
+
+function answerText<L extends Person>(
+  leads: readonly L[],
+  outcomes: readonly Outcome[],
+  stopped: DynamicsMcpError | undefined,
+): string {
+  const who = (i: number) => {
+    const l = leads[i]!;
+    const name = [l.firstName, l.lastName].filter(Boolean).join(' ');
+    return `${i + 1}. ${name}${l.email ? ` <${l.email}>` : ''}`;
+  };
+  const made = outcomes.flatMap((o, i) => (o.answer && !o.answer.structured.duplicate ? [i] : []));
+  const there = outcomes.flatMap((o, i) => (o.answer?.structured.duplicate ? [i] : []));
+  const refused = outcomes.flatMap((o, i) => (o.err ? [i] : []));
+  const skipped = outcomes.flatMap((o, i) => ('skipped' in o ? [i] : []));
+  const counts = [
+    `Created ${made.length} of ${leads.length} leads`,
+    there.length ? `${there.length} ${there.length === 1 ? 'was' : 'were'} there already and not created again` : '',
+    refused.length ? `${refused.length} ${refused.length === 1 ? 'was' : 'were'} refused` : '',
+    skipped.length ? `${skipped.length} not attempted` : '',
+  ].filter(Boolean);
+  const lines = [`${counts.join('; ')} (numbered in the order given).`];
+  if (refused.length || skipped.length) {
+    lines.push('Not created:');
+    for (const i of refused) {
+      const err = outcomes[i]!.err!;
+      lines.push(`${who(i)}: Error (${err.kind}): ${err.message} How to fix: ${err.hint}`);
+    }
+    if (skipped.length)
+      lines.push(
+        `${skipped.map((i) => who(i)).join('; ')}: not attempted, as the call stopped at ${stopped ? `the failure above (${stopped.kind})` : 'a failure'}.`,
+        'Call create_lead again with the leads not created, once that is fixed (those created would be found again, not made twice).',
+      );
+  }
+  if (made.length) lines.push('Created:', ...made.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`));
+  if (there.length) {
+    lines.push('There already:', ...there.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`));
+    lines.push('Pass allowDuplicate: true (beside "leads", or in one lead) to create another.');
+  }
+  if (made.some((i) => outcomes[i]!.answer!.appOwned))
+    lines.push(
+      'Leads made without an ownerid are owned by the application user this server signs in as: to give them to a person or a team, set ownerid with update_record, or give it next time in "extra" beside "leads", for all of them.',
+    );
+  return lines.join('\n');
+}
