@@ -1,8 +1,7 @@
 import type { z } from 'zod';
-import { DynamicsMcpError, type ErrorKind } from '../../errors.js';
+import type { DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
-import { atMost } from './at-once.js';
-import { auditRefusal } from './audit-refusal.js';
+import { eachOf, notDoneLines, type Outcome, outcomeError } from './each-of.js';
 
 /**
  * create_lead's "leads": a list from an event or a spreadsheet captured in one call, not one call (and, in
@@ -11,8 +10,6 @@ import { auditRefusal } from './audit-refusal.js';
  * at a time; one that fails is said with why, and the others are still made.
  */
 export const MOST_LEADS = 100;
-/** leads in flight at once: each is a search, then a create (Dataverse allows 52 requests at once per user) */
-const LEADS_AT_ONCE = 4;
 
 /** A person's own arguments: beside "leads" they would be given to every lead, so they are refused there. */
 const OWN = ['firstName', 'lastName', 'email', 'phone'] as const;
@@ -91,29 +88,10 @@ export type LeadAnswer = {
   appOwned?: boolean;
 };
 
-/** A failure that is about the call, not one lead: every lead after it would fail the same way. */
-const ABOUT_THE_CALL: ReadonlySet<ErrorKind> = new Set([
-  'auth',
-  'config',
-  'permission',
-  'read_only',
-  'throttled',
-  'server',
-  'network',
-  'timeout',
-  'cancelled',
-]);
-
-type Outcome =
-  | { answer: LeadAnswer; err?: undefined }
-  | { err: DynamicsMcpError; answer?: undefined }
-  | { skipped: true; answer?: undefined; err?: undefined };
-
 /**
- * Captures each lead (`one`), a few at a time, in the order given. A lead Dynamics refuses (a duplicate rule,
- * a lookup name that matches nothing) is said with why and how to fix it, audited as a single refusal is, and
- * the others are still made; a failure about the call itself (the sign-in, a privilege, the connection) stops
- * the leads not yet started, which are listed to send again. Nothing made is lost from the answer: every lead
+ * Captures each lead (`one`), a few at a time, in the order given (eachOf): a lead Dynamics refuses (a plug-in's
+ * rule, a lookup name that matches nothing) is said with why and how to fix it, and the others are still made;
+ * a failure about the call itself stops the leads not yet started, which are listed to send again. Every lead
  * is listed in the order given, with its id or its reason.
  */
 export async function captureLeads<L extends Person>(
@@ -121,45 +99,21 @@ export async function captureLeads<L extends Person>(
   leads: readonly L[],
   one: (lead: L) => Promise<LeadAnswer>,
 ) {
-  const outcomes: Outcome[] = leads.map(() => ({ skipped: true }));
-  let done = 0;
-  let stopped: DynamicsMcpError | undefined;
-  // a person listed twice is made from the first line, and the second finds it: the two are taken in order
-  await atMost(LEADS_AT_ONCE, samePeople(leads), async (group) => {
-    for (const i of group) {
-      if (stopped) return;
-      const lead = leads[i]!;
-      try {
-        outcomes[i] = { answer: await one(lead) };
-      } catch (err) {
-        if (!(err instanceof DynamicsMcpError) || err.kind === 'cancelled') throw err;
-        await auditRefusal(ctx.audit, LEAD_WRITE, lead, ctx, err);
-        outcomes[i] = { err };
-        if (ABOUT_THE_CALL.has(err.kind)) stopped ??= err;
-      }
-      await ctx.progress(++done, leads.length, `${done} of ${leads.length} leads`);
-    }
+  const { outcomes, stopped } = await eachOf(ctx, leads, {
+    // a person listed twice is made from the first line, and the second finds it: the two are taken in order
+    groups: samePeople(leads),
+    what: 'leads',
+    done: 'created',
+    write: LEAD_WRITE,
+    args: (lead) => lead,
+    one: (lead) => one(lead),
   });
-  const failed = outcomes.flatMap((o) => (o.err ? [o.err] : []));
-  const answered = outcomes.filter((o) => o.answer).length;
-  // nothing made or found, for one reason: that reason, as a single lead's refusal says it
-  if (!answered && failed.length && failed.every((e) => e.message === failed[0]!.message && e.kind === failed[0]!.kind))
-    throw new DynamicsMcpError(
-      failed[0]!.kind,
-      `None of the ${leads.length} leads was created: ${failed[0]!.message}`,
-      failed[0]!.hint,
-      failed[0]!.details,
-    );
   return {
     structured: {
       leads: outcomes.map((o) =>
         o.answer
           ? { id: o.answer.structured.id, duplicate: o.answer.structured.duplicate }
-          : {
-              error: o.err
-                ? `${o.err.message} ${o.err.hint}`
-                : `not attempted: ${stopped?.message ?? 'the call stopped'}`,
-            },
+          : { error: outcomeError(o, stopped) },
       ),
     },
     text: answerText(leads, outcomes, stopped),
@@ -186,7 +140,7 @@ const LEAD_WRITE = { name: 'create_lead', audited: () => ({ entity: 'lead', acti
 
 function answerText<L extends Person>(
   leads: readonly L[],
-  outcomes: readonly Outcome[],
+  outcomes: readonly Outcome<LeadAnswer>[],
   stopped: DynamicsMcpError | undefined,
 ): string {
   const who = (i: number) => {
@@ -196,27 +150,24 @@ function answerText<L extends Person>(
   };
   const made = outcomes.flatMap((o, i) => (o.answer && !o.answer.structured.duplicate ? [i] : []));
   const there = outcomes.flatMap((o, i) => (o.answer?.structured.duplicate ? [i] : []));
-  const refused = outcomes.flatMap((o, i) => (o.err ? [i] : []));
-  const skipped = outcomes.flatMap((o, i) => ('skipped' in o ? [i] : []));
+  const refused = outcomes.filter((o) => o.err).length;
+  const skipped = outcomes.filter((o) => 'skipped' in o).length;
   const counts = [
     `Created ${made.length} of ${leads.length} leads`,
     there.length ? `${there.length} ${there.length === 1 ? 'was' : 'were'} there already and not created again` : '',
-    refused.length ? `${refused.length} ${refused.length === 1 ? 'was' : 'were'} refused` : '',
-    skipped.length ? `${skipped.length} not attempted` : '',
+    refused ? `${refused} ${refused === 1 ? 'was' : 'were'} refused` : '',
+    skipped ? `${skipped} not attempted` : '',
   ].filter(Boolean);
-  const lines = [`${counts.join('; ')} (numbered in the order given).`];
-  if (refused.length || skipped.length) {
-    lines.push('Not created:');
-    for (const i of refused) {
-      const err = outcomes[i]!.err!;
-      lines.push(`${who(i)}: Error (${err.kind}): ${err.message} How to fix: ${err.hint}`);
-    }
-    if (skipped.length)
-      lines.push(
-        `${skipped.map((i) => who(i)).join('; ')}: not attempted, as the call stopped at ${stopped ? `the failure above (${stopped.kind})` : 'a failure'}.`,
-        'Call create_lead again with the leads not created, once that is fixed (those created would be found again, not made twice).',
-      );
-  }
+  const lines = [
+    `${counts.join('; ')} (numbered in the order given).`,
+    ...notDoneLines(
+      outcomes,
+      stopped,
+      who,
+      'Not created:',
+      'Call create_lead again with the leads not created, once that is fixed (those created would be found again, not made twice).',
+    ),
+  ];
   if (made.length) lines.push('Created:', ...made.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`));
   if (there.length) {
     lines.push('There already:', ...there.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`));
