@@ -95,7 +95,7 @@ export const createLead = defineTool({
   name: 'create_lead',
   title: 'Create a lead',
   description:
-    'Capture a lead (e.g. from a web form), or several (a list from an event) in "leads". A lead with the same email is returned (duplicate: true) instead of created again, unless allowDuplicate. ' +
+    'Capture a lead (e.g. from a web form), or several in "leads". A lead with the same email is returned (duplicate: true) instead of created again, unless allowDuplicate. ' +
     'Other writable lead columns go in "extra".',
   inputSchema: toolArgs(
     'create_lead',
@@ -105,7 +105,7 @@ export const createLead = defineTool({
         .array(z.unknown())
         .max(MOST_LEADS, `leads takes at most ${MOST_LEADS} a call: send the rest in another call.`)
         .optional()
-        .describe('Several leads, each an object of the arguments above; those given beside it apply to each.'),
+        .describe('Several leads, each of the arguments above; those beside it apply to all.'),
     },
     { ...LEAD_NAMES, meant: { ...LEAD_NAMES.meant, people: 'leads', contacts: 'leads', records: 'leads' } },
   ).transform((args, zc) => leadsOf(args, ONE_LEAD, zc)),

@@ -21,7 +21,7 @@ export const deleteRecord = defineTool({
   name: 'delete_record',
   title: 'Delete a Dynamics record',
   description:
-    'Delete one record where the policy allows it (describe_entity lists such tables with delete: true; e.g. a product on a deal, opportunityproduct). It cannot be undone: ask the user first. The answer says what the record held.',
+    'Delete one record where the policy allows it (describe_entity lists such tables with delete: true; e.g. a product on a deal, opportunityproduct). It cannot be undone: ask the user first.',
   inputSchema: withLookupTable(
     toolArgs(
       'delete_record',

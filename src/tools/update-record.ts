@@ -4,7 +4,7 @@ import { assertLinkable } from '../dynamics/links.js';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
-import { defineTool, type ToolContext } from './define.js';
+import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
 import { toolArgs } from './support/args.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
@@ -12,6 +12,7 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
+import { EACH_RECORD, MOST_RECORDS, oneVersionOneRecord, updateEach } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
@@ -69,18 +70,36 @@ function notPointingAtItself(model: EntityModel, id: string, values: WriteValues
   }
 }
 
+/** An update as the audit log has it; a record given without its table, under the table it was found in */
+const UPDATE: Pick<ToolDefinition, 'name' | 'audited'> & { audited: NonNullable<ToolDefinition['audited']> } = {
+  name: 'update_record',
+  audited: (a, found) => ({ entity: String(a.entity ?? found.recordTable ?? ''), id: String(a.id), action: 'update' }),
+};
+
 export const updateRecord = defineTool({
   name: 'update_record',
   title: 'Update a Dynamics record',
   description:
     'Change columns of an existing record (never creates one). "values" takes writable columns from describe_entity; choices by label or number, lookups as {"entity","id"}. ' +
-    `Pass get_record's etag to refuse the update if the record changed since. statecode "Won"/"Lost" closes an opportunity (description: why), "Qualified" qualifies a lead.`,
+    `Pass get_record's etag to refuse it if the record changed since. statecode "Won"/"Lost" closes an opportunity (description: why), "Qualified" qualifies a lead.`,
   inputSchema: withLookupTable(
     toolArgs(
       'update_record',
       {
         entity: entityParam.describe(ANY_TABLE).optional(),
-        id: idParam,
+        id: z
+          .union(
+            [idParam, z.array(idParam).min(1, 'id is an empty list: give the records to change.').max(MOST_RECORDS)],
+            {
+              error: (issue) =>
+                issue.code !== 'invalid_union'
+                  ? undefined
+                  : Array.isArray(issue.input) && issue.input.length > MOST_RECORDS
+                    ? `id takes at most ${MOST_RECORDS} records a call: send the rest in another call.`
+                    : `id is a record's id (or name), or a list of up to ${MOST_RECORDS} of them for the same change to each.`,
+            },
+          )
+          .describe(`One record, or up to ${MOST_RECORDS} for the same change.`),
         values: valuesParam.describe(
           'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
         ),
@@ -102,142 +121,161 @@ export const updateRecord = defineTool({
         },
         elsewhere: { into: 'values', what: 'Columns to change', example: '{"values": {"telephone1": "555-0100"}}' },
       },
-    ),
+    ).superRefine(oneVersionOneRecord),
   ),
+  // one record: what changed; several: each one's outcome (records)
   outputSchema: z.object({
-    entity: z.string(),
-    id: z.string(),
-    updated: z.boolean(),
-    changed: z.record(z.string(), z.unknown()),
+    entity: z.string().optional(),
+    id: z.string().optional(),
+    updated: z.boolean().optional(),
+    changed: z.record(z.string(), z.unknown()).optional(),
     previous: z.record(z.string(), z.unknown()).optional(),
     etag: z.string().optional(),
-    url: z.string(),
+    url: z.string().optional(),
+    records: EACH_RECORD.optional(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
-  // a record given without its table is audited under the table it was found in
-  audited: (a, found) => ({ entity: String(a.entity ?? found.recordTable ?? ''), id: String(a.id), action: 'update' }),
-  async run(args, ctx) {
-    // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
-    const table = args.entity ? await resolveTable(args.entity, ctx.policy, ctx.client.metadata) : undefined;
-    const { entity: logical, id } = table
-      ? { entity: table, id: await recordIdOf(ctx, table, args.id) }
-      : await recordAnywhere(ctx, args.id);
-    const url = recordUrl(ctx.config.dynamics.url, logical, id);
-    // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
-    // itself where the policy wants writes confirmed)
-    const model = await ctx.client.checker.entity(logical);
-    // the records to link or unlink through a many-to-many relationship ("add Nimbus CRM as a competitor"),
-    // named and allowed before anything is written: the columns go as an update, the links after it
-    const { columns: asked, links: linkAsks } = linksAsked(
-      model,
-      withoutOwnId(model.primaryIdAttribute, id, args.values),
-    );
-    for (const l of linkAsks) assertLinkable(ctx.policy, model, l.nav);
-    const links: LinksNamed[] = [];
-    for (const l of linkAsks) links.push(await linksNamed(ctx, l));
-    if (links.length && !Object.keys(asked).length) return linkOnly(ctx, model, id, links, args.etag, url);
-    // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
-    // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
-    const { values: given } = await edgesAsDays(ctx, model, asked);
-    // a state named as the status reason ({"statuscode": "Resolved"}) is that state
-    const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
-    notPointingAtItself(model, id, values);
-    // a won or lost deal's products are the record of what was won or lost: not changed, as not added to
-    if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, model, id, values);
-    // a deal worth its products (System Calculated) keeps no value typed in
-    await refuseTypedValueOnCalculatedDeal(ctx, model, id, values);
-    const closing = closingAsked(model, values);
-    if (links.length && (closing || qualifyingAsked(model, values)))
-      throw badInput(
-        `Closing or qualifying a ${logical} and linking records to it are two changes Dynamics makes apart.`,
-        `Call update_record twice: first with ${links.map((l) => `"${l.nav.navigationProperty}"`).join(', ')} alone, then with the rest.`,
-      );
-    if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
-    // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
-    const qualifying = qualifyingAsked(model, values);
-    if (qualifying) return qualifyLead(ctx, model, id, values, qualifying, args.etag);
-    // a case is resolved by CloseIncident, which needs what resolved it: resolve_case (reactivating or
-    // cancelling one is an update of its state, SetState, and goes the usual way)
-    if (model.logicalName === 'incident' && askedState(model, values, { 1: [5, 1000] })?.state === 1)
-      throw badInput(
-        'A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.',
-        'Call resolve_case with the case id and the resolution.',
-      );
-    const declined = await declinedByUser(
-      ctx,
-      ctx.policy.confirmWrites(logical),
-      () =>
-        `Update ${logical} ${id}: ${Object.entries(values)
-          .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
-          .concat(links.map(linkAskText))
-          .join(', ')}?`,
-      { tool: 'update_record', entity: logical, id, action: 'update', notDone: 'not updated' },
-    );
-    if (declined)
-      return {
-        structured: { entity: logical, id, updated: false, changed: {}, url },
-        text: `Not updated: the user chose "${declined}".`,
-      };
-    const sent = await completedCallReason(ctx, model, id, values);
-    const r = await ctx.client
-      .update(logical, id, sent, {
-        etag: args.etag,
-        signal: ctx.signal,
-        detectDuplicates: !args.allowDuplicate,
-        readBefore: true,
-      })
-      .catch(async (err: unknown) => {
-        // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
-        throw (
-          (await closedRecordRefusal(ctx, model, id, err)) ?? (await updateRefusedByRules(ctx, model, id, sent, err))
-        );
-      });
-    // what was written: Dataverse adds a money column's currency to the row, which this update did not change
-    const written = new Set(Object.keys(sent).map((k) => writtenColumn(model, k)?.logicalName ?? k));
-    // a state goes with its status reason and a reason with its state (writeBody sends both): the one the model
-    // did not give is a change too ("Active" reopening a case sets it In Progress), and is said
-    if (written.has('statecode') || written.has('statuscode'))
-      for (const c of ['statecode', 'statuscode']) written.add(c);
-    const changed = writtenColumns(ctx, r.model, r.row, written);
-    const previous = r.before ? writtenColumns(ctx, r.model, r.before, written) : undefined;
-    await ctx.audit.record({
-      tool: 'update_record',
-      entity: r.model.logicalName,
-      id,
-      action: 'update',
-      columns: values,
-      ...(previous ? { previous } : {}),
-      caller: ctx.caller,
-    });
-    const linked = await linkAll(
-      ctx,
-      'update_record',
-      model,
-      id,
-      links,
-      links.length ? `${r.model.logicalName} ${id} was updated: ${JSON.stringify(changed)}` : undefined,
-    );
-    const structured = {
-      entity: r.model.logicalName,
-      id,
-      updated: true,
-      changed: { ...changed, ...linked.changed },
-      previous,
-      etag: r.etag,
-      url,
-    };
-    // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
-    const name = r.name ?? ctx.recordName;
-    const which = name ? `"${name}" (${id})` : id;
-    // a product on a deal: what Dynamics summed it to now, and what that did to the deal's value
-    const line = r.model.logicalName === LINE.table ? await lineText(ctx, id) : '';
-    return {
-      structured,
-      text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${line}${linked.text}`,
-    };
-  },
+  audited: UPDATE.audited,
+  run: (args, ctx) =>
+    Array.isArray(args.id)
+      ? updateEach(
+          ctx,
+          args.id,
+          (id) => ({ ...args, id }),
+          UPDATE,
+          (id, own) => updateOne({ ...args, id }, own),
+        )
+      : updateOne({ ...args, id: args.id }, ctx),
 });
+
+type UpdateArgs = {
+  entity?: string;
+  id: string;
+  values: WriteValues;
+  etag?: string;
+  allowDuplicate?: boolean;
+};
+
+/** One record's update: the whole of update_record for one id. */
+async function updateOne(args: UpdateArgs, ctx: ToolContext) {
+  // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
+  const table = args.entity ? await resolveTable(args.entity, ctx.policy, ctx.client.metadata) : undefined;
+  const { entity: logical, id } = table
+    ? { entity: table, id: await recordIdOf(ctx, table, args.id) }
+    : await recordAnywhere(ctx, args.id);
+  const url = recordUrl(ctx.config.dynamics.url, logical, id);
+  // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user
+  // itself where the policy wants writes confirmed)
+  const model = await ctx.client.checker.entity(logical);
+  // the records to link or unlink through a many-to-many relationship ("add Nimbus CRM as a competitor"),
+  // named and allowed before anything is written: the columns go as an update, the links after it
+  const { columns: asked, links: linkAsks } = linksAsked(
+    model,
+    withoutOwnId(model.primaryIdAttribute, id, args.values),
+  );
+  for (const l of linkAsks) assertLinkable(ctx.policy, model, l.nav);
+  const links: LinksNamed[] = [];
+  for (const l of linkAsks) links.push(await linksNamed(ctx, l));
+  if (links.length && !Object.keys(asked).length) return linkOnly(ctx, model, id, links, args.etag, url);
+  // a lookup written as the related record's name ("ownerid": "Alex Wilber") is the one record with it
+  // a date-only column given a period's edge ("end of next quarter"): that day, which the answer's changes show
+  const { values: given } = await edgesAsDays(ctx, model, asked);
+  // a state named as the status reason ({"statuscode": "Resolved"}) is that state
+  const values = stateNamedAsReason(model, await lookupsByName(ctx, model, given, 'update'));
+  notPointingAtItself(model, id, values);
+  // a won or lost deal's products are the record of what was won or lost: not changed, as not added to
+  if (logical === LINE.table) await refuseChangeOnClosedDeal(ctx, model, id, values);
+  // a deal worth its products (System Calculated) keeps no value typed in
+  await refuseTypedValueOnCalculatedDeal(ctx, model, id, values);
+  const closing = closingAsked(model, values);
+  if (links.length && (closing || qualifyingAsked(model, values)))
+    throw badInput(
+      `Closing or qualifying a ${logical} and linking records to it are two changes Dynamics makes apart.`,
+      `Call update_record twice: first with ${links.map((l) => `"${l.nav.navigationProperty}"`).join(', ')} alone, then with the rest.`,
+    );
+  if (closing) return closeOpportunity(ctx, model, id, values, closing, args.etag);
+  // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
+  const qualifying = qualifyingAsked(model, values);
+  if (qualifying) return qualifyLead(ctx, model, id, values, qualifying, args.etag);
+  // a case is resolved by CloseIncident, which needs what resolved it: resolve_case (reactivating or
+  // cancelling one is an update of its state, SetState, and goes the usual way)
+  if (model.logicalName === 'incident' && askedState(model, values, { 1: [5, 1000] })?.state === 1)
+    throw badInput(
+      'A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.',
+      'Call resolve_case with the case id and the resolution.',
+    );
+  const declined = await declinedByUser(
+    ctx,
+    ctx.policy.confirmWrites(logical),
+    () =>
+      `Update ${logical} ${id}: ${Object.entries(values)
+        .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
+        .concat(links.map(linkAskText))
+        .join(', ')}?`,
+    { tool: 'update_record', entity: logical, id, action: 'update', notDone: 'not updated' },
+  );
+  if (declined)
+    return {
+      structured: { entity: logical, id, updated: false, changed: {}, url },
+      text: `Not updated: the user chose "${declined}".`,
+    };
+  const sent = await completedCallReason(ctx, model, id, values);
+  const r = await ctx.client
+    .update(logical, id, sent, {
+      etag: args.etag,
+      signal: ctx.signal,
+      detectDuplicates: !args.allowDuplicate,
+      readBefore: true,
+    })
+    .catch(async (err: unknown) => {
+      // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
+      throw (await closedRecordRefusal(ctx, model, id, err)) ?? (await updateRefusedByRules(ctx, model, id, sent, err));
+    });
+  // what was written: Dataverse adds a money column's currency to the row, which this update did not change
+  const written = new Set(Object.keys(sent).map((k) => writtenColumn(model, k)?.logicalName ?? k));
+  // a state goes with its status reason and a reason with its state (writeBody sends both): the one the model
+  // did not give is a change too ("Active" reopening a case sets it In Progress), and is said
+  if (written.has('statecode') || written.has('statuscode'))
+    for (const c of ['statecode', 'statuscode']) written.add(c);
+  const changed = writtenColumns(ctx, r.model, r.row, written);
+  const previous = r.before ? writtenColumns(ctx, r.model, r.before, written) : undefined;
+  await ctx.audit.record({
+    tool: 'update_record',
+    entity: r.model.logicalName,
+    id,
+    action: 'update',
+    columns: values,
+    ...(previous ? { previous } : {}),
+    caller: ctx.caller,
+  });
+  const linked = await linkAll(
+    ctx,
+    'update_record',
+    model,
+    id,
+    links,
+    links.length ? `${r.model.logicalName} ${id} was updated: ${JSON.stringify(changed)}` : undefined,
+  );
+  const structured = {
+    entity: r.model.logicalName,
+    id,
+    updated: true,
+    changed: { ...changed, ...linked.changed },
+    previous,
+    etag: r.etag,
+    url,
+  };
+  // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
+  const name = r.name ?? ctx.recordName;
+  const which = name ? `"${name}" (${id})` : id;
+  // a product on a deal: what Dynamics summed it to now, and what that did to the deal's value
+  const line = r.model.logicalName === LINE.table ? await lineText(ctx, id) : '';
+  return {
+    structured,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${line}${linked.text}`,
+  };
+}
 
 /**
  * An update that only links or unlinks records: nothing of the record's own changes, so no PATCH is sent. The

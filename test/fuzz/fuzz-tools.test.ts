@@ -796,6 +796,26 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
             values: fc.subarray(Object.entries(GOOD_VALUES[table]!), { minLength: 1 }).map(Object.fromEntries),
           }),
         },
+        // the same change to several records: a list of ids (a record twice, something hostile among them, an
+        // etag beside the list now and then)
+        {
+          weight: 1,
+          arbitrary: fc.record(
+            {
+              entity: fc.constant(e),
+              id: fc.array(
+                fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...ids(table)) }, { weight: 1, arbitrary: hostile }),
+                { minLength: 1, maxLength: 4 },
+              ),
+              values: fc.subarray(Object.entries(GOOD_VALUES[table]!), { minLength: 1 }).map(Object.fromEntries),
+              etag: fc.oneof(
+                { weight: 6, arbitrary: fc.constant(undefined) },
+                { weight: 1, arbitrary: fc.constant('W/"1"') },
+              ),
+            },
+            { requiredKeys: ['entity', 'id', 'values', 'etag'] },
+          ),
+        },
         {
           weight: 2,
           arbitrary: fc.record(
