@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import { startEmulator } from '../src/emulator/index.js';
 import { record } from './lib.js';
+import { inMemory } from './server.bench.js';
 import { benchClient, directToken } from './setup.js';
 
 const N = 1000;
@@ -49,8 +50,55 @@ export async function benchBulk(): Promise<void> {
       met: ours * 10 <= loop,
     });
     await client.close();
+    await benchLeadList(emu);
   } finally {
     await agent.close();
     await emu.close();
+  }
+}
+
+const LIST = 100;
+
+/**
+ * P4t: the list path a model reaches, create_lead with "leads" (100 in one call), vs one create_lead call per
+ * lead, one after another as a model makes them, at the same 20 ms latency. Both take each lead through the
+ * same checks (its email looked for first, then the create); the list runs four at a time. Not counted here:
+ * the model's own turn for each call, which on a real assistant costs far more than the server's work.
+ */
+async function benchLeadList(emu: Awaited<ReturnType<typeof startEmulator>>): Promise<void> {
+  const mcp = await inMemory(emu);
+  try {
+    const people = (tag: string) =>
+      Array.from({ length: LIST }, (_, i) => ({
+        lastName: `${tag} ${i}`,
+        email: `${tag.toLowerCase()}${i}@list.example`,
+      }));
+    // warm: metadata and the token, as a server that has answered before
+    await mcp.client.callTool({ name: 'create_lead', arguments: { lastName: 'Warm', email: 'warm@list.example' } });
+    let t = performance.now();
+    const list = await mcp.client.callTool({ name: 'create_lead', arguments: { leads: people('List') } });
+    const ours = performance.now() - t;
+    if (list.isError) throw new Error('the list was refused');
+    t = performance.now();
+    for (const lead of people('Single')) {
+      const r = await mcp.client.callTool({ name: 'create_lead', arguments: lead });
+      if (r.isError) throw new Error('a single create_lead failed');
+    }
+    const single = performance.now() - t;
+    for (const tag of ['List ', 'Single ']) {
+      const made = emu.rows('lead').filter((l) => String(l.lastname).startsWith(tag)).length;
+      if (made !== LIST) throw new Error(`expected ${LIST} leads named ${tag}…, found ${made}`);
+    }
+    record({
+      id: 'P4t',
+      name: `… ${LIST} leads through create_lead's list (one call) vs ${LIST} create_lead calls, at 20 ms latency`,
+      value: ours,
+      unit: 'ms',
+      baseline: single,
+      goal: null,
+      met: null,
+    });
+  } finally {
+    await mcp.close();
   }
 }

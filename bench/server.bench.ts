@@ -15,7 +15,8 @@ import { median, record, times, timesPaired } from './lib.js';
 import { directToken, emulatorEnv } from './setup.js';
 import { StdioRpc } from './stdio-rpc.js';
 
-async function inMemory(emu: EmulatorHandle) {
+/** The server and an SDK client in this process, linked in memory (no stdio between them). */
+export async function inMemory(emu: EmulatorHandle) {
   const deps = buildDeps(loadConfig({ env: emulatorEnv(emu) }), {
     ca: emu.ca,
     logDestination: new Writable({ write: (_c, _e, cb) => cb() }),
