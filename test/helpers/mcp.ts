@@ -164,14 +164,21 @@ export async function connectAsking(
   return { h, asked, user };
 }
 
-/** An empty audit log for DYNAMICS_MCP_AUDIT_LOG (one JSON line per write), and a reader of its last entry. */
-export function auditLog(name: string): { path: string; last: () => Promise<Record<string, any>> } {
+/** An empty audit log for DYNAMICS_MCP_AUDIT_LOG (one JSON line per write), and readers of its last entry and all. */
+export function auditLog(name: string): {
+  path: string;
+  last: () => Promise<Record<string, any>>;
+  all: () => Promise<Record<string, any>[]>;
+} {
   const path = join(tmpdir(), `dmcp-${name}-audit-${process.pid}.jsonl`);
   writeFileSync(path, '');
-  return {
-    path,
-    last: async () => JSON.parse((await readFile(path, 'utf8')).trim().split('\n').at(-1)!),
-  };
+  const all = async () =>
+    (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
+  return { path, last: async () => (await all()).at(-1)!, all };
 }
 
 /**

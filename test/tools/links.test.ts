@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
@@ -286,10 +285,7 @@ describe('update_record links cut short by an error', () => {
     );
     expect(textOf(r)).toContain('Calling again with the same values does the rest');
     // the link made is in the audit log, before the entry for the failed call
-    const entries = (await readFile(audit.path, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const entries = await audit.all();
     expect(entries.filter((e) => e.id === deal && e.action === 'link')).toEqual([
       expect.objectContaining({
         tool: 'update_record',

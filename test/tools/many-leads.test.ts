@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { auditLog, type McpHarness, serveWithAuditLog, textOf } from '../helpers/mcp.js';
@@ -12,12 +11,6 @@ describe('create_lead with "leads": several leads in one call, each as one would
   type Row = Record<string, any>;
   const leadsWith = (email: string) =>
     (emu.rows('lead') as Row[]).filter((l) => String(l.emailaddress1 ?? '').toLowerCase() === email.toLowerCase());
-  const audited = async () =>
-    (await readFile(audit.path, 'utf8'))
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Row);
   serveWithAuditLog(audit, (e, harness) => {
     emu = e;
     h = harness;
@@ -79,7 +72,7 @@ describe('create_lead with "leads": several leads in one call, each as one would
     // said once for the list, not once a lead
     expect(text.match(/application user/g)).toHaveLength(1);
     // each lead made is audited as a single one is
-    const made = (await audited()).filter((e) => e.action === 'create' && !e.outcome);
+    const made = (await audit.all()).filter((e) => e.action === 'create' && !e.outcome);
     for (const id of [ama!.leadid, bo!.leadid, cyra[0]!.leadid])
       expect(made.filter((e) => e.id === id)).toHaveLength(1);
 
@@ -155,7 +148,7 @@ describe('create_lead with "leads": several leads in one call, each as one would
     expect(text).toContain(plugin);
     // the refusal is in the audit log, as a single lead's would be
     expect(
-      (await audited()).filter((e) => e.outcome?.includes('refused by Dynamics (validation 0x80040265)')),
+      (await audit.all()).filter((e) => e.outcome?.includes('refused by Dynamics (validation 0x80040265)')),
     ).toHaveLength(1);
     // sent again whole once fixed: the refused lead is made, the others found
     const count = emu.rows('lead').length;

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import {
@@ -29,12 +28,6 @@ describe('update_record with a list of ids: the same change to each record', () 
     for (const o of out) used.add(o.opportunityid);
     return out;
   };
-  const audited = async () =>
-    (await readFile(audit.path, 'utf8'))
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Row);
   serveWithAuditLog(audit, (e, harness) => {
     emu = e;
     h = harness;
@@ -72,7 +65,7 @@ describe('update_record with a list of ids: the same change to each record', () 
       `\n2. Updated opportunity "${b.name}" (${b.opportunityid}): {"estimatedclosedate":"2027-01-29","closeprobability":40}; before: `,
     );
     // each change audited as one update's is
-    const entries = await audited();
+    const entries = await audit.all();
     for (const o of [a, b, c])
       expect(entries.filter((e) => e.id === o.opportunityid && e.action === 'update' && !e.outcome)).toHaveLength(1);
     // the same call again: nothing new to write, each said to hold the values already
