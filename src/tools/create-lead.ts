@@ -339,7 +339,7 @@ async function create(
       : '';
   return {
     structured,
-    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '' : `: ${structured.url}`}${said.model ? namesTaken(said.model, values) : ''}${said.many ? '' : owned}`,
+    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '.' : `: ${structured.url}`}${said.model ? namesTaken(said.model, values) : ''}${said.many ? '' : owned}`,
     appOwned: owned !== '',
   };
 }

@@ -67,7 +67,7 @@ describe('create_lead with "leads": several leads in one call, each as one would
     expect(text.split('\n')[0]).toBe(
       'Created 3 of 4 leads; 1 was there already and not created again (numbered in the order given).',
     );
-    expect(text).toContain(`\n2. Created lead "Bo Chen" (${bo!.leadid})\n`);
+    expect(text).toContain(`\n2. Created lead "Bo Chen" (${bo!.leadid}).\n`);
     expect(text).toContain(`\n4. A lead with this email already exists (${ama!.leadid}); it was not created again.\n`);
     // said once for the list, not once a lead
     expect(text.match(/application user/g)).toHaveLength(1);
