@@ -112,6 +112,19 @@ describe('tool registry', () => {
       },
     ],
     ['create_case', { title: 'Disk full', customer: { accountName: 'Contoso' }, externalRef: 'alert-1' }],
+    // several records in one call: a list of ids for update_record, a list of leads for create_lead
+    [
+      'update_record',
+      {
+        entity: 'opportunity',
+        id: ['8deb5b45-3f8b-cc07-94eb-00e8572e8bdc', '9deb5b45-3f8b-cc07-94eb-00e8572e8bdc'],
+        values: { estimatedclosedate: '2027-01-29' },
+      },
+    ],
+    [
+      'create_lead',
+      { source: 'Trade Show', leads: [{ lastName: 'Lee', email: 'ann.lee@example.com' }, { lastName: 'Chen' }] },
+    ],
     ['pipeline_summary', {}],
   ])('%s: the listed input schema accepts %j', async (name, args) => {
     const { tools } = await h.client.listTools();
