@@ -168,6 +168,9 @@ describe('create_lead with "leads": several leads in one call, each as one would
       },
       times: 1,
     });
+    // the creates after it answer late, so the refusal is known before any of them is done: a lead that finished
+    // first could otherwise start the next one before the stop was known
+    emu.addFault({ match: { method: 'PATCH', path: '/api/data/v9.2/leads(' }, delayMs: 500, times: 11 });
     const people = Array.from({ length: 12 }, (_, k) => ({
       firstName: 'Stop',
       lastName: `Number${k + 1}`,
