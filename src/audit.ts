@@ -6,6 +6,11 @@ import type { Policy } from './policy/policy.js';
 import type { SecretScrubber } from './secrets.js';
 
 export interface AuditEntry {
+  /**
+   * The tools/call the write was made in, the same for every write of one call (a list of leads or records, an
+   * update and the links it made): what an administrator reviews and reverses together, with `previous`.
+   */
+  call?: string;
   tool: string;
   entity: string;
   id: string;
@@ -18,6 +23,9 @@ export interface AuditEntry {
   /** e.g. duplicate found, existing case returned, declined by the user */
   outcome?: string;
 }
+
+/** What a tool writes its audit entries through (AuditLog.forCall). */
+export type AuditWriter = Pick<AuditLog, 'record'>;
 
 /**
  * One JSON line per write: when, which tool, which record, which columns, who asked. Values of columns the
@@ -45,6 +53,11 @@ export class AuditLog {
           'Point it at a file in a directory that exists and this user may write, or unset it to audit into the log.',
         );
       }
+  }
+
+  /** The audit log as one tools/call writes to it: each of its entries names the call. */
+  forCall(call: string): AuditWriter {
+    return { record: (entry) => this.record({ call, ...entry }) };
   }
 
   record(entry: AuditEntry): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -189,7 +190,8 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
           policy: deps.policy,
           config: deps.config,
           log,
-          audit: deps.audit,
+          // one id for every entry of this call: a list's writes, an update's links, are reversed together
+          audit: deps.audit.forCall(randomUUID()),
           locks: deps.locks,
           signal: extra.signal,
           caller: session.caller ?? (extra.authInfo?.clientId ? String(extra.authInfo.clientId) : 'local'),
@@ -215,7 +217,7 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
             deps.scrubber.scrub(text),
           );
         } catch (err) {
-          await auditRefusal(deps.audit, tool, args, ctx, err);
+          await auditRefusal(ctx.audit, tool, args, ctx, err);
           return toToolResult(err, tool.name, log, deps.scrubber);
         }
       },

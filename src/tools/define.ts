@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { AuditEntry, AuditLog } from '../audit.js';
+import type { AuditEntry, AuditWriter } from '../audit.js';
 import type { Config } from '../config/schema.js';
 import type { DynamicsClient } from '../dynamics/client.js';
 import type { Logger } from '../logging.js';
@@ -12,7 +12,8 @@ export interface ToolContext {
   policy: Policy;
   config: Readonly<Config>;
   log: Logger;
-  audit: AuditLog;
+  /** the audit log, each entry naming this call */
+  audit: AuditWriter;
   signal: AbortSignal;
   /** progress notifications, when the caller asked for them */
   progress(progress: number, total: number | undefined, message: string): Promise<void>;

@@ -75,6 +75,11 @@ describe('create_lead with "leads": several leads in one call, each as one would
     const made = (await audit.all()).filter((e) => e.action === 'create' && !e.outcome);
     for (const id of [ama!.leadid, bo!.leadid, cyra[0]!.leadid])
       expect(made.filter((e) => e.id === id)).toHaveLength(1);
+    // one call: its entries name it alike (what an administrator reviews, or reverses, together)
+    const ids = [ama!.leadid, bo!.leadid, cyra[0]!.leadid];
+    const calls = new Set(made.filter((e) => ids.includes(e.id)).map((e) => e.call));
+    expect(calls.size).toBe(1);
+    expect([...calls][0]).toMatch(/^[0-9a-f-]{36}$/);
 
     // the whole call again (an answer lost, a model repeating itself): every lead found, none made
     const count = emu.rows('lead').length;
@@ -90,6 +95,13 @@ describe('create_lead with "leads": several leads in one call, each as one would
     expect(textOf(again).split('\n')[0]).toBe(
       'Created 0 of 4 leads; 4 were there already and not created again (numbered in the order given).',
     );
+    // the call again is another call in the audit log: each lead found, under that call's id
+    const found = (await audit.all()).filter((e) => ids.includes(e.id) && e.outcome?.startsWith('duplicate'));
+    // the first call's own repeat (its fourth line) under the first call; the four of the second under another
+    expect(found.filter((e) => calls.has(e.call))).toHaveLength(1);
+    const second = found.filter((e) => !calls.has(e.call));
+    expect(second).toHaveLength(4);
+    expect(new Set(second.map((e) => e.call)).size).toBe(1);
   });
 
   it("allowDuplicate beside the list goes to each lead that does not say otherwise; a lead's extra sent as text still gets the list's", async () => {

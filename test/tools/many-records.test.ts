@@ -68,6 +68,13 @@ describe('update_record with a list of ids: the same change to each record', () 
     const entries = await audit.all();
     for (const o of [a, b, c])
       expect(entries.filter((e) => e.id === o.opportunityid && e.action === 'update' && !e.outcome)).toHaveLength(1);
+    // the changes and the refusal of one call name it alike: with `previous`, what reverses the call
+    const ofCall = entries.filter((e) => [a, b, c, won].some((o) => o.opportunityid === e.id));
+    expect(new Set(ofCall.map((e) => e.call)).size).toBe(1);
+    expect(ofCall.find((e) => e.id === won.opportunityid)?.outcome).toMatch(/^refused by Dynamics/);
+    expect(ofCall.find((e) => e.id === a.opportunityid)?.previous).toMatchObject({
+      closeprobability: a.closeprobability,
+    });
     // the same call again: nothing new to write, each said to hold the values already
     const again = await h.call('update_record', {
       entity: 'opportunity',

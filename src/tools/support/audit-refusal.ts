@@ -1,4 +1,4 @@
-import type { AuditLog } from '../../audit.js';
+import type { AuditWriter } from '../../audit.js';
 import { DynamicsMcpError } from '../../errors.js';
 import type { ToolContext, ToolDefinition } from '../define.js';
 
@@ -9,7 +9,7 @@ import type { ToolContext, ToolDefinition } from '../define.js';
  * was sent is the model's slip, answered to it, and not a write.
  */
 export async function auditRefusal(
-  audit: AuditLog,
+  audit: AuditWriter,
   tool: Pick<ToolDefinition, 'name' | 'audited'>,
   args: Record<string, unknown>,
   ctx: Pick<ToolContext, 'caller' | 'recordId' | 'recordTable'>,
