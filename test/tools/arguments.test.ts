@@ -216,6 +216,15 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     );
     expect(updated.isError, textOf(updated)).toBeFalsy();
     expect(emu.rows('account').find((a) => a.accountid === account.id)!.telephone1).toBe('555-0199');
+    // several records, their list sent as text: the list, not one record named '["…"]'
+    const other = emu.rows('account').find((a) => a.accountid !== account.id)!;
+    const both = await h.call(
+      'update_record',
+      asText({ entity: 'account', id: [account.id, other.accountid], values: { telephone1: '555-0177' } }),
+    );
+    expect(both.isError, textOf(both)).toBeFalsy();
+    for (const id of [account.id, other.accountid])
+      expect(emu.rows('account').find((a) => a.accountid === id)!.telephone1).toBe('555-0177');
     const opened = await h.call(
       'create_case',
       asText({ title: 'Sent as text', customer: { accountId: account.id }, priority: 'low' }),

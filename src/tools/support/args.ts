@@ -93,11 +93,22 @@ function moveInto(e: Elsewhere<string>, unmatched: string[], args: Record<string
   return `${e.what} go in "${e.into}"${beside}: {"${e.into}": {${shown.join(', ')}}}.`;
 }
 
-/** Each argument's JSON type as tools/list shows it (number, boolean, array, object, string). */
+/**
+ * Each argument's JSON type as tools/list shows it (number, boolean, array, object, string). One that is a text
+ * or a list (update_record's id: one record, or several) counts as a list: its text is read as one only when it
+ * is a JSON list written out, which no record's id or name is.
+ */
 function declaredTypes(schema: z.ZodType): Map<string, string> {
-  const js = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, { type?: unknown }> };
+  type Listed = { type?: unknown; anyOf?: { type?: unknown }[] };
+  const js = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, Listed> };
   return new Map(
-    Object.entries(js.properties ?? {}).flatMap(([k, p]) => (typeof p.type === 'string' ? [[k, p.type]] : [])),
+    Object.entries(js.properties ?? {}).flatMap(([k, p]) =>
+      typeof p.type === 'string'
+        ? [[k, p.type]]
+        : p.anyOf?.some((b) => b.type === 'array') && p.anyOf.some((b) => b.type === 'string')
+          ? [[k, 'list or text']]
+          : [],
+    ),
   );
 }
 
@@ -133,6 +144,15 @@ function fromText(t: string, type: string | undefined): unknown {
       return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : undefined;
     case 'boolean':
       return t === 'true' ? true : t === 'false' ? false : undefined;
+    case 'list or text': {
+      if (!/^\[[\s\S]*\]$/.test(t)) return undefined;
+      try {
+        const parsed: unknown = JSON.parse(t);
+        return Array.isArray(parsed) ? parsed : undefined;
+      } catch {
+        return undefined;
+      }
+    }
     case 'array':
     case 'object': {
       if (!/^[[{][\s\S]*[\]}]$/.test(t)) return undefined;
