@@ -332,6 +332,7 @@ async function create(
     ...(ownerId ? { ownerId } : {}),
   };
   const owned = appOwnedNote(ctx, model, values);
+  const taken = said.model ? namesTaken(said.model, values) : '';
   const name = [values.firstname, values.lastname].filter((v) => typeof v === 'string' && v.trim()).join(' ');
   const assigned =
     said.rule && said.owner
@@ -339,8 +340,9 @@ async function create(
       : '';
   return {
     structured,
-    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '.' : `: ${structured.url}`}${said.model ? namesTaken(said.model, values) : ''}${said.many ? '' : owned}`,
+    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '.' : `: ${structured.url}`}${said.many ? '' : `${taken}${owned}`}`,
     appOwned: owned !== '',
+    taken,
   };
 }
 

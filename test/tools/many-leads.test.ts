@@ -129,6 +129,36 @@ describe('create_lead with "leads": several leads in one call, each as one would
     expect(made).toMatchObject({ jobtitle: 'Buyer', address1_city: 'Oslo' });
   });
 
+  it('an owner given by name beside the list is the same user for each lead, and said once; one lead of its own owner is said on its line', async () => {
+    const [alex, other] = (emu.rows('systemuser') as Row[]).filter((u) => u.title && u.fullname);
+    const r = await h.call('create_lead', {
+      extra: { ownerid: alex!.fullname },
+      leads: [
+        { lastName: 'Owned1', email: 'owned1@owners.example' },
+        { lastName: 'Owned2', email: 'owned2@owners.example' },
+      ],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    for (const e of ['owned1@owners.example', 'owned2@owners.example'])
+      expect((leadsWith(e)[0]!.ownerid as { id: string }).id).toBe(alex!.systemuserid);
+    const text = textOf(r);
+    expect(text.match(/Owner: /g)).toHaveLength(1);
+    expect(text).toContain(`\nEach lead created: Owner: ${alex!.fullname} (systemuser).`);
+    // one lead given to someone else: each says its own
+    const mixed = await h.call('create_lead', {
+      extra: { ownerid: alex!.fullname },
+      leads: [
+        { lastName: 'Owned3', email: 'owned3@owners.example' },
+        { lastName: 'Owned4', email: 'owned4@owners.example', extra: { ownerid: other!.fullname } },
+      ],
+    });
+    expect(mixed.isError, textOf(mixed)).toBeFalsy();
+    expect(textOf(mixed)).toContain(
+      `(${leadsWith('owned4@owners.example')[0]!.leadid}). Owner: ${other!.fullname} (systemuser).`,
+    );
+    expect(textOf(mixed)).not.toContain('Each lead created');
+  });
+
   // COMPOSE (shared/reference/dataverse-webapi.md §7): a plug-in's refusal is a 400 with 0x80040265; it is about
   // that record, so the others still go
   it('a lead Dynamics refuses is said with why and how to fix it; the others are still made', async () => {

@@ -81,11 +81,16 @@ export function leadsOf<A extends Top, L>(
   return { ...top, leads: parsed };
 }
 
-/** What one lead's capture answers (create-lead.ts): `appOwned` where it was made without an owner. */
+/**
+ * What one lead's capture answers (create-lead.ts): `appOwned` where it was made without an owner; `taken`, what
+ * its lookups given by name were taken to be (" Owner: Alex Wilber (systemuser)."), said once where every lead
+ * made has the same (the list's shared extra).
+ */
 export type LeadAnswer = {
   structured: { id: string; duplicate: boolean };
   text: string;
   appOwned?: boolean;
+  taken?: string;
 };
 
 /**
@@ -168,7 +173,14 @@ function answerText<L extends Person>(
       'Call create_lead again with the leads not created, once that is fixed (those created would be found again, not made twice).',
     ),
   ];
-  if (made.length) lines.push('Created:', ...made.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`));
+  const taken = made.map((i) => outcomes[i]!.answer!.taken ?? '');
+  const same = taken.every((t) => t === taken[0]);
+  if (made.length)
+    lines.push(
+      'Created:',
+      ...made.map((i, k) => `${i + 1}. ${outcomes[i]!.answer!.text}${same ? '' : taken[k]}`),
+      ...(same && taken[0] ? [`Each lead created:${taken[0]}`] : []),
+    );
   if (there.length) {
     lines.push('There already:', ...there.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`));
     lines.push('Pass allowDuplicate: true (beside "leads", or in one lead) to create another.');
