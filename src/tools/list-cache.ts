@@ -100,10 +100,16 @@ const isExactly = (value: unknown, expected: Record<string, unknown>) =>
 /**
  * A text argument is listed without `minLength: 1` (14 bytes each, ~380 of tools/list, P10): no model means
  * to send empty text, and the server refuses it with its own message ("empty text: give a value, or leave an
- * optional argument out"), where a validating client's would only say the length. Other bounds stay: they are
- * limits a model can reach (a description's 2,000 characters, 100 leads).
+ * optional argument out"), where a validating client's would only say the length.
  */
 const notEmpty = (key: string, value: unknown) => key === 'minLength' && value === 1;
+
+/**
+ * Nor is the bound on a name or an id (160 characters or fewer: a table's, a column's, a person's, a record
+ * id; ~500 bytes of tools/list): no model writes one that long, and the server refuses one with its own
+ * message. The bounds on text a model composes (a case's title at 200, a note's at 500) stay: those it can meet.
+ */
+const nameBound = (key: string, value: unknown) => key === 'maxLength' && typeof value === 'number' && value <= 160;
 
 /** A copy of a JSON Schema without the keywords `drop` names (given each keyword, its value and its object). */
 function withoutKeywords(
@@ -126,7 +132,7 @@ export function buildToolList(tools: ToolDefinition[]): ListToolsResult {
       description: t.description,
       inputSchema: withoutKeywords(
         dialectFree(jsonSchemaOf(t.inputSchema, 'input')),
-        (k, v, at) => formatPattern(k, v, at) || saysNothing(k, v) || notEmpty(k, v),
+        (k, v, at) => formatPattern(k, v, at) || saysNothing(k, v) || notEmpty(k, v) || nameBound(k, v),
       ) as ListToolsResult['tools'][number]['inputSchema'],
       annotations: t.annotations,
       outputSchema: withoutKeywords(

@@ -160,6 +160,12 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(textOf(left)).toBe(
       'Error (bad_input): lastName is required.\nHow to fix: Call create_lead again with that argument corrected; its input schema (tools/list) says what each one takes.',
     );
+    // a name past its bound (tools/list leaves such bounds out: list-cache.ts) is refused with the bound, and a
+    // text argument sent empty with what to do
+    const long = await h.call('create_lead', { lastName: 'x'.repeat(51), email: 'ana.long@example.com' });
+    expect(textOf(long)).toMatch(/^Error \(bad_input\): lastName takes at most 50 characters\.\n/);
+    const empty = await h.call('query_entities', { entity: '' });
+    expect(textOf(empty)).toMatch(/^Error \(bad_input\): entity: empty text: give a value/);
     const none = await h.call('create_contact', { lastname: 'Silva' });
     expect(none.isError).toBe(true);
     expect(textOf(none)).toBe(
