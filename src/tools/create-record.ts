@@ -16,6 +16,7 @@ import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/de
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName, namesTaken } from './support/lookup-names.js';
+import { createEach, EACH_RECORD, MOST_RECORDS, oneOrMany } from './support/many-records.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits } from './support/phoned.js';
 import { givenId, LINE, lineAsMeant, lineText } from './support/product-line.js';
@@ -96,6 +97,12 @@ type Made = {
 /** Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason. */
 const SET_BY_DYNAMICS = new Set(['Owner', 'State', 'Status']);
 
+/** A create as the audit log has it */
+const CREATE = {
+  name: 'create_record',
+  audited: (a: Record<string, unknown>) => ({ entity: String(a.entity), action: 'create' as const }),
+};
+
 export const createRecord = defineTool({
   name: 'create_record',
   title: 'Create a Dynamics record',
@@ -106,11 +113,14 @@ export const createRecord = defineTool({
     'create_record',
     {
       entity: entityParam,
-      // listed as an object: update_record lists the values it takes in full
-      values: listedAs(createValuesParam, {
-        type: 'object',
-        description: 'Column → value, as update_record takes them, e.g. {"name": "Contoso"}.',
-      }),
+      // listed as an object (or a list of them): update_record lists the values it takes in full
+      values: listedAs(
+        z.unknown().transform((v, zc) => oneOrMany('values', createValuesParam, v, zc)),
+        {
+          description: `Column → value, as update_record takes them, e.g. {"name": "Contoso"}; a list of those (up to ${MOST_RECORDS}) makes several.`,
+          anyOf: [{ type: 'object' }, { type: 'array', maxItems: MOST_RECORDS, items: { type: 'object' } }],
+        },
+      ),
       allowDuplicate: z.boolean().default(false).describe('Create even when one exists.'),
     },
     {
@@ -118,95 +128,112 @@ export const createRecord = defineTool({
       elsewhere: { into: 'values', what: 'Columns', example: '{"values": {"name": "Contoso"}}' },
     },
   ),
+  // one record: its id (or the one found); several: each one's outcome (records)
   outputSchema: z.object({
-    entity: z.string(),
+    entity: z.string().optional(),
     id: z.string().optional(),
-    duplicate: z.boolean(),
+    duplicate: z.boolean().optional(),
     url: z.string().optional(),
     existing: z.record(z.string(), z.unknown()).optional(),
     state: z.string().optional(),
+    records: EACH_RECORD.optional(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   writes: true,
-  audited: (a) => ({ entity: String(a.entity), action: 'create' }),
-  async run(args, ctx) {
-    const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
-    const own = OWN_TOOL[logical];
-    if (own) throw badInput(`New ${logical} records are made with ${own}.`, `Call ${own.split(' ')[0]} instead.`);
-    if (!ctx.policy.canCreate(logical))
-      throw policyError(
-        `Creating ${logical} records is not allowed under this server's policy.`,
-        ctx.policy.creatable().length
-          ? `Tables you may create records in: ${ctx.policy.creatable().join(', ')}.`
-          : 'This server creates no records of that kind; leads, cases and notes have their own tools.',
-      );
-    const model = await ctx.client.checker.entity(logical);
-    // records to link through a many-to-many relationship ("a deal against Nimbus CRM"): named and allowed before
-    // anything is made, linked once it is
-    const { columns, links: linkAsks } = linksAsked(model, args.values);
-    const links: LinksNamed[] = [];
-    for (const l of linkAsks) {
-      assertLinkable(ctx.policy, model, l.nav);
-      if (l.remove.length)
-        throw badInput(
-          `values.${l.nav.navigationProperty}: a new ${logical} has nothing to unlink.`,
-          `Name the ${l.nav.referencingEntity} records to link: {"${l.nav.navigationProperty}": ["<name or id>"]}.`,
-        );
-      links.push(await linksNamed(ctx, l));
-    }
-    // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
-    // a date-only column given a period's edge ("end of next quarter"): that day, said in the answer
-    const dated = await edgesAsDays(ctx, model, columns);
-    // a product on a deal: its unit, write-in and pricing as Dynamics' Add Product form fills them
-    const line = await lineAsMeant(
-      ctx,
-      model,
-      customerFromParents(ctx, model, await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values))),
-    );
-    const given = line.values;
-    // an activity already done ("log the call I just had"): made first, then given the state asked
-    const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
-    // refused before anything is made, rather than made and left open
-    if (state && !ctx.policy.canWrite(logical, 'statecode'))
-      throw policyError(
-        `${logical}.statecode is not writable under this server's policy, so a ${logical} cannot be made done.`,
-        `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
-      );
-    await assertRequired(ctx, model, values);
-    const done = async (found: Made): Promise<Made> => {
-      const made = await linkedAfterCreate(ctx, model, found, links);
-      const worked = [...dated.worked, ...line.said];
-      // a product added to a deal: what Dynamics priced and summed it to, and what that did to the deal's value
-      const priced =
-        logical === LINE.table && made.structured.id && !made.structured.duplicate
-          ? await lineText(ctx, made.structured.id)
-          : '';
-      const r =
-        worked.length && !made.structured.duplicate
-          ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}` }
-          : { ...made, text: `${made.text}${priced}` };
-      if (!state || asked === undefined || !r.structured.id) return r;
-      const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
-      const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');
-      return { structured: { ...r.structured, state: shown }, text: `${r.text} It is ${shown}.` };
-    };
-    // a record can be looked for only by what the policy lets the model read
-    const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
-    if (!key || args.allowDuplicate) return done(await create(ctx, model, values, undefined, args.allowDuplicate));
-    // one check-then-create per key at a time in this process; across processes the name-based id decides
-    const day = ONCE_A_DAY.has(logical) ? `:${todayUtc()}` : '';
-    const said = `${logical}:${key.match.map((m) => `${m.column}:${m.value.toLowerCase()}`).join(':')}:${key.customer?.id ?? ''}${day}`;
-    return done(
-      await createOnce(
-        ctx,
-        said,
-        () => existing(ctx, model, key),
-        (id) => create(ctx, model, values, id, false),
-        (found) => duplicate(ctx, model, found, values),
-      ),
-    );
-  },
+  audited: CREATE.audited,
+  run: (args, ctx) =>
+    Array.isArray(args.values)
+      ? createEach(
+          ctx,
+          args.values as WriteValues[],
+          (values) => ({ ...args, values }),
+          CREATE,
+          (values, own) => createOne({ ...args, values }, own),
+        )
+      : createOne({ ...args, values: args.values as WriteValues }, ctx),
 });
+
+/** One record's create: the whole of create_record for one set of values. */
+async function createOne(args: { entity: string; values: WriteValues; allowDuplicate: boolean }, ctx: ToolContext) {
+  const logical = await resolveTable(args.entity, ctx.policy, ctx.client.metadata);
+  const own = OWN_TOOL[logical];
+  if (own) throw badInput(`New ${logical} records are made with ${own}.`, `Call ${own.split(' ')[0]} instead.`);
+  if (!ctx.policy.canCreate(logical))
+    throw policyError(
+      `Creating ${logical} records is not allowed under this server's policy.`,
+      ctx.policy.creatable().length
+        ? `Tables you may create records in: ${ctx.policy.creatable().join(', ')}.`
+        : 'This server creates no records of that kind; leads, cases and notes have their own tools.',
+    );
+  const model = await ctx.client.checker.entity(logical);
+  // records to link through a many-to-many relationship ("a deal against Nimbus CRM"): named and allowed before
+  // anything is made, linked once it is
+  const { columns, links: linkAsks } = linksAsked(model, args.values);
+  const links: LinksNamed[] = [];
+  for (const l of linkAsks) {
+    assertLinkable(ctx.policy, model, l.nav);
+    if (l.remove.length)
+      throw badInput(
+        `values.${l.nav.navigationProperty}: a new ${logical} has nothing to unlink.`,
+        `Name the ${l.nav.referencingEntity} records to link: {"${l.nav.navigationProperty}": ["<name or id>"]}.`,
+      );
+    links.push(await linksNamed(ctx, l));
+  }
+  // a lookup written as the related record's name ("parentcustomerid": "Contoso Ltd") is the one record with it
+  // a date-only column given a period's edge ("end of next quarter"): that day, said in the answer
+  const dated = await edgesAsDays(ctx, model, columns);
+  // a product on a deal: its unit, write-in and pricing as Dynamics' Add Product form fills them
+  const line = await lineAsMeant(
+    ctx,
+    model,
+    customerFromParents(ctx, model, await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values))),
+  );
+  const given = line.values;
+  // an activity already done ("log the call I just had"): made first, then given the state asked
+  const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
+  // refused before anything is made, rather than made and left open
+  if (state && !ctx.policy.canWrite(logical, 'statecode'))
+    throw policyError(
+      `${logical}.statecode is not writable under this server's policy, so a ${logical} cannot be made done.`,
+      `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
+    );
+  await assertRequired(ctx, model, values);
+  // every value checked before the record is looked for: a column the table lacks, or a value it cannot take,
+  // is refused as the create would refuse it, not dropped where the same record is found already
+  await writeBody(model, values, 'create', { policy: ctx.policy, metadata: ctx.client.metadata });
+  const done = async (found: Made): Promise<Made> => {
+    const made = await linkedAfterCreate(ctx, model, found, links);
+    const worked = [...dated.worked, ...line.said];
+    // a product added to a deal: what Dynamics priced and summed it to, and what that did to the deal's value
+    const priced =
+      logical === LINE.table && made.structured.id && !made.structured.duplicate
+        ? await lineText(ctx, made.structured.id)
+        : '';
+    const r =
+      worked.length && !made.structured.duplicate
+        ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}` }
+        : { ...made, text: `${made.text}${priced}` };
+    if (!state || asked === undefined || !r.structured.id) return r;
+    const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
+    const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');
+    return { structured: { ...r.structured, state: shown }, text: `${r.text} It is ${shown}.` };
+  };
+  // a record can be looked for only by what the policy lets the model read
+  const key = duplicateKey(model, values, (c) => ctx.policy.canRead(logical, c));
+  if (!key || args.allowDuplicate) return done(await create(ctx, model, values, undefined, args.allowDuplicate));
+  // one check-then-create per key at a time in this process; across processes the name-based id decides
+  const day = ONCE_A_DAY.has(logical) ? `:${todayUtc()}` : '';
+  const said = `${logical}:${key.match.map((m) => `${m.column}:${m.value.toLowerCase()}`).join(':')}:${key.customer?.id ?? ''}${day}`;
+  return done(
+    await createOnce(
+      ctx,
+      said,
+      () => existing(ctx, model, key),
+      (id) => create(ctx, model, values, id, false),
+      (found) => duplicate(ctx, model, found, values),
+    ),
+  );
+}
 
 /**
  * A new record linked to the records named for its many-to-many relationships (update_record's form). A record

@@ -18,7 +18,7 @@ export function listedAs<T extends ZodType>(schema: T, standIn: Record<string, u
  * As the SDK converts a tool's zod schema (zod 4's toJSONSchema, draft-07, the input or output side of
  * transforms), with the stand-ins above in place of the schemas they stand for.
  */
-function jsonSchemaOf(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
+export function jsonSchemaOf(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
   return z.toJSONSchema(schema, {
     target: 'draft-7',
     io,

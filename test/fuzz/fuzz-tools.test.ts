@@ -587,6 +587,28 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     // name mostly (as duplicates, and to get past the required columns), columns it may not write, lookups
     // by name and id
     create_record: fc.oneof(
+      // several records in one call: accounts by name (one twice now and then), something hostile among them
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          entity: fc.constant('account'),
+          values: fc.array(
+            fc.oneof(
+              {
+                weight: 6,
+                arbitrary: fc.record({
+                  name: fc.oneof(
+                    fc.string({ minLength: 1, maxLength: 40 }),
+                    fc.constantFrom('Fuzz Ltd', 'Fuzz List Ltd'),
+                  ),
+                }),
+              },
+              { weight: 1, arbitrary: hostile },
+            ),
+            { maxLength: 4 },
+          ),
+        }),
+      },
       // what gets made (or found again): accounts by name, contacts by email, deals for a customer
       {
         weight: 3,

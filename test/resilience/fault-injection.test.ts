@@ -195,6 +195,16 @@ const TOOLS: Case[] = [
     count: (emu, tag) => emu.rows('account').filter((a) => a.name === tag).length,
   },
   {
+    // two accounts in one call: one meets the fault; none is made twice, and the call again makes the other
+    tool: 'create_record',
+    name: 'create_record with two accounts',
+    method: 'PATCH',
+    args: (tag) => ({ entity: 'account', values: [1, 2].map((k) => ({ name: `${tag}-${k}` })) }),
+    count: (emu, tag) =>
+      Math.max(...[1, 2].map((k) => emu.rows('account').filter((a) => a.name === `${tag}-${k}`).length)),
+    every: (emu, tag) => [1, 2].every((k) => emu.rows('account').filter((a) => a.name === `${tag}-${k}`).length === 1),
+  },
+  {
     // a call with who was on it: the call and its party (a deep insert) are made together or not at all
     tool: 'create_record',
     name: 'create_record logging a call with its To',

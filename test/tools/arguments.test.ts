@@ -231,6 +231,13 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(both.isError, textOf(both)).toBeFalsy();
     for (const id of [account.id, other.accountid])
       expect(emu.rows('account').find((a) => a.accountid === id)!.telephone1).toBe('555-0177');
+    // and several records' values for create_record, as text
+    const made = await h.call(
+      'create_record',
+      asText({ entity: 'account', values: [{ name: 'Sent As Text One' }, { name: 'Sent As Text Two' }] }),
+    );
+    expect(made.isError, textOf(made)).toBeFalsy();
+    expect(emu.rows('account').filter((a) => String(a.name).startsWith('Sent As Text '))).toHaveLength(2);
     const opened = await h.call(
       'create_case',
       asText({ title: 'Sent as text', customer: { accountId: account.id }, priority: 'low' }),

@@ -953,6 +953,29 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(textOf(one)).toMatch(/^Error \(bad_input\): account\.revenue is a number; 'lots' is not\.\nHow to fix: /);
   });
 
+  it('a value the table cannot take is refused even where the same record is there already, not dropped', async () => {
+    const made = await h.call('create_record', {
+      entity: 'account',
+      values: { name: 'Checked Before Found Ltd' },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const since = emu.requests().length;
+    // the same account again, with a column accounts do not have and a choice they do not offer
+    const again = await h.call('create_record', {
+      entity: 'account',
+      values: { name: 'Checked Before Found Ltd', revenu: 5, industrycode: 'Spaceflight' },
+    });
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toContain("'revenu' is not a column of account");
+    expect(textOf(again)).toContain('Spaceflight');
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.method !== 'GET'),
+    ).toEqual([]);
+  });
+
   it('a policy that lets a table be updated does not let it be created, unless it says "create"', async () => {
     const policy = builtInPolicyWith('no-create', (entities) => ({
       ...entities,

@@ -120,6 +120,79 @@ describe('update_record with a list of ids: the same change to each record', () 
     expect(emu.requests().length).toBe(since);
   });
 
+  it('create_record with a list: products added to a deal in one call, each priced as one alone is; one not in the catalogue is refused with the way on; the call again adds none', async () => {
+    const [dealRow] = openDeals(1) as [Row];
+    const sellable = (emu.rows('product') as Row[]).filter((p) => p.statecode === 0).slice(0, 2);
+    const linesOf = () =>
+      (emu.rows('opportunityproduct') as Row[]).filter(
+        (l) => (l.opportunityid as { id: string }).id === dealRow.opportunityid,
+      );
+    const before = linesOf().length;
+    const values = [
+      { opportunityid: dealRow.opportunityid, productid: sellable[0]!.name, quantity: 3 },
+      { opportunityid: dealRow.opportunityid, productid: 'No Such Product Zz', quantity: 1 },
+      { opportunityid: dealRow.opportunityid, productid: sellable[1]!.name, quantity: 2 },
+      { opportunityid: dealRow.opportunityid, productdescription: 'Onsite workshop', priceperunit: 1500, quantity: 2 },
+    ];
+    const r = await h.call('create_record', { entity: 'opportunityproduct', values });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(linesOf()).toHaveLength(before + 3);
+    const records = r.structuredContent.records as Row[];
+    expect(records.map((x) => (x.error ? 'error' : x.duplicate))).toEqual([false, 'error', false, false]);
+    const text = textOf(r);
+    expect(text.split('\n')[0]).toBe('Created 3 of 4 records; 1 refused (numbered in the order given).');
+    expect(text).toContain('\nNot created:\n2. "No Such Product Zz": Error (bad_input): ');
+    expect(text).toContain('add it as a write-in instead');
+    // each line priced by Dynamics, as one line alone says it
+    expect(text.match(/Priced by Dynamics: /g)).toHaveLength(3);
+    // again: each line found on the deal, none added
+    const again = await h.call('create_record', { entity: 'opportunityproduct', values: [values[0], values[2]] });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(textOf(again).split('\n')[0]).toBe(
+      'Created 0 of 2 records; 2 were there already (numbered in the order given).',
+    );
+    expect(linesOf()).toHaveLength(before + 3);
+  });
+
+  it('create_record with a list: the same task twice in it is made once, from the first, and a list with a mistake is refused whole', async () => {
+    const account = (emu.rows('account') as Row[])[5]!;
+    const task = {
+      subject: 'Send the renewal quote',
+      regardingobjectid: account.accountid,
+      scheduledend: '2027-01-15',
+    };
+    const r = await h.call('create_record', {
+      entity: 'task',
+      values: [
+        task,
+        { subject: 'Book the kick-off', regardingobjectid: account.accountid },
+        { ...task, description: 'again' },
+      ],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const tasks = (emu.rows('task') as Row[]).filter((t) => t.subject === 'Send the renewal quote');
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.description ?? null).toBeNull();
+    expect((r.structuredContent.records as Row[]).map((x) => x.duplicate)).toEqual([false, false, true]);
+    expect(r.structuredContent.records[2].id).toBe(tasks[0]!.activityid);
+    const since = emu.requests().length;
+    const bad = await h.call('create_record', {
+      entity: 'task',
+      values: [{ subject: 'Fine' }, 'not a record', { subject: 'Also fine' }],
+    });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toContain('values[1]');
+    expect(emu.requests().length).toBe(since);
+    const none = await h.call('create_record', { entity: 'task', values: [] });
+    expect(textOf(none)).toContain('values is an empty list: give the records, or one record.');
+    const many = await h.call('create_record', {
+      entity: 'task',
+      values: Array.from({ length: 51 }, (_, k) => ({ subject: `Task ${k}` })),
+    });
+    expect(textOf(many)).toContain('values takes at most 50 records a call: send the rest in another call.');
+    expect(emu.requests().length).toBe(since);
+  });
+
   it('where the policy asks first, the user is asked once for the list, and a decline changes none of them', async () => {
     const policy = builtInPolicyWith('many-confirm', (e) => ({
       ...e,

@@ -125,6 +125,7 @@ describe('tool registry', () => {
       'create_lead',
       { source: 'Trade Show', leads: [{ lastName: 'Lee', email: 'ann.lee@example.com' }, { lastName: 'Chen' }] },
     ],
+    ['create_record', { entity: 'task', values: [{ subject: 'Call back' }, { subject: 'Send the quote' }] }],
     ['pipeline_summary', {}],
   ])('%s: the listed input schema accepts %j', async (name, args) => {
     const { tools } = await h.client.listTools();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { closest } from '../../policy/suggest.js';
+import { jsonSchemaOf } from '../list-cache.js';
 
 /**
  * A tool's arguments object, refusing names it does not have. zod's default drops unknown keys without a
@@ -96,18 +97,23 @@ function moveInto(e: Elsewhere<string>, unmatched: string[], args: Record<string
 /**
  * Each argument's JSON type as tools/list shows it (number, boolean, array, object, string). One that is a text
  * or a list (update_record's id: one record, or several) counts as a list: its text is read as one only when it
- * is a JSON list written out, which no record's id or name is.
+ * is a JSON list written out, which no record's id or name is. One that is an object or a list of them
+ * (create_record's values) is read from either written out.
  */
 function declaredTypes(schema: z.ZodType): Map<string, string> {
   type Listed = { type?: unknown; anyOf?: { type?: unknown }[] };
-  const js = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { properties?: Record<string, Listed> };
+  // as listed (stand-ins included): what a client that sends text read the type from
+  const js = jsonSchemaOf(schema, 'input') as { properties?: Record<string, Listed> };
   return new Map(
     Object.entries(js.properties ?? {}).flatMap(([k, p]) =>
       typeof p.type === 'string'
         ? [[k, p.type]]
         : p.anyOf?.some((b) => b.type === 'array') && p.anyOf.some((b) => b.type === 'string')
           ? [[k, 'list or text']]
-          : [],
+          : // an object or a list of them (create_record's values): either, written out as JSON
+            p.anyOf?.length && p.anyOf.every((b) => b.type === 'object' || b.type === 'array')
+            ? [[k, 'object']]
+            : [],
     ),
   );
 }

@@ -5,18 +5,53 @@ import { listedAs } from '../list-cache.js';
 import { eachOf, notDoneLines, type Outcome, outcomeError } from './each-of.js';
 
 /**
- * update_record's list of records: the same change to each ("move these five deals' close date to the end of
- * next month", "give Bob's open leads to Alice"), one call instead of one per record. Each record goes through
- * the whole of update_record (found by id or name, its state changes by Dynamics' actions, its duplicate rules,
- * closed records refused), a few at a time; one Dynamics refuses is said with why, and the others still change.
+ * Several records in one call: update_record's list of ids (the same change to each: "move these five deals'
+ * close dates to the end of next month", "give Bob's open leads to Alice") and create_record's list of values
+ * ("add these three products to the deal", "a follow-up task on each of these accounts"). Each record goes
+ * through the whole of the single call, a few at a time; one Dynamics refuses is said with why, and the others
+ * still go.
  */
 export const MOST_RECORDS = 50;
 
 /** Each record's outcome: checked in full, listed short (a model reads the result, not its schema; P10). */
 export const EACH_RECORD = listedAs(
-  z.array(z.strictObject({ id: z.string(), updated: z.boolean().optional(), error: z.string().optional() })),
+  z.array(
+    z.strictObject({
+      id: z.string().optional(),
+      updated: z.boolean().optional(),
+      duplicate: z.boolean().optional(),
+      error: z.string().optional(),
+    }),
+  ),
   { type: 'array', items: { type: 'object' } },
 );
+
+/**
+ * An argument that is one record's (values) or a list of them: each checked by `one`, a refusal at its place
+ * (values[2].name); an empty list or one past the most a call takes is refused with what to do.
+ */
+export function oneOrMany<T>(name: string, one: z.ZodType<T>, v: unknown, zc: z.RefinementCtx): T | T[] {
+  // a list's record named by its place: "values is an object of …" said of the third is "values[2] is …"
+  const forward = (r: z.ZodSafeParseResult<T>, at: (string | number)[]) => {
+    if (!r.success)
+      for (const issue of r.error.issues) {
+        const placed =
+          at.length && issue.message.startsWith(name)
+            ? `${name}[${at[0]}]${issue.message.slice(name.length)}`
+            : issue.message;
+        zc.addIssue({ ...issue, code: 'custom', path: [...at, ...issue.path], message: placed } as never);
+      }
+    return r.success ? r.data : undefined;
+  };
+  if (!Array.isArray(v)) return forward(one.safeParse(v), []) as T;
+  if (!v.length) zc.addIssue({ code: 'custom', message: `${name} is an empty list: give the records, or one record.` });
+  if (v.length > MOST_RECORDS)
+    zc.addIssue({
+      code: 'custom',
+      message: `${name} takes at most ${MOST_RECORDS} records a call: send the rest in another call.`,
+    });
+  return v.map((item, i) => forward(one.safeParse(item), [i])) as T[];
+}
 
 /**
  * A version (etag) is one record's: with several, it would be sent for each and refuse all but the one it is;
@@ -44,73 +79,159 @@ export function oneVersionOneRecord(args: { id: string | string[]; etag?: string
   });
 }
 
-type Answer = { structured: { id?: string; updated?: boolean; entity?: string }; text: string };
+type Answer = { structured: { id?: string; updated?: boolean; duplicate?: boolean }; text: string };
 
-/**
- * Updates each record (`one`), a few at a time, in the order given (eachOf). Where the policy asks the user to
- * confirm, the user is asked once for the list (the first record's question, said to stand for all), and that
- * answer is each record's.
- */
-export async function updateEach<A extends Answer>(
+/** What a call does to each record, in the words of its answer. */
+interface Verb {
+  tool: string;
+  /** how the one question for the list begins */
+  asking: (n: number) => string;
+  /** what a decline left: 'none was changed' */
+  none: string;
+  /** 'Updated' */
+  done: string;
+  /** whether a record's answer is a change made (updated: true; created and not found) */
+  made: (a: Answer) => boolean;
+  /** the heading of the records answered without a change, and how many */
+  unchanged: { heading: string; count: (n: number) => string };
+}
+
+const UPDATE: Verb = {
+  tool: 'update_record',
+  asking: (n) => `The same change to ${n} records`,
+  none: 'none was changed',
+  done: 'Updated',
+  made: (a) => a.structured.updated === true,
+  unchanged: { heading: 'Left as they were:', count: (n) => `${n} left as they were` },
+};
+const CREATE: Verb = {
+  tool: 'create_record',
+  asking: (n) => `${n} records to create`,
+  none: 'none was made',
+  done: 'Created',
+  made: (a) => a.structured.duplicate !== true && a.structured.id !== undefined,
+  unchanged: {
+    heading: 'There already (not created again):',
+    count: (n) => `${n} ${n === 1 ? 'was' : 'were'} there already`,
+  },
+};
+
+/** update_record's records: each id through `one`, the same values for each. */
+export const updateEach = <A extends Answer>(
   ctx: ToolContext,
   ids: readonly string[],
   args: (id: string) => Record<string, unknown>,
   write: Pick<ToolDefinition, 'name' | 'audited'>,
   one: (id: string, ctx: ToolContext) => Promise<A>,
+) => eachRecord(ctx, ids, UPDATE, args, write, one, (i) => ids[i]!);
+
+/**
+ * create_record's records: each set of values through `one`. Two with the same name or email are taken one
+ * after the other, in the order given, so the second finds the first rather than racing it.
+ */
+export const createEach = <V extends Record<string, unknown>, A extends Answer>(
+  ctx: ToolContext,
+  list: readonly V[],
+  args: (values: V) => Record<string, unknown>,
+  write: Pick<ToolDefinition, 'name' | 'audited'>,
+  one: (values: V, ctx: ToolContext) => Promise<A>,
+) => eachRecord(ctx, list, CREATE, args, write, one, (i) => named(list[i]!), sameKeys(list));
+
+/** A record not made, as the answer names it: by what it would have been called, else its values in part. */
+function named(values: Record<string, unknown>): string {
+  const said = ['name', 'fullname', 'subject', 'title', 'productdescription', 'productid']
+    .map((k) => values[k])
+    .find((v) => typeof v === 'string' && v.trim());
+  const json = JSON.stringify(values);
+  return typeof said === 'string' ? `"${said}"` : json.length > 120 ? `${json.slice(0, 119)}…` : json;
+}
+
+/** The places of records a single create could find as one (the same email or name), in the order given. */
+function sameKeys(list: readonly Record<string, unknown>[]): number[][] {
+  const groups = new Map<string, number[]>();
+  list.forEach((v, i) => {
+    const said = v.emailaddress1 ?? v.name ?? v.fullname ?? v.subject ?? v.title;
+    const key = typeof said === 'string' ? `=${said.trim().toLowerCase()}` : `#${i}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return [...groups.values()];
+}
+
+/**
+ * Each record through `one`, a few at a time (eachOf). Where the policy asks the user to confirm, the user is
+ * asked once for the list (the first record's question, said to stand for all), and that answer is each record's.
+ */
+async function eachRecord<T, A extends Answer>(
+  ctx: ToolContext,
+  items: readonly T[],
+  verb: Verb,
+  args: (item: T) => Record<string, unknown>,
+  write: Pick<ToolDefinition, 'name' | 'audited'>,
+  one: (item: T, ctx: ToolContext) => Promise<A>,
+  who: (i: number) => string,
+  groups?: number[][],
 ) {
   let asked: ReturnType<ToolContext['confirm']> | undefined;
   const confirm: ToolContext['confirm'] = (message) =>
     (asked ??= ctx.confirm(
-      `The same change to ${ids.length} records; the first: ${message} (Your answer is for all ${ids.length}.)`,
+      `${verb.asking(items.length)}; the first: ${message} (Your answer is for all ${items.length}.)`,
     ));
-  const { outcomes, stopped } = await eachOf(ctx, ids, {
+  const { outcomes, stopped } = await eachOf(ctx, items, {
+    ...(groups ? { groups } : {}),
     what: 'records',
-    done: 'updated',
+    done: verb.done.toLowerCase(),
     write,
     args,
-    one: (id, own) => one(id, { ...own, confirm }),
+    one: (item, own) => one(item, { ...own, confirm }),
   });
   const records = outcomes.map((o, i) =>
     o.answer
-      ? { id: o.answer.structured.id ?? ids[i]!, updated: o.answer.structured.updated ?? false }
-      : { id: ids[i]!, error: outcomeError(o, stopped) },
+      ? {
+          ...(o.answer.structured.id ? { id: o.answer.structured.id } : {}),
+          ...(verb === UPDATE
+            ? { updated: o.answer.structured.updated ?? false }
+            : { duplicate: o.answer.structured.duplicate ?? false }),
+        }
+      : // an update's record as given (its id, or the name it was given by)
+        { ...(verb === UPDATE ? { id: String(items[i]) } : {}), error: outcomeError(o, stopped) },
   );
   const choice = asked ? await asked : undefined;
-  if ((choice === 'decline' || choice === 'cancel') && !records.some((r) => r.updated))
+  if ((choice === 'decline' || choice === 'cancel') && !outcomes.some((o) => o.answer && verb.made(o.answer)))
     return {
       structured: { records },
-      text: `Not updated: the user chose "${choice}" for all ${ids.length} records; none was changed.`,
+      text: `Not ${verb.done.toLowerCase()}: the user chose "${choice}" for all ${items.length} records; ${verb.none}.`,
     };
-  return { structured: { records }, text: answerText(ids, outcomes, stopped) };
+  return { structured: { records }, text: answerText(items.length, verb, outcomes, stopped, who) };
 }
 
 function answerText(
-  ids: readonly string[],
+  n: number,
+  verb: Verb,
   outcomes: readonly Outcome<Answer>[],
   stopped: DynamicsMcpError | undefined,
+  who: (i: number) => string,
 ) {
-  const updated = outcomes.flatMap((o, i) => (o.answer?.structured.updated ? [i] : []));
-  const unchanged = outcomes.flatMap((o, i) => (o.answer && !o.answer.structured.updated ? [i] : []));
+  const made = outcomes.flatMap((o, i) => (o.answer && verb.made(o.answer) ? [i] : []));
+  const unchanged = outcomes.flatMap((o, i) => (o.answer && !verb.made(o.answer) ? [i] : []));
   const refused = outcomes.filter((o) => o.err).length;
   const skipped = outcomes.filter((o) => 'skipped' in o).length;
   const counts = [
-    `Updated ${updated.length} of ${ids.length} records`,
-    unchanged.length ? `${unchanged.length} left as they were` : '',
+    `${verb.done} ${made.length} of ${n} records`,
+    unchanged.length ? verb.unchanged.count(unchanged.length) : '',
     refused ? `${refused} refused` : '',
     skipped ? `${skipped} not attempted` : '',
   ].filter(Boolean);
+  const line = (i: number) => `${i + 1}. ${outcomes[i]!.answer!.text}`;
   return [
     `${counts.join('; ')} (numbered in the order given).`,
     ...notDoneLines(
       outcomes,
       stopped,
-      (i) => `${i + 1}. ${ids[i]}`,
-      'Not updated:',
-      'Call update_record again with the records not updated, once that is fixed.',
+      (i) => `${i + 1}. ${who(i)}`,
+      `Not ${verb.done.toLowerCase()}:`,
+      `Call ${verb.tool} again with the records not ${verb.done.toLowerCase()}, once that is fixed.`,
     ),
-    ...(updated.length ? ['Updated:', ...updated.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`)] : []),
-    ...(unchanged.length
-      ? ['Left as they were:', ...unchanged.map((i) => `${i + 1}. ${outcomes[i]!.answer!.text}`)]
-      : []),
+    ...(made.length ? [`${verb.done}:`, ...made.map(line)] : []),
+    ...(unchanged.length ? [verb.unchanged.heading, ...unchanged.map(line)] : []),
   ].join('\n');
 }
