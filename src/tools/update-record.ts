@@ -12,11 +12,11 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
-import { EACH_RECORD, MOST_RECORDS, oneVersionOneRecord, updateEach } from './support/many-records.js';
+import { EACH_RECORD, idOrIds, MOST_RECORDS, oneVersionOneRecord, updateEach } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
-import { ANY_TABLE, entityParam, etagParam, idParam, withLookupTable } from './support/schemas.js';
+import { ANY_TABLE, entityParam, etagParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
 import {
   askedState,
@@ -87,19 +87,9 @@ export const updateRecord = defineTool({
       'update_record',
       {
         entity: entityParam.describe(ANY_TABLE).optional(),
-        id: z
-          .union(
-            [idParam, z.array(idParam).min(1, 'id is an empty list: give the records to change.').max(MOST_RECORDS)],
-            {
-              error: (issue) =>
-                issue.code !== 'invalid_union'
-                  ? undefined
-                  : Array.isArray(issue.input) && issue.input.length > MOST_RECORDS
-                    ? `id takes at most ${MOST_RECORDS} records a call: send the rest in another call.`
-                    : `id is a record's id (or name), or a list of up to ${MOST_RECORDS} of them for the same change to each.`,
-            },
-          )
-          .describe(`One record, or up to ${MOST_RECORDS} for the same change.`),
+        id: idOrIds('change', 'for the same change to each').describe(
+          `One record, or up to ${MOST_RECORDS} for the same change.`,
+        ),
         values: valuesParam.describe(
           'Column → new value, e.g. {"telephone1": "+1 555 0100", "industrycode": "Consulting"}; null clears a column.',
         ),

@@ -790,6 +790,14 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
                 'Travel and expenses',
               ),
             },
+            // several lines at once (one listed twice now and then, another table's record among them)
+            {
+              weight: 1,
+              arbitrary: fc.array(fc.constantFrom(...ids('opportunityproduct'), ...ids('opportunity').slice(0, 1)), {
+                minLength: 1,
+                maxLength: 3,
+              }),
+            },
           ),
         ),
         etag: fc.constantFrom('W/"1"', '1000627', 'W/"abc"', 'garbage', 7),

@@ -143,6 +143,55 @@ describe('delete_record: a product removed from a deal, and only where the polic
     expect(lines().some((l) => l.opportunityproductid === line.opportunityproductid)).toBe(true);
   });
 
+  it("several lines in one call: each deleted as one alone is, a won deal's kept, one gone already said so, and the call again deletes nothing", async () => {
+    const [a, b] = [openLine(), openLine()];
+    const closed = lines().find((l) => deal(idOf(l.opportunityid))?.statecode !== 0)!;
+    const since = emu.requests().length;
+    const r = await h.call('delete_record', {
+      entity: 'opportunityproduct',
+      id: [a.opportunityproductid, closed.opportunityproductid, b.opportunityproductid],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const left = new Set(lines().map((l) => l.opportunityproductid));
+    expect([a, closed, b].map((l) => left.has(l.opportunityproductid))).toEqual([false, true, false]);
+    expect(
+      deletes(since)
+        .map((q) => q.url)
+        .sort(),
+    ).toEqual([a, b].map((l) => `/api/data/v9.2/opportunityproducts(${l.opportunityproductid})`).sort());
+    expect(r.structuredContent.records).toEqual([
+      { id: a.opportunityproductid, deleted: true },
+      {
+        id: closed.opportunityproductid,
+        error: expect.stringMatching(/its products are the record of what was won or lost/),
+      },
+      { id: b.opportunityproductid, deleted: true },
+    ]);
+    const text = textOf(r);
+    expect(text.split('\n')[0]).toBe('Deleted 2 of 3 records; 1 refused (numbered in the order given).');
+    expect(text).toContain(`Deleted opportunityproduct "${a.opportunityproductname}" (${a.opportunityproductid}).`);
+    // what each held is in the audit log, under one call
+    const entries = (await audit.all()).filter(
+      (e) => e.action === 'delete' && [a, b].some((l) => l.opportunityproductid === e.id),
+    );
+    expect(entries.map((e) => e.previous?.quantity).sort()).toEqual([a.quantity, b.quantity].sort());
+    expect(new Set(entries.map((e) => e.call)).size).toBe(1);
+    // again (a retry, a second ask): both gone, said so, nothing sent
+    const again = await h.call('delete_record', {
+      entity: 'opportunityproduct',
+      id: [a.opportunityproductid, b.opportunityproductid],
+    });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(textOf(again).split('\n')[0]).toBe('Deleted 0 of 2 records; 2 not there (numbered in the order given).');
+    // an etag is one record's: refused beside a list
+    const versioned = await h.call('delete_record', {
+      entity: 'opportunityproduct',
+      id: [openLine().opportunityproductid, openLine().opportunityproductid],
+      etag: 'W/"1"',
+    });
+    expect(textOf(versioned)).toContain("etag is one record's version: with a list of ids, leave it out");
+  });
+
   it('a table the policy does not let be deleted from is refused before anything is looked up or sent', async () => {
     const account = emu.rows('account')[0]!;
     const since = emu.requests().length;

@@ -126,6 +126,13 @@ describe('tool registry', () => {
       { source: 'Trade Show', leads: [{ lastName: 'Lee', email: 'ann.lee@example.com' }, { lastName: 'Chen' }] },
     ],
     ['create_record', { entity: 'task', values: [{ subject: 'Call back' }, { subject: 'Send the quote' }] }],
+    [
+      'delete_record',
+      {
+        entity: 'opportunityproduct',
+        id: ['8deb5b45-3f8b-cc07-94eb-00e8572e8bdc', '9deb5b45-3f8b-cc07-94eb-00e8572e8bdc'],
+      },
+    ],
     ['pipeline_summary', {}],
   ])('%s: the listed input schema accepts %j', async (name, args) => {
     const { tools } = await h.client.listTools();

@@ -3,6 +3,7 @@ import type { DynamicsMcpError } from '../../errors.js';
 import type { ToolContext, ToolDefinition } from '../define.js';
 import { listedAs } from '../list-cache.js';
 import { eachOf, notDoneLines, type Outcome, outcomeError } from './each-of.js';
+import { idParam } from './schemas.js';
 
 /**
  * Several records in one call: update_record's list of ids (the same change to each: "move these five deals'
@@ -20,6 +21,7 @@ export const EACH_RECORD = listedAs(
       id: z.string().optional(),
       updated: z.boolean().optional(),
       duplicate: z.boolean().optional(),
+      deleted: z.boolean().optional(),
       error: z.string().optional(),
     }),
   ),
@@ -54,6 +56,20 @@ export function oneOrMany<T>(name: string, one: z.ZodType<T>, v: unknown, zc: z.
 }
 
 /**
+ * A record (its id or name), or a list of up to MOST_RECORDS: update_record's and delete_record's id. `verb`
+ * says what the list is for ('change'), `each` what the list does (for the same change to each).
+ */
+export const idOrIds = (verb: string, each: string) =>
+  z.union([idParam, z.array(idParam).min(1, `id is an empty list: give the records to ${verb}.`).max(MOST_RECORDS)], {
+    error: (issue) =>
+      issue.code !== 'invalid_union'
+        ? undefined
+        : Array.isArray(issue.input) && issue.input.length > MOST_RECORDS
+          ? `id takes at most ${MOST_RECORDS} records a call: send the rest in another call.`
+          : `id is a record's id (or name), or a list of up to ${MOST_RECORDS} of them ${each}.`,
+  });
+
+/**
  * A version (etag) is one record's: with several, it would be sent for each and refuse all but the one it is;
  * the same record twice in a list would be changed twice.
  */
@@ -79,7 +95,7 @@ export function oneVersionOneRecord(args: { id: string | string[]; etag?: string
   });
 }
 
-type Answer = { structured: { id?: string; updated?: boolean; duplicate?: boolean }; text: string };
+type Answer = { structured: { id?: string; updated?: boolean; duplicate?: boolean; deleted?: boolean }; text: string };
 
 /** What a call does to each record, in the words of its answer. */
 interface Verb {
@@ -92,6 +108,10 @@ interface Verb {
   done: string;
   /** whether a record's answer is a change made (updated: true; created and not found) */
   made: (a: Answer) => boolean;
+  /** what a record's entry in `records` says beside its id */
+  outcome: (a: Answer) => { updated: boolean } | { duplicate: boolean } | { deleted: boolean };
+  /** the items are the records' ids (or names) as given: a refused one is listed by it */
+  byId: boolean;
   /** the heading of the records answered without a change, and how many */
   unchanged: { heading: string; count: (n: number) => string };
 }
@@ -102,7 +122,19 @@ const UPDATE: Verb = {
   none: 'none was changed',
   done: 'Updated',
   made: (a) => a.structured.updated === true,
+  outcome: (a) => ({ updated: a.structured.updated ?? false }),
+  byId: true,
   unchanged: { heading: 'Left as they were:', count: (n) => `${n} left as they were` },
+};
+const DELETE: Verb = {
+  tool: 'delete_record',
+  asking: (n) => `${n} records to delete`,
+  none: 'none was deleted',
+  done: 'Deleted',
+  made: (a) => a.structured.deleted === true,
+  outcome: (a) => ({ deleted: a.structured.deleted ?? false }),
+  byId: true,
+  unchanged: { heading: 'Not there (deleted already, or not one of its records):', count: (n) => `${n} not there` },
 };
 const CREATE: Verb = {
   tool: 'create_record',
@@ -110,6 +142,8 @@ const CREATE: Verb = {
   none: 'none was made',
   done: 'Created',
   made: (a) => a.structured.duplicate !== true && a.structured.id !== undefined,
+  outcome: (a) => ({ duplicate: a.structured.duplicate ?? false }),
+  byId: false,
   unchanged: {
     heading: 'There already (not created again):',
     count: (n) => `${n} ${n === 1 ? 'was' : 'were'} there already`,
@@ -124,6 +158,15 @@ export const updateEach = <A extends Answer>(
   write: Pick<ToolDefinition, 'name' | 'audited'>,
   one: (id: string, ctx: ToolContext) => Promise<A>,
 ) => eachRecord(ctx, ids, UPDATE, args, write, one, (i) => ids[i]!);
+
+/** delete_record's records: each id through `one`. */
+export const deleteEach = <A extends Answer>(
+  ctx: ToolContext,
+  ids: readonly string[],
+  args: (id: string) => Record<string, unknown>,
+  write: Pick<ToolDefinition, 'name' | 'audited'>,
+  one: (id: string, ctx: ToolContext) => Promise<A>,
+) => eachRecord(ctx, ids, DELETE, args, write, one, (i) => ids[i]!);
 
 /**
  * create_record's records: each set of values through `one`. Two with the same name or email are taken one
@@ -188,12 +231,10 @@ async function eachRecord<T, A extends Answer>(
     o.answer
       ? {
           ...(o.answer.structured.id ? { id: o.answer.structured.id } : {}),
-          ...(verb === UPDATE
-            ? { updated: o.answer.structured.updated ?? false }
-            : { duplicate: o.answer.structured.duplicate ?? false }),
+          ...verb.outcome(o.answer),
         }
-      : // an update's record as given (its id, or the name it was given by)
-        { ...(verb === UPDATE ? { id: String(items[i]) } : {}), error: outcomeError(o, stopped) },
+      : // a record given by id (or name): as given
+        { ...(verb.byId ? { id: String(items[i]) } : {}), error: outcomeError(o, stopped) },
   );
   const choice = asked ? await asked : undefined;
   if ((choice === 'decline' || choice === 'cancel') && !outcomes.some((o) => o.answer && verb.made(o.answer)))
