@@ -3,7 +3,7 @@ import { DynamicsMcpError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { deleteEach, EACH_RECORD, idOrIds, MOST_RECORDS, oneVersionOneRecord } from './support/many-records.js';
+import { EACH_RECORD, eachId, idOrIds, MOST_RECORDS, oneVersionOneRecord } from './support/many-records.js';
 import { dealRevenueText, LINE, refuseRemovalFromClosedDeal } from './support/product-line.js';
 import { recordIdOf } from './support/record-id.js';
 import { entityParam, etagParam, withLookupTable } from './support/schemas.js';
@@ -32,7 +32,7 @@ export const deleteRecord = defineTool({
   name: 'delete_record',
   title: 'Delete a Dynamics record',
   description:
-    'Delete one record where the policy allows it (describe_entity lists such tables with delete: true; e.g. a product on a deal, opportunityproduct). It cannot be undone: ask the user first.',
+    'Delete records where the policy allows it (describe_entity lists such tables with delete: true; e.g. a product on a deal, opportunityproduct). It cannot be undone: ask the user first.',
   inputSchema: withLookupTable(
     toolArgs(
       'delete_record',
@@ -62,8 +62,9 @@ export const deleteRecord = defineTool({
   audited: DELETE.audited,
   run: (args, ctx) =>
     Array.isArray(args.id)
-      ? deleteEach(
+      ? eachId(
           ctx,
+          'delete',
           args.id,
           (id) => ({ ...args, id }),
           DELETE,

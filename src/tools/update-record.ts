@@ -12,7 +12,7 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
-import { EACH_RECORD, idOrIds, MOST_RECORDS, oneVersionOneRecord, updateEach } from './support/many-records.js';
+import { EACH_RECORD, eachId, idOrIds, MOST_RECORDS, oneVersionOneRecord } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
@@ -129,8 +129,9 @@ export const updateRecord = defineTool({
   audited: UPDATE.audited,
   run: (args, ctx) =>
     Array.isArray(args.id)
-      ? updateEach(
+      ? eachId(
           ctx,
+          'update',
           args.id,
           (id) => ({ ...args, id }),
           UPDATE,

@@ -150,23 +150,18 @@ const CREATE: Verb = {
   },
 };
 
-/** update_record's records: each id through `one`, the same values for each. */
-export const updateEach = <A extends Answer>(
+/**
+ * update_record's or delete_record's records: each id (or name) of the call's list through `one`, the call's
+ * other arguments the same for each (`args` makes one record's call of them).
+ */
+export const eachId = <A extends Answer>(
   ctx: ToolContext,
+  kind: 'update' | 'delete',
   ids: readonly string[],
   args: (id: string) => Record<string, unknown>,
   write: Pick<ToolDefinition, 'name' | 'audited'>,
   one: (id: string, ctx: ToolContext) => Promise<A>,
-) => eachRecord(ctx, ids, UPDATE, args, write, one, (i) => ids[i]!);
-
-/** delete_record's records: each id through `one`. */
-export const deleteEach = <A extends Answer>(
-  ctx: ToolContext,
-  ids: readonly string[],
-  args: (id: string) => Record<string, unknown>,
-  write: Pick<ToolDefinition, 'name' | 'audited'>,
-  one: (id: string, ctx: ToolContext) => Promise<A>,
-) => eachRecord(ctx, ids, DELETE, args, write, one, (i) => ids[i]!);
+) => eachRecord(ctx, ids, kind === 'update' ? UPDATE : DELETE, args, write, one, (i) => ids[i]!);
 
 /**
  * create_record's records: each set of values through `one`. Two with the same name or email are taken one
