@@ -3,7 +3,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { auditLog, type McpHarness, serveWithAuditLog, textOf } from '../helpers/mcp.js';
 
 // create_lead's "leads": the people met at a trade show, or a spreadsheet's rows, captured in one call, where one
-// call per person is one approval per person in Claude Desktop and its kin. Each lead is checked as a single one is.
+// call per person is one approval per person in clients that ask before each call. Each lead is checked as one is.
 describe('create_lead with "leads": several leads in one call, each as one would be made', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;

@@ -5,7 +5,7 @@ import { eachOf, notDoneLines, type Outcome, outcomeError } from './each-of.js';
 
 /**
  * create_lead's "leads": a list from an event or a spreadsheet captured in one call, not one call (and, in
- * Claude Desktop and its kin, one approval) per person. Each lead goes through the same checks a single one
+ * clients that ask before each tool call, one approval) per person. Each lead goes through the same checks a single one
  * does (its email or name that day found first, lookups by name, assignment rules, duplicate rules), a few
  * at a time; one that fails is said with why, and the others are still made.
  */
