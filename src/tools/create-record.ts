@@ -124,7 +124,16 @@ export const createRecord = defineTool({
       allowDuplicate: z.boolean().default(false).describe('Create even when one exists.'),
     },
     {
-      meant: { fields: 'values', data: 'values', attributes: 'values', record: 'values', table: 'entity' },
+      meant: {
+        fields: 'values',
+        data: 'values',
+        attributes: 'values',
+        record: 'values',
+        // several records' values
+        records: 'values',
+        items: 'values',
+        table: 'entity',
+      },
       elsewhere: { into: 'values', what: 'Columns', example: '{"values": {"name": "Contoso"}}' },
     },
   ),

@@ -43,7 +43,7 @@ export const deleteRecord = defineTool({
         etag: etagParam.optional(),
       },
       {
-        meant: { recordId: 'id', table: 'entity', ifMatch: 'etag', '@odata.etag': 'etag' },
+        meant: { recordId: 'id', ids: 'id', recordIds: 'id', table: 'entity', ifMatch: 'etag', '@odata.etag': 'etag' },
         elsewhere: 'It deletes the records named by entity and id; anything else is not read.',
       },
     ).superRefine(oneVersionOneRecord),

@@ -105,6 +105,9 @@ export const updateRecord = defineTool({
           attributes: 'values',
           record: 'values',
           recordId: 'id',
+          // several records: the list goes in id
+          ids: 'id',
+          recordIds: 'id',
           table: 'entity',
           ifMatch: 'etag',
           '@odata.etag': 'etag',

@@ -86,6 +86,17 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^create_lead has no argument 'fullName' \(use 'firstName' and 'lastName'\)\./,
       () => ({ fullName: 'Ana Silva', email: 'ana.silva@example.com' }),
     ],
+    // several records under another name: their list goes in values, or in id
+    [
+      'create_record',
+      /^create_record has no argument 'records' \(use 'values'\)\./,
+      () => ({ entity: 'task', records: [{ subject: 'Call back' }] }),
+    ],
+    [
+      'update_record',
+      /^update_record has no argument 'recordIds' \(use 'id'\)\./,
+      () => ({ entity: 'account', recordIds: ['8deb5b45-3f8b-cc07-94eb-00e8572e8bdc'], values: { telephone1: '1' } }),
+    ],
     [
       'create_case',
       /^create_case has no argument 'severity' \(use 'priority'\)/,
