@@ -3,7 +3,7 @@ import { DynamicsMcpError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { EACH_RECORD, eachId, idOrIds, MOST_RECORDS, oneVersionOneRecord } from './support/many-records.js';
+import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
 import { dealRevenueText, LINE, refuseRemovalFromClosedDeal } from './support/product-line.js';
 import { recordIdOf } from './support/record-id.js';
 import { entityParam, etagParam, withLookupTable } from './support/schemas.js';
@@ -60,17 +60,7 @@ export const deleteRecord = defineTool({
   writes: true,
   offered: (policy) => policy.deletable().length > 0,
   audited: DELETE.audited,
-  run: (args, ctx) =>
-    Array.isArray(args.id)
-      ? eachId(
-          ctx,
-          'delete',
-          args.id,
-          (id) => ({ ...args, id }),
-          DELETE,
-          (id, own) => deleteOne({ ...args, id }, own),
-        )
-      : deleteOne({ ...args, id: args.id }, ctx),
+  run: oneOrEachId('delete', DELETE, deleteOne),
 });
 
 /** One record's delete: the whole of delete_record for one id. */

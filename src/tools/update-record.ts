@@ -12,7 +12,7 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookup-names.js';
-import { EACH_RECORD, eachId, idOrIds, MOST_RECORDS, oneVersionOneRecord } from './support/many-records.js';
+import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
@@ -130,17 +130,7 @@ export const updateRecord = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
   audited: UPDATE.audited,
-  run: (args, ctx) =>
-    Array.isArray(args.id)
-      ? eachId(
-          ctx,
-          'update',
-          args.id,
-          (id) => ({ ...args, id }),
-          UPDATE,
-          (id, own) => updateOne({ ...args, id }, own),
-        )
-      : updateOne({ ...args, id: args.id }, ctx),
+  run: oneOrEachId('update', UPDATE, updateOne),
 });
 
 type UpdateArgs = {

@@ -151,17 +151,28 @@ const CREATE: Verb = {
 };
 
 /**
- * update_record's or delete_record's records: each id (or name) of the call's list through `one`, the call's
- * other arguments the same for each (`args` makes one record's call of them).
+ * update_record's or delete_record's run: a call with one id is `one`'s; with a list, each id (or name) goes
+ * through `one` with the call's other arguments, the same for each.
  */
-export const eachId = <A extends Answer>(
-  ctx: ToolContext,
-  kind: 'update' | 'delete',
-  ids: readonly string[],
-  args: (id: string) => Record<string, unknown>,
-  write: Pick<ToolDefinition, 'name' | 'audited'>,
-  one: (id: string, ctx: ToolContext) => Promise<A>,
-) => eachRecord(ctx, ids, kind === 'update' ? UPDATE : DELETE, args, write, one, (i) => ids[i]!);
+export const oneOrEachId =
+  <P extends { id: string | string[] }, A extends Answer>(
+    kind: 'update' | 'delete',
+    write: Pick<ToolDefinition, 'name' | 'audited'>,
+    one: (args: Omit<P, 'id'> & { id: string }, ctx: ToolContext) => Promise<A>,
+  ) =>
+  (args: P, ctx: ToolContext) => {
+    const ids = args.id;
+    if (!Array.isArray(ids)) return one({ ...args, id: ids }, ctx);
+    return eachRecord(
+      ctx,
+      ids,
+      kind === 'update' ? UPDATE : DELETE,
+      (id) => ({ ...args, id }),
+      write,
+      (id, own) => one({ ...args, id }, own),
+      (i) => ids[i]!,
+    );
+  };
 
 /**
  * create_record's records: each set of values through `one`. Two with the same name or email are taken one
