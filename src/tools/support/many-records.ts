@@ -7,8 +7,9 @@ import { idParam } from './schemas.js';
 
 /**
  * Several records in one call: update_record's list of ids (the same change to each: "move these five deals'
- * close dates to the end of next month", "give Bob's open leads to Alice") and create_record's list of values
- * ("add these three products to the deal", "a follow-up task on each of these accounts"). Each record goes
+ * close dates to the end of next month", "give Bob's open leads to Alice"), delete_record's ("take the travel
+ * and training lines off the deal") and create_record's list of values ("add these three products to the
+ * deal", "a follow-up task on each of these accounts"). Each record goes
  * through the whole of the single call, a few at a time; one Dynamics refuses is said with why, and the others
  * still go.
  */
