@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { emailAsMeant } from '../dynamics/coerce.js';
 import type { Condition } from '../dynamics/conditions.js';
+import { writeBody } from '../dynamics/write-body.js';
 import { badInput } from '../errors.js';
 import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -174,6 +175,12 @@ async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
   // a rule's owner is a user or a team (web leads from a region often go to a sales team's queue)
   const owner = rule ? await ruleOwner(ctx, rule.ownerId) : undefined;
   if (owner) values.ownerid = { entity: owner.entity, id: owner.id };
+  // every value checked before the lead is looked for: a column leads lack, or a value one cannot take, is
+  // refused as the create would refuse it, not dropped where the same lead is found already
+  await writeBody(await ctx.client.checker.entity('lead'), values, 'create', {
+    policy: ctx.policy,
+    metadata: ctx.client.metadata,
+  });
   const email = emailGiven?.toLowerCase();
   const said = { model, rule, owner, many };
   if (args.allowDuplicate) return create(ctx, values, undefined, said, true);

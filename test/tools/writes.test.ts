@@ -127,6 +127,22 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const again = await h.call('create_lead', { lastName: 'Dupe', email: 'DUPE@example.com' });
     expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
     expect(leadsWith('dupe@example.com')).toHaveLength(1);
+    // a column leads lack, or a choice they do not offer, is refused, not dropped because the lead was found
+    const since = emu.requests().length;
+    const wrong = await h.call('create_lead', {
+      lastName: 'Dupe',
+      email: 'dupe@example.com',
+      extra: { nosuchcol: 1, leadqualitycode: 'Scorching' },
+    });
+    expect(wrong.isError).toBe(true);
+    expect(textOf(wrong)).toContain("'nosuchcol' is not a column of lead");
+    expect(textOf(wrong)).toContain("'Scorching' is not a value of lead.leadqualitycode");
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.method !== 'GET'),
+    ).toEqual([]);
     const forced = await h.call('create_lead', { lastName: 'Dupe', email: 'dupe@example.com', allowDuplicate: true });
     expect(forced.structuredContent.duplicate).toBe(false);
     expect(leadsWith('dupe@example.com')).toHaveLength(2);
