@@ -82,6 +82,13 @@ describe('update_record with a list of ids: the same change to each record', () 
       values: { estimatedclosedate: '2027-01-29', closeprobability: 40 },
     });
     expect(textOf(again)).toContain('; it already had these values');
+    // a list of one is counted as one
+    const single = await h.call('update_record', {
+      entity: 'opportunity',
+      id: [a.opportunityid],
+      values: { closeprobability: 41 },
+    });
+    expect(textOf(single).split('\n')[0]).toBe('Updated 1 of 1 record (numbered in the order given).');
   });
 
   it("a state change goes to each by Dynamics' own action: several deals lost at once, each with its Opportunity Close", async () => {

@@ -158,7 +158,7 @@ function answerText<L extends Person>(
   const refused = outcomes.filter((o) => o.err).length;
   const skipped = outcomes.filter((o) => 'skipped' in o).length;
   const counts = [
-    `Created ${made.length} of ${leads.length} leads`,
+    `Created ${made.length} of ${leads.length} lead${leads.length === 1 ? '' : 's'}`,
     there.length ? `${there.length} ${there.length === 1 ? 'was' : 'were'} there already and not created again` : '',
     refused ? `${refused} ${refused === 1 ? 'was' : 'were'} refused` : '',
     skipped ? `${skipped} not attempted` : '',

@@ -264,7 +264,7 @@ function answerText(
   const refused = outcomes.filter((o) => o.err).length;
   const skipped = outcomes.filter((o) => 'skipped' in o).length;
   const counts = [
-    `${verb.done} ${made.length} of ${n} records`,
+    `${verb.done} ${made.length} of ${n} record${n === 1 ? '' : 's'}`,
     unchanged.length ? verb.unchanged.count(unchanged.length) : '',
     refused ? `${refused} refused` : '',
     skipped ? `${skipped} not attempted` : '',
