@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { DynamicsMcpError } from './errors.js';
@@ -55,9 +56,18 @@ export class AuditLog {
       }
   }
 
-  /** The audit log as one tools/call writes to it: each of its entries names the call. */
-  forCall(call: string): AuditWriter {
-    return { record: (entry) => this.record({ call, ...entry }) };
+  /**
+   * The audit log as one tools/call writes to it: each of its entries names the call. The id is made at the
+   * call's first write: most calls read, and write nothing.
+   */
+  forCall(): AuditWriter {
+    let call: string | undefined;
+    return {
+      record: (entry) => {
+        call ??= randomUUID();
+        return this.record({ call, ...entry });
+      },
+    };
   }
 
   record(entry: AuditEntry): Promise<void> {

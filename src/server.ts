@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
@@ -191,7 +190,7 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
           config: deps.config,
           log,
           // one id for every entry of this call: a list's writes, an update's links, are reversed together
-          audit: deps.audit.forCall(randomUUID()),
+          audit: deps.audit.forCall(),
           locks: deps.locks,
           signal: extra.signal,
           caller: session.caller ?? (extra.authInfo?.clientId ? String(extra.authInfo.clientId) : 'local'),
