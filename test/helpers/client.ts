@@ -52,6 +52,10 @@ export function clientFor(
   return { client: createDynamicsClient(config, policy, logger), config, logs, scrubber };
 }
 
+/** The Web API writes (every method but GET) the emulator saw since `since`: a refusal must send none. */
+export const writesSince = (emu: EmulatorHandle, since = 0) =>
+  apiRequests(emu, since).filter((r) => r.method !== 'GET');
+
 /** Web API requests the emulator saw since `since` (an index into its log). */
 export function apiRequests(emu: EmulatorHandle, since = 0) {
   return emu

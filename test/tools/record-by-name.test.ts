@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { apiRequests } from '../helpers/client.js';
+import { apiRequests, writesSince } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import {
   auditLog,
@@ -22,7 +22,7 @@ describe('a record given by its name where a tool takes an id', () => {
     emu = e;
     h = harness;
   });
-  const writes = (since: number) => apiRequests(emu, since).filter((q) => q.method !== 'GET');
+  const writes = (since: number) => writesSince(emu, since);
 
   it('get_record, update_record and add_note take a name (any casing) and act on that record', async () => {
     const acc = emu.rows('account').find((a) => a.statecode === 0)!;

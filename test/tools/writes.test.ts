@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { apiRequests, clientFor } from '../helpers/client.js';
+import { apiRequests, clientFor, writesSince } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -137,12 +137,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(wrong.isError).toBe(true);
     expect(textOf(wrong)).toContain("'nosuchcol' is not a column of lead");
     expect(textOf(wrong)).toContain("'Scorching' is not a value of lead.leadqualitycode");
-    expect(
-      emu
-        .requests()
-        .slice(since)
-        .filter((q) => q.method !== 'GET'),
-    ).toEqual([]);
+    expect(writesSince(emu, since)).toEqual([]);
     const forced = await h.call('create_lead', { lastName: 'Dupe', email: 'dupe@example.com', allowDuplicate: true });
     expect(forced.structuredContent.duplicate).toBe(false);
     expect(leadsWith('dupe@example.com')).toHaveLength(2);
