@@ -7,6 +7,7 @@ import {
   type EntityModel,
   isLookupType,
   type ModelSource,
+  navsOf,
 } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
@@ -56,10 +57,6 @@ function namesCalendarPeriod(value: unknown): boolean {
     (v) => namesFiscalPeriod(v) || WEEK_OPS.has(periodInWords(v)?.op),
   );
 }
-
-/** The relationships a lookup column is followed through: one, or one per table a customer/owner lookup targets. */
-const navsOf = (model: EntityModel, attribute: string) =>
-  [...model.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === attribute.toLowerCase());
 
 export type Condition =
   | { column: string; op: ConditionOp; value?: Scalar | Scalar[] }

@@ -1,9 +1,10 @@
 import { badInput, policyError } from '../errors.js';
 import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import type { QueryParts, ReadChecker } from '../policy/check.js';
-import { type EntityModel, isLookupType, type ModelSource } from '../policy/model.js';
+import { type EntityModel, isLookupType, type ModelSource, navsOf } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { rowsShown } from '../policy/rows-shown.js';
+import { columnOn } from '../policy/targets.js';
 import type { QuerySpec } from './client.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
@@ -83,8 +84,17 @@ export class QueryPlanner {
     spec: T,
   ): Promise<T> {
     const expand = spec.expand?.length
-      ? await Promise.all(
-          spec.expand.map(async (e) => ({ ...e, relation: await this.relationMeant(model, e.relation) })),
+      ? oneItemEach(
+          (
+            await Promise.all(
+              spec.expand.map(
+                async (e) =>
+                  (await this.lookupExpanded(model, e)) ?? [
+                    { ...e, relation: await this.relationMeant(model, e.relation) },
+                  ],
+              ),
+            )
+          ).flat(),
         )
       : spec.expand;
     // the same names as a path's first step ("contacts/fullname"), in conditions and in select, where a
@@ -95,6 +105,40 @@ export class QueryPlanner {
       : spec.select;
     // and columns through a relationship as expansions, so the answer's shaping sees every one that is read
     return { ...spec, where, ...(await pathsAsExpands(this.metadata, model, select, expand)) };
+  }
+
+  /**
+   * An expand item that names a lookup column rather than a relationship ("customerid", "parentcustomerid",
+   * "ownerid", as the column appears in a record): Dataverse reaches a customer's or an owner's record through
+   * one relationship per table it may be (customerid_account and customerid_contact; owninguser and
+   * owningteam), and "customerid" alone is no relationship to expand. Each one the policy follows is expanded
+   * (a record shows the one its lookup points at); the item's columns are read on each table that has them
+   * ("name" is a contact's fullname, columnOn), a table with none of them shows its record's name, and a column
+   * no table has stays, for the policy check to refuse with the columns there are. Undefined for anything else.
+   */
+  private async lookupExpanded<T extends { relation: string; select?: string[] }>(
+    model: EntityModel,
+    item: T,
+  ): Promise<T[] | undefined> {
+    const key = item.relation.trim().toLowerCase();
+    if (model.singleNavs.has(key) || model.collectionNavs.has(key)) return undefined;
+    if (!isLookupType(model.columns.get(key)?.type ?? '')) return undefined;
+    const navs = navsOf(model, key).filter((n) => this.policy.canFollow(model.logicalName, n.navigationProperty));
+    if (!navs.length) return undefined;
+    const asked = item.select?.length ? item.select : undefined;
+    if (!asked) return navs.map((n) => ({ ...item, relation: n.navigationProperty }));
+    const onEach = await Promise.all(
+      navs.map((n) => Promise.all(asked.map((c) => columnOn(this.metadata, n.target, c)))),
+    );
+    const onNone = asked.filter((_, i) => onEach.every((columns) => !columns[i]));
+    return Promise.all(
+      navs.map(async (n, t) => {
+        const found = onEach[t]!.filter((c): c is string => !!c);
+        const name = (await this.metadata.entity(n.target)).primaryNameAttribute;
+        const select = found.length || onNone.length ? [...found, ...onNone] : [name];
+        return { ...item, relation: n.navigationProperty, select };
+      }),
+    );
   }
 
   private async conditionMeant(model: EntityModel, c: Condition): Promise<Condition> {
@@ -370,4 +414,36 @@ export async function pathsAsExpands(
     else if (!own.includes(n.attribute)) own.push(n.attribute);
   }
   return { select: own.length ? own : [model.primaryNameAttribute].filter(Boolean), expand: items };
+}
+
+/**
+ * One expand item per relationship: "customerid" beside "customerid_account" is that one once, and two items
+ * of one relationship read the columns of both (Dataverse takes a navigation property once in $expand; the
+ * second item's columns would otherwise replace the first's without a word). Items that differ in what they
+ * keep or in order are refused, as no one expansion answers both.
+ */
+function oneItemEach<
+  T extends { relation: string; select?: string[]; where?: unknown; orderBy?: string; top?: number },
+>(items: T[]): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    const at = out.findIndex((o) => o.relation.toLowerCase() === item.relation.toLowerCase());
+    const first = out[at];
+    if (!first) {
+      out.push(item);
+      continue;
+    }
+    const rest = (i: T) => JSON.stringify([i.where ?? null, i.orderBy ?? null, i.top ?? null]);
+    if (rest(first) !== rest(item))
+      throw badInput(
+        `'${first.relation}' is expanded twice, with different conditions, order or top.`,
+        'Expand it once: both conditions in one where (with "or"), one orderBy and one top.',
+      );
+    // no select is every column the policy lets the model read, which holds the other's
+    const { select: _, ...merged } = first;
+    out[at] = (
+      first.select && item.select ? { ...merged, select: [...new Set([...first.select, ...item.select])] } : merged
+    ) as T;
+  }
+  return out;
 }

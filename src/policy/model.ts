@@ -38,6 +38,13 @@ export interface SingleNav {
   target: string;
 }
 
+/**
+ * The relationships a lookup column is followed through: one, or one per table a customer or owner lookup
+ * points at (customerid_account and customerid_contact; an owner's owninguser and owningteam, ownersFollowed).
+ */
+export const navsOf = (model: EntityModel, attribute: string): SingleNav[] =>
+  [...model.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === attribute.toLowerCase());
+
 export interface CollectionNav {
   navigationProperty: string;
   /** the table the list's rows are in */

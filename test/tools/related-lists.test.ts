@@ -125,6 +125,97 @@ describe('expanded related lists', () => {
     );
   });
 
+  it('an expand item naming a lookup column ("customerid", "ownerid") expands each relationship it has, as the record shows it', async () => {
+    const sent = () =>
+      decodeURIComponent(
+        emu
+          .requests()
+          .filter((x) => x.url.startsWith('/api/data/v9.2/incidents?'))
+          .at(-1)!.url,
+      );
+    // the seed's cases are all an account's: one a contact opened
+    const person = emu.rows('contact').find((c) => (c.parentcustomerid as { id?: string })?.id === big)!;
+    const opened = await h.deps.client.createMany('incident', [
+      { title: 'Opened by a person', customerid: { entity: 'contact', id: String(person.contactid) } },
+    ]);
+    expect(opened.filter((m) => m.error)).toEqual([]);
+    const byContact = emu.rows('incident').find((c) => c.title === 'Opened by a person')!;
+    const byAccount = emu
+      .rows('incident')
+      .find((c) => (c.customerid as { entity?: string } | null)?.entity === 'account')!;
+    const both = { column: 'incidentid', op: 'in', value: [byContact.incidentid, byAccount.incidentid] };
+    // Dataverse has no relationship "customerid" (incident's ManyToOne: customerid_account, customerid_contact)
+    const plain = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      where: both,
+      expand: ['customerid'],
+    });
+    expect(plain.isError, textOf(plain)).toBeFalsy();
+    expect(sent()).toContain('$expand=customerid_account($select=');
+    expect(sent()).toContain('customerid_contact($select=');
+    const rows = plain.structuredContent.records as Record<string, Record<string, unknown> | undefined>[];
+    const contact = emu.rows('contact').find((c) => c.contactid === (byContact.customerid as { id: string }).id)!;
+    expect(rows.find((r) => r.id === byContact.incidentid)!.customerid_contact).toMatchObject({
+      fullname: contact.fullname,
+    });
+    expect(rows.find((r) => r.id === byAccount.incidentid)!.customerid_account).toMatchObject({
+      id: (byAccount.customerid as { id: string }).id,
+    });
+    // its columns on each table that has them: "name" is a contact's fullname
+    const picked = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      where: both,
+      expand: [{ relation: 'customerid', select: ['name', 'telephone1'] }],
+    });
+    expect(picked.isError, textOf(picked)).toBeFalsy();
+    expect(sent()).toContain('customerid_account($select=name,telephone1)');
+    expect(sent()).toContain('customerid_contact($select=fullname,telephone1)');
+    // a column neither has is refused, as for any expansion
+    const none = await h.call('query_entities', {
+      entity: 'incident',
+      expand: [{ relation: 'customerid', select: ['nosuch'] }],
+    });
+    expect(textOf(none)).toContain("'nosuch' is not a column of account.");
+    // an owner: the user or the team that owns it
+    const owned = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      where: both,
+      expand: ['ownerid'],
+    });
+    expect(owned.isError, textOf(owned)).toBeFalsy();
+    expect(sent()).toMatch(/\$expand=owninguser\(\$select=[^)]*\),owningteam\(/);
+  });
+
+  it('two expand items of one relationship read the columns of both; with different conditions they are refused, and nothing is sent', async () => {
+    const twice = await h.call('get_record', {
+      entity: 'account',
+      id: big,
+      expand: [
+        { relation: 'primarycontactid', select: ['fullname'] },
+        { relation: 'primarycontactid', select: ['emailaddress1'] },
+      ],
+    });
+    expect(twice.isError, textOf(twice)).toBeFalsy();
+    expect(Object.keys(twice.structuredContent.record.primarycontactid)).toEqual(
+      expect.arrayContaining(['fullname', 'emailaddress1']),
+    );
+    const before = emu.requests().length;
+    const differ = await h.call('query_entities', {
+      entity: 'account',
+      expand: [
+        { relation: 'contacts', top: 2 },
+        { relation: 'contact_customer_accounts', top: 3 },
+      ],
+    });
+    expect(textOf(differ)).toBe(
+      `Error (bad_input): 'contact_customer_accounts' is expanded twice, with different conditions, order or top.\nHow to fix: Expand it once: both conditions in one where (with "or"), one orderBy and one top.`,
+    );
+    expect(emu.requests().length).toBe(before);
+  });
+
   it('a related list in select ("contacts", "contact_customer_accounts/fullname") is read in an expansion of it, and cut the same way', async () => {
     const expanded = await h.call('query_entities', {
       entity: 'account',
