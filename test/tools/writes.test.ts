@@ -1592,8 +1592,10 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const day = () => {
       const now = new Date();
       const friday = new Date(now.getTime() + ((5 - now.getUTCDay() + 7) % 7 || 7) * 86_400_000);
+      // the last before today: on a Friday, a week ago (the test took friday − 7 days, today, until it ran on one)
+      const last = new Date(now.getTime() - ((now.getUTCDay() - 5 + 7) % 7 || 7) * 86_400_000);
       const weekday = now.toLocaleDateString('en-US', { weekday: 'long', timeZone: 'UTC' });
-      return `${weekday} ${now.toISOString().slice(0, 10)} (UTC); Friday: the last was ${new Date(friday.getTime() - 7 * 86_400_000).toISOString().slice(0, 10)}, ${now.getUTCDay() === 5 ? 'today is one, ' : ''}the coming one is ${friday.toISOString().slice(0, 10)}`;
+      return `${weekday} ${now.toISOString().slice(0, 10)} (UTC); Friday: the last was ${last.toISOString().slice(0, 10)}, ${now.getUTCDay() === 5 ? 'today is one, ' : ''}the coming one is ${friday.toISOString().slice(0, 10)}`;
     };
     const days = [day()];
     const r = await h.call('update_record', {
