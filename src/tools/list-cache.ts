@@ -98,11 +98,12 @@ const isExactly = (value: unknown, expected: Record<string, unknown>) =>
   JSON.stringify(Object.entries(value)) === JSON.stringify(Object.entries(expected));
 
 /**
- * A text argument is listed without `minLength: 1` (14 bytes each, ~380 of tools/list, P10): no model means
- * to send empty text, and the server refuses it with its own message ("empty text: give a value, or leave an
- * optional argument out"), where a validating client's would only say the length.
+ * A text argument is listed without `minLength: 1` (14 bytes each, ~380 of tools/list, P10), a list of ids
+ * without `minItems: 1`: no model means to send empty text or an empty list, and the server refuses either
+ * with its own message ("empty text: give a value, or leave an optional argument out", "id is an empty list:
+ * give the records to change"), where a validating client's would only say the length.
  */
-const notEmpty = (key: string, value: unknown) => key === 'minLength' && value === 1;
+const notEmpty = (key: string, value: unknown) => (key === 'minLength' || key === 'minItems') && value === 1;
 
 /**
  * Nor is the bound on a name or an id (160 characters or fewer: a table's, a column's, a person's, a record

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { badInput } from '../errors.js';
-import { defineTool } from './define.js';
+import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
+import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
 import { recordIdOf } from './support/record-id.js';
-import { EMPTY, idParam } from './support/schemas.js';
+import { EMPTY } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
 import { changeStateOnce, declinedByUser, stateReason } from './support/state-change.js';
 
@@ -15,6 +16,12 @@ const DOCUMENTED_RESOLVED = [5, 1000];
 /** Case Resolution's subject (IncidentResolution.subject: 200 characters) */
 const RESOLUTION_MAX = 200;
 
+/** A resolution as the audit log has it */
+const RESOLVE = {
+  name: 'resolve_case',
+  audited: (a: Record<string, unknown>) => ({ entity: 'incident', id: String(a.id), action: 'resolve' as const }),
+};
+
 export const resolveCase = defineTool({
   name: 'resolve_case',
   title: 'Resolve a Dynamics case',
@@ -23,7 +30,8 @@ export const resolveCase = defineTool({
   inputSchema: toolArgs(
     'resolve_case',
     {
-      id: idParam,
+      // several: "resolve these three duplicate alerts", each with the same resolution
+      id: idOrIds('resolve', 'to resolve each').describe(`One case, or up to ${MOST_RECORDS}.`),
       resolution: z.string().trim().min(1, EMPTY).max(RESOLUTION_MAX).describe('What resolved it.'),
       status: z
         .string()
@@ -47,99 +55,105 @@ export const resolveCase = defineTool({
         summary: 'resolution',
         reason: 'status',
         statuscode: 'status',
+        cases: 'id',
+        caseIds: 'id',
+        ids: 'id',
       },
     },
-  ),
+  ).superRefine(oneVersionOneRecord),
+  // one case: its state after; several: each one's outcome (records)
   outputSchema: z.object({
-    id: z.string(),
-    title: z.string(),
+    id: z.string().optional(),
+    title: z.string().optional(),
     ticketnumber: z.string().optional(),
-    resolved: z.boolean(),
-    status: z.string(),
-    existing: z.boolean(),
-    url: z.string(),
+    resolved: z.boolean().optional(),
+    status: z.string().optional(),
+    existing: z.boolean().optional(),
+    url: z.string().optional(),
+    records: EACH_RECORD.optional(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   writes: true,
-  audited: (a) => ({ entity: 'incident', id: String(a.id), action: 'resolve' }),
-  async run(args, ctx) {
-    const model = await ctx.client.checker.entity('incident');
-    const statusColumn = model.columns.get('statuscode');
-    // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it
-    const id = await recordIdOf(ctx, 'incident', args.id);
-    // the case's state must be readable (it decides everything here); its title and number are named if they are
-    if (!ctx.policy.canRead('incident', 'statecode'))
-      throw badInput(
-        "resolve_case reads a case's state (statecode) first, which this server's policy does not let it read.",
-        "Add statecode and statuscode to incident's read list in the policy, or resolve the case in Dynamics.",
-      );
-    const select = ['title', 'ticketnumber', 'statecode', 'statuscode'].filter((c) =>
-      ctx.policy.canRead('incident', c),
-    );
-    const read = async () => (await ctx.client.get('incident', id, { select, signal: ctx.signal })).row;
-    const before = await read();
-    const label = (v: unknown) => {
-      const o = statusColumn?.options?.find((x) => x.value === v);
-      return o ? `${o.label} (${o.value})` : String(v);
-    };
-    const answer = (row: typeof before, existing: boolean, text: string) => ({
-      structured: {
-        id,
-        title: String(row.title ?? id),
-        ...(typeof row.ticketnumber === 'string' ? { ticketnumber: row.ticketnumber } : {}),
-        resolved: row.statecode === RESOLVED,
-        status: label(row.statuscode),
-        existing,
-        url: recordUrl(ctx.config.dynamics.url, 'incident', id),
-      },
-      text,
-    });
-    const named = `case ${before.ticketnumber ?? id}${typeof before.title === 'string' ? ` "${before.title}"` : ''}`;
-    if (before.statecode === RESOLVED)
-      return answer(
-        before,
-        true,
-        `The ${named} was already resolved (${label(before.statuscode)}); nothing was changed.`,
-      );
-    if (before.statecode !== ACTIVE)
-      throw badInput(
-        `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
-        // the way back where this server may take it: reopening is an update of the case's state
-        ctx.policy.canWrite('incident', 'statecode')
-          ? 'Only if the user wants it reopened: update_record with {"statecode": "Active"} first, then resolve it; otherwise leave it cancelled.'
-          : 'Reactivate it in Dynamics first, or leave it cancelled.',
-      );
-    const status = stateReason(model, RESOLVED, args.status, {
-      byDefault: 5,
-      documented: DOCUMENTED_RESOLVED,
-      what: 'a resolved case',
-    });
-    const resolution = { subject: args.resolution };
-    // an admin who has writes to cases confirmed by the user has resolutions confirmed too
-    const declined = await declinedByUser(
-      ctx,
-      ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution'),
-      () => `Resolve ${named} as ${label(status)}: "${args.resolution}"?`,
-      { tool: 'resolve_case', entity: 'incident', id, action: 'resolve', notDone: 'not resolved' },
-    );
-    if (declined) return answer(before, false, `Not resolved: the user chose "${declined}".`);
-    const { after } = await changeStateOnce({
-      act: () => ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal }),
-      read,
-      state: RESOLVED,
-      words: { state: 'resolved', did: 'resolved', named, doing: 'resolution' },
-      label,
-      audit: (outcome) =>
-        ctx.audit.record({
-          tool: 'resolve_case',
-          entity: 'incident',
-          id,
-          action: 'resolve',
-          columns: { ...resolution, statuscode: status },
-          caller: ctx.caller,
-          ...(outcome ? { outcome } : {}),
-        }),
-    });
-    return answer(after, false, `Resolved ${named} (${label(after.statuscode)}).`);
-  },
+  audited: RESOLVE.audited,
+  run: oneOrEachId('resolve', RESOLVE, resolveOne),
 });
+
+/** One case's resolution: the whole of resolve_case for one id. */
+async function resolveOne(args: { id: string; resolution: string; status?: string }, ctx: ToolContext) {
+  const model = await ctx.client.checker.entity('incident');
+  const statusColumn = model.columns.get('statuscode');
+  // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it
+  const id = await recordIdOf(ctx, 'incident', args.id);
+  // the case's state must be readable (it decides everything here); its title and number are named if they are
+  if (!ctx.policy.canRead('incident', 'statecode'))
+    throw badInput(
+      "resolve_case reads a case's state (statecode) first, which this server's policy does not let it read.",
+      "Add statecode and statuscode to incident's read list in the policy, or resolve the case in Dynamics.",
+    );
+  const select = ['title', 'ticketnumber', 'statecode', 'statuscode'].filter((c) => ctx.policy.canRead('incident', c));
+  const read = async () => (await ctx.client.get('incident', id, { select, signal: ctx.signal })).row;
+  const before = await read();
+  const label = (v: unknown) => {
+    const o = statusColumn?.options?.find((x) => x.value === v);
+    return o ? `${o.label} (${o.value})` : String(v);
+  };
+  const answer = (row: typeof before, existing: boolean, text: string) => ({
+    structured: {
+      id,
+      title: String(row.title ?? id),
+      ...(typeof row.ticketnumber === 'string' ? { ticketnumber: row.ticketnumber } : {}),
+      resolved: row.statecode === RESOLVED,
+      status: label(row.statuscode),
+      existing,
+      url: recordUrl(ctx.config.dynamics.url, 'incident', id),
+    },
+    text,
+  });
+  const named = `case ${before.ticketnumber ?? id}${typeof before.title === 'string' ? ` "${before.title}"` : ''}`;
+  if (before.statecode === RESOLVED)
+    return answer(
+      before,
+      true,
+      `The ${named} was already resolved (${label(before.statuscode)}); nothing was changed.`,
+    );
+  if (before.statecode !== ACTIVE)
+    throw badInput(
+      `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,
+      // the way back where this server may take it: reopening is an update of the case's state
+      ctx.policy.canWrite('incident', 'statecode')
+        ? 'Only if the user wants it reopened: update_record with {"statecode": "Active"} first, then resolve it; otherwise leave it cancelled.'
+        : 'Reactivate it in Dynamics first, or leave it cancelled.',
+    );
+  const status = stateReason(model, RESOLVED, args.status, {
+    byDefault: 5,
+    documented: DOCUMENTED_RESOLVED,
+    what: 'a resolved case',
+  });
+  const resolution = { subject: args.resolution };
+  // an admin who has writes to cases confirmed by the user has resolutions confirmed too
+  const declined = await declinedByUser(
+    ctx,
+    ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution'),
+    () => `Resolve ${named} as ${label(status)}: "${args.resolution}"?`,
+    { tool: 'resolve_case', entity: 'incident', id, action: 'resolve', notDone: 'not resolved' },
+  );
+  if (declined) return answer(before, false, `Not resolved: the user chose "${declined}".`);
+  const { after } = await changeStateOnce({
+    act: () => ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal }),
+    read,
+    state: RESOLVED,
+    words: { state: 'resolved', did: 'resolved', named, doing: 'resolution' },
+    label,
+    audit: (outcome) =>
+      ctx.audit.record({
+        tool: 'resolve_case',
+        entity: 'incident',
+        id,
+        action: 'resolve',
+        columns: { ...resolution, statuscode: status },
+        caller: ctx.caller,
+        ...(outcome ? { outcome } : {}),
+      }),
+  });
+  return answer(after, false, `Resolved ${named} (${label(after.statuscode)}).`);
+}

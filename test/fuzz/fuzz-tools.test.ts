@@ -807,7 +807,23 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
     // cases (resolved or not), other tables' ids; Resolved reasons, other states' reasons, and anything
     resolve_case: fc.record(
       {
-        id: maybe(fc.constantFrom(...ids('incident'), ...ids('account').slice(0, 3))),
+        id: maybe(
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom(...ids('incident'), ...ids('account').slice(0, 3)) },
+            // several at once: cases, another table's record or something hostile among them, one twice now and then
+            {
+              weight: 1,
+              arbitrary: fc.array(
+                fc.oneof(
+                  { weight: 8, arbitrary: fc.constantFrom(...ids('incident')) },
+                  { weight: 1, arbitrary: fc.constantFrom(...ids('account').slice(0, 3)) },
+                  { weight: 1, arbitrary: hostile },
+                ),
+                { minLength: 1, maxLength: 4 },
+              ),
+            },
+          ),
+        ),
         resolution: maybe(fc.string({ minLength: 1, maxLength: 220 })),
         status: maybe(
           fc.constantFrom('Problem Solved', 'information provided', '1000', 'On Hold', 'Cancelled (6)', 'Merged'),

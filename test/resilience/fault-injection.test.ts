@@ -30,6 +30,10 @@ type Case = {
 const RIVAL_DEAL = 'Resilience: a deal against a rival';
 const resolving = new WeakMap<EmulatorHandle, string>();
 const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
+/** the two open cases resolve_case's list resolves in each emulator */
+const resolvingPair = new WeakMap<EmulatorHandle, string[]>();
+const resolutionsOf = (emu: EmulatorHandle, id: string) =>
+  emu.rows('incidentresolution').filter((r) => (r.incidentid as { id: string } | null)?.id === id).length;
 /** the open lead update_record qualifies in each emulator */
 const leadToQualify = (emu: EmulatorHandle) =>
   String(emu.rows('lead').find((l) => l.lastname === 'Resilience qualify')!.leadid);
@@ -100,6 +104,22 @@ const TOOLS: Case[] = [
     count: (emu) =>
       emu.rows('incidentresolution').filter((r) => (r.incidentid as { id: string } | null)?.id === caseToResolve(emu))
         .length,
+  },
+  {
+    // two cases in one call: one CloseIncident meets the fault; none gets two resolutions, and the call again
+    // leaves both resolved, each once
+    tool: 'resolve_case',
+    name: 'resolve_case on two cases',
+    method: 'POST',
+    args: (_t, emu) => ({ id: resolvingPair.get(emu)!, resolution: 'Fault test' }),
+    count: (emu) => Math.max(...resolvingPair.get(emu)!.map((id) => resolutionsOf(emu, id))),
+    every: (emu) =>
+      resolvingPair
+        .get(emu)!
+        .every(
+          (id) =>
+            resolutionsOf(emu, id) === 1 && emu.rows('incident').find((c) => c.incidentid === id)!.statecode === 1,
+        ),
   },
   {
     // statecode Won: the WinOpportunity action, a POST that writes the Opportunity Close and the deal's state
@@ -360,6 +380,18 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       customer: { accountId: String(emu.rows('account')[0]!.accountid) },
     });
     resolving.set(emu, opened.structuredContent.id);
+    // and two for its list
+    const two: string[] = [];
+    for (const k of [1, 2])
+      two.push(
+        (
+          await warm.call('create_case', {
+            title: `Resilience: one of two cases to resolve ${k}`,
+            customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+          })
+        ).structuredContent.id,
+      );
+    resolvingPair.set(emu, two);
     // an open lead to qualify, found by its name
     await warm.call('create_lead', {
       lastName: 'Resilience qualify',

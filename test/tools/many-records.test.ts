@@ -200,6 +200,50 @@ describe('update_record with a list of ids: the same change to each record', () 
     expect(emu.requests().length).toBe(since);
   });
 
+  it('resolve_case with a list: each open case resolved once with the same resolution; one resolved already is said, a cancelled one refused while the others go; the call again writes no second resolution', async () => {
+    const cases = () => emu.rows('incident') as Row[];
+    const state = (id: string) => cases().find((c) => c.incidentid === id)!.statecode;
+    const resolutions = (id: string) =>
+      (emu.rows('incidentresolution') as Row[]).filter((x) => x.incidentid?.id === id);
+    const [one, two] = cases().filter((c) => c.statecode === 0);
+    const done = cases().find((c) => c.statecode === 1)!;
+    const cancelled = cases().find((c) => c.statecode === 2)!;
+    const before = resolutions(done.incidentid).length;
+    // by id and by case number, as support quotes them
+    const given = [one!.incidentid, two!.ticketnumber, done.incidentid, cancelled.incidentid];
+    const r = await h.call('resolve_case', { id: given, resolution: 'Fixed by the 4.2 release' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const text = textOf(r);
+    expect(text.split('\n')[0]).toBe(
+      'Resolved 2 of 4 cases; 1 resolved already; 1 refused (numbered in the order given).',
+    );
+    expect(text).toContain(
+      `\nNot resolved:\n4. ${cancelled.incidentid}: Error (bad_input): Case ${cancelled.ticketnumber} is cancelled, not open`,
+    );
+    expect(text).toContain(`\n2. Resolved case ${two!.ticketnumber} "${two!.title}" (Problem Solved (5)).`);
+    expect(text).toContain(`\nResolved already (nothing changed):\n3. The case ${done.ticketnumber}`);
+    expect(r.structuredContent.records).toEqual([
+      { id: one!.incidentid, resolved: true },
+      { id: two!.incidentid, resolved: true },
+      { id: done.incidentid, resolved: true, existing: true },
+      { id: cancelled.incidentid, error: expect.stringContaining('is cancelled, not open') },
+    ]);
+    for (const c of [one!, two!]) {
+      expect(state(c.incidentid)).toBe(1);
+      expect(resolutions(c.incidentid).map((x) => x.subject)).toEqual(['Fixed by the 4.2 release']);
+    }
+    expect(resolutions(done.incidentid)).toHaveLength(before);
+    expect(state(cancelled.incidentid)).toBe(2);
+    const entries = (await audit.all()).filter((e) => e.action === 'resolve' && given.includes(String(e.id)));
+    expect(new Set(entries.map((e) => e.call)).size).toBe(1);
+    // the same call again (a model unsure it was done): each is resolved already, none twice
+    const again = await h.call('resolve_case', { id: given.slice(0, 3), resolution: 'Fixed by the 4.2 release' });
+    expect(textOf(again).split('\n')[0]).toBe(
+      'Resolved 0 of 3 cases; 3 resolved already (numbered in the order given).',
+    );
+    for (const c of [one!, two!]) expect(resolutions(c.incidentid)).toHaveLength(1);
+  });
+
   it('where the policy asks first, the user is asked once for the list, and a decline changes none of them', async () => {
     const policy = builtInPolicyWith('many-confirm', (e) => ({
       ...e,

@@ -9,7 +9,8 @@ import { idParam } from './schemas.js';
  * Several records in one call: update_record's list of ids (the same change to each: "move these five deals'
  * close dates to the end of next month", "give Bob's open leads to Alice"), delete_record's ("take the travel
  * and training lines off the deal") and create_record's list of values ("add these three products to the
- * deal", "a follow-up task on each of these accounts"). Each record goes
+ * deal", "a follow-up task on each of these accounts") and resolve_case's ("resolve these three duplicate
+ * alerts", with the same resolution). Each record goes
  * through the whole of the single call, a few at a time; one Dynamics refuses is said with why, and the others
  * still go.
  */
@@ -23,6 +24,8 @@ export const EACH_RECORD = listedAs(
       updated: z.boolean().optional(),
       duplicate: z.boolean().optional(),
       deleted: z.boolean().optional(),
+      resolved: z.boolean().optional(),
+      existing: z.boolean().optional(),
       error: z.string().optional(),
     }),
   ),
@@ -96,11 +99,24 @@ export function oneVersionOneRecord(args: { id: string | string[]; etag?: string
   });
 }
 
-type Answer = { structured: { id?: string; updated?: boolean; duplicate?: boolean; deleted?: boolean }; text: string };
+type Answer = {
+  structured: {
+    id?: string;
+    updated?: boolean;
+    duplicate?: boolean;
+    deleted?: boolean;
+    resolved?: boolean;
+    /** resolve_case's: true where the case was resolved already (create_record's holds the record found) */
+    existing?: unknown;
+  };
+  text: string;
+};
 
 /** What a call does to each record, in the words of its answer. */
 interface Verb {
   tool: string;
+  /** what the records are called in the answer: 'record', a case */
+  noun: string;
   /** how the one question for the list begins */
   asking: (n: number) => string;
   /** what a decline left: 'none was changed' */
@@ -110,7 +126,9 @@ interface Verb {
   /** whether a record's answer is a change made (updated: true; created and not found) */
   made: (a: Answer) => boolean;
   /** what a record's entry in `records` says beside its id */
-  outcome: (a: Answer) => { updated: boolean } | { duplicate: boolean } | { deleted: boolean };
+  outcome: (
+    a: Answer,
+  ) => { updated: boolean } | { duplicate: boolean } | { deleted: boolean } | { resolved: boolean; existing?: true };
   /** the items are the records' ids (or names) as given: a refused one is listed by it */
   byId: boolean;
   /** the heading of the records answered without a change, and how many */
@@ -119,6 +137,7 @@ interface Verb {
 
 const UPDATE: Verb = {
   tool: 'update_record',
+  noun: 'record',
   asking: (n) => `The same change to ${n} records`,
   none: 'none was changed',
   done: 'Updated',
@@ -129,6 +148,7 @@ const UPDATE: Verb = {
 };
 const DELETE: Verb = {
   tool: 'delete_record',
+  noun: 'record',
   asking: (n) => `${n} records to delete`,
   none: 'none was deleted',
   done: 'Deleted',
@@ -137,8 +157,23 @@ const DELETE: Verb = {
   byId: true,
   unchanged: { heading: 'Not there (deleted already, or not one of its records):', count: (n) => `${n} not there` },
 };
+const RESOLVE: Verb = {
+  tool: 'resolve_case',
+  noun: 'case',
+  asking: (n) => `${n} cases to resolve`,
+  none: 'none was resolved',
+  done: 'Resolved',
+  made: (a) => a.structured.resolved === true && a.structured.existing !== true,
+  outcome: (a) => ({
+    resolved: a.structured.resolved ?? false,
+    ...(a.structured.existing === true ? { existing: true as const } : {}),
+  }),
+  byId: true,
+  unchanged: { heading: 'Resolved already (nothing changed):', count: (n) => `${n} resolved already` },
+};
 const CREATE: Verb = {
   tool: 'create_record',
+  noun: 'record',
   asking: (n) => `${n} records to create`,
   none: 'none was made',
   done: 'Created',
@@ -152,12 +187,12 @@ const CREATE: Verb = {
 };
 
 /**
- * update_record's or delete_record's run: a call with one id is `one`'s; with a list, each id (or name) goes
+ * update_record's, delete_record's or resolve_case's run: a call with one id is `one`'s; with a list, each id (or name) goes
  * through `one` with the call's other arguments, the same for each.
  */
 export const oneOrEachId =
   <P extends { id: string | string[] }, A extends Answer>(
-    kind: 'update' | 'delete',
+    kind: 'update' | 'delete' | 'resolve',
     write: Pick<ToolDefinition, 'name' | 'audited'>,
     one: (args: Omit<P, 'id'> & { id: string }, ctx: ToolContext) => Promise<A>,
   ) =>
@@ -167,7 +202,7 @@ export const oneOrEachId =
     return eachRecord(
       ctx,
       ids,
-      kind === 'update' ? UPDATE : DELETE,
+      { update: UPDATE, delete: DELETE, resolve: RESOLVE }[kind],
       (id) => ({ ...args, id }),
       write,
       (id, own) => one({ ...args, id }, own),
@@ -228,7 +263,7 @@ async function eachRecord<T, A extends Answer>(
     ));
   const { outcomes, stopped } = await eachOf(ctx, items, {
     ...(groups ? { groups } : {}),
-    what: 'records',
+    what: `${verb.noun}s`,
     done: verb.done.toLowerCase(),
     write,
     args,
@@ -247,7 +282,7 @@ async function eachRecord<T, A extends Answer>(
   if ((choice === 'decline' || choice === 'cancel') && !outcomes.some((o) => o.answer && verb.made(o.answer)))
     return {
       structured: { records },
-      text: `Not ${verb.done.toLowerCase()}: the user chose "${choice}" for all ${items.length} records; ${verb.none}.`,
+      text: `Not ${verb.done.toLowerCase()}: the user chose "${choice}" for all ${items.length} ${verb.noun}s; ${verb.none}.`,
     };
   return { structured: { records }, text: answerText(items.length, verb, outcomes, stopped, who) };
 }
@@ -264,7 +299,7 @@ function answerText(
   const refused = outcomes.filter((o) => o.err).length;
   const skipped = outcomes.filter((o) => 'skipped' in o).length;
   const counts = [
-    `${verb.done} ${made.length} of ${n} record${n === 1 ? '' : 's'}`,
+    `${verb.done} ${made.length} of ${n} ${verb.noun}${n === 1 ? '' : 's'}`,
     unchanged.length ? verb.unchanged.count(unchanged.length) : '',
     refused ? `${refused} refused` : '',
     skipped ? `${skipped} not attempted` : '',
@@ -277,7 +312,7 @@ function answerText(
       stopped,
       (i) => `${i + 1}. ${who(i)}`,
       `Not ${verb.done.toLowerCase()}:`,
-      `Call ${verb.tool} again with the records not ${verb.done.toLowerCase()}, once that is fixed.`,
+      `Call ${verb.tool} again with the ${verb.noun}s not ${verb.done.toLowerCase()}, once that is fixed.`,
     ),
     ...(made.length ? [`${verb.done}:`, ...made.map(line)] : []),
     ...(unchanged.length ? [verb.unchanged.heading, ...unchanged.map(line)] : []),
