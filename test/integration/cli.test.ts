@@ -601,7 +601,12 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
   });
 
   it('as a command: prints the checklist and exits 1 when TLS is not trusted', async () => {
-    const env = { PATH: process.env.PATH!, ...emulatorEnv(emu) }; // no NODE_EXTRA_CA_CERTS: the CA is unknown
+    // no NODE_EXTRA_CA_CERTS: the CA is unknown. A run as if it were another day (npm run test:dates) reads that
+    // day's clock in the child too, or doctor would rightly say the clocks differ
+    const shifted = process.env.FAKE_NOW
+      ? { FAKE_NOW: process.env.FAKE_NOW, NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' }
+      : {};
+    const env = { PATH: process.env.PATH!, ...shifted, ...emulatorEnv(emu) };
     const r = await run(process.execPath, [BIN, 'doctor'], { env }).catch((e: { code: number; stdout: string }) => e);
     expect((r as { code?: number }).code).toBe(1);
     expect(r.stdout).toContain('✘ Authority: TLS certificate');
