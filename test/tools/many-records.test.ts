@@ -244,6 +244,22 @@ describe('update_record with a list of ids: the same change to each record', () 
     for (const c of [one!, two!]) expect(resolutions(c.incidentid)).toHaveLength(1);
   });
 
+  it('a list every record of which Dynamics refuses alike is one error, and the audit log has each refusal once, by its record', async () => {
+    const two = openDeals(2);
+    const ids = two.map((o) => o.opportunityid as string);
+    emu.addFault({
+      match: { method: 'PATCH', path: '/api/data/v9.2/opportunities(' },
+      response: { status: 400, body: { error: { code: '0x80040203', message: 'Invalid argument.' } } },
+      times: 2,
+    });
+    const r = await h.call('update_record', { entity: 'opportunity', id: ids, values: { closeprobability: 61 } });
+    emu.clearFaults();
+    expect(textOf(r)).toMatch(/^Error \(\w+\): None of the 2 records was updated: /);
+    const refusals = (await audit.all()).filter((e) => e.outcome && ids.some((id) => String(e.id).includes(id)));
+    expect(refusals.map((e) => e.id).sort()).toEqual([...ids].sort());
+    for (const o of two) expect(deal(o.opportunityid).closeprobability).toBe(o.closeprobability);
+  });
+
   it('where the policy asks first, the user is asked once for the list, and a decline changes none of them', async () => {
     const policy = builtInPolicyWith('many-confirm', (e) => ({
       ...e,

@@ -8,6 +8,17 @@ import type { ToolContext, ToolDefinition } from '../define.js';
  * reading the audit log sees what the assistant tried, not only what it managed. Input refused before anything
  * was sent is the model's slip, answered to it, and not a write.
  */
+/**
+ * Errors whose writes were audited one by one already: a list whose every record Dynamics refused alike is
+ * answered as one error (eachOf), which the call's error boundary must not audit again as a record with the
+ * list's ids run together.
+ */
+const auditedEach = new WeakSet<Error>();
+export const auditedItemByItem = <E extends Error>(err: E): E => {
+  auditedEach.add(err);
+  return err;
+};
+
 export async function auditRefusal(
   audit: AuditWriter,
   tool: Pick<ToolDefinition, 'name' | 'audited'>,
@@ -15,7 +26,7 @@ export async function auditRefusal(
   ctx: Pick<ToolContext, 'caller' | 'recordId' | 'recordTable'>,
   err: unknown,
 ): Promise<void> {
-  if (!tool.audited || !(err instanceof DynamicsMcpError)) return;
+  if (!tool.audited || !(err instanceof DynamicsMcpError) || auditedEach.has(err)) return;
   const unknown = err.kind === 'network' || err.kind === 'timeout';
   if (err.details.status === undefined && !unknown) return;
   const what = tool.audited(args, ctx);

@@ -1,7 +1,7 @@
 import { DynamicsMcpError, type ErrorKind } from '../../errors.js';
 import type { ToolContext, ToolDefinition } from '../define.js';
 import { atMost } from './at-once.js';
-import { auditRefusal } from './audit-refusal.js';
+import { auditedItemByItem, auditRefusal } from './audit-refusal.js';
 
 /** Items of one call in flight at once: each is a few requests (Dataverse allows 52 at once per user). */
 const AT_ONCE = 4;
@@ -73,11 +73,14 @@ export async function eachOf<T, A>(
     !outcomes.some((o) => o.answer) &&
     failed.every((e) => e.message === first.message && e.kind === first.kind)
   )
-    throw new DynamicsMcpError(
-      first.kind,
-      `None of the ${items.length} ${opts.what} was ${opts.done}: ${first.message}`,
-      first.hint,
-      first.details,
+    // each refusal is in the audit log already, by its record
+    throw auditedItemByItem(
+      new DynamicsMcpError(
+        first.kind,
+        `None of the ${items.length} ${opts.what} was ${opts.done}: ${first.message}`,
+        first.hint,
+        first.details,
+      ),
     );
   return { outcomes, stopped };
 }
