@@ -592,6 +592,24 @@ describe('get_record without a table: the record found in any table', () => {
     });
   });
 
+  it("a team's name that customers' names hold too (the default team bears the organisation's) lists them beside the team, to choose", async () => {
+    const team = emu.rows('team').find((t) => t.isdefault === true)!;
+    const account = await h.deps.client.create('account', { name: `${String(team.name)} Test Holdings` });
+    const r = await h.call('get_record', { id: String(team.name) });
+    expect(textOf(r)).toContain(
+      `Error (bad_input): '${String(team.name)}' is the name of a team (${String(team.name)} — ${String(team.teamid)}), and part of other records' names.`,
+    );
+    expect(textOf(r)).toContain(`${String(team.name)} Test Holdings (account) — ${account.id}`);
+    // asked of the team's table, it is the team; a team no other name holds is the team (above: Customer Service)
+    const asked = await h.call('get_record', { entity: 'team', id: String(team.name) });
+    expect(asked.structuredContent).toMatchObject({ entity: 'team', id: team.teamid });
+    // nor is a note or a change made to the team by surprise
+    const since = emu.requests().length;
+    const note = await h.call('add_note', { id: String(team.name), text: 'For the account' });
+    expect(textOf(note)).toContain('is the name of a team');
+    expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
   it("a case by its number, and a record by its id alone: the table that has it (an activity's too)", async () => {
     const c = emu.rows('incident')[3]!;
     const byNumber = await h.call('get_record', { id: String(c.ticketnumber), select: ['title'] });

@@ -34,7 +34,7 @@ export const orList = (words: string[]) =>
 const COLUMN_WORDS: Readonly<Record<string, string>> = { fullname: 'full name', subject: 'subject' };
 
 /** How many records with the name are listed when it names several. */
-const LISTED = 5;
+export const LISTED = 5;
 /**
  * What tells records of the same name apart in that list: the first of these a table has and the model may
  * read (a city, an email; a case's number, as cases share titles such as "Printer jam"; an activity's due

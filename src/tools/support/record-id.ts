@@ -9,6 +9,7 @@ import {
   emailed,
   exactlyNamed,
   holdsId,
+  LISTED,
   NoSuchName,
   orList,
   recordNamed,
@@ -225,9 +226,45 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
       );
     throw badInput(e.message, `${e.hint}${activities}`);
   });
+  if (named.entity === 'team') await customersAlsoCalled(ctx, tables, given, named);
   ctx.recordId = named.id.toLowerCase();
   ctx.recordName = named.name;
   return { entity: named.entity, id: ctx.recordId };
+}
+
+/**
+ * A team named exactly so is seldom the record meant where customers' and deals' names hold the name too: the
+ * root business unit's default team carries the organisation's name ("get Contoso" is the team Contoso, and
+ * "Contoso Consulting Ltd" the account meant). Those records are listed beside the team, to choose by id,
+ * rather than the team taken without a word (an update or a note would land on it). Where none holds it, or
+ * the application user may read none of those tables, the team it is.
+ */
+async function customersAlsoCalled(
+  ctx: ToolContext,
+  tables: string[],
+  given: string,
+  team: { id: string; name: string },
+): Promise<void> {
+  const others = tables.filter((t) => t !== 'team' && t !== 'systemuser');
+  const near = await askEach(others, async (table) => {
+    const model = await ctx.client.metadata.entity(table).catch(() => undefined);
+    const column = model?.primaryNameAttribute;
+    if (!model || !column || !ctx.policy.canRead(table, column)) return undefined;
+    const page = await ctx.client.query(
+      { entity: table, select: [column], where: { column, op: 'contains', value: given }, top: LISTED },
+      { signal: ctx.signal, internal: true },
+    );
+    return page.rows.map((r) => `${String(r[column])} (${table}) — ${String(r[model.primaryIdAttribute])}`);
+  }).catch((err: unknown) => {
+    if (err instanceof DynamicsMcpError && err.kind === 'permission') return [];
+    throw err;
+  });
+  const names = near.flatMap((n) => n ?? []);
+  if (!names.length) return;
+  throw badInput(
+    `'${given}' is the name of a team (${team.name} — ${team.id}), and part of other records' names.`,
+    `${names.length > LISTED ? `The first ${LISTED} of those` : 'Those'}: ${names.slice(0, LISTED).join('; ')}. Pass the id of the one you mean (the team's, if it is the team).`,
+  );
 }
 
 /**
