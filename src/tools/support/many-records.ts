@@ -8,11 +8,10 @@ import { idParam } from './schemas.js';
 /**
  * Several records in one call: update_record's list of ids (the same change to each: "move these five deals'
  * close dates to the end of next month", "give Bob's open leads to Alice"), delete_record's ("take the travel
- * and training lines off the deal") and create_record's list of values ("add these three products to the
+ * and training lines off the deal"), create_record's list of values ("add these three products to the
  * deal", "a follow-up task on each of these accounts") and resolve_case's ("resolve these three duplicate
- * alerts", with the same resolution). Each record goes
- * through the whole of the single call, a few at a time; one Dynamics refuses is said with why, and the others
- * still go.
+ * alerts", with the same resolution). Each record goes through the whole of the single call, a few at a time;
+ * one Dynamics refuses is said with why, and the others still go.
  */
 export const MOST_RECORDS = 50;
 
@@ -187,8 +186,8 @@ const CREATE: Verb = {
 };
 
 /**
- * update_record's, delete_record's or resolve_case's run: a call with one id is `one`'s; with a list, each id (or name) goes
- * through `one` with the call's other arguments, the same for each.
+ * update_record's, delete_record's or resolve_case's run: a call with one id is `one`'s; with a list, each id
+ * (or name) goes through `one` with the call's other arguments, the same for each.
  */
 export const oneOrEachId =
   <P extends { id: string | string[] }, A extends Answer>(
