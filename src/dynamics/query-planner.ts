@@ -1,4 +1,4 @@
-import { badInput, policyError } from '../errors.js';
+import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import type { QueryParts, ReadChecker } from '../policy/check.js';
 import { type EntityModel, isLookupType, type ModelSource, navsOf } from '../policy/model.js';
@@ -64,6 +64,8 @@ export class QueryPlanner {
     private readonly origin: string,
   ) {}
 
+  private readonly follows = (entity: string, navigation: string) => this.policy.canFollow(entity, navigation);
+
   /** Default columns: what the policy lets the model read that the table has (party lists are no column to select). */
   private readableColumns(model: EntityModel): string[] {
     return [...model.columns.values()]
@@ -104,7 +106,7 @@ export class QueryPlanner {
       ? await Promise.all(spec.select.map((s) => this.pathMeant(model, s)))
       : spec.select;
     // and columns through a relationship as expansions, so the answer's shaping sees every one that is read
-    return { ...spec, where, ...(await pathsAsExpands(this.metadata, model, select, expand)) };
+    return { ...spec, where, ...(await pathsAsExpands(this.metadata, model, select, expand, this.follows)) };
   }
 
   /**
@@ -234,7 +236,7 @@ export class QueryPlanner {
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim())
       orderBy = await this.lookupsByName(model, parseOrderBy(labelsInOrderBy(model, nullsInOrderBy(spec.orderBy))));
-    const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand);
+    const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand, this.follows);
     const expand: ExpandItem[] | undefined = joined.expand?.length
       ? await Promise.all(joined.expand.map((e) => this.expandItem(model, e)))
       : undefined;
@@ -348,7 +350,9 @@ export class QueryPlanner {
  * $select takes the table's own columns only. The related record's name ("parentaccountid/name",
  * "ownerid/fullname", "customerid/name") is the lookup itself, which comes back as {id, name}; another column,
  * through a lookup that points at one table, becomes a column of an expansion of it (merged into one the
- * query already has). A related list ("contact_customer_accounts") or a column of its rows
+ * query already has); through a customer's or an owner's lookup ("customerid/telephone1"), a column of an
+ * expansion of each relationship whose table has it (a row shows the one its lookup points at), where `follows`
+ * (the policy's) lets every one be followed. A related list ("contact_customer_accounts") or a column of its rows
  * ("contact_customer_accounts/fullname") is an expansion of the list. Anything else stays in the select, where
  * the policy check says what to write. A select of related columns alone keeps the record's own name beside them.
  */
@@ -357,6 +361,7 @@ export async function pathsAsExpands(
   model: EntityModel,
   select: QuerySpec['select'],
   expand: QuerySpec['expand'],
+  follows: (entity: string, navigation: string) => boolean = () => true,
 ): Promise<{ select: QuerySpec['select']; expand: QuerySpec['expand'] }> {
   const list = (name: string) => model.collectionNavs.get(name.trim().toLowerCase());
   if (!select?.some((s) => s.includes('/') || list(s))) return { select, expand };
@@ -398,7 +403,31 @@ export async function pathsAsExpands(
       continue;
     }
     if (navs.length !== 1) {
-      own.push(s);
+      // each table the lookup may point at that has the column; none, or one the policy keeps: as written,
+      // for the policy check to say what to write
+      const on = await Promise.all(navs.map((n) => columnOn(models, n.target, column)));
+      const all = navs.every((n) => follows(model.logicalName, n.navigationProperty));
+      if (all && !on.some(Boolean))
+        throw new DynamicsMcpError(
+          'unknown_column',
+          `'${s}': '${column}' is a column of none of the tables ${head} may point at (${navs.map((n) => n.target).join(', ')}).`,
+          `describe_entity on ${navs.map((n) => `'${n.target}'`).join(' or ')} lists their columns.`,
+          { retryable: false },
+        );
+      if (!all) {
+        own.push(s);
+        continue;
+      }
+      navs.forEach((n, i) => {
+        if (!on[i]) return;
+        const item = items.find((e) => e.relation.toLowerCase() === n.navigationProperty.toLowerCase());
+        if (item) add(item, on[i]);
+        else
+          items.push({
+            relation: n.navigationProperty,
+            select: [on[i], targets[i]?.primaryNameAttribute].filter((c): c is string => !!c),
+          });
+      });
       continue;
     }
     const relation = navs[0]!.navigationProperty;

@@ -2482,15 +2482,9 @@ describe('query_entities', () => {
       expect(Object.keys(r).sort()).toEqual(['fullname', 'id', 'parentcustomerid']);
       expect(r.parentcustomerid).toMatchObject({ id: (row.parentcustomerid as { id: string }).id });
     }
-    // another column through a lookup that points at two tables: refused, naming the paths that say which
-    // table (the lookup's own navigation properties), and what they write works
-    const other = await h.call('query_entities', {
-      entity: 'contact',
-      select: ['fullname', 'parentcustomerid/telephone1'],
-    });
-    expect(textOf(other)).toBe(
-      "Error (bad_input): 'parentcustomerid/telephone1': parentcustomerid may point at an account or a contact, so the path names which.\nHow to fix: Write 'parentcustomerid_account/telephone1' or 'parentcustomerid_contact/telephone1' (both may be listed: a row has the one its parentcustomerid points at).",
-    );
+    // another column through a lookup that points at two tables is that column of each table's record, as the
+    // paths that name the table (the lookup's own navigation properties) read it; a column neither table has is
+    // refused, naming the tables
     const typed = await h.call('query_entities', {
       entity: 'contact',
       select: ['fullname', 'parentcustomerid_account/telephone1', 'parentcustomerid_contact/telephone1'],
@@ -2498,6 +2492,21 @@ describe('query_entities', () => {
       top: 3,
     });
     expect(typed.isError, textOf(typed)).toBeFalsy();
+    const other = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname', 'parentcustomerid/telephone1'],
+      where: { parentcustomerid: { notNull: true } },
+      top: 3,
+    });
+    expect(other.isError, textOf(other)).toBeFalsy();
+    expect(other.structuredContent.records).toEqual(typed.structuredContent.records);
+    const neither = await h.call('query_entities', {
+      entity: 'contact',
+      select: ['fullname', 'parentcustomerid/telephone9'],
+    });
+    expect(textOf(neither)).toBe(
+      "Error (unknown_column): 'parentcustomerid/telephone9': 'telephone9' is a column of none of the tables parentcustomerid may point at (account, contact).\nHow to fix: describe_entity on 'account' or 'contact' lists their columns.",
+    );
     for (const r of typed.structuredContent.records) {
       const company = (emu.rows('contact').find((c) => c.contactid === r.id)!.parentcustomerid as { id: string }).id;
       const account = emu.rows('account').find((a) => a.accountid === company)!;

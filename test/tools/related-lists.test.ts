@@ -178,6 +178,20 @@ describe('expanded related lists', () => {
       expand: [{ relation: 'customerid', select: ['nosuch'] }],
     });
     expect(textOf(none)).toContain("'nosuch' is not a column of account.");
+    // a column through the lookup in select, as SQL joins write it: the same expansions, each with the column
+    const joined = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title', 'customerid/telephone1'],
+      where: both,
+    });
+    expect(joined.isError, textOf(joined)).toBeFalsy();
+    expect(sent()).toContain('customerid_account($select=telephone1,name)');
+    expect(sent()).toContain('customerid_contact($select=telephone1,fullname)');
+    expect(
+      (joined.structuredContent.records as Record<string, Record<string, unknown>>[]).find(
+        (r) => r.id === byContact.incidentid,
+      )!.customerid_contact,
+    ).toMatchObject({ telephone1: person.telephone1 ?? null, fullname: person.fullname });
     // an owner: the user or the team that owns it
     const owned = await h.call('query_entities', {
       entity: 'incident',
