@@ -224,6 +224,19 @@ describe('a record given by its name where a tool takes an id', () => {
     );
     // refused before any request: it is not looked for as a name
     expect(apiRequests(emu, since)).toEqual([]);
+    // several ids in one text (a list sent as text): said to be a list, with the list to send
+    const [a, b] = emu.rows('account').map((x) => String(x.accountid));
+    for (const [tool, entity] of [
+      ['update_record', 'account'],
+      ['get_record', undefined],
+    ] as const) {
+      const values = tool === 'update_record' ? { values: { telephone1: '1' } } : {};
+      const two = await h.call(tool, { ...(entity ? { entity } : {}), id: `${a}, ${b}`, ...values });
+      expect(textOf(two)).toBe(
+        `Error (bad_input): id '${a}, ${b}' holds 2 record ids; it names one record.\nHow to fix: Pass them as a list, "id": ["${a}", "${b}"], where the tool takes a list (update_record, delete_record and resolve_case: up to 50); otherwise call it once for each.`,
+      );
+    }
+    expect(apiRequests(emu, since)).toEqual([]);
   });
 
   it('a name no record of the table has, that a record of another table has, says which: a contact taken for a lead', async () => {

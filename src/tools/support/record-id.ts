@@ -317,6 +317,13 @@ async function tableHolding(ctx: ToolContext, id: string): Promise<string> {
 
 /** Text that is an id gone wrong (a cut GUID, a link without one) is refused as such, not looked for as a name. */
 function notAnIdGoneWrong(given: string): void {
+  // several ids in one text ("<id>, <id>"): a list sent as text, which no record's name is
+  const ids = /^https?:\/\//i.test(given) ? null : given.match(/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}/gi);
+  if (ids && ids.length > 1)
+    throw badInput(
+      `id '${given}' holds ${ids.length} record ids; it names one record.`,
+      `Pass them as a list, "id": ["${ids[0]}", "${ids[1]}"${ids.length > 2 ? ', …' : ''}], where the tool takes a list (update_record, delete_record and resolve_case: up to 50); otherwise call it once for each.`,
+    );
   if (/^https?:\/\//i.test(given) || /^[0-9a-f-]{20,}$/i.test(given))
     throw badInput(
       `id '${given}' is not a record id: an id is a GUID of 32 hex digits (5b6b1d3c-8f9e-4a2b-9c0d-1e2f3a4b5c6d), in a link its id= part.`,
