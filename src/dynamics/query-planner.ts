@@ -136,8 +136,9 @@ export class QueryPlanner {
     return Promise.all(
       navs.map(async (n, t) => {
         const found = onEach[t]!.filter((c): c is string => !!c);
-        const name = (await this.metadata.entity(n.target)).primaryNameAttribute;
-        const select = found.length || onNone.length ? [...found, ...onNone] : [name];
+        // a table not loaded is refused by the policy check, as the relationship is
+        const name = (await this.metadata.entity(n.target).catch(() => undefined))?.primaryNameAttribute;
+        const select = found.length || onNone.length || !name ? [...found, ...onNone] : [name];
         return { ...item, relation: n.navigationProperty, select };
       }),
     );
@@ -403,8 +404,8 @@ export async function pathsAsExpands(
       continue;
     }
     if (navs.length !== 1) {
-      // each table the lookup may point at that has the column; none, or one the policy keeps: as written,
-      // for the policy check to say what to write
+      // each table the lookup may point at that has the column; where the policy keeps one of them, as
+      // written, for the policy check to name the paths it follows
       const on = await Promise.all(navs.map((n) => columnOn(models, n.target, column)));
       const all = navs.every((n) => follows(model.logicalName, n.navigationProperty));
       if (all && !on.some(Boolean))
