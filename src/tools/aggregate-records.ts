@@ -323,7 +323,7 @@ export const aggregateRecords = defineTool({
     const timeline = conditions ? await throughActivitiesNote(ctx, model, conditions) : '';
     const groupCount = `${shaped.length} group${shaped.length === 1 ? '' : 's'}`;
     const summary = period
-      ? `${model.logicalName}${by}: ${plain.length ? `${groupCount} ` : ''}${order}.${cut}${money}${unnamed}${timeline}`
+      ? `${model.logicalName}${by}: ${plain.length && shaped.length ? `${groupCount} ` : ''}${order}.${cut}${money}${unnamed}${timeline}`
       : groups.length
         ? // no record matched: no groups, and no order to say
           `${model.logicalName}${by}: ${shaped.length ? `${groupCount}, ${order}` : 'no records matched, so no groups'}.${cut}${money}${unnamed}${timeline}`

@@ -830,5 +830,30 @@ describe('aggregate_records', () => {
       expect(r.structuredContent).toEqual({ entity: 'lead', groups: [], totalGroups: 0 });
       expect(textOf(r)).toMatch(/^lead by createdon_week: no records match\.$/m);
     });
+
+    it('no matching records in a period asked for: its periods, each with none, as a period without records is in any series', async () => {
+      // "cases per quarter last year" where none matches (as "this year" by month on 1 January)
+      const r = await h.call('aggregate_records', {
+        entity: 'incident',
+        where: { createdon: 'last year', title: 'No Such Case Anywhere' },
+        groupBy: 'createdon by quarter',
+        measures: ['count'],
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const year = new Date().getUTCFullYear() - 1;
+      expect(r.structuredContent.groups).toEqual(
+        [1, 2, 3, 4].map((q) => ({ createdon_quarter: `FY${year} Q${q}`, count: 0 })),
+      );
+      expect(textOf(r).split('\n')[0]).toMatch(
+        new RegExp(`^incident by createdon_quarter: 4 quarters: FY${year} Q1 to FY${year} Q4, earliest first\\.`),
+      );
+      // with another column beside the period there is no group to list: said so, in words that read
+      const beside = await h.call('aggregate_records', {
+        entity: 'incident',
+        where: { createdon: 'last year', title: 'No Such Case Anywhere' },
+        groupBy: ['createdon by quarter', 'prioritycode'],
+      });
+      expect(textOf(beside)).toMatch(/^incident by createdon_quarter, prioritycode: no records match\. /);
+    });
   });
 });
