@@ -72,10 +72,13 @@ export async function aggregatePerPeriod(
     // nothing matches: a span asked for is still its periods, each with none ("cases per month this year" on
     // 1 January is January's 0, as a month without cases is in any other series); the periods the slack adds
     // at its ends are edges, left out where empty
-    const asked = opts.span && between(opts.span.first, opts.span.last);
-    if (!asked || !opts.span) return [];
+    if (!opts.span) return [];
     const { first, last } = opts.span;
-    return asked.map((period) => ({ period, rows: [], edge: period.to < first || period.from > last }));
+    return (between(first, last) ?? []).map((period) => ({
+      period,
+      rows: [],
+      edge: period.to < first || period.from > last,
+    }));
   }
   // the span asked for where it fits in one call; else the records' own (a century asked, ten years held)
   const wide = opts.span && {

@@ -109,24 +109,7 @@ export async function recordNamed(
     : `Pass the ${noun}'s id: this server may not read ${noun} names.`;
   if (!found.length) {
     // names that contain it ("Megan" for Megan Bowen), to choose from: read only now, after the exact one failed
-    const near = (
-      await Promise.all(
-        asked.map(async ({ model, column }) => {
-          const page = await ctx.client.query(
-            {
-              entity: model.logicalName,
-              select: [column],
-              where: { column, op: 'contains', value: name },
-              top: LISTED,
-            },
-            { signal: ctx.signal, internal: true },
-          );
-          return page.rows.map(
-            (r) => `${String(r[column])} (${model.logicalName}) — ${String(r[model.primaryIdAttribute])}`,
-          );
-        }),
-      )
-    ).flat();
+    const near = await namesContaining(ctx, asked, name);
     // each table gives at most LISTED: that many may leave others out, which the model is told
     const more = near.length >= LISTED;
     throw new NoSuchName(
@@ -160,6 +143,29 @@ export async function recordNamed(
       ? `Pass the id of the one you mean, or list them all with query_entities on ${fuller.model.logicalName} (where {${JSON.stringify(fuller.column)}: ${JSON.stringify(name)}}) and the columns that tell them apart.`
       : 'Pass the id of the one you mean.',
   );
+}
+
+/**
+ * The names that contain `name` in each table asked (at most LISTED each), as "<name> (<table>) — <id>", to
+ * choose from: "Megan" for Megan Bowen, or the accounts beside a team of that very name.
+ */
+export async function namesContaining(
+  ctx: ToolContext,
+  asked: readonly { model: EntityModel; column: string }[],
+  name: string,
+): Promise<string[]> {
+  const each = await Promise.all(
+    asked.map(async ({ model, column }) => {
+      const page = await ctx.client.query(
+        { entity: model.logicalName, select: [column], where: { column, op: 'contains', value: name }, top: LISTED },
+        { signal: ctx.signal, internal: true },
+      );
+      return page.rows.map(
+        (r) => `${String(r[column])} (${model.logicalName}) — ${String(r[model.primaryIdAttribute])}`,
+      );
+    }),
+  );
+  return each.flat();
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   holdsId,
   LISTED,
   NoSuchName,
+  namesContaining,
   orList,
   recordNamed,
   tableNoun,
@@ -202,7 +203,9 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
   }
   const asNumber = numberedTables.length > 0;
   const nouns = orList(numberedTables.map((t) => NUMBER_COLUMN[t]!.noun));
-  const named = await recordNamed(ctx, tables, given, 'id').catch(async (e: unknown) => {
+  // asked once: a team of that name is weighed against the same tables' other names (customersAlsoCalled)
+  const answered = await exactlyNamed(ctx, tables, given);
+  const named = await recordNamed(ctx, tables, given, 'id', answered).catch(async (e: unknown) => {
     if (!(e instanceof NoSuchName)) throw e;
     if (digits)
       throw badInput(
@@ -226,7 +229,7 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
       );
     throw badInput(e.message, `${e.hint}${activities}`);
   });
-  if (named.entity === 'team') await customersAlsoCalled(ctx, tables, given, named);
+  if (named.entity === 'team') await customersAlsoCalled(ctx, answered.asked, given, named);
   ctx.recordId = named.id.toLowerCase();
   ctx.recordName = named.name;
   return { entity: named.entity, id: ctx.recordId };
@@ -236,30 +239,17 @@ async function anywhere(ctx: ToolContext, given: string): Promise<{ entity: stri
  * A team named exactly so is seldom the record meant where customers' and deals' names hold the name too: the
  * root business unit's default team carries the organisation's name ("get Contoso" is the team Contoso, and
  * "Contoso Consulting Ltd" the account meant). Those records are listed beside the team, to choose by id,
- * rather than the team taken without a word (an update or a note would land on it). Where none holds it, or
- * the application user may read none of those tables, the team it is.
+ * rather than the team taken without a word (an update or a note would land on it). The tables are those the
+ * exact name was asked of (the application user may read them); where none holds it, the team it is.
  */
 async function customersAlsoCalled(
   ctx: ToolContext,
-  tables: string[],
+  asked: Awaited<ReturnType<typeof exactlyNamed>>['asked'],
   given: string,
   team: { id: string; name: string },
 ): Promise<void> {
-  const others = tables.filter((t) => t !== 'team' && t !== 'systemuser');
-  const near = await askEach(others, async (table) => {
-    const model = await ctx.client.metadata.entity(table).catch(() => undefined);
-    const column = model?.primaryNameAttribute;
-    if (!model || !column || !ctx.policy.canRead(table, column)) return undefined;
-    const page = await ctx.client.query(
-      { entity: table, select: [column], where: { column, op: 'contains', value: given }, top: LISTED },
-      { signal: ctx.signal, internal: true },
-    );
-    return page.rows.map((r) => `${String(r[column])} (${table}) — ${String(r[model.primaryIdAttribute])}`);
-  }).catch((err: unknown) => {
-    if (err instanceof DynamicsMcpError && err.kind === 'permission') return [];
-    throw err;
-  });
-  const names = near.flatMap((n) => n ?? []);
+  const others = asked.filter((q) => q.model.logicalName !== 'team' && q.model.logicalName !== 'systemuser');
+  const names = await namesContaining(ctx, others, given);
   if (!names.length) return;
   throw badInput(
     `'${given}' is the name of a team (${team.name} — ${team.id}), and part of other records' names.`,
