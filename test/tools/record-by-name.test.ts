@@ -117,6 +117,54 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(writes(since)).toEqual([]);
   });
 
+  it('deals sharing a name ("Data platform for Woodgrove" twice) are told apart by their close dates', async () => {
+    const name = 'Data platform for Northwind Depot';
+    const customerid = String(emu.rows('account')[0]!.accountid);
+    const closing = ['2027-01-17', '2027-04-18'];
+    const ids: string[] = [];
+    for (const estimatedclosedate of closing) {
+      const r = await h.call('create_record', {
+        entity: 'opportunity',
+        values: { name, estimatedclosedate, customerid: { entity: 'account', id: customerid } },
+        allowDuplicate: true,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    const since = emu.requests().length;
+    const r = await h.call('update_record', { entity: 'opportunity', id: name, values: { statecode: 'Won' } });
+    expect(r.isError).toBe(true);
+    for (const [i, day] of closing.entries())
+      expect(textOf(r)).toContain(`${name} (opportunity, closing ${day}) — ${ids[i]}`);
+    expect(writes(since)).toEqual([]);
+  });
+
+  it('records that nothing else tells apart (two accounts of one name, no city) are listed with when each was made', async () => {
+    const name = 'Harbour Lights Trading';
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      // Dataverse keeps createdon to the second: the second account is made in the next one
+      if (i) await new Promise((r) => setTimeout(r, 1010 - (Date.now() % 1000)));
+      const r = await h.call('create_record', { entity: 'account', values: { name }, allowDuplicate: true });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    const made = ids.map((id) => String(emu.rows('account').find((a) => a.accountid === id)!.createdon));
+    expect(new Set(made).size).toBe(2);
+    const r = await h.call('get_record', { entity: 'account', id: name });
+    for (const [i, at] of made.entries()) expect(textOf(r)).toContain(`${name} (account, created ${at}) — ${ids[i]}`);
+    // told apart by a city, they are not said with when they were made
+    const moved = await h.call('update_record', {
+      entity: 'account',
+      id: ids[0],
+      values: { address1_city: 'Leeds' },
+      allowDuplicate: true, // the account of that name is already a known duplicate of this one
+    });
+    expect(moved.isError, textOf(moved)).toBeFalsy();
+    const told = textOf(await h.call('get_record', { entity: 'account', id: name }));
+    expect(told).toContain(`${name} (account, Leeds) — ${ids[0]}; ${name} (account) — ${ids[1]}`);
+  });
+
   it('activities sharing a subject and a due time are told apart by what they are about', async () => {
     const subject = 'Send the pricing sheet';
     const deals = emu
@@ -134,7 +182,7 @@ describe('a record given by its name where a tool takes an id', () => {
     }
     const both = await h.call('update_record', { entity: 'task', id: subject, values: { statecode: 'Completed' } });
     for (const [i, deal] of deals.entries())
-      expect(textOf(both)).toContain(`${subject} (task, 2027-02-01T09:00:00Z, about ${deal.name}) — ${ids[i]}`);
+      expect(textOf(both)).toContain(`${subject} (task, due 2027-02-01T09:00:00Z, about ${deal.name}) — ${ids[i]}`);
   });
 
   it('activities sharing a subject are told apart by when they are due; past five, the query that lists them all', async () => {
@@ -163,7 +211,7 @@ describe('a record given by its name where a tool takes an id', () => {
       new RegExp(`^Error \\(bad_input\\): id '${subject.toLowerCase()}': more than 5 records have that name: `),
     );
     // five of the six, each with its due time
-    expect(due.filter((d, i) => text.includes(`${subject} (task, ${d}) — ${ids[i]}`))).toHaveLength(5);
+    expect(due.filter((d, i) => text.includes(`${subject} (task, due ${d}) — ${ids[i]}`))).toHaveLength(5);
     expect(text).toContain(
       `How to fix: Pass the id of the one you mean, or list them all with query_entities on task (where {"subject": "${subject.toLowerCase()}"}) and the columns that tell them apart.`,
     );

@@ -38,9 +38,22 @@ export const LISTED = 5;
 /**
  * What tells records of the same name apart in that list: the first of these a table has and the model may
  * read (a city, an email; a case's number, as cases share titles such as "Printer jam"; an activity's due
- * time, as tasks share subjects such as "Follow-up call").
+ * time, as tasks share subjects such as "Follow-up call"; a deal's close date, as deals are named for what is
+ * sold to whom: "Data platform for Woodgrove" twice). A date is said with what it is.
  */
-const TELLING = ['address1_city', 'emailaddress1', 'internalemailaddress', 'ticketnumber', 'scheduledend'];
+const TELLING: readonly { column: string; word?: string }[] = [
+  { column: 'address1_city' },
+  { column: 'emailaddress1' },
+  { column: 'internalemailaddress' },
+  { column: 'ticketnumber' },
+  { column: 'scheduledend', word: 'due' },
+  { column: 'estimatedclosedate', word: 'closing' },
+];
+/**
+ * Said of records that nothing else above tells apart (no city on either account, two open deals closing the
+ * same day): when each was made, which every table has.
+ */
+const MADE = 'createdon';
 /**
  * What a record is about, named beside it in that list: an activity's Regarding (tasks called "Send pricing" are
  * told apart by their deals), a deal's product by its deal (every deal's travel line is "Travel and expenses").
@@ -123,12 +136,23 @@ export async function recordNamed(
   // their states, where a table's differ ("resolve the Shipment delayed case": two open, one cancelled)
   const statesDiffer = (entity: string) =>
     new Set(found.filter((r) => r.entity === entity).map((r) => r.state)).size > 1;
+  const said = found.map((r) =>
+    [
+      r.entity,
+      r.telling,
+      r.about ? `${r.about.word} ${r.about.name}` : undefined,
+      statesDiffer(r.entity) ? r.state : undefined,
+    ]
+      .filter((x) => x !== undefined && x !== null && x !== '')
+      .join(', '),
+  );
+  // a record said as another is: when it was made tells them apart
   const list = found
     .slice(0, LISTED)
-    .map(
-      (r) =>
-        `${r.name} (${[r.entity, r.telling, r.about ? `${r.about.word} ${r.about.name}` : undefined, statesDiffer(r.entity) ? r.state : undefined].filter((x) => x !== undefined && x !== null && x !== '').join(', ')}) — ${r.id}`,
-    )
+    .map((r, i) => {
+      const twin = said.some((s, j) => j !== i && s === said[i]);
+      return `${r.name} (${said[i]}${twin && r.made ? `, created ${r.made}` : ''}) — ${r.id}`;
+    })
     .join('; ');
   // past those listed, the query that lists them all, in the first table with more of them than were shown
   const shown = found.slice(0, LISTED);
@@ -215,7 +239,8 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     )
   ).flat();
   const answers = await askEach(readable, async ({ model, column }) => {
-    const telling = TELLING.find((c) => model.columns.has(c) && ctx.policy.canRead(model.logicalName, c));
+    const telling = TELLING.find((t) => model.columns.has(t.column) && ctx.policy.canRead(model.logicalName, t.column));
+    const made = model.columns.has(MADE) && ctx.policy.canRead(model.logicalName, MADE);
     const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
     // and what it is about: an activity's record, a product's deal
     // (a lookup: an opportunity's own key is opportunityid too)
@@ -227,9 +252,10 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
         entity: model.logicalName,
         select: [
           column,
-          ...(telling ? [telling] : []),
+          ...(telling ? [telling.column] : []),
           ...(state ? ['statecode'] : []),
           ...(about ? [about.column] : []),
+          ...(made ? [MADE] : []),
         ],
         where: { column, op: 'eq', value: name },
         top: LISTED + 1,
@@ -240,7 +266,8 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       entity: model.logicalName,
       id: String(r[model.primaryIdAttribute]),
       name: String(r[column]),
-      telling: telling ? r[telling] : undefined,
+      telling: telling ? toldAs(telling.word, r[telling.column]) : undefined,
+      made: made && typeof r[MADE] === 'string' ? r[MADE] : undefined,
       state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
       about: about ? aboutName(about.word, r[`_${about.column}_value${FORMATTED}`]) : undefined,
     }));
@@ -248,6 +275,10 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
   const asked = readable.filter((_, i) => answers[i] !== undefined);
   return { asked, found: answers.flatMap((a) => a ?? []) };
 }
+
+/** A telling value, with its word where it has one ("due 2027-02-01T09:00:00Z"); nothing for an empty one. */
+const toldAs = (word: string | undefined, value: unknown) =>
+  value === undefined || value === null || value === '' ? undefined : word ? `${word} ${String(value)}` : value;
 
 const aboutName = (word: string, name: unknown) => (typeof name === 'string' && name ? { word, name } : undefined);
 
