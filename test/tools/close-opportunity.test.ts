@@ -174,6 +174,18 @@ describe('update_record closing an opportunity', () => {
     ]);
   });
 
+  it('a deal lost to a competitor named, without a reason, is Out-Sold; lost without one, Canceled', async () => {
+    const rival = await h.deps.client.create('opportunity', { name: 'Lost to Nimbus', estimatedvalue: 7000 });
+    const nowhere = await h.deps.client.create('opportunity', { name: 'Went nowhere', estimatedvalue: 7000 });
+    const outSold = await close(rival.id, { statecode: 'Lost', competitorid: 'Nimbus CRM' });
+    expect(outSold.isError, textOf(outSold)).toBeFalsy();
+    expect(textOf(outSold)).toMatch(/^Closed opportunity "Lost to Nimbus" as Out-Sold \(5\): /);
+    expect(deal(rival.id)).toMatchObject({ statecode: 2, statuscode: 5 });
+    const canceled = await close(nowhere.id, { statecode: 'Lost', description: 'Budget cut' });
+    expect(textOf(canceled)).toMatch(/^Closed opportunity "Went nowhere" as Canceled \(4\): /);
+    expect(deal(nowhere.id)).toMatchObject({ statecode: 2, statuscode: 4 });
+  });
+
   it('a deal already won is answered as it is; one lost is not won as well; nothing is sent for either', async () => {
     const o = openDeal();
     await close(o.opportunityid, { statecode: 'Won' });

@@ -32,6 +32,11 @@ const SUBJECT_MAX = 200;
 const WHY = 'description';
 /** Whom a lost deal went to: the Close Opportunity dialog's Competitor, kept on the Opportunity Close */
 const LOST_TO = 'competitorid';
+/**
+ * A lost deal's status reason when the competitor that won it is named and no reason is: Out-Sold (reference
+ * §11, opportunity statuscode 5), what being lost to a competitor is; Canceled (4) is a deal that went nowhere.
+ */
+const OUT_SOLD = 5;
 
 type Values = Record<string, unknown>;
 
@@ -67,8 +72,14 @@ export async function closeOpportunity(
       `Update ${others.join(', ')} in a call of its own first (a ${closed.name} opportunity is read-only), then close it.`,
     );
   // the reason and the close's values are checked before anything is read or sent
+  const rival = Object.entries(values).find(([k]) => k.toLowerCase() === LOST_TO)?.[1];
+  const outSold =
+    asked.state === 2 &&
+    rival !== undefined &&
+    rival !== null &&
+    !!model.columns.get('statuscode')?.options?.some((o) => o.value === OUT_SOLD);
   const status = stateReason(model, asked.state, asked.status, {
-    byDefault: closed.reason,
+    byDefault: outSold ? OUT_SOLD : closed.reason,
     documented: closed.documented,
     what: `a ${closed.name} opportunity`,
   });
@@ -85,7 +96,6 @@ export async function closeOpportunity(
   const said = Object.entries(values).find(([k]) => k.toLowerCase() === WHY)?.[1];
   const why = typeof said === 'string' ? said.trim() || undefined : (said ?? undefined);
   if (why !== undefined) given[WHY] = why;
-  const rival = Object.entries(values).find(([k]) => k.toLowerCase() === LOST_TO)?.[1];
   if (rival !== undefined && rival !== null) {
     if (asked.state === 1)
       throw badInput(
