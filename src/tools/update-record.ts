@@ -322,11 +322,17 @@ function writtenColumns(
 }
 
 /**
- * "; before: {…}", or, where every column already held what was written, that it did: the model would
- * otherwise tell the user it changed something (Dynamics still records the save: a new modifiedon and etag)
+ * "; before: {…}" of the columns that changed, and those that already held what was written ("ownerid
+ * already had that value": the owner asked for was the owner), or, where every one did, that it did: the
+ * model would otherwise tell the user it changed something (Dynamics still records the save: a new
+ * modifiedon and etag)
  */
 function beforeText(changed: Record<string, unknown>, previous: Record<string, unknown> | undefined): string {
   if (!previous) return '';
-  const same = Object.keys(changed).every((k) => JSON.stringify(changed[k]) === JSON.stringify(previous[k]));
-  return same ? '; it already had these values' : `; before: ${JSON.stringify(previous)}`;
+  const keys = Object.keys(changed);
+  const same = keys.filter((k) => JSON.stringify(changed[k]) === JSON.stringify(previous[k]));
+  if (same.length === keys.length) return '; it already had these values';
+  const before = Object.fromEntries(Object.entries(previous).filter(([k]) => !same.includes(k)));
+  const kept = same.length ? `; ${same.join(', ')} already had ${same.length > 1 ? 'those values' : 'that value'}` : '';
+  return `; before: ${JSON.stringify(before)}${kept}`;
 }

@@ -1034,6 +1034,16 @@ describe('write tools: create_lead, create_case, update_record', () => {
     });
     expect(again.structuredContent.previous).toEqual(again.structuredContent.changed);
     expect(textOf(again)).toMatch(/: \{.*\}; it already had these values \(etag W\/"\d+"\)\.$/);
+    // part of it again: "before" lists what changed, and the rest is said to have held it already
+    const part = await h.call('update_record', {
+      entity: 'contact',
+      id,
+      values: { telephone1: '+1 555 0142', description: 'Met at the fair' },
+    });
+    expect(part.structuredContent.previous).toEqual({ telephone1: null, description: 'Met at the fair' });
+    expect(textOf(part)).toMatch(
+      /; before: \{"telephone1":null\}; description already had that value \(etag W\/"\d+"\)\.$/,
+    );
   });
 
   it('update_record: a change made by someone else between its read and its write is what the answer says the column held', async () => {
