@@ -126,6 +126,20 @@ export function guidValue(v: Scalar, what: string): string {
 /** The present moment in words ("overdue": due before now; a call logged as made now), as OData's now() says it. */
 const NOW = /^(now|now\(\)|right now|(the )?current time)$/i;
 
+/**
+ * What to pass for a number column: a whole one where it takes no fraction, its range where it is a narrow one
+ * (a deal's probability, 0 to 100) rather than the type's own, else an example of the kind of number it holds.
+ */
+function numberHint(c: ColumnModel): string {
+  const whole = c.type === 'Integer' || c.type === 'BigInt';
+  const range =
+    c.minValue !== undefined && c.maxValue !== undefined && c.maxValue - c.minValue <= 1_000_000
+      ? ` from ${c.minValue} to ${c.maxValue}`
+      : undefined;
+  const example = c.type === 'Money' ? 50000 : whole ? 12 : 12.5;
+  return `Pass ${whole ? 'a whole number' : 'a number'}${range ?? `, e.g. ${example}`}.`;
+}
+
 /** A value typed for a column, as a filter literal. Strings that look like the right type are accepted too. */
 export function toLiteral(
   c: ColumnModel,
@@ -168,7 +182,7 @@ export function toLiteral(
                 ? `Pass the number alone, as JSON: for '${String(v).trim()}', ${counted}.`
                 : dressed
                   ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
-                  : 'Pass a number, e.g. 50000.',
+                  : numberHint(c),
         );
       }
       return lit('number', n);

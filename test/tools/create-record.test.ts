@@ -919,7 +919,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
       expect.stringMatching(
         /^- 'Consultng' is not a value of account\.industrycode\. Did you mean 7 \(Consulting\)\? Use one of: .*7 \(Consulting\)/,
       ),
-      "- account.numberofemployees is a number; 'fifty' is not. Pass a number, e.g. 50000.",
+      "- account.numberofemployees is a number; 'fifty' is not. Pass a whole number, e.g. 12.",
       "- 'webiste' is not a column of account. Did you mean: websiteurl? describe_entity('account') lists every column you may write.",
     ]);
     expect(lines.slice(5)).toEqual([

@@ -1557,7 +1557,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       id: String(opp.opportunityid),
       values: { closeprobability: 'thirty' },
     });
-    expect(textOf(words)).toMatch(/How to fix: Pass a number, e\.g\. 50000\.$/);
+    expect(textOf(words)).toMatch(/How to fix: Pass a whole number from 0 to 100\.$/);
     expect(patchesSince(sent)).toEqual([]);
   });
 
