@@ -139,6 +139,22 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(writes(since)).toEqual([]);
   });
 
+  it('people of one name without a city are told apart by what differs between them: their emails', async () => {
+    const ids: string[] = [];
+    for (const email of ['sam.ortiz@fabrikam.example', 'sam.ortiz@contoso.example']) {
+      const r = await h.call('create_record', {
+        entity: 'contact',
+        values: { firstname: 'Sam', lastname: 'Ortiz', emailaddress1: email },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      ids.push(r.structuredContent.id);
+    }
+    const r = await h.call('add_note', { entity: 'contact', id: 'Sam Ortiz', text: 'Called back' });
+    expect(textOf(r)).toContain(
+      `Sam Ortiz (contact, sam.ortiz@fabrikam.example) — ${ids[0]}; Sam Ortiz (contact, sam.ortiz@contoso.example) — ${ids[1]}`,
+    );
+  });
+
   it('records that nothing else tells apart (two accounts of one name, no city) are listed with when each was made', async () => {
     const name = 'Harbour Lights Trading';
     const ids: string[] = [];

@@ -36,10 +36,12 @@ const COLUMN_WORDS: Readonly<Record<string, string>> = { fullname: 'full name', 
 /** How many records with the name are listed when it names several. */
 export const LISTED = 5;
 /**
- * What tells records of the same name apart in that list: the first of these a table has and the model may
+ * What tells records of the same name apart in that list: of these, the columns a table has and the model may
  * read (a city, an email; a case's number, as cases share titles such as "Printer jam"; an activity's due
  * time, as tasks share subjects such as "Follow-up call"; a deal's close date, as deals are named for what is
- * sold to whom: "Data platform for Woodgrove" twice). A date is said with what it is.
+ * sold to whom: "Data platform for Woodgrove" twice), the first whose values differ between them (two contacts
+ * without a city, told apart by their emails), else the first that any of them has. A date is said with what
+ * it is.
  */
 const TELLING: readonly { column: string; word?: string }[] = [
   { column: 'address1_city' },
@@ -136,10 +138,11 @@ export async function recordNamed(
   // their states, where a table's differ ("resolve the Shipment delayed case": two open, one cancelled)
   const statesDiffer = (entity: string) =>
     new Set(found.filter((r) => r.entity === entity).map((r) => r.state)).size > 1;
-  const said = found.map((r) =>
+  const telling = tellingOf(found);
+  const said = found.map((r, i) =>
     [
       r.entity,
-      r.telling,
+      telling[i],
       r.about ? `${r.about.word} ${r.about.name}` : undefined,
       statesDiffer(r.entity) ? r.state : undefined,
     ]
@@ -239,7 +242,9 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     )
   ).flat();
   const answers = await askEach(readable, async ({ model, column }) => {
-    const telling = TELLING.find((t) => model.columns.has(t.column) && ctx.policy.canRead(model.logicalName, t.column));
+    const tellings = TELLING.filter(
+      (t) => model.columns.has(t.column) && ctx.policy.canRead(model.logicalName, t.column),
+    );
     const made = model.columns.has(MADE) && ctx.policy.canRead(model.logicalName, MADE);
     const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
     // and what it is about: an activity's record, a product's deal
@@ -252,7 +257,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
         entity: model.logicalName,
         select: [
           column,
-          ...(telling ? [telling.column] : []),
+          ...tellings.map((t) => t.column),
           ...(state ? ['statecode'] : []),
           ...(about ? [about.column] : []),
           ...(made ? [MADE] : []),
@@ -266,7 +271,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       entity: model.logicalName,
       id: String(r[model.primaryIdAttribute]),
       name: String(r[column]),
-      telling: telling ? toldAs(telling.word, r[telling.column]) : undefined,
+      tells: tellings.map((t) => toldAs(t.word, r[t.column])),
       made: made && typeof r[MADE] === 'string' ? r[MADE] : undefined,
       state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
       about: about ? aboutName(about.word, r[`_${about.column}_value${FORMATTED}`]) : undefined,
@@ -274,6 +279,21 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
   });
   const asked = readable.filter((_, i) => answers[i] !== undefined);
   return { asked, found: answers.flatMap((a) => a ?? []) };
+}
+
+/**
+ * Of each record's telling values (exactlyNamed's `tells`), the one said beside it: of the column, among its
+ * table's, whose values differ between the records of that table found, else the first any of them has.
+ */
+function tellingOf(found: readonly { entity: string; tells: unknown[] }[]): unknown[] {
+  const column = new Map<string, number>();
+  for (const entity of new Set(found.map((r) => r.entity))) {
+    const rows = found.filter((r) => r.entity === entity);
+    const columns = [...Array(rows[0]?.tells.length ?? 0).keys()];
+    const differs = columns.find((k) => new Set(rows.map((r) => JSON.stringify(r.tells[k] ?? null))).size > 1);
+    column.set(entity, differs ?? columns.find((k) => rows.some((r) => r.tells[k] !== undefined)) ?? -1);
+  }
+  return found.map((r) => r.tells[column.get(r.entity)!]);
 }
 
 /** A telling value, with its word where it has one ("due 2027-02-01T09:00:00Z"); nothing for an empty one. */
