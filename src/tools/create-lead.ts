@@ -7,7 +7,7 @@ import { type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { type Elsewhere, toolArgs } from './support/args.js';
 import { createOnce, createUnderRules, openWithinADay } from './support/dedupe.js';
-import { lookupsByName, namesTaken } from './support/lookup-names.js';
+import { lookupsByName, namesTaken } from './support/lookups-by-name.js';
 import { captureLeads, leadsOf, MOST_LEADS } from './support/many-leads.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';

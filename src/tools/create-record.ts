@@ -15,7 +15,7 @@ import { edgesAsDays } from './support/date-words.js';
 import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
-import { lookupsByName, namesTaken } from './support/lookup-names.js';
+import { lookupsByName, namesTaken } from './support/lookups-by-name.js';
 import { createEach, EACH_RECORD, MOST_RECORDS, oneOrMany } from './support/many-records.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits } from './support/phoned.js';

@@ -11,7 +11,7 @@ import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
-import { lookupsByName } from './support/lookup-names.js';
+import { lookupsByName } from './support/lookups-by-name.js';
 import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';

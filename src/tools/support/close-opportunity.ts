@@ -3,7 +3,7 @@ import { badInput } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { utcDay } from './dedupe.js';
-import { lookupsByName } from './lookup-names.js';
+import { lookupsByName } from './lookups-by-name.js';
 import { compactRow, recordUrl } from './shape.js';
 import {
   askedState,
