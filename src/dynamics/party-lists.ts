@@ -33,7 +33,7 @@ export const partiesOf = (model: EntityModel): string | undefined =>
  * A party list's value as the activity's party records, made with it (a deep insert): each person as
  * {"partyid_contact@odata.bind": "/contacts(<id>)", "participationtypemask": 2}. A party list is no property of
  * the Web API's activity; Dataverse reads and writes its people as <table>_activity_parties. One person or a
- * list of them, each {entity, id} (a name was turned into that before: tools/support/lookup-names.ts).
+ * list of them, each {entity, id} (a name was turned into that before: tools/support/lookups-by-name.ts).
  */
 export async function partyRecords(
   model: EntityModel,
