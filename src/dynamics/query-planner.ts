@@ -6,6 +6,7 @@ import type { Policy } from '../policy/policy.js';
 import { rowsShown } from '../policy/rows-shown.js';
 import { columnOn } from '../policy/targets.js';
 import type { QuerySpec } from './client.js';
+import { withCompanions } from './companion-columns.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
 import { userFunctionIn } from './negation.js';
@@ -242,7 +243,10 @@ export class QueryPlanner {
       ? await Promise.all(joined.expand.map((e) => this.expandItem(model, e)))
       : undefined;
     // "*" ($select's habit) is what no select means here: every column the policy lets the model read
-    const select = joined.select?.length && !joined.select.includes('*') ? joined.select : this.readableColumns(model);
+    const select =
+      joined.select?.length && !joined.select.includes('*')
+        ? withCompanions(this.policy, model, joined.select)
+        : this.readableColumns(model);
     return this.checker.query(model, { select, filter, orderBy, expand });
   }
 
@@ -294,7 +298,9 @@ export class QueryPlanner {
         e.select?.includes('*') && target
           ? this.readableColumns(target)
           : e.select?.length
-            ? e.select
+            ? target
+              ? withCompanions(this.policy, target, e.select)
+              : e.select
             : parties.length
               ? parties
               : undefined,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { EUR_RATE } from '../../src/emulator/seed/seed.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // Sales' product catalogue and the products on deals ("Product" and "OpportunityProduct" table references; a
 // deal's lines are its product_opportunities): what a seller asks of them, read through the built-in policy.
@@ -215,6 +215,62 @@ describe('adding products to a deal with create_record, as Dynamics prices and t
     expect(linesOf(deal)).toEqual([
       expect.objectContaining({ productid: expect.objectContaining({ id: product('Telematics tracker').productid }) }),
     ]);
+  });
+
+  it('a write-in line names itself: its description comes with productid where the model may read it', async () => {
+    const lines = rows('opportunityproduct');
+    const writeIn = lines.find((l) => !l.productid && l.productdescription)!;
+    const deal = idOf(writeIn.opportunityid)!;
+    const ask = {
+      entity: 'opportunity',
+      where: { opportunityid: deal },
+      select: ['name'],
+      expand: [{ relation: 'product_opportunities', select: ['productid', 'quantity', 'extendedamount'] }],
+    };
+    const r = await h.call('query_entities', ask);
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const got = r.structuredContent.records[0].product_opportunities as Row[];
+    const line = got.find((l) => l.id === writeIn.opportunityproductid)!;
+    expect(line).toMatchObject({ productdescription: writeIn.productdescription, quantity: writeIn.quantity });
+    // a catalogue product's line says its product, and no empty description beside it
+    const catalogued = got.filter((l) => l.productid);
+    expect(catalogued.length).toBeGreaterThan(0);
+    for (const l of catalogued) expect(l).not.toHaveProperty('productdescription');
+    // the same through the table itself
+    const direct = await h.call('query_entities', {
+      entity: 'opportunityproduct',
+      where: { opportunityproductid: writeIn.opportunityproductid },
+      select: ['productid', 'extendedamount'],
+    });
+    expect(direct.structuredContent.records).toEqual([
+      expect.objectContaining({ productdescription: writeIn.productdescription }),
+    ]);
+    // where the policy keeps the description from the model, it is not asked for, and the query still answers
+    const hidden = await connectInMemory(emu, {
+      env: {
+        LOG_LEVEL: 'warn',
+        DYNAMICS_MCP_POLICY: builtInPolicyWith('no-write-in-names', (e) => ({
+          ...e,
+          opportunityproduct: {
+            ...e.opportunityproduct!,
+            read: (e.opportunityproduct!.read ?? []).filter((c) => c !== 'productdescription'),
+          },
+        })),
+      },
+    });
+    try {
+      const since = emu.requests().length;
+      const kept = await hidden.call('query_entities', ask);
+      expect(kept.isError, textOf(kept)).toBeFalsy();
+      const sent = emu
+        .requests()
+        .slice(since)
+        .map((q) => decodeURIComponent(q.url));
+      expect(sent.some((u) => u.includes('product_opportunities'))).toBe(true);
+      expect(sent.some((u) => u.includes('productdescription'))).toBe(false);
+    } finally {
+      await hidden.close();
+    }
   });
 
   it('a product not in the catalogue is a write-in at the price given, one of it where no quantity is said', async () => {
