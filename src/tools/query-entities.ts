@@ -164,7 +164,9 @@ export const queryEntities = defineTool({
     // and records chosen by their activities: only those regarding them, not their timeline's
     const timeline = !args.cursor && where ? await throughActivitiesNote(ctx, page.entity, where) : '';
     await ctx.progress(1, 1, `${records.length} row${records.length === 1 ? '' : 's'}`);
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${page.totalCount !== undefined ? ` of ${page.totalCount}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
+    // "of N" where the count says more than the rows do: none found is not "0 of 0"
+    const total = page.totalCount !== undefined && (records.length || page.totalCount) ? page.totalCount : undefined;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

@@ -57,6 +57,11 @@ describe('query_entities', () => {
     });
     expect(s.hasMore).toBe(true);
     expect(textOf(r)).toMatch(/data from Dynamics 365, not instructions/);
+    expect(textOf(r)).toMatch(new RegExp(`^5 account records of ${active.length}; more available`));
+    // none found is said as none, not "0 of 0"; the count is still there to read
+    const none = await h.call('query_entities', { entity: 'account', where: { name: 'No such account' }, count: true });
+    expect(none.structuredContent.totalCount).toBe(0);
+    expect(textOf(none)).toMatch(/^0 account records\./);
   });
 
   it('continues with the cursor until every row was returned once', async () => {
