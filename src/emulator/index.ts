@@ -370,6 +370,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     users: testUsers.map(({ first: _f, last: _l, ...u }) => u),
     async reset() {
       reseed();
+      schema.restoreOptions();
       removedAppUser = null;
       faults.clear();
       log.clear();

@@ -170,6 +170,67 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
     if (t.emulator) expect(r.json().UserId).toBe(t.emulator.applicationUserId);
   });
 
+  it.skipIf(skip)(
+    "InsertOptionValue (Web API action reference) adds an organisation's own option to a choice column: its metadata and its writes take it",
+    async () => {
+      // it changes an organisation's customisations: run on the emulator only, and undone by its reset
+      if (!t.emulator) return;
+      const label = (text: string) => ({ LocalizedLabels: [{ Label: text, LanguageCode: 1033 }] });
+      const add = await t.api('POST', 'InsertOptionValue', {
+        body: { EntityLogicalName: 'incident', AttributeLogicalName: 'prioritycode', Label: label('Critical') },
+      });
+      expect(add.status).toBe(200);
+      // the default publisher's option value prefix, 10000, numbers the first one added
+      expect(add.json()).toMatchObject({ NewOptionValue: 100_000_000 });
+      const next = await t.api('POST', 'InsertOptionValue', {
+        body: { EntityLogicalName: 'incident', AttributeLogicalName: 'prioritycode', Label: label('Major') },
+      });
+      expect(next.json().NewOptionValue).toBe(100_000_001);
+      const taken = await t.api('POST', 'InsertOptionValue', {
+        body: { EntityLogicalName: 'incident', AttributeLogicalName: 'prioritycode', Value: 1, Label: label('Top') },
+      });
+      expect(taken.status).toBe(400);
+      expect(taken.json().error.message).toContain('already has an option with the value 1');
+      const status = await t.api('POST', 'InsertOptionValue', {
+        body: { EntityLogicalName: 'incident', AttributeLogicalName: 'statuscode', Label: label('Waiting') },
+      });
+      expect(status.status).toBe(400);
+      expect(status.json().error.message).toContain('InsertStatusValue');
+
+      const meta = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$filter=LogicalName eq 'prioritycode'&$expand=OptionSet($select=Options)",
+      );
+      const labels = (meta.json().value[0].OptionSet.Options as any[]).map((o) => [
+        o.Value,
+        o.Label.UserLocalizedLabel.Label,
+      ]);
+      expect(labels).toEqual([
+        [1, 'High'],
+        [2, 'Normal'],
+        [3, 'Low'],
+        [100_000_000, 'Critical'],
+        [100_000_001, 'Major'],
+      ]);
+      const cases = await t.api('GET', 'incidents?$select=incidentid&$top=1');
+      const id = cases.json().value[0].incidentid;
+      const patch = await t.api('PATCH', `incidents(${id})`, { body: { prioritycode: 100_000_000 } });
+      expect(patch.status).toBe(204);
+      const read = await t.api('GET', `incidents(${id})?$select=prioritycode`, {
+        headers: { Prefer: 'odata.include-annotations="OData.Community.Display.V1.FormattedValue"' },
+      });
+      expect(read.json()['prioritycode@OData.Community.Display.V1.FormattedValue']).toBe('Critical');
+
+      // a reset organisation is the one the emulator started as
+      await t.emulator.reset();
+      const after = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$filter=LogicalName eq 'prioritycode'&$expand=OptionSet($select=Options)",
+      );
+      expect((after.json().value[0].OptionSet.Options as any[]).map((o) => o.Value)).toEqual([1, 2, 3]);
+    },
+  );
+
   it.skipIf(skip)('service document lists the entity sets', async () => {
     const r = await t.api('GET', '');
     expect(r.json().value).toEqual(expect.arrayContaining([{ name: 'accounts', kind: 'EntitySet', url: 'accounts' }]));

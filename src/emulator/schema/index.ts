@@ -1,5 +1,5 @@
 import { ALL_ENTITIES } from './all-entities.js';
-import type { AttributeDef, EntityDef } from './types.js';
+import type { AttributeDef, EntityDef, OptionDef } from './types.js';
 
 export * from './types.js';
 
@@ -11,12 +11,32 @@ export class Schema {
   private readonly attrs = new Map<string, Map<string, AttributeDef>>();
 
   constructor(entities: readonly EntityDef[] = ALL_ENTITIES) {
-    this.entities = entities;
-    for (const e of entities) {
+    // each emulator's own option lists: InsertOptionValue adds to one organisation's, not every emulator's in
+    // the process (the definitions are module constants)
+    this.entities = entities.map((e) => ({
+      ...e,
+      attributes: e.attributes.map((a) => (a.options ? { ...a, options: [...a.options] } : a)),
+    }));
+    for (const e of this.entities) {
       this.byLogical.set(e.logicalName, e);
       this.bySet.set(e.entitySetName, e);
       this.attrs.set(e.logicalName, new Map(e.attributes.map((a) => [a.logicalName, a])));
     }
+  }
+
+  /** the option lists as defined, for restoreOptions: a reset organisation is the one it started as */
+  private readonly definedOptions = new Map<OptionDef[], OptionDef[]>();
+
+  /** InsertOptionValue: an option added to a local choice column of this organisation. */
+  insertOption(attribute: AttributeDef, option: OptionDef): void {
+    const options = attribute.options!;
+    if (!this.definedOptions.has(options)) this.definedOptions.set(options, [...options]);
+    options.push(option);
+  }
+
+  restoreOptions(): void {
+    for (const [options, defined] of this.definedOptions) options.splice(0, options.length, ...defined);
+    this.definedOptions.clear();
   }
 
   entity(logicalName: string): EntityDef | undefined {

@@ -19,6 +19,7 @@ import {
   unknownProperty,
 } from './errors.js';
 import { handleMetadata } from './metadata.js';
+import { insertOptionValue } from './option-values.js';
 import { encodeSkipToken } from './paging.js';
 import { USER_PRIVILEGE_PATH, userPrivilegeByName } from './privileges.js';
 import { MAX_PAGE, runCollectionQuery } from './query.js';
@@ -189,6 +190,13 @@ export class WebApi {
       if (rest === 'CloseIncident') closeIncident(wctx, caller.role, caller.userId, req.body);
       else closeOpportunity(wctx, caller.role, caller.userId, req.body, rest === 'WinOpportunity' ? 'won' : 'lost');
       return { status: 204, headers: {} };
+    }
+    if (rest === 'InsertOptionValue') {
+      if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      return json(200, {
+        '@odata.context': `${root}/$metadata#Microsoft.Dynamics.CRM.InsertOptionValueResponse`,
+        ...insertOptionValue(this.ctx.schema, req.body),
+      });
     }
     if (rest.startsWith('EntityDefinitions')) {
       if (req.method !== 'GET') throw notSupported(`${req.method} on metadata`);
