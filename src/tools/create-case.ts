@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAsMeant, isEmailAddress } from '../dynamics/coerce.js';
+import { emailAsMeant, isEmailAddress, optionValue } from '../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
@@ -8,10 +8,13 @@ import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits, phoned } from './support/phoned.js';
-import { anyCase, EMPTY, objectErrors } from './support/schemas.js';
+import { EMPTY, objectErrors } from './support/schemas.js';
 import { FORMATTED, recordUrl } from './support/shape.js';
 
-const PRIORITY = { high: 1, normal: 2, low: 3 } as const;
+/** Dynamics' Normal priority: a case opened without one has it, as the case form does */
+const NORMAL = 2;
+/** the rungs of the three Dynamics ships under other names: Medium is Normal */
+const SHIPPED_AS: Record<string, string> = { medium: 'Normal' };
 
 export const createCase = defineTool({
   name: 'create_case',
@@ -42,18 +45,15 @@ export const createCase = defineTool({
           ),
         )
         .describe('An account (accountId or exact accountName), a contact (contactId), or an account and its contact.'),
-      // Dynamics shows the labels capitalised ("High"); any casing means the same
-      priority: z.preprocess(
-        anyCase,
-        z
-          .enum(['high', 'normal', 'low'], {
-            error: (issue) =>
-              issue.code === 'invalid_value'
-                ? "priority is high, normal or low: Dynamics' case priorities (for urgent or critical, high)."
-                : undefined,
-          })
-          .default('normal'),
-      ),
+      // an organisation's own priorities (Critical, P1) beside the three Dynamics ships: resolved against the
+      // column's options when the case is opened; a number as text is that option
+      priority: z
+        .preprocess(
+          (v) => (typeof v === 'number' ? String(v) : v),
+          z.string({ error: 'priority is a label, e.g. "High", or its number.' }).trim().min(1, EMPTY).max(100),
+        )
+        .optional()
+        .describe("High, Normal (the default), Low, or the organisation's own."),
       caseType: z
         .union([z.string().max(100), z.number().int()], {
           error: (i) =>
@@ -123,7 +123,7 @@ export const createCase = defineTool({
       title: args.title,
       customerid: { entity: customer.entity, id: customer.id },
       ...(person ? { primarycontactid: { entity: 'contact', id: person.id } } : {}),
-      prioritycode: PRIORITY[args.priority],
+      ...(await priorityOf(ctx, args.priority)),
       ...(args.description ? { description: args.description } : {}),
       ...(args.caseType !== undefined ? { casetypecode: args.caseType } : {}),
       ...(args.origin !== undefined ? { caseorigincode: args.origin } : {}),
@@ -166,6 +166,32 @@ export const createCase = defineTool({
     );
   },
 });
+
+/**
+ * The case's prioritycode: an option of the organisation's column by label or number (optionValue: any casing,
+ * a near spelling suggested), Normal when none is asked for. A word for more than High that the organisation
+ * has no option for ("urgent") is refused with what to pass instead, rather than taken as High unsaid.
+ */
+async function priorityOf(ctx: ToolContext, asked: string | undefined): Promise<{ prioritycode?: number }> {
+  const column = (await ctx.client.metadata.entity('incident', ctx.signal)).columns.get('prioritycode');
+  const options = column?.options ?? [];
+  if (asked === undefined) return options.some((o) => o.value === NORMAL) ? { prioritycode: NORMAL } : {};
+  if (!column)
+    throw badInput('Cases in this organisation have no priority column.', 'Call create_case again without priority.');
+  const shipped = SHIPPED_AS[asked.toLowerCase()];
+  const has = (label: string) => options.some((o) => o.label.toLowerCase() === label.toLowerCase());
+  try {
+    return { prioritycode: optionValue(column, shipped && !has(asked) && has(shipped) ? shipped : asked, 'incident') };
+  } catch (err) {
+    const high = options.find((o) => o.value === 1);
+    if (err instanceof DynamicsMcpError && high && /^(urgent|critical|asap|p0|p1|highest|top)$/i.test(asked))
+      throw badInput(
+        `This organisation has no '${asked}' priority.`,
+        `Pass one of its priorities: ${options.map((o) => o.label).join(', ')} (Dynamics' top one is ${high.label}); the description can say why it is ${asked.toLowerCase()}.`,
+      );
+    throw err;
+  }
+}
 
 /**
  * What models write for the customer, where it can mean one record: an account's name or an id as text (a

@@ -348,7 +348,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
-  it("create_case: priority in Dynamics' own casing is the same priority; one it does not have opens nothing", async () => {
+  it('create_case: priority by label in any casing, by number, or Medium for Normal; a word the organisation has no priority for opens nothing', async () => {
     const acc = emu.rows('account')[0]!;
     const cases = emu.rows('incident').length;
     const bad = await h.call('create_case', {
@@ -356,14 +356,26 @@ describe('write tools: create_lead, create_case, update_record', () => {
       customer: { accountId: String(acc.accountid) },
       priority: 'urgent',
     });
-    expect(textOf(bad)).toMatch(
-      /priority is high, normal or low: Dynamics' case priorities \(for urgent or critical, high\)/,
+    expect(textOf(bad)).toBe(
+      "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low (Dynamics' top one is High); the description can say why it is urgent.",
+    );
+    const typo = await h.call('create_case', {
+      title: 'Priority check',
+      customer: { accountId: String(acc.accountid) },
+      priority: 'Hgh',
+    });
+    expect(textOf(typo)).toContain(
+      "'Hgh' is not a value of incident.prioritycode.\nHow to fix: Did you mean 1 (High)?",
     );
     expect(emu.rows('incident')).toHaveLength(cases);
     for (const [priority, code] of [
       ['High', 1],
       [' LOW ', 3],
       [undefined, 2],
+      // Medium is what many call Normal; a number is the option with it
+      ['medium', 2],
+      [1, 1],
+      ['3', 3],
     ] as const) {
       const r = await h.call('create_case', {
         title: `Priority ${priority}`,
