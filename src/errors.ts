@@ -34,6 +34,11 @@ export interface ErrorDetails {
   position?: number;
   /** whether the same call may succeed if repeated unchanged */
   retryable?: boolean;
+  /**
+   * for a choice value the table's options do not have: the table, whose options an admin may have added to
+   * since its metadata was read (client.ts reads it again once)
+   */
+  unknownOption?: string;
 }
 
 export class DynamicsMcpError extends Error {

@@ -87,6 +87,9 @@ const MAX_PARALLEL_READS = 8;
  * The one Dynamics client every tool calls. Every request passes the policy's ReadChecker or write checks
  * first — follow-up pages and cursors included — and what goes on the wire is our own serialisation.
  */
+/** how old a table's metadata must be before a value its options lack has it read again (withNewOptions) */
+const OPTIONS_REREAD_AFTER_MS = 60_000;
+
 export class DynamicsClient {
   readonly metadata: MetadataCache;
   readonly checker: ReadChecker;
@@ -208,7 +211,14 @@ export class DynamicsClient {
    * the page itself (a duplicate check, a lookup by name) and hands no cursor on, so none is sealed or
    * remembered: the 1,000 queries remembered for cursors are the model's.
    */
-  async query(given: QuerySpec, opts: CallOptions & { cursor?: string; internal?: boolean } = {}): Promise<QueryPage> {
+  query(given: QuerySpec, opts: CallOptions & { cursor?: string; internal?: boolean } = {}): Promise<QueryPage> {
+    return this.withNewOptions(() => this.queryOnce(given, opts), opts.signal);
+  }
+
+  private async queryOnce(
+    given: QuerySpec,
+    opts: CallOptions & { cursor?: string; internal?: boolean },
+  ): Promise<QueryPage> {
     const c = opts.cursor ? this.cursors.open(opts.cursor) : undefined;
     if (c === null)
       throw badInput(
@@ -378,10 +388,18 @@ export class DynamicsClient {
    * $apply aggregation (AGG), checked like any read; `where` (and `filter`, OData filter text as a query's)
    * become its leading filter() steps.
    */
-  async aggregate(
+  aggregate(
     entity: string,
     apply: ApplyStep[] | string,
     opts: CallOptions & { where?: Condition; filter?: string; annotations?: boolean } = {},
+  ): Promise<Row[]> {
+    return this.withNewOptions(() => this.aggregateOnce(entity, apply, opts), opts.signal);
+  }
+
+  private async aggregateOnce(
+    entity: string,
+    apply: ApplyStep[] | string,
+    opts: CallOptions & { where?: Condition; filter?: string; annotations?: boolean },
   ): Promise<Row[]> {
     const model = await this.checker.entity(entity);
     const steps = typeof apply === 'string' ? parseApply(apply) : apply;
@@ -441,7 +459,7 @@ export class DynamicsClient {
 
   /** Creates a record so that a retry can never make a second one. */
   create(entity: string, values: WriteValues, opts: CreateOptions = {}): Promise<CreateResult> {
-    return this.writer.create(entity, values, opts);
+    return this.withNewOptions(() => this.writer.create(entity, values, opts), opts.signal);
   }
 
   /** Many creates, in $batch requests of idempotent creates: a retried batch duplicates nothing. */
@@ -484,7 +502,24 @@ export class DynamicsClient {
     values: WriteValues,
     opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string; before?: Row }> {
-    return this.writer.update(entity, id, values, opts);
+    return this.withNewOptions(() => this.writer.update(entity, id, values, opts), opts.signal);
+  }
+
+  /**
+   * A call refused for a choice value its table's options lack, made once more with the table's metadata read
+   * again, where it was read over a minute ago: an admin who adds an option of the organisation's own (a
+   * Critical priority) while the server runs would otherwise see it refused until the metadata's TTL (an hour)
+   * is out. The value is refused as the query or the body is made, before anything is sent that writes, so
+   * nothing is written twice.
+   */
+  async withNewOptions<T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const table = err instanceof DynamicsMcpError ? err.details.unknownOption : undefined;
+      if (!table || !(await this.metadata.reread(table, OPTIONS_REREAD_AFTER_MS, signal))) throw err;
+      return run();
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { badInput } from '../errors.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
 import { CHOICE_TYPES, type ColumnModel, isChoices } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
@@ -49,7 +49,11 @@ const labelKey = (s: string) =>
 export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   if (typeof v === 'number' && Number.isInteger(v)) {
     if (c.options && !c.options.some((o) => o.value === v))
-      throw badInput(`${v} is not a value of ${entity}.${c.logicalName}.`, `Use one of: ${optionList(c)}.`);
+      throw unknownOption(
+        `${v} is not a value of ${entity}.${c.logicalName}.`,
+        `Use one of: ${optionList(c)}.`,
+        entity,
+      );
     return v;
   }
   if (typeof v === 'string') {
@@ -79,11 +83,16 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   // never the label a negation names: "unqualified" is near Qualified by spelling, and means the others
   const near = typeof v === 'string' ? closest(v.trim(), labels, 2, 0.25).filter((l) => !negationOf(v, l)) : [];
   const meant = near.map((l) => c.options!.find((o) => o.label === l)!).map((o) => `${o.value} (${o.label})`);
-  throw badInput(
+  throw unknownOption(
     `'${String(v)}' is not a value of ${entity}.${c.logicalName}.`,
     `${meant.length ? `Did you mean ${meant.join(' or ')}? ` : ''}Use one of: ${optionList(c)}.`,
+    entity,
   );
 }
+
+/** The refusal of a value no option has, marked as one: the table's options may be newer than its metadata. */
+const unknownOption = (message: string, hint: string, entity: string) =>
+  new DynamicsMcpError('bad_input', message, hint, { retryable: false, unknownOption: entity });
 
 /**
  * The options a value names for a choices column (several at once): a list of labels or numbers, or one text

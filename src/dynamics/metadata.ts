@@ -149,6 +149,25 @@ export class MetadataCache implements ModelSource {
     return value;
   }
 
+  /**
+   * A table's model read again before its TTL is out, where the one kept was read at least `minAgeMs` ago:
+   * for a value the kept options do not have, which an admin may have added since (an option of their own).
+   * Whether it was read again; a model read more recently is kept, so refused values cannot make every call
+   * read metadata. Two calls refused at once: one reads again, the other is refused as before.
+   */
+  async reread(logicalName: string, minAgeMs: number, signal?: AbortSignal): Promise<boolean> {
+    const key = logicalName.toLowerCase();
+    const hit = this.models.get(key);
+    if (!hit || Date.now() - hit.at < minAgeMs) return false;
+    // as if its TTL were out: read again, not loaded for the first time
+    this.models.set(key, { ...hit, at: 0 });
+    // one that cannot be read now leaves the refusal as it was
+    return this.entity(key, signal).then(
+      () => true,
+      () => false,
+    );
+  }
+
   private async load(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
     const e = `EntityDefinitions(LogicalName='${logicalName}')`;
     const cast = (t: string, q: string) => `${e}/Attributes/Microsoft.Dynamics.CRM.${t}?${q}`;

@@ -173,24 +173,33 @@ export const createCase = defineTool({
  * has no option for ("urgent") is refused with what to pass instead, rather than taken as High unsaid.
  */
 async function priorityOf(ctx: ToolContext, asked: string | undefined): Promise<{ prioritycode?: number }> {
-  const column = (await ctx.client.metadata.entity('incident', ctx.signal)).columns.get('prioritycode');
-  const options = column?.options ?? [];
-  if (asked === undefined) return options.some((o) => o.value === NORMAL) ? { prioritycode: NORMAL } : {};
-  if (!column)
-    throw badInput('Cases in this organisation have no priority column.', 'Call create_case again without priority.');
-  const shipped = SHIPPED_AS[asked.toLowerCase()];
-  const has = (label: string) => options.some((o) => o.label.toLowerCase() === label.toLowerCase());
-  try {
-    return { prioritycode: optionValue(column, shipped && !has(asked) && has(shipped) ? shipped : asked, 'incident') };
-  } catch (err) {
-    const high = options.find((o) => o.value === 1);
-    if (err instanceof DynamicsMcpError && high && /^(urgent|critical|asap|p0|p1|highest|top)$/i.test(asked))
-      throw badInput(
-        `This organisation has no '${asked}' priority.`,
-        `Pass one of its priorities: ${options.map((o) => o.label).join(', ')} (Dynamics' top one is ${high.label}); the description can say why it is ${asked.toLowerCase()}.`,
-      );
-    throw err;
-  }
+  const priorities = async () => (await ctx.client.metadata.entity('incident', ctx.signal)).columns.get('prioritycode');
+  if (asked === undefined)
+    return (await priorities())?.options?.some((o) => o.value === NORMAL) ? { prioritycode: NORMAL } : {};
+  // a priority the admin added since the server read the Case table is found by reading it again (client.ts)
+  return ctx.client.withNewOptions(async () => {
+    const column = await priorities();
+    if (!column)
+      throw badInput('Cases in this organisation have no priority column.', 'Call create_case again without priority.');
+    const options = column.options ?? [];
+    const shipped = SHIPPED_AS[asked.toLowerCase()];
+    const has = (label: string) => options.some((o) => o.label.toLowerCase() === label.toLowerCase());
+    try {
+      return {
+        prioritycode: optionValue(column, shipped && !has(asked) && has(shipped) ? shipped : asked, 'incident'),
+      };
+    } catch (err) {
+      const high = options.find((o) => o.value === 1);
+      if (err instanceof DynamicsMcpError && high && /^(urgent|critical|asap|p0|p1|highest|top)$/i.test(asked))
+        throw new DynamicsMcpError(
+          'bad_input',
+          `This organisation has no '${asked}' priority.`,
+          `Pass one of its priorities: ${options.map((o) => o.label).join(', ')} (Dynamics' top one is ${high.label}); the description can say why it is ${asked.toLowerCase()}.`,
+          { ...err.details },
+        );
+      throw err;
+    }
+  }, ctx.signal);
 }
 
 /**

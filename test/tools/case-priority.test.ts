@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -21,6 +21,9 @@ describe("create_case: the organisation's own priorities", () => {
     });
     critical = added.json().NewOptionValue;
     h = await connectInMemory(t.emulator!);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
   afterAll(async () => {
     await h?.close();
@@ -52,5 +55,67 @@ describe("create_case: the organisation's own priorities", () => {
       "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low, Critical (Dynamics' top one is High); the description can say why it is urgent.",
     );
     expect(t.emulator!.rows('incident')).toHaveLength(before);
+  });
+
+  // the server keeps a table's metadata for an hour (dynamics.metadataTtlMs); an option added meanwhile would be
+  // refused until then, with a list of options that lacks it
+  it('an option the admin adds while the server runs is taken once the kept metadata is a minute old, in writes and in queries', async () => {
+    const add = async (label: string) =>
+      (
+        await t.api('POST', 'InsertOptionValue', {
+          body: {
+            EntityLogicalName: 'incident',
+            AttributeLogicalName: 'prioritycode',
+            Label: { LocalizedLabels: [{ Label: label, LanguageCode: 1033 }] },
+          },
+        })
+      ).json().NewOptionValue as number;
+    const account = String(t.emulator!.rows('account')[0]!.accountid);
+    const sevA = await add('Sev A');
+    // read a moment ago, the metadata is kept: a value no option has does not make every call read it again
+    const soon = await h.call('create_case', {
+      title: 'Sev A outage',
+      customer: { accountId: account },
+      priority: 'Sev A',
+    });
+    expect(textOf(soon)).toContain("'Sev A' is not a value of incident.prioritycode.");
+    expect(textOf(soon)).not.toContain('Sev A (');
+
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000);
+    const later = await h.call('create_case', {
+      title: 'Sev A outage',
+      customer: { accountId: account },
+      priority: 'Sev A',
+    });
+    expect(later.isError).toBeFalsy();
+    expect(t.emulator!.rows('incident').find((c) => c.incidentid === later.structuredContent.id)!.prioritycode).toBe(
+      sevA,
+    );
+
+    // a query's condition and update_record's value: the same, through the shared client
+    const sevB = await add('Sev B');
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 122_000);
+    const updated = await h.call('update_record', {
+      entity: 'incident',
+      id: later.structuredContent.id,
+      values: { prioritycode: 'Sev B' },
+    });
+    expect(updated.isError).toBeFalsy();
+    expect(t.emulator!.rows('incident').find((c) => c.incidentid === later.structuredContent.id)!.prioritycode).toBe(
+      sevB,
+    );
+    const sevC = await add('Sev C');
+    await t.api('PATCH', `incidents(${later.structuredContent.id})`, { body: { prioritycode: sevC } });
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 183_000);
+    const found = await h.call('query_entities', {
+      entity: 'incident',
+      where: { prioritycode: 'Sev C' },
+      select: ['title', 'prioritycode'],
+    });
+    expect(found.isError).toBeFalsy();
+    expect(found.structuredContent.records).toEqual([
+      expect.objectContaining({ title: 'Sev A outage', prioritycode: `Sev C (${sevC})` }),
+    ]);
   });
 });
