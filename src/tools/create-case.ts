@@ -194,7 +194,7 @@ async function priorityOf(ctx: ToolContext, asked: string | undefined): Promise<
         throw new DynamicsMcpError(
           'bad_input',
           `This organisation has no '${asked}' priority.`,
-          `Pass one of its priorities: ${options.map((o) => o.label).join(', ')} (Dynamics' top one is ${high.label}); the description can say why it is ${asked.toLowerCase()}.`,
+          `Pass one of its priorities: ${options.map((o) => o.label).join(', ')} (Dynamics' top one is ${high.label}); the description can say how urgent it is.`,
           { ...err.details },
         );
       throw err;

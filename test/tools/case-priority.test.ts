@@ -52,7 +52,7 @@ describe("create_case: the organisation's own priorities", () => {
       priority: 'urgent',
     });
     expect(textOf(r)).toBe(
-      "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low, Critical (Dynamics' top one is High); the description can say why it is urgent.",
+      "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low, Critical (Dynamics' top one is High); the description can say how urgent it is.",
     );
     expect(t.emulator!.rows('incident')).toHaveLength(before);
   });

@@ -357,7 +357,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       priority: 'urgent',
     });
     expect(textOf(bad)).toBe(
-      "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low (Dynamics' top one is High); the description can say why it is urgent.",
+      "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low (Dynamics' top one is High); the description can say how urgent it is.",
     );
     const typo = await h.call('create_case', {
       title: 'Priority check',
