@@ -16,7 +16,7 @@ import { CursorCodec, fingerprint } from './cursor.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import type { LinkChange, LinkResult } from './links.js';
-import { API, type EntitySummary, MetadataCache } from './metadata.js';
+import { API, type EntitySummary, MetadataCache, OPTIONS_REREAD_AFTER_MS } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
 import { filterText, QueryPlanner } from './query-planner.js';
@@ -87,9 +87,6 @@ const MAX_PARALLEL_READS = 8;
  * The one Dynamics client every tool calls. Every request passes the policy's ReadChecker or write checks
  * first — follow-up pages and cursors included — and what goes on the wire is our own serialisation.
  */
-/** how old a table's metadata must be before a value its options lack has it read again (withNewOptions) */
-const OPTIONS_REREAD_AFTER_MS = 60_000;
-
 export class DynamicsClient {
   readonly metadata: MetadataCache;
   readonly checker: ReadChecker;

@@ -4,7 +4,7 @@ import type { Policy } from '../policy/policy.js';
 import { sendBatch } from './batch.js';
 import type { CallOptions, Row } from './client.js';
 import { mapDataverseError } from './errors.js';
-import type { MetadataCache } from './metadata.js';
+import { type MetadataCache, OPTIONS_REREAD_AFTER_MS } from './metadata.js';
 import type { Transport } from './transport.js';
 import { duplicateDetection, type WriteValues, writeBody } from './write-body.js';
 
@@ -36,18 +36,28 @@ export async function createInBatches(
   opts: CreateManyOptions = {},
 ): Promise<BatchCreateResult[]> {
   // a record that fails validation is reported on its own; the others still go
-  const ops: { id: string; body: Row; index: number }[] = [];
-  const invalid = new Map<number, DynamicsMcpError>();
-  for (const [index, rec] of records.entries()) {
-    try {
-      const { body, columns } = await writeBody(model, rec, 'create', deps);
-      deps.policy.assertWritable(model.logicalName, columns, `Creating a ${model.logicalName}`);
-      ops.push({ id: deps.nextId(), body, index });
-    } catch (err) {
-      if (!(err instanceof DynamicsMcpError)) throw err;
-      invalid.set(index, err);
+  const validate = async (table: EntityModel) => {
+    const bodies: { body: Row; index: number }[] = [];
+    const refused = new Map<number, DynamicsMcpError>();
+    for (const [index, rec] of records.entries()) {
+      try {
+        const { body, columns } = await writeBody(table, rec, 'create', deps);
+        deps.policy.assertWritable(table.logicalName, columns, `Creating a ${table.logicalName}`);
+        bodies.push({ body, index });
+      } catch (err) {
+        if (!(err instanceof DynamicsMcpError)) throw err;
+        refused.set(index, err);
+      }
     }
-  }
+    return { bodies, refused };
+  };
+  let { bodies, refused: invalid } = await validate(model);
+  // an option added since the table's metadata was read (client.ts withNewOptions): all are checked again
+  // against the table read anew, before anything is sent
+  const unknown = [...invalid.values()].map((e) => e.details.unknownOption).find((t) => t !== undefined);
+  if (unknown && (await deps.metadata.reread(unknown, OPTIONS_REREAD_AFTER_MS, opts.signal)))
+    ({ bodies, refused: invalid } = await validate(await deps.metadata.entity(model.logicalName, opts.signal)));
+  const ops = bodies.map((b) => ({ ...b, id: deps.nextId() }));
   const chunk = Math.min(opts.chunk ?? 100, 1000);
   const chunks: (typeof ops)[] = [];
   for (let i = 0; i < ops.length; i += chunk) chunks.push(ops.slice(i, i + chunk));

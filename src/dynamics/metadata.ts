@@ -60,6 +60,9 @@ function ownersFollowed(columns: Map<string, ColumnModel>, navs: SingleNav[]): M
   return out;
 }
 
+/** how old a table's metadata must be before a value its options lack has it read again (MetadataCache.reread) */
+export const OPTIONS_REREAD_AFTER_MS = 60_000;
+
 /**
  * Entity metadata (QMETA, RMETA): the table list, then per table its attributes with types, required levels,
  * lengths, option sets, lookup targets and navigation properties, fetched in one $batch and cached with a

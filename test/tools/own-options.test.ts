@@ -6,7 +6,7 @@ import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
  * An organisation's own case priorities: admins add Critical or P1 to the Case's Priority column
  * (InsertOptionValue, as the maker portal does), and create_case takes them as it takes High.
  */
-describe("create_case: the organisation's own priorities", () => {
+describe("the organisation's own options: create_case's priorities, and options added while the server runs", () => {
   let t: ContractTarget;
   let h: McpHarness;
   let critical: number;
@@ -117,5 +117,29 @@ describe("create_case: the organisation's own priorities", () => {
     expect(found.structuredContent.records).toEqual([
       expect.objectContaining({ title: 'Sev A outage', prioritycode: `Sev C (${sevC})` }),
     ]);
+  });
+
+  it("the shared client's bulk create checks its records again against the table read anew, before any is sent", async () => {
+    const client = h.deps.client;
+    // the Lead table's metadata read now, before the admin adds a source
+    await client.metadata.entity('lead');
+    const added = await t.api('POST', 'InsertOptionValue', {
+      body: {
+        EntityLogicalName: 'lead',
+        AttributeLogicalName: 'leadsourcecode',
+        Label: { LocalizedLabels: [{ Label: 'Trade fair', LanguageCode: 1033 }] },
+      },
+    });
+    const tradeFair = added.json().NewOptionValue as number;
+    const realNow = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000);
+    const results = await client.createMany('lead', [
+      { lastname: 'Fairgoer', leadsourcecode: 'Trade fair' },
+      { lastname: 'Nowhere', leadsourcecode: 'Carrier pigeon' },
+    ]);
+    expect(results[0]!.error).toBeUndefined();
+    expect(t.emulator!.rows('lead').find((l) => l.leadid === results[0]!.id)!.leadsourcecode).toBe(tradeFair);
+    expect(results[1]!.error?.message).toBe("'Carrier pigeon' is not a value of lead.leadsourcecode.");
+    expect(t.emulator!.rows('lead').filter((l) => l.lastname === 'Nowhere')).toHaveLength(0);
   });
 });
