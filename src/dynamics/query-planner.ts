@@ -11,7 +11,7 @@ import type { Condition, ConditionBuilder } from './conditions.js';
 import { API, type MetadataCache } from './metadata.js';
 import { userFunctionIn } from './negation.js';
 import { callerTokens, theAppIsNotYou } from './obo.js';
-import { isPartyList } from './party-lists.js';
+import { isPartyList, partiesOf } from './party-lists.js';
 import {
   FILTER_LIMITS,
   LINK_FILTER_LIMITS,
@@ -157,6 +157,12 @@ export class QueryPlanner {
   private async pathMeant(model: EntityModel, path: string): Promise<string> {
     const [head, ...rest] = path.split('/');
     const key = head!.trim().toLowerCase();
+    // who was on a call ("to", "from"): no column but the activity's parties, each with the part they played,
+    // read as its related list is (get_record's activities come with them too)
+    const column = model.columns.get(key);
+    const parties = partiesOf(model);
+    if (!rest.length && column && isPartyList(column) && parties && this.policy.canFollow(model.logicalName, parties))
+      return parties;
     if (!rest.length && (model.columns.has(key) || !/^[a-z][a-z ]*$/.test(key))) return path;
     const relation = await this.relationMeant(model, head!.trim());
     if (!rest.length) return model.collectionNavs.has(relation.toLowerCase()) ? relation : path;

@@ -369,18 +369,56 @@ describe("a record's activities as one list (activitypointer)", () => {
   });
 
   it("an email's from and to asked for as columns are answered with its parties, which the policy lets be read", async () => {
-    // the built-in policy lists neither column (they are no columns of a row) but follows email_activity_parties
+    // the built-in policy lists neither column (they are no columns of a row) but follows email_activity_parties:
+    // "to" and "from" are read as that list, each party with the part it played, in the one request
     const since = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'email', select: ['subject', 'from', 'to'], top: 2 });
-    expect(textOf(r)).toBe(
-      "Error (bad_input): 'from' of email is a list of people (From): it is read through the relationship 'email_activity_parties', not as a column.\nHow to fix: Expand 'email_activity_parties': each party is a person (partyid) and the part they play (participationtypemask, 1 for From). To find records by a person, use where: {\"from\": \"<name or id>\"} (eq or in).",
-    );
-    expect(apiRequests(emu, since).filter((q) => q.url.includes('/emails'))).toEqual([]);
-    // each list says its own part: a meeting's required attendees are 5 (an email's To is 2)
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const sent = apiRequests(emu, since).filter((q) => q.url.includes('/emails'));
+    expect(sent).toHaveLength(1);
+    expect(decodeURIComponent(sent[0]!.url)).toContain('$expand=email_activity_parties(');
+    for (const mail of r.structuredContent.records) {
+      const row = emu.rows('email').find((m) => m.activityid === mail.id)!;
+      expect(mail.subject).toBe(row.subject);
+      const parties = emu.rows('activityparty').filter((p) => (p.activityid as { id: string }).id === mail.id);
+      expect(parties.length).toBeGreaterThan(1);
+      expect(
+        mail.email_activity_parties.map((p: { partyid: { id: string }; participationtypemask: string }) => [
+          p.partyid.id,
+          p.participationtypemask,
+        ]),
+      ).toEqual(
+        expect.arrayContaining(
+          parties.map((p) => [
+            (p.partyid as { id: string }).id,
+            p.participationtypemask === 1 ? 'Sender (1)' : 'To Recipient (2)',
+          ]),
+        ),
+      );
+      expect(mail).not.toHaveProperty('from');
+      expect(mail).not.toHaveProperty('to');
+    }
+    // a meeting's required attendees: its parties too, the organizer's part and theirs said
     const attendees = await h.call('query_entities', { entity: 'appointment', select: ['requiredattendees'], top: 1 });
-    expect(textOf(attendees)).toContain(
-      "Expand 'appointment_activity_parties': each party is a person (partyid) and the part they play (participationtypemask, 5 for Required Attendees).",
+    expect(JSON.stringify(attendees.structuredContent.records[0].appointment_activity_parties)).toContain(
+      'Required attendee (5)',
     );
+    // where the policy does not follow an email's parties, the list is refused as no column, with what to do
+    const noParties = builtInPolicyWith('no-email-parties', (entities) => ({
+      ...entities,
+      email: { ...entities.email!, expand: entities.email!.expand!.filter((n) => n !== 'email_activity_parties') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noParties, LOG_LEVEL: 'warn' } });
+    try {
+      const before = emu.requests().length;
+      const refused = await strict.call('query_entities', { entity: 'email', select: ['subject', 'from'], top: 2 });
+      expect(textOf(refused)).toMatch(
+        /^Error \(policy\): The column 'from' of email is not readable under this server's policy\./,
+      );
+      expect(apiRequests(emu, before).filter((q) => q.url.includes('/emails'))).toEqual([]);
+    } finally {
+      await strict.close();
+    }
     const expanded = await h.call('query_entities', {
       entity: 'email',
       select: ['subject'],

@@ -732,11 +732,16 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const notToAnn = await subjects({ not: { to: String(ann!.fullname) } });
     expect(notToAnn).not.toContain('Rollout timing');
     expect(notToAnn.length).toBe(emu.rows('phonecall').length - (await subjects({ to: String(ann!.fullname) })).length);
-    // a party list is no column: said, with where its people are
+    // a party list asked for as a column is the call's parties, each with its part, and not said to be empty
     const asColumn = await h.call('get_record', { entity: 'phonecall', id, select: ['subject', 'to'] });
-    expect(textOf(asColumn)).toContain(
-      "'to' of phonecall is a list of people (Call To): it is read through the relationship 'phonecall_activity_parties'",
-    );
+    expect(asColumn.isError, textOf(asColumn)).toBeFalsy();
+    expect(textOf(asColumn)).not.toContain('Empty');
+    expect(
+      asColumn.structuredContent.record.phonecall_activity_parties.map(
+        (p: { partyid: { name: string }; participationtypemask: string }) =>
+          `${p.partyid.name}: ${p.participationtypemask}`,
+      ),
+    ).toEqual(expect.arrayContaining([`${user.fullname}: Sender (1)`, `${ann!.fullname}: To Recipient (2)`]));
     // an id alone, as results give them: the table that has it (and likewise for a Regarding of many tables)
     const byId = await h.call('create_record', {
       entity: 'phonecall',

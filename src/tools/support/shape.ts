@@ -1,4 +1,5 @@
 import type { Row } from '../../dynamics/client.js';
+import { isPartyList } from '../../dynamics/party-lists.js';
 import { CHOICE_TYPES, type ColumnModel, type EntityModel, isChoices, writtenColumn } from '../../policy/model.js';
 
 /** The key suffix of a value's formatted form (a choice's label, a lookup's name) in a Web API row. */
@@ -178,7 +179,8 @@ export function emptySelectedNote(
   for (const s of select) {
     // a related record's column ("parentaccountid/telephone1") is in its own object
     const col = s.includes('/') ? undefined : writtenColumn(model, s);
-    if (!col || col.logicalName === model.primaryIdAttribute) continue;
+    // who was on a call ("to") is read as its parties, under their relationship: never a column of the row
+    if (!col || col.logicalName === model.primaryIdAttribute || isPartyList(col)) continue;
     if (!rows.some((r) => r[col.logicalName] !== undefined)) empty.add(col.logicalName);
   }
   if (!empty.size) return '';
