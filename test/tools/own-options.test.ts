@@ -10,16 +10,21 @@ describe("the organisation's own options: create_case's priorities, and options 
   let t: ContractTarget;
   let h: McpHarness;
   let critical: number;
-  beforeAll(async () => {
-    t = await openEmulatorTarget({ scale: 20 });
-    const added = await t.api('POST', 'InsertOptionValue', {
+  /** an option the organisation's admin adds, as the maker portal does: its value */
+  const addOption = async (entity: string, column: string, label: string): Promise<number> => {
+    const r = await t.api('POST', 'InsertOptionValue', {
       body: {
-        EntityLogicalName: 'incident',
-        AttributeLogicalName: 'prioritycode',
-        Label: { LocalizedLabels: [{ Label: 'Critical', LanguageCode: 1033 }] },
+        EntityLogicalName: entity,
+        AttributeLogicalName: column,
+        Label: { LocalizedLabels: [{ Label: label, LanguageCode: 1033 }] },
       },
     });
-    critical = added.json().NewOptionValue;
+    expect(r.status).toBe(200);
+    return r.json().NewOptionValue;
+  };
+  beforeAll(async () => {
+    t = await openEmulatorTarget({ scale: 20 });
+    critical = await addOption('incident', 'prioritycode', 'Critical');
     h = await connectInMemory(t.emulator!);
   });
   afterEach(() => {
@@ -60,16 +65,7 @@ describe("the organisation's own options: create_case's priorities, and options 
   // the server keeps a table's metadata for an hour (dynamics.metadataTtlMs); an option added meanwhile would be
   // refused until then, with a list of options that lacks it
   it('an option the admin adds while the server runs is taken once the kept metadata is a minute old, in writes and in queries', async () => {
-    const add = async (label: string) =>
-      (
-        await t.api('POST', 'InsertOptionValue', {
-          body: {
-            EntityLogicalName: 'incident',
-            AttributeLogicalName: 'prioritycode',
-            Label: { LocalizedLabels: [{ Label: label, LanguageCode: 1033 }] },
-          },
-        })
-      ).json().NewOptionValue as number;
+    const add = (label: string) => addOption('incident', 'prioritycode', label);
     const account = String(t.emulator!.rows('account')[0]!.accountid);
     const sevA = await add('Sev A');
     // read a moment ago, the metadata is kept: a value no option has does not make every call read it again
@@ -123,14 +119,7 @@ describe("the organisation's own options: create_case's priorities, and options 
     const client = h.deps.client;
     // the Lead table's metadata read now, before the admin adds a source
     await client.metadata.entity('lead');
-    const added = await t.api('POST', 'InsertOptionValue', {
-      body: {
-        EntityLogicalName: 'lead',
-        AttributeLogicalName: 'leadsourcecode',
-        Label: { LocalizedLabels: [{ Label: 'Trade fair', LanguageCode: 1033 }] },
-      },
-    });
-    const tradeFair = added.json().NewOptionValue as number;
+    const tradeFair = await addOption('lead', 'leadsourcecode', 'Trade fair');
     const realNow = Date.now.bind(Date);
     vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000);
     const results = await client.createMany('lead', [
