@@ -164,6 +164,7 @@ export class MetadataCache implements ModelSource {
     if (!hit || Date.now() - hit.at < minAgeMs) return false;
     // as if its TTL were out: read again, not loaded for the first time
     this.models.set(key, { ...hit, at: 0 });
+    this.log.info({ entity: key }, 'table metadata read again: a value given has no option in the one kept');
     // one that cannot be read now leaves the refusal as it was
     return this.entity(key, signal).then(
       () => true,

@@ -77,6 +77,8 @@ describe("the organisation's own options: create_case's priorities, and options 
     expect(textOf(soon)).toContain("'Sev A' is not a value of incident.prioritycode.");
     expect(textOf(soon)).not.toContain('Sev A (');
 
+    const rereads = () => h.logs.filter((l) => l.includes('table metadata read again')).length;
+    expect(rereads()).toBe(0);
     const realNow = Date.now.bind(Date);
     vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 61_000);
     const later = await h.call('create_case', {
@@ -88,6 +90,8 @@ describe("the organisation's own options: create_case's priorities, and options 
     expect(t.emulator!.rows('incident').find((c) => c.incidentid === later.structuredContent.id)!.prioritycode).toBe(
       sevA,
     );
+    // the admin's log says why metadata was read before its time
+    expect(rereads()).toBe(1);
 
     // a query's condition and update_record's value: the same, through the shared client
     const sevB = await add('Sev B');
