@@ -17,7 +17,8 @@ const SCALE: ReadonlyMap<string, number> = new Map([
  * past, as it says nothing of the number.
  */
 export function scaledAmount(text: string): { written: string; full: number } | undefined {
-  const m = /^[$€£¥]?\s*(\d+(?:\.\d+)?)\s*(thousand|million|billion|k|mm|mn|m|bn|b)\b/i.exec(text);
+  // $, €, £, ¥ (escaped: the bundle stays ASCII, which dist/index.js reads fastest)
+  const m = /^[$\u20ac\u00a3\u00a5]?\s*(\d+(?:\.\d+)?)\s*(thousand|million|billion|k|mm|mn|m|bn|b)\b/i.exec(text);
   if (!m) return undefined;
   return { written: m[0], full: Math.round(Number(m[1]) * SCALE.get(m[2]!.toLowerCase())!) };
 }

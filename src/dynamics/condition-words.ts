@@ -167,10 +167,10 @@ export function conditionAsMeant(c: Leaf): Leaf {
   if ((op === 'in' || op === 'notIn') && value !== undefined && value !== null && !Array.isArray(value))
     return { ...c, value: [value] };
   // a range written as text, as SQL and people say it: "1000000 and 5000000", "2026-01-01 to 2026-03-31" (two
-  // numbers or two ISO dates only: text with " and " in it is no range)
+  // numbers or two ISO dates only: text with " and " in it is no range); \u2013 is an en dash, "1000–5000"
   const range =
     (op === 'between' || op === 'notBetween') && typeof value === 'string'
-      ? /^\s*(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s+(?:and|to|-|–)\s+(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s*$/i.exec(
+      ? /^\s*(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s+(?:and|to|-|\u2013)\s+(-?\d[\d.]*|\d{4}-\d{2}-\d{2}[\w:.+-]*)\s*$/i.exec(
           value,
         )
       : null;

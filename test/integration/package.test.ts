@@ -1,5 +1,15 @@
-import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +30,8 @@ describe('the published package', () => {
     expect(paths).toContain('dist/index.js');
     expect(paths).toEqual(expect.arrayContaining(['README.md', 'mcp.config.example.json', 'package.json']));
     const other = paths.filter(
-      (p) => !/^dist\/.+\.js(\.map)?$/.test(p) && !['README.md', 'mcp.config.example.json', 'package.json'].includes(p),
+      (p) =>
+        !/^dist\/.+\.c?js(\.map)?$/.test(p) && !['README.md', 'mcp.config.example.json', 'package.json'].includes(p),
     );
     expect(other).toEqual([]);
     // tsc's output is the server's own modules only, not the tests or benchmarks
@@ -28,15 +39,80 @@ describe('the published package', () => {
     expect(pack!.unpackedSize).toBeLessThan(20e6);
   });
 
-  it("dist's chunks are this build's: each is loaded by the entry or another chunk", () => {
-    const dir = join(root, 'dist', 'chunks');
-    const chunks = readdirSync(dir).filter((f) => f.endsWith('.js'));
-    const code = new Map(chunks.map((c) => [c, readFileSync(join(dir, c), 'utf8')]));
-    const entry = readFileSync(join(root, 'dist', 'index.js'), 'utf8');
-    // named by the entry or by another chunk (a chunk names itself in its sourceMappingURL)
-    const unused = chunks.filter(
-      (c) => !entry.includes(c) && ![...code].some(([o, text]) => o !== c && text.includes(c)),
-    );
-    expect(unused).toEqual([]);
+  // dist/index.js runs the bundle through V8's code cache (scripts/entry.mjs): the cache it reads must be this
+  // build's, as V8 would take another build's code for a bundle of the same length
+  it("dist's entry starts this build's bundle, and reads only a code cache named for it", () => {
+    const dist = join(root, 'dist');
+    const entry = readFileSync(join(dist, 'index.js'), 'utf8');
+    const bundle = readFileSync(join(dist, 'dynamics-mcp.cjs'));
+    const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+    expect(entry).toContain(`./dynamics-mcp-${hash}.cache`);
+    expect(entry.startsWith('#!/usr/bin/env node')).toBe(true);
+    // nothing of an earlier build's layout left to load (its chunks, tsc's map of the entry it replaced)
+    expect(
+      readdirSync(dist).filter((f) => /^(chunks|index\.js\.map)$/.test(f) || (/\.cache$/.test(f) && !f.includes(hash))),
+    ).toEqual([]);
+  });
+
+  it('the code cache is never published: it is made by the Node that runs the server', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      maxBuffer: 16 << 20,
+    });
+    const [pack] = JSON.parse(stdout) as { files: { path: string }[] }[];
+    expect(
+      existsSync(join(root, 'dist', readdirSync(join(root, 'dist')).find((f) => f.endsWith('.cache')) ?? 'none')),
+    ).toBe(true);
+    expect(pack!.files.map((f) => f.path).filter((p) => p.endsWith('.cache'))).toEqual([]);
+  });
+
+  it('a code cache V8 refuses (damaged, or made by another Node) is replaced, and the server starts regardless', async () => {
+    // a copy of the entry and the bundle, so that the servers other tests start keep the build's own cache
+    const dir = join(root, 'node_modules', '.cache', `dmcp-entry-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      for (const f of ['index.js', 'dynamics-mcp.cjs']) copyFileSync(join(root, 'dist', f), join(dir, f));
+      const cache = join(
+        dir,
+        readFileSync(join(dir, 'index.js'), 'utf8').match(/dynamics-mcp-[0-9a-f]{16}\.cache/)![0],
+      );
+      writeFileSync(cache, Buffer.alloc(4096, 7));
+      const start = () =>
+        new Promise<string>((resolve, reject) => {
+          const server = spawn(process.execPath, [join(dir, 'index.js')], {
+            stdio: ['pipe', 'pipe', 'ignore'],
+            env: {
+              PATH: process.env.PATH!,
+              AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000001',
+              AZURE_CLIENT_ID: '00000000-0000-4000-8000-000000000002',
+              AZURE_CLIENT_SECRET: 'not-a-secret',
+              DYNAMICS_URL: 'https://127.0.0.1:9',
+              AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9',
+              LOG_LEVEL: 'silent',
+            },
+          });
+          let out = '';
+          server.stdout.on('data', (d) => {
+            out += d;
+            if (out.includes('\n')) server.stdin.end();
+          });
+          server.once('error', reject);
+          server.once('exit', () => resolve(out));
+          server.stdin.write(
+            `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`,
+          );
+        });
+      expect(JSON.parse(await start()).result.serverInfo.name).toBe('dynamics-mcp');
+      const made = readFileSync(cache);
+      expect(made.length).toBeGreaterThan(100_000);
+      expect(made.equals(Buffer.alloc(4096, 7))).toBe(false);
+      // taken as it is by the next start, which leaves it alone
+      const modified = statSync(cache).mtimeMs;
+      expect(JSON.parse(await start()).result.serverInfo.name).toBe('dynamics-mcp');
+      expect(statSync(cache).mtimeMs).toBe(modified);
+      expect(readdirSync(dir).filter((f) => f.includes('.cache.'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
