@@ -174,8 +174,13 @@ export const createCase = defineTool({
  */
 async function priorityOf(ctx: ToolContext, asked: string | undefined): Promise<{ prioritycode?: number }> {
   const priorities = async () => (await ctx.client.metadata.entity('incident', ctx.signal)).columns.get('prioritycode');
+  // none asked for: Normal, where the policy lets it be written (a policy that keeps priority from the model
+  // still lets it open cases, which Dynamics then gives its own default)
   if (asked === undefined)
-    return (await priorities())?.options?.some((o) => o.value === NORMAL) ? { prioritycode: NORMAL } : {};
+    return ctx.policy.canWrite('incident', 'prioritycode') &&
+      (await priorities())?.options?.some((o) => o.value === NORMAL)
+      ? { prioritycode: NORMAL }
+      : {};
   // a priority the admin added since the server read the Case table is found by reading it again (client.ts)
   return ctx.client.withNewOptions(async () => {
     const column = await priorities();

@@ -135,7 +135,13 @@ export const createLead = defineTool({
 async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
   const values: Record<string, unknown> = {
     lastname: args.lastName,
-    subject: args.subject ?? 'Web enquiry',
+    // a lead's Topic, which Dynamics' form asks for: the one given, or 'Web enquiry' where the policy lets the
+    // tool write it (a policy that keeps Topic from the model still lets it capture leads)
+    ...(args.subject !== undefined
+      ? { subject: args.subject }
+      : ctx.policy.canWrite('lead', 'subject')
+        ? { subject: 'Web enquiry' }
+        : {}),
     ...(args.firstName ? { firstname: args.firstName } : {}),
     ...(args.email ? { emailaddress1: args.email } : {}),
     ...(args.phone ? { telephone1: args.phone } : {}),

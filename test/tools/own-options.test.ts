@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 /**
  * An organisation's own case priorities: admins add Critical or P1 to the Case's Priority column
@@ -134,5 +134,31 @@ describe("the organisation's own options: create_case's priorities, and options 
     expect(t.emulator!.rows('lead').find((l) => l.leadid === results[0]!.id)!.leadsourcecode).toBe(tradeFair);
     expect(results[1]!.error?.message).toBe("'Carrier pigeon' is not a value of lead.leadsourcecode.");
     expect(t.emulator!.rows('lead').filter((l) => l.lastname === 'Nowhere')).toHaveLength(0);
+  });
+
+  it('a policy that keeps priority from the model still lets it open cases: none is sent, and one asked for is refused', async () => {
+    const noPriority = builtInPolicyWith('no-case-priority', (entities) => ({
+      ...entities,
+      incident: { ...entities.incident!, write: entities.incident!.write!.filter((c) => c !== 'prioritycode') },
+    }));
+    const strict = await connectInMemory(t.emulator!, { env: { DYNAMICS_MCP_POLICY: noPriority, LOG_LEVEL: 'warn' } });
+    try {
+      const account = String(t.emulator!.rows('account')[0]!.accountid);
+      const opened = await strict.call('create_case', {
+        title: 'Badge reader offline',
+        customer: { accountId: account },
+      });
+      expect(opened.isError, textOf(opened)).toBeFalsy();
+      const before = t.emulator!.rows('incident').length;
+      const refused = await strict.call('create_case', {
+        title: 'Badge reader still offline',
+        customer: { accountId: account },
+        priority: 'High',
+      });
+      expect(textOf(refused)).toMatch(/^Error \(policy\): .*prioritycode/);
+      expect(t.emulator!.rows('incident')).toHaveLength(before);
+    } finally {
+      await strict.close();
+    }
   });
 });

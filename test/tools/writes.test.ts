@@ -243,6 +243,23 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(leadsWith('bad@example.com')).toHaveLength(0);
   });
 
+  it('create_lead under a policy that keeps the Topic from the model still captures leads, without the default Topic', async () => {
+    const policy = builtInPolicyWith('no-lead-topic', (e) => ({
+      ...e,
+      lead: { ...e.lead!, write: e.lead!.write!.filter((c) => c !== 'subject') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy, LOG_LEVEL: 'warn' } });
+    try {
+      const r = await strict.call('create_lead', { lastName: 'Topicless', email: 'topicless@example.com' });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(leadsWith('topicless@example.com')).toEqual([
+        expect.objectContaining({ lastname: 'Topicless', subject: null }),
+      ]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('create_case opens a case for an account named exactly, with its ticket number', async () => {
     const acc = emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
     const r = await h.call('create_case', {
