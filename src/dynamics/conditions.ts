@@ -471,16 +471,22 @@ export class ConditionBuilder {
         // a customer or owner lookup points at several tables, one relationship each (customerid →
         // customerid_account, customerid_contact): name them rather than send the model to look
         const rest = parts.slice(i + 1);
+        const navs = navsOf(current, p);
+        // only those the policy follows are offered: one it refuses would be the model's next dead end
         const via: string[] = [];
-        for (const n of navsOf(current, p)) {
+        for (const n of navs.filter((n) => this.follows?.(current.logicalName, n.navigationProperty) ?? true)) {
           const column =
             rest.length === 1 ? ((await columnOn(this.models, n.target, rest[0]!)) ?? rest[0]) : rest.join('/');
           via.push(`'${n.navigationProperty}/${column}' (${n.target})`);
         }
-        if (via.length > 1)
+        if (navs.length > 1)
           throw badInput(
-            `'${p}' of ${current.logicalName} can point at ${via.length} tables, so it cannot be followed by itself.`,
-            `Follow one of its relationships: ${via.join(' or ')}; for either, group them with "or".`,
+            `'${p}' of ${current.logicalName} can point at ${navs.length} tables, so it cannot be followed by itself.`,
+            via.length > 1
+              ? `Follow one of its relationships: ${via.join(' or ')}; for either, group them with "or".`
+              : via.length
+                ? `Follow its relationship ${via[0]}, the one this server's policy follows.`
+                : `This server's policy follows none of its relationships (${navs.map((n) => n.navigationProperty).join(', ')}); conditions on ${current.logicalName} can use its own columns${this.followable(current, false).length ? ` and ${this.followable(current, false).join(', ')}` : ''}.`,
           );
         // a misspelt or re-cased name ("account_activity_pointers"): the names it may have meant, of those the
         // policy follows (a related list only from the queried table, as above)

@@ -226,6 +226,23 @@ describe('client reads against the emulator', () => {
     });
     const followed = await b.build({ column: 'customerid_account/name', op: 'contains', value: 'Contoso' }, model);
     expect(filterToOData(followed)).toBe("contains(customerid_account/name,'Contoso')");
+    // only the relationships the policy follows are offered: another would be refused next
+    const accountsOnly = new ConditionBuilder(client.metadata, undefined, (_e, n) => n !== 'customerid_contact');
+    await expect(
+      accountsOnly.build({ column: 'customerid/name', op: 'ne', value: 'Contoso' }, model),
+    ).rejects.toMatchObject({
+      hint: "Follow its relationship 'customerid_account/name' (account), the one this server's policy follows.",
+    });
+    const neither = new ConditionBuilder(client.metadata, undefined, (_e, n) => !n.startsWith('customerid_'));
+    const refused = neither.build({ column: 'customerid/name', op: 'ne', value: 'Contoso' }, model);
+    await expect(refused).rejects.toMatchObject({
+      message: "'customerid' of opportunity can point at 2 tables, so it cannot be followed by itself.",
+    });
+    await expect(refused).rejects.toMatchObject({
+      hint: expect.stringMatching(
+        /^This server's policy follows none of its relationships \(customerid_account, customerid_contact\); conditions on opportunity can use its own columns and .*parentaccountid/,
+      ),
+    });
   });
 
   // Compose HTTP requests, "Maximum URL length": 32,768 characters, 65,536 inside a $batch
