@@ -368,19 +368,13 @@ describe('write tools: create_lead, create_case, update_record', () => {
   it('create_case: priority by label in any casing, by number, or Medium for Normal; a word the organisation has no priority for opens nothing', async () => {
     const acc = emu.rows('account')[0]!;
     const cases = emu.rows('incident').length;
-    const bad = await h.call('create_case', {
-      title: 'Priority check',
-      customer: { accountId: String(acc.accountid) },
-      priority: 'urgent',
-    });
+    const withPriority = (priority: string) =>
+      h.call('create_case', { title: 'Priority check', customer: { accountId: String(acc.accountid) }, priority });
+    const bad = await withPriority('urgent');
     expect(textOf(bad)).toBe(
       "Error (bad_input): This organisation has no 'urgent' priority.\nHow to fix: Pass one of its priorities: High, Normal, Low (Dynamics' top one is High); the description can say how urgent it is.",
     );
-    const typo = await h.call('create_case', {
-      title: 'Priority check',
-      customer: { accountId: String(acc.accountid) },
-      priority: 'Hgh',
-    });
+    const typo = await withPriority('Hgh');
     expect(textOf(typo)).toContain(
       "'Hgh' is not a value of incident.prioritycode.\nHow to fix: Did you mean 1 (High)?",
     );
