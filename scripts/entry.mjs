@@ -14,7 +14,8 @@ import vm from 'node:vm';
 const file = fileURLToPath(new URL('./dynamics-mcp.cjs', import.meta.url));
 const cacheFile = fileURLToPath(new URL('./dynamics-mcp-__BUNDLE_HASH__.cache', import.meta.url));
 const bytes = readFileSync(file);
-// the bundle is ASCII (esbuild escapes the rest), which reads faster as Latin-1 than through a UTF-8 decoder;
+// the bundle is ASCII (esbuild escapes strings; the sources write their regexes' few other characters as escapes),
+// which reads faster as Latin-1 than through a UTF-8 decoder;
 // its first line, the #! line, stays a line (a comment), so positions in it match its source map
 const text = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 const source = text.startsWith('#!') ? `//${text.slice(2)}` : text;
