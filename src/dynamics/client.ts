@@ -133,6 +133,7 @@ export class DynamicsClient {
       () => this.calendar.get(),
       (e, n) => policy.canFollow(e, n),
       (e) => this.planner.rowsShown(e),
+      (e) => policy.entities().includes(e),
     );
     this.cursors = new CursorCodec(config.cursorKey);
     this.planner = new QueryPlanner(policy, this.metadata, this.checker, this.conditions, this.origin);

@@ -106,6 +106,8 @@ export class ConditionBuilder {
     private readonly follows?: (entity: string, navigation: string) => boolean,
     /** the rows the policy shows of a table (Policy.rowsOf): a kind of activity it hides is said to be hidden */
     private readonly rowsOf?: (entity: string) => Promise<{ column: string; value: string[] } | undefined>,
+    /** the tables the policy offers: a lookup matched by name reads its targets' names */
+    private readonly offered?: (entity: string) => boolean,
   ) {}
 
   /**
@@ -244,15 +246,24 @@ export class ConditionBuilder {
     // by name is through the lookup, which the policy may not follow (an opportunity's originating lead): the
     // model can still find the record by name in its own table and compare with its id, so that is said
     const navs = navsOf(r.model, r.column.logicalName);
+    const said = `${r.model.logicalName}.${r.column.logicalName} holds a record id; matching it by name ('${String(values[0])}')`;
+    // nor where none of the tables it points at is offered (a policy of accounts and contacts alone has no users
+    // to find an owner among): the id is in each record's value of it, {"id", "name"}
+    const offered = navs.filter((n) => this.offered?.(n.target) ?? true);
+    if (navs.length && !offered.length)
+      throw policyError(
+        `${said} reads ${[...new Set(navs.map((n) => n.target))].join(' and ')} records, which this server's policy does not offer.`,
+        `Compare it with the record's id instead: {"${c.column}": "<its id>"}; a record's ${r.column.logicalName} value ({"id", "name"}) holds it.`,
+      );
     if (this.follows && navs.length && !navs.some((n) => this.follows!(r.model!.logicalName, n.navigationProperty))) {
       const finds = await Promise.all(
-        navs.map(async (n) => {
+        offered.map(async (n) => {
           const name = (await this.models.entity(n.target).catch(() => undefined))?.primaryNameAttribute || 'name';
           return `on ${n.target} with where {"${name}": ${JSON.stringify(values[0])}}`;
         }),
       );
       throw policyError(
-        `${r.model.logicalName}.${r.column.logicalName} holds a record id; matching it by name ('${String(values[0])}') follows it, which this server's policy does not allow.`,
+        `${said} follows it, which this server's policy does not allow.`,
         `Find the record by name with query_entities ${finds.join(', or ')}, then compare with its id: {"${c.column}": "<its id>"}.`,
       );
     }
@@ -272,7 +283,7 @@ export class ConditionBuilder {
       this.models,
       entity,
       c.column.split('/').map((p) => p.trim()),
-      this.follows,
+      (e, n, target) => (this.follows?.(e, n) ?? true) && (this.offered?.(target) ?? true),
     );
     return paths ? { or: paths.map((p) => ({ ...c, column: p.join('/') })) } : undefined;
   }

@@ -329,7 +329,12 @@ export class ReadChecker {
   private async acrossTargets(entity: EntityModel, e: Compare | Call, vars: Map<string, EntityModel>) {
     const path = e.kind === 'compare' ? [e.left, e.right].find((x) => x.kind === 'path') : e.args[0];
     if (path?.kind !== 'path' || vars.has(path.segments[0]!)) return undefined;
-    const paths = await pathsAcrossTargets(this.models, entity, path.segments, (t, n) => this.policy.canFollow(t, n));
+    const paths = await pathsAcrossTargets(
+      this.models,
+      entity,
+      path.segments,
+      (t, n, target) => this.policy.canFollow(t, n) && this.policy.entities().includes(target),
+    );
     if (!paths) return undefined;
     const operands: Expr[] = paths.map((segments) => {
       const via: PathExpr = { ...path, segments };

@@ -28,7 +28,8 @@ export async function pathsAcrossTargets(
   models: ModelSource,
   entity: EntityModel,
   segments: readonly string[],
-  follows?: (entity: string, navigation: string) => boolean,
+  /** whether the policy follows the relationship from the table, into a table it offers (target) */
+  follows?: (entity: string, navigation: string, target: string) => boolean,
 ): Promise<string[][] | undefined> {
   let current = entity;
   for (let i = 0; i < segments.length - 1; i++) {
@@ -41,7 +42,7 @@ export async function pathsAcrossTargets(
       (n) => n.attribute.toLowerCase() === segments[i]!.toLowerCase(),
     );
     if (navs.length < 2 || i !== segments.length - 2) return undefined;
-    const allowed = follows ? navs.filter((n) => follows(current.logicalName, n.navigationProperty)) : navs;
+    const allowed = follows ? navs.filter((n) => follows(current.logicalName, n.navigationProperty, n.target)) : navs;
     if (allowed.length && allowed.length < navs.length)
       throw await someTargetsOnly(models, current, segments[i]!, navs, allowed, segments[i + 1]!);
     const paths: string[][] = [];

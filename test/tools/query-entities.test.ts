@@ -3017,4 +3017,37 @@ describe('query_entities', () => {
     });
     expect(grouped.structuredContent.groups).toEqual([{ firstname: 'Siobhán', count: 2, countDistinct_lastname: 1 }]);
   });
+
+  // an owner by name is found among the users and teams: a policy that offers neither, or users alone, cannot
+  // look there, and says so instead of naming the table it was refused at the Web API's door
+  it('an owner matched by name under a policy without the user or team tables is refused with what it can do', async () => {
+    const without = (name: string, tables: string[]) =>
+      builtInPolicyWith(name, (entities) =>
+        Object.fromEntries(Object.entries(entities).filter(([t]) => !tables.includes(t))),
+      );
+    const owner = String(emu.rows('systemuser').find((u) => u.title === 'Account Executive')!.fullname);
+    const ask = { entity: 'account', where: { ownerid: owner }, select: ['name'], top: 2 };
+    const noPeople = await connectInMemory(emu, {
+      env: { DYNAMICS_MCP_POLICY: without('no-people', ['systemuser', 'team']), LOG_LEVEL: 'warn' },
+    });
+    const noTeams = await connectInMemory(emu, {
+      env: { DYNAMICS_MCP_POLICY: without('no-teams', ['team']), LOG_LEVEL: 'warn' },
+    });
+    try {
+      const since = emu.requests().length;
+      expect(textOf(await noPeople.call('query_entities', ask))).toBe(
+        `Error (policy): account.ownerid holds a record id; matching it by name ('${owner}') reads systemuser and team records, which this server's policy does not offer.\nHow to fix: Compare it with the record's id instead: {"ownerid": "<its id>"}; a record's ownerid value ({"id", "name"}) holds it.`,
+      );
+      // with users but no teams, an account a team owns could not be told apart: refused, with the users' path
+      expect(textOf(await noTeams.call('query_entities', ask))).toBe(
+        "Error (policy): 'ownerid' of account points at systemuser and team, and this server's policy follows it to systemuser only: a condition on it cannot be checked for the rest.\nHow to fix: To match only records whose ownerid is a systemuser, name that relationship: 'owninguser/fullname'.",
+      );
+      const followed = await noTeams.call('query_entities', { ...ask, where: { 'owninguser/fullname': owner } });
+      expect(followed.isError, textOf(followed)).toBeFalsy();
+      expect(apiRequests(emu, since).filter((r) => r.url.includes('/accounts?'))).toHaveLength(1);
+    } finally {
+      await noPeople.close();
+      await noTeams.close();
+    }
+  });
 });
