@@ -214,11 +214,16 @@ export class Policy {
   assertWritable(entity: string, columns: string[], action: string): void {
     if (this.readOnly) throw readOnlyError(action);
     const r = this.rule(entity);
-    if (!r || r.write.size === 0)
+    if (!r || r.write.size === 0) {
+      // a table the policy reads is for the read tools; one it does not offer at all is no table to turn to
+      const writable = this.entities().filter((e) => (this.rule(e)?.write.size ?? 0) > 0);
       throw policyError(
         `Writing to '${entity}' is not allowed under this server's policy.`,
-        'Only read tools can be used on this table.',
+        r?.read.size
+          ? 'Only read tools can be used on this table.'
+          : `The policy does not offer the table. Tables that may be written: ${writable.join(', ') || '(none)'}.`,
       );
+    }
     const refused = columns.filter((c) => !r.write.has(c.toLowerCase()));
     if (refused.length) {
       // "close this case", "mark the deal won": a model reaches for statecode

@@ -260,6 +260,32 @@ describe('write tools: create_lead, create_case, update_record', () => {
     }
   });
 
+  it('a write to a table the policy reads is for the read tools; to one it does not offer, the tables that may be written are named', async () => {
+    const readOnlyTable = await h.call('update_record', {
+      entity: 'systemuser',
+      id: String(emu.rows('systemuser')[0]!.systemuserid),
+      values: { title: 'Boss' },
+    });
+    expect(textOf(readOnlyTable)).toBe(
+      "Error (policy): Writing to 'systemuser' is not allowed under this server's policy.\nHow to fix: Only read tools can be used on this table.",
+    );
+    const noNotes = builtInPolicyWith('no-notes', ({ annotation: _notes, ...entities }) => entities);
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noNotes, LOG_LEVEL: 'warn' } });
+    try {
+      const account = emu.rows('account')[0]!;
+      const r = await strict.call('add_note', {
+        entity: 'account',
+        id: String(account.accountid),
+        text: 'Called them',
+      });
+      expect(textOf(r)).toMatch(
+        /^Error \(policy\): Writing to 'annotation' is not allowed under this server's policy\.\nHow to fix: The policy does not offer the table\. Tables that may be written: account, contact, lead, opportunity, incident, /,
+      );
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('create_case opens a case for an account named exactly, with its ticket number', async () => {
     const acc = emu.rows('account').find((a) => emu.rows('account').filter((b) => b.name === a.name).length === 1)!;
     const r = await h.call('create_case', {
