@@ -256,9 +256,7 @@ export class ReadChecker {
             ? `Follow it as a path instead, e.g. '${nav}/<column>'.`
             : `Use '${nav}/any(x: x/<column> eq …)' to test its related records.`,
         );
-      const navs = [...entity.singleNavs.values(), ...entity.collectionNavs.values()]
-        .map((n) => n.navigationProperty)
-        .filter((n) => this.policy.canFollow(entity.logicalName, n));
+      const navs = this.followableFrom(entity);
       throw new DynamicsMcpError(
         'unknown_column',
         `'${nav}' is not a relationship of ${entity.logicalName}.`,
@@ -272,7 +270,7 @@ export class ReadChecker {
     if (!this.policy.canFollow(entity.logicalName, canonical))
       throw policyError(
         `Following '${canonical}' from ${entity.logicalName} is not allowed under this server's policy.`,
-        `Relationships you may follow from ${entity.logicalName}: ${[...(this.policy.rule(entity.logicalName)?.expand ?? [])].join(', ') || '(none)'}.`,
+        `Relationships you may follow from ${entity.logicalName}: ${this.followableFrom(entity).join(', ') || '(none)'}.`,
       );
     const targetName = 'target' in found ? found.target : found.referencingEntity;
     this.policy.assertEntityReadable(targetName);
@@ -283,6 +281,20 @@ export class ReadChecker {
         `Readable columns of ${entity.logicalName}: ${this.policy.readableList(entity.logicalName).join(', ')}.`,
       );
     return { nav: canonical, target: await this.models.entity(targetName) };
+  }
+
+  /**
+   * The relationships of a table the policy follows into a table it offers: one into a table it does not
+   * (a policy's owninguser where it offers no users) would be refused next, so it is not offered.
+   */
+  private followableFrom(entity: EntityModel): string[] {
+    const offered = new Set(this.policy.entities());
+    return [
+      ...[...entity.singleNavs.values()].map((n) => ({ nav: n.navigationProperty, to: n.target })),
+      ...[...entity.collectionNavs.values()].map((n) => ({ nav: n.navigationProperty, to: n.referencingEntity })),
+    ]
+      .filter((n) => offered.has(n.to) && this.policy.canFollow(entity.logicalName, n.nav))
+      .map((n) => n.nav);
   }
 
   /** A path (lookup navigation, then a column), rewritten canonical. */

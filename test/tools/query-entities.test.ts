@@ -3042,6 +3042,12 @@ describe('query_entities', () => {
       expect(textOf(await noTeams.call('query_entities', ask))).toBe(
         "Error (policy): 'ownerid' of account points at systemuser and team, and this server's policy follows it to systemuser only: a condition on it cannot be checked for the rest.\nHow to fix: To match only records whose ownerid is a systemuser, name that relationship: 'owninguser/fullname'.",
       );
+      // the relationships offered when one named is none of them lead to tables the policy offers
+      const asked = await noPeople.call('query_entities', { entity: 'account', select: ['name'], expand: ['owner'] });
+      const offered = /Relationships you may follow from account: (.*)\./.exec(textOf(asked))![1]!.split(', ');
+      expect(offered).toEqual(expect.arrayContaining(['primarycontactid', 'contact_customer_accounts']));
+      expect(offered).not.toContain('owninguser');
+      expect(offered).not.toContain('owningteam');
       const followed = await noTeams.call('query_entities', { ...ask, where: { 'owninguser/fullname': owner } });
       expect(followed.isError, textOf(followed)).toBeFalsy();
       expect(apiRequests(emu, since).filter((r) => r.url.includes('/accounts?'))).toHaveLength(1);
