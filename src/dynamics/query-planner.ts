@@ -169,6 +169,35 @@ export class QueryPlanner {
     return [relation, ...rest].join('/');
   }
 
+  /**
+   * "A deal's products": no related list of the table named, but the one list whose records each point at one
+   * of its records through a lookup of that table alone (the deal's product lines, opportunityproduct, each with
+   * its productid). Undefined where
+   * there is none, or several; only lists the policy follows into tables it offers are looked at.
+   */
+  private async listPointingAt(model: EntityModel, table: string): Promise<string | undefined> {
+    const offered = new Set(this.policy.entities());
+    const lists = [...model.collectionNavs.values()].filter(
+      (n) =>
+        n.referencingEntity !== table &&
+        offered.has(n.referencingEntity) &&
+        this.policy.canFollow(model.logicalName, n.navigationProperty),
+    );
+    const pointing = await Promise.all(
+      lists.map(async (n) => {
+        const rows = await this.metadata.entity(n.referencingEntity).catch(() => undefined);
+        // by a lookup to that table alone (a line's productid), not one that may point at many (a note's
+        // objectid, an activity's regarding), which would make any list a list "of" anything
+        const pointsAt = [...(rows?.columns.values() ?? [])].some(
+          (c) => isLookupType(c.type) && c.targets?.length === 1 && c.targets[0] === table,
+        );
+        return pointsAt ? n.navigationProperty : [];
+      }),
+    );
+    const found = pointing.flat();
+    return found.length === 1 ? found[0] : undefined;
+  }
+
   /** The table a relationship named as the model names it (expand's relation, a path's head) leads to. */
   async tableThrough(model: EntityModel, name: string): Promise<string | undefined> {
     const key = (await this.relationMeant(model, name)).toLowerCase();
@@ -193,6 +222,10 @@ export class QueryPlanner {
     const followed = navs
       .filter((n) => this.policy.canFollow(model.logicalName, n.navigationProperty))
       .map((n) => n.navigationProperty);
+    if (!followed.length && key !== table && key.endsWith('s')) {
+      const lines = await this.listPointingAt(model, table);
+      if (lines) return lines;
+    }
     if (followed.length > 1)
       throw badInput(
         `'${name}' is the table ${table}, and ${model.logicalName} reaches it through ${followed.join(' and ')}.`,

@@ -68,6 +68,33 @@ describe('products on deals: what is on a deal, which deals have a product, reve
     }
   });
 
+  // a deal has no related list of products, but of its product lines, each pointing at a product
+  it('a deal\'s "products", as users say it, are its product lines; an account, which has none, is refused', async () => {
+    const lines = rows('opportunityproduct');
+    const deal = emu
+      .rows('opportunity')
+      .find((o) => lines.filter((l) => idOf(l.opportunityid) === o.opportunityid).length === 3)!;
+    const r = await h.call('get_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      expand: ['products'],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const got = r.structuredContent.record.product_opportunities as Row[];
+    expect(got.map((l) => l.id).sort()).toEqual(
+      lines
+        .filter((l) => idOf(l.opportunityid) === deal.opportunityid)
+        .map((l) => l.opportunityproductid)
+        .sort(),
+    );
+    const account = await h.call('get_record', {
+      entity: 'account',
+      id: String(emu.rows('account')[0]!.accountid),
+      expand: ['products'],
+    });
+    expect(textOf(account)).toMatch(/^Error \(unknown_column\): 'products' is not a relationship of account\./);
+  });
+
   it('the deals with a product, by its name: each has a line of it, and no other deal is listed', async () => {
     const product = rows('product').find((p) => p.name === 'Implementation day')!;
     const have = new Set(
