@@ -1,6 +1,6 @@
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
-import type { QueryParts, ReadChecker } from '../policy/check.js';
+import { type QueryParts, type ReadChecker, tableMeant } from '../policy/check.js';
 import { type EntityModel, isLookupType, type ModelSource, navsOf } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { rowsShown } from '../policy/rows-shown.js';
@@ -207,13 +207,8 @@ export class QueryPlanner {
   private async relationMeant(model: EntityModel, name: string): Promise<string> {
     const key = name.trim().toLowerCase();
     if (model.singleNavs.has(key) || model.collectionNavs.has(key)) return name;
-    const offered = this.policy.entities();
-    const called = (await this.metadata.tablesCalled(name).catch(() => [])).filter((t) =>
-      offered.includes(t.logicalName),
-    );
-    const table =
-      (await this.metadata.resolveEntityName(name).catch(() => undefined)) ??
-      (called.length === 1 ? called[0]!.logicalName : undefined);
+    // by its name, its display name ("cases") or the word people use for it ("deals", "calls"), as a table is
+    const table = await tableMeant(name, this.policy, this.metadata).catch(() => undefined);
     if (!table) return name;
     const navs =
       key !== table && key.endsWith('s')

@@ -140,13 +140,17 @@ async function offeredTablesCalled(name: string, policy: Policy, models: ModelSo
  * word people use for it ("deals"). Anything else is the unknown-table error, listing the tables offered.
  */
 export async function resolveTable(name: string, policy: Policy, models: ModelSource): Promise<string> {
+  return (await tableMeant(name, policy, models)) ?? Promise.reject(await unknownTable(name, policy, models));
+}
+
+/** The table a name means, as resolveTable finds it ("cases", "deals"), or undefined where it means none. */
+export async function tableMeant(name: string, policy: Policy, models: ModelSource): Promise<string | undefined> {
   const logical = await models.resolveEntityName(name);
   if (logical) return logical;
   const meant = await offeredTablesCalled(name, policy, models);
   if (meant.length === 1) return meant[0]!.logicalName;
   const words = tablesMeant(name, policy);
-  if (words.length === 1) return words[0]!;
-  throw await unknownTable(name, policy, models);
+  return words.length === 1 ? words[0]! : undefined;
 }
 
 /**

@@ -95,7 +95,7 @@ describe('expanded related lists', () => {
     expect(textOf(s)).not.toContain('cut at');
   });
 
-  it('an expand item naming the related table ("contacts", "cases", "notes") is the one relationship to it; several are named', async () => {
+  it('an expand item naming the related table ("contacts", "cases", "notes", "deals") is the one relationship to it; several are named', async () => {
     const named = await h.call('query_entities', {
       entity: 'account',
       select: ['name'],
@@ -119,6 +119,12 @@ describe('expanded related lists', () => {
     const up = await h.call('get_record', { entity: 'contact', id: String(contact.contactid), expand: ['account'] });
     expect(up.isError, textOf(up)).toBeFalsy();
     expect(up.structuredContent.record.parentcustomerid_account).toMatchObject({ id: big });
+    // and by the words people use for a table, as query_entities' entity takes them: an account's deals and calls
+    const said = await h.call('get_record', { entity: 'account', id: big, expand: ['deals', 'calls'] });
+    expect(said.isError, textOf(said)).toBeFalsy();
+    expect(Object.keys(said.structuredContent.record)).toEqual(
+      expect.arrayContaining(['opportunity_customer_accounts', 'Account_Phonecalls']),
+    );
     const two = await h.call('query_entities', { entity: 'opportunity', expand: ['account'], top: 1 });
     expect(textOf(two)).toContain(
       "'account' is the table account, and opportunity reaches it through customerid_account and parentaccountid.",
