@@ -172,8 +172,8 @@ export class QueryPlanner {
   /**
    * "A deal's products": no related list of the table named, but the one list whose records each point at one
    * of its records through a lookup of that table alone (the deal's product lines, opportunityproduct, each with
-   * its productid). Undefined where
-   * there is none, or several; only lists the policy follows into tables it offers are looked at.
+   * its productid). Undefined where there is none, or several; only lists the policy follows into tables it
+   * offers are looked at.
    */
   private async listPointingAt(model: EntityModel, table: string): Promise<string | undefined> {
     const offered = new Set(this.policy.entities());
