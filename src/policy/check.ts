@@ -102,7 +102,8 @@ export async function unknownTable(name: string, policy: Policy, models: ModelSo
 
 /**
  * Words people use for Dynamics' standard tables that are not their display names: "deals" are Opportunities,
- * "tickets" Cases, "meetings" Appointments, "calls" Phone Calls, "companies" Accounts, "people" Contacts.
+ * "tickets" Cases, "meetings" Appointments, "calls" Phone Calls, "companies" Accounts, "people" Contacts, a
+ * deal's "lines" its Opportunity Products, a case's "resolutions" its Case Resolutions.
  * "customers" are two tables (a Customer lookup points at an account or a contact), named both, not guessed.
  */
 // a Map, not an object: a word such as "constructor" must not find Object.prototype's
@@ -115,6 +116,9 @@ const TABLE_WORDS: ReadonlyMap<string, readonly string[]> = new Map(
       [['call', 'calls'], ['phonecall']],
       [['company', 'companies'], ['account']],
       [['person', 'people'], ['contact']],
+      // a deal's lines (Opportunity Product), and a case's resolutions (Case Resolution, named with its table)
+      [['line', 'lines', 'product line', 'product lines', 'line item', 'line items'], ['opportunityproduct']],
+      [['resolution', 'resolutions'], ['incidentresolution']],
       [
         ['customer', 'customers'],
         ['account', 'contact'],

@@ -125,6 +125,21 @@ describe('expanded related lists', () => {
     expect(Object.keys(said.structuredContent.record)).toEqual(
       expect.arrayContaining(['opportunity_customer_accounts', 'Account_Phonecalls']),
     );
+    const deal = emu.rows('opportunity')[0]!;
+    const lines = await h.call('get_record', {
+      entity: 'opportunity',
+      id: String(deal.opportunityid),
+      expand: ['lines'],
+    });
+    expect(Object.keys(lines.structuredContent.record)).toContain('product_opportunities');
+    const resolved = emu.rows('incident').find((c) => c.statecode === 1)!;
+    const resolutions = await h.call('get_record', {
+      entity: 'incident',
+      id: String(resolved.incidentid),
+      expand: ['resolutions'],
+    });
+    expect(resolutions.isError, textOf(resolutions)).toBeFalsy();
+    expect(Object.keys(resolutions.structuredContent.record)).toContain('Incident_IncidentResolutions');
     const two = await h.call('query_entities', { entity: 'opportunity', expand: ['account'], top: 1 });
     expect(textOf(two)).toContain(
       "'account' is the table account, and opportunity reaches it through customerid_account and parentaccountid.",
