@@ -490,6 +490,7 @@ export class ConditionBuilder {
             rest.length === 1 ? ((await columnOn(this.models, n.target, rest[0]!)) ?? rest[0]) : rest.join('/');
           via.push(`'${n.navigationProperty}/${column}' (${n.target})`);
         }
+        const usable = this.followable(current, false);
         if (navs.length > 1)
           throw badInput(
             `'${p}' of ${current.logicalName} can point at ${navs.length} tables, so it cannot be followed by itself.`,
@@ -497,7 +498,7 @@ export class ConditionBuilder {
               ? `Follow one of its relationships: ${via.join(' or ')}; for either, group them with "or".`
               : via.length
                 ? `Follow its relationship ${via[0]}, the one this server's policy follows.`
-                : `This server's policy follows none of its relationships (${navs.map((n) => n.navigationProperty).join(', ')}); conditions on ${current.logicalName} can use its own columns${this.followable(current, false).length ? ` and ${this.followable(current, false).join(', ')}` : ''}.`,
+                : `This server's policy follows none of its relationships (${navs.map((n) => n.navigationProperty).join(', ')}); conditions on ${current.logicalName} can use its own columns${usable.length ? ` and ${usable.join(', ')}` : ''}.`,
           );
         // a misspelt or re-cased name ("account_activity_pointers"): the names it may have meant, of those the
         // policy follows (a related list only from the queried table, as above)

@@ -159,10 +159,9 @@ export class QueryPlanner {
     const key = head!.trim().toLowerCase();
     // who was on a call ("to", "from"): no column but the activity's parties, each with the part they played,
     // read as its related list is (get_record's activities come with them too)
-    const column = model.columns.get(key);
-    const parties = partiesOf(model);
-    if (!rest.length && column && isPartyList(column) && parties && this.policy.canFollow(model.logicalName, parties))
-      return parties;
+    const column = rest.length ? undefined : model.columns.get(key);
+    const parties = column && isPartyList(column) ? partiesOf(model) : undefined;
+    if (parties && this.policy.canFollow(model.logicalName, parties)) return parties;
     if (!rest.length && (model.columns.has(key) || !/^[a-z][a-z ]*$/.test(key))) return path;
     const relation = await this.relationMeant(model, head!.trim());
     if (!rest.length) return model.collectionNavs.has(relation.toLowerCase()) ? relation : path;
