@@ -28,7 +28,13 @@ export const queryEntities = defineTool({
       select: selectParam.optional(),
       where: whereParam.optional(),
       filter: z
-        .string()
+        // an object here beside a where (alone, it is taken as the where): where's forms, grouped with it
+        .string({
+          error: (i) =>
+            i.code === 'invalid_type' && typeof i.input === 'object' && i.input !== null
+              ? 'filter takes OData text, not conditions as an object: those go in where, here with the where given, e.g. {"and": [<where given>, <the filter\'s conditions>]}.'
+              : undefined,
+        })
         .max(8000)
         .optional()
         .describe('OData $filter text, e.g. "contains(name,\'contoso\') and revenue gt 1000000".'),
@@ -101,6 +107,8 @@ export const queryEntities = defineTool({
       ),
       // "where": "statecode eq 0 and revenue gt 1000000": models write OData text in where too
       textAs: { where: 'filter' },
+      // and "filter": {"statecode": "Open"} or a list of conditions: where's forms, as where reads them
+      objectAs: { filter: 'where' },
     },
   ),
   outputSchema: z.object({

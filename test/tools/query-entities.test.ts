@@ -2917,6 +2917,37 @@ describe('query_entities', () => {
     expect(apiRequests(emu, since).filter((q) => q.url.includes('creditlimit'))).toEqual([]);
   });
 
+  it('conditions given as an object in filter are read as where; beside a where, refused saying how to join them', async () => {
+    const acc = emu.rows('account').find((a) => a.statecode === 0 && a.address1_city)!;
+    const args = { entity: 'account', select: ['name'], top: 50, count: true };
+    const conditions = { address1_city: acc.address1_city, statecode: 'Active' };
+    const asWhere = await h.call('query_entities', { ...args, where: conditions });
+    const asFilter = await h.call('query_entities', { ...args, filter: conditions });
+    expect(asFilter.isError, textOf(asFilter)).toBeFalsy();
+    expect(asFilter.structuredContent).toEqual(asWhere.structuredContent);
+    expect(asFilter.structuredContent.records).toContainEqual({ id: acc.accountid, name: acc.name });
+    // a list of conditions too
+    const listed = await h.call('query_entities', {
+      ...args,
+      filter: [{ column: 'address1_city', value: acc.address1_city }, { statecode: 'Active' }],
+    });
+    expect(listed.structuredContent).toEqual(asWhere.structuredContent);
+    // {column, value} with no op is what {column: value} is: eq, or the null check for null
+    const noParent = await h.call('query_entities', { ...args, where: { column: 'parentaccountid', value: null } });
+    expect(noParent.structuredContent.totalCount).toBe(
+      emu.rows('account').filter((a) => a.parentaccountid == null).length,
+    );
+    const both = await h.call('query_entities', {
+      ...args,
+      where: { statecode: 'Active' },
+      filter: { address1_city: acc.address1_city },
+    });
+    expect(both.isError).toBe(true);
+    expect(textOf(both)).toMatch(
+      /^Error \(bad_input\): filter takes OData text, not conditions as an object: those go in where, here with the where given, e\.g\. \{"and": \[/,
+    );
+  });
+
   it('invalid arguments are a tool error, not a crash', async () => {
     const r = await h.call('query_entities', { entity: 'account', top: -1 });
     expect(r.isError).toBe(true);

@@ -9,7 +9,8 @@ import { jsonSchemaOf } from '../list-cache.js';
  * words models use instead, then by spelling) and lists the tool's own; `elsewhere` says where anything
  * else belongs (e.g. a lead's other columns in "extra"). `textAs` names arguments whose value given as text
  * (not JSON of the declared type) is meant as another argument: query_entities' "where": "statecode eq 0" is
- * OData filter text, which "filter" takes (and checks as it checks any).
+ * OData filter text, which "filter" takes (and checks as it checks any). `objectAs` is the other way round: its
+ * "filter": {"statecode": "Open"} is conditions as "where" takes them, not OData text.
  */
 export function toolArgs<S extends z.ZodRawShape>(
   tool: string,
@@ -18,6 +19,7 @@ export function toolArgs<S extends z.ZodRawShape>(
     meant?: Record<string, (keyof S & string) | (keyof S & string)[]>;
     elsewhere?: string | Elsewhere<keyof S & string>;
     textAs?: Partial<Record<keyof S & string, keyof S & string>>;
+    objectAs?: Partial<Record<keyof S & string, keyof S & string>>;
     /** what to say of an argument the tool has no equivalent for (query_entities' "skip"), by its name */
     notes?: Record<string, string>;
   } = {},
@@ -40,6 +42,12 @@ export function toolArgs<S extends z.ZodRawShape>(
       if (typeof args[from] !== 'string' || args[to] !== undefined) continue;
       const { [from]: text, ...rest } = args;
       v = { ...rest, [to]: text };
+    }
+    for (const [from, to] of Object.entries(opts.objectAs ?? {}) as [string, string][]) {
+      const args = v as Record<string, unknown>;
+      if (typeof args[from] !== 'object' || args[from] === null || args[to] !== undefined) continue;
+      const { [from]: given, ...rest } = args;
+      v = { ...rest, [to]: given };
     }
     const unknown = Object.keys(v as object).filter((k) => !known.has(k));
     if (unknown.length === 0) return v;

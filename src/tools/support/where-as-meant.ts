@@ -167,6 +167,9 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
       message: `a condition has only column, op and value (or and/or/not), not ${others.map((k) => `'${k}'`).join(', ')}. For more than one condition, group them: {"and":[{"column":"a","op":"eq","value":1},{"column":"b","op":"eq","value":2}]}.`,
     });
   const node = withNames(v, ALIASES) as Record<string, unknown>;
+  // {column, value} without an op: what the column's own shorthand means, eq (in for a list, null for null)
+  if (typeof node.column === 'string' && node.op === undefined && 'value' in node && Object.keys(node).length === 2)
+    return asMeant(columnCondition(node.column, node.value, issues), depth, issues);
   if (typeof node.column === 'string') node.column = pathMeant(node.column);
   // an operator in another casing or from SQL ("startsWith", "EQ", "==", ">="), where it means one of ours, is
   // that one, as it is under a column's name ({"name": {"startsWith": "Con"}}); "like" and the rest are refused
