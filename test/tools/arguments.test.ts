@@ -30,8 +30,14 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     ],
     [
       'query_entities',
-      /'filters' \(use 'where'\), 'orderby' \(use 'orderBy'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\.$/,
+      /^query_entities has no argument 'filters' \(use 'where'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\.$/,
       () => ({ entity: 'account', filters: { column: 'name', op: 'eq', value: 'x' }, orderby: 'name' }),
+    ],
+    // an argument under both spellings: which one holds is not guessed
+    [
+      'query_entities',
+      /^query_entities has no argument 'orderby' \(use 'orderBy'\)\./,
+      () => ({ entity: 'account', orderBy: 'name', orderby: 'revenue desc' }),
     ],
     // Dataverse takes no $skip: said, with the way the next rows come
     [
@@ -71,7 +77,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     ['pipeline_summary', /'startDate' \(use 'from'\)/, () => ({ startDate: '2026-01-01' })],
     [
       'create_lead',
-      /^create_lead has no argument 'firstname' \(use 'firstName'\), 'lastname' \(use 'lastName'\), 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobtitle": "CTO"\}\}\.$/,
+      /^create_lead has no argument 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobtitle": "CTO"\}\}\.$/,
       () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobtitle: 'CTO' }),
     ],
     // a whole name is not split by the server: which part is the family name depends on the person
@@ -203,6 +209,38 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(emu.rows('lead').filter((l) => l.emailaddress1 === 'ana.silva@example.com')).toMatchObject([
       { firstname: 'Ana', lastname: 'Silva', jobtitle: 'CTO' },
     ]);
+  });
+
+  it("an argument's name in another casing is that argument: lastname is lastName, orderby orderBy", async () => {
+    const lead = await h.call('create_lead', {
+      firstname: 'Rui',
+      LastName: 'Costa',
+      email: 'rui.costa@example.com',
+      extra: { jobtitle: 'CFO' },
+    });
+    expect(lead.isError, textOf(lead)).toBeFalsy();
+    expect(emu.rows('lead').filter((l) => l.emailaddress1 === 'rui.costa@example.com')).toMatchObject([
+      { firstname: 'Rui', lastname: 'Costa', jobtitle: 'CFO' },
+    ]);
+    const sorted = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      orderBy: 'name desc',
+      top: 5,
+    });
+    const cased = await h.call('query_entities', { Entity: 'account', select: ['name'], orderby: 'name desc', TOP: 5 });
+    expect(cased.isError, textOf(cased)).toBeFalsy();
+    expect(cased.structuredContent.records).toEqual(sorted.structuredContent.records);
+    expect(cased.structuredContent.records).toHaveLength(5);
+    // and in each of several leads
+    const two = await h.call('create_lead', {
+      leads: [
+        { lastname: 'Moreau', email: 'l.moreau@example.com' },
+        { LASTNAME: 'Weber', email: 'k.weber@example.com' },
+      ],
+    });
+    expect(two.isError, textOf(two)).toBeFalsy();
+    expect(emu.rows('lead').filter((l) => ['Moreau', 'Weber'].includes(String(l.lastname)))).toHaveLength(2);
   });
 
   // clients that send every argument as text: anthropics/claude-code#24597, github/github-mcp-server#2044

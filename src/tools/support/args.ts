@@ -29,6 +29,7 @@ export function toolArgs<S extends z.ZodRawShape>(
   const meant = new Map(Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const notes = new Map(Object.entries(opts.notes ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const strict = z.strictObject(shape);
+  const byLowerCase = new Map(names.map((n) => [n.toLowerCase(), n]));
   // the declared types, read off the schema on the first call (not at start-up: stdio cold start)
   let types: Map<string, string> | undefined;
   // checked before the arguments themselves: a value sent under the wrong name is then reported once, as
@@ -36,7 +37,7 @@ export function toolArgs<S extends z.ZodRawShape>(
   const namesKnown = (v: unknown, ctx: z.core.$RefinementCtx) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     types ??= declaredTypes(strict);
-    v = untext(v as Record<string, unknown>, types);
+    v = untext(casingsAsDeclared(v as Record<string, unknown>, byLowerCase), types);
     for (const [from, to] of Object.entries(opts.textAs ?? {}) as [string, string][]) {
       const args = v as Record<string, unknown>;
       if (typeof args[from] !== 'string' || args[to] !== undefined) continue;
@@ -74,6 +75,23 @@ export function toolArgs<S extends z.ZodRawShape>(
   };
   // strict as well, so that tools/list says so (additionalProperties: false) to clients that check
   return z.preprocess(namesKnown, strict);
+}
+
+/**
+ * An argument named in another casing ("firstname", "orderby", "Entity") is that argument: JSON's names are
+ * case-sensitive, models' are not, and no tool has two arguments differing only in case. One given under both
+ * spellings is left for the refusal, which names the one to keep.
+ */
+function casingsAsDeclared(args: Record<string, unknown>, byLowerCase: Map<string, string>): Record<string, unknown> {
+  let out = args;
+  for (const k of Object.keys(args)) {
+    const declared = byLowerCase.get(k.toLowerCase());
+    if (!declared || declared === k || declared in args) continue;
+    if (out === args) out = { ...args };
+    out[declared] = out[k];
+    delete out[k];
+  }
+  return out;
 }
 
 /** An argument that holds a record's other columns (create_lead's "extra", update_record's "values"). */
