@@ -13,6 +13,7 @@ import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { aggregatePerOption } from './support/by-option.js';
 import { aggregatePerPeriod } from './support/by-period.js';
+import { groupOrderSaid, groupSortKeys, sortGroups } from './support/group-order.js';
 import { withGroupTables } from './support/group-tables.js';
 import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import {
@@ -41,6 +42,7 @@ import {
 } from './support/schemas.js';
 import { compactRow } from './support/shape.js';
 import { fitResult } from './support/size.js';
+import { orderByParam } from './support/sort.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { toCondition } from './support/where.js';
 
@@ -130,6 +132,7 @@ export const aggregateRecords = defineTool({
           .max(500, 'top is at most 500 groups; narrow them with where, or group by a coarser column.')
           .default(50)
           .describe('Groups to return.'),
+        orderBy: orderByParam.optional().describe('e.g. "count asc"; default: largest first.'),
       },
       {
         meant: {
@@ -144,10 +147,11 @@ export const aggregateRecords = defineTool({
           ...Object.fromEntries([...OP_NAMES.keys()].map((name) => [name, 'measures' as const])),
           limit: 'top',
           table: 'entity',
+          sort: 'orderBy',
+          sortBy: 'orderBy',
+          order: 'orderBy',
+          $orderby: 'orderBy',
         },
-        // a sort asked for ("orderBy": "count asc") has no argument: the order the groups come in is said
-        elsewhere:
-          'Groups come largest first by the first measure (by date periods: earliest first), all of them up to top (at most 500).',
       },
     ),
   ),
@@ -176,6 +180,14 @@ export const aggregateRecords = defineTool({
     const aliases = items.map((i) => i.alias);
     if (new Set(aliases).size !== aliases.length)
       throw badInput('The same measure is asked for twice.', 'List each op and column once.');
+    // read before anything is sent: a name the groups will not carry is refused first
+    const sortKeys = args.orderBy
+      ? groupSortKeys(
+          args.orderBy,
+          items.map((i, n) => ({ alias: i.alias, column: asked[n]!.column })),
+          groups.map((g) => g.label),
+        )
+      : undefined;
     const dated = groups.filter((g) => g.period);
     if (dated.length > 1)
       throw badInput(
@@ -207,6 +219,8 @@ export const aggregateRecords = defineTool({
       Number(b[first] ?? 0) - Number(a[first] ?? 0);
     let shaped: Record<string, unknown>[];
     let order: string;
+    // the order asked for, said in place of the one the groups otherwise come in
+    const said = sortKeys && groupOrderSaid(sortKeys);
     const period = dated[0]?.period;
     if (period) {
       // each period's records counted, asked or not, where a sum is asked (one more measure in the same
@@ -268,8 +282,8 @@ export const aggregateRecords = defineTool({
       order = !kept.length
         ? 'no records match'
         : plain.length
-          ? `over ${unit}${weeks} (${range}), earliest first, largest ${first} first within each ${period.unit}${partial}${running}`
-          : `${unit}${weeks}: ${range}, earliest first${partial}${running}`;
+          ? `over ${unit}${weeks} (${range}), ${said ?? `earliest first, largest ${first} first within each ${period.unit}`}${partial}${running}`
+          : `${unit}${weeks}: ${range}, ${said ?? 'earliest first'}${partial}${running}`;
     } else if (byOption) {
       const rest = plain.filter((g) => g !== byOption);
       // each option's records counted, asked or not: an option no record has is left out, as a group is
@@ -287,7 +301,7 @@ export const aggregateRecords = defineTool({
             .map((r) => ({ [byOption.label]: label, ...shape(model, r, rest, aliases, readable) })),
         )
         .sort(largestFirst);
-      order = `largest ${first} first; a record with several ${byOption.label} options is counted under each`;
+      order = `${said ?? `largest ${first} first`}; a record with several ${byOption.label} options is counted under each`;
     } else {
       await ctx.progress(0, 1, `aggregating ${model.logicalName}`);
       const rows = await ctx.client.aggregate(model.logicalName, steps(), {
@@ -298,11 +312,17 @@ export const aggregateRecords = defineTool({
       // largest first: "which industry has the most revenue" is the question groups answer most often. Sorted
       // here: Dataverse refuses $orderby on aggregated values ("Aggregate data using OData", Microsoft Learn)
       shaped = rows.map((r) => shape(model, r, groups, aliases, readable)).sort(largestFirst);
-      order = `largest ${first} first`;
+      order = said ?? `largest ${first} first`;
       await ctx.progress(1, 1, `${shaped.length} groups`);
     }
-    // a time series cut short keeps its latest periods, the ones a question about trends is most about
-    const shown = period ? shaped.slice(Math.max(0, shaped.length - args.top)) : shaped.slice(0, args.top);
+    // an order asked for: the groups in it, the first ones kept; otherwise a time series cut short keeps its
+    // latest periods, the ones a question about trends is most about
+    if (sortKeys) {
+      // a choice's group reads "High (1)": ordered by its value, as Dynamics orders choices
+      const optioned = groups.filter((g) => !g.period && model.columns.get(g.label)?.options?.length);
+      shaped = sortGroups(shaped, sortKeys, new Set(optioned.map((g) => g.label)));
+    }
+    const shown = period && !sortKeys ? shaped.slice(Math.max(0, shaped.length - args.top)) : shaped.slice(0, args.top);
     await withGroupTables(
       ctx,
       model,
@@ -313,7 +333,7 @@ export const aggregateRecords = defineTool({
     const by = groups.length ? ` by ${groups.map((g) => g.label).join(', ')}` : '';
     const cut =
       shown.length < shaped.length
-        ? ` Showing the ${shown.length} ${period ? 'latest' : 'largest'} of ${shaped.length} groups; pass a larger top for more.`
+        ? ` Showing the ${sortKeys ? `first ${shown.length}` : `${shown.length} ${period ? 'latest' : 'largest'}`} of ${shaped.length} groups; pass a larger top for more.`
         : '';
     const money = moneyNote(model, items, readable);
     // nothing counted by a lookup's name that no record has: said, so that "none" is not taken for an answer

@@ -15,6 +15,18 @@ export function listedAs<T extends ZodType>(schema: T, standIn: Record<string, u
 }
 
 /**
+ * Text listed without its length bound: an opaque cursor the model copies back, a sort (a few column names)
+ * and a condition's column path, bounded against abuse, not at anything a model could meet, as names are
+ * (nameBound below). Still checked, with the server's own message; 16 bytes of tools/list each (P10).
+ */
+const BOUNDS_UNLISTED = new WeakSet<object>();
+
+export function boundUnlisted<T extends ZodType>(schema: T): T {
+  BOUNDS_UNLISTED.add(schema);
+  return schema;
+}
+
+/**
  * As the SDK converts a tool's zod schema (zod 4's toJSONSchema, draft-07, the input or output side of
  * transforms), with the stand-ins above in place of the schemas they stand for.
  */
@@ -23,6 +35,7 @@ export function jsonSchemaOf(schema: ZodType, io: 'input' | 'output'): Record<st
     target: 'draft-7',
     io,
     override: ({ zodSchema, jsonSchema }) => {
+      if (BOUNDS_UNLISTED.has(zodSchema)) delete (jsonSchema as Record<string, unknown>).maxLength;
       const standIn = STAND_INS.get(zodSchema);
       if (!standIn) return;
       for (const key of Object.keys(jsonSchema)) delete (jsonSchema as Record<string, unknown>)[key];

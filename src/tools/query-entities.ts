@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
+import { boundUnlisted } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { expandLookupsAsIds, lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
@@ -57,7 +58,7 @@ export const queryEntities = defineTool({
         .describe('Rows to return.'),
       expand: expandParam.optional(),
       count: z.boolean().optional().describe('Also return totalCount (Dynamics counts up to 5,000).'),
-      cursor: z.string().max(8000).optional().describe('From a previous call, for the next rows.'),
+      cursor: boundUnlisted(z.string().max(8000)).optional().describe('From a previous call, for the next rows.'),
     },
     {
       meant: {

@@ -278,15 +278,79 @@ describe('aggregate_records', () => {
         ),
       );
     }
-    // a sort has no argument: the order the groups come in is said, and how many can be had
+    // a sort by a name the groups do not carry: refused with those they do, before anything is sent
+    const since = emu.requests().length;
     const sorted = await h.call('aggregate_records', {
       entity: 'account',
       groupBy: ['industrycode'],
-      orderBy: 'count asc',
+      orderBy: 'revenue',
     });
     expect(textOf(sorted)).toBe(
-      "Error (bad_input): aggregate_records has no argument 'orderBy'. Its arguments: entity, where, groupBy, measures, top. Groups come largest first by the first measure (by date periods: earliest first), all of them up to top (at most 500).\nHow to fix: Call aggregate_records again with that argument corrected; its input schema (tools/list) says what each one takes.",
+      'Error (bad_input): orderBy sorts by what each group holds: count, industrycode; not \'revenue\'.\nHow to fix: e.g. "orderBy": "count asc" (smallest first) or "count desc".',
     );
+    expect(apiRequests(emu, since)).toEqual([]);
+  });
+
+  // "which lead sources bring the fewest leads", "the three smallest owners by pipeline": before orderBy, the
+  // groups came largest first only, and the smallest were the end of up to 500 groups
+  it('orderBy: the groups in the order asked (a measure by its alias or column, a group, a choice by its value), the first top kept', async () => {
+    const open = emu.rows('opportunity').filter((o) => o.statecode === 0);
+    const byOwner = new Map<string, number>();
+    for (const o of open)
+      byOwner.set(
+        (o.ownerid as { id: string }).id,
+        (byOwner.get((o.ownerid as { id: string }).id) ?? 0) + Number(o.estimatedvalue ?? 0),
+      );
+    const ascending = [...byOwner.values()].sort((a, b) => a - b);
+    const r = await h.call('aggregate_records', {
+      entity: 'opportunity',
+      where: { statecode: 'Open' },
+      groupBy: ['ownerid'],
+      measures: [{ op: 'sum', column: 'estimatedvalue' }],
+      orderBy: 'estimatedvalue',
+      top: 3,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.groups.map((g: Group) => g.sum_estimatedvalue)).toEqual(ascending.slice(0, 3));
+    expect(r.structuredContent.totalGroups).toBe(byOwner.size);
+    expect(textOf(r)).toMatch(
+      new RegExp(
+        `^opportunity by ownerid: ${byOwner.size} groups, by sum_estimatedvalue ascending\\. Showing the first 3 of ${byOwner.size} groups`,
+      ),
+    );
+    // a choice by its value, as Dynamics orders choices (High 1, Normal 2, Low 3), not by its label's letters
+    const priorities = await h.call('aggregate_records', {
+      entity: 'incident',
+      groupBy: ['prioritycode'],
+      orderBy: 'prioritycode desc',
+    });
+    expect(priorities.structuredContent.groups.map((g: Group) => g.prioritycode)).toEqual([
+      'Low (3)',
+      'Normal (2)',
+      'High (1)',
+    ]);
+    // a time series by its largest month, as MongoDB writes a sort: the months with most cases, not the latest
+    const months = await h.call('aggregate_records', {
+      entity: 'incident',
+      groupBy: ['createdon by month'],
+      orderBy: { count: -1 },
+      top: 2,
+    });
+    const counts = countBy(emu.rows('incident'), (c) => String(c.createdon).slice(0, 7));
+    const most = Math.max(...counts.values());
+    expect(months.structuredContent.groups[0]).toEqual({ createdon_month: expect.any(String), count: most });
+    expect(counts.get(String(months.structuredContent.groups[0].createdon_month))).toBe(most);
+    expect(months.structuredContent.groups[1].count).toBeLessThanOrEqual(most);
+    expect(textOf(months)).toMatch(/, by count descending[;.]/);
+    // and the latest first by the period itself
+    const latest = await h.call('aggregate_records', {
+      entity: 'incident',
+      groupBy: ['createdon by month'],
+      orderBy: 'createdon_month desc',
+      top: 2,
+    });
+    const newest = [...counts.keys()].sort().reverse();
+    expect(latest.structuredContent.groups.map((g: Group) => g.createdon_month)).toEqual(newest.slice(0, 2));
   });
 
   it('without groupBy: one total; a list of conditions means all of them', async () => {

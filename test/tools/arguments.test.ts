@@ -181,6 +181,15 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     // text argument sent empty with what to do
     const long = await h.call('create_lead', { lastName: 'x'.repeat(51), email: 'ana.long@example.com' });
     expect(textOf(long)).toMatch(/^Error \(bad_input\): lastName takes at most 50 characters\.\n/);
+    // bounds tools/list leaves out (a cursor, a sort, a column path: list-cache.ts) are checked all the same
+    for (const [args, message] of [
+      [{ cursor: 'c'.repeat(8001) }, 'cursor takes at most 8,000 characters.'],
+      [{ orderBy: `name${', name'.repeat(100)}` }, 'orderBy takes at most 500 characters.'],
+      [{ where: { column: 'n'.repeat(201), op: 'null' } }, 'where.column takes at most 200 characters.'],
+    ] as const) {
+      const r = await h.call('query_entities', { entity: 'account', ...args });
+      expect(textOf(r)).toMatch(new RegExp(`^Error \\(bad_input\\): ${message.replace(/[.]/g, '\\.')}\n`));
+    }
     const empty = await h.call('query_entities', { entity: '' });
     expect(textOf(empty)).toMatch(/^Error \(bad_input\): entity: empty text: give a value/);
     const none = await h.call('create_contact', { lastname: 'Silva' });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EXPANDED_ROWS } from '../../dynamics/client.js';
 import { CONDITION_OPS, unknownOpHint } from '../../dynamics/conditions.js';
-import { listedAs } from '../list-cache.js';
+import { boundUnlisted, listedAs } from '../list-cache.js';
 import { withNames } from './aliases.js';
 import { orderByParam } from './sort.js';
 import { asMeant, lookupId, pathMeant } from './where-as-meant.js';
@@ -221,11 +221,7 @@ export const whereParam = z
     (v, ctx) => asMeant(v, 0, ctx),
     z.object(
       {
-        column: z
-          .string()
-          .trim()
-          .min(1, EMPTY)
-          .max(200)
+        column: boundUnlisted(z.string().trim().min(1, EMPTY).max(200))
           .optional()
           .describe(
             'Column logical name, or a path: parentaccountid/name (lookup), incident_customer_accounts/title (any related row).',

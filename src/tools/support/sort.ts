@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundUnlisted } from '../list-cache.js';
 import { pathMeant } from './where-as-meant.js';
 
 // the column may be a label of several words ("Annual Revenue descending"), read as a label later
@@ -65,12 +66,14 @@ function sortKeyText(k: unknown): unknown {
 /** Sort keys as text (OData's "name asc, createdon desc"), from any of the forms sortAsMeant reads. */
 export const orderByParam = z.preprocess(
   sortAsMeant,
-  z
-    .string({
-      error: (issue) =>
-        issue.code === 'invalid_type'
-          ? 'orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".'
-          : undefined,
-    })
-    .max(500),
+  boundUnlisted(
+    z
+      .string({
+        error: (issue) =>
+          issue.code === 'invalid_type'
+            ? 'orderBy is text: a column and asc or desc, e.g. "name asc, createdon desc".'
+            : undefined,
+      })
+      .max(500),
+  ),
 );
