@@ -498,7 +498,7 @@ async function open(
   const contactSaid = person ? ` (contact ${person.name}${await elsewhereEmployed(ctx, person, customer)})` : '';
   return {
     structured,
-    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}${appOwnedNote(ctx, await ctx.client.checker.entity('incident'), values)}`,
+    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}${appOwnedNote(ctx, await ctx.client.checker.entity('incident'), values, false)}`,
   };
 }
 

@@ -335,7 +335,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
       emu.rows('systemuser').find((u) => u.applicationid === emu.clientId)!.systemuserid,
     );
     expect(textOf(r)).toMatch(
-      / Its owner is the application user this server signs in as, since no ownerid was given: to give it to a person or a team, set ownerid to their name with update_record\.$/,
+      / Its owner is the application user this server signs in as: to give it to a person or a team, set ownerid to their name with update_record\.$/,
     );
     // Dynamics takes a contact of another account (a namesake picked by mistake, or a partner's person): opened,
     // and said
