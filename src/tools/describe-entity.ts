@@ -169,8 +169,10 @@ export const describeEntity = defineTool({
     const structured = await describe(ctx, args.entity);
     const made = structured.entities?.filter((e) => e.create).map((e) => e.name) ?? [];
     const deleted = structured.entities?.filter((e) => e.delete).map((e) => e.name) ?? [];
+    // read-only mode (or a policy that writes nothing): said once, not after each of 26 tables
+    const noneWritten = structured.entities?.every((e) => !e.write);
     const text = structured.entities
-      ? `Tables: ${structured.entities.map((e) => `${e.name}${e.write ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}${deleted.length ? ` delete_record deletes ${deleted.join(', ')} records.` : ''}`
+      ? `Tables${noneWritten ? ' (all read-only here)' : ''}: ${structured.entities.map((e) => `${e.name}${e.write || noneWritten ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}${deleted.length ? ` delete_record deletes ${deleted.join(', ')} records.` : ''}`
       : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}${madeOrDeleted(ctx.policy, structured.entity!.name)}\n${JSON.stringify(structured.entity)}`;
     return { structured, text };
   },

@@ -47,6 +47,10 @@ describe('describe_entity, get_record, resources and prompts', () => {
 
   it('describe_entity without arguments lists the tables the policy allows', async () => {
     const r = await h.call('describe_entity', {});
+    // each table the model may only read is said so, beside those it may write
+    expect(textOf(r)).toMatch(
+      /^Tables: account, contact, lead, opportunity, incident, annotation, .*, email \(read-only\), /,
+    );
     const names = r.structuredContent.entities.map((e: { name: string }) => e.name).sort();
     expect(names).toEqual([
       'account',

@@ -185,6 +185,9 @@ describe('tool registry', () => {
       'query_entities',
     ]);
     expect(tools.every((t) => t.annotations?.readOnlyHint)).toBe(true);
+    // the tables said to be read-only once, not after each of them
+    const tables = await ro.call('describe_entity', {});
+    expect(textOf(tables)).toMatch(/^Tables \(all read-only here\): account, contact, lead, [a-z, ]+\.$/);
     const r = await ro.call('create_lead', { lastName: 'x' });
     expect(r.isError).toBe(true);
     // said as read-only, not as a tool that does not exist (the model would look for another way to write)
