@@ -522,8 +522,36 @@ export class ReadChecker {
     }
   }
 
+  /**
+   * Every name a select lists that is no column is refused in one answer, each with its suggestion: one at a
+   * time, "phone, city, industry" took three calls to put right.
+   */
   async select(entity: EntityModel, select: string[]): Promise<string[]> {
-    return [...new Set(select.map((s) => this.column(entity, s).name))];
+    const names: string[] = [];
+    const unknown: string[] = [];
+    let first: unknown;
+    for (const s of select) {
+      try {
+        names.push(this.column(entity, s).name);
+      } catch (e) {
+        // any other refusal (a column the policy hides, a path) is said as it is
+        if (!(e instanceof DynamicsMcpError && e.kind === 'unknown_column')) throw e;
+        first ??= e;
+        unknown.push(s);
+      }
+    }
+    if (unknown.length === 1) throw first;
+    if (unknown.length > 1) {
+      const each = unknown.map((u) => ({ name: u, meant: this.suggestions(entity, u) }));
+      const meant = each.filter((e) => e.meant.length);
+      throw new DynamicsMcpError(
+        'unknown_column',
+        `${unknown.map((u) => `'${u}'`).join(', ')} are not columns of ${entity.logicalName}.`,
+        `${meant.length ? `Did you mean: ${meant.map((e) => `${e.name} → ${e.meant.join(' or ')}`).join('; ')}? ` : ''}Call describe_entity('${entity.logicalName}') for every column you may use.`,
+        { suggestions: [...new Set(meant.flatMap((e) => e.meant))], retryable: false },
+      );
+    }
+    return [...new Set(names)];
   }
 
   async orderBy(entity: EntityModel, items: OrderByItem[]): Promise<OrderByItem[]> {

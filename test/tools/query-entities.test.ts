@@ -176,12 +176,20 @@ describe('query_entities', () => {
     }
   });
 
-  it('an unknown column is an error naming the closest real columns', async () => {
-    const r = await h.call('query_entities', { entity: 'account', select: ['nme', 'revenu'] });
+  it('an unknown column is an error naming the closest real columns; several are named in one answer', async () => {
+    const one = await h.call('query_entities', { entity: 'account', select: ['name', 'revenu'] });
+    expect(textOf(one)).toBe(
+      "Error (unknown_column): 'revenu' is not a column of account.\nHow to fix: Did you mean: revenue, revenue_base? Call describe_entity('account') for every column you may use.",
+    );
+    // each one at a time took a call each to put right
+    const r = await h.call('query_entities', { entity: 'account', select: ['nme', 'revenue', 'revenu', 'zzqx'] });
     expect(r.isError).toBe(true);
-    expect(textOf(r)).toContain("'nme' is not a column of account");
-    expect(textOf(r)).toMatch(/Did you mean: name/);
-    expect(textOf(r)).toContain("describe_entity('account')");
+    expect(textOf(r)).toMatch(
+      /^Error \(unknown_column\): 'nme', 'revenu', 'zzqx' are not columns of account\.\nHow to fix: Did you mean: nme → name[^;]*; revenu → revenue[^;]*\? Call describe_entity\('account'\) for every column you may use\.$/,
+    );
+    // and one the policy hides is said as that, whatever else is unknown
+    const hidden = await h.call('query_entities', { entity: 'account', select: ['nme', 'creditlimit'] });
+    expect(textOf(hidden)).toMatch(/^Error \(policy\): The column 'creditlimit' of account is not readable/);
   });
 
   it('a result over the size cap (query_entities or get_record) is refused with how to narrow it, not cut', async () => {
