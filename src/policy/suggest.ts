@@ -31,17 +31,29 @@ export function closest(wanted: string, candidates: Iterable<string>, max = 5, w
     .map((x) => x.c);
 }
 
+const MONEY_WORDS = /^(amount|value|price|total|worth|deal ?(size|value|amount)|money)$/;
+
 /**
  * The columns a name most likely meant: first those whose display label it is ("Main Phone" is
  * telephone1, "Topic" an opportunity's name: labels are what people and models see in Dynamics), then the
  * closest logical names.
  */
-export function closestColumns(wanted: string, columns: { logicalName: string; label: string }[], max = 5): string[] {
+export function closestColumns(
+  wanted: string,
+  columns: { logicalName: string; label: string; type?: string }[],
+  max = 5,
+): string[] {
   const w = wanted.trim().toLowerCase();
   const byLabel = columns.filter((c) => c.label.toLowerCase() === w).map((c) => c.logicalName);
+  // "amount", "price", "deal size": a sum of money, which no column is called; the table's money columns are
+  // (an opportunity's estimatedvalue and actualvalue), not in the base currency (their _base twins)
+  const money = MONEY_WORDS.test(w)
+    ? columns.filter((c) => c.type === 'Money' && !c.logicalName.endsWith('_base')).map((c) => c.logicalName)
+    : [];
   return [
     ...new Set([
       ...byLabel,
+      ...money,
       ...closest(
         wanted,
         columns.map((c) => c.logicalName),

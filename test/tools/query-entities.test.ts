@@ -187,6 +187,11 @@ describe('query_entities', () => {
     expect(textOf(r)).toMatch(
       /^Error \(unknown_column\): 'nme', 'revenu', 'zzqx' are not columns of account\.\nHow to fix: Did you mean: nme → name[^;]*; revenu → revenue[^;]*\? Call describe_entity\('account'\) for every column you may use\.$/,
     );
+    // "amount" is what no column is called: the table's sums of money are what it means
+    const amount = await h.call('query_entities', { entity: 'opportunity', select: ['name', 'amount'] });
+    expect(textOf(amount)).toMatch(
+      /^Error \(unknown_column\): 'amount' is not a column of opportunity\.\nHow to fix: Did you mean: (estimatedvalue, actualvalue|actualvalue, estimatedvalue)\? /,
+    );
     // and one the policy hides is said as that, whatever else is unknown
     const hidden = await h.call('query_entities', { entity: 'account', select: ['nme', 'creditlimit'] });
     expect(textOf(hidden)).toMatch(/^Error \(policy\): The column 'creditlimit' of account is not readable/);
