@@ -9,6 +9,7 @@ import {
   type ModelSource,
   navsOf,
 } from '../policy/model.js';
+import { fromOtherSide } from '../policy/other-side.js';
 import { closest } from '../policy/suggest.js';
 import { columnOn, pathsAcrossTargets } from '../policy/targets.js';
 import { isGuidText, type Scalar } from './coerce.js';
@@ -503,9 +504,17 @@ export class ConditionBuilder {
         // a misspelt or re-cased name ("account_activity_pointers"): the names it may have meant, of those the
         // policy follows (a related list only from the queried table, as above)
         const names = closest(p, this.followable(current, i === 0));
+        // or named from the other table ("contact_customer_accounts" on a contact): the way from this one
+        const other = await fromOtherSide(this.models, current, p, {
+          offered: (t) => this.offered?.(t) ?? true,
+          follows: (t, n) => this.follows?.(t, n) ?? true,
+        });
+        const named = other && (i === 0 || !other.navs.some((n) => current.collectionNavs.has(n.toLowerCase())));
         throw badInput(
           `'${p}' is not a lookup${i === 0 ? ' or related list' : ''} of ${current.logicalName} that can be followed.`,
-          `${names.length ? `Did you mean: ${names.join(', ')}? ` : ''}Call describe_entity('${current.logicalName}') for its lookups${i === 0 ? ' and relationships' : ''}.`,
+          named
+            ? `${other.hint}${other.navs.length === 1 ? ` Write the path from ${current.logicalName}: '${other.navs[0]}/${rest.join('/')}'.` : ''}`
+            : `${names.length ? `Did you mean: ${names.join(', ')}? ` : ''}Call describe_entity('${current.logicalName}') for its lookups${i === 0 ? ' and relationships' : ''}.`,
         );
       }
       segments.push(nav.navigationProperty);

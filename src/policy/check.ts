@@ -15,6 +15,7 @@ import {
   isLookupType,
   type ModelSource,
 } from './model.js';
+import { fromOtherSide } from './other-side.js';
 import type { Policy } from './policy.js';
 import { rowsShown } from './rows-shown.js';
 import { closest, closestColumns } from './suggest.js';
@@ -265,13 +266,20 @@ export class ReadChecker {
             : `Use '${nav}/any(x: x/<column> eq …)' to test its related records.`,
         );
       const navs = this.followableFrom(entity);
+      // named from the other table ("opportunity_customer_accounts" on an opportunity): the way from this one
+      const offered = new Set(this.policy.entities());
+      const named = await fromOtherSide(this.models, entity, nav, {
+        offered: (t) => offered.has(t),
+        follows: (t, n) => this.policy.canFollow(t, n),
+      });
       throw new DynamicsMcpError(
         'unknown_column',
         `'${nav}' is not a relationship of ${entity.logicalName}.`,
-        navs.length
-          ? `Relationships you may follow from ${entity.logicalName}: ${navs.join(', ')}.`
-          : `No relationships of ${entity.logicalName} may be followed.`,
-        { suggestions: closest(nav, navs), retryable: false },
+        named?.hint ??
+          (navs.length
+            ? `Relationships you may follow from ${entity.logicalName}: ${navs.join(', ')}.`
+            : `No relationships of ${entity.logicalName} may be followed.`),
+        { suggestions: named?.navs ?? closest(nav, navs), retryable: false },
       );
     }
     const canonical = found.navigationProperty;

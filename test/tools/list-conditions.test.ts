@@ -340,4 +340,32 @@ describe('where through a related list', () => {
     expect(textOf(hidden)).not.toContain('lead_parent_account');
     expect(accountReadsSince(before)).toEqual([]);
   });
+
+  // a model that has just expanded a relationship from one table writes its name from the other
+  it("a relationship named from the other table is answered with this table's way to the same records", async () => {
+    const before = emu.requests().length;
+    const lookup = await accountsWhere({ 'parentcustomerid_account/fullname': { contains: 'a' } });
+    expect(textOf(lookup)).toBe(
+      "Error (bad_input): 'parentcustomerid_account' is not a lookup or related list of account that can be followed.\nHow to fix: 'parentcustomerid_account' is how a contact points at its account; from an account, that list is 'contact_customer_accounts'. Write the path from account: 'contact_customer_accounts/fullname'.",
+    );
+    const several = await h.call('query_entities', {
+      entity: 'account',
+      expand: [{ relation: 'customerid_account', select: ['name'] }],
+    });
+    expect(textOf(several)).toBe(
+      "Error (unknown_column): 'customerid_account' is not a relationship of account.\nHow to fix: 'customerid_account' is how an opportunity or an incident points at its account; from an account, the lists are 'opportunity_customer_accounts' (opportunity), 'incident_customer_accounts' (incident).",
+    );
+    const list = await h.call('get_record', {
+      entity: 'opportunity',
+      id: emu.rows('opportunity')[0]!.opportunityid as string,
+      expand: ['opportunity_customer_accounts'],
+    });
+    expect(textOf(list)).toBe(
+      "Error (unknown_column): 'opportunity_customer_accounts' is not a relationship of opportunity.\nHow to fix: 'opportunity_customer_accounts' is account's list of its opportunity records; from an opportunity, that account is 'customerid_account'.",
+    );
+    expect(accountReadsSince(before)).toEqual([]);
+    // the path it names is one the server takes
+    const taken = await accountsWhere({ 'contact_customer_accounts/fullname': { contains: 'a' } });
+    expect(taken.isError, textOf(taken)).toBeFalsy();
+  });
 });
