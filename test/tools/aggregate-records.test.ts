@@ -342,6 +342,14 @@ describe('aggregate_records', () => {
     expect(counts.get(String(months.structuredContent.groups[0].createdon_month))).toBe(most);
     expect(months.structuredContent.groups[1].count).toBeLessThanOrEqual(most);
     expect(textOf(months)).toMatch(/, by count descending[;.]/);
+    // as SQL writes it
+    const sql = await h.call('aggregate_records', {
+      entity: 'incident',
+      groupBy: ['createdon by month'],
+      orderBy: 'COUNT(*) DESC',
+      top: 2,
+    });
+    expect(sql.structuredContent.groups).toEqual(months.structuredContent.groups);
     // and the latest first by the period itself
     const latest = await h.call('aggregate_records', {
       entity: 'incident',

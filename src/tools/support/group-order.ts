@@ -19,7 +19,9 @@ export function groupSortKeys(text: string, measures: { alias: string; column?: 
     .filter(Boolean)
     .map((part): GroupSortKey => {
       const m = /^(\S+)(?:\s+(asc|desc))?$/i.exec(part);
-      const written = m?.[1]?.toLowerCase() ?? part;
+      // SQL's count(*) and sum(revenue): the measures named count and sum_revenue
+      const call = /^(\w+)\(\s*(\*|\w+)\s*\)$/.exec(m?.[1] ?? '');
+      const written = (call ? (call[2] === '*' ? call[1]! : `${call[1]}_${call[2]}`) : (m?.[1] ?? part)).toLowerCase();
       const byColumn = measures.filter((x) => x.column?.toLowerCase() === written);
       const name =
         names.find((n) => n.toLowerCase() === written) ?? (byColumn.length === 1 ? byColumn[0]!.alias : undefined);
