@@ -1626,6 +1626,39 @@ describe('query_entities', () => {
     expect(emu.requests().length).toBe(sent);
   });
 
+  // 291,000 euros after 242,000 dollars: "the largest deals" off a page of several currencies may not be
+  it('a sort by a money column over records in several currencies says so, naming the _base column', async () => {
+    const deals = emu.rows('opportunity');
+    const currencyOf = (o: Record<string, unknown>) => (o.transactioncurrencyid as { id?: string } | null)?.id;
+    expect(new Set(deals.map(currencyOf)).size).toBeGreaterThan(1);
+    const all = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['name', 'estimatedvalue'],
+      orderBy: 'estimatedvalue desc',
+      top: 5000,
+    });
+    expect(textOf(all).split('\n')[0]).toMatch(
+      / Sorted by estimatedvalue in each record's own currency, and these are in (US Dollar|Euro)(, [\w ]+)* and [\w ]+: estimatedvalue_base \(the amount in the base currency\) sorts them as one\.$/,
+    );
+    // by the base amount, or rows of one currency: nothing to say
+    const base = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['name', 'estimatedvalue'],
+      orderBy: 'estimatedvalue_base desc',
+      top: 5000,
+    });
+    expect(textOf(base)).not.toContain('own currency');
+    const dollars = await h.call('query_entities', {
+      entity: 'opportunity',
+      select: ['name', 'estimatedvalue'],
+      where: { transactioncurrencyid: currencyOf(deals[0]!) },
+      orderBy: 'estimatedvalue desc',
+      top: 5000,
+    });
+    expect(dollars.structuredContent.records.length).toBeGreaterThan(1);
+    expect(textOf(dollars)).not.toContain('own currency');
+  });
+
   // Web API "Order rows": a lookup column is sorted by the related table's primary name
   it("a sort by a choice says it is by the values' numbers (Dataverse's Web API), in the order they came", async () => {
     // "the most urgent cases" as prioritycode desc are the least urgent: High is 1

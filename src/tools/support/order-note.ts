@@ -34,3 +34,36 @@ export function choiceOrderNote(
   }
   return notes.join('');
 }
+
+/**
+ * Dataverse sorts a money column by the amounts as stored, each in its record's own currency: 291,000 euros
+ * comes after 242,000 dollars, and "the largest deals" read off a page of several currencies may not be.
+ * Where the rows sorted by one hold more than one currency, that is said, with the _base column (the amount
+ * in the organisation's currency) that sorts them as one, where the policy lets the model read it.
+ */
+export function moneyOrderNote(
+  model: EntityModel,
+  orderBy: OrderByItem[] | undefined,
+  records: Record<string, unknown>[],
+  readable: (entity: string, column: string) => boolean,
+): string {
+  if (!orderBy?.length || records.length < 2) return '';
+  const currencies = new Map<string, string>();
+  for (const r of records) {
+    const c = r.transactioncurrencyid as { id?: unknown; name?: unknown } | null | undefined;
+    if (typeof c?.id === 'string') currencies.set(c.id, typeof c.name === 'string' ? c.name : c.id);
+  }
+  if (currencies.size < 2) return '';
+  const names = [...currencies.values()];
+  const listed = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  return orderBy
+    .map((item) => (item.path.length === 1 ? model.columns.get(item.path[0]!.toLowerCase()) : undefined))
+    .filter((c) => c?.type === 'Money' && !c.logicalName.endsWith('_base'))
+    .map((c) => {
+      const base = `${c!.logicalName}_base`;
+      return model.columns.has(base) && readable(model.logicalName, base)
+        ? ` Sorted by ${c!.logicalName} in each record's own currency, and these are in ${listed}: ${base} (the amount in the base currency) sorts them as one.`
+        : ` Sorted by ${c!.logicalName} in each record's own currency, and these are in ${listed}, so the order is not by worth.`;
+    })
+    .join('');
+}
