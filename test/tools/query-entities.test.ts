@@ -1626,6 +1626,31 @@ describe('query_entities', () => {
     expect(emu.requests().length).toBe(sent);
   });
 
+  // Compose HTTP requests, "Maximum URL length": a customer lookup's 500 names are compared in both its tables,
+  // a filter of ~50 KB with its quotes as written, which goes inside a $batch (up to 65,536 characters; the
+  // emulator counted each quote as the %27 a URL parser makes of it, and refused the query as too long)
+  it("500 names in a customer lookup's in list are answered, the long query sent inside a $batch", async () => {
+    const account = emu
+      .rows('account')
+      .find((a) =>
+        emu.rows('contact').some((c) => (c.parentcustomerid as { id?: string } | null)?.id === a.accountid),
+      )!;
+    const names = [...Array.from({ length: 499 }, (_, i) => `Company ${i}`), String(account.name)];
+    const r = await h.call('query_entities', {
+      entity: 'contact',
+      where: { parentcustomerid: { in: names } },
+      select: ['fullname', 'parentcustomerid'],
+      top: 5000,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const theirs = emu
+      .rows('contact')
+      .filter((c) => (c.parentcustomerid as { id?: string } | null)?.id === account.accountid);
+    expect(r.structuredContent.records.map((c: { id: string }) => c.id).sort()).toEqual(
+      theirs.map((c) => c.contactid).sort(),
+    );
+  });
+
   // 291,000 euros after 242,000 dollars: "the largest deals" off a page of several currencies may not be
   it('a sort by a money column over records in several currencies says so, naming the _base column', async () => {
     const deals = emu.rows('opportunity');

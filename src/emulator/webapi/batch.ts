@@ -74,7 +74,13 @@ export function handleBatch(
     } catch (err) {
       return { contentId: part.contentId, ...errorResponse(err) };
     }
-    if (apiReq.url.href.length > MAX_BATCH_URL_LENGTH) return { contentId: part.contentId, ...urlTooLong() };
+    // the URL as the part's request line writes it (relative ones from the service root), as the outer
+    // request's is measured: WHATWG's href escapes what the client left as it was (a quote as %27)
+    const written = /^https?:\/\//i.test(part.url)
+      ? part.url.length
+      : `${req.url.protocol}//${req.url.host}`.length +
+        (part.url.startsWith('/') ? part.url : `${API_PREFIX}/${part.url}`).length;
+    if (written > MAX_BATCH_URL_LENGTH) return { contentId: part.contentId, ...urlTooLong() };
     const canned = partFault?.(apiReq.method, apiReq.url.pathname);
     if (canned)
       return {
