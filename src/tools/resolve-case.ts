@@ -82,8 +82,9 @@ export const resolveCase = defineTool({
 async function resolveOne(args: { id: string; resolution: string; status?: string }, ctx: ToolContext) {
   const model = await ctx.client.checker.entity('incident');
   const statusColumn = model.columns.get('statuscode');
-  // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it
-  const id = await recordIdOf(ctx, 'incident', args.id);
+  // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it; by its title, of the
+  // cases with it the one still open, where only one is (the others were resolved or cancelled before)
+  const id = await recordIdOf(ctx, 'incident', args.id, true);
   // the case's state must be readable (it decides everything here); its title and number are named if they are
   if (!ctx.policy.canRead('incident', 'statecode'))
     throw badInput(

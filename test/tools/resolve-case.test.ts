@@ -78,6 +78,32 @@ describe('resolve_case', () => {
     expect(resolutionsOf(c.incidentid)).toHaveLength(1);
   });
 
+  // a recurring title ("VPN down" again): the earlier cases of it resolved, the one open one is the one meant
+  it('a case by its title: of the cases with it, the one still open is resolved; two open ones are listed', async () => {
+    const account = { accountId: String(emu.rows('account')[1]!.accountid) };
+    const open = async () => {
+      const r = await h.call('create_case', { title: 'VPN gateway down', customer: account, allowDuplicate: true });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return r.structuredContent.id as string;
+    };
+    const first = await open();
+    expect((await h.call('resolve_case', { id: first, resolution: 'Restarted it' })).isError).toBeFalsy();
+    const second = await open();
+    const r = await h.call('resolve_case', { id: 'VPN gateway down', resolution: 'Restarted it again' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ id: second, resolved: true, existing: false });
+    expect(resolutionsOf(second).map((x) => x.subject)).toEqual(['Restarted it again']);
+    expect(resolutionsOf(first).map((x) => x.subject)).toEqual(['Restarted it']);
+    // two open: which one is not guessed; nothing is sent
+    const third = await open();
+    const fourth = await open();
+    const since = emu.requests().length;
+    const two = await h.call('resolve_case', { id: 'VPN gateway down', resolution: 'Fixed' });
+    expect(textOf(two)).toMatch(/^Error \(bad_input\): id 'VPN gateway down': 4 records have that name: /);
+    for (const id of [third, fourth]) expect(textOf(two)).toContain(id);
+    expect(closes(since)).toEqual([]);
+  });
+
   it('ten clients resolving one case at once: one resolution, and every call says the case is resolved', async () => {
     const c = await openCase();
     const all = await Promise.all(

@@ -98,10 +98,16 @@ export async function recordNamed(
   name: string,
   what: string,
   answered?: Awaited<ReturnType<typeof exactlyNamed>>,
+  /**
+   * Where several records have the name, the one that alone is open (statecode 0) is meant: "resolve the VPN
+   * down case" when the earlier VPN down cases are resolved can mean only the open one.
+   */
+  openOnly = false,
 ): Promise<{ entity: string; id: string; name: string }> {
   const { asked, found } = answered ?? (await exactlyNamed(ctx, tables, name));
-  if (found.length === 1) {
-    const { entity, id, name: named } = found[0]!;
+  const open = openOnly && found.length > 1 ? found.filter((r) => r.stateCode === 0) : [];
+  if (found.length === 1 || open.length === 1) {
+    const { entity, id, name: named } = open[0] ?? found[0]!;
     return { entity, id, name: named };
   }
   const nouns = tables.map(tableNoun);
@@ -268,6 +274,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       tells: tellings.map((t) => toldAs(t.word, r[t.column])),
       made: made && typeof r[MADE] === 'string' ? r[MADE] : undefined,
       state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
+      stateCode: state && typeof r.statecode === 'number' ? r.statecode : undefined,
       about: about ? aboutName(about.word, r[`_${about.column}_value${FORMATTED}`]) : undefined,
     }));
   });

@@ -30,6 +30,8 @@ export async function recordIdOf(
   ctx: ToolContext,
   table: string | (() => Promise<string>),
   given: string,
+  /** of several records with the name, the one open one is meant (resolve_case: only an open case resolves) */
+  openOnly = false,
 ): Promise<string> {
   const id = guidOrUndefined(given);
   if (id) return id;
@@ -75,7 +77,7 @@ export async function recordIdOf(
     ctx.recordId = byPhone.id;
     ctx.recordName = byPhone.name;
   } else {
-    const named = await recordNamed(ctx, [logical], given, 'id').catch(async (e: unknown) => {
+    const named = await recordNamed(ctx, [logical], given, 'id', undefined, openOnly).catch(async (e: unknown) => {
       // where the policy keeps this table's names from the model, the refusal says so and nothing else
       if (!(e instanceof NoSuchName) || !e.looked) throw e;
       throw new NoSuchName(e.message, `${await namedElsewhere(ctx, logical, given)}${e.hint}`, true);
