@@ -141,12 +141,28 @@ type UpdateArgs = {
   allowDuplicate?: boolean;
 };
 
+/**
+ * Whether the values close the record (a statecode other than 0, the open one: a task Completed, a deal Won):
+ * then of several records with the name given, the one still open is meant, as a closed one cannot be
+ * closed again ("mark Send the proposal done" where last month's Send the proposal is done). A value that is
+ * no state of the table is left for the update's own refusal.
+ */
+async function closesRecord(ctx: ToolContext, table: string, values: Record<string, unknown>): Promise<boolean> {
+  if (!Object.keys(values).some((k) => /^(statecode|statuscode)$/i.test(k))) return false;
+  try {
+    const state = askedState(await ctx.client.checker.entity(table), values, {})?.state;
+    return state !== undefined && state !== 0;
+  } catch {
+    return false;
+  }
+}
+
 /** One record's update: the whole of update_record for one id. */
 async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
   const table = args.entity ? await resolveTable(args.entity, ctx.policy, ctx.client.metadata) : undefined;
   const { entity: logical, id } = table
-    ? { entity: table, id: await recordIdOf(ctx, table, args.id) }
+    ? { entity: table, id: await recordIdOf(ctx, table, args.id, await closesRecord(ctx, table, args.values)) }
     : await recordAnywhere(ctx, args.id);
   const url = recordUrl(ctx.config.dynamics.url, logical, id);
   // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user

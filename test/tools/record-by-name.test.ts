@@ -265,6 +265,41 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(writes(since)).toEqual([]);
   });
 
+  // last month's "Send the quarterly report" is done; "mark Send the quarterly report done" means this month's
+  it('a change that closes a record (Completed, Won) names the one open record of several with the name', async () => {
+    const subject = 'Send the quarterly report to Fabrikam';
+    const regarding = String(emu.rows('account')[2]!.name);
+    const done = await h.call('create_record', {
+      entity: 'task',
+      values: { subject, regardingobjectid: regarding, statecode: 'Completed' },
+    });
+    const open = await h.call('create_record', {
+      entity: 'task',
+      values: { subject, regardingobjectid: regarding, scheduledend: '2027-01-05' },
+      allowDuplicate: true,
+    });
+    expect(open.isError, textOf(open)).toBeFalsy();
+    const r = await h.call('update_record', { entity: 'task', id: subject, values: { statecode: 'Completed' } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.id).toBe(open.structuredContent.id);
+    expect(
+      emu
+        .rows('task')
+        .filter((t) => t.subject === subject)
+        .map((t) => t.statecode),
+    ).toEqual([1, 1]);
+    // any other change, or reopening one, still lists them: which one is meant is not known
+    const since = emu.requests().length;
+    const moved = await h.call('update_record', {
+      entity: 'task',
+      id: subject,
+      values: { scheduledend: '2027-01-09' },
+    });
+    expect(textOf(moved)).toMatch(new RegExp(`^Error \\(bad_input\\): id '${subject}': 2 records have that name: `));
+    expect(textOf(moved)).toContain(done.structuredContent.id);
+    expect(writes(since)).toEqual([]);
+  });
+
   it('a name no record has suggests the names that contain it; a cut id or a link without one is refused as an id', async () => {
     const acc = emu.rows('account').find((a) => String(a.name).includes(' '))!;
     const part = String(acc.name).split(' ')[0]!;
