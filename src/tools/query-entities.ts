@@ -107,7 +107,7 @@ export const queryEntities = defineTool({
         ]),
       ),
       // "where": "statecode eq 0 and revenue gt 1000000": models write OData text in where too
-      textAs: { where: 'filter' },
+      textAs: { where: 'filter', filter: 'filter' },
       // and "filter": {"statecode": "Open"} or a list of conditions: where's forms, as where reads them
       objectAs: { filter: 'where' },
     },

@@ -3003,6 +3003,23 @@ describe('query_entities', () => {
       filter: [{ column: 'address1_city', value: acc.address1_city }, { statecode: 'Active' }],
     });
     expect(listed.structuredContent).toEqual(asWhere.structuredContent);
+    // OData texts in a list, in filter or in where: each holds (an "or" inside one stays inside it)
+    const text = `statecode eq 0 and (address1_city eq '${String(acc.address1_city).replace(/'/g, "''")}' or revenue gt 1000000000)`;
+    const joined = await h.call('query_entities', { ...args, filter: text });
+    expect(joined.structuredContent.records).toContainEqual({ id: acc.accountid, name: acc.name });
+    for (const key of ['filter', 'where'])
+      expect(
+        (
+          await h.call('query_entities', {
+            ...args,
+            [key]: [
+              'statecode eq 0',
+              `address1_city eq '${String(acc.address1_city).replace(/'/g, "''")}' or revenue gt 1000000000`,
+            ],
+          })
+        ).structuredContent,
+        key,
+      ).toEqual(joined.structuredContent);
     // {column, value} with no op is what {column: value} is: eq, or the null check for null
     const noParent = await h.call('query_entities', { ...args, where: { column: 'parentaccountid', value: null } });
     expect(noParent.structuredContent.totalCount).toBe(

@@ -9,7 +9,8 @@ import { jsonSchemaOf } from '../list-cache.js';
  * words models use instead, then by spelling) and lists the tool's own; `elsewhere` says where anything
  * else belongs (e.g. a lead's other columns in "extra"). `textAs` names arguments whose value given as text
  * (not JSON of the declared type) is meant as another argument: query_entities' "where": "statecode eq 0" is
- * OData filter text, which "filter" takes (and checks as it checks any). `objectAs` is the other way round: its
+ * OData filter text, which "filter" takes (and checks as it checks any), as is a list of such texts (all of them
+ * holding; "filter" itself takes one so too). `objectAs` is the other way round: its
  * "filter": {"statecode": "Open"} is conditions as "where" takes them, not OData text.
  */
 export function toolArgs<S extends z.ZodRawShape>(
@@ -40,14 +41,18 @@ export function toolArgs<S extends z.ZodRawShape>(
     v = untext(casingsAsDeclared(v as Record<string, unknown>, byLowerCase), types);
     for (const [from, to] of Object.entries(opts.textAs ?? {}) as [string, string][]) {
       const args = v as Record<string, unknown>;
-      if (typeof args[from] !== 'string' || args[to] !== undefined) continue;
-      const { [from]: text, ...rest } = args;
+      const text = textOf(args[from]);
+      // (an argument named as its own: a list of its texts is that text)
+      if (text === undefined || (from !== to && args[to] !== undefined)) continue;
+      const { [from]: _given, ...rest } = args;
       v = { ...rest, [to]: text };
     }
     for (const [from, to] of Object.entries(opts.objectAs ?? {}) as [string, string][]) {
       const args = v as Record<string, unknown>;
-      if (typeof args[from] !== 'object' || args[from] === null || args[to] !== undefined) continue;
-      const { [from]: given, ...rest } = args;
+      const given = args[from];
+      if (typeof given !== 'object' || given === null || textOf(given) !== undefined || args[to] !== undefined)
+        continue;
+      const { [from]: _moved, ...rest } = args;
       v = { ...rest, [to]: given };
     }
     const unknown = Object.keys(v as object).filter((k) => !known.has(k));
@@ -92,6 +97,19 @@ function casingsAsDeclared(args: Record<string, unknown>, byLowerCase: Map<strin
     delete out[k];
   }
   return out;
+}
+
+/**
+ * Text, or a list of texts ("filter": ["statecode eq 0", "revenue gt 5000000"], each a condition, all of them to
+ * hold): that text, the list's joined with "and", each in parentheses so that an "or" in one stays inside it.
+ * Each is a whole condition, with a space or a function's parenthesis: ["name", "eq", "Contoso"] is one
+ * condition as a list of three (where reads those), not three.
+ */
+function textOf(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'string' && /[\s(]/.test(x.trim())))
+    return undefined;
+  return v.length === 1 ? (v[0] as string) : v.map((x) => `(${(x as string).trim()})`).join(' and ');
 }
 
 /** An argument that holds a record's other columns (create_lead's "extra", update_record's "values"). */
