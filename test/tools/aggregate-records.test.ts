@@ -330,12 +330,9 @@ describe('aggregate_records', () => {
       'High (1)',
     ]);
     // a time series by its largest month, as MongoDB writes a sort: the months with most cases, not the latest
-    const months = await h.call('aggregate_records', {
-      entity: 'incident',
-      groupBy: ['createdon by month'],
-      orderBy: { count: -1 },
-      top: 2,
-    });
+    const byMonth = (orderBy: unknown) =>
+      h.call('aggregate_records', { entity: 'incident', groupBy: ['createdon by month'], orderBy, top: 2 });
+    const months = await byMonth({ count: -1 });
     const counts = countBy(emu.rows('incident'), (c) => String(c.createdon).slice(0, 7));
     const most = Math.max(...counts.values());
     expect(months.structuredContent.groups[0]).toEqual({ createdon_month: expect.any(String), count: most });
@@ -343,20 +340,10 @@ describe('aggregate_records', () => {
     expect(months.structuredContent.groups[1].count).toBeLessThanOrEqual(most);
     expect(textOf(months)).toMatch(/, by count descending[;.]/);
     // as SQL writes it
-    const sql = await h.call('aggregate_records', {
-      entity: 'incident',
-      groupBy: ['createdon by month'],
-      orderBy: 'COUNT(*) DESC',
-      top: 2,
-    });
+    const sql = await byMonth('COUNT(*) DESC');
     expect(sql.structuredContent.groups).toEqual(months.structuredContent.groups);
     // and the latest first by the period itself
-    const latest = await h.call('aggregate_records', {
-      entity: 'incident',
-      groupBy: ['createdon by month'],
-      orderBy: 'createdon_month desc',
-      top: 2,
-    });
+    const latest = await byMonth('createdon_month desc');
     const newest = [...counts.keys()].sort().reverse();
     expect(latest.structuredContent.groups.map((g: Group) => g.createdon_month)).toEqual(newest.slice(0, 2));
   });
