@@ -10,7 +10,7 @@ import type { ReadChecker } from '../policy/check.js';
 import { type ColumnModel, type EntityModel, isChoices, NUMERIC_TYPES } from '../policy/model.js';
 import { defineTool } from './define.js';
 import { listedAs } from './list-cache.js';
-import { toolArgs } from './support/args.js';
+import { textOf, toolArgs } from './support/args.js';
 import { aggregatePerOption } from './support/by-option.js';
 import { aggregatePerPeriod } from './support/by-period.js';
 import { groupOrderSaid, groupSortKeys, sortGroups } from './support/group-order.js';
@@ -80,7 +80,8 @@ export const aggregateRecords = defineTool({
         // query_entities' filter is)
         where: listedAs(
           z.preprocess(
-            (v) => (Array.isArray(v) ? { and: v } : v),
+            // OData texts in a list are all of them, as query_entities reads them; other lists, their "and"
+            (v) => textOf(v) ?? (Array.isArray(v) ? { and: v } : v),
             z.union([z.string().trim().min(1, EMPTY).max(8000), z.looseObject({})], {
               error: (issue) =>
                 issue.code === 'invalid_union' ? `${WHERE_SHAPE} OData filter text works too.` : undefined,

@@ -139,6 +139,12 @@ describe('aggregate_records', () => {
     });
     expect(asText.isError, textOf(asText)).toBeFalsy();
     expect(asText.structuredContent).toEqual(asObject.structuredContent);
+    // texts in a list: each holds
+    const listed = await h.call('aggregate_records', {
+      ...args,
+      where: ["statecode eq 'Active'", 'prioritycode ne 3'],
+    });
+    expect(listed.structuredContent).toEqual(asObject.structuredContent);
     const open = emu.rows('incident').filter((c) => c.statecode === 0 && c.prioritycode !== 3);
     expect(asText.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(
       open.length,

@@ -105,7 +105,7 @@ function casingsAsDeclared(args: Record<string, unknown>, byLowerCase: Map<strin
  * Each is a whole condition, with a space or a function's parenthesis: ["name", "eq", "Contoso"] is one
  * condition as a list of three (where reads those), not three.
  */
-function textOf(v: unknown): string | undefined {
+export function textOf(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === 'string' && /[\s(]/.test(x.trim())))
     return undefined;
