@@ -350,6 +350,8 @@ describe('aggregate_records', () => {
     expect(sql.structuredContent.groups).toEqual(months.structuredContent.groups);
     // and the latest first by the period itself
     const latest = await byMonth('createdon_month desc');
+    // or by the date column's own name
+    expect((await byMonth('createdon desc')).structuredContent.groups).toEqual(latest.structuredContent.groups);
     const newest = [...counts.keys()].sort().reverse();
     expect(latest.structuredContent.groups.map((g: Group) => g.createdon_month)).toEqual(newest.slice(0, 2));
   });

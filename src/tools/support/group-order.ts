@@ -23,8 +23,12 @@ export function groupSortKeys(text: string, measures: { alias: string; column?: 
       const call = /^(\w+)\(\s*(\*|\w+)\s*\)$/.exec(m?.[1] ?? '');
       const written = (call ? (call[2] === '*' ? call[1]! : `${call[1]}_${call[2]}`) : (m?.[1] ?? part)).toLowerCase();
       const byColumn = measures.filter((x) => x.column?.toLowerCase() === written);
+      // and a date grouped by period by its column's name ("createdon desc": the createdon_month groups)
+      const byPeriod = groups.find((g) => g.replace(/_(day|week|month|quarter|year)$/, '').toLowerCase() === written);
       const name =
-        names.find((n) => n.toLowerCase() === written) ?? (byColumn.length === 1 ? byColumn[0]!.alias : undefined);
+        names.find((n) => n.toLowerCase() === written) ??
+        (byColumn.length === 1 ? byColumn[0]!.alias : undefined) ??
+        byPeriod;
       if (!m || !name)
         throw badInput(
           `orderBy sorts by what each group holds: ${names.join(', ')}; not '${part}'.`,
