@@ -186,7 +186,7 @@ export const aggregateRecords = defineTool({
       ? groupSortKeys(
           args.orderBy,
           items.map((i, n) => ({ alias: i.alias, column: asked[n]!.column })),
-          groups.map((g) => g.label),
+          groups.map((g) => ({ label: g.label, column: g.period?.column.logicalName })),
         )
       : undefined;
     const dated = groups.filter((g) => g.period);

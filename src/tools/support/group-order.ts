@@ -11,8 +11,13 @@ export interface GroupSortKey {
  * names its groups carry. A measure's column alone ("revenue") is the one measure of it (sum_revenue); no
  * direction is ascending, as in SQL and OData. A name the result does not carry is refused with those it does.
  */
-export function groupSortKeys(text: string, measures: { alias: string; column?: string }[], groups: string[]) {
-  const names = [...measures.map((m) => m.alias), ...groups];
+export function groupSortKeys(
+  text: string,
+  measures: { alias: string; column?: string }[],
+  /** each group's name in the result, and for a date by period its column ("createdon_month", "createdon") */
+  groups: { label: string; column?: string }[],
+) {
+  const names = [...measures.map((m) => m.alias), ...groups.map((g) => g.label)];
   return text
     .split(',')
     .map((part) => part.trim())
@@ -24,7 +29,7 @@ export function groupSortKeys(text: string, measures: { alias: string; column?: 
       const written = (call ? (call[2] === '*' ? call[1]! : `${call[1]}_${call[2]}`) : (m?.[1] ?? part)).toLowerCase();
       const byColumn = measures.filter((x) => x.column?.toLowerCase() === written);
       // and a date grouped by period by its column's name ("createdon desc": the createdon_month groups)
-      const byPeriod = groups.find((g) => g.replace(/_(day|week|month|quarter|year)$/, '').toLowerCase() === written);
+      const byPeriod = groups.find((g) => g.column?.toLowerCase() === written)?.label;
       const name =
         names.find((n) => n.toLowerCase() === written) ??
         (byColumn.length === 1 ? byColumn[0]!.alias : undefined) ??

@@ -1,5 +1,5 @@
 import type { OrderByItem } from '../../odata/ast.js';
-import { CHOICE_TYPES, type EntityModel } from '../../policy/model.js';
+import { CHOICE_TYPES, type ColumnModel, type EntityModel } from '../../policy/model.js';
 
 /** Up to this many values are listed in their order; a longer choice is said in words. */
 const LISTED = 8;
@@ -48,6 +48,11 @@ export function moneyOrderNote(
   readable: (entity: string, column: string) => boolean,
 ): string {
   if (!orderBy?.length || records.length < 2) return '';
+  // the sort's money columns first: a query sorted by anything else does not walk its rows here
+  const money = orderBy
+    .map((item) => (item.path.length === 1 ? model.columns.get(item.path[0]!.toLowerCase()) : undefined))
+    .filter((c): c is ColumnModel => c?.type === 'Money' && !c.logicalName.endsWith('_base'));
+  if (!money.length) return '';
   const currencies = new Map<string, string>();
   for (const r of records) {
     const c = r.transactioncurrencyid as { id?: unknown; name?: unknown } | null | undefined;
@@ -56,14 +61,12 @@ export function moneyOrderNote(
   if (currencies.size < 2) return '';
   const names = [...currencies.values()];
   const listed = `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-  return orderBy
-    .map((item) => (item.path.length === 1 ? model.columns.get(item.path[0]!.toLowerCase()) : undefined))
-    .filter((c) => c?.type === 'Money' && !c.logicalName.endsWith('_base'))
+  return money
     .map((c) => {
-      const base = `${c!.logicalName}_base`;
+      const base = `${c.logicalName}_base`;
       return model.columns.has(base) && readable(model.logicalName, base)
-        ? ` Sorted by ${c!.logicalName} in each record's own currency, and these are in ${listed}: ${base} (the amount in the base currency) sorts them as one.`
-        : ` Sorted by ${c!.logicalName} in each record's own currency, and these are in ${listed}, so the order is not by worth.`;
+        ? ` Sorted by ${c.logicalName} in each record's own currency, and these are in ${listed}: ${base} (the amount in the base currency) sorts them as one.`
+        : ` Sorted by ${c.logicalName} in each record's own currency, and these are in ${listed}, so the order is not by worth.`;
     })
     .join('');
 }
