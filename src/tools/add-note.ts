@@ -28,7 +28,7 @@ export const addNote = defineTool({
         title: z.string().trim().min(1, EMPTY).max(TITLE_MAX).optional(),
       },
       {
-        meant: {
+        renamed: {
           note: 'text',
           notetext: 'text',
           body: 'text',
@@ -41,6 +41,9 @@ export const addNote = defineTool({
           regarding: 'id',
           regardingobjectid: 'id',
           record: 'id',
+          // the record's whole name, which id takes
+          name: 'id',
+          fullname: 'id',
           table: 'entity',
         },
       },

@@ -136,22 +136,23 @@ export const aggregateRecords = defineTool({
         orderBy: orderByParam.optional().describe('e.g. "count asc"; default: largest first.'),
       },
       {
-        meant: {
+        renamed: {
           filter: 'where',
           conditions: 'where',
           group: 'groupBy',
-          groupby: 'groupBy',
           aggregates: 'measures',
           metrics: 'measures',
           aggregate: 'measures',
-          // a measure given as an argument of its own that withMeasuresAtTop could not read
-          ...Object.fromEntries([...OP_NAMES.keys()].map((name) => [name, 'measures' as const])),
           limit: 'top',
           table: 'entity',
           sort: 'orderBy',
           sortBy: 'orderBy',
           order: 'orderBy',
           $orderby: 'orderBy',
+        },
+        meant: {
+          // a measure given as an argument of its own that withMeasuresAtTop could not read
+          ...Object.fromEntries([...OP_NAMES.keys()].map((name) => [name, 'measures' as const])),
         },
       },
     ),

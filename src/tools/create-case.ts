@@ -78,18 +78,19 @@ export const createCase = defineTool({
       allowDuplicate: z.boolean().optional(),
     },
     {
-      meant: {
+      renamed: {
+        // the customer named at the top level: customer's own keys (so an account and its contact both hold)
+        accountId: ['customer', 'accountId'],
+        accountName: ['customer', 'accountName'],
+        contactId: ['customer', 'contactId'],
+        // the case's Contact beside its account, as the case form and the Web API name it
+        contact: ['customer', 'contactId'],
+        primarycontactid: ['customer', 'contactId'],
+        // an account's name or id, or a lookup copied from a result: as customer reads them
         account: 'customer',
-        accountId: 'customer',
-        accountName: 'customer',
         customerid: 'customer',
-        // the person who raised it goes in customer, beside the account
-        contact: 'customer',
-        contactId: 'customer',
-        primarycontactid: 'customer',
         subject: 'title',
         prioritycode: 'priority',
-        severity: 'priority',
         casetypecode: 'caseType',
         type: 'caseType',
         caseorigincode: 'origin',
@@ -98,6 +99,10 @@ export const createCase = defineTool({
         alertId: 'externalRef',
         ticketId: 'externalRef',
         reference: 'externalRef',
+      },
+      meant: {
+        // a case's severity is a column of its own in some organisations, not its priority
+        severity: 'priority',
       },
     },
   ),

@@ -62,22 +62,29 @@ const LEAD = {
 };
 
 /** The names models give a lead's arguments instead (at the top level and in each of "leads"). */
-const LEAD_NAMES: { meant: Record<string, LeadArg | LeadArg[]>; elsewhere: Elsewhere<LeadArg> } = {
-  meant: {
+const LEAD_NAMES: {
+  renamed: Record<string, LeadArg>;
+  meant: Record<string, LeadArg | LeadArg[]>;
+  elsewhere: Elsewhere<LeadArg>;
+} = {
+  renamed: {
     emailaddress1: 'email',
     emailAddress: 'email',
     telephone1: 'phone',
     phoneNumber: 'phone',
-    mobilephone: 'phone',
     companyname: 'company',
-    companyName: 'company',
     leadsourcecode: 'source',
     leadSource: 'source',
+    // the lead form's label for subject
     topic: 'subject',
     // what the person wrote on the form
     notes: 'description',
     message: 'description',
     comments: 'description',
+  },
+  meant: {
+    // a lead's mobile phone is a column of its own, not its business phone: shown in "extra", not as phone
+    mobilephone: [],
     // a whole name is not split here: which part is the family name depends on the person
     name: ['firstName', 'lastName'],
     fullName: ['firstName', 'lastName'],

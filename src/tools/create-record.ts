@@ -124,7 +124,7 @@ export const createRecord = defineTool({
       allowDuplicate: z.boolean().default(false).describe('Create even when one exists.'),
     },
     {
-      meant: {
+      renamed: {
         fields: 'values',
         data: 'values',
         attributes: 'values',

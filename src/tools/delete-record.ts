@@ -43,7 +43,17 @@ export const deleteRecord = defineTool({
         etag: etagParam.optional(),
       },
       {
-        meant: { recordId: 'id', ids: 'id', recordIds: 'id', table: 'entity', ifMatch: 'etag', '@odata.etag': 'etag' },
+        renamed: {
+          recordId: 'id',
+          ids: 'id',
+          recordIds: 'id',
+          // the record's whole name, which id takes
+          name: 'id',
+          fullname: 'id',
+          table: 'entity',
+          ifMatch: 'etag',
+          '@odata.etag': 'etag',
+        },
         elsewhere: 'It deletes the records named by entity and id; anything else is not read.',
       },
     ).superRefine(oneVersionOneRecord),

@@ -152,7 +152,7 @@ export const describeEntity = defineTool({
         .describe('Table logical name or entity set name; omit to list tables.'),
     },
     {
-      meant: { table: 'entity', name: 'entity', entityName: 'entity', logicalName: 'entity' },
+      renamed: { table: 'entity', name: 'entity', entityName: 'entity', logicalName: 'entity' },
       // one column asked for (its choices, say): the table's description holds every column
       notes: Object.fromEntries(
         ['column', 'columns', 'attribute', 'attributes', 'field', 'fields'].map((k) => [

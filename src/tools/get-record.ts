@@ -39,11 +39,16 @@ export const getRecord = defineTool({
         }).optional(),
       },
       {
-        meant: {
+        renamed: {
           recordId: 'id',
           guid: 'id',
+          // a record's whole name, email address or phone number, which id takes
           name: 'id',
           fullname: 'id',
+          email: 'id',
+          emailaddress1: 'id',
+          phone: 'id',
+          telephone1: 'id',
           table: 'entity',
           columns: 'select',
           fields: 'select',

@@ -147,7 +147,7 @@ export const pipelineSummary = defineTool({
           .describe('How many of the largest deals to list.'),
       },
       {
-        meant: {
+        renamed: {
           start: 'from',
           startDate: 'from',
           fromDate: 'from',
@@ -155,9 +155,15 @@ export const pipelineSummary = defineTool({
           endDate: 'to',
           toDate: 'to',
           group: 'groupBy',
+          // a user or team by id or name, as ownerId takes them
           owner: 'ownerId',
+          ownerid: 'ownerId',
+        },
+        meant: {
+          // the largest deals, or the largest groups: not guessed
           top: 'topDeals',
           limit: 'topDeals',
+          // (read as quarter by periodAsQuarter unless quarter is given too)
           period: 'quarter',
         },
       },

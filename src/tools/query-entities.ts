@@ -61,7 +61,7 @@ export const queryEntities = defineTool({
       cursor: boundUnlisted(z.string().max(8000)).optional().describe('From a previous call, for the next rows.'),
     },
     {
-      meant: {
+      renamed: {
         limit: 'top',
         maxResults: 'top',
         max: 'top',
@@ -87,13 +87,16 @@ export const queryEntities = defineTool({
         related: 'expand',
         $expand: 'expand',
         $count: 'count',
+        // the cursor an answer gave, passed back under another paging API's name
+        nextLink: 'cursor',
+        pageToken: 'cursor',
+        continuationToken: 'cursor',
+      },
+      meant: {
         // Dataverse's search API (relevance search) is not offered: a word in a column is a where condition
         search: 'where',
         q: 'where',
         keyword: 'where',
-        nextLink: 'cursor',
-        pageToken: 'cursor',
-        continuationToken: 'cursor',
         // Dataverse takes no $skip: the next rows come from the cursor, which keeps the query's order
         skip: 'cursor',
         $skip: 'cursor',

@@ -42,7 +42,7 @@ export const resolveCase = defineTool({
         .describe('Resolved status reason (default: Problem Solved).'),
     },
     {
-      meant: {
+      renamed: {
         caseId: 'id',
         incidentid: 'id',
         // the case named as the tool's name and Dynamics' form say it
@@ -53,11 +53,14 @@ export const resolveCase = defineTool({
         caseNumber: 'id',
         subject: 'resolution',
         summary: 'resolution',
-        reason: 'status',
         statuscode: 'status',
         cases: 'id',
         caseIds: 'id',
         ids: 'id',
+      },
+      meant: {
+        // a reason can as well be the resolution's words
+        reason: 'status',
       },
     },
   ).superRefine(oneVersionOneRecord),

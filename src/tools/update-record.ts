@@ -98,20 +98,23 @@ export const updateRecord = defineTool({
         allowDuplicate: z.boolean().optional(),
       },
       {
-        meant: {
+        renamed: {
           fields: 'values',
           data: 'values',
           changes: 'values',
           attributes: 'values',
-          record: 'values',
           recordId: 'id',
           // several records: the list goes in id
           ids: 'id',
           recordIds: 'id',
+          // without an id, the record's whole name says which record (with one, it is a new name: in values)
+          name: 'id',
+          fullname: 'id',
           table: 'entity',
           ifMatch: 'etag',
           '@odata.etag': 'etag',
         },
+        meant: { record: 'values' },
         elsewhere: { into: 'values', what: 'Columns to change', example: '{"values": {"telephone1": "555-0100"}}' },
       },
     ).superRefine(oneVersionOneRecord),

@@ -6,7 +6,8 @@ import { startTestEmulator } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // zod drops keys an object does not declare: before this, `limit` returned 50 rows, `filters` an unfiltered
-// list and `emailaddress1` a lead without its email (and without the duplicate check), each reported as done
+// list and `emailaddress1` a lead without its email (and without the duplicate check), each reported as done.
+// A name that can mean only one argument is now read as it (below); the rest are refused, naming the one meant
 describe('an argument a tool does not have is refused, naming the one meant', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
@@ -23,17 +24,17 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
   });
 
   const cases: [string, RegExp, () => Record<string, unknown>][] = [
+    // an argument under another name as well as its own, or under two others: which one holds is not guessed
     [
       'query_entities',
-      /^query_entities has no argument 'limit' \(use 'top'\)/,
-      () => ({ entity: 'account', limit: 3 }),
+      /^query_entities has no argument 'limit' \(use 'top'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\.$/,
+      () => ({ entity: 'account', limit: 3, top: 5 }),
     ],
     [
       'query_entities',
-      /^query_entities has no argument 'filters' \(use 'where'\)\. Its arguments: entity, select, where, filter, orderBy, top, expand, count, cursor\.$/,
-      () => ({ entity: 'account', filters: { column: 'name', op: 'eq', value: 'x' }, orderby: 'name' }),
+      /^query_entities has no argument 'filters' \(use 'where'\), 'conditions' \(use 'where'\)\. /,
+      () => ({ entity: 'account', filters: { name: 'x' }, conditions: { name: 'y' } }),
     ],
-    // an argument under both spellings: which one holds is not guessed
     [
       'query_entities',
       /^query_entities has no argument 'orderby' \(use 'orderBy'\)\./,
@@ -56,11 +57,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^get_record has no argument 'accountid' \(use 'id'\)/,
       () => ({ entity: 'account', accountid: account.id }),
     ],
-    // a record's name goes in id; a part of one, or another column, is a query
+    // a part of a name, or another column, is a query
     [
       'get_record',
-      /^get_record has no argument 'name' \(use 'id'\)\. .* its whole name, given as id; to find records by another column or part of a name, use query_entities with where/,
-      () => ({ entity: 'account', name: account.name }),
+      /^get_record has no argument 'accountnumber'\. .* its whole name, given as id; to find records by another column or part of a name, use query_entities with where/,
+      () => ({ entity: 'account', accountnumber: 'ACC-1042' }),
     ],
     [
       'query_entities',
@@ -73,18 +74,30 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^where: a condition has only column, op and value \(or and\/or\/not\), not 'statecode'\. For more than one condition, group them/,
       () => ({ entity: 'account', where: { column: 'name', op: 'contains', value: 'a', statecode: 0 } }),
     ],
-    ['describe_entity', /^describe_entity has no argument 'table' \(use 'entity'\)/, () => ({ table: 'lead' })],
-    ['pipeline_summary', /'startDate' \(use 'from'\)/, () => ({ startDate: '2026-01-01' })],
+    [
+      'describe_entity',
+      /^describe_entity has no argument 'table' \(use 'entity'\)/,
+      () => ({ table: 'lead', entity: 'account' }),
+    ],
+    // the largest deals or the largest groups: not guessed
+    ['pipeline_summary', /'top' \(use 'topDeals'\)/, () => ({ top: 10 })],
+    // a column read under its argument's name (emailaddress1 as email) leaves only the others refused
     [
       'create_lead',
-      /^create_lead has no argument 'emailaddress1' \(use 'email'\), 'jobtitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobtitle": "CTO"\}\}\.$/,
+      /^create_lead has no argument 'jobtitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobtitle": "CTO"\}\}\.$/,
       () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobtitle: 'CTO' }),
+    ],
+    // a lead's mobile phone is its own column, not its business phone
+    [
+      'create_lead',
+      /^create_lead has no argument 'mobilephone'\. .* Other lead columns go in "extra": \{"extra": \{"mobilephone": "\+47 900 00 000"\}\}\.$/,
+      () => ({ lastName: 'Silva', email: 'ana.silva@example.com', mobilephone: '+47 900 00 000' }),
     ],
     // a whole name is not split by the server: which part is the family name depends on the person
     // what the form said is the lead's description; a column with no argument of its own is shown in "extra"
     [
       'create_lead',
-      /^create_lead has no argument 'notes' \(use 'description'\), 'city'\. .* Other lead columns go in "extra": \{"extra": \{"city": "Oslo"\}\}\.$/,
+      /^create_lead has no argument 'city'\. .* Other lead columns go in "extra": \{"extra": \{"city": "Oslo"\}\}\.$/,
       () => ({ lastName: 'Silva', email: 'ana.silva@example.com', notes: 'Wants a demo', city: 'Oslo' }),
     ],
     [
@@ -92,16 +105,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^create_lead has no argument 'fullName' \(use 'firstName' and 'lastName'\)\./,
       () => ({ fullName: 'Ana Silva', email: 'ana.silva@example.com' }),
     ],
-    // several records under another name: their list goes in values, or in id
-    [
-      'create_record',
-      /^create_record has no argument 'records' \(use 'values'\)\./,
-      () => ({ entity: 'task', records: [{ subject: 'Call back' }] }),
-    ],
+    // a record held as update_record's values could as well be the record to change: not guessed
     [
       'update_record',
-      /^update_record has no argument 'recordIds' \(use 'id'\)\./,
-      () => ({ entity: 'account', recordIds: ['8deb5b45-3f8b-cc07-94eb-00e8572e8bdc'], values: { telephone1: '1' } }),
+      /^update_record has no argument 'record' \(use 'values'\)\./,
+      () => ({ entity: 'account', id: account.id, record: { telephone1: '1' } }),
     ],
     [
       'create_case',
@@ -125,15 +133,16 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^where\.op: op is an operator's name as text, e\.g\. "eq"\. Operators: eq, ne, gt, .*, currentUser\.$/,
       () => ({ entity: 'account', where: { column: 'revenue', op: { gt: 5 }, value: 1 } }),
     ],
+    // a reason can as well be the resolution's words
     [
       'resolve_case',
-      /^resolve_case has no argument 'case' \(use 'id'\)\. Its arguments: id, resolution, status\.$/,
-      () => ({ case: 'Printer on fire', resolution: 'Replaced the fuser' }),
+      /^resolve_case has no argument 'reason' \(use 'status'\)\. Its arguments: id, resolution, status\.$/,
+      () => ({ id: account.id, reason: 'Fixed by the customer' }),
     ],
     [
       'add_note',
       /^add_note has no argument 'regarding' \(use 'id'\)\. Its arguments: entity, id, text, title\.$/,
-      () => ({ regarding: account.id, text: 'Called back' }),
+      () => ({ regarding: account.id, id: account.id, text: 'Called back' }),
     ],
     [
       'update_record',
@@ -250,6 +259,73 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     });
     expect(two.isError, textOf(two)).toBeFalsy();
     expect(emu.rows('lead').filter((l) => ['Moreau', 'Weber'].includes(String(l.lastname)))).toHaveLength(2);
+  });
+
+  it("a name that can mean only one argument is read as it: limit is top, topic a lead's subject, name a record's id", async () => {
+    const since = emu.requests().length;
+    const asked = await h.call('query_entities', {
+      table: 'account',
+      columns: ['name'],
+      conditions: { statecode: 'Active' },
+      sortBy: 'name desc',
+      limit: 3,
+    });
+    expect(asked.isError, textOf(asked)).toBeFalsy();
+    const [sent] = apiRequests(emu, since);
+    expect(decodeURIComponent(sent!.url)).toMatch(
+      /^\/api\/data\/v9\.2\/accounts\?\$select=name&\$filter=statecode eq 0&\$orderby=name desc$/,
+    );
+    expect(asked.structuredContent.records).toHaveLength(3);
+    // a lead's columns under their own names, and the lead form's label for subject
+    const lead = await h.call('create_lead', {
+      lastName: 'Okafor',
+      emailaddress1: 'c.okafor@example.com',
+      companyname: 'Okafor Freight',
+      topic: 'Fleet tracking',
+      message: 'Wants a quote for 40 trucks',
+    });
+    expect(lead.isError, textOf(lead)).toBeFalsy();
+    expect(emu.rows('lead').filter((l) => l.emailaddress1 === 'c.okafor@example.com')).toMatchObject([
+      {
+        lastname: 'Okafor',
+        companyname: 'Okafor Freight',
+        subject: 'Fleet tracking',
+        description: 'Wants a quote for 40 trucks',
+      },
+    ]);
+    // a record named where id is missing: name for update_record, add_note and get_record
+    const renamed = await h.call('update_record', {
+      entity: 'account',
+      name: account.name,
+      values: { telephone1: '555-0142' },
+    });
+    expect(renamed.isError, textOf(renamed)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === account.id)!.telephone1).toBe('555-0142');
+    const read = await h.call('get_record', { table: 'account', name: account.name, columns: ['telephone1'] });
+    expect(read.structuredContent).toMatchObject({ id: account.id, record: { telephone1: '555-0142' } });
+    const noted = await h.call('add_note', { regarding: account.id, note: 'Renewal call booked' });
+    expect(noted.isError, textOf(noted)).toBeFalsy();
+    expect(emu.rows('annotation').filter((n) => n.notetext === 'Renewal call booked')).toMatchObject([
+      { objectid: { entity: 'account', id: account.id } },
+    ]);
+    // the customer named at the top level, an account beside its contact: both hold
+    const contact = emu.rows('contact').find((c) => (c.parentcustomerid as { id?: string } | null)?.id === account.id)!;
+    const opened = await h.call('create_case', {
+      subject: 'Badge reader offline',
+      accountName: account.name,
+      contactId: String(contact.contactid),
+      prioritycode: 'High',
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === opened.structuredContent.id)).toMatchObject({
+      title: 'Badge reader offline',
+      customerid: { entity: 'account', id: account.id },
+      primarycontactid: { entity: 'contact', id: contact.contactid },
+      prioritycode: 1,
+    });
+    const resolved = await h.call('resolve_case', { caseId: opened.structuredContent.id, summary: 'Rebooted' });
+    expect(resolved.isError, textOf(resolved)).toBeFalsy();
+    expect(emu.rows('incident').find((i) => i.incidentid === opened.structuredContent.id)!.statecode).toBe(1);
   });
 
   // clients that send every argument as text: anthropics/claude-code#24597, github/github-mcp-server#2044

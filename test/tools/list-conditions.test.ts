@@ -270,6 +270,24 @@ describe('where through a related list', () => {
     expect(ids(await accountsWhere({ incident_customer_accounts: { none: {} } }))).toEqual(without);
     expect(ids(await accountsWhere({ incident_customer_accounts: { some: {} } }))).toEqual(withCases);
     expect(ids(await accountsWhere({ incident_customer_accounts: { any: {} } }))).toEqual(withCases);
+    // the same said in the documented shape, as an op with nothing to compare, and "path" for the column (as its
+    // description calls it): were refused as an unknown op and an unknown key
+    const noneOp = { path: 'incident_customer_accounts', op: 'none' };
+    expect(ids(await accountsWhere(noneOp))).toEqual(without);
+    expect(ids(await accountsWhere({ column: 'incident_customer_accounts', op: 'any' }))).toEqual(withCases);
+    expect(ids(await accountsWhere({ column: 'incident_customer_accounts', op: 'exists' }))).toEqual(withCases);
+    expect(ids(await accountsWhere({ column: 'incident_customer_accounts', op: 'isEmpty' }))).toEqual(without);
+    // and on a column: MongoDB's exists, false being its opposite
+    const unphoned = await accountsWhere({ column: 'telephone1', op: 'exists', value: false });
+    expect(lastQuery()).toContain('$filter=telephone1 eq null');
+    expect(ids(unphoned)).toEqual(
+      new Set(
+        emu
+          .rows('account')
+          .filter((a) => a.telephone1 == null)
+          .map((a) => String(a.accountid)),
+      ),
+    );
     // anything else on the list itself says how to name a column of its rows
     const other = await h.call('query_entities', {
       entity: 'account',

@@ -261,7 +261,7 @@ describe('create_lead with "leads": several leads in one call, each as one would
     const r = await h.call('create_lead', {
       firstName: 'Top',
       leads: [
-        { lastName: 'Ray', emailAddress: 'ray@mistake.example' },
+        { lastName: 'Ray', fullName: 'Ray Ahn', email: 'ray@mistake.example' },
         { firstName: 'Sol' },
         'Tam Uddin',
         { lastName: 'Ulf', email: 'not an email' },
@@ -273,7 +273,7 @@ describe('create_lead with "leads": several leads in one call, each as one would
     expect(text).toContain(
       `firstName is each lead's own: with "leads", give it inside its lead (this lead too, as one of "leads")`,
     );
-    expect(text).toContain("leads[0]: This lead has no argument 'emailAddress' (use 'email').");
+    expect(text).toContain("leads[0]: This lead has no argument 'fullName' (use 'firstName' and 'lastName').");
     expect(text).toContain('leads[1].lastName is required.');
     expect(text).toContain('leads[2]: not a lead: each of leads is an object');
     expect(text).toContain('leads[3].email');

@@ -17,6 +17,14 @@ export function toolArgs<S extends z.ZodRawShape>(
   tool: string,
   shape: S,
   opts: {
+    /**
+     * Names models give an argument that can mean nothing else ("limit" for top, "emailaddress1" for email):
+     * read as that argument, where it is not given too (then both are refused, as any argument named twice).
+     * [argument, key] puts the value under that key of an object argument (create_case's top-level
+     * "accountName" is customer.accountName).
+     */
+    renamed?: Record<string, (keyof S & string) | readonly [keyof S & string, string]>;
+    /** names of another argument that cannot be read as it (another shape, or a guess): said in the refusal */
     meant?: Record<string, (keyof S & string) | (keyof S & string)[]>;
     elsewhere?: string | Elsewhere<keyof S & string>;
     textAs?: Partial<Record<keyof S & string, keyof S & string>>;
@@ -27,7 +35,11 @@ export function toolArgs<S extends z.ZodRawShape>(
 ) {
   const names = Object.keys(shape);
   const known = new Set(names);
-  const meant = new Map(Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const renamed = new Map(Object.entries(opts.renamed ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const meant = new Map<string, string | string[]>([
+    ...[...renamed].map(([k, v]) => [k, typeof v === 'string' ? v : v[0]] as const),
+    ...Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const),
+  ]);
   const notes = new Map(Object.entries(opts.notes ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const strict = z.strictObject(shape);
   const byLowerCase = new Map(names.map((n) => [n.toLowerCase(), n]));
@@ -38,7 +50,7 @@ export function toolArgs<S extends z.ZodRawShape>(
   const namesKnown = (v: unknown, ctx: z.core.$RefinementCtx) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     types ??= declaredTypes(strict);
-    v = untext(casingsAsDeclared(v as Record<string, unknown>, byLowerCase), types);
+    v = untext(asRenamed(casingsAsDeclared(v as Record<string, unknown>, byLowerCase), renamed, known), types);
     for (const [from, to] of Object.entries(opts.textAs ?? {}) as [string, string][]) {
       const args = v as Record<string, unknown>;
       const text = textOf(args[from]);
@@ -95,6 +107,41 @@ function casingsAsDeclared(args: Record<string, unknown>, byLowerCase: Map<strin
     if (out === args) out = { ...args };
     out[declared] = out[k];
     delete out[k];
+  }
+  return out;
+}
+
+/**
+ * The arguments given under another name that means only one of the tool's (toolArgs' renamed), in any casing,
+ * moved to it. Not when the argument is given too, or two such names are given for it: which value holds is
+ * not guessed, and the refusal names them.
+ */
+function asRenamed(
+  args: Record<string, unknown>,
+  renamed: ReadonlyMap<string, string | readonly [string, string]>,
+  known: ReadonlySet<string>,
+): Record<string, unknown> {
+  if (!renamed.size) return args;
+  const moves = Object.keys(args).flatMap((k) => {
+    const to = known.has(k) ? undefined : renamed.get(k.toLowerCase());
+    return to === undefined ? [] : [{ from: k, to: typeof to === 'string' ? ([to] as const) : to }];
+  });
+  if (!moves.length) return args;
+  const out = { ...args };
+  const target = (m: (typeof moves)[number]) => m.to.join('.');
+  for (const m of moves) {
+    if (moves.filter((o) => target(o) === target(m)).length > 1) continue;
+    const [arg, key] = m.to;
+    const held = out[arg];
+    if (key === undefined) {
+      if (held !== undefined) continue;
+      out[arg] = out[m.from];
+    } else {
+      const isObject = typeof held === 'object' && held !== null && !Array.isArray(held);
+      if (held !== undefined && (!isObject || key in held)) continue;
+      out[arg] = { ...(held as object | undefined), [key]: out[m.from] };
+    }
+    delete out[m.from];
   }
   return out;
 }

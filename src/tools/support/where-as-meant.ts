@@ -11,6 +11,8 @@ import { withNames } from './aliases.js';
 const ALIASES: ReadonlyMap<string, 'column' | 'op'> = new Map([
   ['field', 'column'],
   ['attribute', 'column'],
+  // the column's description calls a column through a lookup or related list a path
+  ['path', 'column'],
   ['operator', 'op'],
 ]);
 const CONDITION_KEYS = new Set(['column', 'op', 'value', 'and', 'or', 'not', ...ALIASES.keys()]);
@@ -171,6 +173,11 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
   if (typeof node.column === 'string' && node.op === undefined && 'value' in node && Object.keys(node).length === 2)
     return asMeant(columnCondition(node.column, node.value, issues), depth, issues);
   if (typeof node.column === 'string') node.column = pathMeant(node.column);
+  // a related list's quantifiers as an op with nothing to compare ({"column": "contact_customer_accounts", "op":
+  // "none"}: accounts with no contacts), as under a column's name ({"none": {}}): the list's null checks
+  const quantifier = typeof node.op === 'string' && !('value' in node) ? node.op.trim().toLowerCase() : undefined;
+  if (quantifier === 'none' || quantifier === 'any' || quantifier === 'some')
+    node.op = quantifier === 'none' ? 'null' : 'notNull';
   // an operator in another casing or from SQL ("startsWith", "EQ", "==", ">="), where it means one of ours, is
   // that one, as it is under a column's name ({"name": {"startsWith": "Con"}}); "like" and the rest are refused
   // with the one meant
