@@ -402,12 +402,18 @@ function yearlessMonth(words: string, today: number): string | undefined {
  */
 function timeOfDay(words: string, now: Date): string | undefined {
   const m = /^(.+?)\s+(?:at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$/i.exec(words.trim());
-  const day = m ? dayInWords(m[1]!, now) : undefined;
+  // the day as a date already ("2026-12-10 3pm"), or in words
+  const given = m?.[1]?.trim() ?? '';
+  const at = DATE.test(given) ? Date.parse(`${given}T00:00:00Z`) : Number.NaN;
+  const realDay = !Number.isNaN(at) && isoDay(at) === given;
+  const iso = realDay ? given : undefined;
+  const day = iso ?? (m ? dayInWords(m[1]!, now) : undefined);
   if (!m || !day) return undefined;
   const pm = /^p/i.test(m[4] ?? '');
   const hour = (Number(m[2]) % (m[4] ? 12 : 24)) + (pm ? 12 : 0);
   const minute = Number(m[3] ?? 0);
   if (Number(m[2]) > (m[4] ? 12 : 23) || minute > 59) return undefined;
   const time = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
-  return `; ${m[1]!.trim()} is ${day}, and ${time} is a different moment in each time zone: ${day}T${time}:00Z is ${time} UTC, or give the user's offset (${day}T${time}:00+01:00 for UTC+1)`;
+  const said = iso ? `${time} on ${day}` : `${m[1]!.trim()} is ${day}, and ${time}`;
+  return `; ${said} is a different moment in each time zone: ${day}T${time}:00Z is ${time} UTC, or give the user's offset (${day}T${time}:00+01:00 for UTC+1)`;
 }

@@ -220,6 +220,13 @@ describe('today, as said to a model that must work a date out (Tuesday 1 Decembe
     );
     expect(todayIs('in 2 days at 3:30 pm', now)).toContain('in 2 days is 2026-12-03, and 15:30 is');
     expect(todayIs('tomorrow 12am', now)).toContain('2026-12-02T00:00:00Z');
+    // a date already written as one, with a 12-hour time (was: "not an ISO date", the time's zone unsaid)
+    expect(todayIs('2026-12-10 3pm', now)).toBe(
+      "today is Tuesday 2026-12-01 (UTC); 15:00 on 2026-12-10 is a different moment in each time zone: 2026-12-10T15:00:00Z is 15:00 UTC, or give the user's offset (2026-12-10T15:00:00+01:00 for UTC+1)",
+    );
+    // and not a day that does not exist
+    for (const no of ['2026-02-30 3pm', '2026-13-10 3pm'])
+      expect(todayIs(no, now), no).toBe('today is Tuesday 2026-12-01 (UTC)');
     // not a time, or not a day in words: today alone
     expect(todayIs('tomorrow 25:00', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
     expect(todayIs('soon 10am', now)).toBe('today is Tuesday 2026-12-01 (UTC)');
