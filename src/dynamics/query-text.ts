@@ -13,7 +13,10 @@ import { sqlHabitAt } from './syntax-hints.js';
 
 export const ANNOTATIONS =
   'odata.include-annotations="OData.Community.Display.V1.FormattedValue,Microsoft.Dynamics.CRM.lookuplogicalname,Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"';
-/** How the model's filter text is read: bounded, and OData 4.01's `in` and SQL's `like` taken as what they mean */
+/**
+ * How the model's filter text is read: bounded, and OData 4.01's `in`, SQL's `like`, `=`, `<>`, `IS NULL` and
+ * upper-case keywords, C's `&&`, `||`, `!` and `>=`, and text in double quotes, taken as what they mean
+ */
 export const FILTER_LIMITS = { maxLength: 16_000, maxDepth: 32, habits: true };
 /**
  * A next link's filter is our own, echoed by Dynamics: as long as the query we sent, which may be past

@@ -57,7 +57,29 @@ function matchToken(input: string, pos: number): { kind: TokenKind; text: string
   return undefined;
 }
 
-export function tokenize(input: string): Token[] {
+/**
+ * SQL's and C's comparisons and logic (`>=`, `!=`, `&&`, `==`), as the OData words they mean, where the parser
+ * reads habits (parser.ts): none of these characters has another place in a filter outside its text. A lone
+ * `=` stays punctuation (a query function's parameter, PropertyName='name'); the parser reads it as eq where
+ * a comparison stands.
+ */
+const HABIT_OPERATORS = /==|!=|<>|>=|<=|&&|\|\||>|<|!/y;
+const HABIT_WORDS: Record<string, string> = {
+  '==': 'eq',
+  '!=': 'ne',
+  '<>': 'ne',
+  '>=': 'ge',
+  '<=': 'le',
+  '>': 'gt',
+  '<': 'lt',
+  '&&': 'and',
+  '||': 'or',
+  '!': 'not',
+};
+/** OData's keywords and literals, which it writes in lower case, as SQL writes them (AND, NULL, IS): no Dataverse name is upper case */
+const KEYWORDS = /^(and|or|not|in|like|is|null|true|false)$/i;
+
+export function tokenize(input: string, habits = false): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = input.length;
@@ -116,6 +138,12 @@ export function tokenize(input: string): Token[] {
       tokens.push({ kind: 'dqstring', text: input.slice(start, i), value: out, pos: start });
       continue;
     }
+    const operator = habits && '=<>!&|'.includes(c) ? sticky(HABIT_OPERATORS, input, i) : undefined;
+    if (operator) {
+      tokens.push({ kind: 'ident', text: HABIT_WORDS[operator]!, pos: i });
+      i += operator.length;
+      continue;
+    }
     if (PUNCT.includes(c)) {
       tokens.push({ kind: 'punct', text: c, pos: i });
       i++;
@@ -123,7 +151,8 @@ export function tokenize(input: string): Token[] {
     }
     const m = matchToken(input, i);
     if (!m) throw new ODataSyntaxError(`character '${c}' is not valid`, i, input);
-    tokens.push({ kind: m.kind, text: m.text, pos: i });
+    const text = habits && m.kind === 'ident' && KEYWORDS.test(m.text) ? m.text.toLowerCase() : m.text;
+    tokens.push({ kind: m.kind, text, pos: i });
     i += m.text.length;
   }
   tokens.push({ kind: 'eof', text: '', pos: n });

@@ -21,9 +21,11 @@ export interface ParseOptions {
   maxLength?: number;
   /**
    * Habits Dataverse's filter does not take (its operators are the comparisons, and, or, not), read as what
-   * they mean: OData 4.01's `name in ('A','B')` as `(name eq 'A' or name eq 'B')`, and SQL's `name like
-   * '%energy%'` (wildcards at the ends only) as `contains(name,'energy')`. Off where the input is what
-   * Dataverse itself would parse (the emulator, the links it hands back).
+   * they mean: OData 4.01's `name in ('A','B')` as `(name eq 'A' or name eq 'B')`, SQL's `name like
+   * '%energy%'` (wildcards at the ends only) as `contains(name,'energy')`, `name = 'x'`, `IS [NOT] NULL`,
+   * keywords in capitals, and C's operators (lexer.ts) as the comparisons, text in double quotes as text. None
+   * of them can mean anything else in a filter. Off where the input is what Dataverse itself would parse (the
+   * emulator, the links it hands back).
    */
   habits?: boolean;
 }
@@ -157,6 +159,26 @@ export class Parser {
       const right = this.parsePrimary();
       return { kind: 'compare', op: t.text as CompareOp, left, right, pos: t.pos };
     }
+    // SQL's = for eq, and IS [NOT] NULL for the null comparisons
+    if (this.habits && t.kind === 'punct' && t.text === '=') {
+      this.next();
+      const right = this.parsePrimary();
+      return { kind: 'compare', op: 'eq', left, right, pos: t.pos };
+    }
+    if (this.habits && t.kind === 'ident' && t.text === 'is') {
+      this.next();
+      const negated = this.isWord('not');
+      if (negated) this.next();
+      const value = this.peek();
+      if (!this.isWord('null'))
+        throw this.error(
+          `'is${negated ? ' not' : ''}' compares with null alone (for a value, ${negated ? 'ne' : 'eq'}: name ${negated ? 'ne' : 'eq'} 'Contoso'): 'null' expected`,
+          value,
+        );
+      this.next();
+      const right: Literal = { kind: 'literal', type: 'null', value: null, pos: value.pos };
+      return { kind: 'compare', op: negated ? 'ne' : 'eq', left, right, pos: t.pos };
+    }
     if (t.kind === 'ident' && t.text === 'in' && this.habits) {
       this.next();
       return this.parseInList(left, t.pos);
@@ -231,6 +253,10 @@ export class Parser {
     switch (t.kind) {
       case 'string':
         lit = { kind: 'literal', type: 'string', value: t.value!, pos: t.pos };
+        break;
+      // text in double quotes, as JSON and most languages quote it: the text (OData quotes it singly)
+      case 'dqstring':
+        if (this.habits) lit = { kind: 'literal', type: 'string', value: t.value!, pos: t.pos };
         break;
       case 'number': {
         const text = t.text.replace(/[mMdDfFlL]$/, '');
@@ -493,7 +519,7 @@ export class Parser {
 function run<T>(input: string, options: ParseOptions, body: (p: Parser) => T): T {
   const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
   if (input.length > max) throw new ODataSyntaxError(`input longer than ${max} characters`, max, input);
-  const p = new Parser(input, tokenize(input), options);
+  const p = new Parser(input, tokenize(input, options.habits), options);
   if (p.atEnd()) throw p.error('an expression expected');
   const result = body(p);
   p.expectEnd();

@@ -135,6 +135,25 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
     expect(filterToOData(parseFilter('revenue gt 1000000', { habits: true }))).toBe('revenue gt 1000000');
   });
 
+  it("SQL's and C's operators, capitals and double quotes are OData's in a model's text, and refused as Dataverse refuses them in its own", () => {
+    const habit = (text: string) => filterToOData(parseFilter(text, { habits: true }));
+    expect(habit("a = 1 AND b <> 'x' OR NOT c >= 2")).toBe("(a eq 1 and b ne 'x') or not (c ge 2)");
+    expect(habit('a == 1 && (b != 2 || !(c < 3)) and d <= 4 and e > 5')).toBe(
+      'a eq 1 and (b ne 2 or not (c lt 3)) and d le 4 and e gt 5',
+    );
+    expect(habit('a IS NULL and b is NOT null and c = NULL and d = TRUE')).toBe(
+      'a eq null and b ne null and c eq null and d eq true',
+    );
+    expect(habit('name eq "O\'Brien"')).toBe("name eq 'O''Brien'");
+    // a query function's parameters keep their = (and the JSON list form its values take)
+    expect(habit('Microsoft.Dynamics.CRM.In(PropertyName=\'x\',PropertyValues=["a","b"]) AND y = 1')).toBe(
+      'Microsoft.Dynamics.CRM.In(PropertyName=\'x\',PropertyValues=["a","b"]) and y eq 1',
+    );
+    expect(() => habit("name IS 'x'")).toThrow(/'is' compares with null alone .* at position 8/);
+    for (const text of ['a > 1', "a = 'x'", 'a eq 1 AND b eq 2', 'a eq 1 && b eq 2', 'a eq "x"', 'a IS NULL'])
+      expect(() => parseFilter(text), text).toThrow(ODataSyntaxError);
+  });
+
   it('parses a flat 5,000-term expression without recursion per term', () => {
     const text = Array.from({ length: 5000 }, (_, i) => `f${i} eq ${i}`).join(' or ');
     const e = parseFilter(text, { maxLength: 100_000 });
