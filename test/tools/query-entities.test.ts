@@ -509,6 +509,9 @@ describe('query_entities', () => {
       // a label of several words, as in the words above
       'Annual Revenue descending, Account Name',
       '-Annual Revenue, Account Name ascending',
+      // SQL's clause written out with them
+      'ORDER BY revenue DESC, name',
+      'sort by revenue highest, name',
     ]) {
       const sorted = await h.call('query_entities', { entity: 'account', select: ['name'], orderBy, top: 10 });
       const expected = await h.call('query_entities', {

@@ -13,7 +13,7 @@ const LAST_FIRST = /^(desc|descending|newest|latest|most recent|highest|largest|
  * Sort keys as models write them from SQL and REST habits, where each can mean one thing: a list of keys
  * (["name asc", "createdon desc"]) in that order, DESC / descending for desc, "-revenue" for revenue desc, and
  * the end wanted first in words ("createdon newest first", "revenue highest", "createdon oldest"; "newest
- * first" alone is by createdon, which every table has).
+ * first" alone is by createdon, which every table has), after SQL's ORDER BY where it is written too.
  * OData itself only takes lower-case asc/desc after the column; anything else is left for its parser to refuse.
  */
 function sortAsMeant(v: unknown): unknown {
@@ -21,7 +21,9 @@ function sortAsMeant(v: unknown): unknown {
   const text =
     keys.every((k) => typeof k === 'string') && (Array.isArray(v) || typeof v === 'object') ? keys.join(',') : v;
   if (typeof text !== 'string') return text;
+  // SQL's clause written out ("ORDER BY revenue DESC", "sort by name"): the keys after it
   return text
+    .replace(/^\s*(?:order|sort)(?:ed)?\s+by\s+/i, '')
     .split(',')
     .map((part) => {
       const age = BY_AGE.exec(part.trim())?.[1];
