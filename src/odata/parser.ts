@@ -179,14 +179,46 @@ export class Parser {
       const right: Literal = { kind: 'literal', type: 'null', value: null, pos: value.pos };
       return { kind: 'compare', op: negated ? 'ne' : 'eq', left, right, pos: t.pos };
     }
-    if (t.kind === 'ident' && t.text === 'in' && this.habits) {
-      this.next();
-      return this.parseInList(left, t.pos);
+    if (this.habits && t.kind === 'ident') {
+      // SQL's NOT before in, like and between: the opposite of that
+      const after = this.peek(1);
+      if (t.text === 'not' && after.kind === 'ident' && /^(in|like|between)$/i.test(after.text)) {
+        this.next();
+        const operand = this.parseSqlOperator(left, after);
+        return { kind: 'not', operand: operand!, pos: t.pos };
+      }
+      const sql = this.parseSqlOperator(left, t);
+      if (sql) return sql;
     }
-    if (t.kind === 'ident' && /^like$/i.test(t.text) && this.habits) return this.parseLike(left, t);
     if (t.kind === 'ident' && ['add', 'sub', 'mul', 'div', 'mod', 'has', 'in'].includes(t.text))
       throw new ODataSyntaxError(`the '${t.text}' operator is not supported by Dataverse`, t.pos, this.input);
     return left;
+  }
+
+  /** OData 4.01's in, SQL's like and between, at t after a comparison's left side; undefined at anything else */
+  parseSqlOperator(left: Expr, t: Token): Expr | undefined {
+    if (t.text === 'in') {
+      this.next();
+      return this.parseInList(left, t.pos);
+    }
+    if (/^like$/i.test(t.text)) return this.parseLike(left, t);
+    if (/^between$/i.test(t.text)) {
+      // `revenue between 1000000 and 5000000`: both ends included, as SQL's
+      this.next();
+      const low = this.parsePrimary();
+      if (!this.isWord('and')) throw this.error("'and' expected between the two ends of 'between'");
+      this.next();
+      const high = this.parsePrimary();
+      return {
+        kind: 'and',
+        operands: [
+          { kind: 'compare', op: 'ge', left, right: low, pos: t.pos },
+          { kind: 'compare', op: 'le', left, right: high, pos: t.pos },
+        ],
+        pos: t.pos,
+      };
+    }
+    return undefined;
   }
 
   /** `'pattern'` after SQL's like: the string function (or eq) it means; any other pattern is refused at like */
@@ -516,6 +548,12 @@ export class Parser {
   }
 }
 
+/**
+ * A filter written with its clause or query option before it ("WHERE revenue > 5", "$filter=statecode eq 0"), in a
+ * model's text: the filter after it.
+ */
+const FILTER_PREFIX = /^\s*(?:where\s+|\$?filter\s*=\s*)/i;
+
 function run<T>(input: string, options: ParseOptions, body: (p: Parser) => T): T {
   const max = options.maxLength ?? DEFAULT_MAX_LENGTH;
   if (input.length > max) throw new ODataSyntaxError(`input longer than ${max} characters`, max, input);
@@ -526,7 +564,8 @@ function run<T>(input: string, options: ParseOptions, body: (p: Parser) => T): T
   return result;
 }
 
-export const parseFilter = (input: string, options: ParseOptions = {}): Expr => run(input, options, (p) => p.parseOr());
+export const parseFilter = (input: string, options: ParseOptions = {}): Expr =>
+  run(options.habits ? input.replace(FILTER_PREFIX, '') : input, options, (p) => p.parseOr());
 export const parseSelect = (input: string, options: ParseOptions = {}): string[] =>
   run(input, options, (p) => p.parseSelectList());
 export const parseOrderBy = (input: string, options: ParseOptions = {}): OrderByItem[] =>

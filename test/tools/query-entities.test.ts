@@ -2630,6 +2630,8 @@ describe('query_entities', () => {
     ["telephone1 is not null and !contains(name,'a')", "telephone1 ne null and not contains(name,'a')"],
     ['address1_city IN ("Seattle", "Oslo")', "address1_city eq 'Seattle' or address1_city eq 'Oslo'"],
     ['name eq "O\'Brien"', "name eq 'O''Brien'"],
+    ['WHERE revenue BETWEEN 1000000 AND 20000000', 'revenue ge 1000000 and revenue le 20000000'],
+    ["$filter=address1_city NOT IN ('Seattle', 'Oslo')", "not (address1_city eq 'Seattle' or address1_city eq 'Oslo')"],
   ])('filter text in SQL or C (%s) is the OData it means', async (filter, odata) => {
     const since = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'account', filter, select: ['name'], top: 5000 });

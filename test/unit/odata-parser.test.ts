@@ -150,7 +150,26 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
       'Microsoft.Dynamics.CRM.In(PropertyName=\'x\',PropertyValues=["a","b"]) and y eq 1',
     );
     expect(() => habit("name IS 'x'")).toThrow(/'is' compares with null alone .* at position 8/);
-    for (const text of ['a > 1', "a = 'x'", 'a eq 1 AND b eq 2', 'a eq 1 && b eq 2', 'a eq "x"', 'a IS NULL'])
+    // SQL's between (both ends in), NOT before in, like and between, and the clause or option written before it
+    expect(habit('revenue BETWEEN 1000000 AND 5000000 and statecode = 0')).toBe(
+      'revenue ge 1000000 and revenue le 5000000 and statecode eq 0',
+    );
+    expect(habit("WHERE name NOT LIKE '%a%' AND city NOT IN ('X', 'Y') or r not between 1 and 2")).toBe(
+      "(not contains(name,'a') and not (city eq 'X' or city eq 'Y')) or not (r ge 1 and r le 2)",
+    );
+    expect(habit('$filter=statecode eq 0')).toBe('statecode eq 0');
+    expect(habit('filter = statecode eq 0')).toBe('statecode eq 0');
+    expect(() => habit('revenue between 1 or 2')).toThrow(/'and' expected between the two ends of 'between'/);
+    for (const text of [
+      'a > 1',
+      "a = 'x'",
+      'a eq 1 AND b eq 2',
+      'a eq 1 && b eq 2',
+      'a eq "x"',
+      'a IS NULL',
+      'where a eq 1',
+      'a between 1 and 2',
+    ])
       expect(() => parseFilter(text), text).toThrow(ODataSyntaxError);
   });
 
