@@ -1799,6 +1799,12 @@ describe('query_entities', () => {
         orderBy: [{ revenue: -1 }, { name: 1 }],
         expand: [{ relation: 'primarycontactid', fields: ['fullname', 'emailaddress1'] }],
       },
+      // SQL's and the Web API's words before them
+      {
+        select: 'SELECT name, revenue',
+        orderBy: 'ORDER BY revenue DESC, name',
+        expand: [{ relation: 'primarycontactid', select: '$select=fullname,emailaddress1' }],
+      },
     ]) {
       const r = await h.call('query_entities', { entity: 'account', top: 5, ...variant });
       expect(r.isError, textOf(r)).toBeFalsy();

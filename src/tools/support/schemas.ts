@@ -133,11 +133,13 @@ export const onlyLists = { when: (payload: { value: unknown }) => Array.isArray(
   never
 >;
 
-// Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such;
-// a path written with dots is the path (pathMeant)
+// Column and relationship names as one text ("name,revenue", $select's habit) mean that list: read as such,
+// after SQL's SELECT or $select= where it is written too; a path written with dots is the path (pathMeant)
 const NAMES = /^\s*(?:\*|[A-Za-z_][\w/.]*(?:\s*,\s*[A-Za-z_][\w/.]*)*)\s*$/;
+const SELECT_PREFIX = /^\s*(?:select\s+|\$select\s*=\s*)/i;
 export const namesIn = (v: unknown) => {
-  const list = typeof v === 'string' && NAMES.test(v) ? v.split(',').map((n) => n.trim()) : v;
+  const t = typeof v === 'string' ? v.replace(SELECT_PREFIX, '') : undefined;
+  const list = t !== undefined && NAMES.test(t) ? t.split(',').map((n) => n.trim()) : v;
   return Array.isArray(list) ? list.map((n) => (typeof n === 'string' ? pathMeant(n) : n)) : list;
 };
 
