@@ -3,7 +3,14 @@ import { DynamicsMcpError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
+import {
+  EACH_RECORD,
+  idOrIds,
+  MOST_RECORDS,
+  oneOrEachId,
+  oneVersionOneRecord,
+  RECORD_ARGS_RENAMED,
+} from './support/many-records.js';
 import { dealRevenueText, LINE, refuseRemovalFromClosedDeal } from './support/product-line.js';
 import { recordIdOf } from './support/record-id.js';
 import { entityParam, etagParam, withLookupTable } from './support/schemas.js';
@@ -43,17 +50,7 @@ export const deleteRecord = defineTool({
         etag: etagParam.optional(),
       },
       {
-        renamed: {
-          recordId: 'id',
-          ids: 'id',
-          recordIds: 'id',
-          // the record's whole name, which id takes
-          name: 'id',
-          fullname: 'id',
-          table: 'entity',
-          ifMatch: 'etag',
-          '@odata.etag': 'etag',
-        },
+        renamed: RECORD_ARGS_RENAMED,
         elsewhere: 'It deletes the records named by entity and id; anything else is not read.',
       },
     ).superRefine(oneVersionOneRecord),

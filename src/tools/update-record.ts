@@ -12,7 +12,14 @@ import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName } from './support/lookups-by-name.js';
-import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
+import {
+  EACH_RECORD,
+  idOrIds,
+  MOST_RECORDS,
+  oneOrEachId,
+  oneVersionOneRecord,
+  RECORD_ARGS_RENAMED,
+} from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
@@ -103,16 +110,7 @@ export const updateRecord = defineTool({
           data: 'values',
           changes: 'values',
           attributes: 'values',
-          recordId: 'id',
-          // several records: the list goes in id
-          ids: 'id',
-          recordIds: 'id',
-          // without an id, the record's whole name says which record (with one, it is a new name: in values)
-          name: 'id',
-          fullname: 'id',
-          table: 'entity',
-          ifMatch: 'etag',
-          '@odata.etag': 'etag',
+          ...RECORD_ARGS_RENAMED,
         },
         meant: { record: 'values' },
         elsewhere: { into: 'values', what: 'Columns to change', example: '{"values": {"telephone1": "555-0100"}}' },

@@ -59,6 +59,22 @@ export function oneOrMany<T>(name: string, one: z.ZodType<T>, v: unknown, zc: z.
 }
 
 /**
+ * The names models give update_record's and delete_record's entity, id and etag (toolArgs' renamed): a record's
+ * whole name is its id where no id is given (beside one, update_record's name is a new name, for values).
+ */
+export const RECORD_ARGS_RENAMED = {
+  recordId: 'id',
+  // several records: the list goes in id
+  ids: 'id',
+  recordIds: 'id',
+  name: 'id',
+  fullname: 'id',
+  table: 'entity',
+  ifMatch: 'etag',
+  '@odata.etag': 'etag',
+} as const;
+
+/**
  * A record (its id or name), or a list of up to MOST_RECORDS: update_record's and delete_record's id. `verb`
  * says what the list is for ('change'), `each` what the list does (for the same change to each).
  */
