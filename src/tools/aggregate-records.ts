@@ -154,6 +154,13 @@ export const aggregateRecords = defineTool({
           // a measure given as an argument of its own that withMeasuresAtTop could not read
           ...Object.fromEntries([...OP_NAMES.keys()].map((name) => [name, 'measures' as const])),
         },
+        // SQL's HAVING (groups over or under a bound): every group comes back in order, so the bound is read off
+        notes: Object.fromEntries(
+          ['having', 'havingFilter', 'groupFilter'].map((k) => [
+            k,
+            'Groups are not filtered on their measures: they come largest first (or in orderBy\'s order, e.g. "count asc"), so those past a bound are the first ones; pass a top large enough to reach it (up to 500), and totalGroups says how many there are.',
+          ]),
+        ),
       },
     ),
   ),

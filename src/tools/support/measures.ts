@@ -15,8 +15,18 @@ export const OP_NAMES: ReadonlyMap<string, Op> = new Map([
   ['minimum', 'min'],
   ['maximum', 'max'],
   ['distinct', 'countDistinct'],
+  ['distinctcount', 'countDistinct'],
 ]);
-export const opAsMeant = (v: unknown) => (typeof v === 'string' ? (OP_NAMES.get(v.trim().toLowerCase()) ?? v) : v);
+/** An op by any of its names, in any casing, with or without its words' separators (count_distinct, COUNT DISTINCT) */
+export const opAsMeant = (v: unknown) =>
+  typeof v === 'string'
+    ? (OP_NAMES.get(
+        v
+          .trim()
+          .toLowerCase()
+          .replace(/[\s_-]+/g, ''),
+      ) ?? v)
+    : v;
 
 /**
  * Measures as models write them, where each means one thing: SQL's text ("sum(revenue), count(*)"), an op
