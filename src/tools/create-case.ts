@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailAsMeant, isEmailAddress, optionValue } from '../dynamics/coerce.js';
+import { allFaults, faultsOf, isValueFault, writeBody } from '../dynamics/write-body.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
@@ -121,17 +122,26 @@ export const createCase = defineTool({
     // case form has them (Customer and Contact)
     const { contactId, ...account } = args.customer;
     const both = contactId !== undefined && (account.accountId !== undefined || account.accountName !== undefined);
-    const customer = await resolveCustomer(ctx, both ? account : args.customer);
-    const person = both ? await contactGiven(ctx, contactId, 'customer.contactId') : undefined;
-    const refColumn = ctx.config.cases.externalRefColumn;
-    const values: Record<string, unknown> = {
+    const given = {
       title: args.title,
-      customerid: { entity: customer.entity, id: customer.id },
-      ...(person ? { primarycontactid: { entity: 'contact', id: person.id } } : {}),
-      ...(await priorityOf(ctx, args.priority)),
       ...(args.description ? { description: args.description } : {}),
       ...(args.caseType !== undefined ? { casetypecode: args.caseType } : {}),
       ...(args.origin !== undefined ? { caseorigincode: args.origin } : {}),
+    };
+    // the customer, its contact and the priority looked up side by side, each tried before any is refused, so
+    // that an account no one has and a priority the organisation lacks (and a case type beside them) are said
+    // in one answer
+    const [customer, person, priority] = await allOrFaults(ctx, given, [
+      resolveCustomer(ctx, both ? account : args.customer),
+      both ? contactGiven(ctx, contactId, 'customer.contactId') : Promise.resolve(undefined),
+      priorityOf(ctx, args.priority),
+    ] as const);
+    const refColumn = ctx.config.cases.externalRefColumn;
+    const values: Record<string, unknown> = {
+      ...given,
+      customerid: { entity: customer.entity, id: customer.id },
+      ...(person ? { primarycontactid: { entity: 'contact', id: person.id } } : {}),
+      ...priority,
     };
     if (!args.externalRef) {
       // the same call again (a model that lost the answer, or asked twice): the case it opened is returned.
@@ -171,6 +181,28 @@ export const createCase = defineTool({
     );
   },
 });
+
+/**
+ * The lookups a case needs, each awaited: their values, or every value fault among them (with those of the
+ * case's other values, as the write would say them) in one answer. Anything else (a failed call) is thrown as is.
+ */
+async function allOrFaults<T extends readonly unknown[]>(
+  ctx: ToolContext,
+  values: Record<string, unknown>,
+  lookups: { readonly [K in keyof T]: Promise<T[K]> },
+): Promise<T> {
+  const settled = await Promise.allSettled(lookups);
+  const failed = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (!failed.length) return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  const other = failed.find((err) => !isValueFault(err));
+  if (other) throw other;
+  const model = await ctx.client.metadata.entity('incident', ctx.signal);
+  const more = await writeBody(model, values, 'create', { policy: ctx.policy, metadata: ctx.client.metadata }).then(
+    () => [],
+    (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
+  );
+  throw allFaults(model, [...(failed as DynamicsMcpError[]), ...more]);
+}
 
 /**
  * The case's prioritycode: an option of the organisation's column by label or number (optionValue: any casing,

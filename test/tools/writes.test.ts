@@ -716,6 +716,28 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(neither)).toContain('Name the customer by one of accountId, accountName or contactId.');
   });
 
+  it('create_case: an unknown customer, a priority the organisation lacks and a wrong origin are said in one answer; nothing is opened', async () => {
+    const cases = emu.rows('incident').length;
+    const since = emu.requests().length;
+    const r = await h.call('create_case', {
+      title: 'Login fails',
+      customer: 'Nobody Of That Name Ltd',
+      priority: 'urgent',
+      origin: 'chat',
+    });
+    // before: the customer alone, then the priority, then the origin, one call each
+    expect(textOf(r)).toBe(
+      "Error (bad_input): 3 values for an incident cannot be written:\n- No account or contact is named 'Nobody Of That Name Ltd'. Find the account or contact with query_entities (e.g. contains on name or fullname) and pass its id.\n- This organisation has no 'urgent' priority. Pass one of its priorities: High, Normal, Low (Dynamics' top one is High); the description can say how urgent it is.\n- 'chat' is not a value of incident.caseorigincode. Use one of: 1 (Phone), 2 (Email), 3 (Web), 2483 (Facebook), 3986 (Twitter).\nHow to fix: Correct each of them and call again with all the values; nothing was written.",
+    );
+    expect(emu.rows('incident')).toHaveLength(cases);
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.method !== 'GET'),
+    ).toEqual([]);
+  });
+
   it('a write tool given the wrong shape says what the right one is, and sends nothing', async () => {
     const before = emu.stats().apiRequests;
     const id = '8deb5b45-3f8b-cc07-94eb-00e8572e8bdc';
