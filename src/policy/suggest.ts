@@ -1,13 +1,20 @@
-/** Levenshtein distance, bounded: names here are short. */
+/**
+ * Edit distance counting two neighbouring letters swapped as one edit ("Retial" for Retail, "jobtilte"), the
+ * commonest slip of typing, which plain Levenshtein counts as two (optimal string alignment).
+ */
 function distance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
+  let before: number[] = [];
   let prev = Array.from({ length: n + 1 }, (_, j) => j);
   for (let i = 1; i <= m; i++) {
     const cur = [i];
     for (let j = 1; j <= n; j++) {
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        cur[j] = Math.min(cur[j]!, before[j - 2]! + 1);
     }
+    before = prev;
     prev = cur;
   }
   return prev[n]!;

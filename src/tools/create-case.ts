@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { emailAsMeant, isEmailAddress, optionValue } from '../dynamics/coerce.js';
-import { allFaults, faultsOf, isValueFault, writeBody } from '../dynamics/write-body.js';
+import { isValueFault } from '../dynamics/write-body.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
+import { withOtherValueFaults } from './support/lookups-by-name.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits, phoned } from './support/phoned.js';
 import { EMPTY, objectErrors } from './support/schemas.js';
@@ -197,11 +198,7 @@ async function allOrFaults<T extends readonly unknown[]>(
   const other = failed.find((err) => !isValueFault(err));
   if (other) throw other;
   const model = await ctx.client.metadata.entity('incident', ctx.signal);
-  const more = await writeBody(model, values, 'create', { policy: ctx.policy, metadata: ctx.client.metadata }).then(
-    () => [],
-    (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
-  );
-  throw allFaults(model, [...(failed as DynamicsMcpError[]), ...more]);
+  throw await withOtherValueFaults(ctx, model, values, failed as DynamicsMcpError[], 'create');
 }
 
 /**

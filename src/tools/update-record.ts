@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Row, WriteValues } from '../dynamics/client.js';
 import { assertLinkable } from '../dynamics/links.js';
+import { allFaults, faultsOf, isValueFault } from '../dynamics/write-body.js';
 import { badInput } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
@@ -11,7 +12,7 @@ import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
-import { lookupsByName } from './support/lookups-by-name.js';
+import { lookupsByName, withOtherValueFaults } from './support/lookups-by-name.js';
 import {
   EACH_RECORD,
   idOrIds,
@@ -158,12 +159,37 @@ async function closesRecord(ctx: ToolContext, table: string, values: Record<stri
   }
 }
 
+/**
+ * A record to change that is not there (a name no record has) said with what is wrong with the values (a
+ * label no option has, a lookup's name no record has), in one answer, as a create says its values' faults;
+ * any other error as it is.
+ */
+async function withValueFaults(ctx: ToolContext, table: string, given: WriteValues, err: unknown): Promise<unknown> {
+  if (!isValueFault(err)) return err;
+  const model = await ctx.client.checker.entity(table);
+  // the records to link are named apart (linksNamed), after the record is found
+  const { columns } = linksAsked(model, given);
+  try {
+    const named = await lookupsByName(ctx, model, columns, 'update');
+    return await withOtherValueFaults(ctx, model, named, [err], 'update');
+  } catch (more) {
+    return isValueFault(more) ? allFaults(model, [err, ...faultsOf(more)]) : err;
+  }
+}
+
 /** One record's update: the whole of update_record for one id. */
 async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
   const table = args.entity ? await resolveTable(args.entity, ctx.policy, ctx.client.metadata) : undefined;
   const { entity: logical, id } = table
-    ? { entity: table, id: await recordIdOf(ctx, table, args.id, await closesRecord(ctx, table, args.values)) }
+    ? {
+        entity: table,
+        id: await recordIdOf(ctx, table, args.id, await closesRecord(ctx, table, args.values)).catch(
+          async (err: unknown) => {
+            throw await withValueFaults(ctx, table, args.values, err);
+          },
+        ),
+      }
     : await recordAnywhere(ctx, args.id);
   const url = recordUrl(ctx.config.dynamics.url, logical, id);
   // statecode Won or Lost: Dynamics closes an opportunity with its action, not an update (it asks the user

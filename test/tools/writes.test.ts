@@ -730,12 +730,28 @@ describe('write tools: create_lead, create_case, update_record', () => {
       "Error (bad_input): 3 values for an incident cannot be written:\n- No account or contact is named 'Nobody Of That Name Ltd'. Find the account or contact with query_entities (e.g. contains on name or fullname) and pass its id.\n- This organisation has no 'urgent' priority. Pass one of its priorities: High, Normal, Low (Dynamics' top one is High); the description can say how urgent it is.\n- 'chat' is not a value of incident.caseorigincode. Use one of: 1 (Phone), 2 (Email), 3 (Web), 2483 (Facebook), 3986 (Twitter).\nHow to fix: Correct each of them and call again with all the values; nothing was written.",
     );
     expect(emu.rows('incident')).toHaveLength(cases);
-    expect(
-      emu
-        .requests()
-        .slice(since)
-        .filter((q) => q.method !== 'GET'),
-    ).toEqual([]);
+    // nothing sent to be written: no incident created (reads go in $batch POSTs, so requests are not counted)
+    expect(apiRequests(emu, since).filter((q) => q.method === 'POST' && q.url.includes('/incidents'))).toEqual([]);
+  });
+
+  it('update_record: a record no one has and a mistyped value are said in one answer; the label meant despite swapped letters', async () => {
+    const before = JSON.stringify(emu.rows('account'));
+    const r = await h.call('update_record', {
+      entity: 'account',
+      id: 'Nobody Of That Name Ltd',
+      values: { industrycode: 'Retial' },
+    });
+    const [head, first, second, fix] = textOf(r).split('\n');
+    expect(head).toBe('Error (bad_input): 2 values for an account cannot be written:');
+    expect(first).toMatch(
+      /^- id 'Nobody Of That Name Ltd' is neither an account id \(GUID\) nor the name of an account\./,
+    );
+    // "Retial": two neighbouring letters swapped, one slip (was no suggestion: plain edit distance counts two)
+    expect(second).toMatch(
+      /^- 'Retial' is not a value of account\.industrycode\. Did you mean 25 \(Retail\)\? Use one of: /,
+    );
+    expect(fix).toBe('How to fix: Correct each of them and call again with all the values; nothing was written.');
+    expect(JSON.stringify(emu.rows('account'))).toBe(before);
   });
 
   it('a write tool given the wrong shape says what the right one is, and sends nothing', async () => {

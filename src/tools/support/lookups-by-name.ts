@@ -47,16 +47,35 @@ export async function lookupsByName(
     }
   }
   if (!faults.length) return out;
-  // and with them, what is wrong with the other values ("1.2m" beside a name no record has), as the write
-  // would say it; anything else it would refuse (the policy) is left for the write itself to say, and so is a
-  // state, which the tools handle before writing (a task made done, a deal closed by its action)
+  throw await withOtherValueFaults(
+    ctx,
+    model,
+    Object.fromEntries(Object.entries(out).filter(([k]) => !failed.has(k))),
+    faults,
+    mode,
+  );
+}
+
+/**
+ * Faults already found (a name no record has, a record to change that is not there), with what is wrong with
+ * the other values ("1.2m" beside them), as the write would say it, in one answer; anything else the write
+ * would refuse (the policy) is left for the write itself to say, and so is a state, which the tools handle
+ * before writing (a task made done, a deal closed by its action).
+ */
+export async function withOtherValueFaults(
+  ctx: ToolContext,
+  model: EntityModel,
+  values: WriteValues,
+  faults: DynamicsMcpError[],
+  mode: 'create' | 'update',
+): Promise<DynamicsMcpError> {
   const stateful = (k: string) => /^(State|Status)$/.test(writtenColumn(model, k)?.type ?? '');
-  const rest = Object.fromEntries(Object.entries(out).filter(([k]) => !failed.has(k) && !stateful(k)));
+  const rest = Object.fromEntries(Object.entries(values).filter(([k]) => !stateful(k)));
   const more = await writeBody(model, rest, mode, { policy: ctx.policy, metadata: ctx.client.metadata }).then(
     () => [],
     (err: unknown) => (isValueFault(err) ? faultsOf(err) : []),
   );
-  throw allFaults(model, [...faults, ...more]);
+  return allFaults(model, [...faults, ...more]);
 }
 
 /**
