@@ -4,6 +4,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId, sameDaySince, utcDay } from './support/dedupe.js';
 import { orList, tableNoun } from './support/lookup-names.js';
+import { NAME_ALONE } from './support/many-records.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, EMPTY, entityParam, idParam, withLookupTable } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
@@ -41,11 +42,12 @@ export const addNote = defineTool({
           regarding: 'id',
           regardingobjectid: 'id',
           record: 'id',
-          // the record's whole name, which id takes
+          // the record's whole name, which id takes (where no id is given)
           name: 'id',
           fullname: 'id',
           table: 'entity',
         },
+        renamedAlone: NAME_ALONE,
       },
     ),
   ),

@@ -7,6 +7,7 @@ import {
   EACH_RECORD,
   idOrIds,
   MOST_RECORDS,
+  NAME_ALONE,
   oneOrEachId,
   oneVersionOneRecord,
   RECORD_ARGS_RENAMED,
@@ -51,6 +52,7 @@ export const deleteRecord = defineTool({
       },
       {
         renamed: RECORD_ARGS_RENAMED,
+        renamedAlone: NAME_ALONE,
         elsewhere: 'It deletes the records named by entity and id; anything else is not read.',
       },
     ).superRefine(oneVersionOneRecord),

@@ -144,6 +144,12 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^add_note has no argument 'regarding' \(use 'id'\)\. Its arguments: entity, id, text, title\.$/,
       () => ({ regarding: account.id, id: account.id, text: 'Called back' }),
     ],
+    // a name beside the id is a new name, not the record: shown in values (it is the record only without an id)
+    [
+      'update_record',
+      /^update_record has no argument 'name'\. .* Columns to change go in "values", beside what it holds: \{"values": \{"name": "Litware Renamed"\}\}\.$/,
+      () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, name: 'Litware Renamed' }),
+    ],
     [
       'update_record',
       /^update_record has no argument 'statecode'\. .* Columns to change go in "values", beside what it holds: \{"values": \{"statecode": 1\}\}\.$/,

@@ -24,6 +24,11 @@ export function toolArgs<S extends z.ZodRawShape>(
      * "accountName" is customer.accountName).
      */
     renamed?: Record<string, (keyof S & string) | readonly [keyof S & string, string]>;
+    /**
+     * Of renamed, those not said as the argument they are read as where that argument is given too, but as any
+     * other unknown one (elsewhere): update_record's "name" beside an id is a new name, for values.
+     */
+    renamedAlone?: readonly string[];
     /** names of another argument that cannot be read as it (another shape, or a guess): said in the refusal */
     meant?: Record<string, (keyof S & string) | (keyof S & string)[]>;
     elsewhere?: string | Elsewhere<keyof S & string>;
@@ -36,8 +41,9 @@ export function toolArgs<S extends z.ZodRawShape>(
   const names = Object.keys(shape);
   const known = new Set(names);
   const renamed = new Map(Object.entries(opts.renamed ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const alone = new Set((opts.renamedAlone ?? []).map((k) => k.toLowerCase()));
   const meant = new Map<string, string | string[]>([
-    ...[...renamed].map(([k, v]) => [k, typeof v === 'string' ? v : v[0]] as const),
+    ...[...renamed].filter(([k]) => !alone.has(k)).map(([k, v]) => [k, typeof v === 'string' ? v : v[0]] as const),
     ...Object.entries(opts.meant ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const),
   ]);
   const notes = new Map(Object.entries(opts.notes ?? {}).map(([k, v]) => [k.toLowerCase(), v]));

@@ -73,6 +73,8 @@ export const RECORD_ARGS_RENAMED = {
   ifMatch: 'etag',
   '@odata.etag': 'etag',
 } as const;
+/** a record's name is its id only where no id is given (toolArgs' renamedAlone) */
+export const NAME_ALONE = ['name', 'fullname'] as const;
 
 /**
  * A record (its id or name), or a list of up to MOST_RECORDS: update_record's and delete_record's id. `verb`
