@@ -6,10 +6,23 @@ import { type Completer, namesStartingWith, periodsStartingWith } from './comple
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
+/**
+ * A prompt's required text argument, said by name where it is left out: the SDK checks prompts' arguments
+ * itself and answered zod's own "Invalid input: expected string, received undefined at account" to the user
+ * who picked the prompt in the client.
+ */
+const needed = (name: string, description: string) =>
+  z
+    .string({
+      // (a value other than text is refused before, with the protocol's own check of prompts/get)
+      error: () => `${name} is required: ${description.charAt(0).toLowerCase()}${description.slice(1)}`,
+    })
+    .describe(description);
+
 const ARGS = {
-  qualifyLead: { submission: z.string().describe('The form fields or message, as text.') },
+  qualifyLead: { submission: needed('submission', 'The form fields or message, as text.') },
   caseFromAlert: {
-    alert: z.string().describe('The alert text, as the monitoring system sent it.'),
+    alert: needed('alert', 'The alert text, as the monitoring system sent it.'),
     alertId: z.string().optional().describe("The monitoring system's id for this alert."),
   },
   reviewWinsAndLosses: {
@@ -18,10 +31,10 @@ const ARGS = {
       .optional()
       .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
   },
-  accountBrief: { account: z.string().describe('The account, by its name (or part of it) or its id.') },
-  dealReview: { deal: z.string().describe('The opportunity, by its name (or part of it) or its id.') },
+  accountBrief: { account: needed('account', 'The account, by its name (or part of it) or its id.') },
+  dealReview: { deal: needed('deal', 'The opportunity, by its name (or part of it) or its id.') },
   dailyAgenda: {
-    owner: z.string().describe('The user whose day it is, by full name (e.g. the owner of the records).'),
+    owner: needed('owner', 'The user whose day it is, by full name (e.g. the owner of the records).'),
   },
   reviewPipeline: {
     from: z.string().optional().describe('First close date, YYYY-MM-DD (default: current quarter).'),

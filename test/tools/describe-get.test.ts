@@ -544,6 +544,28 @@ describe('describe_entity, get_record, resources and prompts', () => {
     expect(resolved.structuredContent).toMatchObject({ resolved: true, existing: false });
   });
 
+  it("a prompt without its required argument says which, and what it takes, not zod's 'expected string, received undefined'", async () => {
+    for (const [name, args, message] of [
+      [
+        'account_brief',
+        { name: 'Litware' },
+        'account is required: the account, by its name (or part of it) or its id.',
+      ],
+      [
+        'daily_agenda',
+        {},
+        'owner is required: the user whose day it is, by full name (e.g. the owner of the records).',
+      ],
+      ['case_from_alert', { alertId: 'A-7' }, 'alert is required: the alert text, as the monitoring system sent it.'],
+    ] as const) {
+      const err = await h.client.getPrompt({ name, arguments: args as never }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err?.message, name).toContain(`Invalid arguments for prompt ${name}: ${message}`);
+    }
+  });
+
   it('review_pipeline asks for the trend of wins per month, with arguments aggregate_records takes', async () => {
     const p = await h.client.getPrompt({ name: 'review_pipeline', arguments: {} });
     const text = (p.messages[0]!.content as { text: string }).text;
