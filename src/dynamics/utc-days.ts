@@ -232,6 +232,43 @@ export function edgeOf(v: string): { end: boolean; period: string } | undefined 
   return m ? { end: m[1] === 'end' || m[1] === 'last day', period: m[2]!.replace(THE_PERIOD, 'this $1') } : undefined;
 }
 
+/** The comparison a direction word before a day or period says ("since last month" is ge it, "before" lt) */
+const DIRECTIONS: ReadonlyMap<string, ConditionOp> = new Map([
+  ['since', 'ge'],
+  ['from', 'ge'],
+  ['after', 'gt'],
+  ['before', 'lt'],
+  ['until', 'le'],
+  ['till', 'le'],
+  ['through', 'le'],
+  ['by', 'le'],
+]);
+
+/**
+ * A date compared with a direction and a day or period in words, as eq's value ({"createdon": "since last
+ * month"}, "before 2026-11-01", "until end of next month"): that comparison with the rest (ge, lt, le…), where
+ * the rest names a day or a period (`names`); "from A to B" (or "between A and B") is between them, both in. A month without its year after since, from or after is the last
+ * one ("since November": this year's, in December): what has happened since a month in the future is nothing
+ * anyone asks; before or until a month is refused with both, as ever.
+ */
+function directionSaid(c: Leaf, now: Date, names: (v: string) => boolean): Leaf {
+  if (c.op !== 'eq' || typeof c.value !== 'string') return c;
+  // "from 2026-11-01 to 2026-11-30", "between last month and next month": both ends, in
+  const range = /^\s*(?:from|between)\s+(.+?)\s+(?:to|and|until|till|through|-|\u2013)\s+(.+?)\s*$/i.exec(c.value);
+  if (range && names(range[1]!) && names(range[2]!)) return { ...c, op: 'between', value: [range[1]!, range[2]!] };
+  const m = /^\s*(since|from|after|before|until|till|through|by)\s+(.+?)\s*$/i.exec(c.value);
+  const op = m && DIRECTIONS.get(m[1]!.toLowerCase());
+  // a range ("from 2026-01-01 to 2026-03-31") is both ends, read elsewhere, not its first alone
+  if (!m || !op || /\s(?:to|and|until|till|through|-|\u2013)\s/i.test(m[2]!)) return c;
+  let rest = m[2]!;
+  const month = MONTH_NAMES.findIndex((n) => rest.length >= 3 && n.startsWith(rest.toLowerCase().replace(/\.$/, '')));
+  if (month >= 0 && (op === 'ge' || op === 'gt')) {
+    const year = now.getUTCFullYear() - (month > now.getUTCMonth() ? 1 : 0);
+    rest = `${year}-${String(month + 1).padStart(2, '0')}`;
+  }
+  return names(rest) ? { ...c, op, value: rest } : c;
+}
+
 /**
  * A period in words compared with the operators that take a day: "before this month" (lt) is before its first
  * day, "after this month" (gt) after its last, ge and le include it, and between two periods runs from the
@@ -240,8 +277,9 @@ export function edgeOf(v: string): { end: boolean; period: string } | undefined 
  * in with several periods is any of them; ne is outside it (NotBetween its first and last day, which Dataverse
  * can say where it cannot say not ThisMonth). Anything else comes back as it was.
  */
-export function periodsAsDays(given: Leaf, fiscal: OrgCalendar | number, now = new Date()): Leaf | { or: Leaf[] } {
+export function periodsAsDays(asked: Leaf, fiscal: OrgCalendar | number, now = new Date()): Leaf | { or: Leaf[] } {
   const days = (v: unknown) => periodDays(v, fiscal, now);
+  const given = directionSaid(asked, now, (v) => !!days(v) || DATE.test(v) || !!dayInWords(v, now));
   // "end of next month", "start of this quarter": that one day, whatever the operator
   const edge = <T>(v: T): T | string => (typeof v === 'string' && edgeOf(v) ? (days(v)?.first ?? v) : v);
   const c: Leaf = {

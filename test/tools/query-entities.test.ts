@@ -2277,6 +2277,15 @@ describe('query_entities', () => {
         [{ between: ['this month'] }, (d) => d >= thisMonth[0] && d <= thisMonth[1]],
         [{ notBetween: ['this month'] }, (d) => d < thisMonth[0] || d > thisMonth[1]],
         [{ ne: 'this month' }, (d) => d < thisMonth[0] || d > thisMonth[1]],
+        // the direction said in the value, as people write it (was "not an ISO date")
+        ['before this month', (d) => d < thisMonth[0]],
+        ['after this month', (d) => d > thisMonth[1]],
+        ['since next month', (d) => d >= nextMonth[0]],
+        ['until this month', (d) => d <= thisMonth[1]],
+        ['from this month to next month', (d) => d >= thisMonth[0] && d <= nextMonth[1]],
+        [`between ${thisMonth[0]} and ${nextMonth[1]}`, (d) => d >= thisMonth[0] && d <= nextMonth[1]],
+        // a month without its year after since: the last one (this one, while it lasts)
+        [`since ${now.toLocaleString('en', { month: 'long', timeZone: 'UTC' })}`, (d) => d >= thisMonth[0]],
       ];
       for (const [condition, holds] of cases) {
         const expected = closing(holds);

@@ -97,6 +97,18 @@ describe('a period compared: its first or last day (Tuesday 1 December 2026)', (
     ['between', 'this month', { op: 'eq', value: 'this month' }],
     // a list of one period, as between's list is written with the period inside it
     ['between', ['this month'], { op: 'eq', value: 'this month' }],
+    // the direction in the value: since/from is ge, after gt, before lt, until/through/by le; from … to between
+    ['eq', 'since last month', { op: 'ge', value: '2026-11-01' }],
+    ['eq', 'after 2026-11-15', { op: 'gt', value: '2026-11-15' }],
+    ['eq', 'before next month', { op: 'lt', value: '2027-01-01' }],
+    ['eq', 'by end of next month', { op: 'le', value: '2027-01-31' }],
+    ['eq', 'from 2026-11-01 to next month', { op: 'between', value: ['2026-11-01', '2027-01-31'] }],
+    // a month without its year after since: the last one; before one, which is not said: left as written
+    ['eq', 'since November', { op: 'ge', value: '2026-11-01' }],
+    ['eq', 'since Dec', { op: 'ge', value: '2026-12-01' }],
+    ['eq', 'after January', { op: 'gt', value: '2026-01-31' }],
+    ['eq', 'before November', { op: 'eq', value: 'before November' }],
+    ['eq', 'since the merger', { op: 'eq', value: 'since the merger' }],
     ['notBetween', ['this year'], { op: 'notBetween', value: ['2026-01-01', '2026-12-31'] }],
     ['between', ['2026-12-01'], { op: 'between', value: ['2026-12-01'] }],
     // "on" a period, as people say "on" of any time: that period; a day stays a day
