@@ -97,18 +97,24 @@ export const queryEntities = defineTool({
         search: 'where',
         q: 'where',
         keyword: 'where',
+        query: 'where',
+        $search: 'where',
         // Dataverse takes no $skip: the next rows come from the cursor, which keeps the query's order
         skip: 'cursor',
         $skip: 'cursor',
         offset: 'cursor',
         page: 'cursor',
       },
-      notes: Object.fromEntries(
-        ['skip', '$skip', 'offset', 'page'].map((k) => [
+      notes: Object.fromEntries([
+        ...['skip', '$skip', 'offset', 'page'].map((k) => [
           k,
           'Dataverse takes no skip or offset: the rows after a page come with the cursor that answer gave (hasMore true); call again with the same arguments and that cursor.',
         ]),
-      ),
+        ...['search', 'q', 'keyword', 'query', '$search'].map((k) => [
+          k,
+          'Relevance search is not offered here: a word in a column is a where condition, e.g. {"where": {"name": {"contains": "<the word>"}}} (fullname for a contact or lead, title for a case, subject for an activity).',
+        ]),
+      ]),
       // "where": "statecode eq 0 and revenue gt 1000000": models write OData text in where too
       textAs: { where: 'filter', filter: 'filter' },
       // and "filter": {"statecode": "Open"} or a list of conditions: where's forms, as where reads them

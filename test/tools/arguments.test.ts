@@ -63,9 +63,10 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^get_record has no argument 'accountnumber'\. .* its whole name, given as id; to find records by another column or part of a name, use query_entities with where/,
       () => ({ entity: 'account', accountnumber: 'ACC-1042' }),
     ],
+    // relevance search, said with the condition that finds a word in a column
     [
       'query_entities',
-      /^query_entities has no argument 'search' \(use 'where'\)/,
+      /^query_entities has no argument 'search' \(use 'where'\)\. Its arguments: .*\. Relevance search is not offered here: a word in a column is a where condition, e\.g\. \{"where": \{"name": \{"contains": "<the word>"\}\}\} \(fullname for a contact or lead, title for a case, subject for an activity\)\.$/,
       () => ({ entity: 'account', search: 'x' }),
     ],
     // a condition with a column beside column/op/value would otherwise lose that column without a word
