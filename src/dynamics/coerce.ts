@@ -46,7 +46,7 @@ const labelKey = (s: string) =>
     .replace(/cancell/g, 'cancel');
 
 /** A choice value from its number or its label (any casing): the model sees labels, Dataverse wants numbers. */
-export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
+export function optionValue(c: ColumnModel, v: Scalar, entity: string, use: 'filter' | 'write' = 'filter'): number {
   if (typeof v === 'number' && Number.isInteger(v)) {
     if (c.options && !c.options.some((o) => o.value === v))
       throw unknownOption(
@@ -58,7 +58,7 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
   }
   if (typeof v === 'string') {
     const n = Number(v);
-    if (v.trim() !== '' && Number.isInteger(n)) return optionValue(c, n, entity);
+    if (v.trim() !== '' && Number.isInteger(n)) return optionValue(c, n, entity, use);
     const hit = c.options?.find((o) => labelKey(o.label) === labelKey(v));
     if (hit) return hit.value;
     // "High (1)", as the tools return a choice: that choice, when the label and the number agree
@@ -69,7 +69,7 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string): number {
     const said = stateInWords(c, v);
     if (said) return said.value;
     // "unresolved", "closed": states the word covers, answered with the condition for them
-    const refused = stateWordRefused(c, v, entity);
+    const refused = stateWordRefused(c, v, entity, use);
     if (refused) throw refused;
     if (both && byNumber)
       throw badInput(
@@ -224,7 +224,7 @@ export function toLiteral(
     case 'Picklist':
     case 'State':
     case 'Status':
-      return lit('number', optionValue(c, v, entity));
+      return lit('number', optionValue(c, v, entity, use));
     case 'DateTime': {
       // "today", "yesterday", "30 days ago", "in 2 weeks": the UTC day the error below would have the model work
       // out and write; "now": this moment, to the second

@@ -66,7 +66,12 @@ export const negationOf = (word: string, label: string): boolean =>
  * every state but some ("unresolved", "not done"): which states they are, and the condition that finds them.
  * Never a guess; undefined where the word is no such word.
  */
-export function stateWordRefused(c: ColumnModel, v: string, entity: string): DynamicsMcpError | undefined {
+export function stateWordRefused(
+  c: ColumnModel,
+  v: string,
+  entity: string,
+  use: 'filter' | 'write' = 'filter',
+): DynamicsMcpError | undefined {
   const negated = negatedStates(c, v);
   if (negated?.length) {
     const others = (c.options ?? []).filter((o) => !negated.includes(o));
@@ -85,6 +90,9 @@ export function stateWordRefused(c: ColumnModel, v: string, entity: string): Dyn
     `'${v}' is not a value of ${entity}.${c.logicalName}: ${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word} ${entity} is ${closed.map((o) => `${o.label} (${o.value})`).join(' or ')}.`,
     closed.length === 1
       ? `Pass "${closed[0]!.label}".`
-      : `Name the one meant (to find all of them: {"column": "${c.logicalName}", "op": "in", "value": ${JSON.stringify(closed.map((o) => o.label))}}).`,
+      : use === 'write'
+        ? // a record is set to one state: the condition that finds all of them is no help here
+          `Name the one meant: ${closed.map((o) => `"${o.label}"`).join(' or ')}${entity === 'incident' && closed.some((o) => o.value === 1) ? ' (a case is resolved with resolve_case, which records what resolved it)' : ''}.`
+        : `Name the one meant (to find all of them: {"column": "${c.logicalName}", "op": "in", "value": ${JSON.stringify(closed.map((o) => o.label))}}).`,
   );
 }

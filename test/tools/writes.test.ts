@@ -1481,6 +1481,15 @@ describe('write tools: create_lead, create_case, update_record', () => {
         'Error (bad_input): A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.\nHow to fix: Call resolve_case with the case id and the resolution.',
       );
     }
+    // "closed", two states: the one to name, and where resolving is done (not the query that finds both)
+    const closed = await h.call('update_record', {
+      entity: 'incident',
+      id: String(active.incidentid),
+      values: { status: 'Closed' },
+    });
+    expect(textOf(closed)).toBe(
+      `Error (bad_input): 'Closed' is not a value of incident.statecode: a closed incident is Resolved (1) or Canceled (2).\nHow to fix: Name the one meant: "Resolved" or "Canceled" (a case is resolved with resolve_case, which records what resolved it).`,
+    );
     // other columns refused keep the plain answer
     const other = await h.call('update_record', {
       entity: 'opportunity',

@@ -61,9 +61,9 @@ export function askedState(
   const stateColumn = model.columns.get('statecode');
   const statusColumn = model.columns.get('statuscode');
   let state: number | undefined;
-  if (stateAsked !== undefined && stateColumn) state = optionValue(stateColumn, stateAsked, model.logicalName);
+  if (stateAsked !== undefined && stateColumn) state = optionValue(stateColumn, stateAsked, model.logicalName, 'write');
   else if (stateKey === undefined && status !== undefined && statusColumn) {
-    const reason = optionValue(statusColumn, status, model.logicalName);
+    const reason = optionValue(statusColumn, status, model.logicalName, 'write');
     state =
       statusColumn.options?.find((o) => o.value === reason)?.state ??
       Number(Object.entries(documented).find(([, reasons]) => reasons.includes(reason))?.[0] ?? Number.NaN);
@@ -101,7 +101,7 @@ export function stateReason(
     return stateReason(model, state, undefined, { byDefault, documented, what });
   // "Label (n)" naming two values is said as for any choice
   if (typeof asked === 'string' && /\(-?\d+\)\s*$/.test(asked))
-    return optionValue({ ...statuscode, options: reasons }, asked, model.logicalName);
+    return optionValue({ ...statuscode, options: reasons }, asked, model.logicalName, 'write');
   const inAll = among(all);
   const other = all.find((o) => o.value === inAll);
   const stateOf = model.columns.get('statecode')?.options?.find((o) => o.value === other?.state);
