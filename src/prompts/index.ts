@@ -81,6 +81,28 @@ function qualifying(deps: ServerDeps): string {
 // and every stateless request, registers the prompts again
 const completersOf = new WeakMap<ServerDeps, Map<string, Map<string, Completer>>>();
 
+/** An organisation's own priorities above High, by the words admins name them with */
+const ABOVE_HIGH = /^(critical|urgent|emergency|blocker|immediate|highest|very high|top|p[01]|sev(?:erity)? ?[01])$/i;
+/** How long the Case table's priorities are waited for: a prompt is asked for by a person, in a client's menu */
+const PRIORITIES_WITHIN_MS = 3000;
+
+/**
+ * The case priorities "urgent" means: Dynamics' High (1), and those the organisation added above it (Critical,
+ * P1), which a High filter alone left out of the day's urgent cases. High alone where the Case table cannot be
+ * read in time (the prompt still works), or where the policy keeps priority from the model.
+ */
+async function urgentPriorities(deps: ServerDeps): Promise<string[]> {
+  if (!deps.policy.canRead('incident', 'prioritycode')) return ['High'];
+  try {
+    const model = await deps.client.metadata.entity('incident', AbortSignal.timeout(PRIORITIES_WITHIN_MS));
+    const options = model.columns.get('prioritycode')?.options ?? [];
+    const urgent = options.filter((o) => o.value === 1 || ABOVE_HIGH.test(o.label.trim())).map((o) => o.label);
+    return urgent.length ? urgent : ['High'];
+  } catch {
+    return ['High'];
+  }
+}
+
 /**
  * The prompts' arguments that offer values as they are typed (an account, a user, a period), by prompt and
  * argument. server.ts answers completion/complete from these, with whether there are more than offered.
@@ -252,15 +274,17 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       description: 'Overdue and due tasks, meetings today, deals closing this week and urgent cases, for one owner.',
       argsSchema: ARGS.dailyAgenda,
     },
-    ({ owner }) => {
+    async ({ owner }) => {
       // the owner by name: a lookup given a name is matched by the user's full name (conditions.ts)
       const who = JSON.stringify(owner.trim());
+      const urgent = await urgentPriorities(deps);
+      const priority = urgent.length === 1 ? JSON.stringify(urgent[0]) : `{"in": ${JSON.stringify(urgent)}}`;
       return user(
         `Plan the day for ${owner.trim()}. Change nothing unless I ask.\n` +
           `Tasks overdue or due today: query_entities on task with where {"ownerid": ${who}, "statecode": "Open", "scheduledend": {"le": "today"}}, select ["subject", "scheduledend", "prioritycode", "regardingobjectid"], orderBy "scheduledend asc", top 25.\n` +
           `Meetings today (theirs, or ones they attend): query_entities on appointment with where {"or": [{"ownerid": ${who}}, {"appointment_activity_parties": {"partyid": ${who}}}], "scheduledstart": "today"}, select ["subject", "location", "scheduledstart", "regardingobjectid"], orderBy "scheduledstart asc", top 25.\n` +
           `Deals closing this week: query_entities on opportunity with where {"ownerid": ${who}, "statecode": "Open", "estimatedclosedate": "this week"}, select ["name", "estimatedvalue", "stepname", "parentaccountid"], orderBy "estimatedvalue desc", top 25.\n` +
-          `Urgent cases: query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": "High"}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
+          `Urgent cases (${urgent.join(', ')}): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": ${priority}}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
           'If the owner is not found, query_entities on systemuser with where {"fullname": {"contains": "<part of the name>"}} and ask me which one. ' +
           'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase.' +
           (readOnly

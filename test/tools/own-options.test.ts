@@ -48,6 +48,28 @@ describe("the organisation's own options: create_case's priorities, and options 
     expect(critical).toBe(100_000_000);
   });
 
+  it("daily_agenda's urgent cases are High and the organisation's own above it (Critical), not High alone", async () => {
+    const account = t.emulator!.rows('account')[0]!;
+    const opened = await h.call('create_case', {
+      title: 'Payments down for every customer',
+      customer: { accountId: String(account.accountid) },
+      priority: 'Critical',
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const user = t.emulator!.rows('systemuser').find((u) => u.fullname)!;
+    const p = await h.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(user.fullname) } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const line = text.split('\n').find((l) => l.startsWith('Urgent cases'))!;
+    expect(line).toContain('Urgent cases (High, Critical): query_entities on incident with where');
+    // the prompt's own condition, as the model runs it: the Critical case is among them
+    const where = JSON.parse(/with where (\{.*?\}\}), select/.exec(line)![1]!) as Record<string, unknown>;
+    expect(where.prioritycode).toEqual({ in: ['High', 'Critical'] });
+    const { ownerid: _mine, ...anyOwner } = where;
+    const r = await h.call('query_entities', { entity: 'incident', where: anyOwner, select: ['title'], top: 5000 });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toContain(opened.structuredContent.id);
+  });
+
   it("a word it has no priority for is refused with all of the organisation's priorities, its own among them", async () => {
     const account = t.emulator!.rows('account')[0]!;
     const before = t.emulator!.rows('incident').length;
