@@ -94,7 +94,15 @@ const PRIORITIES_WITHIN_MS = 3000;
 async function urgentPriorities(deps: ServerDeps): Promise<string[]> {
   if (!deps.policy.canRead('incident', 'prioritycode')) return ['High'];
   try {
-    const model = await deps.client.metadata.entity('incident', AbortSignal.timeout(PRIORITIES_WITHIN_MS));
+    // waited for, not aborted: the read is shared with any tool call that needs the Case table at the same time
+    // (a signal given to it would end theirs too), and kept for the next prompt when it comes in later
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('late')), PRIORITIES_WITHIN_MS);
+    });
+    const model = await Promise.race([deps.client.metadata.entity('incident'), late]).finally(() =>
+      clearTimeout(timer),
+    );
     const options = model.columns.get('prioritycode')?.options ?? [];
     const urgent = options.filter((o) => o.value === 1 || ABOVE_HIGH.test(o.label.trim())).map((o) => o.label);
     return urgent.length ? urgent : ['High'];

@@ -70,6 +70,22 @@ describe("the organisation's own options: create_case's priorities, and options 
     expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toContain(opened.structuredContent.id);
   });
 
+  it('daily_agenda says High alone when the Case table is not read within 3 s', async () => {
+    // a server of its own, which has not read the Case table yet, before a slow Dynamics: had it waited for the
+    // table, this organisation's Critical (added above) would be among them
+    const slow = await connectInMemory(t.emulator!);
+    t.emulator!.configure({ latencyMs: 4000 });
+    try {
+      const p = await slow.client.getPrompt({ name: 'daily_agenda', arguments: { owner: 'Anyone' } });
+      const line = (p.messages[0]!.content as { text: string }).text.split('\n').find((l) => l.startsWith('Urgent'))!;
+      expect(line).toContain('Urgent cases (High): query_entities on incident with where');
+      expect(line).toContain('"prioritycode": "High"}');
+    } finally {
+      t.emulator!.configure({ latencyMs: 0 });
+      await slow.close();
+    }
+  });
+
   it("a word it has no priority for is refused with all of the organisation's priorities, its own among them", async () => {
     const account = t.emulator!.rows('account')[0]!;
     const before = t.emulator!.rows('incident').length;
