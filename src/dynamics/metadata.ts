@@ -11,7 +11,7 @@ import {
 } from '../policy/model.js';
 import { jsonOf, pageOf } from './answers.js';
 import { sendBatch } from './batch.js';
-import type { Transport } from './transport.js';
+import { cancelled, type Transport } from './transport.js';
 
 export const API = '/api/data/v9.2';
 
@@ -90,13 +90,13 @@ export class MetadataCache implements ModelSource {
   }
 
   entities(signal?: AbortSignal): Promise<EntitySummary[]> {
-    if (this.list && this.fresh(this.list.at)) return this.list.value;
+    if (this.list && this.fresh(this.list.at)) return waited(this.list.value, signal);
+    // read for every caller: one caller's end (a cancelled call) ends its wait, not the read the others share
     const value = this.transport
       .send({
         method: 'GET',
         path: `${API}/EntityDefinitions?$select=LogicalName,EntitySetName,DisplayName,PrimaryIdAttribute,PrimaryNameAttribute`,
         idempotent: true,
-        signal,
       })
       .then((r) =>
         pageOf(r, 'the list of tables')
@@ -121,7 +121,7 @@ export class MetadataCache implements ModelSource {
         if (this.list?.value === value) this.list = null;
       },
     );
-    return value;
+    return waited(value, signal);
   }
 
   async resolveEntityName(input: string): Promise<string | undefined> {
@@ -141,15 +141,16 @@ export class MetadataCache implements ModelSource {
   entity(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
     const key = logicalName.toLowerCase();
     const hit = this.models.get(key);
-    if (hit && this.fresh(hit.at)) return hit.value;
+    if (hit && this.fresh(hit.at)) return waited(hit.value, signal);
     const first = !hit;
-    const value = this.load(key, signal);
+    // read for every caller, as the list of tables is
+    const value = this.load(key);
     if (first) void value.then(this.onFirstLoad, () => {});
     this.models.set(key, { at: Date.now(), value });
     value.catch(() => {
       if (this.models.get(key)?.value === value) this.models.delete(key);
     });
-    return value;
+    return waited(value, signal);
   }
 
   /**
@@ -172,7 +173,7 @@ export class MetadataCache implements ModelSource {
     );
   }
 
-  private async load(logicalName: string, signal?: AbortSignal): Promise<EntityModel> {
+  private async load(logicalName: string): Promise<EntityModel> {
     const e = `EntityDefinitions(LogicalName='${logicalName}')`;
     const cast = (t: string, q: string) => `${e}/Attributes/Microsoft.Dynamics.CRM.${t}?${q}`;
     // what only some columns and lists need (choices columns, many-to-many lists): a table is read without them
@@ -205,7 +206,6 @@ export class MetadataCache implements ModelSource {
       this.transport,
       this.serviceRoot,
       urls.map((url) => ({ method: 'GET' as const, url })),
-      signal,
     );
     if (parts[0]?.status === 404)
       throw new DynamicsMcpError(
@@ -336,4 +336,28 @@ function manyToMany(logicalName: string, rows: Json[]): [string, CollectionNav][
       ]);
     }
   return out;
+}
+
+/**
+ * A read shared by every caller (a table's metadata), waited for by one: its signal (a call cancelled, or past
+ * its deadline) ends that caller's wait, not the read. Aborting the read itself would fail every other call
+ * waiting on it at that moment, and drop it from the cache.
+ */
+function waited<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

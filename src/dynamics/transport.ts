@@ -235,7 +235,8 @@ const tooLong = (length: number) =>
     { retryable: false },
   );
 
-const cancelled = () =>
+/** A call the client stopped: said as such wherever the stop is met (a request, a wait, a shared read) */
+export const cancelled = () =>
   new DynamicsMcpError(
     'cancelled',
     'The request was cancelled.',

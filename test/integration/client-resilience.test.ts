@@ -243,6 +243,28 @@ describe('client: throttling, retries and writes that never duplicate', () => {
     });
   });
 
+  it("a call cancelled while a table's metadata is read ends its own wait, not the read the others share", async () => {
+    const fresh = clientFor(emu).client;
+    try {
+      // the table is read once for everyone (a $batch of its definitions), slowly here
+      emu.addFault({ match: { method: 'POST', path: '/api/data/v9.2/$batch' }, delayMs: 400 });
+      const cancelled = new AbortController();
+      const mark = emu.requests().length;
+      const first = fresh.metadata.entity('contact', cancelled.signal);
+      const second = fresh.metadata.entity('contact');
+      cancelled.abort();
+      await expect(first).rejects.toMatchObject({ kind: 'cancelled', message: 'The request was cancelled.' });
+      // before: the read was the cancelled call's, and failed for this one too
+      await expect(second).resolves.toMatchObject({ logicalName: 'contact' });
+      // and is kept: the next call needs no request
+      const read = apiRequests(emu, mark).length;
+      await fresh.metadata.entity('contact');
+      expect(apiRequests(emu, mark)).toHaveLength(read);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('a request past the timeout fails as a timeout, and is retried only if safe', async () => {
     const slow = clientFor(emu, { overrides: { dynamics: { timeoutMs: 1000, deadlineMs: 2500 } } as never }).client;
     await slow.metadata.entity('lead');
