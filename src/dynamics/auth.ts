@@ -7,6 +7,7 @@ import { proxyRefusal } from './dispatcher.js';
 import { sleep } from './limiter.js';
 import type { MsalNetwork } from './msal-network.js';
 import { backoff, DEFAULT_RETRY } from './retry.js';
+import { waitedFor } from './signals.js';
 
 export interface TokenProvider {
   /** a bearer token for Dataverse; one request to the authority however many callers wait */
@@ -236,17 +237,8 @@ export function createTokenProvider(
         );
         return current.token;
       }
-      const p = refresh();
-      if (!signal) return (await p).token;
-      return (
-        await Promise.race([
-          p,
-          new Promise<never>((_, reject) => {
-            if (signal.aborted) reject(signal.reason);
-            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-          }),
-        ])
-      ).token;
+      // the refresh is every caller's: this one's signal ends its own wait
+      return (await waitedFor(refresh(), signal)).token;
     },
     invalidate(token) {
       if (current?.token === token) {

@@ -11,6 +11,7 @@ import {
 } from '../policy/model.js';
 import { jsonOf, pageOf } from './answers.js';
 import { sendBatch } from './batch.js';
+import { waitedFor } from './signals.js';
 import { cancelled, type Transport } from './transport.js';
 
 export const API = '/api/data/v9.2';
@@ -338,26 +339,5 @@ function manyToMany(logicalName: string, rows: Json[]): [string, CollectionNav][
   return out;
 }
 
-/**
- * A read shared by every caller (a table's metadata), waited for by one: its signal (a call cancelled, or past
- * its deadline) ends that caller's wait, not the read. Aborting the read itself would fail every other call
- * waiting on it at that moment, and drop it from the cache.
- */
-function waited<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return shared;
-  if (signal.aborted) return Promise.reject(cancelled());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
-    shared.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
+/** One caller's wait on a read every caller shares: its end is said as any cancelled call is */
+const waited = <T>(shared: Promise<T>, signal: AbortSignal | undefined) => waitedFor(shared, signal, cancelled);

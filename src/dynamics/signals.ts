@@ -46,3 +46,31 @@ export function linkedSignal(
     },
   };
 }
+
+/**
+ * A shared piece of work (a token being fetched, a table's metadata being read), waited for by one caller: its
+ * signal ends that caller's wait (rejecting with `ended()`, by default the signal's reason), never the work,
+ * which other callers may be waiting on too. The listener goes when the work settles.
+ */
+export function waitedFor<T>(
+  shared: Promise<T>,
+  signal: AbortSignal | undefined,
+  ended: () => unknown = () => signal?.reason,
+): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(ended());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(ended());
+    signal.addEventListener('abort', onAbort, { once: true });
+    shared.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}

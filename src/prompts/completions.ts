@@ -1,4 +1,4 @@
-import { linkedSignal } from '../dynamics/signals.js';
+import { linkedSignal, waitedFor } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
 
 /** Names offered per keystroke: a handful is what a client's drop-down shows. */
@@ -80,11 +80,8 @@ export function namesStartingWith(deps: ServerDeps, entity: string): Completer {
   return async (value) => {
     const within = linkedSignal(undefined, ANSWER_WITHIN_MS);
     try {
-      // the metadata read takes no signal: it goes on (and is kept) when the keystroke stops waiting
-      const late = new Promise<never>((_, reject) =>
-        within.signal.addEventListener('abort', () => reject(within.signal.reason), { once: true }),
-      );
-      const names = await Promise.race([lookup(value, within.signal), late]);
+      // the keystroke stops waiting at the bound; a metadata read under way goes on (and is kept) for the next
+      const names = await waitedFor(lookup(value, within.signal), within.signal);
       unanswered.delete(deps);
       return names;
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { linkedSignal } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
 import { type Completer, namesStartingWith, periodsStartingWith } from './completions.js';
 
@@ -94,15 +95,9 @@ const PRIORITIES_WITHIN_MS = 3000;
 async function urgentPriorities(deps: ServerDeps): Promise<string[]> {
   if (!deps.policy.canRead('incident', 'prioritycode')) return ['High'];
   try {
-    // waited for, not aborted: the read is shared with any tool call that needs the Case table at the same time
-    // (a signal given to it would end theirs too), and kept for the next prompt when it comes in later
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('late')), PRIORITIES_WITHIN_MS);
-    });
-    const model = await Promise.race([deps.client.metadata.entity('incident'), late]).finally(() =>
-      clearTimeout(timer),
-    );
+    // the bound ends this wait only: the read goes on for any call sharing it, and is kept for the next prompt
+    const within = linkedSignal(undefined, PRIORITIES_WITHIN_MS);
+    const model = await deps.client.metadata.entity('incident', within.signal).finally(() => within.done());
     const options = model.columns.get('prioritycode')?.options ?? [];
     const urgent = options.filter((o) => o.value === 1 || ABOVE_HIGH.test(o.label.trim())).map((o) => o.label);
     return urgent.length ? urgent : ['High'];
