@@ -91,6 +91,20 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string, use: 'fil
 }
 
 /** The refusal of a value no option has, marked as one: the table's options may be newer than its metadata. */
+/**
+ * A word that may be a choice's label (a bare word in filter text, where it first reads as a column): its
+ * value, or undefined where no value is named by it. A word that names states the choice keeps apart
+ * ("Closed") is still refused, with the condition for them.
+ */
+export function labelledValue(c: ColumnModel, word: string, entity: string): number | undefined {
+  try {
+    return optionValue(c, word, entity);
+  } catch (err) {
+    if (err instanceof DynamicsMcpError && err.details.unknownOption !== undefined) return undefined;
+    throw err;
+  }
+}
+
 const unknownOption = (message: string, hint: string, entity: string) =>
   new DynamicsMcpError('bad_input', message, hint, { retryable: false, unknownOption: entity });
 

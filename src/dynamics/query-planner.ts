@@ -8,6 +8,7 @@ import { columnOn } from '../policy/targets.js';
 import type { QuerySpec } from './client.js';
 import { withCompanions } from './companion-columns.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
+import { datesInText } from './dates-in-text.js';
 import { API, type MetadataCache } from './metadata.js';
 import { userFunctionIn } from './negation.js';
 import { callerTokens, theAppIsNotYou } from './obo.js';
@@ -262,7 +263,9 @@ export class QueryPlanner {
     let filter: Expr | undefined;
     if (spec.where) filter = await this.conditions.build(spec.where, model);
     if (spec.filter?.trim()) {
-      const parsed = filterText(spec.filter);
+      const parsed = await datesInText(filterText(spec.filter), model, this.metadata, (c) =>
+        this.conditions.build(c, model),
+      );
       filter = filter ? { kind: 'and', operands: [filter, parsed], pos: 0 } : parsed;
     }
     // the rows the policy shows of a table of other tables' records (activities of the kinds it may read); a

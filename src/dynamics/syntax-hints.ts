@@ -105,6 +105,24 @@ function dottedPath(rest: string): string | undefined {
   return `'${m[1]}': a related column is written with a slash in OData (${m[1]!.replaceAll('.', '/')})`;
 }
 
+/**
+ * A period in words without quotes ("createdon last 7 days", "estimatedclosedate eq this quarter", "createdon
+ * in last month"): the parser stops inside it. In quotes, a date column compared with it is read as the where
+ * condition reads the words (dates-in-text.ts).
+ */
+function periodUnquoted(input: string, position: number): string | undefined {
+  const re =
+    /([\w/]+)\s+(?:(eq|ne|gt|ge|lt|le|in|within|during)\s+)?((?:this|last|next|past|previous)\s+(?:\d+\s+)?(?:fiscal\s+)?(?:day|week|month|quarter|year)s?)\b/gi;
+  for (const m of input.matchAll(re)) {
+    if (position < m.index || position > m.index + m[0].length) continue;
+    const [, column, given, period] = m;
+    const op = given && !/^(in|within|during)$/i.test(given) ? given.toLowerCase() : 'eq';
+    const condition = op === 'eq' ? `"${period}"` : `{"${op}": "${period}"}`;
+    return `a period in words is text in quotes: ${column} ${op} '${period}', or the where condition {"${column}": ${condition}}`;
+  }
+  return undefined;
+}
+
 /** The habit at `position` of `input` ("'>' is gt in OData …"), or undefined when the error is something else. */
 export function sqlHabitAt(input: string, position: number, now = new Date()): string | undefined {
   const rest = input.slice(position).trimStart();
@@ -115,6 +133,7 @@ export function sqlHabitAt(input: string, position: number, now = new Date()): s
     amountInWords(before, rest) ??
     innerQuote(input, rest) ??
     timeWithoutZone(input, position) ??
+    periodUnquoted(input, position) ??
     dottedPath(rest);
   if (operator) return operator;
   for (const [re, says] of HABITS) {

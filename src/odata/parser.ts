@@ -8,6 +8,7 @@ import {
   type Literal,
   NAMESPACE,
   type OrderByItem,
+  type PathExpr,
   type StringFunction,
 } from './ast.js';
 import { ODataSyntaxError } from './errors.js';
@@ -246,7 +247,7 @@ export class Parser {
     const operands: Expr[] = [];
     do {
       if (operands.length) this.next();
-      const value = this.tryLiteral();
+      const value = this.tryLiteral() ?? this.bareWord();
       if (!value)
         throw this.error("a value (text in single quotes, a number, a date or an id) expected in the list after 'in'");
       operands.push({ kind: 'compare', op: 'eq', left, right: value, pos });
@@ -254,6 +255,17 @@ export class Parser {
     this.expectPunct(')');
     this.leave();
     return operands.length === 1 ? operands[0]! : { kind: 'or', operands, pos };
+  }
+
+  /**
+   * A word alone in an `in` list, "prioritycode in (High, Normal)": read as a name, as it would be after eq, so
+   * the policy check can take it as a choice's label or say to quote it (check.ts compare)
+   */
+  bareWord(): PathExpr | undefined {
+    const t = this.peek();
+    if (t.kind !== 'ident' || !(this.isPunct(',', 1) || this.isPunct(')', 1))) return undefined;
+    this.next();
+    return { kind: 'path', segments: [t.text], pos: t.pos };
   }
 
   parsePrimary(): Expr {

@@ -1,4 +1,4 @@
-import { optionValue, refuseChoiceOrderedByLabel } from '../dynamics/coerce.js';
+import { labelledValue, optionValue, refuseChoiceOrderedByLabel } from '../dynamics/coerce.js';
 import { participation } from '../dynamics/party-lists.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
@@ -415,6 +415,10 @@ export class ReadChecker {
         if (!(err instanceof DynamicsMcpError) || err.kind !== 'unknown_column' || other.segments.length !== 1)
           throw err;
         const name = path.segments.join('/');
+        // "prioritycode eq High": a choice's label written as a bare word (no column of that name) is that label,
+        // as in quotes; a word that is no label keeps the refusal, which lists the values
+        const label = choice ? labelledValue(col, word, resolved.table.logicalName) : undefined;
+        if (label !== undefined) return { kind: 'literal', type: 'number', value: label, pos: other.pos } as Expr;
         throw new DynamicsMcpError(
           'bad_input',
           `'${word}' is not a column of ${resolved.table.logicalName}; if it is the value for ${name}, it needs writing as one.`,

@@ -381,8 +381,12 @@ describe('query_entities', () => {
     expect(textOf(r)).toContain("match by name through the lookup, e.g. parentaccountid/name eq 'Contoso'");
   });
 
-  it('filter text with a date or a number in quotes, a time without its zone or a dotted path is answered with how OData writes it', async () => {
-    const date = await h.call('query_entities', { entity: 'account', filter: "createdon ge '2026-11-20'" });
+  it("filter text with a date (in a list's condition) or a number in quotes, a time without its zone or a dotted path is answered with how OData writes it", async () => {
+    // (on the queried table a date in quotes is read as the day: dates-in-text.ts; inside any() it is sent)
+    const date = await h.call('query_entities', {
+      entity: 'account',
+      filter: "contact_customer_accounts/any(c: c/createdon ge '2026-11-20')",
+    });
     expect(textOf(date)).toMatch(/^Error \(query_syntax\): The query compares a date column with text: /);
     expect(textOf(date)).toContain(
       'How to fix: Write a date or date-time without quotes (createdon ge 2026-11-20, or 2026-11-20T09:00:00Z): quotes are for text in OData.',
@@ -2694,6 +2698,16 @@ describe('query_entities', () => {
       'length(name) gt 10',
       "'length()' is not taken by Dataverse: its text functions are contains, startswith and endswith",
     ],
+    // a period in words, unquoted: in quotes it is read as the where condition reads it (dates-in-text.ts)
+    [
+      'createdon last 7 days',
+      `a period in words is text in quotes: createdon eq 'last 7 days', or the where condition {"createdon": "last 7 days"}`,
+    ],
+    [
+      'statecode eq 0 and createdon ge last 30 days',
+      `createdon ge 'last 30 days', or the where condition {"createdon": {"ge": "last 30 days"}}`,
+    ],
+    ['createdon in this quarter', "createdon eq 'this quarter'"],
   ])('filter text from SQL habits (%s) is answered with the OData for it', async (filter, habit) => {
     const since = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'account', filter });
@@ -2990,8 +3004,9 @@ describe('query_entities', () => {
 
   it.each([
     ['address1_city eq Seattle', "Text goes in single quotes: address1_city eq 'Seattle'."],
+    ['address1_city in (Seattle, Paris)', "Text goes in single quotes: address1_city eq 'Seattle'."],
     [
-      'statecode eq Active',
+      'statecode eq Enabled',
       'statecode is a choice: compare it with its number or its label in quotes, e.g. statecode eq 0. Its values: 0 (Active), 1 (Inactive).',
     ],
   ])('a value without quotes in filter text (%s) is answered with how to write it', async (filter, fix) => {
@@ -3003,6 +3018,80 @@ describe('query_entities', () => {
     );
     expect(textOf(r)).toContain(`How to fix: ${fix}`);
     expect(accountQueriesSince(since)).toEqual([]);
+  });
+
+  it('a choice label written as a bare word (prioritycode eq High, in (High, Normal)) is that label', async () => {
+    const args = { entity: 'incident', select: ['title'], orderBy: 'title', top: 50 };
+    const quoted = await h.call('query_entities', {
+      ...args,
+      filter: "prioritycode in ('High','Normal') and statecode eq 'Active'",
+    });
+    const bare = await h.call('query_entities', {
+      ...args,
+      filter: 'prioritycode in (High, normal) and statecode eq Active',
+    });
+    expect(bare.isError, textOf(bare)).toBeFalsy();
+    expect(bare.structuredContent).toEqual(quoted.structuredContent);
+    const want = emu
+      .rows('incident')
+      .filter((c) => [1, 2].includes(c.prioritycode as number) && c.statecode === 0)
+      .map((c) => c.title)
+      .sort();
+    expect(want.length).toBeGreaterThan(0);
+    expect((bare.structuredContent.records as { title: string }[]).map((r) => r.title).sort()).toEqual(want);
+    // a word naming several states is refused as in quotes: which is meant is not guessed
+    const closed = await h.call('query_entities', { entity: 'incident', filter: 'statecode eq Closed' });
+    expect(textOf(closed)).toContain('a closed incident is Resolved (1) or Canceled (2)');
+  });
+
+  it("a date column compared with text in filter text ('2026-01-01', 'this quarter', 'today') is read as the where condition", async () => {
+    // Dataverse refuses a date compared with text ("incompatible types"), so each reading only answers what failed
+    const opp = { entity: 'opportunity', select: ['name'], orderBy: 'name', top: 50 };
+    const quarter = await h.call('query_entities', {
+      ...opp,
+      filter: "estimatedclosedate eq 'this quarter' and statecode eq 0",
+    });
+    const quarterWhere = await h.call('query_entities', {
+      ...opp,
+      where: { estimatedclosedate: 'this quarter', statecode: 0 },
+    });
+    expect(quarter.isError, textOf(quarter)).toBeFalsy();
+    expect(quarter.structuredContent).toEqual(quarterWhere.structuredContent);
+    expect((quarter.structuredContent.records as unknown[]).length).toBeGreaterThan(0);
+    // an ISO day in quotes, either side of the operator: the day, as written without quotes
+    const acc = { entity: 'account', select: ['name'], orderBy: 'name', top: 100 };
+    const bare = await h.call('query_entities', { ...acc, filter: 'createdon ge 2026-01-01' });
+    for (const filter of ["createdon ge '2026-01-01'", "'2026-01-01' le createdon"]) {
+      const quoted = await h.call('query_entities', { ...acc, filter });
+      expect(quoted.isError, textOf(quoted)).toBeFalsy();
+      expect(quoted.structuredContent).toEqual(bare.structuredContent);
+    }
+    const since = emu.rows('account').filter((a) => String(a.createdon) >= '2026-01-01').length;
+    expect((bare.structuredContent.records as unknown[]).length).toBe(Math.min(since, 100));
+    // "overdue" tasks as the model writes them: before today, open (the word without quotes too, where the
+    // table has no column of that name)
+    const unquoted = await h.call('query_entities', {
+      entity: 'task',
+      filter: 'scheduledend lt today and statecode eq 0',
+      select: ['subject', 'scheduledend'],
+      top: 50,
+    });
+    const overdue = await h.call('query_entities', {
+      entity: 'task',
+      filter: "scheduledend lt 'today' and statecode eq 0",
+      select: ['subject', 'scheduledend'],
+      top: 50,
+    });
+    const today = new Date().toISOString().slice(0, 10);
+    const due = (overdue.structuredContent.records as { scheduledend: string }[]).map((t) => t.scheduledend);
+    expect(due.length).toBeGreaterThan(0);
+    expect(unquoted.structuredContent).toEqual(overdue.structuredContent);
+    expect(due.length).toBe(
+      emu.rows('task').filter((t) => t.statecode === 0 && t.scheduledend && String(t.scheduledend) < today).length,
+    );
+    // text that is no date is answered with the forms a date takes, not Dataverse's type error
+    const bad = await h.call('query_entities', { entity: 'account', filter: "createdon eq 'soon'" });
+    expect(textOf(bad)).toMatch(/^Error \(bad_input\): account\.createdon is a date; 'soon' is not an ISO date\./);
   });
 
   it('a filter error that is no SQL habit keeps the plain advice', async () => {

@@ -100,9 +100,11 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
       "statecode eq 0 and (parentaccountid/name eq 'A' or parentaccountid/name eq 'B')",
     );
     expect(listIn('not (industrycode in (1))')).toBe('not (industrycode eq 1)');
-    expect(() => listIn("name in ('A', revenue)")).toThrow(
-      /a value \(text in single quotes, a number, a date or an id\) expected in the list after 'in', found 'revenue' at position 14/,
+    expect(() => listIn("name in ('A', tolower(name))")).toThrow(
+      /a value \(text in single quotes, a number, a date or an id\) expected in the list after 'in', found 'tolower' at position 14/,
     );
+    // a word alone is a name, as after eq: the policy check reads it as a choice's label or says to quote it
+    expect(listIn('prioritycode in (High, Normal)')).toBe('prioritycode eq High or prioritycode eq Normal');
     expect(() => listIn('name in ()')).toThrow(ODataSyntaxError);
     // SQL's like, its wildcards at the ends: the text function it means; inside, refused at like
     expect(listIn("name like '%energy%' and city LIKE 'Sea*'")).toBe(
