@@ -19,7 +19,7 @@ import type { LinkChange, LinkResult } from './links.js';
 import { API, type EntitySummary, MetadataCache, OPTIONS_REREAD_AFTER_MS } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
-import { filterText, QueryPlanner } from './query-planner.js';
+import { QueryPlanner } from './query-planner.js';
 import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
 import { RememberedQueries } from './remembered-queries.js';
 import { readSpans } from './span-reads.js';
@@ -404,7 +404,8 @@ export class DynamicsClient {
     // a related list by its table's name ("cases/statecode") as in query's conditions
     const where = opts.where && (await this.planner.relationsMeant(model, { where: opts.where })).where;
     if (where) steps.unshift({ kind: 'filter', expr: await this.conditions.build(where, model), pos: 0 });
-    if (opts.filter?.trim()) steps.unshift({ kind: 'filter', expr: filterText(opts.filter), pos: 0 });
+    if (opts.filter?.trim())
+      steps.unshift({ kind: 'filter', expr: await this.planner.filterOf(model, opts.filter), pos: 0 });
     // only the rows the policy shows of the table are counted (Policy.rowsOf)
     const only = await this.planner.withRows(model, undefined);
     if (only) steps.unshift({ kind: 'filter', expr: only, pos: 0 });

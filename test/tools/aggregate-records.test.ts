@@ -162,6 +162,28 @@ describe('aggregate_records', () => {
     });
     expect(keyed.isError, textOf(keyed)).toBeFalsy();
     expect(keyed.structuredContent).toEqual(objectByMonth.structuredContent);
+    // a date compared with text in the filter ('last 90 days', bare labels) is the where condition's, as in
+    // query_entities: Dataverse would refuse the comparison as text (dates-in-text.ts)
+    for (const groupBy of [['leadsourcecode'], ['createdon by month']]) {
+      const text = await h.call('aggregate_records', {
+        entity: 'lead',
+        groupBy,
+        where: "createdon ge 'last 90 days' and statecode eq Open",
+      });
+      const object = await h.call('aggregate_records', {
+        entity: 'lead',
+        groupBy,
+        where: { createdon: { ge: 'last 90 days' }, statecode: 'Open' },
+      });
+      expect(text.isError, textOf(text)).toBeFalsy();
+      expect(text.structuredContent).toEqual(object.structuredContent);
+      const from = new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10);
+      const recent = emu.rows('lead').filter((l) => l.statecode === 0 && String(l.createdon) >= from);
+      expect(recent.length).toBeGreaterThan(0);
+      expect(text.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).toBe(
+        recent.length,
+      );
+    }
   });
 
   it('nothing counted by a name no related record has says so; a count by a name some record has does not', async () => {
