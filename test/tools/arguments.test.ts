@@ -82,25 +82,19 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     ],
     // the largest deals or the largest groups: not guessed
     ['pipeline_summary', /'top' \(use 'topDeals'\)/, () => ({ top: 10 })],
-    // a column read under its argument's name (emailaddress1 as email) leaves only the others refused
+    // a name that is not a column's (Dataverse's are lower case) is shown where a column would go, not moved
     [
       'create_lead',
-      /^create_lead has no argument 'jobtitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobtitle": "CTO"\}\}\.$/,
-      () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobtitle: 'CTO' }),
+      /^create_lead has no argument 'jobTitle'\. .* Other lead columns go in "extra": \{"extra": \{"jobTitle": "CTO"\}\}\.$/,
+      () => ({ firstname: 'Ana', lastname: 'Silva', emailaddress1: 'ana.silva@example.com', jobTitle: 'CTO' }),
     ],
-    // a lead's mobile phone is its own column, not its business phone
+    // and so is every other one given with it: a call is read whole or refused whole
     [
-      'create_lead',
-      /^create_lead has no argument 'mobilephone'\. .* Other lead columns go in "extra": \{"extra": \{"mobilephone": "\+47 900 00 000"\}\}\.$/,
-      () => ({ lastName: 'Silva', email: 'ana.silva@example.com', mobilephone: '+47 900 00 000' }),
+      'update_record',
+      /^update_record has no argument 'dryRun', 'telephone1'\. .* Columns to change go in "values": \{"values": \{"dryRun": true, "telephone1": "1"\}\}\.$/,
+      () => ({ entity: 'account', id: account.id, dryRun: true, telephone1: '1' }),
     ],
     // a whole name is not split by the server: which part is the family name depends on the person
-    // what the form said is the lead's description; a column with no argument of its own is shown in "extra"
-    [
-      'create_lead',
-      /^create_lead has no argument 'city'\. .* Other lead columns go in "extra": \{"extra": \{"city": "Oslo"\}\}\.$/,
-      () => ({ lastName: 'Silva', email: 'ana.silva@example.com', notes: 'Wants a demo', city: 'Oslo' }),
-    ],
     [
       'create_lead',
       /^create_lead has no argument 'fullName' \(use 'firstName' and 'lastName'\)\./,
@@ -151,10 +145,11 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
       /^update_record has no argument 'name'\. .* Columns to change go in "values", beside what it holds: \{"values": \{"name": "Litware Renamed"\}\}\.$/,
       () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, name: 'Litware Renamed' }),
     ],
+    // a column given both beside values and in it: which value holds is not guessed
     [
       'update_record',
       /^update_record has no argument 'statecode'\. .* Columns to change go in "values", beside what it holds: \{"values": \{"statecode": 1\}\}\.$/,
-      () => ({ entity: 'account', id: account.id, values: { telephone1: '555-0100' }, statecode: 1 }),
+      () => ({ entity: 'account', id: account.id, values: { statecode: 0 }, statecode: 1 }),
     ],
   ];
 
@@ -266,6 +261,54 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     });
     expect(two.isError, textOf(two)).toBeFalsy();
     expect(emu.rows('lead').filter((l) => ['Moreau', 'Weber'].includes(String(l.lastname)))).toHaveLength(2);
+  });
+
+  it('columns given beside extra or values, named as Dataverse names them, are written as if in it', async () => {
+    const made = await h.call('create_lead', {
+      firstname: 'Ana',
+      lastname: 'Silva',
+      emailaddress1: 'ana.silva@beside.example',
+      jobtitle: 'CTO',
+      mobilephone: '+47 900 00 000',
+      extra: { address1_city: 'Oslo' },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    expect(emu.rows('lead').filter((l) => l.emailaddress1 === 'ana.silva@beside.example')).toMatchObject([
+      { firstname: 'Ana', lastname: 'Silva', jobtitle: 'CTO', mobilephone: '+47 900 00 000', address1_city: 'Oslo' },
+    ]);
+    // in a list of leads too, each its own
+    const listed = await h.call('create_lead', {
+      leads: [
+        { lastName: 'Berg', email: 'berg@beside.example', jobtitle: 'CFO' },
+        { lastName: 'Dahl', email: 'dahl@beside.example', address1_city: 'Bergen' },
+      ],
+    });
+    expect(listed.isError, textOf(listed)).toBeFalsy();
+    expect(emu.rows('lead').find((l) => l.emailaddress1 === 'berg@beside.example')).toMatchObject({ jobtitle: 'CFO' });
+    expect(emu.rows('lead').find((l) => l.emailaddress1 === 'dahl@beside.example')).toMatchObject({
+      address1_city: 'Bergen',
+    });
+    const changed = await h.call('update_record', {
+      entity: 'account',
+      id: account.id,
+      telephone1: '555-0177',
+      values: { websiteurl: 'https://beside.example' },
+    });
+    expect(changed.isError, textOf(changed)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === account.id)).toMatchObject({
+      telephone1: '555-0177',
+      websiteurl: 'https://beside.example',
+    });
+    // a name that is no column is refused as one would be in values, and the call writes nothing
+    const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id));
+    const wrong = await h.call('update_record', {
+      entity: 'account',
+      id: account.id,
+      reason: 'asked',
+      telephone1: '1',
+    });
+    expect(textOf(wrong)).toMatch(/^Error \(unknown_column\): 'reason' is not a column of account\./);
+    expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id))).toBe(before);
   });
 
   it("a name that can mean only one argument is read as it: limit is top, topic a lead's subject, name a record's id", async () => {

@@ -82,6 +82,13 @@ export function toolArgs<S extends z.ZodRawShape>(
       return use.length ? `'${k}' (use ${use.map((u) => `'${u}'`).join(' and ')})` : `'${k}'`;
     });
     const { elsewhere } = opts;
+    // (a renamedAlone name beside its argument, update_record's "name" beside an id, may as well name the
+    // record as rename it: shown, not moved)
+    const moved =
+      typeof elsewhere === 'object' && !unknown.some((k) => alone.has(k.toLowerCase()))
+        ? intoColumns(elsewhere.into, unknown, unmatched, v)
+        : undefined;
+    if (moved) return moved;
     const noted = [...new Set(unknown.flatMap((k) => notes.get(k.toLowerCase()) ?? []))];
     ctx.addIssue({
       code: 'custom',
@@ -172,6 +179,28 @@ export interface Elsewhere<K extends string> {
   what: string;
   /** an example of its JSON, said when no argument given looks like a column */
   example: string;
+}
+
+/**
+ * Arguments that are no argument of the tool, each named as Dataverse names a column (lower case, digits and
+ * underscores: "jobtitle", "closeprobability", "new_region") and near no argument's name: the record's columns,
+ * moved into the argument that holds them (create_lead's extra, update_record's values), where each is checked
+ * against the table's metadata and the policy as any column there is. Undefined, for the refusal, where any
+ * unknown name is not such a column's, is near an argument, or is in that argument already.
+ */
+function intoColumns(
+  into: string,
+  unknown: string[],
+  unmatched: string[],
+  args: unknown,
+): Record<string, unknown> | undefined {
+  const given = args as Record<string, unknown>;
+  const held = given[into] ?? {};
+  if (typeof held !== 'object' || held === null || Array.isArray(held)) return undefined;
+  const columns = unknown.every((k) => unmatched.includes(k) && /^[a-z][a-z0-9_]*$/.test(k) && !(k in held));
+  if (!columns) return undefined;
+  const rest = Object.fromEntries(Object.entries(given).filter(([k]) => !unknown.includes(k)));
+  return { ...rest, [into]: { ...held, ...Object.fromEntries(unknown.map((k) => [k, given[k]])) } };
 }
 
 /**
