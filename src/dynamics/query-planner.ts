@@ -8,7 +8,6 @@ import { columnOn } from '../policy/targets.js';
 import type { QuerySpec } from './client.js';
 import { withCompanions } from './companion-columns.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
-import { datesInText } from './dates-in-text.js';
 import { API, type MetadataCache } from './metadata.js';
 import { userFunctionIn } from './negation.js';
 import { callerTokens, theAppIsNotYou } from './obo.js';
@@ -25,6 +24,7 @@ import {
   parseOrderBy,
   parseSelect,
 } from './query-text.js';
+import { textComparedAsMeant } from './text-compared.js';
 
 /**
  * The model's own OData filter text, read. The user a request runs as (Microsoft.Dynamics.CRM.EqualUserId) is
@@ -285,11 +285,11 @@ export class QueryPlanner {
   }
 
   /**
-   * The model's filter text on a table, read (filterText), with its dates compared with text taken as the
-   * where condition takes them (dates-in-text.ts); checked later with the rest of the query.
+   * The model's filter text on a table, read (filterText), with its dates, numbers and lookups compared with
+   * text taken as the where condition takes them (text-compared.ts); checked later with the rest of the query.
    */
   async filterOf(model: EntityModel, text: string): Promise<Expr> {
-    return datesInText(filterText(text), model, this.metadata, (c) => this.conditions.build(c, model));
+    return textComparedAsMeant(filterText(text), model, this.metadata, (c) => this.conditions.build(c, model));
   }
 
   /** The rows the policy shows of a table (rows-shown.ts). */

@@ -108,7 +108,7 @@ function dottedPath(rest: string): string | undefined {
 /**
  * A period in words without quotes ("createdon last 7 days", "estimatedclosedate eq this quarter", "createdon
  * in last month"): the parser stops inside it. In quotes, a date column compared with it is read as the where
- * condition reads the words (dates-in-text.ts).
+ * condition reads the words (text-compared.ts).
  */
 function periodUnquoted(input: string, position: number): string | undefined {
   const re =

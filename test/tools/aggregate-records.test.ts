@@ -163,7 +163,7 @@ describe('aggregate_records', () => {
     expect(keyed.isError, textOf(keyed)).toBeFalsy();
     expect(keyed.structuredContent).toEqual(objectByMonth.structuredContent);
     // a date compared with text in the filter ('last 90 days', bare labels) is the where condition's, as in
-    // query_entities: Dataverse would refuse the comparison as text (dates-in-text.ts)
+    // query_entities: Dataverse would refuse the comparison as text (text-compared.ts)
     for (const groupBy of [['leadsourcecode'], ['createdon by month']]) {
       const text = await h.call('aggregate_records', {
         entity: 'lead',

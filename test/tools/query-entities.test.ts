@@ -373,16 +373,51 @@ describe('query_entities', () => {
     await capped.close();
   });
 
-  it('filter text comparing a lookup with a name is answered with how to match by name', async () => {
-    const r = await h.call('query_entities', { entity: 'opportunity', filter: "parentaccountid eq 'Contoso'", top: 1 });
+  it('filter text comparing a lookup with a name finds the records it names, as the where condition does', async () => {
+    const withCases = emu.rows('incident').map((c) => (c.customerid as { entity: string; id: string }) ?? {});
+    const account = emu
+      .rows('account')
+      .find((a) => withCases.some((c) => c.entity === 'account' && c.id === a.accountid))!;
+    const args = { entity: 'incident', select: ['title'], orderBy: 'title', top: 50 };
+    const text = await h.call('query_entities', {
+      ...args,
+      filter: `customerid eq '${String(account.name).replace(/'/g, "''")}'`,
+    });
+    const where = await h.call('query_entities', { ...args, where: { customerid: account.name } });
+    expect(text.isError, textOf(text)).toBeFalsy();
+    expect(text.structuredContent).toEqual(where.structuredContent);
+    const want = emu
+      .rows('incident')
+      .filter((c) => (c.customerid as { id?: string } | null)?.id === account.accountid)
+      .map((c) => c.title)
+      .sort();
+    expect((text.structuredContent.records as { title: string }[]).map((r) => r.title).sort()).toEqual(want);
+    // as the Web API names the lookup, and a number in quotes beside it
+    const opp = { entity: 'opportunity', select: ['name'], orderBy: 'name', top: 50 };
+    const named = await h.call('query_entities', {
+      ...opp,
+      filter: `_parentaccountid_value eq '${String(account.name).replace(/'/g, "''")}' or estimatedvalue gt '300000'`,
+    });
+    const bare = await h.call('query_entities', {
+      ...opp,
+      where: { or: [{ parentaccountid: account.name }, { estimatedvalue: { gt: 300000 } }] },
+    });
+    expect(named.isError, textOf(named)).toBeFalsy();
+    expect(named.structuredContent).toEqual(bare.structuredContent);
+    // inside a related list's condition it is sent as written, and Dataverse's refusal says how to match by name
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      filter: "contact_customer_accounts/any(c: c/parentcustomerid eq 'Contoso')",
+      top: 1,
+    });
     expect(textOf(r)).toMatch(
       /^Error \(query_syntax\): The query compares a record id with text: A binary operator with incompatible types/,
     );
     expect(textOf(r)).toContain("match by name through the lookup, e.g. parentaccountid/name eq 'Contoso'");
   });
 
-  it("filter text with a date (in a list's condition) or a number in quotes, a time without its zone or a dotted path is answered with how OData writes it", async () => {
-    // (on the queried table a date in quotes is read as the day: dates-in-text.ts; inside any() it is sent)
+  it("filter text with a date or a number in quotes (in a list's condition), a time without its zone or a dotted path is answered with how OData writes it", async () => {
+    // (on the queried table a date or number in quotes is read as meant: text-compared.ts; inside any() it is sent)
     const date = await h.call('query_entities', {
       entity: 'account',
       filter: "contact_customer_accounts/any(c: c/createdon ge '2026-11-20')",
@@ -391,7 +426,10 @@ describe('query_entities', () => {
     expect(textOf(date)).toContain(
       'How to fix: Write a date or date-time without quotes (createdon ge 2026-11-20, or 2026-11-20T09:00:00Z): quotes are for text in OData.',
     );
-    const number = await h.call('query_entities', { entity: 'account', filter: "revenue gt '1000000'" });
+    const number = await h.call('query_entities', {
+      entity: 'account',
+      filter: "opportunity_customer_accounts/any(o: o/estimatedvalue gt '300000')",
+    });
     expect(textOf(number)).toContain('How to fix: Write the number without quotes (revenue gt 1000000)');
     const since = emu.requests().length;
     const zone = await h.call('query_entities', { entity: 'account', filter: 'createdon ge 2026-11-20T10:00:00' });
@@ -2698,7 +2736,7 @@ describe('query_entities', () => {
       'length(name) gt 10',
       "'length()' is not taken by Dataverse: its text functions are contains, startswith and endswith",
     ],
-    // a period in words, unquoted: in quotes it is read as the where condition reads it (dates-in-text.ts)
+    // a period in words, unquoted: in quotes it is read as the where condition reads it (text-compared.ts)
     [
       'createdon last 7 days',
       `a period in words is text in quotes: createdon eq 'last 7 days', or the where condition {"createdon": "last 7 days"}`,

@@ -1,5 +1,12 @@
 import type { CompareOp, Expr } from '../odata/ast.js';
-import { type ColumnModel, columnLabelled, type EntityModel, type ModelSource } from '../policy/model.js';
+import {
+  type ColumnModel,
+  columnLabelled,
+  type EntityModel,
+  isLookupType,
+  type ModelSource,
+  NUMERIC_TYPES,
+} from '../policy/model.js';
 import type { Condition } from './conditions.js';
 
 /** A comparison read from the other side: 'x' lt createdon is createdon gt 'x'. */
@@ -7,14 +14,20 @@ const FLIPPED: Record<CompareOp, CompareOp> = { eq: 'eq', ne: 'ne', gt: 'lt', ge
 
 const DAY_WORDS = /^(today|yesterday|tomorrow|now)$/i;
 
+/** The columns Dataverse refuses to compare with text ("incompatible types"), which a where condition reads. */
+const READ_AS_CONDITION = (c: ColumnModel) =>
+  c.type === 'DateTime' || NUMERIC_TYPES.has(c.type) || isLookupType(c.type);
+
 /**
- * A date column compared with text in the model's filter ("createdon ge '2026-11-01'", "estimatedclosedate eq
- * 'this quarter'", "scheduledend lt 'today'"): Dataverse refuses every such comparison ("incompatible types"),
- * so nothing a query could mean is lost by reading it as the where condition with that value does — a day, a
- * period in words, a fiscal quarter, "overdue" — each worked out by the condition builder (conditions.ts). Only
- * the queried table's columns and those one lookup away; inside any()/all() a comparison is left as written.
+ * A date, number or lookup column compared with text in the model's filter ("createdon ge '2026-11-01'",
+ * "estimatedclosedate eq 'this quarter'", "scheduledend lt today", "revenue gt '5000000'", "customerid eq
+ * 'Contoso Ltd'"): Dataverse refuses every such comparison ("incompatible types"), so nothing a query could mean
+ * is lost by reading it as the where condition with that value does — a day, a period in words, a fiscal
+ * quarter, an amount, a related record by its name — each worked out by the condition builder (conditions.ts).
+ * Only the queried table's columns and those one lookup away; inside any()/all() a comparison is left as
+ * written.
  */
-export async function datesInText(
+export async function textComparedAsMeant(
   e: Expr,
   model: EntityModel,
   metadata: ModelSource,
@@ -23,9 +36,12 @@ export async function datesInText(
   switch (e.kind) {
     case 'and':
     case 'or':
-      return { ...e, operands: await Promise.all(e.operands.map((o) => datesInText(o, model, metadata, build))) };
+      return {
+        ...e,
+        operands: await Promise.all(e.operands.map((o) => textComparedAsMeant(o, model, metadata, build))),
+      };
     case 'not':
-      return { ...e, operand: await datesInText(e.operand, model, metadata, build) };
+      return { ...e, operand: await textComparedAsMeant(e.operand, model, metadata, build) };
     case 'compare': {
       const at = e.left.kind === 'path' ? 0 : e.right.kind === 'path' ? 1 : -1;
       const path = at === 0 ? e.left : e.right;
@@ -42,7 +58,7 @@ export async function datesInText(
       const text = other.kind === 'literal' && other.type === 'string' ? String(other.value) : word;
       if (text === undefined) return e;
       const column = await columnAt(model, path.segments, metadata);
-      if (column?.type !== 'DateTime') return e;
+      if (!column || !READ_AS_CONDITION(column) || (word !== undefined && column.type !== 'DateTime')) return e;
       return build({ column: path.segments.join('/'), op: at === 0 ? e.op : FLIPPED[e.op], value: text });
     }
     default:
@@ -56,7 +72,9 @@ async function columnAt(
   segments: string[],
   metadata: ModelSource,
 ): Promise<ColumnModel | undefined> {
-  const own = (m: EntityModel, name: string) => m.columns.get(name.toLowerCase()) ?? columnLabelled(m, name);
+  // a lookup as the Web API names its value (_customerid_value) is that lookup
+  const own = (m: EntityModel, name: string) =>
+    m.columns.get(name.toLowerCase().replace(/^_(.+)_value$/, '$1')) ?? columnLabelled(m, name);
   if (segments.length === 1) return own(model, segments[0]!);
   if (segments.length !== 2) return undefined;
   const nav = model.singleNavs.get(segments[0]!.toLowerCase());
