@@ -10,6 +10,26 @@ const guid = (name: string, where: string) =>
     .trim()
     .regex(GUID, { error: `${name} must be a GUID like 00000000-0000-0000-0000-000000000000 (the ${where}).` });
 
+/**
+ * The tenant as its GUID. Entra also signs in by a verified domain ("contoso.onmicrosoft.com"), but a hosted
+ * server checks its callers' tokens against the tenant's issuer, which names the GUID: a domain is refused
+ * with where its GUID is shown, rather than accepted for one direction and failing the other.
+ */
+const tenantId = () =>
+  z
+    .string({ error: 'AZURE_TENANT_ID is missing: set it to the Directory (tenant) ID of your Entra ID tenant.' })
+    .trim()
+    .superRefine((v, ctx) => {
+      if (GUID.test(v)) return;
+      const domain = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(v);
+      ctx.addIssue({
+        code: 'custom',
+        message: domain
+          ? `AZURE_TENANT_ID is a domain ('${v}'); the tenant's ID, a GUID, is needed: the Microsoft Entra admin center shows it as Tenant ID on its Overview page, and https://login.microsoftonline.com/${v}/v2.0/.well-known/openid-configuration gives it inside "issuer".`
+          : 'AZURE_TENANT_ID must be a GUID like 00000000-0000-0000-0000-000000000000 (the Directory (tenant) ID of your Entra ID tenant).',
+      });
+    });
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
@@ -63,7 +83,7 @@ export const configSchema = z
     auth: z.discriminatedUnion('mode', [
       z.object({
         mode: z.literal('secret'),
-        tenantId: guid('AZURE_TENANT_ID', 'Directory (tenant) ID of your Entra ID tenant'),
+        tenantId: tenantId(),
         clientId: guid('AZURE_CLIENT_ID', 'Application (client) ID of your app registration'),
         clientSecret: z
           .string({
@@ -79,7 +99,7 @@ export const configSchema = z
       }),
       z.object({
         mode: z.literal('certificate'),
-        tenantId: guid('AZURE_TENANT_ID', 'Directory (tenant) ID of your Entra ID tenant'),
+        tenantId: tenantId(),
         clientId: guid('AZURE_CLIENT_ID', 'Application (client) ID of your app registration'),
         certificatePath: z.string().min(1),
         authorityHost: z.string().url(),

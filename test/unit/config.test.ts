@@ -37,6 +37,12 @@ describe('configuration', () => {
     expect(problems({ ...env, AZURE_CLIENT_ID: '123' })[0]).toContain('Application (client) ID');
   });
 
+  it("a tenant's domain (which Entra signs in by, but a hosted server's issuer check cannot) is answered with where its ID is", () => {
+    expect(problems({ ...env, AZURE_TENANT_ID: 'contoso.onmicrosoft.com' })).toEqual([
+      "AZURE_TENANT_ID is a domain ('contoso.onmicrosoft.com'); the tenant's ID, a GUID, is needed: the Microsoft Entra admin center shows it as Tenant ID on its Overview page, and https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0/.well-known/openid-configuration gives it inside \"issuer\".",
+    ]);
+  });
+
   it('recognises a Secret ID pasted instead of the secret Value', () => {
     const p = problems({ ...env, AZURE_CLIENT_SECRET: '3f2504e0-4f89-11d3-9a0c-0305e82c3301' });
     expect(p[0]).toContain('Secret ID');
