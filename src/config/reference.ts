@@ -8,7 +8,11 @@ export const ENV_VARS: { name: string; meaning: string; default?: string }[] = [
     meaning:
       'Environment URL, e.g. https://contoso.crm.dynamics.com (the address of any Dynamics page, or the Web API endpoint, works too)',
   },
-  { name: 'AZURE_TENANT_ID', meaning: 'Directory (tenant) ID (GUID)' },
+  {
+    name: 'AZURE_TENANT_ID',
+    meaning:
+      "Directory (tenant) ID (GUID; a domain such as `contoso.onmicrosoft.com` is refused with where its ID is shown, since a hosted server checks callers' tokens against the ID)",
+  },
   {
     name: 'AZURE_CLIENT_ID',
     meaning:

@@ -55,7 +55,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       'a malformed tenant id',
       { AZURE_TENANT_ID: 'contoso.onmicrosoft' },
       'Configuration',
-      /AZURE_TENANT_ID must be a GUID/,
+      /AZURE_TENANT_ID is a domain \('contoso\.onmicrosoft'\); the tenant's ID, a GUID, is needed: .* Fix the variable named/,
     ],
     [
       'a Secret ID pasted instead of the Value',
