@@ -79,6 +79,24 @@ const HABIT_WORDS: Record<string, string> = {
 /** OData's keywords and literals, which it writes in lower case, as SQL writes them (AND, NULL, IS): no Dataverse name is upper case */
 const KEYWORDS = /^(and|or|not|in|like|is|null|true|false)$/i;
 
+/**
+ * OData 2's typed literals, from the CRM 2011 endpoint's samples: datetime'2026-01-01T00:00:00Z',
+ * datetimeoffset'…' and guid'…' are the value written bare. A date and time without its zone is refused inside
+ * it, as bare (the zone meant is not guessed).
+ */
+function typedLiteral(prefix: Token | undefined, value: string, start: number, input: string): Token | undefined {
+  if (prefix?.kind !== 'ident' || prefix.pos + prefix.text.length !== start) return undefined;
+  const type = prefix.text.toLowerCase();
+  const whole = (re: RegExp) => sticky(re, value, 0) === value;
+  if (type === 'guid' && whole(GUID)) return { kind: 'guid', text: value, pos: prefix.pos };
+  if (type !== 'datetime' && type !== 'datetimeoffset') return undefined;
+  if (whole(DATETIME)) return { kind: 'datetime', text: value, pos: prefix.pos };
+  if (whole(DATE)) return { kind: 'date', text: value, pos: prefix.pos };
+  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(value))
+    throw new ODataSyntaxError('a date and time without its time zone', start + 1, input);
+  return undefined;
+}
+
 export function tokenize(input: string, habits = false): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -111,7 +129,9 @@ export function tokenize(input: string, habits = false): Token[] {
         out += input.slice(i, end);
         i = end;
       }
-      tokens.push({ kind: 'string', text: input.slice(start, i), value: out, pos: start });
+      const typed = habits ? typedLiteral(tokens.at(-1), out, start, input) : undefined;
+      if (typed) tokens[tokens.length - 1] = typed;
+      else tokens.push({ kind: 'string', text: input.slice(start, i), value: out, pos: start });
       continue;
     }
     if (c === '"') {

@@ -37,6 +37,17 @@ export interface ParseOptions {
  * find nothing. At the value's ends it says the function meant (endswith(name,'*Ltd') is endswith 'Ltd',
  * startswith(name,'*Con') contains 'Con'); inside, it is LIKE's %, which Dataverse honours there.
  */
+/**
+ * A text function compared with true or false ("startswith(name,'Con') eq true", as OData 2 wrote it, and
+ * "contains(name,'x') eq false"), which Dataverse refuses: the function, or its negation.
+ */
+function truthCompared(e: Extract<Expr, { kind: 'compare' }>): Expr {
+  const [call, truth] = e.left.kind === 'call' ? [e.left, e.right] : [e.right, e.left];
+  if (call.kind !== 'call' || truth.kind !== 'literal' || truth.type !== 'boolean' || !['eq', 'ne'].includes(e.op))
+    return e;
+  return (truth.value === true) === (e.op === 'eq') ? call : { kind: 'not', operand: call, pos: e.pos };
+}
+
 function globAsMeant(name: StringFunction, args: Expr[], pos: number): Expr {
   const value = args[1];
   if (value?.kind !== 'literal' || value.type !== 'string' || !String(value.value).includes('*'))
@@ -158,7 +169,8 @@ export class Parser {
     if (t.kind === 'ident' && COMPARE.has(t.text)) {
       this.next();
       const right = this.parsePrimary();
-      return { kind: 'compare', op: t.text as CompareOp, left, right, pos: t.pos };
+      const compare: Expr = { kind: 'compare', op: t.text as CompareOp, left, right, pos: t.pos };
+      return this.habits ? truthCompared(compare) : compare;
     }
     // SQL's = for eq, and IS [NOT] NULL for the null comparisons
     if (this.habits && t.kind === 'punct' && t.text === '=') {
@@ -341,7 +353,9 @@ export class Parser {
     const open = this.expectPunct('(');
     this.enter(open);
     let result: Expr;
-    if (STRING_FUNCTIONS.has(nameTok.text)) {
+    // OData 2's substringof('text', column), from the CRM 2011 endpoint's samples: contains(column, 'text')
+    const v2 = this.habits && /^substringof$/i.test(nameTok.text);
+    if (STRING_FUNCTIONS.has(nameTok.text) || v2) {
       const args: Expr[] = [this.parseOr()];
       while (this.isPunct(',')) {
         this.next();
@@ -349,8 +363,9 @@ export class Parser {
       }
       if (args.length !== 2)
         throw new ODataSyntaxError(`${nameTok.text}() takes 2 arguments, got ${args.length}`, nameTok.pos, this.input);
+      if (v2) args.reverse();
       result = this.habits
-        ? globAsMeant(nameTok.text as StringFunction, args, nameTok.pos)
+        ? globAsMeant(v2 ? 'contains' : (nameTok.text as StringFunction), args, nameTok.pos)
         : { kind: 'call', name: nameTok.text as StringFunction, args, pos: nameTok.pos };
     } else if (nameTok.text.startsWith(NAMESPACE) && nameTok.text.length > NAMESPACE.length) {
       const params: Record<string, Expr> = {};

@@ -3132,6 +3132,26 @@ describe('query_entities', () => {
     expect(textOf(bad)).toMatch(/^Error \(bad_input\): account\.createdon is a date; 'soon' is not an ISO date\./);
   });
 
+  it("OData 2's filter text from the CRM 2011 endpoint's samples (substringof, datetime'…', guid'…', eq true) finds what OData 4's does", async () => {
+    const args = { entity: 'account', select: ['name'], orderBy: 'name', top: 100 };
+    const id = String(emu.rows('account').find((a) => String(a.name).includes('Ltd'))!.accountid);
+    const v2 = await h.call('query_entities', {
+      ...args,
+      filter: `substringof('Ltd', name) eq true and createdon ge datetime'2020-01-01T00:00:00Z' and accountid ne guid'${id}'`,
+    });
+    const v4 = await h.call('query_entities', {
+      ...args,
+      filter: `contains(name,'Ltd') and createdon ge 2020-01-01T00:00:00Z and accountid ne ${id}`,
+    });
+    expect(v2.isError, textOf(v2)).toBeFalsy();
+    expect(v2.structuredContent).toEqual(v4.structuredContent);
+    const want = emu
+      .rows('account')
+      .filter((a) => String(a.name).includes('Ltd') && String(a.createdon) >= '2020' && a.accountid !== id);
+    expect(want.length).toBeGreaterThan(0);
+    expect(v2.structuredContent.records).toHaveLength(want.length);
+  });
+
   it('a filter error that is no SQL habit keeps the plain advice', async () => {
     const r = await h.call('query_entities', { entity: 'account', filter: 'revenue gt' });
     expect(textOf(r)).toMatch(

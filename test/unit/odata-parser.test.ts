@@ -137,6 +137,34 @@ describe('filter parsing (Dataverse dialect, FILTER + FUNC rules)', () => {
     expect(filterToOData(parseFilter('revenue gt 1000000', { habits: true }))).toBe('revenue gt 1000000');
   });
 
+  it("OData 2's substringof, typed literals and functions compared with true are OData 4's in a model's text only", () => {
+    const habit = (text: string) => filterToOData(parseFilter(text, { habits: true }));
+    expect(habit("substringof('Contoso', name) and substringof('x',parentaccountid/name) eq false")).toBe(
+      "contains(name,'Contoso') and not contains(parentaccountid/name,'x')",
+    );
+    expect(habit("startswith(name,'Con') eq true or endswith(name,'Ltd') ne true")).toBe(
+      "startswith(name,'Con') or not endswith(name,'Ltd')",
+    );
+    expect(
+      habit(
+        "createdon ge datetime'2026-01-01T00:00:00Z' and modifiedon lt DateTimeOffset'2026-02-01' and accountid ne guid'37E21BA8-92F6-EE11-8F6E-000D3A5B1C2D'",
+      ),
+    ).toBe(
+      'createdon ge 2026-01-01T00:00:00Z and modifiedon lt 2026-02-01 and accountid ne 37e21ba8-92f6-ee11-8f6e-000d3a5b1c2d',
+    );
+    // a date and time without its zone is refused inside the literal, where the hint finds it
+    expect(() => habit("createdon ge datetime'2026-01-01T09:00:00'")).toThrow(
+      /a date and time without its time zone at position 22/,
+    );
+    // a name before text, with a space, is no typed literal; neither is a function's own comparison of a column
+    expect(() => habit("createdon ge datetime '2026-01-01T00:00:00Z'")).toThrow(ODataSyntaxError);
+    expect(habit("name eq 'guid'")).toBe("name eq 'guid'");
+    // Dataverse's own text is read as Dataverse reads it
+    expect(() => parseFilter("substringof('x', name)")).toThrow(/unknown function 'substringof'/);
+    expect(() => parseFilter("createdon ge datetime'2026-01-01T00:00:00Z'")).toThrow(ODataSyntaxError);
+    expect(filterToOData(parseFilter("startswith(name,'C') eq true"))).toBe("startswith(name,'C') eq true");
+  });
+
   it("SQL's and C's operators, capitals and double quotes are OData's in a model's text, and refused as Dataverse refuses them in its own", () => {
     const habit = (text: string) => filterToOData(parseFilter(text, { habits: true }));
     expect(habit("a = 1 AND b <> 'x' OR NOT c >= 2")).toBe("(a eq 1 and b ne 'x') or not (c ge 2)");
