@@ -207,6 +207,20 @@ export class QueryPlanner {
   private async relationMeant(model: EntityModel, name: string): Promise<string> {
     const key = name.trim().toLowerCase();
     if (model.singleNavs.has(key) || model.collectionNavs.has(key)) return name;
+    // "contact(parentcustomerid)": a table's rows that point here by that lookup, the one relationship that is
+    // (FetchXML's link-entity from a record's key, fetch-xml.ts)
+    const by = /^(\w+)\((\w+)\)$/.exec(key);
+    if (by) {
+      const nav = [...model.collectionNavs.values()].find(
+        (n) => n.referencingEntity === by[1] && n.referencingAttribute === by[2],
+      );
+      if (!nav)
+        throw badInput(
+          `${model.logicalName} has no relationship from ${by[1]} by its ${by[2]}.`,
+          `describe_entity('${model.logicalName}') lists its relationships, each with the table and column it goes by.`,
+        );
+      return nav.navigationProperty;
+    }
     // by its name, its display name ("cases") or the word people use for it ("deals", "calls"), as a table is
     const table = await tableMeant(name, this.policy, this.metadata).catch(() => undefined);
     if (!table) return name;

@@ -3,6 +3,7 @@ import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { boundUnlisted } from './list-cache.js';
 import { toolArgs } from './support/args.js';
+import { fetchXmlArgs } from './support/fetch-xml.js';
 import { expandLookupsAsIds, lookupValuesAsIds } from './support/lookup-values-as-ids.js';
 import { namesNoRecordHas } from './support/names-unmatched.js';
 import { choiceOrderNote, moneyOrderNote } from './support/order-note.js';
@@ -115,6 +116,8 @@ export const queryEntities = defineTool({
           'Relevance search is not offered here: a word in a column is a where condition, e.g. {"where": {"name": {"contains": "<the word>"}}} (fullname for a contact or lead, title for a case, subject for an activity).',
         ]),
       ]),
+      // FetchXML, as Dynamics people write a query (Advanced Find, a view's definition), read as these arguments
+      before: fetchXmlArgs,
       // "where": "statecode eq 0 and revenue gt 1000000": models write OData text in where too
       textAs: { where: 'filter', filter: 'filter' },
       // and "filter": {"statecode": "Open"} or a list of conditions: where's forms, as where reads them

@@ -36,6 +36,11 @@ export function toolArgs<S extends z.ZodRawShape>(
     objectAs?: Partial<Record<keyof S & string, keyof S & string>>;
     /** what to say of an argument the tool has no equivalent for (query_entities' "skip"), by its name */
     notes?: Record<string, string>;
+    /**
+     * The arguments in another language of the same query, read as the tool's own before anything else
+     * (query_entities' FetchXML); an Error's message is the refusal.
+     */
+    before?: (args: Record<string, unknown>) => Record<string, unknown>;
   } = {},
 ) {
   const names = Object.keys(shape);
@@ -55,6 +60,13 @@ export function toolArgs<S extends z.ZodRawShape>(
   // that, not also as a required argument missing (zod stops at the first failing step of a pipe)
   const namesKnown = (v: unknown, ctx: z.core.$RefinementCtx) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    if (opts.before)
+      try {
+        v = opts.before(v as Record<string, unknown>);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return v;
+      }
     types ??= declaredTypes(strict);
     v = untext(asRenamed(casingsAsDeclared(v as Record<string, unknown>, byLowerCase), renamed, known), types);
     for (const [from, to] of Object.entries(opts.textAs ?? {}) as [string, string][]) {

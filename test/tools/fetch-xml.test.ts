@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+/**
+ * FetchXML given to query_entities (Filter rows using FetchXml; Join tables using FetchXml, Microsoft Learn): read
+ * as its own arguments, so the answer is the one the same query in those arguments gives, checked the same way.
+ */
+describe('query_entities with FetchXML', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 30 });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+
+  const same = async (fetch: Record<string, unknown>, native: Record<string, unknown>) => {
+    const a = await h.call('query_entities', fetch);
+    const b = await h.call('query_entities', native);
+    expect(a.isError, textOf(a)).toBeFalsy();
+    expect(b.isError, textOf(b)).toBeFalsy();
+    expect(a.structuredContent).toEqual(b.structuredContent);
+    return a.structuredContent as { records: Record<string, unknown>[]; totalCount?: number };
+  };
+
+  it('a fetch with columns, sort, nested filters, like, in and a count answers as the same arguments do', async () => {
+    const fetchXml = `<fetch top="10" returntotalrecordcount="true">
+      <entity name="account">
+        <attribute name="name" /><attribute name="revenue" />
+        <order attribute="revenue" descending="true" />
+        <filter type="and">
+          <condition attribute="statecode" operator="eq" value="0" />
+          <filter type="or">
+            <condition attribute="name" operator="like" value="%Ltd%" />
+            <condition attribute="industrycode" operator="in"><value>1</value><value>17</value></condition>
+          </filter>
+        </filter>
+      </entity>
+    </fetch>`;
+    const got = await same(
+      { fetchXml },
+      {
+        entity: 'account',
+        select: ['name', 'revenue'],
+        orderBy: 'revenue desc',
+        top: 10,
+        count: true,
+        where: {
+          and: [
+            { column: 'statecode', op: 'eq', value: 0 },
+            {
+              or: [
+                { column: 'name', op: 'contains', value: 'Ltd' },
+                { column: 'industrycode', op: 'in', value: [1, 17] },
+              ],
+            },
+          ],
+        },
+      },
+    );
+    const want = emu
+      .rows('account')
+      .filter(
+        (a) => a.statecode === 0 && (String(a.name).includes('Ltd') || [1, 17].includes(a.industrycode as number)),
+      );
+    expect(want.length).toBeGreaterThan(0);
+    expect(got.totalCount).toBe(want.length);
+    const revenues = got.records.map((r) => Number(r.revenue ?? 0));
+    expect(revenues).toEqual([...revenues].sort((x, y) => y - x));
+  });
+
+  it("a link-entity to the record a lookup points at is that lookup's path; from a record's key, its related list", async () => {
+    const contact = emu
+      .rows('contact')
+      .find((c) => (c.parentcustomerid as { entity?: string } | null)?.entity === 'account')!;
+    const account = emu.rows('account').find((a) => a.accountid === (contact.parentcustomerid as { id: string }).id)!;
+    const city = String(account.address1_city);
+    await same(
+      {
+        fetchXml: `<fetch><entity name="contact"><attribute name="fullname" /><order attribute="fullname" />
+          <link-entity name="account" from="accountid" to="parentcustomerid" link-type="inner">
+            <filter><condition attribute="address1_city" operator="eq" value="${city}" /></filter>
+          </link-entity></entity></fetch>`,
+      },
+      {
+        entity: 'contact',
+        select: ['fullname'],
+        orderBy: 'fullname asc',
+        where: { column: 'parentcustomerid/address1_city', op: 'eq', value: city },
+      },
+    );
+    // accounts with a contact of that job title: one related row meeting the condition
+    const title = String(contact.jobtitle);
+    const got = await same(
+      {
+        fetchXml: `<fetch><entity name="account"><attribute name="name" /><order attribute="name" />
+          <link-entity name="contact" from="parentcustomerid" to="accountid">
+            <filter><condition attribute="jobtitle" operator="eq" value="${title}" /></filter>
+          </link-entity></entity></fetch>`,
+        top: 100,
+      },
+      {
+        entity: 'account',
+        select: ['name'],
+        orderBy: 'name asc',
+        top: 100,
+        where: { column: 'contact_customer_accounts/jobtitle', op: 'eq', value: title },
+      },
+    );
+    const holders = new Set(
+      emu
+        .rows('contact')
+        .filter((c) => c.jobtitle === title)
+        .map((c) => (c.parentcustomerid as { id?: string } | null)?.id),
+    );
+    expect(got.records.map((r) => r.id).sort()).toEqual(
+      emu
+        .rows('account')
+        .filter((a) => holders.has(String(a.accountid)))
+        .map((a) => a.accountid)
+        .sort(),
+    );
+  });
+
+  it("a <filter> alone in where is the where of the entity given; periods and x-operators are where's words", async () => {
+    await same(
+      {
+        entity: 'opportunity',
+        select: ['name'],
+        where: `<filter><condition attribute="estimatedclosedate" operator="this-fiscal-year" />
+          <condition attribute="createdon" operator="last-x-months" value="12" />
+          <condition attribute="name" operator="not-like" value="%renewal%" /></filter>`,
+        top: 50,
+      },
+      {
+        entity: 'opportunity',
+        select: ['name'],
+        where: {
+          and: [
+            { column: 'estimatedclosedate', op: 'eq', value: 'this fiscal year' },
+            { column: 'createdon', op: 'eq', value: 'last 12 months' },
+            { not: { column: 'name', op: 'contains', value: 'renewal' } },
+          ],
+        },
+        top: 50,
+      },
+    );
+  });
+
+  it('the next page comes with the cursor, the FetchXML given again', async () => {
+    const fetchXml =
+      '<fetch count="5"><entity name="account"><attribute name="name" /><order attribute="name" /></entity></fetch>';
+    const first = await h.call('query_entities', { fetchXml });
+    expect(first.structuredContent.hasMore).toBe(true);
+    const next = await h.call('query_entities', { fetchXml, cursor: first.structuredContent.cursor });
+    expect(next.isError, textOf(next)).toBeFalsy();
+    const names = [...first.structuredContent.records, ...next.structuredContent.records].map(
+      (r: { name: string }) => r.name,
+    );
+    expect(names).toEqual(
+      emu
+        .rows('account')
+        .map((a) => String(a.name))
+        .sort((x, y) => x.localeCompare(y))
+        .slice(0, 10),
+    );
+  });
+
+  it.each([
+    [
+      '<fetch aggregate="true"><entity name="account"><attribute name="accountid" aggregate="count" alias="n" /></entity></fetch>',
+      'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: aggregate_records answers it',
+    ],
+    ['<fetch><entity name="account"><attribute name="name" /></fetch>', 'The FetchXML is not well-formed: '],
+    [
+      '<!DOCTYPE x [<!ENTITY e "e">]><fetch><entity name="account" /></fetch>',
+      'The FetchXML has a DOCTYPE, which FetchXML never has.',
+    ],
+    [
+      '<fetch><entity name="account"><filter><condition attribute="name" operator="under" value="x" /></filter></entity></fetch>',
+      "The FetchXML operator 'under' (on name) has no equal here",
+    ],
+    [
+      '<fetch page="2"><entity name="account" /></fetch>',
+      'page and paging-cookie are not read: the rows after a page come with the cursor',
+    ],
+    [
+      '<fetch><entity name="account"><link-entity name="contact" from="parentcustomerid" to="accountid"><attribute name="fullname" /></link-entity></entity></fetch>',
+      '"expand": [{"relation": "contact(parentcustomerid)", "select": [...]}]',
+    ],
+  ])(
+    'FetchXML with no equal here is refused, saying what answers it, and nothing is sent (%#)',
+    async (fetchXml, says) => {
+      const since = emu.requests().length;
+      const r = await h.call('query_entities', { fetchXml });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/^Error \(bad_input\): /);
+      expect(textOf(r)).toContain(says);
+      expect(apiRequests(emu, since)).toEqual([]);
+    },
+  );
+
+  it('beside a whole fetch only top, count and cursor are taken; its table is the one named', async () => {
+    const fetchXml = '<fetch><entity name="account"><attribute name="name" /></entity></fetch>';
+    const beside = await h.call('query_entities', { fetchXml, select: ['revenue'] });
+    expect(textOf(beside)).toContain("The FetchXML is the whole query: 'select' beside it would make two");
+    const other = await h.call('query_entities', { entity: 'contact', fetchXml });
+    expect(textOf(other)).toContain("entity is 'contact' but the FetchXML's <entity> is 'account': give one.");
+  });
+
+  it("the policy's checks are the arguments': a column it keeps from the model is refused, nothing sent", async () => {
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', {
+      fetchXml:
+        '<fetch><entity name="account"><attribute name="name" /><filter><condition attribute="creditlimit" operator="gt" value="0" /></filter></entity></fetch>',
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/creditlimit/);
+    expect(apiRequests(emu, since).filter((q) => q.url.includes('creditlimit'))).toEqual([]);
+  });
+});
