@@ -13,6 +13,7 @@ import { listedAs } from './list-cache.js';
 import { textOf, toolArgs } from './support/args.js';
 import { aggregatePerOption } from './support/by-option.js';
 import { aggregatePerPeriod } from './support/by-period.js';
+import { fetchXmlAggregateArgs } from './support/fetch-xml.js';
 import { groupOrderSaid, groupSortKeys, sortGroups } from './support/group-order.js';
 import { withGroupTables } from './support/group-tables.js';
 import { lookupValuesAsIds } from './support/lookup-values-as-ids.js';
@@ -161,6 +162,8 @@ export const aggregateRecords = defineTool({
             'Groups are not filtered on their measures: they come largest first (or in orderBy\'s order, e.g. "count asc"), so those past a bound are the first ones; pass a top large enough to reach it (up to 500), and totalGroups says how many there are.',
           ]),
         ),
+        // an aggregate FetchXML, as Dynamics people write one, read as these arguments
+        before: fetchXmlAggregateArgs,
       },
     ),
   ),

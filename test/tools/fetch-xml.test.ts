@@ -175,7 +175,7 @@ describe('query_entities with FetchXML', () => {
   it.each([
     [
       '<fetch aggregate="true"><entity name="account"><attribute name="accountid" aggregate="count" alias="n" /></entity></fetch>',
-      'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: aggregate_records answers it',
+      'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: give it to aggregate_records (as its fetchXml), which answers it.',
     ],
     ['<fetch><entity name="account"><attribute name="name" /></fetch>', 'The FetchXML is not well-formed: '],
     [
@@ -213,6 +213,92 @@ describe('query_entities with FetchXML', () => {
     const other = await h.call('query_entities', { entity: 'contact', fetchXml });
     expect(textOf(other)).toContain("entity is 'contact' but the FetchXML's <entity> is 'account': give one.");
   });
+
+  it('an aggregate FetchXML given to aggregate_records answers as its groupBy, measures, where and orderBy do', async () => {
+    const both = async (fetchXml: string, native: Record<string, unknown>) => {
+      const a = await h.call('aggregate_records', { fetchXml });
+      const b = await h.call('aggregate_records', native);
+      expect(a.isError, textOf(a)).toBeFalsy();
+      expect(b.isError, textOf(b)).toBeFalsy();
+      expect(a.structuredContent).toEqual(b.structuredContent);
+      return a.structuredContent as { groups: Record<string, unknown>[] };
+    };
+    const byOwner = await both(
+      `<fetch aggregate="true"><entity name="opportunity">
+        <attribute name="ownerid" groupby="true" alias="owner" />
+        <attribute name="estimatedvalue" aggregate="sum" alias="total" />
+        <attribute name="opportunityid" aggregate="count" alias="n" />
+        <order alias="n" descending="false" />
+        <filter><condition attribute="statecode" operator="eq" value="0" /></filter>
+      </entity></fetch>`,
+      {
+        entity: 'opportunity',
+        groupBy: ['ownerid'],
+        measures: [{ op: 'sum', column: 'estimatedvalue' }, { op: 'count' }],
+        where: { column: 'statecode', op: 'eq', value: 0 },
+        orderBy: 'count asc',
+      },
+    );
+    const open = emu.rows('opportunity').filter((o) => o.statecode === 0);
+    expect(byOwner.groups.reduce((n, g) => n + Number(g.count), 0)).toBe(open.length);
+    const counts = byOwner.groups.map((g) => Number(g.count));
+    expect(counts).toEqual([...counts].sort((x, y) => x - y));
+    await both(
+      `<fetch aggregate="true"><entity name="incident">
+        <attribute name="createdon" groupby="true" dategrouping="quarter" alias="q" />
+        <attribute name="incidentid" aggregate="count" alias="n" />
+        <filter><condition attribute="createdon" operator="last-x-years" value="1" /></filter>
+      </entity></fetch>`,
+      {
+        entity: 'incident',
+        groupBy: ['createdon by quarter'],
+        where: { column: 'createdon', op: 'eq', value: 'last 1 years' },
+      },
+    );
+    const distinct = await both(
+      '<fetch aggregate="true"><entity name="contact"><attribute name="parentcustomerid" aggregate="countcolumn" distinct="true" alias="a" /></entity></fetch>',
+      { entity: 'contact', measures: [{ op: 'countDistinct', column: 'parentcustomerid' }] },
+    );
+    const parents = new Set(
+      emu
+        .rows('contact')
+        .map((c) => (c.parentcustomerid as { id?: string } | null)?.id)
+        .filter(Boolean),
+    );
+    expect(distinct.groups).toEqual([{ countDistinct_parentcustomerid: parents.size }]);
+  });
+
+  it.each([
+    [
+      '<fetch><entity name="account"><attribute name="name" /></entity></fetch>',
+      'This FetchXML reads rows (no aggregate="true"): query_entities takes it, as its fetchXml.',
+    ],
+    [
+      '<fetch aggregate="true"><entity name="contact"><attribute name="emailaddress1" aggregate="countcolumn" alias="e" /></entity></fetch>',
+      'aggregate="countcolumn" counts the rows with a emailaddress1: count the rows with the condition that it has one',
+    ],
+    [
+      '<fetch aggregate="true"><entity name="contact"><attribute name="contactid" aggregate="count" alias="n" /><order alias="x" /></entity></fetch>',
+      "An aggregate FetchXML orders by an attribute's alias (<order alias=\"…\" />), which names a group or a measure; 'x' names none.",
+    ],
+    [
+      '<fetch aggregate="true"><entity name="contact"><attribute name="contactid" aggregate="count" alias="n" /><link-entity name="account" from="accountid" to="parentcustomerid"><attribute name="name" groupby="true" alias="a" /></link-entity></entity></fetch>',
+      "A link-entity's <attribute> (parentcustomerid/name) in an aggregate FetchXML: group by the lookup itself (parentcustomerid)",
+    ],
+    [
+      '<fetch aggregate="true"><entity name="incident"><attribute name="createdon" groupby="true" dategrouping="fiscal-period" alias="p" /></entity></fetch>',
+      'dategrouping="fiscal-period" on createdon: group by day, week, month, quarter or year',
+    ],
+  ])(
+    'aggregate_records refuses FetchXML it has no equal for, saying what answers it, nothing sent (%#)',
+    async (fetchXml, says) => {
+      const since = emu.requests().length;
+      const r = await h.call('aggregate_records', { fetchXml });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(says);
+      expect(apiRequests(emu, since)).toEqual([]);
+    },
+  );
 
   it("the policy's checks are the arguments': a column it keeps from the model is refused, nothing sent", async () => {
     const since = emu.requests().length;

@@ -106,15 +106,11 @@ const list = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'object' && v !== null ? ((v as Node)['#text'] as string) : undefined;
 
-/** query_entities' arguments from FetchXML text; a FetchXmlError for what cannot be read or has no equal. */
-export function fetchXmlQuery(xml: string): FetchXmlQuery {
+/** The <fetch> and its <entity>, read; a FetchXmlError where either is missing. */
+function fetchOf(xml: string): { fetch: Node; entity: Node; name: string } {
   const fetch = parsed(xml.trim()).fetch as Node | undefined;
   if (typeof fetch !== 'object' || fetch === null)
     throw new FetchXmlError('FetchXML starts with <fetch>, holding one <entity name="…">.');
-  if (fetch['@aggregate'] === 'true')
-    throw new FetchXmlError(
-      'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: aggregate_records answers it, with groupBy and measures.',
-    );
   if (fetch['@page'] !== undefined || fetch['@paging-cookie'] !== undefined)
     throw new FetchXmlError(
       'page and paging-cookie are not read: the rows after a page come with the cursor the answer gives (hasMore true).',
@@ -122,7 +118,19 @@ export function fetchXmlQuery(xml: string): FetchXmlQuery {
   const entity = fetch.entity as Node | undefined;
   if (typeof entity !== 'object' || entity === null || Array.isArray(entity) || typeof entity['@name'] !== 'string')
     throw new FetchXmlError('FetchXML names its table in one <entity name="…"> inside <fetch>.');
-  const out: FetchXmlQuery = { entity: entity['@name'] as string };
+  return { fetch, entity, name: entity['@name'] as string };
+}
+
+const whereOf = (conditions: Node[]) => (conditions.length === 1 ? conditions[0]! : { and: conditions });
+
+/** query_entities' arguments from FetchXML text; a FetchXmlError for what cannot be read or has no equal. */
+export function fetchXmlQuery(xml: string): FetchXmlQuery {
+  const { fetch, entity, name } = fetchOf(xml);
+  if (fetch['@aggregate'] === 'true')
+    throw new FetchXmlError(
+      'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: give it to aggregate_records (as its fetchXml), which answers it.',
+    );
+  const out: FetchXmlQuery = { entity: name };
   const top = fetch['@top'] ?? fetch['@count'];
   if (top !== undefined) {
     const n = Number(top);
@@ -133,10 +141,117 @@ export function fetchXmlQuery(xml: string): FetchXmlQuery {
   const select: string[] = [];
   const orderBy: string[] = [];
   const conditions: Node[] = [];
-  readEntity(entity, entity['@name'] as string, '', select, orderBy, conditions);
+  readEntity(entity, name, '', select, orderBy, conditions);
   if (select.length && entity['all-attributes'] === undefined) out.select = select;
   if (orderBy.length) out.orderBy = orderBy.join(', ');
-  if (conditions.length) out.where = conditions.length === 1 ? conditions[0]! : { and: conditions };
+  if (conditions.length) out.where = whereOf(conditions);
+  return out;
+}
+
+/** aggregate_records' arguments as an aggregate FetchXML gives them. */
+export interface FetchXmlAggregate {
+  entity: string;
+  groupBy?: string[];
+  measures?: { op: string; column?: string }[];
+  where?: Record<string, unknown>;
+  orderBy?: string;
+  top?: number;
+}
+
+/** FetchXML's aggregate functions as aggregate_records' measures. */
+const MEASURES: Record<string, string> = {
+  count: 'count',
+  countcolumn: 'count',
+  sum: 'sum',
+  avg: 'avg',
+  min: 'min',
+  max: 'max',
+};
+const DATE_GROUPINGS = new Set(['day', 'week', 'month', 'quarter', 'year']);
+
+/**
+ * aggregate_records' arguments from an aggregate FetchXML (Aggregate data using FetchXml, Microsoft Learn):
+ * each groupby attribute a group (a dategrouping its period), each aggregate one a measure (countcolumn with
+ * distinct="true" countDistinct), the filters its where, an order by an alias the measure or group it names.
+ */
+export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
+  const { fetch, entity, name } = fetchOf(xml);
+  if (fetch['@aggregate'] !== 'true')
+    throw new FetchXmlError(
+      'This FetchXML reads rows (no aggregate="true"): query_entities takes it, as its fetchXml.',
+    );
+  const out: FetchXmlAggregate = { entity: name };
+  const groupBy: string[] = [];
+  const measures: { op: string; column?: string }[] = [];
+  // what each alias names, for an order by it: the group's column, or the measure's key in the answer
+  const aliases = new Map<string, string>();
+  for (const a of list(entity.attribute)) {
+    const column = a['@name'];
+    if (typeof column !== 'string') throw new FetchXmlError('Each <attribute> has a name.');
+    const alias = typeof a['@alias'] === 'string' ? a['@alias'] : column;
+    if (a['@groupby'] === 'true') {
+      const period = a['@dategrouping'];
+      if (period !== undefined && !DATE_GROUPINGS.has(String(period)))
+        throw new FetchXmlError(
+          `dategrouping="${String(period)}" on ${column}: group by day, week, month, quarter or year ("${column} by quarter").`,
+        );
+      groupBy.push(period === undefined ? column : `${column} by ${String(period)}`);
+      aliases.set(alias, column);
+      continue;
+    }
+    const fn = typeof a['@aggregate'] === 'string' ? a['@aggregate'].toLowerCase() : undefined;
+    const op = fn === 'countcolumn' && a['@distinct'] === 'true' ? 'countDistinct' : fn ? MEASURES[fn] : undefined;
+    if (!op)
+      throw new FetchXmlError(
+        `<attribute name="${column}"> in an aggregate FetchXML is a group (groupby="true") or a measure (aggregate="count", "countcolumn", "sum", "avg", "min" or "max").`,
+      );
+    // count is of rows, whichever column it names; countcolumn of the rows with a value there
+    const measure = fn === 'count' ? { op } : { op, column };
+    if (fn === 'countcolumn' && op === 'count')
+      throw new FetchXmlError(
+        `aggregate="countcolumn" counts the rows with a ${column}: count the rows with the condition that it has one, aggregate="count" with <condition attribute="${column}" operator="not-null" />.`,
+      );
+    measures.push(measure);
+    aliases.set(alias, op === 'count' ? 'count' : `${op}_${column}`);
+  }
+  // a related record's column as a group or measure: the lookup groups by the record, naming it
+  const linkedColumn = (l: Node, prefix: string): string | undefined => {
+    const path = `${prefix}${String(l['@to'])}/`;
+    const own = list(l.attribute)[0]?.['@name'];
+    return own !== undefined
+      ? path + String(own)
+      : list(l['link-entity'])
+          .map((x) => linkedColumn(x, path))
+          .find(Boolean);
+  };
+  const linked = list(entity['link-entity'])
+    .map((l) => linkedColumn(l, ''))
+    .find(Boolean);
+  if (linked)
+    throw new FetchXmlError(
+      `A link-entity's <attribute> (${linked}) in an aggregate FetchXML: group by the lookup itself (${linked.split('/')[0]}), whose groups carry the related record's name.`,
+    );
+  const conditions: Node[] = [];
+  readEntity({ filter: entity.filter, 'link-entity': entity['link-entity'] }, name, '', [], [], conditions);
+  const orders = list(entity.order).map((o) => {
+    const alias = o['@alias'];
+    const key = typeof alias === 'string' ? aliases.get(alias) : undefined;
+    if (!key)
+      throw new FetchXmlError(
+        `An aggregate FetchXML orders by an attribute's alias (<order alias="…" />), which names a group or a measure${typeof alias === 'string' ? `; '${alias}' names none` : ''}.`,
+      );
+    return `${key} ${o['@descending'] === 'true' ? 'desc' : 'asc'}`;
+  });
+  if (groupBy.length) out.groupBy = groupBy;
+  if (measures.length) out.measures = measures;
+  if (conditions.length) out.where = whereOf(conditions);
+  if (orders.length) out.orderBy = orders.join(', ');
+  const top = fetch['@top'] ?? fetch['@count'];
+  if (top !== undefined) {
+    const n = Number(top);
+    if (!Number.isInteger(n) || n < 1) throw new FetchXmlError(`top="${String(top)}" is not a number of groups.`);
+    out.top = n;
+  }
   return out;
 }
 
@@ -255,39 +370,52 @@ function conditionOf(c: Node, prefix: string): Node {
 }
 
 /**
- * query_entities' arguments with FetchXML in them read as its own: "fetchXml" (any casing, or "fetch"), or a
- * <fetch> or <filter> written as where or filter text. A whole <fetch> is the whole query: beside it only
- * top, count and cursor are taken (a select or condition beside it would be two queries in one call). A
- * <filter> alone is the where of the entity given.
+ * A tool's arguments with FetchXML in them read as its own: "fetchXml" (any casing, or "fetch"), or a <fetch>
+ * or <filter> written as where or filter text. A whole <fetch> is the whole query: beside it only the
+ * arguments named in `beside` are taken (a select or condition beside it would be two queries in one call).
+ * A <filter> alone is the where of the entity given.
  */
-export function fetchXmlArgs(args: Record<string, unknown>): Record<string, unknown> {
-  const key = Object.keys(args).find((k) => /^fetch(xml)?$/i.test(k));
-  const text = (k: string) => (typeof args[k] === 'string' ? (args[k] as string).trim() : '');
-  const inText = ['where', 'filter'].find((k) => /^<(fetch|filter)\b/i.test(text(k)));
-  if (key === undefined && inText === undefined) return args;
-  const xml = key !== undefined ? args[key] : text(inText!);
-  if (typeof xml !== 'string') throw new FetchXmlError(`${key} takes FetchXML text, starting with <fetch>.`);
-  const from = key ?? inText!;
-  const { [from]: _xml, ...rest } = args;
-  if (/^<filter\b/i.test(xml.trim())) {
-    if (typeof rest.entity !== 'string')
-      throw new FetchXmlError('A FetchXML <filter> alone needs the entity it filters: give "entity" beside it.');
-    const where = fetchXmlQuery(`<fetch><entity name="${rest.entity.replace(/"/g, '')}">${xml}</entity></fetch>`).where;
-    if (rest.where !== undefined) return { ...rest, where: { and: [rest.where, where] } };
-    return { ...rest, where };
-  }
-  const query = fetchXmlQuery(xml);
-  const beside = Object.keys(rest).filter((k) => !['entity', 'top', 'count', 'cursor'].includes(k));
-  if (beside.length)
-    throw new FetchXmlError(
-      `The FetchXML is the whole query: ${beside.map((k) => `'${k}'`).join(', ')} beside it would make two; put ${beside.length > 1 ? 'them' : 'it'} in the FetchXML, or give the query as query_entities' arguments alone.`,
-    );
-  if (typeof rest.entity === 'string' && rest.entity.trim().toLowerCase() !== query.entity.toLowerCase())
-    throw new FetchXmlError(`entity is '${rest.entity}' but the FetchXML's <entity> is '${query.entity}': give one.`);
-  return {
-    ...query,
-    ...(rest.top !== undefined ? { top: rest.top } : {}),
-    ...(rest.count !== undefined ? { count: rest.count } : {}),
-    ...(rest.cursor !== undefined ? { cursor: rest.cursor } : {}),
+function fetchXmlArgsWith(
+  translate: (xml: string) => { entity: string } & Record<string, unknown>,
+  beside: readonly string[],
+): (args: Record<string, unknown>) => Record<string, unknown> {
+  return (args) => {
+    const key = Object.keys(args).find((k) => /^fetch(xml)?$/i.test(k));
+    const text = (k: string) => (typeof args[k] === 'string' ? (args[k] as string).trim() : '');
+    const inText = ['where', 'filter'].find((k) => /^<(fetch|filter)\b/i.test(text(k)));
+    if (key === undefined && inText === undefined) return args;
+    const xml = key !== undefined ? args[key] : text(inText!);
+    if (typeof xml !== 'string') throw new FetchXmlError(`${key} takes FetchXML text, starting with <fetch>.`);
+    const from = key ?? inText!;
+    const { [from]: _xml, ...rest } = args;
+    if (/^<filter\b/i.test(xml.trim())) {
+      if (typeof rest.entity !== 'string')
+        throw new FetchXmlError('A FetchXML <filter> alone needs the entity it filters: give "entity" beside it.');
+      const where = fetchXmlQuery(
+        `<fetch><entity name="${rest.entity.replace(/"/g, '')}">${xml}</entity></fetch>`,
+      ).where;
+      return { ...rest, where: rest.where === undefined ? where : { and: [rest.where, where] } };
+    }
+    const query = translate(xml);
+    const extra = Object.keys(rest).filter((k) => k !== 'entity' && !beside.includes(k));
+    if (extra.length)
+      throw new FetchXmlError(
+        `The FetchXML is the whole query: ${extra.map((k) => `'${k}'`).join(', ')} beside it would make two; put ${extra.length > 1 ? 'them' : 'it'} in the FetchXML, or give the query as the tool's arguments alone.`,
+      );
+    if (typeof rest.entity === 'string' && rest.entity.trim().toLowerCase() !== query.entity.toLowerCase())
+      throw new FetchXmlError(`entity is '${rest.entity}' but the FetchXML's <entity> is '${query.entity}': give one.`);
+    return { ...query, ...Object.fromEntries(beside.filter((k) => rest[k] !== undefined).map((k) => [k, rest[k]])) };
   };
 }
+
+/** query_entities' arguments with FetchXML read (fetchXmlQuery); top, count and cursor taken beside it. */
+export const fetchXmlArgs = fetchXmlArgsWith(
+  (xml) => fetchXmlQuery(xml) as FetchXmlQuery & Record<string, unknown>,
+  ['top', 'count', 'cursor'],
+);
+
+/** aggregate_records' arguments with an aggregate FetchXML read (fetchXmlAggregate); top taken beside it. */
+export const fetchXmlAggregateArgs = fetchXmlArgsWith(
+  (xml) => fetchXmlAggregate(xml) as FetchXmlAggregate & Record<string, unknown>,
+  ['top'],
+);
