@@ -258,6 +258,145 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
 
+/** FetchXML's condition operators, some with no equal here, and a made-up one */
+const FETCH_OPS = [
+  'eq',
+  'ne',
+  'gt',
+  'le',
+  'like',
+  'not-like',
+  'in',
+  'between',
+  'null',
+  'not-null',
+  'begins-with',
+  'today',
+  'last-x-days',
+  'last-x-months',
+  'this-fiscal-year',
+  'under',
+  'no-such-op',
+];
+const xmlText = (v: unknown) =>
+  String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+/**
+ * FetchXML for a table: columns (hidden ones among them), nested filters with FetchXML's operators, a link to a
+ * lookup's record or from the table's key, aggregates; and, sometimes, hostile text: broken XML, a DOCTYPE,
+ * raw values. Read as the tools' arguments, every part of it is checked as they are (fetch-xml.ts).
+ */
+function fetchXmlFor(e: string, cols: string[], col: string, aggregate = false): fc.Arbitrary<string> {
+  const columns = [...cols.filter((c) => !c.includes('/')), col, 'creditlimit', 'createdon'];
+  const condition = fc
+    .record({
+      attribute: fc.constantFrom(...columns),
+      operator: fc.constantFrom(...FETCH_OPS),
+      values: fc.array(scalar, { maxLength: 2 }),
+      raw: fc.boolean(),
+    })
+    .map(({ attribute, operator, values, raw }) =>
+      values.length > 1
+        ? `<condition attribute="${attribute}" operator="${operator}">${values.map((v) => `<value>${raw ? String(v) : xmlText(v)}</value>`).join('')}</condition>`
+        : `<condition attribute="${attribute}" operator="${operator}"${values.length ? ` value="${raw ? String(values[0]) : xmlText(values[0])}"` : ''} />`,
+    );
+  const filter: fc.Arbitrary<string> = fc
+    .record({ type: fc.constantFrom('and', 'or'), conditions: fc.array(condition, { minLength: 1, maxLength: 3 }) })
+    .map(({ type, conditions }) => `<filter type="${type}">${conditions.join('')}</filter>`);
+  const link = fc.constantFrom(
+    '',
+    '<link-entity name="account" from="accountid" to="parentcustomerid"><attribute name="name" /><filter><condition attribute="creditlimit" operator="gt" value="0" /></filter></link-entity>',
+    '<link-entity name="contact" from="parentcustomerid" to="accountid"><filter><condition attribute="jobtitle" operator="eq" value="CFO" /></filter></link-entity>',
+    '<link-entity name="contact" from="parentcustomerid" to="accountid"><filter><condition attribute="birthdate" operator="not-null" /></filter></link-entity>',
+    '<link-entity name="account" from="accountid" to="parentaccountid" link-type="outer"><attribute name="revenue" /></link-entity>',
+  );
+  const whole = fc
+    .record({
+      entity: fc.constantFrom(e, e, 'businessunit', 'systemuser'),
+      attributes: fc.subarray(columns, { maxLength: 3 }),
+      filters: fc.array(filter, { maxLength: 2 }),
+      link,
+      top: fc.constantFrom('', ' top="5"', ' count="3"', ' top="-1"', ' page="2"'),
+      aggregate: fc.constantFrom('', '', ' aggregate="true"'),
+    })
+    .map(
+      ({ entity, attributes, filters, link, top, aggregate }) =>
+        `<fetch${top}${aggregate}><entity name="${entity}">${attributes
+          .map((a, i) =>
+            aggregate
+              ? i === 0
+                ? `<attribute name="${a}" groupby="true" alias="g" />`
+                : `<attribute name="${a}" aggregate="${i === 1 ? 'count' : 'sum'}" alias="m${i}" />`
+              : `<attribute name="${a}" />`,
+          )
+          .join('')}${filters.join('')}${link}</entity></fetch>`,
+    );
+  // and well formed throughout, from the conditions a model would write: FetchXML that reaches the Web API
+  const good = (GOOD_WHERE[e] ?? []).flatMap((w) => {
+    const c = w as { column?: string; op?: string; value?: unknown };
+    if (!c.column || c.column.includes('/')) return [];
+    const v = (x: unknown) => xmlText(x);
+    switch (c.op) {
+      case 'contains':
+        return [`<condition attribute="${c.column}" operator="like" value="%${v(c.value)}%" />`];
+      case 'startswith':
+        return [`<condition attribute="${c.column}" operator="begins-with" value="${v(c.value)}" />`];
+      case 'in':
+      case 'between':
+        return [
+          `<condition attribute="${c.column}" operator="${c.op}">${(c.value as unknown[]).map((x) => `<value>${v(x)}</value>`).join('')}</condition>`,
+        ];
+      case 'notNull':
+        return [`<condition attribute="${c.column}" operator="not-null" />`];
+      case 'lastXDays':
+      case 'nextXDays':
+        return [
+          `<condition attribute="${c.column}" operator="${c.op === 'lastXDays' ? 'last' : 'next'}-x-days" value="${v(c.value)}" />`,
+        ];
+      case 'eq':
+      case 'gt':
+      case 'ge':
+      case 'lt':
+        return typeof c.value === 'number'
+          ? [`<condition attribute="${c.column}" operator="${c.op}" value="${c.value}" />`]
+          : [];
+      default:
+        return [];
+    }
+  });
+  const own = cols.filter((c) => !c.includes('/'));
+  const wellFormed = fc
+    .record({
+      attributes: fc.subarray(own, { maxLength: Math.min(3, own.length) }),
+      conditions: fc.subarray(good, { maxLength: Math.min(3, good.length) }),
+      type: fc.constantFrom('and', 'or'),
+    })
+    .map(({ attributes, conditions, type }) => {
+      const filter = conditions.length ? `<filter type="${type}">${conditions.join('')}</filter>` : '';
+      // (an aggregate groups by a column that is no date, and counts)
+      const group = attributes.find((a) => !/date|createdon|scheduledend/.test(a));
+      return aggregate
+        ? `<fetch aggregate="true"><entity name="${e}">${group ? `<attribute name="${group}" groupby="true" alias="g" />` : ''}<attribute name="${own[0] ?? 'createdon'}" aggregate="count" alias="n" />${filter}</entity></fetch>`
+        : `<fetch top="10"><entity name="${e}">${attributes.map((a) => `<attribute name="${a}" />`).join('')}${filter}</entity></fetch>`;
+    });
+  return fc.oneof(
+    { weight: 6, arbitrary: wellFormed },
+    { weight: 6, arbitrary: whole },
+    { weight: 1, arbitrary: filter },
+    { weight: 1, arbitrary: whole.map((x) => x.slice(0, Math.max(1, x.length - 9))) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '<!DOCTYPE fetch [<!ENTITY x SYSTEM "file:///etc/passwd">]><fetch><entity name="account">&x;</entity></fetch>',
+        '<fetch><entity name="account"><attribute name="name" /></entity><entity name="contact" /></fetch>',
+        `<fetch><entity name="account">${'<filter>'.repeat(40)}</entity></fetch>`,
+        `<fetch>${'x'.repeat(17_000)}</fetch>`,
+      ),
+    },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((x) => `<fetch>${x}`) },
+  );
+}
+
 function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
   const ids = (logical: string) =>
     emu
@@ -419,6 +558,13 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
             top: fc.integer({ min: 1, max: 20 }),
           }),
         },
+        // FetchXML, well formed or not, as fetchXml or written in where
+        {
+          weight: 1,
+          arbitrary: fc
+            .record({ xml: fetchXmlFor(table, cols, col), as: fc.constantFrom('fetchXml', 'where', 'FetchXml') })
+            .map(({ xml, as }) => ({ entity: e, [as]: xml })),
+        },
       ),
     ),
     aggregate_records: entityAndColumns.chain(({ e, cols, col, table }) => {
@@ -433,7 +579,7 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         fc.record({ op: fc.constant('countDistinct'), column: fc.constantFrom(...groupable) }),
         fc.record({ op: maybe(fc.constantFrom('sum', 'median')), column: maybe(fc.constantFrom(col, 'creditlimit')) }),
       );
-      return fc.record(
+      const native = fc.record(
         {
           entity: maybe(fc.constant(e)),
           where: maybe(
@@ -467,6 +613,9 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         },
         { requiredKeys: ['entity'] },
       );
+      // and an aggregate FetchXML (or not), as a model that knows Dynamics writes one
+      const fetched = fetchXmlFor(table, cols, col, true).map((fetchXml) => ({ fetchXml }));
+      return fc.oneof({ weight: 9, arbitrary: native }, { weight: 1, arbitrary: fetched });
     }),
     // without entity the record is looked for in every table the policy shows: by id, or by a name (a record's,
     // a part of one, or none), so those reads are checked as any are
