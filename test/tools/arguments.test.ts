@@ -311,6 +311,33 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id))).toBe(before);
   });
 
+  it("update_record's values as a list of column/value pairs are the object they spell; a column named twice is refused", async () => {
+    const changed = await h.call('update_record', {
+      entity: 'account',
+      id: account.id,
+      values: [
+        { column: 'telephone1', value: '555-0191' },
+        { field: 'websiteurl', value: 'https://pairs.example' },
+      ],
+    });
+    expect(changed.isError, textOf(changed)).toBeFalsy();
+    expect(emu.rows('account').find((a) => a.accountid === account.id)).toMatchObject({
+      telephone1: '555-0191',
+      websiteurl: 'https://pairs.example',
+    });
+    const before = JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id));
+    const twice = await h.call('update_record', {
+      entity: 'account',
+      id: account.id,
+      values: [
+        { column: 'telephone1', value: '1' },
+        { column: 'Telephone1', value: '2' },
+      ],
+    });
+    expect(textOf(twice)).toContain('values is an object of column → new value');
+    expect(JSON.stringify(emu.rows('account').find((a) => a.accountid === account.id))).toBe(before);
+  });
+
   it("a name that can mean only one argument is read as it: limit is top, topic a lead's subject, name a record's id", async () => {
     const since = emu.requests().length;
     const asked = await h.call('query_entities', {

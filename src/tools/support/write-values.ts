@@ -75,10 +75,35 @@ export const createValuesParam = valuesOf(
   ),
 );
 
+const PAIR_NAMES = new Set(['column', 'name', 'field', 'attribute', 'key', 'logicalname']);
+
+/**
+ * Values as a list of pairs, as function-calling habits and other CRMs' APIs write them ([{"column":
+ * "telephone1", "value": "…"}], or "field", "name", "attribute", "key"): the object they spell, where each
+ * item is one such pair and no column is named twice (which value holds would be a guess: refused as any list).
+ */
+function pairsAsObject(v: unknown): unknown {
+  if (!Array.isArray(v) || !v.length) return v;
+  const entries: [string, unknown][] = [];
+  for (const item of v) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return v;
+    const keys = Object.keys(item);
+    const name = keys.find((k) => PAIR_NAMES.has(k.toLowerCase()));
+    const column = name === undefined ? undefined : (item as Record<string, unknown>)[name];
+    if (keys.length !== 2 || !('value' in item) || typeof column !== 'string') return v;
+    entries.push([column, (item as Record<string, unknown>).value]);
+  }
+  if (new Set(entries.map(([k]) => k.toLowerCase())).size !== entries.length) return v;
+  return Object.fromEntries(entries);
+}
+
 function valuesOf(value: z.ZodType) {
-  return z.record(
-    z.string(),
-    value,
-    wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
+  return z.preprocess(
+    pairsAsObject,
+    z.record(
+      z.string(),
+      value,
+      wrongType('values is an object of column → new value, e.g. {"telephone1":"+1 555 0100"}.'),
+    ),
   );
 }
