@@ -102,6 +102,7 @@ function parsed(xml: string): Node {
   }).parse(xml) as Node;
 }
 
+const xmlAttribute = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 const list = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Node[];
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'object' && v !== null ? ((v as Node)['#text'] as string) : undefined;
@@ -275,7 +276,10 @@ function readEntity(e: Node, table: string, prefix: string, select: string[], or
     if (typeof o['@attribute'] !== 'string') throw new FetchXmlError('Each <order> names its attribute.');
     orderBy.push(`${o['@attribute']} ${o['@descending'] === 'true' ? 'desc' : 'asc'}`);
   }
-  for (const f of list(e.filter)) conditions.push(filterOf(f, prefix));
+  for (const f of list(e.filter)) {
+    const c = filterOf(f, prefix);
+    if (c) conditions.push(c);
+  }
   for (const l of list(e['link-entity'])) {
     const [name, from, to] = [l['@name'], l['@from'], l['@to']];
     if (typeof name !== 'string' || typeof from !== 'string' || typeof to !== 'string')
@@ -315,7 +319,10 @@ function relatedList(l: Node, name: string, from: string, outer: boolean, condit
     throw new FetchXmlError(
       `<link-entity name="${name}" from="${from}"> with columns: each record would come once per ${name}; ask for them as an expansion, "expand": [{"relation": "${rows}", "select": [...]}].`,
     );
-  const inner: Node[] = list(l.filter).map((f) => filterOf(f, `${rows}/`));
+  const inner = list(l.filter).flatMap((f): Node[] => {
+    const c = filterOf(f, `${rows}/`);
+    return c ? [c] : [];
+  });
   if (outer) {
     if (inner.length)
       throw new FetchXmlError(
@@ -326,13 +333,17 @@ function relatedList(l: Node, name: string, from: string, outer: boolean, condit
   conditions.push(...(inner.length ? inner : [{ column: `${rows}/${from}`, op: 'notNull' }]));
 }
 
-function filterOf(f: Node, prefix: string): Node {
+/** A <filter>'s conditions, as where's and/or; an empty one (as views save them) is no condition. */
+function filterOf(f: Node, prefix: string): Node | undefined {
   const type = f['@type'] === 'or' ? 'or' : 'and';
   const items = [
     ...list(f.condition).map((c) => conditionOf(c, prefix)),
-    ...list(f.filter).map((x) => filterOf(x, prefix)),
+    ...list(f.filter).flatMap((x): Node[] => {
+      const c = filterOf(x, prefix);
+      return c ? [c] : [];
+    }),
   ];
-  if (!items.length) throw new FetchXmlError('A <filter> holds at least one <condition> or <filter>.');
+  if (!items.length) return undefined;
   return items.length === 1 ? items[0]! : { [type]: items };
 }
 
@@ -354,7 +365,9 @@ function conditionOf(c: Node, prefix: string): Node {
   if (op) return value === undefined ? { column, op } : { column, op, value };
   // like '%x%', 'x%', '%x': the text function it means (Dataverse's LIKE otherwise), as where reads it
   if (operator === 'like' || operator === 'not-like') {
-    const leaf = { column, op: 'eq', value: value ?? '' };
+    // (without a value, eq '' would be the null check: said instead)
+    if (!value) throw new FetchXmlError(`<condition attribute="${column}" operator="${operator}"> needs its value.`);
+    const leaf = { column, op: 'eq', value };
     return operator === 'like' ? leaf : { not: leaf };
   }
   if (operator === 'not-begin-with' || operator === 'not-end-with')
@@ -391,9 +404,7 @@ function fetchXmlArgsWith(
     if (/^<filter\b/i.test(xml.trim())) {
       if (typeof rest.entity !== 'string')
         throw new FetchXmlError('A FetchXML <filter> alone needs the entity it filters: give "entity" beside it.');
-      const where = fetchXmlQuery(
-        `<fetch><entity name="${rest.entity.replace(/"/g, '')}">${xml}</entity></fetch>`,
-      ).where;
+      const where = fetchXmlQuery(`<fetch><entity name="${xmlAttribute(rest.entity)}">${xml}</entity></fetch>`).where;
       return { ...rest, where: rest.where === undefined ? where : { and: [rest.where, where] } };
     }
     const query = translate(xml);
