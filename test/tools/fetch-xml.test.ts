@@ -131,6 +131,57 @@ describe('query_entities with FetchXML', () => {
     );
   });
 
+  it("a one-to-many link's columns are the related rows each record brings, those meeting its conditions", async () => {
+    const title = String(emu.rows('contact').find((c) => c.jobtitle)!.jobtitle);
+    const got = await same(
+      {
+        fetchXml: `<fetch top="50"><entity name="account"><attribute name="name" /><order attribute="name" />
+          <link-entity name="contact" from="parentcustomerid" to="accountid">
+            <attribute name="fullname" />
+            <filter><condition attribute="jobtitle" operator="eq" value="${title}" /></filter>
+          </link-entity></entity></fetch>`,
+      },
+      {
+        entity: 'account',
+        select: ['name'],
+        orderBy: 'name asc',
+        top: 50,
+        where: { column: 'contact_customer_accounts/jobtitle', op: 'eq', value: title },
+        expand: [
+          {
+            relation: 'contact_customer_accounts',
+            select: ['fullname'],
+            where: { column: 'jobtitle', op: 'eq', value: title },
+          },
+        ],
+      },
+    );
+    expect(got.records.length).toBeGreaterThan(0);
+    for (const r of got.records) {
+      const brought = (r.contact_customer_accounts as { fullname: string }[]).map((c) => c.fullname).sort();
+      const want = emu
+        .rows('contact')
+        .filter((c) => (c.parentcustomerid as { id?: string } | null)?.id === r.id && c.jobtitle === title)
+        .map((c) => String(c.fullname))
+        .sort();
+      expect(brought).toEqual(want);
+    }
+    // an outer link keeps every record, each with all its related rows
+    await same(
+      {
+        fetchXml:
+          '<fetch top="5"><entity name="account"><attribute name="name" /><order attribute="name" /><link-entity name="contact" from="parentcustomerid" to="accountid" link-type="outer"><attribute name="fullname" /></link-entity></entity></fetch>',
+      },
+      {
+        entity: 'account',
+        select: ['name'],
+        orderBy: 'name asc',
+        top: 5,
+        expand: [{ relation: 'contact_customer_accounts', select: ['fullname'] }],
+      },
+    );
+  });
+
   it("a <filter> alone in where is the where of the entity given; periods and x-operators are where's words", async () => {
     await same(
       {
@@ -211,8 +262,8 @@ describe('query_entities with FetchXML', () => {
       'page and paging-cookie are not read: the rows after a page come with the cursor',
     ],
     [
-      '<fetch><entity name="account"><link-entity name="contact" from="parentcustomerid" to="accountid"><attribute name="fullname" /></link-entity></entity></fetch>',
-      '"expand": [{"relation": "contact(parentcustomerid)", "select": [...]}]',
+      '<fetch><entity name="account"><link-entity name="contact" from="parentcustomerid" to="accountid"><link-entity name="systemuser" from="systemuserid" to="owninguser" /></link-entity></entity></fetch>',
+      'with columns or links of its own: ask for its rows as an expansion, "expand": [{"relation": "contact(parentcustomerid)", "select": [...]}]',
     ],
   ])(
     'FetchXML with no equal here is refused, saying what answers it, and nothing is sent (%#)',

@@ -17,6 +17,7 @@ export interface FetchXmlQuery {
   orderBy?: string;
   top?: number;
   count?: boolean;
+  expand?: Record<string, unknown>[];
 }
 
 type Node = Record<string, unknown>;
@@ -142,7 +143,9 @@ export function fetchXmlQuery(xml: string): FetchXmlQuery {
   const select: string[] = [];
   const orderBy: string[] = [];
   const conditions: Node[] = [];
-  readEntity(entity, name, '', select, orderBy, conditions);
+  const expand: Node[] = [];
+  readEntity(entity, name, '', select, orderBy, conditions, expand);
+  if (expand.length) out.expand = expand;
   if (select.length && entity['all-attributes'] === undefined) out.select = select;
   if (orderBy.length) out.orderBy = orderBy.join(', ');
   if (conditions.length) out.where = whereOf(conditions);
@@ -261,7 +264,15 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
  * link-entity to a record a lookup points at ("to" the lookup, "from" its table's key) is that lookup's path
  * (parentcustomerid/name), as select and where write a related record's column.
  */
-function readEntity(e: Node, table: string, prefix: string, select: string[], orderBy: string[], conditions: Node[]) {
+function readEntity(
+  e: Node,
+  table: string,
+  prefix: string,
+  select: string[],
+  orderBy: string[],
+  conditions: Node[],
+  expand?: Node[],
+) {
   const root = prefix === '';
   for (const a of list(e.attribute)) {
     if (typeof a['@name'] !== 'string') throw new FetchXmlError('Each <attribute> has a name.');
@@ -292,13 +303,13 @@ function readEntity(e: Node, table: string, prefix: string, select: string[], or
         throw new FetchXmlError(
           `An outer <link-entity name="${name}"> with a filter: write the conditions as where does, with "or" and null checks on '${prefix}${to}/…'.`,
         );
-      readEntity(l, name, `${prefix}${to}/`, select, orderBy, conditions);
+      readEntity(l, name, `${prefix}${to}/`, select, orderBy, conditions, expand);
       continue;
     }
     // from this record's key ("to") to a lookup on the linked table ("from"): the rows of it that point at
     // the record, a related list, which where asks through the list (one row meeting the conditions)
     if (root && to === `${table}id`) {
-      relatedList(l, name, from, outer, conditions);
+      relatedList(l, name, from, outer, conditions, expand);
       continue;
     }
     throw new FetchXmlError(
@@ -308,29 +319,38 @@ function readEntity(e: Node, table: string, prefix: string, select: string[], or
 }
 
 /**
- * A one-to-many link-entity: its conditions as the related list's (the relationship by its "from" lookup),
- * one related row meeting them; an inner link without conditions is "has at least one". Its columns would be
- * a row per related record: an expansion of the list gives them.
+ * A one-to-many link-entity (the relationship by its "from" lookup, which the query planner names): an inner
+ * one is the records with a related row meeting its conditions (without any: with a related row at all). Its
+ * columns, a row per related record in FetchXML, are the related rows each record brings in an expansion of
+ * the list, those meeting the conditions (an outer link's conditions choose those rows alone, as its join).
  */
-function relatedList(l: Node, name: string, from: string, outer: boolean, conditions: Node[]) {
-  // the relationship by that lookup, which the query planner names (relationMeant)
+function relatedList(l: Node, name: string, from: string, outer: boolean, conditions: Node[], expand?: Node[]) {
   const rows = `${name}(${from})`;
-  if (list(l.attribute).length || list(l['link-entity']).length)
+  const columns = list(l.attribute).map((a) => a['@name']);
+  if (list(l['link-entity']).length || (columns.length && !expand))
     throw new FetchXmlError(
-      `<link-entity name="${name}" from="${from}"> with columns: each record would come once per ${name}; ask for them as an expansion, "expand": [{"relation": "${rows}", "select": [...]}].`,
+      `<link-entity name="${name}" from="${from}"> with columns or links of its own: ask for its rows as an expansion, "expand": [{"relation": "${rows}", "select": [...]}].`,
     );
-  const inner = list(l.filter).flatMap((f): Node[] => {
-    const c = filterOf(f, `${rows}/`);
+  if (columns.some((c) => typeof c !== 'string')) throw new FetchXmlError('Each <attribute> has a name.');
+  const own = list(l.filter).flatMap((f): Node[] => {
+    const c = filterOf(f, '');
     return c ? [c] : [];
   });
+  const where = own.length === 1 ? own[0] : own.length ? { and: own } : undefined;
+  if (columns.length) expand!.push({ relation: rows, select: columns, ...(where ? { where } : {}) });
   if (outer) {
-    if (inner.length)
+    if (where && !columns.length)
       throw new FetchXmlError(
-        `An outer <link-entity name="${name}"> with a filter keeps every record: leave the filter out, or make the link inner (records with a matching ${name}).`,
+        `An outer <link-entity name="${name}"> with a filter and no columns keeps every record and shows none of its rows: leave the filter out, or make the link inner (records with a matching ${name}).`,
       );
     return;
   }
-  conditions.push(...(inner.length ? inner : [{ column: `${rows}/${from}`, op: 'notNull' }]));
+  // the same conditions, through the list: one related row meeting them
+  const through = list(l.filter).flatMap((f): Node[] => {
+    const c = filterOf(f, `${rows}/`);
+    return c ? [c] : [];
+  });
+  conditions.push(...(through.length ? through : [{ column: `${rows}/${from}`, op: 'notNull' }]));
 }
 
 /** A <filter>'s conditions, as where's and/or; an empty one (as views save them) is no condition. */
