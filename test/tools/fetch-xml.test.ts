@@ -225,8 +225,9 @@ describe('query_entities with FetchXML', () => {
   });
 
   it('the next page comes with the cursor, the FetchXML given again', async () => {
+    // (page="1", as FetchXML Builder writes every query, is the first page)
     const fetchXml =
-      '<fetch count="5"><entity name="account"><attribute name="name" /><order attribute="name" /></entity></fetch>';
+      '<fetch count="5" page="1"><entity name="account"><attribute name="name" /><order attribute="name" /></entity></fetch>';
     const first = await h.call('query_entities', { fetchXml });
     expect(first.structuredContent.hasMore).toBe(true);
     const next = await h.call('query_entities', { fetchXml, cursor: first.structuredContent.cursor });
@@ -259,7 +260,7 @@ describe('query_entities with FetchXML', () => {
     ],
     [
       '<fetch page="2"><entity name="account" /></fetch>',
-      'page and paging-cookie are not read: the rows after a page come with the cursor',
+      'page (past the first) and paging-cookie are not read: the rows after a page come with the cursor',
     ],
     [
       '<fetch><entity name="account"><link-entity name="contact" from="parentcustomerid" to="accountid"><link-entity name="systemuser" from="systemuserid" to="owninguser" /></link-entity></entity></fetch>',

@@ -113,9 +113,10 @@ function fetchOf(xml: string): { fetch: Node; entity: Node; name: string } {
   const fetch = parsed(xml.trim()).fetch as Node | undefined;
   if (typeof fetch !== 'object' || fetch === null)
     throw new FetchXmlError('FetchXML starts with <fetch>, holding one <entity name="…">.');
-  if (fetch['@page'] !== undefined || fetch['@paging-cookie'] !== undefined)
+  // page="1", as FetchXML Builder writes every query, is the first page: the query itself
+  if ((fetch['@page'] !== undefined && String(fetch['@page']).trim() !== '1') || fetch['@paging-cookie'] !== undefined)
     throw new FetchXmlError(
-      'page and paging-cookie are not read: the rows after a page come with the cursor the answer gives (hasMore true).',
+      'page (past the first) and paging-cookie are not read: the rows after a page come with the cursor the answer gives (hasMore true).',
     );
   const entity = fetch.entity as Node | undefined;
   if (typeof entity !== 'object' || entity === null || Array.isArray(entity) || typeof entity['@name'] !== 'string')
