@@ -90,7 +90,6 @@ export function optionValue(c: ColumnModel, v: Scalar, entity: string, use: 'fil
   );
 }
 
-/** The refusal of a value no option has, marked as one: the table's options may be newer than its metadata. */
 /**
  * A word that may be a choice's label (a bare word in filter text, where it first reads as a column): its
  * value, or undefined where no value is named by it. A word that names states the choice keeps apart
@@ -105,6 +104,7 @@ export function labelledValue(c: ColumnModel, word: string, entity: string): num
   }
 }
 
+/** The refusal of a value no option has, marked as one: the table's options may be newer than its metadata. */
 const unknownOption = (message: string, hint: string, entity: string) =>
   new DynamicsMcpError('bad_input', message, hint, { retryable: false, unknownOption: entity });
 
