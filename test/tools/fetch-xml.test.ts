@@ -338,6 +338,12 @@ describe('query_entities with FetchXML', () => {
         .filter(Boolean),
     );
     expect(distinct.groups).toEqual([{ countDistinct_parentcustomerid: parents.size }]);
+    // countcolumn alone: the rows with a value in the column, by group
+    const withTitle = await both(
+      '<fetch aggregate="true"><entity name="contact"><attribute name="jobtitle" aggregate="countcolumn" alias="t" /></entity></fetch>',
+      { entity: 'contact', where: { column: 'jobtitle', op: 'notNull' } },
+    );
+    expect(withTitle.groups).toEqual([{ count: emu.rows('contact').filter((c) => c.jobtitle).length }]);
   });
 
   it.each([
@@ -346,8 +352,8 @@ describe('query_entities with FetchXML', () => {
       'This FetchXML reads rows (no aggregate="true"): query_entities takes it, as its fetchXml.',
     ],
     [
-      '<fetch aggregate="true"><entity name="contact"><attribute name="emailaddress1" aggregate="countcolumn" alias="e" /></entity></fetch>',
-      'aggregate="countcolumn" counts the rows with a emailaddress1: count the rows with the condition that it has one',
+      '<fetch aggregate="true"><entity name="contact"><attribute name="emailaddress1" aggregate="countcolumn" alias="e" /><attribute name="contactid" aggregate="count" alias="n" /></entity></fetch>',
+      'aggregate="countcolumn" on emailaddress1 beside other measures: the rows with a emailaddress1 are a condition that would hold for all of them',
     ],
     [
       '<fetch aggregate="true"><entity name="contact"><attribute name="contactid" aggregate="count" alias="n" /><order alias="x" /></entity></fetch>',

@@ -190,6 +190,8 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
   const measures: { op: string; column?: string }[] = [];
   // what each alias names, for an order by it: the group's column, or the measure's key in the answer
   const aliases = new Map<string, string>();
+  // countcolumn's column: its rows with a value, a condition the other measures would share
+  let counted: string | undefined;
   for (const a of list(entity.attribute)) {
     const column = a['@name'];
     if (typeof column !== 'string') throw new FetchXmlError('Each <attribute> has a name.');
@@ -211,11 +213,8 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
         `<attribute name="${column}"> in an aggregate FetchXML is a group (groupby="true") or a measure (aggregate="count", "countcolumn", "sum", "avg", "min" or "max").`,
       );
     // count is of rows, whichever column it names; countcolumn of the rows with a value there
-    const measure = fn === 'count' ? { op } : { op, column };
-    if (fn === 'countcolumn' && op === 'count')
-      throw new FetchXmlError(
-        `aggregate="countcolumn" counts the rows with a ${column}: count the rows with the condition that it has one, aggregate="count" with <condition attribute="${column}" operator="not-null" />.`,
-      );
+    const measure = op === 'count' ? { op } : { op, column };
+    if (fn === 'countcolumn' && op === 'count') counted = column;
     measures.push(measure);
     aliases.set(alias, op === 'count' ? 'count' : `${op}_${column}`);
   }
@@ -236,7 +235,13 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
     throw new FetchXmlError(
       `A link-entity's <attribute> (${linked}) in an aggregate FetchXML: group by the lookup itself (${linked.split('/')[0]}), whose groups carry the related record's name.`,
     );
-  const conditions: Node[] = [];
+  // countcolumn alone counts the rows with that column: those rows' count; beside other measures, the condition
+  // would change theirs too
+  if (counted !== undefined && measures.length > 1)
+    throw new FetchXmlError(
+      `aggregate="countcolumn" on ${counted} beside other measures: the rows with a ${counted} are a condition that would hold for all of them; ask for that count alone, or use count.`,
+    );
+  const conditions: Node[] = counted === undefined ? [] : [{ column: counted, op: 'notNull' }];
   readEntity({ filter: entity.filter, 'link-entity': entity['link-entity'] }, name, '', [], [], conditions);
   const orders = list(entity.order).map((o) => {
     const alias = o['@alias'];
