@@ -131,6 +131,53 @@ describe('query_entities with FetchXML', () => {
     );
   });
 
+  it('a condition on a link by its alias (entityname): "accounts without a case", and a lookup\'s record\'s column', async () => {
+    const got = await same(
+      {
+        fetchXml: `<fetch top="100"><entity name="account"><attribute name="name" /><order attribute="name" />
+          <link-entity name="incident" from="customerid" to="accountid" link-type="outer" alias="i" />
+          <filter><condition entityname="i" attribute="incidentid" operator="null" /></filter></entity></fetch>`,
+      },
+      {
+        entity: 'account',
+        select: ['name'],
+        orderBy: 'name asc',
+        top: 100,
+        where: { not: { column: 'incident_customer_accounts/customerid', op: 'notNull' } },
+      },
+    );
+    const withCases = new Set(emu.rows('incident').map((c) => (c.customerid as { id?: string } | null)?.id));
+    const without = emu.rows('account').filter((a) => !withCases.has(String(a.accountid)));
+    expect(without.length).toBeGreaterThan(0);
+    expect(got.records.map((r) => r.id).sort()).toEqual(without.map((a) => a.accountid).sort());
+    const contact = emu
+      .rows('contact')
+      .find((c) => (c.parentcustomerid as { entity?: string } | null)?.entity === 'account')!;
+    const city = String(
+      emu.rows('account').find((a) => a.accountid === (contact.parentcustomerid as { id: string }).id)!.address1_city,
+    );
+    await same(
+      {
+        fetchXml: `<fetch><entity name="contact"><attribute name="fullname" /><order attribute="fullname" />
+          <link-entity name="account" from="accountid" to="parentcustomerid" alias="a" />
+          <filter><condition entityname="a" attribute="address1_city" operator="eq" value="${city}" /></filter></entity></fetch>`,
+      },
+      {
+        entity: 'contact',
+        select: ['fullname'],
+        orderBy: 'fullname asc',
+        where: { column: 'parentcustomerid/address1_city', op: 'eq', value: city },
+      },
+    );
+    const since = emu.requests().length;
+    const unknown = await h.call('query_entities', {
+      fetchXml:
+        '<fetch><entity name="account"><filter><condition entityname="x" attribute="name" operator="null" /></filter></entity></fetch>',
+    });
+    expect(textOf(unknown)).toContain('<condition entityname="x">: no <link-entity alias="x"> is read here');
+    expect(apiRequests(emu, since)).toEqual([]);
+  });
+
   it("a one-to-many link's columns are the related rows each record brings, those meeting its conditions", async () => {
     const title = String(emu.rows('contact').find((c) => c.jobtitle)!.jobtitle);
     const got = await same(

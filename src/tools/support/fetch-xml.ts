@@ -293,8 +293,10 @@ function readEntity(
     if (typeof o['@attribute'] !== 'string') throw new FetchXmlError('Each <order> names its attribute.');
     orderBy.push(`${o['@attribute']} ${o['@descending'] === 'true' ? 'desc' : 'asc'}`);
   }
+  // conditions on a linked table by its alias (entityname="…"), as FetchXML writes "records without one"
+  const aliases = root ? aliasesOf(e, table, '', new Map()) : undefined;
   for (const f of list(e.filter)) {
-    const c = filterOf(f, prefix);
+    const c = filterOf(f, prefix, aliases);
     if (c) conditions.push(c);
   }
   for (const l of list(e['link-entity'])) {
@@ -322,6 +324,22 @@ function readEntity(
       `<link-entity name="${name}" from="${from}" to="${to}">: a link is read from a lookup to the record it points at (from="${name}id"), or from the queried table's key to the records pointing at it (to="${table}id").`,
     );
   }
+}
+
+/** What a link-entity's alias names: the path to a lookup's record, or a related list (the linked table, by its lookup). */
+type Aliases = Map<string, { prefix: string } | { rows: string; from: string; name: string }>;
+
+function aliasesOf(e: Node, table: string, prefix: string, into: Aliases): Aliases {
+  for (const l of list(e['link-entity'])) {
+    const [name, from, to, alias] = [l['@name'], l['@from'], l['@to'], l['@alias']];
+    if (typeof name !== 'string' || typeof from !== 'string' || typeof to !== 'string') continue;
+    if (from === `${name}id`) {
+      if (typeof alias === 'string') into.set(alias, { prefix: `${prefix}${to}/` });
+      aliasesOf(l, name, `${prefix}${to}/`, into);
+    } else if (prefix === '' && to === `${table}id` && typeof alias === 'string')
+      into.set(alias, { rows: `${name}(${from})`, from, name });
+  }
+  return into;
 }
 
 /**
@@ -360,12 +378,12 @@ function relatedList(l: Node, name: string, from: string, outer: boolean, condit
 }
 
 /** A <filter>'s conditions, as where's and/or; an empty one (as views save them) is no condition. */
-function filterOf(f: Node, prefix: string): Node | undefined {
+function filterOf(f: Node, prefix: string, aliases?: Aliases): Node | undefined {
   const type = f['@type'] === 'or' ? 'or' : 'and';
   const items = [
-    ...list(f.condition).map((c) => conditionOf(c, prefix)),
+    ...list(f.condition).map((c) => conditionOf(c, prefix, aliases)),
     ...list(f.filter).flatMap((x): Node[] => {
-      const c = filterOf(x, prefix);
+      const c = filterOf(x, prefix, aliases);
       return c ? [c] : [];
     }),
   ];
@@ -373,16 +391,30 @@ function filterOf(f: Node, prefix: string): Node | undefined {
   return items.length === 1 ? items[0]! : { [type]: items };
 }
 
-function conditionOf(c: Node, prefix: string): Node {
+function conditionOf(c: Node, prefix: string, aliases?: Aliases): Node {
   const attribute = c['@attribute'];
   const operator = typeof c['@operator'] === 'string' ? c['@operator'].toLowerCase() : undefined;
   if (typeof attribute !== 'string' || !operator)
     throw new FetchXmlError('Each <condition> has attribute and operator.');
-  if (c['@entityname'] !== undefined)
+  const alias = c['@entityname'];
+  const linked = alias === undefined ? undefined : aliases?.get(String(alias));
+  if (alias !== undefined && !linked)
     throw new FetchXmlError(
-      `<condition entityname="${String(c['@entityname'])}">: put the condition in that link-entity's own <filter>.`,
+      `<condition entityname="${String(alias)}">: no <link-entity alias="${String(alias)}"> is read here (a link to a lookup's record, or from the table's key).`,
     );
-  const column = prefix + attribute;
+  if (linked && 'rows' in linked) {
+    // a related list's row: "no row" (null on its key or its lookup, with an outer link: the records without
+    // one), "some row" (not-null), or some row meeting the condition
+    const key = attribute === `${linked.name}id` || attribute === linked.from;
+    const any = { column: `${linked.rows}/${linked.from}`, op: 'notNull' };
+    if (key && operator === 'null') return { not: any };
+    if (key && operator === 'not-null') return any;
+    if (operator === 'null')
+      throw new FetchXmlError(
+        `<condition entityname="${String(alias)}" attribute="${attribute}" operator="null">: for records without a ${linked.name}, compare its key (${linked.name}id) with null; for those with one whose ${attribute} is empty, put the condition in the link-entity's own <filter>.`,
+      );
+  }
+  const column = (linked ? ('rows' in linked ? `${linked.rows}/` : linked.prefix) : prefix) + attribute;
   const values = list(c.value).map(text);
   const value = typeof c['@value'] === 'string' ? c['@value'] : values.length === 1 ? values[0] : undefined;
   const op = SAME[operator];
