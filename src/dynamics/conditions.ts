@@ -510,6 +510,14 @@ export class ConditionBuilder {
           follows: (t, n) => this.follows?.(t, n) ?? true,
         });
         const named = other && (i === 0 || !other.navs.some((n) => current.collectionNavs.has(n.toLowerCase())));
+        // one lookup from this table: the same relationship, read as it
+        const meant = other?.navs.length === 1 ? current.singleNavs.get(other.navs[0]!.toLowerCase()) : undefined;
+        if (meant) {
+          segments.push(meant.navigationProperty);
+          lookups.push(i === 0 ? meant.attribute : meant.navigationProperty);
+          current = await this.models.entity(meant.target);
+          continue;
+        }
         throw badInput(
           `'${p}' is not a lookup${i === 0 ? ' or related list' : ''} of ${current.logicalName} that can be followed.`,
           named
