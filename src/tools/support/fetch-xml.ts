@@ -124,6 +124,15 @@ function fetchOf(xml: string): { fetch: Node; entity: Node; name: string } {
   return { fetch, entity, name: entity['@name'] as string };
 }
 
+/** <fetch top="…"> (or count, its page size): the rows or groups asked for, at least `least`. */
+function topOf(fetch: Node, least: number, what: string): number | undefined {
+  const top = fetch['@top'] ?? fetch['@count'];
+  if (top === undefined) return undefined;
+  const n = Number(top);
+  if (!Number.isInteger(n) || n < least) throw new FetchXmlError(`top="${String(top)}" is not a number of ${what}.`);
+  return n;
+}
+
 const whereOf = (conditions: Node[]) => (conditions.length === 1 ? conditions[0]! : { and: conditions });
 
 /** query_entities' arguments from FetchXML text; a FetchXmlError for what cannot be read or has no equal. */
@@ -134,12 +143,8 @@ export function fetchXmlQuery(xml: string): FetchXmlQuery {
       'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: give it to aggregate_records (as its fetchXml), which answers it.',
     );
   const out: FetchXmlQuery = { entity: name };
-  const top = fetch['@top'] ?? fetch['@count'];
-  if (top !== undefined) {
-    const n = Number(top);
-    if (!Number.isInteger(n) || n < 0) throw new FetchXmlError(`top="${String(top)}" is not a number of rows.`);
-    out.top = n;
-  }
+  const top = topOf(fetch, 0, 'rows');
+  if (top !== undefined) out.top = top;
   if (fetch['@returntotalrecordcount'] === 'true') out.count = true;
   const select: string[] = [];
   const orderBy: string[] = [];
@@ -256,12 +261,8 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
   if (measures.length) out.measures = measures;
   if (conditions.length) out.where = whereOf(conditions);
   if (orders.length) out.orderBy = orders.join(', ');
-  const top = fetch['@top'] ?? fetch['@count'];
-  if (top !== undefined) {
-    const n = Number(top);
-    if (!Number.isInteger(n) || n < 1) throw new FetchXmlError(`top="${String(top)}" is not a number of groups.`);
-    out.top = n;
-  }
+  const top = topOf(fetch, 1, 'groups');
+  if (top !== undefined) out.top = top;
   return out;
 }
 
@@ -452,10 +453,11 @@ function fetchXmlArgsWith(
 ): (args: Record<string, unknown>) => Record<string, unknown> {
   return (args) => {
     const key = Object.keys(args).find((k) => /^fetch(xml)?$/i.test(k));
-    const text = (k: string) => (typeof args[k] === 'string' ? (args[k] as string).trim() : '');
-    const inText = ['where', 'filter'].find((k) => /^<(fetch|filter)\b/i.test(text(k)));
+    // (not the module's text(), which reads an XML node's)
+    const given = (k: string) => (typeof args[k] === 'string' ? (args[k] as string).trim() : '');
+    const inText = ['where', 'filter'].find((k) => /^<(fetch|filter)\b/i.test(given(k)));
     if (key === undefined && inText === undefined) return args;
-    const xml = key !== undefined ? args[key] : text(inText!);
+    const xml = key !== undefined ? args[key] : given(inText!);
     if (typeof xml !== 'string') throw new FetchXmlError(`${key} takes FetchXML text, starting with <fetch>.`);
     const from = key ?? inText!;
     const { [from]: _xml, ...rest } = args;
