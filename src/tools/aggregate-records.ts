@@ -379,7 +379,7 @@ interface Group {
 }
 
 function groupColumn(checker: Checker, model: EntityModel, text: string): Group {
-  const asked = periodGroup(text);
+  const asked = periodGroup(text) ?? periodAnswered(checker, model, text);
   const said = asked ? undefined : periodSaid(text);
   // "createdon by fortnight": a date column with a word that is not a period, said as such
   const dated = said && readableColumn(checker, model, said.column);
@@ -415,6 +415,17 @@ function groupColumn(checker: Checker, model: EntityModel, text: string): Group 
   const why = UNGROUPABLE.get(column.type);
   if (why) throw badInput(`${model.logicalName}.${column.logicalName} cannot be grouped by.`, why);
   return { name: apiName, label: column.logicalName, ...(isChoices(column) ? { choices: column } : {}) };
+}
+
+/**
+ * The name an answer gives a date's period (createdon_month), said back as groupBy: that date by that period,
+ * where the name is no column of its own.
+ */
+function periodAnswered(checker: Checker, model: EntityModel, text: string) {
+  const named = /^\s*(\w+)_(day|week|month|quarter|year)\s*$/i.exec(text);
+  if (!named || readableColumn(checker, model, text)) return undefined;
+  const column = readableColumn(checker, model, named[1]!);
+  return column?.type === 'DateTime' ? { column: named[1]!, unit: named[2]!.toLowerCase() as PeriodUnit } : undefined;
 }
 
 /** The lookup column a name means: the column itself or one of its relationships (customerid_account). */

@@ -162,6 +162,14 @@ describe('aggregate_records', () => {
     });
     expect(keyed.isError, textOf(keyed)).toBeFalsy();
     expect(keyed.structuredContent).toEqual(objectByMonth.structuredContent);
+    // the name the answer gives the period (createdon_month), said back in the next call
+    const answered = await h.call('aggregate_records', {
+      ...monthly,
+      groupBy: 'createdon_month',
+      where: { statecode: 0 },
+    });
+    expect(answered.isError, textOf(answered)).toBeFalsy();
+    expect(answered.structuredContent).toEqual(objectByMonth.structuredContent);
     // a date compared with text in the filter ('last 90 days', bare labels) is the where condition's, as in
     // query_entities: Dataverse would refuse the comparison as text (text-compared.ts)
     for (const groupBy of [['leadsourcecode'], ['createdon by month']]) {
@@ -260,6 +268,9 @@ describe('aggregate_records', () => {
       // each measure an argument of its own, beside groupBy, or added to those in measures
       { groupBy: 'industrycode', sum: 'revenue', count: true, countDistinct: ['address1_city'] },
       { groupBy: 'industrycode', measures: [{ op: 'sum', column: 'revenue' }, 'count'], Distinct: 'address1_city' },
+      // op and column around a colon, as groupBy's "createdon:month"; the names the answer gives them
+      { groupBy: 'industrycode', measures: ['sum:revenue', 'count', 'address1_city : countDistinct'] },
+      { groupBy: 'industrycode', measures: ['sum_revenue', 'count', 'countDistinct_address1_city'] },
     ]) {
       const r = await h.call('aggregate_records', { entity: 'account', ...variant });
       expect(r.isError, textOf(r)).toBeFalsy();
@@ -492,6 +503,8 @@ describe('aggregate_records', () => {
       /groupBy names 2 date periods \(createdon_month, modifiedon_year\)\.\nHow to fix: Group by one date period per call\./,
     ],
     [{ entity: 'lead', groupBy: ['month(createdon)', 'createdon:month'] }, /groupBy lists 'createdon_month' twice/],
+    // a period's name on a column that is not a date stays a column name, refused as none
+    [{ entity: 'lead', groupBy: ['subject_month'] }, /'subject_month' is not a column of lead\./],
     [
       { entity: 'lead', groupBy: [{ column: 'Created On', by: 'fortnight' }] },
       /'fortnight' is not a period to group lead\.createdon by\.\nHow to fix: Use day, week, month, quarter or year, e\.g\. "createdon by month"\./,

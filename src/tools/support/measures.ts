@@ -50,7 +50,13 @@ export function measuresAsMeant(v: unknown): unknown {
       const words = m ? undefined : /^\s*(\w+)\s+(?:of\s+)?([\w/][\w/ ]*?)\s*$/i.exec(text);
       const wordOp = words && OP_NAMES.get(words[1]!.toLowerCase());
       if (words && wordOp && wordOp !== 'count') return { op: wordOp, column: words[2] };
+      const named = m ? undefined : namedMeasure(text);
+      if (named) return named;
       if (!m) return item;
+      // the name an answer gives a measure (sum_revenue, countDistinct_address1_city), said back
+      const answered = !m[2] && !m[3] && opAsMeant(m[1]) === m[1] ? /^([a-z]+)_(\w+)$/i.exec(m[1]!) : null;
+      const answeredOp = answered && OP_NAMES.get(answered[1]!.toLowerCase());
+      if (answeredOp) return { op: answeredOp, column: answered![2] };
       const op = m[2]?.trim().toLowerCase() === 'distinct' ? 'countDistinct' : m[1]!;
       return { op, ...(m[3] ? { column: m[3] } : {}) };
     }
@@ -60,6 +66,15 @@ export function measuresAsMeant(v: unknown): unknown {
       return { op: entries[0]![0], column: entries[0]![1] };
     return withNames(item, MEASURE_ALIASES);
   });
+}
+/** "avg:estimatedvalue" or "estimatedvalue:avg", as groupBy's "createdon:month" is written: one op, one column */
+function namedMeasure(text: string): { op: Op; column: string } | undefined {
+  const parts = /^\s*([\w/ ]+?)\s*:\s*([\w/ ]+?)\s*$/.exec(text);
+  if (!parts) return undefined;
+  const [first, second] = [OP_NAMES.get(parts[1]!.toLowerCase()), OP_NAMES.get(parts[2]!.toLowerCase())];
+  if (first && !second) return { op: first, column: parts[2]! };
+  if (second && !first) return { op: second, column: parts[1]! };
+  return undefined;
 }
 /**
  * groupBy as models write it: text is cut at its commas only ("createdon by month" is one entry, not a list of
