@@ -3,6 +3,7 @@ import type { Literal } from '../odata/ast.js';
 import { CHOICE_TYPES, type ColumnModel, isChoices } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
+import { minutesAsMeant } from './durations.js';
 import { negationOf, stateInWords, stateWordRefused } from './state-words.js';
 import { dayInWords, todayIs } from './utc-days.js';
 
@@ -154,6 +155,8 @@ const NOW = /^(now|now\(\)|right now|(the )?current time)$/i;
  * (a deal's probability, 0 to 100) rather than the type's own, else an example of the kind of number it holds.
  */
 function numberHint(c: ColumnModel): string {
+  if (c.type === 'Integer' && c.format === 'Duration')
+    return `Pass the minutes (${c.logicalName} is a duration), e.g. 30, or the duration in words: "1.5 hours", "2 days".`;
   const whole = c.type === 'Integer' || c.type === 'BigInt';
   const range =
     c.minValue !== undefined && c.maxValue !== undefined && c.maxValue - c.minValue <= 1_000_000
@@ -184,6 +187,8 @@ export function toLiteral(
     case 'Decimal':
     case 'Double':
     case 'Money': {
+      // a duration's minutes as Dynamics' duration fields take them ("1.5 hours", "2 days")
+      if (c.type === 'Integer' && c.format === 'Duration') v = minutesAsMeant(v) as Scalar;
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
       if (!Number.isFinite(n)) {
         // "$120,000", "1.200", "30%": the number meant depends on the writer's locale, so it is not guessed
@@ -197,15 +202,18 @@ export function toLiteral(
         const counted = typeof v === 'string' ? countWithUnit(v.trim()) : undefined;
         throw badInput(
           `${where} is a number; '${String(v)}' is not.`,
-          scaled && scaled.written === String(v).trim()
-            ? `Pass the number in full, as JSON: for '${scaled.written}', ${scaled.full}.`
-            : percent && c.minValue === 0 && c.maxValue === 100
-              ? `Pass the number alone, as JSON: ${c.logicalName} counts percent (0 to 100), so '${String(v).trim()}' is ${Number(percent)}.`
-              : counted !== undefined
-                ? `Pass the number alone, as JSON: for '${String(v).trim()}', ${counted}.`
-                : dressed
-                  ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
-                  : numberHint(c),
+          // a duration's text that says none ("3 weeks" is not 3 of its minutes): what it takes
+          c.format === 'Duration'
+            ? numberHint(c)
+            : scaled && scaled.written === String(v).trim()
+              ? `Pass the number in full, as JSON: for '${scaled.written}', ${scaled.full}.`
+              : percent && c.minValue === 0 && c.maxValue === 100
+                ? `Pass the number alone, as JSON: ${c.logicalName} counts percent (0 to 100), so '${String(v).trim()}' is ${Number(percent)}.`
+                : counted !== undefined
+                  ? `Pass the number alone, as JSON: for '${String(v).trim()}', ${counted}.`
+                  : dressed
+                    ? 'Pass the number alone, as JSON: no currency symbol, thousands separator or %, e.g. 120000 or 30.'
+                    : numberHint(c),
         );
       }
       return lit('number', n);

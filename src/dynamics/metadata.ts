@@ -195,7 +195,7 @@ export class MetadataCache implements ModelSource {
       cast('StateAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
       cast('StatusAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=Options)'),
       cast('BooleanAttributeMetadata', '$select=LogicalName&$expand=OptionSet($select=TrueOption,FalseOption)'),
-      cast('IntegerAttributeMetadata', '$select=LogicalName,MinValue,MaxValue'),
+      cast('IntegerAttributeMetadata', '$select=LogicalName,MinValue,MaxValue,Format'),
       cast('MoneyAttributeMetadata', '$select=LogicalName,MinValue,MaxValue,Precision'),
       cast('DateTimeAttributeMetadata', '$select=LogicalName,Format,DateTimeBehavior'),
       choicesUrl,
@@ -251,6 +251,8 @@ export class MetadataCache implements ModelSource {
     const formats = byName(dt!.value, (r) => r.Format);
     const behaviours = byName(dt!.value, (r) => r.DateTimeBehavior?.Value as string | undefined);
     const textFormats = byName(str!.value, (r) => r.FormatName?.Value as string | undefined);
+    // a whole number's Format (IntegerFormat): Duration is minutes, which coerce.ts reads from "1.5 hours"
+    const intFormats = byName(int!.value, (r) => (r.Format && r.Format !== 'None' ? String(r.Format) : undefined));
     const columns = new Map<string, ColumnModel>();
     for (const a of base!.value as Json[]) {
       const name = String(a.LogicalName);
@@ -266,7 +268,7 @@ export class MetadataCache implements ModelSource {
         maxValue: range?.MaxValue,
         dateOnly: formats.get(name) === 'DateOnly' ? true : undefined,
         timeZoneIndependent: behaviours.get(name) === 'TimeZoneIndependent' ? true : undefined,
-        format: textFormats.get(name),
+        format: textFormats.get(name) ?? intFormats.get(name),
         targets: targets.get(name),
         options: opts.get(name),
         validForCreate: a.IsValidForCreate !== false,

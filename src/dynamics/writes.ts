@@ -27,7 +27,7 @@ const SET_ONCE: Readonly<Record<string, { columns: string[]; why: (c: string) =>
     fix: 'Add the note to the other record with add_note instead.',
   },
   incidentresolution: {
-    columns: ['subject', 'description', 'incidentid'],
+    columns: ['subject', 'description', 'incidentid', 'timespent'],
     why: (c) => `A Case Resolution is written with its case by resolve_case; its ${c} is not changed here.`,
     fix: 'Add what changed to the case as a note (add_note) instead.',
   },

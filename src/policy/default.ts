@@ -334,8 +334,8 @@ export const DEFAULT_POLICY: PolicyInput = {
     },
     // a case's resolution: resolve_case writes it with the CloseIncident action, which resolves the case
     incidentresolution: {
-      read: ['activityid', 'subject', 'description', 'incidentid', 'createdon', 'ownerid'],
-      write: ['subject', 'description', 'incidentid'],
+      read: ['activityid', 'subject', 'description', 'incidentid', 'timespent', 'createdon', 'ownerid'],
+      write: ['subject', 'description', 'incidentid', 'timespent'],
       expand: ['incidentid', ...owners],
     },
     // an opportunity's close: update_record writes it with the WinOpportunity or LoseOpportunity action when an

@@ -23,7 +23,10 @@ export interface ColumnModel {
   dateOnly?: boolean;
   /** a DateTime shown as stored, whatever the user's time zone (DateTimeBehavior TimeZoneIndependent) */
   timeZoneIndependent?: boolean;
-  /** a String's FormatName (Email, Phone, Url, Text …): Dataverse shows it so, and checks nothing */
+  /**
+   * a String's FormatName (Email, Phone, Url, Text …): Dataverse shows it so, and checks nothing; a whole
+   * number's Format where it is not None (Duration: minutes)
+   */
   format?: string;
   targets?: string[];
   options?: OptionModel[];

@@ -68,7 +68,7 @@ export const createCase = defineTool({
           error: (i) => (i.code === 'invalid_union' ? 'origin is one label or its number, e.g. "Email".' : undefined),
         })
         .optional()
-        .describe('Where it came from: Phone, Email, Web, … (or its number).'),
+        .describe('Phone, Email, Web, … (or its number).'),
       externalRef: z
         .string()
         .trim()

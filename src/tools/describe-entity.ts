@@ -98,6 +98,8 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       // Dataverse's DateTimeBehavior where it is not the usual UserLocal: a date-only column takes a day and no
       // time; a time-zone-independent one stores the wall time written, so a local time is not turned into UTC
       ...(c.dateOnly ? { behavior: 'DateOnly' } : c.timeZoneIndependent ? { behavior: 'TimeZoneIndependent' } : {}),
+      // a whole number formatted as a duration holds minutes (it takes "1.5 hours" too: coerce.ts)
+      ...(c.type === 'Integer' && c.format === 'Duration' ? { behavior: 'Duration (minutes)' } : {}),
       ...(c.options ? { options: c.options.map(({ value, label }) => ({ value, label })) } : {}),
       // a party list (a call's To) holds people of these tables, as a lookup points at them
       ...((isLookupType(c.type) || c.type === 'PartyList') && c.targets ? { targets: c.targets } : {}),
@@ -143,13 +145,7 @@ export const describeEntity = defineTool({
   inputSchema: toolArgs(
     'describe_entity',
     {
-      entity: z
-        .string()
-        .trim()
-        .min(1, EMPTY)
-        .max(100)
-        .optional()
-        .describe('Table logical name or entity set name; omit to list tables.'),
+      entity: z.string().trim().min(1, EMPTY).max(100).optional().describe('Table name; omit to list tables.'),
     },
     {
       renamed: { table: 'entity', name: 'entity', entityName: 'entity', logicalName: 'entity' },

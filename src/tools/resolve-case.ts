@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { minutesAsMeant } from '../dynamics/durations.js';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -26,7 +27,7 @@ export const resolveCase = defineTool({
   name: 'resolve_case',
   title: 'Resolve a Dynamics case',
   description:
-    'Resolve an open case with what fixed it (Dynamics writes a Case Resolution). A case already resolved is returned as is (existing: true).',
+    'Resolve an open case with what fixed it and the billable time (Dynamics writes a Case Resolution); one already resolved is returned as is.',
   inputSchema: toolArgs(
     'resolve_case',
     {
@@ -40,6 +41,16 @@ export const resolveCase = defineTool({
         .max(100)
         .optional()
         .describe('Resolved status reason (default: Problem Solved).'),
+      // the Resolve Case form's Billable Time (the resolution's timespent): listed without a description, its
+      // name says it, and "1.5 hours" is read as 90 (durations.ts)
+      billableMinutes: z.preprocess(
+        minutesAsMeant,
+        z
+          .number({ error: 'billableMinutes is a number of minutes, e.g. 30, or "1.5 hours".' })
+          .int('billableMinutes is whole minutes, e.g. 90 for an hour and a half.')
+          .min(0, 'billableMinutes cannot be less than 0.')
+          .optional(),
+      ),
     },
     {
       renamed: {
@@ -53,6 +64,15 @@ export const resolveCase = defineTool({
         caseNumber: 'id',
         subject: 'resolution',
         summary: 'resolution',
+        // the resolution's column, the form's label, and time as models name it
+        timespent: 'billableMinutes',
+        timeSpent: 'billableMinutes',
+        billableTime: 'billableMinutes',
+        billable_time: 'billableMinutes',
+        timeSpentMinutes: 'billableMinutes',
+        minutes: 'billableMinutes',
+        duration: 'billableMinutes',
+        durationMinutes: 'billableMinutes',
         statuscode: 'status',
         cases: 'id',
         caseIds: 'id',
@@ -82,7 +102,10 @@ export const resolveCase = defineTool({
 });
 
 /** One case's resolution: the whole of resolve_case for one id. */
-async function resolveOne(args: { id: string; resolution: string; status?: string }, ctx: ToolContext) {
+async function resolveOne(
+  args: { id: string; resolution: string; status?: string; billableMinutes?: number },
+  ctx: ToolContext,
+) {
   const model = await ctx.client.checker.entity('incident');
   const statusColumn = model.columns.get('statuscode');
   // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it; by its title, of the
@@ -133,12 +156,16 @@ async function resolveOne(args: { id: string; resolution: string; status?: strin
     documented: DOCUMENTED_RESOLVED,
     what: 'a resolved case',
   });
-  const resolution = { subject: args.resolution };
+  const resolution = {
+    subject: args.resolution,
+    ...(args.billableMinutes !== undefined ? { timespent: args.billableMinutes } : {}),
+  };
+  const billed = args.billableMinutes !== undefined ? `, ${minutesSaid(args.billableMinutes)} billable` : '';
   // an admin who has writes to cases confirmed by the user has resolutions confirmed too
   const declined = await declinedByUser(
     ctx,
     ctx.policy.confirmWrites('incident') || ctx.policy.confirmWrites('incidentresolution'),
-    () => `Resolve ${named} as ${label(status)}: "${args.resolution}"?`,
+    () => `Resolve ${named} as ${label(status)}${billed}: "${args.resolution}"?`,
     { tool: 'resolve_case', entity: 'incident', id, action: 'resolve', notDone: 'not resolved' },
   );
   if (declined) return answer(before, false, `Not resolved: the user chose "${declined}".`);
@@ -159,5 +186,11 @@ async function resolveOne(args: { id: string; resolution: string; status?: strin
         ...(outcome ? { outcome } : {}),
       }),
   });
-  return answer(after, false, `Resolved ${named} (${label(after.statuscode)}).`);
+  return answer(after, false, `Resolved ${named} (${label(after.statuscode)}${billed}).`);
+}
+
+/** Minutes as the Resolve Case form shows billable time: "90 minutes (1.5 hours)" */
+function minutesSaid(n: number): string {
+  const m = `${n} minute${n === 1 ? '' : 's'}`;
+  return n >= 60 ? `${m} (${+(n / 60).toFixed(2)} hour${n === 60 ? '' : 's'})` : m;
 }

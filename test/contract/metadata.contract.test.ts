@@ -60,6 +60,22 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
   });
 
   it.skipIf(skip)(
+    "IntegerAttributeMetadata.Format: a call's duration is a Duration (minutes); a count of employees is None",
+    async () => {
+      const formatsOf = async (entity: string) => {
+        const r = await t.api(
+          'GET',
+          `EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.IntegerAttributeMetadata?$select=LogicalName,MinValue,MaxValue,Format`,
+        );
+        expect(r.status).toBe(200);
+        return new Map((r.json().value as any[]).map((a) => [a.LogicalName, a.Format]));
+      };
+      expect((await formatsOf('phonecall')).get('actualdurationminutes')).toBe('Duration');
+      expect((await formatsOf('account')).get('numberofemployees')).toBe('None');
+    },
+  );
+
+  it.skipIf(skip)(
     "RMETA: a team's members are a many-to-many relationship (teammembership_association, intersect teammembership), expanded as a list",
     async () => {
       const r = await t.api(

@@ -977,6 +977,13 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
         status: maybe(
           fc.constantFrom('Problem Solved', 'information provided', '1000', 'On Hold', 'Cancelled (6)', 'Merged'),
         ),
+        billableMinutes: maybe(
+          fc.oneof(
+            fc.integer({ min: -5, max: 3_000_000_000 }),
+            fc.double(),
+            fc.constantFrom('1.5 hours', '2 days', 'PT45M', '3 weeks', 'half an hour', ''),
+          ),
+        ),
       },
       { requiredKeys: ['id', 'resolution'] },
     ),

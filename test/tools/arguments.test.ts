@@ -131,7 +131,7 @@ describe('an argument a tool does not have is refused, naming the one meant', ()
     // a reason can as well be the resolution's words
     [
       'resolve_case',
-      /^resolve_case has no argument 'reason' \(use 'status'\)\. Its arguments: id, resolution, status\.$/,
+      /^resolve_case has no argument 'reason' \(use 'status'\)\. Its arguments: id, resolution, status, billableMinutes\.$/,
       () => ({ id: account.id, reason: 'Fixed by the customer' }),
     ],
     [

@@ -334,6 +334,55 @@ describe('create_record: accounts, contacts and opportunities', () => {
     );
   });
 
+  it("a duration (IntegerFormat Duration) is minutes, or a duration in words as Dynamics' duration fields take it", async () => {
+    const described = await h.call('describe_entity', { entity: 'task' });
+    const column = (name: string) =>
+      described.structuredContent.entity.columns.find((c: { name: string }) => c.name === name);
+    expect(column('actualdurationminutes')).toMatchObject({ type: 'Integer', behavior: 'Duration (minutes)' });
+    expect(column('percentcomplete').behavior).toBeUndefined();
+    const deal = emu.rows('opportunity').filter((o) => o.statecode === 0)[2]!;
+    const made = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Draft the SOW', regardingobjectid: String(deal.name), actualdurationminutes: '1 h 15 min' },
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const task = () => emu.rows('task').find((t) => t.activityid === made.structuredContent.id)!;
+    expect(task().actualdurationminutes).toBe(75);
+    const changed = await h.call('update_record', {
+      entity: 'task',
+      id: made.structuredContent.id,
+      values: { actualdurationminutes: 'half an hour' },
+    });
+    expect(changed.isError, textOf(changed)).toBeFalsy();
+    expect(task().actualdurationminutes).toBe(30);
+    // compared in a condition as the same minutes
+    const inWords = await h.call('query_entities', {
+      entity: 'task',
+      where: { actualdurationminutes: { ge: '0.5 hours' } },
+      select: ['subject'],
+    });
+    const inMinutes = await h.call('query_entities', {
+      entity: 'task',
+      where: { actualdurationminutes: { ge: 30 } },
+      select: ['subject'],
+    });
+    expect(inWords.isError, textOf(inWords)).toBeFalsy();
+    expect(inWords.structuredContent.records).toEqual(inMinutes.structuredContent.records);
+    expect(inWords.structuredContent.records.map((r: { id: string }) => r.id)).toContain(made.structuredContent.id);
+    // a unit that is no duration's is answered with what the column takes; nothing is written
+    const since = emu.requests().length;
+    const refused = await h.call('update_record', {
+      entity: 'task',
+      id: made.structuredContent.id,
+      values: { actualdurationminutes: '3 weeks' },
+    });
+    expect(textOf(refused)).toMatch(
+      /task\.actualdurationminutes is a number; '3 weeks' is not\.[\s\S]*Pass the minutes \(actualdurationminutes is a duration\), e\.g\. 30, or the duration in words: "1\.5 hours", "2 days"\./,
+    );
+    expect(posts(since)).toEqual([]);
+    expect(task().actualdurationminutes).toBe(30);
+  });
+
   it('a call already made is logged done in one call; asked again that day, it is the same call, still done', async () => {
     const deal = emu.rows('opportunity').filter((o) => o.statecode === 0)[1]!;
     const values = {

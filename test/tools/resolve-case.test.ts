@@ -66,6 +66,61 @@ describe('resolve_case', () => {
     });
   });
 
+  it("billable time (the Resolve Case form's Billable Time) is the resolution's timespent, in minutes or words", async () => {
+    for (const [args, minutes, said] of [
+      [{ billableMinutes: 45 }, 45, '45 minutes'],
+      // the resolution's own column and the form's label name it too; a duration in words is its minutes
+      [{ timespent: '1.5 hours' }, 90, '90 minutes (1.5 hours)'],
+      [{ billableTime: 'an hour' }, 60, '60 minutes (1 hour)'],
+      [{ billableMinutes: 0 }, 0, '0 minutes'],
+    ] as const) {
+      const c = await openCase();
+      const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Reset the VPN token', ...args });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).toBe(`Resolved case ${c.ticketnumber} "${c.title}" (Problem Solved (5), ${said} billable).`);
+      expect(resolutionsOf(c.incidentid).map((x) => [x.subject, x.timespent])).toEqual([
+        ['Reset the VPN token', minutes],
+      ]);
+      expect((await audit.last()).columns).toMatchObject({ subject: 'Reset the VPN token', timespent: minutes });
+    }
+    // what is not a number of whole minutes is refused, and the case stays open with no resolution
+    for (const [billableMinutes, message] of [
+      ['a while', 'billableMinutes is a number of minutes, e.g. 30, or "1.5 hours".'],
+      [-5, 'billableMinutes cannot be less than 0.'],
+      ['2.5 minutes', 'billableMinutes is whole minutes, e.g. 90 for an hour and a half.'],
+    ] as const) {
+      const c = await openCase();
+      const since = emu.requests().length;
+      const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'x', billableMinutes });
+      expect(textOf(r)).toMatch(new RegExp(`^Error \\(bad_input\\): ${message.replace(/[().]/g, '\\$&')}\n`));
+      expect(closes(since)).toEqual([]);
+      expect(caseRow(c.incidentid).statecode).toBe(0);
+    }
+  });
+
+  it("a policy that does not let a resolution's time be written refuses billable time before anything is sent", async () => {
+    const policy = builtInPolicyWith('no-time', (e) => ({
+      ...e,
+      incidentresolution: {
+        ...e.incidentresolution!,
+        write: e.incidentresolution!.write!.filter((c) => c !== 'timespent'),
+      },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const c = await openCase();
+      const since = emu.requests().length;
+      const r = await strict.call('resolve_case', { id: String(c.incidentid), resolution: 'x', billableMinutes: 30 });
+      expect(textOf(r)).toMatch(/^Error \(policy\): .*timespent/);
+      expect(closes(since)).toEqual([]);
+      // without the time, the same policy resolves it
+      const plain = await strict.call('resolve_case', { id: String(c.incidentid), resolution: 'x' });
+      expect(plain.structuredContent).toMatchObject({ resolved: true });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('a case already resolved is answered as it is: nothing is sent, no second resolution', async () => {
     const c = await openCase();
     await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Fixed' });

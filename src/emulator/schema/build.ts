@@ -36,6 +36,12 @@ export const money = (name: string, display: string) =>
   attr(name, display, 'Money', { precision: 2, minValue: -1_000_000_000_000, maxValue: 1_000_000_000_000 });
 export const int = (name: string, display: string, minValue = -2_147_483_648, maxValue = 2_147_483_647) =>
   attr(name, display, 'Integer', { minValue, maxValue });
+/**
+ * A whole number of minutes that Dynamics shows as a duration (IntegerAttributeMetadata.Format Duration): an
+ * activity's duration, a Case Resolution's time spent.
+ */
+export const minutes = (name: string, display: string) =>
+  attr(name, display, 'Integer', { minValue: 0, maxValue: 2_147_483_647, format: 'Duration' });
 export const bool = (name: string, display: string, labels: [string, string] = ['No', 'Yes']) =>
   attr(name, display, 'Boolean', { booleanLabels: labels });
 export const date = (name: string, display: string, dateOnly = false) => attr(name, display, 'DateTime', { dateOnly });

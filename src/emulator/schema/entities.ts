@@ -7,6 +7,7 @@ import {
   int,
   lookup,
   memo,
+  minutes,
   money,
   PARTY_TARGETS,
   partyList,
@@ -404,7 +405,7 @@ export const incidentresolution = entity({
     str('subject', 'Resolution', 200),
     memo('description', 'Description'),
     lookup('incidentid', 'Case', ['incident']),
-    int('timespent', 'Time Spent', 0),
+    minutes('timespent', 'Time Spent'),
   ],
 });
 
@@ -468,7 +469,7 @@ export const task = entity({
     date('scheduledstart', 'Start Date'),
     date('scheduledend', 'Due Date'),
     date('actualend', 'Actual End'),
-    int('actualdurationminutes', 'Duration', 0, 2_147_483_647),
+    minutes('actualdurationminutes', 'Duration'),
     int('percentcomplete', 'Percent Complete', 0, 100),
     ...activityColumns('task'),
     ...stateAndStatus(
@@ -511,7 +512,7 @@ export const phonecall = entity({
     formatted('Phone', 'phonenumber', 'Phone Number', 200),
     date('scheduledend', 'Due'),
     date('actualend', 'Actual End'),
-    int('actualdurationminutes', 'Duration', 0, 2_147_483_647),
+    minutes('actualdurationminutes', 'Duration'),
     ...activityColumns('phonecall'),
     ...stateAndStatus(
       [
@@ -601,7 +602,7 @@ export const appointment = entity({
     str('location', 'Location', 200),
     { ...date('scheduledstart', 'Start Time'), requiredLevel: 'ApplicationRequired' },
     { ...date('scheduledend', 'End Time'), requiredLevel: 'ApplicationRequired' },
-    int('scheduleddurationminutes', 'Duration', 0, 2_147_483_647),
+    minutes('scheduleddurationminutes', 'Duration'),
     { ...bool('isalldayevent', 'All Day Event'), defaultValue: false },
     date('actualend', 'Actual End'),
     ...activityColumns('appointment'),
@@ -648,7 +649,7 @@ export const activitypointer = entity({
     date('scheduledstart', 'Start Date'),
     date('scheduledend', 'Due Date'),
     date('actualend', 'Actual End'),
-    int('actualdurationminutes', 'Actual Duration', 0, 2_147_483_647),
+    minutes('actualdurationminutes', 'Actual Duration'),
     ...activityColumns(),
     attr('statecode', 'Activity Status', 'State', {
       options: [

@@ -50,7 +50,10 @@ export interface AttributeDef {
   precision?: number;
   /** DateTime with DateOnly behaviour (e.g. opportunity.estimatedclosedate) */
   dateOnly?: boolean;
-  /** a String's StringFormatName (Email, Phone, Url …; Text when absent): how apps show it, not a check */
+  /**
+   * a String's StringFormatName (Email, Phone, Url …; Text when absent): how apps show it, not a check; an
+   * Integer's IntegerFormat (Duration: minutes; None when absent)
+   */
   format?: string;
   options?: OptionDef[];
   /** labels for Boolean false/true */

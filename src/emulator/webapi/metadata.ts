@@ -99,6 +99,8 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
     out.FormatName = { Value: a.format ?? 'Text' };
     out.Format = a.format ?? 'Text';
   }
+  // IntegerAttributeMetadata.Format (IntegerFormat): None, Duration, TimeZone, Language, Locale
+  if (a.type === 'Integer') out.Format = a.format ?? 'None';
   if (a.minValue !== undefined) out.MinValue = a.minValue;
   if (a.maxValue !== undefined) out.MaxValue = a.maxValue;
   if (a.precision !== undefined) out.Precision = a.precision;
