@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailAsMeant } from '../dynamics/coerce.js';
+import { emailAsMeant, isEmailAddress } from '../dynamics/coerce.js';
 import type { Condition } from '../dynamics/conditions.js';
 import { writeBody } from '../dynamics/write-body.js';
 import { badInput } from '../errors.js';
@@ -33,8 +33,9 @@ const LEAD = {
   firstName: text(50, 'First name.').optional(),
   // required of every lead, but not in the schema: with "leads", the top level has none (checked in leadsOf)
   lastName: text(50, 'Last name (required).').optional(),
+  // checked with the lead's other values (capture), so that a bad address and a bad source are one answer
   email: z
-    .preprocess(emailAsMeant, z.email({ error: 'email must be an email address.' }).max(100))
+    .preprocess(emailAsMeant, z.string({ error: 'email is text: one email address.' }).max(100))
     .optional()
     .describe('Email address; used to find duplicates.'),
   phone: text(50, 'Phone number.').optional(),
@@ -194,6 +195,13 @@ async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
     policy: ctx.policy,
     metadata: ctx.client.metadata,
   });
+  // (writeBody refuses an address that is none where the column is formatted Email, as a lead's is, beside
+  // any other value it refuses; an organisation whose column is not is held to the same here)
+  if (emailGiven && !isEmailAddress(emailGiven))
+    throw badInput(
+      `email is an email address; '${emailGiven}' is not one.`,
+      'Pass one address alone, e.g. ana@example.com.',
+    );
   const email = emailGiven?.toLowerCase();
   const said = { model, rule, owner, many };
   if (args.allowDuplicate) return create(ctx, values, undefined, said, true);

@@ -276,7 +276,7 @@ describe('create_lead with "leads": several leads in one call, each as one would
     expect(text).toContain("leads[0]: This lead has no argument 'fullName' (use 'firstName' and 'lastName').");
     expect(text).toContain('leads[1].lastName is required.');
     expect(text).toContain('leads[2]: not a lead: each of leads is an object');
-    expect(text).toContain('leads[3].email');
+    expect(text).toContain("leads[3].email: 'not an email' is not an email address: pass one address alone");
     expect(text).not.toContain('leads[4]');
     expect(emu.rows('lead')).toHaveLength(count);
     expect(emu.requests().length).toBe(since);

@@ -224,8 +224,25 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const again = await h.call('create_lead', { lastName: 'Paste', email: 'mailto:PAT.PASTE@example.com' });
     expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
     const bad = await h.call('create_lead', { lastName: 'Paste', email: 'pat at example' });
-    expect(textOf(bad)).toContain('email must be an email address.');
+    expect(textOf(bad)).toBe(
+      "Error (bad_input): lead.emailaddress1 is an email address; 'pat at example' is not one.\nHow to fix: Pass one address alone, e.g. ana@example.com.",
+    );
     expect(leadsWith('pat.paste@example.com')).toHaveLength(1);
+  });
+
+  it('create_lead: an address that is none and a source no lead has are one answer, not two round trips', async () => {
+    const since = emu.requests().length;
+    const r = await h.call('create_lead', { lastName: 'Twice', email: 'twice@', source: 'Billboard' });
+    expect(textOf(r)).toMatch(
+      /^Error \(bad_input\): 2 values for a lead cannot be written:\n- lead\.emailaddress1 is an email address; 'twice@' is not one\. .*\n- 'Billboard' is not a value of lead\.leadsourcecode\. Use one of: .*8 \(Web\)/,
+    );
+    // nothing looked for or written
+    expect(
+      emu
+        .requests()
+        .slice(since)
+        .filter((q) => q.url.includes('/leads')),
+    ).toEqual([]);
   });
 
   it('create_lead: ten concurrent submissions of one form make one lead', async () => {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isEmailAddress } from '../../dynamics/coerce.js';
 import type { DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { eachOf, notDoneLines, type Outcome, outcomeError } from './each-of.js';
@@ -76,6 +77,14 @@ export function leadsOf<A extends Top, L>(
     const extra = { ...args.extra, ...(own.extra as Record<string, unknown> | undefined) };
     if (own.lastName === undefined)
       zc.addIssue({ code: 'custom', path: ['leads', i, 'lastName'], message: `leads[${i}].lastName is required.` });
+    // an address that is none is a mistake in the list, refused with the others before any lead is made (one
+    // lead alone has it checked with its other values: create-lead.ts)
+    if (typeof own.email === 'string' && own.email && !isEmailAddress(own.email))
+      zc.addIssue({
+        code: 'custom',
+        path: ['leads', i, 'email'],
+        message: `'${own.email}' is not an email address: pass one address alone, e.g. ana@example.com.`,
+      });
     parsed.push({ ...shared, ...own, ...(Object.keys(extra).length ? { extra } : {}) } as L);
   });
   return { ...top, leads: parsed };
