@@ -309,6 +309,12 @@ function fetchXmlFor(e: string, cols: string[], col: string, aggregate = false):
     '<link-entity name="contact" from="parentcustomerid" to="accountid"><filter><condition attribute="jobtitle" operator="eq" value="CFO" /></filter></link-entity>',
     '<link-entity name="contact" from="parentcustomerid" to="accountid"><filter><condition attribute="birthdate" operator="not-null" /></filter></link-entity>',
     '<link-entity name="account" from="accountid" to="parentaccountid" link-type="outer"><attribute name="revenue" /></link-entity>',
+    // link types that are conditions, under the entity or within a filter (one a policy keeps from the model)
+    '<link-entity name="contact" from="parentcustomerid" to="accountid" link-type="not any"><filter><condition attribute="birthdate" operator="not-null" /></filter></link-entity>',
+    '<filter type="or"><condition attribute="name" operator="like" value="%a%" /><link-entity name="incident" from="customerid" to="accountid" link-type="any"><filter><condition attribute="prioritycode" operator="eq" value="1" /></filter></link-entity></filter>',
+    '<filter><link-entity name="incident" from="customerid" to="accountid" link-type="all"><filter><condition attribute="statecode" operator="ne" value="0" /></filter></link-entity></filter>',
+    '<link-entity name="incident" from="customerid" to="accountid" link-type="not all" />',
+    '<link-entity name="incident" from="customerid" to="accountid" link-type="natural" />',
   );
   const whole = fc
     .record({

@@ -178,6 +178,87 @@ describe('query_entities with FetchXML', () => {
     expect(apiRequests(emu, since)).toEqual([]);
   });
 
+  // link-entity's link types (Join tables using FetchXml, "link-type"): any, not any, all and not all are
+  // conditions, written within a filter or under the entity; "not all" is any despite its name, and all is
+  // the records with linked rows none of which meet the link's filter. Each is checked against the rows.
+  it('link types any, not any, all and not all are the records they name, under the entity or within a filter', async () => {
+    const cases = emu.rows('incident');
+    const of = (a: Record<string, unknown>) =>
+      cases.filter((c) => (c.customerid as { id?: string } | null)?.id === a.accountid);
+    const ids = (want: (a: Record<string, unknown>) => boolean) =>
+      emu
+        .rows('account')
+        .filter(want)
+        .map((a) => a.accountid)
+        .sort();
+    const read = async (inner: string) => {
+      const r = await h.call('query_entities', {
+        fetchXml: `<fetch top="500"><entity name="account"><attribute name="name" />${inner}</entity></fetch>`,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return (r.structuredContent.records as { id: string }[]).map((x) => x.id).sort();
+    };
+    const link = (
+      type: string,
+      filter = '<filter><condition attribute="statecode" operator="eq" value="0" /></filter>',
+    ) => `<link-entity name="incident" from="customerid" to="accountid" link-type="${type}">${filter}</link-entity>`;
+    const open = (a: Record<string, unknown>) => of(a).some((c) => c.statecode === 0);
+    const withOpen = ids(open);
+    const withoutOpen = ids((a) => !open(a));
+    expect(withOpen.length).toBeGreaterThan(0);
+    expect(withoutOpen.length).toBeGreaterThan(0);
+    expect(await read(link('any'))).toEqual(withOpen);
+    expect(await read(`<filter>${link('any')}</filter>`)).toEqual(withOpen);
+    expect(await read(`<filter>${link('not all')}</filter>`)).toEqual(withOpen);
+    // (was read as an inner link: the accounts with an open case, the opposite of what was asked)
+    expect(await read(link('not any'))).toEqual(withoutOpen);
+    expect(await read(`<filter>${link('not any')}</filter>`)).toEqual(withoutOpen);
+    // all: cases, none of them meeting the filter (here: every case of the account is open)
+    expect(
+      await read(
+        `<filter>${link('all', '<filter><condition attribute="statecode" operator="ne" value="0" /></filter>')}</filter>`,
+      ),
+    ).toEqual(ids((a) => of(a).length > 0 && of(a).every((c) => c.statecode === 0)));
+    // within an "or" filter, beside the table's own condition (was dropped, with every account answered)
+    const country = String(emu.rows('account').find((a) => a.address1_country)!.address1_country);
+    expect(
+      await read(
+        `<filter type="or"><condition attribute="address1_country" operator="eq" value="${country}" />${link('any')}</filter>`,
+      ),
+    ).toEqual(ids((a) => a.address1_country === country || open(a)));
+    // an outer link filtered on the case's state, and its key null: the accounts without an open case
+    expect(
+      await read(
+        `${link('outer').replace('link-type="outer"', 'link-type="outer" alias="c"')}<filter><condition entityname="c" attribute="incidentid" operator="null" /></filter>`,
+      ),
+    ).toEqual(withoutOpen);
+    // exists and in are inner's variants
+    expect(await read(link('exists'))).toEqual(withOpen);
+    // a type FetchXML does not have is refused, not read as inner; so is a condition link with columns
+    const since = emu.requests().length;
+    for (const [inner, message] of [
+      [
+        link('sideways'),
+        'link-type="sideways" on <link-entity name="incident">: FetchXML\'s link types are inner, outer, any',
+      ],
+      [
+        '<link-entity name="incident" from="customerid" to="accountid" link-type="any"><attribute name="title" /></link-entity>',
+        'is a condition on the account and returns no columns',
+      ],
+      [
+        `<filter>${link('inner')}</filter>`,
+        'inside a <filter>: a link there is a condition, link-type any, not any, all or not all',
+      ],
+      [link('all', ''), 'without a <filter>: all is the records with incident rows, none of them meeting its filter'],
+    ] as const) {
+      const r = await h.call('query_entities', {
+        fetchXml: `<fetch><entity name="account"><attribute name="name" />${inner}</entity></fetch>`,
+      });
+      expect(textOf(r)).toContain(message);
+    }
+    expect(apiRequests(emu, since)).toEqual([]);
+  });
+
   it("a one-to-many link's columns are the related rows each record brings, those meeting its conditions", async () => {
     const title = String(emu.rows('contact').find((c) => c.jobtitle)!.jobtitle);
     const got = await same(

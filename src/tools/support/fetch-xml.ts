@@ -297,14 +297,20 @@ function readEntity(
   // conditions on a linked table by its alias (entityname="…"), as FetchXML writes "records without one"
   const aliases = root ? aliasesOf(e, table, '', new Map()) : undefined;
   for (const f of list(e.filter)) {
-    const c = filterOf(f, prefix, aliases);
+    const c = filterOf(f, prefix, aliases, root ? table : undefined);
     if (c) conditions.push(c);
   }
   for (const l of list(e['link-entity'])) {
     const [name, from, to] = [l['@name'], l['@from'], l['@to']];
     if (typeof name !== 'string' || typeof from !== 'string' || typeof to !== 'string')
       throw new FetchXmlError('Each <link-entity> has name, from and to.');
-    const outer = l['@link-type'] === 'outer';
+    const type = linkTypeOf(l);
+    // any, not any, all: a condition on the record, as within a filter
+    if (type === 'any' || type === 'not any' || type === 'all') {
+      conditions.push(linkCondition(l, table, prefix));
+      continue;
+    }
+    const outer = type === 'outer';
     // to a record a lookup ("to") points at ("from" its key): the lookup's path, as select and where write a
     // related record's column (parentcustomerid/name)
     if (from === `${name}id`) {
@@ -318,7 +324,8 @@ function readEntity(
     // from this record's key ("to") to a lookup on the linked table ("from"): the rows of it that point at
     // the record, a related list, which where asks through the list (one row meeting the conditions)
     if (root && to === `${table}id`) {
-      relatedList(l, name, from, outer, conditions, expand);
+      const named = typeof l['@alias'] === 'string' ? aliases?.get(l['@alias']) : undefined;
+      relatedList(l, name, from, outer, conditions, expand, !!(named && 'rows' in named && named.used));
       continue;
     }
     throw new FetchXmlError(
@@ -327,8 +334,105 @@ function readEntity(
   }
 }
 
+/**
+ * FetchXML's link types (link-entity reference, "link-type"): inner is the default; exists, in and
+ * matchfirstrowusingcrossapply are inner's variants; any, not any and all make the link a condition on the
+ * record (used within a filter), and "not all" is any, "despite the name". Anything else is refused, not
+ * read as inner: "not any" read as inner would answer the opposite.
+ */
+const LINK_TYPES: Readonly<Record<string, 'inner' | 'outer' | 'any' | 'not any' | 'all'>> = {
+  inner: 'inner',
+  outer: 'outer',
+  exists: 'inner',
+  in: 'inner',
+  matchfirstrowusingcrossapply: 'inner',
+  any: 'any',
+  'not all': 'any',
+  'not any': 'not any',
+  all: 'all',
+};
+
+function linkTypeOf(l: Node): 'inner' | 'outer' | 'any' | 'not any' | 'all' {
+  const given = l['@link-type'];
+  if (given === undefined) return 'inner';
+  const type = LINK_TYPES[String(given).trim().toLowerCase().replace(/\s+/g, ' ')];
+  if (!type)
+    throw new FetchXmlError(
+      `link-type="${String(given)}" on <link-entity name="${String(l['@name'])}">: FetchXML's link types are inner, outer, any, not any, all, not all, exists, in and matchfirstrowusingcrossapply.`,
+    );
+  return type;
+}
+
+/**
+ * A link-entity of type any, not any or all (under the entity or within a filter): a condition on the
+ * record, never columns. To a related list: some row meeting the link's filter (any; without a filter, some
+ * row at all), none (not any), or rows, none of them meeting it (all, as FetchXML defines it). To a lookup's
+ * record: any is its conditions on the lookup's path, as an inner link reads; not any and all are refused with
+ * the where form, which says what happens to records without one.
+ */
+function linkCondition(l: Node, table: string, prefix: string): Node {
+  const [name, from, to] = [l['@name'], l['@from'], l['@to']];
+  if (typeof name !== 'string' || typeof from !== 'string' || typeof to !== 'string')
+    throw new FetchXmlError('Each <link-entity> has name, from and to.');
+  const type = linkTypeOf(l);
+  const said = String(l['@link-type'] ?? 'inner');
+  if (type === 'inner' || type === 'outer')
+    throw new FetchXmlError(
+      `<link-entity name="${name}" link-type="${said}"> inside a <filter>: a link there is a condition, link-type any, not any, all or not all; a link that joins goes under the <entity>.`,
+    );
+  if (list(l.attribute).length)
+    throw new FetchXmlError(
+      `<link-entity name="${name}" link-type="${said}"> is a condition on the ${table} and returns no columns: read the ${name}'s columns with an inner or outer link under the <entity>.`,
+    );
+  if (from === `${name}id`) {
+    const path = `${prefix}${to}/`;
+    if (type !== 'any')
+      throw new FetchXmlError(
+        `<link-entity name="${name}" link-type="${said}"> to the record '${prefix}${to}' points at: write it as where does, {"not": {"${path}<column>": …}}, with {"${prefix}${to}": null} in an "or" for the records without one.`,
+      );
+    const conditions: Node[] = [];
+    const select: string[] = [];
+    readEntity(l, name, path, select, [], conditions);
+    return conditions.length ? whereOf(conditions) : { column: `${prefix}${to}`, op: 'notNull' };
+  }
+  if (prefix !== '' || to !== `${table}id`)
+    throw new FetchXmlError(
+      `<link-entity name="${name}" from="${from}" to="${to}" link-type="${said}">: a condition link is read from the queried table's key to the records pointing at it (to="${table}id"), or from a lookup to its record (from="${name}id").`,
+    );
+  if (list(l['link-entity']).length)
+    throw new FetchXmlError(
+      `<link-entity name="${name}" link-type="${said}"> with links of its own: put conditions on the ${name}'s own columns in its <filter>.`,
+    );
+  const rows = `${name}(${from})`;
+  const through = list(l.filter).flatMap((f): Node[] => {
+    const c = filterOf(f, `${rows}/`);
+    return c ? [c] : [];
+  });
+  const some = { column: `${rows}/${from}`, op: 'notNull' };
+  const meeting = through.length ? whereOf(through) : some;
+  if (type === 'any') return meeting;
+  if (type === 'not any') return { not: meeting };
+  if (!through.length)
+    throw new FetchXmlError(
+      `<link-entity name="${name}" link-type="all"> without a <filter>: all is the records with ${name} rows, none of them meeting its filter; give the filter, or use any for records with one.`,
+    );
+  return { and: [some, { not: meeting }] };
+}
+
 /** What a link-entity's alias names: the path to a lookup's record, or a related list (the linked table, by its lookup). */
-type Aliases = Map<string, { prefix: string } | { rows: string; from: string; name: string }>;
+type Aliases = Map<
+  string,
+  | { prefix: string }
+  | {
+      rows: string;
+      from: string;
+      name: string;
+      /** the link's own filter, through the list: which rows the join takes (an outer link's "with one") */
+      through?: Node;
+      /** named by a condition (entityname): an outer link's filter then says which rows count */
+      used?: boolean;
+    }
+>;
 
 function aliasesOf(e: Node, table: string, prefix: string, into: Aliases): Aliases {
   for (const l of list(e['link-entity'])) {
@@ -337,8 +441,14 @@ function aliasesOf(e: Node, table: string, prefix: string, into: Aliases): Alias
     if (from === `${name}id`) {
       if (typeof alias === 'string') into.set(alias, { prefix: `${prefix}${to}/` });
       aliasesOf(l, name, `${prefix}${to}/`, into);
-    } else if (prefix === '' && to === `${table}id` && typeof alias === 'string')
-      into.set(alias, { rows: `${name}(${from})`, from, name });
+    } else if (prefix === '' && to === `${table}id` && typeof alias === 'string') {
+      const rows = `${name}(${from})`;
+      const through = list(l.filter).flatMap((f): Node[] => {
+        const c = filterOf(f, `${rows}/`);
+        return c ? [c] : [];
+      });
+      into.set(alias, { rows, from, name, ...(through.length ? { through: whereOf(through) } : {}) });
+    }
   }
   return into;
 }
@@ -349,7 +459,15 @@ function aliasesOf(e: Node, table: string, prefix: string, into: Aliases): Alias
  * columns, a row per related record in FetchXML, are the related rows each record brings in an expansion of
  * the list, those meeting the conditions (an outer link's conditions choose those rows alone, as its join).
  */
-function relatedList(l: Node, name: string, from: string, outer: boolean, conditions: Node[], expand?: Node[]) {
+function relatedList(
+  l: Node,
+  name: string,
+  from: string,
+  outer: boolean,
+  conditions: Node[],
+  expand: Node[] | undefined,
+  named: boolean,
+) {
   const rows = `${name}(${from})`;
   const columns = list(l.attribute).map((a) => a['@name']);
   if (list(l['link-entity']).length || (columns.length && !expand))
@@ -364,7 +482,8 @@ function relatedList(l: Node, name: string, from: string, outer: boolean, condit
   const where = own.length === 1 ? own[0] : own.length ? { and: own } : undefined;
   if (columns.length) expand!.push({ relation: rows, select: columns, ...(where ? { where } : {}) });
   if (outer) {
-    if (where && !columns.length)
+    // (a condition on the link's alias reads its filter itself: conditionOf)
+    if (where && !columns.length && !named)
       throw new FetchXmlError(
         `An outer <link-entity name="${name}"> with a filter and no columns keeps every record and shows none of its rows: leave the filter out, or make the link inner (records with a matching ${name}).`,
       );
@@ -378,15 +497,24 @@ function relatedList(l: Node, name: string, from: string, outer: boolean, condit
   conditions.push(...(through.length ? through : [{ column: `${rows}/${from}`, op: 'notNull' }]));
 }
 
-/** A <filter>'s conditions, as where's and/or; an empty one (as views save them) is no condition. */
-function filterOf(f: Node, prefix: string, aliases?: Aliases): Node | undefined {
+/**
+ * A <filter>'s conditions, as where's and/or; an empty one (as views save them) is no condition. A link-entity
+ * within it (any, not any, all) is one of its conditions, read where the filter's table is known (`table`).
+ */
+function filterOf(f: Node, prefix: string, aliases?: Aliases, table?: string): Node | undefined {
   const type = f['@type'] === 'or' ? 'or' : 'and';
+  const links = list(f['link-entity']);
+  if (links.length && table === undefined)
+    throw new FetchXmlError(
+      `<link-entity name="${String(links[0]!['@name'])}"> within a linked table's <filter>: such conditions are read in the queried table's own filter.`,
+    );
   const items = [
     ...list(f.condition).map((c) => conditionOf(c, prefix, aliases)),
     ...list(f.filter).flatMap((x): Node[] => {
-      const c = filterOf(x, prefix, aliases);
+      const c = filterOf(x, prefix, aliases, table);
       return c ? [c] : [];
     }),
+    ...links.map((l) => linkCondition(l, table!, prefix)),
   ];
   if (!items.length) return undefined;
   return items.length === 1 ? items[0]! : { [type]: items };
@@ -407,7 +535,10 @@ function conditionOf(c: Node, prefix: string, aliases?: Aliases): Node {
     // a related list's row: "no row" (null on its key or its lookup, with an outer link: the records without
     // one), "some row" (not-null), or some row meeting the condition
     const key = attribute === `${linked.name}id` || attribute === linked.from;
-    const any = { column: `${linked.rows}/${linked.from}`, op: 'notNull' };
+    // a row the link joins: one meeting the link's own filter, where it has one ("accounts without an open
+    // case": an outer link to cases filtered on their state, and the case's key null)
+    linked.used = true;
+    const any = linked.through ?? { column: `${linked.rows}/${linked.from}`, op: 'notNull' };
     if (key && operator === 'null') return { not: any };
     if (key && operator === 'not-null') return any;
     if (operator === 'null')
