@@ -352,6 +352,46 @@ describe('query_entities with FetchXML', () => {
     expect(apiRequests(emu, since)).toEqual([]);
   });
 
+  it('what would be read as another query is refused, naming it: a wildcard inside like, valueof, an order on a link', async () => {
+    const since = emu.requests().length;
+    for (const [inner, message] of [
+      // (was eq '%a%b%': the name as written, and none found)
+      [
+        '<filter><condition attribute="name" operator="like" value="%Alp%Health%" /></filter>',
+        `'%Alp%Health%' (like) has a wildcard inside it: contains, startswith and endswith match their text as written`,
+      ],
+      [
+        '<filter><condition attribute="name" operator="not-like" value="A_pine%" /></filter>',
+        `'A_pine%' (like) has a wildcard inside it`,
+      ],
+      // (was "eq on revenue needs a single value": the other column is no value)
+      [
+        '<filter><condition attribute="revenue" operator="gt" valueof="creditlimit" /></filter>',
+        '<condition attribute="revenue" valueof="creditlimit">: a column compared with another column has no equal here',
+      ],
+      // (was a sort by the account's own column of that name)
+      [
+        '<link-entity name="contact" from="contactid" to="primarycontactid" alias="p"><attribute name="fullname" /></link-entity><order entityname="p" attribute="createdon" />',
+        "A link-entity's <order>: sort by the table's own columns.",
+      ],
+    ] as const) {
+      const r = await h.call('query_entities', {
+        fetchXml: `<fetch><entity name="account"><attribute name="name" />${inner}</entity></fetch>`,
+      });
+      expect(r.isError, textOf(r)).toBe(true);
+      expect(textOf(r)).toContain(message);
+    }
+    expect(apiRequests(emu, since)).toEqual([]);
+    // with its wildcards at the ends, like is the text operator it means
+    await same(
+      {
+        fetchXml:
+          '<fetch><entity name="account"><attribute name="name" /><filter><condition attribute="name" operator="like" value="Alp%" /></filter></entity></fetch>',
+      },
+      { entity: 'account', select: ['name'], where: { name: { startswith: 'Alp' } } },
+    );
+  });
+
   it('the next page comes with the cursor, the FetchXML given again', async () => {
     // (page="1", as FetchXML Builder writes every query, is the first page)
     const fetchXml =

@@ -2532,8 +2532,8 @@ describe('query_entities', () => {
       entity: 'account',
       where: { column: 'name', op: 'like', value: 'Trey%Research' },
     });
-    expect(textOf(like)).toMatch(
-      /op 'like' does not exist\. Use contains, startswith or endswith, with the text alone/,
+    expect(textOf(like)).toBe(
+      `Error (bad_input): where: 'Trey%Research' (like) has a wildcard inside it: contains, startswith and endswith match their text as written, and no one of them takes a wildcard between two pieces of text. Each piece as its own condition, all of them to hold, finds those records and any with the pieces elsewhere: {"and": [{"column": "name", "op": "contains", "value": "Trey"}, {"column": "name", "op": "contains", "value": "Research"}]}.\nHow to fix: Call query_entities again with that argument corrected; its input schema (tools/list) says what each one takes.`,
     );
     // MongoDB's $regex and Postgres' ilike in the object shape: operators, not a lookup path name/regex
     const beforeOps = emu.requests().length;
@@ -2543,7 +2543,7 @@ describe('query_entities', () => {
     );
     const ilike = await h.call('query_entities', { entity: 'account', where: { name: { ilike: 'ph_rma' } } });
     expect(textOf(ilike)).toMatch(
-      /op 'ilike' does not exist\. Use contains, startswith or endswith, with the text alone/,
+      /^Error \(bad_input\): where: 'ph_rma' \(ilike\) has a wildcard inside it: .* \{"and": \[\{"column": "name", "op": "contains", "value": "ph"\}, \{"column": "name", "op": "contains", "value": "rma"\}\]\}\./,
     );
     const elem = await h.call('query_entities', { entity: 'account', where: { name: { $elemMatch: 'x' } } });
     expect(textOf(elem)).toMatch(/op 'elemMatch' does not exist\. Operators: eq, ne,/);

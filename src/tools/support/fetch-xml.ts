@@ -290,7 +290,9 @@ function readEntity(
     select.push(prefix + (a['@name'] as string));
   }
   for (const o of list(e.order)) {
-    if (!root) throw new FetchXmlError("A link-entity's <order>: sort by the table's own columns.");
+    // (an order naming a link by its alias, entityname, would otherwise sort by the table's own column of that name)
+    if (!root || o['@entityname'] !== undefined)
+      throw new FetchXmlError("A link-entity's <order>: sort by the table's own columns.");
     if (typeof o['@attribute'] !== 'string') throw new FetchXmlError('Each <order> names its attribute.');
     orderBy.push(`${o['@attribute']} ${o['@descending'] === 'true' ? 'desc' : 'asc'}`);
   }
@@ -547,6 +549,11 @@ function conditionOf(c: Node, prefix: string, aliases?: Aliases): Node {
       );
   }
   const column = (linked ? ('rows' in linked ? `${linked.rows}/` : linked.prefix) : prefix) + attribute;
+  // column comparison: without this, the condition would be read as one without its value
+  if (c['@valueof'] !== undefined)
+    throw new FetchXmlError(
+      `<condition attribute="${attribute}" valueof="${String(c['@valueof'])}">: a column compared with another column has no equal here; compare ${attribute} with a value.`,
+    );
   const values = list(c.value).map(text);
   const value = typeof c['@value'] === 'string' ? c['@value'] : values.length === 1 ? values[0] : undefined;
   const op = SAME[operator];
@@ -557,7 +564,9 @@ function conditionOf(c: Node, prefix: string, aliases?: Aliases): Node {
   if (operator === 'like' || operator === 'not-like') {
     // (without a value, eq '' would be the null check: said instead)
     if (!value) throw new FetchXmlError(`<condition attribute="${column}" operator="${operator}"> needs its value.`);
-    const leaf = { column, op: 'eq', value };
+    // as like, not eq: a wildcard inside the text ('%a%b%') is then refused, where eq would look for it as
+    // written and answer none
+    const leaf = { column, op: 'like', value };
     return operator === 'like' ? leaf : { not: leaf };
   }
   if (operator === 'not-begin-with' || operator === 'not-end-with')

@@ -101,6 +101,7 @@ function columnCondition(written: string, v: unknown, issues: Issues): Record<st
       // SQL's LIKE with its wildcards at the ends ({"name": {"like": "%energy%"}}): the operator it means
       const like = likeAsMeant(op, value);
       if (like) return { column, ...like };
+      likeInside(column, op, value, issues);
       const meant = operatorMeant(op) ?? op;
       // a key with MongoDB's $ ($regex, $elemMatch) is an operator, never a column: no Dataverse name has one
       if (/^[a-z_][a-z0-9_]*$/.test(meant) && !isOperatorWord(meant) && !key.startsWith('$'))
@@ -133,6 +134,21 @@ function tripleAsCondition(v: unknown): Record<string, unknown> | undefined {
   if (!Array.isArray(v) || v.length !== 3) return undefined;
   const [column, op, value] = v as [unknown, unknown, unknown];
   return typeof column === 'string' && typeof op === 'string' && isOperatorWord(op) ? { column, op, value } : undefined;
+}
+
+/**
+ * SQL's LIKE (FetchXML's like) with a wildcard inside the text ('%a%b%', 'A_pine%'): no one text operator says
+ * it, and eq would look for the text as written. Said with the conditions that do, rather than as an operator
+ * that does not exist (like with its wildcards at the ends is read: likeAsMeant).
+ */
+function likeInside(column: string, op: string, value: unknown, issues: Issues): void {
+  if (!/^i?like$/i.test(op.trim()) || typeof value !== 'string') return;
+  const pieces = value.split(/[%_]+/).filter(Boolean);
+  if (!pieces.length) return;
+  issues.addIssue({
+    code: 'custom',
+    message: `'${value}' (${op.trim()}) has a wildcard inside it: contains, startswith and endswith match their text as written, and no one of them takes a wildcard between two pieces of text. Each piece as its own condition, all of them to hold, finds those records and any with the pieces elsewhere: {"and": [${pieces.map((p) => `{"column": "${column}", "op": "contains", "value": "${p}"}`).join(', ')}]}.`,
+  });
 }
 
 export function asMeant(given: unknown, depth: number, issues: Issues): unknown {
@@ -183,7 +199,10 @@ export function asMeant(given: unknown, depth: number, issues: Issues): unknown 
   // with the one meant
   const like = typeof node.op === 'string' ? likeAsMeant(node.op, node.value) : undefined;
   if (like) Object.assign(node, like);
-  else if (typeof node.op === 'string') node.op = operatorMeant(node.op) ?? node.op;
+  else if (typeof node.op === 'string') {
+    likeInside(String(node.column), node.op, node.value, issues);
+    node.op = operatorMeant(node.op) ?? node.op;
+  }
   for (const group of ['and', 'or']) {
     if (!Array.isArray(node[group])) continue;
     const children = (node[group] as unknown[]).map((c) => asMeant(c, depth + 1, issues));
