@@ -352,7 +352,7 @@ describe('query_entities with FetchXML', () => {
     expect(apiRequests(emu, since)).toEqual([]);
   });
 
-  it('what would be read as another query is refused, naming it: a wildcard inside like, valueof, an order on a link', async () => {
+  it("what would be read as another query is refused (a wildcard inside like, valueof, an order on a link); booleans are XML's", async () => {
     const since = emu.requests().length;
     for (const [inner, message] of [
       // (was eq '%a%b%': the name as written, and none found)
@@ -382,6 +382,14 @@ describe('query_entities with FetchXML', () => {
       expect(textOf(r)).toContain(message);
     }
     expect(apiRequests(emu, since)).toEqual([]);
+    // FetchXML's booleans are XML Schema's: "1" is true (was an ascending sort for descending="1")
+    await same(
+      {
+        fetchXml:
+          '<fetch top="5" returntotalrecordcount="1"><entity name="account"><attribute name="name" /><order attribute="name" descending="1" /></entity></fetch>',
+      },
+      { entity: 'account', select: ['name'], orderBy: 'name desc', top: 5, count: true },
+    );
     // with its wildcards at the ends, like is the text operator it means
     await same(
       {

@@ -103,6 +103,8 @@ function parsed(xml: string): Node {
   }).parse(xml) as Node;
 }
 
+/** An XML Schema boolean, as FetchXML's are typed: "true" or "1" (any spacing or casing), else false. */
+const yes = (v: unknown) => typeof v === 'string' && /^\s*(true|1)\s*$/i.test(v);
 const xmlAttribute = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 const list = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Node[];
 const text = (v: unknown): string | undefined =>
@@ -138,14 +140,14 @@ const whereOf = (conditions: Node[]) => (conditions.length === 1 ? conditions[0]
 /** query_entities' arguments from FetchXML text; a FetchXmlError for what cannot be read or has no equal. */
 export function fetchXmlQuery(xml: string): FetchXmlQuery {
   const { fetch, entity, name } = fetchOf(xml);
-  if (fetch['@aggregate'] === 'true')
+  if (yes(fetch['@aggregate']))
     throw new FetchXmlError(
       'An aggregate FetchXML (aggregate="true") is a count, sum or average by group: give it to aggregate_records (as its fetchXml), which answers it.',
     );
   const out: FetchXmlQuery = { entity: name };
   const top = topOf(fetch, 0, 'rows');
   if (top !== undefined) out.top = top;
-  if (fetch['@returntotalrecordcount'] === 'true') out.count = true;
+  if (yes(fetch['@returntotalrecordcount'])) out.count = true;
   const select: string[] = [];
   const orderBy: string[] = [];
   const conditions: Node[] = [];
@@ -186,7 +188,7 @@ const DATE_GROUPINGS = new Set(['day', 'week', 'month', 'quarter', 'year']);
  */
 export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
   const { fetch, entity, name } = fetchOf(xml);
-  if (fetch['@aggregate'] !== 'true')
+  if (!yes(fetch['@aggregate']))
     throw new FetchXmlError(
       'This FetchXML reads rows (no aggregate="true"): query_entities takes it, as its fetchXml.',
     );
@@ -201,7 +203,7 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
     const column = a['@name'];
     if (typeof column !== 'string') throw new FetchXmlError('Each <attribute> has a name.');
     const alias = typeof a['@alias'] === 'string' ? a['@alias'] : column;
-    if (a['@groupby'] === 'true') {
+    if (yes(a['@groupby'])) {
       const period = a['@dategrouping'];
       if (period !== undefined && !DATE_GROUPINGS.has(String(period)))
         throw new FetchXmlError(
@@ -212,7 +214,7 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
       continue;
     }
     const fn = typeof a['@aggregate'] === 'string' ? a['@aggregate'].toLowerCase() : undefined;
-    const op = fn === 'countcolumn' && a['@distinct'] === 'true' ? 'countDistinct' : fn ? MEASURES[fn] : undefined;
+    const op = fn === 'countcolumn' && yes(a['@distinct']) ? 'countDistinct' : fn ? MEASURES[fn] : undefined;
     if (!op)
       throw new FetchXmlError(
         `<attribute name="${column}"> in an aggregate FetchXML is a group (groupby="true") or a measure (aggregate="count", "countcolumn", "sum", "avg", "min" or "max").`,
@@ -255,7 +257,7 @@ export function fetchXmlAggregate(xml: string): FetchXmlAggregate {
       throw new FetchXmlError(
         `An aggregate FetchXML orders by an attribute's alias (<order alias="…" />), which names a group or a measure${typeof alias === 'string' ? `; '${alias}' names none` : ''}.`,
       );
-    return `${key} ${o['@descending'] === 'true' ? 'desc' : 'asc'}`;
+    return `${key} ${yes(o['@descending']) ? 'desc' : 'asc'}`;
   });
   if (groupBy.length) out.groupBy = groupBy;
   if (measures.length) out.measures = measures;
@@ -294,7 +296,7 @@ function readEntity(
     if (!root || o['@entityname'] !== undefined)
       throw new FetchXmlError("A link-entity's <order>: sort by the table's own columns.");
     if (typeof o['@attribute'] !== 'string') throw new FetchXmlError('Each <order> names its attribute.');
-    orderBy.push(`${o['@attribute']} ${o['@descending'] === 'true' ? 'desc' : 'asc'}`);
+    orderBy.push(`${o['@attribute']} ${yes(o['@descending']) ? 'desc' : 'asc'}`);
   }
   // conditions on a linked table by its alias (entityname="…"), as FetchXML writes "records without one"
   const aliases = root ? aliasesOf(e, table, '', new Map()) : undefined;
