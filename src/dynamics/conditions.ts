@@ -194,6 +194,9 @@ export class ConditionBuilder {
     if (party) return this.throughList(party.list, party.leaves, 'and', entity, depth, negated, seen);
     const whole = await this.wholeList(entity, c, negated, seen);
     if (whole) return whole;
+    // "who am I": a user's own key given as "me" is the user the call runs as, as "me" is for an owner
+    const me = this.userItself(c, entity);
+    if (me) return this.node(me, entity, depth + 1, negated, seen);
     // "ownerid is Megan Bowen": a name given for a lookup means the related record's name
     const byName = negated ? undefined : await this.throughLookupByName(c, entity);
     if (byName) return this.node(byName, entity, depth + 1, false, seen);
@@ -201,6 +204,26 @@ export class ConditionBuilder {
     const across = negated ? undefined : await this.acrossTargets(c, entity);
     if (across) return this.node(across, entity, depth + 1, false, seen);
     return this.leaf(c, entity);
+  }
+
+  /**
+   * systemuser's key compared with "me" ("who am I", "my user record"): the user the call runs as, Dataverse's
+   * EqualUserId on the key, as {"ownerid": "me"} is; refused where that user is this server's application.
+   */
+  private userItself(c: Leaf, entity: EntityModel): Leaf | undefined {
+    if (
+      entity.logicalName !== 'systemuser' ||
+      typeof c.column !== 'string' ||
+      c.column.trim().toLowerCase() !== entity.primaryIdAttribute ||
+      typeof c.value !== 'string' ||
+      !ME.test(c.value.trim())
+    )
+      return undefined;
+    const said = `systemuser.${entity.primaryIdAttribute} '${c.value.trim()}'`;
+    if (!callerTokens.getStore()) throw theAppIsNotYou(said, '"me"', 'use its id');
+    if (c.op !== 'eq')
+      throw badInput(`${said}: only eq means the signed-in user.`, `Use {"${entity.primaryIdAttribute}": "me"}.`);
+    return { column: entity.primaryIdAttribute, op: 'currentUser' };
   }
 
   /**

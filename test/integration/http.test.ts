@@ -374,6 +374,15 @@ describe('Streamable HTTP: Entra ID tokens, protected-resource metadata, on-beha
         open.map((o) => String(o.opportunityid)).sort(),
       );
     }
+    // "who am I": the user's own record by its key given as "me"
+    const me = (await c.callTool({
+      name: 'query_entities',
+      arguments: { entity: 'systemuser', select: ['fullname'], where: { systemuserid: 'me' } },
+    })) as any;
+    expect(me.isError, JSON.stringify(me.content)).toBeFalsy();
+    expect(me.structuredContent.records).toEqual([
+      { id: alex, fullname: String(emu.rows('systemuser').find((u) => u.systemuserid === alex)!.fullname) },
+    ]);
     // and "not mine" is every open deal someone else owns
     const others = emu
       .rows('opportunity')

@@ -916,6 +916,12 @@ describe('query_entities', () => {
         /^Error \(bad_input\): task\.ownerid '(me|my)': this server signs in to Dynamics as an application, so "me" would be that application, not you\./,
       );
     }
+    // "who am I": a user's own key as "me" is the application too (was refused as no GUID)
+    const whoAmI = await h.call('query_entities', { entity: 'systemuser', where: { systemuserid: 'me' } });
+    expect(textOf(whoAmI)).toBe(
+      `Error (bad_input): systemuser.systemuserid 'me': this server signs in to Dynamics as an application, so "me" would be that application, not you.\n` +
+        'How to fix: Find your user with query_entities on systemuser (e.g. where fullname contains your name) and use its id.',
+    );
     // "my team's cases" (EqualUserTeams, EqualUserOrUserTeams): the application's teams, not the user's
     for (const team of ['my team', "me or my team's"]) {
       const r = await h.call('query_entities', { entity: 'incident', where: { ownerid: team } });
