@@ -23,9 +23,15 @@ describe('update_record closing an opportunity', () => {
     h = harness;
   });
 
-  let taken = 0;
-  /** an open opportunity no other test has closed */
-  const openDeal = () => emu.rows('opportunity').filter((o) => o.statecode === 0 && o.estimatedvalue)[taken++]!;
+  const taken = new Set<unknown>();
+  /** an open opportunity no other test has taken (closed ones leave the list: counting along it would skip some) */
+  const openDeal = () => {
+    const o = emu
+      .rows('opportunity')
+      .find((x) => x.statecode === 0 && x.estimatedvalue && !taken.has(x.opportunityid))!;
+    taken.add(o.opportunityid);
+    return o;
+  };
   const deal = (id: unknown) => emu.rows('opportunity').find((o) => o.opportunityid === id)!;
   const closesOf = (id: unknown) =>
     emu.rows('opportunityclose').filter((r) => (r.opportunityid as { id: string } | null)?.id === id);
@@ -280,6 +286,17 @@ describe('update_record closing an opportunity', () => {
     );
   });
 
+  it("the Opportunity Close's names for what a close sets (actualrevenue, actualend) are the opportunity's columns", async () => {
+    const o = openDeal();
+    // (was refused as a column besides the close, with the advice to update actualrevenue, which opportunities lack)
+    const r = await close(o.opportunityid, { statecode: 'Won', actualrevenue: 105000, actualend: '2026-11-27' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(deal(o.opportunityid)).toMatchObject({ statecode: 1, actualvalue: 105000, actualclosedate: '2026-11-27' });
+    expect(closesOf(o.opportunityid)).toEqual([
+      expect.objectContaining({ actualrevenue: 105000, actualend: '2026-11-27' }),
+    ]);
+  });
+
   it('a reason of another state, a close date not a date, or other columns beside the close are refused first', async () => {
     const o = openDeal();
     const since = emu.requests().length;
@@ -290,6 +307,11 @@ describe('update_record closing an opportunity', () => {
     const renamed = await close(o.opportunityid, { statecode: 'Won', name: 'Renamed', closeprobability: 100 });
     expect(textOf(renamed)).toBe(
       'Error (bad_input): Closing an opportunity sets only statecode, statuscode, actualvalue, actualclosedate, description (why it was won or lost, kept on its Opportunity Close) and, for a lost one, competitorid (whom it was lost to), not name, closeprobability.\nHow to fix: Update name, closeprobability in a call of its own first (a won opportunity is read-only), then close it.',
+    );
+    // the Opportunity Close's own names for them, given both ways, are refused naming the one to keep
+    const both = await close(o.opportunityid, { statecode: 'Won', actualrevenue: 5, actualvalue: 5 });
+    expect(textOf(both)).toBe(
+      "Error (bad_input): actualrevenue and actualvalue are both given: actualrevenue is the Opportunity Close's name for the opportunity's actualvalue.\nHow to fix: Give it once, as actualvalue.",
     );
     // a close date as the model wrote it is checked as the opportunity's column, not the close's
     const when = await close(o.opportunityid, { statecode: 'Won', actualclosedate: 'last friday' });

@@ -23,6 +23,14 @@ const CLOSED = {
 type ClosedState = keyof typeof CLOSED;
 /** The opportunity's columns a close sets, and the Opportunity Close's columns they are sent as. */
 const CLOSE_COLUMNS: Readonly<Record<string, string>> = { actualvalue: 'actualrevenue', actualclosedate: 'actualend' };
+/**
+ * The Opportunity Close's own names for the columns a close sets (WinOpportunity's OpportunityClose takes
+ * actualrevenue and actualend), as a model that has read the action writes them: the opportunity's columns
+ * (actualvalue, labelled Actual Revenue, and actualclosedate). The opportunity has no columns of those names.
+ */
+const CLOSE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(CLOSE_COLUMNS).map(([own, sent]) => [sent, own]),
+);
 /** Opportunity Close's subject (200 characters) */
 const SUBJECT_MAX = 200;
 /**
@@ -39,6 +47,22 @@ const LOST_TO = 'competitorid';
 const OUT_SOLD = 5;
 
 type Values = Record<string, unknown>;
+
+/** A close's values with the Opportunity Close's names (actualrevenue, actualend) as the opportunity's own. */
+function closeNamesAsOwn(values: Values): Values {
+  const keys = Object.keys(values).map((k) => k.toLowerCase());
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => {
+      const own = CLOSE_NAMES[k.toLowerCase()];
+      if (own && keys.includes(own))
+        throw badInput(
+          `${k} and ${own} are both given: ${k} is the Opportunity Close's name for the opportunity's ${own}.`,
+          `Give it once, as ${own}.`,
+        );
+      return [own ?? k, v];
+    }),
+  );
+}
 
 /**
  * Whether an update of an opportunity asks to close it: statecode Won or Lost, or a status reason of one of
@@ -65,6 +89,7 @@ export async function closeOpportunity(
   etag: string | undefined,
 ) {
   const closed = CLOSED[asked.state];
+  values = closeNamesAsOwn(values);
   const others = besidesState(values, [...Object.keys(CLOSE_COLUMNS), WHY, LOST_TO]);
   if (others.length)
     throw badInput(
