@@ -8,6 +8,7 @@ import {
   isLookupType,
   type ModelSource,
   navsOf,
+  navToTable,
 } from '../policy/model.js';
 import { fromOtherSide } from '../policy/other-side.js';
 import { closest } from '../policy/suggest.js';
@@ -493,7 +494,8 @@ export class ConditionBuilder {
     const segments: string[] = [];
     const lookups: string[] = [];
     for (const [i, p] of parts.slice(0, -1).entries()) {
-      const nav = current.singleNavs.get(p.toLowerCase());
+      // (or the lookup and its table as one name: customerid_account, primarycontactid_contact)
+      const nav = current.singleNavs.get(p.toLowerCase()) ?? navToTable(current, p);
       // a related list reached through a lookup (a contact's account's cases): Dataverse's any() and all() take
       // the queried table's own lists only (FILTER), so it is two queries, said as such
       const list = !nav && i > 0 ? current.collectionNavs.get(p.toLowerCase()) : undefined;

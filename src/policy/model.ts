@@ -48,6 +48,18 @@ export interface SingleNav {
 export const navsOf = (model: EntityModel, attribute: string): SingleNav[] =>
   [...model.singleNavs.values()].filter((n) => n.attribute.toLowerCase() === attribute.toLowerCase());
 
+/**
+ * A lookup and the table it points at, written as one name ("customerid_account", "primarycontactid_contact",
+ * as a FetchXML link names them: to="customerid", name="account"): that lookup's one relationship to that
+ * table, whatever Dataverse named it (a single-table lookup's is the lookup's own name; an activity's
+ * Regarding's carries the activity's too: regardingobjectid_account_task). Undefined where none or several.
+ */
+export function navToTable(model: EntityModel, name: string): SingleNav | undefined {
+  const key = name.toLowerCase();
+  const found = [...model.singleNavs.values()].filter((n) => `${n.attribute}_${n.target}`.toLowerCase() === key);
+  return found.length === 1 ? found[0] : undefined;
+}
+
 export interface CollectionNav {
   navigationProperty: string;
   /** the table the list's rows are in */

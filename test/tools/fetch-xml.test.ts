@@ -259,6 +259,67 @@ describe('query_entities with FetchXML', () => {
     expect(apiRequests(emu, since)).toEqual([]);
   });
 
+  it("a link to a customer lookup's record joins the table it names: a case's account, not a contact in the same city", async () => {
+    // a case for a contact who lives where an account with cases is
+    const account = emu
+      .rows('account')
+      .find(
+        (a) => a.address1_city && emu.rows('incident').some((c) => (c.customerid as { id: string }).id === a.accountid),
+      )!;
+    const city = String(account.address1_city);
+    const person = emu.rows('contact').find((c) => c.address1_city === city) ?? emu.rows('contact')[0]!;
+    expect(person.address1_city).toBe(city);
+    const opened = await h.call('create_case', {
+      title: 'Printer offline at home',
+      customer: { contactId: String(person.contactid) },
+    });
+    expect(opened.isError, textOf(opened)).toBeFalsy();
+    const customerOf = (c: Record<string, unknown>) => c.customerid as { id: string; entity: string };
+    const ids = (want: (c: Record<string, unknown>) => boolean) =>
+      emu
+        .rows('incident')
+        .filter(want)
+        .map((c) => c.incidentid)
+        .sort();
+    const read = async (link: string) => {
+      const r = await h.call('query_entities', {
+        fetchXml: `<fetch top="500"><entity name="incident"><attribute name="title" />${link}</entity></fetch>`,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return (r.structuredContent.records as { id: string }[]).map((x) => x.id).sort();
+    };
+    const cityOf = (id: string) => emu.rows('account').find((a) => a.accountid === id)?.address1_city;
+    // (was read through both of the lookup's tables: the contact's case came too)
+    const inCity = await read(
+      `<link-entity name="account" from="accountid" to="customerid"><filter><condition attribute="address1_city" operator="eq" value="${city}" /></filter></link-entity>`,
+    );
+    expect(inCity).toEqual(ids((c) => customerOf(c).entity === 'account' && cityOf(customerOf(c).id) === city));
+    expect(inCity).not.toContain(opened.structuredContent.id);
+    // an inner link alone keeps the records whose lookup points at that table (was: every case)
+    expect(
+      await read(
+        '<link-entity name="contact" from="contactid" to="customerid"><attribute name="fullname" /></link-entity>',
+      ),
+    ).toEqual(ids((c) => customerOf(c).entity === 'contact'));
+    // where takes a lookup and its table as one name, as the link reads it; for a one-table lookup too
+    const typed = await h.call('query_entities', {
+      entity: 'incident',
+      where: { 'customerid_account/address1_city': city },
+      top: 500,
+    });
+    expect((typed.structuredContent.records as { id: string }[]).map((x) => x.id).sort()).toEqual(inCity);
+    await same(
+      { entity: 'account', select: ['name'], where: { 'primarycontactid_contact/fullname': { startswith: 'A' } } },
+      { entity: 'account', select: ['name'], where: { 'primarycontactid/fullname': { startswith: 'A' } } },
+    );
+    // and by its alias, from the entity's filter
+    expect(
+      await read(
+        `<link-entity name="account" from="accountid" to="customerid" link-type="outer" alias="a" /><filter><condition entityname="a" attribute="address1_city" operator="eq" value="${city}" /></filter>`,
+      ),
+    ).toEqual(inCity);
+  });
+
   it("a one-to-many link's columns are the related rows each record brings, those meeting its conditions", async () => {
     const title = String(emu.rows('contact').find((c) => c.jobtitle)!.jobtitle);
     const got = await same(

@@ -281,6 +281,7 @@ function readEntity(
   orderBy: string[],
   conditions: Node[],
   expand?: Node[],
+  where = prefix,
 ) {
   const root = prefix === '';
   for (const a of list(e.attribute)) {
@@ -301,7 +302,7 @@ function readEntity(
   // conditions on a linked table by its alias (entityname="…"), as FetchXML writes "records without one"
   const aliases = root ? aliasesOf(e, table, '', new Map()) : undefined;
   for (const f of list(e.filter)) {
-    const c = filterOf(f, prefix, aliases, root ? table : undefined);
+    const c = filterOf(f, where, aliases, root ? table : undefined);
     if (c) conditions.push(c);
   }
   for (const l of list(e['link-entity'])) {
@@ -311,18 +312,22 @@ function readEntity(
     const type = linkTypeOf(l);
     // any, not any, all: a condition on the record, as within a filter
     if (type === 'any' || type === 'not any' || type === 'all') {
-      conditions.push(linkCondition(l, table, prefix));
+      conditions.push(linkCondition(l, table, where));
       continue;
     }
     const outer = type === 'outer';
     // to a record a lookup ("to") points at ("from" its key): the lookup's path, as select and where write a
-    // related record's column (parentcustomerid/name)
+    // related record's column (parentcustomerid/name). Its conditions name the table the link joins
+    // (parentcustomerid_account/…): a customer lookup's path alone would ask both of its tables. An inner link
+    // keeps only the records whose lookup points at a record of that table, as FetchXML's join does.
     if (from === `${name}id`) {
       if (outer && list(l.filter).length)
         throw new FetchXmlError(
           `An outer <link-entity name="${name}"> with a filter: write the conditions as where does, with "or" and null checks on '${prefix}${to}/…'.`,
         );
-      readEntity(l, name, `${prefix}${to}/`, select, orderBy, conditions, expand);
+      const typed = `${where}${to}_${name}/`;
+      if (!outer) conditions.push({ column: `${typed}${from}`, op: 'notNull' });
+      readEntity(l, name, `${prefix}${to}/`, select, orderBy, conditions, expand, typed);
       continue;
     }
     // from this record's key ("to") to a lookup on the linked table ("from"): the rows of it that point at
@@ -389,15 +394,15 @@ function linkCondition(l: Node, table: string, prefix: string): Node {
       `<link-entity name="${name}" link-type="${said}"> is a condition on the ${table} and returns no columns: read the ${name}'s columns with an inner or outer link under the <entity>.`,
     );
   if (from === `${name}id`) {
-    const path = `${prefix}${to}/`;
+    const path = `${prefix}${to}_${name}/`;
     if (type !== 'any')
       throw new FetchXmlError(
         `<link-entity name="${name}" link-type="${said}"> to the record '${prefix}${to}' points at: write it as where does, {"not": {"${path}<column>": …}}, with {"${prefix}${to}": null} in an "or" for the records without one.`,
       );
-    const conditions: Node[] = [];
-    const select: string[] = [];
-    readEntity(l, name, path, select, [], conditions);
-    return conditions.length ? whereOf(conditions) : { column: `${prefix}${to}`, op: 'notNull' };
+    // (the record's key not null: a record of that table, as an inner link reads)
+    const conditions: Node[] = [{ column: `${path}${from}`, op: 'notNull' }];
+    readEntity(l, name, path, [], [], conditions, undefined, path);
+    return whereOf(conditions);
   }
   if (prefix !== '' || to !== `${table}id`)
     throw new FetchXmlError(
@@ -443,8 +448,8 @@ function aliasesOf(e: Node, table: string, prefix: string, into: Aliases): Alias
     const [name, from, to, alias] = [l['@name'], l['@from'], l['@to'], l['@alias']];
     if (typeof name !== 'string' || typeof from !== 'string' || typeof to !== 'string') continue;
     if (from === `${name}id`) {
-      if (typeof alias === 'string') into.set(alias, { prefix: `${prefix}${to}/` });
-      aliasesOf(l, name, `${prefix}${to}/`, into);
+      if (typeof alias === 'string') into.set(alias, { prefix: `${prefix}${to}_${name}/` });
+      aliasesOf(l, name, `${prefix}${to}_${name}/`, into);
     } else if (prefix === '' && to === `${table}id` && typeof alias === 'string') {
       const rows = `${name}(${from})`;
       const through = list(l.filter).flatMap((f): Node[] => {
