@@ -430,6 +430,17 @@ describe('query_entities with FetchXML', () => {
         '<filter><condition attribute="revenue" operator="gt" valueof="creditlimit" /></filter>',
         '<condition attribute="revenue" valueof="creditlimit">: a column compared with another column has no equal here',
       ],
+      // (was no column of the account at all, unsaid)
+      [
+        '<link-entity name="contact" from="contactid" to="primarycontactid" link-type="outer"><all-attributes /></link-entity>',
+        '<all-attributes /> in <link-entity name="contact">: name its columns with <attribute name="…" />',
+      ],
+      // an element FetchXML has not, or one out of its place (was left out, with what it asked)
+      ['<atribute name="revenue" />', '<atribute> inside <entity> is not FetchXML: <entity> holds <attribute>,'],
+      [
+        '<condition attribute="name" operator="eq" value="x" />',
+        '<condition> inside <entity> is not FetchXML: <entity> holds <attribute>, <all-attributes>, <order>, <filter>, <link-entity>.',
+      ],
       // (was a sort by the account's own column of that name)
       [
         '<link-entity name="contact" from="contactid" to="primarycontactid" alias="p"><attribute name="fullname" /></link-entity><order entityname="p" attribute="createdon" />',

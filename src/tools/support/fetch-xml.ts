@@ -110,6 +110,30 @@ const list = (v: unknown): Node[] => (Array.isArray(v) ? v : v === undefined ? [
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'object' && v !== null ? ((v as Node)['#text'] as string) : undefined;
 
+/**
+ * FetchXML's elements each hold only these (the fetch schema): anything else, a misspelt <atribute> or a
+ * <condition> outside a <filter>, is refused rather than left out with what it asked.
+ */
+const CHILDREN: Readonly<Record<string, readonly string[]>> = {
+  fetch: ['entity'],
+  entity: ['attribute', 'all-attributes', 'order', 'filter', 'link-entity'],
+  'link-entity': ['attribute', 'all-attributes', 'order', 'filter', 'link-entity'],
+  filter: ['condition', 'filter', 'link-entity'],
+  condition: ['value'],
+};
+
+function onlyKnown(node: Node, element: string): void {
+  const allowed = CHILDREN[element] ?? [];
+  for (const key of Object.keys(node)) {
+    if (key.startsWith('@') || key === '#text' || allowed.includes(key)) continue;
+    throw new FetchXmlError(
+      `<${key}> inside <${element}> is not FetchXML${allowed.length ? `: <${element}> holds ${allowed.map((a) => `<${a}>`).join(', ')}` : ''}.`,
+    );
+  }
+  for (const child of allowed)
+    for (const c of list(node[child])) if (typeof c === 'object' && c !== null) onlyKnown(c, child);
+}
+
 /** The <fetch> and its <entity>, read; a FetchXmlError where either is missing. */
 function fetchOf(xml: string): { fetch: Node; entity: Node; name: string } {
   const fetch = parsed(xml.trim()).fetch as Node | undefined;
@@ -123,6 +147,7 @@ function fetchOf(xml: string): { fetch: Node; entity: Node; name: string } {
   const entity = fetch.entity as Node | undefined;
   if (typeof entity !== 'object' || entity === null || Array.isArray(entity) || typeof entity['@name'] !== 'string')
     throw new FetchXmlError('FetchXML names its table in one <entity name="…"> inside <fetch>.');
+  onlyKnown(fetch, 'fetch');
   return { fetch, entity, name: entity['@name'] as string };
 }
 
@@ -309,6 +334,11 @@ function readEntity(
     const [name, from, to] = [l['@name'], l['@from'], l['@to']];
     if (typeof name !== 'string' || typeof from !== 'string' || typeof to !== 'string')
       throw new FetchXmlError('Each <link-entity> has name, from and to.');
+    // (read as no columns at all, the linked record's would be left out unsaid)
+    if (l['all-attributes'] !== undefined)
+      throw new FetchXmlError(
+        `<all-attributes /> in <link-entity name="${name}">: name its columns with <attribute name="…" />, or ask for the related record with "expand" (describe_entity lists the relationships).`,
+      );
     const type = linkTypeOf(l);
     // any, not any, all: a condition on the record, as within a filter
     if (type === 'any' || type === 'not any' || type === 'all') {
