@@ -441,6 +441,10 @@ describe('query_entities with FetchXML', () => {
         '<condition attribute="name" operator="eq" value="x" />',
         '<condition> inside <entity> is not FetchXML: <entity> holds <attribute>, <all-attributes>, <order>, <filter>, <link-entity>.',
       ],
+      [
+        '<filter type="xor"><condition attribute="name" operator="null" /></filter>',
+        '<filter type="xor">: a filter\'s type is and or or.',
+      ],
       // (was a sort by the account's own column of that name)
       [
         '<link-entity name="contact" from="contactid" to="primarycontactid" alias="p"><attribute name="fullname" /></link-entity><order entityname="p" attribute="createdon" />',
@@ -454,6 +458,18 @@ describe('query_entities with FetchXML', () => {
       expect(textOf(r)).toContain(message);
     }
     expect(apiRequests(emu, since)).toEqual([]);
+    // a filter's type in capitals is that type (was and, for "OR")
+    await same(
+      {
+        fetchXml:
+          '<fetch><entity name="account"><attribute name="name" /><filter type="OR"><condition attribute="name" operator="like" value="Alp%" /><condition attribute="name" operator="like" value="Con%" /></filter></entity></fetch>',
+      },
+      {
+        entity: 'account',
+        select: ['name'],
+        where: { or: [{ name: { startswith: 'Alp' } }, { name: { startswith: 'Con' } }] },
+      },
+    );
     // FetchXML's booleans are XML Schema's: "1" is true (was an ascending sort for descending="1")
     await same(
       {

@@ -541,7 +541,11 @@ function relatedList(
  * within it (any, not any, all) is one of its conditions, read where the filter's table is known (`table`).
  */
 function filterOf(f: Node, prefix: string, aliases?: Aliases, table?: string): Node | undefined {
-  const type = f['@type'] === 'or' ? 'or' : 'and';
+  // and (the default) or or, in any casing; another word is refused, not read as and
+  const given = f['@type'] === undefined ? 'and' : String(f['@type']).trim().toLowerCase();
+  if (given !== 'and' && given !== 'or')
+    throw new FetchXmlError(`<filter type="${String(f['@type'])}">: a filter's type is and or or.`);
+  const type = given;
   const links = list(f['link-entity']);
   if (links.length && table === undefined)
     throw new FetchXmlError(
