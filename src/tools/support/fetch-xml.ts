@@ -443,10 +443,7 @@ function linkCondition(l: Node, table: string, prefix: string): Node {
       `<link-entity name="${name}" link-type="${said}"> with links of its own: put conditions on the ${name}'s own columns in its <filter>.`,
     );
   const rows = `${name}(${from})`;
-  const through = list(l.filter).flatMap((f): Node[] => {
-    const c = filterOf(f, `${rows}/`);
-    return c ? [c] : [];
-  });
+  const through = filtersOf(l, `${rows}/`);
   const some = { column: `${rows}/${from}`, op: 'notNull' };
   const meeting = through.length ? whereOf(through) : some;
   if (type === 'any') return meeting;
@@ -482,10 +479,7 @@ function aliasesOf(e: Node, table: string, prefix: string, into: Aliases): Alias
       aliasesOf(l, name, `${prefix}${to}_${name}/`, into);
     } else if (prefix === '' && to === `${table}id` && typeof alias === 'string') {
       const rows = `${name}(${from})`;
-      const through = list(l.filter).flatMap((f): Node[] => {
-        const c = filterOf(f, `${rows}/`);
-        return c ? [c] : [];
-      });
+      const through = filtersOf(l, `${rows}/`);
       into.set(alias, { rows, from, name, ...(through.length ? { through: whereOf(through) } : {}) });
     }
   }
@@ -514,10 +508,7 @@ function relatedList(
       `<link-entity name="${name}" from="${from}"> with columns or links of its own: ask for its rows as an expansion, "expand": [{"relation": "${rows}", "select": [...]}].`,
     );
   if (columns.some((c) => typeof c !== 'string')) throw new FetchXmlError('Each <attribute> has a name.');
-  const own = list(l.filter).flatMap((f): Node[] => {
-    const c = filterOf(f, '');
-    return c ? [c] : [];
-  });
+  const own = filtersOf(l, '');
   const where = own.length === 1 ? own[0] : own.length ? { and: own } : undefined;
   if (columns.length) expand!.push({ relation: rows, select: columns, ...(where ? { where } : {}) });
   if (outer) {
@@ -529,12 +520,16 @@ function relatedList(
     return;
   }
   // the same conditions, through the list: one related row meeting them
-  const through = list(l.filter).flatMap((f): Node[] => {
-    const c = filterOf(f, `${rows}/`);
-    return c ? [c] : [];
-  });
+  const through = filtersOf(l, `${rows}/`);
   conditions.push(...(through.length ? through : [{ column: `${rows}/${from}`, op: 'notNull' }]));
 }
+
+/** A link-entity's filters, each as a condition on the path given (a related list's rows: `table(lookup)/`). */
+const filtersOf = (l: Node, prefix: string): Node[] =>
+  list(l.filter).flatMap((f): Node[] => {
+    const c = filterOf(f, prefix);
+    return c ? [c] : [];
+  });
 
 /**
  * A <filter>'s conditions, as where's and/or; an empty one (as views save them) is no condition. A link-entity
