@@ -984,6 +984,24 @@ describe('query_entities', () => {
     );
   });
 
+  it('a name with a wildcard inside finds nothing and is answered with the pieces, not a contains that would match it as written too', async () => {
+    const name = String(emu.rows('account')[0]!.name);
+    const [first, ...rest] = name.split(' ');
+    const r = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      where: { name: `${first}%${rest.join(' ')}` },
+    });
+    expect(r.structuredContent.records).toEqual([]);
+    const pieces = [{ name: { contains: first } }, { name: { contains: rest.join(' ') } }];
+    expect(textOf(r).split('\n')[0]).toBe(
+      `0 account records. No account is named '${first}%${rest.join(' ')}' (name compares the whole name): a '%' or '*' inside a name is matched as written; for names holding each piece use {"and": [${pieces.map((p) => JSON.stringify(p).replace(/:/g, ': ').replace(/,"/g, ', "')).join(', ')}]}.`,
+    );
+    // which finds it
+    const found = await h.call('query_entities', { entity: 'account', select: ['name'], where: { and: pieces } });
+    expect((found.structuredContent.records as { name: string }[]).map((x) => x.name)).toContain(name);
+  });
+
   it('names in one text with commas ("A, B") find nothing and are answered with the list too; a list to a one-value operator with the groups that ask it', async () => {
     const [a, b] = emu.rows('account').map((x) => String(x.name));
     const text = await h.call('query_entities', {

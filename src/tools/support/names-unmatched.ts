@@ -66,7 +66,12 @@ async function namesUnmatched(ctx: ToolContext, model: EntityModel, where: Condi
  * as SQL's IN list is written), which may be one name with a comma in it, as the list of those names too.
  */
 function partOrSeveral(column: string, name: string): string {
-  const part = `for part of a name use {"${column}": {"contains": ${JSON.stringify(name)}}}`;
+  // a wildcard inside the name ('Con%so', 'A*Ltd'): contains would match it as written too, so each piece
+  const pieces = name.split(/[%*]+/).filter((p) => p.trim());
+  const part =
+    pieces.length > 1
+      ? `a '%' or '*' inside a name is matched as written; for names holding each piece use {"and": [${pieces.map((p) => `{"${column}": {"contains": ${JSON.stringify(p)}}}`).join(', ')}]}`
+      : `for part of a name use {"${column}": {"contains": ${JSON.stringify(name)}}}`;
   const names = name
     .split(',')
     .map((n) => n.trim())
