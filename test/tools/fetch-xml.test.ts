@@ -31,6 +31,21 @@ describe('query_entities with FetchXML', () => {
     expect(got).toEqual(want);
     return a.structuredContent as { records: Record<string, unknown>[]; totalCount?: number };
   };
+  /** the ids of a table's rows in the emulator that meet `want`, sorted */
+  const idsOf = (table: string, want: (row: Record<string, unknown>) => boolean) =>
+    emu
+      .rows(table)
+      .filter(want)
+      .map((row) => row[`${table}id`])
+      .sort();
+  /** the ids a FetchXML on the table answers, its <entity> holding `inner` (up to 500 rows), sorted */
+  const readIds = async (table: string, inner: string) => {
+    const r = await h.call('query_entities', {
+      fetchXml: `<fetch top="500"><entity name="${table}">${inner}</entity></fetch>`,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    return (r.structuredContent.records as { id: string }[]).map((x) => x.id).sort();
+  };
 
   it('a fetch with columns, sort, nested filters, like, in and a count answers as the same arguments do', async () => {
     const fetchXml = `<fetch top="10" returntotalrecordcount="true">
@@ -185,19 +200,8 @@ describe('query_entities with FetchXML', () => {
     const cases = emu.rows('incident');
     const of = (a: Record<string, unknown>) =>
       cases.filter((c) => (c.customerid as { id?: string } | null)?.id === a.accountid);
-    const ids = (want: (a: Record<string, unknown>) => boolean) =>
-      emu
-        .rows('account')
-        .filter(want)
-        .map((a) => a.accountid)
-        .sort();
-    const read = async (inner: string) => {
-      const r = await h.call('query_entities', {
-        fetchXml: `<fetch top="500"><entity name="account"><attribute name="name" />${inner}</entity></fetch>`,
-      });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      return (r.structuredContent.records as { id: string }[]).map((x) => x.id).sort();
-    };
+    const ids = (want: (a: Record<string, unknown>) => boolean) => idsOf('account', want);
+    const read = (inner: string) => readIds('account', inner);
     const link = (
       type: string,
       filter = '<filter><condition attribute="statecode" operator="eq" value="0" /></filter>',
@@ -275,19 +279,8 @@ describe('query_entities with FetchXML', () => {
     });
     expect(opened.isError, textOf(opened)).toBeFalsy();
     const customerOf = (c: Record<string, unknown>) => c.customerid as { id: string; entity: string };
-    const ids = (want: (c: Record<string, unknown>) => boolean) =>
-      emu
-        .rows('incident')
-        .filter(want)
-        .map((c) => c.incidentid)
-        .sort();
-    const read = async (link: string) => {
-      const r = await h.call('query_entities', {
-        fetchXml: `<fetch top="500"><entity name="incident"><attribute name="title" />${link}</entity></fetch>`,
-      });
-      expect(r.isError, textOf(r)).toBeFalsy();
-      return (r.structuredContent.records as { id: string }[]).map((x) => x.id).sort();
-    };
+    const ids = (want: (c: Record<string, unknown>) => boolean) => idsOf('incident', want);
+    const read = (link: string) => readIds('incident', link);
     const cityOf = (id: string) => emu.rows('account').find((a) => a.accountid === id)?.address1_city;
     // (was read through both of the lookup's tables: the contact's case came too)
     const inCity = await read(
