@@ -438,6 +438,11 @@ describe('query_entities with FetchXML', () => {
         '<filter type="xor"><condition attribute="name" operator="null" /></filter>',
         '<filter type="xor">: a filter\'s type is and or or.',
       ],
+      // a measure in a query of rows (was read as the column: rows where a total was asked)
+      [
+        '<attribute name="revenue" aggregate="sum" alias="total" />',
+        '<attribute name="revenue" aggregate="sum"> belongs to an aggregate FetchXML: add aggregate="true" to <fetch> and give it to aggregate_records.',
+      ],
       // (was a sort by the account's own column of that name)
       [
         '<link-entity name="contact" from="contactid" to="primarycontactid" alias="p"><attribute name="fullname" /></link-entity><order entityname="p" attribute="createdon" />',

@@ -311,6 +311,11 @@ function readEntity(
   const root = prefix === '';
   for (const a of list(e.attribute)) {
     if (typeof a['@name'] !== 'string') throw new FetchXmlError('Each <attribute> has a name.');
+    // a measure or group in a query of rows: read as a column, it would answer rows where a total was asked
+    if (a['@aggregate'] !== undefined || yes(a['@groupby']))
+      throw new FetchXmlError(
+        `<attribute name="${a['@name']}" ${a['@aggregate'] !== undefined ? `aggregate="${String(a['@aggregate'])}"` : 'groupby="true"'}> belongs to an aggregate FetchXML: add aggregate="true" to <fetch> and give it to aggregate_records.`,
+      );
     if (a['@alias'] !== undefined && a['@alias'] !== a['@name'])
       throw new FetchXmlError(
         `<attribute alias="${String(a['@alias'])}">: columns keep their names here; leave the alias out.`,
