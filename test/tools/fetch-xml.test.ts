@@ -468,6 +468,13 @@ describe('query_entities with FetchXML', () => {
         where: { or: [{ name: { startswith: 'Alp' } }, { name: { startswith: 'Con' } }] },
       },
     );
+    // long-term retention's store is not read (was the live rows, unsaid)
+    const retained = await h.call('query_entities', {
+      fetchXml: '<fetch datasource="retained"><entity name="account"><attribute name="name" /></entity></fetch>',
+    });
+    expect(textOf(retained)).toContain(
+      'datasource="retained": retained (long-term retention) data is not read here; leave datasource out for the live rows.',
+    );
     // FetchXML's booleans are XML Schema's: "1" is true (was an ascending sort for descending="1")
     await same(
       {

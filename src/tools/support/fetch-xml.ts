@@ -148,6 +148,14 @@ function fetchOf(xml: string): { fetch: Node; entity: Node; name: string } {
   if (typeof entity !== 'object' || entity === null || Array.isArray(entity) || typeof entity['@name'] !== 'string')
     throw new FetchXmlError('FetchXML names its table in one <entity name="…"> inside <fetch>.');
   onlyKnown(fetch, 'fetch');
+  // long-term retention's rows (datasource="retained": "the query is for retained rows only", fetch
+  // reference), which no OData query reads (Long-term data retention): translated here, the answer would be
+  // the live rows, unsaid
+  const source = fetch['@datasource'];
+  if (source !== undefined && String(source).trim().toLowerCase() !== 'live')
+    throw new FetchXmlError(
+      `datasource="${String(source)}": retained (long-term retention) data is not read here; leave datasource out for the live rows.`,
+    );
   return { fetch, entity, name: entity['@name'] as string };
 }
 
