@@ -1,6 +1,6 @@
 import { badInput, DynamicsMcpError } from '../errors.js';
 import type { Literal } from '../odata/ast.js';
-import { CHOICE_TYPES, type ColumnModel, isChoices } from '../policy/model.js';
+import { CHOICE_TYPES, type ColumnModel, isChoices, isDuration } from '../policy/model.js';
 import { closest } from '../policy/suggest.js';
 import { countWithUnit, scaledAmount } from './amounts.js';
 import { minutesAsMeant } from './durations.js';
@@ -155,7 +155,7 @@ const NOW = /^(now|now\(\)|right now|(the )?current time)$/i;
  * (a deal's probability, 0 to 100) rather than the type's own, else an example of the kind of number it holds.
  */
 function numberHint(c: ColumnModel): string {
-  if (c.type === 'Integer' && c.format === 'Duration')
+  if (isDuration(c))
     return `Pass the minutes (${c.logicalName} is a duration), e.g. 30, or the duration in words: "1.5 hours", "2 days".`;
   const whole = c.type === 'Integer' || c.type === 'BigInt';
   const range =
@@ -188,7 +188,7 @@ export function toLiteral(
     case 'Double':
     case 'Money': {
       // a duration's minutes as Dynamics' duration fields take them ("1.5 hours", "2 days")
-      if (c.type === 'Integer' && c.format === 'Duration') v = minutesAsMeant(v) as Scalar;
+      if (isDuration(c)) v = minutesAsMeant(v) as Scalar;
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
       if (!Number.isFinite(n)) {
         // "$120,000", "1.200", "30%": the number meant depends on the writer's locale, so it is not guessed
@@ -203,7 +203,7 @@ export function toLiteral(
         throw badInput(
           `${where} is a number; '${String(v)}' is not.`,
           // a duration's text that says none ("3 weeks" is not 3 of its minutes): what it takes
-          c.format === 'Duration'
+          isDuration(c)
             ? numberHint(c)
             : scaled && scaled.written === String(v).trim()
               ? `Pass the number in full, as JSON: for '${scaled.written}', ${scaled.full}.`

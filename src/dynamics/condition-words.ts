@@ -270,7 +270,7 @@ function globAsMeant(c: Leaf): Leaf {
       `'${value}' is a wildcard alone: it says no text to look for.`,
       `For records where ${c.column} has any value: {"column": "${c.column}", "op": "notNull"}.`,
     );
-  const each = `{"and": [${pieces.map((p) => `{"column": "${c.column}", "op": "contains", "value": "${p}"}`).join(', ')}]}`;
+  const each = eachPieceContained(c.column, pieces);
   throw badInput(
     `'${value}' has a * inside it: a value is matched as written, and no one text operator takes a wildcard between two pieces of text.`,
     op === 'notContains'
@@ -278,6 +278,13 @@ function globAsMeant(c: Leaf): Leaf {
       : `Give each piece its own condition, all of them to hold: ${each}.`,
   );
 }
+
+/**
+ * The condition a text with wildcards between its pieces comes nearest to: each piece contained, all of them
+ * ({"and": [{"column", "op": "contains", "value"} …]}), which also finds the pieces elsewhere or in another order.
+ */
+export const eachPieceContained = (column: string, pieces: string[]): string =>
+  `{"and": [${pieces.map((p) => `{"column": "${column}", "op": "contains", "value": "${p}"}`).join(', ')}]}`;
 
 /**
  * SQL's LIKE (and ilike: text is compared in any casing anyway) with its wildcards only at the ends

@@ -35,6 +35,9 @@ export interface ColumnModel {
   validForRead: boolean;
 }
 
+/** A whole number Dataverse formats as a duration (IntegerAttributeMetadata.Format Duration): minutes. */
+export const isDuration = (c: ColumnModel): boolean => c.type === 'Integer' && c.format === 'Duration';
+
 export interface SingleNav {
   navigationProperty: string;
   attribute: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { linkableNavs } from '../dynamics/links.js';
-import { isLookupType } from '../policy/model.js';
+import { isDuration, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
@@ -99,7 +99,7 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       // time; a time-zone-independent one stores the wall time written, so a local time is not turned into UTC
       ...(c.dateOnly ? { behavior: 'DateOnly' } : c.timeZoneIndependent ? { behavior: 'TimeZoneIndependent' } : {}),
       // a whole number formatted as a duration holds minutes (it takes "1.5 hours" too: coerce.ts)
-      ...(c.type === 'Integer' && c.format === 'Duration' ? { behavior: 'Duration (minutes)' } : {}),
+      ...(isDuration(c) ? { behavior: 'Duration (minutes)' } : {}),
       ...(c.options ? { options: c.options.map(({ value, label }) => ({ value, label })) } : {}),
       // a party list (a call's To) holds people of these tables, as a lookup points at them
       ...((isLookupType(c.type) || c.type === 'PartyList') && c.targets ? { targets: c.targets } : {}),

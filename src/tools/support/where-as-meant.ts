@@ -1,3 +1,4 @@
+import { eachPieceContained } from '../../dynamics/condition-words.js';
 import { isOperatorWord, likeAsMeant, operatorMeant } from '../../dynamics/conditions.js';
 import { withNames } from './aliases.js';
 
@@ -147,7 +148,7 @@ function likeInside(column: string, op: string, value: unknown, issues: Issues):
   if (!pieces.length) return;
   issues.addIssue({
     code: 'custom',
-    message: `'${value}' (${op.trim()}) has a wildcard inside it: contains, startswith and endswith match their text as written, and no one of them takes a wildcard between two pieces of text. Each piece as its own condition, all of them to hold, finds those records and any with the pieces elsewhere: {"and": [${pieces.map((p) => `{"column": "${column}", "op": "contains", "value": "${p}"}`).join(', ')}]}.`,
+    message: `'${value}' (${op.trim()}) has a wildcard inside it: contains, startswith and endswith match their text as written, and no one of them takes a wildcard between two pieces of text. Each piece as its own condition, all of them to hold, finds those records and any with the pieces elsewhere: ${eachPieceContained(column, pieces)}.`,
   });
 }
 
