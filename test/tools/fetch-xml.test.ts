@@ -31,6 +31,14 @@ describe('query_entities with FetchXML', () => {
     expect(got).toEqual(want);
     return a.structuredContent as { records: Record<string, unknown>[]; totalCount?: number };
   };
+  /** a FetchXML refused with `message`, and nothing sent to the Web API for it */
+  const refusedUnsent = async (fetchXml: string, message: string) => {
+    const since = emu.requests().length;
+    const r = await h.call('query_entities', { fetchXml });
+    expect(r.isError, textOf(r)).toBe(true);
+    expect(textOf(r)).toContain(message);
+    expect(apiRequests(emu, since)).toEqual([]);
+  };
   /** the ids of a table's rows in the emulator that meet `want`, sorted */
   const idsOf = (table: string, want: (row: Record<string, unknown>) => boolean) =>
     emu
@@ -184,13 +192,10 @@ describe('query_entities with FetchXML', () => {
         where: { column: 'parentcustomerid/address1_city', op: 'eq', value: city },
       },
     );
-    const since = emu.requests().length;
-    const unknown = await h.call('query_entities', {
-      fetchXml:
-        '<fetch><entity name="account"><filter><condition entityname="x" attribute="name" operator="null" /></filter></entity></fetch>',
-    });
-    expect(textOf(unknown)).toContain('<condition entityname="x">: no <link-entity alias="x"> is read here');
-    expect(apiRequests(emu, since)).toEqual([]);
+    await refusedUnsent(
+      '<fetch><entity name="account"><filter><condition entityname="x" attribute="name" operator="null" /></filter></entity></fetch>',
+      '<condition entityname="x">: no <link-entity alias="x"> is read here',
+    );
   });
 
   // link-entity's link types (Join tables using FetchXml, "link-type"): any, not any, all and not all are
@@ -397,13 +402,10 @@ describe('query_entities with FetchXML', () => {
       },
       { entity: 'account', select: ['name'], orderBy: 'name asc', top: 7 },
     );
-    const since = emu.requests().length;
-    const r = await h.call('query_entities', {
-      fetchXml:
-        '<fetch><entity name="account"><filter><condition attribute="name" operator="like" /></filter></entity></fetch>',
-    });
-    expect(textOf(r)).toContain('<condition attribute="name" operator="like"> needs its value.');
-    expect(apiRequests(emu, since)).toEqual([]);
+    await refusedUnsent(
+      '<fetch><entity name="account"><filter><condition attribute="name" operator="like" /></filter></entity></fetch>',
+      '<condition attribute="name" operator="like"> needs its value.',
+    );
   });
 
   it("what would be read as another query is refused (a wildcard inside like, valueof, an order on a link); booleans are XML's", async () => {
@@ -469,10 +471,8 @@ describe('query_entities with FetchXML', () => {
       },
     );
     // long-term retention's store is not read (was the live rows, unsaid)
-    const retained = await h.call('query_entities', {
-      fetchXml: '<fetch datasource="retained"><entity name="account"><attribute name="name" /></entity></fetch>',
-    });
-    expect(textOf(retained)).toContain(
+    await refusedUnsent(
+      '<fetch datasource="retained"><entity name="account"><attribute name="name" /></entity></fetch>',
       'datasource="retained": retained (long-term retention) data is not read here; leave datasource out for the live rows.',
     );
     // FetchXML's booleans are XML Schema's: "1" is true (was an ascending sort for descending="1")
