@@ -61,8 +61,8 @@ export class Transport {
     private readonly tokens: TokenProvider,
     private readonly log: Logger,
   ) {
-    this.limiter = new RequestLimiter(s.maxConcurrency, (delayMs, remaining) =>
-      log.debug({ delayMs, remaining }, 'pacing: the service-protection window is nearly spent'),
+    this.limiter = new RequestLimiter(s.maxConcurrency, (cap, remaining) =>
+      log.debug({ cap, remaining }, 'the service-protection window is nearly spent: fewer requests in flight'),
     );
   }
 
@@ -150,8 +150,9 @@ export class Transport {
       } finally {
         attemptSignal.done();
       }
+      // read before the slot is handed on, so that a lowered cap holds back the next request already
+      this.limiter.observe(res.headers, res.status);
       release();
-      this.limiter.observe(res.headers);
       if (res.status === 401 && !refreshedToken) {
         refreshedToken = true;
         (callerTokens.getStore() ?? this.tokens).invalidate(token);
