@@ -1932,6 +1932,43 @@ describe('query_entities', () => {
     }
     const named = objects.structuredContent.records.filter((a: { primarycontactid?: object }) => a.primarycontactid);
     expect(named.length).toBeGreaterThan(0);
+    // an object keyed by relationship, as some SDKs write expand: one item per key, its value the options,
+    // the columns, or true for the related table's defaults
+    for (const expand of [
+      {
+        primarycontactid: ['fullname', 'emailaddress1'],
+        contact_customer_accounts: { select: 'fullname', top: 2, orderBy: 'fullname desc' },
+      },
+      {
+        primarycontactid: { columns: ['fullname', 'emailaddress1'] },
+        contact_customer_accounts: { select: ['fullname'], top: 2, orderBy: 'fullname desc' },
+      },
+    ]) {
+      const r = await h.call('query_entities', { entity: 'account', select: ['name'], expand, top: 5 });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.records, JSON.stringify(expand)).toEqual(objects.structuredContent.records);
+    }
+    const defaults = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      expand: { primarycontactid: true },
+      top: 5,
+    });
+    expect(defaults.isError, textOf(defaults)).toBeFalsy();
+    const listed = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name'],
+      expand: ['primarycontactid'],
+      top: 5,
+    });
+    expect(defaults.structuredContent.records).toEqual(listed.structuredContent.records);
+    // a key's value that is no item's options is still refused, as is an unknown relationship
+    expect(
+      textOf(await h.call('query_entities', { entity: 'account', expand: { primarycontactid: 3 }, top: 1 })),
+    ).toContain("expand[0]: an expand item takes relation, select, where, orderBy and top, not 'primarycontactid'");
+    expect(
+      textOf(await h.call('query_entities', { entity: 'account', expand: { primarycontact: true }, top: 1 })),
+    ).toContain("'primarycontact' is not a relationship of account");
     // conditions on the related rows are the item's where: $filter is named as what goes there instead
     const since = emu.requests().length;
     const filtered = await h.call('query_entities', {

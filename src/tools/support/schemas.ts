@@ -304,13 +304,38 @@ function expandText(text: string): unknown {
   return item;
 }
 
+/** The keys an expand item takes, and the other names read as them: an object with none of them is not one item */
+const EXPAND_ITEM_KEYS = new Set(
+  ['relation', 'select', 'where', 'orderby', 'top', ...EXPAND_ALIASES.flat()].map((k) => k.toLowerCase()),
+);
+
+/**
+ * An expand written as an object keyed by relationship ({"contact_customer_accounts": {"select": [...]}},
+ * as some SDKs take it): one item per key, its value the item's options, its columns, or true for the
+ * defaults. Anything else, or an object that has an item's own keys, is left for the schema to answer.
+ */
+function keyedByRelation(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const entries = Object.entries(v);
+  if (!entries.length || entries.some(([k]) => EXPAND_ITEM_KEYS.has(k.toLowerCase()) || !/^[A-Za-z_]\w*$/.test(k)))
+    return v;
+  const items = entries.map(([relation, options]) => {
+    if (options === true || options === null) return { relation };
+    if (typeof options === 'string' || Array.isArray(options)) return { relation, select: options };
+    if (typeof options === 'object' && !Object.keys(options).some((k) => k.toLowerCase() === 'relation'))
+      return { relation, ...options };
+    return undefined;
+  });
+  return items.every((i) => i !== undefined) ? items : v;
+}
+
 /**
  * What models write for expand where it means one thing: relationship names (one text, or a list of names)
- * with the related table's default columns, OData's $expand text, one item without its list, and other
- * APIs' key names.
+ * with the related table's default columns, OData's $expand text, one item without its list, an object
+ * keyed by relationship, and other APIs' key names.
  */
 function expandAsMeant(v: unknown): unknown {
-  const named = namesIn(v);
+  const named = keyedByRelation(namesIn(v));
   // "primarycontactid($select=fullname),contact_customer_accounts": OData's $expand, item by item
   const list =
     typeof named === 'string' && EXPAND_TEXT.test(splitOutside(named, ',')[0]!) ? splitOutside(named, ',') : named;
