@@ -54,16 +54,47 @@ export interface TransportSettings {
  */
 export class Transport {
   private poolPromise: Promise<Dispatcher> | null = null;
-  private readonly limiter: RequestLimiter;
+  /** the pool's requests in flight, whoever they run as */
+  private readonly slots: RequestLimiter;
+  /**
+   * Dataverse counts service protection per user: each identity requests run as (the server's own, or each
+   * on-behalf-of caller's token provider) has its own window, so one user's 429 holds that user's requests
+   * and not everyone's
+   */
+  private readonly windows = new WeakMap<TokenProvider, RequestLimiter>();
 
   constructor(
     private readonly s: TransportSettings,
     private readonly tokens: TokenProvider,
     private readonly log: Logger,
   ) {
-    this.limiter = new RequestLimiter(s.maxConcurrency, (cap, remaining) =>
-      log.debug({ cap, remaining }, 'the service-protection window is nearly spent: fewer requests in flight'),
-    );
+    this.slots = new RequestLimiter(s.maxConcurrency);
+  }
+
+  private windowOf(tokens: TokenProvider): RequestLimiter {
+    let w = this.windows.get(tokens);
+    if (!w) {
+      w = new RequestLimiter(this.s.maxConcurrency, (cap, remaining) =>
+        this.log.debug({ cap, remaining }, 'the service-protection window is nearly spent: fewer requests in flight'),
+      );
+      this.windows.set(tokens, w);
+    }
+    return w;
+  }
+
+  /** A slot in the caller's service-protection window (waiting out its 429 hold), then one of the pool's. */
+  private async acquire(window: RequestLimiter, signal: AbortSignal): Promise<() => void> {
+    const leaveWindow = await window.acquire(signal);
+    try {
+      const leavePool = await this.slots.acquire(signal);
+      return () => {
+        leavePool();
+        leaveWindow();
+      };
+    } catch (err) {
+      leaveWindow();
+      throw err;
+    }
   }
 
   /** The pool is made (and undici loaded) on the first request, not at start-up; through the proxy if one is set. */
@@ -87,6 +118,8 @@ export class Transport {
     const deadline = started + this.s.deadlineMs;
     let refreshedToken = false;
     const counts = { transient: 0, throttle: 0 };
+    const tokens = callerTokens.getStore() ?? this.tokens;
+    const window = this.windowOf(tokens);
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
       if (req.signal?.aborted) throw cancelled();
@@ -97,8 +130,8 @@ export class Transport {
       let token = '';
       let res: { status: number; headers: Record<string, string>; text: string };
       try {
-        release = await this.limiter.acquire(signal);
-        token = await (callerTokens.getStore() ?? this.tokens).getToken(signal);
+        release = await this.acquire(window, signal);
+        token = await tokens.getToken(signal);
         const pool = await this.pool();
         const r = await pool.request({
           origin: this.s.origin,
@@ -151,11 +184,11 @@ export class Transport {
         attemptSignal.done();
       }
       // read before the slot is handed on, so that a lowered cap holds back the next request already
-      this.limiter.observe(res.headers, res.status);
+      window.observe(res.headers, res.status);
       release();
       if (res.status === 401 && !refreshedToken) {
         refreshedToken = true;
-        (callerTokens.getStore() ?? this.tokens).invalidate(token);
+        tokens.invalidate(token);
         this.log.debug({ path: pathOnly(req.path) }, '401 from Dataverse: fetching a new token and retrying once');
         continue;
       }
@@ -174,9 +207,7 @@ export class Transport {
         );
         if (d.retry) {
           const wait =
-            res.status === 429
-              ? Math.max(0, this.limiter.holdUntil(Date.now() + d.delayMs, code) - Date.now())
-              : d.delayMs;
+            res.status === 429 ? Math.max(0, window.holdUntil(Date.now() + d.delayMs, code) - Date.now()) : d.delayMs;
           reportWait(req.signal, wait, (s) =>
             res.status === 429
               ? `Dynamics is throttling requests (service protection): waiting ${s} s before trying again.`
