@@ -2,6 +2,7 @@ import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { ExpandItem, Expr, OrderByItem } from '../odata/ast.js';
 import { type QueryParts, type ReadChecker, tableMeant } from '../policy/check.js';
 import { type EntityModel, isLookupType, type ModelSource, navsOf } from '../policy/model.js';
+import { fromOtherSide } from '../policy/other-side.js';
 import type { Policy } from '../policy/policy.js';
 import { rowsShown } from '../policy/rows-shown.js';
 import { columnOn } from '../policy/targets.js';
@@ -67,6 +68,7 @@ export class QueryPlanner {
   ) {}
 
   private readonly follows = (entity: string, navigation: string) => this.policy.canFollow(entity, navigation);
+  private readonly offered = (table: string) => this.policy.entities().includes(table);
 
   /** Default columns: what the policy lets the model read that the table has (party lists are no column to select). */
   private readableColumns(model: EntityModel): string[] {
@@ -108,7 +110,11 @@ export class QueryPlanner {
       ? await Promise.all(spec.select.map((s) => this.pathMeant(model, s)))
       : spec.select;
     // and columns through a relationship as expansions, so the answer's shaping sees every one that is read
-    return { ...spec, where, ...(await pathsAsExpands(this.metadata, model, select, expand, this.follows)) };
+    return {
+      ...spec,
+      where,
+      ...(await pathsAsExpands(this.metadata, model, select, expand, this.follows, this.offered)),
+    };
   }
 
   /**
@@ -286,7 +292,7 @@ export class QueryPlanner {
     let orderBy: OrderByItem[] | undefined;
     if (spec.orderBy?.trim())
       orderBy = await this.lookupsByName(model, parseOrderBy(labelsInOrderBy(model, nullsInOrderBy(spec.orderBy))));
-    const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand, this.follows);
+    const joined = await pathsAsExpands(this.metadata, model, spec.select, spec.expand, this.follows, this.offered);
     const expand: ExpandItem[] | undefined = joined.expand?.length
       ? await Promise.all(joined.expand.map((e) => this.expandItem(model, e)))
       : undefined;
@@ -425,6 +431,7 @@ export async function pathsAsExpands(
   select: QuerySpec['select'],
   expand: QuerySpec['expand'],
   follows: (entity: string, navigation: string) => boolean = () => true,
+  offered: (table: string) => boolean = () => true,
 ): Promise<{ select: QuerySpec['select']; expand: QuerySpec['expand'] }> {
   const list = (name: string) => model.collectionNavs.get(name.trim().toLowerCase());
   if (!select?.some((s) => s.includes('/') || list(s))) return { select, expand };
@@ -446,9 +453,21 @@ export async function pathsAsExpands(
       else if (!item) items.push({ relation: many.navigationProperty, select: column ? [column] : undefined });
       continue;
     }
-    const navs = [...model.singleNavs.values()].filter(
+    let navs = [...model.singleNavs.values()].filter(
       (n) => n.navigationProperty.toLowerCase() === head!.toLowerCase() || n.attribute === head!.toLowerCase(),
     );
+    if (!navs.length && rest.length === 1 && column) {
+      // named from the other table ("contact_customer_accounts/name" on a contact): where that is one lookup
+      // of this table, the same relationship, read as it (as a where path is); otherwise the way from here
+      const other = await fromOtherSide(models, model, head!, { offered, follows });
+      const meant = other?.navs.length === 1 ? model.singleNavs.get(other.navs[0]!.toLowerCase()) : undefined;
+      if (meant) navs = [meant];
+      else if (other)
+        throw new DynamicsMcpError('unknown_column', `'${s}' is not a column of ${model.logicalName}.`, other.hint, {
+          suggestions: other.navs.length === 1 ? [`${other.navs[0]}/${column}`] : other.navs,
+          retryable: false,
+        });
+    }
     if (rest.length !== 1 || !column || !navs.length) {
       own.push(s);
       continue;

@@ -417,4 +417,27 @@ describe('where through a related list', () => {
     });
     expect(textOf(text)).toContain("from a contact, that account is 'parentcustomerid_account'");
   });
+
+  it('a related column named through the other table in select: one lookup is read as it, a list is named', async () => {
+    const contacts = { entity: 'contact', orderBy: 'fullname', top: 20 };
+    const asMeant = await h.call('query_entities', {
+      ...contacts,
+      select: ['fullname', 'contact_customer_accounts/name'],
+    });
+    const own = await h.call('query_entities', { ...contacts, select: ['fullname', 'parentcustomerid_account/name'] });
+    expect(asMeant.isError, textOf(asMeant)).toBeFalsy();
+    expect(asMeant.structuredContent.records).toEqual(own.structuredContent.records);
+    expect(asMeant.structuredContent.records.some((c: { parentcustomerid?: object }) => c.parentcustomerid)).toBe(true);
+    // from an account, a contact's lookup is a list: not read as one (a column of many rows), the list named
+    const before = emu.requests().length;
+    const list = await h.call('query_entities', {
+      entity: 'account',
+      select: ['name', 'parentcustomerid_account/fullname'],
+      top: 1,
+    });
+    expect(textOf(list)).toBe(
+      "Error (unknown_column): 'parentcustomerid_account/fullname' is not a column of account.\nHow to fix: 'parentcustomerid_account' is how a contact points at its account; from an account, that list is 'contact_customer_accounts'.\nClosest names: contact_customer_accounts/fullname",
+    );
+    expect(accountReadsSince(before)).toEqual([]);
+  });
 });
