@@ -92,13 +92,18 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
       const back = (
         await t.api(
           'GET',
-          `incidents(${caseId})?$select=statecode,statuscode&$expand=Incident_IncidentResolutions($select=subject)`,
+          `incidents(${caseId})?$select=statecode,statuscode&$expand=Incident_IncidentResolutions($select=subject,statecode,statuscode)`,
         )
       ).json();
       expect(back).toMatchObject({ statecode: 1, statuscode: 5 });
-      expect(back.Incident_IncidentResolutions.map((x: { subject: string }) => x.subject)).toEqual([
-        'Replaced the router',
-      ]);
+      // the resolution is a record of what was done: Completed (Closed), not an open activity
+      expect(
+        back.Incident_IncidentResolutions.map((x: { subject: string; statecode: number; statuscode: number }) => [
+          x.subject,
+          x.statecode,
+          x.statuscode,
+        ]),
+      ).toEqual([['Replaced the router', 1, 2]]);
     },
   );
 
@@ -129,12 +134,13 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
       const back = (
         await t.api(
           'GET',
-          `${url}?$select=statecode,statuscode,actualvalue,actualclosedate&$expand=Opportunity_OpportunityClose($select=subject,actualrevenue)`,
+          `${url}?$select=statecode,statuscode,actualvalue,actualclosedate&$expand=Opportunity_OpportunityClose($select=subject,actualrevenue,statecode,statuscode)`,
         )
       ).json();
       expect(back).toMatchObject({ statecode: 1, statuscode: 3, actualvalue: 900, actualclosedate: '2026-11-20' });
+      // and the close, Completed
       expect(back.Opportunity_OpportunityClose).toEqual([
-        expect.objectContaining({ subject: 'Won: Win contract', actualrevenue: 900 }),
+        expect.objectContaining({ subject: 'Won: Win contract', actualrevenue: 900, statecode: 1, statuscode: 2 }),
       ]);
       // closing it again: "The opportunity is already closed."
       expect((await close('WinOpportunity', 3)).status).toBe(400);

@@ -72,6 +72,33 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(perKind).toEqual(expectedPerKind);
   });
 
+  // a Case Resolution and an Opportunity Close are activities too, written Completed by the actions that close
+  // ("Default status and status reason values"): counted among done work, never among open activities
+  it('the closes of cases and deals are completed activities, not open ones', async () => {
+    const counted = await h.call('aggregate_records', {
+      entity: 'activitypointer',
+      where: { activitytypecode: { in: ['incidentresolution', 'opportunityclose'] } },
+      groupBy: ['activitytypecode', 'statecode'],
+    });
+    expect(counted.isError, textOf(counted)).toBeFalsy();
+    const closes = (table: string) => emu.rows(table).length;
+    expect(closes('incidentresolution')).toBeGreaterThan(0);
+    expect(closes('opportunityclose')).toBeGreaterThan(0);
+    expect(
+      counted.structuredContent.groups.map((g: { activitytypecode: string; statecode: string; count: number }) => [
+        g.activitytypecode,
+        g.statecode,
+        g.count,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['incidentresolution', 'Completed (1)', closes('incidentresolution')],
+        ['opportunityclose', 'Completed (1)', closes('opportunityclose')],
+      ]),
+    );
+    expect(counted.structuredContent.groups).toHaveLength(2);
+  });
+
   it("none about an account itself (query or its list) is said to leave out its deals' activities, and how to ask for them", async () => {
     // an account with no activity of its own but some on its deals: Dynamics' timeline of the account shows
     // them (Microsoft's GetEntityDataByRollup: activities related to an account, contact or opportunity)

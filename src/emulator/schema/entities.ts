@@ -406,6 +406,20 @@ export const incidentresolution = entity({
     memo('description', 'Description'),
     lookup('incidentid', 'Case', ['incident']),
     minutes('timespent', 'Time Spent'),
+    // Microsoft's "Default status and status reason values": Case Resolution is Open (Open), Completed
+    // (Closed) or Canceled (Canceled)
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Completed', 2],
+        [2, 'Canceled', 3],
+      ],
+      [
+        [1, 'Open', 0],
+        [2, 'Closed', 1],
+        [3, 'Canceled', 2],
+      ],
+    ),
   ],
 });
 
@@ -430,6 +444,20 @@ export const opportunityclose = entity({
     date('actualend', 'Closed On', true),
     // whom a lost deal went to (Close Opportunity's Competitor, OpportunityClose table reference)
     lookup('competitorid', 'Competitor', ['competitor']),
+    // "OpportunityClose Activity Entity OptionSet Attribute Metadata": Open, Completed or Canceled, each with
+    // the status reason of its name
+    ...stateAndStatus(
+      [
+        [0, 'Open', 1],
+        [1, 'Completed', 2],
+        [2, 'Canceled', 3],
+      ],
+      [
+        [1, 'Open', 0],
+        [2, 'Completed', 1],
+        [3, 'Canceled', 2],
+      ],
+    ),
   ],
 });
 

@@ -418,6 +418,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         opportunityid: { id, entity: 'opportunity' },
         actualrevenue: won ? (deal.actualvalue ?? null) : null,
         actualend: deal.actualclosedate ?? null,
+        statecode: 1,
+        statuscode: 2,
       },
       { owner: ownerOf(deal), createdDaysAgo: daysAgo(deal.actualclosedate) },
     );
@@ -430,6 +432,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         subject: RESOLUTIONS[String(c.title)] ?? 'Resolved.',
         description: null,
         incidentid: { id, entity: 'incident' },
+        statecode: 1,
+        statuscode: 2,
       },
       { owner: ownerOf(c), createdDaysAgo: rnd.int(0, daysAgo(c.createdon)) },
     );

@@ -43,6 +43,9 @@ function close(ctx: WriteContext, role: SecurityRole, userId: string, raw: strin
     if (existing.statecode !== 0) throw badRequest(c.closed(ref.id, existing));
     const changes = { statecode: c.state, statuscode: params.Status, ...c.changes?.(written) };
     patchRow(ctx, targetDef, ref.id, changes, {}, true);
+    // the close is a record of what was done, not a to-do: it is written Completed, as the activities shown
+    // under a closed case or deal are (GUESS: no page says which state the action leaves it in)
+    patchRow(ctx, activityDef, String(written[activityDef.primaryIdAttribute]), { statecode: 1 }, {}, true);
   });
 }
 
