@@ -39,6 +39,11 @@ export interface ErrorDetails {
    * since its metadata was read (client.ts reads it again once)
    */
   unknownOption?: string;
+  /**
+   * for a name that is no column of the table: the table and the name, for the error boundary to say which
+   * related table has a column of that name (tools/support/related-column.ts)
+   */
+  unknownColumn?: { entity: string; column: string };
 }
 
 export class DynamicsMcpError extends Error {

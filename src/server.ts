@@ -29,6 +29,7 @@ import { ALL_TOOLS, toolsFor } from './tools/index.js';
 import { buildToolList } from './tools/list-cache.js';
 import { auditRefusal } from './tools/support/audit-refusal.js';
 import { KeyedMutex } from './tools/support/dedupe.js';
+import { withRelatedColumn } from './tools/support/related-column.js';
 import { sdkToolError, toolSuccess, toToolResult } from './tools/support/result.js';
 import { forValidation } from './tools/support/validation.js';
 import { VERSION } from './version.js';
@@ -215,7 +216,8 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
             deps.scrubber.scrubResult(structured as Record<string, unknown>, json),
             deps.scrubber.scrub(text),
           );
-        } catch (err) {
+        } catch (caught) {
+          const err = await withRelatedColumn(caught, deps.client.metadata, deps.policy);
           await auditRefusal(ctx.audit, tool, args, ctx, err);
           return toToolResult(err, tool.name, log, deps.scrubber);
         }

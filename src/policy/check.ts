@@ -74,7 +74,7 @@ const unknownColumn = (entity: EntityModel, name: string, readable: string[]) =>
     readable.length
       ? `Did you mean: ${readable.join(', ')}? Call describe_entity('${entity.logicalName}') for every column you may use.`
       : `Call describe_entity('${entity.logicalName}') for the columns you may use.`,
-    { suggestions: readable, retryable: false },
+    { suggestions: readable, retryable: false, unknownColumn: { entity: entity.logicalName, column: name } },
   );
 
 /**
