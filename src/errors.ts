@@ -43,7 +43,7 @@ export interface ErrorDetails {
    * for a name that is no column of the table: the table and the name, for the error boundary to say which
    * related table has a column of that name (tools/support/related-column.ts)
    */
-  unknownColumn?: { entity: string; column: string };
+  unknownColumn?: { entity: string; column: string; write?: boolean };
 }
 
 export class DynamicsMcpError extends Error {

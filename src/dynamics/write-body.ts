@@ -47,7 +47,7 @@ export async function writeBody(
         likely.length
           ? `Did you mean: ${likely.join(', ')}? describe_entity('${model.logicalName}') lists every column you may write.`
           : `Writable columns: ${writable.map((c) => c.logicalName).join(', ')}. See describe_entity('${model.logicalName}').`,
-        { suggestions: likely },
+        { suggestions: likely, unknownColumn: { entity: model.logicalName, column: name, write: true } },
       );
     }
     columns.push(col.logicalName);

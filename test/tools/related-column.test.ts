@@ -46,6 +46,27 @@ describe('a column of a related table, asked of the wrong one', () => {
     expect(asked.isError, textOf(asked)).toBeFalsy();
   });
 
+  it('a value for a column of the record it belongs to is sent there: that record is the one to change, nothing is written', async () => {
+    const contact = emu.rows('contact').find((c) => c.parentcustomerid)!;
+    const before = emu.requests().length;
+    const wrong = await h.call('update_record', {
+      entity: 'contact',
+      id: String(contact.contactid),
+      values: { industrycode: 'Retail' },
+    });
+    expect(textOf(wrong)).toContain(
+      "How to fix: 'industrycode' is a column of an account, which its parentcustomerid points at: write it there, with update_record on that record.",
+    );
+    // not its history: a contact's originating lead has the column too, and is not offered
+    expect(textOf(wrong)).not.toContain('originatingleadid');
+    expect(
+      emu
+        .requests()
+        .slice(before)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
+  });
+
   it('a column no related table has, or one the policy keeps from the model there, is answered as before', async () => {
     expect(
       textOf(await h.call('query_entities', { entity: 'account', select: ['name', 'nonexistentcol'], top: 1 })),

@@ -9,7 +9,8 @@ const MOST = 3;
  * its account has; "timespent" of a case, which its Case Resolutions have): a model that asked the wrong table
  * is told the way to the right one, through a lookup (a path) or a related list (an expansion, or a query of
  * that table), instead of only being sent to describe_entity. Only relationships the policy follows, to
- * columns it lets be read. Any other error, or a name no related table has, is returned as it came.
+ * columns it lets be read; a value written is sent to the record a lookup points at, where the column may be
+ * written there. Any other error, or a name no related table has, is returned as it came.
  */
 export async function withRelatedColumn(err: unknown, models: ModelSource, policy: Policy): Promise<unknown> {
   const unknown = err instanceof DynamicsMcpError ? err.details.unknownColumn : undefined;
@@ -22,6 +23,7 @@ export async function withRelatedColumn(err: unknown, models: ModelSource, polic
     return err;
   }
   const offered = new Set(policy.entities());
+  if (unknown.write) return writtenElsewhere(e(err), entity, column, models, policy);
   const ways = [
     ...[...entity.singleNavs.values()].map((n) => ({ nav: n.navigationProperty, table: n.target, list: false })),
     ...[...entity.collectionNavs.values()].map((l) => ({
@@ -47,11 +49,47 @@ export async function withRelatedColumn(err: unknown, models: ModelSource, polic
       ? `of ${paths.length ? 'its' : `${a(entity.logicalName)}'s`} related ${lists.length > 1 ? 'lists' : 'list'} ${lists.map((w) => through(w, false)).join(', ')}: expand ${lists.length > 1 ? 'one' : 'it'} with select ["${column}"], or query that table itself`
       : '',
   ].filter(Boolean);
-  const e = err as DynamicsMcpError;
-  return new DynamicsMcpError(e.kind, e.message, `'${column}' is a column ${said.join('; and ')}. ${e.hint}`, {
-    ...e.details,
-    suggestions: [...paths.map((w) => `${w.nav}/${column}`), ...(e.details.suggestions ?? [])],
+  const was = e(err);
+  return new DynamicsMcpError(was.kind, was.message, `'${column}' is a column ${said.join('; and ')}. ${was.hint}`, {
+    ...was.details,
+    suggestions: [...paths.map((w) => `${w.nav}/${column}`), ...(was.details.suggestions ?? [])],
   });
 }
+
+/**
+ * A value written to a column the record lacks but a record it points at has (a contact's "industrycode",
+ * which is its account's): that record is the one to change, through a lookup the policy lets be written on
+ * this table (what the record belongs to, not its history: a contact's originating lead is not offered), where
+ * the column may be written there. Related lists are not named: which of many rows would be meant is not said.
+ */
+async function writtenElsewhere(
+  err: DynamicsMcpError,
+  entity: EntityModel,
+  column: string,
+  models: ModelSource,
+  policy: Policy,
+): Promise<DynamicsMcpError> {
+  // the lookups the record's own writers keep (its account, its customer), not history (originatingleadid)
+  const navs = [...entity.singleNavs.values()].filter(
+    (n) => n.target !== entity.logicalName && policy.canWrite(entity.logicalName, n.attribute),
+  );
+  const tables = await Promise.all(navs.map((n) => models.entity(n.target).catch(() => undefined)));
+  const found = navs.filter((n, i) => tables[i]?.columns.has(column) && policy.canWrite(n.target, column));
+  // a lookup that may point at several tables is one lookup: named once, with the tables that have the column
+  const lookups = new Map<string, string[]>();
+  for (const n of found) lookups.set(n.attribute, [...(lookups.get(n.attribute) ?? []), n.target]);
+  if (!lookups.size) return err;
+  const said = [...lookups]
+    .slice(0, MOST)
+    .map(([lookup, targets]) => `${a(targets.join(' or '))}, which its ${lookup} points at`);
+  return new DynamicsMcpError(
+    err.kind,
+    err.message,
+    `'${column}' is a column of ${said.join('; or of ')}: write it there, with update_record on that record. ${err.hint}`,
+    err.details,
+  );
+}
+
+const e = (err: unknown) => err as DynamicsMcpError;
 
 const a = (table: string) => `a${/^[aeiou]/.test(table) ? 'n' : ''} ${table}`;
