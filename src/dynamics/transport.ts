@@ -49,8 +49,9 @@ export interface TransportSettings {
 
 /**
  * One undici pool per Dynamics origin, with the OData headers, bearer auth (a refused token is dropped and
- * the request sent once more), the concurrency cap and pacing, and the retry strategies. Every attempt is
- * bounded by the timeout and every call by the deadline; the caller's AbortSignal reaches the socket.
+ * the request sent once more), the concurrency caps (the pool's, and each identity's service-protection
+ * window), and the retry strategies. Every attempt is bounded by the timeout and every call by the deadline;
+ * the caller's AbortSignal reaches the socket.
  */
 export class Transport {
   private poolPromise: Promise<Dispatcher> | null = null;
