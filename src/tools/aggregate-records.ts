@@ -60,6 +60,8 @@ const METHOD: Record<Exclude<Op, 'count'>, AggregateMethod> = {
  * Refused before anything is sent, our choice: every description or note is its own group, which answers nothing.
  * (Dates are grouped by period, one aggregation each: Dataverse's groupby does not take datetime values, AGG.)
  */
+const FORMATTED = 'OData.Community.Display.V1.FormattedValue';
+
 const UNGROUPABLE: ReadonlyMap<string, string> = new Map([
   ['Memo', 'Long text makes a group of almost every record: group by a choice, lookup or short text column.'],
 ]);
@@ -184,7 +186,7 @@ export const aggregateRecords = defineTool({
       );
     const checker = ctx.client.checker;
     const model = await checker.entity(args.entity);
-    const groups = (args.groupBy ?? []).map((name) => groupColumn(checker, model, name));
+    const groups = await Promise.all((args.groupBy ?? []).map((name) => groupColumn(checker, model, name)));
     const twice = groups.find((g, i) => groups.findIndex((o) => o.label === g.label) !== i);
     if (twice) throw badInput(`groupBy lists '${twice.label}' twice.`, 'List each column once.');
     const asked = args.measures.length ? args.measures : [{ op: 'count' as const }];
@@ -222,7 +224,7 @@ export const aggregateRecords = defineTool({
     // a new step each time: the client puts the conditions in front of the steps it is given
     const steps = (list = items, by = plain): ApplyStep[] => [
       by.length
-        ? { kind: 'groupby', paths: by.map((g) => [g.name]), aggregate: list, pos: 0 }
+        ? { kind: 'groupby', paths: by.map((g) => g.related?.path ?? [g.name]), aggregate: list, pos: 0 }
         : { kind: 'aggregate', items: list, pos: 0 },
     ];
     const first = aliases[0]!;
@@ -331,7 +333,9 @@ export const aggregateRecords = defineTool({
     // latest periods, the ones a question about trends is most about
     if (sortKeys) {
       // a choice's group reads "High (1)": ordered by its value, as Dynamics orders choices
-      const optioned = groups.filter((g) => !g.period && model.columns.get(g.label)?.options?.length);
+      const optioned = groups.filter(
+        (g) => !g.period && (g.related?.column ?? model.columns.get(g.label))?.options?.length,
+      );
       shaped = sortGroups(shaped, sortKeys, new Set(optioned.map((g) => g.label)));
     }
     const shown = period && !sortKeys ? shaped.slice(Math.max(0, shaped.length - args.top)) : shaped.slice(0, args.top);
@@ -376,9 +380,80 @@ interface Group {
   period?: { column: ColumnModel; unit: PeriodUnit };
   /** a choices column, grouped by each of its options: one aggregation per option (by-option.ts) */
   choices?: ColumnModel;
+  /**
+   * a column of the record a lookup points at ("incidentid/prioritycode"): grouped through the lookup, as
+   * Dataverse's $apply groups by a related column, answering it as <related table>_<column>
+   */
+  related?: { path: [string, string]; column: ColumnModel; key: string };
 }
 
-function groupColumn(checker: Checker, model: EntityModel, text: string): Group {
+async function groupColumn(
+  checker: Checker & Pick<ReadChecker, 'entity'>,
+  model: EntityModel,
+  text: string,
+): Promise<Group> {
+  const related = await relatedGroup(checker, model, text);
+  if (related) return related;
+  return ownGroup(checker, model, text);
+}
+
+/**
+ * A group by a column of the record a lookup points at ("the cases' priorities" of Case Resolutions, "the
+ * accounts' industries" of contacts): Dataverse's $apply takes `groupby((nav/column))` and answers the value as
+ * `<related table>_<column>` ("Aggregate data using OData"). The lookup must point at one table (a customer's
+ * is written through its own relationship, customerid_account/industrycode) and the policy must follow it and
+ * let the column be read (the read checker checks the path again before anything is sent). A date (grouped by
+ * period only on the table's own columns), several options or long text are refused as on the table itself.
+ */
+async function relatedGroup(
+  checker: Checker & Pick<ReadChecker, 'entity'>,
+  model: EntityModel,
+  text: string,
+): Promise<Group | undefined> {
+  const [head, rest, ...more] = text.split('/').map((p) => p.trim());
+  if (!head || !rest || more.length || rest.toLowerCase() === 'name' || periodGroup(text) || periodSaid(text))
+    return undefined;
+  const key = head.toLowerCase();
+  const navs = [...model.singleNavs.values()].filter(
+    (n) => n.navigationProperty.toLowerCase() === key || n.attribute === key,
+  );
+  if (navs.length > 1)
+    throw badInput(
+      `'${text}': ${navs[0]!.attribute} may point at ${navs.map((n) => n.target).join(' or ')}, so the path names which.`,
+      `Write ${navs.map((n) => `'${n.navigationProperty}/${rest}'`).join(' or ')}.`,
+    );
+  const nav = navs[0];
+  if (!nav) return undefined;
+  const target = await checker.entity(nav.target);
+  const column = checker.column(target, rest).column;
+  // the related record's name ("primarycontactid/fullname"): the lookup's own group, which carries it, and
+  // does not merge two records of one name
+  if (column.logicalName === target.primaryNameAttribute) return ownGroup(checker, model, nav.attribute);
+  const path = `${nav.navigationProperty}/${column.logicalName}`;
+  if (column.type === 'DateTime')
+    throw badInput(
+      `${path} is a date of ${target.logicalName}: Dynamics groups dates by period, and here only ${model.logicalName}'s own.`,
+      `Group by a date of ${model.logicalName} by period, or by the ${target.logicalName} itself ('${nav.attribute}').`,
+    );
+  if (isChoices(column) || column.type === 'Lookup' || column.type === 'Customer' || column.type === 'Owner')
+    throw badInput(
+      `${path} cannot be grouped by through ${nav.attribute}.`,
+      `Group ${target.logicalName} itself by ${column.logicalName}, or ${model.logicalName} by '${nav.attribute}'.`,
+    );
+  const why = UNGROUPABLE.get(column.type);
+  if (why) throw badInput(`${path} cannot be grouped by.`, why);
+  return {
+    name: path,
+    label: path,
+    related: {
+      path: [nav.navigationProperty, column.logicalName],
+      column,
+      key: `${target.logicalName}_${column.logicalName}`,
+    },
+  };
+}
+
+function ownGroup(checker: Checker, model: EntityModel, text: string): Group {
   const asked = periodGroup(text) ?? periodAnswered(checker, model, text);
   const said = asked ? undefined : periodSaid(text);
   // "createdon by fortnight": a date column with a word that is not a period, said as such
@@ -480,10 +555,18 @@ function shape(
   const values = compactRow(model, keys, undefined, readable);
   const out: Record<string, unknown> = {};
   // Dataverse leaves a group's empty value out of the row: say it, or the group reads as a total
-  for (const g of groups) out[g.label] = values[g.label] ?? null;
+  for (const g of groups) out[g.label] = g.related ? relatedValue(row, g.related) : (values[g.label] ?? null);
   for (const a of aliases)
     out[a] = typeof row[a] === 'number' ? Math.round((row[a] as number) * 100) / 100 : (row[a] ?? null);
   return out;
+}
+
+/** A related column's group value, shaped as the table's own are: a choice as "Label (value)". */
+function relatedValue(row: Row, related: NonNullable<Group['related']>): unknown {
+  const v = row[related.key];
+  if (v === undefined || v === null) return null;
+  const label = row[`${related.key}@${FORMATTED}`];
+  return related.column.options?.length && typeof label === 'string' ? `${label} (${v})` : v;
 }
 
 /**

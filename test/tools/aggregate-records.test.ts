@@ -61,6 +61,57 @@ describe('aggregate_records', () => {
     );
   });
 
+  // "Aggregate data using OData": groupby((primarycontactid/fullname)) groups by a related column, answered as
+  // <related table>_<column>
+  it('a column of the record a lookup points at groups through it: the contacts per account industry, in one request', async () => {
+    const since = emu.requests().length;
+    const r = await h.call('aggregate_records', {
+      entity: 'contact',
+      groupBy: ['parentcustomerid_account/industrycode'],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const accounts = new Map(emu.rows('account').map((a) => [String(a.accountid), a]));
+    const industry = await h.call('describe_entity', { entity: 'account' });
+    const labelOf = new Map<number, string>(
+      (industry.structuredContent.entity.columns as { name: string; options?: { value: number; label: string }[] }[])
+        .find((c) => c.name === 'industrycode')!
+        .options!.map((o) => [o.value, `${o.label} (${o.value})`]),
+    );
+    const expected = countBy(emu.rows('contact'), (c) => {
+      const parent = c.parentcustomerid as { id: string; entity?: string } | null;
+      const account = parent ? accounts.get(parent.id) : undefined;
+      return account && account.industrycode !== null ? labelOf.get(Number(account.industrycode)) : null;
+    });
+    const groups: Group[] = r.structuredContent.groups;
+    expect(new Map(groups.map((g) => [g['parentcustomerid_account/industrycode'], g.count]))).toEqual(expected);
+    const sent = apiRequests(emu, since).filter((q) => q.url.startsWith('/api/data/v9.2/contacts'));
+    expect(sent).toHaveLength(1);
+    expect(decodeURIComponent(sent[0]!.url)).toContain(
+      '$apply=groupby((parentcustomerid_account/industrycode),aggregate($count as count))',
+    );
+    // the related record's own name is the lookup's group, which carries it (two contacts of one name apart)
+    const byName = await h.call('aggregate_records', { entity: 'account', groupBy: ['primarycontactid/fullname'] });
+    const byLookup = await h.call('aggregate_records', { entity: 'account', groupBy: ['primarycontactid'] });
+    expect(byName.isError, textOf(byName)).toBeFalsy();
+    expect(byName.structuredContent).toEqual(byLookup.structuredContent);
+  });
+
+  it('a related group through a lookup of several tables names its table; a date of the related record, or a column the policy hides, is refused unsent', async () => {
+    const since = emu.requests().length;
+    expect(
+      textOf(await h.call('aggregate_records', { entity: 'contact', groupBy: ['parentcustomerid/industrycode'] })),
+    ).toBe(
+      "Error (bad_input): 'parentcustomerid/industrycode': parentcustomerid may point at account or contact, so the path names which.\nHow to fix: Write 'parentcustomerid_account/industrycode' or 'parentcustomerid_contact/industrycode'.",
+    );
+    expect(
+      textOf(await h.call('aggregate_records', { entity: 'contact', groupBy: ['parentcustomerid_account/createdon'] })),
+    ).toContain('parentcustomerid_account/createdon is a date of account');
+    expect(
+      textOf(await h.call('aggregate_records', { entity: 'incident', groupBy: ['customerid_contact/birthdate'] })),
+    ).toContain("The column 'birthdate' of contact is not readable under this server's policy.");
+    expect(apiRequests(emu, since).filter((q) => q.url.includes('$apply'))).toEqual([]);
+  });
+
   it('sum, average, min and max per group agree with the rows; a lookup groups as {id, name}, an empty one as null', async () => {
     const r = await h.call('aggregate_records', {
       entity: 'account',
@@ -529,7 +580,7 @@ describe('aggregate_records', () => {
       /^Error \(bad_input\): count counts records and takes no column \("name" given\)\.\nHow to fix: For the records with a name \(SQL's COUNT\(name\)\): count with "where": \{"name": \{"notNull": true\}\}; for its distinct values: countDistinct\.$/,
     ],
     [{ entity: 'account', measures: [{ op: 'count' }, { op: 'count' }] }, /The same measure is asked for twice/],
-    [{ entity: 'account', groupBy: ['primarycontactid/fullname'] }, /not the path 'primarycontactid\/fullname'/],
+    [{ entity: 'account', groupBy: ['primarycontactid/telephone9'] }, /'telephone9' is not a column of contact/],
     [{ entity: 'account', groupBy: ['statecode', 'StateCode'] }, /groupBy lists 'statecode' twice/],
     [
       { entity: 'account', groupBy: ['description'] },
