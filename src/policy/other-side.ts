@@ -6,7 +6,9 @@ export interface Followable {
   follows: (table: string, navigation: string) => boolean;
 }
 
-const a = (table: string) => `a${/^[aeiou]/.test(table) ? 'n' : ''} ${table}`;
+/** A table's name with its article, as a sentence says it: "an account", "a contact". */
+export const withArticle = (table: string) => `a${/^[aeiou]/.test(table) ? 'n' : ''} ${table}`;
+const a = withArticle;
 
 /**
  * A relationship named from its other table, as a model that has just used it there writes it:

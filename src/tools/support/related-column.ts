@@ -1,5 +1,6 @@
 import { DynamicsMcpError } from '../../errors.js';
 import type { EntityModel, ModelSource } from '../../policy/model.js';
+import { withArticle as a } from '../../policy/other-side.js';
 import type { Policy } from '../../policy/policy.js';
 
 const MOST = 3;
@@ -13,7 +14,8 @@ const MOST = 3;
  * written there. Any other error, or a name no related table has, is returned as it came.
  */
 export async function withRelatedColumn(err: unknown, models: ModelSource, policy: Policy): Promise<unknown> {
-  const unknown = err instanceof DynamicsMcpError ? err.details.unknownColumn : undefined;
+  if (!(err instanceof DynamicsMcpError)) return err;
+  const unknown = err.details.unknownColumn;
   if (!unknown || !/^[A-Za-z_]\w*$/.test(unknown.column)) return err;
   const column = unknown.column.toLowerCase();
   let entity: EntityModel;
@@ -22,8 +24,8 @@ export async function withRelatedColumn(err: unknown, models: ModelSource, polic
   } catch {
     return err;
   }
+  if (unknown.write) return writtenElsewhere(err, entity, column, models, policy);
   const offered = new Set(policy.entities());
-  if (unknown.write) return writtenElsewhere(e(err), entity, column, models, policy);
   const ways = [
     ...[...entity.singleNavs.values()].map((n) => ({ nav: n.navigationProperty, table: n.target, list: false })),
     ...[...entity.collectionNavs.values()].map((l) => ({
@@ -49,10 +51,9 @@ export async function withRelatedColumn(err: unknown, models: ModelSource, polic
       ? `of ${paths.length ? 'its' : `${a(entity.logicalName)}'s`} related ${lists.length > 1 ? 'lists' : 'list'} ${lists.map((w) => through(w, false)).join(', ')}: expand ${lists.length > 1 ? 'one' : 'it'} with select ["${column}"], or query that table itself`
       : '',
   ].filter(Boolean);
-  const was = e(err);
-  return new DynamicsMcpError(was.kind, was.message, `'${column}' is a column ${said.join('; and ')}. ${was.hint}`, {
-    ...was.details,
-    suggestions: [...paths.map((w) => `${w.nav}/${column}`), ...(was.details.suggestions ?? [])],
+  return new DynamicsMcpError(err.kind, err.message, `'${column}' is a column ${said.join('; and ')}. ${err.hint}`, {
+    ...err.details,
+    suggestions: [...paths.map((w) => `${w.nav}/${column}`), ...(err.details.suggestions ?? [])],
   });
 }
 
@@ -89,7 +90,3 @@ async function writtenElsewhere(
     err.details,
   );
 }
-
-const e = (err: unknown) => err as DynamicsMcpError;
-
-const a = (table: string) => `a${/^[aeiou]/.test(table) ? 'n' : ''} ${table}`;
