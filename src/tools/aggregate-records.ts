@@ -417,13 +417,23 @@ async function relatedGroup(
   const navs = [...model.singleNavs.values()].filter(
     (n) => n.navigationProperty.toLowerCase() === key || n.attribute === key,
   );
-  if (navs.length > 1)
-    throw badInput(
-      `'${text}': ${navs[0]!.attribute} may point at ${navs.map((n) => n.target).join(' or ')}, so the path names which.`,
-      `Write ${navs.map((n) => `'${n.navigationProperty}/${rest}'`).join(' or ')}.`,
-    );
-  const nav = navs[0];
-  if (!nav) return undefined;
+  if (!navs.length) return undefined;
+  let nav = navs[0]!;
+  if (navs.length > 1) {
+    // a lookup of several tables (a deal's customer, a record's owner): the related record's name is the
+    // lookup's own group; a column one of its tables has is that table's ("customerid/industrycode": the
+    // accounts', contacts having none); one several have, the path names which
+    const targets = await Promise.all(navs.map((n) => checker.entity(n.target).catch(() => undefined)));
+    if (targets.some((t) => t?.primaryNameAttribute === rest.toLowerCase()))
+      return ownGroup(checker, model, nav.attribute);
+    const having = navs.filter((_, i) => targets[i]?.columns.has(rest.toLowerCase()));
+    if (having.length !== 1)
+      throw badInput(
+        `'${text}': ${nav.attribute} may point at ${navs.map((n) => n.target).join(' or ')}, so the path names which.`,
+        `Write ${(having.length ? having : navs).map((n) => `'${n.navigationProperty}/${rest}'`).join(' or ')}.`,
+      );
+    nav = having[0]!;
+  }
   const target = await checker.entity(nav.target);
   const column = checker.column(target, rest).column;
   // the related record's name ("primarycontactid/fullname"): the lookup's own group, which carries it, and

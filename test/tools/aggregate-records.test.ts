@@ -89,19 +89,33 @@ describe('aggregate_records', () => {
     expect(decodeURIComponent(sent[0]!.url)).toContain(
       '$apply=groupby((parentcustomerid_account/industrycode),aggregate($count as count))',
     );
-    // the related record's own name is the lookup's group, which carries it (two contacts of one name apart)
-    const byName = await h.call('aggregate_records', { entity: 'account', groupBy: ['primarycontactid/fullname'] });
-    const byLookup = await h.call('aggregate_records', { entity: 'account', groupBy: ['primarycontactid'] });
-    expect(byName.isError, textOf(byName)).toBeFalsy();
-    expect(byName.structuredContent).toEqual(byLookup.structuredContent);
+    // through a lookup of several tables, the one table that has the column ("the company's industry": only
+    // an account has one)
+    const untyped = await h.call('aggregate_records', {
+      entity: 'contact',
+      groupBy: ['parentcustomerid/industrycode'],
+    });
+    expect(untyped.isError, textOf(untyped)).toBeFalsy();
+    expect(untyped.structuredContent).toEqual(r.structuredContent);
+    // the related record's own name is the lookup's group, which carries it (two contacts of one name apart),
+    // through a lookup of several tables too (an owner's name: a user's fullname, a team's name)
+    for (const [entity, path, lookup] of [
+      ['account', 'primarycontactid/fullname', 'primarycontactid'],
+      ['opportunity', 'ownerid/fullname', 'ownerid'],
+    ]) {
+      const byName = await h.call('aggregate_records', { entity, groupBy: [path] });
+      const byLookup = await h.call('aggregate_records', { entity, groupBy: [lookup] });
+      expect(byName.isError, textOf(byName)).toBeFalsy();
+      expect(byName.structuredContent).toEqual(byLookup.structuredContent);
+    }
   });
 
   it('a related group through a lookup of several tables names its table; a date of the related record, or a column the policy hides, is refused unsent', async () => {
     const since = emu.requests().length;
     expect(
-      textOf(await h.call('aggregate_records', { entity: 'contact', groupBy: ['parentcustomerid/industrycode'] })),
+      textOf(await h.call('aggregate_records', { entity: 'opportunity', groupBy: ['customerid/address1_city'] })),
     ).toBe(
-      "Error (bad_input): 'parentcustomerid/industrycode': parentcustomerid may point at account or contact, so the path names which.\nHow to fix: Write 'parentcustomerid_account/industrycode' or 'parentcustomerid_contact/industrycode'.",
+      "Error (bad_input): 'customerid/address1_city': customerid may point at account or contact, so the path names which.\nHow to fix: Write 'customerid_account/address1_city' or 'customerid_contact/address1_city'.",
     );
     expect(
       textOf(await h.call('aggregate_records', { entity: 'contact', groupBy: ['parentcustomerid_account/createdon'] })),
