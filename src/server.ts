@@ -217,7 +217,7 @@ export function createServer(shared: ServerDeps, session: { caller?: string; rea
             deps.scrubber.scrub(text),
           );
         } catch (caught) {
-          const err = await withRelatedColumn(caught, deps.client.metadata, deps.policy);
+          const err = await withRelatedColumn(caught, deps.client.metadata, deps.policy, tool.name);
           await auditRefusal(ctx.audit, tool, args, ctx, err);
           return toToolResult(err, tool.name, log, deps.scrubber);
         }

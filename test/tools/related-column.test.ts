@@ -45,6 +45,16 @@ describe('a column of a related table, asked of the wrong one', () => {
     );
     const asked = await h.call('aggregate_records', { entity: 'incidentresolution', measures: ['avg:timespent'] });
     expect(asked.isError, textOf(asked)).toBeFalsy();
+    // a group by a column of the record a lookup points at: the path, for groupBy
+    const grouped = await h.call('aggregate_records', { entity: 'contact', groupBy: ['industrycode'] });
+    expect(textOf(grouped)).toContain(
+      "How to fix: 'industrycode' is a column of the records a contact points at: 'parentcustomerid_account/industrycode' (account), as a path in groupBy or where.",
+    );
+    const taken = await h.call('aggregate_records', {
+      entity: 'contact',
+      groupBy: ['parentcustomerid_account/industrycode'],
+    });
+    expect(taken.isError, textOf(taken)).toBeFalsy();
   });
 
   it('a value for a column of the record it belongs to is sent there: that record is the one to change, nothing is written', async () => {

@@ -13,7 +13,12 @@ const MOST = 3;
  * columns it lets be read; a value written is sent to the record a lookup points at, where the column may be
  * written there. Any other error, or a name no related table has, is returned as it came.
  */
-export async function withRelatedColumn(err: unknown, models: ModelSource, policy: Policy): Promise<unknown> {
+export async function withRelatedColumn(
+  err: unknown,
+  models: ModelSource,
+  policy: Policy,
+  tool = '',
+): Promise<unknown> {
   if (!(err instanceof DynamicsMcpError)) return err;
   const unknown = err.details.unknownColumn;
   if (!unknown || !/^[A-Za-z_]\w*$/.test(unknown.column)) return err;
@@ -45,7 +50,7 @@ export async function withRelatedColumn(err: unknown, models: ModelSource, polic
     `${path ? `'${w.nav}/${column}'` : w.nav} (${w.table})`;
   const said = [
     paths.length
-      ? `of the records ${a(entity.logicalName)} points at: ${paths.map((w) => through(w, true)).join(', ')}, as a path in select or where`
+      ? `of the records ${a(entity.logicalName)} points at: ${paths.map((w) => through(w, true)).join(', ')}, as a path in ${tool === 'aggregate_records' ? 'groupBy or where' : 'select or where'}`
       : '',
     lists.length
       ? `of ${paths.length ? 'its' : `${a(entity.logicalName)}'s`} related ${lists.length > 1 ? 'lists' : 'list'} ${lists.map((w) => through(w, false)).join(', ')}: expand ${lists.length > 1 ? 'one' : 'it'} with select ["${column}"], or query that table itself`
