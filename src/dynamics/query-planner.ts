@@ -9,6 +9,7 @@ import { columnOn } from '../policy/targets.js';
 import type { QuerySpec } from './client.js';
 import { withCompanions } from './companion-columns.js';
 import type { Condition, ConditionBuilder } from './conditions.js';
+import { isFileBody } from './file-columns.js';
 import { API, type MetadataCache } from './metadata.js';
 import { userFunctionIn } from './negation.js';
 import { callerTokens, theAppIsNotYou } from './obo.js';
@@ -70,10 +71,19 @@ export class QueryPlanner {
   private readonly follows = (entity: string, navigation: string) => this.policy.canFollow(entity, navigation);
   private readonly offered = (table: string) => this.policy.entities().includes(table);
 
-  /** Default columns: what the policy lets the model read that the table has (party lists are no column to select). */
+  /**
+   * Default columns: what the policy lets the model read that the table has (party lists are no column to
+   * select; a note's file is megabytes of Base64, read only when asked for: file-columns.ts).
+   */
   private readableColumns(model: EntityModel): string[] {
     return [...model.columns.values()]
-      .filter((c) => c.validForRead && !isPartyList(c) && this.policy.canRead(model.logicalName, c.logicalName))
+      .filter(
+        (c) =>
+          c.validForRead &&
+          !isPartyList(c) &&
+          !isFileBody(model.logicalName, c.logicalName) &&
+          this.policy.canRead(model.logicalName, c.logicalName),
+      )
       .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));
   }
 

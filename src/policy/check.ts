@@ -161,9 +161,9 @@ export async function tableMeant(name: string, policy: Policy, models: ModelSour
 /**
  * What a related row is read for beside its name, when an expand names no columns: in a related list, its
  * state (which of a customer's cases are open, which deals won: a list of names alone cannot say), and for a note, whose title (subject, its primary name) is most
- * often empty (Dynamics' timeline writes the text alone), its text and when it was written.
+ * often empty (Dynamics' timeline writes the text alone), its text, when it was written and the file it carries.
  */
-const EXPAND_ALSO: Readonly<Record<string, readonly string[]>> = { annotation: ['notetext', 'createdon'] };
+const EXPAND_ALSO: Readonly<Record<string, readonly string[]>> = { annotation: ['notetext', 'createdon', 'filename'] };
 const EXPAND_STATE = 'statecode';
 
 export class ReadChecker {

@@ -358,7 +358,21 @@ export const DEFAULT_POLICY: PolicyInput = {
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {
-      read: ['annotationid', 'subject', 'notetext', 'objectid', 'createdon', 'modifiedon', 'ownerid'],
+      // with the file a note may carry: its name, type and size, and its content (read only when asked for)
+      read: [
+        'annotationid',
+        'subject',
+        'notetext',
+        'objectid',
+        'createdon',
+        'modifiedon',
+        'ownerid',
+        'isdocument',
+        'filename',
+        'mimetype',
+        'filesize',
+        'documentbody',
+      ],
       write: ['subject', 'notetext', 'objectid'],
       expand: [
         'objectid_account',

@@ -13,7 +13,7 @@ import { ANY_TABLE, entityParam, expandParam, idParam, selectParam, withLookupTa
 const RELATED = "Related records to include, as query_entities' expand.";
 
 import { expandLookupsAsIds } from './support/lookup-values-as-ids.js';
-import { compactRow, emptySelectedNote, recordUrl } from './support/shape.js';
+import { compactRow, emptySelectedNote, recordUrl, unreadFilesNote } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { expandItems } from './support/where.js';
@@ -114,7 +114,7 @@ export const getRecord = defineTool({
     return {
       structured,
       text: fenceUntrusted(
-        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
+        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${unreadFilesNote(model, [record])}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
         structured,
         json,
       ),

@@ -10,7 +10,7 @@ import { choiceOrderNote, moneyOrderNote } from './support/order-note.js';
 import { regardingOnlyNote, throughActivitiesNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { entityParam, expandParam, selectParam, type WhereInput, whereParam } from './support/schemas.js';
-import { compactRow, emptySelectedNote } from './support/shape.js';
+import { compactRow, emptySelectedNote, unreadFilesNote } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { orderByParam } from './support/sort.js';
 import { fenceUntrusted } from './support/untrusted.js';
@@ -187,7 +187,7 @@ export const queryEntities = defineTool({
     await ctx.progress(1, 1, `${records.length} row${records.length === 1 ? '' : 's'}`);
     // "of N" where the count says more than the rows do: none found is not "0 of 0"
     const total = page.totalCount !== undefined && (records.length || page.totalCount) ? page.totalCount : undefined;
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${unreadFilesNote(page.entity, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

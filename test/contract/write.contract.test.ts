@@ -68,6 +68,52 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // "Use file data with Attachment and Note records": a note's file is Base64 in documentbody, with filename and
+  // mimetype; filesize is read-only (Note (Annotation) table reference). What the file comes to in bytes is what
+  // the block upload answers as FileSizeInBytes; a note written without a file is no document (IsDocument's
+  // DefaultValue False).
+  it.skipIf(skip)(
+    'NOTE FILE: documentbody is kept as sent, filesize is its bytes, and follows a new file',
+    async () => {
+      const account = track(
+        (await t.api('POST', 'accounts', { body: { name: 'Note file contract' } })).headers['odata-entityid']!,
+      );
+      const accountId = /\(([0-9a-f-]{36})\)$/.exec(account)![1]!;
+      const bytes = Buffer.from('first line\nsecond line ✓\n');
+      const note = await t.api('POST', 'annotations', {
+        body: {
+          subject: 'Log',
+          isdocument: true,
+          filename: 'contract.log',
+          mimetype: 'text/plain',
+          documentbody: bytes.toString('base64'),
+          'objectid_account@odata.bind': `/accounts(${accountId})`,
+        },
+      });
+      expect(note.status).toBe(204);
+      const id = track(note.headers['odata-entityid']!);
+      const select = '$select=isdocument,filename,mimetype,filesize,documentbody';
+      expect((await t.api('GET', `${id}?${select}`)).json()).toMatchObject({
+        isdocument: true,
+        filename: 'contract.log',
+        mimetype: 'text/plain',
+        filesize: bytes.length,
+        documentbody: bytes.toString('base64'),
+      });
+      const larger = Buffer.alloc(1000, 'x');
+      expect((await t.api('PATCH', id, { body: { documentbody: larger.toString('base64') } })).status).toBe(204);
+      expect((await t.api('GET', `${id}?$select=filesize`)).json().filesize).toBe(1000);
+      const plain = await t.api('POST', 'annotations', {
+        body: { subject: 'No file', 'objectid_account@odata.bind': `/accounts(${accountId})` },
+      });
+      const plainId = track(plain.headers['odata-entityid']!);
+      expect((await t.api('GET', `${plainId}?$select=isdocument,filesize`)).json()).toMatchObject({
+        isdocument: false,
+        filesize: null,
+      });
+    },
+  );
+
   // resolve_case resolves a case this way; run against a real organisation, this says the emulator's action,
   // its Case Resolution table and the Incident_IncidentResolutions relationship answer as Dataverse's
   it.skipIf(skip)(

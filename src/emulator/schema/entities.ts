@@ -372,7 +372,9 @@ export const incident = entity({
 
 // Notes (the Note (Annotation) table): a subject and text attached to one record of many tables through
 // objectid, a lookup with one typed navigation property per table (objectid_account@odata.bind), as
-// activities' regardingobjectid. Attachments (isdocument, documentbody) are not modelled.
+// activities' regardingobjectid. A note may carry one file ("Use file data with Attachment and Note records"):
+// its bytes Base64-encoded in documentbody (a String, TextArea, MaxLength 1073741823), with filename and
+// mimetype beside it; filesize is read-only (the Note (Annotation) table reference), what the bytes come to.
 export const annotation = entity({
   logicalName: 'annotation',
   entitySetName: 'annotations',
@@ -386,6 +388,20 @@ export const annotation = entity({
     str('subject', 'Title', 500),
     memo('notetext', 'Description', 100_000),
     attr('objectid', 'Regarding', 'Lookup', { targets: ['account', 'contact', 'lead', 'opportunity', 'incident'] }),
+    attr('isdocument', 'Is Document', 'Boolean', {
+      booleanLabels: ['No', 'Yes'],
+      requiredLevel: 'SystemRequired',
+      defaultValue: false,
+    }),
+    str('filename', 'File Name', 255),
+    str('mimetype', 'Mime Type', 256),
+    attr('documentbody', 'Document', 'String', { maxLength: 1_073_741_823, format: 'TextArea' }),
+    attr('filesize', 'File Size (Bytes)', 'Integer', {
+      minValue: 0,
+      maxValue: 1_000_000_000,
+      validForCreate: false,
+      validForUpdate: false,
+    }),
   ],
 });
 

@@ -18,6 +18,7 @@ import {
   LAST_NAMES,
   LOSS_REASONS,
   MEETING_PLACES,
+  NOTE_FILES,
   NOTE_SUBJECTS,
   NOTE_TEXTS,
   PLACES,
@@ -393,12 +394,23 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   add('businessunit', { name: 'Contoso', parentbusinessunitid: null }, { id: ROOT_BUSINESS_UNIT_ID });
   // Notes on the open cases, the latest work on each (after everything else, for the same reason), written
   // in the last month but not before the case was opened
+  // (the first two carry a file: NOTE_FILES; the draws are made either way)
   const cases = store.table('incident');
-  for (const id of openCases) {
+  for (const [i, id] of openCases.entries()) {
     const age = Math.floor((anchor - Date.parse(String(cases.get(id)!.createdon))) / DAY);
+    const note = { subject: rnd.pick(NOTE_SUBJECTS), notetext: rnd.pick(NOTE_TEXTS) };
+    const file = NOTE_FILES[i];
     add(
       'annotation',
-      { subject: rnd.pick(NOTE_SUBJECTS), notetext: rnd.pick(NOTE_TEXTS), objectid: { id, entity: 'incident' } },
+      {
+        ...(file ? { subject: file.subject, notetext: file.notetext } : note),
+        objectid: { id, entity: 'incident' },
+        isdocument: !!file,
+        filename: file?.filename ?? null,
+        mimetype: file?.mimetype ?? null,
+        documentbody: file?.body.toString('base64') ?? null,
+        filesize: file?.body.length ?? null,
+      },
       { owner: owner(), createdDaysAgo: rnd.int(0, Math.max(0, Math.min(30, age - 1))) },
     );
   }

@@ -249,6 +249,45 @@ export const NOTE_TEXTS = [
   'Replacement part ordered; delivery in three days.',
 ];
 
+/**
+ * The files on the first two open cases' notes, as Dynamics keeps them (Base64 in documentbody, with filename
+ * and mimetype): a log a customer sent, which is text, and a screenshot (a one-pixel PNG), which is not.
+ */
+export const NOTE_FILES: readonly {
+  subject: string;
+  notetext: string;
+  filename: string;
+  mimetype: string;
+  body: Buffer;
+}[] = [
+  {
+    subject: 'Logs from the customer',
+    notetext: 'The log the customer sent; the errors start at 09:14.',
+    filename: 'client-errors.log',
+    mimetype: 'text/plain',
+    body: Buffer.from(
+      [
+        '2026-11-27 09:12:03 INFO  client started, version 4.2.1',
+        '2026-11-27 09:14:41 ERROR request to /api/session failed: 500 Internal Server Error',
+        '2026-11-27 09:14:41 ERROR request to /api/session failed: 500 Internal Server Error',
+        '2026-11-27 09:15:10 WARN  retrying in 60 s',
+        '2026-11-27 09:16:10 ERROR gave up after 3 attempts',
+        '',
+      ].join('\n'),
+    ),
+  },
+  {
+    subject: 'Screenshot from the customer',
+    notetext: 'What the customer sees when the error appears.',
+    filename: 'error-screenshot.png',
+    mimetype: 'image/png',
+    body: Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+      'base64',
+    ),
+  },
+];
+
 /** Why a lost deal was lost, as a salesperson writes it in the Close Opportunity dialog */
 export const LOSS_REASONS = [
   'Chose a competitor on price.',

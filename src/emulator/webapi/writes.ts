@@ -277,6 +277,16 @@ function computeFullName(row: Row): void {
     row.fullname = [row.firstname, row.lastname].filter((x) => typeof x === 'string' && x).join(' ') || null;
 }
 
+/**
+ * A note's filesize (read-only: "File size of the note"), what its Base64 documentbody decodes to: the
+ * FileSizeInBytes the block upload answers with counts the file's bytes, not their Base64 text.
+ */
+function sizeFile(entity: EntityDef, row: Row): void {
+  if (entity.logicalName !== 'annotation') return;
+  const body = row.documentbody;
+  row.filesize = typeof body === 'string' && body ? Buffer.from(body, 'base64').length : null;
+}
+
 /** An activity party's partyidname: the name of the record that is the party, as Dataverse fills it in. */
 function nameParty(ctx: WriteContext, row: Row): void {
   const party = row.partyid as LookupRef | null;
@@ -323,6 +333,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   if (entity.logicalName === 'incident' && !row.ticketnumber)
     row.ticketnumber = `CAS-${String(ctx.nextTicket()).padStart(5, '0')}-${id.slice(0, 6).toUpperCase()}`;
   computeFullName(row);
+  sizeFile(entity, row);
   if (entity.logicalName === 'activityparty') nameParty(ctx, row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   applyCurrency(store, entity, row);
@@ -444,6 +455,7 @@ export function patchRow(
     values.actualend = isoNow(ctx.env.now);
   const row: Row = { ...existing, ...values };
   computeFullName(row);
+  sizeFile(entity, row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
   // recalculates it is not documented: at the switch is a GUESS)

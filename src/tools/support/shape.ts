@@ -1,4 +1,5 @@
 import type { Row } from '../../dynamics/client.js';
+import { fileBodyOf, fileText, isFileBody } from '../../dynamics/file-columns.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { CHOICE_TYPES, type ColumnModel, type EntityModel, isChoices, writtenColumn } from '../../policy/model.js';
 
@@ -36,6 +37,8 @@ interface KeyPlan {
   choices?: ColumnModel;
   /** the lookup names its table: polymorphic lookups (customer, owner) */
   namesTable: boolean;
+  /** a file's Base64 (a note's documentbody), read as the text it holds: the column of its MIME type, if any */
+  fileOf?: { mimetype: string };
   formattedKey: string;
   logicalKey: string;
 }
@@ -62,6 +65,7 @@ function planKey(model: EntityModel, key: string): KeyPlan {
     labelled: !lookupOf && !!col && (CHOICE_TYPES.has(col.type) || namedYesNo(col)),
     choices: !lookupOf && col && isChoices(col) ? col : undefined,
     namesTable: (col?.targets?.length ?? 0) !== 1,
+    fileOf: !lookupOf && isFileBody(model.logicalName, key) ? fileBodyOf(model.logicalName) : undefined,
     formattedKey: `${key}${FORMATTED}`,
     logicalKey: `${key}${LOGICAL}`,
   };
@@ -129,6 +133,10 @@ export function compactRow(
       out[plan.column] = ref;
       continue;
     }
+    if (plan.fileOf && typeof value === 'string') {
+      out[key] = fileText(value, row[plan.fileOf.mimetype]);
+      continue;
+    }
     if (plan.choices && typeof value === 'string') {
       out[key] = choicesRead(plan.choices, value, row[plan.formattedKey]);
       continue;
@@ -186,6 +194,19 @@ export function emptySelectedNote(
   if (!empty.size) return '';
   const list = [...empty].join(', ');
   return rows.length === 1 ? ` Empty: ${list}.` : ` Empty in every row: ${list}.`;
+}
+
+/**
+ * Records that carry a file, read without it (a file is read only when asked for: file-columns.ts), as a
+ * sentence saying how to read it (or ''): "what did the customer send?" is answered from the file, not its
+ * name. Only counted: a file's name is the record's data, which stays inside the fence.
+ */
+export function unreadFilesNote(model: EntityModel, rows: CompactRow[]): string {
+  const file = fileBodyOf(model.logicalName);
+  const unread = file ? rows.filter((r) => r[file.body] === undefined && r[file.filename] !== undefined).length : 0;
+  if (!file || !unread) return '';
+  const which = rows.length === 1 ? 'It has a file' : unread === 1 ? 'One has a file' : `${unread} have files`;
+  return ` ${which}: select ${file.body} to read ${unread === 1 ? 'it' : 'them'} (a text file as its text).`;
 }
 
 /** The record in the Dynamics web UI (model-driven app). */

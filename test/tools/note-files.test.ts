@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
+import { apiRequests } from '../helpers/client.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// A note can carry a file, kept by Dataverse as Base64 text in documentbody with filename and mimetype beside
+// it ("Use file data with Attachment and Note records"). A customer's log on a case is what a support engineer
+// asks the assistant to read; the Base64 itself is megabytes no model can read, and a list of notes must not
+// download every file.
+describe('files on notes', () => {
+  let t: ContractTarget;
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  /** a note on the first seeded case with a file, written straight to the Web API as another app would */
+  const noteWithFile = async (filename: string, mimetype: string, bytes: Buffer) => {
+    const r = await t.api('POST', 'annotations', {
+      body: {
+        subject: filename,
+        isdocument: true,
+        filename,
+        mimetype,
+        documentbody: bytes.toString('base64'),
+        'objectid_incident@odata.bind': `/incidents(${caseId()})`,
+      },
+    });
+    expect(r.status).toBe(204);
+    return /\(([0-9a-f-]{36})\)$/.exec(r.headers['odata-entityid']!)![1]!;
+  };
+  const caseId = () =>
+    (emu.rows('annotation').find((n) => n.filename === 'client-errors.log')!.objectid as { id: string }).id;
+
+  beforeAll(async () => {
+    t = await openEmulatorTarget({ scale: 30 });
+    emu = t.emulator!;
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await t.close();
+  });
+
+  it("a case's notes are listed with their files named, not downloaded, and how to read one is said", async () => {
+    const mark = emu.requests().length;
+    const r = await h.call('query_entities', { entity: 'annotation', where: { objectid: caseId() } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const withFile = r.structuredContent.records.find((n: any) => n.filename === 'client-errors.log');
+    expect(withFile).toMatchObject({ isdocument: true, mimetype: 'text/plain', filesize: 318 });
+    expect(withFile.documentbody).toBeUndefined();
+    expect(textOf(r)).toMatch(
+      /^1 annotation record\. It has a file: select documentbody to read it \(a text file as its text\)\.\n/,
+    );
+    // the file's bytes were not asked of the Web API
+    const [sent] = apiRequests(emu, mark).filter((q) => q.url.startsWith('/api/data/v9.2/annotations?'));
+    expect(decodeURIComponent(sent!.url)).toContain('$select=');
+    expect(decodeURIComponent(sent!.url)).not.toContain('documentbody');
+    // a related list of the case's notes names each one's file too
+    const got = await h.call('get_record', { entity: 'incident', id: caseId(), expand: ['notes'] });
+    expect(got.structuredContent.record.Incident_Annotation).toContainEqual(
+      expect.objectContaining({ subject: 'Logs from the customer', filename: 'client-errors.log' }),
+    );
+  });
+
+  it('asked for, a text file is read as its text, whatever its MIME type or UTF encoding; never as Base64', async () => {
+    const log = 'line one\nline two: ünïcode ✓\n';
+    const octet = await noteWithFile('upload.log', 'application/octet-stream', Buffer.from(log));
+    // .NET's UnicodeEncoding (UTF-16LE with its byte order mark), as Microsoft's samples encode a note's text
+    const utf16 = await noteWithFile(
+      'notes.txt',
+      'text/plain',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(log, 'utf16le')]),
+    );
+    for (const id of [octet, utf16]) {
+      const r = await h.call('get_record', { entity: 'annotation', id, select: ['filename', 'documentbody'] });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.record.documentbody).toBe(log);
+      expect(textOf(r)).not.toContain(Buffer.from(log).toString('base64'));
+    }
+    const seeded = await h.call('query_entities', {
+      entity: 'annotation',
+      where: { filename: 'client-errors.log' },
+      select: ['documentbody'],
+    });
+    expect(seeded.structuredContent.records[0].documentbody).toMatch(
+      /^2026-11-27 09:12:03 INFO {2}client started, version 4\.2\.1\n.*ERROR request to \/api\/session failed: 500/s,
+    );
+    expect(textOf(seeded)).not.toMatch(/One has a file/);
+  });
+
+  it('a file that is not text is named by its type and size, never handed over', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'annotation',
+      where: { filename: 'error-screenshot.png' },
+      select: ['filename', 'documentbody'],
+    });
+    expect(r.structuredContent.records).toEqual([
+      {
+        id: expect.any(String),
+        filename: 'error-screenshot.png',
+        documentbody: '[not text: image/png, 68 bytes; open the record in Dynamics to see it]',
+        // read beside the file, to say what it is
+        mimetype: 'image/png',
+      },
+    ]);
+    const zip = await noteWithFile('logs.zip', 'application/zip', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 8, 0]));
+    const got = await h.call('get_record', { entity: 'annotation', id: zip, select: ['documentbody'] });
+    expect(got.structuredContent.record.documentbody).toBe(
+      '[not text: application/zip, 8 bytes; open the record in Dynamics to see it]',
+    );
+  });
+
+  it('a text file larger than the result limit is refused whole, naming the file as what makes it large', async () => {
+    const big = await noteWithFile('big.log', 'text/plain', Buffer.alloc(300_000, 'log line\n'));
+    const r = await h.call('get_record', { entity: 'annotation', id: big, select: ['filename', 'documentbody'] });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe(
+      'Error (too_large): The result would be 326 KB, over this server\'s 195 KB limit. Most of it is documentbody (326 KB).\nHow to fix: One record is this large: leave documentbody out of "select".',
+    );
+  });
+
+  it("a secret pasted into a text file is redacted as in any other text (the app's own client secret here)", async () => {
+    const id = await noteWithFile(
+      'config.txt',
+      'text/plain',
+      Buffer.from(`tenant=contoso\nclient_secret_value: ${emu.clientSecret}\n`),
+    );
+    const r = await h.call('get_record', { entity: 'annotation', id, select: ['documentbody'] });
+    expect(r.structuredContent.record.documentbody).toBe('tenant=contoso\nclient_secret_value: [redacted]\n');
+    expect(JSON.stringify(r)).not.toContain(emu.clientSecret);
+  });
+});
