@@ -1,4 +1,5 @@
 import { labelledValue, optionValue, refuseChoiceOrderedByLabel } from '../dynamics/coerce.js';
+import { fileBodyOf } from '../dynamics/file-columns.js';
 import { participation } from '../dynamics/party-lists.js';
 import { badInput, DynamicsMcpError, policyError } from '../errors.js';
 import type { AggregateItem, ApplyStep, Compare, ExpandItem, Expr, OrderByItem, PathExpr } from '../odata/ast.js';
@@ -165,6 +166,22 @@ export async function tableMeant(name: string, policy: Policy, models: ModelSour
  */
 const EXPAND_ALSO: Readonly<Record<string, readonly string[]>> = { annotation: ['notetext', 'createdon', 'filename'] };
 const EXPAND_STATE = 'statecode';
+
+/**
+ * A condition, sort or group on a column holding a file (a note's documentbody) compares its Base64, not what
+ * the file says: "notes whose log mentions a timeout" would find none and be answered "none". Refused, with
+ * what does work (file-columns.ts).
+ */
+function refuseFileBody(table: EntityModel, column: string): void {
+  const file = fileBodyOf(table.logicalName);
+  if (file?.body !== column) return;
+  throw new DynamicsMcpError(
+    'bad_input',
+    `${column} holds the ${table.displayName.toLowerCase()}'s file as Base64 text: a condition, sort or group on it would compare that, not what the file says.`,
+    `For records with a file use ${[...(table.columns.has('isdocument') ? ['isdocument (true)'] : []), file.filename].join(', ')} or ${file.mimetype}; to look inside files, select ${column} on those records and read it.`,
+    { retryable: false },
+  );
+}
 
 export class ReadChecker {
   constructor(
@@ -343,6 +360,7 @@ export class ReadChecker {
     if (segments.length - start > 1 && name.toLowerCase() === 'name' && !current.columns.has('name'))
       name = current.primaryNameAttribute ?? name;
     const last = this.column(current, name);
+    refuseFileBody(current, last.name);
     out.push(last.name);
     return { segments: out, column: last.column, table: current };
   }
@@ -574,7 +592,9 @@ export class ReadChecker {
           `Ordering by '${o.path.join('/')}' is not supported.`,
           'Order by columns of the table itself; a lookup (e.g. "parentaccountid") sorts by the related record\'s name.',
         );
-      out.push({ ...o, path: [this.column(entity, o.path[0]!).name] });
+      const { name } = this.column(entity, o.path[0]!);
+      refuseFileBody(entity, name);
+      out.push({ ...o, path: [name] });
     }
     return out;
   }

@@ -109,6 +109,32 @@ describe('files on notes', () => {
     );
   });
 
+  it('a condition, sort or group on the file is refused unsent: it would compare Base64, and answer "none"', async () => {
+    const mark = emu.requests().length;
+    const asked = [
+      h.call('query_entities', { entity: 'annotation', where: { documentbody: { contains: 'ERROR' } } }),
+      h.call('query_entities', { entity: 'annotation', filter: "contains(documentbody,'ERROR')" }),
+      h.call('query_entities', {
+        entity: 'incident',
+        where: { 'Incident_Annotation/documentbody': { contains: 'timeout' } },
+      }),
+      h.call('query_entities', { entity: 'annotation', orderBy: 'documentbody desc' }),
+      h.call('aggregate_records', { entity: 'annotation', groupBy: ['documentbody'] }),
+    ];
+    for (const r of await Promise.all(asked))
+      expect(textOf(r)).toBe(
+        "Error (bad_input): documentbody holds the note's file as Base64 text: a condition, sort or group on it would compare that, not what the file says.\nHow to fix: For records with a file use isdocument (true), filename or mimetype; to look inside files, select documentbody on those records and read it.",
+      );
+    expect(apiRequests(emu, mark).filter((q) => q.url.includes('documentbody'))).toEqual([]);
+    // what the advice names answers
+    const withFiles = await h.call('query_entities', {
+      entity: 'annotation',
+      where: { isdocument: true, mimetype: { startswith: 'text/' } },
+      select: ['filename'],
+    });
+    expect(withFiles.structuredContent.records.map((n: any) => n.filename)).toContain('client-errors.log');
+  });
+
   it('a text file larger than the result limit is refused whole, naming the file as what makes it large', async () => {
     const big = await noteWithFile('big.log', 'text/plain', Buffer.alloc(300_000, 'log line\n'));
     const r = await h.call('get_record', { entity: 'annotation', id: big, select: ['filename', 'documentbody'] });
