@@ -42,3 +42,64 @@ export function fileText(base64: string, mimetype: unknown): string {
   const type = typeof mimetype === 'string' && mimetype ? mimetype : 'binary';
   return `[not text: ${type}, ${bytes.length.toLocaleString('en-US')} bytes; open the record in Dynamics to see it]`;
 }
+
+/** what a string takes in a JSON answer (escaped line feeds and quotes included) */
+const jsonBytes = (s: string) => Buffer.byteLength(JSON.stringify(s));
+/** below this, a file's part says too little to be worth handing over: the answer is refused whole instead */
+const LEAST_PART = 2048;
+
+/**
+ * The text files of `rows` (compacted, `whole` being the answer they are in) cut to what fits the answer's
+ * `maxBytes` beside everything else, shared between them, the smallest kept whole first. A long file keeps its
+ * first quarter and last three quarters of its share, whole lines each (a log's start says what ran, its end how
+ * it failed), and says in the text, where the middle was, how many lines and bytes were left out. Returns how
+ * many were cut (0 where the answer fits, or where no useful part would: fitResult then refuses it whole).
+ */
+export function fitFileTexts(table: string, rows: Record<string, unknown>[], whole: unknown, maxBytes: number): number {
+  const body = fileBodyOf(table)?.body;
+  const holders = body ? rows.filter((r) => typeof r[body] === 'string') : [];
+  if (!body || !holders.length) return 0;
+  const total = Buffer.byteLength(JSON.stringify(whole));
+  if (total <= maxBytes) return 0;
+  const sizes = new Map(holders.map((r) => [r, jsonBytes(r[body] as string)]));
+  const fileBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
+  // the rest of the answer, and a little for the cut files' notes being longer than what they replace
+  let room = maxBytes - (total - fileBytes) - 512;
+  if (room < holders.length * LEAST_PART) return 0;
+  let cut = 0;
+  const bySize = [...sizes].sort((a, b) => a[1] - b[1]);
+  for (const [i, [row, size]] of bySize.entries()) {
+    const share = Math.floor(room / (bySize.length - i));
+    if (size > share) {
+      row[body] = headAndTail(row[body] as string, share);
+      cut++;
+    }
+    room -= Math.min(size, share);
+  }
+  return cut;
+}
+
+/** fitFileTexts' cuts as a sentence for the summary (or ''): the part shown is not to be taken for the file */
+export function cutFilesNote(cut: number, rows: number): string {
+  if (!cut) return '';
+  const which = rows === 1 ? 'Its file is' : cut === 1 ? 'One file is' : `${cut} files are`;
+  return ` ${which} too long for one answer: the first and last lines are shown, and where the middle was left out says how much.`;
+}
+
+/** `text` in at most `maxBytes` of JSON: its first and last whole lines, and what was left out between them */
+function headAndTail(text: string, maxBytes: number): string {
+  const perChar = jsonBytes(text) / text.length;
+  const lines = (s: string) => (s.match(/\n/g)?.length ?? 0) + (s.endsWith('\n') ? 0 : 1);
+  for (let budget = maxBytes - 200; budget > 0; budget = Math.floor(budget * 0.9)) {
+    let head = text.slice(0, Math.floor((budget * 0.25) / perChar));
+    let tail = text.slice(text.length - Math.floor((budget * 0.75) / perChar));
+    // whole lines, where the part holds more than one
+    if (head.lastIndexOf('\n') > 0) head = head.slice(0, head.lastIndexOf('\n') + 1);
+    if (tail.indexOf('\n') >= 0 && tail.indexOf('\n') < tail.length - 1) tail = tail.slice(tail.indexOf('\n') + 1);
+    const left = text.slice(head.length, text.length - tail.length);
+    const note = `[… ${lines(left).toLocaleString('en-US')} lines (${Buffer.byteLength(left).toLocaleString('en-US')} bytes) of ${Buffer.byteLength(text).toLocaleString('en-US')} left out here: the file is too long for one answer; its first and last lines are shown …]\n`;
+    const out = `${head}${head.endsWith('\n') || !head ? '' : '\n'}${note}${tail}`;
+    if (jsonBytes(out) <= maxBytes) return out;
+  }
+  return `[… the file (${Buffer.byteLength(text).toLocaleString('en-US')} bytes) is too long for one answer …]`;
+}

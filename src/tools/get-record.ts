@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cutFilesNote, fitFileTexts } from '../dynamics/file-columns.js';
 import { partiesOf } from '../dynamics/party-lists.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -101,6 +102,7 @@ export const getRecord = defineTool({
       url: recordUrl(ctx.config.dynamics.url, model.logicalName, id),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
+    const cut = fitFileTexts(model.logicalName, [record], structured, ctx.policy.maxResultBytes);
     const json = fitResult(structured, 1, ctx.policy.maxResultBytes);
     // a related list sorted by a choice (its cases by prioritycode) is by the values' numbers, as a query is
     const sorted = (expanded ?? [])
@@ -114,7 +116,7 @@ export const getRecord = defineTool({
     return {
       structured,
       text: fenceUntrusted(
-        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${unreadFilesNote(model, [record])}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
+        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${unreadFilesNote(model, [record])}${cutFilesNote(cut, 1)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
         structured,
         json,
       ),

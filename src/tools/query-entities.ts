@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cutFilesNote, fitFileTexts } from '../dynamics/file-columns.js';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { boundUnlisted } from './list-cache.js';
@@ -176,6 +177,7 @@ export const queryEntities = defineTool({
       ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
+    const cut = fitFileTexts(page.entity.logicalName, records, structured, ctx.policy.maxResultBytes);
     const json = fitResult(structured, records.length, ctx.policy.maxResultBytes);
     // nothing found by a lookup's name that no record has: said, so that "none" is not taken for an answer
     const unnamed =
@@ -187,7 +189,7 @@ export const queryEntities = defineTool({
     await ctx.progress(1, 1, `${records.length} row${records.length === 1 ? '' : 's'}`);
     // "of N" where the count says more than the rows do: none found is not "0 of 0"
     const total = page.totalCount !== undefined && (records.length || page.totalCount) ? page.totalCount : undefined;
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${unreadFilesNote(page.entity, records)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > top && page.hasMore ? ` (At most ${top} rows per call here, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${unreadFilesNote(page.entity, records)}${cutFilesNote(cut, records.length)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

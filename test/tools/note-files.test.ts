@@ -135,13 +135,46 @@ describe('files on notes', () => {
     expect(withFiles.structuredContent.records.map((n: any) => n.filename)).toContain('client-errors.log');
   });
 
-  it('a text file larger than the result limit is refused whole, naming the file as what makes it large', async () => {
-    const big = await noteWithFile('big.log', 'text/plain', Buffer.alloc(300_000, 'log line\n'));
-    const r = await h.call('get_record', { entity: 'annotation', id: big, select: ['filename', 'documentbody'] });
-    expect(r.isError).toBe(true);
-    expect(textOf(r)).toBe(
-      'Error (too_large): The result would be 326 KB, over this server\'s 195 KB limit. Most of it is documentbody (326 KB).\nHow to fix: One record is this large: leave documentbody out of "select".',
+  it("a log too long for one answer: its first and last lines whole, the middle's size said where it was left out", async () => {
+    const lines = Array.from(
+      { length: 20_000 },
+      (_, i) => `2026-11-27 09:00:${String(i % 60).padStart(2, '0')} INFO  step ${i + 1}`,
     );
+    lines[0] = '2026-11-27 09:00:00 INFO  client started, version 4.2.1';
+    lines[19_999] = '2026-11-27 09:59:59 FATAL out of memory after 20,000 steps';
+    const text = `${lines.join('\n')}\n`;
+    const big = await noteWithFile('big.log', 'text/plain', Buffer.from(text));
+    for (const r of [
+      await h.call('get_record', { entity: 'annotation', id: big, select: ['filename', 'documentbody'] }),
+      await h.call('query_entities', {
+        entity: 'annotation',
+        where: { filename: 'big.log' },
+        select: ['documentbody'],
+      }),
+    ]) {
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).toContain(
+        'Its file is too long for one answer: the first and last lines are shown, and where the middle was left out says how much.',
+      );
+      // within the answer limit (200,000 bytes by default), beside the rest of the answer
+      expect(Buffer.byteLength(JSON.stringify(r.structuredContent))).toBeLessThanOrEqual(200_000);
+      const shown: string = r.structuredContent.record?.documentbody ?? r.structuredContent.records[0].documentbody;
+      const [head, tail] = shown.split(
+        /\[… [\d,]+ lines \([\d,]+ bytes\) of [\d,]+ left out here: the file is too long for one answer; its first and last lines are shown …\]\n/,
+      );
+      expect(head!.startsWith(`${lines[0]}\n`)).toBe(true);
+      expect(tail!.endsWith(`${lines[19_999]}\n`)).toBe(true);
+      // whole lines on both sides, and the count left out is what is missing between them
+      const headLines = head!.split('\n').slice(0, -1);
+      const tailLines = tail!.split('\n').slice(0, -1);
+      expect(headLines).toEqual(lines.slice(0, headLines.length));
+      expect(tailLines).toEqual(lines.slice(20_000 - tailLines.length));
+      const leftOut = 20_000 - headLines.length - tailLines.length;
+      expect(shown).toContain(`[… ${leftOut.toLocaleString('en-US')} lines (`);
+      expect(shown).toContain(`of ${Buffer.byteLength(text).toLocaleString('en-US')} left out here`);
+      // most of the room is the end of the log, where a failure is
+      expect(tailLines.length).toBeGreaterThan(2 * headLines.length);
+    }
   });
 
   it("a secret pasted into a text file is redacted as in any other text (the app's own client secret here)", async () => {

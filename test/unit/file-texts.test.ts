@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { fileText, fitFileTexts } from '../../src/dynamics/file-columns.js';
+
+const log = (lines: number, tag: string) =>
+  `${Array.from({ length: lines }, (_, i) => `${tag} line ${i + 1} of ${lines}`).join('\n')}\n`;
+
+describe('files in one answer', () => {
+  it('share the room: the small kept whole, the long ones cut to equal parts, the answer within its limit', () => {
+    const small = log(20, 'small');
+    const records = [
+      { id: '1', documentbody: log(6000, 'first') },
+      { id: '2', documentbody: small },
+      { id: '3', documentbody: log(9000, 'second') },
+    ];
+    const answer = { entity: 'annotation', records };
+    expect(fitFileTexts('annotation', records, answer, 200_000)).toBe(2);
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThanOrEqual(200_000);
+    expect(records[1]!.documentbody).toBe(small);
+    const [a, c] = [records[0]!.documentbody, records[2]!.documentbody];
+    expect(Math.abs(Buffer.byteLength(a) - Buffer.byteLength(c))).toBeLessThan(2_000);
+    expect(a).toMatch(/^first line 1 of 6000\n[\s\S]*left out here[\s\S]*\nfirst line 6000 of 6000\n$/);
+    expect(c).toMatch(/^second line 1 of 9000\n[\s\S]*left out here[\s\S]*\nsecond line 9000 of 9000\n$/);
+  });
+
+  it('an answer that fits, a table without files, or no useful room: nothing is cut', () => {
+    const fits = [{ documentbody: log(100, 'x') }];
+    expect(fitFileTexts('annotation', fits, { records: fits }, 200_000)).toBe(0);
+    const account = [{ description: log(9000, 'x') }];
+    expect(fitFileTexts('account', account, { records: account }, 200_000)).toBe(0);
+    // 197.6 KB of other text leaves under 2 KB for the file: refused whole later (fitResult), not cut to nothing
+    const crowded = [{ notetext: 'n'.repeat(197_600), documentbody: log(9000, 'x') }];
+    expect(fitFileTexts('annotation', crowded, { records: crowded }, 200_000)).toBe(0);
+    expect(crowded[0]!.documentbody).toBe(log(9000, 'x'));
+  });
+
+  it('bytes that are not text are named; text is read whatever the MIME type says', () => {
+    expect(
+      fileText(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0]).toString('base64'), 'image/png'),
+    ).toBe('[not text: image/png, 9 bytes; open the record in Dynamics to see it]');
+    expect(
+      fileText(Buffer.from('a\tb\r\n\u001b[31mred\u001b[0m\n').toString('base64'), 'application/octet-stream'),
+    ).toBe('a\tb\r\n\u001b[31mred\u001b[0m\n');
+    expect(fileText(Buffer.from([0xc3, 0x28]).toString('base64'), undefined)).toBe(
+      '[not text: binary, 2 bytes; open the record in Dynamics to see it]',
+    );
+  });
+});
