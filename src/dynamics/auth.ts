@@ -15,6 +15,11 @@ export interface TokenProvider {
   /** drop a token Dataverse refused (401), so the next call fetches a new one */
   invalidate(token: string): void;
   readonly description: string;
+  /**
+   * Who the requests run as, for service protection (counted per user): providers with the same object share
+   * one window. Without it, the provider is its own (the server's identity, or one user token's).
+   */
+  readonly principal?: object;
 }
 
 interface Acquired {

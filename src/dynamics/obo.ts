@@ -63,7 +63,7 @@ export function theAppsTeamsAreNotYours(said: string): DynamicsMcpError {
 export function createOboFactory(
   auth: AuthConfig,
   opts: { dynamicsUrl: string; network: MsalNetwork },
-): (userToken: string) => TokenProvider {
+): (userToken: string, principal?: object) => TokenProvider {
   if (auth.mode === 'managed-identity')
     throw new DynamicsMcpError(
       'config',
@@ -92,10 +92,11 @@ export function createOboFactory(
           system: { networkClient: opts.network },
         }),
     ));
-  return (userToken) => {
+  return (userToken, principal) => {
     let inflight: Promise<string> | null = null;
     return {
       description: 'on behalf of the signed-in user',
+      principal,
       getToken() {
         inflight ??= cca()
           .then((app) =>

@@ -59,10 +59,10 @@ export class Transport {
   private readonly slots: RequestLimiter;
   /**
    * Dataverse counts service protection per user: each identity requests run as (the server's own, or each
-   * on-behalf-of caller's token provider) has its own window, so one user's 429 holds that user's requests
-   * and not everyone's
+   * on-behalf-of user's, however many of their tokens there are: TokenProvider.principal) has its own window,
+   * so one user's 429 holds that user's requests and not everyone's
    */
-  private readonly windows = new WeakMap<TokenProvider, RequestLimiter>();
+  private readonly windows = new WeakMap<object, RequestLimiter>();
 
   constructor(
     private readonly s: TransportSettings,
@@ -73,12 +73,13 @@ export class Transport {
   }
 
   private windowOf(tokens: TokenProvider): RequestLimiter {
-    let w = this.windows.get(tokens);
+    const who = tokens.principal ?? tokens;
+    let w = this.windows.get(who);
     if (!w) {
       w = new RequestLimiter(this.s.maxConcurrency, (cap, remaining) =>
         this.log.debug({ cap, remaining }, 'the service-protection window is nearly spent: fewer requests in flight'),
       );
-      this.windows.set(tokens, w);
+      this.windows.set(who, w);
     }
     return w;
   }

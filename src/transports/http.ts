@@ -87,6 +87,9 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
       })
     : undefined;
   const oboProviders = new Map<string, { provider: TokenProvider; expiresAt: number }>();
+  // one per user, shared by the providers of each token they sign in with: a user's service-protection window
+  // (Transport) outlives a refreshed token, so a new token is not a fresh window that Dataverse answers with 429
+  const principals = new Map<string, { principal: object; expiresAt: number }>();
   // POSTs carry the calls; GETs are long-lived SSE streams that shutdown closes rather than waits for
   let postsInFlight = 0;
   let draining = false;
@@ -101,8 +104,12 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
     if (!obo || !caller.userToken) return undefined;
     const hit = oboProviders.get(caller.userToken);
     if (hit) return hit.provider;
-    const provider = obo(caller.userToken);
-    oboProviders.set(caller.userToken, { provider, expiresAt: (caller.expiresAt ?? 0) * 1000 });
+    const expiresAt = (caller.expiresAt ?? 0) * 1000;
+    const user = principals.get(caller.id) ?? { principal: {}, expiresAt };
+    user.expiresAt = Math.max(user.expiresAt, expiresAt);
+    principals.set(caller.id, user);
+    const provider = obo(caller.userToken, user.principal);
+    oboProviders.set(caller.userToken, { provider, expiresAt });
     return provider;
   };
 
@@ -286,6 +293,7 @@ export async function startHttp(deps: ServerDeps, opts: { ca?: string } = {}): P
           log.debug({ session: id }, 'idle session closed');
         }
       for (const [t, p] of oboProviders) if (p.expiresAt < Date.now()) oboProviders.delete(t);
+      for (const [u, p] of principals) if (p.expiresAt < Date.now()) principals.delete(u);
     },
     Math.min(60_000, h.sessionIdleMs),
   );
