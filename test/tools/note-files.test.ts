@@ -59,6 +59,22 @@ describe('files on notes', () => {
     expect(got.structuredContent.record.Incident_Annotation).toContainEqual(
       expect.objectContaining({ subject: 'Logs from the customer', filename: 'client-errors.log' }),
     );
+    expect(textOf(got)).toContain(
+      'One of the Incident_Annotation rows has a file: to read it, give that expand item "select": ["documentbody"], or get_record the annotation with that select.',
+    );
+    // and that expand item reads it
+    const read = await h.call('get_record', {
+      entity: 'incident',
+      id: caseId(),
+      expand: [{ relation: 'notes', select: ['filename', 'documentbody'] }],
+    });
+    expect(read.structuredContent.record.Incident_Annotation).toContainEqual(
+      expect.objectContaining({
+        filename: 'client-errors.log',
+        documentbody: expect.stringMatching(/^2026-11-27 09:12:03 INFO {2}client started/),
+      }),
+    );
+    expect(textOf(read)).not.toContain('has a file');
   });
 
   it('asked for, a text file is read as its text, whatever its MIME type or UTF encoding; never as Base64', async () => {

@@ -203,10 +203,23 @@ export function emptySelectedNote(
  */
 export function unreadFilesNote(model: EntityModel, rows: CompactRow[]): string {
   const file = fileBodyOf(model.logicalName);
-  const unread = file ? rows.filter((r) => r[file.body] === undefined && r[file.filename] !== undefined).length : 0;
-  if (!file || !unread) return '';
-  const which = rows.length === 1 ? 'It has a file' : unread === 1 ? 'One has a file' : `${unread} have files`;
-  return ` ${which}: select ${file.body} to read ${unread === 1 ? 'it' : 'them'} (a text file as its text).`;
+  const unreadIn = (list: CompactRow[], f: { body: string; filename: string }) =>
+    list.filter((r) => r[f.body] === undefined && r[f.filename] !== undefined).length;
+  const unread = file ? unreadIn(rows, file) : 0;
+  if (file && unread) {
+    const which = rows.length === 1 ? 'It has a file' : unread === 1 ? 'One has a file' : `${unread} have files`;
+    return ` ${which}: select ${file.body} to read ${unread === 1 ? 'it' : 'them'} (a text file as its text).`;
+  }
+  // in a related list expanded (a case's notes): read through the list, or one at a time
+  for (const [key, nav] of model.collectionNavs) {
+    const listed = fileBodyOf(nav.referencingEntity);
+    if (!listed) continue;
+    const lists = rows.map((r) => r[nav.navigationProperty] ?? r[key]).filter((l) => Array.isArray(l));
+    const n = lists.reduce((sum, l) => sum + unreadIn(l as CompactRow[], listed), 0);
+    if (n)
+      return ` ${n === 1 ? 'One' : n} of the ${nav.navigationProperty} rows ${n === 1 ? 'has a file' : 'have files'}: to read ${n === 1 ? 'it' : 'them'}, give that expand item "select": ["${listed.body}"], or get_record the ${nav.referencingEntity} with that select.`;
+  }
+  return '';
 }
 
 /** The record in the Dynamics web UI (model-driven app). */
