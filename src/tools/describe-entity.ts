@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isFileBody } from '../dynamics/file-columns.js';
 import { linkableNavs } from '../dynamics/links.js';
 import { isDuration, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
@@ -100,6 +101,10 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       ...(c.dateOnly ? { behavior: 'DateOnly' } : c.timeZoneIndependent ? { behavior: 'TimeZoneIndependent' } : {}),
       // a whole number formatted as a duration holds minutes (it takes "1.5 hours" too: coerce.ts)
       ...(isDuration(c) ? { behavior: 'Duration (minutes)' } : {}),
+      // a note's file, which is a String to Dataverse: read only when selected, as its text (file-columns.ts)
+      ...(isFileBody(model.logicalName, c.logicalName)
+        ? { behavior: 'File (Base64): read only when selected, a text file as its text; not for where or orderBy' }
+        : {}),
       ...(c.options ? { options: c.options.map(({ value, label }) => ({ value, label })) } : {}),
       // a party list (a call's To) holds people of these tables, as a lookup points at them
       ...((isLookupType(c.type) || c.type === 'PartyList') && c.targets ? { targets: c.targets } : {}),

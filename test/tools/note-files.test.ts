@@ -77,6 +77,23 @@ describe('files on notes', () => {
     expect(textOf(read)).not.toContain('has a file');
   });
 
+  it('describe_entity says what the file column is and how it is read', async () => {
+    const r = await h.call('describe_entity', { entity: 'annotation' });
+    const columns = r.structuredContent.entity.columns;
+    expect(columns.find((c: any) => c.name === 'documentbody')).toEqual({
+      name: 'documentbody',
+      label: 'Document',
+      type: 'String',
+      read: true,
+      write: false,
+      maxLength: 1_073_741_823,
+      behavior: 'File (Base64): read only when selected, a text file as its text; not for where or orderBy',
+    });
+    expect(columns.map((c: any) => c.name)).toEqual(
+      expect.arrayContaining(['isdocument', 'filename', 'mimetype', 'filesize']),
+    );
+  });
+
   it('asked for, a text file is read as its text, whatever its MIME type or UTF encoding; never as Base64', async () => {
     const log = 'line one\nline two: ünïcode ✓\n';
     const octet = await noteWithFile('upload.log', 'application/octet-stream', Buffer.from(log));
