@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { apiRequests } from '../helpers/client.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A note can carry a file, kept by Dataverse as Base64 text in documentbody with filename and mimetype beside
 // it ("Use file data with Attachment and Note records"). A customer's log on a case is what a support engineer
@@ -75,6 +75,27 @@ describe('files on notes', () => {
       }),
     );
     expect(textOf(read)).not.toContain('has a file');
+  });
+
+  it('a policy that keeps files back: notes still name theirs, nothing says to read one, and reading one is refused', async () => {
+    const noFiles = builtInPolicyWith('no-note-files', (e) => ({
+      ...e,
+      annotation: { ...e.annotation!, read: e.annotation!.read!.filter((c) => c !== 'documentbody') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noFiles, LOG_LEVEL: 'warn' } });
+    try {
+      const listed = await strict.call('query_entities', { entity: 'annotation', where: { objectid: caseId() } });
+      expect(listed.structuredContent.records).toContainEqual(
+        expect.objectContaining({ filename: 'client-errors.log' }),
+      );
+      expect(textOf(listed)).not.toContain('has a file');
+      const got = await strict.call('get_record', { entity: 'incident', id: caseId(), expand: ['notes'] });
+      expect(textOf(got)).not.toContain('has a file');
+      const read = await strict.call('query_entities', { entity: 'annotation', select: ['documentbody'] });
+      expect(textOf(read)).toMatch(/^Error \(policy\): .*documentbody/);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('describe_entity says what the file column is and how it is read', async () => {

@@ -199,10 +199,15 @@ export function emptySelectedNote(
 /**
  * Records that carry a file, read without it (a file is read only when asked for: file-columns.ts), as a
  * sentence saying how to read it (or ''): "what did the customer send?" is answered from the file, not its
- * name. Only counted: a file's name is the record's data, which stays inside the fence.
+ * name. Only counted: a file's name is the record's data, which stays inside the fence. Not said where the
+ * policy keeps the file itself back.
  */
-export function unreadFilesNote(model: EntityModel, rows: CompactRow[]): string {
-  const file = fileBodyOf(model.logicalName);
+export function unreadFilesNote(model: EntityModel, rows: CompactRow[], readable: Readable): string {
+  const shown = (table: string) => {
+    const file = fileBodyOf(table);
+    return file && readable(table, file.body) ? file : undefined;
+  };
+  const file = shown(model.logicalName);
   const unreadIn = (list: CompactRow[], f: { body: string; filename: string }) =>
     list.filter((r) => r[f.body] === undefined && r[f.filename] !== undefined).length;
   const unread = file ? unreadIn(rows, file) : 0;
@@ -212,7 +217,7 @@ export function unreadFilesNote(model: EntityModel, rows: CompactRow[]): string 
   }
   // in a related list expanded (a case's notes): read through the list, or one at a time
   for (const [key, nav] of model.collectionNavs) {
-    const listed = fileBodyOf(nav.referencingEntity);
+    const listed = shown(nav.referencingEntity);
     if (!listed) continue;
     const lists = rows.map((r) => r[nav.navigationProperty] ?? r[key]).filter((l) => Array.isArray(l));
     const n = lists.reduce((sum, l) => sum + unreadIn(l as CompactRow[], listed), 0);
