@@ -13,6 +13,7 @@ import { guidValue } from './coerce.js';
 import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult, CreateManyOptions } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
+import { pageSizeReadingFiles } from './file-columns.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import type { LinkChange, LinkResult } from './links.js';
@@ -59,6 +60,8 @@ export interface QueryPage {
   totalCountCapped?: boolean;
   /** the order sent, checked and resolved (a label read as its column) */
   orderBy?: OrderByItem[];
+  /** the rows a page holds: the top asked for, the policy's maxRows, or fewer where files are read */
+  top: number;
 }
 
 export interface CallOptions {
@@ -228,10 +231,11 @@ export class DynamicsClient {
     // the table as the query named it ("accounts", "Account") is compared by its logical name
     const remembered = c && bare && c.entity === model.logicalName ? this.cursorQueries.get(c.query) : undefined;
     const spec = remembered ?? (await this.planner.relationsMeant(model, given));
-    const top = Math.min(spec.top ?? 50, this.policy.maxRows);
-    if (!Number.isInteger(top) || top < 1)
+    const asked = Math.min(spec.top ?? 50, this.policy.maxRows);
+    if (!Number.isInteger(asked) || asked < 1)
       throw badInput('"top" must be a whole number of at least 1.', `Use 1 to ${this.policy.maxRows}.`);
     const parts = await this.planner.parts(model, spec);
+    const top = pageSizeReadingFiles(model, parts, asked);
     const print = fingerprint([model.logicalName, parts, top, !!spec.count]);
     let path: string;
     if (c) {
@@ -270,6 +274,7 @@ export class DynamicsClient {
       totalCountCapped: page.capped,
       spec,
       orderBy: parts.orderBy,
+      top,
     };
   }
 

@@ -1,3 +1,6 @@
+import type { ExpandItem } from '../odata/ast.js';
+import type { EntityModel } from '../policy/model.js';
+
 /**
  * Columns that hold a whole file as Base64 text ("Use file data with Attachment and Note records": a note's
  * documentbody, an email attachment's body), beside the columns that name it. Such a column is megabytes of
@@ -41,6 +44,30 @@ export function fileText(base64: string, mimetype: unknown): string {
   }
   const type = typeof mimetype === 'string' && mimetype ? mimetype : 'binary';
   return `[not text: ${type}, ${bytes.length.toLocaleString('en-US')} bytes; open the record in Dynamics to see it]`;
+}
+
+/**
+ * Records read in one request where their files are: a page of 50 notes with 5 MB files (the default limit) is
+ * over 300 MB of Base64 for the server to hold at once, and an answer holds about 200 KB of text anyway. A
+ * query that reads the table's own files takes this many a page; one that reads files of a related list (a
+ * case's notes) takes one record a page, with its list.
+ */
+export const FILES_AT_ONCE = 5;
+
+/** The rows a page of this query takes: `top`, or fewer where it reads files (FILES_AT_ONCE). */
+export function pageSizeReadingFiles(
+  model: EntityModel,
+  parts: { select?: string[]; expand?: ExpandItem[] },
+  top: number,
+): number {
+  const readsFile = (table: string | undefined, select: string[] | undefined) =>
+    !!table && !!select?.some((c) => isFileBody(table, c));
+  const below = parts.expand?.some((e) => {
+    const key = e.property.toLowerCase();
+    return readsFile(model.collectionNavs.get(key)?.referencingEntity ?? model.singleNavs.get(key)?.target, e.select);
+  });
+  if (below) return 1;
+  return readsFile(model.logicalName, parts.select) ? Math.min(top, FILES_AT_ONCE) : top;
 }
 
 /** what a string takes in a JSON answer (escaped line feeds and quotes included) */

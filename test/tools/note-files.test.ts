@@ -189,6 +189,31 @@ describe('files on notes', () => {
     expect(withFiles.structuredContent.records.map((n: any) => n.filename)).toContain('client-errors.log');
   });
 
+  it('files are read five records a page (one with a related list of them), every one reached by the cursor', async () => {
+    for (let i = 0; i < 7; i++) await noteWithFile(`part-${i}.txt`, 'text/plain', Buffer.from(`part ${i}\n`));
+    const where = { objectid: caseId(), filename: { startswith: 'part-' } };
+    const seen: string[] = [];
+    let r = await h.call('query_entities', { entity: 'annotation', where, select: ['documentbody'] });
+    expect(r.structuredContent.records).toHaveLength(5);
+    expect(textOf(r)).toMatch(
+      /^5 annotation records; more available: pass "cursor" to continue\. \(At most 5 rows per call here when files are read, not the 50 asked for\.\)/,
+    );
+    seen.push(...r.structuredContent.records.map((n: any) => n.documentbody));
+    r = await h.call('query_entities', { entity: 'annotation', cursor: r.structuredContent.cursor });
+    expect(r.structuredContent.hasMore).toBe(false);
+    seen.push(...r.structuredContent.records.map((n: any) => n.documentbody));
+    expect(seen.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `part ${i}\n`));
+    // a list of cases with their notes' files: one case a page
+    const cases = await h.call('query_entities', {
+      entity: 'incident',
+      select: ['title'],
+      expand: [{ relation: 'notes', select: ['documentbody'] }],
+      top: 3,
+    });
+    expect(cases.structuredContent.records).toHaveLength(1);
+    expect(textOf(cases)).toContain('(At most 1 row per call here when files are read, not the 3 asked for.)');
+  });
+
   it("a log too long for one answer: its first and last lines whole, the middle's size said where it was left out", async () => {
     const lines = Array.from(
       { length: 20_000 },
