@@ -75,6 +75,40 @@ describe.each(targets)('metadata contract: $name', ({ open, skip }) => {
     },
   );
 
+  // the Incident entity reference: Follow Up By is UserLocal shown as a date, Is Escalated a yes/no defaulting to
+  // No, Satisfaction five options from Very Dissatisfied (1) to Very Satisfied (5)
+  it.skipIf(skip)(
+    "DateTimeAttributeMetadata: a case's Follow Up By is UserLocal with Format DateOnly; Is Escalated and Satisfaction as documented",
+    async () => {
+      const dates = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.DateTimeAttributeMetadata?$select=LogicalName,Format,DateTimeBehavior",
+      );
+      expect(dates.status).toBe(200);
+      const followUp = (dates.json().value as any[]).find((a) => a.LogicalName === 'followupby');
+      expect(followUp).toMatchObject({ Format: 'DateOnly', DateTimeBehavior: { Value: 'UserLocal' } });
+      const flags = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.BooleanAttributeMetadata?$select=LogicalName,DefaultValue",
+      );
+      expect((flags.json().value as any[]).find((a) => a.LogicalName === 'isescalated')).toMatchObject({
+        DefaultValue: false,
+      });
+      const picklists = await t.api(
+        'GET',
+        "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)",
+      );
+      const satisfaction = (picklists.json().value as any[]).find((a) => a.LogicalName === 'customersatisfactioncode');
+      expect(satisfaction.OptionSet.Options.map((o: any) => [o.Value, o.Label.UserLocalizedLabel.Label])).toEqual([
+        [1, 'Very Dissatisfied'],
+        [2, 'Dissatisfied'],
+        [3, 'Neutral'],
+        [4, 'Satisfied'],
+        [5, 'Very Satisfied'],
+      ]);
+    },
+  );
+
   it.skipIf(skip)(
     "RMETA: a team's members are a many-to-many relationship (teammembership_association, intersect teammembership), expanded as a list",
     async () => {

@@ -347,6 +347,17 @@ export const incident = entity({
       [1, 'Research'],
       [2, 'Resolve'],
     ]),
+    // what a support team works a queue by (Incident entity reference): whether it was escalated, the day to
+    // follow up with the customer by (UserLocal, shown as a date: Format DateOnly), and how satisfied they were
+    attr('isescalated', 'Is Escalated', 'Boolean', { booleanLabels: ['No', 'Yes'], defaultValue: false }),
+    attr('followupby', 'Follow Up By', 'DateTime', { format: 'DateOnly' }),
+    picklist('customersatisfactioncode', 'Satisfaction', [
+      [1, 'Very Dissatisfied'],
+      [2, 'Dissatisfied'],
+      [3, 'Neutral'],
+      [4, 'Satisfied'],
+      [5, 'Very Satisfied'],
+    ]),
     // A custom text column for the id a monitoring system gives an alert (a real org adds such a column
     // to its solution); custom columns carry a publisher prefix.
     str('dmcp_externalref', 'External Reference', 200),

@@ -52,7 +52,8 @@ export interface AttributeDef {
   dateOnly?: boolean;
   /**
    * a String's StringFormatName (Email, Phone, Url …; Text when absent): how apps show it, not a check; an
-   * Integer's IntegerFormat (Duration: minutes; None when absent)
+   * Integer's IntegerFormat (Duration: minutes; None when absent); a UserLocal DateTime's Format (DateOnly: shown
+   * as a date, kept as a time; DateAndTime when absent)
    */
   format?: string;
   options?: OptionDef[];

@@ -357,6 +357,17 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
 
   // Cases: priorities and origins, most resolved, some still open.
   const openCases: string[] = [];
+  // how each case is being worked, made from its id and values rather than drawn, so that the random sequence
+  // (and every value after it) is what it was before: half the open High cases escalated; every open case due a
+  // follow-up between four days ago and nine days ahead; a resolved case's customer, mostly satisfied
+  const workedOn = (c: Row, id: string) => {
+    const n = Number.parseInt(id.slice(0, 8), 16);
+    if (c.statecode === 0) {
+      c.isescalated = c.prioritycode === 1 && n % 2 === 0;
+      c.followupby = iso(anchor + ((n % 14) - 4) * DAY);
+    }
+    if (c.statecode === 1) c.customersatisfactioncode = [5, 4, 4, 5, 3, 4, 2, 5, 4, 1][n % 10]!;
+  };
   for (let i = 0; i < Math.ceil(o.scale / 2); i++) {
     const a = rnd.pick(accounts);
     const roll = rnd.next();
@@ -375,6 +386,10 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         caseorigincode: rnd.pick([1, 2, 2, 3, 3, 2483, 3986]),
         severitycode: 1,
         servicestage: state === 0 ? rnd.int(0, 2) : 2,
+        // set below from the case's own values (declared here: rows keep their shape)
+        isescalated: false,
+        followupby: null,
+        customersatisfactioncode: null,
         dmcp_externalref: null,
         statecode: state,
         statuscode: status,
@@ -382,6 +397,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
       { owner: owner(), createdDaysAgo: rnd.int(0, 400) },
     );
     if (state === 0) openCases.push(caseId);
+    workedOn(store.table('incident').get(caseId)!, caseId);
   }
 
   // last, so that the random sequence (and every value above) is what it was before there were two currencies

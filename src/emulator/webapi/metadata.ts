@@ -105,9 +105,12 @@ export function attributeJson(entity: EntityDef, a: AttributeDef, expandOptionSe
   if (a.maxValue !== undefined) out.MaxValue = a.maxValue;
   if (a.precision !== undefined) out.Precision = a.precision;
   if (a.type === 'DateTime') {
-    out.Format = a.dateOnly ? 'DateOnly' : 'DateAndTime';
+    // a UserLocal column may still be shown as a date (a case's Follow Up By: Format DateOnly)
+    out.Format = a.dateOnly || a.format === 'DateOnly' ? 'DateOnly' : 'DateAndTime';
     out.DateTimeBehavior = { Value: a.dateOnly ? 'DateOnly' : 'UserLocal' };
   }
+  // BooleanAttributeMetadata.DefaultValue: what a create that leaves the column out stores
+  if (a.type === 'Boolean') out.DefaultValue = a.defaultValue === true;
   if (a.targets) out.Targets = a.targets;
   if (expandOptionSet && a.options)
     out.OptionSet = {

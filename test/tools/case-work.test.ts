@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// What a support team works its cases by, beside priority and status (Incident entity reference): whether a case
+// was escalated, the day to follow up with the customer by, and how satisfied the customer was at the end.
+describe('escalation, follow-up and satisfaction on cases', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const today = new Date().toISOString().slice(0, 10);
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 60 });
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await emu.close();
+  });
+  const open = () => emu.rows('incident').filter((c) => c.statecode === 0);
+
+  it('"escalated cases whose follow-up is due": the open cases the seed escalated, by their day', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'incident',
+      where: { isescalated: true, statecode: 'Active', followupby: { onOrBefore: today } },
+      select: ['ticketnumber', 'isescalated', 'followupby'],
+      orderBy: 'followupby',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const expected = open()
+      .filter((c) => c.isescalated === true && String(c.followupby).slice(0, 10) <= today)
+      .map((c) => c.ticketnumber)
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect(r.structuredContent.records.map((c: any) => c.ticketnumber).sort()).toEqual(expected);
+    const days = r.structuredContent.records.map((c: any) => c.followupby);
+    expect(days).toEqual([...days].sort());
+    for (const c of r.structuredContent.records) expect(c.isescalated).toBe(true);
+  });
+
+  it('a case is escalated and given a follow-up day with update_record, the day as people write it', async () => {
+    const c = open().find((x) => x.isescalated === false)!;
+    const r = await h.call('update_record', {
+      entity: 'incident',
+      id: c.ticketnumber,
+      values: { isescalated: 'Yes', followupby: '2026-12-18' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const after = emu.rows('incident').find((x) => x.incidentid === c.incidentid)!;
+    expect(after.isescalated).toBe(true);
+    expect(String(after.followupby)).toMatch(/^2026-12-1[78]T/);
+  });
+
+  it('satisfaction per resolved case, counted by its labels', async () => {
+    const r = await h.call('aggregate_records', {
+      entity: 'incident',
+      where: { statecode: 'Resolved' },
+      groupBy: ['customersatisfactioncode'],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const labels = ['', 'Very Dissatisfied', 'Dissatisfied', 'Neutral', 'Satisfied', 'Very Satisfied'];
+    const counts = new Map<string, number>();
+    for (const c of emu.rows('incident').filter((x) => x.statecode === 1)) {
+      const v = c.customersatisfactioncode as number;
+      const key = `${labels[v]} (${v})`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBeGreaterThan(2);
+    expect(
+      Object.fromEntries(r.structuredContent.groups.map((g: any) => [g.customersatisfactioncode, g.count])),
+    ).toEqual(Object.fromEntries(counts));
+  });
+});
