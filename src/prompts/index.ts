@@ -274,7 +274,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     'daily_agenda',
     {
       title: "Plan someone's day",
-      description: 'Overdue and due tasks, meetings today, deals closing this week and urgent cases, for one owner.',
+      description:
+        'Overdue and due tasks, meetings today, deals closing this week, urgent cases and follow-ups due, for one owner.',
       argsSchema: ARGS.dailyAgenda,
     },
     async ({ owner }) => {
@@ -282,14 +283,21 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const who = JSON.stringify(owner.trim());
       const urgent = await urgentPriorities(deps);
       const priority = urgent.length === 1 ? JSON.stringify(urgent[0]) : `{"in": ${JSON.stringify(urgent)}}`;
+      // the cases whose Follow Up By has come (the day the customer was promised news), where the policy lets it be
+      // read; which of them were escalated, where that can be read too
+      const escalated = deps.policy.canRead('incident', 'isescalated') ? ', "isescalated"' : '';
+      const followUps = deps.policy.canRead('incident', 'followupby')
+        ? `Cases to follow up (due today or before): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "followupby": {"le": "today"}}, select ["title", "customerid", "followupby"${escalated}], orderBy "followupby asc", top 25.\n`
+        : '';
       return user(
         `Plan the day for ${owner.trim()}. Change nothing unless I ask.\n` +
           `Tasks overdue or due today: query_entities on task with where {"ownerid": ${who}, "statecode": "Open", "scheduledend": {"le": "today"}}, select ["subject", "scheduledend", "prioritycode", "regardingobjectid"], orderBy "scheduledend asc", top 25.\n` +
           `Meetings today (theirs, or ones they attend): query_entities on appointment with where {"or": [{"ownerid": ${who}}, {"appointment_activity_parties": {"partyid": ${who}}}], "scheduledstart": "today"}, select ["subject", "location", "scheduledstart", "regardingobjectid"], orderBy "scheduledstart asc", top 25.\n` +
           `Deals closing this week: query_entities on opportunity with where {"ownerid": ${who}, "statecode": "Open", "estimatedclosedate": "this week"}, select ["name", "estimatedvalue", "stepname", "parentaccountid"], orderBy "estimatedvalue desc", top 25.\n` +
           `Urgent cases (${urgent.join(', ')}): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": ${priority}}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
+          followUps +
           'If the owner is not found, query_entities on systemuser with where {"fullname": {"contains": "<part of the name>"}} and ask me which one. ' +
-          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase.' +
+          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase (follow-ups due and escalated ones first).' +
           (readOnly
             ? ''
             : ' Offer to mark tasks done (update_record with statecode "Completed") or move their due date, and do it only for the ones I name.'),

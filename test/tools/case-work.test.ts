@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // What a support team works its cases by, beside priority and status (Incident entity reference): whether a case
 // was escalated, the day to follow up with the customer by, and how satisfied the customer was at the end.
@@ -49,6 +49,31 @@ describe('escalation, follow-up and satisfaction on cases', () => {
     const after = emu.rows('incident').find((x) => x.incidentid === c.incidentid)!;
     expect(after.isescalated).toBe(true);
     expect(String(after.followupby)).toMatch(/^2026-12-1[78]T/);
+  });
+
+  it("daily_agenda lists the owner's cases whose follow-up is due, escalated ones said; not where the policy hides the day", async () => {
+    const due = open().find((c) => String(c.followupby).slice(0, 10) <= today && c.owninguser)!;
+    const owner = emu.rows('systemuser').find((u) => u.systemuserid === (due.owninguser as { id: string }).id)!;
+    const p = await h.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner.fullname) } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const line = text.split('\n').find((l) => l.startsWith('Cases to follow up'))!;
+    expect(line).toContain('select ["title", "customerid", "followupby", "isescalated"], orderBy "followupby asc"');
+    // the prompt's own condition, as the model runs it
+    const where = JSON.parse(/with where (\{.*?\}\}), select/.exec(line)![1]!);
+    const r = await h.call('query_entities', { entity: 'incident', where, select: ['ticketnumber'], top: 25 });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records.map((c: any) => c.ticketnumber)).toContain(due.ticketnumber);
+    const hidden = builtInPolicyWith('no-follow-up', (e) => ({
+      ...e,
+      incident: { ...e.incident!, read: e.incident!.read!.filter((c) => c !== 'followupby') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const q = await strict.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner.fullname) } });
+      expect((q.messages[0]!.content as { text: string }).text).not.toContain('followupby');
+    } finally {
+      await strict.close();
+    }
   });
 
   it('satisfaction per resolved case, counted by its labels', async () => {
