@@ -32,6 +32,12 @@ const ARGS = {
       .optional()
       .describe('Closed when, in words such as "last 6 months" or "this year" (default: last 6 months).'),
   },
+  reviewSupport: {
+    period: z
+      .string()
+      .optional()
+      .describe('When, in words such as "last 3 months" or "this quarter" (default: last 3 months).'),
+  },
   accountBrief: { account: needed('account', 'The account, by its name (or part of it) or its id.') },
   dealReview: { deal: needed('deal', 'The opportunity, by its name (or part of it) or its id.') },
   dailyAgenda: {
@@ -115,6 +121,7 @@ export function promptCompleters(deps: ServerDeps): Map<string, Map<string, Comp
   if (!made) {
     made = new Map([
       ['review_wins_and_losses', new Map([['period', periodsStartingWith]])],
+      ['review_support', new Map([['period', periodsStartingWith]])],
       ['account_brief', new Map([['account', namesStartingWith(deps, 'account')]])],
       ['deal_review', new Map([['deal', namesStartingWith(deps, 'opportunity')]])],
       ['daily_agenda', new Map([['owner', namesStartingWith(deps, 'systemuser')]])],
@@ -321,6 +328,36 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           // what was won and lost, by product: a deal's lines are of their own table, grouped by the deal's state
           `Then call aggregate_records on opportunityproduct twice, with where {"opportunityid/statecode": "Won", "opportunityid/actualclosedate": ${when}} and then with "Lost" in place of "Won", each with groupBy "productid" and measures "count, sum(extendedamount_base)": the products on the deals won, and on those lost. ` +
           'Write a short review: the win rate (won ÷ won and lost) and won revenue per month, the products that win and those that lose, the most common reasons for losing with an example of each, the competitors lost to most, and one or two things the team could do differently.',
+      );
+    },
+  );
+  register(
+    'review_support',
+    {
+      title: 'Review customer support',
+      description:
+        'Cases opened per month by priority, resolved and the time spent, customer satisfaction and open escalations, for a period.',
+      argsSchema: ARGS.reviewSupport,
+    },
+    ({ period }) => {
+      const when = JSON.stringify(period?.trim() || 'last 3 months');
+      // satisfaction and escalation only where the policy lets them be read (an organisation's own policy may not)
+      const can = (column: string) => deps.policy.canRead('incident', column);
+      return user(
+        `Call aggregate_records on incident with where {"createdon": ${when}}, groupBy "createdon by month, prioritycode" and measures "count": the cases opened each month, by priority. ` +
+          `Then call aggregate_records on incidentresolution with where {"createdon": ${when}}, groupBy "createdon by month" and measures "count, sum(timespent), avg(timespent)": the cases resolved each month and the minutes spent on them. ` +
+          (can('customersatisfactioncode')
+            ? `Then call aggregate_records on incident with where {"statecode": "Resolved", "Incident_IncidentResolutions/createdon": ${when}}, groupBy "customersatisfactioncode" and measures "count": how satisfied the customers of the cases resolved in the period were (a group without a value: not rated). `
+            : '') +
+          (can('isescalated')
+            ? `Then call query_entities on incident with where {"statecode": "Active", "isescalated": true}, select ["title", "customerid", "prioritycode", "createdon", "ownerid"${can('followupby') ? ', "followupby"' : ''}], orderBy "createdon asc" and top 50: the escalated cases still open. `
+            : '') +
+          'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
+          (can('customersatisfactioncode')
+            ? 'the share of rated customers who were satisfied or very satisfied, and the dissatisfied ones to call back, '
+            : '') +
+          (can('isescalated') ? 'the open escalations oldest first, with who owns each, ' : '') +
+          'and one or two things the team could do differently. Change nothing.',
       );
     },
   );

@@ -76,6 +76,68 @@ describe('escalation, follow-up and satisfaction on cases', () => {
     }
   });
 
+  it('review_support: its calls run as written and count what the organisation holds for the period', async () => {
+    const p = await h.client.getPrompt({ name: 'review_support', arguments: { period: 'last 12 months' } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const aggregates = [
+      ...text.matchAll(/aggregate_records on (\w+) with where (\{[^\n]*?\}), groupBy "(.*?)" and measures "(.*?)"/g),
+    ];
+    expect(aggregates.map((a) => a[1])).toEqual(['incident', 'incidentresolution', 'incident']);
+    const [opened, resolved, rated] = await Promise.all(
+      aggregates.map((a) =>
+        h.call('aggregate_records', { entity: a[1], where: JSON.parse(a[2]!), groupBy: a[3], measures: a[4] }),
+      ),
+    );
+    for (const r of [opened, resolved, rated]) expect(r.isError, textOf(r)).toBeFalsy();
+    const yearAgo = new Date();
+    yearAgo.setUTCFullYear(yearAgo.getUTCFullYear() - 1);
+    const since = yearAgo.toISOString().slice(0, 10);
+    const inPeriod = (v: unknown) => String(v).slice(0, 10) >= since && String(v).slice(0, 10) <= today;
+    const total = (r: any) => r.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0);
+    expect(total(opened)).toBe(emu.rows('incident').filter((c) => inPeriod(c.createdon)).length);
+    const resolutions = emu.rows('incidentresolution').filter((x) => inPeriod(x.createdon));
+    expect(total(resolved)).toBe(resolutions.length);
+    // rated: the resolved cases with a resolution written in the period
+    const resolvedIds = new Set(resolutions.map((x) => (x.incidentid as { id: string }).id));
+    expect(total(rated)).toBe(
+      emu.rows('incident').filter((c) => c.statecode === 1 && resolvedIds.has(String(c.incidentid))).length,
+    );
+    const q =
+      /query_entities on incident with where (\{[^\n]*?\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(
+        text,
+      )!;
+    const escalated = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(q[1]!),
+      select: JSON.parse(q[2]!),
+      orderBy: q[3],
+      top: Number(q[4]),
+    });
+    expect(escalated.structuredContent.records.map((c: any) => c.id).sort()).toEqual(
+      open()
+        .filter((c) => c.isescalated === true)
+        .map((c) => c.incidentid)
+        .sort(),
+    );
+    // an organisation's policy without those columns: the calls on them are left out, not refused later
+    const hidden = builtInPolicyWith('no-satisfaction', (e) => ({
+      ...e,
+      incident: {
+        ...e.incident!,
+        read: e.incident!.read!.filter((c) => c !== 'customersatisfactioncode' && c !== 'isescalated'),
+      },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const s = await strict.client.getPrompt({ name: 'review_support', arguments: {} });
+      const without = (s.messages[0]!.content as { text: string }).text;
+      expect(without).toContain('"createdon": "last 3 months"');
+      expect(without).not.toMatch(/customersatisfactioncode|isescalated/);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('satisfaction per resolved case, counted by its labels', async () => {
     const r = await h.call('aggregate_records', {
       entity: 'incident',

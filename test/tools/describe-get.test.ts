@@ -369,6 +369,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'deal_review',
       'qualify_lead',
       'review_pipeline',
+      'review_support',
       'review_wins_and_losses',
     ]);
     const p = await h.client.getPrompt({
