@@ -216,14 +216,17 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const given = account.trim();
       // the calls as JSON, with the id written in where it is known (else a placeholder the model fills in)
       const { the, first } = recordAsked(given, 'account', 'account', '["name", "address1_city"]');
+      // which open cases were escalated, and the files on the latest notes, where the policy lets them be read
+      const escalated = deps.policy.canRead('incident', 'isescalated') ? ', "isescalated"' : '';
+      const files = deps.policy.canRead('annotation', 'filename') ? ', "filename"' : '';
       return user(
         `Brief me on the account ${JSON.stringify(given)} before I speak to them. Change nothing.\n` +
           first +
           `Then get_record on account with id "${the}", select ["name", "industrycode", "revenue", "ownerid", "telephone1", "websiteurl"] and expand ` +
           '[{"relation": "opportunity_customer_accounts", "select": ["name", "estimatedvalue", "estimatedclosedate", "stepname"], "where": {"statecode": "Open"}, "orderBy": "estimatedvalue desc", "top": 5}, ' +
-          '{"relation": "incident_customer_accounts", "select": ["title", "prioritycode", "createdon"], "where": {"statecode": "Active"}, "orderBy": "createdon desc", "top": 5}, ' +
+          `{"relation": "incident_customer_accounts", "select": ["title", "prioritycode", "createdon"${escalated}], "where": {"statecode": "Active"}, "orderBy": "createdon desc", "top": 5}, ` +
           '{"relation": "contact_customer_accounts", "select": ["fullname", "jobtitle", "emailaddress1", "telephone1"], "top": 10}, ' +
-          '{"relation": "Account_Annotation", "select": ["subject", "notetext", "createdon"], "orderBy": "createdon desc", "top": 3}].\n' +
+          `{"relation": "Account_Annotation", "select": ["subject", "notetext", "createdon"${files}], "orderBy": "createdon desc", "top": 3}].\n` +
           // calls and tasks hang from the deals and the people as often as from the account: all three, through
           // the deal's account and the contact's company
           `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}, {"regardingobjectid_contact_phonecall/parentcustomerid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
@@ -232,7 +235,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           // what they buy: the products on their won deals and those proposed on open ones (each line names its deal)
           `And what they buy: query_entities on opportunityproduct with where {"opportunityid/parentaccountid": "${the}", "opportunityid/statecode": {"in": ["Open", "Won"]}}, select ["productid", "productdescription", "quantity", "extendedamount", "opportunityid"], orderBy "createdon desc", top 15.\n` +
           `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
-          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, what they have bought and what is proposed to them (the products on won and open deals), open cases and anything urgent, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
+          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, what they have bought and what is proposed to them (the products on won and open deals), open cases and anything urgent or escalated, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
       );
     },
   );

@@ -773,6 +773,12 @@ describe('describe_entity, get_record, resources and prompts', () => {
         expand: JSON.parse(get[3]!),
       });
       expect(record.isError, textOf(record)).toBeFalsy();
+      // the open cases say which were escalated; the latest notes name their files
+      const items = JSON.parse(get[3]!) as { relation: string; select: string[] }[];
+      expect(items.find((i) => i.relation === 'incident_customer_accounts')!.select).toContain('isescalated');
+      expect(items.find((i) => i.relation === 'Account_Annotation')!.select).toContain('filename');
+      for (const c of record.structuredContent.record.incident_customer_accounts ?? [])
+        expect(typeof c.isescalated).toBe('boolean');
       expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
         Math.min(
           5,
