@@ -62,13 +62,14 @@ const FORBIDDEN_SETS = /^\/api\/data\/v9\.2\/businessunits/;
 
 /**
  * The names a request reads, found by parsing its query options (a forbidden word inside a quoted value is
- * data, not a column): every select item, every path in filter/orderby/apply, every expansion.
+ * data, not a column): every select item, every path in filter/orderby/apply, every expansion. Without
+ * `selected`, only the names it compares, sorts or groups by.
  */
-function namesIn(url: string): string[] {
+function namesIn(url: string, selected = true): string[] {
   const u = new URL(url, 'https://x');
   const names: string[] = [];
   const opt = (k: string) => u.searchParams.get(k);
-  if (opt('$select')) names.push(...parseSelect(opt('$select')!));
+  if (opt('$select') && selected) names.push(...parseSelect(opt('$select')!));
   if (opt('$filter'))
     for (const p of collectReferences(parseFilter(opt('$filter')!, { maxLength: 100_000 })).paths)
       names.push(...p.segments);
@@ -76,7 +77,8 @@ function namesIn(url: string): string[] {
   if (opt('$expand')) {
     const walk = (items: ReturnType<typeof parseExpand>): void => {
       for (const i of items) {
-        names.push(i.property, ...(i.select ?? []), ...(i.orderBy ?? []).flatMap((o) => o.path));
+        if (selected) names.push(i.property, ...(i.select ?? []));
+        names.push(...(i.orderBy ?? []).flatMap((o) => o.path));
         if (i.filter) for (const p of collectReferences(i.filter).paths) names.push(...p.segments);
         if (i.expand) walk(i.expand);
       }
@@ -126,6 +128,8 @@ const COLUMNS: Record<string, string[]> = {
     // a related list itself (null: none, notNull: some) and its notes'
     'Account_Annotation',
     'Account_Annotation/notetext',
+    // a note's file: read as text when selected, refused in conditions, sorts and groups
+    'Account_Annotation/documentbody',
   ],
   contact: [
     'fullname',
@@ -146,7 +150,18 @@ const COLUMNS: Record<string, string[]> = {
     'parentaccountid',
     'parentaccountid/name',
   ],
-  incident: ['title', 'prioritycode', 'caseorigincode', 'ticketnumber', 'customerid', 'statecode'],
+  incident: [
+    'title',
+    'prioritycode',
+    'caseorigincode',
+    'ticketnumber',
+    'customerid',
+    'statecode',
+    'isescalated',
+    'followupby',
+    'customersatisfactioncode',
+    'Incident_Annotation/documentbody',
+  ],
   task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
   // every activity as one: the policy shows some kinds only (description, an email's body, never)
   activitypointer: ['subject', 'activitytypecode', 'regardingobjectid', 'createdon', 'description', 'statecode'],
@@ -1156,6 +1171,12 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) => FORBIDDEN_SETS.test(r.url) || namesIn(r.url).some((n) => FORBIDDEN_NAMES.test(n) || n === '@alias'),
         );
       expect(leaked).toEqual([]);
+      // a note's file is read, never compared, sorted or grouped by: its Base64 would answer "none"
+      const onFiles = emu
+        .requests()
+        .filter((r) => r.service === 'webapi' && !r.url.includes('$batch'))
+        .filter((r) => namesIn(r.url, false).some((n) => n.toLowerCase() === 'documentbody'));
+      expect(onFiles).toEqual([]);
       // activities are read only for the kinds the policy shows: every read of them says which, and no list of
       // them is filtered through
       const kinds =
