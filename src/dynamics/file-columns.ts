@@ -52,7 +52,7 @@ export function fileText(base64: string, mimetype: unknown): string {
  * query that reads the table's own files takes this many a page; one that reads files of a related list (a
  * case's notes) takes one record a page, with its list.
  */
-export const FILES_AT_ONCE = 5;
+const FILES_AT_ONCE = 5;
 
 /** The rows a page of this query takes: `top`, or fewer where it reads files (FILES_AT_ONCE). */
 export function pageSizeReadingFiles(

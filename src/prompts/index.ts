@@ -113,6 +113,13 @@ async function urgentPriorities(deps: ServerDeps): Promise<string[]> {
 }
 
 /**
+ * `, "<column>"` to add to a select a prompt writes, where the policy lets the column be read (else ''): an
+ * organisation's own policy may leave it out, and the prompt's call must not turn into a refusal.
+ */
+const alsoSelected = (deps: ServerDeps, table: string, column: string) =>
+  deps.policy.canRead(table, column) ? `, "${column}"` : '';
+
+/**
  * The prompts' arguments that offer values as they are typed (an account, a user, a period), by prompt and
  * argument. server.ts answers completion/complete from these, with whether there are more than offered.
  */
@@ -217,8 +224,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       // the calls as JSON, with the id written in where it is known (else a placeholder the model fills in)
       const { the, first } = recordAsked(given, 'account', 'account', '["name", "address1_city"]');
       // which open cases were escalated, and the files on the latest notes, where the policy lets them be read
-      const escalated = deps.policy.canRead('incident', 'isescalated') ? ', "isescalated"' : '';
-      const files = deps.policy.canRead('annotation', 'filename') ? ', "filename"' : '';
+      const escalated = alsoSelected(deps, 'incident', 'isescalated');
+      const files = alsoSelected(deps, 'annotation', 'filename');
       return user(
         `Brief me on the account ${JSON.stringify(given)} before I speak to them. Change nothing.\n` +
           first +
@@ -295,7 +302,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const priority = urgent.length === 1 ? JSON.stringify(urgent[0]) : `{"in": ${JSON.stringify(urgent)}}`;
       // the cases whose Follow Up By has come (the day the customer was promised news), where the policy lets it be
       // read; which of them were escalated, where that can be read too
-      const escalated = deps.policy.canRead('incident', 'isescalated') ? ', "isescalated"' : '';
+      const escalated = alsoSelected(deps, 'incident', 'isescalated');
       const followUps = deps.policy.canRead('incident', 'followupby')
         ? `Cases to follow up (due today or before): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "followupby": {"le": "today"}}, select ["title", "customerid", "followupby"${escalated}], orderBy "followupby asc", top 25.\n`
         : '';
@@ -353,7 +360,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             ? `Then call aggregate_records on incident with where {"statecode": "Resolved", "Incident_IncidentResolutions/createdon": ${when}}, groupBy "customersatisfactioncode" and measures "count": how satisfied the customers of the cases resolved in the period were (a group without a value: not rated). `
             : '') +
           (can('isescalated')
-            ? `Then call query_entities on incident with where {"statecode": "Active", "isescalated": true}, select ["title", "customerid", "prioritycode", "createdon", "ownerid"${can('followupby') ? ', "followupby"' : ''}], orderBy "createdon asc" and top 50: the escalated cases still open. `
+            ? `Then call query_entities on incident with where {"statecode": "Active", "isescalated": true}, select ["title", "customerid", "prioritycode", "createdon", "ownerid"${alsoSelected(deps, 'incident', 'followupby')}], orderBy "createdon asc" and top 50: the escalated cases still open. `
             : '') +
           'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
           (can('customersatisfactioncode')
