@@ -114,6 +114,66 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
     },
   );
 
+  // An email's files ("Attachment (ActivityMimeAttachment) table reference"): body is Base64, filesize read-only,
+  // objectid (SystemRequired) the email through objectid_email, partner of its email_activity_mime_attachment;
+  // the email's read-only attachmentcount counts them. Microsoft's samples make them by deep insert under the
+  // email, without objecttypecode; run against a real organisation, this says the emulator answers the same.
+  it.skipIf(skip)(
+    'EMAIL ATTACHMENT: deep-inserted and bound attachments are counted on their email, sized, and go with it',
+    async () => {
+      const text = Buffer.from('Clause 9.2: the cap should be 12 months.\n');
+      const email = await t.api('POST', 'emails', {
+        body: {
+          subject: 'Attachment contract',
+          email_activity_mime_attachment: [
+            { filename: 'comments.txt', mimetype: 'text/plain', body: text.toString('base64') },
+          ],
+        },
+      });
+      expect(email.status).toBe(204);
+      const emailPath = track(email.headers['odata-entityid']!);
+      const emailId = /\(([0-9a-f-]{36})\)$/.exec(emailPath)![1]!;
+      const read = async () =>
+        (
+          await t.api(
+            'GET',
+            `${emailPath}?$select=attachmentcount&$expand=email_activity_mime_attachment($select=filename,mimetype,filesize,objecttypecode,_objectid_value)`,
+          )
+        ).json();
+      const first = await read();
+      expect(first.attachmentcount).toBe(1);
+      expect(first.email_activity_mime_attachment).toEqual([
+        expect.objectContaining({
+          filename: 'comments.txt',
+          mimetype: 'text/plain',
+          filesize: text.length,
+          objecttypecode: 'email',
+          _objectid_value: emailId,
+        }),
+      ]);
+      const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      const bound = await t.api('POST', 'activitymimeattachments', {
+        body: {
+          filename: 'screen.png',
+          mimetype: 'image/png',
+          body: png.toString('base64'),
+          objecttypecode: 'email',
+          'objectid_email@odata.bind': `/emails(${emailId})`,
+        },
+      });
+      expect(bound.status).toBe(204);
+      const boundPath = bound.headers['odata-entityid']!;
+      expect((await read()).attachmentcount).toBe(2);
+      expect((await t.api('DELETE', boundPath)).status).toBe(204);
+      expect((await read()).attachmentcount).toBe(1);
+      // deleted with its email
+      const [{ activitymimeattachmentid }] = (await read()).email_activity_mime_attachment;
+      expect((await t.api('DELETE', emailPath)).status).toBe(204);
+      created.pop();
+      expect((await t.api('GET', `activitymimeattachments(${activitymimeattachmentid})`)).status).toBe(404);
+    },
+  );
+
   // resolve_case resolves a case this way; run against a real organisation, this says the emulator's action,
   // its Case Resolution table and the Incident_IncidentResolutions relationship answer as Dataverse's
   it.skipIf(skip)(

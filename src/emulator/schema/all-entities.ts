@@ -1,5 +1,6 @@
 import {
   account,
+  activitymimeattachment,
   activityparty,
   activitypointer,
   annotation,
@@ -102,6 +103,9 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['contact', 'contact_activity_parties', 'activityparty', 'partyid'],
   ['lead', 'lead_activity_parties', 'activityparty', 'partyid'],
   ['systemuser', 'system_user_activity_parties', 'activityparty', 'partyid'],
+  // the files that came with an email or a meeting (its objectid_email, objectid_appointment)
+  ['email', 'email_activity_mime_attachment', 'activitymimeattachment', 'objectid'],
+  ['appointment', 'appointment_activity_mime_attachment', 'activitymimeattachment', 'objectid'],
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
 ];
 
@@ -147,6 +151,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   phonecall,
   email,
   appointment,
+  activitymimeattachment,
   activityparty,
   activitypointer,
   systemuser,

@@ -416,6 +416,36 @@ export const annotation = entity({
   ],
 });
 
+// An email's (or a meeting's) attached file (the Attachment (ActivityMimeAttachment) table reference: no owner,
+// primary name filename): its bytes Base64-encoded in body (a String, TextArea, MaxLength 1073741823), as a
+// note's are in documentbody, with filename, mimetype and a read-only filesize. objectid (Item, SystemRequired)
+// points at the activity, through one navigation property per activity table (objectid_email, the partner of
+// the email's email_activity_mime_attachment list); objecttypecode (Entity, SystemRequired) says which.
+export const activitymimeattachment = entity({
+  logicalName: 'activitymimeattachment',
+  entitySetName: 'activitymimeattachments',
+  schemaName: 'ActivityMimeAttachment',
+  displayName: 'Attachment',
+  displayCollectionName: 'Attachments',
+  primaryName: 'filename',
+  ownershipType: 'None',
+  objectTypeCode: 1001,
+  attributes: [
+    str('subject', 'Subject', 2000),
+    str('filename', 'File Name', 255),
+    str('mimetype', 'Mime Type', 256),
+    attr('body', 'Body', 'String', { maxLength: 1_073_741_823, format: 'TextArea' }),
+    attr('filesize', 'File Size (Bytes)', 'Integer', {
+      minValue: 0,
+      maxValue: 1_000_000_000,
+      validForCreate: false,
+      validForUpdate: false,
+    }),
+    attr('objectid', 'Item', 'Lookup', { targets: ['email', 'appointment'], requiredLevel: 'SystemRequired' }),
+    attr('objecttypecode', 'Entity', 'EntityName', { requiredLevel: 'SystemRequired' }),
+  ],
+});
+
 // A case's resolution (Case Resolution, an activity: its key is activityid): what the CloseIncident action
 // writes beside the case it resolves (reference §6.2: cases are closed with the action).
 export const incidentresolution = entity({
@@ -610,6 +640,13 @@ export const email = entity({
     str('torecipients', 'To Recipients', 500),
     attr('senton', 'Date Sent', 'DateTime', { validForCreate: false, validForUpdate: false }),
     date('actualend', 'Actual End'),
+    // how many files came with it (Email reference: AttachmentCount, read-only), its attachments counted
+    attr('attachmentcount', 'Attachment Count', 'Integer', {
+      minValue: 0,
+      maxValue: 2_147_483_647,
+      validForCreate: false,
+      validForUpdate: false,
+    }),
     ...activityColumns('email'),
     ...stateAndStatus(
       [

@@ -13,6 +13,7 @@ import {
   DEAL_EMAILS,
   DEAL_MEETINGS,
   DEAL_TASKS,
+  EMAIL_FILES,
   FIRST_NAMES,
   JOB_TITLES,
   LAST_NAMES,
@@ -540,6 +541,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
           torecipients: incoming ? owner : customer,
           senton: iso(at),
           actualend: iso(at),
+          // none yet: the files that came with two of them are added last (EMAIL_FILES)
+          attachmentcount: 0,
           prioritycode: 1,
           regardingobjectid: { id, entity: 'opportunity' },
           statecode: 1,
@@ -713,6 +716,28 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     closes.put(id, { ...close, competitorid: { id: rival, entity: 'competitor' } });
   }
   seedProducts(add, store, anchor);
+  // The files that came with two of the emails (last of all, so that everything above is drawn as before): the
+  // first email with each EMAIL_FILES subject has that file, made when the email was, and counts it
+  const emails = store.table('email');
+  for (const file of EMAIL_FILES) {
+    const found = [...emails.rows].find(([, e]) => e.subject === file.onSubject);
+    if (!found) continue;
+    const [emailId, email] = found;
+    add(
+      'activitymimeattachment',
+      {
+        subject: null,
+        filename: file.filename,
+        mimetype: file.mimetype,
+        body: file.body.toString('base64'),
+        filesize: file.body.length,
+        objectid: { id: emailId, entity: 'email' },
+        objecttypecode: 'email',
+      },
+      { createdDaysAgo: Math.max(0, Math.floor((anchor - Date.parse(String(email.createdon))) / DAY)) },
+    );
+    emails.put(emailId, { ...email, attachmentcount: 1 });
+  }
   return count;
 }
 

@@ -339,3 +339,36 @@ export const DEAL_EMAILS: readonly [string, string][] = [
   ['RE: Contract draft', '<p>Our legal team has two comments on the liability clause, see below.</p>'],
   ['Timeline', '<p>We would like to go live before the end of the quarter. Is that realistic?</p>'],
 ];
+
+/**
+ * The files that came with two of the deals' emails (on the first email with each subject), as Dynamics keeps
+ * an email's attachments (Base64 in body, with filename and mimetype): a proposal, which is a PDF (not text),
+ * and a customer's comments on a contract, which are text.
+ */
+export const EMAIL_FILES: readonly { onSubject: string; filename: string; mimetype: string; body: Buffer }[] = [
+  {
+    onSubject: 'Proposal',
+    filename: 'Proposal.pdf',
+    mimetype: 'application/pdf',
+    // a PDF's header and its binary-marker comment (bytes above 127, as PDF writers put there): not text
+    body: Buffer.concat([
+      Buffer.from('%PDF-1.7\n%'),
+      Buffer.from([0xe2, 0xe3, 0xcf, 0xd3]),
+      Buffer.from('\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'),
+    ]),
+  },
+  {
+    onSubject: 'RE: Contract draft',
+    filename: 'liability-clause-comments.txt',
+    mimetype: 'text/plain',
+    body: Buffer.from(
+      [
+        'Comments from our legal team on the draft contract',
+        '',
+        '1. Clause 9.2 (limitation of liability): the cap should be 12 months of fees, not 6.',
+        '2. Clause 9.4: indirect losses must not include loss of data caused by the service.',
+        '',
+      ].join('\n'),
+    ),
+  },
+];

@@ -46,6 +46,8 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   appointment: 'Activity',
   // GUESS: a party has no privileges of its own; reading or making one is reading or making its activity
   activityparty: 'Activity',
+  // GUESS: an attachment is read and written with the activity it came with, as a party is
+  activitymimeattachment: 'Activity',
   activitypointer: 'Activity',
 };
 

@@ -277,14 +277,37 @@ function computeFullName(row: Row): void {
     row.fullname = [row.firstname, row.lastname].filter((x) => typeof x === 'string' && x).join(' ') || null;
 }
 
+/** the column holding a file's Base64 in the tables that keep one ("Use file data with Attachment and Note records") */
+const FILE_BODY: Readonly<Record<string, string>> = { annotation: 'documentbody', activitymimeattachment: 'body' };
+
 /**
- * A note's filesize (read-only: "File size of the note"), what its Base64 documentbody decodes to: the
- * FileSizeInBytes the block upload answers with counts the file's bytes, not their Base64 text.
+ * A note's or an attachment's filesize (read-only: "File size of the note"), what its Base64 body decodes to:
+ * the FileSizeInBytes the block upload answers with counts the file's bytes, not their Base64 text. An
+ * attachment's objecttypecode is its activity's table when not given (GUESS: SystemRequired, yet Microsoft's
+ * samples create attachments by deep insert under their email without it).
  */
 function sizeFile(entity: EntityDef, row: Row): void {
-  if (entity.logicalName !== 'annotation') return;
-  const body = row.documentbody;
+  const column = FILE_BODY[entity.logicalName];
+  if (!column) return;
+  const body = row[column];
   row.filesize = typeof body === 'string' && body ? Buffer.from(body, 'base64').length : null;
+  if (entity.logicalName === 'activitymimeattachment' && row.objecttypecode == null && isLookupRef(row.objectid))
+    row.objecttypecode = row.objectid.entity;
+}
+
+/**
+ * An email's attachmentcount (read-only: "the number of attachments of the email message") after one of its
+ * attachments was written or deleted: the attachments pointing at it, counted.
+ */
+function countAttachments(ctx: WriteContext, ref: Row[string] | undefined): void {
+  if (!isLookupRef(ref) || ref.entity !== 'email') return;
+  const emails = ctx.env.store.table('email');
+  const email = emails.get(ref.id);
+  if (!email) return;
+  let n = 0;
+  for (const a of ctx.env.store.table('activitymimeattachment').rows.values())
+    if ((a.objectid as LookupRef | null)?.id === ref.id) n++;
+  if (email.attachmentcount !== n) ctx.env.store.replace(emails, ref.id, { ...email, attachmentcount: n });
 }
 
 /** An activity party's partyidname: the name of the record that is the party, as Dataverse fills it in. */
@@ -308,7 +331,17 @@ function stamp(ctx: WriteContext, row: Row, created: boolean): void {
 }
 
 /** POST /<set> (and the create half of an upsert). Returns the new row. */
-export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<string, unknown>, forcedId?: string): Row {
+/**
+ * A new row from a request body. `under`: the record a deep insert makes it under (its lookup to that record is
+ * set before anything is checked or worked out: an attachment's SystemRequired objectid, its email's count).
+ */
+export function createRow(
+  ctx: WriteContext,
+  entity: EntityDef,
+  body: Record<string, unknown>,
+  forcedId?: string,
+  under?: { attribute: string; ref: LookupRef },
+): Row {
   const { store, schema } = ctx.env;
   const table = store.table(entity.logicalName);
   const { values, deep, links } = readBody(ctx, entity, body, 'create');
@@ -320,6 +353,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   const row: Row = {};
   for (const a of entity.attributes) row[a.logicalName] = a.defaultValue ?? null;
   Object.assign(row, values);
+  if (under) row[under.attribute] = under.ref;
   row[pk] = id;
   if (entity.ownershipType === 'UserOwned' && !row.ownerid)
     row.ownerid = { id: ctx.env.callerId, entity: 'systemuser' };
@@ -352,6 +386,7 @@ export function createRow(ctx: WriteContext, entity: EntityDef, body: Record<str
   stamp(ctx, row, true);
   store.insert(table, id, row);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
+  if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, row.objectid);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
   for (const { attribute, refs } of links)
     for (const ref of refs) {
@@ -381,10 +416,11 @@ function createDeep(
   }
   const o2m = parent.oneToMany.find((m) => m.navigationProperty === nav)!;
   const childDef = schema.entity(o2m.referencingEntity)!;
-  for (const rec of records) {
-    const row = createRow(ctx, childDef, rec);
-    row[o2m.referencingAttribute] = { id: parentId, entity: parent.logicalName };
-  }
+  for (const rec of records)
+    createRow(ctx, childDef, rec, undefined, {
+      attribute: o2m.referencingAttribute,
+      ref: { id: parentId, entity: parent.logicalName },
+    });
 }
 
 /**
@@ -471,6 +507,8 @@ export function patchRow(
   store.replace(table, id, row);
   if (entity.logicalName === 'opportunityproduct')
     for (const deal of new Set([existing.opportunityid, row.opportunityid])) reviseDeal(ctx, deal);
+  if (entity.logicalName === 'activitymimeattachment')
+    for (const email of [existing.objectid, row.objectid]) countAttachments(ctx, email);
   return { row, created: false };
 }
 
@@ -482,6 +520,7 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   if (pre.ifMatch && pre.ifMatch !== '*' && pre.ifMatch !== etagOf(existing)) throw concurrencyMismatch();
   ctx.env.store.delete(table, id);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, existing.opportunityid);
+  if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, existing.objectid);
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
   if (
     entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')
@@ -489,6 +528,12 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
     const parties = ctx.env.store.table('activityparty');
     const gone = [...parties.rows].filter(([, p]) => (p.activityid as LookupRef | null)?.id === id).map(([k]) => k);
     for (const k of gone) ctx.env.store.delete(parties, k);
+  }
+  // and its attached files (GUESS: email_activity_mime_attachment cascades on delete, as the parties do)
+  if (entity.oneToMany.some((m) => m.referencingEntity === 'activitymimeattachment')) {
+    const files = ctx.env.store.table('activitymimeattachment');
+    const gone = [...files.rows].filter(([, f]) => (f.objectid as LookupRef | null)?.id === id).map(([k]) => k);
+    for (const k of gone) ctx.env.store.delete(files, k);
   }
 }
 
