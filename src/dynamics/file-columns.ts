@@ -19,6 +19,17 @@ export function fileBodyOf(table: string): { body: string; mimetype: string; fil
 
 export const isFileBody = (table: string, column: string): boolean => FILE_BODIES[table]?.body === column;
 
+/**
+ * Tables whose rows count files kept in a related list: an email's attachmentcount, its
+ * email_activity_mime_attachment rows (Email table reference).
+ */
+const FILES_LISTED: Readonly<Record<string, { count: string; list: string }>> = {
+  email: { count: 'attachmentcount', list: 'email_activity_mime_attachment' },
+};
+
+/** The column of `table` that counts files in a related list, and that list, if it has one. */
+export const filesListedOf = (table: string): { count: string; list: string } | undefined => FILES_LISTED[table];
+
 /** UTF-16 text (what .NET's UnicodeEncoding writes) is known by its byte order mark; UTF-8 by decoding cleanly */
 const BOMS: readonly [number[], string][] = [
   [[0xef, 0xbb, 0xbf], 'utf-8'],

@@ -424,9 +424,11 @@ export const DEFAULT_POLICY: PolicyInput = {
         'torecipients',
         'senton',
         'regardingobjectid',
+        // how many files came with it (read from email_activity_mime_attachment)
+        'attachmentcount',
         ...audit,
       ],
-      expand: [...regardingOf('email'), 'email_activity_parties', ...owners],
+      expand: [...regardingOf('email'), 'email_activity_parties', 'email_activity_mime_attachment', ...owners],
     },
     // meetings about the tables above, read only: when, where, about what, and who (its organizer and attendees,
     // appointment_activity_parties)
@@ -442,7 +444,18 @@ export const DEFAULT_POLICY: PolicyInput = {
         'regardingobjectid',
         ...audit,
       ],
-      expand: [...regardingOf('appointment'), 'appointment_activity_parties', ...owners],
+      expand: [
+        ...regardingOf('appointment'),
+        'appointment_activity_parties',
+        'appointment_activity_mime_attachment',
+        ...owners,
+      ],
+    },
+    // the files that came with those emails and meetings, read only: named, sized and typed, and their content
+    // (body) when asked for, a text file as its text (as a note's file)
+    activitymimeattachment: {
+      read: ['activitymimeattachmentid', 'filename', 'mimetype', 'filesize', 'body', 'objectid'],
+      expand: ['objectid_email', 'objectid_appointment'],
     },
     // every activity above as one (ActivityPointer: its activitytypecode says which table), so that what happened
     // on a record is one query, newest first. Only what each of the four lets the model read, and the dates:

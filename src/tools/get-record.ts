@@ -116,7 +116,12 @@ export const getRecord = defineTool({
     return {
       structured,
       text: fenceUntrusted(
-        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${unreadFilesNote(model, [record], (e, c) => ctx.policy.canRead(e, c))}${cutFilesNote(cut, 1)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
+        `${model.displayName} ${structured.id}:${emptySelectedNote(model, args.select, [record])}${unreadFilesNote(
+          model,
+          [record],
+          (e, c) => ctx.policy.canRead(e, c),
+          (e, n) => ctx.policy.canFollow(e, n),
+        )}${cutFilesNote(cut, 1)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
         structured,
         json,
       ),

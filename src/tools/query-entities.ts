@@ -189,7 +189,12 @@ export const queryEntities = defineTool({
     await ctx.progress(1, 1, `${records.length} row${records.length === 1 ? '' : 's'}`);
     // "of N" where the count says more than the rows do: none found is not "0 of 0"
     const total = page.totalCount !== undefined && (records.length || page.totalCount) ? page.totalCount : undefined;
-    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > page.top && page.hasMore ? ` (At most ${page.top} row${page.top === 1 ? '' : 's'} per call here${page.top < top ? ' when files are read' : ''}, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${unreadFilesNote(page.entity, records, (e, c) => ctx.policy.canRead(e, c))}${cutFilesNote(cut, records.length)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
+    const summary = `${records.length} ${page.entity.logicalName} record${records.length === 1 ? '' : 's'}${total !== undefined ? ` of ${total}${page.totalCountCapped ? '+' : ''}` : ''}${page.hasMore ? '; more available: pass "cursor" to continue' : ''}.${args.top > page.top && page.hasMore ? ` (At most ${page.top} row${page.top === 1 ? '' : 's'} per call here${page.top < top ? ' when files are read' : ''}, not the ${args.top} asked for.)` : ''}${page.totalCountCapped ? ' Dynamics counts rows only up to 5,000: aggregate_records counts all of them (up to 50,000).' : ''}${emptySelectedNote(page.entity, page.spec.select, records)}${unreadFilesNote(
+      page.entity,
+      records,
+      (e, c) => ctx.policy.canRead(e, c),
+      (e, n) => ctx.policy.canFollow(e, n),
+    )}${cutFilesNote(cut, records.length)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

@@ -22,6 +22,7 @@ const ALLOWED = [
   'opportunity',
   'incident',
   'annotation',
+  'activitymimeattachment',
   'incidentresolution',
   'opportunityclose',
   'task',

@@ -54,6 +54,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const names = r.structuredContent.entities.map((e: { name: string }) => e.name).sort();
     expect(names).toEqual([
       'account',
+      'activitymimeattachment',
       'activityparty',
       'activitypointer',
       'annotation',

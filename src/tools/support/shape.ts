@@ -1,5 +1,5 @@
 import type { Row } from '../../dynamics/client.js';
-import { fileBodyOf, fileText, isFileBody } from '../../dynamics/file-columns.js';
+import { fileBodyOf, filesListedOf, fileText, isFileBody } from '../../dynamics/file-columns.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { CHOICE_TYPES, type ColumnModel, type EntityModel, isChoices, writtenColumn } from '../../policy/model.js';
 
@@ -202,7 +202,12 @@ export function emptySelectedNote(
  * name. Only counted: a file's name is the record's data, which stays inside the fence. Not said where the
  * policy keeps the file itself back.
  */
-export function unreadFilesNote(model: EntityModel, rows: CompactRow[], readable: Readable): string {
+export function unreadFilesNote(
+  model: EntityModel,
+  rows: CompactRow[],
+  readable: Readable,
+  follows: (entity: string, navigation: string) => boolean,
+): string {
   const shown = (table: string) => {
     const file = fileBodyOf(table);
     return file && readable(table, file.body) ? file : undefined;
@@ -224,7 +229,15 @@ export function unreadFilesNote(model: EntityModel, rows: CompactRow[], readable
     if (n)
       return ` ${n === 1 ? 'One' : n} of the ${nav.navigationProperty} rows ${n === 1 ? 'has a file' : 'have files'}: to read ${n === 1 ? 'it' : 'them'}, give that expand item "select": ["${listed.body}"], or get_record the ${nav.referencingEntity} with that select.`;
   }
-  return '';
+  // counted but not listed (an email's attachmentcount): where the files are, and how to read them with it
+  const counted = filesListedOf(model.logicalName);
+  const list = counted && model.collectionNavs.get(counted.list.toLowerCase());
+  if (!counted || !list || !follows(model.logicalName, list.navigationProperty)) return '';
+  const listed = shown(list.referencingEntity);
+  const n = rows.filter((r) => Number(r[counted.count]) > 0 && r[list.navigationProperty] === undefined).length;
+  if (!listed || !n) return '';
+  const which = rows.length === 1 ? 'It has' : n === 1 ? 'One has' : `${n} have`;
+  return ` ${which} attached files: to read them, expand ${list.navigationProperty} with "select": ["${listed.filename}", "${listed.body}"].`;
 }
 
 /** The record in the Dynamics web UI (model-driven app). */
