@@ -163,6 +163,15 @@ const COLUMNS: Record<string, string[]> = {
     'Incident_Annotation/documentbody',
   ],
   task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
+  // emails, read only, and the files that came with them (read as text when selected, never compared)
+  email: [
+    'subject',
+    'senton',
+    'attachmentcount',
+    'regardingobjectid',
+    'email_activity_mime_attachment/filename',
+    'email_activity_mime_attachment/body',
+  ],
   // every activity as one: the policy shows some kinds only (description, an email's body, never)
   activitypointer: ['subject', 'activitytypecode', 'regardingobjectid', 'createdon', 'description', 'statecode'],
 };
@@ -183,6 +192,10 @@ const RELATIONS: Record<string, Record<string, string>> = {
   incident: { customerid_account: 'account', primarycontactid: 'contact' },
   task: { regardingobjectid_account_task: 'account', regardingobjectid_opportunity_task: 'opportunity' },
   activitypointer: { regardingobjectid_account: 'account', regardingobjectid_opportunity: 'opportunity' },
+  email: {
+    email_activity_mime_attachment: 'activitymimeattachment',
+    regardingobjectid_opportunity_email: 'opportunity',
+  },
   phonecall: { regardingobjectid_opportunity_phonecall: 'opportunity' },
 };
 /** conditions a model would write on each table, all of them valid */
@@ -226,6 +239,11 @@ const GOOD_WHERE: Record<string, object[]> = {
     { statecode: 'Open' },
     { column: 'regardingobjectid', op: 'notNull' },
   ],
+  email: [
+    { column: 'attachmentcount', op: 'gt', value: 0 },
+    { column: 'senton', op: 'lastXDays', value: 30 },
+    { column: 'email_activity_mime_attachment/mimetype', op: 'startswith', value: 'text/' },
+  ],
   activitypointer: [
     { activitytypecode: 'Phone Call' },
     { column: 'activitytypecode', op: 'in', value: ['task', 'email'] },
@@ -249,7 +267,8 @@ const GOOD_VALUES: Record<string, Record<string, unknown>> = {
   },
   incident: { prioritycode: 'High', description: 'Customer called again', title: 'Printer offline' },
   task: { subject: 'Send the quote', prioritycode: 'High', scheduledend: '2026-12-10T09:00:00Z' },
-  // the list of every activity is only read: each change here is refused
+  // emails and the list of every activity are only read: each change here is refused
+  email: { subject: 'Renamed email' },
   activitypointer: { subject: 'Renamed through the list' },
 };
 /** the relationships above that are related lists (the rest reach one record) */
@@ -259,6 +278,7 @@ const LISTS = new Set([
   'incident_customer_accounts',
   'opportunity_customer_accounts',
   'Account_Tasks',
+  'email_activity_mime_attachment',
 ]);
 /** a related table's columns the policy lets the model read, and ones it does not */
 const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
@@ -269,6 +289,7 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
   systemuser: { ok: ['fullname'], no: ['domainname', 'azureactivedirectoryobjectid'] },
   task: { ok: ['subject', 'scheduledend', 'createdon'], no: ['createdby'] },
   activitypointer: { ok: ['subject', 'activitytypecode', 'createdon'], no: ['description'] },
+  activitymimeattachment: { ok: ['filename', 'mimetype', 'filesize', 'body'], no: ['subject', 'objecttypecode'] },
 };
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
@@ -1171,11 +1192,12 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) => FORBIDDEN_SETS.test(r.url) || namesIn(r.url).some((n) => FORBIDDEN_NAMES.test(n) || n === '@alias'),
         );
       expect(leaked).toEqual([]);
-      // a note's file is read, never compared, sorted or grouped by: its Base64 would answer "none"
+      // a note's or an attachment's file is read, never compared, sorted or grouped by: its Base64 would
+      // answer "none"
       const onFiles = emu
         .requests()
         .filter((r) => r.service === 'webapi' && !r.url.includes('$batch'))
-        .filter((r) => namesIn(r.url, false).some((n) => n.toLowerCase() === 'documentbody'));
+        .filter((r) => namesIn(r.url, false).some((n) => /^(documentbody|body)$/i.test(n)));
       expect(onFiles).toEqual([]);
       // activities are read only for the kinds the policy shows: every read of them says which, and no list of
       // them is filtered through
