@@ -1,5 +1,5 @@
 import type { ExpandItem } from '../odata/ast.js';
-import type { EntityModel } from '../policy/model.js';
+import type { CollectionNav, EntityModel } from '../policy/model.js';
 
 /**
  * Columns that hold a whole file as Base64 text ("Use file data with Attachment and Note records": a note's
@@ -87,26 +87,43 @@ const jsonBytes = (s: string) => Buffer.byteLength(JSON.stringify(s));
 const LEAST_PART = 2048;
 
 /**
- * The text files of `rows` (compacted, `whole` being the answer they are in) cut to what fits the answer's
- * `maxBytes` beside everything else, shared between them, the smallest kept whole first. A long file keeps its
- * first quarter and last three quarters of its share, whole lines each (a log's start says what ran, its end how
- * it failed), and says in the text, where the middle was, how many lines and bytes were left out. Returns how
- * many were cut (0 where the answer fits, or where no useful part would: fitResult then refuses it whole).
+ * The text files of `rows` (compacted, `whole` being the answer they are in), and of their related `lists` read
+ * with them (an email's attachments), cut to what fits the answer's `maxBytes` beside everything else, shared
+ * between them, the smallest kept whole first. A long file keeps its first quarter and last three quarters of
+ * its share, whole lines each (a log's start says what ran, its end how it failed), and says in the text, where
+ * the middle was, how many lines and bytes were left out. Returns how many were cut (0 where the answer fits, or
+ * where no useful part would: fitResult then refuses it whole).
  */
-export function fitFileTexts(table: string, rows: Record<string, unknown>[], whole: unknown, maxBytes: number): number {
-  const body = fileBodyOf(table)?.body;
-  const holders = body ? rows.filter((r) => typeof r[body] === 'string') : [];
-  if (!body || !holders.length) return 0;
+export function fitFileTexts(
+  table: string,
+  rows: Record<string, unknown>[],
+  whole: unknown,
+  maxBytes: number,
+  lists: readonly CollectionNav[] = [],
+): number {
+  const holders: { row: Record<string, unknown>; body: string }[] = [];
+  const hold = (list: Record<string, unknown>[], body: string | undefined) => {
+    if (body) for (const row of list) if (typeof row[body] === 'string') holders.push({ row, body });
+  };
+  hold(rows, fileBodyOf(table)?.body);
+  for (const nav of lists) {
+    const body = fileBodyOf(nav.referencingEntity)?.body;
+    for (const r of rows) {
+      const list = r[nav.navigationProperty];
+      if (Array.isArray(list)) hold(list, body);
+    }
+  }
+  if (!holders.length) return 0;
   const total = Buffer.byteLength(JSON.stringify(whole));
   if (total <= maxBytes) return 0;
-  const sizes = new Map(holders.map((r) => [r, jsonBytes(r[body] as string)]));
+  const sizes = new Map(holders.map((h) => [h, jsonBytes(h.row[h.body] as string)]));
   const fileBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
   // the rest of the answer, and a little for the cut files' notes being longer than what they replace
   let room = maxBytes - (total - fileBytes) - 512;
   if (room < holders.length * LEAST_PART) return 0;
   let cut = 0;
   const bySize = [...sizes].sort((a, b) => a[1] - b[1]);
-  for (const [i, [row, size]] of bySize.entries()) {
+  for (const [i, [{ row, body }, size]] of bySize.entries()) {
     const share = Math.floor(room / (bySize.length - i));
     if (size > share) {
       row[body] = headAndTail(row[body] as string, share);
@@ -117,10 +134,14 @@ export function fitFileTexts(table: string, rows: Record<string, unknown>[], who
   return cut;
 }
 
-/** fitFileTexts' cuts as a sentence for the summary (or ''): the part shown is not to be taken for the file */
-export function cutFilesNote(cut: number, rows: number): string {
+/**
+ * fitFileTexts' cuts as a sentence for the summary (or ''): the part shown is not to be taken for the file.
+ * `rows` of `table`: one record of a table with files (a note) has "its" file; any other's are in its lists.
+ */
+export function cutFilesNote(cut: number, rows: number, table: string): string {
   if (!cut) return '';
-  const which = rows === 1 ? 'Its file is' : cut === 1 ? 'One file is' : `${cut} files are`;
+  const which =
+    rows === 1 && cut === 1 && fileBodyOf(table) ? 'Its file is' : cut === 1 ? 'One file is' : `${cut} files are`;
   return ` ${which} too long for one answer: the first and last lines are shown, and where the middle was left out says how much.`;
 }
 

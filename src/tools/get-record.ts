@@ -102,7 +102,9 @@ export const getRecord = defineTool({
       url: recordUrl(ctx.config.dynamics.url, model.logicalName, id),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
-    const cut = fitFileTexts(model.logicalName, [record], structured, ctx.policy.maxResultBytes);
+    const cut = fitFileTexts(model.logicalName, [record], structured, ctx.policy.maxResultBytes, [
+      ...model.collectionNavs.values(),
+    ]);
     const json = fitResult(structured, 1, ctx.policy.maxResultBytes);
     // a related list sorted by a choice (its cases by prioritycode) is by the values' numbers, as a query is
     const sorted = (expanded ?? [])
@@ -121,7 +123,7 @@ export const getRecord = defineTool({
           [record],
           (e, c) => ctx.policy.canRead(e, c),
           (e, n) => ctx.policy.canFollow(e, n),
-        )}${cutFilesNote(cut, 1)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
+        )}${cutFilesNote(cut, 1, model.logicalName)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
         structured,
         json,
       ),

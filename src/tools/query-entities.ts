@@ -177,7 +177,9 @@ export const queryEntities = defineTool({
       ...(page.totalCountCapped ? { totalCountIsLowerBound: true } : {}),
       ...(moreRelated.length ? { moreRelated } : {}),
     };
-    const cut = fitFileTexts(page.entity.logicalName, records, structured, ctx.policy.maxResultBytes);
+    const cut = fitFileTexts(page.entity.logicalName, records, structured, ctx.policy.maxResultBytes, [
+      ...page.entity.collectionNavs.values(),
+    ]);
     const json = fitResult(structured, records.length, ctx.policy.maxResultBytes);
     // nothing found by a lookup's name that no record has: said, so that "none" is not taken for an answer
     const unnamed =
@@ -194,7 +196,7 @@ export const queryEntities = defineTool({
       records,
       (e, c) => ctx.policy.canRead(e, c),
       (e, n) => ctx.policy.canFollow(e, n),
-    )}${cutFilesNote(cut, records.length)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
+    )}${cutFilesNote(cut, records.length, page.entity.logicalName)}${choiceOrderNote(page.entity, page.orderBy, records.length)}${moneyOrderNote(page.entity, page.orderBy, records, (e, c) => ctx.policy.canRead(e, c))}${moreRelatedNote(moreRelated)}${unnamed}${regarding}${timeline}`;
     return { structured, text: fenceUntrusted(summary, structured, json), json };
   },
 });

@@ -94,7 +94,7 @@ describe('files attached to emails', () => {
     expect(textOf(r)).not.toContain(Buffer.from('Comments from our legal team').toString('base64').slice(0, 24));
   });
 
-  it('a text file too long for one answer is handed over as its first and last lines, the cut said', async () => {
+  it('a text file too long for one answer is handed over as its first and last lines, alone or with its email', async () => {
     const rows = Array.from({ length: 15_000 }, (_, i) => `${i + 1},Contoso order line ${i + 1},${(i % 97) * 10}`);
     const csv = `line,description,amount\n${rows.join('\n')}\n`;
     const posted = await t.api('POST', 'activitymimeattachments', {
@@ -119,8 +119,26 @@ describe('files attached to emails', () => {
     expect(shown.startsWith('line,description,amount\n1,Contoso order line 1,0\n')).toBe(true);
     expect(shown.endsWith(`${rows.at(-1)}\n`)).toBe(true);
     expect(shown).toMatch(/\[… [\d,]+ lines \([\d,]+ bytes\) of [\d,]+ left out here/);
-    // and its email counts it
-    const email = await h.call('get_record', { entity: 'email', id: commented(), select: ['attachmentcount'] });
+    // read with its email, as the hint on a list of emails says: cut the same way, the comments beside it whole
+    const email = await h.call('get_record', {
+      entity: 'email',
+      id: commented(),
+      select: ['attachmentcount'],
+      expand: [{ relation: 'email_activity_mime_attachment', select: ['filename', 'body'] }],
+    });
+    expect(email.isError, textOf(email)).toBeFalsy();
+    expect(textOf(email)).toMatch(
+      /^Email [0-9a-f-]{36}: One file is too long for one answer: the first and last lines are shown/,
+    );
+    expect(Buffer.byteLength(JSON.stringify(email.structuredContent))).toBeLessThanOrEqual(200_000);
+    const files = email.structuredContent.record.email_activity_mime_attachment;
+    expect(files.find((f: any) => f.filename === 'order-lines.csv').body).toMatch(
+      /^line,description,amount\n1,Contoso order line 1,0\n[\s\S]*left out here[\s\S]*\n15000,Contoso order line 15000,[\d]+\n$/,
+    );
+    expect(files.find((f: any) => f.filename === 'liability-clause-comments.txt').body).toMatch(
+      /^Comments from our legal team[\s\S]*Clause 9\.4: indirect losses must not include loss of data caused by the service\.\n$/,
+    );
+    // and the email counts it
     expect(email.structuredContent.record.attachmentcount).toBe(2);
   });
 

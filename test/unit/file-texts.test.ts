@@ -22,6 +22,32 @@ describe('files in one answer', () => {
     expect(c).toMatch(/^second line 1 of 9000\n[\s\S]*left out here[\s\S]*\nsecond line 9000 of 9000\n$/);
   });
 
+  it("files in a related list read with a record (an email's attachments) share the room the same way", () => {
+    const small = log(20, 'small');
+    const attachments = [{ body: log(12_000, 'csv') }, { body: small }];
+    const records = [{ id: 'e', subject: 'RE: Contract draft', email_activity_mime_attachment: attachments }];
+    const answer = { entity: 'email', records };
+    const lists = [
+      {
+        navigationProperty: 'email_activity_mime_attachment',
+        referencingEntity: 'activitymimeattachment',
+        referencingAttribute: 'objectid',
+      },
+    ];
+    expect(fitFileTexts('email', records, answer, 200_000, lists)).toBe(1);
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThanOrEqual(200_000);
+    expect(attachments[1]!.body).toBe(small);
+    expect(attachments[0]!.body).toMatch(
+      /^csv line 1 of 12000\n[\s\S]*left out here[\s\S]*\ncsv line 12000 of 12000\n$/,
+    );
+    // a list whose table keeps no file is not looked into
+    const other = [{ id: 'a', contact_customer_accounts: [{ description: log(12_000, 'x') }] }];
+    const contacts = [
+      { navigationProperty: 'contact_customer_accounts', referencingEntity: 'contact', referencingAttribute: 'x' },
+    ];
+    expect(fitFileTexts('account', other, { records: other }, 200_000, contacts)).toBe(0);
+  });
+
   it('an answer that fits, a table without files, or no useful room: nothing is cut', () => {
     const fits = [{ documentbody: log(100, 'x') }];
     expect(fitFileTexts('annotation', fits, { records: fits }, 200_000)).toBe(0);
