@@ -61,6 +61,8 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['lead', 'Lead_Annotation', 'annotation', 'objectid'],
   ['opportunity', 'Opportunity_Annotation', 'annotation', 'objectid'],
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
+  // a case's child cases (their parentcaseid)
+  ['incident', 'incident_parent_incident', 'incident', 'parentcaseid'],
   ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
   ['opportunity', 'Opportunity_OpportunityClose', 'opportunityclose', 'opportunityid'],
   // a deal's products, its lines (the name samples use: opportunities?$expand=product_opportunities)

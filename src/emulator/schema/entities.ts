@@ -358,6 +358,8 @@ export const incident = entity({
       [4, 'Satisfied'],
       [5, 'Very Satisfied'],
     ]),
+    // the case this one is a child of ("Incident (case) hierarchies": one level, through incident_parent_incident)
+    lookup('parentcaseid', 'Parent Case', ['incident']),
     // A custom text column for the id a monitoring system gives an alert (a real org adds such a column
     // to its solution); custom columns carry a publisher prefix.
     str('dmcp_externalref', 'External Reference', 200),
@@ -1145,6 +1147,10 @@ export const organization = entity({
     // duplicate detection": both must be on, and the table's IsDuplicateDetectionEnabled, for rules to apply)
     bool('isduplicatedetectionenabled', 'Is Duplicate Detection Enabled'),
     bool('isduplicatedetectionenabledforonlinecreateupdate', 'Is Duplicate Detection Enabled For Online Create/Update'),
+    // the Parent and Child case settings' closure preference ("Incident (case) hierarchies"): close a parent's
+    // active child cases with it, or refuse to close it while it has any
+    bool('cascadestatusupdate', 'Cascade Status Update'),
+    bool('restrictstatusupdate', 'Restrict Status Update'),
   ],
 });
 

@@ -15,6 +15,9 @@ export function seedOrganization(store: Store, organizationId: string): void {
     weekstartdaycode: 0,
     isduplicatedetectionenabled: true,
     isduplicatedetectionenabledforonlinecreateupdate: true,
+    // no closure preference for parent and child cases (GUESS: the setting's default is unselected)
+    cascadestatusupdate: false,
+    restrictstatusupdate: false,
     createdon: now,
     modifiedon: now,
     createdby: null,

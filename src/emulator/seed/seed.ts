@@ -738,6 +738,17 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     );
     emails.put(emailId, { ...email, attachmentcount: 1 });
   }
+  // Parent and child cases (no draws: nothing above moves): the first customer with two or more open cases
+  // has the later ones (up to two) as child cases of its first, one problem reported again
+  const byCustomer = new Map<string, string[]>();
+  for (const [id, c] of cases.rows) {
+    const customer = (c.customerid as { id: string } | null)?.id;
+    if (c.statecode !== 0 || !customer) continue;
+    byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), id]);
+  }
+  const family = [...byCustomer.values()].find((ids) => ids.length >= 2);
+  for (const child of family?.slice(1, 3) ?? [])
+    cases.put(child, { ...cases.get(child)!, parentcaseid: { id: family![0]!, entity: 'incident' } });
   return count;
 }
 

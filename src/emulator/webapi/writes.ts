@@ -4,6 +4,7 @@ import { USD_ID } from '../seed/seed.js';
 import { applyCurrency } from '../store/currency.js';
 import { priceLine, productsTotal } from '../store/line-amounts.js';
 import { isLookupRef, type LookupRef, type Row, type Value } from '../store/store.js';
+import { checkParentCase, closeChildCases } from './case-hierarchy.js';
 import { assertNoDuplicate, type DuplicateRule } from './duplicate-rules.js';
 import type { QueryEnv } from './env.js';
 import {
@@ -368,6 +369,7 @@ export function createRow(
     row.ticketnumber = `CAS-${String(ctx.nextTicket()).padStart(5, '0')}-${id.slice(0, 6).toUpperCase()}`;
   computeFullName(row);
   sizeFile(entity, row);
+  if (entity.logicalName === 'incident') checkParentCase(ctx, id, row);
   if (entity.logicalName === 'activityparty') nameParty(ctx, row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   applyCurrency(store, entity, row);
@@ -492,6 +494,13 @@ export function patchRow(
   const row: Row = { ...existing, ...values };
   computeFullName(row);
   sizeFile(entity, row);
+  if (entity.logicalName === 'incident') {
+    checkParentCase(ctx, id, row, existing);
+    if (existing.statecode === 0 && (row.statecode === 1 || row.statecode === 2))
+      closeChildCases(ctx, id, { statecode: row.statecode, statuscode: row.statuscode }, (child, change) =>
+        patchRow(ctx, entity, child, change, {}, true),
+      );
+  }
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
   // recalculates it is not documented: at the switch is a GUESS)
