@@ -34,6 +34,20 @@ export const DUPLICATE_RULES_CODE = '0x80040333';
  */
 export const PLUGIN_REFUSED_CODE = '0x80040265';
 
+/**
+ * Parent and child cases' refusals ("Incident (case) hierarchies": one level, at most 100 children, and a
+ * parent kept open while it has active children where the organisation says so), each with what to do instead.
+ */
+const CASE_HIERARCHY: Readonly<Record<string, string>> = {
+  '0x8003f453':
+    "Cases have one level of children: make it a child of that case's own parent (its parentcaseid), or of a case that is no one's child.",
+  '0x8003f455':
+    "A case with child cases cannot become a child: move its child cases to the other case first (update_record each one's parentcaseid), or make the other case a child of this one.",
+  '0x8003f454': 'That case has 100 child cases already: choose another parent case.',
+  '0x8003f451':
+    'Resolve or cancel its active child cases first (query_entities incident where {"parentcaseid": "<this case>", "statecode": "Active"}), then this one: the organisation\'s Parent and Child case settings keep a parent open while any child is.',
+};
+
 export interface ErrorContext {
   entity?: string;
   id?: string;
@@ -203,6 +217,12 @@ export function mapDataverseError(
           retryable: false,
         },
       );
+    const hierarchy = code ? CASE_HIERARCHY[code.toLowerCase()] : undefined;
+    if (hierarchy)
+      return new DynamicsMcpError('validation', `Dynamics refused the request: ${message}`, hierarchy, {
+        ...base,
+        retryable: false,
+      });
     if (code === '0x8004E023')
       return new DynamicsMcpError(
         'too_large',

@@ -307,6 +307,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'followupby',
         'customersatisfactioncode',
         'dmcp_externalref',
+        // the case this one is a child of (one problem reported more than once)
+        'parentcaseid',
         ...audit,
       ],
       write: [
@@ -325,6 +327,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'isescalated',
         'followupby',
         'customersatisfactioncode',
+        'parentcaseid',
         // who works the case: a new owner is Dynamics' assign
         'ownerid',
       ],
@@ -332,6 +335,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         'customerid_account',
         'customerid_contact',
         'primarycontactid',
+        // its parent case, and its child cases
+        'parentcaseid',
+        'incident_parent_incident',
         ...owners,
         'Incident_Annotation',
         ...activitiesOf('Incident'),
