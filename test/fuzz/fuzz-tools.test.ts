@@ -161,6 +161,9 @@ const COLUMNS: Record<string, string[]> = {
     'followupby',
     'customersatisfactioncode',
     'Incident_Annotation/documentbody',
+    // its parent case, and its child cases
+    'parentcaseid',
+    'incident_parent_incident/title',
   ],
   task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
   // emails, read only, and the files that came with them (read as text when selected, never compared)
@@ -189,7 +192,7 @@ const RELATIONS: Record<string, Record<string, string>> = {
   contact: { parentcustomerid_account: 'account', ownerid: 'systemuser' },
   lead: { parentaccountid: 'account', ownerid: 'systemuser' },
   opportunity: { parentaccountid: 'account', customerid_account: 'account' },
-  incident: { customerid_account: 'account', primarycontactid: 'contact' },
+  incident: { customerid_account: 'account', primarycontactid: 'contact', incident_parent_incident: 'incident' },
   task: { regardingobjectid_account_task: 'account', regardingobjectid_opportunity_task: 'opportunity' },
   activitypointer: { regardingobjectid_account: 'account', regardingobjectid_opportunity: 'opportunity' },
   email: {
@@ -279,6 +282,7 @@ const LISTS = new Set([
   'opportunity_customer_accounts',
   'Account_Tasks',
   'email_activity_mime_attachment',
+  'incident_parent_incident',
 ]);
 /** a related table's columns the policy lets the model read, and ones it does not */
 const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
