@@ -106,6 +106,13 @@ export const createCase = defineTool({
         // a case's severity is a column of its own in some organisations, not its priority
         severity: 'priority',
       },
+      // a child case ("the same problem again: under CAS-01017"): made in two steps, not listed (tools/list's room)
+      notes: Object.fromEntries(
+        ['parentcaseid', 'parentCase', 'parentCaseId', 'parent', 'parentCaseNumber', 'childOf'].map((k) => [
+          k,
+          'A child case is made in two steps: create_case without it, then update_record the new case with {"parentcaseid": "<the parent\'s case number or id>"}.',
+        ]),
+      ),
     },
   ),
   outputSchema: z.object({

@@ -63,6 +63,31 @@ describe('parent and child cases', () => {
     ]);
   });
 
+  it('create_case asked for a child case says the two steps, which make one; nothing is made by the refusal', async () => {
+    const parent = await makeCase('Scanner jams');
+    const cases = emu.rows('incident').length;
+    const asked = await h.call('create_case', {
+      title: 'Scanner jams again',
+      customer: { accountId: account() },
+      parentcaseid: number(parent),
+    });
+    expect(textOf(asked)).toContain(
+      'A child case is made in two steps: create_case without it, then update_record the new case with {"parentcaseid": "<the parent\'s case number or id>"}.',
+    );
+    expect(emu.rows('incident')).toHaveLength(cases);
+    const made = await h.call('create_case', { title: 'Scanner jams again', customer: { accountId: account() } });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const set = await h.call('update_record', {
+      entity: 'incident',
+      id: made.structuredContent.id,
+      values: { parentcaseid: number(parent) },
+    });
+    expect(set.isError, textOf(set)).toBeFalsy();
+    expect(emu.rows('incident').find((c) => c.incidentid === made.structuredContent.id)!.parentcaseid).toMatchObject({
+      id: parent,
+    });
+  });
+
   it('one level only: a child of a child, or a parent made a child, is refused with what to do instead', async () => {
     const parent = await makeCase('Portal down');
     const child = await makeCase('Portal down for Paris office', parent);
