@@ -226,6 +226,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       // which open cases were escalated, and the files on the latest notes, where the policy lets them be read
       const escalated = alsoSelected(deps, 'incident', 'isescalated');
       const files = alsoSelected(deps, 'annotation', 'filename');
+      // and which emails came with files (the answer says how to read them)
+      const attached = alsoSelected(deps, 'email', 'attachmentcount');
       return user(
         `Brief me on the account ${JSON.stringify(given)} before I speak to them. Change nothing.\n` +
           first +
@@ -237,7 +239,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           // calls and tasks hang from the deals and the people as often as from the account: all three, through
           // the deal's account and the contact's company
           `Then the last conversations: query_entities on phonecall with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_phonecall/parentaccountid": "${the}"}, {"regardingobjectid_contact_phonecall/parentcustomerid": "${the}"}], "createdon": "last 90 days"}, select ["subject", "description", "directioncode", "createdon", "regardingobjectid"], orderBy "createdon desc", top 10.\n` +
-          `And the last emails: query_entities on email with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_email/parentaccountid": "${the}"}, {"regardingobjectid_contact_email/parentcustomerid": "${the}"}], "senton": "last 90 days"}, select ["subject", "directioncode", "sender", "senton", "regardingobjectid"], orderBy "senton desc", top 10.\n` +
+          `And the last emails: query_entities on email with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_email/parentaccountid": "${the}"}, {"regardingobjectid_contact_email/parentcustomerid": "${the}"}], "senton": "last 90 days"}, select ["subject", "directioncode", "sender", "senton", "regardingobjectid"${attached}], orderBy "senton desc", top 10.\n` +
           `And the meetings, held and to come: query_entities on appointment with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_appointment/parentaccountid": "${the}"}, {"regardingobjectid_contact_appointment/parentcustomerid": "${the}"}], "scheduledstart": {"between": ["last 90 days", "next 30 days"]}}, select ["subject", "location", "scheduledstart", "statecode", "regardingobjectid"], orderBy "scheduledstart desc", top 10.\n` +
           // what they buy: the products on their won deals and those proposed on open ones (each line names its deal)
           `And what they buy: query_entities on opportunityproduct with where {"opportunityid/parentaccountid": "${the}", "opportunityid/statecode": {"in": ["Open", "Won"]}}, select ["productid", "productdescription", "quantity", "extendedamount", "opportunityid"], orderBy "createdon desc", top 15.\n` +

@@ -778,6 +778,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
       const items = JSON.parse(get[3]!) as { relation: string; select: string[] }[];
       expect(items.find((i) => i.relation === 'incident_customer_accounts')!.select).toContain('isescalated');
       expect(items.find((i) => i.relation === 'Account_Annotation')!.select).toContain('filename');
+      // and the emails say which came with files
+      expect(text).toMatch(/query_entities on email with .*, select \[[^\]]*"attachmentcount"\]/);
       for (const c of record.structuredContent.record.incident_customer_accounts ?? [])
         expect(typeof c.isescalated).toBe('boolean');
       expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
