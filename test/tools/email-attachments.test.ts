@@ -32,7 +32,7 @@ describe('files attached to emails', () => {
     await t.close();
   });
 
-  it("a deal's emails say which came with files and how to read them; the files are not downloaded", async () => {
+  it("a deal's emails say which came with files and how to read them (all in one query); the files are not downloaded", async () => {
     const deal = (emu.rows('email').find((e) => e.activityid === commented())!.regardingobjectid as { id: string }).id;
     const mark = emu.requests().length;
     const r = await h.call('query_entities', { entity: 'email', where: { regardingobjectid: deal } });
@@ -40,11 +40,28 @@ describe('files attached to emails', () => {
     expect(r.structuredContent.records).toContainEqual(
       expect.objectContaining({ id: commented(), subject: 'RE: Contract draft', attachmentcount: 1 }),
     );
-    expect(textOf(r)).toMatch(
-      /(It|One) has attached files: to read them, expand email_activity_mime_attachment with "select": \["filename", "body"\]\./,
+    const withFiles = r.structuredContent.records.filter((e: any) => e.attachmentcount > 0);
+    expect(textOf(r)).toContain(
+      `${withFiles.length === 1 ? 'One has' : `${withFiles.length} have`} attached files: to read them, query_entities on activitymimeattachment with where {"objectid": {"in": [${withFiles.length === 1 ? 'its id' : 'their ids'}]}} and select ["filename", "body"].`,
     );
     expect(apiRequests(emu, mark).filter((q) => q.url.includes('activitymimeattachment'))).toEqual([]);
-    // what the hint says to do reads the text file as its text
+    // what the hint says to do reads the text file as its text, the files of all of them in one call
+    const read = await h.call('query_entities', {
+      entity: 'activitymimeattachment',
+      where: { objectid: { in: withFiles.map((e: any) => e.id) } },
+      select: ['filename', 'body'],
+    });
+    expect(read.structuredContent.records).toContainEqual(
+      expect.objectContaining({
+        filename: 'liability-clause-comments.txt',
+        body: expect.stringMatching(/^Comments from our legal team.*Clause 9\.2 \(limitation of liability\)/s),
+      }),
+    );
+    // one email alone: its files read with it
+    const one = await h.call('get_record', { entity: 'email', id: commented() });
+    expect(textOf(one)).toContain(
+      'It has attached files: to read them, expand email_activity_mime_attachment with "select": ["filename", "body"].',
+    );
     const got = await h.call('get_record', {
       entity: 'email',
       id: commented(),

@@ -236,8 +236,15 @@ export function unreadFilesNote(
   const listed = shown(list.referencingEntity);
   const n = rows.filter((r) => Number(r[counted.count]) > 0 && r[list.navigationProperty] === undefined).length;
   if (!listed || !n) return '';
-  const which = rows.length === 1 ? 'It has' : n === 1 ? 'One has' : `${n} have`;
-  return ` ${which} attached files: to read them, expand ${list.navigationProperty} with "select": ["${listed.filename}", "${listed.body}"].`;
+  const select = `["${listed.filename}", "${listed.body}"]`;
+  if (rows.length === 1)
+    return ` It has attached files: to read them, expand ${list.navigationProperty} with "select": ${select}.`;
+  // several: their files in one query (five a page), not each email a page with its list (pageSizeReadingFiles)
+  const which = n === 1 ? 'One has' : `${n} have`;
+  const by = list.referencingAttribute;
+  return readable(list.referencingEntity, by)
+    ? ` ${which} attached files: to read them, query_entities on ${list.referencingEntity} with where {"${by}": {"in": [${n === 1 ? 'its id' : 'their ids'}]}} and select ${select}.`
+    : ` ${which} attached files: to read them, expand ${list.navigationProperty} with "select": ${select}.`;
 }
 
 /** The record in the Dynamics web UI (model-driven app). */
