@@ -3,6 +3,7 @@ import { minutesAsMeant } from '../dynamics/durations.js';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
+import { activeChildCases, childCasesNote } from './support/child-cases.js';
 import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY } from './support/schemas.js';
@@ -190,51 +191,8 @@ async function resolveOne(
   return answer(
     after,
     false,
-    `Resolved ${named} (${label(after.statuscode)}${billed}).${await childCasesNote(ctx, children)}`,
+    `Resolved ${named} (${label(after.statuscode)}${billed}).${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
   );
-}
-
-/** A case's child cases still open (incident_parent_incident), named by number: none where the policy hides them. */
-async function activeChildCases(ctx: ToolContext, id: string): Promise<{ id: string; name: string }[]> {
-  if (!['parentcaseid', 'statecode'].every((c) => ctx.policy.canRead('incident', c))) return [];
-  const named = ['ticketnumber', 'title'].filter((c) => ctx.policy.canRead('incident', c));
-  const page = await ctx.client.query(
-    {
-      entity: 'incident',
-      select: named,
-      where: {
-        and: [
-          { column: 'parentcaseid', op: 'eq', value: id },
-          { column: 'statecode', op: 'eq', value: ACTIVE },
-        ],
-      },
-      top: 100,
-    },
-    { signal: ctx.signal, internal: true },
-  );
-  return page.rows.map((r) => ({ id: String(r.incidentid), name: String(r.ticketnumber ?? r.title ?? r.incidentid) }));
-}
-
-/**
- * What became of a resolved case's child cases ("Incident (case) hierarchies"): closed with it where the
- * organisation's Parent and Child case settings cascade, else still open, which the user should know of.
- */
-async function childCasesNote(ctx: ToolContext, children: { id: string; name: string }[]): Promise<string> {
-  if (!children.length) return '';
-  const page = await ctx.client.query(
-    {
-      entity: 'incident',
-      select: ['statecode'],
-      where: { column: 'incidentid', op: 'in', value: children.map((c) => c.id) },
-      top: 100,
-    },
-    { signal: ctx.signal, internal: true },
-  );
-  const open = new Set(page.rows.filter((r) => r.statecode === ACTIVE).map((r) => String(r.incidentid)));
-  const names = (list: { name: string }[]) => list.map((c) => c.name).join(', ');
-  const closed = children.filter((c) => !open.has(c.id));
-  const still = children.filter((c) => open.has(c.id));
-  return `${closed.length ? ` Its child case${closed.length === 1 ? '' : 's'} ${names(closed)} ${closed.length === 1 ? 'was' : 'were'} closed with it (the organisation's Parent and Child case settings).` : ''}${still.length ? ` Its child case${still.length === 1 ? '' : 's'} ${names(still)} ${still.length === 1 ? 'is' : 'are'} still open: resolve ${still.length === 1 ? 'it' : 'them'} too if solved.` : ''}`;
 }
 
 /** Minutes as the Resolve Case form shows billable time: "90 minutes (1.5 hours)" */

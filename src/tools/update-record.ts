@@ -7,6 +7,7 @@ import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
 import { toolArgs } from './support/args.js';
+import { activeChildCases, childCasesNote } from './support/child-cases.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
@@ -249,6 +250,9 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       structured: { entity: logical, id, updated: false, changed: {}, url },
       text: `Not updated: the user chose "${declined}".`,
     };
+  // a case canceled: its open child cases may be closed with it (the organisation's Parent and Child case settings)
+  const children =
+    logical === 'incident' && (await closesRecord(ctx, logical, values)) ? await activeChildCases(ctx, id) : [];
   const sent = await completedCallReason(ctx, model, id, values);
   const r = await ctx.client
     .update(logical, id, sent, {
@@ -300,9 +304,10 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   const which = name ? `"${name}" (${id})` : id;
   // a product on a deal: what Dynamics summed it to now, and what that did to the deal's value
   const line = r.model.logicalName === LINE.table ? await lineText(ctx, id) : '';
+  const family = await childCasesNote(ctx, children, 'close them too if done');
   return {
     structured,
-    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${line}${linked.text}`,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${line}${family}${linked.text}`,
   };
 }
 

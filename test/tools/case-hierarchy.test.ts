@@ -134,6 +134,25 @@ describe('parent and child cases', () => {
     expect([parent, ...children].map(state)).toEqual([1, 1, 1]);
   });
 
+  it('a parent canceled with update_record: its children canceled with it where the organisation cascades, and said', async () => {
+    await closurePreference({ cascadestatusupdate: true, restrictstatusupdate: false });
+    const parent = await makeCase('Duplicate: printers offline');
+    const child = await makeCase('Duplicate: printer offline on floor 2', parent);
+    const r = await h.call('update_record', { entity: 'incident', id: parent, values: { statecode: 'Canceled' } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain(
+      `Its child case ${number(child)} was closed with it (the organisation's Parent and Child case settings).`,
+    );
+    expect([state(parent), state(child)]).toEqual([2, 2]);
+    // with no preference, the child stays open, and the answer says so
+    await closurePreference({ cascadestatusupdate: false, restrictstatusupdate: false });
+    const alone = await makeCase('Duplicate: scanner offline');
+    const open = await makeCase('Duplicate: scanner offline again', alone);
+    const kept = await h.call('update_record', { entity: 'incident', id: alone, values: { statecode: 'Canceled' } });
+    expect(textOf(kept)).toContain(`Its child case ${number(open)} is still open: close it too if done.`);
+    expect([state(alone), state(open)]).toEqual([2, 0]);
+  });
+
   it('where the organisation keeps a parent open while a child is, resolving it is refused and nothing is written', async () => {
     await closurePreference({ cascadestatusupdate: false, restrictstatusupdate: true });
     const parent = await makeCase('Badge readers offline');
