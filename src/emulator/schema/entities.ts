@@ -383,6 +383,22 @@ export const incident = entity({
   ],
 });
 
+/**
+ * The columns a note and an attachment keep a file in, alike in both references: its name and type, its bytes
+ * as Base64 in a String (TextArea, MaxLength 1073741823), and its read-only size (worked out on writes).
+ */
+const fileColumns = (body: string, label: string) => [
+  str('filename', 'File Name', 255),
+  str('mimetype', 'Mime Type', 256),
+  attr(body, label, 'String', { maxLength: 1_073_741_823, format: 'TextArea' }),
+  attr('filesize', 'File Size (Bytes)', 'Integer', {
+    minValue: 0,
+    maxValue: 1_000_000_000,
+    validForCreate: false,
+    validForUpdate: false,
+  }),
+];
+
 // Notes (the Note (Annotation) table): a subject and text attached to one record of many tables through
 // objectid, a lookup with one typed navigation property per table (objectid_account@odata.bind), as
 // activities' regardingobjectid. A note may carry one file ("Use file data with Attachment and Note records"):
@@ -406,15 +422,7 @@ export const annotation = entity({
       requiredLevel: 'SystemRequired',
       defaultValue: false,
     }),
-    str('filename', 'File Name', 255),
-    str('mimetype', 'Mime Type', 256),
-    attr('documentbody', 'Document', 'String', { maxLength: 1_073_741_823, format: 'TextArea' }),
-    attr('filesize', 'File Size (Bytes)', 'Integer', {
-      minValue: 0,
-      maxValue: 1_000_000_000,
-      validForCreate: false,
-      validForUpdate: false,
-    }),
+    ...fileColumns('documentbody', 'Document'),
   ],
 });
 
@@ -434,15 +442,7 @@ export const activitymimeattachment = entity({
   objectTypeCode: 1001,
   attributes: [
     str('subject', 'Subject', 2000),
-    str('filename', 'File Name', 255),
-    str('mimetype', 'Mime Type', 256),
-    attr('body', 'Body', 'String', { maxLength: 1_073_741_823, format: 'TextArea' }),
-    attr('filesize', 'File Size (Bytes)', 'Integer', {
-      minValue: 0,
-      maxValue: 1_000_000_000,
-      validForCreate: false,
-      validForUpdate: false,
-    }),
+    ...fileColumns('body', 'Body'),
     attr('objectid', 'Item', 'Lookup', { targets: ['email', 'appointment'], requiredLevel: 'SystemRequired' }),
     attr('objecttypecode', 'Entity', 'EntityName', { requiredLevel: 'SystemRequired' }),
   ],
