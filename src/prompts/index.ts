@@ -364,11 +364,16 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           (can('isescalated')
             ? `Then call query_entities on incident with where {"statecode": "Active", "isescalated": true}, select ["title", "customerid", "prioritycode", "createdon", "ownerid"${alsoSelected(deps, 'incident', 'followupby')}], orderBy "createdon asc" and top 50: the escalated cases still open. `
             : '') +
+          // a problem reported more than once: a parent case with open child cases ("Incident (case) hierarchies")
+          (can('parentcaseid')
+            ? 'Then call query_entities on incident with where {"statecode": "Active", "incident_parent_incident": {"any": {"statecode": "Active"}}}, select ["title", "ticketnumber", "customerid", "ownerid"], expand [{"relation": "incident_parent_incident", "select": ["title", "ticketnumber", "createdon"], "where": {"statecode": "Active"}}] and top 20: the problems reported more than once, each parent case with its open child cases. '
+            : '') +
           'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
           (can('customersatisfactioncode')
             ? 'the share of rated customers who were satisfied or very satisfied, and the dissatisfied ones to call back, '
             : '') +
           (can('isescalated') ? 'the open escalations oldest first, with who owns each, ' : '') +
+          (can('parentcaseid') ? 'the problems reported more than once and how many cases each has open, ' : '') +
           'and one or two things the team could do differently. Change nothing.',
       );
     },

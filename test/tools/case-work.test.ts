@@ -119,12 +119,40 @@ describe('escalation, follow-up and satisfaction on cases', () => {
         .map((c) => c.incidentid)
         .sort(),
     );
+    // the problems reported more than once: each open parent case with its open children, as the org holds them
+    const f =
+      /query_entities on incident with where (\{"statecode": "Active", "incident_parent_incident"[^\n]*?\}), select (\[.*?\]), expand (\[.*?\]) and top (\d+)/.exec(
+        text,
+      )!;
+    const families = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(f[1]!),
+      select: JSON.parse(f[2]!),
+      expand: JSON.parse(f[3]!),
+      top: Number(f[4]),
+    });
+    expect(families.isError, textOf(families)).toBeFalsy();
+    const parentOf = (c: Record<string, unknown>) => (c.parentcaseid as { id: string } | null)?.id;
+    const openChildren = open().filter((c) => parentOf(c));
+    const parents = [...new Set(openChildren.map(parentOf))].filter((id) => open().some((c) => c.incidentid === id));
+    expect(parents.length).toBeGreaterThan(0);
+    expect(families.structuredContent.records.map((c: any) => c.id).sort()).toEqual(parents.sort());
+    for (const c of families.structuredContent.records)
+      expect(c.incident_parent_incident.map((k: any) => k.id).sort()).toEqual(
+        openChildren
+          .filter((k) => parentOf(k) === c.id)
+          .map((k) => k.incidentid)
+          .sort(),
+      );
+    expect(text).toContain('the problems reported more than once and how many cases each has open');
     // an organisation's policy without those columns: the calls on them are left out, not refused later
     const hidden = builtInPolicyWith('no-satisfaction', (e) => ({
       ...e,
       incident: {
         ...e.incident!,
-        read: e.incident!.read!.filter((c) => c !== 'customersatisfactioncode' && c !== 'isescalated'),
+        read: e.incident!.read!.filter(
+          (c) => c !== 'customersatisfactioncode' && c !== 'isescalated' && c !== 'parentcaseid',
+        ),
       },
     }));
     const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
@@ -132,7 +160,7 @@ describe('escalation, follow-up and satisfaction on cases', () => {
       const s = await strict.client.getPrompt({ name: 'review_support', arguments: {} });
       const without = (s.messages[0]!.content as { text: string }).text;
       expect(without).toContain('"createdon": "last 3 months"');
-      expect(without).not.toMatch(/customersatisfactioncode|isescalated/);
+      expect(without).not.toMatch(/customersatisfactioncode|isescalated|incident_parent_incident/);
     } finally {
       await strict.close();
     }
