@@ -218,6 +218,9 @@ describe.each(targets)('write contract: $name', ({ open, skip }) => {
         code: '0x8003f455',
         message: "You can't add a parent case as a child case.",
       });
+      // the children go with their parent (incident_parent_incident: Delete Cascade)
+      expect((await t.api('DELETE', `incidents(${parent})`)).status).toBe(204);
+      expect((await t.api('GET', `incidents(${child})?$select=title`)).status).toBe(404);
     },
   );
 

@@ -538,6 +538,10 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
     const gone = [...parties.rows].filter(([, p]) => (p.activityid as LookupRef | null)?.id === id).map(([k]) => k);
     for (const k of gone) ctx.env.store.delete(parties, k);
   }
+  // a parent case's child cases go with it (Incident reference: incident_parent_incident, Delete: Cascade)
+  if (entity.logicalName === 'incident')
+    for (const [childId, child] of [...ctx.env.store.table('incident').rows])
+      if ((child.parentcaseid as LookupRef | null)?.id === id) deleteRow(ctx, entity, childId, {});
   // and its attached files (GUESS: email_activity_mime_attachment cascades on delete, as the parties do)
   if (entity.oneToMany.some((m) => m.referencingEntity === 'activitymimeattachment')) {
     const files = ctx.env.store.table('activitymimeattachment');
