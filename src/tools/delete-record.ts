@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { DynamicsMcpError } from '../errors.js';
+import { badInput, DynamicsMcpError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
+import { childCasesOf } from './support/child-cases.js';
 import {
   EACH_RECORD,
   idOrIds,
@@ -95,6 +96,7 @@ async function deleteOne(args: { entity: string; id: string; etag?: string }, ct
   if (logical === LINE.table) await refuseRemovalFromClosedDeal(ctx, deal);
   const name = model.primaryNameAttribute ? previous[model.primaryNameAttribute] : undefined;
   const which = typeof name === 'string' ? `"${name}" (${id})` : id;
+  if (logical === 'incident') await refuseCaseWithChildren(ctx, which, id);
   const declined = await declinedByUser(
     ctx,
     ctx.policy.confirmWrites(logical),
@@ -129,4 +131,19 @@ async function deleteOne(args: { entity: string; id: string; etag?: string }, ct
     structured,
     text: fenceUntrusted(`Deleted ${logical} ${which}.${revenue} What it held:`, structured),
   };
+}
+
+/**
+ * A parent case's child cases are deleted with it (Incident reference: incident_parent_incident cascades on
+ * delete): a delete the user asked of one case would take others unseen. Refused, naming them, with the two ways
+ * on: keep them (detach them first) or delete them on purpose first.
+ */
+async function refuseCaseWithChildren(ctx: ToolContext, which: string, id: string): Promise<void> {
+  const children = await childCasesOf(ctx, id, 'all');
+  if (!children.length) return;
+  const n = children.length;
+  throw badInput(
+    `Case ${which} has ${n} child case${n === 1 ? '' : 's'} (${children.map((c) => c.name).join(', ')}), which Dynamics deletes with it. Nothing was deleted.`,
+    `To keep ${n === 1 ? 'it' : 'them'}, detach ${n === 1 ? 'it' : 'each'} first (update_record with {"parentcaseid": null}); if ${n === 1 ? 'it is' : 'they are'} to go too, delete ${n === 1 ? 'it' : 'them'} first (delete_record with ${n === 1 ? 'its id' : 'their ids'}); then delete this case.`,
+  );
 }

@@ -3,7 +3,7 @@ import { minutesAsMeant } from '../dynamics/durations.js';
 import { badInput } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { activeChildCases, childCasesNote } from './support/child-cases.js';
+import { childCasesNote, childCasesOf } from './support/child-cases.js';
 import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY } from './support/schemas.js';
@@ -170,7 +170,7 @@ async function resolveOne(
     { tool: 'resolve_case', entity: 'incident', id, action: 'resolve', notDone: 'not resolved' },
   );
   if (declined) return answer(before, false, `Not resolved: the user chose "${declined}".`);
-  const children = await activeChildCases(ctx, id);
+  const children = await childCasesOf(ctx, id);
   const { after } = await changeStateOnce({
     act: () => ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal }),
     read,

@@ -7,7 +7,7 @@ import { resolveTable } from '../policy/check.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext, type ToolDefinition } from './define.js';
 import { toolArgs } from './support/args.js';
-import { activeChildCases, childCasesNote } from './support/child-cases.js';
+import { childCasesNote, childCasesOf } from './support/child-cases.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
 import { updateRefusedByRules } from './support/dedupe.js';
@@ -252,7 +252,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     };
   // a case canceled: its open child cases may be closed with it (the organisation's Parent and Child case settings)
   const children =
-    logical === 'incident' && (await closesRecord(ctx, logical, values)) ? await activeChildCases(ctx, id) : [];
+    logical === 'incident' && (await closesRecord(ctx, logical, values)) ? await childCasesOf(ctx, id) : [];
   const sent = await completedCallReason(ctx, model, id, values);
   const r = await ctx.client
     .update(logical, id, sent, {

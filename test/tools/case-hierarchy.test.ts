@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // "Incident (case) hierarchies": a problem reported more than once is one parent case with child cases
 // (parentcaseid, incident_parent_incident). One level only; and the organisation's Parent and Child case
@@ -151,6 +151,36 @@ describe('parent and child cases', () => {
     const kept = await h.call('update_record', { entity: 'incident', id: alone, values: { statecode: 'Canceled' } });
     expect(textOf(kept)).toContain(`Its child case ${number(open)} is still open: close it too if done.`);
     expect([state(alone), state(open)]).toEqual([2, 0]);
+  });
+
+  it('a parent case is not deleted with its child cases unseen: refused, naming them, until they are detached', async () => {
+    const deletable = builtInPolicyWith('cases-deletable', (e) => ({
+      ...e,
+      incident: { ...e.incident!, delete: true },
+    }));
+    const admin = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: deletable, LOG_LEVEL: 'warn' } });
+    try {
+      const parent = await makeCase('Old: mail down');
+      const child = await makeCase('Old: mail down in Lyon', parent);
+      const refused = await admin.call('delete_record', { entity: 'incident', id: parent });
+      expect(textOf(refused)).toBe(
+        `Error (bad_input): Case "Old: mail down" (${parent}) has 1 child case (${number(child)}), which Dynamics deletes with it. Nothing was deleted.\nHow to fix: To keep it, detach it first (update_record with {"parentcaseid": null}); if it is to go too, delete it first (delete_record with its id); then delete this case.`,
+      );
+      expect([state(parent), state(child)]).toEqual([0, 0]);
+      // kept: detached first, the parent alone is deleted
+      const detached = await admin.call('update_record', {
+        entity: 'incident',
+        id: child,
+        values: { parentcaseid: null },
+      });
+      expect(detached.isError, textOf(detached)).toBeFalsy();
+      const deleted = await admin.call('delete_record', { entity: 'incident', id: parent });
+      expect(deleted.isError, textOf(deleted)).toBeFalsy();
+      expect(emu.rows('incident').map((c) => c.incidentid)).not.toContain(parent);
+      expect(state(child)).toBe(0);
+    } finally {
+      await admin.close();
+    }
   });
 
   it('where the organisation keeps a parent open while a child is, resolving it is refused and nothing is written', async () => {

@@ -3,20 +3,23 @@ import type { ToolContext } from '../define.js';
 /** A case's states (incident): 0 Active */
 const ACTIVE = 0;
 
-/** A case's child cases still open (incident_parent_incident), named by number: none where the policy hides them. */
-export async function activeChildCases(ctx: ToolContext, id: string): Promise<{ id: string; name: string }[]> {
+/**
+ * A case's child cases (incident_parent_incident), named by number: those still open, or all of them; none where
+ * the policy hides a case's parent.
+ */
+export async function childCasesOf(
+  ctx: ToolContext,
+  id: string,
+  which: 'open' | 'all' = 'open',
+): Promise<{ id: string; name: string }[]> {
   if (!['parentcaseid', 'statecode'].every((c) => ctx.policy.canRead('incident', c))) return [];
   const named = ['ticketnumber', 'title'].filter((c) => ctx.policy.canRead('incident', c));
+  const parent = { column: 'parentcaseid', op: 'eq', value: id } as const;
   const page = await ctx.client.query(
     {
       entity: 'incident',
       select: named,
-      where: {
-        and: [
-          { column: 'parentcaseid', op: 'eq', value: id },
-          { column: 'statecode', op: 'eq', value: ACTIVE },
-        ],
-      },
+      where: which === 'open' ? { and: [parent, { column: 'statecode', op: 'eq', value: ACTIVE }] } : parent,
       top: 100,
     },
     { signal: ctx.signal, internal: true },
