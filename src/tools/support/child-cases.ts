@@ -28,8 +28,9 @@ export async function childCasesOf(
 }
 
 /**
- * What became of a case's child cases when it was resolved or canceled ("Incident (case) hierarchies"): closed with it where the
- * organisation's Parent and Child case settings cascade, else still open, which the user should know of.
+ * What became of a case's child cases when it was resolved or canceled ("Incident (case) hierarchies"): closed
+ * with it where the organisation's Parent and Child case settings cascade, else still open, which the user
+ * should know of.
  */
 export async function childCasesNote(
   ctx: ToolContext,
