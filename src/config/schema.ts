@@ -75,6 +75,12 @@ export const configSchema = z
       /** parallel requests to Dataverse; kept below the service-protection limit of 52 */
       maxConcurrency: z.number().int().min(1).max(50).default(16),
       maxRetries: z.number().int().min(0).max(10).default(4),
+      /**
+       * the most one answer from Dynamics may hold, MB: past it the answer is refused with what to ask for instead
+       * (a page of files, where an organisation raised Dataverse's 5 MB file limit), not read past what the
+       * server can hold (V8's longest string is about 512 MB)
+       */
+      maxResponseMb: z.number().int().min(1).max(400).default(200),
       /** rows per page requested with Prefer: odata.maxpagesize */
       pageSize: z.number().int().min(1).max(5000).default(500),
       /** how long entity metadata is cached, ms */

@@ -41,6 +41,7 @@ export function createDynamicsClient(
       deadlineMs: d.deadlineMs,
       maxConcurrency: d.maxConcurrency,
       retry: { ...DEFAULT_RETRY, maxRetries: d.maxRetries },
+      maxResponseBytes: d.maxResponseMb * 1024 * 1024,
       userAgent: `dynamics-mcp/${VERSION} (node ${process.version})`,
       ca: opts.ca,
       proxy: config.proxy,

@@ -41,6 +41,8 @@ export interface TransportSettings {
   deadlineMs: number;
   maxConcurrency: number;
   retry: RetrySettings;
+  /** the largest answer read (Config dynamics.maxResponseMb); past it the request is refused, too_large */
+  maxResponseBytes?: number;
   userAgent: string;
   /** an extra CA to trust (the in-process demo emulator); otherwise system trust + NODE_EXTRA_CA_CERTS */
   ca?: string;
@@ -153,8 +155,9 @@ export class Transport {
           },
           body: req.body,
         });
-        const text = await r.body.text();
-        res = { status: r.statusCode, headers: flatHeaders(r.headers), text };
+        const headers = flatHeaders(r.headers);
+        const text = await bodyText(r.body, headers, this.s.maxResponseBytes ?? DEFAULT_MAX_RESPONSE);
+        res = { status: r.statusCode, headers, text };
       } catch (err) {
         release?.();
         if (err instanceof DynamicsMcpError) throw err;
@@ -306,3 +309,36 @@ const network = (err: unknown, req: DvRequest) =>
       : 'The write may or may not have happened: read the record before retrying.',
     { retryable: req.idempotent },
   );
+
+/** The largest answer read where no setting says (the configuration's default, 200 MB) */
+const DEFAULT_MAX_RESPONSE = 200 * 1024 * 1024;
+
+/**
+ * An answer's text, refused once it is larger than `cap` (by its Content-Length, or counted as it arrives):
+ * a page of files (notes' documentbody, attachments' body, up to 128 MB each where an organisation raised the
+ * limit) would otherwise be held whole, past what the process can hold as a string. Not retried: the same
+ * request gets the same answer.
+ */
+async function bodyText(body: Dispatcher.ResponseData['body'], headers: Record<string, string>, cap: number) {
+  /** `declared`: the answer's whole size, known from its header; else only that it passed the cap */
+  const refuse = (declared?: number) => {
+    body.destroy();
+    const mb = (n: number) => `${Math.ceil(n / (1024 * 1024)).toLocaleString('en-US')} MB`;
+    return new DynamicsMcpError(
+      'too_large',
+      `Dynamics' answer is ${declared ? mb(declared) : `over ${mb(cap)}`}, more than this server reads at once (dynamics.maxResponseMb).`,
+      "Ask for fewer rows or fewer columns; read files (a note's documentbody, an attachment's body) one record at a time (top 1).",
+      { retryable: false },
+    );
+  };
+  const declared = Number(headers['content-length']);
+  if (declared > cap) throw refuse(declared);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > cap) throw refuse();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
