@@ -340,5 +340,7 @@ async function bodyText(body: Dispatcher.ResponseData['body'], headers: Record<s
     if (size > cap) throw refuse();
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  const text = Buffer.concat(chunks, size).toString('utf8');
+  // a byte order mark (.NET writers and some proxies send one) is not the JSON's, as fetch's text() drops it
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

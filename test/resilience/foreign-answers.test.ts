@@ -48,6 +48,21 @@ describe("answers that are not Dataverse's", () => {
     expect(text).not.toMatch(/<html|<title|failed unexpectedly/i);
   });
 
+  it('JSON behind a byte order mark (as .NET writers and some proxies send it) is read as JSON', async () => {
+    const r = await call(
+      'accounts',
+      {
+        status: 200,
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        body: '\uFEFF{"value":[{"accountid":"00000000-0000-0000-0000-0000000000a1","name":"Marked Ltd"}]}',
+      },
+      'query_entities',
+      { entity: 'account', select: ['name'] },
+    );
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records).toEqual([{ id: '00000000-0000-0000-0000-0000000000a1', name: 'Marked Ltd' }]);
+  });
+
   it('JSON cut short, or without its list of records, is an error, not "0 records"', async () => {
     const cut = await call('accounts', { status: 200, body: '{"value":[{"name":"Contoso' }, 'query_entities', {
       entity: 'account',
