@@ -331,10 +331,10 @@ function stamp(ctx: WriteContext, row: Row, created: boolean): void {
   row.versionnumber = ctx.env.store.nextVersion();
 }
 
-/** POST /<set> (and the create half of an upsert). Returns the new row. */
 /**
- * A new row from a request body. `under`: the record a deep insert makes it under (its lookup to that record is
- * set before anything is checked or worked out: an attachment's SystemRequired objectid, its email's count).
+ * POST /<set> (and the create half of an upsert): the new row. `under`: the record a deep insert makes it under
+ * (its lookup to that record is set before anything is checked or worked out: an attachment's SystemRequired
+ * objectid, its email's count).
  */
 export function createRow(
   ctx: WriteContext,
