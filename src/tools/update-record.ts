@@ -250,9 +250,10 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       structured: { entity: logical, id, updated: false, changed: {}, url },
       text: `Not updated: the user chose "${declined}".`,
     };
-  // a case canceled: its open child cases may be closed with it (the organisation's Parent and Child case settings)
-  const children =
-    logical === 'incident' && (await closesRecord(ctx, logical, values)) ? await childCasesOf(ctx, id) : [];
+  // a case canceled: its open child cases may be closed with it (the organisation's Parent and Child case settings);
+  // the state is read off the model in hand, as for the resolve refusal above
+  const cancels = logical === 'incident' && (askedState(model, values, {})?.state ?? 0) !== 0;
+  const children = cancels ? await childCasesOf(ctx, id) : [];
   const sent = await completedCallReason(ctx, model, id, values);
   const r = await ctx.client
     .update(logical, id, sent, {
