@@ -97,7 +97,7 @@ export function closeOpportunity(
 }
 
 /** An action's parameters: its JSON body's object. */
-function actionParams(raw: string): Record<string, unknown> {
+export function actionParams(raw: string): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(raw || '{}');

@@ -4,7 +4,7 @@ import { parseApply, parseExpand, parseFilter, parseOrderBy, parseSelect } from 
 import type { Schema } from '../schema/index.js';
 import { type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { isLookupRef, type Row, type Store } from '../store/store.js';
-import { closeIncident, closeOpportunity, qualifyLead } from './actions.js';
+import { actionParams, closeIncident, closeOpportunity, qualifyLead } from './actions.js';
 import { runApply } from './apply.js';
 import { collectionRef } from './associate.js';
 import type { DuplicateRule } from './duplicate-rules.js';
@@ -18,6 +18,7 @@ import {
   resourceNotFound,
   unknownProperty,
 } from './errors.js';
+import { BlockDownloads, isBlocksDownload } from './file-blocks.js';
 import { handleMetadata } from './metadata.js';
 import { insertOptionValue } from './option-values.js';
 import { encodeSkipToken } from './paging.js';
@@ -106,7 +107,11 @@ function countExpands(items: ExpandItem[] | undefined): number {
 }
 
 export class WebApi {
-  constructor(private readonly ctx: ApiContext) {}
+  private readonly downloads: BlockDownloads;
+
+  constructor(private readonly ctx: ApiContext) {
+    this.downloads = new BlockDownloads(ctx.schema, ctx.store);
+  }
 
   handle(req: ApiRequest, caller: Caller, writeExtras: Partial<WriteContext> = {}): ApiResponse {
     try {
@@ -190,6 +195,15 @@ export class WebApi {
       if (rest === 'CloseIncident') closeIncident(wctx, caller.role, caller.userId, req.body);
       else closeOpportunity(wctx, caller.role, caller.userId, req.body, rest === 'WinOpportunity' ? 'won' : 'lost');
       return { status: 204, headers: {} };
+    }
+    if (isBlocksDownload(rest)) {
+      if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      const params = actionParams(req.body);
+      const answer =
+        rest === 'DownloadBlock'
+          ? this.downloads.block(params)
+          : this.downloads.begin(rest, caller.role, caller.userId, params);
+      return json(200, { '@odata.context': `${root}/$metadata#Microsoft.Dynamics.CRM.${rest}Response`, ...answer });
     }
     if (rest === 'InsertOptionValue') {
       if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
