@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import { badInput, DynamicsMcpError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ApplyStep, ExpandItem, OrderByItem } from '../odata/ast.js';
-import { ReadChecker } from '../policy/check.js';
+import { type QueryParts, ReadChecker } from '../policy/check.js';
 import type { EntityModel } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { closest } from '../policy/suggest.js';
@@ -14,6 +14,7 @@ import { type Condition, ConditionBuilder } from './conditions.js';
 import type { BatchCreateResult, CreateManyOptions } from './create-many.js';
 import { CursorCodec, fingerprint } from './cursor.js';
 import { pageSizeReadingFiles } from './file-columns.js';
+import { type FileIo, type FileSlot, readFiles, swapFileBodies, webApiFileIo } from './file-reads.js';
 import { followPages } from './follow-pages.js';
 import { isGuid, keySpans } from './key-ranges.js';
 import type { LinkChange, LinkResult } from './links.js';
@@ -101,6 +102,7 @@ export class DynamicsClient {
   private readonly writer: RecordWriter;
   /** the queries of cursors handed out lately: a cursor passed on its own continues its query */
   private readonly cursorQueries = new RememberedQueries<QuerySpec>();
+  private readonly files: FileIo;
   private readonly origin: string;
   private readonly serviceRoot: string;
 
@@ -140,6 +142,13 @@ export class DynamicsClient {
     );
     this.cursors = new CursorCodec(config.cursorKey);
     this.planner = new QueryPlanner(policy, this.metadata, this.checker, this.conditions, this.origin);
+    this.files = webApiFileIo({
+      transport: this.transport,
+      policy,
+      model: (table) => this.checker.entity(table),
+      parts: (model, spec) => this.planner.parts(model, spec),
+      suggest: this.suggest,
+    });
     this.writer = new RecordWriter({
       transport,
       policy,
@@ -237,6 +246,7 @@ export class DynamicsClient {
     const parts = await this.planner.parts(model, spec);
     const top = pageSizeReadingFiles(model, parts, asked);
     const print = fingerprint([model.logicalName, parts, top, !!spec.count]);
+    const files = this.fileSizes(model, parts);
     let path: string;
     if (c) {
       if (c.entity !== model.logicalName || c.query !== print)
@@ -251,9 +261,9 @@ export class DynamicsClient {
       // the continuation is our own checked query plus the paging cookie Dataverse gave us
       if (!/^[^&#\s]+$/.test(c.link))
         throw badInput('The cursor is not valid.', 'Run the query again without a cursor.');
-      path = `${API}/${model.entitySetName}?${queryString(parts, [`$skiptoken=${c.link}`])}`;
+      path = `${API}/${model.entitySetName}?${queryString(files.parts, [`$skiptoken=${c.link}`])}`;
     } else {
-      path = `${API}/${model.entitySetName}?${queryString(parts, spec.count ? ['$count=true'] : [])}`;
+      path = `${API}/${model.entitySetName}?${queryString(files.parts, spec.count ? ['$count=true'] : [])}`;
     }
     const r = await this.transport.send({
       method: 'GET',
@@ -264,6 +274,7 @@ export class DynamicsClient {
       context: { entity: model.logicalName, suggest: this.suggest },
     });
     const page = pageOf(r, `the query on ${model.entitySetName}`);
+    await this.readFiles(page.rows, files.slots, opts.signal);
     const next = page.next ? new URL(page.next) : undefined;
     return {
       entity: model,
@@ -369,9 +380,10 @@ export class DynamicsClient {
     // a table whose rows the policy shows only in part: the kind is read with the record, to check it
     const asked = rows && select?.length && !select.includes('*') ? [...select, rows.column] : select;
     const parts = await this.planner.parts(model, { select: asked, expand }, { single: true });
+    const files = this.fileSizes(model, parts);
     const r = await this.transport.send({
       method: 'GET',
-      path: `${API}/${model.entitySetName}(${key})?${queryString(parts)}`,
+      path: `${API}/${model.entitySetName}(${key})?${queryString(files.parts)}`,
       headers: { prefer: ANNOTATIONS },
       idempotent: true,
       signal: opts.signal,
@@ -384,7 +396,21 @@ export class DynamicsClient {
         `No ${model.logicalName} with the id ${key} that this server's policy lets you read.`,
         `It is of a kind (${String(row[rows.column])}) the policy does not list; read the ones it does: ${rows.value.join(', ')}.`,
       );
+    await this.readFiles([row], files.slots, opts.signal);
     return { model, row, expand, expanded: parts.expand };
+  }
+
+  /**
+   * A query's files asked for by their size instead, to be read after the page as their size allows
+   * (file-reads.ts): a page of notes with large files is not hundreds of megabytes of Base64. The size is
+   * read only where the policy lets it be.
+   */
+  private fileSizes(model: EntityModel, parts: QueryParts): { parts: QueryParts; slots: FileSlot[] } {
+    return swapFileBodies(model, parts, (table, column) => this.policy.canRead(table, column));
+  }
+
+  private async readFiles(rows: Row[], slots: FileSlot[], signal?: AbortSignal): Promise<void> {
+    if (slots.length) await readFiles(this.files, rows, slots, this.policy.maxResultBytes, signal);
   }
 
   /**

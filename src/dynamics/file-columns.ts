@@ -7,13 +7,25 @@ import type { CollectionNav, EntityModel } from '../policy/model.js';
  * text no model can read as it comes: it is never among the columns read when none are asked for (a list of a
  * case's notes would carry every file), and when asked for it is handed over as the text the file holds.
  */
-const FILE_BODIES: Readonly<Record<string, { body: string; mimetype: string; filename: string }>> = {
-  annotation: { body: 'documentbody', mimetype: 'mimetype', filename: 'filename' },
-  activitymimeattachment: { body: 'body', mimetype: 'mimetype', filename: 'filename' },
+interface FileColumns {
+  body: string;
+  mimetype: string;
+  filename: string;
+  /** the table's primary key: a file is read in blocks by its record */
+  key: string;
+}
+const FILE_BODIES: Readonly<Record<string, FileColumns>> = {
+  annotation: { body: 'documentbody', mimetype: 'mimetype', filename: 'filename', key: 'annotationid' },
+  activitymimeattachment: {
+    body: 'body',
+    mimetype: 'mimetype',
+    filename: 'filename',
+    key: 'activitymimeattachmentid',
+  },
 };
 
 /** The column of `table` that holds its file, if it has one. */
-export function fileBodyOf(table: string): { body: string; mimetype: string; filename: string } | undefined {
+export function fileBodyOf(table: string): FileColumns | undefined {
   return FILE_BODIES[table];
 }
 
@@ -46,15 +58,111 @@ const BINARY = /[\u0000-\u0008\u000b\u000e-\u001a\u001c-\u001f]/;
  */
 export function fileText(base64: string, mimetype: unknown): string {
   const bytes = Buffer.from(base64, 'base64');
-  const bom = BOMS.find(([mark]) => mark.every((b, i) => bytes[i] === b));
+  return textOf(bytes, encodingOf(bytes)) ?? notText(mimetype, bytes.length);
+}
+
+const encodingOf = (bytes: Buffer) => BOMS.find(([mark]) => mark.every((b, i) => bytes[i] === b))?.[1] ?? 'utf-8';
+
+/** `bytes` as text in `encoding`, or undefined where they are not text in it */
+function textOf(bytes: Buffer, encoding: string): string | undefined {
   try {
-    const text = new TextDecoder(bom?.[1] ?? 'utf-8', { fatal: true }).decode(bytes);
-    if (!BINARY.test(text)) return text;
+    const text = new TextDecoder(encoding, { fatal: true }).decode(bytes);
+    return BINARY.test(text) ? undefined : text;
   } catch {
-    // not text in that encoding: said so below
+    return undefined;
   }
-  const type = typeof mimetype === 'string' && mimetype ? mimetype : 'binary';
-  return `[not text: ${type}, ${bytes.length.toLocaleString('en-US')} bytes; open the record in Dynamics to see it]`;
+}
+
+const notText = (mimetype: unknown, size: number) =>
+  `[not text: ${typeof mimetype === 'string' && mimetype ? mimetype : 'binary'}, ${size.toLocaleString('en-US')} bytes; open the record in Dynamics to see it]`;
+
+/** where a file read in blocks is shown in its text: its size, and how much of the text is its head and its tail */
+export interface BlocksShown {
+  size: number;
+  encoding: string;
+  headChars: number;
+  tailChars: number;
+}
+
+/**
+ * A file too large to read whole (file-reads.ts): its first bytes, its last where it is text, and its size.
+ * Either part can end in the middle of a character: what is cut is dropped, and then what is cut of a line.
+ */
+export class FileBlocks {
+  constructor(
+    readonly head: Buffer,
+    public tail: Buffer | undefined,
+    readonly size: number,
+  ) {}
+
+  get encoding(): string {
+    return encodingOf(this.head);
+  }
+
+  isText(): boolean {
+    return textOf(wholeChars(this.head, this.encoding, 'end'), this.encoding) !== undefined;
+  }
+
+  /** the text the model reads, as fileText's, with where the middle was left out; `shown` where it is text */
+  read(mimetype: unknown): { text: string; shown?: BlocksShown } {
+    const encoding = this.encoding;
+    let head = textOf(wholeChars(this.head, encoding, 'end'), encoding);
+    let tail = this.tail ? textOf(wholeChars(this.tail, encoding, 'start'), encoding) : '';
+    if (head === undefined || tail === undefined) return { text: notText(mimetype, this.size) };
+    if (head.lastIndexOf('\n') > 0) head = head.slice(0, head.lastIndexOf('\n') + 1);
+    const cr = tail.indexOf('\n');
+    if (cr >= 0 && cr < tail.length - 1) tail = tail.slice(cr + 1);
+    const shown = { size: this.size, encoding, headChars: head.length, tailChars: tail.length };
+    const note = blocksNote(shown, head, tail);
+    return { text: `${head}${head.endsWith('\n') || !head ? '' : '\n'}${note}${tail}`, shown };
+  }
+}
+
+/** bytes of `text` in the file's encoding */
+const fileBytes = (text: string, encoding: string) =>
+  encoding === 'utf-8' ? Buffer.byteLength(text) : text.length * 2;
+
+/** what is left out of a file read in blocks, where it was */
+function blocksNote(shown: BlocksShown, head: string, tail: string): string {
+  const bom = shown.encoding === 'utf-8' ? 0 : 2;
+  const left = Math.max(0, shown.size - bom - fileBytes(head, shown.encoding) - fileBytes(tail, shown.encoding));
+  return `[… ${left.toLocaleString('en-US')} bytes of ${shown.size.toLocaleString('en-US')} left out here: the file is too long for one answer; its first and last lines are shown …]\n`;
+}
+
+/**
+ * `bytes` without the character cut at its `end` or `start`: a UTF-8 sequence begun and not finished, a lone
+ * half of a UTF-16 character or of a surrogate pair.
+ */
+function wholeChars(bytes: Buffer, encoding: string, cut: 'start' | 'end'): Buffer {
+  if (encoding === 'utf-8') {
+    if (cut === 'start') {
+      let i = 0;
+      while (i < 3 && i < bytes.length && (bytes[i]! & 0xc0) === 0x80) i++;
+      return bytes.subarray(i);
+    }
+    for (let i = bytes.length - 1; i >= Math.max(0, bytes.length - 4); i--) {
+      const b = bytes[i]!;
+      if ((b & 0xc0) === 0x80) continue;
+      const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      return i + length > bytes.length ? bytes.subarray(0, i) : bytes;
+    }
+    return bytes;
+  }
+  const unit = (at: number) => (encoding === 'utf-16le' ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at));
+  let from = 0;
+  let to = bytes.length - (bytes.length % 2);
+  if (cut === 'start' && to >= 2 && unit(0) >= 0xdc00 && unit(0) <= 0xdfff) from = 2;
+  if (cut === 'end' && to >= 2 && unit(to - 2) >= 0xd800 && unit(to - 2) <= 0xdbff) to -= 2;
+  return bytes.subarray(from, to);
+}
+
+const blocksShown = new WeakMap<object, Map<string, BlocksShown>>();
+
+/** records that `row[column]` is a file read in blocks (FileBlocks.read), for fitFileTexts to cut it right */
+export function markBlocks(row: object, column: string, shown: BlocksShown): void {
+  const columns = blocksShown.get(row) ?? new Map<string, BlocksShown>();
+  columns.set(column, shown);
+  blocksShown.set(row, columns);
 }
 
 /**
@@ -91,8 +199,9 @@ const LEAST_PART = 2048;
  * with them (an email's attachments), cut to what fits the answer's `maxBytes` beside everything else, shared
  * between them, the smallest kept whole first. A long file keeps its first quarter and last three quarters of
  * its share, whole lines each (a log's start says what ran, its end how it failed), and says in the text, where
- * the middle was, how many lines and bytes were left out. Returns how many were cut (0 where the answer fits, or
- * where no useful part would: fitResult then refuses it whole).
+ * the middle was, how many lines and bytes were left out. Returns how many are shown in part: those cut, and
+ * those read in blocks (FileBlocks, already in part); 0 where no useful part would fit (fitResult then refuses
+ * the answer whole).
  */
 export function fitFileTexts(
   table: string,
@@ -101,9 +210,11 @@ export function fitFileTexts(
   maxBytes: number,
   lists: readonly CollectionNav[] = [],
 ): number {
-  const holders: { row: Record<string, unknown>; body: string }[] = [];
+  const holders: { row: Record<string, unknown>; body: string; blocks?: BlocksShown }[] = [];
   const hold = (list: Record<string, unknown>[], body: string | undefined) => {
-    if (body) for (const row of list) if (typeof row[body] === 'string') holders.push({ row, body });
+    if (body)
+      for (const row of list)
+        if (typeof row[body] === 'string') holders.push({ row, body, blocks: blocksShown.get(row)?.get(body) });
   };
   hold(rows, fileBodyOf(table)?.body);
   for (const nav of lists) {
@@ -113,9 +224,11 @@ export function fitFileTexts(
       if (Array.isArray(list)) hold(list, body);
     }
   }
+  // a file read in blocks is shown in part however it is cut
+  const partial = holders.filter((h) => h.blocks).length;
   if (!holders.length) return 0;
   const total = Buffer.byteLength(JSON.stringify(whole));
-  if (total <= maxBytes) return 0;
+  if (total <= maxBytes) return partial;
   const sizes = new Map(holders.map((h) => [h, jsonBytes(h.row[h.body] as string)]));
   const fileBytes = [...sizes.values()].reduce((a, b) => a + b, 0);
   // the rest of the answer, and a little for the cut files' notes being longer than what they replace
@@ -123,12 +236,10 @@ export function fitFileTexts(
   if (room < holders.length * LEAST_PART) return 0;
   let cut = 0;
   const bySize = [...sizes].sort((a, b) => a[1] - b[1]);
-  for (const [i, [{ row, body }, size]] of bySize.entries()) {
+  for (const [i, [{ row, body, blocks }, size]] of bySize.entries()) {
     const share = Math.floor(room / (bySize.length - i));
-    if (size > share) {
-      row[body] = headAndTail(row[body] as string, share);
-      cut++;
-    }
+    if (size > share) row[body] = headAndTail(row[body] as string, share, blocks);
+    if (size > share || blocks) cut++;
     room -= Math.min(size, share);
   }
   return cut;
@@ -145,20 +256,31 @@ export function cutFilesNote(cut: number, rows: number, table: string): string {
   return ` ${which} too long for one answer: the first and last lines are shown, and where the middle was left out says how much.`;
 }
 
-/** `text` in at most `maxBytes` of JSON: its first and last whole lines, and what was left out between them */
-function headAndTail(text: string, maxBytes: number): string {
+/**
+ * `text` in at most `maxBytes` of JSON: its first and last whole lines, and what was left out between them.
+ * A file read in blocks (`blocks`) is cut within its head and its tail, and says how many bytes of the file
+ * were left out (its lines were never all read, so not how many of them).
+ */
+function headAndTail(text: string, maxBytes: number, blocks?: BlocksShown): string {
   const perChar = jsonBytes(text) / text.length;
   const lines = (s: string) => (s.match(/\n/g)?.length ?? 0) + (s.endsWith('\n') ? 0 : 1);
+  const from = blocks ? text.slice(0, blocks.headChars) : text;
+  const to = blocks ? text.slice(text.length - blocks.tailChars) : text;
+  const size = blocks?.size ?? Buffer.byteLength(text);
   for (let budget = maxBytes - 200; budget > 0; budget = Math.floor(budget * 0.9)) {
-    let head = text.slice(0, Math.floor((budget * 0.25) / perChar));
-    let tail = text.slice(text.length - Math.floor((budget * 0.75) / perChar));
+    let head = from.slice(0, Math.floor((budget * 0.25) / perChar));
+    let tail = to.slice(to.length - Math.floor((budget * 0.75) / perChar));
     // whole lines, where the part holds more than one
     if (head.lastIndexOf('\n') > 0) head = head.slice(0, head.lastIndexOf('\n') + 1);
     if (tail.indexOf('\n') >= 0 && tail.indexOf('\n') < tail.length - 1) tail = tail.slice(tail.indexOf('\n') + 1);
-    const left = text.slice(head.length, text.length - tail.length);
-    const note = `[… ${lines(left).toLocaleString('en-US')} lines (${Buffer.byteLength(left).toLocaleString('en-US')} bytes) of ${Buffer.byteLength(text).toLocaleString('en-US')} left out here: the file is too long for one answer; its first and last lines are shown …]\n`;
+    let note: string;
+    if (blocks) note = blocksNote(blocks, head, tail);
+    else {
+      const left = text.slice(head.length, text.length - tail.length);
+      note = `[… ${lines(left).toLocaleString('en-US')} lines (${Buffer.byteLength(left).toLocaleString('en-US')} bytes) of ${size.toLocaleString('en-US')} left out here: the file is too long for one answer; its first and last lines are shown …]\n`;
+    }
     const out = `${head}${head.endsWith('\n') || !head ? '' : '\n'}${note}${tail}`;
     if (jsonBytes(out) <= maxBytes) return out;
   }
-  return `[… the file (${Buffer.byteLength(text).toLocaleString('en-US')} bytes) is too long for one answer …]`;
+  return `[… the file (${size.toLocaleString('en-US')} bytes) is too long for one answer …]`;
 }

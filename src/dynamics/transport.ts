@@ -327,7 +327,7 @@ async function bodyText(body: Dispatcher.ResponseData['body'], headers: Record<s
     return new DynamicsMcpError(
       'too_large',
       `Dynamics' answer is ${declared ? mb(declared) : `over ${mb(cap)}`}, more than this server reads at once (dynamics.maxResponseMb).`,
-      "Ask for fewer rows or fewer columns; read files (a note's documentbody, an attachment's body) one record at a time (top 1).",
+      "Ask for fewer rows or fewer columns: long texts (a note's, an email's) and files one record at a time (top 1).",
       { retryable: false },
     );
   };

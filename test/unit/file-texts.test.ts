@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileText, fitFileTexts } from '../../src/dynamics/file-columns.js';
+import { FileBlocks, fileText, fitFileTexts, markBlocks } from '../../src/dynamics/file-columns.js';
 
 const log = (lines: number, tag: string) =>
   `${Array.from({ length: lines }, (_, i) => `${tag} line ${i + 1} of ${lines}`).join('\n')}\n`;
@@ -69,5 +69,53 @@ describe('files in one answer', () => {
     expect(fileText(Buffer.from([0xc3, 0x28]).toString('base64'), undefined)).toBe(
       '[not text: binary, 2 bytes; open the record in Dynamics to see it]',
     );
+  });
+
+  it('a file read in blocks that end inside a character: the halves are dropped, never shown as \ufffd', () => {
+    const line = 'Grüße ✓ 𝄞 Ende\n';
+    for (const encoding of ['utf8', 'utf16le'] as const) {
+      const bom = encoding === 'utf8' ? Buffer.alloc(0) : Buffer.from([0xff, 0xfe]);
+      const file = Buffer.concat([bom, Buffer.from(line.repeat(8), encoding)]);
+      // every cut of the head and every (even, for UTF-16) start of the tail within a line
+      for (let cut = bom.length + 1; cut < bom.length + 40; cut++) {
+        const from = encoding === 'utf8' ? file.length - cut : file.length - 2 * Math.ceil(cut / 2);
+        const { text, shown } = new FileBlocks(file.subarray(0, cut), file.subarray(from), file.length).read(
+          'text/plain',
+        );
+        expect(text, `${encoding} at ${cut}`).not.toContain('\ufffd');
+        expect(shown, `${encoding} at ${cut}`).toBeDefined();
+        expect(text).toMatch(
+          /left out here: the file is too long for one answer; its first and last lines are shown …\]\n/,
+        );
+      }
+    }
+  });
+
+  it('a file read in blocks and cut again to fit: the bytes said left out are the whole file less what is shown', () => {
+    const text = log(50_000, 'big');
+    const file = Buffer.from(text);
+    const blocks = new FileBlocks(file.subarray(0, 120_000), file.subarray(file.length - 220_000), file.length);
+    const record: Record<string, unknown> = { id: '1' };
+    const { text: read, shown } = blocks.read('text/plain');
+    record.documentbody = read;
+    markBlocks(record, 'documentbody', shown!);
+    const answer = { record };
+    expect(fitFileTexts('annotation', [record], answer, 200_000)).toBe(1);
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThanOrEqual(200_000);
+    const [head, left, tail] = (record.documentbody as string)
+      .split(
+        /\[… ([\d,]+) bytes of ([\d,]+) left out here: the file is too long for one answer; its first and last lines are shown …\]\n/,
+      )
+      .filter((_, i) => i !== 2);
+    expect(text.startsWith(head!)).toBe(true);
+    expect(text.endsWith(tail!)).toBe(true);
+    expect(head).toMatch(/^big line 1 of 50000\n/);
+    expect(tail).toMatch(/\nbig line 50000 of 50000\n$/);
+    expect(Number(left!.replace(/,/g, ''))).toBe(file.length - Buffer.byteLength(head!) - Buffer.byteLength(tail!));
+    // a file read in blocks is shown in part even where the answer has room for all that was read
+    const roomy: Record<string, unknown> = { id: '2', documentbody: read };
+    markBlocks(roomy, 'documentbody', shown!);
+    expect(fitFileTexts('annotation', [roomy], { roomy }, 1_000_000)).toBe(1);
+    expect(roomy.documentbody).toBe(read);
   });
 });

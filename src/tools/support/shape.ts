@@ -1,5 +1,12 @@
 import type { Row } from '../../dynamics/client.js';
-import { fileBodyOf, filesListedOf, fileText, isFileBody } from '../../dynamics/file-columns.js';
+import {
+  FileBlocks,
+  fileBodyOf,
+  filesListedOf,
+  fileText,
+  isFileBody,
+  markBlocks,
+} from '../../dynamics/file-columns.js';
 import { isPartyList } from '../../dynamics/party-lists.js';
 import { CHOICE_TYPES, type ColumnModel, type EntityModel, isChoices, writtenColumn } from '../../policy/model.js';
 
@@ -108,6 +115,15 @@ export function compactRow(
     if (value === null || value === undefined) continue;
     const plan = planKey(model, key);
     if (plan.skip) continue;
+    // a file too large to read whole: the part read, as text (file-reads.ts)
+    if (value instanceof FileBlocks) {
+      if (plan.fileOf && (!readable || readable(model.logicalName, plan.column))) {
+        const { text, shown } = value.read(row[plan.fileOf.mimetype]);
+        out[key] = text;
+        if (shown) markBlocks(out, key, shown);
+      }
+      continue;
+    }
     if (Array.isArray(value)) {
       const nav = model.collectionNavs.get(key.toLowerCase());
       const target = nav && resolveModel?.(nav.referencingEntity);
