@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { apiRequests } from '../helpers/client.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // An organisation can raise the file limit of notes and attachments from 5 MB to 128 MB, and then "you should
 // use messages provided to break the files into smaller chunks when ... downloading files" ("Use file data with
@@ -67,6 +67,8 @@ describe('large files are read in blocks, only as far as they can be shown', () 
     } = await traffic(() => h.call('get_record', { entity: 'annotation', id, select: ['filename', 'documentbody'] }));
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(textOf(r)).toContain('Its file is too long for one answer: the first and last lines are shown');
+    // the size the read went by was not asked for
+    expect(r.structuredContent.record.filesize).toBeUndefined();
     const shown: string = r.structuredContent.record.documentbody;
     const [head, left, tail] = shown.split(
       /\[… ([\d,]+) bytes of [\d,]+ left out here: the file is too long for one answer; its first and last lines are shown …\]\n/,
@@ -113,10 +115,12 @@ describe('large files are read in blocks, only as far as they can be shown', () 
       result: r,
       bytes,
       sent,
-    } = await traffic(() => h.call('get_record', { entity: 'annotation', id, select: ['documentbody'] }));
-    expect(r.structuredContent.record.documentbody).toBe(
-      '[not text: application/pdf, 6,000,000 bytes; open the record in Dynamics to see it]',
-    );
+    } = await traffic(() => h.call('get_record', { entity: 'annotation', id, select: ['documentbody', 'filesize'] }));
+    expect(r.structuredContent.record).toMatchObject({
+      documentbody: '[not text: application/pdf, 6,000,000 bytes; open the record in Dynamics to see it]',
+      // asked for, the size the read went by stays
+      filesize: 6_000_000,
+    });
     expect(sent.filter((q) => q.url.endsWith('/DownloadBlock'))).toHaveLength(1);
     expect(bytes).toBeLessThan(300_000);
   });
@@ -187,5 +191,29 @@ describe('large files are read in blocks, only as far as they can be shown', () 
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent.record.documentbody).toMatch(/Schritt ü✓𝄞 60000\n$/);
     expect(emu.stats().faultsInjected - injected).toBe(2);
+  });
+
+  it("a policy that keeps files' sizes back: the files come with the page as before, and are read all the same", async () => {
+    const noSizes = builtInPolicyWith('no-file-sizes', (e) => ({
+      ...e,
+      annotation: { ...e.annotation!, read: e.annotation!.read!.filter((c) => c !== 'filesize') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noSizes, LOG_LEVEL: 'warn' } });
+    try {
+      const lines = log(40_000);
+      const id = await note('whole.log', 'text/plain', Buffer.from(`${lines.join('\n')}\n`));
+      const { result: r, sent } = await traffic(() =>
+        strict.call('get_record', { entity: 'annotation', id, select: ['documentbody'] }),
+      );
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(r.structuredContent.record.documentbody).toMatch(/^2026-11-27 09:00 INFO {2}Schritt ü✓𝄞 1\n/);
+      expect(r.structuredContent.record.filesize).toBeUndefined();
+      const read = sent.filter((q) => q.url.includes(`/annotations(${id})`));
+      expect(decodeURIComponent(read[0]!.url)).toContain('documentbody');
+      expect(decodeURIComponent(read[0]!.url)).not.toContain('filesize');
+      expect(sent.filter((q) => /Download/.test(q.url))).toEqual([]);
+    } finally {
+      await strict.close();
+    }
   });
 });
