@@ -22,6 +22,7 @@ import {
   phonecall,
   pricelevel,
   product,
+  slakpiinstance,
   systemuser,
   task,
   team,
@@ -63,6 +64,9 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
   // a case's child cases (their parentcaseid)
   ['incident', 'incident_parent_incident', 'incident', 'parentcaseid'],
+  // the cases whose SLA clocks a KPI instance is
+  ['slakpiinstance', 'slakpiinstance_incident_firstresponsebykpi', 'incident', 'firstresponsebykpiid'],
+  ['slakpiinstance', 'slakpiinstance_incident_resolvebykpi', 'incident', 'resolvebykpiid'],
   ['incident', 'Incident_IncidentResolutions', 'incidentresolution', 'incidentid'],
   ['opportunity', 'Opportunity_OpportunityClose', 'opportunityclose', 'opportunityid'],
   // a deal's products, its lines (the name samples use: opportunities?$expand=product_opportunities)
@@ -171,6 +175,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   organization,
   duplicaterule,
   duplicaterulecondition,
+  slakpiinstance,
 ];
 
 function link(entities: EntityDef[]): void {

@@ -360,6 +360,27 @@ export const incident = entity({
     ]),
     // the case this one is a child of ("Incident (case) hierarchies": one level, through incident_parent_incident)
     lookup('parentcaseid', 'Parent Case', ['incident']),
+    // the service level agreement's clocks on the case (Incident table reference): its first response and
+    // resolution KPI instances (slakpiinstance_incident_firstresponsebykpi / _resolvebykpi; set by the SLA, not
+    // by a client: NotEditable) and their statuses, 1 In Progress, 2 Nearing Noncompliance, 3 Succeeded,
+    // 4 Noncompliant; resolveby "the date by when the case must be resolved"; firstresponsesent
+    ...(['firstresponsebykpiid', 'resolvebykpiid'] as const).map((name) =>
+      attr(name, name === 'resolvebykpiid' ? 'Resolve By KPI' : 'First Response By KPI', 'Lookup', {
+        targets: ['slakpiinstance'],
+        validForCreate: false,
+        validForUpdate: false,
+      }),
+    ),
+    ...(['firstresponseslastatus', 'resolvebyslastatus'] as const).map((name) =>
+      picklist(name, name === 'resolvebyslastatus' ? 'Resolve By SLA Status' : 'First Response SLA Status', [
+        [1, 'In Progress'],
+        [2, 'Nearing Noncompliance'],
+        [3, 'Succeeded'],
+        [4, 'Noncompliant'],
+      ]),
+    ),
+    date('resolveby', 'Resolve By'),
+    bool('firstresponsesent', 'First Response Sent'),
     // A custom text column for the id a monitoring system gives an alert (a real org adds such a column
     // to its solution); custom columns carry a publisher prefix.
     str('dmcp_externalref', 'External Reference', 200),
@@ -380,6 +401,35 @@ export const incident = entity({
         [2000, 'Merged', 2],
       ],
     ),
+  ],
+});
+
+// One clock of a service level agreement on a case (SLAKPIInstance table reference): when it warns and fails,
+// its status (0 In Progress, 1 Noncompliant, 2 Nearing Noncompliance, 3 Paused, 4 Succeeded, 5 Canceled) and
+// when it succeeded. The case names its instances (resolvebykpiid, firstresponsebykpiid); the SLA engine that
+// makes and moves them is not emulated: they are seeded, and a case resolved in time succeeds its clock.
+export const slakpiinstance = entity({
+  logicalName: 'slakpiinstance',
+  entitySetName: 'slakpiinstances',
+  schemaName: 'SLAKPIInstance',
+  displayName: 'SLA KPI Instance',
+  displayCollectionName: 'SLA KPI Instances',
+  primaryName: 'name',
+  ownershipType: 'UserOwned',
+  objectTypeCode: 9752,
+  attributes: [
+    str('name', 'Name', 100),
+    picklist('status', 'Status', [
+      [0, 'In Progress'],
+      [1, 'Noncompliant'],
+      [2, 'Nearing Noncompliance'],
+      [3, 'Paused'],
+      [4, 'Succeeded'],
+      [5, 'Canceled'],
+    ]),
+    date('warningtime', 'Warning Time'),
+    date('failuretime', 'Failure Time'),
+    date('succeededon', 'Succeeded On'),
   ],
 });
 

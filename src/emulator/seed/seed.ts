@@ -749,6 +749,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   const family = [...byCustomer.values()].find((ids) => ids.length >= 2);
   for (const child of family?.slice(1, 3) ?? [])
     cases.put(child, { ...cases.get(child)!, parentcaseid: { id: family![0]!, entity: 'incident' } });
+  count += seedSlaClocks(store, add, anchor + todaySoFar);
   return count;
 }
 
@@ -893,3 +894,87 @@ function outdoorActivities(n: number): string | null {
   const sets = ['1,9', '2', '4', '2,3,8,9', '1,4,7', '4,5,9', '2,4,9', '1,2,8,9'];
   return n % 3 === 2 ? null : sets[n % sets.length]!;
 }
+
+/**
+ * SLA clocks on every case (last of all: nothing above moves): a first response and a resolve-by KPI instance
+ * (SLA_HOURS: an example agreement by priority, not one Microsoft ships), each In Progress, Nearing
+ * Noncompliance or Noncompliant by `now` where the case is open (Paused while it is on hold or waiting for
+ * details), Succeeded or Noncompliant by when it was resolved (its Case Resolution), Canceled with the case.
+ * Every seventh case was answered late. The case names
+ * its instances and their statuses as the SLA would have set them (incident's resolvebyslastatus: 1 In
+ * Progress, 2 Nearing Noncompliance, 3 Succeeded, 4 Noncompliant).
+ */
+function seedSlaClocks(store: Store, add: Add, now: number): number {
+  const resolvedAt = new Map<string, number>();
+  for (const r of store.table('incidentresolution').rows.values())
+    resolvedAt.set((r.incidentid as { id: string }).id, Date.parse(String(r.createdon)));
+  // a KPI instance's status as the case shows it (a paused clock shows as In Progress: GUESS)
+  const caseStatus: Record<number, number> = { 0: 1, 1: 4, 2: 2, 3: 1, 4: 3 };
+  let made = 0;
+  const cases = store.table('incident');
+  for (const [i, [id, c]] of [...cases.rows].entries()) {
+    const opened = Date.parse(String(c.createdon));
+    const hours = SLA_HOURS[Number(c.prioritycode)] ?? SLA_HOURS[2]!;
+    const done = c.statecode === 1 ? (resolvedAt.get(id) ?? opened) : undefined;
+    // a case on hold or waiting for details from the customer: its clocks are paused (a usual SLA setting)
+    const waiting = c.statecode === 0 && (c.statuscode === 2 || c.statuscode === 3);
+    const clock = (kpi: 'first' | 'resolve', metAt: number | undefined) => {
+      const [warn, fail] = hours[kpi];
+      const warningtime = opened + warn * 3_600_000;
+      const failuretime = opened + fail * 3_600_000;
+      const status =
+        c.statecode === 2
+          ? 5
+          : metAt === undefined && waiting
+            ? 3
+            : metAt !== undefined
+              ? metAt <= failuretime
+                ? 4
+                : 1
+              : now >= failuretime
+                ? 1
+                : now >= warningtime
+                  ? 2
+                  : 0;
+      made++;
+      const kpiId = add(
+        'slakpiinstance',
+        {
+          name: kpi === 'first' ? 'First Response By KPI' : 'Resolve By KPI',
+          status,
+          warningtime: iso(warningtime),
+          failuretime: iso(failuretime),
+          succeededon: status === 4 ? iso(metAt!) : null,
+        },
+        {
+          owner: (c.ownerid as { id: string } | undefined)?.id,
+          createdDaysAgo: Math.max(0, Math.floor((now - opened) / DAY)),
+        },
+      );
+      return { ref: { id: kpiId, entity: 'slakpiinstance' }, status: caseStatus[status] ?? null, failuretime };
+    };
+    // answered within the hour, or (every seventh case) a day after its deadline; a case too new for either is
+    // still waiting for its answer (its clock paused too, where the case is waiting on the customer)
+    const firstFail = opened + hours.first[1] * 3_600_000;
+    const answered = i % 7 === 3 ? firstFail + DAY : opened + 3_600_000;
+    const first = clock('first', answered <= now ? answered : undefined);
+    const resolve = clock('resolve', done);
+    cases.put(id, {
+      ...c,
+      firstresponsebykpiid: first.ref,
+      firstresponseslastatus: first.status,
+      firstresponsesent: answered <= now,
+      resolvebykpiid: resolve.ref,
+      resolvebyslastatus: resolve.status,
+      resolveby: iso(resolve.failuretime),
+    });
+  }
+  return made;
+}
+
+/** hours from a case's creation to its SLA's warning and failure, by priority (1 High, 2 Normal, 3 Low) */
+const SLA_HOURS: Record<number, { first: [number, number]; resolve: [number, number] }> = {
+  1: { first: [4, 8], resolve: [3 * 24, 5 * 24] },
+  2: { first: [24, 48], resolve: [14 * 24, 21 * 24] },
+  3: { first: [48, 72], resolve: [21 * 24, 30 * 24] },
+};

@@ -20,6 +20,8 @@ interface Closing {
   state: number;
   changes?: (written: Row) => Record<string, unknown>;
   closed: (id: string, existing: Row) => string;
+  /** what else closing the record changes, in the same change */
+  after?: (ctx: WriteContext, id: string, existing: Row) => void;
 }
 
 function close(ctx: WriteContext, role: SecurityRole, userId: string, raw: string, c: Closing): void {
@@ -43,6 +45,7 @@ function close(ctx: WriteContext, role: SecurityRole, userId: string, raw: strin
     if (existing.statecode !== 0) throw badRequest(c.closed(ref.id, existing));
     const changes = { statecode: c.state, statuscode: params.Status, ...c.changes?.(written) };
     patchRow(ctx, targetDef, ref.id, changes, {}, true);
+    c.after?.(ctx, ref.id, existing);
     // the close is a record of what was done, not a to-do: it is written Completed, as the activities shown
     // under a closed case or deal are (GUESS: no page says which state the action leaves it in)
     patchRow(ctx, activityDef, String(written[activityDef.primaryIdAttribute]), { statecode: 1 }, {}, true);
@@ -62,7 +65,31 @@ export function closeIncident(ctx: WriteContext, role: SecurityRole, userId: str
     lookup: 'incidentid',
     state: 1,
     closed: (id, existing) => `The case ${id} is not active (statecode ${existing.statecode}): reactivate it first.`,
+    after: resolveByMet,
   });
+}
+
+/**
+ * A case resolved stops its resolve-by SLA clock: Succeeded, with when, if it was still running and is not past
+ * its failure time, else Noncompliant; the case's resolvebyslastatus says the same (3 Succeeded, 4
+ * Noncompliant). GUESS: the SLA engine does this itself, and may do it a moment later; a clock already
+ * Noncompliant, Paused, Succeeded or Canceled is left as it is.
+ */
+function resolveByMet(ctx: WriteContext, id: string, existing: Row): void {
+  const { schema, store, now } = ctx.env;
+  const ref = existing.resolvebykpiid as { id: string } | null | undefined;
+  const kpi = ref ? store.table('slakpiinstance').get(ref.id) : undefined;
+  if (!ref || !kpi || (kpi.status !== 0 && kpi.status !== 2)) return;
+  const met = now.getTime() <= Date.parse(String(kpi.failuretime));
+  patchRow(
+    ctx,
+    schema.entity('slakpiinstance')!,
+    ref.id,
+    met ? { status: 4, succeededon: now.toISOString().replace(/\.\d{3}Z$/, 'Z') } : { status: 1 },
+    {},
+    true,
+  );
+  patchRow(ctx, schema.entity('incident')!, id, { resolvebyslastatus: met ? 3 : 4 }, {}, true);
 }
 
 /**
