@@ -309,6 +309,13 @@ export const DEFAULT_POLICY: PolicyInput = {
         'dmcp_externalref',
         // the case this one is a child of (one problem reported more than once)
         'parentcaseid',
+        // where its service level agreement stands: resolve by when, and its clocks (set by the SLA, read only)
+        'resolveby',
+        'resolvebyslastatus',
+        'firstresponseslastatus',
+        'firstresponsesent',
+        'resolvebykpiid',
+        'firstresponsebykpiid',
         ...audit,
       ],
       write: [
@@ -338,6 +345,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         // its parent case, and its child cases
         'parentcaseid',
         'incident_parent_incident',
+        // its SLA clocks: when each warns and fails
+        'resolvebykpiid',
+        'firstresponsebykpiid',
         ...owners,
         'Incident_Annotation',
         ...activitiesOf('Incident'),
@@ -367,6 +377,11 @@ export const DEFAULT_POLICY: PolicyInput = {
       ],
       write: ['subject', 'description', 'opportunityid', 'actualrevenue', 'actualend', 'competitorid'],
       expand: ['opportunityid', 'competitorid', ...owners],
+    },
+    // an SLA clock on a case (its first response, its resolution): when it warns and fails, and how it stands
+    slakpiinstance: {
+      read: ['slakpiinstanceid', 'name', 'status', 'warningtime', 'failuretime', 'succeededon'],
+      expand: ['slakpiinstance_incident_resolvebykpi', 'slakpiinstance_incident_firstresponsebykpi'],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

@@ -348,13 +348,14 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     {
       title: 'Review customer support',
       description:
-        'Cases opened per month by priority, resolved and the time spent, customer satisfaction and open escalations, for a period.',
+        'Cases opened per month by priority, resolved and the time spent, SLAs met and at risk, customer satisfaction and open escalations, for a period.',
       argsSchema: ARGS.reviewSupport,
     },
     ({ period }) => {
       const when = JSON.stringify(period?.trim() || 'last 3 months');
       // satisfaction and escalation only where the policy lets them be read (an organisation's own policy may not)
       const can = (column: string) => deps.policy.canRead('incident', column);
+      const sla = can('resolvebyslastatus') && can('resolveby');
       return user(
         `Call aggregate_records on incident with where {"createdon": ${when}}, groupBy "createdon by month, prioritycode" and measures "count": the cases opened each month, by priority. ` +
           `Then call aggregate_records on incidentresolution with where {"createdon": ${when}}, groupBy "createdon by month" and measures "count, sum(timespent), avg(timespent)": the cases resolved each month and the minutes spent on them. ` +
@@ -368,12 +369,20 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           (can('parentcaseid')
             ? 'Then call query_entities on incident with where {"statecode": "Active", "incident_parent_incident": {"any": {"statecode": "Active"}}}, select ["title", "ticketnumber", "customerid", "ownerid"], expand [{"relation": "incident_parent_incident", "select": ["title", "ticketnumber", "createdon"], "where": {"statecode": "Active"}}] and top 20: the problems reported more than once, each parent case with its open child cases. '
             : '') +
+          // where the service level agreement stands (its resolve-by clock, as the case shows it)
+          (sla
+            ? `Then call aggregate_records on incident with where {"createdon": ${when}, "statecode": "Resolved"}, groupBy "resolvebyslastatus" and measures "count": the cases opened in the period and resolved, by whether they met their SLA's resolve-by time (Succeeded) or not (Noncompliant; no value: no SLA). ` +
+              'Then call query_entities on incident with where {"statecode": "Active", "resolvebyslastatus": {"in": ["Nearing Noncompliance", "Noncompliant"]}}, select ["title", "ticketnumber", "customerid", "prioritycode", "resolveby", "resolvebyslastatus", "ownerid"], orderBy "resolveby asc" and top 50: the open cases past or near their resolve-by time, the longest overdue first. '
+            : '') +
           'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
           (can('customersatisfactioncode')
             ? 'the share of rated customers who were satisfied or very satisfied, and the dissatisfied ones to call back, '
             : '') +
           (can('isescalated') ? 'the open escalations oldest first, with who owns each, ' : '') +
           (can('parentcaseid') ? 'the problems reported more than once and how many cases each has open, ' : '') +
+          (sla
+            ? 'the share of resolved cases that met their SLA, the open cases past or near their resolve-by time with who owns each, '
+            : '') +
           'and one or two things the team could do differently. Change nothing.',
       );
     },

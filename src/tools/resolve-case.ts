@@ -118,7 +118,9 @@ async function resolveOne(
       "resolve_case reads a case's state (statecode) first, which this server's policy does not let it read.",
       "Add statecode and statuscode to incident's read list in the policy, or resolve the case in Dynamics.",
     );
-  const select = ['title', 'ticketnumber', 'statecode', 'statuscode'].filter((c) => ctx.policy.canRead('incident', c));
+  const select = ['title', 'ticketnumber', 'statecode', 'statuscode', 'resolveby'].filter((c) =>
+    ctx.policy.canRead('incident', c),
+  );
   const read = async () => (await ctx.client.get('incident', id, { select, signal: ctx.signal })).row;
   const before = await read();
   const label = (v: unknown) => {
@@ -191,8 +193,30 @@ async function resolveOne(
   return answer(
     after,
     false,
-    `Resolved ${named} (${label(after.statuscode)}${billed}).${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
+    `Resolved ${named} (${label(after.statuscode)}${billed}).${slaNote(before.resolveby, Date.now())}${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
   );
+}
+
+/**
+ * Whether a case resolved `now` met its SLA's resolve-by time (incident's resolveby, where an SLA set one), as
+ * a sentence: said from the time itself, as the SLA's own status may be moved a moment later by Dynamics.
+ */
+function slaNote(resolveBy: unknown, now: number): string {
+  const by = typeof resolveBy === 'string' ? Date.parse(resolveBy) : Number.NaN;
+  if (Number.isNaN(by)) return '';
+  const when = new Date(by)
+    .toISOString()
+    .replace(/:\d{2}\.\d{3}Z$/, ' UTC')
+    .replace('T', ' ');
+  if (now <= by) return ` Within its SLA (resolve by ${when}).`;
+  const hours = Math.floor((now - by) / 3_600_000);
+  const late =
+    hours < 1
+      ? 'Less than an hour'
+      : hours < 48
+        ? `${hours} hour${hours === 1 ? '' : 's'}`
+        : `${Math.floor(hours / 24)} days`;
+  return ` ${late} after its SLA's resolve-by time (${when}).`;
 }
 
 /** Minutes as the Resolve Case form shows billable time: "90 minutes (1.5 hours)" */

@@ -21,6 +21,7 @@ const ALLOWED = [
   'lead',
   'opportunity',
   'incident',
+  'slakpiinstance',
   'annotation',
   'activitymimeattachment',
   'incidentresolution',

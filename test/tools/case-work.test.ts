@@ -82,11 +82,14 @@ describe('escalation, follow-up and satisfaction on cases', () => {
     const aggregates = [
       ...text.matchAll(/aggregate_records on (\w+) with where (\{[^\n]*?\}), groupBy "(.*?)" and measures "(.*?)"/g),
     ];
-    expect(aggregates.map((a) => a[1])).toEqual(['incident', 'incidentresolution', 'incident']);
+    // the fourth, on how cases met their SLA, is sla.test.ts'
+    expect(aggregates.map((a) => a[1])).toEqual(['incident', 'incidentresolution', 'incident', 'incident']);
     const [opened, resolved, rated] = await Promise.all(
-      aggregates.map((a) =>
-        h.call('aggregate_records', { entity: a[1], where: JSON.parse(a[2]!), groupBy: a[3], measures: a[4] }),
-      ),
+      aggregates
+        .slice(0, 3)
+        .map((a) =>
+          h.call('aggregate_records', { entity: a[1], where: JSON.parse(a[2]!), groupBy: a[3], measures: a[4] }),
+        ),
     );
     for (const r of [opened, resolved, rated]) expect(r.isError, textOf(r)).toBeFalsy();
     const yearAgo = new Date();

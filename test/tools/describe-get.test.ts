@@ -74,6 +74,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'phonecall',
       'pricelevel',
       'product',
+      'slakpiinstance',
       'systemuser',
       'task',
       'team',

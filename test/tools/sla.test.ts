@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// A service level agreement puts clocks on a case (Incident and SLAKPIInstance table references): its first
+// response and its resolution, each an SLA KPI instance that warns and then fails (status 0 In Progress,
+// 1 Noncompliant, 2 Nearing Noncompliance, 3 Paused, 4 Succeeded, 5 Canceled), shown on the case as
+// resolvebyslastatus / firstresponseslastatus (1 In Progress, 2 Nearing Noncompliance, 3 Succeeded,
+// 4 Noncompliant) and resolveby. "Which cases are about to breach?" is a support lead's first question.
+describe('SLA clocks on cases', () => {
+  let t: ContractTarget;
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const kpi = (c: Record<string, unknown>) =>
+    emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (c.resolvebykpiid as { id: string }).id)!;
+
+  beforeAll(async () => {
+    t = await openEmulatorTarget({ scale: 60 });
+    emu = t.emulator!;
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await t.close();
+  });
+
+  it('the open cases past or near their resolve-by time, longest overdue first, are the ones whose clocks say so', async () => {
+    const r = await h.call('query_entities', {
+      entity: 'incident',
+      where: { statecode: 'Active', resolvebyslastatus: { in: ['Nearing Noncompliance', 'Noncompliant'] } },
+      select: ['title', 'resolveby', 'resolvebyslastatus'],
+      orderBy: 'resolveby asc',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const atRisk = emu
+      .rows('incident')
+      .filter((c) => c.statecode === 0 && c.resolvebykpiid && [1, 2].includes(Number(kpi(c).status)));
+    expect(atRisk.length).toBeGreaterThan(0);
+    const records: { id: string; resolveby: string; resolvebyslastatus: string }[] = r.structuredContent.records;
+    expect(records.map((c) => c.id).sort()).toEqual(atRisk.map((c) => c.incidentid).sort());
+    expect(records.map((c) => c.resolveby)).toEqual(records.map((c) => c.resolveby).sort());
+    const now = Date.now();
+    for (const c of records) {
+      const clock = kpi(emu.rows('incident').find((x) => x.incidentid === c.id)!);
+      // the case's resolve-by time is its clock's failure time; overdue is past it, nearing past the warning
+      expect(c.resolveby).toBe(clock.failuretime);
+      if (c.resolvebyslastatus === 'Noncompliant (4)') expect(Date.parse(c.resolveby)).toBeLessThan(now);
+      else {
+        expect(c.resolvebyslastatus).toBe('Nearing Noncompliance (2)');
+        expect(Date.parse(String(clock.warningtime))).toBeLessThanOrEqual(now);
+        expect(Date.parse(c.resolveby)).toBeGreaterThan(now);
+      }
+    }
+    // a clock's warning and failure time are read through the case
+    const one = await h.call('get_record', {
+      entity: 'incident',
+      id: records[0]!.id,
+      select: ['title'],
+      expand: [{ relation: 'resolvebykpiid', select: ['status', 'warningtime', 'failuretime'] }],
+    });
+    const clock = kpi(emu.rows('incident').find((x) => x.incidentid === records[0]!.id)!);
+    expect(one.structuredContent.record.resolvebykpiid).toMatchObject({
+      warningtime: clock.warningtime,
+      failuretime: clock.failuretime,
+      status: expect.stringMatching(/^(Noncompliant \(1\)|Nearing Noncompliance \(2\))$/),
+    });
+  });
+
+  it('resolve_case says whether the case met its SLA; its clock then reads Succeeded, or stays Noncompliant', async () => {
+    const open = emu.rows('incident').filter((c) => c.statecode === 0 && c.statuscode === 1 && c.resolvebykpiid);
+    expect(open.length).toBeGreaterThanOrEqual(2);
+    const [inTime, late] = open;
+    // one clock due tomorrow, one that failed three days ago and was never moved on (the SLA engine runs later)
+    const due = (c: Record<string, unknown>, at: number) =>
+      Promise.all([
+        t.api('PATCH', `slakpiinstances(${kpi(c).slakpiinstanceid})`, {
+          body: { status: 0, failuretime: new Date(at).toISOString() },
+        }),
+        t.api('PATCH', `incidents(${c.incidentid})`, {
+          body: { resolveby: new Date(at).toISOString(), resolvebyslastatus: 1 },
+        }),
+      ]);
+    await due(inTime!, Date.now() + 86_400_000);
+    await due(late!, Date.now() - 3 * 86_400_000 - 3_600_000);
+    const ok = await h.call('resolve_case', { id: String(inTime!.incidentid), resolution: 'Replaced the part.' });
+    expect(textOf(ok)).toMatch(/^Resolved case .*\. Within its SLA \(resolve by \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\)\./);
+    const overdue = await h.call('resolve_case', { id: String(late!.incidentid), resolution: 'Sent the invoice.' });
+    expect(textOf(overdue)).toMatch(
+      /\. 3 days after its SLA's resolve-by time \(\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\)\./,
+    );
+    const now = (c: Record<string, unknown>) => emu.rows('incident').find((x) => x.incidentid === c.incidentid)!;
+    expect(kpi(now(inTime!))).toMatchObject({ status: 4, succeededon: expect.any(String) });
+    expect(now(inTime!).resolvebyslastatus).toBe(3);
+    expect(kpi(now(late!))).toMatchObject({ status: 1, succeededon: null });
+    expect(now(late!).resolvebyslastatus).toBe(4);
+    // a case without an SLA says nothing of one
+    const made = await h.call('create_case', {
+      title: 'Nothing agreed',
+      customer: String(emu.rows('account')[0]!.accountid),
+    });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    const plain = await h.call('resolve_case', { id: made.structuredContent.id, resolution: 'Done.' });
+    expect(textOf(plain)).toMatch(/^Resolved case .*\(Problem Solved \(5\)\)\.$/);
+  });
+
+  it("review_support: how the period's cases met their SLA and which open ones are at risk, as the org holds them", async () => {
+    const p = await h.client.getPrompt({ name: 'review_support', arguments: { period: 'last 12 months' } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const a =
+      /aggregate_records on incident with where (\{"createdon": "[^"]*", "statecode": "Resolved"\}), groupBy "resolvebyslastatus" and measures "count"/.exec(
+        text,
+      )!;
+    const met = await h.call('aggregate_records', {
+      entity: 'incident',
+      where: JSON.parse(a[1]!),
+      groupBy: 'resolvebyslastatus',
+      measures: 'count',
+    });
+    expect(met.isError, textOf(met)).toBeFalsy();
+    const yearAgo = new Date();
+    yearAgo.setUTCFullYear(yearAgo.getUTCFullYear() - 1);
+    const since = yearAgo.toISOString().slice(0, 10);
+    const resolved = emu.rows('incident').filter((c) => c.statecode === 1 && String(c.createdon) >= since);
+    const count = (label: string, code: number) =>
+      met.structuredContent.groups.find(
+        (g: { resolvebyslastatus?: string }) => g.resolvebyslastatus === `${label} (${code})`,
+      )?.count ?? 0;
+    expect(count('Succeeded', 3)).toBe(resolved.filter((c) => c.resolvebyslastatus === 3).length);
+    expect(count('Noncompliant', 4)).toBe(resolved.filter((c) => c.resolvebyslastatus === 4).length);
+    const q =
+      /query_entities on incident with where (\{"statecode": "Active", "resolvebyslastatus"[^\n]*?\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(
+        text,
+      )!;
+    const atRisk = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(q[1]!),
+      select: JSON.parse(q[2]!),
+      orderBy: q[3],
+      top: Number(q[4]),
+    });
+    expect(atRisk.structuredContent.records.map((c: any) => c.id).sort()).toEqual(
+      emu
+        .rows('incident')
+        .filter((c) => c.statecode === 0 && [2, 4].includes(Number(c.resolvebyslastatus)))
+        .map((c) => c.incidentid)
+        .sort(),
+    );
+    expect(text).toContain('the share of resolved cases that met their SLA');
+    // a policy that does not show SLA statuses: the prompt leaves them out
+    const hidden = builtInPolicyWith('no-sla', (e) => ({
+      ...e,
+      incident: { ...e.incident!, read: e.incident!.read!.filter((c) => c !== 'resolvebyslastatus') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const s = await strict.client.getPrompt({ name: 'review_support', arguments: {} });
+      expect((s.messages[0]!.content as { text: string }).text).not.toMatch(/SLA|resolvebyslastatus/);
+    } finally {
+      await strict.close();
+    }
+  });
+});
