@@ -294,7 +294,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     {
       title: "Plan someone's day",
       description:
-        'Overdue and due tasks, meetings today, deals closing this week, urgent cases and follow-ups due, for one owner.',
+        'Overdue and due tasks, meetings today, deals closing this week, urgent cases, follow-ups due and SLAs at risk, for one owner.',
       argsSchema: ARGS.dailyAgenda,
     },
     async ({ owner }) => {
@@ -308,6 +308,11 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const followUps = deps.policy.canRead('incident', 'followupby')
         ? `Cases to follow up (due today or before): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "followupby": {"le": "today"}}, select ["title", "customerid", "followupby"${escalated}], orderBy "followupby asc", top 25.\n`
         : '';
+      // the cases past or near the time their service level agreement gives for resolving them
+      const slaAtRisk =
+        deps.policy.canRead('incident', 'resolvebyslastatus') && deps.policy.canRead('incident', 'resolveby')
+          ? `Cases past or near their SLA's resolve-by time: query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "resolvebyslastatus": {"in": ["Nearing Noncompliance", "Noncompliant"]}}, select ["title", "customerid", "resolveby", "resolvebyslastatus"], orderBy "resolveby asc", top 25.\n`
+          : '';
       return user(
         `Plan the day for ${owner.trim()}. Change nothing unless I ask.\n` +
           `Tasks overdue or due today: query_entities on task with where {"ownerid": ${who}, "statecode": "Open", "scheduledend": {"le": "today"}}, select ["subject", "scheduledend", "prioritycode", "regardingobjectid"], orderBy "scheduledend asc", top 25.\n` +
@@ -315,8 +320,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           `Deals closing this week: query_entities on opportunity with where {"ownerid": ${who}, "statecode": "Open", "estimatedclosedate": "this week"}, select ["name", "estimatedvalue", "stepname", "parentaccountid"], orderBy "estimatedvalue desc", top 25.\n` +
           `Urgent cases (${urgent.join(', ')}): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": ${priority}}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
           followUps +
+          slaAtRisk +
           'If the owner is not found, query_entities on systemuser with where {"fullname": {"contains": "<part of the name>"}} and ask me which one. ' +
-          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase (follow-ups due and escalated ones first).' +
+          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase (follow-ups due, SLAs at risk and escalated ones first).' +
           (readOnly
             ? ''
             : ' Offer to mark tasks done (update_record with statecode "Completed") or move their due date, and do it only for the ones I name.'),

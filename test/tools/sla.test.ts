@@ -160,4 +160,32 @@ describe('SLA clocks on cases', () => {
       await strict.close();
     }
   });
+
+  it("daily_agenda lists the owner's open cases past or near their SLA, as their clocks say", async () => {
+    const atRisk = emu
+      .rows('incident')
+      .filter((c) => c.statecode === 0 && [2, 4].includes(Number(c.resolvebyslastatus)));
+    // a team owns some cases: the owner of the first at risk that a user owns
+    const users = new Map(emu.rows('systemuser').map((u) => [String(u.systemuserid), u]));
+    const ownerId = atRisk.map((c) => (c.ownerid as { id: string }).id).find((id) => users.has(id))!;
+    const owner = users.get(ownerId);
+    const mine = atRisk.filter((c) => (c.ownerid as { id: string }).id === ownerId);
+    expect(mine.length).toBeGreaterThan(0);
+    const p = await h.client.getPrompt({ name: 'daily_agenda', arguments: { owner: String(owner!.fullname) } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const q =
+      /Cases past or near their SLA's resolve-by time: query_entities on incident with where (\{.*?\}), select (\[.*?\]), orderBy "(.*?)", top (\d+)\./.exec(
+        text,
+      )!;
+    const r = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(q[1]!),
+      select: JSON.parse(q[2]!),
+      orderBy: q[3],
+      top: Number(q[4]),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records.map((c: any) => c.id).sort()).toEqual(mine.map((c) => c.incidentid).sort());
+    expect(text).toContain('the cases to chase (follow-ups due, SLAs at risk and escalated ones first)');
+  });
 });
