@@ -164,6 +164,10 @@ const COLUMNS: Record<string, string[]> = {
     // its parent case, and its child cases
     'parentcaseid',
     'incident_parent_incident/title',
+    // its SLA: the statuses, and the clocks' times
+    'resolvebyslastatus',
+    'resolveby',
+    'resolvebykpiid/failuretime',
   ],
   task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
   // emails, read only, and the files that came with them (read as text when selected, never compared)
@@ -192,7 +196,12 @@ const RELATIONS: Record<string, Record<string, string>> = {
   contact: { parentcustomerid_account: 'account', ownerid: 'systemuser' },
   lead: { parentaccountid: 'account', ownerid: 'systemuser' },
   opportunity: { parentaccountid: 'account', customerid_account: 'account' },
-  incident: { customerid_account: 'account', primarycontactid: 'contact', incident_parent_incident: 'incident' },
+  incident: {
+    customerid_account: 'account',
+    primarycontactid: 'contact',
+    incident_parent_incident: 'incident',
+    resolvebykpiid: 'slakpiinstance',
+  },
   task: { regardingobjectid_account_task: 'account', regardingobjectid_opportunity_task: 'opportunity' },
   activitypointer: { regardingobjectid_account: 'account', regardingobjectid_opportunity: 'opportunity' },
   email: {
@@ -235,6 +244,7 @@ const GOOD_WHERE: Record<string, object[]> = {
     { column: 'title', op: 'contains', value: 'a' },
     { statecode: 'Active' },
     { column: 'createdon', op: 'lastXDays', value: 90 },
+    { column: 'resolvebyslastatus', op: 'in', value: ['Nearing Noncompliance', 'Noncompliant'] },
   ],
   task: [
     { column: 'scheduledend', op: 'nextXDays', value: 7 },
@@ -294,6 +304,7 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
   task: { ok: ['subject', 'scheduledend', 'createdon'], no: ['createdby'] },
   activitypointer: { ok: ['subject', 'activitytypecode', 'createdon'], no: ['description'] },
   activitymimeattachment: { ok: ['filename', 'mimetype', 'filesize', 'body'], no: ['subject', 'objecttypecode'] },
+  slakpiinstance: { ok: ['status', 'warningtime', 'failuretime'], no: ['createdby', 'ownerid'] },
 };
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
