@@ -174,16 +174,20 @@ export async function readFiles(
   const large: { row: Row; id: string; slot: FileSlot }[] = [];
   for (const slot of slots)
     for (const row of holders(rows, slot)) {
-      const size = row[SIZE];
+      // an answer without the size it was asked for (never seen from Dataverse) says nothing of the file: it
+      // is read whole rather than taken for none
+      const size = SIZE in row ? row[SIZE] : undefined;
+      const unknown = !(SIZE in row);
       const id = row[slot.key];
       if (!slot.keepSize) for (const k of Object.keys(row)) if (k === SIZE || k.startsWith(`${SIZE}@`)) delete row[k];
       row[slot.body] = null;
-      if (typeof size !== 'number' || size <= 0 || typeof id !== 'string') continue;
-      if (size <= wholeAtMost) {
+      if (typeof id !== 'string') continue;
+      if (typeof size === 'number' && size > wholeAtMost) large.push({ row, id, slot });
+      else if (unknown || (typeof size === 'number' && size > 0)) {
         const list = whole.get(slot.table) ?? [];
-        list.push({ row, id, size, slot });
+        list.push({ row, id, size: typeof size === 'number' ? size : WHOLE_AT_MOST, slot });
         whole.set(slot.table, list);
-      } else large.push({ row, id, slot });
+      }
     }
   const reads: Promise<void>[] = [];
   for (const [table, files] of whole)
