@@ -775,14 +775,19 @@ describe('describe_entity, get_record, resources and prompts', () => {
         expand: JSON.parse(get[3]!),
       });
       expect(record.isError, textOf(record)).toBeFalsy();
-      // the open cases say which were escalated; the latest notes name their files
+      // the open cases say which were escalated and where each stands against its SLA; the latest notes name
+      // their files
       const items = JSON.parse(get[3]!) as { relation: string; select: string[] }[];
-      expect(items.find((i) => i.relation === 'incident_customer_accounts')!.select).toContain('isescalated');
+      expect(items.find((i) => i.relation === 'incident_customer_accounts')!.select).toEqual(
+        expect.arrayContaining(['isescalated', 'resolvebyslastatus']),
+      );
       expect(items.find((i) => i.relation === 'Account_Annotation')!.select).toContain('filename');
       // and the emails say which came with files
       expect(text).toMatch(/query_entities on email with .*, select \[[^\]]*"attachmentcount"\]/);
-      for (const c of record.structuredContent.record.incident_customer_accounts ?? [])
+      for (const c of record.structuredContent.record.incident_customer_accounts ?? []) {
         expect(typeof c.isescalated).toBe('boolean');
+        expect(c.resolvebyslastatus).toMatch(/^(In Progress \(1\)|Nearing Noncompliance \(2\)|Noncompliant \(4\))$/);
+      }
       expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
         Math.min(
           5,
