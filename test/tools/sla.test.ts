@@ -188,4 +188,26 @@ describe('SLA clocks on cases', () => {
     expect(r.structuredContent.records.map((c: any) => c.id).sort()).toEqual(mine.map((c) => c.incidentid).sort());
     expect(text).toContain('the cases to chase (follow-ups due, SLAs at risk and escalated ones first)');
   });
+
+  it('a case canceled: its running clocks are Canceled, one that already failed stays Noncompliant', async () => {
+    const open = emu
+      .rows('incident')
+      .filter((c) => c.statecode === 0 && c.statuscode === 1 && c.resolvebykpiid && !c.parentcaseid);
+    const running = open[0]!;
+    // its resolve-by clock running, its first response answered late (failed)
+    const first = (c: Record<string, unknown>) =>
+      emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (c.firstresponsebykpiid as { id: string }).id)!;
+    await t.api('PATCH', `slakpiinstances(${kpi(running).slakpiinstanceid})`, { body: { status: 0 } });
+    await t.api('PATCH', `slakpiinstances(${first(running).slakpiinstanceid})`, { body: { status: 1 } });
+    const r = await h.call('update_record', {
+      entity: 'incident',
+      id: String(running.incidentid),
+      values: { statecode: 'Canceled' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const now = emu.rows('incident').find((c) => c.incidentid === running.incidentid)!;
+    expect(now.statecode).toBe(2);
+    expect(kpi(now).status).toBe(5);
+    expect(first(now).status).toBe(1);
+  });
 });

@@ -500,6 +500,7 @@ export function patchRow(
       closeChildCases(ctx, id, { statecode: row.statecode, statuscode: row.statuscode }, (child, change) =>
         patchRow(ctx, entity, child, change, {}, true),
       );
+    if (existing.statecode === 0 && row.statecode === 2) cancelSlaClocks(ctx, row);
   }
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
@@ -572,4 +573,18 @@ export function setColumn(ctx: WriteContext, entity: EntityDef, id: string, colu
   const a = ctx.env.schema.attribute(entity, column);
   if (!a || isLookup(a)) throw new DataverseError(400, '0x0', `'${column}' cannot be set on its own; use PATCH.`);
   patchRow(ctx, entity, id, { [column]: value }, { ifMatch: '*' });
+}
+
+/**
+ * A case canceled: its SLA clocks still running (In Progress, Nearing Noncompliance, Paused) are Canceled, as
+ * when an SLA's "applicable when" no longer holds ("The SLA KPI instance status shows as Canceled"; GUESS: an
+ * SLA that applies to active cases, as the usual one does). A clock that succeeded or failed stays so.
+ */
+function cancelSlaClocks(ctx: WriteContext, row: Row): void {
+  const clocks = ctx.env.store.table('slakpiinstance');
+  for (const ref of [row.firstresponsebykpiid, row.resolvebykpiid]) {
+    const kpi = isLookupRef(ref) ? clocks.get(ref.id) : undefined;
+    if (kpi && [0, 2, 3].includes(Number(kpi.status)))
+      patchRow(ctx, ctx.env.schema.entity('slakpiinstance')!, String(kpi.slakpiinstanceid), { status: 5 }, {}, true);
+  }
 }
