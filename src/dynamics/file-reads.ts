@@ -28,8 +28,9 @@ export interface FileSlot {
 const SIZE = 'filesize';
 
 /**
- * `parts` with each file asked for replaced by its size, and where they were: only where the policy lets
- * the size be read (the caller checks the parts again), else the file comes with the page as it did before.
+ * `parts` (checked against the policy already) with each file asked for replaced by its size, and where they
+ * were: only where the policy lets the size be read (`canRead`, the one column added), else the file comes with
+ * the page as it did before.
  */
 export function swapFileBodies(
   model: EntityModel,
@@ -154,7 +155,7 @@ const BLOCK_READS_AT_ONCE = 4;
  * The files of a page's rows, put where the query would have put them: a file small enough is read whole
  * (those of a page in one query); a larger one only as far as an answer of `shownBytes` can show it, its
  * first and last part in blocks (a FileBlocks: the first only, where that is not text), so a 100 MB log costs
- * a few hundred kilobytes, not the whole file twice over as Base64. A row without a file reads null, as the
+ * a few hundred kilobytes, not the whole file as Base64 (a third larger still). A row without a file reads null, as the
  * column does; the sizes not asked for are dropped.
  */
 export async function readFiles(
