@@ -335,6 +335,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'followupby',
         'customersatisfactioncode',
         'parentcaseid',
+        // the customer has had a first answer: the SLA's first response clock stops on it
+        'firstresponsesent',
         // who works the case: a new owner is Dynamics' assign
         'ownerid',
       ],

@@ -210,4 +210,34 @@ describe('SLA clocks on cases', () => {
     expect(kpi(now).status).toBe(5);
     expect(first(now).status).toBe(1);
   });
+
+  it('first response sent, set with update_record: a running first response clock succeeds, a failed one stays so', async () => {
+    const open = emu.rows('incident').filter((c) => c.statecode === 0 && c.statuscode === 1 && c.firstresponsebykpiid);
+    const first = (c: Record<string, unknown>) =>
+      emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (c.firstresponsebykpiid as { id: string }).id)!;
+    const [waiting, late] = open;
+    // one waiting for its answer, due in an hour; one whose answer was due yesterday
+    const set = (c: Record<string, unknown>, failure: number) =>
+      Promise.all([
+        t.api('PATCH', `slakpiinstances(${first(c).slakpiinstanceid})`, {
+          body: { status: 0, failuretime: new Date(failure).toISOString(), succeededon: null },
+        }),
+        t.api('PATCH', `incidents(${c.incidentid})`, { body: { firstresponsesent: false, firstresponseslastatus: 1 } }),
+      ]);
+    await set(waiting!, Date.now() + 3_600_000);
+    await set(late!, Date.now() - 86_400_000);
+    for (const c of [waiting!, late!]) {
+      const r = await h.call('update_record', {
+        entity: 'incident',
+        id: String(c.incidentid),
+        values: { firstresponsesent: true },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+    }
+    const now = (c: Record<string, unknown>) => emu.rows('incident').find((x) => x.incidentid === c.incidentid)!;
+    expect(first(now(waiting!))).toMatchObject({ status: 4, succeededon: expect.any(String) });
+    expect(now(waiting!)).toMatchObject({ firstresponsesent: true, firstresponseslastatus: 3 });
+    expect(first(now(late!))).toMatchObject({ status: 1, succeededon: null });
+    expect(now(late!)).toMatchObject({ firstresponsesent: true, firstresponseslastatus: 4 });
+  });
 });

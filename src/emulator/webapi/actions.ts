@@ -1,6 +1,7 @@
 import type { Row } from '../store/store.js';
 import { badRequest, notFound, payloadError, validationError } from './errors.js';
 import { assertPrivilege, type SecurityRole } from './security.js';
+import { isoNow } from './values.js';
 import { createRow, patchRow, type WriteContext } from './writes.js';
 
 /**
@@ -85,7 +86,7 @@ function resolveByMet(ctx: WriteContext, id: string, existing: Row): void {
     ctx,
     schema.entity('slakpiinstance')!,
     ref.id,
-    met ? { status: 4, succeededon: now.toISOString().replace(/\.\d{3}Z$/, 'Z') } : { status: 1 },
+    met ? { status: 4, succeededon: isoNow(now) } : { status: 1 },
     {},
     true,
   );

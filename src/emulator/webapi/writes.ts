@@ -501,6 +501,7 @@ export function patchRow(
         patchRow(ctx, entity, child, change, {}, true),
       );
     if (existing.statecode === 0 && row.statecode === 2) cancelSlaClocks(ctx, row);
+    if (row.firstresponsesent === true && existing.firstresponsesent !== true) firstResponseMet(ctx, row);
   }
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
@@ -587,4 +588,25 @@ function cancelSlaClocks(ctx: WriteContext, row: Row): void {
     if (kpi && [0, 2, 3].includes(Number(kpi.status)))
       patchRow(ctx, ctx.env.schema.entity('slakpiinstance')!, String(kpi.slakpiinstanceid), { status: 5 }, {}, true);
   }
+}
+
+/**
+ * First Response Sent set on a case: its first response clock, if still running, stops, Succeeded (with when)
+ * before its failure time and Noncompliant after, and the case's firstresponseslastatus says so (3, 4). GUESS:
+ * the usual SLA's first response KPI succeeds on that column, as Microsoft's setup examples define it.
+ */
+function firstResponseMet(ctx: WriteContext, row: Row): void {
+  const ref = row.firstresponsebykpiid;
+  const kpi = isLookupRef(ref) ? ctx.env.store.table('slakpiinstance').get(ref.id) : undefined;
+  if (!kpi || ![0, 2, 3].includes(Number(kpi.status))) return;
+  const met = ctx.env.now.getTime() <= Date.parse(String(kpi.failuretime));
+  patchRow(
+    ctx,
+    ctx.env.schema.entity('slakpiinstance')!,
+    String(kpi.slakpiinstanceid),
+    met ? { status: 4, succeededon: isoNow(ctx.env.now) } : { status: 1 },
+    {},
+    true,
+  );
+  row.firstresponseslastatus = met ? 3 : 4;
 }
