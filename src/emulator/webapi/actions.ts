@@ -1,7 +1,7 @@
 import type { Row } from '../store/store.js';
 import { badRequest, notFound, payloadError, validationError } from './errors.js';
 import { assertPrivilege, type SecurityRole } from './security.js';
-import { isoNow } from './values.js';
+import { caseSlaStatus, stopClock } from './sla-clocks.js';
 import { createRow, patchRow, type WriteContext } from './writes.js';
 
 /**
@@ -71,26 +71,19 @@ export function closeIncident(ctx: WriteContext, role: SecurityRole, userId: str
 }
 
 /**
- * A case resolved stops its resolve-by SLA clock: Succeeded, with when, if it was still running and is not past
- * its failure time, else Noncompliant; the case's resolvebyslastatus says the same (3 Succeeded, 4
- * Noncompliant). GUESS: the SLA engine does this itself, and may do it a moment later; a clock already
- * Noncompliant, Paused, Succeeded or Canceled is left as it is.
+ * A case resolved stops its resolve-by SLA clock if it was In Progress or Nearing Noncompliance (sla-clocks.ts),
+ * and its resolvebyslastatus says how; a clock already Noncompliant, Paused, Succeeded or Canceled is left.
  */
 function resolveByMet(ctx: WriteContext, id: string, existing: Row): void {
-  const { schema, store, now } = ctx.env;
-  const ref = existing.resolvebykpiid as { id: string } | null | undefined;
-  const kpi = ref ? store.table('slakpiinstance').get(ref.id) : undefined;
-  if (!ref || !kpi || (kpi.status !== 0 && kpi.status !== 2)) return;
-  const met = now.getTime() <= Date.parse(String(kpi.failuretime));
-  patchRow(
-    ctx,
-    schema.entity('slakpiinstance')!,
-    ref.id,
-    met ? { status: 4, succeededon: isoNow(now) } : { status: 1 },
-    {},
-    true,
+  const { schema } = ctx.env;
+  const met = stopClock(
+    ctx.env,
+    existing.resolvebykpiid,
+    (clock, change) => patchRow(ctx, schema.entity('slakpiinstance')!, clock, change, {}, true),
+    [0, 2],
   );
-  patchRow(ctx, schema.entity('incident')!, id, { resolvebyslastatus: met ? 3 : 4 }, {}, true);
+  if (met !== undefined)
+    patchRow(ctx, schema.entity('incident')!, id, { resolvebyslastatus: caseSlaStatus(met) }, {}, true);
 }
 
 /**

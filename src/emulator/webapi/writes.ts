@@ -20,6 +20,7 @@ import {
 } from './errors.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
+import { cancelClocks, caseSlaStatus, stopClock } from './sla-clocks.js';
 import { checkStateChange } from './state-rules.js';
 import { isoNow } from './values.js';
 
@@ -500,8 +501,14 @@ export function patchRow(
       closeChildCases(ctx, id, { statecode: row.statecode, statuscode: row.statuscode }, (child, change) =>
         patchRow(ctx, entity, child, change, {}, true),
       );
-    if (existing.statecode === 0 && row.statecode === 2) cancelSlaClocks(ctx, row);
-    if (row.firstresponsesent === true && existing.firstresponsesent !== true) firstResponseMet(ctx, row);
+    // its SLA clocks (sla-clocks.ts): canceled with it; the first response one stopped by First Response Sent
+    const patchClock = (clock: string, change: Record<string, unknown>) =>
+      patchRow(ctx, ctx.env.schema.entity('slakpiinstance')!, clock, change, {}, true);
+    if (existing.statecode === 0 && row.statecode === 2) cancelClocks(ctx.env, row, patchClock);
+    if (row.firstresponsesent === true && existing.firstresponsesent !== true) {
+      const met = stopClock(ctx.env, row.firstresponsebykpiid, patchClock);
+      if (met !== undefined) row.firstresponseslastatus = caseSlaStatus(met);
+    }
   }
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
@@ -574,39 +581,4 @@ export function setColumn(ctx: WriteContext, entity: EntityDef, id: string, colu
   const a = ctx.env.schema.attribute(entity, column);
   if (!a || isLookup(a)) throw new DataverseError(400, '0x0', `'${column}' cannot be set on its own; use PATCH.`);
   patchRow(ctx, entity, id, { [column]: value }, { ifMatch: '*' });
-}
-
-/**
- * A case canceled: its SLA clocks still running (In Progress, Nearing Noncompliance, Paused) are Canceled, as
- * when an SLA's "applicable when" no longer holds ("The SLA KPI instance status shows as Canceled"; GUESS: an
- * SLA that applies to active cases, as the usual one does). A clock that succeeded or failed stays so.
- */
-function cancelSlaClocks(ctx: WriteContext, row: Row): void {
-  const clocks = ctx.env.store.table('slakpiinstance');
-  for (const ref of [row.firstresponsebykpiid, row.resolvebykpiid]) {
-    const kpi = isLookupRef(ref) ? clocks.get(ref.id) : undefined;
-    if (kpi && [0, 2, 3].includes(Number(kpi.status)))
-      patchRow(ctx, ctx.env.schema.entity('slakpiinstance')!, String(kpi.slakpiinstanceid), { status: 5 }, {}, true);
-  }
-}
-
-/**
- * First Response Sent set on a case: its first response clock, if still running, stops, Succeeded (with when)
- * before its failure time and Noncompliant after, and the case's firstresponseslastatus says so (3, 4). GUESS:
- * the usual SLA's first response KPI succeeds on that column, as Microsoft's setup examples define it.
- */
-function firstResponseMet(ctx: WriteContext, row: Row): void {
-  const ref = row.firstresponsebykpiid;
-  const kpi = isLookupRef(ref) ? ctx.env.store.table('slakpiinstance').get(ref.id) : undefined;
-  if (!kpi || ![0, 2, 3].includes(Number(kpi.status))) return;
-  const met = ctx.env.now.getTime() <= Date.parse(String(kpi.failuretime));
-  patchRow(
-    ctx,
-    ctx.env.schema.entity('slakpiinstance')!,
-    String(kpi.slakpiinstanceid),
-    met ? { status: 4, succeededon: isoNow(ctx.env.now) } : { status: 1 },
-    {},
-    true,
-  );
-  row.firstresponseslastatus = met ? 3 : 4;
 }
