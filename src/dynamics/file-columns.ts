@@ -11,16 +11,24 @@ interface FileColumns {
   body: string;
   mimetype: string;
   filename: string;
-  /** the table's primary key: a file is read in blocks by its record */
+  /** the table's primary key, and the action that begins a block download of a record's file (file-reads.ts) */
   key: string;
+  beginBlocks: string;
 }
 const FILE_BODIES: Readonly<Record<string, FileColumns>> = {
-  annotation: { body: 'documentbody', mimetype: 'mimetype', filename: 'filename', key: 'annotationid' },
+  annotation: {
+    body: 'documentbody',
+    mimetype: 'mimetype',
+    filename: 'filename',
+    key: 'annotationid',
+    beginBlocks: 'InitializeAnnotationBlocksDownload',
+  },
   activitymimeattachment: {
     body: 'body',
     mimetype: 'mimetype',
     filename: 'filename',
     key: 'activitymimeattachmentid',
+    beginBlocks: 'InitializeAttachmentBlocksDownload',
   },
 };
 
@@ -95,18 +103,27 @@ export class FileBlocks {
     readonly size: number,
   ) {}
 
+  /** the head as text, decoded once (readFiles asks whether it is text, the answer's shaping reads it) */
+  private headText?: string | null;
+
   get encoding(): string {
     return encodingOf(this.head);
   }
 
+  private decodedHead(): string | undefined {
+    if (this.headText === undefined)
+      this.headText = textOf(wholeChars(this.head, this.encoding, 'end'), this.encoding) ?? null;
+    return this.headText ?? undefined;
+  }
+
   isText(): boolean {
-    return textOf(wholeChars(this.head, this.encoding, 'end'), this.encoding) !== undefined;
+    return this.decodedHead() !== undefined;
   }
 
   /** the text the model reads, as fileText's, with where the middle was left out; `shown` where it is text */
   read(mimetype: unknown): { text: string; shown?: BlocksShown } {
     const encoding = this.encoding;
-    let head = textOf(wholeChars(this.head, encoding, 'end'), encoding);
+    let head = this.decodedHead();
     let tail = this.tail ? textOf(wholeChars(this.tail, encoding, 'start'), encoding) : '';
     if (head === undefined || tail === undefined) return { text: notText(mimetype, this.size) };
     if (head.lastIndexOf('\n') > 0) head = head.slice(0, head.lastIndexOf('\n') + 1);

@@ -62,12 +62,6 @@ export interface FileIo {
   block(token: string, offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
 }
 
-/** The actions that begin a block download of a table's files ("Use file data with Attachment and Note records"). */
-const BEGIN: Readonly<Record<string, string>> = {
-  annotation: 'InitializeAnnotationBlocksDownload',
-  activitymimeattachment: 'InitializeAttachmentBlocksDownload',
-};
-
 /**
  * FileIo over the Web API. The whole files are a query like any other (planned and checked); a block
  * download is a read of the file column the policy is asked about again here, as it sits outside any query.
@@ -81,7 +75,7 @@ export function webApiFileIo(deps: {
 }): FileIo {
   const readable = (table: string) => {
     const file = fileBodyOf(table);
-    if (!file || !BEGIN[table] || !deps.policy.canRead(table, file.body))
+    if (!file || !deps.policy.canRead(table, file.body))
       throw policyError(
         `This server's policy does not let the files of ${table} be read.`,
         'Leave the file column out; its filename, mimetype and filesize say what the file is.',
@@ -109,7 +103,7 @@ export function webApiFileIo(deps: {
     },
     async open(table, id, signal) {
       const file = readable(table);
-      const action = BEGIN[table]!;
+      const action = file.beginBlocks;
       const r = await deps.transport.send({
         method: 'POST',
         path: `${API}/${action}`,

@@ -3,6 +3,7 @@ import type { Schema } from '../schema/index.js';
 import type { Store } from '../store/store.js';
 import { badRequest, notFound, payloadError } from './errors.js';
 import { assertPrivilege, type SecurityRole } from './security.js';
+import { FILE_BODY } from './writes.js';
 
 /**
  * Reading a note's or an attachment's file in blocks ("Use file data with Attachment and Note records":
@@ -13,9 +14,9 @@ import { assertPrivilege, type SecurityRole } from './security.js';
  * answers with the block's bytes as `Data` (Edm.Binary: Base64). The file is read as it was when the download
  * began.
  */
-const TABLES: Readonly<Record<string, { table: string; body: string }>> = {
-  InitializeAnnotationBlocksDownload: { table: 'annotation', body: 'documentbody' },
-  InitializeAttachmentBlocksDownload: { table: 'activitymimeattachment', body: 'body' },
+const TABLES: Readonly<Record<string, string>> = {
+  InitializeAnnotationBlocksDownload: 'annotation',
+  InitializeAttachmentBlocksDownload: 'activitymimeattachment',
 };
 
 export const isBlocksDownload = (action: string): boolean => action in TABLES || action === 'DownloadBlock';
@@ -34,7 +35,8 @@ export class BlockDownloads {
   ) {}
 
   begin(action: string, role: SecurityRole, userId: string, params: Record<string, unknown>): Record<string, unknown> {
-    const { table, body } = TABLES[action]!;
+    const table = TABLES[action]!;
+    const body = FILE_BODY[table]!;
     const def = this.schema.entity(table)!;
     const target = params.Target;
     const key = def.primaryIdAttribute;

@@ -280,7 +280,10 @@ function computeFullName(row: Row): void {
 }
 
 /** the column holding a file's Base64 in the tables that keep one ("Use file data with Attachment and Note records") */
-const FILE_BODY: Readonly<Record<string, string>> = { annotation: 'documentbody', activitymimeattachment: 'body' };
+export const FILE_BODY: Readonly<Record<string, string>> = {
+  annotation: 'documentbody',
+  activitymimeattachment: 'body',
+};
 
 /**
  * A note's or an attachment's filesize (read-only: "File size of the note"), what its Base64 body decodes to:
