@@ -135,6 +135,16 @@ export class FileBlocks {
   }
 }
 
+/**
+ * A file whose record was deleted between its page and its read (file-reads.ts), by another user or a workflow:
+ * said, not left empty, as an empty file column reads as "no file" and the row's filename would ask for it.
+ */
+export class FileGone {
+  read(_mimetype?: unknown): { text: string; shown?: BlocksShown } {
+    return { text: '[deleted while this answer was read: the record and its file are no longer in Dynamics]' };
+  }
+}
+
 /** bytes of `text` in the file's encoding */
 const fileBytes = (text: string, encoding: string) =>
   encoding === 'utf-8' ? Buffer.byteLength(text) : text.length * 2;

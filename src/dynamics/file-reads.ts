@@ -1,13 +1,14 @@
-import { policyError } from '../errors.js';
+import { DynamicsMcpError, policyError } from '../errors.js';
 import type { QueryParts } from '../policy/check.js';
 import type { EntityModel } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { foreignAnswer, pageOf, rowOf } from './answers.js';
 import type { QuerySpec, Row } from './client.js';
 import type { ErrorContext } from './errors.js';
-import { FileBlocks, fileBodyOf } from './file-columns.js';
+import { FileBlocks, FileGone, fileBodyOf } from './file-columns.js';
 import { API } from './metadata.js';
 import { queryString } from './query-text.js';
+import { linkedSignal, sideBySide } from './signals.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -57,7 +58,7 @@ export function swapFileBodies(
 export interface FileIo {
   /** the Base64 of each file asked for (by record id); a record gone since the page is left out */
   whole(table: string, ids: string[], signal?: AbortSignal): Promise<Map<string, string | null>>;
-  /** begins a block download: its token and the file's size */
+  /** begins a block download: its token and the file's size (not_found: the record is gone since the page) */
   open(table: string, id: string, signal?: AbortSignal): Promise<{ token: string; size: number }>;
   block(token: string, offset: number, length: number, signal?: AbortSignal): Promise<Buffer>;
 }
@@ -150,7 +151,7 @@ const BLOCK_READS_AT_ONCE = 4;
  * (those of a page in one query); a larger one only as far as an answer of `shownBytes` can show it, its
  * first and last part in blocks (a FileBlocks: the first only, where that is not text), so a 100 MB log costs
  * a few hundred kilobytes, not the whole file as Base64 (a third larger still). A row without a file reads null, as the
- * column does; the sizes not asked for are dropped.
+ * column does, one deleted since the page a FileGone; the sizes not asked for are dropped.
  */
 export async function readFiles(
   io: FileIo,
@@ -165,6 +166,9 @@ export async function readFiles(
   const tail = (encoding: string) =>
     Math.min(MAX_BLOCK, Math.ceil((shownBytes * 3) / (encoding === 'utf-8' ? 4 : 2)) + LINE);
   const wholeAtMost = Math.max(WHOLE_AT_MOST, head + tail('utf-16le'));
+  // a read that fails ends the others: the call's answer is the error, and nothing goes on asking after it
+  const stop = linkedSignal(signal);
+  sideBySide(stop.signal);
   const whole = new Map<string, { row: Row; id: string; size: number; slot: FileSlot }[]>();
   const large: { row: Row; id: string; slot: FileSlot }[] = [];
   for (const slot of slots)
@@ -192,10 +196,10 @@ export async function readFiles(
           .whole(
             table,
             group.map((f) => f.id),
-            signal,
+            stop.signal,
           )
           .then((bodies) => {
-            for (const f of group) f.row[f.slot.body] = bodies.get(f.id) ?? null;
+            for (const f of group) f.row[f.slot.body] = bodies.has(f.id) ? (bodies.get(f.id) ?? null) : new FileGone();
           }),
       );
     }
@@ -203,21 +207,37 @@ export async function readFiles(
   const blockReader = async () => {
     while (next < large.length) {
       const f = large[next++]!;
-      const { token, size } = await io.open(f.slot.table, f.id, signal);
-      const first = await io.block(token, 0, Math.min(head, size), signal);
+      const opened = await io.open(f.slot.table, f.id, stop.signal).catch((e: unknown) => {
+        if (e instanceof DynamicsMcpError && e.kind === 'not_found') return undefined;
+        throw e;
+      });
+      if (!opened) {
+        f.row[f.slot.body] = new FileGone();
+        continue;
+      }
+      const { token, size } = opened;
+      const first = await io.block(token, 0, Math.min(head, size), stop.signal);
       const blocks = new FileBlocks(first, undefined, size);
       // the rest only of a text: a PDF or a picture is said to be one, from its first bytes
       if (blocks.isText() && size > first.length) {
         // an even offset: a UTF-16 text's characters are two bytes each, from the file's start
         let from = Math.max(first.length, size - tail(blocks.encoding));
         from += from % 2;
-        if (from < size) blocks.tail = await io.block(token, from, size - from, signal);
+        if (from < size) blocks.tail = await io.block(token, from, size - from, stop.signal);
       }
       f.row[f.slot.body] = blocks;
     }
   };
   for (let i = 0; i < Math.min(BLOCK_READS_AT_ONCE, large.length); i++) reads.push(blockReader());
-  await Promise.all(reads);
+  try {
+    await Promise.all(reads);
+  } catch (e) {
+    stop.abort();
+    await Promise.allSettled(reads);
+    throw e;
+  } finally {
+    stop.done();
+  }
 }
 
 /** the rows of `slot` among a page's: the rows themselves, or each row's expanded list or record */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { apiRequests } from '../helpers/client.js';
@@ -191,6 +191,82 @@ describe('large files are read in blocks, only as far as they can be shown', () 
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent.record.documentbody).toMatch(/Schritt ü✓𝄞 60000\n$/);
     expect(emu.stats().faultsInjected - injected).toBe(2);
+  });
+
+  it('notes deleted between the page and the read of their files are said to be gone; the rest are read', async () => {
+    const other = emu.rows('incident').find((c) => c.incidentid !== caseId)!.incidentid as string;
+    const onOther = (filename: string, text: string) =>
+      post('annotations', {
+        subject: filename,
+        isdocument: true,
+        filename,
+        mimetype: 'text/plain',
+        documentbody: Buffer.from(text).toString('base64'),
+        'objectid_incident@odata.bind': `/incidents(${other})`,
+      });
+    const large = `${log(40_000).join('\n')}\n`;
+    const goneLarge = await onOther('gone.log', large);
+    await onOther('kept.log', large);
+    const goneSmall = await onOther('gone.txt', 'small, read whole');
+    await onOther('kept.txt', 'also small, read whole');
+    // the reads of the files wait; the notes are deleted meanwhile, as another user might
+    const held = ['/api/data/v9.2/InitializeAnnotationBlocksDownload', '/api/data/v9.2/annotations'];
+    emu.addFault({ match: { method: 'POST', path: held[0] }, delayMs: 1000, times: 2 });
+    emu.addFault({ match: { method: 'GET', path: held[1] }, delayMs: 1000 });
+    const mark = emu.requests().length;
+    const call = h.call('get_record', {
+      entity: 'incident',
+      id: other,
+      expand: [{ relation: 'notes', select: ['filename', 'documentbody'], where: { filename: { like: '%.%' } } }],
+    });
+    const arrived = () => apiRequests(emu, mark).map((q) => q.url.split('?')[0]);
+    await vi.waitFor(() => expect(arrived()).toEqual(expect.arrayContaining(held)), { timeout: 5000 });
+    for (const id of [goneLarge, goneSmall]) expect((await t.api('DELETE', `annotations(${id})`)).status).toBe(204);
+    const r = await call;
+    // a fault left unused (the call failed before it) would hold up the next test
+    emu.clearFaults();
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const notes: { filename: string; documentbody?: string }[] = r.structuredContent.record.Incident_Annotation;
+    const byName = new Map(notes.map((n) => [n.filename, n.documentbody]));
+    const gone = '[deleted while this answer was read: the record and its file are no longer in Dynamics]';
+    expect(byName.get('gone.log')).toBe(gone);
+    expect(byName.get('gone.txt')).toBe(gone);
+    expect(byName.get('kept.log')).toMatch(/ left out here: .*Schritt ü✓𝄞 40000\n$/s);
+    expect(byName.get('kept.txt')).toBe('also small, read whole');
+    // not the hint for files left unread: they were asked for
+    expect(textOf(r)).not.toMatch(/has a file|have files/);
+  });
+
+  it('a file that cannot be read fails the call, and the reads beside it stop with it', async () => {
+    const other = emu.rows('incident').filter((c) => c.incidentid !== caseId)[1]!.incidentid as string;
+    for (const filename of ['first.log', 'second.log'])
+      await post('annotations', {
+        subject: filename,
+        isdocument: true,
+        filename,
+        mimetype: 'text/plain',
+        documentbody: Buffer.from(`${log(40_000).join('\n')}\n`).toString('base64'),
+        'objectid_incident@odata.bind': `/incidents(${other})`,
+      });
+    const begin = '/api/data/v9.2/InitializeAnnotationBlocksDownload';
+    // one download is refused outright, the other is slow to begin
+    const refusal = { error: { code: '0x80040220', message: 'Principal user is missing prvReadNote privilege.' } };
+    emu.addFault({ match: { method: 'POST', path: begin }, response: { status: 403, body: refusal } });
+    emu.addFault({ match: { method: 'POST', path: begin }, delayMs: 600 });
+    const mark = emu.requests().length;
+    const r = await h.call('get_record', {
+      entity: 'incident',
+      id: other,
+      expand: [{ relation: 'notes', select: ['filename', 'documentbody'], where: { filename: { like: '%.log' } } }],
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/prvReadNote/);
+    // the slow one was given up with the call: nothing was asked after it began
+    await new Promise((done) => setTimeout(done, 900));
+    emu.clearFaults();
+    const after = apiRequests(emu, mark).map((q) => q.url.split('?')[0]);
+    expect(after.filter((u) => u === begin)).toHaveLength(2);
+    expect(after).not.toContain('/api/data/v9.2/DownloadBlock');
   });
 
   it("a policy that keeps files' sizes back: the files come with the page as before, and are read all the same", async () => {

@@ -1,6 +1,7 @@
 import type { Row } from '../../dynamics/client.js';
 import {
   FileBlocks,
+  FileGone,
   fileBodyOf,
   filesListedOf,
   fileText,
@@ -115,8 +116,8 @@ export function compactRow(
     if (value === null || value === undefined) continue;
     const plan = planKey(model, key);
     if (plan.skip) continue;
-    // a file too large to read whole: the part read, as text (file-reads.ts)
-    if (value instanceof FileBlocks) {
+    // a file too large to read whole: the part read, as text; or one deleted before it was read (file-reads.ts)
+    if (value instanceof FileBlocks || value instanceof FileGone) {
       if (plan.fileOf && (!readable || readable(model.logicalName, plan.column))) {
         const { text, shown } = value.read(row[plan.fileOf.mimetype]);
         out[key] = text;
