@@ -12,6 +12,7 @@ import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits, phoned } from './support/phoned.js';
 import { EMPTY, objectErrors } from './support/schemas.js';
 import { FORMATTED, recordUrl } from './support/shape.js';
+import { slaDueNote, slaReadBack } from './support/sla-times.js';
 
 /** Dynamics' Normal priority: a case opened without one has it, as the case form does */
 const NORMAL = 2;
@@ -528,7 +529,12 @@ async function open(
     columns: values,
     caller: ctx.caller,
   });
-  const { row } = await ctx.client.get('incident', r.id, { select: ['ticketnumber'], signal: ctx.signal });
+  const sla = slaReadBack(ctx.policy);
+  const { row } = await ctx.client.get('incident', r.id, {
+    select: ['ticketnumber', ...sla.select],
+    expand: sla.expand,
+    signal: ctx.signal,
+  });
   const structured = {
     id: r.id,
     ticketNumber: String(row.ticketnumber ?? ''),
@@ -539,7 +545,7 @@ async function open(
   const contactSaid = person ? ` (contact ${person.name}${await elsewhereEmployed(ctx, person, customer)})` : '';
   return {
     structured,
-    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}${appOwnedNote(ctx, await ctx.client.checker.entity('incident'), values, false)}`,
+    text: `Opened case ${structured.ticketNumber} for ${customer.name}${contactSaid}: ${structured.url}${slaDueNote(row)}${appOwnedNote(ctx, await ctx.client.checker.entity('incident'), values, false)}`,
   };
 }
 

@@ -8,6 +8,7 @@ import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } 
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
+import { resolvedAgainstSla } from './support/sla-times.js';
 import { changeStateOnce, declinedByUser, stateReason } from './support/state-change.js';
 
 /** A case's states (reference §11, incident): 0 Active, 1 Resolved, 2 Canceled. */
@@ -193,30 +194,8 @@ async function resolveOne(
   return answer(
     after,
     false,
-    `Resolved ${named} (${label(after.statuscode)}${billed}).${slaNote(before.resolveby, Date.now())}${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
+    `Resolved ${named} (${label(after.statuscode)}${billed}).${resolvedAgainstSla(before.resolveby, Date.now())}${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
   );
-}
-
-/**
- * Whether a case resolved `now` met its SLA's resolve-by time (incident's resolveby, where an SLA set one), as
- * a sentence: said from the time itself, as the SLA's own status may be moved a moment later by Dynamics.
- */
-function slaNote(resolveBy: unknown, now: number): string {
-  const by = typeof resolveBy === 'string' ? Date.parse(resolveBy) : Number.NaN;
-  if (Number.isNaN(by)) return '';
-  const when = new Date(by)
-    .toISOString()
-    .replace(/:\d{2}\.\d{3}Z$/, ' UTC')
-    .replace('T', ' ');
-  if (now <= by) return ` Within its SLA (resolve by ${when}).`;
-  const hours = Math.floor((now - by) / 3_600_000);
-  const late =
-    hours < 1
-      ? 'Less than an hour'
-      : hours < 48
-        ? `${hours} hour${hours === 1 ? '' : 's'}`
-        : `${Math.floor(hours / 24)} days`;
-  return ` ${late} after its SLA's resolve-by time (${when}).`;
 }
 
 /** Minutes as the Resolve Case form shows billable time: "90 minutes (1.5 hours)" */

@@ -34,6 +34,9 @@ describe('resolve_case', () => {
     return emu.rows('incident').find((x) => x.incidentid === r.structuredContent.id)!;
   };
   const caseRow = (id: unknown) => emu.rows('incident').find((c) => c.incidentid === id)!;
+  /** what the answer says of a new case's SLA (its default SLA's resolve-by time is days away) */
+  const inTime = (c: Record<string, unknown>) =>
+    ` Within its SLA (resolve by ${String(c.resolveby).slice(0, 16).replace('T', ' ')} UTC).`;
   const resolutionsOf = (id: unknown) =>
     emu.rows('incidentresolution').filter((r) => (r.incidentid as { id: string } | null)?.id === id);
   const closes = (since: number) => apiRequests(emu, since).filter((q) => q.url === '/api/data/v9.2/CloseIncident');
@@ -52,7 +55,7 @@ describe('resolve_case', () => {
       existing: false,
       url: expect.stringContaining(`etn=incident&id=${c.incidentid}`),
     });
-    expect(textOf(r)).toBe(`Resolved case ${c.ticketnumber} "${c.title}" (Problem Solved (5)).`);
+    expect(textOf(r)).toBe(`Resolved case ${c.ticketnumber} "${c.title}" (Problem Solved (5)).${inTime(c)}`);
     expect(caseRow(c.incidentid)).toMatchObject({ statecode: 1, statuscode: 5 });
     expect(resolutionsOf(c.incidentid).map((x) => x.subject)).toEqual(['Replaced the faulty router']);
     // one POST of the unbound action (its IncidentResolution and Status parameters are checked by the emulator)
@@ -77,7 +80,9 @@ describe('resolve_case', () => {
       const c = await openCase();
       const r = await h.call('resolve_case', { id: String(c.incidentid), resolution: 'Reset the VPN token', ...args });
       expect(r.isError, textOf(r)).toBeFalsy();
-      expect(textOf(r)).toBe(`Resolved case ${c.ticketnumber} "${c.title}" (Problem Solved (5), ${said} billable).`);
+      expect(textOf(r)).toBe(
+        `Resolved case ${c.ticketnumber} "${c.title}" (Problem Solved (5), ${said} billable).${inTime(c)}`,
+      );
       expect(resolutionsOf(c.incidentid).map((x) => [x.subject, x.timespent])).toEqual([
         ['Reset the VPN token', minutes],
       ]);

@@ -94,12 +94,15 @@ describe('SLA clocks on cases', () => {
     expect(now(inTime!).resolvebyslastatus).toBe(3);
     expect(kpi(now(late!))).toMatchObject({ status: 1, succeededon: null });
     expect(now(late!).resolvebyslastatus).toBe(4);
-    // a case without an SLA says nothing of one
+    // a case without an SLA's resolve-by time (an organisation without a default SLA) says nothing of one
     const made = await h.call('create_case', {
       title: 'Nothing agreed',
       customer: String(emu.rows('account')[0]!.accountid),
     });
     expect(made.isError, textOf(made)).toBeFalsy();
+    expect(
+      (await t.api('PATCH', `incidents(${made.structuredContent.id})`, { body: { resolveby: null } })).status,
+    ).toBe(204);
     const plain = await h.call('resolve_case', { id: made.structuredContent.id, resolution: 'Done.' });
     expect(textOf(plain)).toMatch(/^Resolved case .*\(Problem Solved \(5\)\)\.$/);
   });
@@ -239,5 +242,56 @@ describe('SLA clocks on cases', () => {
     expect(now(waiting!)).toMatchObject({ firstresponsesent: true, firstresponseslastatus: 3 });
     expect(first(now(late!))).toMatchObject({ status: 1, succeededon: null });
     expect(now(late!)).toMatchObject({ firstresponsesent: true, firstresponseslastatus: 4 });
+  });
+
+  it("a case opened gets its default SLA's clocks by its priority, and create_case says when they are due", async () => {
+    const account = emu.rows('account')[1]!;
+    const hours = { High: [8, 5 * 24], Low: [72, 30 * 24] } as const;
+    for (const [priority, [respond, resolve]] of Object.entries(hours)) {
+      const r = await h.call('create_case', {
+        title: `Scanner jammed (${priority})`,
+        customer: String(account.accountid),
+        priority,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const c = emu.rows('incident').find((x) => x.incidentid === r.structuredContent.id)!;
+      const clock = (ref: unknown) =>
+        emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (ref as { id: string }).id)!;
+      const opened = Date.parse(String(c.createdon));
+      const at = (h: number) => new Date(opened + h * 3_600_000).toISOString().replace(/\.000Z$/, 'Z');
+      // two clocks In Progress from the moment it was opened, its owner's, named on the case
+      expect(clock(c.firstresponsebykpiid)).toMatchObject({ status: 0, failuretime: at(respond), ownerid: c.ownerid });
+      expect(clock(c.resolvebykpiid)).toMatchObject({ status: 0, failuretime: at(resolve), ownerid: c.ownerid });
+      expect(c).toMatchObject({ firstresponseslastatus: 1, resolvebyslastatus: 1, resolveby: at(resolve) });
+      const minute = (h: number) => `${at(h).slice(0, 16).replace('T', ' ')} UTC`;
+      expect(textOf(r)).toContain(
+        ` Its SLA asks for a first response by ${minute(respond)} and resolution by ${minute(resolve)}.`,
+      );
+    }
+    // a policy that does not show the clocks: nothing said of them, and they are not read
+    const hidden = builtInPolicyWith('no-sla-times', (e) => ({
+      ...e,
+      incident: {
+        ...e.incident!,
+        read: e.incident!.read!.filter((c) => c !== 'resolveby' && c !== 'firstresponsebykpiid'),
+      },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const mark = emu.requests().length;
+      const r = await strict.call('create_case', {
+        title: 'Scanner jammed again',
+        customer: String(account.accountid),
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).not.toMatch(/SLA/);
+      const reads = emu
+        .requests()
+        .slice(mark)
+        .map((q) => decodeURIComponent(q.url));
+      expect(reads.filter((u) => /resolveby|kpi/.test(u))).toEqual([]);
+    } finally {
+      await strict.close();
+    }
   });
 });

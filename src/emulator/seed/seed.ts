@@ -1,6 +1,7 @@
 import type { Schema } from '../schema/index.js';
 import { currencyValues } from '../store/currency.js';
 import { lineAmounts, priceLine } from '../store/line-amounts.js';
+import { CLOCK_NAME, type Clock, clockTimes } from '../store/sla-agreement.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
@@ -897,7 +898,7 @@ function outdoorActivities(n: number): string | null {
 
 /**
  * SLA clocks on every case (last of all: nothing above moves): a first response and a resolve-by KPI instance
- * (SLA_HOURS: an example agreement by priority, not one Microsoft ships), each In Progress, Nearing
+ * (the default agreement's, sla-agreement.ts), each In Progress, Nearing
  * Noncompliance or Noncompliant by `now` where the case is open (Paused while it is on hold or waiting for
  * details), Succeeded or Noncompliant by when it was resolved (its Case Resolution), Canceled with the case.
  * Every seventh case was answered late. The case names
@@ -914,14 +915,11 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
   const cases = store.table('incident');
   for (const [i, [id, c]] of [...cases.rows].entries()) {
     const opened = Date.parse(String(c.createdon));
-    const hours = SLA_HOURS[Number(c.prioritycode)] ?? SLA_HOURS[2]!;
     const done = c.statecode === 1 ? (resolvedAt.get(id) ?? opened) : undefined;
     // a case on hold or waiting for details from the customer: its clocks are paused (a usual SLA setting)
     const waiting = c.statecode === 0 && (c.statuscode === 2 || c.statuscode === 3);
-    const clock = (kpi: 'first' | 'resolve', metAt: number | undefined) => {
-      const [warn, fail] = hours[kpi];
-      const warningtime = opened + warn * 3_600_000;
-      const failuretime = opened + fail * 3_600_000;
+    const clock = (kpi: Clock, metAt: number | undefined) => {
+      const { warning: warningtime, failure: failuretime } = clockTimes(c.prioritycode, opened, kpi);
       const status =
         c.statecode === 2
           ? 5
@@ -940,7 +938,7 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
       const kpiId = add(
         'slakpiinstance',
         {
-          name: kpi === 'first' ? 'First Response By KPI' : 'Resolve By KPI',
+          name: CLOCK_NAME[kpi],
           status,
           warningtime: iso(warningtime),
           failuretime: iso(failuretime),
@@ -955,7 +953,7 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
     };
     // answered within the hour, or (every seventh case) a day after its deadline; a case too new for either is
     // still waiting for its answer (its clock paused too, where the case is waiting on the customer)
-    const firstFail = opened + hours.first[1] * 3_600_000;
+    const firstFail = clockTimes(c.prioritycode, opened, 'first').failure;
     const answered = i % 7 === 3 ? firstFail + DAY : opened + 3_600_000;
     const first = clock('first', answered <= now ? answered : undefined);
     const resolve = clock('resolve', done);
@@ -971,10 +969,3 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
   }
   return made;
 }
-
-/** hours from a case's creation to its SLA's warning and failure, by priority (1 High, 2 Normal, 3 Low) */
-const SLA_HOURS: Record<number, { first: [number, number]; resolve: [number, number] }> = {
-  1: { first: [4, 8], resolve: [3 * 24, 5 * 24] },
-  2: { first: [24, 48], resolve: [14 * 24, 21 * 24] },
-  3: { first: [48, 72], resolve: [21 * 24, 30 * 24] },
-};

@@ -1,3 +1,4 @@
+import { CLOCK_NAME, type Clock, clockTimes } from '../store/sla-agreement.js';
 import { isLookupRef, type Row } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { isoNow } from './values.js';
@@ -9,6 +10,35 @@ import { isoNow } from './values.js';
  * clock (writes.ts' patchRow, by the action).
  */
 type PatchClock = (id: string, change: Record<string, unknown>) => void;
+
+/**
+ * A new case's clocks, as its default SLA starts them when the case is created (msdyn_ManageSLAInstances
+ * "manages create and update of SLA instances on create/update of target entity record"): a first response and
+ * a resolve-by KPI instance, In Progress from now, timed by the case's priority (sla-agreement.ts), the case
+ * naming them with their statuses (1 In Progress) and its resolve-by time. `make` creates a KPI instance and
+ * returns its id. GUESS: a priority changed later does not move them (an SLA item's conditions are not
+ * emulated), and the clocks do not move with time.
+ */
+export function startClocks(env: QueryEnv, row: Row, make: (values: Record<string, unknown>) => string): void {
+  const opened = env.now.getTime();
+  const start = (clock: Clock) => {
+    const { warning, failure } = clockTimes(row.prioritycode, opened, clock);
+    const id = make({ name: CLOCK_NAME[clock], status: 0, warningtime: iso(warning), failuretime: iso(failure) });
+    return { ref: { id, entity: 'slakpiinstance' }, failure };
+  };
+  const first = start('first');
+  const resolve = start('resolve');
+  Object.assign(row, {
+    firstresponsebykpiid: first.ref,
+    firstresponseslastatus: 1,
+    firstresponsesent: row.firstresponsesent ?? false,
+    resolvebykpiid: resolve.ref,
+    resolvebyslastatus: 1,
+    resolveby: iso(resolve.failure),
+  });
+}
+
+const iso = (ms: number) => isoNow(new Date(ms));
 
 /** a clock still running: In Progress, Nearing Noncompliance, Paused */
 const RUNNING: readonly number[] = [0, 2, 3];

@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
-import { cancelClocks, caseSlaStatus, stopClock } from './sla-clocks.js';
+import { cancelClocks, caseSlaStatus, startClocks, stopClock } from './sla-clocks.js';
 import { checkStateChange } from './state-rules.js';
 import { isoNow } from './values.js';
 
@@ -389,6 +389,8 @@ export function createRow(
       );
   }
   if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
+  // its default SLA's clocks (sla-clocks.ts), once nothing can refuse the case
+  if (entity.logicalName === 'incident') startClocks(ctx.env, row, (kpi) => clockOf(ctx, row, kpi));
   stamp(ctx, row, true);
   store.insert(table, id, row);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
@@ -402,6 +404,14 @@ export function createRow(
       store.replace(children, ref.id, child);
     }
   return row;
+}
+
+/** a KPI instance of the case `row` (its owner's, as the SLA makes it), created; its id */
+function clockOf(ctx: WriteContext, row: Row, values: Record<string, unknown>): string {
+  const owner = isLookupRef(row.ownerid) ? row.ownerid : undefined;
+  const set = owner && ctx.env.schema.entity(owner.entity)?.entitySetName;
+  const bind = set ? { 'ownerid@odata.bind': `/${set}(${owner.id})` } : {};
+  return String(createRow(ctx, ctx.env.schema.entity('slakpiinstance')!, { ...values, ...bind }).slakpiinstanceid);
 }
 
 function createDeep(

@@ -1,0 +1,56 @@
+import type { Policy } from '../../policy/policy.js';
+
+/** a time as the SLA notes say it, to the minute: "2026-12-05 14:00 UTC" */
+export function utcMinute(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+const timeOf = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : Number.NaN);
+
+/**
+ * What a new case is read back with to say what its SLA asks (an organisation's default SLA starts its clocks
+ * when the case is opened): its resolve-by time, and its first response clock's failure time, each only where
+ * the policy lets the model read it.
+ */
+export function slaReadBack(policy: Policy): { select: string[]; expand?: { relation: string; select: string[] }[] } {
+  const select = policy.canRead('incident', 'resolveby') ? ['resolveby'] : [];
+  const first =
+    policy.canRead('incident', 'firstresponsebykpiid') &&
+    policy.canFollow('incident', 'firstresponsebykpiid') &&
+    policy.canRead('slakpiinstance', 'failuretime');
+  return first ? { select, expand: [{ relation: 'firstresponsebykpiid', select: ['failuretime'] }] } : { select };
+}
+
+/**
+ * A new case's SLA as a sentence (or ''): when its first response and its resolution are due, so the user
+ * who opened it knows at once what was promised.
+ */
+export function slaDueNote(row: Record<string, unknown>): string {
+  const kpi = row.firstresponsebykpiid;
+  const first = timeOf(kpi && typeof kpi === 'object' ? (kpi as Record<string, unknown>).failuretime : undefined);
+  const resolve = timeOf(row.resolveby);
+  const due = [
+    Number.isNaN(first) ? '' : `a first response by ${utcMinute(first)}`,
+    Number.isNaN(resolve) ? '' : `resolution by ${utcMinute(resolve)}`,
+  ].filter(Boolean);
+  return due.length ? ` Its SLA asks for ${due.join(' and ')}.` : '';
+}
+
+/**
+ * Whether a case resolved `now` met its SLA's resolve-by time (incident's resolveby, where an SLA set one), as
+ * a sentence: said from the time itself, as the SLA's own status may be moved a moment later by Dynamics.
+ */
+export function resolvedAgainstSla(resolveBy: unknown, now: number): string {
+  const by = timeOf(resolveBy);
+  if (Number.isNaN(by)) return '';
+  const when = utcMinute(by);
+  if (now <= by) return ` Within its SLA (resolve by ${when}).`;
+  const hours = Math.floor((now - by) / 3_600_000);
+  const late =
+    hours < 1
+      ? 'Less than an hour'
+      : hours < 48
+        ? `${hours} hour${hours === 1 ? '' : 's'}`
+        : `${Math.floor(hours / 24)} days`;
+  return ` ${late} after its SLA's resolve-by time (${when}).`;
+}
