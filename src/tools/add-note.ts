@@ -65,6 +65,8 @@ export const addNote = defineTool({
     columns: { objectid: { entity: a.entity ?? found.recordTable, id: a.id } },
   }),
   async run(args, ctx) {
+    // notes the policy does not let be written: said before the record is looked for, nothing asked of Dynamics
+    ctx.policy.assertWritable('annotation', [], 'Adding a note');
     // the record must exist and be readable: a note on a missing record is a clear error, not a dangling one
     // without a table, the record's own ("note on Nina Castillo"), found as get_record finds it
     const found = args.entity ? undefined : await recordAnywhere(ctx, args.id);

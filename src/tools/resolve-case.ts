@@ -108,6 +108,8 @@ async function resolveOne(
   args: { id: string; resolution: string; status?: string; billableMinutes?: number },
   ctx: ToolContext,
 ) {
+  // a policy without Case Resolutions to write: said before the case is looked for, nothing asked of Dynamics
+  ctx.policy.assertWritable('incidentresolution', [], 'Resolving a case');
   const model = await ctx.client.checker.entity('incident');
   const statusColumn = model.columns.get('statuscode');
   // the case by its id or by its number ("CAS-01000-EYQG4V"), as support quotes it; by its title, of the

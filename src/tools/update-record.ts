@@ -184,6 +184,14 @@ async function withValueFaults(ctx: ToolContext, table: string, given: WriteValu
 async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // without a table, the record's own ("change Nina Castillo's job title"), found as get_record finds it
   const table = args.entity ? await resolveTable(args.entity, ctx.policy, ctx.client.metadata) : undefined;
+  // a table nothing may be written to is refused as such before its record is looked for (a bad id would
+  // first send the model to find one it could never change); links asked for, by their relationships' rules
+  if (table) {
+    const model = await ctx.client.checker.entity(table);
+    const { links } = linksAsked(model, args.values);
+    if (!links.length) ctx.policy.assertWritable(table, [], `Updating a ${table}`);
+    for (const l of links) assertLinkable(ctx.policy, model, l.nav);
+  }
   const { entity: logical, id } = table
     ? {
         entity: table,

@@ -353,6 +353,10 @@ describe('resolve_case', () => {
       const r = await strict.call('resolve_case', { id: String(c.incidentid), resolution: 'x' });
       expect(r.isError).toBe(true);
       expect(textOf(r)).toMatch(/^Error \(policy\): .*incidentresolution/);
+      // said before the case is looked for: a number no case has gets the same answer, and the case is not read
+      const unknown = await strict.call('resolve_case', { id: 'CAS-99999-NOSUCH', resolution: 'x' });
+      expect(textOf(unknown)).toBe(textOf(r));
+      expect(apiRequests(emu, since).filter((q) => q.url.startsWith('/api/data/v9.2/incidents'))).toEqual([]);
       expect(closes(since)).toEqual([]);
       expect(caseRow(c.incidentid).statecode).toBe(0);
     } finally {

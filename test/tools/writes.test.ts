@@ -286,6 +286,16 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(textOf(readOnlyTable)).toBe(
       "Error (policy): Writing to 'systemuser' is not allowed under this server's policy.\nHow to fix: Only read tools can be used on this table.",
     );
+    // said before the record is looked for: a name no user has would first send the model to find one, and
+    // nothing is asked of Dynamics
+    const mark = emu.requests().length;
+    const byName = await h.call('update_record', {
+      entity: 'systemuser',
+      id: 'Nobody Atall',
+      values: { title: 'Boss' },
+    });
+    expect(textOf(byName)).toBe(textOf(readOnlyTable));
+    expect(apiRequests(emu, mark).filter((q) => q.url.includes('systemusers'))).toEqual([]);
     const noNotes = builtInPolicyWith('no-notes', ({ annotation: _notes, ...entities }) => entities);
     const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noNotes, LOG_LEVEL: 'warn' } });
     try {
@@ -298,6 +308,9 @@ describe('write tools: create_lead, create_case, update_record', () => {
       expect(textOf(r)).toMatch(
         /^Error \(policy\): Writing to 'annotation' is not allowed under this server's policy\.\nHow to fix: The policy does not offer the table\. Tables that may be written: account, contact, lead, opportunity, incident, /,
       );
+      // the same before a record named is looked for
+      const named = await strict.call('add_note', { id: 'No Such Company Ltd', text: 'Called them' });
+      expect(textOf(named)).toBe(textOf(r));
     } finally {
       await strict.close();
     }
