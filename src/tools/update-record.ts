@@ -28,6 +28,7 @@ import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, etagParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
+import { respondedAgainstSla } from './support/sla-times.js';
 import {
   askedState,
   closedRecordRefusal,
@@ -314,9 +315,14 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // a product on a deal: what Dynamics summed it to now, and what that did to the deal's value
   const line = r.model.logicalName === LINE.table ? await lineText(ctx, id) : '';
   const family = await childCasesNote(ctx, children, 'close them too if done');
+  // a case's first response marked sent: whether it was in its SLA's time
+  const responded =
+    logical === 'incident' && changed.firstresponsesent === true && previous?.firstresponsesent !== true
+      ? await respondedAgainstSla(ctx, id, Date.now())
+      : '';
   return {
     structured,
-    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${line}${family}${linked.text}`,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${line}${family}${linked.text}`,
   };
 }
 

@@ -229,6 +229,7 @@ describe('SLA clocks on cases', () => {
       ]);
     await set(waiting!, Date.now() + 3_600_000);
     await set(late!, Date.now() - 86_400_000);
+    const said: string[] = [];
     for (const c of [waiting!, late!]) {
       const r = await h.call('update_record', {
         entity: 'incident',
@@ -236,7 +237,14 @@ describe('SLA clocks on cases', () => {
         values: { firstresponsesent: true },
       });
       expect(r.isError, textOf(r)).toBeFalsy();
+      said.push(textOf(r));
     }
+    // the answer says whether the response was in time, from the clock's failure time
+    const minute = (c: Record<string, unknown>) => `${String(first(c).failuretime).slice(0, 16).replace('T', ' ')} UTC`;
+    expect(said[0]).toMatch(/\(etag [^)]+\)\. Within its SLA \(first response by (.*)\)\.$/);
+    expect(said[0]).toContain(`(first response by ${minute(waiting!)})`);
+    expect(said[1]).toMatch(/\. 24 hours after its SLA's first response time \((.*)\)\.$/);
+    expect(said[1]).toContain(`(${minute(late!)})`);
     const now = (c: Record<string, unknown>) => emu.rows('incident').find((x) => x.incidentid === c.incidentid)!;
     expect(first(now(waiting!))).toMatchObject({ status: 4, succeededon: expect.any(String) });
     expect(now(waiting!)).toMatchObject({ firstresponsesent: true, firstresponseslastatus: 3 });

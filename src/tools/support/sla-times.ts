@@ -1,4 +1,5 @@
 import type { Policy } from '../../policy/policy.js';
+import type { ToolContext } from '../define.js';
 
 /** a time as the SLA notes say it, to the minute: "2026-12-05 14:00 UTC" */
 export function utcMinute(ms: number): string {
@@ -41,16 +42,37 @@ export function slaDueNote(row: Record<string, unknown>): string {
  * a sentence: said from the time itself, as the SLA's own status may be moved a moment later by Dynamics.
  */
 export function resolvedAgainstSla(resolveBy: unknown, now: number): string {
-  const by = timeOf(resolveBy);
-  if (Number.isNaN(by)) return '';
-  const when = utcMinute(by);
-  if (now <= by) return ` Within its SLA (resolve by ${when}).`;
-  const hours = Math.floor((now - by) / 3_600_000);
+  return againstSla(timeOf(resolveBy), now, 'resolve by', 'resolve-by time');
+}
+
+/**
+ * Whether a first response marked sent `now` (First Response Sent, which stops the usual first response
+ * clock) met its SLA's time, as a sentence (or ''), from the clock's failure time read after the update; only
+ * where the policy shows it. A failure to read it leaves the answer without the sentence, not the update unsaid.
+ */
+export async function respondedAgainstSla(ctx: ToolContext, caseId: string, now: number): Promise<string> {
+  const { expand } = slaReadBack(ctx.policy);
+  if (!expand) return '';
+  const row = await ctx.client
+    .get('incident', caseId, { select: [], expand, signal: ctx.signal })
+    .then((r) => r.row)
+    .catch(() => ({}) as Record<string, unknown>);
+  const kpi = row.firstresponsebykpiid;
+  const due = timeOf(kpi && typeof kpi === 'object' ? (kpi as Record<string, unknown>).failuretime : undefined);
+  return againstSla(due, now, 'first response by', 'first response time');
+}
+
+/** " Within its SLA (<what> <when>)." or " 3 days after its SLA's <time> (<when>).", or '' without a time */
+function againstSla(due: number, now: number, within: string, after: string): string {
+  if (Number.isNaN(due)) return '';
+  const when = utcMinute(due);
+  if (now <= due) return ` Within its SLA (${within} ${when}).`;
+  const hours = Math.floor((now - due) / 3_600_000);
   const late =
     hours < 1
       ? 'Less than an hour'
       : hours < 48
         ? `${hours} hour${hours === 1 ? '' : 's'}`
         : `${Math.floor(hours / 24)} days`;
-  return ` ${late} after its SLA's resolve-by time (${when}).`;
+  return ` ${late} after its SLA's ${after} (${when}).`;
 }
