@@ -529,12 +529,21 @@ async function open(
     columns: values,
     caller: ctx.caller,
   });
+  // read back with what its SLA asks; where that cannot be read (a role without Read on SLA KPI instances
+  // fails the whole read), the case number alone: the case is made, and its answer must not fail
   const sla = slaReadBack(ctx.policy);
-  const { row } = await ctx.client.get('incident', r.id, {
-    select: ['ticketnumber', ...sla.select],
-    expand: sla.expand,
-    signal: ctx.signal,
-  });
+  const readBack = (withSla: boolean) =>
+    ctx.client.get('incident', r.id, {
+      select: ['ticketnumber', ...(withSla ? sla.select : [])],
+      expand: withSla ? sla.expand : undefined,
+      signal: ctx.signal,
+    });
+  const { row } = await (sla.select.length || sla.expand
+    ? readBack(true).catch((err: unknown) => {
+        if (ctx.signal?.aborted) throw err;
+        return readBack(false);
+      })
+    : readBack(false));
   const structured = {
     id: r.id,
     ticketNumber: String(row.ticketnumber ?? ''),
