@@ -59,6 +59,9 @@ export const EXPANDED_ROWS = 25;
  * continuation link, turned into OData parts that have passed the policy's ReadChecker. Every read the
  * client makes goes through here, so nothing reaches the Web API unchecked.
  */
+/** the table of an SLA's clocks on a record (SLA KPI Instance) */
+const SLA_CLOCK = 'slakpiinstance';
+
 export class QueryPlanner {
   constructor(
     private readonly policy: Policy,
@@ -73,7 +76,9 @@ export class QueryPlanner {
 
   /**
    * Default columns: what the policy lets the model read that the table has (party lists are no column to
-   * select; a note's file is megabytes of Base64, read only when asked for: file-columns.ts).
+   * select; a note's file is megabytes of Base64, read only when asked for: file-columns.ts; a case's SLA
+   * clocks are named alike on every case, "Resolve By KPI", while its SLA statuses and resolveby say where it
+   * stands: a clock is read when asked for, or through it, "resolvebykpiid/warningtime").
    */
   private readableColumns(model: EntityModel): string[] {
     return [...model.columns.values()]
@@ -82,6 +87,7 @@ export class QueryPlanner {
           c.validForRead &&
           !isPartyList(c) &&
           !isFileBody(model.logicalName, c.logicalName) &&
+          !c.targets?.includes(SLA_CLOCK) &&
           this.policy.canRead(model.logicalName, c.logicalName),
       )
       .map((c) => (isLookupType(c.type) ? `_${c.logicalName}_value` : c.logicalName));

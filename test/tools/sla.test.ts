@@ -325,4 +325,24 @@ describe('SLA clocks on cases', () => {
     expect(textOf(r)).toMatch(new RegExp(`^Opened case ${made[0]!.ticketnumber} for `));
     expect(textOf(r)).not.toMatch(/SLA/);
   });
+
+  it("a case's clocks are not among its default columns (named alike on every case); asked for, they are read", async () => {
+    const plain = await h.call('query_entities', { entity: 'incident', where: { statecode: 'Active' }, top: 5 });
+    const records: Record<string, unknown>[] = plain.structuredContent.records;
+    expect(records.length).toBe(5);
+    for (const c of records) {
+      expect(c).not.toHaveProperty('resolvebykpiid');
+      expect(c).not.toHaveProperty('firstresponsebykpiid');
+      expect(c).toHaveProperty('resolvebyslastatus');
+      expect(c).toHaveProperty('resolveby');
+    }
+    const one = await h.call('get_record', { entity: 'incident', id: String(records[0]!.id) });
+    expect(one.structuredContent.record).not.toHaveProperty('resolvebykpiid');
+    const asked = await h.call('get_record', {
+      entity: 'incident',
+      id: String(records[0]!.id),
+      select: ['title', 'resolvebykpiid'],
+    });
+    expect(asked.structuredContent.record.resolvebykpiid).toMatchObject({ name: 'Resolve By KPI' });
+  });
 });
