@@ -76,7 +76,7 @@ describe('a record given by its name where a tool takes an id', () => {
     expect(r.structuredContent).toMatchObject({ id: opened.structuredContent.id, resolved: true });
   });
 
-  it('cases that share a title are listed with their case numbers', async () => {
+  it('cases that share a title are listed with their case numbers and, where they differ, their customers', async () => {
     const opened = [];
     for (let i = 0; i < 2; i++) {
       const r = await h.call('create_case', {
@@ -87,8 +87,11 @@ describe('a record given by its name where a tool takes an id', () => {
       opened.push(emu.rows('incident').find((c) => c.incidentid === r.structuredContent.id)!);
     }
     const r = await h.call('resolve_case', { id: 'Badge reader rejects cards', resolution: 'x' });
-    for (const c of opened)
-      expect(textOf(r)).toContain(`Badge reader rejects cards (incident, ${c.ticketnumber}) — ${c.incidentid}`);
+    // "the Litware one": the customer each is for
+    for (const [i, c] of opened.entries())
+      expect(textOf(r)).toContain(
+        `Badge reader rejects cards (incident, ${c.ticketnumber}, for ${emu.rows('account')[i]!.name}) — ${c.incidentid}`,
+      );
     expect(opened.map((c) => emu.rows('incident').find((x) => x.incidentid === c.incidentid)!.statecode)).toEqual([
       0, 0,
     ]);

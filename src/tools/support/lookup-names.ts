@@ -52,11 +52,13 @@ const TELLING: readonly { column: string; word?: string }[] = [
 const MADE = 'createdon';
 /**
  * What a record is about, named beside it in that list: an activity's Regarding (tasks called "Send pricing" are
- * told apart by their deals), a deal's product by its deal (every deal's travel line is "Travel and expenses").
+ * told apart by their deals), a deal's product by its deal (every deal's travel line is "Travel and expenses"),
+ * a case or a deal by its customer (every customer's portal case is "Cannot log in to portal").
  */
 const ABOUT: readonly { column: string; word: string }[] = [
   { column: 'regardingobjectid', word: 'about' },
   { column: 'opportunityid', word: 'on' },
+  { column: 'customerid', word: 'for' },
 ];
 
 /**
@@ -138,12 +140,15 @@ export async function recordNamed(
   // their states, where a table's differ ("resolve the Shipment delayed case": two open, one cancelled)
   const statesDiffer = (entity: string) =>
     new Set(found.filter((r) => r.entity === entity).map((r) => r.state)).size > 1;
+  // what each is about, where that tells them apart (two deals of one customer are not told apart by it)
+  const aboutDiffers = (entity: string) =>
+    new Set(found.filter((r) => r.entity === entity).map((r) => r.about?.name)).size > 1;
   const telling = tellingOf(found);
   const said = found.map((r, i) =>
     [
       r.entity,
       telling[i],
-      r.about ? `${r.about.word} ${r.about.name}` : undefined,
+      r.about && aboutDiffers(r.entity) ? `${r.about.word} ${r.about.name}` : undefined,
       statesDiffer(r.entity) ? r.state : undefined,
     ]
       .filter((x) => x !== undefined && x !== null && x !== '')
