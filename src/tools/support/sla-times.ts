@@ -54,7 +54,7 @@ export async function respondedAgainstSla(ctx: ToolContext, caseId: string, now:
   const { expand } = slaReadBack(ctx.policy);
   if (!expand) return '';
   const row = await ctx.client
-    .get('incident', caseId, { select: [], expand, signal: ctx.signal })
+    .get('incident', caseId, { select: ['incidentid'], expand, signal: ctx.signal })
     .then((r) => r.row)
     .catch(() => ({}) as Record<string, unknown>);
   const kpi = row.firstresponsebykpiid;
