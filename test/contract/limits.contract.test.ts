@@ -60,6 +60,29 @@ describe('limits and privileges contract: emulator', () => {
     expect((await t.api('GET', 'accounts?$top=1')).status).toBe(200);
   });
 
+  it('COMPOSE: a query expanding a table the role cannot read is refused whole, naming that privilege', async () => {
+    await t.emulator!.reset();
+    t.emulator!.configure({
+      limits: { requestsPerWindow: 1000 },
+      role: { privileges: { account: { read: true }, contact: { read: false } } },
+    });
+    const refused = async (path: string) => {
+      const r = await t.api('GET', path);
+      expect(r.status, path).toBe(403);
+      expect(r.json().error.message).toContain('is missing prvReadContact privilege');
+      expect(r.json().error.message).toContain("for entity 'contact'");
+    };
+    await refused('accounts?$select=name&$expand=primarycontactid($select=fullname)&$top=1');
+    await refused('accounts?$select=name&$expand=contact_customer_accounts($select=fullname)&$top=1');
+    // refused before it runs: a query that finds nothing is refused the same
+    await refused(`accounts?$select=name&$filter=name eq 'no such name'&$expand=primarycontactid($select=fullname)`);
+    const one = t.emulator!.rows('account')[0]!.accountid as string;
+    await refused(`accounts(${one})?$select=name&$expand=primarycontactid($select=fullname)`);
+    // the lookup's own value is the account's: read without the contact's privilege
+    const plain = await t.api('GET', 'accounts?$select=name,_primarycontactid_value&$top=1');
+    expect(plain.status).toBe(200);
+  });
+
   // Compose HTTP requests, "Maximum URL length": 32,768 characters, 65,536 inside a $batch. Microsoft names
   // the limit, not the answer past it: 414 is what HTTP.sys in front of the service sends.
   it('COMPOSE: a GET URL of 32,768 characters is served, one character more is a 414; inside $batch up to 65,536', async () => {

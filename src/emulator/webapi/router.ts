@@ -25,7 +25,7 @@ import { encodeSkipToken } from './paging.js';
 import { USER_PRIVILEGE_PATH, userPrivilegeByName } from './privileges.js';
 import { MAX_PAGE, runCollectionQuery } from './query.js';
 import { API_PREFIX, type ApiRequest, type ApiResponse, parseQuery } from './request.js';
-import { assertPrivilege, type SecurityRole } from './security.js';
+import { assertExpandReadable, assertPrivilege, type SecurityRole } from './security.js';
 import { annotationFilter, etagOf, resolveSelect, type ShapeContext, shapeRow } from './shape.js';
 import { formatValue } from './values.js';
 import { createRow, deleteRow, patchRow, setColumn, type WriteContext } from './writes.js';
@@ -306,6 +306,7 @@ export class WebApi {
       if (method !== 'GET')
         throw new DataverseError(405, '0x80040315', `The ${method} method is not supported on a collection.`);
       assertPrivilege(caller.role, collectionEntity, 'read', caller.userId);
+      assertExpandReadable(caller.role, this.ctx.schema, collectionEntity, parsed.expand, caller.userId);
       if (member === '$count') {
         // COUNT: GET /accounts/$count returns a bare number as text/plain
         const n = Math.min(this.ctx.store.table(entity.logicalName).rows.size, MAX_PAGE);
@@ -369,6 +370,7 @@ export class WebApi {
       switch (method) {
         case 'GET': {
           assertPrivilege(caller.role, entity, 'read', caller.userId);
+          assertExpandReadable(caller.role, this.ctx.schema, entity, parsed.expand, caller.userId);
           const row = table.get(id);
           if (!row) throw notFound(entity.logicalName, id);
           const etag = etagOf(row);

@@ -1,5 +1,7 @@
+import type { ExpandItem } from '../../odata/ast.js';
 import { stableGuid } from '../schema/build.js';
-import type { EntityDef } from '../schema/types.js';
+import type { Schema } from '../schema/index.js';
+import { type EntityDef, PRINCIPAL } from '../schema/types.js';
 import { DataverseError } from './errors.js';
 
 /**
@@ -86,4 +88,31 @@ export function assertPrivilege(role: SecurityRole, entity: EntityDef, privilege
 
 function countPrivileges(role: SecurityRole): number {
   return Object.values(role).reduce((n, p) => n + Object.values(p).filter(Boolean).length, 0);
+}
+
+/**
+ * A query's $expand read as the tables it reads: each needs Read as the table queried does (a query joining a
+ * table the role cannot read is refused whole, with the privilege it lacks: "is missing prvRead… privilege …
+ * for entity '…'", as FetchXML Builder users meet it on link-entities). Checked before the query runs, so an
+ * empty answer is refused too. A property no relationship has is left for the shaping to refuse.
+ */
+export function assertExpandReadable(
+  role: SecurityRole,
+  schema: Schema,
+  entity: EntityDef,
+  items: readonly ExpandItem[] | undefined,
+  userId: string,
+): void {
+  for (const item of items ?? []) {
+    const single = entity.manyToOne.find((m) => m.navigationProperty === item.property);
+    const table = single
+      ? single.target === PRINCIPAL
+        ? undefined
+        : single.target
+      : entity.oneToMany.find((m) => m.navigationProperty === item.property)?.referencingEntity;
+    const target = table ? schema.entity(table) : undefined;
+    if (!target) continue;
+    assertPrivilege(role, target, 'read', userId);
+    assertExpandReadable(role, schema, target, item.expand, userId);
+  }
 }
