@@ -12,7 +12,7 @@ import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits, phoned } from './support/phoned.js';
 import { EMPTY, objectErrors } from './support/schemas.js';
 import { FORMATTED, recordUrl } from './support/shape.js';
-import { slaDueNote, slaReadBack } from './support/sla-times.js';
+import { slaDueNote, slaReadBack, slaStanding, slaStandingColumns } from './support/sla-times.js';
 
 /** Dynamics' Normal priority: a case opened without one has it, as the case form does */
 const NORMAL = 2;
@@ -462,7 +462,7 @@ async function casesFor(ctx: ToolContext, column: string, ref: string) {
   const page = await ctx.client.query(
     {
       entity: 'incident',
-      select: ['title', 'ticketnumber', 'statecode', column],
+      select: ['title', 'ticketnumber', 'statecode', column, ...slaStandingColumns(ctx.policy)],
       where: { column, op: 'eq', value: ref },
       orderBy: 'createdon desc',
       top: 100,
@@ -480,7 +480,7 @@ async function sameTitleFor(ctx: ToolContext, customer: Customer, title: string)
   const page = await ctx.client.query(
     {
       entity: 'incident',
-      select: ['title', 'ticketnumber', 'statecode', 'createdon'],
+      select: ['title', 'ticketnumber', 'statecode', 'createdon', ...slaStandingColumns(ctx.policy)],
       where: {
         and: [
           { column: 'customerid', op: 'eq', value: customer.id },
@@ -508,8 +508,8 @@ function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer
     structured,
     text:
       by === 'reference'
-        ? `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}`
-        : `Case ${structured.ticketNumber} "${String(row.title ?? '')}" was opened for ${customer.name} within the last day and is still open; no new case was opened: ${structured.url}. If this is another problem, call create_case again with allowDuplicate: true.`,
+        ? `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}${slaStanding(row)}`
+        : `Case ${structured.ticketNumber} "${String(row.title ?? '')}" was opened for ${customer.name} within the last day and is still open; no new case was opened: ${structured.url}.${slaStanding(row)} If this is another problem, call create_case again with allowDuplicate: true.`,
   };
 }
 

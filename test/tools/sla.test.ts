@@ -342,4 +342,26 @@ describe('SLA clocks on cases', () => {
     });
     expect(asked.structuredContent.record.resolvebykpiid).toMatchObject({ name: 'Resolve By KPI' });
   });
+
+  it('an alert firing again on its open case is told where that case stands against its SLA', async () => {
+    const args = {
+      title: 'Cooling unit alarm',
+      customer: String(emu.rows('account')[3]!.accountid),
+      externalRef: 'MON-88',
+    };
+    const first = await h.call('create_case', args);
+    expect(first.isError, textOf(first)).toBeFalsy();
+    const id = first.structuredContent.id as string;
+    // its resolve-by time near: the SLA has marked it Nearing Noncompliance
+    const due = new Date(Date.now() + 3 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const patched = await t.api('PATCH', `incidents(${id})`, { body: { resolveby: due, resolvebyslastatus: 2 } });
+    expect(patched.status).toBe(204);
+    const again = await h.call('create_case', args);
+    expect(again.structuredContent).toMatchObject({ id, existing: true });
+    expect(textOf(again)).toMatch(
+      new RegExp(
+        `already open for this reference; .* Its SLA: resolve by ${due.slice(0, 16).replace('T', ' ')} UTC \\(Nearing Noncompliance\\)\\.$`,
+      ),
+    );
+  });
 });

@@ -704,8 +704,10 @@ describe('write tools: create_lead, create_case, update_record', () => {
     // a model that lost the answer, or asked twice: one case
     const again = await h.call('create_case', { ...ask, title: 'scanner offline in reception ' });
     expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, existing: true });
+    // and where it stands against its SLA (its default SLA's resolve-by time, still In Progress)
+    const due = String(cases()[0]!.resolveby).slice(0, 16).replace('T', ' ');
     expect(textOf(again)).toBe(
-      `Case ${first.structuredContent.ticketNumber} "${ask.title}" was opened for ${acc!.name} within the last day and is still open; no new case was opened: ${first.structuredContent.url}. If this is another problem, call create_case again with allowDuplicate: true.`,
+      `Case ${first.structuredContent.ticketNumber} "${ask.title}" was opened for ${acc!.name} within the last day and is still open; no new case was opened: ${first.structuredContent.url}. Its SLA: resolve by ${due} UTC (In Progress). If this is another problem, call create_case again with allowDuplicate: true.`,
     );
     expect(cases()).toHaveLength(1);
     // the same title for another customer is its own case; allowDuplicate opens a second for the first

@@ -1,5 +1,6 @@
 import type { Policy } from '../../policy/policy.js';
 import type { ToolContext } from '../define.js';
+import { FORMATTED } from './shape.js';
 
 /** a time as the SLA notes say it, to the minute: "2026-12-05 14:00 UTC" */
 export function utcMinute(ms: number): string {
@@ -35,6 +36,23 @@ export function slaDueNote(row: Record<string, unknown>): string {
     Number.isNaN(resolve) ? '' : `resolution by ${utcMinute(resolve)}`,
   ].filter(Boolean);
   return due.length ? ` Its SLA asks for ${due.join(' and ')}.` : '';
+}
+
+/** the columns slaStanding says an open case's SLA from, those the policy shows (none without resolveby) */
+export function slaStandingColumns(policy: Policy): string[] {
+  if (!policy.canRead('incident', 'resolveby')) return [];
+  return policy.canRead('incident', 'resolvebyslastatus') ? ['resolveby', 'resolvebyslastatus'] : ['resolveby'];
+}
+
+/**
+ * Where an open case stands against its SLA, as a sentence (or ''): " Its SLA: resolve by … (Nearing
+ * Noncompliance)." An alert firing again on a case about to breach is the one to escalate.
+ */
+export function slaStanding(row: Record<string, unknown>): string {
+  const by = timeOf(row.resolveby);
+  if (Number.isNaN(by)) return '';
+  const status = row[`resolvebyslastatus${FORMATTED}`];
+  return ` Its SLA: resolve by ${utcMinute(by)}${typeof status === 'string' && status ? ` (${status})` : ''}.`;
 }
 
 /**
