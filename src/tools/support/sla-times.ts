@@ -9,6 +9,12 @@ export function utcMinute(ms: number): string {
 
 const timeOf = (v: unknown) => (typeof v === 'string' ? Date.parse(v) : Number.NaN);
 
+/** the failure time of a case's first response clock, read through it (slaReadBack's expand), or NaN */
+function firstResponseDue(row: Record<string, unknown>): number {
+  const kpi = row.firstresponsebykpiid;
+  return timeOf(kpi && typeof kpi === 'object' ? (kpi as Record<string, unknown>).failuretime : undefined);
+}
+
 /**
  * What a new case is read back with to say what its SLA asks (an organisation's default SLA starts its clocks
  * when the case is opened): its resolve-by time, and its first response clock's failure time, each only where
@@ -28,8 +34,7 @@ export function slaReadBack(policy: Policy): { select: string[]; expand?: { rela
  * who opened it knows at once what was promised.
  */
 export function slaDueNote(row: Record<string, unknown>): string {
-  const kpi = row.firstresponsebykpiid;
-  const first = timeOf(kpi && typeof kpi === 'object' ? (kpi as Record<string, unknown>).failuretime : undefined);
+  const first = firstResponseDue(row);
   const resolve = timeOf(row.resolveby);
   const due = [
     Number.isNaN(first) ? '' : `a first response by ${utcMinute(first)}`,
@@ -75,9 +80,7 @@ export async function respondedAgainstSla(ctx: ToolContext, caseId: string, now:
     .get('incident', caseId, { select: ['incidentid'], expand, signal: ctx.signal })
     .then((r) => r.row)
     .catch(() => ({}) as Record<string, unknown>);
-  const kpi = row.firstresponsebykpiid;
-  const due = timeOf(kpi && typeof kpi === 'object' ? (kpi as Record<string, unknown>).failuretime : undefined);
-  return againstSla(due, now, 'first response by', 'first response time');
+  return againstSla(firstResponseDue(row), now, 'first response by', 'first response time');
 }
 
 /** " Within its SLA (<what> <when>)." or " 3 days after its SLA's <time> (<when>).", or '' without a time */
