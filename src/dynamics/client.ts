@@ -524,13 +524,14 @@ export class DynamicsClient {
 
   /**
    * Updates an existing record, never creating one; `name` is the record's primary name, where readable;
-   * `before`, with readBefore, the columns written as they were just before (where the record may be read).
+   * `before`, with readBefore, the columns written as they were just before (where the record may be read);
+   * `alsoRead`, columns not written read beside them, before and after: what else the change moved.
    */
   update(
     entity: string,
     id: string,
     values: WriteValues,
-    opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean } = {},
+    opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean; alsoRead?: string[] } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string; before?: Row }> {
     return this.withNewOptions(() => this.writer.update(entity, id, values, opts), opts.signal);
   }

@@ -331,7 +331,7 @@ export class RecordWriter {
     entity: string,
     id: string,
     values: WriteValues,
-    opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean } = {},
+    opts: CallOptions & { etag?: string; detectDuplicates?: boolean; readBefore?: boolean; alsoRead?: string[] } = {},
   ): Promise<{ model: EntityModel; row: Row; etag: string; name?: string; before?: Row }> {
     const model = await this.writeModel(entity, `Updating a ${entity}`);
     const key = guidValue(id, `${model.logicalName} id`);
@@ -352,7 +352,9 @@ export class RecordWriter {
     const primary = model.primaryNameAttribute;
     const naming = !!primary && !columns.includes(primary) && this.deps.policy.canRead(model.logicalName, primary);
     // the columns written that the model may read: what the answer shows, before and after
-    const shown = columns
+    // (and those asked for beside them, for what else the change moved: a case's hold moving its SLA)
+    const shown = [...new Set([...columns, ...(opts.alsoRead ?? [])])]
+      .filter((c) => model.columns.has(c))
       .map((c) => (isLookupType(model.columns.get(c)!.type) ? `_${c}_value` : c))
       .filter((c) => this.deps.policy.canRead(model.logicalName, c.replace(/^_(.+)_value$/, '$1')));
     // never without $select, which would bring back every column: the key where nothing else may be read

@@ -316,6 +316,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         'firstresponsesent',
         'resolvebykpiid',
         'firstresponsebykpiid',
+        // when it last went on hold, and how long it has waited there in all (its SLA paused meanwhile)
+        'lastonholdtime',
+        'onholdtime',
         ...audit,
       ],
       write: [
@@ -382,7 +385,7 @@ export const DEFAULT_POLICY: PolicyInput = {
     },
     // an SLA clock on a case (its first response, its resolution): when it warns and fails, and how it stands
     slakpiinstance: {
-      read: ['slakpiinstanceid', 'name', 'status', 'warningtime', 'failuretime', 'succeededon'],
+      read: ['slakpiinstanceid', 'name', 'status', 'warningtime', 'failuretime', 'succeededon', 'elapsedtime'],
       expand: ['slakpiinstance_incident_resolvebykpi', 'slakpiinstance_incident_firstresponsebykpi'],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)

@@ -193,10 +193,12 @@ async function resolveOne(
         ...(outcome ? { outcome } : {}),
       }),
   });
+  // judged by the resolve-by time as the case holds it once resolved: a case resolved from hold had its SLA
+  // resumed first, its time moved on by the wait
   return answer(
     after,
     false,
-    `Resolved ${named} (${label(after.statuscode)}${billed}).${resolvedAgainstSla(before.resolveby, Date.now())}${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
+    `Resolved ${named} (${label(after.statuscode)}${billed}).${resolvedAgainstSla(after.resolveby, Date.now())}${await childCasesNote(ctx, children, 'resolve them too if solved')}`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -363,5 +363,105 @@ describe('SLA clocks on cases', () => {
         `already open for this reference; .* Its SLA: resolve by ${due.slice(0, 16).replace('T', ' ')} UTC \\(Nearing Noncompliance\\)\\.$`,
       ),
     );
+  });
+  // "Select valid On Hold Case Statuses to pause SLA calculation" (System Settings, Service tab): the demo
+  // organisation pauses on On Hold and Waiting for Details. Taken off hold, "the Warning and Failure time will
+  // be extended based on hold time" (SLA timer troubleshooting; round the clock here). The clock is moved with
+  // vitest's fake Date (timers stay real); the emulator, in this process, keeps the same time.
+  it('a case on hold pauses its SLA; taken off it, its times move on by the wait, and the answers say so', async () => {
+    const H = 3_600_000;
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (ms: number) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(ms);
+    };
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+    const minute = (ms: number) => `${iso(ms).slice(0, 16).replace('T', ' ')} UTC`;
+    try {
+      at(t0);
+      const made = await h.call('create_case', {
+        title: 'Conveyor belt stalls',
+        customer: String(emu.rows('account')[4]!.accountid),
+        priority: 'High',
+      });
+      expect(made.isError, textOf(made)).toBeFalsy();
+      const id = made.structuredContent.id as string;
+      const row = () => emu.rows('incident').find((c) => c.incidentid === id)!;
+      const clock = (ref: unknown) =>
+        emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (ref as { id: string }).id)!;
+      const status = async (statuscode: string) => {
+        const r = await h.call('update_record', { entity: 'incident', id, values: { statuscode } });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        return textOf(r);
+      };
+      // High: first response by 8 hours, resolution by 5 days
+      const resolveBy = t0 + 120 * H;
+      at(t0 + H);
+      expect(await status('On Hold')).toMatch(
+        new RegExp(
+          `\\(etag [^)]+\\)\\. Its SLA is paused while it waits \\(resolve by ${minute(resolveBy)}, moved on by the time it waits once it resumes\\)\\.$`,
+        ),
+      );
+      expect(clock(row().resolvebykpiid).status).toBe(3);
+      expect(clock(row().firstresponsebykpiid).status).toBe(3);
+      expect(row()).toMatchObject({ lastonholdtime: iso(t0 + H), resolveby: iso(resolveBy) });
+      // from one waiting status to another: still paused, nothing said of it
+      at(t0 + 2 * H);
+      expect(await status('Waiting for Details')).not.toMatch(/SLA/);
+      expect(row().lastonholdtime).toBe(iso(t0 + H));
+      // five hours on hold: both clocks run again, five hours later than they would have
+      at(t0 + 6 * H);
+      expect(await status('In Progress')).toMatch(
+        new RegExp(
+          `\\. Its SLA runs again after 5 hours on hold: resolve by ${minute(resolveBy + 5 * H)} \\(was ${minute(resolveBy)}\\)\\.$`,
+        ),
+      );
+      expect(clock(row().resolvebykpiid)).toMatchObject({
+        status: 0,
+        warningtime: iso(t0 + 72 * H + 5 * H),
+        failuretime: iso(resolveBy + 5 * H),
+        elapsedtime: 300,
+      });
+      expect(clock(row().firstresponsebykpiid)).toMatchObject({ status: 0, failuretime: iso(t0 + 13 * H) });
+      expect(row()).toMatchObject({ resolveby: iso(resolveBy + 5 * H), onholdtime: 300, resolvebyslastatus: 1 });
+      // on hold again from hour 7; the first answer sent at hour 20, past the 13 hours it was due by before
+      // this wait, but within them with the wait added (13 hours more)
+      at(t0 + 7 * H);
+      await status('On Hold');
+      at(t0 + 20 * H);
+      const sent = await h.call('update_record', { entity: 'incident', id, values: { firstresponsesent: true } });
+      expect(textOf(sent)).toMatch(new RegExp(`\\. Within its SLA \\(first response by ${minute(t0 + 26 * H)}\\)\\.$`));
+      expect(clock(row().firstresponsebykpiid)).toMatchObject({ status: 4, failuretime: iso(t0 + 26 * H) });
+      // resolved straight from hold on day 6, past the resolve-by time it held, within it with the wait added:
+      // the case met its SLA, and is said to have
+      at(t0 + 144 * H);
+      const resolved = await h.call('resolve_case', { id, resolution: 'Replaced the drive roller.' });
+      const moved = resolveBy + 5 * H + (144 - 7) * H;
+      expect(textOf(resolved)).toMatch(new RegExp(`\\. Within its SLA \\(resolve by ${minute(moved)}\\)\\.$`));
+      expect(clock(row().resolvebykpiid)).toMatchObject({ status: 4, failuretime: iso(moved) });
+      expect(row()).toMatchObject({ resolvebyslastatus: 3, resolveby: iso(moved), onholdtime: 300 + 137 * 60 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('the seeded cases on hold went on hold after their first answer; their clocks still running then are paused', async () => {
+    const waiting = emu.rows('incident').filter((c) => c.statecode === 0 && [2, 3].includes(Number(c.statuscode)));
+    expect(waiting.length).toBeGreaterThan(0);
+    const statuses = new Set<number>();
+    for (const c of waiting) {
+      const since = Date.parse(String(c.lastonholdtime));
+      expect(since).toBeGreaterThanOrEqual(Date.parse(String(c.createdon)));
+      expect(since).toBeLessThanOrEqual(Date.now());
+      const k = kpi(c);
+      // paused if it had not failed by then; failed before the wait, it stays Noncompliant
+      expect(Number(k.status)).toBe(since < Date.parse(String(k.failuretime)) ? 3 : 1);
+      statuses.add(Number(k.status));
+    }
+    expect(statuses).toContain(3);
+    // no case that never waited says when it went on hold (one taken off hold keeps when, and counts the wait)
+    const never = emu.rows('incident').filter((c) => c.onholdtime == null && ![2, 3].includes(Number(c.statuscode)));
+    expect(never.length).toBeGreaterThan(0);
+    expect(never.filter((c) => c.lastonholdtime != null)).toEqual([]);
   });
 });

@@ -381,6 +381,15 @@ export const incident = entity({
     ),
     date('resolveby', 'Resolve By'),
     bool('firstresponsesent', 'First Response Sent'),
+    // when the case last went on hold, and how long in all it has waited there (minutes), set as its SLA is
+    // paused and resumed (Incident reference: LastOnHoldTime, OnHoldTime; GUESS: neither written by a client)
+    attr('lastonholdtime', 'Last On Hold Time', 'DateTime', { validForCreate: false, validForUpdate: false }),
+    attr('onholdtime', 'On Hold Time (Minutes)', 'Integer', {
+      minValue: 0,
+      maxValue: 2_147_483_647,
+      validForCreate: false,
+      validForUpdate: false,
+    }),
     // A custom text column for the id a monitoring system gives an alert (a real org adds such a column
     // to its solution); custom columns carry a publisher prefix.
     str('dmcp_externalref', 'External Reference', 200),
@@ -408,7 +417,7 @@ export const incident = entity({
 // its status (0 In Progress, 1 Noncompliant, 2 Nearing Noncompliance, 3 Paused, 4 Succeeded, 5 Canceled) and
 // when it succeeded. The case names its instances (resolvebykpiid, firstresponsebykpiid); the SLA engine that
 // makes and moves them is not emulated: they are seeded, a case created gets its default SLA's (sla-clocks.ts),
-// and a case resolved in time succeeds its clock.
+// a case on hold pauses them, and a case resolved in time succeeds its clock.
 export const slakpiinstance = entity({
   logicalName: 'slakpiinstance',
   entitySetName: 'slakpiinstances',
@@ -431,6 +440,8 @@ export const slakpiinstance = entity({
     date('warningtime', 'Warning Time'),
     date('failuretime', 'Failure Time'),
     date('succeededon', 'Succeeded On'),
+    // how long the clock has been paused, in minutes (its warning and failure times moved on by as much)
+    attr('elapsedtime', 'Elapsed Time (min)', 'Integer', { minValue: 0, maxValue: 2_147_483_647 }),
   ],
 });
 

@@ -1,7 +1,7 @@
 import type { Schema } from '../schema/index.js';
 import { currencyValues } from '../store/currency.js';
 import { lineAmounts, priceLine } from '../store/line-amounts.js';
-import { CLOCK_NAME, type Clock, clockTimes } from '../store/sla-agreement.js';
+import { CLOCK_NAME, type Clock, clockTimes, waiting } from '../store/sla-agreement.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
@@ -900,7 +900,7 @@ function outdoorActivities(n: number): string | null {
  * SLA clocks on every case (last of all: nothing above moves): a first response and a resolve-by KPI instance
  * (the default agreement's, sla-agreement.ts), each In Progress, Nearing
  * Noncompliance or Noncompliant by `now` where the case is open (Paused while it is on hold or waiting for
- * details), Succeeded or Noncompliant by when it was resolved (its Case Resolution), Canceled with the case.
+ * details, unless it had failed before), Succeeded or Noncompliant by when it was resolved (its Case Resolution), Canceled with the case.
  * Every seventh case was answered late. The case names
  * its instances and their statuses as the SLA would have set them (incident's resolvebyslastatus: 1 In
  * Progress, 2 Nearing Noncompliance, 3 Succeeded, 4 Noncompliant).
@@ -916,15 +916,24 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
   for (const [i, [id, c]] of [...cases.rows].entries()) {
     const opened = Date.parse(String(c.createdon));
     const done = c.statecode === 1 ? (resolvedAt.get(id) ?? opened) : undefined;
-    // a case on hold or waiting for details from the customer: its clocks are paused (a usual SLA setting)
-    const waiting = c.statecode === 0 && (c.statuscode === 2 || c.statuscode === 3);
+    // answered within the hour, or (every seventh case) a day after its deadline; a case too new for either is
+    // still waiting for its answer (its clock paused too, where the case is waiting on the customer)
+    const firstFail = clockTimes(c.prioritycode, opened, 'first').failure;
+    const answered = i % 7 === 3 ? firstFail + DAY : opened + 3_600_000;
+    // a case on hold or waiting for details from the customer (sla-agreement.ts' PAUSING_REASONS) went on hold at
+    // its last change, after any first answer: its clocks still running then are paused since
+    const heldSince = waiting(c)
+      ? Math.max(Date.parse(String(c.modifiedon)), answered <= now ? answered : opened)
+      : undefined;
     const clock = (kpi: Clock, metAt: number | undefined) => {
       const { warning: warningtime, failure: failuretime } = clockTimes(c.prioritycode, opened, kpi);
       const status =
         c.statecode === 2
           ? 5
-          : metAt === undefined && waiting
-            ? 3
+          : metAt === undefined && heldSince !== undefined
+            ? heldSince < failuretime
+              ? 3
+              : 1
             : metAt !== undefined
               ? metAt <= failuretime
                 ? 4
@@ -951,14 +960,11 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
       );
       return { ref: { id: kpiId, entity: 'slakpiinstance' }, status: caseStatus[status] ?? null, failuretime };
     };
-    // answered within the hour, or (every seventh case) a day after its deadline; a case too new for either is
-    // still waiting for its answer (its clock paused too, where the case is waiting on the customer)
-    const firstFail = clockTimes(c.prioritycode, opened, 'first').failure;
-    const answered = i % 7 === 3 ? firstFail + DAY : opened + 3_600_000;
     const first = clock('first', answered <= now ? answered : undefined);
     const resolve = clock('resolve', done);
     cases.put(id, {
       ...c,
+      ...(heldSince === undefined ? {} : { modifiedon: iso(heldSince), lastonholdtime: iso(heldSince) }),
       firstresponsebykpiid: first.ref,
       firstresponseslastatus: first.status,
       firstresponsesent: answered <= now,

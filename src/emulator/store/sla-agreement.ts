@@ -9,6 +9,17 @@ export const SLA_HOURS: Record<number, { first: [number, number]; resolve: [numb
   3: { first: [48, 72], resolve: [21 * 24, 30 * 24] },
 };
 
+/**
+ * The case status reasons the demo organisation's service configuration pauses its SLA on: On Hold and Waiting
+ * for Details, the case waiting on someone else ("Select valid On Hold Case Statuses to pause SLA calculation",
+ * System Settings' Service tab; which ones is each organisation's choice).
+ */
+export const PAUSING_REASONS: readonly number[] = [2, 3];
+
+/** whether the case `row` waits, its SLA paused */
+export const waiting = (row: Record<string, unknown>) =>
+  row.statecode === 0 && PAUSING_REASONS.includes(Number(row.statuscode));
+
 export type Clock = 'first' | 'resolve';
 
 /** the KPI instance's name, as the SLA item names it */

@@ -72,7 +72,8 @@ export function closeIncident(ctx: WriteContext, role: SecurityRole, userId: str
 
 /**
  * A case resolved stops its resolve-by SLA clock if it was In Progress or Nearing Noncompliance (sla-clocks.ts),
- * and its resolvebyslastatus says how; a clock already Noncompliant, Paused, Succeeded or Canceled is left.
+ * and its resolvebyslastatus says how; a clock already Noncompliant, Succeeded or Canceled is left. (A case
+ * resolved from hold had its clock resumed by the change of state, before this.)
  */
 function resolveByMet(ctx: WriteContext, id: string, existing: Row): void {
   const { schema } = ctx.env;

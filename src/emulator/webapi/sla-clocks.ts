@@ -1,4 +1,4 @@
-import { CLOCK_NAME, type Clock, clockTimes } from '../store/sla-agreement.js';
+import { CLOCK_NAME, type Clock, clockTimes, waiting } from '../store/sla-agreement.js';
 import { isLookupRef, type Row } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { isoNow } from './values.js';
@@ -21,9 +21,12 @@ type PatchClock = (id: string, change: Record<string, unknown>) => void;
  */
 export function startClocks(env: QueryEnv, row: Row, make: (values: Record<string, unknown>) => string): void {
   const opened = env.now.getTime();
+  // a case opened on hold is paused from the start
+  const held = waiting(row);
   const start = (clock: Clock) => {
     const { warning, failure } = clockTimes(row.prioritycode, opened, clock);
-    const id = make({ name: CLOCK_NAME[clock], status: 0, warningtime: iso(warning), failuretime: iso(failure) });
+    const status = held ? 3 : 0;
+    const id = make({ name: CLOCK_NAME[clock], status, warningtime: iso(warning), failuretime: iso(failure) });
     return { ref: { id, entity: 'slakpiinstance' }, failure };
   };
   const first = start('first');
@@ -35,6 +38,7 @@ export function startClocks(env: QueryEnv, row: Row, make: (values: Record<strin
     resolvebykpiid: resolve.ref,
     resolvebyslastatus: 1,
     resolveby: iso(resolve.failure),
+    ...(held ? { lastonholdtime: isoNow(env.now) } : {}),
   });
 }
 
@@ -44,19 +48,81 @@ const iso = (ms: number) => isoNow(new Date(ms));
 const RUNNING: readonly number[] = [0, 2, 3];
 
 /**
+ * A clock paused since `since` (ms) resumed at `now`: its warning and failure times moved on by the time it
+ * was paused ("Hold time will be considered, and the Warning and Failure time will be extended based on hold
+ * time", SLA timer troubleshooting; the demo organisation works round the clock, so all of it counts), and
+ * elapsedtime ("Paused duration of a KPI", minutes) grown by it. Its status is where the moved times put it.
+ */
+function resumed(kpi: Row, since: number, now: number): { status: 0 | 1 | 2; [column: string]: number | string } {
+  const held = heldFor(since, now);
+  const warning = Date.parse(String(kpi.warningtime)) + held;
+  const failure = Date.parse(String(kpi.failuretime)) + held;
+  return {
+    status: now >= failure ? 1 : now >= warning ? 2 : 0,
+    warningtime: iso(warning),
+    failuretime: iso(failure),
+    elapsedtime: (Number(kpi.elapsedtime) || 0) + Math.floor(held / 60_000),
+  };
+}
+
+/** how long a case on hold since `since` (ms; NaN where it never said) has waited by `now` */
+const heldFor = (since: number, now: number) => (Number.isNaN(since) ? 0 : Math.max(0, now - since));
+
+/** the case's status of a running clock (firstresponseslastatus, resolvebyslastatus) by the clock's */
+const CASE_STATUS = { 0: 1, 1: 4, 2: 2 } as const;
+
+/**
+ * A case put on hold, or taken off it (sla-agreement.ts' PAUSING_REASONS): its running clocks are Paused,
+ * and the case keeps when (lastonholdtime, "the date and time stamp of the last on hold time"); taken off hold,
+ * each paused clock resumes (resumed) and the case counts the wait in onholdtime ("how long, in minutes, that the record was on
+ * hold"), its resolve-by time the resolve clock's new failure time and its statuses the clocks'. A case closed
+ * from hold resumes first: resolving then judges its clock by the moved time, as cancelling cancels it. The
+ * clocks as the case shows them stay In Progress while paused (GUESS: its status columns have no Paused).
+ */
+export function holdClocks(env: QueryEnv, existing: Row, row: Row, patch: PatchClock): void {
+  const was = waiting(existing);
+  if (was === waiting(row)) return;
+  const now = env.now.getTime();
+  if (!was) row.lastonholdtime = isoNow(env.now);
+  const since = Date.parse(String(existing.lastonholdtime));
+  if (was) row.onholdtime = (Number(existing.onholdtime) || 0) + Math.floor(heldFor(since, now) / 60_000);
+  for (const [ref, status] of [
+    [row.firstresponsebykpiid, 'firstresponseslastatus'],
+    [row.resolvebykpiid, 'resolvebyslastatus'],
+  ] as const) {
+    const kpi = isLookupRef(ref) ? env.store.table('slakpiinstance').get(ref.id) : undefined;
+    if (!kpi) continue;
+    if (!was && (kpi.status === 0 || kpi.status === 2)) patch(String(kpi.slakpiinstanceid), { status: 3 });
+    if (!was || kpi.status !== 3) continue;
+    const change = resumed(kpi, since, now);
+    patch(String(kpi.slakpiinstanceid), change);
+    row[status] = CASE_STATUS[change.status];
+    if (status === 'resolvebyslastatus') row.resolveby = change.failuretime!;
+  }
+}
+
+/**
  * Stops the clock `ref` names if its status is one of `from`: Succeeded (with when) up to its failure time,
- * Noncompliant after. Returns whether it was met, or undefined where there was no such clock.
+ * Noncompliant after. A paused clock (the case on hold since `heldSince`) is resumed first, its times moved on
+ * by the wait, as taking the case off hold would. Returns whether it was met, or undefined where there was no
+ * such clock.
  */
 export function stopClock(
   env: QueryEnv,
   ref: unknown,
   patch: PatchClock,
   from: readonly number[] = RUNNING,
+  heldSince?: unknown,
 ): boolean | undefined {
   const kpi = isLookupRef(ref) ? env.store.table('slakpiinstance').get(ref.id) : undefined;
   if (!kpi || !from.includes(Number(kpi.status))) return undefined;
-  const met = env.now.getTime() <= Date.parse(String(kpi.failuretime));
-  patch(String(kpi.slakpiinstanceid), met ? { status: 4, succeededon: isoNow(env.now) } : { status: 1 });
+  const now = env.now.getTime();
+  const moved = kpi.status === 3 ? resumed(kpi, Date.parse(String(heldSince)), now) : undefined;
+  const met = now <= Date.parse(String(moved?.failuretime ?? kpi.failuretime));
+  patch(String(kpi.slakpiinstanceid), {
+    ...moved,
+    ...(met ? { status: 4, succeededon: isoNow(env.now) } : { status: 1 }),
+  });
   return met;
 }
 

@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
-import { cancelClocks, caseSlaStatus, startClocks, stopClock } from './sla-clocks.js';
+import { cancelClocks, caseSlaStatus, holdClocks, startClocks, stopClock } from './sla-clocks.js';
 import { checkStateChange } from './state-rules.js';
 import { isoNow } from './values.js';
 
@@ -514,12 +514,14 @@ export function patchRow(
       closeChildCases(ctx, id, { statecode: row.statecode, statuscode: row.statuscode }, (child, change) =>
         patchRow(ctx, entity, child, change, {}, true),
       );
-    // its SLA clocks (sla-clocks.ts): canceled with it; the first response one stopped by First Response Sent
+    // its SLA clocks (sla-clocks.ts): paused while it waits on hold and resumed after; canceled with it; the
+    // first response one stopped by First Response Sent
     const patchClock = (clock: string, change: Record<string, unknown>) =>
       patchRow(ctx, ctx.env.schema.entity('slakpiinstance')!, clock, change, {}, true);
+    holdClocks(ctx.env, existing, row, patchClock);
     if (existing.statecode === 0 && row.statecode === 2) cancelClocks(ctx.env, row, patchClock);
     if (row.firstresponsesent === true && existing.firstresponsesent !== true) {
-      const met = stopClock(ctx.env, row.firstresponsebykpiid, patchClock);
+      const met = stopClock(ctx.env, row.firstresponsebykpiid, patchClock, undefined, row.lastonholdtime);
       if (met !== undefined) row.firstresponseslastatus = caseSlaStatus(met);
     }
   }

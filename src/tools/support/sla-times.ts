@@ -88,12 +88,43 @@ function againstSla(due: number, now: number, within: string, after: string): st
   if (Number.isNaN(due)) return '';
   const when = utcMinute(due);
   if (now <= due) return ` Within its SLA (${within} ${when}).`;
-  const hours = Math.floor((now - due) / 3_600_000);
-  const late =
-    hours < 1
-      ? 'Less than an hour'
-      : hours < 48
-        ? `${hours} hour${hours === 1 ? '' : 's'}`
-        : `${Math.floor(hours / 24)} days`;
-  return ` ${late} after its SLA's ${after} (${when}).`;
+  const late = span(now - due);
+  return ` ${late[0]!.toUpperCase()}${late.slice(1)} after its SLA's ${after} (${when}).`;
+}
+
+/** a time apart as a person says it: "less than an hour", "5 hours", "3 days" */
+function span(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours < 1) return 'less than an hour';
+  return hours < 48 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${Math.floor(hours / 24)} days`;
+}
+
+/**
+ * The columns a case's change of status is read with, before and after, to say what it did to its SLA (those
+ * the policy shows): Dynamics stamps lastonholdtime as it pauses the SLA of a case put on hold, and counts the
+ * wait in onholdtime as it resumes it, moving resolveby on by the wait.
+ */
+export function holdColumns(policy: Policy): string[] {
+  return ['resolveby', 'lastonholdtime', 'onholdtime'].filter((c) => policy.canRead('incident', c));
+}
+
+/**
+ * What a case's change of status did to its SLA, as a sentence (or ''), from holdColumns read before and
+ * after it: paused while the case waits (put on hold), or running again with its resolve-by time moved on
+ * (taken off hold). A waiting case's clock is one a support lead would otherwise think is running out; one
+ * taken off hold has a new deadline the user needs at once. Where Dynamics moved neither column (an
+ * organisation whose SLAs do not pause), nothing is said.
+ */
+export function holdNote(before: Record<string, unknown> | undefined, after: Record<string, unknown>): string {
+  if (!before) return '';
+  const by = timeOf(after.resolveby);
+  const deadline = Number.isNaN(by) ? '' : `resolve by ${utcMinute(by)}`;
+  const paused = timeOf(after.lastonholdtime);
+  if (!Number.isNaN(paused) && paused !== timeOf(before.lastonholdtime))
+    return ` Its SLA is paused while it waits${deadline ? ` (${deadline}, moved on by the time it waits once it resumes)` : ''}.`;
+  const waited = Number(after.onholdtime ?? 0) - Number(before.onholdtime ?? 0);
+  if (!(waited > 0)) return '';
+  const was = timeOf(before.resolveby);
+  const moved = deadline && was !== by && !Number.isNaN(was) ? ` (was ${utcMinute(was)})` : '';
+  return ` Its SLA runs again after ${span(waited * 60_000)} on hold${deadline ? `: ${deadline}${moved}` : ''}.`;
 }
