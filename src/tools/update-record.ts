@@ -28,7 +28,7 @@ import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, etagParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
-import { holdColumns, holdNote, respondedAgainstSla } from './support/sla-times.js';
+import { respondedAgainstSla, SLA_MOVERS, slaColumns, slaMovedNote } from './support/sla-times.js';
 import {
   askedState,
   closedRecordRefusal,
@@ -264,15 +264,16 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   const cancels = logical === 'incident' && (askedState(model, values, {})?.state ?? 0) !== 0;
   const children = cancels ? await childCasesOf(ctx, id) : [];
   const sent = await completedCallReason(ctx, model, id, values);
-  // a case's status changed: what it did to its SLA (put on hold, or off it) is read beside the change
-  const held = logical === 'incident' && ('statecode' in sent || 'statuscode' in sent) ? holdColumns(ctx.policy) : [];
+  // a case's status or priority changed: what it did to its SLA (put on hold or off it, timed anew) is read
+  // beside the change
+  const sla = logical === 'incident' && SLA_MOVERS.some((c) => c in sent) ? slaColumns(ctx.policy) : [];
   const r = await ctx.client
     .update(logical, id, sent, {
       etag: args.etag,
       signal: ctx.signal,
       detectDuplicates: !args.allowDuplicate,
       readBefore: true,
-      alsoRead: held,
+      alsoRead: sla,
     })
     .catch(async (err: unknown) => {
       // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
@@ -323,10 +324,10 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     logical === 'incident' && changed.firstresponsesent === true && previous?.firstresponsesent !== true
       ? await respondedAgainstSla(ctx, id, Date.now())
       : '';
-  const hold = held.length ? holdNote(r.before, r.row) : '';
+  const slaMoved = sla.length ? slaMovedNote(r.before, r.row) : '';
   return {
     structured,
-    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${hold}${line}${family}${linked.text}`,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${slaMoved}${line}${family}${linked.text}`,
   };
 }
 

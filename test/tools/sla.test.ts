@@ -445,6 +445,76 @@ describe('SLA clocks on cases', () => {
     }
   });
 
+  // The agreement's items apply by priority: a case whose priority changes no longer meets its item's
+  // "Applicable when", so its running clocks are Canceled ("The SLA KPI instance status shows as Canceled") and
+  // the new priority's item starts its own, from the case's creation.
+  it("a case's priority changed: its running clocks are timed anew by the new priority's, and update_record says when it is due now", async () => {
+    const H = 3_600_000;
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+    const minute = (ms: number) => `${iso(ms).slice(0, 16).replace('T', ' ')} UTC`;
+    const at = (ms: number) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(ms);
+    };
+    try {
+      at(t0);
+      const made = await h.call('create_case', {
+        title: 'Label printer offline',
+        customer: String(emu.rows('account')[5]!.accountid),
+        priority: 'Low',
+      });
+      expect(made.isError, textOf(made)).toBeFalsy();
+      const id = made.structuredContent.id as string;
+      const row = () => emu.rows('incident').find((c) => c.incidentid === id)!;
+      const clock = (ref: unknown) =>
+        emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (ref as { id: string }).id)!;
+      const low = { first: row().firstresponsebykpiid, resolve: row().resolvebykpiid };
+      // answered at hour 1; on hold from hour 2 to 4; made High at hour 10
+      at(t0 + H);
+      await h.call('update_record', { entity: 'incident', id, values: { firstresponsesent: true } });
+      at(t0 + 2 * H);
+      await h.call('update_record', { entity: 'incident', id, values: { statuscode: 'On Hold' } });
+      at(t0 + 4 * H);
+      await h.call('update_record', { entity: 'incident', id, values: { statuscode: 'In Progress' } });
+      at(t0 + 10 * H);
+      const r = await h.call('update_record', { entity: 'incident', id, values: { prioritycode: 'High' } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      // High: resolved within 5 days of opening, warned after 3; the 2 hours on hold still count
+      const due = t0 + 120 * H + 2 * H;
+      expect(textOf(r)).toMatch(
+        new RegExp(
+          `\\. Its SLA now asks for resolution by ${minute(due)} \\(was ${minute(t0 + 720 * H + 2 * H)}\\)\\.$`,
+        ),
+      );
+      expect(clock(low.resolve).status).toBe(5);
+      expect(clock(row().resolvebykpiid)).toMatchObject({
+        status: 0,
+        warningtime: iso(t0 + 72 * H + 2 * H),
+        failuretime: iso(due),
+        elapsedtime: 120,
+        ownerid: row().ownerid,
+      });
+      expect(row()).toMatchObject({ resolveby: iso(due), resolvebyslastatus: 1 });
+      // the first response, already sent in time, is left as it was
+      expect(row().firstresponsebykpiid).toEqual(low.first);
+      expect(clock(low.first).status).toBe(4);
+      // made High after its 5 days had passed: the new clock has failed already, and the case says so
+      at(t0 + 130 * H);
+      await h.call('update_record', { entity: 'incident', id, values: { prioritycode: 'Normal' } });
+      at(t0 + 200 * H);
+      const late = await h.call('update_record', { entity: 'incident', id, values: { prioritycode: 'High' } });
+      expect(textOf(late)).toMatch(new RegExp(`Its SLA now asks for resolution by ${minute(due)} \\(was `));
+      expect(clock(row().resolvebykpiid).status).toBe(1);
+      expect(row().resolvebyslastatus).toBe(4);
+      // a change that moves no clock (its title) says nothing of the SLA
+      const plain = await h.call('update_record', { entity: 'incident', id, values: { title: 'Label printer down' } });
+      expect(textOf(plain)).not.toMatch(/SLA/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('the seeded cases on hold went on hold after their first answer; their clocks still running then are paused', async () => {
     const waiting = emu.rows('incident').filter((c) => c.statecode === 0 && [2, 3].includes(Number(c.statuscode)));
     expect(waiting.length).toBeGreaterThan(0);

@@ -16,8 +16,7 @@ type PatchClock = (id: string, change: Record<string, unknown>) => void;
  * "manages create and update of SLA instances on create/update of target entity record"): a first response and
  * a resolve-by KPI instance, In Progress from now, timed by the case's priority (sla-agreement.ts), the case
  * naming them with their statuses (1 In Progress) and its resolve-by time. `make` creates a KPI instance and
- * returns its id. GUESS: a priority changed later does not move them (an SLA item's conditions are not
- * emulated), and the clocks do not move with time.
+ * returns its id. GUESS: the clocks do not move with time (the SLA's timer is not emulated).
  */
 export function startClocks(env: QueryEnv, row: Row, make: (values: Record<string, unknown>) => string): void {
   const opened = env.now.getTime();
@@ -98,6 +97,49 @@ export function holdClocks(env: QueryEnv, existing: Row, row: Row, patch: PatchC
     patch(String(kpi.slakpiinstanceid), change);
     row[status] = CASE_STATUS[change.status];
     if (status === 'resolvebyslastatus') row.resolveby = change.failuretime!;
+  }
+}
+
+/**
+ * A case's priority changed while it is open: the agreement's item for the old priority no longer applies, so
+ * its running clocks are Canceled ("When you update the target record, so that the Applicable when/from changes
+ * condition is no more applicable, the SLA KPI status moves … to the Canceled state"), and the item for the new
+ * priority starts its own, timed from when the case was opened (the SLA's Applicable From, Created On) and
+ * moved on by the time the old one was paused; paused still where it was. The case names the new clocks, and
+ * its resolve-by time is the new one's. `make` creates a KPI instance and returns its id. GUESS: a clock that
+ * already succeeded or failed is left as it was.
+ */
+export function retimeClocks(
+  env: QueryEnv,
+  existing: Row,
+  row: Row,
+  patch: PatchClock,
+  make: (values: Record<string, unknown>) => string,
+): void {
+  if (row.statecode !== 0 || Number(row.prioritycode) === Number(existing.prioritycode)) return;
+  const opened = Date.parse(String(row.createdon));
+  const now = env.now.getTime();
+  for (const [clock, ref, status] of [
+    ['first', 'firstresponsebykpiid', 'firstresponseslastatus'],
+    ['resolve', 'resolvebykpiid', 'resolvebyslastatus'],
+  ] as const) {
+    const old = row[ref];
+    const kpi = isLookupRef(old) ? env.store.table('slakpiinstance').get(old.id) : undefined;
+    if (!kpi || !RUNNING.includes(Number(kpi.status))) continue;
+    patch(String(kpi.slakpiinstanceid), { status: 5 });
+    const paused = (Number(kpi.elapsedtime) || 0) * 60_000;
+    const { warning, failure } = clockTimes(row.prioritycode, opened, clock);
+    const next = kpi.status === 3 ? 3 : now >= failure + paused ? 1 : now >= warning + paused ? 2 : 0;
+    const id = make({
+      name: CLOCK_NAME[clock],
+      status: next,
+      warningtime: iso(warning + paused),
+      failuretime: iso(failure + paused),
+      elapsedtime: kpi.elapsedtime ?? null,
+    });
+    row[ref] = { id, entity: 'slakpiinstance' };
+    if (next !== 3) row[status] = CASE_STATUS[next];
+    if (clock === 'resolve') row.resolveby = iso(failure + paused);
   }
 }
 

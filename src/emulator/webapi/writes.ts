@@ -20,7 +20,7 @@ import {
 } from './errors.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
-import { cancelClocks, caseSlaStatus, holdClocks, startClocks, stopClock } from './sla-clocks.js';
+import { cancelClocks, caseSlaStatus, holdClocks, retimeClocks, startClocks, stopClock } from './sla-clocks.js';
 import { checkStateChange } from './state-rules.js';
 import { isoNow } from './values.js';
 
@@ -514,10 +514,11 @@ export function patchRow(
       closeChildCases(ctx, id, { statecode: row.statecode, statuscode: row.statuscode }, (child, change) =>
         patchRow(ctx, entity, child, change, {}, true),
       );
-    // its SLA clocks (sla-clocks.ts): paused while it waits on hold and resumed after; canceled with it; the
-    // first response one stopped by First Response Sent
+    // its SLA clocks (sla-clocks.ts): timed anew by a new priority; paused while it waits on hold and resumed
+    // after; canceled with it; the first response one stopped by First Response Sent
     const patchClock = (clock: string, change: Record<string, unknown>) =>
       patchRow(ctx, ctx.env.schema.entity('slakpiinstance')!, clock, change, {}, true);
+    retimeClocks(ctx.env, existing, row, patchClock, (kpi) => clockOf(ctx, row, kpi));
     holdClocks(ctx.env, existing, row, patchClock);
     if (existing.statecode === 0 && row.statecode === 2) cancelClocks(ctx.env, row, patchClock);
     if (row.firstresponsesent === true && existing.firstresponsesent !== true) {

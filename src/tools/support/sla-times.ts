@@ -99,32 +99,36 @@ function span(ms: number): string {
   return hours < 48 ? `${hours} hour${hours === 1 ? '' : 's'}` : `${Math.floor(hours / 24)} days`;
 }
 
+/** the case columns whose change moves its SLA: its state and status (on hold or off it), and its priority */
+export const SLA_MOVERS = ['statecode', 'statuscode', 'prioritycode'];
+
 /**
- * The columns a case's change of status is read with, before and after, to say what it did to its SLA (those
- * the policy shows): Dynamics stamps lastonholdtime as it pauses the SLA of a case put on hold, and counts the
- * wait in onholdtime as it resumes it, moving resolveby on by the wait.
+ * The columns a case's change of status or priority is read with, before and after, to say what it did to
+ * its SLA (those the policy shows): Dynamics stamps lastonholdtime as it pauses the SLA of a case put on hold,
+ * counts the wait in onholdtime as it resumes it, and moves resolveby on by the wait, or to the new priority's.
  */
-export function holdColumns(policy: Policy): string[] {
+export function slaColumns(policy: Policy): string[] {
   return ['resolveby', 'lastonholdtime', 'onholdtime'].filter((c) => policy.canRead('incident', c));
 }
 
 /**
- * What a case's change of status did to its SLA, as a sentence (or ''), from holdColumns read before and
- * after it: paused while the case waits (put on hold), or running again with its resolve-by time moved on
- * (taken off hold). A waiting case's clock is one a support lead would otherwise think is running out; one
- * taken off hold has a new deadline the user needs at once. Where Dynamics moved neither column (an
- * organisation whose SLAs do not pause), nothing is said.
+ * What a case's change of status or priority did to its SLA, as a sentence (or ''), from slaColumns read
+ * before and after it: paused while the case waits (put on hold), running again with its resolve-by time moved
+ * on (taken off hold), or a new resolve-by time (a priority whose agreement asks for another). A waiting case's
+ * clock is one a support lead would otherwise think is running out; a case taken off hold or escalated has a
+ * new deadline the user needs at once. Where Dynamics moved none of them, nothing is said.
  */
-export function holdNote(before: Record<string, unknown> | undefined, after: Record<string, unknown>): string {
+export function slaMovedNote(before: Record<string, unknown> | undefined, after: Record<string, unknown>): string {
   if (!before) return '';
   const by = timeOf(after.resolveby);
   const deadline = Number.isNaN(by) ? '' : `resolve by ${utcMinute(by)}`;
   const paused = timeOf(after.lastonholdtime);
   if (!Number.isNaN(paused) && paused !== timeOf(before.lastonholdtime))
     return ` Its SLA is paused while it waits${deadline ? ` (${deadline}, moved on by the time it waits once it resumes)` : ''}.`;
-  const waited = Number(after.onholdtime ?? 0) - Number(before.onholdtime ?? 0);
-  if (!(waited > 0)) return '';
   const was = timeOf(before.resolveby);
   const moved = deadline && was !== by && !Number.isNaN(was) ? ` (was ${utcMinute(was)})` : '';
-  return ` Its SLA runs again after ${span(waited * 60_000)} on hold${deadline ? `: ${deadline}${moved}` : ''}.`;
+  const waited = Number(after.onholdtime ?? 0) - Number(before.onholdtime ?? 0);
+  if (waited > 0)
+    return ` Its SLA runs again after ${span(waited * 60_000)} on hold${deadline ? `: ${deadline}${moved}` : ''}.`;
+  return moved ? ` Its SLA now asks for resolution by ${utcMinute(by)}${moved}.` : '';
 }
