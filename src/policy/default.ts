@@ -304,6 +304,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'severitycode',
         'servicestage',
         'isescalated',
+        'escalatedon',
         'followupby',
         'customersatisfactioncode',
         'dmcp_externalref',

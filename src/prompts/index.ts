@@ -369,8 +369,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           (can('customersatisfactioncode')
             ? `Then call aggregate_records on incident with where {"statecode": "Resolved", "Incident_IncidentResolutions/createdon": ${when}}, groupBy "customersatisfactioncode" and measures "count": how satisfied the customers of the cases resolved in the period were (a group without a value: not rated). `
             : '') +
+          // oldest escalation first: by when each was escalated where that can be read, else by when it was opened
           (can('isescalated')
-            ? `Then call query_entities on incident with where {"statecode": "Active", "isescalated": true}, select ["title", "customerid", "prioritycode", "createdon", "ownerid"${alsoSelected(deps, 'incident', 'followupby')}], orderBy "createdon asc" and top 50: the escalated cases still open. `
+            ? `Then call query_entities on incident with where {"statecode": "Active", "isescalated": true}, select ["title", "customerid", "prioritycode", "createdon"${alsoSelected(deps, 'incident', 'escalatedon')}, "ownerid"${alsoSelected(deps, 'incident', 'followupby')}], orderBy "${can('escalatedon') ? 'escalatedon' : 'createdon'} asc" and top 50: the escalated cases still open. `
             : '') +
           // a problem reported more than once: a parent case with open child cases ("Incident (case) hierarchies")
           (can('parentcaseid')

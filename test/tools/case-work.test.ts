@@ -49,6 +49,18 @@ describe('escalation, follow-up and satisfaction on cases', () => {
     const after = emu.rows('incident').find((x) => x.incidentid === c.incidentid)!;
     expect(after.isescalated).toBe(true);
     expect(String(after.followupby)).toMatch(/^2026-12-1[78]T/);
+    // Dynamics keeps when it was escalated: "escalated in the last hour" finds it
+    expect(Date.now() - Date.parse(String(after.escalatedon))).toBeLessThan(60_000);
+    const recent = await h.call('query_entities', {
+      entity: 'incident',
+      where: { escalatedon: { after: new Date(Date.now() - 3_600_000).toISOString() } },
+      select: ['ticketnumber', 'escalatedon'],
+    });
+    expect(recent.isError, textOf(recent)).toBeFalsy();
+    expect(recent.structuredContent.records.map((x: any) => x.ticketnumber)).toEqual([c.ticketnumber]);
+    // the seeded escalations were made after each case was opened
+    for (const x of open().filter((o) => o.isescalated === true))
+      expect(Date.parse(String(x.escalatedon))).toBeGreaterThanOrEqual(Date.parse(String(x.createdon)));
   });
 
   it("daily_agenda lists the owner's cases whose follow-up is due, escalated ones said; not where the policy hides the day", async () => {
@@ -122,6 +134,10 @@ describe('escalation, follow-up and satisfaction on cases', () => {
         .map((c) => c.incidentid)
         .sort(),
     );
+    // the oldest escalation first, each with when it was escalated
+    const when = escalated.structuredContent.records.map((c: any) => c.escalatedon);
+    expect(when.every((w: unknown) => typeof w === 'string')).toBe(true);
+    expect(when).toEqual([...when].sort());
     // the problems reported more than once: each open parent case with its open children, as the org holds them
     const f =
       /query_entities on incident with where (\{"statecode": "Active", "incident_parent_incident"[^\n]*?\}), select (\[.*?\]), expand (\[.*?\]) and top (\d+)/.exec(

@@ -350,6 +350,9 @@ export const incident = entity({
     // what a support team works a queue by (Incident entity reference): whether it was escalated, the day to
     // follow up with the customer by (UserLocal, shown as a date: Format DateOnly), and how satisfied they were
     attr('isescalated', 'Is Escalated', 'Boolean', { booleanLabels: ['No', 'Yes'], defaultValue: false }),
+    // "the date and time when the case was escalated" (EscalatedOn); GUESS: stamped when Is Escalated turns Yes
+    // without one given, as the escalation it records
+    date('escalatedon', 'Escalated On'),
     attr('followupby', 'Follow Up By', 'DateTime', { format: 'DateOnly' }),
     picklist('customersatisfactioncode', 'Satisfaction', [
       [1, 'Very Dissatisfied'],

@@ -360,12 +360,18 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   // Cases: priorities and origins, most resolved, some still open.
   const openCases: string[] = [];
   // how each case is being worked, made from its id and values rather than drawn, so that the random sequence
-  // (and every value after it) is what it was before: half the open High cases escalated; every open case due a
+  // (and every value after it) is what it was before: half the open High cases escalated (and when); every open case due a
   // follow-up between four days ago and nine days ahead; a resolved case's customer, mostly satisfied
   const workedOn = (c: Row, id: string) => {
     const n = Number.parseInt(id.slice(0, 8), 16);
     if (c.statecode === 0) {
       c.isescalated = c.prioritycode === 1 && n % 2 === 0;
+      // escalated within two days of opening, and not after the case was last changed
+      const opened = Date.parse(String(c.createdon));
+      if (c.isescalated)
+        c.escalatedon = iso(
+          Math.min(opened + ((n % 48) + 1) * 3_600_000, Math.max(opened, Date.parse(String(c.modifiedon)))),
+        );
       c.followupby = iso(anchor + ((n % 14) - 4) * DAY);
     }
     if (c.statecode === 1) c.customersatisfactioncode = [5, 4, 4, 5, 3, 4, 2, 5, 4, 1][n % 10]!;
@@ -390,6 +396,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         servicestage: state === 0 ? rnd.int(0, 2) : 2,
         // set below from the case's own values (declared here: rows keep their shape)
         isescalated: false,
+        escalatedon: null,
         followupby: null,
         customersatisfactioncode: null,
         dmcp_externalref: null,

@@ -389,8 +389,11 @@ export function createRow(
       );
   }
   if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
-  // its default SLA's clocks (sla-clocks.ts), once nothing can refuse the case
-  if (entity.logicalName === 'incident') startClocks(ctx.env, row, (kpi) => clockOf(ctx, row, kpi));
+  if (entity.logicalName === 'incident') {
+    escalated(ctx, row, {});
+    // its default SLA's clocks (sla-clocks.ts), once nothing can refuse the case
+    startClocks(ctx.env, row, (kpi) => clockOf(ctx, row, kpi));
+  }
   stamp(ctx, row, true);
   store.insert(table, id, row);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
@@ -404,6 +407,16 @@ export function createRow(
       store.replace(children, ref.id, child);
     }
   return row;
+}
+
+/**
+ * A case escalated (Is Escalated turned Yes) is stamped with when (escalatedon), unless the write gave a time;
+ * escalated again, with the new time. GUESS: the stamp is the platform's, as Escalated On is documented only
+ * as "the date and time when the case was escalated".
+ */
+function escalated(ctx: WriteContext, row: Row, existing: Row): void {
+  const given = row.escalatedon != null && row.escalatedon !== existing.escalatedon;
+  if (row.isescalated === true && existing.isescalated !== true && !given) row.escalatedon = isoNow(ctx.env.now);
 }
 
 /** a KPI instance of the case `row` (its owner's, as the SLA makes it), created; its id */
@@ -510,6 +523,7 @@ export function patchRow(
   sizeFile(entity, row);
   if (entity.logicalName === 'incident') {
     checkParentCase(ctx, id, row, existing);
+    escalated(ctx, row, existing);
     if (existing.statecode === 0 && (row.statecode === 1 || row.statecode === 2))
       closeChildCases(ctx, id, { statecode: row.statecode, statuscode: row.statuscode }, (child, change) =>
         patchRow(ctx, entity, child, change, {}, true),
