@@ -108,7 +108,9 @@ export const SLA_MOVERS = ['statecode', 'statuscode', 'prioritycode'];
  * counts the wait in onholdtime as it resumes it, and moves resolveby on by the wait, or to the new priority's.
  */
 export function slaColumns(policy: Policy): string[] {
-  return ['resolveby', 'lastonholdtime', 'onholdtime'].filter((c) => policy.canRead('incident', c));
+  return ['resolveby', 'resolvebyslastatus', 'lastonholdtime', 'onholdtime'].filter((c) =>
+    policy.canRead('incident', c),
+  );
 }
 
 /**
@@ -122,13 +124,20 @@ export function slaMovedNote(before: Record<string, unknown> | undefined, after:
   if (!before) return '';
   const by = timeOf(after.resolveby);
   const deadline = Number.isNaN(by) ? '' : `resolve by ${utcMinute(by)}`;
-  const paused = timeOf(after.lastonholdtime);
-  if (!Number.isNaN(paused) && paused !== timeOf(before.lastonholdtime))
-    return ` Its SLA is paused while it waits${deadline ? ` (${deadline}, moved on by the time it waits once it resumes)` : ''}.`;
+  // a resolve-by clock that has failed (4 Noncompliant) or succeeded (3) is not paused by a wait
+  const status = Number(after.resolvebyslastatus);
+  const past = status === 4 ? ', already past' : '';
   const was = timeOf(before.resolveby);
-  const moved = deadline && was !== by && !Number.isNaN(was) ? ` (was ${utcMinute(was)})` : '';
+  const changed = !!deadline && !Number.isNaN(was) && was !== by;
+  const from = changed ? ` (was ${utcMinute(was)})` : '';
+  const paused = timeOf(after.lastonholdtime);
+  if (!Number.isNaN(paused) && paused !== timeOf(before.lastonholdtime)) {
+    if (status === 3) return '';
+    if (status === 4) return deadline ? ` Its SLA is not paused: its resolve-by time had passed (${deadline}).` : '';
+    return ` Its SLA is paused while it waits${deadline ? ` (${deadline}, moved on by the time it waits once it resumes)` : ''}.`;
+  }
   const waited = Number(after.onholdtime ?? 0) - Number(before.onholdtime ?? 0);
   if (waited > 0)
-    return ` Its SLA runs again after ${span(waited * 60_000)} on hold${deadline ? `: ${deadline}${moved}` : ''}.`;
-  return moved ? ` Its SLA now asks for resolution by ${utcMinute(by)}${moved}.` : '';
+    return ` Its SLA runs again after ${span(waited * 60_000)} on hold${deadline ? `: ${deadline}${past}${from}` : ''}.`;
+  return changed ? ` Its SLA now asks for resolution by ${utcMinute(by)}${past}${from}.` : '';
 }
