@@ -168,6 +168,11 @@ const COLUMNS: Record<string, string[]> = {
     'resolvebyslastatus',
     'resolveby',
     'resolvebykpiid/failuretime',
+    // its holds and escalation, stamped by Dynamics (read only)
+    'lastonholdtime',
+    'onholdtime',
+    'escalatedon',
+    'resolvebykpiid/elapsedtime',
   ],
   task: ['subject', 'scheduledend', 'prioritycode', 'regardingobjectid', 'statecode', 'percentcomplete'],
   // emails, read only, and the files that came with them (read as text when selected, never compared)
