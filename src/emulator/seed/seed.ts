@@ -360,8 +360,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   // Cases: priorities and origins, most resolved, some still open.
   const openCases: string[] = [];
   // how each case is being worked, made from its id and values rather than drawn, so that the random sequence
-  // (and every value after it) is what it was before: half the open High cases escalated (and when); every open case due a
-  // follow-up between four days ago and nine days ahead; a resolved case's customer, mostly satisfied
+  // (and every value after it) is what it was before: half the open High cases escalated (and when); every open
+  // case due a follow-up between four days ago and nine days ahead; a resolved case's customer, mostly satisfied
   const workedOn = (c: Row, id: string) => {
     const n = Number.parseInt(id.slice(0, 8), 16);
     if (c.statecode === 0) {
@@ -905,9 +905,9 @@ function outdoorActivities(n: number): string | null {
 
 /**
  * SLA clocks on every case (last of all: nothing above moves): a first response and a resolve-by KPI instance
- * (the default agreement's, sla-agreement.ts), each In Progress, Nearing
- * Noncompliance or Noncompliant by `now` where the case is open (Paused while it is on hold or waiting for
- * details, unless it had failed before), Succeeded or Noncompliant by when it was resolved (its Case Resolution), Canceled with the case.
+ * (the default agreement's, sla-agreement.ts), each In Progress, Nearing Noncompliance or Noncompliant by
+ * `now` where the case is open (Paused while it is on hold or waiting for details, unless it had failed
+ * before), Succeeded or Noncompliant by when it was resolved (its Case Resolution), Canceled with the case.
  * Every seventh case was answered late. The case names
  * its instances and their statuses as the SLA would have set them (incident's resolvebyslastatus: 1 In
  * Progress, 2 Nearing Noncompliance, 3 Succeeded, 4 Noncompliant).

@@ -73,10 +73,11 @@ const CASE_STATUS = { 0: 1, 1: 4, 2: 2 } as const;
 /**
  * A case put on hold, or taken off it (sla-agreement.ts' PAUSING_REASONS): its running clocks are Paused,
  * and the case keeps when (lastonholdtime, "the date and time stamp of the last on hold time"); taken off hold,
- * each paused clock resumes (resumed) and the case counts the wait in onholdtime ("how long, in minutes, that the record was on
- * hold"), its resolve-by time the resolve clock's new failure time and its statuses the clocks'. A case closed
- * from hold resumes first: resolving then judges its clock by the moved time, as cancelling cancels it. The
- * clocks as the case shows them stay In Progress while paused (GUESS: its status columns have no Paused).
+ * each paused clock resumes (resumed) and the case counts the wait in onholdtime ("how long, in minutes, that
+ * the record was on hold"), its resolve-by time the resolve clock's new failure time and its statuses the
+ * clocks'. A case closed from hold resumes first: resolving then judges its clock by the moved time, as
+ * cancelling cancels it. The clocks as the case shows them stay In Progress while paused (GUESS: its status
+ * columns have no Paused).
  */
 export function holdClocks(env: QueryEnv, existing: Row, row: Row, patch: PatchClock): void {
   const was = waiting(existing);
