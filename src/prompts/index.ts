@@ -363,6 +363,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       // satisfaction and escalation only where the policy lets them be read (an organisation's own policy may not)
       const can = (column: string) => deps.policy.canRead('incident', column);
       const sla = can('resolvebyslastatus') && can('resolveby');
+      const waits = can('lastonholdtime') && can('statuscode');
       return user(
         `Call aggregate_records on incident with where {"createdon": ${when}}, groupBy "createdon by month, prioritycode" and measures "count": the cases opened each month, by priority. ` +
           `Then call aggregate_records on incidentresolution with where {"createdon": ${when}}, groupBy "createdon by month" and measures "count, sum(timespent), avg(timespent)": the cases resolved each month and the minutes spent on them. ` +
@@ -382,6 +383,11 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             ? `Then call aggregate_records on incident with where {"createdon": ${when}, "statecode": "Resolved"}, groupBy "resolvebyslastatus" and measures "count": the cases opened in the period and resolved, by whether they met their SLA's resolve-by time (Succeeded) or not (Noncompliant; no value: no SLA). ` +
               'Then call query_entities on incident with where {"statecode": "Active", "resolvebyslastatus": {"in": ["Nearing Noncompliance", "Noncompliant"]}}, select ["title", "ticketnumber", "customerid", "prioritycode", "resolveby", "resolvebyslastatus", "ownerid"], orderBy "resolveby asc" and top 50: the open cases past or near their resolve-by time, the longest overdue first. '
             : '') +
+          // the cases waiting on the customer (or another team) longest: their SLA is paused, so no SLA query
+          // above finds them, and they are the ones forgotten
+          (waits
+            ? 'Then call query_entities on incident with where {"statecode": "Active", "statuscode": {"in": ["On Hold", "Waiting for Details"]}}, select ["title", "ticketnumber", "customerid", "statuscode", "lastonholdtime", "ownerid"], orderBy "lastonholdtime asc" and top 20: the open cases waiting longest on someone else (on hold since lastonholdtime). '
+            : '') +
           'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
           (can('customersatisfactioncode')
             ? 'the share of rated customers who were satisfied or very satisfied, and the dissatisfied ones to call back, '
@@ -391,6 +397,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           (sla
             ? 'the share of resolved cases that met their SLA, the open cases past or near their resolve-by time with who owns each, '
             : '') +
+          (waits ? 'the cases waiting longest on someone else and whether to chase them, ' : '') +
           'and one or two things the team could do differently. Change nothing.',
       );
     },

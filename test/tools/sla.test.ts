@@ -166,6 +166,44 @@ describe('SLA clocks on cases', () => {
     }
   });
 
+  it('review_support: the open cases waiting longest on someone else (their SLA paused), oldest hold first', async () => {
+    const p = await h.client.getPrompt({ name: 'review_support', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const q =
+      /query_entities on incident with where (\{"statecode": "Active", "statuscode"[^\n]*?\}), select (\[.*?\]), orderBy "(lastonholdtime asc)" and top (\d+)/.exec(
+        text,
+      )!;
+    const r = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(q[1]!),
+      select: JSON.parse(q[2]!),
+      orderBy: q[3],
+      top: Number(q[4]),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const waiting = emu
+      .rows('incident')
+      .filter((c) => c.statecode === 0 && [2, 3].includes(Number(c.statuscode)))
+      .sort((a, b) => String(a.lastonholdtime).localeCompare(String(b.lastonholdtime)));
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(r.structuredContent.records.map((c: any) => c.id)).toEqual(
+      waiting.slice(0, Number(q[4])).map((c) => c.incidentid),
+    );
+    expect(text).toContain('the cases waiting longest on someone else and whether to chase them');
+    // a policy that does not show when a case went on hold: the prompt leaves the query out
+    const hidden = builtInPolicyWith('no-holds', (e) => ({
+      ...e,
+      incident: { ...e.incident!, read: e.incident!.read!.filter((c) => c !== 'lastonholdtime') },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const s = await strict.client.getPrompt({ name: 'review_support', arguments: {} });
+      expect((s.messages[0]!.content as { text: string }).text).not.toMatch(/lastonholdtime|waiting longest/);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it("daily_agenda lists the owner's open cases past or near their SLA, as their clocks say", async () => {
     const atRisk = emu
       .rows('incident')
