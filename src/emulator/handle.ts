@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   apiClientId?: string;
   /** TLS certificate and key to serve with (default: a new self-signed one for 127.0.0.1 and localhost) */
   tls?: TlsMaterial;
+  /** whether SLA clocks move when their warning and failure times come (default: true) */
+  slaTimer?: boolean;
 }
 
 export interface EmulatorStats {
@@ -70,6 +72,8 @@ export interface EmulatorConfigPatch {
    * an etag in If-Match is refused with 0x8006088D, OptimisticConcurrencyNotEnabled
    */
   optimisticConcurrencyOff?: readonly string[];
+  /** start or stop the SLA's timer (clocks moving when their warning and failure times come) */
+  slaTimer?: boolean;
   /** change the organisation's calendar settings (its organization row) */
   organization?: {
     fiscalcalendarstart?: string | null;

@@ -147,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let aggregateLimit = options.aggregateLimit ?? 50_000;
   let duplicateRules: readonly DuplicateRule[] = DEFAULT_DUPLICATE_RULES;
   let concurrencyOff: ReadonlySet<string> = new Set();
+  let slaTimer = options.slaTimer ?? true;
   let ticket = firstFreeTicketSequence(scale);
   const roles = new Map<string, SecurityRole>();
   const roleOf = (userId: string) => roles.get(userId) ?? fullRole(schema.entities);
@@ -178,6 +179,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     get concurrencyOff() {
       return concurrencyOff;
+    },
+    get slaTimer() {
+      return slaTimer;
     },
     organizationId,
     businessUnitId: stableGuid(`bu:${seed}`),
@@ -370,6 +374,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     users: testUsers.map(({ first: _f, last: _l, ...u }) => u),
     async reset() {
       reseed();
+      api.timer.reset();
+      slaTimer = options.slaTimer ?? true;
       schema.restoreOptions();
       removedAppUser = null;
       faults.clear();
@@ -408,6 +414,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         writeRuleRows(store, duplicateRules);
       }
       if (patch.optimisticConcurrencyOff) concurrencyOff = new Set(patch.optimisticConcurrencyOff);
+      if (patch.slaTimer !== undefined) slaTimer = patch.slaTimer;
       if (patch.organization) {
         const org = store.table('organization').get(organizationId)!;
         store

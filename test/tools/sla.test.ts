@@ -17,7 +17,8 @@ describe('SLA clocks on cases', () => {
     emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (c.resolvebykpiid as { id: string }).id)!;
 
   beforeAll(async () => {
-    t = await openEmulatorTarget({ scale: 60 });
+    // the SLA's timer runs: clocks move when their times come, as Dynamics moves them
+    t = await openEmulatorTarget({ scale: 60, slaTimer: true });
     emu = t.emulator!;
     h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
     seeded = new Set(emu.rows('incident').map((c) => String(c.incidentid)));
@@ -73,16 +74,17 @@ describe('SLA clocks on cases', () => {
     const open = emu.rows('incident').filter((c) => c.statecode === 0 && c.statuscode === 1 && c.resolvebykpiid);
     expect(open.length).toBeGreaterThanOrEqual(2);
     const [inTime, late] = open;
-    // one clock due tomorrow, one that failed three days ago and was never moved on (the SLA engine runs later)
-    const due = (c: Record<string, unknown>, at: number) =>
-      Promise.all([
-        t.api('PATCH', `slakpiinstances(${kpi(c).slakpiinstanceid})`, {
-          body: { status: 0, failuretime: new Date(at).toISOString() },
-        }),
-        t.api('PATCH', `incidents(${c.incidentid})`, {
-          body: { resolveby: new Date(at).toISOString(), resolvebyslastatus: 1 },
-        }),
-      ]);
+    // one clock due tomorrow, one that failed three days ago (the SLA's timer marks it Noncompliant)
+    // (the case first, then its clock: the SLA's timer moves a clock past its time, and the case with it, at
+    // the next request)
+    const due = async (c: Record<string, unknown>, at: number) => {
+      await t.api('PATCH', `incidents(${c.incidentid})`, {
+        body: { resolveby: new Date(at).toISOString(), resolvebyslastatus: 1 },
+      });
+      await t.api('PATCH', `slakpiinstances(${kpi(c).slakpiinstanceid})`, {
+        body: { status: 0, failuretime: new Date(at).toISOString() },
+      });
+    };
     await due(inTime!, Date.now() + 86_400_000);
     await due(late!, Date.now() - 3 * 86_400_000 - 3_600_000);
     const ok = await h.call('resolve_case', { id: String(inTime!.incidentid), resolution: 'Replaced the part.' });
@@ -260,13 +262,15 @@ describe('SLA clocks on cases', () => {
       emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (c.firstresponsebykpiid as { id: string }).id)!;
     const [waiting, late] = open;
     // one waiting for its answer, due in an hour; one whose answer was due yesterday
-    const set = (c: Record<string, unknown>, failure: number) =>
-      Promise.all([
-        t.api('PATCH', `slakpiinstances(${first(c).slakpiinstanceid})`, {
-          body: { status: 0, failuretime: new Date(failure).toISOString(), succeededon: null },
-        }),
-        t.api('PATCH', `incidents(${c.incidentid})`, { body: { firstresponsesent: false, firstresponseslastatus: 1 } }),
-      ]);
+    // (the case first, then its clock, which the SLA's timer moves at the next request if its time has passed)
+    const set = async (c: Record<string, unknown>, failure: number) => {
+      await t.api('PATCH', `incidents(${c.incidentid})`, {
+        body: { firstresponsesent: false, firstresponseslastatus: 1 },
+      });
+      await t.api('PATCH', `slakpiinstances(${first(c).slakpiinstanceid})`, {
+        body: { status: 0, failuretime: new Date(failure).toISOString(), succeededon: null },
+      });
+    };
     await set(waiting!, Date.now() + 3_600_000);
     await set(late!, Date.now() - 86_400_000);
     const said: string[] = [];
@@ -539,13 +543,17 @@ describe('SLA clocks on cases', () => {
       // the first response, already sent in time, is left as it was
       expect(row().firstresponsebykpiid).toEqual(low.first);
       expect(clock(low.first).status).toBe(4);
-      // made High after its 5 days had passed: the new clock has failed already, and the case says so
+      // back to Low at hour 11 (its 30 days again), and made High on day 6, after High's 5 days had passed: the
+      // new clock has failed already, and the case says so
+      at(t0 + 11 * H);
+      await h.call('update_record', { entity: 'incident', id, values: { prioritycode: 'Low' } });
+      expect(row().resolveby).toBe(iso(t0 + 722 * H));
       at(t0 + 130 * H);
-      await h.call('update_record', { entity: 'incident', id, values: { prioritycode: 'Normal' } });
-      at(t0 + 200 * H);
       const late = await h.call('update_record', { entity: 'incident', id, values: { prioritycode: 'High' } });
       expect(textOf(late)).toMatch(
-        new RegExp(`Its SLA now asks for resolution by ${minute(due)}, already past \\(was `),
+        new RegExp(
+          `Its SLA now asks for resolution by ${minute(due)}, already past \\(was ${minute(t0 + 722 * H)}\\)\\.$`,
+        ),
       );
       expect(clock(row().resolvebykpiid).status).toBe(1);
       expect(row().resolvebyslastatus).toBe(4);
@@ -558,6 +566,67 @@ describe('SLA clocks on cases', () => {
       // a change that moves no clock (its title) says nothing of the SLA
       const plain = await h.call('update_record', { entity: 'incident', id, values: { title: 'Label printer down' } });
       expect(textOf(plain)).not.toMatch(/SLA/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("the SLA's timer: a running clock nears noncompliance at its warning time and fails at its failure time, its case with it; a paused one stands still", async () => {
+    const H = 3_600_000;
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (ms: number) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(ms);
+    };
+    try {
+      at(t0);
+      const customer = String(emu.rows('account')[6]!.accountid);
+      const open = async (title: string) => {
+        const r = await h.call('create_case', { title, customer, priority: 'Normal' });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        return r.structuredContent.id as string;
+      };
+      const running = await open('Dock door sensor faulty');
+      const waiting = await open('Dock door sensor quote');
+      await h.call('update_record', { entity: 'incident', id: waiting, values: { statuscode: 'Waiting for Details' } });
+      // what a user reads: the case's SLA statuses, through get_record (the request the timer runs before)
+      const read = async (id: string) => {
+        const r = await h.call('get_record', {
+          entity: 'incident',
+          id,
+          select: ['firstresponseslastatus', 'resolvebyslastatus', 'modifiedon'],
+        });
+        expect(r.isError, textOf(r)).toBeFalsy();
+        return r.structuredContent.record as Record<string, string>;
+      };
+      const statuses = (r: Record<string, string>) => [r.firstresponseslastatus, r.resolvebyslastatus];
+      // Normal: first response warned at 24 hours and failed at 48; resolution warned at 14 days, failed at 21
+      at(t0 + 25 * H);
+      expect(statuses(await read(running))).toEqual(['Nearing Noncompliance (2)', 'In Progress (1)']);
+      at(t0 + 49 * H);
+      expect(statuses(await read(running))).toEqual(['Noncompliant (4)', 'In Progress (1)']);
+      at(t0 + 14 * 24 * H + H);
+      const nearing = await read(running);
+      expect(statuses(nearing)).toEqual(['Noncompliant (4)', 'Nearing Noncompliance (2)']);
+      // the SLA changed the case: it reads as changed when the clock moved
+      expect(nearing.modifiedon).toBe(new Date(t0 + 14 * 24 * H + H).toISOString().replace(/\.000Z$/, 'Z'));
+      at(t0 + 21 * 24 * H + H);
+      expect(statuses(await read(running))).toEqual(['Noncompliant (4)', 'Noncompliant (4)']);
+      const row = (id: string) => emu.rows('incident').find((c) => c.incidentid === id)!;
+      const clock = (ref: unknown) =>
+        emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (ref as { id: string }).id)!;
+      expect(clock(row(running).resolvebykpiid).status).toBe(1);
+      expect(clock(row(running).firstresponsebykpiid).status).toBe(1);
+      // "which cases breached?" finds it; the case waiting for details, its clocks paused all along, is not late
+      const breached = await h.call('query_entities', {
+        entity: 'incident',
+        where: { title: { beginsWith: 'Dock door sensor' }, resolvebyslastatus: 'Noncompliant' },
+        select: ['title'],
+      });
+      expect(breached.structuredContent.records.map((c: any) => c.id)).toEqual([running]);
+      expect(statuses(await read(waiting))).toEqual(['In Progress (1)', 'In Progress (1)']);
+      expect(clock(row(waiting).resolvebykpiid).status).toBe(3);
+      expect(clock(row(waiting).firstresponsebykpiid).status).toBe(3);
     } finally {
       vi.useRealTimers();
     }

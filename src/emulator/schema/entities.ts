@@ -419,8 +419,8 @@ export const incident = entity({
 // One clock of a service level agreement on a case (SLAKPIInstance table reference): when it warns and fails,
 // its status (0 In Progress, 1 Noncompliant, 2 Nearing Noncompliance, 3 Paused, 4 Succeeded, 5 Canceled) and
 // when it succeeded. The case names its instances (resolvebykpiid, firstresponsebykpiid); the SLA engine that
-// makes and moves them is not emulated: they are seeded, a case created gets its default SLA's (sla-clocks.ts),
-// a case on hold pauses them, and a case resolved in time succeeds its clock.
+// makes and moves them is not emulated, its effects are (sla-clocks.ts): they are seeded, a case created gets its
+// default SLA's, a case on hold pauses them, their times move them, and a case resolved in time succeeds its clock.
 export const slakpiinstance = entity({
   logicalName: 'slakpiinstance',
   entitySetName: 'slakpiinstances',

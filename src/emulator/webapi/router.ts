@@ -27,6 +27,7 @@ import { MAX_PAGE, runCollectionQuery } from './query.js';
 import { API_PREFIX, type ApiRequest, type ApiResponse, parseQuery } from './request.js';
 import { assertExpandReadable, assertPrivilege, type SecurityRole } from './security.js';
 import { annotationFilter, etagOf, resolveSelect, type ShapeContext, shapeRow } from './shape.js';
+import { SlaTimer } from './sla-clocks.js';
 import { formatValue } from './values.js';
 import { createRow, deleteRow, patchRow, setColumn, type WriteContext } from './writes.js';
 
@@ -49,6 +50,8 @@ export interface ApiContext {
   duplicateRules: readonly DuplicateRule[];
   /** tables without optimistic concurrency (IsOptimisticConcurrencyEnabled false) */
   concurrencyOff: ReadonlySet<string>;
+  /** whether SLA clocks move when their warning and failure times come (SlaTimer) */
+  slaTimer: boolean;
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
@@ -108,6 +111,8 @@ function countExpands(items: ExpandItem[] | undefined): number {
 
 export class WebApi {
   private readonly downloads: BlockDownloads;
+  /** the SLA's clocks moving as their times come, before each request sees them */
+  readonly timer = new SlaTimer();
 
   constructor(private readonly ctx: ApiContext) {
     this.downloads = new BlockDownloads(ctx.schema, ctx.store);
@@ -115,10 +120,23 @@ export class WebApi {
 
   handle(req: ApiRequest, caller: Caller, writeExtras: Partial<WriteContext> = {}): ApiResponse {
     try {
+      if (this.ctx.slaTimer) this.moveClocks();
       return this.route(req, caller, writeExtras);
     } catch (err) {
       return errorResponse(err);
     }
+  }
+
+  /** the SLA's own writes: no caller's privileges checked, as the SLA's owner makes them */
+  private moveClocks(): void {
+    const { schema } = this.ctx;
+    const env = new QueryEnv(schema, this.ctx.store, this.ctx.now(), '', new Map());
+    const ctx: WriteContext = { env, nextTicket: this.ctx.nextTicket, clockWritten: (r) => this.timer.written(r) };
+    this.timer.advance(
+      env,
+      (id, change) => patchRow(ctx, schema.entity('slakpiinstance')!, id, change, {}, true),
+      (id, change) => patchRow(ctx, schema.entity('incident')!, id, change, {}, true),
+    );
   }
 
   private env(caller: Caller, aliases: ReadonlyMap<string, string> = new Map()): QueryEnv {
@@ -131,6 +149,7 @@ export class WebApi {
       env,
       nextTicket: this.ctx.nextTicket,
       concurrencyOff: this.ctx.concurrencyOff,
+      clockWritten: (r) => this.timer.written(r),
       assert: (e, p) => assertPrivilege(caller.role, e, p, caller.userId),
       ...writeExtras,
     };

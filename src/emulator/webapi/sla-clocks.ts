@@ -5,9 +5,9 @@ import { isoNow } from './values.js';
 
 /**
  * A case's SLA clocks (slakpiinstance: status 0 In Progress, 1 Noncompliant, 2 Nearing Noncompliance, 3 Paused,
- * 4 Succeeded, 5 Canceled) as the case's own changes move them. The SLA engine that does this is not emulated;
- * these are its effects as the usual SLA has them (GUESS: it may make them a moment later). `patch` writes a
- * clock (writes.ts' patchRow, by the action).
+ * 4 Succeeded, 5 Canceled) as the case's own changes and time move them. The SLA engine that does this is
+ * not emulated; these are its effects as the usual SLA has them (GUESS: it may make them a moment later).
+ * `patch` writes a clock (writes.ts' patchRow, by the action).
  */
 type PatchClock = (id: string, change: Record<string, unknown>) => void;
 
@@ -16,7 +16,7 @@ type PatchClock = (id: string, change: Record<string, unknown>) => void;
  * "manages create and update of SLA instances on create/update of target entity record"): a first response and
  * a resolve-by KPI instance, In Progress from now, timed by the case's priority (sla-agreement.ts), the case
  * naming them with their statuses (1 In Progress) and its resolve-by time. `make` creates a KPI instance and
- * returns its id. GUESS: the clocks do not move with time (the SLA's timer is not emulated).
+ * returns its id. (SlaTimer moves them as their times come.)
  */
 export function startClocks(env: QueryEnv, row: Row, make: (values: Record<string, unknown>) => string): void {
   const opened = env.now.getTime();
@@ -183,3 +183,61 @@ export function cancelClocks(env: QueryEnv, row: Row, patch: PatchClock): void {
 
 /** the case's status of a clock stopped (firstresponseslastatus, resolvebyslastatus: 3 Succeeded, 4 Noncompliant) */
 export const caseSlaStatus = (met: boolean) => (met ? 3 : 4);
+
+/** when a clock next moves by itself: a running one at its warning time, then at its failure time */
+function nextMove(kpi: Row): number {
+  const at = kpi.status === 0 ? kpi.warningtime : kpi.status === 2 ? kpi.failuretime : undefined;
+  const ms = at === undefined ? Number.NaN : Date.parse(String(at));
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+}
+
+/**
+ * The SLA's timer: a clock's warning and failure actions move it when its time comes ("When a KPI instance
+ * reaches its warning threshold, agents and supervisors can be notified … When it reaches the failure threshold
+ * without the success condition being met, the status moves to Non-compliant"): a running clock past its
+ * warning time is Nearing Noncompliance, past its failure time Noncompliant, and its case shows it (2, 4) as
+ * the SLA updates it. A paused clock does not move. Looked at before each request: the earliest time a clock
+ * moves is kept, so a request before it costs nothing, and every clock written (`written`) may bring it nearer.
+ * GUESS: Dynamics moves them a moment after their time, by its own background job; here, at the next request.
+ */
+export class SlaTimer {
+  private next = 0;
+
+  /** a clock started, resumed, timed anew or written by a client: it may move before the next time known */
+  written(kpi: Row): void {
+    this.next = Math.min(this.next, nextMove(kpi));
+  }
+
+  /** the organisation seeded again: every clock is looked at */
+  reset(): void {
+    this.next = 0;
+  }
+
+  /** moves the clocks whose time has come (`patch` writes a clock, `patchCase` a case, as the SLA does) */
+  advance(env: QueryEnv, patch: PatchClock, patchCase: (id: string, change: Record<string, unknown>) => void): void {
+    const now = env.now.getTime();
+    if (now < this.next) return;
+    const moved = new Map<string, 1 | 2>();
+    let next = Number.POSITIVE_INFINITY;
+    for (const kpi of env.store.table('slakpiinstance').rows.values()) {
+      if (kpi.status !== 0 && kpi.status !== 2) continue;
+      const to = now >= Date.parse(String(kpi.failuretime)) ? 1 : now >= Date.parse(String(kpi.warningtime)) ? 2 : 0;
+      if (to !== 0 && to !== kpi.status) moved.set(String(kpi.slakpiinstanceid), to);
+      next = Math.min(next, nextMove({ ...kpi, status: to }));
+    }
+    this.next = next;
+    if (!moved.size) return;
+    for (const [id, status] of moved) patch(id, { status });
+    for (const c of env.store.table('incident').rows.values()) {
+      const change: Record<string, unknown> = {};
+      for (const [ref, status] of [
+        [c.firstresponsebykpiid, 'firstresponseslastatus'],
+        [c.resolvebykpiid, 'resolvebyslastatus'],
+      ] as const) {
+        const to = isLookupRef(ref) ? moved.get(ref.id) : undefined;
+        if (to !== undefined) change[status] = CASE_STATUS[to];
+      }
+      if (Object.keys(change).length) patchCase(String(c.incidentid), change);
+    }
+  }
+}

@@ -39,6 +39,8 @@ export interface WriteContext {
   duplicateRules?: readonly DuplicateRule[];
   /** tables without optimistic concurrency: an etag in If-Match is refused there */
   concurrencyOff?: ReadonlySet<string>;
+  /** an SLA clock written (created or changed): the SLA's timer looks at it (sla-clocks.ts' SlaTimer) */
+  clockWritten?: (row: Row) => void;
 }
 
 const undeclared = (entity: string, name: string) =>
@@ -396,6 +398,7 @@ export function createRow(
   }
   stamp(ctx, row, true);
   store.insert(table, id, row);
+  if (entity.logicalName === 'slakpiinstance') ctx.clockWritten?.(row);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, row.objectid);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
@@ -553,6 +556,7 @@ export function patchRow(
   if (ctx.duplicateRules) assertNoDuplicate(store, ctx.env.schema, entity, id, row, ctx.duplicateRules);
   stamp(ctx, row, false);
   store.replace(table, id, row);
+  if (entity.logicalName === 'slakpiinstance') ctx.clockWritten?.(row);
   if (entity.logicalName === 'opportunityproduct')
     for (const deal of new Set([existing.opportunityid, row.opportunityid])) reviseDeal(ctx, deal);
   if (entity.logicalName === 'activitymimeattachment')
