@@ -571,6 +571,32 @@ describe('SLA clocks on cases', () => {
     }
   });
 
+  it('a case on hold for seconds: its times move by seconds, and the answer taking it off hold says nothing of it', async () => {
+    const t0 = Math.floor(Date.now() / 60_000) * 60_000;
+    const at = (ms: number) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(ms);
+    };
+    try {
+      at(t0);
+      const made = await h.call('create_case', {
+        title: 'Badge printer ribbon',
+        customer: String(emu.rows('account')[7]!.accountid),
+      });
+      const id = made.structuredContent.id as string;
+      await h.call('update_record', { entity: 'incident', id, values: { statuscode: 'On Hold' } });
+      at(t0 + 20_000);
+      const back = await h.call('update_record', { entity: 'incident', id, values: { statuscode: 'In Progress' } });
+      expect(back.isError, textOf(back)).toBeFalsy();
+      expect(textOf(back)).not.toMatch(/SLA/);
+      const c = emu.rows('incident').find((x) => x.incidentid === id)!;
+      expect(Date.parse(String(c.resolveby)) - (t0 + 21 * 24 * 3_600_000)).toBe(20_000);
+      expect(c.onholdtime).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("the SLA's timer: a running clock nears noncompliance at its warning time and fails at its failure time, its case with it; a paused one stands still", async () => {
     const H = 3_600_000;
     const t0 = Math.floor(Date.now() / 60_000) * 60_000;

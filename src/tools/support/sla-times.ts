@@ -128,7 +128,8 @@ export function slaMovedNote(before: Record<string, unknown> | undefined, after:
   const status = Number(after.resolvebyslastatus);
   const past = status === 4 ? ', already past' : '';
   const was = timeOf(before.resolveby);
-  const changed = !!deadline && !Number.isNaN(was) && was !== by;
+  // moved as the user reads it, to the minute (a hold of seconds moves it by seconds: nothing to say)
+  const changed = !!deadline && !Number.isNaN(was) && utcMinute(was) !== utcMinute(by);
   const from = changed ? ` (was ${utcMinute(was)})` : '';
   const paused = timeOf(after.lastonholdtime);
   if (!Number.isNaN(paused) && paused !== timeOf(before.lastonholdtime)) {
