@@ -235,9 +235,17 @@ describe('SLA clocks on cases', () => {
   });
 
   it('a case canceled: its running clocks are Canceled, one that already failed stays Noncompliant', async () => {
+    // (a clock whose time has not come: the SLA's timer would move one past it before the cancel)
     const open = emu
       .rows('incident')
-      .filter((c) => c.statecode === 0 && c.statuscode === 1 && c.resolvebykpiid && !c.parentcaseid);
+      .filter(
+        (c) =>
+          c.statecode === 0 &&
+          c.statuscode === 1 &&
+          c.resolvebykpiid &&
+          !c.parentcaseid &&
+          Date.parse(String(kpi(c).failuretime)) > Date.now(),
+      );
     const running = open[0]!;
     // its resolve-by clock running, its first response answered late (failed)
     const first = (c: Record<string, unknown>) =>
@@ -254,6 +262,18 @@ describe('SLA clocks on cases', () => {
     expect(now.statecode).toBe(2);
     expect(kpi(now).status).toBe(5);
     expect(first(now).status).toBe(1);
+    // a case cancelled from hold: its paused clock is Canceled, and the answer does not say it runs again
+    const held = emu
+      .rows('incident')
+      .find((c) => seeded.has(String(c.incidentid)) && c.statecode === 0 && c.statuscode === 2 && kpi(c).status === 3)!;
+    const cancelled = await h.call('update_record', {
+      entity: 'incident',
+      id: String(held.incidentid),
+      values: { statecode: 'Canceled' },
+    });
+    expect(cancelled.isError, textOf(cancelled)).toBeFalsy();
+    expect(textOf(cancelled)).not.toMatch(/SLA/);
+    expect(kpi(emu.rows('incident').find((c) => c.incidentid === held.incidentid)!).status).toBe(5);
   });
 
   it('first response sent, set with update_record: a running first response clock succeeds, a failed one stays so', async () => {

@@ -121,7 +121,8 @@ export function slaColumns(policy: Policy): string[] {
  * new deadline the user needs at once. Where Dynamics moved none of them, nothing is said.
  */
 export function slaMovedNote(before: Record<string, unknown> | undefined, after: Record<string, unknown>): string {
-  if (!before) return '';
+  // a case cancelled (from hold, say) has no SLA running to speak of: Dynamics cancels its clocks
+  if (!before || (after.statecode !== undefined && after.statecode !== 0)) return '';
   const by = timeOf(after.resolveby);
   const deadline = Number.isNaN(by) ? '' : `resolve by ${utcMinute(by)}`;
   // a resolve-by clock that has failed (4 Noncompliant) or succeeded (3) is not paused by a wait
