@@ -72,6 +72,23 @@ export async function connectInMemory(
 /** The text of a tool result. */
 export const textOf = (r: any): string => (r.content as { type: string; text: string }[]).map((c) => c.text).join('\n');
 
+/**
+ * Runs a query_entities call on `entity` as a prompt wrote it, the model's way: `pattern` finds it in the
+ * prompt's `text`, its groups the where and select (JSON), the orderBy and the top. Fails the test where the
+ * prompt no longer asks for it.
+ */
+export async function callAsWritten(h: McpHarness, entity: string, text: string, pattern: RegExp): Promise<any> {
+  const q = pattern.exec(text);
+  if (!q) throw new Error(`the prompt does not ask for ${pattern}:\n${text}`);
+  return h.call('query_entities', {
+    entity,
+    where: JSON.parse(q[1]!),
+    select: JSON.parse(q[2]!),
+    orderBy: q[3],
+    top: Number(q[4]),
+  });
+}
+
 export interface RawHarness {
   /** sends one JSON-RPC message as given (the SDK Client would refuse to send a malformed one) */
   send(message: Record<string, unknown>): Promise<void>;

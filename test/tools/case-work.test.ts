@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, callAsWritten, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // What a support team works its cases by, beside priority and status (Incident entity reference): whether a case
 // was escalated, the day to follow up with the customer by, and how satisfied the customer was at the end.
@@ -117,17 +117,12 @@ describe('escalation, follow-up and satisfaction on cases', () => {
     expect(total(rated)).toBe(
       emu.rows('incident').filter((c) => c.statecode === 1 && resolvedIds.has(String(c.incidentid))).length,
     );
-    const q =
-      /query_entities on incident with where (\{[^\n]*?\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(
-        text,
-      )!;
-    const escalated = await h.call('query_entities', {
-      entity: 'incident',
-      where: JSON.parse(q[1]!),
-      select: JSON.parse(q[2]!),
-      orderBy: q[3],
-      top: Number(q[4]),
-    });
+    const escalated = await callAsWritten(
+      h,
+      'incident',
+      text,
+      /query_entities on incident with where (\{[^\n]*?\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/,
+    );
     expect(escalated.structuredContent.records.map((c: any) => c.id).sort()).toEqual(
       open()
         .filter((c) => c.isescalated === true)
