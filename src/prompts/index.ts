@@ -224,8 +224,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       // the calls as JSON, with the id written in where it is known (else a placeholder the model fills in)
       const { the, first } = recordAsked(given, 'account', 'account', '["name", "address1_city"]');
       // which open cases were escalated, and the files on the latest notes, where the policy lets them be read
-      // and where each stands against its SLA (past or near its resolve-by time)
-      const escalated = `${alsoSelected(deps, 'incident', 'isescalated')}${alsoSelected(deps, 'incident', 'resolvebyslastatus')}`;
+      // and where each stands against its SLA (past or near its resolve-by time), and which wait on the customer
+      // (On Hold, Waiting for Details: the thing to ask them for)
+      const escalated = `${alsoSelected(deps, 'incident', 'isescalated')}${alsoSelected(deps, 'incident', 'resolvebyslastatus')}${alsoSelected(deps, 'incident', 'statuscode')}`;
       const files = alsoSelected(deps, 'annotation', 'filename');
       // and which emails came with files (the answer says how to read them)
       const attached = alsoSelected(deps, 'email', 'attachmentcount');
@@ -245,7 +246,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           // what they buy: the products on their won deals and those proposed on open ones (each line names its deal)
           `And what they buy: query_entities on opportunityproduct with where {"opportunityid/parentaccountid": "${the}", "opportunityid/statecode": {"in": ["Open", "Won"]}}, select ["productid", "productdescription", "quantity", "extendedamount", "opportunityid"], orderBy "createdon desc", top 15.\n` +
           `And what is due: query_entities on task with where {"or": [{"regardingobjectid": "${the}"}, {"regardingobjectid_opportunity_task/parentaccountid": "${the}"}, {"regardingobjectid_contact_task/parentcustomerid": "${the}"}], "statecode": "Open"}, select ["subject", "scheduledend", "ownerid", "regardingobjectid"], orderBy "scheduledend asc", top 10.\n` +
-          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, what they have bought and what is proposed to them (the products on won and open deals), open cases and anything urgent, escalated or past its SLA, the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
+          'Write a one-page brief: who they are and who owns the account, the people we know there, open deals with their stage and value, what they have bought and what is proposed to them (the products on won and open deals), open cases and anything urgent, escalated or past its SLA (and what any case waiting on them needs from them), the last conversations (calls, emails and meetings), the next meeting, and what is due next (overdue first). End with two questions worth asking them.',
       );
     },
   );

@@ -2,7 +2,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, callAsWritten, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 const FORBIDDEN = {
   error: {
@@ -18,19 +18,15 @@ const today = () => new Date().toISOString().slice(0, 10);
  * orderBy "…", top N."), run as the prompt writes it: the ids it found, and its top.
  */
 async function runPromptQuery(harness: McpHarness, text: string, table: string) {
-  const q = new RegExp(
+  const pattern = new RegExp(
     `query_entities on ${table} with where (\\{.*?\\}), select (\\[.*?\\]), orderBy "(.*?)", top (\\d+)\\.`,
-  ).exec(text);
-  expect(q, `the prompt asks for ${table}`).toBeTruthy();
-  const r = await harness.call('query_entities', {
-    entity: table,
-    where: JSON.parse(q![1]!),
-    select: JSON.parse(q![2]!),
-    orderBy: q![3],
-    top: Number(q![4]),
-  });
+  );
+  const r = await callAsWritten(harness, table, text, pattern);
   expect(r.isError, textOf(r)).toBeFalsy();
-  return { got: r.structuredContent.records.map((x: { id: string }) => x.id) as string[], top: Number(q![4]) };
+  return {
+    got: r.structuredContent.records.map((x: { id: string }) => x.id) as string[],
+    top: Number(pattern.exec(text)![4]),
+  };
 }
 
 describe('describe_entity, get_record, resources and prompts', () => {
@@ -753,6 +749,15 @@ describe('describe_entity, get_record, resources and prompts', () => {
         values: { subject: 'Renewal timing', regardingobjectid: { entity: 'contact', id: person.contactid } },
       });
       expect(logged.isError, textOf(logged)).toBeFalsy();
+      // and a case of theirs waiting on them for details
+      const waiting = await hb.call('create_case', { title: 'Serial numbers for the return', customer: id });
+      expect(waiting.isError, textOf(waiting)).toBeFalsy();
+      const held = await hb.call('update_record', {
+        entity: 'incident',
+        id: waiting.structuredContent.id,
+        values: { statuscode: 'Waiting for Details' },
+      });
+      expect(held.isError, textOf(held)).toBeFalsy();
       const calls = org.rows('phonecall');
       const p = await hb.client.getPrompt({ name: 'account_brief', arguments: { account: String(account.name) } });
       const text = (p.messages[0]!.content as { text: string }).text;
@@ -779,13 +784,27 @@ describe('describe_entity, get_record, resources and prompts', () => {
       // their files
       const items = JSON.parse(get[3]!) as { relation: string; select: string[] }[];
       expect(items.find((i) => i.relation === 'incident_customer_accounts')!.select).toEqual(
-        expect.arrayContaining(['isescalated', 'resolvebyslastatus']),
+        expect.arrayContaining(['isescalated', 'resolvebyslastatus', 'statuscode']),
       );
+      expect(text).toContain('what any case waiting on them needs from them');
       expect(items.find((i) => i.relation === 'Account_Annotation')!.select).toContain('filename');
       // and the emails say which came with files
       expect(text).toMatch(/query_entities on email with .*, select \[[^\]]*"attachmentcount"\]/);
+      const openCases = org
+        .rows('incident')
+        .filter((c) => (c.customerid as { id: string } | null)?.id === id && c.statecode === 0);
+      expect(record.structuredContent.record.incident_customer_accounts ?? []).toHaveLength(
+        Math.min(5, openCases.length),
+      );
+      // the case waiting on them says so: what to ask them for
+      expect(
+        record.structuredContent.record.incident_customer_accounts.find(
+          (c: { id: string }) => c.id === waiting.structuredContent.id,
+        ),
+      ).toMatchObject({ title: 'Serial numbers for the return', statuscode: 'Waiting for Details (3)' });
       for (const c of record.structuredContent.record.incident_customer_accounts ?? []) {
         expect(typeof c.isescalated).toBe('boolean');
+        expect(c.statuscode).toMatch(/^(In Progress \(1\)|On Hold \(2\)|Waiting for Details \(3\)|Researching \(4\))$/);
         expect(c.resolvebyslastatus).toMatch(/^(In Progress \(1\)|Nearing Noncompliance \(2\)|Noncompliant \(4\))$/);
       }
       expect(record.structuredContent.record.opportunity_customer_accounts.length).toBe(
