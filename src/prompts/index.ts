@@ -315,6 +315,12 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
         deps.policy.canRead('incident', 'resolvebyslastatus') && deps.policy.canRead('incident', 'resolveby')
           ? `Cases past or near their SLA's resolve-by time: query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "resolvebyslastatus": {"in": ["Nearing Noncompliance", "Noncompliant"]}}, select ["title", "customerid", "resolveby", "resolvebyslastatus"], orderBy "resolveby asc", top 25.\n`
           : '';
+      // the cases waiting on the customer (or another team) for over a week: their SLA paused, nothing else
+      // brings them up, and a week is when to chase
+      const waitingLong =
+        deps.policy.canRead('incident', 'lastonholdtime') && deps.policy.canRead('incident', 'statuscode')
+          ? `Cases waiting on someone else for over a week: query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "statuscode": {"in": ["On Hold", "Waiting for Details"]}, "lastonholdtime": {"before": "7 days ago"}}, select ["title", "customerid", "statuscode", "lastonholdtime"], orderBy "lastonholdtime asc", top 25.\n`
+          : '';
       return user(
         `Plan the day for ${owner.trim()}. Change nothing unless I ask.\n` +
           `Tasks overdue or due today: query_entities on task with where {"ownerid": ${who}, "statecode": "Open", "scheduledend": {"le": "today"}}, select ["subject", "scheduledend", "prioritycode", "regardingobjectid"], orderBy "scheduledend asc", top 25.\n` +
@@ -323,8 +329,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           `Urgent cases (${urgent.join(', ')}): query_entities on incident with where {"ownerid": ${who}, "statecode": "Active", "prioritycode": ${priority}}, select ["title", "customerid", "createdon"], orderBy "createdon asc", top 25.\n` +
           followUps +
           slaAtRisk +
+          waitingLong +
           'If the owner is not found, query_entities on systemuser with where {"fullname": {"contains": "<part of the name>"}} and ask me which one. ' +
-          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase (follow-ups due, SLAs at risk and escalated ones first).' +
+          'Write the day as a short list: overdue first, then the meetings in time order with what to prepare (account_brief on the account), the deals to push, the cases to chase (follow-ups due, SLAs at risk and escalated ones first, then those waiting on someone else longest).' +
           (readOnly
             ? ''
             : ' Offer to mark tasks done (update_record with statecode "Completed") or move their due date, and do it only for the ones I name.'),

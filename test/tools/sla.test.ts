@@ -214,7 +214,36 @@ describe('SLA clocks on cases', () => {
     );
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(r.structuredContent.records.map((c: any) => c.id).sort()).toEqual(mine.map((c) => c.incidentid).sort());
-    expect(text).toContain('the cases to chase (follow-ups due, SLAs at risk and escalated ones first)');
+    expect(text).toContain('the cases to chase (follow-ups due, SLAs at risk and escalated ones first');
+  });
+
+  it("daily_agenda lists the owner's cases waiting on someone else for over a week, the longest first", async () => {
+    const week = Date.now() - 7 * 86_400_000;
+    const users = new Map(emu.rows('systemuser').map((u) => [String(u.systemuserid), u]));
+    const waiting = emu
+      .rows('incident')
+      .filter((c) => c.statecode === 0 && [2, 3].includes(Number(c.statuscode)))
+      .filter((c) => users.has((c.ownerid as { id: string }).id));
+    expect(waiting.length).toBeGreaterThan(0);
+    const ownerId = (waiting[0]!.ownerid as { id: string }).id;
+    const mine = waiting
+      .filter((c) => (c.ownerid as { id: string }).id === ownerId && Date.parse(String(c.lastonholdtime)) < week)
+      .sort((a, b) => String(a.lastonholdtime).localeCompare(String(b.lastonholdtime)));
+    expect(mine.length).toBeGreaterThan(0);
+    const p = await h.client.getPrompt({
+      name: 'daily_agenda',
+      arguments: { owner: String(users.get(ownerId)!.fullname) },
+    });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const r = await callAsWritten(
+      h,
+      'incident',
+      text,
+      /Cases waiting on someone else for over a week: query_entities on incident with where (\{.*?\}), select (\[.*?\]), orderBy "(.*?)", top (\d+)\./,
+    );
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records.map((c: any) => c.id)).toEqual(mine.map((c) => c.incidentid));
+    expect(text).toContain('then those waiting on someone else longest');
   });
 
   it('a case canceled: its running clocks are Canceled, one that already failed stays Noncompliant', async () => {
