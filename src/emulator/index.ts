@@ -183,6 +183,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get slaTimer() {
       return slaTimer;
     },
+    slaOwnerId: seedUsers[0]!.systemuserid,
     organizationId,
     businessUnitId: stableGuid(`bu:${seed}`),
     roleOf,

@@ -620,8 +620,10 @@ describe('SLA clocks on cases', () => {
       at(t0 + 14 * 24 * H + H);
       const nearing = await read(running);
       expect(statuses(nearing)).toEqual(['Noncompliant (4)', 'Nearing Noncompliance (2)']);
-      // the SLA changed the case: it reads as changed when the clock moved
+      // the SLA changed the case: it reads as changed when the clock moved, by the SLA's owner (the administrator)
       expect(nearing.modifiedon).toBe(iso(t0 + 14 * 24 * H + H));
+      const admin = emu.rows('systemuser').find((u) => u.fullname === 'System Administrator')!;
+      expect(row(running).modifiedby).toMatchObject({ id: admin.systemuserid });
       at(t0 + 21 * 24 * H + H);
       expect(statuses(await read(running))).toEqual(['Noncompliant (4)', 'Noncompliant (4)']);
       expect(clock(row(running).resolvebykpiid).status).toBe(1);

@@ -52,6 +52,9 @@ export interface ApiContext {
   concurrencyOff: ReadonlySet<string>;
   /** whether SLA clocks move when their warning and failure times come (SlaTimer) */
   slaTimer: boolean;
+  /** the user the SLA's own changes are made as: its owner ("The SLA is applied in context to the permissions
+   * that the owner of the SLA has"), the organisation's administrator */
+  slaOwnerId: string;
 }
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal';
@@ -130,7 +133,7 @@ export class WebApi {
   /** the SLA's own writes: no caller's privileges checked, as the SLA's owner makes them */
   private moveClocks(): void {
     const { schema } = this.ctx;
-    const env = new QueryEnv(schema, this.ctx.store, this.ctx.now(), '', new Map());
+    const env = new QueryEnv(schema, this.ctx.store, this.ctx.now(), this.ctx.slaOwnerId, new Map());
     const ctx: WriteContext = { env, nextTicket: this.ctx.nextTicket, clockWritten: (r) => this.timer.written(r) };
     this.timer.advance(
       env,
