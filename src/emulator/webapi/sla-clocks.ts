@@ -228,6 +228,8 @@ export class SlaTimer {
     this.next = next;
     if (!moved.size) return;
     for (const [id, status] of moved) patch(id, { status });
+    // the cases naming the clocks moved, found first and written after (no table written while it is read)
+    const cases: [string, Record<string, unknown>][] = [];
     for (const c of env.store.table('incident').rows.values()) {
       const change: Record<string, unknown> = {};
       for (const [ref, status] of [
@@ -237,7 +239,8 @@ export class SlaTimer {
         const to = isLookupRef(ref) ? moved.get(ref.id) : undefined;
         if (to !== undefined) change[status] = CASE_STATUS[to];
       }
-      if (Object.keys(change).length) patchCase(String(c.incidentid), change);
+      if (Object.keys(change).length) cases.push([String(c.incidentid), change]);
     }
+    for (const [id, change] of cases) patchCase(id, change);
   }
 }
