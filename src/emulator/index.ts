@@ -282,6 +282,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const apiReq = { method: req.method ?? 'GET', url, headers, body };
       const isBatch = url.pathname === `${API_PREFIX}/$batch`;
       if (isBatch) stats.batchRequests++;
+      api.moveClocks();
       const r =
         isBatch && req.method === 'POST'
           ? handleBatch(api, store, apiReq, { userId: caller.userId, role }, (m, p) => {

@@ -1,24 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchBody, getPart, postPart } from '../helpers/batch-body.js';
 import { type ContractTarget, targets } from './target.js';
-
-/** Builds a multipart/mixed $batch body the way BATCH documents it. */
-function batchBody(boundary: string, parts: (string | { changeset: string; parts: string[] })[]): string {
-  const http = (p: string) => `Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n${p}`;
-  let out = '';
-  for (const p of parts) {
-    if (typeof p === 'string') out += `--${boundary}\r\n${http(p)}\r\n`;
-    else {
-      out += `--${boundary}\r\nContent-Type: multipart/mixed; boundary=${p.changeset}\r\n\r\n`;
-      for (const cp of p.parts) out += `--${p.changeset}\r\n${http(cp)}\r\n`;
-      out += `--${p.changeset}--\r\n`;
-    }
-  }
-  return `${out}--${boundary}--\r\n`;
-}
-
-const post = (url: string, body: unknown, contentId?: string) =>
-  `${contentId ? `Content-ID: ${contentId}\r\n` : ''}\r\nPOST ${url} HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n${JSON.stringify(body)}\r\n`;
-const get = (url: string) => `\r\nGET ${url} HTTP/1.1\r\nAccept: application/json\r\n\r\n`;
 
 describe.each(targets)('batch contract: $name', ({ open, skip }) => {
   let t: ContractTarget;
@@ -40,12 +22,12 @@ describe.each(targets)('batch contract: $name', ({ open, skip }) => {
         {
           changeset: 'changeset_dd81ccab',
           parts: [
-            post('/api/data/v9.2/leads', { firstname: 'first name', lastname: tag }, '1'),
-            post(`${t.dynamicsUrl}/api/data/v9.2/contacts`, { firstname: 'first name', lastname: tag }, '2'),
-            post('/api/data/v9.2/accounts', { name: tag, 'primarycontactid@odata.bind': '$2' }, '3'),
+            postPart('/api/data/v9.2/leads', { firstname: 'first name', lastname: tag }, '1'),
+            postPart(`${t.dynamicsUrl}/api/data/v9.2/contacts`, { firstname: 'first name', lastname: tag }, '2'),
+            postPart('/api/data/v9.2/accounts', { name: tag, 'primarycontactid@odata.bind': '$2' }, '3'),
           ],
         },
-        get(
+        getPart(
           `/api/data/v9.2/accounts?$select=name,_primarycontactid_value&$filter=${encodeURIComponent(`name eq '${tag}'`)}`,
         ),
       ]);
@@ -70,11 +52,11 @@ describe.each(targets)('batch contract: $name', ({ open, skip }) => {
         {
           changeset: 'changeset_y',
           parts: [
-            post('/api/data/v9.2/accounts', { name: tag }, '1'),
-            post('/api/data/v9.2/accounts', { name: 'x'.repeat(500) }, '2'),
+            postPart('/api/data/v9.2/accounts', { name: tag }, '1'),
+            postPart('/api/data/v9.2/accounts', { name: 'x'.repeat(500) }, '2'),
           ],
         },
-        post('/api/data/v9.2/accounts', { name: `${tag}-after` }),
+        postPart('/api/data/v9.2/accounts', { name: `${tag}-after` }),
       ]);
       const r = await send(body, 'batch_x');
       expect(r.status).toBe(400);
@@ -89,8 +71,8 @@ describe.each(targets)('batch contract: $name', ({ open, skip }) => {
   it.skipIf(skip)('BATCH: with odata.continue-on-error every part answers and the outer status is 200', async () => {
     const tag = `continue-${Date.now()}`;
     const body = batchBody('batch_c', [
-      post('/api/data/v9.2/accounts', { name: 'x'.repeat(500) }),
-      post('/api/data/v9.2/accounts', { name: tag }),
+      postPart('/api/data/v9.2/accounts', { name: 'x'.repeat(500) }),
+      postPart('/api/data/v9.2/accounts', { name: tag }),
     ]);
     const r = await send(body, 'batch_c', { prefer: 'odata.continue-on-error' });
     expect(r.status).toBe(200);
@@ -102,13 +84,16 @@ describe.each(targets)('batch contract: $name', ({ open, skip }) => {
   });
 
   it.skipIf(skip)('BATCH: GET inside a change set and forward Content-ID references are refused', async () => {
-    const r = await send(batchBody('b1', [{ changeset: 'c1', parts: [get('/api/data/v9.2/accounts?$top=1')] }]), 'b1');
+    const r = await send(
+      batchBody('b1', [{ changeset: 'c1', parts: [getPart('/api/data/v9.2/accounts?$top=1')] }]),
+      'b1',
+    );
     expect(r.status).toBe(400);
     const fwd = await send(
       batchBody('b2', [
         {
           changeset: 'c2',
-          parts: [post('/api/data/v9.2/accounts', { name: 'fwd', 'primarycontactid@odata.bind': '$9' }, '1')],
+          parts: [postPart('/api/data/v9.2/accounts', { name: 'fwd', 'primarycontactid@odata.bind': '$9' }, '1')],
         },
       ]),
       'b2',
@@ -118,7 +103,7 @@ describe.each(targets)('batch contract: $name', ({ open, skip }) => {
   });
 
   it.skipIf(skip)('BATCH: more than 1,000 requests are refused', async () => {
-    const parts = Array.from({ length: 1001 }, () => get('/api/data/v9.2/WhoAmI()'));
+    const parts = Array.from({ length: 1001 }, () => getPart('/api/data/v9.2/WhoAmI()'));
     const r = await send(batchBody('big', parts), 'big');
     expect(r.status).toBe(400);
     expect(r.text).toContain('limit is 1000');

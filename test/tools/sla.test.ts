@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
+import { batchBody, postPart } from '../helpers/batch-body.js';
 import { builtInPolicyWith, callAsWritten, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A service level agreement puts clocks on a case (Incident and SLAKPIInstance table references): its first
@@ -638,6 +639,30 @@ describe('SLA clocks on cases', () => {
       expect(statuses(await read(waiting))).toEqual(['In Progress (1)', 'In Progress (1)']);
       expect(clock(row(waiting).resolvebykpiid).status).toBe(3);
       expect(clock(row(waiting).firstresponsebykpiid).status).toBe(3);
+    });
+
+    it('a clock whose time comes as a $batch change set is rolled back is moved all the same', async () => {
+      const id = await open('Forklift battery fault', 8, 'Normal');
+      // the first response warned at 24 hours: the first request after it is a change set that fails
+      at(t0 + 25 * H);
+      const boundary = 'batch_sla';
+      const r = await t.api('POST', '$batch', {
+        headers: { 'content-type': `multipart/mixed; boundary="${boundary}"` },
+        body: batchBody(boundary, [
+          {
+            changeset: 'changeset_sla',
+            parts: [
+              postPart('/api/data/v9.2/accounts', { name: 'Rolled back' }, '1'),
+              postPart('/api/data/v9.2/accounts', { name: 'x'.repeat(500) }, '2'),
+            ],
+          },
+        ]),
+      });
+      expect(r.status).toBe(400);
+      expect(emu.rows('account').filter((a) => a.name === 'Rolled back')).toEqual([]);
+      // the SLA moved the clock as the request arrived, outside the change set: the rollback did not undo it
+      expect(clock(row(id).firstresponsebykpiid).status).toBe(2);
+      expect(row(id).firstresponseslastatus).toBe(2);
     });
   });
 

@@ -123,15 +123,19 @@ export class WebApi {
 
   handle(req: ApiRequest, caller: Caller, writeExtras: Partial<WriteContext> = {}): ApiResponse {
     try {
-      if (this.ctx.slaTimer) this.moveClocks();
       return this.route(req, caller, writeExtras);
     } catch (err) {
       return errorResponse(err);
     }
   }
 
-  /** the SLA's own writes: no caller's privileges checked, as the SLA's owner makes them */
-  private moveClocks(): void {
+  /**
+   * The SLA's clocks whose time has come, moved (SlaTimer): called once as each request arrives, before it is
+   * handled, never inside a $batch change set (whose rollback would undo the moves the timer has counted as
+   * made). The SLA's own writes: no caller's privileges checked, as the SLA's owner makes them.
+   */
+  moveClocks(): void {
+    if (!this.ctx.slaTimer) return;
     const { schema } = this.ctx;
     const env = new QueryEnv(schema, this.ctx.store, this.ctx.now(), this.ctx.slaOwnerId, new Map());
     const ctx: WriteContext = { env, nextTicket: this.ctx.nextTicket, clockWritten: (r) => this.timer.written(r) };
