@@ -508,7 +508,7 @@ function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer
     structured,
     text:
       by === 'reference'
-        ? `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}${slaStanding(row)}`
+        ? `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}.${slaStanding(row)}`
         : `Case ${structured.ticketNumber} "${String(row.title ?? '')}" was opened for ${customer.name} within the last day and is still open; no new case was opened: ${structured.url}.${slaStanding(row)} If this is another problem, call create_case again with allowDuplicate: true.`,
   };
 }

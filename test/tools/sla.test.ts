@@ -435,12 +435,21 @@ describe('SLA clocks on cases', () => {
     expect(patched.status).toBe(204);
     const again = await h.call('create_case', args);
     expect(again.structuredContent).toMatchObject({ id, existing: true });
+    const minute = `${due.slice(0, 16).replace('T', ' ')} UTC`;
     expect(textOf(again)).toMatch(
       new RegExp(
-        `already open for this reference; .* Its SLA: resolve by ${due.slice(0, 16).replace('T', ' ')} UTC \\(Nearing Noncompliance\\)\\.$`,
+        `already open for this reference; no new case was opened: https://\\S+\\. Its SLA: resolve by ${minute} \\(Nearing Noncompliance\\)\\.$`,
       ),
     );
+    // the case waiting on the customer when the alert fires again: said, as it is not being worked
+    await h.call('update_record', { entity: 'incident', id, values: { statuscode: 'Waiting for Details' } });
+    const waiting = await h.call('create_case', args);
+    expect(waiting.structuredContent).toMatchObject({ id, existing: true });
+    expect(textOf(waiting)).toMatch(
+      new RegExp(`: https://\\S+\\. It is Waiting for Details\\. Its SLA: resolve by ${minute} \\(`),
+    );
   });
+
   // The tests below move the clock with vitest's fake Date (timers stay real): the emulator, in this process,
   // keeps the same time. Each opens its own case at t0, the minute it starts.
   describe('as time passes', () => {

@@ -43,21 +43,28 @@ export function slaDueNote(row: Record<string, unknown>): string {
   return due.length ? ` Its SLA asks for ${due.join(' and ')}.` : '';
 }
 
-/** the columns slaStanding says an open case's SLA from, those the policy shows (none without resolveby) */
+/**
+ * the columns slaStanding says where an open case stands from, those the policy shows: its status reason, and
+ * its SLA (none of the SLA without resolveby)
+ */
 export function slaStandingColumns(policy: Policy): string[] {
-  if (!policy.canRead('incident', 'resolveby')) return [];
-  return policy.canRead('incident', 'resolvebyslastatus') ? ['resolveby', 'resolvebyslastatus'] : ['resolveby'];
+  const reason = policy.canRead('incident', 'statuscode') ? ['statuscode'] : [];
+  if (!policy.canRead('incident', 'resolveby')) return reason;
+  return [...reason, 'resolveby', ...(policy.canRead('incident', 'resolvebyslastatus') ? ['resolvebyslastatus'] : [])];
 }
 
 /**
- * Where an open case stands against its SLA, as a sentence (or ''): " Its SLA: resolve by … (Nearing
- * Noncompliance)." An alert firing again on a case about to breach is the one to escalate.
+ * Where an open case stands, as sentences (or ''): its status reason where it is not the usual In Progress (1)
+ * (" It is Waiting for Details."), and its SLA (" Its SLA: resolve by … (Nearing Noncompliance)."). An alert
+ * firing again on a case about to breach is the one to escalate; on a case on hold, it is one to take up again.
  */
 export function slaStanding(row: Record<string, unknown>): string {
+  const reason = row[`statuscode${FORMATTED}`];
+  const waits = row.statuscode !== 1 && typeof reason === 'string' && reason ? ` It is ${reason}.` : '';
   const by = timeOf(row.resolveby);
-  if (Number.isNaN(by)) return '';
+  if (Number.isNaN(by)) return waits;
   const status = row[`resolvebyslastatus${FORMATTED}`];
-  return ` Its SLA: resolve by ${utcMinute(by)}${typeof status === 'string' && status ? ` (${status})` : ''}.`;
+  return `${waits} Its SLA: resolve by ${utcMinute(by)}${typeof status === 'string' && status ? ` (${status})` : ''}.`;
 }
 
 /**
