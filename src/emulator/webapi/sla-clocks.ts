@@ -7,6 +7,8 @@ import { isoNow } from './values.js';
  * A case's SLA clocks (slakpiinstance: status 0 In Progress, 1 Noncompliant, 2 Nearing Noncompliance, 3 Paused,
  * 4 Succeeded, 5 Canceled) as the case's own changes and time move them. The SLA engine that does this is
  * not emulated; these are its effects as the usual SLA has them (GUESS: it may make them a moment later).
+ * A case reactivated gets no new clocks: its SLA does not restart by itself (reported of enhanced SLAs whose
+ * Applicable From is Created On: "the SLA KPI instance has not changed … there will be no new KPI instance").
  * `patch` writes a clock (writes.ts' patchRow, by the action).
  */
 type PatchClock = (id: string, change: Record<string, unknown>) => void;
