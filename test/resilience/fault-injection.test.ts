@@ -30,6 +30,9 @@ type Case = {
 const RIVAL_DEAL = 'Resilience: a deal against a rival';
 const resolving = new WeakMap<EmulatorHandle, string>();
 const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
+/** the open case update_record puts on hold in each emulator (its SLA clocks running until then) */
+const holding = new WeakMap<EmulatorHandle, string>();
+const caseToHold = (emu: EmulatorHandle) => holding.get(emu)!;
 /** the two open cases resolve_case's list resolves in each emulator */
 const resolvingPair = new WeakMap<EmulatorHandle, string[]>();
 const resolutionsOf = (emu: EmulatorHandle, id: string) =>
@@ -120,6 +123,22 @@ const TOOLS: Case[] = [
           (id) =>
             resolutionsOf(emu, id) === 1 && emu.rows('incident').find((c) => c.incidentid === id)!.statecode === 1,
         ),
+  },
+  {
+    // a case put on hold: its SLA clocks paused and the hold stamped once, read back beside the change; the call
+    // again leaves it so (a hold asked twice is not counted twice)
+    tool: 'update_record',
+    name: 'update_record putting a case on hold',
+    method: 'PATCH',
+    args: (_t, emu) => ({ entity: 'incident', id: caseToHold(emu), values: { statuscode: 'On Hold' } }),
+    count: (emu) => (emu.rows('incident').find((c) => c.incidentid === caseToHold(emu))!.statuscode === 2 ? 1 : 0),
+    every: (emu) => {
+      const c = emu.rows('incident').find((x) => x.incidentid === caseToHold(emu))!;
+      const clocks = [c.firstresponsebykpiid, c.resolvebykpiid].map(
+        (ref) => emu.rows('slakpiinstance').find((k) => k.slakpiinstanceid === (ref as { id: string }).id)!,
+      );
+      return c.statuscode === 2 && !!c.lastonholdtime && c.onholdtime == null && clocks.every((k) => k.status === 3);
+    },
   },
   {
     // statecode Won: the WinOpportunity action, a POST that writes the Opportunity Close and the deal's state
@@ -392,6 +411,16 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
         ).structuredContent.id,
       );
     resolvingPair.set(emu, two);
+    // and one to put on hold
+    holding.set(
+      emu,
+      (
+        await warm.call('create_case', {
+          title: 'Resilience: a case to put on hold',
+          customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+        })
+      ).structuredContent.id,
+    );
     // an open lead to qualify, found by its name
     await warm.call('create_lead', {
       lastName: 'Resilience qualify',
