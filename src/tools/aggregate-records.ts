@@ -128,7 +128,9 @@ export const aggregateRecords = defineTool({
               .max(10, onlyLists)
               .default([{ op: 'count' }]),
           )
-          .describe('Per group (default: count). All but count take a numeric column; countDistinct any column.'),
+          .describe(
+            'Per group (default: count). All but count take a number (min/max: or a date); countDistinct any column.',
+          ),
         top: z
           .number()
           .int()
@@ -229,8 +231,9 @@ export const aggregateRecords = defineTool({
     ];
     const first = aliases[0]!;
     const readable = (e: string, c: string) => ctx.policy.canRead(e, c);
-    const largestFirst = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-      Number(b[first] ?? 0) - Number(a[first] ?? 0);
+    // a date measured (the latest modifiedon) orders by its time: the latest first
+    const size = (v: unknown) => (typeof v === 'string' ? Date.parse(v) || 0 : Number(v ?? 0));
+    const largestFirst = (a: Record<string, unknown>, b: Record<string, unknown>) => size(b[first]) - size(a[first]);
     let shaped: Record<string, unknown>[];
     let order: string;
     // the order asked for, said in place of the one the groups otherwise come in
@@ -544,10 +547,15 @@ function measure(checker: Checker, model: EntityModel, m: { op: Op; column?: str
   if (!m.column)
     throw badInput(`${m.op} needs a column (measures[${i}]).`, `e.g. {"op":"${m.op}","column":"revenue"}.`);
   const { name, column } = checker.column(model, m.column);
-  if (m.op !== 'countDistinct' && !NUMERIC_TYPES.has(column.type))
+  // the earliest and latest of a date are Dataverse's min and max too ("aggregate(modifiedon with max as …)"):
+  // when each owner last changed a record, the oldest case still open
+  const dated = column.type === 'DateTime' && (m.op === 'min' || m.op === 'max');
+  if (m.op !== 'countDistinct' && !NUMERIC_TYPES.has(column.type) && !dated)
     throw badInput(
       `${m.op} needs a numeric column; ${model.logicalName}.${column.logicalName} is ${column.type}.`,
-      'Use count or countDistinct for other columns.',
+      column.type === 'DateTime'
+        ? 'Use min or max for the earliest or latest date, count or countDistinct for other measures.'
+        : 'Use count or countDistinct for other columns.',
     );
   return { path: [name], method: METHOD[m.op], alias: `${m.op}_${column.logicalName}`, pos: i };
 }

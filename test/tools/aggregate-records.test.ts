@@ -169,6 +169,37 @@ describe('aggregate_records', () => {
     expect(groups.some((g) => g.parentaccountid === null)).toBe(true);
   });
 
+  // "aggregate(modifiedon with max as …)": min and max take a date, as Dataverse's aggregates do
+  it('min and max of a date: the earliest and latest per group, the latest first; a sum of a date is refused with what to use', async () => {
+    const r = await h.call('aggregate_records', {
+      entity: 'incident',
+      where: { statecode: 'Active' },
+      groupBy: 'ownerid',
+      measures: 'max(modifiedon), min(createdon), count',
+      top: 500,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toMatch(/^incident by ownerid: \d+ groups, largest max_modifiedon first\./);
+    const groups: Group[] = r.structuredContent.groups;
+    const open = emu.rows('incident').filter((c) => c.statecode === 0);
+    const owners = new Set(open.map((c) => (c.ownerid as { id: string }).id));
+    expect(groups).toHaveLength(owners.size);
+    const latest = (ms: number[]) => new Date(Math.max(...ms)).toISOString().replace(/\.000Z$/, 'Z');
+    const earliest = (ms: number[]) => new Date(Math.min(...ms)).toISOString().replace(/\.000Z$/, 'Z');
+    for (const g of groups) {
+      const mine = open.filter((c) => (c.ownerid as { id: string }).id === (g.ownerid as { id: string }).id);
+      expect(g.count).toBe(mine.length);
+      expect(g.max_modifiedon).toBe(latest(mine.map((c) => Date.parse(String(c.modifiedon)))));
+      expect(g.min_createdon).toBe(earliest(mine.map((c) => Date.parse(String(c.createdon)))));
+    }
+    const when = groups.map((g) => Date.parse(String(g.max_modifiedon)));
+    expect(when).toEqual([...when].sort((a, b) => b - a));
+    const sum = await h.call('aggregate_records', { entity: 'incident', measures: 'sum(createdon)' });
+    expect(textOf(sum)).toBe(
+      'Error (bad_input): sum needs a numeric column; incident.createdon is DateTime.\nHow to fix: Use min or max for the earliest or latest date, count or countDistinct for other measures.',
+    );
+  });
+
   // Dynamics names a group's related record (FormattedValue) but not its table; a case's customer may be an
   // account or a contact, a task's regarding record any of five tables: get_record needs to know which
   it("a lookup of several tables groups as {id, name, entity}: each group's record's own table", async () => {
