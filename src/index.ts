@@ -61,12 +61,36 @@ function printDemoBanner(url: string, apiKeys: boolean): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+const DOCTOR_USAGE = `Usage: dynamics-mcp doctor [--demo] [--policy <file>] [--config <file>]
+
+Checks the setup step by step (the configuration, the authority and sign-in, the application user, the clock,
+each table the policy uses and the privileges it needs, duplicate detection, the calendar) and prints each
+check with the fix for a failure. Exits 0 when every check passes. With --demo, checks the built-in demo
+organisation.
+`;
+
+const CALL_USAGE = `Usage: dynamics-mcp call <tool> '<json arguments>' [--demo] [--read-only] [--policy <file>] [--config <file>] [--log-level <level>]
+  e.g. dynamics-mcp call --demo query_entities '{"entity":"account","top":3}'
+
+Runs one tool and prints its result (its structured content as JSON, or its content where it has none).
+Exits 1 when the tool answers with an error, whose text is printed on stderr.
+`;
+
 async function doctorCommand(argv: string[]): Promise<number> {
   const { printChecklist, runDoctor } = await import('./cli/doctor.js');
   const { values } = parseArgs({
     args: argv,
-    options: { demo: { type: 'boolean' }, policy: { type: 'string' }, config: { type: 'string' } },
+    options: {
+      demo: { type: 'boolean' },
+      policy: { type: 'string' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
+  if (values.help) {
+    process.stderr.write(DOCTOR_USAGE);
+    return 0;
+  }
   const flags = { policy: values.policy, config: values.config };
   if (values.demo) {
     const demo = await startDemo(process.env, flags);
@@ -95,14 +119,17 @@ async function callCommand(argv: string[]): Promise<number> {
       policy: { type: 'string' },
       config: { type: 'string' },
       'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
   });
+  if (values.help) {
+    process.stderr.write(CALL_USAGE);
+    return 0;
+  }
   const [tool, args] = positionals;
   if (!tool) {
-    process.stderr.write(
-      `Usage: dynamics-mcp call <tool> '<json arguments>' [--demo]\n  e.g. dynamics-mcp call --demo query_entities '{"entity":"account","top":3}'\n`,
-    );
+    process.stderr.write(CALL_USAGE);
     return 2;
   }
   const flags = {

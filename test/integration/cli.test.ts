@@ -779,6 +779,19 @@ describe('dynamics-mcp call', () => {
       "dynamics-mcp: unknown option '--readonly': did you mean --read-only? Run dynamics-mcp --help for the options.\n",
     );
   });
+
+  it('each command answers --help with its own usage, and exits 0 (not "unknown option --help")', async () => {
+    for (const [command, usage] of [
+      ['call', "Usage: dynamics-mcp call <tool> '<json arguments>' [--demo]"],
+      ['doctor', 'Usage: dynamics-mcp doctor [--demo]'],
+      ['emulator', 'Usage: dynamics-mcp emulator'],
+    ] as const)
+      for (const flag of ['--help', '-h']) {
+        const r = await run(process.execPath, [BIN, command, flag], { env: { PATH: process.env.PATH! } });
+        expect(r.stderr + r.stdout, `${command} ${flag}`).toContain(usage);
+        expect(r.stderr, `${command} ${flag}`).not.toContain('unknown option');
+      }
+  });
 });
 
 describe('mcp.config.example.json', () => {
