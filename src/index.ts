@@ -172,13 +172,17 @@ const FLAGS = [
  * An option the command does not have, said with the one meant where the spelling differs only in case or
  * dashes (--readonly for --read-only): Node's own message suggests quoting it as a positional argument.
  */
-function unknownOptionMessage(err: unknown): string | undefined {
+function unknownOptionMessage(err: unknown, argv: string[]): string | undefined {
   if ((err as { code?: string })?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return undefined;
   const given = /Unknown option '([^']+)'/.exec((err as Error).message)?.[1] ?? '';
   const squash = (f: string) => f.replace(/^-+/, '').replace(/[-_]/g, '').toLowerCase();
   const meant = FLAGS.find((f) => squash(f) === squash(given));
-  return `unknown option '${given}'${meant ? `: did you mean --${meant}?` : ''} Run dynamics-mcp --help for the options.`;
+  // a command's options are its own usage's (doctor, call and emulator take fewer than the server)
+  const command = COMMANDS.find((c) => c === argv[0]);
+  return `unknown option '${given}'${meant ? `: did you mean --${meant}?` : '.'} Run dynamics-mcp${command ? ` ${command}` : ''} --help for the options.`;
 }
+
+const COMMANDS = ['doctor', 'call', 'emulator'];
 
 /** CLI entry: picks the mode from the arguments. */
 async function main(argv: string[]): Promise<number> {
@@ -268,7 +272,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    const unknownOption = unknownOptionMessage(err);
+    const unknownOption = unknownOptionMessage(err, process.argv.slice(2));
     if (unknownOption) {
       process.stderr.write(`dynamics-mcp: ${unknownOption}\n`);
       process.exit(2);

@@ -776,7 +776,15 @@ describe('dynamics-mcp call', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect((option as { code?: number }).code).toBe(2);
     expect(option.stderr).toBe(
-      "dynamics-mcp: unknown option '--readonly': did you mean --read-only? Run dynamics-mcp --help for the options.\n",
+      "dynamics-mcp: unknown option '--readonly': did you mean --read-only? Run dynamics-mcp call --help for the options.\n",
+    );
+    // one with no near spelling: said, and where the command's own options are
+    const unknown = await run(process.execPath, [BIN, 'doctor', '--bogus'], { env: { PATH: process.env.PATH! } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((unknown as { code?: number }).code).toBe(2);
+    expect(unknown.stderr).toBe(
+      "dynamics-mcp: unknown option '--bogus'. Run dynamics-mcp doctor --help for the options.\n",
     );
   });
 
