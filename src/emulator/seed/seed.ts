@@ -1,7 +1,7 @@
 import type { Schema } from '../schema/index.js';
 import { currencyValues } from '../store/currency.js';
 import { lineAmounts, priceLine } from '../store/line-amounts.js';
-import { CLOCK_NAME, type Clock, clockTimes, waiting } from '../store/sla-agreement.js';
+import { CLOCK_NAME, type Clock, clockTimes, statusBy, waiting } from '../store/sla-agreement.js';
 import type { Row, Store } from '../store/store.js';
 import { Random } from './random.js';
 import {
@@ -945,11 +945,7 @@ function seedSlaClocks(store: Store, add: Add, now: number): number {
               ? metAt <= failuretime
                 ? 4
                 : 1
-              : now >= failuretime
-                ? 1
-                : now >= warningtime
-                  ? 2
-                  : 0;
+              : statusBy(warningtime, failuretime, now);
       made++;
       const kpiId = add(
         'slakpiinstance',

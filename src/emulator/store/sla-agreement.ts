@@ -30,3 +30,10 @@ export function clockTimes(priority: unknown, opened: number, clock: Clock): { w
   const [warn, fail] = (SLA_HOURS[Number(priority)] ?? SLA_HOURS[2]!)[clock];
   return { warning: opened + warn * 3_600_000, failure: opened + fail * 3_600_000 };
 }
+
+/**
+ * a running clock's status by `now` (ms): 1 Noncompliant past its failure time, 2 Nearing Noncompliance past
+ * its warning time, else 0 In Progress
+ */
+export const statusBy = (warning: number, failure: number, now: number): 0 | 1 | 2 =>
+  now >= failure ? 1 : now >= warning ? 2 : 0;

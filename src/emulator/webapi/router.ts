@@ -135,9 +135,11 @@ export class WebApi {
    * made). The SLA's own writes: no caller's privileges checked, as the SLA's owner makes them.
    */
   moveClocks(): void {
-    if (!this.ctx.slaTimer) return;
+    // nothing is built for a request that comes before the next clock's time: this runs on every request
+    const now = this.ctx.now();
+    if (!this.ctx.slaTimer || !this.timer.due(now.getTime())) return;
     const { schema } = this.ctx;
-    const env = new QueryEnv(schema, this.ctx.store, this.ctx.now(), this.ctx.slaOwnerId, new Map());
+    const env = new QueryEnv(schema, this.ctx.store, now, this.ctx.slaOwnerId, new Map());
     const ctx: WriteContext = { env, nextTicket: this.ctx.nextTicket, clockWritten: (r) => this.timer.written(r) };
     this.timer.advance(
       env,

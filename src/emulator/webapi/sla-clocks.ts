@@ -1,4 +1,4 @@
-import { CLOCK_NAME, type Clock, clockTimes, waiting } from '../store/sla-agreement.js';
+import { CLOCK_NAME, type Clock, clockTimes, statusBy, waiting } from '../store/sla-agreement.js';
 import { isLookupRef, type Row } from '../store/store.js';
 import type { QueryEnv } from './env.js';
 import { isoNow } from './values.js';
@@ -48,6 +48,16 @@ const iso = (ms: number) => isoNow(new Date(ms));
 /** a clock still running: In Progress, Nearing Noncompliance, Paused */
 const RUNNING: readonly number[] = [0, 2, 3];
 
+/** a case's two clocks: the lookup naming each, and the case's column showing its status */
+const CASE_CLOCKS = [
+  { clock: 'first', ref: 'firstresponsebykpiid', status: 'firstresponseslastatus' },
+  { clock: 'resolve', ref: 'resolvebykpiid', status: 'resolvebyslastatus' },
+] as const;
+
+/** the KPI instance a case's lookup names, where there is one */
+const kpiOf = (env: QueryEnv, ref: unknown) =>
+  isLookupRef(ref) ? env.store.table('slakpiinstance').get(ref.id) : undefined;
+
 /**
  * A clock paused since `since` (ms) resumed at `now`: its warning and failure times moved on by the time it
  * was paused ("Hold time will be considered, and the Warning and Failure time will be extended based on hold
@@ -59,7 +69,7 @@ function resumed(kpi: Row, since: number, now: number): { status: 0 | 1 | 2; [co
   const warning = Date.parse(String(kpi.warningtime)) + held;
   const failure = Date.parse(String(kpi.failuretime)) + held;
   return {
-    status: now >= failure ? 1 : now >= warning ? 2 : 0,
+    status: statusBy(warning, failure, now),
     warningtime: iso(warning),
     failuretime: iso(failure),
     elapsedtime: (Number(kpi.elapsedtime) || 0) + Math.floor(held / 60_000),
@@ -88,18 +98,15 @@ export function holdClocks(env: QueryEnv, existing: Row, row: Row, patch: PatchC
   if (!was) row.lastonholdtime = isoNow(env.now);
   const since = Date.parse(String(existing.lastonholdtime));
   if (was) row.onholdtime = (Number(existing.onholdtime) || 0) + Math.floor(heldFor(since, now) / 60_000);
-  for (const [ref, status] of [
-    [row.firstresponsebykpiid, 'firstresponseslastatus'],
-    [row.resolvebykpiid, 'resolvebyslastatus'],
-  ] as const) {
-    const kpi = isLookupRef(ref) ? env.store.table('slakpiinstance').get(ref.id) : undefined;
+  for (const { clock, ref, status } of CASE_CLOCKS) {
+    const kpi = kpiOf(env, row[ref]);
     if (!kpi) continue;
     if (!was && (kpi.status === 0 || kpi.status === 2)) patch(String(kpi.slakpiinstanceid), { status: 3 });
     if (!was || kpi.status !== 3) continue;
     const change = resumed(kpi, since, now);
     patch(String(kpi.slakpiinstanceid), change);
     row[status] = CASE_STATUS[change.status];
-    if (status === 'resolvebyslastatus') row.resolveby = change.failuretime!;
+    if (clock === 'resolve') row.resolveby = change.failuretime!;
   }
 }
 
@@ -122,17 +129,13 @@ export function retimeClocks(
   if (row.statecode !== 0 || Number(row.prioritycode) === Number(existing.prioritycode)) return;
   const opened = Date.parse(String(row.createdon));
   const now = env.now.getTime();
-  for (const [clock, ref, status] of [
-    ['first', 'firstresponsebykpiid', 'firstresponseslastatus'],
-    ['resolve', 'resolvebykpiid', 'resolvebyslastatus'],
-  ] as const) {
-    const old = row[ref];
-    const kpi = isLookupRef(old) ? env.store.table('slakpiinstance').get(old.id) : undefined;
+  for (const { clock, ref, status } of CASE_CLOCKS) {
+    const kpi = kpiOf(env, row[ref]);
     if (!kpi || !RUNNING.includes(Number(kpi.status))) continue;
     patch(String(kpi.slakpiinstanceid), { status: 5 });
     const paused = (Number(kpi.elapsedtime) || 0) * 60_000;
     const { warning, failure } = clockTimes(row.prioritycode, opened, clock);
-    const next = kpi.status === 3 ? 3 : now >= failure + paused ? 1 : now >= warning + paused ? 2 : 0;
+    const next = kpi.status === 3 ? 3 : statusBy(warning + paused, failure + paused, now);
     const id = make({
       name: CLOCK_NAME[clock],
       status: next,
@@ -159,7 +162,7 @@ export function stopClock(
   from: readonly number[] = RUNNING,
   heldSince?: unknown,
 ): boolean | undefined {
-  const kpi = isLookupRef(ref) ? env.store.table('slakpiinstance').get(ref.id) : undefined;
+  const kpi = kpiOf(env, ref);
   if (!kpi || !from.includes(Number(kpi.status))) return undefined;
   const now = env.now.getTime();
   const moved = kpi.status === 3 ? resumed(kpi, Date.parse(String(heldSince)), now) : undefined;
@@ -177,8 +180,8 @@ export function stopClock(
  * failed stays so.
  */
 export function cancelClocks(env: QueryEnv, row: Row, patch: PatchClock): void {
-  for (const ref of [row.firstresponsebykpiid, row.resolvebykpiid]) {
-    const kpi = isLookupRef(ref) ? env.store.table('slakpiinstance').get(ref.id) : undefined;
+  for (const { ref } of CASE_CLOCKS) {
+    const kpi = kpiOf(env, row[ref]);
     if (kpi && RUNNING.includes(Number(kpi.status))) patch(String(kpi.slakpiinstanceid), { status: 5 });
   }
 }
@@ -215,15 +218,20 @@ export class SlaTimer {
     this.next = 0;
   }
 
+  /** whether some clock's time may have come by `now` (ms): before it, a request costs this comparison alone */
+  due(now: number): boolean {
+    return now >= this.next;
+  }
+
   /** moves the clocks whose time has come (`patch` writes a clock, `patchCase` a case, as the SLA does) */
   advance(env: QueryEnv, patch: PatchClock, patchCase: (id: string, change: Record<string, unknown>) => void): void {
     const now = env.now.getTime();
-    if (now < this.next) return;
+    if (!this.due(now)) return;
     const moved = new Map<string, 1 | 2>();
     let next = Number.POSITIVE_INFINITY;
     for (const kpi of env.store.table('slakpiinstance').rows.values()) {
       if (kpi.status !== 0 && kpi.status !== 2) continue;
-      const to = now >= Date.parse(String(kpi.failuretime)) ? 1 : now >= Date.parse(String(kpi.warningtime)) ? 2 : 0;
+      const to = statusBy(Date.parse(String(kpi.warningtime)), Date.parse(String(kpi.failuretime)), now);
       if (to !== 0 && to !== kpi.status) moved.set(String(kpi.slakpiinstanceid), to);
       next = Math.min(next, nextMove({ ...kpi, status: to }));
     }
@@ -234,11 +242,9 @@ export class SlaTimer {
     const cases: [string, Record<string, unknown>][] = [];
     for (const c of env.store.table('incident').rows.values()) {
       const change: Record<string, unknown> = {};
-      for (const [ref, status] of [
-        [c.firstresponsebykpiid, 'firstresponseslastatus'],
-        [c.resolvebykpiid, 'resolvebyslastatus'],
-      ] as const) {
-        const to = isLookupRef(ref) ? moved.get(ref.id) : undefined;
+      for (const { ref, status } of CASE_CLOCKS) {
+        const named = c[ref];
+        const to = isLookupRef(named) ? moved.get(named.id) : undefined;
         if (to !== undefined) change[status] = CASE_STATUS[to];
       }
       if (Object.keys(change).length) cases.push([String(c.incidentid), change]);
