@@ -358,6 +358,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Incident_Annotation',
         ...activitiesOf('Incident'),
         'Incident_IncidentResolutions',
+        // the queue it waits in, and who has taken it there
+        'Incident_QueueItem',
       ],
     },
     // a case's resolution: resolve_case writes it with the CloseIncident action, which resolves the case
@@ -388,6 +390,40 @@ export const DEFAULT_POLICY: PolicyInput = {
     slakpiinstance: {
       read: ['slakpiinstanceid', 'name', 'status', 'warningtime', 'failuretime', 'succeededon', 'elapsedtime'],
       expand: ['slakpiinstance_incident_resolvebykpi', 'slakpiinstance_incident_firstresponsebykpi'],
+    },
+    // the support queues and what waits in each: which queue a case is in, since when, and who has taken it
+    // (Worked By); update_record sets who works an item, as a lead hands one out or an agent takes one. An item
+    // goes Inactive by itself when its case or activity closes.
+    queue: {
+      read: ['queueid', 'name', 'description', 'emailaddress', 'queueviewtype', 'statecode', 'ownerid'],
+      expand: ['queue_entries', ...owners],
+    },
+    queueitem: {
+      read: [
+        'queueitemid',
+        'title',
+        'queueid',
+        'objectid',
+        'objecttypecode',
+        'workerid',
+        'workeridmodifiedon',
+        'enteredon',
+        'statecode',
+        'statuscode',
+        'createdon',
+        'modifiedon',
+      ],
+      write: ['workerid'],
+      expand: [
+        'queueid',
+        'objectid_incident',
+        'objectid_email',
+        'objectid_phonecall',
+        'objectid_task',
+        'objectid_appointment',
+        'workerid_systemuser',
+        'workerid_team',
+      ],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

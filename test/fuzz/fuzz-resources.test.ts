@@ -22,6 +22,8 @@ const ALLOWED = [
   'opportunity',
   'incident',
   'slakpiinstance',
+  'queue',
+  'queueitem',
   'annotation',
   'activitymimeattachment',
   'incidentresolution',

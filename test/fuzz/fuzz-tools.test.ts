@@ -186,6 +186,8 @@ const COLUMNS: Record<string, string[]> = {
   ],
   // every activity as one: the policy shows some kinds only (description, an email's body, never)
   activitypointer: ['subject', 'activitytypecode', 'regardingobjectid', 'createdon', 'description', 'statecode'],
+  // what waits in the support queues, and who has taken it (the one column written there)
+  queueitem: ['title', 'queueid', 'objectid', 'workerid', 'enteredon', 'statecode', 'queueid/name'],
 };
 const ENTITIES = Object.keys(COLUMNS);
 /** each table's relationships the policy offers, and the table each reaches */
@@ -213,6 +215,7 @@ const RELATIONS: Record<string, Record<string, string>> = {
     email_activity_mime_attachment: 'activitymimeattachment',
     regardingobjectid_opportunity_email: 'opportunity',
   },
+  queueitem: { queueid: 'queue', objectid_incident: 'incident', workerid_systemuser: 'systemuser' },
   phonecall: { regardingobjectid_opportunity_phonecall: 'opportunity' },
 };
 /** conditions a model would write on each table, all of them valid */
@@ -270,6 +273,13 @@ const GOOD_WHERE: Record<string, object[]> = {
     // a list of activities is never filtered through (it would tell of kinds the policy hides)
     { column: 'regardingobjectid_opportunity/name', op: 'contains', value: 'o' },
   ],
+  // what waits in a queue that nobody has taken, oldest first
+  queueitem: [
+    { queueid: 'Tier 1 Support', statecode: 'Active' },
+    { column: 'workerid', op: 'null' },
+    { column: 'enteredon', op: 'olderThanXDays', value: 7 },
+    { column: 'queueid/name', op: 'eq', value: 'Billing' },
+  ],
 };
 /** changes a user would ask for on each table, all of them writable */
 const GOOD_VALUES: Record<string, Record<string, unknown>> = {
@@ -288,6 +298,8 @@ const GOOD_VALUES: Record<string, Record<string, unknown>> = {
   // emails and the list of every activity are only read: each change here is refused
   email: { subject: 'Renamed email' },
   activitypointer: { subject: 'Renamed through the list' },
+  // an item handed to someone; its queue is not changed here (moving it is Dynamics' AddToQueue)
+  queueitem: { workerid: 'Megan Bowen' },
 };
 /** the relationships above that are related lists (the rest reach one record) */
 const LISTS = new Set([
@@ -310,6 +322,7 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
   activitypointer: { ok: ['subject', 'activitytypecode', 'createdon'], no: ['description'] },
   activitymimeattachment: { ok: ['filename', 'mimetype', 'filesize', 'body'], no: ['subject', 'objecttypecode'] },
   slakpiinstance: { ok: ['status', 'warningtime', 'failuretime'], no: ['createdby', 'ownerid'] },
+  queue: { ok: ['name', 'emailaddress'], no: ['createdby'] },
 };
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];
@@ -1238,7 +1251,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|queueitems|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );

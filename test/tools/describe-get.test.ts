@@ -70,6 +70,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'phonecall',
       'pricelevel',
       'product',
+      'queue',
+      'queueitem',
       'slakpiinstance',
       'systemuser',
       'task',

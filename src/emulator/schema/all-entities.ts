@@ -31,6 +31,7 @@ import {
   transactioncurrency,
   uom,
 } from './entities.js';
+import { queue, queueitem } from './queues.js';
 import { type EntityDef, PRINCIPAL } from './types.js';
 
 /** 1:N relationships by their documented (or Dataverse-style) collection-valued navigation names. */
@@ -113,6 +114,15 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['email', 'email_activity_mime_attachment', 'activitymimeattachment', 'objectid'],
   ['appointment', 'appointment_activity_mime_attachment', 'activitymimeattachment', 'objectid'],
   ['duplicaterule', 'DuplicateRule_DuplicateRuleConditions', 'duplicaterulecondition', 'regardingobjectid'],
+  // what is in a queue, and the queue item each case or activity has there (QueueItem table reference)
+  ['queue', 'queue_entries', 'queueitem', 'queueid'],
+  ['incident', 'Incident_QueueItem', 'queueitem', 'objectid'],
+  ['email', 'Email_QueueItem', 'queueitem', 'objectid'],
+  ['phonecall', 'PhoneCall_QueueItem', 'queueitem', 'objectid'],
+  ['task', 'Task_QueueItem', 'queueitem', 'objectid'],
+  ['appointment', 'Appointment_QueueItem', 'queueitem', 'objectid'],
+  ['systemuser', 'lk_queueitembase_workerid', 'queueitem', 'workerid'],
+  ['team', 'team_queueitembase_workerid', 'queueitem', 'workerid'],
 ];
 
 /**
@@ -176,6 +186,8 @@ export const ALL_ENTITIES: EntityDef[] = [
   duplicaterule,
   duplicaterulecondition,
   slakpiinstance,
+  queue,
+  queueitem,
 ];
 
 function link(entities: EntityDef[]): void {

@@ -3,6 +3,7 @@ import { currencyValues } from '../store/currency.js';
 import { lineAmounts, priceLine } from '../store/line-amounts.js';
 import { CLOCK_NAME, type Clock, clockTimes, statusBy, waiting } from '../store/sla-agreement.js';
 import type { Row, Store } from '../store/store.js';
+import { seedQueues } from './queues.js';
 import { Random } from './random.js';
 import {
   CASE_TASKS,
@@ -758,10 +759,15 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   for (const child of family?.slice(1, 3) ?? [])
     cases.put(child, { ...cases.get(child)!, parentcaseid: { id: family![0]!, entity: 'incident' } });
   count += seedSlaClocks(store, add, anchor + todaySoFar);
+  count += seedQueues(store, add, anchor + todaySoFar);
   return count;
 }
 
-type Add = (logical: string, fields: Row, opts?: { id?: string; createdDaysAgo?: number; owner?: string }) => string;
+export type Add = (
+  logical: string,
+  fields: Row,
+  opts?: { id?: string; createdDaysAgo?: number; owner?: string },
+) => string;
 
 /**
  * The product catalogue, its price lists and the products on deals (after everything else, so that the records

@@ -15,6 +15,8 @@ const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
   email: [1, 2],
   // "Completed and canceled appointments are read-only and can't be edited"
   appointment: [1, 2],
+  // "Inactive queue records are read-only and can't be edited unless they are reactivated" (QueueItem statecode)
+  queueitem: [1],
 };
 
 /** States an update cannot set: Dynamics' action for each does it, with the activity that records why. */

@@ -18,6 +18,7 @@ import {
   payloadError,
   validationError,
 } from './errors.js';
+import { closeQueueItems, dropQueueItems, fillQueueItem } from './queue-items.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
 import { cancelClocks, caseSlaStatus, holdClocks, retimeClocks, startClocks, stopClock } from './sla-clocks.js';
@@ -378,6 +379,7 @@ export function createRow(
   if (entity.logicalName === 'incident') checkParentCase(ctx, id, row);
   if (entity.logicalName === 'activityparty') nameParty(ctx, row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
+  if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row);
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
@@ -544,6 +546,7 @@ export function patchRow(
     }
   }
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
+  if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row, existing);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
   // recalculates it is not documented: at the switch is a GUESS)
   if (
@@ -561,6 +564,9 @@ export function patchRow(
     for (const deal of new Set([existing.opportunityid, row.opportunityid])) reviseDeal(ctx, deal);
   if (entity.logicalName === 'activitymimeattachment')
     for (const email of [existing.objectid, row.objectid]) countAttachments(ctx, email);
+  closeQueueItems(ctx, entity, id, existing, row, (item) =>
+    patchRow(ctx, ctx.env.schema.entity('queueitem')!, item, { statecode: 1, statuscode: 2 }, {}, true),
+  );
   return { row, created: false };
 }
 
@@ -573,6 +579,7 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   ctx.env.store.delete(table, id);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, existing.opportunityid);
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, existing.objectid);
+  dropQueueItems(ctx, entity, id);
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
   if (
     entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { BILLING_QUEUE_ID, TIER_1_QUEUE_ID } from '../../src/emulator/seed/queues.js';
+import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
+import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// A support lead's questions about queues ("Queue tables", Dataverse developer guide): what waits in a queue
+// that nobody has taken, handing an item to someone (Worked By), and what a queue holds once a case is resolved
+// (its item goes Inactive by itself). Asked the way a model asks them, through the tools.
+describe('queues', () => {
+  let t: ContractTarget;
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  const items = () => emu.rows('queueitem');
+  const itemOf = (caseId: string) => items().find((i) => (i.objectid as { id: string }).id === caseId)!;
+  const inQueue = (queue: string) =>
+    items().filter((i) => (i.queueid as { id: string }).id === queue && i.statecode === 0);
+
+  beforeAll(async () => {
+    t = await openEmulatorTarget({ scale: 60 });
+    emu = t.emulator!;
+    h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+  });
+  afterAll(async () => {
+    await h.close();
+    await t.close();
+  });
+
+  it('every open case waits in one queue, and the queue is named by its name', async () => {
+    const open = emu.rows('incident').filter((c) => c.statecode === 0);
+    for (const c of open)
+      expect(
+        items().filter((i) => (i.objectid as { id: string }).id === c.incidentid && i.statecode === 0),
+      ).toHaveLength(1);
+    const waiting = inQueue(TIER_1_QUEUE_ID).filter((i) => i.workerid === null);
+    expect(waiting.length).toBeGreaterThan(0);
+    const r = await h.call('query_entities', {
+      entity: 'queueitem',
+      where: { queueid: 'Tier 1 Support', statecode: 'Active', workerid: null },
+      select: ['title', 'enteredon', 'objectid'],
+      orderBy: 'enteredon asc',
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const got = r.structuredContent.records as { id: string; enteredon: string; objectid: { entity: string } }[];
+    expect(got.map((x) => x.id).sort()).toEqual(waiting.map((i) => String(i.queueitemid)).sort());
+    // oldest first, each a case
+    expect(got.map((x) => x.enteredon)).toEqual([...got.map((x) => x.enteredon)].sort());
+    expect(new Set(got.map((x) => x.objectid.entity))).toEqual(new Set(['incident']));
+  });
+
+  it("update_record hands an item to someone: Worked By and Worked On change, the case's owner does not", async () => {
+    const item = inQueue(BILLING_QUEUE_ID).find((i) => i.workerid === null) ?? inQueue(TIER_1_QUEUE_ID)[0]!;
+    const caseId = (item.objectid as { id: string }).id;
+    const ownerBefore = emu.rows('incident').find((c) => c.incidentid === caseId)!.ownerid;
+    const user = emu.rows('systemuser').find((u) => u.fullname === 'Megan Bowen')!;
+    const r = await h.call('update_record', {
+      entity: 'queueitem',
+      id: String(item.queueitemid),
+      values: { workerid: 'Megan Bowen' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain('Megan Bowen');
+    const after = itemOf(caseId);
+    expect(after.workerid).toMatchObject({ id: user.systemuserid, entity: 'systemuser' });
+    expect(Date.parse(String(after.workeridmodifiedon))).toBeGreaterThan(Date.now() - 60_000);
+    expect(emu.rows('incident').find((c) => c.incidentid === caseId)!.ownerid).toEqual(ownerBefore);
+  });
+
+  it('moving an item to another queue is refused with what can be written', async () => {
+    const item = inQueue(TIER_1_QUEUE_ID)[0]!;
+    const r = await h.call('update_record', {
+      entity: 'queueitem',
+      id: String(item.queueitemid),
+      values: { queueid: 'Billing' },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toMatch(/'queueid'.*cannot be written[\s\S]*Writable columns of queueitem: workerid/);
+    expect(itemOf((item.objectid as { id: string }).id).queueid).toMatchObject({ id: TIER_1_QUEUE_ID });
+  });
+
+  it('a case resolved leaves its queue: its item goes Inactive and the queue no longer lists it', async () => {
+    const item = inQueue(TIER_1_QUEUE_ID)[0]!;
+    const caseId = (item.objectid as { id: string }).id;
+    const r = await h.call('resolve_case', { id: caseId, resolution: 'Replaced the part.' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(itemOf(caseId)).toMatchObject({ statecode: 1, statuscode: 2 });
+    const listed = await h.call('query_entities', {
+      entity: 'queueitem',
+      where: { queueid: 'Tier 1 Support', statecode: 'Active' },
+      select: ['title'],
+    });
+    const ids = (listed.structuredContent.records as { id: string }[]).map((x) => x.id);
+    expect(ids).not.toContain(String(item.queueitemid));
+    expect(ids.length).toBe(inQueue(TIER_1_QUEUE_ID).length);
+  });
+});
