@@ -363,7 +363,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
     {
       title: 'Review customer support',
       description:
-        'Cases opened per month by priority, resolved and the time spent, SLAs met and at risk, customer satisfaction and open escalations, for a period.',
+        'Cases opened per month by priority, resolved and the time spent, SLAs met and at risk, customer satisfaction, open escalations and what waits in the queues, for a period.',
       argsSchema: ARGS.reviewSupport,
     },
     ({ period }) => {
@@ -372,6 +372,10 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const can = (column: string) => deps.policy.canRead('incident', column);
       const sla = can('resolvebyslastatus') && can('resolveby');
       const waits = can('lastonholdtime') && can('statuscode');
+      // what waits in the support queues, where the policy shows the queue items and who has taken each
+      const queued = ['queueid', 'workerid', 'enteredon', 'statecode'].every((c) =>
+        deps.policy.canRead('queueitem', c),
+      );
       return user(
         `Call aggregate_records on incident with where {"createdon": ${when}}, groupBy "createdon by month, prioritycode" and measures "count": the cases opened each month, by priority. ` +
           `Then call aggregate_records on incidentresolution with where {"createdon": ${when}}, groupBy "createdon by month" and measures "count, sum(timespent), avg(timespent)": the cases resolved each month and the minutes spent on them. ` +
@@ -396,6 +400,11 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           (waits
             ? 'Then call query_entities on incident with where {"statecode": "Active", "statuscode": {"in": ["On Hold", "Waiting for Details"]}}, select ["title", "ticketnumber", "customerid", "statuscode", "lastonholdtime", "ownerid"], orderBy "lastonholdtime asc" and top 20: the open cases waiting longest on someone else (on hold since lastonholdtime). '
             : '') +
+          // the queues: how much waits in each, and what nobody has taken yet (Worked By empty), longest first
+          (queued
+            ? 'Then call aggregate_records on queueitem with where {"statecode": "Active"}, groupBy "queueid" and measures "count": what waits in each queue. ' +
+              'Then call query_entities on queueitem with where {"statecode": "Active", "workerid": null}, select ["title", "queueid", "objectid", "enteredon"], orderBy "enteredon asc" and top 20: the items in a queue that nobody has taken, the oldest first. '
+            : '') +
           'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
           (can('customersatisfactioncode')
             ? 'the share of rated customers who were satisfied or very satisfied, and the dissatisfied ones to call back, '
@@ -406,6 +415,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             ? 'the share of resolved cases that met their SLA, the open cases past or near their resolve-by time with who owns each, '
             : '') +
           (waits ? 'the cases waiting longest on someone else and whether to chase them, ' : '') +
+          (queued ? 'how much waits in each queue and what nobody has taken, oldest first, ' : '') +
           'and one or two things the team could do differently. Change nothing.',
       );
     },

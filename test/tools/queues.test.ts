@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { BILLING_QUEUE_ID, TIER_1_QUEUE_ID } from '../../src/emulator/seed/queues.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, callAsWritten, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A support lead's questions about queues ("Queue tables", Dataverse developer guide): what waits in a queue
 // that nobody has taken, handing an item to someone (Worked By), and what a queue holds once a case is resolved
@@ -92,5 +92,56 @@ describe('queues', () => {
     const ids = (listed.structuredContent.records as { id: string }[]).map((x) => x.id);
     expect(ids).not.toContain(String(item.queueitemid));
     expect(ids.length).toBe(inQueue(TIER_1_QUEUE_ID).length);
+  });
+
+  it('review_support: how much waits in each queue, and what nobody has taken, longest waiting first', async () => {
+    const p = await h.client.getPrompt({ name: 'review_support', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const counts =
+      /aggregate_records on queueitem with where (\{.*?\}), groupBy "(queueid)" and measures "(count)"/.exec(text);
+    expect(counts, text).not.toBeNull();
+    const agg = await h.call('aggregate_records', {
+      entity: 'queueitem',
+      where: JSON.parse(counts![1]!),
+      groupBy: counts![2],
+      measures: counts![3],
+    });
+    expect(agg.isError, textOf(agg)).toBeFalsy();
+    const active = items().filter((i) => i.statecode === 0);
+    const perQueue = new Map<string, number>();
+    for (const i of active)
+      perQueue.set((i.queueid as { id: string }).id, (perQueue.get((i.queueid as { id: string }).id) ?? 0) + 1);
+    expect(
+      new Map(
+        agg.structuredContent.groups.map((g: { queueid: { id: string }; count: number }) => [g.queueid.id, g.count]),
+      ),
+    ).toEqual(perQueue);
+    const r = await callAsWritten(
+      h,
+      'queueitem',
+      text,
+      /query_entities on queueitem with where (\{"statecode": "Active", "workerid": null\}), select (\[.*?\]), orderBy "(enteredon asc)" and top (20)/,
+    );
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const untaken = active
+      .filter((i) => i.workerid === null)
+      .sort((a, b) => String(a.enteredon).localeCompare(String(b.enteredon)));
+    expect(untaken.length).toBeGreaterThan(0);
+    expect(r.structuredContent.records.map((x: { id: string }) => x.id)).toEqual(
+      untaken.slice(0, 20).map((i) => i.queueitemid),
+    );
+    expect(text).toContain('how much waits in each queue and what nobody has taken, oldest first');
+    // a policy that does not show the queues: the prompt leaves them out
+    const hidden = builtInPolicyWith('no-queues', (e) => {
+      const { queueitem: _, ...rest } = e;
+      return rest;
+    });
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const s = await strict.client.getPrompt({ name: 'review_support', arguments: {} });
+      expect((s.messages[0]!.content as { text: string }).text).not.toMatch(/queueitem|queue/);
+    } finally {
+      await strict.close();
+    }
   });
 });
