@@ -23,6 +23,7 @@ import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
 import { QueryPlanner } from './query-planner.js';
 import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
+import type { QueueMove } from './queue-moves.js';
 import { RememberedQueries } from './remembered-queries.js';
 import { readSpans } from './span-reads.js';
 import type { Transport } from './transport.js';
@@ -510,6 +511,14 @@ export class DynamicsClient {
     opts: CallOptions = {},
   ): Promise<void> {
     return this.writer.closeRecord(action, id, activity, status, opts);
+  }
+
+  /**
+   * Moves a queue item's record to another queue with Dynamics' AddToQueue action; the item it has there (a new
+   * one where it moved), and the item as it was.
+   */
+  moveToQueue(itemId: string, queueId: string, opts: CallOptions = {}): Promise<QueueMove> {
+    return this.writer.moveToQueue(itemId, queueId, opts);
   }
 
   /** Qualifies a lead (QualifyLead), making the records asked for; returns them. */

@@ -7,6 +7,7 @@ export const WRITE_METHODS = [
   'createMany',
   'closeRecord',
   'qualifyLead',
+  'moveToQueue',
   'update',
   'link',
   'delete',

@@ -11,6 +11,7 @@ import { mapDataverseError } from './errors.js';
 import { changeLinks, type LinkChange } from './links.js';
 import { API, type MetadataCache } from './metadata.js';
 import { ANNOTATIONS, q } from './query-text.js';
+import { moveToQueue, type QueueMove } from './queue-moves.js';
 import { RecordIdMaker } from './record-ids.js';
 import type { Transport } from './transport.js';
 import { duplicateDetection, type WriteValues, writeBody } from './write-body.js';
@@ -208,6 +209,11 @@ export class RecordWriter {
     if (r.status !== 204)
       throw foreignAnswer(r, `the ${c.done} ${id}`, 'not as Dataverse does (204, no content)', c.again);
   }
+  /** Moves a queue item's record to another queue (AddToQueue: queue-moves.ts). */
+  moveToQueue(itemId: string, queueId: string, opts: CallOptions = {}): Promise<QueueMove> {
+    return moveToQueue(this.deps, itemId, queueId, opts);
+  }
+
   /**
    * Qualifies a lead with Dynamics' QualifyLead action, which makes the account, contact and opportunity asked
    * for, links them to the lead and leaves it Qualified (its status reason `status`). Checked against the

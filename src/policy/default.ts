@@ -392,8 +392,9 @@ export const DEFAULT_POLICY: PolicyInput = {
       expand: ['slakpiinstance_incident_resolvebykpi', 'slakpiinstance_incident_firstresponsebykpi'],
     },
     // the support queues and what waits in each: which queue a case is in, since when, and who has taken it
-    // (Worked By); update_record sets who works an item, as a lead hands one out or an agent takes one. An item
-    // goes Inactive by itself when its case or activity closes.
+    // (Worked By); update_record sets who works an item, as a lead hands one out or an agent takes one, and
+    // moves it to another queue (queueid: Dynamics' AddToQueue). An item goes Inactive by itself when its case
+    // or activity closes.
     queue: {
       read: ['queueid', 'name', 'description', 'emailaddress', 'queueviewtype', 'statecode', 'ownerid'],
       expand: ['queue_entries', ...owners],
@@ -413,7 +414,7 @@ export const DEFAULT_POLICY: PolicyInput = {
         'createdon',
         'modifiedon',
       ],
-      write: ['workerid'],
+      write: ['workerid', 'queueid'],
       expand: [
         'queueid',
         'objectid_incident',

@@ -25,6 +25,7 @@ import {
 } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
+import { moveQueueItem, queueAsked } from './support/queue-move.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, etagParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -237,6 +238,9 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // statecode Qualified: Dynamics qualifies a lead with its action, which makes its account, contact, opportunity
   const qualifying = qualifyingAsked(model, values);
   if (qualifying) return qualifyLead(ctx, model, id, values, qualifying, args.etag);
+  // a queue item given another queue: Dynamics moves its record there with AddToQueue, not by an update
+  const queue = logical === 'queueitem' ? queueAsked(values) : undefined;
+  if (queue) return moveQueueItem(ctx, id, values, queue, args.etag);
   // a case is resolved by CloseIncident, which needs what resolved it: resolve_case (reactivating or
   // cancelling one is an update of its state, SetState, and goes the usual way)
   if (model.logicalName === 'incident' && askedState(model, values, { 1: [5, 1000] })?.state === 1)

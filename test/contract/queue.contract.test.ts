@@ -113,6 +113,48 @@ describe.each(targets)('queue contract: $name', ({ open, skip }) => {
     await t.api('DELETE', `tasks(${task})`);
   });
 
+  // update_record moves an item to another queue this way ("AddToQueue Action": bound to the destination queue,
+  // Target the record, SourceQueue where it is; returns the QueueItemId of the item in the destination)
+  it.skipIf(skip)('QUEUE: AddToQueue moves a case to another queue, and sent again leaves it there', async () => {
+    const caseId = await openCase('Queue contract: moved');
+    const first = await enqueue(caseId);
+    const other = idOf(
+      (await t.api('POST', 'queues', { body: { name: 'Queue contract 2', queueviewtype: 0 } })).headers[
+        'odata-entityid'
+      ]!,
+    );
+    const move = () =>
+      t.api('POST', `queues(${other})/Microsoft.Dynamics.CRM.AddToQueue`, {
+        body: {
+          Target: { '@odata.type': 'Microsoft.Dynamics.CRM.incident', incidentid: caseId },
+          SourceQueue: { '@odata.type': 'Microsoft.Dynamics.CRM.queue', queueid: queue },
+        },
+      });
+    const r = await move();
+    expect(r.status, r.text).toBe(200);
+    const moved = r.json().QueueItemId as string;
+    expect(moved).toMatch(/^[0-9a-f-]{36}$/);
+    const active = (
+      await t.api(
+        'GET',
+        `incidents(${caseId})?$expand=Incident_QueueItem($select=queueitemid,_queueid_value,statecode,title)`,
+      )
+    )
+      .json()
+      .Incident_QueueItem.filter((x: { statecode: number }) => x.statecode === 0);
+    expect(active).toHaveLength(1);
+    expect(active[0]).toMatchObject({ queueitemid: moved, _queueid_value: other, title: 'Queue contract: moved' });
+    // nothing of it is left in the queue it came from
+    const left = (await t.api('GET', `queues(${queue})/queue_entries?$select=queueitemid`)).json().value;
+    expect(left.map((x: { queueitemid: string }) => x.queueitemid)).not.toContain(first);
+    // the same move again (a retry whose answer was lost) leaves the one item where it is
+    const again = await move();
+    expect(again.status).toBe(200);
+    expect(again.json().QueueItemId).toBe(moved);
+    await t.api('DELETE', `incidents(${caseId})`);
+    await t.api('DELETE', `queues(${other})`);
+  });
+
   it.skipIf(skip)('QUEUE: deleting a case deletes its queue item', async () => {
     const caseId = await openCase('Queue contract: deleted');
     const id = await enqueue(caseId);

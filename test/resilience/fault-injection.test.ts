@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle, FaultSpec } from '../../src/emulator/index.js';
+import { TIER_1_QUEUE_ID, TIER_2_QUEUE_ID } from '../../src/emulator/seed/queues.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -33,6 +34,12 @@ const caseToResolve = (emu: EmulatorHandle) => resolving.get(emu)!;
 /** the open case update_record puts on hold in each emulator (its SLA clocks running until then) */
 const holding = new WeakMap<EmulatorHandle, string>();
 const caseToHold = (emu: EmulatorHandle) => holding.get(emu)!;
+/** the seeded case update_record moves to another queue in each emulator, and that queue's id and name */
+const moving = new WeakMap<EmulatorHandle, { caseId: string; to: string; name: string }>();
+const queuedNow = (emu: EmulatorHandle) =>
+  emu
+    .rows('queueitem')
+    .filter((i) => i.statecode === 0 && (i.objectid as { id: string }).id === moving.get(emu)!.caseId);
 /** the two open cases resolve_case's list resolves in each emulator */
 const resolvingPair = new WeakMap<EmulatorHandle, string[]>();
 const resolutionsOf = (emu: EmulatorHandle, id: string) =>
@@ -139,6 +146,21 @@ const TOOLS: Case[] = [
       );
       return c.statuscode === 2 && !!c.lastonholdtime && c.onholdtime == null && clocks.every((k) => k.status === 3);
     },
+  },
+  {
+    // a case moved to another queue: Dynamics' AddToQueue, a POST bound to the queue; the call again (on the item
+    // the case has now) finds it there and moves nothing: one active item, in that queue
+    tool: 'update_record',
+    name: 'update_record moving a case to another queue',
+    method: 'POST',
+    args: (_t, emu) => ({
+      entity: 'queueitem',
+      id: String(queuedNow(emu)[0]!.queueitemid),
+      values: { queueid: moving.get(emu)!.name },
+    }),
+    count: (emu) => queuedNow(emu).filter((i) => (i.queueid as { id: string }).id === moving.get(emu)!.to).length,
+    every: (emu) =>
+      queuedNow(emu).length === 1 && (queuedNow(emu)[0]!.queueid as { id: string }).id === moving.get(emu)!.to,
   },
   {
     // statecode Won: the WinOpportunity action, a POST that writes the Opportunity Close and the deal's state
@@ -411,6 +433,20 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
         ).structuredContent.id,
       );
     resolvingPair.set(emu, two);
+    // and one waiting in Tier 1, for update_record to move to Tier 2 (put there as Dynamics does, with AddToQueue)
+    const queued = (
+      await warm.call('create_case', {
+        title: 'Resilience: a case to move to another queue',
+        customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+      })
+    ).structuredContent.id as string;
+    await warm.deps.client.transport.send({
+      method: 'POST',
+      path: `/api/data/v9.2/queues(${TIER_1_QUEUE_ID})/Microsoft.Dynamics.CRM.AddToQueue`,
+      body: JSON.stringify({ Target: { '@odata.type': 'Microsoft.Dynamics.CRM.incident', incidentid: queued } }),
+      idempotent: false,
+    });
+    moving.set(emu, { caseId: queued, to: TIER_2_QUEUE_ID, name: 'Tier 2 Support' });
     // and one to put on hold
     holding.set(
       emu,

@@ -66,16 +66,79 @@ describe('queues', () => {
     expect(emu.rows('incident').find((c) => c.incidentid === caseId)!.ownerid).toEqual(ownerBefore);
   });
 
-  it('moving an item to another queue is refused with what can be written', async () => {
-    const item = inQueue(TIER_1_QUEUE_ID)[0]!;
+  it('update_record moves an item to another queue as Dynamics does (AddToQueue): one item, in the new queue', async () => {
+    const item = inQueue(TIER_1_QUEUE_ID).at(-1)!;
+    const caseId = (item.objectid as { id: string }).id;
+    const since = emu.requests().length;
     const r = await h.call('update_record', {
       entity: 'queueitem',
       id: String(item.queueitemid),
       values: { queueid: 'Billing' },
     });
-    expect(r.isError).toBe(true);
-    expect(textOf(r)).toMatch(/'queueid'.*cannot be written[\s\S]*Writable columns of queueitem: workerid/);
-    expect(itemOf((item.objectid as { id: string }).id).queueid).toMatchObject({ id: TIER_1_QUEUE_ID });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const now = items().filter((i) => (i.objectid as { id: string }).id === caseId && i.statecode === 0);
+    expect(now).toHaveLength(1);
+    expect(now[0]!.queueid).toMatchObject({ id: BILLING_QUEUE_ID });
+    expect(textOf(r)).toBe(
+      `Moved "${item.title}" from Tier 1 Support to Billing: it is queue item ${now[0]!.queueitemid} there (${item.queueitemid} is gone). Nobody works it there yet.`,
+    );
+    expect(r.structuredContent).toMatchObject({ id: now[0]!.queueitemid, updated: true });
+    // the move is Dynamics' action on the destination queue; the item's queue is never PATCHed
+    // (metadata and names are read in $batch requests of GETs)
+    const sent = emu
+      .requests()
+      .slice(since)
+      .filter((x) => x.service === 'webapi' && x.method !== 'GET' && !x.url.endsWith('$batch'));
+    expect(sent.map((x) => `${x.method} ${x.url}`)).toEqual([
+      `POST /api/data/v9.2/queues(${BILLING_QUEUE_ID})/Microsoft.Dynamics.CRM.AddToQueue`,
+    ]);
+    // asked again for the queue it is in now: nothing is sent, and the answer says where it is
+    const again = await h.call('update_record', {
+      entity: 'queueitem',
+      id: String(now[0]!.queueitemid),
+      values: { queueid: 'Billing' },
+    });
+    expect(textOf(again)).toBe(`"${item.title}" is already in Billing: nothing was moved.`);
+    expect(emu.requests().filter((x) => x.url.endsWith('AddToQueue')).length).toBe(1);
+  });
+
+  it('a move goes alone, an inactive item stays, and a policy without queueid refuses it', async () => {
+    const item = inQueue(TIER_1_QUEUE_ID)[0]!;
+    const both = await h.call('update_record', {
+      entity: 'queueitem',
+      id: String(item.queueitemid),
+      values: { queueid: 'Billing', workerid: 'Megan Bowen' },
+    });
+    expect(both.isError).toBe(true);
+    expect(textOf(both)).toContain(
+      'Moving a queue item to another queue is a change of its own; workerid cannot go with it.',
+    );
+    const closed = items().find((i) => i.statecode === 1)!;
+    const inactive = await h.call('update_record', {
+      entity: 'queueitem',
+      id: String(closed.queueitemid),
+      values: { queueid: 'Tier 2 Support' },
+    });
+    expect(inactive.isError).toBe(true);
+    expect(textOf(inactive)).toContain('is Inactive: its record was closed and left its queue then');
+    const hidden = builtInPolicyWith('no-moves', (e) => ({
+      ...e,
+      queueitem: { ...e.queueitem!, write: ['workerid'] },
+    }));
+    const strict = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: hidden, LOG_LEVEL: 'warn' } });
+    try {
+      const r = await strict.call('update_record', {
+        entity: 'queueitem',
+        id: String(item.queueitemid),
+        values: { queueid: 'Billing' },
+      });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/'queueid'.*cannot be written[\s\S]*Writable columns of queueitem: workerid/);
+    } finally {
+      await strict.close();
+    }
+    for (const i of [item, closed]) expect(itemOf((i.objectid as { id: string }).id).queueid).toEqual(i.queueid);
+    expect(emu.requests().filter((x) => x.url.endsWith('AddToQueue')).length).toBe(1);
   });
 
   it('a case resolved leaves its queue: its item goes Inactive and the queue no longer lists it', async () => {

@@ -48,7 +48,8 @@ export function dropQueueItems(ctx: WriteContext, entity: EntityDef, id: string)
   for (const [itemId] of itemsOf(ctx, id)) ctx.env.store.delete(items, itemId);
 }
 
-function itemsOf(ctx: WriteContext, id: string): [string, Row][] {
+/** the queue items of the record `id` (its objectid), active or not */
+export function itemsOf(ctx: WriteContext, id: string): [string, Row][] {
   return [...ctx.env.store.table('queueitem').rows].filter(
     ([, item]) => isLookupRef(item.objectid) && item.objectid.id === id,
   );

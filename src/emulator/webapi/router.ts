@@ -24,6 +24,7 @@ import { insertOptionValue } from './option-values.js';
 import { encodeSkipToken } from './paging.js';
 import { USER_PRIVILEGE_PATH, userPrivilegeByName } from './privileges.js';
 import { MAX_PAGE, runCollectionQuery } from './query.js';
+import { addToQueue } from './queue-actions.js';
 import { API_PREFIX, type ApiRequest, type ApiResponse, parseQuery } from './request.js';
 import { assertExpandReadable, assertPrivilege, type SecurityRole } from './security.js';
 import { annotationFilter, etagOf, resolveSelect, type ShapeContext, shapeRow } from './shape.js';
@@ -215,6 +216,16 @@ export class WebApi {
           '@odata.type': `#Microsoft.Dynamics.CRM.${r.entity}`,
           [this.ctx.schema.entity(r.entity)!.primaryIdAttribute]: r.id,
         })),
+      });
+    }
+    const enqueue = new RegExp(`^queues\\((${GUID})\\)/Microsoft\\.Dynamics\\.CRM\\.AddToQueue$`, 'i').exec(rest);
+    if (enqueue) {
+      if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      const wctx = this.writeContext(this.env(caller), caller, writeExtras);
+      const item = addToQueue(wctx, caller.role, caller.userId, enqueue[1]!.toLowerCase(), req.body);
+      return json(200, {
+        '@odata.context': `${root}/$metadata#Microsoft.Dynamics.CRM.AddToQueueResponse`,
+        QueueItemId: item,
       });
     }
     if (rest === 'CloseIncident' || rest === 'WinOpportunity' || rest === 'LoseOpportunity') {
