@@ -4,6 +4,8 @@ import { jsonReader, type TableDef, Unchecked, type WebApiGet } from './doctor-a
 
 /** The tables a write tool makes records in by a plain create, besides those the policy says "create" of. */
 const CREATED_BY_OWN_TOOL = ['lead', 'incident', 'annotation'];
+/** Tables whose records the tools never create by a create: a queue item is made by AddToQueue, one per record. */
+const NOT_A_CREATE = ['queueitem'];
 
 const SETTINGS =
   'Settings → Data management → Duplicate detection settings in Dynamics: "Enable duplicate detection" and "When a record is created or updated"';
@@ -22,7 +24,8 @@ export async function duplicateDetectionCheck(
 ): Promise<Check | undefined> {
   const created = policy
     .entities()
-    .filter((e) => policy.canCreate(e) || (CREATED_BY_OWN_TOOL.includes(e) && (policy.rule(e)?.write?.size ?? 0) > 0));
+    .filter((e) => policy.canCreate(e) || (CREATED_BY_OWN_TOOL.includes(e) && (policy.rule(e)?.write?.size ?? 0) > 0))
+    .filter((e) => !NOT_A_CREATE.includes(e));
   if (policy.readOnly || !created.length) return undefined;
   let org: Record<string, unknown> | undefined;
   try {

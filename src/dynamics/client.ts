@@ -514,6 +514,18 @@ export class DynamicsClient {
   }
 
   /**
+   * Puts a case or an activity in a queue with Dynamics' AddToQueue action (moved from the queue it is in, where
+   * it is in one): the queue item it has there, whether one was added, and the item it had elsewhere.
+   */
+  putInQueue(
+    record: { entity: string; id: string },
+    queueId: string,
+    opts: CallOptions = {},
+  ): Promise<{ id: string; added: boolean; from?: Row }> {
+    return this.writer.putInQueue(record, queueId, opts);
+  }
+
+  /**
    * Moves a queue item's record to another queue with Dynamics' AddToQueue action; the item it has there (a new
    * one where it moved), and the item as it was.
    */

@@ -117,7 +117,7 @@ export function mapDataverseError(
       /Does Not Exist/.test(message)
         ? ctx.entity && ctx.id
           ? `No ${ctx.entity} with the id ${ctx.id} exists.`
-          : `No ${what} with that id exists: ${message}`
+          : `No ${ctx.entity ?? 'record'} with that id exists: ${message}`
         : `Not found: ${message}`,
       'Check the id; find records with query_entities, then use the id it returns.',
       { ...base, retryable: false },

@@ -8,6 +8,7 @@ export const WRITE_METHODS = [
   'closeRecord',
   'qualifyLead',
   'moveToQueue',
+  'putInQueue',
   'update',
   'link',
   'delete',

@@ -11,7 +11,7 @@ import { mapDataverseError } from './errors.js';
 import { changeLinks, type LinkChange } from './links.js';
 import { API, type MetadataCache } from './metadata.js';
 import { ANNOTATIONS, q } from './query-text.js';
-import { moveToQueue, type QueueMove } from './queue-moves.js';
+import { moveToQueue, putInQueue, type QueueMove } from './queue-moves.js';
 import { RecordIdMaker } from './record-ids.js';
 import type { Transport } from './transport.js';
 import { duplicateDetection, type WriteValues, writeBody } from './write-body.js';
@@ -209,6 +209,15 @@ export class RecordWriter {
     if (r.status !== 204)
       throw foreignAnswer(r, `the ${c.done} ${id}`, 'not as Dataverse does (204, no content)', c.again);
   }
+  /** Puts a case or an activity in a queue, moving it from the one it is in (AddToQueue: queue-moves.ts). */
+  putInQueue(
+    record: { entity: string; id: string },
+    queueId: string,
+    opts: CallOptions = {},
+  ): Promise<{ id: string; added: boolean; from?: Row }> {
+    return putInQueue(this.deps, record, queueId, opts);
+  }
+
   /** Moves a queue item's record to another queue (AddToQueue: queue-moves.ts). */
   moveToQueue(itemId: string, queueId: string, opts: CallOptions = {}): Promise<QueueMove> {
     return moveToQueue(this.deps, itemId, queueId, opts);

@@ -414,7 +414,9 @@ export const DEFAULT_POLICY: PolicyInput = {
         'createdon',
         'modifiedon',
       ],
-      write: ['workerid', 'queueid'],
+      // create_record puts a case or an activity in a queue (objectid, queueid: AddToQueue)
+      create: true,
+      write: ['workerid', 'queueid', 'objectid'],
       expand: [
         'queueid',
         'objectid_incident',

@@ -20,6 +20,7 @@ import { createEach, EACH_RECORD, MOST_RECORDS, oneOrMany } from './support/many
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits } from './support/phoned.js';
 import { givenId, LINE, lineAsMeant, lineText } from './support/product-line.js';
+import { putRecordInQueue } from './support/queue-move.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { entityParam } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -198,6 +199,8 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
     customerFromParents(ctx, model, await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values))),
   );
   const given = line.values;
+  // a case or an activity put in a queue: Dynamics' AddToQueue, which moves it from the queue it is in
+  if (logical === 'queueitem') return putRecordInQueue(ctx, given);
   // an activity already done ("log the call I just had"): made first, then given the state asked
   const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
   // refused before anything is made, rather than made and left open

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle, FaultSpec } from '../../src/emulator/index.js';
-import { TIER_1_QUEUE_ID, TIER_2_QUEUE_ID } from '../../src/emulator/seed/queues.js';
+import { BILLING_QUEUE_ID, TIER_1_QUEUE_ID, TIER_2_QUEUE_ID } from '../../src/emulator/seed/queues.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -36,6 +36,17 @@ const holding = new WeakMap<EmulatorHandle, string>();
 const caseToHold = (emu: EmulatorHandle) => holding.get(emu)!;
 /** the seeded case update_record moves to another queue in each emulator, and that queue's id and name */
 const moving = new WeakMap<EmulatorHandle, { caseId: string; to: string; name: string }>();
+/** the case create_record puts in the Billing queue in each emulator (in none until then) */
+const toQueue = new WeakMap<EmulatorHandle, string>();
+const billed = (emu: EmulatorHandle) =>
+  emu
+    .rows('queueitem')
+    .filter(
+      (i) =>
+        i.statecode === 0 &&
+        (i.objectid as { id: string }).id === toQueue.get(emu) &&
+        (i.queueid as { id: string }).id === BILLING_QUEUE_ID,
+    );
 const queuedNow = (emu: EmulatorHandle) =>
   emu
     .rows('queueitem')
@@ -198,6 +209,17 @@ const TOOLS: Case[] = [
       return emu.rows('opportunitycompetitors').filter((p) => p.opportunityid === deal && p.competitorid === rival)
         .length;
     },
+  },
+  {
+    // a case put in a queue: Dynamics' AddToQueue, a POST; the call again finds it there and adds nothing
+    tool: 'create_record',
+    name: 'create_record putting a case in a queue',
+    method: 'POST',
+    args: (_t, emu) => ({
+      entity: 'queueitem',
+      values: { objectid: { entity: 'incident', id: toQueue.get(emu)! }, queueid: 'Billing' },
+    }),
+    count: (emu) => billed(emu).length,
   },
   {
     // a product on a deal (a write-in at its own price): the same deal and product is the line already there, so
@@ -447,6 +469,16 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       idempotent: false,
     });
     moving.set(emu, { caseId: queued, to: TIER_2_QUEUE_ID, name: 'Tier 2 Support' });
+    // and one in no queue, for create_record to put in Billing
+    toQueue.set(
+      emu,
+      (
+        await warm.call('create_case', {
+          title: 'Resilience: a case to put in a queue',
+          customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+        })
+      ).structuredContent.id,
+    );
     // and one to put on hold
     holding.set(
       emu,

@@ -84,9 +84,9 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // the tables create_record makes records in, marked and said
     expect(
       r.structuredContent.entities.filter((e: { create?: boolean }) => e.create).map((e: { name: string }) => e.name),
-    ).toEqual(['account', 'contact', 'opportunity', 'task', 'phonecall', 'opportunityproduct']);
+    ).toEqual(['account', 'contact', 'opportunity', 'task', 'phonecall', 'opportunityproduct', 'queueitem']);
     expect(textOf(r)).toContain(
-      'create_record makes account, contact, opportunity, task, phonecall, opportunityproduct records.',
+      'create_record makes account, contact, opportunity, task, phonecall, opportunityproduct, queueitem records.',
     );
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { BILLING_QUEUE_ID, TIER_1_QUEUE_ID } from '../../src/emulator/seed/queues.js';
+import { BILLING_QUEUE_ID, TIER_1_QUEUE_ID, TIER_2_QUEUE_ID } from '../../src/emulator/seed/queues.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { builtInPolicyWith, callAsWritten, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -139,6 +139,52 @@ describe('queues', () => {
     }
     for (const i of [item, closed]) expect(itemOf((i.objectid as { id: string }).id).queueid).toEqual(i.queueid);
     expect(emu.requests().filter((x) => x.url.endsWith('AddToQueue')).length).toBe(1);
+  });
+
+  it('create_record puts a case in a queue (AddToQueue); again adds nothing; in another queue it moves', async () => {
+    const opened = await h.call('create_case', {
+      title: 'Queues: printer on fire',
+      customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+    });
+    const caseId = opened.structuredContent.id as string;
+    const activeOf = () => items().filter((i) => (i.objectid as { id: string }).id === caseId && i.statecode === 0);
+    expect(activeOf()).toEqual([]);
+    const put = await h.call('create_record', {
+      entity: 'queueitem',
+      values: { objectid: 'Queues: printer on fire', queueid: 'Tier 2 Support' },
+    });
+    expect(put.isError, textOf(put)).toBeFalsy();
+    expect(activeOf()).toHaveLength(1);
+    const item = activeOf()[0]!;
+    expect(item).toMatchObject({ queueid: { id: TIER_2_QUEUE_ID }, title: 'Queues: printer on fire', workerid: null });
+    expect(textOf(put)).toBe(`Put "Queues: printer on fire" in Tier 2 Support: queue item ${item.queueitemid}.`);
+    expect(put.structuredContent).toMatchObject({ entity: 'queueitem', id: item.queueitemid, duplicate: false });
+    // the same again (a retry, or a model unsure it was done): the item it has, nothing sent
+    const before = emu.requests().filter((x) => x.url.endsWith('AddToQueue')).length;
+    const again = await h.call('create_record', {
+      entity: 'queueitem',
+      values: { objectid: { entity: 'incident', id: caseId }, queueid: 'Tier 2 Support' },
+    });
+    expect(again.structuredContent).toMatchObject({ id: item.queueitemid, duplicate: true });
+    expect(textOf(again)).toContain('is already in Tier 2 Support');
+    expect(emu.requests().filter((x) => x.url.endsWith('AddToQueue')).length).toBe(before);
+    // in another queue: moved there, one item still
+    const moved = await h.call('create_record', {
+      entity: 'queueitem',
+      values: { objectid: { entity: 'incident', id: caseId }, queueid: 'Tier 1 Support' },
+    });
+    expect(moved.isError, textOf(moved)).toBeFalsy();
+    expect(activeOf()).toHaveLength(1);
+    expect(activeOf()[0]!.queueid).toMatchObject({ id: TIER_1_QUEUE_ID });
+    expect(textOf(moved)).toContain('(moved from Tier 2 Support: a record is in one queue at a time)');
+    // a queue item takes its record and queue only: Worked By is set on it afterwards
+    const more = await h.call('create_record', {
+      entity: 'queueitem',
+      values: { objectid: { entity: 'incident', id: caseId }, queueid: 'Billing', workerid: 'Megan Bowen' },
+    });
+    expect(more.isError).toBe(true);
+    expect(textOf(more)).toContain('objectid and queueid only, not workerid');
+    expect(activeOf()[0]!.queueid).toMatchObject({ id: TIER_1_QUEUE_ID });
   });
 
   it('a case resolved leaves its queue: its item goes Inactive and the queue no longer lists it', async () => {

@@ -36,6 +36,11 @@ describe('the client of a read-only session', () => {
       createMany: () => ro.createMany('lead', [{ lastname: 'Silva' }]),
       closeRecord: () => ro.closeRecord('CloseIncident', lead, { subject: 'x' }, 5),
       qualifyLead: () => ro.qualifyLead(lead, { account: true, contact: true, opportunity: true }, 3),
+      putInQueue: () =>
+        ro.putInQueue(
+          { entity: 'incident', id: String(emu.rows('incident')[0]!.incidentid) },
+          String(emu.rows('queue')[0]!.queueid),
+        ),
       moveToQueue: () =>
         ro.moveToQueue(String(emu.rows('queueitem')[0]!.queueitemid), String(emu.rows('queue')[1]!.queueid)),
       update: () => ro.update('lead', lead, { subject: 'changed' }),

@@ -95,3 +95,72 @@ export async function moveQueueItem(ctx: ToolContext, id: string, values: WriteV
     text: `Moved ${title} from ${from.name ?? from.id} to ${to?.name ?? queue}: it is queue item ${move.id} there (${id} is gone).${working}`,
   };
 }
+
+/** A lookup value as the tools resolve names to records ({"entity", "id"}), or a bare id of `entity`. */
+function refOf(v: unknown, entity?: string): { entity: string; id: string } | undefined {
+  if (typeof v === 'string' && entity) return { entity, id: v };
+  if (v && typeof v === 'object') {
+    const r = v as { entity?: unknown; id?: unknown };
+    if (typeof r.id === 'string' && typeof (r.entity ?? entity) === 'string')
+      return { entity: String(r.entity ?? entity), id: r.id };
+  }
+  return undefined;
+}
+
+/**
+ * create_record on a queue item: its record put in the queue with Dynamics' AddToQueue, moved from the queue it
+ * is in where it is in one (a record is in one queue at a time), and one already in that queue left there (the
+ * same call again adds nothing: duplicate true). The record and the queue, as create_record's lookups take
+ * them, are all it takes: Worked By is set on the item afterwards with update_record.
+ */
+export async function putRecordInQueue(ctx: ToolContext, values: WriteValues) {
+  const others = Object.keys(values).filter((k) => k !== 'queueid' && k !== 'objectid');
+  if (others.length)
+    throw badInput(
+      `A queue item is made by putting its record in a queue: objectid and queueid only, not ${others.join(', ')}.`,
+      'Call create_record with {"objectid": <the case or activity>, "queueid": <the queue>}, then update_record on the queue item for the rest (Worked By: workerid).',
+    );
+  const record = refOf(values.objectid);
+  const queue = refOf(values.queueid, 'queue');
+  if (!record || !queue)
+    throw badInput(
+      'A queue item needs its record (objectid: the case or activity) and its queue (queueid).',
+      'Pass {"objectid": {"entity": "incident", "id": "<case id>"}, "queueid": "<queue name or id>"}.',
+    );
+  const declined = await declinedByUser(
+    ctx,
+    ctx.policy.confirmWrites('queueitem'),
+    () => `Put ${record.entity} ${record.id} in queue ${queue.id}?`,
+    { tool: 'create_record', entity: 'queueitem', id: record.id, action: 'create', notDone: 'not put in the queue' },
+  );
+  if (declined)
+    return { structured: { entity: 'queueitem', duplicate: false }, text: `Not done: the user chose "${declined}".` };
+  const put = await ctx.client.putInQueue(record, queue.id, { signal: ctx.signal });
+  const after = (
+    await ctx.client.get('queueitem', put.id, {
+      select: ['title', 'queueid'].filter((c) => ctx.policy.canRead('queueitem', c)),
+      signal: ctx.signal,
+    })
+  ).row;
+  const title = typeof after.title === 'string' ? `"${after.title}"` : `${record.entity} ${record.id}`;
+  const where = String(after[`_queueid_value${NAME}`] ?? queue.id);
+  const url = recordUrl(ctx.config.dynamics.url, 'queueitem', put.id);
+  if (!put.added)
+    return {
+      structured: { entity: 'queueitem', id: put.id, duplicate: true, url },
+      text: `${title} is already in ${where}: its queue item is ${put.id}; nothing was added.`,
+    };
+  const from = put.from ? String(put.from[`_queueid_value${NAME}`] ?? put.from._queueid_value) : undefined;
+  await ctx.audit.record({
+    tool: 'create_record',
+    entity: 'queueitem',
+    id: put.id,
+    action: 'create',
+    columns: { objectid: record, queueid: queue, ...(from ? { movedFrom: from } : {}) },
+    caller: ctx.caller,
+  });
+  return {
+    structured: { entity: 'queueitem', id: put.id, duplicate: false, url },
+    text: `Put ${title} in ${where}${from ? ` (moved from ${from}: a record is in one queue at a time)` : ''}: queue item ${put.id}.`,
+  };
+}
