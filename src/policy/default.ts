@@ -414,8 +414,10 @@ export const DEFAULT_POLICY: PolicyInput = {
         'createdon',
         'modifiedon',
       ],
-      // create_record puts a case or an activity in a queue (objectid, queueid: AddToQueue)
+      // create_record puts a case or an activity in a queue (objectid, queueid: AddToQueue); delete_record takes
+      // it out ("When you delete a queue item, a referenced row is not deleted": the case stays as it is)
       create: true,
+      delete: true,
       write: ['workerid', 'queueid', 'objectid'],
       expand: [
         'queueid',
@@ -593,8 +595,8 @@ export const DEFAULT_POLICY: PolicyInput = {
     // the products on deals: which product (or a write-in), how many at what price, the discount, the line's
     // amount and its amount in the base currency ("what is on the Contoso deal", "revenue per product"); a seller
     // adds one with create_record, changes how many or the discount with update_record and removes one with
-    // delete_record (Amount and Extended Amount are Dynamics' to work out). The only table deleted from here:
-    // a line is a deal's detail, which Dynamics' own form removes with a click, and nothing hangs from it
+    // delete_record (Amount and Extended Amount are Dynamics' to work out). Deleted from here, as a queue item
+    // is: a line is a deal's detail, which Dynamics' own form removes with a click, and nothing hangs from it
     opportunityproduct: {
       create: true,
       delete: true,

@@ -1256,11 +1256,11 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
             ),
         );
       expect(writes).toEqual([]);
-      // deletes only of products on deals (the one table the built-in policy deletes from), one record each
+      // deletes only of products on deals and queue items (the tables the built-in policy deletes from), one each
       const deleted = emu
         .requests()
         .filter((r) => r.service === 'webapi' && r.method === 'DELETE' && !r.url.endsWith('/$ref'))
-        .filter((r) => !/^\/api\/data\/v9\.2\/opportunityproducts\([0-9a-f-]{36}\)$/.test(r.url));
+        .filter((r) => !/^\/api\/data\/v9\.2\/(opportunityproducts|queueitems)\([0-9a-f-]{36}\)$/.test(r.url));
       expect(deleted).toEqual([]);
       // and delete_record alone removed any, none of them on a deal won or lost: what was sold stays
       const linesNow = new Set(emu.rows('opportunityproduct').map((l) => l.opportunityproductid));

@@ -198,7 +198,7 @@ describe('delete_record: a product removed from a deal, and only where the polic
     const r = await h.call('delete_record', { entity: 'account', id: String(account.name) });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toBe(
-      "Error (policy): Deleting account records is not allowed under this server's policy.\nHow to fix: Records can be deleted only from: opportunityproduct. To change this record instead, use update_record.",
+      "Error (policy): Deleting account records is not allowed under this server's policy.\nHow to fix: Records can be deleted only from: queueitem, opportunityproduct. To change this record instead, use update_record.",
     );
     expect(
       emu
@@ -251,8 +251,8 @@ describe('delete_record: a product removed from a deal, and only where the polic
   it('describe_entity says which tables delete_record deletes from', async () => {
     const r = await h.call('describe_entity', {});
     const tables = r.structuredContent.entities as Row[];
-    expect(tables.filter((t) => t.delete).map((t) => t.name)).toEqual(['opportunityproduct']);
-    expect(textOf(r)).toContain('delete_record deletes opportunityproduct records.');
+    expect(tables.filter((t) => t.delete).map((t) => t.name)).toEqual(['opportunityproduct', 'queueitem']);
+    expect(textOf(r)).toContain('delete_record deletes opportunityproduct, queueitem records.');
     // and so does the table's own description, which a model reads before it writes to it
     const lines = await h.call('describe_entity', { entity: 'opportunityproduct' });
     expect(textOf(lines)).toMatch(
@@ -302,6 +302,7 @@ describe('delete_record is offered only where the policy lets some table be dele
     const policy = builtInPolicyWith('no-delete', (e) => ({
       ...e,
       opportunityproduct: { ...e.opportunityproduct!, delete: false },
+      queueitem: { ...e.queueitem!, delete: false },
     }));
     const h = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
     try {

@@ -187,6 +187,17 @@ describe('queues', () => {
     expect(activeOf()[0]!.queueid).toMatchObject({ id: TIER_1_QUEUE_ID });
   });
 
+  it('delete_record takes a case out of its queue, and the case stays as it was', async () => {
+    const item = inQueue(TIER_1_QUEUE_ID)[0]!;
+    const caseId = (item.objectid as { id: string }).id;
+    const before = emu.rows('incident').find((c) => c.incidentid === caseId)!;
+    const r = await h.call('delete_record', { entity: 'queueitem', id: String(item.queueitemid) });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain(`Deleted queueitem "${item.title}" (${item.queueitemid})`);
+    expect(items().filter((i) => (i.objectid as { id: string }).id === caseId)).toEqual([]);
+    expect(emu.rows('incident').find((c) => c.incidentid === caseId)).toEqual(before);
+  });
+
   it('a case resolved leaves its queue: its item goes Inactive and the queue no longer lists it', async () => {
     const item = inQueue(TIER_1_QUEUE_ID)[0]!;
     const caseId = (item.objectid as { id: string }).id;

@@ -1,4 +1,4 @@
-import type { WriteValues } from '../../dynamics/client.js';
+import type { Row, WriteValues } from '../../dynamics/client.js';
 import { badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 import { recordUrl } from './shape.js';
@@ -56,26 +56,22 @@ export async function moveQueueItem(ctx: ToolContext, id: string, values: WriteV
       structured: { entity: 'queueitem', id, updated: false, changed: {}, url: url(id) },
       text: `${title} is already in ${from.name ?? `queue ${from.id}`}: nothing was moved.`,
     };
-  // the item it has there, as Dynamics made it: its queue's name and who works it
-  const after = (
-    await ctx.client.get('queueitem', move.id, {
-      select: ['queueid', 'workerid'].filter((c) => ctx.policy.canRead('queueitem', c)),
-      signal: ctx.signal,
-    })
-  ).row;
-  const to =
-    typeof after._queueid_value === 'string'
-      ? { id: after._queueid_value, name: after[`_queueid_value${NAME}`] as string | undefined }
-      : undefined;
+  // audited once it is done, before anything else can fail
   await ctx.audit.record({
     tool: 'update_record',
     entity: 'queueitem',
     id,
     action: 'update',
-    columns: { queueid: to ?? queue, queueitem: move.id },
+    columns: { queueid: queue, queueitem: move.id },
     previous: { queueid: from },
     caller: ctx.caller,
   });
+  // the item it has there, as Dynamics made it: its queue's name and who works it
+  const after = await itemAsMade(ctx, move.id, ['queueid', 'workerid']);
+  const to =
+    typeof after._queueid_value === 'string'
+      ? { id: after._queueid_value, name: after[`_queueid_value${NAME}`] as string | undefined }
+      : undefined;
   // where Worked By may be read: who works it there (the one it had may not have come along)
   const worker = after[`_workerid_value${NAME}`];
   const working = !ctx.policy.canRead('queueitem', 'workerid')
@@ -136,12 +132,18 @@ export async function putRecordInQueue(ctx: ToolContext, values: WriteValues) {
   if (declined)
     return { structured: { entity: 'queueitem', duplicate: false }, text: `Not done: the user chose "${declined}".` };
   const put = await ctx.client.putInQueue(record, queue.id, { signal: ctx.signal });
-  const after = (
-    await ctx.client.get('queueitem', put.id, {
-      select: ['title', 'queueid'].filter((c) => ctx.policy.canRead('queueitem', c)),
-      signal: ctx.signal,
-    })
-  ).row;
+  const from = put.from ? String(put.from[`_queueid_value${NAME}`] ?? put.from._queueid_value) : undefined;
+  // audited once it is done, before anything else can fail
+  if (put.added)
+    await ctx.audit.record({
+      tool: 'create_record',
+      entity: 'queueitem',
+      id: put.id,
+      action: 'create',
+      columns: { objectid: record, queueid: queue, ...(from ? { movedFrom: from } : {}) },
+      caller: ctx.caller,
+    });
+  const after = await itemAsMade(ctx, put.id, ['title', 'queueid']);
   const title = typeof after.title === 'string' ? `"${after.title}"` : `${record.entity} ${record.id}`;
   const where = String(after[`_queueid_value${NAME}`] ?? queue.id);
   const url = recordUrl(ctx.config.dynamics.url, 'queueitem', put.id);
@@ -150,17 +152,22 @@ export async function putRecordInQueue(ctx: ToolContext, values: WriteValues) {
       structured: { entity: 'queueitem', id: put.id, duplicate: true, url },
       text: `${title} is already in ${where}: its queue item is ${put.id}; nothing was added.`,
     };
-  const from = put.from ? String(put.from[`_queueid_value${NAME}`] ?? put.from._queueid_value) : undefined;
-  await ctx.audit.record({
-    tool: 'create_record',
-    entity: 'queueitem',
-    id: put.id,
-    action: 'create',
-    columns: { objectid: record, queueid: queue, ...(from ? { movedFrom: from } : {}) },
-    caller: ctx.caller,
-  });
   return {
     structured: { entity: 'queueitem', id: put.id, duplicate: false, url },
     text: `Put ${title} in ${where}${from ? ` (moved from ${from}: a record is in one queue at a time)` : ''}: queue item ${put.id}.`,
   };
+}
+
+/**
+ * The queue item a move or put made, read for the answer to name its queue (and title, and who works it): the
+ * write is done by then, so a read that fails leaves the answer with ids rather than the done write an error.
+ */
+async function itemAsMade(ctx: ToolContext, id: string, columns: string[]): Promise<Row> {
+  const select = columns.filter((c) => ctx.policy.canRead('queueitem', c));
+  try {
+    return (await ctx.client.get('queueitem', id, { select, signal: ctx.signal })).row;
+  } catch (err) {
+    ctx.log.warn({ id, err: (err as Error).message }, 'queue item moved; reading it back for the answer failed');
+    return {};
+  }
 }
