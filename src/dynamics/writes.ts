@@ -38,6 +38,11 @@ const SET_ONCE: Readonly<Record<string, { columns: string[]; why: (c: string) =>
       `An Opportunity Close is written with its opportunity when it is won or lost; its ${c} is not changed here.`,
     fix: 'Add what changed to the opportunity as a note (add_note) instead.',
   },
+  queueitem: {
+    columns: ['objectid'],
+    why: () => "A queue item's record (objectid) is the one put in the queue; it is not changed here.",
+    fix: 'Put the other record in the queue with create_record on queueitem ({"objectid", "queueid"}), and take this one out with delete_record if it should leave.',
+  },
 };
 
 /** Dynamics' closing actions: the table each closes, the activity written with it, and what to say about it. */
@@ -352,6 +357,10 @@ export class RecordWriter {
     const key = guidValue(id, `${model.logicalName} id`);
     if (Object.keys(values).length === 0)
       throw badInput('No values to update.', 'Pass at least one column in "values".');
+    // what a record hangs from is refused as such, before a column Dynamics never updates is refused as that
+    const setOnce = SET_ONCE[model.logicalName];
+    const asked = Object.keys(values).find((k) => setOnce?.columns.includes(k.toLowerCase()));
+    if (asked) throw badInput(setOnce!.why(asked.toLowerCase()), setOnce!.fix);
     const { body, columns } = await writeBody(model, values, 'update', this.deps);
     this.deps.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
     // a version cannot guard a write to a table whose versions Dynamics does not check: said before sending

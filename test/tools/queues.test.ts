@@ -184,6 +184,17 @@ describe('queues', () => {
     });
     expect(more.isError).toBe(true);
     expect(textOf(more)).toContain('objectid and queueid only, not workerid');
+    // nor does an item change records: another record is put in the queue, this one taken out
+    const other = await h.call('update_record', {
+      entity: 'queueitem',
+      id: String(activeOf()[0]!.queueitemid),
+      values: { objectid: { entity: 'incident', id: String(emu.rows('incident')[0]!.incidentid) } },
+    });
+    expect(other.isError).toBe(true);
+    expect(textOf(other)).toContain(
+      "A queue item's record (objectid) is the one put in the queue; it is not changed here.",
+    );
+    expect(textOf(other)).toContain('create_record on queueitem');
     expect(activeOf()[0]!.queueid).toMatchObject({ id: TIER_1_QUEUE_ID });
   });
 
