@@ -25,7 +25,7 @@ import {
 } from './support/many-records.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
-import { moveQueueItem, queueAsked } from './support/queue-move.js';
+import { moveQueueItem, queueAsked, workedByNote } from './support/queue-move.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, etagParam, withLookupTable } from './support/schemas.js';
 import { compactRow, recordUrl } from './support/shape.js';
@@ -271,13 +271,15 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // a case's status or priority changed: what it did to its SLA (put on hold or off it, timed anew) is read
   // beside the change
   const sla = logical === 'incident' && SLA_MOVERS.some((c) => c in sent) ? slaColumns(ctx.policy) : [];
+  // a queue item handed to someone: the record it holds, read beside the change, for the answer to name
+  const handed = logical === 'queueitem' && 'workerid' in sent;
   const r = await ctx.client
     .update(logical, id, sent, {
       etag: args.etag,
       signal: ctx.signal,
       detectDuplicates: !args.allowDuplicate,
       readBefore: true,
-      alsoRead: sla,
+      alsoRead: handed ? ['objectid'] : sla,
     })
     .catch(async (err: unknown) => {
       // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
@@ -329,9 +331,10 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       ? await respondedAgainstSla(ctx, id, Date.now())
       : '';
   const slaMoved = sla.length ? slaMovedNote(r.before, r.row) : '';
+  const worked = handed ? workedByNote(r.row) : '';
   return {
     structured,
-    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${slaMoved}${line}${family}${linked.text}`,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${slaMoved}${worked}${line}${family}${linked.text}`,
   };
 }
 

@@ -60,6 +60,11 @@ describe('queues', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(textOf(r)).toContain('Megan Bowen');
+    // and says what it did not do: the case is not hers by it
+    const title = emu.rows('incident').find((c) => c.incidentid === caseId)!.title;
+    expect(textOf(r)).toContain(
+      `Worked By is who works the item in its queue; the case "${title}" keeps its owner: to assign it too, set its ownerid with update_record.`,
+    );
     const after = itemOf(caseId);
     expect(after.workerid).toMatchObject({ id: user.systemuserid, entity: 'systemuser' });
     expect(Date.parse(String(after.workeridmodifiedon))).toBeGreaterThan(Date.now() - 60_000);

@@ -5,6 +5,7 @@ import { recordUrl } from './shape.js';
 import { declinedByUser } from './state-change.js';
 
 const NAME = '@OData.Community.Display.V1.FormattedValue';
+const LOGICAL = '@Microsoft.Dynamics.CRM.lookuplogicalname';
 
 /** The queue asked for in an update of a queue item ({"queueid": "Tier 2 Support"}), as its id. */
 export function queueAsked(values: WriteValues): string | undefined {
@@ -170,4 +171,18 @@ async function itemAsMade(ctx: ToolContext, id: string, columns: string[]): Prom
     ctx.log.warn({ id, err: (err as Error).message }, 'queue item moved; reading it back for the answer failed');
     return {};
   }
+}
+
+/**
+ * What handing a queue item to someone did not do: Worked By is who works it in the queue, and the record it
+ * holds keeps its owner (Dynamics' Pick may assign the record too; an update of Worked By does not). Said, as a
+ * user who hands out a case may expect it to be the new worker's: `row` is the item as updated, with its
+ * objectid where the policy lets that be read.
+ */
+export function workedByNote(row: Row): string {
+  const entity = row[`_objectid_value${LOGICAL}`];
+  const name = row[`_objectid_value${NAME}`];
+  const what = entity === 'incident' ? 'case' : typeof entity === 'string' ? entity : 'record';
+  const named = typeof name === 'string' ? ` "${name}"` : ' it holds';
+  return ` Worked By is who works the item in its queue; the ${what}${named} keeps its owner: to assign it too, set its ownerid with update_record.`;
 }
