@@ -14,6 +14,12 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
   appointment: 'Activity',
 };
 
+/**
+ * Tables without privileges of their own: a queue item's are its queue's ("Queue tables": "If you have
+ * prvAppendToQueue privilege, you also have create, update, and delete privileges on a queue item table").
+ */
+const INHERITED_WRITES: Readonly<Record<string, string>> = { queueitem: 'prvAppendToQueue' };
+
 /** The tables the create tools create: besides Write (update_record) they need Create. */
 const CREATED_BY: Record<string, string> = {
   lead: 'create_lead',
@@ -71,11 +77,14 @@ export async function writePrivilegeChecks(
         (t): t is string => !!t,
       );
       const createdBy = creators.length ? creators : madeByQualifying ? ['update_record'] : [];
-      const needed = [
-        ...(createdBy.length ? [`prvCreate${schema}`] : []),
-        ...(writable.size ? [`prvWrite${schema}`] : []),
-        ...(deletes ? [`prvDelete${schema}`] : []),
-      ];
+      const inherited = INHERITED_WRITES[entity];
+      const needed = inherited
+        ? [inherited]
+        : [
+            ...(createdBy.length ? [`prvCreate${schema}`] : []),
+            ...(writable.size ? [`prvWrite${schema}`] : []),
+            ...(deletes ? [`prvDelete${schema}`] : []),
+          ];
       const lookups = await answer<{ value?: { LogicalName: string; AttributeType?: string; Targets?: string[] }[] }>(
         `/EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.LookupAttributeMetadata?$select=LogicalName,AttributeType,Targets`,
       );
@@ -86,7 +95,7 @@ export async function writePrivilegeChecks(
           needed.push(`prvAssign${schema}`); // a new owner is an assignment (AssignRequest's privileges)
           continue;
         }
-        needed.push(`prvAppend${schema}`);
+        needed.push(inherited ?? `prvAppend${schema}`);
         for (const t of a.Targets ?? []) if (schemaOf.has(t)) needed.push(`prvAppendTo${schemaOf.get(t)}`);
       }
       // a many-to-many relationship in the write list: update_record links and unlinks its records, each an
@@ -115,7 +124,7 @@ export async function writePrivilegeChecks(
       const writers = [...new Set([...createdBy, ...(writable.size ? ['update_record'] : [])])];
       const tools = [
         ...(missing.some((p) => !p.startsWith('prvDelete')) ? writers : []),
-        ...(missing.some((p) => p.startsWith('prvDelete')) ? ['delete_record'] : []),
+        ...(missing.some((p) => p.startsWith('prvDelete') || (deletes && p === inherited)) ? ['delete_record'] : []),
       ];
       const uses =
         (tools.length > 2 ? `${tools.slice(0, -1).join(', ')} and ${tools.at(-1)}` : tools.join(' and ')) +

@@ -169,6 +169,42 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
     }
   });
 
+  // "Queue tables": a queue item's privileges are its queue's (prvReadQueue reads them, prvAppendToQueue creates,
+  // updates and deletes them); Dataverse has no prvCreateQueueItem for doctor to ask about
+  it("checks a queue item's writes as its queue's privilege, prvAppendToQueue, and Dynamics refuses them so", async () => {
+    const healthy = await runDoctor(emulatorEnv(emu));
+    expect(healthy.find((c) => c.name === 'Write queueitem')!.detail).toBe(
+      'The application user holds prvAppendToQueue, prvAppendToIncident, prvAppendToActivity, prvAppendToUser, prvAppendToTeam.',
+    );
+    // the role's own entries for queue items mean nothing: the queue's AppendTo is what is asked
+    emu.configure(roleWithout({ queueitem: ['create', 'write', 'delete', 'append'], queue: ['appendTo'] }));
+    try {
+      const bad = await failing({});
+      expect(bad.map((c) => c.name)).toEqual(['Write queueitem']);
+      expect(bad[0]!.detail).toBe(
+        'Missing prvAppendToQueue: create_record, update_record and delete_record will be refused by Dynamics.',
+      );
+      // as Dynamics would: a queue item's Worked By is not written without it, and still read with prvReadQueue
+      const h = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn' } });
+      try {
+        const item = emu.rows('queueitem')[0]!;
+        const r = await h.call('update_record', {
+          entity: 'queueitem',
+          id: String(item.queueitemid),
+          values: { workerid: 'Megan Bowen' },
+        });
+        expect(r.isError).toBe(true);
+        expect(textOf(r)).toContain('prvAppendToQueue');
+        const read = await h.call('get_record', { entity: 'queueitem', id: String(item.queueitemid) });
+        expect(read.isError, textOf(read)).toBeFalsy();
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await emu.reset();
+    }
+  });
+
   it('names the privileges the write tools need and the role lacks: Create, Write, Append and AppendTo', async () => {
     emu.configure(roleWithout({ incident: ['create'], account: ['appendTo'] }));
     try {

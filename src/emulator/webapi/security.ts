@@ -54,11 +54,30 @@ const OLD_PRIVILEGE_NAMES: Readonly<Record<string, string>> = {
 };
 
 /**
- * prv<Privilege><table>, as Dataverse names table privileges (prvCreateLead, prvAppendToAccount): the table's
- * schema name, except for the tables above.
+ * Tables without privileges of their own, each privilege another table's: a queue item's are its queue's
+ * ("Queue tables": "If you have prvReadQueue privilege, you also have read privilege on a queue item table. If
+ * you have prvAppendToQueue privilege, you also have create, update, and delete privileges on a queue item
+ * table"; GUESS: Append, setting its lookups, is the same AppendTo).
  */
-export const privilegeName = (entity: EntityDef, privilege: Privilege): string =>
-  `prv${PRV_NAME[privilege]}${OLD_PRIVILEGE_NAMES[entity.logicalName] ?? entity.schemaName}`;
+const INHERITED: Readonly<Record<string, { table: string; schema: string; as: (p: Privilege) => Privilege }>> = {
+  queueitem: { table: 'queue', schema: 'Queue', as: (p) => (p === 'read' ? 'read' : 'appendTo') },
+};
+
+/** The table and privilege a role is asked for: the table's own, or the one it inherits from (above). */
+const heldAs = (entity: EntityDef, privilege: Privilege): [string, Privilege] => {
+  const from = INHERITED[entity.logicalName];
+  return from ? [from.table, from.as(privilege)] : [entity.logicalName, privilege];
+};
+
+/**
+ * prv<Privilege><table>, as Dataverse names table privileges (prvCreateLead, prvAppendToAccount): the table's
+ * schema name, except for the tables above; an inherited privilege by the table it is inherited from.
+ */
+export const privilegeName = (entity: EntityDef, privilege: Privilege): string => {
+  const from = INHERITED[entity.logicalName];
+  if (from) return `prv${PRV_NAME[from.as(privilege)]}${from.schema}`;
+  return `prv${PRV_NAME[privilege]}${OLD_PRIVILEGE_NAMES[entity.logicalName] ?? entity.schemaName}`;
+};
 
 /** Whether a role grants the privilege called `name`; undefined when no table privilege has that name. */
 export function holdsPrivilegeNamed(
@@ -66,9 +85,11 @@ export function holdsPrivilegeNamed(
   entities: readonly EntityDef[],
   name: string,
 ): boolean | undefined {
-  for (const e of entities)
+  for (const e of entities) {
+    if (INHERITED[e.logicalName]) continue; // its names are its queue's, answered by that table
     for (const p of Object.keys(PRV_NAME) as Privilege[])
       if (privilegeName(e, p) === name) return role[e.logicalName]?.[p] === true;
+  }
   return undefined;
 }
 
@@ -77,7 +98,8 @@ export function holdsPrivilegeNamed(
  * (prv<Privilege><Entity>) and the table, as Dataverse's does.
  */
 export function assertPrivilege(role: SecurityRole, entity: EntityDef, privilege: Privilege, userId: string): void {
-  if (role[entity.logicalName]?.[privilege]) return;
+  const [table, held] = heldAs(entity, privilege);
+  if (role[table]?.[held]) return;
   const prv = privilegeName(entity, privilege);
   throw new DataverseError(
     403,
