@@ -7,6 +7,19 @@ import { attr, date, entity, formatted, lookup, memo, picklist, stateAndStatus, 
 /** The tables whose records the emulator puts in queues: a case and the activities it has (queue-enabled). */
 export const QUEUE_ENABLED: readonly string[] = ['incident', 'email', 'phonecall', 'task', 'appointment'];
 
+/** Active (status Active) or Inactive (status Inactive): a queue's states and a queue item's alike. */
+const activeOrInactive = () =>
+  stateAndStatus(
+    [
+      [0, 'Active', 1],
+      [1, 'Inactive', 2],
+    ],
+    [
+      [1, 'Active', 0],
+      [2, 'Inactive', 1],
+    ],
+  );
+
 export const queue = entity({
   logicalName: 'queue',
   entitySetName: 'queues',
@@ -25,16 +38,7 @@ export const queue = entity({
       [0, 'Public'],
       [1, 'Private'],
     ]),
-    ...stateAndStatus(
-      [
-        [0, 'Active', 1],
-        [1, 'Inactive', 2],
-      ],
-      [
-        [1, 'Active', 0],
-        [2, 'Inactive', 1],
-      ],
-    ),
+    ...activeOrInactive(),
   ],
 });
 
@@ -75,15 +79,6 @@ export const queueitem = entity({
     attr('workerid', 'Worked By', 'Lookup', { targets: ['systemuser', 'team'] }),
     { ...date('workeridmodifiedon', 'Worked On'), validForCreate: false, validForUpdate: false },
     { ...date('enteredon', 'Entered Queue'), validForCreate: false, validForUpdate: false },
-    ...stateAndStatus(
-      [
-        [0, 'Active', 1],
-        [1, 'Inactive', 2],
-      ],
-      [
-        [1, 'Active', 0],
-        [2, 'Inactive', 1],
-      ],
-    ),
+    ...activeOrInactive(),
   ],
 });
