@@ -280,4 +280,34 @@ describe('queues', () => {
       await strict.close();
     }
   });
+
+  it('a move Dynamics refuses (no AppendTo on the case) leaves the case in the queue it was in', async () => {
+    const tables = ['queue', 'queueitem', 'incident', 'systemuser', 'team'];
+    const full = { read: true, create: true, write: true, delete: true, append: true, appendTo: true, assign: true };
+    emu.configure({
+      role: {
+        privileges: {
+          ...Object.fromEntries(tables.map((t) => [t, full])),
+          incident: { ...full, appendTo: false },
+        },
+      },
+    });
+    try {
+      const item = inQueue(TIER_1_QUEUE_ID)[0]!;
+      const caseId = (item.objectid as { id: string }).id;
+      const r = await h.call('update_record', {
+        entity: 'queueitem',
+        id: String(item.queueitemid),
+        values: { queueid: BILLING_QUEUE_ID },
+      });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('prvAppendToIncident');
+      const now = items().filter((i) => (i.objectid as { id: string }).id === caseId && i.statecode === 0);
+      expect(now.map((i) => [i.queueitemid, (i.queueid as { id: string }).id])).toEqual([
+        [item.queueitemid, TIER_1_QUEUE_ID],
+      ]);
+    } finally {
+      await emu.reset();
+    }
+  });
 });

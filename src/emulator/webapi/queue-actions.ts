@@ -39,11 +39,12 @@ export function addToQueue(
   const active = itemsOf(ctx, id).filter(([, item]) => item.statecode === 0);
   const here = active.find(([, item]) => isLookupRef(item.queueid) && item.queueid.id === queueId);
   if (here) return here[0];
-  const items = store.table('queueitem');
-  for (const [itemId] of active) store.delete(items, itemId);
+  // made before the old one goes: a create the role refuses leaves the record where it was
   const made = createRow(ctx, itemDef, {
     [`objectid_${def.logicalName}@odata.bind`]: `/${def.entitySetName}(${id})`,
     'queueid@odata.bind': `/queues(${queueId})`,
   });
+  const items = store.table('queueitem');
+  for (const [itemId] of active) store.delete(items, itemId);
   return String(made.queueitemid);
 }
