@@ -1,7 +1,7 @@
 import { badInput } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { resolveTable } from '../policy/check.js';
-import { type EntityModel, isLookupType } from '../policy/model.js';
+import { columnSetBy, type EntityModel, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { foreignAnswer, jsonOf, rowOf } from './answers.js';
 import type { CallOptions, Row } from './client.js';
@@ -359,8 +359,10 @@ export class RecordWriter {
       throw badInput('No values to update.', 'Pass at least one column in "values".');
     // what a record hangs from is refused as such, before a column Dynamics never updates is refused as that
     const setOnce = SET_ONCE[model.logicalName];
-    const asked = Object.keys(values).find((k) => setOnce?.columns.includes(k.toLowerCase()));
-    if (asked) throw badInput(setOnce!.why(asked.toLowerCase()), setOnce!.fix);
+    const fixed = Object.keys(values)
+      .map((k) => columnSetBy(model, k) ?? k.toLowerCase())
+      .find((c) => setOnce?.columns.includes(c));
+    if (fixed) throw badInput(setOnce!.why(fixed), setOnce!.fix);
     const { body, columns } = await writeBody(model, values, 'update', this.deps);
     this.deps.policy.assertWritable(model.logicalName, columns, `Updating a ${model.logicalName}`);
     // a version cannot guard a write to a table whose versions Dynamics does not check: said before sending
@@ -369,8 +371,6 @@ export class RecordWriter {
         `Dynamics does not check versions of ${model.logicalName} records (optimistic concurrency is off for the table), so the etag cannot guard this update.`,
         'Call update_record again without etag.',
       );
-    const fixed = columns.find((c) => SET_ONCE[model.logicalName]?.columns.includes(c));
-    if (fixed) throw badInput(SET_ONCE[model.logicalName]!.why(fixed), SET_ONCE[model.logicalName]!.fix);
     // the record's name comes back beside the columns changed, for the answer to say which record it was (an
     // update by id names it too); it is taken out of the row, which holds what changed
     const primary = model.primaryNameAttribute;

@@ -200,7 +200,7 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
   );
   const given = line.values;
   // a case or an activity put in a queue: Dynamics' AddToQueue, which moves it from the queue it is in
-  if (logical === 'queueitem') return putRecordInQueue(ctx, given);
+  if (logical === 'queueitem') return putRecordInQueue(ctx, model, given);
   // an activity already done ("log the call I just had"): made first, then given the state asked
   const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
   // refused before anything is made, rather than made and left open

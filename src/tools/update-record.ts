@@ -240,7 +240,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   if (qualifying) return qualifyLead(ctx, model, id, values, qualifying, args.etag);
   // a queue item given another queue: Dynamics moves its record there with AddToQueue, not by an update
   const queue = logical === 'queueitem' ? queueAsked(values) : undefined;
-  if (queue) return moveQueueItem(ctx, id, values, queue, args.etag);
+  if (queue) return moveQueueItem(ctx, model, id, values, queue, args.etag);
   // a case is resolved by CloseIncident, which needs what resolved it: resolve_case (reactivating or
   // cancelling one is an update of its state, SetState, and goes the usual way)
   if (model.logicalName === 'incident' && askedState(model, values, { 1: [5, 1000] })?.state === 1)
@@ -331,7 +331,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       ? await respondedAgainstSla(ctx, id, Date.now())
       : '';
   const slaMoved = sla.length ? slaMovedNote(r.before, r.row) : '';
-  const worked = handed ? workedByNote(r.row) : '';
+  const worked = handed ? workedByNote(r.model, r.row) : '';
   return {
     structured,
     text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${slaMoved}${worked}${line}${family}${linked.text}`,

@@ -1,18 +1,19 @@
 import type { Row, WriteValues } from '../../dynamics/client.js';
 import { badInput } from '../../errors.js';
+import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
-import { recordUrl } from './shape.js';
+import { compactRow, recordUrl } from './shape.js';
 import { declinedByUser } from './state-change.js';
 
-const NAME = '@OData.Community.Display.V1.FormattedValue';
-const LOGICAL = '@Microsoft.Dynamics.CRM.lookuplogicalname';
+/** A lookup of a queue item row as compactRow shows it: its id, and its name and table where Dynamics gave them. */
+type Shown = { id: string; name?: string; entity?: string } | undefined;
+const lookupIn = (model: EntityModel, row: Row, column: string): Shown => compactRow(model, row)[column] as Shown;
 
 /** The queue asked for in an update of a queue item ({"queueid": "Tier 2 Support"}), as its id. */
 export function queueAsked(values: WriteValues): string | undefined {
-  const v = values.queueid;
-  if (v === undefined) return undefined;
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string') return (v as { id: string }).id;
+  if (values.queueid === undefined) return undefined;
+  const ref = refOf(values.queueid, 'queue');
+  if (ref) return ref.id;
   throw badInput(
     '"queueid" names the queue to move the item to.',
     'Pass the queue\'s name or id: {"queueid": "Tier 2 Support"}.',
@@ -25,7 +26,14 @@ export function queueAsked(values: WriteValues): string | undefined {
  * queue items. The record has a new item in that queue, which the answer names; Worked By is as Dynamics left it
  * there, read back and said. A move is a change of its own: other values go in a second call, on the new item.
  */
-export async function moveQueueItem(ctx: ToolContext, id: string, values: WriteValues, queue: string, etag?: string) {
+export async function moveQueueItem(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: WriteValues,
+  queue: string,
+  etag?: string,
+) {
   const others = Object.keys(values).filter((k) => k !== 'queueid');
   if (others.length)
     throw badInput(
@@ -50,7 +58,7 @@ export async function moveQueueItem(ctx: ToolContext, id: string, values: WriteV
       text: `Not moved: the user chose "${declined}".`,
     };
   const move = await ctx.client.moveToQueue(id, queue, { signal: ctx.signal });
-  const from = { id: String(move.before._queueid_value), name: move.before[`_queueid_value${NAME}`] };
+  const from = lookupIn(model, move.before, 'queueid') ?? { id: String(move.before._queueid_value) };
   const title = typeof move.before.title === 'string' ? `"${move.before.title}"` : `queue item ${id}`;
   if (!move.moved)
     return {
@@ -69,16 +77,13 @@ export async function moveQueueItem(ctx: ToolContext, id: string, values: WriteV
   });
   // the item it has there, as Dynamics made it: its queue's name and who works it
   const after = await itemAsMade(ctx, move.id, ['queueid', 'workerid']);
-  const to =
-    typeof after._queueid_value === 'string'
-      ? { id: after._queueid_value, name: after[`_queueid_value${NAME}`] as string | undefined }
-      : undefined;
+  const to = lookupIn(model, after, 'queueid');
   // where Worked By may be read: who works it there (the one it had may not have come along)
-  const worker = after[`_workerid_value${NAME}`];
+  const worker = lookupIn(model, after, 'workerid');
   const working = !ctx.policy.canRead('queueitem', 'workerid')
     ? ''
-    : after._workerid_value
-      ? ` ${typeof worker === 'string' ? worker : 'Someone'} works it there.`
+    : worker
+      ? ` ${worker.name ?? 'Someone'} works it there.`
       : ' Nobody works it there yet.';
   return {
     structured: {
@@ -110,7 +115,7 @@ function refOf(v: unknown, entity?: string): { entity: string; id: string } | un
  * same call again adds nothing: duplicate true). The record and the queue, as create_record's lookups take
  * them, are all it takes: Worked By is set on the item afterwards with update_record.
  */
-export async function putRecordInQueue(ctx: ToolContext, values: WriteValues) {
+export async function putRecordInQueue(ctx: ToolContext, model: EntityModel, values: WriteValues) {
   const others = Object.keys(values).filter((k) => k !== 'queueid' && k !== 'objectid');
   if (others.length)
     throw badInput(
@@ -133,7 +138,8 @@ export async function putRecordInQueue(ctx: ToolContext, values: WriteValues) {
   if (declined)
     return { structured: { entity: 'queueitem', duplicate: false }, text: `Not done: the user chose "${declined}".` };
   const put = await ctx.client.putInQueue(record, queue.id, { signal: ctx.signal });
-  const from = put.from ? String(put.from[`_queueid_value${NAME}`] ?? put.from._queueid_value) : undefined;
+  const left = put.from && lookupIn(model, put.from, 'queueid');
+  const from = left ? (left.name ?? left.id) : undefined;
   // audited once it is done, before anything else can fail
   if (put.added)
     await ctx.audit.record({
@@ -146,7 +152,7 @@ export async function putRecordInQueue(ctx: ToolContext, values: WriteValues) {
     });
   const after = await itemAsMade(ctx, put.id, ['title', 'queueid']);
   const title = typeof after.title === 'string' ? `"${after.title}"` : `${record.entity} ${record.id}`;
-  const where = String(after[`_queueid_value${NAME}`] ?? queue.id);
+  const where = lookupIn(model, after, 'queueid')?.name ?? queue.id;
   const url = recordUrl(ctx.config.dynamics.url, 'queueitem', put.id);
   if (!put.added)
     return {
@@ -179,10 +185,9 @@ async function itemAsMade(ctx: ToolContext, id: string, columns: string[]): Prom
  * user who hands out a case may expect it to be the new worker's: `row` is the item as updated, with its
  * objectid where the policy lets that be read.
  */
-export function workedByNote(row: Row): string {
-  const entity = row[`_objectid_value${LOGICAL}`];
-  const name = row[`_objectid_value${NAME}`];
-  const what = entity === 'incident' ? 'case' : typeof entity === 'string' ? entity : 'record';
-  const named = typeof name === 'string' ? ` "${name}"` : ' it holds';
+export function workedByNote(model: EntityModel, row: Row): string {
+  const record = lookupIn(model, row, 'objectid');
+  const what = record?.entity === 'incident' ? 'case' : (record?.entity ?? 'record');
+  const named = record?.name ? ` "${record.name}"` : ' it holds';
   return ` Worked By is who works the item in its queue; the ${what}${named} keeps its owner: to assign it too, set its ownerid with update_record.`;
 }
