@@ -206,3 +206,27 @@ describe('escalation, follow-up and satisfaction on cases', () => {
     ).toEqual(Object.fromEntries(counts));
   });
 });
+
+// The seed's choices made from each case's id: the demo organisation should look worked, not uniform. (Taken
+// from the id's own digits they were: every open High case escalated, follow-ups only on every other day, and
+// no resolved customer "Very Dissatisfied", because sequential ids share their low bits.)
+describe('how the demo organisation is being worked', () => {
+  it('about half the open High cases escalated, follow-ups on every day of the window, every satisfaction', async () => {
+    const emu = await startTestEmulator({ scale: 600 });
+    try {
+      const cases = emu.rows('incident');
+      const high = cases.filter((c) => c.statecode === 0 && c.prioritycode === 1);
+      const escalated = high.filter((c) => c.isescalated === true).length;
+      expect(escalated).toBeGreaterThan(high.length / 4);
+      expect(escalated).toBeLessThan((high.length * 3) / 4);
+      const followUpDays = new Set(
+        cases.filter((c) => c.statecode === 0).map((c) => String(c.followupby).slice(0, 10)),
+      );
+      expect(followUpDays.size).toBe(14);
+      const satisfaction = new Set(cases.filter((c) => c.statecode === 1).map((c) => c.customersatisfactioncode));
+      expect([...satisfaction].sort()).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await emu.close();
+    }
+  });
+});

@@ -48,6 +48,34 @@ describe('queues', () => {
     expect(new Set(got.map((x) => x.objectid.entity))).toEqual(new Set(['incident']));
   });
 
+  it('most waiting cases are already worked by their owner; every fourth and those a team holds are not', async () => {
+    const cases = new Map(emu.rows('incident').map((c) => [String(c.incidentid), c]));
+    const active = items().filter((i) => i.statecode === 0);
+    const worked = active.filter((i) => i.workerid !== null);
+    for (const i of active) {
+      const owner = cases.get((i.objectid as { id: string }).id)!.ownerid as { id: string; entity: string };
+      if (owner.entity === 'team') expect(i.workerid).toBeNull();
+      if (i.workerid === null) continue;
+      expect(i.workerid).toEqual({ id: owner.id, entity: 'systemuser' });
+      expect(Date.parse(String(i.workeridmodifiedon))).toBeGreaterThanOrEqual(Date.parse(String(i.enteredon)));
+    }
+    expect(worked.length).toBeGreaterThan(active.length / 2);
+    expect(worked.length).toBeLessThan(active.length);
+    const r = await h.call('query_entities', {
+      entity: 'queueitem',
+      filter: 'statecode eq 0 and workerid ne null',
+      select: ['title', 'workerid'],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const got = r.structuredContent.records as { id: string; workerid: { name: string } }[];
+    expect(got.map((x) => x.id).sort()).toEqual(worked.map((i) => String(i.queueitemid)).sort());
+    const names = new Map(emu.rows('systemuser').map((u) => [String(u.systemuserid), u.fullname]));
+    for (const x of got) {
+      const item = worked.find((i) => i.queueitemid === x.id)!;
+      expect(x.workerid.name).toBe(names.get((item.workerid as { id: string }).id));
+    }
+  });
+
   it("update_record hands an item to someone: Worked By and Worked On change, the case's owner does not", async () => {
     const item = inQueue(BILLING_QUEUE_ID).find((i) => i.workerid === null) ?? inQueue(TIER_1_QUEUE_ID)[0]!;
     const caseId = (item.objectid as { id: string }).id;

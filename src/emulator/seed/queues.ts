@@ -1,4 +1,5 @@
 import type { Row, Store } from '../store/store.js';
+import { idNumber } from './id-number.js';
 import type { Add } from './seed.js';
 
 /** The organisation's queues: the first line of support, the second (high priority) and billing questions. */
@@ -13,8 +14,8 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 /**
  * Queues and their items (after everything else, and made from the cases' own values rather than drawn, so that
  * nothing seeded before moves): every open case is in a queue from when it was opened, invoice questions in
- * Billing, other High ones in Tier 2, the rest in Tier 1; its owner works on it, taken within a few hours, except every
- * fourth and those a team holds, which nobody has taken yet. A case closed in the last month keeps its item,
+ * Billing, other High ones in Tier 2, the rest in Tier 1; its owner works on it, taken within a few hours, except about
+ * one in four (by its id's number) and those a team holds, which nobody has taken yet. A case closed in the last month keeps its item,
  * made Inactive when it closed (the platform does that; inactive items stay until someone clears them).
  * Returns how many records were made.
  */
@@ -32,10 +33,10 @@ export function seedQueues(store: Store, add: Add, now: number): number {
     );
   let count = queues.length;
   for (const [id, c] of store.table('incident').rows) {
+    const n = idNumber(id);
     const opened = Date.parse(String(c.createdon));
     const changed = Date.parse(String(c.modifiedon));
     if (c.statecode !== 0 && changed < now - 30 * DAY) continue;
-    const n = Number.parseInt(id.slice(0, 8), 16);
     const queue =
       c.title === 'Invoice amount is wrong'
         ? BILLING_QUEUE_ID

@@ -3,6 +3,7 @@ import { currencyValues } from '../store/currency.js';
 import { lineAmounts, priceLine } from '../store/line-amounts.js';
 import { CLOCK_NAME, type Clock, clockTimes, statusBy, waiting } from '../store/sla-agreement.js';
 import type { Row, Store } from '../store/store.js';
+import { idNumber } from './id-number.js';
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
 import {
@@ -364,7 +365,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   // (and every value after it) is what it was before: half the open High cases escalated (and when); every open
   // case due a follow-up between four days ago and nine days ahead; a resolved case's customer, mostly satisfied
   const workedOn = (c: Row, id: string) => {
-    const n = Number.parseInt(id.slice(0, 8), 16);
+    const n = idNumber(id);
     if (c.statecode === 0) {
       c.isescalated = c.prioritycode === 1 && n % 2 === 0;
       // escalated within two days of opening, and not after the case was last changed
