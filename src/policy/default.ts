@@ -53,7 +53,8 @@ const activitiesOf = (table: string) =>
  * The built-in policy: the business columns of accounts, contacts, leads, opportunities and cases (new
  * accounts, contacts, opportunities, tasks, phone calls and products on deals through create_record), notes, tasks and phone
  * calls on them (and, to read, their emails and meetings), cases' resolutions, the competitors a deal is
- * against (linked and unlinked by update_record), the product catalogue (read) and the products on deals (added and changed), and read access to user and territory names (owners,
+ * against (linked and unlinked by update_record), the product catalogue (read) and the products on deals (added and changed), the support
+ * queues, the knowledge base (read) and the articles used on cases, and read access to user and territory names (owners,
  * assignment) and to the organisation's name and calendar settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, products' costs, and every
  * table not named here.
  */
@@ -360,6 +361,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'Incident_IncidentResolutions',
         // the queue it waits in, and who has taken it there
         'Incident_QueueItem',
+        // the knowledge articles used on it
+        'knowledgearticle_incidents',
       ],
     },
     // a case's resolution: resolve_case writes it with the CloseIncident action, which resolves the case
@@ -429,6 +432,48 @@ export const DEFAULT_POLICY: PolicyInput = {
         'workerid_systemuser',
         'workerid_team',
       ],
+    },
+    // the knowledge base agents answer from: each article's HTML content, keywords and place in its life cycle
+    // (a model is to quote Published, latest versions; a draft or an archived version is not an answer), and
+    // the cases each was used on. Read only: articles are written and published in Dynamics' own editor.
+    knowledgearticle: {
+      read: [
+        'knowledgearticleid',
+        'title',
+        'articlepublicnumber',
+        'description',
+        'keywords',
+        'content',
+        'isinternal',
+        'islatestversion',
+        'majorversionnumber',
+        'minorversionnumber',
+        'primaryauthorid',
+        'publishon',
+        'expirationdate',
+        'knowledgearticleviews',
+        'rating',
+        'statecode',
+        'statuscode',
+        'createdon',
+        'modifiedon',
+        'ownerid',
+      ],
+      expand: ['primaryauthorid', 'incident_knowledgearticles', ...owners],
+    },
+    // an article used on a case: as its solution, a reference or a source, and whether it was sent to the customer
+    knowledgearticleincident: {
+      read: [
+        'knowledgearticleincidentid',
+        'knowledgearticleid',
+        'incidentid',
+        'knowledgeusage',
+        'issenttocustomer',
+        'statecode',
+        'createdon',
+        'ownerid',
+      ],
+      expand: ['knowledgearticleid', 'incidentid', ...owners],
     },
     // notes on the tables above (add_note writes them; query_entities reads them by objectid)
     annotation: {

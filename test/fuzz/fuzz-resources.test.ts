@@ -24,6 +24,8 @@ const ALLOWED = [
   'slakpiinstance',
   'queue',
   'queueitem',
+  'knowledgearticle',
+  'knowledgearticleincident',
   'annotation',
   'activitymimeattachment',
   'incidentresolution',

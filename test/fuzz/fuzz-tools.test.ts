@@ -188,6 +188,17 @@ const COLUMNS: Record<string, string[]> = {
   activitypointer: ['subject', 'activitytypecode', 'regardingobjectid', 'createdon', 'description', 'statecode'],
   // what waits in the support queues, and who has taken it (the one column written there)
   queueitem: ['title', 'queueid', 'objectid', 'workerid', 'enteredon', 'statecode', 'queueid/name'],
+  // the knowledge base, read only: an article's HTML content, its life cycle, the cases it was used on
+  knowledgearticle: [
+    'title',
+    'articlepublicnumber',
+    'keywords',
+    'content',
+    'statecode',
+    'islatestversion',
+    'rating',
+    'incident_knowledgearticles/knowledgeusage',
+  ],
 };
 const ENTITIES = Object.keys(COLUMNS);
 /** each table's relationships the policy offers, and the table each reaches */
@@ -217,6 +228,7 @@ const RELATIONS: Record<string, Record<string, string>> = {
   },
   queueitem: { queueid: 'queue', objectid_incident: 'incident', workerid_systemuser: 'systemuser' },
   phonecall: { regardingobjectid_opportunity_phonecall: 'opportunity' },
+  knowledgearticle: { incident_knowledgearticles: 'knowledgearticleincident', primaryauthorid: 'systemuser' },
 };
 /** conditions a model would write on each table, all of them valid */
 const GOOD_WHERE: Record<string, object[]> = {
@@ -280,6 +292,13 @@ const GOOD_WHERE: Record<string, object[]> = {
     { column: 'enteredon', op: 'olderThanXDays', value: 7 },
     { column: 'queueid/name', op: 'eq', value: 'Billing' },
   ],
+  // the published, latest article that answers a problem
+  knowledgearticle: [
+    { statecode: 'Published', islatestversion: true },
+    { column: 'keywords', op: 'contains', value: 'password' },
+    { column: 'title', op: 'contains', value: 'disk' },
+    { column: 'incident_knowledgearticles/knowledgeusage', op: 'eq', value: 'Solution' },
+  ],
 };
 /** changes a user would ask for on each table, all of them writable */
 const GOOD_VALUES: Record<string, Record<string, unknown>> = {
@@ -300,6 +319,8 @@ const GOOD_VALUES: Record<string, Record<string, unknown>> = {
   activitypointer: { subject: 'Renamed through the list' },
   // an item handed to someone; its queue is not changed here (moving it is Dynamics' AddToQueue)
   queueitem: { workerid: 'Megan Bowen' },
+  // articles are only read: each change here is refused
+  knowledgearticle: { title: 'Renamed article' },
 };
 /** the relationships above that are related lists (the rest reach one record) */
 const LISTS = new Set([
@@ -310,6 +331,7 @@ const LISTS = new Set([
   'Account_Tasks',
   'email_activity_mime_attachment',
   'incident_parent_incident',
+  'incident_knowledgearticles',
 ]);
 /** a related table's columns the policy lets the model read, and ones it does not */
 const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
@@ -323,6 +345,7 @@ const RELATED_COLUMNS: Record<string, { ok: string[]; no: string[] }> = {
   activitymimeattachment: { ok: ['filename', 'mimetype', 'filesize', 'body'], no: ['subject', 'objecttypecode'] },
   slakpiinstance: { ok: ['status', 'warningtime', 'failuretime'], no: ['createdby', 'ownerid'] },
   queue: { ok: ['name', 'emailaddress'], no: ['createdby'] },
+  knowledgearticleincident: { ok: ['knowledgeusage', 'issenttocustomer', 'createdon'], no: ['createdby'] },
 };
 // every operator the tools accept, plus one they do not (operators are case-sensitive)
 const OPS = [...CONDITION_OPS, 'startsWith'];

@@ -62,6 +62,8 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'email',
       'incident',
       'incidentresolution',
+      'knowledgearticle',
+      'knowledgearticleincident',
       'lead',
       'opportunity',
       'opportunityclose',

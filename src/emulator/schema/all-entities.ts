@@ -31,6 +31,7 @@ import {
   transactioncurrency,
   uom,
 } from './entities.js';
+import { knowledgearticle, knowledgearticleincident } from './knowledge.js';
 import { queue, queueitem } from './queues.js';
 import { type EntityDef, PRINCIPAL } from './types.js';
 
@@ -123,6 +124,10 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['appointment', 'Appointment_QueueItem', 'queueitem', 'objectid'],
   ['systemuser', 'lk_queueitembase_workerid', 'queueitem', 'workerid'],
   ['team', 'team_queueitembase_workerid', 'queueitem', 'workerid'],
+  // the cases an article was used on, and the articles a case used (KnowledgeArticleIncident table reference:
+  // incident_knowledgearticles is the article's side, knowledgearticle_incidents the case's, as named there)
+  ['knowledgearticle', 'incident_knowledgearticles', 'knowledgearticleincident', 'knowledgearticleid'],
+  ['incident', 'knowledgearticle_incidents', 'knowledgearticleincident', 'incidentid'],
 ];
 
 /**
@@ -188,6 +193,8 @@ export const ALL_ENTITIES: EntityDef[] = [
   slakpiinstance,
   queue,
   queueitem,
+  knowledgearticle,
+  knowledgearticleincident,
 ];
 
 function link(entities: EntityDef[]): void {

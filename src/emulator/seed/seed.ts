@@ -4,6 +4,7 @@ import { lineAmounts, priceLine } from '../store/line-amounts.js';
 import { CLOCK_NAME, type Clock, clockTimes, statusBy, waiting } from '../store/sla-agreement.js';
 import type { Row, Store } from '../store/store.js';
 import { idNumber } from './id-number.js';
+import { seedKnowledge } from './knowledge.js';
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
 import {
@@ -761,6 +762,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     cases.put(child, { ...cases.get(child)!, parentcaseid: { id: family![0]!, entity: 'incident' } });
   count += seedSlaClocks(store, add, anchor + todaySoFar);
   count += seedQueues(store, add, anchor + todaySoFar);
+  count += seedKnowledge(store, add, anchor + todaySoFar, salesUsers);
   return count;
 }
 

@@ -17,6 +17,9 @@ const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
   appointment: [1, 2],
   // "Inactive queue records are read-only and can't be edited unless they are reactivated" (QueueItem statecode)
   queueitem: [1],
+  // "Published articles are available externally … but can't be edited. … Archived and discarded articles
+  // aren't available externally and can't be edited" (KnowledgeArticle statecode)
+  knowledgearticle: [3, 5, 6],
 };
 
 /** States an update cannot set: Dynamics' action for each does it, with the activity that records why. */

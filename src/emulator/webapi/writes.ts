@@ -18,6 +18,7 @@ import {
   payloadError,
   validationError,
 } from './errors.js';
+import { dropArticleUses, fillNewArticle, nameArticleUse, renameArticleUses } from './knowledge.js';
 import { closeQueueItems, dropQueueItems, fillQueueItem } from './queue-items.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
@@ -380,6 +381,8 @@ export function createRow(
   if (entity.logicalName === 'activityparty') nameParty(ctx, row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row);
+  if (entity.logicalName === 'knowledgearticle') fillNewArticle(ctx, row);
+  if (entity.logicalName === 'knowledgearticleincident') nameArticleUse(ctx, row);
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
@@ -547,6 +550,7 @@ export function patchRow(
   }
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row, existing);
+  if (entity.logicalName === 'knowledgearticleincident') nameArticleUse(ctx, row);
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
   // recalculates it is not documented: at the switch is a GUESS)
   if (
@@ -564,6 +568,7 @@ export function patchRow(
     for (const deal of new Set([existing.opportunityid, row.opportunityid])) reviseDeal(ctx, deal);
   if (entity.logicalName === 'activitymimeattachment')
     for (const email of [existing.objectid, row.objectid]) countAttachments(ctx, email);
+  renameArticleUses(ctx, entity, id, existing, row);
   closeQueueItems(ctx, entity, id, existing, row, (item) =>
     patchRow(ctx, ctx.env.schema.entity('queueitem')!, item, { statecode: 1, statuscode: 2 }, {}, true),
   );
@@ -580,6 +585,7 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, existing.opportunityid);
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, existing.objectid);
   dropQueueItems(ctx, entity, id);
+  dropArticleUses(ctx, entity, id);
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
   if (
     entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')
