@@ -461,8 +461,12 @@ export const DEFAULT_POLICY: PolicyInput = {
       ],
       expand: ['primaryauthorid', 'incident_knowledgearticles', ...owners],
     },
-    // an article used on a case: as its solution, a reference or a source, and whether it was sent to the customer
+    // an article used on a case: as its solution, a reference or a source, and whether it was sent to the customer;
+    // an agent records it with create_record (the article and the case), and that the link was sent with
+    // update_record, as the case form's Knowledge Search does
     knowledgearticleincident: {
+      create: true,
+      write: ['knowledgearticleid', 'incidentid', 'knowledgeusage', 'issenttocustomer'],
       read: [
         'knowledgearticleincidentid',
         'knowledgearticleid',

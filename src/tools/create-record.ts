@@ -95,8 +95,12 @@ type Made = {
   text: string;
 };
 
-/** Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason. */
-const SET_BY_DYNAMICS = new Set(['Owner', 'State', 'Status']);
+/**
+ * Set by Dynamics on create whatever is sent: the owner (the caller), the state and its reason; and never left
+ * without a value: a yes/no column, which takes its default where none is sent, as a form shows it (a use of a
+ * knowledge article is not Sent To Customer until someone says so).
+ */
+const SET_BY_DYNAMICS = new Set(['Owner', 'State', 'Status', 'Boolean']);
 
 /** A create as the audit log has it */
 const CREATE = {
@@ -332,6 +336,14 @@ function numberDialled(ctx: ToolContext, model: EntityModel, values: WriteValues
   return dialled ? { ...values, [phone.logicalName]: dialled.trim() } : values;
 }
 
+/** Tables whose record pairs two others: the one used (`item`) and the one it was used on (`on`). */
+const PAIRED: Readonly<Record<string, { item: string; on: string }>> = {
+  knowledgearticleincident: { item: 'knowledgearticleid', on: 'incidentid' },
+};
+
+/** the table a lookup column of `model` points to (its first), said in place of the column */
+const tableOf = (model: EntityModel, column: string) => model.columns.get(column)?.targets?.[0] ?? column;
+
 /** the columns that make a record the same one (each equal), and what it hangs from, where given */
 type Key = {
   match: { column: string; value: string }[];
@@ -384,6 +396,17 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
         ? { column: LINE.writeIn, value: writeIn.trim() }
         : undefined;
     return deal && item ? { match: [item], customer: { column: LINE.parent, id: deal } } : undefined;
+  }
+  // a record that says one record was used on another (a knowledge article on a case): the same pair is the
+  // record already there; how it was used, or that it was sent, is changed on it with update_record
+  const pair = PAIRED[model.logicalName];
+  if (pair) {
+    const value = (column: string) => givenId(entries.find(([c]) => c?.logicalName === column)?.[1]);
+    const item = value(pair.item);
+    const on = value(pair.on);
+    return item && on
+      ? { match: [{ column: pair.item, value: item }], customer: { column: pair.on, id: on } }
+      : undefined;
   }
   // what the record hangs from: a customer, or what an activity is regarding (a lookup of several tables)
   const customer = entries.find(
@@ -506,7 +529,9 @@ async function duplicate(
         )
       : model.logicalName === LINE.table
         ? `That opportunity already has this product on it (line ${id}); it was not added again. To sell more or fewer, update_record its quantity; allowDuplicate: true adds a second line.`
-        : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+        : PAIRED[model.logicalName]
+          ? `That ${tableOf(model, PAIRED[model.logicalName]!.on)} already has this ${tableOf(model, PAIRED[model.logicalName]!.item)} on it (${model.logicalName} ${id}, as it is in "existing"); it was not added again. To change it (how it was used, whether it was sent), update_record ${id}.`
+          : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }
 

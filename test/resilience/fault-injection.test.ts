@@ -38,6 +38,18 @@ const caseToHold = (emu: EmulatorHandle) => holding.get(emu)!;
 const moving = new WeakMap<EmulatorHandle, { caseId: string; to: string; name: string }>();
 /** the case create_record puts in the Billing queue in each emulator (in none until then) */
 const toQueue = new WeakMap<EmulatorHandle, string>();
+/** a case of each emulator that a knowledge article is recorded on, and the article (the newest published) */
+const solved = new WeakMap<EmulatorHandle, string>();
+const solution = (emu: EmulatorHandle) =>
+  String(emu.rows('knowledgearticle').find((a) => a.statecode === 3 && a.islatestversion === true)!.knowledgearticleid);
+const usesOnSolved = (emu: EmulatorHandle) =>
+  emu
+    .rows('knowledgearticleincident')
+    .filter(
+      (u) =>
+        (u.incidentid as { id: string } | null)?.id === solved.get(emu) &&
+        (u.knowledgearticleid as { id: string }).id === solution(emu),
+    );
 const billed = (emu: EmulatorHandle) =>
   emu
     .rows('queueitem')
@@ -220,6 +232,17 @@ const TOOLS: Case[] = [
       values: { objectid: { entity: 'incident', id: toQueue.get(emu)! }, queueid: 'Billing' },
     }),
     count: (emu) => billed(emu).length,
+  },
+  {
+    // a knowledge article recorded on a case: the same article on the same case is the record already there
+    tool: 'create_record',
+    name: 'create_record recording the article that solved a case',
+    method: 'PATCH',
+    args: (_t, emu) => ({
+      entity: 'knowledgearticleincident',
+      values: { knowledgearticleid: solution(emu), incidentid: solved.get(emu)!, knowledgeusage: 'Solution' },
+    }),
+    count: (emu) => usesOnSolved(emu).length,
   },
   {
     // a product on a deal (a write-in at its own price): the same deal and product is the line already there, so
@@ -475,6 +498,16 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       (
         await warm.call('create_case', {
           title: 'Resilience: a case to put in a queue',
+          customer: { accountId: String(emu.rows('account')[0]!.accountid) },
+        })
+      ).structuredContent.id,
+    );
+    // and one to record the article that solved it on
+    solved.set(
+      emu,
+      (
+        await warm.call('create_case', {
+          title: 'Resilience: a case an article solved',
           customer: { accountId: String(emu.rows('account')[0]!.accountid) },
         })
       ).structuredContent.id,

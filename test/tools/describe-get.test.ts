@@ -86,9 +86,18 @@ describe('describe_entity, get_record, resources and prompts', () => {
     // the tables create_record makes records in, marked and said
     expect(
       r.structuredContent.entities.filter((e: { create?: boolean }) => e.create).map((e: { name: string }) => e.name),
-    ).toEqual(['account', 'contact', 'opportunity', 'task', 'phonecall', 'opportunityproduct', 'queueitem']);
+    ).toEqual([
+      'account',
+      'contact',
+      'opportunity',
+      'task',
+      'phonecall',
+      'opportunityproduct',
+      'queueitem',
+      'knowledgearticleincident',
+    ]);
     expect(textOf(r)).toContain(
-      'create_record makes account, contact, opportunity, task, phonecall, opportunityproduct, queueitem records.',
+      'create_record makes account, contact, opportunity, task, phonecall, opportunityproduct, queueitem, knowledgearticleincident records.',
     );
   });
 

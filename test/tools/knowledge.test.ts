@@ -99,6 +99,47 @@ describe('knowledge articles', () => {
     expect(list[0]).toMatchObject({ knowledgeusage: 'Solution (2)', issenttocustomer: used.issenttocustomer });
   });
 
+  it('an agent records the article that solved a case; again, the record it has; then marks it sent', async () => {
+    const article = articles().find((a) => a.statecode === 3 && a.islatestversion === true)!;
+    const articleId = String(article.knowledgearticleid);
+    const open = emu
+      .rows('incident')
+      .find((c) => c.statecode === 0 && !uses().some((u) => idOf(u.incidentid) === c.incidentid))!;
+    const caseId = String(open.incidentid);
+    const pairs = () => uses().filter((u) => idOf(u.incidentid) === caseId && idOf(u.knowledgearticleid) === articleId);
+    const r = await h.call('create_record', {
+      entity: 'knowledgearticleincident',
+      values: { knowledgearticleid: articleId, incidentid: String(open.ticketnumber), knowledgeusage: 'Solution' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(pairs()).toHaveLength(1);
+    // named by its article, not yet sent (a yes/no column takes its default, as the form shows it)
+    expect(pairs()[0]).toMatchObject({
+      knowledgeusage: 2,
+      issenttocustomer: false,
+      knowledgearticleidname: article.title,
+    });
+    expect(r.structuredContent).toMatchObject({ id: pairs()[0]!.knowledgearticleincidentid, duplicate: false });
+    // the same again (a retry, a model unsure it was done): the record there, nothing sent
+    const before = emu.requests().filter((x) => x.method === 'POST').length;
+    const again = await h.call('create_record', {
+      entity: 'knowledgearticleincident',
+      values: { knowledgearticleid: articleId, incidentid: caseId, knowledgeusage: 'Reference' },
+    });
+    expect(again.structuredContent).toMatchObject({ id: pairs()[0]!.knowledgearticleincidentid, duplicate: true });
+    expect(textOf(again)).toContain('That incident already has this knowledgearticle on it');
+    expect(textOf(again)).toContain(`update_record ${pairs()[0]!.knowledgearticleincidentid}`);
+    expect(emu.requests().filter((x) => x.method === 'POST').length).toBe(before);
+    expect(pairs()).toHaveLength(1);
+    const sent = await h.call('update_record', {
+      entity: 'knowledgearticleincident',
+      id: String(pairs()[0]!.knowledgearticleincidentid),
+      values: { issenttocustomer: true },
+    });
+    expect(sent.isError, textOf(sent)).toBeFalsy();
+    expect(pairs()[0]).toMatchObject({ issenttocustomer: true, knowledgeusage: 2 });
+  });
+
   it('articles are read only here: a change is refused before anything is sent', async () => {
     const article = articles().find((a) => a.statecode === 0)!;
     const before = emu.requests().length;

@@ -31,11 +31,12 @@ export const knowledgearticle = entity({
     str('description', 'Description', 155),
     // "Separate keywords by using commas."
     memo('keywords', 'Keywords', 4000),
-    bool('isinternal', 'Internal'),
-    { ...bool('islatestversion', 'Is Latest Version'), requiredLevel: 'SystemRequired' },
-    bool('isprimary', 'Primary Article'),
+    { ...bool('isinternal', 'Internal'), defaultValue: false },
+    { ...bool('islatestversion', 'Is Latest Version'), requiredLevel: 'SystemRequired', defaultValue: false },
+    { ...bool('isprimary', 'Primary Article'), defaultValue: false },
     {
       ...bool('isrootarticle', 'Root Article'),
+      defaultValue: false,
       requiredLevel: 'SystemRequired',
       validForCreate: false,
       validForUpdate: false,
@@ -104,7 +105,7 @@ export const knowledgearticleincident = entity({
       validForUpdate: false,
     }),
     lookup('incidentid', 'Incident', ['incident']),
-    { ...bool('issenttocustomer', 'Sent To Customer'), requiredLevel: 'ApplicationRequired' },
+    { ...bool('issenttocustomer', 'Sent To Customer'), requiredLevel: 'ApplicationRequired', defaultValue: false },
     picklist('knowledgeusage', 'Knowledge Usage', [
       [1, 'Reference'],
       [2, 'Solution'],

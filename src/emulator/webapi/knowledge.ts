@@ -15,7 +15,7 @@ import type { WriteContext } from './writes.js';
 export function fillNewArticle(ctx: WriteContext, row: Row): void {
   row.majorversionnumber ??= 1;
   row.minorversionnumber ??= 0;
-  row.islatestversion ??= true;
+  row.islatestversion = true;
   row.isrootarticle = true;
   if (row.articlepublicnumber == null) {
     let last = 1000;
