@@ -39,6 +39,7 @@ const ARGS = {
       .describe('When, in words such as "last 3 months" or "this quarter" (default: last 3 months).'),
   },
   accountBrief: { account: needed('account', 'The account, by its name (or part of it) or its id.') },
+  answerCase: { case: needed('case', 'The case, by its number (CAS-…), its title (or part of it) or its id.') },
   dealReview: { deal: needed('deal', 'The opportunity, by its name (or part of it) or its id.') },
   dailyAgenda: {
     owner: needed('owner', 'The user whose day it is, by full name (e.g. the owner of the records).'),
@@ -338,6 +339,51 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       );
     },
   );
+  // an answer for a customer from the knowledge base, where the policy shows articles and their content
+  if (
+    ['title', 'content', 'statecode', 'islatestversion', 'keywords'].every((c) =>
+      deps.policy.canRead('knowledgearticle', c),
+    )
+  )
+    register(
+      'answer_case',
+      {
+        title: 'Answer a case from the knowledge base',
+        description:
+          'Find the published article that answers a case, draft the reply to the customer, and record the article on the case.',
+        argsSchema: ARGS.answerCase,
+      },
+      ({ case: asked }) => {
+        const given = asked.trim();
+        const id = GUID.test(given) ? given.toLowerCase() : undefined;
+        // a case is named by its number as people quote it (CAS-01008-5NWY8V), else by its title
+        const where = /^[A-Za-z]{2,10}-\d/.test(given)
+          ? JSON.stringify({ ticketnumber: given })
+          : JSON.stringify({ title: { contains: given } });
+        const the = id ?? '<case id>';
+        const used = deps.policy.canRead('knowledgearticleincident', 'knowledgearticleid')
+          ? ` and expand [{"relation": "knowledgearticle_incidents", "select": ["knowledgearticleid", "knowledgeusage"${alsoSelected(deps, 'knowledgearticleincident', 'issenttocustomer')}]}] (the articles already used on it)`
+          : '';
+        const record =
+          !readOnly && deps.policy.canCreate('knowledgearticleincident')
+            ? ' Then offer to record the article on the case (create_record on knowledgearticleincident with {"knowledgearticleid": "<article id>", "incidentid": "' +
+              the +
+              '", "knowledgeusage": "Solution"}) and, once I have sent the reply, to mark it sent (update_record on that record with {"issenttocustomer": true}); do only what I agree to.'
+            : ' Change nothing.';
+        return user(
+          `Help me answer the case ${JSON.stringify(given)} from our knowledge base.\n` +
+            (id
+              ? `Its id is ${id}.\n`
+              : `First find it: query_entities on incident with where ${where}, select ["title", "ticketnumber", "customerid", "statecode"], top 5; if several match, ask me which one, and use its id below as <case id>.\n`) +
+            `Then get_record on incident with id "${the}", select ["title", "description", "ticketnumber", "customerid", "prioritycode", "statecode"]${used}.\n` +
+            'Then look for published articles, latest versions only, on its problem: query_entities on knowledgearticle with where {"statecode": "Published", "islatestversion": true, "or": [{"title": {"contains": "<a key word of the case>"}}, {"keywords": {"contains": "<the same word>"}}]}, ' +
+            `select ["title", "articlepublicnumber", "description", "content"${alsoSelected(deps, 'knowledgearticle', 'rating')}], top 5; try two or three key words of the case's title and description, one at a time, until one finds articles. ` +
+            'Pick the article that fits the problem best and draft my reply to the customer from its steps, in plain words (its content is HTML: no tags in the reply), naming the article by its number (articlepublicnumber). ' +
+            'If no article fits, say so: that problem is one to write an article for.' +
+            record,
+        );
+      },
+    );
   register(
     'review_wins_and_losses',
     {
@@ -376,6 +422,10 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       const queued = ['queueid', 'workerid', 'enteredon', 'statecode'].every((c) =>
         deps.policy.canRead('queueitem', c),
       );
+      // the knowledge articles that solved cases in the period, where the policy shows their use on cases
+      const solutions = ['knowledgearticleid', 'knowledgeusage', 'createdon'].every((c) =>
+        deps.policy.canRead('knowledgearticleincident', c),
+      );
       return user(
         `Call aggregate_records on incident with where {"createdon": ${when}}, groupBy "createdon by month, prioritycode" and measures "count": the cases opened each month, by priority. ` +
           `Then call aggregate_records on incidentresolution with where {"createdon": ${when}}, groupBy "createdon by month" and measures "count, sum(timespent), avg(timespent)": the cases resolved each month and the minutes spent on them. ` +
@@ -405,6 +455,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             ? 'Then call aggregate_records on queueitem with where {"statecode": "Active"}, groupBy "queueid" and measures "count": what waits in each queue. ' +
               'Then call query_entities on queueitem with where {"statecode": "Active", "workerid": null}, select ["title", "queueid", "objectid", "enteredon"], orderBy "enteredon asc" and top 20: the items in a queue that nobody has taken, the oldest first. '
             : '') +
+          (solutions
+            ? `Then call aggregate_records on knowledgearticleincident with where {"knowledgeusage": "Solution", "createdon": ${when}}, groupBy "knowledgearticleid" and measures "count": the knowledge articles that solved the most cases in the period. `
+            : '') +
           'Write a short review: cases opened and resolved per month (is the backlog growing?), the share that were High or above, the time spent per case, ' +
           (can('customersatisfactioncode')
             ? 'the share of rated customers who were satisfied or very satisfied, and the dissatisfied ones to call back, '
@@ -416,6 +469,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             : '') +
           (waits ? 'the cases waiting longest on someone else and whether to chase them, ' : '') +
           (queued ? 'how much waits in each queue and what nobody has taken, oldest first, ' : '') +
+          (solutions
+            ? 'the articles that solved the most cases (and, from the cases opened by priority and title, a problem that comes back with no article, worth writing one for), '
+            : '') +
           'and one or two things the team could do differently. Change nothing.',
       );
     },

@@ -375,6 +375,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const { prompts } = await h.client.listPrompts();
     expect(prompts.map((p) => p.name).sort()).toEqual([
       'account_brief',
+      'answer_case',
       'case_from_alert',
       'daily_agenda',
       'deal_review',

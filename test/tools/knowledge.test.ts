@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A support agent's questions of the knowledge base (Knowledge Article and Knowledge Article Incident table
 // references): the published article that answers a problem (not a draft, not an archived older version), the
@@ -138,6 +138,113 @@ describe('knowledge articles', () => {
     });
     expect(sent.isError, textOf(sent)).toBeFalsy();
     expect(pairs()[0]).toMatchObject({ issenttocustomer: true, knowledgeusage: 2 });
+  });
+
+  it('answer_case: its calls, as written, find the case, the article for its problem, and record it', async () => {
+    // an open case no article was used on yet (its key word below is the password article's, whatever its title)
+    const target = emu
+      .rows('incident')
+      .find((x) => x.statecode === 0 && !uses().some((u) => idOf(u.incidentid) === x.incidentid))!;
+    const p = await h.client.getPrompt({ name: 'answer_case', arguments: { case: String(target.ticketnumber) } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const json = (re: RegExp) => JSON.parse(re.exec(text)![1]!);
+    // 1. the case by its number
+    const found = await h.call('query_entities', {
+      entity: 'incident',
+      where: json(/query_entities on incident with where (\{.*?\}), select/),
+      select: json(/with where \{"ticketnumber".*?\}, select (\[.*?\]), top 5/),
+      top: 5,
+    });
+    expect(found.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([target.incidentid]);
+    const caseId = String(target.incidentid);
+    // 2. the case, with the articles already used on it
+    const got = await h.call('get_record', {
+      entity: 'incident',
+      id: caseId,
+      select: json(/get_record on incident with id "<case id>", select (\[.*?\]) and expand/),
+      expand: json(/and expand (\[\{.*?\}\]) \(the articles/),
+    });
+    expect(got.isError, textOf(got)).toBeFalsy();
+    expect(got.structuredContent.record.knowledgearticle_incidents).toEqual([]);
+    // 3. the published, latest article for a key word of its problem
+    const where = JSON.parse(
+      /query_entities on knowledgearticle with where (\{.*?\]\}), select/
+        .exec(text)![1]!
+        .replaceAll('<a key word of the case>', 'password')
+        .replaceAll('<the same word>', 'password'),
+    );
+    const articlesFound = await h.call('query_entities', {
+      entity: 'knowledgearticle',
+      where,
+      select: json(/\]\}, select (\[.*?\]), top 5; try/),
+      top: 5,
+    });
+    expect(articlesFound.isError, textOf(articlesFound)).toBeFalsy();
+    const latest = articles().find((a) => a.articlepublicnumber === 'KA-01002' && a.islatestversion === true)!;
+    expect(articlesFound.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([
+      latest.knowledgearticleid,
+    ]);
+    // 4. the article recorded on the case, as the prompt offers
+    const values = JSON.parse(
+      /create_record on knowledgearticleincident with (\{.*?\})\)/
+        .exec(text)![1]!
+        .replace('<article id>', String(latest.knowledgearticleid))
+        .replace('<case id>', caseId),
+    );
+    const made = await h.call('create_record', { entity: 'knowledgearticleincident', values });
+    expect(made.isError, textOf(made)).toBeFalsy();
+    expect(uses().filter((u) => idOf(u.incidentid) === caseId)).toMatchObject([
+      { knowledgeusage: 2, issenttocustomer: false, knowledgearticleidname: latest.title },
+    ]);
+  });
+
+  it('answer_case is offered where the policy shows articles, and offers no write on a read-only server', async () => {
+    const ro = await connectInMemory(emu, { env: { LOG_LEVEL: 'warn', DYNAMICS_MCP_READ_ONLY: 'true' } });
+    try {
+      const p = await ro.client.getPrompt({ name: 'answer_case', arguments: { case: 'printer' } });
+      const text = (p.messages[0]!.content as { text: string }).text;
+      expect(text).toContain('where {"title":{"contains":"printer"}}');
+      expect(text).not.toContain('create_record');
+      expect(text).toMatch(/Change nothing\.$/);
+    } finally {
+      await ro.close();
+    }
+    const policy = builtInPolicyWith('no-article-content', (e) => ({
+      ...e,
+      knowledgearticle: { ...e.knowledgearticle!, read: e.knowledgearticle!.read!.filter((c) => c !== 'content') },
+    }));
+    const hidden = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy, LOG_LEVEL: 'warn' } });
+    try {
+      const { prompts } = await hidden.client.listPrompts();
+      expect(prompts.map((x) => x.name)).not.toContain('answer_case');
+    } finally {
+      await hidden.close();
+    }
+  });
+
+  it('review_support: the articles that solved the most cases in the period, as written', async () => {
+    const p = await h.client.getPrompt({ name: 'review_support', arguments: { period: 'last 12 months' } });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const a =
+      /aggregate_records on knowledgearticleincident with where (\{[^\n]*?\}), groupBy "(.*?)" and measures "(.*?)"/.exec(
+        text,
+      )!;
+    const r = await h.call('aggregate_records', {
+      entity: 'knowledgearticleincident',
+      where: JSON.parse(a[1]!),
+      groupBy: a[2],
+      measures: a[3],
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const since = new Date();
+    since.setUTCFullYear(since.getUTCFullYear() - 1);
+    const inPeriod = uses().filter(
+      (u) => u.knowledgeusage === 2 && String(u.createdon).slice(0, 10) >= since.toISOString().slice(0, 10),
+    );
+    const total = r.structuredContent.groups.reduce((n: number, g: { count: number }) => n + g.count, 0);
+    expect(total).toBe(inPeriod.length);
+    expect(total).toBeGreaterThan(0);
+    expect(text).toContain('the articles that solved the most cases');
   });
 
   it('articles are read only here: a change is refused before anything is sent', async () => {
