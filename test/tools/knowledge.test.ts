@@ -247,6 +247,26 @@ describe('knowledge articles', () => {
     expect(text).toContain('the articles that solved the most cases');
   });
 
+  it('an article named by its title is its latest version, not the archived one with the same title', async () => {
+    const latest = articles().find((a) => a.articlepublicnumber === 'KA-01002' && a.islatestversion === true)!;
+    const open = emu
+      .rows('incident')
+      .filter((x) => x.statecode === 0 && !uses().some((u) => idOf(u.incidentid) === x.incidentid))
+      .at(-1)!;
+    const r = await h.call('create_record', {
+      entity: 'knowledgearticleincident',
+      values: { knowledgearticleid: 'Resetting a customer password', incidentid: String(open.incidentid) },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(
+      uses()
+        .filter((u) => idOf(u.incidentid) === open.incidentid)
+        .map((u) => idOf(u.knowledgearticleid)),
+    ).toEqual([latest.knowledgearticleid]);
+    // the answer says which record the title was taken to be
+    expect(textOf(r)).toContain('Resetting a customer password');
+  });
+
   it('articles are read only here: a change is refused before anything is sent', async () => {
     const article = articles().find((a) => a.statecode === 0)!;
     const before = emu.requests().length;

@@ -46,6 +46,13 @@ const TELLING: readonly { column: string; word?: string }[] = [
   { column: 'estimatedclosedate', word: 'closing' },
 ];
 /**
+ * Tables whose rows are versions of one record, and the column that marks the version in use: a knowledge
+ * article named by its title is its latest version (Knowledge Article reference: "Shows which version of the
+ * knowledge article is the latest version"), not the archived one beside it with the same title.
+ */
+const CURRENT_VERSION: Readonly<Record<string, string>> = { knowledgearticle: 'islatestversion' };
+
+/**
  * Said of records that nothing else above tells apart (no city on either account, two open deals closing the
  * same day): when each was made, which every table has.
  */
@@ -257,6 +264,8 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     const about = ABOUT.find(
       (a) => isLookupType(model.columns.get(a.column)?.type ?? '') && ctx.policy.canRead(model.logicalName, a.column),
     );
+    const current = CURRENT_VERSION[model.logicalName];
+    const byName = { column, op: 'eq' as const, value: name };
     const page = await ctx.client.query(
       {
         entity: model.logicalName,
@@ -267,7 +276,11 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
           ...(about ? [about.column] : []),
           ...(made ? [MADE] : []),
         ],
-        where: { column, op: 'eq', value: name },
+        // where the policy shows which version is in use, the name is that version's
+        where:
+          current && ctx.policy.canRead(model.logicalName, current)
+            ? { and: [byName, { column: current, op: 'eq', value: true }] }
+            : byName,
         top: LISTED + 1,
       },
       { signal: ctx.signal, internal: true },
