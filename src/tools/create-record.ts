@@ -213,6 +213,21 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
       `${logical}.statecode is not writable under this server's policy, so a ${logical} cannot be made done.`,
       `Leave statecode out to make it open; describe_entity('${logical}') lists the columns you may write.`,
     );
+  // a record that pairs two others is nothing without both (Dataverse would take it; nobody could use it)
+  const pair = PAIRED[logical];
+  if (pair) {
+    const set = new Set(
+      Object.entries(values)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k]) => columnSetBy(model, k)),
+    );
+    const missing = [pair.item, pair.on].filter((c) => !set.has(c));
+    if (missing.length)
+      throw badInput(
+        `A ${logical} records ${aOrAn(tableOf(model, pair.item))} used on ${aOrAn(tableOf(model, pair.on))}: it needs ${missing.join(' and ')}.`,
+        `Pass {"${pair.item}": "<${tableOf(model, pair.item)} id or name>", "${pair.on}": "<${tableOf(model, pair.on)} id or number>"}.`,
+      );
+  }
   await assertRequired(ctx, model, values);
   // every value checked before the record is looked for: a column the table lacks, or a value it cannot take,
   // is refused as the create would refuse it, not dropped where the same record is found already
@@ -340,6 +355,9 @@ function numberDialled(ctx: ToolContext, model: EntityModel, values: WriteValues
 const PAIRED: Readonly<Record<string, { item: string; on: string }>> = {
   knowledgearticleincident: { item: 'knowledgearticleid', on: 'incidentid' },
 };
+
+/** "a knowledgearticle", "an incident" */
+const aOrAn = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 
 /** the table a lookup column of `model` points to (its first), said in place of the column */
 const tableOf = (model: EntityModel, column: string) => model.columns.get(column)?.targets?.[0] ?? column;

@@ -267,6 +267,35 @@ describe('knowledge articles', () => {
     expect(textOf(r)).toContain('Resetting a customer password');
   });
 
+  it('an article by its public number (KA-01002) is its latest version; a use of no article is refused', async () => {
+    const latest = articles().find((a) => a.articlepublicnumber === 'KA-01002' && a.islatestversion === true)!;
+    const free = emu
+      .rows('incident')
+      .filter((x) => x.statecode === 0 && !uses().some((u) => idOf(u.incidentid) === x.incidentid));
+    const r = await h.call('create_record', {
+      entity: 'knowledgearticleincident',
+      values: { knowledgearticleid: 'KA-01002', incidentid: String(free[0]!.incidentid) },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain('Knowledge Article: Resetting a customer password, KA-01002 (knowledgearticle)');
+    expect(
+      uses()
+        .filter((u) => idOf(u.incidentid) === free[0]!.incidentid)
+        .map((u) => idOf(u.knowledgearticleid)),
+    ).toEqual([latest.knowledgearticleid]);
+    const before = emu.requests().filter((x) => x.method !== 'GET').length;
+    const none = await h.call('create_record', {
+      entity: 'knowledgearticleincident',
+      values: { incidentid: String(free[1]!.incidentid), knowledgeusage: 'Solution' },
+    });
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toBe(
+      'Error (bad_input): A knowledgearticleincident records a knowledgearticle used on an incident: it needs knowledgearticleid.\n' +
+        'How to fix: Pass {"knowledgearticleid": "<knowledgearticle id or name>", "incidentid": "<incident id or number>"}.',
+    );
+    expect(emu.requests().filter((x) => x.method !== 'GET').length).toBe(before);
+  });
+
   it('articles are read only here: a change is refused before anything is sent', async () => {
     const article = articles().find((a) => a.statecode === 0)!;
     const before = emu.requests().length;

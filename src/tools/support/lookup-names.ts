@@ -5,6 +5,7 @@ import { type EntityModel, isLookupType } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
 import { FORMATTED } from './shape.js';
+import { inCurrentVersion } from './versions.js';
 
 /** A name that no record of the tables asked has: callers may look further (other tables, a case number). */
 export class NoSuchName extends DynamicsMcpError {
@@ -45,13 +46,6 @@ const TELLING: readonly { column: string; word?: string }[] = [
   { column: 'scheduledend', word: 'due' },
   { column: 'estimatedclosedate', word: 'closing' },
 ];
-/**
- * Tables whose rows are versions of one record, and the column that marks the version in use: a knowledge
- * article named by its title is its latest version (Knowledge Article reference: "Shows which version of the
- * knowledge article is the latest version"), not the archived one beside it with the same title.
- */
-const CURRENT_VERSION: Readonly<Record<string, string>> = { knowledgearticle: 'islatestversion' };
-
 /**
  * Said of records that nothing else above tells apart (no city on either account, two open deals closing the
  * same day): when each was made, which every table has.
@@ -264,8 +258,6 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     const about = ABOUT.find(
       (a) => isLookupType(model.columns.get(a.column)?.type ?? '') && ctx.policy.canRead(model.logicalName, a.column),
     );
-    const current = CURRENT_VERSION[model.logicalName];
-    const byName = { column, op: 'eq' as const, value: name };
     const page = await ctx.client.query(
       {
         entity: model.logicalName,
@@ -276,11 +268,8 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
           ...(about ? [about.column] : []),
           ...(made ? [MADE] : []),
         ],
-        // where the policy shows which version is in use, the name is that version's
-        where:
-          current && ctx.policy.canRead(model.logicalName, current)
-            ? { and: [byName, { column: current, op: 'eq', value: true }] }
-            : byName,
+        // a table of versions: the name is the version in use's
+        where: inCurrentVersion(ctx, model.logicalName, { column, op: 'eq', value: name }),
         top: LISTED + 1,
       },
       { signal: ctx.signal, internal: true },

@@ -1,5 +1,6 @@
 import { badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
+import { inCurrentVersion } from './versions.js';
 
 /**
  * Text that may be a record's number as people quote it: a case's "CAS-01000-EYQG4V" (Dynamics' default
@@ -18,6 +19,8 @@ export const NUMBER_COLUMN: Readonly<Record<string, { column: string; noun: stri
   account: { column: 'accountnumber', noun: 'account', orName: true },
   // a product's Product ID ("HW-TRK-100"), as price lists and order forms quote it
   product: { column: 'productnumber', noun: 'product', orName: true },
+  // a knowledge article's public number ("KA-01002"), as agents quote it to customers (its latest version)
+  knowledgearticle: { column: 'articlepublicnumber', noun: 'article', orName: true },
 };
 
 /**
@@ -68,12 +71,12 @@ async function numberedRow(
     {
       entity: logical,
       select: [number.column, ...(named ? [primary] : [])],
-      where: {
+      where: inCurrentVersion(ctx, logical, {
         or: [
           { column: number.column, op: 'eq', value: given },
           { column: number.column, op: 'startswith', value: `${given}-` },
         ],
-      },
+      }),
       orderBy: number.column,
       top: 6,
     },
