@@ -974,6 +974,32 @@ function argsFor(emu: EmulatorHandle): Record<string, fc.Arbitrary<unknown>> {
             },
             { requiredKeys: ['entity', 'values'] },
           ),
+          // a knowledge article recorded on a case: by id, title or public number, the case by id or number,
+          // how it was used and whether it was sent, well and badly formed
+          fc.record(
+            {
+              entity: fc.constantFrom('knowledgearticleincident', 'Knowledge Article Incidents'),
+              values: fc.record(
+                {
+                  knowledgearticleid: fc.oneof(
+                    fc.constantFrom(...ids('knowledgearticle').slice(0, 3)),
+                    fc.constantFrom('Resetting a customer password', 'KA-01002', 'KA-0100', 'KA-09999'),
+                    fc.constantFrom(...HOSTILE),
+                  ),
+                  incidentid: fc.oneof(
+                    fc.constantFrom(...ids('incident').slice(0, 3)),
+                    fc.constant(String(emu.rows('incident')[0]!.ticketnumber)),
+                    fc.constantFrom(...HOSTILE),
+                  ),
+                  knowledgeusage: fc.constantFrom('Solution', 'Reference', 3, 'Fixed it', null),
+                  issenttocustomer: fc.constantFrom(true, false, 'Yes', 'maybe'),
+                },
+                { requiredKeys: [] },
+              ),
+              allowDuplicate: maybe(fc.boolean()),
+            },
+            { requiredKeys: ['entity', 'values'] },
+          ),
         ),
       },
       // and what may not be: other tables, columns outside the write list, wrong values, nothing required
@@ -1274,7 +1300,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|queueitems|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|queueitems|knowledgearticleincidents|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );
