@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ContractTarget, targets } from './target.js';
+import { type ContractTarget, openCase as openCaseIn, targets } from './target.js';
 
 // Knowledge articles ("Knowledge Article (KnowledgeArticle)" and "Knowledge Article Incident" table references):
 // an article's life cycle is its statecode (Draft 0 … Published 3 … Archived 5, Discarded 6, with their status
@@ -11,14 +11,7 @@ describe.each(targets)('knowledge contract: $name', ({ open, skip }) => {
   let t: ContractTarget;
   let published: { knowledgearticleid: string; title: string };
   const idOf = (entityId: string) => /\(([0-9a-f-]{36})\)$/.exec(entityId)![1]!;
-  const openCase = async (title: string) => {
-    const account = (await t.api('GET', 'accounts?$select=accountid&$top=1')).json().value[0].accountid;
-    const r = await t.api('POST', 'incidents', {
-      body: { title, 'customerid_account@odata.bind': `/accounts(${account})` },
-    });
-    expect(r.status).toBe(204);
-    return idOf(r.headers['odata-entityid']!);
-  };
+  const openCase = (title: string) => openCaseIn(t, title);
   const use = async (article: string, caseId: string) => {
     const r = await t.api('POST', 'knowledgearticleincidents', {
       body: {

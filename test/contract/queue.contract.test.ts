@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ContractTarget, targets } from './target.js';
+import { type ContractTarget, openCase as openCaseIn, targets } from './target.js';
 
 // Queues ("Queue tables", Dataverse developer guide; the QueueItem table reference): a queue item's title "is
 // copied from the record that was assigned to the queue", Entered Queue and Worked On are the platform's stamps,
@@ -11,14 +11,7 @@ describe.each(targets)('queue contract: $name', ({ open, skip }) => {
   let queue = '';
   let me = '';
   const idOf = (entityId: string) => /\(([0-9a-f-]{36})\)$/.exec(entityId)![1]!;
-  const openCase = async (title: string) => {
-    const account = (await t.api('GET', 'accounts?$select=accountid&$top=1')).json().value[0].accountid;
-    const r = await t.api('POST', 'incidents', {
-      body: { title, 'customerid_account@odata.bind': `/accounts(${account})` },
-    });
-    expect(r.status).toBe(204);
-    return idOf(r.headers['odata-entityid']!);
-  };
+  const openCase = (title: string) => openCaseIn(t, title);
   const enqueue = async (caseId: string) => {
     const r = await t.api('POST', 'queueitems', {
       body: { 'objectid_incident@odata.bind': `/incidents(${caseId})`, 'queueid@odata.bind': `/queues(${queue})` },

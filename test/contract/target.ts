@@ -111,3 +111,18 @@ export const targets: { name: string; open: () => Promise<ContractTarget>; skip:
   { name: 'emulator', open: () => openEmulatorTarget(), skip: false },
   { name: 'real Dataverse org', open: openRealTarget, skip: !realOrgConfigured },
 ];
+
+/** The id a create answered with, from its OData-EntityId header (…/incidents(<id>)). */
+export function createdId(r: Reply): string {
+  const id = /\(([0-9a-f-]{36})\)$/.exec(r.headers['odata-entityid'] ?? '')?.[1];
+  if (!id) throw new Error(`no record id in the create's answer (${r.status}): ${r.text}`);
+  return id;
+}
+
+/** A new open case, for the first account, titled as given: what a contract test works on. */
+export async function openCase(t: ContractTarget, title: string): Promise<string> {
+  const account = (await t.api('GET', 'accounts?$select=accountid&$top=1')).json().value[0].accountid;
+  return createdId(
+    await t.api('POST', 'incidents', { body: { title, 'customerid_account@odata.bind': `/accounts(${account})` } }),
+  );
+}
