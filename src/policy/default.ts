@@ -530,9 +530,12 @@ export const DEFAULT_POLICY: PolicyInput = {
       // a party by name ("calls with Nina Castillo") is looked for by each table's name through these
       expand: ['partyid_account', 'partyid_contact', 'partyid_lead', 'partyid_systemuser'],
     },
-    // emails filed against the tables above, read only: who wrote to whom, when, about what. Bodies
-    // (description: HTML, often whole quoted threads) are left out; an administrator may add them
+    // emails filed against the tables above: who wrote to whom, when, about what. Bodies (description: HTML,
+    // often whole quoted threads) are not read; an administrator may add them. create_record drafts one (a reply
+    // to a customer, filed against the case: subject, body, To and Cc, who it is for): a draft only, which
+    // Dynamics sends when a person sends it; nothing here sends an email or changes its state
     email: {
+      create: true,
       read: [
         'activityid',
         'subject',
@@ -541,10 +544,13 @@ export const DEFAULT_POLICY: PolicyInput = {
         'torecipients',
         'senton',
         'regardingobjectid',
+        'to',
+        'cc',
         // how many files came with it (read from email_activity_mime_attachment)
         'attachmentcount',
         ...audit,
       ],
+      write: ['subject', 'description', 'regardingobjectid', 'to', 'cc', 'ownerid'],
       expand: [...regardingOf('email'), 'email_activity_parties', 'email_activity_mime_attachment', ...owners],
     },
     // meetings about the tables above, read only: when, where, about what, and who (its organizer and attendees,

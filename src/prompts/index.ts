@@ -364,6 +364,14 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
         const used = deps.policy.canRead('knowledgearticleincident', 'knowledgearticleid')
           ? ` and expand [{"relation": "knowledgearticle_incidents", "select": ["knowledgearticleid", "knowledgeusage"${alsoSelected(deps, 'knowledgearticleincident', 'issenttocustomer')}]}] (the articles already used on it)`
           : '';
+        // the reply kept as a draft email on the case, for the agent to review and send in Dynamics
+        const drafts =
+          !readOnly &&
+          deps.policy.canCreate('email') &&
+          ['subject', 'description', 'regardingobjectid', 'to'].every((c) => deps.policy.canWrite('email', c));
+        const draft = drafts
+          ? ` Offer to save the reply as a draft email in Dynamics for me to review and send there (create_record on email with {"subject": "RE: <the case's title>", "description": "<the reply>", "regardingobjectid": "${the}", "to": "<the case's contact, or its customer>"${deps.policy.canWrite('email', 'ownerid') ? ', "ownerid": "<the case\'s owner>"' : ''}}); it is not sent by saving it.`
+          : '';
         const record =
           !readOnly && deps.policy.canCreate('knowledgearticleincident')
             ? ' Then offer to record the article on the case (create_record on knowledgearticleincident with {"knowledgearticleid": "<article id>", "incidentid": "' +
@@ -375,11 +383,12 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
             (id
               ? `Its id is ${id}.\n`
               : `First find it: query_entities on incident with where ${where}, select ["title", "ticketnumber", "customerid", "statecode"], top 5; if several match, ask me which one, and use its id below as <case id>.\n`) +
-            `Then get_record on incident with id "${the}", select ["title", "description", "ticketnumber", "customerid", "prioritycode", "statecode"]${used}.\n` +
+            `Then get_record on incident with id "${the}", select ["title", "description", "ticketnumber", "customerid"${alsoSelected(deps, 'incident', 'primarycontactid')}${alsoSelected(deps, 'incident', 'ownerid')}, "prioritycode", "statecode"]${used}.\n` +
             'Then look for published articles, latest versions only, on its problem: query_entities on knowledgearticle with where {"statecode": "Published", "islatestversion": true, "or": [{"title": {"contains": "<a key word of the case>"}}, {"keywords": {"contains": "<the same word>"}}]}, ' +
             `select ["title", "articlepublicnumber", "description", "content"${alsoSelected(deps, 'knowledgearticle', 'rating')}], top 5; try two or three key words of the case's title and description, one at a time, until one finds articles. ` +
             'Pick the article that fits the problem best and draft my reply to the customer from its steps, in plain words (its content is HTML: no tags in the reply), naming the article by its number (articlepublicnumber). ' +
             'If no article fits, say so: that problem is one to write an article for.' +
+            draft +
             record,
         );
       },

@@ -240,10 +240,15 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
       logical === LINE.table && made.structured.id && !made.structured.duplicate
         ? await lineText(ctx, made.structured.id)
         : '';
+    // an email made through the Web API is a draft: said, so that nobody takes it for sent
+    const drafted =
+      logical === 'email' && made.structured.id && !made.structured.duplicate
+        ? ' It is a draft: Dynamics sends it only when a person sends it there (this server sends no email).'
+        : '';
     const r =
       worked.length && !made.structured.duplicate
-        ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}` }
-        : { ...made, text: `${made.text}${priced}` };
+        ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}${drafted}` }
+        : { ...made, text: `${made.text}${priced}${drafted}` };
     if (!state || asked === undefined || !r.structured.id) return r;
     const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
     const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');

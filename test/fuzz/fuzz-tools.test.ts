@@ -314,7 +314,8 @@ const GOOD_VALUES: Record<string, Record<string, unknown>> = {
   },
   incident: { prioritycode: 'High', description: 'Customer called again', title: 'Printer offline' },
   task: { subject: 'Send the quote', prioritycode: 'High', scheduledend: '2026-12-10T09:00:00Z' },
-  // emails and the list of every activity are only read: each change here is refused
+  // emails are drafted, not changed once sent or received (each seeded one is): the change here is refused by
+  // Dynamics; the list of every activity is only read
   email: { subject: 'Renamed email' },
   activitypointer: { subject: 'Renamed through the list' },
   // an item handed to someone; its queue is not changed here (moving it is Dynamics' AddToQueue)
@@ -1300,7 +1301,7 @@ describe('fuzz: generated and hostile arguments for every tool', () => {
           (r) =>
             r.service === 'webapi' &&
             r.method !== 'GET' &&
-            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|queueitems|knowledgearticleincidents|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
+            !/^\/api\/data\/v9\.2\/(leads|incidents|accounts|contacts|opportunities|opportunityproducts|annotations|tasks|phonecalls|emails|queueitems|knowledgearticleincidents|CloseIncident$|WinOpportunity$|LoseOpportunity$|\$batch)/.test(
               r.url,
             ),
         );

@@ -224,6 +224,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
         'Write account',
         'Write annotation',
         'Write contact',
+        'Write email',
         'Write incident',
         'Write lead',
         'Write opportunity',
@@ -355,7 +356,7 @@ describe('dynamics-mcp doctor: every failure class, with its fix', () => {
       name: 'Duplicate detection',
       ok: true,
       detail:
-        'The organisation\'s duplicate detection rules apply to the account ("Accounts with the same Account Name"), contact ("Contacts with the same email address"), lead ("Leads with the same email address") records the tools create or change; not to opportunity, incident, knowledgearticleincident, annotation, task, phonecall, opportunityproduct (detection is off for those tables, where only the tools\' own check runs).',
+        'The organisation\'s duplicate detection rules apply to the account ("Accounts with the same Account Name"), contact ("Contacts with the same email address"), lead ("Leads with the same email address") records the tools create or change; not to opportunity, incident, knowledgearticleincident, annotation, task, phonecall, email, opportunityproduct (detection is off for those tables, where only the tools\' own check runs).',
     });
     // the rules an administrator published, by name; a table with detection on and no rule is said to have none
     try {

@@ -234,6 +234,17 @@ const TOOLS: Case[] = [
     count: (emu) => billed(emu).length,
   },
   {
+    // a reply drafted as an email on a case: the same subject on the same case is the draft already there
+    tool: 'create_record',
+    name: 'create_record drafting an email',
+    method: 'PATCH',
+    args: (tag, emu) => ({
+      entity: 'email',
+      values: { subject: `RE: ${tag}`, description: 'Draft reply', regardingobjectid: solved.get(emu)! },
+    }),
+    count: (emu, tag) => emu.rows('email').filter((e) => e.subject === `RE: ${tag}`).length,
+  },
+  {
     // a knowledge article recorded on a case: the same article on the same case is the record already there
     tool: 'create_record',
     name: 'create_record recording the article that solved a case',

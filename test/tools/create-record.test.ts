@@ -948,7 +948,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
     const territory = await h.call('create_record', { entity: 'territory', values: { name: 'X' } });
     expect(textOf(territory)).toBe(
       "Error (policy): Creating territory records is not allowed under this server's policy.\n" +
-        'How to fix: Tables you may create records in: account, contact, opportunity, queueitem, knowledgearticleincident, task, phonecall, opportunityproduct.',
+        'How to fix: Tables you may create records in: account, contact, opportunity, queueitem, knowledgearticleincident, task, phonecall, email, opportunityproduct.',
     );
     expect(posts(since)).toEqual([]);
   });

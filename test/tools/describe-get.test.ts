@@ -45,7 +45,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const r = await h.call('describe_entity', {});
     // each table the model may only read is said so, beside those it may write
     expect(textOf(r)).toMatch(
-      /^Tables: account, contact, lead, opportunity, incident, annotation, .*, email \(read-only\), /,
+      /^Tables: account, contact, lead, opportunity, incident, annotation, .*, email, appointment \(read-only\), /,
     );
     const names = r.structuredContent.entities.map((e: { name: string }) => e.name).sort();
     expect(names).toEqual([
@@ -92,12 +92,13 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'opportunity',
       'task',
       'phonecall',
+      'email',
       'opportunityproduct',
       'queueitem',
       'knowledgearticleincident',
     ]);
     expect(textOf(r)).toContain(
-      'create_record makes account, contact, opportunity, task, phonecall, opportunityproduct, queueitem, knowledgearticleincident records.',
+      'create_record makes account, contact, opportunity, task, phonecall, email, opportunityproduct, queueitem, knowledgearticleincident records.',
     );
   });
 

@@ -184,7 +184,34 @@ describe('knowledge articles', () => {
     expect(articlesFound.structuredContent.records.map((r: { id: string }) => r.id)).toEqual([
       latest.knowledgearticleid,
     ]);
-    // 4. the article recorded on the case, as the prompt offers
+    // 4. the reply kept as a draft email on the case, to its contact, given to its owner: not sent
+    const contact = idOf(target.primarycontactid)!;
+    const owner = idOf(target.ownerid)!;
+    const draft = JSON.parse(
+      /create_record on email with (\{.*?\})\); it is not sent/
+        .exec(text)![1]!
+        .replace("<the case's title>", String(target.title))
+        .replace('<the reply>', 'Please use the one-time reset link we sent (KA-01002).')
+        .replace('<case id>', caseId)
+        .replace("<the case's contact, or its customer>", contact)
+        .replace("<the case's owner>", owner),
+    );
+    const drafted = await h.call('create_record', { entity: 'email', values: draft });
+    expect(drafted.isError, textOf(drafted)).toBeFalsy();
+    expect(textOf(drafted)).toContain('It is a draft: Dynamics sends it only when a person sends it there');
+    const email = emu.rows('email').find((e) => e.activityid === drafted.structuredContent.id)!;
+    expect(email).toMatchObject({
+      subject: `RE: ${target.title}`,
+      description: 'Please use the one-time reset link we sent (KA-01002).',
+      statecode: 0,
+      statuscode: 1,
+      directioncode: true,
+      regardingobjectid: { id: caseId, entity: 'incident' },
+      ownerid: { id: owner },
+    });
+    const to = emu.rows('activityparty').filter((x) => idOf(x.activityid) === email.activityid);
+    expect(to.map((x) => [idOf(x.partyid), x.participationtypemask])).toEqual([[contact, 2]]);
+    // 5. the article recorded on the case, as the prompt offers
     const values = JSON.parse(
       /create_record on knowledgearticleincident with (\{.*?\})\)/
         .exec(text)![1]!
@@ -294,6 +321,26 @@ describe('knowledge articles', () => {
         'How to fix: Pass {"knowledgearticleid": "<knowledgearticle id or name>", "incidentid": "<incident id or number>"}.',
     );
     expect(emu.requests().filter((x) => x.method !== 'GET').length).toBe(before);
+  });
+
+  it('an email here is a draft: it cannot be sent, completed or have its state changed', async () => {
+    const received = emu.rows('email').find((e) => e.statecode === 1)!;
+    const before = emu.requests().filter((x) => x.method !== 'GET').length;
+    const sent = await h.call('update_record', {
+      entity: 'email',
+      id: String(received.activityid),
+      values: { statecode: 'Completed' },
+    });
+    expect(sent.isError).toBe(true);
+    expect(textOf(sent)).toContain("Column 'statecode' of 'email' cannot be written under this server's policy.");
+    const made = await h.call('create_record', {
+      entity: 'email',
+      values: { subject: 'Sent already?', statecode: 'Completed' },
+    });
+    expect(made.isError).toBe(true);
+    expect(textOf(made)).toContain('email.statecode is not writable');
+    expect(emu.requests().filter((x) => x.method !== 'GET').length).toBe(before);
+    expect(emu.requests().some((x) => /SendEmail/.test(x.url))).toBe(false);
   });
 
   it('articles are read only here: a change is refused before anything is sent', async () => {

@@ -2469,7 +2469,7 @@ describe('query_entities', () => {
     );
   });
 
-  it("a deal's emails are read (who wrote to whom, when, about what) but not their bodies, and never written", async () => {
+  it("a deal's emails are read (who wrote to whom, when, about what) but not their bodies, nor changed once sent", async () => {
     const mails = emu.rows('email');
     const deal = String((mails.find((m) => m.regardingobjectid)!.regardingobjectid as { id: string }).id);
     const filed = mails
@@ -2557,24 +2557,24 @@ describe('query_entities', () => {
       expand: [{ relation: 'Opportunity_Emails', select: ['subject'] }],
     });
     expect(withMail.structuredContent.record.Opportunity_Emails).toHaveLength(filed.length);
-    // bodies are not in the built-in policy; nothing is written
+    // bodies are not read by the built-in policy: refused before anything is sent
     const since = emu.requests().length;
     const body = await h.call('query_entities', { entity: 'email', select: ['subject', 'description'] });
     expect(textOf(body)).toMatch(/^Error \(policy\): .*'description'/);
-    const send = await h.call('create_record', { entity: 'email', values: { subject: 'Hello' } });
-    expect(textOf(send)).toContain("Creating email records is not allowed under this server's policy.");
+    expect(emu.requests().slice(since)).toEqual([]);
+    // an email sent or received stays as it went ("Completed and canceled email is read-only"): Dynamics
+    // refuses the change, said with what to do instead (a new draft; create_record's drafts: knowledge.test.ts)
     const edit = await h.call('update_record', {
       entity: 'email',
       id: String(filed[0]!.activityid),
       values: { subject: 'x' },
     });
     expect(edit.isError).toBe(true);
-    expect(
-      emu
-        .requests()
-        .slice(since)
-        .filter((q) => q.url.includes('/emails') || q.method !== 'GET'),
-    ).toEqual([]);
+    expect(textOf(edit)).toContain(
+      'This email is Completed: Dynamics keeps an email that was sent or received as it is',
+    );
+    expect(textOf(edit)).toContain('draft a new email with create_record on email');
+    expect(emu.rows('email').find((m) => m.activityid === filed[0]!.activityid)!.subject).toBe(filed[0]!.subject);
   });
 
   it("SQL's LIKE with wildcards at the ends is the operator it means, elsewhere answered with those; one that means one of ours (!=, gte) is read as it; a lookup path in select with the lookup", async () => {

@@ -173,7 +173,14 @@ export function refuseIfChanged(etag: string | undefined, row: Row, entity: stri
  * Tables whose closed records Dynamics keeps read-only until they are reopened (reference §6.2; a task's
  * statecode: "Completed and canceled tasks are read-only").
  */
-const CLOSED_READ_ONLY: ReadonlySet<string> = new Set(['incident', 'opportunity', 'lead', 'task', 'phonecall']);
+const CLOSED_READ_ONLY: ReadonlySet<string> = new Set([
+  'incident',
+  'opportunity',
+  'lead',
+  'task',
+  'phonecall',
+  'email',
+]);
 
 /** PhoneCall statuscode: Completed as Received (4), where the state's default reason, Made, says it was made */
 const RECEIVED = 4;
@@ -225,6 +232,15 @@ export async function closedRecordRefusal(
   if (typeof state !== 'number' || state === 0) return undefined;
   const options = model.columns.get('statecode')?.options ?? [];
   const label = (v: number) => options.find((o) => o.value === v)?.label ?? String(v);
+  // a sent or received email stays as it went ("Completed and canceled email is read-only and can't be
+  // edited"): what was written is not rewritten; the answer to it is a new draft
+  if (model.logicalName === 'email')
+    return new DynamicsMcpError(
+      'bad_input',
+      `This email is ${label(state)}: Dynamics keeps an email that was sent or received as it is (it said: ${err.message})`,
+      'To answer it or follow it up, draft a new email with create_record on email (regardingobjectid the same record); this server does not reopen or send emails.',
+      err.details,
+    );
   // Dynamics' refusal, said plainly: its status and code stay (the audit log records it as refused)
   return new DynamicsMcpError(
     'bad_input',
