@@ -466,6 +466,11 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   }
   for (const [id, c] of cases.rows) {
     if (c.statecode !== 1) continue;
+    // resolved on the day of the case's last change (resolving a case is its last change), within 20 days of its
+    // opening as every seeded record's last change is: a day drawn anywhere up to today made most resolved cases
+    // months old when closed, and most of them past their SLA. The draw that day once took is still made, so
+    // that every value seeded after it is what it was.
+    rnd.next();
     add(
       'incidentresolution',
       {
@@ -475,7 +480,8 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         statecode: 1,
         statuscode: 2,
       },
-      { owner: ownerOf(c), createdDaysAgo: rnd.int(0, daysAgo(c.createdon)) },
+      // (the days back to that day itself: daysAgo's floor counts a time past midnight as the day after)
+      { owner: ownerOf(c), createdDaysAgo: Math.ceil((anchor - Date.parse(String(c.modifiedon))) / DAY) },
     );
   }
   // Tasks (last, for the same reason): what the owner of an open deal or case set themselves to do next, due
