@@ -53,8 +53,11 @@ const CUSTOMER_FROM: Readonly<Record<string, { column: string; from: readonly [s
   },
 };
 
-/** Tables where only an open record is the same one: activities, done or canceled, are history */
-const OPEN_ONLY = new Set(['task']);
+/**
+ * Tables where only an open record is the same one: activities, done or canceled, are history; an email sent or
+ * received with the subject a reply repeats ("RE: …") is not the draft of that reply
+ */
+const OPEN_ONLY = new Set(['task', 'email']);
 /**
  * Tables where a record is the same one only on the day it was made, whatever its state: a call is logged, then
  * completed, so a model repeating itself that day means the call already logged; another day, another call.

@@ -323,6 +323,22 @@ describe('knowledge articles', () => {
     expect(emu.requests().filter((x) => x.method !== 'GET').length).toBe(before);
   });
 
+  it('a draft with the subject of an email sent or received on the record is a new draft; again, that draft', async () => {
+    const filed = emu.rows('email').find((e) => e.statecode === 1 && e.regardingobjectid)!;
+    const regarding = filed.regardingobjectid as { id: string; entity: string };
+    const values = { subject: String(filed.subject), description: 'Our answer', regardingobjectid: regarding };
+    const first = await h.call('create_record', { entity: 'email', values });
+    expect(first.isError, textOf(first)).toBeFalsy();
+    expect(first.structuredContent).toMatchObject({ duplicate: false });
+    expect(first.structuredContent.id).not.toBe(filed.activityid);
+    const again = await h.call('create_record', { entity: 'email', values });
+    expect(again.structuredContent).toMatchObject({ id: first.structuredContent.id, duplicate: true });
+    const drafts = emu
+      .rows('email')
+      .filter((e) => e.subject === filed.subject && idOf(e.regardingobjectid) === regarding.id && e.statecode === 0);
+    expect(drafts).toHaveLength(1);
+  });
+
   it('an email here is a draft: it cannot be sent, completed or have its state changed', async () => {
     const received = emu.rows('email').find((e) => e.statecode === 1)!;
     const before = emu.requests().filter((x) => x.method !== 'GET').length;
