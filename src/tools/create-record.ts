@@ -535,6 +535,7 @@ async function duplicate(
     outcome: 'duplicate: existing record returned',
   });
   const url = recordUrl(ctx.config.dynamics.url, model.logicalName, id);
+  const pair = PAIRED[model.logicalName];
   return {
     structured: { entity: model.logicalName, id, duplicate: true, url, existing: found },
     // the same person without the email this call gives: theirs, for the user to add it to
@@ -555,8 +556,8 @@ async function duplicate(
         )
       : model.logicalName === LINE.table
         ? `That opportunity already has this product on it (line ${id}); it was not added again. To sell more or fewer, update_record its quantity; allowDuplicate: true adds a second line.`
-        : PAIRED[model.logicalName]
-          ? `That ${tableOf(model, PAIRED[model.logicalName]!.on)} already has this ${tableOf(model, PAIRED[model.logicalName]!.item)} on it (${model.logicalName} ${id}, as it is in "existing"); it was not added again. To change it (how it was used, whether it was sent), update_record ${id}.`
+        : pair
+          ? `That ${tableOf(model, pair.on)} already has this ${tableOf(model, pair.item)} on it (${model.logicalName} ${id}, as it is in "existing"); it was not added again. To change it (how it was used, whether it was sent), update_record ${id}.`
           : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }

@@ -52,6 +52,22 @@ export function picklist(name: string, display: string, options: [number, string
   return attr(name, display, 'Picklist', { options: options.map(([value, label]) => ({ value, label })) });
 }
 
+/**
+ * Active (status Active) or Inactive (status Inactive): the states of the tables that have no others (a queue, a
+ * queue item, a knowledge article's use on a case).
+ */
+export const activeOrInactive = () =>
+  stateAndStatus(
+    [
+      [0, 'Active', 1],
+      [1, 'Inactive', 2],
+    ],
+    [
+      [1, 'Active', 0],
+      [2, 'Inactive', 1],
+    ],
+  );
+
 /** statecode (not valid for create, SystemRequired) and statuscode, as on the entity reference pages. */
 export function stateAndStatus(
   states: [number, string, number][],

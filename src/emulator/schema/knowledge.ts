@@ -1,4 +1,16 @@
-import { attr, bool, date, entity, int, lookup, memo, picklist, stateAndStatus, str } from './build.js';
+import {
+  activeOrInactive,
+  attr,
+  bool,
+  date,
+  entity,
+  int,
+  lookup,
+  memo,
+  picklist,
+  stateAndStatus,
+  str,
+} from './build.js';
 
 // The knowledge base a support team answers from ("Knowledge Article (KnowledgeArticle) table/entity reference"
 // and "Knowledge Article Incident (KnowledgeArticleIncident)", Microsoft Dynamics 365): articles with their HTML
@@ -111,15 +123,6 @@ export const knowledgearticleincident = entity({
       [2, 'Solution'],
       [3, 'Source'],
     ]),
-    ...stateAndStatus(
-      [
-        [0, 'Active', 1],
-        [1, 'Inactive', 2],
-      ],
-      [
-        [1, 'Active', 0],
-        [2, 'Inactive', 1],
-      ],
-    ),
+    ...activeOrInactive(),
   ],
 });

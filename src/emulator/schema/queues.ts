@@ -1,4 +1,4 @@
-import { attr, date, entity, formatted, lookup, memo, picklist, stateAndStatus, str } from './build.js';
+import { activeOrInactive, attr, date, entity, formatted, lookup, memo, picklist, str } from './build.js';
 
 // Queues and what is in them ("Queue tables" in the Dataverse developer guide; the Queue and QueueItem table
 // references). A queue is a list of work (cases and activities) that a group of people take items from; each
@@ -6,19 +6,6 @@ import { attr, date, entity, formatted, lookup, memo, picklist, stateAndStatus, 
 
 /** The tables whose records the emulator puts in queues: a case and the activities it has (queue-enabled). */
 export const QUEUE_ENABLED: readonly string[] = ['incident', 'email', 'phonecall', 'task', 'appointment'];
-
-/** Active (status Active) or Inactive (status Inactive): a queue's states and a queue item's alike. */
-const activeOrInactive = () =>
-  stateAndStatus(
-    [
-      [0, 'Active', 1],
-      [1, 'Inactive', 2],
-    ],
-    [
-      [1, 'Active', 0],
-      [2, 'Inactive', 1],
-    ],
-  );
 
 export const queue = entity({
   logicalName: 'queue',

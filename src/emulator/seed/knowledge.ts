@@ -173,7 +173,6 @@ export function seedKnowledge(store: Store, add: Add, now: number, authors: stri
       description: 'Step by step, with the part numbers.',
       keywords: 'sensor, cooling fan, replacement, part',
       content: html('Replacing a sensor cooling fan', ['Switch the sensor off.', 'Unscrew the cover.']),
-      isrootarticle: true,
     },
     next,
     5,
