@@ -714,3 +714,51 @@ describe('pipeline_summary', () => {
     expect(textOf(one)).toMatch(new RegExp(`^Pipeline ${day} to ${day}: 1 open opportunity, total `));
   });
 });
+
+// A sales team's month as the demo shows it: the seed closed only deals due over a month ago, so "what did we win
+// this month" and the last month of review_wins_and_losses found nothing in any demo organisation.
+describe('the deals the demo organisation closed in the last month', () => {
+  it('most deals due in the last month were won or lost on their day, each with its Opportunity Close; some slipped', async () => {
+    const emu = await startTestEmulator({ scale: 600 });
+    const h = await connectInMemory(emu);
+    try {
+      const DAY = 86_400_000;
+      const today = new Date().toISOString().slice(0, 10);
+      const monthAgo = new Date(Date.parse(today) - 30 * DAY).toISOString().slice(0, 10);
+      const r = await h.call('query_entities', {
+        entity: 'opportunity',
+        where: { statecode: 'Won', actualclosedate: { lastXDays: 30 } },
+        select: ['name', 'actualvalue', 'actualclosedate', 'estimatedvalue'],
+        top: 500,
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const won = r.structuredContent.records as Record<string, unknown>[];
+      expect(won.length).toBeGreaterThan(0);
+      for (const o of won) expect(o.actualvalue).toBe(o.estimatedvalue);
+      const due = emu
+        .rows('opportunity')
+        .filter((o) => String(o.estimatedclosedate) >= monthAgo && String(o.estimatedclosedate) < today);
+      const closed = due.filter((o) => o.statecode !== 0);
+      expect(closed.length).toBeGreaterThan(due.length / 2);
+      expect(closed.some((o) => o.statecode === 2)).toBe(true);
+      // some slipped: still open, past their date, for review_pipeline to ask about
+      expect(due.some((o) => o.statecode === 0)).toBe(true);
+      const closes = new Map(emu.rows('opportunityclose').map((c) => [(c.opportunityid as { id: string }).id, c]));
+      for (const o of closed) {
+        const c = closes.get(String(o.opportunityid))!;
+        expect(c.subject).toBe(`${o.statecode === 1 ? 'Won' : 'Lost'}: ${o.name}`);
+        expect(c.actualend).toBe(o.estimatedclosedate);
+        expect(o.actualclosedate).toBe(o.estimatedclosedate);
+        // closing was the deal's last change, on its close day
+        expect(String(c.createdon).slice(0, 10)).toBe(o.estimatedclosedate);
+        expect(o.modifiedon).toBe(c.createdon);
+        if (o.statuscode === 5) expect(c.competitorid).toEqual(expect.objectContaining({ entity: 'competitor' }));
+        else expect(c.competitorid ?? null).toBeNull();
+        expect(o.closeprobability).toBe(o.statecode === 1 ? 100 : 0);
+      }
+    } finally {
+      await h.close();
+      await emu.close();
+    }
+  });
+});

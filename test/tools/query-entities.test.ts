@@ -3148,11 +3148,11 @@ describe('query_entities', () => {
     const opp = { entity: 'opportunity', select: ['name'], orderBy: 'name', top: 50 };
     const quarter = await h.call('query_entities', {
       ...opp,
-      filter: "estimatedclosedate eq 'this quarter' and statecode eq 0",
+      filter: "estimatedclosedate eq 'this quarter' and statecode ne 2",
     });
     const quarterWhere = await h.call('query_entities', {
       ...opp,
-      where: { estimatedclosedate: 'this quarter', statecode: 0 },
+      where: { estimatedclosedate: 'this quarter', statecode: { ne: 2 } },
     });
     expect(quarter.isError, textOf(quarter)).toBeFalsy();
     expect(quarter.structuredContent).toEqual(quarterWhere.structuredContent);

@@ -7,6 +7,7 @@ import { idNumber } from './id-number.js';
 import { seedKnowledge } from './knowledge.js';
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
+import { closeRecentDeals } from './recent-closes.js';
 import {
   CASE_TASKS,
   CASE_TOPICS,
@@ -769,6 +770,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   count += seedSlaClocks(store, add, anchor + todaySoFar);
   count += seedQueues(store, add, anchor + todaySoFar);
   count += seedKnowledge(store, add, anchor + todaySoFar, salesUsers);
+  count += closeRecentDeals(store, add, anchor, schema.entity('opportunity')!);
   return count;
 }
 
