@@ -3,22 +3,8 @@ import { z } from 'zod';
 import { linkedSignal } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
 import { type Completer, namesStartingWith, periodsStartingWith } from './completions.js';
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
-
-/**
- * A prompt's required text argument, said by name where it is left out: the SDK checks prompts' arguments
- * itself and answered zod's own "Invalid input: expected string, received undefined at account" to the user
- * who picked the prompt in the client.
- */
-const needed = (name: string, description: string) =>
-  z
-    .string({
-      // (a value other than text is refused before, with the protocol's own check of prompts/get)
-      error: () => `${name} is required: ${description.charAt(0).toLowerCase()}${description.slice(1)}`,
-    })
-    .describe(description);
+import { LOG_CALL, logCallText, loggable } from './log-call.js';
+import { GUID, needed, user } from './text.js';
 
 const ARGS = {
   qualifyLead: { submission: needed('submission', 'The form fields or message, as text.') },
@@ -393,6 +379,8 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
         );
       },
     );
+  if (loggable(deps) && !readOnly)
+    register('log_call', LOG_CALL, ({ notes, about }) => user(logCallText(deps, notes, about)));
   register(
     'review_wins_and_losses',
     {

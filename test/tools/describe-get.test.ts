@@ -380,6 +380,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'case_from_alert',
       'daily_agenda',
       'deal_review',
+      'log_call',
       'qualify_lead',
       'review_pipeline',
       'review_support',
