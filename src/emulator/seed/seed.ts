@@ -380,6 +380,11 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
     }
     if (c.statecode === 1) c.customersatisfactioncode = [5, 4, 4, 5, 3, 4, 2, 5, 4, 1][n % 10]!;
   };
+  // how long ago a case was opened, from the day drawn (drawn alike for every case, so nothing after it moves): a
+  // closed one any day in the last 400; an open one mostly in the last month, a few (one in four) up to four
+  // months before: drawn like a closed one, most open cases were months old and waited in a queue for a year
+  const caseAge = (state: number, drawn: number) =>
+    state !== 0 ? drawn : drawn < 300 ? Math.floor(drawn / 10) : drawn - 270;
   for (let i = 0; i < Math.ceil(o.scale / 2); i++) {
     const a = rnd.pick(accounts);
     const roll = rnd.next();
@@ -407,7 +412,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
         statecode: state,
         statuscode: status,
       },
-      { owner: owner(), createdDaysAgo: rnd.int(0, 400) },
+      { owner: owner(), createdDaysAgo: caseAge(state, rnd.int(0, 400)) },
     );
     if (state === 0) openCases.push(caseId);
     workedOn(store.table('incident').get(caseId)!, caseId);
