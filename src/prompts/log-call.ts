@@ -6,6 +6,8 @@ import { GUID, needed } from './text.js';
 const CALL = ['subject', 'description', 'regardingobjectid', 'to', 'directioncode', 'statecode'];
 /** What a next step is made with */
 const TASK = ['subject', 'regardingobjectid', 'scheduledend'];
+/** What a recap email is drafted with */
+const EMAIL = ['subject', 'description', 'regardingobjectid', 'to'];
 /** What a call may change on its deal, with the words the prompt names each by */
 const DEAL: readonly [string, string][] = [
   ['estimatedclosedate', 'close date'],
@@ -24,7 +26,7 @@ export const loggable = (deps: ServerDeps): boolean =>
 export const LOG_CALL = {
   title: 'Log a call from my notes',
   description:
-    'Log a call on its deal or account from your notes, a task for each next step, and the changes to the deal they call for (made only if you agree).',
+    'Log a call on its deal or account from your notes, a task for each next step, and the changes to the deal and a recap email they call for (made only if you agree).',
   argsSchema: {
     notes: needed('notes', 'What was said, as you noted it: with whom, about what, and the next steps.'),
     about: z
@@ -63,6 +65,11 @@ export function logCallText(deps: ServerDeps, notes: string, about?: string): st
     deps.policy.canCreate('task') && TASK.every((c) => canWrite('task', c))
       ? `Then a task for each next step our side is to take: one create_record on task with values a list of {"subject": "<the step>", "regardingobjectid": <the same as the call's>, "scheduledend": "<YYYY-MM-DD>"} (its day worked out from today's date, left out where the notes give none${canWrite('task', 'ownerid') ? '; "ownerid": "<their full name>" where someone else is to do it' : ''}); none if the notes give no next step. What the customer is to do is no task of ours: it stays in the call's description.\n`
       : '';
+  // the recap a seller sends after a call, kept as a draft for them to send from Dynamics (nothing here sends)
+  const recap =
+    deps.policy.canCreate('email') && EMAIL.every((c) => canWrite('email', c))
+      ? `Then offer to draft a follow-up email to the person recapping what was agreed and the next steps: create_record on email with values {"subject": "<a short recap title>", "description": "<the recap>", "regardingobjectid": <the same as the call's>, "to": "<the person, by full name>"}, saved as a draft for me to review and send from Dynamics (it is not sent); draft it only if I agree.\n`
+      : '';
   const changes = DEAL.filter(([c]) => canWrite('opportunity', c));
   const deal = changes.length
     ? `If it was about a deal and the notes change its ${changes.map(([, w]) => w).join(', ')} (${changes.map(([c]) => c).join(', ')}), say what you would change, as update_record on the opportunity with those values, and change it only if I agree.\n`
@@ -73,6 +80,7 @@ export function logCallText(deps: ServerDeps, notes: string, about?: string): st
     `Then log the call: create_record on phonecall with values {"subject": "<its topic, in a few words>", "description": "<what was said: my notes, tidied, nothing added>", "regardingobjectid": {"entity": "<opportunity or account>", "id": "<its id>"}, "to": "<the person I spoke to, by full name>", "directioncode": "Outgoing", "statecode": "Completed"}${duration}.${incoming} ${mine} If the person is not in Dynamics, log it without them and offer to add them as a contact. It is logged as done; the same call logged again today is the one already logged.\n` +
     tasks +
     deal +
+    recap +
     "Last, tell me in a few lines what was logged, with each record's link."
   );
 }

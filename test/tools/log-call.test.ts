@@ -110,7 +110,24 @@ describe('log_call', () => {
     expect(tasksAgain.isError, textOf(tasksAgain)).toBeFalsy();
     expect(emu.rows('phonecall')).toHaveLength(calls);
     expect(made()).toHaveLength(2);
-    // 5. what it may change on the deal: columns the update takes, changed only once the user agrees
+    // 5. the recap, drafted to the person on the deal, not sent
+    const recap = JSON.parse(
+      /create_record on email with values (\{.*?\}), saved as a draft/
+        .exec(text)![1]!
+        .replace('<a short recap title>', 'Our call today')
+        .replace('<the recap>', 'Thanks for your time: the revised quote follows by Wednesday.')
+        .replace("<the same as the call's>", regarding)
+        .replace('<the person, by full name>', person),
+    );
+    const drafted = await h.call('create_record', { entity: 'email', values: recap });
+    expect(drafted.isError, textOf(drafted)).toBeFalsy();
+    expect(textOf(drafted)).toContain('It is a draft');
+    expect(emu.rows('email').find((e) => e.activityid === drafted.structuredContent.id)).toMatchObject({
+      subject: 'Our call today',
+      statecode: 0,
+      regardingobjectid: { id: dealId, entity: 'opportunity' },
+    });
+    // 6. what it may change on the deal: columns the update takes, changed only once the user agrees
     const columns = /change its .*? \(([a-z, ]+)\), say what you would change/.exec(text)![1]!.split(', ');
     expect(columns).toEqual(['estimatedclosedate', 'stepname', 'estimatedvalue', 'closeprobability']);
     expect(deal).toMatchObject(emu.rows('opportunity').find((o) => o.opportunityid === dealId)!);
@@ -172,6 +189,7 @@ describe('log_call', () => {
     const noTasks = builtInPolicyWith('no-tasks', (e) => ({
       ...e,
       task: { ...e.task!, create: false },
+      email: { ...e.email!, create: false },
       opportunity: { ...e.opportunity!, write: e.opportunity!.write!.filter((c) => c !== 'stepname') },
     }));
     const narrow = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noTasks, LOG_LEVEL: 'warn' } });
@@ -179,6 +197,7 @@ describe('log_call', () => {
       const text = await textOfPrompt({ notes: 'Call with Ana.' }, narrow);
       expect(text).toContain('create_record on phonecall');
       expect(text).not.toContain('create_record on task');
+      expect(text).not.toContain('create_record on email');
       expect(text).toContain('(estimatedclosedate, estimatedvalue, closeprobability)');
     } finally {
       await narrow.close();
