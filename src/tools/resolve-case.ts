@@ -5,6 +5,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { childCasesNote, childCasesOf } from './support/child-cases.js';
 import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } from './support/many-records.js';
+import { openActivitiesRefusal } from './support/open-activities.js';
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY } from './support/schemas.js';
 import { recordUrl } from './support/shape.js';
@@ -177,7 +178,13 @@ async function resolveOne(
   if (declined) return answer(before, false, `Not resolved: the user chose "${declined}".`);
   const children = await childCasesOf(ctx, id);
   const { after } = await changeStateOnce({
-    act: () => ctx.client.closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal }),
+    // refused while activities regarding the case are open: said with them, for the user to close first
+    act: () =>
+      ctx.client
+        .closeRecord('CloseIncident', id, resolution, status, { signal: ctx.signal })
+        .catch(async (err: unknown) => {
+          throw (await openActivitiesRefusal(ctx, err, id, named, 'resolve')) ?? err;
+        }),
     read,
     state: RESOLVED,
     words: { state: 'resolved', did: 'resolved', named, doing: 'resolution' },

@@ -23,6 +23,7 @@ import {
   oneVersionOneRecord,
   RECORD_ARGS_RENAMED,
 } from './support/many-records.js';
+import { openActivitiesRefusal } from './support/open-activities.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { moveQueueItem, queueAsked, workedByNote } from './support/queue-move.js';
@@ -282,8 +283,21 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       alsoRead: handed ? ['objectid'] : sla,
     })
     .catch(async (err: unknown) => {
-      // a closed record, or one the organisation's duplicate rules match: say so, and how to go on
-      throw (await closedRecordRefusal(ctx, model, id, err)) ?? (await updateRefusedByRules(ctx, model, id, sent, err));
+      // a case with open activities, a closed record, or one the organisation's duplicate rules match: say so,
+      // and how to go on
+      throw (
+        (cancels
+          ? await openActivitiesRefusal(
+              ctx,
+              err,
+              id,
+              ctx.recordName ? `case "${ctx.recordName}"` : `case ${args.id === id ? id : `${args.id} (${id})`}`,
+              'cancel',
+            )
+          : undefined) ??
+        (await closedRecordRefusal(ctx, model, id, err)) ??
+        (await updateRefusedByRules(ctx, model, id, sent, err))
+      );
     });
   // what was written: Dataverse adds a money column's currency to the row, which this update did not change
   const written = new Set(Object.keys(sent).map((k) => writtenColumn(model, k)?.logicalName ?? k));

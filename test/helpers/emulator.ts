@@ -54,3 +54,16 @@ export function throttledResponse(retryAfterSeconds: number): NonNullable<FaultS
 export function webApiAnswer(body: Record<string, unknown>): NonNullable<FaultSpec['response']> {
   return { status: 200, headers: { 'content-type': 'application/json; odata.metadata=minimal' }, body };
 }
+
+/**
+ * Whether activities regarding a record are still to be done (Open, or an appointment's Scheduled): Dynamics
+ * resolves or cancels a case only once none are (ERRCODES 0x8004440a, 0x8004440e), so a test that closes a
+ * seeded case picks one without.
+ */
+export function hasOpenActivities(emu: EmulatorHandle, id: unknown): boolean {
+  return emu
+    .rows('activitypointer')
+    .some(
+      (a) => (a.regardingobjectid as { id?: string } | null)?.id === id && (a.statecode === 0 || a.statecode === 3),
+    );
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { hasOpenActivities } from '../helpers/emulator.js';
 import {
   auditLog,
   builtInPolicyWith,
@@ -205,7 +206,7 @@ describe('update_record with a list of ids: the same change to each record', () 
     const state = (id: string) => cases().find((c) => c.incidentid === id)!.statecode;
     const resolutions = (id: string) =>
       (emu.rows('incidentresolution') as Row[]).filter((x) => x.incidentid?.id === id);
-    const [one, two] = cases().filter((c) => c.statecode === 0);
+    const [one, two] = cases().filter((c) => c.statecode === 0 && !hasOpenActivities(emu, c.incidentid));
     const done = cases().find((c) => c.statecode === 1)!;
     const cancelled = cases().find((c) => c.statecode === 2)!;
     const before = resolutions(done.incidentid).length;

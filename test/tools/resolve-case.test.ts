@@ -445,4 +445,80 @@ describe('resolve_case', () => {
       await emu.reset();
     }
   });
+
+  // Dynamics closes a case only once its activities are (ERRCODES 0x8004440a, 0x8004440e): its Resolve Case dialog
+  // asks the user and cancels them; here the refusal names them and the update that closes each, and nothing is
+  // closed unasked
+  it('a case with an open task is not resolved: the answer names the task and the update that closes it; done, the case resolves', async () => {
+    const c = await openCase();
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: {
+        subject: 'Call the customer back',
+        regardingobjectid: String(c.ticketnumber),
+        scheduledend: '2027-01-15',
+      },
+    });
+    expect(task.isError, textOf(task)).toBeFalsy();
+    const taskId = String(task.structuredContent.id);
+    const r = await h.call('resolve_case', { id: String(c.ticketnumber), resolution: 'Replaced the router' });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe(
+      `Error (validation): Dynamics did not resolve case ${c.ticketnumber} "${c.title}": a case is resolved only once every activity regarding it is completed or canceled, and one is still open: task "Call the customer back" (due 2027-01-15) ${taskId}. Nothing was changed.\n` +
+        `How to fix: Ask the user whether each was done (completed) or is no longer to be done (canceled), as Dynamics' Resolve Case dialog does; close them as they say: update_record {"entity": "task", "id": "${taskId}", "values": {"statecode": "Completed"}} (or "Canceled"); then call resolve_case again.`,
+    );
+    expect(caseRow(c.incidentid).statecode).toBe(0);
+    expect(resolutionsOf(c.incidentid)).toEqual([]);
+    expect(emu.rows('task').find((x) => x.activityid === taskId)!.statecode).toBe(0);
+    // the update as the answer writes it, then the resolution again
+    const update = JSON.parse(/close them as they say: update_record (\{.*?\}\}) \(or/.exec(textOf(r))![1]!);
+    const done = await h.call('update_record', update);
+    expect(done.isError, textOf(done)).toBeFalsy();
+    const again = await h.call('resolve_case', { id: String(c.ticketnumber), resolution: 'Replaced the router' });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(caseRow(c.incidentid).statecode).toBe(1);
+    expect(resolutionsOf(c.incidentid).map((x) => x.subject)).toEqual(['Replaced the router']);
+  });
+
+  it("a case with open activities is not cancelled either: each table's in one update, and what the policy cannot close said", async () => {
+    const c = await openCase();
+    const regarding = String(c.ticketnumber);
+    const tasks = await h.call('create_record', {
+      entity: 'task',
+      values: [
+        { subject: 'Ask for the logs', regardingobjectid: regarding },
+        { subject: 'Check the firmware', regardingobjectid: regarding },
+      ],
+    });
+    expect(tasks.isError, textOf(tasks)).toBeFalsy();
+    const draft = await h.call('create_record', {
+      entity: 'email',
+      values: { subject: 'Your case', description: 'We are on it.', regardingobjectid: regarding },
+    });
+    expect(draft.isError, textOf(draft)).toBeFalsy();
+    const taskIds = emu
+      .rows('task')
+      .filter((t) => (t.regardingobjectid as { id: string } | null)?.id === c.incidentid)
+      .map((t) => String(t.activityid));
+    expect(taskIds).toHaveLength(2);
+    const r = await h.call('update_record', { entity: 'incident', id: regarding, values: { statecode: 'Canceled' } });
+    expect(r.isError).toBe(true);
+    const text = textOf(r);
+    expect(text).toContain(
+      `Dynamics did not cancel case ${regarding} (${c.incidentid}): a case is cancelled only once`,
+    );
+    expect(text).toContain('3 are still open: ');
+    expect(text).toContain('task "Ask for the logs"');
+    expect(text).toContain(`email "Your case" ${draft.structuredContent.id}`);
+    // the two tasks in one update; the draft's state is not this server's to change under the built-in policy
+    const update = JSON.parse(/update_record (\{"entity": "task".*?\}\}) \(or/.exec(text)![1]!);
+    expect({ ...update, id: [...update.id].sort() }).toEqual({
+      entity: 'task',
+      id: [...taskIds].sort(),
+      values: { statecode: 'Completed' },
+    });
+    expect(text).toContain("in Dynamics for the email (this server's policy does not change an email's state)");
+    expect(text).toContain('then cancel the case again.');
+    expect(caseRow(c.incidentid).statecode).toBe(0);
+  });
 });

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { type ContractTarget, openEmulatorTarget } from '../contract/target.js';
 import { batchBody, postPart } from '../helpers/batch-body.js';
+import { hasOpenActivities } from '../helpers/emulator.js';
 import { builtInPolicyWith, callAsWritten, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A service level agreement puts clocks on a case (Incident and SLAKPIInstance table references): its first
@@ -257,6 +258,7 @@ describe('SLA clocks on cases', () => {
           c.statuscode === 1 &&
           c.resolvebykpiid &&
           !c.parentcaseid &&
+          !hasOpenActivities(emu, c.incidentid) &&
           Date.parse(String(kpi(c).failuretime)) > Date.now(),
       );
     const running = open[0]!;

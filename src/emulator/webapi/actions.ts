@@ -1,5 +1,6 @@
 import type { Row } from '../store/store.js';
 import { badRequest, notFound, payloadError, validationError } from './errors.js';
+import { assertNoOpenActivities } from './open-activities.js';
 import { assertPrivilege, type SecurityRole } from './security.js';
 import { caseSlaStatus, stopClock } from './sla-clocks.js';
 import { createRow, patchRow, type WriteContext } from './writes.js';
@@ -23,6 +24,8 @@ interface Closing {
   closed: (id: string, existing: Row) => string;
   /** what else closing the record changes, in the same change */
   after?: (ctx: WriteContext, id: string, existing: Row) => void;
+  /** what keeps the record from being closed, beyond its state (refused by throwing) */
+  before?: (ctx: WriteContext, id: string) => void;
 }
 
 function close(ctx: WriteContext, role: SecurityRole, userId: string, raw: string, c: Closing): void {
@@ -44,6 +47,7 @@ function close(ctx: WriteContext, role: SecurityRole, userId: string, raw: strin
     const existing = store.table(c.target).get(ref.id);
     if (!existing) throw notFound(c.target, ref.id);
     if (existing.statecode !== 0) throw badRequest(c.closed(ref.id, existing));
+    c.before?.(ctx, ref.id);
     const changes = { statecode: c.state, statuscode: params.Status, ...c.changes?.(written) };
     patchRow(ctx, targetDef, ref.id, changes, {}, true);
     c.after?.(ctx, ref.id, existing);
@@ -66,6 +70,7 @@ export function closeIncident(ctx: WriteContext, role: SecurityRole, userId: str
     lookup: 'incidentid',
     state: 1,
     closed: (id, existing) => `The case ${id} is not active (statecode ${existing.statecode}): reactivate it first.`,
+    before: (c, id) => assertNoOpenActivities(c.env.store, id, 'resolve'),
     after: resolveByMet,
   });
 }

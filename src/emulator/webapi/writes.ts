@@ -19,6 +19,7 @@ import {
   validationError,
 } from './errors.js';
 import { dropArticleUses, fillNewArticle, nameArticleUse, renameArticleUses } from './knowledge.js';
+import { assertNoOpenActivities } from './open-activities.js';
 import { closeQueueItems, dropQueueItems, fillQueueItem } from './queue-items.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
@@ -515,6 +516,8 @@ export function patchRow(
       );
   }
   if (!byAction) checkStateChange(entity, existing, values);
+  if (entity.logicalName === 'incident' && values.statecode === 2 && existing.statecode !== 2)
+    assertNoOpenActivities(ctx.env.store, id, 'cancel');
   applyStatus(entity, existing, values);
   // an activity completed or canceled: Actual End "by default displays the date and time when the activity was
   // completed or canceled" (PhoneCall and Task references), unless one is given or already there
