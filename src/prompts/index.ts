@@ -118,6 +118,8 @@ export function promptCompleters(deps: ServerDeps): Map<string, Map<string, Comp
       ['review_support', new Map([['period', periodsStartingWith]])],
       ['account_brief', new Map([['account', namesStartingWith(deps, 'account')]])],
       ['deal_review', new Map([['deal', namesStartingWith(deps, 'opportunity')]])],
+      // a call is about a company as a seller names it (a deal's name begins with its product, not the company)
+      ['log_call', new Map([['about', namesStartingWith(deps, 'account')]])],
       ['daily_agenda', new Map([['owner', namesStartingWith(deps, 'systemuser')]])],
     ]);
     completersOf.set(deps, made);

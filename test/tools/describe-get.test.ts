@@ -409,6 +409,9 @@ describe('describe_entity, get_record, resources and prompts', () => {
     const accounts = await complete(h, 'account_brief', 'account', prefix.toLowerCase());
     expect(accounts.completion.values).toEqual(starting(emu.rows('account'), 'name', prefix));
     expect(accounts.completion.values.length).toBeGreaterThan(0);
+    // the same accounts for what a call logged with log_call was about
+    const about = await complete(h, 'log_call', 'about', prefix.toLowerCase());
+    expect(about.completion.values).toEqual(accounts.completion.values);
     // and a deal for deal_review, by the start of its name
     const dealPrefix = String(emu.rows('opportunity')[0]!.name).slice(0, 5);
     const deals = await complete(h, 'deal_review', 'deal', dealPrefix);
