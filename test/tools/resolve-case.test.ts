@@ -521,4 +521,30 @@ describe('resolve_case', () => {
     expect(text).toContain('then cancel the case again.');
     expect(caseRow(c.incidentid).statecode).toBe(0);
   });
+
+  it('where the policy does not show activities, the refusal still says why and how to go on, without naming them', async () => {
+    const policy = builtInPolicyWith('no-activity-list', (e) => {
+      const { activitypointer: _hidden, ...rest } = e;
+      return rest;
+    });
+    const narrow = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy, LOG_LEVEL: 'warn' } });
+    try {
+      const c = await openCase();
+      const task = await h.call('create_record', {
+        entity: 'task',
+        values: { subject: 'Send the replacement', regardingobjectid: String(c.ticketnumber) },
+      });
+      expect(task.isError, textOf(task)).toBeFalsy();
+      const r = await narrow.call('resolve_case', { id: String(c.incidentid), resolution: 'Sent a new unit' });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain(
+        `Dynamics did not resolve case ${c.ticketnumber} "${c.title}": it has open activities (tasks, calls, emails or meetings regarding it), and a case is resolved only once every activity regarding it is completed or canceled. Nothing was changed.`,
+      );
+      expect(textOf(r)).toContain("the case's Timeline in Dynamics lists them");
+      expect(textOf(r)).not.toContain('activitypointer');
+      expect(caseRow(c.incidentid).statecode).toBe(0);
+    } finally {
+      await narrow.close();
+    }
+  });
 });

@@ -58,7 +58,11 @@ export async function openActivitiesRefusal(
     return new DynamicsMcpError(
       'validation',
       `Dynamics did not ${closing} ${named}: it has open activities (tasks, calls, emails or meetings regarding it), and ${why}. Nothing was changed.`,
-      `Ask the user whether each was done, then complete it (update_record with {"statecode": "Completed"}) or cancel it ({"statecode": "Canceled"}) and ${retry}; query_entities on activitypointer with where ${JSON.stringify({ regardingobjectid: caseId, statecode: { in: ['Open', 'Scheduled'] } })} lists them.`,
+      `Ask the user whether each was done, then complete it (update_record with {"statecode": "Completed"}) or cancel it ({"statecode": "Canceled"}) and ${retry}; ${
+        readable
+          ? `query_entities on activitypointer with where ${JSON.stringify({ regardingobjectid: caseId, statecode: { in: ['Open', 'Scheduled'] } })} lists them`
+          : "the case's Timeline in Dynamics lists them (this server's policy does not let it read a case's activities)"
+      }.`,
       { ...err.details, retryable: false },
     );
   const shown = rows.slice(0, LISTED);
