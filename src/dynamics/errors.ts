@@ -36,7 +36,8 @@ export const PLUGIN_REFUSED_CODE = '0x80040265';
 
 /**
  * Parent and child cases' refusals ("Incident (case) hierarchies": one level, at most 100 children, and a
- * parent kept open while it has active children where the organisation says so), each with what to do instead.
+ * parent kept open while it has active children where the organisation says so), and an account hierarchy's
+ * loop (ERRCODES AccountLoopBeingCreated), each with what to do instead.
  */
 const CASE_HIERARCHY: Readonly<Record<string, string>> = {
   '0x8003f453':
@@ -44,6 +45,9 @@ const CASE_HIERARCHY: Readonly<Record<string, string>> = {
   '0x8003f455':
     "A case with child cases cannot become a child: move its child cases to the other case first (update_record each one's parentcaseid), or make the other case a child of this one.",
   '0x8003f454': 'That case has 100 child cases already: choose another parent case.',
+  // an account's hierarchy (AccountLoopBeingCreated): its parent is below it
+  '0x80040507':
+    'The account named as its parent is below it in its hierarchy (its child, or a child\'s child): ask the user which account is its parent; to turn the two around, first clear the lower one\'s parent (update_record with {"parentaccountid": null}).',
   '0x8003f451':
     'Resolve or cancel its active child cases first (query_entities incident where {"parentcaseid": "<this case>", "statecode": "Active"}), then this one: the organisation\'s Parent and Child case settings keep a parent open while any child is.',
 };

@@ -1392,6 +1392,17 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(patchesSince(since)).toEqual([]);
     const parented = await h.call('update_record', { entity: 'account', id, values: { parentaccountid: other } });
     expect(parented.isError, textOf(parented)).toBeFalsy();
+    // the other way round now would make a loop (AccountLoopBeingCreated): refused by Dynamics, said with the way on
+    const loop = await h.call('update_record', { entity: 'account', id: other, values: { parentaccountid: id } });
+    expect(textOf(loop)).toBe(
+      `Error (validation): Dynamics refused the request: Creating this parental association would create a loop in Accounts hierarchy.\nHow to fix: The account named as its parent is below it in its hierarchy (its child, or a child's child): ask the user which account is its parent; to turn the two around, first clear the lower one's parent (update_record with {"parentaccountid": null}).`,
+    );
+    expect(emu.rows('account').find((a) => a.accountid === other)!.parentaccountid ?? null).toBeNull();
+    // turned around as the answer says: the lower one's parent cleared first
+    const cleared = await h.call('update_record', { entity: 'account', id, values: { parentaccountid: null } });
+    expect(cleared.isError, textOf(cleared)).toBeFalsy();
+    const turned = await h.call('update_record', { entity: 'account', id: other, values: { parentaccountid: id } });
+    expect(turned.isError, textOf(turned)).toBeFalsy();
   });
 
   it('update_record: a column cleared with null is listed as cleared in what changed', async () => {

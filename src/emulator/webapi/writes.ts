@@ -4,6 +4,7 @@ import { USD_ID } from '../seed/seed.js';
 import { applyCurrency } from '../store/currency.js';
 import { priceLine, productsTotal } from '../store/line-amounts.js';
 import { isLookupRef, type LookupRef, type Row, type Value } from '../store/store.js';
+import { checkParentAccount } from './account-hierarchy.js';
 import { checkParentCase, closeChildCases } from './case-hierarchy.js';
 import { assertNoDuplicate, type DuplicateRule } from './duplicate-rules.js';
 import type { QueryEnv } from './env.js';
@@ -379,6 +380,7 @@ export function createRow(
   computeFullName(row);
   sizeFile(entity, row);
   if (entity.logicalName === 'incident') checkParentCase(ctx, id, row);
+  if (entity.logicalName === 'account') checkParentAccount(ctx, id, row);
   if (entity.logicalName === 'activityparty') nameParty(ctx, row);
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row);
@@ -532,6 +534,7 @@ export function patchRow(
   const row: Row = { ...existing, ...values };
   computeFullName(row);
   sizeFile(entity, row);
+  if (entity.logicalName === 'account') checkParentAccount(ctx, id, row, existing);
   if (entity.logicalName === 'incident') {
     checkParentCase(ctx, id, row, existing);
     escalated(ctx, row, existing);
