@@ -19,6 +19,10 @@ const DEAL: readonly [string, string][] = [
 const DEAL_SELECT =
   '["name", "parentaccountid", "stepname", "estimatedclosedate", "estimatedvalue", "closeprobability"]';
 
+/** "a, b or c" */
+const inWords = (words: string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
+
 /** Offered where the policy lets the model log a call as this prompt writes it (and the server writes at all). */
 export const loggable = (deps: ServerDeps): boolean =>
   deps.policy.canCreate('phonecall') && CALL.every((c) => deps.policy.canWrite('phonecall', c));
@@ -48,7 +52,7 @@ export function logCallText(deps: ServerDeps, notes: string, about?: string): st
   const name = given && !id ? JSON.stringify(given) : '"<the company or deal the notes name>"';
   const find = id
     ? `It was about the record with id ${id}: get_record on opportunity with that id and select ${DEAL_SELECT}; if no opportunity has that id, it is an account's.\n`
-    : `First find what it was about: the open deal, query_entities on opportunity with where {"statecode": "Open", "name": {"contains": ${name}}}, select ${DEAL_SELECT}, top 5; if no deal matches, the account, query_entities on account with where {"name": {"contains": ${name}}}, select ["name", "address1_city"], top 5. If several match and the notes do not say which, ask me; if none does, ask me.\n`;
+    : `First find what it was about: the open deal, query_entities on opportunity with where {"statecode": "Open", "name": {"contains": ${name}}}, select ${DEAL_SELECT}, top 5; if no deal matches, the account, query_entities on account with where {"name": {"contains": ${name}}}, select ["name", "address1_city"], top 5. If several match and the notes do not say which, or none does, ask me.\n`;
   const canWrite = (table: string, column: string) => deps.policy.canWrite(table, column);
   const duration = canWrite('phonecall', 'actualdurationminutes')
     ? ', with "actualdurationminutes" too where the notes say how long it took'
@@ -58,13 +62,13 @@ export function logCallText(deps: ServerDeps, notes: string, about?: string): st
     : '';
   // made through this server, a record is the application user's unless given an owner: the seller's own, where
   // the model knows who that is
+  const tasksMade = deps.policy.canCreate('task') && TASK.every((c) => canWrite('task', c));
   const mine = canWrite('phonecall', 'ownerid')
-    ? ' Where you know my name, add "ownerid": "<my full name>" (to my tasks below too); else the application user this server signs in as owns them.'
+    ? ` Where you know my name, add "ownerid": "<my full name>"${tasksMade && canWrite('task', 'ownerid') ? ' (to my tasks below too)' : ''}; else the application user this server signs in as owns it.`
     : '';
-  const tasks =
-    deps.policy.canCreate('task') && TASK.every((c) => canWrite('task', c))
-      ? `Then a task for each next step our side is to take: one create_record on task with values a list of {"subject": "<the step>", "regardingobjectid": <the same as the call's>, "scheduledend": "<YYYY-MM-DD>"} (its day worked out from today's date, left out where the notes give none${canWrite('task', 'ownerid') ? '; "ownerid": "<their full name>" where someone else is to do it' : ''}); none if the notes give no next step. What the customer is to do is no task of ours: it stays in the call's description.\n`
-      : '';
+  const tasks = tasksMade
+    ? `Then a task for each next step our side is to take: one create_record on task with values a list of {"subject": "<the step>", "regardingobjectid": <the same as the call's>, "scheduledend": "<YYYY-MM-DD>"} (its day worked out from today's date, left out where the notes give none${canWrite('task', 'ownerid') ? '; "ownerid": "<their full name>" where someone else is to do it' : ''}); none if the notes give no next step. What the customer is to do is no task of ours: it stays in the call's description.\n`
+    : '';
   // the recap a seller sends after a call, kept as a draft for them to send from Dynamics (nothing here sends)
   const recap =
     deps.policy.canCreate('email') && EMAIL.every((c) => canWrite('email', c))
@@ -72,12 +76,12 @@ export function logCallText(deps: ServerDeps, notes: string, about?: string): st
       : '';
   const changes = DEAL.filter(([c]) => canWrite('opportunity', c));
   const deal = changes.length
-    ? `If it was about a deal and the notes change its ${changes.map(([, w]) => w).join(', ')} (${changes.map(([c]) => c).join(', ')}), say what you would change, as update_record on the opportunity with those values, and change it only if I agree.\n`
+    ? `If it was about a deal and the notes change its ${inWords(changes.map(([, w]) => w))} (${changes.map(([c]) => c).join(', ')}), say what you would change, as update_record on the opportunity with those values, and change it only if I agree.\n`
     : '';
   return (
     `Here are my notes from a call:\n\n${notes.trim()}\n\nLog it in Dynamics.\n` +
     find +
-    `Then log the call: create_record on phonecall with values {"subject": "<its topic, in a few words>", "description": "<what was said: my notes, tidied, nothing added>", "regardingobjectid": {"entity": "<opportunity or account>", "id": "<its id>"}, "to": "<the person I spoke to, by full name>", "directioncode": "Outgoing", "statecode": "Completed"}${duration}.${incoming} ${mine} If the person is not in Dynamics, log it without them and offer to add them as a contact. It is logged as done; the same call logged again today is the one already logged.\n` +
+    `Then log the call: create_record on phonecall with values {"subject": "<its topic, in a few words>", "description": "<what was said: my notes, tidied, nothing added>", "regardingobjectid": {"entity": "<opportunity or account>", "id": "<its id>"}, "to": "<the person I spoke to, by full name>", "directioncode": "Outgoing", "statecode": "Completed"}${duration}.${incoming}${mine} If the person is not in Dynamics, log it without them and offer to add them as a contact. It is logged as done; the same call logged again today is the one already logged.\n` +
     tasks +
     deal +
     recap +

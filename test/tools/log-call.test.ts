@@ -38,6 +38,9 @@ describe('log_call', () => {
       about: String(deal.name),
     });
     expect(text).toContain(`Spoke to ${person} about ${deal.name}.`);
+    // sentences joined as written: no doubled space where a part the policy allows is left out or put in
+    expect(text).not.toMatch(/\S {2}\S/);
+    expect(text).toContain('If several match and the notes do not say which, or none does, ask me.');
     // 1. the deal, by its name
     const q = /query_entities on opportunity with where (\{.*?\}\}), select (\[.*?\]), top 5/.exec(text)!;
     const found = await h.call('query_entities', {
