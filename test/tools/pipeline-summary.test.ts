@@ -756,6 +756,11 @@ describe('the deals the demo organisation closed in the last month', () => {
         else expect(c.competitorid ?? null).toBeNull();
         expect(o.closeprobability).toBe(o.statecode === 1 ? 100 : 0);
       }
+      // and every closed deal, however long ago: its closing was its last change (it was a day drawn within three
+      // weeks of its creation, months before it was won or lost)
+      const older = emu.rows('opportunity').filter((o) => o.statecode !== 0 && !closed.includes(o));
+      expect(older.length).toBeGreaterThan(50);
+      for (const o of older) expect(o.modifiedon).toBe(closes.get(String(o.opportunityid))!.createdon);
     } finally {
       await h.close();
       await emu.close();

@@ -7,7 +7,7 @@ import { idNumber } from './id-number.js';
 import { seedKnowledge } from './knowledge.js';
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
-import { closeRecentDeals } from './recent-closes.js';
+import { closeRecentDeals, closingIsLastChange } from './recent-closes.js';
 import {
   CASE_TASKS,
   CASE_TOPICS,
@@ -776,6 +776,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   count += seedQueues(store, add, anchor + todaySoFar);
   count += seedKnowledge(store, add, anchor + todaySoFar, salesUsers);
   count += closeRecentDeals(store, add, anchor, schema.entity('opportunity')!);
+  closingIsLastChange(store);
   return count;
 }
 
