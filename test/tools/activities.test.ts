@@ -622,3 +622,24 @@ describe("a record's activities as one list (activitypointer)", () => {
     expect(emu.rows('activitypointer').find((p) => p.activityid === id)!.subject).not.toBe('x');
   });
 });
+
+// Closing an activity is a change of it: a task completed, a meeting held, was last modified then or after, as
+// Dataverse stamps Modified On with every write (a seeded task or meeting had its Actual End after its last change)
+describe('the demo organisation: closed activities', () => {
+  it('every completed or canceled task, call, email and meeting was last changed when it was closed, or after', async () => {
+    const emu = await startTestEmulator({ scale: 600 });
+    try {
+      const closed = ['task', 'phonecall', 'email', 'appointment'].flatMap((t) =>
+        emu.rows(t).filter((r) => r.statecode !== 0 && typeof r.actualend === 'string'),
+      );
+      expect(closed.length).toBeGreaterThan(200);
+      const early = closed.filter((r) => Date.parse(String(r.modifiedon)) < Date.parse(String(r.actualend)));
+      expect(early.map((r) => [r.subject, r.actualend, r.modifiedon])).toEqual([]);
+      // the list of them all (ActivityPointer) says the same, as Dataverse keeps it with each activity
+      const pointers = new Map(emu.rows('activitypointer').map((p) => [p.activityid, p]));
+      for (const r of closed) expect(pointers.get(r.activityid)!.modifiedon).toBe(r.modifiedon);
+    } finally {
+      await emu.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import type { EntityDef } from '../schema/types.js';
 import { applyCurrency } from '../store/currency.js';
-import { isLookupRef, type Row, type Store } from '../store/store.js';
+import type { Row, Store } from '../store/store.js';
 import { idNumber } from './id-number.js';
 import type { Add } from './seed.js';
 import { LOSS_REASONS } from './words.js';
@@ -66,23 +66,4 @@ export function closeRecentDeals(store: Store, add: Add, anchor: number, opportu
     deals.put(id, closed);
   }
   return count;
-}
-
-/**
- * Every closed deal's last change is its closing (WinOpportunity and LoseOpportunity write the deal): its Modified
- * On is its Opportunity Close's Created On, not a day drawn within three weeks of its creation, which put most
- * closed deals' last change months before the day they were won or lost. After everything else, drawing nothing.
- */
-export function closingIsLastChange(store: Store): void {
-  const deals = store.table('opportunity');
-  for (const close of store.table('opportunityclose').rows.values()) {
-    const id = isLookupRef(close.opportunityid) ? close.opportunityid.id : undefined;
-    const deal = id ? deals.get(id) : undefined;
-    if (!id || !deal || deal.statecode === 0 || String(deal.modifiedon) >= String(close.createdon)) continue;
-    deals.put(id, {
-      ...deal,
-      modifiedon: close.createdon ?? deal.modifiedon ?? null,
-      versionnumber: store.nextVersion(),
-    });
-  }
 }

@@ -5,9 +5,10 @@ import { CLOCK_NAME, type Clock, clockTimes, statusBy, waiting } from '../store/
 import type { Row, Store } from '../store/store.js';
 import { idNumber } from './id-number.js';
 import { seedKnowledge } from './knowledge.js';
+import { closedActivitiesChangedLast, closingIsLastChange } from './last-changes.js';
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
-import { closeRecentDeals, closingIsLastChange } from './recent-closes.js';
+import { closeRecentDeals } from './recent-closes.js';
 import {
   CASE_TASKS,
   CASE_TOPICS,
@@ -777,6 +778,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   count += seedKnowledge(store, add, anchor + todaySoFar, salesUsers);
   count += closeRecentDeals(store, add, anchor, schema.entity('opportunity')!);
   closingIsLastChange(store);
+  closedActivitiesChangedLast(store);
   return count;
 }
 
