@@ -30,7 +30,8 @@ const ACTIVITIES = ['task', 'phonecall', 'email', 'appointment'];
 export function closedActivitiesChangedLast(store: Store): void {
   for (const logical of ACTIVITIES) {
     const table = store.table(logical);
-    for (const [id, row] of [...table.rows]) {
+    // (a key set again while its map is walked is not walked twice: no copy of a large table's entries)
+    for (const [id, row] of table.rows) {
       if (row.statecode === 0 || typeof row.actualend !== 'string') continue;
       const end = row.actualend.replace(/\.\d{3}Z$/, 'Z');
       if (String(row.modifiedon) >= end) continue;

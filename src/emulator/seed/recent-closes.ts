@@ -11,9 +11,10 @@ const DAY = 86_400_000;
  * Deals whose close date fell in the last month, closed on it as the older ones are (after everything else, and
  * chosen by their ids' numbers rather than drawn, so that nothing seeded before moves): the seed closed only deals
  * due over a month ago, so "what did we win this month" found nothing in any demo. Of those open deals, two in five
- * are won, one in four lost (Canceled, or Out-Sold to the first competitor it was up against), and the rest slipped
- * and are still open, past their date. Each closed one has its Opportunity Close, written on its close day as
- * WinOpportunity and LoseOpportunity write it, and that is the deal's last change. Returns how many records were made.
+ * are won, one in four lost (Canceled, or Out-Sold: to the first competitor it was up against, else one by its
+ * number), and the rest slipped and are still open, past their date. Each closed one has its Opportunity Close,
+ * written on its close day as WinOpportunity and LoseOpportunity write it, and that is the deal's last change.
+ * Returns how many records were made.
  */
 export function closeRecentDeals(store: Store, add: Add, anchor: number, opportunity: EntityDef): number {
   const deals = store.table('opportunity');
@@ -23,7 +24,7 @@ export function closeRecentDeals(store: Store, add: Add, anchor: number, opportu
   for (const pair of store.table('opportunitycompetitors').rows.values())
     if (!against.has(String(pair.opportunityid))) against.set(String(pair.opportunityid), String(pair.competitorid));
   let count = 0;
-  for (const [id, deal] of [...deals.rows]) {
+  for (const [id, deal] of deals.rows) {
     const closeDay = Date.parse(String(deal.estimatedclosedate));
     if (deal.statecode !== 0 || !(closeDay >= anchor - 30 * DAY && closeDay < anchor)) continue;
     const n = idNumber(id);
