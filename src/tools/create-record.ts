@@ -5,7 +5,7 @@ import type { Condition } from '../dynamics/conditions.js';
 import { assertLinkable } from '../dynamics/links.js';
 import { isPartyList } from '../dynamics/party-lists.js';
 import { allFaults, faultsOf, isValueFault, REQUIRED, writeBody } from '../dynamics/write-body.js';
-import { badInput, policyError } from '../errors.js';
+import { aTable, badInput, policyError } from '../errors.js';
 import { resolveTable } from '../policy/check.js';
 import { columnSetBy, type EntityModel, writtenColumn } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
@@ -227,7 +227,7 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
     const missing = [pair.item, pair.on].filter((c) => !set.has(c));
     if (missing.length)
       throw badInput(
-        `A ${logical} records ${aOrAn(tableOf(model, pair.item))} used on ${aOrAn(tableOf(model, pair.on))}: it needs ${missing.join(' and ')}.`,
+        `A ${logical} records ${aTable(tableOf(model, pair.item))} used on ${aTable(tableOf(model, pair.on))}: it needs ${missing.join(' and ')}.`,
         `Pass {"${pair.item}": "<${tableOf(model, pair.item)} id or name>", "${pair.on}": "<${tableOf(model, pair.on)} id or number>"}.`,
       );
   }
@@ -363,9 +363,6 @@ function numberDialled(ctx: ToolContext, model: EntityModel, values: WriteValues
 const PAIRED: Readonly<Record<string, { item: string; on: string }>> = {
   knowledgearticleincident: { item: 'knowledgearticleid', on: 'incidentid' },
 };
-
-/** "a knowledgearticle", "an incident" */
-const aOrAn = (noun: string) => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
 
 /** the table a lookup column of `model` points to (its first), said in place of the column */
 const tableOf = (model: EntityModel, column: string) => model.columns.get(column)?.targets?.[0] ?? column;

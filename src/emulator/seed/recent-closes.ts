@@ -2,6 +2,7 @@ import type { EntityDef } from '../schema/types.js';
 import { applyCurrency } from '../store/currency.js';
 import type { Row, Store } from '../store/store.js';
 import { idNumber } from './id-number.js';
+import { firstRivals } from './rivals.js';
 import type { Add } from './seed.js';
 import { LOSS_REASONS } from './words.js';
 
@@ -20,9 +21,7 @@ export function closeRecentDeals(store: Store, add: Add, anchor: number, opportu
   const deals = store.table('opportunity');
   const closes = store.table('opportunityclose');
   const competitors = [...store.table('competitor').rows.keys()];
-  const against = new Map<string, string>();
-  for (const pair of store.table('opportunitycompetitors').rows.values())
-    if (!against.has(String(pair.opportunityid))) against.set(String(pair.opportunityid), String(pair.competitorid));
+  const against = firstRivals(store);
   let count = 0;
   for (const [id, deal] of deals.rows) {
     const closeDay = Date.parse(String(deal.estimatedclosedate));

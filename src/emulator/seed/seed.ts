@@ -9,6 +9,7 @@ import { closedActivitiesChangedLast, closingIsLastChange } from './last-changes
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
 import { closeRecentDeals } from './recent-closes.js';
+import { firstRivals } from './rivals.js';
 import {
   CASE_TASKS,
   CASE_TOPICS,
@@ -728,9 +729,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   }
   // a deal lost as Out-Sold went to a competitor, kept on its Opportunity Close as the Close Opportunity dialog
   // keeps it: the first one it was up against, or one in turn
-  const against = new Map<string, string>();
-  for (const pair of store.table('opportunitycompetitors').rows.values())
-    if (!against.has(String(pair.opportunityid))) against.set(String(pair.opportunityid), String(pair.competitorid));
+  const against = firstRivals(store);
   const closes = store.table('opportunityclose');
   let lost = 0;
   for (const [id, close] of closes.rows) {

@@ -1,4 +1,4 @@
-import { DynamicsMcpError } from '../../errors.js';
+import { aTable, DynamicsMcpError } from '../../errors.js';
 import type { ToolContext } from '../define.js';
 
 /**
@@ -53,6 +53,8 @@ export async function openActivitiesRefusal(
         .then((page) => page.rows)
         .catch(() => undefined)
     : undefined;
+  // the query that lists them all, as the model would send it
+  const listsThem = `query_entities on activitypointer with where ${JSON.stringify({ regardingobjectid: caseId, statecode: { in: ['Open', 'Scheduled'] } })}`;
   const why = `a case is ${closing === 'resolve' ? 'resolved' : 'cancelled'} only once every activity regarding it is completed or canceled`;
   if (!rows?.length)
     return new DynamicsMcpError(
@@ -60,7 +62,7 @@ export async function openActivitiesRefusal(
       `Dynamics did not ${closing} ${named}: it has open activities (tasks, calls, emails or meetings regarding it), and ${why}. Nothing was changed.`,
       `Ask the user whether each was done, then complete it (update_record with {"statecode": "Completed"}) or cancel it ({"statecode": "Canceled"}) and ${retry}; ${
         readable
-          ? `query_entities on activitypointer with where ${JSON.stringify({ regardingobjectid: caseId, statecode: { in: ['Open', 'Scheduled'] } })} lists them`
+          ? `${listsThem} lists them`
           : "the case's Timeline in Dynamics lists them (this server's policy does not let it read a case's activities)"
       }.`,
       { ...err.details, retryable: false },
@@ -77,17 +79,14 @@ export async function openActivitiesRefusal(
         `${r.activitytypecode}${typeof r.subject === 'string' ? ` "${r.subject}"` : ''}${typeof r.scheduledend === 'string' ? ` (due ${r.scheduledend.slice(0, 10)})` : ''} ${r.activityid}`,
     )
     .join('; ');
-  const more =
-    rows.length > LISTED
-      ? `, and more (query_entities on activitypointer with where ${JSON.stringify({ regardingobjectid: caseId, statecode: { in: ['Open', 'Scheduled'] } })} lists them all)`
-      : '';
+  const more = rows.length > LISTED ? `, and more (${listsThem} lists them all)` : '';
   // each table's activities in one update, where this server may change their state; else in Dynamics
   const ways = [...byTable]
     .sort(([a], [b]) => Number(ctx.policy.canWrite(b, 'statecode')) - Number(ctx.policy.canWrite(a, 'statecode')))
     .map(([table, ids]) =>
       ctx.policy.canWrite(table, 'statecode')
         ? `update_record {"entity": "${table}", "id": ${JSON.stringify(ids.length === 1 ? ids[0] : ids)}, "values": {"statecode": "Completed"}} (or "Canceled")`
-        : `in Dynamics for the ${table} (this server's policy does not change ${/^[aeiou]/.test(table) ? 'an' : 'a'} ${table}'s state)`,
+        : `in Dynamics for the ${table} (this server's policy does not change ${aTable(table)}'s state)`,
     )
     .join('; ');
   return new DynamicsMcpError(
