@@ -32,6 +32,7 @@ import {
   uom,
 } from './entities.js';
 import { knowledgearticle, knowledgearticleincident } from './knowledge.js';
+import { opportunitysalesprocess, processstage, workflow } from './processes.js';
 import { queue, queueitem } from './queues.js';
 import { type EntityDef, PRINCIPAL } from './types.js';
 
@@ -128,6 +129,11 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   // incident_knowledgearticles is the article's side, knowledgearticle_incidents the case's, as named there)
   ['knowledgearticle', 'incident_knowledgearticles', 'knowledgearticleincident', 'knowledgearticleid'],
   ['incident', 'knowledgearticle_incidents', 'knowledgearticleincident', 'incidentid'],
+  // a process's stages, the deals' runs of the Opportunity Sales Process at each stage (ProcessStage table
+  // reference: lk_opportunitysalesprocess_activestageid) and a deal's runs (the deal's side is named by us: a GUESS)
+  ['workflow', 'process_processstage', 'processstage', 'processid'],
+  ['processstage', 'lk_opportunitysalesprocess_activestageid', 'opportunitysalesprocess', 'activestageid'],
+  ['opportunity', 'bpf_opportunity_opportunitysalesprocess', 'opportunitysalesprocess', 'opportunityid'],
 ];
 
 /**
@@ -195,6 +201,9 @@ export const ALL_ENTITIES: EntityDef[] = [
   queueitem,
   knowledgearticle,
   knowledgearticleincident,
+  workflow,
+  processstage,
+  opportunitysalesprocess,
 ];
 
 function link(entities: EntityDef[]): void {

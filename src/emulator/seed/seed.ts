@@ -10,6 +10,7 @@ import { seedQueues } from './queues.js';
 import { Random } from './random.js';
 import { closeRecentDeals } from './recent-closes.js';
 import { firstRivals } from './rivals.js';
+import { runSalesProcess } from './sales-process.js';
 import {
   CASE_TASKS,
   CASE_TOPICS,
@@ -778,6 +779,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   count += closeRecentDeals(store, add, anchor, schema.entity('opportunity')!);
   closingIsLastChange(store);
   closedActivitiesChangedLast(store);
+  count += runSalesProcess(store, admin.systemuserid);
   return count;
 }
 

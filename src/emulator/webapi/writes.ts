@@ -22,6 +22,7 @@ import {
 import { dropArticleUses, fillNewArticle, nameArticleUse, renameArticleUses } from './knowledge.js';
 import { assertNoOpenActivities } from './open-activities.js';
 import { closeQueueItems, dropQueueItems, fillQueueItem } from './queue-items.js';
+import { checkRunStage, FIRST_PHASE, firstRunOf, hasSalesProcess } from './sales-process.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
 import { cancelClocks, caseSlaStatus, holdClocks, retimeClocks, startClocks, stopClock } from './sla-clocks.js';
@@ -386,6 +387,11 @@ export function createRow(
   if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row);
   if (entity.logicalName === 'knowledgearticle') fillNewArticle(ctx, row);
   if (entity.logicalName === 'knowledgearticleincident') nameArticleUse(ctx, row);
+  // a new deal starts the Opportunity Sales Process at its first stage (its run is made below), which gives it
+  // its Pipeline Phase; a run made on its own is checked as a stage move is
+  const startsRun = entity.logicalName === 'opportunity' && hasSalesProcess(ctx);
+  if (startsRun && row.stepname == null) row.stepname = FIRST_PHASE;
+  const phase = entity.logicalName === 'opportunitysalesprocess' ? checkRunStage(ctx, row) : undefined;
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
@@ -409,6 +415,8 @@ export function createRow(
   if (entity.logicalName === 'slakpiinstance') ctx.clockWritten?.(row);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, row.objectid);
+  if (startsRun) createRow(ctx, ctx.env.schema.entity('opportunitysalesprocess')!, firstRunOf(id));
+  if (phase) followPhase(ctx, row.opportunityid, phase);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
   for (const { attribute, refs } of links)
     for (const ref of refs) {
@@ -557,6 +565,7 @@ export function patchRow(
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row, existing);
   if (entity.logicalName === 'knowledgearticleincident') nameArticleUse(ctx, row);
+  const phase = entity.logicalName === 'opportunitysalesprocess' ? checkRunStage(ctx, row, existing) : undefined;
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
   // recalculates it is not documented: at the switch is a GUESS)
   if (
@@ -572,6 +581,7 @@ export function patchRow(
   if (entity.logicalName === 'slakpiinstance') ctx.clockWritten?.(row);
   if (entity.logicalName === 'opportunityproduct')
     for (const deal of new Set([existing.opportunityid, row.opportunityid])) reviseDeal(ctx, deal);
+  if (phase) followPhase(ctx, row.opportunityid, phase);
   if (entity.logicalName === 'activitymimeattachment')
     for (const email of [existing.objectid, row.objectid]) countAttachments(ctx, email);
   renameArticleUses(ctx, entity, id, existing, row);
@@ -592,6 +602,12 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, existing.objectid);
   dropQueueItems(ctx, entity, id);
   dropArticleUses(ctx, entity, id);
+  // a deal's runs of its process go with it (GUESS: the process table's lookup to the deal cascades on delete)
+  if (entity.logicalName === 'opportunity') {
+    const runs = ctx.env.store.table('opportunitysalesprocess');
+    const gone = [...runs.rows].filter(([, r]) => (r.opportunityid as LookupRef | null)?.id === id).map(([k]) => k);
+    for (const k of gone) ctx.env.store.delete(runs, k);
+  }
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
   if (
     entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')
@@ -622,6 +638,20 @@ function reviseDeal(ctx: WriteContext, ref: Row[string] | undefined): void {
   if (deal.estimatedvalue === total) return;
   const row: Row = { ...deal, estimatedvalue: total };
   applyCurrency(ctx.env.store, ctx.env.schema.entity('opportunity')!, row);
+  stamp(ctx, row, false);
+  ctx.env.store.replace(deals, ref.id, row);
+}
+
+/**
+ * A deal whose run of the Opportunity Sales Process moved to another stage: its Pipeline Phase follows (the
+ * platform writes it, as it writes a deal's value from its products), whatever the deal's state.
+ */
+function followPhase(ctx: WriteContext, ref: Row[string] | undefined, phase: string): void {
+  if (!isLookupRef(ref)) return;
+  const deals = ctx.env.store.table('opportunity');
+  const deal = deals.get(ref.id);
+  if (!deal || deal.stepname === phase) return;
+  const row: Row = { ...deal, stepname: phase };
   stamp(ctx, row, false);
   ctx.env.store.replace(deals, ref.id, row);
 }

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ContractTarget, createdId, targets } from './target.js';
+
+// A deal's run of the Opportunity Sales Process, the bar across the top of its form ("Work with business process
+// flows using code"): a new deal gets one at Qualify; moving it is a PATCH of its active stage and traversed path,
+// whose last stage must be the active one; the deal's Pipeline Phase (stepname) follows the stage's category. The
+// stage ids are the ones Dynamics 365 Sales ships, so this runs unchanged against a real organisation.
+const QUALIFY = '6b9ce798-221a-4260-90b2-2a95ed51a5bc';
+const DEVELOP = '650e06b4-789b-46c1-822b-0da76bedb1ed';
+const PROPOSE = 'd3ca8878-8d7b-47b9-852d-fcd838790cfd';
+
+describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
+  let t: ContractTarget;
+  const made: string[] = [];
+  beforeAll(async () => {
+    if (!skip) t = await open();
+  });
+  afterAll(async () => {
+    if (skip) return;
+    for (const id of made.reverse()) await t.api('DELETE', `opportunities(${id})`);
+    await t.close();
+  });
+  const deal = async (name: string) => {
+    const id = createdId(await t.api('POST', 'opportunities', { body: { name } }));
+    made.push(id);
+    return id;
+  };
+  const runOf = async (id: string) => {
+    const r = await t.api(
+      'GET',
+      `opportunitysalesprocesses?$select=businessprocessflowinstanceid,_activestageid_value,traversedpath,statecode&$filter=_opportunityid_value eq ${id}`,
+    );
+    expect(r.status, r.text).toBe(200);
+    return r.json().value as Record<string, unknown>[];
+  };
+  const phaseOf = async (id: string) =>
+    (await t.api('GET', `opportunities(${id})?$select=stepname`)).json().stepname as string | null;
+
+  it.skipIf(skip)('BPF: a new deal runs the Opportunity Sales Process from Qualify, its phase 1-Qualify', async () => {
+    const id = await deal('Sales process contract: new');
+    const runs = await runOf(id);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ _activestageid_value: QUALIFY, traversedpath: QUALIFY, statecode: 0 });
+    expect(await phaseOf(id)).toBe('1-Qualify');
+    // the stages are the process's, named and categorised as the deal's phases are
+    const stages = (
+      await t.api(
+        'GET',
+        `processstages?$select=stagename,stagecategory&$filter=_processid_value eq 3e8ebee6-a2bc-4451-9c5f-b146b085413a`,
+      )
+    ).json().value as { stagename: string; stagecategory: number }[];
+    expect(stages.map((s) => `${s.stagecategory + 1}-${s.stagename}`).sort()).toEqual([
+      '1-Qualify',
+      '2-Develop',
+      '3-Propose',
+      '4-Close',
+    ]);
+  });
+
+  it.skipIf(skip)(
+    'BPF: moving the stage with its traversed path moves the deal phase; a path not ending at the stage is refused',
+    async () => {
+      const id = await deal('Sales process contract: moved');
+      const run = String((await runOf(id))[0]!.businessprocessflowinstanceid);
+      // the stage without the path: the path still ends at Qualify
+      const alone = await t.api('PATCH', `opportunitysalesprocesses(${run})`, {
+        body: { 'activestageid@odata.bind': `/processstages(${DEVELOP})` },
+      });
+      expect(alone.status, alone.text).toBe(400);
+      expect(alone.json().error.message).toContain('does not match last Stage ID in Traversed Path');
+      expect((await runOf(id))[0]).toMatchObject({ _activestageid_value: QUALIFY, traversedpath: QUALIFY });
+      expect(await phaseOf(id)).toBe('1-Qualify');
+      for (const [stage, path, phase] of [
+        [DEVELOP, `${QUALIFY},${DEVELOP}`, '2-Develop'],
+        [PROPOSE, `${QUALIFY},${DEVELOP},${PROPOSE}`, '3-Propose'],
+      ] as const) {
+        const r = await t.api('PATCH', `opportunitysalesprocesses(${run})`, {
+          body: { 'activestageid@odata.bind': `/processstages(${stage})`, traversedpath: path },
+        });
+        expect(r.status, r.text).toBe(204);
+        expect((await runOf(id))[0]).toMatchObject({ _activestageid_value: stage, traversedpath: path });
+        expect(await phaseOf(id)).toBe(phase);
+      }
+    },
+  );
+});
