@@ -54,7 +54,8 @@ const activitiesOf = (table: string) =>
  * accounts, contacts, opportunities, tasks, phone calls and products on deals through create_record), notes, tasks and phone
  * calls on them (and, to read, their emails and meetings), cases' resolutions, the competitors a deal is
  * against (linked and unlinked by update_record), the product catalogue (read) and the products on deals (added and changed), the support
- * queues, the knowledge base (read) and the articles used on cases, and read access to user and territory names (owners,
+ * queues, the knowledge base (read) and the articles used on cases, deals' runs of the Opportunity Sales
+ * Process (their stage moved with the deal's), and read access to user and territory names (owners,
  * assignment) and to the organisation's name and calendar settings. Left out on purpose: credit limits and credit hold, contacts' birthdays and income, products' costs, and every
  * table not named here.
  */
@@ -625,6 +626,30 @@ export const DEFAULT_POLICY: PolicyInput = {
       expand: ['teammembership_association'],
     },
     // the companies a deal is against (Sales' competitors), read only: who they are, and the deals each is in
+    // a deal's run of the Opportunity Sales Process, the bar across its form: update_record moves it, stage by
+    // stage, when a deal's stage (stepname or salesstage) is changed, and the deal's Pipeline Phase follows it;
+    // the process's stages are read to find the one meant
+    opportunitysalesprocess: {
+      read: [
+        'businessprocessflowinstanceid',
+        'name',
+        'opportunityid',
+        'processid',
+        'activestageid',
+        'activestagestartedon',
+        'traversedpath',
+        'completedon',
+        'createdon',
+        'modifiedon',
+        'statecode',
+        'statuscode',
+      ],
+      write: ['activestageid', 'traversedpath'],
+      expand: ['activestageid', 'opportunityid'],
+    },
+    processstage: {
+      read: ['processstageid', 'stagename', 'stagecategory', 'processid'],
+    },
     competitor: {
       read: ['competitorid', 'name', 'websiteurl', 'overview', 'strengths', 'weaknesses'],
       expand: ['opportunitycompetitors_association'],

@@ -12,6 +12,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { edgesAsDays } from './support/date-words.js';
+import { newDealMoved, newDealStage } from './support/deal-stage.js';
 import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
@@ -209,7 +210,8 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
   // a case or an activity put in a queue: Dynamics' AddToQueue, which moves it from the queue it is in
   if (logical === 'queueitem') return putRecordInQueue(ctx, model, given);
   // an activity already done ("log the call I just had"): made first, then given the state asked
-  const { values, state, asked } = stateAfterCreate(model, stateNamedAsReason(model, given));
+  // a deal made at a stage: its Sales Stage with its Pipeline Phase, and its Sales Process bar moved there once made
+  const { values, state, asked } = stateAfterCreate(model, newDealStage(ctx, model, stateNamedAsReason(model, given)));
   // refused before anything is made, rather than made and left open
   if (state && !ctx.policy.canWrite(logical, 'statecode'))
     throw policyError(
@@ -248,10 +250,14 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
       logical === 'email' && made.structured.id && !made.structured.duplicate
         ? ' It is a draft: Dynamics sends it only when a person sends it there (this server sends no email).'
         : '';
+    const staged =
+      logical === 'opportunity' && made.structured.id && !made.structured.duplicate
+        ? await newDealMoved(ctx, model, made.structured.id, values)
+        : '';
     const r =
       worked.length && !made.structured.duplicate
-        ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}${drafted}` }
-        : { ...made, text: `${made.text}${priced}${drafted}` };
+        ? { ...made, text: `${made.text} ${worked.join('; ')}.${priced}${drafted}${staged}` }
+        : { ...made, text: `${made.text}${priced}${drafted}${staged}` };
     if (!state || asked === undefined || !r.structured.id) return r;
     const now = await writeStateAfterCreate(ctx, model, r.structured.id, state, asked, r.structured.duplicate);
     const shown = [now.statecode, now.statuscode].filter((v) => typeof v === 'string').join(', ');

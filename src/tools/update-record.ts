@@ -10,6 +10,7 @@ import { toolArgs } from './support/args.js';
 import { childCasesNote, childCasesOf } from './support/child-cases.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
+import { dealStageAsked } from './support/deal-stage.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
@@ -249,11 +250,15 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       'A case is resolved with resolve_case, not by setting its state: Dynamics resolves cases with its CloseIncident action, which records what resolved it.',
       'Call resolve_case with the case id and the resolution.',
     );
+  // a deal's stage: written as Dynamics writes it ("3-Propose"), and the Sales Process bar on its form moved to it
+  // once the deal is written (deal-stage.ts)
+  const stage = await dealStageAsked(ctx, model, id, values);
+  const toWrite = stage?.values ?? values;
   const declined = await declinedByUser(
     ctx,
     ctx.policy.confirmWrites(logical),
     () =>
-      `Update ${logical} ${id}: ${Object.entries(values)
+      `Update ${logical} ${id}: ${Object.entries(toWrite)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
         .concat(links.map(linkAskText))
         .join(', ')}?`,
@@ -268,7 +273,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   // the state is read off the model in hand, as for the resolve refusal above
   const cancels = logical === 'incident' && (askedState(model, values, {})?.state ?? 0) !== 0;
   const children = cancels ? await childCasesOf(ctx, id) : [];
-  const sent = await completedCallReason(ctx, model, id, values);
+  const sent = await completedCallReason(ctx, model, id, toWrite);
   // a case's status or priority changed: what it did to its SLA (put on hold or off it, timed anew) is read
   // beside the change
   const sla = logical === 'incident' && SLA_MOVERS.some((c) => c in sent) ? slaColumns(ctx.policy) : [];
@@ -312,10 +317,13 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     entity: r.model.logicalName,
     id,
     action: 'update',
-    columns: values,
+    columns: toWrite,
     ...(previous ? { previous } : {}),
     caller: ctx.caller,
   });
+  // the bar moved writes the deal's Pipeline Phase again: the etag handed back is the deal's version after it
+  const moved = stage ? await stage.move() : { text: '', moved: false };
+  const etag = moved.moved ? await etagNow(ctx, r.model, id, r.etag) : r.etag;
   const linked = await linkAll(
     ctx,
     'update_record',
@@ -330,7 +338,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     updated: true,
     changed: { ...changed, ...linked.changed },
     previous,
-    etag: r.etag,
+    etag,
     url,
   };
   // the record is named back, so the user sees which one was changed (given by id too, and renamed: its new name)
@@ -348,8 +356,16 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   const worked = handed ? workedByNote(r.model, r.row) : '';
   return {
     structured,
-    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${r.etag}).${responded}${slaMoved}${worked}${line}${family}${linked.text}`,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${etag}).${moved.text}${responded}${slaMoved}${worked}${line}${family}${linked.text}`,
   };
+}
+
+/** A record's version as it is now (after the platform wrote it again), else the one in hand. */
+async function etagNow(ctx: ToolContext, model: EntityModel, id: string, known: string): Promise<string> {
+  const { row } = await ctx.client
+    .get(model.logicalName, id, { select: [model.primaryIdAttribute], signal: ctx.signal })
+    .catch(() => ({ row: {} as Row }));
+  return typeof row['@odata.etag'] === 'string' ? row['@odata.etag'] : known;
 }
 
 /**

@@ -17,6 +17,8 @@ const ALLOWED = [
   'uom',
   'pricelevel',
   'opportunityproduct',
+  'opportunitysalesprocess',
+  'processstage',
   'contact',
   'lead',
   'opportunity',

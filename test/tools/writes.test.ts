@@ -1080,7 +1080,7 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(r.structuredContent.etag).not.toBe(before.structuredContent.etag);
     // given by id, the record is named back (its name is no change, so not among those listed)
     expect(textOf(r)).toBe(
-      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)"}; before: ${JSON.stringify(was)} (etag ${r.structuredContent.etag}).`,
+      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)"}; before: ${JSON.stringify(was)} (etag ${r.structuredContent.etag}). The Sales Process bar on the deal's form moved Qualify → Develop → Propose.`,
     );
     const audited = (await readFile(audit, 'utf8'))
       .trim()

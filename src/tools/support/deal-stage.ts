@@ -1,0 +1,266 @@
+import type { WriteValues } from '../../dynamics/client.js';
+import { badInput, DynamicsMcpError } from '../../errors.js';
+import { type EntityModel, writtenColumn } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+
+// A deal's stage is shown twice in Dynamics: in its Pipeline Phase and Sales Stage columns, and on the bar across
+// the top of its form, its run of the Opportunity Sales Process (a business process flow). The bar is the one the
+// platform goes by: moving it writes the deal's Pipeline Phase ("1-Qualify" … from the stage's category), while
+// writing the Pipeline Phase leaves the bar where it was, and the next move of the bar in Dynamics writes over it
+// ("Work with business process flows using code": the record's own process columns do not move the flow). So a
+// stage asked of update_record is written to the deal and the bar is moved to it, stage by stage, as Dynamics
+// asks ("Forward navigation of stages must be done in sequence").
+
+const RUNS = 'opportunitysalesprocess';
+const STAGES = 'processstage';
+const RUN_COLUMNS = ['opportunityid', 'processid', 'activestageid', 'traversedpath', 'statecode'];
+const STAGE_COLUMNS = ['stagename', 'stagecategory', 'processid'];
+
+interface Stage {
+  id: string;
+  name: string;
+  /** its category's label (Qualify … Close), what the Pipeline Phase is made of */
+  category: string;
+  categoryValue: number;
+}
+
+interface Run {
+  id: string;
+  stages: Stage[];
+  at: number;
+  path: string[];
+}
+
+/** What update_record does with a deal's stage: the values to write, and the bar's move after them. */
+export interface StageMove {
+  values: WriteValues;
+  /**
+   * moves the bar once the deal is written: the sentence the answer adds, and whether the bar moved (which writes
+   * the deal's Pipeline Phase again: a new version of the deal)
+   */
+  move(): Promise<{ text: string; moved: boolean }>;
+}
+
+/** "3-Propose", " propose ": the stage a Pipeline Phase names */
+const stageWord = (text: string) =>
+  text
+    .replace(/^\s*\d+\s*-\s*/, '')
+    .trim()
+    .toLowerCase();
+
+/**
+ * The stage a deal's update asks for, through its Pipeline Phase (stepname) or Sales Stage (salesstage), or
+ * undefined where it asks for none (a column cleared, another table). A Sales Stage given as a number is its
+ * option's label; the two given apart must name one stage.
+ */
+function stageNamed(model: EntityModel, values: WriteValues): { word: string; said: string } | undefined {
+  const named: { word: string; said: string }[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const column = writtenColumn(model, key)?.logicalName;
+    if (column === 'stepname' && typeof value === 'string' && value.trim())
+      named.push({ word: stageWord(value), said: `${key} "${value}"` });
+    if (column === 'salesstage' && (typeof value === 'number' || typeof value === 'string')) {
+      const option = model.columns
+        .get('salesstage')
+        ?.options?.find((o) => o.value === value || o.label.toLowerCase() === String(value).trim().toLowerCase());
+      if (option) named.push({ word: option.label.toLowerCase(), said: `${key} ${JSON.stringify(value)}` });
+    }
+  }
+  if (named.length > 1 && named.some((n) => n.word !== named[0]!.word))
+    throw badInput(
+      `${named.map((n) => n.said).join(' and ')} name two stages: a deal is at one.`,
+      'Pass the stage once, e.g. {"stepname": "Propose"}.',
+    );
+  return named[0];
+}
+
+/** Whether the policy lets the bar be read and moved: its run, its stages, and the run's stage and path written. */
+function barReachable(ctx: ToolContext): boolean {
+  return (
+    RUN_COLUMNS.every((c) => ctx.policy.canRead(RUNS, c)) &&
+    STAGE_COLUMNS.every((c) => ctx.policy.canRead(STAGES, c)) &&
+    ['activestageid', 'traversedpath'].every((c) => ctx.policy.canWrite(RUNS, c))
+  );
+}
+
+/**
+ * The deal's active run and its process's stages, in their order. GUESS: a process's stages are in the order of
+ * their categories (Qualify, Develop, Propose, Close), as the Opportunity Sales Process's are; processstage has no
+ * order column, and a process whose stages run otherwise would need RetrieveActivePath.
+ */
+async function runOf(ctx: ToolContext, dealId: string): Promise<Run | undefined> {
+  const runs = await ctx.client.query(
+    {
+      entity: RUNS,
+      select: ['processid', 'activestageid', 'traversedpath'],
+      where: {
+        and: [
+          { column: 'opportunityid', op: 'eq', value: dealId },
+          { column: 'statecode', op: 'eq', value: 0 },
+        ],
+      },
+      // the run last changed is the one the deal's form shows (RetrieveProcessInstances orders them so), where
+      // the policy lets its Modified On be read
+      ...(ctx.policy.canRead(RUNS, 'modifiedon') ? { orderBy: 'modifiedon desc' } : {}),
+      top: 1,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  const run = runs.rows[0];
+  const processId = run?._processid_value;
+  if (!run || typeof processId !== 'string') return undefined;
+  const categories = (await ctx.client.checker.entity(STAGES)).columns.get('stagecategory')?.options ?? [];
+  const page = await ctx.client.query(
+    {
+      entity: STAGES,
+      select: ['stagename', 'stagecategory'],
+      where: { column: 'processid', op: 'eq', value: processId },
+      orderBy: 'stagecategory asc',
+      top: 30,
+    },
+    { signal: ctx.signal, internal: true },
+  );
+  const stages = page.rows.map((r) => {
+    const value = Number(r.stagecategory);
+    return {
+      id: String(r.processstageid).toLowerCase(),
+      name: String(r.stagename ?? ''),
+      category: categories.find((o) => o.value === value)?.label ?? String(r.stagename ?? ''),
+      categoryValue: value,
+    };
+  });
+  const at = stages.findIndex((s) => s.id === String(run._activestageid_value ?? '').toLowerCase());
+  if (at < 0) return undefined;
+  const path = String(run.traversedpath ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  return { id: String(run.businessprocessflowinstanceid), stages, at, path };
+}
+
+/** "Qualify, Develop, Propose and Close" */
+const inWords = (names: string[]) =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : (names[0] ?? '');
+
+/**
+ * A deal's stage asked of update_record: the values to write (the Pipeline Phase as Dynamics writes it, "3-Propose",
+ * and the Sales Stage with it where the policy lets it be written and it was not given) and the move of the bar
+ * that follows. A stage the deal's process does not have is refused before anything is written, naming its
+ * stages. Undefined where no stage is asked.
+ */
+export async function dealStageAsked(
+  ctx: ToolContext,
+  model: EntityModel,
+  dealId: string,
+  values: WriteValues,
+): Promise<StageMove | undefined> {
+  if (model.logicalName !== 'opportunity') return undefined;
+  const named = stageNamed(model, values);
+  if (!named) return undefined;
+  if (!barReachable(ctx))
+    return {
+      values,
+      move: async () => ({
+        text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${RUNS} (activestageid, traversedpath) be changed, so Dynamics will set the Pipeline Phase anew when the bar is next moved there.`,
+        moved: false,
+      }),
+    };
+  const run = await runOf(ctx, dealId);
+  // no process running on the deal (finished, aborted, or none applied): its columns are all there is
+  if (!run) return { values, move: async () => ({ text: '', moved: false }) };
+  const target = run.stages.findIndex(
+    (s) => s.name.toLowerCase() === named.word || s.category.toLowerCase() === named.word,
+  );
+  if (target < 0)
+    throw badInput(
+      `${named.said} is no stage of the deal's Sales Process: its stages are ${inWords(run.stages.map((s) => s.name))}.`,
+      `Pass one of them, e.g. {"stepname": "${run.stages[Math.min(run.at + 1, run.stages.length - 1)]!.name}"}; a deal is won or lost with statecode "Won" or "Lost".`,
+    );
+  const stage = run.stages[target]!;
+  const out: WriteValues = {};
+  for (const [key, value] of Object.entries(values)) {
+    const column = writtenColumn(model, key)?.logicalName;
+    out[key] = column === 'stepname' ? `${stage.categoryValue + 1}-${stage.category}` : value;
+  }
+  const salesStage = model.columns.get('salesstage')?.options?.find((o) => o.label === stage.category);
+  if (
+    salesStage &&
+    ctx.policy.canWrite('opportunity', 'salesstage') &&
+    !Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage')
+  )
+    out.salesstage = salesStage.value;
+  return { values: out, move: () => moveBar(ctx, run, target) };
+}
+
+/**
+ * A new deal's values with the Sales Stage of the stage its Pipeline Phase names, where the policy lets it be
+ * written and it was not given (as an update writes both): before the deal is made, so nothing more is sent.
+ */
+export function newDealStage(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
+  if (model.logicalName !== 'opportunity' || !ctx.policy.canWrite('opportunity', 'salesstage')) return values;
+  if (Object.keys(values).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage')) return values;
+  const named = stageNamed(model, values);
+  const option = named && model.columns.get('salesstage')?.options?.find((o) => o.label.toLowerCase() === named.word);
+  return option ? { ...values, salesstage: option.value } : values;
+}
+
+/**
+ * A deal just made with a stage asked: its Sales Process bar, which Dynamics starts at the first stage, moved
+ * there as an update moves it. What cannot be moved is said, not thrown: the deal is made either way.
+ */
+export async function newDealMoved(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: WriteValues,
+): Promise<string> {
+  try {
+    const stage = await dealStageAsked(ctx, model, id, values);
+    return stage ? (await stage.move()).text : '';
+  } catch (err) {
+    const why = err instanceof DynamicsMcpError ? err.message : String(err);
+    return ` Its Sales Process bar was left at its first stage: ${why}`;
+  }
+}
+
+/**
+ * The run moved one stage at a time to `target`, its traversed path ending with each (forward, the stage added;
+ * back, the path cut after it). A step Dynamics refuses stops the walk, said with where the bar is.
+ */
+async function moveBar(ctx: ToolContext, run: Run, target: number): Promise<{ text: string; moved: boolean }> {
+  const names = run.stages.map((s) => s.name);
+  if (target === run.at) return { text: ` The Sales Process bar was already at ${names[target]}.`, moved: false };
+  // the path as Dynamics keeps it, up to the stage the bar is at (rebuilt from the stages where it does not end there)
+  let path =
+    run.path[run.path.length - 1] === run.stages[run.at]!.id
+      ? [...run.path]
+      : run.stages.slice(0, run.at + 1).map((s) => s.id);
+  const step = target > run.at ? 1 : -1;
+  const passed = [names[run.at]!];
+  for (let i = run.at + step; step > 0 ? i <= target : i >= target; i += step) {
+    const stage = run.stages[i]!;
+    const cut = path.lastIndexOf(stage.id);
+    path =
+      step > 0 ? [...path, stage.id] : cut >= 0 ? path.slice(0, cut + 1) : run.stages.slice(0, i + 1).map((s) => s.id);
+    const changes = { activestageid: { entity: STAGES, id: stage.id }, traversedpath: path.join(',') };
+    try {
+      await ctx.client.update(RUNS, run.id, changes, { signal: ctx.signal });
+    } catch (err) {
+      const why = err instanceof DynamicsMcpError ? err.message : String(err);
+      return {
+        text: ` The Sales Process bar stopped at ${passed[passed.length - 1]} (moving it to ${stage.name} was refused: ${why}); call update_record again with the stage to finish the move.`,
+        moved: passed.length > 1,
+      };
+    }
+    await ctx.audit.record({
+      tool: 'update_record',
+      entity: RUNS,
+      id: run.id,
+      action: 'update',
+      columns: changes,
+      caller: ctx.caller,
+    });
+    passed.push(stage.name);
+  }
+  return { text: ` The Sales Process bar on the deal's form moved ${passed.join(' → ')}.`, moved: true };
+}

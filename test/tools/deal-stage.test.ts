@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// A deal's stage is on the bar across its form, its run of the Opportunity Sales Process, and Dynamics writes the
+// deal's Pipeline Phase from the bar, not the other way round ("Work with business process flows using code"): a
+// stage given to update_record moves the bar too, one stage at a time ("Forward navigation of stages must be done
+// in sequence"), so that the user who opens the deal sees the stage they asked for.
+const QUALIFY = '6b9ce798-221a-4260-90b2-2a95ed51a5bc';
+const DEVELOP = '650e06b4-789b-46c1-822b-0da76bedb1ed';
+const PROPOSE = 'd3ca8878-8d7b-47b9-852d-fcd838790cfd';
+
+describe('update_record moving a deal to another stage', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 60 });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await emu?.close();
+  });
+
+  const taken = new Set<unknown>();
+  /** an open deal at the Sales Stage given that no other test has taken */
+  const dealAt = (stage: number) => {
+    const d = emu
+      .rows('opportunity')
+      .find((o) => o.statecode === 0 && o.salesstage === stage && !taken.has(o.opportunityid))!;
+    taken.add(d.opportunityid);
+    return d;
+  };
+  const deal = (id: unknown) => emu.rows('opportunity').find((o) => o.opportunityid === id)!;
+  const runOf = (id: unknown) =>
+    emu.rows('opportunitysalesprocess').filter((r) => (r.opportunityid as { id: string } | null)?.id === id);
+  const barMoves = (since: number) =>
+    apiRequests(emu, since).filter((q) => q.method === 'PATCH' && q.url.includes('/opportunitysalesprocesses('));
+
+  it('"stepname": "Propose" on a deal at Qualify: the bar moves Qualify → Develop → Propose, the deal says 3-Propose', async () => {
+    const d = dealAt(0);
+    expect(runOf(d.opportunityid)).toEqual([
+      expect.objectContaining({ activestageid: expect.objectContaining({ id: QUALIFY }), traversedpath: QUALIFY }),
+    ]);
+    const since = emu.requests().length;
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Propose' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    // one stage at a time, each with the path so far
+    expect(barMoves(since)).toHaveLength(2);
+    expect(runOf(d.opportunityid)).toEqual([
+      expect.objectContaining({
+        activestageid: expect.objectContaining({ id: PROPOSE }),
+        traversedpath: `${QUALIFY},${DEVELOP},${PROPOSE}`,
+        statecode: 0,
+      }),
+    ]);
+    // the Pipeline Phase as Dynamics writes it, and the Sales Stage pipeline_summary groups by, both Propose
+    expect(deal(d.opportunityid)).toMatchObject({ stepname: '3-Propose', salesstage: 2 });
+    expect(textOf(r)).toContain("Sales Process bar on the deal's form moved Qualify → Develop → Propose");
+    // the etag handed back is the deal's version now, after the bar's moves wrote its phase
+    expect((r.structuredContent as { etag: string }).etag).toBe(`W/"${deal(d.opportunityid).versionnumber}"`);
+    expect((r.structuredContent as { changed: unknown }).changed).toMatchObject({
+      stepname: '3-Propose',
+      salesstage: 'Propose (2)',
+    });
+  });
+
+  it('"salesstage": "Develop" on a deal at Propose: the bar steps back to Develop and the path ends there', async () => {
+    const d = dealAt(2);
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { salesstage: 'Develop' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(runOf(d.opportunityid)[0]).toMatchObject({
+      activestageid: expect.objectContaining({ id: DEVELOP }),
+      traversedpath: `${QUALIFY},${DEVELOP}`,
+    });
+    expect(deal(d.opportunityid)).toMatchObject({ stepname: '2-Develop', salesstage: 1 });
+    expect(textOf(r)).toContain('moved Propose → Develop');
+  });
+
+  it("a stage the deal's process has not is refused before anything is written, naming its stages", async () => {
+    const d = dealAt(1);
+    const since = emu.requests().length;
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Negotiation' },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('its stages are Qualify, Develop, Propose and Close');
+    expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
+    expect(deal(d.opportunityid)).toMatchObject({
+      stepname: d.stepname,
+      salesstage: 1,
+      versionnumber: d.versionnumber,
+    });
+  });
+
+  it('two stages named at once ("stepname" Propose, "salesstage" Develop) are refused: a deal is at one', async () => {
+    const d = dealAt(1);
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Propose', salesstage: 'Develop' },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('name two stages');
+    expect(deal(d.opportunityid).versionnumber).toBe(d.versionnumber);
+  });
+
+  it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {
+    const account = emu.rows('account')[3]!;
+    const r = await h.call('create_record', {
+      entity: 'opportunity',
+      values: {
+        name: 'Stage test: new deal',
+        customerid: { entity: 'account', id: account.accountid },
+        stepname: '3-Propose',
+      },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const made = emu.rows('opportunity').find((o) => o.name === 'Stage test: new deal')!;
+    expect(made).toMatchObject({ stepname: '3-Propose', salesstage: 2 });
+    expect(runOf(made.opportunityid)).toEqual([
+      expect.objectContaining({
+        activestageid: expect.objectContaining({ id: PROPOSE }),
+        traversedpath: `${QUALIFY},${DEVELOP},${PROPOSE}`,
+      }),
+    ]);
+    expect(textOf(r)).toContain('moved Qualify → Develop → Propose');
+    // a stage the process has not: the deal is made all the same, its bar left at Qualify, and the answer says why
+    const odd = await h.call('create_record', {
+      entity: 'opportunity',
+      values: {
+        name: 'Stage test: odd stage',
+        customerid: { entity: 'account', id: account.accountid },
+        stepname: 'Negotiation',
+      },
+    });
+    expect(odd.isError, textOf(odd)).toBeFalsy();
+    const oddDeal = emu.rows('opportunity').find((o) => o.name === 'Stage test: odd stage')!;
+    expect(runOf(oddDeal.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: QUALIFY }) });
+    expect(textOf(odd)).toContain('Its Sales Process bar was left at its first stage');
+    expect(textOf(odd)).toContain('Qualify, Develop, Propose and Close');
+  });
+
+  it('a policy without the Sales Process: the deal is written as asked and the answer says the bar was not moved', async () => {
+    const noBar = builtInPolicyWith('no-sales-process', ({ opportunitysalesprocess: _left, ...entities }) => entities);
+    const other = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noBar } });
+    try {
+      const d = dealAt(0);
+      const r = await other.call('update_record', {
+        entity: 'opportunity',
+        id: String(d.opportunityid),
+        values: { stepname: 'Develop' },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(deal(d.opportunityid).stepname).toBe('Develop');
+      expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: QUALIFY }) });
+      expect(textOf(r)).toContain("Sales Process bar on the deal's form was not moved");
+    } finally {
+      await other.close();
+    }
+  });
+});
