@@ -10,7 +10,7 @@ import { toolArgs } from './support/args.js';
 import { childCasesNote, childCasesOf } from './support/child-cases.js';
 import { closeOpportunity, closingAsked } from './support/close-opportunity.js';
 import { edgesAsDays } from './support/date-words.js';
-import { dealStageAsked } from './support/deal-stage.js';
+import { dealStageAsked, refuseBareStage } from './support/deal-stage.js';
 import { updateRefusedByRules } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
@@ -252,6 +252,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     );
   // a deal's stage: written as Dynamics writes it ("3-Propose"), and the Sales Process bar on its form moved to it
   // once the deal is written (deal-stage.ts)
+  refuseBareStage(model, values);
   const stage = await dealStageAsked(ctx, model, id, values);
   const toWrite = stage?.values ?? values;
   const declined = await declinedByUser(

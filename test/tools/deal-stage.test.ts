@@ -117,6 +117,21 @@ describe('update_record moving a deal to another stage', () => {
     expect(deal(d.opportunityid).versionnumber).toBe(d.versionnumber);
   });
 
+  it("a run's stage written alone is refused before it is sent, pointing at the deal's stage", async () => {
+    const d = dealAt(1);
+    const run = runOf(d.opportunityid)[0]!;
+    const since = emu.requests().length;
+    const r = await h.call('update_record', {
+      entity: 'opportunitysalesprocess',
+      id: String(run.businessprocessflowinstanceid),
+      values: { activestageid: { entity: 'processstage', id: PROPOSE } },
+    });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('update_record on the opportunity with {"stepname": "<stage>"}');
+    expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
+    expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: DEVELOP }) });
+  });
+
   it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {
     const account = emu.rows('account')[3]!;
     const r = await h.call('create_record', {

@@ -936,6 +936,14 @@ describe('describe_entity, get_record, resources and prompts', () => {
       const due = await runPromptQuery(hb, withId, 'task');
       const open = org.rows('task').filter((t) => about(t) === id && t.statecode === 0);
       expect(due.got.sort()).toEqual(open.map((t) => String(t.activityid)).sort());
+      // since when it is at its stage: its run of the Sales Process, the one bar its form shows
+      const bar = await runPromptQuery(hb, withId, 'opportunitysalesprocess');
+      const runs = org
+        .rows('opportunitysalesprocess')
+        .filter((r) => (r.opportunityid as { id: string }).id === id && r.statecode === 0);
+      expect(runs).toHaveLength(1);
+      expect(bar.got).toEqual([String(runs[0]!.businessprocessflowinstanceid)]);
+      expect(text).toContain('the same stage for over 30 days');
       // the fixes it may offer are the writes this server makes, products removed among them
       expect(text).toContain('a product the customer dropped removed (delete_record)');
       expect(text).toContain('do only what I pick');

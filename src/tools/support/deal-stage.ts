@@ -193,6 +193,22 @@ export async function dealStageAsked(
 }
 
 /**
+ * A run's stage written without its traversed path (update_record on opportunitysalesprocess, {"activestageid":
+ * "Propose"}): Dynamics refuses it ("Active Stage ID … does not match last Stage ID in Traversed Path"), and the
+ * deal's stage is the way in, which moves the bar a stage at a time with its path. Refused before anything is
+ * sent, saying so; with its path given, the write goes as asked.
+ */
+export function refuseBareStage(model: EntityModel, values: WriteValues): void {
+  if (model.logicalName !== RUNS) return;
+  const keys = Object.keys(values).map((k) => writtenColumn(model, k)?.logicalName ?? k.split('@')[0]!.toLowerCase());
+  if (!keys.includes('activestageid') || keys.includes('traversedpath')) return;
+  throw badInput(
+    "A Sales Process run's stage is moved with its traversed path, one stage at a time: Dynamics refuses the stage alone.",
+    'Move the deal instead: update_record on the opportunity with {"stepname": "<stage>"} moves its bar there, stage by stage.',
+  );
+}
+
+/**
  * A new deal's values with the Sales Stage of the stage its Pipeline Phase names, where the policy lets it be
  * written and it was not given (as an update writes both): before the deal is made, so nothing more is sent.
  */
