@@ -12,7 +12,7 @@ import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
 import { edgesAsDays } from './support/date-words.js';
-import { newDealMoved, newDealStage } from './support/deal-stage.js';
+import { newDealMoved, stageWritten } from './support/deal-stage.js';
 import { createOnce, createUnderRules, sameDaySince, utcDay } from './support/dedupe.js';
 import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity.js';
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
@@ -211,7 +211,7 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
   if (logical === 'queueitem') return putRecordInQueue(ctx, model, given);
   // an activity already done ("log the call I just had"): made first, then given the state asked
   // a deal made at a stage: its Sales Stage with its Pipeline Phase, and its Sales Process bar moved there once made
-  const { values, state, asked } = stateAfterCreate(model, newDealStage(ctx, model, stateNamedAsReason(model, given)));
+  const { values, state, asked } = stateAfterCreate(model, stageWritten(ctx, model, stateNamedAsReason(model, given)));
   // refused before anything is made, rather than made and left open
   if (state && !ctx.policy.canWrite(logical, 'statecode'))
     throw policyError(

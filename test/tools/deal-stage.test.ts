@@ -168,7 +168,7 @@ describe('update_record moving a deal to another stage', () => {
     expect(textOf(odd)).toContain('Qualify, Develop, Propose and Close');
   });
 
-  it('a policy without the Sales Process: the deal is written as asked and the answer says the bar was not moved', async () => {
+  it("a policy without the Sales Process: the deal's stage is written whole and the answer says the bar was not moved", async () => {
     const noBar = builtInPolicyWith('no-sales-process', ({ opportunitysalesprocess: _left, ...entities }) => entities);
     const other = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noBar } });
     try {
@@ -179,9 +179,25 @@ describe('update_record moving a deal to another stage', () => {
         values: { stepname: 'Develop' },
       });
       expect(r.isError, textOf(r)).toBeFalsy();
-      expect(deal(d.opportunityid).stepname).toBe('Develop');
+      // the deal's stage written whole, as it would be with the bar
+      expect(deal(d.opportunityid)).toMatchObject({ stepname: '2-Develop', salesstage: 1 });
       expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: QUALIFY }) });
       expect(textOf(r)).toContain("Sales Process bar on the deal's form was not moved");
+      // a deal made at a stage likewise: its phase as Dynamics writes it, and its Sales Stage, with no bar moved
+      const made = await other.call('create_record', {
+        entity: 'opportunity',
+        values: {
+          name: 'Stage test: no bar',
+          customerid: { entity: 'account', id: emu.rows('account')[4]!.accountid },
+          stepname: 'propose',
+        },
+      });
+      expect(made.isError, textOf(made)).toBeFalsy();
+      const newDeal = emu.rows('opportunity').find((o) => o.name === 'Stage test: no bar')!;
+      expect(newDeal).toMatchObject({ stepname: '3-Propose', salesstage: 2 });
+      expect(runOf(newDeal.opportunityid)[0]).toMatchObject({
+        activestageid: expect.objectContaining({ id: QUALIFY }),
+      });
     } finally {
       await other.close();
     }

@@ -16,13 +16,12 @@ export function hasSalesProcess(ctx: WriteContext): boolean {
 
 /**
  * The run a new deal starts at the process's first stage ("the system applies a business process flow to the new
- * entity record"): the body of its create.
+ * entity record"): the body of its create, made under the deal.
  */
-export function firstRunOf(dealId: string): Record<string, unknown> {
+export function firstRunOf(): Record<string, unknown> {
   const first = SALES_PROCESS.stages[0];
   return {
     name: PROCESS_NAME,
-    'opportunityid@odata.bind': `/opportunities(${dealId})`,
     'processid@odata.bind': `/workflows(${SALES_PROCESS.id})`,
     'activestageid@odata.bind': `/processstages(${first.id})`,
     traversedpath: first.id,
@@ -41,8 +40,10 @@ const refuse = (message: string) => new DataverseError(400, '0x80040203', messag
  * A run created or changed (`row` as it will be; `before` as it was): its stage must be one of its process's, its
  * traversed path those stages ending with the active one, and it is Finished only at the last stage. A stage
  * moved starts anew (Active Stage Started On) and the run is finished when it is (Completed On). Returns the
- * deal's new Pipeline Phase when the stage moved, which the platform writes to the deal ("automatically populated
- * … to the value of the Stage Category associated with the current Stage").
+ * deal's new Pipeline Phase when the stage moved, which the platform writes to the deal (GUESS: fkbase's
+ * "automatically populated … to the value of the Stage Category associated with the current Stage" and
+ * crmtipoftheday's "the process stage category is captured in the Pipeline Stage field"; one report, blackfincloud
+ * 2018, says version 9 stopped doing so; dynamics-mcp writes the phase itself either way).
  */
 export function checkRunStage(ctx: WriteContext, row: Row, before?: Row): string | undefined {
   if (!row.name) row.name = PROCESS_NAME;

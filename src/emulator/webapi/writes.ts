@@ -415,8 +415,13 @@ export function createRow(
   if (entity.logicalName === 'slakpiinstance') ctx.clockWritten?.(row);
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, row.objectid);
-  if (startsRun) createRow(ctx, ctx.env.schema.entity('opportunitysalesprocess')!, firstRunOf(id));
-  if (phase) followPhase(ctx, row.opportunityid, phase);
+  // (made under the deal: the phase given with a new deal is kept, the run's first stage writes it only when none was)
+  if (startsRun)
+    createRow(ctx, ctx.env.schema.entity('opportunitysalesprocess')!, firstRunOf(), undefined, {
+      attribute: 'opportunityid',
+      ref: { id, entity: 'opportunity' },
+    });
+  if (phase && !under) followPhase(ctx, row.opportunityid, phase);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
   for (const { attribute, refs } of links)
     for (const ref of refs) {

@@ -4,12 +4,13 @@ import { type EntityModel, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 
 // A deal's stage is shown twice in Dynamics: in its Pipeline Phase and Sales Stage columns, and on the bar across
-// the top of its form, its run of the Opportunity Sales Process (a business process flow). The bar is the one the
-// platform goes by: moving it writes the deal's Pipeline Phase ("1-Qualify" … from the stage's category), while
-// writing the Pipeline Phase leaves the bar where it was, and the next move of the bar in Dynamics writes over it
-// ("Work with business process flows using code": the record's own process columns do not move the flow). So a
-// stage asked of update_record is written to the deal and the bar is moved to it, stage by stage, as Dynamics
-// asks ("Forward navigation of stages must be done in sequence").
+// the top of its form, its run of the Opportunity Sales Process (a business process flow). The bar is the one a
+// user sees and moves: writing the Pipeline Phase leaves it where it was ("Work with business process flows using
+// code": the record's own process columns do not move the flow), and moving it may write the phase over (the
+// platform populates the phase from the stage's category, fkbase and crmtipoftheday say; one report, blackfincloud
+// 2018, says version 9 stopped). So a stage asked of update_record is written to the deal whole (the phase as the
+// platform writes it, "3-Propose", and the Sales Stage), which holds either way, and the bar is moved to it, stage
+// by stage, as Dynamics asks ("Forward navigation of stages must be done in sequence").
 
 const RUNS = 'opportunitysalesprocess';
 const STAGES = 'processstage';
@@ -159,7 +160,7 @@ export async function dealStageAsked(
   if (!named) return undefined;
   if (!barReachable(ctx))
     return {
-      values,
+      values: stageWritten(ctx, model, values),
       move: async () => ({
         text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${RUNS} (activestageid, traversedpath) be changed, so Dynamics will set the Pipeline Phase anew when the bar is next moved there.`,
         moved: false,
@@ -209,15 +210,22 @@ export function refuseBareStage(model: EntityModel, values: WriteValues): void {
 }
 
 /**
- * A new deal's values with the Sales Stage of the stage its Pipeline Phase names, where the policy lets it be
- * written and it was not given (as an update writes both): before the deal is made, so nothing more is sent.
+ * A deal's values with its stage written whole, without its process's stages at hand (a deal not made yet, a
+ * policy that hides the bar): the Pipeline Phase as Dynamics writes it ("3-Propose") and the Sales Stage with it
+ * where the policy lets it be written and it was not given. The stage is the Sales Stage option of its name, as
+ * the Opportunity Sales Process's categories are (Qualify … Close); one that is none is left as given (a new
+ * deal's bar move says so).
  */
-export function newDealStage(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
-  if (model.logicalName !== 'opportunity' || !ctx.policy.canWrite('opportunity', 'salesstage')) return values;
-  if (Object.keys(values).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage')) return values;
+export function stageWritten(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
+  if (model.logicalName !== 'opportunity') return values;
   const named = stageNamed(model, values);
   const option = named && model.columns.get('salesstage')?.options?.find((o) => o.label.toLowerCase() === named.word);
-  return option ? { ...values, salesstage: option.value } : values;
+  if (!option) return values;
+  const out: WriteValues = {};
+  for (const [key, value] of Object.entries(values))
+    out[key] = writtenColumn(model, key)?.logicalName === 'stepname' ? `${option.value + 1}-${option.label}` : value;
+  const given = Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage');
+  return given || !ctx.policy.canWrite('opportunity', 'salesstage') ? out : { ...out, salesstage: option.value };
 }
 
 /**
