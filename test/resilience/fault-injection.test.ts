@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle, FaultSpec } from '../../src/emulator/index.js';
 import { BILLING_QUEUE_ID, TIER_1_QUEUE_ID, TIER_2_QUEUE_ID } from '../../src/emulator/seed/queues.js';
+import { SALES_PROCESS } from '../../src/emulator/seed/sales-process.js';
 import { ALL_TOOLS } from '../../src/tools/index.js';
 import { startTestEmulator, throttledResponse } from '../helpers/emulator.js';
 import { connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
@@ -70,6 +71,14 @@ const resolutionsOf = (emu: EmulatorHandle, id: string) =>
 /** the open lead update_record qualifies in each emulator */
 const leadToQualify = (emu: EmulatorHandle) =>
   String(emu.rows('lead').find((l) => l.lastname === 'Resilience qualify')!.leadid);
+/** the deal update_record moves from Qualify to Propose in each emulator, and its Sales Process run */
+const DEAL_TO_MOVE = 'Resilience: a deal to move';
+/** the Opportunity Sales Process's first three stages (seed/sales-process.ts: the ids Dynamics 365 Sales ships) */
+const STAGES = SALES_PROCESS.stages.slice(0, 3).map((s) => s.id);
+const barOf = (emu: EmulatorHandle) => {
+  const id = emu.rows('opportunity').find((o) => o.name === DEAL_TO_MOVE)!.opportunityid;
+  return emu.rows('opportunitysalesprocess').find((r) => (r.opportunityid as { id: string }).id === id)!;
+};
 /** the open opportunity update_record wins in each emulator */
 const dealToWin = (emu: EmulatorHandle) =>
   String(emu.rows('opportunity').find((o) => o.name === 'Resilience: a deal to win')!.opportunityid);
@@ -194,6 +203,19 @@ const TOOLS: Case[] = [
     count: (emu) =>
       emu.rows('opportunityclose').filter((r) => (r.opportunityid as { id: string } | null)?.id === dealToWin(emu))
         .length,
+  },
+  {
+    // a deal moved to another stage: its PATCH, then its Sales Process bar's, one stage at a time; the call again
+    // finishes a move a fault stopped, and leaves the deal and its bar at the stage asked
+    tool: 'update_record',
+    name: "update_record moving a deal's stage",
+    method: 'PATCH',
+    args: () => ({ entity: 'opportunity', id: DEAL_TO_MOVE, values: { stepname: 'Propose' } }),
+    count: (emu) => ((barOf(emu).activestageid as { id: string }).id === STAGES[2] ? 1 : 0),
+    every: (emu) => {
+      const deal = emu.rows('opportunity').find((o) => o.name === DEAL_TO_MOVE)!;
+      return deal.stepname === '3-Propose' && deal.salesstage === 2 && barOf(emu).traversedpath === STAGES.join(',');
+    },
   },
   {
     // statecode Qualified: the QualifyLead action, a POST that makes an account, contact and opportunity
@@ -544,6 +566,8 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
       name: 'Resilience: a deal to win',
       estimatedvalue: 5000,
     });
+    // and one to move to another stage (its run of the Sales Process starts at Qualify)
+    await warm.deps.client.create('opportunity', { name: DEAL_TO_MOVE, estimatedvalue: 5000 });
     // and one to link a competitor to
     const rival = await warm.deps.client.create('opportunity', { name: RIVAL_DEAL, estimatedvalue: 5000 });
     // and a product on it for delete_record to remove

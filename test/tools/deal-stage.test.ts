@@ -87,6 +87,37 @@ describe('update_record moving a deal to another stage', () => {
     expect(textOf(r)).toContain('moved Propose → Develop');
   });
 
+  it('a bar move Dynamics keeps refusing stops the walk, said with where the bar is; the same call again finishes it', async () => {
+    const d = dealAt(0);
+    emu.addFault({
+      match: { method: 'PATCH', path: '/api/data/v9.2/opportunitysalesprocesses' },
+      response: { status: 503 },
+      times: 50,
+    });
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Propose' },
+    });
+    emu.clearFaults();
+    // the deal was written: not an error, but the answer says the bar did not move and how to finish
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain('The Sales Process bar stopped at Qualify (moving it to Develop was refused');
+    expect(textOf(r)).toContain('call update_record again with the stage to finish the move');
+    expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: QUALIFY }) });
+    const again = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Propose' },
+    });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(textOf(again)).toContain('moved Qualify → Develop → Propose');
+    expect(runOf(d.opportunityid)[0]).toMatchObject({
+      activestageid: expect.objectContaining({ id: PROPOSE }),
+      traversedpath: `${QUALIFY},${DEVELOP},${PROPOSE}`,
+    });
+  });
+
   it("a stage the deal's process has not is refused before anything is written, naming its stages", async () => {
     const d = dealAt(1);
     const since = emu.requests().length;
