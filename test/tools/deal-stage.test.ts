@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
-import { apiRequests } from '../helpers/client.js';
+import { DEFAULT_POLICY } from '../../src/policy/default.js';
+import { apiRequests, clientFor } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
 import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
@@ -161,6 +162,44 @@ describe('update_record moving a deal to another stage', () => {
     expect(textOf(r)).toContain('update_record on the opportunity with {"stepname": "<stage>"}');
     expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
     expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: DEVELOP }) });
+  });
+
+  it('a deal whose Sales Process was aborted: its stage written whole, and the answer says no bar was moved', async () => {
+    const d = dealAt(1);
+    const run = runOf(d.opportunityid)[0]!;
+    // the process aborted on it, as Dynamics' Abandon does (an update of the run's state)
+    const admin = clientFor(emu, {
+      policy: {
+        ...DEFAULT_POLICY,
+        entities: {
+          ...DEFAULT_POLICY.entities,
+          opportunitysalesprocess: {
+            ...DEFAULT_POLICY.entities.opportunitysalesprocess!,
+            write: ['statecode', 'statuscode'],
+          },
+        },
+      },
+    });
+    try {
+      await admin.client.update('opportunitysalesprocess', String(run.businessprocessflowinstanceid), {
+        statecode: 1,
+        statuscode: 3,
+      });
+    } finally {
+      await admin.client.close();
+    }
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'close' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(deal(d.opportunityid)).toMatchObject({ stepname: '4-Close', salesstage: 3 });
+    expect(textOf(r)).toContain('No Opportunity Sales Process runs on the deal, so no Sales Process bar was moved');
+    expect(runOf(d.opportunityid)[0]).toMatchObject({
+      statecode: 1,
+      activestageid: expect.objectContaining({ id: DEVELOP }),
+    });
   });
 
   it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {

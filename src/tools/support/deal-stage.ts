@@ -13,6 +13,7 @@ import type { ToolContext } from '../define.js';
 // by stage, as Dynamics asks ("Forward navigation of stages must be done in sequence").
 
 const RUNS = 'opportunitysalesprocess';
+const RUNS_LABEL = 'Opportunity Sales Process';
 const STAGES = 'processstage';
 const RUN_COLUMNS = ['opportunityid', 'processid', 'activestageid', 'traversedpath', 'statecode'];
 const STAGE_COLUMNS = ['stagename', 'stagecategory', 'processid'];
@@ -167,8 +168,16 @@ export async function dealStageAsked(
       }),
     };
   const run = await runOf(ctx, dealId);
-  // no process running on the deal (finished, aborted, or none applied): its columns are all there is
-  if (!run) return { values, move: async () => ({ text: '', moved: false }) };
+  // no Opportunity Sales Process running on the deal (finished, aborted, none applied, or another process: a deal
+  // made from a lead may run the Lead to Opportunity Sales Process): its stage written whole, and that said
+  if (!run)
+    return {
+      values: stageWritten(ctx, model, values),
+      move: async () => ({
+        text: ` No ${RUNS_LABEL} runs on the deal, so no Sales Process bar was moved (a deal made from a lead may run another process, such as the Lead to Opportunity Sales Process, which this server does not move).`,
+        moved: false,
+      }),
+    };
   const target = run.stages.findIndex(
     (s) => s.name.toLowerCase() === named.word || s.category.toLowerCase() === named.word,
   );
