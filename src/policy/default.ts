@@ -647,8 +647,29 @@ export const DEFAULT_POLICY: PolicyInput = {
       write: ['activestageid', 'traversedpath'],
       expand: ['activestageid', 'opportunityid'],
     },
+    // and a deal's run of the Lead to Opportunity Sales Process, which the deal's lead began (its Qualify stage the
+    // lead's, the others the deal's)
+    leadtoopportunitysalesprocess: {
+      read: [
+        'businessprocessflowinstanceid',
+        'name',
+        'leadid',
+        'opportunityid',
+        'processid',
+        'activestageid',
+        'activestagestartedon',
+        'traversedpath',
+        'completedon',
+        'createdon',
+        'modifiedon',
+        'statecode',
+        'statuscode',
+      ],
+      write: ['activestageid', 'traversedpath'],
+      expand: ['activestageid', 'leadid', 'opportunityid'],
+    },
     processstage: {
-      read: ['processstageid', 'stagename', 'stagecategory', 'processid'],
+      read: ['processstageid', 'stagename', 'stagecategory', 'processid', 'primaryentitytypecode'],
     },
     competitor: {
       read: ['competitorid', 'name', 'websiteurl', 'overview', 'strengths', 'weaknesses'],

@@ -253,9 +253,9 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       // what the review may offer to change: each only where this server writes it
       const writes = (column: string) => deps.policy.canWrite('opportunity', column);
       // how long it has been at its stage: its run of the Sales Process (the bar on its form), where readable
-      const bar = ['opportunityid', 'activestageid', 'activestagestartedon', 'statecode', 'modifiedon'].every((c) =>
-        deps.policy.canRead('opportunitysalesprocess', c),
-      );
+      const barColumns = ['opportunityid', 'activestageid', 'activestagestartedon', 'statecode', 'modifiedon'];
+      const bar = barColumns.every((c) => deps.policy.canRead('opportunitysalesprocess', c));
+      const leadBar = barColumns.every((c) => deps.policy.canRead('leadtoopportunitysalesprocess', c));
       const fixes = [
         writes('estimatedclosedate') ? 'a new close date, stage or probability (update_record on the opportunity)' : '',
         writes('isrevenuesystemcalculated')
@@ -277,7 +277,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
           `Then what has happened on it: query_entities on activitypointer with where {"regardingobjectid": "${the}"}, select ["subject", "activitytypecode", "statecode", "scheduledend", "createdon"], orderBy "createdon desc", top 10.\n` +
           `And what is due: query_entities on task with where {"regardingobjectid": "${the}", "statecode": "Open"}, select ["subject", "scheduledend", "ownerid"], orderBy "scheduledend asc", top 10.\n` +
           (bar
-            ? `And since when it is at its stage: query_entities on opportunitysalesprocess with where {"opportunityid": "${the}", "statecode": "Active"}, select ["activestageid", "activestagestartedon"], orderBy "modifiedon desc", top 1.\n`
+            ? `And since when it is at its stage: query_entities on opportunitysalesprocess with where {"opportunityid": "${the}", "statecode": "Active"}, select ["activestageid", "activestagestartedon"], orderBy "modifiedon desc", top 1.${leadBar ? ' If it has none (a deal made from a lead), the same on leadtoopportunitysalesprocess.' : ''}\n`
             : '') +
           `Write a short review: the account and who owns the deal; its stage${bar ? ' and how long it has been there' : ''}, probability and close date; what is on it (each product, quantity and amount) and whether the deal's value is its products' total (System Calculated) or typed in, and if typed in how it compares with their total; the competitors; the last activity and how long ago; what is due next. ` +
           `Then the risks: a close date that has passed, no activity in the last 30 days,${bar ? ' the same stage for over 30 days,' : ''} no open task, a value far from its products' total, no products at all.` +

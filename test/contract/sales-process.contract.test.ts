@@ -8,6 +8,9 @@ import { type ContractTarget, createdId, targets } from './target.js';
 const QUALIFY = '6b9ce798-221a-4260-90b2-2a95ed51a5bc';
 const DEVELOP = '650e06b4-789b-46c1-822b-0da76bedb1ed';
 const PROPOSE = 'd3ca8878-8d7b-47b9-852d-fcd838790cfd';
+// the Lead to Opportunity Sales Process's Qualify (the lead's stage) and Develop (the deal's first)
+const LEAD_QUALIFY = 'f99b4d48-7aad-456e-864a-8e7d543f7495';
+const LEAD_DEVELOP = 'bfc9108c-8389-406b-9166-2c3298a2e41f';
 
 describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
   let t: ContractTarget;
@@ -15,9 +18,11 @@ describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
   beforeAll(async () => {
     if (!skip) t = await open();
   });
+  const others: string[] = [];
   afterAll(async () => {
     if (skip) return;
     for (const id of made.reverse()) await t.api('DELETE', `opportunities(${id})`);
+    for (const path of others.reverse()) await t.api('DELETE', path);
     await t.close();
   });
   const deal = async (name: string) => {
@@ -81,6 +86,46 @@ describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
         expect((await runOf(id))[0]).toMatchObject({ _activestageid_value: stage, traversedpath: path });
         expect(await phaseOf(id)).toBe(phase);
       }
+    },
+  );
+
+  // GUESS, which this test checks against a real organisation: the deal a lead's qualifying makes goes on with the
+  // lead's Lead to Opportunity Sales Process at Develop, past the lead's Qualify, and runs no process of its own
+  it.skipIf(skip)(
+    'BPF: a deal made by qualifying a lead runs the Lead to Opportunity Sales Process from Develop',
+    async () => {
+      const lead = await t.api('POST', 'leads', {
+        body: {
+          subject: 'Sales process contract: lead',
+          lastname: 'Contract',
+          companyname: 'Sales Process Contract Ltd',
+        },
+      });
+      const leadPath = lead.headers['odata-entityid']!.replace(/^.*\/api\/data\/v9\.2\//, '');
+      others.push(leadPath);
+      const r = await t.api('POST', `${leadPath}/Microsoft.Dynamics.CRM.QualifyLead`, {
+        body: { CreateAccount: false, CreateContact: false, CreateOpportunity: true, Status: 3 },
+      });
+      expect(r.status, r.text).toBe(200);
+      const id = (r.json().value as Record<string, string>[]).find(
+        (v) => v['@odata.type'] === '#Microsoft.Dynamics.CRM.opportunity',
+      )!.opportunityid!;
+      made.push(id);
+      const runs = (
+        await t.api(
+          'GET',
+          `leadtoopportunitysalesprocesses?$select=_activestageid_value,traversedpath,statecode&$filter=_opportunityid_value eq ${id}`,
+        )
+      ).json().value;
+      expect(runs).toEqual([
+        expect.objectContaining({
+          _activestageid_value: LEAD_DEVELOP,
+          traversedpath: `${LEAD_QUALIFY},${LEAD_DEVELOP}`,
+          statecode: 0,
+        }),
+      ]);
+      expect(await runOf(id)).toEqual([]);
+      expect(await phaseOf(id)).toBe('2-Develop');
     },
   );
 });

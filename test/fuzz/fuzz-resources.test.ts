@@ -18,6 +18,7 @@ const ALLOWED = [
   'pricelevel',
   'opportunityproduct',
   'opportunitysalesprocess',
+  'leadtoopportunitysalesprocess',
   'processstage',
   'contact',
   'lead',

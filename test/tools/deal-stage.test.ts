@@ -12,6 +12,9 @@ import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../
 const QUALIFY = '6b9ce798-221a-4260-90b2-2a95ed51a5bc';
 const DEVELOP = '650e06b4-789b-46c1-822b-0da76bedb1ed';
 const PROPOSE = 'd3ca8878-8d7b-47b9-852d-fcd838790cfd';
+const LEAD_QUALIFY = 'f99b4d48-7aad-456e-864a-8e7d543f7495';
+const LEAD_DEVELOP = 'bfc9108c-8389-406b-9166-2c3298a2e41f';
+const LEAD_PROPOSE = '3a275c22-fc45-4e89-97fc-41e5ec578743';
 
 describe('update_record moving a deal to another stage', () => {
   let emu: EmulatorHandle;
@@ -195,11 +198,62 @@ describe('update_record moving a deal to another stage', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(deal(d.opportunityid)).toMatchObject({ stepname: '4-Close', salesstage: 3 });
-    expect(textOf(r)).toContain('No Opportunity Sales Process runs on the deal, so no Sales Process bar was moved');
+    expect(textOf(r)).toContain(
+      'No Opportunity Sales Process or Lead to Opportunity Sales Process runs on the deal, so no Sales Process bar was moved',
+    );
     expect(runOf(d.opportunityid)[0]).toMatchObject({
       statecode: 1,
       activestageid: expect.objectContaining({ id: DEVELOP }),
     });
+  });
+
+  it("a deal made by qualifying a lead: its Lead to Opportunity Sales Process bar moved, never back to the lead's Qualify", async () => {
+    const lead = emu.rows('lead').find((l) => l.statecode === 0 && l.companyname)!;
+    const q = await h.call('update_record', {
+      entity: 'lead',
+      id: String(lead.leadid),
+      values: { statecode: 'Qualified' },
+    });
+    expect(q.isError, textOf(q)).toBeFalsy();
+    const made = emu
+      .rows('opportunity')
+      .find((o) => (o.originatingleadid as { id: string } | null)?.id === lead.leadid)!;
+    const leadRun = () =>
+      emu
+        .rows('leadtoopportunitysalesprocess')
+        .filter((r) => (r.opportunityid as { id: string } | null)?.id === made.opportunityid);
+    // the lead's process goes on on the deal, at its first stage (the emulator's GUESS, its contract test says)
+    expect(leadRun()).toEqual([
+      expect.objectContaining({
+        activestageid: expect.objectContaining({ id: LEAD_DEVELOP }),
+        traversedpath: `${LEAD_QUALIFY},${LEAD_DEVELOP}`,
+      }),
+    ]);
+    expect(runOf(made.opportunityid)).toEqual([]);
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(made.opportunityid),
+      values: { stepname: 'Propose' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain(
+      "The Sales Process bar (its Lead to Opportunity Sales Process) on the deal's form moved Develop → Propose.",
+    );
+    expect(leadRun()[0]).toMatchObject({
+      activestageid: expect.objectContaining({ id: LEAD_PROPOSE }),
+      traversedpath: `${LEAD_QUALIFY},${LEAD_DEVELOP},${LEAD_PROPOSE}`,
+    });
+    expect(deal(made.opportunityid)).toMatchObject({ stepname: '3-Propose', salesstage: 2 });
+    // the lead's own stage is behind the deal: refused, naming the deal's stages
+    const back = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(made.opportunityid),
+      values: { stepname: 'Qualify' },
+    });
+    expect(back.isError).toBe(true);
+    expect(textOf(back)).toContain("is the lead's stage of the deal's Lead to Opportunity Sales Process");
+    expect(textOf(back)).toContain("the deal's stages are Develop, Propose and Close");
+    expect(leadRun()[0]).toMatchObject({ activestageid: expect.objectContaining({ id: LEAD_PROPOSE }) });
   });
 
   it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {
@@ -239,7 +293,10 @@ describe('update_record moving a deal to another stage', () => {
   });
 
   it("a policy without the Sales Process: the deal's stage is written whole and the answer says the bar was not moved", async () => {
-    const noBar = builtInPolicyWith('no-sales-process', ({ opportunitysalesprocess: _left, ...entities }) => entities);
+    const noBar = builtInPolicyWith(
+      'no-sales-process',
+      ({ opportunitysalesprocess: _left, leadtoopportunitysalesprocess: _lead, ...entities }) => entities,
+    );
     const other = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: noBar } });
     try {
       const d = dealAt(0);

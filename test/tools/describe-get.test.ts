@@ -65,6 +65,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'knowledgearticle',
       'knowledgearticleincident',
       'lead',
+      'leadtoopportunitysalesprocess',
       'opportunity',
       'opportunityclose',
       'opportunityproduct',
@@ -944,6 +945,15 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(runs).toHaveLength(1);
       expect(bar.got).toEqual([String(runs[0]!.businessprocessflowinstanceid)]);
       expect(text).toContain('the same stage for over 30 days');
+      // a deal made from a lead runs the lead's process: the same query there finds its run
+      expect(text).toContain('If it has none (a deal made from a lead), the same on leadtoopportunitysalesprocess.');
+      const fromLead = await hb.call('query_entities', {
+        entity: 'leadtoopportunitysalesprocess',
+        where: { opportunityid: id, statecode: 'Active' },
+        select: ['activestageid', 'activestagestartedon'],
+        top: 1,
+      });
+      expect(fromLead.isError, textOf(fromLead)).toBeFalsy();
       // the fixes it may offer are the writes this server makes, products removed among them
       expect(text).toContain('a product the customer dropped removed (delete_record)');
       expect(text).toContain('do only what I pick');

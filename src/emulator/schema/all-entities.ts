@@ -32,7 +32,7 @@ import {
   uom,
 } from './entities.js';
 import { knowledgearticle, knowledgearticleincident } from './knowledge.js';
-import { opportunitysalesprocess, processstage, workflow } from './processes.js';
+import { leadtoopportunitysalesprocess, opportunitysalesprocess, processstage, workflow } from './processes.js';
 import { queue, queueitem } from './queues.js';
 import { type EntityDef, PRINCIPAL } from './types.js';
 
@@ -129,11 +129,14 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   // incident_knowledgearticles is the article's side, knowledgearticle_incidents the case's, as named there)
   ['knowledgearticle', 'incident_knowledgearticles', 'knowledgearticleincident', 'knowledgearticleid'],
   ['incident', 'knowledgearticle_incidents', 'knowledgearticleincident', 'incidentid'],
-  // a process's stages, the deals' runs of the Opportunity Sales Process at each stage (ProcessStage table
-  // reference: lk_opportunitysalesprocess_activestageid) and a deal's runs (the deal's side is named by us: a GUESS)
+  // a process's stages, the runs at each stage (ProcessStage table reference: lk_opportunitysalesprocess_activestageid,
+  // lk_leadtoopportunitysalesprocess_activestageid) and a deal's or a lead's runs (their side named by us: a GUESS)
   ['workflow', 'process_processstage', 'processstage', 'processid'],
   ['processstage', 'lk_opportunitysalesprocess_activestageid', 'opportunitysalesprocess', 'activestageid'],
   ['opportunity', 'bpf_opportunity_opportunitysalesprocess', 'opportunitysalesprocess', 'opportunityid'],
+  ['processstage', 'lk_leadtoopportunitysalesprocess_activestageid', 'leadtoopportunitysalesprocess', 'activestageid'],
+  ['lead', 'bpf_lead_leadtoopportunitysalesprocess', 'leadtoopportunitysalesprocess', 'leadid'],
+  ['opportunity', 'bpf_opportunity_leadtoopportunitysalesprocess', 'leadtoopportunitysalesprocess', 'opportunityid'],
 ];
 
 /**
@@ -204,6 +207,7 @@ export const ALL_ENTITIES: EntityDef[] = [
   workflow,
   processstage,
   opportunitysalesprocess,
+  leadtoopportunitysalesprocess,
 ];
 
 function link(entities: EntityDef[]): void {

@@ -1,4 +1,5 @@
 import { date, entity, int, lookup, picklist, stateAndStatus, str } from './build.js';
+import type { AttributeDef } from './types.js';
 
 // Business process flows ("Work with business process flows using code"): a flow's definition is a workflow row
 // (category 4), its stages are processstage rows, and each record running it has an instance in the flow's own
@@ -71,39 +72,70 @@ export const processstage = entity({
 });
 
 /**
- * A deal's run of the Opportunity Sales Process (OpportunitySalesProcess table reference): its active stage, the
- * stages it went through (traversedpath, comma-separated processstage ids ending with the active one) and its
- * state (Active; Finished or Aborted, both Inactive, as the reference's StatusCode options have them).
+ * A record's run of a process, in the process's own table (the OpportunitySalesProcess and
+ * LeadToOpportunitySalesProcess table references): the records it runs on, its active stage, the stages it went
+ * through (traversedpath, comma-separated processstage ids ending with the active one) and its state (Active;
+ * Finished or Aborted, both Inactive, as the references' StatusCode options have them).
  */
-export const opportunitysalesprocess = entity({
+function runTable(o: {
+  logicalName: string;
+  entitySetName: string;
+  schemaName: string;
+  displayName: string;
+  objectTypeCode: number;
+  /** the records it runs on: a deal, and for a lead's process the lead first */
+  records: AttributeDef[];
+}) {
+  return entity({
+    logicalName: o.logicalName,
+    entitySetName: o.entitySetName,
+    schemaName: o.schemaName,
+    displayName: o.displayName,
+    displayCollectionName: o.displayName,
+    primaryName: 'name',
+    ownershipType: 'OrganizationOwned',
+    objectTypeCode: o.objectTypeCode,
+    primaryId: 'businessprocessflowinstanceid',
+    attributes: [
+      str('name', 'Process Name', 200, 'ApplicationRequired'),
+      ...o.records,
+      lookup('processid', 'Process', ['workflow']),
+      lookup('activestageid', 'Active Stage', ['processstage']),
+      date('activestagestartedon', 'Active Stage Started On'),
+      str('traversedpath', 'Traversed Path', 1250),
+      date('completedon', 'Completed On'),
+      { ...int('duration', 'Duration', 0), validForCreate: false, validForUpdate: false, format: 'Duration' },
+      ...stateAndStatus(
+        [
+          [0, 'Active', 1],
+          [1, 'Inactive', 2],
+        ],
+        [
+          [1, 'Active', 0],
+          [2, 'Finished', 1],
+          [3, 'Aborted', 1],
+        ],
+      ),
+    ],
+  });
+}
+
+/** A deal's run of the Opportunity Sales Process. */
+export const opportunitysalesprocess = runTable({
   logicalName: 'opportunitysalesprocess',
   entitySetName: 'opportunitysalesprocesses',
   schemaName: 'OpportunitySalesProcess',
   displayName: 'Opportunity Sales Process',
-  displayCollectionName: 'Opportunity Sales Process',
-  primaryName: 'name',
-  ownershipType: 'OrganizationOwned',
   objectTypeCode: 953,
-  primaryId: 'businessprocessflowinstanceid',
-  attributes: [
-    str('name', 'Process Name', 200, 'ApplicationRequired'),
-    lookup('opportunityid', 'Opportunity', ['opportunity']),
-    lookup('processid', 'Process', ['workflow']),
-    lookup('activestageid', 'Active Stage', ['processstage']),
-    date('activestagestartedon', 'Active Stage Started On'),
-    str('traversedpath', 'Traversed Path', 1250),
-    date('completedon', 'Completed On'),
-    { ...int('duration', 'Duration', 0), validForCreate: false, validForUpdate: false, format: 'Duration' },
-    ...stateAndStatus(
-      [
-        [0, 'Active', 1],
-        [1, 'Inactive', 2],
-      ],
-      [
-        [1, 'Active', 0],
-        [2, 'Finished', 1],
-        [3, 'Aborted', 1],
-      ],
-    ),
-  ],
+  records: [lookup('opportunityid', 'Opportunity', ['opportunity'])],
+});
+
+/** A lead's run of the Lead to Opportunity Sales Process, which goes on on the deal its qualifying makes. */
+export const leadtoopportunitysalesprocess = runTable({
+  logicalName: 'leadtoopportunitysalesprocess',
+  entitySetName: 'leadtoopportunitysalesprocesses',
+  schemaName: 'LeadToOpportunitySalesProcess',
+  displayName: 'Lead To Opportunity Sales Process',
+  objectTypeCode: 954,
+  records: [lookup('leadid', 'Lead', ['lead']), lookup('opportunityid', 'Opportunity', ['opportunity'])],
 });

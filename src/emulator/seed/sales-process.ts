@@ -1,5 +1,14 @@
 import type { Row, Store } from '../store/store.js';
 
+/** A process a deal's bar runs, as Dynamics 365 Sales ships it: its workflow id, name and stages in order. */
+export interface ProcessDef {
+  id: string;
+  name: string;
+  /** its table of runs (the process's own table: opportunitysalesprocess …) */
+  table: string;
+  stages: readonly { id: string; name: string; category: number; entity: string }[];
+}
+
 /**
  * The Opportunity Sales Process as Dynamics 365 Sales ships it: its workflow id and its four stages' ids are the
  * ones every organisation has (Microsoft's getActivePath sample prints 6b9ce798… as stage 0 and bb7e830a… as stage
@@ -7,16 +16,41 @@ import type { Row, Store } from '../store/store.js';
  * written here runs unchanged against a real organisation. A stage's category is what the deal's Pipeline Phase
  * (stepname) is made of: "<the category's place, from 1>-<its label>", 1-Qualify to 4-Close.
  */
-export const SALES_PROCESS = {
+export const SALES_PROCESS: ProcessDef = {
   id: '3e8ebee6-a2bc-4451-9c5f-b146b085413a',
   name: 'Opportunity Sales Process',
+  table: 'opportunitysalesprocess',
   stages: [
-    { id: '6b9ce798-221a-4260-90b2-2a95ed51a5bc', name: 'Qualify', category: 0 },
-    { id: '650e06b4-789b-46c1-822b-0da76bedb1ed', name: 'Develop', category: 1 },
-    { id: 'd3ca8878-8d7b-47b9-852d-fcd838790cfd', name: 'Propose', category: 2 },
-    { id: 'bb7e830a-61bd-441b-b1fd-6bb104ffa027', name: 'Close', category: 3 },
+    { id: '6b9ce798-221a-4260-90b2-2a95ed51a5bc', name: 'Qualify', category: 0, entity: 'opportunity' },
+    { id: '650e06b4-789b-46c1-822b-0da76bedb1ed', name: 'Develop', category: 1, entity: 'opportunity' },
+    { id: 'd3ca8878-8d7b-47b9-852d-fcd838790cfd', name: 'Propose', category: 2, entity: 'opportunity' },
+    { id: 'bb7e830a-61bd-441b-b1fd-6bb104ffa027', name: 'Close', category: 3, entity: 'opportunity' },
   ],
-} as const;
+};
+
+/**
+ * The Lead to Opportunity Sales Process, a lead's bar that goes on on the deal its qualifying makes: Qualify is the
+ * lead's stage, Develop to Close the deal's (Microsoft's get_lead_bpf tool: "Qualify belongs to the lead, while
+ * Develop and later stages belong to the opportunity created when the lead is qualified"). The ids are the shipped
+ * ones (formContext's getEnabledProcesses sample names 919e14d1…; Sales Hub's own requests move a deal through
+ * f99b4d48…, bfc9108c…, 3a275c22… and 7f5247fe…).
+ */
+export const LEAD_PROCESS: ProcessDef = {
+  id: '919e14d1-6489-4852-abd0-a63a6ecaac5d',
+  name: 'Lead to Opportunity Sales Process',
+  table: 'leadtoopportunitysalesprocess',
+  stages: [
+    { id: 'f99b4d48-7aad-456e-864a-8e7d543f7495', name: 'Qualify', category: 0, entity: 'lead' },
+    { id: 'bfc9108c-8389-406b-9166-2c3298a2e41f', name: 'Develop', category: 1, entity: 'opportunity' },
+    { id: '3a275c22-fc45-4e89-97fc-41e5ec578743', name: 'Propose', category: 2, entity: 'opportunity' },
+    { id: '7f5247fe-cfc3-42bc-aa77-b1d836d9b7c0', name: 'Close', category: 3, entity: 'opportunity' },
+  ],
+};
+
+/** The processes the emulator has, by their table of runs. */
+export const PROCESSES: ReadonlyMap<string, ProcessDef> = new Map(
+  [SALES_PROCESS, LEAD_PROCESS].map((p) => [p.table, p]),
+);
 
 /** The Pipeline Phase a stage gives its deal ("1-Qualify"); its category's label is the stage's name here. */
 export function pipelinePhase(stage: { name: string; category: number }): string {
@@ -24,7 +58,7 @@ export function pipelinePhase(stage: { name: string; category: number }): string
 }
 
 /**
- * The process, its stages, and each deal's run of it (after everything else, drawing nothing: nothing seeded
+ * The processes, their stages, and each deal's run of the Opportunity Sales Process (after everything else, drawing nothing: nothing seeded
  * before moves). An open deal is at the stage of its Sales Stage, having gone through the ones before it; a
  * closed one at Close (GUESS: its run left Active, as nothing documents what closing a deal does to it). Each run
  * started with its deal and its stage was last moved when the deal was last changed. Returns how many records
@@ -34,31 +68,36 @@ export function runSalesProcess(store: Store, adminId: string): number {
   const at = '2020-01-01T00:00:00Z';
   const admin = Object.freeze({ id: adminId, entity: 'systemuser' });
   const system = { createdon: at, modifiedon: at, createdby: admin, modifiedby: admin };
-  const process = Object.freeze({ id: SALES_PROCESS.id, entity: 'workflow' });
-  store.table('workflow').put(SALES_PROCESS.id, {
-    workflowid: SALES_PROCESS.id,
-    name: SALES_PROCESS.name,
-    uniquename: 'opportunitysalesprocess',
-    category: 4,
-    primaryentity: 'opportunity',
-    statecode: 1,
-    statuscode: 2,
-    ownerid: admin,
-    owninguser: admin,
-    owningteam: null,
-    versionnumber: store.nextVersion(),
-    ...system,
-  });
-  for (const s of SALES_PROCESS.stages)
-    store.table('processstage').put(s.id, {
-      processstageid: s.id,
-      stagename: s.name,
-      stagecategory: s.category,
-      primaryentitytypecode: 'opportunity',
-      processid: process,
+  let count = 0;
+  for (const p of PROCESSES.values()) {
+    const ref = Object.freeze({ id: p.id, entity: 'workflow' });
+    store.table('workflow').put(p.id, {
+      workflowid: p.id,
+      name: p.name,
+      uniquename: p.table,
+      category: 4,
+      primaryentity: p.stages[0]!.entity,
+      statecode: 1,
+      statuscode: 2,
+      ownerid: admin,
+      owninguser: admin,
+      owningteam: null,
       versionnumber: store.nextVersion(),
       ...system,
     });
+    for (const s of p.stages)
+      store.table('processstage').put(s.id, {
+        processstageid: s.id,
+        stagename: s.name,
+        stagecategory: s.category,
+        primaryentitytypecode: s.entity,
+        processid: ref,
+        versionnumber: store.nextVersion(),
+        ...system,
+      });
+    count += 1 + p.stages.length;
+  }
+  const process = Object.freeze({ id: SALES_PROCESS.id, entity: 'workflow' });
   // one lookup object and one path text per stage, shared by every run at it (50,000 deals at the bench's scale)
   const stages = SALES_PROCESS.stages.map((s, i) => ({
     ref: Object.freeze({ id: s.id, entity: 'processstage' }),
@@ -68,7 +107,6 @@ export function runSalesProcess(store: Store, adminId: string): number {
       .join(','),
   }));
   const runs = store.table('opportunitysalesprocess');
-  let count = 1 + stages.length;
   for (const [dealId, deal] of store.table('opportunity').rows) {
     const place = deal.statecode === 0 && typeof deal.salesstage === 'number' ? deal.salesstage : stages.length - 1;
     const stage = stages[Math.min(Math.max(place, 0), stages.length - 1)]!;

@@ -22,7 +22,7 @@ import {
 import { dropArticleUses, fillNewArticle, nameArticleUse, renameArticleUses } from './knowledge.js';
 import { assertNoOpenActivities } from './open-activities.js';
 import { closeQueueItems, dropQueueItems, fillQueueItem } from './queue-items.js';
-import { checkRunStage, FIRST_PHASE, firstRunOf, hasSalesProcess } from './sales-process.js';
+import { checkRunStage, firstPhase, firstRunOf, hasSalesProcess, RUN_TABLES } from './sales-process.js';
 import type { Privilege } from './security.js';
 import { etagOf } from './shape.js';
 import { cancelClocks, caseSlaStatus, holdClocks, retimeClocks, startClocks, stopClock } from './sla-clocks.js';
@@ -390,8 +390,9 @@ export function createRow(
   // a new deal starts the Opportunity Sales Process at its first stage (its run is made below), which gives it
   // its Pipeline Phase; a run made on its own is checked as a stage move is
   const startsRun = entity.logicalName === 'opportunity' && hasSalesProcess(ctx);
-  if (startsRun && row.stepname == null) row.stepname = FIRST_PHASE;
-  const phase = entity.logicalName === 'opportunitysalesprocess' ? checkRunStage(ctx, row) : undefined;
+  const fromLead = isLookupRef(row.originatingleadid) ? row.originatingleadid.id : undefined;
+  if (startsRun && row.stepname == null) row.stepname = firstPhase(fromLead);
+  const phase = RUN_TABLES.has(entity.logicalName) ? checkRunStage(ctx, entity.logicalName, row) : undefined;
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
   for (const a of entity.attributes) {
@@ -416,11 +417,13 @@ export function createRow(
   if (entity.logicalName === 'opportunityproduct') reviseDeal(ctx, row.opportunityid);
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, row.objectid);
   // (made under the deal: the phase given with a new deal is kept, the run's first stage writes it only when none was)
-  if (startsRun)
-    createRow(ctx, ctx.env.schema.entity('opportunitysalesprocess')!, firstRunOf(), undefined, {
+  if (startsRun) {
+    const run = firstRunOf(fromLead);
+    createRow(ctx, ctx.env.schema.entity(run.table)!, run.body, undefined, {
       attribute: 'opportunityid',
       ref: { id, entity: 'opportunity' },
     });
+  }
   if (phase && !under) followPhase(ctx, row.opportunityid, phase);
   for (const d of deep) createDeep(ctx, entity, id, d.nav, d.records);
   for (const { attribute, refs } of links)
@@ -570,7 +573,7 @@ export function patchRow(
   if (entity.logicalName === 'opportunityproduct') priceLine(store, row);
   if (entity.logicalName === 'queueitem') fillQueueItem(ctx, row, existing);
   if (entity.logicalName === 'knowledgearticleincident') nameArticleUse(ctx, row);
-  const phase = entity.logicalName === 'opportunitysalesprocess' ? checkRunStage(ctx, row, existing) : undefined;
+  const phase = RUN_TABLES.has(entity.logicalName) ? checkRunStage(ctx, entity.logicalName, row, existing) : undefined;
   // a deal switched to System Calculated revenue is worth its products from then on (when Dataverse first
   // recalculates it is not documented: at the switch is a GUESS)
   if (
@@ -607,12 +610,13 @@ export function deleteRow(ctx: WriteContext, entity: EntityDef, id: string, pre:
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, existing.objectid);
   dropQueueItems(ctx, entity, id);
   dropArticleUses(ctx, entity, id);
-  // a deal's runs of its process go with it (GUESS: the process table's lookup to the deal cascades on delete)
-  if (entity.logicalName === 'opportunity') {
-    const runs = ctx.env.store.table('opportunitysalesprocess');
-    const gone = [...runs.rows].filter(([, r]) => (r.opportunityid as LookupRef | null)?.id === id).map(([k]) => k);
-    for (const k of gone) ctx.env.store.delete(runs, k);
-  }
+  // a deal's runs of its processes go with it (GUESS: the process tables' lookup to the deal cascades on delete)
+  if (entity.logicalName === 'opportunity')
+    for (const table of RUN_TABLES) {
+      const runs = ctx.env.store.table(table);
+      const gone = [...runs.rows].filter(([, r]) => (r.opportunityid as LookupRef | null)?.id === id).map(([k]) => k);
+      for (const k of gone) ctx.env.store.delete(runs, k);
+    }
   // an activity's parties go with it (its <table>_activity_parties relationship cascades on delete)
   if (
     entity.oneToMany.some((m) => m.referencingEntity === 'activityparty' && m.referencingAttribute === 'activityid')

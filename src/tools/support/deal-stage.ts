@@ -4,7 +4,8 @@ import { type EntityModel, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 
 // A deal's stage is shown twice in Dynamics: in its Pipeline Phase and Sales Stage columns, and on the bar across
-// the top of its form, its run of the Opportunity Sales Process (a business process flow). The bar is the one a
+// the top of its form, its run of a business process flow: the Opportunity Sales Process, or, for a deal made by
+// qualifying a lead, the Lead to Opportunity Sales Process the lead began. The bar is the one a
 // user sees and moves: writing the Pipeline Phase leaves it where it was ("Work with business process flows using
 // code": the record's own process columns do not move the flow), and moving it may write the phase over (the
 // platform populates the phase from the stage's category, fkbase and crmtipoftheday say; one report, blackfincloud
@@ -12,8 +13,12 @@ import type { ToolContext } from '../define.js';
 // platform writes it, "3-Propose", and the Sales Stage), which holds either way, and the bar is moved to it, stage
 // by stage, as Dynamics asks ("Forward navigation of stages must be done in sequence").
 
-const RUNS = 'opportunitysalesprocess';
-const RUNS_LABEL = 'Opportunity Sales Process';
+/** The processes a deal's bar may run, by their tables of runs (each process has its own) */
+const PROCESSES = [
+  { table: 'opportunitysalesprocess', name: 'Opportunity Sales Process' },
+  { table: 'leadtoopportunitysalesprocess', name: 'Lead to Opportunity Sales Process' },
+] as const;
+const RUN_TABLES = new Set<string>(PROCESSES.map((p) => p.table));
 const STAGES = 'processstage';
 const RUN_COLUMNS = ['opportunityid', 'processid', 'activestageid', 'traversedpath', 'statecode'];
 const STAGE_COLUMNS = ['stagename', 'stagecategory', 'processid'];
@@ -24,9 +29,14 @@ interface Stage {
   /** its category's label (Qualify … Close), what the Pipeline Phase is made of */
   category: string;
   categoryValue: number;
+  /** the table whose record is at this stage (a lead's process begins on the lead), where the policy reads it */
+  entity?: string;
 }
 
 interface Run {
+  /** its process's table of runs and the process's name */
+  table: string;
+  process: string;
   id: string;
   stages: Stage[];
   at: number;
@@ -76,46 +86,61 @@ function stageNamed(model: EntityModel, values: WriteValues): { word: string; sa
   return named[0];
 }
 
-/** Whether the policy lets the bar be read and moved: its run, its stages, and the run's stage and path written. */
-function barReachable(ctx: ToolContext): boolean {
-  return (
-    RUN_COLUMNS.every((c) => ctx.policy.canRead(RUNS, c)) &&
-    STAGE_COLUMNS.every((c) => ctx.policy.canRead(STAGES, c)) &&
-    ['activestageid', 'traversedpath'].every((c) => ctx.policy.canWrite(RUNS, c))
+/**
+ * The processes whose bar the policy lets be read and moved: their runs, the stages, and a run's stage and path
+ * written.
+ */
+function barsReachable(ctx: ToolContext): (typeof PROCESSES)[number][] {
+  if (!STAGE_COLUMNS.every((c) => ctx.policy.canRead(STAGES, c))) return [];
+  return PROCESSES.filter(
+    (p) =>
+      RUN_COLUMNS.every((c) => ctx.policy.canRead(p.table, c)) &&
+      ['activestageid', 'traversedpath'].every((c) => ctx.policy.canWrite(p.table, c)),
   );
 }
 
 /**
- * The deal's active run and its process's stages, in their order. GUESS: a process's stages are in the order of
- * their categories (Qualify, Develop, Propose, Close), as the Opportunity Sales Process's are; processstage has no
- * order column, and a process whose stages run otherwise would need RetrieveActivePath.
+ * The deal's active run, of whichever process the policy lets be moved (the one last changed where it runs more:
+ * RetrieveProcessInstances orders them so, and the form shows that one), and its process's stages, in their order.
+ * GUESS: a process's stages are in the order of their categories (Qualify, Develop, Propose, Close), as the shipped
+ * processes' are; processstage has no order column, and a process whose stages run otherwise would need
+ * RetrieveActivePath.
  */
-async function runOf(ctx: ToolContext, dealId: string): Promise<Run | undefined> {
-  const runs = await ctx.client.query(
-    {
-      entity: RUNS,
-      select: ['processid', 'activestageid', 'traversedpath'],
-      where: {
-        and: [
-          { column: 'opportunityid', op: 'eq', value: dealId },
-          { column: 'statecode', op: 'eq', value: 0 },
-        ],
+async function runOf(
+  ctx: ToolContext,
+  dealId: string,
+  processes: (typeof PROCESSES)[number][],
+): Promise<Run | undefined> {
+  const found: { row: Record<string, unknown>; p: (typeof PROCESSES)[number] }[] = [];
+  for (const p of processes) {
+    const dated = ctx.policy.canRead(p.table, 'modifiedon');
+    const runs = await ctx.client.query(
+      {
+        entity: p.table,
+        select: ['processid', 'activestageid', 'traversedpath', ...(dated ? ['modifiedon'] : [])],
+        where: {
+          and: [
+            { column: 'opportunityid', op: 'eq', value: dealId },
+            { column: 'statecode', op: 'eq', value: 0 },
+          ],
+        },
+        ...(dated ? { orderBy: 'modifiedon desc' } : {}),
+        top: 1,
       },
-      // the run last changed is the one the deal's form shows (RetrieveProcessInstances orders them so), where
-      // the policy lets its Modified On be read
-      ...(ctx.policy.canRead(RUNS, 'modifiedon') ? { orderBy: 'modifiedon desc' } : {}),
-      top: 1,
-    },
-    { signal: ctx.signal, internal: true },
-  );
-  const run = runs.rows[0];
-  const processId = run?._processid_value;
-  if (!run || typeof processId !== 'string') return undefined;
+      { signal: ctx.signal, internal: true },
+    );
+    if (runs.rows[0]) found.push({ row: runs.rows[0], p });
+  }
+  found.sort((x, y) => String(y.row.modifiedon ?? '').localeCompare(String(x.row.modifiedon ?? '')));
+  const latest = found[0];
+  const processId = latest?.row._processid_value;
+  if (!latest || typeof processId !== 'string') return undefined;
   const categories = (await ctx.client.checker.entity(STAGES)).columns.get('stagecategory')?.options ?? [];
+  const typed = ctx.policy.canRead(STAGES, 'primaryentitytypecode');
   const page = await ctx.client.query(
     {
       entity: STAGES,
-      select: ['stagename', 'stagecategory'],
+      select: ['stagename', 'stagecategory', ...(typed ? ['primaryentitytypecode'] : [])],
       where: { column: 'processid', op: 'eq', value: processId },
       orderBy: 'stagecategory asc',
       top: 30,
@@ -129,20 +154,29 @@ async function runOf(ctx: ToolContext, dealId: string): Promise<Run | undefined>
       name: String(r.stagename ?? ''),
       category: categories.find((o) => o.value === value)?.label ?? String(r.stagename ?? ''),
       categoryValue: value,
+      ...(typeof r.primaryentitytypecode === 'string' ? { entity: r.primaryentitytypecode.toLowerCase() } : {}),
     };
   });
+  const run = latest.row;
   const at = stages.findIndex((s) => s.id === String(run._activestageid_value ?? '').toLowerCase());
   if (at < 0) return undefined;
   const path = String(run.traversedpath ?? '')
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
-  return { id: String(run.businessprocessflowinstanceid), stages, at, path };
+  return {
+    table: latest.p.table,
+    process: latest.p.name,
+    id: String(run.businessprocessflowinstanceid),
+    stages,
+    at,
+    path,
+  };
 }
 
-/** "Qualify, Develop, Propose and Close" */
-const inWords = (names: string[]) =>
-  names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}` : (names[0] ?? '');
+/** "Qualify, Develop, Propose and Close" (or "… or …") */
+const inWords = (names: readonly string[], and = 'and') =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} ${and} ${names[names.length - 1]}` : (names[0] ?? '');
 
 /**
  * A deal's stage asked of update_record: the values to write (the Pipeline Phase as Dynamics writes it, "3-Propose",
@@ -159,33 +193,44 @@ export async function dealStageAsked(
   if (model.logicalName !== 'opportunity') return undefined;
   const named = stageNamed(model, values);
   if (!named) return undefined;
-  if (!barReachable(ctx))
+  const reachable = barsReachable(ctx);
+  if (!reachable.length)
     return {
       values: stageWritten(ctx, model, values),
       move: async () => ({
-        text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${RUNS} (activestageid, traversedpath) be changed, so Dynamics will set the Pipeline Phase anew when the bar is next moved there.`,
+        text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${PROCESSES.map((p) => p.table).join(' or ')} (activestageid, traversedpath) be changed, so Dynamics will set the Pipeline Phase anew when the bar is next moved there.`,
         moved: false,
       }),
     };
-  const run = await runOf(ctx, dealId);
-  // no Opportunity Sales Process running on the deal (finished, aborted, none applied, or another process: a deal
-  // made from a lead may run the Lead to Opportunity Sales Process): its stage written whole, and that said
+  const run = await runOf(ctx, dealId, reachable);
+  // no process running on the deal (finished, aborted, none applied, or one this server does not move): its stage
+  // written whole, and that said
   if (!run)
     return {
       values: stageWritten(ctx, model, values),
       move: async () => ({
-        text: ` No ${RUNS_LABEL} runs on the deal, so no Sales Process bar was moved (a deal made from a lead may run another process, such as the Lead to Opportunity Sales Process, which this server does not move).`,
+        text: ` No ${inWords(
+          reachable.map((p) => p.name),
+          'or',
+        )} runs on the deal, so no Sales Process bar was moved.`,
         moved: false,
       }),
     };
+  // the stages the deal can be at: a lead's process begins on the lead, whose stage is behind a deal made from it
+  const own = (s: Stage) => !s.entity || s.entity === 'opportunity';
   const target = run.stages.findIndex(
-    (s) => s.name.toLowerCase() === named.word || s.category.toLowerCase() === named.word,
+    (s) => own(s) && (s.name.toLowerCase() === named.word || s.category.toLowerCase() === named.word),
   );
-  if (target < 0)
+  const ownNames = run.stages.filter(own).map((s) => s.name);
+  if (target < 0) {
+    const leads = run.stages.find((s) => !own(s) && s.name.toLowerCase() === named.word);
     throw badInput(
-      `${named.said} is no stage of the deal's Sales Process: its stages are ${inWords(run.stages.map((s) => s.name))}.`,
-      `Pass one of them, e.g. {"stepname": "${run.stages[Math.min(run.at + 1, run.stages.length - 1)]!.name}"}; a deal is won or lost with statecode "Won" or "Lost".`,
+      leads
+        ? `${named.said} is the lead's stage of the deal's ${run.process}, behind the deal since the lead was qualified: the deal's stages are ${inWords(ownNames)}.`
+        : `${named.said} is no stage of the deal's ${run.process}: its stages are ${inWords(ownNames)}.`,
+      `Pass one of them, e.g. {"stepname": "${ownNames[Math.min(Math.max(ownNames.indexOf(run.stages[run.at]!.name) + 1, 0), ownNames.length - 1)]}"}; a deal is won or lost with statecode "Won" or "Lost".`,
     );
+  }
   const stage = run.stages[target]!;
   const out: WriteValues = {};
   for (const [key, value] of Object.entries(values)) {
@@ -203,13 +248,13 @@ export async function dealStageAsked(
 }
 
 /**
- * A run's stage written without its traversed path (update_record on opportunitysalesprocess, {"activestageid":
+ * A run's stage written without its traversed path (update_record on a process's runs, {"activestageid":
  * "Propose"}): Dynamics refuses it ("Active Stage ID … does not match last Stage ID in Traversed Path"), and the
  * deal's stage is the way in, which moves the bar a stage at a time with its path. Refused before anything is
  * sent, saying so; with its path given, the write goes as asked.
  */
 export function refuseBareStage(model: EntityModel, values: WriteValues): void {
-  if (model.logicalName !== RUNS) return;
+  if (!RUN_TABLES.has(model.logicalName)) return;
   const keys = Object.keys(values).map((k) => writtenColumn(model, k)?.logicalName ?? k.split('@')[0]!.toLowerCase());
   if (!keys.includes('activestageid') || keys.includes('traversedpath')) return;
   throw badInput(
@@ -277,7 +322,7 @@ async function moveBar(ctx: ToolContext, run: Run, target: number): Promise<{ te
       step > 0 ? [...path, stage.id] : cut >= 0 ? path.slice(0, cut + 1) : run.stages.slice(0, i + 1).map((s) => s.id);
     const changes = { activestageid: { entity: STAGES, id: stage.id }, traversedpath: path.join(',') };
     try {
-      await ctx.client.update(RUNS, run.id, changes, { signal: ctx.signal });
+      await ctx.client.update(run.table, run.id, changes, { signal: ctx.signal });
     } catch (err) {
       const why = err instanceof DynamicsMcpError ? err.message : String(err);
       return {
@@ -287,7 +332,7 @@ async function moveBar(ctx: ToolContext, run: Run, target: number): Promise<{ te
     }
     await ctx.audit.record({
       tool: 'update_record',
-      entity: RUNS,
+      entity: run.table,
       id: run.id,
       action: 'update',
       columns: changes,
@@ -295,5 +340,6 @@ async function moveBar(ctx: ToolContext, run: Run, target: number): Promise<{ te
     });
     passed.push(stage.name);
   }
-  return { text: ` The Sales Process bar on the deal's form moved ${passed.join(' → ')}.`, moved: true };
+  const which = run.table === PROCESSES[0].table ? '' : ` (its ${run.process})`;
+  return { text: ` The Sales Process bar${which} on the deal's form moved ${passed.join(' → ')}.`, moved: true };
 }
