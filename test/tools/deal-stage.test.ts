@@ -43,6 +43,35 @@ describe('update_record moving a deal to another stage', () => {
   const barMoves = (since: number) =>
     apiRequests(emu, since).filter((q) => q.method === 'PATCH' && q.url.includes('/opportunitysalesprocesses('));
 
+  // first, before any test qualifies a lead of its own
+  it("the demo organisation: each qualified lead names the deal it became, which goes on with its lead's process", async () => {
+    const qualified = emu.rows('lead').filter((l) => l.statecode === 1 && l.statuscode === 3);
+    expect(qualified.length).toBeGreaterThan(1);
+    const ref = (v: unknown) => (v as { id: string } | null)?.id;
+    for (const l of qualified) {
+      const d = emu.rows('opportunity').find((o) => o.opportunityid === ref(l.qualifyingopportunityid))!;
+      // the deal names its lead back, was made when the lead was qualified (its last change), for its account
+      expect(ref(d.originatingleadid)).toBe(l.leadid);
+      expect(String(d.createdon) >= String(l.createdon)).toBe(true);
+      expect(l.modifiedon).toBe(d.createdon);
+      expect(ref(l.parentaccountid)).toBe(ref(d.parentaccountid));
+      // and runs its lead's process, past the lead's Qualify, not one of its own
+      const run = emu.rows('leadtoopportunitysalesprocess').find((r) => ref(r.opportunityid) === d.opportunityid)!;
+      expect(ref(run.leadid)).toBe(l.leadid);
+      expect(String(run.traversedpath).startsWith(`${LEAD_QUALIFY},${LEAD_DEVELOP}`)).toBe(true);
+      expect(runOf(d.opportunityid)).toEqual([]);
+    }
+    // "which deals came from leads" finds them
+    const r = await h.call('query_entities', {
+      entity: 'opportunity',
+      where: { originatingleadid: { ne: null } },
+      select: ['name', 'originatingleadid'],
+      top: 50,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent.records.length).toBeGreaterThanOrEqual(qualified.length);
+  });
+
   it('"stepname": "Propose" on a deal at Qualify: the bar moves Qualify → Develop → Propose, the deal says 3-Propose', async () => {
     const d = dealAt(0);
     expect(runOf(d.opportunityid)).toEqual([

@@ -893,15 +893,15 @@ describe('describe_entity, get_record, resources and prompts', () => {
       const linesOf = (id: unknown) =>
         org.rows('opportunityproduct').filter((l) => (l.opportunityid as { id: string }).id === id);
       // an open deal with products, activities and an open task, whose name no other deal shares
-      const deal = org
-        .rows('opportunity')
-        .find(
-          (d) =>
-            d.statecode === 0 &&
-            linesOf(d.opportunityid).length > 1 &&
-            org.rows('task').some((t) => about(t) === d.opportunityid && t.statecode === 0) &&
-            org.rows('opportunity').filter((o) => o.name === d.name).length === 1,
-        )!;
+      const deal = org.rows('opportunity').find(
+        (d) =>
+          d.statecode === 0 &&
+          linesOf(d.opportunityid).length > 1 &&
+          org.rows('task').some((t) => about(t) === d.opportunityid && t.statecode === 0) &&
+          org.rows('opportunity').filter((o) => o.name === d.name).length === 1 &&
+          // one of its own making, which runs the Opportunity Sales Process (one from a lead: below)
+          d.originatingleadid == null,
+      )!;
       const id = String(deal.opportunityid);
       const p = await hb.client.getPrompt({ name: 'deal_review', arguments: { deal: String(deal.name) } });
       const text = (p.messages[0]!.content as { text: string }).text;
@@ -947,13 +947,15 @@ describe('describe_entity, get_record, resources and prompts', () => {
       expect(text).toContain('the same stage for over 30 days');
       // a deal made from a lead runs the lead's process: the same query there finds its run
       expect(text).toContain('If it has none (a deal made from a lead), the same on leadtoopportunitysalesprocess.');
+      const leadDeal = org.rows('opportunity').find((o) => o.originatingleadid && o.statecode === 0)!;
       const fromLead = await hb.call('query_entities', {
         entity: 'leadtoopportunitysalesprocess',
-        where: { opportunityid: id, statecode: 'Active' },
+        where: { opportunityid: String(leadDeal.opportunityid), statecode: 'Active' },
         select: ['activestageid', 'activestagestartedon'],
         top: 1,
       });
       expect(fromLead.isError, textOf(fromLead)).toBeFalsy();
+      expect(fromLead.structuredContent.records).toHaveLength(1);
       // the fixes it may offer are the writes this server makes, products removed among them
       expect(text).toContain('a product the customer dropped removed (delete_record)');
       expect(text).toContain('do only what I pick');

@@ -1,4 +1,4 @@
-import type { Row, Store } from '../store/store.js';
+import { isLookupRef, type Row, type Store } from '../store/store.js';
 
 /** A process a deal's bar runs, as Dynamics 365 Sales ships it: its workflow id, name and stages in order. */
 export interface ProcessDef {
@@ -58,8 +58,9 @@ export function pipelinePhase(stage: { name: string; category: number }): string
 }
 
 /**
- * The processes, their stages, and each deal's run of the Opportunity Sales Process (after everything else, drawing nothing: nothing seeded
- * before moves). An open deal is at the stage of its Sales Stage, having gone through the ones before it; a
+ * The processes, their stages, and each deal's run (after everything else, drawing nothing: nothing seeded
+ * before moves): of its lead's Lead to Opportunity Sales Process for a deal a lead's qualifying made, else of the
+ * Opportunity Sales Process. An open deal is at the stage of its Sales Stage, having gone through the ones before it; a
  * closed one at Close (GUESS: its run left Active, as nothing documents what closing a deal does to it). Each run
  * started with its deal and its stage was last moved when the deal was last changed. Returns how many records
  * were made.
@@ -99,23 +100,33 @@ export function runSalesProcess(store: Store, adminId: string): number {
   }
   const process = Object.freeze({ id: SALES_PROCESS.id, entity: 'workflow' });
   // one lookup object and one path text per stage, shared by every run at it (50,000 deals at the bench's scale)
-  const stages = SALES_PROCESS.stages.map((s, i) => ({
-    ref: Object.freeze({ id: s.id, entity: 'processstage' }),
-    path: SALES_PROCESS.stages
-      .slice(0, i + 1)
-      .map((t) => t.id)
-      .join(','),
-  }));
-  const runs = store.table('opportunitysalesprocess');
+  const stagesOf = (p: ProcessDef) =>
+    p.stages.map((s, i) => ({
+      ref: Object.freeze({ id: s.id, entity: 'processstage' }),
+      path: p.stages
+        .slice(0, i + 1)
+        .map((t) => t.id)
+        .join(','),
+    }));
+  const ofDeals = { process, stages: stagesOf(SALES_PROCESS), def: SALES_PROCESS };
+  const ofLeads = {
+    process: Object.freeze({ id: LEAD_PROCESS.id, entity: 'workflow' }),
+    stages: stagesOf(LEAD_PROCESS),
+    def: LEAD_PROCESS,
+  };
   for (const [dealId, deal] of store.table('opportunity').rows) {
+    // a deal a lead's qualifying made goes on with the lead's process, from its own first stage, Develop
+    const lead = isLookupRef(deal.originatingleadid) ? deal.originatingleadid : undefined;
+    const { process: processRef, stages, def } = lead ? ofLeads : ofDeals;
     const place = deal.statecode === 0 && typeof deal.salesstage === 'number' ? deal.salesstage : stages.length - 1;
-    const stage = stages[Math.min(Math.max(place, 0), stages.length - 1)]!;
+    const stage = stages[Math.min(Math.max(place, lead ? 1 : 0), stages.length - 1)]!;
     const id = store.ids.next('0');
     const run: Row = {
       businessprocessflowinstanceid: id,
-      name: SALES_PROCESS.name,
+      name: def.name,
+      ...(lead ? { leadid: lead } : {}),
       opportunityid: Object.freeze({ id: dealId, entity: 'opportunity' }),
-      processid: process,
+      processid: processRef,
       activestageid: stage.ref,
       activestagestartedon: deal.modifiedon ?? null,
       traversedpath: stage.path,
@@ -128,7 +139,7 @@ export function runSalesProcess(store: Store, adminId: string): number {
       modifiedby: deal.modifiedby ?? null,
       versionnumber: store.nextVersion(),
     };
-    runs.put(id, run);
+    store.table(def.table).put(id, run);
     count++;
   }
   return count;

@@ -6,6 +6,7 @@ import type { Row, Store } from '../store/store.js';
 import { idNumber } from './id-number.js';
 import { seedKnowledge } from './knowledge.js';
 import { closedActivitiesChangedLast, closingIsLastChange } from './last-changes.js';
+import { linkQualifiedLeads } from './qualified-leads.js';
 import { seedQueues } from './queues.js';
 import { Random } from './random.js';
 import { closeRecentDeals } from './recent-closes.js';
@@ -779,6 +780,7 @@ export function seedStore(store: Store, schema: Schema, o: SeedOptions): number 
   count += closeRecentDeals(store, add, anchor, schema.entity('opportunity')!);
   closingIsLastChange(store);
   closedActivitiesChangedLast(store);
+  linkQualifiedLeads(store);
   count += runSalesProcess(store, admin.systemuserid);
   return count;
 }
