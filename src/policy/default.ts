@@ -39,6 +39,21 @@ const callColumns = [
   'regardingobjectid',
 ];
 
+/** What a record's run of a business process flow says: its process, where it is, the path it took, its state */
+const processRunColumns = [
+  'businessprocessflowinstanceid',
+  'name',
+  'processid',
+  'activestageid',
+  'activestagestartedon',
+  'traversedpath',
+  'completedon',
+  'createdon',
+  'modifiedon',
+  'statecode',
+  'statuscode',
+];
+
 /** The tables whose records the activities below are regarding */
 const regarded = ['account', 'contact', 'lead', 'opportunity', 'incident'];
 /** What a lead's qualifying asks: the company's size and revenue, the budget, need, timeframe and buying process */
@@ -625,52 +640,25 @@ export const DEFAULT_POLICY: PolicyInput = {
       read: ['teamid', 'name', 'teamtype', 'isdefault', 'description'],
       expand: ['teammembership_association'],
     },
-    // the companies a deal is against (Sales' competitors), read only: who they are, and the deals each is in
     // a deal's run of the Opportunity Sales Process, the bar across its form: update_record moves it, stage by
-    // stage, when a deal's stage (stepname or salesstage) is changed, and the deal's Pipeline Phase follows it;
+    // stage, when a deal's stage (stepname or salesstage) is changed, and writes the deal's Pipeline Phase with it;
     // the process's stages are read to find the one meant
     opportunitysalesprocess: {
-      read: [
-        'businessprocessflowinstanceid',
-        'name',
-        'opportunityid',
-        'processid',
-        'activestageid',
-        'activestagestartedon',
-        'traversedpath',
-        'completedon',
-        'createdon',
-        'modifiedon',
-        'statecode',
-        'statuscode',
-      ],
+      read: ['opportunityid', ...processRunColumns],
       write: ['activestageid', 'traversedpath'],
       expand: ['activestageid', 'opportunityid'],
     },
     // and a deal's run of the Lead to Opportunity Sales Process, which the deal's lead began (its Qualify stage the
     // lead's, the others the deal's)
     leadtoopportunitysalesprocess: {
-      read: [
-        'businessprocessflowinstanceid',
-        'name',
-        'leadid',
-        'opportunityid',
-        'processid',
-        'activestageid',
-        'activestagestartedon',
-        'traversedpath',
-        'completedon',
-        'createdon',
-        'modifiedon',
-        'statecode',
-        'statuscode',
-      ],
+      read: ['leadid', 'opportunityid', ...processRunColumns],
       write: ['activestageid', 'traversedpath'],
       expand: ['activestageid', 'leadid', 'opportunityid'],
     },
     processstage: {
       read: ['processstageid', 'stagename', 'stagecategory', 'processid', 'primaryentitytypecode'],
     },
+    // the companies a deal is against (Sales' competitors), read only: who they are, and the deals each is in
     competitor: {
       read: ['competitorid', 'name', 'websiteurl', 'overview', 'strengths', 'weaknesses'],
       expand: ['opportunitycompetitors_association'],
