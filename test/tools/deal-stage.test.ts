@@ -285,6 +285,34 @@ describe('update_record moving a deal to another stage', () => {
     expect(leadRun()[0]).toMatchObject({ activestageid: expect.objectContaining({ id: LEAD_PROPOSE }) });
   });
 
+  it("an organisation without the Lead to Opportunity Sales Process table: the deal's own bar is moved all the same", async () => {
+    // a server just started (its metadata not yet read), meeting an organisation that answers 404 for the table
+    const fresh = await connectInMemory(emu);
+    try {
+      emu.addFault({
+        match: {
+          method: 'GET',
+          path: "/api/data/v9.2/EntityDefinitions(LogicalName='leadtoopportunitysalesprocess')",
+          inBatch: true,
+        },
+        response: { status: 404, body: { error: { code: '0x80060888', message: 'Resource not found.' } } },
+      });
+      const d = dealAt(0);
+      const r = await fresh.call('update_record', {
+        entity: 'opportunity',
+        id: String(d.opportunityid),
+        values: { stepname: 'Develop' },
+      });
+      emu.clearFaults();
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r)).toContain('moved Qualify → Develop');
+      expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: DEVELOP }) });
+    } finally {
+      emu.clearFaults();
+      await fresh.close();
+    }
+  });
+
   it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {
     const account = emu.rows('account')[3]!;
     const r = await h.call('create_record', {

@@ -113,6 +113,15 @@ async function runOf(
 ): Promise<Run | undefined> {
   const found: { row: Record<string, unknown>; p: (typeof PROCESSES)[number] }[] = [];
   for (const p of processes) {
+    // an organisation without the process's table (Sales not installed, or the process removed) has no run there
+    const there = await ctx.client.metadata.entity(p.table).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof DynamicsMcpError && err.kind === 'not_found') return false;
+        throw err;
+      },
+    );
+    if (!there) continue;
     const dated = ctx.policy.canRead(p.table, 'modifiedon');
     const runs = await ctx.client.query(
       {
