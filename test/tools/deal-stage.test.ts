@@ -29,11 +29,11 @@ describe('update_record moving a deal to another stage', () => {
   });
 
   const taken = new Set<unknown>();
-  /** an open deal at the Sales Stage given that no other test has taken */
+  /** an open deal of its own making (one from a lead runs its lead's process) at the Sales Stage given, untaken */
   const dealAt = (stage: number) => {
     const d = emu
       .rows('opportunity')
-      .find((o) => o.statecode === 0 && o.salesstage === stage && !taken.has(o.opportunityid))!;
+      .find((o) => o.statecode === 0 && o.salesstage === stage && !o.originatingleadid && !taken.has(o.opportunityid))!;
     taken.add(d.opportunityid);
     return d;
   };
@@ -311,6 +311,24 @@ describe('update_record moving a deal to another stage', () => {
       emu.clearFaults();
       await fresh.close();
     }
+  });
+
+  it('several deals moved at once ("move these two to Propose"): each one\'s bar, each said', async () => {
+    const two = [dealAt(1), dealAt(1)];
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: two.map((d) => String(d.opportunityid)),
+      values: { stepname: 'Propose' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    for (const d of two) {
+      expect(runOf(d.opportunityid)[0]).toMatchObject({
+        activestageid: expect.objectContaining({ id: PROPOSE }),
+        traversedpath: `${QUALIFY},${DEVELOP},${PROPOSE}`,
+      });
+      expect(deal(d.opportunityid)).toMatchObject({ stepname: '3-Propose', salesstage: 2 });
+    }
+    expect(textOf(r).match(/moved Develop → Propose/g)).toHaveLength(2);
   });
 
   it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {
