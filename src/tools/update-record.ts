@@ -262,7 +262,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       `Update ${logical} ${id}: ${Object.entries(toWrite)
         .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
         .concat(links.map(linkAskText))
-        .join(', ')}?`,
+        .join(', ')}${stage?.asked ?? ''}?`,
     { tool: 'update_record', entity: logical, id, action: 'update', notDone: 'not updated' },
   );
   if (declined)

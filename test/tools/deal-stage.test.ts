@@ -3,7 +3,7 @@ import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { DEFAULT_POLICY } from '../../src/policy/default.js';
 import { apiRequests, clientFor } from '../helpers/client.js';
 import { startTestEmulator } from '../helpers/emulator.js';
-import { builtInPolicyWith, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
 
 // A deal's stage is on the bar across its form, its run of the Opportunity Sales Process, and Dynamics writes the
 // deal's Pipeline Phase from the bar, not the other way round ("Work with business process flows using code"): a
@@ -329,6 +329,39 @@ describe('update_record moving a deal to another stage', () => {
       expect(deal(d.opportunityid)).toMatchObject({ stepname: '3-Propose', salesstage: 2 });
     }
     expect(textOf(r).match(/moved Develop → Propose/g)).toHaveLength(2);
+  });
+
+  it('where writes to deals are confirmed, the user is asked about the bar too; declined, nothing moves', async () => {
+    const policy = builtInPolicyWith('confirm-stage', (e) => ({
+      ...e,
+      opportunity: { ...e.opportunity, confirmWrites: true },
+    }));
+    const { h: c, asked, user } = await connectAsking(emu, { DYNAMICS_MCP_POLICY: policy });
+    try {
+      const d = dealAt(0);
+      const since = emu.requests().length;
+      const declined = await c.call('update_record', {
+        entity: 'opportunity',
+        id: String(d.opportunityid),
+        values: { stepname: 'Develop' },
+      });
+      expect(textOf(declined)).toBe('Not updated: the user chose "decline".');
+      expect(asked).toEqual([
+        `Update opportunity ${d.opportunityid}: stepname = "2-Develop", salesstage = 1, and its Sales Process bar moved from Qualify to Develop?`,
+      ]);
+      // (a new server reads the tables' metadata in $batch POSTs: reads, not writes)
+      expect(apiRequests(emu, since).filter((q) => q.method !== 'GET' && !q.url.endsWith('/$batch'))).toEqual([]);
+      user.choice = 'accept';
+      const accepted = await c.call('update_record', {
+        entity: 'opportunity',
+        id: String(d.opportunityid),
+        values: { stepname: 'Develop' },
+      });
+      expect(accepted.isError, textOf(accepted)).toBeFalsy();
+      expect(runOf(d.opportunityid)[0]).toMatchObject({ activestageid: expect.objectContaining({ id: DEVELOP }) });
+    } finally {
+      await c.close();
+    }
   });
 
   it('create_record of a deal at Propose: made at Qualify as Dynamics starts it, its bar then moved to Propose', async () => {

@@ -46,6 +46,8 @@ interface Run {
 /** What update_record does with a deal's stage: the values to write, and the bar's move after them. */
 export interface StageMove {
   values: WriteValues;
+  /** what the bar's move adds to the question a user is asked before the update (", and its Sales Process bar …") */
+  asked: string;
   /**
    * moves the bar once the deal is written: the sentence the answer adds, and whether the bar moved (which writes
    * the deal's Pipeline Phase again: a new version of the deal)
@@ -206,6 +208,7 @@ export async function dealStageAsked(
   if (!reachable.length)
     return {
       values: stageWritten(ctx, model, values),
+      asked: '',
       move: async () => ({
         text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${PROCESSES.map((p) => p.table).join(' or ')} (activestageid, traversedpath) be changed, so Dynamics will set the Pipeline Phase anew when the bar is next moved there.`,
         moved: false,
@@ -217,6 +220,7 @@ export async function dealStageAsked(
   if (!run)
     return {
       values: stageWritten(ctx, model, values),
+      asked: '',
       move: async () => ({
         text: ` No ${inWords(
           reachable.map((p) => p.name),
@@ -253,7 +257,9 @@ export async function dealStageAsked(
     !Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage')
   )
     out.salesstage = salesStage.value;
-  return { values: out, move: () => moveBar(ctx, run, target) };
+  const asked =
+    target === run.at ? '' : `, and its Sales Process bar moved from ${run.stages[run.at]!.name} to ${stage.name}`;
+  return { values: out, asked, move: () => moveBar(ctx, run, target) };
 }
 
 /**
