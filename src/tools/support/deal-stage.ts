@@ -210,7 +210,7 @@ export async function dealStageAsked(
       values: stageWritten(ctx, model, values),
       asked: '',
       move: async () => ({
-        text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${PROCESSES.map((p) => p.table).join(' or ')} (activestageid, traversedpath) be changed, so Dynamics will set the Pipeline Phase anew when the bar is next moved there.`,
+        text: ` The Sales Process bar on the deal's form was not moved: this server's policy does not let ${PROCESSES.map((p) => p.table).join(' or ')} (activestageid, traversedpath) be changed, so a move of the bar in Dynamics may set the Pipeline Phase anew.`,
         moved: false,
       }),
     };
@@ -245,18 +245,7 @@ export async function dealStageAsked(
     );
   }
   const stage = run.stages[target]!;
-  const out: WriteValues = {};
-  for (const [key, value] of Object.entries(values)) {
-    const column = writtenColumn(model, key)?.logicalName;
-    out[key] = column === 'stepname' ? `${stage.categoryValue + 1}-${stage.category}` : value;
-  }
-  const salesStage = model.columns.get('salesstage')?.options?.find((o) => o.label === stage.category);
-  if (
-    salesStage &&
-    ctx.policy.canWrite('opportunity', 'salesstage') &&
-    !Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage')
-  )
-    out.salesstage = salesStage.value;
+  const out = wholeStage(ctx, model, values, stage.categoryValue, stage.category);
   const asked =
     target === run.at ? '' : `, and its Sales Process bar moved from ${run.stages[run.at]!.name} to ${stage.name}`;
   return { values: out, asked, move: () => moveBar(ctx, run, target) };
@@ -289,12 +278,23 @@ export function stageWritten(ctx: ToolContext, model: EntityModel, values: Write
   if (model.logicalName !== 'opportunity') return values;
   const named = stageNamed(model, values);
   const option = named && model.columns.get('salesstage')?.options?.find((o) => o.label.toLowerCase() === named.word);
-  if (!option) return values;
+  return option ? wholeStage(ctx, model, values, option.value, option.label) : values;
+}
+
+/**
+ * The values with a stage of category `value` (its label `label`) written whole: the Pipeline Phase given, as
+ * Dynamics writes it ("3-Propose": the category's place from 1, and its label), and the Sales Stage of that label
+ * where it was not given and the policy lets it be written.
+ */
+function wholeStage(ctx: ToolContext, model: EntityModel, values: WriteValues, value: number, label: string) {
   const out: WriteValues = {};
-  for (const [key, value] of Object.entries(values))
-    out[key] = writtenColumn(model, key)?.logicalName === 'stepname' ? `${option.value + 1}-${option.label}` : value;
+  for (const [key, given] of Object.entries(values))
+    out[key] = writtenColumn(model, key)?.logicalName === 'stepname' ? `${value + 1}-${label}` : given;
+  const salesStage = model.columns.get('salesstage')?.options?.find((o) => o.label === label);
   const given = Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage');
-  return given || !ctx.policy.canWrite('opportunity', 'salesstage') ? out : { ...out, salesstage: option.value };
+  return salesStage && !given && ctx.policy.canWrite('opportunity', 'salesstage')
+    ? { ...out, salesstage: salesStage.value }
+    : out;
 }
 
 /**
