@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ServerDeps } from '../server.js';
+import { orList } from '../tools/support/lookup-names.js';
 import { GUID, needed } from './text.js';
 
 /** What the call is logged with: the columns the prompt's create_record on phonecall writes */
@@ -18,10 +19,6 @@ const DEAL: readonly [string, string][] = [
 /** A deal as the prompt reads it: enough to see what the notes change */
 const DEAL_SELECT =
   '["name", "parentaccountid", "stepname", "estimatedclosedate", "estimatedvalue", "closeprobability"]';
-
-/** "a, b or c" */
-const inWords = (words: string[]) =>
-  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
 
 /** Offered where the policy lets the model log a call as this prompt writes it (and the server writes at all). */
 export const loggable = (deps: ServerDeps): boolean =>
@@ -76,7 +73,7 @@ export function logCallText(deps: ServerDeps, notes: string, about?: string): st
       : '';
   const changes = DEAL.filter(([c]) => canWrite('opportunity', c));
   const deal = changes.length
-    ? `If it was about a deal and the notes change its ${inWords(changes.map(([, w]) => w))} (${changes.map(([c]) => c).join(', ')}), say what you would change, as update_record on the opportunity with those values, and change it only if I agree.\n`
+    ? `If it was about a deal and the notes change its ${orList(changes.map(([, w]) => w))} (${changes.map(([c]) => c).join(', ')}), say what you would change, as update_record on the opportunity with those values, and change it only if I agree.\n`
     : '';
   return (
     `Here are my notes from a call:\n\n${notes.trim()}\n\nLog it in Dynamics.\n` +

@@ -98,7 +98,6 @@ export function runSalesProcess(store: Store, adminId: string): number {
       });
     count += 1 + p.stages.length;
   }
-  const process = Object.freeze({ id: SALES_PROCESS.id, entity: 'workflow' });
   // one lookup object and one path text per stage, shared by every run at it (50,000 deals at the bench's scale)
   const stagesOf = (p: ProcessDef) =>
     p.stages.map((s, i) => ({
@@ -108,12 +107,13 @@ export function runSalesProcess(store: Store, adminId: string): number {
         .map((t) => t.id)
         .join(','),
     }));
-  const ofDeals = { process, stages: stagesOf(SALES_PROCESS), def: SALES_PROCESS };
-  const ofLeads = {
-    process: Object.freeze({ id: LEAD_PROCESS.id, entity: 'workflow' }),
-    stages: stagesOf(LEAD_PROCESS),
-    def: LEAD_PROCESS,
-  };
+  const of = (def: ProcessDef) => ({
+    def,
+    process: Object.freeze({ id: def.id, entity: 'workflow' }),
+    stages: stagesOf(def),
+  });
+  const ofDeals = of(SALES_PROCESS);
+  const ofLeads = of(LEAD_PROCESS);
   for (const [dealId, deal] of store.table('opportunity').rows) {
     // a deal a lead's qualifying made goes on with the lead's process, from its own first stage, Develop
     const lead = isLookupRef(deal.originatingleadid) ? deal.originatingleadid : undefined;

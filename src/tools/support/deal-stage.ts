@@ -2,6 +2,7 @@ import type { WriteValues } from '../../dynamics/client.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import { type EntityModel, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { orList } from './lookup-names.js';
 
 // A deal's stage is shown twice in Dynamics: in its Pipeline Phase and Sales Stage columns, and on the bar across
 // the top of its form, its run of a business process flow: the Opportunity Sales Process, or, for a deal made by
@@ -185,10 +186,6 @@ async function runOf(
   };
 }
 
-/** "Qualify, Develop, Propose and Close" (or "… or …") */
-const inWords = (names: readonly string[], and = 'and') =>
-  names.length > 1 ? `${names.slice(0, -1).join(', ')} ${and} ${names[names.length - 1]}` : (names[0] ?? '');
-
 /**
  * A deal's stage asked of update_record: the values to write (the Pipeline Phase as Dynamics writes it, "3-Propose",
  * and the Sales Stage with it where the policy lets it be written and it was not given) and the move of the bar
@@ -222,10 +219,7 @@ export async function dealStageAsked(
       values: stageWritten(ctx, model, values),
       asked: '',
       move: async () => ({
-        text: ` No ${inWords(
-          reachable.map((p) => p.name),
-          'or',
-        )} runs on the deal, so no Sales Process bar was moved.`,
+        text: ` No ${orList(reachable.map((p) => p.name))} runs on the deal, so no Sales Process bar was moved.`,
         moved: false,
       }),
     };
@@ -239,8 +233,8 @@ export async function dealStageAsked(
     const leads = run.stages.find((s) => !own(s) && s.name.toLowerCase() === named.word);
     throw badInput(
       leads
-        ? `${named.said} is the lead's stage of the deal's ${run.process}, behind the deal since the lead was qualified: the deal's stages are ${inWords(ownNames)}.`
-        : `${named.said} is no stage of the deal's ${run.process}: its stages are ${inWords(ownNames)}.`,
+        ? `${named.said} is the lead's stage of the deal's ${run.process}, behind the deal since the lead was qualified: the deal's stages are ${orList(ownNames, 'and')}.`
+        : `${named.said} is no stage of the deal's ${run.process}: its stages are ${orList(ownNames, 'and')}.`,
       `Pass one of them, e.g. {"stepname": "${ownNames[Math.min(Math.max(ownNames.indexOf(run.stages[run.at]!.name) + 1, 0), ownNames.length - 1)]}"}; a deal is won or lost with statecode "Won" or "Lost".`,
     );
   }

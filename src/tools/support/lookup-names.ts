@@ -22,9 +22,9 @@ export class NoSuchName extends DynamicsMcpError {
 /** Tables as a refusal names them where the logical name is not a word (an activity of any kind, a user). */
 const TABLE_NOUNS: Readonly<Record<string, string>> = { systemuser: 'user', activitypointer: 'activity' };
 export const tableNoun = (table: string) => TABLE_NOUNS[table] ?? table;
-/** "account", "account or contact", "account, contact, lead or incident" */
-export const orList = (words: string[]) =>
-  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words.at(-1)}` : (words[0] ?? '');
+/** "account", "account or contact", "account, contact, lead or incident" (`last` "and": "… lead and incident") */
+export const orList = (words: readonly string[], last: 'or' | 'and' = 'or') =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} ${last} ${words.at(-1)}` : (words[0] ?? '');
 /** Primary name columns said as what they are: a person's full name, an activity's subject. */
 const COLUMN_WORDS: Readonly<Record<string, string>> = { fullname: 'full name', subject: 'subject' };
 
