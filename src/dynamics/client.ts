@@ -21,6 +21,7 @@ import type { LinkChange, LinkResult } from './links.js';
 import { API, type EntitySummary, MetadataCache, OPTIONS_REREAD_AFTER_MS } from './metadata.js';
 import { callerTokens } from './obo.js';
 import { CalendarSource } from './org-calendar.js';
+import { retrieveActivePath } from './process-paths.js';
 import { QueryPlanner } from './query-planner.js';
 import { ANNOTATIONS, parseApply, queryString, skipTokenOf } from './query-text.js';
 import type { QueueMove } from './queue-moves.js';
@@ -474,6 +475,14 @@ export class DynamicsClient {
   /** Whether this call reaches Dataverse as a signed-in user (hosted, on-behalf-of) rather than as the app. */
   get asSignedInUser(): boolean {
     return callerTokens.getStore() !== undefined;
+  }
+
+  /**
+   * A business process flow run's stages in the order its process gives them (RetrieveActivePath), each cut to
+   * what the policy lets be read of processstage.
+   */
+  activePath(instanceId: string, opts: CallOptions = {}): Promise<Row[]> {
+    return retrieveActivePath(this, instanceId, opts);
   }
 
   async whoAmI(opts: CallOptions = {}): Promise<{ UserId: string; BusinessUnitId: string; OrganizationId: string }> {

@@ -74,6 +74,18 @@ export interface EmulatorConfigPatch {
   optimisticConcurrencyOff?: readonly string[];
   /** start or stop the SLA's timer (clocks moving when their warning and failure times come) */
   slaTimer?: boolean;
+  /**
+   * add a stage to a business process flow (the Opportunity Sales Process's id, or the Lead to Opportunity's),
+   * after the stage `after`, as an administrator adds one in the designer: RetrieveActivePath and stage moves
+   * follow the new order
+   */
+  processStage?: {
+    processid: string;
+    after: string;
+    stagename: string;
+    stagecategory: number;
+    processstageid?: string;
+  };
   /** change the organisation's calendar settings (its organization row) */
   organization?: {
     fiscalcalendarstart?: string | null;

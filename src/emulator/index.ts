@@ -15,6 +15,7 @@ import { RequestLog } from './request-log.js';
 import { stableGuid } from './schema/build.js';
 import { Schema } from './schema/index.js';
 import { seedOrganization } from './seed/organization.js';
+import { addProcessStage } from './seed/sales-process.js';
 import { firstFreeTicketSequence, type SeedUser, seedStore } from './seed/seed.js';
 import { ACTIVITY_POINTERS } from './store/activity-pointers.js';
 import { type Row, Store } from './store/store.js';
@@ -423,6 +424,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           .table('organization')
           .put(organizationId, { ...org, ...patch.organization, versionnumber: store.nextVersion() });
       }
+      if (patch.processStage) addProcessStage(store, patch.processStage);
       if (patch.role) roles.set(patch.role.userId ?? appUserId, patch.role.privileges);
       if (patch.secretExpired !== undefined) {
         const app = apps.get(clientId)!;

@@ -8,6 +8,7 @@ import { type ContractTarget, createdId, targets } from './target.js';
 const QUALIFY = '6b9ce798-221a-4260-90b2-2a95ed51a5bc';
 const DEVELOP = '650e06b4-789b-46c1-822b-0da76bedb1ed';
 const PROPOSE = 'd3ca8878-8d7b-47b9-852d-fcd838790cfd';
+const CLOSE = 'bb7e830a-61bd-441b-b1fd-6bb104ffa027';
 // the Lead to Opportunity Sales Process's Qualify (the lead's stage) and Develop (the deal's first)
 const LEAD_QUALIFY = 'f99b4d48-7aad-456e-864a-8e7d543f7495';
 const LEAD_DEVELOP = 'bfc9108c-8389-406b-9166-2c3298a2e41f';
@@ -38,6 +39,12 @@ describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
     expect(r.status, r.text).toBe(200);
     return r.json().value as Record<string, unknown>[];
   };
+  // RetrieveActivePath: the run's stages in the process's order, as processstage rows
+  const activePath = async (run: string) => {
+    const r = await t.api('GET', `RetrieveActivePath(ProcessInstanceId=@p)?@p=${run}`);
+    expect(r.status, r.text).toBe(200);
+    return (r.json().value as { processstageid: string; stagename: string }[]).map((s) => s.processstageid);
+  };
   const phaseOf = async (id: string) =>
     (await t.api('GET', `opportunities(${id})?$select=stepname`)).json().stepname as string | null;
 
@@ -60,6 +67,12 @@ describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
       '3-Propose',
       '4-Close',
     ]);
+  });
+
+  it.skipIf(skip)("BPF: RetrieveActivePath answers a run's stages in the process's order", async () => {
+    const id = await deal('Sales process contract: path');
+    const run = String((await runOf(id))[0]!.businessprocessflowinstanceid);
+    expect(await activePath(run)).toEqual([QUALIFY, DEVELOP, PROPOSE, CLOSE]);
   });
 
   it.skipIf(skip)(
@@ -114,9 +127,14 @@ describe.each(targets)('sales process contract: $name', ({ open, skip }) => {
       const runs = (
         await t.api(
           'GET',
-          `leadtoopportunitysalesprocesses?$select=_activestageid_value,traversedpath,statecode&$filter=_opportunityid_value eq ${id}`,
+          `leadtoopportunitysalesprocesses?$select=businessprocessflowinstanceid,_activestageid_value,traversedpath,statecode&$filter=_opportunityid_value eq ${id}`,
         )
       ).json().value;
+      // its path begins with the lead's stage, the deal's after it
+      expect((await activePath(runs[0].businessprocessflowinstanceid)).slice(0, 2)).toEqual([
+        LEAD_QUALIFY,
+        LEAD_DEVELOP,
+      ]);
       expect(runs).toEqual([
         expect.objectContaining({
           _activestageid_value: LEAD_DEVELOP,

@@ -438,3 +438,78 @@ describe('update_record moving a deal to another stage', () => {
     }
   });
 });
+
+// Administrators add stages to the shipped process (a Negotiate between Propose and Close) whose category is out
+// of the categories' order: a stage's place is not in processstage but in the process's definition, which
+// RetrieveActivePath answers with, and the bar must go through every stage on its way, as the form shows them.
+describe('update_record on a deal whose process an administrator gave another stage', () => {
+  const NEGOTIATE = '0b6f8d8e-3c1a-4d5e-9f27-5a4c8e2b7d10';
+  const CLOSE = 'bb7e830a-61bd-441b-b1fd-6bb104ffa027';
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 30 });
+    // Negotiate, of the Approval category (7): by the categories' order it would come after Close
+    emu.configure({
+      processStage: {
+        processid: '3e8ebee6-a2bc-4451-9c5f-b146b085413a',
+        after: PROPOSE,
+        stagename: 'Negotiate',
+        stagecategory: 7,
+        processstageid: NEGOTIATE,
+      },
+    });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await emu?.close();
+  });
+  const ownDeal = (stage: number, skip?: unknown) =>
+    emu
+      .rows('opportunity')
+      .find((o) => o.statecode === 0 && o.salesstage === stage && !o.originatingleadid && o.opportunityid !== skip)!;
+  const runOf = (id: unknown) =>
+    emu.rows('opportunitysalesprocess').find((r) => (r.opportunityid as { id: string } | null)?.id === id)!;
+
+  it('a deal at Propose moved to Close goes through Negotiate, as the bar on its form does', async () => {
+    const d = ownDeal(2);
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Close' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain("Sales Process bar on the deal's form moved Propose → Negotiate → Close");
+    expect(runOf(d.opportunityid)).toMatchObject({
+      activestageid: expect.objectContaining({ id: CLOSE }),
+      traversedpath: `${QUALIFY},${DEVELOP},${PROPOSE},${NEGOTIATE},${CLOSE}`,
+    });
+  });
+
+  it('the added stage is one a deal can be moved to, and is named in its place among the stages', async () => {
+    const d = ownDeal(1);
+    const r = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(d.opportunityid),
+      values: { stepname: 'Negotiate' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain('moved Develop → Propose → Negotiate');
+    expect(runOf(d.opportunityid)).toMatchObject({
+      activestageid: expect.objectContaining({ id: NEGOTIATE }),
+      traversedpath: `${QUALIFY},${DEVELOP},${PROPOSE},${NEGOTIATE}`,
+    });
+    // GUESS: the Pipeline Phase is made of the stage's category, "8-Approval", as the platform makes it
+    expect(emu.rows('opportunity').find((o) => o.opportunityid === d.opportunityid)).toMatchObject({
+      stepname: '8-Approval',
+    });
+    const wrong = await h.call('update_record', {
+      entity: 'opportunity',
+      id: String(ownDeal(1, d.opportunityid).opportunityid),
+      values: { stepname: 'Contract' },
+    });
+    expect(wrong.isError).toBe(true);
+    expect(textOf(wrong)).toContain('its stages are Qualify, Develop, Propose, Negotiate and Close');
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isLookupRef, type Row, type Store } from '../store/store.js';
 
 /** A process a deal's bar runs, as Dynamics 365 Sales ships it: its workflow id, name and stages in order. */
@@ -52,9 +53,42 @@ export const PROCESSES: ReadonlyMap<string, ProcessDef> = new Map(
   [SALES_PROCESS, LEAD_PROCESS].map((p) => [p.table, p]),
 );
 
-/** The Pipeline Phase a stage gives its deal ("1-Qualify"); its category's label is the stage's name here. */
-export function pipelinePhase(stage: { name: string; category: number }): string {
-  return `${stage.category + 1}-${stage.name}`;
+/**
+ * A stage added to a process, as an administrator adds one in the designer and activates the process again:
+ * placed after the stage `after`, of the category given. Runs keep their stage and path. Returns its id.
+ */
+export function addProcessStage(
+  store: Store,
+  stage: { processid: string; after: string; stagename: string; stagecategory: number; processstageid?: string },
+): string {
+  const process = [...PROCESSES.values()].find((p) => p.id === stage.processid.toLowerCase());
+  const order = process && stageOrder(store).get(process.id);
+  if (!process || !order) throw new Error(`No business process flow ${stage.processid} here.`);
+  const at = order.indexOf(stage.after.toLowerCase());
+  if (at < 0) throw new Error(`The ${process.name} has no stage ${stage.after}.`);
+  const id = (stage.processstageid ?? randomUUID()).toLowerCase();
+  const before = store.table('processstage').get(order[at]!)!;
+  store.table('processstage').put(id, {
+    ...before,
+    processstageid: id,
+    stagename: stage.stagename,
+    stagecategory: stage.stagecategory,
+    versionnumber: store.nextVersion(),
+  });
+  order.splice(at + 1, 0, id);
+  return id;
+}
+
+// A process's stages are in the order its definition gives them (the designer's, kept with the workflow): a
+// processstage row has no column for its place, which RetrieveActivePath answers with. The emulator keeps that
+// order beside each store's rows, by the process's id.
+const stageOrders = new WeakMap<Store, Map<string, string[]>>();
+
+/** The order of each process's stages in `store`, by the process's workflow id. */
+export function stageOrder(store: Store): Map<string, string[]> {
+  const orders = stageOrders.get(store) ?? new Map<string, string[]>();
+  stageOrders.set(store, orders);
+  return orders;
 }
 
 /**
@@ -86,6 +120,10 @@ export function runSalesProcess(store: Store, adminId: string): number {
       versionnumber: store.nextVersion(),
       ...system,
     });
+    stageOrder(store).set(
+      p.id,
+      p.stages.map((s) => s.id),
+    );
     for (const s of p.stages)
       store.table('processstage').put(s.id, {
         processstageid: s.id,

@@ -26,6 +26,7 @@ import { USER_PRIVILEGE_PATH, userPrivilegeByName } from './privileges.js';
 import { MAX_PAGE, runCollectionQuery } from './query.js';
 import { addToQueue } from './queue-actions.js';
 import { API_PREFIX, type ApiRequest, type ApiResponse, parseQuery } from './request.js';
+import { activePath } from './sales-process.js';
 import { assertExpandReadable, assertPrivilege, type SecurityRole } from './security.js';
 import { annotationFilter, etagOf, resolveSelect, type ShapeContext, shapeRow } from './shape.js';
 import { SlaTimer } from './sla-clocks.js';
@@ -264,6 +265,29 @@ export class WebApi {
     }
     if (rest === '$metadata') throw notSupported('The CSDL $metadata document');
 
+    const pathOf = /^RetrieveActivePath\(ProcessInstanceId=([^)]*)\)$/.exec(rest);
+    if (pathOf) {
+      if (req.method !== 'GET') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      // a parameter given inline or as an alias (RetrieveActivePath(ProcessInstanceId=@p)?@p=<id>)
+      const given = pathOf[1]!.startsWith('@') ? (options.get(pathOf[1]!) ?? '') : pathOf[1]!;
+      const instance = given.trim().toLowerCase();
+      if (!new RegExp(`^${GUID}$`, 'i').test(instance))
+        throw badRequest(`ProcessInstanceId must be the id of a business process flow instance, not '${given}'.`);
+      const stages = this.ctx.schema.entity('processstage')!;
+      assertPrivilege(caller.role, stages, 'read', caller.userId);
+      const env = this.env(caller);
+      const sc: ShapeContext = {
+        env,
+        annotations: annotationFilter(req.headers.prefer),
+        serviceRoot: root,
+        expandLinks: false,
+      };
+      const columns = resolveSelect(env, stages, undefined);
+      return json(200, {
+        '@odata.context': `${root}/$metadata#processstages`,
+        value: activePath(env, instance).rows.map((r) => shapeRow(sc, stages, r, columns, undefined, true)),
+      });
+    }
     const privilege = USER_PRIVILEGE_PATH.exec(rest);
     if (privilege) {
       if (req.method !== 'GET') throw new DataverseError(405, '0x80040315', 'This action is not supported.');

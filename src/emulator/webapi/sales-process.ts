@@ -1,6 +1,8 @@
-import { LEAD_PROCESS, PROCESSES, type ProcessDef, pipelinePhase, SALES_PROCESS } from '../seed/sales-process.js';
-import { isLookupRef, type Row } from '../store/store.js';
-import { DataverseError } from './errors.js';
+import type { Schema } from '../schema/index.js';
+import { LEAD_PROCESS, PROCESSES, type ProcessDef, SALES_PROCESS, stageOrder } from '../seed/sales-process.js';
+import { isLookupRef, type Row, type Store } from '../store/store.js';
+import type { QueryEnv } from './env.js';
+import { DataverseError, notFound } from './errors.js';
 import { isoNow } from './values.js';
 import type { WriteContext } from './writes.js';
 
@@ -15,6 +17,64 @@ export function hasSalesProcess(ctx: WriteContext): boolean {
   return !!ctx.env.store.table('workflow').get(SALES_PROCESS.id);
 }
 
+/** A stage of a process as the emulator checks runs with it: a processstage row's id, name, category and table. */
+interface StageOf {
+  id: string;
+  name: string;
+  category: number;
+  entity: string;
+}
+
+/**
+ * A process's stages in their order (the one its definition gives them, which an administrator may have changed
+ * by adding a stage), read from the processstage rows the store holds.
+ */
+export function stagesOf(store: Store, process: ProcessDef): StageOf[] {
+  const order = stageOrder(store).get(process.id) ?? process.stages.map((s) => s.id);
+  const rows = store.table('processstage');
+  return order.flatMap((id) => {
+    const row = rows.get(id);
+    return row
+      ? [
+          {
+            id,
+            name: String(row.stagename ?? ''),
+            category: Number(row.stagecategory),
+            entity: String(row.primaryentitytypecode ?? ''),
+          },
+        ]
+      : [];
+  });
+}
+
+/**
+ * The Pipeline Phase a stage gives its deal: "<its category's place, from 1>-<the category's label>", 1-Qualify to
+ * 4-Close for the shipped stages, whose names are their categories'.
+ */
+function phaseOf(schema: Schema, stage: StageOf): string {
+  const def = schema.entity('processstage');
+  const label = (def && schema.attribute(def, 'stagecategory'))?.options?.find(
+    (o) => o.value === stage.category,
+  )?.label;
+  return `${stage.category + 1}-${label ?? stage.name}`;
+}
+
+/**
+ * RetrieveActivePath: the stages of a run's process in their order, as processstage rows ("Retrieves a collection
+ * of stages currently in the active path for a business process flow instance"; the emulator's processes do not
+ * branch, so the path is all of them). A run that is none of the processes' is answered as a record not found
+ * (GUESS: the platform's answer for an unknown ProcessInstanceId is not documented).
+ */
+export function activePath(env: QueryEnv, instanceId: string): { rows: Row[]; process: ProcessDef } {
+  for (const process of PROCESSES.values()) {
+    const run = env.store.table(process.table).get(instanceId);
+    if (!run) continue;
+    const rows = env.store.table('processstage');
+    return { rows: stagesOf(env.store, process).map((s) => rows.get(s.id)!), process };
+  }
+  throw notFound('businessprocessflowinstance', instanceId);
+}
+
 /**
  * The run a new deal starts ("the system applies a business process flow to the new entity record"), made under
  * the deal: the Opportunity Sales Process at its first stage, or, for a deal its lead's qualifying made, the Lead to
@@ -22,17 +82,18 @@ export function hasSalesProcess(ctx: WriteContext): boolean {
  * platform carries the lead's run on to the deal that way; here the run is made with the deal, as the emulator's
  * leads run no process of their own). Its table and the body of its create.
  */
-export function firstRunOf(lead?: string): { table: string; body: Record<string, unknown> } {
+export function firstRunOf(ctx: WriteContext, lead?: string): { table: string; body: Record<string, unknown> } {
   const process = lead ? LEAD_PROCESS : SALES_PROCESS;
-  const at = lead ? 1 : 0;
+  const stages = stagesOf(ctx.env.store, process);
+  const at = firstDealStage(stages);
   return {
     table: process.table,
     body: {
       name: process.name,
       ...(lead ? { 'leadid@odata.bind': `/leads(${lead})` } : {}),
       'processid@odata.bind': `/workflows(${process.id})`,
-      'activestageid@odata.bind': `/processstages(${process.stages[at]!.id})`,
-      traversedpath: process.stages
+      'activestageid@odata.bind': `/processstages(${stages[at]!.id})`,
+      traversedpath: stages
         .slice(0, at + 1)
         .map((s) => s.id)
         .join(','),
@@ -40,9 +101,18 @@ export function firstRunOf(lead?: string): { table: string; body: Record<string,
   };
 }
 
+/** Where a deal's run starts: its process's first stage of the deal's (the lead's process begins on the lead). */
+const firstDealStage = (stages: StageOf[]) =>
+  Math.max(
+    stages.findIndex((s) => s.entity === 'opportunity'),
+    0,
+  );
+
 /** The Pipeline Phase a new deal gets from the first stage of the run it starts. */
-export const firstPhase = (lead?: string): string =>
-  pipelinePhase((lead ? LEAD_PROCESS : SALES_PROCESS).stages[lead ? 1 : 0]!);
+export function firstPhase(ctx: WriteContext, lead?: string): string {
+  const stages = stagesOf(ctx.env.store, lead ? LEAD_PROCESS : SALES_PROCESS);
+  return phaseOf(ctx.env.schema, stages[firstDealStage(stages)]!);
+}
 
 // GUESS: the code of the refusals below (0x80040203, InvalidArgument) and their status (400, as other refusals of
 // a write); the traversed path's message is the platform's own, as a workflow tool's users reported it
@@ -64,7 +134,7 @@ export function checkRunStage(ctx: WriteContext, table: string, row: Row, before
   if (!isLookupRef(row.processid)) row.processid = { id: process.id, entity: 'workflow' };
   if ((row.processid as { id: string }).id !== process.id)
     throw refuse(`The process ${(row.processid as { id: string }).id} is not the ${process.name}.`);
-  const stages = process.stages;
+  const stages = stagesOf(ctx.env.store, process);
   if (!isLookupRef(row.activestageid)) row.activestageid = { id: stages[0]!.id, entity: 'processstage' };
   const activeId = (row.activestageid as { id: string }).id;
   const active = stages.find((s) => s.id === activeId);
@@ -95,5 +165,5 @@ export function checkRunStage(ctx: WriteContext, table: string, row: Row, before
   if (!moved) return undefined;
   if (row.activestagestartedon == null || row.activestagestartedon === before?.activestagestartedon)
     row.activestagestartedon = now;
-  return active.entity === 'opportunity' ? pipelinePhase(active) : undefined;
+  return active.entity === 'opportunity' ? phaseOf(ctx.env.schema, active) : undefined;
 }

@@ -391,7 +391,7 @@ export function createRow(
   // its Pipeline Phase; a run made on its own is checked as a stage move is
   const startsRun = entity.logicalName === 'opportunity' && hasSalesProcess(ctx);
   const fromLead = isLookupRef(row.originatingleadid) ? row.originatingleadid.id : undefined;
-  if (startsRun && row.stepname == null) row.stepname = firstPhase(fromLead);
+  if (startsRun && row.stepname == null) row.stepname = firstPhase(ctx, fromLead);
   const phase = RUN_TABLES.has(entity.logicalName) ? checkRunStage(ctx, entity.logicalName, row) : undefined;
   applyCurrency(store, entity, row);
   // ATTRMETA §6.3: only SystemRequired is enforced by the platform
@@ -418,7 +418,7 @@ export function createRow(
   if (entity.logicalName === 'activitymimeattachment') countAttachments(ctx, row.objectid);
   // (made under the deal: the phase given with a new deal is kept, the run's first stage writes it only when none was)
   if (startsRun) {
-    const run = firstRunOf(fromLead);
+    const run = firstRunOf(ctx, fromLead);
     createRow(ctx, ctx.env.schema.entity(run.table)!, run.body, undefined, {
       attribute: 'opportunityid',
       ref: { id, entity: 'opportunity' },

@@ -104,10 +104,9 @@ function barsReachable(ctx: ToolContext): (typeof PROCESSES)[number][] {
 
 /**
  * The deal's active run, of whichever process the policy lets be moved (the one last changed where it runs more:
- * RetrieveProcessInstances orders them so, and the form shows that one), and its process's stages, in their order.
- * GUESS: a process's stages are in the order of their categories (Qualify, Develop, Propose, Close), as the shipped
- * processes' are; processstage has no order column, and a process whose stages run otherwise would need
- * RetrieveActivePath.
+ * RetrieveProcessInstances orders them so, and the form shows that one), and its process's stages in their order,
+ * as RetrieveActivePath gives them: processstage has no column for a stage's place, and an administrator may have
+ * added stages (a Negotiate after Propose) whose categories are out of that order or shared.
  */
 async function runOf(
   ctx: ToolContext,
@@ -129,7 +128,7 @@ async function runOf(
     const runs = await ctx.client.query(
       {
         entity: p.table,
-        select: ['processid', 'activestageid', 'traversedpath', ...(dated ? ['modifiedon'] : [])],
+        select: ['activestageid', 'traversedpath', ...(dated ? ['modifiedon'] : [])],
         where: {
           and: [
             { column: 'opportunityid', op: 'eq', value: dealId },
@@ -145,21 +144,11 @@ async function runOf(
   }
   found.sort((x, y) => String(y.row.modifiedon ?? '').localeCompare(String(x.row.modifiedon ?? '')));
   const latest = found[0];
-  const processId = latest?.row._processid_value;
-  if (!latest || typeof processId !== 'string') return undefined;
+  if (!latest) return undefined;
   const categories = (await ctx.client.checker.entity(STAGES)).columns.get('stagecategory')?.options ?? [];
-  const typed = ctx.policy.canRead(STAGES, 'primaryentitytypecode');
-  const page = await ctx.client.query(
-    {
-      entity: STAGES,
-      select: ['stagename', 'stagecategory', ...(typed ? ['primaryentitytypecode'] : [])],
-      where: { column: 'processid', op: 'eq', value: processId },
-      orderBy: 'stagecategory asc',
-      top: 30,
-    },
-    { signal: ctx.signal, internal: true },
-  );
-  const stages = page.rows.map((r) => {
+  const run = latest.row;
+  const path = await ctx.client.activePath(String(run.businessprocessflowinstanceid), { signal: ctx.signal });
+  const stages = path.map((r) => {
     const value = Number(r.stagecategory);
     return {
       id: String(r.processstageid).toLowerCase(),
@@ -169,20 +158,18 @@ async function runOf(
       ...(typeof r.primaryentitytypecode === 'string' ? { entity: r.primaryentitytypecode.toLowerCase() } : {}),
     };
   });
-  const run = latest.row;
   const at = stages.findIndex((s) => s.id === String(run._activestageid_value ?? '').toLowerCase());
   if (at < 0) return undefined;
-  const path = String(run.traversedpath ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
   return {
     table: latest.p.table,
     process: latest.p.name,
     id: String(run.businessprocessflowinstanceid),
     stages,
     at,
-    path,
+    path: String(run.traversedpath ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
   };
 }
 
