@@ -15,7 +15,7 @@ export interface AuditEntry {
   tool: string;
   entity: string;
   id: string;
-  action: 'create' | 'update' | 'resolve' | 'close' | 'qualify' | 'link' | 'delete';
+  action: 'create' | 'update' | 'resolve' | 'close' | 'qualify' | 'link' | 'delete' | 'merge';
   /** column → new value; sensitive columns appear with their value withheld */
   columns: Record<string, unknown>;
   /** an update's columns as they were just before it (labels and names as the model saw them), withheld alike */

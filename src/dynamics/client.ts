@@ -523,6 +523,14 @@ export class DynamicsClient {
   }
 
   /**
+   * Merges a record into another of its table (Dynamics' Merge): its related records moved to the target, which
+   * takes `content`, and the record deactivated with its Master ID the target (writes.ts).
+   */
+  merge(entity: string, targetId: string, subordinateId: string, content: WriteValues, opts: CallOptions = {}) {
+    return this.writer.merge(entity, targetId, subordinateId, content, opts);
+  }
+
+  /**
    * Puts a case or an activity in a queue with Dynamics' AddToQueue action (moved from the queue it is in, where
    * it is in one): the queue item it has there, whether one was added, and the item it had elsewhere.
    */

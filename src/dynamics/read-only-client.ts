@@ -7,6 +7,7 @@ export const WRITE_METHODS = [
   'createMany',
   'closeRecord',
   'qualifyLead',
+  'merge',
   'moveToQueue',
   'putInQueue',
   'update',

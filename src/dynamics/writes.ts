@@ -214,6 +214,50 @@ export class RecordWriter {
     if (r.status !== 204)
       throw foreignAnswer(r, `the ${c.done} ${id}`, 'not as Dataverse does (204, no content)', c.again);
   }
+  /**
+   * Merges a record into another of its table with Dynamics' Merge action: the records related to `subordinateId`
+   * are moved to `targetId`, which is given `content` (UpdateContent), and the subordinate is deactivated with
+   * its Master ID the target. Checked against the policy first: the table's masterid writable (the switch for
+   * merging) and each column of `content`. A POST, never sent again once it may have been processed: a merge
+   * that went through leaves the subordinate merged, which the caller reads to know.
+   */
+  async merge(
+    entity: string,
+    targetId: string,
+    subordinateId: string,
+    content: WriteValues,
+    opts: CallOptions = {},
+  ): Promise<void> {
+    const doing = `Merging ${entity} records`;
+    const model = await this.writeModel(entity, doing);
+    const target = guidValue(targetId, `${model.logicalName} id`);
+    const subordinate = guidValue(subordinateId, `${model.logicalName} id`);
+    const { body, columns } = await writeBody(model, content, 'update', this.deps);
+    this.deps.policy.assertWritable(model.logicalName, ['masterid', ...columns], doing);
+    const type = `Microsoft.Dynamics.CRM.${model.logicalName}`;
+    const key = model.primaryIdAttribute;
+    const r = await this.deps.transport.send({
+      method: 'POST',
+      path: `${API}/Merge`,
+      body: JSON.stringify({
+        Target: { [key]: target, '@odata.type': type },
+        Subordinate: { [key]: subordinate, '@odata.type': type },
+        UpdateContent: { ...body, '@odata.type': type },
+        PerformParentingChecks: false,
+      }),
+      idempotent: false,
+      signal: opts.signal,
+      context: { entity: model.logicalName, id: subordinate, suggest: this.deps.suggest },
+    });
+    if (r.status !== 204)
+      throw foreignAnswer(
+        r,
+        `the merge of ${model.logicalName} ${subordinate}`,
+        'not as Dataverse does (204, no content)',
+        `Read ${model.logicalName} ${subordinate}: a Master ID on it means it was merged.`,
+      );
+  }
+
   /** Puts a case or an activity in a queue, moving it from the one it is in (AddToQueue: queue-moves.ts). */
   putInQueue(
     record: { entity: string; id: string },

@@ -101,6 +101,8 @@ export const DEFAULT_POLICY: PolicyInput = {
 
         // the lead it was qualified from
         'originatingleadid',
+        // the account it was merged into
+        'masterid',
         ...audit,
       ],
       write: [
@@ -118,6 +120,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'description',
         'primarycontactid',
         'parentaccountid',
+        // written, it merges the account into that one (Dynamics' Merge: merge-records.ts)
+        'masterid',
       ],
       expand: [
         'primarycontactid',
@@ -150,6 +154,8 @@ export const DEFAULT_POLICY: PolicyInput = {
 
         // the lead it was qualified from
         'originatingleadid',
+        // the contact it was merged into
+        'masterid',
         ...audit,
       ],
       write: [
@@ -164,6 +170,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentcustomerid',
         'donotemail',
         'description',
+        // written, it merges the contact into that one (Dynamics' Merge: merge-records.ts)
+        'masterid',
       ],
       // a contact's Company Name is an account or, less often, another contact: both followed, so that "the
       // contacts of Contoso" by name asks both

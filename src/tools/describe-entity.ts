@@ -93,7 +93,10 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
       label: c.label,
       type: c.type,
       read: policy.canRead(model.logicalName, c.logicalName),
-      write: policy.canWrite(model.logicalName, c.logicalName) && (c.validForCreate || c.validForUpdate),
+      // Master ID is set by Dynamics' Merge alone, which update_record writing it does (merge-records.ts)
+      write:
+        policy.canWrite(model.logicalName, c.logicalName) &&
+        (c.validForCreate || c.validForUpdate || c.logicalName === 'masterid'),
       ...(c.requiredLevel !== 'None' ? { required: c.requiredLevel } : {}),
       ...(c.maxLength ? { maxLength: c.maxLength } : {}),
       // Dataverse's DateTimeBehavior where it is not the usual UserLocal: a date-only column takes a day and no
@@ -135,6 +138,12 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
   };
 }
 
+/** How to merge a duplicate into the record kept, where the policy lets the table's records be merged */
+function mergeText(policy: ToolContext['policy'], entity: NonNullable<Described['entity']>): string {
+  if (!policy.canWrite(entity.name, 'masterid') || !entity.columns.some((c) => c.name === 'masterid')) return '';
+  return ` A duplicate is merged into the ${entity.name} kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics' Merge: its related records move, it is deactivated).`;
+}
+
 /** How to link records through the relationships marked link: true, where there are any */
 function linkText(entity: NonNullable<Described['entity']>): string {
   const names = entity.relationships.filter((r) => (r as { link?: boolean }).link).map((r) => r.name);
@@ -174,7 +183,7 @@ export const describeEntity = defineTool({
     const noneWritten = structured.entities?.every((e) => !e.write);
     const text = structured.entities
       ? `Tables${noneWritten ? ' (all read-only here)' : ''}: ${structured.entities.map((e) => `${e.name}${e.write || noneWritten ? '' : ' (read-only)'}`).join(', ')}.${made.length ? ` create_record makes ${made.join(', ')} records.` : ''}${deleted.length ? ` delete_record deletes ${deleted.join(', ')} records.` : ''}`
-      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}${madeOrDeleted(ctx.policy, structured.entity!.name)}\n${JSON.stringify(structured.entity)}`;
+      : `${structured.entity!.name} (${structured.entity!.entitySet}): ${structured.entity!.columns.length} usable columns, ${structured.entity!.relationships.length} relationships.${linkText(structured.entity!)}${mergeText(ctx.policy, structured.entity!)}${madeOrDeleted(ctx.policy, structured.entity!.name)}\n${JSON.stringify(structured.entity)}`;
     return { structured, text };
   },
 });

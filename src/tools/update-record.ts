@@ -24,6 +24,7 @@ import {
   oneVersionOneRecord,
   RECORD_ARGS_RENAMED,
 } from './support/many-records.js';
+import { mergeAsked, mergeInto } from './support/merge-records.js';
 import { openActivitiesRefusal } from './support/open-activities.js';
 import { LINE, lineText, refuseChangeOnClosedDeal, refuseTypedValueOnCalculatedDeal } from './support/product-line.js';
 import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
@@ -217,6 +218,15 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     withoutOwnId(model.primaryIdAttribute, id, args.values),
   );
   for (const l of linkAsks) assertLinkable(ctx.policy, model, l.nav);
+  // a Master ID given: the record merged into that one with Dynamics' Merge (merge-records.ts), a change of its own
+  if (mergeAsked(model, asked) !== undefined) {
+    if (linkAsks.length)
+      throw badInput(
+        `Merging a ${logical} and linking records to it are two changes.`,
+        'Call update_record with "masterid" alone; the records linked to the duplicate move with the merge.',
+      );
+    return mergeInto(ctx, model, id, asked, args.etag);
+  }
   const links: LinksNamed[] = [];
   for (const l of linkAsks) links.push(await linksNamed(ctx, l));
   if (links.length && !Object.keys(asked).length) return linkOnly(ctx, model, id, links, args.etag, url);

@@ -79,6 +79,18 @@ const barOf = (emu: EmulatorHandle) => {
   const id = emu.rows('opportunity').find((o) => o.name === DEAL_TO_MOVE)!.opportunityid;
   return emu.rows('opportunitysalesprocess').find((r) => (r.opportunityid as { id: string }).id === id)!;
 };
+/** the duplicate account update_record merges into the one kept in each emulator, and a contact of the duplicate's */
+const MERGE_KEPT = 'Resilience: the account kept';
+const MERGE_DUPLICATE = 'Resilience: a duplicate account';
+const accountNamed = (emu: EmulatorHandle, name: string) => emu.rows('account').find((a) => a.name === name)!;
+const mergedDuplicates = (emu: EmulatorHandle) =>
+  emu
+    .rows('account')
+    .filter(
+      (a) =>
+        a.name === MERGE_DUPLICATE &&
+        (a.masterid as { id: string } | null)?.id === accountNamed(emu, MERGE_KEPT).accountid,
+    );
 /** the open opportunity update_record wins in each emulator */
 const dealToWin = (emu: EmulatorHandle) =>
   String(emu.rows('opportunity').find((o) => o.name === 'Resilience: a deal to win')!.opportunityid);
@@ -215,6 +227,27 @@ const TOOLS: Case[] = [
     every: (emu) => {
       const deal = emu.rows('opportunity').find((o) => o.name === DEAL_TO_MOVE)!;
       return deal.stepname === '3-Propose' && deal.salesstage === 2 && barOf(emu).traversedpath === STAGES.join(',');
+    },
+  },
+  {
+    // a duplicate account merged into the one kept: Dynamics' Merge, a POST; the call again finds it merged and
+    // sends nothing, its contact the kept account's
+    tool: 'update_record',
+    name: 'update_record merging a duplicate account',
+    method: 'POST',
+    args: (_t, emu) => ({
+      entity: 'account',
+      id: String(accountNamed(emu, MERGE_DUPLICATE).accountid),
+      values: { masterid: MERGE_KEPT },
+    }),
+    count: (emu) => mergedDuplicates(emu).length,
+    every: (emu) => {
+      const contact = emu.rows('contact').find((c) => c.lastname === MERGE_DUPLICATE)!;
+      const duplicate = accountNamed(emu, MERGE_DUPLICATE);
+      return (
+        (contact.parentcustomerid as { id: string }).id === accountNamed(emu, MERGE_KEPT).accountid &&
+        duplicate.statecode === 1
+      );
     },
   },
   {
@@ -565,6 +598,13 @@ describe.each(FAULTS)('resilience: $name', ({ spec, cold }) => {
     await warm.deps.client.create('opportunity', {
       name: 'Resilience: a deal to win',
       estimatedvalue: 5000,
+    });
+    // a duplicate account, with a contact, for update_record to merge into the account kept
+    await warm.deps.client.create('account', { name: MERGE_KEPT });
+    const duplicate = await warm.deps.client.create('account', { name: MERGE_DUPLICATE });
+    await warm.deps.client.create('contact', {
+      lastname: MERGE_DUPLICATE,
+      parentcustomerid: { entity: 'account', id: duplicate.id },
     });
     // and one to move to another stage (its run of the Sales Process starts at Qualify)
     await warm.deps.client.create('opportunity', { name: DEAL_TO_MOVE, estimatedvalue: 5000 });

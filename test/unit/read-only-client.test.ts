@@ -36,6 +36,8 @@ describe('the client of a read-only session', () => {
       createMany: () => ro.createMany('lead', [{ lastname: 'Silva' }]),
       closeRecord: () => ro.closeRecord('CloseIncident', lead, { subject: 'x' }, 5),
       qualifyLead: () => ro.qualifyLead(lead, { account: true, contact: true, opportunity: true }, 3),
+      merge: () =>
+        ro.merge('account', String(emu.rows('account')[0]!.accountid), String(emu.rows('account')[1]!.accountid), {}),
       putInQueue: () =>
         ro.putInQueue(
           { entity: 'incident', id: String(emu.rows('incident')[0]!.incidentid) },

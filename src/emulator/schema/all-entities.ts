@@ -45,6 +45,8 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['account', 'opportunity_parent_account', 'opportunity', 'parentaccountid'],
   ['account', 'lead_parent_account', 'lead', 'parentaccountid'],
   ['account', 'account_parent_account', 'account', 'parentaccountid'],
+  ['account', 'account_master_account', 'account', 'masterid'],
+  ['contact', 'contact_master_contact', 'contact', 'masterid'],
   ['contact', 'contact_customer_contacts', 'contact', 'parentcustomerid'],
   ['contact', 'opportunity_customer_contacts', 'opportunity', 'customerid'],
   ['contact', 'incident_customer_contacts', 'incident', 'customerid'],

@@ -46,6 +46,10 @@ const address = (prefix = 'address1') => [
   str(`${prefix}_country`, 'Country/Region', 80),
 ];
 
+/** Master ID: the record of the same table a merged record was merged into ("Unique identifier of the master …") */
+const masterOf = (table: string): AttributeDef =>
+  attr('masterid', 'Master ID', 'Lookup', { targets: [table], validForCreate: false, validForUpdate: false });
+
 const fullname = () =>
   attr('fullname', 'Full Name', 'String', { maxLength: 160, validForCreate: false, validForUpdate: false });
 
@@ -93,6 +97,8 @@ export const account = entity({
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
     // the lead this account was qualified from (QualifyLead: "linked to the originating lead record")
     lookup('originatingleadid', 'Originating Lead', ['lead']),
+    // the account this one was merged into (set by Merge, never by a write)
+    masterOf('account'),
     ...stateAndStatus(
       [
         [0, 'Active', 1],
@@ -140,6 +146,8 @@ export const contact = entity({
     ...address(),
     lookup('parentcustomerid', 'Company Name', ['account', 'contact']),
     lookup('originatingleadid', 'Originating Lead', ['lead']),
+    // the contact this one was merged into (set by Merge, never by a write)
+    masterOf('contact'),
     money('annualincome', 'Annual Income'),
     date('birthdate', 'Birthday', true),
     bool('donotemail', 'Do not allow Emails', ['Allow', 'Do Not Allow']),

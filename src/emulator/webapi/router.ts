@@ -19,6 +19,7 @@ import {
   unknownProperty,
 } from './errors.js';
 import { BlockDownloads, isBlocksDownload } from './file-blocks.js';
+import { merge } from './merge.js';
 import { handleMetadata } from './metadata.js';
 import { insertOptionValue } from './option-values.js';
 import { encodeSkipToken } from './paging.js';
@@ -228,6 +229,11 @@ export class WebApi {
         '@odata.context': `${root}/$metadata#Microsoft.Dynamics.CRM.AddToQueueResponse`,
         QueueItemId: item,
       });
+    }
+    if (rest === 'Merge') {
+      if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');
+      merge(this.writeContext(this.env(caller), caller, writeExtras), caller.role, caller.userId, req.body);
+      return { status: 204, headers: {} };
     }
     if (rest === 'CloseIncident' || rest === 'WinOpportunity' || rest === 'LoseOpportunity') {
       if (req.method !== 'POST') throw new DataverseError(405, '0x80040315', 'This action is not supported.');

@@ -330,7 +330,7 @@ function nameParty(ctx: WriteContext, row: Row): void {
   row.partyidname = typeof named === 'string' ? named : null;
 }
 
-function stamp(ctx: WriteContext, row: Row, created: boolean): void {
+export function stamp(ctx: WriteContext, row: Row, created: boolean): void {
   const now = isoNow(ctx.env.now);
   const me = { id: ctx.env.callerId, entity: 'systemuser' };
   if (created) {

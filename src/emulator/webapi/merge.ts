@@ -1,0 +1,123 @@
+import { isLookup } from '../schema/index.js';
+import type { EntityDef } from '../schema/types.js';
+import { isLookupRef, type Row } from '../store/store.js';
+import { actionParams } from './actions.js';
+import { badRequest, notFound, payloadError } from './errors.js';
+import { assertPrivilege, type SecurityRole } from './security.js';
+import { patchRow, stamp, type WriteContext } from './writes.js';
+
+/** The tables the emulator merges: the two the Merge action's reference lists (leads and cases not modelled). */
+const MERGED = new Set(['account', 'contact']);
+
+/**
+ * The column a parenting check compares ("whether to check if the parent information is different for the two
+ * entity records"): an account's parent account, a contact's company (GUESS: which column is its parent).
+ */
+const PARENT: Readonly<Record<string, string>> = { account: 'parentaccountid', contact: 'parentcustomerid' };
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Merge ("Merge Action"; "Merge table rows using the Web API"): an unbound POST of Target and Subordinate, two
+ * records of one table each typed with its @odata.type ("Because the parameters don't explicitly define the
+ * Target, Subordinate, and UpdateContent property types, you must include the @odata.type annotation"),
+ * UpdateContent (optional) the columns set on the Target, and PerformParentingChecks (required). "Merging moves
+ * any useful data from the Subordinate record to the Target record. Any existing data in the Target record aren't
+ * overwritten. Then the Subordinate record is deactivated." Here the useful data is the records related to the
+ * Subordinate, which are moved to the Target (the relationships' Merge cascade); its columns reach the Target
+ * only through UpdateContent, as the merge dialog sends the values chosen (GUESS). The Subordinate is made
+ * Inactive with its Master ID the Target. All of it is one change; 204, no value.
+ */
+export function merge(ctx: WriteContext, role: SecurityRole, userId: string, raw: string): void {
+  const { schema, store } = ctx.env;
+  const params = actionParams(raw);
+  const typed = (name: string): { def: EntityDef; body: Record<string, unknown> } => {
+    const body = params[name];
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw payloadError('crmbaseentity', `The ${name} parameter is required.`);
+    const type = (body as Record<string, unknown>)['@odata.type'];
+    const logical = typeof type === 'string' ? type.replace(/^#?Microsoft\.Dynamics\.CRM\./, '') : undefined;
+    const def = logical ? schema.entity(logical) : undefined;
+    // GUESS: the platform's words for an untyped or unknown parameter
+    if (!def)
+      throw payloadError(
+        'crmbaseentity',
+        `The ${name} parameter needs its type: "@odata.type": "Microsoft.Dynamics.CRM.<table>".`,
+      );
+    return { def, body: body as Record<string, unknown> };
+  };
+  const target = typed('Target');
+  const subordinate = typed('Subordinate');
+  if (typeof params.PerformParentingChecks !== 'boolean')
+    throw payloadError('crmbaseentity', 'The PerformParentingChecks parameter is required and must be an Edm.Boolean.');
+  const def = target.def;
+  if (subordinate.def !== def)
+    throw badRequest(
+      `The Target (${def.logicalName}) and the Subordinate (${subordinate.def.logicalName}) must be of one table.`,
+    );
+  if (!MERGED.has(def.logicalName)) throw badRequest(`Merge is not supported for ${def.logicalName} records.`);
+  const idOf = (p: { body: Record<string, unknown> }, name: string) => {
+    const id = p.body[def.primaryIdAttribute];
+    if (typeof id !== 'string' || !GUID.test(id))
+      throw payloadError(def.logicalName, `The ${name} parameter needs its ${def.primaryIdAttribute}.`);
+    return id.toLowerCase();
+  };
+  const targetId = idOf(target, 'Target');
+  const subId = idOf(subordinate, 'Subordinate');
+  assertPrivilege(role, def, 'read', userId);
+  assertPrivilege(role, def, 'write', userId);
+  const table = store.table(def.logicalName);
+  const master = table.get(targetId);
+  if (!master) throw notFound(def.logicalName, targetId);
+  const merged = table.get(subId);
+  if (!merged) throw notFound(def.logicalName, subId);
+  // GUESS: the platform's refusals of a record merged with itself, and of one merged already
+  if (targetId === subId)
+    throw badRequest('The Target and the Subordinate are the same record: a record is not merged with itself.');
+  if (isLookupRef(merged.masterid))
+    throw badRequest(`The Subordinate ${subId} was merged already, into ${merged.masterid.id}.`);
+  const parent = PARENT[def.logicalName]!;
+  const parentOf = (row: Row) => (isLookupRef(row[parent]) ? row[parent].id : null);
+  if (params.PerformParentingChecks && parentOf(master) && parentOf(merged) && parentOf(master) !== parentOf(merged))
+    throw badRequest(
+      `The Target and the Subordinate have different parents (${parent}): merge them without parenting checks, or give them one parent first.`,
+    );
+  store.atomically(() => {
+    const { '@odata.type': _type, ...content } = (params.UpdateContent ?? {}) as Record<string, unknown>;
+    if (Object.keys(content).length) patchRow(ctx, def, targetId, content, {}, false);
+    reparent(ctx, def, subId, targetId);
+    patchRow(ctx, def, subId, { statecode: 1, statuscode: 2 }, {}, true);
+    const now = table.get(subId)!;
+    store.replace(table, subId, { ...now, masterid: { id: targetId, entity: def.logicalName } });
+  });
+}
+
+/**
+ * Every record related to the Subordinate through a lookup (a contact's company, a deal's customer, an
+ * activity's Regarding, a note's record, a party on an activity …) made the Target's, as each relationship's
+ * Merge cascade does; the Subordinate's own columns, and a Target that pointed at the Subordinate (its parent
+ * account), which would point at itself, are left as they were (GUESS).
+ */
+function reparent(ctx: WriteContext, def: EntityDef, subId: string, targetId: string): void {
+  const { schema, store } = ctx.env;
+  const to = { id: targetId, entity: def.logicalName };
+  for (const e of schema.entities) {
+    const columns = e.attributes.filter(
+      (a) => isLookup(a) && a.type !== 'Owner' && a.targets?.includes(def.logicalName),
+    );
+    if (!columns.length) continue;
+    const rows = store.table(e.logicalName);
+    for (const [id, row] of [...rows.rows]) {
+      if (e === def && (id === subId || id === targetId)) continue;
+      const moved = columns.filter((a) => {
+        const v = row[a.logicalName];
+        return isLookupRef(v) && v.id === subId && v.entity === def.logicalName;
+      });
+      if (!moved.length) continue;
+      const next: Row = { ...row };
+      for (const a of moved) next[a.logicalName] = to;
+      stamp(ctx, next, false);
+      store.replace(rows, id, next);
+    }
+  }
+}

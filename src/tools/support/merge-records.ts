@@ -1,0 +1,165 @@
+import type { Row, WriteValues } from '../../dynamics/client.js';
+import { badInput } from '../../errors.js';
+import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
+import type { ToolContext } from '../define.js';
+import { recordIdOf } from './record-id.js';
+import { recordUrl } from './shape.js';
+import { declinedByUser, refuseIfChanged } from './state-change.js';
+
+// Duplicates are merged in Dynamics, not deleted: Merge moves the duplicate's related records (a company's
+// contacts, deals, cases, activities and notes) to the record kept, gives that one the values chosen, and
+// deactivates the duplicate with its Master ID the record kept ("Merge table rows using the Web API"). Master ID
+// is set by nothing else, so update_record writing it ({"masterid": "Contoso Ltd"}) is the merge, as Dynamics'
+// own record of it reads; the policy's switch for merging a table is masterid in its write list.
+
+/** The tables Dynamics' Merge action takes that this server merges (its reference lists accounts and contacts). */
+const MERGED = new Set(['account', 'contact']);
+const MASTER = 'masterid';
+
+/** The record a "masterid" among update_record's values names (undefined where there is none). */
+export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
+  for (const [key, value] of Object.entries(values))
+    if ((writtenColumn(model, key)?.logicalName ?? key.toLowerCase()) === MASTER) return value ?? null;
+  return undefined;
+}
+
+/** The columns a merge fills on the record kept where it has none: those the policy lets be read and written. */
+function fillable(ctx: ToolContext, model: EntityModel): string[] {
+  return [...model.columns.values()]
+    .filter(
+      (c) =>
+        c.logicalName !== MASTER &&
+        c.validForUpdate &&
+        !['State', 'Status', 'Owner', 'PartyList', 'MultiSelectPicklist', 'Virtual'].includes(c.type) &&
+        ctx.policy.canRead(model.logicalName, c.logicalName) &&
+        ctx.policy.canWrite(model.logicalName, c.logicalName),
+    )
+    .map((c) => c.logicalName);
+}
+
+/** A column's value in a row as a write takes it back (a lookup as {entity, id}), or undefined where it is empty. */
+function columnValue(model: EntityModel, row: Row, column: string): unknown {
+  const col = model.columns.get(column);
+  if (col && isLookupType(col.type)) {
+    const id = row[`_${column}_value`];
+    const entity = row[`_${column}_value@Microsoft.Dynamics.CRM.lookuplogicalname`] ?? col.targets?.[0];
+    return typeof id === 'string' && typeof entity === 'string' ? { entity, id } : undefined;
+  }
+  const v = row[column];
+  return v === null || v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * update_record with "masterid" on an account or contact: the record merged into the one named (by name or id)
+ * with Dynamics' Merge, asked of the user first (a merge is not undone), after both are read: the record kept
+ * takes the duplicate's values where it has none, keeping its own; one merged already into that record is said
+ * and nothing sent, so a call repeated after a lost answer merges nothing twice.
+ */
+export async function mergeInto(
+  ctx: ToolContext,
+  model: EntityModel,
+  id: string,
+  values: WriteValues,
+  etag: string | undefined,
+) {
+  const table = model.logicalName;
+  if (!MERGED.has(table))
+    throw badInput(
+      `"masterid" is set by merging, which this server does for accounts and contacts, not ${table} records.`,
+      'Leave masterid out; merge the records in Dynamics.',
+    );
+  const others = Object.keys(values).filter((k) => mergeAsked(model, { [k]: values[k] }) === undefined);
+  if (others.length)
+    throw badInput(
+      `Merging a ${table} into another is a change of its own; ${others.join(', ')} cannot go with it.`,
+      `Call update_record with "masterid" alone (the ${table} to keep); change the one kept in another call.`,
+    );
+  ctx.policy.assertWritable(table, [MASTER], `Merging ${table} records`);
+  const given = values[Object.keys(values)[0]!];
+  const ref = given && typeof given === 'object' && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
+  const named = typeof given === 'string' ? given : typeof ref.id === 'string' ? ref.id : undefined;
+  if (!named || (typeof ref.entity === 'string' && ref.entity.toLowerCase() !== table))
+    throw badInput(
+      `"masterid" names the ${table} to merge this one into, by its name or id.`,
+      `Pass {"masterid": "<the ${table} to keep>"}; the record in "id" is the duplicate, deactivated by the merge.`,
+    );
+  const keep = await recordIdOf(ctx, table, named);
+  if (keep === id)
+    throw badInput(
+      `"masterid" is the ${table} being merged (${id}): a record is not merged into itself.`,
+      `Name the other ${table}, the one to keep; "id" is the duplicate.`,
+    );
+  const name = model.primaryNameAttribute;
+  const columns = fillable(ctx, model);
+  const select = [
+    ...new Set([...columns, MASTER, 'statecode', ...(name && ctx.policy.canRead(table, name) ? [name] : [])]),
+  ].filter((c) => ctx.policy.canRead(table, c));
+  const read = async (record: string) => (await ctx.client.get(table, record, { select, signal: ctx.signal })).row;
+  const [duplicate, kept] = [await read(id), await read(keep)];
+  refuseIfChanged(etag, duplicate, table, id);
+  const called = (row: Row, record: string) =>
+    name && typeof row[name] === 'string' ? `"${String(row[name])}" (${record})` : record;
+  const [dupName, keptName] = [called(duplicate, id), called(kept, keep)];
+  const url = recordUrl(ctx.config.dynamics.url, table, id);
+  const masterOf = (row: Row) => (typeof row[`_${MASTER}_value`] === 'string' ? String(row[`_${MASTER}_value`]) : '');
+  if (masterOf(duplicate) === keep)
+    return {
+      structured: { entity: table, id, updated: false, changed: {}, url },
+      text: `The ${table} ${dupName} was merged into ${keptName} already: nothing was sent.`,
+    };
+  if (masterOf(duplicate))
+    throw badInput(
+      `The ${table} ${dupName} was merged already, into ${masterOf(duplicate)}: a merged record is not merged again.`,
+      `Merge into ${masterOf(duplicate)} instead, or read it with get_record.`,
+    );
+  if (masterOf(kept))
+    throw badInput(
+      `The ${table} ${keptName} was itself merged into ${masterOf(kept)}: records are merged into the one kept.`,
+      `Pass {"masterid": "${masterOf(kept)}"}.`,
+    );
+  // the duplicate's values where the record kept has none ("any existing data in the Target record aren't
+  // overwritten"); Dynamics' merge dialog offers the same choice column by column
+  const filled: WriteValues = {};
+  for (const c of columns) {
+    const theirs = columnValue(model, duplicate, c);
+    if (theirs !== undefined && columnValue(model, kept, c) === undefined) filled[c] = theirs as WriteValues[string];
+  }
+  const taken = Object.keys(filled);
+  const takes = taken.length
+    ? `, which takes ${taken.join(', ')} from it where it has none and keeps its own values`
+    : ', which keeps its own values';
+  const declined = await declinedByUser(
+    ctx,
+    true,
+    () =>
+      `Merge ${table} ${dupName} into ${keptName}? Its related records (contacts, deals, cases, activities and notes) move to ${keptName}${takes}; ${dupName} is deactivated. A merge cannot be undone.`,
+    { tool: 'update_record', entity: table, id, action: 'merge', notDone: 'not merged' },
+  );
+  if (declined)
+    return {
+      structured: { entity: table, id, updated: false, changed: {}, url },
+      text: `Not merged: the user chose "${declined}".`,
+    };
+  await ctx.client.merge(table, keep, id, filled, { signal: ctx.signal });
+  await ctx.audit.record({
+    tool: 'update_record',
+    entity: table,
+    id,
+    action: 'merge',
+    columns: { [MASTER]: { entity: table, id: keep }, ...filled },
+    caller: ctx.caller,
+  });
+  const master = { id: keep, entity: table, ...(name && typeof kept[name] === 'string' ? { name: kept[name] } : {}) };
+  const state = (v: unknown) => model.columns.get('statecode')?.options?.find((o) => o.value === v)?.label ?? v;
+  return {
+    structured: {
+      entity: table,
+      id,
+      updated: true,
+      changed: { [MASTER]: master, statecode: state(1) },
+      previous: { [MASTER]: null, statecode: state(duplicate.statecode ?? null) },
+      url,
+    },
+    text: `Merged ${table} ${dupName} into ${keptName}: its related records (contacts, deals, cases, activities and notes) now belong to ${keptName}${taken.length ? `, which took ${JSON.stringify(Object.fromEntries(taken.map((c) => [c, filled[c]])))} from it where it had none` : ', which kept its own values'}; ${dupName} is Inactive now, its Master ID ${keptName}.`,
+  };
+}

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EmulatorHandle } from '../../src/emulator/index.js';
+import { apiRequests } from '../helpers/client.js';
+import { startTestEmulator } from '../helpers/emulator.js';
+import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, textOf } from '../helpers/mcp.js';
+
+// Duplicates are merged as Dynamics merges them ("Merge table rows using the Web API"): the Merge action moves
+// the duplicate's related records to the record kept, sets the values chosen on it (UpdateContent), and
+// deactivates the duplicate, whose Master ID is then the record kept. update_record writing masterid is the merge.
+describe('update_record merging a duplicate account or contact', () => {
+  let emu: EmulatorHandle;
+  let h: McpHarness;
+  beforeAll(async () => {
+    emu = await startTestEmulator({ scale: 30 });
+    h = await connectInMemory(emu);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await emu?.close();
+  });
+  const ref = (v: unknown) => (v as { id: string } | null)?.id;
+  const row = (table: string, id: string) =>
+    emu
+      .rows(table)
+      .find((r) => r[['task', 'phonecall'].includes(table) ? 'activityid' : `${table}id`] === id) as Record<
+      string,
+      unknown
+    >;
+  const made = async (entity: string, values: Record<string, unknown>) => {
+    const r = await h.call('create_record', { entity, values });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    return String((r.structuredContent as { id: string }).id);
+  };
+  const merges = (since: number) =>
+    apiRequests(emu, since).filter((q) => q.method === 'POST' && q.url.endsWith('/Merge'));
+
+  it('a duplicate account merged by name: its contacts, deals and tasks move, the kept one fills its gaps, the duplicate is inactive', async () => {
+    const kept = await made('account', { name: 'Fabrikam Merge Ltd', telephone1: '+44 20 7946 0001' });
+    const dup = await made('account', {
+      name: 'Fabrikam Merge Limited',
+      telephone1: '+44 20 7946 0999',
+      websiteurl: 'https://fabrikam-merge.example',
+    });
+    const contact = await made('contact', {
+      firstname: 'Ola',
+      lastname: 'Merge',
+      parentcustomerid: { entity: 'account', id: dup },
+    });
+    const deal = await made('opportunity', { name: 'Fabrikam renewal', customerid: { entity: 'account', id: dup } });
+    const task = await made('task', {
+      subject: 'Call Fabrikam about renewal',
+      regardingobjectid: { entity: 'account', id: dup },
+    });
+    const since = emu.requests().length;
+    const r = await h.call('update_record', {
+      entity: 'account',
+      id: dup,
+      values: { masterid: 'Fabrikam Merge Ltd' },
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(merges(since)).toHaveLength(1);
+    expect(textOf(r)).toContain(
+      `Merged account "Fabrikam Merge Limited" (${dup}) into "Fabrikam Merge Ltd" (${kept}): its related records`,
+    );
+    expect(textOf(r)).toContain('{"websiteurl":"https://fabrikam-merge.example"}');
+    // the duplicate: inactive, and naming the account it became
+    expect(row('account', dup)).toMatchObject({ statecode: 1, statuscode: 2 });
+    expect(ref(row('account', dup).masterid)).toBe(kept);
+    // the kept account keeps its own phone and takes the website it lacked
+    expect(row('account', kept)).toMatchObject({
+      statecode: 0,
+      telephone1: '+44 20 7946 0001',
+      websiteurl: 'https://fabrikam-merge.example',
+    });
+    // what was the duplicate's is the kept one's now
+    expect(ref(row('contact', contact).parentcustomerid)).toBe(kept);
+    expect(ref(row('task', task).regardingobjectid)).toBe(kept);
+    expect(ref(row('opportunity', deal).customerid)).toBe(kept);
+    expect(r.structuredContent).toMatchObject({
+      updated: true,
+      changed: { masterid: { id: kept, name: 'Fabrikam Merge Ltd' }, statecode: 'Inactive' },
+      previous: { masterid: null, statecode: 'Active' },
+    });
+    // "which accounts were merged into Fabrikam" reads the Master ID
+    const q = await h.call('query_entities', { entity: 'account', where: { masterid: kept }, select: ['name'] });
+    expect(q.structuredContent.records.map((a: { name: string }) => a.name)).toEqual(['Fabrikam Merge Limited']);
+
+    // the same call again (its answer lost, say): merged already, nothing sent
+    const again = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(textOf(again)).toContain('was merged into "Fabrikam Merge Ltd"');
+    expect(textOf(again)).toContain('already: nothing was sent');
+    expect(merges(since)).toHaveLength(1);
+  });
+
+  it('a duplicate contact merged by id: its calls move to the contact kept', async () => {
+    const kept = await made('contact', { firstname: 'Rui', lastname: 'Duarte', emailaddress1: 'rui@contoso.example' });
+    const dup = await made('contact', { firstname: 'Rui', lastname: 'Duarte-Silva', jobtitle: 'Buyer' });
+    const call = await made('phonecall', {
+      subject: 'Rui asked for a quote',
+      regardingobjectid: { entity: 'contact', id: dup },
+    });
+    const r = await h.call('update_record', { entity: 'contact', id: dup, values: { masterid: kept } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ref(row('contact', dup).masterid)).toBe(kept);
+    expect(row('contact', kept)).toMatchObject({ emailaddress1: 'rui@contoso.example', jobtitle: 'Buyer' });
+    expect(ref(row('phonecall', call).regardingobjectid)).toBe(kept);
+  });
+
+  it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
+    const a = await made('account', { name: 'Merge Refusals One' });
+    const b = await made('account', { name: 'Merge Refusals Two' });
+    const since = emu.requests().length;
+    const mixed = await h.call('update_record', {
+      entity: 'account',
+      id: a,
+      values: { masterid: b, telephone1: '555 0100' },
+    });
+    expect(mixed.isError).toBe(true);
+    expect(textOf(mixed)).toContain('is a change of its own; telephone1 cannot go with it');
+    const itself = await h.call('update_record', { entity: 'account', id: a, values: { masterid: a } });
+    expect(itself.isError).toBe(true);
+    expect(textOf(itself)).toContain('a record is not merged into itself');
+    expect(merges(since)).toHaveLength(0);
+    // b merged into a; then merging a into b is merging into a merged record
+    expect((await h.call('update_record', { entity: 'account', id: b, values: { masterid: a } })).isError).toBeFalsy();
+    const intoMerged = await h.call('update_record', { entity: 'account', id: a, values: { masterid: b } });
+    expect(intoMerged.isError).toBe(true);
+    expect(textOf(intoMerged)).toContain(`was itself merged into ${a}`);
+    expect(merges(since)).toHaveLength(1);
+    expect(row('account', a)).toMatchObject({ statecode: 0 });
+  });
+
+  it('describe_entity says how to merge; a policy without masterid written refuses it', async () => {
+    const d = await h.call('describe_entity', { entity: 'contact' });
+    expect(textOf(d)).toContain('A duplicate is merged into the contact kept with update_record on the duplicate');
+    const policy = builtInPolicyWith('no-merge', (e) => ({
+      ...e,
+      account: { ...e.account, write: e.account!.write!.filter((c) => c !== 'masterid') },
+    }));
+    const other = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: policy } });
+    try {
+      const a = await made('account', { name: 'Merge Policy One' });
+      const b = await made('account', { name: 'Merge Policy Two' });
+      const r = await other.call('update_record', { entity: 'account', id: a, values: { masterid: b } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain("'masterid' of 'account' cannot be written");
+      expect(row('account', a)).toMatchObject({ statecode: 0 });
+      expect(textOf(await other.call('describe_entity', { entity: 'account' }))).not.toContain('A duplicate is merged');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('the user is asked first, as a merge is not undone; declined, nothing is merged', async () => {
+    const { h: c, asked, user } = await connectAsking(emu, {});
+    try {
+      const a = await made('account', { name: 'Merge Asked Kept' });
+      const b = await made('account', { name: 'Merge Asked Duplicate', websiteurl: 'https://asked.example' });
+      const since = emu.requests().length;
+      const declined = await c.call('update_record', { entity: 'account', id: b, values: { masterid: a } });
+      expect(textOf(declined)).toBe('Not merged: the user chose "decline".');
+      expect(asked).toEqual([
+        `Merge account "Merge Asked Duplicate" (${b}) into "Merge Asked Kept" (${a})? Its related records (contacts, deals, cases, activities and notes) move to "Merge Asked Kept" (${a}), which takes websiteurl from it where it has none and keeps its own values; "Merge Asked Duplicate" (${b}) is deactivated. A merge cannot be undone.`,
+      ]);
+      expect(merges(since)).toHaveLength(0);
+      user.choice = 'accept';
+      const accepted = await c.call('update_record', { entity: 'account', id: b, values: { masterid: a } });
+      expect(accepted.isError, textOf(accepted)).toBeFalsy();
+      expect(ref(row('account', b).masterid)).toBe(a);
+    } finally {
+      await c.close();
+    }
+  });
+});
