@@ -131,6 +131,23 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(row('account', a)).toMatchObject({ statecode: 0 });
   });
 
+  it('the one kept named by the name the duplicate shares is the other of that name; a name none has is refused', async () => {
+    const kept = await made('contact', { firstname: 'Ines', lastname: 'Twice', emailaddress1: 'ines@twice.example' });
+    // the same name again (the commonest duplicate), made past the duplicate rules, which match on the email
+    const dup = await made('contact', { firstname: 'Ines', lastname: 'Twice', mobilephone: '+351 912 345 678' });
+    const r = await h.call('update_record', { entity: 'contact', id: dup, values: { masterid: 'Ines Twice' } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ref(row('contact', dup).masterid)).toBe(kept);
+    expect(row('contact', kept)).toMatchObject({ mobilephone: '+351 912 345 678' });
+    const none = await h.call('update_record', {
+      entity: 'contact',
+      id: await made('contact', { lastname: 'Nobody Kept' }),
+      values: { masterid: 'Nobody Of This Name' },
+    });
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toContain("masterid 'Nobody Of This Name'");
+  });
+
   it('describe_entity says how to merge; a policy without masterid written refuses it', async () => {
     const d = await h.call('describe_entity', { entity: 'contact' });
     expect(textOf(d)).toContain('A duplicate is merged into the contact kept with update_record on the duplicate');

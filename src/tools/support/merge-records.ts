@@ -2,7 +2,8 @@ import type { Row, WriteValues } from '../../dynamics/client.js';
 import { badInput } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
-import { recordIdOf } from './record-id.js';
+import { guidOrUndefined } from './ids.js';
+import { exactlyNamed, recordNamed } from './lookup-names.js';
 import { recordUrl } from './shape.js';
 import { declinedByUser, refuseIfChanged } from './state-change.js';
 
@@ -50,6 +51,17 @@ function columnValue(model: EntityModel, row: Row, column: string): unknown {
 }
 
 /**
+ * The record to keep, by its name: the one of the table with it other than the duplicate (two records of one
+ * name are the commonest duplicates), the open one where several are; a name none or several have is refused
+ * naming "masterid".
+ */
+async function keptNamed(ctx: ToolContext, table: string, name: string, duplicate: string): Promise<string> {
+  const answered = await exactlyNamed(ctx, [table], name);
+  const others = { ...answered, found: answered.found.filter((r) => r.id.toLowerCase() !== duplicate) };
+  return (await recordNamed(ctx, [table], name, 'masterid', others, true)).id.toLowerCase();
+}
+
+/**
  * update_record with "masterid" on an account or contact: the record merged into the one named (by name or id)
  * with Dynamics' Merge, asked of the user first (a merge is not undone), after both are read: the record kept
  * takes the duplicate's values where it has none, keeping its own; one merged already into that record is said
@@ -83,7 +95,7 @@ export async function mergeInto(
       `"masterid" names the ${table} to merge this one into, by its name or id.`,
       `Pass {"masterid": "<the ${table} to keep>"}; the record in "id" is the duplicate, deactivated by the merge.`,
     );
-  const keep = await recordIdOf(ctx, table, named);
+  const keep = guidOrUndefined(named) ?? (await keptNamed(ctx, table, named, id));
   if (keep === id)
     throw badInput(
       `"masterid" is the ${table} being merged (${id}): a record is not merged into itself.`,
