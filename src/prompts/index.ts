@@ -4,6 +4,7 @@ import { linkedSignal } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
 import { type Completer, namesStartingWith, periodsStartingWith } from './completions.js';
 import { LOG_CALL, logCallText, loggable } from './log-call.js';
+import { MERGE_DUPLICATES, mergeable, mergeDuplicatesText } from './merge-duplicates.js';
 import { GUID, needed, user } from './text.js';
 
 const ARGS = {
@@ -482,5 +483,17 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       );
     },
   );
+  // duplicates found and merged, where this server merges a table's records
+  if (!readOnly && mergeable(deps).length)
+    register(
+      'merge_duplicates',
+      {
+        title: 'Find and merge duplicates',
+        description:
+          'Duplicate accounts or contacts: found, told apart from namesakes, which to keep proposed, and merged as Dynamics merges (its Merge) only when confirmed.',
+        argsSchema: MERGE_DUPLICATES,
+      },
+      (args) => user(mergeDuplicatesText(deps, args)),
+    );
   return registered;
 }

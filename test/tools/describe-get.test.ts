@@ -384,6 +384,7 @@ describe('describe_entity, get_record, resources and prompts', () => {
       'daily_agenda',
       'deal_review',
       'log_call',
+      'merge_duplicates',
       'qualify_lead',
       'review_pipeline',
       'review_support',

@@ -26,8 +26,8 @@ describe('update_record merging a duplicate account or contact', () => {
       string,
       unknown
     >;
-  const made = async (entity: string, values: Record<string, unknown>) => {
-    const r = await h.call('create_record', { entity, values });
+  const made = async (entity: string, values: Record<string, unknown>, allowDuplicate?: true) => {
+    const r = await h.call('create_record', { entity, values, ...(allowDuplicate ? { allowDuplicate } : {}) });
     expect(r.isError, textOf(r)).toBeFalsy();
     return String((r.structuredContent as { id: string }).id);
   };
@@ -167,6 +167,79 @@ describe('update_record merging a duplicate account or contact', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('merge_duplicates: its calls, run as written, find a pair of one name, count what hangs from each and merge it', async () => {
+    const older = await made('account', { name: 'Northwind Twins', websiteurl: 'https://northwind-twins.example' });
+    // made past the organisation's duplicate rule (an account of the same name), as a hurried import does
+    const newer = await made('account', { name: 'Northwind Twins', telephone1: '+1 425 555 0142' }, true);
+    await made('contact', { lastname: 'Twins', parentcustomerid: { entity: 'account', id: older } });
+    await made('contact', { lastname: 'Twins Two', parentcustomerid: { entity: 'account', id: older } });
+    const p = await h.client.getPrompt({ name: 'merge_duplicates', arguments: {} });
+    const text = (p.messages[0]!.content as { text: string }).text;
+    const agg =
+      /call aggregate_records on account with where (\{.*?\}), groupBy "(.*?)", measures "(.*?)", orderBy "(.*?)" and top (\d+)/.exec(
+        text,
+      )!;
+    const groups = await h.call('aggregate_records', {
+      entity: 'account',
+      where: JSON.parse(agg[1]!),
+      groupBy: agg[2],
+      measures: agg[3],
+      orderBy: agg[4],
+      top: Number(agg[5]),
+    });
+    expect(groups.isError, textOf(groups)).toBeFalsy();
+    const twice = (groups.structuredContent.groups as { name: string; count: number }[]).filter((g) => g.count > 1);
+    expect(twice).toContainEqual({ name: 'Northwind Twins', count: 2 });
+    const read =
+      /query_entities on account with where (\{.*?\}\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(text)!;
+    const names = JSON.stringify(twice.map((g) => g.name));
+    const pair = await h.call('query_entities', {
+      entity: 'account',
+      where: JSON.parse(read[1]!.replace(/\[<[^>]*>\]/, names)),
+      select: JSON.parse(read[2]!),
+      orderBy: read[3],
+      top: Number(read[4]),
+    });
+    expect(pair.isError, textOf(pair)).toBeFalsy();
+    const ids = (pair.structuredContent.records as { id: string; name: string }[])
+      .filter((a) => a.name === 'Northwind Twins')
+      .map((a) => a.id);
+    expect(ids.sort()).toEqual([older, newer].sort());
+    // the contacts of each: the older has two, the newer none
+    const counts = [
+      ...text.matchAll(/aggregate_records on (\w+) with where (\{.*?\}\}), groupBy "(.*?)" and measures "(.*?)"/g),
+    ];
+    expect(counts.map((c) => c[1])).toEqual(['contact', 'opportunity', 'incident']);
+    const contacts = await h.call('aggregate_records', {
+      entity: counts[0]![1],
+      where: JSON.parse(counts[0]![2]!.replace(/\[<[^>]*>\]/, JSON.stringify(ids))),
+      groupBy: counts[0]![3],
+      measures: counts[0]![4],
+    });
+    expect(contacts.isError, textOf(contacts)).toBeFalsy();
+    expect(contacts.structuredContent.groups).toEqual([
+      expect.objectContaining({ parentcustomerid: expect.objectContaining({ id: older }), count: 2 }),
+    ]);
+    // the merge, as the prompt writes it: the newer into the older
+    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(text)!;
+    const r = await h.call('update_record', {
+      entity: merge[1],
+      id: newer,
+      values: JSON.parse(merge[2]!.replace('<id of the one kept>', older)),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ref(row('account', newer).masterid)).toBe(older);
+    expect(row('account', older)).toMatchObject({ telephone1: '+1 425 555 0142' });
+    // contacts: by full name and by email; a table this server does not merge is said, and nothing offered
+    const forContacts = await h.client.getPrompt({
+      name: 'merge_duplicates',
+      arguments: { table: 'contact', name: 'Rui' },
+    });
+    expect((forContacts.messages[0]!.content as { text: string }).text).toContain(
+      'call query_entities on contact with where {"statecode": "Active", "fullname": {"contains": "Rui"}}',
+    );
   });
 
   it('the user is asked first, as a merge is not undone; declined, nothing is merged', async () => {

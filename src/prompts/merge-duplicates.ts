@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { ServerDeps } from '../server.js';
+
+/** The tables whose duplicates the prompt looks for, as update_record merges them (merge-records.ts). */
+const TABLES = ['account', 'contact'] as const;
+type Table = (typeof TABLES)[number];
+
+export const MERGE_DUPLICATES = {
+  table: z.enum(TABLES).optional().describe('account or contact (default: account).'),
+  name: z.string().optional().describe('Part of a name to look for duplicates of (default: every name used twice).'),
+};
+
+/** The tables whose duplicates this server merges: masterid written, where the policy writes it. */
+export const mergeable = (deps: ServerDeps): Table[] =>
+  TABLES.filter((t) => deps.policy.canWrite(t, 'masterid') && deps.policy.canRead(t, 'statecode'));
+
+/**
+ * How each table's duplicates are found and told apart: the names counted, the columns read side by side, what
+ * says two records of one name are different, and what hangs from each (the table and its column pointing back).
+ */
+const FOUND: Readonly<
+  Record<Table, { noun: string; names: string[]; select: string; differ: string; related: [string, string][] }>
+> = {
+  account: {
+    noun: 'accounts',
+    names: ['name'],
+    select:
+      '["name", "accountnumber", "telephone1", "emailaddress1", "websiteurl", "address1_city", "createdon", "ownerid"]',
+    differ: 'a different website, email domain, city or account number',
+    related: [
+      ['contact', 'parentcustomerid'],
+      ['opportunity', 'customerid'],
+      ['incident', 'customerid'],
+    ],
+  },
+  contact: {
+    noun: 'contacts',
+    names: ['fullname', 'emailaddress1'],
+    select:
+      '["fullname", "emailaddress1", "telephone1", "mobilephone", "jobtitle", "parentcustomerid", "createdon", "ownerid"]',
+    differ: 'a different company, email or job',
+    related: [
+      ['opportunity', 'customerid'],
+      ['incident', 'customerid'],
+      ['phonecall', 'regardingobjectid'],
+    ],
+  },
+};
+
+/**
+ * The merge_duplicates prompt: the table's likely duplicates found (names used more than once, or those with a
+ * part of a name), told apart from namesakes, each pair's related records counted, which to keep proposed, and
+ * only the pairs the user confirms merged with update_record's masterid.
+ */
+export function mergeDuplicatesText(deps: ServerDeps, args: { table?: Table; name?: string }): string {
+  const table = args.table ?? 'account';
+  const allowed = mergeable(deps);
+  if (!allowed.includes(table))
+    return `Tell me that this server does not merge ${FOUND[table].noun}${allowed.length ? `; it merges ${allowed.map((t) => FOUND[t].noun).join(' and ')}` : ''}. Change nothing.`;
+  const f = FOUND[table];
+  const primary = f.names[0]!;
+  const given = args.name?.trim();
+  const related = deps.policy.entities();
+  const counts = f.related.filter(([t, c]) => related.includes(t) && deps.policy.canRead(t, c));
+  const candidates = given
+    ? `First the candidates: call query_entities on ${table} with where {"statecode": "Active", "${primary}": {"contains": ${JSON.stringify(given)}}}, select ${f.select}, orderBy "${primary} asc" and top 50.\n`
+    : `First the candidates: ${f.names
+        .map(
+          (n) =>
+            `call aggregate_records on ${table} with where {"statecode": "Active"${n === primary ? '' : `, "${n}": {"ne": null}`}}, groupBy "${n}", measures "count", orderBy "count desc" and top 25`,
+        )
+        .join('; then ')}: the values counted more than once are the candidates. ` +
+      `Then read them: query_entities on ${table} with where {"statecode": "Active", "${primary}": {"in": [<the candidate ${f.names.join(' and ')} values>]}}${f.names.length > 1 ? ` (and the same with "${f.names[1]}")` : ''}, select ${f.select}, orderBy "${primary} asc" and top 50.\n`;
+  return (
+    `Find duplicate ${f.noun} in Dynamics and help me merge them. Change nothing until I pick.\n` +
+    candidates +
+    `Records that share a name are duplicates only if nothing says otherwise (${f.differ}): say which you take for the same and why, and which are namesakes.\n` +
+    (counts.length
+      ? `For each pair, count what hangs from each: ${counts
+          .map(
+            ([t, c]) =>
+              `aggregate_records on ${t} with where {"${c}": {"in": [<the pair's ids>]}}, groupBy "${c}" and measures "count"`,
+          )
+          .join('; ')}.\n`
+      : '') +
+    "Propose which of each pair to keep (the one with more related records, else the older), and show the columns where they differ: the one kept keeps its own values and takes the duplicate's where it has none.\n" +
+    `Merge only the pairs I confirm, one call each: update_record with entity "${table}", the duplicate's id, and values {"masterid": "<id of the one kept>"}. The duplicate's related records (contacts, deals, cases, activities and notes) move to the one kept and the duplicate is deactivated; Dynamics cannot undo a merge.`
+  );
+}
