@@ -10,9 +10,11 @@ export const MERGE_DUPLICATES = {
   name: z.string().optional().describe('Part of a name to look for duplicates of (default: every name used twice).'),
 };
 
-/** The tables whose duplicates this server merges: masterid written, where the policy writes it. */
+/** The tables whose duplicates this server merges: where the policy writes masterid and reads it (merge-records.ts). */
 export const mergeable = (deps: ServerDeps): Table[] =>
-  TABLES.filter((t) => deps.policy.canWrite(t, 'masterid') && deps.policy.canRead(t, 'statecode'));
+  TABLES.filter(
+    (t) => ['masterid', 'statecode'].every((c) => deps.policy.canRead(t, c)) && deps.policy.canWrite(t, 'masterid'),
+  );
 
 /**
  * How each table's duplicates are found and told apart: the names counted, the columns read side by side, what

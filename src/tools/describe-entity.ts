@@ -140,7 +140,8 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
 
 /** How to merge a duplicate into the record kept, where the policy lets the table's records be merged */
 function mergeText(policy: ToolContext['policy'], entity: NonNullable<Described['entity']>): string {
-  if (!policy.canWrite(entity.name, 'masterid') || !entity.columns.some((c) => c.name === 'masterid')) return '';
+  const merged = policy.canWrite(entity.name, 'masterid') && policy.canRead(entity.name, 'masterid');
+  if (!merged || !entity.columns.some((c) => c.name === 'masterid')) return '';
   return ` A duplicate is merged into the ${entity.name} kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics' Merge: its related records move, it is deactivated).`;
 }
 

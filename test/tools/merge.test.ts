@@ -107,6 +107,22 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(ref(row('phonecall', call).regardingobjectid)).toBe(kept);
   });
 
+  it('a duplicate whose parent is the account kept: merged, and the one kept is not made its own parent', async () => {
+    const kept = await made('account', { name: 'Parent Merge Holdings' });
+    const dup = await made('account', {
+      name: 'Parent Merge Holdings (EU)',
+      parentaccountid: { entity: 'account', id: kept },
+      websiteurl: 'https://eu.parent-merge.example',
+    });
+    const r = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(ref(row('account', dup).masterid)).toBe(kept);
+    expect(row('account', kept)).toMatchObject({
+      parentaccountid: null,
+      websiteurl: 'https://eu.parent-merge.example',
+    });
+  });
+
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
     const a = await made('account', { name: 'Merge Refusals One' });
     const b = await made('account', { name: 'Merge Refusals Two' });
@@ -166,6 +182,23 @@ describe('update_record merging a duplicate account or contact', () => {
       expect(textOf(await other.call('describe_entity', { entity: 'account' }))).not.toContain('A duplicate is merged');
     } finally {
       await other.close();
+    }
+    // written but not read: a merge asked again could not tell it was done, so none is sent
+    const unread = builtInPolicyWith('merge-unread', (e) => ({
+      ...e,
+      contact: { ...e.contact, read: e.contact!.read!.filter((c) => c !== 'masterid') },
+    }));
+    const blind = await connectInMemory(emu, { env: { DYNAMICS_MCP_POLICY: unread } });
+    try {
+      const since = emu.requests().length;
+      const a = await made('contact', { lastname: 'Unread Merge One' });
+      const b = await made('contact', { lastname: 'Unread Merge Two' });
+      const r = await blind.call('update_record', { entity: 'contact', id: a, values: { masterid: b } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toContain('needs their masterid readable');
+      expect(merges(since)).toHaveLength(0);
+    } finally {
+      await blind.close();
     }
   });
 

@@ -87,6 +87,12 @@ export async function mergeInto(
       `Call update_record with "masterid" alone (the ${table} to keep); change the one kept in another call.`,
     );
   ctx.policy.assertWritable(table, [MASTER], `Merging ${table} records`);
+  // whether the duplicate was merged already is read from it: a merge asked again must find it so
+  if (!ctx.policy.canRead(table, MASTER))
+    throw badInput(
+      `Merging ${table} records needs their masterid readable under this server's policy, to tell a record merged already.`,
+      `Ask the administrator to add masterid to the read list of ${table} beside its write list.`,
+    );
   const given = values[Object.keys(values)[0]!];
   const ref = given && typeof given === 'object' && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
   const named = typeof given === 'string' ? given : typeof ref.id === 'string' ? ref.id : undefined;
@@ -134,7 +140,10 @@ export async function mergeInto(
   const filled: WriteValues = {};
   for (const c of columns) {
     const theirs = columnValue(model, duplicate, c);
-    if (theirs !== undefined && columnValue(model, kept, c) === undefined) filled[c] = theirs as WriteValues[string];
+    // a lookup to either of the two (the duplicate's parent the record kept) would make it point at itself
+    const pointsAtPair = [id, keep].includes(String((theirs as { id?: unknown } | undefined)?.id ?? '').toLowerCase());
+    if (theirs !== undefined && !pointsAtPair && columnValue(model, kept, c) === undefined)
+      filled[c] = theirs as WriteValues[string];
   }
   const taken = Object.keys(filled);
   const takes = taken.length
