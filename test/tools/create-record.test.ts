@@ -1167,7 +1167,7 @@ describe('create_record: accounts, contacts and opportunities', () => {
       expect(refused.isError).toBe(true);
       expect(textOf(refused).split('\n')).toEqual([
         `Error (duplicate): Dynamics did not update the contact: the organisation's duplicate detection rule "Contacts with the same email" matches another contact, "${a!.fullname}" (${a!.contactid}). Nothing was written.`,
-        `How to fix: Ask the user whether they are the same contact: if so, use that one (get_record with entity "contact" and id "${a!.contactid}"). Only if the user says they are different: call update_record again with allowDuplicate: true.`,
+        `How to fix: Ask the user whether they are the same contact: if so, use that one (get_record with entity "contact" and id "${a!.contactid}"). If they are, the two can be made one: ask which to keep, then call update_record on the other with values {"masterid": "<id of the one kept>"} (their ids: ${b!.contactid} and ${a!.contactid}). Only if the user says they are different: call update_record again with allowDuplicate: true.`,
       ]);
       // refused once, not retried, and nothing changed
       expect(posts(since).map((q) => q.status)).toEqual([500]);

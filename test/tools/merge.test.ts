@@ -123,6 +123,16 @@ describe('update_record merging a duplicate account or contact', () => {
     });
   });
 
+  it('an update the duplicate rule refuses (a name another account has) says how the two can be merged', async () => {
+    const a = await made('account', { name: 'Rename Merge Original' });
+    const b = await made('account', { name: 'Rename Merge Copy' });
+    const r = await h.call('update_record', { entity: 'account', id: b, values: { name: 'Rename Merge Original' } });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain(
+      `call update_record on the other with values {"masterid": "<id of the one kept>"} (their ids: ${b} and ${a})`,
+    );
+  });
+
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
     const a = await made('account', { name: 'Merge Refusals One' });
     const b = await made('account', { name: 'Merge Refusals Two' });

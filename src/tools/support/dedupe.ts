@@ -3,6 +3,7 @@ import { DUPLICATE_RULES_CODE } from '../../dynamics/errors.js';
 import { DynamicsMcpError } from '../../errors.js';
 import type { EntityModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { mergeHint } from './merge-records.js';
 import { recordMatchedByRule } from './rule-match.js';
 import { recordUrl } from './shape.js';
 
@@ -187,7 +188,7 @@ export async function updateRefusedByRules(
   return new DynamicsMcpError(
     err.kind,
     `Dynamics did not update the ${model.logicalName}: the organisation's duplicate detection rule "${hit.rule}" matches ${hit.entity.logicalName === model.logicalName ? 'another' : articleOf(hit.entity.logicalName)} ${hit.entity.logicalName}${typeof name === 'string' && name ? `, "${name}"` : ''} (${other})${already}. Nothing was written.`,
-    `Ask the user whether they are the same ${hit.entity.logicalName}: if so, use that one (get_record with entity "${hit.entity.logicalName}" and id "${other}"). ${override}`,
+    `Ask the user whether they are the same ${hit.entity.logicalName}: if so, use that one (get_record with entity "${hit.entity.logicalName}" and id "${other}").${hit.entity.logicalName === model.logicalName ? mergeHint(ctx, model.logicalName, [id, other]) : ''} ${override}`,
     err.details,
   );
 }

@@ -24,6 +24,15 @@ export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
   return undefined;
 }
 
+/**
+ * Where two records of a table may be the same (a duplicate rule matched them), how to merge them, if this server
+ * merges that table's records; else nothing.
+ */
+export function mergeHint(ctx: ToolContext, table: string, ids: [string, string]): string {
+  if (!MERGED.has(table) || !ctx.policy.canWrite(table, MASTER) || !ctx.policy.canRead(table, MASTER)) return '';
+  return ` If they are, the two can be made one: ask which to keep, then call update_record on the other with values {"masterid": "<id of the one kept>"} (their ids: ${ids.join(' and ')}).`;
+}
+
 /** The columns a merge fills on the record kept where it has none: those the policy lets be read and written. */
 function fillable(ctx: ToolContext, model: EntityModel): string[] {
   return [...model.columns.values()]
