@@ -226,7 +226,14 @@ export async function dealStageAsked(
     );
   }
   const stage = run.stages[target]!;
-  const out = wholeStage(ctx, model, values, stage.categoryValue, stage.category);
+  // a stage an administrator added whose category is no Sales Stage (Negotiate, of Approval) keeps the deal in the
+  // Sales Stage of the last stage before it that is one (Propose), where pipeline_summary counts it
+  const sales = model.columns.get('salesstage')?.options ?? [];
+  const salesLabel = run.stages
+    .slice(0, target + 1)
+    .reverse()
+    .find((s) => sales.some((o) => o.label === s.category))?.category;
+  const out = wholeStage(ctx, model, values, stage.categoryValue, stage.category, salesLabel);
   const asked =
     target === run.at ? '' : `, and its Sales Process bar moved from ${run.stages[run.at]!.name} to ${stage.name}`;
   return { values: out, asked, move: () => moveBar(ctx, run, target) };
@@ -265,13 +272,20 @@ export function stageWritten(ctx: ToolContext, model: EntityModel, values: Write
 /**
  * The values with a stage of category `value` (its label `label`) written whole: the Pipeline Phase given, as
  * Dynamics writes it ("3-Propose": the category's place from 1, and its label), and the Sales Stage of that label
- * where it was not given and the policy lets it be written.
+ * (or of `salesLabel`, where the category is none) where it was not given and the policy lets it be written.
  */
-function wholeStage(ctx: ToolContext, model: EntityModel, values: WriteValues, value: number, label: string) {
+function wholeStage(
+  ctx: ToolContext,
+  model: EntityModel,
+  values: WriteValues,
+  value: number,
+  label: string,
+  salesLabel = label,
+) {
   const out: WriteValues = {};
   for (const [key, given] of Object.entries(values))
     out[key] = writtenColumn(model, key)?.logicalName === 'stepname' ? `${value + 1}-${label}` : given;
-  const salesStage = model.columns.get('salesstage')?.options?.find((o) => o.label === label);
+  const salesStage = model.columns.get('salesstage')?.options?.find((o) => o.label === salesLabel);
   const given = Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage');
   return salesStage && !given && ctx.policy.canWrite('opportunity', 'salesstage')
     ? { ...out, salesstage: salesStage.value }
