@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ServerDeps } from '../server.js';
+import { relatedWords } from '../tools/support/merge-records.js';
 
 /** The tables whose duplicates the prompt looks for, as update_record merges them (merge-records.ts). */
 const TABLES = ['account', 'contact'] as const;
@@ -72,11 +73,16 @@ export function mergeDuplicatesText(deps: ServerDeps, args: { table?: Table; nam
             `call aggregate_records on ${table} with where {"statecode": "Active"${n === primary ? '' : `, "${n}": {"ne": null}`}}, groupBy "${n}", measures "count", orderBy "count desc" and top 25`,
         )
         .join('; then ')}: the values counted more than once are the candidates. ` +
-      `Then read them: query_entities on ${table} with where {"statecode": "Active", "${primary}": {"in": [<the candidate ${f.names.join(' and ')} values>]}}${f.names.length > 1 ? ` (and the same with "${f.names[1]}")` : ''}, select ${f.select}, orderBy "${primary} asc" and top 50.\n`;
+      `Then read them: ${f.names
+        .map(
+          (n) =>
+            `query_entities on ${table} with where {"statecode": "Active", "${n}": {"in": [<the candidate ${n} values>]}}, select ${f.select}, orderBy "${n} asc" and top 50`,
+        )
+        .join('; then ')}.\n`;
   return (
     `Find duplicate ${f.noun} in Dynamics and help me merge them. Change nothing until I pick.\n` +
     candidates +
-    `Records that share a name are duplicates only if nothing says otherwise (${f.differ}): say which you take for the same and why, and which are namesakes.\n` +
+    `Records whose ${f.names.length > 1 ? 'names or emails' : 'names'} are the same, or nearly (Inc, Ltd, punctuation, a typo), are duplicates only if nothing says otherwise (${f.differ}): say which you take for the same and why, and which are namesakes.\n` +
     (counts.length
       ? `For each pair, count what hangs from each: ${counts
           .map(
@@ -86,6 +92,6 @@ export function mergeDuplicatesText(deps: ServerDeps, args: { table?: Table; nam
           .join('; ')}.\n`
       : '') +
     "Propose which of each pair to keep (the one with more related records, else the older), and show the columns where they differ: the one kept keeps its own values and takes the duplicate's where it has none.\n" +
-    `Merge only the pairs I confirm, one call each: update_record with entity "${table}", the duplicate's id, and values {"masterid": "<id of the one kept>"}. The duplicate's related records (contacts, deals, cases, activities and notes) move to the one kept and the duplicate is deactivated; Dynamics cannot undo a merge.`
+    `Merge only the pairs I confirm, one call each: update_record with entity "${table}", the duplicate's id, and values {"masterid": "<id of the one kept>"}. The duplicate's related records (${relatedWords(table)}) move to the one kept and the duplicate is deactivated; Dynamics cannot undo a merge.`
   );
 }

@@ -275,7 +275,50 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(ref(row('account', newer).masterid)).toBe(older);
     expect(row('account', older)).toMatchObject({ telephone1: '+1 425 555 0142' });
-    // contacts: by full name and by email; a table this server does not merge is said, and nothing offered
+    // contacts: by full name and by email, each call as written taken by the tools
+    const contactText = (
+      (await h.client.getPrompt({ name: 'merge_duplicates', arguments: { table: 'contact' } })).messages[0]!
+        .content as {
+        text: string;
+      }
+    ).text;
+    const calls = [
+      ...contactText.matchAll(
+        /call aggregate_records on contact with where (\{.*?\}), groupBy "(.*?)", measures "(.*?)", orderBy "(.*?)" and top (\d+)/g,
+      ),
+    ];
+    expect(calls.map((c) => c[2])).toEqual(['fullname', 'emailaddress1']);
+    for (const c of calls) {
+      const g = await h.call('aggregate_records', {
+        entity: 'contact',
+        where: JSON.parse(c[1]!),
+        groupBy: c[2],
+        measures: c[3],
+        orderBy: c[4],
+        top: Number(c[5]),
+      });
+      expect(g.isError, textOf(g)).toBeFalsy();
+    }
+    const calledAbout = [
+      ...contactText.matchAll(
+        /aggregate_records on (\w+) with where (\{.*?\}\}), groupBy "(.*?)" and measures "(.*?)"/g,
+      ),
+    ];
+    expect(calledAbout.map((c) => c[1])).toEqual(['opportunity', 'incident', 'phonecall']);
+    const someContacts = emu
+      .rows('contact')
+      .slice(0, 2)
+      .map((c) => String(c.contactid));
+    for (const c of calledAbout) {
+      const g = await h.call('aggregate_records', {
+        entity: c[1],
+        where: JSON.parse(c[2]!.replace(/\[<[^>]*>\]/, JSON.stringify(someContacts))),
+        groupBy: c[3],
+        measures: c[4],
+      });
+      expect(g.isError, textOf(g)).toBeFalsy();
+    }
+    // and by a part of a name
     const forContacts = await h.client.getPrompt({
       name: 'merge_duplicates',
       arguments: { table: 'contact', name: 'Rui' },

@@ -17,6 +17,10 @@ import { declinedByUser, refuseIfChanged } from './state-change.js';
 const MERGED = new Set(['account', 'contact']);
 const MASTER = 'masterid';
 
+/** What a merge moves from the duplicate to the record kept, in words, by table */
+export const relatedWords = (table: string): string =>
+  table === 'account' ? 'contacts, deals, cases, activities and notes' : 'deals, cases, activities and notes';
+
 /** The record a "masterid" among update_record's values names (undefined where there is none). */
 export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
   for (const [key, value] of Object.entries(values))
@@ -162,7 +166,7 @@ export async function mergeInto(
     ctx,
     true,
     () =>
-      `Merge ${table} ${dupName} into ${keptName}? Its related records (contacts, deals, cases, activities and notes) move to ${keptName}${takes}; ${dupName} is deactivated. A merge cannot be undone.`,
+      `Merge ${table} ${dupName} into ${keptName}? Its related records (${relatedWords(table)}) move to ${keptName}${takes}; ${dupName} is deactivated. A merge cannot be undone.`,
     { tool: 'update_record', entity: table, id, action: 'merge', notDone: 'not merged' },
   );
   if (declined)
@@ -190,6 +194,6 @@ export async function mergeInto(
       previous: { [MASTER]: null, statecode: state(duplicate.statecode ?? null) },
       url,
     },
-    text: `Merged ${table} ${dupName} into ${keptName}: its related records (contacts, deals, cases, activities and notes) now belong to ${keptName}${taken.length ? `, which took ${JSON.stringify(Object.fromEntries(taken.map((c) => [c, filled[c]])))} from it where it had none` : ', which kept its own values'}; ${dupName} is Inactive now, its Master ID ${keptName}.`,
+    text: `Merged ${table} ${dupName} into ${keptName}: its related records (${relatedWords(table)}) now belong to ${keptName}${taken.length ? `, which took ${JSON.stringify(Object.fromEntries(taken.map((c) => [c, filled[c]])))} from it where it had none` : ', which kept its own values'}; ${dupName} is Inactive now, its Master ID ${keptName}.`,
   };
 }
