@@ -117,6 +117,12 @@ describe('update_record moving a deal to another stage', () => {
       traversedpath: `${QUALIFY},${DEVELOP}`,
     });
     expect(deal(d.opportunityid)).toMatchObject({ stepname: '2-Develop', salesstage: 1 });
+    // the Pipeline Phase written by the update itself, not left to the platform (which one report says no
+    // longer writes it from the bar)
+    expect((r.structuredContent as { changed: unknown }).changed).toMatchObject({
+      stepname: '2-Develop',
+      salesstage: 'Develop (1)',
+    });
     expect(textOf(r)).toContain('moved Propose → Develop');
   });
 

@@ -1059,7 +1059,12 @@ describe('write tools: create_lead, create_case, update_record', () => {
     const opp = emu.rows('opportunity').find((o) => o.statecode === 0 && o.salesstage !== 2)!;
     const stages = ['Qualify (0)', 'Develop (1)', 'Propose (2)', 'Close (3)'];
     // what the columns held: the answer and the audit say it, for the user to see the change and undo it
-    const was = { estimatedvalue: opp.estimatedvalue, salesstage: stages[opp.salesstage as number] };
+    // (a stage given as the Sales Stage is written with its Pipeline Phase: both are said)
+    const was = {
+      estimatedvalue: opp.estimatedvalue,
+      salesstage: stages[opp.salesstage as number],
+      stepname: opp.stepname,
+    };
     const before = await h.call('get_record', {
       entity: 'opportunity',
       id: String(opp.opportunityid),
@@ -1074,13 +1079,13 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(r.isError).toBeFalsy();
     expect(r.structuredContent).toMatchObject({
       updated: true,
-      changed: { estimatedvalue: 123456, salesstage: 'Propose (2)' },
+      changed: { estimatedvalue: 123456, salesstage: 'Propose (2)', stepname: '3-Propose' },
       previous: was,
     });
     expect(r.structuredContent.etag).not.toBe(before.structuredContent.etag);
     // given by id, the record is named back (its name is no change, so not among those listed)
     expect(textOf(r)).toBe(
-      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)"}; before: ${JSON.stringify(was)} (etag ${r.structuredContent.etag}). The Sales Process bar on the deal's form moved Qualify → Develop → Propose.`,
+      `Updated opportunity "${opp.name}" (${opp.opportunityid}): {"estimatedvalue":123456,"salesstage":"Propose (2)","stepname":"3-Propose"}; before: ${JSON.stringify(was)} (etag ${r.structuredContent.etag}). The Sales Process bar on the deal's form moved Qualify → Develop → Propose.`,
     );
     const audited = (await readFile(audit, 'utf8'))
       .trim()

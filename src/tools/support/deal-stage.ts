@@ -270,9 +270,9 @@ export function stageWritten(ctx: ToolContext, model: EntityModel, values: Write
 }
 
 /**
- * The values with a stage of category `value` (its label `label`) written whole: the Pipeline Phase given, as
- * Dynamics writes it ("3-Propose": the category's place from 1, and its label), and the Sales Stage of that label
- * (or of `salesLabel`, where the category is none) where it was not given and the policy lets it be written.
+ * The values with a stage of category `value` (its label `label`) written whole: the Pipeline Phase as Dynamics
+ * writes it ("3-Propose": the category's place from 1, and its label), and the Sales Stage of that label (or of
+ * `salesLabel`, where the category is none), each where the policy lets it be written.
  */
 function wholeStage(
   ctx: ToolContext,
@@ -283,11 +283,15 @@ function wholeStage(
   salesLabel = label,
 ) {
   const out: WriteValues = {};
+  const phase = `${value + 1}-${label}`;
   for (const [key, given] of Object.entries(values))
-    out[key] = writtenColumn(model, key)?.logicalName === 'stepname' ? `${value + 1}-${label}` : given;
+    out[key] = writtenColumn(model, key)?.logicalName === 'stepname' ? phase : given;
+  const has = (column: string) => Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === column);
+  // a stage given as the Sales Stage alone: the Pipeline Phase with it, as a platform that no longer writes the
+  // phase from the bar (version 9, one report says) would leave it at the stage before
+  if (!has('stepname') && ctx.policy.canWrite('opportunity', 'stepname')) out.stepname = phase;
   const salesStage = model.columns.get('salesstage')?.options?.find((o) => o.label === salesLabel);
-  const given = Object.keys(out).some((k) => writtenColumn(model, k)?.logicalName === 'salesstage');
-  return salesStage && !given && ctx.policy.canWrite('opportunity', 'salesstage')
+  return salesStage && !has('salesstage') && ctx.policy.canWrite('opportunity', 'salesstage')
     ? { ...out, salesstage: salesStage.value }
     : out;
 }
