@@ -214,6 +214,7 @@ export class RecordWriter {
     if (r.status !== 204)
       throw foreignAnswer(r, `the ${c.done} ${id}`, 'not as Dataverse does (204, no content)', c.again);
   }
+
   /**
    * Merges a record into another of its table with Dynamics' Merge action: the records related to `subordinateId`
    * are moved to `targetId`, which is given `content` (UpdateContent), and the subordinate is deactivated with

@@ -223,7 +223,7 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
     if (linkAsks.length)
       throw badInput(
         `Merging a ${logical} and linking records to it are two changes.`,
-        'Call update_record with "masterid" alone; the records linked to the duplicate move with the merge.',
+        'Call update_record with "masterid" alone, then link records to the one kept in another call.',
       );
     return mergeInto(ctx, model, id, asked, args.etag);
   }

@@ -291,7 +291,7 @@ export class WebApi {
       const columns = resolveSelect(env, stages, undefined);
       return json(200, {
         '@odata.context': `${root}/$metadata#processstages`,
-        value: activePath(env, instance).rows.map((r) => shapeRow(sc, stages, r, columns, undefined, true)),
+        value: activePath(env, instance).map((r) => shapeRow(sc, stages, r, columns, undefined, true)),
       });
     }
     const privilege = USER_PRIVILEGE_PATH.exec(rest);

@@ -65,12 +65,11 @@ function phaseOf(schema: Schema, stage: StageOf): string {
  * branch, so the path is all of them). A run that is none of the processes' is answered as a record not found
  * (GUESS: the platform's answer for an unknown ProcessInstanceId is not documented).
  */
-export function activePath(env: QueryEnv, instanceId: string): { rows: Row[]; process: ProcessDef } {
+export function activePath(env: QueryEnv, instanceId: string): Row[] {
   for (const process of PROCESSES.values()) {
-    const run = env.store.table(process.table).get(instanceId);
-    if (!run) continue;
+    if (!env.store.table(process.table).get(instanceId)) continue;
     const rows = env.store.table('processstage');
-    return { rows: stagesOf(env.store, process).map((s) => rows.get(s.id)!), process };
+    return stagesOf(env.store, process).map((s) => rows.get(s.id)!);
   }
   throw notFound('businessprocessflowinstance', instanceId);
 }
