@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorHandle } from '../../src/emulator/index.js';
 import { apiRequests } from '../helpers/client.js';
@@ -10,9 +14,11 @@ import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, tex
 describe('update_record merging a duplicate account or contact', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
+  const audit = join(tmpdir(), `dmcp-merge-audit-${process.pid}.jsonl`);
   beforeAll(async () => {
     emu = await startTestEmulator({ scale: 30 });
-    h = await connectInMemory(emu);
+    writeFileSync(audit, '');
+    h = await connectInMemory(emu, { env: { DYNAMICS_MCP_AUDIT_LOG: audit } });
   });
   afterAll(async () => {
     await h?.close();
@@ -80,6 +86,17 @@ describe('update_record merging a duplicate account or contact', () => {
       updated: true,
       changed: { masterid: { id: kept, name: 'Fabrikam Merge Ltd' }, statecode: 'Inactive' },
       previous: { masterid: null, statecode: 'Active' },
+    });
+    // the audit log: the merge, the record kept and the value it took
+    const entry = (await readFile(audit, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.id === dup && l.action === 'merge');
+    expect(entry).toMatchObject({
+      tool: 'update_record',
+      entity: 'account',
+      columns: { masterid: { entity: 'account', id: kept }, websiteurl: 'https://fabrikam-merge.example' },
     });
     // "which accounts were merged into Fabrikam" reads the Master ID
     const q = await h.call('query_entities', { entity: 'account', where: { masterid: kept }, select: ['name'] });
