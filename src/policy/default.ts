@@ -335,6 +335,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'dmcp_externalref',
         // the case this one is a child of (one problem reported more than once)
         'parentcaseid',
+        // the case it was merged into
+        'masterid',
         // where its service level agreement stands: resolve by when, and its clocks (set by the SLA, read only)
         'resolveby',
         'resolvebyslastatus',
@@ -368,6 +370,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'firstresponsesent',
         // who works the case: a new owner is Dynamics' assign
         'ownerid',
+        // written, it merges the case into that one (Dynamics' Merge: merge-records.ts)
+        'masterid',
       ],
       expand: [
         'customerid_account',

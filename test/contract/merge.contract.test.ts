@@ -51,6 +51,37 @@ describe.each(targets)('merge contract: $name', ({ open, skip }) => {
     },
   );
 
+  it.skipIf(skip)(
+    "MERGE: a case merged is Canceled with the status reason Merged (2000), its tasks the Target's; UpdateContent not applied",
+    async () => {
+      const customer = await make('accounts', { name: 'Merge contract: customer' });
+      const kase = (title: string) =>
+        make('incidents', { title, 'customerid_account@odata.bind': `/accounts(${customer})` });
+      const target = await kase('Merge contract: the case kept');
+      const sub = await kase('Merge contract: the same problem again');
+      const task = await make('tasks', {
+        subject: 'Merge contract: call back',
+        'regardingobjectid_incident_task@odata.bind': `/incidents(${sub})`,
+      });
+      const type = 'Microsoft.Dynamics.CRM.incident';
+      const r = await t.api('POST', 'Merge', {
+        body: {
+          Target: { incidentid: target, '@odata.type': type },
+          Subordinate: { incidentid: sub, '@odata.type': type },
+          UpdateContent: { description: 'not applied to a case', '@odata.type': type },
+          PerformParentingChecks: false,
+        },
+      });
+      expect(r.status, r.text).toBe(204);
+      const merged = (await t.api('GET', `incidents(${sub})?$select=statecode,statuscode,_masterid_value`)).json();
+      expect(merged).toMatchObject({ statecode: 2, statuscode: 2000, _masterid_value: target });
+      expect((await t.api('GET', `incidents(${target})?$select=description`)).json().description).toBeNull();
+      expect(
+        (await t.api('GET', `tasks(${task})?$select=_regardingobjectid_value`)).json()._regardingobjectid_value,
+      ).toBe(target);
+    },
+  );
+
   it.skipIf(skip)('MERGE: a parameter without its @odata.type is refused (400)', async () => {
     const a = await make('accounts', { name: 'Merge contract: untyped one' });
     const b = await make('accounts', { name: 'Merge contract: untyped two' });

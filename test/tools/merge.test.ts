@@ -150,6 +150,35 @@ describe('update_record merging a duplicate account or contact', () => {
     );
   });
 
+  it('a duplicate case merged into the case kept: its tasks move, it is Canceled as Merged, no column is copied', async () => {
+    const account = String(emu.rows('account')[2]!.accountid);
+    const opened = async (title: string, description?: string) => {
+      const r = await h.call('create_case', {
+        title,
+        customer: { accountId: account },
+        ...(description ? { description } : {}),
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return String(r.structuredContent.id);
+    };
+    const kept = await opened('Printer offline in the Leeds office');
+    const dup = await opened('Leeds printer not printing', 'Reported again by reception.');
+    const task = await made('task', {
+      subject: 'Call Leeds reception back',
+      regardingobjectid: { entity: 'incident', id: dup },
+    });
+    const r = await h.call('update_record', { entity: 'incident', id: dup, values: { masterid: kept } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(textOf(r)).toContain('its related records (activities, notes and child cases) now belong to');
+    expect(textOf(r)).toContain('is Canceled now');
+    // Canceled with the Case table's own status reason for a merge, naming the case kept
+    expect(row('incident', dup)).toMatchObject({ statecode: 2, statuscode: 2000 });
+    expect(ref(row('incident', dup).masterid)).toBe(kept);
+    expect(ref(row('task', task).regardingobjectid)).toBe(kept);
+    // Dynamics applies no UpdateContent to a case: the one kept keeps its own (empty) description
+    expect(row('incident', kept)).toMatchObject({ statecode: 0, description: null });
+  });
+
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
     const a = await made('account', { name: 'Merge Refusals One' });
     const b = await made('account', { name: 'Merge Refusals Two' });

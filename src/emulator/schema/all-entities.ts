@@ -69,6 +69,7 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['incident', 'Incident_Annotation', 'annotation', 'objectid'],
   // a case's child cases (their parentcaseid)
   ['incident', 'incident_parent_incident', 'incident', 'parentcaseid'],
+  ['incident', 'incident_master_incident', 'incident', 'masterid'],
   // the cases whose SLA clocks a KPI instance is
   ['slakpiinstance', 'slakpiinstance_incident_firstresponsebykpi', 'incident', 'firstresponsebykpiid'],
   ['slakpiinstance', 'slakpiinstance_incident_resolvebykpi', 'incident', 'resolvebykpiid'],

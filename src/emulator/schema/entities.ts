@@ -371,6 +371,8 @@ export const incident = entity({
     ]),
     // the case this one is a child of ("Incident (case) hierarchies": one level, through incident_parent_incident)
     lookup('parentcaseid', 'Parent Case', ['incident']),
+    // the case this one was merged into (set by Merge, never by a write)
+    masterOf('incident'),
     // the service level agreement's clocks on the case (Incident table reference): its first response and
     // resolution KPI instances (slakpiinstance_incident_firstresponsebykpi / _resolvebykpi; set by the SLA, not
     // by a client: NotEditable) and their statuses, 1 In Progress, 2 Nearing Noncompliance, 3 Succeeded,

@@ -6,14 +6,21 @@ import { badRequest, notFound, payloadError } from './errors.js';
 import { assertPrivilege, type SecurityRole } from './security.js';
 import { patchRow, stamp, type WriteContext } from './writes.js';
 
-/** The tables the emulator merges: the two the Merge action's reference lists (leads and cases not modelled). */
-const MERGED = new Set(['account', 'contact']);
-
 /**
- * The column a parenting check compares ("whether to check if the parent information is different for the two
- * entity records"): an account's parent account, a contact's company (GUESS: which column is its parent).
+ * The tables the emulator merges (leads, which Dynamics 365 Sales merges too, not modelled), and what merging
+ * leaves the Subordinate in: an account or contact Inactive, a case Canceled with the status reason Merged (the
+ * Case table's own status reason for it, 2000). The column a parenting check compares ("whether to check if the
+ * parent information is different for the two entity records"): an account's parent account, a contact's
+ * company, a case's customer (GUESS: which column is each one's parent).
  */
-const PARENT: Readonly<Record<string, string>> = { account: 'parentaccountid', contact: 'parentcustomerid' };
+const MERGED: Readonly<Record<string, { state: number; status: number; parent: string }>> = {
+  account: { state: 1, status: 2, parent: 'parentaccountid' },
+  contact: { state: 1, status: 2, parent: 'parentcustomerid' },
+  incident: { state: 2, status: 2000, parent: 'customerid' },
+};
+
+/** Records of a Subordinate that stay with it: a case's SLA clocks and queue items (GUESS) */
+const STAYS = new Set(['slakpiinstance', 'queueitem']);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -55,7 +62,8 @@ export function merge(ctx: WriteContext, role: SecurityRole, userId: string, raw
     throw badRequest(
       `The Target (${def.logicalName}) and the Subordinate (${subordinate.def.logicalName}) must be of one table.`,
     );
-  if (!MERGED.has(def.logicalName)) throw badRequest(`Merge is not supported for ${def.logicalName} records.`);
+  const merging = MERGED[def.logicalName];
+  if (!merging) throw badRequest(`Merge is not supported for ${def.logicalName} records.`);
   const idOf = (p: { body: Record<string, unknown> }, name: string) => {
     const id = p.body[def.primaryIdAttribute];
     if (typeof id !== 'string' || !GUID.test(id))
@@ -76,17 +84,18 @@ export function merge(ctx: WriteContext, role: SecurityRole, userId: string, raw
     throw badRequest('The Target and the Subordinate are the same record: a record is not merged with itself.');
   if (isLookupRef(merged.masterid))
     throw badRequest(`The Subordinate ${subId} was merged already, into ${merged.masterid.id}.`);
-  const parent = PARENT[def.logicalName]!;
+  const parent = merging.parent;
   const parentOf = (row: Row) => (isLookupRef(row[parent]) ? row[parent].id : null);
   if (params.PerformParentingChecks && parentOf(master) && parentOf(merged) && parentOf(master) !== parentOf(merged))
     throw badRequest(
       `The Target and the Subordinate have different parents (${parent}): merge them without parenting checks, or give them one parent first.`,
     );
   store.atomically(() => {
+    // "This property is not applied when merging incidents" (MergeRequest.UpdateContent)
     const { '@odata.type': _type, ...content } = (params.UpdateContent ?? {}) as Record<string, unknown>;
-    if (Object.keys(content).length) patchRow(ctx, def, targetId, content, {}, false);
+    if (Object.keys(content).length && def.logicalName !== 'incident') patchRow(ctx, def, targetId, content, {}, false);
     reparent(ctx, def, subId, targetId);
-    patchRow(ctx, def, subId, { statecode: 1, statuscode: 2 }, {}, true);
+    patchRow(ctx, def, subId, { statecode: merging.state, statuscode: merging.status }, {}, true);
     const now = table.get(subId)!;
     store.replace(table, subId, { ...now, masterid: { id: targetId, entity: def.logicalName } });
   });
@@ -102,6 +111,8 @@ function reparent(ctx: WriteContext, def: EntityDef, subId: string, targetId: st
   const { schema, store } = ctx.env;
   const to = { id: targetId, entity: def.logicalName };
   for (const e of schema.entities) {
+    // a merged case's SLA clocks and its place in a queue stay its own (GUESS): canceled, it leaves its queue
+    if (STAYS.has(e.logicalName)) continue;
     const columns = e.attributes.filter(
       (a) => isLookup(a) && a.type !== 'Owner' && a.targets?.includes(def.logicalName),
     );

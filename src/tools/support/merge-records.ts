@@ -13,13 +13,21 @@ import { declinedByUser, refuseIfChanged } from './state-change.js';
 // is set by nothing else, so update_record writing it ({"masterid": "Contoso Ltd"}) is the merge, as Dynamics'
 // own record of it reads; the policy's switch for merging a table is masterid in its write list.
 
-/** The tables Dynamics' Merge action takes that this server merges (its reference lists accounts and contacts). */
-const MERGED = new Set(['account', 'contact']);
+/**
+ * The tables Dynamics' Merge action takes that this server merges (leads, which Dynamics 365 Sales merges too,
+ * not), with what merging leaves the duplicate in (its statecode), what moves from it in words, and whether the
+ * record kept takes its values (Dynamics applies none to a case: "This property is not applied when merging
+ * incidents").
+ */
+const MERGED: Readonly<Record<string, { state: number; moves: string; fills: boolean }>> = {
+  account: { state: 1, moves: 'contacts, deals, cases, activities and notes', fills: true },
+  contact: { state: 1, moves: 'deals, cases, activities and notes', fills: true },
+  incident: { state: 2, moves: 'activities, notes and child cases', fills: false },
+};
 const MASTER = 'masterid';
 
 /** What a merge moves from the duplicate to the record kept, in words, by table */
-export const relatedWords = (table: string): string =>
-  table === 'account' ? 'contacts, deals, cases, activities and notes' : 'deals, cases, activities and notes';
+export const relatedWords = (table: string): string => MERGED[table]?.moves ?? 'related records';
 
 /** The record a "masterid" among update_record's values names (undefined where there is none). */
 export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
@@ -33,7 +41,7 @@ export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
  * merges that table's records; else nothing.
  */
 export function mergeHint(ctx: ToolContext, table: string, ids: [string, string]): string {
-  if (!MERGED.has(table) || !ctx.policy.canWrite(table, MASTER) || !ctx.policy.canRead(table, MASTER)) return '';
+  if (!MERGED[table] || !ctx.policy.canWrite(table, MASTER) || !ctx.policy.canRead(table, MASTER)) return '';
   return ` If they are, the two can be made one: ask which to keep, then call update_record on the other with values {"masterid": "<id of the one kept>"} (their ids: ${ids.join(' and ')}).`;
 }
 
@@ -88,9 +96,10 @@ export async function mergeInto(
   etag: string | undefined,
 ) {
   const table = model.logicalName;
-  if (!MERGED.has(table))
+  const merging = MERGED[table];
+  if (!merging)
     throw badInput(
-      `"masterid" is set by merging, which this server does for accounts and contacts, not ${table} records.`,
+      `"masterid" is set by merging, which this server does for accounts, contacts and cases, not ${table} records.`,
       'Leave masterid out; merge the records in Dynamics.',
     );
   const others = Object.keys(values).filter((k) => mergeAsked(model, { [k]: values[k] }) === undefined);
@@ -121,7 +130,7 @@ export async function mergeInto(
       `Name the other ${table}, the one to keep; "id" is the duplicate.`,
     );
   const name = model.primaryNameAttribute;
-  const columns = fillable(ctx, model);
+  const columns = merging.fills ? fillable(ctx, model) : [];
   const select = [
     ...new Set([...columns, MASTER, 'statecode', ...(name && ctx.policy.canRead(table, name) ? [name] : [])]),
   ].filter((c) => ctx.policy.canRead(table, c));
@@ -161,12 +170,14 @@ export async function mergeInto(
   const taken = Object.keys(filled);
   const takes = taken.length
     ? `, which takes ${taken.join(', ')} from it where it has none and keeps its own values`
-    : ', which keeps its own values';
+    : merging.fills
+      ? ', which keeps its own values'
+      : ', which keeps its own values (Dynamics merges no column of a case)';
   const declined = await declinedByUser(
     ctx,
     true,
     () =>
-      `Merge ${table} ${dupName} into ${keptName}? Its related records (${relatedWords(table)}) move to ${keptName}${takes}; ${dupName} is deactivated. A merge cannot be undone.`,
+      `Merge ${table} ${dupName} into ${keptName}? Its related records (${relatedWords(table)}) move to ${keptName}${takes}; ${dupName} is ${merging.state === 1 ? 'deactivated' : 'canceled'}. A merge cannot be undone.`,
     { tool: 'update_record', entity: table, id, action: 'merge', notDone: 'not merged' },
   );
   if (declined)
@@ -190,10 +201,10 @@ export async function mergeInto(
       entity: table,
       id,
       updated: true,
-      changed: { [MASTER]: master, statecode: state(1) },
+      changed: { [MASTER]: master, statecode: state(merging.state) },
       previous: { [MASTER]: null, statecode: state(duplicate.statecode ?? null) },
       url,
     },
-    text: `Merged ${table} ${dupName} into ${keptName}: its related records (${relatedWords(table)}) now belong to ${keptName}${taken.length ? `, which took ${JSON.stringify(Object.fromEntries(taken.map((c) => [c, filled[c]])))} from it where it had none` : ', which kept its own values'}; ${dupName} is Inactive now, its Master ID ${keptName}.`,
+    text: `Merged ${table} ${dupName} into ${keptName}: its related records (${relatedWords(table)}) now belong to ${keptName}${taken.length ? `, which took ${JSON.stringify(Object.fromEntries(taken.map((c) => [c, filled[c]])))} from it where it had none` : ', which kept its own values'}; ${dupName} is ${String(state(merging.state))} now, its Master ID ${keptName}.`,
   };
 }
