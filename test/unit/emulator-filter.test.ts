@@ -1,32 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Schema } from '../../src/emulator/schema/index.js';
-import { seedStore } from '../../src/emulator/seed/seed.js';
-import { guidKey, type Row, Store } from '../../src/emulator/store/store.js';
+import { guidKey, type Row } from '../../src/emulator/store/store.js';
 import { QueryEnv } from '../../src/emulator/webapi/env.js';
 import { compileFilter } from '../../src/emulator/webapi/filter.js';
 import { parseFilter } from '../../src/odata/parser.js';
+import { seededStore } from '../helpers/seeded-store.js';
 
 // The emulator's $filter has fast paths (number columns against a literal, date-only text against a
 // date literal, unrolled 'and'); each expression here is checked against a plain reading of the rule
 // over every seeded opportunity, so a fast path cannot drift from the meaning (FILTER: comparisons
 // with null are false except eq/ne; dates compare as instants).
 describe('emulator $filter comparisons agree with a plain evaluation', () => {
-  const schema = new Schema();
-  const store = new Store(schema.entities);
-  seedStore(store, schema, {
-    seed: 7,
-    scale: 400,
-    anchor: new Date('2026-06-15T00:00:00Z'),
-    users: [
-      {
-        systemuserid: '11111111-1111-1111-1111-111111111111',
-        firstname: 'Test',
-        lastname: 'Admin',
-        email: 'admin@contoso.example',
-        objectId: '22222222-2222-2222-2222-222222222222',
-      },
-    ],
-  });
+  const { schema, store } = seededStore({ seed: 7, scale: 400, anchor: new Date('2026-06-15T00:00:00Z') });
   const env = new QueryEnv(schema, store, new Date('2026-06-15T00:00:00Z'), 'caller');
   const entity = schema.entity('opportunity')!;
   const rows = [...store.table('opportunity').rows.values()];
