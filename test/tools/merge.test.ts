@@ -372,6 +372,71 @@ describe('update_record merging a duplicate account or contact', () => {
     );
   });
 
+  it('merge_duplicates for cases: a customer with several open cases, read side by side, counted and merged as written', async () => {
+    const customer = await made('account', { name: 'Duplicate Cases Customer' });
+    const opened = async (title: string) => {
+      const r = await h.call('create_case', { title, customer: { accountId: customer } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return String(r.structuredContent.id);
+    };
+    const first = await opened('VPN drops every hour');
+    const again = await opened('VPN keeps disconnecting');
+    await made('task', { subject: 'Send VPN logs', regardingobjectid: { entity: 'incident', id: again } });
+    const text = (
+      (await h.client.getPrompt({ name: 'merge_duplicates', arguments: { table: 'incident' } })).messages[0]!
+        .content as { text: string }
+    ).text;
+    const agg =
+      /call aggregate_records on incident with where (\{.*?\}), groupBy "(.*?)", measures "(.*?)", orderBy "(.*?)" and top (\d+)/.exec(
+        text,
+      )!;
+    const groups = await h.call('aggregate_records', {
+      entity: 'incident',
+      where: JSON.parse(agg[1]!),
+      groupBy: agg[2],
+      measures: agg[3],
+      orderBy: agg[4],
+      top: Number(agg[5]),
+    });
+    expect(groups.isError, textOf(groups)).toBeFalsy();
+    expect(groups.structuredContent.groups).toContainEqual(
+      expect.objectContaining({ customerid: expect.objectContaining({ id: customer }), count: 2 }),
+    );
+    const read =
+      /query_entities on incident with where (\{.*?\}\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(text)!;
+    const cases = await h.call('query_entities', {
+      entity: 'incident',
+      where: JSON.parse(read[1]!.replace(/\[<[^>]*>\]/, JSON.stringify([customer]))),
+      select: JSON.parse(read[2]!),
+      orderBy: read[3],
+      top: Number(read[4]),
+    });
+    expect(cases.isError, textOf(cases)).toBeFalsy();
+    expect((cases.structuredContent.records as { id: string }[]).map((c) => c.id)).toEqual([first, again]);
+    const counts = [
+      ...text.matchAll(/aggregate_records on (\w+) with where (\{.*?\}\}), groupBy "(.*?)" and measures "(.*?)"/g),
+    ];
+    expect(counts.map((c) => c[1])).toEqual(['task', 'phonecall', 'incident']);
+    for (const c of counts) {
+      const g = await h.call('aggregate_records', {
+        entity: c[1],
+        where: JSON.parse(c[2]!.replace(/\[<[^>]*>\]/, JSON.stringify([first, again]))),
+        groupBy: c[3],
+        measures: c[4],
+      });
+      expect(g.isError, textOf(g)).toBeFalsy();
+    }
+    expect(text).toContain('Dynamics merges no column of a case');
+    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(text)!;
+    const r = await h.call('update_record', {
+      entity: merge[1],
+      id: again,
+      values: JSON.parse(merge[2]!.replace('<id of the one kept>', first)),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(row('incident', again)).toMatchObject({ statecode: 2, statuscode: 2000 });
+  });
+
   it('the user is asked first, as a merge is not undone; declined, nothing is merged', async () => {
     const { h: c, asked, user } = await connectAsking(emu, {});
     try {
