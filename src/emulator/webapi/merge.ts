@@ -13,11 +13,11 @@ import { patchRow, stamp, type WriteContext } from './writes.js';
  * parent information is different for the two entity records"): an account's parent account, a contact's
  * company, a case's customer (GUESS: which column is each one's parent).
  */
-const MERGED: Readonly<Record<string, { state: number; status: number; parent: string }>> = {
-  account: { state: 1, status: 2, parent: 'parentaccountid' },
-  contact: { state: 1, status: 2, parent: 'parentcustomerid' },
-  incident: { state: 2, status: 2000, parent: 'customerid' },
-};
+const MERGED: ReadonlyMap<string, { state: number; status: number; parent: string }> = new Map([
+  ['account', { state: 1, status: 2, parent: 'parentaccountid' }],
+  ['contact', { state: 1, status: 2, parent: 'parentcustomerid' }],
+  ['incident', { state: 2, status: 2000, parent: 'customerid' }],
+]);
 
 /** Records of a Subordinate that stay with it: a case's SLA clocks and queue items (GUESS) */
 const STAYS = new Set(['slakpiinstance', 'queueitem']);
@@ -62,7 +62,7 @@ export function merge(ctx: WriteContext, role: SecurityRole, userId: string, raw
     throw badRequest(
       `The Target (${def.logicalName}) and the Subordinate (${subordinate.def.logicalName}) must be of one table.`,
     );
-  const merging = MERGED[def.logicalName];
+  const merging = MERGED.get(def.logicalName);
   if (!merging) throw badRequest(`Merge is not supported for ${def.logicalName} records.`);
   const idOf = (p: { body: Record<string, unknown> }, name: string) => {
     const id = p.body[def.primaryIdAttribute];

@@ -19,15 +19,16 @@ import { declinedByUser, refuseIfChanged } from './state-change.js';
  * record kept takes its values (Dynamics applies none to a case: "This property is not applied when merging
  * incidents").
  */
-const MERGED: Readonly<Record<string, { state: number; moves: string; fills: boolean }>> = {
-  account: { state: 1, moves: 'contacts, deals, cases, activities and notes', fills: true },
-  contact: { state: 1, moves: 'deals, cases, activities and notes', fills: true },
-  incident: { state: 2, moves: 'activities, notes and child cases', fills: false },
-};
+// a Map, not an object: a table named like an Object.prototype member must not find one
+const MERGED: ReadonlyMap<string, { state: number; moves: string; fills: boolean }> = new Map([
+  ['account', { state: 1, moves: 'contacts, deals, cases, activities and notes', fills: true }],
+  ['contact', { state: 1, moves: 'deals, cases, activities and notes', fills: true }],
+  ['incident', { state: 2, moves: 'activities, notes and child cases', fills: false }],
+]);
 const MASTER = 'masterid';
 
 /** What a merge moves from the duplicate to the record kept, in words, by table */
-export const relatedWords = (table: string): string => MERGED[table]?.moves ?? 'related records';
+export const relatedWords = (table: string): string => MERGED.get(table)?.moves ?? 'related records';
 
 /** The record a "masterid" among update_record's values names (undefined where there is none). */
 export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
@@ -41,7 +42,7 @@ export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
  * merges that table's records; else nothing.
  */
 export function mergeHint(ctx: ToolContext, table: string, ids: [string, string]): string {
-  if (!MERGED[table] || !ctx.policy.canWrite(table, MASTER) || !ctx.policy.canRead(table, MASTER)) return '';
+  if (!MERGED.has(table) || !ctx.policy.canWrite(table, MASTER) || !ctx.policy.canRead(table, MASTER)) return '';
   return ` If they are, the two can be made one: ask which to keep, then call update_record on the other with values {"masterid": "<id of the one kept>"} (their ids: ${ids.join(' and ')}).`;
 }
 
@@ -96,7 +97,7 @@ export async function mergeInto(
   etag: string | undefined,
 ) {
   const table = model.logicalName;
-  const merging = MERGED[table];
+  const merging = MERGED.get(table);
   if (!merging)
     throw badInput(
       `"masterid" is set by merging, which this server does for accounts, contacts and cases, not ${table} records.`,
