@@ -31,7 +31,7 @@ import { qualifyingAsked, qualifyLead } from './support/qualify-lead.js';
 import { moveQueueItem, queueAsked, workedByNote } from './support/queue-move.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, entityParam, etagParam, withLookupTable } from './support/schemas.js';
-import { compactRow, recordUrl } from './support/shape.js';
+import { compactRow, FORMATTED, recordUrl } from './support/shape.js';
 import { respondedAgainstSla, SLA_MOVERS, slaColumns, slaMovedNote } from './support/sla-times.js';
 import {
   askedState,
@@ -290,13 +290,16 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
   const sla = logical === 'incident' && SLA_MOVERS.some((c) => c in sent) ? slaColumns(ctx.policy) : [];
   // a queue item handed to someone: the record it holds, read beside the change, for the answer to name
   const handed = logical === 'queueitem' && 'workerid' in sent;
+  // a record merged into another (found by its old name, say): read beside the change, for the answer to point
+  // at the record kept, which holds what was the duplicate's
+  const merged = model.columns.has('masterid') && ctx.policy.canRead(logical, 'masterid') ? ['masterid'] : [];
   const r = await ctx.client
     .update(logical, id, sent, {
       etag: args.etag,
       signal: ctx.signal,
       detectDuplicates: !args.allowDuplicate,
       readBefore: true,
-      alsoRead: handed ? ['objectid'] : sla,
+      alsoRead: [...(handed ? ['objectid'] : sla), ...merged],
     })
     .catch(async (err: unknown) => {
       // a case with open activities, a closed record, or one the organisation's duplicate rules match: say so,
@@ -365,9 +368,15 @@ async function updateOne(args: UpdateArgs, ctx: ToolContext) {
       : '';
   const slaMoved = sla.length ? slaMovedNote(r.before, r.row) : '';
   const worked = handed ? workedByNote(r.model, r.row) : '';
+  const master = r.row._masterid_value;
+  const keptName = r.row[`_masterid_value${FORMATTED}`];
+  const mergedNote =
+    typeof master === 'string'
+      ? ` This ${logical} was merged into ${typeof keptName === 'string' ? `"${keptName}" (${master})` : master}, which holds its related records now: if the change was meant for the ${logical} in use, make it there (id "${master}").`
+      : '';
   return {
     structured,
-    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${etag}).${moved.text}${responded}${slaMoved}${worked}${line}${family}${linked.text}`,
+    text: `Updated ${r.model.logicalName} ${which}: ${JSON.stringify(changed)}${beforeText(changed, previous)} (etag ${etag}).${moved.text}${responded}${slaMoved}${worked}${mergedNote}${line}${family}${linked.text}`,
   };
 }
 

@@ -102,6 +102,16 @@ describe('update_record merging a duplicate account or contact', () => {
     const q = await h.call('query_entities', { entity: 'account', where: { masterid: kept }, select: ['name'] });
     expect(q.structuredContent.records.map((a: { name: string }) => a.name)).toEqual(['Fabrikam Merge Limited']);
 
+    // the duplicate found again by its old name and changed: the answer points at the account kept
+    const late = await h.call('update_record', {
+      entity: 'account',
+      id: dup,
+      values: { telephone1: '+44 20 7946 0555' },
+    });
+    expect(late.isError, textOf(late)).toBeFalsy();
+    expect(textOf(late)).toContain(
+      `This account was merged into "Fabrikam Merge Ltd" (${kept}), which holds its related records now: if the change was meant for the account in use, make it there (id "${kept}").`,
+    );
     // the same call again (its answer lost, say): merged already, nothing sent
     const again = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
     expect(again.isError, textOf(again)).toBeFalsy();
@@ -177,6 +187,11 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(ref(row('task', task).regardingobjectid)).toBe(kept);
     // Dynamics applies no UpdateContent to a case: the one kept keeps its own (empty) description
     expect(row('incident', kept)).toMatchObject({ statecode: 0, description: null });
+    // a merged case is closed for good: a change to it is pointed at the case kept
+    const late = await h.call('update_record', { entity: 'incident', id: dup, values: { prioritycode: 'High' } });
+    expect(late.isError).toBe(true);
+    expect(textOf(late)).toContain(`This case was merged into "Printer offline in the Leeds office" (${kept})`);
+    expect(textOf(late)).toContain(`update_record with entity "incident" and id "${kept}"`);
   });
 
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {

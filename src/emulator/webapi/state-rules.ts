@@ -4,7 +4,8 @@ import { DataverseError } from './errors.js';
 
 /** States in which a record is read-only until it is reactivated (reference §6.2, statecode descriptions). */
 const READ_ONLY: Readonly<Record<string, readonly number[]>> = {
-  incident: [1],
+  // "Resolved and canceled cases are read-only and can't be edited unless they are reactivated" (Incident statecode)
+  incident: [1, 2],
   opportunity: [1, 2],
   lead: [1],
   // a completed or canceled task (task statecode: "Completed and canceled tasks are read-only")

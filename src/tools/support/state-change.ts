@@ -3,6 +3,7 @@ import { optionValue, type Scalar } from '../../dynamics/coerce.js';
 import { badInput, DynamicsMcpError } from '../../errors.js';
 import type { ColumnModel, EntityModel, OptionModel } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
+import { FORMATTED } from './shape.js';
 
 type Values = Record<string, unknown>;
 
@@ -224,12 +225,25 @@ export async function closedRecordRefusal(
   if (!(err instanceof DynamicsMcpError) || err.kind !== 'validation' || !CLOSED_READ_ONLY.has(model.logicalName))
     return undefined;
   if (!ctx.policy.canRead(model.logicalName, 'statecode')) return undefined;
+  // a case merged into another is closed for good: the one it was merged into is where changes go
+  const merged = model.columns.has('masterid') && ctx.policy.canRead(model.logicalName, 'masterid');
   const row = await ctx.client
-    .get(model.logicalName, id, { select: ['statecode'], signal: ctx.signal })
+    .get(model.logicalName, id, { select: ['statecode', ...(merged ? ['masterid'] : [])], signal: ctx.signal })
     .then((r) => r.row)
     .catch(() => undefined);
   const state = row?.statecode;
   if (typeof state !== 'number' || state === 0) return undefined;
+  const master = row?._masterid_value;
+  if (typeof master === 'string') {
+    const name = row?.[`_masterid_value${FORMATTED}`];
+    const which = typeof name === 'string' ? `"${name}" (${master})` : master;
+    return new DynamicsMcpError(
+      'bad_input',
+      `This ${model.displayName.toLowerCase()} was merged into ${which}: Dynamics keeps a merged record read-only (it said: ${err.message})`,
+      `Make the change on the ${model.displayName.toLowerCase()} it was merged into: update_record with entity "${model.logicalName}" and id "${master}".`,
+      err.details,
+    );
+  }
   const options = model.columns.get('statecode')?.options ?? [];
   const label = (v: number) => options.find((o) => o.value === v)?.label ?? String(v);
   // a sent or received email stays as it went ("Completed and canceled email is read-only and can't be
