@@ -32,8 +32,9 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * any useful data from the Subordinate record to the Target record. Any existing data in the Target record aren't
  * overwritten. Then the Subordinate record is deactivated." Here the useful data is the records related to the
  * Subordinate, which are moved to the Target (the relationships' Merge cascade); its columns reach the Target
- * only through UpdateContent, as the merge dialog sends the values chosen (GUESS). The Subordinate is made
- * Inactive with its Master ID the Target. All of it is one change; 204, no value.
+ * only through UpdateContent, as the merge dialog sends the values chosen (GUESS), a case's not at all. The
+ * Subordinate is made Inactive (a case Canceled, as Merged) with its Master ID the Target. All of it is one change;
+ * 204, no value.
  */
 export function merge(ctx: WriteContext, role: SecurityRole, userId: string, raw: string): void {
   const { schema, store } = ctx.env;
