@@ -29,7 +29,7 @@ interface StageOf {
  * A process's stages in their order (the one its definition gives them, which an administrator may have changed
  * by adding a stage), read from the processstage rows the store holds.
  */
-export function stagesOf(store: Store, process: ProcessDef): StageOf[] {
+function stagesOf(store: Store, process: ProcessDef): StageOf[] {
   const order = stageOrder(store).get(process.id) ?? process.stages.map((s) => s.id);
   const rows = store.table('processstage');
   return order.flatMap((id) => {
