@@ -208,6 +208,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'parentcontactid',
         // the opportunity the lead was qualified into
         'qualifyingopportunityid',
+        // the lead it was merged into
+        'masterid',
 
         ...audit,
       ],
@@ -233,6 +235,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'description',
         'parentaccountid',
         'ownerid',
+        // written, it merges the lead into that one (Dynamics' Merge: merge-records.ts)
+        'masterid',
       ],
       expand: [
         'parentaccountid',

@@ -490,7 +490,7 @@ export function registerPrompts(server: McpServer, deps: ServerDeps, readOnly: b
       {
         title: 'Find and merge duplicates',
         description:
-          'Duplicate accounts, contacts or cases: found, told apart from namesakes, which to keep proposed, and merged as Dynamics merges (its Merge) only when confirmed.',
+          'Duplicate accounts, contacts, leads or cases: found, told apart from namesakes, which to keep proposed, and merged as Dynamics merges (its Merge) only when confirmed.',
         argsSchema: MERGE_DUPLICATES,
       },
       (args) => user(mergeDuplicatesText(deps, args)),

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { ServerDeps } from '../server.js';
-import { relatedWords } from '../tools/support/merge-records.js';
+import { mergedWord, relatedWords } from '../tools/support/merge-records.js';
 
 /** The tables whose duplicates the prompt looks for, as update_record merges them (merge-records.ts). */
-const TABLES = ['account', 'contact', 'incident'] as const;
+const TABLES = ['account', 'contact', 'lead', 'incident'] as const;
 type Table = (typeof TABLES)[number];
 
 export const MERGE_DUPLICATES = {
-  table: z.enum(TABLES).optional().describe('account, contact or incident (cases) (default: account).'),
+  table: z.enum(TABLES).optional().describe('account, contact, lead or incident (cases) (default: account).'),
   name: z
     .string()
     .optional()
@@ -21,12 +21,13 @@ export const mergeable = (deps: ServerDeps): Table[] =>
   );
 
 /**
- * How each table's duplicates are found and told apart: the values counted (names; a case's customer), the column
- * a part of a name is looked for in, the columns read side by side and their order, which records are candidates
- * and what says two of them are different, what hangs from each (the table and its column pointing back), and what
- * the one kept takes.
+ * How each table's duplicates are found and told apart: the state label of the records merged (open ones), the
+ * values counted (names; a case's customer), the column a part of a name is looked for in, the columns read side
+ * by side and their order, which records are candidates and what says two of them are different, what hangs from
+ * each (the table and its column pointing back), and what the one kept takes.
  */
 interface Found {
+  open: string;
   noun: string;
   names: string[];
   named: string;
@@ -40,6 +41,7 @@ interface Found {
 const FILLS = "the one kept keeps its own values and takes the duplicate's where it has none";
 const FOUND: Readonly<Record<Table, Found>> = {
   account: {
+    open: 'Active',
     noun: 'accounts',
     names: ['name'],
     named: 'name',
@@ -56,6 +58,7 @@ const FOUND: Readonly<Record<Table, Found>> = {
     ],
   },
   contact: {
+    open: 'Active',
     noun: 'contacts',
     names: ['fullname', 'emailaddress1'],
     named: 'fullname',
@@ -71,7 +74,26 @@ const FOUND: Readonly<Record<Table, Found>> = {
       ['phonecall', 'regardingobjectid'],
     ],
   },
+  // leads are merged while open (merge-records.ts); "Leads with the same email address" is Dynamics' own rule
+  lead: {
+    open: 'Open',
+    noun: 'leads',
+    names: ['fullname', 'emailaddress1'],
+    named: 'fullname',
+    select:
+      '["fullname", "emailaddress1", "companyname", "telephone1", "subject", "leadsourcecode", "createdon", "ownerid"]',
+    order: 'fullname asc',
+    same: 'Records whose names or emails are the same, or nearly (a nickname, punctuation, a typo),',
+    differ: 'a different company, email or interest',
+    takes: FILLS,
+    related: [
+      ['task', 'regardingobjectid'],
+      ['phonecall', 'regardingobjectid'],
+      ['email', 'regardingobjectid'],
+    ],
+  },
   incident: {
+    open: 'Active',
     noun: 'cases',
     names: ['customerid'],
     named: 'title',
@@ -104,17 +126,17 @@ export function mergeDuplicatesText(deps: ServerDeps, args: { table?: Table; nam
   const related = deps.policy.entities();
   const counts = f.related.filter(([t, c]) => related.includes(t) && deps.policy.canRead(t, c));
   const candidates = given
-    ? `First the candidates: call query_entities on ${table} with where {"statecode": "Active", "${f.named}": {"contains": ${JSON.stringify(given)}}}, select ${f.select}, orderBy "${f.order}" and top 50.\n`
+    ? `First the candidates: call query_entities on ${table} with where {"statecode": "${f.open}", "${f.named}": {"contains": ${JSON.stringify(given)}}}, select ${f.select}, orderBy "${f.order}" and top 50.\n`
     : `First the candidates: ${f.names
         .map(
           (n) =>
-            `call aggregate_records on ${table} with where {"statecode": "Active"${n === primary ? '' : `, "${n}": {"ne": null}`}}, groupBy "${n}", measures "count", orderBy "count desc" and top 25`,
+            `call aggregate_records on ${table} with where {"statecode": "${f.open}"${n === primary ? '' : `, "${n}": {"ne": null}`}}, groupBy "${n}", measures "count", orderBy "count desc" and top 25`,
         )
         .join('; then ')}: the values counted more than once are the candidates. ` +
       `Then read them: ${f.names
         .map(
           (n) =>
-            `query_entities on ${table} with where {"statecode": "Active", "${n}": {"in": [<the candidate ${n} values>]}}, select ${f.select}, orderBy "${n === primary ? f.order : `${n} asc`}" and top 50`,
+            `query_entities on ${table} with where {"statecode": "${f.open}", "${n}": {"in": [<the candidate ${n} values>]}}, select ${f.select}, orderBy "${n === primary ? f.order : `${n} asc`}" and top 50`,
         )
         .join('; then ')}.\n`;
   return (
@@ -130,6 +152,6 @@ export function mergeDuplicatesText(deps: ServerDeps, args: { table?: Table; nam
           .join('; ')}.\n`
       : '') +
     `Propose which of each pair to keep (the one with more related records, else the older), and show the columns where they differ: ${f.takes}.\n` +
-    `Merge only the pairs I confirm, one call each: update_record with entity "${table}", the duplicate's id, and values {"masterid": "<id of the one kept>"}. The duplicate's related records (${relatedWords(table)}) move to the one kept and the duplicate is ${table === 'incident' ? 'canceled as Merged' : 'deactivated'}; Dynamics cannot undo a merge.`
+    `Merge only the pairs I confirm, one call each: update_record with entity "${table}", the duplicate's id, and values {"masterid": "<id of the one kept>"}. The duplicate's related records (${relatedWords(table)}) move to the one kept and the duplicate is ${mergedWord(table)}${table === 'incident' ? ' as Merged' : ''}; Dynamics cannot undo a merge.`
   );
 }

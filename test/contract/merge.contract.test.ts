@@ -82,6 +82,38 @@ describe.each(targets)('merge contract: $name', ({ open, skip }) => {
     },
   );
 
+  it.skipIf(skip)(
+    'MERGE: a lead merged is Disqualified as Canceled (7), naming the Target; its tasks move, UpdateContent is set',
+    async () => {
+      const target = await make('leads', { lastname: 'Merge contract', subject: 'Merge contract: lead kept' });
+      const sub = await make('leads', { lastname: 'Merge contract', subject: 'Merge contract: lead again' });
+      const task = await make('tasks', {
+        subject: 'Merge contract: email the lead',
+        'regardingobjectid_lead_task@odata.bind': `/leads(${sub})`,
+      });
+      const type = 'Microsoft.Dynamics.CRM.lead';
+      const r = await t.api('POST', 'Merge', {
+        body: {
+          Target: { leadid: target, '@odata.type': type },
+          Subordinate: { leadid: sub, '@odata.type': type },
+          UpdateContent: { companyname: 'Merge contract Ltd', '@odata.type': type },
+          PerformParentingChecks: false,
+        },
+      });
+      expect(r.status, r.text).toBe(204);
+      // GUESS, checked here against a real organisation: the Lead table has no Merged status reason, and the
+      // emulator disqualifies a merged lead as Canceled
+      const merged = (await t.api('GET', `leads(${sub})?$select=statecode,statuscode,_masterid_value`)).json();
+      expect(merged).toMatchObject({ statecode: 2, statuscode: 7, _masterid_value: target });
+      expect((await t.api('GET', `leads(${target})?$select=companyname`)).json().companyname).toBe(
+        'Merge contract Ltd',
+      );
+      expect(
+        (await t.api('GET', `tasks(${task})?$select=_regardingobjectid_value`)).json()._regardingobjectid_value,
+      ).toBe(target);
+    },
+  );
+
   it.skipIf(skip)('MERGE: a parameter without its @odata.type is refused (400)', async () => {
     const a = await make('accounts', { name: 'Merge contract: untyped one' });
     const b = await make('accounts', { name: 'Merge contract: untyped two' });

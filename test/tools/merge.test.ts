@@ -219,6 +219,96 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(textOf(late)).toContain(`update_record with entity "incident" and id "${kept}"`);
   });
 
+  // "Only the following entity types can be merged: … lead: Available with Dynamics 365 for Sales" (Merge table
+  // rows using the Web API); two leads of one email are what Dynamics' own duplicate rule for leads catches
+  const lead = async (values: Record<string, unknown>, allowDuplicate?: true) => {
+    const r = await h.call('create_lead', { ...values, ...(allowDuplicate ? { allowDuplicate } : {}) });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    return String((r.structuredContent as { id: string }).id);
+  };
+
+  it('duplicate leads of one email: the rule says how to merge, the duplicate is Disqualified as Canceled and its activities move', async () => {
+    const kept = await lead({
+      firstName: 'Mia',
+      lastName: 'Leadmerge',
+      email: 'mia@leadmerge.example',
+      company: 'Leadmerge Ltd',
+    });
+    const dup = await lead(
+      { firstName: 'Mia', lastName: 'Leadmerge', email: 'mia@leadmerge.example', phone: '+1 425 555 0107' },
+      true,
+    );
+    const task = await made('task', {
+      subject: 'Send Mia the price list',
+      regardingobjectid: { entity: 'lead', id: dup },
+    });
+    // a third lead given Mia's email: the duplicate rule refuses it and says how two leads become one
+    const third = await lead({ lastName: 'Leadmerge Third', email: 'third@leadmerge.example' });
+    const refused = await h.call('update_record', {
+      entity: 'lead',
+      id: third,
+      values: { emailaddress1: 'mia@leadmerge.example' },
+    });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain(
+      'call update_record on the other with values {"masterid": "<id of the one kept>"}',
+    );
+    expect(textOf(await h.call('describe_entity', { entity: 'lead' }))).toContain(
+      'A duplicate is merged into the lead kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics\' Merge: its related records move, it is disqualified).',
+    );
+
+    const since = emu.requests().length;
+    const r = await h.call('update_record', { entity: 'lead', id: dup, values: { masterid: kept } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(merges(since)).toHaveLength(1);
+    expect(textOf(r)).toContain(
+      `Merged lead "Mia Leadmerge" (${dup}) into "Mia Leadmerge" (${kept}): its related records (activities and notes) now belong to "Mia Leadmerge" (${kept}), which took {"telephone1":"+1 425 555 0107"} from it where it had none`,
+    );
+    expect(textOf(r)).toContain('is Disqualified now');
+    // Disqualified with the reason Canceled (GUESS: the Lead table has no Merged reason), naming the lead kept
+    expect(row('lead', dup)).toMatchObject({ statecode: 2, statuscode: 7 });
+    expect(ref(row('lead', dup).masterid)).toBe(kept);
+    expect(row('lead', kept)).toMatchObject({
+      statecode: 0,
+      companyname: 'Leadmerge Ltd',
+      telephone1: '+1 425 555 0107',
+    });
+    expect(ref(row('task', task).regardingobjectid)).toBe(kept);
+    // asked again (its answer lost): nothing sent
+    const again = await h.call('update_record', { entity: 'lead', id: dup, values: { masterid: kept } });
+    expect(textOf(again)).toContain('already: nothing was sent');
+    expect(merges(since)).toHaveLength(1);
+  });
+
+  it('a qualified or disqualified lead is not merged, nor merged into: refused before anything is sent, saying what to do', async () => {
+    const open = await lead({ lastName: 'Closedmerge Open', email: 'open@closedmerge.example' });
+    const qualified = emu.rows('lead').find((l) => l.statecode === 1 && !l.masterid);
+    expect(qualified, 'the seed has qualified leads').toBeDefined();
+    const gone = await lead({ lastName: 'Closedmerge Gone', email: 'gone@closedmerge.example' });
+    const out = await h.call('update_record', {
+      entity: 'lead',
+      id: gone,
+      values: { statecode: 'Disqualified', statuscode: 'No Longer Interested' },
+    });
+    expect(out.isError, textOf(out)).toBeFalsy();
+    const since = emu.requests().length;
+    const fromClosed = await h.call('update_record', { entity: 'lead', id: gone, values: { masterid: open } });
+    expect(fromClosed.isError).toBe(true);
+    expect(textOf(fromClosed)).toContain(
+      `The lead "Closedmerge Gone" (${gone}) is Disqualified: only open leads are merged.`,
+    );
+    expect(textOf(fromClosed)).toContain('reactivate it (statecode "Open") and merge it then');
+    const intoQualified = await h.call('update_record', {
+      entity: 'lead',
+      id: open,
+      values: { masterid: String(qualified!.leadid) },
+    });
+    expect(intoQualified.isError).toBe(true);
+    expect(textOf(intoQualified)).toContain('is Qualified: leads are merged only into an open one.');
+    expect(merges(since)).toHaveLength(0);
+    expect(row('lead', open)).toMatchObject({ statecode: 0, masterid: null });
+  });
+
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
     const a = await made('account', { name: 'Merge Refusals One' });
     const b = await made('account', { name: 'Merge Refusals Two' });
@@ -442,6 +532,62 @@ describe('update_record merging a duplicate account or contact', () => {
     });
     expect(r.isError, textOf(r)).toBeFalsy();
     expect(row('incident', again)).toMatchObject({ statecode: 2, statuscode: 2000 });
+  });
+
+  it('merge_duplicates for leads: two open leads of one email found by its count, their activities counted, merged as written', async () => {
+    const first = await lead({ firstName: 'Ada', lastName: 'Promptlead', email: 'ada@promptlead.example' });
+    const second = await lead({ firstName: 'Ada', lastName: 'Prompt-Lead', email: 'ada@promptlead.example' }, true);
+    await made('phonecall', { subject: 'Ada called about pricing', regardingobjectid: { entity: 'lead', id: second } });
+    const text = (
+      (await h.client.getPrompt({ name: 'merge_duplicates', arguments: { table: 'lead' } })).messages[0]!.content as {
+        text: string;
+      }
+    ).text;
+    const answers = await candidateCalls('lead', text);
+    expect(answers.map((a) => a.groupBy)).toEqual(['fullname', 'emailaddress1']);
+    // the names differ; the email, which Dynamics' rule for leads compares, is counted twice
+    expect(answers[1]!.groups).toContainEqual({ emailaddress1: 'ada@promptlead.example', count: 2 });
+    const reads = [
+      ...text.matchAll(
+        /query_entities on lead with where (\{.*?\}\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/g,
+      ),
+    ];
+    const byEmail = reads[1]!;
+    const pair = await h.call('query_entities', {
+      entity: 'lead',
+      where: JSON.parse(byEmail[1]!.replace(/\[<[^>]*>\]/, JSON.stringify(['ada@promptlead.example']))),
+      select: JSON.parse(byEmail[2]!),
+      orderBy: byEmail[3],
+      top: Number(byEmail[4]),
+    });
+    expect(pair.isError, textOf(pair)).toBeFalsy();
+    expect((pair.structuredContent.records as { id: string }[]).map((l) => l.id).sort()).toEqual(
+      [first, second].sort(),
+    );
+    const counts = [
+      ...text.matchAll(/aggregate_records on (\w+) with where (\{.*?\}\}), groupBy "(.*?)" and measures "(.*?)"/g),
+    ];
+    expect(counts.map((c) => c[1])).toEqual(['task', 'phonecall', 'email']);
+    const calls = await h.call('aggregate_records', {
+      entity: counts[1]![1],
+      where: JSON.parse(counts[1]![2]!.replace(/\[<[^>]*>\]/, JSON.stringify([first, second]))),
+      groupBy: counts[1]![3],
+      measures: counts[1]![4],
+    });
+    expect(calls.structuredContent.groups).toEqual([
+      expect.objectContaining({ regardingobjectid: expect.objectContaining({ id: second }), count: 1 }),
+    ]);
+    expect(text).toContain('the duplicate is disqualified');
+    // the one with the call kept, as the prompt proposes
+    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(text)!;
+    const r = await h.call('update_record', {
+      entity: merge[1],
+      id: first,
+      values: JSON.parse(merge[2]!.replace('<id of the one kept>', second)),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(row('lead', first)).toMatchObject({ statecode: 2, statuscode: 7 });
+    expect(text).toContain('where {"statecode": "Open", "emailaddress1": {"ne": null}}');
   });
 
   it('the user is asked first, as a merge is not undone; declined, nothing is merged', async () => {

@@ -47,6 +47,7 @@ const ONE_TO_MANY: [string, string, string, string][] = [
   ['account', 'account_parent_account', 'account', 'parentaccountid'],
   ['account', 'account_master_account', 'account', 'masterid'],
   ['contact', 'contact_master_contact', 'contact', 'masterid'],
+  ['lead', 'lead_master_lead', 'lead', 'masterid'],
   ['contact', 'contact_customer_contacts', 'contact', 'parentcustomerid'],
   ['contact', 'opportunity_customer_contacts', 'opportunity', 'customerid'],
   ['contact', 'incident_customer_contacts', 'incident', 'customerid'],

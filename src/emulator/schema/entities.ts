@@ -241,6 +241,8 @@ export const lead = entity({
     lookup('parentcontactid', 'Parent Contact for lead', ['contact']),
     lookup('qualifyingopportunityid', 'Qualifying Opportunity', ['opportunity']),
     lookup('transactioncurrencyid', 'Currency', ['transactioncurrency']),
+    // the lead this one was merged into (set by Merge, never by a write)
+    masterOf('lead'),
     ...stateAndStatus(
       [
         [0, 'Open', 1],

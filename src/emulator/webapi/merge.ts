@@ -7,15 +7,19 @@ import { assertPrivilege, type SecurityRole } from './security.js';
 import { patchRow, stamp, type WriteContext } from './writes.js';
 
 /**
- * The tables the emulator merges (leads, which Dynamics 365 Sales merges too, not modelled), and what merging
- * leaves the Subordinate in: an account or contact Inactive, a case Canceled with the status reason Merged (the
- * Case table's own status reason for it, 2000). The column a parenting check compares ("whether to check if the
- * parent information is different for the two entity records"): an account's parent account, a contact's
- * company, a case's customer (GUESS: which column is each one's parent).
+ * The tables the emulator merges (those "Merge table rows using the Web API" lists: accounts, contacts, leads
+ * with Dynamics 365 Sales, cases with Dynamics 365 Service), and what merging leaves the Subordinate in: an
+ * account or contact Inactive, a case Canceled with the status reason Merged (the Case table's own status reason
+ * for it, 2000), a lead Disqualified as Canceled (GUESS: the Lead table has no Merged reason; Canceled is the
+ * one of its Disqualified reasons that says nobody judged the lead). The column a parenting check compares
+ * ("whether to check if the parent information is different for the two entity records"): an account's parent
+ * account, a contact's company, a case's customer, a lead's parent account (GUESS: which column is each one's
+ * parent).
  */
 const MERGED: ReadonlyMap<string, { state: number; status: number; parent: string }> = new Map([
   ['account', { state: 1, status: 2, parent: 'parentaccountid' }],
   ['contact', { state: 1, status: 2, parent: 'parentcustomerid' }],
+  ['lead', { state: 2, status: 7, parent: 'parentaccountid' }],
   ['incident', { state: 2, status: 2000, parent: 'customerid' }],
 ]);
 

@@ -14,21 +14,32 @@ import { declinedByUser, refuseIfChanged } from './state-change.js';
 // own record of it reads; the policy's switch for merging a table is masterid in its write list.
 
 /**
- * The tables Dynamics' Merge action takes that this server merges (leads, which Dynamics 365 Sales merges too,
- * not), with what merging leaves the duplicate in (its statecode), what moves from it in words, and whether the
- * record kept takes its values (Dynamics applies none to a case: "This property is not applied when merging
- * incidents").
+ * The tables Dynamics' Merge action takes ("Only the following entity types can be merged": accounts, contacts,
+ * leads with Dynamics 365 Sales, cases with Dynamics 365 Service), with what merging leaves the duplicate in (its
+ * statecode, and the word for it), what moves from it in words, whether the record kept takes its values
+ * (Dynamics applies none to a case: "This property is not applied when merging incidents"), and whether both
+ * must be open: leads are merged only while neither is qualified or disqualified (GUESS: Dynamics offers merging
+ * on active records, and a qualified lead is read-only; a closed lead's deal, account and contact were made from
+ * it already).
  */
 // a Map, not an object: a table named like an Object.prototype member must not find one
-const MERGED: ReadonlyMap<string, { state: number; moves: string; fills: boolean }> = new Map([
-  ['account', { state: 1, moves: 'contacts, deals, cases, activities and notes', fills: true }],
-  ['contact', { state: 1, moves: 'deals, cases, activities and notes', fills: true }],
-  ['incident', { state: 2, moves: 'activities, notes and child cases', fills: false }],
-]);
+const MERGED: ReadonlyMap<string, { state: number; becomes: string; moves: string; fills: boolean; open?: true }> =
+  new Map([
+    [
+      'account',
+      { state: 1, becomes: 'deactivated', moves: 'contacts, deals, cases, activities and notes', fills: true },
+    ],
+    ['contact', { state: 1, becomes: 'deactivated', moves: 'deals, cases, activities and notes', fills: true }],
+    ['lead', { state: 2, becomes: 'disqualified', moves: 'activities and notes', fills: true, open: true }],
+    ['incident', { state: 2, becomes: 'canceled', moves: 'activities, notes and child cases', fills: false }],
+  ]);
 const MASTER = 'masterid';
 
 /** What a merge moves from the duplicate to the record kept, in words, by table */
 export const relatedWords = (table: string): string => MERGED.get(table)?.moves ?? 'related records';
+
+/** What a merge makes of the duplicate, in a word ("deactivated"), by table */
+export const mergedWord = (table: string): string => MERGED.get(table)?.becomes ?? 'deactivated';
 
 /** The record a "masterid" among update_record's values names (undefined where there is none). */
 export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
@@ -45,6 +56,10 @@ export function mergeHint(ctx: ToolContext, table: string, ids: [string, string]
   if (!MERGED.has(table) || !ctx.policy.canWrite(table, MASTER) || !ctx.policy.canRead(table, MASTER)) return '';
   return ` If they are, the two can be made one: ask which to keep, then call update_record on the other with values {"masterid": "<id of the one kept>"} (their ids: ${ids.join(' and ')}).`;
 }
+
+/** A statecode's label ("Inactive", "Qualified") in the table's metadata */
+const stateLabel = (model: EntityModel, v: unknown) =>
+  model.columns.get('statecode')?.options?.find((o) => o.value === v)?.label;
 
 /** The columns a merge fills on the record kept where it has none: those the policy lets be read and written. */
 function fillable(ctx: ToolContext, model: EntityModel): string[] {
@@ -100,7 +115,7 @@ export async function mergeInto(
   const merging = MERGED.get(table);
   if (!merging)
     throw badInput(
-      `"masterid" is set by merging, which this server does for accounts, contacts and cases, not ${table} records.`,
+      `"masterid" is set by merging, which this server does for accounts, contacts, leads and cases, not ${table} records.`,
       'Leave masterid out; merge the records in Dynamics.',
     );
   const others = Object.keys(values).filter((k) => mergeAsked(model, { [k]: values[k] }) === undefined);
@@ -158,6 +173,7 @@ export async function mergeInto(
       `The ${table} ${keptName} was itself merged into ${masterOf(kept)}: records are merged into the one kept.`,
       `Pass {"masterid": "${masterOf(kept)}"}.`,
     );
+  if (merging.open) refuseClosed(model, [duplicate, dupName], [kept, keptName]);
   // the duplicate's values where the record kept has none ("any existing data in the Target record aren't
   // overwritten"); Dynamics' merge dialog offers the same choice column by column
   const filled: WriteValues = {};
@@ -178,7 +194,7 @@ export async function mergeInto(
     ctx,
     true,
     () =>
-      `Merge ${table} ${dupName} into ${keptName}? Its related records (${relatedWords(table)}) move to ${keptName}${takes}; ${dupName} is ${merging.state === 1 ? 'deactivated' : 'canceled'}. A merge cannot be undone.`,
+      `Merge ${table} ${dupName} into ${keptName}? Its related records (${relatedWords(table)}) move to ${keptName}${takes}; ${dupName} is ${merging.becomes}. A merge cannot be undone.`,
     { tool: 'update_record', entity: table, id, action: 'merge', notDone: 'not merged' },
   );
   if (declined)
@@ -196,7 +212,7 @@ export async function mergeInto(
     caller: ctx.caller,
   });
   const master = { id: keep, entity: table, ...(name && typeof kept[name] === 'string' ? { name: kept[name] } : {}) };
-  const state = (v: unknown) => model.columns.get('statecode')?.options?.find((o) => o.value === v)?.label ?? v;
+  const state = (v: unknown) => stateLabel(model, v) ?? v;
   return {
     structured: {
       entity: table,
@@ -208,4 +224,27 @@ export async function mergeInto(
     },
     text: `Merged ${table} ${dupName} into ${keptName}: its related records (${relatedWords(table)}) now belong to ${keptName}${taken.length ? `, which took ${JSON.stringify(Object.fromEntries(taken.map((c) => [c, filled[c]])))} from it where it had none` : ', which kept its own values'}; ${dupName} is ${String(state(merging.state))} now, its Master ID ${keptName}.`,
   };
+}
+
+/**
+ * Leads are merged while both are open (MERGED): a qualified or disqualified one of the pair is refused before
+ * anything is sent, saying which and what to do instead.
+ */
+function refuseClosed(model: EntityModel, duplicate: [Row, string], kept: [Row, string]): void {
+  const table = model.logicalName;
+  const label = (v: unknown) => stateLabel(model, v) ?? String(v);
+  const [dupRow, dupName] = duplicate;
+  const [keptRow, keptName] = kept;
+  if ((dupRow.statecode ?? 0) !== 0)
+    throw badInput(
+      `The ${table} ${dupName} is ${label(dupRow.statecode)}: only open ${table}s are merged.`,
+      dupRow.statecode === 1
+        ? `Leave it as it is (what it was qualified into stays), or reactivate it (statecode "Open") and merge it then.`
+        : `Leave it as it is, or reactivate it (statecode "Open") and merge it then.`,
+    );
+  if ((keptRow.statecode ?? 0) !== 0)
+    throw badInput(
+      `The ${table} to keep, ${keptName}, is ${label(keptRow.statecode)}: ${table}s are merged only into an open one.`,
+      `Reactivate ${keptName} (statecode "Open") first, or leave the two as they are.`,
+    );
 }
