@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Row } from '../dynamics/client.js';
 import { emailAsMeant, isEmailAddress } from '../dynamics/coerce.js';
 import type { Condition } from '../dynamics/conditions.js';
 import { writeBody } from '../dynamics/write-body.js';
@@ -9,6 +10,7 @@ import { type Elsewhere, toolArgs } from './support/args.js';
 import { createOnce, createUnderRules, openWithinADay } from './support/dedupe.js';
 import { lookupsByName, namesTaken } from './support/lookups-by-name.js';
 import { captureLeads, leadsOf, MOST_LEADS } from './support/many-leads.js';
+import { recordInUse } from './support/merge-records.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { EMPTY } from './support/schemas.js';
@@ -260,17 +262,35 @@ async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
  */
 async function existing(ctx: ToolContext, where: Condition, recentOnly: boolean) {
   const page = await ctx.client.query(
-    {
-      entity: 'lead',
-      select: ['fullname', 'companyname', 'emailaddress1', 'statecode', 'createdon'],
-      where,
-      orderBy: 'createdon desc',
-      top: 50,
-    },
+    { entity: 'lead', select: leadColumns(ctx), where, orderBy: 'createdon desc', top: 50 },
     { signal: ctx.signal, internal: true },
   );
-  const row = recentOnly ? openWithinADay(page.rows) : page.rows[0];
-  return { found: row ? compactRow(page.entity, row) : undefined, count: page.rows.length };
+  if (recentOnly) {
+    const row = openWithinADay(page.rows);
+    return { found: row ? compactRow(page.entity, row) : undefined, count: page.rows.length };
+  }
+  return { found: await sameEmailLead(ctx, page.entity, page.rows), count: page.rows.length };
+}
+
+/** What a lead found as the one asked for again is read with: whether it was merged, where the policy shows it */
+const leadColumns = (ctx: ToolContext) => [
+  'fullname',
+  'companyname',
+  'emailaddress1',
+  'statecode',
+  'createdon',
+  ...(ctx.policy.canRead('lead', 'masterid') ? ['masterid'] : []),
+];
+
+/**
+ * Of one email's leads (newest first), the one a new lead with it is: an open one (of two leads merged, the one
+ * kept, not the newer duplicate), else the one in use (merge-records.ts); `merged` the lead found where it was
+ * merged into that one.
+ */
+async function sameEmailLead(ctx: ToolContext, model: EntityModel, rows: readonly Row[]) {
+  const open = rows.filter((r) => r.statecode === 0);
+  const found = await recordInUse(ctx, model, [...open, ...rows.filter((r) => !open.includes(r))], leadColumns(ctx));
+  return found && { ...compactRow(model, found.row), ...(found.merged ? { merged: found.merged } : {}) };
 }
 
 /**
@@ -283,18 +303,13 @@ async function byEmail(ctx: ToolContext, email: string, named: Condition | undef
   if (!named) return existing(ctx, mailed, false);
   const unmailed: Condition = { and: [named, { column: 'emailaddress1', op: 'null' }] };
   const page = await ctx.client.query(
-    {
-      entity: 'lead',
-      select: ['fullname', 'companyname', 'emailaddress1', 'statecode', 'createdon'],
-      where: { or: [mailed, unmailed] },
-      orderBy: 'createdon desc',
-      top: 50,
-    },
+    { entity: 'lead', select: leadColumns(ctx), where: { or: [mailed, unmailed] }, orderBy: 'createdon desc', top: 50 },
     { signal: ctx.signal, internal: true },
   );
   // Dataverse compares text without regard to case
   const withEmail = page.rows.filter((r) => String(r.emailaddress1 ?? '').toLowerCase() === email);
-  const row = withEmail[0] ?? openWithinADay(page.rows.filter((r) => !r.emailaddress1));
+  if (withEmail.length) return { found: await sameEmailLead(ctx, page.entity, withEmail), count: withEmail.length };
+  const row = openWithinADay(page.rows.filter((r) => !r.emailaddress1));
   return { found: row ? compactRow(page.entity, row) : undefined, count: withEmail.length };
 }
 
@@ -306,11 +321,14 @@ function duplicateResult(
   many: boolean,
   update?: Record<string, unknown>,
 ) {
+  const { merged, ...existing } = lead;
   const id = String(lead.id);
-  const structured = { id, duplicate: true, url: recordUrl(ctx.config.dynamics.url, 'lead', id), existing: lead };
+  const structured = { id, duplicate: true, url: recordUrl(ctx.config.dynamics.url, 'lead', id), existing };
   const which =
     by === 'email'
-      ? 'A lead with this email already exists'
+      ? merged
+        ? `The lead with this email (${String(merged)}) was merged into another, which is the one in use`
+        : 'A lead with this email already exists'
       : `A lead named ${String(lead.fullname ?? '')}${lead.companyname ? ` at ${String(lead.companyname)}` : ''}, without an email, was created within the last day and is still open`;
   // the same person's lead without the email this call gives: what the call says is the user's to add to it
   const text = update

@@ -18,6 +18,7 @@ import { stateAfterCreate, writeStateAfterCreate } from './support/done-activity
 import { type LinksNamed, linkAll, linkAskText, linksAsked, linksNamed } from './support/links.js';
 import { lookupsByName, namesTaken } from './support/lookups-by-name.js';
 import { createEach, EACH_RECORD, MOST_RECORDS, oneOrMany } from './support/many-records.js';
+import { masterColumn, recordInUse } from './support/merge-records.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits } from './support/phoned.js';
 import { givenId, LINE, lineAsMeant, lineText } from './support/product-line.js';
@@ -466,16 +467,19 @@ function duplicateKey(model: EntityModel, values: WriteValues, readable: (column
 const described = (k: Key) =>
   `${k.match.map((m) => `${m.column} '${m.value}'`).join(' and ')}${k.customer ? ` for the same ${k.customer.column}` : ''}`;
 
-/** what a create found already there: the record, by which key, and the email the call gives that it lacks */
-type Found = { row: Record<string, unknown>; by: Key; email?: { column: string; value: string } };
+/**
+ * what a create found already there: the record, by which key, the email the call gives that it lacks, and the
+ * record the key found where that one was merged into this
+ */
+type Found = { row: Record<string, unknown>; by: Key; email?: { column: string; value: string }; merged?: string };
 
 /** A record the key finds; else, where the key allows, the same person's without an email (its count: the key's) */
 async function existing(ctx: ToolContext, model: EntityModel, key: Key): Promise<{ found?: Found; count: number }> {
   const own = await lookFor(ctx, model, key);
-  if (own.found || !key.unmailed) return { found: own.found && { row: own.found, by: key }, count: own.count };
+  if (own.found || !key.unmailed) return { found: own.found && { ...own.found, by: key }, count: own.count };
   const { person, email } = key.unmailed;
   const theirs = await lookFor(ctx, model, person, { column: email.column, op: 'null' });
-  return { found: theirs.found && { row: theirs.found, by: person, email }, count: own.count };
+  return { found: theirs.found && { ...theirs.found, by: person, email }, count: own.count };
 }
 
 async function lookFor(ctx: ToolContext, model: EntityModel, key: Key, also?: Condition) {
@@ -499,6 +503,7 @@ async function lookFor(ctx: ToolContext, model: EntityModel, key: Key, also?: Co
     ...key.match.map((m) => m.column),
     'createdon',
     ...(openOnly ? ['statecode'] : []),
+    ...masterColumn(ctx, model),
   ].filter((c, i, all) => c && all.indexOf(c) === i && ctx.policy.canRead(model.logicalName, c));
   const page = await ctx.client.query(
     {
@@ -517,14 +522,23 @@ async function lookFor(ctx: ToolContext, model: EntityModel, key: Key, also?: Co
     },
     { signal: ctx.signal, internal: true },
   );
-  const same = page.rows.find((r) => !openOnly || r.statecode === 0);
-  return { found: same ? compactRow(model, same) : undefined, count: page.rows.length };
+  // of two records merged, the one kept: a duplicate merged is newer, and deactivated
+  const same = await recordInUse(
+    ctx,
+    model,
+    page.rows.filter((r) => !openOnly || r.statecode === 0),
+    columns,
+  );
+  return {
+    found: same && { row: compactRow(model, same.row), ...(same.merged ? { merged: same.merged } : {}) },
+    count: page.rows.length,
+  };
 }
 
 async function duplicate(
   ctx: ToolContext,
   model: EntityModel,
-  { row: found, by: key, email }: Found,
+  { row: found, by: key, email, merged }: Found,
   values: WriteValues,
 ) {
   const id = String(found.id);
@@ -561,7 +575,9 @@ async function duplicate(
         ? `That opportunity already has this product on it (line ${id}); it was not added again. To sell more or fewer, update_record its quantity; allowDuplicate: true adds a second line.`
         : pair
           ? `That ${tableOf(model, pair.on)} already has this ${tableOf(model, pair.item)} on it (${model.logicalName} ${id}, as it is in "existing"); it was not added again. To change it (how it was used, whether it was sent), update_record ${id}.`
-          : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
+          : merged
+            ? `The ${model.logicalName} with ${described(key)} (${merged}) was merged into another, which is the one in use (${id}); it was not created again. Pass allowDuplicate: true to create another.`
+            : `${/^[aeiou]/.test(model.logicalName) ? 'An' : 'A'} ${model.logicalName} with ${described(key)} already exists${ONCE_A_DAY.has(model.logicalName) ? ', made today' : ''} (${id}); it was not created again. Pass allowDuplicate: true to create another.`,
   };
 }
 

@@ -175,6 +175,29 @@ describe('update_record merging a duplicate account or contact', () => {
     });
   });
 
+  it('a record asked for again after its duplicate was merged is the one kept, not the newer duplicate', async () => {
+    // the same name: the account kept is returned as the one already there
+    const kept = await made('account', { name: 'Again Merge Traders' });
+    const dup = await made('account', { name: 'Again Merge Traders' }, true);
+    const merged = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
+    expect(merged.isError, textOf(merged)).toBeFalsy();
+    const again = await h.call('create_record', { entity: 'account', values: { name: 'Again Merge Traders' } });
+    expect(again.structuredContent).toMatchObject({ id: kept, duplicate: true });
+    // an email only the merged contact had: the contact it was merged into, and said so
+    const person = await made('contact', { firstname: 'Wen', lastname: 'Again', emailaddress1: 'wen@again.example' });
+    const other = await made('contact', { firstname: 'Wen', lastname: 'Again', emailaddress1: 'wen.a@again.example' });
+    const into = await h.call('update_record', { entity: 'contact', id: other, values: { masterid: person } });
+    expect(into.isError, textOf(into)).toBeFalsy();
+    const byEmail = await h.call('create_record', {
+      entity: 'contact',
+      values: { firstname: 'Wen', lastname: 'Again', emailaddress1: 'wen.a@again.example' },
+    });
+    expect(byEmail.structuredContent).toMatchObject({ id: person, duplicate: true });
+    expect(textOf(byEmail)).toBe(
+      `The contact with emailaddress1 'wen.a@again.example' (${other}) was merged into another, which is the one in use (${person}); it was not created again. Pass allowDuplicate: true to create another.`,
+    );
+  });
+
   it('an update the duplicate rule refuses (a name another account has) says how the two can be merged', async () => {
     const a = await made('account', { name: 'Rename Merge Original' });
     const b = await made('account', { name: 'Rename Merge Copy' });
@@ -278,6 +301,30 @@ describe('update_record merging a duplicate account or contact', () => {
     const again = await h.call('update_record', { entity: 'lead', id: dup, values: { masterid: kept } });
     expect(textOf(again)).toContain('already: nothing was sent');
     expect(merges(since)).toHaveLength(1);
+    // Mia's next web form is the lead kept, not the newer duplicate merged into it
+    const form = await h.call('create_lead', {
+      firstName: 'Mia',
+      lastName: 'Leadmerge',
+      email: 'mia@leadmerge.example',
+    });
+    expect(form.structuredContent).toMatchObject({ id: kept, duplicate: true });
+  });
+
+  it("a web form from a merged lead's email is the lead it was merged into, said so", async () => {
+    const kept = await lead({ firstName: 'Noor', lastName: 'Formmerge', email: 'noor@formmerge.example' });
+    const dup = await lead({ firstName: 'Noor', lastName: 'Formmerge', email: 'noor.f@formmerge.example' });
+    const r = await h.call('update_record', { entity: 'lead', id: dup, values: { masterid: kept } });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const form = await h.call('create_lead', { lastName: 'Formmerge', email: 'noor.f@formmerge.example' });
+    expect(form.isError, textOf(form)).toBeFalsy();
+    expect(form.structuredContent).toMatchObject({
+      id: kept,
+      duplicate: true,
+      existing: { emailaddress1: 'noor@formmerge.example' },
+    });
+    expect(textOf(form)).toBe(
+      `The lead with this email (${dup}) was merged into another, which is the one in use (${kept}); it was not created again. Pass allowDuplicate: true to create another.`,
+    );
   });
 
   it('a qualified or disqualified lead is not merged, nor merged into: refused before anything is sent, saying what to do', async () => {

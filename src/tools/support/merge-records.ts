@@ -248,3 +248,27 @@ function refuseClosed(model: EntityModel, duplicate: [Row, string], kept: [Row, 
       `Reactivate ${keptName} (statecode "Open") first, or leave the two as they are.`,
     );
 }
+
+/**
+ * Of records a create found as the one it means again (in the order to prefer them, newest first), the one in
+ * use: the first not merged into another (a duplicate merged is newer than the record kept, and deactivated),
+ * else the record the first was merged into, read with `select`, with `merged` the id of the record found.
+ * Where the policy does not read the table's masterid, the first.
+ */
+export async function recordInUse(
+  ctx: ToolContext,
+  model: EntityModel,
+  rows: readonly Row[],
+  select: string[],
+): Promise<{ row: Row; merged?: string } | undefined> {
+  const mergedInto = (r: Row) => r[`_${MASTER}_value`];
+  const row = rows.find((r) => typeof mergedInto(r) !== 'string') ?? rows[0];
+  const master = row && mergedInto(row);
+  if (!row || typeof master !== 'string') return row && { row };
+  const kept = await ctx.client.get(model.logicalName, master, { select, signal: ctx.signal });
+  return { row: kept.row, merged: String(row[model.primaryIdAttribute]) };
+}
+
+/** The table's masterid, where the policy reads it: what a create's search selects to tell a record merged */
+export const masterColumn = (ctx: ToolContext, model: EntityModel): string[] =>
+  model.columns.has(MASTER) && ctx.policy.canRead(model.logicalName, MASTER) ? [MASTER] : [];
