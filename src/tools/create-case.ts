@@ -7,6 +7,7 @@ import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
+import { type Merged, masterColumn, mergedOf, notMergedFirst } from './support/lookup-names.js';
 import { withOtherValueFaults } from './support/lookups-by-name.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits, phoned } from './support/phoned.js';
@@ -342,10 +343,18 @@ async function resolveCustomer(
     const caller = await phoned(ctx, ['contact', 'account'], digits);
     if (caller) return { id: caller.id, name: caller.name, entity: caller.entity as Customer['entity'] };
   }
+  const accounts = await ctx.client.metadata.entity('account');
   const exact = await ctx.client.query(
-    { entity: 'account', select: ['name', 'address1_city'], where: { column: 'name', op: 'eq', value: name }, top: 10 },
+    {
+      entity: 'account',
+      select: ['name', 'address1_city', ...masterColumn(ctx, accounts)],
+      where: { column: 'name', op: 'eq', value: name },
+      top: 10,
+    },
     { signal: ctx.signal, internal: true },
   );
+  // an account merged into another keeps its name: the one in use is meant, or the one it was merged into
+  const named = notMergedFirst(exact.rows.map((r) => ({ r, mergedInto: mergedOf(r) })));
   // no record has the number, nor an account it as its name (one named with digits alone): refused as a number
   if (digits && !exact.rows.length)
     throw new DynamicsMcpError(
@@ -355,11 +364,10 @@ async function resolveCustomer(
     );
   const list = (rows: Record<string, unknown>[]) =>
     rows.map((r) => `${r.name}${r.address1_city ? ` (${r.address1_city})` : ''} — ${r.accountid}`).join('; ');
-  if (exact.rows.length === 1)
-    return { id: String(exact.rows[0]!.accountid), name: String(exact.rows[0]!.name), entity: 'account' };
-  if (exact.rows.length > 1)
+  if (named.length === 1) return customerInUse(named[0]!.r, named[0]!.mergedInto, 'account');
+  if (named.length > 1)
     throw badInput(
-      `${exact.rows.length} accounts are named '${name}': ${list(exact.rows)}.`,
+      `${named.length} accounts are named '${name}': ${list(named.map((n) => n.r))}.`,
       'Pass customer.accountId with the right one.',
     );
   // no account has the name: a person's full name is that contact, where one contact has it exactly
@@ -410,20 +418,35 @@ async function resolveCustomer(
 
 /** The one contact whose `column` is `value`; several are refused, listed; none is undefined. */
 async function contactWhere(ctx: ToolContext, column: 'emailaddress1' | 'fullname', value: string) {
+  const contacts = await ctx.client.metadata.entity('contact');
   const page = await ctx.client.query(
-    { entity: 'contact', select: ['fullname', 'emailaddress1'], where: { column, op: 'eq', value }, top: 10 },
+    {
+      entity: 'contact',
+      select: ['fullname', 'emailaddress1', ...masterColumn(ctx, contacts)],
+      where: { column, op: 'eq', value },
+      top: 10,
+    },
     { signal: ctx.signal, internal: true },
   );
-  const [one, ...more] = page.rows;
+  // a contact merged into another keeps its name and email: the one in use is meant, or the one it became
+  const found = notMergedFirst(page.rows.map((r) => ({ r, mergedInto: mergedOf(r) })));
+  const [one, ...more] = found;
   if (!one) return undefined;
   if (more.length)
     throw badInput(
-      `${page.rows.length} contacts have ${column === 'fullname' ? 'the name' : 'the email'} '${value}': ${page.rows
-        .map((r) => `${r.fullname}${r.emailaddress1 ? ` (${r.emailaddress1})` : ''} — ${r.contactid}`)
+      `${found.length} contacts have ${column === 'fullname' ? 'the name' : 'the email'} '${value}': ${found
+        .map(({ r }) => `${r.fullname}${r.emailaddress1 ? ` (${r.emailaddress1})` : ''} — ${r.contactid}`)
         .join('; ')}.`,
       'Pass customer.contactId with the right one.',
     );
-  return { id: String(one.contactid), name: String(one.fullname ?? ''), entity: 'contact' } satisfies Customer;
+  return customerInUse(one.r, one.mergedInto, 'contact');
+}
+
+/** The customer a row found is: itself, or, merged into another, the one it was merged into */
+function customerInUse(row: Record<string, unknown>, mergedInto: Merged | undefined, entity: Customer['entity']) {
+  if (mergedInto) return { id: mergedInto.id, name: mergedInto.name ?? mergedInto.id, entity } satisfies Customer;
+  const name = row[entity === 'account' ? 'name' : 'fullname'];
+  return { id: String(row[`${entity}id`]), name: String(name ?? ''), entity } satisfies Customer;
 }
 
 /**

@@ -198,6 +198,74 @@ describe('update_record merging a duplicate account or contact', () => {
     );
   });
 
+  it('after a merge, a name or email the two shared means the one kept; a name only the duplicate had leads to it, said so', async () => {
+    const kept = await made('account', { name: 'Named Merge Partners' });
+    const dup = await made('account', { name: 'Named Merge Partners' }, true);
+    const other = await made('account', { name: 'Named Merge Partners Intl' });
+    for (const [from, into] of [
+      [dup, kept],
+      [other, kept],
+    ]) {
+      const m = await h.call('update_record', { entity: 'account', id: from, values: { masterid: into } });
+      expect(m.isError, textOf(m)).toBeFalsy();
+    }
+    // the name both had: the account in use, not "2 records have that name"
+    const deal = await h.call('create_record', {
+      entity: 'opportunity',
+      values: { name: 'Named merge renewal', customerid: 'Named Merge Partners' },
+    });
+    expect(deal.isError, textOf(deal)).toBeFalsy();
+    const changed = await h.call('update_record', {
+      entity: 'account',
+      id: 'Named Merge Partners',
+      values: { telephone1: '+1 206 555 0150' },
+    });
+    expect(changed.isError, textOf(changed)).toBeFalsy();
+    expect(row('account', kept)).toMatchObject({ telephone1: '+1 206 555 0150' });
+    // a name only the merged one had: the lookup points at the account kept, and the answer says why
+    const task = await h.call('create_record', {
+      entity: 'task',
+      values: { subject: 'Named merge follow-up', regardingobjectid: 'Named Merge Partners Intl' },
+    });
+    expect(task.isError, textOf(task)).toBeFalsy();
+    expect(textOf(task)).toContain(
+      'Regarding: Named Merge Partners (account; "Named Merge Partners Intl" was merged into it).',
+    );
+    expect(ref(row('task', String(task.structuredContent.id)).regardingobjectid)).toBe(kept);
+    for (const accountName of ['Named Merge Partners', 'Named Merge Partners Intl']) {
+      const c = await h.call('create_case', {
+        title: `Named merge case for ${accountName}`,
+        customer: { accountName },
+      });
+      expect(c.isError, textOf(c)).toBeFalsy();
+      expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(kept);
+    }
+    // an email both contacts had: the contact kept, for a call's To and for a case
+    const person = await made('contact', { firstname: 'Ravi', lastname: 'Named', emailaddress1: 'ravi@named.example' });
+    const twin = await made(
+      'contact',
+      { firstname: 'Ravi', lastname: 'Named', emailaddress1: 'ravi@named.example' },
+      true,
+    );
+    const m = await h.call('update_record', { entity: 'contact', id: twin, values: { masterid: person } });
+    expect(m.isError, textOf(m)).toBeFalsy();
+    const call = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Named merge call', to: 'ravi@named.example' },
+    });
+    expect(call.isError, textOf(call)).toBeFalsy();
+    const to = emu
+      .rows('activityparty')
+      .filter((p) => ref(p.activityid) === call.structuredContent.id && p.participationtypemask === 2);
+    expect(to.map((p) => ref(p.partyid))).toEqual([person]);
+    const c = await h.call('create_case', {
+      title: 'Named merge email case',
+      customer: { accountName: 'ravi@named.example' },
+    });
+    expect(c.isError, textOf(c)).toBeFalsy();
+    expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(person);
+  });
+
   it('an update the duplicate rule refuses (a name another account has) says how the two can be merged', async () => {
     const a = await made('account', { name: 'Rename Merge Original' });
     const b = await made('account', { name: 'Rename Merge Copy' });

@@ -106,12 +106,13 @@ export async function recordNamed(
    * down case" when the earlier VPN down cases are resolved can mean only the open one.
    */
   openOnly = false,
-): Promise<{ entity: string; id: string; name: string }> {
-  const { asked, found } = answered ?? (await exactlyNamed(ctx, tables, name));
+): Promise<{ entity: string; id: string; name: string; mergedInto?: Merged }> {
+  const { asked, found: all } = answered ?? (await exactlyNamed(ctx, tables, name));
+  const found = notMergedFirst(all);
   const open = openOnly && found.length > 1 ? found.filter((r) => r.stateCode === 0) : [];
   if (found.length === 1 || open.length === 1) {
-    const { entity, id, name: named } = open[0] ?? found[0]!;
-    return { entity, id, name: named };
+    const { entity, id, name: named, mergedInto } = open[0] ?? found[0]!;
+    return { entity, id, name: named, ...(mergedInto ? { mergedInto } : {}) };
   }
   const nouns = tables.map(tableNoun);
   // "an account or contact id"; past two tables, "a record id … the name of a record in account, contact, …"
@@ -253,6 +254,8 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
     );
     const made = model.columns.has(MADE) && ctx.policy.canRead(model.logicalName, MADE);
     const state = model.columns.has('statecode') && ctx.policy.canRead(model.logicalName, 'statecode');
+    // whether it was merged into another (merge-records.ts), and into which
+    const master = masterColumn(ctx, model);
     // and what it is about: an activity's record, a product's deal
     // (a lookup: an opportunity's own key is opportunityid too)
     const about = ABOUT.find(
@@ -267,6 +270,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
           ...(state ? ['statecode'] : []),
           ...(about ? [about.column] : []),
           ...(made ? [MADE] : []),
+          ...master,
         ],
         // a table of versions: the name is the version in use's
         where: inCurrentVersion(ctx, model.logicalName, { column, op: 'eq', value: name }),
@@ -283,6 +287,7 @@ export async function exactlyNamed(ctx: ToolContext, tables: string[], name: str
       state: state ? (r[`statecode${FORMATTED}`] ?? r.statecode) : undefined,
       stateCode: state && typeof r.statecode === 'number' ? r.statecode : undefined,
       about: about ? aboutName(about.word, r[`_${about.column}_value${FORMATTED}`]) : undefined,
+      mergedInto: mergedOf(r),
     }));
   });
   const asked = readable.filter((_, i) => answers[i] !== undefined);
@@ -307,6 +312,30 @@ function tellingOf(found: readonly { entity: string; tells: unknown[] }[]): unkn
 /** A telling value, with its word where it has one ("due 2027-02-01T09:00:00Z"); nothing for an empty one. */
 const toldAs = (word: string | undefined, value: unknown) =>
   value === undefined || value === null || value === '' ? undefined : word ? `${word} ${String(value)}` : value;
+
+/** A record a duplicate was merged into: its id, and its name where Dynamics gave it */
+export type Merged = { id: string; name?: string };
+const MASTER = 'masterid';
+/** The record a row read with masterColumn was merged into, if it was */
+export const mergedOf = (r: Record<string, unknown>): Merged | undefined => {
+  const id = r[`_${MASTER}_value`];
+  const name = r[`_${MASTER}_value${FORMATTED}`];
+  return typeof id === 'string' ? { id, ...(typeof name === 'string' ? { name } : {}) } : undefined;
+};
+
+/** The table's masterid, where it has one the policy reads: selected beside a name to tell a record merged */
+export const masterColumn = (ctx: ToolContext, model: EntityModel): string[] =>
+  model.columns.has(MASTER) && ctx.policy.canRead(model.logicalName, MASTER) ? [MASTER] : [];
+
+/**
+ * Of records a name or an email found, those it means: the ones not merged into another (a duplicate merged keeps
+ * its name and email: two accounts of one name, merged, are two still), where any is; else all of them, each
+ * merged, for the caller to follow to the one kept or to say.
+ */
+export function notMergedFirst<R extends { mergedInto?: Merged }>(found: R[]): R[] {
+  const inUse = found.filter((r) => !r.mergedInto);
+  return inUse.length ? inUse : found;
+}
 
 const aboutName = (word: string, name: unknown) => (typeof name === 'string' && name ? { word, name } : undefined);
 
@@ -333,8 +362,8 @@ export async function emailed(
   ctx: ToolContext,
   tables: string[],
   address: string,
-): Promise<{ entity: string; id: string; name: string } | undefined> {
-  return theOneWith(await emailMatches(ctx, tables, address), `the email '${address}'`);
+): Promise<{ entity: string; id: string; name: string; mergedInto?: Merged } | undefined> {
+  return theOneWith(notMergedFirst(await emailMatches(ctx, tables, address)), `the email '${address}'`);
 }
 
 /**
@@ -360,7 +389,7 @@ export async function emailMatches(
   ctx: ToolContext,
   tables: string[],
   address: string,
-): Promise<{ entity: string; id: string; name: string }[]> {
+): Promise<{ entity: string; id: string; name: string; mergedInto?: Merged }[]> {
   sideBySide(ctx.signal);
   return (
     await askEach(tables, async (table) => {
@@ -372,17 +401,21 @@ export async function emailMatches(
       const page = await ctx.client.query(
         {
           entity: table,
-          select: named ? [column, name] : [column],
+          select: [column, ...(named ? [name] : []), ...masterColumn(ctx, model)],
           where: { column, op: 'eq', value: address },
           top: 6,
         },
         { signal: ctx.signal, internal: true },
       );
-      return page.rows.map((r) => ({
-        entity: table,
-        id: String(r[model.primaryIdAttribute]).toLowerCase(),
-        name: String((named && r[name]) || address),
-      }));
+      return page.rows.map((r) => {
+        const mergedInto = mergedOf(r);
+        return {
+          entity: table,
+          id: String(r[model.primaryIdAttribute]).toLowerCase(),
+          name: String((named && r[name]) || address),
+          ...(mergedInto ? { mergedInto } : {}),
+        };
+      });
     })
   ).flatMap((rows) => rows ?? []);
 }

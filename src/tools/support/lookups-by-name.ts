@@ -11,6 +11,7 @@ import {
   emailColumn,
   emailed,
   holdsId,
+  type Merged,
   NoSuchName,
   orList,
   recordNamed,
@@ -184,7 +185,31 @@ async function personNamed(
   targets: string[],
   name: string,
   what: string,
-): Promise<{ entity: string; id: string; name?: string }> {
+): Promise<{ entity: string; id: string; name?: string; mergedFrom?: string }> {
+  const found: { entity: string; id: string; name?: string; mergedInto?: Merged } = await personFound(
+    ctx,
+    targets,
+    name,
+    what,
+  );
+  // a duplicate merged into another (the name only it has): the record kept is the one a lookup is meant to point
+  // at (a deal for "Contoso Limited", merged into Contoso Ltd, is Contoso Ltd's), the name given said beside it
+  const { mergedInto, ...record } = found;
+  if (!mergedInto) return record;
+  return {
+    entity: record.entity,
+    id: mergedInto.id,
+    name: mergedInto.name ?? mergedInto.id,
+    mergedFrom: record.name ?? name,
+  };
+}
+
+async function personFound(
+  ctx: ToolContext,
+  targets: string[],
+  name: string,
+  what: string,
+): Promise<{ entity: string; id: string; name?: string; mergedInto?: Merged }> {
   if (targets.includes('systemuser') && ME.test(name))
     return { entity: 'systemuser', id: await userNamed(ctx, name, what) };
   // "give it to my team": the teams the user is on are no one owner (as "me" is, app-only they are the
@@ -272,14 +297,16 @@ export function namesTaken(model: EntityModel, values: WriteValues): string {
     const col = writtenColumn(model, key);
     if (!col) return [];
     if (!isPartyList(col)) {
-      const ref = v as { entity?: string; name?: unknown } | null;
+      const ref = v as { entity?: string; name?: unknown; mergedFrom?: string } | null;
       return isLookupType(col.type) && ref && typeof ref === 'object' && typeof ref.name === 'string'
-        ? [`${col.label}: ${ref.name}${ref.entity ? ` (${ref.entity})` : ''}`]
+        ? [`${col.label}: ${ref.name}${ref.entity ? ` (${ref.entity}${mergedNote(ref)})` : ''}`]
         : [];
     }
     const people = (Array.isArray(v) ? v : [v]).flatMap((p) => {
-      const ref = p as { entity?: string; id?: string; name?: string } | null;
-      return ref && typeof ref === 'object' ? [ref.name ?? `${ref.entity} ${ref.id}`] : [];
+      const ref = p as { entity?: string; id?: string; name?: string; mergedFrom?: string } | null;
+      return ref && typeof ref === 'object'
+        ? [`${ref.name ?? `${ref.entity} ${ref.id}`}${ref.mergedFrom ? ` (${mergedNote(ref).slice(2)})` : ''}`]
+        : [];
     });
     return people.length ? [`${col.label}: ${people.join(', ')}`] : [];
   });
@@ -287,3 +314,6 @@ export function namesTaken(model: EntityModel, values: WriteValues): string {
   const all = said.join('; ');
   return said.length ? ` ${all}${all.endsWith('.') ? '' : '.'}` : '';
 }
+
+/** "; "Contoso Limited" was merged into it": a name that found a duplicate merged into the record taken */
+const mergedNote = (ref: { mergedFrom?: string }) => (ref.mergedFrom ? `; "${ref.mergedFrom}" was merged into it` : '');

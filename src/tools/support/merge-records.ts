@@ -3,7 +3,7 @@ import { badInput } from '../../errors.js';
 import { type EntityModel, isLookupType, writtenColumn } from '../../policy/model.js';
 import type { ToolContext } from '../define.js';
 import { guidOrUndefined } from './ids.js';
-import { exactlyNamed, recordNamed } from './lookup-names.js';
+import { exactlyNamed, mergedOf, recordNamed } from './lookup-names.js';
 import { recordUrl } from './shape.js';
 import { declinedByUser, refuseIfChanged } from './state-change.js';
 
@@ -261,14 +261,9 @@ export async function recordInUse(
   rows: readonly Row[],
   select: string[],
 ): Promise<{ row: Row; merged?: string } | undefined> {
-  const mergedInto = (r: Row) => r[`_${MASTER}_value`];
-  const row = rows.find((r) => typeof mergedInto(r) !== 'string') ?? rows[0];
-  const master = row && mergedInto(row);
-  if (!row || typeof master !== 'string') return row && { row };
-  const kept = await ctx.client.get(model.logicalName, master, { select, signal: ctx.signal });
+  const row = rows.find((r) => !mergedOf(r)) ?? rows[0];
+  const master = row && mergedOf(row);
+  if (!row || !master) return row && { row };
+  const kept = await ctx.client.get(model.logicalName, master.id, { select, signal: ctx.signal });
   return { row: kept.row, merged: String(row[model.primaryIdAttribute]) };
 }
-
-/** The table's masterid, where the policy reads it: what a create's search selects to tell a record merged */
-export const masterColumn = (ctx: ToolContext, model: EntityModel): string[] =>
-  model.columns.has(MASTER) && ctx.policy.canRead(model.logicalName, MASTER) ? [MASTER] : [];
