@@ -564,7 +564,7 @@ export const DEFAULT_POLICY: PolicyInput = {
     },
     // emails filed against the tables above: who wrote to whom, when, about what. Bodies (description: HTML,
     // often whole quoted threads) are not read; an administrator may add them. create_record drafts one (a reply
-    // to a customer, filed against the case: subject, body, To and Cc, who it is for): a draft only, which
+    // to a customer, filed against the case: subject, body, From, To and Cc, who it is for): a draft only, which
     // Dynamics sends when a person sends it; nothing here sends an email or changes its state
     email: {
       create: true,
@@ -582,7 +582,8 @@ export const DEFAULT_POLICY: PolicyInput = {
         'attachmentcount',
         ...audit,
       ],
-      write: ['subject', 'description', 'regardingobjectid', 'to', 'cc', 'ownerid'],
+      // from: the user (or queue) it is to be sent from; a draft given to a user (ownerid) is from them by default
+      write: ['subject', 'description', 'regardingobjectid', 'from', 'to', 'cc', 'ownerid'],
       expand: [...regardingOf('email'), 'email_activity_parties', 'email_activity_mime_attachment', ...owners],
     },
     // meetings about the tables above, read only: when, where, about what, and who (its organizer and attendees,

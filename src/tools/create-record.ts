@@ -208,7 +208,7 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
     model,
     customerFromParents(ctx, model, await lookupsByName(ctx, model, numberDialled(ctx, model, dated.values))),
   );
-  const given = line.values;
+  const given = draftFrom(ctx, model, line.values);
   // a case or an activity put in a queue: Dynamics' AddToQueue, which moves it from the queue it is in
   if (logical === 'queueitem') return putRecordInQueue(ctx, model, given);
   // an activity already done ("log the call I just had"): made first, then given the state asked
@@ -250,7 +250,7 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
     // an email made through the Web API is a draft: said, so that nobody takes it for sent
     const drafted =
       logical === 'email' && made.structured.id && !made.structured.duplicate
-        ? ' It is a draft: Dynamics sends it only when a person sends it there (this server sends no email).'
+        ? ` It is a draft${sender(model, values) ? '' : ' with no From, which whoever sends it sets in Dynamics'}: Dynamics sends it only when a person sends it there (this server sends no email).`
         : '';
     const staged =
       logical === 'opportunity' && made.structured.id && !made.structured.duplicate
@@ -281,6 +281,23 @@ async function createOne(args: { entity: string; values: WriteValues; allowDupli
     ),
   );
 }
+
+/**
+ * A draft email given to a user (ownerid) without a From: from that user, who is to send it. Dynamics' email form
+ * fills From with the user who writes it; an email made through the Web API is given none.
+ */
+function draftFrom(ctx: ToolContext, model: EntityModel, values: WriteValues): WriteValues {
+  if (model.logicalName !== 'email' || !ctx.policy.canWrite('email', 'from') || sender(model, values)) return values;
+  const owner = Object.entries(values).find(([k]) => writtenColumn(model, k)?.logicalName === 'ownerid')?.[1];
+  const user = owner && typeof owner === 'object' && (owner as { entity?: unknown }).entity === 'systemuser';
+  return user ? { ...values, from: [owner] } : values;
+}
+
+/** Whether an email's values give it a From */
+const sender = (model: EntityModel, values: WriteValues): boolean => {
+  const from = Object.entries(values).find(([k]) => writtenColumn(model, k)?.logicalName === 'from')?.[1];
+  return Array.isArray(from) ? from.length > 0 : from !== undefined && from !== null;
+};
 
 /**
  * A new record linked to the records named for its many-to-many relationships (update_record's form). A record

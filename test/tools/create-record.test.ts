@@ -829,6 +829,47 @@ describe('create_record: accounts, contacts and opportunities', () => {
     expect(parties(id)).toHaveLength(3);
   });
 
+  // an email made through the Web API gets no From (the email form fills it with the user writing it): a draft
+  // given to the user who is to send it is from them; without one, the answer says it has no From
+  it('a draft email given to a user is from that user; one with From given is from them; one with neither says so', async () => {
+    const user = emu.rows('systemuser').find((u) => u.fullname && u.isdisabled !== true)!;
+    const other = emu.rows('systemuser').find((u) => u.fullname && u.isdisabled !== true && u !== user)!;
+    const person = emu.rows('contact').find((c) => c.fullname)!;
+    const about = String(emu.rows('incident')[0]!.incidentid);
+    const draft = async (subject: string, more: Record<string, unknown>) => {
+      const r = await h.call('create_record', {
+        entity: 'email',
+        values: { subject, description: 'Thanks for waiting.', regardingobjectid: about, to: person.fullname, ...more },
+      });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      const parties = emu
+        .rows('activityparty')
+        .filter((p) => (p.activityid as { id: string }).id === r.structuredContent.id)
+        .map((p) => [(p.partyid as { id: string }).id, p.participationtypemask]);
+      return { text: textOf(r), parties };
+    };
+    const owned = await draft('Draft from the owner', { ownerid: user.fullname });
+    expect(owned.parties.sort()).toEqual(
+      [
+        [person.contactid, 2],
+        [user.systemuserid, 1],
+      ].sort(),
+    );
+    expect(owned.text).toContain(
+      `From: ${user.fullname}. It is a draft: Dynamics sends it only when a person sends it there`,
+    );
+    const given = await draft('Draft from another', { ownerid: user.fullname, from: other.fullname });
+    expect(given.parties.sort()).toEqual(
+      [
+        [person.contactid, 2],
+        [other.systemuserid, 1],
+      ].sort(),
+    );
+    const none = await draft('Draft from nobody', {});
+    expect(none.parties).toEqual([[person.contactid, 2]]);
+    expect(none.text).toContain('It is a draft with no From, which whoever sends it sets in Dynamics:');
+  });
+
   it('a task on a deal: the same open task there is the one; on another deal, or once done, it is a new one', async () => {
     const [d1, d2] = emu.rows('opportunity').filter((o) => o.statecode === 0);
     const task = (values: Record<string, unknown>) => h.call('create_record', { entity: 'tasks', values });

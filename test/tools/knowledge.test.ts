@@ -209,8 +209,14 @@ describe('knowledge articles', () => {
       regardingobjectid: { id: caseId, entity: 'incident' },
       ownerid: { id: owner },
     });
-    const to = emu.rows('activityparty').filter((x) => idOf(x.activityid) === email.activityid);
-    expect(to.map((x) => [idOf(x.partyid), x.participationtypemask])).toEqual([[contact, 2]]);
+    // to the case's contact, and from its owner, who is given it to send
+    const parties = emu.rows('activityparty').filter((x) => idOf(x.activityid) === email.activityid);
+    expect(parties.map((x) => [idOf(x.partyid), x.participationtypemask]).sort()).toEqual(
+      [
+        [contact, 2],
+        [owner, 1],
+      ].sort(),
+    );
     // 5. the article recorded on the case, as the prompt offers
     const values = JSON.parse(
       /create_record on knowledgearticleincident with (\{.*?\})\)/
