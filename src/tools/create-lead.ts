@@ -14,7 +14,7 @@ import { recordInUse } from './support/merge-records.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { samePersonText, samePersonUpdate } from './support/same-person.js';
 import { EMPTY } from './support/schemas.js';
-import { compactRow, recordUrl } from './support/shape.js';
+import { compactRow, FORMATTED, recordUrl } from './support/shape.js';
 
 const text = (max: number, what: string) => z.string().trim().min(1, EMPTY).max(max).describe(what);
 
@@ -205,7 +205,7 @@ async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
       'Pass one address alone, e.g. ana@example.com.',
     );
   const email = emailGiven?.toLowerCase();
-  const said = { model, rule, owner, many };
+  const said: Said = { model, rule, owner, many };
   if (args.allowDuplicate) return create(ctx, values, undefined, said, true);
   // the same lead asked for again without an email: the same name (and company) made within the last day, still
   // open (a model that lost the answer, or asked twice). With an email no lead has, the same person's lead made
@@ -225,7 +225,12 @@ async function capture(args: LeadArgs, ctx: ToolContext, many = false) {
     email
       ? `lead:${email}`
       : `lead-name:${[values.firstname, values.lastname, values.companyname].join('|').toLowerCase()}`,
-    () => (email ? byEmail(ctx, email, unmailed ? named : undefined) : existing(ctx, named, true)),
+    async () => {
+      const looked = email ? await byEmail(ctx, email, unmailed ? named : undefined) : await existing(ctx, named, true);
+      // the email's closed lead, for the new one's answer to name
+      said.earlier = 'earlier' in looked ? looked.earlier : undefined;
+      return looked;
+    },
     (id) => create(ctx, values, id, said, false),
     async (found) => {
       await ctx.audit.record({
@@ -269,7 +274,7 @@ async function existing(ctx: ToolContext, where: Condition, recentOnly: boolean)
     const row = openWithinADay(page.rows);
     return { found: row ? compactRow(page.entity, row) : undefined, count: page.rows.length };
   }
-  return { found: await sameEmailLead(ctx, page.entity, page.rows), count: page.rows.length };
+  return { ...(await sameEmailLead(ctx, page.entity, page.rows)), count: page.rows.length };
 }
 
 /** What a lead found as the one asked for again is read with: whether it was merged, where the policy shows it */
@@ -284,14 +289,27 @@ const leadColumns = (ctx: ToolContext) => [
 
 /**
  * Of one email's leads (newest first), the one a new lead with it is: an open one (of two leads merged, the one
- * kept, not the newer duplicate), else the one in use (merge-records.ts); `merged` the lead found where it was
- * merged into that one.
+ * kept, not the newer duplicate, which Dynamics disqualifies), with `merged` the lead found where it was merged
+ * into that one. Only an open lead is the same lead, as Dynamics' own rule for leads leaves out inactive ones: a
+ * person whose lead was qualified (a customer now) or disqualified who writes again is a new enquiry, and the lead
+ * before it is `earlier`, for the answer to name.
  */
-async function sameEmailLead(ctx: ToolContext, model: EntityModel, rows: readonly Row[]) {
+async function sameEmailLead(
+  ctx: ToolContext,
+  model: EntityModel,
+  rows: readonly Row[],
+): Promise<{ found?: Record<string, unknown>; earlier?: Earlier }> {
   const open = rows.filter((r) => r.statecode === 0);
-  const found = await recordInUse(ctx, model, [...open, ...rows.filter((r) => !open.includes(r))], leadColumns(ctx));
-  return found && { ...compactRow(model, found.row), ...(found.merged ? { merged: found.merged } : {}) };
+  const inUse = await recordInUse(ctx, model, [...open, ...rows.filter((r) => !open.includes(r))], leadColumns(ctx));
+  if (!inUse) return {};
+  const { row, merged } = inUse;
+  if (row.statecode === 0) return { found: { ...compactRow(model, row), ...(merged ? { merged } : {}) } };
+  const state = row[`statecode${FORMATTED}`] ?? row.statecode;
+  return { earlier: { id: String(row.leadid), name: String(row.fullname ?? ''), state: String(state) } };
 }
+
+/** An email's lead before a new one: closed (qualified or disqualified), named in the new one's answer */
+type Earlier = { id: string; name: string; state: string };
 
 /**
  * The lead with this email, newest first; else, where `named` is given, an open lead of the same name without an
@@ -308,9 +326,10 @@ async function byEmail(ctx: ToolContext, email: string, named: Condition | undef
   );
   // Dataverse compares text without regard to case
   const withEmail = page.rows.filter((r) => String(r.emailaddress1 ?? '').toLowerCase() === email);
-  if (withEmail.length) return { found: await sameEmailLead(ctx, page.entity, withEmail), count: withEmail.length };
+  const same = withEmail.length ? await sameEmailLead(ctx, page.entity, withEmail) : {};
+  if (same.found) return { found: same.found, count: withEmail.length };
   const row = openWithinADay(page.rows.filter((r) => !r.emailaddress1));
-  return { found: row ? compactRow(page.entity, row) : undefined, count: withEmail.length };
+  return { found: row ? compactRow(page.entity, row) : undefined, count: withEmail.length, earlier: same.earlier };
 }
 
 /** `update`: what this call gives (its email first), which the lead found by its name lacks */
@@ -344,6 +363,8 @@ type Said = {
   owner?: RuleOwner;
   /** one of several leads: who owns it is said once, for them all (many-leads.ts) */
   many: boolean;
+  /** the email's lead before this one, closed: a new enquiry from someone known */
+  earlier?: Earlier;
 };
 
 async function create(
@@ -384,9 +405,12 @@ async function create(
     said.rule && said.owner
       ? `, assigned to ${said.owner.said} by the rule for postal codes ${said.rule.postalCodePrefix}…`
       : '';
+  const before = said.earlier
+    ? ` This email's earlier lead${said.earlier.name ? `, "${said.earlier.name}"` : ''} (${said.earlier.id}), is ${said.earlier.state}: this one is a new enquiry.`
+    : '';
   return {
     structured,
-    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '.' : `: ${structured.url}`}${said.many ? '' : `${taken}${owned}`}`,
+    text: `Created lead ${name ? `"${name}" (${r.id})` : r.id}${assigned}${said.many ? '.' : `: ${structured.url}`}${said.many ? '' : `${taken}${owned}`}${before}`,
     appOwned: owned !== '',
     taken,
   };

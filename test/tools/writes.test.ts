@@ -143,6 +143,40 @@ describe('write tools: create_lead, create_case, update_record', () => {
     expect(leadsWith('dupe@example.com')).toHaveLength(2);
   });
 
+  // Dynamics' own rule for leads ("Leads with the same email address") leaves out inactive records: someone whose
+  // lead was disqualified, or qualified into a customer, who writes again is a new enquiry, not the old lead
+  it('create_lead: an email whose lead was closed makes a new lead, naming the earlier one; sent again, it is the new one', async () => {
+    const old = await h.call('create_lead', { lastName: 'Returning', email: 'returning@example.com' });
+    const closed = await h.call('update_record', {
+      entity: 'lead',
+      id: old.structuredContent.id,
+      values: { statecode: 'Disqualified', statuscode: 'No Longer Interested' },
+    });
+    expect(closed.isError, textOf(closed)).toBeFalsy();
+    const back = await h.call('create_lead', {
+      lastName: 'Returning',
+      email: 'returning@example.com',
+      subject: 'Back',
+    });
+    expect(back.structuredContent).toMatchObject({ duplicate: false });
+    expect(back.structuredContent.id).not.toBe(old.structuredContent.id);
+    expect(textOf(back)).toContain(
+      `This email's earlier lead, "Returning" (${old.structuredContent.id}), is Disqualified: this one is a new enquiry.`,
+    );
+    const again = await h.call('create_lead', {
+      lastName: 'Returning',
+      email: 'returning@example.com',
+      subject: 'Back',
+    });
+    expect(again.structuredContent).toMatchObject({ id: back.structuredContent.id, duplicate: true });
+    expect(leadsWith('returning@example.com')).toHaveLength(2);
+    // a customer now (the lead qualified): their new interest is a new lead too
+    const won = emu.rows('lead').find((l) => l.statecode === 1 && typeof l.emailaddress1 === 'string')!;
+    const more = await h.call('create_lead', { lastName: 'Customer', email: String(won.emailaddress1) });
+    expect(more.structuredContent).toMatchObject({ duplicate: false });
+    expect(textOf(more)).toContain(`(${won.leadid}), is Qualified: this one is a new enquiry.`);
+  });
+
   it('create_lead without an email: the same name and company asked for again within a day is the lead just made', async () => {
     const named = () => emu.rows('lead').filter((l) => l.lastname === 'Whitfield' && l.firstname === 'Dana');
     const form = { firstName: 'Dana', lastName: 'Whitfield', company: 'Blue Yonder Airlines', subject: 'Telematics' };
