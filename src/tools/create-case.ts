@@ -482,17 +482,27 @@ async function contact(ctx: ToolContext, id: string): Promise<Customer> {
 }
 
 async function casesFor(ctx: ToolContext, column: string, ref: string) {
+  const select = ['title', 'ticketnumber', 'statecode', column, ...slaStandingColumns(ctx.policy)];
+  const master = masterColumn(ctx, await ctx.client.metadata.entity('incident'));
   const page = await ctx.client.query(
     {
       entity: 'incident',
-      select: ['title', 'ticketnumber', 'statecode', column, ...slaStandingColumns(ctx.policy)],
+      select: [...select, ...master],
       where: { column, op: 'eq', value: ref },
       orderBy: 'createdon desc',
       top: 100,
     },
     { signal: ctx.signal, internal: true },
   );
-  return { open: page.rows.find((r) => r.statecode === 0), total: page.rows.length };
+  const total = page.rows.length;
+  const open = page.rows.find((r) => r.statecode === 0);
+  if (open) return { open, total };
+  // the reference's case merged into another (the same problem reported twice): the case kept, while it is
+  // open, is the one for it (a merge copies no column of a case, so the reference stays with the one merged)
+  const merged = page.rows.find((r) => mergedOf(r));
+  if (!merged) return { open: undefined, total };
+  const { row: kept } = await ctx.client.get('incident', mergedOf(merged)!.id, { select, signal: ctx.signal });
+  return { open: kept.statecode === 0 ? { ...kept, mergedFrom: merged.ticketnumber } : undefined, total };
 }
 
 /**
@@ -531,7 +541,7 @@ function existingResult(ctx: ToolContext, row: Record<string, unknown>, customer
     structured,
     text:
       by === 'reference'
-        ? `Case ${structured.ticketNumber} is already open for this reference; no new case was opened: ${structured.url}.${slaStanding(row)}`
+        ? `Case ${structured.ticketNumber} is already open for this reference${row.mergedFrom ? ` (its case, ${String(row.mergedFrom)}, was merged into it)` : ''}; no new case was opened: ${structured.url}.${slaStanding(row)}`
         : `Case ${structured.ticketNumber} "${String(row.title ?? '')}" was opened for ${customer.name} within the last day and is still open; no new case was opened: ${structured.url}.${slaStanding(row)} If this is another problem, call create_case again with allowDuplicate: true.`,
   };
 }

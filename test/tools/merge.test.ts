@@ -424,6 +424,33 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(row('lead', open)).toMatchObject({ statecode: 0, masterid: null });
   });
 
+  it('an alert whose case was merged into another fires again: the case kept is the one for it, no new case', async () => {
+    const account = String(emu.rows('account')[3]!.accountid);
+    const alerted = await h.call('create_case', {
+      title: 'Disk full on web-07',
+      customer: { accountId: account },
+      externalRef: 'ALERT-MERGE-7',
+    });
+    expect(alerted.isError, textOf(alerted)).toBeFalsy();
+    const reported = await h.call('create_case', { title: 'Website down', customer: { accountId: account } });
+    expect(reported.isError, textOf(reported)).toBeFalsy();
+    const [dup, kept] = [String(alerted.structuredContent.id), String(reported.structuredContent.id)];
+    const m = await h.call('update_record', { entity: 'incident', id: dup, values: { masterid: kept } });
+    expect(m.isError, textOf(m)).toBeFalsy();
+    const cases = emu.rows('incident').length;
+    const again = await h.call('create_case', {
+      title: 'Disk full on web-07',
+      customer: { accountId: account },
+      externalRef: 'ALERT-MERGE-7',
+    });
+    expect(again.isError, textOf(again)).toBeFalsy();
+    expect(again.structuredContent).toMatchObject({ id: kept, existing: true });
+    expect(textOf(again)).toContain(
+      `is already open for this reference (its case, ${alerted.structuredContent.ticketNumber}, was merged into it); no new case was opened`,
+    );
+    expect(emu.rows('incident')).toHaveLength(cases);
+  });
+
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
     const a = await made('account', { name: 'Merge Refusals One' });
     const b = await made('account', { name: 'Merge Refusals Two' });
