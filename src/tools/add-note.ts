@@ -3,7 +3,7 @@ import { aTable, badInput, DynamicsMcpError } from '../errors.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
 import { nameBasedId, sameDaySince, utcDay } from './support/dedupe.js';
-import { orList, tableNoun } from './support/lookup-names.js';
+import { masterColumn, mergedOf, orList, tableNoun } from './support/lookup-names.js';
 import { NAME_ALONE } from './support/many-records.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { ANY_TABLE, EMPTY, entityParam, idParam, withLookupTable } from './support/schemas.js';
@@ -72,16 +72,21 @@ export const addNote = defineTool({
     const found = args.entity ? undefined : await recordAnywhere(ctx, args.id);
     const target = await ctx.client.checker.entity(found?.entity ?? args.entity!);
     await refuseUnnotable(ctx, target.logicalName);
-    const recordId = found?.id ?? (await recordIdOf(ctx, target.logicalName, args.id));
-    const { row } = await ctx.client.get(target.logicalName, recordId, {
-      select: ctx.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : [],
+    const named = found?.id ?? (await recordIdOf(ctx, target.logicalName, args.id));
+    const { row } = await ctx.client.get(target.logicalName, named, {
+      select: [
+        ...(ctx.policy.canRead(target.logicalName, target.primaryNameAttribute) ? [target.primaryNameAttribute] : []),
+        ...masterColumn(ctx, target),
+      ],
       signal: ctx.signal,
     });
-    const record = {
-      entity: target.logicalName,
-      id: recordId,
-      name: String(row[target.primaryNameAttribute] ?? recordId),
-    };
+    const namedAs = String(row[target.primaryNameAttribute] ?? named);
+    // a record merged into another (the duplicate of an account, a case reported twice): its notes are the one
+    // kept's, where the merge moved those it had and where people read them
+    const merged = mergedOf(row);
+    const recordId = merged?.id ?? named;
+    const record = { entity: target.logicalName, id: recordId, name: merged ? (merged.name ?? merged.id) : namedAs };
+    const mergedNote = merged ? ` ("${namedAs}" was merged into it)` : '';
     // the note's id comes from what it says, where and when: the same call sent again (a client's retry, a
     // model repeating itself) writes the same record id, which Dataverse creates once (If-None-Match: *)
     // (as a JSON list: a title ending in ':' and a text starting with one are not the same note)
@@ -123,9 +128,9 @@ export const addNote = defineTool({
     return {
       structured,
       text: existing
-        ? `This note was already on ${target.displayName.toLowerCase()} ${record.name}; it was not added twice.`
+        ? `This note was already on ${target.displayName.toLowerCase()} ${record.name}${mergedNote}; it was not added twice.`
         : // a name ending in a full stop ("Contoso S.A.") ends the sentence itself
-          `Added a note to ${target.displayName.toLowerCase()} ${record.name}${String(record.name).endsWith('.') ? '' : '.'}`,
+          `Added a note to ${target.displayName.toLowerCase()} ${record.name}${mergedNote}${mergedNote || !String(record.name).endsWith('.') ? '.' : ''}`,
     };
   },
 });

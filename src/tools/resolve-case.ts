@@ -8,7 +8,7 @@ import { EACH_RECORD, idOrIds, MOST_RECORDS, oneOrEachId, oneVersionOneRecord } 
 import { openActivitiesRefusal } from './support/open-activities.js';
 import { recordIdOf } from './support/record-id.js';
 import { EMPTY } from './support/schemas.js';
-import { recordUrl } from './support/shape.js';
+import { FORMATTED, recordUrl } from './support/shape.js';
 import { resolvedAgainstSla } from './support/sla-times.js';
 import { changeStateOnce, declinedByUser, stateReason } from './support/state-change.js';
 
@@ -122,7 +122,7 @@ async function resolveOne(
       "resolve_case reads a case's state (statecode) first, which this server's policy does not let it read.",
       "Add statecode and statuscode to incident's read list in the policy, or resolve the case in Dynamics.",
     );
-  const select = ['title', 'ticketnumber', 'statecode', 'statuscode', 'resolveby'].filter((c) =>
+  const select = ['title', 'ticketnumber', 'statecode', 'statuscode', 'resolveby', 'masterid'].filter((c) =>
     ctx.policy.canRead('incident', c),
   );
   const read = async () => (await ctx.client.get('incident', id, { select, signal: ctx.signal })).row;
@@ -150,6 +150,15 @@ async function resolveOne(
       true,
       `The ${named} was already resolved (${label(before.statuscode)}); nothing was changed.`,
     );
+  // a case merged into another (the same problem reported twice) is worked on, and resolved, as that one
+  const master = before._masterid_value;
+  if (before.statecode !== ACTIVE && typeof master === 'string') {
+    const kept = before[`_masterid_value${FORMATTED}`];
+    throw badInput(
+      `Case ${before.ticketnumber ?? id} was merged into the case ${typeof kept === 'string' ? `"${kept}" (${master})` : master}, where its problem is worked on: a merged case is not resolved.`,
+      `If that case's problem is solved, resolve it: resolve_case with id "${master}".`,
+    );
+  }
   if (before.statecode !== ACTIVE)
     throw badInput(
       `Case ${before.ticketnumber ?? id} is cancelled, not open: a cancelled case cannot be resolved.`,

@@ -451,6 +451,46 @@ describe('update_record merging a duplicate account or contact', () => {
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
+  it('a note added to a merged record goes to the one kept; a merged case is not resolved, the case kept is named', async () => {
+    const kept = await made('account', { name: 'Noted Merge Holdings' });
+    const dup = await made('account', { name: 'Noted Merge Holdings Group' });
+    const m = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
+    expect(m.isError, textOf(m)).toBeFalsy();
+    const noted = await h.call('add_note', {
+      entity: 'account',
+      id: 'Noted Merge Holdings Group',
+      text: 'Renewal call booked.',
+    });
+    expect(noted.isError, textOf(noted)).toBeFalsy();
+    expect(textOf(noted)).toBe(
+      'Added a note to account Noted Merge Holdings ("Noted Merge Holdings Group" was merged into it).',
+    );
+    const note = emu.rows('annotation').find((n) => n.annotationid === noted.structuredContent.id)!;
+    expect(ref(note.objectid)).toBe(kept);
+    // the same note again (a retry): the one added, not a second on either record
+    const again = await h.call('add_note', { entity: 'account', id: dup, text: 'Renewal call booked.' });
+    expect(again.structuredContent).toMatchObject({ id: noted.structuredContent.id, existing: true });
+
+    const account = String(emu.rows('account')[4]!.accountid);
+    const opened = async (title: string) => {
+      const r = await h.call('create_case', { title, customer: { accountId: account } });
+      expect(r.isError, textOf(r)).toBeFalsy();
+      return String(r.structuredContent.id);
+    };
+    const [first, second] = [await opened('Scanner offline'), await opened('Scanner not scanning')];
+    const mc = await h.call('update_record', { entity: 'incident', id: second, values: { masterid: first } });
+    expect(mc.isError, textOf(mc)).toBeFalsy();
+    const since = emu.requests().length;
+    const resolved = await h.call('resolve_case', { id: second, resolution: 'Driver reinstalled' });
+    expect(resolved.isError).toBe(true);
+    expect(textOf(resolved)).toContain(
+      `was merged into the case "Scanner offline" (${first}), where its problem is worked on`,
+    );
+    expect(textOf(resolved)).toContain(`resolve_case with id "${first}"`);
+    expect(apiRequests(emu, since).filter((q) => q.method !== 'GET')).toEqual([]);
+    expect(row('incident', first)).toMatchObject({ statecode: 0 });
+  });
+
   it('refused before anything is sent: other values with it, a record into itself, a merged record as the one kept', async () => {
     const a = await made('account', { name: 'Merge Refusals One' });
     const b = await made('account', { name: 'Merge Refusals Two' });
