@@ -11,7 +11,7 @@ import { builtInPolicyWith, connectAsking, connectInMemory, type McpHarness, tex
 // Duplicates are merged as Dynamics merges them ("Merge table rows using the Web API"): the Merge action moves
 // the duplicate's related records to the record kept, sets the values chosen on it (UpdateContent), and
 // deactivates the duplicate, whose Master ID is then the record kept. update_record writing masterid is the merge.
-describe('update_record merging a duplicate account or contact', () => {
+describe('merging duplicates (accounts, contacts, leads, cases), and names, creates and notes after a merge', () => {
   let emu: EmulatorHandle;
   let h: McpHarness;
   const audit = join(tmpdir(), `dmcp-merge-audit-${process.pid}.jsonl`);
