@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { cutFilesNote, fitFileTexts } from '../dynamics/file-columns.js';
 import { partiesOf } from '../dynamics/party-lists.js';
 import { resolveTable } from '../policy/check.js';
+import type { EntityModel } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
@@ -13,6 +14,7 @@ import { ANY_TABLE, entityParam, expandParam, idParam, selectParam, withLookupTa
 
 const RELATED = "Related records to include, as query_entities' expand.";
 
+import { masterColumn, mergedOf } from './support/lookup-names.js';
 import { expandLookupsAsIds } from './support/lookup-values-as-ids.js';
 import { compactRow, emptySelectedNote, recordUrl, unreadFilesNote } from './support/shape.js';
 import { fitResult } from './support/size.js';
@@ -80,8 +82,12 @@ export const getRecord = defineTool({
           id: await recordIdOf(ctx, () => resolveTable(args.entity!, ctx.policy, ctx.client.metadata), args.id),
         }
       : await recordAnywhere(ctx, args.id);
+    // whether the record was merged into another, read with it though not asked for: said in the answer
+    const checked = await ctx.client.checker.entity(entity);
+    const master = masterColumn(ctx, checked);
+    const unasked = args.select && master.length && !args.select.some((c) => c.toLowerCase() === 'masterid');
     const { model, row, expand, expanded } = await ctx.client.get(entity, id, {
-      select: args.select,
+      select: unasked ? [...args.select!, ...master] : args.select,
       expand:
         (await expandLookupsAsIds(ctx, entity, expandItems(args.expand))) ?? (await partiesUnlessExpanded(ctx, entity)),
       signal: ctx.signal,
@@ -93,6 +99,7 @@ export const getRecord = defineTool({
       (l) => models.get(l),
       (e, c) => ctx.policy.canRead(e, c),
     );
+    if (unasked) delete record.masterid;
     const moreRelated = trimRelated(model, [record], expand);
     const structured = {
       entity: model.logicalName,
@@ -123,7 +130,7 @@ export const getRecord = defineTool({
           [record],
           (e, c) => ctx.policy.canRead(e, c),
           (e, n) => ctx.policy.canFollow(e, n),
-        )}${cutFilesNote(cut, 1, model.logicalName)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}`,
+        )}${cutFilesNote(cut, 1, model.logicalName)}${sorted}${moreRelatedNote(moreRelated)}${noActivitiesNote(model, record, expand?.map((e) => e.relation) ?? [])}${mergedRecordNote(model, row)}`,
         structured,
         json,
       ),
@@ -131,6 +138,17 @@ export const getRecord = defineTool({
     };
   },
 });
+
+/**
+ * A record merged into another (a duplicate): where its related records, and the details in use, are now, so that
+ * a record found by an old name is not taken for the one in use.
+ */
+function mergedRecordNote(model: EntityModel, row: Record<string, unknown>): string {
+  const merged = mergedOf(row);
+  if (!merged) return '';
+  const kept = merged.name ? `"${merged.name}" (${merged.id})` : merged.id;
+  return ` This ${model.displayName.toLowerCase()} was merged into ${kept}, which holds its related records now: read that one for what is in use.`;
+}
 
 /**
  * Who was on a call, an email or a meeting is most of what it is, and no column of it: where nothing else is

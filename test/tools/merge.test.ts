@@ -123,6 +123,18 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
       entity: 'account',
       columns: { masterid: { entity: 'account', id: kept }, websiteurl: 'https://fabrikam-merge.example' },
     });
+    // the duplicate read again (found by its old name): the answer says where its records are now
+    const read = await h.call('get_record', { entity: 'account', id: dup, select: ['name', 'telephone1'] });
+    expect(textOf(read)).toContain(
+      `This account was merged into "Fabrikam Merge Ltd" (${kept}), which holds its related records now: read that one for what is in use.`,
+    );
+    expect(read.structuredContent.record).toEqual({
+      id: dup,
+      name: 'Fabrikam Merge Limited',
+      telephone1: '+44 20 7946 0999',
+    });
+    const live = await h.call('get_record', { entity: 'account', id: kept, select: ['name'] });
+    expect(textOf(live)).not.toContain('was merged into');
     // "which accounts were merged into Fabrikam" reads the Master ID
     const q = await h.call('query_entities', { entity: 'account', where: { masterid: kept }, select: ['name'] });
     expect(q.structuredContent.records.map((a: { name: string }) => a.name)).toEqual(['Fabrikam Merge Limited']);
