@@ -6,20 +6,19 @@ import type { EntityModel } from '../policy/model.js';
 import { defineTool, type ToolContext } from './define.js';
 import { listedAs } from './list-cache.js';
 import { toolArgs } from './support/args.js';
+import { masterColumn, mergedOf } from './support/lookup-names.js';
+import { expandLookupsAsIds } from './support/lookup-values-as-ids.js';
 import { choiceOrderNote } from './support/order-note.js';
 import { recordAnywhere, recordIdOf } from './support/record-id.js';
 import { noActivitiesNote } from './support/regarding-note.js';
 import { moreRelatedNote, moreRelatedSchema, relatedModels, trimRelated } from './support/related.js';
 import { ANY_TABLE, entityParam, expandParam, idParam, selectParam, withLookupTable } from './support/schemas.js';
-
-const RELATED = "Related records to include, as query_entities' expand.";
-
-import { masterColumn, mergedOf } from './support/lookup-names.js';
-import { expandLookupsAsIds } from './support/lookup-values-as-ids.js';
 import { compactRow, emptySelectedNote, recordUrl, unreadFilesNote } from './support/shape.js';
 import { fitResult } from './support/size.js';
 import { fenceUntrusted } from './support/untrusted.js';
 import { expandItems } from './support/where.js';
+
+const RELATED = "Related records to include, as query_entities' expand.";
 
 export const getRecord = defineTool({
   name: 'get_record',
