@@ -341,7 +341,12 @@ async function resolveCustomer(
   const digits = phoneDigits(name);
   if (digits) {
     const caller = await phoned(ctx, ['contact', 'account'], digits);
-    if (caller) return { id: caller.id, name: caller.name, entity: caller.entity as Customer['entity'] };
+    if (caller) {
+      const entity = caller.entity as Customer['entity'];
+      return caller.mergedInto
+        ? customerInUse({}, caller.mergedInto, entity)
+        : { id: caller.id, name: caller.name, entity };
+    }
   }
   const accounts = await ctx.client.metadata.entity('account');
   const exact = await ctx.client.query(

@@ -210,7 +210,7 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     );
   });
 
-  it('after a merge, a name or email the two shared means the one kept; a name only the duplicate had leads to it, said so', async () => {
+  it('after a merge, a name, email or phone the two shared means the one kept; a name only the duplicate had leads to it, said so', async () => {
     const kept = await made('account', { name: 'Named Merge Partners' });
     const dup = await made('account', { name: 'Named Merge Partners' }, true);
     const other = await made('account', { name: 'Named Merge Partners Intl' });
@@ -253,10 +253,15 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
       expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(kept);
     }
     // an email both contacts had: the contact kept, for a call's To and for a case
-    const person = await made('contact', { firstname: 'Ravi', lastname: 'Named', emailaddress1: 'ravi@named.example' });
+    const person = await made('contact', {
+      firstname: 'Ravi',
+      lastname: 'Named',
+      emailaddress1: 'ravi@named.example',
+      telephone1: '+1 206 555 0188',
+    });
     const twin = await made(
       'contact',
-      { firstname: 'Ravi', lastname: 'Named', emailaddress1: 'ravi@named.example' },
+      { firstname: 'Ravi', lastname: 'Named', emailaddress1: 'ravi@named.example', telephone1: '(206) 555-0188' },
       true,
     );
     const m = await h.call('update_record', { entity: 'contact', id: twin, values: { masterid: person } });
@@ -276,6 +281,22 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     });
     expect(c.isError, textOf(c)).toBeFalsy();
     expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(person);
+    // and a phone number both had: a call's To, a case opened for the caller
+    const rang = await h.call('create_record', {
+      entity: 'phonecall',
+      values: { subject: 'Named merge callback', to: '+1 206 555 0188' },
+    });
+    expect(rang.isError, textOf(rang)).toBeFalsy();
+    const called = emu
+      .rows('activityparty')
+      .filter((p) => ref(p.activityid) === rang.structuredContent.id && p.participationtypemask === 2);
+    expect(called.map((p) => ref(p.partyid))).toEqual([person]);
+    const byPhone = await h.call('create_case', {
+      title: 'Named merge phone case',
+      customer: { accountName: '+1 206 555 0188' },
+    });
+    expect(byPhone.isError, textOf(byPhone)).toBeFalsy();
+    expect(ref(row('incident', String(byPhone.structuredContent.id)).customerid)).toBe(person);
   });
 
   it('an update the duplicate rule refuses (a name another account has) says how the two can be merged', async () => {

@@ -1,6 +1,6 @@
 import { sideBySide } from '../../dynamics/signals.js';
 import type { ToolContext } from '../define.js';
-import { askEach, theOneWith } from './lookup-names.js';
+import { askEach, type Merged, masterColumn, mergedOf, notMergedFirst, theOneWith } from './lookup-names.js';
 
 /** A number has at least this many digits to be looked for ("678-4478", a local number) */
 const FEWEST = 7;
@@ -59,8 +59,9 @@ export async function phoned(
   ctx: ToolContext,
   tables: string[],
   digits: string,
-): Promise<{ entity: string; id: string; name: string } | undefined> {
-  return theOneWith(await phoneMatches(ctx, tables, digits), `the phone number '${digits}'`);
+): Promise<{ entity: string; id: string; name: string; mergedInto?: Merged } | undefined> {
+  // a duplicate merged into another keeps its number: the record in use has it
+  return theOneWith(notMergedFirst(await phoneMatches(ctx, tables, digits)), `the phone number '${digits}'`);
 }
 
 /**
@@ -72,7 +73,7 @@ export async function phoneMatches(
   tables: string[],
   digits: string,
   column?: string,
-): Promise<{ entity: string; id: string; name: string }[]> {
+): Promise<{ entity: string; id: string; name: string; mergedInto?: Merged }[]> {
   sideBySide(ctx.signal);
   return (
     await askEach(tables, async (table) => {
@@ -88,7 +89,7 @@ export async function phoneMatches(
       const page = await ctx.client.query(
         {
           entity: table,
-          select: [...phones, ...(named ? [name] : [])],
+          select: [...phones, ...(named ? [name] : []), ...masterColumn(ctx, model)],
           where: {
             or: phones.flatMap((column) =>
               lastDigitsAsTyped(digits).map((value) => ({ column, op: 'contains' as const, value })),
@@ -104,11 +105,15 @@ export async function phoneMatches(
             (c) => typeof r[c] === 'string' && sameLine(String(r[c]).replace(EXTENSION, '').replace(/\D/g, ''), digits),
           ),
         )
-        .map((r) => ({
-          entity: table,
-          id: String(r[model.primaryIdAttribute]).toLowerCase(),
-          name: String((named && r[name]) || r[model.primaryIdAttribute]),
-        }));
+        .map((r) => {
+          const mergedInto = mergedOf(r);
+          return {
+            entity: table,
+            id: String(r[model.primaryIdAttribute]).toLowerCase(),
+            name: String((named && r[name]) || r[model.primaryIdAttribute]),
+            ...(mergedInto ? { mergedInto } : {}),
+          };
+        });
     })
   ).flatMap((rows) => rows ?? []);
 }
