@@ -484,6 +484,24 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     expect(emu.rows('incident')).toHaveLength(cases);
   });
 
+  it("a lead qualified after its company's two accounts were merged goes to the account kept, not refused as two", async () => {
+    const kept = await made('account', { name: 'Qualify Merge Ltd' });
+    const dup = await made('account', { name: 'Qualify Merge Ltd' }, true);
+    const m = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
+    expect(m.isError, textOf(m)).toBeFalsy();
+    const id = await lead({
+      firstName: 'Quin',
+      lastName: 'Qualified',
+      email: 'quin@qualifymerge.example',
+      company: 'Qualify Merge Ltd',
+    });
+    const q = await h.call('update_record', { entity: 'lead', id, values: { statecode: 'Qualified' } });
+    expect(q.isError, textOf(q)).toBeFalsy();
+    expect(ref(row('lead', id).parentaccountid)).toBe(kept);
+    const deal = emu.rows('opportunity').find((o) => ref(o.originatingleadid) === id)!;
+    expect(ref(deal.customerid)).toBe(kept);
+  });
+
   it('a note added to a merged record goes to the one kept; a merged case is not resolved, the case kept is named', async () => {
     const kept = await made('account', { name: 'Noted Merge Holdings' });
     const dup = await made('account', { name: 'Noted Merge Holdings Group' });

@@ -1,5 +1,6 @@
 import { badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
+import { masterColumn, mergedOf, notMergedFirst } from './lookup-names.js';
 
 type Row = Record<string, unknown>;
 
@@ -42,10 +43,28 @@ async function one(
   const name = model.primaryNameAttribute;
   if (!ctx.policy.canRead(entity, column) || !ctx.policy.canRead(entity, name)) return undefined;
   const page = await ctx.client.query(
-    { entity, select: [...new Set([name, column])], where: { column, op: 'eq', value }, top: 6 },
+    {
+      entity,
+      select: [...new Set([name, column]), ...masterColumn(ctx, model)],
+      where: { column, op: 'eq', value },
+      top: 6,
+    },
     { signal: ctx.signal, internal: true },
   );
-  const found = page.rows.map((r) => ({ entity, id: String(r[model.primaryIdAttribute]), name: String(r[name]) }));
+  // a duplicate merged into another keeps its name and email: the record in use is the one, or the one it became
+  const found = notMergedFirst(
+    page.rows.map((r) => ({
+      entity,
+      id: String(r[model.primaryIdAttribute]),
+      name: String(r[name]),
+      mergedInto: mergedOf(r),
+    })),
+  )
+    .map(({ mergedInto, ...r }) =>
+      mergedInto ? { entity, id: mergedInto.id, name: mergedInto.name ?? mergedInto.id } : r,
+    )
+    // several merged into one record are that one
+    .filter((r, i, all) => all.findIndex((o) => o.id === r.id) === i);
   if (found.length > 1)
     throw badInput(
       `${found.length > 5 ? 'More than 5' : found.length} ${entity === 'account' ? 'accounts are named' : 'contacts have the email'} "${value}" (${found
