@@ -1,3 +1,4 @@
+import type { Condition } from '../dynamics/conditions.js';
 import { linkedSignal, waitedFor } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
 
@@ -58,12 +59,18 @@ export function namesStartingWith(deps: ServerDeps, entity: string): Completer {
     const column = model.primaryNameAttribute;
     if (!column || !deps.policy.canRead(entity, column)) return all([]);
     const typed = value.trim();
+    // not the names of duplicates merged into another record: that one is the one to brief on
+    const merged = model.columns.has('masterid') && deps.policy.canRead(entity, 'masterid');
+    const conditions: Condition[] = [
+      ...(typed ? [{ column, op: 'startswith', value: typed } as const] : []),
+      ...(merged ? [{ column: 'masterid', op: 'null' } as const] : []),
+    ];
     // one more than offered: whether there are more is then known without counting them all
     const page = await deps.client.query(
       {
         entity,
         select: [column],
-        ...(typed ? { where: { column, op: 'startswith', value: typed } } : {}),
+        ...(conditions.length ? { where: conditions.length > 1 ? { and: conditions } : conditions[0] } : {}),
         orderBy: `${column} asc`,
         top: OFFERED + 1,
       },

@@ -502,6 +502,20 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     expect(ref(deal.customerid)).toBe(kept);
   });
 
+  it("a prompt's account, as it is typed, is not offered a duplicate merged into another", async () => {
+    const kept = await made('account', { name: 'Offered Merge Co' });
+    const dup = await made('account', { name: 'Offered Merge Company' });
+    const complete = () =>
+      h.client.complete({
+        ref: { type: 'ref/prompt', name: 'account_brief' },
+        argument: { name: 'account', value: 'Offered Merge' },
+      });
+    expect((await complete()).completion.values).toEqual(['Offered Merge Co', 'Offered Merge Company']);
+    const m = await h.call('update_record', { entity: 'account', id: dup, values: { masterid: kept } });
+    expect(m.isError, textOf(m)).toBeFalsy();
+    expect((await complete()).completion.values).toEqual(['Offered Merge Co']);
+  });
+
   it('a note added to a merged record goes to the one kept; a merged case is not resolved, the case kept is named', async () => {
     const kept = await made('account', { name: 'Noted Merge Holdings' });
     const dup = await made('account', { name: 'Noted Merge Holdings Group' });
