@@ -64,6 +64,37 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
   };
   const merges = (since: number) =>
     apiRequests(emu, since).filter((q) => q.method === 'POST' && q.url.endsWith('/Merge'));
+  // the prompt's n-th read of the candidates, run as written with the values found in place of its placeholder
+  const readAsWritten = async (table: string, prompt: string, n: number, values: unknown[]) => {
+    const reads = [
+      ...prompt.matchAll(
+        new RegExp(
+          `query_entities on ${table} with where (\\{.*?\\}\\}), select (\\[.*?\\]), orderBy "(.*?)" and top (\\d+)`,
+          'g',
+        ),
+      ),
+    ];
+    const read = reads[n]!;
+    const r = await h.call('query_entities', {
+      entity: table,
+      where: JSON.parse(read[1]!.replace(/\[<[^>]*>\]/, JSON.stringify(values))),
+      select: JSON.parse(read[2]!),
+      orderBy: read[3],
+      top: Number(read[4]),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    return r.structuredContent.records as Record<string, unknown>[];
+  };
+  // the prompt's merge, run as written: the duplicate into the one kept
+  const mergeAsWritten = async (prompt: string, duplicate: string, kept: string) => {
+    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(prompt)!;
+    const r = await h.call('update_record', {
+      entity: merge[1],
+      id: duplicate,
+      values: JSON.parse(merge[2]!.replace('<id of the one kept>', kept)),
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+  };
 
   it('a duplicate account merged by name: its contacts, deals and tasks move, the kept one fills its gaps, the duplicate is inactive', async () => {
     const kept = await made('account', { name: 'Fabrikam Merge Ltd', telephone1: '+44 20 7946 0001' });
@@ -252,7 +283,7 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
       expect(c.isError, textOf(c)).toBeFalsy();
       expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(kept);
     }
-    // an email both contacts had: the contact kept, for a call's To and for a case
+    // two contacts of one email and phone, merged
     const person = await made('contact', {
       firstname: 'Ravi',
       lastname: 'Named',
@@ -266,37 +297,24 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     );
     const m = await h.call('update_record', { entity: 'contact', id: twin, values: { masterid: person } });
     expect(m.isError, textOf(m)).toBeFalsy();
-    const call = await h.call('create_record', {
-      entity: 'phonecall',
-      values: { subject: 'Named merge call', to: 'ravi@named.example' },
-    });
-    expect(call.isError, textOf(call)).toBeFalsy();
-    const to = emu
-      .rows('activityparty')
-      .filter((p) => ref(p.activityid) === call.structuredContent.id && p.participationtypemask === 2);
-    expect(to.map((p) => ref(p.partyid))).toEqual([person]);
-    const c = await h.call('create_case', {
-      title: 'Named merge email case',
-      customer: { accountName: 'ravi@named.example' },
-    });
-    expect(c.isError, textOf(c)).toBeFalsy();
-    expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(person);
-    // and a phone number both had: a call's To, a case opened for the caller
-    const rang = await h.call('create_record', {
-      entity: 'phonecall',
-      values: { subject: 'Named merge callback', to: '+1 206 555 0188' },
-    });
-    expect(rang.isError, textOf(rang)).toBeFalsy();
-    const called = emu
-      .rows('activityparty')
-      .filter((p) => ref(p.activityid) === rang.structuredContent.id && p.participationtypemask === 2);
-    expect(called.map((p) => ref(p.partyid))).toEqual([person]);
-    const byPhone = await h.call('create_case', {
-      title: 'Named merge phone case',
-      customer: { accountName: '+1 206 555 0188' },
-    });
-    expect(byPhone.isError, textOf(byPhone)).toBeFalsy();
-    expect(ref(row('incident', String(byPhone.structuredContent.id)).customerid)).toBe(person);
+    // an email or a phone number both had: a call's To, a case opened for the sender or caller
+    for (const [how, given] of [
+      ['email', 'ravi@named.example'],
+      ['phone', '+1 206 555 0188'],
+    ]) {
+      const call = await h.call('create_record', {
+        entity: 'phonecall',
+        values: { subject: `Named merge call by ${how}`, to: given },
+      });
+      expect(call.isError, textOf(call)).toBeFalsy();
+      const to = emu
+        .rows('activityparty')
+        .filter((p) => ref(p.activityid) === call.structuredContent.id && p.participationtypemask === 2);
+      expect(to.map((p) => ref(p.partyid))).toEqual([person]);
+      const c = await h.call('create_case', { title: `Named merge ${how} case`, customer: { accountName: given } });
+      expect(c.isError, textOf(c)).toBeFalsy();
+      expect(ref(row('incident', String(c.structuredContent.id)).customerid)).toBe(person);
+    }
   });
 
   it('an update the duplicate rule refuses (a name another account has) says how the two can be merged', async () => {
@@ -647,20 +665,13 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     expect(byName!.groupBy).toBe('name');
     const twice = (byName!.groups as { name: string; count: number }[]).filter((g) => g.count > 1);
     expect(twice).toContainEqual({ name: 'Northwind Twins', count: 2 });
-    const read =
-      /query_entities on account with where (\{.*?\}\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(text)!;
-    const names = JSON.stringify(twice.map((g) => g.name));
-    const pair = await h.call('query_entities', {
-      entity: 'account',
-      where: JSON.parse(read[1]!.replace(/\[<[^>]*>\]/, names)),
-      select: JSON.parse(read[2]!),
-      orderBy: read[3],
-      top: Number(read[4]),
-    });
-    expect(pair.isError, textOf(pair)).toBeFalsy();
-    const ids = (pair.structuredContent.records as { id: string; name: string }[])
-      .filter((a) => a.name === 'Northwind Twins')
-      .map((a) => a.id);
+    const pair = await readAsWritten(
+      'account',
+      text,
+      0,
+      twice.map((g) => g.name),
+    );
+    const ids = pair.filter((a) => a.name === 'Northwind Twins').map((a) => String(a.id));
     expect(ids.sort()).toEqual([older, newer].sort());
     // the contacts of each: the older has two, the newer none
     const counts = [
@@ -678,13 +689,7 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
       expect.objectContaining({ parentcustomerid: expect.objectContaining({ id: older }), count: 2 }),
     ]);
     // the merge, as the prompt writes it: the newer into the older
-    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(text)!;
-    const r = await h.call('update_record', {
-      entity: merge[1],
-      id: newer,
-      values: JSON.parse(merge[2]!.replace('<id of the one kept>', older)),
-    });
-    expect(r.isError, textOf(r)).toBeFalsy();
+    await mergeAsWritten(text, newer, older);
     expect(ref(row('account', newer).masterid)).toBe(older);
     expect(row('account', older)).toMatchObject({ telephone1: '+1 425 555 0142' });
     // contacts: by full name and by email, each call as written taken by the tools
@@ -743,20 +748,9 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     expect(byCustomer!.groups).toContainEqual(
       expect.objectContaining({ customerid: expect.objectContaining({ id: customer }), count: 2 }),
     );
-    const read =
-      /query_entities on incident with where (\{.*?\}\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/.exec(text)!;
-    const cases = await h.call('query_entities', {
-      entity: 'incident',
-      where: JSON.parse(read[1]!.replace(/\[<[^>]*>\]/, JSON.stringify([customer]))),
-      select: JSON.parse(read[2]!),
-      orderBy: read[3],
-      top: Number(read[4]),
-    });
-    expect(cases.isError, textOf(cases)).toBeFalsy();
+    const cases = await readAsWritten('incident', text, 0, [customer]);
     // (made within the same second: their order by createdon is either)
-    expect((cases.structuredContent.records as { id: string }[]).map((c) => c.id).sort()).toEqual(
-      [first, again].sort(),
-    );
+    expect(cases.map((c) => c.id).sort()).toEqual([first, again].sort());
     const counts = [
       ...text.matchAll(/aggregate_records on (\w+) with where (\{.*?\}\}), groupBy "(.*?)" and measures "(.*?)"/g),
     ];
@@ -771,13 +765,7 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
       expect(g.isError, textOf(g)).toBeFalsy();
     }
     expect(text).toContain('Dynamics merges no column of a case');
-    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(text)!;
-    const r = await h.call('update_record', {
-      entity: merge[1],
-      id: again,
-      values: JSON.parse(merge[2]!.replace('<id of the one kept>', first)),
-    });
-    expect(r.isError, textOf(r)).toBeFalsy();
+    await mergeAsWritten(text, again, first);
     expect(row('incident', again)).toMatchObject({ statecode: 2, statuscode: 2000 });
   });
 
@@ -794,23 +782,8 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     expect(answers.map((a) => a.groupBy)).toEqual(['fullname', 'emailaddress1']);
     // the names differ; the email, which Dynamics' rule for leads compares, is counted twice
     expect(answers[1]!.groups).toContainEqual({ emailaddress1: 'ada@promptlead.example', count: 2 });
-    const reads = [
-      ...text.matchAll(
-        /query_entities on lead with where (\{.*?\}\}), select (\[.*?\]), orderBy "(.*?)" and top (\d+)/g,
-      ),
-    ];
-    const byEmail = reads[1]!;
-    const pair = await h.call('query_entities', {
-      entity: 'lead',
-      where: JSON.parse(byEmail[1]!.replace(/\[<[^>]*>\]/, JSON.stringify(['ada@promptlead.example']))),
-      select: JSON.parse(byEmail[2]!),
-      orderBy: byEmail[3],
-      top: Number(byEmail[4]),
-    });
-    expect(pair.isError, textOf(pair)).toBeFalsy();
-    expect((pair.structuredContent.records as { id: string }[]).map((l) => l.id).sort()).toEqual(
-      [first, second].sort(),
-    );
+    const pair = await readAsWritten('lead', text, 1, ['ada@promptlead.example']);
+    expect(pair.map((l) => l.id).sort()).toEqual([first, second].sort());
     const counts = [
       ...text.matchAll(/aggregate_records on (\w+) with where (\{.*?\}\}), groupBy "(.*?)" and measures "(.*?)"/g),
     ];
@@ -826,13 +799,7 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
     ]);
     expect(text).toContain('the duplicate is disqualified');
     // the one with the call kept, as the prompt proposes
-    const merge = /update_record with entity "(\w+)", the duplicate's id, and values (\{.*?\})\./.exec(text)!;
-    const r = await h.call('update_record', {
-      entity: merge[1],
-      id: first,
-      values: JSON.parse(merge[2]!.replace('<id of the one kept>', second)),
-    });
-    expect(r.isError, textOf(r)).toBeFalsy();
+    await mergeAsWritten(text, first, second);
     expect(row('lead', first)).toMatchObject({ statecode: 2, statuscode: 7 });
     expect(text).toContain('where {"statecode": "Open", "emailaddress1": {"ne": null}}');
   });
