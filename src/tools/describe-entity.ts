@@ -5,7 +5,7 @@ import { isDuration, isLookupType } from '../policy/model.js';
 import type { Policy } from '../policy/policy.js';
 import { defineTool, type ToolContext } from './define.js';
 import { toolArgs } from './support/args.js';
-import { mergedWord } from './support/merge-records.js';
+import { mergedWhileOpen, mergedWord } from './support/merge-records.js';
 import { EMPTY } from './support/schemas.js';
 
 const columnSchema = z.object({
@@ -143,7 +143,7 @@ export async function describe(ctx: Pick<ToolContext, 'client' | 'policy'>, enti
 function mergeText(policy: ToolContext['policy'], entity: NonNullable<Described['entity']>): string {
   const merged = policy.canWrite(entity.name, 'masterid') && policy.canRead(entity.name, 'masterid');
   if (!merged || !entity.columns.some((c) => c.name === 'masterid')) return '';
-  return ` A duplicate is merged into the ${entity.name} kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics' Merge: its related records move, it is ${mergedWord(entity.name)}).`;
+  return ` A duplicate is merged into the ${entity.name} kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics' Merge: its related records move, it is ${mergedWord(entity.name)}${mergedWhileOpen(entity.name) ? '; both must be open' : ''}).`;
 }
 
 /** How to link records through the relationships marked link: true, where there are any */

@@ -396,7 +396,7 @@ describe('merging duplicates (accounts, contacts, leads, cases), and names, crea
       'call update_record on the other with values {"masterid": "<id of the one kept>"}',
     );
     expect(textOf(await h.call('describe_entity', { entity: 'lead' }))).toContain(
-      'A duplicate is merged into the lead kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics\' Merge: its related records move, it is disqualified).',
+      'A duplicate is merged into the lead kept with update_record on the duplicate: values {"masterid": "<name or id of the one kept>"} (Dynamics\' Merge: its related records move, it is disqualified; both must be open).',
     );
 
     const since = emu.requests().length;

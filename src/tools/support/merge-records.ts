@@ -41,6 +41,9 @@ export const relatedWords = (table: string): string => MERGED.get(table)?.moves 
 /** What a merge makes of the duplicate, in a word ("deactivated"), by table */
 export const mergedWord = (table: string): string => MERGED.get(table)?.becomes ?? 'deactivated';
 
+/** Whether a table's records are merged only while both are open (leads) */
+export const mergedWhileOpen = (table: string): boolean => MERGED.get(table)?.open === true;
+
 /** The record a "masterid" among update_record's values names (undefined where there is none). */
 export function mergeAsked(model: EntityModel, values: WriteValues): unknown {
   for (const [key, value] of Object.entries(values))
