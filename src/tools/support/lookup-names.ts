@@ -329,12 +329,13 @@ export const masterColumn = (ctx: ToolContext, model: EntityModel): string[] =>
 
 /**
  * Of records a name or an email found, those it means: the ones not merged into another (a duplicate merged keeps
- * its name and email: two accounts of one name, merged, are two still), where any is; else all of them, each
- * merged, for the caller to follow to the one kept or to say.
+ * its name and email: two accounts of one name, merged, are two still), where any is; else the merged ones, one
+ * for each record they were merged into, for the caller to follow to the one kept or to say.
  */
 export function notMergedFirst<R extends { mergedInto?: Merged }>(found: R[]): R[] {
   const inUse = found.filter((r) => !r.mergedInto);
-  return inUse.length ? inUse : found;
+  if (inUse.length) return inUse;
+  return found.filter((r, i) => found.findIndex((o) => o.mergedInto?.id === r.mergedInto?.id) === i);
 }
 
 const aboutName = (word: string, name: unknown) => (typeof name === 'string' && name ? { word, name } : undefined);

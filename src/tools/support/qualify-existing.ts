@@ -59,12 +59,9 @@ async function one(
       name: String(r[name]),
       mergedInto: mergedOf(r),
     })),
-  )
-    .map(({ mergedInto, ...r }) =>
-      mergedInto ? { entity, id: mergedInto.id, name: mergedInto.name ?? mergedInto.id } : r,
-    )
-    // several merged into one record are that one
-    .filter((r, i, all) => all.findIndex((o) => o.id === r.id) === i);
+  ).map(({ mergedInto, ...r }) =>
+    mergedInto ? { entity, id: mergedInto.id, name: mergedInto.name ?? mergedInto.id } : r,
+  );
   if (found.length > 1)
     throw badInput(
       `${found.length > 5 ? 'More than 5' : found.length} ${entity === 'account' ? 'accounts are named' : 'contacts have the email'} "${value}" (${found
