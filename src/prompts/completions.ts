@@ -1,6 +1,7 @@
 import type { Condition } from '../dynamics/conditions.js';
 import { linkedSignal, waitedFor } from '../dynamics/signals.js';
 import type { ServerDeps } from '../server.js';
+import { masterColumn } from '../tools/support/lookup-names.js';
 
 /** Names offered per keystroke: a handful is what a client's drop-down shows. */
 const OFFERED = 10;
@@ -60,10 +61,9 @@ export function namesStartingWith(deps: ServerDeps, entity: string): Completer {
     if (!column || !deps.policy.canRead(entity, column)) return all([]);
     const typed = value.trim();
     // not the names of duplicates merged into another record: that one is the one to brief on
-    const merged = model.columns.has('masterid') && deps.policy.canRead(entity, 'masterid');
     const conditions: Condition[] = [
       ...(typed ? [{ column, op: 'startswith', value: typed } as const] : []),
-      ...(merged ? [{ column: 'masterid', op: 'null' } as const] : []),
+      ...masterColumn(deps, model).map((c) => ({ column: c, op: 'null' }) as const),
     ];
     // one more than offered: whether there are more is then known without counting them all
     const page = await deps.client.query(

@@ -7,7 +7,7 @@ import { withNames } from './support/aliases.js';
 import { toolArgs } from './support/args.js';
 import { createOnce, openWithinADay } from './support/dedupe.js';
 import { guidOrUndefined } from './support/ids.js';
-import { type Merged, masterColumn, mergedOf, notMergedFirst } from './support/lookup-names.js';
+import { keptRecord, masterColumn, mergedOf, notMergedFirst } from './support/lookup-names.js';
 import { withOtherValueFaults } from './support/lookups-by-name.js';
 import { appOwnedNote } from './support/owner-note.js';
 import { phoneDigits, phoned } from './support/phoned.js';
@@ -342,10 +342,7 @@ async function resolveCustomer(
   if (digits) {
     const caller = await phoned(ctx, ['contact', 'account'], digits);
     if (caller) {
-      const entity = caller.entity as Customer['entity'];
-      return caller.mergedInto
-        ? customerInUse({}, caller.mergedInto, entity)
-        : { id: caller.id, name: caller.name, entity };
+      return asCustomer(keptRecord(caller));
     }
   }
   const accounts = await ctx.client.metadata.entity('account');
@@ -359,7 +356,15 @@ async function resolveCustomer(
     { signal: ctx.signal, internal: true },
   );
   // an account merged into another keeps its name: the one in use is meant, or the one it was merged into
-  const named = notMergedFirst(exact.rows.map((r) => ({ r, mergedInto: mergedOf(r) })));
+  const named = notMergedFirst(
+    exact.rows.map((r) => ({
+      r,
+      entity: 'account',
+      id: String(r.accountid),
+      name: String(r.name),
+      mergedInto: mergedOf(r),
+    })),
+  );
   // no record has the number, nor an account it as its name (one named with digits alone): refused as a number
   if (digits && !exact.rows.length)
     throw new DynamicsMcpError(
@@ -369,7 +374,7 @@ async function resolveCustomer(
     );
   const list = (rows: Record<string, unknown>[]) =>
     rows.map((r) => `${r.name}${r.address1_city ? ` (${r.address1_city})` : ''} — ${r.accountid}`).join('; ');
-  if (named.length === 1) return customerInUse(named[0]!.r, named[0]!.mergedInto, 'account');
+  if (named.length === 1) return asCustomer(keptRecord(named[0]!));
   if (named.length > 1)
     throw badInput(
       `${named.length} accounts are named '${name}': ${list(named.map((n) => n.r))}.`,
@@ -434,7 +439,15 @@ async function contactWhere(ctx: ToolContext, column: 'emailaddress1' | 'fullnam
     { signal: ctx.signal, internal: true },
   );
   // a contact merged into another keeps its name and email: the one in use is meant, or the one it became
-  const found = notMergedFirst(page.rows.map((r) => ({ r, mergedInto: mergedOf(r) })));
+  const found = notMergedFirst(
+    page.rows.map((r) => ({
+      r,
+      entity: 'contact',
+      id: String(r.contactid),
+      name: String(r.fullname ?? ''),
+      mergedInto: mergedOf(r),
+    })),
+  );
   const [one, ...more] = found;
   if (!one) return undefined;
   if (more.length)
@@ -444,15 +457,15 @@ async function contactWhere(ctx: ToolContext, column: 'emailaddress1' | 'fullnam
         .join('; ')}.`,
       'Pass customer.contactId with the right one.',
     );
-  return customerInUse(one.r, one.mergedInto, 'contact');
+  return asCustomer(keptRecord(one));
 }
 
-/** The customer a row found is: itself, or, merged into another, the one it was merged into */
-function customerInUse(row: Record<string, unknown>, mergedInto: Merged | undefined, entity: Customer['entity']) {
-  if (mergedInto) return { id: mergedInto.id, name: mergedInto.name ?? mergedInto.id, entity } satisfies Customer;
-  const name = row[entity === 'account' ? 'name' : 'fullname'];
-  return { id: String(row[`${entity}id`]), name: String(name ?? ''), entity } satisfies Customer;
-}
+/** The customer a record found (or the one it was merged into: keptRecord) is */
+const asCustomer = (r: { entity: string; id: string; name?: string }): Customer => ({
+  id: r.id,
+  name: r.name ?? '',
+  entity: r.entity as Customer['entity'],
+});
 
 /**
  * The contact given as contactId: its id, or its full name or email (a cut or mangled id is said to be one).

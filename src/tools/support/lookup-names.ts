@@ -323,8 +323,25 @@ export const mergedOf = (r: Record<string, unknown>): Merged | undefined => {
   return typeof id === 'string' ? { id, ...(typeof name === 'string' ? { name } : {}) } : undefined;
 };
 
+/**
+ * A record a name, email or phone found, or, where it was merged into another, the record kept, with
+ * `mergedFrom` the name of the one found: what a write that names it is meant to point at.
+ */
+export function keptRecord<R extends { entity: string; id: string; name?: string; mergedInto?: Merged }>(
+  found: R,
+): Omit<R, 'mergedInto'> & { mergedFrom?: string } {
+  const { mergedInto, ...record } = found;
+  if (!mergedInto) return record;
+  return {
+    ...record,
+    id: mergedInto.id,
+    name: mergedInto.name ?? mergedInto.id,
+    mergedFrom: record.name ?? record.id,
+  };
+}
+
 /** The table's masterid, where it has one the policy reads: selected beside a name to tell a record merged */
-export const masterColumn = (ctx: ToolContext, model: EntityModel): string[] =>
+export const masterColumn = (ctx: Pick<ToolContext, 'policy'>, model: EntityModel): string[] =>
   model.columns.has(MASTER) && ctx.policy.canRead(model.logicalName, MASTER) ? [MASTER] : [];
 
 /**

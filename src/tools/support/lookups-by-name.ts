@@ -11,6 +11,7 @@ import {
   emailColumn,
   emailed,
   holdsId,
+  keptRecord,
   type Merged,
   NoSuchName,
   orList,
@@ -186,22 +187,9 @@ async function personNamed(
   name: string,
   what: string,
 ): Promise<{ entity: string; id: string; name?: string; mergedFrom?: string }> {
-  const found: { entity: string; id: string; name?: string; mergedInto?: Merged } = await personFound(
-    ctx,
-    targets,
-    name,
-    what,
-  );
   // a duplicate merged into another (the name only it has): the record kept is the one a lookup is meant to point
   // at (a deal for "Contoso Limited", merged into Contoso Ltd, is Contoso Ltd's), the name given said beside it
-  const { mergedInto, ...record } = found;
-  if (!mergedInto) return record;
-  return {
-    entity: record.entity,
-    id: mergedInto.id,
-    name: mergedInto.name ?? mergedInto.id,
-    mergedFrom: record.name ?? name,
-  };
+  return keptRecord(await personFound(ctx, targets, name, what));
 }
 
 async function personFound(

@@ -1,6 +1,6 @@
 import { badInput } from '../../errors.js';
 import type { ToolContext } from '../define.js';
-import { masterColumn, mergedOf, notMergedFirst } from './lookup-names.js';
+import { keptRecord, masterColumn, mergedOf, notMergedFirst } from './lookup-names.js';
 
 type Row = Record<string, unknown>;
 
@@ -59,9 +59,7 @@ async function one(
       name: String(r[name]),
       mergedInto: mergedOf(r),
     })),
-  ).map(({ mergedInto, ...r }) =>
-    mergedInto ? { entity, id: mergedInto.id, name: mergedInto.name ?? mergedInto.id } : r,
-  );
+  ).map(keptRecord);
   if (found.length > 1)
     throw badInput(
       `${found.length > 5 ? 'More than 5' : found.length} ${entity === 'account' ? 'accounts are named' : 'contacts have the email'} "${value}" (${found
